@@ -1,0 +1,166 @@
+// libgrid layer 9: results in HDF5, written as the run goes.
+//
+// A ResultsWriter streams time series into chunked, compressed, row-extendable datasets. Each
+// series keeps one chunk of rows in a buffer that is allocated when the series is added; `append`
+// copies a row into it (no allocation) and, when the buffer is full, writes the chunk and flushes
+// the file (H5Fflush), so a run that dies later keeps every completed chunk. `flush()` also writes
+// the partly filled chunks; the destructor flushes and closes, so a run that fails with an
+// exception keeps everything it had appended.
+//
+// The file layout (groups per component kind, `<group>/id` labelling the columns, `/time`, units as
+// attributes, `/summary` KPIs, root attributes `scenario`, `seed`, `libgrid_version`) is described in
+// docs/results_hdf5.md. Files are plain HDF5 (default, oldest-compatible format): h5py reads them,
+// and bindings/python/libgrid/results.py turns them into pandas tables.
+//
+// HDF5 itself stays behind a pimpl: including this header needs no HDF5 include path.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+/// CF-convention `units` attribute of `/time`: integer seconds since 1970-01-01T00:00 Melaka local
+/// time (UTC+08:00; Malaysia has no daylight saving). So t = 0 is 1969-12-31T16:00Z, and
+/// local wall-clock time = 1970-01-01T00:00 + t seconds.
+inline constexpr const char* kResultsTimeUnits = "seconds since 1970-01-01 00:00:00 +08:00";
+
+/// Version of the layout in docs/results_hdf5.md, stored as root attribute `layout_version`.
+inline constexpr std::int64_t kResultsLayoutVersion = 1;
+
+struct H5WriterOptions {
+    int compression_level = 1;  ///< gzip (deflate) level 0..9; 0 = no compression (and no shuffle)
+    bool shuffle = true;        ///< byte-shuffle filter before gzip; helps floating-point data
+    std::size_t chunk_rows = 256;  ///< time steps per chunk, per buffered write and per flush; >= 1
+    /// Cap on one series' row buffer, bytes (buffer = rows x columns x 8 B). For very wide series
+    /// the series' chunk rows are lowered to fit, never below 1. >= 1.
+    std::size_t max_buffer_bytes = std::size_t{16} << 20;
+    bool float32 = false;  ///< store floating-point *series* as float32 (vectors and scalars stay float64)
+};
+
+/// Writes one results file. Not copyable; movable. One writer per file; the file is locked (HDF5
+/// file locking) until the writer is closed or destroyed.
+/// Every error is a libgrid::Error (ValidationError for bad options or widths, IdError for duplicate
+/// ids) whose what() names the file and the object path.
+class ResultsWriter {
+public:
+    /// Creates (or truncates) `path`. Writes root attributes `libgrid_version` and `layout_version`.
+    explicit ResultsWriter(const std::string& path, H5WriterOptions options = {});
+    ~ResultsWriter();  ///< flushes and closes; never throws (errors are swallowed: call close() to see them)
+    ResultsWriter(ResultsWriter&&) noexcept;
+    ResultsWriter& operator=(ResultsWriter&&) noexcept;
+    ResultsWriter(const ResultsWriter&) = delete;
+    ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+    const std::string& path() const;
+
+    /// Root attributes `scenario` (the scenario file's text) and `seed`.
+    void write_run_info(const std::string& scenario_text, std::uint64_t seed);
+
+    // ---- time series --------------------------------------------------------------------------
+    /// Creates `/time`, 1-D int64, extendable, with attribute `units` (see kResultsTimeUnits).
+    void add_time(const std::string& units = kResultsTimeUnits);
+    /// One time stamp, seconds since the origin in `units`. No allocation.
+    void append_time(std::int64_t seconds);
+
+    /// Creates the float series `<group>/<name>` of shape (0, n_cols), extendable along rows, chunked
+    /// (chunk rows x min(n_cols, 1024)) and compressed; `unit` becomes its `unit` attribute.
+    /// If `<group>/id` was written, n_cols must equal its length. Returns the handle for append.
+    int add_series(const std::string& group, const std::string& name, std::size_t n_cols,
+                   const std::string& unit = "");
+    /// The same for int64 values (tap positions, switch states, counts).
+    int add_int_series(const std::string& group, const std::string& name, std::size_t n_cols,
+                       const std::string& unit = "");
+    /// Appends one row of n_cols values. No allocation; writes and flushes a chunk when it is full.
+    void append(int handle, const double* row);
+    void append(int handle, const std::int64_t* row);
+    /// Rows appended to the series so far (written or still buffered).
+    std::size_t rows(int handle) const;
+    /// Rows appended to `/time` so far.
+    std::size_t time_rows() const;
+
+    // ---- fixed data ---------------------------------------------------------------------------
+    /// `<group>/id`, int64: the component ids labelling the columns of the group's series.
+    /// Ids must be unique; every series of the group must have ids.size() columns.
+    void write_ids(const std::string& group, const std::vector<std::int64_t>& ids);
+    void write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit = "");
+    void write_int_vector(const std::string& path, const std::vector<std::int64_t>& v,
+                          const std::string& unit = "");
+    /// Variable-length UTF-8 strings (no embedded NUL).
+    void write_strings(const std::string& path, const std::vector<std::string>& v);
+    /// Scalar float64 dataset, e.g. a `/summary` KPI, with its `unit` attribute.
+    void write_scalar(const std::string& path, double value, const std::string& unit = "");
+
+    /// Attribute on a group or dataset ("/" is the root); overwrites an attribute of the same name.
+    /// Strings are variable-length UTF-8; signed integers int64; unsigned integers uint64.
+    void set_attribute(const std::string& object_path, const std::string& name, const std::string& value);
+    void set_attribute(const std::string& object_path, const std::string& name, const char* value);
+    void set_attribute(const std::string& object_path, const std::string& name, double value);
+    template <std::integral T>
+    void set_attribute(const std::string& object_path, const std::string& name, T value) {
+        if constexpr (std::signed_integral<T>)
+            set_int_attribute(object_path, name, static_cast<std::int64_t>(value));
+        else
+            set_uint_attribute(object_path, name, static_cast<std::uint64_t>(value));
+    }
+
+    /// Writes every buffered row (also of partly filled chunks) and flushes the file to disk: a
+    /// crash after this keeps everything appended up to here. A checkpoint, not a per-step call
+    /// (each call rewrites the partly filled chunks).
+    void flush();
+    /// Flushes and closes. Later calls (except path()) throw. Idempotent.
+    void close();
+
+private:
+    void set_int_attribute(const std::string& object_path, const std::string& name, std::int64_t value);
+    void set_uint_attribute(const std::string& object_path, const std::string& name, std::uint64_t value);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Reads a results file (for `libgrid info`, `libgrid compare`, tests). Read-only.
+/// Every error is a libgrid::Error naming the file and the missing or wrong object.
+class ResultsReader {
+public:
+    explicit ResultsReader(const std::string& path);
+    ~ResultsReader();
+    ResultsReader(ResultsReader&&) noexcept;
+    ResultsReader& operator=(ResultsReader&&) noexcept;
+    ResultsReader(const ResultsReader&) = delete;
+    ResultsReader& operator=(const ResultsReader&) = delete;
+
+    const std::string& path() const;
+
+    /// Names of the children of a group, sorted by name.
+    std::vector<std::string> list(const std::string& group = "/") const;
+    bool exists(const std::string& path) const;      ///< group or dataset
+    bool is_dataset(const std::string& path) const;  ///< exists and is a dataset
+    std::vector<std::size_t> shape(const std::string& dataset) const;  ///< {} for a scalar
+
+    /// Whole numeric dataset (any rank, row-major), converted to double.
+    std::vector<double> read_vector(const std::string& dataset) const;
+    /// Rows [row0, row0 + nrows) of a 1-D or 2-D numeric dataset, row-major (nrows x columns).
+    std::vector<double> read_rows(const std::string& dataset, std::size_t row0, std::size_t nrows) const;
+    /// Whole integer dataset (a float dataset is an error, never silently truncated).
+    std::vector<std::int64_t> read_int_vector(const std::string& dataset) const;
+    std::vector<std::string> read_strings(const std::string& dataset) const;
+    /// A dataset holding exactly one number.
+    double read_scalar(const std::string& dataset) const;
+
+    bool has_attribute(const std::string& object_path, const std::string& name) const;
+    std::vector<std::string> attribute_names(const std::string& object_path) const;
+    /// A string attribute as is; numbers formatted (shortest round-trip for floats); arrays "[a, b]".
+    std::string attribute(const std::string& object_path, const std::string& name) const;
+    /// The dataset's `unit` attribute, else its `units` attribute, else "".
+    std::string unit(const std::string& dataset) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace libgrid

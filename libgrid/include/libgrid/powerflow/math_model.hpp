@@ -1,0 +1,70 @@
+// libgrid layers 2-3: topology and the per-unit math model.
+//
+// build_math_model() turns a Network (physical units, user ids) into plain indices: closed bus-bus
+// switches fuse buses into one node, Boost.Graph finds islands, islands without a source are
+// de-energised (their buses get no node), and every in-service branch becomes a 2x2 admittance
+// block in per unit on the system base. Ybus is assembled once per topology. A time step only
+// changes the injection vectors s_p, s_i, s_z (see update_injections).
+#pragma once
+
+#include <libgrid/model/network.hpp>
+
+#include <Eigen/SparseCore>
+
+#include <complex>
+#include <cstdint>
+#include <vector>
+
+namespace libgrid {
+
+using cplx = std::complex<double>;
+
+enum class BranchKind : std::uint8_t { Branch = 0, Line = 1, Transformer = 2 };
+
+/// One branch as a 2x2 admittance block between nodes f and t (per unit, system base).
+/// t == -1: open at the far end (Kron-reduced into a shunt yff at f); f == -1 likewise at the near end.
+struct BranchY {
+    int f = -1, t = -1;
+    cplx yff, yft, ytf, ytt;
+    cplx ys;             ///< pi-equivalent series admittance (for B', B'' and DC)
+    cplx tap{1.0, 0.0};  ///< complex tap ratio at the from end: ratio * exp(j shift)
+    BranchKind kind = BranchKind::Branch;
+    int index = 0;  ///< index in the network's table of that kind
+};
+
+struct MathModel {
+    int n = 0;                          ///< number of energised nodes
+    std::vector<int> bus_node;          ///< network bus index -> node, -1 if de-energised
+    std::vector<int> node_bus;          ///< node -> a representative network bus index
+    std::vector<int> node_island;       ///< node -> island number (0..n_islands-1)
+    int n_islands = 0;
+    std::vector<char> island_radial;    ///< per island: a tree (no loops, no parallel branches)
+    std::vector<int> island_slack;      ///< per island: one slack node (sweep root)
+    std::vector<BusType> node_type;     ///< Slack, PV or PQ (after MATPOWER's rules)
+    std::vector<cplx> v_set;            ///< slack: complex set point; PV: |V| set point (real)
+    std::vector<double> node_base_kv;
+    std::vector<BranchY> branches;      ///< in-service, energised branches
+    std::vector<int> branch_slot, line_slot, trafo_slot;  ///< network index -> branches[] or -1
+    Eigen::SparseMatrix<cplx> Ybus;     ///< column-major, sorted indices
+    std::vector<int> gen_node;          ///< per network gen: node or -1 (out of service / de-energised)
+    std::vector<int> ext_grid_node;
+    std::vector<int> load_node, sgen_node, storage_node, shunt_node;  ///< per element: node or -1
+    // Specified injections (generator convention, p.u.): S(|V|) = s_p + s_i |V| + s_z |V|^2.
+    std::vector<cplx> s_p, s_i, s_z;
+    std::vector<char> q_fixed_pv;       ///< PV nodes switched to PQ by Q-limit enforcement
+};
+
+/// Topology + per-unit conversion + Ybus. Validates the network first.
+MathModel build_math_model(const Network& net);
+
+/// Per-unit 2x2 admittance of one line / transformer (exposed for tests and the sweep).
+BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv);
+BranchY transformer_admittance(const Network& net, const Transformer& t, double vn_hv_kv, double vn_lv_kv);
+
+/// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation).
+void update_injections(const Network& net, MathModel& m);
+
+/// Ybus values only (pattern unchanged), after a tap or branch parameter change.
+void rebuild_ybus_values(MathModel& m);
+
+}  // namespace libgrid

@@ -1,0 +1,73 @@
+// libgrid: power-flow options, results and the one-call entry point.
+#pragma once
+
+#include <libgrid/model/network.hpp>
+
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+enum class Method : int { NewtonRaphson = 0, FastDecoupledXB = 1, DC = 2, Sweep = 3, Auto = 4 };
+enum class LinearSolverKind : int { SparseLU = 0, KLU = 1, Default = 2 };  // Default: KLU if built, else SparseLU
+
+Method parse_method(const std::string& s);               ///< "nr", "fdxb", "dc", "sweep", "auto"
+LinearSolverKind parse_linear_solver(const std::string& s);  ///< "sparselu", "klu", "default"
+std::string to_string(Method m);
+std::string to_string(LinearSolverKind k);
+
+struct PowerFlowOptions {
+    Method method = Method::NewtonRaphson;
+    LinearSolverKind linear_solver = LinearSolverKind::Default;
+    double tolerance = 1e-8;      ///< max |mismatch| in p.u. (NR, FDXB) / max |dV| (sweep)
+    int max_iterations = 30;      ///< NR; FDXB and sweep use max(this, 100)
+    bool flat_start = false;      ///< else start from the case voltages (gen setpoints at PV buses)
+    bool enforce_q_limits = false;
+    bool run_controls = true;     ///< OLTC and switched shunts, when present
+    int max_control_iterations = 20;
+};
+
+/// Results, arrays in the network's own table order. Energy quantities in MW / MVAr.
+/// A bus that is de-energised (in an island without a source, or out of service) has NaN voltage.
+struct PowerFlowResult {
+    bool converged = false;
+    int iterations = 0;
+    double max_mismatch = 0.0;
+    double solve_time_s = 0.0;
+    std::string message;  ///< why it failed, when it did
+    Method method_used = Method::NewtonRaphson;
+
+    // buses (Network::buses order)
+    std::vector<double> bus_vm_pu, bus_va_deg;
+    std::vector<double> bus_p_mw, bus_q_mvar;  ///< net injection (generation - load - shunt)
+    std::vector<char> bus_energized;
+    std::vector<char> bus_voltage_violation;  ///< outside [vmin_pu, vmax_pu]
+
+    // gens (Network::gens order); Q shared as MATPOWER shares it
+    std::vector<double> gen_p_mw, gen_q_mvar;
+    // external grids (slack injections)
+    std::vector<double> ext_grid_p_mw, ext_grid_q_mvar;
+
+    // MATPOWER branches (Network::branches order)
+    std::vector<double> branch_p_from_mw, branch_q_from_mvar, branch_p_to_mw, branch_q_to_mvar;
+    std::vector<double> branch_loading_percent;  ///< |S| / rate_a, NaN when unrated
+    // lines
+    std::vector<double> line_p_from_mw, line_q_from_mvar, line_p_to_mw, line_q_to_mvar;
+    std::vector<double> line_i_from_ka, line_i_to_ka, line_pl_mw, line_ql_mvar, line_loading_percent;
+    // transformers
+    std::vector<double> trafo_p_hv_mw, trafo_q_hv_mvar, trafo_p_lv_mw, trafo_q_lv_mvar;
+    std::vector<double> trafo_i_hv_ka, trafo_i_lv_ka, trafo_pl_mw, trafo_ql_mvar, trafo_loading_percent;
+    std::vector<int> trafo_tap_pos;
+    // shunts
+    std::vector<double> shunt_p_mw, shunt_q_mvar;  ///< drawn (load convention)
+    std::vector<int> shunt_step;
+
+    double losses_mw = 0.0;   ///< sum over branches of P_from + P_to
+    double losses_mvar = 0.0;
+};
+
+/// Solve a power flow on a validated network. Never throws on non-convergence (the result's
+/// flag says so); throws ValidationError / IdError on bad input.
+PowerFlowResult run_power_flow(const Network& net, const PowerFlowOptions& opt = {});
+
+}  // namespace libgrid

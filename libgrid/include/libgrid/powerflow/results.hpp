@@ -1,0 +1,27 @@
+// libgrid: from a solved math model back to the network's tables (used by run_power_flow and the
+// time-series engine).
+#pragma once
+
+#include <libgrid/powerflow/math_model.hpp>
+#include <libgrid/powerflow/powerflow.hpp>
+
+#include <vector>
+
+namespace libgrid {
+
+/// All radial islands with one slack each and no PV nodes: the sweep can solve it.
+bool sweep_applicable(const MathModel& m);
+
+/// Start voltages: the case's (or flat), set points at slack and PV nodes, DC angles where the
+/// network has phase shifts but the case gives no angles.
+std::vector<cplx> initial_voltages(const Network& net, const MathModel& m, bool flat);
+
+/// Generator and ext-grid P, Q (MW, MVAr) after a solve, shared among generators as MATPOWER does.
+void compute_sources(const Network& net, const MathModel& m, const std::vector<cplx>& V, std::vector<double>& gen_p,
+                     std::vector<double>& gen_q, std::vector<double>& ext_p, std::vector<double>& ext_q);
+void compute_gen_q(const Network& net, const MathModel& m, const std::vector<cplx>& V, std::vector<double>& gen_q);
+
+/// Full results in the network's table order and units.
+PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method);
+
+}  // namespace libgrid

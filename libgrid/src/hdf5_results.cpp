@@ -1,0 +1,974 @@
+// libgrid layer 9: HDF5 results writer and reader (HDF5 C API). See libgrid/io/hdf5_results.hpp
+// and docs/results_hdf5.md.
+#include <libgrid/io/hdf5_results.hpp>
+
+#include <libgrid/config.hpp>
+#include <libgrid/errors.hpp>
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <utility>
+
+namespace libgrid {
+
+namespace {
+
+// ---- small HDF5 helpers -----------------------------------------------------------------------
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Hid {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Hid() = default;
+    Hid(hid_t id, Closer close) : id_(id), close_(close) {}
+    Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+    Hid& operator=(Hid&& o) noexcept {
+        if (this != &o) {
+            reset();
+            id_ = std::exchange(o.id_, H5I_INVALID_HID);
+            close_ = o.close_;
+        }
+        return *this;
+    }
+    Hid(const Hid&) = delete;
+    Hid& operator=(const Hid&) = delete;
+    ~Hid() { reset(); }
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    /// Closes now; returns false when HDF5 reports an error.
+    bool reset() {
+        bool ok = true;
+        if (id_ >= 0 && close_) ok = close_(id_) >= 0;
+        id_ = H5I_INVALID_HID;
+        return ok;
+    }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+    Closer close_ = nullptr;
+};
+
+/// Silences HDF5's automatic error printing for its lifetime (restores the caller's handler).
+/// The error stack is per thread in a thread-safe HDF5 build, so is this setting.
+class QuietHdf5 {
+public:
+    QuietHdf5() {
+        H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+    QuietHdf5(const QuietHdf5&) = delete;
+    QuietHdf5& operator=(const QuietHdf5&) = delete;
+
+private:
+    H5E_auto2_t func_ = nullptr;
+    void* data_ = nullptr;
+};
+
+herr_t innermost_error(unsigned n, const H5E_error2_t* e, void* out) {
+    if (n == 0 && e && e->desc) *static_cast<std::string*>(out) = e->desc;
+    return 0;
+}
+
+/// The most specific message on HDF5's error stack ("" when empty), e.g.
+/// "unable to open file: name = '...', errno = 2, error message = 'No such file or directory'".
+std::string hdf5_detail() {
+    std::string msg;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &msg);
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    return msg;
+}
+
+std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
+
+/// "results file 'f': what" (+ ": hdf5 detail" when there is one).
+[[noreturn]] void fail(const std::string& file, const std::string& what, bool with_hdf5_detail = true) {
+    std::string msg = "results file " + in_quotes(file) + ": " + what;
+    if (with_hdf5_detail) {
+        std::string detail = hdf5_detail();
+        if (!detail.empty()) msg += " (HDF5: " + detail + ")";
+    }
+    throw Error(msg);
+}
+
+/// "/a/b" from "a/b", "/a/b", "/a/b/"; "/" stays "/". Throws for empty names, "//", "." or "..".
+std::string normalize(const std::string& file, const std::string& path, const char* what) {
+    if (path.empty()) fail(file, std::string("empty ") + what + " path", false);
+    std::string out;
+    std::size_t i = 0;
+    while (i <= path.size()) {
+        std::size_t j = path.find('/', i);
+        if (j == std::string::npos) j = path.size();
+        std::string part = path.substr(i, j - i);
+        bool at_edge = (i == 0) || (j == path.size());
+        if (part.empty() && !at_edge)
+            fail(file, std::string("bad ") + what + " path " + in_quotes(path) + " (empty component)", false);
+        if (part == "." || part == "..")
+            fail(file, std::string("bad ") + what + " path " + in_quotes(path) + " ('.' or '..')", false);
+        if (!part.empty()) out += "/" + part;
+        i = j + 1;
+    }
+    return out.empty() ? "/" : out;
+}
+
+std::string parent_of(const std::string& abs_path) {
+    std::size_t k = abs_path.rfind('/');
+    return k == 0 ? "/" : abs_path.substr(0, k);
+}
+
+std::string join(const std::string& group, const std::string& name) {
+    return group == "/" ? "/" + name : group + "/" + name;
+}
+
+void check_name(const std::string& file, const std::string& name, const char* what) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+        fail(file, std::string("bad ") + what + " name " + in_quotes(name) + " (must be non-empty, without '/')",
+             false);
+}
+
+/// Whether every link on the way to `abs_path` exists and resolves to an object.
+bool object_exists(hid_t file, const std::string& abs_path) {
+    if (abs_path == "/") return true;
+    std::size_t k = 0;
+    while (true) {
+        k = abs_path.find('/', k + 1);
+        std::string prefix = abs_path.substr(0, k);
+        if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+        if (H5Oexists_by_name(file, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+        if (k == std::string::npos) return true;
+    }
+}
+
+H5I_type_t object_type(hid_t file, const std::string& abs_path) {
+    Hid obj(H5Oopen(file, abs_path.c_str(), H5P_DEFAULT), H5Oclose);
+    if (!obj.valid()) return H5I_BADID;
+    return H5Iget_type(obj.get());
+}
+
+/// Variable-length UTF-8 string type.
+Hid vlen_string_type() {
+    Hid t(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(t.get(), H5T_VARIABLE);
+    H5Tset_cset(t.get(), H5T_CSET_UTF8);
+    return t;
+}
+
+std::string format_double(double x) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+// =================================================================================================
+// Writer
+// =================================================================================================
+
+struct ResultsWriter::Impl {
+    /// One extendable dataset fed row by row. The buffer holds the rows of the current chunk,
+    /// whose first row is `chunk_start`; rows before it are in the file.
+    struct Series {
+        std::string path;
+        Hid dset;
+        bool is_int = false;
+        int rank = 2;                  ///< 1 for /time, else 2
+        std::size_t n_cols = 0;
+        std::size_t chunk_rows = 0;    ///< rows per chunk for this series
+        std::vector<double> buf_d;     ///< chunk_rows x n_cols, row-major (float series)
+        std::vector<std::int64_t> buf_i;  ///< the same for int series
+        std::size_t chunk_start = 0;   ///< rows already written as whole chunks
+        std::size_t buffered = 0;      ///< rows in the buffer
+        std::size_t buffered_in_file = 0;  ///< buffered rows already written by flush()
+        std::size_t extent_rows = 0;   ///< current dataset extent along rows
+    };
+
+    std::string path;
+    H5WriterOptions opt;
+    Hid file;
+    Hid gcpl;  ///< group creation: no time stamps (bit-identical files for identical runs)
+    std::vector<Series> series;
+    int time_handle = -1;
+    std::map<std::string, std::size_t> ids_width;  ///< group -> number of ids written
+    bool closed = false;
+
+    Impl(const std::string& p, const H5WriterOptions& o) : path(p), opt(o) {}
+    ~Impl() {
+        try {
+            close();
+        } catch (...) {
+        }
+    }
+
+    void check_open() const {
+        if (closed || !file.valid()) fail(path, "writer is closed", false);
+    }
+
+    Series& handle_series(int handle, bool want_int) {
+        if (handle < 0 || static_cast<std::size_t>(handle) >= series.size() || handle == time_handle)
+            fail(path, "invalid series handle " + std::to_string(handle), false);
+        Series& s = series[static_cast<std::size_t>(handle)];
+        if (s.is_int != want_int)
+            fail(path, "series " + in_quotes(s.path) + " holds " + (s.is_int ? "int64" : "floating-point") +
+                           " values; append was called with " + (want_int ? "int64" : "double") + " data",
+                 false);
+        return s;
+    }
+
+    /// Creates the missing groups of `abs_group` (which must not be a dataset).
+    void ensure_group(const std::string& abs_group) {
+        if (abs_group == "/") return;
+        std::size_t k = 0;
+        while (true) {
+            k = abs_group.find('/', k + 1);
+            std::string prefix = abs_group.substr(0, k);
+            htri_t e = H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT);
+            if (e < 0) fail(path, "cannot look up " + in_quotes(prefix));
+            if (e == 0) {
+                Hid g(H5Gcreate2(file.get(), prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+                if (!g.valid()) fail(path, "cannot create group " + in_quotes(prefix));
+            } else if (object_type(file.get(), prefix) != H5I_GROUP) {
+                fail(path, in_quotes(prefix) + " exists and is not a group", false);
+            }
+            if (k == std::string::npos) return;
+        }
+    }
+
+    /// Normalised path of a new dataset; its parent groups exist afterwards.
+    std::string prepare_dataset(const std::string& dataset_path) {
+        check_open();
+        std::string abs = normalize(path, dataset_path, "dataset");
+        if (abs == "/") fail(path, "a dataset cannot be the root group", false);
+        ensure_group(parent_of(abs));
+        if (H5Lexists(file.get(), abs.c_str(), H5P_DEFAULT) > 0)
+            fail(path, in_quotes(abs) + " already exists", false);
+        return abs;
+    }
+
+    Hid dataset_plist() const {
+        Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+        H5Pset_obj_track_times(dcpl.get(), false);
+        return dcpl;
+    }
+
+    void write_string_attr(hid_t obj, const std::string& name, const std::string& value) {
+        if (value.find('\0') != std::string::npos)
+            fail(path, "attribute " + in_quotes(name) + " contains a NUL character", false);
+        Hid type = vlen_string_type();
+        const char* data = value.c_str();
+        write_attr(obj, name, type.get(), type.get(), &data);
+    }
+
+    void write_attr(hid_t obj, const std::string& name, hid_t file_type, hid_t mem_type, const void* data) {
+        if (H5Aexists(obj, name.c_str()) > 0 && H5Adelete(obj, name.c_str()) < 0)
+            fail(path, "cannot replace attribute " + in_quotes(name));
+        Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+        Hid attr(H5Acreate2(obj, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+        if (!attr.valid() || H5Awrite(attr.get(), mem_type, data) < 0)
+            fail(path, "cannot write attribute " + in_quotes(name));
+    }
+
+    void set_attr(const std::string& object_path, const std::string& name, hid_t file_type, hid_t mem_type,
+                  const void* data, const std::string* text) {
+        check_open();
+        QuietHdf5 quiet;
+        std::string abs = normalize(path, object_path, "object");
+        if (name.empty()) fail(path, "empty attribute name on " + in_quotes(abs), false);
+        if (!object_exists(file.get(), abs))
+            fail(path, "cannot set attribute " + in_quotes(name) + ": no object " + in_quotes(abs), false);
+        Hid obj(H5Oopen(file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!obj.valid()) fail(path, "cannot open " + in_quotes(abs));
+        try {
+            if (text)
+                write_string_attr(obj.get(), name, *text);
+            else
+                write_attr(obj.get(), name, file_type, mem_type, data);
+        } catch (const Error& e) {
+            throw Error(std::string(e.what()) + " on " + in_quotes(abs));
+        }
+    }
+
+    int add_series(const std::string& group, const std::string& name, std::size_t n_cols,
+                   const std::string& unit, bool is_int, int rank, const char* units_attr) {
+        check_open();
+        QuietHdf5 quiet;
+        std::string abs_group = normalize(path, group, "group");
+        check_name(path, name, "series");
+        std::string abs = join(abs_group, name);
+        if (n_cols == 0) fail(path, "series " + in_quotes(abs) + ": n_cols must be >= 1", false);
+        auto w = ids_width.find(abs_group);
+        if (w != ids_width.end() && w->second != n_cols)
+            throw ValidationError("results file " + in_quotes(path) + ": series " + in_quotes(abs) + " has " +
+                                  std::to_string(n_cols) + " columns but " + in_quotes(join(abs_group, "id")) +
+                                  " has " + std::to_string(w->second) + " ids");
+        prepare_dataset(abs);
+
+        Series s;
+        s.path = abs;
+        s.is_int = is_int;
+        s.rank = rank;
+        s.n_cols = n_cols;
+        const std::size_t row_bytes = n_cols * 8;
+        s.chunk_rows = std::max<std::size_t>(1, std::min(opt.chunk_rows, opt.max_buffer_bytes / row_bytes));
+
+        const hsize_t dims[2] = {0, n_cols};
+        const hsize_t maxdims[2] = {H5S_UNLIMITED, n_cols};
+        const hsize_t chunk[2] = {s.chunk_rows, std::min<hsize_t>(n_cols, 1024)};
+        Hid space(H5Screate_simple(rank, dims, maxdims), H5Sclose);
+        Hid dcpl = dataset_plist();
+        H5Pset_chunk(dcpl.get(), rank, chunk);
+        if (opt.compression_level > 0) {
+            if (opt.shuffle) H5Pset_shuffle(dcpl.get());
+            H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.compression_level));
+        }
+        hid_t file_type = H5T_STD_I64LE;
+        if (!is_int) {
+            // Rows beyond what was written (only possible after a crash mid-write) read as NaN, not 0.
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan);
+            file_type = opt.float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+        }
+        // Whole chunks are written once, so a chunk cache would only hold memory.
+        Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+        H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0);
+        s.dset = Hid(H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                                dapl.get()),
+                     H5Dclose);
+        if (!s.dset.valid()) fail(path, "cannot create series " + in_quotes(abs));
+        if (!unit.empty()) write_string_attr(s.dset.get(), "unit", unit);
+        if (units_attr) write_string_attr(s.dset.get(), "units", units_attr);
+
+        if (is_int)
+            s.buf_i.assign(s.chunk_rows * n_cols, 0);
+        else
+            s.buf_d.assign(s.chunk_rows * n_cols, 0.0);
+        series.push_back(std::move(s));
+        return static_cast<int>(series.size() - 1);
+    }
+
+    /// Writes the buffered rows of `s` that are not in the file yet (rewriting the partly written
+    /// chunk from its first row, so that a full chunk is always written whole).
+    void write_buffered(Series& s) {
+        if (s.buffered == s.buffered_in_file) return;
+        QuietHdf5 quiet;
+        const hsize_t end_rows = s.chunk_start + s.buffered;
+        if (end_rows > s.extent_rows) {
+            const hsize_t ext[2] = {end_rows, s.n_cols};
+            if (H5Dset_extent(s.dset.get(), ext) < 0) fail(path, "cannot extend " + in_quotes(s.path));
+            s.extent_rows = end_rows;
+        }
+        Hid fspace(H5Dget_space(s.dset.get()), H5Sclose);
+        const hsize_t start[2] = {s.chunk_start, 0};
+        const hsize_t count[2] = {s.buffered, s.n_cols};
+        Hid mspace(H5Screate_simple(s.rank, count, nullptr), H5Sclose);
+        if (!fspace.valid() || !mspace.valid() ||
+            H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+            fail(path, "cannot select rows of " + in_quotes(s.path));
+        herr_t st = s.is_int ? H5Dwrite(s.dset.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(), H5P_DEFAULT,
+                                        s.buf_i.data())
+                             : H5Dwrite(s.dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(),
+                                        H5P_DEFAULT, s.buf_d.data());
+        if (st < 0) fail(path, "cannot write rows of " + in_quotes(s.path));
+        s.buffered_in_file = s.buffered;
+    }
+
+    void flush_file() {
+        QuietHdf5 quiet;
+        if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) fail(path, "cannot flush");
+    }
+
+    /// The buffer is full: write the chunk, flush the file, start the next chunk.
+    void write_chunk(Series& s) {
+        write_buffered(s);
+        flush_file();
+        s.chunk_start += s.buffered;
+        s.buffered = 0;
+        s.buffered_in_file = 0;
+    }
+
+    template <class T>
+    void append_row(Series& s, std::vector<T>& buf, const T* row) {
+        if (s.buffered == s.chunk_rows) write_chunk(s);  // only after an earlier write failed
+        std::copy(row, row + s.n_cols, buf.data() + s.buffered * s.n_cols);
+        ++s.buffered;
+        if (s.buffered == s.chunk_rows) write_chunk(s);
+    }
+
+    void flush() {
+        check_open();
+        for (Series& s : series) write_buffered(s);
+        flush_file();
+    }
+
+    void close() {
+        if (closed) return;
+        closed = true;
+        if (!file.valid()) return;
+        std::string error;
+        try {
+            for (Series& s : series) write_buffered(s);
+        } catch (const Error& e) {
+            error = e.what();
+        }
+        bool ok = true;
+        for (Series& s : series) ok = s.dset.reset() && ok;
+        ok = gcpl.reset() && ok;
+        {
+            QuietHdf5 quiet;
+            ok = file.reset() && ok;
+        }
+        if (!error.empty()) throw Error(error);
+        if (!ok) fail(path, "cannot close", false);
+    }
+
+    void write_array(const std::string& dataset_path, hid_t file_type, hid_t mem_type, std::size_t n,
+                     const void* data, const std::string& unit) {
+        QuietHdf5 quiet;
+        std::string abs = prepare_dataset(dataset_path);
+        const hsize_t dims[1] = {n};
+        Hid space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+        Hid dcpl = dataset_plist();
+        Hid d(H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              H5Dclose);
+        if (!d.valid()) fail(path, "cannot create " + in_quotes(abs));
+        if (n > 0 && H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+            fail(path, "cannot write " + in_quotes(abs));
+        if (!unit.empty()) write_string_attr(d.get(), "unit", unit);
+    }
+};
+
+ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options)
+    : impl_(std::make_unique<Impl>(path, options)) {
+    auto bad_option = [&](const char* field, const std::string& msg) {
+        throw ValidationError("H5WriterOptions (results file " + in_quotes(path) + "): field '" + field + "': " + msg);
+    };
+    if (options.compression_level < 0 || options.compression_level > 9)
+        bad_option("compression_level", "must be 0..9, got " + std::to_string(options.compression_level));
+    if (options.chunk_rows == 0) bad_option("chunk_rows", "must be >= 1");
+    if (options.max_buffer_bytes == 0) bad_option("max_buffer_bytes", "must be >= 1");
+
+    QuietHdf5 quiet;
+    if (options.compression_level > 0 &&
+        (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 || (options.shuffle && H5Zfilter_avail(H5Z_FILTER_SHUFFLE) <= 0)))
+        fail(path, "this HDF5 library has no deflate/shuffle filter; use compression_level = 0", false);
+
+    Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+    H5Pset_obj_track_times(fcpl.get(), false);  // root group without time stamps
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+    impl_->file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
+    if (!impl_->file.valid()) {
+        impl_->closed = true;
+        fail(path, "cannot create");
+    }
+    impl_->gcpl = Hid(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_obj_track_times(impl_->gcpl.get(), false);
+    set_attribute("/", "libgrid_version", LIBGRID_VERSION);
+    set_attribute("/", "layout_version", kResultsLayoutVersion);
+}
+
+ResultsWriter::~ResultsWriter() = default;  // Impl::~Impl closes, swallowing errors
+ResultsWriter::ResultsWriter(ResultsWriter&&) noexcept = default;
+ResultsWriter& ResultsWriter::operator=(ResultsWriter&&) noexcept = default;
+
+const std::string& ResultsWriter::path() const {
+    static const std::string moved_from;
+    return impl_ ? impl_->path : moved_from;
+}
+
+void ResultsWriter::write_run_info(const std::string& scenario_text, std::uint64_t seed) {
+    set_attribute("/", "scenario", scenario_text);
+    set_attribute("/", "seed", seed);
+}
+
+void ResultsWriter::add_time(const std::string& units) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    if (impl_->time_handle >= 0) fail(impl_->path, "'/time' already exists", false);
+    impl_->time_handle = impl_->add_series("/", "time", 1, "", true, 1, units.c_str());
+}
+
+void ResultsWriter::append_time(std::int64_t seconds) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->check_open();
+    if (impl_->time_handle < 0) fail(impl_->path, "append_time before add_time", false);
+    Impl::Series& s = impl_->series[static_cast<std::size_t>(impl_->time_handle)];
+    impl_->append_row(s, s.buf_i, &seconds);
+}
+
+int ResultsWriter::add_series(const std::string& group, const std::string& name, std::size_t n_cols,
+                              const std::string& unit) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    return impl_->add_series(group, name, n_cols, unit, false, 2, nullptr);
+}
+
+int ResultsWriter::add_int_series(const std::string& group, const std::string& name, std::size_t n_cols,
+                                  const std::string& unit) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    return impl_->add_series(group, name, n_cols, unit, true, 2, nullptr);
+}
+
+void ResultsWriter::append(int handle, const double* row) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->check_open();
+    Impl::Series& s = impl_->handle_series(handle, false);
+    impl_->append_row(s, s.buf_d, row);
+}
+
+void ResultsWriter::append(int handle, const std::int64_t* row) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->check_open();
+    Impl::Series& s = impl_->handle_series(handle, true);
+    impl_->append_row(s, s.buf_i, row);
+}
+
+std::size_t ResultsWriter::rows(int handle) const {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    if (handle < 0 || static_cast<std::size_t>(handle) >= impl_->series.size())
+        fail(impl_->path, "invalid series handle " + std::to_string(handle), false);
+    const Impl::Series& s = impl_->series[static_cast<std::size_t>(handle)];
+    return s.chunk_start + s.buffered;
+}
+
+std::size_t ResultsWriter::time_rows() const {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    return impl_->time_handle < 0 ? 0 : rows(impl_->time_handle);
+}
+
+void ResultsWriter::write_ids(const std::string& group, const std::vector<std::int64_t>& ids) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->check_open();
+    const std::string& file = impl_->path;
+    std::string abs_group = normalize(file, group, "group");
+    std::string id_path = join(abs_group, "id");
+    std::vector<std::int64_t> sorted(ids);
+    std::sort(sorted.begin(), sorted.end());
+    auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end())
+        throw IdError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + ": duplicate id " +
+                      std::to_string(*dup));
+    for (const Impl::Series& s : impl_->series)
+        if (parent_of(s.path) == abs_group && static_cast<int>(&s - impl_->series.data()) != impl_->time_handle &&
+            s.n_cols != ids.size())
+            throw ValidationError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + " has " +
+                                  std::to_string(ids.size()) + " ids but series " + in_quotes(s.path) + " has " +
+                                  std::to_string(s.n_cols) + " columns");
+    impl_->write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
+    impl_->ids_width[abs_group] = ids.size();
+}
+
+void ResultsWriter::write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->write_array(path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.size(), v.data(), unit);
+}
+
+void ResultsWriter::write_int_vector(const std::string& path, const std::vector<std::int64_t>& v,
+                                     const std::string& unit) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->write_array(path, H5T_STD_I64LE, H5T_NATIVE_INT64, v.size(), v.data(), unit);
+}
+
+void ResultsWriter::write_strings(const std::string& path, const std::vector<std::string>& v) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    std::vector<const char*> ptrs;
+    ptrs.reserve(v.size());
+    for (const std::string& s : v) {
+        if (s.find('\0') != std::string::npos)
+            fail(impl_->path, in_quotes(path) + ": string " + std::to_string(ptrs.size()) + " contains a NUL character",
+                 false);
+        ptrs.push_back(s.c_str());
+    }
+    Hid type = vlen_string_type();
+    impl_->write_array(path, type.get(), type.get(), v.size(), ptrs.data(), "");
+}
+
+void ResultsWriter::write_scalar(const std::string& path, double value, const std::string& unit) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    Impl& w = *impl_;
+    QuietHdf5 quiet;
+    std::string abs = w.prepare_dataset(path);
+    Hid space(H5Screate(H5S_SCALAR), H5Sclose);
+    Hid dcpl = w.dataset_plist();
+    Hid d(H5Dcreate2(w.file.get(), abs.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+          H5Dclose);
+    if (!d.valid() || H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) < 0)
+        fail(w.path, "cannot write " + in_quotes(abs));
+    if (!unit.empty()) w.write_string_attr(d.get(), "unit", unit);
+}
+
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const std::string& value) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->set_attr(object_path, name, H5I_INVALID_HID, H5I_INVALID_HID, nullptr, &value);
+}
+
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const char* value) {
+    set_attribute(object_path, name, std::string(value ? value : ""));
+}
+
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, double value) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->set_attr(object_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, nullptr);
+}
+
+void ResultsWriter::set_int_attribute(const std::string& object_path, const std::string& name, std::int64_t value) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->set_attr(object_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, nullptr);
+}
+
+void ResultsWriter::set_uint_attribute(const std::string& object_path, const std::string& name,
+                                       std::uint64_t value) {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->set_attr(object_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, nullptr);
+}
+
+void ResultsWriter::flush() {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    impl_->flush();
+}
+
+void ResultsWriter::close() {
+    if (impl_) impl_->close();
+}
+
+// =================================================================================================
+// Reader
+// =================================================================================================
+
+struct ResultsReader::Impl {
+    std::string path;
+    Hid file;
+
+    /// Opens a dataset, or throws naming what is missing: the first missing group on the way, or
+    /// the dataset together with what its group does hold.
+    Hid open_dataset(const std::string& dataset) const {
+        QuietHdf5 quiet;
+        std::string abs = normalize(path, dataset, "dataset");
+        if (!object_exists(file.get(), abs)) {
+            // Name the first missing component.
+            std::size_t k = 0;
+            std::string prefix;
+            while (true) {
+                k = abs.find('/', k + 1);
+                prefix = abs.substr(0, k);
+                if (!object_exists(file.get(), prefix)) break;
+                if (k == std::string::npos) break;
+            }
+            std::string parent = parent_of(prefix);
+            std::string msg = "no " + std::string(prefix == abs ? "dataset " : "group ") + in_quotes(prefix);
+            if (prefix != abs) msg += " (needed for " + in_quotes(abs) + ")";
+            if (object_type(file.get(), parent) == H5I_GROUP) {
+                std::vector<std::string> names = list(parent);
+                msg += "; " + in_quotes(parent) + " holds: ";
+                if (names.empty()) msg += "nothing";
+                for (std::size_t i = 0; i < names.size() && i < 20; ++i) msg += (i ? ", " : "") + names[i];
+                if (names.size() > 20) msg += ", ...";
+            } else {
+                msg += "; " + in_quotes(parent) + " is not a group";
+            }
+            fail(path, msg, false);
+        }
+        Hid d(H5Oopen(file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!d.valid()) fail(path, "cannot open " + in_quotes(abs));
+        if (H5Iget_type(d.get()) != H5I_DATASET) fail(path, in_quotes(abs) + " is a group, not a dataset", false);
+        return d;
+    }
+
+    std::vector<std::string> list(const std::string& group) const {
+        QuietHdf5 quiet;
+        std::string abs = normalize(path, group, "group");
+        if (!object_exists(file.get(), abs)) fail(path, "no group " + in_quotes(abs), false);
+        Hid g(H5Oopen(file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!g.valid() || H5Iget_type(g.get()) != H5I_GROUP) fail(path, in_quotes(abs) + " is not a group", false);
+        std::vector<std::string> names;
+        auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+            try {
+                static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+                return 0;
+            } catch (...) {
+                return -1;
+            }
+        };
+        if (H5Literate(g.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0)
+            fail(path, "cannot list " + in_quotes(abs));
+        return names;
+    }
+
+    static std::vector<std::size_t> dims_of(hid_t dset) {
+        Hid space(H5Dget_space(dset), H5Sclose);
+        int rank = H5Sget_simple_extent_ndims(space.get());
+        std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
+        if (rank > 0) H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+        return std::vector<std::size_t>(d.begin(), d.end());
+    }
+
+    static std::size_t count(const std::vector<std::size_t>& dims) {
+        std::size_t n = 1;
+        for (std::size_t d : dims) n *= d;
+        return n;
+    }
+
+    void require_numeric(hid_t dset, const std::string& dataset, bool integer_only) const {
+        Hid type(H5Dget_type(dset), H5Tclose);
+        H5T_class_t c = H5Tget_class(type.get());
+        if (c == H5T_INTEGER) return;
+        if (c == H5T_FLOAT && !integer_only) return;
+        fail(path,
+             in_quotes(normalize(path, dataset, "dataset")) + " holds " +
+                 (c == H5T_FLOAT ? "floating-point" : c == H5T_STRING ? "string" : "non-numeric") +
+                 " values, not " + (integer_only ? "integers" : "numbers"),
+             false);
+    }
+};
+
+ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->path = path;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) fail(path, "no such file", false);
+    if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory", false);
+    QuietHdf5 quiet;
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        std::string detail = hdf5_detail();
+        fail(path, "not an HDF5 file, or unreadable" + (detail.empty() ? "" : " (HDF5: " + detail + ")"), false);
+    }
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+    // 32 MiB chunk cache per dataset: a 256 x 1024 float64 chunk (2 MiB) stays decompressed while
+    // consecutive rows are read.
+    H5Pset_cache(fapl.get(), 0, 1031, std::size_t{32} << 20, 0.75);
+    impl_->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+    if (!impl_->file.valid()) fail(path, "cannot open");
+}
+
+ResultsReader::~ResultsReader() = default;
+ResultsReader::ResultsReader(ResultsReader&&) noexcept = default;
+ResultsReader& ResultsReader::operator=(ResultsReader&&) noexcept = default;
+
+const std::string& ResultsReader::path() const {
+    static const std::string moved_from;
+    return impl_ ? impl_->path : moved_from;
+}
+
+std::vector<std::string> ResultsReader::list(const std::string& group) const { return impl_->list(group); }
+
+bool ResultsReader::exists(const std::string& path) const {
+    QuietHdf5 quiet;
+    return object_exists(impl_->file.get(), normalize(impl_->path, path, "object"));
+}
+
+bool ResultsReader::is_dataset(const std::string& path) const {
+    QuietHdf5 quiet;
+    std::string abs = normalize(impl_->path, path, "object");
+    return object_exists(impl_->file.get(), abs) && object_type(impl_->file.get(), abs) == H5I_DATASET;
+}
+
+std::vector<std::size_t> ResultsReader::shape(const std::string& dataset) const {
+    Hid d = impl_->open_dataset(dataset);
+    return Impl::dims_of(d.get());
+}
+
+std::vector<double> ResultsReader::read_vector(const std::string& dataset) const {
+    Hid d = impl_->open_dataset(dataset);
+    impl_->require_numeric(d.get(), dataset, false);
+    std::vector<double> v(Impl::count(Impl::dims_of(d.get())));
+    QuietHdf5 quiet;
+    if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+        fail(impl_->path, "cannot read " + in_quotes(normalize(impl_->path, dataset, "dataset")));
+    return v;
+}
+
+std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::size_t row0, std::size_t nrows) const {
+    Hid d = impl_->open_dataset(dataset);
+    impl_->require_numeric(d.get(), dataset, false);
+    const std::string abs = normalize(impl_->path, dataset, "dataset");
+    std::vector<std::size_t> dims = Impl::dims_of(d.get());
+    if (dims.size() != 1 && dims.size() != 2)
+        fail(impl_->path, in_quotes(abs) + " has rank " + std::to_string(dims.size()) + "; read_rows needs 1 or 2", false);
+    const std::size_t n_rows = dims[0];
+    const std::size_t n_cols = dims.size() == 2 ? dims[1] : 1;
+    if (row0 > n_rows || nrows > n_rows - row0)
+        fail(impl_->path,
+             in_quotes(abs) + ": rows " + std::to_string(row0) + ".." + std::to_string(row0 + nrows) +
+                 " requested but it has " + std::to_string(n_rows) + " rows",
+             false);
+    std::vector<double> v(nrows * n_cols);
+    if (v.empty()) return v;
+    QuietHdf5 quiet;
+    Hid fspace(H5Dget_space(d.get()), H5Sclose);
+    const hsize_t start[2] = {row0, 0};
+    const hsize_t cnt[2] = {nrows, n_cols};
+    const int rank = static_cast<int>(dims.size());
+    Hid mspace(H5Screate_simple(rank, cnt, nullptr), H5Sclose);
+    if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr) < 0 ||
+        H5Dread(d.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, v.data()) < 0)
+        fail(impl_->path, "cannot read rows of " + in_quotes(abs));
+    return v;
+}
+
+std::vector<std::int64_t> ResultsReader::read_int_vector(const std::string& dataset) const {
+    Hid d = impl_->open_dataset(dataset);
+    impl_->require_numeric(d.get(), dataset, true);
+    std::vector<std::int64_t> v(Impl::count(Impl::dims_of(d.get())));
+    QuietHdf5 quiet;
+    if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+        fail(impl_->path, "cannot read " + in_quotes(normalize(impl_->path, dataset, "dataset")));
+    return v;
+}
+
+namespace {
+
+/// Reads n strings (variable- or fixed-length) from a dataset or attribute whose type is `ftype`.
+template <class ReadFn>
+std::vector<std::string> read_string_data(hid_t ftype, std::size_t n, hid_t space, ReadFn read, bool& ok) {
+    std::vector<std::string> out;
+    ok = true;
+    if (n == 0) return out;
+    if (H5Tis_variable_str(ftype) > 0) {
+        Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mtype.get(), H5T_VARIABLE);
+        H5Tset_cset(mtype.get(), H5Tget_cset(ftype));
+        std::vector<char*> ptrs(n, nullptr);
+        if (read(mtype.get(), ptrs.data()) < 0) {
+            ok = false;
+            return out;
+        }
+        for (char* p : ptrs) out.emplace_back(p ? p : "");
+        H5Dvlen_reclaim(mtype.get(), space, H5P_DEFAULT, ptrs.data());
+    } else {
+        const std::size_t size = H5Tget_size(ftype);
+        Hid mtype(H5Tcopy(ftype), H5Tclose);
+        std::vector<char> buf(n * size);
+        if (read(mtype.get(), buf.data()) < 0) {
+            ok = false;
+            return out;
+        }
+        const bool space_pad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::string s(buf.data() + i * size, size);
+            s = s.substr(0, s.find('\0'));
+            if (space_pad) s.erase(s.find_last_not_of(' ') + 1);
+            out.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> ResultsReader::read_strings(const std::string& dataset) const {
+    Hid d = impl_->open_dataset(dataset);
+    const std::string abs = normalize(impl_->path, dataset, "dataset");
+    QuietHdf5 quiet;
+    Hid ftype(H5Dget_type(d.get()), H5Tclose);
+    if (H5Tget_class(ftype.get()) != H5T_STRING) fail(impl_->path, in_quotes(abs) + " does not hold strings", false);
+    Hid space(H5Dget_space(d.get()), H5Sclose);
+    const std::size_t n = Impl::count(Impl::dims_of(d.get()));
+    bool ok = true;
+    auto out = read_string_data(
+        ftype.get(), n, space.get(),
+        [&](hid_t mtype, void* buf) { return H5Dread(d.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, ok);
+    if (!ok) fail(impl_->path, "cannot read " + in_quotes(abs));
+    return out;
+}
+
+double ResultsReader::read_scalar(const std::string& dataset) const {
+    std::vector<std::size_t> dims = shape(dataset);
+    if (Impl::count(dims) != 1)
+        fail(impl_->path,
+             in_quotes(normalize(impl_->path, dataset, "dataset")) + " holds " + std::to_string(Impl::count(dims)) +
+                 " values, not one",
+             false);
+    return read_vector(dataset)[0];
+}
+
+bool ResultsReader::has_attribute(const std::string& object_path, const std::string& name) const {
+    QuietHdf5 quiet;
+    std::string abs = normalize(impl_->path, object_path, "object");
+    return object_exists(impl_->file.get(), abs) &&
+           H5Aexists_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+std::vector<std::string> ResultsReader::attribute_names(const std::string& object_path) const {
+    QuietHdf5 quiet;
+    std::string abs = normalize(impl_->path, object_path, "object");
+    if (!object_exists(impl_->file.get(), abs)) fail(impl_->path, "no object " + in_quotes(abs), false);
+    Hid obj(H5Oopen(impl_->file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
+    std::vector<std::string> names;
+    auto collect = [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+        try {
+            static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+            return 0;
+        } catch (...) {
+            return -1;
+        }
+    };
+    if (!obj.valid() || H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0)
+        fail(impl_->path, "cannot list attributes of " + in_quotes(abs));
+    return names;
+}
+
+std::string ResultsReader::attribute(const std::string& object_path, const std::string& name) const {
+    const std::string& file = impl_->path;
+    QuietHdf5 quiet;
+    std::string abs = normalize(file, object_path, "object");
+    if (!object_exists(impl_->file.get(), abs))
+        fail(file, "no object " + in_quotes(abs) + " (looking for its attribute " + in_quotes(name) + ")", false);
+    if (H5Aexists_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
+        fail(file, in_quotes(abs) + " has no attribute " + in_quotes(name), false);
+    Hid attr(H5Aopen_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    Hid ftype(H5Aget_type(attr.get()), H5Tclose);
+    Hid space(H5Aget_space(attr.get()), H5Sclose);
+    const hssize_t npoints = H5Sget_simple_extent_npoints(space.get());
+    if (!attr.valid() || !ftype.valid() || npoints < 0) fail(file, "cannot read attribute " + in_quotes(name) + " of " + in_quotes(abs));
+    const std::size_t n = static_cast<std::size_t>(npoints);
+    const std::string what = "attribute " + in_quotes(name) + " of " + in_quotes(abs);
+
+    std::vector<std::string> items;
+    switch (H5Tget_class(ftype.get())) {
+        case H5T_STRING: {
+            bool ok = true;
+            items = read_string_data(
+                ftype.get(), n, space.get(), [&](hid_t mtype, void* buf) { return H5Aread(attr.get(), mtype, buf); },
+                ok);
+            if (!ok) fail(file, "cannot read " + what);
+            break;
+        }
+        case H5T_INTEGER: {
+            if (H5Tget_sign(ftype.get()) == H5T_SGN_NONE) {
+                std::vector<std::uint64_t> v(n);
+                if (n && H5Aread(attr.get(), H5T_NATIVE_UINT64, v.data()) < 0) fail(file, "cannot read " + what);
+                for (auto x : v) items.push_back(std::to_string(x));
+            } else {
+                std::vector<std::int64_t> v(n);
+                if (n && H5Aread(attr.get(), H5T_NATIVE_INT64, v.data()) < 0) fail(file, "cannot read " + what);
+                for (auto x : v) items.push_back(std::to_string(x));
+            }
+            break;
+        }
+        case H5T_FLOAT: {
+            std::vector<double> v(n);
+            if (n && H5Aread(attr.get(), H5T_NATIVE_DOUBLE, v.data()) < 0) fail(file, "cannot read " + what);
+            for (double x : v) items.push_back(format_double(x));
+            break;
+        }
+        default:
+            fail(file, what + " has a type this reader does not format", false);
+    }
+    if (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR && items.size() == 1) return items[0];
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+    return out + "]";
+}
+
+std::string ResultsReader::unit(const std::string& dataset) const {
+    impl_->open_dataset(dataset);  // names a missing dataset
+    if (has_attribute(dataset, "unit")) return attribute(dataset, "unit");
+    if (has_attribute(dataset, "units")) return attribute(dataset, "units");
+    return "";
+}
+
+}  // namespace libgrid
