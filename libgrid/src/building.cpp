@@ -333,15 +333,15 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.floor_area_m2 = 120.0;
             p.R_ea_k_per_kw = 15.0;    // windows 6 m2 x 5.7 W/m2K + 1 ACH of 100 m3
             p.R_am_k_per_kw = 0.8;     // ~150 m2 of interior surface at 8 W/m2K
-            p.R_me_k_per_kw = 9.0;     // roof 40 m2 at ~1.2 W/m2K (ceiling insulation) + walls 30 m2 at ~2.5 W/m2K
+            p.R_me_k_per_kw = 10.0;     // roof 40 m2 at ~1.2 W/m2K (ceiling insulation) + walls 30 m2 at ~2.5 W/m2K
             p.C_air_kwh_per_k = 0.17;  // 100 m3 of air x 5 for furnishings
-            p.C_mass_kwh_per_k = 1.8;  // active share of slab and brick
-            p.solar_aperture_m2 = 2.5; // glazing 6 m2 x SHGC 0.6 x 0.35 + roof sol-air (40 m2 x 0.7 x 1.5 x 0.04)
+            p.C_mass_kwh_per_k = 1.5;  // active share of slab and brick
+            p.solar_aperture_m2 = 2.2; // glazing 6 m2 x SHGC 0.6 x 0.35 + roof sol-air (40 m2 x 0.7 x 1.5 x 0.04)
             p.solar_to_air_fraction = 0.3;
             p.internal_to_air_fraction = 0.5;
             p.electric_gain_fraction = 0.3;
             p.occupant_gains_kw.weekday = hours(0.05, {{0, 7, 0.2}, {22, 24, 0.2}});
-            p.occupant_gains_kw.weekend = hours(0.1, {{0, 8, 0.2}, {13, 16, 0.2}, {22, 24, 0.2}});
+            p.occupant_gains_kw.weekend = hours(0.1, {{0, 8, 0.2}, {14, 16, 0.2}, {22, 24, 0.2}});
             p.lighting_kw.weekday = hours(0.02, {{6, 7, 0.15}, {19, 23, 0.2}, {23, 24, 0.08}});
             p.lighting_kw.weekend = hours(0.02, {{7, 8, 0.1}, {19, 23, 0.2}, {23, 24, 0.08}});
             p.plug_kw.weekday = hours(0.12, {{6, 8, 0.52}, {11, 14, 0.2}, {17, 23, 0.72}});
@@ -349,7 +349,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.hot_water_kw.weekday = hours(0.0, {{6, 8, 0.45}, {19, 22, 0.2}});
             p.hot_water_kw.weekend = hours(0.0, {{8, 10, 0.45}, {19, 22, 0.2}});
             p.ac_schedule.weekday = hours(0.0, {{0, 7, 1.0}, {22, 24, 1.0}});
-            p.ac_schedule.weekend = hours(0.0, {{0, 8, 1.0}, {13, 16, 1.0}, {22, 24, 1.0}});
+            p.ac_schedule.weekend = hours(0.0, {{0, 8, 1.0}, {14, 16, 1.0}, {22, 24, 1.0}});
             p.ac_capacity_kw_th = 5.0;  // two 1-hp split units
             p.sensible_heat_ratio = 0.8;
             p.cop_nom = 3.0;
@@ -364,7 +364,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             // the family upstairs is in the plug and hot-water schedules (heat outside the zone).
             p.name = "shophouse";
             p.floor_area_m2 = 120.0;
-            p.R_ea_k_per_kw = 2.5;     // shopfront glazing and door openings
+            p.R_ea_k_per_kw = 1.8;     // shopfront glazing and door openings
             p.R_am_k_per_kw = 0.3;
             p.R_me_k_per_kw = 5.0;     // party walls, slab above
             p.C_air_kwh_per_k = 0.4;
@@ -383,7 +383,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.hot_water_kw.weekend = p.hot_water_kw.weekday;
             p.ac_schedule.weekday = hours(0.0, {{9, 21, 1.0}});
             p.ac_schedule.weekend = p.ac_schedule.weekday;
-            p.ac_capacity_kw_th = 10.5;  // three 1.5-hp units
+            p.ac_capacity_kw_th = 14.0;  // four 1.5-hp units
             p.sensible_heat_ratio = 0.75;
             p.cop_nom = 3.0;
             p.cop_slope_per_k = 0.08;
@@ -395,7 +395,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             // Five-storey office, 5,000 m2 net floor area, weekdays 08:00-18:00, chilled-water plant.
             p.name = "office";
             p.floor_area_m2 = 5000.0;
-            p.R_ea_k_per_kw = 0.09;    // glazing 1,000 m2 x 5 W/m2K + fresh air and infiltration ~6 kW/K
+            p.R_ea_k_per_kw = 0.045;   // glazing 1,000 m2 x 5 W/m2K + fresh air and infiltration ~17 kW/K
             p.R_am_k_per_kw = 0.0104;  // ~12,000 m2 of slab and partitions at 8 W/m2K
             p.R_me_k_per_kw = 0.27;    // walls 1,560 m2 x 2 + roof 1,000 m2 x 0.6 W/m2K
             p.C_air_kwh_per_k = 18.0;
@@ -405,17 +405,17 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.internal_to_air_fraction = 0.6;
             p.occupant_gains_kw.weekday = hours(0.0, {{8, 9, 20.0}, {9, 17, 37.5}, {17, 18, 20.0}});
             p.occupant_gains_kw.weekend = hours(0.0, {});
-            p.lighting_kw.weekday = hours(6.0, {{7, 8, 30.0}, {8, 18, 60.0}, {18, 20, 20.0}});
-            p.lighting_kw.weekend = hours(6.0, {});
-            p.plug_kw.weekday = hours(10.0, {{8, 18, 75.0}, {18, 20, 30.0}});
+            p.lighting_kw.weekday = hours(5.0, {{7, 8, 25.0}, {8, 18, 50.0}, {18, 20, 15.0}});
+            p.lighting_kw.weekend = hours(5.0, {});
+            p.plug_kw.weekday = hours(10.0, {{8, 18, 60.0}, {18, 20, 25.0}});
             p.plug_kw.weekend = hours(10.0, {});
             p.hot_water_kw.weekday = hours(0.0, {});
             p.hot_water_kw.weekend = hours(0.0, {});
             p.ac_schedule.weekday = hours(0.0, {{7, 18, 1.0}});
             p.ac_schedule.weekend = hours(0.0, {});
-            p.ac_capacity_kw_th = 900.0;
+            p.ac_capacity_kw_th = 1200.0;
             p.sensible_heat_ratio = 0.75;
-            p.cop_nom = 3.0;  // whole plant (chillers, pumps, towers, AHU fans)
+            p.cop_nom = 2.8;  // whole plant (chillers, pumps, towers, AHU fans)
             p.cop_slope_per_k = 0.06;
             p.setpoint_c = 24.0;
             p.band_k = 1.0;
@@ -425,7 +425,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             // Shopping mall, 30,000 m2 lettable area, open 10:00-22:00 every day.
             p.name = "mall";
             p.floor_area_m2 = 30000.0;
-            p.R_ea_k_per_kw = 0.015;   // glazing ~2,000 m2 + fresh air for the crowds + open entrances ~65 kW/K
+            p.R_ea_k_per_kw = 0.008;   // glazing ~2,000 m2 + fresh air for the crowds + open entrances ~65 kW/K
             p.R_am_k_per_kw = 0.0017;
             p.R_me_k_per_kw = 0.071;   // roof 10,000 m2 x 0.6 + walls 4,000 m2 x 2 W/m2K
             p.C_air_kwh_per_k = 150.0;
@@ -437,7 +437,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.occupant_gains_kw.weekend = hours(0.0, {{10, 12, 180.0}, {12, 21, 320.0}, {21, 22, 180.0}});
             p.lighting_kw.weekday = hours(45.0, {{9, 10, 220.0}, {10, 22, 450.0}, {22, 23, 150.0}});
             p.lighting_kw.weekend = p.lighting_kw.weekday;
-            p.plug_kw.weekday = hours(60.0, {{9, 10, 200.0}, {10, 22, 350.0}, {22, 23, 120.0}});
+            p.plug_kw.weekday = hours(60.0, {{9, 10, 180.0}, {10, 22, 300.0}, {22, 23, 110.0}});
             p.plug_kw.weekend = p.plug_kw.weekday;
             p.hot_water_kw.weekday = hours(0.0, {});
             p.hot_water_kw.weekend = hours(0.0, {});
@@ -445,7 +445,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.ac_schedule.weekend = p.ac_schedule.weekday;
             p.ac_capacity_kw_th = 4500.0;
             p.sensible_heat_ratio = 0.65;
-            p.cop_nom = 3.0;
+            p.cop_nom = 2.8;
             p.cop_slope_per_k = 0.06;
             p.setpoint_c = 24.0;
             p.band_k = 1.0;
@@ -455,7 +455,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             // 200-room city hotel, 10,000 m2, conditioned around the clock, heat-pump hot water.
             p.name = "hotel";
             p.floor_area_m2 = 10000.0;
-            p.R_ea_k_per_kw = 0.035;   // glazing ~1,500 m2 + fresh air and infiltration ~29 kW/K
+            p.R_ea_k_per_kw = 0.022;   // glazing ~1,500 m2 + fresh air and infiltration ~38 kW/K
             p.R_am_k_per_kw = 0.006;
             p.R_me_k_per_kw = 0.15;
             p.C_air_kwh_per_k = 35.0;
@@ -467,7 +467,7 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
             p.occupant_gains_kw.weekend = hours(30.0, {{7, 9, 40.0}, {9, 17, 25.0}, {17, 23, 40.0}});
             p.lighting_kw.weekday = hours(25.0, {{6, 9, 60.0}, {9, 18, 40.0}, {18, 24, 80.0}});
             p.lighting_kw.weekend = p.lighting_kw.weekday;
-            p.plug_kw.weekday = hours(50.0, {{6, 10, 110.0}, {10, 17, 90.0}, {17, 22, 110.0}});
+            p.plug_kw.weekday = hours(40.0, {{6, 10, 100.0}, {10, 17, 80.0}, {17, 22, 100.0}});
             p.plug_kw.weekend = p.plug_kw.weekday;
             p.hot_water_kw.weekday = hours(10.0, {{6, 10, 90.0}, {18, 23, 60.0}});
             p.hot_water_kw.weekend = p.hot_water_kw.weekday;
@@ -513,7 +513,11 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2) {
 
 void Home::prepare(double max_dt_s) {
     building.id = id;
-    if (rules.precool) {
+    // Pre-cooling only pays when the AC would run in the weekday peak (14:00-22:00): a house that cools
+    // its bedrooms from 22:00 gains nothing from cooling them at noon.
+    bool ac_in_peak = false;
+    for (int hr = 14; hr < 22; ++hr) ac_in_peak |= building.ac_schedule.weekday[static_cast<std::size_t>(hr)] > 0.5;
+    if (rules.precool && ac_in_peak) {
         if (building.mode == BemsMode::Fixed) building.mode = BemsMode::PreCool;
         if (building.mode == BemsMode::DemandResponse) building.mode = BemsMode::PreCoolAndDemandResponse;
     }

@@ -211,7 +211,7 @@ struct ResultsWriter::Impl {
     }
 
     Series& handle_series(int handle, bool want_int) {
-        if (handle < 0 || static_cast<std::size_t>(handle) >= series.size() || handle == time_handle)
+        if (handle < 0 || static_cast<std::size_t>(handle) >= series.size())
             fail(path, "invalid series handle " + std::to_string(handle), false);
         Series& s = series[static_cast<std::size_t>(handle)];
         if (s.is_int != want_int)
@@ -303,7 +303,7 @@ struct ResultsWriter::Impl {
         std::string abs = join(abs_group, name);
         if (n_cols == 0) fail(path, "series " + in_quotes(abs) + ": n_cols must be >= 1", false);
         auto w = ids_width.find(abs_group);
-        if (w != ids_width.end() && w->second != n_cols)
+        if (rank == 2 && w != ids_width.end() && w->second != n_cols)
             throw ValidationError("results file " + in_quotes(path) + ": series " + in_quotes(abs) + " has " +
                                   std::to_string(n_cols) + " columns but " + in_quotes(join(abs_group, "id")) +
                                   " has " + std::to_string(w->second) + " ids");
@@ -477,6 +477,11 @@ ResultsWriter::~ResultsWriter() = default;  // Impl::~Impl closes, swallowing er
 ResultsWriter::ResultsWriter(ResultsWriter&&) noexcept = default;
 ResultsWriter& ResultsWriter::operator=(ResultsWriter&&) noexcept = default;
 
+ResultsWriter::Impl& ResultsWriter::impl() const {
+    if (!impl_) throw Error("ResultsWriter: used after move");
+    return *impl_;
+}
+
 const std::string& ResultsWriter::path() const {
     static const std::string moved_from;
     return impl_ ? impl_->path : moved_from;
@@ -487,63 +492,58 @@ void ResultsWriter::write_run_info(const std::string& scenario_text, std::uint64
     set_attribute("/", "seed", seed);
 }
 
-void ResultsWriter::add_time(const std::string& units) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    if (impl_->time_handle >= 0) fail(impl_->path, "'/time' already exists", false);
-    impl_->time_handle = impl_->add_series("/", "time", 1, "", true, 1, units.c_str());
+int ResultsWriter::add_time(const std::string& units) {
+    impl().time_handle = impl().add_series("/", "time", 1, "", true, 1, units.c_str());
+    return impl().time_handle;
+}
+
+int ResultsWriter::add_group_time(const std::string& group, const std::string& units) {
+    return impl().add_series(group, "time", 1, "", true, 1, units.c_str());
 }
 
 void ResultsWriter::append_time(std::int64_t seconds) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->check_open();
-    if (impl_->time_handle < 0) fail(impl_->path, "append_time before add_time", false);
-    Impl::Series& s = impl_->series[static_cast<std::size_t>(impl_->time_handle)];
-    impl_->append_row(s, s.buf_i, &seconds);
+    impl().check_open();
+    if (impl().time_handle < 0) fail(impl().path, "append_time before add_time", false);
+    Impl::Series& s = impl().series[static_cast<std::size_t>(impl().time_handle)];
+    impl().append_row(s, s.buf_i, &seconds);
 }
 
 int ResultsWriter::add_series(const std::string& group, const std::string& name, std::size_t n_cols,
                               const std::string& unit) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    return impl_->add_series(group, name, n_cols, unit, false, 2, nullptr);
+    return impl().add_series(group, name, n_cols, unit, false, 2, nullptr);
 }
 
 int ResultsWriter::add_int_series(const std::string& group, const std::string& name, std::size_t n_cols,
                                   const std::string& unit) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    return impl_->add_series(group, name, n_cols, unit, true, 2, nullptr);
+    return impl().add_series(group, name, n_cols, unit, true, 2, nullptr);
 }
 
 void ResultsWriter::append(int handle, const double* row) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->check_open();
-    Impl::Series& s = impl_->handle_series(handle, false);
-    impl_->append_row(s, s.buf_d, row);
+    impl().check_open();
+    Impl::Series& s = impl().handle_series(handle, false);
+    impl().append_row(s, s.buf_d, row);
 }
 
 void ResultsWriter::append(int handle, const std::int64_t* row) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->check_open();
-    Impl::Series& s = impl_->handle_series(handle, true);
-    impl_->append_row(s, s.buf_i, row);
+    impl().check_open();
+    Impl::Series& s = impl().handle_series(handle, true);
+    impl().append_row(s, s.buf_i, row);
 }
 
 std::size_t ResultsWriter::rows(int handle) const {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    if (handle < 0 || static_cast<std::size_t>(handle) >= impl_->series.size())
-        fail(impl_->path, "invalid series handle " + std::to_string(handle), false);
-    const Impl::Series& s = impl_->series[static_cast<std::size_t>(handle)];
+    if (handle < 0 || static_cast<std::size_t>(handle) >= impl().series.size())
+        fail(impl().path, "invalid series handle " + std::to_string(handle), false);
+    const Impl::Series& s = impl().series[static_cast<std::size_t>(handle)];
     return s.chunk_start + s.buffered;
 }
 
 std::size_t ResultsWriter::time_rows() const {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    return impl_->time_handle < 0 ? 0 : rows(impl_->time_handle);
+    return impl().time_handle < 0 ? 0 : rows(impl().time_handle);
 }
 
 void ResultsWriter::write_ids(const std::string& group, const std::vector<std::int64_t>& ids) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->check_open();
-    const std::string& file = impl_->path;
+    impl().check_open();
+    const std::string& file = impl().path;
     std::string abs_group = normalize(file, group, "group");
     std::string id_path = join(abs_group, "id");
     std::vector<std::int64_t> sorted(ids);
@@ -552,44 +552,39 @@ void ResultsWriter::write_ids(const std::string& group, const std::vector<std::i
     if (dup != sorted.end())
         throw IdError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + ": duplicate id " +
                       std::to_string(*dup));
-    for (const Impl::Series& s : impl_->series)
-        if (parent_of(s.path) == abs_group && static_cast<int>(&s - impl_->series.data()) != impl_->time_handle &&
-            s.n_cols != ids.size())
+    for (const Impl::Series& s : impl().series)
+        if (parent_of(s.path) == abs_group && s.rank == 2 && s.n_cols != ids.size())
             throw ValidationError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + " has " +
                                   std::to_string(ids.size()) + " ids but series " + in_quotes(s.path) + " has " +
                                   std::to_string(s.n_cols) + " columns");
-    impl_->write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
-    impl_->ids_width[abs_group] = ids.size();
+    impl().write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
+    impl().ids_width[abs_group] = ids.size();
 }
 
 void ResultsWriter::write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->write_array(path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.size(), v.data(), unit);
+    impl().write_array(path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.size(), v.data(), unit);
 }
 
 void ResultsWriter::write_int_vector(const std::string& path, const std::vector<std::int64_t>& v,
                                      const std::string& unit) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->write_array(path, H5T_STD_I64LE, H5T_NATIVE_INT64, v.size(), v.data(), unit);
+    impl().write_array(path, H5T_STD_I64LE, H5T_NATIVE_INT64, v.size(), v.data(), unit);
 }
 
 void ResultsWriter::write_strings(const std::string& path, const std::vector<std::string>& v) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
     std::vector<const char*> ptrs;
     ptrs.reserve(v.size());
     for (const std::string& s : v) {
         if (s.find('\0') != std::string::npos)
-            fail(impl_->path, in_quotes(path) + ": string " + std::to_string(ptrs.size()) + " contains a NUL character",
+            fail(impl().path, in_quotes(path) + ": string " + std::to_string(ptrs.size()) + " contains a NUL character",
                  false);
         ptrs.push_back(s.c_str());
     }
     Hid type = vlen_string_type();
-    impl_->write_array(path, type.get(), type.get(), v.size(), ptrs.data(), "");
+    impl().write_array(path, type.get(), type.get(), v.size(), ptrs.data(), "");
 }
 
 void ResultsWriter::write_scalar(const std::string& path, double value, const std::string& unit) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    Impl& w = *impl_;
+    Impl& w = impl();
     QuietHdf5 quiet;
     std::string abs = w.prepare_dataset(path);
     Hid space(H5Screate(H5S_SCALAR), H5Sclose);
@@ -602,8 +597,7 @@ void ResultsWriter::write_scalar(const std::string& path, double value, const st
 }
 
 void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const std::string& value) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->set_attr(object_path, name, H5I_INVALID_HID, H5I_INVALID_HID, nullptr, &value);
+    impl().set_attr(object_path, name, H5I_INVALID_HID, H5I_INVALID_HID, nullptr, &value);
 }
 
 void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const char* value) {
@@ -611,24 +605,20 @@ void ResultsWriter::set_attribute(const std::string& object_path, const std::str
 }
 
 void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, double value) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->set_attr(object_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, nullptr);
+    impl().set_attr(object_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, nullptr);
 }
 
 void ResultsWriter::set_int_attribute(const std::string& object_path, const std::string& name, std::int64_t value) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->set_attr(object_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, nullptr);
+    impl().set_attr(object_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, nullptr);
 }
 
 void ResultsWriter::set_uint_attribute(const std::string& object_path, const std::string& name,
                                        std::uint64_t value) {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->set_attr(object_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, nullptr);
+    impl().set_attr(object_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, nullptr);
 }
 
 void ResultsWriter::flush() {
-    if (!impl_) throw Error("ResultsWriter: used after move");
-    impl_->flush();
+    impl().flush();
 }
 
 void ResultsWriter::close() {
@@ -748,50 +738,55 @@ ResultsReader::~ResultsReader() = default;
 ResultsReader::ResultsReader(ResultsReader&&) noexcept = default;
 ResultsReader& ResultsReader::operator=(ResultsReader&&) noexcept = default;
 
+const ResultsReader::Impl& ResultsReader::impl() const {
+    if (!impl_) throw Error("ResultsReader: used after move");
+    return *impl_;
+}
+
 const std::string& ResultsReader::path() const {
     static const std::string moved_from;
     return impl_ ? impl_->path : moved_from;
 }
 
-std::vector<std::string> ResultsReader::list(const std::string& group) const { return impl_->list(group); }
+std::vector<std::string> ResultsReader::list(const std::string& group) const { return impl().list(group); }
 
 bool ResultsReader::exists(const std::string& path) const {
     QuietHdf5 quiet;
-    return object_exists(impl_->file.get(), normalize(impl_->path, path, "object"));
+    return object_exists(impl().file.get(), normalize(impl().path, path, "object"));
 }
 
 bool ResultsReader::is_dataset(const std::string& path) const {
     QuietHdf5 quiet;
-    std::string abs = normalize(impl_->path, path, "object");
-    return object_exists(impl_->file.get(), abs) && object_type(impl_->file.get(), abs) == H5I_DATASET;
+    std::string abs = normalize(impl().path, path, "object");
+    return object_exists(impl().file.get(), abs) && object_type(impl().file.get(), abs) == H5I_DATASET;
 }
 
 std::vector<std::size_t> ResultsReader::shape(const std::string& dataset) const {
-    Hid d = impl_->open_dataset(dataset);
+    Hid d = impl().open_dataset(dataset);
     return Impl::dims_of(d.get());
 }
 
 std::vector<double> ResultsReader::read_vector(const std::string& dataset) const {
-    Hid d = impl_->open_dataset(dataset);
-    impl_->require_numeric(d.get(), dataset, false);
+    Hid d = impl().open_dataset(dataset);
+    impl().require_numeric(d.get(), dataset, false);
     std::vector<double> v(Impl::count(Impl::dims_of(d.get())));
     QuietHdf5 quiet;
     if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-        fail(impl_->path, "cannot read " + in_quotes(normalize(impl_->path, dataset, "dataset")));
+        fail(impl().path, "cannot read " + in_quotes(normalize(impl().path, dataset, "dataset")));
     return v;
 }
 
 std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::size_t row0, std::size_t nrows) const {
-    Hid d = impl_->open_dataset(dataset);
-    impl_->require_numeric(d.get(), dataset, false);
-    const std::string abs = normalize(impl_->path, dataset, "dataset");
+    Hid d = impl().open_dataset(dataset);
+    impl().require_numeric(d.get(), dataset, false);
+    const std::string abs = normalize(impl().path, dataset, "dataset");
     std::vector<std::size_t> dims = Impl::dims_of(d.get());
     if (dims.size() != 1 && dims.size() != 2)
-        fail(impl_->path, in_quotes(abs) + " has rank " + std::to_string(dims.size()) + "; read_rows needs 1 or 2", false);
+        fail(impl().path, in_quotes(abs) + " has rank " + std::to_string(dims.size()) + "; read_rows needs 1 or 2", false);
     const std::size_t n_rows = dims[0];
     const std::size_t n_cols = dims.size() == 2 ? dims[1] : 1;
     if (row0 > n_rows || nrows > n_rows - row0)
-        fail(impl_->path,
+        fail(impl().path,
              in_quotes(abs) + ": rows " + std::to_string(row0) + ".." + std::to_string(row0 + nrows) +
                  " requested but it has " + std::to_string(n_rows) + " rows",
              false);
@@ -805,17 +800,17 @@ std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::si
     Hid mspace(H5Screate_simple(rank, cnt, nullptr), H5Sclose);
     if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr) < 0 ||
         H5Dread(d.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, v.data()) < 0)
-        fail(impl_->path, "cannot read rows of " + in_quotes(abs));
+        fail(impl().path, "cannot read rows of " + in_quotes(abs));
     return v;
 }
 
 std::vector<std::int64_t> ResultsReader::read_int_vector(const std::string& dataset) const {
-    Hid d = impl_->open_dataset(dataset);
-    impl_->require_numeric(d.get(), dataset, true);
+    Hid d = impl().open_dataset(dataset);
+    impl().require_numeric(d.get(), dataset, true);
     std::vector<std::int64_t> v(Impl::count(Impl::dims_of(d.get())));
     QuietHdf5 quiet;
     if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-        fail(impl_->path, "cannot read " + in_quotes(normalize(impl_->path, dataset, "dataset")));
+        fail(impl().path, "cannot read " + in_quotes(normalize(impl().path, dataset, "dataset")));
     return v;
 }
 
@@ -860,26 +855,26 @@ std::vector<std::string> read_string_data(hid_t ftype, std::size_t n, hid_t spac
 }  // namespace
 
 std::vector<std::string> ResultsReader::read_strings(const std::string& dataset) const {
-    Hid d = impl_->open_dataset(dataset);
-    const std::string abs = normalize(impl_->path, dataset, "dataset");
+    Hid d = impl().open_dataset(dataset);
+    const std::string abs = normalize(impl().path, dataset, "dataset");
     QuietHdf5 quiet;
     Hid ftype(H5Dget_type(d.get()), H5Tclose);
-    if (H5Tget_class(ftype.get()) != H5T_STRING) fail(impl_->path, in_quotes(abs) + " does not hold strings", false);
+    if (H5Tget_class(ftype.get()) != H5T_STRING) fail(impl().path, in_quotes(abs) + " does not hold strings", false);
     Hid space(H5Dget_space(d.get()), H5Sclose);
     const std::size_t n = Impl::count(Impl::dims_of(d.get()));
     bool ok = true;
     auto out = read_string_data(
         ftype.get(), n, space.get(),
         [&](hid_t mtype, void* buf) { return H5Dread(d.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, ok);
-    if (!ok) fail(impl_->path, "cannot read " + in_quotes(abs));
+    if (!ok) fail(impl().path, "cannot read " + in_quotes(abs));
     return out;
 }
 
 double ResultsReader::read_scalar(const std::string& dataset) const {
     std::vector<std::size_t> dims = shape(dataset);
     if (Impl::count(dims) != 1)
-        fail(impl_->path,
-             in_quotes(normalize(impl_->path, dataset, "dataset")) + " holds " + std::to_string(Impl::count(dims)) +
+        fail(impl().path,
+             in_quotes(normalize(impl().path, dataset, "dataset")) + " holds " + std::to_string(Impl::count(dims)) +
                  " values, not one",
              false);
     return read_vector(dataset)[0];
@@ -887,16 +882,16 @@ double ResultsReader::read_scalar(const std::string& dataset) const {
 
 bool ResultsReader::has_attribute(const std::string& object_path, const std::string& name) const {
     QuietHdf5 quiet;
-    std::string abs = normalize(impl_->path, object_path, "object");
-    return object_exists(impl_->file.get(), abs) &&
-           H5Aexists_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+    std::string abs = normalize(impl().path, object_path, "object");
+    return object_exists(impl().file.get(), abs) &&
+           H5Aexists_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) > 0;
 }
 
 std::vector<std::string> ResultsReader::attribute_names(const std::string& object_path) const {
     QuietHdf5 quiet;
-    std::string abs = normalize(impl_->path, object_path, "object");
-    if (!object_exists(impl_->file.get(), abs)) fail(impl_->path, "no object " + in_quotes(abs), false);
-    Hid obj(H5Oopen(impl_->file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
+    std::string abs = normalize(impl().path, object_path, "object");
+    if (!object_exists(impl().file.get(), abs)) fail(impl().path, "no object " + in_quotes(abs), false);
+    Hid obj(H5Oopen(impl().file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
     std::vector<std::string> names;
     auto collect = [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
         try {
@@ -907,19 +902,19 @@ std::vector<std::string> ResultsReader::attribute_names(const std::string& objec
         }
     };
     if (!obj.valid() || H5Aiterate2(obj.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) < 0)
-        fail(impl_->path, "cannot list attributes of " + in_quotes(abs));
+        fail(impl().path, "cannot list attributes of " + in_quotes(abs));
     return names;
 }
 
 std::string ResultsReader::attribute(const std::string& object_path, const std::string& name) const {
-    const std::string& file = impl_->path;
+    const std::string& file = impl().path;
     QuietHdf5 quiet;
     std::string abs = normalize(file, object_path, "object");
-    if (!object_exists(impl_->file.get(), abs))
+    if (!object_exists(impl().file.get(), abs))
         fail(file, "no object " + in_quotes(abs) + " (looking for its attribute " + in_quotes(name) + ")", false);
-    if (H5Aexists_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
+    if (H5Aexists_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
         fail(file, in_quotes(abs) + " has no attribute " + in_quotes(name), false);
-    Hid attr(H5Aopen_by_name(impl_->file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    Hid attr(H5Aopen_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
     Hid ftype(H5Aget_type(attr.get()), H5Tclose);
     Hid space(H5Aget_space(attr.get()), H5Sclose);
     const hssize_t npoints = H5Sget_simple_extent_npoints(space.get());
@@ -965,7 +960,7 @@ std::string ResultsReader::attribute(const std::string& object_path, const std::
 }
 
 std::string ResultsReader::unit(const std::string& dataset) const {
-    impl_->open_dataset(dataset);  // names a missing dataset
+    impl().open_dataset(dataset);  // names a missing dataset
     if (has_attribute(dataset, "unit")) return attribute(dataset, "unit");
     if (has_attribute(dataset, "units")) return attribute(dataset, "units");
     return "";

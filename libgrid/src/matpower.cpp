@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -94,11 +95,11 @@ constexpr std::size_t kBranchMinColumns = 11;
 /// A numeric matrix, row-major, with the line of every element for error messages.
 struct Matrix {
     bool present = false;
-    long line = 0;                  ///< line of the assignment
+    long line = 0;  ///< line of the assignment
     std::size_t ncols = 0;
-    std::vector<double> value;      ///< rows() * ncols values
+    std::vector<double> value;  ///< rows() * ncols values
     std::vector<long> element_line;
-    std::vector<long> row_line;     ///< line of each row's first element
+    std::vector<long> row_line;  ///< line of each row's first element
 
     std::size_t rows() const { return row_line.size(); }
     double at(std::size_t r, std::size_t c) const { return value[r * ncols + c]; }
@@ -132,14 +133,19 @@ std::string number_text(double v) {
 bool is_ident_start(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ident_char(char c) {
+    return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 /// MATLAB's reserved words (iskeyword), which cannot name a function.
 bool is_keyword(std::string_view w) {
     static constexpr std::array<std::string_view, 20> kKeywords{
-        "break", "case", "catch", "classdef", "continue", "else", "elseif", "end", "for", "function",
-        "global", "if", "otherwise", "parfor", "persistent", "return", "spmd", "switch", "try", "while"};
+        "break",      "case",   "catch",    "classdef", "continue", "else",      "elseif",
+        "end",        "for",    "function", "global",   "if",       "otherwise", "parfor",
+        "persistent", "return", "spmd",     "switch",   "try",      "while"};
     for (const std::string_view k : kKeywords)
         if (w == k) return true;
     return false;
@@ -185,12 +191,14 @@ public:
             skip_block_comment();
             return;
         }
-        while (!eof() && !at_newline()) ++pos_;
+        while (!eof() && !at_newline())
+            ++pos_;
     }
 
     /// At "...": the rest of the line is a comment and the line break does not count.
     void skip_continuation() {
-        while (!eof() && !at_newline()) ++pos_;
+        while (!eof() && !at_newline())
+            ++pos_;
         if (!eof()) consume_newline();
     }
 
@@ -210,7 +218,8 @@ public:
 
     std::string_view read_identifier() {
         const std::size_t start = pos_;
-        while (!eof() && is_ident_char(s_[pos_])) ++pos_;
+        while (!eof() && is_ident_char(s_[pos_]))
+            ++pos_;
         return s_.substr(start, pos_ - start);
     }
 
@@ -222,8 +231,8 @@ public:
         std::string out;
         for (;;) {
             if (eof() || at_newline())
-                fail(open_line, std::string("unterminated string: expected the closing ") + quote +
-                                    " on the same line");
+                fail(open_line,
+                     std::string("unterminated string: expected the closing ") + quote + " on the same line");
             const char c = s_[pos_];
             if (c == quote) {
                 if (peek(1) == quote) {
@@ -262,11 +271,13 @@ private:
                 ++depth;
             } else if (at_comment() && line_is_only_marker('}')) {
                 if (--depth == 0) {
-                    while (!eof() && !at_newline()) ++pos_;
+                    while (!eof() && !at_newline())
+                        ++pos_;
                     return;
                 }
             }
-            while (!eof() && !at_newline()) ++pos_;
+            while (!eof() && !at_newline())
+                ++pos_;
             if (eof()) fail(open_line, "unterminated block comment: expected a line holding only '%}'");
             consume_newline();
         }
@@ -294,7 +305,7 @@ private:
     void skip_value(const std::string& what);
 
     // -- values --
-    double parse_number(const std::string& what);
+    double parse_number(const std::string& field, std::size_t row = 0);
     double parse_scalar(const std::string& what);
     void parse_matrix(const std::string& what, std::size_t min_cols, Matrix& m);
     void parse_string_cell(const std::string& what, StringList& list);
@@ -318,7 +329,9 @@ private:
     std::unordered_map<std::string, long> assigned_;  ///< field -> line of its assignment
 };
 
-double Parser::parse_number(const std::string& what) {
+double Parser::parse_number(const std::string& field, std::size_t row) {
+    // the context for error messages, built only when one is thrown
+    const auto what = [&] { return row ? field + " row " + std::to_string(row) : field; };
     const std::string_view s = sc_.text();
     const long line = sc_.line();
     bool negative = false;
@@ -327,7 +340,7 @@ double Parser::parse_number(const std::string& what) {
         sc_.advance();
         const char c = sc_.peek();
         if (!(is_digit(c) || c == '.' || is_ident_start(c)))
-            sc_.fail(what + ": expected a number after the sign, found " +
+            sc_.fail(what() + ": expected a number after the sign, found " +
                      (sc_.eof() ? std::string("the end of the file") : describe_char(c)) +
                      " (expressions are not supported)");
     }
@@ -340,19 +353,21 @@ double Parser::parse_number(const std::string& what) {
         } else if (word == "NaN" || word == "nan") {
             value = kNaN;
         } else {
-            sc_.fail(what + ": expected a number, found '" + std::string(word) + "'");
+            sc_.fail(what() + ": expected a number, found '" + std::string(word) + "'");
         }
     } else {
         // decimal literal: digits [. digits] [(e|E) [+-] digits]
         std::size_t p = start;
         std::size_t mantissa_digits = 0;
-        while (p < s.size() && is_digit(s[p])) ++p, ++mantissa_digits;
+        while (p < s.size() && is_digit(s[p]))
+            ++p, ++mantissa_digits;
         if (p < s.size() && s[p] == '.' && !(p + 2 < s.size() && s[p + 1] == '.' && s[p + 2] == '.')) {
             ++p;
-            while (p < s.size() && is_digit(s[p])) ++p, ++mantissa_digits;
+            while (p < s.size() && is_digit(s[p]))
+                ++p, ++mantissa_digits;
         }
         if (mantissa_digits == 0)
-            sc_.fail(what + ": expected a number, found " +
+            sc_.fail(what() + ": expected a number, found " +
                      (start < s.size() ? describe_char(s[start]) : std::string("the end of the file")));
         const std::size_t mantissa_end = p;
         long exponent = 0;
@@ -361,7 +376,7 @@ double Parser::parse_number(const std::string& what) {
             bool exp_negative = false;
             if (p < s.size() && (s[p] == '+' || s[p] == '-')) exp_negative = s[p++] == '-';
             if (p >= s.size() || !is_digit(s[p]))
-                sc_.fail(what + ": malformed number '" + std::string(s.substr(start, p - start)) +
+                sc_.fail(what() + ": malformed number '" + std::string(s.substr(start, p - start)) +
                          "': expected digits in the exponent");
             while (p < s.size() && is_digit(s[p])) {
                 if (exponent < 100000000) exponent = exponent * 10 + (s[p] - '0');
@@ -369,13 +384,14 @@ double Parser::parse_number(const std::string& what) {
             }
             if (exp_negative) exponent = -exponent;
         }
-        const auto [ptr, ec] = std::from_chars(s.data() + start, s.data() + p, value,
-                                               std::chars_format::general);
+        const auto [ptr, ec] =
+            std::from_chars(s.data() + start, s.data() + p, value, std::chars_format::general);
         if (ec == std::errc::result_out_of_range) {
             // Underflow (|value| below the smallest subnormal) reads as 0, as in MATLAB; overflow is an
             // error. The decimal exponent of the leading significant digit tells which one it was.
             long int_digits = 0;
-            while (start + int_digits < mantissa_end && s[start + int_digits] != '.') ++int_digits;
+            while (start + int_digits < mantissa_end && s[start + int_digits] != '.')
+                ++int_digits;
             long lead = 0;
             bool found = false;
             for (long k = 0; k < int_digits && !found; ++k)
@@ -383,11 +399,11 @@ double Parser::parse_number(const std::string& what) {
             for (std::size_t j = start + int_digits + 1, k = 1; j < mantissa_end && !found; ++j, ++k)
                 if (s[j] != '0') lead = -static_cast<long>(k), found = true;
             if (lead + exponent > 0)
-                sc_.fail(what + ": number '" + std::string(s.substr(start, p - start)) +
+                sc_.fail(what() + ": number '" + std::string(s.substr(start, p - start)) +
                          "' is too large for a double");
             value = 0.0;
         } else if (ec != std::errc() || ptr != s.data() + p) {
-            sc_.fail(what + ": malformed number '" + std::string(s.substr(start, p - start)) + "'");
+            sc_.fail(what() + ": malformed number '" + std::string(s.substr(start, p - start)) + "'");
         }
         sc_.advance(p - start);
     }
@@ -395,7 +411,7 @@ double Parser::parse_number(const std::string& what) {
     const char c = sc_.peek();
     if (!(sc_.eof() || c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\n' || c == '\r' ||
           c == ',' || c == ';' || c == ']' || c == '}' || c == '%' || c == '#' || sc_.at_continuation())) {
-        sc_.fail(line, what + ": unexpected " + describe_char(c) + " after the number '" +
+        sc_.fail(line, what() + ": unexpected " + describe_char(c) + " after the number '" +
                            std::string(s.substr(start, sc_.pos() - start)) +
                            "' (only literal numbers are supported, not expressions)");
     }
@@ -412,8 +428,7 @@ double Parser::parse_scalar(const std::string& what) {
                                  " x " + std::to_string(m.ncols) + " matrix");
         return m.value[0];
     }
-    if (sc_.eof() || sc_.at_newline() || sc_.peek() == ';')
-        sc_.fail(what + ": expected a number after '='");
+    if (sc_.eof() || sc_.at_newline() || sc_.peek() == ';') sc_.fail(what + ": expected a number after '='");
     return parse_number(what);
 }
 
@@ -450,8 +465,9 @@ void Parser::parse_matrix(const std::string& what, std::size_t min_cols, Matrix&
     for (;;) {
         sc_.skip_blanks();
         if (sc_.eof())
-            sc_.fail(open_line, what + ": the matrix opened here is never closed: expected ']' before the "
-                                       "end of the file");
+            sc_.fail(open_line, what +
+                                    ": the matrix opened here is never closed: expected ']' before the "
+                                    "end of the file");
         const char c = sc_.peek();
         if (sc_.at_comment()) {
             sc_.skip_comment();
@@ -474,27 +490,29 @@ void Parser::parse_matrix(const std::string& what, std::size_t min_cols, Matrix&
             return;
         } else if (is_digit(c) || c == '.' || c == '+' || c == '-' || is_ident_start(c)) {
             if (n_in_row == 0) row_line = sc_.line();
-            const std::string elem_what = what + " row " + std::to_string(m.rows() + 1);
             if (is_ident_start(c)) {
                 // A word other than Inf/NaN here most likely means a missing ']' before the next statement.
                 const std::string_view rest = sc_.text().substr(sc_.pos());
                 std::size_t n = 0;
-                while (n < rest.size() && is_ident_char(rest[n])) ++n;
+                while (n < rest.size() && is_ident_char(rest[n]))
+                    ++n;
                 const std::string_view word = rest.substr(0, n);
                 if (!(word == "Inf" || word == "inf" || word == "NaN" || word == "nan"))
-                    sc_.fail(elem_what + ": expected a number, ';' or ']', found '" + std::string(word) +
-                             "' (is the ']' closing the matrix opened at line " + std::to_string(open_line) +
-                             " missing?)");
+                    sc_.fail(what + " row " + std::to_string(m.rows() + 1) +
+                             ": expected a number, ';' or ']', "
+                             "found '" +
+                             std::string(word) + "' (is the ']' closing the matrix opened at line " +
+                             std::to_string(open_line) + " missing?)");
             }
             const long line = sc_.line();
-            const double v = parse_number(elem_what);
+            const double v = parse_number(what, m.rows() + 1);
             m.value.push_back(v);
             m.element_line.push_back(line);
             ++n_in_row;
             after_comma = false;
         } else {
-            sc_.fail(what + " row " + std::to_string(m.rows() + 1) + ": expected a number, ';' or ']', found " +
-                     describe_char(c));
+            sc_.fail(what + " row " + std::to_string(m.rows() + 1) +
+                     ": expected a number, ';' or ']', found " + describe_char(c));
         }
     }
 }
@@ -518,8 +536,9 @@ void Parser::parse_string_cell(const std::string& what, StringList& list) {
     for (;;) {
         sc_.skip_blanks();
         if (sc_.eof())
-            sc_.fail(open_line, what + ": the cell array opened here is never closed: expected '}' before "
-                                       "the end of the file");
+            sc_.fail(open_line, what +
+                                    ": the cell array opened here is never closed: expected '}' before "
+                                    "the end of the file");
         const char c = sc_.peek();
         if (sc_.at_comment()) {
             sc_.skip_comment();
@@ -597,7 +616,8 @@ void Parser::skip_value(const std::string& what) {
         } else if (c == '\'') {
             // MATLAB: a quote right after a value is the transpose operator, else it opens a string.
             const char prev = sc_.pos() > 0 ? s[sc_.pos() - 1] : ' ';
-            if (is_ident_char(prev) || prev == ')' || prev == ']' || prev == '}' || prev == '.' || prev == '\'')
+            if (is_ident_char(prev) || prev == ')' || prev == ']' || prev == '}' || prev == '.' ||
+                prev == '\'')
                 sc_.advance();
             else
                 sc_.read_string();
@@ -630,8 +650,9 @@ void Parser::parse_function_header() {
         out = std::string(sc_.read_identifier());
         sc_.skip_inline();
         if (sc_.peek() == ',')
-            sc_.fail("a function with several outputs (MATPOWER case format version 1) is not supported: "
-                     "expected 'function mpc = NAME' (convert the case with MATPOWER's savecase)");
+            sc_.fail(
+                "a function with several outputs (MATPOWER case format version 1) is not supported: "
+                "expected 'function mpc = NAME' (convert the case with MATPOWER's savecase)");
         if (sc_.peek() != ']') sc_.fail("malformed function line: expected ']' after the output name");
         sc_.advance();
     } else {
@@ -679,7 +700,8 @@ void Parser::parse_assignment() {
     sc_.skip_inline();
     if (sc_.peek() == '(' || sc_.peek() == '{') {
         if (used)
-            sc_.fail("indexed assignment to " + what + " is not supported: only literal case data is "
+            sc_.fail("indexed assignment to " + what +
+                     " is not supported: only literal case data is "
                      "(a case file that computes its data must be evaluated by MATLAB/Octave and saved)");
         skip_value(what);
         expect_statement_end(what);
@@ -691,7 +713,8 @@ void Parser::parse_assignment() {
     sc_.advance();
     const auto [it, inserted] = assigned_.emplace(field, line);
     if (!inserted)
-        sc_.fail(line, what + " is assigned a second time (first at line " + std::to_string(it->second) + ")");
+        sc_.fail(line,
+                 what + " is assigned a second time (first at line " + std::to_string(it->second) + ")");
 
     if (field == "baseMVA") {
         base_mva_line_ = line;
@@ -716,7 +739,8 @@ void Parser::parse_assignment() {
             version = v == 1.0 ? "1" : v == 2.0 ? "2" : "?";
         }
         if (version != "2" && version != "1")
-            sc_.fail(line, what + ": unsupported MATPOWER case format version '" + version + "', expected '2'");
+            sc_.fail(line,
+                     what + ": unsupported MATPOWER case format version '" + version + "', expected '2'");
     } else {
         skip_value(what);
     }
@@ -752,7 +776,8 @@ Network Parser::parse() {
             returned_ = true;  // MATLAB would ignore what follows: allow only comments and 'end' there
             expect_statement_end("'return'");
         } else if (returned_) {
-            sc_.fail("unexpected '" + std::string(word) + "' after 'return': statements after 'return' are "
+            sc_.fail("unexpected '" + std::string(word) +
+                     "' after 'return': statements after 'return' are "
                      "not supported");
         } else if (word == var_ && sc_.peek() == '.') {
             parse_assignment();
@@ -769,11 +794,12 @@ Network Parser::parse() {
     }
     // the last line of the file (a final line break does not start another line)
     const std::string_view text = sc_.text();
-    const long last_line =
-        sc_.line() > 1 && !text.empty() && (text.back() == '\n' || text.back() == '\r') ? sc_.line() - 1 : sc_.line();
+    const long last_line = sc_.line() > 1 && !text.empty() && (text.back() == '\n' || text.back() == '\r')
+                               ? sc_.line() - 1
+                               : sc_.line();
     if (!missing.empty())
-        sc_.fail(last_line, "missing " + missing + " (a MATPOWER case needs " + var_ + ".baseMVA, " + var_ + ".bus, " +
-                 var_ + ".gen and " + var_ + ".branch)");
+        sc_.fail(last_line, "missing " + missing + " (a MATPOWER case needs " + var_ + ".baseMVA, " + var_ +
+                                ".bus, " + var_ + ".gen and " + var_ + ".branch)");
     return build();
 }
 
@@ -791,22 +817,24 @@ void Parser::check_columns(const Matrix& m, const char* field, const Column* col
             const double v = m.at(r, c);
             const Column& col = columns[c];
             switch (col.kind) {
-            case Kind::Limit:
-                if (std::isnan(v)) fail_cell(m, field, r, c, col.name, "expected a number or +-Inf, found NaN");
-                break;
-            case Kind::Finite:
-                if (!std::isfinite(v))
-                    fail_cell(m, field, r, c, col.name, "expected a finite number, found " + number_text(v));
-                break;
-            case Kind::Integer:
-                if (!(std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= 2147483647.0))
-                    fail_cell(m, field, r, c, col.name, "expected an integer, found " + number_text(v));
-                break;
-            case Kind::BusNumber:
-                if (!(std::isfinite(v) && v == std::floor(v) && v >= 1.0 && v <= kMaxExactInteger))
-                    fail_cell(m, field, r, c, col.name, "expected a bus number (a positive integer), found " +
-                                                            number_text(v));
-                break;
+                case Kind::Limit:
+                    if (std::isnan(v))
+                        fail_cell(m, field, r, c, col.name, "expected a number or +-Inf, found NaN");
+                    break;
+                case Kind::Finite:
+                    if (!std::isfinite(v))
+                        fail_cell(m, field, r, c, col.name,
+                                  "expected a finite number, found " + number_text(v));
+                    break;
+                case Kind::Integer:
+                    if (!(std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= 2147483647.0))
+                        fail_cell(m, field, r, c, col.name, "expected an integer, found " + number_text(v));
+                    break;
+                case Kind::BusNumber:
+                    if (!(std::isfinite(v) && v == std::floor(v) && v >= 1.0 && v <= kMaxExactInteger))
+                        fail_cell(m, field, r, c, col.name,
+                                  "expected a bus number (a positive integer), found " + number_text(v));
+                    break;
             }
         }
     }
@@ -831,17 +859,17 @@ Network Parser::build() const {
         const Id id = static_cast<Id>(bus_.at(r, 0));
         const auto [it, inserted] = row_of_bus.emplace(id, r);
         if (!inserted)
-            sc_.fail(bus_.row_line[r], var_ + ".bus row " + std::to_string(r + 1) + ": duplicate bus number " +
-                                           std::to_string(id) + " (also in row " + std::to_string(it->second + 1) +
-                                           ")");
+            sc_.fail(bus_.row_line[r], var_ + ".bus row " + std::to_string(r + 1) +
+                                           ": duplicate bus number " + std::to_string(id) + " (also in row " +
+                                           std::to_string(it->second + 1) + ")");
         const double type = bus_.at(r, 1);
         if (type < 1.0 || type > 4.0)
             fail_cell(bus_, "bus", r, 1, "type",
                       "expected 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated), found " + number_text(type));
         const double base_kv = bus_.at(r, 9);
         if (base_kv < 0.0)
-            fail_cell(bus_, "bus", r, 9, "baseKV", "expected a voltage >= 0 kV (0 = unknown), found " +
-                                                       number_text(base_kv));
+            fail_cell(bus_, "bus", r, 9, "baseKV",
+                      "expected a voltage >= 0 kV (0 = unknown), found " + number_text(base_kv));
         Bus b;
         b.id = id;
         b.type = static_cast<BusType>(static_cast<int>(type));
@@ -858,7 +886,8 @@ Network Parser::build() const {
         if (bus_name_.items.size() != nb)
             sc_.fail(bus_name_.line, var_ + ".bus_name: expected one name per bus (" + std::to_string(nb) +
                                          "), found " + std::to_string(bus_name_.items.size()));
-        for (std::size_t r = 0; r < nb; ++r) net.buses[r].name = bus_name_.items[r];
+        for (std::size_t r = 0; r < nb; ++r)
+            net.buses[r].name = bus_name_.items[r];
     }
     for (std::size_t r = 0; r < nb; ++r) {
         const double pd = bus_.at(r, 2), qd = bus_.at(r, 3);
@@ -883,7 +912,8 @@ Network Parser::build() const {
         }
     }
 
-    auto known_bus = [&](const Matrix& m, const char* field, std::size_t r, std::size_t c, const char* column) {
+    auto known_bus = [&](const Matrix& m, const char* field, std::size_t r, std::size_t c,
+                         const char* column) {
         const Id id = static_cast<Id>(m.at(r, c));
         if (!row_of_bus.count(id))
             fail_cell(m, field, r, c, column, "bus " + std::to_string(id) + " is not in " + var_ + ".bus");
@@ -953,7 +983,8 @@ void append_integer(std::string& out, long long v) {
     out.append(buf, r.ptr);
 }
 
-[[noreturn]] void invalid(const std::string& component, Id id, const std::string& field, const std::string& msg) {
+[[noreturn]] void invalid(const std::string& component, Id id, const std::string& field,
+                          const std::string& msg) {
     throw ValidationError(component + " " + std::to_string(id) + ": field '" + field + "': " + msg);
 }
 
@@ -970,15 +1001,16 @@ void require_writable_text(const std::string& component, Id id, const char* fiel
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if ((u < 0x20 && c != '\t') || u == 0x7f)
-            invalid(component, id, field, "contains " + describe_char(c) +
-                                              ", which a MATPOWER string cannot hold");
+            invalid(component, id, field,
+                    "contains " + describe_char(c) + ", which a MATPOWER string cannot hold");
     }
 }
 
 /// A valid MATLAB function name from `name` (letters, digits, '_', starting with a letter).
 std::string function_name(const std::string& name) {
     std::string id;
-    for (const char c : name) id += is_ident_char(c) ? c : '_';
+    for (const char c : name)
+        id += is_ident_char(c) ? c : '_';
     if (id.empty()) return "libgrid_case";
     if (!is_ident_start(id[0]) || id[0] == '_') id = "case_" + id;
     if (is_keyword(id)) id = "case_" + id;
@@ -1008,7 +1040,8 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
                "MATPOWER has no Transformer element; convert it to a per-unit Branch");
     if (!net.switches.empty()) reject("switch", net.switches.front().id, "MATPOWER has no switches");
     if (!net.sgens.empty())
-        reject("sgen", net.sgens.front().id, "MATPOWER has no static generator; use a negative load or a Gen");
+        reject("sgen", net.sgens.front().id,
+               "MATPOWER has no static generator; use a negative load or a Gen");
     if (!net.storage.empty()) reject("storage", net.storage.front().id, "MATPOWER has no storage element");
     if (!net.ext_grids.empty())
         reject("ext_grid", net.ext_grids.front().id,
@@ -1025,11 +1058,14 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
     for (std::size_t i = 0; i < nb; ++i) {
         const Bus& b = net.buses[i];
         if (b.id < 1 || static_cast<double>(b.id) > kMaxExactInteger)
-            throw IdError("bus " + std::to_string(b.id) + ": field 'id': MATPOWER bus numbers are positive "
-                                                         "integers up to 2^53");
-        if (!index.emplace(b.id, i).second) throw IdError("bus " + std::to_string(b.id) + ": duplicate bus id");
+            throw IdError("bus " + std::to_string(b.id) +
+                          ": field 'id': MATPOWER bus numbers are positive "
+                          "integers up to 2^53");
+        if (!index.emplace(b.id, i).second)
+            throw IdError("bus " + std::to_string(b.id) + ": duplicate bus id");
         const int type = static_cast<int>(b.type);
-        if (type < 1 || type > 4) invalid("bus", b.id, "type", "expected 1..4, found " + std::to_string(type));
+        if (type < 1 || type > 4)
+            invalid("bus", b.id, "type", "expected 1..4, found " + std::to_string(type));
         require_finite("bus", b.id, "vn_kv", b.vn_kv);
         if (b.vn_kv < 0.0) invalid("bus", b.id, "vn_kv", "expected >= 0 kV, found " + number_text(b.vn_kv));
         require_finite("bus", b.id, "vm_pu", b.vm_pu);
@@ -1042,8 +1078,8 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
     auto bus_row = [&](const char* component, Id id, const char* field, Id bus) {
         const auto it = index.find(bus);
         if (it == index.end())
-            throw IdError(std::string(component) + " " + std::to_string(id) + ": field '" + field + "': bus " +
-                          std::to_string(bus) + " does not exist");
+            throw IdError(std::string(component) + " " + std::to_string(id) + ": field '" + field +
+                          "': bus " + std::to_string(bus) + " does not exist");
         return it->second;
     };
 
@@ -1105,7 +1141,9 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
     out += "%% MATPOWER Case Format : Version 2\nmpc.version = '2';\n\n";
     out += "%%-----  Power Flow Data  -----%%\n%% system MVA base\nmpc.baseMVA = ";
     append_number(out, net.sn_mva);
-    out += ";\n\n%% bus data\n%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin\nmpc.bus = [\n";
+    out +=
+        ";\n\n%% bus data\n%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin\nmpc.bus = "
+        "[\n";
     for (std::size_t i = 0; i < nb; ++i) {
         const Bus& b = net.buses[i];
         out += '\t';
@@ -1130,8 +1168,9 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         }
         out += ";\n";
     }
-    out += "];\n\n%% generator data\n%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin\tPc1\tPc2\t"
-           "Qc1min\tQc1max\tQc2min\tQc2max\tramp_agc\tramp_10\tramp_30\tramp_q\tapf\nmpc.gen = [\n";
+    out +=
+        "];\n\n%% generator data\n%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin\tPc1\tPc2\t"
+        "Qc1min\tQc1max\tQc2min\tQc2max\tramp_agc\tramp_10\tramp_30\tramp_q\tapf\nmpc.gen = [\n";
     for (const Gen& g : net.gens) {
         out += '\t';
         append_integer(out, g.bus);
@@ -1146,15 +1185,17 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         }
         out += "\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n";
     }
-    out += "];\n\n%% branch data\n%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\tangle\tstatus\tangmin\tangmax\n"
-           "mpc.branch = [\n";
+    out +=
+        "];\n\n%% branch "
+        "data\n%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\tangle\tstatus\tangmin\tangmax\n"
+        "mpc.branch = [\n";
     for (const Branch& br : net.branches) {
         out += '\t';
         append_integer(out, br.from_bus);
         out += '\t';
         append_integer(out, br.to_bus);
-        for (const double v : {br.r_pu, br.x_pu, br.b_pu, br.rate_a_mva, br.rate_b_mva, br.rate_c_mva, br.ratio,
-                               br.shift_deg}) {
+        for (const double v : {br.r_pu, br.x_pu, br.b_pu, br.rate_a_mva, br.rate_b_mva, br.rate_c_mva,
+                               br.ratio, br.shift_deg}) {
             out += '\t';
             append_number(out, v);
         }
@@ -1185,14 +1226,30 @@ Network parse_matpower(const std::string& text, const std::string& filename) {
 }
 
 Network read_matpower(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ParseError(path, 0, "cannot read the file: it is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ParseError(path, 0, std::string("cannot open the file: ") + std::strerror(errno));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text;
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size > 0) {  // regular file: one read
+        text.resize(static_cast<std::size_t>(size));
+        in.read(text.data(), size);
+        text.resize(static_cast<std::size_t>(in.gcount()));
+    } else {  // a pipe or other stream without a size
+        in.clear();
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     if (in.bad()) throw ParseError(path, 0, "error while reading the file");
     return parse_matpower(text, path);
 }
 
-std::string to_matpower(const Network& net) { return to_matpower_named(net, function_name(net.name)); }
+std::string to_matpower(const Network& net) {
+    return to_matpower_named(net, function_name(net.name));
+}
 
 void write_matpower(const Network& net, const std::string& path) {
     std::string name = net.name;

@@ -119,7 +119,7 @@ void Network::validate() const {
         non_negative("transformer", t.id, "vkr_percent", t.vkr_percent);
         if (t.vkr_percent > t.vk_percent) throw ValidationError(where("transformer", t.id, "vkr_percent") + "must not exceed vk_percent");
         non_negative("transformer", t.id, "pfe_kw", t.pfe_kw);
-        non_negative("transformer", t.id, "i0_percent", t.i0_percent);
+        finite("transformer", t.id, "i0_percent", t.i0_percent);  // negative in pandapower's case118 conversion
         finite("transformer", t.id, "shift_degree", t.shift_degree);
         finite("transformer", t.id, "tap_step_percent", t.tap_step_percent);
         finite("transformer", t.id, "tap_step_degree", t.tap_step_degree);

@@ -11,32 +11,32 @@ namespace libgrid {
 
 namespace dm = detmath;
 
-namespace {
-
-// Day of year (1..366) and year length of the UTC day containing unix time u (s).
-void utc_day(double u, double& day_index, int& doy, int& days_in_year, double& seconds_of_day) {
-    day_index = std::floor(u / 86400.0);
-    seconds_of_day = u - day_index * 86400.0;
-    const CivilTime c = to_civil(static_cast<LocalTime>(day_index) * kSecondsPerDay);
-    doy = c.day_of_year;
-    days_in_year = is_leap_year(c.year) ? 366 : 365;
-}
-
-}  // namespace
-
 SolarTerms solar_terms(double unix_time_s) {
-    double day_index = 0.0, sod = 0.0;
-    int doy = 1, n_days = 365;
-    utc_day(unix_time_s, day_index, doy, n_days, sod);
-    // NOAA: fractional year gamma = 2 pi / N (doy - 1 + (hour - 12) / 24), radians.
-    const double gamma = 2.0 * dm::kPi / n_days * (doy - 1 + (sod / 3600.0 - 12.0) / 24.0);
-    double s1 = 0.0, c1 = 0.0, s2 = 0.0, c2 = 0.0, s3 = 0.0, c3 = 0.0;
-    dm::sincos(gamma, s1, c1);
-    dm::sincos(2.0 * gamma, s2, c2);
-    dm::sincos(3.0 * gamma, s3, c3);
+    // NOAA Solar Calculator (after J. Meeus, Astronomical Algorithms, 1991), angles in degrees.
+    const double jd = unix_time_s / 86400.0 + 2440587.5;    // Julian day (UTC ~ TT here)
+    const double jc = (jd - 2451545.0) / 36525.0;          // Julian centuries since J2000.0
+    double l0 = 280.46646 + jc * (36000.76983 + jc * 0.0003032);  // geometric mean longitude
+    l0 -= 360.0 * std::floor(l0 / 360.0);
+    const double m = 357.52911 + jc * (35999.05029 - 0.0001537 * jc);  // mean anomaly
+    const double e = 0.016708634 - jc * (0.000042037 + 0.0000001267 * jc);  // orbit eccentricity
+    const double m_rad = m * dm::kDegToRad;
+    const double c = dm::sin(m_rad) * (1.914602 - jc * (0.004817 + 0.000014 * jc)) +
+                     dm::sin(2.0 * m_rad) * (0.019993 - 0.000101 * jc) + dm::sin(3.0 * m_rad) * 0.000289;  // equation of centre
+    const double omega = (125.04 - 1934.136 * jc) * dm::kDegToRad;
+    const double lambda = l0 + c - 0.00569 - 0.00478 * dm::sin(omega);  // apparent longitude
+    const double eps0 = 23.0 + (26.0 + (21.448 - jc * (46.815 + jc * (0.00059 - jc * 0.001813))) / 60.0) / 60.0;
+    const double eps = eps0 + 0.00256 * dm::cos(omega);  // corrected obliquity
+    const double eps_rad = eps * dm::kDegToRad;
     SolarTerms t;
-    t.equation_of_time_min = 229.18 * (0.000075 + 0.001868 * c1 - 0.032077 * s1 - 0.014615 * c2 - 0.040849 * s2);
-    t.declination_rad = 0.006918 - 0.399912 * c1 + 0.070257 * s1 - 0.006758 * c2 + 0.000907 * s2 - 0.002697 * c3 + 0.00148 * s3;
+    t.declination_rad = dm::asin(dm::sin(eps_rad) * dm::sin(lambda * dm::kDegToRad));
+    double s_half = 0.0, c_half = 0.0;
+    dm::sincos(0.5 * eps_rad, s_half, c_half);
+    const double y = (s_half / c_half) * (s_half / c_half);
+    const double l0_rad = l0 * dm::kDegToRad;
+    const double eot_rad = y * dm::sin(2.0 * l0_rad) - 2.0 * e * dm::sin(m_rad) +
+                           4.0 * e * y * dm::sin(m_rad) * dm::cos(2.0 * l0_rad) - 0.5 * y * y * dm::sin(4.0 * l0_rad) -
+                           1.25 * e * e * dm::sin(2.0 * m_rad);
+    t.equation_of_time_min = 4.0 * eot_rad * dm::kRadToDeg;
     return t;
 }
 
@@ -142,7 +142,8 @@ Irradiance clear_sky(double zenith_deg, int day_of_year, double linke_turbidity,
     return model(zenith_deg, dm::cos(zenith_deg * dm::kDegToRad), extraterrestrial_normal(day_of_year));
 }
 
-Irradiance erbs_decomposition(double ghi, double zenith_deg, double cos_zenith, double i0) {
+Irradiance erbs_decomposition_cos(double ghi, double cos_zenith, double i0) {
+    static const double kCos87 = dm::cos(87.0 * dm::kDegToRad);
     Irradiance r;
     if (ghi != ghi) {  // NaN in, NaN out
         r.ghi_wm2 = r.dni_wm2 = r.dhi_wm2 = ghi;
@@ -167,7 +168,7 @@ Irradiance erbs_decomposition(double ghi, double zenith_deg, double cos_zenith, 
     }
     double dhi = df * ghi;
     double dni = cos_zenith > 0.0 ? (ghi - dhi) / cos_zenith : 0.0;
-    if (zenith_deg > 87.0 || dni < 0.0 || !(cos_zenith > 0.0)) {
+    if (cos_zenith < kCos87 || dni < 0.0 || !(cos_zenith > 0.0)) {  // zenith > 87 degrees
         dni = 0.0;
         dhi = ghi;  // keep the closure ghi = dhi + dni cos z
     }
@@ -177,7 +178,7 @@ Irradiance erbs_decomposition(double ghi, double zenith_deg, double cos_zenith, 
 }
 
 Irradiance erbs_decomposition(double ghi, double zenith_deg, int day_of_year) {
-    return erbs_decomposition(ghi, zenith_deg, dm::cos(zenith_deg * dm::kDegToRad), extraterrestrial_normal(day_of_year));
+    return erbs_decomposition_cos(ghi, dm::cos(zenith_deg * dm::kDegToRad), extraterrestrial_normal(day_of_year));
 }
 
 }  // namespace libgrid

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -20,6 +21,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/wait.h>
@@ -103,6 +105,17 @@ TEST_CASE("hdf5 results: round trip of series, ids, vectors, strings, attributes
         int h_load = w.add_series("/branch/", "loading_percent", n_branch, "%");
         int h_tap = w.add_int_series("/trafo", "tap_pos", n_trafo);
         w.write_ids("/bus", {10, 20, 30, 40, 50});
+        // meters with their own 30-minute time axis; the axis does not count as a 2-column series
+        int h_mt = w.add_group_time("/meter");
+        int h_me = w.add_series("/meter", "energy_kwh", 2, "kWh");
+        w.write_ids("/meter", {501, 502});
+        for (std::int64_t k = 0; k < 3; ++k) {
+            const std::int64_t t = t0 + 1800 * k;
+            const double e[2] = {0.5 * static_cast<double>(k), 1.0};
+            w.append(h_mt, &t);
+            w.append(h_me, e);
+        }
+        CHECK(contains(error_of([&] { w.add_time(); }), "'/time' already exists"));
         std::vector<double> vm(n_bus), load(n_branch);
         std::vector<std::int64_t> tap(n_trafo);
         for (std::size_t k = 0; k < N; ++k) {
@@ -133,7 +146,12 @@ TEST_CASE("hdf5 results: round trip of series, ids, vectors, strings, attributes
     }
 
     ResultsReader r(tf.path);
-    CHECK(r.list("/") == std::vector<std::string>{"branch", "bus", "summary", "time", "trafo"});
+    CHECK(r.list("/") == std::vector<std::string>{"branch", "bus", "meter", "summary", "time", "trafo"});
+    CHECK(r.list("/meter") == std::vector<std::string>{"energy_kwh", "id", "time"});
+    CHECK(r.shape("/meter/time") == std::vector<std::size_t>{3});
+    CHECK(r.read_int_vector("/meter/time") == std::vector<std::int64_t>{t0, t0 + 1800, t0 + 3600});
+    CHECK(r.unit("/meter/time") == libgrid::kResultsTimeUnits);
+    CHECK(r.read_rows("/meter/energy_kwh", 2, 1) == std::vector<double>{1.0, 1.0});
     CHECK(r.list("/bus") == std::vector<std::string>{"empty", "id", "name", "vm_pu", "vn_kv"});
     CHECK(r.exists("/bus/vm_pu"));
     CHECK(r.exists("bus"));
@@ -461,6 +479,10 @@ TEST_CASE("hdf5 results: identical runs give bit-identical files") {
     };
     TempFile a("det_a"), b("det_b");
     write(a.path);
+    // HDF5 stores object times with 1 s resolution unless told not to: write the second file in a
+    // later second, so that time stamps would show.
+    const std::time_t t_a = std::time(nullptr);
+    while (std::time(nullptr) == t_a) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     write(b.path);
     auto bytes = [](const std::string& p) {
         std::ifstream in(p, std::ios::binary);

@@ -172,7 +172,8 @@ BuildingParams building_preset(BuildingType type, double floor_area_m2 = 0.0);
 // ------------------------------------------------------------------------------------------------
 
 struct HemsRules {
-    bool precool = true;                    ///< building in PreCool mode (pre-cool before 14:00 on weekdays)
+    bool precool = true;                    ///< building in PreCool mode (pre-cool before 14:00 on weekdays),
+                                            ///< applied only if its AC is scheduled in the weekday peak
     bool ev_offpeak = true;                 ///< EV DelayedOffPeak: off-peak at full rate, PV surplus in the peak
     bool battery_from_pv = true;            ///< battery charges from PV surplus (after house and EV)
     bool battery_discharge_in_peak = true;  ///< battery covers the house's import in the peak (never exports)

@@ -2,9 +2,9 @@
 //
 // The reader takes the `*.input.json` files in tests/data/cigre and tests/data/pgm_bench unchanged.
 // The writer always writes the schema fields plus every libgrid extension field, so that
-// parse_case_json(to_case_json(net)) == net for every Network the reader can produce (and for any
-// Network whose numbers are finite, except that the infinities listed in docs/network_json.md are
-// written as null). Field by field reference: docs/network_json.md.
+// parse_case_json(to_case_json(net)) == net for every Network that passes the reader's checks
+// (all values finite, except the fields whose default is infinite, which are written as null).
+// Field by field reference, units, defaults and what the model cannot hold: docs/network_json.md.
 //
 // Errors:
 //  * JSON syntax error, wrong or missing "schema", top level not an object

@@ -63,9 +63,13 @@ public:
 
     // ---- time series --------------------------------------------------------------------------
     /// Creates `/time`, 1-D int64, extendable, with attribute `units` (see kResultsTimeUnits).
-    void add_time(const std::string& units = kResultsTimeUnits);
-    /// One time stamp, seconds since the origin in `units`. No allocation.
+    /// Returns its handle (append_time is the shortcut).
+    int add_time(const std::string& units = kResultsTimeUnits);
+    /// One time stamp of `/time`, in the units given to add_time. No allocation.
     void append_time(std::int64_t seconds);
+    /// `<group>/time`, for a group whose rows are not the steps of `/time` (e.g. 30-minute meter
+    /// readings in a 15-minute run). Append with append(handle, &seconds).
+    int add_group_time(const std::string& group, const std::string& units = kResultsTimeUnits);
 
     /// Creates the float series `<group>/<name>` of shape (0, n_cols), extendable along rows, chunked
     /// (chunk rows x min(n_cols, 1024)) and compressed; `unit` becomes its `unit` attribute.
@@ -75,7 +79,8 @@ public:
     /// The same for int64 values (tap positions, switch states, counts).
     int add_int_series(const std::string& group, const std::string& name, std::size_t n_cols,
                        const std::string& unit = "");
-    /// Appends one row of n_cols values. No allocation; writes and flushes a chunk when it is full.
+    /// Appends one row of n_cols values (one value for a time axis). No allocation; writes and
+    /// flushes a chunk when it is full.
     void append(int handle, const double* row);
     void append(int handle, const std::int64_t* row);
     /// Rows appended to the series so far (written or still buffered).
@@ -119,6 +124,7 @@ private:
     void set_int_attribute(const std::string& object_path, const std::string& name, std::int64_t value);
     void set_uint_attribute(const std::string& object_path, const std::string& name, std::uint64_t value);
     struct Impl;
+    Impl& impl() const;  ///< throws after a move
     std::unique_ptr<Impl> impl_;
 };
 
@@ -160,6 +166,7 @@ public:
 
 private:
     struct Impl;
+    const Impl& impl() const;  ///< throws after a move
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,9 +1,11 @@
 // libgrid profiles: sun position and clear-sky irradiance.
 //
-//  * Sun position: NOAA Global Monitoring Laboratory, "General Solar Position Calculations" (the
-//    fractional-year Fourier series of J.W. Spencer, "Fourier series representation of the position of
-//    the Sun", Search 2(5), 1971, for the declination and the equation of time). Geometric position
-//    (no atmospheric refraction); accuracy about 0.1-0.2 degree, ample for irradiance.
+//  * Sun position: the NOAA Global Monitoring Laboratory Solar Calculator equations (after J. Meeus,
+//    "Astronomical Algorithms", 1991): declination and equation of time from the Sun's mean longitude,
+//    anomaly and the obliquity, hour angle from true solar time. Geometric position (no atmospheric
+//    refraction); within ~0.03 degree of NREL's SPA for 1901-2099. (Spencer's 1971 fixed-year Fourier
+//    series, used by NOAA's short "General Solar Position" note, is ~0.5 degree off in declination
+//    around the 2025 equinox: not used.)
 //  * Extraterrestrial normal irradiance: Spencer (1971) eccentricity correction x 1366.1 W/m2
 //    (ASTM E490 solar constant, as in pvlib's get_extra_radiation).
 //  * Clear sky: Ineichen & Perez, "A new airmass independent formulation for the Linke turbidity
@@ -33,7 +35,7 @@ struct SunPosition {
     double hour_angle_deg = 0.0;  ///< 0 at solar noon, negative in the morning
 };
 
-/// Declination and equation of time (NOAA / Spencer series) at a Unix time (s, UTC).
+/// Declination and equation of time (NOAA Solar Calculator / Meeus) at a Unix time (s, UTC).
 struct SolarTerms {
     double declination_rad = 0.0;
     double equation_of_time_min = 0.0;  ///< apparent minus mean solar time, minutes
@@ -88,7 +90,7 @@ Irradiance clear_sky(double zenith_deg, int day_of_year, double linke_turbidity 
 
 /// Erbs et al. (1982): splits GHI into DNI and DHI from the clearness index.
 Irradiance erbs_decomposition(double ghi_wm2, double zenith_deg, int day_of_year);
-/// Same with the cosine of the zenith and the extraterrestrial normal irradiance already known.
-Irradiance erbs_decomposition(double ghi_wm2, double zenith_deg, double cos_zenith, double i0_wm2);
+/// Same with the cosine of the zenith and the extraterrestrial normal irradiance (W/m2) already known.
+Irradiance erbs_decomposition_cos(double ghi_wm2, double cos_zenith, double i0_wm2);
 
 }  // namespace libgrid

@@ -1,0 +1,362 @@
+// libgrid Python module (_libgrid): the C++ core with numpy columns; the `libgrid` package on top
+// turns them into pandas tables. The GIL is released inside every solve and run.
+#include <libgrid/config.hpp>
+#include <libgrid/errors.hpp>
+#include <libgrid/io/case_json.hpp>
+#include <libgrid/io/matpower.hpp>
+#include <libgrid/io/network_io.hpp>
+#include <libgrid/powerflow/powerflow.hpp>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace py = pybind11;
+using namespace libgrid;
+
+namespace {
+
+// ---- columns of the network tables, by name, with units in the names (pandapower style) -------
+template <class T>
+struct Column {
+    std::string name;
+    std::function<py::object(const std::vector<T>&)> get;
+    std::function<void(std::vector<T>&, py::handle)> set;  // empty = read-only
+};
+
+template <class T, class M>
+Column<T> col(const std::string& name, M T::*member) {
+    Column<T> c;
+    c.name = name;
+    c.get = [member](const std::vector<T>& v) -> py::object {
+        using V = std::remove_cv_t<M>;
+        if constexpr (std::is_same_v<V, std::string>) {
+            py::list out;
+            for (const T& e : v) out.append(e.*member);
+            return out;
+        } else if constexpr (std::is_enum_v<V>) {
+            py::array_t<int> out(v.size());
+            auto* p = out.mutable_data();
+            for (std::size_t i = 0; i < v.size(); ++i) p[i] = static_cast<int>(v[i].*member);
+            return out;
+        } else {
+            py::array_t<V> out(v.size());
+            auto* p = out.mutable_data();
+            for (std::size_t i = 0; i < v.size(); ++i) p[i] = v[i].*member;
+            return out;
+        }
+    };
+    c.set = [member, name](std::vector<T>& v, py::handle values) {
+        using V = std::remove_cv_t<M>;
+        if constexpr (std::is_same_v<V, std::string>) {
+            auto seq = values.cast<std::vector<std::string>>();
+            if (seq.size() != v.size()) throw ValidationError("column '" + name + "': expected " + std::to_string(v.size()) + " values");
+            for (std::size_t i = 0; i < v.size(); ++i) v[i].*member = seq[i];
+        } else if constexpr (std::is_enum_v<V>) {
+            auto seq = values.cast<std::vector<int>>();
+            if (seq.size() != v.size()) throw ValidationError("column '" + name + "': expected " + std::to_string(v.size()) + " values");
+            for (std::size_t i = 0; i < v.size(); ++i) v[i].*member = static_cast<V>(seq[i]);
+        } else {
+            auto seq = values.cast<std::vector<V>>();
+            if (seq.size() != v.size()) throw ValidationError("column '" + name + "': expected " + std::to_string(v.size()) + " values");
+            for (std::size_t i = 0; i < v.size(); ++i) v[i].*member = seq[i];
+        }
+    };
+    return c;
+}
+
+template <class T>
+py::dict table(const std::vector<T>& v, const std::vector<Column<T>>& cols) {
+    py::dict d;
+    for (const auto& c : cols) d[py::str(c.name)] = c.get(v);
+    return d;
+}
+
+template <class T>
+void set_column(std::vector<T>& v, const std::vector<Column<T>>& cols, const std::string& kind, const std::string& name, py::handle values) {
+    for (const auto& c : cols)
+        if (c.name == name) return c.set(v, values);
+    throw ValidationError(kind + ": unknown column '" + name + "'");
+}
+
+const std::vector<Column<Bus>>& bus_cols() {
+    static const std::vector<Column<Bus>> c = {col("id", &Bus::id), col("name", &Bus::name), col("vn_kv", &Bus::vn_kv), col("type", &Bus::type),
+                                                col("vm_pu", &Bus::vm_pu), col("va_deg", &Bus::va_deg), col("vmin_pu", &Bus::vmin_pu),
+                                                col("vmax_pu", &Bus::vmax_pu), col("in_service", &Bus::in_service)};
+    return c;
+}
+const std::vector<Column<Branch>>& branch_cols() {
+    static const std::vector<Column<Branch>> c = {col("id", &Branch::id), col("from_bus", &Branch::from_bus), col("to_bus", &Branch::to_bus),
+                                                   col("r_pu", &Branch::r_pu), col("x_pu", &Branch::x_pu), col("b_pu", &Branch::b_pu),
+                                                   col("rate_a_mva", &Branch::rate_a_mva), col("ratio", &Branch::ratio),
+                                                   col("shift_deg", &Branch::shift_deg), col("in_service", &Branch::in_service)};
+    return c;
+}
+const std::vector<Column<Line>>& line_cols() {
+    static const std::vector<Column<Line>> c = {col("id", &Line::id), col("name", &Line::name), col("from_bus", &Line::from_bus),
+                                                 col("to_bus", &Line::to_bus), col("length_km", &Line::length_km),
+                                                 col("r_ohm_per_km", &Line::r_ohm_per_km), col("x_ohm_per_km", &Line::x_ohm_per_km),
+                                                 col("c_nf_per_km", &Line::c_nf_per_km), col("g_us_per_km", &Line::g_us_per_km),
+                                                 col("max_i_ka", &Line::max_i_ka), col("parallel", &Line::parallel), col("df", &Line::df),
+                                                 col("type", &Line::type), col("in_service", &Line::in_service)};
+    return c;
+}
+const std::vector<Column<Transformer>>& trafo_cols() {
+    static const std::vector<Column<Transformer>> c = {
+        col("id", &Transformer::id), col("name", &Transformer::name), col("hv_bus", &Transformer::hv_bus), col("lv_bus", &Transformer::lv_bus),
+        col("sn_mva", &Transformer::sn_mva), col("vn_hv_kv", &Transformer::vn_hv_kv), col("vn_lv_kv", &Transformer::vn_lv_kv),
+        col("vk_percent", &Transformer::vk_percent), col("vkr_percent", &Transformer::vkr_percent), col("pfe_kw", &Transformer::pfe_kw),
+        col("i0_percent", &Transformer::i0_percent), col("shift_degree", &Transformer::shift_degree), col("tap_side", &Transformer::tap_side),
+        col("tap_neutral", &Transformer::tap_neutral), col("tap_min", &Transformer::tap_min), col("tap_max", &Transformer::tap_max),
+        col("tap_step_percent", &Transformer::tap_step_percent), col("tap_pos", &Transformer::tap_pos), col("parallel", &Transformer::parallel),
+        col("oltc", &Transformer::oltc), col("oltc_vm_pu", &Transformer::oltc_vm_pu), col("oltc_band_pu", &Transformer::oltc_band_pu),
+        col("in_service", &Transformer::in_service)};
+    return c;
+}
+const std::vector<Column<Switch>>& switch_cols() {
+    static const std::vector<Column<Switch>> c = {col("id", &Switch::id), col("bus", &Switch::bus), col("element", &Switch::element),
+                                                   col("et", &Switch::et), col("closed", &Switch::closed)};
+    return c;
+}
+const std::vector<Column<Shunt>>& shunt_cols() {
+    static const std::vector<Column<Shunt>> c = {col("id", &Shunt::id), col("bus", &Shunt::bus), col("p_mw", &Shunt::p_mw),
+                                                  col("q_mvar", &Shunt::q_mvar), col("step", &Shunt::step), col("max_step", &Shunt::max_step),
+                                                  col("in_service", &Shunt::in_service)};
+    return c;
+}
+const std::vector<Column<Load>>& load_cols() {
+    static const std::vector<Column<Load>> c = {col("id", &Load::id), col("name", &Load::name), col("bus", &Load::bus), col("p_mw", &Load::p_mw),
+                                                 col("q_mvar", &Load::q_mvar), col("const_z_p_percent", &Load::const_z_p_percent),
+                                                 col("const_i_p_percent", &Load::const_i_p_percent), col("scaling", &Load::scaling),
+                                                 col("in_service", &Load::in_service)};
+    return c;
+}
+const std::vector<Column<Gen>>& gen_cols() {
+    static const std::vector<Column<Gen>> c = {col("id", &Gen::id), col("bus", &Gen::bus), col("p_mw", &Gen::p_mw), col("q_mvar", &Gen::q_mvar),
+                                                col("vm_pu", &Gen::vm_pu), col("min_q_mvar", &Gen::min_q_mvar), col("max_q_mvar", &Gen::max_q_mvar),
+                                                col("in_service", &Gen::in_service)};
+    return c;
+}
+const std::vector<Column<SGen>>& sgen_cols() {
+    static const std::vector<Column<SGen>> c = {col("id", &SGen::id), col("name", &SGen::name), col("bus", &SGen::bus), col("p_mw", &SGen::p_mw),
+                                                 col("q_mvar", &SGen::q_mvar), col("sn_mva", &SGen::sn_mva), col("scaling", &SGen::scaling),
+                                                 col("type", &SGen::type), col("in_service", &SGen::in_service)};
+    return c;
+}
+const std::vector<Column<Storage>>& storage_cols() {
+    static const std::vector<Column<Storage>> c = {col("id", &Storage::id), col("bus", &Storage::bus), col("p_mw", &Storage::p_mw),
+                                                    col("q_mvar", &Storage::q_mvar), col("max_e_mwh", &Storage::max_e_mwh),
+                                                    col("soc_percent", &Storage::soc_percent), col("in_service", &Storage::in_service)};
+    return c;
+}
+const std::vector<Column<ExtGrid>>& ext_cols() {
+    static const std::vector<Column<ExtGrid>> c = {col("id", &ExtGrid::id), col("bus", &ExtGrid::bus), col("vm_pu", &ExtGrid::vm_pu),
+                                                    col("va_degree", &ExtGrid::va_degree), col("in_service", &ExtGrid::in_service)};
+    return c;
+}
+
+py::dict network_table(const Network& n, const std::string& kind) {
+    if (kind == "bus") return table(n.buses, bus_cols());
+    if (kind == "branch") return table(n.branches, branch_cols());
+    if (kind == "line") return table(n.lines, line_cols());
+    if (kind == "trafo") return table(n.transformers, trafo_cols());
+    if (kind == "switch") return table(n.switches, switch_cols());
+    if (kind == "shunt") return table(n.shunts, shunt_cols());
+    if (kind == "load") return table(n.loads, load_cols());
+    if (kind == "gen") return table(n.gens, gen_cols());
+    if (kind == "sgen") return table(n.sgens, sgen_cols());
+    if (kind == "storage") return table(n.storage, storage_cols());
+    if (kind == "ext_grid") return table(n.ext_grids, ext_cols());
+    throw ValidationError("unknown table '" + kind + "'");
+}
+
+void network_set(Network& n, const std::string& kind, const std::string& name, py::handle v) {
+    if (kind == "bus") return set_column(n.buses, bus_cols(), kind, name, v);
+    if (kind == "branch") return set_column(n.branches, branch_cols(), kind, name, v);
+    if (kind == "line") return set_column(n.lines, line_cols(), kind, name, v);
+    if (kind == "trafo") return set_column(n.transformers, trafo_cols(), kind, name, v);
+    if (kind == "switch") return set_column(n.switches, switch_cols(), kind, name, v);
+    if (kind == "shunt") return set_column(n.shunts, shunt_cols(), kind, name, v);
+    if (kind == "load") return set_column(n.loads, load_cols(), kind, name, v);
+    if (kind == "gen") return set_column(n.gens, gen_cols(), kind, name, v);
+    if (kind == "sgen") return set_column(n.sgens, sgen_cols(), kind, name, v);
+    if (kind == "storage") return set_column(n.storage, storage_cols(), kind, name, v);
+    if (kind == "ext_grid") return set_column(n.ext_grids, ext_cols(), kind, name, v);
+    throw ValidationError("unknown table '" + kind + "'");
+}
+
+template <class T>
+py::array_t<T> arr(const std::vector<T>& v) {
+    return py::array_t<T>(v.size(), v.data());
+}
+
+py::dict result_tables(const Network& n, const PowerFlowResult& r) {
+    py::dict d;
+    std::vector<Id> ids;
+    for (const Bus& b : n.buses) ids.push_back(b.id);
+    py::dict bus;
+    bus["id"] = arr(ids);
+    bus["vm_pu"] = arr(r.bus_vm_pu);
+    bus["va_deg"] = arr(r.bus_va_deg);
+    bus["p_mw"] = arr(r.bus_p_mw);
+    bus["q_mvar"] = arr(r.bus_q_mvar);
+    std::vector<bool> en(r.bus_energized.begin(), r.bus_energized.end()), vio(r.bus_voltage_violation.begin(), r.bus_voltage_violation.end());
+    bus["energized"] = py::cast(en);
+    bus["voltage_violation"] = py::cast(vio);
+    d["bus"] = bus;
+    std::vector<Id> gid, gbus;
+    for (const Gen& g : n.gens) { gid.push_back(g.id); gbus.push_back(g.bus); }
+    py::dict gen;
+    gen["id"] = arr(gid);
+    gen["bus"] = arr(gbus);
+    gen["p_mw"] = arr(r.gen_p_mw);
+    gen["q_mvar"] = arr(r.gen_q_mvar);
+    d["gen"] = gen;
+    std::vector<Id> eid, ebus;
+    for (const ExtGrid& e : n.ext_grids) { eid.push_back(e.id); ebus.push_back(e.bus); }
+    py::dict ext;
+    ext["id"] = arr(eid);
+    ext["bus"] = arr(ebus);
+    ext["p_mw"] = arr(r.ext_grid_p_mw);
+    ext["q_mvar"] = arr(r.ext_grid_q_mvar);
+    d["ext_grid"] = ext;
+    std::vector<Id> bid, bf, bt;
+    for (const Branch& b : n.branches) { bid.push_back(b.id); bf.push_back(b.from_bus); bt.push_back(b.to_bus); }
+    py::dict br;
+    br["id"] = arr(bid);
+    br["from"] = arr(bf);
+    br["to"] = arr(bt);
+    br["p_from_mw"] = arr(r.branch_p_from_mw);
+    br["q_from_mvar"] = arr(r.branch_q_from_mvar);
+    br["p_to_mw"] = arr(r.branch_p_to_mw);
+    br["q_to_mvar"] = arr(r.branch_q_to_mvar);
+    br["loading_percent"] = arr(r.branch_loading_percent);
+    d["branch"] = br;
+    std::vector<Id> lid, lf, lt;
+    for (const Line& l : n.lines) { lid.push_back(l.id); lf.push_back(l.from_bus); lt.push_back(l.to_bus); }
+    py::dict line;
+    line["id"] = arr(lid);
+    line["from"] = arr(lf);
+    line["to"] = arr(lt);
+    line["p_from_mw"] = arr(r.line_p_from_mw);
+    line["q_from_mvar"] = arr(r.line_q_from_mvar);
+    line["p_to_mw"] = arr(r.line_p_to_mw);
+    line["q_to_mvar"] = arr(r.line_q_to_mvar);
+    line["i_from_ka"] = arr(r.line_i_from_ka);
+    line["i_to_ka"] = arr(r.line_i_to_ka);
+    line["pl_mw"] = arr(r.line_pl_mw);
+    line["loading_percent"] = arr(r.line_loading_percent);
+    d["line"] = line;
+    std::vector<Id> tid, th, tl;
+    for (const Transformer& t : n.transformers) { tid.push_back(t.id); th.push_back(t.hv_bus); tl.push_back(t.lv_bus); }
+    py::dict tr;
+    tr["id"] = arr(tid);
+    tr["hv_bus"] = arr(th);
+    tr["lv_bus"] = arr(tl);
+    tr["p_hv_mw"] = arr(r.trafo_p_hv_mw);
+    tr["q_hv_mvar"] = arr(r.trafo_q_hv_mvar);
+    tr["p_lv_mw"] = arr(r.trafo_p_lv_mw);
+    tr["q_lv_mvar"] = arr(r.trafo_q_lv_mvar);
+    tr["pl_mw"] = arr(r.trafo_pl_mw);
+    tr["loading_percent"] = arr(r.trafo_loading_percent);
+    tr["tap_pos"] = arr(r.trafo_tap_pos);
+    d["trafo"] = tr;
+    return d;
+}
+
+}  // namespace
+
+void bind_simulation(py::module_& m);  // bindings/simulation.cpp
+
+PYBIND11_MODULE(_libgrid, m) {
+    m.doc() = "libgrid core (C++)";
+    m.attr("__version__") = LIBGRID_VERSION;
+    m.attr("have_klu") = bool(LIBGRID_HAVE_KLU);
+    static py::exception<Error> base_error(m, "Error", PyExc_RuntimeError);
+    static py::exception<ParseError> parse_error(m, "ParseError", base_error.ptr());
+    static py::exception<ValidationError> validation_error(m, "ValidationError", base_error.ptr());
+    static py::exception<IdError> id_error(m, "IdError", base_error.ptr());
+    static py::exception<SolverError> solver_error(m, "SolverError", base_error.ptr());
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const ParseError& e) {
+            PyErr_SetString(parse_error.ptr(), e.what());
+        } catch (const ValidationError& e) {
+            PyErr_SetString(validation_error.ptr(), e.what());
+        } catch (const IdError& e) {
+            PyErr_SetString(id_error.ptr(), e.what());
+        } catch (const SolverError& e) {
+            PyErr_SetString(solver_error.ptr(), e.what());
+        } catch (const Error& e) {
+            PyErr_SetString(base_error.ptr(), e.what());
+        }
+    });
+
+    py::class_<Network>(m, "Network")
+        .def(py::init<>())
+        .def_static("from_matpower", &read_matpower, py::arg("path"))
+        .def_static("from_json", &read_case_json, py::arg("path"))
+        .def_static("from_file", &read_network, py::arg("path"))
+        .def_static("parse_matpower", [](const std::string& text) { return parse_matpower(text); })
+        .def_static("parse_json", [](const std::string& text) { return parse_case_json(text); })
+        .def("to_matpower", [](const Network& n) { return to_matpower(n); })
+        .def("to_json", [](const Network& n) { return to_case_json(n); })
+        .def("write", &write_network, py::arg("path"))
+        .def("validate", &Network::validate)
+        .def("table", &network_table, py::arg("kind"))
+        .def("set_column", &network_set, py::arg("kind"), py::arg("column"), py::arg("values"))
+        .def("copy", [](const Network& n) { return Network(n); })
+        .def("__eq__", [](const Network& a, const Network& b) { return a == b; })
+        .def_readwrite("name", &Network::name)
+        .def_readwrite("sn_mva", &Network::sn_mva)
+        .def_readwrite("f_hz", &Network::f_hz)
+        .def_property("trafo_model", [](const Network& n) { return n.trafo_model == TrafoModel::T ? "t" : "pi"; },
+                      [](Network& n, const std::string& s) {
+                          if (s != "t" && s != "pi") throw ValidationError("trafo_model must be 't' or 'pi'");
+                          n.trafo_model = s == "t" ? TrafoModel::T : TrafoModel::Pi;
+                      })
+        .def("__repr__", [](const Network& n) {
+            return "<libgrid.Network '" + n.name + "': " + std::to_string(n.buses.size()) + " buses, " +
+                   std::to_string(n.branches.size() + n.lines.size() + n.transformers.size()) + " branches>";
+        });
+
+    py::class_<PowerFlowResult>(m, "PowerFlowResult")
+        .def_readonly("converged", &PowerFlowResult::converged)
+        .def_readonly("iterations", &PowerFlowResult::iterations)
+        .def_readonly("max_mismatch", &PowerFlowResult::max_mismatch)
+        .def_readonly("solve_time_s", &PowerFlowResult::solve_time_s)
+        .def_readonly("message", &PowerFlowResult::message)
+        .def_readonly("losses_mw", &PowerFlowResult::losses_mw)
+        .def_readonly("losses_mvar", &PowerFlowResult::losses_mvar)
+        .def_property_readonly("method", [](const PowerFlowResult& r) { return to_string(r.method_used); });
+
+    m.def(
+        "run_pf",
+        [](const Network& net, const std::string& method, const std::string& linear_solver, double tolerance, int max_iterations,
+           bool flat_start, bool enforce_q_limits, bool run_controls) {
+            PowerFlowOptions opt;
+            opt.method = parse_method(method);
+            opt.linear_solver = parse_linear_solver(linear_solver);
+            opt.tolerance = tolerance;
+            opt.max_iterations = max_iterations;
+            opt.flat_start = flat_start;
+            opt.enforce_q_limits = enforce_q_limits;
+            opt.run_controls = run_controls;
+            PowerFlowResult r;
+            {
+                py::gil_scoped_release release;
+                r = run_power_flow(net, opt);
+            }
+            return py::make_tuple(r, result_tables(net, r));
+        },
+        py::arg("net"), py::arg("method") = "nr", py::arg("linear_solver") = "default", py::arg("tolerance") = 1e-8,
+        py::arg("max_iterations") = 30, py::arg("flat_start") = false, py::arg("enforce_q_limits") = false, py::arg("run_controls") = true);
+
+    bind_simulation(m);
+}

@@ -1,0 +1,26 @@
+"""libgrid: time-series AC power flow for smart distribution grids (Python face).
+
+    >>> import libgrid
+    >>> net = libgrid.Network.from_matpower("case9.m")
+    >>> res = net.run_pf(method="nr")
+    >>> res.converged, res.bus.vm_pu.min()
+
+Tables are pandas DataFrames indexed by the user's ids, with units in the column names.
+The GIL is released during solves and runs.
+"""
+from __future__ import annotations
+
+from . import _libgrid
+from ._libgrid import Error, ParseError, ValidationError, IdError, SolverError, have_klu
+from .network import Network, PowerFlowResult
+
+__version__ = _libgrid.__version__
+
+__all__ = ["Network", "PowerFlowResult", "Error", "ParseError", "ValidationError", "IdError",
+           "SolverError", "have_klu", "__version__"]
+
+try:  # results reader (h5py + pandas), present once the HDF5 layer lands
+    from .results import read_results  # noqa: F401
+    __all__.append("read_results")
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,116 @@
+"""Network and power-flow results as pandas tables."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import _libgrid
+
+_TABLES = ("bus", "branch", "line", "trafo", "switch", "shunt", "load", "gen", "sgen", "storage", "ext_grid")
+
+
+def _frame(columns: dict, index: str = "id") -> pd.DataFrame:
+    df = pd.DataFrame({k: v for k, v in columns.items()})
+    if index in df.columns:
+        df = df.set_index(index)
+    return df
+
+
+class PowerFlowResult:
+    """One power flow's results: `converged`, `iterations`, `losses_mw` and DataFrames `bus`,
+    `gen`, `branch` (MATPOWER branches), `line`, `trafo`, `ext_grid`, indexed by id."""
+
+    def __init__(self, core, tables: dict):
+        self._core = core
+        self.converged: bool = core.converged
+        self.iterations: int = core.iterations
+        self.solve_time_s: float = core.solve_time_s
+        self.losses_mw: float = core.losses_mw
+        self.losses_mvar: float = core.losses_mvar
+        self.message: str = core.message
+        self.method: str = core.method
+        self.bus = _frame(tables["bus"])
+        self.gen = _frame(tables["gen"])
+        self.branch = _frame(tables["branch"])
+        self.line = _frame(tables["line"])
+        self.trafo = _frame(tables["trafo"])
+        self.ext_grid = _frame(tables["ext_grid"])
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        return (f"<libgrid.PowerFlowResult {state} in {self.iterations} iterations, "
+                f"losses {self.losses_mw:.6f} MW>")
+
+
+class Network:
+    """A grid: tables in physical units (kV, MW, MVAr, km, ohm/km), ids chosen by the user.
+
+    Read tables as DataFrames (`net.bus`, `net.line`, `net.load`, ...); change a column with
+    `net.set("load", "p_mw", values)` (values in the table's row order).
+    """
+
+    def __init__(self, core: _libgrid.Network | None = None):
+        self._core = core if core is not None else _libgrid.Network()
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_matpower(cls, path: str) -> "Network":
+        return cls(_libgrid.Network.from_matpower(str(path)))
+
+    @classmethod
+    def from_json(cls, path: str) -> "Network":
+        return cls(_libgrid.Network.from_json(str(path)))
+
+    @classmethod
+    def from_file(cls, path: str) -> "Network":
+        return cls(_libgrid.Network.from_file(str(path)))
+
+    def write(self, path: str) -> None:
+        self._core.write(str(path))
+
+    def to_matpower(self) -> str:
+        return self._core.to_matpower()
+
+    def to_json(self) -> str:
+        return self._core.to_json()
+
+    def copy(self) -> "Network":
+        return Network(self._core.copy())
+
+    def validate(self) -> None:
+        self._core.validate()
+
+    # ---- tables ---------------------------------------------------------------------------
+    def table(self, kind: str) -> pd.DataFrame:
+        return _frame(self._core.table(kind))
+
+    def set(self, kind: str, column: str, values) -> None:
+        self._core.set_column(kind, column, list(values) if not hasattr(values, "tolist") else values.tolist())
+
+    def __getattr__(self, name: str):
+        if name in _TABLES:
+            return self.table(name)
+        raise AttributeError(name)
+
+    @property
+    def name(self) -> str:
+        return self._core.name
+
+    @property
+    def sn_mva(self) -> float:
+        return self._core.sn_mva
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Network) and self._core == other._core
+
+    def __repr__(self) -> str:
+        return repr(self._core)
+
+    # ---- power flow -------------------------------------------------------------------------
+    def run_pf(self, method: str = "nr", linear_solver: str = "default", tolerance: float = 1e-8,
+               max_iterations: int = 30, flat_start: bool = False, enforce_q_limits: bool = False,
+               run_controls: bool = True) -> PowerFlowResult:
+        """Solve one power flow. `method`: "nr", "fdxb", "dc", "sweep" or "auto". Never raises on
+        non-convergence (check `.converged`); raises ValidationError / IdError on bad input."""
+        core, tables = _libgrid.run_pf(self._core, method, linear_solver, tolerance, max_iterations,
+                                       flat_start, enforce_q_limits, run_controls)
+        return PowerFlowResult(core, tables)

@@ -1,0 +1,225 @@
+"""Read a libgrid results file (HDF5) into pandas.
+
+Pure Python (h5py + pandas + numpy); no compiled code. The layout is described in
+docs/results_hdf5.md. Example::
+
+    from libgrid.results import read_results
+    res = read_results("out.h5")
+    vm = res.bus_vm()                 # DataFrame: time x bus id, p.u.
+    pv = res.series("pv", "p_mw")     # DataFrame: time x PV id, MW, generator convention
+    res.summary["energy_mwh"], res.summary_units["energy_mwh"]
+    res.attrs["scenario"]             # the scenario text the run was made from
+
+The file is opened only while a method reads it, so no handle stays open between calls.
+"""
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from typing import Any, Dict, List, Optional
+
+import h5py
+import numpy as np
+import pandas as pd
+
+__all__ = ["Results", "read_results", "time_index", "DEFAULT_TIME_UNITS"]
+
+#: `units` of /time when a file lacks the attribute: libgrid's convention (Melaka local time, UTC+8).
+DEFAULT_TIME_UNITS = "seconds since 1970-01-01 00:00:00 +08:00"
+
+_UNIT_SECONDS = {
+    "s": 1, "sec": 1, "second": 1, "seconds": 1,
+    "min": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}
+
+
+def _decode(value: Any) -> Any:
+    """An HDF5 attribute value as plain Python: str for strings, int/float for one number."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        if value.shape == () or value.size == 1:
+            return _decode(value.reshape(-1)[0])
+        if value.dtype.kind in "SO":
+            return [_decode(v) for v in value]
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def time_index(values: np.ndarray, units: Optional[str] = None) -> pd.DatetimeIndex:
+    """Turn integer offsets and a CF `units` string ("seconds since 1970-01-01 00:00:00 +08:00")
+    into a DatetimeIndex named "time". An origin with a UTC offset gives a time-zone aware index."""
+    units = units or DEFAULT_TIME_UNITS
+    m = re.fullmatch(r"\s*(\w+)\s+since\s+(.+?)\s*", units)
+    if not m or m.group(1).lower() not in _UNIT_SECONDS:
+        raise ValueError(f"time units {units!r}: expected '<seconds|minutes|hours|days> since <date>'")
+    scale = _UNIT_SECONDS[m.group(1).lower()]
+    origin = pd.Timestamp(m.group(2))
+    offsets = pd.to_timedelta(np.asarray(values, dtype=np.int64) * scale, unit="s")
+    return pd.DatetimeIndex(origin + offsets, name="time")
+
+
+def _path(group: str, name: str) -> str:
+    group = group.strip("/")
+    return f"/{group}/{name}" if group else f"/{name}"
+
+
+class Results:
+    """One results file. Eagerly read: `attrs`, `time`, `summary`, `summary_units`.
+    Read on demand: `series`, `bus_vm`, `ids`, `vector`."""
+
+    def __init__(self, path: "str | os.PathLike[str]"):
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"results file '{self.path}': no such file")
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as e:
+            raise OSError(f"results file '{self.path}': cannot open as HDF5 ({e})") from e
+        with f:
+            #: root attributes: scenario (text), seed, libgrid_version, layout_version, ...
+            self.attrs: Dict[str, Any] = {k: _decode(v) for k, v in f.attrs.items()}
+            #: time stamps of the rows (DatetimeIndex, UTC+08:00), or None when the file has no /time
+            self.time: Optional[pd.DatetimeIndex] = None
+            if "time" in f:
+                t = f["time"]
+                self.time = time_index(t[()], _decode(t.attrs.get("units", DEFAULT_TIME_UNITS)))
+            summary: Dict[str, float] = {}
+            units: Dict[str, str] = {}
+            if "summary" in f and isinstance(f["summary"], h5py.Group):
+                for name, ds in f["summary"].items():
+                    if isinstance(ds, h5py.Dataset) and ds.size == 1 and ds.dtype.kind in "fiu":
+                        summary[name] = float(np.asarray(ds[()]).reshape(-1)[0])
+                        units[name] = str(_decode(ds.attrs.get("unit", "")))
+            #: the KPIs of /summary (pandas Series, name -> value)
+            self.summary = pd.Series(summary, dtype=float, name="summary")
+            #: the unit of each KPI (dict, name -> unit string, "" when none)
+            self.summary_units: Dict[str, str] = units
+
+    # ---- what is there ----------------------------------------------------------------------
+    @property
+    def scenario(self) -> Optional[str]:
+        return self.attrs.get("scenario")
+
+    @property
+    def seed(self) -> Optional[int]:
+        return self.attrs.get("seed")
+
+    def groups(self) -> List[str]:
+        """Top-level groups (component kinds, 'summary', ...)."""
+        with h5py.File(self.path, "r") as f:
+            return sorted(k for k, v in f.items() if isinstance(v, h5py.Group))
+
+    def names(self, group: str) -> List[str]:
+        """Datasets in a group."""
+        with h5py.File(self.path, "r") as f:
+            g = self._group(f, group)
+            return sorted(k for k, v in g.items() if isinstance(v, h5py.Dataset))
+
+    def unit(self, group: str, name: str) -> str:
+        with h5py.File(self.path, "r") as f:
+            ds = self._dataset(f, _path(group, name))
+            return str(_decode(ds.attrs.get("unit", ds.attrs.get("units", ""))))
+
+    def ids(self, group: str) -> Optional[np.ndarray]:
+        """`<group>/id`: the component ids labelling the columns, or None."""
+        with h5py.File(self.path, "r") as f:
+            p = _path(group, "id")
+            return np.asarray(f[p][()]) if p in f else None
+
+    # ---- tables -----------------------------------------------------------------------------
+    def series(self, group: str, name: str) -> pd.DataFrame:
+        """Time series `<group>/<name>` as a DataFrame: rows are time stamps (or steps when the file
+        has no /time), columns the ids of `<group>/id` (or 0..n-1). `df.attrs["unit"]` holds the unit.
+        A group with its own time axis (`<group>/time`, e.g. 30-minute meter readings) is indexed by it.
+        After a crashed run a series can be shorter than /time (by up to one chunk): it then gets the
+        first time stamps."""
+        path = _path(group, name)
+        with h5py.File(self.path, "r") as f:
+            ds = self._dataset(f, path)
+            data = np.asarray(ds[()])
+            unit = str(_decode(ds.attrs.get("unit", ds.attrs.get("units", ""))))
+            id_path = _path(group, "id")
+            ids = np.asarray(f[id_path][()]) if id_path in f else None
+            axis, axis_path = self.time, "/time"
+            group_time = _path(group, "time")
+            if group.strip("/") and group_time in f and group_time != path:
+                t = f[group_time]
+                axis = time_index(t[()], _decode(t.attrs.get("units", DEFAULT_TIME_UNITS)))
+                axis_path = group_time
+        if data.ndim == 1:
+            data = data[:, None]
+            columns = pd.Index([name])
+        elif data.ndim == 2:
+            if ids is not None and len(ids) != data.shape[1]:
+                raise ValueError(f"results file '{self.path}': '{path}' has {data.shape[1]} columns "
+                                 f"but '{id_path}' has {len(ids)} ids")
+            columns = pd.Index(ids if ids is not None else np.arange(data.shape[1]),
+                               name=group.strip("/") or None)
+        else:
+            raise ValueError(f"results file '{self.path}': '{path}' has rank {data.ndim}, not a time series")
+        n = data.shape[0]
+        if axis is None:
+            index = pd.RangeIndex(n, name="step")
+        else:
+            if n > len(axis):
+                warnings.warn(f"results file '{self.path}': '{path}' has {n} rows but {axis_path} has "
+                              f"{len(axis)}; extra rows dropped")
+                data, n = data[: len(axis)], len(axis)
+            index = axis[:n]
+        df = pd.DataFrame(data, index=index, columns=columns)
+        df.attrs["unit"] = unit
+        df.attrs["path"] = path
+        return df
+
+    def bus_vm(self) -> pd.DataFrame:
+        """Bus voltage magnitudes, p.u.: time x bus id."""
+        return self.series("bus", "vm_pu")
+
+    def vector(self, group: str, name: str) -> pd.Series:
+        """A 1-D dataset (e.g. `/bus/vn_kv`), indexed by `<group>/id` when the lengths agree."""
+        path = _path(group, name)
+        with h5py.File(self.path, "r") as f:
+            ds = self._dataset(f, path)
+            data = np.asarray(ds[()])
+            if data.dtype.kind in "SO":
+                data = np.array([_decode(v) for v in data], dtype=object)
+            unit = str(_decode(ds.attrs.get("unit", "")))
+            id_path = _path(group, "id")
+            ids = np.asarray(f[id_path][()]) if id_path in f else None
+        index = pd.Index(ids, name=group.strip("/")) if ids is not None and len(ids) == len(data) else None
+        s = pd.Series(data, index=index, name=name)
+        s.attrs["unit"] = unit
+        return s
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def _group(self, f: h5py.File, group: str) -> h5py.Group:
+        p = "/" + group.strip("/")
+        if p not in f or not isinstance(f[p], h5py.Group):
+            groups = ", ".join(sorted(k for k, v in f.items() if isinstance(v, h5py.Group))) or "none"
+            raise KeyError(f"results file '{self.path}': no group '{p}' (groups: {groups})")
+        return f[p]
+
+    def _dataset(self, f: h5py.File, path: str) -> h5py.Dataset:
+        if path in f and isinstance(f[path], h5py.Dataset):
+            return f[path]
+        parent = path.rsplit("/", 1)[0] or "/"
+        if parent in f and isinstance(f[parent], h5py.Group):
+            held = ", ".join(sorted(f[parent].keys())) or "nothing"
+            raise KeyError(f"results file '{self.path}': no dataset '{path}' ('{parent}' holds: {held})")
+        raise KeyError(f"results file '{self.path}': no dataset '{path}' (no group '{parent}')")
+
+    def __repr__(self) -> str:
+        steps = 0 if self.time is None else len(self.time)
+        span = "" if not steps else f", {self.time[0]} .. {self.time[-1]}"
+        return f"<libgrid Results '{self.path}': {steps} steps{span}; {len(self.summary)} KPIs>"
+
+
+def read_results(path: "str | os.PathLike[str]") -> Results:
+    """Open a libgrid results file; see `Results`."""
+    return Results(path)

@@ -1,0 +1,12 @@
+// libgrid command line: one function per subcommand registers itself on the CLI11 app.
+#pragma once
+
+#include <libgrid/errors.hpp>
+
+#include <CLI/CLI.hpp>
+
+namespace libgrid::cli {
+
+void add_pf(CLI::App& app);
+
+}  // namespace libgrid::cli

@@ -1,0 +1,24 @@
+// `libgrid`: the command-line face. Exit status 0 on success, 1 on bad input or a failed run
+// (reason on stderr), 2 on bad usage.
+#include "cli.hpp"
+
+#include <libgrid/config.hpp>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+    CLI::App app{"libgrid " LIBGRID_VERSION ": time-series power flow for smart distribution grids"};
+    app.set_version_flag("--version", LIBGRID_VERSION);
+    app.require_subcommand(1);
+    libgrid::cli::add_pf(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "libgrid: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
