@@ -22,24 +22,29 @@ std::string num(double x) {
     throw ValidationError(who + ": field '" + field + "': " + msg);
 }
 
-void positive(const std::string& who, const char* field, double x, bool allow_inf = false) {
+// The checks take a function that names the owner, called only on failure: validating allocates nothing.
+template <class Who>
+void positive(const Who& who, const char* field, double x, bool allow_inf = false) {
     if (!(x > 0.0) || (!allow_inf && std::isinf(x)))
-        fail(who, field, std::string("must be > 0") + (allow_inf ? "" : " and finite") + " (got " + num(x) + ")");
+        fail(who(), field, std::string("must be > 0") + (allow_inf ? "" : " and finite") + " (got " + num(x) + ")");
 }
-void nonneg(const std::string& who, const char* field, double x, bool allow_inf = false) {
+template <class Who>
+void nonneg(const Who& who, const char* field, double x, bool allow_inf = false) {
     if (std::isnan(x) || x < 0.0 || (!allow_inf && std::isinf(x)))
-        fail(who, field, std::string("must be >= 0") + (allow_inf ? "" : " and finite") + " (got " + num(x) + ")");
+        fail(who(), field, std::string("must be >= 0") + (allow_inf ? "" : " and finite") + " (got " + num(x) + ")");
 }
-void unit(const std::string& who, const char* field, double x) {
-    if (!(x >= 0.0 && x <= 1.0)) fail(who, field, "must be in [0, 1] (got " + num(x) + ")");
+template <class Who>
+void unit(const Who& who, const char* field, double x) {
+    if (!(x >= 0.0 && x <= 1.0)) fail(who(), field, "must be in [0, 1] (got " + num(x) + ")");
 }
-void schedule(const std::string& who, const char* field, const DaySchedule& s) {
+template <class Who>
+void schedule(const Who& who, const char* field, const DaySchedule& s) {
     for (int h = 0; h < 24; ++h) {
         const double a = s.weekday[static_cast<std::size_t>(h)], b = s.weekend[static_cast<std::size_t>(h)];
         if (std::isnan(a) || a < 0.0 || std::isinf(a))
-            fail(who, field, "weekday hour " + std::to_string(h) + " must be >= 0 and finite (got " + num(a) + ")");
+            fail(who(), field, "weekday hour " + std::to_string(h) + " must be >= 0 and finite (got " + num(a) + ")");
         if (std::isnan(b) || b < 0.0 || std::isinf(b))
-            fail(who, field, "weekend hour " + std::to_string(h) + " must be >= 0 and finite (got " + num(b) + ")");
+            fail(who(), field, "weekend hour " + std::to_string(h) + " must be >= 0 and finite (got " + num(b) + ")");
     }
 }
 
@@ -70,13 +75,13 @@ BuildingType parse_building_type(const std::string& s) {
 }
 
 void validate(const BuildingParams& p) {
-    const std::string who = who_of(p);
+    const auto who = [&p] { return who_of(p); };
     positive(who, "floor_area_m2", p.floor_area_m2);
     positive(who, "R_ea_k_per_kw", p.R_ea_k_per_kw, true);
     positive(who, "R_am_k_per_kw", p.R_am_k_per_kw);
     positive(who, "R_me_k_per_kw", p.R_me_k_per_kw, true);
     if (std::isinf(p.R_ea_k_per_kw) && std::isinf(p.R_me_k_per_kw))
-        fail(who, "R_ea_k_per_kw", "R_ea and R_me are both infinite: the building has no path to outdoors");
+        fail(who(), "R_ea_k_per_kw", "R_ea and R_me are both infinite: the building has no path to outdoors");
     positive(who, "C_air_kwh_per_k", p.C_air_kwh_per_k);
     positive(who, "C_mass_kwh_per_k", p.C_mass_kwh_per_k);
     nonneg(who, "solar_aperture_m2", p.solar_aperture_m2);
@@ -90,35 +95,35 @@ void validate(const BuildingParams& p) {
     schedule(who, "hot_water_kw", p.hot_water_kw);
     nonneg(who, "ac_capacity_kw_th", p.ac_capacity_kw_th);
     if (!(p.sensible_heat_ratio > 0.0 && p.sensible_heat_ratio <= 1.0))
-        fail(who, "sensible_heat_ratio", "must be in (0, 1] (got " + num(p.sensible_heat_ratio) + ")");
+        fail(who(), "sensible_heat_ratio", "must be in (0, 1] (got " + num(p.sensible_heat_ratio) + ")");
     positive(who, "cop_nom", p.cop_nom);
     nonneg(who, "cop_slope_per_k", p.cop_slope_per_k);
     positive(who, "cop_min", p.cop_min);
     positive(who, "cop_max", p.cop_max);
-    if (p.cop_min > p.cop_max) fail(who, "cop_min", "must be <= cop_max (" + num(p.cop_max) + ")");
+    if (p.cop_min > p.cop_max) fail(who(), "cop_min", "must be <= cop_max (" + num(p.cop_max) + ")");
     if (!std::isfinite(p.setpoint_c) || p.setpoint_c < 10.0 || p.setpoint_c > 35.0)
-        fail(who, "setpoint_c", "must be in [10, 35] degC (got " + num(p.setpoint_c) + ")");
+        fail(who(), "setpoint_c", "must be in [10, 35] degC (got " + num(p.setpoint_c) + ")");
     positive(who, "band_k", p.band_k);
-    if (static_cast<int>(p.mode) < 0 || static_cast<int>(p.mode) > 3) fail(who, "mode", "unknown BEMS mode");
-    if (static_cast<int>(p.ac_control) < 0 || static_cast<int>(p.ac_control) > 1) fail(who, "ac_control", "unknown AC control");
+    if (static_cast<int>(p.mode) < 0 || static_cast<int>(p.mode) > 3) fail(who(), "mode", "unknown BEMS mode");
+    if (static_cast<int>(p.ac_control) < 0 || static_cast<int>(p.ac_control) > 1) fail(who(), "ac_control", "unknown AC control");
     if (!(p.precool_start_hour >= 0.0 && p.precool_start_hour <= p.precool_end_hour && p.precool_end_hour <= 24.0))
-        fail(who, "precool_start_hour", "need 0 <= precool_start_hour <= precool_end_hour <= 24 (got " +
+        fail(who(), "precool_start_hour", "need 0 <= precool_start_hour <= precool_end_hour <= 24 (got " +
                                             num(p.precool_start_hour) + ", " + num(p.precool_end_hour) + ")");
     nonneg(who, "precool_offset_k", p.precool_offset_k);
     nonneg(who, "precool_peak_raise_k", p.precool_peak_raise_k);
     for (std::size_t i = 0; i < p.dr_events.size(); ++i) {
         const DrEvent& e = p.dr_events[i];
-        const std::string we = who + " dr_events[" + std::to_string(i) + "]";
-        if (!(e.end > e.start)) fail(we, "end", "must be after start (" + std::to_string(e.start) + ")");
+        const auto we = [&p, i] { return who_of(p) + " dr_events[" + std::to_string(i) + "]"; };
+        if (!(e.end > e.start)) fail(we(), "end", "must be after start (" + std::to_string(e.start) + ")");
         nonneg(we, "setpoint_raise_k", e.setpoint_raise_k);
         nonneg(we, "power_cap_kw", e.power_cap_kw, true);
         if (i > 0 && e.start < p.dr_events[i - 1].end)
-            fail(we, "start", "events must be sorted by start and not overlap (previous ends at " +
+            fail(we(), "start", "events must be sorted by start and not overlap (previous ends at " +
                                   std::to_string(p.dr_events[i - 1].end) + ")");
     }
     positive(who, "water_heater_cop", p.water_heater_cop);
     if (static_cast<int>(p.solar_thermal_use) < 0 || static_cast<int>(p.solar_thermal_use) > 2)
-        fail(who, "solar_thermal_use", "unknown use");
+        fail(who(), "solar_thermal_use", "unknown use");
     nonneg(who, "solar_thermal_area_m2", p.solar_thermal_area_m2);
     unit(who, "solar_thermal_eta", p.solar_thermal_eta);
     positive(who, "absorption_cop", p.absorption_cop);
@@ -130,8 +135,8 @@ double ac_cop(const BuildingParams& p, double t_out_c) {
 }
 
 BuildingDiscretisation discretise(const BuildingParams& p, double dt_s) {
-    const std::string who = who_of(p);
-    if (!(dt_s > 0.0) || !std::isfinite(dt_s)) fail(who, "dt_s", "must be > 0 and finite (got " + num(dt_s) + ")");
+    const auto who = [&p] { return who_of(p); };
+    if (!(dt_s > 0.0) || !std::isfinite(dt_s)) fail(who(), "dt_s", "must be > 0 and finite (got " + num(dt_s) + ")");
     positive(who, "R_ea_k_per_kw", p.R_ea_k_per_kw, true);
     positive(who, "R_am_k_per_kw", p.R_am_k_per_kw);
     positive(who, "R_me_k_per_kw", p.R_me_k_per_kw, true);
@@ -139,7 +144,7 @@ BuildingDiscretisation discretise(const BuildingParams& p, double dt_s) {
     positive(who, "C_mass_kwh_per_k", p.C_mass_kwh_per_k);
 
     const double Gea = conductance(p.R_ea_k_per_kw), Gam = 1.0 / p.R_am_k_per_kw, Gme = conductance(p.R_me_k_per_kw);
-    if (Gea + Gme <= 0.0) fail(who, "R_ea_k_per_kw", "R_ea and R_me are both infinite: the building has no path to outdoors");
+    if (Gea + Gme <= 0.0) fail(who(), "R_ea_k_per_kw", "R_ea and R_me are both infinite: the building has no path to outdoors");
     const double Ca = p.C_air_kwh_per_k, Cm = p.C_mass_kwh_per_k;
     // dx/dt = A x + B u, t in hours; x = (T_air, T_mass), u = (T_out, Phi_air, Phi_mass)
     const double a11 = -(Gea + Gam) / Ca, a12 = Gam / Ca;

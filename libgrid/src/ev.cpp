@@ -45,11 +45,14 @@ std::uint64_t splitmix64(std::uint64_t& x) {
     return z ^ (z >> 31);
 }
 
-/// xoshiro256** (Blackman & Vigna, 2018) with its own uniform / normal / Poisson; no std distributions,
-/// so the numbers are the same with every standard library.
-class Rng {
+/// xoshiro256** (Blackman & Vigna, 2018) with its own uniform / normal / log-normal / Poisson; no std
+/// distributions, so the numbers do not depend on the standard library. normal(), lognormal() and
+/// poisson() call std::log / std::exp / std::sqrt: bit-identical for the same libm (glibc), not promised
+/// across libms. (profiles/rng.hpp, written in parallel, is the project-wide generator; this one is kept
+/// private to the EV generators so that their sessions do not move when that one changes.)
+class SessionRng {
 public:
-    Rng(std::uint64_t seed, std::uint64_t stream) {
+    SessionRng(std::uint64_t seed, std::uint64_t stream) {
         std::uint64_t x = seed;
         std::uint64_t a = splitmix64(x);
         x = a ^ (stream * 0xD1B54A32D192ED03ull);
@@ -125,7 +128,7 @@ constexpr Vehicle kFleet[3] = {
 };
 constexpr double kFleetShare[3] = {0.35, 0.40, 0.25};
 
-const Vehicle& pick_vehicle(Rng& rng) {
+const Vehicle& pick_vehicle(SessionRng& rng) {
     const double u = rng.uniform();
     if (u < kFleetShare[0]) return kFleet[0];
     if (u < kFleetShare[0] + kFleetShare[1]) return kFleet[1];
@@ -151,7 +154,7 @@ std::int64_t at_hour(std::int64_t day, double hour) {
 }
 
 /// Energy wanted when a car tops up what it drove, and the state of charge that implies.
-void fill_from_driving(EvSession& s, const Vehicle& v, double km, Rng& rng) {
+void fill_from_driving(EvSession& s, const Vehicle& v, double km, SessionRng& rng) {
     const double target_soc = rng.uniform(0.8, 1.0);
     const double e = std::min(km * v.kwh_per_km, v.battery_kwh * (target_soc - 0.1));
     s.energy_kwh = e;
@@ -250,7 +253,7 @@ std::vector<EvSession> generate_sessions(ChargerKind kind, double charger_kw, st
     const std::int64_t day0 = floor_div(start, kDay) - 1;  // previous evening's arrivals are filtered out
     const std::int64_t day1 = floor_div(end - 1, kDay);
     for (std::int64_t day = day0; day <= day1; ++day) {
-        Rng rng(station_seed, static_cast<std::uint64_t>(day));
+        SessionRng rng(station_seed, static_cast<std::uint64_t>(day));
         const bool wd = is_weekday(day);
         const double lambda = sessions_per_day * (wd ? f_weekday : f_weekend);
         int n = 0;
@@ -407,8 +410,8 @@ void EvStation::prepare(double max_dt_s) {
     bound = std::max<std::size_t>(bound, 1);
 
     charger_free_at_.assign(static_cast<std::size_t>(params.n_chargers), std::numeric_limits<std::int64_t>::min());
-    active_.clear();
-    active_.reserve(bound);
+    active_.assign(bound, -1);  // sized, not just reserved: a copied station keeps its room
+    n_active_ = 0;
     for (auto* v : {&cap_, &floor_, &want_, &p_, &d_, &key_, &h_}) v->assign(bound, 0.0);
     order_.assign(bound, 0);
 
@@ -472,11 +475,13 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
         charger_free_at_[static_cast<std::size_t>(c)] = s.departure;
         r.status = EvSessionStatus::Active;
         r.charger = c;
-        active_.push_back(static_cast<int>(i));  // capacity reserved in prepare(): never reallocates
+        if (n_active_ >= active_.size())
+            throw SolverError("EvStation " + std::to_string(P.id) + ": more vehicles plugged in than prepare() sized for");
+        active_[n_active_++] = static_cast<int>(i);
     }
     started_ = true;
 
-    const int n = static_cast<int>(active_.size());
+    const int n = static_cast<int>(n_active_);
     double* cap = cap_.data();
     double* flo = floor_.data();
     double* want = want_.data();
@@ -488,7 +493,6 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
     const double dt_sd = static_cast<double>(dt_s);
 
     // ---- per vehicle: cap (full rate for the time present), floor (minimum to still meet departure) ----
-    double sum_cap = 0.0;
     for (int k = 0; k < n; ++k) {
         const EvSession& s = sessions[static_cast<std::size_t>(active_[k])];
         const EvSessionRecord& r = records[static_cast<std::size_t>(active_[k])];
@@ -502,7 +506,6 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
         flo[k] = std::clamp((need_grid - rate * t_after_h) / dt_h, 0.0, cap[k]);
         p[k] = 0.0;
         d[k] = 0.0;
-        sum_cap += cap[k];
     }
 
     // ---- V2G: discharge on request, only what leaves the vehicle its reserve of laxity ----
@@ -529,7 +532,6 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
         sum_d = waterfill(in.v2g_request_kw, h, d, order, n);
         for (int k = 0; k < n; ++k)
             if (d[k] > 0.0) {
-                sum_cap -= cap[k];
                 cap[k] = 0.0;
                 flo[k] = 0.0;
             }
@@ -620,8 +622,8 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
             EvSessionRecord& r = records[i];
             r.status = EvSessionStatus::Finished;
             r.unmet_kwh = std::max(0.0, sessions[i].energy_kwh - r.delivered_kwh);
-            active_[k] = active_.back();
-            active_.pop_back();
+            active_[static_cast<std::size_t>(k)] = active_[n_active_ - 1];
+            --n_active_;
         }
     }
     t_next_ = t1;

@@ -128,7 +128,8 @@ std::string join(const std::string& group, const std::string& name) {
 
 void check_name(const std::string& file, const std::string& name, const char* what) {
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
-        fail(file, std::string("bad ") + what + " name " + in_quotes(name) + " (must be non-empty, without '/')",
+        fail(file,
+             std::string("bad ") + what + " name " + in_quotes(name) + " (must be non-empty, without '/')",
              false);
 }
 
@@ -178,15 +179,15 @@ struct ResultsWriter::Impl {
         std::string path;
         Hid dset;
         bool is_int = false;
-        int rank = 2;                  ///< 1 for /time, else 2
+        int rank = 2;  ///< 1 for /time, else 2
         std::size_t n_cols = 0;
-        std::size_t chunk_rows = 0;    ///< rows per chunk for this series
-        std::vector<double> buf_d;     ///< chunk_rows x n_cols, row-major (float series)
-        std::vector<std::int64_t> buf_i;  ///< the same for int series
-        std::size_t chunk_start = 0;   ///< rows already written as whole chunks
-        std::size_t buffered = 0;      ///< rows in the buffer
+        std::size_t chunk_rows = 0;        ///< rows per chunk for this series
+        std::vector<double> buf_d;         ///< chunk_rows x n_cols, row-major (float series)
+        std::vector<std::int64_t> buf_i;   ///< the same for int series
+        std::size_t chunk_start = 0;       ///< rows already written as whole chunks
+        std::size_t buffered = 0;          ///< rows in the buffer
         std::size_t buffered_in_file = 0;  ///< buffered rows already written by flush()
-        std::size_t extent_rows = 0;   ///< current dataset extent along rows
+        std::size_t extent_rows = 0;       ///< current dataset extent along rows
     };
 
     std::string path;
@@ -215,8 +216,9 @@ struct ResultsWriter::Impl {
             fail(path, "invalid series handle " + std::to_string(handle), false);
         Series& s = series[static_cast<std::size_t>(handle)];
         if (s.is_int != want_int)
-            fail(path, "series " + in_quotes(s.path) + " holds " + (s.is_int ? "int64" : "floating-point") +
-                           " values; append was called with " + (want_int ? "int64" : "double") + " data",
+            fail(path,
+                 "series " + in_quotes(s.path) + " holds " + (s.is_int ? "int64" : "floating-point") +
+                     " values; append was called with " + (want_int ? "int64" : "double") + " data",
                  false);
         return s;
     }
@@ -305,8 +307,9 @@ struct ResultsWriter::Impl {
         auto w = ids_width.find(abs_group);
         if (rank == 2 && w != ids_width.end() && w->second != n_cols)
             throw ValidationError("results file " + in_quotes(path) + ": series " + in_quotes(abs) + " has " +
-                                  std::to_string(n_cols) + " columns but " + in_quotes(join(abs_group, "id")) +
-                                  " has " + std::to_string(w->second) + " ids");
+                                  std::to_string(n_cols) + " columns but " +
+                                  in_quotes(join(abs_group, "id")) + " has " + std::to_string(w->second) +
+                                  " ids");
         prepare_dataset(abs);
 
         Series s;
@@ -337,9 +340,9 @@ struct ResultsWriter::Impl {
         // Whole chunks are written once, so a chunk cache would only hold memory.
         Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
         H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0);
-        s.dset = Hid(H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
-                                dapl.get()),
-                     H5Dclose);
+        s.dset = Hid(
+            H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+            H5Dclose);
         if (!s.dset.valid()) fail(path, "cannot create series " + in_quotes(abs));
         if (!unit.empty()) write_string_attr(s.dset.get(), "unit", unit);
         if (units_attr) write_string_attr(s.dset.get(), "units", units_attr);
@@ -370,8 +373,8 @@ struct ResultsWriter::Impl {
         if (!fspace.valid() || !mspace.valid() ||
             H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
             fail(path, "cannot select rows of " + in_quotes(s.path));
-        herr_t st = s.is_int ? H5Dwrite(s.dset.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(), H5P_DEFAULT,
-                                        s.buf_i.data())
+        herr_t st = s.is_int ? H5Dwrite(s.dset.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(),
+                                        H5P_DEFAULT, s.buf_i.data())
                              : H5Dwrite(s.dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(),
                                         H5P_DEFAULT, s.buf_d.data());
         if (st < 0) fail(path, "cannot write rows of " + in_quotes(s.path));
@@ -434,8 +437,9 @@ struct ResultsWriter::Impl {
         const hsize_t dims[1] = {n};
         Hid space(H5Screate_simple(1, dims, nullptr), H5Sclose);
         Hid dcpl = dataset_plist();
-        Hid d(H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-              H5Dclose);
+        Hid d(
+            H5Dcreate2(file.get(), abs.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+            H5Dclose);
         if (!d.valid()) fail(path, "cannot create " + in_quotes(abs));
         if (n > 0 && H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
             fail(path, "cannot write " + in_quotes(abs));
@@ -446,7 +450,8 @@ struct ResultsWriter::Impl {
 ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options)
     : impl_(std::make_unique<Impl>(path, options)) {
     auto bad_option = [&](const char* field, const std::string& msg) {
-        throw ValidationError("H5WriterOptions (results file " + in_quotes(path) + "): field '" + field + "': " + msg);
+        throw ValidationError("H5WriterOptions (results file " + in_quotes(path) + "): field '" + field +
+                              "': " + msg);
     };
     if (options.compression_level < 0 || options.compression_level > 9)
         bad_option("compression_level", "must be 0..9, got " + std::to_string(options.compression_level));
@@ -454,8 +459,8 @@ ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options)
     if (options.max_buffer_bytes == 0) bad_option("max_buffer_bytes", "must be >= 1");
 
     QuietHdf5 quiet;
-    if (options.compression_level > 0 &&
-        (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 || (options.shuffle && H5Zfilter_avail(H5Z_FILTER_SHUFFLE) <= 0)))
+    if (options.compression_level > 0 && (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 ||
+                                          (options.shuffle && H5Zfilter_avail(H5Z_FILTER_SHUFFLE) <= 0)))
         fail(path, "this HDF5 library has no deflate/shuffle filter; use compression_level = 0", false);
 
     Hid fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
@@ -493,8 +498,9 @@ void ResultsWriter::write_run_info(const std::string& scenario_text, std::uint64
 }
 
 int ResultsWriter::add_time(const std::string& units) {
-    impl().time_handle = impl().add_series("/", "time", 1, "", true, 1, units.c_str());
-    return impl().time_handle;
+    Impl& w = impl();
+    w.time_handle = w.add_series("/", "time", 1, "", true, 1, units.c_str());
+    return w.time_handle;
 }
 
 int ResultsWriter::add_group_time(const std::string& group, const std::string& units) {
@@ -502,10 +508,11 @@ int ResultsWriter::add_group_time(const std::string& group, const std::string& u
 }
 
 void ResultsWriter::append_time(std::int64_t seconds) {
-    impl().check_open();
-    if (impl().time_handle < 0) fail(impl().path, "append_time before add_time", false);
-    Impl::Series& s = impl().series[static_cast<std::size_t>(impl().time_handle)];
-    impl().append_row(s, s.buf_i, &seconds);
+    Impl& w = impl();
+    w.check_open();
+    if (w.time_handle < 0) fail(w.path, "append_time before add_time", false);
+    Impl::Series& s = w.series[static_cast<std::size_t>(w.time_handle)];
+    w.append_row(s, s.buf_i, &seconds);
 }
 
 int ResultsWriter::add_series(const std::string& group, const std::string& name, std::size_t n_cols,
@@ -519,15 +526,17 @@ int ResultsWriter::add_int_series(const std::string& group, const std::string& n
 }
 
 void ResultsWriter::append(int handle, const double* row) {
-    impl().check_open();
-    Impl::Series& s = impl().handle_series(handle, false);
-    impl().append_row(s, s.buf_d, row);
+    Impl& w = impl();
+    w.check_open();
+    Impl::Series& s = w.handle_series(handle, false);
+    w.append_row(s, s.buf_d, row);
 }
 
 void ResultsWriter::append(int handle, const std::int64_t* row) {
-    impl().check_open();
-    Impl::Series& s = impl().handle_series(handle, true);
-    impl().append_row(s, s.buf_i, row);
+    Impl& w = impl();
+    w.check_open();
+    Impl::Series& s = w.handle_series(handle, true);
+    w.append_row(s, s.buf_i, row);
 }
 
 std::size_t ResultsWriter::rows(int handle) const {
@@ -537,9 +546,7 @@ std::size_t ResultsWriter::rows(int handle) const {
     return s.chunk_start + s.buffered;
 }
 
-std::size_t ResultsWriter::time_rows() const {
-    return impl().time_handle < 0 ? 0 : rows(impl().time_handle);
-}
+std::size_t ResultsWriter::time_rows() const { return impl().time_handle < 0 ? 0 : rows(impl().time_handle); }
 
 void ResultsWriter::write_ids(const std::string& group, const std::vector<std::int64_t>& ids) {
     impl().check_open();
@@ -555,13 +562,14 @@ void ResultsWriter::write_ids(const std::string& group, const std::vector<std::i
     for (const Impl::Series& s : impl().series)
         if (parent_of(s.path) == abs_group && s.rank == 2 && s.n_cols != ids.size())
             throw ValidationError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + " has " +
-                                  std::to_string(ids.size()) + " ids but series " + in_quotes(s.path) + " has " +
-                                  std::to_string(s.n_cols) + " columns");
+                                  std::to_string(ids.size()) + " ids but series " + in_quotes(s.path) +
+                                  " has " + std::to_string(s.n_cols) + " columns");
     impl().write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
     impl().ids_width[abs_group] = ids.size();
 }
 
-void ResultsWriter::write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit) {
+void ResultsWriter::write_vector(const std::string& path, const std::vector<double>& v,
+                                 const std::string& unit) {
     impl().write_array(path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.size(), v.data(), unit);
 }
 
@@ -575,7 +583,8 @@ void ResultsWriter::write_strings(const std::string& path, const std::vector<std
     ptrs.reserve(v.size());
     for (const std::string& s : v) {
         if (s.find('\0') != std::string::npos)
-            fail(impl().path, in_quotes(path) + ": string " + std::to_string(ptrs.size()) + " contains a NUL character",
+            fail(impl().path,
+                 in_quotes(path) + ": string " + std::to_string(ptrs.size()) + " contains a NUL character",
                  false);
         ptrs.push_back(s.c_str());
     }
@@ -589,18 +598,21 @@ void ResultsWriter::write_scalar(const std::string& path, double value, const st
     std::string abs = w.prepare_dataset(path);
     Hid space(H5Screate(H5S_SCALAR), H5Sclose);
     Hid dcpl = w.dataset_plist();
-    Hid d(H5Dcreate2(w.file.get(), abs.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+    Hid d(H5Dcreate2(w.file.get(), abs.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl.get(),
+                     H5P_DEFAULT),
           H5Dclose);
     if (!d.valid() || H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) < 0)
         fail(w.path, "cannot write " + in_quotes(abs));
     if (!unit.empty()) w.write_string_attr(d.get(), "unit", unit);
 }
 
-void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const std::string& value) {
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name,
+                                  const std::string& value) {
     impl().set_attr(object_path, name, H5I_INVALID_HID, H5I_INVALID_HID, nullptr, &value);
 }
 
-void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name, const char* value) {
+void ResultsWriter::set_attribute(const std::string& object_path, const std::string& name,
+                                  const char* value) {
     set_attribute(object_path, name, std::string(value ? value : ""));
 }
 
@@ -608,7 +620,8 @@ void ResultsWriter::set_attribute(const std::string& object_path, const std::str
     impl().set_attr(object_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, nullptr);
 }
 
-void ResultsWriter::set_int_attribute(const std::string& object_path, const std::string& name, std::int64_t value) {
+void ResultsWriter::set_int_attribute(const std::string& object_path, const std::string& name,
+                                      std::int64_t value) {
     impl().set_attr(object_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, nullptr);
 }
 
@@ -617,9 +630,7 @@ void ResultsWriter::set_uint_attribute(const std::string& object_path, const std
     impl().set_attr(object_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value, nullptr);
 }
 
-void ResultsWriter::flush() {
-    impl().flush();
-}
+void ResultsWriter::flush() { impl().flush(); }
 
 void ResultsWriter::close() {
     if (impl_) impl_->close();
@@ -664,7 +675,8 @@ struct ResultsReader::Impl {
         }
         Hid d(H5Oopen(file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
         if (!d.valid()) fail(path, "cannot open " + in_quotes(abs));
-        if (H5Iget_type(d.get()) != H5I_DATASET) fail(path, in_quotes(abs) + " is a group, not a dataset", false);
+        if (H5Iget_type(d.get()) != H5I_DATASET)
+            fail(path, in_quotes(abs) + " is a group, not a dataset", false);
         return d;
     }
 
@@ -673,7 +685,8 @@ struct ResultsReader::Impl {
         std::string abs = normalize(path, group, "group");
         if (!object_exists(file.get(), abs)) fail(path, "no group " + in_quotes(abs), false);
         Hid g(H5Oopen(file.get(), abs.c_str(), H5P_DEFAULT), H5Oclose);
-        if (!g.valid() || H5Iget_type(g.get()) != H5I_GROUP) fail(path, in_quotes(abs) + " is not a group", false);
+        if (!g.valid() || H5Iget_type(g.get()) != H5I_GROUP)
+            fail(path, in_quotes(abs) + " is not a group", false);
         std::vector<std::string> names;
         auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
             try {
@@ -709,7 +722,9 @@ struct ResultsReader::Impl {
         if (c == H5T_FLOAT && !integer_only) return;
         fail(path,
              in_quotes(normalize(path, dataset, "dataset")) + " holds " +
-                 (c == H5T_FLOAT ? "floating-point" : c == H5T_STRING ? "string" : "non-numeric") +
+                 (c == H5T_FLOAT    ? "floating-point"
+                  : c == H5T_STRING ? "string"
+                                    : "non-numeric") +
                  " values, not " + (integer_only ? "integers" : "numbers"),
              false);
     }
@@ -723,7 +738,8 @@ ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<I
     QuietHdf5 quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         std::string detail = hdf5_detail();
-        fail(path, "not an HDF5 file, or unreadable" + (detail.empty() ? "" : " (HDF5: " + detail + ")"), false);
+        fail(path, "not an HDF5 file, or unreadable" + (detail.empty() ? "" : " (HDF5: " + detail + ")"),
+             false);
     }
     Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
@@ -776,13 +792,15 @@ std::vector<double> ResultsReader::read_vector(const std::string& dataset) const
     return v;
 }
 
-std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::size_t row0, std::size_t nrows) const {
+std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::size_t row0,
+                                             std::size_t nrows) const {
     Hid d = impl().open_dataset(dataset);
     impl().require_numeric(d.get(), dataset, false);
     const std::string abs = normalize(impl().path, dataset, "dataset");
     std::vector<std::size_t> dims = Impl::dims_of(d.get());
     if (dims.size() != 1 && dims.size() != 2)
-        fail(impl().path, in_quotes(abs) + " has rank " + std::to_string(dims.size()) + "; read_rows needs 1 or 2", false);
+        fail(impl().path,
+             in_quotes(abs) + " has rank " + std::to_string(dims.size()) + "; read_rows needs 1 or 2", false);
     const std::size_t n_rows = dims[0];
     const std::size_t n_cols = dims.size() == 2 ? dims[1] : 1;
     if (row0 > n_rows || nrows > n_rows - row0)
@@ -859,13 +877,15 @@ std::vector<std::string> ResultsReader::read_strings(const std::string& dataset)
     const std::string abs = normalize(impl().path, dataset, "dataset");
     QuietHdf5 quiet;
     Hid ftype(H5Dget_type(d.get()), H5Tclose);
-    if (H5Tget_class(ftype.get()) != H5T_STRING) fail(impl().path, in_quotes(abs) + " does not hold strings", false);
+    if (H5Tget_class(ftype.get()) != H5T_STRING)
+        fail(impl().path, in_quotes(abs) + " does not hold strings", false);
     Hid space(H5Dget_space(d.get()), H5Sclose);
     const std::size_t n = Impl::count(Impl::dims_of(d.get()));
     bool ok = true;
     auto out = read_string_data(
         ftype.get(), n, space.get(),
-        [&](hid_t mtype, void* buf) { return H5Dread(d.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); }, ok);
+        [&](hid_t mtype, void* buf) { return H5Dread(d.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
+        ok);
     if (!ok) fail(impl().path, "cannot read " + in_quotes(abs));
     return out;
 }
@@ -874,8 +894,8 @@ double ResultsReader::read_scalar(const std::string& dataset) const {
     std::vector<std::size_t> dims = shape(dataset);
     if (Impl::count(dims) != 1)
         fail(impl().path,
-             in_quotes(normalize(impl().path, dataset, "dataset")) + " holds " + std::to_string(Impl::count(dims)) +
-                 " values, not one",
+             in_quotes(normalize(impl().path, dataset, "dataset")) + " holds " +
+                 std::to_string(Impl::count(dims)) + " values, not one",
              false);
     return read_vector(dataset)[0];
 }
@@ -911,14 +931,17 @@ std::string ResultsReader::attribute(const std::string& object_path, const std::
     QuietHdf5 quiet;
     std::string abs = normalize(file, object_path, "object");
     if (!object_exists(impl().file.get(), abs))
-        fail(file, "no object " + in_quotes(abs) + " (looking for its attribute " + in_quotes(name) + ")", false);
+        fail(file, "no object " + in_quotes(abs) + " (looking for its attribute " + in_quotes(name) + ")",
+             false);
     if (H5Aexists_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
         fail(file, in_quotes(abs) + " has no attribute " + in_quotes(name), false);
-    Hid attr(H5Aopen_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    Hid attr(H5Aopen_by_name(impl().file.get(), abs.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+             H5Aclose);
     Hid ftype(H5Aget_type(attr.get()), H5Tclose);
     Hid space(H5Aget_space(attr.get()), H5Sclose);
     const hssize_t npoints = H5Sget_simple_extent_npoints(space.get());
-    if (!attr.valid() || !ftype.valid() || npoints < 0) fail(file, "cannot read attribute " + in_quotes(name) + " of " + in_quotes(abs));
+    if (!attr.valid() || !ftype.valid() || npoints < 0)
+        fail(file, "cannot read attribute " + in_quotes(name) + " of " + in_quotes(abs));
     const std::size_t n = static_cast<std::size_t>(npoints);
     const std::string what = "attribute " + in_quotes(name) + " of " + in_quotes(abs);
 
@@ -927,19 +950,21 @@ std::string ResultsReader::attribute(const std::string& object_path, const std::
         case H5T_STRING: {
             bool ok = true;
             items = read_string_data(
-                ftype.get(), n, space.get(), [&](hid_t mtype, void* buf) { return H5Aread(attr.get(), mtype, buf); },
-                ok);
+                ftype.get(), n, space.get(),
+                [&](hid_t mtype, void* buf) { return H5Aread(attr.get(), mtype, buf); }, ok);
             if (!ok) fail(file, "cannot read " + what);
             break;
         }
         case H5T_INTEGER: {
             if (H5Tget_sign(ftype.get()) == H5T_SGN_NONE) {
                 std::vector<std::uint64_t> v(n);
-                if (n && H5Aread(attr.get(), H5T_NATIVE_UINT64, v.data()) < 0) fail(file, "cannot read " + what);
+                if (n && H5Aread(attr.get(), H5T_NATIVE_UINT64, v.data()) < 0)
+                    fail(file, "cannot read " + what);
                 for (auto x : v) items.push_back(std::to_string(x));
             } else {
                 std::vector<std::int64_t> v(n);
-                if (n && H5Aread(attr.get(), H5T_NATIVE_INT64, v.data()) < 0) fail(file, "cannot read " + what);
+                if (n && H5Aread(attr.get(), H5T_NATIVE_INT64, v.data()) < 0)
+                    fail(file, "cannot read " + what);
                 for (auto x : v) items.push_back(std::to_string(x));
             }
             break;

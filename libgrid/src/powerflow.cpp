@@ -116,6 +116,51 @@ SolveStatus solve_once(const MathModel& m, std::vector<cplx>& V, const PowerFlow
     return {};
 }
 
+bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>& V) {
+    bool changed = false, ybus_changed = false;
+    // On-load tap changers: one step per round towards the band.
+    for (std::size_t k = 0; k < net.transformers.size(); ++k) {
+        Transformer& t = net.transformers[k];
+        if (!t.oltc || !t.in_service || m.trafo_slot[k] < 0) continue;
+        const int node = m.bus_node[net.bus_index(t.oltc_bus >= 0 ? t.oltc_bus : t.lv_bus)];
+        if (node < 0) continue;
+        const double v = std::abs(V[node]);
+        int dir = 0;  // +1: raise the controlled voltage
+        if (v < t.oltc_vm_pu - t.oltc_band_pu / 2) dir = +1;
+        else if (v > t.oltc_vm_pu + t.oltc_band_pu / 2) dir = -1;
+        if (!dir) continue;
+        // Raising the tap on the HV side raises the HV winding voltage and lowers the LV
+        // voltage; on the LV side it raises it (for a positive step percent).
+        const int step = (t.tap_side == TapSide::HV ? -dir : dir) * (t.tap_step_percent >= 0 ? 1 : -1);
+        const int pos = std::clamp(t.tap_pos + step, t.tap_min, t.tap_max);
+        if (pos == t.tap_pos) continue;
+        t.tap_pos = pos;
+        BranchY& b = m.branches[m.trafo_slot[k]];
+        BranchY nb = transformer_admittance(net, t, net.buses[net.bus_index(t.hv_bus)].vn_kv, net.buses[net.bus_index(t.lv_bus)].vn_kv);
+        nb.f = b.f;
+        nb.t = b.t;
+        nb.index = b.index;
+        b = nb;
+        ybus_changed = changed = true;
+    }
+    for (Shunt& s : net.shunts) {
+        if (!s.switched || !s.in_service) continue;
+        const int node = m.bus_node[net.bus_index(s.bus)];
+        if (node < 0) continue;
+        const double v = std::abs(V[node]);
+        // A capacitor (q < 0) raises the voltage with each step.
+        if (v < s.v_low_pu && s.step < s.max_step) {
+            ++s.step;
+            changed = true;
+        } else if (v > s.v_high_pu && s.step > 0) {
+            --s.step;
+            changed = true;
+        }
+    }
+    if (ybus_changed) rebuild_ybus_values(m);
+    return changed;
+}
+
 PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     Network net = input;  // controls and Q limits act on a working copy
@@ -160,44 +205,7 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
                     if (i >= 0 && m.q_fixed_pv[i]) net.gens[k].q_mvar = std::clamp(gen_q[k], net.gens[k].min_q_mvar, net.gens[k].max_q_mvar);
                 }
         }
-        // On-load tap changers: one step per round towards the band.
-        if (has_controls) {
-            bool ybus_changed = false;
-            for (std::size_t k = 0; k < net.transformers.size(); ++k) {
-                Transformer& t = net.transformers[k];
-                if (!t.oltc || !t.in_service || m.trafo_slot[k] < 0) continue;
-                const int node = m.bus_node[net.bus_index(t.oltc_bus >= 0 ? t.oltc_bus : t.lv_bus)];
-                if (node < 0) continue;
-                const double v = std::abs(V[node]);
-                int dir = 0;  // +1: raise the controlled voltage
-                if (v < t.oltc_vm_pu - t.oltc_band_pu / 2) dir = +1;
-                else if (v > t.oltc_vm_pu + t.oltc_band_pu / 2) dir = -1;
-                if (!dir) continue;
-                // Raising the tap on the HV side raises the HV winding voltage and lowers the LV
-                // voltage; on the LV side it raises it (for a positive step percent).
-                int step = (t.tap_side == TapSide::HV ? -dir : dir) * (t.tap_step_percent >= 0 ? 1 : -1);
-                const int pos = std::clamp(t.tap_pos + step, t.tap_min, t.tap_max);
-                if (pos == t.tap_pos) continue;
-                t.tap_pos = pos;
-                BranchY& b = m.branches[m.trafo_slot[k]];
-                BranchY nb = transformer_admittance(net, t, net.buses[net.bus_index(t.hv_bus)].vn_kv, net.buses[net.bus_index(t.lv_bus)].vn_kv);
-                nb.f = b.f;
-                nb.t = b.t;
-                nb.index = b.index;
-                b = nb;
-                ybus_changed = changed = true;
-            }
-            for (Shunt& s : net.shunts) {
-                if (!s.switched || !s.in_service) continue;
-                const int node = m.bus_node[net.bus_index(s.bus)];
-                if (node < 0) continue;
-                const double v = std::abs(V[node]);
-                // A capacitor (q < 0) raises the voltage with each step.
-                if (v < s.v_low_pu && s.step < s.max_step) { ++s.step; changed = true; }
-                else if (v > s.v_high_pu && s.step > 0) { --s.step; changed = true; }
-            }
-            if (ybus_changed) rebuild_ybus_values(m);
-        }
+        if (has_controls && apply_discrete_controls(net, m, V)) changed = true;
         if (!changed) {
             settled = true;
             break;

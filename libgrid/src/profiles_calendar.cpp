@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace {

@@ -7,11 +7,8 @@
 #include <cmath>
 #include <limits>
 
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(_MSC_VER)
-#pragma fp_contract(off)
-#endif
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 
 namespace libgrid::detmath {
 namespace {

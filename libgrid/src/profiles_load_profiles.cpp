@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace dm = detmath;

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace {
@@ -52,6 +54,8 @@ std::uint64_t Rng::next() {
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 double Rng::uniform(double a, double b) { return a + (b - a) * uniform(); }
+
+double Rng::normal(double mean, double sd) { return mean + sd * normal(); }
 
 double Rng::normal() {
     if (has_spare) {

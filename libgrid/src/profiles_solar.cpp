@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace dm = detmath;
@@ -105,14 +107,22 @@ double pressure_from_altitude(double altitude_m) {
     return 100.0 * dm::pow((44331.514 - altitude_m) / 11880.516, 1.0 / 0.1902632);
 }
 
-IneichenPerez::IneichenPerez(double tl, double alt)
-    : linke_turbidity(tl),
-      altitude_m(alt),
-      pressure_ratio(pressure_from_altitude(alt) / 101325.0),
-      fh1(dm::exp(-alt / 8000.0)),
-      fh2(dm::exp(-alt / 1250.0)),
-      cg1(5.09e-05 * alt + 0.868),
-      cg2(3.92e-05 * alt + 0.0387) {}
+namespace {
+// GCC applies the file's fp-contract pragma to ordinary functions but not to constructors, so the
+// arithmetic lives here (not inlined, to keep this function's own floating-point options).
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline))
+#endif
+void ineichen_constants(IneichenPerez& m, double alt) {
+    m.pressure_ratio = pressure_from_altitude(alt) / 101325.0;
+    m.fh1 = dm::exp(-alt / 8000.0);
+    m.fh2 = dm::exp(-alt / 1250.0);
+    m.cg1 = 5.09e-05 * alt + 0.868;
+    m.cg2 = 3.92e-05 * alt + 0.0387;
+}
+}  // namespace
+
+IneichenPerez::IneichenPerez(double tl, double alt) : linke_turbidity(tl), altitude_m(alt) { ineichen_constants(*this, alt); }
 
 double IneichenPerez::ghi(double zenith_deg, double cos_zenith, double i0) const {
     if (!(cos_zenith > 0.0)) return 0.0;

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace {

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <string>
 
+#include "profiles_fp.hpp"  // last: no FMA contraction below (determinism)
+
 namespace libgrid {
 
 namespace dm = detmath;

@@ -1,33 +1,99 @@
 // libgrid: backward/forward sweep for radial islands (current injection form).
 //
-// Every branch b joins a parent node p (nearer the slack) and a child c with its 2x2 block
+// Every tree edge joins a parent node p (nearer the slack) and a child c. Its 2x2 block, the sum
+// of all branches between p and c (parallel lines and transformers merge exactly), is
 //   [I_p]   [Ypp Ypc] [V_p]
 //   [I_c] = [Ycp Ycc] [V_c]      (currents INTO the branch at each end)
-// Let D_c be the current node c draws: its loads' -conj(S/V), its shunts, and what it feeds into
-// its children's branches. KCL at c gives I_c = -D_c, hence
-//   forward:  V_c = -(D_c + Ycp V_p) / Ycc
-//   backward: I_p = (Ypp - Ypc Ycp / Ycc) V_p - (Ypc / Ycc) D_c   (added to D_p)
+// Let L_c be the current node c's own elements draw (loads -conj(S/V), shunts, open-ended branches,
+// branches with both ends in c) and D_c = L_c + what c feeds into its children's branches. KCL at c
+// gives I_c = -D_c, hence
+//   forward:  V_c = G_c V_p + H_c D_c,   G_c = -Ycp/Ycc,  H_c = -1/Ycc
+//   backward: D_p += A_c V_p + B_c D_c,  A_c = Ypp - Ypc Ycp/Ycc,  B_c = -Ypc/Ycc
 // which for a plain series impedance reduces to the textbook V_c = V_p - Z I. Transformers (taps,
 // phase shift, magnetising branch) and line charging enter through the same four numbers.
+//
+// Convergence is checked on the exact power mismatch, the quantity Newton-Raphson tests. After a
+// forward sweep every branch carries the current computed with the previous voltages, so the KCL
+// residual at c (current out of c into all its branches and elements) is
+//   r_c = L_c(V_new) - L_c(V_old) + (sum of A over c's children) (V_c,new - V_c,old)
+// and the mismatch V_c conj(r_c) is what V .* conj(Ybus V) - S(|V|) gives at V_new. It costs one
+// complex multiply per node, since L_c(V_new) is needed by the next backward sweep anyway.
+//
+// Layout: nodes renumbered in breadth-first order (all island roots first), every per-node array
+// contiguous in that order (structure of arrays), parents before children; no allocation in solve.
 #include <libgrid/errors.hpp>
 #include <libgrid/powerflow/solvers.hpp>
 
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/breadth_first_search.hpp>
-
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace libgrid {
 
 struct SweepSolver::Impl {
-    int n = 0;
-    std::vector<int> order;       // BFS order, roots (slacks) first
-    std::vector<int> parent;      // node -> parent node, -1 at roots
-    std::vector<cplx> Ycp, Ycc;   // per child node: its parent branch's blocks
-    std::vector<cplx> A, B;       // backward coefficients
-    std::vector<cplx> y_shunt;    // per node: open-ended branches' shunt admittance
-    std::vector<cplx> D;
-    std::vector<char> is_root;
+    int n = 0;        // nodes
+    int n_roots = 0;  // positions [0, n_roots) are the islands' slacks
+    std::vector<int> node_at;  // position -> node
+    std::vector<int> par;      // position -> parent position (unused for roots)
+    std::vector<cplx> G, H;    // forward coefficients, per child position
+    std::vector<cplx> A, B;    // backward coefficients, per child position
+    std::vector<cplx> A_sum;   // per position: sum of A over its children (mismatch)
+    std::vector<cplx> y_sh;    // per position: constant admittance of open-ended / self-loop branches
+    // per solve (sized in analyze)
+    std::vector<cplx> V, D, L;  // voltages, drawn currents (accumulated), own elements' current
+    std::vector<cplx> c_p, c_i, y_z;  // L = (y_z + c_p / |V|^2 + c_i / |V|) V
+
+    template <bool kConstI>
+    static cplx own_current(const cplx v, const cplx cp, const cplx ci, const cplx yz) {
+        const double vm2 = v.real() * v.real() + v.imag() * v.imag();
+        const double inv2 = 1.0 / vm2;
+        cplx y = yz + cp * inv2;
+        if constexpr (kConstI) y += ci * std::sqrt(inv2);
+        return y * v;
+    }
+
+    /// One backward and one forward sweep; returns false on a non-finite voltage. mis2 / dv2: the
+    /// largest squared power mismatch / voltage change over the non-root positions.
+    template <bool kConstI>
+    bool iterate(double& mis2, double& dv2) {
+        cplx* __restrict v = V.data();
+        cplx* __restrict d = D.data();
+        cplx* __restrict l = L.data();
+        const int* __restrict pp = par.data();
+        const cplx* __restrict a = A.data();
+        const cplx* __restrict b = B.data();
+        // backward: leaves to roots
+        for (int k = n - 1; k >= n_roots; --k) {
+            const cplx dk = d[k] + l[k];
+            d[k] = dk;
+            const int p = pp[k];
+            d[p] += a[k] * v[p] + b[k] * dk;
+        }
+        for (int k = 0; k < n_roots; ++k) d[k] = 0.0;
+        // forward: roots to leaves
+        const cplx* __restrict g = G.data();
+        const cplx* __restrict h = H.data();
+        const cplx* __restrict as = A_sum.data();
+        const cplx* __restrict cp = c_p.data();
+        const cplx* __restrict ci = c_i.data();
+        const cplx* __restrict yz = y_z.data();
+        double m2 = 0.0, x2 = 0.0;
+        for (int k = n_roots; k < n; ++k) {
+            const cplx vk = g[k] * v[pp[k]] + h[k] * d[k];
+            d[k] = 0.0;
+            const cplx dv = vk - v[k];
+            const cplx lk = own_current<kConstI>(vk, cp[k], ci[k], yz[k]);
+            const cplx r = lk - l[k] + as[k] * dv;
+            const double vm2 = vk.real() * vk.real() + vk.imag() * vk.imag();
+            m2 = std::max(m2, vm2 * (r.real() * r.real() + r.imag() * r.imag()));
+            x2 = std::max(x2, dv.real() * dv.real() + dv.imag() * dv.imag());
+            v[k] = vk;
+            l[k] = lk;
+        }
+        mis2 = m2;
+        dv2 = x2;
+        return std::isfinite(m2) && std::isfinite(x2);
+    }
 };
 
 SweepSolver::SweepSolver() : impl_(std::make_unique<Impl>()) {}
@@ -35,105 +101,170 @@ SweepSolver::~SweepSolver() = default;
 
 void SweepSolver::analyze(const MathModel& m) {
     Impl& s = *impl_;
-    s.n = m.n;
+    const int n = m.n;
+    s.n = n;
     for (int is = 0; is < m.n_islands; ++is)
         if (!m.island_radial[is]) throw SolverError("sweep: island " + std::to_string(is) + " is meshed; use Newton-Raphson (method 'nr' or 'auto')");
     std::vector<int> slacks_per_island(m.n_islands, 0);
-    s.is_root.assign(m.n, 0);
-    for (int i = 0; i < m.n; ++i) {
+    for (int i = 0; i < n; ++i) {
         if (m.node_type[i] == BusType::PV)
             throw SolverError("sweep: node of bus index " + std::to_string(m.node_bus[i]) + " is voltage controlled (PV); use Newton-Raphson");
-        if (m.node_type[i] == BusType::Slack) {
-            s.is_root[i] = 1;
-            if (++slacks_per_island[m.node_island[i]] > 1)
-                throw SolverError("sweep: an island has more than one slack; use Newton-Raphson");
+        if (m.node_type[i] == BusType::Slack && ++slacks_per_island[m.node_island[i]] > 1)
+            throw SolverError("sweep: an island has more than one slack; use Newton-Raphson");
+    }
+
+    // Adjacency (CSR) over two-ended branches between distinct nodes; the rest are node shunts.
+    std::vector<cplx> y_node(n, cplx(0.0, 0.0));
+    std::vector<int> deg(n + 1, 0);
+    for (const BranchY& b : m.branches) {
+        if (b.f >= 0 && b.t >= 0 && b.f != b.t) {
+            deg[b.f + 1]++;
+            deg[b.t + 1]++;
+        } else if (b.f >= 0 && b.t >= 0) {
+            y_node[b.f] += b.yff + b.yft + b.ytf + b.ytt;  // both ends in one node
+        } else if (b.f >= 0) {
+            y_node[b.f] += b.yff;  // open at the far end (already Kron-reduced)
+        } else if (b.t >= 0) {
+            y_node[b.t] += b.ytt;
         }
     }
-    // Graph over nodes; edge property = branch index.
-    using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
-                                        boost::property<boost::edge_index_t, int>>;
-    Graph g(m.n);
-    s.y_shunt.assign(m.n, cplx(0.0, 0.0));
-    for (int k = 0; k < int(m.branches.size()); ++k) {
-        const BranchY& b = m.branches[k];
-        if (b.f >= 0 && b.t >= 0) boost::add_edge(b.f, b.t, k, g);
-        else if (b.f >= 0) s.y_shunt[b.f] += b.yff;
-        else s.y_shunt[b.t] += b.ytt;
-    }
-    s.parent.assign(m.n, -1);
-    s.Ycp.assign(m.n, 0.0);
-    s.Ycc.assign(m.n, 0.0);
-    s.A.assign(m.n, 0.0);
-    s.B.assign(m.n, 0.0);
-    s.order.clear();
-    s.order.reserve(m.n);
-    std::vector<boost::default_color_type> color(m.n, boost::white_color);
-    auto colors = boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g));
-    auto eidx = boost::get(boost::edge_index, g);
-    struct Visitor : boost::default_bfs_visitor {
-        Impl* s;
-        const MathModel* m;
-        decltype(eidx) ei;
-        void discover_vertex(Graph::vertex_descriptor v, const Graph&) { s->order.push_back(int(v)); }
-        void tree_edge(Graph::edge_descriptor e, const Graph& g) {
-            const int p = int(boost::source(e, g)), c = int(boost::target(e, g));
-            const BranchY& b = m->branches[boost::get(ei, e)];
-            s->parent[c] = p;
-            cplx ypp, ypc, ycp, ycc;
-            if (b.t == c) { ypp = b.yff; ypc = b.yft; ycp = b.ytf; ycc = b.ytt; }
-            else { ypp = b.ytt; ypc = b.ytf; ycp = b.yft; ycc = b.yff; }
-            s->Ycp[c] = ycp;
-            s->Ycc[c] = ycc;
-            s->A[c] = ypp - ypc * ycp / ycc;
-            s->B[c] = -ypc / ycc;
+    for (int i = 0; i < n; ++i) deg[i + 1] += deg[i];
+    std::vector<int> adj(deg[n]), fill(deg.begin(), deg.end() - 1);
+    for (const BranchY& b : m.branches)
+        if (b.f >= 0 && b.t >= 0 && b.f != b.t) {
+            adj[fill[b.f]++] = b.t;
+            adj[fill[b.t]++] = b.f;
         }
-    };
-    Visitor vis;
-    vis.s = &s;
-    vis.m = &m;
-    vis.ei = eidx;
+
+    // Breadth-first order from each island's slack; all roots first.
+    std::vector<int> pos(n, -1), parent_node(n, -1), order;
+    order.reserve(n);
     for (int is = 0; is < m.n_islands; ++is) {
         const int root = m.island_slack[is];
-        boost::breadth_first_visit(g, root, boost::visitor(vis).color_map(colors));
+        if (root < 0) throw SolverError("sweep: island " + std::to_string(is) + " has no slack");
+        pos[root] = int(order.size());
+        order.push_back(root);
     }
-    s.D.assign(m.n, 0.0);
+    s.n_roots = int(order.size());
+    for (int r = 0; r < s.n_roots; ++r) {
+        std::size_t head = order.size();
+        order.push_back(-1);  // placeholder keeps the queue logic uniform
+        order.pop_back();
+        // visit the island of root r
+        std::vector<int>::size_type q = head;
+        const int root = order[r];
+        for (int e = deg[root]; e < deg[root + 1]; ++e) {
+            const int w = adj[e];
+            if (pos[w] < 0) {
+                pos[w] = int(order.size());
+                parent_node[w] = root;
+                order.push_back(w);
+            }
+        }
+        while (q < order.size()) {
+            const int u = order[q++];
+            for (int e = deg[u]; e < deg[u + 1]; ++e) {
+                const int w = adj[e];
+                if (pos[w] < 0) {
+                    pos[w] = int(order.size());
+                    parent_node[w] = u;
+                    order.push_back(w);
+                }
+            }
+        }
+    }
+    if (int(order.size()) != n) throw SolverError("sweep: a node is not connected to its island's slack");
+
+    // Per tree edge: the sum of the oriented blocks of all branches between parent and child.
+    std::vector<cplx> Ypp(n, 0.0), Ypc(n, 0.0), Ycp(n, 0.0), Ycc(n, 0.0);
+    for (const BranchY& b : m.branches) {
+        if (b.f < 0 || b.t < 0 || b.f == b.t) continue;
+        if (parent_node[b.t] == b.f) {
+            const int c = pos[b.t];
+            Ypp[c] += b.yff;
+            Ypc[c] += b.yft;
+            Ycp[c] += b.ytf;
+            Ycc[c] += b.ytt;
+        } else if (parent_node[b.f] == b.t) {
+            const int c = pos[b.f];
+            Ypp[c] += b.ytt;
+            Ypc[c] += b.ytf;
+            Ycp[c] += b.yft;
+            Ycc[c] += b.yff;
+        } else {
+            throw SolverError("sweep: the network has a loop; use Newton-Raphson (method 'nr' or 'auto')");
+        }
+    }
+
+    s.node_at = order;
+    s.par.assign(n, 0);
+    s.G.assign(n, 0.0);
+    s.H.assign(n, 0.0);
+    s.A.assign(n, 0.0);
+    s.B.assign(n, 0.0);
+    s.A_sum.assign(n, 0.0);
+    s.y_sh.assign(n, 0.0);
+    for (int k = 0; k < n; ++k) s.y_sh[k] = y_node[order[k]];
+    for (int k = s.n_roots; k < n; ++k) {
+        const int p = pos[parent_node[order[k]]];
+        if (Ycc[k] == cplx(0.0, 0.0) || !std::isfinite(std::abs(Ycc[k])))
+            throw SolverError("sweep: branch to the node of bus index " + std::to_string(m.node_bus[order[k]]) + " has no usable admittance");
+        s.par[k] = p;
+        const cplx inv = 1.0 / Ycc[k];
+        s.G[k] = -Ycp[k] * inv;
+        s.H[k] = -inv;
+        s.A[k] = Ypp[k] - Ypc[k] * Ycp[k] * inv;
+        s.B[k] = -Ypc[k] * inv;
+        s.A_sum[p] += s.A[k];
+    }
+    s.V.assign(n, 0.0);
+    s.D.assign(n, 0.0);
+    s.L.assign(n, 0.0);
+    s.c_p.assign(n, 0.0);
+    s.c_i.assign(n, 0.0);
+    s.y_z.assign(n, 0.0);
 }
 
-SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter) {
+SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter) {
     Impl& s = *impl_;
     SolveStatus st;
     const int n = s.n;
-    for (int i = 0; i < n; ++i)
-        if (s.is_root[i]) V[i] = m.v_set[i];
-    // Converge on the voltage change; the final power mismatch is then far below tol as well.
-    const double dv_tol = tol * 1e-2;
-    for (int it = 1; it <= max_iter; ++it) {
-        // backward: currents drawn, leaves to root
-        for (int i = 0; i < n; ++i) {
-            const double vm = std::abs(V[i]);
-            s.D[i] = -std::conj(specified_injection(m, i, vm) / V[i]) + s.y_shunt[i] * V[i];
-        }
-        for (int k = n - 1; k > 0; --k) {
-            const int c = s.order[k], p = s.parent[c];
-            if (p >= 0) s.D[p] += s.A[c] * V[p] + s.B[c] * s.D[c];
-        }
-        // forward: voltages, root to leaves
-        double dv = 0.0;
-        for (int k = 0; k < n; ++k) {
-            const int c = s.order[k], p = s.parent[c];
-            if (p < 0) continue;
-            const cplx v_new = -(s.D[c] + s.Ycp[c] * V[p]) / s.Ycc[c];
-            dv = std::max(dv, std::abs(v_new - V[c]));
-            V[c] = v_new;
-        }
-        st.iterations = it;
-        st.max_mismatch = dv;
-        if (!std::isfinite(dv)) return st;
-        if (dv < dv_tol) {
-            st.converged = true;
-            return st;
+    if (n != m.n || int(Vout.size()) < n) throw SolverError("sweep: solve called with a model or voltage vector that does not match analyze");
+    // Gather this step's injections and the start voltages into breadth-first order.
+    bool const_i = false;
+    for (int k = 0; k < n; ++k) {
+        const int i = s.node_at[k];
+        s.V[k] = k < s.n_roots ? m.v_set[i] : Vout[i];
+        s.c_p[k] = -std::conj(m.s_p[i]);
+        s.c_i[k] = -std::conj(m.s_i[i]);
+        s.y_z[k] = s.y_sh[k] - std::conj(m.s_z[i]);
+        const_i = const_i || m.s_i[i] != cplx(0.0, 0.0);
+        s.D[k] = 0.0;
+    }
+    for (int k = 0; k < n; ++k)
+        s.L[k] = const_i ? Impl::own_current<true>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k])
+                         : Impl::own_current<false>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k]);
+    // Converged when the power mismatch at the new voltages and the last voltage change are both
+    // below tol.
+    const double tol2 = tol * tol;
+    bool finite = true;
+    if (n == s.n_roots) {
+        st.converged = true;
+    } else {
+        for (int it = 1; it <= max_iter; ++it) {
+            double mis2 = 0.0, dv2 = 0.0;
+            finite = const_i ? s.iterate<true>(mis2, dv2) : s.iterate<false>(mis2, dv2);
+            st.iterations = it;
+            st.max_mismatch = std::sqrt(mis2);
+            if (!finite) break;
+            if (mis2 <= tol2 && dv2 <= tol2) {
+                st.converged = true;
+                break;
+            }
         }
     }
+    for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.V[k];
+    if (!finite) st.max_mismatch = kInf;
     return st;
 }
 

@@ -91,10 +91,10 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST_CASE("hdf5 results: round trip of series, ids, vectors, strings, attributes and scalars") {
     TempFile tf("roundtrip");
-    const std::size_t N = 1000;  // not a multiple of chunk_rows
+    const std::size_t N = 1000;                                 // not a multiple of chunk_rows
     const std::size_t n_bus = 5, n_branch = 1500, n_trafo = 3;  // 1500 > 1024: two column chunks
-    const std::int64_t t0 = 1704067200;                           // 2024-01-01 00:00 in the file's time base
-    const std::string scenario(100000, 'x');                      // larger than an object header (64 KiB)
+    const std::int64_t t0 = 1704067200;                         // 2024-01-01 00:00 in the file's time base
+    const std::string scenario(100000, 'x');                    // larger than an object header (64 KiB)
     libgrid::H5WriterOptions opt;
     opt.chunk_rows = 64;
     {
@@ -121,7 +121,8 @@ TEST_CASE("hdf5 results: round trip of series, ids, vectors, strings, attributes
         for (std::size_t k = 0; k < N; ++k) {
             for (std::size_t c = 0; c < n_bus; ++c) vm[c] = value_at(k, c);
             for (std::size_t c = 0; c < n_branch; ++c) load[c] = value_at(k, c) * 10.0;
-            for (std::size_t c = 0; c < n_trafo; ++c) tap[c] = static_cast<std::int64_t>(k) - 7 * static_cast<std::int64_t>(c);
+            for (std::size_t c = 0; c < n_trafo; ++c)
+                tap[c] = static_cast<std::int64_t>(k) - 7 * static_cast<std::int64_t>(c);
             w.append_time(t0 + 900 * static_cast<std::int64_t>(k));
             w.append(h_vm, vm.data());
             w.append(h_load, load.data());
@@ -185,7 +186,8 @@ TEST_CASE("hdf5 results: round trip of series, ids, vectors, strings, attributes
     REQUIRE(rows.size() == 10 * n_branch);
     wrong = 0;
     for (std::size_t k = 0; k < 10; ++k)
-        for (std::size_t c = 0; c < n_branch; ++c) wrong += rows[k * n_branch + c] != value_at(60 + k, c) * 10.0;
+        for (std::size_t c = 0; c < n_branch; ++c)
+            wrong += rows[k * n_branch + c] != value_at(60 + k, c) * 10.0;
     CHECK(wrong == 0);
     std::vector<double> last = r.read_rows("/branch/loading_percent", N - 1, 1);
     CHECK(last[n_branch - 1] == value_at(N - 1, n_branch - 1) * 10.0);
@@ -306,7 +308,8 @@ TEST_CASE("hdf5 results: a run that dies keeps what was written") {
     libgrid::H5WriterOptions opt;  // chunk_rows 256
 
     // The child writes and dies by _exit without closing the file; returns the child's exit status.
-    auto run_child = [&](const std::string& path, std::size_t n_rows, bool flush_at_end, std::size_t extra_rows) {
+    auto run_child = [&](const std::string& path, std::size_t n_rows, bool flush_at_end,
+                         std::size_t extra_rows) {
         pid_t pid = ::fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {
@@ -464,6 +467,28 @@ TEST_CASE("hdf5 results: errors name the file and the object") {
     }
 }
 
+TEST_CASE("hdf5 results: writer and reader move; a moved-from object throws instead of crashing") {
+    TempFile tf("move");
+    ResultsWriter a(tf.path);
+    int h = a.add_series("/bus", "vm_pu", 2, "p.u.");
+    const double row[2] = {1.0, 0.5};
+    a.append(h, row);
+    ResultsWriter b(std::move(a));
+    b.append(h, row);
+    CHECK(b.rows(h) == 2);
+    CHECK(b.path() == tf.path);
+    CHECK(
+        contains(error_of([&] { a.append(h, row); }), "used after move"));  // NOLINT(bugprone-use-after-move)
+    CHECK(contains(error_of([&] { a.flush(); }), "used after move"));
+    b.close();
+
+    ResultsReader r(tf.path);
+    ResultsReader r2(std::move(r));
+    CHECK(r2.shape("/bus/vm_pu") == std::vector<std::size_t>{2, 2});
+    CHECK(contains(error_of([&] { r.shape("/bus/vm_pu"); }),
+                   "used after move"));  // NOLINT(bugprone-use-after-move)
+}
+
 TEST_CASE("hdf5 results: identical runs give bit-identical files") {
     auto write = [](const std::string& path) {
         ResultsWriter w(path);
@@ -539,7 +564,8 @@ TEST_CASE("hdf5 results: write speed, 35,040 x 1,000 float64, gzip 1 + shuffle" 
                 x ^= x >> 7;
                 x ^= x << 17;
                 const double noise = static_cast<double>(x >> 11) * 0x1.0p-53 - 0.5;
-                row[c] = 1.0 - 0.03 * static_cast<double>(c % 50) / 50.0 * (1.0 + std::sin(day)) + 1e-4 * noise;
+                row[c] =
+                    1.0 - 0.03 * static_cast<double>(c % 50) / 50.0 * (1.0 + std::sin(day)) + 1e-4 * noise;
             }
             w.append_time(static_cast<std::int64_t>(900 * k));
             w.append(h, row.data());

@@ -153,7 +153,8 @@ struct EvStation {
     double peak_import_kw_ = 0.0;
     double peak_export_kw_ = 0.0;
     std::vector<std::int64_t> charger_free_at_;  ///< per charger: departure of its last vehicle
-    std::vector<int> active_;                     ///< plugged-in session indices
+    std::vector<int> active_;                     ///< plugged-in session indices, first n_active_ used
+    std::size_t n_active_ = 0;
     // per-active scratch, same length as active_'s capacity
     std::vector<double> cap_, floor_, want_, p_, d_, key_, h_;
     std::vector<int> order_;

@@ -33,8 +33,8 @@ inline constexpr const char* kResultsTimeUnits = "seconds since 1970-01-01 00:00
 inline constexpr std::int64_t kResultsLayoutVersion = 1;
 
 struct H5WriterOptions {
-    int compression_level = 1;  ///< gzip (deflate) level 0..9; 0 = no compression (and no shuffle)
-    bool shuffle = true;        ///< byte-shuffle filter before gzip; helps floating-point data
+    int compression_level = 1;     ///< gzip (deflate) level 0..9; 0 = no compression (and no shuffle)
+    bool shuffle = true;           ///< byte-shuffle filter before gzip; helps floating-point data
     std::size_t chunk_rows = 256;  ///< time steps per chunk, per buffered write and per flush; >= 1
     /// Cap on one series' row buffer, bytes (buffer = rows x columns x 8 B). For very wide series
     /// the series' chunk rows are lowered to fit, never below 1. >= 1.
@@ -143,8 +143,8 @@ public:
 
     /// Names of the children of a group, sorted by name.
     std::vector<std::string> list(const std::string& group = "/") const;
-    bool exists(const std::string& path) const;      ///< group or dataset
-    bool is_dataset(const std::string& path) const;  ///< exists and is a dataset
+    bool exists(const std::string& path) const;                        ///< group or dataset
+    bool is_dataset(const std::string& path) const;                    ///< exists and is a dataset
     std::vector<std::size_t> shape(const std::string& dataset) const;  ///< {} for a scalar
 
     /// Whole numeric dataset (any rank, row-major), converted to double.

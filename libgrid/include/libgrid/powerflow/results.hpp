@@ -21,6 +21,11 @@ void compute_sources(const Network& net, const MathModel& m, const std::vector<c
                      std::vector<double>& gen_q, std::vector<double>& ext_p, std::vector<double>& ext_q);
 void compute_gen_q(const Network& net, const MathModel& m, const std::vector<cplx>& V, std::vector<double>& gen_q);
 
+/// One round of discrete controls after a solve: each on-load tap changer outside its band moves
+/// one step (Ybus values rebuilt), each switched shunt outside [v_low, v_high] one step. Returns
+/// true if anything changed (the caller re-solves; injections need update_injections for shunts).
+bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>& V);
+
 /// Full results in the network's table order and units.
 PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method);
 

@@ -31,7 +31,7 @@ struct Rng {
     double uniform();      ///< uniform on [0, 1), multiples of 2^-53
     double uniform(double a, double b);  ///< uniform on [a, b)
     double normal();       ///< standard normal N(0, 1), Box-Muller (pairs; the second one is kept)
-    double normal(double mean, double sd) { return mean + sd * normal(); }
+    double normal(double mean, double sd);  ///< mean + sd * N(0, 1)
 
     std::uint64_t s[4];       ///< xoshiro256** state (never all zero)
     double spare = 0.0;       ///< second Box-Muller variate

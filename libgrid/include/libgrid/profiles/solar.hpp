@@ -80,8 +80,8 @@ struct IneichenPerez {
 
     double linke_turbidity;  ///< TL (air mass 2), dimensionless
     double altitude_m;       ///< site altitude above sea level, m
-    double pressure_ratio;   ///< p / 101325
-    double fh1, fh2, cg1, cg2;
+    double pressure_ratio = 1.0;  ///< p / 101325
+    double fh1 = 1.0, fh2 = 1.0, cg1 = 0.868, cg2 = 0.0387;  ///< altitude terms (pvlib names)
 };
 
 /// Clear-sky irradiance (Ineichen-Perez) for a zenith angle and day of year.

@@ -1,0 +1,165 @@
+// libgrid layer 7: the quasi-static time-series engine.
+//
+// Each step: loads take their profile value, devices give set points from the last voltages and the
+// tariff's peak flag, the solver runs warm-started, voltage-dependent controls (PV volt-var and
+// volt-watt, on-load tap changers, switched shunts) iterate to a fixed point within a bound, and
+// the results stream to the HDF5 recorder. Topology, admittance matrix and symbolic factorisation
+// are built once and reused; a timed event (switch, service status) rebuilds them at its step.
+// A step that does not converge is flagged and the run goes on.
+//
+// Sign convention of every recorded power: generator convention, positive = injected into the grid.
+// In every converged step: ext_grid p + sum of all elements' p = sum of branch losses.
+#pragma once
+
+#include <libgrid/devices/battery.hpp>
+#include <libgrid/devices/pv.hpp>
+#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/model/network.hpp>
+#include <libgrid/powerflow/powerflow.hpp>
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/profiles/load_profiles.hpp>
+#include <libgrid/profiles/weather.hpp>
+#include <libgrid/simulation/emissions.hpp>
+#include <libgrid/simulation/tariff.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+/// A PV system at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
+struct PvUnit {
+    Id id = 0;
+    Id bus = 0;
+    Id customer = -1;
+    PvParams params;
+    bool in_service = true;
+};
+
+/// A battery at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
+/// Self-consumption and peak shaving act on that customer's net load (or the bus's, without one).
+struct BatteryUnit {
+    Id id = 0;
+    Id bus = 0;
+    Id customer = -1;
+    BatteryParams params;
+    bool in_service = true;
+};
+
+/// How a network load varies in time: a seeded class profile scaled to daily_kwh, or given values.
+struct LoadProfileSpec {
+    Id load = 0;                       ///< network load id
+    CustomerClass cls = CustomerClass::Residential;
+    double daily_kwh = 14.5;           ///< long-run mean daily energy (generated profiles)
+    double power_factor = 0.95;        ///< Q = P tan(acos(pf)), lagging
+    std::vector<double> p_kw;          ///< given values, one per step (overrides the generator)
+    std::vector<double> q_kvar;        ///< given values (optional; else from power_factor)
+};
+
+/// A customer's tariff for bills (customer = load id).
+struct CustomerTariff {
+    Id customer = 0;
+    Tariff tariff = Tariff::tnb_domestic_general();
+    ExportScheme scheme = ExportScheme::None;
+};
+
+enum class EventKind : int { OpenSwitch, CloseSwitch, OutOfService, InService };
+
+/// A timed event. element: "switch", "line", "trafo", "load", "sgen", "pv", "battery".
+struct Event {
+    LocalTime time = 0;
+    EventKind kind = EventKind::OpenSwitch;
+    std::string element = "switch";
+    Id id = 0;
+};
+
+/// Everything that acts on the grid over time.
+struct DeviceSet {
+    std::vector<PvUnit> pv;
+    std::vector<BatteryUnit> batteries;
+    std::vector<LoadProfileSpec> load_profiles;  ///< loads without a spec stay at their nominal value
+    std::vector<CustomerTariff> tariffs;         ///< customers without one: domestic general
+    std::vector<Event> events;
+};
+
+struct SimulationOptions {
+    LocalTime start = 0;             ///< local Melaka time (profiles/calendar.hpp)
+    std::int64_t step_s = 900;       ///< 60 .. 3600
+    std::size_t n_steps = 96;
+    std::uint64_t seed = 1;
+    Method method = Method::Auto;
+    LinearSolverKind linear_solver = LinearSolverKind::Default;
+    double tolerance = 1e-8;
+    int max_iterations = 30;
+    int max_control_iterations = 8;        ///< fixed-point rounds of voltage-dependent controls per step
+    double control_tolerance_pu = 1e-6;    ///< on the voltage change between rounds
+    WeatherParams weather;
+    const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed))
+    EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
+    std::int64_t meter_interval_s = 900;   ///< smart-meter interval (900 or 1800)
+    std::string output_path;               ///< HDF5 results; empty = none
+    H5WriterOptions h5;
+    bool record_bus_angles = false;
+    std::string scenario_text;             ///< stored as the `scenario` attribute
+    int threads = 1;                       ///< device updates in parallel; results identical
+    std::size_t profile_block_steps = 672; ///< load profiles are generated this many steps at a time
+};
+
+/// Key results of a run (also written to /summary).
+struct SimulationSummary {
+    std::size_t steps = 0;
+    std::size_t non_converged_steps = 0;
+    std::size_t controls_unsettled_steps = 0;
+    std::size_t voltage_violation_bus_steps = 0;  ///< bus-steps outside [vmin_pu, vmax_pu]
+    double voltage_violation_hours = 0.0;         ///< hours with at least one bus outside its band
+    double min_vm_pu = 0.0, max_vm_pu = 0.0;
+    double max_line_loading_percent = 0.0, max_trafo_loading_percent = 0.0;
+    std::size_t overloaded_branch_steps = 0;      ///< line/trafo-steps above 100 %
+    double losses_mwh = 0.0;
+    double import_mwh = 0.0, export_mwh = 0.0;    ///< at the external grid(s)
+    double peak_import_mw = 0.0;
+    double load_mwh = 0.0;                        ///< consumed by loads (incl. EV, buildings)
+    double pv_mwh = 0.0, pv_available_mwh = 0.0, pv_curtailed_mwh = 0.0;
+    double pv_self_consumed_mwh = 0.0;            ///< behind-the-meter PV used on site
+    double self_consumption = 0.0;                ///< self-consumed / PV energy
+    double self_sufficiency = 0.0;                ///< self-consumed / customer consumption
+    double battery_charged_mwh = 0.0, battery_discharged_mwh = 0.0, battery_losses_mwh = 0.0;
+    double battery_storage_change_mwh = 0.0;
+    double co2_t = 0.0;                           ///< of grid imports
+    double bills_rm = 0.0;                        ///< sum of all customers' bills
+    double ev_delivered_mwh = 0.0, ev_not_delivered_mwh = 0.0, ev_peak_mw = 0.0;
+    double building_comfort_degree_hours = 0.0;
+    double energy_balance_max_error_mw = 0.0;     ///< max over converged steps
+    double wall_time_s = 0.0;
+    double steps_per_second = 0.0;
+};
+
+/// Per-step hook for progress bars: (step done, total steps).
+using ProgressFn = std::function<void(std::size_t, std::size_t)>;
+
+/// A time-series run. Construct, then run(). Throws ValidationError / IdError on bad input
+/// (unknown bus or load ids, bad device parameters) before the first step.
+class Simulation {
+public:
+    Simulation(Network net, DeviceSet devices, SimulationOptions options);
+    ~Simulation();
+    Simulation(Simulation&&) noexcept;
+    Simulation& operator=(Simulation&&) noexcept;
+
+    SimulationSummary run(const ProgressFn& progress = {});
+
+    /// After run(): per-customer monthly bills (customer ids in bill_customers()).
+    const std::vector<std::vector<Bill>>& bills() const;
+    const std::vector<Id>& bill_customers() const;
+    /// After run(): the final battery states, in DeviceSet::batteries order.
+    const std::vector<BatteryState>& battery_states() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace libgrid

@@ -1,0 +1,982 @@
+// libgrid layer 7: the quasi-static time-series engine (see simulation/engine.hpp).
+#include <libgrid/config.hpp>
+#include <libgrid/errors.hpp>
+#include <libgrid/powerflow/math_model.hpp>
+#include <libgrid/powerflow/results.hpp>
+#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/simulation/engine.hpp>
+#include <libgrid/simulation/thread_pool.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+#include <optional>
+#include <unordered_map>
+
+namespace libgrid {
+namespace {
+
+constexpr double kRad2Deg = 180.0 / std::numbers::pi;
+constexpr double kSqrt3 = 1.7320508075688772;
+
+template <class T>
+std::unordered_map<Id, std::size_t> index_by_id(const std::vector<T>& v) {
+    std::unordered_map<Id, std::size_t> m;
+    m.reserve(v.size() * 2);
+    for (std::size_t i = 0; i < v.size(); ++i) m[v[i].id] = i;
+    return m;
+}
+
+}  // namespace
+
+struct Simulation::Impl {
+    Network net;
+    DeviceSet dev;
+    SimulationOptions opt;
+
+    // ---- model and solver (rebuilt on events) ----
+    MathModel m;
+    Method method = Method::NewtonRaphson;
+    std::optional<NewtonRaphsonSolver> nr;
+    std::optional<SweepSolver> sweep;
+    std::vector<cplx> V;
+    std::vector<cplx> static_p, static_i, static_z;  // injections of gens, sgens, storage, shunts
+    bool has_discrete_controls = false;
+
+    // ---- index maps ----
+    std::unordered_map<Id, std::size_t> bus_at, load_at;
+    std::vector<int> load_node, pv_node, batt_node;
+    std::vector<int> pv_customer, batt_customer;  // load index or -1
+
+    // ---- loads ----
+    std::vector<int> load_spec;         // per load: index into dev.load_profiles or -1
+    std::vector<double> block_p_kw;     // [step_in_block * n_loads + l]
+    std::vector<double> block_q_kvar;
+    std::size_t block_start = 0, block_len = 0;
+    std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
+
+    // ---- devices ----
+    WeatherSeries weather;
+    std::vector<PvOutput> pv_out;
+    std::vector<BatteryState> batt_state;
+    std::vector<double> batt_p_kw;
+    std::vector<char> pv_on, batt_on;
+    bool pv_voltage_dependent = false;
+
+    // ---- customers / meters / bills ----
+    std::vector<double> cust_net_kw;       // per load (customer), this step, + = import
+    std::vector<double> cust_pv_kw;        // behind-the-meter PV per customer
+    std::vector<double> interval_imp, interval_exp;  // per customer, current meter interval
+    std::vector<double> month_imp, month_exp;        // [c * month_cap + k]
+    std::size_t month_cap = 0, month_len = 0;
+    LocalTime month_start = 0;
+    int month_key = -1;
+    std::vector<int> cust_tariff;          // per customer: index into dev.tariffs or -1
+    std::vector<std::vector<Bill>> bills;
+    std::vector<Id> bill_customers;
+    HolidayPredicate holiday = [](std::int64_t t) { return is_public_holiday(t); };
+    Tariff tou_tariff = Tariff::tnb_domestic_tou();
+    Tariff default_tariff = Tariff::tnb_domestic_general();
+
+    // ---- recording ----
+    std::optional<ResultsWriter> w;
+    int h_vm = -1, h_va = -1, h_br_loading = -1, h_br_loss = -1, h_br_p = -1, h_load_p = -1, h_load_q = -1;
+    int h_pv_p = -1, h_pv_q = -1, h_pv_curt = -1, h_pv_avail = -1, h_bat_p = -1, h_bat_q = -1, h_bat_soc = -1;
+    int h_ext_p = -1, h_ext_q = -1, h_sgen_p = -1, h_sto_p = -1, h_gen_p = -1, h_shunt_p = -1, h_shunt_q = -1;
+    int h_conv = -1, h_iter = -1, h_tap = -1, h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_balance = -1;
+    std::vector<double> row_bus, row_va, row_br_loading, row_br_loss, row_br_p, row_load_p, row_load_q;
+    std::vector<double> row_pv_p, row_pv_q, row_pv_curt, row_pv_avail, row_bat_p, row_bat_q, row_bat_soc;
+    std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
+    std::vector<std::int64_t> row_tap;
+    std::vector<Id> branch_elem;
+
+    // scratch for the source computation
+    std::vector<cplx> node_flow;
+
+    std::unique_ptr<ThreadPool> pool;
+    SimulationSummary sum;
+    std::size_t next_event = 0;
+
+    // ----------------------------------------------------------------------------------------
+    void validate_inputs() {
+        net.validate();
+        if (opt.step_s < 1 || opt.step_s > 86400) throw ValidationError("simulation: field 'step_s': must be in 1 .. 86400 s, got " + std::to_string(opt.step_s));
+        if (opt.n_steps == 0) throw ValidationError("simulation: field 'n_steps': must be >= 1");
+        if (opt.meter_interval_s < opt.step_s || opt.meter_interval_s % opt.step_s != 0)
+            throw ValidationError("simulation: field 'meter_interval_s': must be a multiple of step_s (" + std::to_string(opt.step_s) + " s), got " + std::to_string(opt.meter_interval_s));
+        if (opt.threads < 1) throw ValidationError("simulation: field 'threads': must be >= 1");
+        bus_at = index_by_id(net.buses);
+        load_at = index_by_id(net.loads);
+        auto check_bus = [&](const std::string& who, Id bus) {
+            if (!bus_at.count(bus)) throw IdError(who + ": field 'bus': unknown bus id " + std::to_string(bus));
+        };
+        auto check_customer = [&](const std::string& who, Id c) {
+            if (c >= 0 && !load_at.count(c)) throw IdError(who + ": field 'customer': unknown load id " + std::to_string(c));
+        };
+        {
+            std::unordered_map<Id, int> seen;
+            for (const PvUnit& u : dev.pv) {
+                const std::string who = "pv " + std::to_string(u.id);
+                if (seen[u.id]++) throw IdError("pv id " + std::to_string(u.id) + " appears twice");
+                check_bus(who, u.bus);
+                check_customer(who, u.customer);
+                validate(u.params, who);
+            }
+        }
+        {
+            std::unordered_map<Id, int> seen;
+            for (const BatteryUnit& u : dev.batteries) {
+                const std::string who = "battery " + std::to_string(u.id);
+                if (seen[u.id]++) throw IdError("battery id " + std::to_string(u.id) + " appears twice");
+                check_bus(who, u.bus);
+                check_customer(who, u.customer);
+                validate(u.params, who);
+                if (u.params.strategy == BatteryStrategy::Schedule && u.params.schedule_kw.size() < opt.n_steps)
+                    throw ValidationError(who + ": field 'schedule_kw': " + std::to_string(u.params.schedule_kw.size()) + " values for " + std::to_string(opt.n_steps) + " steps");
+            }
+        }
+        load_spec.assign(net.loads.size(), -1);
+        for (std::size_t s = 0; s < dev.load_profiles.size(); ++s) {
+            const LoadProfileSpec& p = dev.load_profiles[s];
+            auto it = load_at.find(p.load);
+            const std::string who = "load profile for load " + std::to_string(p.load);
+            if (it == load_at.end()) throw IdError(who + ": field 'load': unknown load id " + std::to_string(p.load));
+            if (load_spec[it->second] >= 0) throw IdError(who + ": the load has two profiles");
+            load_spec[it->second] = int(s);
+            if (!p.p_kw.empty() && p.p_kw.size() < opt.n_steps)
+                throw ValidationError(who + ": field 'p_kw': " + std::to_string(p.p_kw.size()) + " values for " + std::to_string(opt.n_steps) + " steps");
+            if (!p.q_kvar.empty() && p.q_kvar.size() != p.p_kw.size())
+                throw ValidationError(who + ": field 'q_kvar': must have as many values as p_kw");
+            for (std::size_t k = 0; k < p.p_kw.size(); ++k)
+                if (!std::isfinite(p.p_kw[k])) throw ValidationError(who + ": field 'p_kw': value " + std::to_string(k) + " is not finite");
+            if (!(p.power_factor > 0 && p.power_factor <= 1)) throw ValidationError(who + ": field 'power_factor': must be in (0, 1]");
+            if (!(p.daily_kwh >= 0) || !std::isfinite(p.daily_kwh)) throw ValidationError(who + ": field 'daily_kwh': must be >= 0");
+        }
+        cust_tariff.assign(net.loads.size(), -1);
+        for (std::size_t s = 0; s < dev.tariffs.size(); ++s) {
+            auto it = load_at.find(dev.tariffs[s].customer);
+            if (it == load_at.end()) throw IdError("tariff: field 'customer': unknown load id " + std::to_string(dev.tariffs[s].customer));
+            validate(dev.tariffs[s].tariff);
+            cust_tariff[it->second] = int(s);
+        }
+        for (const Event& e : dev.events) {
+            static const char* kinds[] = {"switch", "line", "trafo", "load", "sgen", "pv", "battery"};
+            if (std::find(std::begin(kinds), std::end(kinds), e.element) == std::end(kinds))
+                throw ValidationError("event at " + format_iso8601(e.time) + ": field 'element': unknown element kind '" + e.element + "'");
+        }
+        validate(opt.emission);
+    }
+
+    // Static injections (everything but loads and devices) and device node maps.
+    void rebuild() {
+        m = build_math_model(net);
+        method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
+        if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
+        if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
+        nr.reset();
+        sweep.reset();
+        if (method == Method::Sweep) {
+            sweep.emplace();
+            sweep->analyze(m);
+        } else {
+            nr.emplace(opt.linear_solver);
+            nr->analyze(m);
+        }
+        // static part: zero the loads in a copy of the element list
+        std::vector<Load> saved = net.loads;
+        for (Load& l : net.loads) l.in_service = false;
+        update_injections(net, m);
+        net.loads = std::move(saved);
+        static_p = m.s_p;
+        static_i = m.s_i;
+        static_z = m.s_z;
+        load_node = m.load_node;
+        pv_node.assign(dev.pv.size(), -1);
+        for (std::size_t k = 0; k < dev.pv.size(); ++k) pv_node[k] = m.bus_node[bus_at.at(dev.pv[k].bus)];
+        batt_node.assign(dev.batteries.size(), -1);
+        for (std::size_t k = 0; k < dev.batteries.size(); ++k) batt_node[k] = m.bus_node[bus_at.at(dev.batteries[k].bus)];
+        // keep the last voltages where the node survives
+        std::vector<cplx> V0 = initial_voltages(net, m, false);
+        if (!V.empty() && !prev_bus_v.empty())
+            for (std::size_t b = 0; b < net.buses.size(); ++b) {
+                const int i = m.bus_node[b];
+                if (i >= 0 && std::isfinite(prev_bus_v[b].real()) && m.node_type[i] == BusType::PQ) V0[i] = prev_bus_v[b];
+            }
+        V = std::move(V0);
+        node_flow.assign(m.n, 0.0);
+        has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
+                                std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
+    }
+    std::vector<cplx> prev_bus_v;
+
+    void apply_events(LocalTime t) {
+        bool changed = false;
+        while (next_event < dev.events.size() && dev.events[next_event].time <= t) {
+            const Event& e = dev.events[next_event++];
+            const bool on = e.kind == EventKind::CloseSwitch || e.kind == EventKind::InService;
+            auto find = [&](auto& table, const char* what) -> auto& {
+                for (auto& x : table)
+                    if (x.id == e.id) return x;
+                throw IdError("event at " + format_iso8601(e.time) + ": unknown " + std::string(what) + " id " + std::to_string(e.id));
+            };
+            if (e.element == "switch") find(net.switches, "switch").closed = on;
+            else if (e.element == "line") find(net.lines, "line").in_service = on;
+            else if (e.element == "trafo") find(net.transformers, "trafo").in_service = on;
+            else if (e.element == "load") find(net.loads, "load").in_service = on;
+            else if (e.element == "sgen") find(net.sgens, "sgen").in_service = on;
+            else if (e.element == "pv") {
+                for (std::size_t k = 0; k < dev.pv.size(); ++k)
+                    if (dev.pv[k].id == e.id) pv_on[k] = on;
+            } else if (e.element == "battery") {
+                for (std::size_t k = 0; k < dev.batteries.size(); ++k)
+                    if (dev.batteries[k].id == e.id) batt_on[k] = on;
+            }
+            changed = changed || e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen";
+        }
+        if (changed) {
+            prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
+            for (std::size_t b = 0; b < net.buses.size(); ++b)
+                if (m.bus_node[b] >= 0) prev_bus_v[b] = V[m.bus_node[b]];
+            rebuild();
+        }
+    }
+
+    // ---- load profiles, generated a block of steps at a time (bounded memory) ----
+    void fill_block(std::size_t k0) {
+        const std::size_t nl = net.loads.size();
+        block_start = k0;
+        block_len = std::min(opt.profile_block_steps, opt.n_steps - k0);
+        block_p_kw.assign(block_len * nl, 0.0);
+        block_q_kvar.assign(block_len * nl, 0.0);
+        std::vector<double> temp(weather.temp_c.begin() + long(k0), weather.temp_c.begin() + long(k0 + block_len));
+        const LocalTime t0 = opt.start + std::int64_t(k0) * opt.step_s;
+        auto work = [&](std::size_t l) {
+            const Load& ld = net.loads[l];
+            const int s = load_spec[l];
+            if (s < 0) {
+                for (std::size_t j = 0; j < block_len; ++j) {
+                    block_p_kw[j * nl + l] = ld.p_mw * ld.scaling * 1000.0;
+                    block_q_kvar[j * nl + l] = ld.q_mvar * ld.scaling * 1000.0;
+                }
+                return;
+            }
+            const LoadProfileSpec& sp = dev.load_profiles[s];
+            const double tanphi = std::tan(std::acos(sp.power_factor));
+            if (!sp.p_kw.empty()) {
+                for (std::size_t j = 0; j < block_len; ++j) {
+                    const double p = sp.p_kw[k0 + j];
+                    block_p_kw[j * nl + l] = p;
+                    block_q_kvar[j * nl + l] = sp.q_kvar.empty() ? p * tanphi : sp.q_kvar[k0 + j];
+                }
+                return;
+            }
+            std::vector<double> p = load_profile(sp.cls, t0, opt.step_s, block_len, opt.seed, std::uint64_t(ld.id), sp.daily_kwh, &temp);
+            for (std::size_t j = 0; j < block_len; ++j) {
+                block_p_kw[j * nl + l] = p[j];
+                block_q_kvar[j * nl + l] = p[j] * tanphi;
+            }
+        };
+        pool->for_each(nl, work);
+    }
+
+    // ---- one step ----
+    void assemble_injections() {
+        const double base = net.sn_mva;
+        std::copy(static_p.begin(), static_p.end(), m.s_p.begin());
+        std::copy(static_i.begin(), static_i.end(), m.s_i.begin());
+        std::copy(static_z.begin(), static_z.end(), m.s_z.begin());
+        for (std::size_t l = 0; l < net.loads.size(); ++l) {
+            const int i = load_node[l];
+            const Load& ld = net.loads[l];
+            if (i < 0 || !ld.in_service) continue;
+            const double p = load_p_kw[l] / 1000.0 / base, q = load_q_kvar[l] / 1000.0 / base;
+            const double pz = ld.const_z_p_percent / 100.0, pi = ld.const_i_p_percent / 100.0;
+            const double qz = ld.const_z_q_percent / 100.0, qi = ld.const_i_q_percent / 100.0;
+            m.s_p[i] -= cplx(p * (1.0 - pz - pi), q * (1.0 - qz - qi));
+            m.s_i[i] -= cplx(p * pi, q * qi);
+            m.s_z[i] -= cplx(p * pz, q * qz);
+        }
+        for (std::size_t k = 0; k < dev.pv.size(); ++k)
+            if (pv_node[k] >= 0 && pv_on[k]) m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
+        for (std::size_t k = 0; k < dev.batteries.size(); ++k)
+            if (batt_node[k] >= 0 && batt_on[k]) m.s_p[batt_node[k]] += cplx(batt_p_kw[k], 0.0) / 1000.0 / base;
+    }
+
+    SolveStatus solve() {
+        if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
+        return nr->solve(m, V, opt.tolerance, opt.max_iterations);
+    }
+
+    PvWeather pv_weather(std::size_t k) const {
+        PvWeather w;
+        w.ghi_wm2 = weather.ghi_wm2[k];
+        w.dni_wm2 = weather.dni_wm2[k];
+        w.dhi_wm2 = weather.dhi_wm2[k];
+        w.sun_zenith_deg = weather.zenith_deg[k];
+        w.sun_azimuth_deg = weather.azimuth_deg[k];
+        w.t_amb_c = weather.temp_c[k];
+        w.day_of_year = to_civil(weather.time(k)).day_of_year;
+        return w;
+    }
+
+    double node_vm(int i) const { return i >= 0 ? std::abs(V[i]) : 1.0; }
+
+    void update_pv(const PvWeather& w) {
+        pool->for_each(dev.pv.size(), [&](std::size_t k) {
+            if (!pv_on[k] || pv_node[k] < 0) {
+                pv_out[k] = PvOutput{};
+                return;
+            }
+            pv_out[k] = pv_step(dev.pv[k].params, w, node_vm(pv_node[k]));
+        });
+    }
+
+    void step(std::size_t k) {
+        const LocalTime t = opt.start + std::int64_t(k) * opt.step_s;
+        const double dt_h = double(opt.step_s) / 3600.0;
+        apply_events(t);
+        if (k == 0 || k >= block_start + block_len) fill_block(k);
+        const std::size_t nl = net.loads.size();
+        const std::size_t j = k - block_start;
+        for (std::size_t l = 0; l < nl; ++l) {
+            load_p_kw[l] = net.loads[l].in_service ? block_p_kw[j * nl + l] : 0.0;
+            load_q_kvar[l] = net.loads[l].in_service ? block_q_kvar[j * nl + l] : 0.0;
+        }
+        const PvWeather w = pv_weather(k);
+        update_pv(w);
+        // Batteries decide once per step from the site's load and PV (no voltage dependence).
+        std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
+        for (std::size_t u = 0; u < dev.pv.size(); ++u)
+            if (pv_customer[u] >= 0) cust_pv_kw[pv_customer[u]] += pv_out[u].p_kw;
+        const bool peak = is_peak(tou_tariff, t, holiday);
+        const CivilTime ct = to_civil(t);
+        const double hour = ct.hour + ct.minute / 60.0 + ct.second / 3600.0;
+        pool->for_each(dev.batteries.size(), [&](std::size_t b) {
+            if (!batt_on[b] || batt_node[b] < 0) {
+                batt_p_kw[b] = 0.0;
+                return;
+            }
+            const int c = batt_customer[b];
+            DispatchInput in;
+            in.site_load_kw = c >= 0 ? std::max(load_p_kw[c], 0.0) : 0.0;
+            in.site_pv_kw = c >= 0 ? std::max(cust_pv_kw[c], 0.0) : 0.0;
+            in.is_peak = peak;
+            in.step_index = std::int64_t(k);
+            in.hour_of_day = hour;
+            const BatteryRequest req = battery_dispatch(dev.batteries[b].params, batt_state[b], in, dt_h);
+            batt_p_kw[b] = battery_apply(dev.batteries[b].params, batt_state[b], req, dt_h);
+        });
+
+        // Power flow with the voltage-dependent controls iterated to a fixed point.
+        SolveStatus st;
+        int iters = 0;
+        bool settled = true;
+        for (int round = 0;; ++round) {
+            assemble_injections();
+            prev_vm.resize(m.n);
+            for (int i = 0; i < m.n; ++i) prev_vm[i] = std::abs(V[i]);
+            st = solve();
+            iters += st.iterations;
+            if (!st.converged) break;
+            bool again = false;
+            if (pv_voltage_dependent) {
+                double dv = 0.0;
+                for (int i = 0; i < m.n; ++i) dv = std::max(dv, std::abs(std::abs(V[i]) - prev_vm[i]));
+                if (dv > opt.control_tolerance_pu) {
+                    update_pv(w);
+                    again = true;
+                }
+            }
+            if (has_discrete_controls && apply_discrete_controls(net, m, V)) {
+                update_injections(net, m);  // switched shunt steps
+                std::vector<Load> saved = net.loads;
+                for (Load& l : net.loads) l.in_service = false;
+                update_injections(net, m);
+                net.loads = std::move(saved);
+                static_p = m.s_p;
+                static_i = m.s_i;
+                static_z = m.s_z;
+                if (sweep) sweep->analyze(m);
+                again = true;
+            }
+            if (!again) break;
+            if (round + 1 >= opt.max_control_iterations) {
+                settled = false;
+                break;
+            }
+        }
+        if (!st.converged) sum.non_converged_steps++;
+        if (!settled) sum.controls_unsettled_steps++;
+        record(k, t, dt_h, st.converged, iters);
+    }
+    std::vector<double> prev_vm;
+
+    // ---- results of a step ----
+    void record(std::size_t k, LocalTime t, double dt_h, bool converged, int iters) {
+        const double base = net.sn_mva;
+        const std::size_t nb = net.buses.size();
+        // buses
+        bool any_violation = false;
+        for (std::size_t b = 0; b < nb; ++b) {
+            const int i = m.bus_node[b];
+            if (i < 0) {
+                row_bus[b] = kNaN;
+                if (h_va >= 0) row_va[b] = kNaN;
+                continue;
+            }
+            const double vm = std::abs(V[i]);
+            row_bus[b] = vm;
+            if (h_va >= 0) row_va[b] = std::arg(V[i]) * kRad2Deg;
+            if (converged) {
+                const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
+                sum.voltage_violation_bus_steps += v;
+                any_violation = any_violation || v;
+                sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
+                sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
+            }
+        }
+        if (any_violation) sum.voltage_violation_hours += dt_h;
+        // branches: MATPOWER branches, lines, transformers
+        std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
+        double losses = 0.0;
+        std::size_t col = 0;
+        auto branch = [&](int slot, double rating_loading_scale, bool is_line, std::size_t idx) {
+            double loading = 0.0, loss = 0.0, pf = 0.0;
+            if (slot >= 0) {
+                const BranchY& br = m.branches[slot];
+                const cplx vf = br.f >= 0 ? V[br.f] : 0.0, vt = br.t >= 0 ? V[br.t] : 0.0;
+                cplx sf = 0.0, stt = 0.0;
+                if (br.f >= 0) sf = vf * std::conj(br.yff * vf + (br.t >= 0 ? br.yft * vt : 0.0));
+                if (br.t >= 0) stt = vt * std::conj((br.f >= 0 ? br.ytf * vf : 0.0) + br.ytt * vt);
+                if (br.f >= 0) node_flow[br.f] += sf;
+                if (br.t >= 0) node_flow[br.t] += stt;
+                loss = (sf + stt).real() * base;
+                pf = sf.real() * base;
+                if (is_line) {
+                    const Line& l = net.lines[idx];
+                    const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
+                    const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
+                    const double i_ka = std::max(br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0,
+                                                 br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0);
+                    loading = i_ka / (l.max_i_ka * l.df * l.parallel) * 100.0;
+                } else if (rating_loading_scale > 0) {  // transformer
+                    const Transformer& tr = net.transformers[idx];
+                    const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
+                    const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
+                    const double i_hv = br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0;
+                    const double i_lv = br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0;
+                    loading = std::max(i_hv / (tr.sn_mva / (kSqrt3 * tr.vn_hv_kv)), i_lv / (tr.sn_mva / (kSqrt3 * tr.vn_lv_kv))) * 100.0 / (tr.df * tr.parallel);
+                } else {  // MATPOWER branch: |S| / rate_a
+                    const double rate = net.branches[idx].rate_a_mva;
+                    loading = rate > 0 ? std::max(std::abs(sf), std::abs(stt)) * base / rate * 100.0 : 0.0;
+                }
+            }
+            losses += loss;
+            row_br_loading[col] = loading;
+            row_br_loss[col] = loss;
+            row_br_p[col] = pf;
+            ++col;
+            return loading;
+        };
+        for (std::size_t i = 0; i < net.branches.size(); ++i) branch(m.branch_slot[i], 0.0, false, i);
+        for (std::size_t i = 0; i < net.lines.size(); ++i) {
+            const double l = branch(m.line_slot[i], 0.0, true, i);
+            if (converged) {
+                sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
+                sum.overloaded_branch_steps += l > 100.0;
+            }
+        }
+        for (std::size_t i = 0; i < net.transformers.size(); ++i) {
+            const double l = branch(m.trafo_slot[i], 1.0, false, i);
+            if (converged) {
+                sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
+                sum.overloaded_branch_steps += l > 100.0;
+            }
+        }
+        // elements (generator convention), and the sources that close the balance
+        double total_elements = 0.0, load_mw = 0.0;
+        for (std::size_t l = 0; l < net.loads.size(); ++l) {
+            const Load& ld = net.loads[l];
+            const int i = load_node[l];
+            double p = 0.0, q = 0.0;
+            if (i >= 0 && ld.in_service) {
+                const double vm = std::abs(V[i]);
+                const double pz = ld.const_z_p_percent / 100, pi = ld.const_i_p_percent / 100;
+                const double qz = ld.const_z_q_percent / 100, qi = ld.const_i_q_percent / 100;
+                p = -load_p_kw[l] / 1000.0 * ((1 - pz - pi) + pi * vm + pz * vm * vm);
+                q = -load_q_kvar[l] / 1000.0 * ((1 - qz - qi) + qi * vm + qz * vm * vm);
+            }
+            row_load_p[l] = p;
+            row_load_q[l] = q;
+            total_elements += p;
+            load_mw -= p;
+        }
+        double pv_mw = 0.0, pv_avail = 0.0, pv_curt = 0.0;
+        for (std::size_t u = 0; u < dev.pv.size(); ++u) {
+            const bool on = pv_on[u] && pv_node[u] >= 0;
+            row_pv_p[u] = on ? pv_out[u].p_kw / 1000.0 : 0.0;
+            row_pv_q[u] = on ? pv_out[u].q_kvar / 1000.0 : 0.0;
+            row_pv_avail[u] = on ? pv_out[u].available_kw / 1000.0 : 0.0;
+            row_pv_curt[u] = on ? pv_out[u].curtailed_kw / 1000.0 : 0.0;
+            total_elements += row_pv_p[u];
+            pv_mw += row_pv_p[u];
+            pv_avail += row_pv_avail[u];
+            pv_curt += row_pv_curt[u];
+        }
+        double batt_mw = 0.0;
+        for (std::size_t b = 0; b < dev.batteries.size(); ++b) {
+            row_bat_p[b] = batt_node[b] >= 0 ? batt_p_kw[b] / 1000.0 : 0.0;
+            row_bat_q[b] = 0.0;
+            row_bat_soc[b] = batt_state[b].soc;
+            total_elements += row_bat_p[b];
+            batt_mw += row_bat_p[b];
+        }
+        for (std::size_t s = 0; s < net.sgens.size(); ++s) {
+            const SGen& g = net.sgens[s];
+            row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
+            total_elements += row_sgen_p[s];
+        }
+        for (std::size_t s = 0; s < net.storage.size(); ++s) {
+            const Storage& g = net.storage[s];
+            row_sto_p[s] = (g.in_service && m.storage_node[s] >= 0) ? -g.p_mw * g.scaling : 0.0;
+            total_elements += row_sto_p[s];
+        }
+        for (std::size_t s = 0; s < net.shunts.size(); ++s) {
+            const Shunt& sh = net.shunts[s];
+            const int i = m.shunt_node[s];
+            double p = 0.0, q = 0.0;
+            if (sh.in_service && i >= 0) {
+                const double v2 = std::norm(V[i]);
+                p = -sh.p_mw * sh.step * v2;
+                q = -sh.q_mvar * sh.step * v2;
+            }
+            row_shunt_p[s] = p;
+            row_shunt_q[s] = q;
+            total_elements += p;
+        }
+        // sources: at each slack node, what the branches take out beyond the specified injections
+        std::fill(row_ext_p.begin(), row_ext_p.end(), 0.0);
+        std::fill(row_ext_q.begin(), row_ext_q.end(), 0.0);
+        for (std::size_t g = 0; g < net.gens.size(); ++g) row_gen_p[g] = m.gen_node[g] >= 0 ? net.gens[g].p_mw : 0.0;
+        double ext_total = 0.0;
+        for (int i = 0; i < m.n; ++i) {
+            if (m.node_type[i] != BusType::Slack) continue;
+            const cplx src = (node_flow[i] - specified_injection(m, i, std::abs(V[i]))) * base;
+            bool placed = false;
+            for (std::size_t e = 0; e < net.ext_grids.size() && !placed; ++e)
+                if (m.ext_grid_node[e] == i) {
+                    row_ext_p[e] = src.real();
+                    row_ext_q[e] = src.imag();
+                    placed = true;
+                }
+            for (std::size_t g = 0; g < net.gens.size() && !placed; ++g)
+                if (m.gen_node[g] == i) {
+                    row_gen_p[g] += src.real();
+                    placed = true;
+                }
+            ext_total += placed ? src.real() : 0.0;
+        }
+        double gen_total = 0.0;
+        for (double x : row_gen_p) gen_total += x;
+        double ext_p_sum = 0.0;
+        for (double x : row_ext_p) ext_p_sum += x;
+        const double balance = ext_p_sum + gen_total + total_elements - losses;
+        if (converged) sum.energy_balance_max_error_mw = std::max(sum.energy_balance_max_error_mw, std::abs(balance));
+
+        // KPIs
+        if (converged) {
+            sum.losses_mwh += losses * dt_h;
+            sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
+            sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
+            sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
+            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t);
+        }
+        sum.load_mwh += load_mw * dt_h;
+        sum.pv_mwh += pv_mw * dt_h;
+        sum.pv_available_mwh += pv_avail * dt_h;
+        sum.pv_curtailed_mwh += pv_curt * dt_h;
+        (void)batt_mw;
+        (void)ext_total;
+
+        // customers: net import behind each meter
+        std::fill(cust_net_kw.begin(), cust_net_kw.end(), 0.0);
+        for (std::size_t l = 0; l < net.loads.size(); ++l) cust_net_kw[l] = -row_load_p[l] * 1000.0;
+        std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
+        for (std::size_t u = 0; u < dev.pv.size(); ++u)
+            if (pv_customer[u] >= 0) {
+                cust_net_kw[pv_customer[u]] -= row_pv_p[u] * 1000.0;
+                cust_pv_kw[pv_customer[u]] += row_pv_p[u] * 1000.0;
+            }
+        for (std::size_t b = 0; b < dev.batteries.size(); ++b)
+            if (batt_customer[b] >= 0) cust_net_kw[batt_customer[b]] -= row_bat_p[b] * 1000.0;
+        for (std::size_t c = 0; c < cust_net_kw.size(); ++c) {
+            const double load_kw = -row_load_p[c] * 1000.0;
+            // PV used on site: what of the PV covers the customer's own load (before the battery).
+            sum.pv_self_consumed_mwh += std::min(std::max(cust_pv_kw[c], 0.0), std::max(load_kw, 0.0)) / 1000.0 * dt_h;
+            const double e = cust_net_kw[c] * dt_h;
+            if (e > 0) interval_imp[c] += e;
+            else interval_exp[c] -= e;
+        }
+
+        // write the step
+        if (w) {
+            w->append_time(t);
+            w->append(h_vm, row_bus.data());
+            if (h_va >= 0) w->append(h_va, row_va.data());
+            if (h_br_loading >= 0) {
+                w->append(h_br_loading, row_br_loading.data());
+                w->append(h_br_loss, row_br_loss.data());
+                w->append(h_br_p, row_br_p.data());
+            }
+            if (h_load_p >= 0) {
+                w->append(h_load_p, row_load_p.data());
+                w->append(h_load_q, row_load_q.data());
+            }
+            if (h_pv_p >= 0) {
+                w->append(h_pv_p, row_pv_p.data());
+                w->append(h_pv_q, row_pv_q.data());
+                w->append(h_pv_curt, row_pv_curt.data());
+                w->append(h_pv_avail, row_pv_avail.data());
+            }
+            if (h_bat_p >= 0) {
+                w->append(h_bat_p, row_bat_p.data());
+                w->append(h_bat_q, row_bat_q.data());
+                w->append(h_bat_soc, row_bat_soc.data());
+            }
+            if (h_ext_p >= 0) {
+                w->append(h_ext_p, row_ext_p.data());
+                w->append(h_ext_q, row_ext_q.data());
+            }
+            if (h_sgen_p >= 0) w->append(h_sgen_p, row_sgen_p.data());
+            if (h_sto_p >= 0) w->append(h_sto_p, row_sto_p.data());
+            if (h_gen_p >= 0) w->append(h_gen_p, row_gen_p.data());
+            if (h_shunt_p >= 0) {
+                w->append(h_shunt_p, row_shunt_p.data());
+                w->append(h_shunt_q, row_shunt_q.data());
+            }
+            if (h_tap >= 0) {
+                for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
+                w->append(h_tap, row_tap.data());
+            }
+            const std::int64_t conv = converged ? 1 : 0, it = iters;
+            w->append(h_conv, &conv);
+            w->append(h_iter, &it);
+            w->append(h_balance, &balance);
+        }
+
+        // meter interval complete?
+        const std::int64_t t_end = t + opt.step_s;
+        if ((t_end - opt.start) % opt.meter_interval_s == 0 || k + 1 == opt.n_steps)
+            close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
+    }
+
+    void close_interval(LocalTime interval_start) {
+        const std::size_t nc = net.loads.size();
+        if (w && h_meter_imp >= 0) {
+            w->append(h_meter_t, &interval_start);
+            w->append(h_meter_imp, interval_imp.data());
+            w->append(h_meter_exp, interval_exp.data());
+        }
+        // monthly buffer for bills
+        const CivilTime ct = to_civil(interval_start);
+        const int key = ct.year * 12 + ct.month - 1;
+        if (month_key != key) {
+            if (month_key >= 0) close_month();
+            month_key = key;
+            month_start = interval_start;
+            month_len = 0;
+        }
+        for (std::size_t c = 0; c < nc; ++c) {
+            month_imp[c * month_cap + month_len] = interval_imp[c];
+            month_exp[c * month_cap + month_len] = interval_exp[c];
+        }
+        ++month_len;
+        std::fill(interval_imp.begin(), interval_imp.end(), 0.0);
+        std::fill(interval_exp.begin(), interval_exp.end(), 0.0);
+    }
+
+    void close_month() {
+        if (month_len == 0) return;
+        const std::size_t nc = net.loads.size();
+        for (std::size_t c = 0; c < nc; ++c) {
+            const int ti = cust_tariff[c];
+            BillOptions bo;
+            bo.scheme = ti >= 0 ? dev.tariffs[ti].scheme : ExportScheme::None;
+            bo.is_holiday = holiday;
+            bo.nem_rollover_months = 0;  // month by month: credits do not carry over (see docs)
+            const Tariff& tf = ti >= 0 ? dev.tariffs[ti].tariff : default_tariff;
+            std::vector<Bill> b = monthly_bills(tf, bo, month_start, opt.meter_interval_s, &month_imp[c * month_cap], &month_exp[c * month_cap], month_len);
+            for (const Bill& x : b) {
+                bills[c].push_back(x);
+                sum.bills_rm += x.total_rm;
+            }
+        }
+        month_len = 0;
+    }
+
+    void open_writer() {
+        if (opt.output_path.empty()) return;
+        w.emplace(opt.output_path, opt.h5);
+        w->write_run_info(opt.scenario_text, opt.seed);
+        w->set_attribute("/", "step_s", std::int64_t(opt.step_s));
+        w->set_attribute("/", "start", format_iso8601(opt.start));
+        w->set_attribute("/", "network", net.name);
+        w->add_time();
+        std::vector<std::int64_t> ids;
+        for (const Bus& b : net.buses) ids.push_back(b.id);
+        w->write_ids("bus", ids);
+        std::vector<double> vn;
+        for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
+        w->write_vector("bus/vn_kv", vn, "kV");
+        h_vm = w->add_series("bus", "vm_pu", nb(), "p.u.");
+        if (opt.record_bus_angles) h_va = w->add_series("bus", "va_deg", nb(), "degree");
+        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+        if (nbr) {
+            std::vector<std::int64_t> bid(nbr);
+            std::vector<std::string> kind;
+            std::vector<std::int64_t> elem, from, to;
+            for (const Branch& b : net.branches) { kind.push_back("branch"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
+            for (const Line& b : net.lines) { kind.push_back("line"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
+            for (const Transformer& b : net.transformers) { kind.push_back("trafo"); elem.push_back(b.id); from.push_back(b.hv_bus); to.push_back(b.lv_bus); }
+            for (std::size_t i = 0; i < nbr; ++i) bid[i] = std::int64_t(i);
+            w->write_ids("branch", bid);
+            w->write_strings("branch/kind", kind);
+            w->write_int_vector("branch/element_id", elem);
+            w->write_int_vector("branch/from_bus", from);
+            w->write_int_vector("branch/to_bus", to);
+            h_br_loading = w->add_series("branch", "loading_percent", nbr, "percent");
+            h_br_loss = w->add_series("branch", "p_loss_mw", nbr, "MW");
+            h_br_p = w->add_series("branch", "p_from_mw", nbr, "MW");
+        }
+        auto group_ids = [&](const char* g, const auto& table) {
+            std::vector<std::int64_t> v;
+            for (const auto& x : table) v.push_back(x.id);
+            w->write_ids(g, v);
+            return v.size();
+        };
+        if (!net.loads.empty()) {
+            const std::size_t n = group_ids("load", net.loads);
+            std::vector<std::int64_t> bus;
+            for (const Load& l : net.loads) bus.push_back(l.bus);
+            w->write_int_vector("load/bus", bus);
+            h_load_p = w->add_series("load", "p_mw", n, "MW");
+            h_load_q = w->add_series("load", "q_mvar", n, "MVAr");
+        }
+        if (!dev.pv.empty()) {
+            const std::size_t n = group_ids("pv", dev.pv);
+            std::vector<std::int64_t> bus, cust;
+            std::vector<double> kwp;
+            for (const PvUnit& u : dev.pv) { bus.push_back(u.bus); cust.push_back(u.customer); kwp.push_back(u.params.kwp_dc); }
+            w->write_int_vector("pv/bus", bus);
+            w->write_int_vector("pv/customer", cust);
+            w->write_vector("pv/kwp_dc", kwp, "kW");
+            h_pv_p = w->add_series("pv", "p_mw", n, "MW");
+            h_pv_q = w->add_series("pv", "q_mvar", n, "MVAr");
+            h_pv_curt = w->add_series("pv", "curtailed_mw", n, "MW");
+            h_pv_avail = w->add_series("pv", "available_mw", n, "MW");
+        }
+        if (!dev.batteries.empty()) {
+            const std::size_t n = group_ids("battery", dev.batteries);
+            std::vector<std::int64_t> bus;
+            std::vector<double> e;
+            for (const BatteryUnit& u : dev.batteries) { bus.push_back(u.bus); e.push_back(u.params.e_kwh); }
+            w->write_int_vector("battery/bus", bus);
+            w->write_vector("battery/e_kwh", e, "kWh");
+            h_bat_p = w->add_series("battery", "p_mw", n, "MW");
+            h_bat_q = w->add_series("battery", "q_mvar", n, "MVAr");
+            h_bat_soc = w->add_series("battery", "soc", n, "fraction");
+        }
+        if (!net.ext_grids.empty()) {
+            const std::size_t n = group_ids("ext_grid", net.ext_grids);
+            h_ext_p = w->add_series("ext_grid", "p_mw", n, "MW");
+            h_ext_q = w->add_series("ext_grid", "q_mvar", n, "MVAr");
+        }
+        if (!net.sgens.empty()) h_sgen_p = w->add_series("sgen", "p_mw", group_ids("sgen", net.sgens), "MW");
+        if (!net.storage.empty()) h_sto_p = w->add_series("storage", "p_mw", group_ids("storage", net.storage), "MW");
+        if (!net.gens.empty()) h_gen_p = w->add_series("gen", "p_mw", group_ids("gen", net.gens), "MW");
+        if (!net.shunts.empty()) {
+            const std::size_t n = group_ids("shunt", net.shunts);
+            h_shunt_p = w->add_series("shunt", "p_mw", n, "MW");
+            h_shunt_q = w->add_series("shunt", "q_mvar", n, "MVAr");
+        }
+        if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
+            group_ids("trafo", net.transformers);
+            h_tap = w->add_int_series("trafo", "tap_pos", net.transformers.size());
+        }
+        h_conv = w->add_int_series("solver", "converged", 1);
+        h_iter = w->add_int_series("solver", "iterations", 1);
+        h_balance = w->add_series("solver", "energy_balance_mw", 1, "MW");
+        if (!net.loads.empty()) {
+            group_ids("meter", net.loads);
+            h_meter_t = w->add_group_time("meter");
+            h_meter_imp = w->add_series("meter", "import_kwh", net.loads.size(), "kWh");
+            h_meter_exp = w->add_series("meter", "export_kwh", net.loads.size(), "kWh");
+            w->set_attribute("/meter", "interval_s", std::int64_t(opt.meter_interval_s));
+        }
+    }
+    std::size_t nb() const { return net.buses.size(); }
+
+    void write_summary() {
+        if (!w) return;
+        auto s = [&](const char* name, double v, const char* unit) { w->write_scalar(std::string("summary/") + name, v, unit); };
+        s("steps", double(sum.steps), "");
+        s("non_converged_steps", double(sum.non_converged_steps), "");
+        s("controls_unsettled_steps", double(sum.controls_unsettled_steps), "");
+        s("voltage_violation_bus_steps", double(sum.voltage_violation_bus_steps), "");
+        s("voltage_violation_hours", sum.voltage_violation_hours, "h");
+        s("min_vm_pu", sum.min_vm_pu, "p.u.");
+        s("max_vm_pu", sum.max_vm_pu, "p.u.");
+        s("max_line_loading_percent", sum.max_line_loading_percent, "percent");
+        s("max_trafo_loading_percent", sum.max_trafo_loading_percent, "percent");
+        s("overloaded_branch_steps", double(sum.overloaded_branch_steps), "");
+        s("losses_mwh", sum.losses_mwh, "MWh");
+        s("import_mwh", sum.import_mwh, "MWh");
+        s("export_mwh", sum.export_mwh, "MWh");
+        s("peak_import_mw", sum.peak_import_mw, "MW");
+        s("load_mwh", sum.load_mwh, "MWh");
+        s("pv_mwh", sum.pv_mwh, "MWh");
+        s("pv_curtailed_mwh", sum.pv_curtailed_mwh, "MWh");
+        s("self_consumption", sum.self_consumption, "fraction");
+        s("self_sufficiency", sum.self_sufficiency, "fraction");
+        s("battery_charged_mwh", sum.battery_charged_mwh, "MWh");
+        s("battery_discharged_mwh", sum.battery_discharged_mwh, "MWh");
+        s("battery_losses_mwh", sum.battery_losses_mwh, "MWh");
+        s("co2_t", sum.co2_t, "t");
+        s("bills_rm", sum.bills_rm, "RM");
+        s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
+        s("wall_time_s", sum.wall_time_s, "s");
+        // bills: months x customers
+        if (!bills.empty() && !bills[0].empty()) {
+            const std::size_t nm = bills[0].size(), nc = bills.size();
+            std::vector<std::string> months;
+            for (const Bill& b : bills[0]) months.push_back(std::to_string(b.year) + "-" + (b.month < 10 ? "0" : "") + std::to_string(b.month));
+            w->write_ids("bill", bill_customers);
+            w->write_strings("bill/month", months);
+            auto table = [&](const char* name, double Bill::*field, const char* unit) {
+                const int h = w->add_series("bill", name, nc, unit);
+                std::vector<double> row(nc);
+                for (std::size_t mth = 0; mth < nm; ++mth) {
+                    for (std::size_t c = 0; c < nc; ++c) row[c] = mth < bills[c].size() ? bills[c][mth].*field : kNaN;
+                    w->append(h, row.data());
+                }
+            };
+            table("total_rm", &Bill::total_rm, "RM");
+            table("import_kwh", &Bill::import_kwh, "kWh");
+            table("export_kwh", &Bill::export_kwh, "kWh");
+            table("export_credit_rm", &Bill::export_credit_rm, "RM");
+        }
+        w->flush();
+    }
+};
+
+Simulation::Simulation(Network net, DeviceSet devices, SimulationOptions options) : impl_(std::make_unique<Impl>()) {
+    Impl& s = *impl_;
+    s.net = std::move(net);
+    s.dev = std::move(devices);
+    s.opt = std::move(options);
+    s.validate_inputs();
+    std::stable_sort(s.dev.events.begin(), s.dev.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+    s.pool = std::make_unique<ThreadPool>(s.opt.threads);
+    s.pv_on.assign(s.dev.pv.size(), 0);
+    for (std::size_t k = 0; k < s.dev.pv.size(); ++k) s.pv_on[k] = s.dev.pv[k].in_service;
+    s.batt_on.assign(s.dev.batteries.size(), 0);
+    for (std::size_t k = 0; k < s.dev.batteries.size(); ++k) s.batt_on[k] = s.dev.batteries[k].in_service;
+    s.pv_customer.assign(s.dev.pv.size(), -1);
+    for (std::size_t k = 0; k < s.dev.pv.size(); ++k)
+        if (s.dev.pv[k].customer >= 0) s.pv_customer[k] = int(s.load_at.at(s.dev.pv[k].customer));
+    s.batt_customer.assign(s.dev.batteries.size(), -1);
+    for (std::size_t k = 0; k < s.dev.batteries.size(); ++k)
+        if (s.dev.batteries[k].customer >= 0) s.batt_customer[k] = int(s.load_at.at(s.dev.batteries[k].customer));
+    for (const PvUnit& u : s.dev.pv)
+        s.pv_voltage_dependent = s.pv_voltage_dependent || u.params.qmode == QControl::VoltVar || u.params.volt_watt;
+}
+
+Simulation::~Simulation() = default;
+Simulation::Simulation(Simulation&&) noexcept = default;
+Simulation& Simulation::operator=(Simulation&&) noexcept = default;
+
+SimulationSummary Simulation::run(const ProgressFn& progress) {
+    Impl& s = *impl_;
+    const auto t0 = std::chrono::steady_clock::now();
+    s.sum = SimulationSummary{};
+    s.sum.min_vm_pu = kInf;
+    s.sum.max_vm_pu = -kInf;
+    s.weather = s.opt.weather_series ? *s.opt.weather_series : melaka_weather(s.opt.start, s.opt.step_s, s.opt.n_steps, s.opt.seed, s.opt.weather);
+    if (s.weather.size() < s.opt.n_steps) throw ValidationError("simulation: the weather series has fewer values than n_steps");
+    const std::size_t nl = s.net.loads.size();
+    s.load_p_kw.assign(nl, 0.0);
+    s.load_q_kvar.assign(nl, 0.0);
+    s.cust_net_kw.assign(nl, 0.0);
+    s.cust_pv_kw.assign(nl, 0.0);
+    s.interval_imp.assign(nl, 0.0);
+    s.interval_exp.assign(nl, 0.0);
+    const std::size_t intervals_per_31d = std::size_t(31 * 86400 / s.opt.meter_interval_s) + 1;
+    const std::size_t horizon_intervals = std::size_t((std::int64_t(s.opt.n_steps) * s.opt.step_s + s.opt.meter_interval_s - 1) / s.opt.meter_interval_s) + 1;
+    s.month_cap = std::min(intervals_per_31d, horizon_intervals);
+    s.month_imp.assign(nl * s.month_cap, 0.0);
+    s.month_exp.assign(nl * s.month_cap, 0.0);
+    s.month_key = -1;
+    s.bills.assign(nl, {});
+    s.bill_customers.clear();
+    for (const Load& l : s.net.loads) s.bill_customers.push_back(l.id);
+    s.pv_out.assign(s.dev.pv.size(), PvOutput{});
+    s.batt_state.clear();
+    for (const BatteryUnit& b : s.dev.batteries) s.batt_state.push_back(make_battery_state(b.params));
+    s.batt_p_kw.assign(s.dev.batteries.size(), 0.0);
+    std::vector<double> e0;
+    for (std::size_t b = 0; b < s.dev.batteries.size(); ++b) e0.push_back(stored_energy_kwh(s.dev.batteries[b].params, s.batt_state[b]));
+    s.next_event = 0;
+    s.rebuild();
+    s.block_start = 0;
+    s.block_len = 0;
+    const std::size_t nbr = s.net.branches.size() + s.net.lines.size() + s.net.transformers.size();
+    s.row_bus.assign(s.nb(), 0.0);
+    s.row_va.assign(s.nb(), 0.0);
+    s.row_br_loading.assign(nbr, 0.0);
+    s.row_br_loss.assign(nbr, 0.0);
+    s.row_br_p.assign(nbr, 0.0);
+    s.row_load_p.assign(nl, 0.0);
+    s.row_load_q.assign(nl, 0.0);
+    for (auto* v : {&s.row_pv_p, &s.row_pv_q, &s.row_pv_curt, &s.row_pv_avail}) v->assign(s.dev.pv.size(), 0.0);
+    for (auto* v : {&s.row_bat_p, &s.row_bat_q, &s.row_bat_soc}) v->assign(s.dev.batteries.size(), 0.0);
+    s.row_ext_p.assign(s.net.ext_grids.size(), 0.0);
+    s.row_ext_q.assign(s.net.ext_grids.size(), 0.0);
+    s.row_sgen_p.assign(s.net.sgens.size(), 0.0);
+    s.row_sto_p.assign(s.net.storage.size(), 0.0);
+    s.row_gen_p.assign(s.net.gens.size(), 0.0);
+    s.row_shunt_p.assign(s.net.shunts.size(), 0.0);
+    s.row_shunt_q.assign(s.net.shunts.size(), 0.0);
+    s.row_tap.assign(s.net.transformers.size(), 0);
+    s.open_writer();
+    for (std::size_t k = 0; k < s.opt.n_steps; ++k) {
+        s.step(k);
+        s.sum.steps = k + 1;
+        if (progress) progress(k + 1, s.opt.n_steps);
+    }
+    s.close_month();
+    // battery and PV energy KPIs
+    for (std::size_t b = 0; b < s.dev.batteries.size(); ++b) {
+        const BatteryState& st = s.batt_state[b];
+        s.sum.battery_charged_mwh += st.charged_kwh / 1000.0;
+        s.sum.battery_discharged_mwh += st.discharged_kwh / 1000.0;
+        s.sum.battery_losses_mwh += st.loss_kwh / 1000.0;
+        s.sum.battery_storage_change_mwh += (stored_energy_kwh(s.dev.batteries[b].params, st) - e0[b]) / 1000.0;
+    }
+    s.sum.self_consumption = s.sum.pv_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.pv_mwh : 0.0;
+    s.sum.self_sufficiency = s.sum.load_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.load_mwh : 0.0;
+    if (!std::isfinite(s.sum.min_vm_pu)) s.sum.min_vm_pu = kNaN;
+    if (!std::isfinite(s.sum.max_vm_pu)) s.sum.max_vm_pu = kNaN;
+    s.sum.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    s.sum.steps_per_second = s.sum.wall_time_s > 0 ? double(s.sum.steps) / s.sum.wall_time_s : 0.0;
+    s.write_summary();
+    if (s.w) s.w->close();
+    s.w.reset();
+    return s.sum;
+}
+
+const std::vector<std::vector<Bill>>& Simulation::bills() const { return impl_->bills; }
+const std::vector<Id>& Simulation::bill_customers() const { return impl_->bill_customers; }
+const std::vector<BatteryState>& Simulation::battery_states() const { return impl_->batt_state; }
+
+}  // namespace libgrid
