@@ -63,6 +63,15 @@ struct Simulation::Impl {
     std::vector<double> batt_p_kw;
     std::vector<char> pv_on, batt_on;
     bool pv_voltage_dependent = false;
+    // EV stations, charging sites, buildings, homes (no voltage dependence except PV canopies)
+    std::vector<int> ev_node, ev_customer, site_node, bld_node, bld_customer, home_node, home_customer;
+    std::vector<double> ev_p_kw, site_p_kw, bld_p_kw, home_p_kw;
+    std::vector<SiteStepOutput> site_out;
+    std::vector<BuildingOutput> bld_out;
+    std::vector<HomeOutput> home_out;
+    std::vector<BuildingState> bld_state;
+    std::vector<char> cust_replaced;  // load replaced by a building or home model
+    std::vector<double> cust_extra_kw;  // behind-the-meter device power (generator convention) per customer
 
     // ---- customers / meters / bills ----
     std::vector<double> cust_net_kw;       // per load (customer), this step, + = import
@@ -89,6 +98,10 @@ struct Simulation::Impl {
     std::vector<double> row_pv_p, row_pv_q, row_pv_curt, row_pv_avail, row_bat_p, row_bat_q, row_bat_soc;
     std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
     std::vector<std::int64_t> row_tap;
+    int h_ev_p = -1, h_site_p = -1, h_site_ev = -1, h_site_pv = -1, h_site_bat = -1, h_bld_p = -1, h_bld_ac = -1, h_bld_t = -1;
+    int h_home_p = -1, h_home_ev = -1, h_home_pv = -1, h_home_bat = -1, h_home_bld = -1;
+    std::vector<double> row_ev_p, row_site_p, row_site_ev, row_site_pv, row_site_bat, row_bld_p, row_bld_ac, row_bld_t;
+    std::vector<double> row_home_p, row_home_ev, row_home_pv, row_home_bat, row_home_bld;
     std::vector<Id> branch_elem;
 
     // scratch for the source computation
@@ -166,6 +179,33 @@ struct Simulation::Impl {
                 throw ValidationError("event at " + format_iso8601(e.time) + ": field 'element': unknown element kind '" + e.element + "'");
         }
         validate(opt.emission);
+        auto unique = [](const auto& v, const char* what) {
+            std::unordered_map<Id, int> seen;
+            for (const auto& u : v)
+                if (seen[u.id]++) throw IdError(std::string(what) + " id " + std::to_string(u.id) + " appears twice");
+        };
+        unique(dev.ev_stations, "ev station");
+        unique(dev.charging_sites, "charging site");
+        unique(dev.buildings, "building");
+        unique(dev.homes, "home");
+        for (const EvStationUnit& u : dev.ev_stations) {
+            check_bus("ev station " + std::to_string(u.id), u.bus);
+            check_customer("ev station " + std::to_string(u.id), u.customer);
+        }
+        for (const ChargingSiteUnit& u : dev.charging_sites) {
+            check_bus("charging site " + std::to_string(u.id), u.bus);
+            if (u.canopy.kwp_dc > 0) validate(u.canopy, "charging site " + std::to_string(u.id) + " canopy");
+        }
+        for (const BuildingUnit& u : dev.buildings) {
+            check_bus("building " + std::to_string(u.id), u.bus);
+            check_customer("building " + std::to_string(u.id), u.customer);
+            validate(u.params);
+        }
+        for (const HomeUnit& u : dev.homes) {
+            check_bus("home " + std::to_string(u.id), u.bus);
+            check_customer("home " + std::to_string(u.id), u.customer);
+            if (u.pv.kwp_dc > 0) validate(u.pv, "home " + std::to_string(u.id) + " pv");
+        }
     }
 
     // Static injections (everything but loads and devices) and device node maps.
@@ -196,6 +236,14 @@ struct Simulation::Impl {
         for (std::size_t k = 0; k < dev.pv.size(); ++k) pv_node[k] = m.bus_node[bus_at.at(dev.pv[k].bus)];
         batt_node.assign(dev.batteries.size(), -1);
         for (std::size_t k = 0; k < dev.batteries.size(); ++k) batt_node[k] = m.bus_node[bus_at.at(dev.batteries[k].bus)];
+        auto nodes = [&](const auto& units, std::vector<int>& out) {
+            out.assign(units.size(), -1);
+            for (std::size_t k = 0; k < units.size(); ++k) out[k] = m.bus_node[bus_at.at(units[k].bus)];
+        };
+        nodes(dev.ev_stations, ev_node);
+        nodes(dev.charging_sites, site_node);
+        nodes(dev.buildings, bld_node);
+        nodes(dev.homes, home_node);
         // keep the last voltages where the node survives
         std::vector<cplx> V0 = initial_voltages(net, m, false);
         if (!V.empty() && !prev_bus_v.empty())
@@ -301,6 +349,14 @@ struct Simulation::Impl {
             if (pv_node[k] >= 0 && pv_on[k]) m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
         for (std::size_t k = 0; k < dev.batteries.size(); ++k)
             if (batt_node[k] >= 0 && batt_on[k]) m.s_p[batt_node[k]] += cplx(batt_p_kw[k], 0.0) / 1000.0 / base;
+        auto add = [&](const std::vector<int>& node, const std::vector<double>& p_kw) {
+            for (std::size_t k = 0; k < node.size(); ++k)
+                if (node[k] >= 0) m.s_p[node[k]] += cplx(p_kw[k], 0.0) / 1000.0 / base;
+        };
+        add(ev_node, ev_p_kw);
+        add(site_node, site_p_kw);
+        add(bld_node, bld_p_kw);
+        add(home_node, home_p_kw);
     }
 
     SolveStatus solve() {
@@ -340,8 +396,9 @@ struct Simulation::Impl {
         const std::size_t nl = net.loads.size();
         const std::size_t j = k - block_start;
         for (std::size_t l = 0; l < nl; ++l) {
-            load_p_kw[l] = net.loads[l].in_service ? block_p_kw[j * nl + l] : 0.0;
-            load_q_kvar[l] = net.loads[l].in_service ? block_q_kvar[j * nl + l] : 0.0;
+            const bool on = net.loads[l].in_service && !cust_replaced[l];
+            load_p_kw[l] = on ? block_p_kw[j * nl + l] : 0.0;
+            load_q_kvar[l] = on ? block_q_kvar[j * nl + l] : 0.0;
         }
         const PvWeather w = pv_weather(k);
         update_pv(w);
@@ -367,6 +424,8 @@ struct Simulation::Impl {
             const BatteryRequest req = battery_dispatch(dev.batteries[b].params, batt_state[b], in, dt_h);
             batt_p_kw[b] = battery_apply(dev.batteries[b].params, batt_state[b], req, dt_h);
         });
+
+        step_ev_buildings(k, t, dt_h, peak, hour, w);
 
         // Power flow with the voltage-dependent controls iterated to a fixed point.
         SolveStatus st;
@@ -411,6 +470,73 @@ struct Simulation::Impl {
         record(k, t, dt_h, st.converged, iters);
     }
     std::vector<double> prev_vm;
+
+    // EV stations, charging sites, buildings and homes: one call each per step (stateful).
+    void step_ev_buildings(std::size_t k, LocalTime t, double dt_h, bool peak, double hour, const PvWeather& w) {
+        (void)k;
+        const double dt_s = dt_h * 3600.0;
+        const bool weekday = day_type(t) == DayType::Weekday;
+        pool->for_each(dev.ev_stations.size(), [&](std::size_t u) {
+            EvStationUnit& e = dev.ev_stations[u];
+            if (!e.in_service || ev_node[u] < 0) {
+                ev_p_kw[u] = 0.0;
+                return;
+            }
+            EvStepInput in;
+            in.t = t;
+            in.is_peak = peak;
+            const int c = ev_customer[u];
+            in.pv_available_kw = c >= 0 ? std::max(cust_pv_kw[c] - load_p_kw[c], 0.0) : 0.0;
+            ev_p_kw[u] = e.station.step(in, dt_h);
+        }, 64);
+        pool->for_each(dev.charging_sites.size(), [&](std::size_t u) {
+            ChargingSiteUnit& cs = dev.charging_sites[u];
+            if (!cs.in_service || site_node[u] < 0) {
+                site_p_kw[u] = 0.0;
+                site_out[u] = SiteStepOutput{};
+                return;
+            }
+            SiteStepInput in;
+            in.t = t;
+            in.is_peak = peak;
+            in.pv_available_kw = cs.canopy.kwp_dc > 0 ? pv_step(cs.canopy, w, node_vm(site_node[u])).p_kw : 0.0;
+            site_out[u] = cs.site.step(in, dt_h);
+            site_p_kw[u] = site_out[u].p_kw;
+        }, 64);
+        pool->for_each(dev.buildings.size(), [&](std::size_t u) {
+            BuildingUnit& b = dev.buildings[u];
+            if (!b.in_service || bld_node[u] < 0) {
+                bld_p_kw[u] = 0.0;
+                return;
+            }
+            BuildingInput in;
+            in.t = t;
+            in.hour_of_day = hour;
+            in.weekday = weekday;
+            in.is_peak = peak;
+            in.t_out_c = w.t_amb_c;
+            in.ghi_w_m2 = w.ghi_wm2;
+            bld_out[u] = building_step(b.params, bld_state[u], in, dt_s);
+            bld_p_kw[u] = bld_out[u].p_kw;
+        }, 64);
+        pool->for_each(dev.homes.size(), [&](std::size_t u) {
+            HomeUnit& h = dev.homes[u];
+            if (!h.in_service || home_node[u] < 0) {
+                home_p_kw[u] = 0.0;
+                return;
+            }
+            HomeInput in;
+            in.t = t;
+            in.hour_of_day = hour;
+            in.weekday = weekday;
+            in.is_peak = peak;
+            in.t_out_c = w.t_amb_c;
+            in.ghi_w_m2 = w.ghi_wm2;
+            in.pv_available_kw = h.pv.kwp_dc > 0 ? pv_step(h.pv, w, node_vm(home_node[u])).p_kw : 0.0;
+            home_out[u] = h.home.step(in, dt_s);
+            home_p_kw[u] = home_out[u].p_kw;
+        }, 64);
+    }
 
     // ---- results of a step ----
     void record(std::size_t k, LocalTime t, double dt_h, bool converged, int iters) {
@@ -532,6 +658,43 @@ struct Simulation::Impl {
             total_elements += row_bat_p[b];
             batt_mw += row_bat_p[b];
         }
+        double ev_mw = 0.0;
+        for (std::size_t u = 0; u < dev.ev_stations.size(); ++u) {
+            row_ev_p[u] = ev_node[u] >= 0 ? ev_p_kw[u] / 1000.0 : 0.0;
+            total_elements += row_ev_p[u];
+            ev_mw += row_ev_p[u];
+        }
+        for (std::size_t u = 0; u < dev.charging_sites.size(); ++u) {
+            const bool on = site_node[u] >= 0;
+            row_site_p[u] = on ? site_p_kw[u] / 1000.0 : 0.0;
+            row_site_ev[u] = on ? site_out[u].p_ev_kw / 1000.0 : 0.0;
+            row_site_pv[u] = on ? site_out[u].p_pv_kw / 1000.0 : 0.0;
+            row_site_bat[u] = on ? site_out[u].p_battery_kw / 1000.0 : 0.0;
+            total_elements += row_site_p[u];
+            ev_mw += row_site_ev[u];
+            pv_mw += row_site_pv[u];
+        }
+        for (std::size_t u = 0; u < dev.buildings.size(); ++u) {
+            const bool on = bld_node[u] >= 0;
+            row_bld_p[u] = on ? bld_p_kw[u] / 1000.0 : 0.0;
+            row_bld_ac[u] = on ? -bld_out[u].p_ac_kw / 1000.0 : 0.0;
+            row_bld_t[u] = bld_state[u].T_air_c;
+            total_elements += row_bld_p[u];
+            load_mw -= row_bld_p[u];
+        }
+        for (std::size_t u = 0; u < dev.homes.size(); ++u) {
+            const bool on = home_node[u] >= 0;
+            row_home_p[u] = on ? home_p_kw[u] / 1000.0 : 0.0;
+            row_home_ev[u] = on ? home_out[u].p_ev_kw / 1000.0 : 0.0;
+            row_home_pv[u] = on ? home_out[u].p_pv_kw / 1000.0 : 0.0;
+            row_home_bat[u] = on ? home_out[u].p_battery_kw / 1000.0 : 0.0;
+            row_home_bld[u] = on ? home_out[u].p_building_kw / 1000.0 : 0.0;
+            total_elements += row_home_p[u];
+            ev_mw += row_home_ev[u];
+            pv_mw += row_home_pv[u];
+            load_mw -= row_home_bld[u];
+        }
+        sum.ev_peak_mw = std::max(sum.ev_peak_mw, -ev_mw);
         for (std::size_t s = 0; s < net.sgens.size(); ++s) {
             const SGen& g = net.sgens[s];
             row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
@@ -610,8 +773,22 @@ struct Simulation::Impl {
             }
         for (std::size_t b = 0; b < dev.batteries.size(); ++b)
             if (batt_customer[b] >= 0) cust_net_kw[batt_customer[b]] -= row_bat_p[b] * 1000.0;
+        std::fill(cust_extra_kw.begin(), cust_extra_kw.end(), 0.0);  // building / home consumption (load)
+        for (std::size_t u = 0; u < dev.ev_stations.size(); ++u)
+            if (ev_customer[u] >= 0) cust_net_kw[ev_customer[u]] -= row_ev_p[u] * 1000.0;
+        for (std::size_t u = 0; u < dev.buildings.size(); ++u)
+            if (bld_customer[u] >= 0) {
+                cust_net_kw[bld_customer[u]] -= row_bld_p[u] * 1000.0;
+                cust_extra_kw[bld_customer[u]] -= row_bld_p[u] * 1000.0;
+            }
+        for (std::size_t u = 0; u < dev.homes.size(); ++u)
+            if (home_customer[u] >= 0) {
+                cust_net_kw[home_customer[u]] -= row_home_p[u] * 1000.0;
+                cust_extra_kw[home_customer[u]] -= row_home_bld[u] * 1000.0;
+                cust_pv_kw[home_customer[u]] += row_home_pv[u] * 1000.0;
+            }
         for (std::size_t c = 0; c < cust_net_kw.size(); ++c) {
-            const double load_kw = -row_load_p[c] * 1000.0;
+            const double load_kw = -row_load_p[c] * 1000.0 + cust_extra_kw[c];
             // PV used on site: what of the PV covers the customer's own load (before the battery).
             sum.pv_self_consumed_mwh += std::min(std::max(cust_pv_kw[c], 0.0), std::max(load_kw, 0.0)) / 1000.0 * dt_h;
             const double e = cust_net_kw[c] * dt_h;
@@ -647,6 +824,25 @@ struct Simulation::Impl {
             if (h_ext_p >= 0) {
                 w->append(h_ext_p, row_ext_p.data());
                 w->append(h_ext_q, row_ext_q.data());
+            }
+            if (h_ev_p >= 0) w->append(h_ev_p, row_ev_p.data());
+            if (h_site_p >= 0) {
+                w->append(h_site_p, row_site_p.data());
+                w->append(h_site_ev, row_site_ev.data());
+                w->append(h_site_pv, row_site_pv.data());
+                w->append(h_site_bat, row_site_bat.data());
+            }
+            if (h_bld_p >= 0) {
+                w->append(h_bld_p, row_bld_p.data());
+                w->append(h_bld_ac, row_bld_ac.data());
+                w->append(h_bld_t, row_bld_t.data());
+            }
+            if (h_home_p >= 0) {
+                w->append(h_home_p, row_home_p.data());
+                w->append(h_home_ev, row_home_ev.data());
+                w->append(h_home_pv, row_home_pv.data());
+                w->append(h_home_bat, row_home_bat.data());
+                w->append(h_home_bld, row_home_bld.data());
             }
             if (h_sgen_p >= 0) w->append(h_sgen_p, row_sgen_p.data());
             if (h_sto_p >= 0) w->append(h_sto_p, row_sto_p.data());
@@ -792,6 +988,46 @@ struct Simulation::Impl {
             h_ext_p = w->add_series("ext_grid", "p_mw", n, "MW");
             h_ext_q = w->add_series("ext_grid", "q_mvar", n, "MVAr");
         }
+        if (!dev.ev_stations.empty()) {
+            const std::size_t n = group_ids("ev", dev.ev_stations);
+            std::vector<std::int64_t> bus, cust;
+            for (const EvStationUnit& u : dev.ev_stations) { bus.push_back(u.bus); cust.push_back(u.customer); }
+            w->write_int_vector("ev/bus", bus);
+            w->write_int_vector("ev/customer", cust);
+            h_ev_p = w->add_series("ev", "p_mw", n, "MW");
+        }
+        if (!dev.charging_sites.empty()) {
+            const std::size_t n = group_ids("ev_site", dev.charging_sites);
+            std::vector<std::int64_t> bus;
+            for (const ChargingSiteUnit& u : dev.charging_sites) bus.push_back(u.bus);
+            w->write_int_vector("ev_site/bus", bus);
+            h_site_p = w->add_series("ev_site", "p_mw", n, "MW");
+            h_site_ev = w->add_series("ev_site", "ev_mw", n, "MW");
+            h_site_pv = w->add_series("ev_site", "pv_mw", n, "MW");
+            h_site_bat = w->add_series("ev_site", "battery_mw", n, "MW");
+        }
+        if (!dev.buildings.empty()) {
+            const std::size_t n = group_ids("building", dev.buildings);
+            std::vector<std::int64_t> bus, cust;
+            for (const BuildingUnit& u : dev.buildings) { bus.push_back(u.bus); cust.push_back(u.customer); }
+            w->write_int_vector("building/bus", bus);
+            w->write_int_vector("building/customer", cust);
+            h_bld_p = w->add_series("building", "p_mw", n, "MW");
+            h_bld_ac = w->add_series("building", "ac_mw", n, "MW");
+            h_bld_t = w->add_series("building", "t_air_c", n, "degC");
+        }
+        if (!dev.homes.empty()) {
+            const std::size_t n = group_ids("home", dev.homes);
+            std::vector<std::int64_t> bus, cust;
+            for (const HomeUnit& u : dev.homes) { bus.push_back(u.bus); cust.push_back(u.customer); }
+            w->write_int_vector("home/bus", bus);
+            w->write_int_vector("home/customer", cust);
+            h_home_p = w->add_series("home", "p_mw", n, "MW");
+            h_home_ev = w->add_series("home", "ev_mw", n, "MW");
+            h_home_pv = w->add_series("home", "pv_mw", n, "MW");
+            h_home_bat = w->add_series("home", "battery_mw", n, "MW");
+            h_home_bld = w->add_series("home", "building_mw", n, "MW");
+        }
         if (!net.sgens.empty()) h_sgen_p = w->add_series("sgen", "p_mw", group_ids("sgen", net.sgens), "MW");
         if (!net.storage.empty()) h_sto_p = w->add_series("storage", "p_mw", group_ids("storage", net.storage), "MW");
         if (!net.gens.empty()) h_gen_p = w->add_series("gen", "p_mw", group_ids("gen", net.gens), "MW");
@@ -846,6 +1082,50 @@ struct Simulation::Impl {
         s("bills_rm", sum.bills_rm, "RM");
         s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
         s("wall_time_s", sum.wall_time_s, "s");
+        s("ev_delivered_mwh", sum.ev_delivered_mwh, "MWh");
+        s("ev_not_delivered_mwh", sum.ev_not_delivered_mwh, "MWh");
+        s("ev_peak_mw", sum.ev_peak_mw, "MW");
+        s("building_comfort_degree_hours", sum.building_comfort_degree_hours, "K h");
+        // per-session EV records
+        {
+            std::vector<std::int64_t> station, arrival, departure;
+            std::vector<double> wanted, delivered, unmet;
+            auto add_station = [&](Id id, const EvStation& st) {
+                for (std::size_t i = 0; i < st.sessions.size() && i < st.records.size(); ++i) {
+                    station.push_back(id);
+                    arrival.push_back(st.sessions[i].arrival);
+                    departure.push_back(st.sessions[i].departure);
+                    wanted.push_back(st.sessions[i].energy_kwh);
+                    delivered.push_back(st.records[i].delivered_kwh);
+                    unmet.push_back(st.records[i].unmet_kwh);
+                }
+            };
+            for (const EvStationUnit& u : dev.ev_stations) add_station(u.id, u.station);
+            for (const ChargingSiteUnit& u : dev.charging_sites) add_station(u.id, u.site.evs);
+            for (const HomeUnit& u : dev.homes) add_station(u.id, u.home.ev);
+            if (!station.empty()) {
+                w->write_int_vector("summary/ev_sessions/station", station);
+                w->write_int_vector("summary/ev_sessions/arrival", arrival, kResultsTimeUnits);
+                w->write_int_vector("summary/ev_sessions/departure", departure, kResultsTimeUnits);
+                w->write_vector("summary/ev_sessions/energy_kwh", wanted, "kWh");
+                w->write_vector("summary/ev_sessions/delivered_kwh", delivered, "kWh");
+                w->write_vector("summary/ev_sessions/unmet_kwh", unmet, "kWh");
+            }
+        }
+        if (!dev.buildings.empty()) {
+            std::vector<std::int64_t> id;
+            std::vector<double> comfort, elec, ac;
+            for (std::size_t u = 0; u < dev.buildings.size(); ++u) {
+                id.push_back(dev.buildings[u].id);
+                comfort.push_back(bld_state[u].comfort_degree_hours);
+                elec.push_back(bld_state[u].electricity_kwh);
+                ac.push_back(bld_state[u].ac_kwh);
+            }
+            w->write_int_vector("summary/building/id", id);
+            w->write_vector("summary/building/comfort_degree_hours", comfort, "K h");
+            w->write_vector("summary/building/electricity_kwh", elec, "kWh");
+            w->write_vector("summary/building/ac_kwh", ac, "kWh");
+        }
         // bills: months x customers
         if (!bills.empty() && !bills[0].empty()) {
             const std::size_t nm = bills[0].size(), nc = bills.size();
@@ -924,6 +1204,36 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.batt_state.clear();
     for (const BatteryUnit& b : s.dev.batteries) s.batt_state.push_back(make_battery_state(b.params));
     s.batt_p_kw.assign(s.dev.batteries.size(), 0.0);
+    // EV, sites, buildings, homes: prepare (validates, sizes scratch), per-customer links
+    for (EvStationUnit& u : s.dev.ev_stations) u.station.prepare(double(s.opt.step_s));
+    for (ChargingSiteUnit& u : s.dev.charging_sites) u.site.prepare(double(s.opt.step_s));
+    for (HomeUnit& u : s.dev.homes) u.home.prepare(double(s.opt.step_s));
+    s.bld_state.clear();
+    s.bld_state.assign(s.dev.buildings.size(), BuildingState{});
+    s.ev_p_kw.assign(s.dev.ev_stations.size(), 0.0);
+    s.site_p_kw.assign(s.dev.charging_sites.size(), 0.0);
+    s.site_out.assign(s.dev.charging_sites.size(), SiteStepOutput{});
+    s.bld_p_kw.assign(s.dev.buildings.size(), 0.0);
+    s.bld_out.assign(s.dev.buildings.size(), BuildingOutput{});
+    s.home_p_kw.assign(s.dev.homes.size(), 0.0);
+    s.home_out.assign(s.dev.homes.size(), HomeOutput{});
+    s.cust_replaced.assign(nl, 0);
+    s.cust_extra_kw.assign(nl, 0.0);
+    auto link = [&](const auto& units, std::vector<int>& out, bool replaces) {
+        out.assign(units.size(), -1);
+        for (std::size_t k = 0; k < units.size(); ++k)
+            if (units[k].customer >= 0) {
+                out[k] = int(s.load_at.at(units[k].customer));
+                if (replaces) s.cust_replaced[out[k]] = 1;
+            }
+    };
+    link(s.dev.ev_stations, s.ev_customer, false);
+    link(s.dev.buildings, s.bld_customer, true);
+    link(s.dev.homes, s.home_customer, true);
+    for (auto* v : {&s.row_ev_p}) v->assign(s.dev.ev_stations.size(), 0.0);
+    for (auto* v : {&s.row_site_p, &s.row_site_ev, &s.row_site_pv, &s.row_site_bat}) v->assign(s.dev.charging_sites.size(), 0.0);
+    for (auto* v : {&s.row_bld_p, &s.row_bld_ac, &s.row_bld_t}) v->assign(s.dev.buildings.size(), 0.0);
+    for (auto* v : {&s.row_home_p, &s.row_home_ev, &s.row_home_pv, &s.row_home_bat, &s.row_home_bld}) v->assign(s.dev.homes.size(), 0.0);
     std::vector<double> e0;
     for (std::size_t b = 0; b < s.dev.batteries.size(); ++b) e0.push_back(stored_energy_kwh(s.dev.batteries[b].params, s.batt_state[b]));
     s.next_event = 0;
@@ -963,6 +1273,15 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
         s.sum.battery_losses_mwh += st.loss_kwh / 1000.0;
         s.sum.battery_storage_change_mwh += (stored_energy_kwh(s.dev.batteries[b].params, st) - e0[b]) / 1000.0;
     }
+    auto ev_kpi = [&](const EvKpi& k) {
+        s.sum.ev_delivered_mwh += k.delivered_kwh / 1000.0;
+        s.sum.ev_not_delivered_mwh += k.unmet_kwh / 1000.0;
+    };
+    for (const EvStationUnit& u : s.dev.ev_stations) ev_kpi(u.station.kpi());
+    for (const ChargingSiteUnit& u : s.dev.charging_sites) ev_kpi(u.site.evs.kpi());
+    for (const HomeUnit& u : s.dev.homes) ev_kpi(u.home.ev.kpi());
+    for (const BuildingState& b : s.bld_state) s.sum.building_comfort_degree_hours += b.comfort_degree_hours;
+    for (const HomeUnit& u : s.dev.homes) s.sum.building_comfort_degree_hours += u.home.building_state.comfort_degree_hours;
     s.sum.self_consumption = s.sum.pv_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.pv_mwh : 0.0;
     s.sum.self_sufficiency = s.sum.load_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.load_mwh : 0.0;
     if (!std::isfinite(s.sum.min_vm_pu)) s.sum.min_vm_pu = kNaN;

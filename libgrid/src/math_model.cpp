@@ -9,6 +9,7 @@
 #include <cmath>
 #include <numbers>
 #include <unordered_map>
+#include <utility>
 
 namespace libgrid {
 namespace {
@@ -250,7 +251,9 @@ MathModel build_math_model(const Network& net) {
     }
     for (int k = 0; k < int(net.lines.size()); ++k) {
         const Line& l = net.lines[k];
-        if (!l.in_service) continue;
+        // A line or transformer at an out-of-service bus is out of service as a whole (pandapower);
+        // an open switch at one end keeps it energised from the other (Kron-reduced below).
+        if (!l.in_service || !usable(bus_at.at(l.from_bus)) || !usable(bus_at.at(l.to_bus))) continue;
         int f = node_of(l.from_bus), t = node_of(l.to_bus);
         bool of = line_open_f[k] || f < 0, ot = line_open_t[k] || t < 0;
         if (of && ot) continue;
@@ -258,7 +261,7 @@ MathModel build_math_model(const Network& net) {
     }
     for (int k = 0; k < int(net.transformers.size()); ++k) {
         const Transformer& tr = net.transformers[k];
-        if (!tr.in_service) continue;
+        if (!tr.in_service || !usable(bus_at.at(tr.hv_bus)) || !usable(bus_at.at(tr.lv_bus))) continue;
         int f = node_of(tr.hv_bus), t = node_of(tr.lv_bus);
         bool of = trafo_open_hv[k] || f < 0, ot = trafo_open_lv[k] || t < 0;
         if (of && ot) continue;
@@ -266,14 +269,19 @@ MathModel build_math_model(const Network& net) {
             f, t, of, ot, m.trafo_slot, k, BranchKind::Transformer);
     }
 
-    // Radial islands: a tree has exactly (nodes - 1) two-ended branches and no self loops.
+    // Radial islands: the island (connected) is a tree over its distinct node pairs, i.e. it has
+    // exactly (nodes - 1) of them. Parallel branches between the same two nodes merge into one
+    // edge, and a branch with both ends in one node (two buses fused by a closed bus-bus switch) is
+    // a shunt there; neither makes a loop, so the sweep solves both exactly.
     std::vector<int> island_nodes(m.n_islands, 0), island_edges(m.n_islands, 0);
     for (int i = 0; i < m.n; ++i) island_nodes[m.node_island[i]]++;
+    std::vector<std::pair<int, int>> node_pairs;
+    node_pairs.reserve(m.branches.size());
     for (const BranchY& b : m.branches)
-        if (b.f >= 0 && b.t >= 0) {
-            if (b.f == b.t) m.island_radial[m.node_island[b.f]] = 0;
-            island_edges[m.node_island[b.f]]++;
-        }
+        if (b.f >= 0 && b.t >= 0 && b.f != b.t) node_pairs.emplace_back(std::min(b.f, b.t), std::max(b.f, b.t));
+    std::sort(node_pairs.begin(), node_pairs.end());
+    node_pairs.erase(std::unique(node_pairs.begin(), node_pairs.end()), node_pairs.end());
+    for (const auto& e : node_pairs) island_edges[m.node_island[e.first]]++;
     for (int is = 0; is < m.n_islands; ++is)
         if (island_edges[is] != island_nodes[is] - 1) m.island_radial[is] = 0;
 

@@ -7,9 +7,8 @@
 // Accuracy is a few ulp (ample for weather and load models); determinism is the point.
 //
 // The results are the same on every platform as long as the compiler neither fuses a*b+c into an
-// FMA nor reassociates: libgrid is built with -std=c++20 (ISO mode: GCC defaults to
-// -ffp-contract=off there) and without -ffast-math; profiles_detmath.cpp additionally pins
-// contraction off for Clang and MSVC.
+// FMA nor reassociates: every profiles_*.cpp includes profiles_fp.hpp last (contraction off for GCC,
+// Clang and MSVC), and the library must never be built with -ffast-math.
 #pragma once
 
 namespace libgrid::detmath {

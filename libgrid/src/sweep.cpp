@@ -35,60 +35,70 @@ struct SweepSolver::Impl {
     int n_roots = 0;  // positions [0, n_roots) are the islands' slacks
     std::vector<int> node_at;  // position -> node
     std::vector<int> par;      // position -> parent position (unused for roots)
-    std::vector<cplx> G, H;    // forward coefficients, per child position
-    std::vector<cplx> A, B;    // backward coefficients, per child position
-    std::vector<cplx> A_sum;   // per position: sum of A over its children (mismatch)
+    struct Backward {          // per child position: D_p += a V_p + b D_c
+        cplx a, b;
+    };
+    struct Forward {           // per position: V_c = g V_p + h D_c; mismatch; own elements
+        cplx g, h;
+        cplx a_sum;            // sum of A over the children
+        cplx c_p, y_z;         // per solve: L = (y_z + c_p / |V|^2 + c_i / |V|) V
+    };
+    struct State {             // per position, per iteration
+        cplx v, d, l;          // voltage, drawn current (accumulated), own elements' current
+    };
+    std::vector<Backward> bw;
+    std::vector<Forward> fw;
+    std::vector<State> x;
+    std::vector<cplx> c_i;     // per solve, constant-current part (read only when present)
     std::vector<cplx> y_sh;    // per position: constant admittance of open-ended / self-loop branches
-    // per solve (sized in analyze)
-    std::vector<cplx> V, D, L;  // voltages, drawn currents (accumulated), own elements' current
-    std::vector<cplx> c_p, c_i, y_z;  // L = (y_z + c_p / |V|^2 + c_i / |V|) V
+
+    // Complex products written out: std::complex's operator* carries a NaN recovery branch
+    // (C99 Annex G) that the inner loops do not need (a NaN is caught by the finiteness check).
+    static cplx mul(const cplx a, const cplx b) {
+        return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+    }
+    static double norm2(const cplx a) { return a.real() * a.real() + a.imag() * a.imag(); }
 
     template <bool kConstI>
     static cplx own_current(const cplx v, const cplx cp, const cplx ci, const cplx yz) {
-        const double vm2 = v.real() * v.real() + v.imag() * v.imag();
-        const double inv2 = 1.0 / vm2;
+        const double inv2 = 1.0 / norm2(v);
         cplx y = yz + cp * inv2;
         if constexpr (kConstI) y += ci * std::sqrt(inv2);
-        return y * v;
+        return mul(y, v);
     }
 
     /// One backward and one forward sweep; returns false on a non-finite voltage. mis2 / dv2: the
     /// largest squared power mismatch / voltage change over the non-root positions.
     template <bool kConstI>
     bool iterate(double& mis2, double& dv2) {
-        cplx* __restrict v = V.data();
-        cplx* __restrict d = D.data();
-        cplx* __restrict l = L.data();
+        State* __restrict x_ = x.data();
         const int* __restrict pp = par.data();
-        const cplx* __restrict a = A.data();
-        const cplx* __restrict b = B.data();
+        const Backward* __restrict b_ = bw.data();
         // backward: leaves to roots
         for (int k = n - 1; k >= n_roots; --k) {
-            const cplx dk = d[k] + l[k];
-            d[k] = dk;
-            const int p = pp[k];
-            d[p] += a[k] * v[p] + b[k] * dk;
+            State& c = x_[k];
+            const cplx dk = c.d + c.l;
+            c.d = dk;
+            State& p = x_[pp[k]];
+            p.d += mul(b_[k].a, p.v) + mul(b_[k].b, dk);
         }
-        for (int k = 0; k < n_roots; ++k) d[k] = 0.0;
+        for (int k = 0; k < n_roots; ++k) x_[k].d = 0.0;
         // forward: roots to leaves
-        const cplx* __restrict g = G.data();
-        const cplx* __restrict h = H.data();
-        const cplx* __restrict as = A_sum.data();
-        const cplx* __restrict cp = c_p.data();
+        const Forward* __restrict f_ = fw.data();
         const cplx* __restrict ci = c_i.data();
-        const cplx* __restrict yz = y_z.data();
         double m2 = 0.0, x2 = 0.0;
         for (int k = n_roots; k < n; ++k) {
-            const cplx vk = g[k] * v[pp[k]] + h[k] * d[k];
-            d[k] = 0.0;
-            const cplx dv = vk - v[k];
-            const cplx lk = own_current<kConstI>(vk, cp[k], ci[k], yz[k]);
-            const cplx r = lk - l[k] + as[k] * dv;
-            const double vm2 = vk.real() * vk.real() + vk.imag() * vk.imag();
-            m2 = std::max(m2, vm2 * (r.real() * r.real() + r.imag() * r.imag()));
-            x2 = std::max(x2, dv.real() * dv.real() + dv.imag() * dv.imag());
-            v[k] = vk;
-            l[k] = lk;
+            State& c = x_[k];
+            const Forward& f = f_[k];
+            const cplx vk = mul(f.g, x_[pp[k]].v) + mul(f.h, c.d);
+            c.d = 0.0;
+            const cplx dv = vk - c.v;
+            const cplx lk = own_current<kConstI>(vk, f.c_p, kConstI ? ci[k] : cplx(0.0, 0.0), f.y_z);
+            const cplx r = lk - c.l + mul(f.a_sum, dv);
+            m2 = std::max(m2, norm2(vk) * norm2(r));
+            x2 = std::max(x2, norm2(dv));
+            c.v = vk;
+            c.l = lk;
         }
         mis2 = m2;
         dv2 = x2;
@@ -146,32 +156,19 @@ void SweepSolver::analyze(const MathModel& m) {
         order.push_back(root);
     }
     s.n_roots = int(order.size());
-    for (int r = 0; r < s.n_roots; ++r) {
+    for (int r = 0; r < s.n_roots; ++r) {  // one island at a time, so each is contiguous
         std::size_t head = order.size();
-        order.push_back(-1);  // placeholder keeps the queue logic uniform
-        order.pop_back();
-        // visit the island of root r
-        std::vector<int>::size_type q = head;
-        const int root = order[r];
-        for (int e = deg[root]; e < deg[root + 1]; ++e) {
-            const int w = adj[e];
-            if (pos[w] < 0) {
-                pos[w] = int(order.size());
-                parent_node[w] = root;
-                order.push_back(w);
-            }
-        }
-        while (q < order.size()) {
-            const int u = order[q++];
+        auto visit = [&](int u) {
             for (int e = deg[u]; e < deg[u + 1]; ++e) {
                 const int w = adj[e];
-                if (pos[w] < 0) {
-                    pos[w] = int(order.size());
-                    parent_node[w] = u;
-                    order.push_back(w);
-                }
+                if (pos[w] >= 0) continue;
+                pos[w] = int(order.size());
+                parent_node[w] = u;
+                order.push_back(w);
             }
-        }
+        };
+        visit(order[r]);
+        while (head < order.size()) visit(order[head++]);
     }
     if (int(order.size()) != n) throw SolverError("sweep: a node is not connected to its island's slack");
 
@@ -198,11 +195,10 @@ void SweepSolver::analyze(const MathModel& m) {
 
     s.node_at = order;
     s.par.assign(n, 0);
-    s.G.assign(n, 0.0);
-    s.H.assign(n, 0.0);
-    s.A.assign(n, 0.0);
-    s.B.assign(n, 0.0);
-    s.A_sum.assign(n, 0.0);
+    s.bw.assign(n, Impl::Backward{});
+    s.fw.assign(n, Impl::Forward{});
+    s.x.assign(n, Impl::State{});
+    s.c_i.assign(n, 0.0);
     s.y_sh.assign(n, 0.0);
     for (int k = 0; k < n; ++k) s.y_sh[k] = y_node[order[k]];
     for (int k = s.n_roots; k < n; ++k) {
@@ -211,18 +207,12 @@ void SweepSolver::analyze(const MathModel& m) {
             throw SolverError("sweep: branch to the node of bus index " + std::to_string(m.node_bus[order[k]]) + " has no usable admittance");
         s.par[k] = p;
         const cplx inv = 1.0 / Ycc[k];
-        s.G[k] = -Ycp[k] * inv;
-        s.H[k] = -inv;
-        s.A[k] = Ypp[k] - Ypc[k] * Ycp[k] * inv;
-        s.B[k] = -Ypc[k] * inv;
-        s.A_sum[p] += s.A[k];
+        s.fw[k].g = -Ycp[k] * inv;
+        s.fw[k].h = -inv;
+        s.bw[k].a = Ypp[k] - Ypc[k] * Ycp[k] * inv;
+        s.bw[k].b = -Ypc[k] * inv;
+        s.fw[p].a_sum += s.bw[k].a;
     }
-    s.V.assign(n, 0.0);
-    s.D.assign(n, 0.0);
-    s.L.assign(n, 0.0);
-    s.c_p.assign(n, 0.0);
-    s.c_i.assign(n, 0.0);
-    s.y_z.assign(n, 0.0);
 }
 
 SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter) {
@@ -234,16 +224,20 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
     bool const_i = false;
     for (int k = 0; k < n; ++k) {
         const int i = s.node_at[k];
-        s.V[k] = k < s.n_roots ? m.v_set[i] : Vout[i];
-        s.c_p[k] = -std::conj(m.s_p[i]);
+        Impl::State& x = s.x[k];
+        Impl::Forward& f = s.fw[k];
+        x.v = k < s.n_roots ? m.v_set[i] : Vout[i];
+        x.d = 0.0;
+        f.c_p = -std::conj(m.s_p[i]);
+        f.y_z = s.y_sh[k] - std::conj(m.s_z[i]);
         s.c_i[k] = -std::conj(m.s_i[i]);
-        s.y_z[k] = s.y_sh[k] - std::conj(m.s_z[i]);
         const_i = const_i || m.s_i[i] != cplx(0.0, 0.0);
-        s.D[k] = 0.0;
     }
-    for (int k = 0; k < n; ++k)
-        s.L[k] = const_i ? Impl::own_current<true>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k])
-                         : Impl::own_current<false>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k]);
+    for (int k = 0; k < n; ++k) {
+        Impl::State& x = s.x[k];
+        const Impl::Forward& f = s.fw[k];
+        x.l = const_i ? Impl::own_current<true>(x.v, f.c_p, s.c_i[k], f.y_z) : Impl::own_current<false>(x.v, f.c_p, s.c_i[k], f.y_z);
+    }
     // Converged when the power mismatch at the new voltages and the last voltage change are both
     // below tol.
     const double tol2 = tol * tol;
@@ -263,7 +257,7 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
             }
         }
     }
-    for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.V[k];
+    for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.x[k].v;
     if (!finite) st.max_mismatch = kInf;
     return st;
 }

@@ -104,17 +104,20 @@ TEST_CASE("profiles rng: streams, uniform and Box-Muller normal") {
 
     Rng g(2);
     const int n = 200000;
-    double s = 0, s2 = 0;
+    double s = 0, s2 = 0, lag = 0, prev = 0;
     int tails = 0;
     for (int i = 0; i < n; ++i) {
         const double z = g.normal();
         s += z;
         s2 += z * z;
+        lag += z * prev;  // successive values (both halves of a Box-Muller pair) must be uncorrelated
+        prev = z;
         if (std::fabs(z) > 1.959964) ++tails;
     }
     const double mean = s / n, var = s2 / n - mean * mean;
     CHECK(std::fabs(mean) < 0.01);
     CHECK(std::fabs(var - 1.0) < 0.015);
+    CHECK(std::fabs(lag / n) < 0.01);
     CHECK(std::fabs(tails / double(n) - 0.05) < 0.003);
 }
 

@@ -135,6 +135,7 @@ TEST_CASE("simulation: a one-bus battery follows its hand-worked SoC trajectory"
     opt.meter_interval_s = 3600;
     opt.n_steps = 8;
     opt.output_path = tmp_file("one_bus.h5");
+    opt.h5.float32 = false;  // full precision: the trajectory is checked to 1e-12
     Simulation sim(net, d, opt);
     sim.run();
     // By hand (1 h steps, E = 10 kWh): charging 4 kW stores 3.6 kWh -> +0.36 per step:

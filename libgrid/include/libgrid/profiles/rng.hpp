@@ -33,7 +33,7 @@ struct Rng {
     double normal();       ///< standard normal N(0, 1), Box-Muller (pairs; the second one is kept)
     double normal(double mean, double sd);  ///< mean + sd * N(0, 1)
 
-    std::uint64_t s[4];       ///< xoshiro256** state (never all zero)
+    std::uint64_t s[4] = {};  ///< xoshiro256** state (never all zero once constructed)
     double spare = 0.0;       ///< second Box-Muller variate
     bool has_spare = false;
 };

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <libgrid/devices/battery.hpp>
+#include <libgrid/devices/building.hpp>
+#include <libgrid/devices/ev.hpp>
 #include <libgrid/devices/pv.hpp>
 #include <libgrid/io/hdf5_results.hpp>
 #include <libgrid/model/network.hpp>
@@ -66,6 +68,49 @@ struct CustomerTariff {
     ExportScheme scheme = ExportScheme::None;
 };
 
+/// EV chargers at a bus, behind a customer's meter (their PV surplus is what PV-following uses)
+/// or on their own connection (-1). Recorded in /ev.
+struct EvStationUnit {
+    Id id = 0;
+    Id bus = 0;
+    Id customer = -1;
+    EvStation station;
+    bool in_service = true;
+};
+
+/// A public charging site: chargers, a PV canopy and a battery behind one connection with a limit,
+/// under one site controller (Melaka's "EV charging station integrated with battery storage and
+/// renewable energy"). canopy.kwp_dc = 0: no PV. Recorded in /ev_site.
+struct ChargingSiteUnit {
+    Id id = 0;
+    Id bus = 0;
+    ChargingSite site;
+    PvParams canopy;
+    bool in_service = true;
+};
+
+/// A building run by a BEMS. Behind a customer's meter it REPLACES that customer's load profile
+/// (the network load then draws nothing; the building's demand is metered as the customer's).
+/// Recorded in /building.
+struct BuildingUnit {
+    Id id = 0;
+    Id bus = 0;
+    Id customer = -1;
+    BuildingParams params;
+    bool in_service = true;
+};
+
+/// A home with HEMS (house, rooftop PV, battery, EV) behind a customer's meter; like a building it
+/// replaces that customer's load profile. Recorded in /home.
+struct HomeUnit {
+    Id id = 0;
+    Id bus = 0;
+    Id customer = -1;
+    Home home;
+    PvParams pv;  ///< kwp_dc = 0: no PV
+    bool in_service = true;
+};
+
 enum class EventKind : int { OpenSwitch, CloseSwitch, OutOfService, InService };
 
 /// A timed event. element: "switch", "line", "trafo", "load", "sgen", "pv", "battery".
@@ -83,6 +128,10 @@ struct DeviceSet {
     std::vector<LoadProfileSpec> load_profiles;  ///< loads without a spec stay at their nominal value
     std::vector<CustomerTariff> tariffs;         ///< customers without one: domestic general
     std::vector<Event> events;
+    std::vector<EvStationUnit> ev_stations;
+    std::vector<ChargingSiteUnit> charging_sites;
+    std::vector<BuildingUnit> buildings;
+    std::vector<HomeUnit> homes;
 };
 
 struct SimulationOptions {
@@ -101,7 +150,11 @@ struct SimulationOptions {
     EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
     std::int64_t meter_interval_s = 900;   ///< smart-meter interval (900 or 1800)
     std::string output_path;               ///< HDF5 results; empty = none
-    H5WriterOptions h5;
+    H5WriterOptions h5 = [] {
+        H5WriterOptions o;
+        o.float32 = true;  // series as float32 (7 significant digits): halves file size and write time
+        return o;
+    }();
     bool record_bus_angles = false;
     std::string scenario_text;             ///< stored as the `scenario` attribute
     int threads = 1;                       ///< device updates in parallel; results identical
