@@ -1,6 +1,240 @@
-// libgrid Python module: time-series simulation bindings (filled as the engine lands).
+// libgrid Python module: the time-series engine. Devices are added with keyword arguments in
+// physical units (kW, kWh, kWp); the run is one C++ call with the GIL released; results go to an
+// HDF5 file that the Python side reads into pandas (libgrid.read_results).
+#include <libgrid/errors.hpp>
+#include <libgrid/model/network.hpp>
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/simulation/engine.hpp>
+
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
 
 namespace py = pybind11;
+using namespace libgrid;
 
-void bind_simulation(py::module_& m) { (void)m; }
+namespace {
+
+QControl parse_qcontrol(const std::string& s, PvParams& p) {
+    if (s == "none" || s == "unity") return QControl::None;
+    if (s == "fixed_pf") return QControl::FixedPF;
+    if (s == "volt_var") return QControl::VoltVar;
+    if (s == "volt_watt") {
+        p.volt_watt = true;
+        return QControl::None;
+    }
+    if (s == "volt_var_volt_watt") {
+        p.volt_watt = true;
+        return QControl::VoltVar;
+    }
+    throw ValidationError("pv: field 'control': unknown '" + s + "' (none, fixed_pf, volt_var, volt_watt, volt_var_volt_watt)");
+}
+
+BatteryStrategy parse_strategy(const std::string& s) {
+    if (s == "idle") return BatteryStrategy::Idle;
+    if (s == "self_consumption") return BatteryStrategy::SelfConsumption;
+    if (s == "peak_shaving") return BatteryStrategy::PeakShaving;
+    if (s == "tou_arbitrage") return BatteryStrategy::TouArbitrage;
+    if (s == "pv_smoothing") return BatteryStrategy::PvSmoothing;
+    if (s == "schedule") return BatteryStrategy::Schedule;
+    throw ValidationError("battery: field 'strategy': unknown '" + s + "' (idle, self_consumption, peak_shaving, tou_arbitrage, pv_smoothing, schedule)");
+}
+
+Tariff parse_tariff(const std::string& s) {
+    if (s == "domestic_general") return Tariff::tnb_domestic_general();
+    if (s == "domestic_tou") return Tariff::tnb_domestic_tou();
+    if (s == "non_domestic_lv") return Tariff::tnb_non_domestic_lv();
+    throw ValidationError("tariff: unknown '" + s + "' (domestic_general, domestic_tou, non_domestic_lv)");
+}
+
+ExportScheme parse_export(const std::string& s) {
+    if (s == "none") return ExportScheme::None;
+    if (s == "nem") return ExportScheme::NEM;
+    if (s == "atap") return ExportScheme::SolarATAP;
+    throw ValidationError("tariff: field 'export': unknown '" + s + "' (none, nem, atap)");
+}
+
+CustomerClass parse_class(const std::string& s) { return parse_customer_class(s); }
+
+py::dict summary_dict(const SimulationSummary& s) {
+    py::dict d;
+#define F(x) d[#x] = s.x
+    F(steps); F(non_converged_steps); F(controls_unsettled_steps); F(voltage_violation_bus_steps); F(voltage_violation_hours);
+    F(min_vm_pu); F(max_vm_pu); F(max_line_loading_percent); F(max_trafo_loading_percent); F(overloaded_branch_steps);
+    F(losses_mwh); F(import_mwh); F(export_mwh); F(peak_import_mw); F(load_mwh); F(pv_mwh); F(pv_available_mwh);
+    F(pv_curtailed_mwh); F(pv_self_consumed_mwh); F(self_consumption); F(self_sufficiency); F(battery_charged_mwh);
+    F(battery_discharged_mwh); F(battery_losses_mwh); F(battery_storage_change_mwh); F(co2_t); F(bills_rm);
+    F(ev_delivered_mwh); F(ev_not_delivered_mwh); F(ev_peak_mw); F(building_comfort_degree_hours);
+    F(energy_balance_max_error_mw); F(wall_time_s); F(steps_per_second);
+#undef F
+    return d;
+}
+
+}  // namespace
+
+void bind_simulation(py::module_& m) {
+    py::class_<DeviceSet>(m, "DeviceSet")
+        .def(py::init<>())
+        .def(
+            "add_pv",
+            [](DeviceSet& d, Id id, Id bus, double kwp, Id customer, double inverter_kva, double tilt_deg, double azimuth_deg,
+               const std::string& control, double pf) {
+                PvUnit u;
+                u.id = id;
+                u.bus = bus;
+                u.customer = customer;
+                u.params.kwp_dc = kwp;
+                u.params.inverter_kva = inverter_kva > 0 ? inverter_kva : kwp;
+                u.params.tilt_deg = tilt_deg;
+                u.params.azimuth_deg = azimuth_deg;
+                u.params.qmode = parse_qcontrol(control, u.params);
+                u.params.pf = pf;
+                d.pv.push_back(u);
+            },
+            py::arg("id"), py::arg("bus"), py::arg("kwp"), py::arg("customer") = -1, py::arg("inverter_kva") = 0.0,
+            py::arg("tilt_deg") = 10.0, py::arg("azimuth_deg") = 180.0, py::arg("control") = "none", py::arg("pf") = 1.0)
+        .def(
+            "add_battery",
+            [](DeviceSet& d, Id id, Id bus, double kwh, double kw, Id customer, const std::string& strategy, double peak_limit_kw,
+               double soc_init, std::vector<double> schedule_kw) {
+                BatteryUnit u;
+                u.id = id;
+                u.bus = bus;
+                u.customer = customer;
+                u.params.e_kwh = kwh;
+                u.params.p_charge_kw = kw;
+                u.params.p_discharge_kw = kw;
+                u.params.strategy = parse_strategy(strategy);
+                u.params.peak_limit_kw = peak_limit_kw;
+                u.params.soc_init = soc_init;
+                u.params.schedule_kw = std::move(schedule_kw);
+                d.batteries.push_back(u);
+            },
+            py::arg("id"), py::arg("bus"), py::arg("kwh"), py::arg("kw"), py::arg("customer") = -1,
+            py::arg("strategy") = "self_consumption", py::arg("peak_limit_kw") = kNaN, py::arg("soc_init") = 0.5,
+            py::arg("schedule_kw") = std::vector<double>{})
+        .def(
+            "add_load_profile",
+            [](DeviceSet& d, Id load, const std::string& cls, double daily_kwh, double power_factor, std::vector<double> p_kw,
+               std::vector<double> q_kvar) {
+                LoadProfileSpec s;
+                s.load = load;
+                s.cls = parse_class(cls);
+                s.daily_kwh = daily_kwh;
+                s.power_factor = power_factor;
+                s.p_kw = std::move(p_kw);
+                s.q_kvar = std::move(q_kvar);
+                d.load_profiles.push_back(std::move(s));
+            },
+            py::arg("load"), py::arg("cls") = "residential", py::arg("daily_kwh") = 14.5, py::arg("power_factor") = 0.95,
+            py::arg("p_kw") = std::vector<double>{}, py::arg("q_kvar") = std::vector<double>{})
+        .def(
+            "set_tariff",
+            [](DeviceSet& d, Id customer, const std::string& tariff, const std::string& exp) {
+                d.tariffs.push_back(CustomerTariff{customer, parse_tariff(tariff), parse_export(exp)});
+            },
+            py::arg("customer"), py::arg("tariff") = "domestic_general", py::arg("export") = "none")
+        .def(
+            "add_event",
+            [](DeviceSet& d, const std::string& time, const std::string& kind, const std::string& element, Id id) {
+                EventKind k;
+                if (kind == "open") k = EventKind::OpenSwitch;
+                else if (kind == "close") k = EventKind::CloseSwitch;
+                else if (kind == "out_of_service") k = EventKind::OutOfService;
+                else if (kind == "in_service") k = EventKind::InService;
+                else throw ValidationError("event: field 'kind': unknown '" + kind + "' (open, close, out_of_service, in_service)");
+                d.events.push_back(Event{parse_iso8601(time), k, element, id});
+            },
+            py::arg("time"), py::arg("kind"), py::arg("element"), py::arg("id"))
+        .def(
+            "add_ev_station",
+            [](DeviceSet& d, Id id, Id bus, Id customer, int n_chargers, double charger_kw, const std::string& strategy,
+               double connection_limit_kw, const std::string& kind, double sessions_per_day, const std::string& start,
+               const std::string& end, std::uint64_t seed) {
+                EvStationUnit u;
+                u.id = id;
+                u.bus = bus;
+                u.customer = customer;
+                u.station.params.id = id;
+                u.station.params.n_chargers = n_chargers;
+                u.station.params.charger_kw = charger_kw;
+                u.station.params.strategy = parse_ev_strategy(strategy);
+                u.station.params.connection_limit_kw = connection_limit_kw;
+                u.station.sessions = generate_sessions(parse_charger_kind(kind), charger_kw, parse_iso8601(start), parse_iso8601(end), seed,
+                                                       std::uint64_t(id), sessions_per_day);
+                d.ev_stations.push_back(std::move(u));
+            },
+            py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("n_chargers") = 1, py::arg("charger_kw") = 7.0,
+            py::arg("strategy") = "uncontrolled", py::arg("connection_limit_kw") = kInf, py::arg("kind") = "home",
+            py::arg("sessions_per_day") = 1.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1)
+        .def(
+            "add_building",
+            [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, const std::string& mode) {
+                BuildingUnit u;
+                u.id = id;
+                u.bus = bus;
+                u.customer = customer;
+                u.params = building_preset(parse_building_type(type), floor_area_m2);
+                if (mode == "fixed") u.params.mode = BemsMode::Fixed;
+                else if (mode == "precool") u.params.mode = BemsMode::PreCool;
+                else if (mode == "demand_response") u.params.mode = BemsMode::DemandResponse;
+                else throw ValidationError("building: field 'mode': unknown '" + mode + "' (fixed, precool, demand_response)");
+                d.buildings.push_back(std::move(u));
+            },
+            py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("type") = "office", py::arg("floor_area_m2") = 0.0,
+            py::arg("mode") = "fixed")
+        .def_property_readonly("n_pv", [](const DeviceSet& d) { return d.pv.size(); })
+        .def_property_readonly("n_batteries", [](const DeviceSet& d) { return d.batteries.size(); })
+        .def_property_readonly("n_ev_stations", [](const DeviceSet& d) { return d.ev_stations.size(); })
+        .def_property_readonly("n_buildings", [](const DeviceSet& d) { return d.buildings.size(); })
+        .def("__repr__", [](const DeviceSet& d) {
+            return "<libgrid.DeviceSet: " + std::to_string(d.pv.size()) + " PV, " + std::to_string(d.batteries.size()) + " batteries, " +
+                   std::to_string(d.ev_stations.size()) + " EV stations, " + std::to_string(d.charging_sites.size()) + " charging sites, " +
+                   std::to_string(d.buildings.size()) + " buildings, " + std::to_string(d.homes.size()) + " homes, " +
+                   std::to_string(d.load_profiles.size()) + " load profiles>";
+        });
+
+    m.def("parse_time", [](const std::string& s) { return parse_iso8601(s); }, "ISO 8601 local Melaka time -> seconds");
+    m.def("format_time", [](LocalTime t) { return format_iso8601(t); });
+
+    m.def(
+        "run_simulation",
+        [](const Network& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
+           const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
+           bool float32, const std::string& scenario_text, py::object progress) {
+            SimulationOptions opt;
+            opt.start = parse_iso8601(start);
+            opt.step_s = step_s;
+            opt.n_steps = n_steps;
+            opt.seed = seed;
+            opt.output_path = output;
+            opt.method = parse_method(method);
+            opt.threads = threads;
+            opt.emission.t_per_mwh = emission_t_per_mwh;
+            opt.meter_interval_s = meter_interval_s;
+            opt.h5.float32 = float32;
+            opt.scenario_text = scenario_text;
+            Simulation sim(net, dev, opt);
+            SimulationSummary s;
+            {
+                py::gil_scoped_release release;
+                ProgressFn fn;
+                if (!progress.is_none()) {
+                    const std::size_t every = std::max<std::size_t>(1, n_steps / 100);
+                    fn = [&progress, every](std::size_t done, std::size_t total) {
+                        if (done % every != 0 && done != total) return;
+                        py::gil_scoped_acquire acquire;
+                        progress(done, total);
+                    };
+                }
+                s = sim.run(fn);
+            }
+            return summary_dict(s);
+        },
+        py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
+        py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
+        py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none());
+}

@@ -251,9 +251,9 @@ MathModel build_math_model(const Network& net) {
     }
     for (int k = 0; k < int(net.lines.size()); ++k) {
         const Line& l = net.lines[k];
-        // A line or transformer at an out-of-service bus is out of service as a whole (pandapower);
-        // an open switch at one end keeps it energised from the other (Kron-reduced below).
-        if (!l.in_service || !usable(bus_at.at(l.from_bus)) || !usable(bus_at.at(l.to_bus))) continue;
+        // A line at an out-of-service bus, like one behind an open switch, stays energised from its
+        // other end (pandapower's auxiliary bus, Kron-reduced in add()).
+        if (!l.in_service) continue;
         int f = node_of(l.from_bus), t = node_of(l.to_bus);
         bool of = line_open_f[k] || f < 0, ot = line_open_t[k] || t < 0;
         if (of && ot) continue;
@@ -261,6 +261,8 @@ MathModel build_math_model(const Network& net) {
     }
     for (int k = 0; k < int(net.transformers.size()); ++k) {
         const Transformer& tr = net.transformers[k];
+        // A transformer at an out-of-service bus is out of service as a whole (pandapower gives only
+        // lines an auxiliary bus there); one behind an open switch stays energised from its other end.
         if (!tr.in_service || !usable(bus_at.at(tr.hv_bus)) || !usable(bus_at.at(tr.lv_bus))) continue;
         int f = node_of(tr.hv_bus), t = node_of(tr.lv_bus);
         bool of = trafo_open_hv[k] || f < 0, ot = trafo_open_lv[k] || t < 0;

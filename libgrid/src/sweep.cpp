@@ -35,22 +35,13 @@ struct SweepSolver::Impl {
     int n_roots = 0;  // positions [0, n_roots) are the islands' slacks
     std::vector<int> node_at;  // position -> node
     std::vector<int> par;      // position -> parent position (unused for roots)
-    struct Backward {          // per child position: D_p += a V_p + b D_c
-        cplx a, b;
-    };
-    struct Forward {           // per position: V_c = g V_p + h D_c; mismatch; own elements
-        cplx g, h;
-        cplx a_sum;            // sum of A over the children
-        cplx c_p, y_z;         // per solve: L = (y_z + c_p / |V|^2 + c_i / |V|) V
-    };
-    struct State {             // per position, per iteration
-        cplx v, d, l;          // voltage, drawn current (accumulated), own elements' current
-    };
-    std::vector<Backward> bw;
-    std::vector<Forward> fw;
-    std::vector<State> x;
-    std::vector<cplx> c_i;     // per solve, constant-current part (read only when present)
+    std::vector<cplx> G, H;    // forward coefficients, per child position
+    std::vector<cplx> A, B;    // backward coefficients, per child position
+    std::vector<cplx> A_sum;   // per position: sum of A over its children (mismatch)
     std::vector<cplx> y_sh;    // per position: constant admittance of open-ended / self-loop branches
+    // per solve (sized in analyze)
+    std::vector<cplx> V, D, L;  // voltages, drawn currents (accumulated), own elements' current
+    std::vector<cplx> c_p, c_i, y_z;  // L = (y_z + c_p / |V|^2 + c_i / |V|) V
 
     // Complex products written out: std::complex's operator* carries a NaN recovery branch
     // (C99 Annex G) that the inner loops do not need (a NaN is caught by the finiteness check).
@@ -71,34 +62,38 @@ struct SweepSolver::Impl {
     /// largest squared power mismatch / voltage change over the non-root positions.
     template <bool kConstI>
     bool iterate(double& mis2, double& dv2) {
-        State* __restrict x_ = x.data();
+        cplx* __restrict v = V.data();
+        cplx* __restrict d = D.data();
+        cplx* __restrict l = L.data();
         const int* __restrict pp = par.data();
-        const Backward* __restrict b_ = bw.data();
+        const cplx* __restrict a = A.data();
+        const cplx* __restrict b = B.data();
         // backward: leaves to roots
         for (int k = n - 1; k >= n_roots; --k) {
-            State& c = x_[k];
-            const cplx dk = c.d + c.l;
-            c.d = dk;
-            State& p = x_[pp[k]];
-            p.d += mul(b_[k].a, p.v) + mul(b_[k].b, dk);
+            const cplx dk = d[k] + l[k];
+            d[k] = dk;
+            const int p = pp[k];
+            d[p] += mul(a[k], v[p]) + mul(b[k], dk);
         }
-        for (int k = 0; k < n_roots; ++k) x_[k].d = 0.0;
+        for (int k = 0; k < n_roots; ++k) d[k] = 0.0;
         // forward: roots to leaves
-        const Forward* __restrict f_ = fw.data();
+        const cplx* __restrict g = G.data();
+        const cplx* __restrict h = H.data();
+        const cplx* __restrict as = A_sum.data();
+        const cplx* __restrict cp = c_p.data();
         const cplx* __restrict ci = c_i.data();
+        const cplx* __restrict yz = y_z.data();
         double m2 = 0.0, x2 = 0.0;
         for (int k = n_roots; k < n; ++k) {
-            State& c = x_[k];
-            const Forward& f = f_[k];
-            const cplx vk = mul(f.g, x_[pp[k]].v) + mul(f.h, c.d);
-            c.d = 0.0;
-            const cplx dv = vk - c.v;
-            const cplx lk = own_current<kConstI>(vk, f.c_p, kConstI ? ci[k] : cplx(0.0, 0.0), f.y_z);
-            const cplx r = lk - c.l + mul(f.a_sum, dv);
+            const cplx vk = mul(g[k], v[pp[k]]) + mul(h[k], d[k]);
+            d[k] = 0.0;
+            const cplx dv = vk - v[k];
+            const cplx lk = own_current<kConstI>(vk, cp[k], ci[k], yz[k]);
+            const cplx r = lk - l[k] + mul(as[k], dv);
             m2 = std::max(m2, norm2(vk) * norm2(r));
             x2 = std::max(x2, norm2(dv));
-            c.v = vk;
-            c.l = lk;
+            v[k] = vk;
+            l[k] = lk;
         }
         mis2 = m2;
         dv2 = x2;
@@ -195,10 +190,11 @@ void SweepSolver::analyze(const MathModel& m) {
 
     s.node_at = order;
     s.par.assign(n, 0);
-    s.bw.assign(n, Impl::Backward{});
-    s.fw.assign(n, Impl::Forward{});
-    s.x.assign(n, Impl::State{});
-    s.c_i.assign(n, 0.0);
+    s.G.assign(n, 0.0);
+    s.H.assign(n, 0.0);
+    s.A.assign(n, 0.0);
+    s.B.assign(n, 0.0);
+    s.A_sum.assign(n, 0.0);
     s.y_sh.assign(n, 0.0);
     for (int k = 0; k < n; ++k) s.y_sh[k] = y_node[order[k]];
     for (int k = s.n_roots; k < n; ++k) {
@@ -207,12 +203,18 @@ void SweepSolver::analyze(const MathModel& m) {
             throw SolverError("sweep: branch to the node of bus index " + std::to_string(m.node_bus[order[k]]) + " has no usable admittance");
         s.par[k] = p;
         const cplx inv = 1.0 / Ycc[k];
-        s.fw[k].g = -Ycp[k] * inv;
-        s.fw[k].h = -inv;
-        s.bw[k].a = Ypp[k] - Ypc[k] * Ycp[k] * inv;
-        s.bw[k].b = -Ypc[k] * inv;
-        s.fw[p].a_sum += s.bw[k].a;
+        s.G[k] = -Ycp[k] * inv;
+        s.H[k] = -inv;
+        s.A[k] = Ypp[k] - Ypc[k] * Ycp[k] * inv;
+        s.B[k] = -Ypc[k] * inv;
+        s.A_sum[p] += s.A[k];
     }
+    s.V.assign(n, 0.0);
+    s.D.assign(n, 0.0);
+    s.L.assign(n, 0.0);
+    s.c_p.assign(n, 0.0);
+    s.c_i.assign(n, 0.0);
+    s.y_z.assign(n, 0.0);
 }
 
 SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter) {
@@ -224,20 +226,16 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
     bool const_i = false;
     for (int k = 0; k < n; ++k) {
         const int i = s.node_at[k];
-        Impl::State& x = s.x[k];
-        Impl::Forward& f = s.fw[k];
-        x.v = k < s.n_roots ? m.v_set[i] : Vout[i];
-        x.d = 0.0;
-        f.c_p = -std::conj(m.s_p[i]);
-        f.y_z = s.y_sh[k] - std::conj(m.s_z[i]);
+        s.V[k] = k < s.n_roots ? m.v_set[i] : Vout[i];
+        s.c_p[k] = -std::conj(m.s_p[i]);
         s.c_i[k] = -std::conj(m.s_i[i]);
+        s.y_z[k] = s.y_sh[k] - std::conj(m.s_z[i]);
         const_i = const_i || m.s_i[i] != cplx(0.0, 0.0);
+        s.D[k] = 0.0;
     }
-    for (int k = 0; k < n; ++k) {
-        Impl::State& x = s.x[k];
-        const Impl::Forward& f = s.fw[k];
-        x.l = const_i ? Impl::own_current<true>(x.v, f.c_p, s.c_i[k], f.y_z) : Impl::own_current<false>(x.v, f.c_p, s.c_i[k], f.y_z);
-    }
+    for (int k = 0; k < n; ++k)
+        s.L[k] = const_i ? Impl::own_current<true>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k])
+                         : Impl::own_current<false>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k]);
     // Converged when the power mismatch at the new voltages and the last voltage change are both
     // below tol.
     const double tol2 = tol * tol;
@@ -257,7 +255,7 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
             }
         }
     }
-    for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.x[k].v;
+    for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.V[k];
     if (!finite) st.max_mismatch = kInf;
     return st;
 }

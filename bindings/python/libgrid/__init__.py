@@ -19,8 +19,7 @@ __version__ = _libgrid.__version__
 __all__ = ["Network", "PowerFlowResult", "Error", "ParseError", "ValidationError", "IdError",
            "SolverError", "have_klu", "__version__"]
 
-try:  # results reader (h5py + pandas), present once the HDF5 layer lands
-    from .results import read_results  # noqa: F401
-    __all__.append("read_results")
-except ImportError:  # pragma: no cover
-    pass
+from .results import Results, read_results
+from .simulation import Devices, Simulation, parse_duration
+
+__all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration"]

@@ -1,0 +1,166 @@
+"""Time-series simulation from Python: `libgrid.Simulation(net, devices, profiles, start, step, horizon)`.
+
+    >>> import libgrid
+    >>> net = libgrid.Network.from_json("cigre_lv.input.json")
+    >>> dev = libgrid.Devices()
+    >>> dev.add_pv(id=1, bus=12, kwp=5.0, customer=0)
+    >>> sim = libgrid.Simulation(net, dev, start="2025-06-02", step="15min", horizon="7d")
+    >>> res = sim.run(progress=True)           # libgrid.Results: pandas accessors
+    >>> res.bus_vm().min(axis=1).plot()
+
+One C++ call runs the whole horizon with the GIL released; results stream to HDF5 (a temporary
+file unless `output` is given) and come back as a `Results` (see libgrid.results).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time as _time
+from typing import Mapping, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _libgrid
+from .results import Results, read_results
+
+Duration = Union[str, int, float, pd.Timedelta]
+
+_UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+
+
+def parse_duration(value: Duration) -> int:
+    """'15min', '1h', '7d', '1y' (365 days), 900 (seconds) or a pandas Timedelta -> seconds."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"duration {value!r}: expected whole seconds")
+        return int(value)
+    if isinstance(value, pd.Timedelta):
+        return int(value.total_seconds())
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*", str(value))
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"duration {value!r}: expected e.g. '15min', '1h', '7d', '1y' or seconds")
+    return int(round(float(m.group(1)) * _UNITS[m.group(2).lower()]))
+
+
+class Devices:
+    """The devices of a run, in physical units. Every `add_*` returns self (chainable).
+
+    Generator convention throughout the results: positive = injected into the grid."""
+
+    def __init__(self):
+        self._core = _libgrid.DeviceSet()
+
+    def add_pv(self, id: int, bus: int, kwp: float, customer: int = -1, inverter_kva: float = 0.0,
+               tilt_deg: float = 10.0, azimuth_deg: float = 180.0, control: str = "none", pf: float = 1.0):
+        """PV system. control: none | fixed_pf | volt_var | volt_watt | volt_var_volt_watt (IEEE 1547-2018 Cat B)."""
+        self._core.add_pv(id, bus, kwp, customer, inverter_kva, tilt_deg, azimuth_deg, control, pf)
+        return self
+
+    def add_battery(self, id: int, bus: int, kwh: float, kw: float, customer: int = -1,
+                    strategy: str = "self_consumption", peak_limit_kw: float = float("nan"),
+                    soc_init: float = 0.5, schedule_kw=()):
+        """Battery. strategy: idle | self_consumption | peak_shaving | tou_arbitrage | pv_smoothing | schedule."""
+        self._core.add_battery(id, bus, kwh, kw, customer, strategy, peak_limit_kw, soc_init, list(schedule_kw))
+        return self
+
+    def add_load_profile(self, load: int, cls: str = "residential", daily_kwh: float = 14.5,
+                         power_factor: float = 0.95, p_kw=(), q_kvar=()):
+        """A load's profile: seeded class profile (residential | commercial | industrial) scaled to
+        daily_kwh, or given kW values (one per step)."""
+        self._core.add_load_profile(load, cls, daily_kwh, power_factor, [float(x) for x in p_kw],
+                                    [float(x) for x in q_kvar])
+        return self
+
+    def set_tariff(self, customer: int, tariff: str = "domestic_general", export: str = "none"):
+        """tariff: domestic_general | domestic_tou | non_domestic_lv; export: none | nem | atap."""
+        self._core.set_tariff(customer, tariff, export)
+        return self
+
+    def add_event(self, time: str, kind: str, element: str, id: int):
+        """kind: open | close | out_of_service | in_service; element: switch | line | trafo | load | sgen | pv | battery."""
+        self._core.add_event(str(pd.Timestamp(time).strftime("%Y-%m-%dT%H:%M:%S")), kind, element, id)
+        return self
+
+    def add_ev_station(self, id: int, bus: int, customer: int = -1, n_chargers: int = 1, charger_kw: float = 7.0,
+                       strategy: str = "uncontrolled", connection_limit_kw: float = float("inf"),
+                       kind: str = "home", sessions_per_day: float = 1.0, start: str = "2025-01-01",
+                       end: str = "2026-01-01", seed: int = 1):
+        """EV chargers with seeded sessions. strategy: uncontrolled | delayed_off_peak | pv_following |
+        edf | llf | round_robin; kind: home | workplace | public_ac | dc_fast."""
+        self._core.add_ev_station(id, bus, customer, n_chargers, charger_kw, strategy, connection_limit_kw, kind,
+                                  sessions_per_day, start, end, seed)
+        return self
+
+    def add_building(self, id: int, bus: int, customer: int = -1, type: str = "office", floor_area_m2: float = 0.0,
+                     mode: str = "fixed"):
+        """A BEMS building (2R2C thermal model, AC). mode: fixed | precool | demand_response."""
+        self._core.add_building(id, bus, customer, type, floor_area_m2, mode)
+        return self
+
+    def __repr__(self) -> str:
+        return repr(self._core)
+
+
+def _progress_bar(width: int = 30):
+    t0 = _time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        elapsed = _time.perf_counter() - t0
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else 0.0
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} steps "
+                         f"{rate:,.0f} steps/s, {left:,.1f} s left ")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+class Simulation:
+    """A quasi-static time-series run of `net` with `devices` from `start` for `horizon` in steps of `step`.
+
+    profiles: optional {load id: kW values per step} or a DataFrame whose columns are load ids
+    (kW, one row per step); loads without one keep their nominal power unless `devices` gives them
+    a class profile."""
+
+    def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
+                 start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
+                 method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: float = 0.78,
+                 meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = ""):
+        self.net = net
+        self.devices = devices if devices is not None else Devices()
+        self.start = str(pd.Timestamp(start).strftime("%Y-%m-%dT%H:%M:%S"))
+        self.step_s = parse_duration(step)
+        horizon_s = parse_duration(horizon)
+        if self.step_s <= 0 or horizon_s < self.step_s:
+            raise ValueError(f"horizon ({horizon_s} s) must hold at least one step of {self.step_s} s")
+        self.n_steps = horizon_s // self.step_s
+        self.seed = int(seed)
+        self.method = method
+        self.threads = int(threads)
+        self.emission = float(emission_factor_t_per_mwh)
+        self.meter_interval_s = parse_duration(meter_interval)
+        self.float32 = bool(float32)
+        self.scenario_text = scenario_text
+        self.summary: dict = {}
+        if profiles is not None:
+            items = profiles.items() if isinstance(profiles, Mapping) else profiles.items()
+            for load, values in items:
+                self.devices.add_load_profile(int(load), p_kw=np.asarray(values, dtype=float)[: self.n_steps])
+
+    def run(self, progress: bool = False, output: Optional[str] = None) -> Results:
+        """Run the whole horizon; returns the results (pandas accessors). `output`: HDF5 path to keep."""
+        if output is None:
+            output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
+        core_net = getattr(self.net, "_core", self.net)
+        self.summary = _libgrid.run_simulation(
+            core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
+            self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
+            _progress_bar() if progress else None)
+        return read_results(output)

@@ -1,0 +1,282 @@
+// libgrid layer 8: scenario files.
+//
+// A scenario is a YAML file (schema, units, defaults and their sources: docs/scenarios.md) that names a
+// network (the built-in Melaka generator and its size, or a .m / .json file), the device penetrations
+// (rooftop PV, batteries, home EV chargers, public charging sites with PV and storage, BEMS buildings,
+// HEMS homes), weather and load profiles, the time horizon and step, tariffs, the grid emission factor,
+// outputs, solver settings and the seed.
+//
+//   Scenario s = load_scenario("scenarios/melaka_smart_city.yaml");   // parse + validate
+//   override_key(s, "horizon.steps", "96");                            // e.g. from a command line
+//   BuiltScenario b = build_scenario(s);                               // network + devices + options
+//   b.options.output_path = "out.h5";
+//   SimulationSummary r = Simulation(b.net, b.devices, b.options).run();
+//
+// Errors: every problem in a file is a ParseError naming the file, the line and the dotted key
+// ("melaka.yaml:14: key 'devices.pv.share': expected a number in [0, 1], got 'lots'"). Unknown keys are
+// errors (with a "did you mean" hint); so are wrong types, numbers out of range and unknown words (the
+// message lists the allowed ones). A bad override is a ValidationError naming the override's key.
+//
+// Determinism: build_scenario() is a function of the effective scenario alone. Which customers get a
+// device is decided by a per-customer uniform number from the scenario seed (profiles/rng.hpp streams,
+// keyed by the device kind and the customer id): the customers with the smallest numbers get it. So the
+// selections are nested (a larger share keeps every customer of a smaller one) and independent across
+// device kinds.
+#pragma once
+
+#include <libgrid/devices/battery.hpp>
+#include <libgrid/devices/building.hpp>
+#include <libgrid/devices/ev.hpp>
+#include <libgrid/model/network.hpp>
+#include <libgrid/powerflow/powerflow.hpp>
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/profiles/weather.hpp>
+#include <libgrid/scenario/melaka_grid.hpp>
+#include <libgrid/simulation/engine.hpp>
+#include <libgrid/simulation/tariff.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace libgrid {
+
+// ---- settings, as parsed and validated (defaults = the documented defaults) --------------------
+
+struct ScenarioNetwork {
+    bool from_file = false;            ///< false: the Melaka generator; true: `file`
+    // generator
+    GridSize size = GridSize::Small;
+    bool has_seed = false;             ///< network.seed given (else the scenario seed)
+    std::uint64_t seed = 0;
+    int substations = -1;              ///< -1: by size (MelakaGridOptions)
+    int feeders_per_substation = -1;
+    int transformers_per_feeder = -1;
+    int customers_per_transformer = -1;
+    int charging_sites = -1;
+    bool normally_open_ties = true;
+    // file
+    std::string file;                  ///< as written in the scenario
+    std::string file_path;             ///< resolved against the scenario file's directory
+    CustomerType customer_type = CustomerType::TerraceHouse;  ///< type of every load of a file network
+    double load_factor = 0.45;         ///< file networks: daily kWh = load p (kW) * 24 h * load_factor
+    double roof_m2_per_kw = 20.0;      ///< file networks: roof area = load p (kW) * this, m2/kW
+    bool operator==(const ScenarioNetwork&) const = default;
+};
+
+struct ScenarioHorizon {
+    std::string start_text = "2025-01-01";  ///< as written
+    LocalTime start = 0;                    ///< parsed (local Melaka time)
+    std::int64_t step_s = 900;              ///< s, 60 .. 3600, divides 3600
+    bool by_steps = false;                  ///< `steps` given (else `duration`)
+    std::string duration = "1d";            ///< "<n>y" (calendar years), "<n>w", "<n>d", "<n>h", "<n>min"
+    std::size_t n_steps = 96;               ///< resolved number of steps
+    bool operator==(const ScenarioHorizon&) const = default;
+};
+
+struct ScenarioWeather {
+    bool from_file = false;
+    std::string file, file_path;          ///< CSV with columns time, ghi_wm2, temp_c (interval means)
+    double mean_daily_ghi_kwh_m2 = 4.3;   ///< melaka.md: Peninsular Malaysia 3.8-4.8
+    double temp_min_c = 22.9;             ///< melaka.md
+    double temp_max_c = 31.5;             ///< melaka.md
+    bool has_seed = false;                ///< weather.seed given (else the scenario seed)
+    std::uint64_t seed = 0;
+    bool operator==(const ScenarioWeather&) const = default;
+};
+
+struct ScenarioProfiles {
+    double residential_daily_kwh = 14.5;  ///< mean over terrace houses, kWh/day (melaka.md)
+    double commercial_scale = 1.0;        ///< multiplies shophouses', offices', malls', hotels' daily kWh
+    double industrial_scale = 1.0;
+    double power_factor = 0.95;           ///< of every load profile (lagging)
+    bool operator==(const ScenarioProfiles&) const = default;
+};
+
+enum class PvControl : int { Unity = 0, FixedPF = 1, VoltVar = 2, VoltWatt = 3, VoltVarVoltWatt = 4 };
+
+struct ScenarioPv {
+    double share = 0.0;                   ///< of eligible customers (type in `types`, roof > 0)
+    std::vector<CustomerType> types{CustomerType::TerraceHouse, CustomerType::Shophouse, CustomerType::Office,
+                                    CustomerType::Mall,         CustomerType::Hotel,     CustomerType::Industry};
+    double kwp_per_m2 = 0.15;             ///< kWp per m2 of roof
+    double dc_ac_ratio = 1.2;             ///< kWp / inverter kVA
+    bool cap_atap = true;                 ///< cap inverter kVA by Solar ATAP limits (melaka.md)
+    double tilt_deg = 10.0;
+    double azimuth_deg = 180.0;
+    PvControl control = PvControl::Unity;
+    double pf = -0.95;                    ///< fixed_pf only; < 0 absorbs Q
+    bool operator==(const ScenarioPv&) const = default;
+};
+
+struct ScenarioBattery {
+    double share = 0.0;                   ///< of PV customers
+    double kwh_per_kwp = 1.0;             ///< kWh of storage per kWp of the customer's PV
+    double kw_per_kwh = 0.5;              ///< charge/discharge kW per kWh
+    BatteryStrategy strategy = BatteryStrategy::SelfConsumption;
+    double peak_limit_fraction = 0.7;     ///< peak_shaving: limit = fraction * customer peak kW
+    bool operator==(const ScenarioBattery&) const = default;
+};
+
+struct ScenarioChargerGroup {
+    ChargerKind kind = ChargerKind::PublicAC;
+    double kw = 22.0;
+    int n = 1;
+    double sessions_per_day = 2.0;        ///< per charger, weekly mean
+    bool operator==(const ScenarioChargerGroup&) const = default;
+};
+
+struct ScenarioPublicSites {
+    int sites = 0;                        ///< -1 = all the generator's sites; 0 = none
+    std::vector<Id> buses;                ///< explicit site buses (file networks); replaces `sites`
+    std::vector<ScenarioChargerGroup> chargers{ScenarioChargerGroup{ChargerKind::PublicAC, 22.0, 2, 2.0},
+                                               ScenarioChargerGroup{ChargerKind::DCFast, 50.0, 1, 5.0}};
+    EvStrategy strategy = EvStrategy::PowerLimitedLLF;
+    double pv_kwp = 0.0;                  ///< canopy per site, kWp
+    double battery_kwh = 0.0;             ///< per site
+    double battery_kw = 0.0;              ///< per site
+    double connection_limit_kw = kInf;    ///< per site
+    bool battery_discharge_in_peak = true;
+    bool battery_grid_charge_offpeak = false;
+    bool operator==(const ScenarioPublicSites&) const = default;
+};
+
+struct ScenarioEv {
+    double share = 0.0;                   ///< of eligible customers with an EV and a home charger
+    std::vector<CustomerType> types{CustomerType::TerraceHouse};
+    double charger_kw = 7.0;              ///< melaka.md: AC 3.7, 7, 22 kW
+    double sessions_per_day = 0.8;        ///< per car, weekly mean (ASSUMPTION)
+    EvStrategy strategy = EvStrategy::Uncontrolled;
+    ScenarioPublicSites public_sites;
+    bool operator==(const ScenarioEv&) const = default;
+};
+
+struct ScenarioDrEvent {
+    std::string start_text, end_text;
+    LocalTime start = 0, end = 0;
+    double setpoint_raise_k = 0.0;
+    double ac_power_cap_fraction = -1.0;  ///< of the AC's rated electric power; < 0: no cap
+    bool operator==(const ScenarioDrEvent&) const = default;
+};
+
+struct ScenarioBuildings {
+    double share = 0.0;                   ///< of eligible customers run by a BEMS
+    std::vector<CustomerType> types{CustomerType::Office, CustomerType::Mall, CustomerType::Hotel};
+    BemsMode mode = BemsMode::PreCool;
+    std::vector<ScenarioDrEvent> dr_events;
+    SolarThermalUse solar_thermal = SolarThermalUse::None;
+    double solar_thermal_roof_fraction = 0.1;  ///< collector area = fraction * roof area
+    bool operator==(const ScenarioBuildings&) const = default;
+};
+
+struct ScenarioHomes {
+    double share = 0.0;                   ///< of terrace houses run by a HEMS
+    HemsRules rules;
+    bool operator==(const ScenarioHomes& o) const {
+        return share == o.share && rules.precool == o.rules.precool && rules.ev_offpeak == o.rules.ev_offpeak &&
+               rules.battery_from_pv == o.rules.battery_from_pv &&
+               rules.battery_discharge_in_peak == o.rules.battery_discharge_in_peak &&
+               rules.ev_v2h_in_peak == o.rules.ev_v2h_in_peak;
+    }
+};
+
+struct ScenarioDevices {
+    ScenarioPv pv;
+    ScenarioBattery battery;
+    ScenarioEv ev;
+    ScenarioBuildings buildings;
+    ScenarioHomes homes;
+    bool operator==(const ScenarioDevices&) const = default;
+};
+
+struct ScenarioTariff {
+    double tou_adoption = 0.0;            ///< of domestic customers on the domestic ToU tariff
+    ExportScheme export_scheme = ExportScheme::None;
+    double fuel_adjustment_sen_per_kwh = 0.0;
+    bool operator==(const ScenarioTariff&) const = default;
+};
+
+struct ScenarioOutputs {
+    std::int64_t meter_interval_s = 900;  ///< 900 or 1800
+    int compression = 1;                  ///< gzip 0..9
+    bool float32 = false;
+    bool bus_angles = false;
+    std::size_t chunk_rows = 256;
+    bool operator==(const ScenarioOutputs&) const = default;
+};
+
+struct ScenarioSolver {
+    Method method = Method::Auto;         ///< auto, nr, sweep
+    LinearSolverKind linear_solver = LinearSolverKind::Default;
+    double tolerance = 1e-8;
+    int max_iterations = 30;
+    int max_control_iterations = 8;
+    bool operator==(const ScenarioSolver&) const = default;
+};
+
+/// A parsed, validated scenario. `text` is the file as read; overrides are kept and re-applied.
+struct Scenario {
+    std::string path;        ///< file name ("<string>" for parse_scenario without one)
+    std::string text;        ///< the original YAML text
+    std::vector<std::pair<std::string, std::string>> overrides;  ///< (dotted key, YAML value), in order
+
+    std::string name;
+    std::string description;
+    std::uint64_t seed = 1;
+    ScenarioNetwork network;
+    ScenarioHorizon horizon;
+    ScenarioWeather weather;
+    ScenarioProfiles profiles;
+    ScenarioDevices devices;
+    ScenarioTariff tariff;
+    double emission_factor_t_per_mwh = 0.78;  ///< melaka.md
+    ScenarioOutputs outputs;
+    ScenarioSolver solver;
+    int threads = 1;
+
+    /// The settings (not path, text or overrides) are equal.
+    bool same_settings(const Scenario& o) const;
+};
+
+/// Reads and validates a scenario file. ParseError(file, line, "key '...': ...") on any problem.
+Scenario load_scenario(const std::string& path);
+
+/// Parses scenario text; relative file names (network.file, weather.file) resolve against the
+/// directory of `filename` (the current directory for "<string>").
+Scenario parse_scenario(const std::string& text, const std::string& filename = "<string>");
+
+/// Sets one key (dotted path, "devices.ev.share"; a sequence element by its index,
+/// "devices.ev.public_sites.chargers.0.n") to a YAML value and re-validates. Setting one of two
+/// exclusive keys removes the other (horizon.steps / horizon.duration, network.file / network.generator,
+/// weather.file / weather.model). An unknown key or a bad value throws ValidationError naming the key;
+/// the scenario is then unchanged.
+void override_key(Scenario& scenario, const std::string& dotted_key, const std::string& yaml_value);
+
+/// The effective scenario (after overrides) as YAML, every setting explicit (defaults included).
+/// parse_scenario(scenario_to_yaml(s)) has the same settings as s. Stored as the HDF5 `scenario` attribute.
+std::string scenario_to_yaml(const Scenario& scenario);
+
+/// What a scenario builds to. `options.weather_series` points into `weather` when the weather comes
+/// from a file or has its own seed (shared, so copies of a BuiltScenario stay valid).
+struct BuiltScenario {
+    Network net;
+    DeviceSet devices;
+    SimulationOptions options;          ///< output_path empty: the caller sets it
+    std::vector<Customer> customers;    ///< from the generator, or one per load of a file network
+    std::string name;
+    std::shared_ptr<const WeatherSeries> weather;
+};
+
+/// Builds network, devices and options. Deterministic: a function of the effective scenario.
+/// Throws ParseError / ValidationError naming the key when the scenario does not fit its network
+/// (e.g. more public sites than the grid has, an unknown bus id).
+BuiltScenario build_scenario(const Scenario& scenario);
+
+/// Short names used in scenario files.
+std::string scenario_name(PvControl c);        ///< "unity", "fixed_pf", "volt_var", "volt_watt", "volt_var_volt_watt"
+std::string scenario_name(BatteryStrategy s);  ///< "idle", "self_consumption", "peak_shaving", "tou_arbitrage", "pv_smoothing"
+std::string scenario_name(BemsMode m);         ///< "fixed", "precool", "demand_response", "precool_demand_response"
+
+}  // namespace libgrid

@@ -1,0 +1,681 @@
+// libgrid scenario: the Melaka grid generator. Every figure below is listed with its source (or as
+// an ASSUMPTION) in docs/melaka.md; keep the two in step.
+#include <libgrid/errors.hpp>
+#include <libgrid/scenario/melaka_grid.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <string>
+
+namespace libgrid {
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+constexpr const char* kPandapowerMv =
+    "pandapower standard type NA2XS2Y 1x%s RM/25 6/10 kV (pandapower std_types.py: Heuck 2013, Werth); "
+    "6/10 kV and 6.35/11 kV share the Um = 12 kV insulation class of IEC 60502-2";
+constexpr const char* kTtCables =
+    "TT Cables, data sheet SE-N1XE-AS (0.6/1 kV, Al, XLPE, HDPE): r = max. resistance at 20 C, max_i = rating in earth; "
+    "x and c ASSUMPTION (pandapower NAYY 4-core values)";
+
+enum LineIdx : int { L11_240 = 0, L11_185, L11_70, L11_OH95, LV_240, LV_95, LV_50, LV_ABC95, SVC_4x16, SVC_2x16_EQ, kNumLineTypes };
+
+const std::vector<MelakaLineType> kLineTypes = {
+    {"11kV 240 Al", "11 kV 3x1C 240 mm2 Al XLPE cable", 11.0, 0.122, 0.105, 456.0, 0.416, "cs", kPandapowerMv},
+    {"11kV 185 Al", "11 kV 3x1C 185 mm2 Al XLPE cable", 11.0, 0.161, 0.110, 406.0, 0.358, "cs", kPandapowerMv},
+    {"11kV 70 Al", "11 kV 3x1C 70 mm2 Al XLPE cable (spurs)", 11.0, 0.443, 0.123, 280.0, 0.217, "cs", kPandapowerMv},
+    {"11kV ACSR 95", "11 kV overhead line, ACSR 95/15 (semi-rural feeders)", 11.0, 0.306, 0.330, 10.75, 0.350, "ol",
+     "pandapower standard type 94-AL1/15-ST1A 10.0 (Heuck 2013)"},
+    {"4x240 Al XLPE", "0.6/1 kV 4-core 240 mm2 Al XLPE cable (LV main)", 0.4, 0.125, 0.080, 261.0, 0.398, "cs", kTtCables},
+    {"4x95 Al XLPE", "0.6/1 kV 4-core 95 mm2 Al XLPE cable (LV tail)", 0.4, 0.320, 0.080, 264.0, 0.234, "cs", kTtCables},
+    {"4x50 Al XLPE", "0.6/1 kV 4-core 50 mm2 Al XLPE cable (shophouse service)", 0.4, 0.641, 0.083, 210.0, 0.158, "cs", kTtCables},
+    {"ABC 3x95+70", "0.6/1 kV aerial bundled cable 3x95 mm2 Al + 70 mm2 neutral", 0.4, 0.320, 0.100, 0.0, 0.235, "ol",
+     "r: IEC 60228 class 2 Al 95 mm2 (0.320 ohm/km, as in the TT Cables sheet); x, c, max_i ASSUMPTION"},
+    {"SVC 4x16 Al", "3-phase service, 4x16 mm2 Al", 0.4, 1.910, 0.090, 0.0, 0.075, "cs",
+     "r: IEC 60228 class 2 Al 16 mm2 (1.91 ohm/km); x, c, max_i ASSUMPTION"},
+    {"SVC 2x16 1ph-eq", "1-phase service 2x16 mm2 Al, balanced equivalent (6 z, max_i / 3)", 0.4, 6 * 1.910, 6 * 0.090, 0.0, 0.075 / 3,
+     "cs", "SVC 4x16 Al scaled so the balanced 3-phase model gives the 1-phase circuit's volt drop in percent and its loading"},
+};
+
+enum TrafoIdx : int { PT_30 = 0, DT_315, DT_500, DT_630, DT_1000, kNumTrafoTypes };
+
+// Dyn11: the LV side leads the HV side by 30 degrees, i.e. lags by 330 (pandapower's convention:
+// shift_degree = 30 x clock number, Dyn5 -> 150).
+const std::vector<MelakaTransformerType> kTrafoTypes = {
+    {"PT 33/11 30MVA", 30.0, 33.0, 11.0, 10.0, 0.41, 14.0, 0.07, 330.0, -8, 8, 1.25,
+     "ASSUMPTION: vk per IEC 60076-5 minimum for 25-40 MVA; vkr, pfe, i0 of pandapower's 25 MVA 110/10 kV type"},
+    {"DT 315kVA", 0.315, 11.0, 0.433, 4.0, 1.25, 0.75, 0.24, 330.0, -2, 2, 2.5,
+     "ASSUMPTION: interpolated between pandapower's 0.25 and 0.4 MVA 10/0.4 kV (Trafo Union) types"},
+    {"DT 500kVA", 0.500, 11.0, 0.433, 4.0, 1.22, 1.05, 0.22, 330.0, -2, 2, 2.5,
+     "ASSUMPTION: interpolated between pandapower's 0.4 and 0.63 MVA 10/0.4 kV (Trafo Union) types"},
+    {"DT 630kVA", 0.630, 11.0, 0.433, 4.0, 1.0794, 1.18, 0.1873, 330.0, -2, 2, 2.5,
+     "pandapower standard type 0.63 MVA 10/0.4 kV (Trafo Union), rated 11/0.433 kV"},
+    {"DT 1000kVA", 1.000, 11.0, 0.433, 5.0, 1.00, 1.70, 0.17, 330.0, -2, 2, 2.5,
+     "ASSUMPTION: vk per IEC 60076-5 minimum for 631-1250 kVA; losses extrapolated from the 630 kVA type"},
+};
+
+}  // namespace
+
+const std::vector<MelakaLineType>& melaka_line_types() { return kLineTypes; }
+const std::vector<MelakaTransformerType>& melaka_transformer_types() { return kTrafoTypes; }
+
+GridSize parse_grid_size(const std::string& s) {
+    if (s == "small") return GridSize::Small;
+    if (s == "district") return GridSize::District;
+    if (s == "city") return GridSize::City;
+    throw ValidationError("grid size: '" + s + "' is not one of \"small\", \"district\", \"city\"");
+}
+
+std::string to_string(GridSize s) {
+    switch (s) {
+        case GridSize::Small: return "small";
+        case GridSize::District: return "district";
+        case GridSize::City: return "city";
+    }
+    return "unknown";
+}
+
+std::string to_string(CustomerType t) {
+    switch (t) {
+        case CustomerType::TerraceHouse: return "terrace_house";
+        case CustomerType::Shophouse: return "shophouse";
+        case CustomerType::Office: return "office";
+        case CustomerType::Mall: return "mall";
+        case CustomerType::Hotel: return "hotel";
+        case CustomerType::Industry: return "industry";
+        case CustomerType::ChargingSite: return "charging_site";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Random numbers: splitmix64 (Steele, Lea & Flood 2014) seeds xoshiro256** (Blackman & Vigna 2021).
+// Only integer arithmetic, +, - and * on doubles: the same bits on every IEEE-754 platform.
+// ---------------------------------------------------------------------------------------------
+std::uint64_t splitmix64(std::uint64_t& x) {
+    std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/// A stream key from (seed, level, indices...): a chain of splitmix64 steps.
+std::uint64_t stream_key(std::initializer_list<std::uint64_t> parts) {
+    std::uint64_t h = 0x4D656C616B61ULL;  // "Melaka"
+    for (std::uint64_t p : parts) {
+        std::uint64_t x = h ^ p;
+        h = splitmix64(x);
+    }
+    return h;
+}
+
+struct Rng {
+    std::uint64_t s[4];
+    explicit Rng(std::uint64_t key) {
+        std::uint64_t x = key;
+        for (auto& w : s) w = splitmix64(x);
+    }
+    static std::uint64_t rotl(std::uint64_t v, int k) { return (v << k) | (v >> (64 - k)); }
+    std::uint64_t next() {
+        const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+        const std::uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+    }
+    double uniform() { return double(next() >> 11) * 0x1.0p-53; }  ///< [0, 1)
+    double uniform(double a, double b) { return a + (b - a) * uniform(); }
+    int integer(int lo, int hi) { return lo + int(uniform() * double(hi - lo + 1)); }  ///< lo..hi inclusive
+    bool chance(double p) { return uniform() < p; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Design data (docs/melaka.md, "Customers").
+// ---------------------------------------------------------------------------------------------
+constexpr double kLvMin = 0.94, kLvMax = 1.05;  // project band for 400/230 V (issue text)
+constexpr double kMvMin = 0.95, kMvMax = 1.05;  // ASSUMPTION: +-5 % at 11 and 33 kV
+constexpr double kPlanningLoading = 0.8;        // ASSUMPTION: design current <= 80 % of rating
+constexpr double kSqrt3 = 1.7320508075688772;
+
+struct TypeData {
+    double coincidence;  ///< design (after-diversity) demand / own peak
+    double pf;           ///< lagging power factor of the design demand
+};
+constexpr TypeData kTypeData[] = {
+    {0.45, 0.95},  // TerraceHouse
+    {0.60, 0.92},  // Shophouse
+    {0.80, 0.90},  // Office
+    {0.90, 0.90},  // Mall
+    {0.85, 0.90},  // Hotel
+    {0.75, 0.88},  // Industry
+    {0.60, 0.99},  // ChargingSite
+};
+
+enum class Feeder : int { Residential, TownCentre, Industrial, SemiRural };
+// ASSUMPTION: feeder archetypes cycle through this pattern (60 % residential, 20 % town centre,
+// 10 % industrial, 10 % semi-rural), shifted by 3 per substation.
+constexpr Feeder kFeederPattern[10] = {Feeder::Residential, Feeder::TownCentre, Feeder::Residential, Feeder::Industrial,
+                                       Feeder::Residential, Feeder::SemiRural,  Feeder::Residential, Feeder::TownCentre,
+                                       Feeder::Residential, Feeder::Residential};
+
+enum class Area : int { Terrace, Mixed, ShopRow, Office, Hotel, Mall, IndustrialEstate };
+// Town-centre feeders cycle through these distribution substations.
+constexpr Area kTownPattern[15] = {Area::ShopRow, Area::Mall,   Area::Hotel,  Area::Office,  Area::ShopRow,
+                                   Area::Mixed,   Area::Office, Area::ShopRow, Area::Hotel,  Area::Mixed,
+                                   Area::ShopRow, Area::Office, Area::Mixed,   Area::ShopRow, Area::Office};
+
+bool hosts_charging(Area a) { return a == Area::Mall || a == Area::Hotel || a == Area::Office || a == Area::ShopRow || a == Area::Mixed; }
+
+struct PQ {
+    double p = 0.0, q = 0.0;  // MW, MVAr
+    PQ& operator+=(const PQ& o) {
+        p += o.p;
+        q += o.q;
+        return *this;
+    }
+    double s() const { return std::sqrt(p * p + q * q); }
+};
+
+struct Sizes {
+    int n_sub, n_feed, n_tx, n_cust, n_ev;
+};
+
+Sizes resolve(const MelakaGridOptions& o) {
+    Sizes d{};
+    switch (o.size) {
+        case GridSize::Small: d = {1, 2, 4, 28, 2}; break;
+        case GridSize::District: d = {1, 4, 8, 72, 6}; break;
+        case GridSize::City: d = {25, 10, 15, 130, 40}; break;
+        default: throw ValidationError("melaka grid options: field 'size': unknown grid size " + std::to_string(int(o.size)));
+    }
+    auto pick = [](int v, int dflt, const char* field, int min) {
+        if (v == -1) return dflt;
+        if (v < min)
+            throw ValidationError(std::string("melaka grid options: field '") + field + "': must be -1 (by size) or >= " + std::to_string(min) +
+                                  ", got " + std::to_string(v));
+        return v;
+    };
+    Sizes s;
+    s.n_sub = pick(o.n_substations, d.n_sub, "n_substations", 1);
+    s.n_feed = pick(o.feeders_per_substation, d.n_feed, "feeders_per_substation", 1);
+    s.n_tx = pick(o.transformers_per_feeder, d.n_tx, "transformers_per_feeder", 1);
+    s.n_cust = pick(o.customers_per_transformer, d.n_cust, "customers_per_transformer", 1);
+    s.n_ev = pick(o.n_charging_sites, d.n_ev, "n_charging_sites", 0);
+    const double est = double(s.n_sub) * s.n_feed * s.n_tx * (2.2 * s.n_cust + 12.0);
+    if (est > 5.0e7)
+        throw ValidationError("melaka grid options: field 'customers_per_transformer': the options ask for about " + std::to_string(static_cast<long long>(est)) +
+                              " buses; the generator's limit is 50,000,000");
+    return s;
+}
+
+std::string cat(const char* a, long long x) { return a + std::to_string(x); }
+
+// ---------------------------------------------------------------------------------------------
+// The builder
+// ---------------------------------------------------------------------------------------------
+class Builder {
+public:
+    Builder(const MelakaGridOptions& opt, const Sizes& sz, MelakaGrid& g) : opt_(opt), sz_(sz), g_(g), net_(g.net) {}
+
+    void run();
+
+private:
+    struct CustomerOut {
+        Id bus;
+        PQ s;
+    };
+
+    const MelakaGridOptions& opt_;
+    Sizes sz_;
+    MelakaGrid& g_;
+    Network& net_;
+
+    // Per distribution transformer (generation order): its record index, area kind, design load.
+    std::vector<std::size_t> tx_index_;
+    std::vector<Area> tx_area_;
+    std::vector<PQ> tx_load_;
+    std::vector<Id> tx_lv_bus_;
+    std::vector<Id> tx_feeder_;
+    std::vector<Id> feeder_end_;
+    std::vector<char> feeder_overhead_;
+
+    // --- tables ---
+    Id add_bus(std::string name, double vn_kv, bool lv) {
+        Bus b;
+        b.id = Id(net_.buses.size());
+        b.name = std::move(name);
+        b.vn_kv = vn_kv;
+        b.vmin_pu = lv ? kLvMin : kMvMin;
+        b.vmax_pu = lv ? kLvMax : kMvMax;
+        net_.buses.push_back(std::move(b));
+        return net_.buses.back().id;
+    }
+    Id add_line(Id from, Id to, double length_km, int type, int parallel = 1) {
+        const MelakaLineType& t = kLineTypes[type];
+        Line l;
+        l.id = Id(net_.lines.size());
+        l.name = t.name;
+        l.from_bus = from;
+        l.to_bus = to;
+        l.length_km = length_km;
+        l.r_ohm_per_km = t.r_ohm_per_km;
+        l.x_ohm_per_km = t.x_ohm_per_km;
+        l.c_nf_per_km = t.c_nf_per_km;
+        l.max_i_ka = t.max_i_ka;
+        l.parallel = parallel;
+        l.type = t.kind;
+        net_.lines.push_back(std::move(l));
+        return net_.lines.back().id;
+    }
+    void add_switch(Id bus, Id element, SwitchElement et, bool closed, const char* type, std::string name) {
+        Switch s;
+        s.id = Id(net_.switches.size());
+        s.name = std::move(name);
+        s.bus = bus;
+        s.element = element;
+        s.et = et;
+        s.closed = closed;
+        s.type = type;
+        net_.switches.push_back(std::move(s));
+    }
+    static void set_type(Transformer& tr, int type, int parallel) {
+        const MelakaTransformerType& t = kTrafoTypes[type];
+        tr.name = t.name;
+        tr.sn_mva = t.sn_mva;
+        tr.vn_hv_kv = t.vn_hv_kv;
+        tr.vn_lv_kv = t.vn_lv_kv;
+        tr.vk_percent = t.vk_percent;
+        tr.vkr_percent = t.vkr_percent;
+        tr.pfe_kw = t.pfe_kw;
+        tr.i0_percent = t.i0_percent;
+        tr.shift_degree = t.shift_degree;
+        tr.tap_side = TapSide::HV;
+        tr.tap_neutral = 0;
+        tr.tap_min = t.tap_min;
+        tr.tap_max = t.tap_max;
+        tr.tap_step_percent = t.tap_step_percent;
+        tr.parallel = parallel;
+    }
+
+    /// Cheapest distribution transformer carrying `s_mva` at <= 80 %; above 800 kVA, parallel 1000 kVA units.
+    static void size_distribution(Transformer& tr, double s_mva) {
+        for (int k = DT_315; k <= DT_1000; ++k)
+            if (s_mva <= kPlanningLoading * kTrafoTypes[k].sn_mva) {
+                set_type(tr, k, 1);
+                return;
+            }
+        set_type(tr, DT_1000, int(std::ceil(s_mva / (kPlanningLoading * kTrafoTypes[DT_1000].sn_mva))));
+    }
+
+    /// Parallel circuits of cable `type` for a design current `i_ka` at <= 80 % of rating.
+    static int circuits(double i_ka, int type) { return std::max(1, int(std::ceil(i_ka / (kPlanningLoading * kLineTypes[type].max_i_ka)))); }
+
+    CustomerOut add_customer(CustomerType type, Id at_bus, int service_type, double service_km, int service_parallel, double peak_kw,
+                             double daily_kwh, double roof_m2, int phases, Id feeder, Id tx) {
+        const Id cid = Id(g_.customers.size());
+        const Id bus = add_bus(cat("C", cid), 0.4, true);
+        add_line(at_bus, bus, service_km, service_type, service_parallel);
+        const TypeData& td = kTypeData[int(type)];
+        Load l;
+        l.id = Id(net_.loads.size());
+        l.name = cat("C", cid);
+        l.bus = bus;
+        l.p_mw = td.coincidence * peak_kw / 1000.0;
+        l.q_mvar = l.p_mw * std::sqrt(1.0 / (td.pf * td.pf) - 1.0);
+        l.type = to_string(type);
+        net_.loads.push_back(std::move(l));
+        Customer c;
+        c.id = cid;
+        c.bus = bus;
+        c.load_id = net_.loads.back().id;
+        c.type = type;
+        c.peak_kw = peak_kw;
+        c.daily_kwh = daily_kwh;
+        c.roof_area_m2 = roof_m2;
+        c.phases = phases;
+        c.feeder = feeder;
+        c.transformer = tx;
+        g_.customers.push_back(c);
+        return {bus, {net_.loads.back().p_mw, net_.loads.back().q_mvar}};
+    }
+
+    // --- customers of each kind (docs/melaka.md, "Customers") ---
+    CustomerOut house(Rng& r, Id joint, bool overhead, Id feeder, Id tx) {
+        const double peak = r.uniform(3.5, 6.5);
+        const double daily = 14.5 * r.uniform(0.6, 1.4);  // melaka.md: about 14.5 kWh/day
+        const double roof = r.uniform(70.0, 110.0);
+        const int phases = r.chance(0.6) ? 1 : 3;
+        const double svc = overhead ? r.uniform(0.010, 0.030) : r.uniform(0.008, 0.025);
+        return add_customer(CustomerType::TerraceHouse, joint, phases == 1 ? SVC_2x16_EQ : SVC_4x16, svc, 1, peak, daily, roof, phases, feeder, tx);
+    }
+    /// Unit k of a shophouse row: one unit in eight is an office, one in eight a workshop (small industry).
+    CustomerOut shop_unit(Rng& r, int k, Id joint, Id feeder, Id tx) {
+        const double svc = r.uniform(0.005, 0.015);
+        const double roof = r.uniform(100.0, 160.0);
+        if (k % 8 == 3) {
+            const double peak = r.uniform(20.0, 60.0);
+            return add_customer(CustomerType::Office, joint, LV_50, svc, 1, peak, peak * r.uniform(6.0, 9.0), roof, 3, feeder, tx);
+        }
+        if (k % 8 == 6) {
+            const double peak = r.uniform(15.0, 40.0);
+            return add_customer(CustomerType::Industry, joint, LV_50, svc, 1, peak, peak * r.uniform(5.0, 9.0), roof, 3, feeder, tx);
+        }
+        const double peak = r.uniform(10.0, 25.0);
+        return add_customer(CustomerType::Shophouse, joint, LV_50, svc, 1, peak, r.uniform(30.0, 70.0), roof, 3, feeder, tx);
+    }
+    /// A building on its own supply from the LV board: parallel 4x240 cables for its peak.
+    CustomerOut building(CustomerType type, double peak, double hours, double roof, Id lv_bus, double km, Id feeder, Id tx) {
+        const double i_ka = peak / 1000.0 / kTypeData[int(type)].pf / (kSqrt3 * 0.4);
+        return add_customer(type, lv_bus, LV_240, km, circuits(i_ka, LV_240), peak, peak * hours, roof, 3, feeder, tx);
+    }
+
+    /// One LV feeder: pillar -> joint 0 -> joint 1 ...; unit k hangs from joint k.
+    template <class MakeUnit>
+    PQ lv_chain(Id pillar, Id tx, int& joint_no, int n, bool overhead, double span_lo, double span_hi, Rng& r, MakeUnit&& unit) {
+        std::vector<Id> joint(n);
+        std::vector<double> len(n);
+        std::vector<PQ> s(n);
+        for (int k = 0; k < n; ++k) {
+            joint[k] = add_bus("T" + std::to_string(tx) + "J" + std::to_string(joint_no++), 0.4, true);
+            len[k] = k == 0 ? r.uniform(0.02, 0.12) : r.uniform(span_lo, span_hi);
+            s[k] = unit(k, joint[k]).s;
+        }
+        PQ down;
+        std::vector<PQ> downstream(n);
+        for (int k = n - 1; k >= 0; --k) downstream[k] = (down += s[k]);
+        for (int k = 0; k < n; ++k) {
+            const double i_ka = downstream[k].s() / (kSqrt3 * 0.4);
+            int type = overhead ? LV_ABC95 : LV_240;
+            if (!overhead && 2 * k >= n && i_ka <= kPlanningLoading * kLineTypes[LV_95].max_i_ka) type = LV_95;  // tapered tail
+            add_line(k == 0 ? pillar : joint[k - 1], joint[k], len[k], type, circuits(i_ka, type));
+        }
+        return down;
+    }
+
+    PQ houses(Rng& r, Id lv_bus, Id tx, int& joint_no, int n_houses, bool overhead, Id feeder) {
+        PQ total;
+        if (n_houses <= 0) return total;
+        const int n_lvf = std::clamp((n_houses + 23) / 24, 1, 8);  // ASSUMPTION: up to 8 ways, ~24 houses a way
+        for (int w = 0; w < n_lvf; ++w) {
+            const int n = n_houses * (w + 1) / n_lvf - n_houses * w / n_lvf;
+            const double lo = overhead ? 0.015 : 0.003, hi = overhead ? 0.035 : 0.007;
+            total += lv_chain(lv_bus, tx, joint_no, n, overhead, lo, hi, r, [&](int, Id j) { return house(r, j, overhead, feeder, tx); });
+        }
+        return total;
+    }
+    PQ shops(Rng& r, Id lv_bus, Id tx, int& joint_no, int n_units, Id feeder) {
+        PQ total;
+        const int n_lvf = std::clamp((n_units + 9) / 10, 1, 8);
+        int k0 = 0;
+        for (int w = 0; w < n_lvf; ++w) {
+            const int n = n_units * (w + 1) / n_lvf - n_units * w / n_lvf;
+            total += lv_chain(lv_bus, tx, joint_no, n, false, 0.006, 0.0075, r, [&](int k, Id j) { return shop_unit(r, k0 + k, j, feeder, tx); });
+            k0 += n;
+        }
+        return total;
+    }
+
+    Area area_for(Feeder kind, int t, Rng& r) const {
+        const double u = r.uniform();
+        switch (kind) {
+            case Feeder::Residential: return u < 0.75 ? Area::Terrace : (u < 0.90 ? Area::Mixed : Area::ShopRow);
+            case Feeder::TownCentre: return kTownPattern[t % 15];
+            case Feeder::Industrial: return u < 0.75 ? Area::IndustrialEstate : (u < 0.85 ? Area::Office : Area::Terrace);
+            case Feeder::SemiRural: return u < 0.85 ? Area::Terrace : Area::ShopRow;
+        }
+        return Area::Terrace;
+    }
+
+    /// One 11/0.433 kV substation at `hv_bus`; returns its design load.
+    PQ distribution_substation(Id hv_bus, Feeder kind, int s, int f, int t, Id feeder) {
+        Rng r(stream_key({opt_.seed, 3, std::uint64_t(s), std::uint64_t(f), std::uint64_t(t)}));
+        const Area area = area_for(kind, t, r);
+        const bool overhead = kind == Feeder::SemiRural;
+        const Id tx = Id(net_.transformers.size());  // the record is added below, after its LV network
+        const Id lv = add_bus("T" + std::to_string(tx) + " LV", 0.4, true);
+        const int c = sz_.n_cust;
+        int joint_no = 0;
+        PQ load;
+        switch (area) {
+            case Area::Terrace: load = houses(r, lv, tx, joint_no, overhead ? std::max(1, c * 6 / 10) : c, overhead, feeder); break;
+            case Area::Mixed:
+                load = houses(r, lv, tx, joint_no, std::max(1, c * 6 / 10), false, feeder);
+                load += shops(r, lv, tx, joint_no, std::max(2, c / 10), feeder);
+                break;
+            case Area::ShopRow: load = shops(r, lv, tx, joint_no, std::max(1, c / 4), feeder); break;
+            case Area::Office:
+                load = building(CustomerType::Office, r.uniform(150.0, 600.0), r.uniform(6.0, 9.0), r.uniform(600.0, 2000.0), lv,
+                                r.uniform(0.02, 0.08), feeder, tx).s;
+                break;
+            case Area::Hotel:
+                load = building(CustomerType::Hotel, r.uniform(250.0, 700.0), r.uniform(12.0, 16.0), r.uniform(800.0, 2500.0), lv,
+                                r.uniform(0.02, 0.08), feeder, tx).s;
+                break;
+            case Area::Mall:
+                load = building(CustomerType::Mall, r.uniform(900.0, 1500.0), r.uniform(10.0, 13.0), r.uniform(8000.0, 20000.0), lv,
+                                r.uniform(0.02, 0.08), feeder, tx).s;
+                break;
+            case Area::IndustrialEstate: {
+                const int n_fact = r.integer(2, 4);
+                for (int k = 0; k < n_fact; ++k)
+                    load += building(CustomerType::Industry, r.uniform(80.0, 300.0), r.uniform(8.0, 14.0), r.uniform(1000.0, 4000.0), lv,
+                                     r.uniform(0.05, 0.20), feeder, tx).s;
+                break;
+            }
+        }
+        Transformer tr;
+        tr.id = tx;
+        tr.hv_bus = hv_bus;
+        tr.lv_bus = lv;
+        size_distribution(tr, load.s());
+        // ASSUMPTION: off-circuit tap at +2 x 2.5 % (HV 11.55 kV): the 433 V no-load secondary
+        // (1.0825 p.u. of 400 V) sits at 1.031 p.u., inside the 0.94-1.05 band.
+        tr.tap_pos = 2;
+        net_.transformers.push_back(std::move(tr));
+        tx_index_.push_back(net_.transformers.size() - 1);
+        tx_area_.push_back(area);
+        tx_load_.push_back(load);
+        tx_lv_bus_.push_back(lv);
+        tx_feeder_.push_back(feeder);
+        g_.lv_transformers.push_back(tx);
+        return load;
+    }
+
+    /// Cable for an 11 kV section carrying `i_ka`: 185 mm2 minimum on the trunk, 240 above its
+    /// planning current, parallel 240 circuits above that. Overhead: ACSR 95.
+    void mv_section(Id from, Id to, double km, double i_ka, bool overhead, bool spur) {
+        int type;
+        if (overhead) type = L11_OH95;
+        else if (spur && i_ka <= kPlanningLoading * kLineTypes[L11_70].max_i_ka) type = L11_70;
+        else if (i_ka <= kPlanningLoading * kLineTypes[L11_185].max_i_ka) type = L11_185;
+        else type = L11_240;
+        add_line(from, to, km, type, circuits(i_ka, type));
+    }
+
+    PQ feeder(Id busbar, int s, int f) {
+        Rng r(stream_key({opt_.seed, 2, std::uint64_t(s), std::uint64_t(f)}));
+        const Feeder kind = kFeederPattern[(f + 3 * s) % 10];
+        const bool overhead = kind == Feeder::SemiRural;
+        const Id fid = Id(g_.feeder_ids.size());
+        const std::string tag = "P" + std::to_string(s) + "F" + std::to_string(f);
+        const Id head = add_bus(tag, 11.0, false);
+        add_switch(busbar, head, SwitchElement::Bus, true, "CB", "CB " + tag);
+        g_.feeder_ids.push_back(fid);
+        g_.feeder_head_bus.push_back(head);
+        g_.feeder_substation.push_back(s);
+
+        const int n = sz_.n_tx;
+        std::vector<Id> rmu(n), spur_bus(n, -1);
+        std::vector<double> len(n), spur_len(n, 0.0);
+        std::vector<PQ> load(n);
+        for (int t = 0; t < n; ++t) {
+            rmu[t] = add_bus(tag + "R" + std::to_string(t), 11.0, false);
+            // ASSUMPTION: 0.8-2.0 km from the primary to the first ring main unit, then RMUs every
+            // 0.3-0.5 km (issue); semi-rural: 1.5-4 km, then 0.5-1.5 km of overhead line.
+            len[t] = t == 0 ? (overhead ? r.uniform(1.5, 4.0) : r.uniform(0.8, 2.0)) : (overhead ? r.uniform(0.5, 1.5) : r.uniform(0.3, 0.5));
+            if (r.chance(0.2)) {  // ASSUMPTION: one substation in five sits on a spur from its RMU
+                spur_bus[t] = add_bus(tag + "S" + std::to_string(t), 11.0, false);
+                spur_len[t] = overhead ? r.uniform(0.2, 1.0) : r.uniform(0.1, 0.4);
+            }
+        }
+        for (int t = 0; t < n; ++t) load[t] = distribution_substation(spur_bus[t] >= 0 ? spur_bus[t] : rmu[t], kind, s, f, t, fid);
+        PQ down;
+        std::vector<PQ> downstream(n);
+        for (int t = n - 1; t >= 0; --t) downstream[t] = (down += load[t]);
+        for (int t = 0; t < n; ++t) {
+            const double i_ka = downstream[t].s() / (kSqrt3 * 11.0);
+            // The cable out of the primary is underground even on an overhead feeder.
+            mv_section(t == 0 ? head : rmu[t - 1], rmu[t], len[t], i_ka, overhead && t > 0, false);
+            if (t == 0) g_.feeder_head_line.push_back(net_.lines.back().id);
+            if (spur_bus[t] >= 0) mv_section(rmu[t], spur_bus[t], spur_len[t], load[t].s() / (kSqrt3 * 11.0), overhead, true);
+        }
+        feeder_end_.push_back(rmu[n - 1]);
+        feeder_overhead_.push_back(overhead);
+        return down;
+    }
+
+    void primary_substation(Id grid, int s) {
+        const std::string tag = "P" + std::to_string(s);
+        const Id b33 = add_bus(tag + " 33kV", 33.0, false);
+        add_switch(grid, b33, SwitchElement::Bus, true, "CB", "CB " + tag + " 33kV");
+        const Id b11 = add_bus(tag + " 11kV", 11.0, false);
+        Transformer tr;
+        tr.id = Id(net_.transformers.size());
+        tr.hv_bus = b33;
+        tr.lv_bus = b11;
+        set_type(tr, PT_30, 2);  // ASSUMPTION: 2 x 30 MVA per primary substation
+        tr.oltc = true;
+        tr.oltc_vm_pu = 1.0;
+        tr.oltc_band_pu = 0.02;
+        net_.transformers.push_back(std::move(tr));
+        const std::size_t k = net_.transformers.size() - 1;
+        g_.primary_transformers.push_back(net_.transformers[k].id);
+        g_.primary_busbars.push_back(b11);
+        PQ total;
+        for (int f = 0; f < sz_.n_feed; ++f) total += feeder(b11, s, f);
+        // Pre-set the tap where the OLTC would settle at the design load, so that the design-case
+        // power flow needs no control rounds: volt drop ~ (P r + Q x) / S_rated, 1.25 % a step.
+        Transformer& t = net_.transformers[k];
+        const double r_pu = t.vkr_percent / 100.0, x_pu = std::sqrt(t.vk_percent * t.vk_percent - t.vkr_percent * t.vkr_percent) / 100.0;
+        const double drop = (total.p * r_pu + total.q * x_pu) / (t.sn_mva * t.parallel);
+        t.tap_pos = std::clamp(-int(std::lround(drop * 100.0 / t.tap_step_percent)), t.tap_min, t.tap_max);
+    }
+
+    void ties() {
+        // ASSUMPTION: feeders 2k and 2k+1 of a substation meet at a normally-open point; with an odd
+        // number of feeders the last one meets feeder 0 of the next substation (if any).
+        const int S = sz_.n_sub, F = sz_.n_feed;
+        int k = 0;
+        auto tie = [&](int a, int b) {
+            Rng r(stream_key({opt_.seed, 5, std::uint64_t(a), std::uint64_t(b)}));
+            const bool oh = feeder_overhead_[a] || feeder_overhead_[b];
+            const Id l = add_line(feeder_end_[a], feeder_end_[b], oh ? r.uniform(0.5, 1.5) : r.uniform(0.3, 1.0), oh ? L11_OH95 : L11_240);
+            add_switch(feeder_end_[b], l, SwitchElement::Line, false, "LBS", cat("NOP ", k++));
+        };
+        for (int s = 0; s < S; ++s) {
+            for (int f = 0; f + 1 < F; f += 2) tie(s * F + f, s * F + f + 1);
+            if (F % 2 == 1 && s + 1 < S) tie(s * F + F - 1, (s + 1) * F);
+        }
+    }
+
+    void charging_sites() {
+        std::vector<std::size_t> cand;
+        for (std::size_t i = 0; i < tx_area_.size(); ++i)
+            if (hosts_charging(tx_area_[i])) cand.push_back(i);
+        const int n = std::min<int>(sz_.n_ev, int(cand.size()));
+        if (n == 0) return;
+        Rng rc(stream_key({opt_.seed, 4}));
+        const double u = rc.uniform();
+        for (int k = 0; k < n; ++k) {
+            // Evenly spread over the candidate substations (in generation order), random phase.
+            const std::size_t i = cand[std::size_t((double(k) + u) * double(cand.size()) / double(n))];
+            Rng r(stream_key({opt_.seed, 6, std::uint64_t(k)}));
+            // melaka.md: 118 bays at 40 sites (about 3 a site); AC 22 kW and DC 50 kW in use.
+            const int bays = r.integer(2, 4);
+            const double peak = 50.0 + 22.0 * (bays - 1);  // ASSUMPTION: one DC 50 kW bay, the rest AC 22 kW
+            const double canopy = 15.0 * bays;              // ASSUMPTION: 15 m2 of canopy a bay
+            const Id tx = g_.lv_transformers[i];
+            const double i_ka = peak / 1000.0 / kTypeData[int(CustomerType::ChargingSite)].pf / (kSqrt3 * 0.4);
+            const CustomerOut c = add_customer(CustomerType::ChargingSite, tx_lv_bus_[i], LV_240, r.uniform(0.02, 0.10), circuits(i_ka, LV_240), peak,
+                                               peak * r.uniform(0.8, 2.0), canopy, 3, tx_feeder_[i], tx);
+            g_.charging_sites.push_back(g_.customers.back().id);
+            SGen pv;
+            pv.id = Id(net_.sgens.size());
+            pv.name = cat("EV PV ", k);
+            pv.bus = c.bus;
+            pv.sn_mva = canopy * 0.2 / 1000.0;  // ASSUMPTION: 200 Wp/m2 of canopy
+            pv.type = "pv";
+            net_.sgens.push_back(std::move(pv));
+            g_.charging_site_pv.push_back(net_.sgens.back().id);
+            Storage bat;
+            bat.id = Id(net_.storage.size());
+            bat.name = cat("EV BAT ", k);
+            bat.bus = c.bus;
+            bat.sn_mva = 0.05;     // ASSUMPTION: 50 kW (the DC charger's rating)
+            bat.max_e_mwh = 0.1;   // ASSUMPTION: 2 hours
+            bat.soc_percent = 50.0;
+            bat.type = "battery";
+            net_.storage.push_back(std::move(bat));
+            g_.charging_site_battery.push_back(net_.storage.back().id);
+            // The host transformer now carries the site too: resize if it left the planning margin.
+            tx_load_[i] += c.s;
+            Transformer& tr = net_.transformers[tx_index_[i]];
+            if (tx_load_[i].s() > kPlanningLoading * tr.sn_mva * tr.parallel) {
+                const int tap = tr.tap_pos;
+                size_distribution(tr, tx_load_[i].s());
+                tr.tap_pos = tap;
+            }
+        }
+    }
+};
+
+void Builder::run() {
+    const std::size_t n_tx = std::size_t(sz_.n_sub) * sz_.n_feed * sz_.n_tx;
+    const std::size_t est_cust = n_tx * std::size_t(sz_.n_cust) + sz_.n_ev;
+    const std::size_t est_bus = 2 * est_cust + n_tx * 12 + 8;
+    net_.buses.reserve(est_bus);
+    net_.lines.reserve(est_bus);
+    net_.loads.reserve(est_cust);
+    net_.transformers.reserve(n_tx + sz_.n_sub);
+    g_.customers.reserve(est_cust);
+    g_.lv_transformers.reserve(n_tx);
+    tx_index_.reserve(n_tx);
+    tx_area_.reserve(n_tx);
+    tx_load_.reserve(n_tx);
+    tx_lv_bus_.reserve(n_tx);
+    tx_feeder_.reserve(n_tx);
+
+    net_.name = "melaka-" + to_string(opt_.size) + "-seed" + std::to_string(opt_.seed);
+    net_.f_hz = 50.0;   // melaka.md: 50 Hz
+    net_.sn_mva = 1.0;  // per-unit base (as pandapower's default)
+    const Id grid = add_bus("GRID 33kV", 33.0, false);
+    ExtGrid eg;
+    eg.id = 0;
+    eg.bus = grid;
+    eg.vm_pu = 1.0;  // ASSUMPTION: the 132/33 kV intake holds 33 kV at nominal
+    net_.ext_grids.push_back(eg);
+    for (int s = 0; s < sz_.n_sub; ++s) primary_substation(grid, s);
+    if (opt_.normally_open_ties) ties();
+    charging_sites();
+}
+
+}  // namespace
+
+MelakaGrid generate_melaka_grid(const MelakaGridOptions& opt) {
+    const Sizes sz = resolve(opt);
+    MelakaGrid g;
+    Builder(opt, sz, g).run();
+    return g;
+}
+
+}  // namespace libgrid
