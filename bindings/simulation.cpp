@@ -59,7 +59,9 @@ ExportScheme parse_export(const std::string& s) {
 
 CustomerClass parse_class(const std::string& s) { return parse_customer_class(s); }
 
-py::dict summary_dict(const SimulationSummary& s) {
+}  // namespace
+
+py::dict summary_to_dict(const SimulationSummary& s) {
     py::dict d;
 #define F(x) d[#x] = s.x
     F(steps); F(non_converged_steps); F(controls_unsettled_steps); F(voltage_violation_bus_steps); F(voltage_violation_hours);
@@ -72,8 +74,6 @@ py::dict summary_dict(const SimulationSummary& s) {
 #undef F
     return d;
 }
-
-}  // namespace
 
 void bind_simulation(py::module_& m) {
     py::class_<DeviceSet>(m, "DeviceSet")
@@ -232,7 +232,7 @@ void bind_simulation(py::module_& m) {
                 }
                 s = sim.run(fn);
             }
-            return summary_dict(s);
+            return summary_to_dict(s);
         },
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,

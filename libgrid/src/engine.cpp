@@ -556,6 +556,7 @@ struct Simulation::Impl {
             if (h_va >= 0) row_va[b] = std::arg(V[i]) * kRad2Deg;
             if (converged) {
                 const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
+                if (v) note_violation(t, vm > net.buses[b].vmax_pu ? "voltage_high" : "voltage_low", net.buses[b].id, vm);
                 sum.voltage_violation_bus_steps += v;
                 any_violation = any_violation || v;
                 sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
@@ -610,14 +611,18 @@ struct Simulation::Impl {
             const double l = branch(m.line_slot[i], 0.0, true, i);
             if (converged) {
                 sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
-                sum.overloaded_branch_steps += l > 100.0;
+                sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+                if (l > opt.loading_limit_percent) note_violation(t, "line_overload", net.lines[i].id, l);
             }
         }
         for (std::size_t i = 0; i < net.transformers.size(); ++i) {
+            const std::size_t col_here = col;
             const double l = branch(m.trafo_slot[i], 1.0, false, i);
             if (converged) {
                 sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
-                sum.overloaded_branch_steps += l > 100.0;
+                sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+                if (l > opt.loading_limit_percent) note_violation(t, "trafo_overload", net.transformers[i].id, l);
+                if (opt.reverse_flow_is_violation && row_br_p[col_here] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col_here]);
             }
         }
         // elements (generator convention), and the sources that close the balance
@@ -867,6 +872,11 @@ struct Simulation::Impl {
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
     }
 
+    void note_violation(LocalTime t, const char* kind, Id element, double value) {
+        if (sum.first_violation.found) return;
+        sum.first_violation = Violation{true, t, kind, element, value};
+    }
+
     void close_interval(LocalTime interval_start) {
         const std::size_t nc = net.loads.size();
         if (w && h_meter_imp >= 0) {
@@ -1082,6 +1092,12 @@ struct Simulation::Impl {
         s("bills_rm", sum.bills_rm, "RM");
         s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
         s("wall_time_s", sum.wall_time_s, "s");
+        if (sum.first_violation.found) {
+            w->write_scalar("summary/first_violation/time", double(sum.first_violation.time), kResultsTimeUnits);
+            w->write_scalar("summary/first_violation/element", double(sum.first_violation.element), "");
+            w->write_scalar("summary/first_violation/value", sum.first_violation.value, "");
+            w->set_attribute("/summary/first_violation", "kind", sum.first_violation.kind);
+        }
         s("ev_delivered_mwh", sum.ev_delivered_mwh, "MWh");
         s("ev_not_delivered_mwh", sum.ev_not_delivered_mwh, "MWh");
         s("ev_peak_mw", sum.ev_peak_mw, "MW");
@@ -1263,6 +1279,7 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
         s.step(k);
         s.sum.steps = k + 1;
         if (progress) progress(k + 1, s.opt.n_steps);
+        if (s.opt.stop_at_first_violation && s.sum.first_violation.found) break;
     }
     s.close_month();
     // battery and PV energy KPIs

@@ -159,10 +159,23 @@ struct SimulationOptions {
     std::string scenario_text;             ///< stored as the `scenario` attribute
     int threads = 1;                       ///< device updates in parallel; results identical
     std::size_t profile_block_steps = 672; ///< load profiles are generated this many steps at a time
+    double loading_limit_percent = 100.0;  ///< line / transformer loading counted as an overload above this
+    bool reverse_flow_is_violation = false;///< power flowing LV -> HV through a transformer counts as a violation
+    bool stop_at_first_violation = false;  ///< end the run at the first broken limit (hosting capacity)
+};
+
+/// The first limit a run broke: when, what and where (hosting-capacity studies start here).
+struct Violation {
+    bool found = false;
+    LocalTime time = 0;
+    std::string kind;   ///< "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow"
+    Id element = -1;    ///< bus, line or transformer id
+    double value = 0.0; ///< p.u. or percent or MW
 };
 
 /// Key results of a run (also written to /summary).
 struct SimulationSummary {
+    Violation first_violation;
     std::size_t steps = 0;
     std::size_t non_converged_steps = 0;
     std::size_t controls_unsettled_steps = 0;

@@ -1,0 +1,100 @@
+"""Scenarios from Python: load a YAML scenario, override keys, run it, get pandas results.
+
+    >>> sc = libgrid.Scenario.load("scenarios/melaka_smart_city.yaml")
+    >>> sc.set("devices.ev.share", 0.4)          # any dotted key of the scenario file
+    >>> sc.override(steps=96 * 7, seed=3)         # shortcuts: steps, seed, size, threads
+    >>> res = sc.run(progress=True)               # libgrid.Results; res.summary holds the KPIs
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from typing import Any, Optional
+
+import pandas as pd
+
+from . import _libgrid
+from .network import Network
+from .results import Results, read_results
+
+_SHORTCUTS = {"steps": "horizon.steps", "seed": "seed", "size": "network.size", "threads": "threads"}
+
+
+def _yaml_value(value: Any) -> str:
+    """A Python value as a YAML scalar / flow collection (JSON is valid YAML)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+class Scenario:
+    """A scenario file with overrides. Keys are the YAML keys (docs/scenarios.md), dotted."""
+
+    def __init__(self, core: "_libgrid.Scenario"):
+        self._core = core
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "Scenario":
+        return cls(_libgrid.Scenario.load(os.fspath(path)))
+
+    @classmethod
+    def parse(cls, text: str, filename: str = "<string>") -> "Scenario":
+        return cls(_libgrid.Scenario.parse(text, filename))
+
+    def set(self, key: str, value: Any) -> "Scenario":
+        """Override one key (e.g. "devices.pv.share", 0.3). Raises ValidationError naming an unknown key."""
+        self._core.override(key, _yaml_value(value))
+        return self
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value)
+
+    def override(self, **kwargs) -> "Scenario":
+        """Shortcuts: steps=, seed=, size=, threads=; other names are taken as top-level keys."""
+        for k, v in kwargs.items():
+            self.set(_SHORTCUTS.get(k, k), v)
+        return self
+
+    def copy(self) -> "Scenario":
+        return Scenario(self._core.copy())
+
+    @property
+    def name(self) -> str:
+        return self._core.name
+
+    @property
+    def overrides(self):
+        return list(self._core.overrides)
+
+    def to_yaml(self) -> str:
+        """The effective scenario, every key explicit (what the results file stores)."""
+        return self._core.to_yaml()
+
+    def counts(self) -> dict:
+        """What the scenario builds: buses, loads, PV, batteries, EV stations, ... and steps."""
+        return dict(self._core.build_counts())
+
+    def network(self) -> Network:
+        return Network(self._core.network())
+
+    def customers(self) -> pd.DataFrame:
+        return pd.DataFrame(dict(self._core.customers())).set_index("id")
+
+    def run(self, output: Optional[str] = None, progress: bool = False) -> Results:
+        """Build and run; results go to `output` (a temporary file if None). The KPIs are in
+        `.summary` of the returned Results (read from the file) and `.run_summary` (from the run)."""
+        if output is None:
+            output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
+        from .simulation import _progress_bar
+        summary = self._core.run(os.fspath(output), _progress_bar() if progress else None)
+        res = read_results(output)
+        res.run_summary = dict(summary)
+        return res
+
+    def __repr__(self) -> str:
+        o = ", ".join(f"{k}={v}" for k, v in self.overrides)
+        return f"<libgrid.Scenario '{self.name}'{' with ' + o if o else ''}>"

@@ -1,0 +1,115 @@
+// `libgrid info OUT.h5` and `libgrid compare A.h5 B.h5`: read results files back.
+#include "cli.hpp"
+
+#include <libgrid/io/hdf5_results.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace libgrid::cli {
+namespace {
+
+struct Kpi {
+    const char* key;
+    const char* label;
+};
+
+// The KPIs a planner compares first (DESIGN: peak import, losses, voltage violations, transformer
+// overloads, CO2, bills, EV energy not delivered).
+const std::vector<Kpi>& compare_kpis() {
+    static const std::vector<Kpi> k = {
+        {"peak_import_mw", "peak import"},
+        {"import_mwh", "energy imported"},
+        {"export_mwh", "energy exported"},
+        {"losses_mwh", "losses"},
+        {"voltage_violation_bus_steps", "voltage violations (bus-steps)"},
+        {"voltage_violation_hours", "hours with a violation"},
+        {"min_vm_pu", "lowest voltage"},
+        {"max_vm_pu", "highest voltage"},
+        {"max_trafo_loading_percent", "max transformer loading"},
+        {"max_line_loading_percent", "max line loading"},
+        {"overloaded_branch_steps", "overloads (branch-steps)"},
+        {"pv_mwh", "PV energy"},
+        {"pv_curtailed_mwh", "PV curtailed"},
+        {"self_sufficiency", "self-sufficiency"},
+        {"co2_t", "CO2 of imports"},
+        {"bills_rm", "customers' bills"},
+        {"ev_delivered_mwh", "EV energy delivered"},
+        {"ev_not_delivered_mwh", "EV energy not delivered"},
+        {"building_comfort_degree_hours", "building discomfort"},
+        {"non_converged_steps", "non-converged steps"},
+    };
+    return k;
+}
+
+double kpi_or_nan(const ResultsReader& r, const std::string& key) {
+    const std::string p = "/summary/" + key;
+    return r.is_dataset(p) ? r.read_scalar(p) : std::nan("");
+}
+
+std::string unit_of(const ResultsReader& r, const std::string& key) {
+    const std::string p = "/summary/" + key;
+    return r.is_dataset(p) ? r.unit(p) : "";
+}
+
+std::string attr_or(const ResultsReader& r, const std::string& name, const std::string& dflt) {
+    return r.has_attribute("/", name) ? r.attribute("/", name) : dflt;
+}
+
+void print_info(const std::string& path) {
+    ResultsReader r(path);
+    std::printf("libgrid results: %s\n", path.c_str());
+    std::printf("  libgrid version  %s (layout %s)\n", attr_or(r, "libgrid_version", "?").c_str(), attr_or(r, "layout_version", "?").c_str());
+    std::printf("  network          %s\n", attr_or(r, "network", "?").c_str());
+    std::printf("  start            %s, step %s s\n", attr_or(r, "start", "?").c_str(), attr_or(r, "step_s", "?").c_str());
+    std::printf("  seed             %s\n", attr_or(r, "seed", "?").c_str());
+    if (r.is_dataset("/time")) std::printf("  steps            %zu\n", r.shape("/time")[0]);
+    std::printf("  groups          ");
+    for (const std::string& g : r.list("/")) {
+        if (g == "time" || g == "summary") continue;
+        const std::string ids = "/" + g + "/id";
+        if (r.is_dataset(ids)) std::printf(" %s(%zu)", g.c_str(), r.shape(ids)[0]);
+        else std::printf(" %s", g.c_str());
+    }
+    std::printf("\n  summary\n");
+    if (r.exists("/summary"))
+        for (const std::string& k : r.list("/summary")) {
+            if (!r.is_dataset("/summary/" + k)) continue;
+            std::printf("    %-34s %16.6g %s\n", k.c_str(), r.read_scalar("/summary/" + k), r.unit("/summary/" + k).c_str());
+        }
+}
+
+void print_compare(const std::string& a, const std::string& b) {
+    ResultsReader ra(a), rb(b);
+    std::printf("%-34s %14s %14s %14s %9s\n", "KPI", "A", "B", "B - A", "change");
+    std::printf("%-34s %14s %14s\n", "", attr_or(ra, "network", "A").c_str(), attr_or(rb, "network", "B").c_str());
+    for (const Kpi& k : compare_kpis()) {
+        const double x = kpi_or_nan(ra, k.key), y = kpi_or_nan(rb, k.key);
+        if (std::isnan(x) && std::isnan(y)) continue;
+        std::string unit = unit_of(ra, k.key);
+        if (unit.empty()) unit = unit_of(rb, k.key);
+        const std::string label = std::string(k.label) + (unit.empty() ? "" : " [" + unit + "]");
+        char pct[32] = "";
+        if (std::isfinite(x) && std::isfinite(y) && x != 0) std::snprintf(pct, sizeof pct, "%+.1f %%", (y - x) / std::abs(x) * 100.0);
+        std::printf("%-34s %14.6g %14.6g %14.6g %9s\n", label.c_str(), x, y, y - x, pct);
+    }
+}
+
+}  // namespace
+
+void add_results_commands(CLI::App& app) {
+    auto* info = app.add_subcommand("info", "Print a results file's summary");
+    static std::string info_path;
+    info->add_option("RESULTS", info_path, "HDF5 results file")->required();
+    info->callback([] { print_info(info_path); });
+
+    auto* cmp = app.add_subcommand("compare", "Show what changed between two runs");
+    static std::string a, b;
+    cmp->add_option("A", a, "first results file")->required();
+    cmp->add_option("B", b, "second results file")->required();
+    cmp->callback([] { print_compare(a, b); });
+}
+
+}  // namespace libgrid::cli
