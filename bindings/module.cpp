@@ -272,6 +272,7 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
 }  // namespace
 
 void bind_simulation(py::module_& m);  // bindings/simulation.cpp
+void bind_scenario(py::module_& m);    // bindings/scenario.cpp
 
 PYBIND11_MODULE(_libgrid, m) {
     m.doc() = "libgrid core (C++)";
@@ -359,4 +360,5 @@ PYBIND11_MODULE(_libgrid, m) {
         py::arg("max_iterations") = 30, py::arg("flat_start") = false, py::arg("enforce_q_limits") = false, py::arg("run_controls") = true);
 
     bind_simulation(m);
+    bind_scenario(m);
 }

@@ -8,5 +8,7 @@
 namespace libgrid::cli {
 
 void add_pf(CLI::App& app);
+void add_results_commands(CLI::App& app);
+void add_run(CLI::App& app);
 
 }  // namespace libgrid::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", LIBGRID_VERSION);
     app.require_subcommand(1);
     libgrid::cli::add_pf(app);
+    libgrid::cli::add_run(app);
+    libgrid::cli::add_results_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

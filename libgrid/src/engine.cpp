@@ -809,15 +809,15 @@ struct Simulation::Impl {
             if (h_br_loading >= 0) {
                 w->append(h_br_loading, row_br_loading.data());
                 w->append(h_br_loss, row_br_loss.data());
-                w->append(h_br_p, row_br_p.data());
+                if (h_br_p >= 0) w->append(h_br_p, row_br_p.data());
             }
             if (h_load_p >= 0) {
                 w->append(h_load_p, row_load_p.data());
-                w->append(h_load_q, row_load_q.data());
+                if (h_load_q >= 0) w->append(h_load_q, row_load_q.data());
             }
             if (h_pv_p >= 0) {
                 w->append(h_pv_p, row_pv_p.data());
-                w->append(h_pv_q, row_pv_q.data());
+                if (h_pv_q >= 0) w->append(h_pv_q, row_pv_q.data());
                 w->append(h_pv_curt, row_pv_curt.data());
                 w->append(h_pv_avail, row_pv_avail.data());
             }
@@ -953,7 +953,7 @@ struct Simulation::Impl {
             w->write_int_vector("branch/to_bus", to);
             h_br_loading = w->add_series("branch", "loading_percent", nbr, "percent");
             h_br_loss = w->add_series("branch", "p_loss_mw", nbr, "MW");
-            h_br_p = w->add_series("branch", "p_from_mw", nbr, "MW");
+            if (opt.record_branch_p_from) h_br_p = w->add_series("branch", "p_from_mw", nbr, "MW");
         }
         auto group_ids = [&](const char* g, const auto& table) {
             std::vector<std::int64_t> v;
@@ -967,7 +967,7 @@ struct Simulation::Impl {
             for (const Load& l : net.loads) bus.push_back(l.bus);
             w->write_int_vector("load/bus", bus);
             h_load_p = w->add_series("load", "p_mw", n, "MW");
-            h_load_q = w->add_series("load", "q_mvar", n, "MVAr");
+            if (opt.record_reactive) h_load_q = w->add_series("load", "q_mvar", n, "MVAr");
         }
         if (!dev.pv.empty()) {
             const std::size_t n = group_ids("pv", dev.pv);
@@ -978,7 +978,9 @@ struct Simulation::Impl {
             w->write_int_vector("pv/customer", cust);
             w->write_vector("pv/kwp_dc", kwp, "kW");
             h_pv_p = w->add_series("pv", "p_mw", n, "MW");
-            h_pv_q = w->add_series("pv", "q_mvar", n, "MVAr");
+            if (opt.record_reactive || pv_voltage_dependent ||
+                std::any_of(dev.pv.begin(), dev.pv.end(), [](const PvUnit& u) { return u.params.qmode != QControl::None; }))
+                h_pv_q = w->add_series("pv", "q_mvar", n, "MVAr");
             h_pv_curt = w->add_series("pv", "curtailed_mw", n, "MW");
             h_pv_avail = w->add_series("pv", "available_mw", n, "MW");
         }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 
 namespace libgrid {
@@ -118,10 +119,17 @@ SolveStatus solve_once(const MathModel& m, std::vector<cplx>& V, const PowerFlow
 
 bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>& V) {
     bool changed = false, ybus_changed = false;
-    // On-load tap changers: one step per round towards the band.
+    // On-load tap changers: one step per round towards the band. A step is taken only if it brings
+    // the controlled voltage nearer its set point, estimated from the ratio change (the voltage
+    // behind the transformer scales with 1 / |ratio|): with a band narrower than one step the tap
+    // then settles at the nearest position instead of hunting. A transformer without a tap changer
+    // or open at one end does not regulate.
     for (std::size_t k = 0; k < net.transformers.size(); ++k) {
         Transformer& t = net.transformers[k];
         if (!t.oltc || !t.in_service || m.trafo_slot[k] < 0) continue;
+        if (t.tap_side == TapSide::None || t.tap_step_percent == 0.0) continue;
+        BranchY& b = m.branches[m.trafo_slot[k]];
+        if (b.f < 0 || b.t < 0) continue;
         const int node = m.bus_node[net.bus_index(t.oltc_bus >= 0 ? t.oltc_bus : t.lv_bus)];
         if (node < 0) continue;
         const double v = std::abs(V[node]);
@@ -134,32 +142,77 @@ bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>
         const int step = (t.tap_side == TapSide::HV ? -dir : dir) * (t.tap_step_percent >= 0 ? 1 : -1);
         const int pos = std::clamp(t.tap_pos + step, t.tap_min, t.tap_max);
         if (pos == t.tap_pos) continue;
+        const int old_pos = t.tap_pos;
         t.tap_pos = pos;
-        BranchY& b = m.branches[m.trafo_slot[k]];
         BranchY nb = transformer_admittance(net, t, net.buses[net.bus_index(t.hv_bus)].vn_kv, net.buses[net.bus_index(t.lv_bus)].vn_kv);
+        const double v_new = v * std::abs(b.tap) / std::abs(nb.tap);
+        if (std::abs(v_new - t.oltc_vm_pu) >= std::abs(v - t.oltc_vm_pu)) {
+            t.tap_pos = old_pos;  // the step would overshoot further than it is now
+            continue;
+        }
         nb.f = b.f;
         nb.t = b.t;
         nb.index = b.index;
         b = nb;
         ybus_changed = changed = true;
     }
+    // Switched shunts: one step per round towards [v_low, v_high]. A capacitor (q < 0) raises the
+    // voltage with each step in service, a reactor (q > 0) lowers it.
     for (Shunt& s : net.shunts) {
-        if (!s.switched || !s.in_service) continue;
+        if (!s.switched || !s.in_service || s.q_mvar == 0.0) continue;
         const int node = m.bus_node[net.bus_index(s.bus)];
         if (node < 0) continue;
         const double v = std::abs(V[node]);
-        // A capacitor (q < 0) raises the voltage with each step.
-        if (v < s.v_low_pu && s.step < s.max_step) {
-            ++s.step;
-            changed = true;
-        } else if (v > s.v_high_pu && s.step > 0) {
-            --s.step;
+        const int raise = s.q_mvar < 0.0 ? +1 : -1;
+        int dir = 0;
+        if (v < s.v_low_pu) dir = raise;
+        else if (v > s.v_high_pu) dir = -raise;
+        if (dir && s.step + dir >= 0 && s.step + dir <= s.max_step) {
+            s.step += dir;
             changed = true;
         }
     }
     if (ybus_changed) rebuild_ybus_values(m);
     return changed;
 }
+
+namespace {
+/// Controlled voltages left outside their band after the controls settled (tap or step limit, or
+/// a band narrower than one tap step), for the result message; empty when all are in band.
+std::string controls_out_of_band(const Network& net, const MathModel& m, const std::vector<cplx>& V) {
+    std::string msg;
+    auto add = [&](const std::string& s) { msg += (msg.empty() ? "" : "; ") + s; };
+    char buf[256];
+    for (std::size_t k = 0; k < net.transformers.size(); ++k) {
+        const Transformer& t = net.transformers[k];
+        if (!t.oltc || !t.in_service || m.trafo_slot[k] < 0 || t.tap_side == TapSide::None || t.tap_step_percent == 0.0) continue;
+        const BranchY& b = m.branches[m.trafo_slot[k]];
+        const Id bus = t.oltc_bus >= 0 ? t.oltc_bus : t.lv_bus;
+        const int node = m.bus_node[net.bus_index(bus)];
+        if (b.f < 0 || b.t < 0 || node < 0) continue;
+        const double v = std::abs(V[node]), lo = t.oltc_vm_pu - t.oltc_band_pu / 2, hi = t.oltc_vm_pu + t.oltc_band_pu / 2;
+        if (v >= lo && v <= hi) continue;
+        const int dir = v < lo ? +1 : -1;
+        const int step = (t.tap_side == TapSide::HV ? -dir : dir) * (t.tap_step_percent >= 0 ? 1 : -1);
+        const bool at_limit = (step > 0 && t.tap_pos >= t.tap_max) || (step < 0 && t.tap_pos <= t.tap_min);
+        std::snprintf(buf, sizeof buf, "OLTC of transformer %lld: |V| = %.4f p.u. at bus %lld outside [%.4f, %.4f] at tap %d (%s)",
+                      static_cast<long long>(t.id), v, static_cast<long long>(bus), lo, hi, t.tap_pos,
+                      at_limit ? "tap limit" : "band narrower than one tap step");
+        add(buf);
+    }
+    for (const Shunt& s : net.shunts) {
+        if (!s.switched || !s.in_service || s.q_mvar == 0.0) continue;
+        const int node = m.bus_node[net.bus_index(s.bus)];
+        if (node < 0) continue;
+        const double v = std::abs(V[node]);
+        if (v >= s.v_low_pu && v <= s.v_high_pu) continue;
+        std::snprintf(buf, sizeof buf, "switched shunt %lld: |V| = %.4f p.u. outside [%.4f, %.4f] at step %d of %d",
+                      static_cast<long long>(s.id), v, s.v_low_pu, s.v_high_pu, s.step, s.max_step);
+        add(buf);
+    }
+    return msg;
+}
+}  // namespace
 
 PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -180,10 +233,20 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
                                std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; }));
     const int outer_max = (opt.enforce_q_limits || has_controls) ? std::max(opt.max_control_iterations, 1) + 1 : 1;
     bool settled = false;
+    // Solve, then let Q limits and controls act; at most max_control_iterations rounds of actions,
+    // each followed by a solve, so the result always solves the network as the controls left it.
+    // Actions wanted after the last solve are not applied (the message says so).
+    Network net_solved;
+    MathModel m_solved;
     for (int outer = 0; outer < outer_max; ++outer) {
         st = solve_once(m, V, opt, method);
         total_iterations += st.iterations;
         if (!st.converged) break;
+        const bool last = outer + 1 == outer_max;
+        if (last && outer_max > 1) {
+            net_solved = net;
+            m_solved = m;
+        }
         bool changed = false;
         // Q limits: PV buses whose generators leave their range become PQ at the limit (MATPOWER's
         // enforce_q_lims = 1, all violations at once; slack generators are not limited).
@@ -210,12 +273,21 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
             settled = true;
             break;
         }
+        if (last) {  // out of rounds: keep the state that was solved
+            net = std::move(net_solved);
+            m = std::move(m_solved);
+            break;
+        }
         update_injections(net, m);
         if (opt.enforce_q_limits)
             for (int i = 0; i < m.n; ++i)
                 if (m.node_type[i] == BusType::PV) V[i] = std::polar(m.v_set[i].real(), std::arg(V[i]));
     }
     if (st.converged && !settled && outer_max > 1) message = "controls did not settle within max_control_iterations";
+    if (st.converged && has_controls) {
+        const std::string oob = controls_out_of_band(net, m, V);
+        if (!oob.empty()) message += (message.empty() ? "" : "; ") + oob;
+    }
     if (!st.converged)
         message = "did not converge in " + std::to_string(st.iterations) + " iterations (largest mismatch " + std::to_string(st.max_mismatch) + " p.u.)";
 

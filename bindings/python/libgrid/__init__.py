@@ -21,5 +21,19 @@ __all__ = ["Network", "PowerFlowResult", "Error", "ParseError", "ValidationError
 
 from .results import Results, read_results
 from .simulation import Devices, Simulation, parse_duration
+from .scenario import Scenario
 
-__all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration"]
+__all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario"]
+
+
+def __getattr__(name):
+    # libgrid.sweep (callable: libgrid.sweep(base, variants, ...)) and libgrid.variant_grid, imported
+    # on first use so that `import libgrid` does not load Dask and `python3 -m libgrid.sweep` runs cleanly.
+    if name in ("sweep", "variant_grid"):
+        import importlib
+        module = importlib.import_module(".sweep", __name__)
+        return module if name == "sweep" else module.variant_grid
+    raise AttributeError(f"module 'libgrid' has no attribute '{name}'")
+
+
+__all__ += ["sweep", "variant_grid"]

@@ -58,8 +58,7 @@ struct ScenarioNetwork {
     int charging_sites = -1;
     bool normally_open_ties = true;
     // file
-    std::string file;                  ///< as written in the scenario
-    std::string file_path;             ///< resolved against the scenario file's directory
+    std::string file_path;             ///< absolute; a relative `file` resolves against the scenario's directory
     CustomerType customer_type = CustomerType::TerraceHouse;  ///< type of every load of a file network
     double load_factor = 0.45;         ///< file networks: daily kWh = load p (kW) * 24 h * load_factor
     double roof_m2_per_kw = 20.0;      ///< file networks: roof area = load p (kW) * this, m2/kW
@@ -67,18 +66,17 @@ struct ScenarioNetwork {
 };
 
 struct ScenarioHorizon {
-    std::string start_text = "2025-01-01";  ///< as written
-    LocalTime start = 0;                    ///< parsed (local Melaka time)
+    LocalTime start = 20089 * kSecondsPerDay;  ///< local Melaka time; default 2025-01-01T00:00
     std::int64_t step_s = 900;              ///< s, 60 .. 3600, divides 3600
     bool by_steps = false;                  ///< `steps` given (else `duration`)
-    std::string duration = "1d";            ///< "<n>y" (calendar years), "<n>w", "<n>d", "<n>h", "<n>min"
+    std::string duration = "1d";            ///< "<n>y" (calendar years), "<n>w", "<n>d", "<n>h", "<n>min" (normalised)
     std::size_t n_steps = 96;               ///< resolved number of steps
     bool operator==(const ScenarioHorizon&) const = default;
 };
 
 struct ScenarioWeather {
     bool from_file = false;
-    std::string file, file_path;          ///< CSV with columns time, ghi_wm2, temp_c (interval means)
+    std::string file_path;                ///< absolute; CSV with columns time, ghi_wm2, temp_c (interval means)
     double mean_daily_ghi_kwh_m2 = 4.3;   ///< melaka.md: Peninsular Malaysia 3.8-4.8
     double temp_min_c = 22.9;             ///< melaka.md
     double temp_max_c = 31.5;             ///< melaka.md
@@ -134,9 +132,9 @@ struct ScenarioPublicSites {
     std::vector<ScenarioChargerGroup> chargers{ScenarioChargerGroup{ChargerKind::PublicAC, 22.0, 2, 2.0},
                                                ScenarioChargerGroup{ChargerKind::DCFast, 50.0, 1, 5.0}};
     EvStrategy strategy = EvStrategy::PowerLimitedLLF;
-    double pv_kwp = 0.0;                  ///< canopy per site, kWp
-    double battery_kwh = 0.0;             ///< per site
-    double battery_kw = 0.0;              ///< per site
+    double pv_kwp = 0.0;                  ///< canopy per site, kWp; < 0: the generator's canopy
+    double battery_kwh = 0.0;             ///< per site, kWh; < 0: the generator's battery
+    double battery_kw = 0.0;              ///< per site, kW; < 0: the generator's battery
     double connection_limit_kw = kInf;    ///< per site
     bool battery_discharge_in_peak = true;
     bool battery_grid_charge_offpeak = false;
@@ -154,9 +152,8 @@ struct ScenarioEv {
 };
 
 struct ScenarioDrEvent {
-    std::string start_text, end_text;
-    LocalTime start = 0, end = 0;
-    double setpoint_raise_k = 0.0;
+    LocalTime start = 0, end = 0;         ///< local Melaka time
+    double setpoint_raise_k = 2.0;          ///< K (ASSUMPTION: a 2 K raise, the default)
     double ac_power_cap_fraction = -1.0;  ///< of the AC's rated electric power; < 0: no cap
     bool operator==(const ScenarioDrEvent&) const = default;
 };

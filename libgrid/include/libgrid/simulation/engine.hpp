@@ -156,6 +156,8 @@ struct SimulationOptions {
         return o;
     }();
     bool record_bus_angles = false;
+    bool record_branch_p_from = false;     ///< /branch/p_from_mw (loading and losses are always recorded)
+    bool record_reactive = false;          ///< /load/q_mvar, /pv/q_mvar only when true (or PV has Q control)
     std::string scenario_text;             ///< stored as the `scenario` attribute
     int threads = 1;                       ///< device updates in parallel; results identical
     std::size_t profile_block_steps = 672; ///< load profiles are generated this many steps at a time

@@ -1,0 +1,116 @@
+"""Dask sweep vs serial: 16 variants of the small Melaka grid (4 EV shares x 2 PV shares x 2 seeds),
+run one after another in this process, then on a LocalCluster of 2 worker processes (one thread each).
+Prints one JSON object: both times, the speed-up, and what bounds it.
+
+    PYTHONPATH=build/python /usr/bin/python3 benches/bench_sweep_dask.py [--days 28] [--workers 2] [--repeat 1]
+
+The horizon is shortened (--days, default 28) because a year-long variant of the small grid takes
+more than 10 s (about 13 s of engine time measured on the 2-core development machine); the JSON holds
+the measured per-week cost and the year estimate (`year_variant_estimate_s`).
+
+speedup           = serial_s / dask_s            (cluster already running, as in a Jupyter session)
+speedup_cold      = serial_s / dask_cold_s       (dask_cold_s adds starting and closing the cluster)
+The tables of both runs must be identical (except the run's own wall time and the output paths):
+`identical` says so, and the script exits 1 if they are not.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base", default=str(ROOT / "scenarios" / "melaka_baseline.yaml"), help="base scenario (small grid)")
+    ap.add_argument("--days", type=int, default=28, help="horizon of every variant, days (default 28)")
+    ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    ap.add_argument("--repeat", type=int, default=1, help="repeat both runs, keep the fastest of each (default 1)")
+    ap.add_argument("--output-dir", default=None, help="where the HDF5 files go (default: a temporary directory)")
+    args = ap.parse_args()
+
+    import libgrid
+    from libgrid.sweep import TIMING_KPIS, start_local_cluster, sweep, variant_grid
+
+    base = libgrid.Scenario.load(args.base)
+    base.set("horizon.duration", f"{args.days}d")
+    counts = base.counts()
+    variants = variant_grid(**{"devices.ev.share": [0.0, 0.2, 0.4, 0.6], "devices.pv.share": [0.03, 0.3],
+                               "seed": [1, 2]})
+    out = pathlib.Path(args.output_dir or tempfile.mkdtemp(prefix="bench_sweep_dask_"))
+
+    # what a year-long variant would cost: one week of the most loaded variant, scaled
+    probe = base.copy().set("horizon.duration", "7d").set("devices.ev.share", 0.6).set("devices.pv.share", 0.3)
+    t0 = time.perf_counter()
+    probe.run(output=str(out / "probe.h5"))
+    week_s = time.perf_counter() - t0
+
+    def comparable(df):
+        d = df.drop(columns=list(TIMING_KPIS) + ["output"]).sort_index()
+        d["file"] = [os.path.basename(p) if p else None for p in df.sort_index()["output"]]
+        return d
+
+    load_before = os.getloadavg()
+    serial_s, dask_s, cold_s, start_s = [], [], [], []
+    serial = dask = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        serial = sweep(base, variants, client="serial", output_dir=out / "serial")
+        serial_s.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        cluster, client = start_local_cluster(args.workers)
+        t1 = time.perf_counter()
+        try:
+            dask = sweep(base, variants, client=client, output_dir=out / "dask")
+            t2 = time.perf_counter()
+        finally:
+            client.close()
+            cluster.close()
+        t3 = time.perf_counter()
+        start_s.append(t1 - t0)
+        dask_s.append(t2 - t1)
+        cold_s.append(t3 - t0)
+    load_after = os.getloadavg()
+
+    identical = comparable(serial).equals(comparable(dask))
+    failed = int(serial["error"].notna().sum() + dask["error"].notna().sum())
+    # engine time inside the variants: if the sum grows under Dask, the workers were short of CPU
+    engine_serial = float(serial["wall_time_s"].sum())
+    engine_dask = float(dask["wall_time_s"].sum())
+    report = {
+        "variants": len(variants),
+        "grid": "small", "buses": counts["buses"], "loads": counts["loads"],
+        "horizon_days": args.days, "steps_per_variant": int(serial["steps"].iloc[0]),
+        "workers": args.workers, "cpus": os.cpu_count(),
+        "serial_s": round(min(serial_s), 3),
+        "dask_s": round(min(dask_s), 3),
+        "dask_cold_s": round(min(cold_s), 3),
+        "cluster_start_s": round(min(start_s), 3),
+        "speedup": round(min(serial_s) / min(dask_s), 3),
+        "speedup_cold": round(min(serial_s) / min(cold_s), 3),
+        "engine_time_sum_serial_s": round(engine_serial, 3),
+        "engine_time_sum_dask_s": round(engine_dask, 3),
+        "engine_time_ratio_dask_over_serial": round(engine_dask / engine_serial, 3) if engine_serial > 0 else None,
+        "one_week_variant_s": round(week_s, 3),
+        "year_variant_estimate_s": round(week_s * 365 / 7, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "identical": bool(identical),
+        "failed_variants": failed,
+        "repeat": args.repeat,
+        "all_serial_s": [round(x, 3) for x in serial_s],
+        "all_dask_s": [round(x, 3) for x in dask_s],
+    }
+    print(json.dumps(report, indent=2))
+    return 0 if identical and failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,539 @@
+"""Parameter sweeps: run variants of a scenario, serially or on a Dask cluster, get one KPI table.
+
+    >>> import libgrid
+    >>> from libgrid.sweep import sweep, variant_grid
+    >>> base = libgrid.Scenario.load("scenarios/melaka_smart_city.yaml").override(steps=96)
+    >>> variants = variant_grid(**{"devices.ev.share": [0.0, 0.3], "seed": [1, 2]})   # 4 dicts
+    >>> table = sweep(base, variants, output_dir="out")   # 2-worker LocalCluster on 127.0.0.1
+    >>> table[["devices.ev.share", "seed", "peak_import_mw", "error"]]
+
+`client` chooses where the variants run:
+  * None: a `distributed.LocalCluster` of `workers` processes (one thread each) on 127.0.0.1, started
+    for this sweep and closed after it;
+  * a `distributed.Client`: that cluster (left open); a string "tcp://host:port": a client is
+    connected to that scheduler for the sweep and closed after it;
+  * "serial": in this process, one variant after another.
+
+The table is the same whichever way it ran (one row per variant, indexed by the variant id 0..n-1,
+the variant's keys, then every scalar KPI of the results' /summary group, then `output` and `error`),
+except the column `wall_time_s` (the run's own wall time, see TIMING_KPIS), and `output` when the
+output directories differ. A failing variant does not stop the sweep: its row keeps NaN KPIs and the
+error message.
+
+Command line (also `libgrid sweep ...`):
+
+    /usr/bin/python3 -m libgrid.sweep scenarios/sweep_ev_pv.yaml --workers 2 [--scheduler ADDRESS]
+        [--output-dir DIR] [--serial]
+
+prints the table and writes it to <output dir>/sweep.csv. Exit status 0 when every variant ran, 1 when
+the sweep file is bad or a variant failed, 2 on bad usage. Sweep files: docs/sweeps.md.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import os
+import sys
+import tempfile
+import time
+import types
+import uuid
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from .scenario import _SHORTCUTS, Scenario
+
+__all__ = ["sweep", "variant_grid", "run_sweep_file", "load_sweep_file", "SweepFile", "SweepFileError",
+           "TIMING_KPIS", "main"]
+
+#: KPIs of /summary that measure the run rather than the grid: they differ from run to run.
+TIMING_KPIS = ("wall_time_s",)
+
+#: The variant keys that are not scenario keys (see Scenario.override).
+SHORTCUTS = dict(_SHORTCUTS)
+
+Variant = Mapping[str, Any]
+
+
+# ---- variants ----------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as plain Python (so they print, compare and pickle the same)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def variant_grid(**axes: Iterable[Any]) -> List[Dict[str, Any]]:
+    """The cartesian product of the axes, the last axis varying fastest:
+
+        variant_grid(seed=[1, 2], steps=[96])  ->  [{"seed": 1, "steps": 96}, {"seed": 2, "steps": 96}]
+
+    Dotted keys need the ** form: variant_grid(**{"devices.ev.share": [0, 0.5], "seed": [1, 2]})."""
+    values = []
+    for key, axis in axes.items():
+        if isinstance(axis, (str, bytes)) or not isinstance(axis, Iterable):
+            raise TypeError(f"variant_grid: axis '{key}' must be a list of values, got {axis!r}")
+        axis = [_plain(v) for v in axis]
+        if not axis:
+            raise ValueError(f"variant_grid: axis '{key}' is empty")
+        values.append(axis)
+    return [dict(zip(axes.keys(), combo)) for combo in itertools.product(*values)]
+
+
+def _check_variants(variants: Union[Variant, Iterable[Variant]]) -> List[Dict[str, Any]]:
+    if isinstance(variants, Mapping):
+        variants = [variants]
+    out = []
+    for i, v in enumerate(variants):
+        if not isinstance(v, Mapping):
+            raise TypeError(f"variant {i}: expected a dict of scenario keys, got {type(v).__name__}")
+        for k in v:
+            if not isinstance(k, str) or not k:
+                raise TypeError(f"variant {i}: keys must be non-empty strings, got {k!r}")
+        out.append({k: _plain(x) for k, x in v.items()})
+    return out
+
+
+# ---- one variant (runs on a worker) ------------------------------------------------------------
+
+def _run_variant(base_yaml: str, base_file: str, variant_id: int, variant: Dict[str, Any],
+                 output: str) -> Dict[str, Any]:
+    """Build the base scenario from its YAML, apply the variant, run it into `output`.
+    Never raises: a failure comes back as {"error": "<Type>: <message>"}."""
+    try:
+        sc = Scenario.parse(base_yaml, base_file)
+        for key, value in variant.items():
+            sc.set(SHORTCUTS.get(key, key), value)
+        directory = os.path.dirname(output)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if os.path.exists(output):
+            os.remove(output)  # never report a stale file from an earlier sweep
+        res = sc.run(output=output)
+        kpis = {str(k): float(v) for k, v in res.summary.items()}
+        return {"id": variant_id, "kpis": kpis, "units": dict(res.summary_units), "output": output, "error": None}
+    except Exception as e:  # noqa: BLE001 - a failing variant must not kill the sweep
+        return {"id": variant_id, "kpis": {}, "units": {}, "output": None, "error": f"{type(e).__name__}: {e}"}
+
+
+def _failed(variant_id: int, error: BaseException) -> Dict[str, Any]:
+    """A row for a task Dask could not finish (e.g. its worker died, KilledWorker)."""
+    return {"id": variant_id, "kpis": {}, "units": {}, "output": None, "error": f"{type(error).__name__}: {error}"}
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+def _table(variants: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> pd.DataFrame:
+    """One row per variant (index `variant`): variant keys, KPIs, output, error. Built from plain
+    Python values in a fixed order, so it does not depend on where or in which order tasks ran."""
+    rows = sorted(rows, key=lambda r: r["id"])
+    key_cols: List[str] = []
+    for v in variants:
+        key_cols += [k for k in v if k not in key_cols]
+    kpi_cols: List[str] = []
+    units: Dict[str, str] = {}
+    for r in rows:
+        kpi_cols += [k for k in r["kpis"] if k not in kpi_cols]
+        for k, u in r["units"].items():
+            units.setdefault(k, u)
+    clash = [k for k in kpi_cols + ["output", "error"] if k in key_cols]
+    if clash:
+        raise ValueError(f"variant key(s) {clash} clash with KPI/table column names")
+    data: Dict[str, list] = {}
+    for k in key_cols:
+        data[k] = [v.get(k, None) for v in variants]
+    for k in kpi_cols:
+        data[k] = [float(r["kpis"].get(k, math.nan)) for r in rows]
+    data["output"] = [r["output"] for r in rows]
+    data["error"] = [r["error"] for r in rows]
+    index = pd.RangeIndex(len(variants), name="variant")
+    df = pd.DataFrame(data, index=index, columns=key_cols + kpi_cols + ["output", "error"])
+    for k in key_cols:  # whole numbers stay whole where some variants lack the key (seed 1, not 1.0)
+        given = [x for x in data[k] if x is not None]
+        if len(given) < len(variants) and given and all(isinstance(x, int) and not isinstance(x, bool) for x in given):
+            df[k] = pd.array(data[k], dtype="Int64")
+    df.attrs["units"] = {k: units.get(k, "") for k in kpi_cols}
+    return df
+
+
+# ---- where the variants run --------------------------------------------------------------------
+
+def _package_parent() -> str:
+    """The directory holding the `libgrid` package (what workers need on sys.path)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _worker_env() -> Dict[str, str]:
+    parent = _package_parent()
+    path = os.environ.get("PYTHONPATH", "")
+    parts = [p for p in path.split(os.pathsep) if p]
+    if parent not in parts:
+        parts.insert(0, parent)
+    # one thread per worker process: the workers are the parallelism
+    return {"PYTHONPATH": os.pathsep.join(parts), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1"}
+
+
+def _make_importable(client) -> None:
+    """Put libgrid's parent directory on every worker's sys.path (a no-op where it is already
+    importable). `exec` is a builtin, so this ships without needing libgrid on the worker."""
+    code = ("import sys\n"
+            f"p = {_package_parent()!r}\n"
+            "if p not in sys.path:\n"
+            "    sys.path.insert(0, p)\n")
+    client.run(exec, code)
+
+
+def start_local_cluster(workers: int = 2, **kwargs):
+    """A LocalCluster of `workers` processes with one thread each on 127.0.0.1, no dashboard,
+    workers able to import libgrid. Returns (cluster, client); close both (client first)."""
+    import logging
+    from distributed import Client, LocalCluster
+    if workers < 1:
+        raise ValueError(f"workers: expected at least 1, got {workers}")
+    options = dict(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                   dashboard_address=None, env=_worker_env(), silence_logs=logging.ERROR)
+    options.update(kwargs)
+    cluster = LocalCluster(**options)
+    try:
+        client = Client(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster, client
+
+
+def _run_serial(jobs, progress) -> List[Dict[str, Any]]:
+    rows = []
+    for i, job in enumerate(jobs):
+        rows.append(_run_variant(*job))
+        if progress:
+            progress(i + 1, len(jobs), rows[-1])
+    return rows
+
+
+def _run_dask(client, jobs, progress) -> List[Dict[str, Any]]:
+    from distributed import as_completed
+    _make_importable(client)
+    token = uuid.uuid4().hex[:12]
+    futures = [client.submit(_run_variant, *job, key=f"libgrid-variant-{token}-{job[2]}", pure=False)
+               for job in jobs]
+    id_of = {f.key: job[2] for f, job in zip(futures, jobs)}
+    rows = []
+    try:
+        for done, f in enumerate(as_completed(futures), 1):
+            try:
+                row = f.result()
+            except Exception as e:  # noqa: BLE001 - the task itself never raises; this is Dask failing it
+                row = _failed(id_of[f.key], e)
+            rows.append(row)
+            if progress:
+                progress(done, len(jobs), row)
+    finally:
+        client.cancel(futures)
+    return rows
+
+
+def sweep(base: Union[Scenario, str, os.PathLike], variants: Union[Variant, Iterable[Variant]],
+          client: Any = None, output_dir: Optional[Union[str, os.PathLike]] = None, workers: int = 2,
+          progress: Union[bool, Any] = False) -> pd.DataFrame:
+    """Run every variant of `base` and return the KPI table.
+
+    base: a Scenario (its effective YAML is what the workers run) or a scenario file path.
+    variants: a list of dicts {key: value}; keys are dotted scenario keys ("devices.ev.share") or the
+        shortcuts steps, seed, size, threads. variant_grid() makes a cartesian grid.
+    client: None (a LocalCluster of `workers` processes, closed afterwards), a distributed.Client,
+        a scheduler address string, or "serial" (in this process, one after another).
+    output_dir: where variant <id> writes `<output_dir>/variant_<id>.h5` (a new temporary directory
+        if None). With a remote cluster it must be a directory the workers can write.
+    progress: True prints one line per finished variant to stderr; or a callable(done, total, row).
+
+    Returns a DataFrame indexed by `variant` (0..n-1): the variants' keys, every scalar KPI of
+    /summary (NaN where a variant failed), `output` (the HDF5 path, None on failure), `error` (None,
+    or "<ErrorType>: <message>"). `df.attrs["units"]` maps each KPI to its unit."""
+    variants = _check_variants(variants)
+    if isinstance(base, (str, os.PathLike)):
+        base = Scenario.load(base)
+    if not isinstance(base, Scenario):
+        raise TypeError(f"base: expected a libgrid.Scenario or a scenario file path, got {type(base).__name__}")
+    base_yaml = base.to_yaml()
+    base_file = base._core.path or "<string>"
+    if output_dir is None:
+        output_dir = tempfile.mkdtemp(prefix="libgrid_sweep_")
+    output_dir = os.path.abspath(os.fspath(output_dir))
+    os.makedirs(output_dir, exist_ok=True)
+    jobs = [(base_yaml, base_file, i, v, os.path.join(output_dir, f"variant_{i}.h5")) for i, v in enumerate(variants)]
+    if progress is True:
+        progress = _print_progress
+    elif not progress:
+        progress = None
+
+    if not jobs:
+        rows = []
+    elif isinstance(client, str) and client == "serial":
+        rows = _run_serial(jobs, progress)
+    elif client is None or isinstance(client, str):
+        from distributed import Client
+        cluster = None
+        if client is None:
+            cluster, own = start_local_cluster(workers)
+        else:
+            own = Client(client)
+        try:
+            rows = _run_dask(own, jobs, progress)
+        finally:
+            own.close()
+            if cluster is not None:
+                cluster.close()
+    else:
+        rows = _run_dask(client, jobs, progress)
+    return _table(variants, rows)
+
+
+def _print_progress(done: int, total: int, row: Dict[str, Any]) -> None:
+    status = "ok" if row["error"] is None else "FAILED: " + row["error"]
+    sys.stderr.write(f"[{done}/{total}] variant {row['id']} {status}\n")
+    sys.stderr.flush()
+
+
+# ---- sweep files -------------------------------------------------------------------------------
+
+class SweepFileError(ValueError):
+    """A problem in a sweep file; the message names the file, the line and the key."""
+
+
+class SweepFile:
+    """A parsed sweep file (schema: docs/sweeps.md)."""
+
+    def __init__(self, path: str, base: Scenario, variants: List[Dict[str, Any]], output_dir: Optional[str],
+                 workers: Optional[int], name: str):
+        self.path = path
+        self.base = base
+        self.variants = variants
+        self.output_dir = output_dir
+        self.workers = workers
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<libgrid SweepFile '{self.path}': {len(self.variants)} variants of '{self.base.name}'>"
+
+
+_SWEEP_KEYS = ("name", "base", "scenario", "set", "grid", "variants", "output_dir", "workers")
+
+
+def _yaml_lines(text: str):
+    """(data, line_of): the parsed YAML and a function giving the 1-based line of a key path."""
+    import yaml
+    data = yaml.safe_load(text)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+
+    def line_of(*keys) -> int:
+        node, line = root, 1
+        for k in keys:
+            if node is None:
+                break
+            if isinstance(node, yaml.MappingNode):
+                nxt = None
+                for kn, vn in node.value:
+                    if kn.value == str(k):
+                        line, nxt = kn.start_mark.line + 1, vn
+                        break
+                node = nxt
+            elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
+                node = node.value[k]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+    return data, line_of
+
+
+def load_sweep_file(path: Union[str, os.PathLike]) -> SweepFile:
+    """Read and check a sweep file. Errors are SweepFileError("file:line: key '...': ...") or, for
+    the scenario itself, libgrid's ParseError / ValidationError naming the scenario key."""
+    import yaml
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise SweepFileError(f"{path}: cannot read sweep file ({e.strerror or e})") from e
+    try:
+        data, line_of = _yaml_lines(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise SweepFileError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from e
+
+    def fail(msg: str, *keys) -> None:
+        key = ".".join(str(k) for k in keys)
+        raise SweepFileError(f"{path}:{line_of(*keys)}: " + (f"key '{key}': " if key else "") + msg)
+
+    if not isinstance(data, dict):
+        fail("expected a mapping with 'base' (or 'scenario') and 'grid' and/or 'variants'")
+    for k in data:
+        if k not in _SWEEP_KEYS:
+            import difflib
+            near = difflib.get_close_matches(str(k), _SWEEP_KEYS, n=1)
+            fail("unknown key" + (f" (did you mean '{near[0]}'?)" if near else "") +
+                 "; allowed: " + ", ".join(_SWEEP_KEYS), k)
+    here = os.path.dirname(os.path.abspath(path))
+
+    # the base scenario: a file (relative to the sweep file) or inline
+    if ("base" in data) == ("scenario" in data):
+        fail("give exactly one of 'base' (a scenario file) and 'scenario' (an inline scenario)")
+    if "base" in data:
+        if not isinstance(data["base"], str) or not data["base"]:
+            fail("expected a scenario file name", "base")
+        base_path = os.path.join(here, data["base"])
+        if not os.path.isfile(base_path):
+            fail(f"no such scenario file: {base_path}", "base")
+        base = Scenario.load(base_path)
+    else:
+        if not isinstance(data["scenario"], dict):
+            fail("expected the scenario as a mapping (the keys of a scenario file)", "scenario")
+        # relative file names in it resolve against the sweep file's directory
+        base = Scenario.parse(yaml.safe_dump(data["scenario"], sort_keys=False), os.path.abspath(path))
+
+    def check_key(key, *where) -> None:
+        if not isinstance(key, str) or not key:
+            fail(f"expected a scenario key (dotted, e.g. devices.ev.share) or one of "
+                 f"{', '.join(SHORTCUTS)}, got {key!r}", *where)
+
+    fixed = data.get("set") or {}
+    if not isinstance(fixed, dict):
+        fail("expected a mapping of scenario keys to values (applied to every variant)", "set")
+    for k, v in fixed.items():
+        check_key(k, "set", k)
+        try:
+            base.set(SHORTCUTS.get(k, k), v)
+        except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
+            fail(f"{type(e).__name__}: {e}", "set", k)
+
+    variants: List[Dict[str, Any]] = []
+    if "grid" in data:
+        grid = data["grid"]
+        if not isinstance(grid, dict) or not grid:
+            fail("expected a mapping of scenario keys to lists of values", "grid")
+        for k, axis in grid.items():
+            check_key(k, "grid", k)
+            if not isinstance(axis, list) or not axis:
+                fail(f"expected a non-empty list of values, got {axis!r} (a fixed value goes in 'set')", "grid", k)
+        variants += variant_grid(**grid)
+    if "variants" in data:
+        lst = data["variants"]
+        if not isinstance(lst, list) or not lst:
+            fail("expected a non-empty list of mappings {scenario key: value}", "variants")
+        for i, v in enumerate(lst):
+            if not isinstance(v, dict) or not v:
+                fail(f"expected a mapping {{scenario key: value}}, got {v!r}", "variants", i)
+            for k in v:
+                check_key(k, "variants", i)
+            variants.append(dict(v))
+    if not variants:
+        fail("no variants: give 'grid' and/or 'variants'")
+
+    output_dir = data.get("output_dir")
+    if output_dir is not None:
+        if not isinstance(output_dir, str) or not output_dir:
+            fail("expected a directory name", "output_dir")
+        output_dir = os.path.join(here, output_dir)
+    workers = data.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        fail(f"expected a whole number >= 1, got {workers!r}", "workers")
+    name = data.get("name") or os.path.splitext(os.path.basename(path))[0]
+    return SweepFile(path, base, variants, output_dir, workers, str(name))
+
+
+def run_sweep_file(path: Union[str, os.PathLike], workers: Optional[int] = None, scheduler: Optional[str] = None,
+                   output_dir: Optional[Union[str, os.PathLike]] = None, serial: bool = False,
+                   progress: bool = False) -> pd.DataFrame:
+    """Run a sweep file (docs/sweeps.md) and write the table to <output dir>/sweep.csv.
+
+    Where: `scheduler` (an address) > `serial` > a LocalCluster of `workers` (else the file's
+    `workers`, else 2). The output directory: `output_dir`, else the file's `output_dir`, else
+    `<sweep file name>_results` in the current directory. `df.attrs["csv"]` is the CSV's path."""
+    sf = load_sweep_file(path)
+    out = output_dir or sf.output_dir or os.path.abspath(f"{sf.name}_results")
+    if scheduler:
+        client: Any = scheduler
+    elif serial:
+        client = "serial"
+    else:
+        client = None
+    n = workers or sf.workers or 2
+    df = sweep(sf.base, sf.variants, client=client, output_dir=out, workers=n, progress=progress)
+    csv = os.path.join(os.path.abspath(os.fspath(out)), "sweep.csv")
+    df.to_csv(csv)
+    df.attrs["csv"] = csv
+    return df
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="libgrid sweep",
+        description="Run the variants of a sweep file (docs/sweeps.md) on a Dask cluster, print the KPI "
+                    "table and write it to <output dir>/sweep.csv. Exit status: 0 all variants ran, "
+                    "1 bad sweep file or a variant failed, 2 bad usage.")
+    p.add_argument("sweep_file", metavar="SWEEP.yaml", help="sweep file: base scenario + grid/variants")
+    p.add_argument("--workers", "-w", type=int, default=None, metavar="N",
+                   help="local worker processes (default: the file's 'workers', else 2)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster")
+    p.add_argument("--output-dir", "-o", default=None, metavar="DIR",
+                   help="results directory: variant_<id>.h5 and sweep.csv (default: the file's "
+                        "'output_dir', else <sweep name>_results)")
+    p.add_argument("--serial", action="store_true", help="run in this process, one variant after another")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-variant progress lines")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)  # exits 2 on bad usage
+    if args.workers is not None and args.workers < 1:
+        _parser().error(f"--workers: expected at least 1, got {args.workers}")
+    if args.scheduler and args.serial:
+        _parser().error("--scheduler and --serial exclude each other")
+    t0 = time.perf_counter()
+    try:
+        df = run_sweep_file(args.sweep_file, workers=args.workers, scheduler=args.scheduler,
+                            output_dir=args.output_dir, serial=args.serial, progress=not args.quiet)
+    except Exception as e:  # noqa: BLE001 - bad sweep file, unreachable scheduler, ...
+        sys.stderr.write(f"libgrid sweep: error: {e}\n")
+        return 1
+    elapsed = time.perf_counter() - t0
+    with pd.option_context("display.max_columns", None, "display.width", 250, "display.max_colwidth", 80):
+        print(df.drop(columns=["output"]).to_string(float_format=lambda x: f"{x:.6g}"))
+    print(f"\n{len(df)} variants in {elapsed:.1f} s; table: {df.attrs['csv']}")
+    failed = df["error"].notna()
+    if failed.any():
+        sys.stderr.write(f"libgrid sweep: {int(failed.sum())} of {len(df)} variants failed "
+                         f"(ids {', '.join(str(i) for i in df.index[failed])}; see the 'error' column)\n")
+        return 1
+    return 0
+
+
+class _CallableModule(types.ModuleType):
+    """`libgrid.sweep(base, variants, ...)` calls sweep() although `libgrid.sweep` is this module."""
+
+    def __call__(self, *args, **kwargs) -> pd.DataFrame:
+        return sweep(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    # `python3 -m libgrid.sweep`: run the importable module's main, so the tasks shipped to workers
+    # refer to libgrid.sweep._run_variant, not to this __main__ copy.
+    from libgrid.sweep import main as _main
+    sys.exit(_main())
+else:
+    sys.modules[__name__].__class__ = _CallableModule

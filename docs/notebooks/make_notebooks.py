@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+"""Writes the example notebooks of docs/notebooks (nbformat v4, no outputs).
+
+    /usr/bin/python3 docs/notebooks/make_notebooks.py        # rewrites the three .ipynb files
+
+Edit the cells here, not in the .ipynb files. tests/python/test_notebooks.py executes every
+notebook (kernel "python3", cwd = docs/notebooks) and fails if a cell raises; the notebooks assert
+their own results. docs/notebooks/make_figures.py saves docs/img figures from the same smart-city run.
+"""
+from __future__ import annotations
+
+import pathlib
+import textwrap
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def md(text: str):
+    return new_markdown_cell(textwrap.dedent(text).strip())
+
+
+def code(text: str):
+    return new_code_cell(textwrap.dedent(text).strip())
+
+
+# The first code cell of every notebook: find the repository from the working directory (nbclient and
+# Jupyter start the kernel in docs/notebooks, two levels below the root) and import libgrid (from the
+# build tree if it is not on the path).
+SETUP = """
+import os, sys
+from pathlib import Path
+
+here = Path.cwd().resolve()
+ROOT = next(p for p in [here, *here.parents] if (p / "tests" / "data").is_dir() and (p / "scenarios").is_dir())
+DATA, SCENARIOS = ROOT / "tests" / "data", ROOT / "scenarios"
+try:
+    import libgrid
+except ImportError:  # not installed: use the build tree
+    sys.path.insert(0, str(Path(os.environ.get("LIBGRID_BUILD_DIR", ROOT / "build")) / "python"))
+    import libgrid
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+from libgrid import plots
+
+print("libgrid", libgrid.__version__, "from", Path(libgrid.__file__).parent)
+"""
+
+
+def quickstart():
+    return [
+        md("""
+        # libgrid quickstart: one power flow on a MATPOWER case
+
+        Read the IEEE 118-bus case (MATPOWER format), look at its tables, solve it with Newton-Raphson,
+        check the answer against MATPOWER's own solution (`tests/data/refs/case118.json`, made with
+        MATPOWER 8.1 `runpf`) and plot the voltages. Every table is a pandas DataFrame indexed by the
+        case's ids, with the unit in the column name.
+        """),
+        code(SETUP),
+        md("## The network"),
+        code("""
+        net = libgrid.Network.from_matpower(DATA / "matpower" / "case118.m")
+        print(net)
+        net.bus.head()
+        """),
+        code("""
+        net.gen.head()
+        """),
+        code("""
+        net.branch.head()   # MATPOWER branches: r, x, b in p.u. on the case's base
+        """),
+        md("## Newton-Raphson power flow"),
+        code("""
+        res = net.run_pf(method="nr")
+        print(res)
+        assert res.converged
+        res.bus.head()
+        """),
+        code("""
+        res.branch.sort_values("p_from_mw", key=abs, ascending=False).head()   # the most loaded branches
+        """),
+        md("""
+        ## Check against MATPOWER
+
+        The reference holds MATPOWER's bus voltages in the case's bus order. A solver must meet
+        |Vm - ref| <= 1e-6 p.u. and |Va - ref| <= 1e-5 degrees at every bus, and the losses within 1e-4 MW
+        (`tests/data/refs/README.md`).
+        """),
+        code("""
+        import json
+
+        ref = json.loads((DATA / "refs" / "case118.json").read_text())
+        cmp = pd.DataFrame({"vm_ref": ref["bus"]["Vm_pu"], "va_ref": ref["bus"]["Va_deg"]},
+                           index=pd.Index(ref["bus"]["id"], name="id"))
+        cmp["vm"] = res.bus.vm_pu.reindex(cmp.index)
+        cmp["va"] = res.bus.va_deg.reindex(cmp.index)
+        cmp["dvm"] = (cmp.vm - cmp.vm_ref).abs()
+        cmp["dva"] = (cmp.va - cmp.va_ref).abs()
+        print(f"max |dVm| = {cmp.dvm.max():.2e} p.u., max |dVa| = {cmp.dva.max():.2e} deg, "
+              f"losses {res.losses_mw:.6f} MW vs {ref['losses']['P_MW']:.6f} MW")
+        assert cmp.vm.notna().all() and len(cmp) == ref["n_bus"] == len(net.bus)
+        assert cmp.dvm.max() < 1e-6
+        assert cmp.dva.max() < 1e-5
+        assert abs(res.losses_mw - ref["losses"]["P_MW"]) < 1e-4
+        cmp.sort_values("dvm", ascending=False).head(3)
+        """),
+        md("## Other methods: fast-decoupled and DC"),
+        code("""
+        rows = {}
+        for method in ("nr", "fdxb", "dc"):
+            r = net.run_pf(method=method)
+            rows[method] = {"converged": r.converged, "iterations": r.iterations,
+                            "losses_mw": r.losses_mw, "max_dva_deg": (r.bus.va_deg - res.bus.va_deg).abs().max()}
+        pd.DataFrame(rows).T
+        """),
+        md("## Plot"),
+        code("""
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, layout="constrained")
+        x = np.arange(len(cmp))
+        ax1.plot(x, cmp.vm, ".-", label="libgrid NR")
+        ax1.plot(x, cmp.vm_ref, "o", mfc="none", ms=6, label="MATPOWER")
+        ax1.axhline(net.bus.vmin_pu.iloc[0], ls=":", color="tab:red")
+        ax1.axhline(net.bus.vmax_pu.iloc[0], ls=":", color="tab:red")
+        ax1.set_ylabel("|V| (p.u.)")
+        ax1.legend()
+        ax2.plot(x, cmp.va, ".-")
+        ax2.set_ylabel("angle (degree)")
+        ax2.set_xlabel("bus (case order)")
+        fig.suptitle("IEEE 118-bus case: bus voltages")
+        assert len(ax1.lines) == 4
+        """),
+    ]
+
+
+# The smart-city comparison: one week of June 2025 (Monday 9th to Sunday 15th: no public holiday, so
+# weekdays have the ToU peak window) at 15 minutes. make_figures.py uses the same settings.
+START, STEPS = "2025-06-09", 96 * 7
+
+
+def smart_city():
+    return [
+        md("""
+        # Melaka: today's grid vs the smart city
+
+        Two scenario files of `scenarios/` on the same generated Melaka grid (size `small`):
+
+        * `melaka_baseline.yaml`: today, a few rooftop PV systems, few EVs, uncontrolled charging,
+          everyone on the general tariff;
+        * `melaka_smart_city.yaml`: the smart-city demonstration: PV with smart inverters, batteries,
+          EV charging delayed to off-peak, public charging sites with PV canopies and storage, BEMS
+          buildings, HEMS homes and ToU tariffs.
+
+        Both are cut to one week (the files run a year) with `Scenario.set`, run, and compared:
+        KPIs, voltages, transformer loading, the energy balance of a day, EV charging and bills.
+        """),
+        code(SETUP),
+        md("## Scenarios, shortened to one week"),
+        code(f"""
+        START, STEPS = "{START}", {STEPS}   # Monday 9 June 2025, one week at 15 min
+
+        scenarios = {{}}
+        for label, file in (("baseline", "melaka_baseline.yaml"), ("smart city", "melaka_smart_city.yaml")):
+            sc = libgrid.Scenario.load(SCENARIOS / file)
+            sc.set("horizon.start", START)
+            sc.override(steps=STEPS)
+            scenarios[label] = sc
+        pd.DataFrame({{label: sc.counts() for label, sc in scenarios.items()}})
+        """),
+        md("## Run"),
+        code("""
+        import time
+
+        results = {}
+        for label, sc in scenarios.items():
+            t0 = time.perf_counter()
+            results[label] = sc.run()
+            print(f"{label}: {results[label]} in {time.perf_counter() - t0:.1f} s")
+        base, smart = results["baseline"], results["smart city"]
+        """),
+        md("## KPIs"),
+        code("""
+        kpis = plots.compare_kpis(results)
+        kpis
+        """),
+        code("""
+        for label, r in results.items():
+            s = r.summary
+            assert s["steps"] == STEPS and s["non_converged_steps"] == 0, label
+            # every step: grid import + all injections = losses (generator convention)
+            assert s["energy_balance_max_error_mw"] < 1e-6, (label, s["energy_balance_max_error_mw"])
+            # the same balance from the stored series (float32 files: looser)
+            assert plots.energy_balance(r).sum(axis=1).abs().max() < 1e-4 * max(1.0, s["peak_import_mw"])
+
+        assert smart.summary["pv_mwh"] > 0
+        if scenarios["baseline"].counts()["pv"] == 0:
+            assert base.summary["pv_mwh"] == 0
+        else:
+            assert smart.summary["pv_mwh"] > base.summary["pv_mwh"]
+        assert (smart.summary["peak_import_mw"] != base.summary["peak_import_mw"]
+                or smart.summary["co2_t"] != base.summary["co2_t"])
+        change = (kpis["smart city"] - kpis["baseline"]) / kpis["baseline"].abs()
+        change.loc[["import_mwh", "peak_import_mw", "co2_t", "bills_rm", "min_vm_pu", "max_trafo_loading_percent"]]
+        """),
+        md("## Voltages"),
+        code("""
+        fig, axs = plt.subplots(2, 1, figsize=(11, 8), layout="constrained")
+        plots.voltage_heatmap(base, ax=axs[0], vmin=0.94, vmax=1.06)
+        axs[0].set_title("baseline: bus voltage magnitude")
+        plots.voltage_heatmap(smart, ax=axs[1], vmin=0.94, vmax=1.06)
+        axs[1].set_title("smart city: bus voltage magnitude")
+        assert np.array_equal(np.ma.filled(axs[1].images[0].get_array(), np.nan), smart.bus_vm().to_numpy().T,
+                              equal_nan=True)
+        """),
+        code("""
+        net = scenarios["smart city"].network()
+        fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+        plots.voltage_profile(smart, net, ax=ax)
+        feeder = plots.feeder_path(net, smart.bus_vm().min().idxmin())
+        print(f"worst feeder: {len(feeder)} buses from the slack to bus {feeder[-1]}")
+        """),
+        md("## Grid import and transformers"),
+        code("""
+        fig, axs = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
+        for label, r in results.items():
+            plots.load_duration_curve(r, ax=axs[0], label=label)
+        plots.transformer_loading(smart, ax=axs[1])
+        axs[1].set_title("smart city: " + axs[1].get_title());
+        """),
+        md("## A day's energy balance (Wednesday)"),
+        code("""
+        fig, axs = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained", sharey=True)
+        for ax, (label, r) in zip(axs, results.items()):
+            plots.energy_balance_day(r, "2025-06-11", ax=ax)
+            ax.set_title(f"{label}: {ax.get_title()}")
+        """),
+        md("## Batteries and EV charging"),
+        code("""
+        fig, axs = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
+        plots.battery_soc(smart, ax=axs[0])
+        plots.ev_charging(by=results, ax=axs[1]);
+        """),
+        code("""
+        plots.ev_charging(smart).set_title("smart city: EV charging by hour of day, by group")
+        plots.ev_charging_by_hour(smart).round(4).T
+        """),
+        md("""
+        ## Bills
+
+        The week's bills (a part month is billed as it is: the monthly retail charge is not pro-rated,
+        see docs/tariffs.md).
+        """),
+        code("""
+        ax = plots.bills(base, smart, labels=("baseline", "smart city"))
+        bill_change = plots.customer_bills(smart) - plots.customer_bills(base)
+        print(f"customers paying less: {(bill_change < 0).sum()}, more: {(bill_change > 0).sum()}, "
+              f"same: {(bill_change == 0).sum()}")
+        """),
+    ]
+
+
+EV_SHARES = (0.0, 0.2, 0.5)
+
+
+def ev_growth():
+    return [
+        md("""
+        # EV growth on today's grid
+
+        The baseline scenario (`scenarios/melaka_baseline.yaml`: uncontrolled home charging) with the share
+        of terrace houses owning an EV and a 7 kW home charger set to 0 %, 20 % and 50 %
+        (`devices.ev.share`). Which customers get an EV is drawn from the scenario seed with nested
+        selections: a larger share keeps every EV of a smaller one. We look at the grid's peak import, the
+        evening peak (when people come home and plug in) and the loading of each distribution transformer.
+        """),
+        code(SETUP),
+        code(f"""
+        SHARES = {EV_SHARES!r}
+        START, STEPS = "2025-06-09", 96 * 5   # Monday to Friday, 9-13 June 2025, at 15 min
+
+        base = libgrid.Scenario.load(SCENARIOS / "melaka_baseline.yaml")
+        base.set("horizon.start", START)
+        base.override(steps=STEPS)
+
+        results, counts = {{}}, {{}}
+        for share in SHARES:
+            sc = base.copy()
+            sc.set("devices.ev.share", share)
+            counts[f"EV {{share:.0%}}"] = sc.counts()
+            results[f"EV {{share:.0%}}"] = sc.run()
+        pd.DataFrame(counts)
+        """),
+        md("## Grid import"),
+        code("""
+        def evening_peak_mw(res, from_hour=18):
+            imp = res.series("ext_grid", "p_mw").sum(axis=1)       # generator convention: import > 0
+            return imp[imp.index.hour >= from_hour].max()
+
+        kpis = plots.compare_kpis(results, kpis=["peak_import_mw", "import_mwh", "ev_delivered_mwh", "ev_peak_mw",
+                                                 "max_trafo_loading_percent", "min_vm_pu", "losses_mwh", "co2_t"])
+        evening = pd.Series({label: evening_peak_mw(r) for label, r in results.items()})
+        kpis.loc["evening_peak_import_mw"] = ["MW", *evening]
+        kpis
+        """),
+        code("""
+        def row(name):
+            return kpis.loc[name].drop("unit").astype(float).to_numpy()
+
+        ev_stations = [c["ev_stations"] for c in counts.values()]
+        peak, evening, ev_energy = row("peak_import_mw"), row("evening_peak_import_mw"), row("ev_delivered_mwh")
+        print("home EV stations:", ev_stations)
+        print("peak import (MW):", peak.round(4), " evening peak (MW):", evening.round(4))
+        assert all(a < b for a, b in zip(ev_stations, ev_stations[1:]))    # more EVs ...
+        assert all(a < b for a, b in zip(ev_energy, ev_energy[1:]))        # ... charge more energy ...
+        assert all(a <= b for a, b in zip(peak, peak[1:]))                 # ... never lower the peak ...
+        assert all(a < b for a, b in zip(evening, evening[1:]))            # ... and raise the evening peak
+        """),
+        md("""
+        The grid's overall peak is set by the commercial customers in the afternoon, so home charging
+        (mostly in the evening) hardly moves it on this grid. The evening peak and the distribution
+        transformers that feed the terrace houses tell the story:
+        """),
+        md("## Transformer loading"),
+        code("""
+        def trafo_max_loading(res):
+            kind = res.vector("branch", "kind").astype(str)
+            element = res.vector("branch", "element_id")
+            load = res.series("branch", "loading_percent")
+            cols = [c for c in load.columns if kind[c] == "trafo"]
+            return pd.Series(load[cols].max().to_numpy(), index=pd.Index(element[cols], name="trafo"))
+
+        net = base.network()
+        customers = base.customers()
+        trafo = pd.DataFrame({label: trafo_max_loading(r) for label, r in results.items()})
+        houses = customers[customers.type == "terrace_house"].groupby("transformer").size()
+        trafo.insert(0, "terrace houses", houses.reindex(trafo.index, fill_value=0))
+        trafo.insert(0, "kVA", (net.trafo.sn_mva * 1000).reindex(trafo.index))
+        trafo.round(1)
+        """),
+        code("""
+        labels = list(results)
+        residential = trafo[trafo["terrace houses"] > 0]
+        print("max loading (%) of the transformers feeding terrace houses:")
+        print(residential[labels].round(1))
+        # each residential transformer is at least as loaded with more EVs, and the most loaded one more so
+        assert (residential[labels].diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()
+        most = residential[labels].max()
+        assert all(a < b for a, b in zip(most, most[1:]))
+        """),
+        code("""
+        fig, axs = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
+        for label, r in results.items():
+            plots.load_duration_curve(r, ax=axs[0], label=label)
+        trafo[labels].plot.bar(ax=axs[1], rot=0)
+        axs[1].axhline(100, color="red", ls="--", lw=1)
+        axs[1].set_ylabel("maximum loading (%)")
+        axs[1].set_xlabel("transformer id")
+        axs[1].set_title("Transformer loading by EV share")
+        assert len(axs[0].lines) >= len(SHARES) and len(axs[1].containers) == len(SHARES)
+        """),
+        code("""
+        plots.ev_charging(by=results);
+        """),
+    ]
+
+
+NOTEBOOKS = {"quickstart.ipynb": quickstart, "melaka_smart_city.ipynb": smart_city, "ev_growth.ipynb": ev_growth}
+
+
+def build(name: str):
+    nb = new_notebook(cells=NOTEBOOKS[name]())
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating gives the same file
+        cell["id"] = f"{pathlib.Path(name).stem.replace('_', '-')}-{i:02d}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(nb)
+    return nb
+
+
+def main():
+    for name in NOTEBOOKS:
+        nb = build(name)
+        nbformat.write(nb, HERE / name)
+        print("wrote", HERE / name, f"({len(nb.cells)} cells)")
+
+
+if __name__ == "__main__":
+    main()
