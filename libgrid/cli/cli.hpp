@@ -10,5 +10,6 @@ namespace libgrid::cli {
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);
+void add_study_commands(CLI::App& app, const char* argv0);
 
 }  // namespace libgrid::cli

@@ -604,7 +604,18 @@ void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& c
             c.kw = c.kind == ChargerKind::DCFast ? 50.0 : 22.0;
             c.sessions_per_day = c.kind == ChargerKind::DCFast ? 5.0 : 2.0;
             g.number("kw", c.kw, c.kind == ChargerKind::DCFast ? closed(20.0, 400.0) : left_open(0.0, 43.0));
-            g.integer("n", c.n, 1, 100);
+            if (g.has("n") && g.get("n").IsScalar() && g.get("n").Scalar() == "generator") {
+                if (c.kind == ChargerKind::Workplace) g.fail("n", "the generator's sites have public_ac and dc_fast bays only; give a number");
+                c.n = -1;
+            } else {
+                if (g.has("n") && !g.get("n").IsScalar()) g.fail("n", "expected an integer in [1, 100] or 'generator', got " + got(g.get("n")));
+                if (g.has("n")) {
+                    std::int64_t x = 0;
+                    const std::string v = g.get("n").Scalar();
+                    if (!parse_int64(v, x) || x < 1 || x > 100) g.fail("n", "expected an integer in [1, 100] or 'generator', got '" + v + "'");
+                    c.n = int(x);
+                }
+            }
             g.number("sessions_per_day", c.sessions_per_day, closed(0.0, 200.0));
             s.chargers.push_back(c);
         }
@@ -987,7 +998,7 @@ std::string scenario_to_yaml(const Scenario& s) {
             e << YAML::Flow << YAML::BeginMap;
             kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
             kv(e, "kw", c.kw);
-            kv(e, "n", std::int64_t(c.n));
+            kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
             kv(e, "sessions_per_day", c.sessions_per_day);
             e << YAML::EndMap;
         }
@@ -1434,6 +1445,7 @@ BuiltScenario build_scenario(const Scenario& s) {
         Id key;            // id base (customer id or index in `buses`)
         Id bus;
         double pv_kwp, bat_kwh, bat_kw;
+        double peak_kw;    // the generator's design peak of the site (0 for buses)
     };
     std::vector<Site> sites;
     if (!ps.buses.empty()) {
@@ -1445,7 +1457,7 @@ BuiltScenario build_scenario(const Scenario& s) {
             if (ps.pv_kwp < 0 || ps.battery_kwh < 0)
                 build_fail(s, ps.pv_kwp < 0 ? "devices.ev.public_sites.pv_kwp" : "devices.ev.public_sites.battery_kwh",
                            "'generator' needs the generator's charging sites, not buses");
-            sites.push_back({Id(k), bus, ps.pv_kwp, ps.battery_kwh, ps.battery_kw});
+            sites.push_back({Id(k), bus, ps.pv_kwp, ps.battery_kwh, ps.battery_kw, 0.0});
         }
     } else if (ps.sites != 0) {
         const std::size_t want = ps.sites < 0 ? site_customers.size() : std::size_t(ps.sites);
@@ -1465,17 +1477,33 @@ BuiltScenario build_scenario(const Scenario& s) {
                 for (const Storage& st : b.net.storage)
                     if (st.id == site_battery[k]) bat_kwh = st.max_e_mwh * 1000.0, bat_kw = st.sn_mva * 1000.0;
             }
-            sites.push_back({c.id, c.bus, pv_kwp, bat_kwh, bat_kw});
+            sites.push_back({c.id, c.bus, pv_kwp, bat_kwh, bat_kw, c.peak_kw});
         }
     }
-    double installed_kw = 0.0;
-    for (const auto& g : ps.chargers) installed_kw += g.kw * g.n;
     for (const Site& site : sites) {
+        // Chargers of each group at this site; n = generator: the generator's bays (one 50 kW DC bay, the
+        // rest 22 kW AC: its design peak is 50 + 22 (bays - 1) kW, see melaka_grid.cpp).
+        std::vector<int> n_of(ps.chargers.size());
+        double installed_kw = 0.0;
         for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
             const ScenarioChargerGroup& g = ps.chargers[gi];
+            int n = g.n;
+            if (n < 0) {
+                if (site.peak_kw <= 0)
+                    build_fail(s, "devices.ev.public_sites.chargers." + std::to_string(gi) + ".n", "'generator' needs the generator's charging sites, not buses");
+                const int bays = 1 + int(std::max(0LL, std::llround((site.peak_kw - 50.0) / 22.0)));
+                n = g.kind == ChargerKind::DCFast ? 1 : bays - 1;
+            }
+            n_of[gi] = n;
+            installed_kw += g.kw * n;
+        }
+        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
+            const ScenarioChargerGroup& g = ps.chargers[gi];
+            const int n = n_of[gi];
+            if (n == 0) continue;
             // A site with several charger kinds is one ChargingSiteUnit per kind at the same bus; each gets
             // its share (by installed charger power) of the canopy, the battery and the connection limit.
-            const double f = installed_kw > 0 ? g.kw * g.n / installed_kw : 0.0;
+            const double f = installed_kw > 0 ? g.kw * n / installed_kw : 0.0;
             ChargingSiteUnit u;
             u.id = site.key * 10 + Id(gi);
             u.bus = site.bus;
@@ -1484,10 +1512,10 @@ BuiltScenario build_scenario(const Scenario& s) {
             u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
             u.site.params.battery_grid_charge_offpeak = ps.battery_grid_charge_offpeak;
             u.site.evs.params.id = u.id;
-            u.site.evs.params.n_chargers = g.n;
+            u.site.evs.params.n_chargers = n;
             u.site.evs.params.charger_kw = g.kw;
             u.site.evs.params.strategy = ps.strategy;
-            u.site.evs.sessions = generate_sessions(g.kind, g.kw, t0, t1, seed, std::uint64_t(u.id), g.sessions_per_day * g.n);
+            u.site.evs.sessions = generate_sessions(g.kind, g.kw, t0, t1, seed, std::uint64_t(u.id), g.sessions_per_day * n);
             if (site.bat_kwh > 0 && site.bat_kw > 0) {
                 u.site.battery.capacity_kwh = f * site.bat_kwh;
                 u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = f * site.bat_kw;

@@ -84,20 +84,23 @@ struct SweepSolver::Impl {
         const cplx* __restrict ci = c_i.data();
         const cplx* __restrict yz = y_z.data();
         double m2 = 0.0, x2 = 0.0;
+        double sum = 0.0;  // std::max drops NaNs; a sum keeps them (and infinities)
         for (int k = n_roots; k < n; ++k) {
             const cplx vk = mul(g[k], v[pp[k]]) + mul(h[k], d[k]);
             d[k] = 0.0;
             const cplx dv = vk - v[k];
             const cplx lk = own_current<kConstI>(vk, cp[k], ci[k], yz[k]);
             const cplx r = lk - l[k] + mul(as[k], dv);
-            m2 = std::max(m2, norm2(vk) * norm2(r));
-            x2 = std::max(x2, norm2(dv));
+            const double mk = norm2(vk) * norm2(r), xk = norm2(dv);
+            m2 = std::max(m2, mk);
+            x2 = std::max(x2, xk);
+            sum += mk + xk;
             v[k] = vk;
             l[k] = lk;
         }
         mis2 = m2;
         dv2 = x2;
-        return std::isfinite(m2) && std::isfinite(x2);
+        return std::isfinite(sum);
     }
 };
 

@@ -477,7 +477,16 @@ TEST_CASE("distribution: an island without a source is de-energised, the rest so
     t.vn_lv_kv = 0.4;
     t.vk_percent = 4.0;
     t.vkr_percent = 1.0;
-    net.transformers = {t};
+    // a transformer to an out-of-service bus is out of service (pandapower): no magnetising power
+    Transformer t_oos = t;
+    t_oos.id = 1;
+    t_oos.hv_bus = 1;
+    t_oos.lv_bus = 5;
+    t_oos.pfe_kw = 2.0;
+    t_oos.i0_percent = 2.0;
+    net.buses.push_back(make_bus(5, 0.4));
+    net.buses.back().in_service = false;
+    net.transformers = {t, t_oos};
     net.loads = {make_load(0, 1, 0.8, 0.3), make_load(1, 3, 0.4, 0.1), make_load(2, 4, 0.1, 0.02)};
     SGen g;  // a generator without voltage control does not make a source
     g.id = 0;
@@ -500,6 +509,9 @@ TEST_CASE("distribution: an island without a source is de-energised, the rest so
         CHECK(r.line_p_from_mw[1] == 0.0);
         CHECK(r.line_loading_percent[1] == 0.0);
         CHECK(r.trafo_p_hv_mw[0] == 0.0);
+        CHECK(r.trafo_p_hv_mw[1] == 0.0);
+        CHECK(r.trafo_q_hv_mvar[1] == 0.0);
+        CHECK(std::isnan(r.bus_vm_pu[5]));
         CHECK(r.losses_mw == doctest::Approx((r.line_p_from_mw[0] + r.line_p_to_mw[0])).epsilon(1e-12));
     }
 }

@@ -167,6 +167,10 @@ def test_given_client_is_used_and_left_open(serial_table, tmp_path):
         pids = client.run(os.getpid)
         assert len(pids) == 2 and os.getpid() not in pids.values()
         assert client.status == "running"  # not closed by sweep()
+        # a scheduler address: sweep() connects its own client and closes it, the cluster stays up
+        by_address = sweep(base(), GOOD[:2], client=cluster.scheduler_address, output_dir=tmp_path / "a")
+        assert comparable(by_address).equals(comparable(df.loc[:1]))
+        assert len(client.run(os.getpid)) == 2
     finally:
         client.close()
         cluster.close()

@@ -224,9 +224,12 @@ def _run_dask(client, jobs, progress) -> List[Dict[str, Any]]:
     from distributed import as_completed
     _make_importable(client)
     token = uuid.uuid4().hex[:12]
-    futures = [client.submit(_run_variant, *job, key=f"libgrid-variant-{token}-{job[2]}", pure=False)
-               for job in jobs]
-    id_of = {f.key: job[2] for f, job in zip(futures, jobs)}
+    # the base scenario's YAML goes to the cluster once, not once per variant
+    [base_yaml] = client.scatter([jobs[0][0]], hash=False)
+    _, base_files, ids, variants, outputs = zip(*jobs)
+    futures = client.map(_run_variant, [base_yaml] * len(jobs), base_files, ids, variants, outputs,
+                         key=[f"libgrid-variant-{token}-{i}" for i in ids], pure=False)
+    id_of = {f.key: i for f, i in zip(futures, ids)}
     rows = []
     try:
         for done, f in enumerate(as_completed(futures), 1):
@@ -238,7 +241,7 @@ def _run_dask(client, jobs, progress) -> List[Dict[str, Any]]:
             if progress:
                 progress(done, len(jobs), row)
     finally:
-        client.cancel(futures)
+        client.cancel(futures + [base_yaml])
     return rows
 
 

@@ -121,7 +121,7 @@ struct ScenarioBattery {
 struct ScenarioChargerGroup {
     ChargerKind kind = ChargerKind::PublicAC;
     double kw = 22.0;
-    int n = 1;
+    int n = 1;                            ///< chargers a site; -1 = the generator's bays of this kind
     double sessions_per_day = 2.0;        ///< per charger, weekly mean
     bool operator==(const ScenarioChargerGroup&) const = default;
 };

@@ -1,0 +1,126 @@
+// `libgrid hosting SCENARIO`: hosting capacity per feeder or transformer.
+// `libgrid sweep SWEEP.yaml --workers N`: a Dask sweep (runs the Python package's libgrid.sweep).
+#include "cli.hpp"
+
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/scenario/scenario.hpp>
+#include <libgrid/simulation/hosting_capacity.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace libgrid::cli {
+namespace {
+
+std::vector<HostingGroup> groups_by(const std::vector<Customer>& customers, const std::string& by) {
+    std::map<Id, HostingGroup> g;
+    for (const Customer& c : customers) {
+        if (c.type == CustomerType::ChargingSite) continue;  // public sites are not hosts of rooftop PV / home chargers
+        const Id key = by == "feeder" ? c.feeder : c.transformer;
+        HostingGroup& h = g[key];
+        h.id = key;
+        h.kind = by;
+        h.customers.push_back(c.load_id);
+    }
+    std::vector<HostingGroup> out;
+    for (auto& [k, v] : g) out.push_back(std::move(v));
+    return out;
+}
+
+/// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
+/// (build tree: <build>/python), else <prefix>/lib/libgrid/python (installed).
+std::string python_package_dir(const char* argv0) {
+    if (const char* e = std::getenv("LIBGRID_PYTHONPATH")) return e;
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) exe = std::filesystem::absolute(argv0);
+    const auto dir = exe.parent_path();
+    for (const auto& cand : {dir / "python", dir.parent_path() / "lib" / "libgrid" / "python"})
+        if (std::filesystem::exists(cand / "libgrid" / "__init__.py")) return cand.string();
+    throw Error("cannot find the libgrid Python package (set LIBGRID_PYTHONPATH)");
+}
+
+}  // namespace
+
+void add_study_commands(CLI::App& app, const char* argv0) {
+    auto* hc = app.add_subcommand("hosting", "Hosting capacity for PV or EV charging, per feeder or transformer");
+    static std::string path, kind = "pv", group = "transformer", csv, start;
+    static long long steps = -1;
+    static double kwp = 5.0, charger_kw = 7.0, limit = 100.0;
+    static bool reverse_flow = false;
+    hc->add_option("SCENARIO", path, "scenario file (YAML): network, base devices, period")->required();
+    hc->add_option("--kind", kind, "pv | ev")->capture_default_str();
+    hc->add_option("--group", group, "feeder | transformer")->capture_default_str();
+    hc->add_option("--steps", steps, "steps of the study period (default: the scenario's horizon)");
+    hc->add_option("--start", start, "start of the study period (ISO date; default: the scenario's)");
+    hc->add_option("--kwp", kwp, "PV size per customer, kWp")->capture_default_str();
+    hc->add_option("--charger-kw", charger_kw, "EV home charger rating, kW")->capture_default_str();
+    hc->add_option("--loading-limit", limit, "line/transformer loading limit, percent")->capture_default_str();
+    hc->add_flag("--reverse-flow", reverse_flow, "count power flowing LV -> HV through a transformer as a violation");
+    hc->add_option("--csv", csv, "write the table as CSV");
+    hc->callback([] {
+        if (group != "feeder" && group != "transformer") throw ValidationError("--group: expected feeder or transformer, got '" + group + "'");
+        Scenario sc = load_scenario(path);
+        if (steps > 0) override_key(sc, "horizon.steps", std::to_string(steps));
+        if (!start.empty()) override_key(sc, "horizon.start", start);
+        BuiltScenario b = build_scenario(sc);
+        HostingCapacityOptions opt;
+        opt.kind = parse_hosting_kind(kind);
+        opt.pv.kwp_dc = kwp;
+        opt.pv.inverter_kva = kwp;
+        opt.ev_charger_kw = charger_kw;
+        opt.sim = b.options;
+        opt.sim.loading_limit_percent = limit;
+        opt.sim.reverse_flow_is_violation = reverse_flow;
+        const auto groups = groups_by(b.customers, group);
+        const auto res = hosting_capacity(b.net, b.devices, groups, opt);
+        std::printf("hosting capacity for %s per %s: %s, %zu steps from %s\n", kind.c_str(), group.c_str(), b.name.c_str(), opt.sim.n_steps,
+                    format_iso8601(opt.sim.start).c_str());
+        std::printf("%10s %9s %7s %7s %10s  %-15s %-20s %9s %10s %5s\n", group.c_str(), "customers", "hosted", "share", "kW", "limit", "time", "element", "value", "runs");
+        std::ofstream out;
+        if (!csv.empty()) {
+            out.open(csv);
+            if (!out) throw Error(csv + ": cannot open for writing");
+            out << "group,group_kind,customers,hosted,share,hosted_kw,limited,limit_kind,limit_time,limit_element,limit_value,runs\n";
+        }
+        for (const auto& r : res) {
+            const std::string lim = r.limited ? r.limit.kind : "none";
+            const std::string t = r.limited ? format_iso8601(r.limit.time) : "";
+            std::printf("%10lld %9zu %7zu %6.0f%% %10.1f  %-15s %-20s %9lld %10.4f %5d\n", (long long)r.group, r.customers, r.hosted, r.share * 100,
+                        r.hosted_kw, lim.c_str(), t.c_str(), (long long)(r.limited ? r.limit.element : -1), r.limited ? r.limit.value : 0.0, r.runs);
+            if (out)
+                out << r.group << ',' << r.group_kind << ',' << r.customers << ',' << r.hosted << ',' << r.share << ',' << r.hosted_kw << ','
+                    << (r.limited ? 1 : 0) << ',' << lim << ',' << t << ',' << (r.limited ? r.limit.element : -1) << ',' << r.limit.value << ','
+                    << r.runs << '\n';
+        }
+    });
+
+    auto* sw = app.add_subcommand("sweep", "Run a sweep of scenario variants with Dask (see docs/sweeps.md)");
+    sw->allow_extras();
+    static std::string sweep_file;
+    static std::string argv0_s;
+    argv0_s = argv0;
+    sw->add_option("SWEEP", sweep_file, "sweep file (YAML)")->required();
+    sw->callback([sw] {
+        const std::string pkg = python_package_dir(argv0_s.c_str());
+        std::vector<std::string> args = {"/usr/bin/python3", "-m", "libgrid.sweep", sweep_file};
+        for (const std::string& x : sw->remaining()) args.push_back(x);
+        const char* old = std::getenv("PYTHONPATH");
+        const std::string pp = pkg + (old && *old ? std::string(":") + old : std::string());
+        setenv("PYTHONPATH", pp.c_str(), 1);
+        std::vector<char*> cargs;
+        for (std::string& a : args) cargs.push_back(a.data());
+        cargs.push_back(nullptr);
+        std::fflush(stdout);
+        execv(cargs[0], cargs.data());
+        throw Error("cannot run /usr/bin/python3 for the sweep");
+    });
+}
+
+}  // namespace libgrid::cli
