@@ -1,5 +1,6 @@
 // libgrid Python module: scenarios (YAML) -> built network and devices -> a run.
 #include <libgrid/errors.hpp>
+#include <libgrid/scenario/hosting.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
@@ -66,6 +67,37 @@ void bind_scenario(py::module_& m) {
                 d["daily_kwh"] = daily; d["roof_area_m2"] = roof; d["feeder"] = feeder; d["transformer"] = trafo;
                 return d;
             })
+        .def(
+            "hosting_capacity",
+            [](const Scenario& s, const std::string& kind, const std::string& group, double kwp, double charger_kw, double limit, bool reverse) {
+                BuiltScenario b = build_scenario(s);
+                HostingStudy st{kind, group, kwp, charger_kw, limit, reverse};
+                std::vector<HostingCapacityResult> r;
+                {
+                    py::gil_scoped_release release;
+                    r = hosting_capacity(b, st);
+                }
+                py::dict d;
+                std::vector<Id> gid, el;
+                std::vector<std::string> gk, lk;
+                std::vector<std::size_t> cust, hosted;
+                std::vector<double> share, kw, val;
+                std::vector<std::int64_t> t;
+                std::vector<bool> limited, without;
+                std::vector<int> runs;
+                for (const auto& x : r) {
+                    gid.push_back(x.group); gk.push_back(x.group_kind); cust.push_back(x.customers); hosted.push_back(x.hosted);
+                    share.push_back(x.share); kw.push_back(x.hosted_kw); limited.push_back(x.limited); without.push_back(x.violated_without);
+                    lk.push_back(x.limited ? x.limit.kind : "none"); t.push_back(x.limit.time); el.push_back(x.limited ? x.limit.element : -1);
+                    val.push_back(x.limit.value); runs.push_back(x.runs);
+                }
+                d["group"] = gid; d["group_kind"] = gk; d["customers"] = cust; d["hosted"] = hosted; d["share"] = share;
+                d["hosted_kw"] = kw; d["limited"] = limited; d["violated_without"] = without; d["limit"] = lk; d["limit_time"] = t;
+                d["limit_element"] = el; d["limit_value"] = val; d["runs"] = runs;
+                return d;
+            },
+            py::arg("kind") = "pv", py::arg("group") = "transformer", py::arg("kwp") = 5.0, py::arg("charger_kw") = 7.0,
+            py::arg("loading_limit_percent") = 100.0, py::arg("reverse_flow") = false)
         .def(
             "run",
             [](const Scenario& s, const std::string& output, py::object progress) {

@@ -4,7 +4,7 @@
 
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/scenario/scenario.hpp>
-#include <libgrid/simulation/hosting_capacity.hpp>
+#include <libgrid/scenario/hosting.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,21 +17,6 @@
 
 namespace libgrid::cli {
 namespace {
-
-std::vector<HostingGroup> groups_by(const std::vector<Customer>& customers, const std::string& by) {
-    std::map<Id, HostingGroup> g;
-    for (const Customer& c : customers) {
-        if (c.type == CustomerType::ChargingSite) continue;  // public sites are not hosts of rooftop PV / home chargers
-        const Id key = by == "feeder" ? c.feeder : c.transformer;
-        HostingGroup& h = g[key];
-        h.id = key;
-        h.kind = by;
-        h.customers.push_back(c.load_id);
-    }
-    std::vector<HostingGroup> out;
-    for (auto& [k, v] : g) out.push_back(std::move(v));
-    return out;
-}
 
 /// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
 /// (build tree: <build>/python), else <prefix>/lib/libgrid/python (installed).
@@ -65,23 +50,20 @@ void add_study_commands(CLI::App& app, const char* argv0) {
     hc->add_flag("--reverse-flow", reverse_flow, "count power flowing LV -> HV through a transformer as a violation");
     hc->add_option("--csv", csv, "write the table as CSV");
     hc->callback([] {
-        if (group != "feeder" && group != "transformer") throw ValidationError("--group: expected feeder or transformer, got '" + group + "'");
         Scenario sc = load_scenario(path);
         if (steps > 0) override_key(sc, "horizon.steps", std::to_string(steps));
         if (!start.empty()) override_key(sc, "horizon.start", start);
         BuiltScenario b = build_scenario(sc);
-        HostingCapacityOptions opt;
-        opt.kind = parse_hosting_kind(kind);
-        opt.pv.kwp_dc = kwp;
-        opt.pv.inverter_kva = kwp;
-        opt.ev_charger_kw = charger_kw;
-        opt.sim = b.options;
-        opt.sim.loading_limit_percent = limit;
-        opt.sim.reverse_flow_is_violation = reverse_flow;
-        const auto groups = groups_by(b.customers, group);
-        const auto res = hosting_capacity(b.net, b.devices, groups, opt);
-        std::printf("hosting capacity for %s per %s: %s, %zu steps from %s\n", kind.c_str(), group.c_str(), b.name.c_str(), opt.sim.n_steps,
-                    format_iso8601(opt.sim.start).c_str());
+        HostingStudy study;
+        study.kind = kind;
+        study.group = group;
+        study.kwp = kwp;
+        study.charger_kw = charger_kw;
+        study.loading_limit_percent = limit;
+        study.reverse_flow = reverse_flow;
+        const auto res = hosting_capacity(b, study);
+        std::printf("hosting capacity for %s per %s: %s, %zu steps from %s\n", kind.c_str(), group.c_str(), b.name.c_str(), b.options.n_steps,
+                    format_iso8601(b.options.start).c_str());
         std::printf("%10s %9s %7s %7s %10s  %-15s %-20s %9s %10s %5s\n", group.c_str(), "customers", "hosted", "share", "kW", "limit", "time", "element", "value", "runs");
         std::ofstream out;
         if (!csv.empty()) {

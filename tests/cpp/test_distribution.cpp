@@ -784,6 +784,14 @@ TEST_CASE("distribution: the sweep reports the exact power mismatch of the volta
     CHECK(st.converged);
     CHECK(st.iterations < flat_iterations);
     CHECK(true_mismatch(V) <= 1e-10);
+    // a NaN injection (bypassing validation) is reported, never returned as converged
+    {
+        MathModel bad = m;
+        bad.s_p[std::size_t(bad.n - 1)] = cplx(std::nan(""), 0.0);
+        std::vector<cplx> W = V;
+        const SolveStatus sb = sweep.solve(bad, W, 1e-8, 50);
+        CHECK_FALSE(sb.converged);
+    }
     // the iteration cap is honoured and reported as non-convergence
     for (Load& l : net2.loads) l.p_mw *= 1.1;
     update_injections(net2, m);

@@ -21,9 +21,10 @@ __all__ = ["Network", "PowerFlowResult", "Error", "ParseError", "ValidationError
 
 from .results import Results, read_results
 from .simulation import Devices, Simulation, parse_duration
-from .scenario import Scenario
+from .scenario import Scenario, hosting_capacity
+from . import plots  # matplotlib is imported inside its functions
 
-__all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario"]
+__all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario", "hosting_capacity", "plots"]
 
 
 def __getattr__(name):

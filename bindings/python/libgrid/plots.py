@@ -613,3 +613,40 @@ def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = 
     for label, r in results.items():
         df[str(label)] = r.summary.reindex(rows).to_numpy(float)
     return df
+
+
+def hosting_map(hc: pd.DataFrame, net, customers: pd.DataFrame, ax=None, cmap: str = "RdYlGn"):
+    """A map-like schematic of hosting capacity per feeder (the networks carry no coordinates):
+    one row per feeder, every transformer at its electrical distance from the slack (km along the
+    lines), coloured by the share of its customers it can host, sized by its customer count, and
+    labelled with the limit that stops it. `hc`: libgrid.hosting_capacity(..., group="transformer")
+    (group-indexed); `customers`: Scenario.customers(). Returns the Axes."""
+    plt = _pyplot()
+    ax = _axes(ax, figsize=(10, 1.2 + 0.9 * max(1, customers["feeder"].nunique())))
+    dist, _ = bus_distance(net, by="km")
+    trafo = net.trafo
+    feeders = sorted(customers["feeder"].unique())
+    row_of = {f: i for i, f in enumerate(feeders)}
+    xs, ys, cs, ss, labels = [], [], [], [], []
+    for tid, r in hc.iterrows():
+        cust = customers[customers["transformer"] == tid]
+        if cust.empty or tid not in trafo.index:
+            continue
+        feeder = cust["feeder"].iloc[0]
+        xs.append(float(dist.get(int(trafo.loc[tid, "hv_bus"]), np.nan)))
+        ys.append(row_of[feeder])
+        cs.append(float(r["share"]))
+        ss.append(30 + 6 * float(r["customers"]))
+        labels.append("" if r["limit"] == "none" else str(r["limit"]).replace("_", " "))
+    sc = ax.scatter(xs, ys, c=cs, s=ss, cmap=cmap, vmin=0.0, vmax=1.0, edgecolors="k", linewidths=0.5)
+    for x, y, lab in zip(xs, ys, labels):
+        if lab:
+            ax.annotate(lab, (x, y), textcoords="offset points", xytext=(0, 9), ha="center", fontsize=7)
+    for f, i in row_of.items():
+        ax.axhline(i, color="0.85", lw=0.8, zorder=0)
+    ax.set_yticks(range(len(feeders)))
+    ax.set_yticklabels([f"feeder {f}" for f in feeders])
+    ax.set_xlabel("distance from the substation along the lines, km")
+    ax.set_title("hosting capacity per transformer (share of customers)")
+    ax.figure.colorbar(sc, ax=ax, label="share hosted")
+    return ax

@@ -98,3 +98,22 @@ class Scenario:
     def __repr__(self) -> str:
         o = ", ".join(f"{k}={v}" for k, v in self.overrides)
         return f"<libgrid.Scenario '{self.name}'{' with ' + o if o else ''}>"
+
+
+def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transformer", steps: Optional[int] = None,
+                     start: Optional[str] = None, kwp: float = 5.0, charger_kw: float = 7.0,
+                     loading_limit_percent: float = 100.0, reverse_flow: bool = False) -> pd.DataFrame:
+    """Hosting capacity of PV (`kwp` per customer) or EV charging (`charger_kw`) per feeder or
+    transformer over the scenario's horizon (or `steps` from `start`): one row per group with the
+    customers hosted, the share, the installed kW and the limiting constraint (kind, time, element,
+    value). See docs/hosting_capacity.md."""
+    sc = scenario.copy()
+    if steps is not None:
+        sc.set("horizon.steps", int(steps))
+    if start is not None:
+        sc.set("horizon.start", str(start))
+    d = dict(sc._core.hosting_capacity(kind, group, kwp, charger_kw, loading_limit_percent, reverse_flow))
+    df = pd.DataFrame(d).set_index("group")
+    from .results import time_index
+    df["limit_time"] = [t if lim else pd.NaT for t, lim in zip(time_index(df["limit_time"].values), df["limited"])]
+    return df
