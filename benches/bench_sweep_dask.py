@@ -35,6 +35,8 @@ def main() -> int:
     ap.add_argument("--output-dir", default=None, help="where the HDF5 files go (default: a temporary directory)")
     args = ap.parse_args()
 
+    import pandas as pd
+
     import libgrid
     from libgrid.sweep import TIMING_KPIS, start_local_cluster, sweep, variant_grid
 
@@ -56,6 +58,8 @@ def main() -> int:
         d["file"] = [os.path.basename(p) if p else None for p in df.sort_index()["output"]]
         return d
 
+    so = libgrid._libgrid.__file__
+    so_mtime = os.stat(so).st_mtime
     load_before = os.getloadavg()
     serial_s, dask_s, cold_s, start_s = [], [], [], []
     serial = dask = None
@@ -79,7 +83,17 @@ def main() -> int:
         cold_s.append(t3 - t0)
     load_after = os.getloadavg()
 
+    # the serial runs use the compiled module loaded at start, the workers load it afresh: a rebuild
+    # during the benchmark makes the two differ (copy the package elsewhere to benchmark while building)
+    module_rebuilt = os.stat(so).st_mtime != so_mtime
     identical = comparable(serial).equals(comparable(dask))
+    differences = {}
+    if not identical:  # name what differs: column -> [(variant, serial value, dask value), ...]
+        a, b = comparable(serial), comparable(dask)
+        for col in a.columns:
+            neq = [i for i in a.index if not (a.loc[i, col] == b.loc[i, col] or (pd.isna(a.loc[i, col]) and pd.isna(b.loc[i, col])))]
+            if neq:
+                differences[col] = [(int(i), repr(a.loc[i, col]), repr(b.loc[i, col])) for i in neq[:3]]
     failed = int(serial["error"].notna().sum() + dask["error"].notna().sum())
     # engine time inside the variants: if the sum grows under Dask, the workers were short of CPU
     engine_serial = float(serial["wall_time_s"].sum())
@@ -103,6 +117,8 @@ def main() -> int:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "identical": bool(identical),
+        "module_rebuilt_during_run": module_rebuilt,
+        "differences": differences,
         "failed_variants": failed,
         "repeat": args.repeat,
         "all_serial_s": [round(x, 3) for x in serial_s],

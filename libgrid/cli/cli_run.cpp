@@ -41,6 +41,8 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     std::printf("  %-36s %14zu\n", "steps", s.steps);
     std::printf("  %-36s %14zu\n", "non-converged steps", s.non_converged_steps);
     std::printf("  %-36s %14.3f s (%.0f steps/s)\n", "wall time", s.wall_time_s, s.steps_per_second);
+    std::printf("  %-36s %14s setup %.2f, profiles %.2f, devices %.2f, power flow %.2f (%d iterations), recording %.2f s\n", "time split", "",
+                s.time_setup_s, s.time_profiles_s, s.time_devices_s, s.time_powerflow_s, s.powerflow_iterations, s.time_record_s);
     std::printf("  %-36s %14.4f MW\n", "peak import", s.peak_import_mw);
     std::printf("  %-36s %14.3f MWh\n", "energy imported", s.import_mwh);
     std::printf("  %-36s %14.3f MWh\n", "energy exported", s.export_mwh);

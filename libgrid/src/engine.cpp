@@ -245,7 +245,7 @@ struct Simulation::Impl {
         nodes(dev.buildings, bld_node);
         nodes(dev.homes, home_node);
         // keep the last voltages where the node survives
-        std::vector<cplx> V0 = initial_voltages(net, m, false);
+        std::vector<cplx> V0 = initial_voltages(net, m, false, method != Method::Sweep);
         if (!V.empty() && !prev_bus_v.empty())
             for (std::size_t b = 0; b < net.buses.size(); ++b) {
                 const int i = m.bus_node[b];
@@ -294,7 +294,9 @@ struct Simulation::Impl {
     void fill_block(std::size_t k0) {
         const std::size_t nl = net.loads.size();
         block_start = k0;
-        block_len = std::min(opt.profile_block_steps, opt.n_steps - k0);
+        // bounded memory: at most ~8 M values per block array, whatever the number of loads
+        const std::size_t budget = std::max<std::size_t>(8, (std::size_t(1) << 23) / std::max<std::size_t>(nl, 1));
+        block_len = std::min({opt.profile_block_steps, opt.n_steps - k0, budget});
         block_p_kw.assign(block_len * nl, 0.0);
         block_q_kvar.assign(block_len * nl, 0.0);
         std::vector<double> temp(weather.temp_c.begin() + long(k0), weather.temp_c.begin() + long(k0 + block_len));
@@ -388,11 +390,17 @@ struct Simulation::Impl {
         });
     }
 
+    using Clock = std::chrono::steady_clock;
+    static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
     void step(std::size_t k) {
         const LocalTime t = opt.start + std::int64_t(k) * opt.step_s;
         const double dt_h = double(opt.step_s) / 3600.0;
         apply_events(t);
+        auto t0 = Clock::now();
         if (k == 0 || k >= block_start + block_len) fill_block(k);
+        sum.time_profiles_s += since(t0);
+        t0 = Clock::now();
         const std::size_t nl = net.loads.size();
         const std::size_t j = k - block_start;
         for (std::size_t l = 0; l < nl; ++l) {
@@ -426,6 +434,8 @@ struct Simulation::Impl {
         });
 
         step_ev_buildings(k, t, dt_h, peak, hour, w);
+        sum.time_devices_s += since(t0);
+        t0 = Clock::now();
 
         // Power flow with the voltage-dependent controls iterated to a fixed point.
         SolveStatus st;
@@ -438,38 +448,47 @@ struct Simulation::Impl {
             st = solve();
             iters += st.iterations;
             if (!st.converged) break;
+            // The last allowed round only checks: nothing may change after the final solve, so
+            // the recorded step is always consistent with the recorded set points.
+            const bool last = round + 1 >= opt.max_control_iterations;
             bool again = false;
             if (pv_voltage_dependent) {
                 double dv = 0.0;
                 for (int i = 0; i < m.n; ++i) dv = std::max(dv, std::abs(std::abs(V[i]) - prev_vm[i]));
                 if (dv > opt.control_tolerance_pu) {
-                    update_pv(w);
-                    again = true;
+                    if (last) {
+                        settled = false;
+                    } else {
+                        update_pv(w);
+                        again = true;
+                    }
                 }
             }
-            if (has_discrete_controls && apply_discrete_controls(net, m, V)) {
-                update_injections(net, m);  // switched shunt steps
-                std::vector<Load> saved = net.loads;
+            changed_branches.clear();
+            if (has_discrete_controls && !last && apply_discrete_controls(net, m, V, &changed_branches)) {
+                std::vector<Load> saved = net.loads;  // switched shunt steps change the static part
                 for (Load& l : net.loads) l.in_service = false;
                 update_injections(net, m);
                 net.loads = std::move(saved);
                 static_p = m.s_p;
                 static_i = m.s_i;
                 static_z = m.s_z;
-                if (sweep) sweep->analyze(m);
+                if (sweep)
+                    for (const auto& [slot, before] : changed_branches) sweep->update_branch(before, m.branches[slot]);
                 again = true;
             }
             if (!again) break;
-            if (round + 1 >= opt.max_control_iterations) {
-                settled = false;
-                break;
-            }
         }
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;
+        sum.powerflow_iterations += iters;
+        sum.time_powerflow_s += since(t0);
+        t0 = Clock::now();
         record(k, t, dt_h, st.converged, iters);
+        sum.time_record_s += since(t0);
     }
     std::vector<double> prev_vm;
+    std::vector<std::pair<int, BranchY>> changed_branches;
 
     // EV stations, charging sites, buildings and homes: one call each per step (stateful).
     void step_ev_buildings(std::size_t k, LocalTime t, double dt_h, bool peak, double hour, const PvWeather& w) {
@@ -1277,6 +1296,7 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.row_shunt_q.assign(s.net.shunts.size(), 0.0);
     s.row_tap.assign(s.net.transformers.size(), 0);
     s.open_writer();
+    s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (std::size_t k = 0; k < s.opt.n_steps; ++k) {
         s.step(k);
         s.sum.steps = k + 1;

@@ -22,7 +22,7 @@ constexpr const char* kTtCables =
     "TT Cables, data sheet SE-N1XE-AS (0.6/1 kV, Al, XLPE, HDPE): r = max. resistance at 20 C, max_i = rating in earth; "
     "x and c ASSUMPTION (pandapower NAYY 4-core values)";
 
-enum LineIdx : int { L11_240 = 0, L11_185, L11_70, L11_OH95, LV_240, LV_95, LV_50, LV_ABC95, SVC_4x16, SVC_2x16_EQ, kNumLineTypes };
+enum LineIdx : int { L11_240 = 0, L11_185, L11_70, L11_OH95, L11_OH150, LV_240, LV_95, LV_50, LV_ABC95, SVC_4x16, SVC_2x16_EQ, kNumLineTypes };
 
 const std::vector<MelakaLineType> kLineTypes = {
     {"11kV 240 Al", "11 kV 3x1C 240 mm2 Al XLPE cable", 11.0, 0.122, 0.105, 456.0, 0.416, "cs", kPandapowerMv},
@@ -30,6 +30,8 @@ const std::vector<MelakaLineType> kLineTypes = {
     {"11kV 70 Al", "11 kV 3x1C 70 mm2 Al XLPE cable (spurs)", 11.0, 0.443, 0.123, 280.0, 0.217, "cs", kPandapowerMv},
     {"11kV ACSR 95", "11 kV overhead line, ACSR 95/15 (semi-rural feeders)", 11.0, 0.306, 0.330, 10.75, 0.350, "ol",
      "pandapower standard type 94-AL1/15-ST1A 10.0 (Heuck 2013)"},
+    {"11kV ACSR 150", "11 kV overhead line, ACSR 150/24 (semi-rural trunks)", 11.0, 0.194, 0.315, 11.25, 0.470, "ol",
+     "pandapower standard type 149-AL1/24-ST1A 10.0 (Heuck 2013)"},
     {"4x240 Al XLPE", "0.6/1 kV 4-core 240 mm2 Al XLPE cable (LV main)", 0.4, 0.125, 0.080, 261.0, 0.398, "cs", kTtCables},
     {"4x95 Al XLPE", "0.6/1 kV 4-core 95 mm2 Al XLPE cable (LV tail)", 0.4, 0.320, 0.080, 264.0, 0.234, "cs", kTtCables},
     {"4x50 Al XLPE", "0.6/1 kV 4-core 50 mm2 Al XLPE cable (shophouse service)", 0.4, 0.641, 0.083, 210.0, 0.158, "cs", kTtCables},
@@ -140,11 +142,14 @@ struct Rng {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Design data (docs/melaka.md, "Customers").
+// Design data (docs/melaka.md, "Design rules" and "Customers").
 // ---------------------------------------------------------------------------------------------
 constexpr double kLvMin = 0.94, kLvMax = 1.05;  // project band for 400/230 V (issue text)
 constexpr double kMvMin = 0.95, kMvMax = 1.05;  // ASSUMPTION: +-5 % at 11 and 33 kV
-constexpr double kPlanningLoading = 0.8;        // ASSUMPTION: design current <= 80 % of rating
+constexpr double kPlanningLoading = 0.8;        // ASSUMPTION: design current <= 80 % of the rating
+constexpr double kMvDropBudget = 0.025;         // ASSUMPTION: 11 kV busbar -> any distribution transformer
+constexpr double kLvDropBudget = 0.025;         // ASSUMPTION: LV board -> any customer's meter
+constexpr int kMaxLvWays = 16;
 constexpr double kSqrt3 = 1.7320508075688772;
 
 struct TypeData {
@@ -169,7 +174,7 @@ constexpr Feeder kFeederPattern[10] = {Feeder::Residential, Feeder::TownCentre, 
                                        Feeder::Residential, Feeder::Residential};
 
 enum class Area : int { Terrace, Mixed, ShopRow, Office, Hotel, Mall, IndustrialEstate };
-// Town-centre feeders cycle through these distribution substations.
+// ASSUMPTION: town-centre feeders cycle through these distribution substations.
 constexpr Area kTownPattern[15] = {Area::ShopRow, Area::Mall,   Area::Hotel,  Area::Office,  Area::ShopRow,
                                    Area::Mixed,   Area::Office, Area::ShopRow, Area::Hotel,  Area::Mixed,
                                    Area::ShopRow, Area::Office, Area::Mixed,   Area::ShopRow, Area::Office};
@@ -183,7 +188,36 @@ struct PQ {
         q += o.q;
         return *this;
     }
-    double s() const { return std::sqrt(p * p + q * q); }
+    double s() const { return std::sqrt(p * p + q * q); }  // MVA
+};
+
+/// Design demand of a customer: coincident share of its peak at its power factor.
+PQ design_pq(CustomerType t, double peak_kw) {
+    const TypeData& td = kTypeData[int(t)];
+    const double p = td.coincidence * peak_kw / 1000.0;
+    return {p, p * std::sqrt(1.0 / (td.pf * td.pf) - 1.0)};
+}
+
+/// Volt drop in p.u. of a section of `km` of cable `type` (x `parallel`) carrying s at v_kv:
+/// the usual (P R + Q X) / V^2.
+double section_drop(const PQ& s, int type, double km, int parallel, double v_kv) {
+    const MelakaLineType& t = kLineTypes[type];
+    return (s.p * t.r_ohm_per_km + s.q * t.x_ohm_per_km) * km / parallel / (v_kv * v_kv);
+}
+double current_ka(const PQ& s, double v_kv) { return s.s() / (kSqrt3 * v_kv); }
+
+/// Parallel circuits of cable `type` for a design current `i_ka` at <= 80 % of rating.
+int circuits(double i_ka, int type) { return std::max(1, int(std::ceil(i_ka / (kPlanningLoading * kLineTypes[type].max_i_ka)))); }
+
+/// A customer before it is placed on the network.
+struct Unit {
+    CustomerType type;
+    double peak_kw, daily_kwh, roof_m2;
+    int phases;
+    int svc_type;    ///< service cable type
+    double svc_km;   ///< service cable length
+    double span_km;  ///< LV main from the previous joint to this unit's joint
+    PQ s;            ///< design demand
 };
 
 struct Sizes {
@@ -193,9 +227,9 @@ struct Sizes {
 Sizes resolve(const MelakaGridOptions& o) {
     Sizes d{};
     switch (o.size) {
-        case GridSize::Small: d = {1, 2, 4, 28, 2}; break;
-        case GridSize::District: d = {1, 4, 8, 72, 6}; break;
-        case GridSize::City: d = {25, 10, 15, 130, 40}; break;
+        case GridSize::Small: d = {1, 2, 4, 38, 2}; break;
+        case GridSize::District: d = {1, 6, 8, 90, 6}; break;
+        case GridSize::City: d = {50, 8, 15, 125, 40}; break;
         default: throw ValidationError("melaka grid options: field 'size': unknown grid size " + std::to_string(int(o.size)));
     }
     auto pick = [](int v, int dflt, const char* field, int min) {
@@ -212,13 +246,21 @@ Sizes resolve(const MelakaGridOptions& o) {
     s.n_cust = pick(o.customers_per_transformer, d.n_cust, "customers_per_transformer", 1);
     s.n_ev = pick(o.n_charging_sites, d.n_ev, "n_charging_sites", 0);
     const double est = double(s.n_sub) * s.n_feed * s.n_tx * (2.2 * s.n_cust + 12.0);
-    if (est > 5.0e7)
-        throw ValidationError("melaka grid options: field 'customers_per_transformer': the options ask for about " + std::to_string(static_cast<long long>(est)) +
-                              " buses; the generator's limit is 50,000,000");
+    if (est > 2.0e7)
+        throw ValidationError("melaka grid options: field 'customers_per_transformer': the options ask for about " +
+                              std::to_string(static_cast<long long>(est)) + " buses; the generator's limit is 20,000,000");
     return s;
 }
 
 std::string cat(const char* a, long long x) { return a + std::to_string(x); }
+
+/// Cable ladders: what a section is upgraded to when its current or the volt drop asks for more.
+struct Step {
+    int type, parallel;
+};
+const std::vector<Step> kUgTrunk = {{L11_185, 1}, {L11_240, 1}, {L11_240, 2}, {L11_240, 3}, {L11_240, 4}};
+const std::vector<Step> kUgSpur = {{L11_70, 1}, {L11_185, 1}, {L11_240, 1}, {L11_240, 2}, {L11_240, 3}};
+const std::vector<Step> kOverhead = {{L11_OH95, 1}, {L11_OH150, 1}, {L11_OH150, 2}, {L11_OH150, 3}};
 
 // ---------------------------------------------------------------------------------------------
 // The builder
@@ -230,22 +272,18 @@ public:
     void run();
 
 private:
-    struct CustomerOut {
-        Id bus;
-        PQ s;
-    };
-
     const MelakaGridOptions& opt_;
     Sizes sz_;
     MelakaGrid& g_;
     Network& net_;
 
-    // Per distribution transformer (generation order): its record index, area kind, design load.
-    std::vector<std::size_t> tx_index_;
+    // Per distribution transformer (generation order).
+    std::vector<std::size_t> tx_index_;  // position in net_.transformers
     std::vector<Area> tx_area_;
     std::vector<PQ> tx_load_;
     std::vector<Id> tx_lv_bus_;
     std::vector<Id> tx_feeder_;
+    // Per feeder.
     std::vector<Id> feeder_end_;
     std::vector<char> feeder_overhead_;
 
@@ -257,6 +295,9 @@ private:
         b.vn_kv = vn_kv;
         b.vmin_pu = lv ? kLvMin : kMvMin;
         b.vmax_pu = lv ? kLvMax : kMvMax;
+        // Start angle: each Dyn11 transformer (shift 330 = -30 degrees) advances the angle by 30
+        // degrees. With angles in the case the solvers skip their DC angle initialisation.
+        b.va_deg = vn_kv > 20.0 ? 0.0 : (lv ? 60.0 : 30.0);
         net_.buses.push_back(std::move(b));
         return net_.buses.back().id;
     }
@@ -317,110 +358,148 @@ private:
         set_type(tr, DT_1000, int(std::ceil(s_mva / (kPlanningLoading * kTrafoTypes[DT_1000].sn_mva))));
     }
 
-    /// Parallel circuits of cable `type` for a design current `i_ka` at <= 80 % of rating.
-    static int circuits(double i_ka, int type) { return std::max(1, int(std::ceil(i_ka / (kPlanningLoading * kLineTypes[type].max_i_ka)))); }
-
-    CustomerOut add_customer(CustomerType type, Id at_bus, int service_type, double service_km, int service_parallel, double peak_kw,
-                             double daily_kwh, double roof_m2, int phases, Id feeder, Id tx) {
+    /// Places a unit: its meter bus, the service cable from `at_bus` (x parallel), its Load and Customer.
+    Id place(const Unit& u, Id at_bus, int svc_parallel, Id feeder, Id tx) {
         const Id cid = Id(g_.customers.size());
         const Id bus = add_bus(cat("C", cid), 0.4, true);
-        add_line(at_bus, bus, service_km, service_type, service_parallel);
-        const TypeData& td = kTypeData[int(type)];
+        add_line(at_bus, bus, u.svc_km, u.svc_type, svc_parallel);
         Load l;
         l.id = Id(net_.loads.size());
         l.name = cat("C", cid);
         l.bus = bus;
-        l.p_mw = td.coincidence * peak_kw / 1000.0;
-        l.q_mvar = l.p_mw * std::sqrt(1.0 / (td.pf * td.pf) - 1.0);
-        l.type = to_string(type);
+        l.p_mw = u.s.p;
+        l.q_mvar = u.s.q;
+        l.type = to_string(u.type);
         net_.loads.push_back(std::move(l));
         Customer c;
         c.id = cid;
         c.bus = bus;
         c.load_id = net_.loads.back().id;
-        c.type = type;
-        c.peak_kw = peak_kw;
-        c.daily_kwh = daily_kwh;
-        c.roof_area_m2 = roof_m2;
-        c.phases = phases;
+        c.type = u.type;
+        c.peak_kw = u.peak_kw;
+        c.daily_kwh = u.daily_kwh;
+        c.roof_area_m2 = u.roof_m2;
+        c.phases = u.phases;
         c.feeder = feeder;
         c.transformer = tx;
         g_.customers.push_back(c);
-        return {bus, {net_.loads.back().p_mw, net_.loads.back().q_mvar}};
+        return bus;
     }
 
     // --- customers of each kind (docs/melaka.md, "Customers") ---
-    CustomerOut house(Rng& r, Id joint, bool overhead, Id feeder, Id tx) {
-        const double peak = r.uniform(3.5, 6.5);
-        const double daily = 14.5 * r.uniform(0.6, 1.4);  // melaka.md: about 14.5 kWh/day
-        const double roof = r.uniform(70.0, 110.0);
-        const int phases = r.chance(0.6) ? 1 : 3;
-        const double svc = overhead ? r.uniform(0.010, 0.030) : r.uniform(0.008, 0.025);
-        return add_customer(CustomerType::TerraceHouse, joint, phases == 1 ? SVC_2x16_EQ : SVC_4x16, svc, 1, peak, daily, roof, phases, feeder, tx);
+    static Unit house(Rng& r, bool overhead) {
+        Unit u;
+        u.type = CustomerType::TerraceHouse;
+        u.peak_kw = r.uniform(3.5, 6.5);
+        u.daily_kwh = 14.5 * r.uniform(0.6, 1.4);  // melaka.md: about 14.5 kWh/day
+        u.roof_m2 = r.uniform(70.0, 110.0);
+        u.phases = r.chance(0.6) ? 1 : 3;
+        u.svc_type = u.phases == 1 ? SVC_2x16_EQ : SVC_4x16;
+        u.svc_km = overhead ? r.uniform(0.010, 0.030) : r.uniform(0.008, 0.025);
+        u.span_km = overhead ? r.uniform(0.015, 0.035) : r.uniform(0.003, 0.007);
+        u.s = design_pq(u.type, u.peak_kw);
+        return u;
     }
     /// Unit k of a shophouse row: one unit in eight is an office, one in eight a workshop (small industry).
-    CustomerOut shop_unit(Rng& r, int k, Id joint, Id feeder, Id tx) {
-        const double svc = r.uniform(0.005, 0.015);
-        const double roof = r.uniform(100.0, 160.0);
+    static Unit shop_unit(Rng& r, int k) {
+        Unit u;
+        u.svc_type = LV_50;
+        u.svc_km = r.uniform(0.005, 0.015);
+        u.span_km = r.uniform(0.006, 0.0075);
+        u.roof_m2 = r.uniform(100.0, 160.0);
+        u.phases = 3;
         if (k % 8 == 3) {
-            const double peak = r.uniform(20.0, 60.0);
-            return add_customer(CustomerType::Office, joint, LV_50, svc, 1, peak, peak * r.uniform(6.0, 9.0), roof, 3, feeder, tx);
+            u.type = CustomerType::Office;
+            u.peak_kw = r.uniform(20.0, 60.0);
+            u.daily_kwh = u.peak_kw * r.uniform(6.0, 9.0);
+        } else if (k % 8 == 6) {
+            u.type = CustomerType::Industry;
+            u.peak_kw = r.uniform(15.0, 40.0);
+            u.daily_kwh = u.peak_kw * r.uniform(5.0, 9.0);
+        } else {
+            u.type = CustomerType::Shophouse;
+            u.peak_kw = r.uniform(10.0, 25.0);
+            u.daily_kwh = r.uniform(30.0, 70.0);
         }
-        if (k % 8 == 6) {
-            const double peak = r.uniform(15.0, 40.0);
-            return add_customer(CustomerType::Industry, joint, LV_50, svc, 1, peak, peak * r.uniform(5.0, 9.0), roof, 3, feeder, tx);
-        }
-        const double peak = r.uniform(10.0, 25.0);
-        return add_customer(CustomerType::Shophouse, joint, LV_50, svc, 1, peak, r.uniform(30.0, 70.0), roof, 3, feeder, tx);
-    }
-    /// A building on its own supply from the LV board: parallel 4x240 cables for its peak.
-    CustomerOut building(CustomerType type, double peak, double hours, double roof, Id lv_bus, double km, Id feeder, Id tx) {
-        const double i_ka = peak / 1000.0 / kTypeData[int(type)].pf / (kSqrt3 * 0.4);
-        return add_customer(type, lv_bus, LV_240, km, circuits(i_ka, LV_240), peak, peak * hours, roof, 3, feeder, tx);
+        u.s = design_pq(u.type, u.peak_kw);
+        return u;
     }
 
-    /// One LV feeder: pillar -> joint 0 -> joint 1 ...; unit k hangs from joint k.
-    template <class MakeUnit>
-    PQ lv_chain(Id pillar, Id tx, int& joint_no, int n, bool overhead, double span_lo, double span_hi, Rng& r, MakeUnit&& unit) {
-        std::vector<Id> joint(n);
-        std::vector<double> len(n);
-        std::vector<PQ> s(n);
+    /// A building on its own supply from the LV board: parallel 4x240 cables for its peak current
+    /// and for the LV volt-drop budget at its design demand.
+    PQ building(CustomerType type, double peak, double hours, double roof, Id lv_bus, double km, Id feeder, Id tx) {
+        Unit u;
+        u.type = type;
+        u.peak_kw = peak;
+        u.daily_kwh = peak * hours;
+        u.roof_m2 = roof;
+        u.phases = 3;
+        u.svc_type = LV_240;
+        u.svc_km = km;
+        u.span_km = 0.0;
+        u.s = design_pq(type, peak);
+        const double i_peak = peak / 1000.0 / kTypeData[int(type)].pf / (kSqrt3 * 0.4);
+        const int by_drop = int(std::ceil(section_drop(u.s, LV_240, km, 1, 0.4) / kLvDropBudget));
+        place(u, lv_bus, std::max(circuits(i_peak, LV_240), by_drop), feeder, tx);
+        return u.s;
+    }
+
+    /// Sections of one LV way (pillar -> joint 0 -> ... -> joint n-1); returns the largest volt drop
+    /// from the LV board to a meter. mode 0: 4x95 tail where the current allows; 1: 4x240 (or ABC)
+    /// throughout; 2: as 1 with at least two circuits.
+    static double plan_way(const Unit* u, int n, double first_km, bool overhead, int mode, std::vector<Step>& sec) {
+        sec.resize(n);
+        std::vector<PQ> down(n);
+        PQ acc;
+        for (int k = n - 1; k >= 0; --k) down[k] = (acc += u[k].s);
+        double v = 0.0, worst = 0.0;
         for (int k = 0; k < n; ++k) {
-            joint[k] = add_bus("T" + std::to_string(tx) + "J" + std::to_string(joint_no++), 0.4, true);
-            len[k] = k == 0 ? r.uniform(0.02, 0.12) : r.uniform(span_lo, span_hi);
-            s[k] = unit(k, joint[k]).s;
-        }
-        PQ down;
-        std::vector<PQ> downstream(n);
-        for (int k = n - 1; k >= 0; --k) downstream[k] = (down += s[k]);
-        for (int k = 0; k < n; ++k) {
-            const double i_ka = downstream[k].s() / (kSqrt3 * 0.4);
+            const double i_ka = current_ka(down[k], 0.4);
             int type = overhead ? LV_ABC95 : LV_240;
-            if (!overhead && 2 * k >= n && i_ka <= kPlanningLoading * kLineTypes[LV_95].max_i_ka) type = LV_95;  // tapered tail
-            add_line(k == 0 ? pillar : joint[k - 1], joint[k], len[k], type, circuits(i_ka, type));
+            if (!overhead && mode == 0 && 2 * k >= n && i_ka <= kPlanningLoading * kLineTypes[LV_95].max_i_ka) type = LV_95;  // tapered tail
+            const int par = std::max(circuits(i_ka, type), mode == 2 ? 2 : 1);
+            sec[k] = {type, par};
+            v += section_drop(down[k], type, k == 0 ? first_km : u[k].span_km, par, 0.4);
+            worst = std::max(worst, v + section_drop(u[k].s, u[k].svc_type, u[k].svc_km, 1, 0.4));
         }
-        return down;
+        return worst;
     }
 
-    PQ houses(Rng& r, Id lv_bus, Id tx, int& joint_no, int n_houses, bool overhead, Id feeder) {
+    /// Hangs `units` on ways out of the LV board: starts with `ways0` ways, adds ways (up to 16),
+    /// then drops the taper, then doubles the circuits, until the volt-drop budget holds.
+    PQ lv_group(Id lv_bus, Id tx, int& joint_no, const std::vector<Unit>& units, bool overhead, int ways0, Id feeder) {
+        const int n = int(units.size());
         PQ total;
-        if (n_houses <= 0) return total;
-        const int n_lvf = std::clamp((n_houses + 23) / 24, 1, 8);  // ASSUMPTION: up to 8 ways, ~24 houses a way
-        for (int w = 0; w < n_lvf; ++w) {
-            const int n = n_houses * (w + 1) / n_lvf - n_houses * w / n_lvf;
-            const double lo = overhead ? 0.015 : 0.003, hi = overhead ? 0.035 : 0.007;
-            total += lv_chain(lv_bus, tx, joint_no, n, overhead, lo, hi, r, [&](int, Id j) { return house(r, j, overhead, feeder, tx); });
+        if (n == 0) return total;
+        auto first_km = [&](int w) {  // keyed by (transformer, way): independent of the split
+            Rng r(stream_key({opt_.seed, 7, std::uint64_t(tx), std::uint64_t(w)}));
+            return overhead ? r.uniform(0.03, 0.15) : r.uniform(0.02, 0.12);
+        };
+        auto begin = [&](int w, int ways) { return int(std::int64_t(n) * w / ways); };
+        std::vector<Step> sec;
+        int ways = std::clamp(ways0, 1, n), mode = 0;
+        for (;;) {
+            double worst = 0.0;
+            for (int w = 0; w < ways; ++w)
+                worst = std::max(worst, plan_way(units.data() + begin(w, ways), begin(w + 1, ways) - begin(w, ways), first_km(w), overhead, mode, sec));
+            if (worst <= kLvDropBudget) break;
+            if (ways < std::min(n, kMaxLvWays)) ++ways;
+            else if (mode < 2) ++mode;
+            else break;
         }
-        return total;
-    }
-    PQ shops(Rng& r, Id lv_bus, Id tx, int& joint_no, int n_units, Id feeder) {
-        PQ total;
-        const int n_lvf = std::clamp((n_units + 9) / 10, 1, 8);
-        int k0 = 0;
-        for (int w = 0; w < n_lvf; ++w) {
-            const int n = n_units * (w + 1) / n_lvf - n_units * w / n_lvf;
-            total += lv_chain(lv_bus, tx, joint_no, n, false, 0.006, 0.0075, r, [&](int k, Id j) { return shop_unit(r, k0 + k, j, feeder, tx); });
-            k0 += n;
+        std::vector<Id> joint;
+        for (int w = 0; w < ways; ++w) {
+            const int b = begin(w, ways), m = begin(w + 1, ways) - b;
+            const double first = first_km(w);
+            plan_way(units.data() + b, m, first, overhead, mode, sec);
+            joint.resize(m);
+            for (int k = 0; k < m; ++k) {
+                joint[k] = add_bus("T" + std::to_string(tx) + "J" + std::to_string(joint_no++), 0.4, true);
+                place(units[b + k], joint[k], 1, feeder, tx);
+                total += units[b + k].s;
+            }
+            for (int k = 0; k < m; ++k)
+                add_line(k == 0 ? lv_bus : joint[k - 1], joint[k], k == 0 ? first : units[b + k].span_km, sec[k].type, sec[k].parallel);
         }
         return total;
     }
@@ -446,30 +525,41 @@ private:
         const int c = sz_.n_cust;
         int joint_no = 0;
         PQ load;
+        std::vector<Unit> units;
+        auto houses = [&](int n) {
+            units.clear();
+            for (int k = 0; k < n; ++k) units.push_back(house(r, overhead));
+            load += lv_group(lv, tx, joint_no, units, overhead, (n + 23) / 24, feeder);  // ASSUMPTION: ~24 houses a way
+        };
+        auto shops = [&](int n) {
+            units.clear();
+            for (int k = 0; k < n; ++k) units.push_back(shop_unit(r, k));
+            load += lv_group(lv, tx, joint_no, units, false, (n + 9) / 10, feeder);  // ASSUMPTION: ~10 units a way
+        };
         switch (area) {
-            case Area::Terrace: load = houses(r, lv, tx, joint_no, overhead ? std::max(1, c * 6 / 10) : c, overhead, feeder); break;
+            case Area::Terrace: houses(overhead ? std::max(1, c / 2) : c); break;  // ASSUMPTION: semi-rural: half as many
             case Area::Mixed:
-                load = houses(r, lv, tx, joint_no, std::max(1, c * 6 / 10), false, feeder);
-                load += shops(r, lv, tx, joint_no, std::max(2, c / 10), feeder);
+                houses(std::max(1, c * 6 / 10));
+                shops(std::max(2, c / 10));
                 break;
-            case Area::ShopRow: load = shops(r, lv, tx, joint_no, std::max(1, c / 4), feeder); break;
+            case Area::ShopRow: shops(std::max(1, c / 4)); break;
             case Area::Office:
-                load = building(CustomerType::Office, r.uniform(150.0, 600.0), r.uniform(6.0, 9.0), r.uniform(600.0, 2000.0), lv,
-                                r.uniform(0.02, 0.08), feeder, tx).s;
+                load += building(CustomerType::Office, r.uniform(150.0, 600.0), r.uniform(6.0, 9.0), r.uniform(600.0, 2000.0), lv, r.uniform(0.02, 0.08),
+                                 feeder, tx);
                 break;
             case Area::Hotel:
-                load = building(CustomerType::Hotel, r.uniform(250.0, 700.0), r.uniform(12.0, 16.0), r.uniform(800.0, 2500.0), lv,
-                                r.uniform(0.02, 0.08), feeder, tx).s;
+                load += building(CustomerType::Hotel, r.uniform(250.0, 700.0), r.uniform(12.0, 16.0), r.uniform(800.0, 2500.0), lv, r.uniform(0.02, 0.08),
+                                 feeder, tx);
                 break;
             case Area::Mall:
-                load = building(CustomerType::Mall, r.uniform(900.0, 1500.0), r.uniform(10.0, 13.0), r.uniform(8000.0, 20000.0), lv,
-                                r.uniform(0.02, 0.08), feeder, tx).s;
+                load += building(CustomerType::Mall, r.uniform(900.0, 1500.0), r.uniform(10.0, 13.0), r.uniform(8000.0, 20000.0), lv,
+                                 r.uniform(0.02, 0.08), feeder, tx);
                 break;
             case Area::IndustrialEstate: {
                 const int n_fact = r.integer(2, 4);
                 for (int k = 0; k < n_fact; ++k)
                     load += building(CustomerType::Industry, r.uniform(80.0, 300.0), r.uniform(8.0, 14.0), r.uniform(1000.0, 4000.0), lv,
-                                     r.uniform(0.05, 0.20), feeder, tx).s;
+                                     r.uniform(0.05, 0.20), feeder, tx);
                 break;
             }
         }
@@ -491,15 +581,17 @@ private:
         return load;
     }
 
-    /// Cable for an 11 kV section carrying `i_ka`: 185 mm2 minimum on the trunk, 240 above its
-    /// planning current, parallel 240 circuits above that. Overhead: ACSR 95.
-    void mv_section(Id from, Id to, double km, double i_ka, bool overhead, bool spur) {
-        int type;
-        if (overhead) type = L11_OH95;
-        else if (spur && i_ka <= kPlanningLoading * kLineTypes[L11_70].max_i_ka) type = L11_70;
-        else if (i_ka <= kPlanningLoading * kLineTypes[L11_185].max_i_ka) type = L11_185;
-        else type = L11_240;
-        add_line(from, to, km, type, circuits(i_ka, type));
+    struct MvSection {
+        Id from, to;
+        double km;
+        PQ down;                        // design flow through the section
+        const std::vector<Step>* ladder;
+        int step;
+        int parent;                     // section feeding `from`, -1 at the head
+    };
+    static double mv_drop(const MvSection& m) {
+        const Step& st = (*m.ladder)[m.step];
+        return section_drop(m.down, st.type, m.km, st.parallel, 11.0);
     }
 
     PQ feeder(Id busbar, int s, int f) {
@@ -517,27 +609,64 @@ private:
         const int n = sz_.n_tx;
         std::vector<Id> rmu(n), spur_bus(n, -1);
         std::vector<double> len(n), spur_len(n, 0.0);
-        std::vector<PQ> load(n);
         for (int t = 0; t < n; ++t) {
             rmu[t] = add_bus(tag + "R" + std::to_string(t), 11.0, false);
-            // ASSUMPTION: 0.8-2.0 km from the primary to the first ring main unit, then RMUs every
-            // 0.3-0.5 km (issue); semi-rural: 1.5-4 km, then 0.5-1.5 km of overhead line.
-            len[t] = t == 0 ? (overhead ? r.uniform(1.5, 4.0) : r.uniform(0.8, 2.0)) : (overhead ? r.uniform(0.5, 1.5) : r.uniform(0.3, 0.5));
+            // ASSUMPTION: 0.8-2.0 km of cable from the primary to the first ring main unit, then RMUs
+            // every 0.3-0.5 km (issue); semi-rural: 1.0-2.5 km of cable, then 0.4-1.0 km of overhead line.
+            len[t] = t == 0 ? (overhead ? r.uniform(1.0, 2.5) : r.uniform(0.8, 2.0)) : (overhead ? r.uniform(0.4, 1.0) : r.uniform(0.3, 0.5));
             if (r.chance(0.2)) {  // ASSUMPTION: one substation in five sits on a spur from its RMU
                 spur_bus[t] = add_bus(tag + "S" + std::to_string(t), 11.0, false);
                 spur_len[t] = overhead ? r.uniform(0.2, 1.0) : r.uniform(0.1, 0.4);
             }
         }
+        std::vector<PQ> load(n);
         for (int t = 0; t < n; ++t) load[t] = distribution_substation(spur_bus[t] >= 0 ? spur_bus[t] : rmu[t], kind, s, f, t, fid);
+
+        // Sections: trunk t (rmu[t-1] -> rmu[t]) is section t; the spur at t, if any, follows.
+        std::vector<MvSection> sec;
+        sec.reserve(2 * n);
+        std::vector<int> trunk(n), leaf;  // leaf: sections whose far end hosts a transformer
         PQ down;
         std::vector<PQ> downstream(n);
         for (int t = n - 1; t >= 0; --t) downstream[t] = (down += load[t]);
         for (int t = 0; t < n; ++t) {
-            const double i_ka = downstream[t].s() / (kSqrt3 * 11.0);
             // The cable out of the primary is underground even on an overhead feeder.
-            mv_section(t == 0 ? head : rmu[t - 1], rmu[t], len[t], i_ka, overhead && t > 0, false);
-            if (t == 0) g_.feeder_head_line.push_back(net_.lines.back().id);
-            if (spur_bus[t] >= 0) mv_section(rmu[t], spur_bus[t], spur_len[t], load[t].s() / (kSqrt3 * 11.0), overhead, true);
+            const std::vector<Step>* ladder = (overhead && t > 0) ? &kOverhead : &kUgTrunk;
+            trunk[t] = int(sec.size());
+            sec.push_back({t == 0 ? head : rmu[t - 1], rmu[t], len[t], downstream[t], ladder, 0, t == 0 ? -1 : trunk[t - 1]});
+            if (spur_bus[t] >= 0) {
+                leaf.push_back(int(sec.size()));
+                sec.push_back({rmu[t], spur_bus[t], spur_len[t], load[t], overhead ? &kOverhead : &kUgSpur, 0, trunk[t]});
+            } else {
+                leaf.push_back(trunk[t]);
+            }
+        }
+        // Size for current, then upgrade the section with the largest drop on the path to the worst
+        // transformer until the 11 kV volt-drop budget holds (or the ladders end).
+        for (MvSection& m : sec)
+            while (m.step + 1 < int(m.ladder->size()) &&
+                   current_ka(m.down, 11.0) > kPlanningLoading * kLineTypes[(*m.ladder)[m.step].type].max_i_ka * (*m.ladder)[m.step].parallel)
+                ++m.step;
+        for (;;) {
+            double worst = 0.0;
+            int worst_leaf = -1;
+            for (int l : leaf) {
+                double v = 0.0;
+                for (int k = l; k >= 0; k = sec[k].parent) v += mv_drop(sec[k]);
+                if (v > worst) worst = v, worst_leaf = l;
+            }
+            if (worst <= kMvDropBudget) break;
+            int best = -1;
+            double best_drop = 0.0;
+            for (int k = worst_leaf; k >= 0; k = sec[k].parent)
+                if (sec[k].step + 1 < int(sec[k].ladder->size()) && mv_drop(sec[k]) > best_drop) best = k, best_drop = mv_drop(sec[k]);
+            if (best < 0) break;
+            ++sec[best].step;
+        }
+        for (std::size_t k = 0; k < sec.size(); ++k) {
+            const Step& st = (*sec[k].ladder)[sec[k].step];
+            const Id l = add_line(sec[k].from, sec[k].to, sec[k].km, st.type, st.parallel);
+            if (k == 0) g_.feeder_head_line.push_back(l);
         }
         feeder_end_.push_back(rmu[n - 1]);
         feeder_overhead_.push_back(overhead);
@@ -563,8 +692,8 @@ private:
         g_.primary_busbars.push_back(b11);
         PQ total;
         for (int f = 0; f < sz_.n_feed; ++f) total += feeder(b11, s, f);
-        // Pre-set the tap where the OLTC would settle at the design load, so that the design-case
-        // power flow needs no control rounds: volt drop ~ (P r + Q x) / S_rated, 1.25 % a step.
+        // Pre-set the tap where the OLTC settles at the design load, so that the design-case power
+        // flow needs no control rounds: volt drop ~ (P r + Q x) / S_rated, 1.25 % a step.
         Transformer& t = net_.transformers[k];
         const double r_pu = t.vkr_percent / 100.0, x_pu = std::sqrt(t.vk_percent * t.vk_percent - t.vkr_percent * t.vkr_percent) / 100.0;
         const double drop = (total.p * r_pu + total.q * x_pu) / (t.sn_mva * t.parallel);
@@ -579,7 +708,7 @@ private:
         auto tie = [&](int a, int b) {
             Rng r(stream_key({opt_.seed, 5, std::uint64_t(a), std::uint64_t(b)}));
             const bool oh = feeder_overhead_[a] || feeder_overhead_[b];
-            const Id l = add_line(feeder_end_[a], feeder_end_[b], oh ? r.uniform(0.5, 1.5) : r.uniform(0.3, 1.0), oh ? L11_OH95 : L11_240);
+            const Id l = add_line(feeder_end_[a], feeder_end_[b], oh ? r.uniform(0.5, 1.5) : r.uniform(0.3, 1.0), oh ? L11_OH150 : L11_240);
             add_switch(feeder_end_[b], l, SwitchElement::Line, false, "LBS", cat("NOP ", k++));
         };
         for (int s = 0; s < S; ++s) {
@@ -595,40 +724,47 @@ private:
         const int n = std::min<int>(sz_.n_ev, int(cand.size()));
         if (n == 0) return;
         Rng rc(stream_key({opt_.seed, 4}));
-        const double u = rc.uniform();
+        const double phase = rc.uniform();
         for (int k = 0; k < n; ++k) {
             // Evenly spread over the candidate substations (in generation order), random phase.
-            const std::size_t i = cand[std::size_t((double(k) + u) * double(cand.size()) / double(n))];
+            const std::size_t i = cand[std::size_t((double(k) + phase) * double(cand.size()) / double(n))];
             Rng r(stream_key({opt_.seed, 6, std::uint64_t(k)}));
             // melaka.md: 118 bays at 40 sites (about 3 a site); AC 22 kW and DC 50 kW in use.
             const int bays = r.integer(2, 4);
-            const double peak = 50.0 + 22.0 * (bays - 1);  // ASSUMPTION: one DC 50 kW bay, the rest AC 22 kW
-            const double canopy = 15.0 * bays;              // ASSUMPTION: 15 m2 of canopy a bay
+            Unit u;
+            u.type = CustomerType::ChargingSite;
+            u.peak_kw = 50.0 + 22.0 * (bays - 1);  // ASSUMPTION: one DC 50 kW bay, the rest AC 22 kW
+            u.daily_kwh = u.peak_kw * r.uniform(0.8, 2.0);
+            u.roof_m2 = 15.0 * bays;  // ASSUMPTION: 15 m2 of canopy a bay
+            u.phases = 3;
+            u.svc_type = LV_240;
+            u.svc_km = r.uniform(0.02, 0.10);
+            u.span_km = 0.0;
+            u.s = design_pq(u.type, u.peak_kw);
             const Id tx = g_.lv_transformers[i];
-            const double i_ka = peak / 1000.0 / kTypeData[int(CustomerType::ChargingSite)].pf / (kSqrt3 * 0.4);
-            const CustomerOut c = add_customer(CustomerType::ChargingSite, tx_lv_bus_[i], LV_240, r.uniform(0.02, 0.10), circuits(i_ka, LV_240), peak,
-                                               peak * r.uniform(0.8, 2.0), canopy, 3, tx_feeder_[i], tx);
+            const double i_peak = u.peak_kw / 1000.0 / kTypeData[int(u.type)].pf / (kSqrt3 * 0.4);
+            const Id bus = place(u, tx_lv_bus_[i], circuits(i_peak, LV_240), tx_feeder_[i], tx);
             g_.charging_sites.push_back(g_.customers.back().id);
             SGen pv;
             pv.id = Id(net_.sgens.size());
             pv.name = cat("EV PV ", k);
-            pv.bus = c.bus;
-            pv.sn_mva = canopy * 0.2 / 1000.0;  // ASSUMPTION: 200 Wp/m2 of canopy
+            pv.bus = bus;
+            pv.sn_mva = u.roof_m2 * 0.2 / 1000.0;  // ASSUMPTION: 200 Wp/m2 of canopy
             pv.type = "pv";
             net_.sgens.push_back(std::move(pv));
             g_.charging_site_pv.push_back(net_.sgens.back().id);
             Storage bat;
             bat.id = Id(net_.storage.size());
             bat.name = cat("EV BAT ", k);
-            bat.bus = c.bus;
-            bat.sn_mva = 0.05;     // ASSUMPTION: 50 kW (the DC charger's rating)
-            bat.max_e_mwh = 0.1;   // ASSUMPTION: 2 hours
+            bat.bus = bus;
+            bat.sn_mva = 0.05;    // ASSUMPTION: 50 kW (the DC charger's rating)
+            bat.max_e_mwh = 0.1;  // ASSUMPTION: 2 hours
             bat.soc_percent = 50.0;
             bat.type = "battery";
             net_.storage.push_back(std::move(bat));
             g_.charging_site_battery.push_back(net_.storage.back().id);
-            // The host transformer now carries the site too: resize if it left the planning margin.
-            tx_load_[i] += c.s;
+            // The host transformer now carries the site too: resize it if it left the planning margin.
+            tx_load_[i] += u.s;
             Transformer& tr = net_.transformers[tx_index_[i]];
             if (tx_load_[i].s() > kPlanningLoading * tr.sn_mva * tr.parallel) {
                 const int tap = tr.tap_pos;
@@ -657,7 +793,7 @@ void Builder::run() {
 
     net_.name = "melaka-" + to_string(opt_.size) + "-seed" + std::to_string(opt_.seed);
     net_.f_hz = 50.0;   // melaka.md: 50 Hz
-    net_.sn_mva = 1.0;  // per-unit base (as pandapower's default)
+    net_.sn_mva = 1.0;  // per-unit base (pandapower's default)
     const Id grid = add_bus("GRID 33kV", 33.0, false);
     ExtGrid eg;
     eg.id = 0;

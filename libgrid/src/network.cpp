@@ -40,6 +40,8 @@ void unique_ids(const std::vector<T>& v, const char* kind) {
 }  // namespace
 
 std::size_t Network::bus_index(Id id) const {
+    // fast path: ids equal to positions (pandapower tables, generated grids)
+    if (id >= 0 && std::size_t(id) < buses.size() && buses[std::size_t(id)].id == id) return std::size_t(id);
     for (std::size_t i = 0; i < buses.size(); ++i)
         if (buses[i].id == id) return i;
     throw IdError("unknown bus id " + std::to_string(id));
@@ -133,21 +135,21 @@ void Network::validate() const {
             positive("transformer", t.id, "oltc_band_pu", t.oltc_band_pu);
         }
     }
-    std::unordered_set<Id> line_ids, trafo_ids;
-    for (const Line& l : lines) line_ids.insert(l.id);
-    for (const Transformer& t : transformers) trafo_ids.insert(t.id);
+    std::unordered_map<Id, std::size_t> line_ids, trafo_ids;
+    for (std::size_t k = 0; k < lines.size(); ++k) line_ids[lines[k].id] = k;
+    for (std::size_t k = 0; k < transformers.size(); ++k) trafo_ids[transformers[k].id] = k;
     for (const Switch& s : switches) {
         bus_ref("switch", s.id, "bus", s.bus);
         if (s.et == SwitchElement::Bus) bus_ref("switch", s.id, "element", s.element);
         else if (s.et == SwitchElement::Line) {
             if (!line_ids.count(s.element)) throw IdError("switch " + std::to_string(s.id) + ": field 'element': unknown line id " + std::to_string(s.element));
-            bool ok = false;
-            for (const Line& l : lines) if (l.id == s.element) ok = (l.from_bus == s.bus || l.to_bus == s.bus);
+            const Line& l = lines[line_ids.at(s.element)];
+            const bool ok = l.from_bus == s.bus || l.to_bus == s.bus;
             if (!ok) throw ValidationError("switch " + std::to_string(s.id) + ": field 'bus': bus " + std::to_string(s.bus) + " is not an end of line " + std::to_string(s.element));
         } else {
             if (!trafo_ids.count(s.element)) throw IdError("switch " + std::to_string(s.id) + ": field 'element': unknown transformer id " + std::to_string(s.element));
-            bool ok = false;
-            for (const Transformer& t : transformers) if (t.id == s.element) ok = (t.hv_bus == s.bus || t.lv_bus == s.bus);
+            const Transformer& t = transformers[trafo_ids.at(s.element)];
+            const bool ok = t.hv_bus == s.bus || t.lv_bus == s.bus;
             if (!ok) throw ValidationError("switch " + std::to_string(s.id) + ": field 'bus': bus " + std::to_string(s.bus) + " is not an end of transformer " + std::to_string(s.element));
         }
     }

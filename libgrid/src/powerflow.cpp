@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numbers>
+#include <unordered_map>
 
 namespace libgrid {
 namespace {
@@ -61,7 +62,7 @@ bool sweep_applicable(const MathModel& m) {
     return true;
 }
 
-std::vector<cplx> initial_voltages(const Network& net, const MathModel& m, bool flat) {
+std::vector<cplx> initial_voltages(const Network& net, const MathModel& m, bool flat, bool dc_angles) {
     std::vector<cplx> V(m.n);
     bool any_angle = false;
     for (int i = 0; i < m.n; ++i) {
@@ -75,7 +76,7 @@ std::vector<cplx> initial_voltages(const Network& net, const MathModel& m, bool 
     // a DC power flow (as pandapower does), so that 30 or 150 degree shifts do not slow NR down.
     bool shifts = false;
     for (const BranchY& b : m.branches) shifts = shifts || std::arg(b.tap) != 0.0;
-    if ((flat || !any_angle) && shifts && m.n > 0) {
+    if (dc_angles && (flat || !any_angle) && shifts && m.n > 0) {
         try {
             DcSolver dc;
             dc.analyze(m);
@@ -117,8 +118,8 @@ SolveStatus solve_once(const MathModel& m, std::vector<cplx>& V, const PowerFlow
     return {};
 }
 
-bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>& V) {
-    bool changed = false, ybus_changed = false;
+bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>& V, std::vector<std::pair<int, BranchY>>* changed_branches) {
+    bool changed = false;
     // On-load tap changers: one step per round towards the band. A step is taken only if it brings
     // the controlled voltage nearer its set point, estimated from the ratio change (the voltage
     // behind the transformer scales with 1 / |ratio|): with a band narrower than one step the tap
@@ -153,8 +154,12 @@ bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>
         nb.f = b.f;
         nb.t = b.t;
         nb.index = b.index;
+        nb.kind = b.kind;
+        const BranchY before = b;
         b = nb;
-        ybus_changed = changed = true;
+        update_ybus_branch(m, before, b);  // four entries; the pattern stays
+        if (changed_branches) changed_branches->emplace_back(m.trafo_slot[k], before);
+        changed = true;
     }
     // Switched shunts: one step per round towards [v_low, v_high]. A capacitor (q < 0) raises the
     // voltage with each step in service, a reactor (q > 0) lowers it.
@@ -172,8 +177,20 @@ bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>
             changed = true;
         }
     }
-    if (ybus_changed) rebuild_ybus_values(m);
     return changed;
+}
+
+void update_ybus_branch(MathModel& m, const BranchY& before, const BranchY& after) {
+    if (after.f >= 0 && after.t >= 0) {
+        m.Ybus.coeffRef(after.f, after.f) += after.yff - before.yff;
+        m.Ybus.coeffRef(after.f, after.t) += after.yft - before.yft;
+        m.Ybus.coeffRef(after.t, after.f) += after.ytf - before.ytf;
+        m.Ybus.coeffRef(after.t, after.t) += after.ytt - before.ytt;
+    } else if (after.f >= 0) {
+        m.Ybus.coeffRef(after.f, after.f) += after.yff - before.yff;
+    } else if (after.t >= 0) {
+        m.Ybus.coeffRef(after.t, after.t) += after.ytt - before.ytt;
+    }
 }
 
 namespace {
@@ -412,7 +429,10 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
     }
 
     // Bus net injections from the elements at each bus (generation - consumption).
-    auto bus_of = [&](Id id) { return net.bus_index(id); };
+    std::unordered_map<Id, std::size_t> bus_at;
+    bus_at.reserve(nb * 2);
+    for (std::size_t b = 0; b < nb; ++b) bus_at[net.buses[b].id] = b;
+    auto bus_of = [&](Id id) { return bus_at.at(id); };
     std::vector<std::size_t> load_bus(net.loads.size());
     auto vm_at = [&](std::size_t b) { return r.bus_vm_pu[b]; };
     for (std::size_t k = 0; k < net.loads.size(); ++k) {

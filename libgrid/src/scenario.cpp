@@ -893,8 +893,14 @@ Scenario load_scenario(const std::string& path) {
 void override_key(Scenario& scenario, const std::string& dotted_key, const std::string& yaml_value) {
     auto overrides = scenario.overrides;
     overrides.emplace_back(dotted_key, yaml_value);
-    Scenario s = parse_with_overrides(scenario.text, scenario.path, overrides);
-    scenario = std::move(s);
+    try {
+        Scenario s = parse_with_overrides(scenario.text, scenario.path, overrides);
+        scenario = std::move(s);
+    } catch (const ParseError& e) {
+        // The override made another key of the file invalid (e.g. a step that no longer divides the
+        // meter interval): name both.
+        throw ValidationError("scenario " + scenario.path + ": override '" + dotted_key + "' = '" + yaml_value + "': " + e.what());
+    }
 }
 
 std::string scenario_name(PvControl c) { return word_of(kPvControls, c); }

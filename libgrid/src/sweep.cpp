@@ -42,6 +42,18 @@ struct SweepSolver::Impl {
     // per solve (sized in analyze)
     std::vector<cplx> V, D, L;  // voltages, drawn currents (accumulated), own elements' current
     std::vector<cplx> c_p, c_i, y_z;  // L = (y_z + c_p / |V|^2 + c_i / |V|) V
+    // kept from analyze for update_branch: per child position the edge's summed blocks; node maps
+    std::vector<cplx> Ypp, Ypc, Ycp, Ycc;
+    std::vector<int> pos, parent_node;
+
+    /// Coefficients of the tree edge into child position k from its summed blocks.
+    void edge_coefficients(int k) {
+        const cplx inv = 1.0 / Ycc[k];
+        G[k] = -Ycp[k] * inv;
+        H[k] = -inv;
+        A[k] = Ypp[k] - Ypc[k] * Ycp[k] * inv;
+        B[k] = -Ypc[k] * inv;
+    }
 
     // Complex products written out: std::complex's operator* carries a NaN recovery branch
     // (C99 Annex G) that the inner loops do not need (a NaN is caught by the finiteness check).
@@ -145,7 +157,11 @@ void SweepSolver::analyze(const MathModel& m) {
         }
 
     // Breadth-first order from each island's slack; all roots first.
-    std::vector<int> pos(n, -1), parent_node(n, -1), order;
+    std::vector<int>& pos = s.pos;
+    std::vector<int>& parent_node = s.parent_node;
+    pos.assign(n, -1);
+    parent_node.assign(n, -1);
+    std::vector<int> order;
     order.reserve(n);
     for (int is = 0; is < m.n_islands; ++is) {
         const int root = m.island_slack[is];
@@ -171,7 +187,8 @@ void SweepSolver::analyze(const MathModel& m) {
     if (int(order.size()) != n) throw SolverError("sweep: a node is not connected to its island's slack");
 
     // Per tree edge: the sum of the oriented blocks of all branches between parent and child.
-    std::vector<cplx> Ypp(n, 0.0), Ypc(n, 0.0), Ycp(n, 0.0), Ycc(n, 0.0);
+    std::vector<cplx>&Ypp = s.Ypp, &Ypc = s.Ypc, &Ycp = s.Ycp, &Ycc = s.Ycc;
+    for (auto* y : {&Ypp, &Ypc, &Ycp, &Ycc}) y->assign(n, 0.0);
     for (const BranchY& b : m.branches) {
         if (b.f < 0 || b.t < 0 || b.f == b.t) continue;
         if (parent_node[b.t] == b.f) {
@@ -205,11 +222,7 @@ void SweepSolver::analyze(const MathModel& m) {
         if (Ycc[k] == cplx(0.0, 0.0) || !std::isfinite(std::abs(Ycc[k])))
             throw SolverError("sweep: branch to the node of bus index " + std::to_string(m.node_bus[order[k]]) + " has no usable admittance");
         s.par[k] = p;
-        const cplx inv = 1.0 / Ycc[k];
-        s.G[k] = -Ycp[k] * inv;
-        s.H[k] = -inv;
-        s.A[k] = Ypp[k] - Ypc[k] * Ycp[k] * inv;
-        s.B[k] = -Ypc[k] * inv;
+        s.edge_coefficients(k);
         s.A_sum[p] += s.A[k];
     }
     s.V.assign(n, 0.0);
@@ -218,6 +231,40 @@ void SweepSolver::analyze(const MathModel& m) {
     s.c_p.assign(n, 0.0);
     s.c_i.assign(n, 0.0);
     s.y_z.assign(n, 0.0);
+}
+
+void SweepSolver::update_branch(const BranchY& before, const BranchY& after) {
+    Impl& s = *impl_;
+    if (before.f != after.f || before.t != after.t) throw SolverError("sweep: update_branch cannot move a branch; call analyze");
+    const int f = after.f, t = after.t;
+    if (f < 0 || t < 0 || f == t) {  // a node shunt
+        const int node = f >= 0 ? f : t;
+        auto self = [&](const BranchY& b) { return f >= 0 && t >= 0 ? b.yff + b.yft + b.ytf + b.ytt : (f >= 0 ? b.yff : b.ytt); };
+        s.y_sh[s.pos[node]] += self(after) - self(before);
+        return;
+    }
+    int k;
+    cplx dpp, dpc, dcp, dcc;
+    if (s.parent_node[t] == f) {
+        k = s.pos[t];
+        dpp = after.yff - before.yff;
+        dpc = after.yft - before.yft;
+        dcp = after.ytf - before.ytf;
+        dcc = after.ytt - before.ytt;
+    } else {
+        k = s.pos[f];
+        dpp = after.ytt - before.ytt;
+        dpc = after.ytf - before.ytf;
+        dcp = after.yft - before.yft;
+        dcc = after.yff - before.yff;
+    }
+    s.Ypp[k] += dpp;
+    s.Ypc[k] += dpc;
+    s.Ycp[k] += dcp;
+    s.Ycc[k] += dcc;
+    s.A_sum[s.par[k]] -= s.A[k];
+    s.edge_coefficients(k);
+    s.A_sum[s.par[k]] += s.A[k];
 }
 
 SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter) {

@@ -184,11 +184,17 @@ def _worker_env() -> Dict[str, str]:
 
 def _make_importable(client) -> None:
     """Put libgrid's parent directory on every worker's sys.path (a no-op where it is already
-    importable). `exec` is a builtin, so this ships without needing libgrid on the worker."""
+    importable) and import libgrid.sweep there, so the first task does not pay for the imports.
+    `exec` is a builtin, so this ships without needing libgrid on the worker. A worker that still
+    cannot import libgrid is left alone: its tasks then fail with the import error."""
     code = ("import sys\n"
             f"p = {_package_parent()!r}\n"
             "if p not in sys.path:\n"
-            "    sys.path.insert(0, p)\n")
+            "    sys.path.insert(0, p)\n"
+            "try:\n"
+            "    import libgrid.sweep\n"
+            "except Exception:\n"
+            "    pass\n")
     client.run(exec, code)
 
 
@@ -205,6 +211,7 @@ def start_local_cluster(workers: int = 2, **kwargs):
     cluster = LocalCluster(**options)
     try:
         client = Client(cluster)
+        _make_importable(client)
     except BaseException:
         cluster.close()
         raise

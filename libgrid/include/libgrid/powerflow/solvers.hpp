@@ -80,6 +80,8 @@ public:
     /// BFS order from each island's slack (Boost.Graph). Throws SolverError if an island is meshed
     /// or has PV nodes.
     void analyze(const MathModel& m);
+    /// A branch's admittances changed (a tap moved), same ends: updates that tree edge only.
+    void update_branch(const BranchY& before, const BranchY& after);
     /// tol: on the largest voltage change between sweeps (p.u.) and the power mismatch.
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter);
 

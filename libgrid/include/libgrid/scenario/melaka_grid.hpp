@@ -18,7 +18,10 @@
 // are generated (the tables of a smaller grid are a prefix of a larger one's, charging sites aside).
 //
 // Units: kV, MW, MVAr, kW, kWh, m2 as named. Loads carry the design (coincident, after-diversity)
-// demand of each customer, so a power flow of the generated network is the design-peak case.
+// demand of each customer, so a power flow of the generated network is the design-peak case; the
+// generator plans cable sizes, LV ways and taps so that this case meets every bus's voltage band
+// and every rating. Every id equals the element's position in its table (buses[i].id == i, ...).
+// Buses carry start angles 0 / 30 / 60 degrees at 33 kV / 11 kV / 0.4 kV (the Dyn11 shifts).
 #pragma once
 
 #include <libgrid/model/network.hpp>
@@ -30,7 +33,7 @@
 namespace libgrid {
 
 /// Preset sizes: Small (about 300 buses, tests and README), District (about 5,000 buses),
-/// City (about 1,000,000 buses, the scale benchmark).
+/// City (about 960,000 buses, the scale benchmark).
 enum class GridSize : int { Small = 0, District = 1, City = 2 };
 
 /// "small", "district" or "city" (exactly); anything else throws ValidationError.
@@ -82,11 +85,11 @@ struct MelakaGrid {
 struct MelakaGridOptions {
     GridSize size = GridSize::Small;
     std::uint64_t seed = 1;
-    int n_substations = -1;              ///< 33/11 kV primary substations; -1: by size (1, 1, 25)
-    int feeders_per_substation = -1;     ///< 11 kV feeders each; -1: by size (2, 4, 10)
+    int n_substations = -1;              ///< 33/11 kV primary substations; -1: by size (small 1, district 1, city 50)
+    int feeders_per_substation = -1;     ///< 11 kV feeders each; -1: by size (2, 6, 8)
     int transformers_per_feeder = -1;    ///< 11/0.433 kV substations per feeder; -1: by size (4, 8, 15)
-    int customers_per_transformer = -1;  ///< houses on a residential transformer (other kinds scale from it); -1: by size
-    int n_charging_sites = -1;           ///< public EV charging sites; -1: by size (2, 6, 40)
+    int customers_per_transformer = -1;  ///< houses on a residential transformer (other kinds scale from it); -1: by size (38, 90, 125)
+    int n_charging_sites = -1;           ///< public EV charging sites (>= 0); -1: by size (2, 6, 40)
     bool normally_open_ties = true;      ///< tie cables with an open line switch between feeder ends
 };
 

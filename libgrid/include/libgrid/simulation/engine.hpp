@@ -203,6 +203,10 @@ struct SimulationSummary {
     double energy_balance_max_error_mw = 0.0;     ///< max over converged steps
     double wall_time_s = 0.0;
     double steps_per_second = 0.0;
+    // where the wall time went (seconds): setup (weather, topology, solver analysis), load
+    // profiles, devices, power flow (incl. control rounds), recording (results, meters, HDF5)
+    double time_setup_s = 0.0, time_profiles_s = 0.0, time_devices_s = 0.0, time_powerflow_s = 0.0, time_record_s = 0.0;
+    int powerflow_iterations = 0;                 ///< total over the run
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
