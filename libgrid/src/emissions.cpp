@@ -36,8 +36,11 @@ double checked_value(double v, std::size_t i) {
 }
 
 std::string series_span(const EmissionFactor& f) {
-    return "[" + std::to_string(f.start) + ", " +
-           std::to_string(f.start + static_cast<std::int64_t>(f.series.size()) * f.step_s) + ") s";
+    // built with append: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&
+    std::string s = "[";
+    s.append(std::to_string(f.start)).append(", ");
+    s.append(std::to_string(f.start + static_cast<std::int64_t>(f.series.size()) * f.step_s)).append(") s");
+    return s;
 }
 
 double co2_sum(const char* who, const char* field, const EmissionFactor& factor, std::int64_t start,
