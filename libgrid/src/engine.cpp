@@ -219,6 +219,7 @@ struct Simulation::Impl {
         if (method == Method::Sweep) {
             sweep.emplace();
             sweep->analyze(m);
+            sweep->set_thread_pool(pool.get());
         } else {
             nr.emplace(opt.linear_solver);
             nr->analyze(m);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 
 namespace libgrid {
@@ -15,19 +16,19 @@ namespace libgrid {
 // ---------------------------------------------------------------------------------------------
 namespace {
 
-constexpr const char* kPandapowerMv =
-    "pandapower standard type NA2XS2Y 1x%s RM/25 6/10 kV (pandapower std_types.py: Heuck 2013, Werth); "
-    "6/10 kV and 6.35/11 kV share the Um = 12 kV insulation class of IEC 60502-2";
+#define LIBGRID_PP_MV(section)                                                                                  \
+    "pandapower standard type NA2XS2Y 1x" section " RM/25 6/10 kV (pandapower std_types.py: Heuck 2013, Werth); " \
+    "6/10 kV and 6.35/11 kV share the Um = 12 kV insulation class of IEC 60502-2"
 constexpr const char* kTtCables =
     "TT Cables, data sheet SE-N1XE-AS (0.6/1 kV, Al, XLPE, HDPE): r = max. resistance at 20 C, max_i = rating in earth; "
     "x and c ASSUMPTION (pandapower NAYY 4-core values)";
 
 enum LineIdx : int { L11_240 = 0, L11_185, L11_70, L11_OH95, L11_OH150, LV_240, LV_95, LV_50, LV_ABC95, SVC_4x16, SVC_2x16_EQ, kNumLineTypes };
 
-const std::vector<MelakaLineType> kLineTypes = {
-    {"11kV 240 Al", "11 kV 3x1C 240 mm2 Al XLPE cable", 11.0, 0.122, 0.105, 456.0, 0.416, "cs", kPandapowerMv},
-    {"11kV 185 Al", "11 kV 3x1C 185 mm2 Al XLPE cable", 11.0, 0.161, 0.110, 406.0, 0.358, "cs", kPandapowerMv},
-    {"11kV 70 Al", "11 kV 3x1C 70 mm2 Al XLPE cable (spurs)", 11.0, 0.443, 0.123, 280.0, 0.217, "cs", kPandapowerMv},
+constexpr MelakaLineType kLineTable[] = {
+    {"11kV 240 Al", "11 kV 3x1C 240 mm2 Al XLPE cable", 11.0, 0.122, 0.105, 456.0, 0.416, "cs", LIBGRID_PP_MV("240")},
+    {"11kV 185 Al", "11 kV 3x1C 185 mm2 Al XLPE cable", 11.0, 0.161, 0.110, 406.0, 0.358, "cs", LIBGRID_PP_MV("185")},
+    {"11kV 70 Al", "11 kV 3x1C 70 mm2 Al XLPE cable (spurs)", 11.0, 0.443, 0.123, 280.0, 0.217, "cs", LIBGRID_PP_MV("70")},
     {"11kV ACSR 95", "11 kV overhead line, ACSR 95/15 (semi-rural feeders)", 11.0, 0.306, 0.330, 10.75, 0.350, "ol",
      "pandapower standard type 94-AL1/15-ST1A 10.0 (Heuck 2013)"},
     {"11kV ACSR 150", "11 kV overhead line, ACSR 150/24 (semi-rural trunks)", 11.0, 0.194, 0.315, 11.25, 0.470, "ol",
@@ -42,12 +43,15 @@ const std::vector<MelakaLineType> kLineTypes = {
     {"SVC 2x16 1ph-eq", "1-phase service 2x16 mm2 Al, balanced equivalent (6 z, max_i / 3)", 0.4, 6 * 1.910, 6 * 0.090, 0.0, 0.075 / 3,
      "cs", "SVC 4x16 Al scaled so the balanced 3-phase model gives the 1-phase circuit's volt drop in percent and its loading"},
 };
+#undef LIBGRID_PP_MV
+static_assert(std::size(kLineTable) == kNumLineTypes, "one catalogue row per LineIdx");
+const std::vector<MelakaLineType> kLineTypes(std::begin(kLineTable), std::end(kLineTable));
 
 enum TrafoIdx : int { PT_30 = 0, DT_315, DT_500, DT_630, DT_1000, kNumTrafoTypes };
 
 // Dyn11: the LV side leads the HV side by 30 degrees, i.e. lags by 330 (pandapower's convention:
 // shift_degree = 30 x clock number, Dyn5 -> 150).
-const std::vector<MelakaTransformerType> kTrafoTypes = {
+constexpr MelakaTransformerType kTrafoTable[] = {
     {"PT 33/11 30MVA", 30.0, 33.0, 11.0, 10.0, 0.41, 14.0, 0.07, 330.0, -8, 8, 1.25,
      "ASSUMPTION: vk per IEC 60076-5 minimum for 25-40 MVA; vkr, pfe, i0 of pandapower's 25 MVA 110/10 kV type"},
     {"DT 315kVA", 0.315, 11.0, 0.433, 4.0, 1.25, 0.75, 0.24, 330.0, -2, 2, 2.5,
@@ -59,6 +63,8 @@ const std::vector<MelakaTransformerType> kTrafoTypes = {
     {"DT 1000kVA", 1.000, 11.0, 0.433, 5.0, 1.00, 1.70, 0.17, 330.0, -2, 2, 2.5,
      "ASSUMPTION: vk per IEC 60076-5 minimum for 631-1250 kVA; losses extrapolated from the 630 kVA type"},
 };
+static_assert(std::size(kTrafoTable) == kNumTrafoTypes, "one catalogue row per TrafoIdx");
+const std::vector<MelakaTransformerType> kTrafoTypes(std::begin(kTrafoTable), std::end(kTrafoTable));
 
 }  // namespace
 

@@ -23,6 +23,7 @@
 // contiguous in that order (structure of arrays), parents before children; no allocation in solve.
 #include <libgrid/errors.hpp>
 #include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/simulation/thread_pool.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +46,15 @@ struct SweepSolver::Impl {
     // kept from analyze for update_branch: per child position the edge's summed blocks; node maps
     std::vector<cplx> Ypp, Ypc, Ycp, Ycc;
     std::vector<int> pos, parent_node;
+    // Parallel layout: positions [n_roots, upper_end) are the "upper" nodes (subtrees larger than a
+    // block), then the blocks: subtrees [block_lo[b], block_lo[b + 1]) whose roots hang from an
+    // upper node or a root. The same layout is used at any thread count, so the floating-point
+    // operations (and results) do not depend on it.
+    int upper_end = 0;
+    std::vector<int> block_lo;
+    std::vector<cplx> block_out;            // per block: its root's contribution to its parent
+    std::vector<double> block_m2, block_x2, block_sum;
+    ThreadPool* pool = nullptr;
 
     /// Coefficients of the tree edge into child position k from its summed blocks.
     void edge_coefficients(int k) {
@@ -70,34 +80,40 @@ struct SweepSolver::Impl {
         return mul(y, v);
     }
 
-    /// One backward and one forward sweep; returns false on a non-finite voltage. mis2 / dv2: the
-    /// largest squared power mismatch / voltage change over the non-root positions.
-    template <bool kConstI>
-    bool iterate(double& mis2, double& dv2) {
+    /// Backward over positions [lo, hi) (a block, or the upper part): leaves to roots. In a block,
+    /// the block root's contribution to its parent (outside the block) goes to *out.
+    void backward(int lo, int hi, cplx* out) {
         cplx* __restrict v = V.data();
         cplx* __restrict d = D.data();
         cplx* __restrict l = L.data();
         const int* __restrict pp = par.data();
         const cplx* __restrict a = A.data();
         const cplx* __restrict b = B.data();
-        // backward: leaves to roots
-        for (int k = n - 1; k >= n_roots; --k) {
+        for (int k = hi - 1; k >= lo; --k) {
             const cplx dk = d[k] + l[k];
             d[k] = dk;
             const int p = pp[k];
-            d[p] += mul(a[k], v[p]) + mul(b[k], dk);
+            const cplx c = mul(a[k], v[p]) + mul(b[k], dk);
+            if (out && p < lo) *out = c;
+            else d[p] += c;
         }
-        for (int k = 0; k < n_roots; ++k) d[k] = 0.0;
-        // forward: roots to leaves
+    }
+
+    /// Forward over positions [lo, hi): roots to leaves; the largest squared mismatch / voltage
+    /// change and a NaN-keeping sum.
+    template <bool kConstI>
+    void forward(int lo, int hi, double& m2, double& x2, double& sum) {
+        cplx* __restrict v = V.data();
+        cplx* __restrict d = D.data();
+        cplx* __restrict l = L.data();
+        const int* __restrict pp = par.data();
         const cplx* __restrict g = G.data();
         const cplx* __restrict h = H.data();
         const cplx* __restrict as = A_sum.data();
         const cplx* __restrict cp = c_p.data();
         const cplx* __restrict ci = c_i.data();
         const cplx* __restrict yz = y_z.data();
-        double m2 = 0.0, x2 = 0.0;
-        double sum = 0.0;  // std::max drops NaNs; a sum keeps them (and infinities)
-        for (int k = n_roots; k < n; ++k) {
+        for (int k = lo; k < hi; ++k) {
             const cplx vk = mul(g[k], v[pp[k]]) + mul(h[k], d[k]);
             d[k] = 0.0;
             const cplx dv = vk - v[k];
@@ -106,9 +122,40 @@ struct SweepSolver::Impl {
             const double mk = norm2(vk) * norm2(r), xk = norm2(dv);
             m2 = std::max(m2, mk);
             x2 = std::max(x2, xk);
-            sum += mk + xk;
+            sum += mk + xk;  // std::max drops NaNs; a sum keeps them (and infinities)
             v[k] = vk;
             l[k] = lk;
+        }
+    }
+
+    /// One backward and one forward sweep; returns false on a non-finite voltage. mis2 / dv2: the
+    /// largest squared power mismatch / voltage change over the non-root positions.
+    template <bool kConstI>
+    bool iterate(double& mis2, double& dv2) {
+        const int nb = int(block_lo.size()) - 1;
+        auto run_blocks = [&](auto&& fn) {
+            if (pool && pool->size() > 1 && nb > 1) pool->for_each(std::size_t(nb), fn, 2);
+            else for (int b = 0; b < nb; ++b) fn(std::size_t(b));
+        };
+        // backward: blocks (in parallel), their roots' contributions in block order, then the upper part
+        run_blocks([&](std::size_t b) { backward(block_lo[b], block_lo[b + 1], &block_out[b]); });
+        for (int b = 0; b < nb; ++b) D[par[block_lo[b]]] += block_out[b];
+        backward(n_roots, upper_end, nullptr);
+        for (int k = 0; k < n_roots; ++k) D[k] = 0.0;
+        // forward: the upper part, then the blocks (in parallel)
+        double m2 = 0.0, x2 = 0.0, sum = 0.0;
+        forward<kConstI>(n_roots, upper_end, m2, x2, sum);
+        run_blocks([&](std::size_t b) {
+            double bm = 0.0, bx = 0.0, bs = 0.0;
+            forward<kConstI>(block_lo[b], block_lo[b + 1], bm, bx, bs);
+            block_m2[b] = bm;
+            block_x2[b] = bx;
+            block_sum[b] = bs;
+        });
+        for (int b = 0; b < nb; ++b) {
+            m2 = std::max(m2, block_m2[b]);
+            x2 = std::max(x2, block_x2[b]);
+            sum += block_sum[b];
         }
         mis2 = m2;
         dv2 = x2;
@@ -186,6 +233,49 @@ void SweepSolver::analyze(const MathModel& m) {
     }
     if (int(order.size()) != n) throw SolverError("sweep: a node is not connected to its island's slack");
 
+    // Blocks for the parallel sweep: a node whose subtree holds more than `target` nodes is "upper";
+    // every other node whose parent is upper (or a root) starts a block (its whole subtree).
+    {
+        std::vector<int> size(n, 1);
+        for (int k = n - 1; k >= s.n_roots; --k) size[parent_node[order[k]]] += size[order[k]];
+        const int target = std::max(512, n / 64);
+        std::vector<int> block_of(n, -1);  // -1: root or upper
+        std::vector<int> upper, block_root;
+        for (int k = s.n_roots; k < n; ++k) {
+            const int u = order[k], p = parent_node[u];
+            const bool parent_upper = pos[p] < s.n_roots || block_of[p] < 0;
+            if (parent_upper && size[u] > target) {
+                upper.push_back(u);
+            } else if (parent_upper) {
+                block_of[u] = int(block_root.size());
+                block_root.push_back(u);
+            } else {
+                block_of[u] = block_of[p];
+            }
+        }
+        std::vector<int> count(block_root.size() + 1, 0);
+        for (int u = 0; u < n; ++u)
+            if (block_of[u] >= 0) count[block_of[u] + 1]++;
+        std::vector<int> new_order(order.begin(), order.begin() + s.n_roots);
+        new_order.insert(new_order.end(), upper.begin(), upper.end());
+        s.upper_end = int(new_order.size());
+        s.block_lo.assign(block_root.size() + 1, s.upper_end);
+        for (std::size_t b = 0; b < block_root.size(); ++b) s.block_lo[b + 1] = s.block_lo[b] + count[b + 1];
+        new_order.resize(n);
+        std::vector<int> fill_at(s.block_lo.begin(), s.block_lo.end() - 1);
+        for (int k = s.n_roots; k < n; ++k) {  // breadth-first order kept inside every block
+            const int u = order[k];
+            if (block_of[u] >= 0) new_order[fill_at[block_of[u]]++] = u;
+        }
+        order = std::move(new_order);
+        for (int k = 0; k < n; ++k) pos[order[k]] = k;
+        const std::size_t nb = block_root.size();
+        s.block_out.assign(nb, 0.0);
+        s.block_m2.assign(nb, 0.0);
+        s.block_x2.assign(nb, 0.0);
+        s.block_sum.assign(nb, 0.0);
+    }
+
     // Per tree edge: the sum of the oriented blocks of all branches between parent and child.
     std::vector<cplx>&Ypp = s.Ypp, &Ypc = s.Ypc, &Ycp = s.Ycp, &Ycc = s.Ycc;
     for (auto* y : {&Ypp, &Ypc, &Ycp, &Ycc}) y->assign(n, 0.0);
@@ -232,6 +322,8 @@ void SweepSolver::analyze(const MathModel& m) {
     s.c_i.assign(n, 0.0);
     s.y_z.assign(n, 0.0);
 }
+
+void SweepSolver::set_thread_pool(ThreadPool* pool) { impl_->pool = pool; }
 
 void SweepSolver::update_branch(const BranchY& before, const BranchY& after) {
     Impl& s = *impl_;

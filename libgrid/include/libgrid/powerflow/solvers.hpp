@@ -11,6 +11,8 @@
 
 namespace libgrid {
 
+class ThreadPool;
+
 struct SolveStatus {
     bool converged = false;
     int iterations = 0;
@@ -80,6 +82,9 @@ public:
     /// BFS order from each island's slack (Boost.Graph). Throws SolverError if an island is meshed
     /// or has PV nodes.
     void analyze(const MathModel& m);
+    /// Sweep independent subtrees (feeders) on this pool's threads. Results are identical bit for
+    /// bit with or without it, at any thread count. The pool must outlive the solves.
+    void set_thread_pool(ThreadPool* pool);
     /// A branch's admittances changed (a tap moved), same ends: updates that tree edge only.
     void update_branch(const BranchY& before, const BranchY& after);
     /// tol: on the largest voltage change between sweeps (p.u.) and the power mismatch.
