@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <string>
+#include <type_traits>
 
 namespace libgrid {
 
@@ -258,7 +259,19 @@ Sizes resolve(const MelakaGridOptions& o) {
     return s;
 }
 
-std::string cat(const char* a, long long x) { return a + std::to_string(x); }
+// Names built by appending (GCC 12 warns falsely, -Wrestrict, on "literal" + std::string&&).
+void put(std::string& s, const char* x) { s += x; }
+void put(std::string& s, const std::string& x) { s += x; }
+template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+void put(std::string& s, I x) {
+    s += std::to_string(x);
+}
+template <class... T>
+std::string join(const T&... parts) {
+    std::string s;
+    (put(s, parts), ...);
+    return s;
+}
 
 /// Cable ladders: what a section is upgraded to when its current or the volt drop asks for more.
 struct Step {
@@ -367,11 +380,11 @@ private:
     /// Places a unit: its meter bus, the service cable from `at_bus` (x parallel), its Load and Customer.
     Id place(const Unit& u, Id at_bus, int svc_parallel, Id feeder, Id tx) {
         const Id cid = Id(g_.customers.size());
-        const Id bus = add_bus(cat("C", cid), 0.4, true);
+        const Id bus = add_bus(join("C", cid), 0.4, true);
         add_line(at_bus, bus, u.svc_km, u.svc_type, svc_parallel);
         Load l;
         l.id = Id(net_.loads.size());
-        l.name = cat("C", cid);
+        l.name = join("C", cid);
         l.bus = bus;
         l.p_mw = u.s.p;
         l.q_mvar = u.s.q;
@@ -500,7 +513,7 @@ private:
             plan_way(units.data() + b, m, first, overhead, mode, sec);
             joint.resize(m);
             for (int k = 0; k < m; ++k) {
-                joint[k] = add_bus("T" + std::to_string(tx) + "J" + std::to_string(joint_no++), 0.4, true);
+                joint[k] = add_bus(join("T", tx, "J", joint_no++), 0.4, true);
                 place(units[b + k], joint[k], 1, feeder, tx);
                 total += units[b + k].s;
             }
@@ -527,7 +540,7 @@ private:
         const Area area = area_for(kind, t, r);
         const bool overhead = kind == Feeder::SemiRural;
         const Id tx = Id(net_.transformers.size());  // the record is added below, after its LV network
-        const Id lv = add_bus("T" + std::to_string(tx) + " LV", 0.4, true);
+        const Id lv = add_bus(join("T", tx, " LV"), 0.4, true);
         const int c = sz_.n_cust;
         int joint_no = 0;
         PQ load;
@@ -605,9 +618,9 @@ private:
         const Feeder kind = kFeederPattern[(f + 3 * s) % 10];
         const bool overhead = kind == Feeder::SemiRural;
         const Id fid = Id(g_.feeder_ids.size());
-        const std::string tag = "P" + std::to_string(s) + "F" + std::to_string(f);
+        const std::string tag = join("P", s, "F", f);
         const Id head = add_bus(tag, 11.0, false);
-        add_switch(busbar, head, SwitchElement::Bus, true, "CB", "CB " + tag);
+        add_switch(busbar, head, SwitchElement::Bus, true, "CB", join("CB ", tag));
         g_.feeder_ids.push_back(fid);
         g_.feeder_head_bus.push_back(head);
         g_.feeder_substation.push_back(s);
@@ -616,12 +629,12 @@ private:
         std::vector<Id> rmu(n), spur_bus(n, -1);
         std::vector<double> len(n), spur_len(n, 0.0);
         for (int t = 0; t < n; ++t) {
-            rmu[t] = add_bus(tag + "R" + std::to_string(t), 11.0, false);
+            rmu[t] = add_bus(join(tag, "R", t), 11.0, false);
             // ASSUMPTION: 0.8-2.0 km of cable from the primary to the first ring main unit, then RMUs
             // every 0.3-0.5 km (issue); semi-rural: 1.0-2.5 km of cable, then 0.4-1.0 km of overhead line.
             len[t] = t == 0 ? (overhead ? r.uniform(1.0, 2.5) : r.uniform(0.8, 2.0)) : (overhead ? r.uniform(0.4, 1.0) : r.uniform(0.3, 0.5));
             if (r.chance(0.2)) {  // ASSUMPTION: one substation in five sits on a spur from its RMU
-                spur_bus[t] = add_bus(tag + "S" + std::to_string(t), 11.0, false);
+                spur_bus[t] = add_bus(join(tag, "S", t), 11.0, false);
                 spur_len[t] = overhead ? r.uniform(0.2, 1.0) : r.uniform(0.1, 0.4);
             }
         }
@@ -680,10 +693,10 @@ private:
     }
 
     void primary_substation(Id grid, int s) {
-        const std::string tag = "P" + std::to_string(s);
-        const Id b33 = add_bus(tag + " 33kV", 33.0, false);
-        add_switch(grid, b33, SwitchElement::Bus, true, "CB", "CB " + tag + " 33kV");
-        const Id b11 = add_bus(tag + " 11kV", 11.0, false);
+        const std::string tag = join("P", s);
+        const Id b33 = add_bus(join(tag, " 33kV"), 33.0, false);
+        add_switch(grid, b33, SwitchElement::Bus, true, "CB", join("CB ", tag, " 33kV"));
+        const Id b11 = add_bus(join(tag, " 11kV"), 11.0, false);
         Transformer tr;
         tr.id = Id(net_.transformers.size());
         tr.hv_bus = b33;
@@ -715,7 +728,7 @@ private:
             Rng r(stream_key({opt_.seed, 5, std::uint64_t(a), std::uint64_t(b)}));
             const bool oh = feeder_overhead_[a] || feeder_overhead_[b];
             const Id l = add_line(feeder_end_[a], feeder_end_[b], oh ? r.uniform(0.5, 1.5) : r.uniform(0.3, 1.0), oh ? L11_OH150 : L11_240);
-            add_switch(feeder_end_[b], l, SwitchElement::Line, false, "LBS", cat("NOP ", k++));
+            add_switch(feeder_end_[b], l, SwitchElement::Line, false, "LBS", join("NOP ", k++));
         };
         for (int s = 0; s < S; ++s) {
             for (int f = 0; f + 1 < F; f += 2) tie(s * F + f, s * F + f + 1);
@@ -753,7 +766,7 @@ private:
             g_.charging_sites.push_back(g_.customers.back().id);
             SGen pv;
             pv.id = Id(net_.sgens.size());
-            pv.name = cat("EV PV ", k);
+            pv.name = join("EV PV ", k);
             pv.bus = bus;
             pv.sn_mva = u.roof_m2 * 0.2 / 1000.0;  // ASSUMPTION: 200 Wp/m2 of canopy
             pv.type = "pv";
@@ -761,7 +774,7 @@ private:
             g_.charging_site_pv.push_back(net_.sgens.back().id);
             Storage bat;
             bat.id = Id(net_.storage.size());
-            bat.name = cat("EV BAT ", k);
+            bat.name = join("EV BAT ", k);
             bat.bus = bus;
             bat.sn_mva = 0.05;    // ASSUMPTION: 50 kW (the DC charger's rating)
             bat.max_e_mwh = 0.1;  // ASSUMPTION: 2 hours
@@ -797,7 +810,7 @@ void Builder::run() {
     tx_lv_bus_.reserve(n_tx);
     tx_feeder_.reserve(n_tx);
 
-    net_.name = "melaka-" + to_string(opt_.size) + "-seed" + std::to_string(opt_.seed);
+    net_.name = join("melaka-", to_string(opt_.size), "-seed", opt_.seed);
     net_.f_hz = 50.0;   // melaka.md: 50 Hz
     net_.sn_mva = 1.0;  // per-unit base (pandapower's default)
     const Id grid = add_bus("GRID 33kV", 33.0, false);
