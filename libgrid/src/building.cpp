@@ -104,6 +104,8 @@ void validate(const BuildingParams& p) {
     if (!std::isfinite(p.setpoint_c) || p.setpoint_c < 10.0 || p.setpoint_c > 35.0)
         fail(who(), "setpoint_c", "must be in [10, 35] degC (got " + num(p.setpoint_c) + ")");
     positive(who, "band_k", p.band_k);
+    if (!(p.optimum_start_max_h >= 0.0 && p.optimum_start_max_h < 24.0))
+        fail(who(), "optimum_start_max_h", "must be in [0, 24) h (got " + num(p.optimum_start_max_h) + ")");
     if (static_cast<int>(p.mode) < 0 || static_cast<int>(p.mode) > 3) fail(who(), "mode", "unknown BEMS mode");
     if (static_cast<int>(p.ac_control) < 0 || static_cast<int>(p.ac_control) > 1) fail(who(), "ac_control", "unknown AC control");
     if (!(p.precool_start_hour >= 0.0 && p.precool_start_hour <= p.precool_end_hour && p.precool_end_hour <= 24.0))
@@ -180,7 +182,31 @@ BuildingDiscretisation discretise(const BuildingParams& p, double dt_s) {
         for (int j = 0; j < 2; ++j) M[i][j] = (c0 - 1.0) * Ainv[i][j] + (i == j ? c1 : 0.0);
     for (int i = 0; i < 2; ++i)
         for (int k = 0; k < 3; ++k) d.Gamma[i][k] = M[i][0] * B[0][k] + M[i][1] * B[1][k];
+    d.A[0][0] = a11;
+    d.A[0][1] = a12;
+    d.A[1][0] = a21;
+    d.A[1][1] = a22;
+    for (int i = 0; i < 2; ++i)
+        for (int k = 0; k < 3; ++k) d.B[i][k] = B[i][k];
+    d.lambda_slow = lam1;
+    d.lambda_fast = lam2;
     return d;
+}
+
+double predict_air_c(const BuildingDiscretisation& d, double T_air, double T_mass, double t_out_c, double phi_air_kw,
+                     double phi_mass_kw, double tau_h) {
+    if (!(tau_h > 0.0)) return T_air;
+    // steady state x_ss = -A^-1 B u, then x(tau) = x_ss + exp(A tau) (x0 - x_ss), exp(A tau) = c0 I + c1 A
+    const double a11 = d.A[0][0], a12 = d.A[0][1], a21 = d.A[1][0], a22 = d.A[1][1];
+    const double det = a11 * a22 - a12 * a21;
+    const double b0 = d.B[0][0] * t_out_c + d.B[0][1] * phi_air_kw + d.B[0][2] * phi_mass_kw;
+    const double b1 = d.B[1][0] * t_out_c + d.B[1][1] * phi_air_kw + d.B[1][2] * phi_mass_kw;
+    const double Ta_ss = -(a22 * b0 - a12 * b1) / det, Tm_ss = -(-a21 * b0 + a11 * b1) / det;
+    const double l1 = d.lambda_slow, l2 = d.lambda_fast;
+    const double e1 = std::exp(l1 * tau_h), e2 = std::exp(l2 * tau_h);
+    const double c1 = (e1 - e2) / (l1 - l2);
+    const double c0 = (l1 * e2 - l2 * e1) / (l1 - l2);
+    return Ta_ss + (c0 + c1 * a11) * (T_air - Ta_ss) + c1 * a12 * (T_mass - Tm_ss);
 }
 
 BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const BuildingInput& in, double dt_s) {
@@ -236,7 +262,6 @@ BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const Bu
         }
     }
     o.setpoint_c = T_set;
-    o.ac_allowed = allowed;
 
     // ---- plant: electric AC (COP falls with T_out) plus optional solar absorption chiller ----
     const double shr = p.sensible_heat_ratio;
@@ -254,6 +279,29 @@ BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const Bu
     const double Tm_free = D.Phi[1][0] * Ta0 + D.Phi[1][1] * Tm0 + D.Gamma[1][0] * in.t_out_c + D.Gamma[1][1] * Phi_air +
                            D.Gamma[1][2] * Phi_mass;
     const double g = D.Gamma[0][1];  // K at the step's end per kW of constant heat into the air, > 0
+
+    // ---- BEMS optimum start: ahead of the day's next conditioned hour, start the AC at the last step
+    // from which full cooling still brings the air to the setpoint when that hour begins (inputs held at
+    // their present values over the lead: a persistence forecast). Latched until the period begins. ----
+    bool pre = false;
+    if (!o.occupied && p.optimum_start_max_h > 0.0 && q_avail > 0.0) {
+        double tau_h = -1.0;  // hours to the next conditioned hour today, within the lead
+        for (int h = hr + 1; h < 24 && h - in.hour_of_day <= p.optimum_start_max_h; ++h)
+            if (p.ac_schedule.at(h, wd) > 0.5) {
+                tau_h = h - in.hour_of_day;
+                break;
+            }
+        if (tau_h > 0.0) {
+            // starting one step later: free over this step, then full cooling for the rest of the lead
+            pre = s.optimum_start_on ||
+                  predict_air_c(D, Ta_free, Tm_free, in.t_out_c, Phi_air - q_avail, Phi_mass, tau_h - dt_h) > T_set;
+        }
+    }
+    s.optimum_start_on = pre;
+    allowed = allowed || pre;
+    o.optimum_start = pre && !o.occupied;
+    o.ac_allowed = allowed;
+
     double Q = 0.0;
     if (p.ac_control == AcControl::Proportional) {
         if (allowed) Q = std::clamp((Ta_free - T_set) / g, 0.0, q_avail);

@@ -83,6 +83,9 @@ struct BuildingParams {
     // thermostat and BEMS
     double setpoint_c = 24.0;               ///< cooling setpoint, degC
     double band_k = 1.0;                    ///< comfort band setpoint +- band, and the on/off hysteresis, K > 0
+    double optimum_start_max_h = 0.0;       ///< BEMS optimum start: the AC may start up to this many hours before a
+                                            ///< conditioned period (same day), as late as still reaches the setpoint
+                                            ///< when it begins; h in [0, 24), 0 = off (a plain time clock)
     BemsMode mode = BemsMode::Fixed;
     double precool_start_hour = 12.0;       ///< pre-cooling window on weekdays, local hours [start, end)
     double precool_end_hour = 14.0;         ///< (the TNB ToU peak starts at 14:00)
@@ -123,7 +126,8 @@ struct BuildingOutput {
     double setpoint_c = 0.0;         ///< effective setpoint this step (after pre-cooling / DR)
     double t_air_c = 0.0;            ///< at the step's end
     double t_mass_c = 0.0;           ///< at the step's end
-    bool ac_allowed = false;         ///< conditioned this step (occupied or pre-cooling)
+    bool ac_allowed = false;         ///< conditioned this step (occupied, optimum start or pre-cooling)
+    bool optimum_start = false;      ///< the AC runs ahead of a conditioned period (optimum start)
     bool occupied = false;           ///< comfort counted this step
 };
 
@@ -134,12 +138,17 @@ struct BuildingDiscretisation {
     double R_ea = 0, R_am = 0, R_me = 0, C_air = 0, C_mass = 0;  ///< the values it was built for
     double Phi[2][2] = {{0, 0}, {0, 0}};
     double Gamma[2][3] = {{0, 0, 0}, {0, 0, 0}};
+    // the continuous system dx/dt = A x + B u (t in hours), for predictions over other horizons
+    double A[2][2] = {{0, 0}, {0, 0}};            ///< 1/h
+    double B[2][3] = {{0, 0, 0}, {0, 0, 0}};      ///< (1/h, K/kWh, K/kWh)
+    double lambda_slow = 0.0, lambda_fast = 0.0;  ///< eigenvalues of A, lambda_fast < lambda_slow < 0, 1/h
 };
 
 struct BuildingState {
     double T_air_c = 27.0;                ///< indoor air, degC
     double T_mass_c = 27.0;               ///< thermal mass, degC
     bool ac_on = false;                   ///< on/off control's latch
+    bool optimum_start_on = false;        ///< optimum start's latch: started for the coming conditioned period
     double tank_kwh = 0.0;                ///< solar hot-water store content, kWh
     double comfort_degree_hours = 0.0;    ///< K*h outside setpoint +- band while occupied (trapezoidal)
     double electricity_kwh = 0.0;         ///< cumulative consumption at the meter, kWh
@@ -156,6 +165,12 @@ BuildingDiscretisation discretise(const BuildingParams& p, double dt_s);
 
 /// COP of the electric AC at outdoor temperature t_out_c: clamp(cop_nom - slope (t_out - 35), min, max).
 double ac_cop(const BuildingParams& p, double t_out_c);
+
+/// Air temperature (degC) after tau_h hours (>= 0) from (T_air, T_mass) with the inputs held constant:
+/// outdoor t_out_c, heat to the air phi_air_kw (net of any cooling) and to the mass phi_mass_kw. Exact
+/// (x(tau) = x_ss + exp(A tau) (x0 - x_ss)); `d` must come from discretise(). Allocates nothing.
+double predict_air_c(const BuildingDiscretisation& d, double T_air, double T_mass, double t_out_c, double phi_air_kw,
+                     double phi_mass_kw, double tau_h);
 
 /// Advance one step of dt_s seconds. Validates params when the cached discretisation is rebuilt (first
 /// call, dt or R/C changed); call validate() yourself after editing schedules or controls mid-run.
