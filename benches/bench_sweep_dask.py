@@ -26,6 +26,23 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+_SPIN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(6_000_000): x += i\nprint(time.perf_counter() - t)"
+
+
+def parallel_capacity() -> float:
+    """How many cores this process can have right now: 2 x (time of one CPU-bound process alone) /
+    (time of two at once), measured with a ~0.3 s pure-Python loop. About 2.0 on an idle 2-core
+    machine; lower when other users' processes (which may be invisible here) hold the cores."""
+    import subprocess
+
+    def spin(n: int) -> float:
+        ps = [subprocess.Popen([sys.executable, "-c", _SPIN], stdout=subprocess.PIPE, text=True) for _ in range(n)]
+        return max(float(p.communicate()[0]) for p in ps)
+    one = min(spin(1) for _ in range(2))
+    two = min(spin(2) for _ in range(2))
+    return 2.0 * one / two
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", default=str(ROOT / "scenarios" / "melaka_baseline.yaml"), help="base scenario (small grid)")
@@ -61,12 +78,15 @@ def main() -> int:
     so = libgrid._libgrid.__file__
     so_mtime = os.stat(so).st_mtime
     load_before = os.getloadavg()
+    capacity_before = parallel_capacity()
     serial_s, dask_s, cold_s, start_s = [], [], [], []
+    serial_engine, dask_engine = [], []  # summed engine time (wall_time_s) of each repeat
     serial = dask = None
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         serial = sweep(base, variants, client="serial", output_dir=out / "serial")
         serial_s.append(time.perf_counter() - t0)
+        serial_engine.append(float(serial["wall_time_s"].sum()))
 
         t0 = time.perf_counter()
         cluster, client = start_local_cluster(args.workers)
@@ -79,9 +99,11 @@ def main() -> int:
             cluster.close()
         t3 = time.perf_counter()
         start_s.append(t1 - t0)
+        dask_engine.append(float(dask["wall_time_s"].sum()))
         dask_s.append(t2 - t1)
         cold_s.append(t3 - t0)
     load_after = os.getloadavg()
+    capacity_after = parallel_capacity()
 
     # the serial runs use the compiled module loaded at start, the workers load it afresh: a rebuild
     # during the benchmark makes the two differ (copy the package elsewhere to benchmark while building)
@@ -95,9 +117,10 @@ def main() -> int:
             if neq:
                 differences[col] = [(int(i), repr(a.loc[i, col]), repr(b.loc[i, col])) for i in neq[:3]]
     failed = int(serial["error"].notna().sum() + dask["error"].notna().sum())
-    # engine time inside the variants: if the sum grows under Dask, the workers were short of CPU
-    engine_serial = float(serial["wall_time_s"].sum())
-    engine_dask = float(dask["wall_time_s"].sum())
+    # engine time inside the variants (of the fastest repeats): if the sum grows under Dask, the
+    # workers were short of CPU
+    engine_serial = serial_engine[serial_s.index(min(serial_s))]
+    engine_dask = dask_engine[dask_s.index(min(dask_s))]
     report = {
         "variants": len(variants),
         "grid": "small", "buses": counts["buses"], "loads": counts["loads"],
@@ -114,6 +137,8 @@ def main() -> int:
         "engine_time_ratio_dask_over_serial": round(engine_dask / engine_serial, 3) if engine_serial > 0 else None,
         "one_week_variant_s": round(week_s, 3),
         "year_variant_estimate_s": round(week_s * 365 / 7, 1),
+        "parallel_capacity_before": round(capacity_before, 2),
+        "parallel_capacity_after": round(capacity_after, 2),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "identical": bool(identical),
