@@ -5,6 +5,7 @@
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
 #include <libgrid/errors.hpp>
+#include <libgrid/profiles/weather.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -774,6 +775,192 @@ TEST_CASE("building: presets match the Melaka figures they were calibrated to") 
     CHECK(a2 == doctest::Approx(2.5 * a1).epsilon(1e-9));
     CHECK(parse_building_type("mall") == BuildingType::Mall);
     CHECK_THROWS_AS(parse_building_type("castle"), ValidationError);
+}
+
+TEST_CASE("building: optimum start begins as late as still reaches the setpoint at occupancy") {
+    // Constant weather and gains, so the persistence forecast is exact; occupied 12:00-18:00 on weekdays.
+    BuildingParams p = bare_building();
+    p.occupant_gains_kw.weekday.fill(0.3);
+    p.occupant_gains_kw.weekend.fill(0.3);
+    p.internal_to_air_fraction = 0.5;
+    p.ac_capacity_kw_th = 4.0;  // about 4.5 h of pull-down from 30 degC
+    p.sensible_heat_ratio = 1.0;
+    p.setpoint_c = 24.0;
+    p.band_k = 1.0;
+    p.ac_schedule.weekday = {};
+    for (int h = 12; h < 18; ++h) p.ac_schedule.weekday[static_cast<std::size_t>(h)] = 1.0;
+    p.optimum_start_max_h = 8.0;  // may start from 04:00
+    const double Tout = 30.0;
+    auto input = [&](std::int64_t t) {
+        BuildingInput in = weather_at(t);
+        in.t_out_c = Tout;
+        in.ghi_w_m2 = 0.0;
+        return in;
+    };
+    // exact prediction: predict_air_c over k steps equals k exact steps of the free response
+    {
+        const BuildingDiscretisation D = discretise(p, kDt);
+        BuildingParams free = p;
+        free.ac_capacity_kw_th = 0.0;
+        BuildingState s;
+        s.T_air_c = 31.0;
+        s.T_mass_c = 29.0;
+        for (int k = 1; k <= 40; ++k) {
+            building_step(free, s, input(kMonday + (k - 1) * 900), kDt);
+            CHECK(predict_air_c(D, 31.0, 29.0, Tout, 0.15, 0.15, k * kDtH) == doctest::Approx(s.T_air_c).epsilon(1e-12));
+        }
+        CHECK(predict_air_c(D, 31.0, 29.0, Tout, 0.15, 0.15, 0.0) == 31.0);
+    }
+    // the optimum-start run: AC off until it must start, at the setpoint when occupancy begins
+    auto run_to_noon = [&](const BuildingParams& q, int& first_on) {
+        BuildingState s;
+        s.T_air_c = s.T_mass_c = Tout;
+        first_on = -1;
+        for (int k = 0; k < 48; ++k) {
+            const BuildingOutput o = building_step(q, s, input(kMonday + k * 900), kDt);
+            if (o.p_ac_kw > 0.0 && first_on < 0) first_on = k;
+            if (o.optimum_start) CHECK(o.ac_allowed);
+            CHECK(!o.occupied);
+        }
+        return s.T_air_c;  // at 12:00
+    };
+    int k_start = -1;
+    const double T_noon = run_to_noon(p, k_start);
+    CHECK(k_start > 16);                            // it waited past 04:00, the earliest allowed start ...
+    CHECK(k_start < 48);                            // ... but did start
+    CHECK(T_noon <= p.setpoint_c + 1e-9);           // and the room is at the setpoint at 12:00
+    // the same start forced through a pre-cooling window (offset 0) gives the same trajectory; starting one
+    // step later is too late
+    auto forced = [&](int k_from) {
+        BuildingParams q = p;
+        q.optimum_start_max_h = 0.0;
+        q.mode = BemsMode::PreCool;
+        q.precool_offset_k = 0.0;
+        q.precool_start_hour = k_from * kDtH;
+        q.precool_end_hour = 12.0;
+        int first = -1;
+        const double T = run_to_noon(q, first);
+        CHECK(first == k_from);
+        return T;
+    };
+    CHECK(forced(k_start) == doctest::Approx(T_noon).epsilon(1e-12));
+    CHECK(forced(k_start + 1) > p.setpoint_c + 1e-6);
+    // no comfort is lost at occupancy; without optimum start the afternoon starts hot
+    auto day_dh = [&](double lead_h) {
+        BuildingParams q = p;
+        q.optimum_start_max_h = lead_h;
+        BuildingState s;
+        s.T_air_c = s.T_mass_c = Tout;
+        for (std::int64_t t = kMonday; t < kMonday + kDay; t += 900) building_step(q, s, input(t), kDt);
+        return s.comfort_degree_hours;
+    };
+    CHECK(day_dh(8.0) == doctest::Approx(0.0).scale(1.0));
+    CHECK(day_dh(0.0) > 1.0);
+    p.optimum_start_max_h = 24.0;
+    CHECK_THROWS_WITH_AS(validate(p), doctest::Contains("'optimum_start_max_h'"), ValidationError);
+    p.optimum_start_max_h = -1.0;
+    CHECK_THROWS_WITH_AS(validate(p), doctest::Contains("'optimum_start_max_h'"), ValidationError);
+}
+
+namespace {
+
+/// A year of seeded Melaka weather (profiles/weather.hpp) after two weeks to settle, at 15 minutes.
+struct MelakaYear {
+    static constexpr int kSettleDays = 14, kDays = 364;
+    WeatherSeries w = melaka_weather(kMonday - kSettleDays * kDay, 900, 96 * (kSettleDays + kDays), 2024);
+    BuildingInput at(std::size_t k) const {
+        BuildingInput in = weather_at(w.time(k));
+        in.t_out_c = w.temp_c[k];
+        in.ghi_w_m2 = w.ghi_wm2[k];
+        return in;
+    }
+};
+
+struct YearRun {
+    double comfort_per_occupied_day = 0.0;        ///< K h
+    double worst_week_per_occupied_day = 0.0;     ///< K h, the worst calendar week
+    double kwh_per_day = 0.0, ac_kwh_per_day = 0.0;
+    double peak_ac_kwh = 0.0;                     ///< AC energy in the weekday 14:00-22:00 peak, kWh
+};
+
+YearRun run_year(const MelakaYear& y, const BuildingParams& p) {
+    BuildingState s;
+    YearRun r;
+    int occupied_days = 0, week_days = 0;
+    double week_dh = 0.0;
+    for (int d = 0; d < MelakaYear::kSettleDays + MelakaYear::kDays; ++d) {
+        if (d == MelakaYear::kSettleDays) s.comfort_degree_hours = s.electricity_kwh = s.ac_kwh = 0.0;
+        const double dh0 = s.comfort_degree_hours;
+        bool occupied = false;
+        for (std::size_t k = static_cast<std::size_t>(d) * 96; k < static_cast<std::size_t>(d + 1) * 96; ++k) {
+            const BuildingInput in = y.at(k);
+            const BuildingOutput o = building_step(p, s, in, kDt);
+            occupied = occupied || o.occupied;
+            if (in.is_peak && d >= MelakaYear::kSettleDays) r.peak_ac_kwh += o.p_ac_kw * kDtH;
+        }
+        if (d < MelakaYear::kSettleDays) continue;
+        occupied_days += occupied;
+        week_days += occupied;
+        week_dh += s.comfort_degree_hours - dh0;
+        if ((d - MelakaYear::kSettleDays) % 7 == 6) {
+            if (week_days > 0) r.worst_week_per_occupied_day = std::max(r.worst_week_per_occupied_day, week_dh / week_days);
+            week_days = 0;
+            week_dh = 0.0;
+        }
+    }
+    r.comfort_per_occupied_day = s.comfort_degree_hours / occupied_days;
+    r.kwh_per_day = s.electricity_kwh / MelakaYear::kDays;
+    r.ac_kwh_per_day = s.ac_kwh / MelakaYear::kDays;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("building: every preset keeps comfort in fixed mode under Melaka weather, with AC energy as in melaka.md") {
+    const MelakaYear y;
+    for (BuildingType t : {BuildingType::TerraceHouse, BuildingType::Shophouse, BuildingType::Office, BuildingType::Mall,
+                           BuildingType::Hotel}) {
+        const BuildingParams p = building_preset(t);
+        REQUIRE(p.mode == BemsMode::Fixed);
+        const YearRun r = run_year(y, p);
+        CAPTURE(to_string(t));
+        // comfort: under 0.5 K h per occupied day in every week of the year (nominal band setpoint +- 1 K)
+        CHECK(r.worst_week_per_occupied_day < 0.5);
+        CHECK(r.comfort_per_occupied_day < 0.5);
+        // energy (melaka.md): commercial AC 50-60 % of consumption; homes ~14.5 kWh/day, ~3.9 of it AC
+        if (t == BuildingType::TerraceHouse) {
+            CHECK(r.ac_kwh_per_day == doctest::Approx(3.9).epsilon(0.15));
+            CHECK(r.kwh_per_day == doctest::Approx(14.5).epsilon(0.10));
+        } else {
+            CHECK(r.ac_kwh_per_day / r.kwh_per_day >= 0.50);
+            CHECK(r.ac_kwh_per_day / r.kwh_per_day <= 0.60);
+        }
+        // the comfort comes from optimum start: a plain time clock leaves the zones hot at switch-on
+        BuildingParams clock = p;
+        clock.optimum_start_max_h = 0.0;
+        const YearRun rc = run_year(y, clock);
+        if (t == BuildingType::TerraceHouse) CHECK(rc.comfort_per_occupied_day > 0.5);  // bedrooms at ~31 degC at 22:00
+        if (t != BuildingType::Hotel) CHECK(rc.comfort_per_occupied_day > r.comfort_per_occupied_day);  // the hotel never stops
+    }
+}
+
+TEST_CASE("building: pre-cooling still moves AC energy out of the weekday peak under Melaka weather") {
+    const MelakaYear y;
+    for (BuildingType t : {BuildingType::Shophouse, BuildingType::Office, BuildingType::Mall, BuildingType::Hotel}) {
+        CAPTURE(to_string(t));
+        BuildingParams p = building_preset(t);
+        const YearRun fixed = run_year(y, p);
+        p.mode = BemsMode::PreCool;  // 12:00-14:00 on weekdays, 2 K below the setpoint (defaults)
+        const YearRun pc = run_year(y, p);
+        CHECK(pc.peak_ac_kwh < 0.97 * fixed.peak_ac_kwh);
+        CHECK(pc.ac_kwh_per_day > fixed.ac_kwh_per_day);  // paid for before 14:00, with some loss
+        // pre-cooling only to the band's lower edge keeps comfort and still shifts some energy
+        p.precool_offset_k = p.band_k;
+        const YearRun edge = run_year(y, p);
+        CHECK(edge.peak_ac_kwh < 0.98 * fixed.peak_ac_kwh);
+        CHECK(edge.peak_ac_kwh > pc.peak_ac_kwh);
+        CHECK(edge.worst_week_per_occupied_day < 0.5);
+    }
 }
 
 TEST_CASE("building: bad input gets a clear error") {

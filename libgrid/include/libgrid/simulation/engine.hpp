@@ -144,7 +144,7 @@ struct SimulationOptions {
     double tolerance = 1e-8;
     int max_iterations = 30;
     int max_control_iterations = 8;        ///< fixed-point rounds of voltage-dependent controls per step
-    double control_tolerance_pu = 1e-6;    ///< on the voltage change between rounds
+    double control_tolerance_pu = 1e-5;    ///< on the voltage change between rounds (volt-var, volt-watt)
     WeatherParams weather;
     const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed))
     EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
