@@ -6,6 +6,10 @@
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
+#include <libgrid/powerflow/results.hpp>
+#include <libgrid/powerflow/solvers.hpp>
+
+#include <chrono>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -358,6 +362,34 @@ PYBIND11_MODULE(_libgrid, m) {
         },
         py::arg("net"), py::arg("method") = "nr", py::arg("linear_solver") = "default", py::arg("tolerance") = 1e-8,
         py::arg("max_iterations") = 30, py::arg("flat_start") = false, py::arg("enforce_q_limits") = false, py::arg("run_controls") = true);
+
+    m.def(
+        "time_nr",
+        [](const Network& net, const std::string& linear_solver, int repeats, double tolerance) {
+            // The numeric Newton-Raphson solve alone, from the case voltages (topology, Ybus and the
+            // symbolic analysis done once beforehand), median of `repeats`: for benchmarks.
+            MathModel mm = build_math_model(net);
+            const std::vector<cplx> V0 = initial_voltages(net, mm, false);
+            NewtonRaphsonSolver nr(parse_linear_solver(linear_solver));
+            nr.analyze(mm);
+            std::vector<double> t;
+            int iters = 0;
+            bool ok = true;
+            {
+                py::gil_scoped_release release;
+                for (int r = 0; r < repeats; ++r) {
+                    std::vector<cplx> V = V0;
+                    const auto t0 = std::chrono::steady_clock::now();
+                    SolveStatus st = nr.solve(mm, V, tolerance, 30);
+                    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                    ok = ok && st.converged;
+                    iters = st.iterations;
+                }
+            }
+            std::sort(t.begin(), t.end());
+            return py::make_tuple(t.empty() ? 0.0 : t[t.size() / 2], iters, ok);
+        },
+        py::arg("net"), py::arg("linear_solver") = "klu", py::arg("repeats") = 50, py::arg("tolerance") = 1e-8);
 
     bind_simulation(m);
     bind_scenario(m);
