@@ -38,7 +38,8 @@ const std::vector<Kpi>& compare_kpis() {
         {"bills_rm", "customers' bills"},
         {"ev_delivered_mwh", "EV energy delivered"},
         {"ev_not_delivered_mwh", "EV energy not delivered"},
-        {"building_comfort_degree_hours", "building discomfort"},
+        {"building_comfort_degree_hours", "building discomfort (BEMS)"},
+        {"home_comfort_degree_hours", "home discomfort (HEMS)"},
         {"non_converged_steps", "non-converged steps"},
     };
     return k;

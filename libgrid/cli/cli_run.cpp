@@ -58,7 +58,7 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     std::printf("  %-36s %14.3f MWh\n", "battery throughput (discharged)", s.battery_discharged_mwh);
     std::printf("  %-36s %14.3f MWh (%.3f not delivered)\n", "EV energy delivered", s.ev_delivered_mwh, s.ev_not_delivered_mwh);
     std::printf("  %-36s %14.4f MW\n", "EV peak", s.ev_peak_mw);
-    std::printf("  %-36s %14.1f K h\n", "building discomfort", s.building_comfort_degree_hours);
+    std::printf("  %-36s %14.1f K h (homes %.1f K h)\n", "building discomfort (BEMS)", s.building_comfort_degree_hours, s.home_comfort_degree_hours);
     std::printf("  %-36s %14.2f t\n", "CO2 of grid imports", s.co2_t);
     std::printf("  %-36s %14.2f RM\n", "customers' bills", s.bills_rm);
     std::printf("  %-36s %14.2e MW\n", "energy balance, worst step", s.energy_balance_max_error_mw);

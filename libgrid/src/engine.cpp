@@ -1124,6 +1124,7 @@ struct Simulation::Impl {
         s("ev_not_delivered_mwh", sum.ev_not_delivered_mwh, "MWh");
         s("ev_peak_mw", sum.ev_peak_mw, "MW");
         s("building_comfort_degree_hours", sum.building_comfort_degree_hours, "K h");
+        s("home_comfort_degree_hours", sum.home_comfort_degree_hours, "K h");
         // per-session EV records
         {
             std::vector<std::int64_t> station, arrival, departure;
@@ -1321,7 +1322,7 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     for (const ChargingSiteUnit& u : s.dev.charging_sites) ev_kpi(u.site.evs.kpi());
     for (const HomeUnit& u : s.dev.homes) ev_kpi(u.home.ev.kpi());
     for (const BuildingState& b : s.bld_state) s.sum.building_comfort_degree_hours += b.comfort_degree_hours;
-    for (const HomeUnit& u : s.dev.homes) s.sum.building_comfort_degree_hours += u.home.building_state.comfort_degree_hours;
+    for (const HomeUnit& u : s.dev.homes) s.sum.home_comfort_degree_hours += u.home.building_state.comfort_degree_hours;
     s.sum.self_consumption = s.sum.pv_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.pv_mwh : 0.0;
     s.sum.self_sufficiency = s.sum.load_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.load_mwh : 0.0;
     if (!std::isfinite(s.sum.min_vm_pu)) s.sum.min_vm_pu = kNaN;

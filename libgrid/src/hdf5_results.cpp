@@ -6,13 +6,18 @@
 #include <libgrid/errors.hpp>
 
 #include <hdf5.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 namespace libgrid {
@@ -166,6 +171,167 @@ std::string format_double(double x) {
     return std::string(buf, r.ptr);
 }
 
+// ---- parallel chunk compression ----------------------------------------------------------------
+
+static_assert(std::endian::native == std::endian::little, "chunks are encoded as little-endian bytes");
+
+/// Columns per HDF5 chunk of a series (chunk = rows x min(columns, kChunkCols)).
+constexpr std::size_t kChunkCols = 1024;
+
+/// One full chunk of rows of one series, compressed off the appending thread into the bytes that
+/// HDF5's filter pipeline (shuffle, then deflate) would store, one piece per column-chunk.
+/// Each series owns one job: the rows in flight while the series fills its other buffer.
+struct ChunkJob {
+    // Set once by add_series:
+    std::size_t n_cols = 0;      ///< columns of the series
+    std::size_t rows = 0;        ///< rows per chunk
+    std::size_t chunk_cols = 0;  ///< columns per HDF5 chunk, min(n_cols, 1024)
+    std::size_t n_pieces = 0;    ///< column-chunks, ceil(n_cols / chunk_cols)
+    std::size_t elem_bytes = 8;  ///< stored element size: 8 (float64, int64) or 4 (float32)
+    bool is_int = false;
+    bool float32 = false;
+    bool shuffle = false;
+    int level = 1;
+    std::size_t bound = 0;  ///< compressBound of one column-chunk, bytes
+
+    // Per use (owned by the appending thread unless `queued`):
+    std::vector<double> data_d;        ///< rows x n_cols, row-major (float series)
+    std::vector<std::int64_t> data_i;  ///< the same for int series
+    std::size_t chunk_start = 0;       ///< first row of the chunk
+    std::vector<unsigned char> out;    ///< n_pieces x bound: compressed column-chunks
+    std::vector<std::size_t> out_size; ///< compressed bytes of each column-chunk
+    bool pending = false;              ///< handed off and not yet written to the file
+    bool done = false;                 ///< compression finished (guarded by the pool mutex)
+    bool ok = true;                    ///< compress2 succeeded
+    ChunkJob* next = nullptr;          ///< queue link (guarded by the pool mutex)
+
+    std::size_t piece_bytes() const { return rows * chunk_cols * elem_bytes; }
+
+    /// Stored value bits of element (r, c) of the series (0 for padding beyond the last column).
+    std::uint64_t stored_bits(std::size_t r, std::size_t c) const {
+        if (c >= n_cols) return 0;
+        if (is_int) return static_cast<std::uint64_t>(data_i[r * n_cols + c]);
+        const double x = data_d[r * n_cols + c];
+        if (!float32) return std::bit_cast<std::uint64_t>(x);
+        // As HDF5's hard double -> float conversion: out of range becomes +-infinity.
+        constexpr double fmax = std::numeric_limits<float>::max();
+        const float f = x > fmax    ? std::numeric_limits<float>::infinity()
+                        : x < -fmax ? -std::numeric_limits<float>::infinity()
+                                    : static_cast<float>(x);
+        return std::bit_cast<std::uint32_t>(f);
+    }
+
+    /// Converts, shuffles (HDF5 shuffle filter: byte k of element i goes to k * n + i) and deflates
+    /// (zlib compress2, as HDF5's deflate filter) every column-chunk. `scratch` holds piece_bytes().
+    void compress(unsigned char* scratch) {
+        const std::size_t n = rows * chunk_cols;  // elements per column-chunk
+        ok = true;
+        for (std::size_t p = 0; p < n_pieces; ++p) {
+            const std::size_t c0 = p * chunk_cols;
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t c = 0; c < chunk_cols; ++c) {
+                    const std::size_t i = r * chunk_cols + c;
+                    const std::uint64_t bits = stored_bits(r, c0 + c);
+                    for (std::size_t k = 0; k < elem_bytes; ++k) {
+                        const auto byte = static_cast<unsigned char>(bits >> (8 * k));
+                        scratch[shuffle ? k * n + i : i * elem_bytes + k] = byte;
+                    }
+                }
+            uLongf len = static_cast<uLongf>(bound);
+            if (compress2(out.data() + p * bound, &len, scratch, static_cast<uLong>(n * elem_bytes), level) !=
+                Z_OK)
+                ok = false;
+            out_size[p] = len;
+        }
+    }
+};
+
+/// Worker threads that compress ChunkJobs in the order they are submitted. Only the appending
+/// thread calls HDF5; the workers touch nothing but their job's buffers and their scratch.
+class CompressorPool {
+public:
+    static constexpr std::size_t kWorkers = 2;
+
+    ~CompressorPool() { stop(); }
+
+    bool running() const { return !threads_.empty(); }
+
+    /// Starts the workers (once) and makes each scratch buffer hold at least `bytes`.
+    void reserve(std::size_t bytes) {
+        if (running()) {
+            std::unique_lock lock(m_);
+            idle_.wait(lock, [&] { return head_ == nullptr && busy_ == 0; });
+        }
+        for (auto& s : scratch_)
+            if (s.size() < bytes) s.assign(bytes, 0);
+        if (!running())
+            for (std::size_t w = 0; w < kWorkers; ++w) threads_.emplace_back([this, w] { work(w); });
+    }
+
+    void submit(ChunkJob& job) {
+        {
+            std::lock_guard lock(m_);
+            job.done = false;
+            job.next = nullptr;
+            if (tail_)
+                tail_->next = &job;
+            else
+                head_ = &job;
+            tail_ = &job;
+        }
+        work_.notify_one();
+    }
+
+    void wait(ChunkJob& job) {
+        std::unique_lock lock(m_);
+        idle_.wait(lock, [&] { return job.done; });
+    }
+
+    /// Finishes the queued jobs, then joins the workers. Idempotent.
+    void stop() {
+        {
+            std::lock_guard lock(m_);
+            stopping_ = true;
+        }
+        work_.notify_all();
+        for (auto& t : threads_) t.join();
+        threads_.clear();
+    }
+
+private:
+    void work(std::size_t w) {
+        while (true) {
+            ChunkJob* job = nullptr;
+            {
+                std::unique_lock lock(m_);
+                work_.wait(lock, [&] { return head_ != nullptr || stopping_; });
+                if (!head_) return;
+                job = head_;
+                head_ = job->next;
+                if (!head_) tail_ = nullptr;
+                ++busy_;
+            }
+            job->compress(scratch_[w].data());
+            {
+                std::lock_guard lock(m_);
+                job->done = true;
+                --busy_;
+            }
+            idle_.notify_all();
+        }
+    }
+
+    std::mutex m_;
+    std::condition_variable work_;  ///< a job was queued, or stopping
+    std::condition_variable idle_;  ///< a job finished
+    ChunkJob* head_ = nullptr;
+    ChunkJob* tail_ = nullptr;
+    std::size_t busy_ = 0;
+    bool stopping_ = false;
+    std::vector<unsigned char> scratch_[kWorkers];
+    std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 // =================================================================================================
@@ -188,6 +354,8 @@ struct ResultsWriter::Impl {
         std::size_t buffered = 0;          ///< rows in the buffer
         std::size_t buffered_in_file = 0;  ///< buffered rows already written by flush()
         std::size_t extent_rows = 0;       ///< current dataset extent along rows
+        /// Full chunk being compressed by the pool (compression_level > 0), rows before chunk_start.
+        std::unique_ptr<ChunkJob> job;
     };
 
     std::string path;
@@ -198,6 +366,7 @@ struct ResultsWriter::Impl {
     int time_handle = -1;
     std::map<std::string, std::size_t> ids_width;  ///< group -> number of ids written
     bool closed = false;
+    CompressorPool pool;  ///< last member: its workers stop before the jobs they use are destroyed
 
     Impl(const std::string& p, const H5WriterOptions& o) : path(p), opt(o) {}
     ~Impl() {
@@ -205,6 +374,7 @@ struct ResultsWriter::Impl {
             close();
         } catch (...) {
         }
+        pool.stop();
     }
 
     void check_open() const {
@@ -351,6 +521,27 @@ struct ResultsWriter::Impl {
             s.buf_i.assign(s.chunk_rows * n_cols, 0);
         else
             s.buf_d.assign(s.chunk_rows * n_cols, 0.0);
+        if (opt.compression_level > 0) {
+            auto job = std::make_unique<ChunkJob>();
+            job->n_cols = n_cols;
+            job->rows = s.chunk_rows;
+            job->chunk_cols = std::min(n_cols, kChunkCols);
+            job->n_pieces = (n_cols + job->chunk_cols - 1) / job->chunk_cols;
+            job->elem_bytes = (!is_int && opt.float32) ? 4 : 8;
+            job->is_int = is_int;
+            job->float32 = opt.float32;
+            job->shuffle = opt.shuffle;
+            job->level = opt.compression_level;
+            job->bound = compressBound(static_cast<uLong>(job->piece_bytes()));
+            if (is_int)
+                job->data_i.assign(s.chunk_rows * n_cols, 0);
+            else
+                job->data_d.assign(s.chunk_rows * n_cols, 0.0);
+            job->out.assign(job->n_pieces * job->bound, 0);
+            job->out_size.assign(job->n_pieces, 0);
+            pool.reserve(job->piece_bytes());
+            s.job = std::move(job);
+        }
         series.push_back(std::move(s));
         return static_cast<int>(series.size() - 1);
     }
@@ -386,10 +577,47 @@ struct ResultsWriter::Impl {
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) fail(path, "cannot flush");
     }
 
-    /// The buffer is full: write the chunk, flush the file, start the next chunk.
-    void write_chunk(Series& s) {
-        write_buffered(s);
+    /// Waits for the series' compressed chunk and writes it as is (H5Dwrite_chunk, no filter
+    /// skipped: filter mask 0), then flushes the file. HDF5 is called only here, on the appending
+    /// thread, at points fixed by the order of appends: files do not depend on thread timing.
+    void write_job(Series& s) {
+        ChunkJob& job = *s.job;
+        if (!job.pending) return;
+        pool.wait(job);
+        if (!job.ok) fail(path, "cannot compress a chunk of " + in_quotes(s.path) + " (zlib)", false);
+        QuietHdf5 quiet;
+        const hsize_t end_rows = job.chunk_start + job.rows;
+        if (end_rows > s.extent_rows) {
+            const hsize_t ext[2] = {end_rows, s.n_cols};
+            if (H5Dset_extent(s.dset.get(), ext) < 0) fail(path, "cannot extend " + in_quotes(s.path));
+            s.extent_rows = end_rows;
+        }
+        for (std::size_t p = 0; p < job.n_pieces; ++p) {
+            const hsize_t offset[2] = {job.chunk_start, p * job.chunk_cols};
+            if (H5Dwrite_chunk(s.dset.get(), H5P_DEFAULT, 0, offset, job.out_size[p],
+                               job.out.data() + p * job.bound) < 0)
+                fail(path, "cannot write a chunk of " + in_quotes(s.path));
+        }
         flush_file();
+        job.pending = false;
+    }
+
+    /// The buffer is full: write the chunk, flush the file, start the next chunk. With
+    /// compression, the previous chunk of this series is written now and this one is handed to
+    /// the pool (so at most one full chunk per series is in flight: double buffering).
+    void write_chunk(Series& s) {
+        if (!s.job) {
+            write_buffered(s);
+            flush_file();
+        } else {
+            write_job(s);  // frees the second buffer (waits if its chunk is still compressing)
+            ChunkJob& job = *s.job;
+            std::swap(s.buf_d, job.data_d);
+            std::swap(s.buf_i, job.data_i);
+            job.chunk_start = s.chunk_start;
+            job.pending = true;
+            pool.submit(job);
+        }
         s.chunk_start += s.buffered;
         s.buffered = 0;
         s.buffered_in_file = 0;
@@ -403,9 +631,17 @@ struct ResultsWriter::Impl {
         if (s.buffered == s.chunk_rows) write_chunk(s);
     }
 
+    /// Every appended row into the file: chunks in flight, then the partly filled chunks.
+    void write_all() {
+        for (Series& s : series) {
+            if (s.job) write_job(s);
+            write_buffered(s);
+        }
+    }
+
     void flush() {
         check_open();
-        for (Series& s : series) write_buffered(s);
+        write_all();
         flush_file();
     }
 
@@ -415,10 +651,11 @@ struct ResultsWriter::Impl {
         if (!file.valid()) return;
         std::string error;
         try {
-            for (Series& s : series) write_buffered(s);
+            write_all();
         } catch (const Error& e) {
             error = e.what();
         }
+        pool.stop();
         bool ok = true;
         for (Series& s : series) ok = s.dset.reset() && ok;
         ok = gcpl.reset() && ok;

@@ -1116,8 +1116,6 @@ CustomerClass class_of(CustomerType t) {
     }
 }
 
-/// Preset daily energy on a typical Melaka day, kWh/day, at the preset's own floor area (docs/devices_ev_building.md,
-/// table "Presets", calibrated values): used to size a BEMS building to its customer's daily energy.
 /// Largest step value of a class's profile over its mean, measured once on two weeks of the
 /// profile generator itself (seed 0, customer 0, 15-minute steps): the shape's peak-to-mean ratio.
 double peak_to_mean(CustomerClass cls) {
@@ -1137,9 +1135,11 @@ double peak_to_mean(CustomerClass cls) {
     return ratio[std::size_t(cls)];
 }
 
+/// Preset daily energy on a typical Melaka day, kWh/day, at the preset's own floor area (docs/devices_ev_building.md,
+/// table "Presets", calibrated values): used to size a BEMS building to its customer's daily energy.
 double preset_daily_kwh(BuildingType t) {
     switch (t) {
-        case BuildingType::TerraceHouse: return 14.5;
+        case BuildingType::TerraceHouse: return 14.07;
         case BuildingType::Shophouse: return 67.0;
         case BuildingType::Office: return 2377.0;
         case BuildingType::Mall: return 23159.0;

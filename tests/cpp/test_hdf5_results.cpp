@@ -360,8 +360,17 @@ TEST_CASE("hdf5 results: a run that dies keeps what was written") {
         CHECK(run_child(tf.path, 1000, true, 20) == 0);  // 1020 < 1024: the 20 stay in the buffer
         check_rows(tf.path, 1000);
     }
-    SUBCASE("1000 rows, no flush, crash: every completed chunk (3 x 256 rows) is there") {
+    SUBCASE("1000 rows, no flush, crash: every completed chunk but each series' last (2 x 256 rows) is there") {
+        // Full chunks are compressed by worker threads; a series writes its chunk k when chunk k + 1
+        // is full (at a point fixed by the appends, so files do not depend on thread timing). Chunks
+        // 1-3 filled at rows 256, 512, 768: chunks 1 and 2 are in the file, chunk 3 was in flight.
         TempFile tf("crash_chunks");
+        CHECK(run_child(tf.path, 1000, false, 0) == 0);
+        check_rows(tf.path, 512);
+    }
+    SUBCASE("uncompressed: 1000 rows, no flush, crash: every completed chunk (3 x 256 rows) is there") {
+        opt.compression_level = 0;  // no compression: each full chunk is written as it fills
+        TempFile tf("crash_chunks_raw");
         CHECK(run_child(tf.path, 1000, false, 0) == 0);
         check_rows(tf.path, 768);
     }
@@ -516,6 +525,88 @@ TEST_CASE("hdf5 results: identical runs give bit-identical files") {
     std::vector<char> ba = bytes(a.path), bb = bytes(b.path);
     CHECK(ba.size() > 1000);
     CHECK(ba == bb);
+}
+
+TEST_CASE("hdf5 results: chunks compressed by the worker threads read back like uncompressed ones") {
+    // Series 1 (time axis), 7 and 1500 columns (1500 > 1024: two column-chunks, the second padded),
+    // float64, float32 and int64; 3 full chunks of 16 rows + 5 rows; flushes inside a chunk and on a
+    // chunk boundary. The compressed file (chunks written by H5Dwrite_chunk) must read back exactly
+    // what the uncompressed file (plain H5Dwrite, no filters) holds, and what was appended.
+    const std::size_t N = 3 * 16 + 5;
+    const std::size_t widths[] = {7, 1500};
+    auto int_at = [](std::size_t k, std::size_t c) {
+        return static_cast<std::int64_t>(k * 100003 + c) * (c % 2 ? -1 : 1) - 5;
+    };
+    auto write = [&](const std::string& path, int level, bool float32, bool shuffle, bool slow) {
+        libgrid::H5WriterOptions opt;
+        opt.compression_level = level;
+        opt.float32 = float32;
+        opt.shuffle = shuffle;
+        opt.chunk_rows = 16;
+        ResultsWriter w(path, opt);
+        w.add_time();
+        std::vector<int> hf, hi;
+        for (std::size_t n : widths) {
+            hf.push_back(w.add_series("/w" + std::to_string(n), "x", n, "p.u."));
+            hi.push_back(w.add_int_series("/w" + std::to_string(n), "k", n));
+        }
+        std::vector<std::int64_t> irow;
+        for (std::size_t k = 0; k < N; ++k) {
+            w.append_time(static_cast<std::int64_t>(900 * k));
+            for (std::size_t j = 0; j < 2; ++j) {
+                std::vector<double> row = row_of(k, widths[j]);
+                if (j == 1) row[3] = 1e300;  // beyond float range: +inf in float32, as HDF5 converts
+                irow.assign(widths[j], 0);
+                for (std::size_t c = 0; c < widths[j]; ++c) irow[c] = int_at(k, c);
+                w.append(hf[j], row.data());
+                w.append(hi[j], irow.data());
+            }
+            if (k == 20 || k == 31) w.flush();  // inside the second chunk; right after it filled
+            if (slow && k % 16 == 15) std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        }
+    };
+    auto bytes = [](const std::string& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+    };
+    for (bool float32 : {false, true})
+        for (bool shuffle : {true, false}) {
+            CAPTURE(float32);
+            CAPTURE(shuffle);
+            TempFile raw("pool_raw"), gz("pool_gz"), gz_slow("pool_gz_slow");
+            write(raw.path, 0, float32, shuffle, false);
+            write(gz.path, 6, float32, shuffle, false);
+            write(gz_slow.path, 6, float32, shuffle, true);  // other thread timing, same bytes
+            CHECK(bytes(gz.path) == bytes(gz_slow.path));
+            CHECK(bytes(gz.path).size() < bytes(raw.path).size());
+            ResultsReader r0(raw.path), r1(gz.path);
+            CHECK(r1.read_int_vector("/time") == r0.read_int_vector("/time"));
+            CHECK(r1.read_int_vector("/time").size() == N);
+            for (std::size_t n : widths) {
+                const std::string g = "/w" + std::to_string(n);
+                CHECK(r1.shape(g + "/x") == std::vector<std::size_t>{N, n});
+                std::vector<double> v0 = r0.read_vector(g + "/x"), v1 = r1.read_vector(g + "/x");
+                REQUIRE(v1.size() == N * n);
+                std::size_t wrong = 0;
+                for (std::size_t k = 0; k < N; ++k)
+                    for (std::size_t c = 0; c < n; ++c) {
+                        double x = (n == 1500 && c == 3) ? 1e300 : value_at(k, c);
+                        if (float32)
+                            x = x > 3.4028234663852886e38 ? std::numeric_limits<double>::infinity()
+                                                          : static_cast<double>(static_cast<float>(x));
+                        wrong += v1[k * n + c] != x;
+                        wrong += v1[k * n + c] != v0[k * n + c];
+                    }
+                CHECK(wrong == 0);
+                std::vector<std::int64_t> i1 = r1.read_int_vector(g + "/k");
+                REQUIRE(i1.size() == N * n);
+                CHECK(i1 == r0.read_int_vector(g + "/k"));
+                std::size_t wrong_i = 0;
+                for (std::size_t k = 0; k < N; ++k)
+                    for (std::size_t c = 0; c < n; ++c) wrong_i += i1[k * n + c] != int_at(k, c);
+                CHECK(wrong_i == 0);
+            }
+        }
 }
 
 TEST_CASE("hdf5 results: append does not allocate") {
