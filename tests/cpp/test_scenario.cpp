@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 
 using namespace libgrid;
 
@@ -23,7 +24,7 @@ const std::string kScenarios = LIBGRID_SCENARIOS;
 const std::string kData = LIBGRID_TEST_DATA;
 
 std::string tmp_dir() {
-    auto dir = std::filesystem::temp_directory_path() / "libgrid_tests" / "scenario";
+    auto dir = std::filesystem::temp_directory_path() / ("libgrid_tests_" + std::to_string(::getpid())) / "scenario";
     std::filesystem::create_directories(dir);
     return dir.string();
 }

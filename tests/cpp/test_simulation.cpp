@@ -14,13 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <unistd.h>
 
 using namespace libgrid;
 
 namespace {
 
 std::string tmp_file(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / "libgrid_tests";
+    auto dir = std::filesystem::temp_directory_path() / ("libgrid_tests_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     return (dir / name).string();
 }
