@@ -2,10 +2,12 @@
 //
 // A ResultsWriter streams time series into chunked, compressed, row-extendable datasets. Each
 // series keeps one chunk of rows in a buffer that is allocated when the series is added; `append`
-// copies a row into it (no allocation) and, when the buffer is full, writes the chunk and flushes
-// the file (H5Fflush), so a run that dies later keeps every completed chunk. `flush()` also writes
-// the partly filled chunks; the destructor flushes and closes, so a run that fails with an
-// exception keeps everything it had appended.
+// copies a row into it (no allocation) and, when the buffer is full, hands the chunk to two
+// compression threads and goes on in a second buffer; the compressed chunk is written (and the file
+// flushed, H5Fflush) when the series' next chunk is full. So a run that dies later keeps every
+// completed chunk but the last of each series (without compression: every completed chunk).
+// `flush()` writes everything appended so far; the destructor flushes and closes, so a run that
+// fails with an exception keeps everything it had appended.
 //
 // The file layout (groups per component kind, `<group>/id` labelling the columns, `/time`, units as
 // attributes, `/summary` KPIs, root attributes `scenario`, `seed`, `libgrid_version`) is described in
