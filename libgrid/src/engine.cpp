@@ -175,8 +175,16 @@ struct Simulation::Impl {
         }
         for (const Event& e : dev.events) {
             static const char* kinds[] = {"switch", "line", "trafo", "load", "sgen", "pv", "battery"};
+            const std::string who = "event at " + format_iso8601(e.time);
             if (std::find(std::begin(kinds), std::end(kinds), e.element) == std::end(kinds))
-                throw ValidationError("event at " + format_iso8601(e.time) + ": field 'element': unknown element kind '" + e.element + "'");
+                throw ValidationError(who + ": field 'element': unknown element kind '" + e.element + "'");
+            auto has = [&](const auto& table) { return std::any_of(table.begin(), table.end(), [&](const auto& x) { return x.id == e.id; }); };
+            const bool known = e.element == "switch" ? has(net.switches) : e.element == "line" ? has(net.lines)
+                             : e.element == "trafo" ? has(net.transformers) : e.element == "load" ? has(net.loads)
+                             : e.element == "sgen" ? has(net.sgens) : e.element == "pv" ? has(dev.pv) : has(dev.batteries);
+            if (!known) throw IdError(who + ": field 'id': unknown " + e.element + " id " + std::to_string(e.id));
+            if (e.element == "switch" && e.kind != EventKind::OpenSwitch && e.kind != EventKind::CloseSwitch)
+                throw ValidationError(who + ": field 'kind': a switch opens or closes");
         }
         validate(opt.emission);
         auto unique = [](const auto& v, const char* what) {
@@ -1299,11 +1307,25 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.row_tap.assign(s.net.transformers.size(), 0);
     s.open_writer();
     s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (std::size_t k = 0; k < s.opt.n_steps; ++k) {
-        s.step(k);
-        s.sum.steps = k + 1;
-        if (progress) progress(k + 1, s.opt.n_steps);
-        if (s.opt.stop_at_first_violation && s.sum.first_violation.found) break;
+    try {
+        for (std::size_t k = 0; k < s.opt.n_steps; ++k) {
+            s.step(k);
+            s.sum.steps = k + 1;
+            if (progress) progress(k + 1, s.opt.n_steps);
+            if (s.opt.stop_at_first_violation && s.sum.first_violation.found) break;
+        }
+    } catch (...) {
+        // A run that fails part way keeps what it had written: every completed step, then the
+        // file is closed (and unlocked) before the error goes on to the caller.
+        if (s.w) {
+            try {
+                s.w->set_attribute("/", "failed_at_step", std::int64_t(s.sum.steps));
+                s.w->close();
+            } catch (...) {
+            }
+            s.w.reset();
+        }
+        throw;
     }
     s.close_month();
     // battery and PV energy KPIs

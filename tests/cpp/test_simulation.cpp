@@ -7,6 +7,7 @@
 #include <libgrid/io/hdf5_results.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/time_series.hpp>
+#include <libgrid/profiles/weather.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <cmath>
@@ -385,4 +386,28 @@ TEST_CASE("simulation: EV stations, a charging site, BEMS buildings and HEMS hom
     REQUIRE(wanted.size() == got.size());
     for (std::size_t i = 0; i < wanted.size(); ++i) CHECK(got[i] <= wanted[i] + 1e-9);
     (void)unmet;
+}
+
+TEST_CASE("simulation: a run that fails part way keeps what it had written") {
+    const Network net = cigre_lv();
+    SimulationOptions opt;
+    opt.start = from_civil(2025, 6, 4);
+    opt.n_steps = 96;
+    opt.h5.chunk_rows = 16;
+    opt.output_path = tmp_file("partway.h5");
+    WeatherSeries w = melaka_weather(opt.start, opt.step_s, opt.n_steps, 1);
+    w.ghi_wm2[50] = std::nan("");  // a broken weather record at step 50
+    opt.weather_series = &w;
+    DeviceSet d = pv_and_battery_everywhere(net);
+    Simulation sim(net, d, opt);
+    CHECK_THROWS_WITH_AS(sim.run(), doctest::Contains("ghi_wm2"), ValidationError);
+    ResultsReader r(opt.output_path);  // the file is complete HDF5 and holds the 50 steps before the failure
+    CHECK(r.shape("/time")[0] == 50);
+    CHECK(r.shape("/bus/vm_pu")[0] == 50);
+    const auto vm = r.read_vector("/bus/vm_pu");
+    for (double v : vm) CHECK(std::isfinite(v));
+    // and an event that names nothing is refused before the run
+    DeviceSet e;
+    e.events.push_back(Event{opt.start, EventKind::OpenSwitch, "switch", 424242});
+    CHECK_THROWS_WITH_AS(Simulation(net, e, opt), doctest::Contains("unknown switch id 424242"), IdError);
 }

@@ -248,7 +248,12 @@ def _run_dask(client, jobs, progress) -> List[Dict[str, Any]]:
             if progress:
                 progress(done, len(jobs), row)
     finally:
-        client.cancel(futures + [base_yaml])
+        # stop what has not run (an interrupted sweep); the rest is released when the futures go.
+        # (Not cancelling finished futures: Client.cancel waits a second for keys nobody still wants.)
+        pending = [f for f in futures if not f.done()]
+        if pending:
+            client.cancel(pending)
+        del futures, base_yaml
     return rows
 
 
