@@ -499,6 +499,19 @@ struct Simulation::Impl {
     std::vector<double> prev_vm;
     std::vector<std::pair<int, BranchY>> changed_branches;
 
+    /// The clock and climate fields BuildingInput and HomeInput share.
+    template <class In>
+    static In climate_input(LocalTime t, double hour, bool weekday, bool peak, const PvWeather& w) {
+        In in;
+        in.t = t;
+        in.hour_of_day = hour;
+        in.weekday = weekday;
+        in.is_peak = peak;
+        in.t_out_c = w.t_amb_c;
+        in.ghi_w_m2 = w.ghi_wm2;
+        return in;
+    }
+
     // EV stations, charging sites, buildings and homes: one call each per step (stateful).
     void step_ev_buildings(std::size_t k, LocalTime t, double dt_h, bool peak, double hour, const PvWeather& w) {
         (void)k;
@@ -537,13 +550,7 @@ struct Simulation::Impl {
                 bld_p_kw[u] = 0.0;
                 return;
             }
-            BuildingInput in;
-            in.t = t;
-            in.hour_of_day = hour;
-            in.weekday = weekday;
-            in.is_peak = peak;
-            in.t_out_c = w.t_amb_c;
-            in.ghi_w_m2 = w.ghi_wm2;
+            const BuildingInput in = climate_input<BuildingInput>(t, hour, weekday, peak, w);
             bld_out[u] = building_step(b.params, bld_state[u], in, dt_s);
             bld_p_kw[u] = bld_out[u].p_kw;
         }, 64);
@@ -553,13 +560,7 @@ struct Simulation::Impl {
                 home_p_kw[u] = 0.0;
                 return;
             }
-            HomeInput in;
-            in.t = t;
-            in.hour_of_day = hour;
-            in.weekday = weekday;
-            in.is_peak = peak;
-            in.t_out_c = w.t_amb_c;
-            in.ghi_w_m2 = w.ghi_wm2;
+            HomeInput in = climate_input<HomeInput>(t, hour, weekday, peak, w);
             in.pv_available_kw = h.pv.kwp_dc > 0 ? pv_step(h.pv, w, node_vm(home_node[u])).p_kw : 0.0;
             home_out[u] = h.home.step(in, dt_s);
             home_p_kw[u] = home_out[u].p_kw;
