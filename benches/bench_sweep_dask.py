@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -49,13 +50,12 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=28, help="horizon of every variant, days (default 28)")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     ap.add_argument("--repeat", type=int, default=1, help="repeat both runs, keep the fastest of each (default 1)")
-    ap.add_argument("--output-dir", default=None, help="where the HDF5 files go (default: a temporary directory)")
+    ap.add_argument("--output-dir", default=None,
+                    help="where the HDF5 files go and stay (default: a temporary directory, removed at the end)")
     args = ap.parse_args()
 
-    import pandas as pd
-
     import libgrid
-    from libgrid.sweep import TIMING_KPIS, start_local_cluster, sweep, variant_grid
+    from libgrid.sweep import variant_grid
 
     base = libgrid.Scenario.load(args.base)
     base.set("horizon.duration", f"{args.days}d")
@@ -63,6 +63,19 @@ def main() -> int:
     variants = variant_grid(**{"devices.ev.share": [0.0, 0.2, 0.4, 0.6], "devices.pv.share": [0.03, 0.3],
                                "seed": [1, 2]})
     out = pathlib.Path(args.output_dir or tempfile.mkdtemp(prefix="bench_sweep_dask_"))
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args, base, counts, variants, out)
+    finally:
+        if not args.output_dir:  # 16 variants x 2 modes x ~20 MB at 28 days
+            shutil.rmtree(out, ignore_errors=True)
+
+
+def run(args, base, counts, variants, out) -> int:
+    import pandas as pd
+
+    import libgrid
+    from libgrid.sweep import TIMING_KPIS, start_local_cluster, sweep
 
     # what a year-long variant would cost: one week of the most loaded variant, scaled
     probe = base.copy().set("horizon.duration", "7d").set("devices.ev.share", 0.6).set("devices.pv.share", 0.3)

@@ -32,9 +32,8 @@
 // strong replacement in another test file wins at link time instead of colliding; the test below
 // then sees the counter inactive and says so (WARN) rather than asserting on a counter that is not
 // running.
-namespace {
+// Shared with other test files (test_simulation.cpp counts the engine's step loop with it).
 std::atomic<long> g_operator_new_calls{0};
-}
 __attribute__((weak)) void* operator new(std::size_t n) {
     g_operator_new_calls.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n ? n : 1)) return p;

@@ -10,6 +10,7 @@
 #include <libgrid/profiles/weather.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -410,4 +411,29 @@ TEST_CASE("simulation: a run that fails part way keeps what it had written") {
     DeviceSet e;
     e.events.push_back(Event{opt.start, EventKind::OpenSwitch, "switch", 424242});
     CHECK_THROWS_WITH_AS(Simulation(net, e, opt), doctest::Contains("unknown switch id 424242"), IdError);
+}
+
+extern std::atomic<long> g_operator_new_calls;  // tests/cpp/test_hdf5_results.cpp
+
+TEST_CASE("simulation: nothing is allocated in the step loop") {
+    // Steps 100..600 of a January run lie inside one load-profile block and one billing month, so
+    // no block refill and no bill falls between them: what remains is the per-step work (devices,
+    // volt-var fixed point, sweep, results, meters, HDF5 appends and chunk writes).
+    const Network net = cigre_lv();
+    DeviceSet d = pv_and_battery_everywhere(net);
+    for (PvUnit& u : d.pv) u.params.qmode = QControl::VoltVar;
+    SimulationOptions opt;
+    opt.start = from_civil(2025, 1, 6);
+    opt.n_steps = 700;
+    opt.output_path = tmp_file("noalloc.h5");
+    long at100 = -1, at600 = -1;
+    Simulation sim(net, d, opt);
+    sim.run([&](std::size_t done, std::size_t) {
+        if (done == 100) at100 = g_operator_new_calls.load();
+        if (done == 600) at600 = g_operator_new_calls.load();
+    });
+    const bool counting = g_operator_new_calls.load() > 0;
+    WARN_MESSAGE(counting, "the counting operator new is not active in this binary");
+    MESSAGE("operator new calls: " << at100 << " before step 100, " << at600 << " after step 600");
+    if (counting) CHECK(at600 - at100 == 0);
 }
