@@ -63,6 +63,9 @@ struct Simulation::Impl {
     std::vector<double> batt_p_kw;
     std::vector<char> pv_on, batt_on;
     bool pv_voltage_dependent = false;
+    std::vector<double> pv_vm_eval;          // |V| each inverter was last evaluated at
+    std::vector<int> pv_nodes;               // distinct nodes with PV
+    std::vector<cplx> s_p_without_pv;        // per node, this round's injection before PV
     // EV stations, charging sites, buildings, homes (no voltage dependence except PV canopies)
     std::vector<int> ev_node, ev_customer, site_node, bld_node, bld_customer, home_node, home_customer;
     std::vector<double> ev_p_kw, site_p_kw, bld_p_kw, home_p_kw;
@@ -249,6 +252,12 @@ struct Simulation::Impl {
             out.assign(units.size(), -1);
             for (std::size_t k = 0; k < units.size(); ++k) out[k] = m.bus_node[bus_at.at(units[k].bus)];
         };
+        pv_nodes.clear();
+        for (int node : pv_node)
+            if (node >= 0) pv_nodes.push_back(node);
+        std::sort(pv_nodes.begin(), pv_nodes.end());
+        pv_nodes.erase(std::unique(pv_nodes.begin(), pv_nodes.end()), pv_nodes.end());
+        s_p_without_pv.assign(m.n, 0.0);
         nodes(dev.ev_stations, ev_node);
         nodes(dev.charging_sites, site_node);
         nodes(dev.buildings, bld_node);
@@ -356,8 +365,6 @@ struct Simulation::Impl {
             m.s_i[i] -= cplx(p * pi, q * qi);
             m.s_z[i] -= cplx(p * pz, q * qz);
         }
-        for (std::size_t k = 0; k < dev.pv.size(); ++k)
-            if (pv_node[k] >= 0 && pv_on[k]) m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
         for (std::size_t k = 0; k < dev.batteries.size(); ++k)
             if (batt_node[k] >= 0 && batt_on[k]) m.s_p[batt_node[k]] += cplx(batt_p_kw[k], 0.0) / 1000.0 / base;
         auto add = [&](const std::vector<int>& node, const std::vector<double>& p_kw) {
@@ -368,9 +375,17 @@ struct Simulation::Impl {
         add(site_node, site_p_kw);
         add(bld_node, bld_p_kw);
         add(home_node, home_p_kw);
+        // PV last, so that the sweep's volt-var hook can rebuild the PV nodes' injections
+        if (pv_voltage_dependent && sweep)
+            for (int node : pv_nodes) s_p_without_pv[node] = m.s_p[node];
+        for (std::size_t k = 0; k < dev.pv.size(); ++k)
+            if (pv_node[k] >= 0 && pv_on[k]) m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
     }
 
-    SolveStatus solve() {
+    SolveStatus solve(const PvWeather& w) {
+        if (method == Method::Sweep && pv_voltage_dependent)
+            return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100),
+                                [this, &w](const std::function<cplx(int)>& v, std::vector<int>& changed) { return pv_hook(v, changed, w); });
         if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
         return nr->solve(m, V, opt.tolerance, opt.max_iterations);
     }
@@ -393,10 +408,38 @@ struct Simulation::Impl {
         pool->for_each(dev.pv.size(), [&](std::size_t k) {
             if (!pv_on[k] || pv_node[k] < 0) {
                 pv_out[k] = PvOutput{};
+                pv_vm_eval[k] = 1.0;
                 return;
             }
-            pv_out[k] = pv_step(dev.pv[k].params, w, node_vm(pv_node[k]));
+            pv_vm_eval[k] = node_vm(pv_node[k]);
+            pv_out[k] = pv_step(dev.pv[k].params, w, pv_vm_eval[k]);
         });
+    }
+
+    /// Largest change of a PV node's |V| since its inverter was evaluated (the volt-var fixed point).
+    double pv_voltage_change() const {
+        double dv = 0.0;
+        for (std::size_t k = 0; k < dev.pv.size(); ++k)
+            if (pv_on[k] && pv_node[k] >= 0) dv = std::max(dv, std::abs(std::abs(V[pv_node[k]]) - pv_vm_eval[k]));
+        return dv;
+    }
+
+    /// The sweep's hook: re-evaluate voltage-dependent inverters between sweep iterations.
+    bool pv_hook(const std::function<cplx(int)>& voltage, std::vector<int>& changed, const PvWeather& w) {
+        double dv = 0.0;
+        for (std::size_t k = 0; k < dev.pv.size(); ++k)
+            if (pv_on[k] && pv_node[k] >= 0) dv = std::max(dv, std::abs(std::abs(voltage(pv_node[k])) - pv_vm_eval[k]));
+        if (dv <= opt.control_tolerance_pu) return false;
+        const double base = net.sn_mva;
+        for (int node : pv_nodes) m.s_p[node] = s_p_without_pv[node];
+        for (std::size_t k = 0; k < dev.pv.size(); ++k) {
+            if (!pv_on[k] || pv_node[k] < 0) continue;
+            pv_vm_eval[k] = std::abs(voltage(pv_node[k]));
+            pv_out[k] = pv_step(dev.pv[k].params, w, pv_vm_eval[k]);
+            m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
+        }
+        changed.assign(pv_nodes.begin(), pv_nodes.end());
+        return true;
     }
 
     using Clock = std::chrono::steady_clock;
@@ -452,9 +495,7 @@ struct Simulation::Impl {
         bool settled = true;
         for (int round = 0;; ++round) {
             assemble_injections();
-            prev_vm.resize(m.n);
-            for (int i = 0; i < m.n; ++i) prev_vm[i] = std::abs(V[i]);
-            st = solve();
+            st = solve(w);
             iters += st.iterations;
             if (!st.converged) break;
             // The last allowed round only checks: nothing may change after the final solve, so
@@ -462,8 +503,7 @@ struct Simulation::Impl {
             const bool last = round + 1 >= opt.max_control_iterations;
             bool again = false;
             if (pv_voltage_dependent) {
-                double dv = 0.0;
-                for (int i = 0; i < m.n; ++i) dv = std::max(dv, std::abs(std::abs(V[i]) - prev_vm[i]));
+                const double dv = pv_voltage_change();
                 if (dv > opt.control_tolerance_pu) {
                     if (last) {
                         settled = false;
@@ -496,7 +536,6 @@ struct Simulation::Impl {
         record(k, t, dt_h, st.converged, iters);
         sum.time_record_s += since(t0);
     }
-    std::vector<double> prev_vm;
     std::vector<std::pair<int, BranchY>> changed_branches;
 
     /// The clock and climate fields BuildingInput and HomeInput share.
@@ -1249,6 +1288,7 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.bill_customers.clear();
     for (const Load& l : s.net.loads) s.bill_customers.push_back(l.id);
     s.pv_out.assign(s.dev.pv.size(), PvOutput{});
+    s.pv_vm_eval.assign(s.dev.pv.size(), 1.0);
     s.batt_state.clear();
     for (const BatteryUnit& b : s.dev.batteries) s.batt_state.push_back(make_battery_state(b.params));
     s.batt_p_kw.assign(s.dev.batteries.size(), 0.0);

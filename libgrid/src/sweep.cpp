@@ -26,6 +26,7 @@
 #include <libgrid/simulation/thread_pool.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <string>
 
@@ -55,6 +56,7 @@ struct SweepSolver::Impl {
     std::vector<cplx> block_out;            // per block: its root's contribution to its parent
     std::vector<double> block_m2, block_x2, block_sum;
     ThreadPool* pool = nullptr;
+    std::vector<int> changed;  // scratch for the hook
 
     /// Coefficients of the tree edge into child position k from its summed blocks.
     void edge_coefficients(int k) {
@@ -360,6 +362,10 @@ void SweepSolver::update_branch(const BranchY& before, const BranchY& after) {
 }
 
 SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter) {
+    return solve(m, Vout, tol, max_iter, Hook{});
+}
+
+SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter, const Hook& hook) {
     Impl& s = *impl_;
     SolveStatus st;
     const int n = s.n;
@@ -385,13 +391,28 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
     if (n == s.n_roots) {
         st.converged = true;
     } else {
+        const std::function<cplx(int)> voltage_of = [&s](int node) { return s.V[s.pos[node]]; };
         for (int it = 1; it <= max_iter; ++it) {
             double mis2 = 0.0, dv2 = 0.0;
             finite = const_i ? s.iterate<true>(mis2, dv2) : s.iterate<false>(mis2, dv2);
             st.iterations = it;
             st.max_mismatch = std::sqrt(mis2);
             if (!finite) break;
-            if (mis2 <= tol2 && dv2 <= tol2) {
+            bool changed = false;
+            if (hook) {
+                s.changed.clear();
+                changed = hook(voltage_of, s.changed);
+                for (int node : s.changed) {  // re-read those nodes' injections
+                    const int k = s.pos[node];
+                    s.c_p[k] = -std::conj(m.s_p[node]);
+                    s.c_i[k] = -std::conj(m.s_i[node]);
+                    s.y_z[k] = s.y_sh[k] - std::conj(m.s_z[node]);
+                    const_i = const_i || m.s_i[node] != cplx(0.0, 0.0);
+                    s.L[k] = const_i ? Impl::own_current<true>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k])
+                                     : Impl::own_current<false>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k]);
+                }
+            }
+            if (!changed && mis2 <= tol2 && dv2 <= tol2) {
                 st.converged = true;
                 break;
             }

@@ -6,6 +6,7 @@
 #include <libgrid/powerflow/math_model.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -87,6 +88,12 @@ public:
     void set_thread_pool(ThreadPool* pool);
     /// A branch's admittances changed (a tap moved), same ends: updates that tree edge only.
     void update_branch(const BranchY& before, const BranchY& after);
+    /// After every iteration `hook(voltage_of_node, changed)` may change the model's injections at
+    /// some nodes (listed in `changed`, returning true): the sweep re-reads them and goes on, so a
+    /// voltage-dependent device (volt-var) converges inside the sweep's own iterations. The solve
+    /// converges only in an iteration the hook leaves unchanged.
+    using Hook = std::function<bool(const std::function<cplx(int)>& voltage_of_node, std::vector<int>& changed)>;
+    SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, const Hook& hook);
     /// tol: on the largest voltage change between sweeps (p.u.) and the power mismatch.
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter);
 
