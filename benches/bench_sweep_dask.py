@@ -4,14 +4,17 @@ Prints one JSON object: both times, the speed-up, and what bounds it.
 
     PYTHONPATH=build/python /usr/bin/python3 benches/bench_sweep_dask.py [--days 28] [--workers 2] [--repeat 1]
 
-The horizon is shortened (--days, default 28) because a year-long variant of the small grid takes
-more than 10 s (about 13 s of engine time measured on the 2-core development machine); the JSON holds
-the measured per-week cost and the year estimate (`year_variant_estimate_s`).
+The horizon is shortened (--days, default 28; --days 365 for a full year): a year-long variant of the
+small grid takes about 7 s on an idle core of the 2-core development machine and 13-17 s when the
+machine is busy, so 16 of them would take 2-4 minutes serially. The JSON holds the measured cost of one
+week and the year estimate (`year_variant_estimate_s`). The whole benchmark takes about 30 s at 28 days.
 
 speedup           = serial_s / dask_s            (cluster already running, as in a Jupyter session)
 speedup_cold      = serial_s / dask_cold_s       (dask_cold_s adds starting and closing the cluster)
 The tables of both runs must be identical (except the run's own wall time and the output paths):
-`identical` says so, and the script exits 1 if they are not.
+`identical` says so, and the script exits 1 if they are not. `parallel_capacity_*` (2.0 = both cores
+free) and `engine_time_ratio_dask_over_serial` (1.0 = the workers ran as fast as the serial run) tell
+whether the machine was shared during the measurement (docs/sweeps.md).
 """
 from __future__ import annotations
 
@@ -49,6 +52,8 @@ def main() -> int:
     ap.add_argument("--base", default=str(ROOT / "scenarios" / "melaka_baseline.yaml"), help="base scenario (small grid)")
     ap.add_argument("--days", type=int, default=28, help="horizon of every variant, days (default 28)")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    ap.add_argument("--compression", type=int, default=None,
+                    help="set outputs.compression (gzip level 0-9) of every variant (default: the base's)")
     ap.add_argument("--repeat", type=int, default=1, help="repeat both runs, keep the fastest of each (default 1)")
     ap.add_argument("--output-dir", default=None,
                     help="where the HDF5 files go and stay (default: a temporary directory, removed at the end)")
@@ -59,6 +64,8 @@ def main() -> int:
 
     base = libgrid.Scenario.load(args.base)
     base.set("horizon.duration", f"{args.days}d")
+    if args.compression is not None:
+        base.set("outputs.compression", args.compression)
     counts = base.counts()
     variants = variant_grid(**{"devices.ev.share": [0.0, 0.2, 0.4, 0.6], "devices.pv.share": [0.03, 0.3],
                                "seed": [1, 2]})
@@ -94,19 +101,25 @@ def run(args, base, counts, variants, out) -> int:
     capacity_before = parallel_capacity()
     serial_s, dask_s, cold_s, start_s = [], [], [], []
     serial_engine, dask_engine = [], []  # summed engine time (wall_time_s) of each repeat
+    serial_cores, dask_cores = [], []      # CPU time / wall time: cores kept busy by the runs
+    cpu_code = "(lambda r: r.ru_utime + r.ru_stime)(__import__('resource').getrusage(__import__('resource').RUSAGE_SELF))"
     serial = dask = None
     for _ in range(args.repeat):
+        c0 = eval(cpu_code)
         t0 = time.perf_counter()
         serial = sweep(base, variants, client="serial", output_dir=out / "serial")
         serial_s.append(time.perf_counter() - t0)
+        serial_cores.append((eval(cpu_code) - c0) / serial_s[-1])
         serial_engine.append(float(serial["wall_time_s"].sum()))
 
         t0 = time.perf_counter()
         cluster, client = start_local_cluster(args.workers)
         t1 = time.perf_counter()
         try:
+            c0 = sum(client.run(eval, cpu_code).values())
             dask = sweep(base, variants, client=client, output_dir=out / "dask")
             t2 = time.perf_counter()
+            dask_cores.append((sum(client.run(eval, cpu_code).values()) - c0) / (t2 - t1))
         finally:
             client.close()
             cluster.close()
@@ -145,6 +158,9 @@ def run(args, base, counts, variants, out) -> int:
         "cluster_start_s": round(min(start_s), 3),
         "speedup": round(min(serial_s) / min(dask_s), 3),
         "speedup_cold": round(min(serial_s) / min(cold_s), 3),
+        "compression": base.to_yaml().split("compression:")[1].split()[0] if "compression:" in base.to_yaml() else None,
+        "serial_cores_busy": round(serial_cores[serial_s.index(min(serial_s))], 2),
+        "dask_worker_cores_busy": round(dask_cores[dask_s.index(min(dask_s))], 2),
         "engine_time_sum_serial_s": round(engine_serial, 3),
         "engine_time_sum_dask_s": round(engine_dask, 3),
         "engine_time_ratio_dask_over_serial": round(engine_dask / engine_serial, 3) if engine_serial > 0 else None,

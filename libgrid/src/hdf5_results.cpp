@@ -521,7 +521,7 @@ struct ResultsWriter::Impl {
             s.buf_i.assign(s.chunk_rows * n_cols, 0);
         else
             s.buf_d.assign(s.chunk_rows * n_cols, 0.0);
-        if (opt.compression_level > 0) {
+        if (opt.compression_level > 0 && opt.compression_threads > 0) {
             auto job = std::make_unique<ChunkJob>();
             job->n_cols = n_cols;
             job->rows = s.chunk_rows;

@@ -712,7 +712,7 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     }
     top.number("emission_factor_t_per_mwh", s.emission_factor_t_per_mwh, closed(0.0, 2.0));
     {
-        MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "float32", "bus_angles", "chunk_rows"});
+        MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows"});
         s.outputs.meter_interval_s = std::max<std::int64_t>(900, s.horizon.step_s);
         if (m.has("meter_interval")) {
             const std::string v = m.scalar("meter_interval", "an interval (15min, 30min or 1h)");
@@ -728,6 +728,7 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             h.fail("start", "the start " + format_iso8601(s.horizon.start) + " is not on a meter interval boundary (" + step_text(s.outputs.meter_interval_s) + ")");
         }
         m.integer("compression", s.outputs.compression, 0, 9);
+        m.integer("compression_threads", s.outputs.compression_threads, 0, 2);
         m.boolean("float32", s.outputs.float32);
         m.boolean("bus_angles", s.outputs.bus_angles);
         m.integer("chunk_rows", s.outputs.chunk_rows, 1, 1000000);
@@ -1056,6 +1057,7 @@ std::string scenario_to_yaml(const Scenario& s) {
     e << YAML::Key << "outputs" << YAML::Value << YAML::BeginMap;
     kv(e, "meter_interval", step_text(s.outputs.meter_interval_s));
     kv(e, "compression", std::int64_t(s.outputs.compression));
+    kv(e, "compression_threads", std::int64_t(s.outputs.compression_threads));
     kv(e, "float32", s.outputs.float32);
     kv(e, "bus_angles", s.outputs.bus_angles);
     kv(e, "chunk_rows", std::int64_t(s.outputs.chunk_rows));
@@ -1599,6 +1601,7 @@ BuiltScenario build_scenario(const Scenario& s) {
     o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
     o.meter_interval_s = s.outputs.meter_interval_s;
     o.h5.compression_level = s.outputs.compression;
+    o.h5.compression_threads = s.outputs.compression_threads;
     o.h5.float32 = s.outputs.float32;
     o.h5.chunk_rows = s.outputs.chunk_rows;
     o.record_bus_angles = s.outputs.bus_angles;

@@ -1,6 +1,5 @@
 """libgrid.sweep: variants of a scenario, serial and on a Dask LocalCluster, same table either way.
 Run: PYTHONPATH=build/python /usr/bin/python3 -m pytest tests/python/test_sweep.py"""
-import math
 import os
 import pathlib
 import subprocess
@@ -166,6 +165,12 @@ def test_given_client_is_used_and_left_open(serial_table, tmp_path):
         # the variants ran in the worker processes, not here
         pids = client.run(os.getpid)
         assert len(pids) == 2 and os.getpid() not in pids.values()
+        # workers set up for single-threaded C++ tasks: glibc's malloc defaults, no profiler
+        env = client.run(eval, "__import__('os').environ.get('MALLOC_TRIM_THRESHOLD_')")
+        assert list(env.values()) == [None, None]
+        profiling = client.run(eval, "__import__('dask').config.get('distributed.worker.profile.enabled')")
+        assert list(profiling.values()) == [False, False]
+        assert list(client.run(eval, "__import__('os').environ['OMP_NUM_THREADS']").values()) == ["1", "1"]
         assert client.status == "running"  # not closed by sweep()
         # a scheduler address: sweep() connects its own client and closes it, the cluster stays up
         by_address = sweep(base(), GOOD[:2], client=cluster.scheduler_address, output_dir=tmp_path / "a")

@@ -39,15 +39,15 @@ import tempfile
 import time
 import types
 import uuid
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from .scenario import _SHORTCUTS, Scenario
 
-__all__ = ["sweep", "variant_grid", "run_sweep_file", "load_sweep_file", "SweepFile", "SweepFileError",
-           "TIMING_KPIS", "main"]
+__all__ = ["sweep", "variant_grid", "run_sweep_file", "load_sweep_file", "start_local_cluster", "SweepFile",
+           "SweepFileError", "TIMING_KPIS", "main"]
 
 #: KPIs of /summary that measure the run rather than the grid: they differ from run to run.
 TIMING_KPIS = ("wall_time_s",)
@@ -110,6 +110,9 @@ def _run_variant(base_yaml: str, base_file: str, variant_id: int, variant: Dict[
     Never raises: a failure comes back as {"error": "<Type>: <message>"}."""
     try:
         sc = Scenario.parse(base_yaml, base_file)
+        # A sweep runs its variants side by side, one core each: compress inline, not on the
+        # results writer's own threads (same bytes either way). A variant may still set it.
+        sc.set("outputs.compression_threads", 0)
         for key, value in variant.items():
             sc.set(SHORTCUTS.get(key, key), value)
         directory = os.path.dirname(output)

@@ -42,6 +42,10 @@ struct H5WriterOptions {
     /// the series' chunk rows are lowered to fit, never below 1. >= 1.
     std::size_t max_buffer_bytes = std::size_t{16} << 20;
     bool float32 = false;  ///< store floating-point *series* as float32 (vectors and scalars stay float64)
+    /// Full chunks are shuffled and deflated on worker threads (2) while the caller goes on; 0 =
+    /// inline, in the appending thread, through HDF5's own filters (same bytes): for many runs in
+    /// parallel processes (a Dask sweep), where each run should keep to one core.
+    int compression_threads = 2;
 };
 
 /// Writes one results file. Not copyable; movable. One writer per file; the file is locked (HDF5

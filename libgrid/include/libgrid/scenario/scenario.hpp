@@ -198,6 +198,7 @@ struct ScenarioTariff {
 struct ScenarioOutputs {
     std::int64_t meter_interval_s = 900;  ///< 900 or 1800
     int compression = 1;                  ///< gzip 0..9
+    int compression_threads = 2;          ///< 0: compress inline (one core per run, for sweeps)
     bool float32 = false;
     bool bus_angles = false;
     std::size_t chunk_rows = 256;
