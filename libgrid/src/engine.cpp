@@ -768,6 +768,7 @@ struct Simulation::Impl {
             load_mw -= row_home_bld[u];
         }
         sum.ev_peak_mw = std::max(sum.ev_peak_mw, -ev_mw);
+        load_mw -= ev_mw;  // EV charging is consumption (V2G discharge counts against it)
         for (std::size_t s = 0; s < net.sgens.size(); ++s) {
             const SGen& g = net.sgens[s];
             row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
