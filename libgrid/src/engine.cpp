@@ -1030,6 +1030,18 @@ struct Simulation::Impl {
             w->write_ids(g, v);
             return v.size();
         };
+        // A device group's ids, buses and (where the device has one) the customer behind whose meter it is.
+        auto device_group = [&](const char* g, const auto& units) {
+            const std::size_t n = group_ids(g, units);
+            std::vector<std::int64_t> bus, cust;
+            for (const auto& u : units) {
+                bus.push_back(u.bus);
+                if constexpr (requires { u.customer; }) cust.push_back(u.customer);
+            }
+            w->write_int_vector(std::string(g) + "/bus", bus);
+            if (!cust.empty()) w->write_int_vector(std::string(g) + "/customer", cust);
+            return n;
+        };
         if (!net.loads.empty()) {
             const std::size_t n = group_ids("load", net.loads);
             std::vector<std::int64_t> bus;
@@ -1039,12 +1051,9 @@ struct Simulation::Impl {
             if (opt.record_reactive) h_load_q = w->add_series("load", "q_mvar", n, "MVAr");
         }
         if (!dev.pv.empty()) {
-            const std::size_t n = group_ids("pv", dev.pv);
-            std::vector<std::int64_t> bus, cust;
+            const std::size_t n = device_group("pv", dev.pv);
             std::vector<double> kwp;
-            for (const PvUnit& u : dev.pv) { bus.push_back(u.bus); cust.push_back(u.customer); kwp.push_back(u.params.kwp_dc); }
-            w->write_int_vector("pv/bus", bus);
-            w->write_int_vector("pv/customer", cust);
+            for (const PvUnit& u : dev.pv) kwp.push_back(u.params.kwp_dc);
             w->write_vector("pv/kwp_dc", kwp, "kW");
             h_pv_p = w->add_series("pv", "p_mw", n, "MW");
             if (opt.record_reactive || pv_voltage_dependent ||
@@ -1054,11 +1063,9 @@ struct Simulation::Impl {
             h_pv_avail = w->add_series("pv", "available_mw", n, "MW");
         }
         if (!dev.batteries.empty()) {
-            const std::size_t n = group_ids("battery", dev.batteries);
-            std::vector<std::int64_t> bus;
+            const std::size_t n = device_group("battery", dev.batteries);
             std::vector<double> e;
-            for (const BatteryUnit& u : dev.batteries) { bus.push_back(u.bus); e.push_back(u.params.e_kwh); }
-            w->write_int_vector("battery/bus", bus);
+            for (const BatteryUnit& u : dev.batteries) e.push_back(u.params.e_kwh);
             w->write_vector("battery/e_kwh", e, "kWh");
             h_bat_p = w->add_series("battery", "p_mw", n, "MW");
             h_bat_q = w->add_series("battery", "q_mvar", n, "MVAr");
@@ -1070,39 +1077,24 @@ struct Simulation::Impl {
             h_ext_q = w->add_series("ext_grid", "q_mvar", n, "MVAr");
         }
         if (!dev.ev_stations.empty()) {
-            const std::size_t n = group_ids("ev", dev.ev_stations);
-            std::vector<std::int64_t> bus, cust;
-            for (const EvStationUnit& u : dev.ev_stations) { bus.push_back(u.bus); cust.push_back(u.customer); }
-            w->write_int_vector("ev/bus", bus);
-            w->write_int_vector("ev/customer", cust);
+            const std::size_t n = device_group("ev", dev.ev_stations);
             h_ev_p = w->add_series("ev", "p_mw", n, "MW");
         }
         if (!dev.charging_sites.empty()) {
-            const std::size_t n = group_ids("ev_site", dev.charging_sites);
-            std::vector<std::int64_t> bus;
-            for (const ChargingSiteUnit& u : dev.charging_sites) bus.push_back(u.bus);
-            w->write_int_vector("ev_site/bus", bus);
+            const std::size_t n = device_group("ev_site", dev.charging_sites);
             h_site_p = w->add_series("ev_site", "p_mw", n, "MW");
             h_site_ev = w->add_series("ev_site", "ev_mw", n, "MW");
             h_site_pv = w->add_series("ev_site", "pv_mw", n, "MW");
             h_site_bat = w->add_series("ev_site", "battery_mw", n, "MW");
         }
         if (!dev.buildings.empty()) {
-            const std::size_t n = group_ids("building", dev.buildings);
-            std::vector<std::int64_t> bus, cust;
-            for (const BuildingUnit& u : dev.buildings) { bus.push_back(u.bus); cust.push_back(u.customer); }
-            w->write_int_vector("building/bus", bus);
-            w->write_int_vector("building/customer", cust);
+            const std::size_t n = device_group("building", dev.buildings);
             h_bld_p = w->add_series("building", "p_mw", n, "MW");
             h_bld_ac = w->add_series("building", "ac_mw", n, "MW");
             h_bld_t = w->add_series("building", "t_air_c", n, "degC");
         }
         if (!dev.homes.empty()) {
-            const std::size_t n = group_ids("home", dev.homes);
-            std::vector<std::int64_t> bus, cust;
-            for (const HomeUnit& u : dev.homes) { bus.push_back(u.bus); cust.push_back(u.customer); }
-            w->write_int_vector("home/bus", bus);
-            w->write_int_vector("home/customer", cust);
+            const std::size_t n = device_group("home", dev.homes);
             h_home_p = w->add_series("home", "p_mw", n, "MW");
             h_home_ev = w->add_series("home", "ev_mw", n, "MW");
             h_home_pv = w->add_series("home", "pv_mw", n, "MW");
