@@ -199,7 +199,7 @@ struct ScenarioOutputs {
     std::int64_t meter_interval_s = 900;  ///< 900 or 1800
     int compression = 1;                  ///< gzip 0..9
     int compression_threads = 2;          ///< 0: compress inline (one core per run, for sweeps)
-    bool float32 = false;
+    bool float32 = true;                  ///< series as float32 (7 digits), as the engine's default
     bool bus_angles = false;
     std::size_t chunk_rows = 256;
     bool operator==(const ScenarioOutputs&) const = default;
