@@ -106,6 +106,17 @@ struct Simulation::Impl {
     std::vector<double> row_ev_p, row_site_p, row_site_ev, row_site_pv, row_site_bat, row_bld_p, row_bld_ac, row_bld_t;
     std::vector<double> row_home_p, row_home_ev, row_home_pv, row_home_bat, row_home_bld;
     std::vector<Id> branch_elem;
+    /// Every per-step float series with the row it is appended from (rows are sized before the writer opens).
+    struct Recorded {
+        int handle;
+        const std::vector<double>* row;
+    };
+    std::vector<Recorded> recorded;
+    int record_series(const std::string& group, const std::string& name, std::size_t n, const std::string& unit, const std::vector<double>& row) {
+        const int h = w->add_series(group, name, n, unit);
+        recorded.push_back({h, &row});
+        return h;
+    }
 
     // scratch for the source computation
     std::vector<cplx> node_flow;
@@ -873,58 +884,7 @@ struct Simulation::Impl {
         // write the step
         if (w) {
             w->append_time(t);
-            w->append(h_vm, row_bus.data());
-            if (h_va >= 0) w->append(h_va, row_va.data());
-            if (h_br_loading >= 0) {
-                w->append(h_br_loading, row_br_loading.data());
-                w->append(h_br_loss, row_br_loss.data());
-                if (h_br_p >= 0) w->append(h_br_p, row_br_p.data());
-            }
-            if (h_load_p >= 0) {
-                w->append(h_load_p, row_load_p.data());
-                if (h_load_q >= 0) w->append(h_load_q, row_load_q.data());
-            }
-            if (h_pv_p >= 0) {
-                w->append(h_pv_p, row_pv_p.data());
-                if (h_pv_q >= 0) w->append(h_pv_q, row_pv_q.data());
-                w->append(h_pv_curt, row_pv_curt.data());
-                w->append(h_pv_avail, row_pv_avail.data());
-            }
-            if (h_bat_p >= 0) {
-                w->append(h_bat_p, row_bat_p.data());
-                w->append(h_bat_q, row_bat_q.data());
-                w->append(h_bat_soc, row_bat_soc.data());
-            }
-            if (h_ext_p >= 0) {
-                w->append(h_ext_p, row_ext_p.data());
-                w->append(h_ext_q, row_ext_q.data());
-            }
-            if (h_ev_p >= 0) w->append(h_ev_p, row_ev_p.data());
-            if (h_site_p >= 0) {
-                w->append(h_site_p, row_site_p.data());
-                w->append(h_site_ev, row_site_ev.data());
-                w->append(h_site_pv, row_site_pv.data());
-                w->append(h_site_bat, row_site_bat.data());
-            }
-            if (h_bld_p >= 0) {
-                w->append(h_bld_p, row_bld_p.data());
-                w->append(h_bld_ac, row_bld_ac.data());
-                w->append(h_bld_t, row_bld_t.data());
-            }
-            if (h_home_p >= 0) {
-                w->append(h_home_p, row_home_p.data());
-                w->append(h_home_ev, row_home_ev.data());
-                w->append(h_home_pv, row_home_pv.data());
-                w->append(h_home_bat, row_home_bat.data());
-                w->append(h_home_bld, row_home_bld.data());
-            }
-            if (h_sgen_p >= 0) w->append(h_sgen_p, row_sgen_p.data());
-            if (h_sto_p >= 0) w->append(h_sto_p, row_sto_p.data());
-            if (h_gen_p >= 0) w->append(h_gen_p, row_gen_p.data());
-            if (h_shunt_p >= 0) {
-                w->append(h_shunt_p, row_shunt_p.data());
-                w->append(h_shunt_q, row_shunt_q.data());
-            }
+            for (const Recorded& r : recorded) w->append(r.handle, r.row->data());  // every per-step float series
             if (h_tap >= 0) {
                 for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
                 w->append(h_tap, row_tap.data());
@@ -991,6 +951,7 @@ struct Simulation::Impl {
     }
 
     void open_writer() {
+        recorded.clear();
         if (opt.output_path.empty()) return;
         w.emplace(opt.output_path, opt.h5);
         w->write_run_info(opt.scenario_text, opt.seed);
@@ -1004,8 +965,8 @@ struct Simulation::Impl {
         std::vector<double> vn;
         for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
         w->write_vector("bus/vn_kv", vn, "kV");
-        h_vm = w->add_series("bus", "vm_pu", nb(), "p.u.");
-        if (opt.record_bus_angles) h_va = w->add_series("bus", "va_deg", nb(), "degree");
+        h_vm = record_series("bus", "vm_pu", nb(), "p.u.", row_bus);
+        if (opt.record_bus_angles) h_va = record_series("bus", "va_deg", nb(), "degree", row_va);
         const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
         if (nbr) {
             std::vector<std::int64_t> bid(nbr);
@@ -1020,9 +981,9 @@ struct Simulation::Impl {
             w->write_int_vector("branch/element_id", elem);
             w->write_int_vector("branch/from_bus", from);
             w->write_int_vector("branch/to_bus", to);
-            h_br_loading = w->add_series("branch", "loading_percent", nbr, "percent");
-            h_br_loss = w->add_series("branch", "p_loss_mw", nbr, "MW");
-            if (opt.record_branch_p_from) h_br_p = w->add_series("branch", "p_from_mw", nbr, "MW");
+            h_br_loading = record_series("branch", "loading_percent", nbr, "percent", row_br_loading);
+            h_br_loss = record_series("branch", "p_loss_mw", nbr, "MW", row_br_loss);
+            if (opt.record_branch_p_from) h_br_p = record_series("branch", "p_from_mw", nbr, "MW", row_br_p);
         }
         auto group_ids = [&](const char* g, const auto& table) {
             std::vector<std::int64_t> v;
@@ -1047,67 +1008,67 @@ struct Simulation::Impl {
             std::vector<std::int64_t> bus;
             for (const Load& l : net.loads) bus.push_back(l.bus);
             w->write_int_vector("load/bus", bus);
-            h_load_p = w->add_series("load", "p_mw", n, "MW");
-            if (opt.record_reactive) h_load_q = w->add_series("load", "q_mvar", n, "MVAr");
+            h_load_p = record_series("load", "p_mw", n, "MW", row_load_p);
+            if (opt.record_reactive) h_load_q = record_series("load", "q_mvar", n, "MVAr", row_load_q);
         }
         if (!dev.pv.empty()) {
             const std::size_t n = device_group("pv", dev.pv);
             std::vector<double> kwp;
             for (const PvUnit& u : dev.pv) kwp.push_back(u.params.kwp_dc);
             w->write_vector("pv/kwp_dc", kwp, "kW");
-            h_pv_p = w->add_series("pv", "p_mw", n, "MW");
+            h_pv_p = record_series("pv", "p_mw", n, "MW", row_pv_p);
             if (opt.record_reactive || pv_voltage_dependent ||
                 std::any_of(dev.pv.begin(), dev.pv.end(), [](const PvUnit& u) { return u.params.qmode != QControl::None; }))
-                h_pv_q = w->add_series("pv", "q_mvar", n, "MVAr");
-            h_pv_curt = w->add_series("pv", "curtailed_mw", n, "MW");
-            h_pv_avail = w->add_series("pv", "available_mw", n, "MW");
+                h_pv_q = record_series("pv", "q_mvar", n, "MVAr", row_pv_q);
+            h_pv_curt = record_series("pv", "curtailed_mw", n, "MW", row_pv_curt);
+            h_pv_avail = record_series("pv", "available_mw", n, "MW", row_pv_avail);
         }
         if (!dev.batteries.empty()) {
             const std::size_t n = device_group("battery", dev.batteries);
             std::vector<double> e;
             for (const BatteryUnit& u : dev.batteries) e.push_back(u.params.e_kwh);
             w->write_vector("battery/e_kwh", e, "kWh");
-            h_bat_p = w->add_series("battery", "p_mw", n, "MW");
-            h_bat_q = w->add_series("battery", "q_mvar", n, "MVAr");
-            h_bat_soc = w->add_series("battery", "soc", n, "fraction");
+            h_bat_p = record_series("battery", "p_mw", n, "MW", row_bat_p);
+            h_bat_q = record_series("battery", "q_mvar", n, "MVAr", row_bat_q);
+            h_bat_soc = record_series("battery", "soc", n, "fraction", row_bat_soc);
         }
         if (!net.ext_grids.empty()) {
             const std::size_t n = group_ids("ext_grid", net.ext_grids);
-            h_ext_p = w->add_series("ext_grid", "p_mw", n, "MW");
-            h_ext_q = w->add_series("ext_grid", "q_mvar", n, "MVAr");
+            h_ext_p = record_series("ext_grid", "p_mw", n, "MW", row_ext_p);
+            h_ext_q = record_series("ext_grid", "q_mvar", n, "MVAr", row_ext_q);
         }
         if (!dev.ev_stations.empty()) {
             const std::size_t n = device_group("ev", dev.ev_stations);
-            h_ev_p = w->add_series("ev", "p_mw", n, "MW");
+            h_ev_p = record_series("ev", "p_mw", n, "MW", row_ev_p);
         }
         if (!dev.charging_sites.empty()) {
             const std::size_t n = device_group("ev_site", dev.charging_sites);
-            h_site_p = w->add_series("ev_site", "p_mw", n, "MW");
-            h_site_ev = w->add_series("ev_site", "ev_mw", n, "MW");
-            h_site_pv = w->add_series("ev_site", "pv_mw", n, "MW");
-            h_site_bat = w->add_series("ev_site", "battery_mw", n, "MW");
+            h_site_p = record_series("ev_site", "p_mw", n, "MW", row_site_p);
+            h_site_ev = record_series("ev_site", "ev_mw", n, "MW", row_site_ev);
+            h_site_pv = record_series("ev_site", "pv_mw", n, "MW", row_site_pv);
+            h_site_bat = record_series("ev_site", "battery_mw", n, "MW", row_site_bat);
         }
         if (!dev.buildings.empty()) {
             const std::size_t n = device_group("building", dev.buildings);
-            h_bld_p = w->add_series("building", "p_mw", n, "MW");
-            h_bld_ac = w->add_series("building", "ac_mw", n, "MW");
-            h_bld_t = w->add_series("building", "t_air_c", n, "degC");
+            h_bld_p = record_series("building", "p_mw", n, "MW", row_bld_p);
+            h_bld_ac = record_series("building", "ac_mw", n, "MW", row_bld_ac);
+            h_bld_t = record_series("building", "t_air_c", n, "degC", row_bld_t);
         }
         if (!dev.homes.empty()) {
             const std::size_t n = device_group("home", dev.homes);
-            h_home_p = w->add_series("home", "p_mw", n, "MW");
-            h_home_ev = w->add_series("home", "ev_mw", n, "MW");
-            h_home_pv = w->add_series("home", "pv_mw", n, "MW");
-            h_home_bat = w->add_series("home", "battery_mw", n, "MW");
-            h_home_bld = w->add_series("home", "building_mw", n, "MW");
+            h_home_p = record_series("home", "p_mw", n, "MW", row_home_p);
+            h_home_ev = record_series("home", "ev_mw", n, "MW", row_home_ev);
+            h_home_pv = record_series("home", "pv_mw", n, "MW", row_home_pv);
+            h_home_bat = record_series("home", "battery_mw", n, "MW", row_home_bat);
+            h_home_bld = record_series("home", "building_mw", n, "MW", row_home_bld);
         }
-        if (!net.sgens.empty()) h_sgen_p = w->add_series("sgen", "p_mw", group_ids("sgen", net.sgens), "MW");
-        if (!net.storage.empty()) h_sto_p = w->add_series("storage", "p_mw", group_ids("storage", net.storage), "MW");
-        if (!net.gens.empty()) h_gen_p = w->add_series("gen", "p_mw", group_ids("gen", net.gens), "MW");
+        if (!net.sgens.empty()) h_sgen_p = record_series("sgen", "p_mw", group_ids("sgen", net.sgens), "MW", row_sgen_p);
+        if (!net.storage.empty()) h_sto_p = record_series("storage", "p_mw", group_ids("storage", net.storage), "MW", row_sto_p);
+        if (!net.gens.empty()) h_gen_p = record_series("gen", "p_mw", group_ids("gen", net.gens), "MW", row_gen_p);
         if (!net.shunts.empty()) {
             const std::size_t n = group_ids("shunt", net.shunts);
-            h_shunt_p = w->add_series("shunt", "p_mw", n, "MW");
-            h_shunt_q = w->add_series("shunt", "q_mvar", n, "MVAr");
+            h_shunt_p = record_series("shunt", "p_mw", n, "MW", row_shunt_p);
+            h_shunt_q = record_series("shunt", "q_mvar", n, "MVAr", row_shunt_q);
         }
         if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
             group_ids("trafo", net.transformers);
