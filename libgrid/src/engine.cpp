@@ -7,9 +7,15 @@
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/thread_pool.hpp>
 
+#include "checkpoint.hpp"
+#include "state_archive.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <numbers>
 #include <optional>
 #include <unordered_map>
@@ -28,7 +34,115 @@ std::unordered_map<Id, std::size_t> index_by_id(const std::vector<T>& v) {
     return m;
 }
 
+// ---- what of each device changes from step to step (checkpoints) -------------------------------
+using detail::StateIn;
+using detail::StateOut;
+
+template <class Ar, class S>
+void state_bool(Ar& ar, const char* f, S& x) {
+    bool b = x;
+    ar.pod(f, b);
+    x = b;
+}
+
+template <class Ar>
+void state(Ar& ar, BuildingState& b) {
+    ar.pod("building.T_air_c", b.T_air_c);
+    ar.pod("building.T_mass_c", b.T_mass_c);
+    state_bool(ar, "building.ac_on", b.ac_on);
+    state_bool(ar, "building.optimum_start_on", b.optimum_start_on);
+    ar.pod("building.tank_kwh", b.tank_kwh);
+    ar.pod("building.comfort_degree_hours", b.comfort_degree_hours);
+    ar.pod("building.electricity_kwh", b.electricity_kwh);
+    ar.pod("building.ac_kwh", b.ac_kwh);
+    ar.pod("building.dr_cursor", b.dr_cursor);
+    ar.pod("building.disc", b.disc);  // a cache of doubles, kept so that it is not rebuilt differently
+}
+
+template <class Ar>
+void state(Ar& ar, EvStation& e) {
+    ar.fixed("ev.records", e.records);
+    state_bool(ar, "ev.prepared", e.prepared_);
+    ar.pod("ev.max_dt_s", e.max_dt_s_);
+    ar.pod("ev.t_next", e.t_next_);
+    state_bool(ar, "ev.started", e.started_);
+    ar.pod("ev.next_session", e.next_session_);
+    ar.pod("ev.last_connected", e.last_connected_);
+    ar.pod("ev.peak_import_kw", e.peak_import_kw_);
+    ar.pod("ev.peak_export_kw", e.peak_export_kw_);
+    ar.fixed("ev.charger_free_at", e.charger_free_at_);
+    ar.fixed("ev.active", e.active_);
+    ar.pod("ev.n_active", e.n_active_);
+    if constexpr (!Ar::saving) {
+        if (e.next_session_ > e.sessions.size()) ar.bad("ev.next_session", "beyond the sessions");
+        if (e.n_active_ > e.active_.size()) ar.bad("ev.n_active", "beyond the chargers");
+        for (std::size_t i = 0; i < e.n_active_; ++i)
+            if (e.active_[i] < 0 || std::size_t(e.active_[i]) >= e.sessions.size()) ar.bad("ev.active", "not a session index");
+    }
+}
+
+template <class Ar>
+void state(Ar& ar, SimpleBattery& b) {
+    ar.pod("battery.soc", b.soc);
+}
+
+template <class Ar>
+void state(Ar& ar, Violation& v) {
+    ar.pod("violation.found", v.found);
+    ar.pod("violation.time", v.time);
+    ar.str("violation.kind", v.kind);
+    ar.pod("violation.element", v.element);
+    ar.pod("violation.value", v.value);
+}
+
+/// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
+template <class Ar>
+void state(Ar& ar, SimulationSummary& s) {
+    state(ar, s.first_violation);
+    ar.pod("sum.steps", s.steps);
+    ar.pod("sum.non_converged_steps", s.non_converged_steps);
+    ar.pod("sum.controls_unsettled_steps", s.controls_unsettled_steps);
+    ar.pod("sum.voltage_violation_bus_steps", s.voltage_violation_bus_steps);
+    ar.pod("sum.voltage_violation_hours", s.voltage_violation_hours);
+    ar.pod("sum.min_vm_pu", s.min_vm_pu);
+    ar.pod("sum.max_vm_pu", s.max_vm_pu);
+    ar.pod("sum.max_line_loading_percent", s.max_line_loading_percent);
+    ar.pod("sum.max_trafo_loading_percent", s.max_trafo_loading_percent);
+    ar.pod("sum.overloaded_branch_steps", s.overloaded_branch_steps);
+    ar.pod("sum.losses_mwh", s.losses_mwh);
+    ar.pod("sum.import_mwh", s.import_mwh);
+    ar.pod("sum.export_mwh", s.export_mwh);
+    ar.pod("sum.peak_import_mw", s.peak_import_mw);
+    ar.pod("sum.load_mwh", s.load_mwh);
+    ar.pod("sum.pv_mwh", s.pv_mwh);
+    ar.pod("sum.pv_available_mwh", s.pv_available_mwh);
+    ar.pod("sum.pv_curtailed_mwh", s.pv_curtailed_mwh);
+    ar.pod("sum.pv_self_consumed_mwh", s.pv_self_consumed_mwh);
+    ar.pod("sum.co2_t", s.co2_t);
+    ar.pod("sum.bills_rm", s.bills_rm);
+    ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
+    ar.pod("sum.energy_balance_max_error_mw", s.energy_balance_max_error_mw);
+    ar.pod("sum.powerflow_iterations", s.powerflow_iterations);
+}
+
+/// What steps change in the network: switch positions and service states (events), tap positions
+/// and shunt steps (controls).
+template <class Ar>
+void state(Ar& ar, Network& net) {
+    for (Switch& x : net.switches) state_bool(ar, "switch.closed", x.closed);
+    for (Line& x : net.lines) state_bool(ar, "line.in_service", x.in_service);
+    for (Transformer& x : net.transformers) {
+        state_bool(ar, "trafo.in_service", x.in_service);
+        ar.pod("trafo.tap_pos", x.tap_pos);
+    }
+    for (Load& x : net.loads) state_bool(ar, "load.in_service", x.in_service);
+    for (SGen& x : net.sgens) state_bool(ar, "sgen.in_service", x.in_service);
+    for (Shunt& x : net.shunts) ar.pod("shunt.step", x.step);
+}
+
 }  // namespace
+
+std::string checkpoint_path(const std::string& output) { return output + ".ckpt"; }
 
 struct Simulation::Impl {
     Network net;
@@ -124,6 +238,103 @@ struct Simulation::Impl {
     std::unique_ptr<ThreadPool> pool;
     SimulationSummary sum;
     std::size_t next_event = 0;
+
+    // ---- checkpoints (docs/reliability.md) ----------------------------------------------------
+    /// Everything a step changes that the next steps read, in one list for saving and restoring.
+    /// Not here: what every step recomputes before it reads it (load powers, customer sums, rows).
+    template <class Ar>
+    void archive_state(Ar& ar) {
+        state(ar, net);
+        ar.fixed("V", V);
+        ar.pod("next_event", next_event);
+        ar.flag("pv_on", pv_on);
+        ar.flag("batt_on", batt_on);
+        ar.fixed("pv_out", pv_out);
+        ar.fixed("pv_vm_eval", pv_vm_eval);
+        ar.fixed("batt_state", batt_state);
+        ar.fixed("batt_p_kw", batt_p_kw);
+        ar.fixed("ev_p_kw", ev_p_kw);
+        ar.fixed("site_p_kw", site_p_kw);
+        ar.fixed("bld_p_kw", bld_p_kw);
+        ar.fixed("home_p_kw", home_p_kw);
+        ar.fixed("site_out", site_out);
+        ar.fixed("bld_out", bld_out);
+        ar.fixed("home_out", home_out);
+        for (BuildingState& b : bld_state) state(ar, b);
+        for (EvStationUnit& u : dev.ev_stations) state(ar, u.station);
+        for (ChargingSiteUnit& u : dev.charging_sites) {
+            state(ar, u.site.evs);
+            state(ar, u.site.battery);
+            ar.pod("site.peak_import_kw", u.site.peak_import_kw_);
+            ar.pod("site.peak_export_kw", u.site.peak_export_kw_);
+        }
+        for (HomeUnit& u : dev.homes) {
+            state(ar, u.home.building_state);
+            state(ar, u.home.battery);
+            state(ar, u.home.ev);
+        }
+        ar.fixed("interval_imp", interval_imp);
+        ar.fixed("interval_exp", interval_exp);
+        ar.pod("month_len", month_len);
+        ar.pod("month_start", month_start);
+        ar.pod("month_key", month_key);
+        if constexpr (!Ar::saving)
+            if (month_len > month_cap) ar.bad("month_len", "more intervals than a month holds");
+        std::vector<double> part;
+        for (std::size_t c = 0; c < net.loads.size(); ++c)
+            for (std::vector<double>* mv : {&month_imp, &month_exp}) {
+                double* first = mv->data() + c * month_cap;
+                if constexpr (Ar::saving) {
+                    part.assign(first, first + month_len);
+                    ar.vec("month", part);
+                } else {
+                    ar.vec("month", part);
+                    if (part.size() != month_len) ar.bad("month", "length differs from month_len");
+                    std::copy(part.begin(), part.end(), first);
+                }
+            }
+        for (std::vector<Bill>& b : bills) ar.vec("bills", b);
+        state(ar, sum);
+        ar.pod("block_start", block_start);
+        ar.pod("block_len", block_len);
+    }
+
+    /// Digest of what defines the run (a checkpoint resumes only the run it was written for).
+    std::uint64_t input_digest() const {
+        using detail::fnv1a;
+        std::uint64_t h = fnv1a(opt.scenario_text.data(), opt.scenario_text.size());
+        const std::int64_t nums[] = {opt.start, opt.step_s, std::int64_t(opt.n_steps), std::int64_t(opt.seed), std::int64_t(opt.method),
+                                     std::int64_t(net.buses.size()), std::int64_t(net.loads.size()), std::int64_t(dev.pv.size()),
+                                     std::int64_t(dev.batteries.size()), std::int64_t(dev.ev_stations.size()),
+                                     std::int64_t(dev.charging_sites.size()), std::int64_t(dev.buildings.size()), std::int64_t(dev.homes.size()),
+                                     std::int64_t(opt.meter_interval_s), std::int64_t(opt.checkpoint_steps)};
+        h = fnv1a(nums, sizeof nums, h);
+        for (const Bus& b : net.buses) h = fnv1a(&b.id, sizeof b.id, h);
+        const double reals[] = {opt.tolerance, opt.control_tolerance_pu, opt.loading_limit_percent};
+        return fnv1a(reals, sizeof reals, h);
+    }
+
+    /// Re-derives the model and the solver's factorisation from the network (keeping the voltages):
+    /// the state at a checkpoint boundary then depends only on what the checkpoint holds.
+    void resync() {
+        std::vector<cplx> keep = V;
+        rebuild();
+        if (keep.size() == V.size()) V = std::move(keep);
+    }
+
+    void save_checkpoint(std::size_t next_step) {
+        w->flush();
+        detail::Checkpoint c;
+        c.libgrid_version = LIBGRID_VERSION;
+        c.digest = input_digest();
+        c.next_step = next_step;
+        c.n_steps = opt.n_steps;
+        for (auto& [path, rows] : w->series_rows()) c.series_rows.emplace_back(path, rows);
+        detail::StateOut out;
+        archive_state(out);
+        c.state = std::move(out.bytes);
+        detail::save_checkpoint(checkpoint_path(opt.output_path), c);
+    }
 
     // ----------------------------------------------------------------------------------------
     void validate_inputs() {
@@ -950,11 +1161,22 @@ struct Simulation::Impl {
         month_len = 0;
     }
 
-    void open_writer() {
+    void open_writer(const detail::Checkpoint* resume_from = nullptr) {
         recorded.clear();
         if (opt.output_path.empty()) return;
-        w.emplace(opt.output_path, opt.h5);
+        if (resume_from) {
+            ResultsResume r;
+            for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
+            r.remove = {"/summary", "/bill"};  // written at the end of a run
+            w.emplace(opt.output_path, opt.h5, r);
+        } else {
+            w.emplace(opt.output_path, opt.h5);
+        }
         w->write_run_info(opt.scenario_text, opt.seed);
+        // how far the run got: "running" until it ends ("complete", "stopped" or "failed"); a file
+        // still saying "running" after its writer is gone was killed (libgrid info tells)
+        w->set_attribute("/", "status", "running");
+        w->set_attribute("/", "steps_planned", std::int64_t(opt.n_steps));
         w->set_attribute("/", "step_s", std::int64_t(opt.step_s));
         w->set_attribute("/", "start", format_iso8601(opt.start));
         w->set_attribute("/", "network", net.name);
@@ -1116,6 +1338,11 @@ struct Simulation::Impl {
         s("bills_rm", sum.bills_rm, "RM");
         s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
         s("wall_time_s", sum.wall_time_s, "s");
+        if (!sum.completed) {
+            // the steps done, not the horizon asked for (status, steps_planned: root attributes)
+            w->set_attribute("/summary", "incomplete", std::int64_t(1));
+            w->set_attribute("/summary", "stop_reason", sum.stop_reason);
+        }
         if (sum.first_violation.found) {
             w->write_scalar("summary/first_violation/time", double(sum.first_violation.time), kResultsTimeUnits);
             w->write_scalar("summary/first_violation/element", double(sum.first_violation.element), "");
@@ -1300,10 +1527,62 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.row_shunt_p.assign(s.net.shunts.size(), 0.0);
     s.row_shunt_q.assign(s.net.shunts.size(), 0.0);
     s.row_tap.assign(s.net.transformers.size(), 0);
-    s.open_writer();
+    if (s.opt.checkpoint_steps % kCheckpointQuantum != 0)
+        throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
+                              " (or 0), got " + std::to_string(s.opt.checkpoint_steps));
+    // Resume: the state at the checkpoint's step, then the file cut back to what it had then.
+    std::optional<detail::Checkpoint> ckpt;
+    if (s.opt.resume) {
+        if (s.opt.output_path.empty()) throw ValidationError("simulation: field 'resume': needs an output_path");
+        const std::string cp = checkpoint_path(s.opt.output_path);
+        std::error_code ec;
+        if (!std::filesystem::exists(cp, ec))
+            throw Error("cannot resume '" + s.opt.output_path + "': no checkpoint '" + cp +
+                        "' (the run finished, or was stopped before its first checkpoint at step " + std::to_string(s.opt.checkpoint_steps) +
+                        ": run it again without resume)");
+        ckpt = detail::load_checkpoint(cp);
+        const std::string who = "cannot resume from checkpoint '" + cp + "': ";
+        if (ckpt->libgrid_version != LIBGRID_VERSION) throw Error(who + "written by libgrid " + ckpt->libgrid_version + ", this is " + LIBGRID_VERSION);
+        if (ckpt->digest != s.input_digest() || ckpt->n_steps != s.opt.n_steps)
+            throw Error(who + "it belongs to another run (scenario, seed, horizon or options differ): resume with the same inputs");
+        if (ckpt->next_step == 0 || ckpt->next_step % kCheckpointQuantum != 0) throw Error(who + "field 'next_step': not a checkpoint boundary");
+        detail::StateIn in(ckpt->state.data(), ckpt->state.size(), "checkpoint '" + cp + "'");
+        s.archive_state(in);
+        if (in.left() != 0) in.bad("state", std::to_string(in.left()) + " bytes left over");
+        s.resync();
+        if (s.block_len > 0) {
+            const std::size_t len = s.block_len;
+            s.fill_block(s.block_start);
+            if (s.block_len != len) throw Error(who + "field 'block_len': does not match this run's load-profile blocks");
+        }
+        s.sum.resumed_from_step = ckpt->next_step;
+    }
+    s.open_writer(ckpt ? &*ckpt : nullptr);
+    s.sum.planned_steps = s.opt.n_steps;
     s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::size_t k0 = ckpt ? std::size_t(ckpt->next_step) : 0;
+    std::string stop;
     try {
-        for (std::size_t k = 0; k < s.opt.n_steps; ++k) {
+        for (std::size_t k = k0; k < s.opt.n_steps; ++k) {
+            if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
+                s.resync();
+                if (s.w && s.opt.checkpoint_steps > 0 && k % s.opt.checkpoint_steps == 0) s.save_checkpoint(k);
+            }
+            if (s.opt.stop_requested) {
+                const int v = s.opt.stop_requested->load(std::memory_order_relaxed);
+                if (v != 0) {
+                    stop = v == SIGINT ? "SIGINT" : v == SIGTERM ? "SIGTERM" : v == SIGHUP ? "SIGHUP" : "stop requested";
+                    break;
+                }
+            }
+            if (s.w && s.opt.min_free_bytes > 0 && (k - k0) % 16 == 0) {
+                const std::size_t free = s.w->free_bytes();
+                if (free < s.opt.min_free_bytes) {
+                    stop = "disk nearly full: " + std::to_string(free >> 20) + " MiB free where '" + s.opt.output_path +
+                           "' is (min_free_bytes " + std::to_string(s.opt.min_free_bytes >> 20) + " MiB)";
+                    break;
+                }
+            }
             s.step(k);
             s.sum.steps = k + 1;
             if (progress) progress(k + 1, s.opt.n_steps);
@@ -1315,12 +1594,17 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
         if (s.w) {
             try {
                 s.w->set_attribute("/", "failed_at_step", std::int64_t(s.sum.steps));
+                s.w->set_attribute("/", "status", "failed");
                 s.w->close();
             } catch (...) {
             }
             s.w.reset();
         }
         throw;
+    }
+    if (!stop.empty()) {
+        s.sum.completed = false;
+        s.sum.stop_reason = stop;
     }
     s.close_month();
     // battery and PV energy KPIs
@@ -1347,8 +1631,18 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     s.sum.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     s.sum.steps_per_second = s.sum.wall_time_s > 0 ? double(s.sum.steps) / s.sum.wall_time_s : 0.0;
     s.write_summary();
-    if (s.w) s.w->close();
-    s.w.reset();
+    if (s.w) {
+        s.w->set_attribute("/", "steps_done", std::int64_t(s.sum.steps));
+        if (!s.sum.completed) s.w->set_attribute("/", "stop_reason", s.sum.stop_reason);
+        s.w->set_attribute("/", "status", s.sum.completed ? "complete" : "stopped");
+        s.w->close();
+        s.w.reset();
+        // a finished run needs no checkpoint; a stopped one keeps its last (resume goes on from there)
+        if (s.sum.completed) {
+            std::error_code ec;
+            std::filesystem::remove(checkpoint_path(s.opt.output_path), ec);
+        }
+    }
     return s.sum;
 }
 

@@ -20,6 +20,8 @@
 #include <thread>
 #include <utility>
 
+#include <sys/statvfs.h>
+
 namespace libgrid {
 
 namespace {
@@ -366,6 +368,9 @@ struct ResultsWriter::Impl {
     int time_handle = -1;
     std::map<std::string, std::size_t> ids_width;  ///< group -> number of ids written
     bool closed = false;
+    bool resuming = false;        ///< reopened to continue a run (ResultsResume)
+    ResultsResume resume;
+    std::size_t buffer_bytes = 0;  ///< memory held by the series' buffers (max_total_buffer_bytes)
     CompressorPool pool;  ///< last member: its workers stop before the jobs they use are destroyed
 
     Impl(const std::string& p, const H5WriterOptions& o) : path(p), opt(o) {}
@@ -480,7 +485,8 @@ struct ResultsWriter::Impl {
                                   std::to_string(n_cols) + " columns but " +
                                   in_quotes(join(abs_group, "id")) + " has " + std::to_string(w->second) +
                                   " ids");
-        prepare_dataset(abs);
+        const bool reopen = resuming && H5Lexists(file.get(), abs.c_str(), H5P_DEFAULT) > 0;
+        if (!reopen) prepare_dataset(abs);
 
         Series s;
         s.path = abs;
@@ -489,6 +495,19 @@ struct ResultsWriter::Impl {
         s.n_cols = n_cols;
         const std::size_t row_bytes = n_cols * 8;
         s.chunk_rows = std::max<std::size_t>(1, std::min(opt.chunk_rows, opt.max_buffer_bytes / row_bytes));
+        // Memory in bytes, whatever the chunk rows: the row buffer, and with compression threads the
+        // chunk in flight plus its compressed copy (compressBound ~ the raw size).
+        const bool threaded = opt.compression_level > 0 && opt.compression_threads > 0;
+        const std::size_t copies = threaded ? 3 : 1;
+        const std::size_t left = opt.max_total_buffer_bytes > buffer_bytes ? opt.max_total_buffer_bytes - buffer_bytes : 0;
+        if (row_bytes * copies > left)
+            throw ValidationError("results file " + in_quotes(path) + ": series " + in_quotes(abs) + " (" +
+                                  std::to_string(n_cols) + " columns) needs " + std::to_string(row_bytes * copies) +
+                                  " bytes of buffer for one row, but only " + std::to_string(left) + " of max_total_buffer_bytes (" +
+                                  std::to_string(opt.max_total_buffer_bytes) + ") are left");
+        s.chunk_rows = std::min(s.chunk_rows, std::max<std::size_t>(1, left / (row_bytes * copies)));
+        buffer_bytes += s.chunk_rows * row_bytes * copies;
+        if (reopen) return reopen_series(std::move(s));
 
         const hsize_t dims[2] = {0, n_cols};
         const hsize_t maxdims[2] = {H5S_UNLIMITED, n_cols};
@@ -521,27 +540,92 @@ struct ResultsWriter::Impl {
             s.buf_i.assign(s.chunk_rows * n_cols, 0);
         else
             s.buf_d.assign(s.chunk_rows * n_cols, 0.0);
-        if (opt.compression_level > 0 && opt.compression_threads > 0) {
-            auto job = std::make_unique<ChunkJob>();
-            job->n_cols = n_cols;
-            job->rows = s.chunk_rows;
-            job->chunk_cols = std::min(n_cols, kChunkCols);
-            job->n_pieces = (n_cols + job->chunk_cols - 1) / job->chunk_cols;
-            job->elem_bytes = (!is_int && opt.float32) ? 4 : 8;
-            job->is_int = is_int;
-            job->float32 = opt.float32;
-            job->shuffle = opt.shuffle;
-            job->level = opt.compression_level;
-            job->bound = compressBound(static_cast<uLong>(job->piece_bytes()));
-            if (is_int)
-                job->data_i.assign(s.chunk_rows * n_cols, 0);
-            else
-                job->data_d.assign(s.chunk_rows * n_cols, 0.0);
-            job->out.assign(job->n_pieces * job->bound, 0);
-            job->out_size.assign(job->n_pieces, 0);
-            pool.reserve(job->piece_bytes());
-            s.job = std::move(job);
+        attach_job(s);
+        series.push_back(std::move(s));
+        return static_cast<int>(series.size() - 1);
+    }
+
+    /// With compression threads: the series' second buffer and its compressed copy.
+    void attach_job(Series& s) {
+        if (!(opt.compression_level > 0 && opt.compression_threads > 0)) return;
+        const std::size_t n_cols = s.n_cols;
+        const bool is_int = s.is_int;
+        auto job = std::make_unique<ChunkJob>();
+        job->n_cols = n_cols;
+        job->rows = s.chunk_rows;
+        job->chunk_cols = std::min(n_cols, kChunkCols);
+        job->n_pieces = (n_cols + job->chunk_cols - 1) / job->chunk_cols;
+        job->elem_bytes = (!is_int && opt.float32) ? 4 : 8;
+        job->is_int = is_int;
+        job->float32 = opt.float32;
+        job->shuffle = opt.shuffle;
+        job->level = opt.compression_level;
+        job->bound = compressBound(static_cast<uLong>(job->piece_bytes()));
+        if (is_int)
+            job->data_i.assign(s.chunk_rows * n_cols, 0);
+        else
+            job->data_d.assign(s.chunk_rows * n_cols, 0.0);
+        job->out.assign(job->n_pieces * job->bound, 0);
+        job->out_size.assign(job->n_pieces, 0);
+        pool.reserve(job->piece_bytes());
+        s.job = std::move(job);
+    }
+
+    /// Resume: attach to the existing dataset of `s`, cut it to the rows the checkpoint kept and load
+    /// its last, partly filled chunk back into the buffer (so that it is written whole again).
+    int reopen_series(Series s) {
+        const std::string& abs = s.path;
+        auto it = resume.rows.find(abs);
+        if (it == resume.rows.end())
+            fail(path, "cannot resume: the file holds " + in_quotes(abs) + " but the checkpoint does not list it", false);
+        const std::size_t keep = it->second;
+        Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+        H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0);
+        s.dset = Hid(H5Dopen2(file.get(), abs.c_str(), dapl.get()), H5Dclose);
+        if (!s.dset.valid()) fail(path, "cannot resume: cannot open " + in_quotes(abs));
+        // same shape, type and chunking as this run would create
+        Hid space(H5Dget_space(s.dset.get()), H5Sclose);
+        hsize_t dims[2] = {0, 0};
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        if (rank != s.rank || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+            (s.rank == 2 && dims[1] != s.n_cols))
+            fail(path, "cannot resume: " + in_quotes(abs) + " has another shape than this run's (" + std::to_string(s.n_cols) +
+                           " columns)", false);
+        Hid dcpl(H5Dget_create_plist(s.dset.get()), H5Pclose);
+        hsize_t chunk[2] = {0, 0};
+        if (H5Pget_chunk(dcpl.get(), 2, chunk) != s.rank || chunk[0] != s.chunk_rows)
+            fail(path, "cannot resume: " + in_quotes(abs) + " is chunked by " + std::to_string(chunk[0]) + " rows, this run by " +
+                           std::to_string(s.chunk_rows) + " (were the output options changed?)", false);
+        Hid type(H5Dget_type(s.dset.get()), H5Tclose);
+        const bool file_int = H5Tget_class(type.get()) == H5T_INTEGER;
+        const std::size_t want_size = s.is_int ? 8 : (opt.float32 ? 4 : 8);
+        if (file_int != s.is_int || H5Tget_size(type.get()) != want_size)
+            fail(path, "cannot resume: " + in_quotes(abs) + " holds another value type than this run writes", false);
+        if (dims[0] < keep)
+            fail(path, "cannot resume: " + in_quotes(abs) + " holds " + std::to_string(dims[0]) + " rows, the checkpoint needs " +
+                           std::to_string(keep), false);
+        const hsize_t ext[2] = {keep, s.n_cols};
+        if (dims[0] != keep && H5Dset_extent(s.dset.get(), ext) < 0) fail(path, "cannot resume: cannot cut " + in_quotes(abs));
+        s.extent_rows = keep;
+        s.chunk_start = keep - keep % s.chunk_rows;
+        s.buffered = keep - s.chunk_start;
+        s.buffered_in_file = s.buffered;
+        if (s.is_int)
+            s.buf_i.assign(s.chunk_rows * s.n_cols, 0);
+        else
+            s.buf_d.assign(s.chunk_rows * s.n_cols, 0.0);
+        if (s.buffered > 0) {
+            Hid fspace(H5Dget_space(s.dset.get()), H5Sclose);
+            const hsize_t start[2] = {s.chunk_start, 0};
+            const hsize_t count[2] = {s.buffered, s.n_cols};
+            Hid mspace(H5Screate_simple(s.rank, count, nullptr), H5Sclose);
+            herr_t st = H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+            if (st >= 0)
+                st = s.is_int ? H5Dread(s.dset.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(), H5P_DEFAULT, s.buf_i.data())
+                              : H5Dread(s.dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, s.buf_d.data());
+            if (st < 0) fail(path, "cannot resume: cannot read the last rows of " + in_quotes(abs));
         }
+        attach_job(s);
         series.push_back(std::move(s));
         return static_cast<int>(series.size() - 1);
     }
@@ -667,8 +751,18 @@ struct ResultsWriter::Impl {
         if (!ok) fail(path, "cannot close", false);
     }
 
+    /// Resume: fixed data the reopened file holds already are kept as they are.
+    bool kept_on_resume(const std::string& dataset_path) {
+        if (!resuming) return false;
+        check_open();
+        QuietHdf5 quiet;
+        const std::string abs = normalize(path, dataset_path, "dataset");
+        return object_exists(file.get(), abs);
+    }
+
     void write_array(const std::string& dataset_path, hid_t file_type, hid_t mem_type, std::size_t n,
                      const void* data, const std::string& unit) {
+        if (kept_on_resume(dataset_path)) return;
         QuietHdf5 quiet;
         std::string abs = prepare_dataset(dataset_path);
         const hsize_t dims[1] = {n};
@@ -713,6 +807,56 @@ ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options)
     H5Pset_obj_track_times(impl_->gcpl.get(), false);
     set_attribute("/", "libgrid_version", LIBGRID_VERSION);
     set_attribute("/", "layout_version", kResultsLayoutVersion);
+}
+
+ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options, const ResultsResume& resume)
+    : impl_(std::make_unique<Impl>(path, options)) {
+    if (options.compression_level < 0 || options.compression_level > 9 || options.chunk_rows == 0 ||
+        options.max_buffer_bytes == 0 || options.max_total_buffer_bytes == 0)
+        throw ValidationError("H5WriterOptions (results file " + in_quotes(path) + "): out of range");
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        impl_->closed = true;
+        fail(path, "cannot resume: no such results file (or not a regular file)", false);
+    }
+    QuietHdf5 quiet;
+    Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+    impl_->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose);
+    if (!impl_->file.valid()) {
+        impl_->closed = true;
+        fail(path, "cannot resume: cannot open it for writing");
+    }
+    impl_->gcpl = Hid(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_obj_track_times(impl_->gcpl.get(), false);
+    impl_->resuming = true;
+    impl_->resume = resume;
+    // written by this libgrid, in this layout
+    auto root_attr = [&](const char* name) -> std::string {
+        Hid a(H5Aopen_by_name(impl_->file.get(), "/", name, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+        if (!a.valid()) return "";
+        Hid t(H5Aget_type(a.get()), H5Tclose);
+        if (H5Tget_class(t.get()) == H5T_STRING && H5Tis_variable_str(t.get()) > 0) {
+            Hid mt = vlen_string_type();
+            char* p = nullptr;
+            if (H5Aread(a.get(), mt.get(), &p) < 0 || !p) return "";
+            std::string v(p);
+            H5free_memory(p);
+            return v;
+        }
+        if (H5Tget_class(t.get()) == H5T_INTEGER) {
+            std::int64_t v = 0;
+            if (H5Aread(a.get(), H5T_NATIVE_INT64, &v) < 0) return "";
+            return std::to_string(v);
+        }
+        return "";
+    };
+    const std::string version = root_attr("libgrid_version");
+    if (version != LIBGRID_VERSION)
+        fail(path, "cannot resume: written by libgrid '" + version + "', this is " + LIBGRID_VERSION, false);
+    if (root_attr("layout_version") != std::to_string(kResultsLayoutVersion))
+        fail(path, "cannot resume: another results layout", false);
+    for (const std::string& r : resume.remove) remove(r);
 }
 
 ResultsWriter::~ResultsWriter() = default;  // Impl::~Impl closes, swallowing errors
@@ -783,6 +927,31 @@ std::size_t ResultsWriter::rows(int handle) const {
     return s.chunk_start + s.buffered;
 }
 
+std::vector<std::pair<std::string, std::size_t>> ResultsWriter::series_rows() const {
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (const Impl::Series& s : impl().series) out.emplace_back(s.path, s.chunk_start + s.buffered);
+    return out;
+}
+
+std::size_t ResultsWriter::free_bytes() const {
+    std::string dir = std::filesystem::path(impl().path).parent_path().string();
+    if (dir.empty()) dir = ".";
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return std::numeric_limits<std::size_t>::max();
+    const unsigned long long bytes = static_cast<unsigned long long>(st.f_bavail) * st.f_frsize;
+    return bytes > std::numeric_limits<std::size_t>::max() ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(bytes);
+}
+
+void ResultsWriter::remove(const std::string& object_path) {
+    Impl& w = impl();
+    w.check_open();
+    QuietHdf5 quiet;
+    const std::string abs = normalize(w.path, object_path, "object");
+    if (abs == "/") fail(w.path, "cannot remove the root group", false);
+    if (!object_exists(w.file.get(), abs)) return;
+    if (H5Ldelete(w.file.get(), abs.c_str(), H5P_DEFAULT) < 0) fail(w.path, "cannot remove " + in_quotes(abs));
+}
+
 std::size_t ResultsWriter::time_rows() const { return impl().time_handle < 0 ? 0 : rows(impl().time_handle); }
 
 void ResultsWriter::write_ids(const std::string& group, const std::vector<std::int64_t>& ids) {
@@ -801,7 +970,23 @@ void ResultsWriter::write_ids(const std::string& group, const std::vector<std::i
             throw ValidationError("results file " + in_quotes(file) + ": " + in_quotes(id_path) + " has " +
                                   std::to_string(ids.size()) + " ids but series " + in_quotes(s.path) +
                                   " has " + std::to_string(s.n_cols) + " columns");
-    impl().write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
+    if (impl().kept_on_resume(id_path)) {
+        // the file must label the same columns
+        QuietHdf5 quiet;
+        Hid d(H5Dopen2(impl().file.get(), id_path.c_str(), H5P_DEFAULT), H5Dclose);
+        Hid space(d.valid() ? H5Dget_space(d.get()) : H5I_INVALID_HID, H5Sclose);
+        std::vector<std::int64_t> have;
+        bool same = space.valid() && H5Sget_simple_extent_ndims(space.get()) == 1 &&
+                    H5Sget_simple_extent_npoints(space.get()) == static_cast<hssize_t>(ids.size());
+        if (same) {
+            have.resize(ids.size());
+            same = ids.empty() || H5Dread(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, have.data()) >= 0;
+            same = same && have == ids;
+        }
+        if (!same) fail(file, "cannot resume: " + in_quotes(id_path) + " differs from this run's ids (another network?)", false);
+    } else {
+        impl().write_array(id_path, H5T_STD_I64LE, H5T_NATIVE_INT64, ids.size(), ids.data(), "");
+    }
     impl().ids_width[abs_group] = ids.size();
 }
 
@@ -831,6 +1016,7 @@ void ResultsWriter::write_strings(const std::string& path, const std::vector<std
 
 void ResultsWriter::write_scalar(const std::string& path, double value, const std::string& unit) {
     Impl& w = impl();
+    if (w.kept_on_resume(path)) return;
     QuietHdf5 quiet;
     std::string abs = w.prepare_dataset(path);
     Hid space(H5Screate(H5S_SCALAR), H5Sclose);

@@ -20,8 +20,10 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace libgrid {
@@ -41,11 +43,25 @@ struct H5WriterOptions {
     /// Cap on one series' row buffer, bytes (buffer = rows x columns x 8 B). For very wide series
     /// the series' chunk rows are lowered to fit, never below 1. >= 1.
     std::size_t max_buffer_bytes = std::size_t{16} << 20;
+    /// Cap on the writer's memory for all its series together: row buffers plus, with compression
+    /// threads, the chunk in flight and its compressed copy (about 3 x the row buffer). A series
+    /// that would pass it gets fewer chunk rows; one whose single row passes it is an error. So
+    /// memory is bounded in bytes whatever chunk_rows says. >= 1.
+    std::size_t max_total_buffer_bytes = std::size_t{256} << 20;
     bool float32 = false;  ///< store floating-point *series* as float32 (vectors and scalars stay float64)
     /// Full chunks are shuffled and deflated on worker threads (2) while the caller goes on; 0 =
     /// inline, in the appending thread, through HDF5's own filters (same bytes): for many runs in
     /// parallel processes (a Dask sweep), where each run should keep to one core.
     int compression_threads = 2;
+};
+
+/// Reopening a results file to continue the run that wrote it (Simulation's resume).
+struct ResultsResume {
+    /// Every series of the file -> the rows it keeps (rows beyond are cut). A series the writer
+    /// adds that is not listed is created anew.
+    std::map<std::string, std::uint64_t> rows;
+    /// Objects deleted before anything else (what the run writes at its end: "/summary", "/bill").
+    std::vector<std::string> remove;
 };
 
 /// Writes one results file. Not copyable; movable. One writer per file; the file is locked (HDF5
@@ -56,6 +72,10 @@ class ResultsWriter {
 public:
     /// Creates (or truncates) `path`. Writes root attributes `libgrid_version` and `layout_version`.
     explicit ResultsWriter(const std::string& path, H5WriterOptions options = {});
+    /// Reopens `path` (written by this libgrid version, same layout) to continue it: add_series on an
+    /// existing series reopens it with resume.rows[path] rows (its last partly filled chunk back in
+    /// the buffer), write_ids checks the ids are the same, the other fixed data are kept as they are.
+    ResultsWriter(const std::string& path, H5WriterOptions options, const ResultsResume& resume);
     ~ResultsWriter();  ///< flushes and closes; never throws (errors are swallowed: call close() to see them)
     ResultsWriter(ResultsWriter&&) noexcept;
     ResultsWriter& operator=(ResultsWriter&&) noexcept;
@@ -93,6 +113,13 @@ public:
     std::size_t rows(int handle) const;
     /// Rows appended to `/time` so far.
     std::size_t time_rows() const;
+    /// Every series' path and rows appended so far, in the order they were added.
+    std::vector<std::pair<std::string, std::size_t>> series_rows() const;
+    /// Bytes free for an unprivileged writer on the file system holding the file (statvfs), or
+    /// SIZE_MAX when it cannot be told.
+    std::size_t free_bytes() const;
+    /// Deletes an object (group or dataset) when it exists.
+    void remove(const std::string& path);
 
     // ---- fixed data ---------------------------------------------------------------------------
     /// `<group>/id`, int64: the component ids labelling the columns of the group's series.

@@ -24,6 +24,7 @@
 #include <libgrid/simulation/emissions.hpp>
 #include <libgrid/simulation/tariff.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -164,7 +165,30 @@ struct SimulationOptions {
     double loading_limit_percent = 100.0;  ///< line / transformer loading counted as an overload above this
     bool reverse_flow_is_violation = false;///< power flowing LV -> HV through a transformer counts as a violation
     bool stop_at_first_violation = false;  ///< end the run at the first broken limit (hosting capacity)
+
+    // ---- runs that survive (docs/reliability.md) ----
+    /// Read at every step boundary: a non-zero value stops the run there (the step in progress ends
+    /// first). The run then writes /summary and /bill for the steps done, marks the file `status =
+    /// "stopped"` and returns a summary with completed = false. A signal handler sets it (the value
+    /// is the signal number, named in stop_reason); nullptr = never.
+    const std::atomic<int>* stop_requested = nullptr;
+    /// With an output file: every this many steps (a multiple of kCheckpointQuantum; 0 = never) the
+    /// file is flushed and the run's state saved next to it (`<output>.ckpt`), so that a run killed
+    /// in any way can be resumed. Removed when the run completes.
+    std::size_t checkpoint_steps = 256;
+    /// Continue the run whose results file is output_path from its checkpoint: same inputs (checked),
+    /// same file in the end as a run that was never interrupted (every dataset and attribute, bit for
+    /// bit, except the wall-clock timings in /summary).
+    bool resume = false;
+    /// Stop at a step boundary (status "stopped", like a stop request) when the output's file system
+    /// has less than this many bytes free; the file stays readable and gets its /summary. 0 = off.
+    std::size_t min_free_bytes = std::size_t{16} << 20;
 };
+
+/// The engine re-derives its model (admittances, solver factorisation) from the network every this
+/// many steps, so that a resumed run repeats the uninterrupted one bit for bit; checkpoints fall on
+/// these boundaries.
+inline constexpr std::size_t kCheckpointQuantum = 256;
 
 /// The first limit a run broke: when, what and where (hosting-capacity studies start here).
 struct Violation {
@@ -208,10 +232,18 @@ struct SimulationSummary {
     // profiles, devices, power flow (incl. control rounds), recording (results, meters, HDF5)
     double time_setup_s = 0.0, time_profiles_s = 0.0, time_devices_s = 0.0, time_powerflow_s = 0.0, time_record_s = 0.0;
     int powerflow_iterations = 0;                 ///< total over the run
+    // ---- how the run ended ----
+    bool completed = true;                        ///< false: stopped before n_steps (stop_reason says why)
+    std::size_t planned_steps = 0;                ///< n_steps asked for
+    std::string stop_reason;                      ///< "" when completed; "SIGINT", "SIGTERM", "disk nearly full: ..."
+    std::size_t resumed_from_step = 0;            ///< > 0 when the run continued a checkpoint
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
 using ProgressFn = std::function<void(std::size_t, std::size_t)>;
+
+/// Where a run with results file `output` keeps its checkpoint: `<output>.ckpt`.
+std::string checkpoint_path(const std::string& output);
 
 /// A time-series run. Construct, then run(). Throws ValidationError / IdError on bad input
 /// (unknown bus or load ids, bad device parameters) before the first step.
