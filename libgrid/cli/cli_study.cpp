@@ -19,16 +19,21 @@ namespace libgrid::cli {
 namespace {
 
 /// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
-/// (build tree: <build>/python), else <prefix>/lib/libgrid/python (installed).
+/// (build tree: <build>/python), else where `cmake --install` put it (<prefix>/<python dir>, see
+/// bindings/CMakeLists.txt), else "": the interpreter's own path (e.g. a pip install) must have it.
 std::string python_package_dir(const char* argv0) {
     if (const char* e = std::getenv("LIBGRID_PYTHONPATH")) return e;
     std::error_code ec;
     std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) exe = std::filesystem::absolute(argv0);
     const auto dir = exe.parent_path();
-    for (const auto& cand : {dir / "python", dir.parent_path() / "lib" / "libgrid" / "python"})
+    std::vector<std::filesystem::path> cands = {dir / "python"};
+#ifdef LIBGRID_PYTHON_INSTALL_DIR
+    cands.push_back(dir.parent_path() / LIBGRID_PYTHON_INSTALL_DIR);  // relative to the prefix, or absolute
+#endif
+    for (const auto& cand : cands)
         if (std::filesystem::exists(cand / "libgrid" / "__init__.py")) return cand.string();
-    throw Error("cannot find the libgrid Python package (set LIBGRID_PYTHONPATH)");
+    return "";
 }
 
 }  // namespace
@@ -94,8 +99,10 @@ void add_study_commands(CLI::App& app, const char* argv0) {
         std::vector<std::string> args = {"/usr/bin/python3", "-m", "libgrid.sweep", sweep_file};
         for (const std::string& x : sw->remaining()) args.push_back(x);
         const char* old = std::getenv("PYTHONPATH");
-        const std::string pp = pkg + (old && *old ? std::string(":") + old : std::string());
-        setenv("PYTHONPATH", pp.c_str(), 1);
+        if (!pkg.empty()) {
+            const std::string pp = pkg + (old && *old ? std::string(":") + old : std::string());
+            setenv("PYTHONPATH", pp.c_str(), 1);
+        }
         std::vector<char*> cargs;
         for (std::string& a : args) cargs.push_back(a.data());
         cargs.push_back(nullptr);

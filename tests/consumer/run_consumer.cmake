@@ -1,13 +1,33 @@
 # Installs the build tree into a scratch prefix, then configures, builds and runs an
 # out-of-tree project that uses find_package(libgrid).
 file(REMOVE_RECURSE ${WORK_DIR})
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+# Under DESTDIR, so that nothing (an absolute LIBGRID_PYTHON_INSTALL_DIR) escapes the scratch dir.
+execute_process(COMMAND ${CMAKE_COMMAND} -E env DESTDIR=${WORK_DIR}/root
+  ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix /prefix
   RESULT_VARIABLE rc OUTPUT_QUIET)
 if(rc)
   message(FATAL_ERROR "install failed: ${rc}")
 endif()
+# The exported target names its dependencies by imported target, never by a path on this machine.
+file(GLOB targets_files ${WORK_DIR}/root/prefix/lib*/cmake/libgrid/libgridTargets*.cmake)
+if(NOT targets_files)
+  message(FATAL_ERROR "no libgridTargets*.cmake under ${WORK_DIR}/root/prefix")
+endif()
+foreach(f IN LISTS targets_files)
+  file(STRINGS ${f} links REGEX "INTERFACE_LINK_LIBRARIES")
+  foreach(line IN LISTS links)
+    if(line MATCHES "\"[^\"]*/[^\"]*\"")
+      message(FATAL_ERROR "absolute path in the exported link interface (${f}):\n${line}")
+    endif()
+  endforeach()
+endforeach()
+# The consumer: project(... CXX), no cxx_std_20 of its own (CMakeLists.txt there). The package must
+# not look for what it does not use: Boost and nlohmann_json are header-only and private, and HDF5
+# comes through FindHDF5C, not CMake's FindHDF5 (which needs the C language).
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build
-  -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE rc)
+  -DCMAKE_PREFIX_PATH=${WORK_DIR}/root/prefix -DCMAKE_BUILD_TYPE=Release
+  -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
+  -DCMAKE_DISABLE_FIND_PACKAGE_HDF5=ON --no-warn-unused-cli RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "consumer configure failed: ${rc}")
 endif()
