@@ -8,6 +8,9 @@
 #include <libgrid/simulation/engine.hpp>
 
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 using namespace libgrid;
 
@@ -47,7 +50,8 @@ void BM_CigreLvYear(benchmark::State& state) {
     const bool record = state.range(0) != 0;
     const int level = int(state.range(1));
     const bool f32 = state.range(2) != 0;
-    const std::string path = (std::filesystem::temp_directory_path() / "libgrid_bench_year.h5").string();
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("libgrid_bench_year_" + std::to_string(::getpid()) + ".h5")).string();
     SimulationSummary s;
     for (auto _ : state) {
         SimulationOptions opt;

@@ -339,6 +339,7 @@ PYBIND11_MODULE(_libgrid, m) {
         .def_readonly("message", &PowerFlowResult::message)
         .def_readonly("losses_mw", &PowerFlowResult::losses_mw)
         .def_readonly("losses_mvar", &PowerFlowResult::losses_mvar)
+        .def_readonly("deenergized_buses", &PowerFlowResult::deenergized_buses)
         .def_property_readonly("method", [](const PowerFlowResult& r) { return to_string(r.method_used); });
 
     m.def(

@@ -20,6 +20,25 @@ void bind_scenario(py::module_& m) {
         .def_static("parse", &parse_scenario, py::arg("text"), py::arg("filename") = "<string>")
         .def("override", &override_key, py::arg("key"), py::arg("yaml_value"))
         .def("to_yaml", &scenario_to_yaml)
+        .def("check_output", &check_output_is_not_input, py::arg("output"),
+             "raises ValidationError when `output` is one of the scenario's input files")
+        .def(
+            "estimate",
+            [](const Scenario& s) {
+                const RunEstimate e = estimate_run(build_scenario(s));
+                py::dict d;
+                d["steps"] = e.steps;
+                d["columns"] = e.columns;
+                d["meter_rows"] = e.meter_rows;
+                d["meter_columns"] = e.meter_columns;
+                d["bytes_per_value"] = e.bytes_per_value;
+                d["output_bytes"] = e.output_bytes;
+                d["output_min_bytes"] = e.output_min_bytes;
+                d["memory_bytes"] = e.memory_bytes;
+                d["text"] = e.text();
+                return d;
+            },
+            "what a run needs: results size and memory (docs/scenarios.md)")
         .def("copy", [](const Scenario& s) { return Scenario(s); })
         .def_readonly("path", &Scenario::path)
         .def_readonly("name", &Scenario::name)
@@ -101,7 +120,9 @@ void bind_scenario(py::module_& m) {
         .def(
             "run",
             [](const Scenario& s, const std::string& output, py::object progress) {
+                check_output_is_not_input(s, output);  // before anything is written
                 BuiltScenario b = build_scenario(s);
+                check_run_resources(s, b, output);      // refuse what cannot finish
                 b.options.output_path = output;
                 Simulation sim(std::move(b.net), std::move(b.devices), b.options);
                 SimulationSummary sum;

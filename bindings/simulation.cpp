@@ -70,7 +70,7 @@ py::dict summary_to_dict(const SimulationSummary& s) {
     F(pv_curtailed_mwh); F(pv_self_consumed_mwh); F(self_consumption); F(self_sufficiency); F(battery_charged_mwh);
     F(battery_discharged_mwh); F(battery_losses_mwh); F(battery_storage_change_mwh); F(co2_t); F(bills_rm);
     F(ev_delivered_mwh); F(ev_not_delivered_mwh); F(ev_peak_mw); F(building_comfort_degree_hours); F(home_comfort_degree_hours);
-    F(energy_balance_max_error_mw); F(wall_time_s); F(steps_per_second);
+    F(energy_balance_max_error_mw); F(deenergized_buses); F(wall_time_s); F(steps_per_second);
 #undef F
     return d;
 }

@@ -5,7 +5,37 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
 namespace libgrid::cli {
+
+/// A numeric option that was given must be at least `min` (or above it, `strict`): no value is
+/// silently ignored (`--steps 0` is an error, not "the scenario's horizon"). Throws a ValidationError
+/// naming the option: "--steps: expected a whole number >= 1, got 0".
+template <class T>
+void require_at_least(const CLI::App* cmd, const std::string& option, T value, T min, bool strict = false) {
+    if (cmd->count(option) == 0) return;
+    if (strict ? value > min : value >= min) {
+        if constexpr (std::is_floating_point_v<T>) {
+            if (std::isfinite(value)) return;
+        } else {
+            return;
+        }
+    }
+    std::ostringstream msg;
+    msg << option << ": expected " << (std::is_floating_point_v<T> ? "a finite number " : "a whole number ") << (strict ? "> " : ">= ")
+        << min << ", got " << value;
+    throw ValidationError(msg.str());
+}
+
+/// "libgrid: warning: 3 buses are de-energised ..." on stderr when `ids` (in-service buses without a
+/// source, see deenergized_buses) is not empty: the count and the first few ids.
+void warn_deenergized(const std::vector<std::int64_t>& ids);
 
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);

@@ -1,6 +1,7 @@
 // `libgrid pf CASE`: one power flow, a readable summary or JSON.
 #include "cli.hpp"
 
+#include <libgrid/io/input_file.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 
@@ -134,6 +135,18 @@ void print_summary(const std::string& path, const Network& net, const PowerFlowR
 
 }  // namespace
 
+void warn_deenergized(const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) return;
+    std::string first;
+    for (std::size_t i = 0; i < ids.size() && i < 5; ++i) first += (i ? ", " : "") + std::to_string(ids[i]);
+    if (ids.size() > 5) first += ", ...";
+    std::fprintf(stderr,
+                 "libgrid: warning: %zu bus%s de-energised: no ext grid, slack bus or generator in %s island, so %s NaN "
+                 "voltage (docs/distribution.md, \"Switches, islands\"); e.g. bus %s\n",
+                 ids.size(), ids.size() == 1 ? "" : "es", ids.size() == 1 ? "its" : "their", ids.size() == 1 ? "it has" : "they have",
+                 first.c_str());
+}
+
 void add_pf(CLI::App& app) {
     auto* cmd = app.add_subcommand("pf", "Run one power flow on a MATPOWER case (.m) or a libgrid network (.json)");
     static std::string path, method = "nr", linear = "default", json_out;
@@ -148,7 +161,11 @@ void add_pf(CLI::App& app) {
     cmd->add_option("--tolerance", tol, "mismatch tolerance, p.u.")->capture_default_str();
     cmd->add_option("--max-iterations", max_it, "iteration limit")->capture_default_str();
     cmd->add_option("--json", json_out, "write the results as JSON to PATH, or - for stdout");
-    cmd->callback([] {
+    cmd->callback([cmd] {
+        require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
+        require_at_least(cmd, "--max-iterations", max_it, 1);
+        if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
+            throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
         const Network net = read_network(path);
         PowerFlowOptions opt;
         opt.method = parse_method(method);
@@ -158,6 +175,7 @@ void add_pf(CLI::App& app) {
         opt.tolerance = tol;
         opt.max_iterations = max_it;
         const PowerFlowResult r = run_power_flow(net, opt);
+        warn_deenergized(r.deenergized_buses);
         if (json_out.empty()) {
             print_summary(path, net, r);
         } else {

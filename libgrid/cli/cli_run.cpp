@@ -52,6 +52,7 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     std::printf("  %-36s %14.1f %%\n", "PV self-consumption", s.self_consumption * 100);
     std::printf("  %-36s %14.1f %%\n", "self-sufficiency", s.self_sufficiency * 100);
     std::printf("  %-36s %14.4f .. %.4f p.u.\n", "voltage range", s.min_vm_pu, s.max_vm_pu);
+    if (s.deenergized_buses) std::printf("  %-36s %14zu (no source in their island: NaN voltages)\n", "de-energised buses", s.deenergized_buses);
     std::printf("  %-36s %14zu (%.2f h with any)\n", "voltage violations (bus-steps)", s.voltage_violation_bus_steps, s.voltage_violation_hours);
     std::printf("  %-36s %14.1f %%\n", "max transformer loading", s.max_trafo_loading_percent);
     std::printf("  %-36s %14.1f %%\n", "max line loading", s.max_line_loading_percent);
@@ -81,25 +82,32 @@ void add_run(CLI::App& app) {
     cmd->add_option("--steps", steps, "number of steps (overrides the horizon)");
     cmd->add_option("--set", sets, "override any key: --set devices.ev.share=0.3");
     cmd->add_flag("-q,--quiet", quiet, "no progress bar");
-    cmd->callback([] {
+    cmd->callback([cmd] {
+        require_at_least(cmd, "--threads", threads, 1);
+        require_at_least(cmd, "--seed", seed, 0LL);
+        require_at_least(cmd, "--steps", steps, 1LL);
         Scenario sc = load_scenario(path);
-        if (!size.empty()) override_key(sc, "network.size", size);
-        if (threads > 0) override_key(sc, "threads", std::to_string(threads));
-        if (seed >= 0) override_key(sc, "seed", std::to_string(seed));
-        if (steps > 0) override_key(sc, "horizon.steps", std::to_string(steps));
+        if (cmd->count("--size")) override_key(sc, "network.size", size);
+        if (cmd->count("--threads")) override_key(sc, "threads", std::to_string(threads));
+        if (cmd->count("--seed")) override_key(sc, "seed", std::to_string(seed));
+        if (cmd->count("--steps")) override_key(sc, "horizon.steps", std::to_string(steps));
         for (const std::string& kv : sets) {
             const auto eq = kv.find('=');
             if (eq == std::string::npos) throw ValidationError("--set '" + kv + "': expected KEY=VALUE");
             override_key(sc, kv.substr(0, eq), kv.substr(eq + 1));
         }
+        check_output_is_not_input(sc, out);  // before anything is written
         const auto t0 = Clock::now();
         BuiltScenario b = build_scenario(sc);
         const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        const RunEstimate estimate = check_run_resources(sc, b, out);  // refuse what cannot finish
+        warn_deenergized(deenergized_buses(b.net));
         b.options.output_path = out;
         if (!quiet)
             std::fprintf(stderr, "%s: %zu buses, %zu loads, %zu PV, %zu batteries, %zu EV stations, %zu charging sites, %zu buildings, %zu homes (built in %.2f s)\n",
                          b.name.c_str(), b.net.buses.size(), b.net.loads.size(), b.devices.pv.size(), b.devices.batteries.size(),
                          b.devices.ev_stations.size(), b.devices.charging_sites.size(), b.devices.buildings.size(), b.devices.homes.size(), build_s);
+        if (!quiet) std::fprintf(stderr, "estimate: %s\n", estimate.text().c_str());
         Simulation sim(std::move(b.net), std::move(b.devices), b.options);
         const SimulationSummary s = sim.run(progress_bar(!quiet && isatty(2)));
         print_kpis(b.name, s, out);

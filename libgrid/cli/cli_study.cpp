@@ -54,11 +54,18 @@ void add_study_commands(CLI::App& app, const char* argv0) {
     hc->add_option("--loading-limit", limit, "line/transformer loading limit, percent")->capture_default_str();
     hc->add_flag("--reverse-flow", reverse_flow, "count power flowing LV -> HV through a transformer as a violation");
     hc->add_option("--csv", csv, "write the table as CSV");
-    hc->callback([] {
+    hc->callback([hc] {
+        require_at_least(hc, "--steps", steps, 1LL);
+        require_at_least(hc, "--kwp", kwp, 0.0, /*strict=*/true);
+        require_at_least(hc, "--charger-kw", charger_kw, 0.0, /*strict=*/true);
+        require_at_least(hc, "--loading-limit", limit, 0.0, /*strict=*/true);
         Scenario sc = load_scenario(path);
-        if (steps > 0) override_key(sc, "horizon.steps", std::to_string(steps));
-        if (!start.empty()) override_key(sc, "horizon.start", start);
+        if (hc->count("--steps")) override_key(sc, "horizon.steps", std::to_string(steps));
+        if (hc->count("--start")) override_key(sc, "horizon.start", start);
+        if (!csv.empty()) check_output_is_not_input(sc, csv);
         BuiltScenario b = build_scenario(sc);
+        check_run_resources(sc, b, "");  // memory (no results file)
+        warn_deenergized(deenergized_buses(b.net));
         HostingStudy study;
         study.kind = kind;
         study.group = group;

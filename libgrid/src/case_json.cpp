@@ -1,6 +1,7 @@
 // libgrid io: reader and writer of the project's network JSON ("mg-case-json/1" + libgrid
 // extensions). Field reference: docs/network_json.md. nlohmann::json is used only in this file.
 #include "libgrid/io/case_json.hpp"
+#include "libgrid/io/input_file.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -847,11 +848,8 @@ Network parse_case_json(const std::string& text, const std::string& filename) {
 }
 
 Network read_case_json(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ParseError(path, 0, std::string("cannot open file: ") + std::strerror(errno));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw ParseError(path, 0, "error while reading the file");
-    return parse_case_json(text, path);
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    return parse_case_json(read_input_file(path), path);
 }
 
 std::string to_case_json(const Network& net) {

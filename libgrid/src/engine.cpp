@@ -444,6 +444,12 @@ struct Simulation::Impl {
     // Static injections (everything but loads and devices) and device node maps.
     void rebuild() {
         m = build_math_model(net);
+        // islands without a source are de-energised (docs/distribution.md): counted, never silent
+        // (as deenergized_bus_ids, without allocating)
+        std::size_t dead = 0;
+        for (std::size_t b = 0; b < net.buses.size(); ++b)
+            dead += m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated;
+        sum.deenergized_buses = std::max(sum.deenergized_buses, dead);
         method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
         if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
         if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
@@ -1337,6 +1343,7 @@ struct Simulation::Impl {
         s("co2_t", sum.co2_t, "t");
         s("bills_rm", sum.bills_rm, "RM");
         s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
+        s("deenergized_buses", double(sum.deenergized_buses), "");
         s("wall_time_s", sum.wall_time_s, "s");
         if (!sum.completed) {
             // the steps done, not the horizon asked for (status, steps_planned: root attributes)

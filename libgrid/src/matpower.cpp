@@ -4,6 +4,7 @@
 // the literal subset of MATLAB that case files use - `function mpc = NAME`, `mpc.FIELD = VALUE;`
 // with VALUE a number, a string, a matrix or a cell array, `%` / `#` comments, `%{ ... %}` block
 // comments and `...` continuations - and rejects everything else with a ParseError naming the line.
+#include <libgrid/io/input_file.hpp>
 #include <libgrid/io/matpower.hpp>
 
 #include <libgrid/errors.hpp>
@@ -1226,25 +1227,8 @@ Network parse_matpower(const std::string& text, const std::string& filename) {
 }
 
 Network read_matpower(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw ParseError(path, 0, "cannot read the file: it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ParseError(path, 0, std::string("cannot open the file: ") + std::strerror(errno));
-    std::string text;
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (size > 0) {  // regular file: one read
-        text.resize(static_cast<std::size_t>(size));
-        in.read(text.data(), size);
-        text.resize(static_cast<std::size_t>(in.gcount()));
-    } else {  // a pipe or other stream without a size
-        in.clear();
-        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    if (in.bad()) throw ParseError(path, 0, "error while reading the file");
-    return parse_matpower(text, path);
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    return parse_matpower(read_input_file(path), path);
 }
 
 std::string to_matpower(const Network& net) {

@@ -399,9 +399,19 @@ void compute_sources(const Network& net, const MathModel& m, const std::vector<c
     }
 }
 
+std::vector<Id> deenergized_bus_ids(const Network& net, const MathModel& m) {
+    std::vector<Id> ids;
+    for (std::size_t b = 0; b < net.buses.size() && b < m.bus_node.size(); ++b)
+        if (m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated) ids.push_back(net.buses[b].id);
+    return ids;
+}
+
+std::vector<Id> deenergized_buses(const Network& net) { return deenergized_bus_ids(net, build_math_model(net)); }
+
 PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method) {
     PowerFlowResult r;
     r.method_used = method;
+    r.deenergized_buses = deenergized_bus_ids(net, m);
     const double base = net.sn_mva;
     const double nan = kNaN;
     const std::size_t nb = net.buses.size();

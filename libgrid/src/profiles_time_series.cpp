@@ -2,6 +2,7 @@
 #include <libgrid/profiles/time_series.hpp>
 
 #include <libgrid/errors.hpp>
+#include <libgrid/io/input_file.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -186,8 +187,8 @@ NumberStatus parse_double(std::string_view s, double& v) {
 }  // namespace
 
 std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& options) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw ParseError(path, 0, std::string("cannot open file: ") + std::strerror(errno));
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    std::istringstream f(read_input_file(path));
 
     std::vector<std::string> header, fields;
     std::string line, why;

@@ -5,6 +5,7 @@
 #include <libgrid/profiles/time_series.hpp>
 
 #include <libgrid/errors.hpp>
+#include <libgrid/io/input_file.hpp>
 
 #include <hdf5.h>
 
@@ -125,7 +126,9 @@ bool read_string_or_integer(hid_t obj, const char* name, const std::string& path
 
 TimeSeries read_hdf5(const std::string& path, const std::string& dataset) {
     QuietHdf5 quiet;
-    if (!file_exists(path)) fail(path, dataset, "cannot open file (missing or unreadable)");
+    // Regular files only (io/input_file.hpp); libhdf5 reads the parts it needs, the values at most
+    // kMaxInputFileBytes (below).
+    if (const std::string why = input_file_problem(path, ~std::uint64_t{0}); !why.empty()) fail(path, dataset, "cannot open file: " + why);
     if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, dataset, "not an HDF5 file");
     Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.ok()) fail(path, dataset, "cannot open file");
@@ -141,6 +144,9 @@ TimeSeries read_hdf5(const std::string& path, const std::string& dataset) {
     const H5T_class_t cls = H5Tget_class(type.get());
     if (cls != H5T_FLOAT && cls != H5T_INTEGER) fail(path, dataset, "must hold integers or floating-point numbers");
 
+    if (n > kMaxInputFileBytes / sizeof(double))
+        fail(path, dataset, std::to_string(n) + " values, more than the limit of " + std::to_string(kMaxInputFileBytes / sizeof(double)) +
+                                " (1 GiB of float64) for an input series");
     TimeSeries ts;
     ts.name = dataset;
     ts.values.resize(static_cast<std::size_t>(n));

@@ -10,6 +10,7 @@
 #include "libgrid/scenario/scenario.hpp"
 
 #include "libgrid/errors.hpp"
+#include "libgrid/io/input_file.hpp"
 #include "libgrid/io/network_io.hpp"
 #include "libgrid/profiles/rng.hpp"
 #include "libgrid/profiles/solar.hpp"
@@ -21,12 +22,18 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
 #include <system_error>
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 namespace libgrid {
 
@@ -222,7 +229,9 @@ public:
         if (!node.IsDefined() || node.IsNull()) return;
         if (!node.IsMap()) ctx_.fail(node, prefix_.empty() ? "<top level>" : prefix_, "expected a map of keys, got " + got(node));
         for (auto it = node.begin(); it != node.end(); ++it) {
-            const YAML::Node& k = it->first;
+            // A copy: `it->first` is a member of a temporary (yaml-cpp's iterator proxy); a reference
+            // to it dangles at the end of this statement (ASan: stack-use-after-scope).
+            const YAML::Node k = it->first;
             if (!k.IsScalar()) ctx_.fail(k, prefix_.empty() ? "<top level>" : prefix_, "keys must be plain words, got " + got(k));
             const std::string name = k.Scalar();
             if (std::find(allowed_.begin(), allowed_.end(), name) == allowed_.end())
@@ -433,8 +442,7 @@ void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
         m.string("file", f);
         if (f.empty()) m.fail("file", "expected a file name, got nothing");
         n.file_path = ctx.resolve(f);
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(n.file_path, ec)) m.fail("file", "no such file: " + n.file_path);
+        if (const std::string why = input_file_problem(n.file_path); !why.empty()) m.fail("file", why + ": " + n.file_path);
         const std::string ext = std::filesystem::path(n.file_path).extension().string();
         if (ext != ".m" && ext != ".json") m.fail("file", "expected a .m (MATPOWER) or .json (libgrid) network, got '" + f + "'");
         m.word("customer_type", n.customer_type, kCustomerTypes);
@@ -509,8 +517,7 @@ void read_weather(const MapReader& top, ScenarioWeather& w, const Ctx& ctx) {
         m.string("file", f);
         if (f.empty()) m.fail("file", "expected a file name, got nothing");
         w.file_path = ctx.resolve(f);
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(w.file_path, ec)) m.fail("file", "no such file: " + w.file_path);
+        if (const std::string why = input_file_problem(w.file_path); !why.empty()) m.fail("file", why + ": " + w.file_path);
         return;
     }
     if (m.has("model")) {
@@ -712,7 +719,7 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     }
     top.number("emission_factor_t_per_mwh", s.emission_factor_t_per_mwh, closed(0.0, 2.0));
     {
-        MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows"});
+        MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows", "max_file_gb", "checkpoint_steps", "min_free_mb"});
         s.outputs.meter_interval_s = std::max<std::int64_t>(900, s.horizon.step_s);
         if (m.has("meter_interval")) {
             const std::string v = m.scalar("meter_interval", "an interval (15min, 30min or 1h)");
@@ -732,6 +739,12 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
         m.boolean("float32", s.outputs.float32);
         m.boolean("bus_angles", s.outputs.bus_angles);
         m.integer("chunk_rows", s.outputs.chunk_rows, 1, 1000000);
+        number_or_word(m, "max_file_gb", s.outputs.max_file_gb, Range{0.0, kInf, true, false}, "none", kInf);
+        m.integer("checkpoint_steps", s.outputs.checkpoint_steps, 0, 1000000000);
+        if (s.outputs.checkpoint_steps % kCheckpointQuantum != 0)
+            m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
+                                           std::to_string(s.outputs.checkpoint_steps));
+        m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
     }
     {
         MapReader m(ctx, top.get("solver"), "solver", {"method", "linear_solver", "tolerance", "max_iterations", "max_control_iterations"});
@@ -885,11 +898,8 @@ bool Scenario::same_settings(const Scenario& o) const {
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
 
 Scenario load_scenario(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ParseError(path, 0, "cannot open the scenario file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parse_scenario(ss.str(), path);
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    return parse_scenario(read_input_file(path), path);
 }
 
 void override_key(Scenario& scenario, const std::string& dotted_key, const std::string& yaml_value) {
@@ -1061,6 +1071,9 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "float32", s.outputs.float32);
     kv(e, "bus_angles", s.outputs.bus_angles);
     kv(e, "chunk_rows", std::int64_t(s.outputs.chunk_rows));
+    kv(e, "max_file_gb", std::isinf(s.outputs.max_file_gb) ? std::string("none") : num(s.outputs.max_file_gb));
+    kv(e, "checkpoint_steps", std::int64_t(s.outputs.checkpoint_steps));
+    kv(e, "min_free_mb", s.outputs.min_free_mb);
     e << YAML::EndMap;
 
     e << YAML::Key << "solver" << YAML::Value << YAML::BeginMap;
@@ -1189,6 +1202,27 @@ PvParams pv_params(const ScenarioPv& s, double kwp, double inverter_kva) {
     p.tilt_deg = s.tilt_deg;
     p.azimuth_deg = s.azimuth_deg;
     return p;
+}
+
+/// "12.3 GB" (GB = 1e9 bytes), 3 significant digits.
+std::string gb_text(double bytes) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3g GB", bytes / 1e9);
+    return buf;
+}
+
+/// "2.92e+07" style counts as "29.2 million" (or the plain number below a million).
+std::string count_text(double n) {
+    char buf[64];
+    if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.3g million", n / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+}
+
+/// "96 steps of 15min" or "1y (35040 steps of 15min)".
+std::string horizon_text(const ScenarioHorizon& h) {
+    const std::string steps = std::to_string(h.n_steps) + " steps of " + step_text(h.step_s);
+    return h.by_steps ? steps : h.duration + " (" + steps + ")";
 }
 
 [[noreturn]] void build_fail(const Scenario& s, const std::string& key, const std::string& msg) {
@@ -1357,6 +1391,23 @@ BuiltScenario build_scenario(const Scenario& s) {
 
     const LocalTime t0 = s.horizon.start;
     const LocalTime t1 = t0 + std::int64_t(s.horizon.n_steps) * s.horizon.step_s;
+
+    // EV sessions are generated for the whole horizon before the run: refuse up front what would not
+    // fit in memory (check_run_resources covers the rest of the run once built).
+    {
+        const double days = double(t1 - t0) / 86400.0;
+        double sessions = double(std::count(has_ev.begin(), has_ev.end(), char(1))) * d.ev.sessions_per_day * days;
+        const ScenarioPublicSites& ps = d.ev.public_sites;
+        const double n_sites = !ps.buses.empty() ? double(ps.buses.size()) : ps.sites < 0 ? double(site_customers.size()) : double(ps.sites);
+        for (const ScenarioChargerGroup& g : ps.chargers) sessions += n_sites * g.sessions_per_day * double(g.n < 0 ? 8 : g.n) * days;
+        const double bytes = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
+        const double limit = memory_limit_bytes();
+        if (bytes > limit)
+            build_fail(s, "horizon",
+                       "the EV charging sessions of " + horizon_text(s.horizon) + " alone need about " + gb_text(bytes) +
+                           " of memory (" + count_text(sessions) + " sessions), more than the limit of " + gb_text(limit) +
+                           " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB): shorten the horizon or lower devices.ev.share");
+    }
 
     // ---- per-customer devices ----
     for (std::size_t i = 0; i < nc; ++i) {
@@ -1604,11 +1655,205 @@ BuiltScenario build_scenario(const Scenario& s) {
     o.h5.compression_threads = s.outputs.compression_threads;
     o.h5.float32 = s.outputs.float32;
     o.h5.chunk_rows = s.outputs.chunk_rows;
+    o.checkpoint_steps = s.outputs.checkpoint_steps;
+    o.min_free_bytes = std::size_t(s.outputs.min_free_mb * 1048576.0);
     o.record_bus_angles = s.outputs.bus_angles;
     o.scenario_text = scenario_to_yaml(s);
     o.threads = s.threads;
     o.output_path.clear();
     return b;
+}
+
+}  // namespace libgrid
+
+// ---------------------------------------------------------------------------------------------
+// Before a run: inputs are never outputs; runs that cannot finish are refused
+// ---------------------------------------------------------------------------------------------
+
+namespace libgrid {
+
+std::vector<std::pair<std::string, std::string>> scenario_input_files(const Scenario& s) {
+    std::vector<std::pair<std::string, std::string>> v;
+    if (!s.path.empty() && s.path != "<string>") v.emplace_back("scenario file", s.path);
+    if (s.network.from_file) v.emplace_back("network.file", s.network.file_path);
+    if (s.weather.from_file) v.emplace_back("weather.file", s.weather.file_path);
+    return v;
+}
+
+void check_output_is_not_input(const Scenario& s, const std::string& output) {
+    if (output.empty()) return;
+    for (const auto& [key, path] : scenario_input_files(s)) {
+        if (!same_file(output, path)) continue;
+        const std::string what = key == "scenario file" ? "the scenario file itself"
+                                                        : "the scenario's " + std::string(key == "network.file" ? "network" : "weather") +
+                                                              " file (" + key + " = " + path + ")";
+        throw ValidationError("scenario " + s.path + ": output '" + output + "' is " + what +
+                              ": refusing to overwrite an input; choose another output file");
+    }
+}
+
+namespace {
+
+/// The per-step series the engine records (engine.cpp, "record_series"): widths, float or integer.
+struct SeriesWidth {
+    std::size_t cols;
+    bool is_float;
+};
+
+std::vector<SeriesWidth> recorded_series(const BuiltScenario& b) {
+    const Network& net = b.net;
+    const DeviceSet& d = b.devices;
+    const SimulationOptions& o = b.options;
+    std::vector<SeriesWidth> v;
+    auto f = [&](std::size_t n, int times = 1) {
+        if (n)
+            for (int k = 0; k < times; ++k) v.push_back({n, true});
+    };
+    v.push_back({1, false});  // /time
+    f(net.buses.size(), o.record_bus_angles ? 2 : 1);
+    f(net.branches.size() + net.lines.size() + net.transformers.size(), o.record_branch_p_from ? 3 : 2);
+    f(net.loads.size(), o.record_reactive ? 2 : 1);
+    const bool pv_q = o.record_reactive || std::any_of(d.pv.begin(), d.pv.end(), [](const PvUnit& u) {
+                          return u.params.qmode != QControl::None || u.params.volt_watt;
+                      });
+    f(d.pv.size(), pv_q ? 4 : 3);
+    f(d.batteries.size(), 3);
+    f(net.ext_grids.size(), 2);
+    f(d.ev_stations.size());
+    f(d.charging_sites.size(), 4);
+    f(d.buildings.size(), 3);
+    f(d.homes.size(), 5);
+    f(net.sgens.size());
+    f(net.storage.size());
+    f(net.gens.size());
+    f(net.shunts.size(), 2);
+    if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; }))
+        v.push_back({net.transformers.size(), false});
+    v.push_back({1, false});  // /solver/converged, iterations, energy_balance_mw
+    v.push_back({1, false});
+    v.push_back({1, true});
+    return v;
+}
+
+std::size_t ev_sessions(const DeviceSet& d) {
+    std::size_t n = 0;
+    for (const EvStationUnit& u : d.ev_stations) n += u.station.sessions.size();
+    for (const ChargingSiteUnit& u : d.charging_sites) n += u.site.evs.sessions.size();
+    for (const HomeUnit& u : d.homes) n += u.home.ev.sessions.size();
+    return n;
+}
+
+std::string gb2(double bytes) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, bytes < 1e9 ? "%.3g GB" : "%.4g GB", bytes / 1e9);
+    return buf;
+}
+
+}  // namespace
+
+std::string RunEstimate::text() const {
+    std::string s = std::to_string(steps) + " steps x " + std::to_string(columns) + " values (" + std::to_string(bytes_per_value) + " B floats)";
+    if (meter_rows) s += " + " + std::to_string(meter_rows) + " meter readings x " + std::to_string(meter_columns) + " values";
+    s += " = " + gb2(output_bytes) + " of results";
+    if (output_min_bytes < output_bytes) s += " (at least " + gb2(output_min_bytes) + " compressed)";
+    s += "; memory about " + gb2(memory_bytes);
+    return s;
+}
+
+RunEstimate estimate_run(const BuiltScenario& b) {
+    const Network& net = b.net;
+    const DeviceSet& d = b.devices;
+    const SimulationOptions& o = b.options;
+    RunEstimate e;
+    e.steps = o.n_steps;
+    e.bytes_per_value = o.h5.float32 ? 4 : 8;
+    const double steps = double(o.n_steps);
+    const std::vector<SeriesWidth> series = recorded_series(b);
+    double row_bytes = 0.0, writer_bytes = 0.0;
+    const double chunk_rows = double(std::max<std::size_t>(o.h5.chunk_rows, 1));
+    const double max_buffer = double(std::max<std::size_t>(o.h5.max_buffer_bytes, 1));
+    auto buffers = [&](std::size_t cols) {
+        // a series' row buffer, the next one, and one chunk being compressed (hdf5_results.hpp)
+        return 3.0 * std::max(8.0 * double(cols), std::min(chunk_rows * 8.0 * double(cols), max_buffer));
+    };
+    for (const SeriesWidth& sw : series) {
+        e.columns += sw.cols;
+        row_bytes += double(sw.cols) * (sw.is_float ? double(e.bytes_per_value) : 8.0);
+        writer_bytes += buffers(sw.cols);
+    }
+    const std::size_t nl = net.loads.size();
+    if (nl) {
+        const std::int64_t span = std::int64_t(o.n_steps) * o.step_s;
+        const std::int64_t mi = std::max<std::int64_t>(o.meter_interval_s, 1);
+        e.meter_rows = std::size_t((span + mi - 1) / mi);
+        e.meter_columns = 2 * nl;
+        writer_bytes += 2.0 * buffers(nl) + buffers(1);
+    }
+    writer_bytes = std::min(writer_bytes, double(o.h5.max_total_buffer_bytes));  // the writer's own cap
+    const double sessions = double(ev_sessions(d));
+    e.output_bytes = steps * row_bytes + double(e.meter_rows) * (double(e.meter_columns) * double(e.bytes_per_value) + 8.0) +
+                     sessions * 6.0 * 8.0;
+    e.output_min_bytes = o.h5.compression_level > 0 ? e.output_bytes / kMaxCompressionRatio : e.output_bytes;
+
+    // memory: weather (the built series and the engine's copy), EV sessions and their records, load
+    // profile blocks (engine.cpp fill_block), meter month buffers, writer buffers, network and devices
+    const double weather = 2.0 * 9.0 * 8.0 * steps;
+    const double ev = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
+    const double block_steps = std::min({double(o.profile_block_steps), steps,
+                                         std::max(8.0, double(std::size_t(1) << 23) / double(std::max<std::size_t>(nl, 1)))});
+    const double profiles = 2.0 * 8.0 * block_steps * double(nl);
+    const double interval = double(std::max<std::int64_t>(o.meter_interval_s, 1));
+    const double month = 2.0 * 8.0 * double(nl) * std::min(31.0 * 86400.0 / interval + 1.0, double(e.meter_rows) + 1.0);
+    const double elements = double(net.buses.size() + net.lines.size() + net.transformers.size() + net.branches.size() + nl +
+                                   net.sgens.size() + net.storage.size() + net.shunts.size() + net.gens.size());
+    const double devices = double(d.pv.size() + d.batteries.size() + d.ev_stations.size() + d.charging_sites.size() +
+                                  d.buildings.size() + d.homes.size() + d.load_profiles.size());
+    e.memory_bytes = weather + ev + profiles + month + writer_bytes + 4096.0 * elements + 2048.0 * devices + 64e6;
+    return e;
+}
+
+double memory_limit_bytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    double limit = pages > 0 && page > 0 ? double(pages) * double(page) : kInf;
+    if (const char* env = std::getenv("LIBGRID_MEMORY_LIMIT_GB"); env && *env) {
+        double gb = 0.0;
+        if (!parse_double(env, gb) || !(gb > 0))
+            throw ValidationError(std::string("$LIBGRID_MEMORY_LIMIT_GB: expected a number of GB > 0, got '") + env + "'");
+        limit = std::min(limit, gb * 1e9);
+    }
+    return limit;
+}
+
+RunEstimate check_run_resources(const Scenario& s, const BuiltScenario& b, const std::string& output, const RunLimits& limits) {
+    const RunEstimate e = estimate_run(b);
+    const std::string who = "scenario " + s.path + ": " + horizon_text(s.horizon) + ": ";
+    if (!output.empty()) {
+        const double cap = s.outputs.max_file_gb * 1e9;
+        if (e.output_min_bytes > cap)
+            throw ValidationError(who + "the results file would exceed outputs.max_file_gb = " + num(s.outputs.max_file_gb) + " GB (estimate: " +
+                                  e.text() + "); shorten the horizon, record less, or raise outputs.max_file_gb");
+        double free_bytes = limits.free_bytes;
+        if (free_bytes < 0) {
+            std::filesystem::path dir = std::filesystem::path(output).parent_path();
+            if (dir.empty()) dir = ".";
+            struct statvfs vfs {};
+            if (::statvfs(dir.c_str(), &vfs) == 0) {
+                free_bytes = double(vfs.f_bavail) * double(vfs.f_frsize);
+                struct stat st {};
+                if (::stat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode)) free_bytes += double(st.st_size);  // truncated first
+            } else {
+                free_bytes = kInf;  // unknown (e.g. the directory does not exist: the writer reports that)
+            }
+        }
+        if (e.output_min_bytes > free_bytes)
+            throw ValidationError(who + "the results file '" + output + "' cannot fit: " + gb2(free_bytes) + " free on its file system (estimate: " +
+                                  e.text() + "); free space, write elsewhere or shorten the horizon");
+    }
+    const double mem = limits.memory_bytes >= 0 ? limits.memory_bytes : memory_limit_bytes();
+    if (e.memory_bytes > mem)
+        throw ValidationError(who + "the run would need more memory than the limit of " + gb2(mem) +
+                              " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB) (estimate: " + e.text() + ")");
+    return e;
 }
 
 }  // namespace libgrid

@@ -2,6 +2,8 @@
 // the effective YAML round-trips; builds are deterministic in the seed; penetration shares hold.
 #include <doctest/doctest.h>
 
+#include "scratch_dir.hpp"
+
 #include <libgrid/errors.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/scenario/scenario.hpp>
@@ -24,7 +26,7 @@ const std::string kScenarios = LIBGRID_SCENARIOS;
 const std::string kData = LIBGRID_TEST_DATA;
 
 std::string tmp_dir() {
-    auto dir = std::filesystem::temp_directory_path() / ("libgrid_tests_" + std::to_string(::getpid())) / "scenario";
+    const auto dir = libgrid_test::scratch_dir() / "scenario";
     std::filesystem::create_directories(dir);
     return dir.string();
 }

@@ -2,6 +2,8 @@
 // threads, events, non-convergence flagged, bad input named, a year on CIGRE LV.
 #include <doctest/doctest.h>
 
+#include "scratch_dir.hpp"
+
 #include <libgrid/errors.hpp>
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/io/hdf5_results.hpp>
@@ -22,11 +24,7 @@ using namespace libgrid;
 
 namespace {
 
-std::string tmp_file(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("libgrid_tests_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string tmp_file(const std::string& name) { return libgrid_test::scratch_path(name); }
 
 Network cigre_lv() { return read_case_json(std::string(LIBGRID_TEST_DATA) + "/cigre/cigre_lv.input.json"); }
 

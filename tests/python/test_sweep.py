@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import libgrid
-from libgrid.sweep import (TIMING_KPIS, SweepFileError, load_sweep_file, main, run_sweep_file,
-                           start_local_cluster, sweep, variant_grid)
+from libgrid.sweep import (TIMING_KPIS, SweepFileError, SweepVariantError, load_sweep_file, main, run_sweep_file,
+                           start_local_cluster, sweep, validate_variants, variant_grid)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -27,9 +27,12 @@ devices:
   ev: {share: 0.1}
 """
 
-# 2 x 2 variants that change the results (seed and EV share), plus one with an unknown key.
+# 2 x 2 variants that change the results (seed and EV share), plus one that is a valid scenario but
+# does not fit its network (more charging sites than the small grid has): it fails when it runs.
+# (A variant with an unknown key or a bad value fails before anything runs: test_bad_variants_...)
 GOOD = variant_grid(**{"devices.ev.share": [0.1, 0.5], "seed": [1, 2]})
-BAD = {"devices.ev.nonsense": 3}
+BAD_KEY = "devices.ev.public_sites.sites"
+BAD = {BAD_KEY: 1000}
 
 
 def base():
@@ -86,7 +89,7 @@ def test_serial_table_layout(serial_table):
     df = serial_table
     assert list(df.index) == [0, 1, 2, 3, 4] and df.index.name == "variant"
     cols = list(df.columns)
-    assert cols[:3] == ["devices.ev.share", "seed", "devices.ev.nonsense"]
+    assert cols[:3] == ["devices.ev.share", "seed", BAD_KEY]
     assert cols[-2:] == ["output", "error"]
     kpis = cols[3:-2]
     # every scalar of /summary is a column, with its unit
@@ -116,10 +119,10 @@ def test_a_failing_variant_keeps_its_row_and_does_not_stop_the_sweep(serial_tabl
     df = serial_table
     assert df.loc[:3, "error"].isna().all()
     err = df.loc[4, "error"]
-    assert isinstance(err, str) and "devices.ev.nonsense" in err
-    assert df.loc[4, "devices.ev.nonsense"] == 3 and pd.isna(df.loc[4, "seed"])
-    assert df["seed"].dtype == "Int64" and df.loc[0, "devices.ev.nonsense"] is pd.NA  # whole numbers stay whole
-    kpis = [c for c in df.columns if c not in ("devices.ev.share", "seed", "devices.ev.nonsense", "output", "error")]
+    assert isinstance(err, str) and BAD_KEY in err and "1000 sites asked" in err
+    assert df.loc[4, BAD_KEY] == 1000 and pd.isna(df.loc[4, "seed"])
+    assert df["seed"].dtype == "Int64" and df.loc[0, BAD_KEY] is pd.NA  # whole numbers stay whole
+    kpis = [c for c in df.columns if c not in ("devices.ev.share", "seed", BAD_KEY, "output", "error")]
     assert df.loc[4, kpis].isna().all()
     assert df.loc[4, "output"] is None and not os.path.exists(os.path.join(os.path.dirname(df.loc[0, "output"]), "variant_4.h5"))
     assert df.loc[:3, kpis].notna().all().all()
@@ -232,7 +235,8 @@ def test_command_line(tmp_path):
     missing = subprocess.run(cmd + [str(tmp_path / "none.yaml")], env=env, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "none.yaml" in missing.stderr
     write(tmp_path / "base.yaml", BASE_YAML)
-    sf = write(tmp_path / "s.yaml", "base: base.yaml\nset: {steps: 4}\nvariants:\n  - {seed: 1}\n  - {devices.ev.nonsense: 1}\n")
+    sf = write(tmp_path / "s.yaml", "base: base.yaml\nset: {steps: 4}\nvariants:\n  - {seed: 1}\n"
+                                    "  - {devices.ev.public_sites.sites: 1000}\n")
     r = subprocess.run(cmd + [str(sf), "--serial", "-o", str(tmp_path / "o")], env=env, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 1, r.stderr  # a variant failed
@@ -240,3 +244,72 @@ def test_command_line(tmp_path):
     assert "RuntimeWarning" not in r.stderr
     assert (tmp_path / "o" / "sweep.csv").is_file() and (tmp_path / "o" / "variant_0.h5").is_file()
     assert main([str(sf), "--serial", "-q", "-o", str(tmp_path / "p")]) == 1
+    # a variant that cannot even be read: the file's line and key, nothing runs, no directory made
+    bad = write(tmp_path / "bad.yaml", "base: base.yaml\nset: {steps: 4}\nvariants:\n  - {seed: 1}\n"
+                                       "  - {devices.ev.nonsense: 1}\n")
+    r = subprocess.run(cmd + [str(bad), "--serial", "-o", str(tmp_path / "b")], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1
+    assert "bad.yaml:5: key 'variants.1.devices.ev.nonsense'" in r.stderr and "unknown key" in r.stderr
+    assert not (tmp_path / "b").exists()
+
+
+# ---- the `steps` shortcut and checking variants before anything runs (issue 10) -------------------
+
+def test_steps_shortcut_runs_and_keeps_the_table(tmp_path):
+    """../shared/repro/sweep_steps_shortcut.py: the documented shortcut `steps` used to run every
+    variant and then raise (its column clashed with the KPI `steps`), losing the table."""
+    seen = []
+    df = sweep(libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml"), [{"steps": 4}, {"steps": 8}],
+               client="serial", output_dir=tmp_path, progress=lambda d, t, row: seen.append(row["id"]))
+    assert seen == [0, 1]
+    assert df["horizon.steps"].tolist() == [4, 8]  # the shortcut's column is the scenario key it sets
+    assert df["steps"].tolist() == [4.0, 8.0]      # the KPI /summary/steps
+    assert df["error"].isna().all()
+    assert list(df.columns).count("steps") == 1
+    # a shortcut and its key in one variant set one thing twice: refused
+    with pytest.raises(SweepVariantError, match="variant 0: keys 'steps' and 'horizon.steps' both set the scenario key 'horizon.steps'"):
+        sweep(base(), [{"steps": 4, "horizon.steps": 8}], client="serial", output_dir=tmp_path / "x")
+
+
+def test_steps_shortcut_sweep_file_writes_its_csv(tmp_path):
+    write(tmp_path / "base.yaml", BASE_YAML)
+    sf = write(tmp_path / "s.yaml", "base: base.yaml\ngrid:\n  steps: [4, 8]\n")
+    df = run_sweep_file(sf, serial=True, output_dir=tmp_path / "out")
+    back = pd.read_csv(tmp_path / "out" / "sweep.csv", index_col="variant")
+    assert back["horizon.steps"].tolist() == [4, 8] and back["steps"].tolist() == [4.0, 8.0]
+    assert list(back.columns) == list(df.columns)
+
+
+@pytest.mark.parametrize("variants, match", [
+    ([GOOD[0], {"devices.ev.nonsense": 3}], r"variant 1: key 'devices.ev.nonsense' = 3: ValidationError: .*unknown key"),
+    ([GOOD[0], GOOD[1], {"seed": 1, "devices.pv.share": 7}], r"variant 2: key 'devices.pv.share' = 7: .*expected a number in \[0, 1\]"),
+    ([{"steps": 0}], r"variant 0: key 'horizon.steps' = 0: "),
+    ([{"horizon.step": "7min"}], r"variant 0: key 'horizon.step' = '7min'"),
+])
+def test_bad_variants_fail_before_anything_runs(tmp_path, variants, match):
+    seen = []
+    out = tmp_path / "never"
+    with pytest.raises(SweepVariantError, match=match):
+        sweep(base(), variants, client="serial", output_dir=out, progress=lambda d, t, row: seen.append(row))
+    assert seen == [] and not out.exists()  # nothing ran, nothing was written
+    with pytest.raises(SweepVariantError, match=match):
+        validate_variants(base(), variants)
+    with pytest.raises(SweepVariantError, match=match):  # a Dask sweep checks before starting its cluster
+        sweep(base(), variants, client=None, output_dir=out)
+    assert not out.exists()
+
+
+def test_bad_grid_value_in_a_sweep_file_names_line_and_key(tmp_path):
+    write(tmp_path / "base.yaml", BASE_YAML)
+    with pytest.raises(SweepFileError, match=r"s\.yaml:3: key 'grid\.devices\.pv\.share': value 2: .*expected a number in"):
+        load_sweep_file(write(tmp_path / "s.yaml", "base: base.yaml\ngrid:\n  devices.pv.share: [0.1, 2]\n"))
+
+
+def test_sweep_file_must_be_a_regular_file(tmp_path):
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(SweepFileError, match="is a directory"):
+        load_sweep_file(tmp_path / "dir.yaml")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(SweepFileError, match="not a regular file"):
+        load_sweep_file(tmp_path / "pipe.yaml")  # refused, not waited on

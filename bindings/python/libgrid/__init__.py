@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from . import _libgrid
 from ._libgrid import Error, ParseError, ValidationError, IdError, SolverError, have_klu
-from .network import Network, PowerFlowResult
+from .network import DeenergizedWarning, Network, PowerFlowResult
 
 __version__ = _libgrid.__version__
 
-__all__ = ["Network", "PowerFlowResult", "Error", "ParseError", "ValidationError", "IdError",
+__all__ = ["Network", "PowerFlowResult", "DeenergizedWarning", "Error", "ParseError", "ValidationError", "IdError",
            "SolverError", "have_klu", "__version__"]
 
 from .results import Results, read_results

@@ -1,11 +1,28 @@
 """Network and power-flow results as pandas tables."""
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from . import _libgrid
 
 _TABLES = ("bus", "branch", "line", "trafo", "switch", "shunt", "load", "gen", "sgen", "storage", "ext_grid")
+
+
+class DeenergizedWarning(UserWarning):
+    """Part of the grid has no source: in-service buses in an island without an ext grid, slack bus
+    or generator are de-energised (NaN voltages; docs/distribution.md, "Switches, islands")."""
+
+
+def _warn_deenergized(ids, where: str, stacklevel: int = 3) -> None:
+    """A DeenergizedWarning naming how many buses and the first few ids (nothing when `ids` is empty)."""
+    ids = list(ids)
+    if not ids:
+        return
+    first = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+    warnings.warn(f"{where}: {len(ids)} bus{'es' if len(ids) != 1 else ''} de-energised (no source in their island: "
+                  f"NaN voltages), e.g. bus {first}", DeenergizedWarning, stacklevel=stacklevel)
 
 
 def _frame(columns: dict, index: str = "id") -> pd.DataFrame:
@@ -28,6 +45,8 @@ class PowerFlowResult:
         self.losses_mvar: float = core.losses_mvar
         self.message: str = core.message
         self.method: str = core.method
+        #: ids of the in-service buses no source feeds (de-energised, NaN voltages); empty normally
+        self.deenergized_buses: list = list(core.deenergized_buses)
         self.bus = _frame(tables["bus"])
         self.gen = _frame(tables["gen"])
         self.branch = _frame(tables["branch"])
@@ -110,7 +129,10 @@ class Network:
                max_iterations: int = 30, flat_start: bool = False, enforce_q_limits: bool = False,
                run_controls: bool = True) -> PowerFlowResult:
         """Solve one power flow. `method`: "nr", "fdxb", "dc", "sweep" or "auto". Never raises on
-        non-convergence (check `.converged`); raises ValidationError / IdError on bad input."""
+        non-convergence (check `.converged`); raises ValidationError / IdError on bad input.
+        Warns (DeenergizedWarning) when in-service buses have no source (`.deenergized_buses`)."""
         core, tables = _libgrid.run_pf(self._core, method, linear_solver, tolerance, max_iterations,
                                        flat_start, enforce_q_limits, run_controls)
-        return PowerFlowResult(core, tables)
+        res = PowerFlowResult(core, tables)
+        _warn_deenergized(res.deenergized_buses, f"power flow of '{self.name}'")
+        return res

@@ -84,15 +84,31 @@ class Scenario:
     def customers(self) -> pd.DataFrame:
         return pd.DataFrame(dict(self._core.customers())).set_index("id")
 
+    def estimate(self) -> dict:
+        """What a run needs, before running it: `steps`, `columns` (values recorded per step),
+        `output_bytes` (results before compression), `output_min_bytes`, `memory_bytes` and `text`.
+        `run` refuses (ValidationError) a run whose results cannot fit the output's file system or
+        `outputs.max_file_gb`, or whose memory exceeds the machine's (docs/scenarios.md)."""
+        return dict(self._core.estimate())
+
     def run(self, output: Optional[str] = None, progress: bool = False) -> Results:
         """Build and run; results go to `output` (a temporary file if None). The KPIs are in
-        `.summary` of the returned Results (read from the file) and `.run_summary` (from the run)."""
+        `.summary` of the returned Results (read from the file) and `.run_summary` (from the run).
+        Raises ValidationError, before anything is written, when `output` is one of the scenario's
+        input files (the scenario, network or weather file) or the run cannot finish (see `estimate`).
+        Warns (DeenergizedWarning) when part of the grid has no source."""
         if output is None:
             output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
         from .simulation import _progress_bar
         summary = self._core.run(os.fspath(output), _progress_bar() if progress else None)
         res = read_results(output)
         res.run_summary = dict(summary)
+        n = int(res.run_summary.get("deenergized_buses", 0))
+        if n:
+            from .network import DeenergizedWarning
+            import warnings
+            warnings.warn(f"scenario '{self.name}': {n} bus{'es' if n != 1 else ''} de-energised (no source in their island: "
+                          "NaN voltages; the results' /summary/deenergized_buses)", DeenergizedWarning, stacklevel=2)
         return res
 
     def __repr__(self) -> str:

@@ -163,4 +163,10 @@ class Simulation:
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             _progress_bar() if progress else None)
+        n = int(self.summary.get("deenergized_buses", 0))
+        if n:
+            import warnings
+            from .network import DeenergizedWarning
+            warnings.warn(f"simulation: {n} bus{'es' if n != 1 else ''} de-energised (no source in their island: NaN voltages; "
+                          "the results' /summary/deenergized_buses)", DeenergizedWarning, stacklevel=2)
         return read_results(output)

@@ -34,6 +34,7 @@ import argparse
 import itertools
 import math
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -47,13 +48,16 @@ import pandas as pd
 from .scenario import _SHORTCUTS, Scenario
 
 __all__ = ["sweep", "variant_grid", "run_sweep_file", "load_sweep_file", "start_local_cluster", "SweepFile",
-           "SweepFileError", "TIMING_KPIS", "main"]
+           "SweepFileError", "SweepVariantError", "validate_variants", "TIMING_KPIS", "main"]
 
 #: KPIs of /summary that measure the run rather than the grid: they differ from run to run.
 TIMING_KPIS = ("wall_time_s",)
 
 #: The variant keys that are not scenario keys (see Scenario.override).
 SHORTCUTS = dict(_SHORTCUTS)
+
+#: The largest input file libgrid reads (libgrid/io/input_file.hpp, kMaxInputFileBytes).
+_MAX_INPUT_BYTES = 1 << 30
 
 Variant = Mapping[str, Any]
 
@@ -88,18 +92,65 @@ def variant_grid(**axes: Iterable[Any]) -> List[Dict[str, Any]]:
     return [dict(zip(axes.keys(), combo)) for combo in itertools.product(*values)]
 
 
+class SweepVariantError(ValueError):
+    """A variant that cannot run (an unknown key, a bad value, two keys for one setting), found
+    before any variant ran; the message names the variant and the key."""
+
+
 def _check_variants(variants: Union[Variant, Iterable[Variant]]) -> List[Dict[str, Any]]:
+    """The variants as plain dicts keyed by the scenario keys they set: shortcuts written out
+    (steps -> horizon.steps, size -> network.size), so a key column never clashes with a KPI
+    (`steps` is also the KPI /summary/steps)."""
     if isinstance(variants, Mapping):
         variants = [variants]
     out = []
     for i, v in enumerate(variants):
         if not isinstance(v, Mapping):
             raise TypeError(f"variant {i}: expected a dict of scenario keys, got {type(v).__name__}")
-        for k in v:
+        d: Dict[str, Any] = {}
+        given: Dict[str, str] = {}
+        for k, x in v.items():
             if not isinstance(k, str) or not k:
                 raise TypeError(f"variant {i}: keys must be non-empty strings, got {k!r}")
-        out.append({k: _plain(x) for k, x in v.items()})
+            key = SHORTCUTS.get(k, k)
+            if key in d:
+                raise SweepVariantError(f"variant {i}: keys '{given[key]}' and '{k}' both set the scenario key '{key}'")
+            d[key] = _plain(x)
+            given[key] = k
+        out.append(d)
     return out
+
+
+def _variant_scenario(base_yaml: str, base_file: str, variant: Dict[str, Any]) -> Scenario:
+    """The base scenario with the variant's keys set (what a worker runs)."""
+    sc = Scenario.parse(base_yaml, base_file)
+    # A sweep runs its variants side by side, one core each: compress inline, not on the results
+    # writer's own threads (same bytes either way). A variant may still set it.
+    sc.set("outputs.compression_threads", 0)
+    for key, value in variant.items():
+        sc.set(SHORTCUTS.get(key, key), value)
+    return sc
+
+
+def validate_variants(base: Union[Scenario, str, os.PathLike], variants: Union[Variant, Iterable[Variant]]) -> List[Dict[str, Any]]:
+    """Checks every variant before anything runs: each key is a scenario key (or a shortcut), each
+    value valid there, and no two keys set the same setting. Raises SweepVariantError naming the
+    first bad variant and key ("variant 3: key 'devices.ev.shar': ..."); returns the variants as
+    sweep() runs them (shortcuts written out). Building the network is left to the run: a variant
+    that parses but does not fit its network (e.g. more charging sites than the grid has) still
+    gets an error row."""
+    variants = _check_variants(variants)
+    if isinstance(base, (str, os.PathLike)):
+        base = Scenario.load(base)
+    base_yaml, base_file = base.to_yaml(), base._core.path or "<string>"
+    for i, v in enumerate(variants):
+        sc = _variant_scenario(base_yaml, base_file, {})
+        for key, value in v.items():  # one at a time: each set re-validates the whole scenario
+            try:
+                sc.set(key, value)
+            except Exception as e:  # noqa: BLE001 - re-raised naming the variant and the key
+                raise SweepVariantError(f"variant {i}: key '{key}' = {value!r}: {type(e).__name__}: {e}") from e
+    return variants
 
 
 # ---- one variant (runs on a worker) ------------------------------------------------------------
@@ -109,12 +160,7 @@ def _run_variant(base_yaml: str, base_file: str, variant_id: int, variant: Dict[
     """Build the base scenario from its YAML, apply the variant, run it into `output`.
     Never raises: a failure comes back as {"error": "<Type>: <message>"}."""
     try:
-        sc = Scenario.parse(base_yaml, base_file)
-        # A sweep runs its variants side by side, one core each: compress inline, not on the
-        # results writer's own threads (same bytes either way). A variant may still set it.
-        sc.set("outputs.compression_threads", 0)
-        for key, value in variant.items():
-            sc.set(SHORTCUTS.get(key, key), value)
+        sc = _variant_scenario(base_yaml, base_file, variant)
         directory = os.path.dirname(output)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -147,23 +193,24 @@ def _table(variants: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> pd.Dat
         kpi_cols += [k for k in r["kpis"] if k not in kpi_cols]
         for k, u in r["units"].items():
             units.setdefault(k, u)
-    clash = [k for k in kpi_cols + ["output", "error"] if k in key_cols]
-    if clash:
-        raise ValueError(f"variant key(s) {clash} clash with KPI/table column names")
+    # Key columns are scenario keys (shortcuts written out, _check_variants), KPI columns /summary
+    # names: they cannot clash today. Should a KPI ever share a scenario key's name, its column is
+    # "summary.<name>" rather than losing the table after every variant ran.
+    kpi_name = {k: (f"summary.{k}" if k in key_cols or k in ("output", "error") else k) for k in kpi_cols}
     data: Dict[str, list] = {}
     for k in key_cols:
         data[k] = [v.get(k, None) for v in variants]
     for k in kpi_cols:
-        data[k] = [float(r["kpis"].get(k, math.nan)) for r in rows]
+        data[kpi_name[k]] = [float(r["kpis"].get(k, math.nan)) for r in rows]
     data["output"] = [r["output"] for r in rows]
     data["error"] = [r["error"] for r in rows]
     index = pd.RangeIndex(len(variants), name="variant")
-    df = pd.DataFrame(data, index=index, columns=key_cols + kpi_cols + ["output", "error"])
+    df = pd.DataFrame(data, index=index, columns=key_cols + [kpi_name[k] for k in kpi_cols] + ["output", "error"])
     for k in key_cols:  # whole numbers stay whole where some variants lack the key (seed 1, not 1.0)
         given = [x for x in data[k] if x is not None]
         if len(given) < len(variants) and given and all(isinstance(x, int) and not isinstance(x, bool) for x in given):
             df[k] = pd.array(data[k], dtype="Int64")
-    df.attrs["units"] = {k: units.get(k, "") for k in kpi_cols}
+    df.attrs["units"] = {kpi_name[k]: units.get(k, "") for k in kpi_cols}
     return df
 
 
@@ -301,21 +348,23 @@ def sweep(base: Union[Scenario, str, os.PathLike], variants: Union[Variant, Iter
 
     base: a Scenario (its effective YAML is what the workers run) or a scenario file path.
     variants: a list of dicts {key: value}; keys are dotted scenario keys ("devices.ev.share") or the
-        shortcuts steps, seed, size, threads. variant_grid() makes a cartesian grid.
+        shortcuts steps, seed, size, threads. variant_grid() makes a cartesian grid. Every variant is
+        checked before any runs (validate_variants): a bad key or value raises SweepVariantError.
     client: None (a LocalCluster of `workers` processes, closed afterwards), a distributed.Client,
         a scheduler address string, or "serial" (in this process, one after another).
     output_dir: where variant <id> writes `<output_dir>/variant_<id>.h5` (a new temporary directory
         if None). With a remote cluster it must be a directory the workers can write.
     progress: True prints one line per finished variant to stderr; or a callable(done, total, row).
 
-    Returns a DataFrame indexed by `variant` (0..n-1): the variants' keys, every scalar KPI of
+    Returns a DataFrame indexed by `variant` (0..n-1): the variants' keys (shortcuts written out:
+    steps -> horizon.steps, size -> network.size), every scalar KPI of
     /summary (NaN where a variant failed), `output` (the HDF5 path, None on failure), `error` (None,
     or "<ErrorType>: <message>"). `df.attrs["units"]` maps each KPI to its unit."""
-    variants = _check_variants(variants)
     if isinstance(base, (str, os.PathLike)):
         base = Scenario.load(base)
     if not isinstance(base, Scenario):
         raise TypeError(f"base: expected a libgrid.Scenario or a scenario file path, got {type(base).__name__}")
+    variants = validate_variants(base, variants)  # before anything runs or is written
     base_yaml = base.to_yaml()
     base_file = base._core.path or "<string>"
     if output_dir is None:
@@ -414,8 +463,18 @@ def load_sweep_file(path: Union[str, os.PathLike]) -> SweepFile:
     import yaml
     path = os.fspath(path)
     try:
+        # regular files only, at most 1 GiB, as every libgrid reader (docs/guide.md, "Input files"):
+        # a FIFO or a device given as the sweep file is refused, not waited on or read forever
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise SweepFileError(f"{path}: cannot read sweep file (is a directory, not a file)")
+        if not stat.S_ISREG(st.st_mode):
+            raise SweepFileError(f"{path}: cannot read sweep file (not a regular file)")
+        if st.st_size > _MAX_INPUT_BYTES:
+            raise SweepFileError(f"{path}: cannot read sweep file (is {st.st_size} bytes, more than the limit of "
+                                 f"{_MAX_INPUT_BYTES} bytes (1 GiB) for an input file)")
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            text = f.read(_MAX_INPUT_BYTES + 1)
     except OSError as e:
         raise SweepFileError(f"{path}: cannot read sweep file ({e.strerror or e})") from e
     try:
@@ -479,6 +538,11 @@ def load_sweep_file(path: Union[str, os.PathLike]) -> SweepFile:
             check_key(k, "grid", k)
             if not isinstance(axis, list) or not axis:
                 fail(f"expected a non-empty list of values, got {axis!r} (a fixed value goes in 'set')", "grid", k)
+            for value in axis:  # each value on its own, before anything runs
+                try:
+                    base.copy().set(SHORTCUTS.get(k, k), value)
+                except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
+                    fail(f"value {value!r}: {type(e).__name__}: {e}", "grid", k)
         variants += variant_grid(**grid)
     if "variants" in data:
         lst = data["variants"]
@@ -487,11 +551,20 @@ def load_sweep_file(path: Union[str, os.PathLike]) -> SweepFile:
         for i, v in enumerate(lst):
             if not isinstance(v, dict) or not v:
                 fail(f"expected a mapping {{scenario key: value}}, got {v!r}", "variants", i)
-            for k in v:
+            sc = base.copy()
+            for k, value in v.items():
                 check_key(k, "variants", i)
+                try:
+                    sc.set(SHORTCUTS.get(k, k), value)
+                except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
+                    fail(f"{type(e).__name__}: {e}", "variants", i, k)
             variants.append(dict(v))
     if not variants:
         fail("no variants: give 'grid' and/or 'variants'")
+    try:  # every combination too (e.g. a grid step that does not divide a variant's meter interval)
+        validate_variants(base, variants)
+    except SweepVariantError as e:
+        raise SweepFileError(f"{path}: {e}") from e
 
     output_dir = data.get("output_dir")
     if output_dir is not None:

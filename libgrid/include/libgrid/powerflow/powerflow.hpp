@@ -42,6 +42,10 @@ struct PowerFlowResult {
     std::vector<double> bus_p_mw, bus_q_mvar;  ///< net injection (generation - load - shunt)
     std::vector<char> bus_energized;
     std::vector<char> bus_voltage_violation;  ///< outside [vmin_pu, vmax_pu]
+    /// Ids of the in-service buses that are de-energised because no source (ext grid, slack bus or
+    /// in-service generator) feeds their island, in bus order; out-of-service and isolated (type 4)
+    /// buses are not listed. Non-empty means part of the grid is dead: front ends warn about it.
+    std::vector<Id> deenergized_buses;
 
     // gens (Network::gens order); Q shared as MATPOWER shares it
     std::vector<double> gen_p_mw, gen_q_mvar;
@@ -65,6 +69,10 @@ struct PowerFlowResult {
     double losses_mw = 0.0;   ///< sum over branches of P_from + P_to
     double losses_mvar = 0.0;
 };
+
+/// The ids of the in-service buses no source feeds (PowerFlowResult::deenergized_buses), from the
+/// topology alone. Throws ValidationError / IdError on bad input.
+std::vector<Id> deenergized_buses(const Network& net);
 
 /// Solve a power flow on a validated network. Never throws on non-convergence (the result's
 /// flag says so); throws ValidationError / IdError on bad input.

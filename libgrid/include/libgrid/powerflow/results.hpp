@@ -31,6 +31,9 @@ bool apply_discrete_controls(Network& net, MathModel& m, const std::vector<cplx>
 /// Ybus after one branch's block changed from `before` to m.branches[slot] (same ends): four entries.
 void update_ybus_branch(MathModel& m, const BranchY& before, const BranchY& after);
 
+/// Ids of the in-service, non-isolated buses without a node in `m` (their island has no source).
+std::vector<Id> deenergized_bus_ids(const Network& net, const MathModel& m);
+
 /// Full results in the network's table order and units.
 PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method);
 

@@ -202,6 +202,9 @@ struct ScenarioOutputs {
     bool float32 = true;                  ///< series as float32 (7 digits), as the engine's default
     bool bus_angles = false;
     std::size_t chunk_rows = 256;
+    double max_file_gb = kInf;            ///< refuse a run whose results file would exceed this (GB = 1e9 bytes); inf = no cap
+    std::size_t checkpoint_steps = 256;   ///< checkpoint for resume every this many steps (0 = none; multiple of 256)
+    double min_free_mb = 16.0;            ///< stop (status "stopped") when the output's file system has less free
     bool operator==(const ScenarioOutputs&) const = default;
 };
 
@@ -271,6 +274,56 @@ struct BuiltScenario {
 /// Throws ParseError / ValidationError naming the key when the scenario does not fit its network
 /// (e.g. more public sites than the grid has, an unknown bus id).
 BuiltScenario build_scenario(const Scenario& scenario);
+
+// ---- before a run: never overwrite an input, refuse what cannot finish ---------------------------
+
+/// Every file the scenario reads, as given (absolute for network.file and weather.file): the
+/// scenario file itself (unless parsed from a string), `network.file`, `weather.file`; with the key
+/// naming each ("scenario file", "network.file", "weather.file").
+std::vector<std::pair<std::string, std::string>> scenario_input_files(const Scenario& scenario);
+
+/// Throws ValidationError when `output` is one of the scenario's input files, before anything is
+/// written: the same file (device and inode) when `output` exists, else the same canonical path.
+/// "output '/x/net.m' is the scenario's network file (network.file): refusing to overwrite an input;
+/// choose another output file". The command line and Python's Scenario.run call it.
+void check_output_is_not_input(const Scenario& scenario, const std::string& output);
+
+/// What a run of a built scenario will need, estimated from the series the engine records
+/// (docs/scenarios.md, "Size and memory estimates").
+struct RunEstimate {
+    std::size_t steps = 0;
+    std::size_t columns = 0;         ///< values recorded per step, every per-step series (/time included)
+    std::size_t meter_rows = 0;      ///< meter readings (rows of /meter) and their values per row:
+    std::size_t meter_columns = 0;
+    std::size_t bytes_per_value = 4; ///< float series: 4 (outputs.float32) or 8; integer series are 8
+    double output_bytes = 0;         ///< the data before compression: steps x columns x bytes, + meters, + EV sessions
+    double output_min_bytes = 0;     ///< the smallest file that data can compress to (= output_bytes without compression)
+    double memory_bytes = 0;         ///< peak memory of the run (weather, devices, EV sessions, writer buffers, ...)
+    /// "35040 steps x 2113 values x 4 B + meters = 0.31 GB of data (at least 0.03 GB compressed); memory about 0.2 GB"
+    std::string text() const;
+};
+
+/// Compressed results are assumed to take at least 1/kMaxCompressionRatio of their raw size (gzip +
+/// shuffle on libgrid's series typically gives 2-8x; docs/scenarios.md).
+inline constexpr double kMaxCompressionRatio = 20.0;
+
+RunEstimate estimate_run(const BuiltScenario& built);
+
+/// Limits a run is checked against. Negative: the default.
+struct RunLimits {
+    double free_bytes = -1;    ///< free space for the output; default: statvfs of the output's directory
+    double memory_bytes = -1;  ///< default: physical memory, or $LIBGRID_MEMORY_LIMIT_GB when set and lower
+};
+
+/// Physical memory (bytes), lowered to $LIBGRID_MEMORY_LIMIT_GB (a number of GB) when that is set.
+double memory_limit_bytes();
+
+/// Refuses, before anything is written, a run that cannot finish: a ValidationError with the estimate
+/// when the smallest possible results file exceeds the free space of the output's file system or the
+/// scenario's `outputs.max_file_gb`, or when the memory estimate exceeds the memory limit. Returns the
+/// estimate. `output` may be empty (no results file: memory only).
+RunEstimate check_run_resources(const Scenario& scenario, const BuiltScenario& built, const std::string& output,
+                                const RunLimits& limits = {});
 
 /// Short names used in scenario files.
 std::string scenario_name(PvControl c);        ///< "unity", "fixed_pf", "volt_var", "volt_watt", "volt_var_volt_watt"

@@ -226,6 +226,9 @@ struct SimulationSummary {
     double building_comfort_degree_hours = 0.0;   ///< BEMS buildings: K h outside the band while occupied
     double home_comfort_degree_hours = 0.0;       ///< HEMS homes, likewise
     double energy_balance_max_error_mw = 0.0;     ///< max over converged steps
+    /// In-service buses that no source feeds (their island has no ext grid, slack or generator: NaN
+    /// voltages, see deenergized_buses in powerflow.hpp), the most at any step; /summary/deenergized_buses.
+    std::size_t deenergized_buses = 0;
     double wall_time_s = 0.0;
     double steps_per_second = 0.0;
     // where the wall time went (seconds): setup (weather, topology, solver analysis), load
