@@ -5,5 +5,16 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 BUILD = pathlib.Path(os.environ.get("LIBGRID_BUILD_DIR", ROOT / "build"))
-if str(BUILD / "python") not in sys.path:
+# LIBGRID_TEST_INSTALLED=1 (.ci/test.sh, which runs pytest with the python of a virtual environment
+# libgrid was pip-installed into): test that installed package. Otherwise (developers) the build
+# tree's package, BUILD/python, needing no install.
+INSTALLED = os.environ.get("LIBGRID_TEST_INSTALLED") == "1"
+if not INSTALLED and str(BUILD / "python") not in sys.path:
     sys.path.insert(0, str(BUILD / "python"))
+if INSTALLED:
+    import libgrid as _libgrid
+
+    _where = pathlib.Path(_libgrid.__file__).resolve()
+    for _tree in (ROOT / "bindings", BUILD.resolve() / "python"):
+        if _tree in _where.parents:
+            raise RuntimeError(f"LIBGRID_TEST_INSTALLED=1 but libgrid comes from the tree: {_where}")

@@ -1,7 +1,9 @@
 """Executes every docs/notebooks/*.ipynb with nbclient; a cell that raises (the notebooks assert their
-own results) fails the test. The kernel is /usr/bin/python3 (Debian's python3-ipykernel spec, or a
-temporary spec pointing at it) with PYTHONPATH = the build's python dir (env LIBGRID_BUILD_DIR,
-default /work/main/build) so it imports the libgrid under test."""
+own results) fails the test. The kernel is the interpreter running pytest (Debian's python3-ipykernel
+spec, or a temporary spec pointing at it): under .ci/test.sh the python of the virtual environment
+libgrid is pip-installed into (LIBGRID_TEST_INSTALLED=1), so the notebooks import the installed
+package; otherwise /usr/bin/python3 with PYTHONPATH = the build's python dir (env LIBGRID_BUILD_DIR,
+default /work/main/build)."""
 import json
 import os
 import pathlib
@@ -13,12 +15,13 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from conftest import ROOT
+import libgrid
+from conftest import INSTALLED, ROOT
 
 NOTEBOOK_DIR = ROOT / "docs" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 BUILD = pathlib.Path(os.environ.get("LIBGRID_BUILD_DIR", "/work/main/build"))
-PYTHON = "/usr/bin/python3"
+PYTHON = sys.executable if INSTALLED else "/usr/bin/python3"
 CELL_TIMEOUT_S = 600
 
 
@@ -31,14 +34,16 @@ def _runs_python(spec_argv) -> bool:
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """(kernel name, extra environment): Debian's 'python3' spec when it runs /usr/bin/python3, else
-    a spec of our own in a temporary JUPYTER_PATH directory."""
-    pythonpath = [str(BUILD / "python")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    a spec of our own in a temporary JUPYTER_PATH directory (always when testing the installed
+    package: Debian's spec names /usr/bin/python3, not the virtual environment's python)."""
+    pythonpath = [] if INSTALLED else (
+        [str(BUILD / "python")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     env = {"PYTHONPATH": os.pathsep.join(pythonpath),
            "LIBGRID_BUILD_DIR": str(BUILD), "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MPLBACKEND": "",
            "PYTHONHASHSEED": "0"}
     try:
         spec = KernelSpecManager().get_kernel_spec("python3")
-        if _runs_python(spec.argv):
+        if not INSTALLED and _runs_python(spec.argv):
             return "python3", env
     except NoSuchKernel:
         pass
@@ -47,7 +52,7 @@ def kernel(tmp_path_factory):
     kdir.mkdir(parents=True)
     (kdir / "kernel.json").write_text(json.dumps({
         "argv": [PYTHON, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (/usr/bin/python3)", "language": "python"}))
+        "display_name": f"Python 3 ({PYTHON})", "language": "python"}))
     env["JUPYTER_PATH"] = os.pathsep.join([str(root)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p])
     return "libgrid-python3", env
 
@@ -69,12 +74,21 @@ def test_there_are_notebooks():
 
 
 def test_kernel_is_system_python_and_finds_the_build(kernel, monkeypatch):
+    """The kernel is this interpreter (same environment: sys.prefix) and imports the libgrid under
+    test: the installed one (LIBGRID_TEST_INSTALLED=1), else the build tree's."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import sys, os, libgrid\nprint(sys.executable)\nprint(os.path.realpath(libgrid.__file__))\nprint(os.getcwd())")])
+        "import sys, os, libgrid\nprint(sys.executable)\nprint(sys.prefix)\n"
+        "print(os.path.realpath(libgrid.__file__))\nprint(os.getcwd())")])
     execute(nb, kernel, monkeypatch)
-    exe, lib, cwd = nb.cells[0].outputs[0]["text"].split()
+    exe, prefix, lib, cwd = nb.cells[0].outputs[0]["text"].split()
     assert os.path.realpath(exe) == os.path.realpath(PYTHON)
-    assert lib.startswith(os.path.realpath(BUILD / "python"))
+    if INSTALLED:
+        assert os.path.realpath(prefix) == os.path.realpath(sys.prefix)
+        assert lib == os.path.realpath(libgrid.__file__)
+        assert not lib.startswith(os.path.realpath(BUILD / "python") + os.sep)
+        assert not lib.startswith(os.path.realpath(ROOT / "bindings") + os.sep)
+    else:
+        assert lib.startswith(os.path.realpath(BUILD / "python"))
     assert os.path.realpath(cwd) == os.path.realpath(NOTEBOOK_DIR)
 
 
