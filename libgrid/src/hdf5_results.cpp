@@ -4,6 +4,7 @@
 
 #include <libgrid/config.hpp>
 #include <libgrid/errors.hpp>
+#include <libgrid/io/input_file.hpp>
 
 #include <hdf5.h>
 #include <zlib.h>
@@ -1155,9 +1156,9 @@ struct ResultsReader::Impl {
 
 ResultsReader::ResultsReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) fail(path, "no such file", false);
-    if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory", false);
+    // regular files only (io/input_file.hpp): a FIFO would block H5Fis_hdf5 forever, a device or a
+    // directory is refused by what it is; libhdf5 reads only the parts it needs (no size cap)
+    if (const std::string why = input_file_problem(path, ~std::uint64_t{0}); !why.empty()) fail(path, why, false);
     QuietHdf5 quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         std::string detail = hdf5_detail();

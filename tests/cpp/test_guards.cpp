@@ -156,6 +156,18 @@ TEST_CASE("guards: input files must be regular files") {
     }
 }
 
+TEST_CASE("guards: the results reader opens regular files only (a FIFO would block libhdf5)") {
+    const fs::path dir = libgrid_test::scratch_dir() / "results_inputs";
+    fs::create_directories(dir / "dir.h5");
+    const fs::path fifo = dir / "pipe.h5";
+    fs::remove(fifo);
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(has(error_within_20s([&] { ResultsReader r(fifo.string()); }), "not a regular file (a FIFO (named pipe))"));
+    CHECK(has(error_within_20s([] { ResultsReader r("/dev/zero"); }), "not a regular file (a character device)"));
+    CHECK(has(error_of([&] { ResultsReader r((dir / "dir.h5").string()); }), "is a directory"));
+    CHECK(has(error_of([&] { ResultsReader r((dir / "none.h5").string()); }), "no such file"));
+}
+
 TEST_CASE("guards: input files are read up to a limit (1 GiB)") {
     CHECK(kMaxInputFileBytes == std::uint64_t{1} << 30);
     const std::string small = write_file("limit/hundred.m", std::string(100, 'x'));
