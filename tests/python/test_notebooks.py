@@ -3,7 +3,7 @@ own results) fails the test. The kernel is the interpreter running pytest (Debia
 spec, or a temporary spec pointing at it): under .ci/test.sh the python of the virtual environment
 libgrid is pip-installed into (LIBGRID_TEST_INSTALLED=1), so the notebooks import the installed
 package; otherwise /usr/bin/python3 with PYTHONPATH = the build's python dir (env LIBGRID_BUILD_DIR,
-default /work/main/build)."""
+default <this repository>/build)."""
 import json
 import os
 import pathlib
@@ -20,7 +20,7 @@ from conftest import INSTALLED, ROOT
 
 NOTEBOOK_DIR = ROOT / "docs" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-BUILD = pathlib.Path(os.environ.get("LIBGRID_BUILD_DIR", "/work/main/build"))
+BUILD = pathlib.Path(os.environ.get("LIBGRID_BUILD_DIR", ROOT / "build"))  # this clone's build, never another's
 PYTHON = sys.executable if INSTALLED else "/usr/bin/python3"
 CELL_TIMEOUT_S = 600
 
