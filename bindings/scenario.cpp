@@ -5,6 +5,7 @@
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include "run_guard.hpp"
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -119,26 +120,15 @@ void bind_scenario(py::module_& m) {
             py::arg("loading_limit_percent") = 100.0, py::arg("reverse_flow") = false)
         .def(
             "run",
-            [](const Scenario& s, const std::string& output, py::object progress) {
+            [](const Scenario& s, const std::string& output, py::object progress, bool resume) {
                 check_output_is_not_input(s, output);  // before anything is written
                 BuiltScenario b = build_scenario(s);
                 check_run_resources(s, b, output);      // refuse what cannot finish
                 b.options.output_path = output;
+                b.options.resume = resume;
+                py_detail::RunGuard guard(b.options, progress);
                 Simulation sim(std::move(b.net), std::move(b.devices), b.options);
-                SimulationSummary sum;
-                {
-                    py::gil_scoped_release release;
-                    ProgressFn fn;
-                    const std::size_t n = b.options.n_steps, every = std::max<std::size_t>(1, n / 100);
-                    if (!progress.is_none())
-                        fn = [&progress, every](std::size_t done, std::size_t total) {
-                            if (done % every != 0 && done != total) return;
-                            py::gil_scoped_acquire acquire;
-                            progress(done, total);
-                        };
-                    sum = sim.run(fn);
-                }
-                return summary_to_dict(sum);
+                return summary_to_dict(guard.run(sim));
             },
-            py::arg("output"), py::arg("progress") = py::none());
+            py::arg("output"), py::arg("progress") = py::none(), py::arg("resume") = false);
 }

@@ -6,6 +6,7 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include "run_guard.hpp"
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -71,6 +72,7 @@ py::dict summary_to_dict(const SimulationSummary& s) {
     F(battery_discharged_mwh); F(battery_losses_mwh); F(battery_storage_change_mwh); F(co2_t); F(bills_rm);
     F(ev_delivered_mwh); F(ev_not_delivered_mwh); F(ev_peak_mw); F(building_comfort_degree_hours); F(home_comfort_degree_hours);
     F(energy_balance_max_error_mw); F(deenergized_buses); F(wall_time_s); F(steps_per_second);
+    F(completed); F(planned_steps); F(stop_reason); F(resumed_from_step);
 #undef F
     return d;
 }
@@ -204,7 +206,7 @@ void bind_simulation(py::module_& m) {
         "run_simulation",
         [](const Network& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
-           bool float32, const std::string& scenario_text, py::object progress) {
+           bool float32, const std::string& scenario_text, py::object progress, bool resume) {
             SimulationOptions opt;
             opt.start = parse_iso8601(start);
             opt.step_s = step_s;
@@ -217,24 +219,13 @@ void bind_simulation(py::module_& m) {
             opt.meter_interval_s = meter_interval_s;
             opt.h5.float32 = float32;
             opt.scenario_text = scenario_text;
+            opt.resume = resume;
+            py_detail::RunGuard guard(opt, progress);
             Simulation sim(net, dev, opt);
-            SimulationSummary s;
-            {
-                py::gil_scoped_release release;
-                ProgressFn fn;
-                if (!progress.is_none()) {
-                    const std::size_t every = std::max<std::size_t>(1, n_steps / 100);
-                    fn = [&progress, every](std::size_t done, std::size_t total) {
-                        if (done % every != 0 && done != total) return;
-                        py::gil_scoped_acquire acquire;
-                        progress(done, total);
-                    };
-                }
-                s = sim.run(fn);
-            }
-            return summary_to_dict(s);
+            return summary_to_dict(guard.run(sim));
         },
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
-        py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none());
+        py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
+        py::arg("resume") = false);
 }

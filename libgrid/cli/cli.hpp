@@ -37,6 +37,13 @@ void require_at_least(const CLI::App* cmd, const std::string& option, T value, T
 /// source, see deenergized_buses) is not empty: the count and the first few ids.
 void warn_deenergized(const std::vector<std::int64_t>& ids);
 
+/// Ends the command with this exit status after printing `message` (if any) to stderr: a run
+/// stopped by a signal exits 128 + the signal's number, as a shell reports it.
+struct ExitStatus {
+    int code = 1;
+    std::string message;
+};
+
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);

@@ -59,9 +59,25 @@ std::string attr_or(const ResultsReader& r, const std::string& name, const std::
     return r.has_attribute("/", name) ? r.attribute("/", name) : dflt;
 }
 
+/// How far the run that wrote the file got: "" when complete, else "incomplete: N of M steps (...)".
+std::string incompleteness(const ResultsReader& r) {
+    const std::size_t done = r.is_dataset("/time") && !r.shape("/time").empty() ? r.shape("/time")[0] : 0;
+    const std::string status = attr_or(r, "status", "");
+    const std::string planned = attr_or(r, "steps_planned", "?");
+    const std::string counts = "incomplete: " + std::to_string(done) + " of " + planned + " steps";
+    if (status.empty()) return r.exists("/summary") ? "" : counts + " (no /summary: the run did not finish)";
+    if (status == "complete") return "";
+    if (status == "stopped") return counts + " (stopped: " + attr_or(r, "stop_reason", "?") + "; /summary covers the steps done)";
+    if (status == "failed") return counts + " (the run failed at step " + attr_or(r, "failed_at_step", "?") + ")";
+    return counts + " (the run was killed, or is still running: no /summary; resume it with libgrid run ... --resume)";
+}
+
 void print_info(const std::string& path) {
+    check_results_file(path);  // a damaged file: an error here, not a crash or a hang
     ResultsReader r(path);
     std::printf("libgrid results: %s\n", path.c_str());
+    const std::string incomplete = incompleteness(r);
+    std::printf("  status           %s\n", incomplete.empty() ? "complete" : incomplete.c_str());
     std::printf("  libgrid version  %s (layout %s)\n", attr_or(r, "libgrid_version", "?").c_str(), attr_or(r, "layout_version", "?").c_str());
     std::printf("  network          %s\n", attr_or(r, "network", "?").c_str());
     std::printf("  start            %s, step %s s\n", attr_or(r, "start", "?").c_str(), attr_or(r, "step_s", "?").c_str());
@@ -74,16 +90,26 @@ void print_info(const std::string& path) {
         if (r.is_dataset(ids)) std::printf(" %s(%zu)", g.c_str(), r.shape(ids)[0]);
         else std::printf(" %s", g.c_str());
     }
-    std::printf("\n  summary\n");
+    std::printf("\n  summary%s\n", incomplete.empty() ? "" : " (of the steps done)");
     if (r.exists("/summary"))
         for (const std::string& k : r.list("/summary")) {
             if (!r.is_dataset("/summary/" + k)) continue;
             std::printf("    %-34s %16.6g %s\n", k.c_str(), r.read_scalar("/summary/" + k), r.unit("/summary/" + k).c_str());
         }
+    if (!incomplete.empty()) {
+        std::fflush(stdout);
+        throw ExitStatus{3, "'" + path + "': " + incomplete};
+    }
 }
 
 void print_compare(const std::string& a, const std::string& b) {
+    check_results_file(a);
+    check_results_file(b);
     ResultsReader ra(a), rb(b);
+    for (const ResultsReader* r : {&ra, &rb}) {
+        const std::string inc = incompleteness(*r);
+        if (!inc.empty()) std::fprintf(stderr, "libgrid: warning: '%s': %s\n", r->path().c_str(), inc.c_str());
+    }
     std::printf("%-34s %14s %14s %14s %9s\n", "KPI", "A", "B", "B - A", "change");
     std::printf("%-34s %14s %14s\n", "", attr_or(ra, "network", "A").c_str(), attr_or(rb, "network", "B").c_str());
     for (const Kpi& k : compare_kpis()) {

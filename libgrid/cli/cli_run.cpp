@@ -5,14 +5,36 @@
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <string>
+#include <signal.h>
 #include <unistd.h>
 #include <vector>
 
 namespace libgrid::cli {
 namespace {
+
+/// Set by SIGINT / SIGTERM / SIGHUP (the signal's number): the run stops at the next step boundary,
+/// writes its summary and exits 128 + the number. A second signal ends the process at once.
+std::atomic<int> g_stop{0};
+
+extern "C" void on_stop_signal(int sig) {
+    if (g_stop.exchange(sig) != 0) {
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+}
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -38,11 +60,14 @@ ProgressFn progress_bar(bool enabled) {
 
 void print_kpis(const std::string& name, const SimulationSummary& s, const std::string& out) {
     std::printf("\nlibgrid run: %s -> %s\n", name.c_str(), out.c_str());
-    std::printf("  %-36s %14zu\n", "steps", s.steps);
+    std::printf("  %-36s %14zu", "steps", s.steps);
+    if (!s.completed) std::printf(" of %zu: INCOMPLETE (%s)", s.planned_steps, s.stop_reason.c_str());
+    if (s.resumed_from_step > 0) std::printf(" (resumed at step %zu)", s.resumed_from_step);
+    std::printf("\n");
     std::printf("  %-36s %14zu\n", "non-converged steps", s.non_converged_steps);
     std::printf("  %-36s %14.3f s (%.0f steps/s)\n", "wall time", s.wall_time_s, s.steps_per_second);
-    std::printf("  %-36s %14s setup %.2f, profiles %.2f, devices %.2f, power flow %.2f (%d iterations), recording %.2f s\n", "time split", "",
-                s.time_setup_s, s.time_profiles_s, s.time_devices_s, s.time_powerflow_s, s.powerflow_iterations, s.time_record_s);
+    std::printf("  %-36s %14s setup %.2f, profiles %.2f, devices %.2f, power flow %.2f (%d iterations), recording %.2f, checkpoints %.2f s\n", "time split", "",
+                s.time_setup_s, s.time_profiles_s, s.time_devices_s, s.time_powerflow_s, s.powerflow_iterations, s.time_record_s, s.time_checkpoint_s);
     std::printf("  %-36s %14.4f MW\n", "peak import", s.peak_import_mw);
     std::printf("  %-36s %14.3f MWh\n", "energy imported", s.import_mwh);
     std::printf("  %-36s %14.3f MWh\n", "energy exported", s.export_mwh);
@@ -82,6 +107,8 @@ void add_run(CLI::App& app) {
     cmd->add_option("--steps", steps, "number of steps (overrides the horizon)");
     cmd->add_option("--set", sets, "override any key: --set devices.ev.share=0.3");
     cmd->add_flag("-q,--quiet", quiet, "no progress bar");
+    static bool resume = false;
+    cmd->add_flag("--resume", resume, "continue a run that was killed or stopped, from its checkpoint (OUT.h5.ckpt); same scenario and options");
     cmd->callback([cmd] {
         require_at_least(cmd, "--threads", threads, 1);
         require_at_least(cmd, "--seed", seed, 0LL);
@@ -108,9 +135,19 @@ void add_run(CLI::App& app) {
                          b.name.c_str(), b.net.buses.size(), b.net.loads.size(), b.devices.pv.size(), b.devices.batteries.size(),
                          b.devices.ev_stations.size(), b.devices.charging_sites.size(), b.devices.buildings.size(), b.devices.homes.size(), build_s);
         if (!quiet) std::fprintf(stderr, "estimate: %s\n", estimate.text().c_str());
+        b.options.resume = resume;
+        b.options.stop_requested = &g_stop;
+        install_stop_handlers();
         Simulation sim(std::move(b.net), std::move(b.devices), b.options);
         const SimulationSummary s = sim.run(progress_bar(!quiet && isatty(2)));
         print_kpis(b.name, s, out);
+        if (!s.completed) {
+            const int sig = g_stop.load();
+            throw ExitStatus{sig > 0 ? 128 + sig : 1,
+                             "run stopped (" + s.stop_reason + ") after " + std::to_string(s.steps) + " of " + std::to_string(s.planned_steps) +
+                                 " steps; '" + out + "' holds them, with its summary (status \"stopped\"). Continue it with: libgrid run " + path +
+                                 " -o " + out + " --resume (and the same options)"};
+        }
         if (s.non_converged_steps == s.steps) throw Error("no step converged");
     });
 }

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const libgrid::cli::ExitStatus& e) {
+        if (!e.message.empty()) std::fprintf(stderr, "libgrid: %s\n", e.message.c_str());
+        return e.code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "libgrid: error: %s\n", e.what());
         return 1;

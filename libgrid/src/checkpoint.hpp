@@ -3,8 +3,8 @@
 // Layout: a 48-byte header (magic "LIBGRID-CKPT", format version, byte-order and size markers,
 // payload size, FNV-1a 64 of the payload), then the payload: libgrid version, input digest, the next
 // step, the planned steps, the rows each results series held when the file was flushed, and the
-// engine's state archive (state_archive.hpp). Written to a temporary file, synced and renamed over
-// the old checkpoint, so a kill at any moment leaves either the old or the new one whole.
+// engine's state archive (state_archive.hpp). Written to a temporary file and renamed over the old
+// checkpoint, so a kill at any moment leaves either the old or the new one whole.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,7 @@ struct Checkpoint {
     std::vector<unsigned char> state;                                 ///< engine state archive
 };
 
-/// Atomic replace of `path` (write `path.tmp`, fsync, rename, fsync the folder). Throws Error.
+/// Atomic replace of `path` (write `path.tmp`, rename). Throws Error.
 void save_checkpoint(const std::string& path, const Checkpoint& c);
 /// Reads and checks a checkpoint (regular file, size, header, checksum, every length). Throws Error
 /// naming the file and what is wrong.

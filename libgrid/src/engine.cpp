@@ -95,6 +95,10 @@ void state(Ar& ar, Violation& v) {
     ar.pod("violation.value", v.value);
 }
 
+// A field added to SimulationSummary that accumulates over steps must be listed below (resume
+// restores only what is listed); then update this size.
+static_assert(sizeof(SimulationSummary) == 456, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
 void state(Ar& ar, SimulationSummary& s) {
@@ -123,6 +127,7 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
     ar.pod("sum.energy_balance_max_error_mw", s.energy_balance_max_error_mw);
     ar.pod("sum.powerflow_iterations", s.powerflow_iterations);
+    ar.pod("sum.deenergized_buses", s.deenergized_buses);
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions
@@ -322,18 +327,56 @@ struct Simulation::Impl {
         if (keep.size() == V.size()) V = std::move(keep);
     }
 
-    void save_checkpoint(std::size_t next_step) {
-        w->flush();
+    /// The state at a checkpoint boundary, waiting until the results rows before it are in the file.
+    struct Snapshot {
+        std::size_t step = 0;
+        std::vector<std::pair<std::string, std::size_t>> rows;  ///< every series' rows at `step`
+        std::vector<unsigned char> state;
+    };
+    std::vector<Snapshot> pending;
+    std::size_t last_state_bytes = 0;
+
+    /// At a checkpoint boundary: keep the state in memory; it becomes the checkpoint file as soon
+    /// as every series has flushed the rows it had then (usually at the next boundary, when the
+    /// chunks in flight are written), so the run never waits for compression to checkpoint. At
+    /// most 3 wait; then the file is flushed.
+    void snapshot_checkpoint(std::size_t k) {
+        Snapshot sn;
+        sn.step = k;
+        sn.rows = w->series_rows();
+        detail::StateOut out;
+        out.bytes.reserve(last_state_bytes + 4096);
+        archive_state(out);
+        last_state_bytes = out.bytes.size();
+        sn.state = std::move(out.bytes);
+        pending.push_back(std::move(sn));
+        commit_checkpoints(false);
+        if (pending.size() > 3) {
+            w->flush();
+            commit_checkpoints(false);
+        }
+    }
+
+    /// Writes the newest waiting snapshot whose rows are all in the file (all: after close()).
+    void commit_checkpoints(bool all_in_file) {
+        std::size_t n = pending.size();
+        for (; n > 0; --n) {
+            const Snapshot& sn = pending[n - 1];
+            bool ok = true;
+            for (std::size_t h = 0; h < sn.rows.size() && ok && !all_in_file; ++h) ok = w->durable_rows(int(h)) >= sn.rows[h].second;
+            if (ok) break;
+        }
+        if (n == 0) return;
+        Snapshot& sn = pending[n - 1];
         detail::Checkpoint c;
         c.libgrid_version = LIBGRID_VERSION;
         c.digest = input_digest();
-        c.next_step = next_step;
+        c.next_step = sn.step;
         c.n_steps = opt.n_steps;
-        for (auto& [path, rows] : w->series_rows()) c.series_rows.emplace_back(path, rows);
-        detail::StateOut out;
-        archive_state(out);
-        c.state = std::move(out.bytes);
+        for (auto& [path, rows] : sn.rows) c.series_rows.emplace_back(path, rows);
+        c.state = std::move(sn.state);
         detail::save_checkpoint(checkpoint_path(opt.output_path), c);
+        pending.erase(pending.begin(), pending.begin() + long(n));
     }
 
     // ----------------------------------------------------------------------------------------
@@ -1174,9 +1217,17 @@ struct Simulation::Impl {
             ResultsResume r;
             for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
             r.remove = {"/summary", "/bill"};  // written at the end of a run
+            r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
             w.emplace(opt.output_path, opt.h5, r);
         } else {
             w.emplace(opt.output_path, opt.h5);
+        }
+        {
+            // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
+            const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+            w->plan(2 * nb() + 3 * nbr + 4 * net.loads.size() + 4 * dev.pv.size() + 3 * dev.batteries.size() + 2 * net.ext_grids.size() +
+                    dev.ev_stations.size() + 4 * dev.charging_sites.size() + 3 * dev.buildings.size() + 5 * dev.homes.size() +
+                    net.sgens.size() + net.storage.size() + net.gens.size() + 2 * net.shunts.size() + net.transformers.size() + 8);
         }
         w->write_run_info(opt.scenario_text, opt.seed);
         // how far the run got: "running" until it ends ("complete", "stopped" or "failed"); a file
@@ -1572,8 +1623,10 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
     try {
         for (std::size_t k = k0; k < s.opt.n_steps; ++k) {
             if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
+                const auto tc = Impl::Clock::now();
                 s.resync();
-                if (s.w && s.opt.checkpoint_steps > 0 && k % s.opt.checkpoint_steps == 0) s.save_checkpoint(k);
+                if (s.w && s.opt.checkpoint_steps > 0 && k % s.opt.checkpoint_steps == 0) s.snapshot_checkpoint(k);
+                s.sum.time_checkpoint_s += Impl::since(tc);
             }
             if (s.opt.stop_requested) {
                 const int v = s.opt.stop_requested->load(std::memory_order_relaxed);
@@ -1643,6 +1696,7 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
         if (!s.sum.completed) s.w->set_attribute("/", "stop_reason", s.sum.stop_reason);
         s.w->set_attribute("/", "status", s.sum.completed ? "complete" : "stopped");
         s.w->close();
+        if (!s.sum.completed && s.opt.checkpoint_steps > 0) s.commit_checkpoints(true);  // every row is in the file now
         s.w.reset();
         // a finished run needs no checkpoint; a stopped one keeps its last (resume goes on from there)
         if (s.sum.completed) {

@@ -21,7 +21,15 @@
 #include <thread>
 #include <utility>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include <fcntl.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace libgrid {
 
@@ -166,6 +174,48 @@ Hid vlen_string_type() {
     H5Tset_size(t.get(), H5T_VARIABLE);
     H5Tset_cset(t.get(), H5T_CSET_UTF8);
     return t;
+}
+
+// ---- untrusted files: what is checked before libhdf5 converts or allocates --------------------
+
+/// Most values one read may allocate (2^31 elements, 16 GiB of doubles): beyond that the file is
+/// not one libgrid wrote for a machine like this.
+constexpr std::size_t kMaxReadElements = std::size_t{1} << 31;
+/// Longest fixed-length string accepted (our files write variable-length strings).
+constexpr std::size_t kMaxFixedString = std::size_t{1} << 20;
+
+/// An integer or floating-point type that libhdf5's conversions handle safely: 1, 2, 4 or 8 bytes,
+/// little or big endian, its bit fields (precision, offset; sign, exponent, mantissa) inside its
+/// bytes. A damaged type message can say otherwise, and libhdf5 then reads out of bounds.
+bool sane_numeric_type(hid_t t) {
+    const H5T_class_t c = H5Tget_class(t);
+    if (c != H5T_INTEGER && c != H5T_FLOAT) return false;
+    const std::size_t size = H5Tget_size(t);
+    if (size != 1 && size != 2 && size != 4 && size != 8) return false;
+    const H5T_order_t order = H5Tget_order(t);
+    if (order != H5T_ORDER_LE && order != H5T_ORDER_BE) return false;
+    const std::size_t bits = 8 * size;
+    const std::size_t prec = H5Tget_precision(t);
+    const int off = H5Tget_offset(t);
+    if (prec == 0 || off < 0 || std::size_t(off) + prec > bits) return false;
+    if (c == H5T_INTEGER) return true;
+    std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+    if (H5Tget_fields(t, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+    const std::size_t lo = std::size_t(off), hi = std::size_t(off) + prec;
+    auto inside = [&](std::size_t pos, std::size_t n) { return n > 0 && pos >= lo && pos + n <= hi; };
+    if (!inside(spos, 1) || !inside(epos, esize) || !inside(mpos, msize)) return false;
+    if (esize > 32 || msize > 64) return false;
+    return H5Tget_norm(t) != H5T_NORM_ERROR && H5Tget_inpad(t) != H5T_PAD_ERROR;
+}
+
+/// Elements of a dataspace, or kMaxReadElements + 1 when it is larger (or broken).
+std::size_t checked_count(const std::vector<std::size_t>& dims) {
+    std::size_t n = 1;
+    for (std::size_t d : dims) {
+        if (d != 0 && n > kMaxReadElements / d) return kMaxReadElements + 1;
+        n *= d;
+    }
+    return n;
 }
 
 std::string format_double(double x) {
@@ -357,6 +407,8 @@ struct ResultsWriter::Impl {
         std::size_t buffered = 0;          ///< rows in the buffer
         std::size_t buffered_in_file = 0;  ///< buffered rows already written by flush()
         std::size_t extent_rows = 0;       ///< current dataset extent along rows
+        std::size_t written_rows = 0;      ///< first rows handed to HDF5 (whole chunks or flush())
+        std::size_t durable_rows = 0;      ///< written_rows at the last H5Fflush: in the file after a kill
         /// Full chunk being compressed by the pool (compression_level > 0), rows before chunk_start.
         std::unique_ptr<ChunkJob> job;
     };
@@ -372,6 +424,7 @@ struct ResultsWriter::Impl {
     bool resuming = false;        ///< reopened to continue a run (ResultsResume)
     ResultsResume resume;
     std::size_t buffer_bytes = 0;  ///< memory held by the series' buffers (max_total_buffer_bytes)
+    std::size_t planned_columns = 0;  ///< plan(): all series' columns together (0 = no plan)
     CompressorPool pool;  ///< last member: its workers stop before the jobs they use are destroyed
 
     Impl(const std::string& p, const H5WriterOptions& o) : path(p), opt(o) {}
@@ -506,6 +559,8 @@ struct ResultsWriter::Impl {
                                   std::to_string(n_cols) + " columns) needs " + std::to_string(row_bytes * copies) +
                                   " bytes of buffer for one row, but only " + std::to_string(left) + " of max_total_buffer_bytes (" +
                                   std::to_string(opt.max_total_buffer_bytes) + ") are left");
+        if (planned_columns > 0)  // the same rows for every series: each its share of the budget
+            s.chunk_rows = std::min(s.chunk_rows, std::max<std::size_t>(1, opt.max_total_buffer_bytes / (planned_columns * 8 * copies)));
         s.chunk_rows = std::min(s.chunk_rows, std::max<std::size_t>(1, left / (row_bytes * copies)));
         buffer_bytes += s.chunk_rows * row_bytes * copies;
         if (reopen) return reopen_series(std::move(s));
@@ -611,6 +666,7 @@ struct ResultsWriter::Impl {
         s.chunk_start = keep - keep % s.chunk_rows;
         s.buffered = keep - s.chunk_start;
         s.buffered_in_file = s.buffered;
+        s.written_rows = s.durable_rows = keep;
         if (s.is_int)
             s.buf_i.assign(s.chunk_rows * s.n_cols, 0);
         else
@@ -655,11 +711,13 @@ struct ResultsWriter::Impl {
                                         H5P_DEFAULT, s.buf_d.data());
         if (st < 0) fail(path, "cannot write rows of " + in_quotes(s.path));
         s.buffered_in_file = s.buffered;
+        s.written_rows = std::max(s.written_rows, s.chunk_start + s.buffered);
     }
 
     void flush_file() {
         QuietHdf5 quiet;
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) fail(path, "cannot flush");
+        for (Series& x : series) x.durable_rows = x.written_rows;
     }
 
     /// Waits for the series' compressed chunk and writes it as is (H5Dwrite_chunk, no filter
@@ -683,8 +741,9 @@ struct ResultsWriter::Impl {
                                job.out.data() + p * job.bound) < 0)
                 fail(path, "cannot write a chunk of " + in_quotes(s.path));
         }
-        flush_file();
+        s.written_rows = std::max(s.written_rows, job.chunk_start + job.rows);
         job.pending = false;
+        flush_file();
     }
 
     /// The buffer is full: write the chunk, flush the file, start the next chunk. With
@@ -858,6 +917,9 @@ ResultsWriter::ResultsWriter(const std::string& path, H5WriterOptions options, c
     if (root_attr("layout_version") != std::to_string(kResultsLayoutVersion))
         fail(path, "cannot resume: another results layout", false);
     for (const std::string& r : resume.remove) remove(r);
+    for (const std::string& a : resume.remove_root_attributes)
+        if (H5Aexists(impl_->file.get(), a.c_str()) > 0 && H5Adelete(impl_->file.get(), a.c_str()) < 0)
+            fail(path, "cannot resume: cannot remove the root attribute " + in_quotes(a));
 }
 
 ResultsWriter::~ResultsWriter() = default;  // Impl::~Impl closes, swallowing errors
@@ -926,6 +988,14 @@ std::size_t ResultsWriter::rows(int handle) const {
         fail(impl().path, "invalid series handle " + std::to_string(handle), false);
     const Impl::Series& s = impl().series[static_cast<std::size_t>(handle)];
     return s.chunk_start + s.buffered;
+}
+
+void ResultsWriter::plan(std::size_t total_columns) { impl().planned_columns = total_columns; }
+
+std::size_t ResultsWriter::durable_rows(int handle) const {
+    if (handle < 0 || static_cast<std::size_t>(handle) >= impl().series.size())
+        fail(impl().path, "invalid series handle " + std::to_string(handle), false);
+    return impl().series[static_cast<std::size_t>(handle)].durable_rows;
 }
 
 std::vector<std::pair<std::string, std::size_t>> ResultsWriter::series_rows() const {
@@ -1127,21 +1197,30 @@ struct ResultsReader::Impl {
 
     static std::vector<std::size_t> dims_of(hid_t dset) {
         Hid space(H5Dget_space(dset), H5Sclose);
-        int rank = H5Sget_simple_extent_ndims(space.get());
-        std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
-        if (rank > 0) H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+        int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+        if (rank < 0 || rank > H5S_MAX_RANK) return {kMaxReadElements + 1};
+        std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+        if (rank > 0 && H5Sget_simple_extent_dims(space.get(), d.data(), nullptr) < 0) return {kMaxReadElements + 1};
         return std::vector<std::size_t>(d.begin(), d.end());
     }
 
-    static std::size_t count(const std::vector<std::size_t>& dims) {
-        std::size_t n = 1;
-        for (std::size_t d : dims) n *= d;
+    /// Elements of a dataset about to be read into memory: an Error when the file's dataspace is
+    /// broken or asks for more than kMaxReadElements.
+    std::size_t count(const std::vector<std::size_t>& dims, const std::string& dataset) const {
+        const std::size_t n = checked_count(dims);
+        if (n > kMaxReadElements)
+            fail(path, in_quotes(normalize(path, dataset, "dataset")) + ": its dataspace is broken or larger than " +
+                           std::to_string(kMaxReadElements) + " values",
+                 false);
         return n;
     }
+    static std::size_t count(const std::vector<std::size_t>& dims) { return checked_count(dims); }
 
     void require_numeric(hid_t dset, const std::string& dataset, bool integer_only) const {
         Hid type(H5Dget_type(dset), H5Tclose);
         H5T_class_t c = H5Tget_class(type.get());
+        if ((c == H5T_INTEGER || c == H5T_FLOAT) && !sane_numeric_type(type.get()))
+            fail(path, in_quotes(normalize(path, dataset, "dataset")) + ": its number type is damaged", false);
         if (c == H5T_INTEGER) return;
         if (c == H5T_FLOAT && !integer_only) return;
         fail(path,
@@ -1209,7 +1288,7 @@ std::vector<std::size_t> ResultsReader::shape(const std::string& dataset) const 
 std::vector<double> ResultsReader::read_vector(const std::string& dataset) const {
     Hid d = impl().open_dataset(dataset);
     impl().require_numeric(d.get(), dataset, false);
-    std::vector<double> v(Impl::count(Impl::dims_of(d.get())));
+    std::vector<double> v(impl().count(Impl::dims_of(d.get()), dataset));
     QuietHdf5 quiet;
     if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
         fail(impl().path, "cannot read " + in_quotes(normalize(impl().path, dataset, "dataset")));
@@ -1232,6 +1311,8 @@ std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::si
              in_quotes(abs) + ": rows " + std::to_string(row0) + ".." + std::to_string(row0 + nrows) +
                  " requested but it has " + std::to_string(n_rows) + " rows",
              false);
+    if (checked_count({nrows, n_cols}) > kMaxReadElements)
+        fail(impl().path, in_quotes(abs) + ": " + std::to_string(nrows) + " rows x " + std::to_string(n_cols) + " columns is more than one read takes", false);
     std::vector<double> v(nrows * n_cols);
     if (v.empty()) return v;
     QuietHdf5 quiet;
@@ -1249,7 +1330,7 @@ std::vector<double> ResultsReader::read_rows(const std::string& dataset, std::si
 std::vector<std::int64_t> ResultsReader::read_int_vector(const std::string& dataset) const {
     Hid d = impl().open_dataset(dataset);
     impl().require_numeric(d.get(), dataset, true);
-    std::vector<std::int64_t> v(Impl::count(Impl::dims_of(d.get())));
+    std::vector<std::int64_t> v(impl().count(Impl::dims_of(d.get()), dataset));
     QuietHdf5 quiet;
     if (!v.empty() && H5Dread(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
         fail(impl().path, "cannot read " + in_quotes(normalize(impl().path, dataset, "dataset")));
@@ -1276,9 +1357,19 @@ std::vector<std::string> read_string_data(hid_t ftype, std::size_t n, hid_t spac
         for (char* p : ptrs) out.emplace_back(p ? p : "");
         H5Dvlen_reclaim(mtype.get(), space, H5P_DEFAULT, ptrs.data());
     } else {
+        // A memory type of our own (not a copy of the file's, whose properties a damaged file sets):
+        // n strings of `size` bytes, null-padded.
         const std::size_t size = H5Tget_size(ftype);
-        Hid mtype(H5Tcopy(ftype), H5Tclose);
-        std::vector<char> buf(n * size);
+        if (size == 0 || size > kMaxFixedString || n > kMaxReadElements / size) {
+            ok = false;
+            return out;
+        }
+        Hid mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+        if (!mtype.valid() || H5Tset_size(mtype.get(), size) < 0 || H5Tset_strpad(mtype.get(), H5T_STR_NULLPAD) < 0) {
+            ok = false;
+            return out;
+        }
+        std::vector<char> buf(n * size + 1, '\0');
         if (read(mtype.get(), buf.data()) < 0) {
             ok = false;
             return out;
@@ -1304,7 +1395,7 @@ std::vector<std::string> ResultsReader::read_strings(const std::string& dataset)
     if (H5Tget_class(ftype.get()) != H5T_STRING)
         fail(impl().path, in_quotes(abs) + " does not hold strings", false);
     Hid space(H5Dget_space(d.get()), H5Sclose);
-    const std::size_t n = Impl::count(Impl::dims_of(d.get()));
+    const std::size_t n = impl().count(Impl::dims_of(d.get()), dataset);
     bool ok = true;
     auto out = read_string_data(
         ftype.get(), n, space.get(),
@@ -1368,9 +1459,12 @@ std::string ResultsReader::attribute(const std::string& object_path, const std::
         fail(file, "cannot read attribute " + in_quotes(name) + " of " + in_quotes(abs));
     const std::size_t n = static_cast<std::size_t>(npoints);
     const std::string what = "attribute " + in_quotes(name) + " of " + in_quotes(abs);
+    if (n > (std::size_t{1} << 24)) fail(file, what + " holds " + std::to_string(n) + " values: damaged or not ours", false);
+    const H5T_class_t cls = H5Tget_class(ftype.get());
+    if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && !sane_numeric_type(ftype.get())) fail(file, what + ": its number type is damaged", false);
 
     std::vector<std::string> items;
-    switch (H5Tget_class(ftype.get())) {
+    switch (cls) {
         case H5T_STRING: {
             bool ok = true;
             items = read_string_data(
@@ -1406,6 +1500,144 @@ std::string ResultsReader::attribute(const std::string& object_path, const std::
     std::string out = "[";
     for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
     return out + "]";
+}
+
+// =================================================================================================
+// Untrusted files: read everything once in a child process
+// =================================================================================================
+
+namespace {
+
+/// Reads every object, attribute and value the reader API reaches (bounded); errors on single
+/// objects are expected on damaged files and skipped: only crashes and hangs matter here.
+void walk_results(const ResultsReader& r, const std::string& group, int depth, std::size_t& budget) {
+    if (depth > 8) return;
+    auto attrs = [&](const std::string& obj) {
+        try {
+            for (const std::string& a : r.attribute_names(obj)) {
+                if (budget == 0) return;
+                --budget;
+                try {
+                    (void)r.attribute(obj, a);
+                } catch (const Error&) {
+                }
+            }
+        } catch (const Error&) {
+        }
+    };
+    attrs(group);
+    std::vector<std::string> names;
+    try {
+        names = r.list(group);
+    } catch (const Error&) {
+        return;
+    }
+    for (const std::string& n : names) {
+        if (budget == 0) return;
+        --budget;
+        const std::string p = group == "/" ? "/" + n : group + "/" + n;
+        try {
+            if (!r.is_dataset(p)) {
+                if (r.exists(p)) walk_results(r, p, depth + 1, budget);
+                continue;
+            }
+            attrs(p);
+            (void)r.unit(p);
+            const std::vector<std::size_t> sh = r.shape(p);
+            const std::size_t count = checked_count(sh);
+            try {
+                (void)r.read_strings(p);
+                continue;
+            } catch (const Error&) {
+            }
+            if (count <= (std::size_t{256} << 20) / 8) {
+                (void)r.read_vector(p);
+            } else if (sh.size() == 1 || sh.size() == 2) {
+                (void)r.read_rows(p, 0, 1);
+                (void)r.read_rows(p, sh[0] - 1, 1);
+            }
+            if (sh.empty()) (void)r.read_scalar(p);
+            try {
+                if (count <= (std::size_t{256} << 20) / 8) (void)r.read_int_vector(p);
+            } catch (const Error&) {
+            }
+        } catch (const Error&) {
+        }
+    }
+}
+
+}  // namespace
+
+void check_results_file(const std::string& path, double timeout_s) {
+    {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) fail(path, "no such file", false);
+        if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory", false);
+        if (!std::filesystem::is_regular_file(path, ec)) fail(path, "not a regular file", false);
+    }
+    int fds[2];
+    if (::pipe(fds) != 0) fail(path, "cannot check it: pipe() failed", false);
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        fail(path, "cannot check it: fork() failed", false);
+    }
+    if (pid == 0) {
+        // child: no output of its own; an open error goes back through the pipe (exit 2)
+        ::close(fds[0]);
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+        }
+        int code = 0;
+        try {
+            ResultsReader r(path);
+            std::size_t budget = 100000;
+            walk_results(r, "/", 0, budget);
+        } catch (const std::exception& e) {
+            const std::string msg = e.what();
+            [[maybe_unused]] ssize_t w = ::write(fds[1], msg.data(), msg.size());
+            code = 2;
+        }
+        ::_exit(code);  // no atexit handlers: libhdf5's own shutdown is not run on a damaged file
+    }
+    ::close(fds[1]);
+    std::string message;
+    int status = 0;
+    bool done = false, timed_out = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!done) {
+        const pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            done = true;
+        } else if (w < 0 && errno != EINTR) {
+            break;
+        } else if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            timed_out = done = true;
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    char buf[4096];
+    ssize_t got;
+    while ((got = ::read(fds[0], buf, sizeof buf)) > 0 && message.size() < 65536) message.append(buf, std::size_t(got));
+    ::close(fds[0]);
+    if (timed_out)
+        fail(path, "damaged: libhdf5 did not finish reading it within " + format_double(timeout_s) + " s (it loops on some malformed files)", false);
+    if (!done) fail(path, "cannot check it: waitpid() failed", false);
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const char* name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGABRT ? "SIGABRT" : sig == SIGFPE ? "SIGFPE" : nullptr;
+        fail(path, std::string("damaged: libhdf5 crashed (") + (name ? name : "signal " + std::to_string(sig)) + ") reading it", false);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) throw Error(message.empty() ? "results file " + in_quotes(path) + ": unreadable" : message);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail(path, "damaged: the reader ended with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1), false);
 }
 
 std::string ResultsReader::unit(const std::string& dataset) const {

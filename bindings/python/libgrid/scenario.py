@@ -91,16 +91,21 @@ class Scenario:
         `outputs.max_file_gb`, or whose memory exceeds the machine's (docs/scenarios.md)."""
         return dict(self._core.estimate())
 
-    def run(self, output: Optional[str] = None, progress: bool = False) -> Results:
+    def run(self, output: Optional[str] = None, progress: bool = False, resume: bool = False) -> Results:
         """Build and run; results go to `output` (a temporary file if None). The KPIs are in
         `.summary` of the returned Results (read from the file) and `.run_summary` (from the run).
         Raises ValidationError, before anything is written, when `output` is one of the scenario's
         input files (the scenario, network or weather file) or the run cannot finish (see `estimate`).
-        Warns (DeenergizedWarning) when part of the grid has no source."""
+        Warns (DeenergizedWarning) when part of the grid has no source.
+        `resume=True` continues a killed or stopped run of this scenario from `<output>.ckpt`;
+        Ctrl-C stops a run at a step boundary (file closed with the summary of the steps done,
+        status "stopped") and raises KeyboardInterrupt (docs/reliability.md)."""
+        if resume and output is None:
+            raise ValueError("resume=True needs the output file of the run to continue")
         if output is None:
             output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
         from .simulation import _progress_bar
-        summary = self._core.run(os.fspath(output), _progress_bar() if progress else None)
+        summary = self._core.run(os.fspath(output), _progress_bar() if progress else None, bool(resume))
         res = read_results(output)
         res.run_summary = dict(summary)
         n = int(res.run_summary.get("deenergized_buses", 0))

@@ -154,15 +154,20 @@ class Simulation:
             for load, values in items:
                 self.devices.add_load_profile(int(load), p_kw=np.asarray(values, dtype=float)[: self.n_steps])
 
-    def run(self, progress: bool = False, output: Optional[str] = None) -> Results:
-        """Run the whole horizon; returns the results (pandas accessors). `output`: HDF5 path to keep."""
+    def run(self, progress: bool = False, output: Optional[str] = None, resume: bool = False) -> Results:
+        """Run the whole horizon; returns the results (pandas accessors). `output`: HDF5 path to keep.
+        `resume=True` continues a run of the same inputs that was killed or stopped, from its
+        checkpoint `<output>.ckpt` (docs/reliability.md). Ctrl-C stops the run at a step boundary,
+        closes `output` with the summary of the steps done and raises KeyboardInterrupt."""
+        if resume and output is None:
+            raise ValueError("resume=True needs the output file of the run to continue")
         if output is None:
             output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
         core_net = getattr(self.net, "_core", self.net)
         self.summary = _libgrid.run_simulation(
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
-            _progress_bar() if progress else None)
+            _progress_bar() if progress else None, bool(resume))
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings

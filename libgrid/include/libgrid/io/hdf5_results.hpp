@@ -62,6 +62,8 @@ struct ResultsResume {
     std::map<std::string, std::uint64_t> rows;
     /// Objects deleted before anything else (what the run writes at its end: "/summary", "/bill").
     std::vector<std::string> remove;
+    /// Root attributes deleted first (how the interrupted run ended: "stop_reason", ...).
+    std::vector<std::string> remove_root_attributes;
 };
 
 /// Writes one results file. Not copyable; movable. One writer per file; the file is locked (HDF5
@@ -109,10 +111,17 @@ public:
     /// flushes a chunk when it is full.
     void append(int handle, const double* row);
     void append(int handle, const std::int64_t* row);
+    /// Hint before the series are added: they have about this many columns in all. The chunk rows
+    /// of every series are then cut alike so that all buffers fit max_total_buffer_bytes (without a
+    /// plan the first series added take what they need and the later ones what is left).
+    void plan(std::size_t total_columns);
     /// Rows appended to the series so far (written or still buffered).
     std::size_t rows(int handle) const;
     /// Rows appended to `/time` so far.
     std::size_t time_rows() const;
+    /// Rows of the series that a kill of the process now would leave readable in the file: written
+    /// and flushed (H5Fflush) so far.
+    std::size_t durable_rows(int handle) const;
     /// Every series' path and rows appended so far, in the order they were added.
     std::vector<std::pair<std::string, std::size_t>> series_rows() const;
     /// Bytes free for an unprivileged writer on the file system holding the file (statvfs), or
@@ -160,6 +169,15 @@ private:
     Impl& impl() const;  ///< throws after a move
     std::unique_ptr<Impl> impl_;
 };
+
+/// Checks a results file that may be damaged or hostile before this process reads it: a child
+/// process (fork) opens it with ResultsReader and reads every object, attribute and value that the
+/// reader API can reach (bounded: at most 100,000 objects, 8 levels, 256 MiB per dataset), within
+/// `timeout_s` seconds. libhdf5 1.10 is not hardened against malformed files (it can crash or loop on
+/// them); this turns such a file into an Error ("results file 'f': damaged: libhdf5 crashed (SIGSEGV)
+/// reading it") instead of a crash or hang of the caller. Fork: call it where no other thread of the
+/// process holds locks (the command line does, before `info` and `compare`).
+void check_results_file(const std::string& path, double timeout_s = 60.0);
 
 /// Reads a results file (for `libgrid info`, `libgrid compare`, tests). Read-only.
 /// Every error is a libgrid::Error naming the file and the missing or wrong object.

@@ -234,6 +234,7 @@ struct SimulationSummary {
     // where the wall time went (seconds): setup (weather, topology, solver analysis), load
     // profiles, devices, power flow (incl. control rounds), recording (results, meters, HDF5)
     double time_setup_s = 0.0, time_profiles_s = 0.0, time_devices_s = 0.0, time_powerflow_s = 0.0, time_record_s = 0.0;
+    double time_checkpoint_s = 0.0;               ///< model re-derivation and checkpoints every 256 steps
     int powerflow_iterations = 0;                 ///< total over the run
     // ---- how the run ended ----
     bool completed = true;                        ///< false: stopped before n_steps (stop_reason says why)
