@@ -100,6 +100,7 @@ nlohmann::json result_json(const Network& net, const PowerFlowResult& r) {
                       {"loading_percent", column(r.trafo_loading_percent)}, {"tap_pos", r.trafo_tap_pos}};
     }
     if (!r.message.empty()) j["message"] = r.message;
+    j["deenergized_buses"] = r.deenergized_buses;  // in-service buses no source feeds (NaN voltages)
     return j;
 }
 

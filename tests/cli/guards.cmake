@@ -110,6 +110,7 @@ elseif(CASE STREQUAL "pf_island")
   run(EXIT 0 MATCH "warning: 2 buses de-energised: no ext grid, slack bus or generator in their island" "e.g. bus 10, 11"
       "11 \\(9 energised, 2 de-energised\\)" ARGS pf "${GUARDS}/case9_island.m")
   run(EXIT 0 NOMATCH "warning" ARGS pf "${CASE9}")
+  run(EXIT 0 MATCH "\"deenergized_buses\": \\[[ \n]*10,[ \n]*11[ \n]*\\]" ARGS pf "${GUARDS}/case9_island.m" --json -)
 elseif(CASE STREQUAL "run_island")
   run(EXIT 0 MATCH "warning: 2 buses de-energised" "e.g. bus 10, 11" "de-energised buses +2"
       ARGS run "${GUARDS}/island.yaml" -o "${W}/island.h5" -q)
