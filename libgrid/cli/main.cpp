@@ -1,6 +1,9 @@
 // `libgrid`: the command-line face. Exit status 0 on success, 1 on bad input or a failed run
-// (reason on stderr), 2 on bad usage.
+// (reason on stderr), 2 on bad usage, 3 when `info` reads an incomplete results file, 128 + N
+// when a run was stopped by signal N (its file closed with the summary of the steps done).
 #include "cli.hpp"
+
+#include <libgrid/io/hdf5_results.hpp>
 
 #include <libgrid/config.hpp>
 
@@ -8,6 +11,7 @@
 #include <exception>
 
 int main(int argc, char** argv) {
+    libgrid::skip_hdf5_shutdown_at_exit();  // every file is closed explicitly; see hdf5_results.hpp
     CLI::App app{"libgrid " LIBGRID_VERSION ": time-series power flow for smart distribution grids"};
     app.set_version_flag("--version", LIBGRID_VERSION);
     app.require_subcommand(1);

@@ -27,6 +27,7 @@
 #include <cstdio>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -422,6 +423,7 @@ struct ResultsWriter::Impl {
     std::map<std::string, std::size_t> ids_width;  ///< group -> number of ids written
     bool closed = false;
     bool resuming = false;        ///< reopened to continue a run (ResultsResume)
+    bool broken = false;          ///< a write failed: the file's descriptor now points to memory (write_failed)
     ResultsResume resume;
     std::size_t buffer_bytes = 0;  ///< memory held by the series' buffers (max_total_buffer_bytes)
     std::size_t planned_columns = 0;  ///< plan(): all series' columns together (0 = no plan)
@@ -438,6 +440,7 @@ struct ResultsWriter::Impl {
 
     void check_open() const {
         if (closed || !file.valid()) fail(path, "writer is closed", false);
+        if (broken) fail(path, "an earlier write failed; nothing more is written", false);
     }
 
     Series& handle_series(int handle, bool want_int) {
@@ -695,7 +698,7 @@ struct ResultsWriter::Impl {
         const hsize_t end_rows = s.chunk_start + s.buffered;
         if (end_rows > s.extent_rows) {
             const hsize_t ext[2] = {end_rows, s.n_cols};
-            if (H5Dset_extent(s.dset.get(), ext) < 0) fail(path, "cannot extend " + in_quotes(s.path));
+            if (H5Dset_extent(s.dset.get(), ext) < 0) write_failed("cannot extend " + in_quotes(s.path));
             s.extent_rows = end_rows;
         }
         Hid fspace(H5Dget_space(s.dset.get()), H5Sclose);
@@ -709,14 +712,39 @@ struct ResultsWriter::Impl {
                                         H5P_DEFAULT, s.buf_i.data())
                              : H5Dwrite(s.dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(),
                                         H5P_DEFAULT, s.buf_d.data());
-        if (st < 0) fail(path, "cannot write rows of " + in_quotes(s.path));
+        if (st < 0) write_failed("cannot write rows of " + in_quotes(s.path));
         s.buffered_in_file = s.buffered;
         s.written_rows = std::max(s.written_rows, s.chunk_start + s.buffered);
     }
 
+    /// A write to the file failed (a full disk, a file size limit, an I/O error): the file on disk
+    /// is left as the last successful H5Fflush made it, which is readable. Everything HDF5 would
+    /// still write (the rest of this write, metadata at close) goes to an in-memory file put in place
+    /// of the file's descriptor: a flush of half-updated metadata would make the whole file
+    /// unreadable ("addr overflow"), and a close that fails leaves libhdf5 to crash at exit.
+    [[noreturn]] void write_failed(const std::string& what) {
+        std::string msg = "results file " + in_quotes(path) + ": " + what;
+        const std::string detail = hdf5_detail();
+        if (!detail.empty()) msg += " (HDF5: " + detail + ")";
+        if (!broken) {
+            broken = true;
+            void* handle = nullptr;
+            if (H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) >= 0 && handle) {
+                const int fd = *static_cast<int*>(handle);
+                const int mem = ::memfd_create("libgrid-detached-results", MFD_CLOEXEC);
+                if (mem >= 0) {
+                    ::dup2(mem, fd);
+                    ::close(mem);
+                }
+            }
+            msg += "; the file keeps what was flushed before (readable; libgrid info tells how far)";
+        }
+        throw Error(msg);
+    }
+
     void flush_file() {
         QuietHdf5 quiet;
-        if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) fail(path, "cannot flush");
+        if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) write_failed("cannot flush");
         for (Series& x : series) x.durable_rows = x.written_rows;
     }
 
@@ -732,14 +760,14 @@ struct ResultsWriter::Impl {
         const hsize_t end_rows = job.chunk_start + job.rows;
         if (end_rows > s.extent_rows) {
             const hsize_t ext[2] = {end_rows, s.n_cols};
-            if (H5Dset_extent(s.dset.get(), ext) < 0) fail(path, "cannot extend " + in_quotes(s.path));
+            if (H5Dset_extent(s.dset.get(), ext) < 0) write_failed("cannot extend " + in_quotes(s.path));
             s.extent_rows = end_rows;
         }
         for (std::size_t p = 0; p < job.n_pieces; ++p) {
             const hsize_t offset[2] = {job.chunk_start, p * job.chunk_cols};
             if (H5Dwrite_chunk(s.dset.get(), H5P_DEFAULT, 0, offset, job.out_size[p],
                                job.out.data() + p * job.bound) < 0)
-                fail(path, "cannot write a chunk of " + in_quotes(s.path));
+                write_failed("cannot write a chunk of " + in_quotes(s.path));
         }
         s.written_rows = std::max(s.written_rows, job.chunk_start + job.rows);
         job.pending = false;
@@ -795,7 +823,7 @@ struct ResultsWriter::Impl {
         if (!file.valid()) return;
         std::string error;
         try {
-            write_all();
+            if (!broken) write_all();
         } catch (const Error& e) {
             error = e.what();
         }
@@ -1510,7 +1538,7 @@ namespace {
 
 /// Reads every object, attribute and value the reader API reaches (bounded); errors on single
 /// objects are expected on damaged files and skipped: only crashes and hangs matter here.
-void walk_results(const ResultsReader& r, const std::string& group, int depth, std::size_t& budget) {
+void walk_results(const ResultsReader& r, const std::string& group, int depth, std::size_t& budget, bool values) {
     if (depth > 8) return;
     auto attrs = [&](const std::string& obj) {
         try {
@@ -1538,13 +1566,18 @@ void walk_results(const ResultsReader& r, const std::string& group, int depth, s
         const std::string p = group == "/" ? "/" + n : group + "/" + n;
         try {
             if (!r.is_dataset(p)) {
-                if (r.exists(p)) walk_results(r, p, depth + 1, budget);
+                if (r.exists(p)) walk_results(r, p, depth + 1, budget, values);
                 continue;
             }
             attrs(p);
             (void)r.unit(p);
             const std::vector<std::size_t> sh = r.shape(p);
             const std::size_t count = checked_count(sh);
+            if (!values) {  // what info and compare read: scalars and ids
+                if (sh.empty()) (void)r.read_scalar(p);
+                if (n == "id" && count <= (std::size_t{256} << 20) / 8) (void)r.read_int_vector(p);
+                continue;
+            }
             try {
                 (void)r.read_strings(p);
                 continue;
@@ -1568,7 +1601,9 @@ void walk_results(const ResultsReader& r, const std::string& group, int depth, s
 
 }  // namespace
 
-void check_results_file(const std::string& path, double timeout_s) {
+void skip_hdf5_shutdown_at_exit() { H5dont_atexit(); }
+
+void check_results_file(const std::string& path, double timeout_s, ResultsCheck depth) {
     {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) fail(path, "no such file", false);
@@ -1596,7 +1631,7 @@ void check_results_file(const std::string& path, double timeout_s) {
         try {
             ResultsReader r(path);
             std::size_t budget = 100000;
-            walk_results(r, "/", 0, budget);
+            walk_results(r, "/", 0, budget, depth == ResultsCheck::Everything);
         } catch (const std::exception& e) {
             const std::string msg = e.what();
             [[maybe_unused]] ssize_t w = ::write(fds[1], msg.data(), msg.size());

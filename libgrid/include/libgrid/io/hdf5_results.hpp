@@ -170,14 +170,23 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// For a program that owns its process (the command line): call first in main(), before anything
+/// uses HDF5. libhdf5 then runs no shutdown of its own at exit; that shutdown crashes (SIGSEGV) on a
+/// file whose close failed, e.g. after a write hit a file-size limit. libgrid closes every file it
+/// writes explicitly. Not for processes that share HDF5 with others (h5py relies on that shutdown).
+void skip_hdf5_shutdown_at_exit();
+
+/// How much check_results_file reads: the structure (every group, dataset shape and type,
+/// attribute, scalar and `id` vector: what `libgrid info` and `compare` read), or every value too.
+enum class ResultsCheck { Structure, Everything };
+
 /// Checks a results file that may be damaged or hostile before this process reads it: a child
-/// process (fork) opens it with ResultsReader and reads every object, attribute and value that the
-/// reader API can reach (bounded: at most 100,000 objects, 8 levels, 256 MiB per dataset), within
-/// `timeout_s` seconds. libhdf5 1.10 is not hardened against malformed files (it can crash or loop on
+/// process (fork) opens it with ResultsReader and reads what `depth` says (bounded: at most 100,000
+/// objects, 8 levels, 256 MiB per dataset), within `timeout_s` seconds. libhdf5 1.10 is not hardened against malformed files (it can crash or loop on
 /// them); this turns such a file into an Error ("results file 'f': damaged: libhdf5 crashed (SIGSEGV)
 /// reading it") instead of a crash or hang of the caller. Fork: call it where no other thread of the
 /// process holds locks (the command line does, before `info` and `compare`).
-void check_results_file(const std::string& path, double timeout_s = 60.0);
+void check_results_file(const std::string& path, double timeout_s = 30.0, ResultsCheck depth = ResultsCheck::Structure);
 
 /// Reads a results file (for `libgrid info`, `libgrid compare`, tests). Read-only.
 /// Every error is a libgrid::Error naming the file and the missing or wrong object.
