@@ -96,3 +96,12 @@ def test_scenario_run_counts_and_warns_about_deenergised_buses(tmp_path):
         res = sc.run(output=tmp_path / "island.h5")
     assert res.run_summary["deenergized_buses"] == 2
     assert res.summary["deenergized_buses"] == 2
+
+
+def test_read_results_refuses_fifos_and_directories(tmp_path):
+    os.mkfifo(tmp_path / "pipe.h5")
+    with pytest.raises(OSError, match="not a regular file"):
+        libgrid.read_results(tmp_path / "pipe.h5")  # refused, not waited on
+    (tmp_path / "dir.h5").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        libgrid.read_results(tmp_path / "dir.h5")

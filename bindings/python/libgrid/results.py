@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import warnings
 from typing import Any, Dict, List, Optional
 
@@ -77,6 +78,13 @@ class Results:
         self.path = os.fspath(path)
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"results file '{self.path}': no such file")
+        # regular files only, as every libgrid reader (docs/guide.md, "Input files"): libhdf5 would
+        # wait for a writer on a FIFO
+        mode = os.stat(self.path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"results file '{self.path}': is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise OSError(f"results file '{self.path}': not a regular file")
         try:
             f = h5py.File(self.path, "r")
         except OSError as e:
