@@ -10,3 +10,4 @@
 #include <libgrid/powerflow/solvers.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/case_json.hpp>
+#include <libgrid/io/input_file.hpp>
