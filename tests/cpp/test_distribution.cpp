@@ -711,7 +711,8 @@ TEST_CASE("distribution: sweep and Newton-Raphson agree to 1e-8 p.u. on every ra
     cases.emplace_back("generated T 2", generated_radial(2, 200, TrafoModel::T));
     cases.emplace_back("generated pi 3", generated_radial(3, 120, TrafoModel::Pi));
     for (const auto& [name, net] : cases) {
-        CAPTURE(name);
+        const std::string& case_name = name;  // CAPTURE's lambda cannot capture a structured binding (clang 14)
+        CAPTURE(case_name);
         PowerFlowOptions o;  // default tolerance, as a user runs it
         o.method = Method::NewtonRaphson;
         const PowerFlowResult rn = run_power_flow(net, o);
@@ -1027,7 +1028,8 @@ TEST_CASE("distribution: switched capacitor and reactor step towards their band"
     net.shunts = {cap};
     add_ext_grid(net, 0, 1.0);
     const auto [Z, Y] = line_zy(net.lines[0], net.f_hz);
-    auto v_at = [&](int s, C S, const Shunt& sh) {  // shunt: S_drawn = s (p + jq) v^2 -> Y = s (p - jq) / vn^2
+    auto v_at = [&, Z = Z, Y = Y](int s, C S, const Shunt& sh) {  // shunt: S_drawn = s (p + jq) v^2 -> Y = s (p - jq) / vn^2
+        // (Z and Y copied: a structured binding cannot be captured by clang 14)
         return std::abs(far_end_voltage(11.0, Z, Y / 2.0 + double(s) * C(sh.p_mw, -sh.q_mvar) / 121.0, S)) / 11.0;
     };
     int expected = 0;

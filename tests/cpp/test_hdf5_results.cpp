@@ -28,19 +28,9 @@
 #include <unistd.h>
 
 // ---- allocation counter ---------------------------------------------------------------------------
-// Weak replacements of the global operator new/delete that count calls. They are weak so that a
-// strong replacement in another test file wins at link time instead of colliding; the test below
-// then sees the counter inactive and says so (WARN) rather than asserting on a counter that is not
-// running.
-// Shared with other test files (test_simulation.cpp counts the engine's step loop with it).
-std::atomic<long> g_operator_new_calls{0};
-__attribute__((weak)) void* operator new(std::size_t n) {
-    g_operator_new_calls.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-__attribute__((weak)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Every global operator new/delete of the test binary is replaced in alloc_counter.cpp and counts its
+// calls in g_operator_new_calls (test_simulation.cpp counts the engine's step loop with it too).
+#include "alloc_counter.hpp"
 
 namespace {
 
@@ -609,11 +599,8 @@ TEST_CASE("hdf5 results: chunks compressed by the worker threads read back like 
 }
 
 TEST_CASE("hdf5 results: append does not allocate") {
-    // Is the counting operator new above the one in use?
-    const long before_probe = g_operator_new_calls.load();
-    int* volatile probe = new int(1);
-    delete probe;
-    const bool counting = g_operator_new_calls.load() > before_probe;
+    // Is the counting operator new of alloc_counter.cpp the one in use?
+    const bool counting = alloc_counter_active();
     WARN_MESSAGE(counting, "operator new is replaced elsewhere in this binary: allocations not counted");
     if (!counting) return;
 

@@ -431,7 +431,8 @@ TEST_CASE("scenario: penetration shares are respected within rounding, and neste
     for (const auto& u : b.devices.pv) ++with_pv[type_of_load.at(u.customer)], pv_customers.insert(u.customer);
     for (const auto& u : b.devices.homes)
         if (u.pv.kwp_dc > 0) ++with_pv[type_of_load.at(u.customer)], pv_customers.insert(u.customer);
-    for (const auto& [t, n] : eligible_pv) {
+    for (const auto& [type, n] : eligible_pv) {
+        const CustomerType t = type;  // CAPTURE's lambda captures t: a structured binding cannot be captured before C++20 P1091 (clang 14)
         CAPTURE(to_string(t));
         CHECK(std::abs(double(with_pv[t]) - 0.37 * double(n)) <= 0.5);
     }

@@ -1,0 +1,131 @@
+// libFuzzer harness: the HDF5 results reader (libgrid/io/hdf5_results.hpp, ResultsReader) on arbitrary
+// bytes. libFuzzer passes bytes and the reader takes a path, so the input is written to a temp file,
+// opened with ResultsReader and read the way `libgrid info` reads it (root attributes, /time, each
+// group's /id, /summary scalars and units), then walked further: every dataset's shape, unit and
+// attributes, its first rows, whole datasets up to 1 Mi elements, integer ids and strings.
+//
+// The reader is called directly, not through check_results_file (which reads the file in a forked
+// child to turn a crash of libhdf5 into an error): a fuzzer must see the crash to find its cause.
+// A libgrid::Error is a clean rejection; anything else is a defect.
+// From ../shared/repro/harness/fuzz_h5reader.cpp, which found h5_*.h5 in tests/fuzz/corpus/h5reader/.
+#include "fuzz_tmpfile.hpp"
+
+#include <libgrid/errors.hpp>
+#include <libgrid/io/hdf5_results.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using libgrid::ResultsReader;
+
+constexpr std::size_t kMaxObjects = 256;            // per input
+constexpr std::size_t kMaxDepth = 4;                // groups below the root
+constexpr std::size_t kMaxWholeRead = std::size_t{1} << 20;  // elements read by read_vector
+
+template <class F>
+void guarded(F&& f) {
+    try {
+        f();
+    } catch (const libgrid::Error&) {
+    }
+}
+
+std::string child(const std::string& group, const std::string& name) {
+    return group == "/" ? "/" + name : group + "/" + name;
+}
+
+// What `libgrid info` reads (libgrid/cli/cli_results.cpp, print_info), each step guarded so that the
+// rest is still exercised after a clean error.
+void read_like_info(const ResultsReader& r) {
+    for (const char* a : {"libgrid_version", "layout_version", "network", "start", "step_s", "seed", "status",
+                          "steps_planned", "stop_reason", "failed_at_step"})
+        guarded([&] {
+            if (r.has_attribute("/", a)) (void)r.attribute("/", a);
+        });
+    guarded([&] {
+        if (r.is_dataset("/time")) {
+            const auto sh = r.shape("/time");
+            if (!sh.empty()) (void)sh[0];
+        }
+    });
+    guarded([&] {
+        for (const std::string& g : r.list("/")) {
+            const std::string ids = "/" + g + "/id";
+            guarded([&] {
+                if (r.is_dataset(ids)) (void)r.shape(ids);
+            });
+        }
+    });
+    guarded([&] {
+        if (!r.exists("/summary")) return;
+        for (const std::string& k : r.list("/summary"))
+            guarded([&] {
+                const std::string p = "/summary/" + k;
+                if (!r.is_dataset(p)) return;
+                (void)r.read_scalar(p);
+                (void)r.unit(p);
+            });
+    });
+}
+
+void read_dataset(const ResultsReader& r, const std::string& p, const std::string& name) {
+    std::vector<std::size_t> sh;
+    guarded([&] { sh = r.shape(p); });
+    guarded([&] { (void)r.unit(p); });
+    guarded([&] {
+        for (const std::string& a : r.attribute_names(p)) guarded([&] { (void)r.attribute(p, a); });
+    });
+    std::size_t n = 1;
+    bool small = true;
+    for (std::size_t d : sh) {
+        if (d != 0 && n > kMaxWholeRead / d) small = false;
+        n *= d;
+    }
+    if (sh.empty()) guarded([&] { (void)r.read_scalar(p); });
+    if (!sh.empty() && sh.size() <= 2) {
+        const std::size_t rows = sh[0] < 2 ? sh[0] : 2;
+        guarded([&] { (void)r.read_rows(p, 0, rows); });
+        if (sh[0] > 2) guarded([&] { (void)r.read_rows(p, sh[0] - 1, 1); });
+    }
+    if (small) {
+        guarded([&] { (void)r.read_vector(p); });
+        guarded([&] { (void)r.read_strings(p); });
+        if (name == "id" || name == "bus" || name == "customer") guarded([&] { (void)r.read_int_vector(p); });
+    }
+}
+
+void walk(const ResultsReader& r, const std::string& group, std::size_t depth, std::size_t& budget) {
+    guarded([&] {
+        for (const std::string& a : r.attribute_names(group)) guarded([&] { (void)r.attribute(group, a); });
+    });
+    std::vector<std::string> names;
+    guarded([&] { names = r.list(group); });
+    for (const std::string& name : names) {
+        if (budget == 0) return;
+        --budget;
+        const std::string p = child(group, name);
+        bool is_ds = false;
+        guarded([&] { is_ds = r.is_dataset(p); });
+        if (is_ds) read_dataset(r, p, name);
+        else if (depth < kMaxDepth) walk(r, p, depth + 1, budget);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string path = fuzz::write_tmp(data, size, ".h5");
+    if (path.empty()) return 0;
+    try {
+        const ResultsReader r(path);
+        read_like_info(r);
+        std::size_t budget = kMaxObjects;
+        walk(r, "/", 0, budget);
+    } catch (const libgrid::Error&) {
+    }
+    return 0;
+}
