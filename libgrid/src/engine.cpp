@@ -335,6 +335,7 @@ struct Simulation::Impl {
     };
     std::vector<Snapshot> pending;
     std::size_t last_state_bytes = 0;
+    std::vector<unsigned char> spare_state;
 
     /// At a checkpoint boundary: keep the state in memory; it becomes the checkpoint file as soon
     /// as every series has flushed the rows it had then (usually at the next boundary, when the
@@ -345,6 +346,8 @@ struct Simulation::Impl {
         sn.step = k;
         sn.rows = w->series_rows();
         detail::StateOut out;
+        out.bytes = std::move(spare_state);  // the buffer of the last checkpoint written: no fresh pages
+        out.bytes.clear();
         out.bytes.reserve(last_state_bytes + 4096);
         archive_state(out);
         last_state_bytes = out.bytes.size();
@@ -376,6 +379,7 @@ struct Simulation::Impl {
         for (auto& [path, rows] : sn.rows) c.series_rows.emplace_back(path, rows);
         c.state = std::move(sn.state);
         detail::save_checkpoint(checkpoint_path(opt.output_path), c);
+        spare_state = std::move(c.state);
         pending.erase(pending.begin(), pending.begin() + long(n));
     }
 

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size >= kHeader) {
         std::vector<unsigned char> fixed(data, data + size);
         const std::uint64_t payload = size - kHeader;
-        const std::uint64_t sum = libgrid::detail::fnv1a(fixed.data() + kHeader, payload);
+        const std::uint64_t sum = libgrid::detail::checksum(fixed.data() + kHeader, payload);
         std::memcpy(fixed.data() + kSizeAt, &payload, 8);
         std::memcpy(fixed.data() + kSumAt, &sum, 8);
         try {
