@@ -415,6 +415,7 @@ struct ResultsWriter::Impl {
     };
 
     std::string path;
+    std::string dir;  ///< the file's folder (free_bytes), set on first use
     H5WriterOptions opt;
     Hid file;
     Hid gcpl;  ///< group creation: no time stamps (bit-identical files for identical runs)
@@ -1033,10 +1034,13 @@ std::vector<std::pair<std::string, std::size_t>> ResultsWriter::series_rows() co
 }
 
 std::size_t ResultsWriter::free_bytes() const {
-    std::string dir = std::filesystem::path(impl().path).parent_path().string();
-    if (dir.empty()) dir = ".";
+    Impl& w = impl();
+    if (w.dir.empty()) {  // once: the run's loop calls this and must not allocate
+        w.dir = std::filesystem::path(w.path).parent_path().string();
+        if (w.dir.empty()) w.dir = ".";
+    }
     struct statvfs st {};
-    if (::statvfs(dir.c_str(), &st) != 0) return std::numeric_limits<std::size_t>::max();
+    if (::statvfs(w.dir.c_str(), &st) != 0) return std::numeric_limits<std::size_t>::max();
     const unsigned long long bytes = static_cast<unsigned long long>(st.f_bavail) * st.f_frsize;
     return bytes > std::numeric_limits<std::size_t>::max() ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(bytes);
 }
