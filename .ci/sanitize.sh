@@ -39,13 +39,30 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -E '^install_and_consume$'
 
 if [ "${SAN_PYTHON:-1}" != "0" ]; then
   # /usr/bin/python3 is not instrumented: the ASan runtime must be the first library loaded, so it is
-  # preloaded. Python's own allocations are never freed at exit (interned objects, caches): leak
-  # detection is off for the interpreter; ASan and UBSan still check every access of the module.
+  # preloaded, and libstdc++ with it (else ASan's __cxa_throw interceptor finds no real __cxa_throw
+  # and the first C++ exception thrown by the module aborts: "CHECK failed: asan_interceptors.cpp").
+  # Python's own allocations are never freed at exit (interned objects, caches): leak detection is
+  # off for the interpreter; ASan and UBSan still check every access of the module. pytest captures
+  # file descriptor 2, so reports go to files (log_path) that are printed on a failure.
   ASAN_RT="$("$CXX_BIN" -print-file-name=libasan.so)"
-  echo "== sanitize: pytest (tests/python) with LD_PRELOAD=$ASAN_RT"
+  STDCXX_RT="$("$CXX_BIN" -print-file-name=libstdc++.so.6)"
+  LOGS="$BUILD_DIR/sanitizer-logs"
+  rm -rf "$LOGS" && mkdir -p "$LOGS"
+  echo "== sanitize: pytest (tests/python) with LD_PRELOAD=$ASAN_RT $STDCXX_RT"
   cd "$ROOT"
-  LD_PRELOAD="$ASAN_RT" ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:print_summary=1" \
-    PYTHONPATH="$BUILD_DIR/python" LIBGRID_BUILD_DIR="$BUILD_DIR" PYDEVD_DISABLE_FILE_VALIDATION=1 \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+  if ! LD_PRELOAD="$ASAN_RT $STDCXX_RT" \
+      ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:print_summary=1:log_path=$LOGS/asan" \
+      UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1:log_path=$LOGS/ubsan" \
+      PYTHONPATH="$BUILD_DIR/python" LIBGRID_BUILD_DIR="$BUILD_DIR" PYDEVD_DISABLE_FILE_VALIDATION=1 \
+      /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python; then
+    echo "== sanitize: pytest FAILED; sanitizer reports ($LOGS):"
+    for f in "$LOGS"/*; do [ -f "$f" ] && { echo "-- $f"; cat "$f"; }; done
+    exit 1
+  fi
+  if [ -n "$(ls -A "$LOGS")" ]; then  # a report from a child process whose failure was not noticed
+    echo "== sanitize: sanitizer reports from the Python run ($LOGS):"
+    for f in "$LOGS"/*; do echo "-- $f"; cat "$f"; done
+    exit 1
+  fi
 fi
 echo "== sanitize: clean"

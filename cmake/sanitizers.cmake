@@ -29,8 +29,12 @@ if(LIBGRID_SANITIZE OR LIBGRID_FUZZ)
   endif()
   execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=${_asan_rt_name}
                   OUTPUT_VARIABLE LIBGRID_ASAN_RUNTIME OUTPUT_STRIP_TRAILING_WHITESPACE)
+  # libstdc++ preloaded after it: else ASan's __cxa_throw interceptor has no real __cxa_throw to call
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.so.6
+                  OUTPUT_VARIABLE _stdcxx_rt OUTPUT_STRIP_TRAILING_WHITESPACE)
   # environment (a CTest ENVIRONMENT list) of a test whose command starts /usr/bin/python3
-  set(LIBGRID_SANITIZER_PYTHON_ENV "LD_PRELOAD=${LIBGRID_ASAN_RUNTIME}" "ASAN_OPTIONS=halt_on_error=1:detect_leaks=0")
+  set(LIBGRID_SANITIZER_PYTHON_ENV "LD_PRELOAD=${LIBGRID_ASAN_RUNTIME} ${_stdcxx_rt}"
+      "ASAN_OPTIONS=halt_on_error=1:detect_leaks=0")
   add_link_options(-fsanitize=address,undefined)
   message(STATUS "libgrid: sanitizers on (${LIBGRID_SANITIZER_FLAGS})")
 endif()
