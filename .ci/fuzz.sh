@@ -57,6 +57,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:report
 # leaks inside libhdf5 on damaged files are libhdf5's (tests/fuzz/lsan.supp); any other leak fails
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0}"
 command -v llvm-symbolizer >/dev/null 2>&1 && export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
+rm -rf "$BUILD_DIR/artifacts" "$BUILD_DIR/logs"  # this run's only (the corpus of new inputs is kept)
 mkdir -p "$BUILD_DIR/artifacts" "$BUILD_DIR/logs" "$BUILD_DIR/corpus"
 COMMON=(-timeout=10 "-rss_limit_mb=$RSS_MB" -print_final_stats=0)
 failed=""
@@ -105,6 +106,12 @@ if [ "$MODE" = campaign ]; then
     h="${names[$i]}"; log="$BUILD_DIR/logs/campaign_$h.log"
     if wait "${pids[$i]}"; then
       echo "== fuzz campaign: fuzz_$h clean: $(grep -E '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1)"
+      # a clean run that left artifacts: written by a forked child (fuzz_h5reader's check_results_file
+      # child hitting libFuzzer's malloc limit), contained by the parent; kept for a look, not a failure
+      if [ -n "$(ls -A "$BUILD_DIR/artifacts/$h/" 2>/dev/null)" ]; then
+        echo "   note: $(ls "$BUILD_DIR/artifacts/$h/" | wc -l) artifact(s) from forked children in $BUILD_DIR/artifacts/$h/" \
+             "(contained: the run went on); LIBGRID_FUZZ_H5_DIRECT=1 shows what they do in process"
+      fi
     else
       failed="$failed $h"
       echo "-- fuzz_$h FAILED (log: $log); input kept in $BUILD_DIR/artifacts/$h/:"
