@@ -1558,6 +1558,25 @@ void walk_results(const ResultsReader& r, const std::string& group, int depth, s
         }
     };
     attrs(group);
+    if (group == "/") {
+        // what info and compare read by name, even when listing the attributes failed
+        for (const char* a : {"libgrid_version", "layout_version", "network", "start", "step_s", "seed", "status",
+                              "steps_planned", "steps_done", "stop_reason", "failed_at_step", "scenario"}) {
+            try {
+                if (r.has_attribute("/", a)) (void)r.attribute("/", a);
+            } catch (const Error&) {
+            }
+        }
+        for (const char* d : {"/time", "/summary"}) {
+            try {
+                if (r.exists(d)) {
+                    if (r.is_dataset(d)) (void)r.shape(d);
+                    else (void)r.list(d);
+                }
+            } catch (const Error&) {
+            }
+        }
+    }
     std::vector<std::string> names;
     try {
         names = r.list(group);
