@@ -10,9 +10,12 @@
 // them replaced the counter stays active under ASan, which still checks every block (it intercepts
 // malloc and free); only its new-vs-free mismatch check is lost, for this test binary.
 //
-// They are weak so that a strong replacement elsewhere in the binary would win at link time instead of
-// colliding; the tests that use the counter first check that it counts (alloc_counter_active()) and
-// say so (WARN) rather than assert on a counter that is not running.
+// They are strong definitions. Weak ones lose to the sanitizer runtime's own (weak) operator new when
+// clang links ASan statically into the executable, and the counter then silently counts nothing; with
+// g++ (libasan is a shared library) the executable's definitions win either way. A second replacement
+// elsewhere in the test binary is a link error, not a silent choice. The tests that use the counter
+// still check that it counts (alloc_counter_active()) and say so (WARN) rather than assert on a
+// counter that is not running.
 #include "alloc_counter.hpp"
 
 #include <cstddef>
@@ -71,35 +74,35 @@ bool alloc_counter_active() {
 }
 
 // ---- new: 4 throwing, 4 nothrow ----
-__attribute__((weak)) void* operator new(std::size_t n) { return or_throw(counted_alloc(n)); }
-__attribute__((weak)) void* operator new[](std::size_t n) { return or_throw(counted_alloc(n)); }
-__attribute__((weak)) void* operator new(std::size_t n, std::align_val_t a) {
+void* operator new(std::size_t n) { return or_throw(counted_alloc(n)); }
+void* operator new[](std::size_t n) { return or_throw(counted_alloc(n)); }
+void* operator new(std::size_t n, std::align_val_t a) {
     return or_throw(counted_aligned_alloc(n, a));
 }
-__attribute__((weak)) void* operator new[](std::size_t n, std::align_val_t a) {
+void* operator new[](std::size_t n, std::align_val_t a) {
     return or_throw(counted_aligned_alloc(n, a));
 }
-__attribute__((weak)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-__attribute__((weak)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-__attribute__((weak)) void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
     return counted_aligned_alloc(n, a);
 }
-__attribute__((weak)) void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
     return counted_aligned_alloc(n, a);
 }
 
 // ---- delete: plain, sized, aligned, sized + aligned, nothrow, aligned + nothrow; each also [] ----
-__attribute__((weak)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-__attribute__((weak)) void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
     std::free(p);
 }
