@@ -9,7 +9,7 @@ PKGS="g++ cmake make ninja-build pkg-config libeigen3-dev libboost-graph-dev lib
   pybind11-dev python3-pybind11 doctest-dev libsuitesparse-dev libyaml-cpp-dev nlohmann-json3-dev
   libcli11-dev libfmt-dev libbenchmark-dev python3 python3-numpy python3-h5py python3-pandas
   python3-matplotlib python3-pytest python3-nbclient python3-nbformat python3-ipykernel
-  python3-distributed python3-yaml python3-scipy python3-pip python3-venv"
+  python3-distributed python3-yaml python3-scipy python3-pip python3-venv clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

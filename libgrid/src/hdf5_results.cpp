@@ -179,9 +179,9 @@ Hid vlen_string_type() {
 
 // ---- untrusted files: what is checked before libhdf5 converts or allocates --------------------
 
-/// Most values one read may allocate (2^31 elements, 16 GiB of doubles): beyond that the file is
+/// Most values one read may allocate (2^28 elements, 2 GiB of doubles; read larger series by rows): beyond that the file is
 /// not one libgrid wrote for a machine like this.
-constexpr std::size_t kMaxReadElements = std::size_t{1} << 31;
+constexpr std::size_t kMaxReadElements = std::size_t{1} << 28;
 /// Longest fixed-length string accepted (our files write variable-length strings).
 constexpr std::size_t kMaxFixedString = std::size_t{1} << 20;
 
