@@ -1,5 +1,5 @@
 // libgrid layer 7: CO2 of grid imports (see simulation/emissions.hpp; factor from
-// /work/shared/facts/melaka.md, "Emissions").
+// docs/sources/melaka_facts.md, "Emissions").
 #include "libgrid/simulation/emissions.hpp"
 
 #include <algorithm>

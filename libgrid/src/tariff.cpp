@@ -1,5 +1,5 @@
 // libgrid layer 7: TNB tariffs and monthly bills (see simulation/tariff.hpp and docs/tariffs.md).
-// Figures: /work/shared/facts/melaka.md unless marked ASSUMPTION.
+// Figures: docs/sources/melaka_facts.md unless marked ASSUMPTION.
 #include "libgrid/simulation/tariff.hpp"
 
 #include <algorithm>

@@ -38,7 +38,7 @@ Clock clock_at(std::int64_t t) {
     return {hour, wd, wd && hour >= 14.0 && hour < 22.0};
 }
 
-// A typical Melaka day (shared/facts/melaka.md): daily min 22.9, max 31.5 degC; 4.3 kWh/m2/day of GHI.
+// A typical Melaka day (docs/sources/melaka_facts.md): daily min 22.9, max 31.5 degC; 4.3 kWh/m2/day of GHI.
 double t_out(double h) { return 27.2 + 4.3 * std::cos(2.0 * M_PI * (h - 14.5) / 24.0); }
 double ghi(double h) { return (h > 7.0 && h < 19.0) ? 563.0 * std::sin(M_PI * (h - 7.0) / 12.0) : 0.0; }
 

@@ -1,5 +1,5 @@
 // Tests of layer 7 economics: smart meters, TNB tariffs and bills, export credit, CO2.
-// Rates: /work/shared/facts/melaka.md (see docs/tariffs.md). Local times below are seconds since
+// Rates: docs/sources/melaka_facts.md (see docs/tariffs.md). Local times below are seconds since
 // 1970-01-01T00:00 local, computed independently with GNU date (`date -u -d 2025-07-01 +%s`), so the
 // calendar arithmetic in tariff.cpp is checked against an outside oracle.
 #include <doctest/doctest.h>

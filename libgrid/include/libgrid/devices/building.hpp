@@ -178,7 +178,7 @@ BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const Bu
 
 /// Presets for Melaka (assumptions in docs/devices_ev_building.md, calibrated so that a typical Melaka
 /// day gives ~14.5 kWh with ~3.9 kWh of AC for the terrace house and an AC share of 50-60 % for the
-/// commercial ones, per shared/facts/melaka.md). floor_area_m2 <= 0 keeps the preset's own area; another
+/// commercial ones, per docs/sources/melaka_facts.md). floor_area_m2 <= 0 keeps the preset's own area; another
 /// area scales conductances, capacities, apertures and loads in proportion.
 BuildingParams building_preset(BuildingType type, double floor_area_m2 = 0.0);
 

@@ -9,7 +9,7 @@
 // are normalised with the 2024-2027 Melaka calendar so that the long-run mean daily energy is daily_kwh.
 // Values returned are mean powers over each step, kW (midpoint rule on <= 5-minute sub-intervals).
 //
-// Sources (shared/facts/melaka.md): residential ~14.5 kWh/day of which ~3.9 kWh air conditioning, peak at
+// Sources (docs/sources/melaka_facts.md): residential ~14.5 kWh/day of which ~3.9 kWh air conditioning, peak at
 // night driven by air conditioning (Aqilah et al.); commercial buildings: air conditioning 50-60 % of
 // consumption. Hourly shapes, day-type factors, noise and the temperature coefficients are stated
 // assumptions (docs/profiles.md): no measured hourly Melaka profile was found.

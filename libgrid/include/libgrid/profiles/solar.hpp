@@ -23,7 +23,7 @@
 
 namespace libgrid {
 
-inline constexpr double kMelakaLatitudeDeg = 2.19;     ///< docs: shared/facts/melaka.md
+inline constexpr double kMelakaLatitudeDeg = 2.19;     ///< docs: docs/sources/melaka_facts.md
 inline constexpr double kMelakaLongitudeDeg = 102.25;  ///< degrees east
 inline constexpr double kSolarConstantWm2 = 1366.1;
 

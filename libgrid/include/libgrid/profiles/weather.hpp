@@ -6,7 +6,7 @@
 //    K_d is a daily index drawn from a scaled logit-normal ("beta-like") distribution and x(t) a unit
 //    AR(1) process on a fixed 5-minute grid (linear in between); the location of K_d's distribution is
 //    solved so that the long-run mean daily GHI equals `mean_daily_ghi_kwh_m2` (4.3 kWh/m2/day, the
-//    centre of Peninsular Malaysia's 3.8-4.8, shared/facts/melaka.md);
+//    centre of Peninsular Malaysia's 3.8-4.8, docs/sources/melaka_facts.md);
 //  * DNI and DHI from GHI by the Erbs decomposition;
 //  * ambient temperature: a daily cycle through the day's minimum (near sunrise) and maximum
 //    (mid-afternoon), half-cosine branches, with day-to-day variation, cooler cloudy days and an AR(1)

@@ -1,7 +1,7 @@
 // libgrid scenario: a deterministic generator of a representative Melaka distribution network.
 //
 // No public model of Melaka's network exists. This builds one from the facts in
-// ../shared/facts/melaka.md and the data sheets listed in docs/melaka.md (every figure there has a
+// ../docs/sources/melaka_facts.md and the data sheets listed in docs/melaka.md (every figure there has a
 // source or is marked ASSUMPTION):
 //
 //   33 kV supply (one ExtGrid) -> 33/11 kV primary substations (2 x 30 MVA, OLTC)

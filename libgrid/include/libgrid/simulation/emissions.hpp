@@ -2,7 +2,7 @@
 //
 // Default factor 0.78 tCO2/MWh: Peninsular Malaysia grid emission factor (NRECC report to UNFCCC,
 // quoted by Asia Carbon Exchange, June 2023; base year not stated). Other figures in circulation:
-// 0.652 kg/kWh (projection for 2026), 0.758 kg/kWh. Source: /work/shared/facts/melaka.md
+// 0.652 kg/kWh (projection for 2026), 0.758 kg/kWh. Source: docs/sources/melaka_facts.md
 // ("Emissions"), which also says no official series exists: the factor is a parameter, constant or a
 // time series.
 //

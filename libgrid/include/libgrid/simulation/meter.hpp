@@ -2,7 +2,7 @@
 //
 // Time: int64_t seconds since 1970-01-01T00:00 in LOCAL Melaka time (UTC+8, no DST).
 // Melaka's smart meters (TNB pilot, about 300,000 installed 2016-2018; source
-// /work/shared/facts/melaka.md, "Grid") record interval energy; libgrid meters integrate the
+// docs/sources/melaka_facts.md, "Grid") record interval energy; libgrid meters integrate the
 // simulated net power of each customer into clock-aligned intervals (typically 15 or 30 minutes).
 //
 // Netting rule: import and export are netted within ONE simulation step only. A step's mean net

@@ -4,7 +4,7 @@
 // Time: int64_t seconds since 1970-01-01T00:00 in LOCAL Melaka time (UTC+8, no DST). Bills split at
 // calendar-month boundaries in local time. Money: RM; rates: sen/kWh (100 sen = RM1).
 //
-// Every default figure comes from /work/shared/facts/melaka.md ("Tariffs (TNB)" and "Net metering /
+// Every default figure comes from docs/sources/melaka_facts.md ("Tariffs (TNB)" and "Net metering /
 // self-consumption schemes") unless it is marked ASSUMPTION; docs/tariffs.md gives the bill formula,
 // the sources and a worked example.
 #pragma once
