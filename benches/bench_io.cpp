@@ -5,8 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include <libgrid/io/case_json.hpp>
-#include <libgrid/io/hdf5_results.hpp>
-#include <libgrid/io/input_file.hpp>
+#include <libgrid/results/hdf5_results.hpp>
+#include <libgrid/core/input_file.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/load_profiles.hpp>

@@ -4,9 +4,9 @@
 #include <benchmark/benchmark.h>
 
 #include <libgrid/io/matpower.hpp>
-#include <libgrid/powerflow/linear_solver.hpp>
+#include <libgrid/solvers/linear_solver.hpp>
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <chrono>
 #include <map>

@@ -8,9 +8,9 @@
 //   build/benches/bench_sweep --benchmark_min_time=0.2 --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include <libgrid/powerflow/linear_solver.hpp>
+#include <libgrid/solvers/linear_solver.hpp>
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <cmath>
 #include <cstdint>

@@ -1,13 +1,13 @@
 // libgrid Python module (_libgrid): the C++ core with numpy columns; the `libgrid` package on top
 // turns them into pandas tables. The GIL is released inside every solve and run.
 #include <libgrid/config.hpp>
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <chrono>
 

@@ -1,5 +1,5 @@
 // libgrid Python module: scenarios (YAML) -> built network and devices -> a run.
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/scenario/hosting.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/scenario/scenario.hpp>

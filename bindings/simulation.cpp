@@ -1,7 +1,7 @@
 // libgrid Python module: the time-series engine. Devices are added with keyword arguments in
 // physical units (kW, kWh, kWp); the run is one C++ call with the GIL released; results go to an
 // HDF5 file that the Python side reads into pandas (libgrid.read_results).
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>

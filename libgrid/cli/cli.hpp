@@ -1,7 +1,7 @@
 // libgrid command line: one function per subcommand registers itself on the CLI11 app.
 #pragma once
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -1,7 +1,7 @@
 // `libgrid pf CASE`: one power flow, a readable summary or JSON.
 #include "cli.hpp"
 
-#include <libgrid/io/input_file.hpp>
+#include <libgrid/core/input_file.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 

@@ -1,7 +1,7 @@
 // `libgrid info OUT.h5` and `libgrid compare A.h5 B.h5`: read results files back.
 #include "cli.hpp"
 
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 
 #include <cmath>
 #include <cstdio>

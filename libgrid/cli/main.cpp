@@ -3,7 +3,7 @@
 // when a run was stopped by signal N (its file closed with the summary of the steps done).
 #include "cli.hpp"
 
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 
 #include <libgrid/config.hpp>
 

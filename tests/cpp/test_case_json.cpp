@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "libgrid/errors.hpp"
+#include "libgrid/core/errors.hpp"
 #include "libgrid/io/case_json.hpp"
 
 using namespace libgrid;

@@ -5,11 +5,11 @@
 // closed-form two-bus solutions; none of them calls libgrid's per-unit model.
 #include <doctest/doctest.h>
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/profiles/weather.hpp>
 
 #include <algorithm>

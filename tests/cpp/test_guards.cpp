@@ -5,10 +5,10 @@
 
 #include "scratch_dir.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
-#include <libgrid/io/hdf5_results.hpp>
-#include <libgrid/io/input_file.hpp>
+#include <libgrid/results/hdf5_results.hpp>
+#include <libgrid/core/input_file.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>

@@ -1,11 +1,11 @@
-// Tests of the HDF5 results layer (libgrid/io/hdf5_results.hpp): round trips, row counts, crash
+// Tests of the HDF5 results layer (libgrid/results/hdf5_results.hpp): round trips, row counts, crash
 // survival (a forked child that dies without closing), errors that name the file and the object,
 // bit-identical output for identical input, and no allocation in append.
 #include <doctest/doctest.h>
 
 #include <libgrid/config.hpp>
-#include <libgrid/errors.hpp>
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/core/errors.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 
 #include <atomic>
 #include <chrono>

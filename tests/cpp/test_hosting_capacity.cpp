@@ -1,7 +1,7 @@
 // Hosting capacity against the analytical voltage-rise limit of a two-bus feeder.
 #include <doctest/doctest.h>
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/hosting_capacity.hpp>
 

@@ -4,7 +4,7 @@
 
 #include "scratch_dir.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/matpower.hpp>
 
 #include <nlohmann/json.hpp>

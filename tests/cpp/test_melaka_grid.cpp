@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "libgrid/errors.hpp"
+#include "libgrid/core/errors.hpp"
 #include "libgrid/powerflow/powerflow.hpp"
 #include "libgrid/scenario/melaka_grid.hpp"
 

@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
-#include <libgrid/simulation/thread_pool.hpp>
+#include <libgrid/core/thread_pool.hpp>
 
 #include <cmath>
 #include <cstring>

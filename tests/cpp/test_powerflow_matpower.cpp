@@ -3,11 +3,11 @@
 // non-convergence reported as a flag.
 #include <doctest/doctest.h>
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
-#include <libgrid/powerflow/linear_solver.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/linear_solver.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>

@@ -4,7 +4,7 @@
 
 #include "scratch_dir.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/load_profiles.hpp>
 #include <libgrid/profiles/rng.hpp>

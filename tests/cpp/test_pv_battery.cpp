@@ -10,7 +10,7 @@
 
 #include "libgrid/devices/battery.hpp"
 #include "libgrid/devices/pv.hpp"
-#include "libgrid/errors.hpp"
+#include "libgrid/core/errors.hpp"
 
 using namespace libgrid;
 

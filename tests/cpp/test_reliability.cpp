@@ -2,13 +2,13 @@
 // files, memory bounded in bytes (docs/reliability.md).
 #include <doctest/doctest.h>
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
-#include "../../libgrid/src/checkpoint.hpp"
+#include "../../libgrid/src/simulation/checkpoint.hpp"
 
 #include <hdf5.h>
 

@@ -4,7 +4,7 @@
 
 #include "scratch_dir.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>

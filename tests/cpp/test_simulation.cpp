@@ -4,9 +4,9 @@
 
 #include "scratch_dir.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/time_series.hpp>
 #include <libgrid/profiles/weather.hpp>

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "libgrid/errors.hpp"
+#include "libgrid/core/errors.hpp"
 #include "libgrid/simulation/emissions.hpp"
 #include "libgrid/simulation/meter.hpp"
 #include "libgrid/simulation/tariff.hpp"

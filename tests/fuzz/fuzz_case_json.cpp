@@ -1,7 +1,7 @@
 // libFuzzer harness: the network JSON reader (mg-case-json/1, libgrid/io/case_json.hpp) on arbitrary
 // text, and the writer on whatever the reader accepts. A libgrid::Error is a clean rejection;
 // anything else is a defect. From ../shared/repro/harness/fuzz_case_json.cpp (December 2026).
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
 
 #include <cstddef>

@@ -1,11 +1,11 @@
-// libFuzzer harness: the checkpoint reader (libgrid/src/checkpoint.hpp, `<results>.ckpt`, read by
+// libFuzzer harness: the checkpoint reader (libgrid/src/simulation/checkpoint.hpp, `<results>.ckpt`, read by
 // `libgrid run --resume`). Each input is parsed twice: as it is (the header's checksum turns away
 // almost every mutation), and with its header's payload size and checksum made to fit, so that the
 // fuzzer reaches the payload's own length checks. A libgrid::Error is a clean rejection; anything
 // else (a crash, a sanitizer report, another exception, a hang past -timeout) is a defect.
-#include "../../libgrid/src/checkpoint.hpp"
+#include "../../libgrid/src/simulation/checkpoint.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // rejection; anything else is a defect.
 #include "fuzz_tmpfile.hpp"
 
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/profiles/time_series.hpp>
 
 #include <cstddef>

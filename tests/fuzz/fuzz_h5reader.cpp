@@ -1,4 +1,4 @@
-// libFuzzer harness: the HDF5 results reader (libgrid/io/hdf5_results.hpp, ResultsReader) on arbitrary
+// libFuzzer harness: the HDF5 results reader (libgrid/results/hdf5_results.hpp, ResultsReader) on arbitrary
 // bytes. libFuzzer passes bytes and the reader takes a path, so the input is written to a temp file,
 // opened with ResultsReader and read the way `libgrid info` reads it (root attributes, /time, each
 // group's /id, /summary scalars and units), then walked further: every dataset's shape, unit and
@@ -13,8 +13,8 @@
 // From ../shared/repro/harness/fuzz_h5reader.cpp, which found h5_*.h5 in tests/fuzz/corpus/h5reader/.
 #include "fuzz_tmpfile.hpp"
 
-#include <libgrid/errors.hpp>
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/core/errors.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // writer on whatever the reader accepts. A libgrid::Error is a clean rejection; anything else (a
 // crash, a sanitizer report, another exception, a hang past -timeout) is a defect.
 // Found first by the harness of ../shared/repro/harness/fuzz_matpower.cpp (December 2026).
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/matpower.hpp>
 
 #include <cstddef>

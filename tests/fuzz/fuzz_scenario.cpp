@@ -3,7 +3,7 @@
 // far too slow per input). A libgrid::Error is a clean rejection; anything else is a defect.
 // From ../shared/repro/harness/fuzz_scenario.cpp, which found the dangling YAML::Node reference in
 // MapReader (stack-use-after-scope on every map, December 2026).
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/scenario/scenario.hpp>
 
 #include <cstddef>

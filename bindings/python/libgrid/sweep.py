@@ -56,7 +56,7 @@ TIMING_KPIS = ("wall_time_s",)
 #: The variant keys that are not scenario keys (see Scenario.override).
 SHORTCUTS = dict(_SHORTCUTS)
 
-#: The largest input file libgrid reads (libgrid/io/input_file.hpp, kMaxInputFileBytes).
+#: The largest input file libgrid reads (libgrid/core/input_file.hpp, kMaxInputFileBytes).
 _MAX_INPUT_BYTES = 1 << 30
 
 Variant = Mapping[str, Any]

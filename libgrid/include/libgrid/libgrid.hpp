@@ -2,12 +2,12 @@
 #pragma once
 
 #include <libgrid/config.hpp>
-#include <libgrid/errors.hpp>
+#include <libgrid/core/errors.hpp>
 #include <libgrid/model/network.hpp>
-#include <libgrid/powerflow/math_model.hpp>
+#include <libgrid/math/math_model.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/powerflow/results.hpp>
-#include <libgrid/powerflow/solvers.hpp>
+#include <libgrid/solvers/solvers.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/case_json.hpp>
-#include <libgrid/io/input_file.hpp>
+#include <libgrid/core/input_file.hpp>

@@ -2,7 +2,7 @@
 // time-series engine).
 #pragma once
 
-#include <libgrid/powerflow/math_model.hpp>
+#include <libgrid/math/math_model.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 
 #include <utility>

@@ -15,7 +15,7 @@
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
 #include <libgrid/devices/pv.hpp>
-#include <libgrid/io/hdf5_results.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/profiles/calendar.hpp>

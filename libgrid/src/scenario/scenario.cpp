@@ -1,0 +1,1859 @@
+// libgrid layer 8: scenario files (see scenario/scenario.hpp and docs/scenarios.md).
+//
+// Parsing: yaml-cpp gives every node a Mark (0-based line); each value is read through a MapReader that
+// knows the dotted key of its map and the keys allowed there, so every error names file, line and key.
+// Overrides edit the YAML tree of the original text and the whole tree is validated again.
+//
+// Building: customers of the Melaka generator (or one per load of a file network) get devices chosen by
+// per-customer uniform numbers from the scenario seed (Rng streams keyed by device kind and customer
+// id); defaults and assumptions are documented in docs/scenarios.md.
+#include "libgrid/scenario/scenario.hpp"
+
+#include "libgrid/core/errors.hpp"
+#include "libgrid/core/input_file.hpp"
+#include "libgrid/io/network_io.hpp"
+#include "libgrid/profiles/rng.hpp"
+#include "libgrid/profiles/solar.hpp"
+#include "libgrid/profiles/time_series.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace libgrid {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Shortest text that reads back to the same double.
+std::string num(double x) {
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+    return s;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> d(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = d[0];
+        d[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = d[j];
+            d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return d[b.size()];
+}
+
+/// " (did you mean 'x'?)" for the closest allowed word within a small edit distance, else "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& allowed) {
+    std::size_t best = std::numeric_limits<std::size_t>::max();
+    std::string pick;
+    for (const auto& a : allowed) {
+        const std::size_t d = edit_distance(word, a);
+        if (d < best) best = d, pick = a;
+    }
+    const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+    return (!pick.empty() && best <= limit) ? " (did you mean '" + pick + "'?)" : "";
+}
+
+/// What a node holds, for "got ..." in messages.
+std::string got(const YAML::Node& n) {
+    if (!n.IsDefined() || n.IsNull()) return "nothing";
+    if (n.IsMap()) return "a map";
+    if (n.IsSequence()) return "a list";
+    return "'" + n.Scalar() + "'";
+}
+
+bool parse_double(const std::string& text, double& out) {
+    std::string s = text;
+    if (!s.empty() && s[0] == '+') s.erase(0, 1);
+    if (s.empty()) return false;
+    const char* b = s.data();
+    const char* e = b + s.size();
+    auto r = std::from_chars(b, e, out);
+    return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+}
+
+bool parse_int64(const std::string& text, std::int64_t& out) {
+    std::string s = text;
+    if (!s.empty() && s[0] == '+') s.erase(0, 1);
+    if (s.empty()) return false;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+bool parse_uint64(const std::string& text, std::uint64_t& out) {
+    std::string s = text;
+    if (!s.empty() && s[0] == '+') s.erase(0, 1);
+    if (s.empty() || s[0] == '-') return false;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+template <class E>
+struct Word {
+    const char* word;
+    E value;
+};
+
+const std::vector<Word<GridSize>> kGridSizes{{"small", GridSize::Small}, {"district", GridSize::District}, {"city", GridSize::City}};
+const std::vector<Word<CustomerType>> kCustomerTypes{
+    {"terrace_house", CustomerType::TerraceHouse}, {"shophouse", CustomerType::Shophouse}, {"office", CustomerType::Office},
+    {"mall", CustomerType::Mall},                  {"hotel", CustomerType::Hotel},         {"industry", CustomerType::Industry},
+    {"charging_site", CustomerType::ChargingSite}};
+const std::vector<Word<PvControl>> kPvControls{{"unity", PvControl::Unity},
+                                               {"fixed_pf", PvControl::FixedPF},
+                                               {"volt_var", PvControl::VoltVar},
+                                               {"volt_watt", PvControl::VoltWatt},
+                                               {"volt_var_volt_watt", PvControl::VoltVarVoltWatt}};
+const std::vector<Word<BatteryStrategy>> kBatteryStrategies{{"idle", BatteryStrategy::Idle},
+                                                            {"self_consumption", BatteryStrategy::SelfConsumption},
+                                                            {"peak_shaving", BatteryStrategy::PeakShaving},
+                                                            {"tou_arbitrage", BatteryStrategy::TouArbitrage},
+                                                            {"pv_smoothing", BatteryStrategy::PvSmoothing}};
+const std::vector<Word<EvStrategy>> kEvStrategies{{"uncontrolled", EvStrategy::Uncontrolled},
+                                                  {"delayed_off_peak", EvStrategy::DelayedOffPeak},
+                                                  {"pv_following", EvStrategy::PvFollowing},
+                                                  {"edf", EvStrategy::PowerLimitedEDF},
+                                                  {"llf", EvStrategy::PowerLimitedLLF},
+                                                  {"round_robin", EvStrategy::PowerLimitedRoundRobin}};
+const std::vector<Word<ChargerKind>> kSiteChargerKinds{
+    {"workplace", ChargerKind::Workplace}, {"public_ac", ChargerKind::PublicAC}, {"dc_fast", ChargerKind::DCFast}};
+const std::vector<Word<BemsMode>> kBemsModes{{"fixed", BemsMode::Fixed},
+                                             {"precool", BemsMode::PreCool},
+                                             {"demand_response", BemsMode::DemandResponse},
+                                             {"precool_demand_response", BemsMode::PreCoolAndDemandResponse}};
+const std::vector<Word<SolarThermalUse>> kSolarThermal{
+    {"none", SolarThermalUse::None}, {"cooling", SolarThermalUse::Cooling}, {"water_heating", SolarThermalUse::WaterHeating}};
+const std::vector<Word<ExportScheme>> kExportSchemes{{"none", ExportScheme::None}, {"nem", ExportScheme::NEM}, {"atap", ExportScheme::SolarATAP}};
+const std::vector<Word<Method>> kMethods{{"auto", Method::Auto}, {"nr", Method::NewtonRaphson}, {"sweep", Method::Sweep}};
+const std::vector<Word<LinearSolverKind>> kLinearSolvers{
+    {"default", LinearSolverKind::Default}, {"klu", LinearSolverKind::KLU}, {"sparselu", LinearSolverKind::SparseLU}};
+
+template <class E>
+std::string word_of(const std::vector<Word<E>>& table, E v) {
+    for (const auto& w : table)
+        if (w.value == v) return w.word;
+    return "?";
+}
+template <class E>
+std::vector<std::string> words(const std::vector<Word<E>>& table) {
+    std::vector<std::string> v;
+    for (const auto& w : table) v.emplace_back(w.word);
+    return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error context and map reader
+// ---------------------------------------------------------------------------------------------
+
+struct Ctx {
+    std::string file;                        ///< for messages
+    std::filesystem::path base_dir;          ///< relative file names resolve here
+    std::vector<std::string> override_keys;  ///< dotted keys set by override_key
+
+    /// Throws: a ValidationError naming the override when `key` lies on an override's path, else a
+    /// ParseError with the node's line.
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& msg) const {
+        for (auto it = override_keys.rbegin(); it != override_keys.rend(); ++it) {
+            const std::string& o = *it;
+            const bool related = key == o || key.rfind(o + ".", 0) == 0 || o.rfind(key + ".", 0) == 0;
+            if (related)
+                throw ValidationError("scenario " + file + ": override '" + o + "': key '" + key + "': " + msg);
+        }
+        long line = 0;
+        if (node.IsDefined() && !node.Mark().is_null()) line = node.Mark().line + 1;
+        throw ParseError(file, line, "key '" + key + "': " + msg);
+    }
+
+    std::string resolve(const std::string& name) const {
+        std::filesystem::path p(name);
+        if (p.is_relative()) p = base_dir / p;
+        std::error_code ec;
+        std::filesystem::path a = std::filesystem::absolute(p, ec);
+        return (ec ? p : a).lexically_normal().string();
+    }
+};
+
+struct Range {
+    double lo = -kInf, hi = kInf;
+    bool lo_open = false, hi_open = false;
+    bool ok(double x) const { return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi); }
+    std::string text(const char* what = "a number") const {
+        std::string s = what;
+        if (std::isinf(lo) && std::isinf(hi)) return s;
+        if (std::isinf(hi)) return s + (lo_open ? " > " : " >= ") + num(lo);
+        if (std::isinf(lo)) return s + (hi_open ? " < " : " <= ") + num(hi);
+        return s + " in " + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + (hi_open ? ")" : "]");
+    }
+};
+Range closed(double lo, double hi) { return Range{lo, hi, false, false}; }
+Range at_least(double lo) { return Range{lo, kInf, false, false}; }
+Range left_open(double lo, double hi) { return Range{lo, hi, true, false}; }
+Range right_open(double lo, double hi) { return Range{lo, hi, false, true}; }
+const Range kShare = closed(0.0, 1.0);
+
+class MapReader {
+public:
+    /// `node` may be undefined or null (all defaults); else it must be a map whose keys are in `allowed`.
+    MapReader(const Ctx& ctx, const YAML::Node& node, std::string prefix, std::vector<std::string> allowed)
+        : ctx_(ctx), node_(node), prefix_(std::move(prefix)), allowed_(std::move(allowed)) {
+        if (!node.IsDefined() || node.IsNull()) return;
+        if (!node.IsMap()) ctx_.fail(node, prefix_.empty() ? "<top level>" : prefix_, "expected a map of keys, got " + got(node));
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            // A copy: `it->first` is a member of a temporary (yaml-cpp's iterator proxy); a reference
+            // to it dangles at the end of this statement (ASan: stack-use-after-scope).
+            const YAML::Node k = it->first;
+            if (!k.IsScalar()) ctx_.fail(k, prefix_.empty() ? "<top level>" : prefix_, "keys must be plain words, got " + got(k));
+            const std::string name = k.Scalar();
+            if (std::find(allowed_.begin(), allowed_.end(), name) == allowed_.end())
+                ctx_.fail(k, key(name), "unknown key" + did_you_mean(name, allowed_) + "; allowed here: " + join(allowed_));
+            for (const auto& e : entries_)
+                if (e.first == name) ctx_.fail(k, key(name), "duplicate key");
+            entries_.emplace_back(name, it->second);
+            key_nodes_.push_back(k);
+        }
+    }
+
+    std::string key(const std::string& k) const { return prefix_.empty() ? k : prefix_ + "." + k; }
+    const Ctx& ctx() const { return ctx_; }
+    const YAML::Node& node() const { return node_; }
+
+    bool has(const std::string& k) const {
+        for (const auto& e : entries_)
+            if (e.first == k) return true;
+        return false;
+    }
+    YAML::Node get(const std::string& k) const {
+        for (const auto& e : entries_)
+            if (e.first == k) return e.second;
+        return YAML::Node();
+    }
+    /// The key's own node (its line), or the map's when absent.
+    YAML::Node where(const std::string& k) const {
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+            if (entries_[i].first == k) return key_nodes_[i];
+        return node_;
+    }
+    [[noreturn]] void fail(const std::string& k, const std::string& msg) const {
+        YAML::Node n = get(k);
+        ctx_.fail(n.IsDefined() ? n : where(k), key(k), msg);
+    }
+
+    std::string scalar(const std::string& k, const std::string& expected) const {
+        YAML::Node n = get(k);
+        if (!n.IsScalar()) fail(k, "expected " + expected + ", got " + got(n));
+        return n.Scalar();
+    }
+
+    void number(const std::string& k, double& out, const Range& r) const {
+        if (!has(k)) return;
+        const std::string s = scalar(k, r.text());
+        double x = 0;
+        if (!parse_double(s, x) || !r.ok(x)) fail(k, "expected " + r.text() + ", got '" + s + "'");
+        out = x;
+    }
+    template <class I>
+    void integer(const std::string& k, I& out, std::int64_t lo, std::int64_t hi) const {
+        if (!has(k)) return;
+        const std::string what = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+        const std::string s = scalar(k, what);
+        std::int64_t x = 0;
+        if (!parse_int64(s, x) || x < lo || x > hi) fail(k, "expected " + what + ", got '" + s + "'");
+        out = static_cast<I>(x);
+    }
+    void seed(const std::string& k, std::uint64_t& out, bool* given = nullptr) const {
+        if (!has(k)) return;
+        const char* what = "an integer in [0, 18446744073709551615]";
+        const std::string s = scalar(k, what);
+        std::uint64_t x = 0;
+        if (!parse_uint64(s, x)) fail(k, std::string("expected ") + what + ", got '" + s + "'");
+        out = x;
+        if (given) *given = true;
+    }
+    void boolean(const std::string& k, bool& out) const {
+        if (!has(k)) return;
+        const std::string s = scalar(k, "true or false");
+        if (s == "true") out = true;
+        else if (s == "false") out = false;
+        else fail(k, "expected true or false, got '" + s + "'");
+    }
+    void string(const std::string& k, std::string& out) const {
+        if (!has(k)) return;
+        out = scalar(k, "a string");
+    }
+    template <class E>
+    void word(const std::string& k, E& out, const std::vector<Word<E>>& table) const {
+        if (!has(k)) return;
+        const auto allowed = words(table);
+        const std::string s = scalar(k, "one of " + join(allowed));
+        for (const auto& w : table)
+            if (s == w.word) {
+                out = w.value;
+                return;
+            }
+        fail(k, "unknown value '" + s + "'" + did_you_mean(s, allowed) + "; allowed: " + join(allowed));
+    }
+
+private:
+    const Ctx& ctx_;
+    YAML::Node node_;
+    std::string prefix_;
+    std::vector<std::string> allowed_;
+    std::vector<std::pair<std::string, YAML::Node>> entries_;
+    std::vector<YAML::Node> key_nodes_;
+};
+
+/// "15min", "1h", "30s", "900" (seconds) -> seconds; false when not of that form.
+bool parse_step(const std::string& text, std::int64_t& seconds) {
+    std::size_t i = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == 0) return false;
+    std::int64_t n = 0;
+    if (!parse_int64(text.substr(0, i), n)) return false;
+    std::string unit = text.substr(i);
+    while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+    std::int64_t mult = 0;
+    if (unit.empty() || unit == "s") mult = 1;
+    else if (unit == "min") mult = 60;
+    else if (unit == "h") mult = 3600;
+    else return false;
+    if (n > std::numeric_limits<std::int64_t>::max() / mult) return false;
+    seconds = n * mult;
+    return true;
+}
+
+std::string step_text(std::int64_t s) {
+    if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+    if (s % 60 == 0) return std::to_string(s / 60) + "min";
+    return std::to_string(s) + "s";
+}
+
+/// "1y", "2w", "7d", "48h", "90min" -> (n, unit).
+bool parse_duration(const std::string& text, std::int64_t& n, std::string& unit) {
+    std::size_t i = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == 0 || !parse_int64(text.substr(0, i), n) || n < 1) return false;
+    unit = text.substr(i);
+    while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+    return unit == "y" || unit == "w" || unit == "d" || unit == "h" || unit == "min";
+}
+
+void customer_types(const MapReader& m, const std::string& k, std::vector<CustomerType>& out,
+                    const std::vector<CustomerType>& not_allowed, const std::string& why) {
+    if (!m.has(k)) return;
+    YAML::Node n = m.get(k);
+    const auto allowed = words(kCustomerTypes);
+    if (!n.IsSequence()) m.fail(k, "expected a list of customer types (" + join(allowed) + "), got " + got(n));
+    std::vector<CustomerType> v;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const YAML::Node e = n[i];
+        const std::string ek = m.key(k) + "." + std::to_string(i);
+        if (!e.IsScalar()) m.ctx().fail(e, ek, "expected a customer type, got " + got(e));
+        bool found = false;
+        for (const auto& w : kCustomerTypes)
+            if (e.Scalar() == w.word) {
+                found = true;
+                if (std::find(not_allowed.begin(), not_allowed.end(), w.value) != not_allowed.end())
+                    m.ctx().fail(e, ek, "'" + e.Scalar() + "' is not allowed here: " + why);
+                if (std::find(v.begin(), v.end(), w.value) != v.end()) m.ctx().fail(e, ek, "'" + e.Scalar() + "' appears twice");
+                v.push_back(w.value);
+            }
+        if (!found)
+            m.ctx().fail(e, ek, "unknown customer type '" + e.Scalar() + "'" + did_you_mean(e.Scalar(), allowed) + "; allowed: " + join(allowed));
+    }
+    out = std::move(v);
+}
+
+/// A number, or a word standing for a special value (e.g. "generator" -> -1, "none" -> inf).
+void number_or_word(const MapReader& m, const std::string& k, double& out, const Range& r, const char* word, double word_value) {
+    if (!m.has(k)) return;
+    const std::string what = r.text() + " or '" + word + "'";
+    const std::string s = m.scalar(k, what);
+    if (s == word) {
+        out = word_value;
+        return;
+    }
+    double x = 0;
+    if (!parse_double(s, x) || !r.ok(x)) m.fail(k, "expected " + what + ", got '" + s + "'");
+    out = x;
+}
+
+void time_value(const MapReader& m, const std::string& k, LocalTime& out) {
+    if (!m.has(k)) return;
+    const std::string s = m.scalar(k, "a date-time (ISO 8601, e.g. 2025-01-01 or 2025-03-03T14:00)");
+    std::string why;
+    LocalTime t = 0;
+    if (!try_parse_iso8601(s, t, &why)) m.fail(k, "expected a date-time (ISO 8601, e.g. 2025-01-01 or 2025-03-03T14:00), got '" + s + "': " + why);
+    out = t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------
+
+const std::vector<std::string> kNetworkGeneratorKeys{"generator", "size", "seed", "substations", "feeders_per_substation",
+                                                     "transformers_per_feeder", "customers_per_transformer", "charging_sites",
+                                                     "normally_open_ties"};
+const std::vector<std::string> kNetworkFileKeys{"file", "customer_type", "load_factor", "roof_m2_per_kw"};
+const std::vector<std::string> kWeatherModelKeys{"model", "mean_daily_ghi_kwh_m2", "temp_min_c", "temp_max_c", "seed"};
+const std::vector<std::string> kWeatherFileKeys{"file"};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
+    MapReader m(ctx, top.get("network"), "network", concat(kNetworkGeneratorKeys, kNetworkFileKeys));
+    n.from_file = m.has("file");
+    if (n.from_file) {
+        for (const auto& k : kNetworkGeneratorKeys)
+            if (m.has(k)) m.fail(k, "belongs to a generated network; this network comes from 'file' (give one or the other)");
+        std::string f;
+        m.string("file", f);
+        if (f.empty()) m.fail("file", "expected a file name, got nothing");
+        n.file_path = ctx.resolve(f);
+        if (const std::string why = input_file_problem(n.file_path); !why.empty()) m.fail("file", why + ": " + n.file_path);
+        const std::string ext = std::filesystem::path(n.file_path).extension().string();
+        if (ext != ".m" && ext != ".json") m.fail("file", "expected a .m (MATPOWER) or .json (libgrid) network, got '" + f + "'");
+        m.word("customer_type", n.customer_type, kCustomerTypes);
+        if (n.customer_type == CustomerType::ChargingSite) m.fail("customer_type", "charging_site is not a load type; use devices.ev.public_sites.buses");
+        m.number("load_factor", n.load_factor, left_open(0.0, 1.0));
+        m.number("roof_m2_per_kw", n.roof_m2_per_kw, closed(0.0, 1000.0));
+        return;
+    }
+    for (const auto& k : kNetworkFileKeys)
+        if (m.has(k)) m.fail(k, "belongs to a network from a file; this network is generated (give 'file' or 'generator')");
+    if (m.has("generator")) {
+        const std::string g = m.scalar("generator", "melaka");
+        if (g != "melaka") m.fail("generator", "unknown generator '" + g + "'; allowed: melaka");
+    }
+    m.word("size", n.size, kGridSizes);
+    m.seed("seed", n.seed, &n.has_seed);
+    m.integer("substations", n.substations, 1, 1000);
+    m.integer("feeders_per_substation", n.feeders_per_substation, 1, 100);
+    m.integer("transformers_per_feeder", n.transformers_per_feeder, 1, 200);
+    m.integer("customers_per_transformer", n.customers_per_transformer, 1, 1000);
+    m.integer("charging_sites", n.charging_sites, 0, 10000);
+    m.boolean("normally_open_ties", n.normally_open_ties);
+}
+
+void read_horizon(const MapReader& top, ScenarioHorizon& h, const Ctx& ctx) {
+    MapReader m(ctx, top.get("horizon"), "horizon", {"start", "step", "duration", "steps"});
+    time_value(m, "start", h.start);
+    if (m.has("step")) {
+        const std::string s = m.scalar("step", "a time step (e.g. 15min, 1h, 900)");
+        std::int64_t sec = 0;
+        if (!parse_step(s, sec)) m.fail("step", "expected a time step (e.g. 15min, 30min, 1h or seconds), got '" + s + "'");
+        if (sec < 60 || sec > 3600 || 3600 % sec != 0)
+            m.fail("step", "expected a step of 60 s to 1 h that divides an hour (1min, 5min, 15min, 30min, 1h, ...), got '" + s + "'");
+        h.step_s = sec;
+    }
+    if (m.has("duration") && m.has("steps")) m.fail("steps", "give either 'duration' or 'steps', not both");
+    if (h.start % h.step_s != 0) m.fail(m.has("start") ? "start" : "step", "the start " + format_iso8601(h.start) + " is not a multiple of the step (" + step_text(h.step_s) + ")");
+    if (m.has("steps")) {
+        h.by_steps = true;
+        m.integer("steps", h.n_steps, 1, 100000000);
+        h.duration = "1d";
+        return;
+    }
+    h.by_steps = false;
+    if (m.has("duration")) h.duration = m.scalar("duration", "a duration (e.g. 1y, 7d, 24h)");
+    std::int64_t n = 0;
+    std::string unit;
+    if (!parse_duration(h.duration, n, unit)) m.fail("duration", "expected a duration: a whole number and y, w, d, h or min (e.g. 1y, 7d, 24h), got '" + h.duration + "'");
+    h.duration = std::to_string(n) + unit;
+    std::int64_t seconds = 0;
+    if (unit == "y") {
+        if (n > 100) m.fail("duration", "expected at most 100 years, got '" + h.duration + "'");
+        const CivilTime c = to_civil(h.start);
+        if (c.month == 2 && c.day == 29) m.fail("duration", "a duration in years needs a start other than 29 February");
+        seconds = from_civil(c.year + int(n), c.month, c.day, c.hour, c.minute, c.second) - h.start;
+    } else {
+        const std::int64_t mult = unit == "w" ? 7 * 86400 : unit == "d" ? 86400 : unit == "h" ? 3600 : 60;
+        if (n > 100LL * 366 * 86400 / mult) m.fail("duration", "expected at most 100 years, got '" + h.duration + "'");
+        seconds = n * mult;
+    }
+    if (seconds % h.step_s != 0) m.fail("duration", "'" + h.duration + "' is not a whole number of steps of " + step_text(h.step_s));
+    h.n_steps = std::size_t(seconds / h.step_s);
+}
+
+void read_weather(const MapReader& top, ScenarioWeather& w, const Ctx& ctx) {
+    MapReader m(ctx, top.get("weather"), "weather", concat(kWeatherModelKeys, kWeatherFileKeys));
+    w.from_file = m.has("file");
+    if (w.from_file) {
+        for (const auto& k : kWeatherModelKeys)
+            if (m.has(k)) m.fail(k, "belongs to the weather model; this weather comes from 'file' (give one or the other)");
+        std::string f;
+        m.string("file", f);
+        if (f.empty()) m.fail("file", "expected a file name, got nothing");
+        w.file_path = ctx.resolve(f);
+        if (const std::string why = input_file_problem(w.file_path); !why.empty()) m.fail("file", why + ": " + w.file_path);
+        return;
+    }
+    if (m.has("model")) {
+        const std::string g = m.scalar("model", "melaka");
+        if (g != "melaka") m.fail("model", "unknown weather model '" + g + "'; allowed: melaka");
+    }
+    m.number("mean_daily_ghi_kwh_m2", w.mean_daily_ghi_kwh_m2, closed(1.0, 8.0));
+    m.number("temp_min_c", w.temp_min_c, closed(-20.0, 45.0));
+    m.number("temp_max_c", w.temp_max_c, closed(-20.0, 55.0));
+    if (!(w.temp_max_c > w.temp_min_c))
+        m.fail(m.has("temp_max_c") ? "temp_max_c" : "temp_min_c", "the mean daily maximum (" + num(w.temp_max_c) + " degC) must exceed the minimum (" + num(w.temp_min_c) + " degC)");
+    m.seed("seed", w.seed, &w.has_seed);
+}
+
+void read_profiles(const MapReader& top, ScenarioProfiles& p, const Ctx& ctx) {
+    MapReader m(ctx, top.get("profiles"), "profiles", {"residential_daily_kwh", "commercial_scale", "industrial_scale", "power_factor"});
+    m.number("residential_daily_kwh", p.residential_daily_kwh, closed(0.0, 1000.0));
+    m.number("commercial_scale", p.commercial_scale, closed(0.0, 100.0));
+    m.number("industrial_scale", p.industrial_scale, closed(0.0, 100.0));
+    m.number("power_factor", p.power_factor, left_open(0.0, 1.0));
+}
+
+void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx) {
+    MapReader m(ctx, dev.get("pv"), dev.key("pv"), {"share", "types", "kwp_per_m2", "dc_ac_ratio", "cap", "tilt_deg", "azimuth_deg", "control", "pf"});
+    m.number("share", pv.share, kShare);
+    customer_types(m, "types", pv.types, {CustomerType::ChargingSite}, "charging sites get their canopy from devices.ev.public_sites.pv_kwp");
+    m.number("kwp_per_m2", pv.kwp_per_m2, left_open(0.0, 0.25));
+    m.number("dc_ac_ratio", pv.dc_ac_ratio, closed(0.8, 2.0));
+    if (m.has("cap")) {
+        const std::string s = m.scalar("cap", "atap or none");
+        if (s == "atap") pv.cap_atap = true;
+        else if (s == "none") pv.cap_atap = false;
+        else m.fail("cap", "unknown value '" + s + "'" + did_you_mean(s, {"atap", "none"}) + "; allowed: atap, none");
+    }
+    m.number("tilt_deg", pv.tilt_deg, closed(0.0, 90.0));
+    m.number("azimuth_deg", pv.azimuth_deg, right_open(0.0, 360.0));
+    m.word("control", pv.control, kPvControls);
+    if (m.has("pf")) {
+        double pf = 0;
+        m.number("pf", pf, closed(-1.0, 1.0));
+        if (std::abs(pf) < 0.5) m.fail("pf", "expected a power factor with 0.5 <= |pf| <= 1 (negative absorbs reactive power), got '" + num(pf) + "'");
+        pv.pf = pf;
+    }
+}
+
+void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx) {
+    MapReader m(ctx, dev.get("battery"), dev.key("battery"), {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction"});
+    m.number("share", b.share, kShare);
+    m.number("kwh_per_kwp", b.kwh_per_kwp, left_open(0.0, 20.0));
+    m.number("kw_per_kwh", b.kw_per_kwh, left_open(0.0, 4.0));
+    m.word("strategy", b.strategy, kBatteryStrategies);
+    m.number("peak_limit_fraction", b.peak_limit_fraction, left_open(0.0, 1.0));
+}
+
+void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network) {
+    MapReader m(ctx, ev.get("public_sites"), ev.key("public_sites"),
+                {"sites", "buses", "chargers", "strategy", "pv_kwp", "battery_kwh", "battery_kw", "connection_limit_kw",
+                 "battery_discharge_in_peak", "battery_grid_charge_offpeak"});
+    if (m.has("sites")) {
+        const std::string v = m.scalar("sites", "'all' or an integer >= 0");
+        std::int64_t n = 0;
+        if (v == "all") s.sites = -1;
+        else if (parse_int64(v, n) && n >= 0 && n <= 100000) s.sites = int(n);
+        else m.fail("sites", "expected 'all' or an integer in [0, 100000], got '" + v + "'");
+        if (file_network && s.sites != 0 && !m.has("buses"))
+            m.fail("sites", "a network from a file has no charging sites of its own: give their buses in 'buses'");
+    }
+    if (m.has("buses")) {
+        YAML::Node n = m.get("buses");
+        if (!n.IsSequence()) m.fail("buses", "expected a list of bus ids, got " + got(n));
+        s.buses.clear();
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            std::int64_t id = 0;
+            if (!n[i].IsScalar() || !parse_int64(n[i].Scalar(), id))
+                ctx.fail(n[i], m.key("buses") + "." + std::to_string(i), "expected a bus id (an integer), got " + got(n[i]));
+            if (std::find(s.buses.begin(), s.buses.end(), id) != s.buses.end())
+                ctx.fail(n[i], m.key("buses") + "." + std::to_string(i), "bus " + std::to_string(id) + " appears twice");
+            s.buses.push_back(id);
+        }
+    }
+    if (m.has("chargers")) {
+        YAML::Node n = m.get("chargers");
+        if (!n.IsSequence() || n.size() == 0) m.fail("chargers", "expected a list of charger groups ({kind, kw, n, sessions_per_day}), got " + got(n));
+        if (n.size() > 9) m.fail("chargers", "at most 9 charger groups a site, got " + std::to_string(n.size()));
+        s.chargers.clear();
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            if (!n[i].IsMap()) ctx.fail(n[i], m.key("chargers") + "." + std::to_string(i), "expected a charger group ({kind, kw, n, sessions_per_day}), got " + got(n[i]));
+            MapReader g(ctx, n[i], m.key("chargers") + "." + std::to_string(i), {"kind", "kw", "n", "sessions_per_day"});
+            ScenarioChargerGroup c;
+            if (!g.has("kind")) g.fail("kind", "missing: the charger kind (" + join(words(kSiteChargerKinds)) + ")");
+            g.word("kind", c.kind, kSiteChargerKinds);
+            c.kw = c.kind == ChargerKind::DCFast ? 50.0 : 22.0;
+            c.sessions_per_day = c.kind == ChargerKind::DCFast ? 5.0 : 2.0;
+            g.number("kw", c.kw, c.kind == ChargerKind::DCFast ? closed(20.0, 400.0) : left_open(0.0, 43.0));
+            if (g.has("n") && g.get("n").IsScalar() && g.get("n").Scalar() == "generator") {
+                if (c.kind == ChargerKind::Workplace) g.fail("n", "the generator's sites have public_ac and dc_fast bays only; give a number");
+                c.n = -1;
+            } else {
+                if (g.has("n") && !g.get("n").IsScalar()) g.fail("n", "expected an integer in [1, 100] or 'generator', got " + got(g.get("n")));
+                if (g.has("n")) {
+                    std::int64_t x = 0;
+                    const std::string v = g.get("n").Scalar();
+                    if (!parse_int64(v, x) || x < 1 || x > 100) g.fail("n", "expected an integer in [1, 100] or 'generator', got '" + v + "'");
+                    c.n = int(x);
+                }
+            }
+            g.number("sessions_per_day", c.sessions_per_day, closed(0.0, 200.0));
+            s.chargers.push_back(c);
+        }
+    }
+    m.word("strategy", s.strategy, kEvStrategies);
+    number_or_word(m, "pv_kwp", s.pv_kwp, closed(0.0, 10000.0), "generator", -1.0);
+    number_or_word(m, "battery_kwh", s.battery_kwh, closed(0.0, 100000.0), "generator", -1.0);
+    number_or_word(m, "battery_kw", s.battery_kw, closed(0.0, 100000.0), "generator", -1.0);
+    if ((s.battery_kwh < 0) != (s.battery_kw < 0) && (m.has("battery_kwh") || m.has("battery_kw")))
+        m.fail(m.has("battery_kw") ? "battery_kw" : "battery_kwh", "battery_kwh and battery_kw must both be 'generator' or both numbers");
+    if (s.battery_kwh > 0 && s.battery_kw == 0) m.fail(m.has("battery_kw") ? "battery_kw" : "battery_kwh", "a battery of " + num(s.battery_kwh) + " kWh needs battery_kw > 0");
+    number_or_word(m, "connection_limit_kw", s.connection_limit_kw, at_least(0.0), "none", kInf);
+    m.boolean("battery_discharge_in_peak", s.battery_discharge_in_peak);
+    m.boolean("battery_grid_charge_offpeak", s.battery_grid_charge_offpeak);
+}
+
+void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network) {
+    MapReader m(ctx, dev.get("ev"), dev.key("ev"), {"share", "types", "charger_kw", "sessions_per_day", "strategy", "public_sites"});
+    m.number("share", ev.share, kShare);
+    customer_types(m, "types", ev.types, {CustomerType::ChargingSite}, "public chargers are set in devices.ev.public_sites");
+    m.number("charger_kw", ev.charger_kw, left_open(0.0, 22.0));
+    m.number("sessions_per_day", ev.sessions_per_day, left_open(0.0, 4.0));
+    m.word("strategy", ev.strategy, kEvStrategies);
+    read_public_sites(m, ev.public_sites, ctx, file_network);
+}
+
+void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx) {
+    MapReader m(ctx, dev.get("buildings"), dev.key("buildings"), {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction"});
+    m.number("share", b.share, kShare);
+    customer_types(m, "types", b.types, {CustomerType::TerraceHouse, CustomerType::Industry, CustomerType::ChargingSite},
+                   "BEMS presets exist for shophouse, office, mall and hotel (terrace houses: devices.homes)");
+    m.word("mode", b.mode, kBemsModes);
+    if (m.has("dr_events")) {
+        YAML::Node n = m.get("dr_events");
+        if (!n.IsSequence()) m.fail("dr_events", "expected a list of events ({start, end, setpoint_raise_k, ac_power_cap_fraction}), got " + got(n));
+        b.dr_events.clear();
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            const std::string ek = m.key("dr_events") + "." + std::to_string(i);
+            if (!n[i].IsMap()) ctx.fail(n[i], ek, "expected an event ({start, end, setpoint_raise_k, ac_power_cap_fraction}), got " + got(n[i]));
+            MapReader e(ctx, n[i], ek, {"start", "end", "setpoint_raise_k", "ac_power_cap_fraction"});
+            ScenarioDrEvent d;
+            d.setpoint_raise_k = 2.0;
+            if (!e.has("start")) e.fail("start", "missing: the event's start time");
+            if (!e.has("end")) e.fail("end", "missing: the event's end time");
+            time_value(e, "start", d.start);
+            time_value(e, "end", d.end);
+            if (d.end <= d.start) e.fail("end", "the end " + format_iso8601(d.end) + " is not after the start " + format_iso8601(d.start));
+            e.number("setpoint_raise_k", d.setpoint_raise_k, closed(0.0, 10.0));
+            e.number("ac_power_cap_fraction", d.ac_power_cap_fraction, closed(0.0, 1.0));
+            if (!b.dr_events.empty() && d.start < b.dr_events.back().end)
+                e.fail("start", "events must be in time order and not overlap (the previous one ends " + format_iso8601(b.dr_events.back().end) + ")");
+            b.dr_events.push_back(d);
+        }
+    }
+    m.word("solar_thermal", b.solar_thermal, kSolarThermal);
+    m.number("solar_thermal_roof_fraction", b.solar_thermal_roof_fraction, closed(0.0, 1.0));
+}
+
+void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx) {
+    MapReader m(ctx, dev.get("homes"), dev.key("homes"), {"share", "precool", "ev_offpeak", "battery_from_pv", "battery_discharge_in_peak"});
+    m.number("share", h.share, kShare);
+    m.boolean("precool", h.rules.precool);
+    m.boolean("ev_offpeak", h.rules.ev_offpeak);
+    m.boolean("battery_from_pv", h.rules.battery_from_pv);
+    m.boolean("battery_discharge_in_peak", h.rules.battery_discharge_in_peak);
+}
+
+/// Every setting from the YAML tree (throws on the first problem).
+void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
+    MapReader top(ctx, root, "",
+                  {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads"});
+    top.string("name", s.name);
+    top.string("description", s.description);
+    top.seed("seed", s.seed);
+    read_network(top, s.network, ctx);
+    read_horizon(top, s.horizon, ctx);
+    read_weather(top, s.weather, ctx);
+    read_profiles(top, s.profiles, ctx);
+    {
+        MapReader dev(ctx, top.get("devices"), "devices", {"pv", "battery", "ev", "buildings", "homes"});
+        read_pv(dev, s.devices.pv, ctx);
+        read_battery(dev, s.devices.battery, ctx);
+        read_ev(dev, s.devices.ev, ctx, s.network.from_file);
+        read_buildings(dev, s.devices.buildings, ctx);
+        read_homes(dev, s.devices.homes, ctx);
+    }
+    {
+        MapReader m(ctx, top.get("tariff"), "tariff", {"tou_adoption", "export", "fuel_adjustment_sen_per_kwh"});
+        m.number("tou_adoption", s.tariff.tou_adoption, kShare);
+        m.word("export", s.tariff.export_scheme, kExportSchemes);
+        m.number("fuel_adjustment_sen_per_kwh", s.tariff.fuel_adjustment_sen_per_kwh, closed(-100.0, 100.0));
+    }
+    top.number("emission_factor_t_per_mwh", s.emission_factor_t_per_mwh, closed(0.0, 2.0));
+    {
+        MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows", "max_file_gb", "checkpoint_steps", "min_free_mb"});
+        s.outputs.meter_interval_s = std::max<std::int64_t>(900, s.horizon.step_s);
+        if (m.has("meter_interval")) {
+            const std::string v = m.scalar("meter_interval", "an interval (15min, 30min or 1h)");
+            std::int64_t sec = 0;
+            if (!parse_step(v, sec) || (sec != 900 && sec != 1800 && sec != 3600))
+                m.fail("meter_interval", "expected 15min, 30min or 1h, got '" + v + "'");
+            s.outputs.meter_interval_s = sec;
+        }
+        if (s.outputs.meter_interval_s % s.horizon.step_s != 0)
+            m.fail("meter_interval", "the meter interval (" + step_text(s.outputs.meter_interval_s) + ") must be a multiple of the step (" + step_text(s.horizon.step_s) + ")");
+        if (s.horizon.start % s.outputs.meter_interval_s != 0) {
+            MapReader h(ctx, top.get("horizon"), "horizon", {"start", "step", "duration", "steps"});
+            h.fail("start", "the start " + format_iso8601(s.horizon.start) + " is not on a meter interval boundary (" + step_text(s.outputs.meter_interval_s) + ")");
+        }
+        m.integer("compression", s.outputs.compression, 0, 9);
+        m.integer("compression_threads", s.outputs.compression_threads, 0, 2);
+        m.boolean("float32", s.outputs.float32);
+        m.boolean("bus_angles", s.outputs.bus_angles);
+        m.integer("chunk_rows", s.outputs.chunk_rows, 1, 1000000);
+        number_or_word(m, "max_file_gb", s.outputs.max_file_gb, Range{0.0, kInf, true, false}, "none", kInf);
+        m.integer("checkpoint_steps", s.outputs.checkpoint_steps, 0, 1000000000);
+        if (s.outputs.checkpoint_steps % kCheckpointQuantum != 0)
+            m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
+                                           std::to_string(s.outputs.checkpoint_steps));
+        m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
+    }
+    {
+        MapReader m(ctx, top.get("solver"), "solver", {"method", "linear_solver", "tolerance", "max_iterations", "max_control_iterations"});
+        m.word("method", s.solver.method, kMethods);
+        m.word("linear_solver", s.solver.linear_solver, kLinearSolvers);
+        m.number("tolerance", s.solver.tolerance, left_open(0.0, 1e-2));
+        m.integer("max_iterations", s.solver.max_iterations, 1, 1000);
+        m.integer("max_control_iterations", s.solver.max_control_iterations, 1, 100);
+    }
+    top.integer("threads", s.threads, 1, 256);
+}
+
+YAML::Node load_yaml(const std::string& text, const std::string& file) {
+    try {
+        return YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw ParseError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "YAML syntax: " + e.msg);
+    } catch (const YAML::Exception& e) {
+        throw ParseError(file, e.mark.is_null() ? 0 : e.mark.line + 1, std::string("YAML: ") + e.what());
+    }
+}
+
+std::vector<std::string> split_key(const std::string& key) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : key) {
+        if (c == '.') {
+            parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    parts.push_back(cur);
+    return parts;
+}
+
+/// Keys that exclude each other within one map: setting one removes the others.
+std::vector<std::string> exclusive_partners(const std::string& parent, const std::string& key) {
+    auto other = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) -> std::vector<std::string> {
+        if (std::find(a.begin(), a.end(), key) != a.end()) return b;
+        if (std::find(b.begin(), b.end(), key) != b.end()) return a;
+        return {};
+    };
+    if (parent == "horizon") return other({"duration"}, {"steps"});
+    if (parent == "network") return other(kNetworkGeneratorKeys, kNetworkFileKeys);
+    if (parent == "weather") return other(kWeatherModelKeys, kWeatherFileKeys);
+    return {};
+}
+
+/// Sets `key` in `root` to `value` (a YAML text). Throws ValidationError naming the key.
+void apply_override(YAML::Node& root, const std::string& file, const std::string& key, const std::string& value) {
+    auto fail = [&](const std::string& msg) { throw ValidationError("scenario " + file + ": override '" + key + "': " + msg); };
+    const std::vector<std::string> parts = split_key(key);
+    for (const auto& p : parts)
+        if (p.empty()) fail("not a dotted key (empty part)");
+    YAML::Node v;
+    try {
+        v = YAML::Load(value);
+    } catch (const YAML::Exception& e) {
+        fail("the value '" + value + "' is not valid YAML: " + e.msg);
+    }
+    YAML::Node cur;
+    cur.reset(root);
+    std::string path;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        const bool last = i + 1 == parts.size();
+        if (cur.IsSequence()) {
+            std::int64_t idx = -1;
+            if (!parse_int64(p, idx) || idx < 0 || std::size_t(idx) >= cur.size())
+                fail("'" + path + "' is a list of " + std::to_string(cur.size()) + "; '" + p + "' is not an index into it");
+            if (last) {
+                cur[std::size_t(idx)] = v;
+                return;
+            }
+            YAML::Node next = cur[std::size_t(idx)];
+            cur.reset(next);
+        } else {
+            if (!cur.IsMap()) {
+                if (!cur.IsNull() && cur.IsDefined()) fail("'" + path + "' is not a map");
+                cur = YAML::Node(YAML::NodeType::Map);
+            }
+            if (last) {
+                for (const auto& o : exclusive_partners(path, p))
+                    if (cur[o]) cur.remove(o);
+                cur[p] = v;
+                return;
+            }
+            if (!cur[p] || cur[p].IsNull()) {
+                for (const auto& o : exclusive_partners(path, p))
+                    if (cur[o]) cur.remove(o);
+                cur[p] = YAML::Node(YAML::NodeType::Map);
+            }
+            YAML::Node next = cur[p];
+            cur.reset(next);
+        }
+        path += (path.empty() ? "" : ".") + p;
+    }
+}
+
+Scenario parse_with_overrides(const std::string& text, const std::string& filename,
+                              const std::vector<std::pair<std::string, std::string>>& overrides) {
+    Ctx ctx;
+    ctx.file = filename;
+    if (filename != "<string>") ctx.base_dir = std::filesystem::path(filename).parent_path();
+    YAML::Node root = load_yaml(text, filename);
+    if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    if (!root.IsMap()) throw ParseError(filename, root.Mark().is_null() ? 1 : root.Mark().line + 1, "expected a map of keys at the top level, got " + got(root));
+    for (const auto& [k, v] : overrides) {
+        apply_override(root, filename, k, v);
+        ctx.override_keys.push_back(k);
+    }
+    Scenario s;
+    s.path = filename;
+    s.text = text;
+    s.overrides = overrides;
+    s.name = filename == "<string>" ? "scenario" : std::filesystem::path(filename).stem().string();
+    read_settings(root, ctx, s);
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emitting
+// ---------------------------------------------------------------------------------------------
+
+void kv(YAML::Emitter& e, const char* k, double x) { e << YAML::Key << k << YAML::Value << num(x); }
+void kv(YAML::Emitter& e, const char* k, bool x) { e << YAML::Key << k << YAML::Value << (x ? "true" : "false"); }
+void kv(YAML::Emitter& e, const char* k, std::int64_t x) { e << YAML::Key << k << YAML::Value << std::to_string(x); }
+void kv(YAML::Emitter& e, const char* k, const std::string& x) { e << YAML::Key << k << YAML::Value << x; }
+void kv_quoted(YAML::Emitter& e, const char* k, const std::string& x) { e << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << x; }
+void kv_types(YAML::Emitter& e, const char* k, const std::vector<CustomerType>& v) {
+    e << YAML::Key << k << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (CustomerType t : v) e << word_of(kCustomerTypes, t);
+    e << YAML::EndSeq;
+}
+std::string special(double x, const char* word) { return x < 0 ? std::string(word) : num(x); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public: parse, override, emit
+// ---------------------------------------------------------------------------------------------
+
+bool Scenario::same_settings(const Scenario& o) const {
+    return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
+           weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
+           emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads;
+}
+
+Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
+
+Scenario load_scenario(const std::string& path) {
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    return parse_scenario(read_input_file(path), path);
+}
+
+void override_key(Scenario& scenario, const std::string& dotted_key, const std::string& yaml_value) {
+    auto overrides = scenario.overrides;
+    overrides.emplace_back(dotted_key, yaml_value);
+    try {
+        Scenario s = parse_with_overrides(scenario.text, scenario.path, overrides);
+        scenario = std::move(s);
+    } catch (const ParseError& e) {
+        // The override made another key of the file invalid (e.g. a step that no longer divides the
+        // meter interval): name both.
+        throw ValidationError("scenario " + scenario.path + ": override '" + dotted_key + "' = '" + yaml_value + "': " + e.what());
+    }
+}
+
+std::string scenario_name(PvControl c) { return word_of(kPvControls, c); }
+std::string scenario_name(BatteryStrategy s) { return word_of(kBatteryStrategies, s); }
+std::string scenario_name(BemsMode m) { return word_of(kBemsModes, m); }
+
+std::string scenario_to_yaml(const Scenario& s) {
+    YAML::Emitter e;
+    e.SetIndent(2);
+    std::string head = "effective scenario (libgrid): " + s.path;
+    for (const auto& [k, v] : s.overrides) head += "\noverride " + k + " = " + v;
+    e << YAML::Comment(head);
+    e << YAML::BeginMap;
+    kv_quoted(e, "name", s.name);
+    kv_quoted(e, "description", s.description);
+    e << YAML::Key << "seed" << YAML::Value << std::to_string(s.seed);
+
+    e << YAML::Key << "network" << YAML::Value << YAML::BeginMap;
+    if (s.network.from_file) {
+        kv_quoted(e, "file", s.network.file_path);
+        kv(e, "customer_type", word_of(kCustomerTypes, s.network.customer_type));
+        kv(e, "load_factor", s.network.load_factor);
+        kv(e, "roof_m2_per_kw", s.network.roof_m2_per_kw);
+    } else {
+        kv(e, "generator", std::string("melaka"));
+        kv(e, "size", word_of(kGridSizes, s.network.size));
+        if (s.network.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(s.network.seed);
+        if (s.network.substations >= 0) kv(e, "substations", std::int64_t(s.network.substations));
+        if (s.network.feeders_per_substation >= 0) kv(e, "feeders_per_substation", std::int64_t(s.network.feeders_per_substation));
+        if (s.network.transformers_per_feeder >= 0) kv(e, "transformers_per_feeder", std::int64_t(s.network.transformers_per_feeder));
+        if (s.network.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(s.network.customers_per_transformer));
+        if (s.network.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(s.network.charging_sites));
+        kv(e, "normally_open_ties", s.network.normally_open_ties);
+    }
+    e << YAML::EndMap;
+
+    e << YAML::Key << "horizon" << YAML::Value << YAML::BeginMap;
+    kv_quoted(e, "start", format_iso8601(s.horizon.start));
+    kv(e, "step", step_text(s.horizon.step_s));
+    if (s.horizon.by_steps) kv(e, "steps", std::int64_t(s.horizon.n_steps));
+    else kv(e, "duration", s.horizon.duration);
+    e << YAML::EndMap;
+
+    e << YAML::Key << "weather" << YAML::Value << YAML::BeginMap;
+    if (s.weather.from_file) {
+        kv_quoted(e, "file", s.weather.file_path);
+    } else {
+        kv(e, "model", std::string("melaka"));
+        kv(e, "mean_daily_ghi_kwh_m2", s.weather.mean_daily_ghi_kwh_m2);
+        kv(e, "temp_min_c", s.weather.temp_min_c);
+        kv(e, "temp_max_c", s.weather.temp_max_c);
+        if (s.weather.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(s.weather.seed);
+    }
+    e << YAML::EndMap;
+
+    e << YAML::Key << "profiles" << YAML::Value << YAML::BeginMap;
+    kv(e, "residential_daily_kwh", s.profiles.residential_daily_kwh);
+    kv(e, "commercial_scale", s.profiles.commercial_scale);
+    kv(e, "industrial_scale", s.profiles.industrial_scale);
+    kv(e, "power_factor", s.profiles.power_factor);
+    e << YAML::EndMap;
+
+    const ScenarioDevices& d = s.devices;
+    e << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "pv" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", d.pv.share);
+    kv_types(e, "types", d.pv.types);
+    kv(e, "kwp_per_m2", d.pv.kwp_per_m2);
+    kv(e, "dc_ac_ratio", d.pv.dc_ac_ratio);
+    kv(e, "cap", std::string(d.pv.cap_atap ? "atap" : "none"));
+    kv(e, "tilt_deg", d.pv.tilt_deg);
+    kv(e, "azimuth_deg", d.pv.azimuth_deg);
+    kv(e, "control", word_of(kPvControls, d.pv.control));
+    kv(e, "pf", d.pv.pf);
+    e << YAML::EndMap;
+    e << YAML::Key << "battery" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", d.battery.share);
+    kv(e, "kwh_per_kwp", d.battery.kwh_per_kwp);
+    kv(e, "kw_per_kwh", d.battery.kw_per_kwh);
+    kv(e, "strategy", word_of(kBatteryStrategies, d.battery.strategy));
+    kv(e, "peak_limit_fraction", d.battery.peak_limit_fraction);
+    e << YAML::EndMap;
+    e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", d.ev.share);
+    kv_types(e, "types", d.ev.types);
+    kv(e, "charger_kw", d.ev.charger_kw);
+    kv(e, "sessions_per_day", d.ev.sessions_per_day);
+    kv(e, "strategy", word_of(kEvStrategies, d.ev.strategy));
+    {
+        const ScenarioPublicSites& p = d.ev.public_sites;
+        e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
+        if (!p.buses.empty()) {
+            e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (Id b : p.buses) e << std::to_string(b);
+            e << YAML::EndSeq;
+        } else {
+            kv(e, "sites", p.sites < 0 ? std::string("all") : std::to_string(p.sites));
+        }
+        e << YAML::Key << "chargers" << YAML::Value << YAML::BeginSeq;
+        for (const auto& c : p.chargers) {
+            e << YAML::Flow << YAML::BeginMap;
+            kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
+            kv(e, "kw", c.kw);
+            kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
+            kv(e, "sessions_per_day", c.sessions_per_day);
+            e << YAML::EndMap;
+        }
+        e << YAML::EndSeq;
+        kv(e, "strategy", word_of(kEvStrategies, p.strategy));
+        kv(e, "pv_kwp", special(p.pv_kwp, "generator"));
+        kv(e, "battery_kwh", special(p.battery_kwh, "generator"));
+        kv(e, "battery_kw", special(p.battery_kw, "generator"));
+        kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
+        kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
+        kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
+        e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+    e << YAML::Key << "buildings" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", d.buildings.share);
+    kv_types(e, "types", d.buildings.types);
+    kv(e, "mode", word_of(kBemsModes, d.buildings.mode));
+    e << YAML::Key << "dr_events" << YAML::Value << YAML::BeginSeq;
+    for (const auto& ev : d.buildings.dr_events) {
+        e << YAML::Flow << YAML::BeginMap;
+        kv_quoted(e, "start", format_iso8601(ev.start));
+        kv_quoted(e, "end", format_iso8601(ev.end));
+        kv(e, "setpoint_raise_k", ev.setpoint_raise_k);
+        if (ev.ac_power_cap_fraction >= 0) kv(e, "ac_power_cap_fraction", ev.ac_power_cap_fraction);
+        e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+    kv(e, "solar_thermal", word_of(kSolarThermal, d.buildings.solar_thermal));
+    kv(e, "solar_thermal_roof_fraction", d.buildings.solar_thermal_roof_fraction);
+    e << YAML::EndMap;
+    e << YAML::Key << "homes" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", d.homes.share);
+    kv(e, "precool", d.homes.rules.precool);
+    kv(e, "ev_offpeak", d.homes.rules.ev_offpeak);
+    kv(e, "battery_from_pv", d.homes.rules.battery_from_pv);
+    kv(e, "battery_discharge_in_peak", d.homes.rules.battery_discharge_in_peak);
+    e << YAML::EndMap;
+    e << YAML::EndMap;  // devices
+
+    e << YAML::Key << "tariff" << YAML::Value << YAML::BeginMap;
+    kv(e, "tou_adoption", s.tariff.tou_adoption);
+    kv(e, "export", word_of(kExportSchemes, s.tariff.export_scheme));
+    kv(e, "fuel_adjustment_sen_per_kwh", s.tariff.fuel_adjustment_sen_per_kwh);
+    e << YAML::EndMap;
+    kv(e, "emission_factor_t_per_mwh", s.emission_factor_t_per_mwh);
+
+    e << YAML::Key << "outputs" << YAML::Value << YAML::BeginMap;
+    kv(e, "meter_interval", step_text(s.outputs.meter_interval_s));
+    kv(e, "compression", std::int64_t(s.outputs.compression));
+    kv(e, "compression_threads", std::int64_t(s.outputs.compression_threads));
+    kv(e, "float32", s.outputs.float32);
+    kv(e, "bus_angles", s.outputs.bus_angles);
+    kv(e, "chunk_rows", std::int64_t(s.outputs.chunk_rows));
+    kv(e, "max_file_gb", std::isinf(s.outputs.max_file_gb) ? std::string("none") : num(s.outputs.max_file_gb));
+    kv(e, "checkpoint_steps", std::int64_t(s.outputs.checkpoint_steps));
+    kv(e, "min_free_mb", s.outputs.min_free_mb);
+    e << YAML::EndMap;
+
+    e << YAML::Key << "solver" << YAML::Value << YAML::BeginMap;
+    kv(e, "method", word_of(kMethods, s.solver.method));
+    kv(e, "linear_solver", word_of(kLinearSolvers, s.solver.linear_solver));
+    kv(e, "tolerance", s.solver.tolerance);
+    kv(e, "max_iterations", std::int64_t(s.solver.max_iterations));
+    kv(e, "max_control_iterations", std::int64_t(s.solver.max_control_iterations));
+    e << YAML::EndMap;
+    kv(e, "threads", std::int64_t(s.threads));
+    e << YAML::EndMap;
+    return std::string(e.c_str()) + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t kScenarioStream = 0x5343454E4152494FULL;  // "SCENARIO"
+enum class Pick : std::uint64_t { Pv = 1, Battery = 2, Ev = 3, Bems = 4, Hems = 5, Tou = 6 };
+
+/// Per-customer uniform number of a selection: the smallest ones are chosen.
+double pick_key(std::uint64_t seed, Pick what, Id customer) {
+    Rng r(seed, stream_id({kScenarioStream, std::uint64_t(what), std::uint64_t(customer)}));
+    return r.uniform();
+}
+
+/// Chooses round(share * n) of `candidates` (customer indices) per customer type, by the smallest keys.
+/// `first`: customers that go before all others (e.g. HEMS homes for ToU).
+std::vector<char> choose(const std::vector<Customer>& cs, const std::vector<std::size_t>& candidates, double share, std::uint64_t seed,
+                         Pick what, const std::vector<char>* first = nullptr) {
+    std::vector<char> chosen(cs.size(), 0);
+    std::map<int, std::vector<std::size_t>> by_type;
+    for (std::size_t i : candidates) by_type[int(cs[i].type)].push_back(i);
+    for (auto& [type, idx] : by_type) {
+        const std::size_t k = std::size_t(std::llround(share * double(idx.size())));
+        std::vector<std::pair<double, std::size_t>> keyed;
+        keyed.reserve(idx.size());
+        for (std::size_t i : idx) keyed.emplace_back((first && (*first)[i]) ? -1.0 : pick_key(seed, what, cs[i].id), i);
+        std::sort(keyed.begin(), keyed.end());
+        for (std::size_t j = 0; j < k && j < keyed.size(); ++j) chosen[keyed[j].second] = 1;
+    }
+    return chosen;
+}
+
+bool contains(const std::vector<CustomerType>& v, CustomerType t) { return std::find(v.begin(), v.end(), t) != v.end(); }
+
+CustomerClass class_of(CustomerType t) {
+    switch (t) {
+        case CustomerType::TerraceHouse: return CustomerClass::Residential;
+        case CustomerType::Industry: return CustomerClass::Industrial;
+        default: return CustomerClass::Commercial;
+    }
+}
+
+/// Largest step value of a class's profile over its mean, measured once on two weeks of the
+/// profile generator itself (seed 0, customer 0, 15-minute steps): the shape's peak-to-mean ratio.
+double peak_to_mean(CustomerClass cls) {
+    static const std::array<double, 3> ratio = [] {
+        std::array<double, 3> r{};
+        for (int k = 0; k < 3; ++k) {
+            const auto v = load_profile(CustomerClass(k), from_civil(2025, 3, 3), 900, 96 * 14, 0, 0, 24.0);
+            double mx = 0.0, mean = 0.0;
+            for (double x : v) {
+                mx = std::max(mx, x);
+                mean += x / double(v.size());
+            }
+            r[std::size_t(k)] = mean > 0 ? mx / mean : 1.0;
+        }
+        return r;
+    }();
+    return ratio[std::size_t(cls)];
+}
+
+/// Preset daily energy on a typical Melaka day, kWh/day, at the preset's own floor area (docs/devices_ev_building.md,
+/// table "Presets", calibrated values): used to size a BEMS building to its customer's daily energy.
+double preset_daily_kwh(BuildingType t) {
+    switch (t) {
+        case BuildingType::TerraceHouse: return 14.07;
+        case BuildingType::Shophouse: return 67.0;
+        case BuildingType::Office: return 2377.0;
+        case BuildingType::Mall: return 23159.0;
+        case BuildingType::Hotel: return 6973.0;
+    }
+    return 1.0;
+}
+
+BuildingType building_type_of(CustomerType t) {
+    switch (t) {
+        case CustomerType::Shophouse: return BuildingType::Shophouse;
+        case CustomerType::Office: return BuildingType::Office;
+        case CustomerType::Mall: return BuildingType::Mall;
+        case CustomerType::Hotel: return BuildingType::Hotel;
+        default: return BuildingType::TerraceHouse;
+    }
+}
+
+/// Solar ATAP caps on the inverter, kW AC (melaka.md): domestic 5 kW single-phase / 15 kW three-phase;
+/// non-domestic up to 100 % of maximum demand, at most 1 MW.
+double atap_cap_kw(const Customer& c) {
+    if (c.type == CustomerType::TerraceHouse) return c.phases == 1 ? 5.0 : 15.0;
+    return std::min(c.peak_kw, 1000.0);
+}
+
+PvParams pv_params(const ScenarioPv& s, double kwp, double inverter_kva) {
+    PvParams p;
+    switch (s.control) {
+        case PvControl::VoltVarVoltWatt: p = PvParams::ieee1547_cat_b(kwp, inverter_kva); break;
+        case PvControl::VoltVar:
+            p = PvParams::ieee1547_cat_b(kwp, inverter_kva);
+            p.volt_watt = false;
+            break;
+        case PvControl::VoltWatt:
+            p.volt_watt = true;
+            break;
+        case PvControl::FixedPF:
+            p.qmode = QControl::FixedPF;
+            p.pf = s.pf;
+            break;
+        case PvControl::Unity: break;
+    }
+    p.kwp_dc = kwp;
+    p.inverter_kva = inverter_kva;
+    p.tilt_deg = s.tilt_deg;
+    p.azimuth_deg = s.azimuth_deg;
+    return p;
+}
+
+/// "12.3 GB" (GB = 1e9 bytes), 3 significant digits.
+std::string gb_text(double bytes) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3g GB", bytes / 1e9);
+    return buf;
+}
+
+/// "2.92e+07" style counts as "29.2 million" (or the plain number below a million).
+std::string count_text(double n) {
+    char buf[64];
+    if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.3g million", n / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+}
+
+/// "96 steps of 15min" or "1y (35040 steps of 15min)".
+std::string horizon_text(const ScenarioHorizon& h) {
+    const std::string steps = std::to_string(h.n_steps) + " steps of " + step_text(h.step_s);
+    return h.by_steps ? steps : h.duration + " (" + steps + ")";
+}
+
+[[noreturn]] void build_fail(const Scenario& s, const std::string& key, const std::string& msg) {
+    throw ValidationError("scenario " + s.path + ": key '" + key + "': " + msg);
+}
+
+std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
+    const ScenarioHorizon& h = s.horizon;
+    std::vector<TimeSeries> cols = read_csv(s.weather.file_path, "time");
+    const TimeSeries* ghi = nullptr;
+    const TimeSeries* temp = nullptr;
+    const TimeSeries* dni = nullptr;
+    const TimeSeries* dhi = nullptr;
+    for (const auto& c : cols) {
+        if (c.name == "ghi_wm2") ghi = &c;
+        else if (c.name == "temp_c") temp = &c;
+        else if (c.name == "dni_wm2") dni = &c;
+        else if (c.name == "dhi_wm2") dhi = &c;
+    }
+    if (!ghi || !temp) build_fail(s, "weather.file", s.weather.file_path + ": needs the columns ghi_wm2 and temp_c");
+    if ((dni == nullptr) != (dhi == nullptr)) build_fail(s, "weather.file", s.weather.file_path + ": give both dni_wm2 and dhi_wm2, or neither");
+    auto fit = [&](const TimeSeries& ts) {
+        try {
+            return resample(ts, h.start, h.step_s, h.n_steps, Resample::Mean).values;
+        } catch (const ValidationError& e) {
+            build_fail(s, "weather.file", std::string("does not cover the horizon: ") + e.what());
+        }
+    };
+    auto w = std::make_shared<WeatherSeries>();
+    w->start = h.start;
+    w->step_s = h.step_s;
+    w->ghi_wm2 = fit(*ghi);
+    w->temp_c = fit(*temp);
+    if (dni) {
+        w->dni_wm2 = fit(*dni);
+        w->dhi_wm2 = fit(*dhi);
+    }
+    const std::size_t n = h.n_steps;
+    w->zenith_deg.resize(n);
+    w->azimuth_deg.resize(n);
+    w->ghi_clear_wm2.resize(n);
+    w->clear_sky_index.resize(n);
+    w->cloud_index.resize(n);
+    if (!dni) w->dni_wm2.resize(n), w->dhi_wm2.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const double t_mid = double(w->time(k)) + 0.5 * double(h.step_s);
+        const SunPosition sp = sun_position_at(t_mid);
+        const int doy = to_civil(w->time(k)).day_of_year;
+        w->zenith_deg[k] = sp.zenith_deg;
+        w->azimuth_deg[k] = sp.azimuth_deg;
+        if (w->ghi_wm2[k] < 0) build_fail(s, "weather.file", "negative ghi_wm2 at " + format_iso8601(w->time(k)));
+        if (!dni) {
+            const Irradiance ir = erbs_decomposition(w->ghi_wm2[k], sp.zenith_deg, doy);
+            w->dni_wm2[k] = ir.dni_wm2;
+            w->dhi_wm2[k] = ir.dhi_wm2;
+        }
+        const double clear = clear_sky(sp.zenith_deg, doy).ghi_wm2;
+        w->ghi_clear_wm2[k] = clear;
+        w->clear_sky_index[k] = clear > 1.0 ? w->ghi_wm2[k] / clear : 1.0;
+        w->cloud_index[k] = std::max(0.0, 1.0 - w->clear_sky_index[k]);
+    }
+    return w;
+}
+
+}  // namespace
+
+BuiltScenario build_scenario(const Scenario& s) {
+    BuiltScenario b;
+    b.name = s.name;
+    const std::uint64_t seed = s.seed;
+
+    // ---- network and customers ----
+    std::vector<Id> site_customers, site_pv, site_battery;
+    if (!s.network.from_file) {
+        MelakaGridOptions go;
+        go.size = s.network.size;
+        go.seed = s.network.has_seed ? s.network.seed : seed;
+        go.n_substations = s.network.substations;
+        go.feeders_per_substation = s.network.feeders_per_substation;
+        go.transformers_per_feeder = s.network.transformers_per_feeder;
+        go.customers_per_transformer = s.network.customers_per_transformer;
+        go.n_charging_sites = s.network.charging_sites;
+        go.normally_open_ties = s.network.normally_open_ties;
+        MelakaGrid g = generate_melaka_grid(go);
+        b.net = std::move(g.net);
+        b.customers = std::move(g.customers);
+        site_customers = std::move(g.charging_sites);
+        site_pv = std::move(g.charging_site_pv);
+        site_battery = std::move(g.charging_site_battery);
+    } else {
+        b.net = read_network(s.network.file_path);
+        for (std::size_t i = 0; i < b.net.loads.size(); ++i) {
+            const Load& l = b.net.loads[i];
+            Customer c;
+            c.id = Id(i);
+            c.bus = l.bus;
+            c.load_id = l.id;
+            c.type = s.network.customer_type;
+            c.peak_kw = std::max(0.0, l.p_mw * 1000.0);
+            c.daily_kwh = c.peak_kw * 24.0 * s.network.load_factor;
+            c.roof_area_m2 = c.peak_kw * s.network.roof_m2_per_kw;
+            c.phases = 3;
+            c.feeder = -1;
+            c.transformer = -1;
+            b.customers.push_back(c);
+        }
+    }
+    const std::vector<Customer>& cs = b.customers;
+    const std::size_t nc = cs.size();
+    std::map<Id, std::size_t> load_index;
+    for (std::size_t i = 0; i < b.net.loads.size(); ++i) load_index[b.net.loads[i].id] = i;
+
+    // ---- load profiles ----
+    double house_kwh_sum = 0.0;
+    std::size_t n_houses = 0;
+    for (const Customer& c : cs)
+        if (c.type == CustomerType::TerraceHouse) house_kwh_sum += c.daily_kwh, ++n_houses;
+    const double house_scale = (!s.network.from_file && n_houses > 0 && house_kwh_sum > 0)
+                                   ? s.profiles.residential_daily_kwh / (house_kwh_sum / double(n_houses))
+                                   : 1.0;
+    std::vector<double> daily(nc, 0.0);
+    for (std::size_t i = 0; i < nc; ++i) {
+        const Customer& c = cs[i];
+        if (c.type == CustomerType::ChargingSite) {
+            // The generator's load of a charging site is the design demand of its chargers; the chargers
+            // are the ChargingSiteUnits below (or absent), so the load itself draws nothing.
+            Load& l = b.net.loads[load_index.at(c.load_id)];
+            l.p_mw = 0.0;
+            l.q_mvar = 0.0;
+            continue;
+        }
+        const CustomerClass cls = class_of(c.type);
+        daily[i] = c.daily_kwh * (cls == CustomerClass::Residential ? house_scale
+                                  : cls == CustomerClass::Industrial ? s.profiles.industrial_scale
+                                                                     : s.profiles.commercial_scale);
+        // A class profile peaks at peak_to_mean(cls) times its mean: no more daily energy than lets the
+        // profile's peak stay at the customer's own peak (the generator sizes cables and transformers
+        // for that peak; malls and hotels at 12-15 equivalent hours would otherwise peak at 1.7-2x).
+        if (cls != CustomerClass::Residential && c.peak_kw > 0)
+            daily[i] = std::min(daily[i], c.peak_kw * 24.0 / peak_to_mean(cls));
+        LoadProfileSpec sp;
+        sp.load = c.load_id;
+        sp.cls = cls;
+        sp.daily_kwh = daily[i];
+        sp.power_factor = s.profiles.power_factor;
+        b.devices.load_profiles.push_back(sp);
+    }
+
+    // ---- selections ----
+    const ScenarioDevices& d = s.devices;
+    auto candidates = [&](auto pred) {  // pred(customer index)
+        std::vector<std::size_t> v;
+        for (std::size_t i = 0; i < nc; ++i)
+            if (pred(i)) v.push_back(i);
+        return v;
+    };
+    auto is_house = [&](std::size_t i) { return cs[i].type == CustomerType::TerraceHouse; };
+    const std::vector<char> has_pv =
+        choose(cs, candidates([&](std::size_t i) { return contains(d.pv.types, cs[i].type) && cs[i].roof_area_m2 > 0; }), d.pv.share, seed, Pick::Pv);
+    const std::vector<char> has_battery = choose(cs, candidates([&](std::size_t i) { return has_pv[i] != 0; }), d.battery.share, seed, Pick::Battery);
+    const std::vector<char> has_ev = choose(cs, candidates([&](std::size_t i) { return contains(d.ev.types, cs[i].type); }), d.ev.share, seed, Pick::Ev);
+    const std::vector<char> has_bems =
+        choose(cs, candidates([&](std::size_t i) { return contains(d.buildings.types, cs[i].type); }), d.buildings.share, seed, Pick::Bems);
+    const std::vector<char> has_hems = choose(cs, candidates(is_house), d.homes.share, seed, Pick::Hems);
+    const std::vector<char> has_tou = choose(cs, candidates(is_house), s.tariff.tou_adoption, seed, Pick::Tou, &has_hems);
+
+    const LocalTime t0 = s.horizon.start;
+    const LocalTime t1 = t0 + std::int64_t(s.horizon.n_steps) * s.horizon.step_s;
+
+    // EV sessions are generated for the whole horizon before the run: refuse up front what would not
+    // fit in memory (check_run_resources covers the rest of the run once built).
+    {
+        const double days = double(t1 - t0) / 86400.0;
+        double sessions = double(std::count(has_ev.begin(), has_ev.end(), char(1))) * d.ev.sessions_per_day * days;
+        const ScenarioPublicSites& ps = d.ev.public_sites;
+        const double n_sites = !ps.buses.empty() ? double(ps.buses.size()) : ps.sites < 0 ? double(site_customers.size()) : double(ps.sites);
+        for (const ScenarioChargerGroup& g : ps.chargers) sessions += n_sites * g.sessions_per_day * double(g.n < 0 ? 8 : g.n) * days;
+        const double bytes = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
+        const double limit = memory_limit_bytes();
+        if (bytes > limit)
+            build_fail(s, "horizon",
+                       "the EV charging sessions of " + horizon_text(s.horizon) + " alone need about " + gb_text(bytes) +
+                           " of memory (" + count_text(sessions) + " sessions), more than the limit of " + gb_text(limit) +
+                           " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB): shorten the horizon or lower devices.ev.share");
+    }
+
+    // ---- per-customer devices ----
+    for (std::size_t i = 0; i < nc; ++i) {
+        const Customer& c = cs[i];
+        PvParams pv;
+        bool pv_here = false;
+        if (has_pv[i]) {
+            double kwp = c.roof_area_m2 * d.pv.kwp_per_m2;
+            if (d.pv.cap_atap) kwp = std::min(kwp, atap_cap_kw(c) * d.pv.dc_ac_ratio);
+            if (kwp > 0) {
+                pv = pv_params(d.pv, kwp, kwp / d.pv.dc_ac_ratio);
+                pv_here = true;
+            }
+        }
+        const bool bat_here = pv_here && has_battery[i];
+        const double bat_kwh = bat_here ? pv.kwp_dc * d.battery.kwh_per_kwp : 0.0;
+        const double bat_kw = bat_kwh * d.battery.kw_per_kwh;
+        EvStation ev;
+        const bool ev_here = has_ev[i] != 0;
+        if (ev_here) {
+            ev.params.id = c.id;
+            ev.params.n_chargers = 1;
+            ev.params.charger_kw = d.ev.charger_kw;
+            ev.params.strategy = d.ev.strategy;
+            ev.sessions = generate_sessions(ChargerKind::Home, d.ev.charger_kw, t0, t1, seed, std::uint64_t(c.id), d.ev.sessions_per_day);
+        }
+
+        if (has_hems[i]) {
+            HomeUnit h;
+            h.id = c.id;
+            h.bus = c.bus;
+            h.customer = c.load_id;
+            h.home.id = c.id;
+            h.home.building = building_preset(BuildingType::TerraceHouse,
+                                              building_preset(BuildingType::TerraceHouse).floor_area_m2 * daily[i] / preset_daily_kwh(BuildingType::TerraceHouse));
+            h.home.building.id = c.id;
+            h.home.rules = d.homes.rules;
+            if (bat_here) {
+                SimpleBattery sb;
+                sb.capacity_kwh = bat_kwh;
+                sb.p_charge_max_kw = sb.p_discharge_max_kw = bat_kw;
+                h.home.battery = sb;
+            }
+            if (ev_here) {
+                h.home.ev = std::move(ev);
+            } else {
+                h.home.ev.params.id = c.id;
+                h.home.ev.params.n_chargers = 1;
+                h.home.ev.params.charger_kw = d.ev.charger_kw;
+            }
+            if (pv_here) h.pv = pv;
+            else h.pv.kwp_dc = 0.0;
+            b.devices.homes.push_back(std::move(h));
+            continue;
+        }
+        if (pv_here) {
+            PvUnit u;
+            u.id = c.id;
+            u.bus = c.bus;
+            u.customer = c.load_id;
+            u.params = pv;
+            b.devices.pv.push_back(u);
+        }
+        if (bat_here) {
+            BatteryUnit u;
+            u.id = c.id;
+            u.bus = c.bus;
+            u.customer = c.load_id;
+            u.params.e_kwh = bat_kwh;
+            u.params.p_charge_kw = u.params.p_discharge_kw = bat_kw;
+            u.params.strategy = d.battery.strategy;
+            if (d.battery.strategy == BatteryStrategy::PeakShaving) {
+                u.params.peak_limit_kw = d.battery.peak_limit_fraction * c.peak_kw;
+                u.params.peak_charge_margin_kw = 0.1 * u.params.peak_limit_kw;
+            }
+            b.devices.batteries.push_back(u);
+        }
+        if (ev_here) {
+            EvStationUnit u;
+            u.id = c.id;
+            u.bus = c.bus;
+            u.customer = c.load_id;
+            u.station = std::move(ev);
+            b.devices.ev_stations.push_back(std::move(u));
+        }
+        if (has_bems[i]) {
+            const BuildingType bt = building_type_of(c.type);
+            const double area = building_preset(bt).floor_area_m2 * daily[i] / preset_daily_kwh(bt);
+            if (area > 0) {
+                BuildingUnit u;
+                u.id = c.id;
+                u.bus = c.bus;
+                u.customer = c.load_id;
+                u.params = building_preset(bt, area);
+                u.params.id = c.id;
+                u.params.name = to_string(c.type) + " " + std::to_string(c.id);
+                u.params.mode = d.buildings.mode;
+                for (const auto& e : d.buildings.dr_events) {
+                    DrEvent de;
+                    de.start = e.start;
+                    de.end = e.end;
+                    de.setpoint_raise_k = e.setpoint_raise_k;
+                    if (e.ac_power_cap_fraction >= 0)
+                        de.power_cap_kw = e.ac_power_cap_fraction * u.params.ac_capacity_kw_th / u.params.cop_nom;
+                    u.params.dr_events.push_back(de);
+                }
+                if (d.buildings.solar_thermal != SolarThermalUse::None && d.buildings.solar_thermal_roof_fraction > 0) {
+                    u.params.solar_thermal_use = d.buildings.solar_thermal;
+                    u.params.solar_thermal_area_m2 = d.buildings.solar_thermal_roof_fraction * c.roof_area_m2;
+                }
+                b.devices.buildings.push_back(std::move(u));
+            }
+        }
+    }
+
+    // ---- public charging sites ----
+    const ScenarioPublicSites& ps = d.ev.public_sites;
+    struct Site {
+        Id key;            // id base (customer id or index in `buses`)
+        Id bus;
+        double pv_kwp, bat_kwh, bat_kw;
+        double peak_kw;    // the generator's design peak of the site (0 for buses)
+    };
+    std::vector<Site> sites;
+    if (!ps.buses.empty()) {
+        for (std::size_t k = 0; k < ps.buses.size(); ++k) {
+            const Id bus = ps.buses[k];
+            bool found = false;
+            for (const Bus& bb : b.net.buses) found = found || bb.id == bus;
+            if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
+            if (ps.pv_kwp < 0 || ps.battery_kwh < 0)
+                build_fail(s, ps.pv_kwp < 0 ? "devices.ev.public_sites.pv_kwp" : "devices.ev.public_sites.battery_kwh",
+                           "'generator' needs the generator's charging sites, not buses");
+            sites.push_back({Id(k), bus, ps.pv_kwp, ps.battery_kwh, ps.battery_kw, 0.0});
+        }
+    } else if (ps.sites != 0) {
+        const std::size_t want = ps.sites < 0 ? site_customers.size() : std::size_t(ps.sites);
+        if (want > site_customers.size())
+            build_fail(s, "devices.ev.public_sites.sites",
+                       std::to_string(want) + " sites asked, the network has " + std::to_string(site_customers.size()) + " (use 'all', or network.charging_sites)");
+        for (std::size_t k = 0; k < want; ++k) {
+            const Customer& c = cs[std::size_t(site_customers[k])];
+            double pv_kwp = ps.pv_kwp, bat_kwh = ps.battery_kwh, bat_kw = ps.battery_kw;
+            if (pv_kwp < 0) {
+                pv_kwp = 0;
+                for (const SGen& g : b.net.sgens)
+                    if (g.id == site_pv[k]) pv_kwp = g.sn_mva * 1000.0;
+            }
+            if (bat_kwh < 0) {
+                bat_kwh = bat_kw = 0;
+                for (const Storage& st : b.net.storage)
+                    if (st.id == site_battery[k]) bat_kwh = st.max_e_mwh * 1000.0, bat_kw = st.sn_mva * 1000.0;
+            }
+            sites.push_back({c.id, c.bus, pv_kwp, bat_kwh, bat_kw, c.peak_kw});
+        }
+    }
+    for (const Site& site : sites) {
+        // Chargers of each group at this site; n = generator: the generator's bays (one 50 kW DC bay, the
+        // rest 22 kW AC: its design peak is 50 + 22 (bays - 1) kW, see melaka_grid.cpp).
+        std::vector<int> n_of(ps.chargers.size());
+        double installed_kw = 0.0;
+        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
+            const ScenarioChargerGroup& g = ps.chargers[gi];
+            int n = g.n;
+            if (n < 0) {
+                if (site.peak_kw <= 0)
+                    build_fail(s, "devices.ev.public_sites.chargers." + std::to_string(gi) + ".n", "'generator' needs the generator's charging sites, not buses");
+                const int bays = 1 + int(std::max(0LL, std::llround((site.peak_kw - 50.0) / 22.0)));
+                n = g.kind == ChargerKind::DCFast ? 1 : bays - 1;
+            }
+            n_of[gi] = n;
+            installed_kw += g.kw * n;
+        }
+        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
+            const ScenarioChargerGroup& g = ps.chargers[gi];
+            const int n = n_of[gi];
+            if (n == 0) continue;
+            // A site with several charger kinds is one ChargingSiteUnit per kind at the same bus; each gets
+            // its share (by installed charger power) of the canopy, the battery and the connection limit.
+            const double f = installed_kw > 0 ? g.kw * n / installed_kw : 0.0;
+            ChargingSiteUnit u;
+            u.id = site.key * 10 + Id(gi);
+            u.bus = site.bus;
+            u.site.params.id = u.id;
+            u.site.params.connection_limit_kw = std::isinf(ps.connection_limit_kw) ? kInf : f * ps.connection_limit_kw;
+            u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
+            u.site.params.battery_grid_charge_offpeak = ps.battery_grid_charge_offpeak;
+            u.site.evs.params.id = u.id;
+            u.site.evs.params.n_chargers = n;
+            u.site.evs.params.charger_kw = g.kw;
+            u.site.evs.params.strategy = ps.strategy;
+            u.site.evs.sessions = generate_sessions(g.kind, g.kw, t0, t1, seed, std::uint64_t(u.id), g.sessions_per_day * n);
+            if (site.bat_kwh > 0 && site.bat_kw > 0) {
+                u.site.battery.capacity_kwh = f * site.bat_kwh;
+                u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = f * site.bat_kw;
+            }
+            if (site.pv_kwp > 0) {
+                u.canopy = pv_params(ScenarioPv{}, f * site.pv_kwp, f * site.pv_kwp / d.pv.dc_ac_ratio);
+            } else {
+                u.canopy.kwp_dc = 0.0;
+            }
+            b.devices.charging_sites.push_back(std::move(u));
+        }
+    }
+
+    // ---- tariffs ----
+    std::vector<char> exports(nc, 0);
+    for (const PvUnit& u : b.devices.pv) exports[std::size_t(u.id)] = 1;
+    for (const HomeUnit& u : b.devices.homes)
+        if (u.pv.kwp_dc > 0) exports[std::size_t(u.id)] = 1;
+    for (std::size_t i = 0; i < nc; ++i) {
+        const Customer& c = cs[i];
+        CustomerTariff t;
+        t.customer = c.load_id;
+        if (c.type == CustomerType::TerraceHouse) t.tariff = has_tou[i] ? Tariff::tnb_domestic_tou() : Tariff::tnb_domestic_general();
+        else t.tariff = Tariff::tnb_non_domestic_lv();
+        t.tariff.fuel_adjustment_sen_per_kwh = s.tariff.fuel_adjustment_sen_per_kwh;
+        t.scheme = exports[i] ? s.tariff.export_scheme : ExportScheme::None;
+        b.devices.tariffs.push_back(std::move(t));
+    }
+
+    // ---- options ----
+    SimulationOptions& o = b.options;
+    o.start = t0;
+    o.step_s = s.horizon.step_s;
+    o.n_steps = s.horizon.n_steps;
+    o.seed = seed;
+    o.method = s.solver.method;
+    o.linear_solver = s.solver.linear_solver;
+    o.tolerance = s.solver.tolerance;
+    o.max_iterations = s.solver.max_iterations;
+    o.max_control_iterations = s.solver.max_control_iterations;
+    o.weather.mean_daily_ghi_kwh_m2 = s.weather.mean_daily_ghi_kwh_m2;
+    o.weather.temp_min_c = s.weather.temp_min_c;
+    o.weather.temp_max_c = s.weather.temp_max_c;
+    if (s.weather.from_file) {
+        b.weather = weather_from_csv(s);
+    } else if (s.weather.has_seed) {
+        b.weather = std::make_shared<WeatherSeries>(melaka_weather(t0, s.horizon.step_s, s.horizon.n_steps, s.weather.seed, o.weather));
+    }
+    o.weather_series = b.weather.get();
+    o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
+    o.meter_interval_s = s.outputs.meter_interval_s;
+    o.h5.compression_level = s.outputs.compression;
+    o.h5.compression_threads = s.outputs.compression_threads;
+    o.h5.float32 = s.outputs.float32;
+    o.h5.chunk_rows = s.outputs.chunk_rows;
+    o.checkpoint_steps = s.outputs.checkpoint_steps;
+    o.min_free_bytes = std::size_t(s.outputs.min_free_mb * 1048576.0);
+    o.record_bus_angles = s.outputs.bus_angles;
+    o.scenario_text = scenario_to_yaml(s);
+    o.threads = s.threads;
+    o.output_path.clear();
+    return b;
+}
+
+}  // namespace libgrid
+
+// ---------------------------------------------------------------------------------------------
+// Before a run: inputs are never outputs; runs that cannot finish are refused
+// ---------------------------------------------------------------------------------------------
+
+namespace libgrid {
+
+std::vector<std::pair<std::string, std::string>> scenario_input_files(const Scenario& s) {
+    std::vector<std::pair<std::string, std::string>> v;
+    if (!s.path.empty() && s.path != "<string>") v.emplace_back("scenario file", s.path);
+    if (s.network.from_file) v.emplace_back("network.file", s.network.file_path);
+    if (s.weather.from_file) v.emplace_back("weather.file", s.weather.file_path);
+    return v;
+}
+
+void check_output_is_not_input(const Scenario& s, const std::string& output) {
+    if (output.empty()) return;
+    for (const auto& [key, path] : scenario_input_files(s)) {
+        if (!same_file(output, path)) continue;
+        const std::string what = key == "scenario file" ? "the scenario file itself"
+                                                        : "the scenario's " + std::string(key == "network.file" ? "network" : "weather") +
+                                                              " file (" + key + " = " + path + ")";
+        throw ValidationError("scenario " + s.path + ": output '" + output + "' is " + what +
+                              ": refusing to overwrite an input; choose another output file");
+    }
+}
+
+namespace {
+
+/// The per-step series the engine records (engine.cpp, "record_series"): widths, float or integer.
+struct SeriesWidth {
+    std::size_t cols;
+    bool is_float;
+};
+
+std::vector<SeriesWidth> recorded_series(const BuiltScenario& b) {
+    const Network& net = b.net;
+    const DeviceSet& d = b.devices;
+    const SimulationOptions& o = b.options;
+    std::vector<SeriesWidth> v;
+    auto f = [&](std::size_t n, int times = 1) {
+        if (n)
+            for (int k = 0; k < times; ++k) v.push_back({n, true});
+    };
+    v.push_back({1, false});  // /time
+    f(net.buses.size(), o.record_bus_angles ? 2 : 1);
+    f(net.branches.size() + net.lines.size() + net.transformers.size(), o.record_branch_p_from ? 3 : 2);
+    f(net.loads.size(), o.record_reactive ? 2 : 1);
+    const bool pv_q = o.record_reactive || std::any_of(d.pv.begin(), d.pv.end(), [](const PvUnit& u) {
+                          return u.params.qmode != QControl::None || u.params.volt_watt;
+                      });
+    f(d.pv.size(), pv_q ? 4 : 3);
+    f(d.batteries.size(), 3);
+    f(net.ext_grids.size(), 2);
+    f(d.ev_stations.size());
+    f(d.charging_sites.size(), 4);
+    f(d.buildings.size(), 3);
+    f(d.homes.size(), 5);
+    f(net.sgens.size());
+    f(net.storage.size());
+    f(net.gens.size());
+    f(net.shunts.size(), 2);
+    if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; }))
+        v.push_back({net.transformers.size(), false});
+    v.push_back({1, false});  // /solver/converged, iterations, energy_balance_mw
+    v.push_back({1, false});
+    v.push_back({1, true});
+    return v;
+}
+
+std::size_t ev_sessions(const DeviceSet& d) {
+    std::size_t n = 0;
+    for (const EvStationUnit& u : d.ev_stations) n += u.station.sessions.size();
+    for (const ChargingSiteUnit& u : d.charging_sites) n += u.site.evs.sessions.size();
+    for (const HomeUnit& u : d.homes) n += u.home.ev.sessions.size();
+    return n;
+}
+
+std::string gb2(double bytes) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, bytes < 1e9 ? "%.3g GB" : "%.4g GB", bytes / 1e9);
+    return buf;
+}
+
+}  // namespace
+
+std::string RunEstimate::text() const {
+    std::string s = std::to_string(steps) + " steps x " + std::to_string(columns) + " values (" + std::to_string(bytes_per_value) + " B floats)";
+    if (meter_rows) s += " + " + std::to_string(meter_rows) + " meter readings x " + std::to_string(meter_columns) + " values";
+    s += " = " + gb2(output_bytes) + " of results";
+    if (output_min_bytes < output_bytes) s += " (at least " + gb2(output_min_bytes) + " compressed)";
+    s += "; memory about " + gb2(memory_bytes);
+    return s;
+}
+
+RunEstimate estimate_run(const BuiltScenario& b) {
+    const Network& net = b.net;
+    const DeviceSet& d = b.devices;
+    const SimulationOptions& o = b.options;
+    RunEstimate e;
+    e.steps = o.n_steps;
+    e.bytes_per_value = o.h5.float32 ? 4 : 8;
+    const double steps = double(o.n_steps);
+    const std::vector<SeriesWidth> series = recorded_series(b);
+    double row_bytes = 0.0, writer_bytes = 0.0;
+    const double chunk_rows = double(std::max<std::size_t>(o.h5.chunk_rows, 1));
+    const double max_buffer = double(std::max<std::size_t>(o.h5.max_buffer_bytes, 1));
+    auto buffers = [&](std::size_t cols) {
+        // a series' row buffer, the next one, and one chunk being compressed (hdf5_results.hpp)
+        return 3.0 * std::max(8.0 * double(cols), std::min(chunk_rows * 8.0 * double(cols), max_buffer));
+    };
+    for (const SeriesWidth& sw : series) {
+        e.columns += sw.cols;
+        row_bytes += double(sw.cols) * (sw.is_float ? double(e.bytes_per_value) : 8.0);
+        writer_bytes += buffers(sw.cols);
+    }
+    const std::size_t nl = net.loads.size();
+    if (nl) {
+        const std::int64_t span = std::int64_t(o.n_steps) * o.step_s;
+        const std::int64_t mi = std::max<std::int64_t>(o.meter_interval_s, 1);
+        e.meter_rows = std::size_t((span + mi - 1) / mi);
+        e.meter_columns = 2 * nl;
+        writer_bytes += 2.0 * buffers(nl) + buffers(1);
+    }
+    writer_bytes = std::min(writer_bytes, double(o.h5.max_total_buffer_bytes));  // the writer's own cap
+    const double sessions = double(ev_sessions(d));
+    e.output_bytes = steps * row_bytes + double(e.meter_rows) * (double(e.meter_columns) * double(e.bytes_per_value) + 8.0) +
+                     sessions * 6.0 * 8.0;
+    e.output_min_bytes = o.h5.compression_level > 0 ? e.output_bytes / kMaxCompressionRatio : e.output_bytes;
+
+    // memory: weather (the built series and the engine's copy), EV sessions and their records, load
+    // profile blocks (engine.cpp fill_block), meter month buffers, writer buffers, network and devices
+    const double weather = 2.0 * 9.0 * 8.0 * steps;
+    const double ev = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
+    const double block_steps = std::min({double(o.profile_block_steps), steps,
+                                         std::max(8.0, double(std::size_t(1) << 23) / double(std::max<std::size_t>(nl, 1)))});
+    const double profiles = 2.0 * 8.0 * block_steps * double(nl);
+    const double interval = double(std::max<std::int64_t>(o.meter_interval_s, 1));
+    const double month = 2.0 * 8.0 * double(nl) * std::min(31.0 * 86400.0 / interval + 1.0, double(e.meter_rows) + 1.0);
+    const double elements = double(net.buses.size() + net.lines.size() + net.transformers.size() + net.branches.size() + nl +
+                                   net.sgens.size() + net.storage.size() + net.shunts.size() + net.gens.size());
+    const double devices = double(d.pv.size() + d.batteries.size() + d.ev_stations.size() + d.charging_sites.size() +
+                                  d.buildings.size() + d.homes.size() + d.load_profiles.size());
+    e.memory_bytes = weather + ev + profiles + month + writer_bytes + 4096.0 * elements + 2048.0 * devices + 64e6;
+    return e;
+}
+
+double memory_limit_bytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    double limit = pages > 0 && page > 0 ? double(pages) * double(page) : kInf;
+    if (const char* env = std::getenv("LIBGRID_MEMORY_LIMIT_GB"); env && *env) {
+        double gb = 0.0;
+        if (!parse_double(env, gb) || !(gb > 0))
+            throw ValidationError(std::string("$LIBGRID_MEMORY_LIMIT_GB: expected a number of GB > 0, got '") + env + "'");
+        limit = std::min(limit, gb * 1e9);
+    }
+    return limit;
+}
+
+RunEstimate check_run_resources(const Scenario& s, const BuiltScenario& b, const std::string& output, const RunLimits& limits) {
+    const RunEstimate e = estimate_run(b);
+    const std::string who = "scenario " + s.path + ": " + horizon_text(s.horizon) + ": ";
+    if (!output.empty()) {
+        const double cap = s.outputs.max_file_gb * 1e9;
+        if (e.output_min_bytes > cap)
+            throw ValidationError(who + "the results file would exceed outputs.max_file_gb = " + num(s.outputs.max_file_gb) + " GB (estimate: " +
+                                  e.text() + "); shorten the horizon, record less, or raise outputs.max_file_gb");
+        double free_bytes = limits.free_bytes;
+        if (free_bytes < 0) {
+            std::filesystem::path dir = std::filesystem::path(output).parent_path();
+            if (dir.empty()) dir = ".";
+            struct statvfs vfs {};
+            if (::statvfs(dir.c_str(), &vfs) == 0) {
+                free_bytes = double(vfs.f_bavail) * double(vfs.f_frsize);
+                struct stat st {};
+                if (::stat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode)) free_bytes += double(st.st_size);  // truncated first
+            } else {
+                free_bytes = kInf;  // unknown (e.g. the directory does not exist: the writer reports that)
+            }
+        }
+        if (e.output_min_bytes > free_bytes)
+            throw ValidationError(who + "the results file '" + output + "' cannot fit: " + gb2(free_bytes) + " free on its file system (estimate: " +
+                                  e.text() + "); free space, write elsewhere or shorten the horizon");
+    }
+    const double mem = limits.memory_bytes >= 0 ? limits.memory_bytes : memory_limit_bytes();
+    if (e.memory_bytes > mem)
+        throw ValidationError(who + "the run would need more memory than the limit of " + gb2(mem) +
+                              " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB) (estimate: " + e.text() + ")");
+    return e;
+}
+
+}  // namespace libgrid
