@@ -8,12 +8,17 @@ out=$1
 build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-cli=$build/libgrid
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
+build=$(cd "$build" && pwd)
+cli=$build/libgrid
+# scenarios by a path relative to the root: the `scenario` attribute names it, and two trees
+# (an old worktree, this one) must write the same text
+cd "$root"
 run() {  # name scenario args...
     name=$1; sc=$2; shift 2
     rm -f "$out/$name.h5" "$out/$name.h5.ckpt"
-    "$cli" run "$root/scenarios/$sc" -o "$out/$name.h5" -q "$@" >"$out/$name.txt"
+    "$cli" run "scenarios/$sc" -o "$out/$name.h5" -q "$@" >"$out/$name.txt"
 }
 for s in melaka_baseline melaka_smart_city melaka_2030; do
     run "$s" "$s.yaml" --steps 672
