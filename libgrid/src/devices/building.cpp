@@ -331,6 +331,38 @@ double water_heating_kw(const BuildingParams& p, BuildingState& s, const Buildin
     return q_dhw_elec / p.water_heater_cop;
 }
 
+/// Plant: electric AC (COP falls with T_out) plus an optional solar absorption chiller. Sets the COP
+/// and the solar-thermal heat in o; returns the solar cooling and all the cooling available, kW thermal.
+struct Plant {
+    double q_solar_avail, q_avail;
+};
+Plant cooling_plant(const BuildingParams& p, const BuildingInput& in, double p_cap, BuildingOutput& o) {
+    const double shr = p.sensible_heat_ratio;
+    o.cop = ac_cop(p, in.t_out_c);
+    const bool st = p.solar_thermal_use != SolarThermalUse::None;
+    o.q_solar_thermal_kw = st ? p.solar_thermal_area_m2 * p.solar_thermal_eta * in.ghi_w_m2 / 1000.0 : 0.0;
+    const double q_solar_avail = p.solar_thermal_use == SolarThermalUse::Cooling ? shr * p.absorption_cop * o.q_solar_thermal_kw : 0.0;
+    const double q_elec_max = std::min(shr * p.ac_capacity_kw_th, p_cap * shr * o.cop);
+    const double q_avail = q_elec_max + q_solar_avail;
+    return {q_solar_avail, q_avail};
+}
+
+/// End of step: comfort (degree-hours outside the nominal band while occupied, trapezoid on the
+/// excess), the meter power and the energy counters.
+void account(const BuildingParams& p, BuildingState& s, BuildingOutput& o, double Ta0, double dt_h) {
+    if (o.occupied) {
+        const double lo = p.setpoint_c - p.band_k, hi = p.setpoint_c + p.band_k;
+        auto excess = [lo, hi](double T) { return std::max(0.0, T - hi) + std::max(0.0, lo - T); };
+        s.comfort_degree_hours += 0.5 * (excess(Ta0) + excess(s.T_air_c)) * dt_h;
+    }
+    const double load = o.p_ac_kw + o.p_lighting_kw + o.p_plug_kw + o.p_water_heating_kw;
+    o.p_kw = -load;
+    o.t_air_c = s.T_air_c;
+    o.t_mass_c = s.T_mass_c;
+    s.electricity_kwh += load * dt_h;
+    s.ac_kwh += o.p_ac_kw * dt_h;
+}
+
 }  // namespace
 
 BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const BuildingInput& in, double dt_s) {
@@ -348,14 +380,9 @@ BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const Bu
     const double T_set = b.T_set;
     o.setpoint_c = T_set;
 
-    // ---- plant: electric AC (COP falls with T_out) plus optional solar absorption chiller ----
     const double shr = p.sensible_heat_ratio;
-    o.cop = ac_cop(p, in.t_out_c);
-    const bool st = p.solar_thermal_use != SolarThermalUse::None;
-    o.q_solar_thermal_kw = st ? p.solar_thermal_area_m2 * p.solar_thermal_eta * in.ghi_w_m2 / 1000.0 : 0.0;
-    const double q_solar_avail = p.solar_thermal_use == SolarThermalUse::Cooling ? shr * p.absorption_cop * o.q_solar_thermal_kw : 0.0;
-    const double q_elec_max = std::min(shr * p.ac_capacity_kw_th, b.p_cap * shr * o.cop);
-    const double q_avail = q_elec_max + q_solar_avail;
+    const Plant plant = cooling_plant(p, in, b.p_cap, o);
+    const double q_solar_avail = plant.q_solar_avail, q_avail = plant.q_avail;
 
     // ---- exact step: free response, then the cooling that the control asks for ----
     const double Ta0 = s.T_air_c, Tm0 = s.T_mass_c;
@@ -381,19 +408,7 @@ BuildingOutput building_step(const BuildingParams& p, BuildingState& s, const Bu
     o.p_ac_kw = (Q - o.q_solar_cooling_kw) / (shr * o.cop);
     o.p_water_heating_kw = water_heating_kw(p, s, o, hr, wd, dt_h);
 
-    // ---- comfort: degree-hours outside the nominal band while occupied (trapezoid on the excess) ----
-    if (o.occupied) {
-        const double lo = p.setpoint_c - p.band_k, hi = p.setpoint_c + p.band_k;
-        auto excess = [lo, hi](double T) { return std::max(0.0, T - hi) + std::max(0.0, lo - T); };
-        s.comfort_degree_hours += 0.5 * (excess(Ta0) + excess(s.T_air_c)) * dt_h;
-    }
-
-    const double load = o.p_ac_kw + o.p_lighting_kw + o.p_plug_kw + o.p_water_heating_kw;
-    o.p_kw = -load;
-    o.t_air_c = s.T_air_c;
-    o.t_mass_c = s.T_mass_c;
-    s.electricity_kwh += load * dt_h;
-    s.ac_kwh += o.p_ac_kw * dt_h;
+    account(p, s, o, Ta0, dt_h);
     return o;
 }
 
