@@ -213,10 +213,10 @@ EvStrategy parse_ev_strategy(const std::string& s) {
 // Generators
 // ------------------------------------------------------------------------------------------------
 
-std::vector<EvSession> generate_sessions(ChargerKind kind, double charger_kw, std::int64_t start,
-                                         std::int64_t end, std::uint64_t seed, std::uint64_t station_id,
-                                         double sessions_per_day) {
-    const std::string who = "generate_sessions(" + to_string(kind) + ", station " + std::to_string(station_id) + ")";
+namespace {
+
+void check_generator_args(const std::string& who, ChargerKind kind, double charger_kw, std::int64_t start,
+                          std::int64_t end, double sessions_per_day) {
     require_positive(who, "charger_kw", charger_kw);
     switch (kind) {
         case ChargerKind::Home:
@@ -234,15 +234,104 @@ std::vector<EvSession> generate_sessions(ChargerKind kind, double charger_kw, st
     }
     if (!(end > start)) fail(who, "end", "must be after start (" + std::to_string(start) + ")");
     require_nonneg(who, "sessions_per_day", sessions_per_day);
+}
 
-    // Weekly-mean-preserving day factors: (5 * weekday + 2 * weekend) / 7 = 1.
-    double f_weekday = 1.0, f_weekend = 1.0;
+/// Weekly-mean-preserving day factors: (5 * weekday + 2 * weekend) / 7 = 1.
+struct DayFactors {
+    double weekday = 1.0;
+    double weekend = 1.0;
+};
+
+DayFactors day_factors(ChargerKind kind) {
     switch (kind) {
-        case ChargerKind::Home: f_weekday = 1.0; f_weekend = 1.0; break;
-        case ChargerKind::Workplace: f_weekday = 1.36; f_weekend = 0.10; break;
-        case ChargerKind::PublicAC: f_weekday = 0.92; f_weekend = 1.20; break;
-        case ChargerKind::DCFast: f_weekday = 0.88; f_weekend = 1.30; break;
+        case ChargerKind::Home: return {1.0, 1.0};
+        case ChargerKind::Workplace: return {1.36, 0.10};
+        case ChargerKind::PublicAC: return {0.92, 1.20};
+        case ChargerKind::DCFast: return {0.88, 1.30};
     }
+    return {};
+}
+
+/// Sessions arriving on one day: home chargers round lambda stochastically, the others draw Poisson.
+int sessions_on_day(ChargerKind kind, double lambda, SessionRng& rng) {
+    if (kind == ChargerKind::Home) {
+        const double whole = std::floor(lambda);
+        return static_cast<int>(whole) + (rng.uniform() < lambda - whole ? 1 : 0);
+    }
+    return rng.poisson(lambda);
+}
+
+void draw_home(EvSession& s, const Vehicle& v, std::int64_t day, bool wd, double sessions_per_day, SessionRng& rng) {
+    const double h_arr = wd ? rng.truncated_normal(18.75, 1.5, 15.0, 23.75)
+                            : rng.truncated_normal(17.0, 3.0, 9.0, 23.75);
+    const double h_dep = is_weekday(day + 1) ? rng.truncated_normal(7.5, 0.75, 5.5, 10.0)
+                                             : rng.truncated_normal(9.5, 1.5, 6.0, 14.0);
+    s.arrival = at_hour(day, h_arr);
+    s.departure = at_hour(day + 1, h_dep);
+    s.max_kw = v.ac_kw;
+    // one session covers 1/sessions_per_day days of driving when cars plug in less than daily
+    const double days = sessions_per_day < 1.0 && sessions_per_day > 0.0 ? 1.0 / sessions_per_day : 1.0;
+    fill_from_driving(s, v, std::clamp(rng.lognormal(50.0, 0.5), 5.0, 300.0) * std::min(days, 4.0), rng);
+}
+
+void draw_workplace(EvSession& s, const Vehicle& v, std::int64_t day, SessionRng& rng) {
+    const double h_arr = rng.truncated_normal(8.5, 0.75, 6.5, 11.0);
+    const double dwell = rng.truncated_normal(8.75, 1.0, 3.0, 11.0);
+    s.arrival = at_hour(day, h_arr);
+    s.departure = at_hour(day, h_arr + dwell);
+    s.max_kw = v.ac_kw;
+    fill_from_driving(s, v, std::clamp(rng.lognormal(45.0, 0.5), 5.0, 300.0), rng);
+}
+
+void draw_public_ac(EvSession& s, const Vehicle& v, std::int64_t day, SessionRng& rng) {
+    const double h_arr = rng.uniform() < 0.45 ? rng.truncated_normal(13.0, 2.0, 9.0, 22.5)
+                                              : rng.truncated_normal(19.5, 1.5, 9.0, 22.5);
+    const double dwell = std::clamp(rng.lognormal(1.75, 0.5), 1.0 / 3.0, 6.0);
+    s.arrival = at_hour(day, h_arr);
+    s.departure = at_hour(day, h_arr + dwell);
+    s.max_kw = v.ac_kw;
+    s.soc_arrival = rng.uniform(0.2, 0.6);
+    const double target = rng.uniform(0.8, 1.0);
+    s.energy_kwh = std::min(v.battery_kwh * (target - s.soc_arrival), rng.lognormal(15.0, 0.6));
+}
+
+void draw_dc_fast(EvSession& s, const Vehicle& v, std::int64_t day, double charger_kw, SessionRng& rng) {
+    const double h_arr = rng.uniform() < 0.5 ? rng.truncated_normal(11.5, 2.5, 6.0, 23.5)
+                                             : rng.truncated_normal(17.5, 2.5, 6.0, 23.5);
+    s.soc_arrival = rng.uniform(0.1, 0.4);
+    const double target = rng.uniform(0.75, 0.85);
+    s.energy_kwh = v.battery_kwh * (target - s.soc_arrival);
+    s.max_kw = v.dc_kw;
+    const double rate = std::min(charger_kw, v.dc_kw);
+    const double overhead_h = rng.truncated_normal(10.0, 4.0, 3.0, 25.0) / 60.0;
+    s.arrival = at_hour(day, h_arr);
+    s.departure = at_hour(day, h_arr + s.energy_kwh / (kDcEtaRef * rate) + overhead_h);
+}
+
+/// One session of a day: the vehicle, then the kind's arrival, departure and energy (draws in this order).
+EvSession draw_session(ChargerKind kind, double charger_kw, std::int64_t day, bool wd, double sessions_per_day,
+                       SessionRng& rng) {
+    const Vehicle& v = pick_vehicle(rng);
+    EvSession s;
+    s.battery_kwh = v.battery_kwh;
+    switch (kind) {
+        case ChargerKind::Home: draw_home(s, v, day, wd, sessions_per_day, rng); break;
+        case ChargerKind::Workplace: draw_workplace(s, v, day, rng); break;
+        case ChargerKind::PublicAC: draw_public_ac(s, v, day, rng); break;
+        case ChargerKind::DCFast: draw_dc_fast(s, v, day, charger_kw, rng); break;
+    }
+    if (s.departure <= s.arrival) s.departure = s.arrival + 60;
+    return s;
+}
+
+}  // namespace
+
+std::vector<EvSession> generate_sessions(ChargerKind kind, double charger_kw, std::int64_t start,
+                                         std::int64_t end, std::uint64_t seed, std::uint64_t station_id,
+                                         double sessions_per_day) {
+    const std::string who = "generate_sessions(" + to_string(kind) + ", station " + std::to_string(station_id) + ")";
+    check_generator_args(who, kind, charger_kw, start, end, sessions_per_day);
+    const DayFactors f = day_factors(kind);
 
     // One stream per (seed, kind, station) and day: a day's sessions do not depend on the window.
     std::uint64_t mix = seed;
@@ -255,68 +344,9 @@ std::vector<EvSession> generate_sessions(ChargerKind kind, double charger_kw, st
     for (std::int64_t day = day0; day <= day1; ++day) {
         SessionRng rng(station_seed, static_cast<std::uint64_t>(day));
         const bool wd = is_weekday(day);
-        const double lambda = sessions_per_day * (wd ? f_weekday : f_weekend);
-        int n = 0;
-        if (kind == ChargerKind::Home) {
-            const double whole = std::floor(lambda);
-            n = static_cast<int>(whole) + (rng.uniform() < lambda - whole ? 1 : 0);
-        } else {
-            n = rng.poisson(lambda);
-        }
+        const int n = sessions_on_day(kind, sessions_per_day * (wd ? f.weekday : f.weekend), rng);
         for (int k = 0; k < n; ++k) {
-            const Vehicle& v = pick_vehicle(rng);
-            EvSession s;
-            s.battery_kwh = v.battery_kwh;
-            switch (kind) {
-                case ChargerKind::Home: {
-                    const double h_arr = wd ? rng.truncated_normal(18.75, 1.5, 15.0, 23.75)
-                                            : rng.truncated_normal(17.0, 3.0, 9.0, 23.75);
-                    const double h_dep = is_weekday(day + 1) ? rng.truncated_normal(7.5, 0.75, 5.5, 10.0)
-                                                             : rng.truncated_normal(9.5, 1.5, 6.0, 14.0);
-                    s.arrival = at_hour(day, h_arr);
-                    s.departure = at_hour(day + 1, h_dep);
-                    s.max_kw = v.ac_kw;
-                    // one session covers 1/sessions_per_day days of driving when cars plug in less than daily
-                    const double days = sessions_per_day < 1.0 && sessions_per_day > 0.0 ? 1.0 / sessions_per_day : 1.0;
-                    fill_from_driving(s, v, std::clamp(rng.lognormal(50.0, 0.5), 5.0, 300.0) * std::min(days, 4.0), rng);
-                    break;
-                }
-                case ChargerKind::Workplace: {
-                    const double h_arr = rng.truncated_normal(8.5, 0.75, 6.5, 11.0);
-                    const double dwell = rng.truncated_normal(8.75, 1.0, 3.0, 11.0);
-                    s.arrival = at_hour(day, h_arr);
-                    s.departure = at_hour(day, h_arr + dwell);
-                    s.max_kw = v.ac_kw;
-                    fill_from_driving(s, v, std::clamp(rng.lognormal(45.0, 0.5), 5.0, 300.0), rng);
-                    break;
-                }
-                case ChargerKind::PublicAC: {
-                    const double h_arr = rng.uniform() < 0.45 ? rng.truncated_normal(13.0, 2.0, 9.0, 22.5)
-                                                              : rng.truncated_normal(19.5, 1.5, 9.0, 22.5);
-                    const double dwell = std::clamp(rng.lognormal(1.75, 0.5), 1.0 / 3.0, 6.0);
-                    s.arrival = at_hour(day, h_arr);
-                    s.departure = at_hour(day, h_arr + dwell);
-                    s.max_kw = v.ac_kw;
-                    s.soc_arrival = rng.uniform(0.2, 0.6);
-                    const double target = rng.uniform(0.8, 1.0);
-                    s.energy_kwh = std::min(v.battery_kwh * (target - s.soc_arrival), rng.lognormal(15.0, 0.6));
-                    break;
-                }
-                case ChargerKind::DCFast: {
-                    const double h_arr = rng.uniform() < 0.5 ? rng.truncated_normal(11.5, 2.5, 6.0, 23.5)
-                                                             : rng.truncated_normal(17.5, 2.5, 6.0, 23.5);
-                    s.soc_arrival = rng.uniform(0.1, 0.4);
-                    const double target = rng.uniform(0.75, 0.85);
-                    s.energy_kwh = v.battery_kwh * (target - s.soc_arrival);
-                    s.max_kw = v.dc_kw;
-                    const double rate = std::min(charger_kw, v.dc_kw);
-                    const double overhead_h = rng.truncated_normal(10.0, 4.0, 3.0, 25.0) / 60.0;
-                    s.arrival = at_hour(day, h_arr);
-                    s.departure = at_hour(day, h_arr + s.energy_kwh / (kDcEtaRef * rate) + overhead_h);
-                    break;
-                }
-            }
-            if (s.departure <= s.arrival) s.departure = s.arrival + 60;
+            const EvSession s = draw_session(kind, charger_kw, day, wd, sessions_per_day, rng);
             if (s.arrival >= start && s.arrival < end) out.push_back(s);
         }
     }
@@ -430,12 +460,15 @@ double EvStation::soc(std::size_t i) const {
     return s.soc_arrival + records.at(i).delivered_kwh / s.battery_kwh;
 }
 
-double EvStation::step(const EvStepInput& in, double dt_h) {
-    const EvStationParams& P = params;
-    if (!prepared_) throw ValidationError("EvStation " + std::to_string(P.id) + ": step() before prepare()");
-    if (!(dt_h > 0.0) || !std::isfinite(dt_h) || dt_h * 3600.0 > max_dt_s_ * (1.0 + 1e-12))
+namespace {
+
+/// The step's length in whole seconds; throws on a bad input, a step before prepare() or a gap in time.
+std::int64_t checked_step_seconds(const EvStation& st, const EvStepInput& in, double dt_h) {
+    const EvStationParams& P = st.params;
+    if (!st.prepared_) throw ValidationError("EvStation " + std::to_string(P.id) + ": step() before prepare()");
+    if (!(dt_h > 0.0) || !std::isfinite(dt_h) || dt_h * 3600.0 > st.max_dt_s_ * (1.0 + 1e-12))
         throw ValidationError("EvStation " + std::to_string(P.id) + ": step dt_h " + num(dt_h) +
-                              " h must be > 0 and at most the prepared " + num(max_dt_s_) + " s");
+                              " h must be > 0 and at most the prepared " + num(st.max_dt_s_) + " s");
     const std::int64_t dt_s = std::llround(dt_h * 3600.0);
     if (std::abs(static_cast<double>(dt_s) - dt_h * 3600.0) > 1e-6 || dt_s < 1)
         throw ValidationError("EvStation " + std::to_string(P.id) + ": step dt_h " + num(dt_h) + " h is not a whole number of seconds");
@@ -445,25 +478,26 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
         throw ValidationError("EvStation " + std::to_string(P.id) +
                               ": step input: pv_available_kw, import_limit_kw and v2g_request_kw must be >= 0 (got " +
                               num(in.pv_available_kw) + ", " + num(in.import_limit_kw) + ", " + num(in.v2g_request_kw) + ")");
-    if (started_ && in.t != t_next_)
+    if (st.started_ && in.t != st.t_next_)
         throw ValidationError("EvStation " + std::to_string(P.id) + ": step input field 't': steps must be contiguous (expected " +
-                              std::to_string(t_next_) + ", got " + std::to_string(in.t) + ")");
+                              std::to_string(st.t_next_) + ", got " + std::to_string(in.t) + ")");
+    return dt_s;
+}
 
-    const std::int64_t t0 = in.t, t1 = in.t + dt_s;
-    const double eta = P.efficiency;
-
-    // ---- arrivals: first free charger (lowest index), else blocked ----
-    while (next_session_ < sessions.size() && sessions[next_session_].arrival < t1) {
-        const std::size_t i = next_session_++;
-        const EvSession& s = sessions[i];
-        EvSessionRecord& r = records[i];
-        if (!started_ && s.departure <= t0) {
+/// Arrivals before t1: each takes the first free charger (lowest index), else it is blocked.
+void admit_arrivals(EvStation& st, std::int64_t t0, std::int64_t t1) {
+    const EvStationParams& P = st.params;
+    while (st.next_session_ < st.sessions.size() && st.sessions[st.next_session_].arrival < t1) {
+        const std::size_t i = st.next_session_++;
+        const EvSession& s = st.sessions[i];
+        EvSessionRecord& r = st.records[i];
+        if (!st.started_ && s.departure <= t0) {
             r.status = EvSessionStatus::Outside;
             continue;
         }
         int c = -1;
         for (int k = 0; k < P.n_chargers; ++k)
-            if (charger_free_at_[static_cast<std::size_t>(k)] <= s.arrival) {
+            if (st.charger_free_at_[static_cast<std::size_t>(k)] <= s.arrival) {
                 c = k;
                 break;
             }
@@ -472,83 +506,97 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
             r.unmet_kwh = s.energy_kwh;
             continue;
         }
-        charger_free_at_[static_cast<std::size_t>(c)] = s.departure;
+        st.charger_free_at_[static_cast<std::size_t>(c)] = s.departure;
         r.status = EvSessionStatus::Active;
         r.charger = c;
-        if (n_active_ >= active_.size())
+        if (st.n_active_ >= st.active_.size())
             throw SolverError("EvStation " + std::to_string(P.id) + ": more vehicles plugged in than prepare() sized for");
-        active_[n_active_++] = static_cast<int>(i);
+        st.active_[st.n_active_++] = static_cast<int>(i);
     }
-    started_ = true;
+    st.started_ = true;
+}
 
-    const int n = static_cast<int>(n_active_);
-    double* cap = cap_.data();
-    double* flo = floor_.data();
-    double* want = want_.data();
-    double* p = p_.data();
-    double* d = d_.data();
-    double* key = key_.data();
-    double* h = h_.data();
-    int* order = order_.data();
-    const double dt_sd = static_cast<double>(dt_s);
+/// The step's window [t0, t1) and length, shared by the phases of one step.
+struct StepWindow {
+    std::int64_t t0, t1;
+    double dt_h, dt_sd;
+};
 
-    // ---- per vehicle: cap (full rate for the time present), floor (minimum to still meet departure) ----
+/// Per vehicle: cap (full rate for the time present), floor (minimum to still meet departure).
+void charge_bounds(EvStation& st, const StepWindow& w, int n) {
+    const EvStationParams& P = st.params;
+    const double eta = P.efficiency;
     for (int k = 0; k < n; ++k) {
-        const EvSession& s = sessions[static_cast<std::size_t>(active_[k])];
-        const EvSessionRecord& r = records[static_cast<std::size_t>(active_[k])];
+        const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+        const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
         const double rate = std::min(s.max_kw, P.charger_kw);
-        const std::int64_t a = std::max(s.arrival, t0), b = std::min(s.departure, t1);
-        const double f = static_cast<double>(b - a) / dt_sd;
+        const std::int64_t a = std::max(s.arrival, w.t0), b = std::min(s.departure, w.t1);
+        const double f = static_cast<double>(b - a) / w.dt_sd;
         const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
         const double need_grid = e_rem / eta;
-        const double t_after_h = static_cast<double>(std::max<std::int64_t>(0, s.departure - t1)) / 3600.0;
-        cap[k] = std::min(f * rate, need_grid / dt_h);
-        flo[k] = std::clamp((need_grid - rate * t_after_h) / dt_h, 0.0, cap[k]);
-        p[k] = 0.0;
-        d[k] = 0.0;
+        const double t_after_h = static_cast<double>(std::max<std::int64_t>(0, s.departure - w.t1)) / 3600.0;
+        st.cap_[k] = std::min(f * rate, need_grid / w.dt_h);
+        st.floor_[k] = std::clamp((need_grid - rate * t_after_h) / w.dt_h, 0.0, st.cap_[k]);
+        st.p_[k] = 0.0;
+        st.d_[k] = 0.0;
     }
+}
 
-    // ---- V2G: discharge on request, only what leaves the vehicle its reserve of laxity ----
-    double sum_d = 0.0;
-    if (P.v2g && in.v2g_request_kw > 0.0 && n > 0) {
-        for (int k = 0; k < n; ++k) {
-            const EvSession& s = sessions[static_cast<std::size_t>(active_[k])];
-            const EvSessionRecord& r = records[static_cast<std::size_t>(active_[k])];
-            const double rate = std::min(s.max_kw, P.charger_kw);
-            const std::int64_t a = std::max(s.arrival, t0), b = std::min(s.departure, t1);
-            const double f = static_cast<double>(b - a) / dt_sd;
-            const double soc_now = s.soc_arrival + r.delivered_kwh / s.battery_kwh;
-            const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
-            const double t_spare_h = static_cast<double>(std::max<std::int64_t>(0, s.departure - t1)) / 3600.0 - P.v2g_reserve_h;
-            double hk = 0.0;
-            if (soc_now > P.v2g_min_soc && t_spare_h > 0.0) {
-                // after giving d for dt_h, (e_rem + d dt_h / eta) / eta must fit in rate * t_spare_h
-                const double by_laxity = eta * (eta * rate * t_spare_h - e_rem) / dt_h;
-                const double by_soc = (soc_now - P.v2g_min_soc) * s.battery_kwh * eta / dt_h;
-                hk = std::max(0.0, std::min({f * rate, by_laxity, by_soc}));
-            }
-            h[k] = hk;
+/// V2G: discharge on request, only what leaves each vehicle its reserve of laxity. Returns the total.
+double v2g_discharge(EvStation& st, const EvStepInput& in, const StepWindow& w, int n) {
+    const EvStationParams& P = st.params;
+    const double eta = P.efficiency;
+    if (!(P.v2g && in.v2g_request_kw > 0.0 && n > 0)) return 0.0;
+    for (int k = 0; k < n; ++k) {
+        const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+        const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
+        const double rate = std::min(s.max_kw, P.charger_kw);
+        const std::int64_t a = std::max(s.arrival, w.t0), b = std::min(s.departure, w.t1);
+        const double f = static_cast<double>(b - a) / w.dt_sd;
+        const double soc_now = s.soc_arrival + r.delivered_kwh / s.battery_kwh;
+        const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
+        const double t_spare_h = static_cast<double>(std::max<std::int64_t>(0, s.departure - w.t1)) / 3600.0 - P.v2g_reserve_h;
+        double hk = 0.0;
+        if (soc_now > P.v2g_min_soc && t_spare_h > 0.0) {
+            // after giving d for dt_h, (e_rem + d dt_h / eta) / eta must fit in rate * t_spare_h
+            const double by_laxity = eta * (eta * rate * t_spare_h - e_rem) / w.dt_h;
+            const double by_soc = (soc_now - P.v2g_min_soc) * s.battery_kwh * eta / w.dt_h;
+            hk = std::max(0.0, std::min({f * rate, by_laxity, by_soc}));
         }
-        sum_d = waterfill(in.v2g_request_kw, h, d, order, n);
-        for (int k = 0; k < n; ++k)
-            if (d[k] > 0.0) {
-                cap[k] = 0.0;
-                flo[k] = 0.0;
-            }
+        st.h_[k] = hk;
     }
+    const double sum_d = waterfill(in.v2g_request_kw, st.h_.data(), st.d_.data(), st.order_.data(), n);
+    for (int k = 0; k < n; ++k)
+        if (st.d_[k] > 0.0) {
+            st.cap_[k] = 0.0;
+            st.floor_[k] = 0.0;
+        }
+    return sum_d;
+}
 
-    // ---- what the strategy would like (floor <= want <= cap) ----
-    double sum_floor = 0.0, sum_want = 0.0;
+struct Wants {
+    double sum_floor = 0.0;
+    double sum_want = 0.0;
+};
+
+/// What the strategy would like (floor <= want <= cap).
+Wants strategy_wants(EvStation& st, const EvStepInput& in, int n) {
+    const EvStationParams& P = st.params;
+    double* cap = st.cap_.data();
+    double* flo = st.floor_.data();
+    double* want = st.want_.data();
+    double* h = st.h_.data();
+    Wants w;
     switch (P.strategy) {
         case EvStrategy::DelayedOffPeak:
         case EvStrategy::PvFollowing: {
-            for (int k = 0; k < n; ++k) sum_floor += flo[k];
+            for (int k = 0; k < n; ++k) w.sum_floor += flo[k];
             const bool pv_only = P.strategy == EvStrategy::PvFollowing || in.is_peak;
             for (int k = 0; k < n; ++k) {
                 want[k] = pv_only ? flo[k] : cap[k];
                 h[k] = cap[k] - flo[k];
             }
-            if (pv_only) waterfill(std::max(0.0, in.pv_available_kw - sum_floor), h, want, order, n);
+            if (pv_only) waterfill(std::max(0.0, in.pv_available_kw - w.sum_floor), h, want, st.order_.data(), n);
             break;
         }
         default:
@@ -558,75 +606,117 @@ double EvStation::step(const EvStepInput& in, double dt_h) {
             }
             break;
     }
-    for (int k = 0; k < n; ++k) sum_want += want[k];
+    for (int k = 0; k < n; ++k) w.sum_want += want[k];
+    return w;
+}
 
-    // ---- the connection limit: net import (charging - discharging) <= L ----
-    const double L = std::min(P.connection_limit_kw, in.import_limit_kw) + sum_d;
-    if (sum_want <= L) {
-        for (int k = 0; k < n; ++k) p[k] = want[k];
-    } else {
-        // Priority order: by departure (EDF) for floors and for EDF; by laxity for LLF.
-        const bool llf = P.strategy == EvStrategy::PowerLimitedLLF;
-        for (int k = 0; k < n; ++k) {
-            const EvSession& s = sessions[static_cast<std::size_t>(active_[k])];
-            if (llf) {
-                const EvSessionRecord& r = records[static_cast<std::size_t>(active_[k])];
-                const double rate = std::min(s.max_kw, P.charger_kw);
-                const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
-                key[k] = static_cast<double>(s.departure - std::max(s.arrival, t0)) / 3600.0 - e_rem / (eta * rate);
-            } else {
-                key[k] = static_cast<double>(s.departure);
-            }
-            order[k] = k;
-        }
-        const int* act = active_.data();
-        std::sort(order, order + n, [key, act](int a, int b) {
-            return key[a] < key[b] || (key[a] == key[b] && act[a] < act[b]);
-        });
-        if (sum_floor >= L) {
-            greedy(L, flo, p, order, n);  // not even the floors fit: most urgent first
+/// Priority order into order_: by departure (EDF) for floors and for EDF; by laxity for LLF.
+void priority_order(EvStation& st, std::int64_t t0, int n) {
+    const EvStationParams& P = st.params;
+    const double eta = P.efficiency;
+    double* key = st.key_.data();
+    int* order = st.order_.data();
+    const bool llf = P.strategy == EvStrategy::PowerLimitedLLF;
+    for (int k = 0; k < n; ++k) {
+        const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+        if (llf) {
+            const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
+            const double rate = std::min(s.max_kw, P.charger_kw);
+            const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
+            key[k] = static_cast<double>(s.departure - std::max(s.arrival, t0)) / 3600.0 - e_rem / (eta * rate);
         } else {
-            for (int k = 0; k < n; ++k) {
-                p[k] = flo[k];
-                h[k] = want[k] - flo[k];
-            }
-            const double extra = L - sum_floor;
-            if (P.strategy == EvStrategy::PowerLimitedEDF || P.strategy == EvStrategy::PowerLimitedLLF)
-                greedy(extra, h, p, order, n);
-            else
-                waterfill(extra, h, p, order, n);  // round-robin, uncontrolled, delayed, PV: equal shares
+            key[k] = static_cast<double>(s.departure);
         }
+        order[k] = k;
     }
+    const int* act = st.active_.data();
+    std::sort(order, order + n, [key, act](int a, int b) {
+        return key[a] < key[b] || (key[a] == key[b] && act[a] < act[b]);
+    });
+}
 
-    // ---- apply, account, depart ----
+/// The connection limit L on the net import (charging - discharging): the charging powers p_.
+void limit_charging(EvStation& st, double L, const Wants& w, std::int64_t t0, int n) {
+    const EvStationParams& P = st.params;
+    double* flo = st.floor_.data();
+    double* want = st.want_.data();
+    double* p = st.p_.data();
+    double* h = st.h_.data();
+    int* order = st.order_.data();
+    if (w.sum_want <= L) {
+        for (int k = 0; k < n; ++k) p[k] = want[k];
+        return;
+    }
+    priority_order(st, t0, n);
+    if (w.sum_floor >= L) {
+        greedy(L, flo, p, order, n);  // not even the floors fit: most urgent first
+        return;
+    }
+    for (int k = 0; k < n; ++k) {
+        p[k] = flo[k];
+        h[k] = want[k] - flo[k];
+    }
+    const double extra = L - w.sum_floor;
+    if (P.strategy == EvStrategy::PowerLimitedEDF || P.strategy == EvStrategy::PowerLimitedLLF)
+        greedy(extra, h, p, order, n);
+    else
+        waterfill(extra, h, p, order, n);  // round-robin, uncontrolled, delayed, PV: equal shares
+}
+
+/// Apply the powers to the vehicles' records; returns the station's net power (charging < 0).
+double apply_powers(EvStation& st, double dt_h, int n) {
+    const double eta = st.params.efficiency;
     double p_station = 0.0;
     for (int k = 0; k < n; ++k) {
-        const EvSession& s = sessions[static_cast<std::size_t>(active_[k])];
-        EvSessionRecord& r = records[static_cast<std::size_t>(active_[k])];
-        if (d[k] > 0.0) {
-            r.grid_out_kwh += d[k] * dt_h;
-            r.delivered_kwh -= d[k] * dt_h / eta;
-            p_station += d[k];
-        } else if (p[k] > 0.0) {
-            r.grid_in_kwh += p[k] * dt_h;
-            r.delivered_kwh = std::min(s.energy_kwh, r.delivered_kwh + eta * p[k] * dt_h);
-            p_station -= p[k];
+        const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+        EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
+        const double d = st.d_[k], p = st.p_[k];
+        if (d > 0.0) {
+            r.grid_out_kwh += d * dt_h;
+            r.delivered_kwh -= d * dt_h / eta;
+            p_station += d;
+        } else if (p > 0.0) {
+            r.grid_in_kwh += p * dt_h;
+            r.delivered_kwh = std::min(s.energy_kwh, r.delivered_kwh + eta * p * dt_h);
+            p_station -= p;
         }
     }
+    return p_station;
+}
+
+/// Vehicles leaving by t1 finish (unmet energy recorded) and free their slot in active_.
+void depart(EvStation& st, std::int64_t t1, int n) {
+    for (int k = n - 1; k >= 0; --k) {
+        const std::size_t i = static_cast<std::size_t>(st.active_[k]);
+        if (st.sessions[i].departure <= t1) {
+            EvSessionRecord& r = st.records[i];
+            r.status = EvSessionStatus::Finished;
+            r.unmet_kwh = std::max(0.0, st.sessions[i].energy_kwh - r.delivered_kwh);
+            st.active_[static_cast<std::size_t>(k)] = st.active_[st.n_active_ - 1];
+            --st.n_active_;
+        }
+    }
+}
+
+}  // namespace
+
+double EvStation::step(const EvStepInput& in, double dt_h) {
+    const std::int64_t dt_s = checked_step_seconds(*this, in, dt_h);
+    const StepWindow w{in.t, in.t + dt_s, dt_h, static_cast<double>(dt_s)};
+    admit_arrivals(*this, w.t0, w.t1);
+    const int n = static_cast<int>(n_active_);
+    charge_bounds(*this, w, n);
+    const double sum_d = v2g_discharge(*this, in, w, n);
+    const Wants wants = strategy_wants(*this, in, n);
+    const double L = std::min(params.connection_limit_kw, in.import_limit_kw) + sum_d;
+    limit_charging(*this, L, wants, w.t0, n);
+
+    const double p_station = apply_powers(*this, dt_h, n);
     peak_import_kw_ = std::max(peak_import_kw_, -p_station);
     peak_export_kw_ = std::max(peak_export_kw_, p_station);
     last_connected_ = n;
-    for (int k = n - 1; k >= 0; --k) {
-        const std::size_t i = static_cast<std::size_t>(active_[k]);
-        if (sessions[i].departure <= t1) {
-            EvSessionRecord& r = records[i];
-            r.status = EvSessionStatus::Finished;
-            r.unmet_kwh = std::max(0.0, sessions[i].energy_kwh - r.delivered_kwh);
-            active_[static_cast<std::size_t>(k)] = active_[n_active_ - 1];
-            --n_active_;
-        }
-    }
-    t_next_ = t1;
+    depart(*this, w.t1, n);
+    t_next_ = w.t1;
     return p_station;
 }
 

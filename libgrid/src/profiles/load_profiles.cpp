@@ -234,12 +234,10 @@ double reference_temperature_c(double local_time_s) {
     return w.temp_min_c + amp * 0.5 * (1.0 + dm::cos(dm::kPi * (hour - w.temp_max_hour) / fall));
 }
 
-LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
-                                    std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,
-                                    const std::vector<double>* temp_c, const LoadShapeParams* params) {
-    const std::string who = std::string("load_profile(") + to_string(cls) + ", customer " + std::to_string(customer_id) + "): ";
-    const LoadShapeParams& p = params ? *params : default_load_params(cls);
-    validate(p);
+namespace {
+
+void check_profile_args(const std::string& who, std::int64_t step_s, std::size_t n, double daily_kwh,
+                        const std::vector<double>* temp_c) {
     if (step_s < 1 || step_s > kSecondsPerDay)
         throw ValidationError(who + "field 'step_s': must be in [1, 86400] s, got " + std::to_string(step_s));
     if (!(std::isfinite(daily_kwh) && daily_kwh >= 0.0))
@@ -252,49 +250,108 @@ LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int
             if (!std::isfinite((*temp_c)[k]))
                 throw ValidationError(who + "field 'temp_c': value " + std::to_string(k) + " is not finite");
     }
+}
 
-    Customer c{p};
+/// The customer's own draws (time shift, AC share) and its energy per day type, split into base and AC.
+void init_customer(Customer& c, CustomerClass cls, std::uint64_t seed, std::uint64_t customer_id, double daily_kwh) {
+    const LoadShapeParams& p = c.p;
     c.seed = seed;
     c.key_class = static_cast<std::uint64_t>(cls);
     c.key_customer = customer_id;
     c.phi = dm::exp(-kNoiseGridS / 60.0 / p.noise_tau_min);
     c.q = std::sqrt(1.0 - c.phi * c.phi);
-    {
-        Rng rc(seed, stream_id({kLoadStreamTag, c.key_class, customer_id, kCustomerTag}));
-        c.shift_s = (2.0 * rc.uniform() - 1.0) * p.time_shift_max_min * 60.0;
-        const double ac_mult = 1.0 + p.ac_fraction_spread * (2.0 * rc.uniform() - 1.0);
-        const auto& freq = day_type_frequencies();
-        double norm = 0.0;
-        for (int d = 0; d < 4; ++d) norm += freq[d] * p.day_energy_factor[d];
-        const double e_weekday = daily_kwh / norm;
-        for (int d = 0; d < 4; ++d) {
-            const double e_day = e_weekday * p.day_energy_factor[d];
-            const double f_ac = clip01(p.ac_fraction[d] * ac_mult);
-            c.e_ac[d] = e_day * f_ac;
-            c.e_base[d] = e_day - c.e_ac[d];
-            double sb = 0.0, sa = 0.0;
-            for (int h = 0; h < 24; ++h) {
-                sb += p.base_shape[d][h];
-                sa += p.ac_shape[d][h];
-            }
-            for (int h = 0; h < 24; ++h) {
-                c.base_frac[d][h] = p.base_shape[d][h] / sb;
-                c.ac_frac[d][h] = p.ac_shape[d][h] / sa;
-            }
+    Rng rc(seed, stream_id({kLoadStreamTag, c.key_class, customer_id, kCustomerTag}));
+    c.shift_s = (2.0 * rc.uniform() - 1.0) * p.time_shift_max_min * 60.0;
+    const double ac_mult = 1.0 + p.ac_fraction_spread * (2.0 * rc.uniform() - 1.0);
+    const auto& freq = day_type_frequencies();
+    double norm = 0.0;
+    for (int d = 0; d < 4; ++d) norm += freq[d] * p.day_energy_factor[d];
+    const double e_weekday = daily_kwh / norm;
+    for (int d = 0; d < 4; ++d) {
+        const double e_day = e_weekday * p.day_energy_factor[d];
+        const double f_ac = clip01(p.ac_fraction[d] * ac_mult);
+        c.e_ac[d] = e_day * f_ac;
+        c.e_base[d] = e_day - c.e_ac[d];
+        double sb = 0.0, sa = 0.0;
+        for (int h = 0; h < 24; ++h) {
+            sb += p.base_shape[d][h];
+            sa += p.ac_shape[d][h];
+        }
+        for (int h = 0; h < 24; ++h) {
+            c.base_frac[d][h] = p.base_shape[d][h] / sb;
+            c.ac_frac[d][h] = p.ac_shape[d][h] / sa;
         }
     }
+}
+
+/// Small direct-mapped cache of built days (the sub-samples touch day D-1, D, D+1).
+struct DayCache {
+    const Customer& c;
+    std::array<DayLoad, 4> slots{};
+    const DayLoad& get(std::int64_t day) {
+        DayLoad& slot = slots[static_cast<std::size_t>(((day % 4) + 4) % 4)];
+        if (!slot.valid || slot.day != day) c.build_day(slot, day);
+        return slot;
+    }
+};
+
+/// Adds the base and AC power at the customer's schedule time ts (s) to sum_base and sum_ac: hourly
+/// values at hour midpoints, linear in between, across midnight into the neighbour days, times the noise.
+void add_sub_sample(DayCache& cache, double ts, double& sum_base, double& sum_ac) {
+    const double dayf = std::floor(ts / 86400.0);
+    const std::int64_t day = static_cast<std::int64_t>(dayf);
+    const double sod = ts - dayf * 86400.0;
+    const double x = sod / 3600.0 - 0.5;
+    const DayLoad& d = cache.get(day);
+    double b0, b1, a0, a1, w;
+    if (x < 0.0) {
+        const DayLoad& prev = cache.get(day - 1);
+        b0 = prev.base[23];
+        a0 = prev.ac[23];
+        b1 = d.base[0];
+        a1 = d.ac[0];
+        w = x + 1.0;
+    } else if (x >= 23.0) {
+        const DayLoad& next = cache.get(day + 1);
+        b0 = d.base[23];
+        a0 = d.ac[23];
+        b1 = next.base[0];
+        a1 = next.ac[0];
+        w = x - 23.0;
+    } else {
+        const int i = static_cast<int>(x);
+        b0 = d.base[i];
+        b1 = d.base[i + 1];
+        a0 = d.ac[i];
+        a1 = d.ac[i + 1];
+        w = x - i;
+    }
+    // day - 1, day and day + 1 live in different cache slots, so `d` is still valid here
+    const double g = sod / kNoiseGridS;
+    int i = static_cast<int>(g);
+    if (i > kNoisePoints - 2) i = kNoisePoints - 2;
+    const double noise = d.noise[i] + (g - i) * (d.noise[i + 1] - d.noise[i]);
+    sum_base += (b0 + w * (b1 - b0)) * noise;
+    sum_ac += (a0 + w * (a1 - a0)) * noise;
+}
+
+}  // namespace
+
+LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
+                                    std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,
+                                    const std::vector<double>* temp_c, const LoadShapeParams* params) {
+    const std::string who = std::string("load_profile(") + to_string(cls) + ", customer " + std::to_string(customer_id) + "): ";
+    const LoadShapeParams& p = params ? *params : default_load_params(cls);
+    validate(p);
+    check_profile_args(who, step_s, n, daily_kwh, temp_c);
+
+    Customer c{p};
+    init_customer(c, cls, seed, customer_id, daily_kwh);
 
     LoadProfile out;
     out.total_kw.resize(n);
     out.ac_kw.resize(n);
-
-    // small direct-mapped cache of built days (the sub-samples touch day D-1, D, D+1)
-    std::array<DayLoad, 4> cache{};
-    auto get = [&](std::int64_t day) -> const DayLoad& {
-        DayLoad& slot = cache[static_cast<std::size_t>(((day % 4) + 4) % 4)];
-        if (!slot.valid || slot.day != day) c.build_day(slot, day);
-        return slot;
-    };
+    DayCache cache{c};
 
     const int n_sub = static_cast<int>((step_s + static_cast<std::int64_t>(kSubStepS) - 1) / static_cast<std::int64_t>(kSubStepS));
     const double dt_sub = static_cast<double>(step_s) / n_sub;
@@ -307,45 +364,8 @@ LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int
             if (m_t < 0.0) m_t = 0.0;
         }
         double sum_base = 0.0, sum_ac = 0.0;
-        for (int j = 0; j < n_sub; ++j) {
-            const double ts = static_cast<double>(t0) + (j + 0.5) * dt_sub - c.shift_s;  // customer's schedule time
-            const double dayf = std::floor(ts / 86400.0);
-            const std::int64_t day = static_cast<std::int64_t>(dayf);
-            const double sod = ts - dayf * 86400.0;
-            // hourly values at hour midpoints, linear in between, across midnight into the neighbour days
-            const double x = sod / 3600.0 - 0.5;
-            const DayLoad& d = get(day);
-            double b0, b1, a0, a1, w;
-            if (x < 0.0) {
-                const DayLoad& prev = get(day - 1);
-                b0 = prev.base[23];
-                a0 = prev.ac[23];
-                b1 = d.base[0];
-                a1 = d.ac[0];
-                w = x + 1.0;
-            } else if (x >= 23.0) {
-                const DayLoad& next = get(day + 1);
-                b0 = d.base[23];
-                a0 = d.ac[23];
-                b1 = next.base[0];
-                a1 = next.ac[0];
-                w = x - 23.0;
-            } else {
-                const int i = static_cast<int>(x);
-                b0 = d.base[i];
-                b1 = d.base[i + 1];
-                a0 = d.ac[i];
-                a1 = d.ac[i + 1];
-                w = x - i;
-            }
-            // day - 1, day and day + 1 live in different cache slots, so `d` is still valid here
-            const double g = sod / kNoiseGridS;
-            int i = static_cast<int>(g);
-            if (i > kNoisePoints - 2) i = kNoisePoints - 2;
-            const double noise = d.noise[i] + (g - i) * (d.noise[i + 1] - d.noise[i]);
-            sum_base += (b0 + w * (b1 - b0)) * noise;
-            sum_ac += (a0 + w * (a1 - a0)) * noise;
-        }
+        for (int j = 0; j < n_sub; ++j)
+            add_sub_sample(cache, static_cast<double>(t0) + (j + 0.5) * dt_sub - c.shift_s, sum_base, sum_ac);  // customer's schedule time
         const double inv = 1.0 / n_sub;
         out.ac_kw[k] = sum_ac * inv * m_t;
         out.total_kw[k] = sum_base * inv + out.ac_kw[k];

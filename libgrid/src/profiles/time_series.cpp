@@ -186,12 +186,14 @@ NumberStatus parse_double(std::string_view s, double& v) {
 
 }  // namespace
 
-std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& options) {
-    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
-    std::istringstream f(read_input_file(path));
+namespace {
 
+/// The state of one CSV read: the header's columns, the rows' times and the series being filled.
+struct CsvReader {
+    const std::string& path;
+    const CsvOptions& options;
     std::vector<std::string> header, fields;
-    std::string line, why;
+    std::string why;
     long lineno = 0, header_line = 0;
     int time_col = -1, step_col = -1;
     std::vector<int> value_cols;
@@ -199,44 +201,38 @@ std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& opti
     std::vector<LocalTime> times;
     bool use_step = false;
 
-    while (std::getline(f, line)) {
-        ++lineno;
-        if (lineno == 1 && line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF &&
-            static_cast<unsigned char>(line[1]) == 0xBB && static_cast<unsigned char>(line[2]) == 0xBF)
-            line.erase(0, 3);  // UTF-8 byte-order mark
-        const std::string_view text = trim(line);
-        if (text.empty() || text.front() == '#') continue;
-        if (!split_csv(text, header_line == 0 ? header : fields, why)) throw ParseError(path, lineno, why);
+    CsvReader(const std::string& path_, const CsvOptions& options_) : path(path_), options(options_) {}
 
-        if (header_line == 0) {  // the header
-            header_line = lineno;
-            for (std::size_t c = 0; c < header.size(); ++c) {
-                if (header[c].empty()) throw ParseError(path, lineno, "column " + std::to_string(c + 1) + ": empty name");
-                for (std::size_t c2 = 0; c2 < c; ++c2)
-                    if (header[c2] == header[c]) throw ParseError(path, lineno, "column '" + header[c] + "': duplicate name");
-                if (header[c] == options.time_column) time_col = static_cast<int>(c);
-                if (header[c] == options.step_column) step_col = static_cast<int>(c);
-            }
-            use_step = options.step_s > 0 && step_col >= 0;
-            if (!use_step && time_col < 0) {
-                std::string msg = "no time column '" + options.time_column + "'";
-                if (step_col >= 0) msg += " (there is a '" + options.step_column + "' column: give CsvOptions::step_s and start)";
-                throw ParseError(path, lineno, msg);
-            }
-            for (std::size_t c = 0; c < header.size(); ++c) {
-                if (static_cast<int>(c) == time_col || (use_step && static_cast<int>(c) == step_col)) continue;
-                value_cols.push_back(static_cast<int>(c));
-                TimeSeries ts;
-                ts.name = header[c];
-                out.push_back(std::move(ts));
-            }
-            if (value_cols.empty()) throw ParseError(path, lineno, "no value columns besides the time column");
-            continue;
+    const std::string& time_name() const { return use_step ? options.step_column : options.time_column; }
+
+    /// The header row: unique, non-empty names; the time (or step) column; one series per value column.
+    void read_header() {
+        header_line = lineno;
+        for (std::size_t c = 0; c < header.size(); ++c) {
+            if (header[c].empty()) throw ParseError(path, lineno, "column " + std::to_string(c + 1) + ": empty name");
+            for (std::size_t c2 = 0; c2 < c; ++c2)
+                if (header[c2] == header[c]) throw ParseError(path, lineno, "column '" + header[c] + "': duplicate name");
+            if (header[c] == options.time_column) time_col = static_cast<int>(c);
+            if (header[c] == options.step_column) step_col = static_cast<int>(c);
         }
+        use_step = options.step_s > 0 && step_col >= 0;
+        if (!use_step && time_col < 0) {
+            std::string msg = "no time column '" + options.time_column + "'";
+            if (step_col >= 0) msg += " (there is a '" + options.step_column + "' column: give CsvOptions::step_s and start)";
+            throw ParseError(path, lineno, msg);
+        }
+        for (std::size_t c = 0; c < header.size(); ++c) {
+            if (static_cast<int>(c) == time_col || (use_step && static_cast<int>(c) == step_col)) continue;
+            value_cols.push_back(static_cast<int>(c));
+            TimeSeries ts;
+            ts.name = header[c];
+            out.push_back(std::move(ts));
+        }
+        if (value_cols.empty()) throw ParseError(path, lineno, "no value columns besides the time column");
+    }
 
-        if (fields.size() != header.size())
-            throw ParseError(path, lineno, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
-
+    /// The row's time: start + step * step_s, or seconds, or an ISO 8601 time.
+    LocalTime row_time() {
         LocalTime t = 0;
         if (use_step) {
             double s = 0.0;
@@ -244,32 +240,35 @@ std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& opti
             if (st != NumberStatus::Ok || s != std::floor(s) || std::fabs(s) > 9.0e15)
                 throw ParseError(path, lineno, "column '" + options.step_column + "': not an integer step: '" +
                                                    fields[static_cast<std::size_t>(step_col)] + "'");
-            t = options.start + static_cast<std::int64_t>(s) * options.step_s;
-        } else {
-            const std::string& cell = fields[static_cast<std::size_t>(time_col)];
-            double secs = 0.0;
-            if (parse_double(cell, secs) == NumberStatus::Ok) {
-                if (secs != std::floor(secs) || std::fabs(secs) > 9.0e15)
-                    throw ParseError(path, lineno, "column '" + options.time_column + "': seconds must be a whole number: '" + cell + "'");
-                t = static_cast<LocalTime>(secs);
-            } else if (!try_parse_iso8601(cell, t, &why)) {
-                throw ParseError(path, lineno, "column '" + options.time_column + "': not a time: '" + cell + "' (" + why + ")");
-            }
+            return options.start + static_cast<std::int64_t>(s) * options.step_s;
         }
-        // even spacing
+        const std::string& cell = fields[static_cast<std::size_t>(time_col)];
+        double secs = 0.0;
+        if (parse_double(cell, secs) == NumberStatus::Ok) {
+            if (secs != std::floor(secs) || std::fabs(secs) > 9.0e15)
+                throw ParseError(path, lineno, "column '" + options.time_column + "': seconds must be a whole number: '" + cell + "'");
+            t = static_cast<LocalTime>(secs);
+        } else if (!try_parse_iso8601(cell, t, &why)) {
+            throw ParseError(path, lineno, "column '" + options.time_column + "': not a time: '" + cell + "' (" + why + ")");
+        }
+        return t;
+    }
+
+    /// Times increase evenly: the first two rows set the step.
+    void check_spacing(LocalTime t) const {
         if (times.size() == 1 && t <= times[0])
-            throw ParseError(path, lineno, "column '" + (use_step ? options.step_column : options.time_column) +
-                                               "': times must increase: " + format_iso8601(t) + " after " + format_iso8601(times[0]));
+            throw ParseError(path, lineno, "column '" + time_name() + "': times must increase: " + format_iso8601(t) +
+                                               " after " + format_iso8601(times[0]));
         if (times.size() >= 2) {
             const std::int64_t step = times[1] - times[0];
             const LocalTime expected = times[0] + static_cast<std::int64_t>(times.size()) * step;
             if (t != expected)
-                throw ParseError(path, lineno, "column '" + (use_step ? options.step_column : options.time_column) +
-                                                   "': times must be evenly spaced: expected " + format_iso8601(expected) +
-                                                   ", got " + format_iso8601(t));
+                throw ParseError(path, lineno, "column '" + time_name() + "': times must be evenly spaced: expected " +
+                                                   format_iso8601(expected) + ", got " + format_iso8601(t));
         }
-        times.push_back(t);
+    }
 
+    void read_values() {
         for (std::size_t j = 0; j < value_cols.size(); ++j) {
             const std::string& cell = fields[static_cast<std::size_t>(value_cols[j])];
             double v = 0.0;
@@ -284,22 +283,58 @@ std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& opti
             out[j].values.push_back(v);
         }
     }
-    if (f.bad()) throw ParseError(path, lineno, "read error");
-    if (header_line == 0) throw ParseError(path, lineno, "no header row");
-    if (times.empty()) throw ParseError(path, header_line, "no data rows");
-    std::int64_t step = 0;
-    if (times.size() >= 2) {
-        step = times[1] - times[0];
-    } else if (options.step_s > 0) {
-        step = options.step_s;
-    } else {
-        throw ParseError(path, lineno, "one data row: cannot infer the time step (give CsvOptions::step_s)");
+
+    /// One line of the file: skipped (blank, comment), the header, or a data row.
+    void read_line(std::string& line) {
+        ++lineno;
+        if (lineno == 1 && line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF &&
+            static_cast<unsigned char>(line[1]) == 0xBB && static_cast<unsigned char>(line[2]) == 0xBF)
+            line.erase(0, 3);  // UTF-8 byte-order mark
+        const std::string_view text = trim(line);
+        if (text.empty() || text.front() == '#') return;
+        if (!split_csv(text, header_line == 0 ? header : fields, why)) throw ParseError(path, lineno, why);
+        if (header_line == 0) {
+            read_header();
+            return;
+        }
+        if (fields.size() != header.size())
+            throw ParseError(path, lineno, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
+        const LocalTime t = row_time();
+        check_spacing(t);
+        times.push_back(t);
+        read_values();
     }
-    for (auto& ts : out) {
-        ts.start = times[0];
-        ts.step_s = step;
+
+    /// After the last line: the series' start and step (inferred from the rows, else CsvOptions::step_s).
+    std::vector<TimeSeries> finish(bool read_failed) {
+        if (read_failed) throw ParseError(path, lineno, "read error");
+        if (header_line == 0) throw ParseError(path, lineno, "no header row");
+        if (times.empty()) throw ParseError(path, header_line, "no data rows");
+        std::int64_t step = 0;
+        if (times.size() >= 2) {
+            step = times[1] - times[0];
+        } else if (options.step_s > 0) {
+            step = options.step_s;
+        } else {
+            throw ParseError(path, lineno, "one data row: cannot infer the time step (give CsvOptions::step_s)");
+        }
+        for (auto& ts : out) {
+            ts.start = times[0];
+            ts.step_s = step;
+        }
+        return std::move(out);
     }
-    return out;
+};
+
+}  // namespace
+
+std::vector<TimeSeries> read_csv(const std::string& path, const CsvOptions& options) {
+    // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
+    std::istringstream f(read_input_file(path));
+    CsvReader r(path, options);
+    std::string line;
+    while (std::getline(f, line)) r.read_line(line);
+    return r.finish(f.bad());
 }
 
 std::vector<TimeSeries> read_csv(const std::string& path, const std::string& time_column) {

@@ -8,7 +8,7 @@
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
-#include "../../libgrid/src/simulation/checkpoint.hpp"
+#include "../../../libgrid/src/simulation/checkpoint.hpp"
 
 #include <hdf5.h>
 
