@@ -70,7 +70,7 @@ void MemoryRecorder::write_scalar(const std::string& path, double value, const s
 void MemoryRecorder::set_attribute(const std::string& o, const std::string& n, const std::string& v) { attributes_[o + "@" + n] = v; }
 void MemoryRecorder::set_attribute(const std::string& o, const std::string& n, std::int64_t v) { attributes_[o + "@" + n] = std::to_string(v); }
 
-int MemoryRecorder::add_time() { return add_series(SeriesSpec{"", "time", "s", 1, 1, true}); }
+int MemoryRecorder::add_time() { return -1; }  // the steps' times: time()
 void MemoryRecorder::append_time(std::int64_t seconds) { time_.push_back(seconds); }
 int MemoryRecorder::add_group_time(const std::string& group) { return add_series(SeriesSpec{group, "time", "s", 1, 1, true}); }
 
@@ -94,7 +94,6 @@ void MemoryRecorder::append(int handle, const double* row) {
 void MemoryRecorder::append(int handle, const std::int64_t* row) {
     Series& s = series_.at(std::size_t(handle));
     if (!s.spec.integer) throw ValidationError("results: series '" + s.spec.group + "/" + s.spec.name + "' holds floats");
-    if (s.spec.name == "time" && s.spec.group.empty()) time_.push_back(*row);
     s.int_values.insert(s.int_values.end(), row, row + s.width());
     ++s.rows;
 }
