@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <any>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -264,4 +265,39 @@ TEST_CASE("device plug-in: timed events reach a registered kind by its name; unk
     DeviceSet unknown;
     unknown.extensions["no_such_kind"] = 1;
     CHECK_THROWS_AS(Simulation(net, unknown, options()), ValidationError);
+}
+
+TEST_CASE("device plug-in: a registered kind's state survives a checkpoint and resume, as the built-in kinds' do") {
+    register_heat_pumps();
+    const Network net = cigre_lv();
+    SimulationOptions opt = options();
+    opt.n_steps = 600;
+    opt.checkpoint_steps = 256;
+    opt.output_path = scratch("whole.h5");
+    const SimulationSummary whole = Simulation(net, heat_pumps(net), opt).run();
+
+    std::atomic<int> stop{0};
+    SimulationOptions part = opt;
+    part.output_path = scratch("resumed.h5");
+    part.stop_requested = &stop;
+    const SimulationSummary first = Simulation(net, heat_pumps(net), part).run([&](std::size_t done, std::size_t) {
+        if (done == 300) stop = 2;  // SIGINT
+    });
+    REQUIRE_FALSE(first.completed);
+    REQUIRE(std::filesystem::exists(checkpoint_path(part.output_path)));
+    stop = 0;
+    part.resume = true;
+    const SimulationSummary second = Simulation(net, heat_pumps(net), part).run();
+    CHECK(second.completed);
+    CHECK(second.resumed_from_step == 256);
+    CHECK(second.load_mwh == whole.load_mwh);
+    CHECK(second.import_mwh == whole.import_mwh);
+    ResultsReader a(opt.output_path), b(part.output_path);
+    for (const char* p : {"/heat_pump/p_mw", "/heat_pump/running_h", "/meter/import_kwh", "/ext_grid/p_mw"}) {
+        CAPTURE(p);
+        CHECK(a.read_vector(p) == b.read_vector(p));
+    }
+    CHECK(b.shape("/heat_pump/running_h") == std::vector<std::size_t>{600, 3});
+    std::filesystem::remove(opt.output_path);
+    std::filesystem::remove(part.output_path);
 }
