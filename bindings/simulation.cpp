@@ -5,6 +5,7 @@
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
+#include <libgrid/simulation/kpis.hpp>
 
 #include "run_guard.hpp"
 #include <pybind11/functional.h>
@@ -64,20 +65,30 @@ CustomerClass parse_class(const std::string& s) { return parse_customer_class(s)
 
 py::dict summary_to_dict(const SimulationSummary& s) {
     py::dict d;
-#define F(x) d[#x] = s.x
-    F(steps); F(non_converged_steps); F(controls_unsettled_steps); F(voltage_violation_bus_steps); F(voltage_violation_hours);
-    F(min_vm_pu); F(max_vm_pu); F(max_line_loading_percent); F(max_trafo_loading_percent); F(overloaded_branch_steps);
-    F(losses_mwh); F(import_mwh); F(export_mwh); F(peak_import_mw); F(load_mwh); F(pv_mwh); F(pv_available_mwh);
-    F(pv_curtailed_mwh); F(pv_self_consumed_mwh); F(self_consumption); F(self_sufficiency); F(battery_charged_mwh);
-    F(battery_discharged_mwh); F(battery_losses_mwh); F(battery_storage_change_mwh); F(co2_t); F(bills_rm);
-    F(ev_delivered_mwh); F(ev_not_delivered_mwh); F(ev_peak_mw); F(building_comfort_degree_hours); F(home_comfort_degree_hours);
-    F(energy_balance_max_error_mw); F(deenergized_buses); F(wall_time_s); F(steps_per_second);
-    F(completed); F(planned_steps); F(stop_reason); F(resumed_from_step);
-#undef F
+    for (const KpiInfo& k : summary_kpis()) {  // the KPI table (simulation/kpis.hpp)
+        const double v = k.get(s);
+        if (k.count) d[k.name] = py::int_(static_cast<long long>(v));
+        else d[k.name] = v;
+    }
+    d["completed"] = s.completed;
+    d["planned_steps"] = s.planned_steps;
+    d["stop_reason"] = s.stop_reason;
+    d["resumed_from_step"] = s.resumed_from_step;
     return d;
 }
 
 void bind_simulation(py::module_& m) {
+    m.def(
+        "summary_kpis",
+        [] {
+            py::list out;
+            for (const KpiInfo& k : summary_kpis())
+                out.append(py::dict(py::arg("name") = k.name, py::arg("unit") = k.unit, py::arg("definition") = k.definition,
+                                    py::arg("count") = k.count, py::arg("in_file") = k.in_file, py::arg("compared") = k.compared));
+            return out;
+        },
+        "The run summary's KPIs (simulation/kpis.hpp): name, unit, definition, count, in_file (in /summary), compared "
+        "(in plots.KPI_ORDER, in that order).");
     py::class_<DeviceSet>(m, "DeviceSet")
         .def(py::init<>())
         .def(

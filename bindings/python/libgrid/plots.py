@@ -23,6 +23,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from ._libgrid import summary_kpis as _summary_kpis
+
 __all__ = ["voltage_heatmap", "voltage_profile", "feeder_path", "bus_distance", "load_duration_curve",
            "transformer_loading", "battery_soc", "ev_charging", "ev_charging_by_hour", "energy_balance",
            "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER"]
@@ -579,13 +581,9 @@ def bills(res_before, res_after, ax=None, labels=("before", "after"), kind: str 
     return ax
 
 
-#: The order of the first rows of `compare_kpis` (other KPIs follow alphabetically).
-KPI_ORDER = ("steps", "load_mwh", "pv_mwh", "pv_curtailed_mwh", "import_mwh", "export_mwh", "peak_import_mw",
-             "losses_mwh", "co2_t", "bills_rm", "self_consumption", "self_sufficiency", "min_vm_pu", "max_vm_pu",
-             "voltage_violation_hours", "voltage_violation_bus_steps", "max_line_loading_percent",
-             "max_trafo_loading_percent", "overloaded_branch_steps", "ev_delivered_mwh", "ev_not_delivered_mwh",
-             "ev_peak_mw", "battery_charged_mwh", "battery_discharged_mwh", "battery_losses_mwh",
-             "building_comfort_degree_hours", "non_converged_steps", "energy_balance_max_error_mw")
+#: The order of the first rows of `compare_kpis` (other KPIs follow alphabetically): the compared
+#: KPIs of the C++ KPI table (simulation/kpis.hpp), in its order.
+KPI_ORDER = tuple(k["name"] for k in _summary_kpis() if k["compared"])
 
 
 def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = None) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 // libgrid internal: checkpoint files (see checkpoint.hpp).
 #include "checkpoint.hpp"
 
-#include "state_archive.hpp"
+#include <libgrid/simulation/state_archive.hpp>
 
 #include <libgrid/core/errors.hpp>
 

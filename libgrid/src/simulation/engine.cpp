@@ -4,11 +4,14 @@
 #include <libgrid/math/math_model.hpp>
 #include <libgrid/powerflow/results.hpp>
 #include <libgrid/solvers/solvers.hpp>
+#include <libgrid/simulation/device_group.hpp>
 #include <libgrid/simulation/engine.hpp>
+#include <libgrid/simulation/kpis.hpp>
 #include <libgrid/core/thread_pool.hpp>
 
 #include "checkpoint.hpp"
-#include "state_archive.hpp"
+#include "group_common.hpp"
+#include <libgrid/simulation/state_archive.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -43,47 +46,6 @@ void state_bool(Ar& ar, const char* f, S& x) {
     bool b = x;
     ar.pod(f, b);
     x = b;
-}
-
-template <class Ar>
-void state(Ar& ar, BuildingState& b) {
-    ar.pod("building.T_air_c", b.T_air_c);
-    ar.pod("building.T_mass_c", b.T_mass_c);
-    state_bool(ar, "building.ac_on", b.ac_on);
-    state_bool(ar, "building.optimum_start_on", b.optimum_start_on);
-    ar.pod("building.tank_kwh", b.tank_kwh);
-    ar.pod("building.comfort_degree_hours", b.comfort_degree_hours);
-    ar.pod("building.electricity_kwh", b.electricity_kwh);
-    ar.pod("building.ac_kwh", b.ac_kwh);
-    ar.pod("building.dr_cursor", b.dr_cursor);
-    ar.pod("building.disc", b.disc);  // a cache of doubles, kept so that it is not rebuilt differently
-}
-
-template <class Ar>
-void state(Ar& ar, EvStation& e) {
-    ar.fixed("ev.records", e.records);
-    state_bool(ar, "ev.prepared", e.prepared_);
-    ar.pod("ev.max_dt_s", e.max_dt_s_);
-    ar.pod("ev.t_next", e.t_next_);
-    state_bool(ar, "ev.started", e.started_);
-    ar.pod("ev.next_session", e.next_session_);
-    ar.pod("ev.last_connected", e.last_connected_);
-    ar.pod("ev.peak_import_kw", e.peak_import_kw_);
-    ar.pod("ev.peak_export_kw", e.peak_export_kw_);
-    ar.fixed("ev.charger_free_at", e.charger_free_at_);
-    ar.fixed("ev.active", e.active_);
-    ar.pod("ev.n_active", e.n_active_);
-    if constexpr (!Ar::saving) {
-        if (e.next_session_ > e.sessions.size()) ar.bad("ev.next_session", "beyond the sessions");
-        if (e.n_active_ > e.active_.size()) ar.bad("ev.n_active", "beyond the chargers");
-        for (std::size_t i = 0; i < e.n_active_; ++i)
-            if (e.active_[i] < 0 || std::size_t(e.active_[i]) >= e.sessions.size()) ar.bad("ev.active", "not a session index");
-    }
-}
-
-template <class Ar>
-void state(Ar& ar, SimpleBattery& b) {
-    ar.pod("battery.soc", b.soc);
 }
 
 template <class Ar>
@@ -149,10 +111,24 @@ void state(Ar& ar, Network& net) {
 
 std::string checkpoint_path(const std::string& output) { return output + ".ckpt"; }
 
+/// A timed event, resolved once at construction: which table (or device group) and which row.
+struct ResolvedEvent {
+    enum class Target : int { Switch, Line, Trafo, Load, SGen, Device };
+    LocalTime time = 0;
+    Target target = Target::Switch;
+    bool on = false;
+    std::size_t index = 0;  ///< row of the network table, or device index in the group
+    std::size_t group = 0;  ///< device group (Target::Device)
+};
+
 struct Simulation::Impl {
     Network net;
     DeviceSet dev;
     SimulationOptions opt;
+    std::vector<std::unique_ptr<DeviceGroup>> groups;  ///< registry order
+    std::vector<DeviceGroup*> inject_order;           ///< early groups, then late ones
+    std::vector<DeviceGroup*> vdep;                   ///< voltage-dependent groups
+    std::vector<ResolvedEvent> events;
 
     // ---- model and solver (rebuilt on events) ----
     MathModel m;
@@ -165,35 +141,20 @@ struct Simulation::Impl {
 
     // ---- index maps ----
     std::unordered_map<Id, std::size_t> bus_at, load_at;
-    std::vector<int> load_node, pv_node, batt_node;
-    std::vector<int> pv_customer, batt_customer;  // load index or -1
+    NetworkIndex ix;
+    std::vector<int> load_node;
 
-    // ---- loads ----
+    // ---- loads (not a device group: their profiles are generated here in blocks) ----
     std::vector<int> load_spec;         // per load: index into dev.load_profiles or -1
     std::vector<double> block_p_kw;     // [step_in_block * n_loads + l]
     std::vector<double> block_q_kvar;
     std::size_t block_start = 0, block_len = 0;
     std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
 
-    // ---- devices ----
     WeatherSeries weather;
-    std::vector<PvOutput> pv_out;
-    std::vector<BatteryState> batt_state;
-    std::vector<double> batt_p_kw;
-    std::vector<char> pv_on, batt_on;
-    bool pv_voltage_dependent = false;
-    std::vector<double> pv_vm_eval;          // |V| each inverter was last evaluated at
-    std::vector<int> pv_nodes;               // distinct nodes with PV
-    std::vector<cplx> s_p_without_pv;        // per node, this round's injection before PV
-    // EV stations, charging sites, buildings, homes (no voltage dependence except PV canopies)
-    std::vector<int> ev_node, ev_customer, site_node, bld_node, bld_customer, home_node, home_customer;
-    std::vector<double> ev_p_kw, site_p_kw, bld_p_kw, home_p_kw;
-    std::vector<SiteStepOutput> site_out;
-    std::vector<BuildingOutput> bld_out;
-    std::vector<HomeOutput> home_out;
-    std::vector<BuildingState> bld_state;
-    std::vector<char> cust_replaced;  // load replaced by a building or home model
-    std::vector<double> cust_extra_kw;  // behind-the-meter device power (generator convention) per customer
+    StepContext ctx;                    // this step's context for the device groups
+    std::vector<char> cust_replaced;    // load replaced by a building or home model
+    std::vector<double> cust_extra_kw;  // behind-the-meter device consumption per customer
 
     // ---- customers / meters / bills ----
     std::vector<double> cust_net_kw;       // per load (customer), this step, + = import
@@ -211,31 +172,16 @@ struct Simulation::Impl {
     Tariff default_tariff = Tariff::tnb_domestic_general();
 
     // ---- recording ----
-    std::optional<ResultsWriter> w;
-    int h_vm = -1, h_va = -1, h_br_loading = -1, h_br_loss = -1, h_br_p = -1, h_load_p = -1, h_load_q = -1;
-    int h_pv_p = -1, h_pv_q = -1, h_pv_curt = -1, h_pv_avail = -1, h_bat_p = -1, h_bat_q = -1, h_bat_soc = -1;
-    int h_ext_p = -1, h_ext_q = -1, h_sgen_p = -1, h_sto_p = -1, h_gen_p = -1, h_shunt_p = -1, h_shunt_q = -1;
-    int h_conv = -1, h_iter = -1, h_tap = -1, h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_balance = -1;
+    std::unique_ptr<Recorder> own_w;  // the HDF5 recorder of output_path
+    Recorder* w = nullptr;            // where results go (own_w or opt.recorder), or none
+    int h_tap = -1, h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_conv = -1, h_iter = -1, h_balance = -1;
     std::vector<double> row_bus, row_va, row_br_loading, row_br_loss, row_br_p, row_load_p, row_load_q;
-    std::vector<double> row_pv_p, row_pv_q, row_pv_curt, row_pv_avail, row_bat_p, row_bat_q, row_bat_soc;
     std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
     std::vector<std::int64_t> row_tap;
-    int h_ev_p = -1, h_site_p = -1, h_site_ev = -1, h_site_pv = -1, h_site_bat = -1, h_bld_p = -1, h_bld_ac = -1, h_bld_t = -1;
-    int h_home_p = -1, h_home_ev = -1, h_home_pv = -1, h_home_bat = -1, h_home_bld = -1;
-    std::vector<double> row_ev_p, row_site_p, row_site_ev, row_site_pv, row_site_bat, row_bld_p, row_bld_ac, row_bld_t;
-    std::vector<double> row_home_p, row_home_ev, row_home_pv, row_home_bat, row_home_bld;
-    std::vector<Id> branch_elem;
-    /// Every per-step float series with the row it is appended from (rows are sized before the writer opens).
-    struct Recorded {
-        int handle;
-        const std::vector<double>* row;
-    };
-    std::vector<Recorded> recorded;
-    int record_series(const std::string& group, const std::string& name, std::size_t n, const std::string& unit, const std::vector<double>& row) {
-        const int h = w->add_series(group, name, n, unit);
-        recorded.push_back({h, &row});
-        return h;
-    }
+    bool record_va = false;
+    /// Every per-step series with the row it is appended from (rows are sized before the recorder opens).
+    std::vector<SeriesDeclarer::Declared> recorded;
+    StepTotals totals;
 
     // scratch for the source computation
     std::vector<cplx> node_flow;
@@ -252,31 +198,9 @@ struct Simulation::Impl {
         state(ar, net);
         ar.fixed("V", V);
         ar.pod("next_event", next_event);
-        ar.flag("pv_on", pv_on);
-        ar.flag("batt_on", batt_on);
-        ar.fixed("pv_out", pv_out);
-        ar.fixed("pv_vm_eval", pv_vm_eval);
-        ar.fixed("batt_state", batt_state);
-        ar.fixed("batt_p_kw", batt_p_kw);
-        ar.fixed("ev_p_kw", ev_p_kw);
-        ar.fixed("site_p_kw", site_p_kw);
-        ar.fixed("bld_p_kw", bld_p_kw);
-        ar.fixed("home_p_kw", home_p_kw);
-        ar.fixed("site_out", site_out);
-        ar.fixed("bld_out", bld_out);
-        ar.fixed("home_out", home_out);
-        for (BuildingState& b : bld_state) state(ar, b);
-        for (EvStationUnit& u : dev.ev_stations) state(ar, u.station);
-        for (ChargingSiteUnit& u : dev.charging_sites) {
-            state(ar, u.site.evs);
-            state(ar, u.site.battery);
-            ar.pod("site.peak_import_kw", u.site.peak_import_kw_);
-            ar.pod("site.peak_export_kw", u.site.peak_export_kw_);
-        }
-        for (HomeUnit& u : dev.homes) {
-            state(ar, u.home.building_state);
-            state(ar, u.home.battery);
-            state(ar, u.home.ev);
+        for (auto& g : groups) {
+            if constexpr (Ar::saving) g->save_state(ar);
+            else g->restore_state(ar);
         }
         ar.fixed("interval_imp", interval_imp);
         ar.fixed("interval_exp", interval_exp);
@@ -285,6 +209,14 @@ struct Simulation::Impl {
         ar.pod("month_key", month_key);
         if constexpr (!Ar::saving)
             if (month_len > month_cap) ar.bad("month_len", "more intervals than a month holds");
+        archive_months(ar);
+        for (std::vector<Bill>& b : bills) ar.vec("bills", b);
+        state(ar, sum);
+        ar.pod("block_start", block_start);
+        ar.pod("block_len", block_len);
+    }
+    template <class Ar>
+    void archive_months(Ar& ar) {
         std::vector<double> part;
         for (std::size_t c = 0; c < net.loads.size(); ++c)
             for (std::vector<double>* mv : {&month_imp, &month_exp}) {
@@ -298,10 +230,6 @@ struct Simulation::Impl {
                     std::copy(part.begin(), part.end(), first);
                 }
             }
-        for (std::vector<Bill>& b : bills) ar.vec("bills", b);
-        state(ar, sum);
-        ar.pod("block_start", block_start);
-        ar.pod("block_len", block_len);
     }
 
     /// Digest of what defines the run (a checkpoint resumes only the run it was written for).
@@ -309,11 +237,15 @@ struct Simulation::Impl {
         using detail::fnv1a;
         std::uint64_t h = fnv1a(opt.scenario_text.data(), opt.scenario_text.size());
         const std::int64_t nums[] = {opt.start, opt.step_s, std::int64_t(opt.n_steps), std::int64_t(opt.seed), std::int64_t(opt.method),
-                                     std::int64_t(net.buses.size()), std::int64_t(net.loads.size()), std::int64_t(dev.pv.size()),
-                                     std::int64_t(dev.batteries.size()), std::int64_t(dev.ev_stations.size()),
-                                     std::int64_t(dev.charging_sites.size()), std::int64_t(dev.buildings.size()), std::int64_t(dev.homes.size()),
+                                     std::int64_t(net.buses.size()), std::int64_t(net.loads.size()),
                                      std::int64_t(opt.meter_interval_s), std::int64_t(opt.checkpoint_steps)};
         h = fnv1a(nums, sizeof nums, h);
+        for (const auto& g : groups) {
+            const std::string kind = g->kind();
+            const std::int64_t n = std::int64_t(g->size());
+            h = fnv1a(kind.data(), kind.size(), h);
+            h = fnv1a(&n, sizeof n, h);
+        }
         for (const Bus& b : net.buses) h = fnv1a(&b.id, sizeof b.id, h);
         const double reals[] = {opt.tolerance, opt.control_tolerance_pu, opt.loading_limit_percent};
         return fnv1a(reals, sizeof reals, h);
@@ -383,44 +315,37 @@ struct Simulation::Impl {
         pending.erase(pending.begin(), pending.begin() + long(n));
     }
 
-    // ----------------------------------------------------------------------------------------
-    void validate_inputs() {
+    // ---- validation --------------------------------------------------------------------------
+    void validate_options() const {
         net.validate();
         if (opt.step_s < 1 || opt.step_s > 86400) throw ValidationError("simulation: field 'step_s': must be in 1 .. 86400 s, got " + std::to_string(opt.step_s));
         if (opt.n_steps == 0) throw ValidationError("simulation: field 'n_steps': must be >= 1");
         if (opt.meter_interval_s < opt.step_s || opt.meter_interval_s % opt.step_s != 0)
             throw ValidationError("simulation: field 'meter_interval_s': must be a multiple of step_s (" + std::to_string(opt.step_s) + " s), got " + std::to_string(opt.meter_interval_s));
         if (opt.threads < 1) throw ValidationError("simulation: field 'threads': must be >= 1");
+        if (opt.recorder && !opt.output_path.empty()) throw ValidationError("simulation: give either 'output_path' or 'recorder', not both");
+    }
+
+    void validate_inputs() {
+        validate_options();
         bus_at = index_by_id(net.buses);
         load_at = index_by_id(net.loads);
-        auto check_bus = [&](const std::string& who, Id bus) {
-            if (!bus_at.count(bus)) throw IdError(who + ": field 'bus': unknown bus id " + std::to_string(bus));
-        };
-        auto check_customer = [&](const std::string& who, Id c) {
-            if (c >= 0 && !load_at.count(c)) throw IdError(who + ": field 'customer': unknown load id " + std::to_string(c));
-        };
-        {
-            std::unordered_map<Id, int> seen;
-            for (const PvUnit& u : dev.pv) {
-                const std::string who = "pv " + std::to_string(u.id);
-                if (seen[u.id]++) throw IdError("pv id " + std::to_string(u.id) + " appears twice");
-                check_bus(who, u.bus);
-                check_customer(who, u.customer);
-                validate(u.params, who);
-            }
+        ix.bus_at = &bus_at;
+        ix.load_at = &load_at;
+        for (const auto& g : groups) g->validate(ix, opt);
+        validate_load_profiles();
+        cust_tariff.assign(net.loads.size(), -1);
+        for (std::size_t s = 0; s < dev.tariffs.size(); ++s) {
+            auto it = load_at.find(dev.tariffs[s].customer);
+            if (it == load_at.end()) throw IdError("tariff: field 'customer': unknown load id " + std::to_string(dev.tariffs[s].customer));
+            validate(dev.tariffs[s].tariff);
+            cust_tariff[it->second] = int(s);
         }
-        {
-            std::unordered_map<Id, int> seen;
-            for (const BatteryUnit& u : dev.batteries) {
-                const std::string who = "battery " + std::to_string(u.id);
-                if (seen[u.id]++) throw IdError("battery id " + std::to_string(u.id) + " appears twice");
-                check_bus(who, u.bus);
-                check_customer(who, u.customer);
-                validate(u.params, who);
-                if (u.params.strategy == BatteryStrategy::Schedule && u.params.schedule_kw.size() < opt.n_steps)
-                    throw ValidationError(who + ": field 'schedule_kw': " + std::to_string(u.params.schedule_kw.size()) + " values for " + std::to_string(opt.n_steps) + " steps");
-            }
-        }
+        for (const Event& e : dev.events) resolve_event(e);
+        validate(opt.emission);
+    }
+
+    void validate_load_profiles() {
         load_spec.assign(net.loads.size(), -1);
         for (std::size_t s = 0; s < dev.load_profiles.size(); ++s) {
             const LoadProfileSpec& p = dev.load_profiles[s];
@@ -438,56 +363,55 @@ struct Simulation::Impl {
             if (!(p.power_factor > 0 && p.power_factor <= 1)) throw ValidationError(who + ": field 'power_factor': must be in (0, 1]");
             if (!(p.daily_kwh >= 0) || !std::isfinite(p.daily_kwh)) throw ValidationError(who + ": field 'daily_kwh': must be >= 0");
         }
-        cust_tariff.assign(net.loads.size(), -1);
-        for (std::size_t s = 0; s < dev.tariffs.size(); ++s) {
-            auto it = load_at.find(dev.tariffs[s].customer);
-            if (it == load_at.end()) throw IdError("tariff: field 'customer': unknown load id " + std::to_string(dev.tariffs[s].customer));
-            validate(dev.tariffs[s].tariff);
-            cust_tariff[it->second] = int(s);
-        }
-        for (const Event& e : dev.events) {
-            static const char* kinds[] = {"switch", "line", "trafo", "load", "sgen", "pv", "battery"};
-            const std::string who = "event at " + format_iso8601(e.time);
-            if (std::find(std::begin(kinds), std::end(kinds), e.element) == std::end(kinds))
-                throw ValidationError(who + ": field 'element': unknown element kind '" + e.element + "'");
-            auto has = [&](const auto& table) { return std::any_of(table.begin(), table.end(), [&](const auto& x) { return x.id == e.id; }); };
-            const bool known = e.element == "switch" ? has(net.switches) : e.element == "line" ? has(net.lines)
-                             : e.element == "trafo" ? has(net.transformers) : e.element == "load" ? has(net.loads)
-                             : e.element == "sgen" ? has(net.sgens) : e.element == "pv" ? has(dev.pv) : has(dev.batteries);
-            if (!known) throw IdError(who + ": field 'id': unknown " + e.element + " id " + std::to_string(e.id));
-            if (e.element == "switch" && e.kind != EventKind::OpenSwitch && e.kind != EventKind::CloseSwitch)
-                throw ValidationError(who + ": field 'kind': a switch opens or closes");
-        }
-        validate(opt.emission);
-        auto unique = [](const auto& v, const char* what) {
-            std::unordered_map<Id, int> seen;
-            for (const auto& u : v)
-                if (seen[u.id]++) throw IdError(std::string(what) + " id " + std::to_string(u.id) + " appears twice");
-        };
-        unique(dev.ev_stations, "ev station");
-        unique(dev.charging_sites, "charging site");
-        unique(dev.buildings, "building");
-        unique(dev.homes, "home");
-        for (const EvStationUnit& u : dev.ev_stations) {
-            check_bus("ev station " + std::to_string(u.id), u.bus);
-            check_customer("ev station " + std::to_string(u.id), u.customer);
-        }
-        for (const ChargingSiteUnit& u : dev.charging_sites) {
-            check_bus("charging site " + std::to_string(u.id), u.bus);
-            if (u.canopy.kwp_dc > 0) validate(u.canopy, "charging site " + std::to_string(u.id) + " canopy");
-        }
-        for (const BuildingUnit& u : dev.buildings) {
-            check_bus("building " + std::to_string(u.id), u.bus);
-            check_customer("building " + std::to_string(u.id), u.customer);
-            validate(u.params);
-        }
-        for (const HomeUnit& u : dev.homes) {
-            check_bus("home " + std::to_string(u.id), u.bus);
-            check_customer("home " + std::to_string(u.id), u.customer);
-            if (u.pv.kwp_dc > 0) validate(u.pv, "home " + std::to_string(u.id) + " pv");
-        }
     }
 
+    /// An event's element (a string at the API) resolved to a table or device group and a row.
+    /// Throws for an unknown element kind or id.
+    ResolvedEvent resolve_event(const Event& e) const {
+        using T = ResolvedEvent::Target;
+        const std::string who = "event at " + format_iso8601(e.time);
+        ResolvedEvent r;
+        r.time = e.time;
+        r.on = e.kind == EventKind::CloseSwitch || e.kind == EventKind::InService;
+        auto row = [&](const auto& table, T target) {
+            r.target = target;
+            for (std::size_t i = 0; i < table.size(); ++i)
+                if (table[i].id == e.id) {
+                    r.index = i;
+                    return true;
+                }
+            return false;
+        };
+        bool known = false;
+        if (e.element == "switch") known = row(net.switches, T::Switch);
+        else if (e.element == "line") known = row(net.lines, T::Line);
+        else if (e.element == "trafo") known = row(net.transformers, T::Trafo);
+        else if (e.element == "load") known = row(net.loads, T::Load);
+        else if (e.element == "sgen") known = row(net.sgens, T::SGen);
+        else if (!resolve_device_event(e, r, known)) throw ValidationError(who + ": field 'element': unknown element kind '" + e.element + "'");
+        if (!known) throw IdError(who + ": field 'id': unknown " + e.element + " id " + std::to_string(e.id));
+        if (e.element == "switch" && e.kind != EventKind::OpenSwitch && e.kind != EventKind::CloseSwitch)
+            throw ValidationError(who + ": field 'kind': a switch opens or closes");
+        return r;
+    }
+
+    /// false when no device group taking events is of the event's kind.
+    bool resolve_device_event(const Event& e, ResolvedEvent& r, bool& known) const {
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            if (!groups[g]->accepts_events() || groups[g]->kind() != e.element) continue;
+            r.target = ResolvedEvent::Target::Device;
+            r.group = g;
+            for (std::size_t k = 0; k < groups[g]->size() && !known; ++k)
+                if (groups[g]->id(k) == e.id) {
+                    r.index = k;
+                    known = true;
+                }
+            return true;
+        }
+        return false;
+    }
+
+    // ---- model ----------------------------------------------------------------------------------
     // Static injections (everything but loads and devices) and device node maps.
     void rebuild() {
         m = build_math_model(net);
@@ -510,33 +434,11 @@ struct Simulation::Impl {
             nr.emplace(opt.linear_solver);
             nr->analyze(m);
         }
-        // static part: zero the loads in a copy of the element list
-        std::vector<Load> saved = net.loads;
-        for (Load& l : net.loads) l.in_service = false;
-        update_injections(net, m);
-        net.loads = std::move(saved);
-        static_p = m.s_p;
-        static_i = m.s_i;
-        static_z = m.s_z;
+        static_injections();
         load_node = m.load_node;
-        pv_node.assign(dev.pv.size(), -1);
-        for (std::size_t k = 0; k < dev.pv.size(); ++k) pv_node[k] = m.bus_node[bus_at.at(dev.pv[k].bus)];
-        batt_node.assign(dev.batteries.size(), -1);
-        for (std::size_t k = 0; k < dev.batteries.size(); ++k) batt_node[k] = m.bus_node[bus_at.at(dev.batteries[k].bus)];
-        auto nodes = [&](const auto& units, std::vector<int>& out) {
-            out.assign(units.size(), -1);
-            for (std::size_t k = 0; k < units.size(); ++k) out[k] = m.bus_node[bus_at.at(units[k].bus)];
-        };
-        pv_nodes.clear();
-        for (int node : pv_node)
-            if (node >= 0) pv_nodes.push_back(node);
-        std::sort(pv_nodes.begin(), pv_nodes.end());
-        pv_nodes.erase(std::unique(pv_nodes.begin(), pv_nodes.end()), pv_nodes.end());
-        s_p_without_pv.assign(m.n, 0.0);
-        nodes(dev.ev_stations, ev_node);
-        nodes(dev.charging_sites, site_node);
-        nodes(dev.buildings, bld_node);
-        nodes(dev.homes, home_node);
+        ix.bus_node = &m.bus_node;
+        ix.n_nodes = m.n;
+        for (auto& g : groups) g->bind(ix);
         // keep the last voltages where the node survives
         std::vector<cplx> V0 = initial_voltages(net, m, false, method != Method::Sweep);
         if (!V.empty() && !prev_bus_v.empty())
@@ -551,29 +453,31 @@ struct Simulation::Impl {
     }
     std::vector<cplx> prev_bus_v;
 
+    /// The static part of the injections: the loads zeroed in a copy of the element list.
+    void static_injections() {
+        std::vector<Load> saved = net.loads;
+        for (Load& l : net.loads) l.in_service = false;
+        update_injections(net, m);
+        net.loads = std::move(saved);
+        static_p = m.s_p;
+        static_i = m.s_i;
+        static_z = m.s_z;
+    }
+
     void apply_events(LocalTime t) {
+        using T = ResolvedEvent::Target;
         bool changed = false;
-        while (next_event < dev.events.size() && dev.events[next_event].time <= t) {
-            const Event& e = dev.events[next_event++];
-            const bool on = e.kind == EventKind::CloseSwitch || e.kind == EventKind::InService;
-            auto find = [&](auto& table, const char* what) -> auto& {
-                for (auto& x : table)
-                    if (x.id == e.id) return x;
-                throw IdError("event at " + format_iso8601(e.time) + ": unknown " + std::string(what) + " id " + std::to_string(e.id));
-            };
-            if (e.element == "switch") find(net.switches, "switch").closed = on;
-            else if (e.element == "line") find(net.lines, "line").in_service = on;
-            else if (e.element == "trafo") find(net.transformers, "trafo").in_service = on;
-            else if (e.element == "load") find(net.loads, "load").in_service = on;
-            else if (e.element == "sgen") find(net.sgens, "sgen").in_service = on;
-            else if (e.element == "pv") {
-                for (std::size_t k = 0; k < dev.pv.size(); ++k)
-                    if (dev.pv[k].id == e.id) pv_on[k] = on;
-            } else if (e.element == "battery") {
-                for (std::size_t k = 0; k < dev.batteries.size(); ++k)
-                    if (dev.batteries[k].id == e.id) batt_on[k] = on;
+        while (next_event < events.size() && events[next_event].time <= t) {
+            const ResolvedEvent& e = events[next_event++];
+            switch (e.target) {
+            case T::Switch: net.switches[e.index].closed = e.on; break;
+            case T::Line: net.lines[e.index].in_service = e.on; break;
+            case T::Trafo: net.transformers[e.index].in_service = e.on; break;
+            case T::Load: net.loads[e.index].in_service = e.on; break;
+            case T::SGen: net.sgens[e.index].in_service = e.on; break;
+            case T::Device: groups[e.group]->set_in_service(e.index, e.on); break;
             }
-            changed = changed || e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen";
+            changed = changed || e.target == T::Switch || e.target == T::Line || e.target == T::Trafo || e.target == T::SGen;
         }
         if (changed) {
             prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
@@ -582,7 +486,6 @@ struct Simulation::Impl {
             rebuild();
         }
     }
-
     // ---- load profiles, generated a block of steps at a time (bounded memory) ----
     void fill_block(std::size_t k0) {
         const std::size_t nl = net.loads.size();
@@ -640,29 +543,34 @@ struct Simulation::Impl {
             m.s_i[i] -= cplx(p * pi, q * qi);
             m.s_z[i] -= cplx(p * pz, q * qz);
         }
-        for (std::size_t k = 0; k < dev.batteries.size(); ++k)
-            if (batt_node[k] >= 0 && batt_on[k]) m.s_p[batt_node[k]] += cplx(batt_p_kw[k], 0.0) / 1000.0 / base;
-        auto add = [&](const std::vector<int>& node, const std::vector<double>& p_kw) {
-            for (std::size_t k = 0; k < node.size(); ++k)
-                if (node[k] >= 0) m.s_p[node[k]] += cplx(p_kw[k], 0.0) / 1000.0 / base;
-        };
-        add(ev_node, ev_p_kw);
-        add(site_node, site_p_kw);
-        add(bld_node, bld_p_kw);
-        add(home_node, home_p_kw);
-        // PV last, so that the sweep's volt-var hook can rebuild the PV nodes' injections
-        if (pv_voltage_dependent && sweep)
-            for (int node : pv_nodes) s_p_without_pv[node] = m.s_p[node];
-        for (std::size_t k = 0; k < dev.pv.size(); ++k)
-            if (pv_node[k] >= 0 && pv_on[k]) m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
+        // device groups in order, the late ones (PV) last, so that the sweep's hook can rebuild their nodes' injections
+        const Injections inj = injections();
+        for (DeviceGroup* g : inject_order) g->add_injections(inj);
     }
 
-    SolveStatus solve(const PvWeather& w) {
-        if (method == Method::Sweep && pv_voltage_dependent)
+    Injections injections() {
+        Injections inj;
+        inj.s_p = &m.s_p;
+        inj.base_mva = net.sn_mva;
+        inj.solver_hook = sweep.has_value() && !vdep.empty();
+        return inj;
+    }
+
+    SolveStatus solve() {
+        if (method == Method::Sweep && !vdep.empty())
             return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100),
-                                [this, &w](const std::function<cplx(int)>& v, std::vector<int>& changed) { return pv_hook(v, changed, w); });
+                                [this](const std::function<cplx(int)>& v, std::vector<int>& changed) { return solver_hook(v, changed); });
         if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
         return nr->solve(m, V, opt.tolerance, opt.max_iterations);
+    }
+
+    /// The sweep's hook: re-evaluate voltage-dependent devices between sweep iterations.
+    bool solver_hook(const std::function<cplx(int)>& voltage, std::vector<int>& changed) {
+        const Injections inj = injections();
+        bool any = false;
+        changed.clear();
+        for (DeviceGroup* g : vdep) any = g->solver_hook(voltage, changed, inj, ctx, opt.control_tolerance_pu) || any;
+        return any;
     }
 
     PvWeather pv_weather(std::size_t k) const {
@@ -677,48 +585,34 @@ struct Simulation::Impl {
         return w;
     }
 
-    double node_vm(int i) const { return i >= 0 ? std::abs(V[i]) : 1.0; }
-
-    void update_pv(const PvWeather& w) {
-        pool->for_each(dev.pv.size(), [&](std::size_t k) {
-            if (!pv_on[k] || pv_node[k] < 0) {
-                pv_out[k] = PvOutput{};
-                pv_vm_eval[k] = 1.0;
-                return;
-            }
-            pv_vm_eval[k] = node_vm(pv_node[k]);
-            pv_out[k] = pv_step(dev.pv[k].params, w, pv_vm_eval[k]);
-        });
-    }
-
-    /// Largest change of a PV node's |V| since its inverter was evaluated (the volt-var fixed point).
-    double pv_voltage_change() const {
-        double dv = 0.0;
-        for (std::size_t k = 0; k < dev.pv.size(); ++k)
-            if (pv_on[k] && pv_node[k] >= 0) dv = std::max(dv, std::abs(std::abs(V[pv_node[k]]) - pv_vm_eval[k]));
-        return dv;
-    }
-
-    /// The sweep's hook: re-evaluate voltage-dependent inverters between sweep iterations.
-    bool pv_hook(const std::function<cplx(int)>& voltage, std::vector<int>& changed, const PvWeather& w) {
-        double dv = 0.0;
-        for (std::size_t k = 0; k < dev.pv.size(); ++k)
-            if (pv_on[k] && pv_node[k] >= 0) dv = std::max(dv, std::abs(std::abs(voltage(pv_node[k])) - pv_vm_eval[k]));
-        if (dv <= opt.control_tolerance_pu) return false;
-        const double base = net.sn_mva;
-        for (int node : pv_nodes) m.s_p[node] = s_p_without_pv[node];
-        for (std::size_t k = 0; k < dev.pv.size(); ++k) {
-            if (!pv_on[k] || pv_node[k] < 0) continue;
-            pv_vm_eval[k] = std::abs(voltage(pv_node[k]));
-            pv_out[k] = pv_step(dev.pv[k].params, w, pv_vm_eval[k]);
-            m.s_p[pv_node[k]] += cplx(pv_out[k].p_kw, pv_out[k].q_kvar) / 1000.0 / base;
-        }
-        changed.assign(pv_nodes.begin(), pv_nodes.end());
-        return true;
-    }
-
     using Clock = std::chrono::steady_clock;
     static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+    /// This step's loads and the context every device group steps with.
+    void begin_step(std::size_t k, LocalTime t, double dt_h) {
+        const std::size_t nl = net.loads.size();
+        const std::size_t j = k - block_start;
+        for (std::size_t l = 0; l < nl; ++l) {
+            const bool on = net.loads[l].in_service && !cust_replaced[l];
+            load_p_kw[l] = on ? block_p_kw[j * nl + l] : 0.0;
+            load_q_kvar[l] = on ? block_q_kvar[j * nl + l] : 0.0;
+        }
+        ctx.k = k;
+        ctx.t = t;
+        ctx.dt_h = dt_h;
+        ctx.dt_s = dt_h * 3600.0;
+        ctx.weather = pv_weather(k);
+        ctx.peak = is_peak(tou_tariff, t, holiday);
+        const CivilTime ct = to_civil(t);
+        ctx.hour_of_day = ct.hour + ct.minute / 60.0 + ct.second / 3600.0;
+        ctx.weekday = day_type(t) == DayType::Weekday;
+        ctx.V = &V;
+        ctx.pool = pool.get();
+        ctx.customer_load_kw = &load_p_kw;
+        ctx.customer_pv_kw = &cust_pv_kw;
+        ctx.opt = &opt;
+        std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
+    }
 
     void step(std::size_t k) {
         const LocalTime t = opt.start + std::int64_t(k) * opt.step_s;
@@ -728,81 +622,13 @@ struct Simulation::Impl {
         if (k == 0 || k >= block_start + block_len) fill_block(k);
         sum.time_profiles_s += since(t0);
         t0 = Clock::now();
-        const std::size_t nl = net.loads.size();
-        const std::size_t j = k - block_start;
-        for (std::size_t l = 0; l < nl; ++l) {
-            const bool on = net.loads[l].in_service && !cust_replaced[l];
-            load_p_kw[l] = on ? block_p_kw[j * nl + l] : 0.0;
-            load_q_kvar[l] = on ? block_q_kvar[j * nl + l] : 0.0;
-        }
-        const PvWeather w = pv_weather(k);
-        update_pv(w);
-        // Batteries decide once per step from the site's load and PV (no voltage dependence).
-        std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
-        for (std::size_t u = 0; u < dev.pv.size(); ++u)
-            if (pv_customer[u] >= 0) cust_pv_kw[pv_customer[u]] += pv_out[u].p_kw;
-        const bool peak = is_peak(tou_tariff, t, holiday);
-        const CivilTime ct = to_civil(t);
-        const double hour = ct.hour + ct.minute / 60.0 + ct.second / 3600.0;
-        pool->for_each(dev.batteries.size(), [&](std::size_t b) {
-            if (!batt_on[b] || batt_node[b] < 0) {
-                batt_p_kw[b] = 0.0;
-                return;
-            }
-            const int c = batt_customer[b];
-            DispatchInput in;
-            in.site_load_kw = c >= 0 ? std::max(load_p_kw[c], 0.0) : 0.0;
-            in.site_pv_kw = c >= 0 ? std::max(cust_pv_kw[c], 0.0) : 0.0;
-            in.is_peak = peak;
-            in.step_index = std::int64_t(k);
-            in.hour_of_day = hour;
-            const BatteryRequest req = battery_dispatch(dev.batteries[b].params, batt_state[b], in, dt_h);
-            batt_p_kw[b] = battery_apply(dev.batteries[b].params, batt_state[b], req, dt_h);
-        });
-
-        step_ev_buildings(k, t, dt_h, peak, hour, w);
+        begin_step(k, t, dt_h);
+        for (auto& g : groups) g->step(ctx);
         sum.time_devices_s += since(t0);
         t0 = Clock::now();
-
-        // Power flow with the voltage-dependent controls iterated to a fixed point.
-        SolveStatus st;
         int iters = 0;
         bool settled = true;
-        for (int round = 0;; ++round) {
-            assemble_injections();
-            st = solve(w);
-            iters += st.iterations;
-            if (!st.converged) break;
-            // The last allowed round only checks: nothing may change after the final solve, so
-            // the recorded step is always consistent with the recorded set points.
-            const bool last = round + 1 >= opt.max_control_iterations;
-            bool again = false;
-            if (pv_voltage_dependent) {
-                const double dv = pv_voltage_change();
-                if (dv > opt.control_tolerance_pu) {
-                    if (last) {
-                        settled = false;
-                    } else {
-                        update_pv(w);
-                        again = true;
-                    }
-                }
-            }
-            changed_branches.clear();
-            if (has_discrete_controls && !last && apply_discrete_controls(net, m, V, &changed_branches)) {
-                std::vector<Load> saved = net.loads;  // switched shunt steps change the static part
-                for (Load& l : net.loads) l.in_service = false;
-                update_injections(net, m);
-                net.loads = std::move(saved);
-                static_p = m.s_p;
-                static_i = m.s_i;
-                static_z = m.s_z;
-                if (sweep)
-                    for (const auto& [slot, before] : changed_branches) sweep->update_branch(before, m.branches[slot]);
-                again = true;
-            }
-            if (!again) break;
-        }
+        const SolveStatus st = solve_with_controls(iters, settled);
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;
         sum.powerflow_iterations += iters;
@@ -811,92 +637,97 @@ struct Simulation::Impl {
         record(k, t, dt_h, st.converged, iters);
         sum.time_record_s += since(t0);
     }
+
+    /// Power flow with the voltage-dependent controls iterated to a fixed point.
+    SolveStatus solve_with_controls(int& iters, bool& settled) {
+        SolveStatus st;
+        for (int round = 0;; ++round) {
+            assemble_injections();
+            st = solve();
+            iters += st.iterations;
+            if (!st.converged) break;
+            // The last allowed round only checks: nothing may change after the final solve, so
+            // the recorded step is always consistent with the recorded set points.
+            const bool last = round + 1 >= opt.max_control_iterations;
+            bool again = false;
+            for (DeviceGroup* g : vdep) {
+                if (g->voltage_change(V) <= opt.control_tolerance_pu) continue;
+                if (last) {
+                    settled = false;
+                } else {
+                    g->reevaluate(ctx);
+                    again = true;
+                }
+            }
+            changed_branches.clear();
+            if (has_discrete_controls && !last && apply_discrete_controls(net, m, V, &changed_branches)) {
+                static_injections();  // switched shunt steps change the static part
+                if (sweep)
+                    for (const auto& [slot, before] : changed_branches) sweep->update_branch(before, m.branches[slot]);
+                again = true;
+            }
+            if (!again) break;
+        }
+        return st;
+    }
     std::vector<std::pair<int, BranchY>> changed_branches;
-
-    /// The clock and climate fields BuildingInput and HomeInput share.
-    template <class In>
-    static In climate_input(LocalTime t, double hour, bool weekday, bool peak, const PvWeather& w) {
-        In in;
-        in.t = t;
-        in.hour_of_day = hour;
-        in.weekday = weekday;
-        in.is_peak = peak;
-        in.t_out_c = w.t_amb_c;
-        in.ghi_w_m2 = w.ghi_wm2;
-        return in;
-    }
-
-    // EV stations, charging sites, buildings and homes: one call each per step (stateful).
-    void step_ev_buildings(std::size_t k, LocalTime t, double dt_h, bool peak, double hour, const PvWeather& w) {
-        (void)k;
-        const double dt_s = dt_h * 3600.0;
-        const bool weekday = day_type(t) == DayType::Weekday;
-        pool->for_each(dev.ev_stations.size(), [&](std::size_t u) {
-            EvStationUnit& e = dev.ev_stations[u];
-            if (!e.in_service || ev_node[u] < 0) {
-                ev_p_kw[u] = 0.0;
-                return;
-            }
-            EvStepInput in;
-            in.t = t;
-            in.is_peak = peak;
-            const int c = ev_customer[u];
-            in.pv_available_kw = c >= 0 ? std::max(cust_pv_kw[c] - load_p_kw[c], 0.0) : 0.0;
-            ev_p_kw[u] = e.station.step(in, dt_h);
-        }, 64);
-        pool->for_each(dev.charging_sites.size(), [&](std::size_t u) {
-            ChargingSiteUnit& cs = dev.charging_sites[u];
-            if (!cs.in_service || site_node[u] < 0) {
-                site_p_kw[u] = 0.0;
-                site_out[u] = SiteStepOutput{};
-                return;
-            }
-            SiteStepInput in;
-            in.t = t;
-            in.is_peak = peak;
-            in.pv_available_kw = cs.canopy.kwp_dc > 0 ? pv_step(cs.canopy, w, node_vm(site_node[u])).p_kw : 0.0;
-            site_out[u] = cs.site.step(in, dt_h);
-            site_p_kw[u] = site_out[u].p_kw;
-        }, 64);
-        pool->for_each(dev.buildings.size(), [&](std::size_t u) {
-            BuildingUnit& b = dev.buildings[u];
-            if (!b.in_service || bld_node[u] < 0) {
-                bld_p_kw[u] = 0.0;
-                return;
-            }
-            const BuildingInput in = climate_input<BuildingInput>(t, hour, weekday, peak, w);
-            bld_out[u] = building_step(b.params, bld_state[u], in, dt_s);
-            bld_p_kw[u] = bld_out[u].p_kw;
-        }, 64);
-        pool->for_each(dev.homes.size(), [&](std::size_t u) {
-            HomeUnit& h = dev.homes[u];
-            if (!h.in_service || home_node[u] < 0) {
-                home_p_kw[u] = 0.0;
-                return;
-            }
-            HomeInput in = climate_input<HomeInput>(t, hour, weekday, peak, w);
-            in.pv_available_kw = h.pv.kwp_dc > 0 ? pv_step(h.pv, w, node_vm(home_node[u])).p_kw : 0.0;
-            home_out[u] = h.home.step(in, dt_s);
-            home_p_kw[u] = home_out[u].p_kw;
-        }, 64);
-    }
-
     // ---- results of a step ----
     void record(std::size_t k, LocalTime t, double dt_h, bool converged, int iters) {
-        const double base = net.sn_mva;
-        const std::size_t nb = net.buses.size();
-        // buses
+        record_buses(t, dt_h, converged);
+        const double losses = record_branches(t, converged);
+        // elements (generator convention), and the sources that close the balance
+        totals = StepTotals{};
+        record_loads();
+        RecordContext rc;
+        rc.V = &V;
+        rc.opt = &opt;
+        rc.t = t;
+        rc.dt_h = dt_h;
+        rc.converged = converged;
+        rc.totals = &totals;
+        for (auto& g : groups) g->record(rc);
+        sum.ev_peak_mw = std::max(sum.ev_peak_mw, -totals.ev_mw);
+        totals.load_mw -= totals.ev_mw;  // EV charging is consumption (V2G discharge counts against it)
+        record_network_elements();
+        double ext_p_sum = 0.0, gen_total = 0.0;
+        record_sources(ext_p_sum, gen_total);
+        const double balance = ext_p_sum + gen_total + totals.elements_mw - losses;
+        if (converged) sum.energy_balance_max_error_mw = std::max(sum.energy_balance_max_error_mw, std::abs(balance));
+
+        // KPIs
+        if (converged) {
+            sum.losses_mwh += losses * dt_h;
+            sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
+            sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
+            sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
+            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t);
+        }
+        sum.load_mwh += totals.load_mw * dt_h;
+        sum.pv_mwh += totals.pv_mw * dt_h;
+        sum.pv_available_mwh += totals.pv_available_mw * dt_h;
+        sum.pv_curtailed_mwh += totals.pv_curtailed_mw * dt_h;
+
+        meter_customers(dt_h);
+        if (w) write_step(t, converged, iters, balance);
+
+        // meter interval complete?
+        const std::int64_t t_end = t + opt.step_s;
+        if ((t_end - opt.start) % opt.meter_interval_s == 0 || k + 1 == opt.n_steps)
+            close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
+    }
+
+    void record_buses(LocalTime t, double dt_h, bool converged) {
         bool any_violation = false;
-        for (std::size_t b = 0; b < nb; ++b) {
+        for (std::size_t b = 0; b < net.buses.size(); ++b) {
             const int i = m.bus_node[b];
             if (i < 0) {
                 row_bus[b] = kNaN;
-                if (h_va >= 0) row_va[b] = kNaN;
+                if (record_va) row_va[b] = kNaN;
                 continue;
             }
             const double vm = std::abs(V[i]);
             row_bus[b] = vm;
-            if (h_va >= 0) row_va[b] = std::arg(V[i]) * kRad2Deg;
+            if (record_va) row_va[b] = std::arg(V[i]) * kRad2Deg;
             if (converged) {
                 const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
                 if (v) note_violation(t, vm > net.buses[b].vmax_pu ? "voltage_high" : "voltage_low", net.buses[b].id, vm);
@@ -907,51 +738,54 @@ struct Simulation::Impl {
             }
         }
         if (any_violation) sum.voltage_violation_hours += dt_h;
-        // branches: MATPOWER branches, lines, transformers
+    }
+
+    /// One branch's loading, loss and p_from into column `col` of the rows; adds its flows to node_flow.
+    double branch_row(int slot, double rating_loading_scale, bool is_line, std::size_t idx, std::size_t col, double& losses) {
+        const double base = net.sn_mva;
+        double loading = 0.0, loss = 0.0, pf = 0.0;
+        if (slot >= 0) {
+            const BranchY& br = m.branches[slot];
+            const cplx vf = br.f >= 0 ? V[br.f] : 0.0, vt = br.t >= 0 ? V[br.t] : 0.0;
+            cplx sf = 0.0, stt = 0.0;
+            if (br.f >= 0) sf = vf * std::conj(br.yff * vf + (br.t >= 0 ? br.yft * vt : 0.0));
+            if (br.t >= 0) stt = vt * std::conj((br.f >= 0 ? br.ytf * vf : 0.0) + br.ytt * vt);
+            if (br.f >= 0) node_flow[br.f] += sf;
+            if (br.t >= 0) node_flow[br.t] += stt;
+            loss = (sf + stt).real() * base;
+            pf = sf.real() * base;
+            const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
+            const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
+            if (is_line) {
+                const Line& l = net.lines[idx];
+                const double i_ka = std::max(br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0,
+                                             br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0);
+                loading = i_ka / (l.max_i_ka * l.df * l.parallel) * 100.0;
+            } else if (rating_loading_scale > 0) {  // transformer
+                const Transformer& tr = net.transformers[idx];
+                const double i_hv = br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0;
+                const double i_lv = br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0;
+                loading = std::max(i_hv / (tr.sn_mva / (kSqrt3 * tr.vn_hv_kv)), i_lv / (tr.sn_mva / (kSqrt3 * tr.vn_lv_kv))) * 100.0 / (tr.df * tr.parallel);
+            } else {  // MATPOWER branch: |S| / rate_a
+                const double rate = net.branches[idx].rate_a_mva;
+                loading = rate > 0 ? std::max(std::abs(sf), std::abs(stt)) * base / rate * 100.0 : 0.0;
+            }
+        }
+        losses += loss;
+        row_br_loading[col] = loading;
+        row_br_loss[col] = loss;
+        row_br_p[col] = pf;
+        return loading;
+    }
+
+    /// Branches: MATPOWER branches, lines, transformers. Returns the losses, MW.
+    double record_branches(LocalTime t, bool converged) {
         std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
         double losses = 0.0;
         std::size_t col = 0;
-        auto branch = [&](int slot, double rating_loading_scale, bool is_line, std::size_t idx) {
-            double loading = 0.0, loss = 0.0, pf = 0.0;
-            if (slot >= 0) {
-                const BranchY& br = m.branches[slot];
-                const cplx vf = br.f >= 0 ? V[br.f] : 0.0, vt = br.t >= 0 ? V[br.t] : 0.0;
-                cplx sf = 0.0, stt = 0.0;
-                if (br.f >= 0) sf = vf * std::conj(br.yff * vf + (br.t >= 0 ? br.yft * vt : 0.0));
-                if (br.t >= 0) stt = vt * std::conj((br.f >= 0 ? br.ytf * vf : 0.0) + br.ytt * vt);
-                if (br.f >= 0) node_flow[br.f] += sf;
-                if (br.t >= 0) node_flow[br.t] += stt;
-                loss = (sf + stt).real() * base;
-                pf = sf.real() * base;
-                if (is_line) {
-                    const Line& l = net.lines[idx];
-                    const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
-                    const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
-                    const double i_ka = std::max(br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0,
-                                                 br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0);
-                    loading = i_ka / (l.max_i_ka * l.df * l.parallel) * 100.0;
-                } else if (rating_loading_scale > 0) {  // transformer
-                    const Transformer& tr = net.transformers[idx];
-                    const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
-                    const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
-                    const double i_hv = br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0;
-                    const double i_lv = br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0;
-                    loading = std::max(i_hv / (tr.sn_mva / (kSqrt3 * tr.vn_hv_kv)), i_lv / (tr.sn_mva / (kSqrt3 * tr.vn_lv_kv))) * 100.0 / (tr.df * tr.parallel);
-                } else {  // MATPOWER branch: |S| / rate_a
-                    const double rate = net.branches[idx].rate_a_mva;
-                    loading = rate > 0 ? std::max(std::abs(sf), std::abs(stt)) * base / rate * 100.0 : 0.0;
-                }
-            }
-            losses += loss;
-            row_br_loading[col] = loading;
-            row_br_loss[col] = loss;
-            row_br_p[col] = pf;
-            ++col;
-            return loading;
-        };
-        for (std::size_t i = 0; i < net.branches.size(); ++i) branch(m.branch_slot[i], 0.0, false, i);
+        for (std::size_t i = 0; i < net.branches.size(); ++i) branch_row(m.branch_slot[i], 0.0, false, i, col++, losses);
         for (std::size_t i = 0; i < net.lines.size(); ++i) {
-            const double l = branch(m.line_slot[i], 0.0, true, i);
+            const double l = branch_row(m.line_slot[i], 0.0, true, i, col++, losses);
             if (converged) {
                 sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
                 sum.overloaded_branch_steps += l > opt.loading_limit_percent;
@@ -960,7 +794,7 @@ struct Simulation::Impl {
         }
         for (std::size_t i = 0; i < net.transformers.size(); ++i) {
             const std::size_t col_here = col;
-            const double l = branch(m.trafo_slot[i], 1.0, false, i);
+            const double l = branch_row(m.trafo_slot[i], 1.0, false, i, col++, losses);
             if (converged) {
                 sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
                 sum.overloaded_branch_steps += l > opt.loading_limit_percent;
@@ -968,8 +802,10 @@ struct Simulation::Impl {
                 if (opt.reverse_flow_is_violation && row_br_p[col_here] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col_here]);
             }
         }
-        // elements (generator convention), and the sources that close the balance
-        double total_elements = 0.0, load_mw = 0.0;
+        return losses;
+    }
+
+    void record_loads() {
         for (std::size_t l = 0; l < net.loads.size(); ++l) {
             const Load& ld = net.loads[l];
             const int i = load_node[l];
@@ -983,76 +819,22 @@ struct Simulation::Impl {
             }
             row_load_p[l] = p;
             row_load_q[l] = q;
-            total_elements += p;
-            load_mw -= p;
+            totals.elements_mw += p;
+            totals.load_mw -= p;
         }
-        double pv_mw = 0.0, pv_avail = 0.0, pv_curt = 0.0;
-        for (std::size_t u = 0; u < dev.pv.size(); ++u) {
-            const bool on = pv_on[u] && pv_node[u] >= 0;
-            row_pv_p[u] = on ? pv_out[u].p_kw / 1000.0 : 0.0;
-            row_pv_q[u] = on ? pv_out[u].q_kvar / 1000.0 : 0.0;
-            row_pv_avail[u] = on ? pv_out[u].available_kw / 1000.0 : 0.0;
-            row_pv_curt[u] = on ? pv_out[u].curtailed_kw / 1000.0 : 0.0;
-            total_elements += row_pv_p[u];
-            pv_mw += row_pv_p[u];
-            pv_avail += row_pv_avail[u];
-            pv_curt += row_pv_curt[u];
-        }
-        double batt_mw = 0.0;
-        for (std::size_t b = 0; b < dev.batteries.size(); ++b) {
-            row_bat_p[b] = batt_node[b] >= 0 ? batt_p_kw[b] / 1000.0 : 0.0;
-            row_bat_q[b] = 0.0;
-            row_bat_soc[b] = batt_state[b].soc;
-            total_elements += row_bat_p[b];
-            batt_mw += row_bat_p[b];
-        }
-        double ev_mw = 0.0;
-        for (std::size_t u = 0; u < dev.ev_stations.size(); ++u) {
-            row_ev_p[u] = ev_node[u] >= 0 ? ev_p_kw[u] / 1000.0 : 0.0;
-            total_elements += row_ev_p[u];
-            ev_mw += row_ev_p[u];
-        }
-        for (std::size_t u = 0; u < dev.charging_sites.size(); ++u) {
-            const bool on = site_node[u] >= 0;
-            row_site_p[u] = on ? site_p_kw[u] / 1000.0 : 0.0;
-            row_site_ev[u] = on ? site_out[u].p_ev_kw / 1000.0 : 0.0;
-            row_site_pv[u] = on ? site_out[u].p_pv_kw / 1000.0 : 0.0;
-            row_site_bat[u] = on ? site_out[u].p_battery_kw / 1000.0 : 0.0;
-            total_elements += row_site_p[u];
-            ev_mw += row_site_ev[u];
-            pv_mw += row_site_pv[u];
-        }
-        for (std::size_t u = 0; u < dev.buildings.size(); ++u) {
-            const bool on = bld_node[u] >= 0;
-            row_bld_p[u] = on ? bld_p_kw[u] / 1000.0 : 0.0;
-            row_bld_ac[u] = on ? -bld_out[u].p_ac_kw / 1000.0 : 0.0;
-            row_bld_t[u] = bld_state[u].T_air_c;
-            total_elements += row_bld_p[u];
-            load_mw -= row_bld_p[u];
-        }
-        for (std::size_t u = 0; u < dev.homes.size(); ++u) {
-            const bool on = home_node[u] >= 0;
-            row_home_p[u] = on ? home_p_kw[u] / 1000.0 : 0.0;
-            row_home_ev[u] = on ? home_out[u].p_ev_kw / 1000.0 : 0.0;
-            row_home_pv[u] = on ? home_out[u].p_pv_kw / 1000.0 : 0.0;
-            row_home_bat[u] = on ? home_out[u].p_battery_kw / 1000.0 : 0.0;
-            row_home_bld[u] = on ? home_out[u].p_building_kw / 1000.0 : 0.0;
-            total_elements += row_home_p[u];
-            ev_mw += row_home_ev[u];
-            pv_mw += row_home_pv[u];
-            load_mw -= row_home_bld[u];
-        }
-        sum.ev_peak_mw = std::max(sum.ev_peak_mw, -ev_mw);
-        load_mw -= ev_mw;  // EV charging is consumption (V2G discharge counts against it)
+    }
+
+    /// sgens, storage, shunts (after the device groups in the balance).
+    void record_network_elements() {
         for (std::size_t s = 0; s < net.sgens.size(); ++s) {
             const SGen& g = net.sgens[s];
             row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
-            total_elements += row_sgen_p[s];
+            totals.elements_mw += row_sgen_p[s];
         }
         for (std::size_t s = 0; s < net.storage.size(); ++s) {
             const Storage& g = net.storage[s];
             row_sto_p[s] = (g.in_service && m.storage_node[s] >= 0) ? -g.p_mw * g.scaling : 0.0;
-            total_elements += row_sto_p[s];
+            totals.elements_mw += row_sto_p[s];
         }
         for (std::size_t s = 0; s < net.shunts.size(); ++s) {
             const Shunt& sh = net.shunts[s];
@@ -1065,13 +847,16 @@ struct Simulation::Impl {
             }
             row_shunt_p[s] = p;
             row_shunt_q[s] = q;
-            total_elements += p;
+            totals.elements_mw += p;
         }
-        // sources: at each slack node, what the branches take out beyond the specified injections
+    }
+
+    /// Sources: at each slack node, what the branches take out beyond the specified injections.
+    void record_sources(double& ext_p_sum, double& gen_total) {
+        const double base = net.sn_mva;
         std::fill(row_ext_p.begin(), row_ext_p.end(), 0.0);
         std::fill(row_ext_q.begin(), row_ext_q.end(), 0.0);
         for (std::size_t g = 0; g < net.gens.size(); ++g) row_gen_p[g] = m.gen_node[g] >= 0 ? net.gens[g].p_mw : 0.0;
-        double ext_total = 0.0;
         for (int i = 0; i < m.n; ++i) {
             if (m.node_type[i] != BusType::Slack) continue;
             const cplx src = (node_flow[i] - specified_injection(m, i, std::abs(V[i]))) * base;
@@ -1087,55 +872,19 @@ struct Simulation::Impl {
                     row_gen_p[g] += src.real();
                     placed = true;
                 }
-            ext_total += placed ? src.real() : 0.0;
         }
-        double gen_total = 0.0;
         for (double x : row_gen_p) gen_total += x;
-        double ext_p_sum = 0.0;
         for (double x : row_ext_p) ext_p_sum += x;
-        const double balance = ext_p_sum + gen_total + total_elements - losses;
-        if (converged) sum.energy_balance_max_error_mw = std::max(sum.energy_balance_max_error_mw, std::abs(balance));
+    }
 
-        // KPIs
-        if (converged) {
-            sum.losses_mwh += losses * dt_h;
-            sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
-            sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
-            sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
-            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t);
-        }
-        sum.load_mwh += load_mw * dt_h;
-        sum.pv_mwh += pv_mw * dt_h;
-        sum.pv_available_mwh += pv_avail * dt_h;
-        sum.pv_curtailed_mwh += pv_curt * dt_h;
-        (void)batt_mw;
-        (void)ext_total;
-
-        // customers: net import behind each meter
+    /// Customers: net import behind each meter, PV used on site, the meter interval's energy.
+    void meter_customers(double dt_h) {
         std::fill(cust_net_kw.begin(), cust_net_kw.end(), 0.0);
         for (std::size_t l = 0; l < net.loads.size(); ++l) cust_net_kw[l] = -row_load_p[l] * 1000.0;
         std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
-        for (std::size_t u = 0; u < dev.pv.size(); ++u)
-            if (pv_customer[u] >= 0) {
-                cust_net_kw[pv_customer[u]] -= row_pv_p[u] * 1000.0;
-                cust_pv_kw[pv_customer[u]] += row_pv_p[u] * 1000.0;
-            }
-        for (std::size_t b = 0; b < dev.batteries.size(); ++b)
-            if (batt_customer[b] >= 0) cust_net_kw[batt_customer[b]] -= row_bat_p[b] * 1000.0;
         std::fill(cust_extra_kw.begin(), cust_extra_kw.end(), 0.0);  // building / home consumption (load)
-        for (std::size_t u = 0; u < dev.ev_stations.size(); ++u)
-            if (ev_customer[u] >= 0) cust_net_kw[ev_customer[u]] -= row_ev_p[u] * 1000.0;
-        for (std::size_t u = 0; u < dev.buildings.size(); ++u)
-            if (bld_customer[u] >= 0) {
-                cust_net_kw[bld_customer[u]] -= row_bld_p[u] * 1000.0;
-                cust_extra_kw[bld_customer[u]] -= row_bld_p[u] * 1000.0;
-            }
-        for (std::size_t u = 0; u < dev.homes.size(); ++u)
-            if (home_customer[u] >= 0) {
-                cust_net_kw[home_customer[u]] -= row_home_p[u] * 1000.0;
-                cust_extra_kw[home_customer[u]] -= row_home_bld[u] * 1000.0;
-                cust_pv_kw[home_customer[u]] += row_home_pv[u] * 1000.0;
-            }
+        const CustomerFlows flows{&cust_net_kw, &cust_pv_kw, &cust_extra_kw};
+        for (const auto& g : groups) g->meter(flows);
         for (std::size_t c = 0; c < cust_net_kw.size(); ++c) {
             const double load_kw = -row_load_p[c] * 1000.0 + cust_extra_kw[c];
             // PV used on site: what of the PV covers the customer's own load (before the battery).
@@ -1144,32 +893,28 @@ struct Simulation::Impl {
             if (e > 0) interval_imp[c] += e;
             else interval_exp[c] -= e;
         }
+    }
 
-        // write the step
-        if (w) {
-            w->append_time(t);
-            for (const Recorded& r : recorded) w->append(r.handle, r.row->data());  // every per-step float series
-            if (h_tap >= 0) {
-                for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
-                w->append(h_tap, row_tap.data());
-            }
-            const std::int64_t conv = converged ? 1 : 0, it = iters;
-            w->append(h_conv, &conv);
-            w->append(h_iter, &it);
-            w->append(h_balance, &balance);
+    void write_step(LocalTime t, bool converged, int iters, double balance) {
+        w->append_time(t);
+        for (const SeriesDeclarer::Declared& r : recorded) {  // every per-step series
+            if (r.row) w->append(r.handle, r.row->data());
+            else w->append(r.handle, r.int_row->data());
         }
-
-        // meter interval complete?
-        const std::int64_t t_end = t + opt.step_s;
-        if ((t_end - opt.start) % opt.meter_interval_s == 0 || k + 1 == opt.n_steps)
-            close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
+        if (h_tap >= 0) {
+            for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
+            w->append(h_tap, row_tap.data());
+        }
+        const std::int64_t conv = converged ? 1 : 0, it = iters;
+        w->append(h_conv, &conv);
+        w->append(h_iter, &it);
+        w->append(h_balance, &balance);
     }
 
     void note_violation(LocalTime t, const char* kind, Id element, double value) {
         if (sum.first_violation.found) return;
         sum.first_violation = Violation{true, t, kind, element, value};
     }
-
     void close_interval(LocalTime interval_start) {
         const std::size_t nc = net.loads.size();
         if (w && h_meter_imp >= 0) {
@@ -1214,25 +959,48 @@ struct Simulation::Impl {
         month_len = 0;
     }
 
+    // ---- the recorder ----------------------------------------------------------------------------
     void open_writer(const detail::Checkpoint* resume_from = nullptr) {
         recorded.clear();
-        if (opt.output_path.empty()) return;
-        if (resume_from) {
-            ResultsResume r;
-            for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-            r.remove = {"/summary", "/bill"};  // written at the end of a run
-            r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
-            w.emplace(opt.output_path, opt.h5, r);
-        } else {
-            w.emplace(opt.output_path, opt.h5);
+        record_va = false;
+        for (auto& g : groups) {  // rows are filled with or without a recorder
+            SeriesDeclarer none(nullptr, g->kind());
+            g->declare(none, opt);
         }
+        if (opt.recorder) {
+            w = opt.recorder;
+        } else if (!opt.output_path.empty()) {
+            if (resume_from) {
+                ResultsResume r;
+                for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
+                r.remove = {"/summary", "/bill"};  // written at the end of a run
+                r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
+                own_w = make_hdf5_recorder(opt.output_path, opt.h5, &r);
+            } else {
+                own_w = make_hdf5_recorder(opt.output_path, opt.h5);
+            }
+            w = own_w.get();
+        }
+        if (!w) return;
         {
             // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
             const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
-            w->plan(2 * nb() + 3 * nbr + 4 * net.loads.size() + 4 * dev.pv.size() + 3 * dev.batteries.size() + 2 * net.ext_grids.size() +
-                    dev.ev_stations.size() + 4 * dev.charging_sites.size() + 3 * dev.buildings.size() + 5 * dev.homes.size() +
-                    net.sgens.size() + net.storage.size() + net.gens.size() + 2 * net.shunts.size() + net.transformers.size() + 8);
+            std::size_t cols = 2 * net.buses.size() + 3 * nbr + 4 * net.loads.size() + 2 * net.ext_grids.size() + net.sgens.size() +
+                               net.storage.size() + net.gens.size() + 2 * net.shunts.size() + net.transformers.size() + 8;
+            for (const auto& g : groups) cols += g->planned_columns();
+            w->plan(cols);
         }
+        write_run_attributes();
+        declare_network_series();
+        for (auto& g : groups) {
+            SeriesDeclarer d(w, g->kind());
+            g->declare(d, opt);
+            recorded.insert(recorded.end(), d.declared.begin(), d.declared.end());
+        }
+        declare_network_elements();
+    }
+
+    void write_run_attributes() {
         w->write_run_info(opt.scenario_text, opt.seed);
         // how far the run got: "running" until it ends ("complete", "stopped" or "failed"); a file
         // still saying "running" after its writer is gone was killed (libgrid info tells)
@@ -1242,14 +1010,33 @@ struct Simulation::Impl {
         w->set_attribute("/", "start", format_iso8601(opt.start));
         w->set_attribute("/", "network", net.name);
         w->add_time();
+    }
+
+    int record_series(const std::string& group, const std::string& name, const std::string& unit, const std::vector<double>& row) {
+        const int h = w->add_series(SeriesSpec{group, name, unit, row.size(), 1, false});
+        recorded.push_back({h, &row, nullptr});
+        return h;
+    }
+
+    template <class Table>
+    std::size_t group_ids(const char* g, const Table& table) {
+        std::vector<std::int64_t> v;
+        for (const auto& x : table) v.push_back(x.id);
+        w->write_ids(g, v);
+        return v.size();
+    }
+
+    /// Buses, branches, loads.
+    void declare_network_series() {
         std::vector<std::int64_t> ids;
         for (const Bus& b : net.buses) ids.push_back(b.id);
         w->write_ids("bus", ids);
         std::vector<double> vn;
         for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
         w->write_vector("bus/vn_kv", vn, "kV");
-        h_vm = record_series("bus", "vm_pu", nb(), "p.u.", row_bus);
-        if (opt.record_bus_angles) h_va = record_series("bus", "va_deg", nb(), "degree", row_va);
+        record_series("bus", "vm_pu", "p.u.", row_bus);
+        record_va = opt.record_bus_angles;
+        if (record_va) record_series("bus", "va_deg", "degree", row_va);
         const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
         if (nbr) {
             std::vector<std::int64_t> bid(nbr);
@@ -1264,142 +1051,67 @@ struct Simulation::Impl {
             w->write_int_vector("branch/element_id", elem);
             w->write_int_vector("branch/from_bus", from);
             w->write_int_vector("branch/to_bus", to);
-            h_br_loading = record_series("branch", "loading_percent", nbr, "percent", row_br_loading);
-            h_br_loss = record_series("branch", "p_loss_mw", nbr, "MW", row_br_loss);
-            if (opt.record_branch_p_from) h_br_p = record_series("branch", "p_from_mw", nbr, "MW", row_br_p);
+            record_series("branch", "loading_percent", "percent", row_br_loading);
+            record_series("branch", "p_loss_mw", "MW", row_br_loss);
+            if (opt.record_branch_p_from) record_series("branch", "p_from_mw", "MW", row_br_p);
         }
-        auto group_ids = [&](const char* g, const auto& table) {
-            std::vector<std::int64_t> v;
-            for (const auto& x : table) v.push_back(x.id);
-            w->write_ids(g, v);
-            return v.size();
-        };
-        // A device group's ids, buses and (where the device has one) the customer behind whose meter it is.
-        auto device_group = [&](const char* g, const auto& units) {
-            const std::size_t n = group_ids(g, units);
-            std::vector<std::int64_t> bus, cust;
-            for (const auto& u : units) {
-                bus.push_back(u.bus);
-                if constexpr (requires { u.customer; }) cust.push_back(u.customer);
-            }
-            w->write_int_vector(std::string(g) + "/bus", bus);
-            if (!cust.empty()) w->write_int_vector(std::string(g) + "/customer", cust);
-            return n;
-        };
         if (!net.loads.empty()) {
-            const std::size_t n = group_ids("load", net.loads);
+            group_ids("load", net.loads);
             std::vector<std::int64_t> bus;
             for (const Load& l : net.loads) bus.push_back(l.bus);
             w->write_int_vector("load/bus", bus);
-            h_load_p = record_series("load", "p_mw", n, "MW", row_load_p);
-            if (opt.record_reactive) h_load_q = record_series("load", "q_mvar", n, "MVAr", row_load_q);
+            record_series("load", "p_mw", "MW", row_load_p);
+            if (opt.record_reactive) record_series("load", "q_mvar", "MVAr", row_load_q);
         }
-        if (!dev.pv.empty()) {
-            const std::size_t n = device_group("pv", dev.pv);
-            std::vector<double> kwp;
-            for (const PvUnit& u : dev.pv) kwp.push_back(u.params.kwp_dc);
-            w->write_vector("pv/kwp_dc", kwp, "kW");
-            h_pv_p = record_series("pv", "p_mw", n, "MW", row_pv_p);
-            if (opt.record_reactive || pv_voltage_dependent ||
-                std::any_of(dev.pv.begin(), dev.pv.end(), [](const PvUnit& u) { return u.params.qmode != QControl::None; }))
-                h_pv_q = record_series("pv", "q_mvar", n, "MVAr", row_pv_q);
-            h_pv_curt = record_series("pv", "curtailed_mw", n, "MW", row_pv_curt);
-            h_pv_avail = record_series("pv", "available_mw", n, "MW", row_pv_avail);
-        }
-        if (!dev.batteries.empty()) {
-            const std::size_t n = device_group("battery", dev.batteries);
-            std::vector<double> e;
-            for (const BatteryUnit& u : dev.batteries) e.push_back(u.params.e_kwh);
-            w->write_vector("battery/e_kwh", e, "kWh");
-            h_bat_p = record_series("battery", "p_mw", n, "MW", row_bat_p);
-            h_bat_q = record_series("battery", "q_mvar", n, "MVAr", row_bat_q);
-            h_bat_soc = record_series("battery", "soc", n, "fraction", row_bat_soc);
-        }
+    }
+
+    /// External grids, sgens, storage, gens, shunts, taps, solver, meters.
+    void declare_network_elements() {
         if (!net.ext_grids.empty()) {
-            const std::size_t n = group_ids("ext_grid", net.ext_grids);
-            h_ext_p = record_series("ext_grid", "p_mw", n, "MW", row_ext_p);
-            h_ext_q = record_series("ext_grid", "q_mvar", n, "MVAr", row_ext_q);
+            group_ids("ext_grid", net.ext_grids);
+            record_series("ext_grid", "p_mw", "MW", row_ext_p);
+            record_series("ext_grid", "q_mvar", "MVAr", row_ext_q);
         }
-        if (!dev.ev_stations.empty()) {
-            const std::size_t n = device_group("ev", dev.ev_stations);
-            h_ev_p = record_series("ev", "p_mw", n, "MW", row_ev_p);
+        if (!net.sgens.empty()) {
+            group_ids("sgen", net.sgens);
+            record_series("sgen", "p_mw", "MW", row_sgen_p);
         }
-        if (!dev.charging_sites.empty()) {
-            const std::size_t n = device_group("ev_site", dev.charging_sites);
-            h_site_p = record_series("ev_site", "p_mw", n, "MW", row_site_p);
-            h_site_ev = record_series("ev_site", "ev_mw", n, "MW", row_site_ev);
-            h_site_pv = record_series("ev_site", "pv_mw", n, "MW", row_site_pv);
-            h_site_bat = record_series("ev_site", "battery_mw", n, "MW", row_site_bat);
+        if (!net.storage.empty()) {
+            group_ids("storage", net.storage);
+            record_series("storage", "p_mw", "MW", row_sto_p);
         }
-        if (!dev.buildings.empty()) {
-            const std::size_t n = device_group("building", dev.buildings);
-            h_bld_p = record_series("building", "p_mw", n, "MW", row_bld_p);
-            h_bld_ac = record_series("building", "ac_mw", n, "MW", row_bld_ac);
-            h_bld_t = record_series("building", "t_air_c", n, "degC", row_bld_t);
+        if (!net.gens.empty()) {
+            group_ids("gen", net.gens);
+            record_series("gen", "p_mw", "MW", row_gen_p);
         }
-        if (!dev.homes.empty()) {
-            const std::size_t n = device_group("home", dev.homes);
-            h_home_p = record_series("home", "p_mw", n, "MW", row_home_p);
-            h_home_ev = record_series("home", "ev_mw", n, "MW", row_home_ev);
-            h_home_pv = record_series("home", "pv_mw", n, "MW", row_home_pv);
-            h_home_bat = record_series("home", "battery_mw", n, "MW", row_home_bat);
-            h_home_bld = record_series("home", "building_mw", n, "MW", row_home_bld);
-        }
-        if (!net.sgens.empty()) h_sgen_p = record_series("sgen", "p_mw", group_ids("sgen", net.sgens), "MW", row_sgen_p);
-        if (!net.storage.empty()) h_sto_p = record_series("storage", "p_mw", group_ids("storage", net.storage), "MW", row_sto_p);
-        if (!net.gens.empty()) h_gen_p = record_series("gen", "p_mw", group_ids("gen", net.gens), "MW", row_gen_p);
         if (!net.shunts.empty()) {
-            const std::size_t n = group_ids("shunt", net.shunts);
-            h_shunt_p = record_series("shunt", "p_mw", n, "MW", row_shunt_p);
-            h_shunt_q = record_series("shunt", "q_mvar", n, "MVAr", row_shunt_q);
+            group_ids("shunt", net.shunts);
+            record_series("shunt", "p_mw", "MW", row_shunt_p);
+            record_series("shunt", "q_mvar", "MVAr", row_shunt_q);
         }
+        h_tap = -1;
         if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
             group_ids("trafo", net.transformers);
-            h_tap = w->add_int_series("trafo", "tap_pos", net.transformers.size());
+            h_tap = w->add_series(SeriesSpec{"trafo", "tap_pos", "", net.transformers.size(), 1, true});
         }
-        h_conv = w->add_int_series("solver", "converged", 1);
-        h_iter = w->add_int_series("solver", "iterations", 1);
-        h_balance = w->add_series("solver", "energy_balance_mw", 1, "MW");
+        h_conv = w->add_series(SeriesSpec{"solver", "converged", "", 1, 1, true});
+        h_iter = w->add_series(SeriesSpec{"solver", "iterations", "", 1, 1, true});
+        h_balance = w->add_series(SeriesSpec{"solver", "energy_balance_mw", "MW", 1, 1, false});
+        h_meter_imp = -1;
         if (!net.loads.empty()) {
             group_ids("meter", net.loads);
             h_meter_t = w->add_group_time("meter");
-            h_meter_imp = w->add_series("meter", "import_kwh", net.loads.size(), "kWh");
-            h_meter_exp = w->add_series("meter", "export_kwh", net.loads.size(), "kWh");
+            h_meter_imp = w->add_series(SeriesSpec{"meter", "import_kwh", "kWh", net.loads.size(), 1, false});
+            h_meter_exp = w->add_series(SeriesSpec{"meter", "export_kwh", "kWh", net.loads.size(), 1, false});
             w->set_attribute("/meter", "interval_s", std::int64_t(opt.meter_interval_s));
         }
     }
-    std::size_t nb() const { return net.buses.size(); }
 
+    // ---- the end of a run ----------------------------------------------------------------------
     void write_summary() {
         if (!w) return;
-        auto s = [&](const char* name, double v, const char* unit) { w->write_scalar(std::string("summary/") + name, v, unit); };
-        s("steps", double(sum.steps), "");
-        s("non_converged_steps", double(sum.non_converged_steps), "");
-        s("controls_unsettled_steps", double(sum.controls_unsettled_steps), "");
-        s("voltage_violation_bus_steps", double(sum.voltage_violation_bus_steps), "");
-        s("voltage_violation_hours", sum.voltage_violation_hours, "h");
-        s("min_vm_pu", sum.min_vm_pu, "p.u.");
-        s("max_vm_pu", sum.max_vm_pu, "p.u.");
-        s("max_line_loading_percent", sum.max_line_loading_percent, "percent");
-        s("max_trafo_loading_percent", sum.max_trafo_loading_percent, "percent");
-        s("overloaded_branch_steps", double(sum.overloaded_branch_steps), "");
-        s("losses_mwh", sum.losses_mwh, "MWh");
-        s("import_mwh", sum.import_mwh, "MWh");
-        s("export_mwh", sum.export_mwh, "MWh");
-        s("peak_import_mw", sum.peak_import_mw, "MW");
-        s("load_mwh", sum.load_mwh, "MWh");
-        s("pv_mwh", sum.pv_mwh, "MWh");
-        s("pv_curtailed_mwh", sum.pv_curtailed_mwh, "MWh");
-        s("self_consumption", sum.self_consumption, "fraction");
-        s("self_sufficiency", sum.self_sufficiency, "fraction");
-        s("battery_charged_mwh", sum.battery_charged_mwh, "MWh");
-        s("battery_discharged_mwh", sum.battery_discharged_mwh, "MWh");
-        s("battery_losses_mwh", sum.battery_losses_mwh, "MWh");
-        s("co2_t", sum.co2_t, "t");
-        s("bills_rm", sum.bills_rm, "RM");
-        s("energy_balance_max_error_mw", sum.energy_balance_max_error_mw, "MW");
-        s("deenergized_buses", double(sum.deenergized_buses), "");
-        s("wall_time_s", sum.wall_time_s, "s");
+        for (const KpiInfo& k : summary_kpis())
+            if (k.in_file) w->write_scalar(std::string("summary/") + k.name, k.get(sum), k.unit);
         if (!sum.completed) {
             // the steps done, not the horizon asked for (status, steps_planned: root attributes)
             w->set_attribute("/summary", "incomplete", std::int64_t(1));
@@ -1411,51 +1123,20 @@ struct Simulation::Impl {
             w->write_scalar("summary/first_violation/value", sum.first_violation.value, "");
             w->set_attribute("/summary/first_violation", "kind", sum.first_violation.kind);
         }
-        s("ev_delivered_mwh", sum.ev_delivered_mwh, "MWh");
-        s("ev_not_delivered_mwh", sum.ev_not_delivered_mwh, "MWh");
-        s("ev_peak_mw", sum.ev_peak_mw, "MW");
-        s("building_comfort_degree_hours", sum.building_comfort_degree_hours, "K h");
-        s("home_comfort_degree_hours", sum.home_comfort_degree_hours, "K h");
-        // per-session EV records
-        {
-            std::vector<std::int64_t> station, arrival, departure;
-            std::vector<double> wanted, delivered, unmet;
-            auto add_station = [&](Id id, const EvStation& st) {
-                for (std::size_t i = 0; i < st.sessions.size() && i < st.records.size(); ++i) {
-                    station.push_back(id);
-                    arrival.push_back(st.sessions[i].arrival);
-                    departure.push_back(st.sessions[i].departure);
-                    wanted.push_back(st.sessions[i].energy_kwh);
-                    delivered.push_back(st.records[i].delivered_kwh);
-                    unmet.push_back(st.records[i].unmet_kwh);
-                }
-            };
-            for (const EvStationUnit& u : dev.ev_stations) add_station(u.id, u.station);
-            for (const ChargingSiteUnit& u : dev.charging_sites) add_station(u.id, u.site.evs);
-            for (const HomeUnit& u : dev.homes) add_station(u.id, u.home.ev);
-            if (!station.empty()) {
-                w->write_int_vector("summary/ev_sessions/station", station);
-                w->write_int_vector("summary/ev_sessions/arrival", arrival, kResultsTimeUnits);
-                w->write_int_vector("summary/ev_sessions/departure", departure, kResultsTimeUnits);
-                w->write_vector("summary/ev_sessions/energy_kwh", wanted, "kWh");
-                w->write_vector("summary/ev_sessions/delivered_kwh", delivered, "kWh");
-                w->write_vector("summary/ev_sessions/unmet_kwh", unmet, "kWh");
+        SummaryTables tables;
+        for (const auto& g : groups) g->summary_tables(tables);
+        for (const SummaryTables::Table& t : tables.tables()) {
+            if (t.columns.empty() || (t.columns[0].ints.empty() && t.columns[0].reals.empty())) continue;
+            for (const SummaryTables::Column& c : t.columns) {
+                if (c.integer) w->write_int_vector(t.path + "/" + c.name, c.ints, c.unit);
+                else w->write_vector(t.path + "/" + c.name, c.reals, c.unit);
             }
         }
-        if (!dev.buildings.empty()) {
-            std::vector<std::int64_t> id;
-            std::vector<double> comfort, elec, ac;
-            for (std::size_t u = 0; u < dev.buildings.size(); ++u) {
-                id.push_back(dev.buildings[u].id);
-                comfort.push_back(bld_state[u].comfort_degree_hours);
-                elec.push_back(bld_state[u].electricity_kwh);
-                ac.push_back(bld_state[u].ac_kwh);
-            }
-            w->write_int_vector("summary/building/id", id);
-            w->write_vector("summary/building/comfort_degree_hours", comfort, "K h");
-            w->write_vector("summary/building/electricity_kwh", elec, "kWh");
-            w->write_vector("summary/building/ac_kwh", ac, "kWh");
-        }
+        write_bills();
+        w->flush();
+    }
+
+    void write_bills() {
         // bills: months x customers
         if (!bills.empty() && !bills[0].empty()) {
             const std::size_t nm = bills[0].size(), nc = bills.size();
@@ -1464,7 +1145,7 @@ struct Simulation::Impl {
             w->write_ids("bill", bill_customers);
             w->write_strings("bill/month", months);
             auto table = [&](const char* name, double Bill::*field, const char* unit) {
-                const int h = w->add_series("bill", name, nc, unit);
+                const int h = w->add_series(SeriesSpec{"bill", name, unit, nc, 1, false});
                 std::vector<double> row(nc);
                 for (std::size_t mth = 0; mth < nm; ++mth) {
                     for (std::size_t c = 0; c < nc; ++c) row[c] = mth < bills[c].size() ? bills[c][mth].*field : kNaN;
@@ -1476,7 +1157,168 @@ struct Simulation::Impl {
             table("export_kwh", &Bill::export_kwh, "kWh");
             table("export_credit_rm", &Bill::export_credit_rm, "RM");
         }
-        w->flush();
+    }
+    // ---- a run ------------------------------------------------------------------------------------
+    /// Sizes everything a run fills and prepares the device groups.
+    void init_run() {
+        sum = SimulationSummary{};
+        sum.min_vm_pu = kInf;
+        sum.max_vm_pu = -kInf;
+        weather = opt.weather_series ? *opt.weather_series : melaka_weather(opt.start, opt.step_s, opt.n_steps, opt.seed, opt.weather);
+        if (weather.size() < opt.n_steps) throw ValidationError("simulation: the weather series has fewer values than n_steps");
+        const std::size_t nl = net.loads.size();
+        load_p_kw.assign(nl, 0.0);
+        load_q_kvar.assign(nl, 0.0);
+        cust_net_kw.assign(nl, 0.0);
+        cust_pv_kw.assign(nl, 0.0);
+        interval_imp.assign(nl, 0.0);
+        interval_exp.assign(nl, 0.0);
+        const std::size_t intervals_per_31d = std::size_t(31 * 86400 / opt.meter_interval_s) + 1;
+        const std::size_t horizon_intervals = std::size_t((std::int64_t(opt.n_steps) * opt.step_s + opt.meter_interval_s - 1) / opt.meter_interval_s) + 1;
+        month_cap = std::min(intervals_per_31d, horizon_intervals);
+        month_imp.assign(nl * month_cap, 0.0);
+        month_exp.assign(nl * month_cap, 0.0);
+        month_key = -1;
+        bills.assign(nl, {});
+        bill_customers.clear();
+        for (const Load& l : net.loads) bill_customers.push_back(l.id);
+        cust_replaced.assign(nl, 0);
+        cust_extra_kw.assign(nl, 0.0);
+        RunSetup setup;
+        setup.opt = &opt;
+        setup.index = &ix;
+        setup.customer_replaced = &cust_replaced;
+        for (auto& g : groups) g->prepare(setup);
+        next_event = 0;
+        rebuild();
+        block_start = 0;
+        block_len = 0;
+        size_rows();
+        if (opt.checkpoint_steps % kCheckpointQuantum != 0)
+            throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
+                                  " (or 0), got " + std::to_string(opt.checkpoint_steps));
+    }
+
+    void size_rows() {
+        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+        row_bus.assign(net.buses.size(), 0.0);
+        row_va.assign(net.buses.size(), 0.0);
+        row_br_loading.assign(nbr, 0.0);
+        row_br_loss.assign(nbr, 0.0);
+        row_br_p.assign(nbr, 0.0);
+        row_load_p.assign(net.loads.size(), 0.0);
+        row_load_q.assign(net.loads.size(), 0.0);
+        row_ext_p.assign(net.ext_grids.size(), 0.0);
+        row_ext_q.assign(net.ext_grids.size(), 0.0);
+        row_sgen_p.assign(net.sgens.size(), 0.0);
+        row_sto_p.assign(net.storage.size(), 0.0);
+        row_gen_p.assign(net.gens.size(), 0.0);
+        row_shunt_p.assign(net.shunts.size(), 0.0);
+        row_shunt_q.assign(net.shunts.size(), 0.0);
+        row_tap.assign(net.transformers.size(), 0);
+    }
+
+    /// Resume: the state at the checkpoint's step, then the file cut back to what it had then.
+    std::optional<detail::Checkpoint> load_resume() {
+        if (!opt.resume) return std::nullopt;
+        if (opt.output_path.empty()) throw ValidationError("simulation: field 'resume': needs an output_path");
+        const std::string cp = checkpoint_path(opt.output_path);
+        std::error_code ec;
+        if (!std::filesystem::exists(cp, ec))
+            throw Error("cannot resume '" + opt.output_path + "': no checkpoint '" + cp +
+                        "' (the run finished, or was stopped before its first checkpoint at step " + std::to_string(opt.checkpoint_steps) +
+                        ": run it again without resume)");
+        std::optional<detail::Checkpoint> ckpt = detail::load_checkpoint(cp);
+        const std::string who = "cannot resume from checkpoint '" + cp + "': ";
+        if (ckpt->libgrid_version != LIBGRID_VERSION) throw Error(who + "written by libgrid " + ckpt->libgrid_version + ", this is " + LIBGRID_VERSION);
+        if (ckpt->digest != input_digest() || ckpt->n_steps != opt.n_steps)
+            throw Error(who + "it belongs to another run (scenario, seed, horizon or options differ): resume with the same inputs");
+        if (ckpt->next_step == 0 || ckpt->next_step % kCheckpointQuantum != 0) throw Error(who + "field 'next_step': not a checkpoint boundary");
+        detail::StateIn in(ckpt->state.data(), ckpt->state.size(), "checkpoint '" + cp + "'");
+        archive_state(in);
+        if (in.left() != 0) in.bad("state", std::to_string(in.left()) + " bytes left over");
+        resync();
+        if (block_len > 0) {
+            const std::size_t len = block_len;
+            fill_block(block_start);
+            if (block_len != len) throw Error(who + "field 'block_len': does not match this run's load-profile blocks");
+        }
+        sum.resumed_from_step = ckpt->next_step;
+        return ckpt;
+    }
+
+    /// Why the run stops before step k ("" = it goes on): a stop request or a nearly full disk.
+    std::string stop_reason(std::size_t k, std::size_t k0) const {
+        if (opt.stop_requested) {
+            const int v = opt.stop_requested->load(std::memory_order_relaxed);
+            if (v != 0) return v == SIGINT ? "SIGINT" : v == SIGTERM ? "SIGTERM" : v == SIGHUP ? "SIGHUP" : "stop requested";
+        }
+        if (w && opt.min_free_bytes > 0 && (k - k0) % 16 == 0) {
+            const std::size_t free = w->free_bytes();
+            if (free < opt.min_free_bytes)
+                return "disk nearly full: " + std::to_string(free >> 20) + " MiB free where '" + opt.output_path + "' is (min_free_bytes " +
+                       std::to_string(opt.min_free_bytes >> 20) + " MiB)";
+        }
+        return "";
+    }
+
+    /// The steps from k0; returns why the run stopped early ("" = it did not).
+    std::string run_steps(std::size_t k0, const ProgressFn& progress) {
+        const bool checkpoints = own_w && opt.checkpoint_steps > 0;
+        for (std::size_t k = k0; k < opt.n_steps; ++k) {
+            if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
+                const auto tc = Clock::now();
+                resync();
+                if (checkpoints && k % opt.checkpoint_steps == 0) snapshot_checkpoint(k);
+                sum.time_checkpoint_s += since(tc);
+            }
+            std::string stop = stop_reason(k, k0);
+            if (!stop.empty()) return stop;
+            step(k);
+            sum.steps = k + 1;
+            if (progress) progress(k + 1, opt.n_steps);
+            if (opt.stop_at_first_violation && sum.first_violation.found) break;
+        }
+        return "";
+    }
+
+    /// A run that fails part way keeps what it had written: every completed step, then the file is
+    /// closed (and unlocked) before the error goes on to the caller.
+    void close_failed() {
+        if (!w) return;
+        try {
+            w->set_attribute("/", "failed_at_step", std::int64_t(sum.steps));
+            w->set_attribute("/", "status", "failed");
+            w->close();
+        } catch (...) {
+        }
+        own_w.reset();
+        w = nullptr;
+    }
+
+    /// The KPIs known at the end: the groups', and the ratios.
+    void finish_kpis() {
+        for (const auto& g : groups) g->finish(sum);
+        sum.self_consumption = sum.pv_mwh > 0 ? sum.pv_self_consumed_mwh / sum.pv_mwh : 0.0;
+        sum.self_sufficiency = sum.load_mwh > 0 ? sum.pv_self_consumed_mwh / sum.load_mwh : 0.0;
+        if (!std::isfinite(sum.min_vm_pu)) sum.min_vm_pu = kNaN;
+        if (!std::isfinite(sum.max_vm_pu)) sum.max_vm_pu = kNaN;
+    }
+
+    void close_run() {
+        if (!w) return;
+        w->set_attribute("/", "steps_done", std::int64_t(sum.steps));
+        if (!sum.completed) w->set_attribute("/", "stop_reason", sum.stop_reason);
+        w->set_attribute("/", "status", sum.completed ? "complete" : "stopped");
+        w->close();
+        if (own_w && !sum.completed && opt.checkpoint_steps > 0) commit_checkpoints(true);  // every row is in the file now
+        // a finished run needs no checkpoint; a stopped one keeps its last (resume goes on from there)
+        if (own_w && sum.completed) {
+            std::error_code ec;
+            std::filesystem::remove(checkpoint_path(opt.output_path), ec);
+        }
+        own_w.reset();
+        w = nullptr;
     }
 };
 
@@ -1485,21 +1327,17 @@ Simulation::Simulation(Network net, DeviceSet devices, SimulationOptions options
     s.net = std::move(net);
     s.dev = std::move(devices);
     s.opt = std::move(options);
+    s.groups = make_device_groups(s.dev);
+    for (auto& g : s.groups)
+        if (!g->inject_late()) s.inject_order.push_back(g.get());
+    for (auto& g : s.groups)
+        if (g->inject_late()) s.inject_order.push_back(g.get());
+    for (auto& g : s.groups)
+        if (g->voltage_dependent()) s.vdep.push_back(g.get());
     s.validate_inputs();
     std::stable_sort(s.dev.events.begin(), s.dev.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+    for (const Event& e : s.dev.events) s.events.push_back(s.resolve_event(e));
     s.pool = std::make_unique<ThreadPool>(s.opt.threads);
-    s.pv_on.assign(s.dev.pv.size(), 0);
-    for (std::size_t k = 0; k < s.dev.pv.size(); ++k) s.pv_on[k] = s.dev.pv[k].in_service;
-    s.batt_on.assign(s.dev.batteries.size(), 0);
-    for (std::size_t k = 0; k < s.dev.batteries.size(); ++k) s.batt_on[k] = s.dev.batteries[k].in_service;
-    s.pv_customer.assign(s.dev.pv.size(), -1);
-    for (std::size_t k = 0; k < s.dev.pv.size(); ++k)
-        if (s.dev.pv[k].customer >= 0) s.pv_customer[k] = int(s.load_at.at(s.dev.pv[k].customer));
-    s.batt_customer.assign(s.dev.batteries.size(), -1);
-    for (std::size_t k = 0; k < s.dev.batteries.size(); ++k)
-        if (s.dev.batteries[k].customer >= 0) s.batt_customer[k] = int(s.load_at.at(s.dev.batteries[k].customer));
-    for (const PvUnit& u : s.dev.pv)
-        s.pv_voltage_dependent = s.pv_voltage_dependent || u.params.qmode == QControl::VoltVar || u.params.volt_watt;
 }
 
 Simulation::~Simulation() = default;
@@ -1509,161 +1347,17 @@ Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 SimulationSummary Simulation::run(const ProgressFn& progress) {
     Impl& s = *impl_;
     const auto t0 = std::chrono::steady_clock::now();
-    s.sum = SimulationSummary{};
-    s.sum.min_vm_pu = kInf;
-    s.sum.max_vm_pu = -kInf;
-    s.weather = s.opt.weather_series ? *s.opt.weather_series : melaka_weather(s.opt.start, s.opt.step_s, s.opt.n_steps, s.opt.seed, s.opt.weather);
-    if (s.weather.size() < s.opt.n_steps) throw ValidationError("simulation: the weather series has fewer values than n_steps");
-    const std::size_t nl = s.net.loads.size();
-    s.load_p_kw.assign(nl, 0.0);
-    s.load_q_kvar.assign(nl, 0.0);
-    s.cust_net_kw.assign(nl, 0.0);
-    s.cust_pv_kw.assign(nl, 0.0);
-    s.interval_imp.assign(nl, 0.0);
-    s.interval_exp.assign(nl, 0.0);
-    const std::size_t intervals_per_31d = std::size_t(31 * 86400 / s.opt.meter_interval_s) + 1;
-    const std::size_t horizon_intervals = std::size_t((std::int64_t(s.opt.n_steps) * s.opt.step_s + s.opt.meter_interval_s - 1) / s.opt.meter_interval_s) + 1;
-    s.month_cap = std::min(intervals_per_31d, horizon_intervals);
-    s.month_imp.assign(nl * s.month_cap, 0.0);
-    s.month_exp.assign(nl * s.month_cap, 0.0);
-    s.month_key = -1;
-    s.bills.assign(nl, {});
-    s.bill_customers.clear();
-    for (const Load& l : s.net.loads) s.bill_customers.push_back(l.id);
-    s.pv_out.assign(s.dev.pv.size(), PvOutput{});
-    s.pv_vm_eval.assign(s.dev.pv.size(), 1.0);
-    s.batt_state.clear();
-    for (const BatteryUnit& b : s.dev.batteries) s.batt_state.push_back(make_battery_state(b.params));
-    s.batt_p_kw.assign(s.dev.batteries.size(), 0.0);
-    // EV, sites, buildings, homes: prepare (validates, sizes scratch), per-customer links
-    for (EvStationUnit& u : s.dev.ev_stations) u.station.prepare(double(s.opt.step_s));
-    for (ChargingSiteUnit& u : s.dev.charging_sites) u.site.prepare(double(s.opt.step_s));
-    for (HomeUnit& u : s.dev.homes) u.home.prepare(double(s.opt.step_s));
-    s.bld_state.clear();
-    s.bld_state.assign(s.dev.buildings.size(), BuildingState{});
-    s.ev_p_kw.assign(s.dev.ev_stations.size(), 0.0);
-    s.site_p_kw.assign(s.dev.charging_sites.size(), 0.0);
-    s.site_out.assign(s.dev.charging_sites.size(), SiteStepOutput{});
-    s.bld_p_kw.assign(s.dev.buildings.size(), 0.0);
-    s.bld_out.assign(s.dev.buildings.size(), BuildingOutput{});
-    s.home_p_kw.assign(s.dev.homes.size(), 0.0);
-    s.home_out.assign(s.dev.homes.size(), HomeOutput{});
-    s.cust_replaced.assign(nl, 0);
-    s.cust_extra_kw.assign(nl, 0.0);
-    auto link = [&](const auto& units, std::vector<int>& out, bool replaces) {
-        out.assign(units.size(), -1);
-        for (std::size_t k = 0; k < units.size(); ++k)
-            if (units[k].customer >= 0) {
-                out[k] = int(s.load_at.at(units[k].customer));
-                if (replaces) s.cust_replaced[out[k]] = 1;
-            }
-    };
-    link(s.dev.ev_stations, s.ev_customer, false);
-    link(s.dev.buildings, s.bld_customer, true);
-    link(s.dev.homes, s.home_customer, true);
-    for (auto* v : {&s.row_ev_p}) v->assign(s.dev.ev_stations.size(), 0.0);
-    for (auto* v : {&s.row_site_p, &s.row_site_ev, &s.row_site_pv, &s.row_site_bat}) v->assign(s.dev.charging_sites.size(), 0.0);
-    for (auto* v : {&s.row_bld_p, &s.row_bld_ac, &s.row_bld_t}) v->assign(s.dev.buildings.size(), 0.0);
-    for (auto* v : {&s.row_home_p, &s.row_home_ev, &s.row_home_pv, &s.row_home_bat, &s.row_home_bld}) v->assign(s.dev.homes.size(), 0.0);
-    std::vector<double> e0;
-    for (std::size_t b = 0; b < s.dev.batteries.size(); ++b) e0.push_back(stored_energy_kwh(s.dev.batteries[b].params, s.batt_state[b]));
-    s.next_event = 0;
-    s.rebuild();
-    s.block_start = 0;
-    s.block_len = 0;
-    const std::size_t nbr = s.net.branches.size() + s.net.lines.size() + s.net.transformers.size();
-    s.row_bus.assign(s.nb(), 0.0);
-    s.row_va.assign(s.nb(), 0.0);
-    s.row_br_loading.assign(nbr, 0.0);
-    s.row_br_loss.assign(nbr, 0.0);
-    s.row_br_p.assign(nbr, 0.0);
-    s.row_load_p.assign(nl, 0.0);
-    s.row_load_q.assign(nl, 0.0);
-    for (auto* v : {&s.row_pv_p, &s.row_pv_q, &s.row_pv_curt, &s.row_pv_avail}) v->assign(s.dev.pv.size(), 0.0);
-    for (auto* v : {&s.row_bat_p, &s.row_bat_q, &s.row_bat_soc}) v->assign(s.dev.batteries.size(), 0.0);
-    s.row_ext_p.assign(s.net.ext_grids.size(), 0.0);
-    s.row_ext_q.assign(s.net.ext_grids.size(), 0.0);
-    s.row_sgen_p.assign(s.net.sgens.size(), 0.0);
-    s.row_sto_p.assign(s.net.storage.size(), 0.0);
-    s.row_gen_p.assign(s.net.gens.size(), 0.0);
-    s.row_shunt_p.assign(s.net.shunts.size(), 0.0);
-    s.row_shunt_q.assign(s.net.shunts.size(), 0.0);
-    s.row_tap.assign(s.net.transformers.size(), 0);
-    if (s.opt.checkpoint_steps % kCheckpointQuantum != 0)
-        throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
-                              " (or 0), got " + std::to_string(s.opt.checkpoint_steps));
-    // Resume: the state at the checkpoint's step, then the file cut back to what it had then.
-    std::optional<detail::Checkpoint> ckpt;
-    if (s.opt.resume) {
-        if (s.opt.output_path.empty()) throw ValidationError("simulation: field 'resume': needs an output_path");
-        const std::string cp = checkpoint_path(s.opt.output_path);
-        std::error_code ec;
-        if (!std::filesystem::exists(cp, ec))
-            throw Error("cannot resume '" + s.opt.output_path + "': no checkpoint '" + cp +
-                        "' (the run finished, or was stopped before its first checkpoint at step " + std::to_string(s.opt.checkpoint_steps) +
-                        ": run it again without resume)");
-        ckpt = detail::load_checkpoint(cp);
-        const std::string who = "cannot resume from checkpoint '" + cp + "': ";
-        if (ckpt->libgrid_version != LIBGRID_VERSION) throw Error(who + "written by libgrid " + ckpt->libgrid_version + ", this is " + LIBGRID_VERSION);
-        if (ckpt->digest != s.input_digest() || ckpt->n_steps != s.opt.n_steps)
-            throw Error(who + "it belongs to another run (scenario, seed, horizon or options differ): resume with the same inputs");
-        if (ckpt->next_step == 0 || ckpt->next_step % kCheckpointQuantum != 0) throw Error(who + "field 'next_step': not a checkpoint boundary");
-        detail::StateIn in(ckpt->state.data(), ckpt->state.size(), "checkpoint '" + cp + "'");
-        s.archive_state(in);
-        if (in.left() != 0) in.bad("state", std::to_string(in.left()) + " bytes left over");
-        s.resync();
-        if (s.block_len > 0) {
-            const std::size_t len = s.block_len;
-            s.fill_block(s.block_start);
-            if (s.block_len != len) throw Error(who + "field 'block_len': does not match this run's load-profile blocks");
-        }
-        s.sum.resumed_from_step = ckpt->next_step;
-    }
+    s.init_run();
+    std::optional<detail::Checkpoint> ckpt = s.load_resume();
     s.open_writer(ckpt ? &*ckpt : nullptr);
     s.sum.planned_steps = s.opt.n_steps;
     s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::size_t k0 = ckpt ? std::size_t(ckpt->next_step) : 0;
     std::string stop;
     try {
-        for (std::size_t k = k0; k < s.opt.n_steps; ++k) {
-            if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
-                const auto tc = Impl::Clock::now();
-                s.resync();
-                if (s.w && s.opt.checkpoint_steps > 0 && k % s.opt.checkpoint_steps == 0) s.snapshot_checkpoint(k);
-                s.sum.time_checkpoint_s += Impl::since(tc);
-            }
-            if (s.opt.stop_requested) {
-                const int v = s.opt.stop_requested->load(std::memory_order_relaxed);
-                if (v != 0) {
-                    stop = v == SIGINT ? "SIGINT" : v == SIGTERM ? "SIGTERM" : v == SIGHUP ? "SIGHUP" : "stop requested";
-                    break;
-                }
-            }
-            if (s.w && s.opt.min_free_bytes > 0 && (k - k0) % 16 == 0) {
-                const std::size_t free = s.w->free_bytes();
-                if (free < s.opt.min_free_bytes) {
-                    stop = "disk nearly full: " + std::to_string(free >> 20) + " MiB free where '" + s.opt.output_path +
-                           "' is (min_free_bytes " + std::to_string(s.opt.min_free_bytes >> 20) + " MiB)";
-                    break;
-                }
-            }
-            s.step(k);
-            s.sum.steps = k + 1;
-            if (progress) progress(k + 1, s.opt.n_steps);
-            if (s.opt.stop_at_first_violation && s.sum.first_violation.found) break;
-        }
+        stop = s.run_steps(k0, progress);
     } catch (...) {
-        // A run that fails part way keeps what it had written: every completed step, then the
-        // file is closed (and unlocked) before the error goes on to the caller.
-        if (s.w) {
-            try {
-                s.w->set_attribute("/", "failed_at_step", std::int64_t(s.sum.steps));
-                s.w->set_attribute("/", "status", "failed");
-                s.w->close();
-            } catch (...) {
-            }
-            s.w.reset();
-        }
+        s.close_failed();
         throw;
     }
     if (!stop.empty()) {
@@ -1671,48 +1365,21 @@ SimulationSummary Simulation::run(const ProgressFn& progress) {
         s.sum.stop_reason = stop;
     }
     s.close_month();
-    // battery and PV energy KPIs
-    for (std::size_t b = 0; b < s.dev.batteries.size(); ++b) {
-        const BatteryState& st = s.batt_state[b];
-        s.sum.battery_charged_mwh += st.charged_kwh / 1000.0;
-        s.sum.battery_discharged_mwh += st.discharged_kwh / 1000.0;
-        s.sum.battery_losses_mwh += st.loss_kwh / 1000.0;
-        s.sum.battery_storage_change_mwh += (stored_energy_kwh(s.dev.batteries[b].params, st) - e0[b]) / 1000.0;
-    }
-    auto ev_kpi = [&](const EvKpi& k) {
-        s.sum.ev_delivered_mwh += k.delivered_kwh / 1000.0;
-        s.sum.ev_not_delivered_mwh += k.unmet_kwh / 1000.0;
-    };
-    for (const EvStationUnit& u : s.dev.ev_stations) ev_kpi(u.station.kpi());
-    for (const ChargingSiteUnit& u : s.dev.charging_sites) ev_kpi(u.site.evs.kpi());
-    for (const HomeUnit& u : s.dev.homes) ev_kpi(u.home.ev.kpi());
-    for (const BuildingState& b : s.bld_state) s.sum.building_comfort_degree_hours += b.comfort_degree_hours;
-    for (const HomeUnit& u : s.dev.homes) s.sum.home_comfort_degree_hours += u.home.building_state.comfort_degree_hours;
-    s.sum.self_consumption = s.sum.pv_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.pv_mwh : 0.0;
-    s.sum.self_sufficiency = s.sum.load_mwh > 0 ? s.sum.pv_self_consumed_mwh / s.sum.load_mwh : 0.0;
-    if (!std::isfinite(s.sum.min_vm_pu)) s.sum.min_vm_pu = kNaN;
-    if (!std::isfinite(s.sum.max_vm_pu)) s.sum.max_vm_pu = kNaN;
+    s.finish_kpis();
     s.sum.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     s.sum.steps_per_second = s.sum.wall_time_s > 0 ? double(s.sum.steps) / s.sum.wall_time_s : 0.0;
     s.write_summary();
-    if (s.w) {
-        s.w->set_attribute("/", "steps_done", std::int64_t(s.sum.steps));
-        if (!s.sum.completed) s.w->set_attribute("/", "stop_reason", s.sum.stop_reason);
-        s.w->set_attribute("/", "status", s.sum.completed ? "complete" : "stopped");
-        s.w->close();
-        if (!s.sum.completed && s.opt.checkpoint_steps > 0) s.commit_checkpoints(true);  // every row is in the file now
-        s.w.reset();
-        // a finished run needs no checkpoint; a stopped one keeps its last (resume goes on from there)
-        if (s.sum.completed) {
-            std::error_code ec;
-            std::filesystem::remove(checkpoint_path(s.opt.output_path), ec);
-        }
-    }
+    s.close_run();
     return s.sum;
 }
 
 const std::vector<std::vector<Bill>>& Simulation::bills() const { return impl_->bills; }
 const std::vector<Id>& Simulation::bill_customers() const { return impl_->bill_customers; }
-const std::vector<BatteryState>& Simulation::battery_states() const { return impl_->batt_state; }
+const std::vector<BatteryState>& Simulation::battery_states() const {
+    static const std::vector<BatteryState> none;
+    for (const auto& g : impl_->groups)
+        if (const std::vector<BatteryState>* st = groups::battery_states(*g)) return *st;
+    return none;
+}
 
 }  // namespace libgrid

@@ -3,24 +3,21 @@
 // Each step: loads take their profile value, devices give set points from the last voltages and the
 // tariff's peak flag, the solver runs warm-started, voltage-dependent controls (PV volt-var and
 // volt-watt, on-load tap changers, switched shunts) iterate to a fixed point within a bound, and
-// the results stream to the HDF5 recorder. Topology, admittance matrix and symbolic factorisation
-// are built once and reused; a timed event (switch, service status) rebuilds them at its step.
+// the results stream to the recorder (results/recorder.hpp; HDF5 for output_path). The engine knows
+// no device kind: devices plug in as device groups (simulation/device_group.hpp). Topology,
+// admittance matrix and symbolic factorisation are built once and reused; a timed event (switch, service status) rebuilds them at its step.
 // A step that does not converge is flagged and the run goes on.
 //
 // Sign convention of every recorded power: generator convention, positive = injected into the grid.
 // In every converged step: ext_grid p + sum of all elements' p = sum of branch losses.
 #pragma once
 
-#include <libgrid/devices/battery.hpp>
-#include <libgrid/devices/building.hpp>
-#include <libgrid/devices/ev.hpp>
-#include <libgrid/devices/pv.hpp>
-#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/profiles/calendar.hpp>
-#include <libgrid/profiles/load_profiles.hpp>
 #include <libgrid/profiles/weather.hpp>
+#include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/emissions.hpp>
 #include <libgrid/simulation/tariff.hpp>
 
@@ -32,108 +29,6 @@
 #include <vector>
 
 namespace libgrid {
-
-/// A PV system at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
-struct PvUnit {
-    Id id = 0;
-    Id bus = 0;
-    Id customer = -1;
-    PvParams params;
-    bool in_service = true;
-};
-
-/// A battery at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
-/// Self-consumption and peak shaving act on that customer's net load (or the bus's, without one).
-struct BatteryUnit {
-    Id id = 0;
-    Id bus = 0;
-    Id customer = -1;
-    BatteryParams params;
-    bool in_service = true;
-};
-
-/// How a network load varies in time: a seeded class profile scaled to daily_kwh, or given values.
-struct LoadProfileSpec {
-    Id load = 0;                       ///< network load id
-    CustomerClass cls = CustomerClass::Residential;
-    double daily_kwh = 14.5;           ///< long-run mean daily energy (generated profiles)
-    double power_factor = 0.95;        ///< Q = P tan(acos(pf)), lagging
-    std::vector<double> p_kw;          ///< given values, one per step (overrides the generator)
-    std::vector<double> q_kvar;        ///< given values (optional; else from power_factor)
-};
-
-/// A customer's tariff for bills (customer = load id).
-struct CustomerTariff {
-    Id customer = 0;
-    Tariff tariff = Tariff::tnb_domestic_general();
-    ExportScheme scheme = ExportScheme::None;
-};
-
-/// EV chargers at a bus, behind a customer's meter (their PV surplus is what PV-following uses)
-/// or on their own connection (-1). Recorded in /ev.
-struct EvStationUnit {
-    Id id = 0;
-    Id bus = 0;
-    Id customer = -1;
-    EvStation station;
-    bool in_service = true;
-};
-
-/// A public charging site: chargers, a PV canopy and a battery behind one connection with a limit,
-/// under one site controller (Melaka's "EV charging station integrated with battery storage and
-/// renewable energy"). canopy.kwp_dc = 0: no PV. Recorded in /ev_site.
-struct ChargingSiteUnit {
-    Id id = 0;
-    Id bus = 0;
-    ChargingSite site;
-    PvParams canopy;
-    bool in_service = true;
-};
-
-/// A building run by a BEMS. Behind a customer's meter it REPLACES that customer's load profile
-/// (the network load then draws nothing; the building's demand is metered as the customer's).
-/// Recorded in /building.
-struct BuildingUnit {
-    Id id = 0;
-    Id bus = 0;
-    Id customer = -1;
-    BuildingParams params;
-    bool in_service = true;
-};
-
-/// A home with HEMS (house, rooftop PV, battery, EV) behind a customer's meter; like a building it
-/// replaces that customer's load profile. Recorded in /home.
-struct HomeUnit {
-    Id id = 0;
-    Id bus = 0;
-    Id customer = -1;
-    Home home;
-    PvParams pv;  ///< kwp_dc = 0: no PV
-    bool in_service = true;
-};
-
-enum class EventKind : int { OpenSwitch, CloseSwitch, OutOfService, InService };
-
-/// A timed event. element: "switch", "line", "trafo", "load", "sgen", "pv", "battery".
-struct Event {
-    LocalTime time = 0;
-    EventKind kind = EventKind::OpenSwitch;
-    std::string element = "switch";
-    Id id = 0;
-};
-
-/// Everything that acts on the grid over time.
-struct DeviceSet {
-    std::vector<PvUnit> pv;
-    std::vector<BatteryUnit> batteries;
-    std::vector<LoadProfileSpec> load_profiles;  ///< loads without a spec stay at their nominal value
-    std::vector<CustomerTariff> tariffs;         ///< customers without one: domestic general
-    std::vector<Event> events;
-    std::vector<EvStationUnit> ev_stations;
-    std::vector<ChargingSiteUnit> charging_sites;
-    std::vector<BuildingUnit> buildings;
-    std::vector<HomeUnit> homes;
-};
 
 struct SimulationOptions {
     LocalTime start = 0;             ///< local Melaka time (profiles/calendar.hpp)
@@ -151,6 +46,9 @@ struct SimulationOptions {
     EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
     std::int64_t meter_interval_s = 900;   ///< smart-meter interval (900 or 1800)
     std::string output_path;               ///< HDF5 results; empty = none
+    /// Results to this recorder instead (not owned; e.g. a MemoryRecorder); nullptr = output_path.
+    /// Checkpoints and resume need output_path.
+    Recorder* recorder = nullptr;
     H5WriterOptions h5 = [] {
         H5WriterOptions o;
         o.float32 = true;  // series as float32 (7 significant digits): halves file size and write time

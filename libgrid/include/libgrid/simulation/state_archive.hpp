@@ -1,4 +1,4 @@
-// libgrid internal: a binary archive for checkpoints of a run's state (engine and devices).
+// libgrid layer 7: a binary archive for checkpoints of a run's state (engine and devices).
 //
 // One function per stateful type, `template <class Ar> void state(Ar& ar, T& x)`, lists what must be
 // saved; the same function saves (StateOut) and restores (StateIn). Values are stored as their bytes

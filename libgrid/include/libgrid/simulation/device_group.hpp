@@ -1,0 +1,247 @@
+// libgrid layer 7: how devices plug into the time-series engine (docs/device_interface.md).
+//
+// The engine knows no device kind. It holds a list of DeviceGroup objects, one per kind, made by
+// the factories of a registry keyed by kind (pv, battery, ev, ev_site, building, home are built in;
+// register_device_kind adds more). A group owns all devices of its kind and is called once per
+// phase of a step, with a tight loop inside:
+//
+//   validate   once, before anything (bus and customer ids, parameters)
+//   prepare    at the start of a run (state, links to customers, which customers it replaces)
+//   bind       after each (re)build of the math model: bus -> node
+//   step       set points for this step from one StepContext (time, dt, peak flag, weather, voltages)
+//   inject     adds its power per node (in group order; "late" groups after all others)
+//   voltage    optional: the change of |V| since its set points were evaluated, re-evaluation
+//              between control rounds and inside the sweep (PV volt-var / volt-watt)
+//   record     declares its series once (declare), fills its rows each step (record), adds to the
+//              step's energy totals; meters behind customers' meters (meter)
+//   finish     adds its KPIs to the summary and its tables to /summary
+//   state      saves and restores what a step changes (checkpoints, docs/reliability.md)
+//
+// Floating-point sums across groups run in the order of the groups (the registry's order), within a
+// group in device order, so results do not depend on anything else.
+#pragma once
+
+#include <libgrid/devices/pv.hpp>
+#include <libgrid/model/network.hpp>
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/state_archive.hpp>
+
+#include <complex>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace libgrid {
+
+class ThreadPool;
+struct DeviceSet;
+struct SimulationOptions;
+struct SimulationSummary;
+
+/// Ids to indices, and buses to math-model nodes; given to validate, prepare and bind.
+struct NetworkIndex {
+    const std::unordered_map<Id, std::size_t>* bus_at = nullptr;   ///< bus id -> bus index
+    const std::unordered_map<Id, std::size_t>* load_at = nullptr;  ///< load id (= customer) -> load index
+    const std::vector<int>* bus_node = nullptr;                    ///< bus index -> node or -1 (after a build)
+    int n_nodes = 0;                                               ///< nodes of the math model (after a build)
+
+    /// Throws IdError "<who>: field 'bus': unknown bus id <bus>".
+    void check_bus(const std::string& who, Id bus) const;
+    /// A customer is a load id, or -1 for none; throws IdError for an unknown one.
+    void check_customer(const std::string& who, Id customer) const;
+    /// Customer index (load index) or -1.
+    int customer(Id customer) const;
+    /// Node of a bus in the current math model, -1 when de-energised.
+    int node(Id bus) const;
+};
+
+/// Once per run, before the first step.
+struct RunSetup {
+    const SimulationOptions* opt = nullptr;
+    const NetworkIndex* index = nullptr;
+    /// Per customer: 1 when a device replaces that customer's load profile (buildings, homes).
+    std::vector<char>* customer_replaced = nullptr;
+};
+
+/// Everything a device may use to decide its set point for a step. One shape for every kind.
+struct StepContext {
+    std::size_t k = 0;          ///< step index (0-based from the run's start)
+    LocalTime t = 0;            ///< local Melaka time at the start of the step
+    double dt_h = 0.0;          ///< step length, hours (step_s / 3600)
+    double dt_s = 0.0;          ///< step length, seconds (dt_h * 3600)
+    bool peak = false;          ///< the time-of-use tariff's peak period
+    double hour_of_day = 0.0;   ///< local, fractional
+    bool weekday = false;       ///< not a weekend day nor a public holiday
+    PvWeather weather;          ///< irradiance, sun position and temperature of the step
+    const std::vector<std::complex<double>>* V = nullptr;  ///< the last solved node voltages, p.u.
+    ThreadPool* pool = nullptr;                            ///< for_each over devices (results identical)
+    /// Per customer: its load profile's power this step, kW (0 where replaced or out of service).
+    const std::vector<double>* customer_load_kw = nullptr;
+    /// Per customer: behind-the-meter PV this step, kW. Groups earlier in the order add to it (PV);
+    /// later ones read it (batteries, EV PV-following).
+    std::vector<double>* customer_pv_kw = nullptr;
+    const SimulationOptions* opt = nullptr;
+
+    /// |V| at a node, 1.0 for none (-1).
+    double node_vm(int node) const { return node >= 0 ? std::abs((*V)[std::size_t(node)]) : 1.0; }
+};
+
+/// Per-node injections of a step, generator convention, p.u. on base_mva: S(|V|) = s_p + s_i|V| + s_z|V|^2.
+struct Injections {
+    std::vector<std::complex<double>>* s_p = nullptr;
+    double base_mva = 1.0;
+    /// The sweep solver re-evaluates voltage-dependent groups between its iterations (solver_hook).
+    bool solver_hook = false;
+    /// Adds p_kw (+ j q_kvar) at a node, in the one way every group does: cplx(p, q) / 1000 / base.
+    void add(int node, double p_kw, double q_kvar = 0.0) const {
+        (*s_p)[std::size_t(node)] += std::complex<double>(p_kw, q_kvar) / 1000.0 / base_mva;
+    }
+};
+
+/// The energy categories of a step, MW (generator convention where it says so). Groups add to them
+/// in group order; the engine adds loads first and closes the balance with the sources.
+struct StepTotals {
+    double elements_mw = 0.0;      ///< every element's p (generator convention), for the energy balance
+    double load_mw = 0.0;          ///< consumption (loads, buildings, homes' houses), > 0
+    double pv_mw = 0.0;            ///< PV generation (also canopies and rooftops of sites and homes)
+    double pv_available_mw = 0.0;
+    double pv_curtailed_mw = 0.0;
+    double ev_mw = 0.0;            ///< EV charging, generator convention (< 0 when charging)
+};
+
+/// A group's recorded series: declared once (the recorder may be absent: rows are still filled).
+class SeriesDeclarer {
+public:
+    SeriesDeclarer(Recorder* r, const std::string& group) : r_(r), group_(group) {}
+    Recorder* recorder() const { return r_; }
+    const std::string& group() const { return group_; }
+    /// `<group>/id`, `<group>/bus`, `<group>/customer` (customers only when given).
+    void ids(const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& bus, const std::vector<std::int64_t>* customer = nullptr);
+    void vector(const std::string& name, const std::vector<double>& v, const std::string& unit);
+    /// A float series `<group>/<name>` appended from `row` every step (row.size() columns).
+    void series(const std::string& name, const std::string& unit, const std::vector<double>& row);
+    /// An int64 series appended from `row` every step.
+    void int_series(const std::string& name, const std::string& unit, const std::vector<std::int64_t>& row);
+
+    struct Declared {
+        int handle;
+        const std::vector<double>* row;
+        const std::vector<std::int64_t>* int_row;
+    };
+    std::vector<Declared> declared;
+
+private:
+    Recorder* r_;
+    std::string group_;
+};
+
+/// What a group records and meters after the step's power flow.
+struct RecordContext {
+    const std::vector<std::complex<double>>* V = nullptr;
+    const SimulationOptions* opt = nullptr;
+    LocalTime t = 0;
+    double dt_h = 0.0;
+    bool converged = false;
+    StepTotals* totals = nullptr;
+};
+
+/// The customers' meters of a step, kW: net import, behind-the-meter PV, device consumption
+/// (buildings, homes: what counts as the customer's load besides the load profile).
+struct CustomerFlows {
+    std::vector<double>* net_kw = nullptr;
+    std::vector<double>* pv_kw = nullptr;
+    std::vector<double>* extra_load_kw = nullptr;
+};
+
+/// Tables written under /summary at the end (rows may come from several groups, in group order).
+class SummaryTables {
+public:
+    struct Column {
+        std::string name, unit;
+        bool integer = false;
+        std::vector<std::int64_t> ints;
+        std::vector<double> reals;
+    };
+    struct Table {
+        std::string path;  ///< e.g. "summary/ev_sessions"
+        std::vector<Column> columns;
+    };
+    /// The table at `path`, made with these columns (name, unit, integer) on first use.
+    Table& table(const std::string& path, const std::vector<Column>& columns);
+    const std::vector<Table>& tables() const { return tables_; }
+
+private:
+    std::vector<Table> tables_;
+};
+
+class DeviceGroup {
+public:
+    virtual ~DeviceGroup() = default;
+    /// The kind, also the results group (`/pv`) and the name timed events use ("pv").
+    virtual std::string kind() const = 0;
+    virtual std::size_t size() const = 0;
+    virtual Id id(std::size_t k) const = 0;
+
+    // ---- before the run ----
+    virtual void validate(const NetworkIndex& ix, const SimulationOptions& opt) const = 0;
+    /// Timed events may switch this kind's devices in and out of service.
+    virtual bool accepts_events() const { return false; }
+    virtual void set_in_service(std::size_t /*k*/, bool /*on*/) {}
+    virtual void prepare(const RunSetup& setup) = 0;
+    /// After each (re)build of the math model.
+    virtual void bind(const NetworkIndex& ix) = 0;
+
+    // ---- each step ----
+    virtual void step(const StepContext& ctx) = 0;
+    /// Late groups inject after all others (the sweep's hook rebuilds their nodes' injections).
+    virtual bool inject_late() const { return false; }
+    virtual void add_injections(const Injections& inj) = 0;
+    /// Set points depend on the voltage (control rounds re-evaluate them).
+    virtual bool voltage_dependent() const { return false; }
+    /// Largest |V| change at the group's devices since their set points were evaluated.
+    virtual double voltage_change(const std::vector<std::complex<double>>& /*V*/) const { return 0.0; }
+    /// New set points from the present voltages (between control rounds).
+    virtual void reevaluate(const StepContext& /*ctx*/) {}
+    /// Inside the sweep: re-evaluates when |V| moved more than tol, rewrites its nodes' injections in
+    /// s_p (from what they were before it injected), appends those nodes to `changed`; false = no change.
+    virtual bool solver_hook(const std::function<std::complex<double>(int)>& /*voltage*/, std::vector<int>& /*changed*/,
+                             const Injections& /*inj*/, const StepContext& /*ctx*/, double /*tol*/) {
+        return false;
+    }
+
+    // ---- results ----
+    /// Columns appended per step at most (the recorder's memory plan).
+    virtual std::size_t planned_columns() const = 0;
+    /// Declares the group's static vectors and series (with a recorder), and sizes its rows.
+    virtual void declare(SeriesDeclarer& d, const SimulationOptions& opt) = 0;
+    /// Fills the rows declared, adds to the step's totals.
+    virtual void record(const RecordContext& ctx) = 0;
+    /// Adds the devices behind customers' meters to the meters (after record).
+    virtual void meter(const CustomerFlows& /*flows*/) const {}
+    /// End of the run: KPIs into the summary.
+    virtual void finish(SimulationSummary& /*sum*/) const {}
+    /// End of the run: tables under /summary.
+    virtual void summary_tables(SummaryTables& /*tables*/) const {}
+
+    // ---- checkpoints ----
+    virtual void save_state(detail::StateOut& out) = 0;
+    virtual void restore_state(detail::StateIn& in) = 0;
+};
+
+/// Makes the group of one kind from a run's devices (it may move them out of `devices`); nullptr
+/// when the run has none of that kind.
+using DeviceGroupFactory = std::function<std::unique_ptr<DeviceGroup>(DeviceSet& devices)>;
+
+/// Adds a device kind to the registry (after the built-in ones, in the order of registration) or
+/// replaces the factory of a kind registered before. Thread-safe.
+void register_device_kind(const std::string& kind, DeviceGroupFactory factory);
+/// The kinds registered, in order: pv, battery, ev, ev_site, building, home, then added ones.
+std::vector<std::string> device_kinds();
+/// One group per registered kind that has devices in `devices`, in registry order.
+std::vector<std::unique_ptr<DeviceGroup>> make_device_groups(DeviceSet& devices);
+
+}  // namespace libgrid

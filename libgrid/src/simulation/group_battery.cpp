@@ -1,0 +1,129 @@
+// libgrid layer 7: the battery device group (simulation/device_group.hpp): self-consumption, peak
+// shaving, time-of-use and scheduled dispatch, once per step. Recorded in /battery.
+#include "group_common.hpp"
+
+namespace libgrid::groups {
+namespace {
+
+class BatteryGroup final : public DeviceGroup {
+public:
+    explicit BatteryGroup(std::vector<BatteryUnit> units) : u_(std::move(units)) {
+        on_.assign(u_.size(), 0);
+        for (std::size_t k = 0; k < u_.size(); ++k) on_[k] = u_[k].in_service;
+    }
+    std::string kind() const override { return "battery"; }
+    std::size_t size() const override { return u_.size(); }
+    Id id(std::size_t k) const override { return u_[k].id; }
+    const std::vector<BatteryState>& states() const { return state_; }
+
+    void validate(const NetworkIndex& ix, const SimulationOptions& opt) const override {
+        std::unordered_map<Id, int> seen;
+        for (const BatteryUnit& u : u_) {
+            const std::string who = "battery " + std::to_string(u.id);
+            if (seen[u.id]++) throw IdError("battery id " + std::to_string(u.id) + " appears twice");
+            ix.check_bus(who, u.bus);
+            ix.check_customer(who, u.customer);
+            libgrid::validate(u.params, who);
+            if (u.params.strategy == BatteryStrategy::Schedule && u.params.schedule_kw.size() < opt.n_steps)
+                throw ValidationError(who + ": field 'schedule_kw': " + std::to_string(u.params.schedule_kw.size()) + " values for " +
+                                      std::to_string(opt.n_steps) + " steps");
+        }
+    }
+    bool accepts_events() const override { return true; }
+    void set_in_service(std::size_t k, bool on) override { on_[k] = on; }
+    void prepare(const RunSetup& s) override {
+        link_customers(s, u_, customer_, false);
+        state_.clear();
+        for (const BatteryUnit& b : u_) state_.push_back(make_battery_state(b.params));
+        p_kw_.assign(u_.size(), 0.0);
+        e0_.clear();
+        for (std::size_t b = 0; b < u_.size(); ++b) e0_.push_back(stored_energy_kwh(u_[b].params, state_[b]));
+    }
+    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+
+    // Batteries decide once per step from the site's load and PV (no voltage dependence).
+    void step(const StepContext& c) override {
+        c.pool->for_each(u_.size(), [&](std::size_t b) {
+            if (!on_[b] || node_[b] < 0) {
+                p_kw_[b] = 0.0;
+                return;
+            }
+            const int cu = customer_[b];
+            DispatchInput in;
+            in.site_load_kw = cu >= 0 ? std::max((*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
+            in.site_pv_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)], 0.0) : 0.0;
+            in.is_peak = c.peak;
+            in.step_index = std::int64_t(c.k);
+            in.hour_of_day = c.hour_of_day;
+            const BatteryRequest req = battery_dispatch(u_[b].params, state_[b], in, c.dt_h);
+            p_kw_[b] = battery_apply(u_[b].params, state_[b], req, c.dt_h);
+        });
+    }
+    void add_injections(const Injections& inj) override {
+        for (std::size_t k = 0; k < u_.size(); ++k)
+            if (node_[k] >= 0 && on_[k]) inj.add(node_[k], p_kw_[k]);
+    }
+
+    std::size_t planned_columns() const override { return 3 * u_.size(); }
+    void declare(SeriesDeclarer& d, const SimulationOptions&) override {
+        for (auto* v : {&p_, &q_, &soc_}) v->assign(u_.size(), 0.0);
+        if (u_.empty() || !d.recorder()) return;
+        declare_units(d, u_);
+        std::vector<double> e;
+        for (const BatteryUnit& u : u_) e.push_back(u.params.e_kwh);
+        d.vector("e_kwh", e, "kWh");
+        d.series("p_mw", "MW", p_);
+        d.series("q_mvar", "MVAr", q_);
+        d.series("soc", "fraction", soc_);
+    }
+    void record(const RecordContext& c) override {
+        for (std::size_t b = 0; b < u_.size(); ++b) {
+            p_[b] = node_[b] >= 0 ? p_kw_[b] / 1000.0 : 0.0;
+            q_[b] = 0.0;
+            soc_[b] = state_[b].soc;
+            c.totals->elements_mw += p_[b];
+        }
+    }
+    void meter(const CustomerFlows& f) const override {
+        for (std::size_t b = 0; b < u_.size(); ++b)
+            if (customer_[b] >= 0) (*f.net_kw)[std::size_t(customer_[b])] -= p_[b] * 1000.0;
+    }
+    void finish(SimulationSummary& sum) const override {
+        for (std::size_t b = 0; b < u_.size(); ++b) {
+            const BatteryState& st = state_[b];
+            sum.battery_charged_mwh += st.charged_kwh / 1000.0;
+            sum.battery_discharged_mwh += st.discharged_kwh / 1000.0;
+            sum.battery_losses_mwh += st.loss_kwh / 1000.0;
+            sum.battery_storage_change_mwh += (stored_energy_kwh(u_[b].params, st) - e0_[b]) / 1000.0;
+        }
+    }
+
+    void save_state(detail::StateOut& ar) override { archive(ar); }
+    void restore_state(detail::StateIn& ar) override { archive(ar); }
+
+private:
+    template <class Ar>
+    void archive(Ar& ar) {
+        ar.flag("batt_on", on_);
+        ar.fixed("batt_state", state_);
+        ar.fixed("batt_p_kw", p_kw_);
+    }
+
+    std::vector<BatteryUnit> u_;
+    std::vector<char> on_;
+    std::vector<int> node_, customer_;
+    std::vector<BatteryState> state_;
+    std::vector<double> p_kw_, e0_;
+    std::vector<double> p_, q_, soc_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceGroup> make_battery_group(DeviceSet& d) { return std::make_unique<BatteryGroup>(std::move(d.batteries)); }
+
+const std::vector<BatteryState>* battery_states(const DeviceGroup& g) {
+    const auto* b = dynamic_cast<const BatteryGroup*>(&g);
+    return b ? &b->states() : nullptr;
+}
+
+}  // namespace libgrid::groups

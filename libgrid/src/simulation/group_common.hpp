@@ -1,0 +1,137 @@
+// libgrid internal: what the built-in device groups share (simulation/device_group.hpp): the
+// checkpoint state of the stateful device types, the clock and climate inputs of buildings and
+// homes, the per-session EV table, and the factories of the built-in kinds.
+#pragma once
+
+#include <libgrid/core/errors.hpp>
+#include <libgrid/core/thread_pool.hpp>
+#include <libgrid/simulation/device_group.hpp>
+#include <libgrid/simulation/engine.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace libgrid::groups {
+
+using cplx = std::complex<double>;
+
+template <class Ar, class S>
+void state_bool(Ar& ar, const char* f, S& x) {
+    bool b = x;
+    ar.pod(f, b);
+    x = b;
+}
+
+template <class Ar>
+void state(Ar& ar, BuildingState& b) {
+    ar.pod("building.T_air_c", b.T_air_c);
+    ar.pod("building.T_mass_c", b.T_mass_c);
+    state_bool(ar, "building.ac_on", b.ac_on);
+    state_bool(ar, "building.optimum_start_on", b.optimum_start_on);
+    ar.pod("building.tank_kwh", b.tank_kwh);
+    ar.pod("building.comfort_degree_hours", b.comfort_degree_hours);
+    ar.pod("building.electricity_kwh", b.electricity_kwh);
+    ar.pod("building.ac_kwh", b.ac_kwh);
+    ar.pod("building.dr_cursor", b.dr_cursor);
+    ar.pod("building.disc", b.disc);  // a cache of doubles, kept so that it is not rebuilt differently
+}
+
+template <class Ar>
+void state(Ar& ar, EvStation& e) {
+    ar.fixed("ev.records", e.records);
+    state_bool(ar, "ev.prepared", e.prepared_);
+    ar.pod("ev.max_dt_s", e.max_dt_s_);
+    ar.pod("ev.t_next", e.t_next_);
+    state_bool(ar, "ev.started", e.started_);
+    ar.pod("ev.next_session", e.next_session_);
+    ar.pod("ev.last_connected", e.last_connected_);
+    ar.pod("ev.peak_import_kw", e.peak_import_kw_);
+    ar.pod("ev.peak_export_kw", e.peak_export_kw_);
+    ar.fixed("ev.charger_free_at", e.charger_free_at_);
+    ar.fixed("ev.active", e.active_);
+    ar.pod("ev.n_active", e.n_active_);
+    if constexpr (!Ar::saving) {
+        if (e.next_session_ > e.sessions.size()) ar.bad("ev.next_session", "beyond the sessions");
+        if (e.n_active_ > e.active_.size()) ar.bad("ev.n_active", "beyond the chargers");
+        for (std::size_t i = 0; i < e.n_active_; ++i)
+            if (e.active_[i] < 0 || std::size_t(e.active_[i]) >= e.sessions.size()) ar.bad("ev.active", "not a session index");
+    }
+}
+
+template <class Ar>
+void state(Ar& ar, SimpleBattery& b) {
+    ar.pod("battery.soc", b.soc);
+}
+
+/// The clock and climate fields BuildingInput and HomeInput share.
+template <class In>
+In climate_input(const StepContext& c) {
+    In in;
+    in.t = c.t;
+    in.hour_of_day = c.hour_of_day;
+    in.weekday = c.weekday;
+    in.is_peak = c.peak;
+    in.t_out_c = c.weather.t_amb_c;
+    in.ghi_w_m2 = c.weather.ghi_wm2;
+    return in;
+}
+
+/// Throws IdError "<what> id <id> appears twice".
+template <class Units>
+void unique_ids(const Units& v, const char* what) {
+    std::unordered_map<Id, int> seen;
+    for (const auto& u : v)
+        if (seen[u.id]++) throw IdError(std::string(what) + " id " + std::to_string(u.id) + " appears twice");
+}
+
+/// `<group>/id`, `/bus` and (where the unit has one) `/customer` of a group of units.
+template <class Units>
+void declare_units(SeriesDeclarer& d, const Units& units) {
+    std::vector<std::int64_t> id, bus, cust;
+    for (const auto& u : units) {
+        id.push_back(u.id);
+        bus.push_back(u.bus);
+        if constexpr (requires { u.customer; }) cust.push_back(u.customer);
+    }
+    d.ids(id, bus, cust.empty() ? nullptr : &cust);
+}
+
+/// Bus -> node of every unit.
+template <class Units>
+void bind_nodes(const NetworkIndex& ix, const Units& units, std::vector<int>& node) {
+    node.assign(units.size(), -1);
+    for (std::size_t k = 0; k < units.size(); ++k) node[k] = ix.node(units[k].bus);
+}
+
+/// Customer index of every unit (-1 for none); marks replaced customers when `replaces`.
+template <class Units>
+void link_customers(const RunSetup& s, const Units& units, std::vector<int>& customer, bool replaces) {
+    customer.assign(units.size(), -1);
+    for (std::size_t k = 0; k < units.size(); ++k)
+        if (units[k].customer >= 0) {
+            customer[k] = s.index->customer(units[k].customer);
+            if (replaces) (*s.customer_replaced)[std::size_t(customer[k])] = 1;
+        }
+}
+
+/// Adds a station's sessions to /summary/ev_sessions (EV stations, sites and homes, in group order).
+void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st);
+/// Adds an EV station's delivered / not delivered energy to the summary.
+void add_ev_kpi(SimulationSummary& sum, const EvKpi& k);
+
+std::unique_ptr<DeviceGroup> make_pv_group(DeviceSet& d);
+std::unique_ptr<DeviceGroup> make_battery_group(DeviceSet& d);
+std::unique_ptr<DeviceGroup> make_ev_group(DeviceSet& d);
+std::unique_ptr<DeviceGroup> make_ev_site_group(DeviceSet& d);
+std::unique_ptr<DeviceGroup> make_building_group(DeviceSet& d);
+std::unique_ptr<DeviceGroup> make_home_group(DeviceSet& d);
+
+/// The battery group's states (Simulation::battery_states), or nullptr when `g` is not one.
+const std::vector<BatteryState>* battery_states(const DeviceGroup& g);
+
+}  // namespace libgrid::groups

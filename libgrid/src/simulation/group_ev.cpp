@@ -1,0 +1,116 @@
+// libgrid layer 7: the EV station device group (simulation/device_group.hpp): chargers at a bus,
+// behind a customer's meter (whose PV surplus PV-following uses) or on their own. Recorded in /ev.
+#include "group_common.hpp"
+
+namespace libgrid::groups {
+
+void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st) {
+    SummaryTables::Table& tab = t.table("summary/ev_sessions", {{"station", "", true, {}, {}},
+                                                                {"arrival", kResultsTimeUnits, true, {}, {}},
+                                                                {"departure", kResultsTimeUnits, true, {}, {}},
+                                                                {"energy_kwh", "kWh", false, {}, {}},
+                                                                {"delivered_kwh", "kWh", false, {}, {}},
+                                                                {"unmet_kwh", "kWh", false, {}, {}}});
+    for (std::size_t i = 0; i < st.sessions.size() && i < st.records.size(); ++i) {
+        tab.columns[0].ints.push_back(station_id);
+        tab.columns[1].ints.push_back(st.sessions[i].arrival);
+        tab.columns[2].ints.push_back(st.sessions[i].departure);
+        tab.columns[3].reals.push_back(st.sessions[i].energy_kwh);
+        tab.columns[4].reals.push_back(st.records[i].delivered_kwh);
+        tab.columns[5].reals.push_back(st.records[i].unmet_kwh);
+    }
+}
+
+void add_ev_kpi(SimulationSummary& sum, const EvKpi& k) {
+    sum.ev_delivered_mwh += k.delivered_kwh / 1000.0;
+    sum.ev_not_delivered_mwh += k.unmet_kwh / 1000.0;
+}
+
+namespace {
+
+class EvGroup final : public DeviceGroup {
+public:
+    explicit EvGroup(std::vector<EvStationUnit> units) : u_(std::move(units)) {}
+    std::string kind() const override { return "ev"; }
+    std::size_t size() const override { return u_.size(); }
+    Id id(std::size_t k) const override { return u_[k].id; }
+
+    void validate(const NetworkIndex& ix, const SimulationOptions&) const override {
+        unique_ids(u_, "ev station");
+        for (const EvStationUnit& u : u_) {
+            ix.check_bus("ev station " + std::to_string(u.id), u.bus);
+            ix.check_customer("ev station " + std::to_string(u.id), u.customer);
+        }
+    }
+    void prepare(const RunSetup& s) override {
+        for (EvStationUnit& u : u_) u.station.prepare(double(s.opt->step_s));
+        link_customers(s, u_, customer_, false);
+        p_kw_.assign(u_.size(), 0.0);
+    }
+    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+
+    void step(const StepContext& c) override {
+        c.pool->for_each(u_.size(), [&](std::size_t u) {
+            EvStationUnit& e = u_[u];
+            if (!e.in_service || node_[u] < 0) {
+                p_kw_[u] = 0.0;
+                return;
+            }
+            EvStepInput in;
+            in.t = c.t;
+            in.is_peak = c.peak;
+            const int cu = customer_[u];
+            in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
+            p_kw_[u] = e.station.step(in, c.dt_h);
+        }, 64);
+    }
+    void add_injections(const Injections& inj) override {
+        for (std::size_t k = 0; k < u_.size(); ++k)
+            if (node_[k] >= 0) inj.add(node_[k], p_kw_[k]);
+    }
+
+    std::size_t planned_columns() const override { return u_.size(); }
+    void declare(SeriesDeclarer& d, const SimulationOptions&) override {
+        p_.assign(u_.size(), 0.0);
+        if (u_.empty() || !d.recorder()) return;
+        declare_units(d, u_);
+        d.series("p_mw", "MW", p_);
+    }
+    void record(const RecordContext& c) override {
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            p_[u] = node_[u] >= 0 ? p_kw_[u] / 1000.0 : 0.0;
+            c.totals->elements_mw += p_[u];
+            c.totals->ev_mw += p_[u];
+        }
+    }
+    void meter(const CustomerFlows& f) const override {
+        for (std::size_t u = 0; u < u_.size(); ++u)
+            if (customer_[u] >= 0) (*f.net_kw)[std::size_t(customer_[u])] -= p_[u] * 1000.0;
+    }
+    void finish(SimulationSummary& sum) const override {
+        for (const EvStationUnit& u : u_) add_ev_kpi(sum, u.station.kpi());
+    }
+    void summary_tables(SummaryTables& t) const override {
+        for (const EvStationUnit& u : u_) add_ev_sessions(t, u.id, u.station);
+    }
+
+    void save_state(detail::StateOut& ar) override { archive(ar); }
+    void restore_state(detail::StateIn& ar) override { archive(ar); }
+
+private:
+    template <class Ar>
+    void archive(Ar& ar) {
+        ar.fixed("ev_p_kw", p_kw_);
+        for (EvStationUnit& u : u_) state(ar, u.station);
+    }
+
+    std::vector<EvStationUnit> u_;
+    std::vector<int> node_, customer_;
+    std::vector<double> p_kw_, p_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceGroup> make_ev_group(DeviceSet& d) { return std::make_unique<EvGroup>(std::move(d.ev_stations)); }
+
+}  // namespace libgrid::groups

@@ -1,0 +1,107 @@
+// libgrid layer 7: the charging-site device group (simulation/device_group.hpp): chargers, a PV
+// canopy and a battery behind one connection under one site controller. Recorded in /ev_site.
+#include "group_common.hpp"
+
+namespace libgrid::groups {
+namespace {
+
+class EvSiteGroup final : public DeviceGroup {
+public:
+    explicit EvSiteGroup(std::vector<ChargingSiteUnit> units) : u_(std::move(units)) {}
+    std::string kind() const override { return "ev_site"; }
+    std::size_t size() const override { return u_.size(); }
+    Id id(std::size_t k) const override { return u_[k].id; }
+
+    void validate(const NetworkIndex& ix, const SimulationOptions&) const override {
+        unique_ids(u_, "charging site");
+        for (const ChargingSiteUnit& u : u_) {
+            ix.check_bus("charging site " + std::to_string(u.id), u.bus);
+            if (u.canopy.kwp_dc > 0) libgrid::validate(u.canopy, "charging site " + std::to_string(u.id) + " canopy");
+        }
+    }
+    void prepare(const RunSetup& s) override {
+        for (ChargingSiteUnit& u : u_) u.site.prepare(double(s.opt->step_s));
+        p_kw_.assign(u_.size(), 0.0);
+        out_.assign(u_.size(), SiteStepOutput{});
+    }
+    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+
+    void step(const StepContext& c) override {
+        c.pool->for_each(u_.size(), [&](std::size_t u) {
+            ChargingSiteUnit& cs = u_[u];
+            if (!cs.in_service || node_[u] < 0) {
+                p_kw_[u] = 0.0;
+                out_[u] = SiteStepOutput{};
+                return;
+            }
+            SiteStepInput in;
+            in.t = c.t;
+            in.is_peak = c.peak;
+            in.pv_available_kw = cs.canopy.kwp_dc > 0 ? pv_step(cs.canopy, c.weather, c.node_vm(node_[u])).p_kw : 0.0;
+            out_[u] = cs.site.step(in, c.dt_h);
+            p_kw_[u] = out_[u].p_kw;
+        }, 64);
+    }
+    void add_injections(const Injections& inj) override {
+        for (std::size_t k = 0; k < u_.size(); ++k)
+            if (node_[k] >= 0) inj.add(node_[k], p_kw_[k]);
+    }
+
+    std::size_t planned_columns() const override { return 4 * u_.size(); }
+    void declare(SeriesDeclarer& d, const SimulationOptions&) override {
+        for (auto* v : {&p_, &ev_, &pv_, &bat_}) v->assign(u_.size(), 0.0);
+        if (u_.empty() || !d.recorder()) return;
+        declare_units(d, u_);
+        d.series("p_mw", "MW", p_);
+        d.series("ev_mw", "MW", ev_);
+        d.series("pv_mw", "MW", pv_);
+        d.series("battery_mw", "MW", bat_);
+    }
+    void record(const RecordContext& c) override {
+        StepTotals& tot = *c.totals;
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            const bool on = node_[u] >= 0;
+            p_[u] = on ? p_kw_[u] / 1000.0 : 0.0;
+            ev_[u] = on ? out_[u].p_ev_kw / 1000.0 : 0.0;
+            pv_[u] = on ? out_[u].p_pv_kw / 1000.0 : 0.0;
+            bat_[u] = on ? out_[u].p_battery_kw / 1000.0 : 0.0;
+            tot.elements_mw += p_[u];
+            tot.ev_mw += ev_[u];
+            tot.pv_mw += pv_[u];
+        }
+    }
+    void finish(SimulationSummary& sum) const override {
+        for (const ChargingSiteUnit& u : u_) add_ev_kpi(sum, u.site.evs.kpi());
+    }
+    void summary_tables(SummaryTables& t) const override {
+        for (const ChargingSiteUnit& u : u_) add_ev_sessions(t, u.id, u.site.evs);
+    }
+
+    void save_state(detail::StateOut& ar) override { archive(ar); }
+    void restore_state(detail::StateIn& ar) override { archive(ar); }
+
+private:
+    template <class Ar>
+    void archive(Ar& ar) {
+        ar.fixed("site_p_kw", p_kw_);
+        ar.fixed("site_out", out_);
+        for (ChargingSiteUnit& u : u_) {
+            state(ar, u.site.evs);
+            state(ar, u.site.battery);
+            ar.pod("site.peak_import_kw", u.site.peak_import_kw_);
+            ar.pod("site.peak_export_kw", u.site.peak_export_kw_);
+        }
+    }
+
+    std::vector<ChargingSiteUnit> u_;
+    std::vector<int> node_;
+    std::vector<double> p_kw_;
+    std::vector<SiteStepOutput> out_;
+    std::vector<double> p_, ev_, pv_, bat_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceGroup> make_ev_site_group(DeviceSet& d) { return std::make_unique<EvSiteGroup>(std::move(d.charging_sites)); }
+
+}  // namespace libgrid::groups
