@@ -916,36 +916,32 @@ std::string scenario_name(PvControl c) { return word_of(kPvControls, c); }
 std::string scenario_name(BatteryStrategy s) { return word_of(kBatteryStrategies, s); }
 std::string scenario_name(BemsMode m) { return word_of(kBemsModes, m); }
 
-std::string scenario_to_yaml(const Scenario& s) {
-    YAML::Emitter e;
-    e.SetIndent(2);
-    std::string head = "effective scenario (libgrid): " + s.path;
-    for (const auto& [k, v] : s.overrides) head += "\noverride " + k + " = " + v;
-    e << YAML::Comment(head);
-    e << YAML::BeginMap;
-    kv_quoted(e, "name", s.name);
-    kv_quoted(e, "description", s.description);
-    e << YAML::Key << "seed" << YAML::Value << std::to_string(s.seed);
+namespace {
 
+// ---- writing: one emitter per block of the file, in the order of docs/scenarios.md -------------
+
+void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
     e << YAML::Key << "network" << YAML::Value << YAML::BeginMap;
-    if (s.network.from_file) {
-        kv_quoted(e, "file", s.network.file_path);
-        kv(e, "customer_type", word_of(kCustomerTypes, s.network.customer_type));
-        kv(e, "load_factor", s.network.load_factor);
-        kv(e, "roof_m2_per_kw", s.network.roof_m2_per_kw);
+    if (n.from_file) {
+        kv_quoted(e, "file", n.file_path);
+        kv(e, "customer_type", word_of(kCustomerTypes, n.customer_type));
+        kv(e, "load_factor", n.load_factor);
+        kv(e, "roof_m2_per_kw", n.roof_m2_per_kw);
     } else {
         kv(e, "generator", std::string("melaka"));
-        kv(e, "size", word_of(kGridSizes, s.network.size));
-        if (s.network.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(s.network.seed);
-        if (s.network.substations >= 0) kv(e, "substations", std::int64_t(s.network.substations));
-        if (s.network.feeders_per_substation >= 0) kv(e, "feeders_per_substation", std::int64_t(s.network.feeders_per_substation));
-        if (s.network.transformers_per_feeder >= 0) kv(e, "transformers_per_feeder", std::int64_t(s.network.transformers_per_feeder));
-        if (s.network.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(s.network.customers_per_transformer));
-        if (s.network.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(s.network.charging_sites));
-        kv(e, "normally_open_ties", s.network.normally_open_ties);
+        kv(e, "size", word_of(kGridSizes, n.size));
+        if (n.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(n.seed);
+        if (n.substations >= 0) kv(e, "substations", std::int64_t(n.substations));
+        if (n.feeders_per_substation >= 0) kv(e, "feeders_per_substation", std::int64_t(n.feeders_per_substation));
+        if (n.transformers_per_feeder >= 0) kv(e, "transformers_per_feeder", std::int64_t(n.transformers_per_feeder));
+        if (n.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(n.customers_per_transformer));
+        if (n.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(n.charging_sites));
+        kv(e, "normally_open_ties", n.normally_open_ties);
     }
     e << YAML::EndMap;
+}
 
+void emit_horizon_weather_profiles(YAML::Emitter& e, const Scenario& s) {
     e << YAML::Key << "horizon" << YAML::Value << YAML::BeginMap;
     kv_quoted(e, "start", format_iso8601(s.horizon.start));
     kv(e, "step", step_text(s.horizon.step_s));
@@ -971,9 +967,9 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "industrial_scale", s.profiles.industrial_scale);
     kv(e, "power_factor", s.profiles.power_factor);
     e << YAML::EndMap;
+}
 
-    const ScenarioDevices& d = s.devices;
-    e << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+void emit_pv_battery(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "pv" << YAML::Value << YAML::BeginMap;
     kv(e, "share", d.pv.share);
     kv_types(e, "types", d.pv.types);
@@ -992,42 +988,49 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "strategy", word_of(kBatteryStrategies, d.battery.strategy));
     kv(e, "peak_limit_fraction", d.battery.peak_limit_fraction);
     e << YAML::EndMap;
-    e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.ev.share);
-    kv_types(e, "types", d.ev.types);
-    kv(e, "charger_kw", d.ev.charger_kw);
-    kv(e, "sessions_per_day", d.ev.sessions_per_day);
-    kv(e, "strategy", word_of(kEvStrategies, d.ev.strategy));
-    {
-        const ScenarioPublicSites& p = d.ev.public_sites;
-        e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
-        if (!p.buses.empty()) {
-            e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-            for (Id b : p.buses) e << std::to_string(b);
-            e << YAML::EndSeq;
-        } else {
-            kv(e, "sites", p.sites < 0 ? std::string("all") : std::to_string(p.sites));
-        }
-        e << YAML::Key << "chargers" << YAML::Value << YAML::BeginSeq;
-        for (const auto& c : p.chargers) {
-            e << YAML::Flow << YAML::BeginMap;
-            kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
-            kv(e, "kw", c.kw);
-            kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
-            kv(e, "sessions_per_day", c.sessions_per_day);
-            e << YAML::EndMap;
-        }
+}
+
+void emit_public_sites(YAML::Emitter& e, const ScenarioPublicSites& p) {
+    e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
+    if (!p.buses.empty()) {
+        e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (Id b : p.buses) e << std::to_string(b);
         e << YAML::EndSeq;
-        kv(e, "strategy", word_of(kEvStrategies, p.strategy));
-        kv(e, "pv_kwp", special(p.pv_kwp, "generator"));
-        kv(e, "battery_kwh", special(p.battery_kwh, "generator"));
-        kv(e, "battery_kw", special(p.battery_kw, "generator"));
-        kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
-        kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
-        kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
+    } else {
+        kv(e, "sites", p.sites < 0 ? std::string("all") : std::to_string(p.sites));
+    }
+    e << YAML::Key << "chargers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& c : p.chargers) {
+        e << YAML::Flow << YAML::BeginMap;
+        kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
+        kv(e, "kw", c.kw);
+        kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
+        kv(e, "sessions_per_day", c.sessions_per_day);
         e << YAML::EndMap;
     }
+    e << YAML::EndSeq;
+    kv(e, "strategy", word_of(kEvStrategies, p.strategy));
+    kv(e, "pv_kwp", special(p.pv_kwp, "generator"));
+    kv(e, "battery_kwh", special(p.battery_kwh, "generator"));
+    kv(e, "battery_kw", special(p.battery_kw, "generator"));
+    kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
+    kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
+    kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
     e << YAML::EndMap;
+}
+
+void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
+    e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", ev.share);
+    kv_types(e, "types", ev.types);
+    kv(e, "charger_kw", ev.charger_kw);
+    kv(e, "sessions_per_day", ev.sessions_per_day);
+    kv(e, "strategy", word_of(kEvStrategies, ev.strategy));
+    emit_public_sites(e, ev.public_sites);
+    e << YAML::EndMap;
+}
+
+void emit_buildings_homes(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "buildings" << YAML::Value << YAML::BeginMap;
     kv(e, "share", d.buildings.share);
     kv_types(e, "types", d.buildings.types);
@@ -1052,8 +1055,17 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "battery_from_pv", d.homes.rules.battery_from_pv);
     kv(e, "battery_discharge_in_peak", d.homes.rules.battery_discharge_in_peak);
     e << YAML::EndMap;
-    e << YAML::EndMap;  // devices
+}
 
+void emit_devices(YAML::Emitter& e, const ScenarioDevices& d) {
+    e << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+    emit_pv_battery(e, d);
+    emit_ev(e, d.ev);
+    emit_buildings_homes(e, d);
+    e << YAML::EndMap;
+}
+
+void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
     e << YAML::Key << "tariff" << YAML::Value << YAML::BeginMap;
     kv(e, "tou_adoption", s.tariff.tou_adoption);
     kv(e, "export", word_of(kExportSchemes, s.tariff.export_scheme));
@@ -1080,6 +1092,24 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "max_iterations", std::int64_t(s.solver.max_iterations));
     kv(e, "max_control_iterations", std::int64_t(s.solver.max_control_iterations));
     e << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string scenario_to_yaml(const Scenario& s) {
+    YAML::Emitter e;
+    e.SetIndent(2);
+    std::string head = "effective scenario (libgrid): " + s.path;
+    for (const auto& [k, v] : s.overrides) head += "\noverride " + k + " = " + v;
+    e << YAML::Comment(head);
+    e << YAML::BeginMap;
+    kv_quoted(e, "name", s.name);
+    kv_quoted(e, "description", s.description);
+    e << YAML::Key << "seed" << YAML::Value << std::to_string(s.seed);
+    emit_network(e, s.network);
+    emit_horizon_weather_profiles(e, s);
+    emit_devices(e, s.devices);
+    emit_tariff_outputs_solver(e, s);
     kv(e, "threads", std::int64_t(s.threads));
     e << YAML::EndMap;
     return std::string(e.c_str()) + "\n";
