@@ -58,32 +58,7 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
     return s;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> d(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = d[0];
-        d[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = d[j];
-            d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return d[b.size()];
-}
-
-/// " (did you mean 'x'?)" for the closest allowed word within a small edit distance, else "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& allowed) {
-    std::size_t best = std::numeric_limits<std::size_t>::max();
-    std::string pick;
-    for (const auto& a : allowed) {
-        const std::size_t d = edit_distance(word, a);
-        if (d < best) best = d, pick = a;
-    }
-    const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-    return (!pick.empty() && best <= limit) ? " (did you mean '" + pick + "'?)" : "";
-}
+using scenario_text::did_you_mean;
 
 /// What a node holds, for "got ..." in messages.
 std::string got(const YAML::Node& n) {

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
+#include <limits>
 #include <string>
+#include <vector>
 
 namespace libgrid::scenario_text {
 
@@ -35,6 +38,33 @@ inline std::string count_text(double n) {
 inline std::string horizon_text(const ScenarioHorizon& h) {
     const std::string steps = std::to_string(h.n_steps) + " steps of " + step_text(h.step_s);
     return h.by_steps ? steps : h.duration + " (" + steps + ")";
+}
+
+inline std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> d(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = d[0];
+        d[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = d[j];
+            d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return d[b.size()];
+}
+
+/// " (did you mean 'x'?)" for the closest allowed word within a small edit distance, else "".
+inline std::string did_you_mean(const std::string& word, const std::vector<std::string>& allowed) {
+    std::size_t best = std::numeric_limits<std::size_t>::max();
+    std::string pick;
+    for (const auto& a : allowed) {
+        const std::size_t d = edit_distance(word, a);
+        if (d < best) best = d, pick = a;
+    }
+    const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+    return (!pick.empty() && best <= limit) ? " (did you mean '" + pick + "'?)" : "";
 }
 
 }  // namespace libgrid::scenario_text
