@@ -21,7 +21,7 @@ struct BatchItem {
     DeviceSet devices;
     SimulationOptions options;  ///< options.threads is ignored (1 per item)
     /// Keeps options.weather_series alive while the item runs (a built scenario's own weather).
-    std::shared_ptr<const WeatherSeries> weather;
+    std::shared_ptr<const WeatherSeries> weather = nullptr;
 };
 
 struct BatchResult {
