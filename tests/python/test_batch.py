@@ -121,3 +121,23 @@ def test_sweep_file_read_by_the_cpp_reader(tmp_path):
     assert 'start: "2025-04-01T00:00:00"' in parsed.base.to_yaml()
     df = sweep(parsed.base, parsed.variants, client="serial", output_dir=tmp_path / "o")
     assert df["error"].isna().all()
+
+
+def test_ctrl_c_stops_the_batch(tmp_path):
+    """SIGINT while a batch runs (GIL released): the running item stops at a step boundary with its file
+    closed (status "stopped"), the others are not run, and KeyboardInterrupt is raised (as Scenario.run)."""
+    import signal
+    import threading
+    import h5py
+    items = [(base(seed=s, steps=2000)._core, str(tmp_path / f"v{s}.h5")) for s in (1, 2, 3)]
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _libgrid.run_batch(items, threads=1)
+    finally:
+        timer.cancel()
+    with h5py.File(tmp_path / "v1.h5", "r") as f:
+        assert f.attrs["status"] in ("stopped", b"stopped")
+        assert 0 < int(f.attrs["steps_done"]) < 2000
+    assert not (tmp_path / "v3.h5").exists()
