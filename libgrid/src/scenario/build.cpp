@@ -209,6 +209,13 @@ std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
 /// What the builders share: the scenario, what is built so far, and the per-customer decisions
 /// (indexed by the customer's position in `b.customers`, never by its id).
 struct BuildContext {
+    BuildContext(const Scenario& scenario, BuiltScenario& built, ScenarioGrid& grid)
+        : s(scenario),
+          b(built),
+          site_customers(std::move(grid.charging_sites)),
+          site_pv(std::move(grid.charging_site_pv)),
+          site_battery(std::move(grid.charging_site_battery)) {}
+
     const Scenario& s;
     BuiltScenario& b;
     std::vector<Id> site_customers, site_pv, site_battery;  ///< ScenarioGrid's charging sites
@@ -694,7 +701,7 @@ BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
     b.name = s.name;
     b.net = std::move(grid.net);
     b.customers = std::move(grid.customers);
-    BuildContext x{s, b, std::move(grid.charging_sites), std::move(grid.charging_site_pv), std::move(grid.charging_site_battery), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0};
+    BuildContext x(s, b, grid);
     for (std::size_t i = 0; i < b.customers.size(); ++i)
         if (!x.position.emplace(b.customers[i].id, i).second)
             build_fail(s, "network", "two customers with id " + std::to_string(b.customers[i].id));
