@@ -394,4 +394,5 @@ PYBIND11_MODULE(_libgrid, m) {
 
     bind_simulation(m);
     bind_scenario(m);
+    { void bind_batch(py::module_&); bind_batch(m); }  // bindings/batch.cpp: run_batch, run_sweep, load_sweep_file
 }

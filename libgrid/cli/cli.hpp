@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
@@ -44,9 +45,15 @@ struct ExitStatus {
     std::string message;
 };
 
+/// Set by SIGINT / SIGTERM / SIGHUP once install_stop_handlers() ran (the signal's number): runs stop
+/// at their next step boundary. A second signal ends the process at once.
+extern std::atomic<int> g_stop;
+void install_stop_handlers();
+
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);
-void add_study_commands(CLI::App& app, const char* argv0);
+void add_study_commands(CLI::App& app);
+void add_sweep(CLI::App& app, const char* argv0);
 
 }  // namespace libgrid::cli

@@ -15,7 +15,6 @@
 #include <vector>
 
 namespace libgrid::cli {
-namespace {
 
 /// Set by SIGINT / SIGTERM / SIGHUP (the signal's number): the run stops at the next step boundary,
 /// writes its summary and exits 128 + the number. A second signal ends the process at once.
@@ -35,6 +34,8 @@ void install_stop_handlers() {
     sa.sa_flags = SA_RESTART;
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 

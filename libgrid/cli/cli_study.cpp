@@ -1,5 +1,4 @@
 // `libgrid hosting SCENARIO`: hosting capacity per feeder or transformer.
-// `libgrid sweep SWEEP.yaml --workers N`: a Dask sweep (runs the Python package's libgrid.sweep).
 #include "cli.hpp"
 
 #include <libgrid/profiles/calendar.hpp>
@@ -7,38 +6,13 @@
 #include <libgrid/scenario/hosting.hpp>
 
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <map>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace libgrid::cli {
-namespace {
 
-/// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
-/// (build tree: <build>/python), else where `cmake --install` put it (<prefix>/<python dir>, see
-/// bindings/CMakeLists.txt), else "": the interpreter's own path (e.g. a pip install) must have it.
-std::string python_package_dir(const char* argv0) {
-    if (const char* e = std::getenv("LIBGRID_PYTHONPATH")) return e;
-    std::error_code ec;
-    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) exe = std::filesystem::absolute(argv0);
-    const auto dir = exe.parent_path();
-    std::vector<std::filesystem::path> cands = {dir / "python"};
-#ifdef LIBGRID_PYTHON_INSTALL_DIR
-    cands.push_back(dir.parent_path() / LIBGRID_PYTHON_INSTALL_DIR);  // relative to the prefix, or absolute
-#endif
-    for (const auto& cand : cands)
-        if (std::filesystem::exists(cand / "libgrid" / "__init__.py")) return cand.string();
-    return "";
-}
-
-}  // namespace
-
-void add_study_commands(CLI::App& app, const char* argv0) {
+void add_study_commands(CLI::App& app) {
     auto* hc = app.add_subcommand("hosting", "Hosting capacity for PV or EV charging, per feeder or transformer");
     static std::string path, kind = "pv", group = "transformer", csv, start;
     static long long steps = -1;
@@ -93,29 +67,6 @@ void add_study_commands(CLI::App& app, const char* argv0) {
                     << (r.limited ? 1 : 0) << ',' << lim << ',' << t << ',' << (r.limited ? r.limit.element : -1) << ',' << r.limit.value << ','
                     << r.runs << '\n';
         }
-    });
-
-    auto* sw = app.add_subcommand("sweep", "Run a sweep of scenario variants with Dask (see docs/sweeps.md)");
-    sw->allow_extras();
-    static std::string sweep_file;
-    static std::string argv0_s;
-    argv0_s = argv0;
-    sw->add_option("SWEEP", sweep_file, "sweep file (YAML)")->required();
-    sw->callback([sw] {
-        const std::string pkg = python_package_dir(argv0_s.c_str());
-        std::vector<std::string> args = {"/usr/bin/python3", "-m", "libgrid.sweep", sweep_file};
-        for (const std::string& x : sw->remaining()) args.push_back(x);
-        const char* old = std::getenv("PYTHONPATH");
-        if (!pkg.empty()) {
-            const std::string pp = pkg + (old && *old ? std::string(":") + old : std::string());
-            setenv("PYTHONPATH", pp.c_str(), 1);
-        }
-        std::vector<char*> cargs;
-        for (std::string& a : args) cargs.push_back(a.data());
-        cargs.push_back(nullptr);
-        std::fflush(stdout);
-        execv(cargs[0], cargs.data());
-        throw Error("cannot run /usr/bin/python3 for the sweep");
     });
 }
 

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     libgrid::cli::add_pf(app);
     libgrid::cli::add_run(app);
     libgrid::cli::add_results_commands(app);
-    libgrid::cli::add_study_commands(app, argv[0]);
+    libgrid::cli::add_study_commands(app);
+    libgrid::cli::add_sweep(app, argv[0]);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

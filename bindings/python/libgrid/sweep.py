@@ -12,7 +12,13 @@
     for this sweep and closed after it;
   * a `distributed.Client`: that cluster (left open); a string "tcp://host:port": a client is
     connected to that scheduler for the sweep and closed after it;
-  * "serial": in this process, one variant after another.
+  * "serial": in this process, one variant after another; "threads": in this process, `workers`
+    variants at a time on threads (the C++ run_batch, GIL released, Ctrl-C stops them).
+
+In-process variants are run by the C++ library itself (`_libgrid.run_sweep`: the scenario reader sets
+the variant's keys, run_batch builds and runs them), and their KPIs come from the summaries the runs
+return, not from reading the results files back (the files are still written). A Dask worker runs its
+variant through the same C++ path (`_libgrid.run_batch`), so the table is the same whichever way it ran.
 
 The table is the same whichever way it ran (one row per variant, indexed by the variant id 0..n-1,
 the variant's keys, then every scalar KPI of the results' /summary group, then `output` and `error`),
@@ -23,9 +29,10 @@ error message.
 Command line (also `libgrid sweep ...`):
 
     /usr/bin/python3 -m libgrid.sweep scenarios/sweep_ev_pv.yaml --workers 2 [--scheduler ADDRESS]
-        [--output-dir DIR] [--serial]
+        [--output-dir DIR] [--serial | --threads]
 
-prints the table and writes it to <output dir>/sweep.csv. Exit status 0 when every variant ran, 1 when
+prints the table and writes it to <output dir>/sweep.csv (`libgrid sweep` does the same in C++ without
+Python, except for --scheduler). Exit status 0 when every variant ran, 1 when
 the sweep file is bad or a variant failed, 2 on bad usage. Sweep files: docs/sweeps.md.
 """
 from __future__ import annotations
@@ -34,7 +41,6 @@ import argparse
 import itertools
 import math
 import os
-import stat
 import sys
 import tempfile
 import time
@@ -45,7 +51,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from .scenario import _SHORTCUTS, Scenario
+from . import _libgrid
+from .scenario import _SHORTCUTS, Scenario, _yaml_value
 
 __all__ = ["sweep", "variant_grid", "run_sweep_file", "load_sweep_file", "start_local_cluster", "SweepFile",
            "SweepFileError", "SweepVariantError", "validate_variants", "TIMING_KPIS", "main"]
@@ -55,9 +62,6 @@ TIMING_KPIS = ("wall_time_s",)
 
 #: The variant keys that are not scenario keys (see Scenario.override).
 SHORTCUTS = dict(_SHORTCUTS)
-
-#: The largest input file libgrid reads (libgrid/core/input_file.hpp, kMaxInputFileBytes).
-_MAX_INPUT_BYTES = 1 << 30
 
 Variant = Mapping[str, Any]
 
@@ -155,10 +159,18 @@ def validate_variants(base: Union[Scenario, str, os.PathLike], variants: Union[V
 
 # ---- one variant (runs on a worker) ------------------------------------------------------------
 
+def _row(variant_id: int, r: Dict[str, Any], output: Optional[str]) -> Dict[str, Any]:
+    """A table row from a row of _libgrid.run_batch / run_sweep: KPIs from the returned summary."""
+    ok = bool(r["ok"])
+    return {"id": variant_id, "kpis": dict(r["kpis"]), "units": dict(r["units"]), "output": output if ok else None,
+            "error": None if ok else r["error"]}
+
+
 def _run_variant(base_yaml: str, base_file: str, variant_id: int, variant: Dict[str, Any],
                  output: str) -> Dict[str, Any]:
-    """Build the base scenario from its YAML, apply the variant, run it into `output`.
-    Never raises: a failure comes back as {"error": "<Type>: <message>"}."""
+    """Build the base scenario from its YAML, apply the variant, run it into `output` (a Dask task;
+    the C++ run_batch builds and runs it, as in-process sweeps do). Never raises: a failure comes
+    back as {"error": "<message>"}."""
     try:
         sc = _variant_scenario(base_yaml, base_file, variant)
         directory = os.path.dirname(output)
@@ -166,9 +178,8 @@ def _run_variant(base_yaml: str, base_file: str, variant_id: int, variant: Dict[
             os.makedirs(directory, exist_ok=True)
         if os.path.exists(output):
             os.remove(output)  # never report a stale file from an earlier sweep
-        res = sc.run(output=output)
-        kpis = {str(k): float(v) for k, v in res.summary.items()}
-        return {"id": variant_id, "kpis": kpis, "units": dict(res.summary_units), "output": output, "error": None}
+        [r] = _libgrid.run_batch([(sc._core, output)], 1)
+        return _row(variant_id, r, output)
     except Exception as e:  # noqa: BLE001 - a failing variant must not kill the sweep
         return {"id": variant_id, "kpis": {}, "units": {}, "output": None, "error": f"{type(e).__name__}: {e}"}
 
@@ -302,13 +313,18 @@ def start_local_cluster(workers: int = 2, **kwargs):
     return cluster, client
 
 
-def _run_serial(jobs, progress) -> List[Dict[str, Any]]:
-    rows = []
-    for i, job in enumerate(jobs):
-        rows.append(_run_variant(*job))
-        if progress:
-            progress(i + 1, len(jobs), rows[-1])
-    return rows
+def _run_in_process(base_yaml: str, base_file: str, variants: List[Dict[str, Any]], output_dir: str, threads: int,
+                    progress) -> List[Dict[str, Any]]:
+    """Every variant in this process, `threads` at a time: _libgrid.run_sweep (C++ run_batch)."""
+    base_core = Scenario.parse(base_yaml, base_file)._core
+    texts = [[(SHORTCUTS.get(k, k), _yaml_value(x)) for k, x in v.items()] for v in variants]
+    outputs = [os.path.join(output_dir, f"variant_{i}.h5") for i in range(len(variants))]
+
+    def report(done: int, total: int, r: Dict[str, Any]) -> None:
+        progress(done, total, _row(int(r["id"]), r, outputs[int(r["id"])]))
+
+    rows = _libgrid.run_sweep(base_core, texts, threads, output_dir, report if progress else None)
+    return [_row(i, r, outputs[i]) for i, r in enumerate(rows)]
 
 
 def _run_dask(client, jobs, progress) -> List[Dict[str, Any]]:
@@ -351,7 +367,8 @@ def sweep(base: Union[Scenario, str, os.PathLike], variants: Union[Variant, Iter
         shortcuts steps, seed, size, threads. variant_grid() makes a cartesian grid. Every variant is
         checked before any runs (validate_variants): a bad key or value raises SweepVariantError.
     client: None (a LocalCluster of `workers` processes, closed afterwards), a distributed.Client,
-        a scheduler address string, or "serial" (in this process, one after another).
+        a scheduler address string, "serial" (in this process, one after another) or "threads" (in
+        this process, `workers` at a time).
     output_dir: where variant <id> writes `<output_dir>/variant_<id>.h5` (a new temporary directory
         if None). With a remote cluster it must be a directory the workers can write.
     progress: True prints one line per finished variant to stderr; or a callable(done, total, row).
@@ -379,8 +396,8 @@ def sweep(base: Union[Scenario, str, os.PathLike], variants: Union[Variant, Iter
 
     if not jobs:
         rows = []
-    elif isinstance(client, str) and client == "serial":
-        rows = _run_serial(jobs, progress)
+    elif isinstance(client, str) and client in ("serial", "threads"):
+        rows = _run_in_process(base_yaml, base_file, variants, output_dir, 1 if client == "serial" else workers, progress)
     elif client is None or isinstance(client, str):
         from distributed import Client
         cluster = None
@@ -427,164 +444,38 @@ class SweepFile:
         return f"<libgrid SweepFile '{self.path}': {len(self.variants)} variants of '{self.base.name}'>"
 
 
-_SWEEP_KEYS = ("name", "base", "scenario", "set", "grid", "variants", "output_dir", "workers")
-
-
-def _yaml_lines(text: str):
-    """(data, line_of): the parsed YAML and a function giving the 1-based line of a key path."""
+def _typed(text: str) -> Any:
+    """A variant value as the table shows it: the YAML scalar typed (1 -> int, 0.5 -> float, true ->
+    bool), collections as lists/dicts; anything else (e.g. a date) as the text the scenario reader read."""
     import yaml
-    data = yaml.safe_load(text)
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-
-    def line_of(*keys) -> int:
-        node, line = root, 1
-        for k in keys:
-            if node is None:
-                break
-            if isinstance(node, yaml.MappingNode):
-                nxt = None
-                for kn, vn in node.value:
-                    if kn.value == str(k):
-                        line, nxt = kn.start_mark.line + 1, vn
-                        break
-                node = nxt
-            elif isinstance(node, yaml.SequenceNode) and isinstance(k, int) and k < len(node.value):
-                node = node.value[k]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-    return data, line_of
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str, list, dict)) else text
 
 
 def load_sweep_file(path: Union[str, os.PathLike]) -> SweepFile:
-    """Read and check a sweep file. Errors are SweepFileError("file:line: key '...': ...") or, for
-    the scenario itself, libgrid's ParseError / ValidationError naming the scenario key."""
-    import yaml
+    """Read and check a sweep file with the C++ reader (libgrid/scenario/sweep.hpp): the sweep file
+    and every variant go through the scenario reader itself. Errors are SweepFileError
+    ("file:line: key '...': ..."), for the sweep file, a value or a variant, and for the base
+    scenario's own errors (which name its file, line and key)."""
     path = os.fspath(path)
     try:
-        # regular files only, at most 1 GiB, as every libgrid reader (docs/guide.md, "Input files"):
-        # a FIFO or a device given as the sweep file is refused, not waited on or read forever
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise SweepFileError(f"{path}: cannot read sweep file (is a directory, not a file)")
-        if not stat.S_ISREG(st.st_mode):
-            raise SweepFileError(f"{path}: cannot read sweep file (not a regular file)")
-        if st.st_size > _MAX_INPUT_BYTES:
-            raise SweepFileError(f"{path}: cannot read sweep file (is {st.st_size} bytes, more than the limit of "
-                                 f"{_MAX_INPUT_BYTES} bytes (1 GiB) for an input file)")
-        with open(path, encoding="utf-8") as f:
-            text = f.read(_MAX_INPUT_BYTES + 1)
-    except OSError as e:
-        raise SweepFileError(f"{path}: cannot read sweep file ({e.strerror or e})") from e
-    try:
-        data, line_of = _yaml_lines(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise SweepFileError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from e
-
-    def fail(msg: str, *keys) -> None:
-        key = ".".join(str(k) for k in keys)
-        raise SweepFileError(f"{path}:{line_of(*keys)}: " + (f"key '{key}': " if key else "") + msg)
-
-    if not isinstance(data, dict):
-        fail("expected a mapping with 'base' (or 'scenario') and 'grid' and/or 'variants'")
-    for k in data:
-        if k not in _SWEEP_KEYS:
-            import difflib
-            near = difflib.get_close_matches(str(k), _SWEEP_KEYS, n=1)
-            fail("unknown key" + (f" (did you mean '{near[0]}'?)" if near else "") +
-                 "; allowed: " + ", ".join(_SWEEP_KEYS), k)
-    here = os.path.dirname(os.path.abspath(path))
-
-    # the base scenario: a file (relative to the sweep file) or inline
-    if ("base" in data) == ("scenario" in data):
-        fail("give exactly one of 'base' (a scenario file) and 'scenario' (an inline scenario)")
-    if "base" in data:
-        if not isinstance(data["base"], str) or not data["base"]:
-            fail("expected a scenario file name", "base")
-        base_path = os.path.join(here, data["base"])
-        if not os.path.isfile(base_path):
-            fail(f"no such scenario file: {base_path}", "base")
-        base = Scenario.load(base_path)
-    else:
-        if not isinstance(data["scenario"], dict):
-            fail("expected the scenario as a mapping (the keys of a scenario file)", "scenario")
-        # relative file names in it resolve against the sweep file's directory
-        base = Scenario.parse(yaml.safe_dump(data["scenario"], sort_keys=False), os.path.abspath(path))
-
-    def check_key(key, *where) -> None:
-        if not isinstance(key, str) or not key:
-            fail(f"expected a scenario key (dotted, e.g. devices.ev.share) or one of "
-                 f"{', '.join(SHORTCUTS)}, got {key!r}", *where)
-
-    fixed = data.get("set") or {}
-    if not isinstance(fixed, dict):
-        fail("expected a mapping of scenario keys to values (applied to every variant)", "set")
-    for k, v in fixed.items():
-        check_key(k, "set", k)
-        try:
-            base.set(SHORTCUTS.get(k, k), v)
-        except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
-            fail(f"{type(e).__name__}: {e}", "set", k)
-
-    variants: List[Dict[str, Any]] = []
-    if "grid" in data:
-        grid = data["grid"]
-        if not isinstance(grid, dict) or not grid:
-            fail("expected a mapping of scenario keys to lists of values", "grid")
-        for k, axis in grid.items():
-            check_key(k, "grid", k)
-            if not isinstance(axis, list) or not axis:
-                fail(f"expected a non-empty list of values, got {axis!r} (a fixed value goes in 'set')", "grid", k)
-            for value in axis:  # each value on its own, before anything runs
-                try:
-                    base.copy().set(SHORTCUTS.get(k, k), value)
-                except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
-                    fail(f"value {value!r}: {type(e).__name__}: {e}", "grid", k)
-        variants += variant_grid(**grid)
-    if "variants" in data:
-        lst = data["variants"]
-        if not isinstance(lst, list) or not lst:
-            fail("expected a non-empty list of mappings {scenario key: value}", "variants")
-        for i, v in enumerate(lst):
-            if not isinstance(v, dict) or not v:
-                fail(f"expected a mapping {{scenario key: value}}, got {v!r}", "variants", i)
-            sc = base.copy()
-            for k, value in v.items():
-                check_key(k, "variants", i)
-                try:
-                    sc.set(SHORTCUTS.get(k, k), value)
-                except Exception as e:  # noqa: BLE001 - re-raised with the sweep file's line
-                    fail(f"{type(e).__name__}: {e}", "variants", i, k)
-            variants.append(dict(v))
-    if not variants:
-        fail("no variants: give 'grid' and/or 'variants'")
-    try:  # every combination too (e.g. a grid step that does not divide a variant's meter interval)
-        validate_variants(base, variants)
-    except SweepVariantError as e:
-        raise SweepFileError(f"{path}: {e}") from e
-
-    output_dir = data.get("output_dir")
-    if output_dir is not None:
-        if not isinstance(output_dir, str) or not output_dir:
-            fail("expected a directory name", "output_dir")
-        output_dir = os.path.join(here, output_dir)
-    workers = data.get("workers")
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
-        fail(f"expected a whole number >= 1, got {workers!r}", "workers")
-    name = data.get("name") or os.path.splitext(os.path.basename(path))[0]
-    return SweepFile(path, base, variants, output_dir, workers, str(name))
+        d = _libgrid.load_sweep_file(path)
+    except _libgrid.Error as e:
+        raise SweepFileError(str(e)) from e
+    variants = [{k: _typed(x) for k, x in v} for v in d["variants"]]
+    return SweepFile(path, Scenario(d["base"]), variants, d["output_dir"], d["workers"], str(d["name"]))
 
 
 def run_sweep_file(path: Union[str, os.PathLike], workers: Optional[int] = None, scheduler: Optional[str] = None,
                    output_dir: Optional[Union[str, os.PathLike]] = None, serial: bool = False,
-                   progress: bool = False) -> pd.DataFrame:
+                   progress: bool = False, threads: bool = False) -> pd.DataFrame:
     """Run a sweep file (docs/sweeps.md) and write the table to <output dir>/sweep.csv.
 
-    Where: `scheduler` (an address) > `serial` > a LocalCluster of `workers` (else the file's
-    `workers`, else 2). The output directory: `output_dir`, else the file's `output_dir`, else
+    Where: `scheduler` (an address) > `serial` > `threads` (in this process, `workers` at a time) >
+    a LocalCluster of `workers` (else the file's `workers`, else 2). The output directory: `output_dir`, else the file's `output_dir`, else
     `<sweep file name>_results` in the current directory. `df.attrs["csv"]` is the CSV's path."""
     sf = load_sweep_file(path)
     out = output_dir or sf.output_dir or os.path.abspath(f"{sf.name}_results")
@@ -592,6 +483,8 @@ def run_sweep_file(path: Union[str, os.PathLike], workers: Optional[int] = None,
         client: Any = scheduler
     elif serial:
         client = "serial"
+    elif threads:
+        client = "threads"
     else:
         client = None
     n = workers or sf.workers or 2
@@ -619,6 +512,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="results directory: variant_<id>.h5 and sweep.csv (default: the file's "
                         "'output_dir', else <sweep name>_results)")
     p.add_argument("--serial", action="store_true", help="run in this process, one variant after another")
+    p.add_argument("--threads", action="store_true",
+                   help="run in this process, --workers variants at a time on threads (what `libgrid sweep` does)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-variant progress lines")
     return p
 
@@ -627,12 +522,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on bad usage
     if args.workers is not None and args.workers < 1:
         _parser().error(f"--workers: expected at least 1, got {args.workers}")
-    if args.scheduler and args.serial:
-        _parser().error("--scheduler and --serial exclude each other")
+    if sum(bool(x) for x in (args.scheduler, args.serial, args.threads)) > 1:
+        _parser().error("--scheduler, --serial and --threads exclude each other")
     t0 = time.perf_counter()
     try:
         df = run_sweep_file(args.sweep_file, workers=args.workers, scheduler=args.scheduler,
-                            output_dir=args.output_dir, serial=args.serial, progress=not args.quiet)
+                            output_dir=args.output_dir, serial=args.serial, progress=not args.quiet,
+                            threads=args.threads)
     except Exception as e:  # noqa: BLE001 - bad sweep file, unreachable scheduler, ...
         sys.stderr.write(f"libgrid sweep: error: {e}\n")
         return 1

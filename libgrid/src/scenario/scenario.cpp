@@ -8,6 +8,7 @@
 // per-customer uniform numbers from the scenario seed (Rng streams keyed by device kind and customer
 // id); defaults and assumptions are documented in docs/scenarios.md.
 #include "libgrid/scenario/scenario.hpp"
+#include "scenario_text.hpp"
 
 #include "libgrid/core/errors.hpp"
 #include "libgrid/core/input_file.hpp"
@@ -57,32 +58,7 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
     return s;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> d(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = d[0];
-        d[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = d[j];
-            d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return d[b.size()];
-}
-
-/// " (did you mean 'x'?)" for the closest allowed word within a small edit distance, else "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& allowed) {
-    std::size_t best = std::numeric_limits<std::size_t>::max();
-    std::string pick;
-    for (const auto& a : allowed) {
-        const std::size_t d = edit_distance(word, a);
-        if (d < best) best = d, pick = a;
-    }
-    const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-    return (!pick.empty() && best <= limit) ? " (did you mean '" + pick + "'?)" : "";
-}
+using scenario_text::did_you_mean;
 
 /// What a node holds, for "got ..." in messages.
 std::string got(const YAML::Node& n) {
@@ -351,11 +327,7 @@ bool parse_step(const std::string& text, std::int64_t& seconds) {
     return true;
 }
 
-std::string step_text(std::int64_t s) {
-    if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
-    if (s % 60 == 0) return std::to_string(s / 60) + "min";
-    return std::to_string(s) + "s";
-}
+using scenario_text::step_text;
 
 /// "1y", "2w", "7d", "48h", "90min" -> (n, unit).
 bool parse_duration(const std::string& text, std::int64_t& n, std::string& unit) {
@@ -919,36 +891,32 @@ std::string scenario_name(PvControl c) { return word_of(kPvControls, c); }
 std::string scenario_name(BatteryStrategy s) { return word_of(kBatteryStrategies, s); }
 std::string scenario_name(BemsMode m) { return word_of(kBemsModes, m); }
 
-std::string scenario_to_yaml(const Scenario& s) {
-    YAML::Emitter e;
-    e.SetIndent(2);
-    std::string head = "effective scenario (libgrid): " + s.path;
-    for (const auto& [k, v] : s.overrides) head += "\noverride " + k + " = " + v;
-    e << YAML::Comment(head);
-    e << YAML::BeginMap;
-    kv_quoted(e, "name", s.name);
-    kv_quoted(e, "description", s.description);
-    e << YAML::Key << "seed" << YAML::Value << std::to_string(s.seed);
+namespace {
 
+// ---- writing: one emitter per block of the file, in the order of docs/scenarios.md -------------
+
+void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
     e << YAML::Key << "network" << YAML::Value << YAML::BeginMap;
-    if (s.network.from_file) {
-        kv_quoted(e, "file", s.network.file_path);
-        kv(e, "customer_type", word_of(kCustomerTypes, s.network.customer_type));
-        kv(e, "load_factor", s.network.load_factor);
-        kv(e, "roof_m2_per_kw", s.network.roof_m2_per_kw);
+    if (n.from_file) {
+        kv_quoted(e, "file", n.file_path);
+        kv(e, "customer_type", word_of(kCustomerTypes, n.customer_type));
+        kv(e, "load_factor", n.load_factor);
+        kv(e, "roof_m2_per_kw", n.roof_m2_per_kw);
     } else {
         kv(e, "generator", std::string("melaka"));
-        kv(e, "size", word_of(kGridSizes, s.network.size));
-        if (s.network.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(s.network.seed);
-        if (s.network.substations >= 0) kv(e, "substations", std::int64_t(s.network.substations));
-        if (s.network.feeders_per_substation >= 0) kv(e, "feeders_per_substation", std::int64_t(s.network.feeders_per_substation));
-        if (s.network.transformers_per_feeder >= 0) kv(e, "transformers_per_feeder", std::int64_t(s.network.transformers_per_feeder));
-        if (s.network.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(s.network.customers_per_transformer));
-        if (s.network.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(s.network.charging_sites));
-        kv(e, "normally_open_ties", s.network.normally_open_ties);
+        kv(e, "size", word_of(kGridSizes, n.size));
+        if (n.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(n.seed);
+        if (n.substations >= 0) kv(e, "substations", std::int64_t(n.substations));
+        if (n.feeders_per_substation >= 0) kv(e, "feeders_per_substation", std::int64_t(n.feeders_per_substation));
+        if (n.transformers_per_feeder >= 0) kv(e, "transformers_per_feeder", std::int64_t(n.transformers_per_feeder));
+        if (n.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(n.customers_per_transformer));
+        if (n.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(n.charging_sites));
+        kv(e, "normally_open_ties", n.normally_open_ties);
     }
     e << YAML::EndMap;
+}
 
+void emit_horizon_weather_profiles(YAML::Emitter& e, const Scenario& s) {
     e << YAML::Key << "horizon" << YAML::Value << YAML::BeginMap;
     kv_quoted(e, "start", format_iso8601(s.horizon.start));
     kv(e, "step", step_text(s.horizon.step_s));
@@ -974,9 +942,9 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "industrial_scale", s.profiles.industrial_scale);
     kv(e, "power_factor", s.profiles.power_factor);
     e << YAML::EndMap;
+}
 
-    const ScenarioDevices& d = s.devices;
-    e << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+void emit_pv_battery(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "pv" << YAML::Value << YAML::BeginMap;
     kv(e, "share", d.pv.share);
     kv_types(e, "types", d.pv.types);
@@ -995,42 +963,49 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "strategy", word_of(kBatteryStrategies, d.battery.strategy));
     kv(e, "peak_limit_fraction", d.battery.peak_limit_fraction);
     e << YAML::EndMap;
-    e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.ev.share);
-    kv_types(e, "types", d.ev.types);
-    kv(e, "charger_kw", d.ev.charger_kw);
-    kv(e, "sessions_per_day", d.ev.sessions_per_day);
-    kv(e, "strategy", word_of(kEvStrategies, d.ev.strategy));
-    {
-        const ScenarioPublicSites& p = d.ev.public_sites;
-        e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
-        if (!p.buses.empty()) {
-            e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-            for (Id b : p.buses) e << std::to_string(b);
-            e << YAML::EndSeq;
-        } else {
-            kv(e, "sites", p.sites < 0 ? std::string("all") : std::to_string(p.sites));
-        }
-        e << YAML::Key << "chargers" << YAML::Value << YAML::BeginSeq;
-        for (const auto& c : p.chargers) {
-            e << YAML::Flow << YAML::BeginMap;
-            kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
-            kv(e, "kw", c.kw);
-            kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
-            kv(e, "sessions_per_day", c.sessions_per_day);
-            e << YAML::EndMap;
-        }
+}
+
+void emit_public_sites(YAML::Emitter& e, const ScenarioPublicSites& p) {
+    e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
+    if (!p.buses.empty()) {
+        e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (Id b : p.buses) e << std::to_string(b);
         e << YAML::EndSeq;
-        kv(e, "strategy", word_of(kEvStrategies, p.strategy));
-        kv(e, "pv_kwp", special(p.pv_kwp, "generator"));
-        kv(e, "battery_kwh", special(p.battery_kwh, "generator"));
-        kv(e, "battery_kw", special(p.battery_kw, "generator"));
-        kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
-        kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
-        kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
+    } else {
+        kv(e, "sites", p.sites < 0 ? std::string("all") : std::to_string(p.sites));
+    }
+    e << YAML::Key << "chargers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& c : p.chargers) {
+        e << YAML::Flow << YAML::BeginMap;
+        kv(e, "kind", word_of(kSiteChargerKinds, c.kind));
+        kv(e, "kw", c.kw);
+        kv(e, "n", c.n < 0 ? std::string("generator") : std::to_string(c.n));
+        kv(e, "sessions_per_day", c.sessions_per_day);
         e << YAML::EndMap;
     }
+    e << YAML::EndSeq;
+    kv(e, "strategy", word_of(kEvStrategies, p.strategy));
+    kv(e, "pv_kwp", special(p.pv_kwp, "generator"));
+    kv(e, "battery_kwh", special(p.battery_kwh, "generator"));
+    kv(e, "battery_kw", special(p.battery_kw, "generator"));
+    kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
+    kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
+    kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
     e << YAML::EndMap;
+}
+
+void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
+    e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
+    kv(e, "share", ev.share);
+    kv_types(e, "types", ev.types);
+    kv(e, "charger_kw", ev.charger_kw);
+    kv(e, "sessions_per_day", ev.sessions_per_day);
+    kv(e, "strategy", word_of(kEvStrategies, ev.strategy));
+    emit_public_sites(e, ev.public_sites);
+    e << YAML::EndMap;
+}
+
+void emit_buildings_homes(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "buildings" << YAML::Value << YAML::BeginMap;
     kv(e, "share", d.buildings.share);
     kv_types(e, "types", d.buildings.types);
@@ -1055,8 +1030,17 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "battery_from_pv", d.homes.rules.battery_from_pv);
     kv(e, "battery_discharge_in_peak", d.homes.rules.battery_discharge_in_peak);
     e << YAML::EndMap;
-    e << YAML::EndMap;  // devices
+}
 
+void emit_devices(YAML::Emitter& e, const ScenarioDevices& d) {
+    e << YAML::Key << "devices" << YAML::Value << YAML::BeginMap;
+    emit_pv_battery(e, d);
+    emit_ev(e, d.ev);
+    emit_buildings_homes(e, d);
+    e << YAML::EndMap;
+}
+
+void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
     e << YAML::Key << "tariff" << YAML::Value << YAML::BeginMap;
     kv(e, "tou_adoption", s.tariff.tou_adoption);
     kv(e, "export", word_of(kExportSchemes, s.tariff.export_scheme));
@@ -1083,585 +1067,27 @@ std::string scenario_to_yaml(const Scenario& s) {
     kv(e, "max_iterations", std::int64_t(s.solver.max_iterations));
     kv(e, "max_control_iterations", std::int64_t(s.solver.max_control_iterations));
     e << YAML::EndMap;
-    kv(e, "threads", std::int64_t(s.threads));
-    e << YAML::EndMap;
-    return std::string(e.c_str()) + "\n";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Building
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-constexpr std::uint64_t kScenarioStream = 0x5343454E4152494FULL;  // "SCENARIO"
-enum class Pick : std::uint64_t { Pv = 1, Battery = 2, Ev = 3, Bems = 4, Hems = 5, Tou = 6 };
-
-/// Per-customer uniform number of a selection: the smallest ones are chosen.
-double pick_key(std::uint64_t seed, Pick what, Id customer) {
-    Rng r(seed, stream_id({kScenarioStream, std::uint64_t(what), std::uint64_t(customer)}));
-    return r.uniform();
-}
-
-/// Chooses round(share * n) of `candidates` (customer indices) per customer type, by the smallest keys.
-/// `first`: customers that go before all others (e.g. HEMS homes for ToU).
-std::vector<char> choose(const std::vector<Customer>& cs, const std::vector<std::size_t>& candidates, double share, std::uint64_t seed,
-                         Pick what, const std::vector<char>* first = nullptr) {
-    std::vector<char> chosen(cs.size(), 0);
-    std::map<int, std::vector<std::size_t>> by_type;
-    for (std::size_t i : candidates) by_type[int(cs[i].type)].push_back(i);
-    for (auto& [type, idx] : by_type) {
-        const std::size_t k = std::size_t(std::llround(share * double(idx.size())));
-        std::vector<std::pair<double, std::size_t>> keyed;
-        keyed.reserve(idx.size());
-        for (std::size_t i : idx) keyed.emplace_back((first && (*first)[i]) ? -1.0 : pick_key(seed, what, cs[i].id), i);
-        std::sort(keyed.begin(), keyed.end());
-        for (std::size_t j = 0; j < k && j < keyed.size(); ++j) chosen[keyed[j].second] = 1;
-    }
-    return chosen;
-}
-
-bool contains(const std::vector<CustomerType>& v, CustomerType t) { return std::find(v.begin(), v.end(), t) != v.end(); }
-
-CustomerClass class_of(CustomerType t) {
-    switch (t) {
-        case CustomerType::TerraceHouse: return CustomerClass::Residential;
-        case CustomerType::Industry: return CustomerClass::Industrial;
-        default: return CustomerClass::Commercial;
-    }
-}
-
-/// Largest step value of a class's profile over its mean, measured once on two weeks of the
-/// profile generator itself (seed 0, customer 0, 15-minute steps): the shape's peak-to-mean ratio.
-double peak_to_mean(CustomerClass cls) {
-    static const std::array<double, 3> ratio = [] {
-        std::array<double, 3> r{};
-        for (int k = 0; k < 3; ++k) {
-            const auto v = load_profile(CustomerClass(k), from_civil(2025, 3, 3), 900, 96 * 14, 0, 0, 24.0);
-            double mx = 0.0, mean = 0.0;
-            for (double x : v) {
-                mx = std::max(mx, x);
-                mean += x / double(v.size());
-            }
-            r[std::size_t(k)] = mean > 0 ? mx / mean : 1.0;
-        }
-        return r;
-    }();
-    return ratio[std::size_t(cls)];
-}
-
-/// Preset daily energy on a typical Melaka day, kWh/day, at the preset's own floor area (docs/devices_ev_building.md,
-/// table "Presets", calibrated values): used to size a BEMS building to its customer's daily energy.
-double preset_daily_kwh(BuildingType t) {
-    switch (t) {
-        case BuildingType::TerraceHouse: return 14.07;
-        case BuildingType::Shophouse: return 67.0;
-        case BuildingType::Office: return 2377.0;
-        case BuildingType::Mall: return 23159.0;
-        case BuildingType::Hotel: return 6973.0;
-    }
-    return 1.0;
-}
-
-BuildingType building_type_of(CustomerType t) {
-    switch (t) {
-        case CustomerType::Shophouse: return BuildingType::Shophouse;
-        case CustomerType::Office: return BuildingType::Office;
-        case CustomerType::Mall: return BuildingType::Mall;
-        case CustomerType::Hotel: return BuildingType::Hotel;
-        default: return BuildingType::TerraceHouse;
-    }
-}
-
-/// Solar ATAP caps on the inverter, kW AC (melaka.md): domestic 5 kW single-phase / 15 kW three-phase;
-/// non-domestic up to 100 % of maximum demand, at most 1 MW.
-double atap_cap_kw(const Customer& c) {
-    if (c.type == CustomerType::TerraceHouse) return c.phases == 1 ? 5.0 : 15.0;
-    return std::min(c.peak_kw, 1000.0);
-}
-
-PvParams pv_params(const ScenarioPv& s, double kwp, double inverter_kva) {
-    PvParams p;
-    switch (s.control) {
-        case PvControl::VoltVarVoltWatt: p = PvParams::ieee1547_cat_b(kwp, inverter_kva); break;
-        case PvControl::VoltVar:
-            p = PvParams::ieee1547_cat_b(kwp, inverter_kva);
-            p.volt_watt = false;
-            break;
-        case PvControl::VoltWatt:
-            p.volt_watt = true;
-            break;
-        case PvControl::FixedPF:
-            p.qmode = QControl::FixedPF;
-            p.pf = s.pf;
-            break;
-        case PvControl::Unity: break;
-    }
-    p.kwp_dc = kwp;
-    p.inverter_kva = inverter_kva;
-    p.tilt_deg = s.tilt_deg;
-    p.azimuth_deg = s.azimuth_deg;
-    return p;
-}
-
-/// "12.3 GB" (GB = 1e9 bytes), 3 significant digits.
-std::string gb_text(double bytes) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3g GB", bytes / 1e9);
-    return buf;
-}
-
-/// "2.92e+07" style counts as "29.2 million" (or the plain number below a million).
-std::string count_text(double n) {
-    char buf[64];
-    if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.3g million", n / 1e6);
-    else std::snprintf(buf, sizeof buf, "%.0f", n);
-    return buf;
-}
-
-/// "96 steps of 15min" or "1y (35040 steps of 15min)".
-std::string horizon_text(const ScenarioHorizon& h) {
-    const std::string steps = std::to_string(h.n_steps) + " steps of " + step_text(h.step_s);
-    return h.by_steps ? steps : h.duration + " (" + steps + ")";
-}
-
-[[noreturn]] void build_fail(const Scenario& s, const std::string& key, const std::string& msg) {
-    throw ValidationError("scenario " + s.path + ": key '" + key + "': " + msg);
-}
-
-std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
-    const ScenarioHorizon& h = s.horizon;
-    std::vector<TimeSeries> cols = read_csv(s.weather.file_path, "time");
-    const TimeSeries* ghi = nullptr;
-    const TimeSeries* temp = nullptr;
-    const TimeSeries* dni = nullptr;
-    const TimeSeries* dhi = nullptr;
-    for (const auto& c : cols) {
-        if (c.name == "ghi_wm2") ghi = &c;
-        else if (c.name == "temp_c") temp = &c;
-        else if (c.name == "dni_wm2") dni = &c;
-        else if (c.name == "dhi_wm2") dhi = &c;
-    }
-    if (!ghi || !temp) build_fail(s, "weather.file", s.weather.file_path + ": needs the columns ghi_wm2 and temp_c");
-    if ((dni == nullptr) != (dhi == nullptr)) build_fail(s, "weather.file", s.weather.file_path + ": give both dni_wm2 and dhi_wm2, or neither");
-    auto fit = [&](const TimeSeries& ts) {
-        try {
-            return resample(ts, h.start, h.step_s, h.n_steps, Resample::Mean).values;
-        } catch (const ValidationError& e) {
-            build_fail(s, "weather.file", std::string("does not cover the horizon: ") + e.what());
-        }
-    };
-    auto w = std::make_shared<WeatherSeries>();
-    w->start = h.start;
-    w->step_s = h.step_s;
-    w->ghi_wm2 = fit(*ghi);
-    w->temp_c = fit(*temp);
-    if (dni) {
-        w->dni_wm2 = fit(*dni);
-        w->dhi_wm2 = fit(*dhi);
-    }
-    const std::size_t n = h.n_steps;
-    w->zenith_deg.resize(n);
-    w->azimuth_deg.resize(n);
-    w->ghi_clear_wm2.resize(n);
-    w->clear_sky_index.resize(n);
-    w->cloud_index.resize(n);
-    if (!dni) w->dni_wm2.resize(n), w->dhi_wm2.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        const double t_mid = double(w->time(k)) + 0.5 * double(h.step_s);
-        const SunPosition sp = sun_position_at(t_mid);
-        const int doy = to_civil(w->time(k)).day_of_year;
-        w->zenith_deg[k] = sp.zenith_deg;
-        w->azimuth_deg[k] = sp.azimuth_deg;
-        if (w->ghi_wm2[k] < 0) build_fail(s, "weather.file", "negative ghi_wm2 at " + format_iso8601(w->time(k)));
-        if (!dni) {
-            const Irradiance ir = erbs_decomposition(w->ghi_wm2[k], sp.zenith_deg, doy);
-            w->dni_wm2[k] = ir.dni_wm2;
-            w->dhi_wm2[k] = ir.dhi_wm2;
-        }
-        const double clear = clear_sky(sp.zenith_deg, doy).ghi_wm2;
-        w->ghi_clear_wm2[k] = clear;
-        w->clear_sky_index[k] = clear > 1.0 ? w->ghi_wm2[k] / clear : 1.0;
-        w->cloud_index[k] = std::max(0.0, 1.0 - w->clear_sky_index[k]);
-    }
-    return w;
 }
 
 }  // namespace
 
-BuiltScenario build_scenario(const Scenario& s) {
-    BuiltScenario b;
-    b.name = s.name;
-    const std::uint64_t seed = s.seed;
-
-    // ---- network and customers ----
-    std::vector<Id> site_customers, site_pv, site_battery;
-    if (!s.network.from_file) {
-        MelakaGridOptions go;
-        go.size = s.network.size;
-        go.seed = s.network.has_seed ? s.network.seed : seed;
-        go.n_substations = s.network.substations;
-        go.feeders_per_substation = s.network.feeders_per_substation;
-        go.transformers_per_feeder = s.network.transformers_per_feeder;
-        go.customers_per_transformer = s.network.customers_per_transformer;
-        go.n_charging_sites = s.network.charging_sites;
-        go.normally_open_ties = s.network.normally_open_ties;
-        MelakaGrid g = generate_melaka_grid(go);
-        b.net = std::move(g.net);
-        b.customers = std::move(g.customers);
-        site_customers = std::move(g.charging_sites);
-        site_pv = std::move(g.charging_site_pv);
-        site_battery = std::move(g.charging_site_battery);
-    } else {
-        b.net = read_network(s.network.file_path);
-        for (std::size_t i = 0; i < b.net.loads.size(); ++i) {
-            const Load& l = b.net.loads[i];
-            Customer c;
-            c.id = Id(i);
-            c.bus = l.bus;
-            c.load_id = l.id;
-            c.type = s.network.customer_type;
-            c.peak_kw = std::max(0.0, l.p_mw * 1000.0);
-            c.daily_kwh = c.peak_kw * 24.0 * s.network.load_factor;
-            c.roof_area_m2 = c.peak_kw * s.network.roof_m2_per_kw;
-            c.phases = 3;
-            c.feeder = -1;
-            c.transformer = -1;
-            b.customers.push_back(c);
-        }
-    }
-    const std::vector<Customer>& cs = b.customers;
-    const std::size_t nc = cs.size();
-    std::map<Id, std::size_t> load_index;
-    for (std::size_t i = 0; i < b.net.loads.size(); ++i) load_index[b.net.loads[i].id] = i;
-
-    // ---- load profiles ----
-    double house_kwh_sum = 0.0;
-    std::size_t n_houses = 0;
-    for (const Customer& c : cs)
-        if (c.type == CustomerType::TerraceHouse) house_kwh_sum += c.daily_kwh, ++n_houses;
-    const double house_scale = (!s.network.from_file && n_houses > 0 && house_kwh_sum > 0)
-                                   ? s.profiles.residential_daily_kwh / (house_kwh_sum / double(n_houses))
-                                   : 1.0;
-    std::vector<double> daily(nc, 0.0);
-    for (std::size_t i = 0; i < nc; ++i) {
-        const Customer& c = cs[i];
-        if (c.type == CustomerType::ChargingSite) {
-            // The generator's load of a charging site is the design demand of its chargers; the chargers
-            // are the ChargingSiteUnits below (or absent), so the load itself draws nothing.
-            Load& l = b.net.loads[load_index.at(c.load_id)];
-            l.p_mw = 0.0;
-            l.q_mvar = 0.0;
-            continue;
-        }
-        const CustomerClass cls = class_of(c.type);
-        daily[i] = c.daily_kwh * (cls == CustomerClass::Residential ? house_scale
-                                  : cls == CustomerClass::Industrial ? s.profiles.industrial_scale
-                                                                     : s.profiles.commercial_scale);
-        // A class profile peaks at peak_to_mean(cls) times its mean: no more daily energy than lets the
-        // profile's peak stay at the customer's own peak (the generator sizes cables and transformers
-        // for that peak; malls and hotels at 12-15 equivalent hours would otherwise peak at 1.7-2x).
-        if (cls != CustomerClass::Residential && c.peak_kw > 0)
-            daily[i] = std::min(daily[i], c.peak_kw * 24.0 / peak_to_mean(cls));
-        LoadProfileSpec sp;
-        sp.load = c.load_id;
-        sp.cls = cls;
-        sp.daily_kwh = daily[i];
-        sp.power_factor = s.profiles.power_factor;
-        b.devices.load_profiles.push_back(sp);
-    }
-
-    // ---- selections ----
-    const ScenarioDevices& d = s.devices;
-    auto candidates = [&](auto pred) {  // pred(customer index)
-        std::vector<std::size_t> v;
-        for (std::size_t i = 0; i < nc; ++i)
-            if (pred(i)) v.push_back(i);
-        return v;
-    };
-    auto is_house = [&](std::size_t i) { return cs[i].type == CustomerType::TerraceHouse; };
-    const std::vector<char> has_pv =
-        choose(cs, candidates([&](std::size_t i) { return contains(d.pv.types, cs[i].type) && cs[i].roof_area_m2 > 0; }), d.pv.share, seed, Pick::Pv);
-    const std::vector<char> has_battery = choose(cs, candidates([&](std::size_t i) { return has_pv[i] != 0; }), d.battery.share, seed, Pick::Battery);
-    const std::vector<char> has_ev = choose(cs, candidates([&](std::size_t i) { return contains(d.ev.types, cs[i].type); }), d.ev.share, seed, Pick::Ev);
-    const std::vector<char> has_bems =
-        choose(cs, candidates([&](std::size_t i) { return contains(d.buildings.types, cs[i].type); }), d.buildings.share, seed, Pick::Bems);
-    const std::vector<char> has_hems = choose(cs, candidates(is_house), d.homes.share, seed, Pick::Hems);
-    const std::vector<char> has_tou = choose(cs, candidates(is_house), s.tariff.tou_adoption, seed, Pick::Tou, &has_hems);
-
-    const LocalTime t0 = s.horizon.start;
-    const LocalTime t1 = t0 + std::int64_t(s.horizon.n_steps) * s.horizon.step_s;
-
-    // EV sessions are generated for the whole horizon before the run: refuse up front what would not
-    // fit in memory (check_run_resources covers the rest of the run once built).
-    {
-        const double days = double(t1 - t0) / 86400.0;
-        double sessions = double(std::count(has_ev.begin(), has_ev.end(), char(1))) * d.ev.sessions_per_day * days;
-        const ScenarioPublicSites& ps = d.ev.public_sites;
-        const double n_sites = !ps.buses.empty() ? double(ps.buses.size()) : ps.sites < 0 ? double(site_customers.size()) : double(ps.sites);
-        for (const ScenarioChargerGroup& g : ps.chargers) sessions += n_sites * g.sessions_per_day * double(g.n < 0 ? 8 : g.n) * days;
-        const double bytes = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
-        const double limit = memory_limit_bytes();
-        if (bytes > limit)
-            build_fail(s, "horizon",
-                       "the EV charging sessions of " + horizon_text(s.horizon) + " alone need about " + gb_text(bytes) +
-                           " of memory (" + count_text(sessions) + " sessions), more than the limit of " + gb_text(limit) +
-                           " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB): shorten the horizon or lower devices.ev.share");
-    }
-
-    // ---- per-customer devices ----
-    for (std::size_t i = 0; i < nc; ++i) {
-        const Customer& c = cs[i];
-        PvParams pv;
-        bool pv_here = false;
-        if (has_pv[i]) {
-            double kwp = c.roof_area_m2 * d.pv.kwp_per_m2;
-            if (d.pv.cap_atap) kwp = std::min(kwp, atap_cap_kw(c) * d.pv.dc_ac_ratio);
-            if (kwp > 0) {
-                pv = pv_params(d.pv, kwp, kwp / d.pv.dc_ac_ratio);
-                pv_here = true;
-            }
-        }
-        const bool bat_here = pv_here && has_battery[i];
-        const double bat_kwh = bat_here ? pv.kwp_dc * d.battery.kwh_per_kwp : 0.0;
-        const double bat_kw = bat_kwh * d.battery.kw_per_kwh;
-        EvStation ev;
-        const bool ev_here = has_ev[i] != 0;
-        if (ev_here) {
-            ev.params.id = c.id;
-            ev.params.n_chargers = 1;
-            ev.params.charger_kw = d.ev.charger_kw;
-            ev.params.strategy = d.ev.strategy;
-            ev.sessions = generate_sessions(ChargerKind::Home, d.ev.charger_kw, t0, t1, seed, std::uint64_t(c.id), d.ev.sessions_per_day);
-        }
-
-        if (has_hems[i]) {
-            HomeUnit h;
-            h.id = c.id;
-            h.bus = c.bus;
-            h.customer = c.load_id;
-            h.home.id = c.id;
-            h.home.building = building_preset(BuildingType::TerraceHouse,
-                                              building_preset(BuildingType::TerraceHouse).floor_area_m2 * daily[i] / preset_daily_kwh(BuildingType::TerraceHouse));
-            h.home.building.id = c.id;
-            h.home.rules = d.homes.rules;
-            if (bat_here) {
-                SimpleBattery sb;
-                sb.capacity_kwh = bat_kwh;
-                sb.p_charge_max_kw = sb.p_discharge_max_kw = bat_kw;
-                h.home.battery = sb;
-            }
-            if (ev_here) {
-                h.home.ev = std::move(ev);
-            } else {
-                h.home.ev.params.id = c.id;
-                h.home.ev.params.n_chargers = 1;
-                h.home.ev.params.charger_kw = d.ev.charger_kw;
-            }
-            if (pv_here) h.pv = pv;
-            else h.pv.kwp_dc = 0.0;
-            b.devices.homes.push_back(std::move(h));
-            continue;
-        }
-        if (pv_here) {
-            PvUnit u;
-            u.id = c.id;
-            u.bus = c.bus;
-            u.customer = c.load_id;
-            u.params = pv;
-            b.devices.pv.push_back(u);
-        }
-        if (bat_here) {
-            BatteryUnit u;
-            u.id = c.id;
-            u.bus = c.bus;
-            u.customer = c.load_id;
-            u.params.e_kwh = bat_kwh;
-            u.params.p_charge_kw = u.params.p_discharge_kw = bat_kw;
-            u.params.strategy = d.battery.strategy;
-            if (d.battery.strategy == BatteryStrategy::PeakShaving) {
-                u.params.peak_limit_kw = d.battery.peak_limit_fraction * c.peak_kw;
-                u.params.peak_charge_margin_kw = 0.1 * u.params.peak_limit_kw;
-            }
-            b.devices.batteries.push_back(u);
-        }
-        if (ev_here) {
-            EvStationUnit u;
-            u.id = c.id;
-            u.bus = c.bus;
-            u.customer = c.load_id;
-            u.station = std::move(ev);
-            b.devices.ev_stations.push_back(std::move(u));
-        }
-        if (has_bems[i]) {
-            const BuildingType bt = building_type_of(c.type);
-            const double area = building_preset(bt).floor_area_m2 * daily[i] / preset_daily_kwh(bt);
-            if (area > 0) {
-                BuildingUnit u;
-                u.id = c.id;
-                u.bus = c.bus;
-                u.customer = c.load_id;
-                u.params = building_preset(bt, area);
-                u.params.id = c.id;
-                u.params.name = to_string(c.type) + " " + std::to_string(c.id);
-                u.params.mode = d.buildings.mode;
-                for (const auto& e : d.buildings.dr_events) {
-                    DrEvent de;
-                    de.start = e.start;
-                    de.end = e.end;
-                    de.setpoint_raise_k = e.setpoint_raise_k;
-                    if (e.ac_power_cap_fraction >= 0)
-                        de.power_cap_kw = e.ac_power_cap_fraction * u.params.ac_capacity_kw_th / u.params.cop_nom;
-                    u.params.dr_events.push_back(de);
-                }
-                if (d.buildings.solar_thermal != SolarThermalUse::None && d.buildings.solar_thermal_roof_fraction > 0) {
-                    u.params.solar_thermal_use = d.buildings.solar_thermal;
-                    u.params.solar_thermal_area_m2 = d.buildings.solar_thermal_roof_fraction * c.roof_area_m2;
-                }
-                b.devices.buildings.push_back(std::move(u));
-            }
-        }
-    }
-
-    // ---- public charging sites ----
-    const ScenarioPublicSites& ps = d.ev.public_sites;
-    struct Site {
-        Id key;            // id base (customer id or index in `buses`)
-        Id bus;
-        double pv_kwp, bat_kwh, bat_kw;
-        double peak_kw;    // the generator's design peak of the site (0 for buses)
-    };
-    std::vector<Site> sites;
-    if (!ps.buses.empty()) {
-        for (std::size_t k = 0; k < ps.buses.size(); ++k) {
-            const Id bus = ps.buses[k];
-            bool found = false;
-            for (const Bus& bb : b.net.buses) found = found || bb.id == bus;
-            if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
-            if (ps.pv_kwp < 0 || ps.battery_kwh < 0)
-                build_fail(s, ps.pv_kwp < 0 ? "devices.ev.public_sites.pv_kwp" : "devices.ev.public_sites.battery_kwh",
-                           "'generator' needs the generator's charging sites, not buses");
-            sites.push_back({Id(k), bus, ps.pv_kwp, ps.battery_kwh, ps.battery_kw, 0.0});
-        }
-    } else if (ps.sites != 0) {
-        const std::size_t want = ps.sites < 0 ? site_customers.size() : std::size_t(ps.sites);
-        if (want > site_customers.size())
-            build_fail(s, "devices.ev.public_sites.sites",
-                       std::to_string(want) + " sites asked, the network has " + std::to_string(site_customers.size()) + " (use 'all', or network.charging_sites)");
-        for (std::size_t k = 0; k < want; ++k) {
-            const Customer& c = cs[std::size_t(site_customers[k])];
-            double pv_kwp = ps.pv_kwp, bat_kwh = ps.battery_kwh, bat_kw = ps.battery_kw;
-            if (pv_kwp < 0) {
-                pv_kwp = 0;
-                for (const SGen& g : b.net.sgens)
-                    if (g.id == site_pv[k]) pv_kwp = g.sn_mva * 1000.0;
-            }
-            if (bat_kwh < 0) {
-                bat_kwh = bat_kw = 0;
-                for (const Storage& st : b.net.storage)
-                    if (st.id == site_battery[k]) bat_kwh = st.max_e_mwh * 1000.0, bat_kw = st.sn_mva * 1000.0;
-            }
-            sites.push_back({c.id, c.bus, pv_kwp, bat_kwh, bat_kw, c.peak_kw});
-        }
-    }
-    for (const Site& site : sites) {
-        // Chargers of each group at this site; n = generator: the generator's bays (one 50 kW DC bay, the
-        // rest 22 kW AC: its design peak is 50 + 22 (bays - 1) kW, see melaka_grid.cpp).
-        std::vector<int> n_of(ps.chargers.size());
-        double installed_kw = 0.0;
-        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
-            const ScenarioChargerGroup& g = ps.chargers[gi];
-            int n = g.n;
-            if (n < 0) {
-                if (site.peak_kw <= 0)
-                    build_fail(s, "devices.ev.public_sites.chargers." + std::to_string(gi) + ".n", "'generator' needs the generator's charging sites, not buses");
-                const int bays = 1 + int(std::max(0LL, std::llround((site.peak_kw - 50.0) / 22.0)));
-                n = g.kind == ChargerKind::DCFast ? 1 : bays - 1;
-            }
-            n_of[gi] = n;
-            installed_kw += g.kw * n;
-        }
-        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
-            const ScenarioChargerGroup& g = ps.chargers[gi];
-            const int n = n_of[gi];
-            if (n == 0) continue;
-            // A site with several charger kinds is one ChargingSiteUnit per kind at the same bus; each gets
-            // its share (by installed charger power) of the canopy, the battery and the connection limit.
-            const double f = installed_kw > 0 ? g.kw * n / installed_kw : 0.0;
-            ChargingSiteUnit u;
-            u.id = site.key * 10 + Id(gi);
-            u.bus = site.bus;
-            u.site.params.id = u.id;
-            u.site.params.connection_limit_kw = std::isinf(ps.connection_limit_kw) ? kInf : f * ps.connection_limit_kw;
-            u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
-            u.site.params.battery_grid_charge_offpeak = ps.battery_grid_charge_offpeak;
-            u.site.evs.params.id = u.id;
-            u.site.evs.params.n_chargers = n;
-            u.site.evs.params.charger_kw = g.kw;
-            u.site.evs.params.strategy = ps.strategy;
-            u.site.evs.sessions = generate_sessions(g.kind, g.kw, t0, t1, seed, std::uint64_t(u.id), g.sessions_per_day * n);
-            if (site.bat_kwh > 0 && site.bat_kw > 0) {
-                u.site.battery.capacity_kwh = f * site.bat_kwh;
-                u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = f * site.bat_kw;
-            }
-            if (site.pv_kwp > 0) {
-                u.canopy = pv_params(ScenarioPv{}, f * site.pv_kwp, f * site.pv_kwp / d.pv.dc_ac_ratio);
-            } else {
-                u.canopy.kwp_dc = 0.0;
-            }
-            b.devices.charging_sites.push_back(std::move(u));
-        }
-    }
-
-    // ---- tariffs ----
-    std::vector<char> exports(nc, 0);
-    for (const PvUnit& u : b.devices.pv) exports[std::size_t(u.id)] = 1;
-    for (const HomeUnit& u : b.devices.homes)
-        if (u.pv.kwp_dc > 0) exports[std::size_t(u.id)] = 1;
-    for (std::size_t i = 0; i < nc; ++i) {
-        const Customer& c = cs[i];
-        CustomerTariff t;
-        t.customer = c.load_id;
-        if (c.type == CustomerType::TerraceHouse) t.tariff = has_tou[i] ? Tariff::tnb_domestic_tou() : Tariff::tnb_domestic_general();
-        else t.tariff = Tariff::tnb_non_domestic_lv();
-        t.tariff.fuel_adjustment_sen_per_kwh = s.tariff.fuel_adjustment_sen_per_kwh;
-        t.scheme = exports[i] ? s.tariff.export_scheme : ExportScheme::None;
-        b.devices.tariffs.push_back(std::move(t));
-    }
-
-    // ---- options ----
-    SimulationOptions& o = b.options;
-    o.start = t0;
-    o.step_s = s.horizon.step_s;
-    o.n_steps = s.horizon.n_steps;
-    o.seed = seed;
-    o.method = s.solver.method;
-    o.linear_solver = s.solver.linear_solver;
-    o.tolerance = s.solver.tolerance;
-    o.max_iterations = s.solver.max_iterations;
-    o.max_control_iterations = s.solver.max_control_iterations;
-    o.weather.mean_daily_ghi_kwh_m2 = s.weather.mean_daily_ghi_kwh_m2;
-    o.weather.temp_min_c = s.weather.temp_min_c;
-    o.weather.temp_max_c = s.weather.temp_max_c;
-    if (s.weather.from_file) {
-        b.weather = weather_from_csv(s);
-    } else if (s.weather.has_seed) {
-        b.weather = std::make_shared<WeatherSeries>(melaka_weather(t0, s.horizon.step_s, s.horizon.n_steps, s.weather.seed, o.weather));
-    }
-    o.weather_series = b.weather.get();
-    o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
-    o.meter_interval_s = s.outputs.meter_interval_s;
-    o.h5.compression_level = s.outputs.compression;
-    o.h5.compression_threads = s.outputs.compression_threads;
-    o.h5.float32 = s.outputs.float32;
-    o.h5.chunk_rows = s.outputs.chunk_rows;
-    o.checkpoint_steps = s.outputs.checkpoint_steps;
-    o.min_free_bytes = std::size_t(s.outputs.min_free_mb * 1048576.0);
-    o.record_bus_angles = s.outputs.bus_angles;
-    o.scenario_text = scenario_to_yaml(s);
-    o.threads = s.threads;
-    o.output_path.clear();
-    return b;
+std::string scenario_to_yaml(const Scenario& s) {
+    YAML::Emitter e;
+    e.SetIndent(2);
+    std::string head = "effective scenario (libgrid): " + s.path;
+    for (const auto& [k, v] : s.overrides) head += "\noverride " + k + " = " + v;
+    e << YAML::Comment(head);
+    e << YAML::BeginMap;
+    kv_quoted(e, "name", s.name);
+    kv_quoted(e, "description", s.description);
+    e << YAML::Key << "seed" << YAML::Value << std::to_string(s.seed);
+    emit_network(e, s.network);
+    emit_horizon_weather_profiles(e, s);
+    emit_devices(e, s.devices);
+    emit_tariff_outputs_solver(e, s);
+    kv(e, "threads", std::int64_t(s.threads));
+    e << YAML::EndMap;
+    return std::string(e.c_str()) + "\n";
 }
 
 }  // namespace libgrid
@@ -1671,6 +1097,8 @@ BuiltScenario build_scenario(const Scenario& s) {
 // ---------------------------------------------------------------------------------------------
 
 namespace libgrid {
+
+using scenario_text::horizon_text;
 
 std::vector<std::pair<std::string, std::string>> scenario_input_files(const Scenario& s) {
     std::vector<std::pair<std::string, std::string>> v;

@@ -2,7 +2,10 @@
 #include <libgrid/simulation/batch.hpp>
 #include <libgrid/core/thread_pool.hpp>
 
+#include <algorithm>
 #include <exception>
+#include <mutex>
+#include <thread>
 
 namespace libgrid {
 
@@ -24,6 +27,86 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items, int thre
         },
         1);
     return out;
+}
+
+namespace {
+
+void run_made_item(std::size_t i, const std::function<BatchItem(std::size_t)>& make, const std::atomic<int>* stop,
+                   BatchResult& out) {
+    try {
+        BatchItem item = make(i);
+        item.options.threads = 1;
+        if (stop) item.options.stop_requested = stop;
+        Simulation sim(std::move(item.net), std::move(item.devices), item.options);
+        out.summary = sim.run();
+        out.ok = true;
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+}
+
+}  // namespace
+
+std::vector<BatchResult> run_batch(std::size_t n, const std::function<BatchItem(std::size_t)>& make, int threads,
+                                   const std::atomic<int>* stop, const BatchDoneFn& done) {
+    std::vector<BatchResult> out(n);
+    std::atomic<std::size_t> next{0};
+    std::mutex done_mu;
+    auto worker = [&] {
+        for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+            if (stop && stop->load() != 0) out[i].error = "not run: the batch was stopped";
+            else run_made_item(i, make, stop, out[i]);
+            if (done) {
+                std::lock_guard<std::mutex> lock(done_mu);
+                done(i, out[i]);
+            }
+        }
+    };
+    const std::size_t nt = std::min<std::size_t>(std::size_t(std::max(1, threads)), std::max<std::size_t>(n, 1));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < nt; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+    return out;
+}
+
+std::vector<SummaryKpi> summary_kpis(const SimulationSummary& s) {
+    std::vector<SummaryKpi> k = {
+        {"steps", double(s.steps), ""},
+        {"non_converged_steps", double(s.non_converged_steps), ""},
+        {"controls_unsettled_steps", double(s.controls_unsettled_steps), ""},
+        {"voltage_violation_bus_steps", double(s.voltage_violation_bus_steps), ""},
+        {"voltage_violation_hours", s.voltage_violation_hours, "h"},
+        {"min_vm_pu", s.min_vm_pu, "p.u."},
+        {"max_vm_pu", s.max_vm_pu, "p.u."},
+        {"max_line_loading_percent", s.max_line_loading_percent, "percent"},
+        {"max_trafo_loading_percent", s.max_trafo_loading_percent, "percent"},
+        {"overloaded_branch_steps", double(s.overloaded_branch_steps), ""},
+        {"losses_mwh", s.losses_mwh, "MWh"},
+        {"import_mwh", s.import_mwh, "MWh"},
+        {"export_mwh", s.export_mwh, "MWh"},
+        {"peak_import_mw", s.peak_import_mw, "MW"},
+        {"load_mwh", s.load_mwh, "MWh"},
+        {"pv_mwh", s.pv_mwh, "MWh"},
+        {"pv_curtailed_mwh", s.pv_curtailed_mwh, "MWh"},
+        {"self_consumption", s.self_consumption, "fraction"},
+        {"self_sufficiency", s.self_sufficiency, "fraction"},
+        {"battery_charged_mwh", s.battery_charged_mwh, "MWh"},
+        {"battery_discharged_mwh", s.battery_discharged_mwh, "MWh"},
+        {"battery_losses_mwh", s.battery_losses_mwh, "MWh"},
+        {"co2_t", s.co2_t, "t"},
+        {"bills_rm", s.bills_rm, "RM"},
+        {"energy_balance_max_error_mw", s.energy_balance_max_error_mw, "MW"},
+        {"deenergized_buses", double(s.deenergized_buses), ""},
+        {"wall_time_s", s.wall_time_s, "s"},
+        {"ev_delivered_mwh", s.ev_delivered_mwh, "MWh"},
+        {"ev_not_delivered_mwh", s.ev_not_delivered_mwh, "MWh"},
+        {"ev_peak_mw", s.ev_peak_mw, "MW"},
+        {"building_comfort_degree_hours", s.building_comfort_degree_hours, "K h"},
+        {"home_comfort_degree_hours", s.home_comfort_degree_hours, "K h"},
+    };
+    std::sort(k.begin(), k.end(), [](const SummaryKpi& a, const SummaryKpi& b) { return a.name < b.name; });
+    return k;
 }
 
 }  // namespace libgrid

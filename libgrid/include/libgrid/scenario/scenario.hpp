@@ -273,7 +273,31 @@ struct BuiltScenario {
 /// Builds network, devices and options. Deterministic: a function of the effective scenario.
 /// Throws ParseError / ValidationError naming the key when the scenario does not fit its network
 /// (e.g. more public sites than the grid has, an unknown bus id).
+/// = build_scenario(scenario, scenario_grid(scenario)).
 BuiltScenario build_scenario(const Scenario& scenario);
+
+/// The network and customers a scenario's devices are placed on: the Melaka generator's, or one
+/// customer per load of a file network (ids 0..n-1). Customer ids need not be 0..n-1 or in order
+/// for build_scenario: the builders find a customer by its id, never use an id as a position.
+struct ScenarioGrid {
+    Network net;
+    std::vector<Customer> customers;
+    std::vector<Id> charging_sites;         ///< Customer::id of each public charging site (generator)
+    std::vector<Id> charging_site_pv;       ///< SGen id of each site's canopy
+    std::vector<Id> charging_site_battery;  ///< Storage id of each site's battery
+};
+
+/// The scenario's network and customers (the first builder, "grid").
+ScenarioGrid scenario_grid(const Scenario& scenario);
+
+/// Places the scenario's devices, tariffs and options on `grid`. The builders run one per kind, in
+/// the fixed order of scenario_builder_kinds(); each draws only from its own seeded streams (keyed by
+/// kind and customer id), so the result does not depend on the order of the builders.
+BuiltScenario build_scenario(const Scenario& scenario, ScenarioGrid grid);
+
+/// The builders' kinds, in the order they run: "load_profiles", "selections", "homes", "pv",
+/// "battery", "ev_home", "buildings", "ev_public_sites", "tariffs", "options".
+std::vector<std::string> scenario_builder_kinds();
 
 // ---- before a run: never overwrite an input, refuse what cannot finish ---------------------------
 

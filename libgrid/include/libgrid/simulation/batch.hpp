@@ -1,11 +1,16 @@
 // libgrid: independent runs of a batch in parallel threads (one process). Each item is its own
 // Simulation; an item that fails keeps its error and the others go on (as power-grid-model's
-// batches do). Results do not depend on the thread count. For sweeps across processes and
-// machines, see the Python `libgrid.sweep` (Dask).
+// batches do). Results do not depend on the thread count. Sweeps of scenario variants build on it
+// (scenario/sweep.hpp, `libgrid sweep`, Python `libgrid.sweep`); across processes and machines the
+// Python `libgrid.sweep` uses Dask.
 #pragma once
 
 #include <libgrid/simulation/engine.hpp>
 
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +20,8 @@ struct BatchItem {
     Network net;
     DeviceSet devices;
     SimulationOptions options;  ///< options.threads is ignored (1 per item)
+    /// Keeps options.weather_series alive while the item runs (a built scenario's own weather).
+    std::shared_ptr<const WeatherSeries> weather = nullptr;
 };
 
 struct BatchResult {
@@ -25,5 +32,27 @@ struct BatchResult {
 
 /// Runs every item, `threads` at a time. Never throws for an item's failure.
 std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items, int threads);
+
+/// Makes item i with make(i) on a worker thread just before running it (and frees it after): memory
+/// for `threads` items at a time, and the items are built in parallel too. Items are handed out one
+/// at a time to whichever thread is free. An exception from make is that item's error. `stop`
+/// (optional): when it becomes non-zero, running items stop at their next step boundary (their
+/// options.stop_requested is set to it: results file closed, status "stopped") and items not yet
+/// started are not run (error "not run: the batch was stopped"). `done` (optional) is called with
+/// (i, result) when item i has finished, on the worker thread, one call at a time (for progress).
+using BatchDoneFn = std::function<void(std::size_t, const BatchResult&)>;
+std::vector<BatchResult> run_batch(std::size_t n, const std::function<BatchItem(std::size_t)>& make, int threads,
+                                   const std::atomic<int>* stop = nullptr, const BatchDoneFn& done = {});
+
+/// One scalar KPI of a run, as its results file's /summary stores it.
+struct SummaryKpi {
+    std::string name;  ///< the /summary dataset name
+    double value = 0.0;
+    std::string unit;  ///< "" when none
+};
+
+/// The scalar KPIs of a summary with the names and units of the /summary datasets of its results
+/// file, in the order a reader lists them (by name): what a sweep tabulates without reading files.
+std::vector<SummaryKpi> summary_kpis(const SimulationSummary& summary);
 
 }  // namespace libgrid

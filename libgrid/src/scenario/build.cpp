@@ -1,0 +1,722 @@
+// libgrid scenario layer: building a scenario (see scenario/scenario.hpp and docs/scenarios.md).
+//
+// One builder per device kind, registered by kind in kBuilders and run in that fixed order on a
+// BuildContext that holds the scenario, what is built so far and the per-customer decisions. The
+// grid (generator or file network) comes first (scenario_grid). Customers of the Melaka generator (or
+// one per load of a file network) get devices chosen by per-customer uniform numbers from the scenario
+// seed (Rng streams keyed by device kind and customer id): no builder draws from a shared stream, so
+// the builders' order does not change a draw. Customers are found by id through a lookup, never by
+// using the id as a position. Defaults and assumptions are documented in docs/scenarios.md.
+#include "libgrid/scenario/scenario.hpp"
+#include "scenario_text.hpp"
+
+#include "libgrid/core/errors.hpp"
+#include "libgrid/io/network_io.hpp"
+#include "libgrid/profiles/rng.hpp"
+#include "libgrid/profiles/solar.hpp"
+#include "libgrid/profiles/time_series.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+namespace libgrid {
+
+namespace {
+
+
+constexpr std::uint64_t kScenarioStream = 0x5343454E4152494FULL;  // "SCENARIO"
+enum class Pick : std::uint64_t { Pv = 1, Battery = 2, Ev = 3, Bems = 4, Hems = 5, Tou = 6 };
+
+/// Per-customer uniform number of a selection: the smallest ones are chosen.
+double pick_key(std::uint64_t seed, Pick what, Id customer) {
+    Rng r(seed, stream_id({kScenarioStream, std::uint64_t(what), std::uint64_t(customer)}));
+    return r.uniform();
+}
+
+/// Chooses round(share * n) of `candidates` (customer indices) per customer type, by the smallest keys.
+/// `first`: customers that go before all others (e.g. HEMS homes for ToU).
+std::vector<char> choose(const std::vector<Customer>& cs, const std::vector<std::size_t>& candidates, double share, std::uint64_t seed,
+                         Pick what, const std::vector<char>* first = nullptr) {
+    std::vector<char> chosen(cs.size(), 0);
+    std::map<int, std::vector<std::size_t>> by_type;
+    for (std::size_t i : candidates) by_type[int(cs[i].type)].push_back(i);
+    for (auto& [type, idx] : by_type) {
+        const std::size_t k = std::size_t(std::llround(share * double(idx.size())));
+        std::vector<std::pair<double, std::size_t>> keyed;
+        keyed.reserve(idx.size());
+        for (std::size_t i : idx) keyed.emplace_back((first && (*first)[i]) ? -1.0 : pick_key(seed, what, cs[i].id), i);
+        std::sort(keyed.begin(), keyed.end());
+        for (std::size_t j = 0; j < k && j < keyed.size(); ++j) chosen[keyed[j].second] = 1;
+    }
+    return chosen;
+}
+
+bool contains(const std::vector<CustomerType>& v, CustomerType t) { return std::find(v.begin(), v.end(), t) != v.end(); }
+
+CustomerClass class_of(CustomerType t) {
+    switch (t) {
+        case CustomerType::TerraceHouse: return CustomerClass::Residential;
+        case CustomerType::Industry: return CustomerClass::Industrial;
+        default: return CustomerClass::Commercial;
+    }
+}
+
+/// Largest step value of a class's profile over its mean, measured once on two weeks of the
+/// profile generator itself (seed 0, customer 0, 15-minute steps): the shape's peak-to-mean ratio.
+double peak_to_mean(CustomerClass cls) {
+    static const std::array<double, 3> ratio = [] {
+        std::array<double, 3> r{};
+        for (int k = 0; k < 3; ++k) {
+            const auto v = load_profile(CustomerClass(k), from_civil(2025, 3, 3), 900, 96 * 14, 0, 0, 24.0);
+            double mx = 0.0, mean = 0.0;
+            for (double x : v) {
+                mx = std::max(mx, x);
+                mean += x / double(v.size());
+            }
+            r[std::size_t(k)] = mean > 0 ? mx / mean : 1.0;
+        }
+        return r;
+    }();
+    return ratio[std::size_t(cls)];
+}
+
+/// Preset daily energy on a typical Melaka day, kWh/day, at the preset's own floor area (docs/devices_ev_building.md,
+/// table "Presets", calibrated values): used to size a BEMS building to its customer's daily energy.
+double preset_daily_kwh(BuildingType t) {
+    switch (t) {
+        case BuildingType::TerraceHouse: return 14.07;
+        case BuildingType::Shophouse: return 67.0;
+        case BuildingType::Office: return 2377.0;
+        case BuildingType::Mall: return 23159.0;
+        case BuildingType::Hotel: return 6973.0;
+    }
+    return 1.0;
+}
+
+BuildingType building_type_of(CustomerType t) {
+    switch (t) {
+        case CustomerType::Shophouse: return BuildingType::Shophouse;
+        case CustomerType::Office: return BuildingType::Office;
+        case CustomerType::Mall: return BuildingType::Mall;
+        case CustomerType::Hotel: return BuildingType::Hotel;
+        default: return BuildingType::TerraceHouse;
+    }
+}
+
+/// Solar ATAP caps on the inverter, kW AC (melaka.md): domestic 5 kW single-phase / 15 kW three-phase;
+/// non-domestic up to 100 % of maximum demand, at most 1 MW.
+double atap_cap_kw(const Customer& c) {
+    if (c.type == CustomerType::TerraceHouse) return c.phases == 1 ? 5.0 : 15.0;
+    return std::min(c.peak_kw, 1000.0);
+}
+
+PvParams pv_params(const ScenarioPv& s, double kwp, double inverter_kva) {
+    PvParams p;
+    switch (s.control) {
+        case PvControl::VoltVarVoltWatt: p = PvParams::ieee1547_cat_b(kwp, inverter_kva); break;
+        case PvControl::VoltVar:
+            p = PvParams::ieee1547_cat_b(kwp, inverter_kva);
+            p.volt_watt = false;
+            break;
+        case PvControl::VoltWatt:
+            p.volt_watt = true;
+            break;
+        case PvControl::FixedPF:
+            p.qmode = QControl::FixedPF;
+            p.pf = s.pf;
+            break;
+        case PvControl::Unity: break;
+    }
+    p.kwp_dc = kwp;
+    p.inverter_kva = inverter_kva;
+    p.tilt_deg = s.tilt_deg;
+    p.azimuth_deg = s.azimuth_deg;
+    return p;
+}
+
+
+
+
+[[noreturn]] void build_fail(const Scenario& s, const std::string& key, const std::string& msg) {
+    throw ValidationError("scenario " + s.path + ": key '" + key + "': " + msg);
+}
+
+std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
+    const ScenarioHorizon& h = s.horizon;
+    std::vector<TimeSeries> cols = read_csv(s.weather.file_path, "time");
+    const TimeSeries* ghi = nullptr;
+    const TimeSeries* temp = nullptr;
+    const TimeSeries* dni = nullptr;
+    const TimeSeries* dhi = nullptr;
+    for (const auto& c : cols) {
+        if (c.name == "ghi_wm2") ghi = &c;
+        else if (c.name == "temp_c") temp = &c;
+        else if (c.name == "dni_wm2") dni = &c;
+        else if (c.name == "dhi_wm2") dhi = &c;
+    }
+    if (!ghi || !temp) build_fail(s, "weather.file", s.weather.file_path + ": needs the columns ghi_wm2 and temp_c");
+    if ((dni == nullptr) != (dhi == nullptr)) build_fail(s, "weather.file", s.weather.file_path + ": give both dni_wm2 and dhi_wm2, or neither");
+    auto fit = [&](const TimeSeries& ts) {
+        try {
+            return resample(ts, h.start, h.step_s, h.n_steps, Resample::Mean).values;
+        } catch (const ValidationError& e) {
+            build_fail(s, "weather.file", std::string("does not cover the horizon: ") + e.what());
+        }
+    };
+    auto w = std::make_shared<WeatherSeries>();
+    w->start = h.start;
+    w->step_s = h.step_s;
+    w->ghi_wm2 = fit(*ghi);
+    w->temp_c = fit(*temp);
+    if (dni) {
+        w->dni_wm2 = fit(*dni);
+        w->dhi_wm2 = fit(*dhi);
+    }
+    const std::size_t n = h.n_steps;
+    w->zenith_deg.resize(n);
+    w->azimuth_deg.resize(n);
+    w->ghi_clear_wm2.resize(n);
+    w->clear_sky_index.resize(n);
+    w->cloud_index.resize(n);
+    if (!dni) w->dni_wm2.resize(n), w->dhi_wm2.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const double t_mid = double(w->time(k)) + 0.5 * double(h.step_s);
+        const SunPosition sp = sun_position_at(t_mid);
+        const int doy = to_civil(w->time(k)).day_of_year;
+        w->zenith_deg[k] = sp.zenith_deg;
+        w->azimuth_deg[k] = sp.azimuth_deg;
+        if (w->ghi_wm2[k] < 0) build_fail(s, "weather.file", "negative ghi_wm2 at " + format_iso8601(w->time(k)));
+        if (!dni) {
+            const Irradiance ir = erbs_decomposition(w->ghi_wm2[k], sp.zenith_deg, doy);
+            w->dni_wm2[k] = ir.dni_wm2;
+            w->dhi_wm2[k] = ir.dhi_wm2;
+        }
+        const double clear = clear_sky(sp.zenith_deg, doy).ghi_wm2;
+        w->ghi_clear_wm2[k] = clear;
+        w->clear_sky_index[k] = clear > 1.0 ? w->ghi_wm2[k] / clear : 1.0;
+        w->cloud_index[k] = std::max(0.0, 1.0 - w->clear_sky_index[k]);
+    }
+    return w;
+}
+
+
+// ---- the builders ------------------------------------------------------------------------------
+
+/// What the builders share: the scenario, what is built so far, and the per-customer decisions
+/// (indexed by the customer's position in `b.customers`, never by its id).
+struct BuildContext {
+    BuildContext(const Scenario& scenario, BuiltScenario& built, ScenarioGrid& grid)
+        : s(scenario),
+          b(built),
+          site_customers(std::move(grid.charging_sites)),
+          site_pv(std::move(grid.charging_site_pv)),
+          site_battery(std::move(grid.charging_site_battery)) {}
+
+    const Scenario& s;
+    BuiltScenario& b;
+    std::vector<Id> site_customers, site_pv, site_battery;  ///< ScenarioGrid's charging sites
+    std::unordered_map<Id, std::size_t> position;           ///< customer id -> position
+    std::vector<double> daily;                              ///< daily kWh of each customer's load profile
+    std::vector<char> has_pv, has_battery, has_ev, has_bems, has_hems, has_tou;  ///< selections
+    std::vector<char> pv_here;   ///< selected for PV and sized > 0 kWp
+    std::vector<PvParams> pv;    ///< its PV (where pv_here)
+    LocalTime t0 = 0, t1 = 0;
+
+    std::size_t position_of(Id customer) const {
+        const auto it = position.find(customer);
+        if (it == position.end()) throw ValidationError("scenario " + s.path + ": no customer with id " + std::to_string(customer));
+        return it->second;
+    }
+    bool battery_here(std::size_t i) const { return pv_here[i] && has_battery[i]; }
+    double battery_kwh(std::size_t i) const { return battery_here(i) ? pv[i].kwp_dc * s.devices.battery.kwh_per_kwp : 0.0; }
+    double battery_kw(std::size_t i) const { return battery_kwh(i) * s.devices.battery.kw_per_kwh; }
+};
+
+/// A customer's home charger and its sessions over the horizon.
+EvStation home_ev(const BuildContext& x, const Customer& c) {
+    const ScenarioEv& d = x.s.devices.ev;
+    EvStation ev;
+    ev.params.id = c.id;
+    ev.params.n_chargers = 1;
+    ev.params.charger_kw = d.charger_kw;
+    ev.params.strategy = d.strategy;
+    ev.sessions = generate_sessions(ChargerKind::Home, d.charger_kw, x.t0, x.t1, x.s.seed, std::uint64_t(c.id), d.sessions_per_day);
+    return ev;
+}
+
+/// Load profiles: one per customer but the charging sites (whose load is their chargers').
+void build_load_profiles(BuildContext& x) {
+    const Scenario& s = x.s;
+    const std::vector<Customer>& cs = x.b.customers;
+    const std::size_t nc = cs.size();
+    std::map<Id, std::size_t> load_index;
+    for (std::size_t i = 0; i < x.b.net.loads.size(); ++i) load_index[x.b.net.loads[i].id] = i;
+    double house_kwh_sum = 0.0;
+    std::size_t n_houses = 0;
+    for (const Customer& c : cs)
+        if (c.type == CustomerType::TerraceHouse) house_kwh_sum += c.daily_kwh, ++n_houses;
+    const double house_scale = (!s.network.from_file && n_houses > 0 && house_kwh_sum > 0)
+                                   ? s.profiles.residential_daily_kwh / (house_kwh_sum / double(n_houses))
+                                   : 1.0;
+    x.daily.assign(nc, 0.0);
+    for (std::size_t i = 0; i < nc; ++i) {
+        const Customer& c = cs[i];
+        if (c.type == CustomerType::ChargingSite) {
+            // The generator's load of a charging site is the design demand of its chargers; the chargers
+            // are the ChargingSiteUnits below (or absent), so the load itself draws nothing.
+            Load& l = x.b.net.loads[load_index.at(c.load_id)];
+            l.p_mw = 0.0;
+            l.q_mvar = 0.0;
+            continue;
+        }
+        const CustomerClass cls = class_of(c.type);
+        x.daily[i] = c.daily_kwh * (cls == CustomerClass::Residential ? house_scale
+                                    : cls == CustomerClass::Industrial ? s.profiles.industrial_scale
+                                                                       : s.profiles.commercial_scale);
+        // A class profile peaks at peak_to_mean(cls) times its mean: no more daily energy than lets the
+        // profile's peak stay at the customer's own peak (the generator sizes cables and transformers
+        // for that peak; malls and hotels at 12-15 equivalent hours would otherwise peak at 1.7-2x).
+        if (cls != CustomerClass::Residential && c.peak_kw > 0)
+            x.daily[i] = std::min(x.daily[i], c.peak_kw * 24.0 / peak_to_mean(cls));
+        LoadProfileSpec sp;
+        sp.load = c.load_id;
+        sp.cls = cls;
+        sp.daily_kwh = x.daily[i];
+        sp.power_factor = s.profiles.power_factor;
+        x.b.devices.load_profiles.push_back(sp);
+    }
+}
+
+/// EV sessions are generated for the whole horizon before the run: refuse up front what would not
+/// fit in memory (check_run_resources covers the rest of the run once built).
+void check_session_memory(const BuildContext& x) {
+    const Scenario& s = x.s;
+    const double days = double(x.t1 - x.t0) / 86400.0;
+    double sessions = double(std::count(x.has_ev.begin(), x.has_ev.end(), char(1))) * s.devices.ev.sessions_per_day * days;
+    const ScenarioPublicSites& ps = s.devices.ev.public_sites;
+    const double n_sites = !ps.buses.empty() ? double(ps.buses.size()) : ps.sites < 0 ? double(x.site_customers.size()) : double(ps.sites);
+    for (const ScenarioChargerGroup& g : ps.chargers) sessions += n_sites * g.sessions_per_day * double(g.n < 0 ? 8 : g.n) * days;
+    const double bytes = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
+    const double limit = memory_limit_bytes();
+    if (bytes > limit)
+        build_fail(s, "horizon",
+                   "the EV charging sessions of " + scenario_text::horizon_text(s.horizon) + " alone need about " +
+                       scenario_text::gb_text(bytes) + " of memory (" + scenario_text::count_text(sessions) +
+                       " sessions), more than the limit of " + scenario_text::gb_text(limit) +
+                       " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB): shorten the horizon or lower devices.ev.share");
+}
+
+/// Which customers get which device (nested, per-kind streams; see scenario.hpp), and each PV's size.
+void build_selections(BuildContext& x) {
+    const ScenarioDevices& d = x.s.devices;
+    const std::vector<Customer>& cs = x.b.customers;
+    const std::size_t nc = cs.size();
+    const std::uint64_t seed = x.s.seed;
+    auto candidates = [&](auto pred) {  // pred(customer index)
+        std::vector<std::size_t> v;
+        for (std::size_t i = 0; i < nc; ++i)
+            if (pred(i)) v.push_back(i);
+        return v;
+    };
+    auto is_house = [&](std::size_t i) { return cs[i].type == CustomerType::TerraceHouse; };
+    x.has_pv = choose(cs, candidates([&](std::size_t i) { return contains(d.pv.types, cs[i].type) && cs[i].roof_area_m2 > 0; }), d.pv.share, seed,
+                      Pick::Pv);
+    x.has_battery = choose(cs, candidates([&](std::size_t i) { return x.has_pv[i] != 0; }), d.battery.share, seed, Pick::Battery);
+    x.has_ev = choose(cs, candidates([&](std::size_t i) { return contains(d.ev.types, cs[i].type); }), d.ev.share, seed, Pick::Ev);
+    x.has_bems = choose(cs, candidates([&](std::size_t i) { return contains(d.buildings.types, cs[i].type); }), d.buildings.share, seed, Pick::Bems);
+    x.has_hems = choose(cs, candidates(is_house), d.homes.share, seed, Pick::Hems);
+    x.has_tou = choose(cs, candidates(is_house), x.s.tariff.tou_adoption, seed, Pick::Tou, &x.has_hems);
+    check_session_memory(x);
+    x.pv_here.assign(nc, 0);
+    x.pv.assign(nc, PvParams{});
+    for (std::size_t i = 0; i < nc; ++i) {
+        if (!x.has_pv[i]) continue;
+        double kwp = cs[i].roof_area_m2 * d.pv.kwp_per_m2;
+        if (d.pv.cap_atap) kwp = std::min(kwp, atap_cap_kw(cs[i]) * d.pv.dc_ac_ratio);
+        if (kwp > 0) {
+            x.pv[i] = pv_params(d.pv, kwp, kwp / d.pv.dc_ac_ratio);
+            x.pv_here[i] = 1;
+        }
+    }
+}
+
+/// HEMS homes: the house, its PV, battery and EV under one home energy manager.
+void build_homes(BuildContext& x) {
+    const ScenarioDevices& d = x.s.devices;
+    for (std::size_t i = 0; i < x.b.customers.size(); ++i) {
+        if (!x.has_hems[i]) continue;
+        const Customer& c = x.b.customers[i];
+        HomeUnit h;
+        h.id = c.id;
+        h.bus = c.bus;
+        h.customer = c.load_id;
+        h.home.id = c.id;
+        h.home.building = building_preset(BuildingType::TerraceHouse, building_preset(BuildingType::TerraceHouse).floor_area_m2 * x.daily[i] /
+                                                                          preset_daily_kwh(BuildingType::TerraceHouse));
+        h.home.building.id = c.id;
+        h.home.rules = d.homes.rules;
+        if (x.battery_here(i)) {
+            SimpleBattery sb;
+            sb.capacity_kwh = x.battery_kwh(i);
+            sb.p_charge_max_kw = sb.p_discharge_max_kw = x.battery_kw(i);
+            h.home.battery = sb;
+        }
+        if (x.has_ev[i]) {
+            h.home.ev = home_ev(x, c);
+        } else {
+            h.home.ev.params.id = c.id;
+            h.home.ev.params.n_chargers = 1;
+            h.home.ev.params.charger_kw = d.ev.charger_kw;
+        }
+        if (x.pv_here[i]) h.pv = x.pv[i];
+        else h.pv.kwp_dc = 0.0;
+        x.b.devices.homes.push_back(std::move(h));
+    }
+}
+
+/// Rooftop PV of the customers not run by a HEMS.
+void build_pv(BuildContext& x) {
+    for (std::size_t i = 0; i < x.b.customers.size(); ++i) {
+        if (x.has_hems[i] || !x.pv_here[i]) continue;
+        const Customer& c = x.b.customers[i];
+        PvUnit u;
+        u.id = c.id;
+        u.bus = c.bus;
+        u.customer = c.load_id;
+        u.params = x.pv[i];
+        x.b.devices.pv.push_back(u);
+    }
+}
+
+/// Batteries next to the PV of the customers not run by a HEMS.
+void build_battery(BuildContext& x) {
+    const ScenarioBattery& d = x.s.devices.battery;
+    for (std::size_t i = 0; i < x.b.customers.size(); ++i) {
+        if (x.has_hems[i] || !x.battery_here(i)) continue;
+        const Customer& c = x.b.customers[i];
+        BatteryUnit u;
+        u.id = c.id;
+        u.bus = c.bus;
+        u.customer = c.load_id;
+        u.params.e_kwh = x.battery_kwh(i);
+        u.params.p_charge_kw = u.params.p_discharge_kw = x.battery_kw(i);
+        u.params.strategy = d.strategy;
+        if (d.strategy == BatteryStrategy::PeakShaving) {
+            u.params.peak_limit_kw = d.peak_limit_fraction * c.peak_kw;
+            u.params.peak_charge_margin_kw = 0.1 * u.params.peak_limit_kw;
+        }
+        x.b.devices.batteries.push_back(u);
+    }
+}
+
+/// Home EV chargers of the customers not run by a HEMS.
+void build_ev_home(BuildContext& x) {
+    for (std::size_t i = 0; i < x.b.customers.size(); ++i) {
+        if (x.has_hems[i] || !x.has_ev[i]) continue;
+        const Customer& c = x.b.customers[i];
+        EvStationUnit u;
+        u.id = c.id;
+        u.bus = c.bus;
+        u.customer = c.load_id;
+        u.station = home_ev(x, c);
+        x.b.devices.ev_stations.push_back(std::move(u));
+    }
+}
+
+/// One BEMS building: the preset of the customer's type scaled to its daily energy, with the DR events.
+BuildingUnit bems_building(const BuildContext& x, const Customer& c, double area) {
+    const ScenarioBuildings& d = x.s.devices.buildings;
+    BuildingUnit u;
+    u.id = c.id;
+    u.bus = c.bus;
+    u.customer = c.load_id;
+    u.params = building_preset(building_type_of(c.type), area);
+    u.params.id = c.id;
+    u.params.name = to_string(c.type) + " " + std::to_string(c.id);
+    u.params.mode = d.mode;
+    for (const auto& e : d.dr_events) {
+        DrEvent de;
+        de.start = e.start;
+        de.end = e.end;
+        de.setpoint_raise_k = e.setpoint_raise_k;
+        if (e.ac_power_cap_fraction >= 0) de.power_cap_kw = e.ac_power_cap_fraction * u.params.ac_capacity_kw_th / u.params.cop_nom;
+        u.params.dr_events.push_back(de);
+    }
+    if (d.solar_thermal != SolarThermalUse::None && d.solar_thermal_roof_fraction > 0) {
+        u.params.solar_thermal_use = d.solar_thermal;
+        u.params.solar_thermal_area_m2 = d.solar_thermal_roof_fraction * c.roof_area_m2;
+    }
+    return u;
+}
+
+/// BEMS buildings of the customers not run by a HEMS.
+void build_buildings(BuildContext& x) {
+    for (std::size_t i = 0; i < x.b.customers.size(); ++i) {
+        if (x.has_hems[i] || !x.has_bems[i]) continue;
+        const Customer& c = x.b.customers[i];
+        const BuildingType bt = building_type_of(c.type);
+        const double area = building_preset(bt).floor_area_m2 * x.daily[i] / preset_daily_kwh(bt);
+        if (area > 0) x.b.devices.buildings.push_back(bems_building(x, c, area));
+    }
+}
+
+/// A public charging site before its chargers are placed.
+struct Site {
+    Id key;            // id base (customer id or index in `buses`)
+    Id bus;
+    double pv_kwp, bat_kwh, bat_kw;
+    double peak_kw;    // the generator's design peak of the site (0 for buses)
+};
+
+/// The sites: explicit buses, or the first `sites` of the generator's charging sites.
+std::vector<Site> public_sites(const BuildContext& x) {
+    const Scenario& s = x.s;
+    const ScenarioPublicSites& ps = s.devices.ev.public_sites;
+    std::vector<Site> sites;
+    if (!ps.buses.empty()) {
+        for (std::size_t k = 0; k < ps.buses.size(); ++k) {
+            const Id bus = ps.buses[k];
+            bool found = false;
+            for (const Bus& bb : x.b.net.buses) found = found || bb.id == bus;
+            if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
+            if (ps.pv_kwp < 0 || ps.battery_kwh < 0)
+                build_fail(s, ps.pv_kwp < 0 ? "devices.ev.public_sites.pv_kwp" : "devices.ev.public_sites.battery_kwh",
+                           "'generator' needs the generator's charging sites, not buses");
+            sites.push_back({Id(k), bus, ps.pv_kwp, ps.battery_kwh, ps.battery_kw, 0.0});
+        }
+    } else if (ps.sites != 0) {
+        const std::size_t want = ps.sites < 0 ? x.site_customers.size() : std::size_t(ps.sites);
+        if (want > x.site_customers.size())
+            build_fail(s, "devices.ev.public_sites.sites",
+                       std::to_string(want) + " sites asked, the network has " + std::to_string(x.site_customers.size()) +
+                           " (use 'all', or network.charging_sites)");
+        for (std::size_t k = 0; k < want; ++k) {
+            const Customer& c = x.b.customers[x.position_of(x.site_customers[k])];
+            double pv_kwp = ps.pv_kwp, bat_kwh = ps.battery_kwh, bat_kw = ps.battery_kw;
+            if (pv_kwp < 0) {
+                pv_kwp = 0;
+                for (const SGen& g : x.b.net.sgens)
+                    if (g.id == x.site_pv[k]) pv_kwp = g.sn_mva * 1000.0;
+            }
+            if (bat_kwh < 0) {
+                bat_kwh = bat_kw = 0;
+                for (const Storage& st : x.b.net.storage)
+                    if (st.id == x.site_battery[k]) bat_kwh = st.max_e_mwh * 1000.0, bat_kw = st.sn_mva * 1000.0;
+            }
+            sites.push_back({c.id, c.bus, pv_kwp, bat_kwh, bat_kw, c.peak_kw});
+        }
+    }
+    return sites;
+}
+
+/// Chargers of each group at this site; n = generator: the generator's bays (one 50 kW DC bay, the
+/// rest 22 kW AC: its design peak is 50 + 22 (bays - 1) kW, see melaka_grid.cpp).
+std::vector<int> chargers_at(const Scenario& s, const Site& site) {
+    const ScenarioPublicSites& ps = s.devices.ev.public_sites;
+    std::vector<int> n_of(ps.chargers.size());
+    for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
+        const ScenarioChargerGroup& g = ps.chargers[gi];
+        int n = g.n;
+        if (n < 0) {
+            if (site.peak_kw <= 0)
+                build_fail(s, "devices.ev.public_sites.chargers." + std::to_string(gi) + ".n", "'generator' needs the generator's charging sites, not buses");
+            const int bays = 1 + int(std::max(0LL, std::llround((site.peak_kw - 50.0) / 22.0)));
+            n = g.kind == ChargerKind::DCFast ? 1 : bays - 1;
+        }
+        n_of[gi] = n;
+    }
+    return n_of;
+}
+
+/// Public charging sites: one ChargingSiteUnit per charger kind of each site.
+void build_ev_public_sites(BuildContext& x) {
+    const ScenarioPublicSites& ps = x.s.devices.ev.public_sites;
+    for (const Site& site : public_sites(x)) {
+        const std::vector<int> n_of = chargers_at(x.s, site);
+        double installed_kw = 0.0;
+        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) installed_kw += ps.chargers[gi].kw * n_of[gi];
+        for (std::size_t gi = 0; gi < ps.chargers.size(); ++gi) {
+            const ScenarioChargerGroup& g = ps.chargers[gi];
+            const int n = n_of[gi];
+            if (n == 0) continue;
+            // A site with several charger kinds is one ChargingSiteUnit per kind at the same bus; each gets
+            // its share (by installed charger power) of the canopy, the battery and the connection limit.
+            const double f = installed_kw > 0 ? g.kw * n / installed_kw : 0.0;
+            ChargingSiteUnit u;
+            u.id = site.key * 10 + Id(gi);
+            u.bus = site.bus;
+            u.site.params.id = u.id;
+            u.site.params.connection_limit_kw = std::isinf(ps.connection_limit_kw) ? kInf : f * ps.connection_limit_kw;
+            u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
+            u.site.params.battery_grid_charge_offpeak = ps.battery_grid_charge_offpeak;
+            u.site.evs.params.id = u.id;
+            u.site.evs.params.n_chargers = n;
+            u.site.evs.params.charger_kw = g.kw;
+            u.site.evs.params.strategy = ps.strategy;
+            u.site.evs.sessions = generate_sessions(g.kind, g.kw, x.t0, x.t1, x.s.seed, std::uint64_t(u.id), g.sessions_per_day * n);
+            if (site.bat_kwh > 0 && site.bat_kw > 0) {
+                u.site.battery.capacity_kwh = f * site.bat_kwh;
+                u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = f * site.bat_kw;
+            }
+            if (site.pv_kwp > 0) {
+                u.canopy = pv_params(ScenarioPv{}, f * site.pv_kwp, f * site.pv_kwp / x.s.devices.pv.dc_ac_ratio);
+            } else {
+                u.canopy.kwp_dc = 0.0;
+            }
+            x.b.devices.charging_sites.push_back(std::move(u));
+        }
+    }
+}
+
+/// Tariffs and meters: one per customer; the export scheme for customers whose PV was built (found by
+/// the PV units' customer ids, so any ids work).
+void build_tariffs(BuildContext& x) {
+    const Scenario& s = x.s;
+    const std::vector<Customer>& cs = x.b.customers;
+    std::vector<char> exports(cs.size(), 0);
+    for (const PvUnit& u : x.b.devices.pv) exports[x.position_of(u.id)] = 1;
+    for (const HomeUnit& u : x.b.devices.homes)
+        if (u.pv.kwp_dc > 0) exports[x.position_of(u.id)] = 1;
+    for (std::size_t i = 0; i < cs.size(); ++i) {
+        const Customer& c = cs[i];
+        CustomerTariff t;
+        t.customer = c.load_id;
+        if (c.type == CustomerType::TerraceHouse) t.tariff = x.has_tou[i] ? Tariff::tnb_domestic_tou() : Tariff::tnb_domestic_general();
+        else t.tariff = Tariff::tnb_non_domestic_lv();
+        t.tariff.fuel_adjustment_sen_per_kwh = s.tariff.fuel_adjustment_sen_per_kwh;
+        t.scheme = exports[i] ? s.tariff.export_scheme : ExportScheme::None;
+        x.b.devices.tariffs.push_back(std::move(t));
+    }
+}
+
+/// Simulation options: horizon, solver, weather, emissions, outputs.
+void build_options(BuildContext& x) {
+    const Scenario& s = x.s;
+    BuiltScenario& b = x.b;
+    SimulationOptions& o = b.options;
+    o.start = x.t0;
+    o.step_s = s.horizon.step_s;
+    o.n_steps = s.horizon.n_steps;
+    o.seed = s.seed;
+    o.method = s.solver.method;
+    o.linear_solver = s.solver.linear_solver;
+    o.tolerance = s.solver.tolerance;
+    o.max_iterations = s.solver.max_iterations;
+    o.max_control_iterations = s.solver.max_control_iterations;
+    o.weather.mean_daily_ghi_kwh_m2 = s.weather.mean_daily_ghi_kwh_m2;
+    o.weather.temp_min_c = s.weather.temp_min_c;
+    o.weather.temp_max_c = s.weather.temp_max_c;
+    if (s.weather.from_file) {
+        b.weather = weather_from_csv(s);
+    } else if (s.weather.has_seed) {
+        b.weather = std::make_shared<WeatherSeries>(melaka_weather(x.t0, s.horizon.step_s, s.horizon.n_steps, s.weather.seed, o.weather));
+    }
+    o.weather_series = b.weather.get();
+    o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
+    o.meter_interval_s = s.outputs.meter_interval_s;
+    o.h5.compression_level = s.outputs.compression;
+    o.h5.compression_threads = s.outputs.compression_threads;
+    o.h5.float32 = s.outputs.float32;
+    o.h5.chunk_rows = s.outputs.chunk_rows;
+    o.checkpoint_steps = s.outputs.checkpoint_steps;
+    o.min_free_bytes = std::size_t(s.outputs.min_free_mb * 1048576.0);
+    o.record_bus_angles = s.outputs.bus_angles;
+    o.scenario_text = scenario_to_yaml(s);
+    o.threads = s.threads;
+    o.output_path.clear();
+}
+
+/// The builders, registered by kind, in the order they run.
+struct Builder {
+    const char* kind;
+    void (*build)(BuildContext&);
+};
+constexpr std::array<Builder, 10> kBuilders{{
+    {"load_profiles", build_load_profiles},
+    {"selections", build_selections},
+    {"homes", build_homes},
+    {"pv", build_pv},
+    {"battery", build_battery},
+    {"ev_home", build_ev_home},
+    {"buildings", build_buildings},
+    {"ev_public_sites", build_ev_public_sites},
+    {"tariffs", build_tariffs},
+    {"options", build_options},
+}};
+
+/// One customer per load of a file network (ids 0..n-1), typed and sized by the network settings.
+std::vector<Customer> file_customers(const Scenario& s, const Network& net) {
+    std::vector<Customer> out;
+    for (std::size_t i = 0; i < net.loads.size(); ++i) {
+        const Load& l = net.loads[i];
+        Customer c;
+        c.id = Id(i);
+        c.bus = l.bus;
+        c.load_id = l.id;
+        c.type = s.network.customer_type;
+        c.peak_kw = std::max(0.0, l.p_mw * 1000.0);
+        c.daily_kwh = c.peak_kw * 24.0 * s.network.load_factor;
+        c.roof_area_m2 = c.peak_kw * s.network.roof_m2_per_kw;
+        c.phases = 3;
+        c.feeder = -1;
+        c.transformer = -1;
+        out.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace
+
+ScenarioGrid scenario_grid(const Scenario& s) {
+    ScenarioGrid g;
+    if (s.network.from_file) {
+        g.net = read_network(s.network.file_path);
+        g.customers = file_customers(s, g.net);
+        return g;
+    }
+    MelakaGridOptions go;
+    go.size = s.network.size;
+    go.seed = s.network.has_seed ? s.network.seed : s.seed;
+    go.n_substations = s.network.substations;
+    go.feeders_per_substation = s.network.feeders_per_substation;
+    go.transformers_per_feeder = s.network.transformers_per_feeder;
+    go.customers_per_transformer = s.network.customers_per_transformer;
+    go.n_charging_sites = s.network.charging_sites;
+    go.normally_open_ties = s.network.normally_open_ties;
+    MelakaGrid m = generate_melaka_grid(go);
+    g.net = std::move(m.net);
+    g.customers = std::move(m.customers);
+    g.charging_sites = std::move(m.charging_sites);
+    g.charging_site_pv = std::move(m.charging_site_pv);
+    g.charging_site_battery = std::move(m.charging_site_battery);
+    return g;
+}
+
+BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
+    BuiltScenario b;
+    b.name = s.name;
+    b.net = std::move(grid.net);
+    b.customers = std::move(grid.customers);
+    BuildContext x(s, b, grid);
+    for (std::size_t i = 0; i < b.customers.size(); ++i)
+        if (!x.position.emplace(b.customers[i].id, i).second)
+            build_fail(s, "network", "two customers with id " + std::to_string(b.customers[i].id));
+    x.t0 = s.horizon.start;
+    x.t1 = x.t0 + std::int64_t(s.horizon.n_steps) * s.horizon.step_s;
+    for (const Builder& builder : kBuilders) builder.build(x);
+    return b;
+}
+
+BuiltScenario build_scenario(const Scenario& s) { return build_scenario(s, scenario_grid(s)); }
+
+std::vector<std::string> scenario_builder_kinds() {
+    std::vector<std::string> v;
+    for (const Builder& builder : kBuilders) v.emplace_back(builder.kind);
+    return v;
+}
+
+}  // namespace libgrid
