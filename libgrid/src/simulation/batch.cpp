@@ -1,5 +1,6 @@
 // libgrid: batch of independent runs on a thread pool.
 #include <libgrid/simulation/batch.hpp>
+#include <libgrid/simulation/kpis.hpp>
 #include <libgrid/core/thread_pool.hpp>
 
 #include <algorithm>
@@ -71,40 +72,9 @@ std::vector<BatchResult> run_batch(std::size_t n, const std::function<BatchItem(
 }
 
 std::vector<SummaryKpi> summary_kpis(const SimulationSummary& s) {
-    std::vector<SummaryKpi> k = {
-        {"steps", double(s.steps), ""},
-        {"non_converged_steps", double(s.non_converged_steps), ""},
-        {"controls_unsettled_steps", double(s.controls_unsettled_steps), ""},
-        {"voltage_violation_bus_steps", double(s.voltage_violation_bus_steps), ""},
-        {"voltage_violation_hours", s.voltage_violation_hours, "h"},
-        {"min_vm_pu", s.min_vm_pu, "p.u."},
-        {"max_vm_pu", s.max_vm_pu, "p.u."},
-        {"max_line_loading_percent", s.max_line_loading_percent, "percent"},
-        {"max_trafo_loading_percent", s.max_trafo_loading_percent, "percent"},
-        {"overloaded_branch_steps", double(s.overloaded_branch_steps), ""},
-        {"losses_mwh", s.losses_mwh, "MWh"},
-        {"import_mwh", s.import_mwh, "MWh"},
-        {"export_mwh", s.export_mwh, "MWh"},
-        {"peak_import_mw", s.peak_import_mw, "MW"},
-        {"load_mwh", s.load_mwh, "MWh"},
-        {"pv_mwh", s.pv_mwh, "MWh"},
-        {"pv_curtailed_mwh", s.pv_curtailed_mwh, "MWh"},
-        {"self_consumption", s.self_consumption, "fraction"},
-        {"self_sufficiency", s.self_sufficiency, "fraction"},
-        {"battery_charged_mwh", s.battery_charged_mwh, "MWh"},
-        {"battery_discharged_mwh", s.battery_discharged_mwh, "MWh"},
-        {"battery_losses_mwh", s.battery_losses_mwh, "MWh"},
-        {"co2_t", s.co2_t, "t"},
-        {"bills_rm", s.bills_rm, "RM"},
-        {"energy_balance_max_error_mw", s.energy_balance_max_error_mw, "MW"},
-        {"deenergized_buses", double(s.deenergized_buses), ""},
-        {"wall_time_s", s.wall_time_s, "s"},
-        {"ev_delivered_mwh", s.ev_delivered_mwh, "MWh"},
-        {"ev_not_delivered_mwh", s.ev_not_delivered_mwh, "MWh"},
-        {"ev_peak_mw", s.ev_peak_mw, "MW"},
-        {"building_comfort_degree_hours", s.building_comfort_degree_hours, "K h"},
-        {"home_comfort_degree_hours", s.home_comfort_degree_hours, "K h"},
-    };
+    std::vector<SummaryKpi> k;
+    for (const KpiInfo& info : summary_kpis())  // the KPI table (simulation/kpis.hpp), /summary's part
+        if (info.in_file) k.push_back({info.name, info.get(s), info.unit});
     std::sort(k.begin(), k.end(), [](const SummaryKpi& a, const SummaryKpi& b) { return a.name < b.name; });
     return k;
 }
