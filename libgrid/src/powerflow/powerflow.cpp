@@ -373,7 +373,12 @@ std::vector<Id> deenergized_bus_ids(const Network& net, const MathModel& m) {
     return ids;
 }
 
-std::vector<Id> deenergized_buses(const Network& net) { return deenergized_bus_ids(net, build_math_model(net)); }
+std::vector<Id> deenergized_buses(const Network& net) {
+    net.validate();
+    std::vector<Id> ids;
+    for (int b : deenergised_bus_indices(analyze_topology(net))) ids.push_back(net.buses[b].id);
+    return ids;
+}
 
 PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method) {
     PowerFlowResult r;

@@ -1,13 +1,14 @@
-// libgrid layers 2-3: topology and the per-unit math model.
+// libgrid layer 3: the per-unit math model.
 //
-// build_math_model() turns a Network (physical units, user ids) into plain indices: closed bus-bus
-// switches fuse buses into one node, Boost.Graph finds islands, islands without a source are
-// de-energised (their buses get no node), and every in-service branch becomes a 2x2 admittance
-// block in per unit on the system base. Ybus is assembled once per topology. A time step only
+// build_math_model() turns a Network (physical units, user ids) into plain indices over the
+// topology layer's analysis (topology/topology.hpp): every group of buses fused by closed bus-bus
+// switches in an energised island is one node, buses of islands without a source get none, and
+// every in-service branch becomes a 2x2 admittance block in per unit on the system base. Ybus is assembled once per topology. A time step only
 // changes the injection vectors s_p, s_i, s_z (see update_injections).
 #pragma once
 
 #include <libgrid/model/network.hpp>
+#include <libgrid/topology/topology.hpp>
 
 #include <Eigen/SparseCore>
 
@@ -56,6 +57,8 @@ struct MathModel {
 
 /// Topology + per-unit conversion + Ybus. Validates the network first.
 MathModel build_math_model(const Network& net);
+/// The same from the network's (validated) topology, analyze_topology(net).
+MathModel build_math_model(const Network& net, const Topology& topo);
 
 /// Per-unit 2x2 admittance of one line / transformer (exposed for tests and the sweep).
 BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv);
