@@ -1,6 +1,7 @@
 // libgrid layer 3: the per-unit math model over the topology layer's nodes.
 #include <libgrid/core/errors.hpp>
 #include <libgrid/math/math_model.hpp>
+#include <libgrid/math/output.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -270,12 +271,10 @@ void update_injections(const Network& net, MathModel& m) {
         int i = m.load_node[k];
         if (!l.in_service) continue;
         if (i < 0) continue;
-        const double p = l.p_mw * l.scaling / base, q = l.q_mvar * l.scaling / base;
-        const double pz = l.const_z_p_percent / 100.0, pi = l.const_i_p_percent / 100.0;
-        const double qz = l.const_z_q_percent / 100.0, qi = l.const_i_q_percent / 100.0;
-        m.s_p[i] -= cplx(p * (1.0 - pz - pi), q * (1.0 - qz - qi));
-        m.s_i[i] -= cplx(p * pi, q * qi);
-        m.s_z[i] -= cplx(p * pz, q * qz);
+        const ZipParts zip = load_zip_parts(l, l.p_mw * l.scaling / base, l.q_mvar * l.scaling / base);
+        m.s_p[i] -= zip.p;
+        m.s_i[i] -= zip.i;
+        m.s_z[i] -= zip.z;
     }
     for (std::size_t k = 0; k < net.sgens.size(); ++k) {
         const SGen& g = net.sgens[k];

@@ -67,6 +67,11 @@ BranchY transformer_admittance(const Network& net, const Transformer& t, double 
 /// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation).
 void update_injections(const Network& net, MathModel& m);
 
+/// Specified injection at |V|: s_p + s_i |V| + s_z |V|^2.
+inline cplx specified_injection(const MathModel& m, int i, double vm) {
+    return m.s_p[i] + m.s_i[i] * vm + m.s_z[i] * (vm * vm);
+}
+
 /// Ybus values only (pattern unchanged), after a tap or branch parameter change.
 void rebuild_ybus_values(MathModel& m);
 
