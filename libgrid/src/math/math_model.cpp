@@ -9,6 +9,10 @@
 #include <utility>
 
 namespace libgrid {
+
+template BranchAdmittance<symmetric_t> pi_section<symmetric_t>(const cplx&, const cplx&, const cplx&, cplx);
+template void assemble_ybus<symmetric_t>(MathModel&);
+
 namespace {
 
 constexpr double kDeg = std::numbers::pi / 180.0;
@@ -17,12 +21,7 @@ constexpr double kDeg = std::numbers::pi / 180.0;
 /// ideal transformer tap at the from end), MATPOWER's convention.
 BranchY pi_block(cplx ys, cplx yf_sh, cplx yt_sh, cplx tap) {
     BranchY b;
-    b.ys = ys;
-    b.tap = tap;
-    b.yff = (ys + yf_sh) / std::norm(tap);
-    b.yft = -ys / std::conj(tap);
-    b.ytf = -ys / tap;
-    b.ytt = ys + yt_sh;
+    static_cast<BranchAdmittance<symmetric_t>&>(b) = pi_section<symmetric_t>(ys, yf_sh, yt_sh, tap);
     return b;
 }
 
@@ -240,26 +239,7 @@ MathModel build_math_model(const Network& net, const Topology& topo) {
     return m;
 }
 
-void rebuild_ybus_values(MathModel& m) {
-    std::vector<Eigen::Triplet<cplx>> trip;
-    trip.reserve(m.branches.size() * 4 + m.n);
-    for (int i = 0; i < m.n; ++i) trip.emplace_back(i, i, cplx(0.0, 0.0));  // every diagonal present
-    for (const BranchY& b : m.branches) {
-        if (b.f >= 0 && b.t >= 0) {
-            trip.emplace_back(b.f, b.f, b.yff);
-            trip.emplace_back(b.f, b.t, b.yft);
-            trip.emplace_back(b.t, b.f, b.ytf);
-            trip.emplace_back(b.t, b.t, b.ytt);
-        } else if (b.f >= 0) {
-            trip.emplace_back(b.f, b.f, b.yff);
-        } else {
-            trip.emplace_back(b.t, b.t, b.ytt);
-        }
-    }
-    m.Ybus.resize(m.n, m.n);
-    m.Ybus.setFromTriplets(trip.begin(), trip.end());
-    m.Ybus.makeCompressed();
-}
+void rebuild_ybus_values(MathModel& m) { assemble_ybus<symmetric_t>(m); }
 
 void update_injections(const Network& net, MathModel& m) {
     std::fill(m.s_p.begin(), m.s_p.end(), cplx(0.0, 0.0));
