@@ -277,6 +277,7 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
 
 void bind_simulation(py::module_& m);  // bindings/simulation.cpp
 void bind_scenario(py::module_& m);    // bindings/scenario.cpp
+void bind_topology(py::module_& m);    // bindings/topology.cpp
 
 PYBIND11_MODULE(_libgrid, m) {
     m.doc() = "libgrid core (C++)";
@@ -395,4 +396,5 @@ PYBIND11_MODULE(_libgrid, m) {
     bind_simulation(m);
     bind_scenario(m);
     { void bind_batch(py::module_&); bind_batch(m); }  // bindings/batch.cpp: run_batch, run_sweep, load_sweep_file
+    bind_topology(m);
 }

@@ -17,7 +17,6 @@ matplotlib is imported by the functions, so `import libgrid` does not need it.
 """
 from __future__ import annotations
 
-import heapq
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -131,84 +130,23 @@ def voltage_heatmap(res, ax=None, cmap: str = "RdYlBu", vmin: Optional[float] = 
     return ax
 
 
-def _switch_kind(value) -> str:
-    v = str(value).strip().lower()
-    return {"0": "bus", "b": "bus", "bus": "bus", "1": "line", "l": "line", "line": "line",
-            "2": "trafo", "t": "trafo", "trafo": "trafo", "transformer": "trafo"}.get(v, v)
-
-
-def _edges(net):
-    """(bus a, bus b, km) for every closed, in-service connection of `net`: lines (their length),
-    transformers, closed bus-bus switches and MATPOWER branches (0 km). A line or transformer with an
-    open switch at either end is left out."""
-    open_elements = set()
-    edges = []
-    sw = net.switch
-    for _, s in sw.iterrows():
-        kind = _switch_kind(s["et"])
-        closed = bool(s["closed"])
-        if kind == "bus":
-            if closed:
-                edges.append((int(s["bus"]), int(s["element"]), 0.0))
-        elif not closed:
-            open_elements.add((kind, int(s["element"])))
-    for lid, l in net.line.iterrows():
-        if bool(l.get("in_service", True)) and ("line", int(lid)) not in open_elements:
-            edges.append((int(l["from_bus"]), int(l["to_bus"]), float(l["length_km"])))
-    for tid, t in net.trafo.iterrows():
-        if bool(t.get("in_service", True)) and ("trafo", int(tid)) not in open_elements:
-            edges.append((int(t["hv_bus"]), int(t["lv_bus"]), 0.0))
-    for _, b in net.branch.iterrows():
-        if bool(b.get("in_service", True)):
-            edges.append((int(b["from_bus"]), int(b["to_bus"]), 0.0))
-    return edges
-
-
-def _slack_buses(net) -> List[int]:
-    eg = net.ext_grid
-    if len(eg):
-        return [int(b) for b, on in zip(eg["bus"], eg.get("in_service", [True] * len(eg))) if on]
-    bus = net.bus
-    return [int(i) for i in bus.index[bus["type"] == 3]]
-
-
 def bus_distance(net, by: str = "km"):
     """Distance of every bus from the nearest slack bus (ext grid, else a type-3 bus) through closed,
-    in-service lines, transformers, bus-bus switches and branches (Dijkstra).
+    in-service lines, transformers, bus-bus switches and branches (Dijkstra, in the C++ topology
+    layer: `libgrid._libgrid.source_distance`).
 
     by: "km" (line lengths; transformers, switches and MATPOWER branches count 0 km) or "hops"
     (number of connections). Returns (distance: pandas Series indexed by bus id, NaN where
     unreachable; parent: dict bus id -> previous bus on the shortest path)."""
+    from . import _libgrid
     if by not in ("km", "hops"):
         raise ValueError(f"bus_distance: by={by!r}: expected 'km' or 'hops'")
-    adj: Dict[int, List] = {}
-    for a, b, km in _edges(net):
-        w = km if by == "km" else 1.0
-        adj.setdefault(a, []).append((b, w))
-        adj.setdefault(b, []).append((a, w))
-    slacks = _slack_buses(net)
-    if not slacks:
-        raise ValueError("bus_distance: the network has no ext grid and no slack (type 3) bus")
-    dist: Dict[int, float] = {}
-    hops: Dict[int, int] = {}
-    parent: Dict[int, int] = {}
-    heap = [(0.0, 0, s) for s in slacks]
-    for s in slacks:
-        dist[s], hops[s] = 0.0, 0
-    heapq.heapify(heap)
-    while heap:
-        d, h, u = heapq.heappop(heap)
-        if d > dist.get(u, np.inf) or (d == dist.get(u) and h > hops.get(u, h)):
-            continue
-        for v, w in adj.get(u, ()):
-            nd, nh = d + w, h + 1
-            # ties in distance (0-km transformers, switches) go to the path with fewer hops
-            if nd < dist.get(v, np.inf) or (nd == dist.get(v) and nh < hops[v]):
-                dist[v], hops[v], parent[v] = nd, nh, u
-                heapq.heappush(heap, (nd, nh, v))
-    s = pd.Series({int(b): dist.get(int(b), np.nan) for b in net.bus.index}, dtype=float, name=f"distance_{by}")
-    s.index.name = "bus"
-    return s, parent
+    try:
+        ids, dist, parent = _libgrid.source_distance(getattr(net, "_core", net), by)
+    except ValueError as e:
+        raise ValueError(f"bus_distance: {e}") from None
+    s = pd.Series(dist, index=pd.Index([int(b) for b in ids], name="bus"), dtype=float, name=f"distance_{by}")
+    return s, {int(b): int(p) for b, p in zip(ids, parent) if p is not None}
 
 
 def feeder_path(net, to_bus: int, by: str = "km") -> List[int]:

@@ -1,6 +1,7 @@
 // libgrid: the one-call power flow (run_power_flow): model, solver dispatch, Q limits, controls
 // (on-load tap changers, switched shunts) and results in the network's own tables and units.
 #include <libgrid/core/errors.hpp>
+#include <libgrid/math/output.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/powerflow/results.hpp>
 #include <libgrid/solvers/solvers.hpp>
@@ -15,7 +16,7 @@
 namespace libgrid {
 namespace {
 constexpr double kRad2Deg = 180.0 / std::numbers::pi;
-constexpr double kSqrt3 = 1.7320508075688772;
+void gen_q_sharing(const Network& net, const MathModel& m, const std::vector<cplx>& src, std::vector<double>& gen_q);
 }  // namespace
 
 bool sweep_applicable(const MathModel& m) {
@@ -294,48 +295,45 @@ void compute_gen_q(const Network& net, const MathModel& m, const std::vector<cpl
 void compute_sources(const Network& net, const MathModel& m, const std::vector<cplx>& V, std::vector<double>& gen_p,
                      std::vector<double>& gen_q, std::vector<double>& ext_p, std::vector<double>& ext_q) {
     const double base = net.sn_mva;
-    std::vector<cplx> S;
-    network_injection(m, V, S);
-    // What sources at each node deliver: network injection minus the other (specified) elements.
+    std::vector<cplx> flow;
+    node_flows(m, V, flow);
+    // What sources at each node deliver: what the branches take out minus the other (specified)
+    // elements.
     std::vector<cplx> src(m.n);
-    for (int i = 0; i < m.n; ++i) {
-        cplx spec = specified_injection(m, i, std::abs(V[i]));
-        src[i] = (S[i] - spec) * base;  // beyond the specified injection
-    }
+    for (int i = 0; i < m.n; ++i) src[i] = source_power(m, i, flow, V, base);
     gen_p.assign(net.gens.size(), 0.0);
     gen_q.assign(net.gens.size(), 0.0);
     ext_p.assign(net.ext_grids.size(), 0.0);
     ext_q.assign(net.ext_grids.size(), 0.0);
-    std::vector<int> ext_at(m.n, -1);
-    for (std::size_t k = 0; k < net.ext_grids.size(); ++k) {
-        const int i = m.ext_grid_node[k];
-        if (i < 0) continue;
-        if (ext_at[i] < 0) {
-            ext_at[i] = int(k);
-            ext_p[k] = src[i].real();
-            ext_q[k] = src[i].imag();
-        }
-    }
-    // Generators: P as given, except the first generator at a slack node without an ext grid,
-    // which takes the balance (MATPOWER's pfsoln). Q at voltage-controlled nodes is shared as
-    // MATPOWER shares it: in proportion to the Q ranges (finite proxies for infinite limits).
+    for (std::size_t k = 0; k < net.gens.size(); ++k)
+        if (m.gen_node[k] >= 0) gen_p[k] = net.gens[k].p_mw;
+    // Slack nodes: the first ext grid there takes the balance, else the first generator takes its P.
+    place_slack_power(m, flow, V, base, ext_p, ext_q, gen_p);
+    gen_q_sharing(net, m, src, gen_q);
+}
+
+namespace {
+/// Q at voltage-controlled nodes, shared among their generators as MATPOWER's pfsoln shares it: in
+/// proportion to the Q ranges (finite proxies for infinite limits); 0 at nodes with an ext grid.
+void gen_q_sharing(const Network& net, const MathModel& m, const std::vector<cplx>& src, std::vector<double>& gen_q) {
+    std::vector<char> has_ext(m.n, 0);
+    for (int i : m.ext_grid_node)
+        if (i >= 0) has_ext[i] = 1;
     std::vector<std::vector<int>> at(m.n);
     for (std::size_t k = 0; k < net.gens.size(); ++k) {
         const int i = m.gen_node[k];
         if (i < 0) continue;
-        gen_p[k] = net.gens[k].p_mw;
         gen_q[k] = net.gens[k].q_mvar;
         if (m.node_type[i] != BusType::PQ) at[i].push_back(int(k));
     }
     for (int i = 0; i < m.n; ++i) {
         const auto& g = at[i];
         if (g.empty()) continue;
-        if (ext_at[i] >= 0) {
+        if (has_ext[i]) {
             for (int k : g) gen_q[k] = 0.0;
             continue;
         }
         const double q_tot = src[i].imag();
-        if (m.node_type[i] == BusType::Slack) gen_p[g[0]] += src[i].real();
         const std::size_t ng = g.size();
         if (ng == 1) {
             gen_q[g[0]] = q_tot;
@@ -366,6 +364,8 @@ void compute_sources(const Network& net, const MathModel& m, const std::vector<c
     }
 }
 
+}  // namespace
+
 std::vector<Id> deenergized_bus_ids(const Network& net, const MathModel& m) {
     std::vector<Id> ids;
     for (std::size_t b = 0; b < net.buses.size() && b < m.bus_node.size(); ++b)
@@ -373,13 +373,17 @@ std::vector<Id> deenergized_bus_ids(const Network& net, const MathModel& m) {
     return ids;
 }
 
-std::vector<Id> deenergized_buses(const Network& net) { return deenergized_bus_ids(net, build_math_model(net)); }
+std::vector<Id> deenergized_buses(const Network& net) {
+    net.validate();
+    std::vector<Id> ids;
+    for (int b : deenergised_bus_indices(analyze_topology(net))) ids.push_back(net.buses[b].id);
+    return ids;
+}
 
-PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method) {
-    PowerFlowResult r;
-    r.method_used = method;
-    r.deenergized_buses = deenergized_bus_ids(net, m);
-    const double base = net.sn_mva;
+namespace {
+
+/// Bus voltages, energised flags and voltage violations.
+void bus_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method, PowerFlowResult& r) {
     const double nan = kNaN;
     const std::size_t nb = net.buses.size();
     r.bus_vm_pu.assign(nb, nan);
@@ -399,30 +403,23 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
         r.bus_va_deg[b] = std::arg(V[i]) * kRad2Deg;
         r.bus_voltage_violation[b] = r.bus_vm_pu[b] < net.buses[b].vmin_pu || r.bus_vm_pu[b] > net.buses[b].vmax_pu;
     }
-    compute_sources(net, m, V, r.gen_p_mw, r.gen_q_mvar, r.ext_grid_p_mw, r.ext_grid_q_mvar);
-    if (method == Method::DC) {
-        std::fill(r.gen_q_mvar.begin(), r.gen_q_mvar.end(), 0.0);
-        std::fill(r.ext_grid_q_mvar.begin(), r.ext_grid_q_mvar.end(), 0.0);
-    }
+}
 
-    // Bus net injections from the elements at each bus (generation - consumption).
+/// Bus net injections from the elements at each bus (generation - consumption), shunt powers.
+void element_injections(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method, PowerFlowResult& r) {
     std::unordered_map<Id, std::size_t> bus_at;
-    bus_at.reserve(nb * 2);
-    for (std::size_t b = 0; b < nb; ++b) bus_at[net.buses[b].id] = b;
+    bus_at.reserve(net.buses.size() * 2);
+    for (std::size_t b = 0; b < net.buses.size(); ++b) bus_at[net.buses[b].id] = b;
     auto bus_of = [&](Id id) { return bus_at.at(id); };
-    std::vector<std::size_t> load_bus(net.loads.size());
-    auto vm_at = [&](std::size_t b) { return r.bus_vm_pu[b]; };
     for (std::size_t k = 0; k < net.loads.size(); ++k) {
         const Load& l = net.loads[k];
         const int i = m.load_node[k];
         if (!l.in_service || i < 0) continue;
         const std::size_t b = bus_of(l.bus);
-        const double vm = method == Method::DC ? 1.0 : vm_at(b);
-        const double p = l.p_mw * l.scaling, q = l.q_mvar * l.scaling;
-        const double pz = l.const_z_p_percent / 100, pi = l.const_i_p_percent / 100;
-        const double qz = l.const_z_q_percent / 100, qi = l.const_i_q_percent / 100;
-        r.bus_p_mw[b] -= p * ((1 - pz - pi) + pi * vm + pz * vm * vm);
-        r.bus_q_mvar[b] -= q * ((1 - qz - qi) + qi * vm + qz * vm * vm);
+        const double vm = method == Method::DC ? 1.0 : r.bus_vm_pu[b];
+        const cplx s = load_power_at(l, l.p_mw * l.scaling, l.q_mvar * l.scaling, vm);
+        r.bus_p_mw[b] -= s.real();
+        r.bus_q_mvar[b] -= s.imag();
     }
     for (std::size_t k = 0; k < net.sgens.size(); ++k)
         if (net.sgens[k].in_service && m.sgen_node[k] >= 0) {
@@ -444,9 +441,9 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
         r.shunt_step[k] = s.step;
         if (!s.in_service || m.shunt_node[k] < 0) continue;
         const std::size_t b = bus_of(s.bus);
-        const double v2 = method == Method::DC ? 1.0 : vm_at(b) * vm_at(b);
-        r.shunt_p_mw[k] = s.p_mw * s.step * v2;
-        r.shunt_q_mvar[k] = method == Method::DC ? 0.0 : s.q_mvar * s.step * v2;
+        const cplx sp = method == Method::DC ? cplx(s.p_mw * s.step, 0.0) : shunt_power_at(s, V[m.shunt_node[k]]);
+        r.shunt_p_mw[k] = sp.real();
+        r.shunt_q_mvar[k] = sp.imag();
         r.bus_p_mw[b] -= r.shunt_p_mw[k];
         r.bus_q_mvar[b] -= r.shunt_q_mvar[k];
     }
@@ -463,68 +460,71 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
             r.bus_q_mvar[b] += r.ext_grid_q_mvar[k];
         }
     if (method == Method::DC)
-        for (std::size_t b = 0; b < nb; ++b) r.bus_q_mvar[b] = r.bus_energized[b] ? 0.0 : nan;
+        for (std::size_t b = 0; b < net.buses.size(); ++b) r.bus_q_mvar[b] = r.bus_energized[b] ? 0.0 : kNaN;
+}
 
-    // Branch flows at both ends.
-    auto flows = [&](int slot, double& pf, double& qf, double& pt, double& qt) {
-        pf = qf = pt = qt = 0.0;
-        if (slot < 0) return;
-        const BranchY& b = m.branches[slot];
-        if (method == Method::DC) {
-            pf = DcSolver::branch_flow(b, V) * base;
-            pt = -pf;
-            return;
-        }
-        const cplx vf = b.f >= 0 ? V[b.f] : 0.0, vt = b.t >= 0 ? V[b.t] : 0.0;
-        if (b.f >= 0) {
-            const cplx sf = vf * std::conj(b.yff * vf + (b.t >= 0 ? b.yft * vt : 0.0)) * base;
-            pf = sf.real();
-            qf = sf.imag();
-        }
-        if (b.t >= 0) {
-            const cplx stt = vt * std::conj((b.f >= 0 ? b.ytf * vf : 0.0) + b.ytt * vt) * base;
-            pt = stt.real();
-            qt = stt.imag();
-        }
-    };
-    const std::size_t nbr = net.branches.size();
-    r.branch_p_from_mw.assign(nbr, 0.0);
-    r.branch_q_from_mvar.assign(nbr, 0.0);
-    r.branch_p_to_mw.assign(nbr, 0.0);
-    r.branch_q_to_mvar.assign(nbr, 0.0);
-    r.branch_loading_percent.assign(nbr, nan);
-    for (std::size_t k = 0; k < nbr; ++k) {
-        flows(m.branch_slot[k], r.branch_p_from_mw[k], r.branch_q_from_mvar[k], r.branch_p_to_mw[k], r.branch_q_to_mvar[k]);
-        r.losses_mw += r.branch_p_from_mw[k] + r.branch_p_to_mw[k];
-        r.losses_mvar += r.branch_q_from_mvar[k] + r.branch_q_to_mvar[k];
-        const double rate = net.branches[k].rate_a_mva;
-        if (rate > 0) {
-            const double sf = std::hypot(r.branch_p_from_mw[k], r.branch_q_from_mvar[k]);
-            const double stt = std::hypot(r.branch_p_to_mw[k], r.branch_q_to_mvar[k]);
-            r.branch_loading_percent[k] = std::max(sf, stt) / rate * 100.0;
-        }
+/// One branch's end powers, currents and losses (all 0 where it is out of the model).
+struct BranchResult {
+    BranchPower s{0.0, 0.0};  ///< p.u.
+    BranchCurrent i;
+    cplx loss{0.0, 0.0};  ///< MW + j MVAr
+};
+BranchResult branch_result(const MathModel& m, const std::vector<cplx>& V, int slot, Method method, double base) {
+    BranchResult out;
+    if (slot < 0) return out;
+    const BranchY& b = m.branches[slot];
+    if (method == Method::DC) {
+        const double pf = DcSolver::branch_flow(b, V);
+        out.s = {cplx(pf, 0.0), cplx(-pf, 0.0)};
+    } else {
+        out.s = branch_power(b, V);
     }
+    out.i = branch_current(m, b, out.s, V, base);
+    out.loss = branch_loss(out.s, base);
+    return out;
+}
+
+void branch_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method, PowerFlowResult& r) {
+    const double base = net.sn_mva;
+    const std::size_t nbr = net.branches.size();
+    for (auto* v : {&r.branch_p_from_mw, &r.branch_q_from_mvar, &r.branch_p_to_mw, &r.branch_q_to_mvar}) v->assign(nbr, 0.0);
+    r.branch_loading_percent.assign(nbr, kNaN);
+    for (std::size_t k = 0; k < nbr; ++k) {
+        const BranchResult br = branch_result(m, V, m.branch_slot[k], method, base);
+        r.branch_p_from_mw[k] = br.s.from.real() * base;
+        r.branch_q_from_mvar[k] = br.s.from.imag() * base;
+        r.branch_p_to_mw[k] = br.s.to.real() * base;
+        r.branch_q_to_mvar[k] = br.s.to.imag() * base;
+        r.losses_mw += br.loss.real();
+        r.losses_mvar += br.loss.imag();
+        if (net.branches[k].rate_a_mva > 0) r.branch_loading_percent[k] = branch_loading_percent(net.branches[k], br.s, base);
+    }
+}
+
+void line_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method, PowerFlowResult& r) {
+    const double base = net.sn_mva;
     const std::size_t nl = net.lines.size();
     for (auto* v : {&r.line_p_from_mw, &r.line_q_from_mvar, &r.line_p_to_mw, &r.line_q_to_mvar, &r.line_i_from_ka, &r.line_i_to_ka,
                     &r.line_pl_mw, &r.line_ql_mvar, &r.line_loading_percent})
         v->assign(nl, 0.0);
     for (std::size_t k = 0; k < nl; ++k) {
-        const Line& l = net.lines[k];
-        flows(m.line_slot[k], r.line_p_from_mw[k], r.line_q_from_mvar[k], r.line_p_to_mw[k], r.line_q_to_mvar[k]);
-        r.line_pl_mw[k] = r.line_p_from_mw[k] + r.line_p_to_mw[k];
-        r.line_ql_mvar[k] = r.line_q_from_mvar[k] + r.line_q_to_mvar[k];
+        const BranchResult br = branch_result(m, V, m.line_slot[k], method, base);
+        r.line_p_from_mw[k] = br.s.from.real() * base;
+        r.line_q_from_mvar[k] = br.s.from.imag() * base;
+        r.line_p_to_mw[k] = br.s.to.real() * base;
+        r.line_q_to_mvar[k] = br.s.to.imag() * base;
+        r.line_pl_mw[k] = br.loss.real();
+        r.line_ql_mvar[k] = br.loss.imag();
         r.losses_mw += r.line_pl_mw[k];
         r.losses_mvar += r.line_ql_mvar[k];
-        const std::size_t bf = bus_of(l.from_bus), bt = bus_of(l.to_bus);
-        auto current = [&](double p, double q, std::size_t b) {
-            const double vm = r.bus_vm_pu[b];
-            return (std::isfinite(vm) && vm > 0) ? std::hypot(p, q) / (kSqrt3 * vm * net.buses[b].vn_kv) : 0.0;
-        };
-        r.line_i_from_ka[k] = current(r.line_p_from_mw[k], r.line_q_from_mvar[k], bf);
-        r.line_i_to_ka[k] = current(r.line_p_to_mw[k], r.line_q_to_mvar[k], bt);
-        r.line_loading_percent[k] = std::max(r.line_i_from_ka[k], r.line_i_to_ka[k]) / (l.max_i_ka * l.df * l.parallel) * 100.0;
-        if (m.line_slot[k] < 0) r.line_loading_percent[k] = 0.0;
+        r.line_i_from_ka[k] = br.i.from_ka;
+        r.line_i_to_ka[k] = br.i.to_ka;
+        r.line_loading_percent[k] = m.line_slot[k] < 0 ? 0.0 : line_loading_percent(net.lines[k], br.i);
     }
+}
+
+void trafo_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method, PowerFlowResult& r) {
+    const double base = net.sn_mva;
     const std::size_t nt = net.transformers.size();
     for (auto* v : {&r.trafo_p_hv_mw, &r.trafo_q_hv_mvar, &r.trafo_p_lv_mw, &r.trafo_q_lv_mvar, &r.trafo_i_hv_ka, &r.trafo_i_lv_ka,
                     &r.trafo_pl_mw, &r.trafo_ql_mvar, &r.trafo_loading_percent})
@@ -533,21 +533,37 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
     for (std::size_t k = 0; k < nt; ++k) {
         const Transformer& t = net.transformers[k];
         r.trafo_tap_pos[k] = t.tap_pos;
-        flows(m.trafo_slot[k], r.trafo_p_hv_mw[k], r.trafo_q_hv_mvar[k], r.trafo_p_lv_mw[k], r.trafo_q_lv_mvar[k]);
-        r.trafo_pl_mw[k] = r.trafo_p_hv_mw[k] + r.trafo_p_lv_mw[k];
-        r.trafo_ql_mvar[k] = r.trafo_q_hv_mvar[k] + r.trafo_q_lv_mvar[k];
+        const BranchResult br = branch_result(m, V, m.trafo_slot[k], method, base);
+        r.trafo_p_hv_mw[k] = br.s.from.real() * base;
+        r.trafo_q_hv_mvar[k] = br.s.from.imag() * base;
+        r.trafo_p_lv_mw[k] = br.s.to.real() * base;
+        r.trafo_q_lv_mvar[k] = br.s.to.imag() * base;
+        r.trafo_pl_mw[k] = br.loss.real();
+        r.trafo_ql_mvar[k] = br.loss.imag();
         r.losses_mw += r.trafo_pl_mw[k];
         r.losses_mvar += r.trafo_ql_mvar[k];
-        const std::size_t bh = bus_of(t.hv_bus), bl = bus_of(t.lv_bus);
-        auto current = [&](double p, double q, std::size_t b) {
-            const double vm = r.bus_vm_pu[b];
-            return (std::isfinite(vm) && vm > 0) ? std::hypot(p, q) / (kSqrt3 * vm * net.buses[b].vn_kv) : 0.0;
-        };
-        r.trafo_i_hv_ka[k] = current(r.trafo_p_hv_mw[k], r.trafo_q_hv_mvar[k], bh);
-        r.trafo_i_lv_ka[k] = current(r.trafo_p_lv_mw[k], r.trafo_q_lv_mvar[k], bl);
-        const double i_hv_rated = t.sn_mva / (kSqrt3 * t.vn_hv_kv), i_lv_rated = t.sn_mva / (kSqrt3 * t.vn_lv_kv);
-        r.trafo_loading_percent[k] = std::max(r.trafo_i_hv_ka[k] / i_hv_rated, r.trafo_i_lv_ka[k] / i_lv_rated) * 100.0 / (t.df * t.parallel);
+        r.trafo_i_hv_ka[k] = br.i.from_ka;
+        r.trafo_i_lv_ka[k] = br.i.to_ka;
+        r.trafo_loading_percent[k] = trafo_loading_percent(t, br.i);
     }
+}
+
+}  // namespace
+
+PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method) {
+    PowerFlowResult r;
+    r.method_used = method;
+    r.deenergized_buses = deenergized_bus_ids(net, m);
+    bus_results(net, m, V, method, r);
+    compute_sources(net, m, V, r.gen_p_mw, r.gen_q_mvar, r.ext_grid_p_mw, r.ext_grid_q_mvar);
+    if (method == Method::DC) {
+        std::fill(r.gen_q_mvar.begin(), r.gen_q_mvar.end(), 0.0);
+        std::fill(r.ext_grid_q_mvar.begin(), r.ext_grid_q_mvar.end(), 0.0);
+    }
+    element_injections(net, m, V, method, r);
+    branch_results(net, m, V, method, r);
+    line_results(net, m, V, method, r);
+    trafo_results(net, m, V, method, r);
     return r;
 }
 

@@ -1,13 +1,15 @@
-// libgrid layers 2-3: topology and the per-unit math model.
+// libgrid layer 3: the per-unit math model.
 //
-// build_math_model() turns a Network (physical units, user ids) into plain indices: closed bus-bus
-// switches fuse buses into one node, Boost.Graph finds islands, islands without a source are
-// de-energised (their buses get no node), and every in-service branch becomes a 2x2 admittance
-// block in per unit on the system base. Ybus is assembled once per topology. A time step only
+// build_math_model() turns a Network (physical units, user ids) into plain indices over the
+// topology layer's analysis (topology/topology.hpp): every group of buses fused by closed bus-bus
+// switches in an energised island is one node, buses of islands without a source get none, and
+// every in-service branch becomes a 2x2 admittance block in per unit on the system base. Ybus is assembled once per topology. A time step only
 // changes the injection vectors s_p, s_i, s_z (see update_injections).
 #pragma once
 
 #include <libgrid/model/network.hpp>
+#include <libgrid/math/ybus.hpp>
+#include <libgrid/topology/topology.hpp>
 
 #include <Eigen/SparseCore>
 
@@ -17,17 +19,13 @@
 
 namespace libgrid {
 
-using cplx = std::complex<double>;
-
 enum class BranchKind : std::uint8_t { Branch = 0, Line = 1, Transformer = 2 };
 
 /// One branch as a 2x2 admittance block between nodes f and t (per unit, system base).
 /// t == -1: open at the far end (Kron-reduced into a shunt yff at f); f == -1 likewise at the near end.
-struct BranchY {
+/// The admittances (yff, yft, ytf, ytt, ys, tap) are BranchAdmittance<symmetric_t> (math/ybus.hpp).
+struct BranchY : BranchAdmittance<symmetric_t> {
     int f = -1, t = -1;
-    cplx yff, yft, ytf, ytt;
-    cplx ys;             ///< pi-equivalent series admittance (for B', B'' and DC)
-    cplx tap{1.0, 0.0};  ///< complex tap ratio at the from end: ratio * exp(j shift)
     BranchKind kind = BranchKind::Branch;
     int index = 0;  ///< index in the network's table of that kind
 };
@@ -56,6 +54,8 @@ struct MathModel {
 
 /// Topology + per-unit conversion + Ybus. Validates the network first.
 MathModel build_math_model(const Network& net);
+/// The same from the network's (validated) topology, analyze_topology(net).
+MathModel build_math_model(const Network& net, const Topology& topo);
 
 /// Per-unit 2x2 admittance of one line / transformer (exposed for tests and the sweep).
 BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv);
@@ -64,7 +64,36 @@ BranchY transformer_admittance(const Network& net, const Transformer& t, double 
 /// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation).
 void update_injections(const Network& net, MathModel& m);
 
-/// Ybus values only (pattern unchanged), after a tap or branch parameter change.
+/// Specified injection at |V|: s_p + s_i |V| + s_z |V|^2.
+inline cplx specified_injection(const MathModel& m, int i, double vm) {
+    return m.s_p[i] + m.s_i[i] * vm + m.s_z[i] * (vm * vm);
+}
+
+/// Ybus values only (pattern unchanged), after a tap or branch parameter change:
+/// assemble_ybus<symmetric_t>(m).
 void rebuild_ybus_values(MathModel& m);
+
+template <symmetry_tag Sym>
+void assemble_ybus(MathModel& m) {
+    static_assert(is_symmetric_v<Sym>, "assemble_ybus: only symmetric_t is implemented yet");
+    std::vector<Eigen::Triplet<cplx>> trip;
+    trip.reserve(m.branches.size() * 4 + m.n);
+    for (int i = 0; i < m.n; ++i) trip.emplace_back(i, i, cplx(0.0, 0.0));  // every diagonal present
+    for (const BranchY& b : m.branches) {
+        if (b.f >= 0 && b.t >= 0) {
+            trip.emplace_back(b.f, b.f, b.yff);
+            trip.emplace_back(b.f, b.t, b.yft);
+            trip.emplace_back(b.t, b.f, b.ytf);
+            trip.emplace_back(b.t, b.t, b.ytt);
+        } else if (b.f >= 0) {
+            trip.emplace_back(b.f, b.f, b.yff);
+        } else {
+            trip.emplace_back(b.t, b.t, b.ytt);
+        }
+    }
+    m.Ybus.resize(m.n, m.n);
+    m.Ybus.setFromTriplets(trip.begin(), trip.end());
+    m.Ybus.makeCompressed();
+}
 
 }  // namespace libgrid

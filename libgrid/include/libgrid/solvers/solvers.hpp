@@ -105,9 +105,4 @@ private:
 /// Complex power injected at every node by the network, S = V conj(Ybus V) (p.u.).
 void network_injection(const MathModel& m, const std::vector<cplx>& V, std::vector<cplx>& S);
 
-/// Specified injection at |V|: s_p + s_i |V| + s_z |V|^2.
-inline cplx specified_injection(const MathModel& m, int i, double vm) {
-    return m.s_p[i] + m.s_i[i] * vm + m.s_z[i] * (vm * vm);
-}
-
 }  // namespace libgrid

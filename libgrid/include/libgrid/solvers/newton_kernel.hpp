@@ -1,0 +1,248 @@
+// libgrid layer 4: the Newton-Raphson kernel, templated on the symmetry and the linear solver.
+//
+// Polar form, after MATPOWER's newtonpf:
+//   F(x) = [ Re(mis(pvpq)) ; Im(mis(pq)) ],  mis = V .* conj(Ybus V) - Sbus(|V|)
+//   J    = [ Re(dS_dVa(pvpq,pvpq))  Re(dS_dVm(pvpq,pq)) ;
+//            Im(dS_dVa(pq,pvpq))    Im(dS_dVm(pq,pq))   ]
+//   dS_dVm = diag(V) conj(Ybus diag(V/|V|)) + conj(diag(Ibus)) diag(V/|V|) - dSbus_dVm
+//   dS_dVa = j diag(V) conj(diag(Ibus) - Ybus diag(V))
+//
+// The Jacobian's sparsity pattern is built once from Ybus's: every Ybus non-zero k = (i, j) knows
+// the (up to four) positions of J it feeds, so an iteration fills J's value array in one pass over
+// Ybus and refactorises with the symbolic analysis done once.
+//
+// The members are defined here, out of the class, and instantiated once, in solvers/newton.cpp,
+// for symmetric_t with SparseLUSolver and KluSolver (extern template below): including this header
+// compiles none of it again. asymmetric_t (3x3 blocks) comes with three-phase.
+#pragma once
+
+#include <libgrid/core/symmetry.hpp>
+#include <libgrid/solvers/linear_solver.hpp>
+#include <libgrid/solvers/solvers.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+namespace libgrid {
+
+namespace detail {
+using NRClock = std::chrono::steady_clock;
+inline double nr_seconds_since(NRClock::time_point t0) {
+    return std::chrono::duration<double>(NRClock::now() - t0).count();
+}
+}  // namespace detail
+
+template <symmetry_tag Sym, class LinearSolver>
+class NewtonRaphsonKernel {
+    static_assert(is_symmetric_v<Sym>, "NewtonRaphsonKernel: only symmetric_t is implemented yet");
+
+public:
+    /// Index sets (pv, pq), Jacobian pattern and the linear solver's symbolic analysis.
+    void analyze(const MathModel& m);
+    /// V: node voltages, in/out (warm start). Never throws on non-convergence.
+    SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, NRTimings* t);
+
+private:
+    void build_jacobian_pattern(const MathModel& m);
+    /// Ibus = Ybus V and the mismatch vector; returns max |F|.
+    double mismatch(const MathModel& m, const std::vector<cplx>& V);
+    void jacobian(const MathModel& m, const std::vector<cplx>& V);
+
+    int n = 0, npvpq = 0, npq = 0, dim = 0;
+    std::vector<int> pvpq, pq;       // node lists, ascending
+    std::vector<int> pos_a, pos_m;   // node -> row of its angle / magnitude unknown, or -1
+    SpMat J;
+    // Per Ybus non-zero: offsets into J.valuePtr() of J11, J21 (column pos_a[j]) and J12, J22
+    // (column pos_m[j]); -1 where absent.
+    std::vector<int> k11, k21, k12, k22;
+    std::vector<int> ybus_col;        // column of each Ybus non-zero
+    std::vector<double> F, dx, Vm, Va;
+    std::vector<cplx> I, Vn;
+    LinearSolver ls;
+    bool analyzed = false;
+};
+
+template <symmetry_tag Sym, class LinearSolver>
+void NewtonRaphsonKernel<Sym, LinearSolver>::analyze(const MathModel& m) {
+    n = m.n;
+    pvpq.clear();
+    pq.clear();
+    for (int i = 0; i < n; ++i) {
+        if (m.node_type[i] == BusType::Slack) continue;
+        pvpq.push_back(i);
+        if (m.node_type[i] == BusType::PQ) pq.push_back(i);
+    }
+    npvpq = int(pvpq.size());
+    npq = int(pq.size());
+    dim = npvpq + npq;
+    pos_a.assign(n, -1);
+    pos_m.assign(n, -1);
+    for (int r = 0; r < npvpq; ++r) pos_a[pvpq[r]] = r;
+    for (int r = 0; r < npq; ++r) pos_m[pq[r]] = npvpq + r;
+
+    build_jacobian_pattern(m);
+    F.assign(dim, 0.0);
+    dx.assign(dim, 0.0);
+    Vm.assign(n, 0.0);
+    Va.assign(n, 0.0);
+    I.assign(n, 0.0);
+    Vn.assign(n, 0.0);
+    if (dim > 0) ls.analyze(J);
+    analyzed = true;
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+void NewtonRaphsonKernel<Sym, LinearSolver>::build_jacobian_pattern(const MathModel& m) {
+    // Pattern, column by column. J's column pos_a[j] takes rows pos_a[i] then pos_m[i] for the
+    // non-zeros (i, j) of Ybus; both runs ascend with i, and all pos_a < all pos_m.
+    const SpMat::StorageIndex* yo = m.Ybus.outerIndexPtr();
+    const SpMat::StorageIndex* yi = m.Ybus.innerIndexPtr();
+    const int nnzY = int(m.Ybus.nonZeros());
+    k11.assign(nnzY, -1);
+    k21.assign(nnzY, -1);
+    k12.assign(nnzY, -1);
+    k22.assign(nnzY, -1);
+    ybus_col.assign(nnzY, 0);
+    for (int j = 0; j < n; ++j)
+        for (int k = yo[j]; k < yo[j + 1]; ++k) ybus_col[k] = j;
+    std::vector<int> col_of(dim, -1);  // J column -> node
+    for (int i = 0; i < n; ++i) {
+        if (pos_a[i] >= 0) col_of[pos_a[i]] = i;
+        if (pos_m[i] >= 0) col_of[pos_m[i]] = i;
+    }
+    std::vector<int> outer(dim + 1, 0), inner;
+    inner.reserve(std::size_t(nnzY) * 4);
+    for (int c = 0; c < dim; ++c) {
+        const int j = col_of[c];
+        const bool angle_col = c < npvpq;
+        for (int pass = 0; pass < 2; ++pass)
+            for (int k = yo[j]; k < yo[j + 1]; ++k) {
+                const int i = yi[k];
+                const int r = pass == 0 ? pos_a[i] : pos_m[i];
+                if (r < 0) continue;
+                const int off = int(inner.size());
+                inner.push_back(r);
+                if (angle_col) (pass == 0 ? k11 : k21)[k] = off;
+                else (pass == 0 ? k12 : k22)[k] = off;
+            }
+        outer[c + 1] = int(inner.size());
+    }
+    J = SpMat(dim, dim);
+    J.resizeNonZeros(Eigen::Index(inner.size()));
+    std::copy(outer.begin(), outer.end(), J.outerIndexPtr());
+    std::copy(inner.begin(), inner.end(), J.innerIndexPtr());
+    std::fill(J.valuePtr(), J.valuePtr() + inner.size(), 1.0);
+    // A well-conditioned stand-in for the symbolic step: the pattern is all that is used.
+    for (int c = 0; c < dim; ++c)
+        for (int k = outer[c]; k < outer[c + 1]; ++k)
+            if (inner[k] == c) J.valuePtr()[k] = 4.0 * (outer[c + 1] - outer[c]);
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+double NewtonRaphsonKernel<Sym, LinearSolver>::mismatch(const MathModel& m, const std::vector<cplx>& V) {
+    const int* yo = m.Ybus.outerIndexPtr();
+    const int* yi = m.Ybus.innerIndexPtr();
+    const cplx* yv = m.Ybus.valuePtr();
+    std::fill(I.begin(), I.end(), cplx(0.0, 0.0));
+    for (int j = 0; j < n; ++j) {
+        const cplx vj = V[j];
+        for (int k = yo[j]; k < yo[j + 1]; ++k) I[yi[k]] += yv[k] * vj;
+    }
+    double norm = 0.0;
+    for (int i = 0; i < n; ++i) {
+        const int ra = pos_a[i];
+        if (ra < 0) continue;
+        const cplx mis = V[i] * std::conj(I[i]) - specified_injection(m, i, Vm[i]);
+        F[ra] = mis.real();
+        norm = std::max(norm, std::abs(mis.real()));
+        const int rm = pos_m[i];
+        if (rm >= 0) {
+            F[rm] = mis.imag();
+            norm = std::max(norm, std::abs(mis.imag()));
+        }
+    }
+    return norm;
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+void NewtonRaphsonKernel<Sym, LinearSolver>::jacobian(const MathModel& m, const std::vector<cplx>& V) {
+    const int* yi = m.Ybus.innerIndexPtr();
+    const cplx* yv = m.Ybus.valuePtr();
+    double* jv = J.valuePtr();
+    const int nnzY = int(m.Ybus.nonZeros());
+    for (int i = 0; i < n; ++i) Vn[i] = V[i] / Vm[i];
+    for (int k = 0; k < nnzY; ++k) {
+        const int i = yi[k], j = ybus_col[k];
+        const cplx y = yv[k];
+        const cplx Vi = V[i];
+        cplx dVa = cplx(0.0, -1.0) * Vi * std::conj(y * V[j]);
+        cplx dVm = Vi * std::conj(y * Vn[j]);
+        if (i == j) {
+            dVa += cplx(0.0, 1.0) * Vi * std::conj(I[i]);
+            dVm += std::conj(I[i]) * Vn[i] - (m.s_i[i] + 2.0 * m.s_z[i] * Vm[i]);
+        }
+        if (k11[k] >= 0) jv[k11[k]] = dVa.real();
+        if (k21[k] >= 0) jv[k21[k]] = dVa.imag();
+        if (k12[k] >= 0) jv[k12[k]] = dVm.real();
+        if (k22[k] >= 0) jv[k22[k]] = dVm.imag();
+    }
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+SolveStatus NewtonRaphsonKernel<Sym, LinearSolver>::solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, NRTimings* t) {
+    if (!analyzed) analyze(m);
+    SolveStatus st;
+    for (int i = 0; i < n; ++i) {
+        Vm[i] = std::abs(V[i]);
+        Va[i] = std::arg(V[i]);
+    }
+    auto t0 = detail::NRClock::now();
+    double norm = mismatch(m, V);
+    if (t) t->mismatch_s += detail::nr_seconds_since(t0);
+    st.max_mismatch = norm;
+    if (!std::isfinite(norm)) return st;
+    if (norm < tol) {
+        st.converged = true;
+        return st;
+    }
+    for (int it = 1; it <= max_iter; ++it) {
+        t0 = detail::NRClock::now();
+        jacobian(m, V);
+        if (t) t->jacobian_s += detail::nr_seconds_since(t0);
+        t0 = detail::NRClock::now();
+        const bool ok = ls.factorize(J);
+        if (t) t->factorize_s += detail::nr_seconds_since(t0);
+        if (!ok) {
+            st.iterations = it;
+            return st;  // singular Jacobian: not converged
+        }
+        t0 = detail::NRClock::now();
+        for (int r = 0; r < dim; ++r) dx[r] = -F[r];
+        ls.solve(dx.data(), dim);
+        if (t) t->solve_s += detail::nr_seconds_since(t0);
+        t0 = detail::NRClock::now();
+        for (int r = 0; r < npvpq; ++r) Va[pvpq[r]] += dx[r];
+        for (int r = 0; r < npq; ++r) Vm[pq[r]] += dx[npvpq + r];
+        for (int i : pvpq) V[i] = std::polar(Vm[i], Va[i]);
+        norm = mismatch(m, V);
+        if (t) {
+            t->mismatch_s += detail::nr_seconds_since(t0);
+            t->iterations++;
+        }
+        st.iterations = it;
+        st.max_mismatch = norm;
+        if (!std::isfinite(norm)) return st;
+        if (norm < tol) {
+            st.converged = true;
+            return st;
+        }
+    }
+    return st;
+}
+
+extern template class NewtonRaphsonKernel<symmetric_t, SparseLUSolver>;
+extern template class NewtonRaphsonKernel<symmetric_t, KluSolver>;
+
+}  // namespace libgrid
