@@ -2,6 +2,7 @@
 #include <libgrid/config.hpp>
 #include <libgrid/core/errors.hpp>
 #include <libgrid/math/math_model.hpp>
+#include <libgrid/math/output.hpp>
 #include <libgrid/powerflow/results.hpp>
 #include <libgrid/solvers/solvers.hpp>
 #include <libgrid/simulation/device_group.hpp>
@@ -27,7 +28,6 @@ namespace libgrid {
 namespace {
 
 constexpr double kRad2Deg = 180.0 / std::numbers::pi;
-constexpr double kSqrt3 = 1.7320508075688772;
 
 template <class T>
 std::unordered_map<Id, std::size_t> index_by_id(const std::vector<T>& v) {
@@ -536,12 +536,10 @@ struct Simulation::Impl {
             const int i = load_node[l];
             const Load& ld = net.loads[l];
             if (i < 0 || !ld.in_service) continue;
-            const double p = load_p_kw[l] / 1000.0 / base, q = load_q_kvar[l] / 1000.0 / base;
-            const double pz = ld.const_z_p_percent / 100.0, pi = ld.const_i_p_percent / 100.0;
-            const double qz = ld.const_z_q_percent / 100.0, qi = ld.const_i_q_percent / 100.0;
-            m.s_p[i] -= cplx(p * (1.0 - pz - pi), q * (1.0 - qz - qi));
-            m.s_i[i] -= cplx(p * pi, q * qi);
-            m.s_z[i] -= cplx(p * pz, q * qz);
+            const ZipParts zip = load_zip_parts(ld, load_p_kw[l] / 1000.0 / base, load_q_kvar[l] / 1000.0 / base);
+            m.s_p[i] -= zip.p;
+            m.s_i[i] -= zip.i;
+            m.s_z[i] -= zip.z;
         }
         // device groups in order, the late ones (PV) last, so that the sweep's hook can rebuild their nodes' injections
         const Injections inj = injections();
@@ -746,30 +744,13 @@ struct Simulation::Impl {
         double loading = 0.0, loss = 0.0, pf = 0.0;
         if (slot >= 0) {
             const BranchY& br = m.branches[slot];
-            const cplx vf = br.f >= 0 ? V[br.f] : 0.0, vt = br.t >= 0 ? V[br.t] : 0.0;
-            cplx sf = 0.0, stt = 0.0;
-            if (br.f >= 0) sf = vf * std::conj(br.yff * vf + (br.t >= 0 ? br.yft * vt : 0.0));
-            if (br.t >= 0) stt = vt * std::conj((br.f >= 0 ? br.ytf * vf : 0.0) + br.ytt * vt);
-            if (br.f >= 0) node_flow[br.f] += sf;
-            if (br.t >= 0) node_flow[br.t] += stt;
-            loss = (sf + stt).real() * base;
-            pf = sf.real() * base;
-            const double vf_kv = br.f >= 0 ? std::abs(vf) * m.node_base_kv[br.f] : 1.0;
-            const double vt_kv = br.t >= 0 ? std::abs(vt) * m.node_base_kv[br.t] : 1.0;
-            if (is_line) {
-                const Line& l = net.lines[idx];
-                const double i_ka = std::max(br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0,
-                                             br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0);
-                loading = i_ka / (l.max_i_ka * l.df * l.parallel) * 100.0;
-            } else if (rating_loading_scale > 0) {  // transformer
-                const Transformer& tr = net.transformers[idx];
-                const double i_hv = br.f >= 0 ? std::abs(sf) * base / (kSqrt3 * vf_kv) : 0.0;
-                const double i_lv = br.t >= 0 ? std::abs(stt) * base / (kSqrt3 * vt_kv) : 0.0;
-                loading = std::max(i_hv / (tr.sn_mva / (kSqrt3 * tr.vn_hv_kv)), i_lv / (tr.sn_mva / (kSqrt3 * tr.vn_lv_kv))) * 100.0 / (tr.df * tr.parallel);
-            } else {  // MATPOWER branch: |S| / rate_a
-                const double rate = net.branches[idx].rate_a_mva;
-                loading = rate > 0 ? std::max(std::abs(sf), std::abs(stt)) * base / rate * 100.0 : 0.0;
-            }
+            const BranchPower s = branch_power(br, V);  // per-element outputs: math/output.hpp
+            add_branch_end_powers(br, s, node_flow);
+            loss = branch_loss(s, base).real();
+            pf = s.from.real() * base;
+            if (is_line) loading = line_loading_percent(net.lines[idx], branch_current(m, br, s, V, base));
+            else if (rating_loading_scale > 0) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
+            else loading = branch_loading_percent(net.branches[idx], s, base);
         }
         losses += loss;
         row_br_loading[col] = loading;
@@ -811,11 +792,9 @@ struct Simulation::Impl {
             const int i = load_node[l];
             double p = 0.0, q = 0.0;
             if (i >= 0 && ld.in_service) {
-                const double vm = std::abs(V[i]);
-                const double pz = ld.const_z_p_percent / 100, pi = ld.const_i_p_percent / 100;
-                const double qz = ld.const_z_q_percent / 100, qi = ld.const_i_q_percent / 100;
-                p = -load_p_kw[l] / 1000.0 * ((1 - pz - pi) + pi * vm + pz * vm * vm);
-                q = -load_q_kvar[l] / 1000.0 * ((1 - qz - qi) + qi * vm + qz * vm * vm);
+                const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
+                p = -s.real();
+                q = -s.imag();
             }
             row_load_p[l] = p;
             row_load_q[l] = q;
@@ -841,9 +820,9 @@ struct Simulation::Impl {
             const int i = m.shunt_node[s];
             double p = 0.0, q = 0.0;
             if (sh.in_service && i >= 0) {
-                const double v2 = std::norm(V[i]);
-                p = -sh.p_mw * sh.step * v2;
-                q = -sh.q_mvar * sh.step * v2;
+                const cplx s = shunt_power_at(sh, V[i]);
+                p = -s.real();
+                q = -s.imag();
             }
             row_shunt_p[s] = p;
             row_shunt_q[s] = q;
@@ -857,22 +836,7 @@ struct Simulation::Impl {
         std::fill(row_ext_p.begin(), row_ext_p.end(), 0.0);
         std::fill(row_ext_q.begin(), row_ext_q.end(), 0.0);
         for (std::size_t g = 0; g < net.gens.size(); ++g) row_gen_p[g] = m.gen_node[g] >= 0 ? net.gens[g].p_mw : 0.0;
-        for (int i = 0; i < m.n; ++i) {
-            if (m.node_type[i] != BusType::Slack) continue;
-            const cplx src = (node_flow[i] - specified_injection(m, i, std::abs(V[i]))) * base;
-            bool placed = false;
-            for (std::size_t e = 0; e < net.ext_grids.size() && !placed; ++e)
-                if (m.ext_grid_node[e] == i) {
-                    row_ext_p[e] = src.real();
-                    row_ext_q[e] = src.imag();
-                    placed = true;
-                }
-            for (std::size_t g = 0; g < net.gens.size() && !placed; ++g)
-                if (m.gen_node[g] == i) {
-                    row_gen_p[g] += src.real();
-                    placed = true;
-                }
-        }
+        place_slack_power(m, node_flow, V, base, row_ext_p, row_ext_q, row_gen_p);
         for (double x : row_gen_p) gen_total += x;
         for (double x : row_ext_p) ext_p_sum += x;
     }
