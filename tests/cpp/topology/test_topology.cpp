@@ -25,7 +25,11 @@ Line line(Id id, Id f, Id t, double km) {
 /// 16 alone (no source).
 Network feeder() {
     Network net;
-    for (Id b = 10; b <= 16; ++b) net.buses.push_back(Bus{b, "b" + std::to_string(b), 0.4});
+    for (Id b = 10; b <= 16; ++b) {
+        std::string name = "b";  // not "b" + to_string(b): GCC 12's -Wrestrict false positive
+        name += std::to_string(b);
+        net.buses.push_back(Bus{b, name, 0.4});
+    }
     net.ext_grids.push_back(ExtGrid{0, 10, 1.0, 0.0, true});
     net.lines = {line(0, 10, 11, 1.0), line(1, 12, 13, 2.0), line(2, 13, 14, 0.5), line(3, 11, 15, 3.0)};
     Switch fuse;
