@@ -129,15 +129,23 @@ def test_ctrl_c_stops_the_batch(tmp_path):
     import signal
     import threading
     import h5py
-    items = [(base(seed=s, steps=2000)._core, str(tmp_path / f"v{s}.h5")) for s in (1, 2, 3)]
-    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            _libgrid.run_batch(items, threads=1)
-    finally:
-        timer.cancel()
+    import time
+    items = [(base(seed=s, steps=35040 if s == 1 else 96)._core, str(tmp_path / f"v{s}.h5")) for s in (1, 2, 3)]
+    ckpt = tmp_path / "v1.h5.ckpt"
+
+    def interrupt_mid_run():  # once the first item has a checkpoint (>= 256 steps done), not at a time
+        for _ in range(120000):
+            if ckpt.exists():
+                break
+            time.sleep(0.001)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt_mid_run, daemon=True)
+    thread.start()
+    with pytest.raises(KeyboardInterrupt):
+        _libgrid.run_batch(items, threads=1)
+    thread.join()
     with h5py.File(tmp_path / "v1.h5", "r") as f:
         assert f.attrs["status"] in ("stopped", b"stopped")
-        assert 0 < int(f.attrs["steps_done"]) < 2000
+        assert 256 <= int(f.attrs["steps_done"]) < 35040
     assert not (tmp_path / "v3.h5").exists()
