@@ -177,7 +177,7 @@ struct Field {
     void set_id(T& e, Id v) const { e.*std::get<Id T::*>(access) = v; }
     void set_string(T& e, std::string v) const { e.*std::get<std::string T::*>(access) = std::move(v); }
 
-    /// The label of an enum value ("" when it has none), and the value of a label (or -1... none).
+    /// The label of an enum value, and the entry of a (non-empty) label; nullptr when there is none.
     const EnumLabel* label_of(int v) const {
         for (const EnumLabel& l : labels)
             if (l.value == v) return &l;
@@ -262,7 +262,7 @@ std::string default_text(const Field<T>& f) {
     if (!f.default_text.empty()) return std::string(f.default_text);
     if (f.required) return "required";
     if (!f.stored()) return "";
-    const T e{};
+    static const T e{};
     switch (f.kind) {
         case FieldKind::Double: return number_text(f.get_double(e));
         case FieldKind::Int: return std::to_string(f.get_int(e));
