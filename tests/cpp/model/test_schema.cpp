@@ -141,8 +141,8 @@ TEST_CASE("schema: validation messages name the component, its id and the field"
     {
         Network n = net;
         n.lines[2].length_km = -1.0;
-        CHECK_THROWS_WITH_AS(n.validate(), doctest::Contains("line " + std::to_string(n.lines[2].id) + ": field 'length_km': must be > 0"),
-                             ValidationError);
+        const std::string msg = "line " + std::to_string(n.lines[2].id) + ": field 'length_km': must be > 0";
+        CHECK_THROWS_WITH_AS(n.validate(), doctest::Contains(msg.c_str()), ValidationError);
     }
     {
         Network n = net;
@@ -152,8 +152,8 @@ TEST_CASE("schema: validation messages name the component, its id and the field"
     {
         Network n = net;
         n.loads[0].bus = 987654;
-        CHECK_THROWS_WITH_AS(n.validate(), doctest::Contains("load " + std::to_string(n.loads[0].id) + ": field 'bus': unknown bus id 987654"),
-                             IdError);
+        const std::string msg = "load " + std::to_string(n.loads[0].id) + ": field 'bus': unknown bus id 987654";
+        CHECK_THROWS_WITH_AS(n.validate(), doctest::Contains(msg.c_str()), IdError);
     }
     {
         Network n = net;
