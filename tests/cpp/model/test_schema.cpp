@@ -2,7 +2,9 @@
 // tables agree with them, and what they drive (validation, the network JSON) works field by field.
 #include <doctest/doctest.h>
 
+#include <cstddef>
 #include <fstream>
+#include <utility>
 #include <map>
 #include <set>
 #include <sstream>
@@ -76,7 +78,46 @@ void check_docs(const std::string& page) {
         CHECK_MESSAGE(keys.count(key) == 1, s.array << ": docs/network_json.md documents '" << key << "', which the schema lacks");
 }
 
+/// Converts to any member type (unevaluated only): counts the members of an aggregate.
+struct AnyMember {
+    template <class U>
+    operator U() const;
+};
+template <class T, std::size_t... I>
+constexpr bool brace_initializable(std::index_sequence<I...>) {
+    return requires { T{(void(I), AnyMember{})...}; };
+}
+/// The number of data members of the aggregate T (the most initializers T{...} accepts).
+template <class T, std::size_t N = 0>
+constexpr std::size_t member_count() {
+    if constexpr (brace_initializable<T>(std::make_index_sequence<N + 1>{})) return member_count<T, N + 1>();
+    else return N;
+}
+
+template <class T>
+std::size_t stored_fields() {
+    std::size_t n = 0;
+    for (const Field<T>& f : T::schema().fields) n += f.stored() ? 1 : 0;
+    return n;
+}
+
 }  // namespace
+
+TEST_CASE("schema: every member of every component struct is in its schema") {
+    // A member added to a struct without a field(...) line in its schema() fails here.
+    CHECK(member_count<Bus>() == stored_fields<Bus>());
+    CHECK(member_count<Branch>() == stored_fields<Branch>());
+    CHECK(member_count<Line>() == stored_fields<Line>());
+    CHECK(member_count<Transformer>() == stored_fields<Transformer>());
+    CHECK(member_count<Switch>() == stored_fields<Switch>());
+    CHECK(member_count<Shunt>() == stored_fields<Shunt>());
+    CHECK(member_count<Load>() == stored_fields<Load>());
+    CHECK(member_count<Gen>() == stored_fields<Gen>());
+    CHECK(member_count<SGen>() == stored_fields<SGen>());
+    CHECK(member_count<Storage>() == stored_fields<Storage>());
+    CHECK(member_count<ExtGrid>() == stored_fields<ExtGrid>());
+    CHECK(member_count<Transformer>() == 26);  // the counter counts
+}
 
 TEST_CASE("schema: the component tables of docs/network_json.md agree with the schemas") {
     const std::string page = slurp_file(std::string(LIBGRID_TEST_DATA) + "/../../docs/network_json.md");
