@@ -17,6 +17,8 @@
 
 #include <functional>
 #include <map>
+#include <type_traits>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -88,109 +90,114 @@ void set_column(std::vector<T>& v, const std::vector<Column<T>>& cols, const std
     throw ValidationError(kind + ": unknown column '" + name + "'");
 }
 
-const std::vector<Column<Bus>>& bus_cols() {
-    static const std::vector<Column<Bus>> c = {col("id", &Bus::id), col("name", &Bus::name), col("vn_kv", &Bus::vn_kv), col("type", &Bus::type),
-                                                col("vm_pu", &Bus::vm_pu), col("va_deg", &Bus::va_deg), col("vmin_pu", &Bus::vmin_pu),
-                                                col("vmax_pu", &Bus::vmax_pu), col("in_service", &Bus::in_service)};
-    return c;
-}
-const std::vector<Column<Branch>>& branch_cols() {
-    static const std::vector<Column<Branch>> c = {col("id", &Branch::id), col("from_bus", &Branch::from_bus), col("to_bus", &Branch::to_bus),
-                                                   col("r_pu", &Branch::r_pu), col("x_pu", &Branch::x_pu), col("b_pu", &Branch::b_pu),
-                                                   col("rate_a_mva", &Branch::rate_a_mva), col("ratio", &Branch::ratio),
-                                                   col("shift_deg", &Branch::shift_deg), col("in_service", &Branch::in_service)};
-    return c;
-}
-const std::vector<Column<Line>>& line_cols() {
-    static const std::vector<Column<Line>> c = {col("id", &Line::id), col("name", &Line::name), col("from_bus", &Line::from_bus),
-                                                 col("to_bus", &Line::to_bus), col("length_km", &Line::length_km),
-                                                 col("r_ohm_per_km", &Line::r_ohm_per_km), col("x_ohm_per_km", &Line::x_ohm_per_km),
-                                                 col("c_nf_per_km", &Line::c_nf_per_km), col("g_us_per_km", &Line::g_us_per_km),
-                                                 col("max_i_ka", &Line::max_i_ka), col("parallel", &Line::parallel), col("df", &Line::df),
-                                                 col("type", &Line::type), col("in_service", &Line::in_service)};
-    return c;
-}
-const std::vector<Column<Transformer>>& trafo_cols() {
-    static const std::vector<Column<Transformer>> c = {
-        col("id", &Transformer::id), col("name", &Transformer::name), col("hv_bus", &Transformer::hv_bus), col("lv_bus", &Transformer::lv_bus),
-        col("sn_mva", &Transformer::sn_mva), col("vn_hv_kv", &Transformer::vn_hv_kv), col("vn_lv_kv", &Transformer::vn_lv_kv),
-        col("vk_percent", &Transformer::vk_percent), col("vkr_percent", &Transformer::vkr_percent), col("pfe_kw", &Transformer::pfe_kw),
-        col("i0_percent", &Transformer::i0_percent), col("shift_degree", &Transformer::shift_degree), col("tap_side", &Transformer::tap_side),
-        col("tap_neutral", &Transformer::tap_neutral), col("tap_min", &Transformer::tap_min), col("tap_max", &Transformer::tap_max),
-        col("tap_step_percent", &Transformer::tap_step_percent), col("tap_pos", &Transformer::tap_pos), col("parallel", &Transformer::parallel),
-        col("oltc", &Transformer::oltc), col("oltc_vm_pu", &Transformer::oltc_vm_pu), col("oltc_band_pu", &Transformer::oltc_band_pu),
-        col("in_service", &Transformer::in_service)};
-    return c;
-}
-const std::vector<Column<Switch>>& switch_cols() {
-    static const std::vector<Column<Switch>> c = {col("id", &Switch::id), col("bus", &Switch::bus), col("element", &Switch::element),
-                                                   col("et", &Switch::et), col("closed", &Switch::closed)};
-    return c;
-}
-const std::vector<Column<Shunt>>& shunt_cols() {
-    static const std::vector<Column<Shunt>> c = {col("id", &Shunt::id), col("bus", &Shunt::bus), col("p_mw", &Shunt::p_mw),
-                                                  col("q_mvar", &Shunt::q_mvar), col("step", &Shunt::step), col("max_step", &Shunt::max_step),
-                                                  col("in_service", &Shunt::in_service)};
-    return c;
-}
-const std::vector<Column<Load>>& load_cols() {
-    static const std::vector<Column<Load>> c = {col("id", &Load::id), col("name", &Load::name), col("bus", &Load::bus), col("p_mw", &Load::p_mw),
-                                                 col("q_mvar", &Load::q_mvar), col("const_z_p_percent", &Load::const_z_p_percent),
-                                                 col("const_i_p_percent", &Load::const_i_p_percent), col("scaling", &Load::scaling),
-                                                 col("in_service", &Load::in_service)};
-    return c;
-}
-const std::vector<Column<Gen>>& gen_cols() {
-    static const std::vector<Column<Gen>> c = {col("id", &Gen::id), col("bus", &Gen::bus), col("p_mw", &Gen::p_mw), col("q_mvar", &Gen::q_mvar),
-                                                col("vm_pu", &Gen::vm_pu), col("min_q_mvar", &Gen::min_q_mvar), col("max_q_mvar", &Gen::max_q_mvar),
-                                                col("in_service", &Gen::in_service)};
-    return c;
-}
-const std::vector<Column<SGen>>& sgen_cols() {
-    static const std::vector<Column<SGen>> c = {col("id", &SGen::id), col("name", &SGen::name), col("bus", &SGen::bus), col("p_mw", &SGen::p_mw),
-                                                 col("q_mvar", &SGen::q_mvar), col("sn_mva", &SGen::sn_mva), col("scaling", &SGen::scaling),
-                                                 col("type", &SGen::type), col("in_service", &SGen::in_service)};
-    return c;
-}
-const std::vector<Column<Storage>>& storage_cols() {
-    static const std::vector<Column<Storage>> c = {col("id", &Storage::id), col("bus", &Storage::bus), col("p_mw", &Storage::p_mw),
-                                                    col("q_mvar", &Storage::q_mvar), col("max_e_mwh", &Storage::max_e_mwh),
-                                                    col("soc_percent", &Storage::soc_percent), col("in_service", &Storage::in_service)};
-    return c;
-}
-const std::vector<Column<ExtGrid>>& ext_cols() {
-    static const std::vector<Column<ExtGrid>> c = {col("id", &ExtGrid::id), col("bus", &ExtGrid::bus), col("vm_pu", &ExtGrid::vm_pu),
-                                                    col("va_degree", &ExtGrid::va_degree), col("in_service", &ExtGrid::in_service)};
+/// A column of an enum field: its integer values (BusType 1..4, TapSide 0..2, SwitchElement 0..2).
+template <class T>
+Column<T> enum_col(const std::string& name, const EnumAccess<T>& access) {
+    Column<T> c;
+    c.name = name;
+    c.get = [access](const std::vector<T>& v) -> py::object {
+        py::array_t<int> out(v.size());
+        auto* p = out.mutable_data();
+        for (std::size_t i = 0; i < v.size(); ++i) p[i] = access.get(v[i]);
+        return out;
+    };
+    c.set = [access, name](std::vector<T>& v, py::handle values) {
+        auto seq = values.cast<std::vector<int>>();
+        if (seq.size() != v.size()) throw ValidationError("column '" + name + "': expected " + std::to_string(v.size()) + " values");
+        for (std::size_t i = 0; i < v.size(); ++i) access.set(v[i], seq[i]);
+    };
     return c;
 }
 
+/// The columns of a component table: every stored field of its schema (model/<component>.hpp),
+/// in schema order, named as the struct member (units in the names: vn_kv, p_mw, length_km).
+template <class T>
+const std::vector<Column<T>>& cols() {
+    static const std::vector<Column<T>> c = [] {
+        std::vector<Column<T>> out;
+        for (const Field<T>& f : T::schema().fields) {
+            const std::string name(f.name);
+            std::visit(
+                [&](const auto& a) {
+                    using A = std::decay_t<decltype(a)>;
+                    if constexpr (std::is_same_v<A, EnumAccess<T>>) out.push_back(enum_col(name, a));
+                    else if constexpr (!std::is_same_v<A, std::monostate>) out.push_back(col(name, a));
+                },
+                f.access);
+        }
+        return out;
+    }();
+    return c;
+}
+
+/// libgrid.schema(kind): the schema of a component kind as a list of dicts.
+template <class T>
+py::list schema_list() {
+    py::list out;
+    for (const Field<T>& f : T::schema().fields) {
+        py::dict d;
+        d["name"] = std::string(f.name);
+        d["key"] = std::string(f.key);
+        d["unit"] = std::string(f.unit);
+        d["kind"] = std::string(kind_name(f.kind));
+        d["stored"] = f.stored();
+        d["required"] = f.required;
+        d["extension"] = f.extension;
+        d["default"] = default_text(f);
+        d["range"] = f.range.text();
+        d["check"] = std::string(check_text(f.check));
+        d["ref"] = std::string(f.ref);
+        py::list labels;
+        for (const EnumLabel& l : f.labels) labels.append(py::make_tuple(l.value, std::string(l.label)));
+        d["labels"] = labels;
+        d["doc"] = std::string(f.doc);
+        out.append(d);
+    }
+    return out;
+}
+
+py::list component_schema(const std::string& kind) {
+    if (kind == "bus") return schema_list<Bus>();
+    if (kind == "branch") return schema_list<Branch>();
+    if (kind == "line") return schema_list<Line>();
+    if (kind == "trafo" || kind == "transformer") return schema_list<Transformer>();
+    if (kind == "switch") return schema_list<Switch>();
+    if (kind == "shunt") return schema_list<Shunt>();
+    if (kind == "load") return schema_list<Load>();
+    if (kind == "gen") return schema_list<Gen>();
+    if (kind == "sgen") return schema_list<SGen>();
+    if (kind == "storage") return schema_list<Storage>();
+    if (kind == "ext_grid") return schema_list<ExtGrid>();
+    throw ValidationError("unknown component kind '" + kind + "'");
+}
+
 py::dict network_table(const Network& n, const std::string& kind) {
-    if (kind == "bus") return table(n.buses, bus_cols());
-    if (kind == "branch") return table(n.branches, branch_cols());
-    if (kind == "line") return table(n.lines, line_cols());
-    if (kind == "trafo") return table(n.transformers, trafo_cols());
-    if (kind == "switch") return table(n.switches, switch_cols());
-    if (kind == "shunt") return table(n.shunts, shunt_cols());
-    if (kind == "load") return table(n.loads, load_cols());
-    if (kind == "gen") return table(n.gens, gen_cols());
-    if (kind == "sgen") return table(n.sgens, sgen_cols());
-    if (kind == "storage") return table(n.storage, storage_cols());
-    if (kind == "ext_grid") return table(n.ext_grids, ext_cols());
+    if (kind == "bus") return table(n.buses, cols<Bus>());
+    if (kind == "branch") return table(n.branches, cols<Branch>());
+    if (kind == "line") return table(n.lines, cols<Line>());
+    if (kind == "trafo") return table(n.transformers, cols<Transformer>());
+    if (kind == "switch") return table(n.switches, cols<Switch>());
+    if (kind == "shunt") return table(n.shunts, cols<Shunt>());
+    if (kind == "load") return table(n.loads, cols<Load>());
+    if (kind == "gen") return table(n.gens, cols<Gen>());
+    if (kind == "sgen") return table(n.sgens, cols<SGen>());
+    if (kind == "storage") return table(n.storage, cols<Storage>());
+    if (kind == "ext_grid") return table(n.ext_grids, cols<ExtGrid>());
     throw ValidationError("unknown table '" + kind + "'");
 }
 
 void network_set(Network& n, const std::string& kind, const std::string& name, py::handle v) {
-    if (kind == "bus") return set_column(n.buses, bus_cols(), kind, name, v);
-    if (kind == "branch") return set_column(n.branches, branch_cols(), kind, name, v);
-    if (kind == "line") return set_column(n.lines, line_cols(), kind, name, v);
-    if (kind == "trafo") return set_column(n.transformers, trafo_cols(), kind, name, v);
-    if (kind == "switch") return set_column(n.switches, switch_cols(), kind, name, v);
-    if (kind == "shunt") return set_column(n.shunts, shunt_cols(), kind, name, v);
-    if (kind == "load") return set_column(n.loads, load_cols(), kind, name, v);
-    if (kind == "gen") return set_column(n.gens, gen_cols(), kind, name, v);
-    if (kind == "sgen") return set_column(n.sgens, sgen_cols(), kind, name, v);
-    if (kind == "storage") return set_column(n.storage, storage_cols(), kind, name, v);
-    if (kind == "ext_grid") return set_column(n.ext_grids, ext_cols(), kind, name, v);
+    if (kind == "bus") return set_column(n.buses, cols<Bus>(), kind, name, v);
+    if (kind == "branch") return set_column(n.branches, cols<Branch>(), kind, name, v);
+    if (kind == "line") return set_column(n.lines, cols<Line>(), kind, name, v);
+    if (kind == "trafo") return set_column(n.transformers, cols<Transformer>(), kind, name, v);
+    if (kind == "switch") return set_column(n.switches, cols<Switch>(), kind, name, v);
+    if (kind == "shunt") return set_column(n.shunts, cols<Shunt>(), kind, name, v);
+    if (kind == "load") return set_column(n.loads, cols<Load>(), kind, name, v);
+    if (kind == "gen") return set_column(n.gens, cols<Gen>(), kind, name, v);
+    if (kind == "sgen") return set_column(n.sgens, cols<SGen>(), kind, name, v);
+    if (kind == "storage") return set_column(n.storage, cols<Storage>(), kind, name, v);
+    if (kind == "ext_grid") return set_column(n.ext_grids, cols<ExtGrid>(), kind, name, v);
     throw ValidationError("unknown table '" + kind + "'");
 }
 
@@ -303,6 +310,10 @@ PYBIND11_MODULE(_libgrid, m) {
             PyErr_SetString(base_error.ptr(), e.what());
         }
     });
+
+    m.def("schema", &component_schema, py::arg("kind"),
+          "The schema of a component kind ('bus', 'line', 'trafo', ...): one dict per field with name, JSON key, "
+          "unit, kind, default, range, check, doc.");
 
     py::class_<Network>(m, "Network")
         .def(py::init<>())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import _libgrid
 from ._libgrid import Error, ParseError, ValidationError, IdError, SolverError, have_klu
-from .network import DeenergizedWarning, Network, PowerFlowResult
+from .network import DeenergizedWarning, Network, PowerFlowResult, schema
 
 __version__ = _libgrid.__version__
 
@@ -24,6 +24,7 @@ from .simulation import Devices, Simulation, parse_duration
 from .scenario import Scenario, hosting_capacity
 from . import plots  # matplotlib is imported inside its functions
 
+__all__ += ["schema"]
 __all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario", "hosting_capacity", "plots"]
 
 

@@ -32,6 +32,14 @@ def _frame(columns: dict, index: str = "id") -> pd.DataFrame:
     return df
 
 
+def schema(kind: str) -> list[dict]:
+    """The schema of a component kind ("bus", "line", "trafo", "load", ...): one dict per field with
+    its model `name` (the table column), JSON `key`, `unit`, `kind`, `default`, file `range`, model
+    `check`, `ref`, enum `labels` and `doc`. The same list drives validation, the network JSON
+    reader/writer, these tables and the docs tables (docs/network_json.md)."""
+    return _libgrid.schema(kind)
+
+
 class PowerFlowResult:
     """One power flow's results: `converged`, `iterations`, `losses_mw` and DataFrames `bus`,
     `gen`, `branch` (MATPOWER branches), `line`, `trafo`, `ext_grid`, indexed by id."""

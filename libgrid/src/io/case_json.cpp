@@ -327,17 +327,9 @@ void check_gt(const Obj& o, const char* f, double v, double lo) {
 void check_ge(const Obj& o, const char* f, double v, double lo) {
     if (!(v >= lo)) o.fail(f, "must be >= " + fmt_num(lo) + ", got " + fmt_num(v));
 }
-void check_range(const Obj& o, const char* f, double v, double lo, double hi) {
-    if (!(v >= lo && v <= hi))
-        o.fail(f, "must be in [" + fmt_num(lo) + ", " + fmt_num(hi) + "], got " + fmt_num(v));
-}
 void check_not_below(const Obj& o, const char* f, double v, const char* other, double other_v) {
     if (!(v >= other_v))
         o.fail(f, std::string("must be >= ") + other + " (" + fmt_num(other_v) + "), got " + fmt_num(v));
-}
-
-void check_derating(const Obj& o, double df) {
-    if (!(df > 0.0 && df <= 1.0)) o.fail("df", "must be in (0, 1], got " + fmt_num(df));
 }
 
 /// Ids of the elements read so far, for references and duplicate detection.
@@ -345,9 +337,12 @@ using IdIndex = std::unordered_map<Id, std::size_t>;
 
 struct ReadState {
     const std::string& file;
+    const Network* net = nullptr;
     IdIndex bus_pos;  ///< bus id -> index in net.buses
     std::unordered_set<Id> line_ids;
     std::unordered_set<Id> trafo_ids;
+    bool slack = false;               ///< the gen being read has `slack: true`
+    std::vector<Id> slack_gen_buses;  ///< buses of in-service slack gens
 };
 
 /// A field that refers to a bus: required, and the bus must exist.
@@ -386,173 +381,161 @@ void for_each_element(const json& root, const char* name, const std::string& fil
 }
 
 // ------------------------------------------------------------------------------------------
-// Element readers
+// Element readers, driven by the schemas (model/<component>.hpp): every field is read by its
+// kind, defaulted from the struct and checked against its range; the hooks below add what a
+// schema line cannot say (fields only the file has, defaults that depend on another field,
+// rules that tie two fields together).
 // ------------------------------------------------------------------------------------------
 
-Bus read_bus(const Obj& o, Id id) {
-    Bus b;
-    b.id = id;
-    b.name = o.name("name");
-    b.vn_kv = o.num_req("vn_kv");
-    check_gt(o, "vn_kv", b.vn_kv, 0.0);
-    (void)o.str("type");  // "b" / "n" / "m": informational, checked for type only
-    if (const json* z = o.get("zone")) {
-        // pandapower zones are free labels ("CIGRE_LV") or MATPOWER zone numbers (1.0).
-        // Only integers fit Bus::zone; a text label is dropped (zone stays 1).
-        if (z->is_number()) {
-            b.zone = o.small_int("zone", 1);
-        } else if (!z->is_string()) {
-            o.fail("zone", "must be an integer, a string or null, got " + describe(*z));
+/// `"pq", "pv", "slack" or null`: the labels of an enum field, for messages.
+template <class T>
+std::string enum_choices(const Field<T>& f) {
+    std::vector<std::string> items;
+    for (const EnumLabel& l : f.labels)
+        if (!l.label.empty()) {
+            std::string quoted(1, '"');
+            quoted.append(l.label);
+            quoted.push_back('"');
+            items.push_back(std::move(quoted));
         }
+    if (!f.required) items.emplace_back("null");
+    std::string s;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) s.append(i + 1 == items.size() ? " or " : ", ");
+        s.append(items[i]);
     }
-    b.in_service = o.boolean("in_service", true);
-    // libgrid extensions
-    if (const json* t = o.get("bus_type")) {
-        const std::string s = t->is_string() ? t->get<std::string>() : std::string();
-        if (s == "pq") b.type = BusType::PQ;
-        else if (s == "pv") b.type = BusType::PV;
-        else if (s == "slack") b.type = BusType::Slack;
-        else if (s == "isolated") b.type = BusType::Isolated;
-        else o.fail("bus_type", "must be \"pq\", \"pv\", \"slack\", \"isolated\" or null, got " + describe(*t));
-    }
-    b.vm_pu = o.num("vm_pu", b.vm_pu);
-    check_ge(o, "vm_pu", b.vm_pu, 0.0);
-    b.va_deg = o.num("va_deg", b.va_deg);
-    b.area = o.small_int("area", b.area);
-    b.vmin_pu = o.num("vmin_pu", case_json_default_vmin_pu(b.vn_kv));
-    b.vmax_pu = o.num("vmax_pu", case_json_default_vmax_pu(b.vn_kv));
-    check_ge(o, "vmin_pu", b.vmin_pu, 0.0);
-    check_not_below(o, "vmax_pu", b.vmax_pu, "vmin_pu", b.vmin_pu);
-    return b;
-}
-
-Line read_line(const Obj& o, Id id, const ReadState& st) {
-    Line l;
-    l.id = id;
-    l.name = o.name("name");
-    l.from_bus = bus_ref(o, "from_bus", st);
-    l.to_bus = bus_ref(o, "to_bus", st);
-    l.length_km = o.num_req("length_km");
-    check_gt(o, "length_km", l.length_km, 0.0);
-    l.r_ohm_per_km = o.num_req("r_ohm_per_km");
-    check_ge(o, "r_ohm_per_km", l.r_ohm_per_km, 0.0);
-    l.x_ohm_per_km = o.num_req("x_ohm_per_km");  // any sign (series compensation)
-    l.c_nf_per_km = o.num("c_nf_per_km", l.c_nf_per_km);
-    check_ge(o, "c_nf_per_km", l.c_nf_per_km, 0.0);
-    l.g_us_per_km = o.num("g_us_per_km", l.g_us_per_km);
-    check_ge(o, "g_us_per_km", l.g_us_per_km, 0.0);
-    l.max_i_ka = o.num("max_i_ka", l.max_i_ka);
-    check_gt(o, "max_i_ka", l.max_i_ka, 0.0);
-    l.parallel = o.small_int("parallel", l.parallel);
-    if (l.parallel < 1) o.fail("parallel", "must be >= 1, got " + std::to_string(l.parallel));
-    l.df = o.num("df", l.df);
-    check_derating(o, l.df);
-    l.type = o.str("type");
-    l.in_service = o.boolean("in_service", true);
-    return l;
-}
-
-Transformer read_transformer(const Obj& o, Id id, const ReadState& st) {
-    Transformer t;
-    t.id = id;
-    t.name = o.name("name");
-    t.hv_bus = bus_ref(o, "hv_bus", st);
-    t.lv_bus = bus_ref(o, "lv_bus", st);
-    t.sn_mva = o.num_req("sn_mva");
-    check_gt(o, "sn_mva", t.sn_mva, 0.0);
-    t.vn_hv_kv = o.num_req("vn_hv_kv");
-    check_gt(o, "vn_hv_kv", t.vn_hv_kv, 0.0);
-    t.vn_lv_kv = o.num_req("vn_lv_kv");
-    check_gt(o, "vn_lv_kv", t.vn_lv_kv, 0.0);
-    t.vk_percent = o.num_req("vk_percent");
-    check_gt(o, "vk_percent", t.vk_percent, 0.0);
-    t.vkr_percent = o.num("vkr_percent", t.vkr_percent);
-    check_ge(o, "vkr_percent", t.vkr_percent, 0.0);
-    if (t.vkr_percent > t.vk_percent)
-        o.fail("vkr_percent", "must be <= vk_percent (" + fmt_num(t.vk_percent) + "), got " + fmt_num(t.vkr_percent));
-    t.pfe_kw = o.num("pfe_kw", t.pfe_kw);
-    check_ge(o, "pfe_kw", t.pfe_kw, 0.0);
-    // i0_percent may be negative: MATPOWER branches with positive charging susceptance converted
-    // by pandapower (case118 has some).
-    t.i0_percent = o.num("i0_percent", t.i0_percent);
-    t.shift_degree = o.num("shift_degree", t.shift_degree);
-    if (const json* s = o.get("tap_side")) {
-        const std::string side = s->is_string() ? s->get<std::string>() : std::string();
-        if (side == "hv") t.tap_side = TapSide::HV;
-        else if (side == "lv") t.tap_side = TapSide::LV;
-        else o.fail("tap_side", "must be \"hv\", \"lv\" or null, got " + describe(*s));
-    }
-    t.tap_neutral = o.small_int("tap_neutral", t.tap_neutral);
-    t.tap_min = o.small_int("tap_min", t.tap_min);
-    t.tap_max = o.small_int("tap_max", t.tap_max);
-    if (t.tap_min > t.tap_max)
-        o.fail("tap_max", "must be >= tap_min (" + std::to_string(t.tap_min) + "), got " + std::to_string(t.tap_max));
-    t.tap_step_percent = o.num("tap_step_percent", t.tap_step_percent);  // sign allowed (PGM)
-    t.tap_step_degree = o.num("tap_step_degree", t.tap_step_degree);
-    // No tap position given: the transformer runs at its rated ratio.
-    t.tap_pos = o.get("tap_pos") ? o.small_int("tap_pos", 0) : t.tap_neutral;
-    if (const json* c = o.get("tap_changer_type")) {
-        if (!c->is_string() || c->get<std::string>() != "Ratio")
-            o.fail("tap_changer_type", "only \"Ratio\" or null is supported, got " + describe(*c));
-    }
-    t.parallel = o.small_int("parallel", t.parallel);
-    if (t.parallel < 1) o.fail("parallel", "must be >= 1, got " + std::to_string(t.parallel));
-    t.df = o.num("df", t.df);
-    check_derating(o, t.df);
-    t.in_service = o.boolean("in_service", true);
-    // libgrid extensions: on-load tap changer control
-    t.oltc = o.boolean("oltc", t.oltc);
-    t.oltc_bus = o.integer("oltc_bus", t.oltc_bus);
-    if (t.oltc_bus != -1 && !st.bus_pos.count(t.oltc_bus))
-        throw IdError(o.prefix("oltc_bus") + "unknown bus id " + std::to_string(t.oltc_bus) + " (-1 = the LV bus)");
-    t.oltc_vm_pu = o.num("oltc_vm_pu", t.oltc_vm_pu);
-    check_gt(o, "oltc_vm_pu", t.oltc_vm_pu, 0.0);
-    t.oltc_band_pu = o.num("oltc_band_pu", t.oltc_band_pu);
-    check_gt(o, "oltc_band_pu", t.oltc_band_pu, 0.0);
-    if (t.oltc && t.tap_side == TapSide::None)
-        o.fail("oltc", "an on-load tap changer needs tap_side \"hv\" or \"lv\", got null");
-    return t;
-}
-
-Switch read_switch(const Obj& o, Id id, const ReadState& st) {
-    Switch s;
-    s.id = id;
-    s.name = o.name("name");
-    s.bus = bus_ref(o, "bus", st);
-    s.element = o.integer_req("element");
-    const json* et = o.get("et");
-    const std::string et_s = (et && et->is_string()) ? et->get<std::string>() : std::string();
-    if (et_s == "b") s.et = SwitchElement::Bus;
-    else if (et_s == "l") s.et = SwitchElement::Line;
-    else if (et_s == "t") s.et = SwitchElement::Transformer;
-    else if (!et) o.fail("et", "is required (\"b\", \"l\" or \"t\")");
-    else o.fail("et", "must be \"b\", \"l\" or \"t\", got " + describe(*et));
-    const bool known = s.et == SwitchElement::Bus ? st.bus_pos.count(s.element) > 0
-                       : s.et == SwitchElement::Line ? st.line_ids.count(s.element) > 0
-                                                      : st.trafo_ids.count(s.element) > 0;
-    if (!known) {
-        const char* what = s.et == SwitchElement::Bus ? "bus" : s.et == SwitchElement::Line ? "line" : "transformer";
-        throw IdError(o.prefix("element") + "unknown " + what + " id " + std::to_string(s.element) + " (et = \"" +
-                      et_s + "\")");
-    }
-    s.closed = o.boolean("closed", s.closed);
-    s.type = o.str("type");
-    const double z_ohm = o.num("z_ohm", 0.0);
-    check_ge(o, "z_ohm", z_ohm, 0.0);
-    // pandapower uses z_ohm only for bus-bus switches; the model has ideal switches only.
-    if (s.et == SwitchElement::Bus && z_ohm != 0.0)
-        o.fail("z_ohm", "switch impedance is not supported (libgrid switches are ideal), got " + fmt_num(z_ohm));
     return s;
 }
 
-Shunt read_shunt(const Obj& o, Id id, const ReadState& st, const Network& net) {
-    Shunt s;
-    s.id = id;
-    (void)o.name("name");  // no name in the model
-    s.bus = bus_ref(o, "bus", st);
-    s.p_mw = o.num("p_mw", s.p_mw);
-    s.q_mvar = o.num("q_mvar", s.q_mvar);
-    const double bus_vn = net.buses[st.bus_pos.at(s.bus)].vn_kv;
+void check_in(const Obj& o, const char* f, const Range& r, double v) {
+    if (r.bounded() && !r.contains(v)) o.fail(f, "must be " + r.text() + ", got " + fmt_num(v));
+}
+
+template <class T>
+void read_enum(const Obj& o, const char* k, const Field<T>& f, T& e) {
+    const json* v = o.get(k);
+    if (!v) {
+        if (f.required) o.fail(k, "is required (" + enum_choices(f) + ")");
+        return;
+    }
+    const EnumLabel* l = v->is_string() ? f.value_of(v->get<std::string>()) : nullptr;
+    if (!l) o.fail(k, "must be " + enum_choices(f) + ", got " + describe(*v));
+    f.set_int(e, l->value);
+}
+
+/// One stored field, by its kind.
+template <class T>
+void read_field(const Obj& o, const Field<T>& f, T& e, const ReadState& st) {
+    const std::string key(f.key);
+    const char* k = key.c_str();
+    switch (f.kind) {
+        case FieldKind::Double: {
+            const double v = f.required ? o.num_req(k) : o.num(k, f.get_double(e));
+            check_in(o, k, f.range, v);
+            f.set_double(e, v);
+            break;
+        }
+        case FieldKind::Int: {
+            const int v = o.small_int(k, f.get_int(e));
+            if (f.range.bounded() && !f.range.contains(v)) o.fail(k, "must be " + f.range.text() + ", got " + std::to_string(v));
+            f.set_int(e, v);
+            break;
+        }
+        case FieldKind::Bool: f.set_bool(e, o.boolean(k, f.get_bool(e))); break;
+        case FieldKind::Id:
+            if (f.required && f.ref == "bus") f.set_id(e, bus_ref(o, k, st));
+            else f.set_id(e, f.required ? o.integer_req(k) : o.integer(k, f.get_id(e)));
+            break;
+        case FieldKind::String: f.set_string(e, f.key == "name" ? o.name(k) : o.str(k)); break;
+        case FieldKind::Enum: read_enum(o, k, f, e); break;
+    }
+}
+
+// Per-component hooks. read_special(o, key, e, st) reads a field the generic reader must not
+// (returns true when it did); after_read(o, e, st) checks rules between fields.
+template <class T>
+bool read_special(const Obj&, std::string_view, T&, ReadState&) { return false; }
+template <class T>
+void after_read(const Obj&, T&, ReadState&) {}
+
+template <>
+bool read_special(const Obj& o, std::string_view key, Bus& b, ReadState&) {
+    if (key != "zone") return false;
+    if (const json* z = o.get("zone")) {
+        // pandapower zones are free labels ("CIGRE_LV") or MATPOWER zone numbers (1.0).
+        // Only integers fit Bus::zone; a text label is dropped (zone stays 1).
+        if (z->is_number()) b.zone = o.small_int("zone", 1);
+        else if (!z->is_string()) o.fail("zone", "must be an integer, a string or null, got " + describe(*z));
+    }
+    return true;
+}
+template <>
+void after_read(const Obj& o, Bus& b, ReadState&) {
+    if (!o.get("vmin_pu")) b.vmin_pu = case_json_default_vmin_pu(b.vn_kv);
+    if (!o.get("vmax_pu")) b.vmax_pu = case_json_default_vmax_pu(b.vn_kv);
+    check_not_below(o, "vmax_pu", b.vmax_pu, "vmin_pu", b.vmin_pu);
+}
+
+template <>
+bool read_special(const Obj& o, std::string_view key, Transformer& t, ReadState& st) {
+    if (key == "tap_pos") {
+        // No tap position given: the transformer runs at its rated ratio.
+        t.tap_pos = o.get("tap_pos") ? o.small_int("tap_pos", 0) : t.tap_neutral;
+    } else if (key == "tap_changer_type") {
+        if (const json* c = o.get("tap_changer_type")) {
+            if (!c->is_string() || c->get<std::string>() != "Ratio")
+                o.fail("tap_changer_type", "only \"Ratio\" or null is supported, got " + describe(*c));
+        }
+    } else if (key == "oltc_bus") {
+        t.oltc_bus = o.integer("oltc_bus", t.oltc_bus);
+        if (t.oltc_bus != -1 && !st.bus_pos.count(t.oltc_bus))
+            throw IdError(o.prefix("oltc_bus") + "unknown bus id " + std::to_string(t.oltc_bus) + " (-1 = the LV bus)");
+    } else {
+        return false;
+    }
+    return true;
+}
+template <>
+void after_read(const Obj& o, Transformer& t, ReadState&) {
+    if (t.vkr_percent > t.vk_percent)
+        o.fail("vkr_percent", "must be <= vk_percent (" + fmt_num(t.vk_percent) + "), got " + fmt_num(t.vkr_percent));
+    if (t.tap_min > t.tap_max)
+        o.fail("tap_max", "must be >= tap_min (" + std::to_string(t.tap_min) + "), got " + std::to_string(t.tap_max));
+    if (t.oltc && t.tap_side == TapSide::None)
+        o.fail("oltc", "an on-load tap changer needs tap_side \"hv\" or \"lv\", got null");
+}
+
+template <>
+bool read_special(const Obj& o, std::string_view key, Switch& s, ReadState& st) {
+    if (key == "element") {
+        s.element = o.integer_req("element");
+    } else if (key == "et") {
+        read_enum(o, "et", *Switch::schema().find("et"), s);
+        const bool known = s.et == SwitchElement::Bus ? st.bus_pos.count(s.element) > 0
+                           : s.et == SwitchElement::Line ? st.line_ids.count(s.element) > 0
+                                                          : st.trafo_ids.count(s.element) > 0;
+        if (!known) {
+            const char* what = s.et == SwitchElement::Bus ? "bus" : s.et == SwitchElement::Line ? "line" : "transformer";
+            const char* letter = s.et == SwitchElement::Bus ? "b" : s.et == SwitchElement::Line ? "l" : "t";
+            throw IdError(o.prefix("element") + "unknown " + what + " id " + std::to_string(s.element) + " (et = \"" +
+                          letter + "\")");
+        }
+    } else if (key == "z_ohm") {
+        const double z_ohm = o.num("z_ohm", 0.0);
+        check_ge(o, "z_ohm", z_ohm, 0.0);
+        // pandapower uses z_ohm only for bus-bus switches; the model has ideal switches only.
+        if (s.et == SwitchElement::Bus && z_ohm != 0.0)
+            o.fail("z_ohm", "switch impedance is not supported (libgrid switches are ideal), got " + fmt_num(z_ohm));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+template <>
+bool read_special(const Obj& o, std::string_view key, Shunt& s, ReadState& st) {
+    if (key != "vn_kv") return false;
+    const double bus_vn = st.net->buses[st.bus_pos.at(s.bus)].vn_kv;
     if (o.get("vn_kv")) {
         const double vn = o.num("vn_kv", bus_vn);
         check_gt(o, "vn_kv", vn, 0.0);
@@ -563,154 +546,79 @@ Shunt read_shunt(const Obj& o, Id id, const ReadState& st, const Network& net) {
             s.q_mvar *= k;
         }
     }
-    s.step = o.small_int("step", s.step);
-    if (s.step < 0) o.fail("step", "must be >= 0, got " + std::to_string(s.step));
-    s.max_step = o.small_int("max_step", s.max_step);
-    if (s.max_step < 1) o.fail("max_step", "must be >= 1, got " + std::to_string(s.max_step));
+    return true;
+}
+template <>
+void after_read(const Obj& o, Shunt& s, ReadState&) {
     if (s.step > s.max_step)
         o.fail("step", "must be <= max_step (" + std::to_string(s.max_step) + "), got " + std::to_string(s.step));
-    s.in_service = o.boolean("in_service", true);
-    // libgrid extensions: switched capacitor control
-    s.switched = o.boolean("switched", s.switched);
-    s.v_low_pu = o.num("v_low_pu", s.v_low_pu);
-    check_gt(o, "v_low_pu", s.v_low_pu, 0.0);
-    s.v_high_pu = o.num("v_high_pu", s.v_high_pu);
     if (!(s.v_high_pu > s.v_low_pu))
         o.fail("v_high_pu", "must be > v_low_pu (" + fmt_num(s.v_low_pu) + "), got " + fmt_num(s.v_high_pu));
-    return s;
 }
 
-void check_zip(const Obj& o, const char* z, double zv, const char* i, double iv) {
-    check_range(o, z, zv, 0.0, 100.0);
-    check_range(o, i, iv, 0.0, 100.0);
-    if (zv + iv > 100.0)
-        o.fail(i, std::string("must be <= 100 - ") + z + " (" + fmt_num(100.0 - zv) + "), got " + fmt_num(iv));
+template <>
+void after_read(const Obj& o, Load& l, ReadState&) {
+    const auto sum = [&](const char* z, double zv, const char* i, double iv) {
+        if (zv + iv > 100.0)
+            o.fail(i, std::string("must be <= 100 - ") + z + " (" + fmt_num(100.0 - zv) + "), got " + fmt_num(iv));
+    };
+    sum("const_z_p_percent", l.const_z_p_percent, "const_i_p_percent", l.const_i_p_percent);
+    sum("const_z_q_percent", l.const_z_q_percent, "const_i_q_percent", l.const_i_q_percent);
 }
 
-Load read_load(const Obj& o, Id id, const ReadState& st) {
-    Load l;
-    l.id = id;
-    l.name = o.name("name");
-    l.bus = bus_ref(o, "bus", st);
-    l.p_mw = o.num("p_mw", l.p_mw);
-    l.q_mvar = o.num("q_mvar", l.q_mvar);
-    l.const_z_p_percent = o.num("const_z_p_percent", 0.0);
-    l.const_i_p_percent = o.num("const_i_p_percent", 0.0);
-    l.const_z_q_percent = o.num("const_z_q_percent", 0.0);
-    l.const_i_q_percent = o.num("const_i_q_percent", 0.0);
-    check_zip(o, "const_z_p_percent", l.const_z_p_percent, "const_i_p_percent", l.const_i_p_percent);
-    check_zip(o, "const_z_q_percent", l.const_z_q_percent, "const_i_q_percent", l.const_i_q_percent);
-    l.scaling = o.num("scaling", l.scaling);
-    check_ge(o, "scaling", l.scaling, 0.0);
-    l.type = o.str("type");
-    l.in_service = o.boolean("in_service", true);
-    return l;
+template <>
+bool read_special(const Obj& o, std::string_view key, Gen& g, ReadState& st) {
+    if (key == "scaling") {
+        // Gen has no scaling field: the effective injection p_mw * scaling is stored.
+        const double scaling = o.num("scaling", 1.0);
+        check_ge(o, "scaling", scaling, 0.0);
+        if (scaling != 1.0) g.p_mw *= scaling;
+    } else if (key == "slack") {
+        st.slack = o.boolean("slack", false);
+    } else {
+        return false;
+    }
+    return true;
 }
-
-SGen read_sgen(const Obj& o, Id id, const ReadState& st) {
-    SGen g;
-    g.id = id;
-    g.name = o.name("name");
-    g.bus = bus_ref(o, "bus", st);
-    g.p_mw = o.num("p_mw", g.p_mw);
-    g.q_mvar = o.num("q_mvar", g.q_mvar);
-    g.sn_mva = o.num("sn_mva", g.sn_mva);
-    check_ge(o, "sn_mva", g.sn_mva, 0.0);
-    g.scaling = o.num("scaling", g.scaling);
-    check_ge(o, "scaling", g.scaling, 0.0);
-    g.type = o.str("type");
-    g.in_service = o.boolean("in_service", true);
-    return g;
-}
-
-Storage read_storage(const Obj& o, Id id, const ReadState& st) {
-    Storage s;
-    s.id = id;
-    s.name = o.name("name");
-    s.bus = bus_ref(o, "bus", st);
-    s.p_mw = o.num("p_mw", s.p_mw);
-    s.q_mvar = o.num("q_mvar", s.q_mvar);
-    s.sn_mva = o.num("sn_mva", s.sn_mva);
-    check_ge(o, "sn_mva", s.sn_mva, 0.0);
-    s.soc_percent = o.num("soc_percent", s.soc_percent);
-    check_range(o, "soc_percent", s.soc_percent, 0.0, 100.0);
-    s.min_e_mwh = o.num("min_e_mwh", s.min_e_mwh);
-    check_ge(o, "min_e_mwh", s.min_e_mwh, 0.0);
-    s.max_e_mwh = o.num("max_e_mwh", s.max_e_mwh);
-    check_ge(o, "max_e_mwh", s.max_e_mwh, 0.0);
-    if (s.max_e_mwh > 0.0) check_not_below(o, "max_e_mwh", s.max_e_mwh, "min_e_mwh", s.min_e_mwh);
-    s.scaling = o.num("scaling", s.scaling);
-    check_ge(o, "scaling", s.scaling, 0.0);
-    s.type = o.str("type");
-    s.in_service = o.boolean("in_service", true);
-    return s;
-}
-
-/// Returns the gen and whether the file marks it as a slack (`slack: true`).
-std::pair<Gen, bool> read_gen(const Obj& o, Id id, const ReadState& st) {
-    Gen g;
-    g.id = id;
-    (void)o.name("name");  // no name in the model
-    g.bus = bus_ref(o, "bus", st);
-    g.p_mw = o.num("p_mw", g.p_mw);
-    // Gen has no scaling field: the effective injection p_mw * scaling is stored.
-    const double scaling = o.num("scaling", 1.0);
-    check_ge(o, "scaling", scaling, 0.0);
-    if (scaling != 1.0) g.p_mw *= scaling;
-    g.vm_pu = o.num("vm_pu", g.vm_pu);
-    check_gt(o, "vm_pu", g.vm_pu, 0.0);
-    g.mbase_mva = o.num("sn_mva", g.mbase_mva);
-    check_gt(o, "sn_mva", g.mbase_mva, 0.0);
-    g.min_q_mvar = o.num("min_q_mvar", -kInf);
-    g.max_q_mvar = o.num("max_q_mvar", kInf);
+template <>
+void after_read(const Obj& o, Gen& g, ReadState& st) {
     check_not_below(o, "max_q_mvar", g.max_q_mvar, "min_q_mvar", g.min_q_mvar);
-    const bool slack = o.boolean("slack", false);
-    (void)o.str("type");
-    g.in_service = o.boolean("in_service", true);
-    // libgrid extensions
-    g.q_mvar = o.num("q_mvar", g.q_mvar);
-    g.min_p_mw = o.num("min_p_mw", g.min_p_mw);
-    g.max_p_mw = o.num("max_p_mw", kInf);
     check_not_below(o, "max_p_mw", g.max_p_mw, "min_p_mw", g.min_p_mw);
-    return {g, slack};
+    if (st.slack && g.in_service) st.slack_gen_buses.push_back(g.bus);
 }
 
-ExtGrid read_ext_grid(const Obj& o, Id id, const ReadState& st) {
-    ExtGrid e;
+template <>
+void after_read(const Obj& o, Storage& s, ReadState&) {
+    if (s.max_e_mwh > 0.0) check_not_below(o, "max_e_mwh", s.max_e_mwh, "min_e_mwh", s.min_e_mwh);
+}
+
+template <>
+void after_read(const Obj& o, Branch& b, ReadState&) {
+    check_not_below(o, "angmax_deg", b.angmax_deg, "angmin_deg", b.angmin_deg);
+}
+
+/// One element: every field of its schema, in schema order, then the rules between fields.
+template <class T>
+T read_element(const Obj& o, Id id, ReadState& st) {
+    T e{};
     e.id = id;
-    (void)o.name("name");  // no name in the model
-    e.bus = bus_ref(o, "bus", st);
-    e.vm_pu = o.num("vm_pu", e.vm_pu);
-    check_gt(o, "vm_pu", e.vm_pu, 0.0);
-    e.va_degree = o.num("va_degree", e.va_degree);
-    e.in_service = o.boolean("in_service", true);
-    // sk_mva / rx_ratio (source impedance) and slack_weight have no place in the model.
+    st.slack = false;
+    for (const Field<T>& f : T::schema().fields) {
+        if (f.key == "id" || read_special(o, f.key, e, st)) continue;
+        if (f.stored()) read_field(o, f, e, st);
+        else if (f.kind == FieldKind::String) (void)(f.key == "name" ? o.name("name") : o.str(std::string(f.key).c_str()));
+        // other file-only fields (slack_weight, sk_mva, the load sn_mva...) are ignored
+    }
+    after_read(o, e, st);
     return e;
 }
 
-Branch read_branch(const Obj& o, Id id, const ReadState& st) {
-    Branch b;
-    b.id = id;
-    b.from_bus = bus_ref(o, "from_bus", st);
-    b.to_bus = bus_ref(o, "to_bus", st);
-    b.r_pu = o.num("r_pu", b.r_pu);  // any sign: network equivalents
-    b.x_pu = o.num("x_pu", b.x_pu);
-    b.b_pu = o.num("b_pu", b.b_pu);
-    b.rate_a_mva = o.num("rate_a_mva", b.rate_a_mva);
-    check_ge(o, "rate_a_mva", b.rate_a_mva, 0.0);
-    b.rate_b_mva = o.num("rate_b_mva", b.rate_b_mva);
-    check_ge(o, "rate_b_mva", b.rate_b_mva, 0.0);
-    b.rate_c_mva = o.num("rate_c_mva", b.rate_c_mva);
-    check_ge(o, "rate_c_mva", b.rate_c_mva, 0.0);
-    b.ratio = o.num("ratio", b.ratio);
-    check_ge(o, "ratio", b.ratio, 0.0);
-    b.shift_deg = o.num("shift_deg", b.shift_deg);
-    b.in_service = o.boolean("in_service", true);
-    b.angmin_deg = o.num("angmin_deg", b.angmin_deg);
-    b.angmax_deg = o.num("angmax_deg", b.angmax_deg);
-    check_not_below(o, "angmax_deg", b.angmax_deg, "angmin_deg", b.angmin_deg);
-    return b;
-}
+/// What later elements refer to: bus positions, line and transformer ids.
+void remember(ReadState& st, const Bus& b, std::size_t pos) { st.bus_pos.emplace(b.id, pos); }
+void remember(ReadState& st, const Line& l, std::size_t) { st.line_ids.insert(l.id); }
+void remember(ReadState& st, const Transformer& t, std::size_t) { st.trafo_ids.insert(t.id); }
+template <class T>
+void remember(ReadState&, const T&, std::size_t) {}
 
 template <class T>
 void reserve_for(std::vector<T>& v, const json& root, const char* name) {
@@ -721,12 +629,13 @@ void reserve_for(std::vector<T>& v, const json& root, const char* name) {
 // ------------------------------------------------------------------------------------------
 // Writing
 // ------------------------------------------------------------------------------------------
+// ------------------------------------------------------------------------------------------
 
 /// Writes numbers of one element; NaN and unexpected infinities are refused with a message
 /// naming the element and field, because JSON has no NaN / Inf and null reads as the default.
 class Out {
 public:
-    Out(const char* array, Id id) : array_(array), id_(id) {}
+    Out(std::string_view array, Id id) : array_(array), id_(id) {}
     void num(ojson& o, const char* key, double v) const {
         if (!std::isfinite(v)) refuse(key, v);
         o[key] = v;
@@ -739,34 +648,86 @@ public:
 
 private:
     [[noreturn]] void refuse(const char* key, double v) const {
-        throw ValidationError(std::string("to_case_json: ") + array_ + "[id=" + std::to_string(id_) + "]: field '" +
-                              key + "': cannot write " + fmt_num(v) + " (JSON has no NaN/Inf)");
+        throw ValidationError(std::string("to_case_json: ") + std::string(array_) + "[id=" + std::to_string(id_) +
+                              "]: field '" + key + "': cannot write " + fmt_num(v) + " (JSON has no NaN/Inf)");
     }
-    const char* array_;
+    std::string_view array_;
     Id id_;
 };
 
-const char* bus_type_name(BusType t) {
-    switch (t) {
-        case BusType::PQ: return "pq";
-        case BusType::PV: return "pv";
-        case BusType::Slack: return "slack";
-        case BusType::Isolated: return "isolated";
-    }
-    return "pq";
+/// What the writer of one element may need from the rest of the network.
+struct WriteCtx {
+    std::unordered_map<Id, double> bus_vn;
+    std::unordered_map<Id, BusType> bus_type;
+};
+
+// Values of the fields only the file has (the rest of them are written as null).
+template <class T>
+ojson write_special(std::string_view, const T&, const WriteCtx&) { return nullptr; }
+template <>
+ojson write_special(std::string_view key, const Bus&, const WriteCtx&) {
+    return key == "type" ? ojson("b") : ojson(nullptr);
+}
+template <>
+ojson write_special(std::string_view key, const Transformer& t, const WriteCtx&) {
+    return key == "tap_changer_type" && t.tap_side != TapSide::None ? ojson("Ratio") : ojson(nullptr);
+}
+template <>
+ojson write_special(std::string_view key, const Switch&, const WriteCtx&) {
+    return key == "z_ohm" ? ojson(0.0) : ojson(nullptr);
+}
+template <>
+ojson write_special(std::string_view key, const Gen& g, const WriteCtx& ctx) {
+    if (key == "scaling") return 1.0;
+    if (key != "slack") return nullptr;
+    auto bt = ctx.bus_type.find(g.bus);
+    return bt != ctx.bus_type.end() && bt->second == BusType::Slack;
+}
+template <>
+ojson write_special(std::string_view key, const Shunt& s, const WriteCtx& ctx) {
+    if (key != "vn_kv") return nullptr;
+    auto vn = ctx.bus_vn.find(s.bus);
+    return vn != ctx.bus_vn.end() ? ojson(vn->second) : ojson(nullptr);
 }
 
-}  // namespace
+/// One stored field, by its kind. A number whose struct default is infinite is written as null
+/// when it holds that default.
+template <class T>
+void write_field(ojson& o, const Field<T>& f, const T& e, const Out& w) {
+    const std::string key(f.key);
+    switch (f.kind) {
+        case FieldKind::Double: {
+            const double def = f.get_double(T{});
+            if (std::isinf(def)) w.num_or_null(o, key.c_str(), f.get_double(e), def);
+            else w.num(o, key.c_str(), f.get_double(e));
+            break;
+        }
+        case FieldKind::Int: o[key] = f.get_int(e); break;
+        case FieldKind::Bool: o[key] = f.get_bool(e); break;
+        case FieldKind::Id: o[key] = f.get_id(e); break;
+        case FieldKind::String: o[key] = f.get_string(e); break;
+        case FieldKind::Enum: {
+            const EnumLabel* l = f.label_of(f.get_int(e));
+            o[key] = l && !l->label.empty() ? ojson(std::string(l->label)) : ojson(nullptr);
+            break;
+        }
+    }
+}
 
-// ------------------------------------------------------------------------------------------
-// Public API
-// ------------------------------------------------------------------------------------------
+template <class T>
+ojson write_element(const T& e, const WriteCtx& ctx) {
+    const Schema<T>& s = T::schema();
+    const Out w(s.array, e.id);
+    ojson o;
+    for (const Field<T>& f : s.fields) {
+        if (!f.written) continue;
+        if (f.stored()) write_field(o, f, e, w);
+        else o[std::string(f.key)] = write_special(f.key, e, ctx);
+    }
+    return o;
+}
 
-Network parse_case_json(const std::string& text, const std::string& filename) {
-    const std::string& file = filename;
-    const json root = parse_json_text(text, file);
-    if (!root.is_object()) throw ParseError(file, 1, "top level must be a JSON object, got " + describe(root));
-
+void read_top_level(const json& root, const std::string& file, Network& net) {
     {
         auto it = root.find("schema");
         if (it == root.end() || !it->is_string() || it->get<std::string>() != kCaseJsonSchema) {
@@ -774,8 +735,6 @@ Network parse_case_json(const std::string& text, const std::string& filename) {
             throw ParseError(file, 1, std::string("field 'schema': expected \"") + kCaseJsonSchema + "\", got " + got);
         }
     }
-
-    Network net;
     Obj top(root, file, "");
     if (const json* n = top.get("name")) {
         if (!n->is_string()) top.fail("name", "must be a string or null, got " + describe(*n));
@@ -791,57 +750,39 @@ Network parse_case_json(const std::string& text, const std::string& filename) {
         else if (s == "pi") net.trafo_model = TrafoModel::Pi;
         else top.fail("trafo_model", "must be \"t\", \"pi\" or null, got " + describe(*m));
     }
+}
 
-    ReadState st{file, {}, {}, {}};
+}  // namespace
 
-    reserve_for(net.buses, root, "buses");
-    for_each_element(root, "buses", file, [&](const Obj& o, Id id) {
-        st.bus_pos.emplace(id, net.buses.size());
-        net.buses.push_back(read_bus(o, id));
+// ------------------------------------------------------------------------------------------
+// Public API
+// ------------------------------------------------------------------------------------------
+
+Network parse_case_json(const std::string& text, const std::string& filename) {
+    const std::string& file = filename;
+    const json root = parse_json_text(text, file);
+    if (!root.is_object()) throw ParseError(file, 1, "top level must be a JSON object, got " + describe(root));
+
+    Network net;
+    read_top_level(root, file, net);
+    ReadState st{file, &net, {}, {}, {}, false, {}};
+    // Tables in file order (buses first, so that every later reference can be checked).
+    net.for_each_table([&](auto& table) {
+        using T = typename std::decay_t<decltype(table)>::value_type;
+        const std::string array(T::schema().array);
+        reserve_for(table, root, array.c_str());
+        for_each_element(root, array.c_str(), file, [&](const Obj& o, Id id) {
+            table.push_back(read_element<T>(o, id, st));
+            remember(st, table.back(), table.size() - 1);
+        });
     });
-    reserve_for(net.lines, root, "lines");
-    for_each_element(root, "lines", file, [&](const Obj& o, Id id) {
-        net.lines.push_back(read_line(o, id, st));
-        st.line_ids.insert(id);
-    });
-    reserve_for(net.transformers, root, "transformers");
-    for_each_element(root, "transformers", file, [&](const Obj& o, Id id) {
-        net.transformers.push_back(read_transformer(o, id, st));
-        st.trafo_ids.insert(id);
-    });
-    reserve_for(net.loads, root, "loads");
-    for_each_element(root, "loads", file, [&](const Obj& o, Id id) { net.loads.push_back(read_load(o, id, st)); });
-    reserve_for(net.sgens, root, "sgens");
-    for_each_element(root, "sgens", file, [&](const Obj& o, Id id) { net.sgens.push_back(read_sgen(o, id, st)); });
-    reserve_for(net.storage, root, "storage");
-    for_each_element(root, "storage", file,
-                     [&](const Obj& o, Id id) { net.storage.push_back(read_storage(o, id, st)); });
-    std::vector<Id> slack_gen_buses;
-    reserve_for(net.gens, root, "gens");
-    for_each_element(root, "gens", file, [&](const Obj& o, Id id) {
-        auto [g, slack] = read_gen(o, id, st);
-        if (slack && g.in_service) slack_gen_buses.push_back(g.bus);
-        net.gens.push_back(g);
-    });
-    reserve_for(net.shunts, root, "shunts");
-    for_each_element(root, "shunts", file,
-                     [&](const Obj& o, Id id) { net.shunts.push_back(read_shunt(o, id, st, net)); });
-    reserve_for(net.ext_grids, root, "ext_grids");
-    for_each_element(root, "ext_grids", file,
-                     [&](const Obj& o, Id id) { net.ext_grids.push_back(read_ext_grid(o, id, st)); });
-    reserve_for(net.switches, root, "switches");
-    for_each_element(root, "switches", file,
-                     [&](const Obj& o, Id id) { net.switches.push_back(read_switch(o, id, st)); });
-    reserve_for(net.branches, root, "branches");
-    for_each_element(root, "branches", file,
-                     [&](const Obj& o, Id id) { net.branches.push_back(read_branch(o, id, st)); });
 
     // A gen with `slack: true` on a bus without an in-service ext_grid makes that bus the slack.
-    if (!slack_gen_buses.empty()) {
+    if (!st.slack_gen_buses.empty()) {
         std::unordered_set<Id> ext_grid_buses;
         for (const ExtGrid& e : net.ext_grids)
             if (e.in_service) ext_grid_buses.insert(e.bus);
-        for (Id bus : slack_gen_buses)
+        for (Id bus : st.slack_gen_buses)
             if (!ext_grid_buses.count(bus)) net.buses[st.bus_pos.at(bus)].type = BusType::Slack;
     }
     return net;
@@ -864,263 +805,20 @@ std::string to_case_json(const Network& net) {
     }
     root["trafo_model"] = net.trafo_model == TrafoModel::Pi ? "pi" : "t";
 
-    std::unordered_map<Id, double> bus_vn;
-    bus_vn.reserve(net.buses.size());
-    std::unordered_map<Id, BusType> bus_type;
-    bus_type.reserve(net.buses.size());
+    WriteCtx ctx;
+    ctx.bus_vn.reserve(net.buses.size());
+    ctx.bus_type.reserve(net.buses.size());
     for (const Bus& b : net.buses) {
-        bus_vn.emplace(b.id, b.vn_kv);
-        bus_type.emplace(b.id, b.type);
+        ctx.bus_vn.emplace(b.id, b.vn_kv);
+        ctx.bus_type.emplace(b.id, b.type);
     }
-
-    auto add_array = [&](const char* name, ojson&& arr) {
-        if (!arr.empty()) root[name] = std::move(arr);
-    };
-
-    {
+    net.for_each_table([&](const auto& table) {
+        if (table.empty()) return;  // the writer leaves out empty arrays
+        using T = typename std::decay_t<decltype(table)>::value_type;
         ojson arr = ojson::array();
-        for (const Bus& b : net.buses) {
-            Out w("buses", b.id);
-            ojson o;
-            o["id"] = b.id;
-            o["name"] = b.name;
-            w.num(o, "vn_kv", b.vn_kv);
-            o["type"] = "b";
-            o["zone"] = b.zone;
-            o["in_service"] = b.in_service;
-            o["bus_type"] = bus_type_name(b.type);
-            w.num(o, "vm_pu", b.vm_pu);
-            w.num(o, "va_deg", b.va_deg);
-            o["area"] = b.area;
-            w.num(o, "vmin_pu", b.vmin_pu);
-            w.num(o, "vmax_pu", b.vmax_pu);
-            arr.push_back(std::move(o));
-        }
-        add_array("buses", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Line& l : net.lines) {
-            Out w("lines", l.id);
-            ojson o;
-            o["id"] = l.id;
-            o["name"] = l.name;
-            o["from_bus"] = l.from_bus;
-            o["to_bus"] = l.to_bus;
-            w.num(o, "length_km", l.length_km);
-            w.num(o, "r_ohm_per_km", l.r_ohm_per_km);
-            w.num(o, "x_ohm_per_km", l.x_ohm_per_km);
-            w.num(o, "c_nf_per_km", l.c_nf_per_km);
-            w.num(o, "g_us_per_km", l.g_us_per_km);
-            w.num_or_null(o, "max_i_ka", l.max_i_ka, kInf);
-            o["parallel"] = l.parallel;
-            w.num(o, "df", l.df);
-            o["type"] = l.type;
-            o["in_service"] = l.in_service;
-            arr.push_back(std::move(o));
-        }
-        add_array("lines", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Transformer& t : net.transformers) {
-            Out w("transformers", t.id);
-            ojson o;
-            o["id"] = t.id;
-            o["name"] = t.name;
-            o["hv_bus"] = t.hv_bus;
-            o["lv_bus"] = t.lv_bus;
-            w.num(o, "sn_mva", t.sn_mva);
-            w.num(o, "vn_hv_kv", t.vn_hv_kv);
-            w.num(o, "vn_lv_kv", t.vn_lv_kv);
-            w.num(o, "vk_percent", t.vk_percent);
-            w.num(o, "vkr_percent", t.vkr_percent);
-            w.num(o, "pfe_kw", t.pfe_kw);
-            w.num(o, "i0_percent", t.i0_percent);
-            w.num(o, "shift_degree", t.shift_degree);
-            o["tap_side"] = t.tap_side == TapSide::HV ? ojson("hv") : t.tap_side == TapSide::LV ? ojson("lv") : ojson(nullptr);
-            o["tap_neutral"] = t.tap_neutral;
-            o["tap_min"] = t.tap_min;
-            o["tap_max"] = t.tap_max;
-            w.num(o, "tap_step_percent", t.tap_step_percent);
-            w.num(o, "tap_step_degree", t.tap_step_degree);
-            o["tap_pos"] = t.tap_pos;
-            o["tap_changer_type"] = t.tap_side == TapSide::None ? ojson(nullptr) : ojson("Ratio");
-            o["parallel"] = t.parallel;
-            w.num(o, "df", t.df);
-            o["in_service"] = t.in_service;
-            o["oltc"] = t.oltc;
-            o["oltc_bus"] = t.oltc_bus;
-            w.num(o, "oltc_vm_pu", t.oltc_vm_pu);
-            w.num(o, "oltc_band_pu", t.oltc_band_pu);
-            arr.push_back(std::move(o));
-        }
-        add_array("transformers", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Load& l : net.loads) {
-            Out w("loads", l.id);
-            ojson o;
-            o["id"] = l.id;
-            o["name"] = l.name;
-            o["bus"] = l.bus;
-            w.num(o, "p_mw", l.p_mw);
-            w.num(o, "q_mvar", l.q_mvar);
-            w.num(o, "const_z_p_percent", l.const_z_p_percent);
-            w.num(o, "const_z_q_percent", l.const_z_q_percent);
-            w.num(o, "const_i_p_percent", l.const_i_p_percent);
-            w.num(o, "const_i_q_percent", l.const_i_q_percent);
-            o["sn_mva"] = nullptr;
-            w.num(o, "scaling", l.scaling);
-            o["type"] = l.type;
-            o["in_service"] = l.in_service;
-            arr.push_back(std::move(o));
-        }
-        add_array("loads", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const SGen& g : net.sgens) {
-            Out w("sgens", g.id);
-            ojson o;
-            o["id"] = g.id;
-            o["name"] = g.name;
-            o["bus"] = g.bus;
-            w.num(o, "p_mw", g.p_mw);
-            w.num(o, "q_mvar", g.q_mvar);
-            w.num(o, "sn_mva", g.sn_mva);
-            w.num(o, "scaling", g.scaling);
-            o["type"] = g.type;
-            o["in_service"] = g.in_service;
-            arr.push_back(std::move(o));
-        }
-        add_array("sgens", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Storage& s : net.storage) {
-            Out w("storage", s.id);
-            ojson o;
-            o["id"] = s.id;
-            o["name"] = s.name;
-            o["bus"] = s.bus;
-            w.num(o, "p_mw", s.p_mw);
-            w.num(o, "q_mvar", s.q_mvar);
-            w.num(o, "sn_mva", s.sn_mva);
-            w.num(o, "soc_percent", s.soc_percent);
-            w.num(o, "min_e_mwh", s.min_e_mwh);
-            w.num(o, "max_e_mwh", s.max_e_mwh);
-            w.num(o, "scaling", s.scaling);
-            o["type"] = s.type;
-            o["in_service"] = s.in_service;
-            arr.push_back(std::move(o));
-        }
-        add_array("storage", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Gen& g : net.gens) {
-            Out w("gens", g.id);
-            ojson o;
-            o["id"] = g.id;
-            o["name"] = nullptr;
-            o["bus"] = g.bus;
-            w.num(o, "p_mw", g.p_mw);
-            w.num(o, "vm_pu", g.vm_pu);
-            w.num(o, "sn_mva", g.mbase_mva);
-            w.num_or_null(o, "min_q_mvar", g.min_q_mvar, -kInf);
-            w.num_or_null(o, "max_q_mvar", g.max_q_mvar, kInf);
-            o["scaling"] = 1.0;
-            auto bt = bus_type.find(g.bus);
-            o["slack"] = bt != bus_type.end() && bt->second == BusType::Slack;
-            o["slack_weight"] = nullptr;
-            o["type"] = nullptr;
-            o["in_service"] = g.in_service;
-            w.num(o, "q_mvar", g.q_mvar);
-            w.num(o, "min_p_mw", g.min_p_mw);
-            w.num_or_null(o, "max_p_mw", g.max_p_mw, kInf);
-            arr.push_back(std::move(o));
-        }
-        add_array("gens", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Shunt& s : net.shunts) {
-            Out w("shunts", s.id);
-            ojson o;
-            o["id"] = s.id;
-            o["name"] = nullptr;
-            o["bus"] = s.bus;
-            w.num(o, "p_mw", s.p_mw);
-            w.num(o, "q_mvar", s.q_mvar);
-            auto vn = bus_vn.find(s.bus);
-            o["vn_kv"] = vn != bus_vn.end() ? ojson(vn->second) : ojson(nullptr);
-            o["step"] = s.step;
-            o["max_step"] = s.max_step;
-            o["in_service"] = s.in_service;
-            o["switched"] = s.switched;
-            w.num(o, "v_low_pu", s.v_low_pu);
-            w.num(o, "v_high_pu", s.v_high_pu);
-            arr.push_back(std::move(o));
-        }
-        add_array("shunts", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const ExtGrid& e : net.ext_grids) {
-            Out w("ext_grids", e.id);
-            ojson o;
-            o["id"] = e.id;
-            o["name"] = nullptr;
-            o["bus"] = e.bus;
-            w.num(o, "vm_pu", e.vm_pu);
-            w.num(o, "va_degree", e.va_degree);
-            o["slack_weight"] = nullptr;
-            o["in_service"] = e.in_service;
-            arr.push_back(std::move(o));
-        }
-        add_array("ext_grids", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Switch& s : net.switches) {
-            ojson o;
-            o["id"] = s.id;
-            o["name"] = s.name;
-            o["bus"] = s.bus;
-            o["element"] = s.element;
-            o["et"] = s.et == SwitchElement::Bus ? "b" : s.et == SwitchElement::Line ? "l" : "t";
-            o["type"] = s.type;
-            o["closed"] = s.closed;
-            o["z_ohm"] = 0.0;
-            arr.push_back(std::move(o));
-        }
-        add_array("switches", std::move(arr));
-    }
-    {
-        ojson arr = ojson::array();
-        for (const Branch& b : net.branches) {
-            Out w("branches", b.id);
-            ojson o;
-            o["id"] = b.id;
-            o["from_bus"] = b.from_bus;
-            o["to_bus"] = b.to_bus;
-            w.num(o, "r_pu", b.r_pu);
-            w.num(o, "x_pu", b.x_pu);
-            w.num(o, "b_pu", b.b_pu);
-            w.num(o, "rate_a_mva", b.rate_a_mva);
-            w.num(o, "rate_b_mva", b.rate_b_mva);
-            w.num(o, "rate_c_mva", b.rate_c_mva);
-            w.num(o, "ratio", b.ratio);
-            w.num(o, "shift_deg", b.shift_deg);
-            o["in_service"] = b.in_service;
-            w.num(o, "angmin_deg", b.angmin_deg);
-            w.num(o, "angmax_deg", b.angmax_deg);
-            arr.push_back(std::move(o));
-        }
-        add_array("branches", std::move(arr));
-    }
+        for (const T& e : table) arr.push_back(write_element(e, ctx));
+        root[std::string(T::schema().array)] = std::move(arr);
+    });
 
     try {
         return root.dump(1, ' ', false, ojson::error_handler_t::strict) + "\n";

@@ -317,6 +317,13 @@ private:
     void check_columns(const Matrix& m, const char* field, const Column* columns,
                        std::size_t n_columns) const;
     Network build() const;
+    using BusRows = std::unordered_map<Id, std::size_t>;
+    BusRows build_buses(Network& net) const;
+    void build_bus_injections(Network& net) const;
+    Id known_bus(const BusRows& rows, const Matrix& m, const char* field, std::size_t r, std::size_t c,
+                 const char* column) const;
+    void build_gens(Network& net, const BusRows& rows) const;
+    void build_branches(Network& net, const BusRows& rows) const;
 
     Scanner sc_;
     std::string name_;
@@ -850,10 +857,17 @@ Network Parser::build() const {
     Network net;
     net.name = name_;
     net.sn_mva = base_mva_;
+    const BusRows row_of_bus = build_buses(net);
+    build_bus_injections(net);
+    build_gens(net, row_of_bus);
+    build_branches(net, row_of_bus);
+    return net;
+}
 
-    // buses (+ loads and shunts from Pd, Qd, Gs, Bs)
+/// Buses (with their names); returns the row of each bus number.
+Parser::BusRows Parser::build_buses(Network& net) const {
     const std::size_t nb = bus_.rows();
-    std::unordered_map<Id, std::size_t> row_of_bus;
+    BusRows row_of_bus;
     row_of_bus.reserve(nb * 2);
     net.buses.reserve(nb);
     for (std::size_t r = 0; r < nb; ++r) {
@@ -890,6 +904,12 @@ Network Parser::build() const {
         for (std::size_t r = 0; r < nb; ++r)
             net.buses[r].name = bus_name_.items[r];
     }
+    return row_of_bus;
+}
+
+/// Loads from Pd, Qd and shunts from Gs, Bs, one per bus that has them (id = bus number).
+void Parser::build_bus_injections(Network& net) const {
+    const std::size_t nb = bus_.rows();
     for (std::size_t r = 0; r < nb; ++r) {
         const double pd = bus_.at(r, 2), qd = bus_.at(r, 3);
         if (pd != 0.0 || qd != 0.0) {
@@ -912,20 +932,22 @@ Network Parser::build() const {
             net.shunts.push_back(sh);
         }
     }
+}
 
-    auto known_bus = [&](const Matrix& m, const char* field, std::size_t r, std::size_t c,
-                         const char* column) {
-        const Id id = static_cast<Id>(m.at(r, c));
-        if (!row_of_bus.count(id))
-            fail_cell(m, field, r, c, column, "bus " + std::to_string(id) + " is not in " + var_ + ".bus");
-        return id;
-    };
+Id Parser::known_bus(const BusRows& rows, const Matrix& m, const char* field, std::size_t r, std::size_t c,
+                     const char* column) const {
+    const Id id = static_cast<Id>(m.at(r, c));
+    if (!rows.count(id))
+        fail_cell(m, field, r, c, column, "bus " + std::to_string(id) + " is not in " + var_ + ".bus");
+    return id;
+}
 
+void Parser::build_gens(Network& net, const BusRows& rows) const {
     net.gens.reserve(gen_.rows());
     for (std::size_t r = 0; r < gen_.rows(); ++r) {
         Gen g;
         g.id = static_cast<Id>(r + 1);
-        g.bus = known_bus(gen_, "gen", r, 0, "bus");
+        g.bus = known_bus(rows, gen_, "gen", r, 0, "bus");
         g.p_mw = gen_.at(r, 1);
         g.q_mvar = gen_.at(r, 2);
         g.max_q_mvar = gen_.at(r, 3);
@@ -937,13 +959,15 @@ Network Parser::build() const {
         g.min_p_mw = gen_.at(r, 9);
         net.gens.push_back(g);
     }
+}
 
+void Parser::build_branches(Network& net, const BusRows& rows) const {
     net.branches.reserve(branch_.rows());
     for (std::size_t r = 0; r < branch_.rows(); ++r) {
         Branch br;
         br.id = static_cast<Id>(r + 1);
-        br.from_bus = known_bus(branch_, "branch", r, 0, "fbus");
-        br.to_bus = known_bus(branch_, "branch", r, 1, "tbus");
+        br.from_bus = known_bus(rows, branch_, "branch", r, 0, "fbus");
+        br.to_bus = known_bus(rows, branch_, "branch", r, 1, "tbus");
         br.r_pu = branch_.at(r, 2);
         br.x_pu = branch_.at(r, 3);
         br.b_pu = branch_.at(r, 4);
@@ -961,7 +985,6 @@ Network Parser::build() const {
         }
         net.branches.push_back(br);
     }
-    return net;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,12 +1051,12 @@ void append_quoted(std::string& out, const std::string& s) {
     out += '\'';
 }
 
-std::string to_matpower_named(const Network& net, const std::string& fname) {
-    // elements MATPOWER cannot express
-    auto reject = [](const char* what, Id id, const char* why) {
-        throw ValidationError(std::string(what) + " " + std::to_string(id) +
-                              ": cannot be written as MATPOWER (" + why + ")");
-    };
+[[noreturn]] void reject(const char* what, Id id, const char* why) {
+    throw ValidationError(std::string(what) + " " + std::to_string(id) + ": cannot be written as MATPOWER (" + why + ")");
+}
+
+/// Elements MATPOWER cannot express, and the base power.
+void reject_non_matpower(const Network& net) {
     if (!net.lines.empty())
         reject("line", net.lines.front().id, "MATPOWER has no Line element; convert it to a per-unit Branch");
     if (!net.transformers.empty())
@@ -1051,18 +1074,35 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
     if (!(std::isfinite(net.sn_mva) && net.sn_mva > 0.0))
         throw ValidationError("network: field 'sn_mva': expected a positive finite base power, found " +
                               number_text(net.sn_mva));
+}
 
-    const std::size_t nb = net.buses.size();
+/// What the bus table needs: the row of each bus id, whether any bus has a name, and Pd, Qd,
+/// Gs, Bs per bus summed in table order.
+struct MatpowerBuses {
     std::unordered_map<Id, std::size_t> index;
-    index.reserve(nb * 2);
     bool any_name = false;
+    std::vector<double> pd, qd, gs, bs;
+
+    std::size_t row(const char* component, Id id, const char* field, Id bus) const {
+        const auto it = index.find(bus);
+        if (it == index.end())
+            throw IdError(std::string(component) + " " + std::to_string(id) + ": field '" + field + "': bus " +
+                          std::to_string(bus) + " does not exist");
+        return it->second;
+    }
+};
+
+MatpowerBuses check_buses(const Network& net) {
+    const std::size_t nb = net.buses.size();
+    MatpowerBuses mb;
+    mb.index.reserve(nb * 2);
     for (std::size_t i = 0; i < nb; ++i) {
         const Bus& b = net.buses[i];
         if (b.id < 1 || static_cast<double>(b.id) > kMaxExactInteger)
             throw IdError("bus " + std::to_string(b.id) +
                           ": field 'id': MATPOWER bus numbers are positive "
                           "integers up to 2^53");
-        if (!index.emplace(b.id, i).second)
+        if (!mb.index.emplace(b.id, i).second)
             throw IdError("bus " + std::to_string(b.id) + ": duplicate bus id");
         const int type = static_cast<int>(b.type);
         if (type < 1 || type > 4)
@@ -1074,20 +1114,18 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         require_not_nan("bus", b.id, "vmax_pu", b.vmax_pu);
         require_not_nan("bus", b.id, "vmin_pu", b.vmin_pu);
         require_writable_text("bus", b.id, "name", b.name);
-        if (!b.name.empty()) any_name = true;
+        if (!b.name.empty()) mb.any_name = true;
     }
-    auto bus_row = [&](const char* component, Id id, const char* field, Id bus) {
-        const auto it = index.find(bus);
-        if (it == index.end())
-            throw IdError(std::string(component) + " " + std::to_string(id) + ": field '" + field +
-                          "': bus " + std::to_string(bus) + " does not exist");
-        return it->second;
-    };
+    mb.pd.assign(nb, 0.0);
+    mb.qd.assign(nb, 0.0);
+    mb.gs.assign(nb, 0.0);
+    mb.bs.assign(nb, 0.0);
+    return mb;
+}
 
-    // Pd, Qd, Gs, Bs per bus, summed in table order
-    std::vector<double> pd(nb, 0.0), qd(nb, 0.0), gs(nb, 0.0), bs(nb, 0.0);
+void sum_bus_injections(const Network& net, MatpowerBuses& mb) {
     for (const Load& l : net.loads) {
-        const std::size_t i = bus_row("load", l.id, "bus", l.bus);
+        const std::size_t i = mb.row("load", l.id, "bus", l.bus);
         if (!l.in_service) continue;
         if (l.const_z_p_percent != 0.0 || l.const_i_p_percent != 0.0 || l.const_z_q_percent != 0.0 ||
             l.const_i_q_percent != 0.0)
@@ -1095,20 +1133,23 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         const double p = l.p_mw * l.scaling, q = l.q_mvar * l.scaling;
         require_finite("load", l.id, "p_mw", p);
         require_finite("load", l.id, "q_mvar", q);
-        pd[i] += p;
-        qd[i] += q;
+        mb.pd[i] += p;
+        mb.qd[i] += q;
     }
     for (const Shunt& sh : net.shunts) {
-        const std::size_t i = bus_row("shunt", sh.id, "bus", sh.bus);
+        const std::size_t i = mb.row("shunt", sh.id, "bus", sh.bus);
         if (!sh.in_service) continue;
         const double g = sh.p_mw * sh.step, b = -sh.q_mvar * sh.step;
         require_finite("shunt", sh.id, "p_mw", g);
         require_finite("shunt", sh.id, "q_mvar", b);
-        gs[i] += g;
-        bs[i] += b;
+        mb.gs[i] += g;
+        mb.bs[i] += b;
     }
+}
+
+void check_gens_and_branches(const Network& net, const MatpowerBuses& mb) {
     for (const Gen& g : net.gens) {
-        bus_row("gen", g.id, "bus", g.bus);
+        mb.row("gen", g.id, "bus", g.bus);
         require_finite("gen", g.id, "p_mw", g.p_mw);
         require_finite("gen", g.id, "q_mvar", g.q_mvar);
         require_finite("gen", g.id, "vm_pu", g.vm_pu);
@@ -1119,8 +1160,8 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         require_not_nan("gen", g.id, "min_p_mw", g.min_p_mw);
     }
     for (const Branch& br : net.branches) {
-        bus_row("branch", br.id, "from_bus", br.from_bus);
-        bus_row("branch", br.id, "to_bus", br.to_bus);
+        mb.row("branch", br.id, "from_bus", br.from_bus);
+        mb.row("branch", br.id, "to_bus", br.to_bus);
         require_finite("branch", br.id, "r_pu", br.r_pu);
         require_finite("branch", br.id, "x_pu", br.x_pu);
         require_finite("branch", br.id, "b_pu", br.b_pu);
@@ -1132,7 +1173,65 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
         require_not_nan("branch", br.id, "angmin_deg", br.angmin_deg);
         require_not_nan("branch", br.id, "angmax_deg", br.angmax_deg);
     }
+}
 
+void append_numbers(std::string& out, std::initializer_list<double> values) {
+    for (const double v : values) {
+        out += '\t';
+        append_number(out, v);
+    }
+}
+
+void write_bus_rows(std::string& out, const Network& net, const MatpowerBuses& mb) {
+    for (std::size_t i = 0; i < net.buses.size(); ++i) {
+        const Bus& b = net.buses[i];
+        out += '\t';
+        append_integer(out, b.id);
+        out += '\t';
+        append_integer(out, b.in_service ? static_cast<int>(b.type) : static_cast<int>(BusType::Isolated));
+        append_numbers(out, {mb.pd[i], mb.qd[i], mb.gs[i], mb.bs[i]});
+        out += '\t';
+        append_integer(out, b.area);
+        append_numbers(out, {b.vm_pu, b.va_deg, b.vn_kv});
+        out += '\t';
+        append_integer(out, b.zone);
+        append_numbers(out, {b.vmax_pu, b.vmin_pu});
+        out += ";\n";
+    }
+}
+
+void write_gen_rows(std::string& out, const Network& net) {
+    for (const Gen& g : net.gens) {
+        out += '\t';
+        append_integer(out, g.bus);
+        append_numbers(out, {g.p_mw, g.q_mvar, g.max_q_mvar, g.min_q_mvar, g.vm_pu, g.mbase_mva});
+        out += g.in_service ? "\t1" : "\t0";
+        append_numbers(out, {g.max_p_mw, g.min_p_mw});
+        out += "\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n";
+    }
+}
+
+void write_branch_rows(std::string& out, const Network& net) {
+    for (const Branch& br : net.branches) {
+        out += '\t';
+        append_integer(out, br.from_bus);
+        out += '\t';
+        append_integer(out, br.to_bus);
+        append_numbers(out, {br.r_pu, br.x_pu, br.b_pu, br.rate_a_mva, br.rate_b_mva, br.rate_c_mva, br.ratio,
+                             br.shift_deg});
+        out += br.in_service ? "\t1" : "\t0";
+        append_numbers(out, {br.angmin_deg, br.angmax_deg});
+        out += ";\n";
+    }
+}
+
+std::string to_matpower_named(const Network& net, const std::string& fname) {
+    reject_non_matpower(net);
+    MatpowerBuses mb = check_buses(net);
+    sum_bus_injections(net, mb);
+    check_gens_and_branches(net, mb);
+
+    const std::size_t nb = net.buses.size();
     std::string out;
     out.reserve(256 + nb * 120 + net.gens.size() * 140 + net.branches.size() * 120);
     out += "function mpc = " + fname + "\n";
@@ -1145,70 +1244,18 @@ std::string to_matpower_named(const Network& net, const std::string& fname) {
     out +=
         ";\n\n%% bus data\n%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin\nmpc.bus = "
         "[\n";
-    for (std::size_t i = 0; i < nb; ++i) {
-        const Bus& b = net.buses[i];
-        out += '\t';
-        append_integer(out, b.id);
-        out += '\t';
-        append_integer(out, b.in_service ? static_cast<int>(b.type) : static_cast<int>(BusType::Isolated));
-        for (const double v : {pd[i], qd[i], gs[i], bs[i]}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += '\t';
-        append_integer(out, b.area);
-        for (const double v : {b.vm_pu, b.va_deg, b.vn_kv}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += '\t';
-        append_integer(out, b.zone);
-        for (const double v : {b.vmax_pu, b.vmin_pu}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += ";\n";
-    }
+    write_bus_rows(out, net, mb);
     out +=
         "];\n\n%% generator data\n%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin\tPc1\tPc2\t"
         "Qc1min\tQc1max\tQc2min\tQc2max\tramp_agc\tramp_10\tramp_30\tramp_q\tapf\nmpc.gen = [\n";
-    for (const Gen& g : net.gens) {
-        out += '\t';
-        append_integer(out, g.bus);
-        for (const double v : {g.p_mw, g.q_mvar, g.max_q_mvar, g.min_q_mvar, g.vm_pu, g.mbase_mva}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += g.in_service ? "\t1" : "\t0";
-        for (const double v : {g.max_p_mw, g.min_p_mw}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += "\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0;\n";
-    }
+    write_gen_rows(out, net);
     out +=
         "];\n\n%% branch "
         "data\n%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\tangle\tstatus\tangmin\tangmax\n"
         "mpc.branch = [\n";
-    for (const Branch& br : net.branches) {
-        out += '\t';
-        append_integer(out, br.from_bus);
-        out += '\t';
-        append_integer(out, br.to_bus);
-        for (const double v : {br.r_pu, br.x_pu, br.b_pu, br.rate_a_mva, br.rate_b_mva, br.rate_c_mva,
-                               br.ratio, br.shift_deg}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += br.in_service ? "\t1" : "\t0";
-        for (const double v : {br.angmin_deg, br.angmax_deg}) {
-            out += '\t';
-            append_number(out, v);
-        }
-        out += ";\n";
-    }
+    write_branch_rows(out, net);
     out += "];\n";
-    if (any_name) {
+    if (mb.any_name) {
         out += "\n%% bus names\nmpc.bus_name = {\n";
         for (const Bus& b : net.buses) {
             out += '\t';
