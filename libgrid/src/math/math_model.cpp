@@ -241,12 +241,12 @@ MathModel build_math_model(const Network& net, const Topology& topo) {
 
 void rebuild_ybus_values(MathModel& m) { assemble_ybus<symmetric_t>(m); }
 
-void update_injections(const Network& net, MathModel& m) {
+void update_injections(const Network& net, MathModel& m, bool include_loads) {
     std::fill(m.s_p.begin(), m.s_p.end(), cplx(0.0, 0.0));
     std::fill(m.s_i.begin(), m.s_i.end(), cplx(0.0, 0.0));
     std::fill(m.s_z.begin(), m.s_z.end(), cplx(0.0, 0.0));
     const double base = net.sn_mva;
-    for (std::size_t k = 0; k < net.loads.size(); ++k) {
+    for (std::size_t k = 0; include_loads && k < net.loads.size(); ++k) {
         const Load& l = net.loads[k];
         int i = m.load_node[k];
         if (!l.in_service) continue;

@@ -138,7 +138,13 @@ private:
             }
             axes.emplace_back(k, std::move(values));
         }
-        // the cartesian product, the last axis varying fastest
+        // the cartesian product, the last axis varying fastest; bounded before anything is made
+        std::size_t total = 1;
+        for (const auto& axis : axes) {
+            total *= axis.second.size();
+            if (total > kMaxSweepVariants)
+                fail(grid, "grid", "more than " + std::to_string(kMaxSweepVariants) + " combinations; split the sweep");
+        }
         std::vector<std::size_t> at(axes.size(), 0);
         for (bool more = true; more;) {
             SweepVariant v;
@@ -236,6 +242,8 @@ void check_variants(const Scenario& base, const std::vector<SweepVariant>& varia
     }
 }
 
+SweepFile parse_sweep_file(const std::string& text, const std::string& path) { return SweepReader(path, text).read(); }
+
 SweepFile load_sweep_file(const std::string& path) {
     std::string text;
     try {
@@ -243,7 +251,7 @@ SweepFile load_sweep_file(const std::string& path) {
     } catch (const Error& e) {
         throw ParseError(path, 0, std::string("cannot read sweep file: ") + e.what());
     }
-    return SweepReader(path, text).read();
+    return parse_sweep_file(text, path);
 }
 
 std::string sweep_output(const std::string& output_dir, std::size_t i) {

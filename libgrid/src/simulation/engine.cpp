@@ -453,12 +453,9 @@ struct Simulation::Impl {
     }
     std::vector<cplx> prev_bus_v;
 
-    /// The static part of the injections: the loads zeroed in a copy of the element list.
+    /// The static part of the injections (gens, sgens, storage, shunts; loads come per step).
     void static_injections() {
-        std::vector<Load> saved = net.loads;
-        for (Load& l : net.loads) l.in_service = false;
-        update_injections(net, m);
-        net.loads = std::move(saved);
+        update_injections(net, m, /*include_loads=*/false);
         static_p = m.s_p;
         static_i = m.s_i;
         static_z = m.s_z;

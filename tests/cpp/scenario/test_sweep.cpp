@@ -132,3 +132,21 @@ TEST_CASE("run_batch: a stop request leaves items not yet started unrun") {
         CHECK(r.error == "not run: the batch was stopped");
     }
 }
+
+TEST_CASE("sweep file: a grid beyond kMaxSweepVariants combinations is refused before anything is made") {
+    std::string text = "scenario:\n  name: big\n  network: {generator: melaka, size: small}\n"
+                       "  horizon: {start: \"2025-01-01\", step: 15min, steps: 4}\ngrid:\n";
+    for (const char* key : {"seed", "devices.pv.share", "devices.ev.share", "devices.battery.share", "devices.homes.share"}) {
+        text += std::string("  ") + key + ": [";
+        for (int i = 0; i < 7; ++i) text += (i ? ", " : "") + std::string(key == std::string("seed") ? std::to_string(i + 1) : "0." + std::to_string(i));
+        text += "]\n";
+    }
+    // 7^5 = 16,807 combinations > 10,000
+    try {
+        (void)libgrid::parse_sweep_file(text, "big.yaml");
+        FAIL("accepted a grid of 16,807 combinations");
+    } catch (const libgrid::ParseError& e) {
+        CHECK(std::string(e.what()).find("more than 10000 combinations") != std::string::npos);
+        CHECK(std::string(e.what()).find("grid") != std::string::npos);
+    }
+}

@@ -62,7 +62,9 @@ BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv);
 BranchY transformer_admittance(const Network& net, const Transformer& t, double vn_hv_kv, double vn_lv_kv);
 
 /// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation).
-void update_injections(const Network& net, MathModel& m);
+/// include_loads = false: the static part only (gens, sgens, storage, shunts), what a time-series
+/// step adds its loads and devices to.
+void update_injections(const Network& net, MathModel& m, bool include_loads = true);
 
 /// Specified injection at |V|: s_p + s_i |V| + s_z |V|^2.
 inline cplx specified_injection(const MathModel& m, int i, double vm) {

@@ -50,6 +50,11 @@ struct SweepFile {
 /// Reads a sweep file (docs/sweeps.md). ParseError "file:line: key 'grid.seed': ..." for a problem of
 /// the file, a value or a variant; the base scenario's own errors name its file, line and key.
 SweepFile load_sweep_file(const std::string& path);
+/// The same from text; `path` names it in errors and is where a relative `base` is looked for.
+SweepFile parse_sweep_file(const std::string& text, const std::string& path);
+
+/// A sweep file's grid may make at most this many variants (ParseError beyond: split the sweep).
+inline constexpr std::size_t kMaxSweepVariants = 10000;
 
 /// Runs the variants in this process, `threads` at a time (run_batch). output_dir non-empty: variant i
 /// writes <output_dir>/variant_<i>.h5 (an old file of that name is removed first); empty: no files.
