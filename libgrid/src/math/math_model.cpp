@@ -149,6 +149,7 @@ void add_branches(const Network& net, const Topology& topo, MathModel& m) {
     m.branch_slot.assign(net.branches.size(), -1);
     m.line_slot.assign(net.lines.size(), -1);
     m.trafo_slot.assign(net.transformers.size(), -1);
+    m.branches.reserve(net.branches.size() + net.lines.size() + net.transformers.size());  // one allocation
     for (int k = 0; k < int(net.branches.size()); ++k) {
         const Branch& br = net.branches[k];
         if (!br.in_service) continue;
