@@ -18,3 +18,17 @@ if INSTALLED:
     for _tree in (ROOT / "bindings", BUILD.resolve() / "python"):
         if _tree in _where.parents:
             raise RuntimeError(f"LIBGRID_TEST_INSTALLED=1 but libgrid comes from the tree: {_where}")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def ctrl_c():
+    """Ctrl-C as in a terminal or notebook: Python's default SIGINT handler (KeyboardInterrupt) for the
+    test. A process started in the background by a non-interactive shell inherits SIGINT ignored,
+    and Python then keeps it ignored: a test that sends itself SIGINT would see nothing."""
+    import signal
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

@@ -123,7 +123,7 @@ def test_sweep_file_read_by_the_cpp_reader(tmp_path):
     assert df["error"].isna().all()
 
 
-def test_ctrl_c_stops_the_batch(tmp_path):
+def test_ctrl_c_stops_the_batch(tmp_path, ctrl_c):
     """SIGINT while a batch runs (GIL released): the running item stops at a step boundary with its file
     closed (status "stopped"), the others are not run, and KeyboardInterrupt is raised (as Scenario.run)."""
     import signal

@@ -34,7 +34,7 @@ def _contents(path):
     return out
 
 
-def test_ctrl_c_stops_at_a_step_boundary_then_resume_completes(tmp_path):
+def test_ctrl_c_stops_at_a_step_boundary_then_resume_completes(tmp_path, ctrl_c):
     whole, parts = tmp_path / "whole.h5", tmp_path / "parts.h5"
     _scenario(1500).run(output=str(whole))
     # SIGINT to this process while the run goes on (GIL released): as Ctrl-C in a notebook
