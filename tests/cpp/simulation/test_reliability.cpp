@@ -28,15 +28,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch_dir.hpp"
+
 using namespace libgrid;
 
 namespace {
 
-std::string tmp_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("libgrid_reliability_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+/// In this process's scratch folder (removed at exit; children leave with _exit, so never early).
+std::string tmp_path(const std::string& name) { return libgrid_test::scratch_path(name); }
 
 std::string repro(const std::string& name) { return std::string(LIBGRID_TEST_DATA) + "/repro/" + name; }
 
