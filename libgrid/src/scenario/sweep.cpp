@@ -30,9 +30,19 @@ public:
     }
 
     SweepFile read() {
+        try {
+            return read_file();
+        } catch (const YAML::Exception& e) {  // a node of an unexpected shape met by yaml-cpp itself
+            throw ParseError(path_, e.mark.is_null() ? 0 : e.mark.line + 1, std::string("unexpected YAML (") + e.msg + ")");
+        }
+    }
+
+private:
+    SweepFile read_file() {
         if (!root_.IsMap()) fail(root_, "", "expected a mapping with 'base' (or 'scenario') and 'grid' and/or 'variants'");
         for (const auto& kv : root_) {
-            const std::string k = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) fail(kv.first, "", "expected a plain key, got a " + std::string(kv.first.IsMap() ? "mapping" : "list"));
+            const std::string k = kv.first.Scalar();
             if (std::find(kSweepKeys.begin(), kSweepKeys.end(), k) == kSweepKeys.end())
                 fail(kv.first, k, "unknown key" + scenario_text::did_you_mean(k, kSweepKeys) + "; allowed: " + join(kSweepKeys));
         }
@@ -52,7 +62,6 @@ public:
         return f;
     }
 
-private:
     [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& msg) const {
         const long line = at.Mark().is_null() ? 1 : long(at.Mark().line) + 1;
         throw ParseError(path_, line, (key.empty() ? std::string() : "key '" + key + "': ") + msg);
@@ -67,7 +76,7 @@ private:
     /// The key node of `key` in map `m` (for its line), else `m`.
     static YAML::Node key_node(const YAML::Node& m, const std::string& key) {
         for (const auto& kv : m)
-            if (kv.first.as<std::string>() == key) return kv.first;
+            if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first;
         return m;
     }
 

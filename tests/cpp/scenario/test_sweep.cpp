@@ -150,3 +150,15 @@ TEST_CASE("sweep file: a grid beyond kMaxSweepVariants combinations is refused b
         CHECK(std::string(e.what()).find("grid") != std::string::npos);
     }
 }
+
+TEST_CASE("sweep file: a complex key (found by fuzz_sweep) is a ParseError with the line, not a yaml-cpp exception") {
+    const std::string text = "name: tiny\nscenario:\n  name: tiny\n  network: {generator: melaka, size: small}\n"
+                             "grid:\n  devices.ev.share: [0.0, 0.2]\n?  seed: [1, 2]\n";
+    try {
+        (void)libgrid::parse_sweep_file(text, "tiny.yaml");
+        FAIL("accepted a mapping as a key");
+    } catch (const libgrid::ParseError& e) {
+        CHECK(std::string(e.what()).find("tiny.yaml:7") != std::string::npos);
+        CHECK(std::string(e.what()).find("plain key") != std::string::npos);
+    }
+}
