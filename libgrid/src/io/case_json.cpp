@@ -2,6 +2,7 @@
 // extensions). Field reference: docs/network_json.md. nlohmann::json is used only in this file.
 #include "libgrid/io/case_json.hpp"
 #include "libgrid/core/input_file.hpp"
+#include "libgrid/core/schema.hpp"
 
 #include <algorithm>
 #include <cctype>

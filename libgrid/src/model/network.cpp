@@ -1,6 +1,7 @@
 // libgrid: Network validation, driven by the component schemas (model/<component>.hpp): each
 // field's Check and reference, then the few rules that tie fields together, per component.
 #include <libgrid/core/errors.hpp>
+#include <libgrid/core/schema.hpp>
 #include <libgrid/model/network.hpp>
 
 #include <algorithm>

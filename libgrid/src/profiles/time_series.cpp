@@ -240,7 +240,13 @@ struct CsvReader {
             if (st != NumberStatus::Ok || s != std::floor(s) || std::fabs(s) > 9.0e15)
                 throw ParseError(path, lineno, "column '" + options.step_column + "': not an integer step: '" +
                                                    fields[static_cast<std::size_t>(step_col)] + "'");
-            return options.start + static_cast<std::int64_t>(s) * options.step_s;
+            std::int64_t offset = 0;
+            LocalTime at = 0;
+            if (__builtin_mul_overflow(static_cast<std::int64_t>(s), options.step_s, &offset) ||
+                __builtin_add_overflow(options.start, offset, &at))
+                throw ParseError(path, lineno, "column '" + options.step_column + "': step " + fields[static_cast<std::size_t>(step_col)] +
+                                                   " is beyond the range of dates");
+            return at;
         }
         const std::string& cell = fields[static_cast<std::size_t>(time_col)];
         double secs = 0.0;
@@ -256,12 +262,20 @@ struct CsvReader {
 
     /// Times increase evenly: the first two rows set the step.
     void check_spacing(LocalTime t) const {
+        std::int64_t gap = 0;
+        if (times.size() == 1 && __builtin_sub_overflow(t, times[0], &gap))
+            throw ParseError(path, lineno, "column '" + time_name() + "': times beyond the range of dates");
         if (times.size() == 1 && t <= times[0])
             throw ParseError(path, lineno, "column '" + time_name() + "': times must increase: " + format_iso8601(t) +
                                                " after " + format_iso8601(times[0]));
         if (times.size() >= 2) {
             const std::int64_t step = times[1] - times[0];
-            const LocalTime expected = times[0] + static_cast<std::int64_t>(times.size()) * step;
+            std::int64_t offset = 0;
+            LocalTime expected = 0;
+            if (__builtin_mul_overflow(static_cast<std::int64_t>(times.size()), step, &offset) ||
+                __builtin_add_overflow(times[0], offset, &expected))  // found by fuzz_csv: a huge step
+                throw ParseError(path, lineno, "column '" + time_name() + "': times beyond the range of dates after " +
+                                                   std::to_string(times.size()) + " rows");
             if (t != expected)
                 throw ParseError(path, lineno, "column '" + time_name() + "': times must be evenly spaced: expected " +
                                                    format_iso8601(expected) + ", got " + format_iso8601(t));

@@ -2,6 +2,8 @@
 // tables agree with them, and what they drive (validation, the network JSON) works field by field.
 #include <doctest/doctest.h>
 
+#include <libgrid/core/schema.hpp>
+
 #include <cstddef>
 #include <fstream>
 #include <utility>

@@ -756,3 +756,21 @@ TEST_CASE("profiles: a year at 15 minutes") {
     // 14.5 kWh a day on average over the year (the load shape's daily energy, within 10 %)
     CHECK(sum(load) * 0.25 / 365.0 == doctest::Approx(14.5).epsilon(0.1));
 }
+
+TEST_CASE("read_csv: steps and times beyond the range of dates are a ParseError, not an integer overflow (fuzz_csv)") {
+    const std::string path = libgrid_test::scratch_path("huge_steps.csv");
+    {
+        std::ofstream f(path);
+        f << "step,x\n0,1\n7771153080319860,2\n19860,2\n27771153080319860,2\n188\n";  // the fuzzer's input
+    }
+    libgrid::CsvOptions o;
+    o.step_s = 900;
+    CHECK_THROWS_AS(libgrid::read_csv(path, o), libgrid::ParseError);
+    o.step_s = 3600;  // 7.8e15 steps of an hour: beyond int64 seconds
+    try {
+        (void)libgrid::read_csv(path, o);
+        FAIL("accepted");
+    } catch (const libgrid::ParseError& e) {
+        CHECK(std::string(e.what()).find("beyond the range of dates") != std::string::npos);
+    }
+}

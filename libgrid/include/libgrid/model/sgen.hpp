@@ -4,9 +4,11 @@
 #include <string>
 
 #include "libgrid/core/ids.hpp"
-#include "libgrid/core/schema.hpp"
 
 namespace libgrid {
+
+template <class T>
+struct Schema;  // core/schema.hpp
 
 /// Static generator (PV, wind, CHP...): PQ injection, generator convention.
 struct SGen {
@@ -21,21 +23,7 @@ struct SGen {
     bool in_service = true;
     bool operator==(const SGen&) const = default;
 
-    static const Schema<SGen>& schema() {
-        using G = SGen;
-        static const Schema<SGen> s{"sgen", "sgens", {
-            field("id", &G::id).req().about("unique sgen id"),
-            field("name", &G::name),
-            field("bus", &G::bus).req().refers("bus").about("bus id"),
-            field("p_mw", &G::p_mw, "MW").model(Check::Finite).about("active power, generator convention"),
-            field("q_mvar", &G::q_mvar, "Mvar").model(Check::Finite).about("reactive power"),
-            field("sn_mva", &G::sn_mva, "MVA").in(ge(0)).about("rating; 0 = not given"),
-            field("scaling", &G::scaling).in(ge(0)).model(Check::NonNegative).about("the injection is p_mw*scaling"),
-            field("type", &G::type),
-            field("in_service", &G::in_service),
-        }};
-        return s;
-    }
+    static const Schema<SGen>& schema();  ///< fields, units, ranges, docs: src/model/schemas.cpp
 };
 
 }  // namespace libgrid

@@ -4,9 +4,11 @@
 #include <string>
 
 #include "libgrid/core/ids.hpp"
-#include "libgrid/core/schema.hpp"
 
 namespace libgrid {
+
+template <class T>
+struct Schema;  // core/schema.hpp
 
 /// Storage as a PQ element, LOAD convention (positive = charging), as pandapower.
 struct Storage {
@@ -24,24 +26,7 @@ struct Storage {
     bool in_service = true;
     bool operator==(const Storage&) const = default;
 
-    static const Schema<Storage>& schema() {
-        using S = Storage;
-        static const Schema<Storage> s{"storage", "storage", {
-            field("id", &S::id).req().about("unique storage id"),
-            field("name", &S::name),
-            field("bus", &S::bus).req().refers("bus").about("bus id"),
-            field("p_mw", &S::p_mw, "MW").model(Check::Finite).about("active power, load convention (charging positive)"),
-            field("q_mvar", &S::q_mvar, "Mvar").model(Check::Finite).about("reactive power"),
-            field("sn_mva", &S::sn_mva, "MVA").in(ge(0)).about("rating; 0 = not given"),
-            field("soc_percent", &S::soc_percent, "%").in(in(0, 100)).about("state of charge"),
-            field("min_e_mwh", &S::min_e_mwh, "MWh").in(ge(0)).about("minimum stored energy"),
-            field("max_e_mwh", &S::max_e_mwh, "MWh").in(ge(0)).about("capacity; when > 0, >= min_e_mwh"),
-            field("scaling", &S::scaling).in(ge(0)).model(Check::NonNegative).about("the power is p_mw*scaling"),
-            field("type", &S::type),
-            field("in_service", &S::in_service),
-        }};
-        return s;
-    }
+    static const Schema<Storage>& schema();  ///< fields, units, ranges, docs: src/model/schemas.cpp
 };
 
 }  // namespace libgrid

@@ -4,9 +4,11 @@
 #include <string>
 
 #include "libgrid/core/ids.hpp"
-#include "libgrid/core/schema.hpp"
 
 namespace libgrid {
+
+template <class T>
+struct Schema;  // core/schema.hpp
 
 enum class TapSide : int { None = 0, HV = 1, LV = 2 };
 
@@ -42,43 +44,7 @@ struct Transformer {
     double oltc_band_pu = 0.02;
     bool operator==(const Transformer&) const = default;
 
-    static const Schema<Transformer>& schema() {
-        using T = Transformer;
-        static const Schema<Transformer> s{"transformer", "transformers", {
-            field("id", &T::id).req().about("unique transformer id"),
-            field("name", &T::name),
-            field("hv_bus", &T::hv_bus).req().refers("bus").about("HV bus id; the bus needs vn_kv > 0"),
-            field("lv_bus", &T::lv_bus).req().refers("bus").about("LV bus id; the bus needs vn_kv > 0"),
-            field("sn_mva", &T::sn_mva, "MVA").req().in(gt(0)).model(Check::Positive).about("rated power"),
-            field("vn_hv_kv", &T::vn_hv_kv, "kV").req().in(gt(0)).model(Check::Positive).about("rated HV voltage"),
-            field("vn_lv_kv", &T::vn_lv_kv, "kV").req().in(gt(0)).model(Check::Positive).about("rated LV voltage"),
-            field("vk_percent", &T::vk_percent, "%").req().in(gt(0)).model(Check::Positive).about("short-circuit voltage"),
-            field("vkr_percent", &T::vkr_percent, "%").in(ge(0)).model(Check::NonNegative).about("<= vk_percent; its real part"),
-            field("pfe_kw", &T::pfe_kw, "kW").in(ge(0)).model(Check::NonNegative).about("iron losses"),
-            field("i0_percent", &T::i0_percent, "%").model(Check::Finite)
-                .about("no-load current; may be negative (case118 has capacitive MATPOWER branches)"),
-            field("shift_degree", &T::shift_degree, "deg").model(Check::Finite).about("LV lags HV by this angle"),
-            field("tap_side", &T::tap_side, {{0, ""}, {1, "hv"}, {2, "lv"}}).about("tap changer side; null = none"),
-            field("tap_neutral", &T::tap_neutral, "step").about("tap position of the rated ratio"),
-            field("tap_min", &T::tap_min, "step").about("lowest tap position"),
-            field("tap_max", &T::tap_max, "step").about(">= tap_min; highest tap position"),
-            field("tap_step_percent", &T::tap_step_percent, "%").model(Check::Finite)
-                .about("voltage change per step; may be negative (PGM MV/LV units)"),
-            field("tap_step_degree", &T::tap_step_degree, "deg").model(Check::Finite).about("angle change per step"),
-            field("tap_pos", &T::tap_pos, "step").shown_default("tap_neutral")
-                .about("tap position; not range checked (case118 has -1 with no range)"),
-            file_field<T>("tap_changer_type", FieldKind::String)
-                .about("\"Ratio\" or null; the writer writes \"Ratio\" when tap_side is set"),
-            field("parallel", &T::parallel).in(ge(1)).model(Check::AtLeastOne).about("parallel units"),
-            field("df", &T::df).in(in(0, 1, true, false)).model(Check::Positive).about("derating factor"),
-            field("in_service", &T::in_service),
-            field("oltc", &T::oltc).ext().about("on-load tap changer control; needs tap_side"),
-            field("oltc_bus", &T::oltc_bus).ext().about("controlled bus id; -1 = the LV bus"),
-            field("oltc_vm_pu", &T::oltc_vm_pu, "p.u.").ext().in(gt(0)).about("voltage set point"),
-            field("oltc_band_pu", &T::oltc_band_pu, "p.u.").ext().in(gt(0)).about("full dead band: vm +- band/2"),
-        }};
-        return s;
-    }
+    static const Schema<Transformer>& schema();  ///< fields, units, ranges, docs: src/model/schemas.cpp
 };
 
 }  // namespace libgrid
