@@ -2,6 +2,7 @@
 // turns them into pandas tables. The GIL is released inside every solve and run.
 #include <libgrid/config.hpp>
 #include <libgrid/core/errors.hpp>
+#include <libgrid/core/schema.hpp>
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/network_io.hpp>
