@@ -7,6 +7,8 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include "../tests/regression/cigre_lv_devices.hpp"
+
 #include <filesystem>
 #include <string>
 
@@ -16,33 +18,7 @@ using namespace libgrid;
 
 namespace {
 
-DeviceSet cigre_devices(const Network& net) {
-    DeviceSet d;
-    Id id = 1;
-    for (const Load& l : net.loads) {
-        PvUnit pv;
-        pv.id = id;
-        pv.bus = l.bus;
-        pv.customer = l.id;
-        pv.params.kwp_dc = std::max(1.0, l.p_mw * 1000.0 * 0.8);
-        pv.params.inverter_kva = pv.params.kwp_dc;
-        d.pv.push_back(pv);
-        BatteryUnit b;
-        b.id = id;
-        b.bus = l.bus;
-        b.customer = l.id;
-        b.params.e_kwh = std::max(2.0, l.p_mw * 1000.0 * 2.0);
-        b.params.p_charge_kw = b.params.p_discharge_kw = b.params.e_kwh / 2.0;
-        b.params.strategy = BatteryStrategy::SelfConsumption;
-        d.batteries.push_back(b);
-        LoadProfileSpec sp;
-        sp.load = l.id;
-        sp.daily_kwh = l.p_mw * 1000.0 * 24.0 * 0.45;
-        d.load_profiles.push_back(sp);
-        ++id;
-    }
-    return d;
-}
+DeviceSet cigre_devices(const Network& net) { return libgrid_cigre::cigre_lv_devices(net); }
 
 void BM_CigreLvYear(benchmark::State& state) {
     const Network net = read_case_json(std::string(LIBGRID_DATA) + "/cigre/cigre_lv.input.json");

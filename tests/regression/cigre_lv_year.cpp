@@ -6,6 +6,8 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include "cigre_lv_devices.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -19,30 +21,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const Network net = read_case_json(std::string(LIBGRID_DATA) + "/cigre/cigre_lv.input.json");
-    DeviceSet d;
-    Id id = 1;
-    for (const Load& l : net.loads) {
-        PvUnit pv;
-        pv.id = id;
-        pv.bus = l.bus;
-        pv.customer = l.id;
-        pv.params.kwp_dc = std::max(1.0, l.p_mw * 1000.0 * 0.8);
-        pv.params.inverter_kva = pv.params.kwp_dc;
-        d.pv.push_back(pv);
-        BatteryUnit b;
-        b.id = id;
-        b.bus = l.bus;
-        b.customer = l.id;
-        b.params.e_kwh = std::max(2.0, l.p_mw * 1000.0 * 2.0);
-        b.params.p_charge_kw = b.params.p_discharge_kw = b.params.e_kwh / 2.0;
-        b.params.strategy = BatteryStrategy::SelfConsumption;
-        d.batteries.push_back(b);
-        LoadProfileSpec sp;
-        sp.load = l.id;
-        sp.daily_kwh = l.p_mw * 1000.0 * 24.0 * 0.45;
-        d.load_profiles.push_back(sp);
-        ++id;
-    }
+    const DeviceSet d = libgrid_cigre::cigre_lv_devices(net);
     SimulationOptions opt;
     opt.start = from_civil(2025, 1, 1);
     opt.n_steps = argc > 2 ? std::size_t(std::atol(argv[2])) : 35040;
