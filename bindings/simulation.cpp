@@ -83,12 +83,14 @@ void bind_simulation(py::module_& m) {
         [] {
             py::list out;
             for (const KpiInfo& k : summary_kpis())
-                out.append(py::dict(py::arg("name") = k.name, py::arg("unit") = k.unit, py::arg("definition") = k.definition,
+                out.append(py::dict(py::arg("name") = k.name, py::arg("unit") = k.unit, py::arg("boundary") = kpi_boundary_name(k.boundary),
+                                    py::arg("definition") = k.definition, py::arg("formula") = k.formula, py::arg("where") = k.where,
                                     py::arg("count") = k.count, py::arg("in_file") = k.in_file, py::arg("compared") = k.compared));
             return out;
         },
-        "The run summary's KPIs (simulation/kpis.hpp): name, unit, definition, count, in_file (in /summary), compared "
-        "(in plots.KPI_ORDER, in that order).");
+        "The run summary's KPIs (simulation/kpis.hpp, docs/kpis.md): name, unit, boundary (substation, customer_meters, city, "
+        "network, run), definition, formula, where (measured), count, in_file (in /summary), compared (in plots.KPI_ORDER, in "
+        "that order).");
     py::class_<DeviceSet>(m, "DeviceSet")
         .def(py::init<>())
         .def(

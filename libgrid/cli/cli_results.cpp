@@ -3,6 +3,7 @@
 
 #include <libgrid/results/hdf5_results.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -72,6 +73,31 @@ std::string incompleteness(const ResultsReader& r) {
     return counts + " (the run was killed, or is still running: no /summary; resume it with libgrid run ... --resume)";
 }
 
+/// /summary's KPIs grouped by their `boundary` attribute (docs/kpis.md), in the file's order;
+/// files written before KPIs had one: under "other".
+void print_summary_by_boundary(const ResultsReader& r) {
+    std::vector<std::string> order = {"substation", "customer_meters", "city", "network", "run"};
+    std::vector<std::pair<std::string, std::string>> rows;  // boundary, name
+    for (const std::string& k : r.list("/summary")) {
+        const std::string p = "/summary/" + k;
+        if (!r.is_dataset(p) || r.shape(p).size() > 0) continue;
+        const std::string b = r.has_attribute(p, "boundary") ? r.attribute(p, "boundary") : "other";
+        if (std::find(order.begin(), order.end(), b) == order.end()) order.push_back(b);
+        rows.emplace_back(b, k);
+    }
+    for (const std::string& b : order) {
+        bool header = false;
+        for (const auto& [rb, k] : rows) {
+            if (rb != b) continue;
+            if (!header) std::printf("    %s\n", b.c_str());
+            header = true;
+            const std::string p = "/summary/" + k;
+            const std::string def = r.has_attribute(p, "definition") ? r.attribute(p, "definition") : "";
+            std::printf("      %-32s %16.6g %-8s %s\n", k.c_str(), r.read_scalar(p), r.unit(p).c_str(), def.c_str());
+        }
+    }
+}
+
 void print_info(const std::string& path) {
     check_results_file(path);  // a damaged file: an error here, not a crash or a hang
     ResultsReader r(path);
@@ -91,11 +117,7 @@ void print_info(const std::string& path) {
         else std::printf(" %s", g.c_str());
     }
     std::printf("\n  summary%s\n", incomplete.empty() ? "" : " (of the steps done)");
-    if (r.exists("/summary"))
-        for (const std::string& k : r.list("/summary")) {
-            if (!r.is_dataset("/summary/" + k)) continue;
-            std::printf("    %-34s %16.6g %s\n", k.c_str(), r.read_scalar("/summary/" + k), r.unit("/summary/" + k).c_str());
-        }
+    if (r.exists("/summary")) print_summary_by_boundary(r);
     if (!incomplete.empty()) {
         std::fflush(stdout);
         throw ExitStatus{3, "'" + path + "': " + incomplete};

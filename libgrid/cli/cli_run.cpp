@@ -4,6 +4,7 @@
 
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
+#include <libgrid/simulation/kpis.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -59,36 +60,33 @@ ProgressFn progress_bar(bool enabled) {
     };
 }
 
+/// The KPI table (simulation/kpis.hpp) grouped by boundary: name, value, unit, definition (docs/kpis.md).
+void print_kpis_by_boundary(const SimulationSummary& s) {
+    for (KpiBoundary b : {KpiBoundary::Substation, KpiBoundary::CustomerMeters, KpiBoundary::City, KpiBoundary::Network, KpiBoundary::Run,
+                          KpiBoundary::Unassigned}) {
+        bool header = false;
+        for (const KpiInfo& k : summary_kpis()) {
+            if (k.boundary != b || !k.in_file || std::string(k.name) == "steps" || std::string(k.name) == "wall_time_s") continue;
+            if (!header) std::printf("  %s\n", kpi_boundary_name(b));
+            header = true;
+            const double v = k.get(s);
+            if (k.count) std::printf("    %-32s %14.0f %-8s %s\n", k.name, v, k.unit, k.definition);
+            else std::printf("    %-32s %14.6g %-8s %s\n", k.name, v, k.unit, k.definition);
+        }
+    }
+    std::printf("  (definitions: docs/kpis.md)\n");
+}
+
 void print_kpis(const std::string& name, const SimulationSummary& s, const std::string& out) {
     std::printf("\nlibgrid run: %s -> %s\n", name.c_str(), out.c_str());
     std::printf("  %-36s %14zu", "steps", s.steps);
     if (!s.completed) std::printf(" of %zu: INCOMPLETE (%s)", s.planned_steps, s.stop_reason.c_str());
     if (s.resumed_from_step > 0) std::printf(" (resumed at step %zu)", s.resumed_from_step);
     std::printf("\n");
-    std::printf("  %-36s %14zu\n", "non-converged steps", s.non_converged_steps);
     std::printf("  %-36s %14.3f s (%.0f steps/s)\n", "wall time", s.wall_time_s, s.steps_per_second);
     std::printf("  %-36s %14s setup %.2f, profiles %.2f, devices %.2f, power flow %.2f (%d iterations), recording %.2f, checkpoints %.2f s\n", "time split", "",
                 s.time_setup_s, s.time_profiles_s, s.time_devices_s, s.time_powerflow_s, s.powerflow_iterations, s.time_record_s, s.time_checkpoint_s);
-    std::printf("  %-36s %14.4f MW\n", "peak import", s.peak_import_mw);
-    std::printf("  %-36s %14.3f MWh\n", "energy imported", s.import_mwh);
-    std::printf("  %-36s %14.3f MWh\n", "energy exported", s.export_mwh);
-    std::printf("  %-36s %14.3f MWh\n", "load (incl. EV, buildings)", s.load_mwh);
-    std::printf("  %-36s %14.3f MWh\n", "losses", s.losses_mwh);
-    std::printf("  %-36s %14.3f MWh (%.3f MWh curtailed)\n", "PV energy", s.pv_mwh, s.pv_curtailed_mwh);
-    std::printf("  %-36s %14.1f %%\n", "PV self-consumption", s.self_consumption * 100);
-    std::printf("  %-36s %14.1f %%\n", "self-sufficiency", s.self_sufficiency * 100);
-    std::printf("  %-36s %14.4f .. %.4f p.u.\n", "voltage range", s.min_vm_pu, s.max_vm_pu);
-    if (s.deenergized_buses) std::printf("  %-36s %14zu (no source in their island: NaN voltages)\n", "de-energised buses", s.deenergized_buses);
-    std::printf("  %-36s %14zu (%.2f h with any)\n", "voltage violations (bus-steps)", s.voltage_violation_bus_steps, s.voltage_violation_hours);
-    std::printf("  %-36s %14.1f %%\n", "max transformer loading", s.max_trafo_loading_percent);
-    std::printf("  %-36s %14.1f %%\n", "max line loading", s.max_line_loading_percent);
-    std::printf("  %-36s %14.3f MWh\n", "battery throughput (discharged)", s.battery_discharged_mwh);
-    std::printf("  %-36s %14.3f MWh (%.3f not delivered)\n", "EV energy delivered", s.ev_delivered_mwh, s.ev_not_delivered_mwh);
-    std::printf("  %-36s %14.4f MW\n", "EV peak", s.ev_peak_mw);
-    std::printf("  %-36s %14.1f K h (homes %.1f K h)\n", "building discomfort (BEMS)", s.building_comfort_degree_hours, s.home_comfort_degree_hours);
-    std::printf("  %-36s %14.2f t\n", "CO2 of grid imports", s.co2_t);
-    std::printf("  %-36s %14.2f RM\n", "customers' bills", s.bills_rm);
-    std::printf("  %-36s %14.2e MW\n", "energy balance, worst step", s.energy_balance_max_error_mw);
+    print_kpis_by_boundary(s);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@ docs/results_hdf5.md. Example::
     res = read_results("out.h5")
     vm = res.bus_vm()                 # DataFrame: time x bus id, p.u.
     pv = res.series("pv", "p_mw")     # DataFrame: time x PV id, MW, generator convention
-    res.summary["energy_mwh"], res.summary_units["energy_mwh"]
+    res.summary["import_mwh"], res.summary_units["import_mwh"]   # KPIs: docs/kpis.md
+    res.summary_boundaries["self_sufficiency"]                   # 'customer_meters'
+    res.summary_info["self_sufficiency"]["formula"]
     res.attrs["scenario"]             # the scenario text the run was made from
 
 The file is opened only while a method reads it, so no handle stays open between calls.
@@ -99,15 +101,22 @@ class Results:
                 self.time = time_index(t[()], _decode(t.attrs.get("units", DEFAULT_TIME_UNITS)))
             summary: Dict[str, float] = {}
             units: Dict[str, str] = {}
+            info: Dict[str, Dict[str, str]] = {}
             if "summary" in f and isinstance(f["summary"], h5py.Group):
                 for name, ds in f["summary"].items():
                     if isinstance(ds, h5py.Dataset) and ds.size == 1 and ds.dtype.kind in "fiu":
                         summary[name] = float(np.asarray(ds[()]).reshape(-1)[0])
                         units[name] = str(_decode(ds.attrs.get("unit", "")))
+                        info[name] = {a: str(_decode(ds.attrs.get(a, ""))) for a in ("boundary", "definition", "formula", "where")}
             #: the KPIs of /summary (pandas Series, name -> value)
             self.summary = pd.Series(summary, dtype=float, name="summary")
             #: the unit of each KPI (dict, name -> unit string, "" when none)
             self.summary_units: Dict[str, str] = units
+            #: each KPI's boundary, definition, formula and where it is measured (docs/kpis.md;
+            #: "" in files written before libgrid recorded them)
+            self.summary_info: Dict[str, Dict[str, str]] = info
+            #: each KPI's boundary: substation, customer_meters, city, network or run
+            self.summary_boundaries: Dict[str, str] = {k: v["boundary"] for k, v in info.items()}
 
     # ---- what is there ----------------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <numbers>
@@ -59,7 +60,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 456, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 560, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -84,6 +85,19 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.pv_available_mwh", s.pv_available_mwh);
     ar.pod("sum.pv_curtailed_mwh", s.pv_curtailed_mwh);
     ar.pod("sum.pv_self_consumed_mwh", s.pv_self_consumed_mwh);
+    ar.pod("sum.meter_import_mwh", s.meter_import_mwh);
+    ar.pod("sum.meter_export_mwh", s.meter_export_mwh);
+    ar.pod("sum.pv_behind_meter_mwh", s.pv_behind_meter_mwh);
+    ar.pod("sum.load_profiles_mwh", s.load_profiles_mwh);
+    ar.pod("sum.ev_charging_mwh", s.ev_charging_mwh);
+    ar.pod("sum.building_mwh", s.building_mwh);
+    ar.pod("sum.home_mwh", s.home_mwh);
+    ar.pod("sum.battery_net_charge_mwh", s.battery_net_charge_mwh);
+    ar.pod("sum.network_gen_mwh", s.network_gen_mwh);
+    ar.pod("sum.losses_line_mwh", s.losses_line_mwh);
+    ar.pod("sum.losses_trafo_load_mwh", s.losses_trafo_load_mwh);
+    ar.pod("sum.losses_trafo_noload_mwh", s.losses_trafo_noload_mwh);
+    ar.pod("sum.losses_branch_mwh", s.losses_branch_mwh);
     ar.pod("sum.co2_t", s.co2_t);
     ar.pod("sum.bills_rm", s.bills_rm);
     ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
@@ -178,10 +192,17 @@ struct Simulation::Impl {
     std::vector<double> row_bus, row_va, row_br_loading, row_br_loss, row_br_p, row_load_p, row_load_q;
     std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
     std::vector<std::int64_t> row_tap;
+    std::vector<double> row_trafo_noload;  // /trafo/p_loss_noload_mw
     bool record_va = false;
     /// Every per-step series with the row it is appended from (rows are sized before the recorder opens).
     std::vector<SeriesDeclarer::Declared> recorded;
     StepTotals totals;
+    double step_network_gen_mw = 0.0;  // sgens and shunts of this step (gens: record_sources)
+
+    // ---- losses by voltage level (summary/losses_by_level): the element's nominal level ----
+    std::vector<double> level_kv;                     // descending
+    std::vector<std::size_t> level_of_branch, level_of_line, level_of_trafo;
+    std::vector<double> level_line_mwh, level_trafo_load_mwh, level_trafo_noload_mwh, level_branch_mwh;
 
     // scratch for the source computation
     std::vector<cplx> node_flow;
@@ -212,6 +233,10 @@ struct Simulation::Impl {
         archive_months(ar);
         for (std::vector<Bill>& b : bills) ar.vec("bills", b);
         state(ar, sum);
+        ar.fixed("losses.level_line", level_line_mwh);
+        ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
+        ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
+        ar.fixed("losses.level_branch", level_branch_mwh);
         ar.pod("block_start", block_start);
         ar.pod("block_len", block_len);
     }
@@ -669,10 +694,11 @@ struct Simulation::Impl {
     // ---- results of a step ----
     void record(std::size_t k, LocalTime t, double dt_h, bool converged, int iters) {
         record_buses(t, dt_h, converged);
-        const double losses = record_branches(t, converged);
+        const double losses = record_branches(t, dt_h, converged);
         // elements (generator convention), and the sources that close the balance
         totals = StepTotals{};
         record_loads();
+        const double load_profiles_mw = totals.load_mw;  // the loads come first
         RecordContext rc;
         rc.V = &V;
         rc.opt = &opt;
@@ -701,6 +727,13 @@ struct Simulation::Impl {
         sum.pv_mwh += totals.pv_mw * dt_h;
         sum.pv_available_mwh += totals.pv_available_mw * dt_h;
         sum.pv_curtailed_mwh += totals.pv_curtailed_mw * dt_h;
+        // the city balance by class (docs/kpis.md)
+        sum.load_profiles_mwh += load_profiles_mw * dt_h;
+        sum.ev_charging_mwh -= totals.ev_mw * dt_h;
+        sum.building_mwh += totals.building_mw * dt_h;
+        sum.home_mwh += totals.home_mw * dt_h;
+        sum.battery_net_charge_mwh -= totals.battery_mw * dt_h;
+        sum.network_gen_mwh += (step_network_gen_mw + gen_total) * dt_h;
 
         meter_customers(dt_h);
         if (w) write_step(t, converged, iters, balance);
@@ -736,9 +769,10 @@ struct Simulation::Impl {
     }
 
     /// One branch's loading, loss and p_from into column `col` of the rows; adds its flows to node_flow.
+    /// A transformer's no-load loss goes to row_trafo_noload[idx].
     double branch_row(int slot, double rating_loading_scale, bool is_line, std::size_t idx, std::size_t col, double& losses) {
         const double base = net.sn_mva;
-        double loading = 0.0, loss = 0.0, pf = 0.0;
+        double loading = 0.0, loss = 0.0, pf = 0.0, noload = 0.0;
         if (slot >= 0) {
             const BranchY& br = m.branches[slot];
             const BranchPower s = branch_power(br, V);  // per-element outputs: math/output.hpp
@@ -748,7 +782,9 @@ struct Simulation::Impl {
             if (is_line) loading = line_loading_percent(net.lines[idx], branch_current(m, br, s, V, base));
             else if (rating_loading_scale > 0) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
             else loading = branch_loading_percent(net.branches[idx], s, base);
+            if (!is_line && rating_loading_scale > 0) noload = trafo_noload_loss(br, V, s, base, net.trafo_model == TrafoModel::T);
         }
+        if (!is_line && rating_loading_scale > 0) row_trafo_noload[idx] = noload;
         losses += loss;
         row_br_loading[col] = loading;
         row_br_loss[col] = loss;
@@ -757,7 +793,7 @@ struct Simulation::Impl {
     }
 
     /// Branches: MATPOWER branches, lines, transformers. Returns the losses, MW.
-    double record_branches(LocalTime t, bool converged) {
+    double record_branches(LocalTime t, double dt_h, bool converged) {
         std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
         double losses = 0.0;
         std::size_t col = 0;
@@ -780,7 +816,55 @@ struct Simulation::Impl {
                 if (opt.reverse_flow_is_violation && row_br_p[col_here] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col_here]);
             }
         }
+        if (converged) add_losses_by_kind(dt_h);
         return losses;
+    }
+
+    /// The step's losses by element kind and voltage level (summary: losses_*_mwh, losses_by_level).
+    void add_losses_by_kind(double dt_h) {
+        std::size_t col = 0;
+        double branch = 0.0, line = 0.0, load = 0.0, noload = 0.0;
+        for (std::size_t i = 0; i < net.branches.size(); ++i, ++col) {
+            branch += row_br_loss[col];
+            level_branch_mwh[level_of_branch[i]] += row_br_loss[col] * dt_h;
+        }
+        for (std::size_t i = 0; i < net.lines.size(); ++i, ++col) {
+            line += row_br_loss[col];
+            level_line_mwh[level_of_line[i]] += row_br_loss[col] * dt_h;
+        }
+        for (std::size_t i = 0; i < net.transformers.size(); ++i, ++col) {
+            const double nl = row_trafo_noload[i], ld = row_br_loss[col] - nl;
+            load += ld;
+            noload += nl;
+            level_trafo_load_mwh[level_of_trafo[i]] += ld * dt_h;
+            level_trafo_noload_mwh[level_of_trafo[i]] += nl * dt_h;
+        }
+        sum.losses_branch_mwh += branch * dt_h;
+        sum.losses_line_mwh += line * dt_h;
+        sum.losses_trafo_load_mwh += load * dt_h;
+        sum.losses_trafo_noload_mwh += noload * dt_h;
+    }
+
+    /// The nominal voltage level of every branch (lines and MATPOWER branches: from bus;
+    /// transformers: HV bus), levels in descending kV; the per-level sums zeroed.
+    void size_loss_levels() {
+        auto vn = [&](Id bus) { return net.buses[bus_at.at(bus)].vn_kv; };
+        level_kv.clear();
+        for (const Branch& b : net.branches) level_kv.push_back(vn(b.from_bus));
+        for (const Line& l : net.lines) level_kv.push_back(vn(l.from_bus));
+        for (const Transformer& t : net.transformers) level_kv.push_back(vn(t.hv_bus));
+        std::sort(level_kv.begin(), level_kv.end(), std::greater<>());
+        level_kv.erase(std::unique(level_kv.begin(), level_kv.end()), level_kv.end());
+        auto level = [&](Id bus) {
+            return std::size_t(std::find(level_kv.begin(), level_kv.end(), vn(bus)) - level_kv.begin());
+        };
+        level_of_branch.clear();
+        level_of_line.clear();
+        level_of_trafo.clear();
+        for (const Branch& b : net.branches) level_of_branch.push_back(level(b.from_bus));
+        for (const Line& l : net.lines) level_of_line.push_back(level(l.from_bus));
+        for (const Transformer& t : net.transformers) level_of_trafo.push_back(level(t.hv_bus));
+        for (auto* v : {&level_line_mwh, &level_trafo_load_mwh, &level_trafo_noload_mwh, &level_branch_mwh}) v->assign(level_kv.size(), 0.0);
     }
 
     void record_loads() {
@@ -802,15 +886,18 @@ struct Simulation::Impl {
 
     /// sgens, storage, shunts (after the device groups in the balance).
     void record_network_elements() {
+        step_network_gen_mw = 0.0;
         for (std::size_t s = 0; s < net.sgens.size(); ++s) {
             const SGen& g = net.sgens[s];
             row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
             totals.elements_mw += row_sgen_p[s];
+            step_network_gen_mw += row_sgen_p[s];
         }
         for (std::size_t s = 0; s < net.storage.size(); ++s) {
             const Storage& g = net.storage[s];
             row_sto_p[s] = (g.in_service && m.storage_node[s] >= 0) ? -g.p_mw * g.scaling : 0.0;
             totals.elements_mw += row_sto_p[s];
+            totals.battery_mw += row_sto_p[s];
         }
         for (std::size_t s = 0; s < net.shunts.size(); ++s) {
             const Shunt& sh = net.shunts[s];
@@ -824,6 +911,7 @@ struct Simulation::Impl {
             row_shunt_p[s] = p;
             row_shunt_q[s] = q;
             totals.elements_mw += p;
+            step_network_gen_mw += p;
         }
     }
 
@@ -847,12 +935,15 @@ struct Simulation::Impl {
         const CustomerFlows flows{&cust_net_kw, &cust_pv_kw, &cust_extra_kw};
         for (const auto& g : groups) g->meter(flows);
         for (std::size_t c = 0; c < cust_net_kw.size(); ++c) {
-            const double load_kw = -row_load_p[c] * 1000.0 + cust_extra_kw[c];
-            // PV used on site: what of the PV covers the customer's own load (before the battery).
-            sum.pv_self_consumed_mwh += std::min(std::max(cust_pv_kw[c], 0.0), std::max(load_kw, 0.0)) / 1000.0 * dt_h;
+            // PV used by the customer (own load, battery, EV): its PV minus what its meter exports
+            const double pv_kw = cust_pv_kw[c], export_kw = std::max(-cust_net_kw[c], 0.0);
+            sum.pv_self_consumed_mwh += std::max(pv_kw - export_kw, 0.0) / 1000.0 * dt_h;
+            sum.pv_behind_meter_mwh += pv_kw / 1000.0 * dt_h;
             const double e = cust_net_kw[c] * dt_h;
             if (e > 0) interval_imp[c] += e;
             else interval_exp[c] -= e;
+            if (e > 0) sum.meter_import_mwh += e / 1000.0;
+            else sum.meter_export_mwh -= e / 1000.0;
         }
     }
 
@@ -947,7 +1038,7 @@ struct Simulation::Impl {
             // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
             const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
             std::size_t cols = 2 * net.buses.size() + 3 * nbr + 4 * net.loads.size() + 2 * net.ext_grids.size() + net.sgens.size() +
-                               net.storage.size() + net.gens.size() + 2 * net.shunts.size() + net.transformers.size() + 8;
+                               net.storage.size() + net.gens.size() + 2 * net.shunts.size() + 2 * net.transformers.size() + 8;
             for (const auto& g : groups) cols += g->planned_columns();
             w->plan(cols);
         }
@@ -995,6 +1086,12 @@ struct Simulation::Impl {
         std::vector<double> vn;
         for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
         w->write_vector("bus/vn_kv", vn, "kV");
+        std::vector<double> band;
+        for (const Bus& b : net.buses) band.push_back(b.vmin_pu);
+        w->write_vector("bus/vmin_pu", band, "p.u.");
+        band.clear();
+        for (const Bus& b : net.buses) band.push_back(b.vmax_pu);
+        w->write_vector("bus/vmax_pu", band, "p.u.");
         record_series("bus", "vm_pu", "p.u.", row_bus);
         record_va = opt.record_bus_angles;
         if (record_va) record_series("bus", "va_deg", "degree", row_va);
@@ -1012,6 +1109,9 @@ struct Simulation::Impl {
             w->write_int_vector("branch/element_id", elem);
             w->write_int_vector("branch/from_bus", from);
             w->write_int_vector("branch/to_bus", to);
+            char limit[32];
+            std::snprintf(limit, sizeof limit, "%.17g", opt.loading_limit_percent);
+            w->set_attribute("/branch", "loading_limit_percent", limit);  // overloaded_branch_steps counts above it
             record_series("branch", "loading_percent", "percent", row_br_loading);
             record_series("branch", "p_loss_mw", "MW", row_br_loss);
             if (opt.record_branch_p_from) record_series("branch", "p_from_mw", "MW", row_br_p);
@@ -1050,9 +1150,12 @@ struct Simulation::Impl {
             record_series("shunt", "p_mw", "MW", row_shunt_p);
             record_series("shunt", "q_mvar", "MVAr", row_shunt_q);
         }
+        if (!net.transformers.empty()) {
+            group_ids("trafo", net.transformers);
+            record_series("trafo", "p_loss_noload_mw", "MW", row_trafo_noload);
+        }
         h_tap = -1;
         if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
-            group_ids("trafo", net.transformers);
             h_tap = w->add_series(SeriesSpec{"trafo", "tap_pos", "", net.transformers.size(), 1, true});
         }
         h_conv = w->add_series(SeriesSpec{"solver", "converged", "", 1, 1, true});
@@ -1071,8 +1174,16 @@ struct Simulation::Impl {
     // ---- the end of a run ----------------------------------------------------------------------
     void write_summary() {
         if (!w) return;
-        for (const KpiInfo& k : summary_kpis())
-            if (k.in_file) w->write_scalar(std::string("summary/") + k.name, k.get(sum), k.unit);
+        for (const KpiInfo& k : summary_kpis())  // the KPI table (simulation/kpis.hpp, docs/kpis.md)
+            if (k.in_file) {
+                const std::string path = std::string("/summary/") + k.name;
+                w->write_scalar(path, k.get(sum), k.unit);
+                w->set_attribute(path, "boundary", kpi_boundary_name(k.boundary));
+                w->set_attribute(path, "definition", k.definition);
+                w->set_attribute(path, "formula", k.formula);
+                w->set_attribute(path, "where", k.where);
+            }
+        write_losses_by_level();
         if (!sum.completed) {
             // the steps done, not the horizon asked for (status, steps_planned: root attributes)
             w->set_attribute("/summary", "incomplete", std::int64_t(1));
@@ -1095,6 +1206,18 @@ struct Simulation::Impl {
         }
         write_bills();
         w->flush();
+    }
+
+    /// summary/losses_by_level: one row per nominal voltage level (descending kV).
+    void write_losses_by_level() {
+        if (level_kv.empty()) return;
+        w->write_vector("summary/losses_by_level/kv", level_kv, "kV");
+        w->write_vector("summary/losses_by_level/lines_mwh", level_line_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/trafo_load_mwh", level_trafo_load_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/trafo_noload_mwh", level_trafo_noload_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/branches_mwh", level_branch_mwh, "MWh");
+        w->set_attribute("/summary/losses_by_level", "definition",
+                         "losses by the element's nominal voltage level (lines and MATPOWER branches: from bus; transformers: HV bus), converged steps");
     }
 
     void write_bills() {
@@ -1177,6 +1300,8 @@ struct Simulation::Impl {
         row_shunt_p.assign(net.shunts.size(), 0.0);
         row_shunt_q.assign(net.shunts.size(), 0.0);
         row_tap.assign(net.transformers.size(), 0);
+        row_trafo_noload.assign(net.transformers.size(), 0.0);
+        size_loss_levels();
     }
 
     /// Resume: the state at the checkpoint's step, then the file cut back to what it had then.
@@ -1260,8 +1385,10 @@ struct Simulation::Impl {
     /// The KPIs known at the end: the groups', and the ratios.
     void finish_kpis() {
         for (const auto& g : groups) g->finish(sum);
-        sum.self_consumption = sum.pv_mwh > 0 ? sum.pv_self_consumed_mwh / sum.pv_mwh : 0.0;
-        sum.self_sufficiency = sum.load_mwh > 0 ? sum.pv_self_consumed_mwh / sum.load_mwh : 0.0;
+        // the customer-meter boundary (docs/kpis.md)
+        sum.self_consumption = sum.pv_behind_meter_mwh > 0 ? sum.pv_self_consumed_mwh / sum.pv_behind_meter_mwh : 0.0;
+        const double gross = sum.pv_self_consumed_mwh + sum.meter_import_mwh;
+        sum.self_sufficiency = gross > 0 ? sum.pv_self_consumed_mwh / gross : 0.0;
         if (!std::isfinite(sum.min_vm_pu)) sum.min_vm_pu = kNaN;
         if (!std::isfinite(sum.max_vm_pu)) sum.max_vm_pu = kNaN;
     }

@@ -82,6 +82,7 @@ public:
             q_[b] = 0.0;
             soc_[b] = state_[b].soc;
             c.totals->elements_mw += p_[b];
+            c.totals->battery_mw += p_[b];
         }
     }
     void meter(const CustomerFlows& f) const override {

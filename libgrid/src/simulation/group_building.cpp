@@ -63,6 +63,7 @@ public:
             t_[u] = state_[u].T_air_c;
             c.totals->elements_mw += p_[u];
             c.totals->load_mw -= p_[u];
+            c.totals->building_mw -= p_[u];
         }
     }
     void meter(const CustomerFlows& f) const override {

@@ -68,6 +68,7 @@ public:
             tot.elements_mw += p_[u];
             tot.ev_mw += ev_[u];
             tot.pv_mw += pv_[u];
+            tot.battery_mw += bat_[u];
         }
     }
     void finish(SimulationSummary& sum) const override {

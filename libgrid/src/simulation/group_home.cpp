@@ -70,6 +70,8 @@ public:
             tot.ev_mw += ev_[u];
             tot.pv_mw += pv_[u];
             tot.load_mw -= bld_[u];
+            tot.home_mw -= bld_[u];
+            tot.battery_mw += bat_[u];
         }
     }
     void meter(const CustomerFlows& f) const override {

@@ -1,54 +1,164 @@
-// libgrid layer 7: the KPI table (simulation/kpis.hpp).
+// libgrid layer 7: the KPI table (simulation/kpis.hpp). docs/kpis.md is generated from it
+// (tests/tools/kpi_docs.py; the CTest docs_kpis fails when the page is stale).
+//
+// Notation of the formulas: k runs over the steps, dt = step_s / 3600 h, C = the converged steps
+// (/solver/converged = 1), P_ext[k] = sum of /ext_grid/p_mw at step k (generator convention: > 0 =
+// import from the external grid), N_c[k] = customer c's net import at its meter, kW.
 #include <libgrid/simulation/kpis.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 namespace libgrid {
 namespace {
 
-#define LIBGRID_KPI(name, unit, def, count, file, cmp) \
-    KpiInfo{#name, unit, def, count, file, cmp, [](const SimulationSummary& s) { return double(s.name); }}
+using B = KpiBoundary;
+
+// name, unit, boundary, definition, formula, where measured, count, in /summary, compared
+#define KPI(name, unit, boundary, def, formula, where, count, file, cmp) \
+    KpiInfo{#name, unit, boundary, def, formula, where, count, file, cmp, [](const SimulationSummary& s) { return double(s.name); }}
+// The short form (no boundary, formula nor place yet): the test "every KPI is defined" fails until they are given.
+#define LIBGRID_KPI(name, unit, def, count, file, cmp) KPI(name, unit, B::Unassigned, def, "", "", count, file, cmp)
 
 constexpr KpiInfo kKpis[] = {
-    LIBGRID_KPI(steps, "", "time steps computed", true, true, true),
-    LIBGRID_KPI(load_mwh, "MWh", "energy consumed by loads, EV charging, buildings and homes", false, true, true),
-    LIBGRID_KPI(pv_mwh, "MWh", "PV energy fed in (also site canopies and home rooftops)", false, true, true),
-    LIBGRID_KPI(pv_curtailed_mwh, "MWh", "PV energy curtailed (volt-watt, export limits)", false, true, true),
-    LIBGRID_KPI(import_mwh, "MWh", "energy imported from the external grid(s), converged steps", false, true, true),
-    LIBGRID_KPI(export_mwh, "MWh", "energy exported to the external grid(s), converged steps", false, true, true),
-    LIBGRID_KPI(peak_import_mw, "MW", "largest import from the external grid(s)", false, true, true),
-    LIBGRID_KPI(losses_mwh, "MWh", "branch losses, converged steps", false, true, true),
-    LIBGRID_KPI(co2_t, "t", "CO2 of grid imports", false, true, true),
-    LIBGRID_KPI(bills_rm, "RM", "sum of all customers' bills", false, true, true),
-    LIBGRID_KPI(self_consumption, "fraction", "behind-the-meter PV used on site / PV energy", false, true, true),
-    LIBGRID_KPI(self_sufficiency, "fraction", "behind-the-meter PV used on site / consumption", false, true, true),
-    LIBGRID_KPI(min_vm_pu, "p.u.", "lowest bus voltage, converged steps", false, true, true),
-    LIBGRID_KPI(max_vm_pu, "p.u.", "highest bus voltage, converged steps", false, true, true),
-    LIBGRID_KPI(voltage_violation_hours, "h", "hours with at least one bus outside its band", false, true, true),
-    LIBGRID_KPI(voltage_violation_bus_steps, "", "bus-steps outside [vmin_pu, vmax_pu]", true, true, true),
-    LIBGRID_KPI(max_line_loading_percent, "percent", "highest line loading", false, true, true),
-    LIBGRID_KPI(max_trafo_loading_percent, "percent", "highest transformer loading", false, true, true),
-    LIBGRID_KPI(overloaded_branch_steps, "", "line/trafo-steps above the loading limit", true, true, true),
-    LIBGRID_KPI(ev_delivered_mwh, "MWh", "energy delivered to EVs", false, true, true),
-    LIBGRID_KPI(ev_not_delivered_mwh, "MWh", "energy EVs wanted and did not get by departure", false, true, true),
-    LIBGRID_KPI(ev_peak_mw, "MW", "largest EV charging power", false, true, true),
-    LIBGRID_KPI(battery_charged_mwh, "MWh", "energy into batteries", false, true, true),
-    LIBGRID_KPI(battery_discharged_mwh, "MWh", "energy out of batteries", false, true, true),
-    LIBGRID_KPI(battery_losses_mwh, "MWh", "battery conversion losses", false, true, true),
-    LIBGRID_KPI(building_comfort_degree_hours, "K h", "BEMS buildings: K h outside the comfort band while occupied", false, true, true),
-    LIBGRID_KPI(non_converged_steps, "", "steps whose power flow did not converge", true, true, true),
-    LIBGRID_KPI(energy_balance_max_error_mw, "MW", "largest energy-balance error of a converged step", false, true, true),
-    LIBGRID_KPI(controls_unsettled_steps, "", "steps whose voltage controls did not settle", true, true, false),
-    LIBGRID_KPI(home_comfort_degree_hours, "K h", "HEMS homes: K h outside the comfort band while occupied", false, true, false),
-    LIBGRID_KPI(deenergized_buses, "", "in-service buses no source feeds, the most at any step", true, true, false),
-    LIBGRID_KPI(wall_time_s, "s", "wall-clock time of the run", false, true, false),
-    LIBGRID_KPI(pv_available_mwh, "MWh", "PV energy available before curtailment", false, false, false),
-    LIBGRID_KPI(pv_self_consumed_mwh, "MWh", "behind-the-meter PV used on site", false, false, false),
-    LIBGRID_KPI(battery_storage_change_mwh, "MWh", "energy stored at the end minus at the start", false, false, false),
-    LIBGRID_KPI(steps_per_second, "1/s", "steps computed per wall-clock second", false, false, false),
+    KPI(steps, "", B::Run, "time steps computed", "number of steps run", "rows of /time", true, true, true),
+    KPI(load_mwh, "MWh", B::City, "all consumption: load profiles, EV charging, BEMS buildings, HEMS homes' houses",
+        "load_profiles_mwh + ev_charging_mwh + building_mwh + home_mwh (added per step), all steps",
+        "/load/p_mw, /ev/p_mw, /ev_site/ev_mw, /home/ev_mw, /building/p_mw, /home/building_mw", false, true, true),
+    KPI(pv_mwh, "MWh", B::City, "PV energy fed in by all PV: PV units, charging-site canopies, home rooftops",
+        "sum_k dt (sum /pv/p_mw + sum /ev_site/pv_mw + sum /home/pv_mw), all steps", "the PV inverters", false, true, true),
+    KPI(pv_curtailed_mwh, "MWh", B::City, "PV energy curtailed (volt-watt, export limits) of the PV units",
+        "sum_k dt sum /pv/curtailed_mw", "the PV units' inverters (/pv)", false, true, true),
+    KPI(import_mwh, "MWh", B::Substation, "energy imported from the external grid(s)", "sum over k in C of dt max(P_ext[k], 0)",
+        "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
+    KPI(export_mwh, "MWh", B::Substation, "energy exported to the external grid(s) (reverse flow at the slack)",
+        "sum over k in C of dt max(-P_ext[k], 0)", "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
+    KPI(peak_import_mw, "MW", B::Substation, "peak import: the largest import from the external grid(s)", "max(0, max over k in C of P_ext[k])",
+        "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
+    KPI(losses_mwh, "MWh", B::Network, "losses of all branches (lines, transformers, MATPOWER branches)",
+        "sum over k in C of dt sum_b /branch/p_loss_mw[k, b] = losses_line_mwh + losses_trafo_load_mwh + "
+        "losses_trafo_noload_mwh + losses_branch_mwh; by voltage level in /summary/losses_by_level",
+        "every branch: /branch/p_loss_mw", false, true, true),
+    KPI(co2_t, "t", B::Substation, "CO2 of the energy imported from the external grid(s)",
+        "sum over k in C of dt max(P_ext[k], 0) EF(t_k), EF = the emission factor in t/MWh (0.78 or a series)",
+        "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
+    KPI(bills_rm, "RM", B::CustomerMeters, "sum of all customers' bills", "sum of /bill/total_rm over customers and months",
+        "the customers' meters (/meter), billed by month", false, true, true),
+    KPI(self_consumption, "fraction", B::CustomerMeters, "share of the behind-the-meter PV the customers use themselves",
+        "pv_self_consumed_mwh / pv_behind_meter_mwh (0 without behind-the-meter PV)", "the customers' meters and their PV",
+        false, true, true),
+    KPI(self_sufficiency, "fraction", B::CustomerMeters, "share of the customers' gross consumption their own PV covers",
+        "pv_self_consumed_mwh / (pv_self_consumed_mwh + meter_import_mwh) (0 when both are 0)",
+        "the customers' meters and their PV", false, true, true),
+    KPI(min_vm_pu, "p.u.", B::Network, "lowest bus voltage", "min over k in C and energised buses of /bus/vm_pu (NaN if none)",
+        "every bus: /bus/vm_pu", false, true, true),
+    KPI(max_vm_pu, "p.u.", B::Network, "highest bus voltage", "max over k in C and energised buses of /bus/vm_pu (NaN if none)",
+        "every bus: /bus/vm_pu", false, true, true),
+    KPI(voltage_violation_hours, "h", B::Network, "hours with at least one bus outside its band",
+        "dt x number of k in C with some bus vm < /bus/vmin_pu or vm > /bus/vmax_pu", "every bus: /bus/vm_pu", false, true, true),
+    KPI(voltage_violation_bus_steps, "", B::Network, "bus-steps outside the buses' bands",
+        "number of (k in C, bus) with vm < /bus/vmin_pu or vm > /bus/vmax_pu", "every bus: /bus/vm_pu", true, true, true),
+    KPI(max_line_loading_percent, "percent", B::Network, "highest line loading",
+        "max over k in C of /branch/loading_percent where /branch/kind = line (0 without lines)",
+        "every line: larger end current / (max_i_ka df parallel)", false, true, true),
+    KPI(max_trafo_loading_percent, "percent", B::Network, "highest transformer loading",
+        "max over k in C of /branch/loading_percent where /branch/kind = trafo (0 without transformers)",
+        "every transformer: larger end current / rated current / (df parallel)", false, true, true),
+    KPI(overloaded_branch_steps, "", B::Network, "line- and transformer-steps above the loading limit",
+        "number of (k in C, line or trafo) with /branch/loading_percent > the root attribute loading_limit_percent",
+        "every line and transformer: /branch/loading_percent", true, true, true),
+    KPI(ev_delivered_mwh, "MWh", B::City, "energy delivered to EVs (stations, charging sites, home chargers)",
+        "sum of the EV sessions' delivered energy / 1000", "the EV sessions: /summary/ev_sessions/delivered_kwh", false, true, true),
+    KPI(ev_not_delivered_mwh, "MWh", B::City, "energy EVs wanted and did not get by departure",
+        "sum of the EV sessions' unmet energy / 1000", "the EV sessions: /summary/ev_sessions/unmet_kwh", false, true, true),
+    KPI(ev_peak_mw, "MW", B::City, "largest EV charging power, all chargers together",
+        "max over all k of -(sum /ev/p_mw + sum /ev_site/ev_mw + sum /home/ev_mw)", "every EV charger", false, true, true),
+    KPI(battery_charged_mwh, "MWh", B::City, "AC energy into the battery devices (/battery)",
+        "sum_k dt sum max(-/battery/p_mw, 0)", "the battery devices' inverters: /battery/p_mw", false, true, true),
+    KPI(battery_discharged_mwh, "MWh", B::City, "AC energy out of the battery devices (/battery)",
+        "sum_k dt sum max(/battery/p_mw, 0)", "the battery devices' inverters: /battery/p_mw", false, true, true),
+    KPI(battery_losses_mwh, "MWh", B::City, "the battery devices' conversion and self-discharge losses",
+        "battery_charged_mwh - battery_discharged_mwh - battery_storage_change_mwh", "inside the battery devices (/battery)",
+        false, true, true),
+    KPI(building_comfort_degree_hours, "K h", B::City, "BEMS buildings: K h outside the comfort band while occupied",
+        "sum over buildings of /summary/building/comfort_degree_hours", "the buildings' indoor air temperature", false, true, true),
+    KPI(non_converged_steps, "", B::Run, "steps whose power flow did not converge",
+        "number of k with /solver/converged = 0 (their energies are left out of the substation and network KPIs)",
+        "/solver/converged", true, true, true),
+    KPI(energy_balance_max_error_mw, "MW", B::Run, "energy balance, worst step: the largest error of a converged step",
+        "max over k in C of |/solver/energy_balance_mw| (P_ext + sum of all elements' p - losses)", "/solver/energy_balance_mw",
+        false, true, true),
+    KPI(controls_unsettled_steps, "", B::Run, "steps whose voltage controls did not settle",
+        "number of steps whose control rounds ended with a voltage change above control_tolerance_pu", "the engine (not recorded)",
+        true, true, false),
+    KPI(home_comfort_degree_hours, "K h", B::City, "HEMS homes: K h outside the comfort band while occupied",
+        "sum over homes of their comfort degree hours", "the homes' indoor air temperature (not recorded)", false, true, false),
+    KPI(deenergized_buses, "", B::Network, "in-service buses no source feeds, the most at any step",
+        "max over k of the number of in-service, non-isolated buses without a source in their island (NaN in /bus/vm_pu)",
+        "every bus", true, true, false),
+    KPI(wall_time_s, "s", B::Run, "wall-clock time of the run", "seconds from the start of run() to the summary",
+        "the process (not reproducible)", false, true, false),
+    KPI(pv_available_mwh, "MWh", B::City, "PV energy the PV units could have fed in before curtailment",
+        "sum_k dt sum /pv/available_mw", "the PV units' inverters (/pv)", false, true, false),
+    KPI(pv_self_consumed_mwh, "MWh", B::CustomerMeters,
+        "behind-the-meter PV the customers use themselves (own load, own battery, own EV)",
+        "sum_k dt sum_c max(PV_c[k] - max(-N_c[k], 0), 0) / 1000: a customer's PV minus what its meter exports, per step",
+        "the customers' meters (/meter) and their PV (/pv with a customer, /home/pv_mw)", false, true, false),
+    KPI(battery_storage_change_mwh, "MWh", B::City, "energy stored in the battery devices at the end minus at the start",
+        "sum over /battery of stored energy at the end - at the start", "inside the battery devices (/battery)", false, true, false),
+    KPI(steps_per_second, "1/s", B::Run, "steps computed per wall-clock second", "steps / wall_time_s",
+        "the process (not reproducible)", false, false, false),
+    // ---- the boundaries made explicit (issue 12) ----
+    KPI(meter_import_mwh, "MWh", B::CustomerMeters, "energy the customers' meters import",
+        "sum_k dt sum_c max(N_c[k], 0) / 1000 = sum of /meter/import_kwh / 1000",
+        "the customers' meters (/meter: one per load)", false, true, false),
+    KPI(meter_export_mwh, "MWh", B::CustomerMeters, "energy the customers' meters export",
+        "sum_k dt sum_c max(-N_c[k], 0) / 1000 = sum of /meter/export_kwh / 1000",
+        "the customers' meters (/meter: one per load)", false, true, false),
+    KPI(pv_behind_meter_mwh, "MWh", B::CustomerMeters, "PV behind the customers' meters (PV units with a customer, home rooftops)",
+        "sum_k dt sum_c PV_c[k] / 1000, PV_c = its PV units' /pv/p_mw + its homes' /home/pv_mw (kW); charging sites are not "
+        "metered customers: their canopy PV is not in it", "the customers' PV inverters", false, true, false),
+    KPI(load_profiles_mwh, "MWh", B::City, "consumption of the loads' profiles (not replaced by a building or home model)",
+        "-sum_k dt sum /load/p_mw, all steps", "every load: /load/p_mw", false, true, false),
+    KPI(ev_charging_mwh, "MWh", B::City, "EV charging drawn from the grid (stations, charging sites, home chargers; V2G counts against it)",
+        "-sum_k dt (sum /ev/p_mw + sum /ev_site/ev_mw + sum /home/ev_mw), all steps", "every EV charger", false, true, false),
+    KPI(building_mwh, "MWh", B::City, "consumption of the BEMS buildings", "-sum_k dt sum /building/p_mw, all steps",
+        "every building: /building/p_mw", false, true, false),
+    KPI(home_mwh, "MWh", B::City, "consumption of the HEMS homes' houses (without their EV, PV and battery)",
+        "-sum_k dt sum /home/building_mw, all steps", "every home: /home/building_mw", false, true, false),
+    KPI(battery_net_charge_mwh, "MWh", B::City,
+        "net AC energy into all batteries (battery devices, charging sites', homes', network storage)",
+        "-sum_k dt (sum /battery/p_mw + sum /ev_site/battery_mw + sum /home/battery_mw + sum /storage/p_mw), all steps; "
+        "for the battery devices alone = battery_storage_change_mwh + battery_losses_mwh",
+        "every battery's inverter", false, true, false),
+    KPI(network_gen_mwh, "MWh", B::City, "energy of the network's generators, static generators and shunts (shunts count negative)",
+        "sum_k dt (sum /gen/p_mw + sum /sgen/p_mw + sum /shunt/p_mw), all steps", "the network table's gen, sgen, shunt",
+        false, true, false),
+    KPI(losses_line_mwh, "MWh", B::Network, "losses of the lines (series and shunt)",
+        "sum over k in C of dt sum of /branch/p_loss_mw where /branch/kind = line", "every line", false, true, false),
+    KPI(losses_trafo_load_mwh, "MWh", B::Network, "transformers' load (series, copper) losses",
+        "sum over k in C of dt sum over transformers of (/branch/p_loss_mw - /trafo/p_loss_noload_mw)", "every transformer", false,
+        true, false),
+    KPI(losses_trafo_noload_mwh, "MWh", B::Network, "transformers' no-load (magnetising, iron) losses",
+        "sum over k in C of dt sum /trafo/p_loss_noload_mw: Re(ym)|V|^2 at the magnetising admittance (math/output.hpp)",
+        "every transformer", false, true, false),
+    KPI(losses_branch_mwh, "MWh", B::Network, "losses of the MATPOWER branch table's branches (not split)",
+        "sum over k in C of dt sum of /branch/p_loss_mw where /branch/kind = branch", "every MATPOWER branch", false, true, false),
 };
 #undef LIBGRID_KPI
+#undef KPI
 
 }  // namespace
+
+const char* kpi_boundary_name(KpiBoundary b) {
+    switch (b) {
+    case KpiBoundary::Substation: return "substation";
+    case KpiBoundary::CustomerMeters: return "customer_meters";
+    case KpiBoundary::City: return "city";
+    case KpiBoundary::Network: return "network";
+    case KpiBoundary::Run: return "run";
+    case KpiBoundary::Unassigned: break;
+    }
+    return "unassigned";
+}
 
 std::span<const KpiInfo> summary_kpis() { return kKpis; }
 

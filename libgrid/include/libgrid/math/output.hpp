@@ -69,6 +69,29 @@ inline cplx branch_loss(const BranchPower& s, double base_mva) {
     return {sum.real() * base_mva, sum.imag() * base_mva};
 }
 
+/// A transformer's no-load (magnetising, iron) loss, MW: the real power its magnetising admittance
+/// ym draws. Pi model (t_model = false): ym/2 at each end, on the internal (tapped) side at the
+/// from end: Re(yf_sh)|vf/tap|^2 + Re(yt_sh)|vt|^2 with yf_sh = yff|tap|^2 - ys, yt_sh = ytt - ys.
+/// T model: z/2 - ym - z/2 Kron-reduced (math_model.cpp), so y1 = yff|tap|^2 + ys, y2 = ytt + ys,
+/// y1 + y2 + ym = y1 y2 / ys, and ym sees the middle voltage vm = (y1 vf/tap + y2 vt) / (y1 + y2 + ym):
+/// Re(ym)|vm|^2. A transformer open at one end (Kron-reduced into a shunt) draws only its no-load
+/// loss: all of branch_loss. The load (series, copper) loss is branch_loss minus this.
+inline double trafo_noload_loss(const BranchY& br, const std::vector<cplx>& V, const BranchPower& s, double base_mva, bool t_model) {
+    if (br.f < 0 || br.t < 0) return branch_loss(s, base_mva).real();
+    const double tap2 = std::norm(br.tap);
+    const cplx va = V[br.f] / br.tap, vt = V[br.t];
+    if (!t_model) {
+        const cplx yf_sh = br.yff * tap2 - br.ys, yt_sh = br.ytt - br.ys;
+        return (yf_sh.real() * std::norm(va) + yt_sh.real() * std::norm(vt)) * base_mva;
+    }
+    const cplx y1 = br.yff * tap2 + br.ys, y2 = br.ytt + br.ys;
+    if (br.ys == cplx(0.0, 0.0)) return 0.0;
+    const cplx ysum = y1 * y2 / br.ys;
+    const cplx ym = ysum - y1 - y2;
+    const cplx vm = (y1 * va + y2 * vt) / ysum;
+    return ym.real() * std::norm(vm) * base_mva;
+}
+
 /// Current at each end, kA, on the node's voltage |V| times its base voltage (0 at an open end).
 struct BranchCurrent {
     double from_ka = 0.0, to_ka = 0.0;

@@ -111,6 +111,10 @@ struct StepTotals {
     double pv_available_mw = 0.0;
     double pv_curtailed_mw = 0.0;
     double ev_mw = 0.0;            ///< EV charging, generator convention (< 0 when charging)
+    // the city balance by class (docs/kpis.md)
+    double building_mw = 0.0;      ///< BEMS buildings' consumption, > 0
+    double home_mw = 0.0;          ///< HEMS homes' house consumption (no EV, PV, battery), > 0
+    double battery_mw = 0.0;       ///< every battery (devices, sites', homes'), generator convention (+ discharging)
 };
 
 /// A group's recorded series: declared once (the recorder may be absent: rows are still filled).

@@ -115,7 +115,16 @@ struct SimulationSummary {
     double pv_mwh = 0.0, pv_available_mwh = 0.0, pv_curtailed_mwh = 0.0;
     double pv_self_consumed_mwh = 0.0;            ///< behind-the-meter PV used on site
     double self_consumption = 0.0;                ///< self-consumed / PV energy
-    double self_sufficiency = 0.0;                ///< self-consumed / customer consumption
+    double self_sufficiency = 0.0;                ///< self-consumed / (self-consumed + meter import)
+    // customer meters (docs/kpis.md): behind the meter, summed over the customers' meters
+    double meter_import_mwh = 0.0, meter_export_mwh = 0.0;
+    double pv_behind_meter_mwh = 0.0;             ///< PV of PV units with a customer and of homes
+    // the city's energy balance by class: load_mwh = load_profiles + ev_charging + building + home
+    double load_profiles_mwh = 0.0, ev_charging_mwh = 0.0, building_mwh = 0.0, home_mwh = 0.0;
+    double battery_net_charge_mwh = 0.0;          ///< into all batteries minus out of them (AC side)
+    double network_gen_mwh = 0.0;                 ///< gens, sgens, shunts of the network table
+    // losses by element kind (losses_mwh is their sum; by voltage level in /summary/losses_by_level)
+    double losses_line_mwh = 0.0, losses_trafo_load_mwh = 0.0, losses_trafo_noload_mwh = 0.0, losses_branch_mwh = 0.0;
     double battery_charged_mwh = 0.0, battery_discharged_mwh = 0.0, battery_losses_mwh = 0.0;
     double battery_storage_change_mwh = 0.0;
     double co2_t = 0.0;                           ///< of grid imports

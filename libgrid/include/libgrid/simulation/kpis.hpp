@@ -1,7 +1,8 @@
-// libgrid layer 7: the run summary's KPIs, listed once: name, unit, definition, and where each
-// appears. /summary in the results file (write_summary), the Python dict of a run
-// (bindings summary_to_dict) and the plots' KPI_ORDER (libgrid.plots, via _libgrid.summary_kpis)
-// all come from this table.
+// libgrid layer 7: the run summary's KPIs, listed once: name, unit, boundary, definition, formula
+// and where each is measured. /summary in the results file (write_summary: each dataset carries the
+// attributes unit, boundary, definition, formula, where), the Python dict of a run (bindings
+// summary_to_dict), _libgrid.summary_kpis(), the CLI's tables (libgrid run, libgrid info), the
+// plots' KPI_ORDER and docs/kpis.md (tests/tools/kpi_docs.py) all come from this table.
 #pragma once
 
 #include <cstddef>
@@ -11,10 +12,25 @@ namespace libgrid {
 
 struct SimulationSummary;
 
+/// Where a KPI is measured: every energy KPI belongs to exactly one balance (docs/kpis.md).
+enum class KpiBoundary : int {
+    Substation,      ///< the external grid(s): the slack connection(s) of the network
+    CustomerMeters,  ///< behind the meter, summed over the customers' meters (loads with a /meter column)
+    City,            ///< the city's energy balance over all elements (PV, loads by class, EV, batteries, losses)
+    Network,         ///< the grid's own elements: buses, lines, transformers (voltages, loadings, losses)
+    Run,             ///< bookkeeping of the run (steps, convergence, wall time)
+    Unassigned,      ///< not yet defined (a test fails: every KPI needs a boundary and a formula)
+};
+/// "substation", "customer_meters", "city", "network", "run" ("unassigned").
+const char* kpi_boundary_name(KpiBoundary b);
+
 struct KpiInfo {
     const char* name;        ///< the SimulationSummary field, the /summary dataset, the dict key
     const char* unit;        ///< "" for counts
-    const char* definition;
+    KpiBoundary boundary;
+    const char* definition;  ///< one line, what it is
+    const char* formula;     ///< how it is computed, precise enough to recompute from the results file
+    const char* where;       ///< where it is measured (element, series)
     bool count;              ///< an integer count (size_t / int field)
     bool in_file;            ///< written to /summary
     bool compared;           ///< in KPI_ORDER (compare_kpis' default rows), in table order
