@@ -98,6 +98,18 @@ void print_summary_by_boundary(const ResultsReader& r) {
     }
 }
 
+/// /summary/losses_by_level: losses by nominal voltage level and element kind (docs/kpis.md).
+void print_losses_by_level(const ResultsReader& r) {
+    const std::string g = "/summary/losses_by_level/";
+    const std::vector<double> kv = r.read_vector(g + "kv");
+    const char* cols[] = {"lines_mwh", "trafo_load_mwh", "trafo_noload_mwh", "branches_mwh"};
+    std::vector<std::vector<double>> v;
+    for (const char* c : cols) v.push_back(r.is_dataset(g + c) ? r.read_vector(g + c) : std::vector<double>(kv.size(), 0.0));
+    std::printf("    losses by voltage level [MWh]\n      %10s %14s %14s %14s %14s\n", "kV", "lines", "trafo load", "trafo no-load", "branches");
+    for (std::size_t i = 0; i < kv.size(); ++i)
+        std::printf("      %10.3g %14.6g %14.6g %14.6g %14.6g\n", kv[i], v[0][i], v[1][i], v[2][i], v[3][i]);
+}
+
 void print_info(const std::string& path) {
     check_results_file(path);  // a damaged file: an error here, not a crash or a hang
     ResultsReader r(path);
@@ -118,6 +130,7 @@ void print_info(const std::string& path) {
     }
     std::printf("\n  summary%s\n", incomplete.empty() ? "" : " (of the steps done)");
     if (r.exists("/summary")) print_summary_by_boundary(r);
+    if (r.is_dataset("/summary/losses_by_level/kv")) print_losses_by_level(r);
     if (!incomplete.empty()) {
         std::fflush(stdout);
         throw ExitStatus{3, "'" + path + "': " + incomplete};
