@@ -1176,8 +1176,8 @@ struct Simulation::Impl {
         if (!w) return;
         for (const KpiInfo& k : summary_kpis())  // the KPI table (simulation/kpis.hpp, docs/kpis.md)
             if (k.in_file) {
+                w->write_scalar(std::string("summary/") + k.name, k.get(sum), k.unit);
                 const std::string path = std::string("/summary/") + k.name;
-                w->write_scalar(path, k.get(sum), k.unit);
                 w->set_attribute(path, "boundary", kpi_boundary_name(k.boundary));
                 w->set_attribute(path, "definition", k.definition);
                 w->set_attribute(path, "formula", k.formula);
