@@ -248,10 +248,10 @@ def voltage_heatmap(res, ax=None, cmap: str = "RdYlBu", vmin: Optional[float] = 
     pixels of a figure). The voltage band (/bus/vmin_pu, /bus/vmax_pu) is marked on the colour bar.
     NaN (e.g. a de-energised bus) is left blank. Returns the Axes; the image is `ax.images[0]`, its
     rows' labels are `ax.row_labels`."""
-    ax = _axes(ax, figsize=(10, 5))
     vm = res.bus_vm()
     if by == "auto":
         by = "bus" if vm.shape[1] <= 200 else "area"
+    ax = _axes(ax, figsize=(10, 5) if by == "bus" else (11, 8))
     if by == "bus":
         rows = [str(c) for c in vm.columns]
         data = vm.to_numpy(dtype=float).T
@@ -266,6 +266,11 @@ def voltage_heatmap(res, ax=None, cmap: str = "RdYlBu", vmin: Optional[float] = 
         rows = order
         data = agg.reindex(order).to_numpy(float)
         ylabel, what = "area (level: transformer or feeder)", f"Bus voltage magnitude, {stat} of each area"
+        band = _band(res)
+        if band and vmin is None and vmax is None:  # colour scale = the voltage band (its ends marked)
+            finite = data[np.isfinite(data)]
+            vmin = min([a for a, _ in band.values()] + ([float(finite.min())] if finite.size else []))
+            vmax = max([b for _, b in band.values()] + ([float(finite.max())] if finite.size else []))
     else:
         raise ValueError(f"voltage_heatmap: by={by!r}: expected 'auto', 'bus' or 'area'")
     finite = data[np.isfinite(data)]
@@ -482,7 +487,8 @@ def transformer_loading(res, ax=None, max_lines: int = 8):
         chosen.sort(key=trafo_cols.index)
     ax = _axes(ax, figsize=(10, 4.5))
     t = _wall_clock(tl.index)
-    colors = _pyplot().get_cmap("tab10" if len(chosen) <= 10 else "tab20").colors
+    colors = [c for i, c in enumerate(_pyplot().get_cmap("tab10" if len(chosen) <= 9 else "tab20").colors)
+              if i not in (7, 14, 15)]  # no grey: grey is the other transformers' band
     for i, c in enumerate(chosen):
         kva = f" ({float(rated[c]):,.0f} kVA)" if rated is not None and np.isfinite(rated[c]) else ""
         ax.plot(t, tl[c].to_numpy(float), lw=1, color=colors[i % len(colors)],
@@ -798,19 +804,20 @@ def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale:
     if scale == "auto":
         scale = "log" if (df.bill_rm > 0).all() else "symlog"
     if scale == "symlog":
-        ax.set_yscale("symlog", linthresh=10.0)
+        ax.set_yscale("symlog", linthresh=1.0)
+        low = float(df.bill_rm.min())
+        ax.set_ylim(bottom=0.0 if low >= 0 else 2.0 * low, top=2.0 * max(float(df.bill_rm.max()), 1.0))
     elif scale in ("log", "linear"):
         ax.set_yscale(scale)
     else:
         raise ValueError(f"bills_by_class: scale={scale!r}: expected 'auto', 'log', 'symlog' or 'linear'")
-    ax.set_xlabel("customer class (customers)")
-    ax.set_ylabel(f"bill over the run (RM, {scale} scale)")
+    xlabel = "customer class (number of customers)"
     if top:
         big = df.sort_values("bill_rm", ascending=False).drop_duplicates("customer").head(top)
-        note = "largest bills: " + "; ".join(f"customer {int(r.customer)} ({r['class'].replace('_', ' ')}) "
-                                               f"RM {r.bill_rm:,.0f}" for _, r in big.iterrows())
-        ax.text(0.01, 0.98, note, transform=ax.transAxes, va="top", fontsize="x-small",
-                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+        xlabel += "\nlargest bills: " + "; ".join(f"customer {int(r.customer)} ({r['class'].replace('_', ' ')}) "
+                                                  f"RM {r.bill_rm:,.0f}" for _, r in big.iterrows())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"bill over the run (RM, {scale} scale)")
     if n_runs > 1:
         ax.legend(loc="lower right", fontsize="small")
     _title(ax, "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)", runs[-1][1])
