@@ -118,7 +118,8 @@ std::string run_label(const ResultsReader& r) {
         while (!v.empty() && (v.back() == '"' || v.back() == ' ' || v.back() == '\r')) v.pop_back();
         return v;
     };
-    const std::string name = line_after("name:"), file = line_after("# effective scenario (libgrid):");
+    const std::string name = line_after("name:");
+    const std::string file = std::filesystem::path(line_after("# effective scenario (libgrid):")).filename().string();
     std::string label = std::filesystem::path(r.path()).filename().string();
     if (!name.empty() || !file.empty())
         label += ": scenario " + (name.empty() ? file : file.empty() ? name : name + " (" + file + ")");
