@@ -467,7 +467,7 @@ def load_duration_curve(res, what: str = "ext_grid", ax=None, label: Optional[st
 
 def transformer_loading(res, ax=None, max_lines: int = 8):
     """Loading (%) of the transformers (`/branch` rows whose kind is "trafo") over time, with the
-    100 % line. The `max_lines` transformers with the highest peak loading are drawn as lines of
+    100 % line. The `max_lines` (all up to `max_lines` + 1) transformers with the highest peak loading are drawn as lines of
     distinct colours, labelled "trafo <element id> (<rating> kVA), peak <x> %" (the rating from
     /branch/rated_kva when the file has it); the others, if any, as one grey band (min..max over them
     at each step) and their median. Returns the Axes: one line per transformer drawn, then (with
@@ -481,7 +481,8 @@ def transformer_loading(res, ax=None, max_lines: int = 8):
         raise ValueError(f"transformer_loading: results file '{res.path}' has no transformer in /branch")
     tl = load[trafo_cols]
     peak = tl.max(axis=0).fillna(-np.inf)
-    chosen = list(peak.sort_values(ascending=False, kind="stable").index[:max_lines])
+    n_drawn = len(trafo_cols) if len(trafo_cols) <= max_lines + 1 else max_lines  # no band of one
+    chosen = list(peak.sort_values(ascending=False, kind="stable").index[:n_drawn])
     rest = [c for c in trafo_cols if c not in chosen]
     if not rest:
         chosen.sort(key=trafo_cols.index)
@@ -865,7 +866,7 @@ def hosting_map(hc: pd.DataFrame, net, customers: pd.DataFrame, ax=None, cmap: s
                 title: Optional[str] = None):
     """A map-like schematic of hosting capacity per feeder (the networks carry no coordinates):
     one row per feeder, every transformer at its electrical distance from the slack (km along the
-    lines), coloured by the kW it can host (column `hosting_kw`, else `installed_kw`; with neither,
+    lines), coloured by the kW it can host (column `hosting_kw`, else `hosted_kw`; with neither,
     the share of its customers, `share`), sized by its rating (`rating_kva`, else by its customer
     count), labelled "T<id>" with the limit that stops it (`limit`, or `limit_kind`) and its kVA.
     `hc`: libgrid.hosting_capacity(..., group="transformer") (indexed by transformer id);
@@ -877,11 +878,11 @@ def hosting_map(hc: pd.DataFrame, net, customers: pd.DataFrame, ax=None, cmap: s
     trafo = net.trafo
     feeders = sorted(customers["feeder"].unique())
     row_of = {f: i for i, f in enumerate(feeders)}
-    value_col = _first_column(hc, "hosting_kw", "installed_kw", "share")
+    value_col = _first_column(hc, "hosting_kw", "hosted_kw", "installed_kw", "share")
     limit_col = _first_column(hc, "limit", "limit_kind")
     rating_col = _first_column(hc, "rating_kva")
     if value_col is None:
-        raise KeyError(f"hosting_map: hc has none of the columns hosting_kw, installed_kw, share "
+        raise KeyError(f"hosting_map: hc has none of the columns hosting_kw, hosted_kw, installed_kw, share "
                        f"(columns: {list(hc.columns)})")
     rows = []
     for tid, r in hc.iterrows():
