@@ -152,3 +152,17 @@ def test_hosting_map_labels(scenario, names):
     assert all(("voltage" if names == "old" else "thermal") in t for t in texts)
     assert "test run" in ax.get_title()
     plt.close(ax.figure)
+
+
+def test_compare_kpis_change(res, tmp_path):
+    df = plots.compare_kpis({"a": res, "b": res}, kpis=["peak_import_mw", "co2_t"], change=True)
+    assert list(df.columns) == ["unit", "a", "b", "b - a", "b change %"]
+    assert (df["b - a"] == 0).all() and (df["b change %"] == 0).all()
+    other = libgrid.read_results(res.path)
+    other.summary = other.summary.copy()
+    other.summary["peak_import_mw"] *= 1.1
+    other.summary["co2_t"] += 1e-15  # float noise: 0
+    df = plots.compare_kpis({"a": res, "b": other}, kpis=["peak_import_mw", "co2_t"], change=True)
+    assert df.loc["peak_import_mw", "b change %"] == pytest.approx(10.0)
+    assert df.loc["peak_import_mw", "b - a"] == pytest.approx(0.1 * res.summary["peak_import_mw"])
+    assert df.loc["co2_t", "b - a"] == 0

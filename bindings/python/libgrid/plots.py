@@ -831,12 +831,15 @@ def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale:
 KPI_ORDER = tuple(k["name"] for k in _summary_kpis() if k["compared"])
 
 
-def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = None) -> pd.DataFrame:
+def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = None, change: bool = False,
+                 tolerance: float = 1e-9) -> pd.DataFrame:
     """The runs' KPIs (/summary) side by side: one row per KPI (index "kpi"), a "unit" column, then
     one column per run (the keys of `results`, in order). A KPI a run lacks is NaN there.
 
     kpis: the rows to keep, in that order (a name no run has raises KeyError); None = all of them,
-    `KPI_ORDER` first, then the rest alphabetically."""
+    `KPI_ORDER` first, then the rest alphabetically. change=True adds, for every run after the first,
+    "<run> - <first>" and "<run> change %" ((run - first) / |first| x 100; NaN when first is 0), as
+    `libgrid compare` prints them: differences within `tolerance` x max(1, |a|, |b|) are 0."""
     if not results:
         raise ValueError("compare_kpis: no results given")
     units: Dict[str, str] = {}
@@ -855,6 +858,16 @@ def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = 
     df = pd.DataFrame({"unit": [units[k] for k in rows]}, index=pd.Index(rows, name="kpi"))
     for label, r in results.items():
         df[str(label)] = r.summary.reindex(rows).to_numpy(float)
+    if change and len(results) > 1:
+        labels = [str(k) for k in results]
+        a = df[labels[0]].to_numpy(float)
+        for lab in labels[1:]:
+            b = df[lab].to_numpy(float)
+            tol = tolerance * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+            d = np.where(np.abs(b - a) <= tol, 0.0, b - a)
+            df[f"{lab} - {labels[0]}"] = d
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df[f"{lab} change %"] = np.where(d == 0, 0.0, np.where(np.abs(a) > tol, d / np.abs(a) * 100.0, np.nan))
     return df
 
 
