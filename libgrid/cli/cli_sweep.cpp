@@ -388,6 +388,8 @@ void add_sweep(CLI::App& app, const char* argv0) {
             if (a.workers > 0) args.insert(args.end(), {"--workers", std::to_string(a.workers)});
             if (!a.output_dir.empty()) args.insert(args.end(), {"--output-dir", a.output_dir});
             if (a.quiet) args.push_back("--quiet");
+            if (!a.columns.empty()) args.insert(args.end(), {"--columns", a.columns});
+            if (a.width) args.insert(args.end(), {"--width", std::to_string(a.width)});
             exec_python_sweep(argv0_s.c_str(), args);
         }
         run_sweep_command(a);

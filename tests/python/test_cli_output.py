@@ -120,3 +120,22 @@ def test_sweep_columns(tmp_path):
     bad = cli("sweep", SWEEP, "-q", "-o", tmp_path / "b", "--columns", "co2_t,nonsense", check=False)
     assert bad.returncode != 0 and "no KPI 'nonsense'" in bad.stderr and "peak_import_mw" in bad.stderr
     assert not (tmp_path / "b").exists()  # checked before anything runs
+
+
+def test_python_sweep_prints_the_same_columns(tmp_path):
+    """`python -m libgrid.sweep` (what `libgrid sweep --scheduler` runs) prints the same selected KPIs."""
+    import sys
+    import libgrid
+    env = {"PYTHONPATH": os.path.dirname(os.path.dirname(libgrid.__file__))}
+    cmd = [sys.executable, "-m", "libgrid.sweep", str(SWEEP), "--serial", "-q"]
+    r = subprocess.run(cmd + ["-o", str(tmp_path / "p"), "--columns", "co2_t,bills_rm"], capture_output=True,
+                       text=True, timeout=300, env=dict(os.environ, **env))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].split() == ["seed", "co2_t", "bills_rm"]
+    r = subprocess.run(cmd + ["-o", str(tmp_path / "d"), "--width", "80"], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, **env))
+    table = r.stdout.split("\n\n2 variants in")[0]
+    assert max(map(len, table.splitlines())) <= 80 and "peak_import_mw" in table and "wall_time_s" not in table
+    bad = subprocess.run(cmd + ["-o", str(tmp_path / "b"), "--columns", "nonsense"], capture_output=True,
+                         text=True, timeout=300, env=dict(os.environ, **env))
+    assert bad.returncode == 2 and "no KPI 'nonsense'" in bad.stderr and not (tmp_path / "b").exists()

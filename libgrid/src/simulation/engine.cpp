@@ -17,10 +17,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <optional>
 #include <unordered_map>
