@@ -50,9 +50,19 @@ def labelled(ax, run=True):
     plt.close(ax.figure)
 
 
-def test_run_title(res):
+def test_run_title(res, tmp_path):
     t = plots.run_title(res)
     assert t == "melaka_smart_city · melaka-small-seed1, 296 buses · 2025-06-11, 96 x 15 min"
+    assert plots.run_title([res, res]) == t  # shared parts once
+    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml")
+    sc.set("horizon.start", "2025-06-11")
+    base = sc.override(steps=4).run(output=str(tmp_path / "b.h5"))
+    assert plots.run_title([base, res]) == ("melaka_baseline vs melaka_smart_city · melaka-small-seed1, 296 buses · "
+                                            "2025-06-11, 4 x 15 min vs 2025-06-11, 96 x 15 min")
+    ax = plots.load_duration_curve(base)
+    plots.load_duration_curve(res, ax=ax)
+    assert "melaka_baseline vs melaka_smart_city" in ax.get_title()  # every run drawn on the axes
+    plt.close(ax.figure)
 
 
 def test_every_plot_is_titled_with_units(res, scenario):

@@ -112,7 +112,16 @@ def _scenario_name(res) -> str:
 def run_title(res) -> str:
     """One line naming a run for a plot title: scenario (name and file, else the results file), grid
     (network name and bus count), dates and steps, e.g.
-    "melaka_smart_city · melaka-small-seed1, 296 buses · 2025-01-01 to 2025-01-07, 672 x 15 min"."""
+    "melaka_smart_city · melaka-small-seed1, 296 buses · 2025-01-01 to 2025-01-07, 672 x 15 min".
+    Several runs (a list): each part once when the runs share it, else the runs' parts joined by " vs "."""
+    if isinstance(res, (list, tuple)):
+        titles = [run_title(r).split(" · ") for r in res]
+        width = max(len(t) for t in titles)
+        out = []
+        for i in range(width):
+            seen = list(dict.fromkeys(t[i] for t in titles if i < len(t)))
+            out.append(" vs ".join(seen))
+        return " · ".join(out)
     parts = [_scenario_name(res)]
     grid = str(res.attrs.get("network") or "")
     try:
@@ -138,7 +147,17 @@ def run_title(res) -> str:
 
 def _title(ax, what: str, res=None) -> None:
     """`what` on the first line and the run (`run_title`) on the second."""
-    ax.set_title(what if res is None else f"{what}\n{run_title(res)}", fontsize="medium")
+    if res is None:
+        ax.set_title(what, fontsize="medium")
+        return
+    lines, width = [""], 95  # the run title's parts, wrapped at " · " to at most `width` characters a line
+    for part in run_title(res).split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines[-1] else part
+        if len(joined) > width and lines[-1]:
+            lines.append(part)
+        else:
+            lines[-1] = joined
+    ax.set_title("\n".join([what, *lines]), fontsize="medium")
 
 
 def _vector_or_none(res, group: str, name: str) -> Optional[pd.Series]:
@@ -460,7 +479,9 @@ def load_duration_curve(res, what: str = "ext_grid", ax=None, label: Optional[st
         ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xlabel("hours at or above (h)")
     ax.set_ylabel(f"{name} (MW)")
-    _title(ax, "Load duration curve", res)
+    drawn = getattr(ax, "_libgrid_runs", []) + [res]  # called again on the same axes: every run drawn
+    ax._libgrid_runs = drawn
+    _title(ax, "Load duration curve", drawn)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -573,7 +594,7 @@ def ev_charging(res=None, ax=None, by: Optional[Mapping[str, object]] = None):
             if df.empty:
                 raise KeyError(f"ev_charging: results '{label}' ('{r.path}') hold no EV group")
             ax.plot(hours, df.sum(axis=1).to_numpy(float), "o-", ms=3, label=label)
-        _title(ax, "EV charging by hour of day (mean over the days of each run)", res if res is not None else runs[-1][1])
+        _title(ax, "EV charging by hour of day (mean over the days of each run)", [r for _, r in runs])
     else:
         df = ev_charging_by_hour(res)
         if df.empty:
@@ -748,7 +769,7 @@ def bills(res_before, res_after, ax=None, labels=("before", "after"), kind: str 
         ax.set_ylabel("bill (RM)")
     else:
         raise ValueError(f"bills: kind={kind!r}: expected 'auto', 'bar', 'scatter', 'hist' or 'sorted'")
-    _title(ax, f"Electricity bills per customer: {la} vs {lb}", res_after)
+    _title(ax, f"Electricity bills per customer: {la} vs {lb}", [res_before, res_after])
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -821,7 +842,7 @@ def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale:
     ax.set_ylabel(f"bill over the run (RM, {scale} scale)")
     if n_runs > 1:
         ax.legend(loc="lower right", fontsize="small")
-    _title(ax, "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)", runs[-1][1])
+    _title(ax, "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)", [r for _, r in runs])
     ax.bills = df
     return ax
 
