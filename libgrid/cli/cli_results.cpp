@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace libgrid::cli {
@@ -137,25 +139,84 @@ void print_info(const std::string& path) {
     }
 }
 
-void print_compare(const std::string& a, const std::string& b) {
-    check_results_file(a);
-    check_results_file(b);
-    ResultsReader ra(a), rb(b);
+/// A run's name for the compare table: the results file's name, the scenario's name and file (from
+/// the root attribute `scenario`, the effective scenario text), the grid and the horizon.
+std::string run_label(const ResultsReader& r) {
+    const std::string text = attr_or(r, "scenario", "");
+    auto line_after = [&](const std::string& prefix) -> std::string {
+        std::size_t p = text.rfind("\n" + prefix, std::string::npos);
+        p = text.compare(0, prefix.size(), prefix) == 0 ? 0 : p == std::string::npos ? p : p + 1;
+        if (p == std::string::npos) return "";
+        std::string v = text.substr(p + prefix.size(), text.find('\n', p) - p - prefix.size());
+        v.erase(0, v.find_first_not_of(" \""));
+        while (!v.empty() && (v.back() == '"' || v.back() == ' ' || v.back() == '\r')) v.pop_back();
+        return v;
+    };
+    const std::string name = line_after("name:");
+    const std::string file = std::filesystem::path(line_after("# effective scenario (libgrid):")).filename().string();
+    std::string label = std::filesystem::path(r.path()).filename().string();
+    if (!name.empty() || !file.empty())
+        label += ": scenario " + (name.empty() ? file : file.empty() ? name : name + " (" + file + ")");
+    label += ", grid " + attr_or(r, "network", "?");
+    const std::size_t steps = r.is_dataset("/time") && !r.shape("/time").empty() ? r.shape("/time")[0] : 0;
+    label += ", from " + attr_or(r, "start", "?") + ", " + std::to_string(steps) + " steps of " + attr_or(r, "step_s", "?") + " s";
+    return label;
+}
+
+/// A number for the table: "0" when |x| <= tol, whole numbers for counts, else 4 significant digits
+/// without an exponent between 1e-3 and 1e7 (1823.4 -> "1823", 0.03456 -> "0.03456").
+std::string fmt_number(double x, bool count, double tol) {
+    if (std::isnan(x)) return "-";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    if (std::abs(x) <= tol) return "0";
+    char buf[48];
+    const double ax = std::abs(x);
+    if (count) std::snprintf(buf, sizeof buf, "%.0f", x);
+    else if (ax < 1e-3 || ax >= 1e7) std::snprintf(buf, sizeof buf, "%.3e", x);
+    else std::snprintf(buf, sizeof buf, "%.*f", std::max(0, 3 - int(std::floor(std::log10(ax)))), x);
+    return buf;
+}
+
+struct CompareArgs {
+    std::string a, b;
+    double tolerance = 1e-9;
+    bool all = false;
+};
+
+void print_compare(const CompareArgs& args) {
+    check_results_file(args.a);
+    check_results_file(args.b);
+    ResultsReader ra(args.a), rb(args.b);
     for (const ResultsReader* r : {&ra, &rb}) {
         const std::string inc = incompleteness(*r);
         if (!inc.empty()) std::fprintf(stderr, "libgrid: warning: '%s': %s\n", r->path().c_str(), inc.c_str());
     }
-    std::printf("%-34s %14s %14s %14s %9s\n", "KPI", "A", "B", "B - A", "change");
-    std::printf("%-34s %14s %14s\n", "", attr_or(ra, "network", "A").c_str(), attr_or(rb, "network", "B").c_str());
-    for (const Kpi& k : compare_kpis()) {
-        const double x = kpi_or_nan(ra, k.key), y = kpi_or_nan(rb, k.key);
+    std::printf("A = %s\nB = %s\n\n", run_label(ra).c_str(), run_label(rb).c_str());
+    std::printf("%-30s %-8s %12s %12s %12s %9s  %s\n", "KPI", "unit", "A", "B", "B - A", "change", "meaning");
+    std::vector<std::pair<std::string, std::string>> rows;  // key, meaning
+    for (const Kpi& k : compare_kpis()) rows.emplace_back(k.key, k.label);
+    if (args.all)  // the other /summary datasets of either file
+        for (const ResultsReader* r : {&ra, &rb})
+            if (r->exists("/summary"))
+                for (const std::string& k : r->list("/summary"))
+                    if (std::none_of(rows.begin(), rows.end(), [&](const auto& x) { return k == x.first; })) rows.emplace_back(k, "");
+    for (const auto& [key, label] : rows) {
+        const double x = kpi_or_nan(ra, key), y = kpi_or_nan(rb, key);
         if (std::isnan(x) && std::isnan(y)) continue;
-        std::string unit = unit_of(ra, k.key);
-        if (unit.empty()) unit = unit_of(rb, k.key);
-        const std::string label = std::string(k.label) + (unit.empty() ? "" : " [" + unit + "]");
-        char pct[32] = "";
-        if (std::isfinite(x) && std::isfinite(y) && x != 0) std::snprintf(pct, sizeof pct, "%+.1f %%", (y - x) / std::abs(x) * 100.0);
-        std::printf("%-34s %14.6g %14.6g %14.6g %9s\n", label.c_str(), x, y, y - x, pct);
+        std::string unit = unit_of(ra, key);
+        if (unit.empty()) unit = unit_of(rb, key);
+        const bool count = unit.empty() && std::floor(x) == x && std::floor(y) == y;
+        const double tol = args.tolerance * std::max({1.0, std::abs(x), std::abs(y)});
+        const double d = std::abs(y - x) <= tol ? 0.0 : y - x;
+        std::string pct;
+        if (std::isfinite(x) && std::isfinite(y)) {
+            char buf[32];
+            if (d == 0) pct = "0 %";
+            else if (std::abs(x) > tol) std::snprintf(buf, sizeof buf, "%+.1f %%", d / std::abs(x) * 100.0), pct = buf;
+            else pct = "new";
+        }
+        std::printf("%-30s %-8s %12s %12s %12s %9s  %s\n", key.c_str(), unit.c_str(), fmt_number(x, count, tol).c_str(),
+                    fmt_number(y, count, tol).c_str(), fmt_number(d, count, tol).c_str(), pct.c_str(), label.c_str());
     }
 }
 
@@ -167,11 +228,15 @@ void add_results_commands(CLI::App& app) {
     info->add_option("RESULTS", info_path, "HDF5 results file")->required();
     info->callback([] { print_info(info_path); });
 
-    auto* cmp = app.add_subcommand("compare", "Show what changed between two runs");
-    static std::string a, b;
-    cmp->add_option("A", a, "first results file")->required();
-    cmp->add_option("B", b, "second results file")->required();
-    cmp->callback([] { print_compare(a, b); });
+    auto* cmp = app.add_subcommand("compare", "Show what changed between two runs: the planner's KPIs of both, "
+                                              "B - A and the change in % (docs/guide.md)");
+    static CompareArgs c;
+    cmp->add_option("A", c.a, "first results file (the reference)")->required();
+    cmp->add_option("B", c.b, "second results file")->required();
+    cmp->add_option("--tolerance", c.tolerance, "relative tolerance: values and differences within it of 0 print as 0 (default 1e-9)")
+        ->check(CLI::Range(0.0, 1.0));
+    cmp->add_flag("--all", c.all, "also every other KPI of /summary");
+    cmp->callback([] { print_compare(c); });
 }
 
 }  // namespace libgrid::cli

@@ -188,31 +188,139 @@ void write_csv(const std::string& path, const std::vector<Column>& cols, std::si
     if (!f.flush()) throw Error(path + ": write failed");
 }
 
-/// The table as pandas prints it (right-aligned columns, index `variant`), without `output`.
-void print_table(const std::vector<Column>& cols, std::size_t n) {
-    std::vector<const Column*> shown;
-    for (const Column& c : cols)
-        if (c.name != "output") shown.push_back(&c);
-    std::size_t iw = std::string("variant").size();
-    std::vector<std::size_t> w;
-    for (const Column* c : shown) {
-        std::size_t x = c->name.size();
-        for (const std::string& s : c->shown) x = std::max(x, s.size());
-        w.push_back(x);
-    }
-    std::string line(iw, ' ');
-    for (std::size_t j = 0; j < shown.size(); ++j) line += "  " + std::string(w[j] - shown[j]->name.size(), ' ') + shown[j]->name;
-    std::printf("%s\nvariant\n", line.c_str());
-    for (std::size_t i = 0; i < n; ++i) {
-        std::string id = std::to_string(i);
-        line = id + std::string(iw - id.size(), ' ');
-        for (std::size_t j = 0; j < shown.size(); ++j) line += "  " + std::string(w[j] - shown[j]->shown[i].size(), ' ') + shown[j]->shown[i];
-        std::printf("%s\n", line.c_str());
+/// The KPIs the printed table shows by default (the CSV has every KPI): the planner's first questions.
+const std::vector<std::string>& default_table_kpis() {
+    static const std::vector<std::string> k = {"peak_import_mw", "import_mwh", "losses_mwh", "min_vm_pu", "max_vm_pu",
+                                               "max_trafo_loading_percent", "voltage_violation_hours",
+                                               "overloaded_branch_steps", "pv_mwh", "ev_not_delivered_mwh", "co2_t", "bills_rm"};
+    return k;
+}
+
+/// The unit of a /summary KPI ("" for counts and names that are not KPIs).
+std::string unit_of_kpi(const std::string& name) {
+    for (const SummaryKpi& k : summary_kpis(SimulationSummary{}))
+        if (k.name == name || "summary." + k.name == name) return k.unit;
+    return "";
+}
+
+/// --columns: every name a KPI of /summary (checked before the sweep runs).
+void check_columns(const std::string& wanted) {
+    if (wanted.empty() || wanted == "all") return;
+    const std::vector<SummaryKpi> kpis = summary_kpis(SimulationSummary{});
+    for (std::size_t p = 0; p <= wanted.size();) {
+        const std::size_t q = std::min(wanted.find(',', p), wanted.size());
+        const std::string nm = wanted.substr(p, q - p);
+        if (!nm.empty() && std::none_of(kpis.begin(), kpis.end(), [&](const SummaryKpi& k) { return k.name == nm; })) {
+            std::string known;
+            for (const SummaryKpi& k : kpis) known += (known.empty() ? "" : ", ") + k.name;
+            throw CLI::ValidationError("--columns: no KPI '" + nm + "' (known: " + known + "; or 'all')");
+        }
+        p = q + 1;
     }
 }
 
+/// A table cell: 4 significant digits without an exponent between 1e-3 and 1e7, whole numbers as
+/// such; other text unchanged.
+std::string table_cell(const std::string& shown) {
+    char* end = nullptr;
+    const double x = std::strtod(shown.c_str(), &end);
+    if (shown.empty() || end != shown.c_str() + shown.size() || !std::isfinite(x)) return shown;
+    const double ax = std::abs(x);
+    char buf[48];
+    if (x == std::floor(x) && ax < 1e9) std::snprintf(buf, sizeof buf, "%.0f", x);
+    else if (ax < 1e-3 || ax >= 1e7) std::snprintf(buf, sizeof buf, "%.3e", x);
+    else std::snprintf(buf, sizeof buf, "%.*f", std::max(0, 3 - int(std::floor(std::log10(ax)))), x);
+    return buf;
+}
+
+/// The columns to print: the variant keys, the KPIs asked for (--columns; default_table_kpis), the
+/// error column when a variant failed. An unknown name in --columns is an error naming the known ones.
+std::vector<const Column*> table_columns(const std::vector<Column>& cols, std::size_t n_keys, const std::string& wanted) {
+    std::vector<const Column*> shown;
+    for (std::size_t j = 0; j < n_keys; ++j) shown.push_back(&cols[j]);
+    auto find = [&](const std::string& name) -> const Column* {
+        for (std::size_t j = n_keys; j < cols.size(); ++j)
+            if (cols[j].name == name || cols[j].name == "summary." + name) return &cols[j];
+        return nullptr;
+    };
+    std::vector<std::string> names;
+    if (wanted == "all") {
+        for (std::size_t j = n_keys; j < cols.size(); ++j)
+            if (cols[j].name != "output" && cols[j].name != "error") names.push_back(cols[j].name);
+    } else if (wanted.empty()) {
+        names = default_table_kpis();
+    } else {
+        for (std::size_t p = 0; p <= wanted.size();) {
+            const std::size_t q = std::min(wanted.find(',', p), wanted.size());
+            if (q > p) names.push_back(wanted.substr(p, q - p));
+            p = q + 1;
+        }
+        for (const std::string& nm : names)
+            if (!find(nm)) {
+                std::string known;
+                for (std::size_t j = n_keys; j < cols.size(); ++j) known += (known.empty() ? "" : ", ") + cols[j].name;
+                throw Error("sweep --columns: no KPI '" + nm + "' (known: " + known + ", or 'all')");
+            }
+    }
+    for (const std::string& nm : names)
+        if (const Column* c = find(nm)) shown.push_back(c);
+    const Column* err = find("error");
+    if (err && std::any_of(err->csv.begin(), err->csv.end(), [](const std::string& e) { return !e.empty(); })) shown.push_back(err);
+    return shown;
+}
+
+/// The table: one row per variant, right-aligned columns (`variant`, the keys, the KPIs); wider
+/// than `width` characters, it is printed in blocks of columns, each repeating the variant column.
+void print_table(const std::vector<Column>& cols, std::size_t n, std::size_t n_keys, const std::string& wanted, std::size_t width) {
+    const std::vector<const Column*> shown = table_columns(cols, n_keys, wanted);
+    std::vector<std::vector<std::string>> cells;
+    std::vector<std::size_t> w;
+    for (std::size_t j = 0; j < shown.size(); ++j) {
+        const Column* c = shown[j];
+        cells.emplace_back();
+        std::size_t x = c->name.size();
+        for (const std::string& v : c->shown) {
+            cells.back().push_back(c->name == "error" ? (v == "None" ? "" : v) : j < n_keys ? v : table_cell(v));
+            x = std::max(x, c->name == "error" ? std::size_t(5) : cells.back().back().size());
+        }
+        w.push_back(x);
+    }
+    const std::size_t iw = std::max(std::string("variant").size(), std::to_string(n).size());
+    auto pad = [](const std::string& s, std::size_t k) { return std::string(k > s.size() ? k - s.size() : 0, ' ') + s; };
+    for (std::size_t j0 = 0; j0 < shown.size();) {
+        std::size_t j1 = j0, used = iw;
+        while (j1 < shown.size() && (j1 == j0 || used + 2 + w[j1] <= width)) used += 2 + w[j1++];
+        if (j0 > 0) std::printf("\n");
+        std::string line = pad("variant", iw), units = pad("", iw);
+        for (std::size_t j = j0; j < j1; ++j) {
+            line += "  " + pad(shown[j]->name, w[j]);
+            const std::string u = unit_of_kpi(shown[j]->name);
+            units += "  " + pad(u.empty() ? "" : "[" + u + "]", w[j]);
+        }
+        std::printf("%s\n", line.c_str());
+        if (units.find_first_not_of(' ') != std::string::npos) std::printf("%s\n", units.c_str());
+        for (std::size_t i = 0; i < n; ++i) {
+            line = pad(std::to_string(i), iw);
+            for (std::size_t j = j0; j < j1; ++j)
+                line += "  " + (shown[j]->name == "error" ? cells[j][i] : pad(cells[j][i], w[j]));
+            std::printf("%s\n", line.c_str());
+        }
+        j0 = j1;
+    }
+}
+
+/// The terminal's width ($COLUMNS), else 120.
+std::size_t table_width() {
+    if (const char* c = std::getenv("COLUMNS")) {
+        const long v = std::strtol(c, nullptr, 10);
+        if (v >= 40) return std::size_t(v);
+    }
+    return 120;
+}
+
 struct SweepArgs {
-    std::string file, scheduler, output_dir;
+    std::string file, scheduler, output_dir, columns;
+    std::size_t width = 0;
     int workers = 0;
     bool serial = false, quiet = false;
 };
@@ -233,7 +341,12 @@ void run_sweep_command(const SweepArgs& a) {
     const std::vector<Column> cols = sweep_table(f.variants, rows, out);
     const std::string csv = (std::filesystem::path(out) / "sweep.csv").string();
     write_csv(csv, cols, rows.size());
-    print_table(cols, rows.size());
+    std::size_t n_keys = 0;
+    while (n_keys < cols.size() && std::any_of(f.variants.begin(), f.variants.end(), [&](const SweepVariant& v) {
+               return std::any_of(v.begin(), v.end(), [&](const auto& kv) { return sweep_key(kv.first) == cols[n_keys].name; });
+           }))
+        ++n_keys;
+    print_table(cols, rows.size(), n_keys, a.columns, a.width ? a.width : table_width());
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("\n%zu variants in %.1f s; table: %s\n", rows.size(), s, csv.c_str());
     std::fflush(stdout);
@@ -261,14 +374,22 @@ void add_sweep(CLI::App& app, const char* argv0) {
     sw->add_option("--output-dir,-o", a.output_dir, "results directory: variant_<id>.h5 and sweep.csv (default: the file's 'output_dir', else <sweep name>_results)");
     sw->add_flag("--serial", a.serial, "one variant after another");
     sw->add_flag("-q,--quiet", a.quiet, "no per-variant progress lines");
+    sw->add_option("--columns,-c", a.columns,
+                   "KPIs of the printed table, comma-separated (e.g. peak_import_mw,co2_t), or 'all' (default: peak import, "
+                   "import, losses, voltages, transformer loading, violations, overloads, PV, EV not delivered, CO2, bills); "
+                   "sweep.csv has every KPI");
+    sw->add_option("--width", a.width, "wrap the printed table at this many characters (default: $COLUMNS, else 120)");
     sw->callback([sw] {
         require_at_least(sw, "--workers", a.workers, 1);
+        check_columns(a.columns);
         if (!a.scheduler.empty() && a.serial) throw CLI::ValidationError("--scheduler and --serial exclude each other");
         if (!a.scheduler.empty()) {
             std::vector<std::string> args = {a.file, "--scheduler", a.scheduler};
             if (a.workers > 0) args.insert(args.end(), {"--workers", std::to_string(a.workers)});
             if (!a.output_dir.empty()) args.insert(args.end(), {"--output-dir", a.output_dir});
             if (a.quiet) args.push_back("--quiet");
+            if (!a.columns.empty()) args.insert(args.end(), {"--columns", a.columns});
+            if (a.width) args.insert(args.end(), {"--width", std::to_string(a.width)});
             exec_python_sweep(argv0_s.c_str(), args);
         }
         run_sweep_command(a);

@@ -40,7 +40,7 @@ def kernel(tmp_path_factory):
         [str(BUILD / "python")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     env = {"PYTHONPATH": os.pathsep.join(pythonpath),
            "LIBGRID_BUILD_DIR": str(BUILD), "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MPLBACKEND": "",
-           "PYTHONHASHSEED": "0"}
+           "PYTHONHASHSEED": "0", "LIBGRID_FIGURES_DIR": ""}  # the tests write no figure into docs/img
     try:
         spec = KernelSpecManager().get_kernel_spec("python3")
         if not INSTALLED and _runs_python(spec.argv):

@@ -157,16 +157,21 @@ def test_transformer_loading_draws_trafos_and_100_percent(res, tmp_path):
     trafo_cols = np.flatnonzero(kind == "trafo")
     assert len(trafo_cols) == 3
     assert len(ax.lines) == len(trafo_cols) + 1
-    for line, c in zip(ax.lines, trafo_cols):
-        assert line.get_label() == f"trafo {element[c]}"
+    rated = h5(res, "/branch/rated_kva")
+    for line, c in zip(ax.lines, trafo_cols):  # issue 12: the label names the rating and the peak
+        assert line.get_label() == f"trafo {element[c]} ({rated[c]:,.0f} kVA), peak {loading[:, c].max():.0f} %"
         np.testing.assert_array_equal(np.asarray(line.get_ydata(), float), loading[:, c].astype(float))
     assert np.all(np.asarray(ax.lines[-1].get_ydata(), float) == 100.0)
     drawn_max = max(np.nanmax(l.get_ydata()) for l in ax.lines[:-1])
     assert drawn_max == pytest.approx(res.summary["max_trafo_loading_percent"], rel=1e-6)
     save(ax, tmp_path, "trafo")
+    # distinct colours
+    assert len({l.get_color() for l in ax.lines[:-1]}) == len(trafo_cols)
     ax = plots.transformer_loading(res, max_lines=1)
-    assert len(ax.lines) == 2
+    assert len(ax.lines) == 3  # the most loaded one, the others' median, 100 %
     assert np.nanmax(ax.lines[0].get_ydata()) == pytest.approx(drawn_max)  # the most loaded one
+    others = np.delete(loading[:, trafo_cols], np.argmax(loading[:, trafo_cols].max(axis=0)), axis=1)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), np.median(others, axis=1), rtol=1e-6)
     plt.close(ax.figure)
 
 

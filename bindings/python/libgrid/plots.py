@@ -26,7 +26,8 @@ from ._libgrid import summary_kpis as _summary_kpis
 
 __all__ = ["voltage_heatmap", "voltage_profile", "feeder_path", "bus_distance", "load_duration_curve",
            "transformer_loading", "battery_soc", "ev_charging", "ev_charging_by_hour", "energy_balance",
-           "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER"]
+           "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER", "voltage_percentiles",
+           "bus_groups", "run_title", "bills_by_class", "customer_classes", "hosting_map"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -89,44 +90,278 @@ def _run_label(res, fallback: str = "run") -> str:
     return str(res.attrs.get("network") or fallback)
 
 
+def _scenario_name(res) -> str:
+    """The scenario's name and file from the root attribute `scenario` (the effective scenario text
+    `libgrid run` and `Scenario.run` store: "# effective scenario (libgrid): FILE" and "name: ..."),
+    else the results file's name."""
+    import os
+    import re
+
+    text = str(res.attrs.get("scenario") or "")
+    m_file = re.search(r"^# effective scenario \(libgrid\): *(\S+)", text, re.M)
+    m_name = re.search(r"^name: *\"?([^\"\n]+?)\"?\s*$", text, re.M)
+    file = os.path.basename(m_file.group(1)) if m_file else ""
+    name = m_name.group(1) if m_name else ""
+    if name and file and os.path.splitext(file)[0] != name:
+        return f"{name} ({file})"
+    if name or file:
+        return name or file
+    return os.path.basename(str(getattr(res, "path", "") or "")) or "run"
+
+
+def run_title(res) -> str:
+    """One line naming a run for a plot title: scenario (name and file, else the results file), grid
+    (network name and bus count), dates and steps, e.g.
+    "melaka_smart_city · melaka-small-seed1, 296 buses · 2025-01-01 to 2025-01-07, 672 x 15 min".
+    Several runs (a list): each part once when the runs share it, else the runs' parts joined by " vs "."""
+    if isinstance(res, (list, tuple)):
+        titles = [run_title(r).split(" · ") for r in res]
+        width = max(len(t) for t in titles)
+        out = []
+        for i in range(width):
+            seen = list(dict.fromkeys(t[i] for t in titles if i < len(t)))
+            out.append(" vs ".join(seen))
+        return " · ".join(out)
+    parts = [_scenario_name(res)]
+    grid = str(res.attrs.get("network") or "")
+    try:
+        n_bus = len(res.ids("bus")) if res.ids("bus") is not None else 0
+    except (KeyError, OSError):
+        n_bus = 0
+    if n_bus:
+        grid = f"{grid}, {n_bus:,} buses" if grid else f"{n_bus:,} buses"
+    if grid:
+        parts.append(grid)
+    if res.time is not None and len(res.time):
+        t = _wall_clock(res.time)
+        first, last = t[0].date(), t[-1].date()
+        span = str(first) if first == last else f"{first} to {last}"
+        try:
+            minutes = _step_hours(res) * 60.0
+            span += f", {len(t)} x {minutes:g} min"
+        except ValueError:
+            span += f", {len(t)} steps"
+        parts.append(span)
+    return " · ".join(parts)
+
+
+def _title(ax, what: str, res=None) -> None:
+    """`what` on the first line and the run (`run_title`) on the second."""
+    if res is None:
+        ax.set_title(what, fontsize="medium")
+        return
+    lines, width = [""], 95  # the run title's parts, wrapped at " · " to at most `width` characters a line
+    for part in run_title(res).split(" · "):
+        joined = f"{lines[-1]} · {part}" if lines[-1] else part
+        if len(joined) > width and lines[-1]:
+            lines.append(part)
+        else:
+            lines[-1] = joined
+    ax.set_title("\n".join([what, *lines]), fontsize="medium")
+
+
+def _vector_or_none(res, group: str, name: str) -> Optional[pd.Series]:
+    return res.vector(group, name) if _has(res, group, name) else None
+
+
 # ---- voltages -----------------------------------------------------------------------------------
 
-def voltage_heatmap(res, ax=None, cmap: str = "RdYlBu", vmin: Optional[float] = None,
-                    vmax: Optional[float] = None, colorbar: bool = True):
-    """Bus voltage magnitudes as an image: rows are buses (in the file's column order, labelled with
-    their ids), columns are time steps. The image's array is `res.bus_vm().T` (NaN, e.g. a
-    de-energised bus, is left blank). Returns the Axes; the image is `ax.images[0]`."""
+def _level(vn_kv: float) -> str:
+    """Voltage level of a nominal voltage: "LV" below 1 kV, "MV" up to 36 kV, "HV" above."""
+    return "LV" if vn_kv < 1.0 else "MV" if vn_kv <= 36.0 else "HV"
+
+
+_LEVEL_ORDER = {"HV": 0, "MV": 1, "LV": 2}
+_LEVEL_COLORS = {"HV": "tab:gray", "MV": "tab:blue", "LV": "tab:orange"}
+
+
+def bus_groups(res) -> pd.DataFrame:
+    """Each bus's voltage level and area, from the results file alone (index: bus id).
+
+    Columns: `vn_kv`; `level` ("LV" < 1 kV <= "MV" <= 36 kV < "HV"); `area`: the buses joined by lines
+    (or MATPOWER branches) that carried current at some step of the run (open ties carry none), cut
+    at the transformers, so that an LV area is one distribution transformer's network and an MV area
+    one feeder; `trafo`: the element id of the transformer feeding the area from above (-1: none);
+    `label`: e.g. "LV: DT 12 (315 kVA)", "MV: 11 kV feeder 2 (bus 3, 71 buses)"."""
+    ids = np.asarray(res.ids("bus"))
+    vn = res.vector("bus", "vn_kv").to_numpy(float)
+    pos = {int(b): i for i, b in enumerate(ids)}
+    parent = list(range(len(ids)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    kind = res.vector("branch", "kind").astype(str).to_numpy() if _has(res, "branch", "kind") else np.array([])
+    if len(kind):
+        fb = res.vector("branch", "from_bus").to_numpy()
+        tb = res.vector("branch", "to_bus").to_numpy()
+        live = np.nan_to_num(res.series("branch", "loading_percent").to_numpy(float)).max(axis=0) > 0
+        for k, a, b, on in zip(kind, fb, tb, live):
+            if k != "trafo" and on and int(a) in pos and int(b) in pos:
+                ra, rb = find(pos[int(a)]), find(pos[int(b)])
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    root = np.array([find(i) for i in range(len(ids))])
+    df = pd.DataFrame({"vn_kv": vn, "level": [_level(v) for v in vn], "root": root},
+                      index=pd.Index(ids, name="bus"))
+    feeding = {}  # area root -> (trafo element id, kVA)
+    rated = _vector_or_none(res, "branch", "rated_kva")
+    if len(kind):
+        element = res.vector("branch", "element_id").to_numpy()
+        for j in np.flatnonzero(kind == "trafo"):
+            lv = pos.get(int(tb[j]))
+            if lv is not None:
+                feeding.setdefault(root[lv], (int(element[j]), float(rated.iloc[j]) if rated is not None else np.nan))
+    df["trafo"] = [feeding.get(r, (-1, np.nan))[0] for r in root]
+    sizes = df.groupby("root").size()
+    labels, mv_no = {}, 0
+    for r in sorted(sizes.index, key=lambda r: (_LEVEL_ORDER[df.level.iloc[r]], int(ids[r]))):
+        lev, n = df.level.iloc[r], int(sizes[r])
+        t, kva = feeding.get(r, (-1, np.nan))
+        if lev == "LV" and t >= 0:
+            labels[r] = f"LV: DT {t}" + (f" ({kva:,.0f} kVA)" if np.isfinite(kva) else "") + f", {n} buses"
+        elif n == 1:
+            labels[r] = f"{lev}: {vn[r]:g} kV bus {int(ids[r])}"
+        else:
+            mv_no += 1
+            labels[r] = f"{lev}: {vn[r]:g} kV feeder {mv_no} (bus {int(ids[r])}.., {n} buses)"
+    df["area"] = [int(ids[r]) for r in root]
+    df["label"] = [labels[r] for r in root]
+    return df.drop(columns="root")
+
+
+def _band(res) -> Dict[str, tuple]:
+    """level -> (lowest vmin_pu, highest vmax_pu) of its buses, from /bus/vmin_pu and /bus/vmax_pu
+    (files of libgrid >= 0.1 issue 12); {} when the file does not hold them."""
+    lo, hi = _vector_or_none(res, "bus", "vmin_pu"), _vector_or_none(res, "bus", "vmax_pu")
+    if lo is None or hi is None:
+        return {}
+    vn = res.vector("bus", "vn_kv").to_numpy(float)
+    levels = np.array([_level(v) for v in vn])
+    return {lev: (float(lo.to_numpy(float)[levels == lev].min()), float(hi.to_numpy(float)[levels == lev].max()))
+            for lev in sorted(set(levels), key=_LEVEL_ORDER.get)}
+
+
+def _time_extent(res, index, n_cols):
     import matplotlib.dates as mdates
 
-    ax = _axes(ax, figsize=(10, 5))
+    if isinstance(index, pd.DatetimeIndex) and len(index):
+        t = _wall_clock(index)
+        dt = pd.Timedelta(hours=_step_hours(res))
+        return mdates.date2num(t[0].to_pydatetime()), mdates.date2num((t[-1] + dt).to_pydatetime()), True
+    return 0.0, float(n_cols), False
+
+
+def voltage_heatmap(res, ax=None, cmap: str = "RdYlBu", vmin: Optional[float] = None,
+                    vmax: Optional[float] = None, colorbar: bool = True, by: str = "auto", stat: str = "min"):
+    """Bus voltage magnitudes as an image over time (columns are time steps).
+
+    by="bus": one row per bus (in the file's column order, labelled with their ids; the image's array
+    is `res.bus_vm().T`). by="area": one row per area of `bus_groups` (an LV area = one distribution
+    transformer's network, an MV area = one feeder), ordered HV, MV, LV, showing `stat` ("min",
+    "max" or "median") of its buses' |V| at each step, labelled with the transformer and its kVA.
+    by="auto": "bus" up to 200 buses, else "area" (a district grid's 4,907 buses do not fit in the
+    pixels of a figure). The voltage band (/bus/vmin_pu, /bus/vmax_pu) is marked on the colour bar.
+    NaN (e.g. a de-energised bus) is left blank. Returns the Axes; the image is `ax.images[0]`, its
+    rows' labels are `ax.row_labels`."""
     vm = res.bus_vm()
-    data = vm.to_numpy(dtype=float).T
+    if by == "auto":
+        by = "bus" if vm.shape[1] <= 200 else "area"
+    ax = _axes(ax, figsize=(10, 5) if by == "bus" else (11, 8))
+    if by == "bus":
+        rows = [str(c) for c in vm.columns]
+        data = vm.to_numpy(dtype=float).T
+        ylabel, what = "bus id", "Bus voltage magnitude"
+    elif by == "area":
+        if stat not in ("min", "max", "median"):
+            raise ValueError(f"voltage_heatmap: stat={stat!r}: expected 'min', 'max' or 'median'")
+        groups = bus_groups(res).reindex(vm.columns)
+        order = (groups.assign(rank=groups.level.map(_LEVEL_ORDER))
+                 .drop_duplicates("label").sort_values(["rank", "area"])["label"].tolist())
+        agg = vm.T.groupby(groups["label"].to_numpy()).agg(stat)
+        rows = order
+        data = agg.reindex(order).to_numpy(float)
+        ylabel, what = "area (level: transformer or feeder)", f"Bus voltage magnitude, {stat} of each area"
+        band = _band(res)
+        if band and vmin is None and vmax is None:  # colour scale = the voltage band (its ends marked)
+            finite = data[np.isfinite(data)]
+            vmin = min([a for a, _ in band.values()] + ([float(finite.min())] if finite.size else []))
+            vmax = max([b for _, b in band.values()] + ([float(finite.max())] if finite.size else []))
+    else:
+        raise ValueError(f"voltage_heatmap: by={by!r}: expected 'auto', 'bus' or 'area'")
     finite = data[np.isfinite(data)]
     lo = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.9)
     hi = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.1)
     if hi <= lo:
         lo, hi = lo - 1e-3, hi + 1e-3
-    n_bus = data.shape[0]
-    if isinstance(vm.index, pd.DatetimeIndex) and len(vm.index):
-        t = _wall_clock(vm.index)
-        dt = pd.Timedelta(hours=_step_hours(res)) if len(t) else pd.Timedelta(0)
-        x0, x1 = mdates.date2num(t[0].to_pydatetime()), mdates.date2num((t[-1] + dt).to_pydatetime())
-        xlabel = "time (Melaka)"
-    else:
-        x0, x1, xlabel = 0.0, float(data.shape[1]), "step"
+    n_row = data.shape[0]
+    x0, x1, is_time = _time_extent(res, vm.index, data.shape[1])
     im = ax.imshow(data, aspect="auto", origin="lower", interpolation="nearest", cmap=cmap,
-                   vmin=lo, vmax=hi, extent=(x0, x1, -0.5, n_bus - 0.5))
-    if xlabel.startswith("time"):
+                   vmin=lo, vmax=hi, extent=(x0, x1, -0.5, n_row - 0.5))
+    if is_time:
         _time_axis(ax)
-    ids = list(vm.columns)
-    ticks = np.unique(np.linspace(0, n_bus - 1, min(n_bus, 20)).round().astype(int)) if n_bus else []
+    max_ticks = 20 if by == "bus" else 60
+    ticks = np.unique(np.linspace(0, n_row - 1, min(n_row, max_ticks)).round().astype(int)) if n_row else []
     ax.set_yticks(ticks)
-    ax.set_yticklabels([str(ids[i]) for i in ticks])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("bus id")
-    ax.set_title("Bus voltage magnitude")
+    ax.set_yticklabels([rows[i] for i in ticks], fontsize="small" if by == "bus" or n_row <= 30 else "x-small")
+    ax.set_xlabel("time (Melaka)" if is_time else "step")
+    ax.set_ylabel(ylabel)
+    _title(ax, what, res)
+    ax.row_labels = list(rows)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, label="|V| (p.u.)")
+        cb = ax.figure.colorbar(im, ax=ax, label="|V| (p.u.)")
+        band = _band(res)
+        marks = sorted({v for pair in band.values() for v in pair})
+        for v in marks:
+            if lo <= v <= hi:
+                cb.ax.axhline(v, color="black", lw=1.5, ls="--")
+        if marks:
+            cb.set_label("|V| (p.u.); dashed: band " + ", ".join(f"{k} {a:g}-{b:g}" for k, (a, b) in band.items()))
+    return ax
+
+
+def voltage_percentiles(res, ax=None, percentiles=(5, 50, 95)):
+    """|V| of each voltage level over time as percentile bands: at every step the min..max range of
+    the level's buses (light), the 5 %..95 % range (dark) and the median (line), with the level's
+    voltage band (/bus/vmin_pu, /bus/vmax_pu) as dashed lines. Readable at any number of buses.
+    Returns the Axes; `ax.percentiles` holds the drawn values (DataFrame: time x (level, statistic))."""
+    vm = res.bus_vm()
+    vn = res.vector("bus", "vn_kv").reindex(vm.columns).to_numpy(float)
+    levels = np.array([_level(v) for v in vn])
+    ax = _axes(ax, figsize=(10, 4.5))
+    t = _wall_clock(vm.index)
+    lo_p, mid_p, hi_p = percentiles
+    band = _band(res)
+    out = {}
+    data = vm.to_numpy(float)
+    for lev in sorted(set(levels), key=_LEVEL_ORDER.get):
+        d = data[:, levels == lev]
+        color = _LEVEL_COLORS[lev]
+        with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+            __import__("warnings").simplefilter("ignore", RuntimeWarning)
+            q = {"min": np.nanmin(d, axis=1), f"p{lo_p}": np.nanpercentile(d, lo_p, axis=1),
+                 "median": np.nanpercentile(d, mid_p, axis=1), f"p{hi_p}": np.nanpercentile(d, hi_p, axis=1),
+                 "max": np.nanmax(d, axis=1)}
+        n = d.shape[1]
+        ax.fill_between(t, q["min"], q["max"], color=color, alpha=0.15, lw=0, label=f"{lev} ({n:,} buses): min..max")
+        ax.fill_between(t, q[f"p{lo_p}"], q[f"p{hi_p}"], color=color, alpha=0.4, lw=0,
+                        label=f"{lev}: {lo_p} %..{hi_p} %")
+        ax.plot(t, q["median"], color=color, lw=1.2, label=f"{lev}: median")
+        if lev in band:
+            for v in band[lev]:
+                ax.axhline(v, color=color, ls="--", lw=1.2)
+            ax.plot([], [], color=color, ls="--", label=f"{lev} limits {band[lev][0]:g} / {band[lev][1]:g} p.u.")
+        for k, v in q.items():
+            out[(lev, k)] = v
+    _time_axis(ax)
+    ax.set_xlabel("time (Melaka)")
+    ax.set_ylabel("|V| (p.u.)")
+    _title(ax, "Bus voltages by level (percentile bands over the buses)", res)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    ax.percentiles = pd.DataFrame(out, index=vm.index)
     return ax
 
 
@@ -203,12 +438,16 @@ def voltage_profile(res, net, feeder_buses: Optional[Sequence[int]] = None, ax=N
     ax.fill_between(x, vmin, vmax, color="tab:purple", alpha=0.15, label="envelope")
     if limits:
         bus = net.bus.reindex(buses)
-        for col, style in (("vmin_pu", "tab:blue"), ("vmax_pu", "tab:red")):
-            if col in bus and bus[col].nunique() == 1:
-                ax.axhline(float(bus[col].iloc[0]), color=style, ls=":", lw=1)
+        for col, style, name in (("vmin_pu", "tab:blue", "lower"), ("vmax_pu", "tab:red", "upper")):
+            if col in bus:
+                lim = bus[col].to_numpy(float)
+                values = " / ".join(f"{v:g}" for v in sorted(set(lim)))
+                # each bus's own limit (it changes at a transformer, e.g. 0.95 at 11 kV, 0.94 at 400 V)
+                ax.plot(x, lim, color=style, ls=":", lw=1.3, drawstyle="steps-post",
+                        label=f"{name} limit ({values} p.u.)")
     ax.set_xlabel("distance from the slack (km)" if by == "km" else "buses from the slack")
     ax.set_ylabel("|V| (p.u.)")
-    ax.set_title(f"Voltage along the feeder to bus {buses[-1]} ({len(buses)} buses)")
+    _title(ax, f"Voltage along the feeder to bus {buses[-1]} ({len(buses)} buses)", res)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -240,39 +479,55 @@ def load_duration_curve(res, what: str = "ext_grid", ax=None, label: Optional[st
         ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xlabel("hours at or above (h)")
     ax.set_ylabel(f"{name} (MW)")
-    ax.set_title("Load duration curve")
+    drawn = getattr(ax, "_libgrid_runs", []) + [res]  # called again on the same axes: every run drawn
+    ax._libgrid_runs = drawn
+    _title(ax, "Load duration curve", drawn)
     ax.legend(loc="best", fontsize="small")
     return ax
 
 
-def transformer_loading(res, ax=None, max_lines: int = 12):
-    """Loading (%) of the transformers (`/branch` columns whose kind is "trafo") over time, with the
-    100 % line. With more than `max_lines` transformers only the `max_lines` with the highest peak
-    loading are drawn (the title says so). Returns the Axes: one line per transformer drawn
-    (labelled "trafo <element id>"), then the 100 % line."""
+def transformer_loading(res, ax=None, max_lines: int = 8):
+    """Loading (%) of the transformers (`/branch` rows whose kind is "trafo") over time, with the
+    100 % line. The `max_lines` (all up to `max_lines` + 1) transformers with the highest peak loading are drawn as lines of
+    distinct colours, labelled "trafo <element id> (<rating> kVA), peak <x> %" (the rating from
+    /branch/rated_kva when the file has it); the others, if any, as one grey band (min..max over them
+    at each step) and their median. Returns the Axes: one line per transformer drawn, then (with
+    others) their median, then the 100 % line."""
     kind = res.vector("branch", "kind").astype(str)
     element = res.vector("branch", "element_id")
+    rated = _vector_or_none(res, "branch", "rated_kva")
     load = res.series("branch", "loading_percent")
     trafo_cols = [c for c in load.columns if kind.get(c, "") == "trafo"]
     if not trafo_cols:
         raise ValueError(f"transformer_loading: results file '{res.path}' has no transformer in /branch")
     tl = load[trafo_cols]
     peak = tl.max(axis=0).fillna(-np.inf)
-    chosen = list(peak.sort_values(ascending=False, kind="stable").index[:max_lines])
-    chosen.sort(key=trafo_cols.index)
-    ax = _axes(ax)
+    n_drawn = len(trafo_cols) if len(trafo_cols) <= max_lines + 1 else max_lines  # no band of one
+    chosen = list(peak.sort_values(ascending=False, kind="stable").index[:n_drawn])
+    rest = [c for c in trafo_cols if c not in chosen]
+    if not rest:
+        chosen.sort(key=trafo_cols.index)
+    ax = _axes(ax, figsize=(10, 4.5))
     t = _wall_clock(tl.index)
-    for c in chosen:
-        ax.plot(t, tl[c].to_numpy(float), lw=1, label=f"trafo {int(element[c])}")
-    ax.axhline(100.0, color="red", ls="--", lw=1.2, label="100 %")
+    colors = [c for i, c in enumerate(_pyplot().get_cmap("tab10" if len(chosen) <= 9 else "tab20").colors)
+              if i not in (7, 14, 15)]  # no grey: grey is the other transformers' band
+    for i, c in enumerate(chosen):
+        kva = f" ({float(rated[c]):,.0f} kVA)" if rated is not None and np.isfinite(rated[c]) else ""
+        ax.plot(t, tl[c].to_numpy(float), lw=1, color=colors[i % len(colors)],
+                label=f"trafo {int(element[c])}{kva}, peak {peak[c]:.0f} %")
+    if rest:
+        other = tl[rest].to_numpy(float)
+        ax.fill_between(t, np.nanmin(other, axis=1), np.nanmax(other, axis=1), color="0.6", alpha=0.3, lw=0,
+                        label=f"the other {len(rest)}: min..max")
+        ax.plot(t, np.nanmedian(other, axis=1), color="0.4", lw=1, label=f"the other {len(rest)}: median")
+    ax.axhline(100.0, color="red", ls="--", lw=1.2, label="100 % (rating)")
     _time_axis(ax)
-    ax.set_ylabel("loading (%)")
+    ax.set_ylabel("loading (% of rating)")
     ax.set_xlabel("time (Melaka)")
-    shown = "" if len(chosen) == len(trafo_cols) else f" ({len(chosen)} most loaded of {len(trafo_cols)})"
-    ax.set_title("Transformer loading" + shown)
-    ax.set_ylim(bottom=0.0, top=max(105.0, float(np.nanmax(tl[chosen].to_numpy(float))) * 1.05))
-    if len(chosen) <= 12:
-        ax.legend(loc="upper right", fontsize="small", ncol=2)
+    shown = "" if not rest else f": the {len(chosen)} most loaded of {len(trafo_cols)}"
+    _title(ax, "Transformer loading" + shown, res)
+    ax.set_ylim(bottom=0.0, top=max(105.0, float(np.nanmax(tl.to_numpy(float))) * 1.05))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
     return ax
 
 
@@ -288,12 +543,12 @@ def battery_soc(res, ax=None, max_lines: int = 10):
     if soc.shape[1] <= max_lines:
         for c in soc.columns:
             ax.plot(t, soc[c].to_numpy(float), lw=1, label=f"battery {c}")
-        ax.set_title("Battery state of charge")
+        _title(ax, "Battery state of charge", res)
     else:
         ax.fill_between(t, soc.min(axis=1).to_numpy(float), soc.max(axis=1).to_numpy(float),
                         color="tab:green", alpha=0.2, label="min..max")
         ax.plot(t, soc.mean(axis=1).to_numpy(float), color="tab:green", label=f"mean of {soc.shape[1]}")
-        ax.set_title(f"Battery state of charge ({soc.shape[1]} batteries)")
+        _title(ax, f"Battery state of charge ({soc.shape[1]} batteries)", res)
     _time_axis(ax)
     ax.set_ylim(0, 100)
     ax.set_ylabel("SoC (%)")
@@ -339,7 +594,7 @@ def ev_charging(res=None, ax=None, by: Optional[Mapping[str, object]] = None):
             if df.empty:
                 raise KeyError(f"ev_charging: results '{label}' ('{r.path}') hold no EV group")
             ax.plot(hours, df.sum(axis=1).to_numpy(float), "o-", ms=3, label=label)
-        ax.set_title("EV charging by hour of day")
+        _title(ax, "EV charging by hour of day (mean over the days of each run)", [r for _, r in runs])
     else:
         df = ev_charging_by_hour(res)
         if df.empty:
@@ -350,7 +605,7 @@ def ev_charging(res=None, ax=None, by: Optional[Mapping[str, object]] = None):
             y = df[group].fillna(0.0).to_numpy(float)
             ax.bar(hours, y, bottom=bottom, width=0.85, label=labels[group], align="edge")
             bottom += y
-        ax.set_title("EV charging by hour of day (mean over the days of the run)")
+        _title(ax, "EV charging by hour of day (mean over the days of the run)", res)
     ax.set_xlim(0, 24)
     ax.set_xticks(range(0, 25, 3))
     ax.set_xlabel("hour of day (Melaka)")
@@ -446,7 +701,7 @@ def energy_balance_day(res, day, ax=None, freq: str = "1h"):
     ax.set_xticks(range(0, 25, 3))
     ax.set_xlabel("hour of day (Melaka)")
     ax.set_ylabel(f"energy per {freq} (MWh)")
-    ax.set_title(f"Energy balance {day.date()} (sources up, sinks down)")
+    _title(ax, f"Energy balance {day.date()} (sources up, sinks down)", res)
     ax.legend(loc="upper left", fontsize="small", ncol=2)
     ax.energy_mwh = energy
     return ax
@@ -514,8 +769,81 @@ def bills(res_before, res_after, ax=None, labels=("before", "after"), kind: str 
         ax.set_ylabel("bill (RM)")
     else:
         raise ValueError(f"bills: kind={kind!r}: expected 'auto', 'bar', 'scatter', 'hist' or 'sorted'")
-    ax.set_title("Electricity bills per customer")
+    _title(ax, f"Electricity bills per customer: {la} vs {lb}", [res_before, res_after])
     ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def customer_classes(res) -> pd.Series:
+    """Each billed customer's class (e.g. "terrace_house", "mall"), indexed by the customer (/bill/id):
+    the type of the load with the customer's id (/load/type; customers are loads in libgrid's
+    scenarios), "unknown" when the file has no /load/type or no such load."""
+    ids = customer_bills(res).index
+    cls = _vector_or_none(res, "load", "type")
+    if cls is None:
+        return pd.Series("unknown", index=ids, name="class")
+    cls = cls.astype(str).replace("", "unknown")
+    return cls.reindex(ids).fillna("unknown").rename("class")
+
+
+def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale: str = "auto", top: int = 3):
+    """Customers' bills over the run (RM, /bill/total_rm summed over the months) by customer class, as
+    box plots (box: 25 %..75 %, whiskers 5 %..95 %, dots beyond), one box per class and run.
+
+    results: a Results, or {label: Results} to compare runs (boxes side by side). classes: the class
+    of each customer (Series indexed by customer id; default `customer_classes`). scale: "log"
+    (when every bill is positive), "symlog" (bills at or below zero, e.g. export credits), "linear",
+    or "auto" (log when it can). The `top` largest bills are named in a note in the figure (customer,
+    class, RM), so that one mall's bill does not hide in a squeezed axis. Returns the Axes; the drawn
+    bills are in `ax.bills` (DataFrame: customer, class, run, bill_rm)."""
+    runs = list(results.items()) if isinstance(results, Mapping) else [("run", results)]
+    frames = []
+    for label, r in runs:
+        b = customer_bills(r)
+        c = (classes if classes is not None else customer_classes(r)).reindex(b.index).fillna("unknown")
+        frames.append(pd.DataFrame({"customer": b.index, "class": c.to_numpy(), "run": str(label),
+                                    "bill_rm": b.to_numpy(float)}))
+    df = pd.concat(frames, ignore_index=True)
+    ax = _axes(ax, figsize=(10, 4.8))
+    order = df.groupby("class")["bill_rm"].median().sort_values().index.tolist()
+    n_runs = len(runs)
+    width = 0.8 / n_runs
+    colors = _pyplot().get_cmap("tab10").colors
+    for k, (label, _) in enumerate(runs):
+        sub = df[df.run == str(label)]
+        data = [sub.loc[sub["class"] == c, "bill_rm"].to_numpy(float) for c in order]
+        pos = np.arange(len(order)) + (k - (n_runs - 1) / 2) * width
+        bp = ax.boxplot(data, positions=pos, widths=width * 0.85, whis=(5, 95), patch_artist=True,
+                        manage_ticks=False, flierprops={"markersize": 3, "alpha": 0.6})
+        for box in bp["boxes"]:
+            box.set_facecolor(colors[k % 10])
+            box.set_alpha(0.6)
+        if n_runs > 1:
+            ax.plot([], [], "s", color=colors[k % 10], alpha=0.6, label=str(label))
+    counts = df[df.run == str(runs[0][0])].groupby("class").size()
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels([f"{c.replace('_', ' ')}\n({int(counts.get(c, 0))})" for c in order], fontsize="small")
+    if scale == "auto":
+        scale = "log" if (df.bill_rm > 0).all() else "symlog"
+    if scale == "symlog":
+        ax.set_yscale("symlog", linthresh=1.0)
+        low = float(df.bill_rm.min())
+        ax.set_ylim(bottom=0.0 if low >= 0 else 2.0 * low, top=2.0 * max(float(df.bill_rm.max()), 1.0))
+    elif scale in ("log", "linear"):
+        ax.set_yscale(scale)
+    else:
+        raise ValueError(f"bills_by_class: scale={scale!r}: expected 'auto', 'log', 'symlog' or 'linear'")
+    xlabel = "customer class (number of customers)"
+    if top:
+        big = df.sort_values("bill_rm", ascending=False).drop_duplicates("customer").head(top)
+        xlabel += "\nlargest bills: " + "; ".join(f"customer {int(r.customer)} ({r['class'].replace('_', ' ')}) "
+                                                  f"RM {r.bill_rm:,.0f}" for _, r in big.iterrows())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"bill over the run (RM, {scale} scale)")
+    if n_runs > 1:
+        ax.legend(loc="lower right", fontsize="small")
+    _title(ax, "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)", [r for _, r in runs])
+    ax.bills = df
     return ax
 
 
@@ -524,12 +852,15 @@ def bills(res_before, res_after, ax=None, labels=("before", "after"), kind: str 
 KPI_ORDER = tuple(k["name"] for k in _summary_kpis() if k["compared"])
 
 
-def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = None) -> pd.DataFrame:
+def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = None, change: bool = False,
+                 tolerance: float = 1e-9) -> pd.DataFrame:
     """The runs' KPIs (/summary) side by side: one row per KPI (index "kpi"), a "unit" column, then
     one column per run (the keys of `results`, in order). A KPI a run lacks is NaN there.
 
     kpis: the rows to keep, in that order (a name no run has raises KeyError); None = all of them,
-    `KPI_ORDER` first, then the rest alphabetically."""
+    `KPI_ORDER` first, then the rest alphabetically. change=True adds, for every run after the first,
+    "<run> - <first>" and "<run> change %" ((run - first) / |first| x 100; NaN when first is 0), as
+    `libgrid compare` prints them: differences within `tolerance` x max(1, |a|, |b|) are 0."""
     if not results:
         raise ValueError("compare_kpis: no results given")
     units: Dict[str, str] = {}
@@ -548,41 +879,79 @@ def compare_kpis(results: Mapping[str, object], kpis: Optional[Iterable[str]] = 
     df = pd.DataFrame({"unit": [units[k] for k in rows]}, index=pd.Index(rows, name="kpi"))
     for label, r in results.items():
         df[str(label)] = r.summary.reindex(rows).to_numpy(float)
+    if change and len(results) > 1:
+        labels = [str(k) for k in results]
+        a = df[labels[0]].to_numpy(float)
+        for lab in labels[1:]:
+            b = df[lab].to_numpy(float)
+            tol = tolerance * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+            d = np.where(np.abs(b - a) <= tol, 0.0, b - a)
+            df[f"{lab} - {labels[0]}"] = d
+            with np.errstate(divide="ignore", invalid="ignore"):
+                df[f"{lab} change %"] = np.where(d == 0, 0.0, np.where(np.abs(a) > tol, d / np.abs(a) * 100.0, np.nan))
     return df
 
 
-def hosting_map(hc: pd.DataFrame, net, customers: pd.DataFrame, ax=None, cmap: str = "RdYlGn"):
+def _first_column(df: pd.DataFrame, *names: str) -> Optional[str]:
+    return next((n for n in names if n in df.columns), None)
+
+
+def hosting_map(hc: pd.DataFrame, net, customers: pd.DataFrame, ax=None, cmap: str = "RdYlGn",
+                title: Optional[str] = None):
     """A map-like schematic of hosting capacity per feeder (the networks carry no coordinates):
     one row per feeder, every transformer at its electrical distance from the slack (km along the
-    lines), coloured by the share of its customers it can host, sized by its customer count, and
-    labelled with the limit that stops it. `hc`: libgrid.hosting_capacity(..., group="transformer")
-    (group-indexed); `customers`: Scenario.customers(). Returns the Axes."""
-    plt = _pyplot()
-    ax = _axes(ax, figsize=(10, 1.2 + 0.9 * max(1, customers["feeder"].nunique())))
+    lines), coloured by the kW it can host (column `hosting_kw`, else `hosted_kw`; with neither,
+    the share of its customers, `share`), sized by its rating (`rating_kva`, else by its customer
+    count), labelled "T<id>" with the limit that stops it (`limit`, or `limit_kind`) and its kVA.
+    `hc`: libgrid.hosting_capacity(..., group="transformer") (indexed by transformer id);
+    `customers`: Scenario.customers(). title: a second title line (e.g. the scenario and horizon).
+    Returns the Axes; the drawn points are in `ax.hosting` (DataFrame)."""
+    n_feeders = max(1, customers["feeder"].nunique())
+    ax = _axes(ax, figsize=(11, 1.8 + 0.9 * n_feeders))
     dist, _ = bus_distance(net, by="km")
     trafo = net.trafo
     feeders = sorted(customers["feeder"].unique())
     row_of = {f: i for i, f in enumerate(feeders)}
-    xs, ys, cs, ss, labels = [], [], [], [], []
+    value_col = _first_column(hc, "hosting_kw", "hosted_kw", "installed_kw", "share")
+    limit_col = _first_column(hc, "limit", "limit_kind")
+    rating_col = _first_column(hc, "rating_kva")
+    if value_col is None:
+        raise KeyError(f"hosting_map: hc has none of the columns hosting_kw, hosted_kw, installed_kw, share "
+                       f"(columns: {list(hc.columns)})")
+    rows = []
     for tid, r in hc.iterrows():
         cust = customers[customers["transformer"] == tid]
         if cust.empty or tid not in trafo.index:
             continue
-        feeder = cust["feeder"].iloc[0]
-        xs.append(float(dist.get(int(trafo.loc[tid, "hv_bus"]), np.nan)))
-        ys.append(row_of[feeder])
-        cs.append(float(r["share"]))
-        ss.append(30 + 6 * float(r["customers"]))
-        labels.append("" if r["limit"] == "none" else str(r["limit"]).replace("_", " "))
-    sc = ax.scatter(xs, ys, c=cs, s=ss, cmap=cmap, vmin=0.0, vmax=1.0, edgecolors="k", linewidths=0.5)
-    for x, y, lab in zip(xs, ys, labels):
-        if lab:
-            ax.annotate(lab, (x, y), textcoords="offset points", xytext=(0, 9), ha="center", fontsize=7)
+        kva = float(r[rating_col]) if rating_col else float(trafo.loc[tid, "sn_mva"]) * 1000.0
+        limit = str(r[limit_col]) if limit_col else ""
+        rows.append({"trafo": tid, "feeder": cust["feeder"].iloc[0],
+                     "x_km": float(dist.get(int(trafo.loc[tid, "hv_bus"]), np.nan)),
+                     "y": row_of[cust["feeder"].iloc[0]], "value": float(r[value_col]), "rating_kva": kva,
+                     "customers": len(cust), "limit": "" if limit in ("none", "nan", "") else limit.replace("_", " ")})
+    pts = pd.DataFrame(rows)
+    if pts.empty:
+        raise ValueError("hosting_map: no transformer of hc feeds a customer of `customers`")
+    is_share = value_col == "share"
+    vmax = 1.0 if is_share else max(float(pts.value.max()), 1e-9)
+    size = 40 + 160 * np.sqrt(pts.rating_kva / max(pts.rating_kva.max(), 1e-9))
+    sc = ax.scatter(pts.x_km, pts.y, c=pts.value, s=size, cmap=cmap, vmin=0.0, vmax=vmax,
+                    edgecolors="k", linewidths=0.5, zorder=3)
+    for _, p in pts.iterrows():
+        text = f"T{p.trafo} {p.rating_kva:,.0f} kVA" + (f"\n{p.limit}" if p.limit else "")
+        ax.annotate(text, (p.x_km, p.y), textcoords="offset points", xytext=(0, 10), ha="center",
+                    fontsize=6.5, zorder=4)
     for f, i in row_of.items():
         ax.axhline(i, color="0.85", lw=0.8, zorder=0)
     ax.set_yticks(range(len(feeders)))
     ax.set_yticklabels([f"feeder {f}" for f in feeders])
-    ax.set_xlabel("distance from the substation along the lines, km")
-    ax.set_title("hosting capacity per transformer (share of customers)")
-    ax.figure.colorbar(sc, ax=ax, label="share hosted")
+    ax.set_ylim(-0.6, len(feeders) - 0.3)
+    ax.set_xlabel("distance of the transformer from the substation along the lines (km)")
+    ax.set_ylabel("11 kV feeder")
+    what = ("Hosting capacity per transformer (share of customers)" if is_share else
+            "Hosting capacity per transformer (kW); marker size: rating (kVA); text: binding limit")
+    ax.set_title(what if not title else f"{what}\n{title}", fontsize="medium")
+    unit = "share of customers hosted" if is_share else "hosting capacity (kW)"
+    ax.figure.colorbar(sc, ax=ax, label=unit)
+    ax.hosting = pts
     return ax

@@ -515,7 +515,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", action="store_true",
                    help="run in this process, --workers variants at a time on threads (what `libgrid sweep` does)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-variant progress lines")
+    p.add_argument("--columns", "-c", default=None, metavar="K1,K2",
+                   help="KPIs of the printed table, comma-separated, or 'all' (default: the planner's first "
+                        "questions, as `libgrid sweep`); sweep.csv has every KPI")
+    p.add_argument("--width", type=int, default=None, metavar="W",
+                   help="wrap the printed table at W characters (default: $COLUMNS, else 120)")
     return p
+
+
+#: The KPIs the printed table shows by default (as `libgrid sweep`, libgrid/cli/cli_sweep.cpp).
+TABLE_KPIS = ("peak_import_mw", "import_mwh", "losses_mwh", "min_vm_pu", "max_vm_pu", "max_trafo_loading_percent",
+              "voltage_violation_hours", "overloaded_branch_steps", "pv_mwh", "ev_not_delivered_mwh", "co2_t",
+              "bills_rm")
+
+
+def table_columns(df: pd.DataFrame, columns: Optional[str] = None) -> List[str]:
+    """The columns of a sweep table to print: the variant keys, the KPIs asked for (comma-separated
+    names, "all", or None: `TABLE_KPIS`), and "error" when a variant failed. An unknown KPI raises
+    ValueError naming the known ones."""
+    kpis = [k["name"] for k in _libgrid.summary_kpis() if k["in_file"]]
+    is_kpi = {c for c in df.columns if c in kpis or (c.startswith("summary.") and c[8:] in kpis)}
+    keys = [c for c in df.columns if c not in is_kpi and c not in ("output", "error")]
+    if columns == "all":
+        chosen = [c for c in df.columns if c in is_kpi]
+    else:
+        names = [n for n in (columns.split(",") if columns else TABLE_KPIS) if n]
+        unknown = [n for n in names if n not in kpis]
+        if unknown and columns:
+            raise ValueError(f"--columns: no KPI {', '.join(map(repr, unknown))} (known: {', '.join(kpis)}; or 'all')")
+        chosen = [n if n in df.columns else f"summary.{n}" for n in names if n in kpis]
+        chosen = [c for c in chosen if c in df.columns]
+    failed = "error" in df.columns and df["error"].notna().any()
+    return keys + chosen + (["error"] if failed else [])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -525,6 +556,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if sum(bool(x) for x in (args.scheduler, args.serial, args.threads)) > 1:
         _parser().error("--scheduler, --serial and --threads exclude each other")
     t0 = time.perf_counter()
+    if args.columns and args.columns != "all":
+        try:
+            table_columns(pd.DataFrame(), args.columns)  # a bad name: refused before anything runs
+        except ValueError as e:
+            _parser().error(str(e))
     try:
         df = run_sweep_file(args.sweep_file, workers=args.workers, scheduler=args.scheduler,
                             output_dir=args.output_dir, serial=args.serial, progress=not args.quiet,
@@ -533,8 +569,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.write(f"libgrid sweep: error: {e}\n")
         return 1
     elapsed = time.perf_counter() - t0
-    with pd.option_context("display.max_columns", None, "display.width", 250, "display.max_colwidth", 80):
-        print(df.drop(columns=["output"]).to_string(float_format=lambda x: f"{x:.6g}"))
+    width = args.width or int(os.environ.get("COLUMNS", "0") or 0) or 120
+    with pd.option_context("display.max_columns", None, "display.max_colwidth", 80):
+        print(df[table_columns(df, args.columns)].to_string(float_format=lambda x: f"{x:.4g}", line_width=max(width, 40)))
     print(f"\n{len(df)} variants in {elapsed:.1f} s; table: {df.attrs['csv']}")
     failed = df["error"].notna()
     if failed.any():

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <numbers>
 #include <optional>
 #include <unordered_map>
@@ -1078,6 +1079,19 @@ struct Simulation::Impl {
         return v.size();
     }
 
+    /// Each /branch row's rating in kVA, in /branch order (branches, lines, transformers): MATPOWER
+    /// rate_a, a line's sqrt(3) x vn_kv (from bus) x max_i_ka x parallel, a transformer's sn_mva;
+    /// inf where there is none (rate_a 0, max_i_ka inf).
+    std::vector<double> branch_ratings_kva() const {
+        constexpr double inf = std::numeric_limits<double>::infinity();
+        std::vector<double> r;
+        for (const Branch& b : net.branches) r.push_back(b.rate_a_mva > 0 ? b.rate_a_mva * 1000.0 : inf);
+        for (const Line& b : net.lines)
+            r.push_back(std::sqrt(3.0) * net.buses[net.bus_index(b.from_bus)].vn_kv * b.max_i_ka * b.parallel * 1000.0);
+        for (const Transformer& b : net.transformers) r.push_back(b.sn_mva * 1000.0);
+        return r;
+    }
+
     /// Buses, branches, loads.
     void declare_network_series() {
         std::vector<std::int64_t> ids;
@@ -1112,6 +1126,7 @@ struct Simulation::Impl {
             char limit[32];
             std::snprintf(limit, sizeof limit, "%.17g", opt.loading_limit_percent);
             w->set_attribute("/branch", "loading_limit_percent", limit);  // overloaded_branch_steps counts above it
+            w->write_vector("branch/rated_kva", branch_ratings_kva(), "kVA");
             record_series("branch", "loading_percent", "percent", row_br_loading);
             record_series("branch", "p_loss_mw", "MW", row_br_loss);
             if (opt.record_branch_p_from) record_series("branch", "p_from_mw", "MW", row_br_p);
@@ -1121,6 +1136,9 @@ struct Simulation::Impl {
             std::vector<std::int64_t> bus;
             for (const Load& l : net.loads) bus.push_back(l.bus);
             w->write_int_vector("load/bus", bus);
+            std::vector<std::string> type;  // the customer class (e.g. terrace_house), "" when not given
+            for (const Load& l : net.loads) type.push_back(l.type);
+            w->write_strings("load/type", type);
             record_series("load", "p_mw", "MW", row_load_p);
             if (opt.record_reactive) record_series("load", "q_mvar", "MVAr", row_load_q);
         }
