@@ -160,7 +160,7 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
 
 const std::vector<std::string>& hosting_columns() {
     static const std::vector<std::string> c{"group",        "group_kind", "customers", "rating_kva", "installed_kw",     "max_kw",
-                                            "added_kw",     "hosting_kw", "tolerance_kw", "hosted",  "limited",          "violated_without",
+                                            "added_kw",     "hosting_kw", "share",       "tolerance_kw", "hosted",  "limited",          "violated_without",
                                             "limit",        "limit_time", "limit_element", "limit_value", "runs"};
     return c;
 }
@@ -173,7 +173,7 @@ std::string hosting_csv(const HostingStudyResult& res) {
     o << '\n';
     for (const HostingCapacityResult& r : res.groups) {
         o << r.group << ',' << r.group_kind << ',' << r.customers << ',' << r.rating_kva << ',' << r.installed_kw << ',' << r.max_kw << ','
-          << r.added_kw << ',' << r.hosting_kw << ',' << r.tolerance_kw << ',' << r.hosted << ',' << (r.limited ? "true" : "false") << ','
+          << r.added_kw << ',' << r.hosting_kw << ',' << r.share << ',' << r.tolerance_kw << ',' << r.hosted << ',' << (r.limited ? "true" : "false") << ','
           << (r.violated_without ? "true" : "false") << ',' << r.limit_name(res.kind) << ',' << (r.limited ? format_iso8601(r.limit.time) : "") << ','
           << (r.limited ? r.limit.element : Id(-1)) << ',';
         if (r.limited) o << r.limit.value;

@@ -215,6 +215,7 @@ std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const De
         if (options.kind == HostingKind::PV) pv_group(p, g, kw, r, tick);
         else ev_group(p, g, kw, r, tick);
         r.hosting_kw = r.installed_kw + r.added_kw;
+        r.share = r.max_kw > 0 ? r.hosting_kw / r.max_kw : 1.0;
         out.push_back(std::move(r));
     }
     return out;

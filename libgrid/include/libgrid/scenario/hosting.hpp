@@ -1,7 +1,7 @@
 // libgrid layer 8: hosting-capacity studies on a scenario (groups from the Melaka customers).
 //
 // PV: each customer may get up to its roof (roof_area_m2 x devices.pv.kwp_per_m2 / dc_ac_ratio, kW
-// AC) and, with devices.pv.cap_atap, its Solar ATAP cap (domestic 5 kW single-phase / 15 kW
+// AC) and, with devices.pv.cap: atap (the default), its Solar ATAP cap (domestic 5 kW single-phase / 15 kW
 // three-phase; non-domestic 100 % of maximum demand, at most 1 MW), less the PV it has; or a
 // uniform `kw_per_customer`. EV: every customer without a charger may get one of `charger_kw`.
 // The limits are the scenario's: bus bands and taps (network.*_pu, network.distribution_tap_pos) and
@@ -44,7 +44,7 @@ struct HostingStudyResult {
 
 /// The columns of a study's table, in order: the CSV header of `libgrid hosting --csv` and the
 /// columns of Python's libgrid.hosting_capacity() (its index `group`, then the rest):
-/// group, group_kind, customers, rating_kva, installed_kw, max_kw, added_kw, hosting_kw,
+/// group, group_kind, customers, rating_kva, installed_kw, max_kw, added_kw, hosting_kw, share,
 /// tolerance_kw, hosted, limited, violated_without, limit, limit_time, limit_element, limit_value, runs.
 const std::vector<std::string>& hosting_columns();
 

@@ -68,6 +68,7 @@ struct HostingCapacityResult {
     double max_kw = 0.0;              ///< installed_kw + the most the customers can add (sum of max_kw): the roof / connection limit
     double added_kw = 0.0;            ///< the most added without a violation (within tolerance_kw)
     double hosting_kw = 0.0;          ///< installed_kw + added_kw
+    double share = 1.0;               ///< hosting_kw / max_kw: the share of the roof / connection limit the grid takes (1 when max_kw = 0)
     double tolerance_kw = 0.0;        ///< of added_kw
     std::size_t hosted = 0;           ///< customers given a unit at the answer (PV: every eligible one when added_kw > 0)
     bool limited = false;             ///< a grid limit binds before max_kw
