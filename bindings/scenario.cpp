@@ -92,7 +92,7 @@ void bind_scenario(py::module_& m) {
         .def(
             "hosting_capacity",
             [](const Scenario& s, const std::string& kind, const std::string& group, const std::string& window, double kw_per_customer,
-               double charger_kw, double tolerance_kw) {
+               double charger_kw, double tolerance_kw, const std::string& cap) {
                 HostingStudy st;
                 st.kind = kind;
                 st.group = group;
@@ -100,6 +100,7 @@ void bind_scenario(py::module_& m) {
                 st.kw_per_customer = kw_per_customer;
                 st.charger_kw = charger_kw;
                 st.tolerance_kw = tolerance_kw;
+                st.cap = cap;
                 HostingStudyResult r;
                 {
                     py::gil_scoped_release release;
@@ -130,7 +131,7 @@ void bind_scenario(py::module_& m) {
                 return py::make_tuple(d, meta);
             },
             py::arg("kind") = "pv", py::arg("group") = "transformer", py::arg("window") = "critical", py::arg("kw_per_customer") = 0.0,
-            py::arg("charger_kw") = 7.0, py::arg("tolerance_kw") = 1.0)
+            py::arg("charger_kw") = 7.0, py::arg("tolerance_kw") = 1.0, py::arg("cap") = "atap")
         .def(
             "run",
             [](const Scenario& s, const std::string& output, py::object progress, bool resume) {

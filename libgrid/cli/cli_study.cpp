@@ -17,7 +17,7 @@ namespace libgrid::cli {
 namespace {
 
 struct HostingArgs {
-    std::string path, kind = "pv", group = "transformer", window = "critical", csv, start, size;
+    std::string path, kind = "pv", group = "transformer", window = "critical", csv, start, size, cap = "atap";
     long long steps = -1;
     double kwp = 0.0, charger_kw = 7.0, limit = 100.0, tolerance_kw = 1.0;
     bool reverse_flow = false, quiet = false;
@@ -67,6 +67,7 @@ void run_hosting(const CLI::App* hc, const HostingArgs& a) {
     // an explicit period (--start / --steps) is probed as given
     study.window = (hc->count("--start") || hc->count("--steps")) && !hc->count("--window") ? "horizon" : a.window;
     study.kw_per_customer = a.kwp;
+    study.cap = a.cap;
     study.charger_kw = a.charger_kw;
     study.tolerance_kw = a.tolerance_kw;
     {
@@ -115,6 +116,7 @@ void add_study_commands(CLI::App& app) {
     hc->add_option("--steps", a.steps, "steps of the study period (default: the critical window)");
     hc->add_option("--start", a.start, "start of the study period (ISO date)");
     hc->add_option("--kwp", a.kwp, "PV: this kW (AC) for every customer instead of its roof / Solar ATAP limit");
+    hc->add_option("--cap", a.cap, "PV: atap (each customer's roof and Solar ATAP cap) | none (the roof only)")->capture_default_str();
     hc->add_option("--charger-kw", a.charger_kw, "EV home charger rating, kW")->capture_default_str();
     hc->add_option("--tolerance-kw", a.tolerance_kw, "PV: bisection tolerance on a group's kW")->capture_default_str();
     hc->add_option("--loading-limit", a.limit, "line/transformer loading limit, percent (= --set limits.loading_percent=...)");

@@ -123,7 +123,7 @@ class Scenario:
 
 def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transformer", steps: Optional[int] = None,
                      start: Optional[str] = None, window: Optional[str] = None, kw_per_customer: float = 0.0,
-                     charger_kw: float = 7.0, tolerance_kw: float = 1.0, size: Optional[str] = None,
+                     charger_kw: float = 7.0, tolerance_kw: float = 1.0, cap: str = "atap", size: Optional[str] = None,
                      overrides: Optional[dict] = None) -> pd.DataFrame:
     """Hosting capacity in kW of PV or EV charging per feeder or transformer, as `libgrid hosting`:
     one row per group (index `group`) with the columns of the CLI's CSV: group_kind, customers,
@@ -133,8 +133,8 @@ def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transfo
     reverse_flow, not_converged; roof_limit / connection_limit when nothing in the grid binds),
     limit_time, limit_element, limit_value, runs.
 
-    PV customers get up to their roof (devices.pv.kwp_per_m2, dc_ac_ratio) and Solar ATAP cap
-    (devices.pv.cap: atap), or `kw_per_customer` each when > 0. The limits are the scenario's keys
+    PV customers get up to their roof (devices.pv.kwp_per_m2, dc_ac_ratio) and, with cap="atap",
+    their Solar ATAP cap (cap="none": the roof only), or `kw_per_customer` each when > 0. The limits are the scenario's keys
     (network.lv_vmin_pu, ..., network.distribution_tap_pos, limits.loading_percent,
     limits.reverse_flow): pass them as `overrides={"network.lv_vmax_pu": 1.1}` (the CLI's --set), the grid size as
     `size`. `window`: "critical" (PV: the sunniest day's midday; EV: the first weekday 16:00-24:00)
@@ -151,7 +151,7 @@ def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transfo
         sc.set("horizon.start", str(start))
     if window is None:
         window = "horizon" if (steps is not None or start is not None) else "critical"
-    d, meta = sc._core.hosting_capacity(kind, group, window, float(kw_per_customer), float(charger_kw), float(tolerance_kw))
+    d, meta = sc._core.hosting_capacity(kind, group, window, float(kw_per_customer), float(charger_kw), float(tolerance_kw), str(cap))
     d = dict(d)
     df = pd.DataFrame({c: d[c] for c in meta["columns"]}).set_index("group")
     from .results import time_index

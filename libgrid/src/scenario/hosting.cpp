@@ -109,6 +109,7 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
     HostingStudyResult res;
     res.kind = parse_hosting_kind(st.kind);
     if (st.kw_per_customer < 0 || !(st.charger_kw > 0)) throw ValidationError("hosting capacity: fields 'kw_per_customer' >= 0 and 'charger_kw' > 0");
+    if (st.cap != "atap" && st.cap != "none") throw ValidationError("hosting capacity: field 'cap': expected atap or none, got '" + st.cap + "'");
     Scenario sw = s;
     hosting_window(s, st, res.start, res.n_steps, res.window);
     if (res.window != "horizon") {
@@ -139,7 +140,7 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
             double cap = st.charger_kw;
             if (pv) {
                 cap = st.kw_per_customer > 0 ? st.kw_per_customer : c.roof_area_m2 * spv.kwp_per_m2 / spv.dc_ac_ratio;
-                if (st.kw_per_customer <= 0 && spv.cap_atap) cap = std::min(cap, solar_atap_cap_kw(c));
+                if (st.kw_per_customer <= 0 && st.cap == "atap") cap = std::min(cap, solar_atap_cap_kw(c));
                 g.max_kw.push_back(std::max(0.0, cap - before));
             } else {
                 g.max_kw.push_back(before > 0 ? 0.0 : cap);

@@ -1,9 +1,9 @@
 // libgrid layer 8: hosting-capacity studies on a scenario (groups from the Melaka customers).
 //
 // PV: each customer may get up to its roof (roof_area_m2 x devices.pv.kwp_per_m2 / dc_ac_ratio, kW
-// AC) and, with devices.pv.cap: atap (the default), its Solar ATAP cap (domestic 5 kW single-phase / 15 kW
+// AC) and, with cap "atap" (the default), its Solar ATAP cap (domestic 5 kW single-phase / 15 kW
 // three-phase; non-domestic 100 % of maximum demand, at most 1 MW), less the PV it has; or a
-// uniform `kw_per_customer`. EV: every customer without a charger may get one of `charger_kw`.
+// uniform `kw_per_customer`. (The scenario's devices.pv.cap sizes its base PV only.) EV: every customer without a charger may get one of `charger_kw`.
 // The limits are the scenario's: bus bands and taps (network.*_pu, network.distribution_tap_pos) and
 // the `limits:` section. docs/hosting_capacity.md.
 #pragma once
@@ -28,6 +28,7 @@ struct HostingStudy {
     /// horizon, 16:00-24:00. horizon: the scenario's whole horizon.
     std::string window = "critical";
     double kw_per_customer = 0.0;       ///< PV: > 0, this kW AC for every customer instead of its roof / ATAP limit
+    std::string cap = "atap";           ///< PV: atap (roof and Solar ATAP cap) | none (the roof only)
     double charger_kw = 7.0;            ///< EV charger per customer
     double tolerance_kw = 1.0;          ///< PV: bisection tolerance on the group's kW
 };
