@@ -143,7 +143,9 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
                 if (st.kw_per_customer <= 0 && st.cap == "atap") cap = std::min(cap, solar_atap_cap_kw(c));
                 g.max_kw.push_back(std::max(0.0, cap - before));
             } else {
-                g.max_kw.push_back(before > 0 ? 0.0 : cap);
+                const auto& types = s.devices.ev.types;  // home chargers go to these customer types
+                const bool eligible = std::find(types.begin(), types.end(), c.type) != types.end();
+                g.max_kw.push_back(before > 0 || !eligible ? 0.0 : cap);
             }
         }
     }

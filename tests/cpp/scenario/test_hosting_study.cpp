@@ -166,6 +166,16 @@ TEST_CASE("hosting study: EV chargers in kW, one per customer without one, on th
         CHECK(g.rating_kva > 0);
         if (!g.limited) CHECK(g.limit_name(r.kind) == "connection_limit");
     }
+    // home chargers only at devices.ev.types (terrace houses): a building on its own transformer gets none
+    ev.group = "transformer";
+    bool building = false;
+    for (const auto& g : hosting_capacity(s, ev).groups)
+        if (g.customers == 1) {
+            building = true;
+            CHECK(g.max_kw == g.installed_kw);
+            CHECK(g.added_kw == 0.0);
+        }
+    CHECK(building);
     std::istringstream csv(hosting_csv(r));
     std::string header;
     std::getline(csv, header);

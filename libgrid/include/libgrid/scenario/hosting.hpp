@@ -3,7 +3,8 @@
 // PV: each customer may get up to its roof (roof_area_m2 x devices.pv.kwp_per_m2 / dc_ac_ratio, kW
 // AC) and, with cap "atap" (the default), its Solar ATAP cap (domestic 5 kW single-phase / 15 kW
 // three-phase; non-domestic 100 % of maximum demand, at most 1 MW), less the PV it has; or a
-// uniform `kw_per_customer`. (The scenario's devices.pv.cap sizes its base PV only.) EV: every customer without a charger may get one of `charger_kw`.
+// uniform `kw_per_customer`. (The scenario's devices.pv.cap sizes its base PV only.) EV: every customer of
+// devices.ev.types (default: terrace houses) without a charger may get one of `charger_kw`.
 // The limits are the scenario's: bus bands and taps (network.*_pu, network.distribution_tap_pos) and
 // the `limits:` section. docs/hosting_capacity.md.
 #pragma once
