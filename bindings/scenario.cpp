@@ -10,6 +10,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <limits>
+
 namespace py = pybind11;
 using namespace libgrid;
 
@@ -89,35 +91,47 @@ void bind_scenario(py::module_& m) {
             })
         .def(
             "hosting_capacity",
-            [](const Scenario& s, const std::string& kind, const std::string& group, double kwp, double charger_kw, double limit, bool reverse) {
-                BuiltScenario b = build_scenario(s);
-                HostingStudy st{kind, group, kwp, charger_kw, limit, reverse};
-                std::vector<HostingCapacityResult> r;
+            [](const Scenario& s, const std::string& kind, const std::string& group, const std::string& window, double kw_per_customer,
+               double charger_kw, double tolerance_kw, const std::string& cap) {
+                HostingStudy st;
+                st.kind = kind;
+                st.group = group;
+                st.window = window;
+                st.kw_per_customer = kw_per_customer;
+                st.charger_kw = charger_kw;
+                st.tolerance_kw = tolerance_kw;
+                st.cap = cap;
+                HostingStudyResult r;
                 {
                     py::gil_scoped_release release;
-                    r = hosting_capacity(b, st);
+                    r = hosting_capacity(s, st);
                 }
-                py::dict d;
                 std::vector<Id> gid, el;
                 std::vector<std::string> gk, lk;
                 std::vector<std::size_t> cust, hosted;
-                std::vector<double> share, kw, val;
+                std::vector<double> kva, inst, mx, add, kw, share, tol, val;
                 std::vector<std::int64_t> t;
                 std::vector<bool> limited, without;
                 std::vector<int> runs;
-                for (const auto& x : r) {
-                    gid.push_back(x.group); gk.push_back(x.group_kind); cust.push_back(x.customers); hosted.push_back(x.hosted);
-                    share.push_back(x.share); kw.push_back(x.hosted_kw); limited.push_back(x.limited); without.push_back(x.violated_without);
-                    lk.push_back(x.limited ? x.limit.kind : "none"); t.push_back(x.limit.time); el.push_back(x.limited ? x.limit.element : -1);
-                    val.push_back(x.limit.value); runs.push_back(x.runs);
+                for (const auto& x : r.groups) {
+                    gid.push_back(x.group); gk.push_back(x.group_kind); cust.push_back(x.customers); kva.push_back(x.rating_kva);
+                    inst.push_back(x.installed_kw); mx.push_back(x.max_kw); add.push_back(x.added_kw); kw.push_back(x.hosting_kw); share.push_back(x.share);
+                    tol.push_back(x.tolerance_kw); hosted.push_back(x.hosted); limited.push_back(x.limited); without.push_back(x.violated_without);
+                    lk.push_back(x.limit_name(r.kind)); t.push_back(x.limit.time); el.push_back(x.limited ? x.limit.element : -1);
+                    val.push_back(x.limited ? x.limit.value : std::numeric_limits<double>::quiet_NaN()); runs.push_back(x.runs);
                 }
-                d["group"] = gid; d["group_kind"] = gk; d["customers"] = cust; d["hosted"] = hosted; d["share"] = share;
-                d["hosted_kw"] = kw; d["limited"] = limited; d["violated_without"] = without; d["limit"] = lk; d["limit_time"] = t;
+                py::dict d;  // keys in the order of hosting_columns() (the CSV header)
+                d["group"] = gid; d["group_kind"] = gk; d["customers"] = cust; d["rating_kva"] = kva; d["installed_kw"] = inst;
+                d["max_kw"] = mx; d["added_kw"] = add; d["hosting_kw"] = kw; d["share"] = share; d["tolerance_kw"] = tol; d["hosted"] = hosted;
+                d["limited"] = limited; d["violated_without"] = without; d["limit"] = lk; d["limit_time"] = t;
                 d["limit_element"] = el; d["limit_value"] = val; d["runs"] = runs;
-                return d;
+                py::dict meta;
+                meta["columns"] = hosting_columns(); meta["start"] = r.start; meta["step_s"] = r.step_s; meta["n_steps"] = r.n_steps;
+                meta["window"] = r.window;
+                return py::make_tuple(d, meta);
             },
-            py::arg("kind") = "pv", py::arg("group") = "transformer", py::arg("kwp") = 5.0, py::arg("charger_kw") = 7.0,
-            py::arg("loading_limit_percent") = 100.0, py::arg("reverse_flow") = false)
+            py::arg("kind") = "pv", py::arg("group") = "transformer", py::arg("window") = "critical", py::arg("kw_per_customer") = 0.0,
+            py::arg("charger_kw") = 7.0, py::arg("tolerance_kw") = 1.0, py::arg("cap") = "atap")
         .def(
             "run",
             [](const Scenario& s, const std::string& output, py::object progress, bool resume) {

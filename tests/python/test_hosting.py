@@ -1,22 +1,40 @@
+import subprocess
+
+import numpy as np
 import pandas as pd
 import pytest
 
 import libgrid
-from conftest import ROOT
+from conftest import BUILD, ROOT
+
+COLUMNS = ["group_kind", "customers", "rating_kva", "installed_kw", "max_kw", "added_kw", "hosting_kw", "share", "tolerance_kw",
+           "hosted", "limited", "violated_without", "limit", "limit_time", "limit_element", "limit_value", "runs"]
 
 
-def test_hosting_capacity_per_transformer_and_map(tmp_path):
+def test_hosting_capacity_in_kw_per_transformer_and_map(tmp_path):
     sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml")
-    hc = libgrid.hosting_capacity(sc, kind="pv", group="transformer", steps=96, start="2025-03-20", kwp=5.0)
+    hc = libgrid.hosting_capacity(sc, kind="pv", group="transformer")
     cust = sc.customers()
     assert isinstance(hc, pd.DataFrame) and len(hc) > 0
+    assert hc.index.name == "group"
+    assert list(hc.columns) == COLUMNS
+    assert hc.attrs["window"].startswith("critical") and 12 <= hc.attrs["n_steps"] <= 24
     assert hc["customers"].sum() == (cust["type"] != "charging_site").sum()
-    assert (hc["hosted"] <= hc["customers"]).all()
-    assert ((hc["share"] - hc["hosted"] / hc["customers"]).abs() < 1e-12).all()
-    assert set(hc["limit"]) <= {"none", "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow", "not_converged"}
-    # a limited group names where and when
-    lim = hc[hc["limited"] & ~hc["violated_without"]]
-    assert (lim["limit_element"] >= 0).all()
+    assert (hc["hosting_kw"] <= hc["max_kw"] + 1e-9).all()
+    assert np.allclose(hc["hosting_kw"], hc["installed_kw"] + hc["added_kw"])
+    assert (hc["rating_kva"] >= 315).all()
+    grid = {"voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow", "not_converged"}
+    assert set(hc["limit"]) <= grid | {"roof_limit"}
+    assert (hc["limited"] == hc["limit"].isin(grid)).all()
+    # a limited group names where and when; an unlimited one reaches its roofs and has no place
+    lim = hc[hc["limited"]]
+    assert len(lim) > 0 and (lim["limit_element"] >= 0).all() and lim["limit_time"].notna().all()
+    free = hc[~hc["limited"]]
+    assert (free["limit_element"] == -1).all() and free["limit_value"].isna().all()
+    assert np.allclose(free["hosting_kw"], free["max_kw"])
+    # non-domestic transformers (one building each) get kW far above a house's 15 kW
+    big = hc[(hc["rating_kva"] >= 630) & (hc["customers"] == 1)]
+    assert len(big) > 0 and (big["hosting_kw"] > 15).all()
     net = sc.network()
     ax = libgrid.plots.hosting_map(hc, net, cust)
     ax.figure.savefig(tmp_path / "hosting.png")
@@ -24,3 +42,22 @@ def test_hosting_capacity_per_transformer_and_map(tmp_path):
     assert on_map > 0 and len(ax.collections[0].get_offsets()) == on_map
     with pytest.raises(libgrid.ValidationError, match="group"):
         libgrid.hosting_capacity(sc, group="street", steps=4)
+
+
+def test_hosting_capacity_keys_change_the_answer_and_match_the_cli_csv(tmp_path):
+    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml")
+    base = libgrid.hosting_capacity(sc)
+    wide = libgrid.hosting_capacity(sc, overrides={"network.lv_vmax_pu": 1.1})
+    v = base[base["limit"] == "voltage_high"].index
+    assert len(v) > 0 and (wide.loc[v, "hosting_kw"] > base.loc[v, "hosting_kw"]).all()
+    assert np.allclose(libgrid.hosting_capacity(sc)["hosting_kw"], base["hosting_kw"])  # the scenario itself is not changed
+    csv = tmp_path / "hc.csv"
+    cli = BUILD / "libgrid"
+    if not cli.exists():
+        pytest.skip("no CLI build")
+    subprocess.run([str(cli), "hosting", str(ROOT / "scenarios" / "melaka_baseline.yaml"), "--set", "network.lv_vmax_pu=1.1",
+                    "--csv", str(csv), "-q"], check=True, capture_output=True)
+    got = pd.read_csv(csv)
+    assert list(got.columns) == ["group"] + COLUMNS
+    assert np.allclose(got["hosting_kw"].to_numpy(), wide["hosting_kw"].to_numpy(), rtol=1e-9)
+    assert list(got["limit"]) == list(wide["limit"])

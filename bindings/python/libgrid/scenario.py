@@ -122,19 +122,40 @@ class Scenario:
 
 
 def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transformer", steps: Optional[int] = None,
-                     start: Optional[str] = None, kwp: float = 5.0, charger_kw: float = 7.0,
-                     loading_limit_percent: float = 100.0, reverse_flow: bool = False) -> pd.DataFrame:
-    """Hosting capacity of PV (`kwp` per customer) or EV charging (`charger_kw`) per feeder or
-    transformer over the scenario's horizon (or `steps` from `start`): one row per group with the
-    customers hosted, the share, the installed kW and the limiting constraint (kind, time, element,
-    value). See docs/hosting_capacity.md."""
+                     start: Optional[str] = None, window: Optional[str] = None, kw_per_customer: float = 0.0,
+                     charger_kw: float = 7.0, tolerance_kw: float = 1.0, cap: str = "atap", size: Optional[str] = None,
+                     overrides: Optional[dict] = None) -> pd.DataFrame:
+    """Hosting capacity in kW of PV or EV charging per feeder or transformer, as `libgrid hosting`:
+    one row per group (index `group`) with the columns of the CLI's CSV: group_kind, customers,
+    rating_kva, installed_kw (before), max_kw (installed + every customer's roof / connection limit),
+    added_kw, hosting_kw (= installed_kw + added_kw), share (= hosting_kw / max_kw), tolerance_kw, hosted, limited (a grid limit
+    binds), violated_without, limit (voltage_high, voltage_low, line_overload, trafo_overload,
+    reverse_flow, not_converged; roof_limit / connection_limit when nothing in the grid binds),
+    limit_time, limit_element, limit_value, runs.
+
+    PV customers get up to their roof (devices.pv.kwp_per_m2, dc_ac_ratio) and, with cap="atap",
+    their Solar ATAP cap (cap="none": the roof only), or `kw_per_customer` each when > 0. The limits are the scenario's keys
+    (network.lv_vmin_pu, ..., network.distribution_tap_pos, limits.loading_percent,
+    limits.reverse_flow): pass them as `overrides={"network.lv_vmax_pu": 1.1}` (the CLI's --set), the grid size as
+    `size`. `window`: "critical" (PV: the sunniest day's midday; EV: the first weekday 16:00-24:00)
+    or "horizon"; the default is "critical" unless `steps` or `start` is given. The probed period is
+    in `df.attrs` (start, step_s, n_steps, window). See docs/hosting_capacity.md."""
     sc = scenario.copy()
+    if size is not None:
+        sc.set("network.size", str(size))
+    for k, v in (overrides or {}).items():
+        sc.set(k, v)
     if steps is not None:
         sc.set("horizon.steps", int(steps))
     if start is not None:
         sc.set("horizon.start", str(start))
-    d = dict(sc._core.hosting_capacity(kind, group, kwp, charger_kw, loading_limit_percent, reverse_flow))
-    df = pd.DataFrame(d).set_index("group")
+    if window is None:
+        window = "horizon" if (steps is not None or start is not None) else "critical"
+    d, meta = sc._core.hosting_capacity(kind, group, window, float(kw_per_customer), float(charger_kw), float(tolerance_kw), str(cap))
+    d = dict(d)
+    df = pd.DataFrame({c: d[c] for c in meta["columns"]}).set_index("group")
     from .results import time_index
     df["limit_time"] = [t if lim else pd.NaT for t, lim in zip(time_index(df["limit_time"].values), df["limited"])]
+    df.attrs.update(start=time_index([meta["start"]])[0], step_s=int(meta["step_s"]), n_steps=int(meta["n_steps"]),
+                    window=str(meta["window"]), kind=kind)
     return df

@@ -627,6 +627,8 @@ void build_options(BuildContext& x) {
     o.record_bus_angles = s.outputs.bus_angles;
     o.scenario_text = scenario_to_yaml(s);
     o.threads = s.threads;
+    o.loading_limit_percent = s.limits.loading_percent;
+    o.reverse_flow_is_violation = s.limits.reverse_flow;
     o.output_path.clear();
 }
 
@@ -671,6 +673,10 @@ std::vector<Customer> file_customers(const Scenario& s, const Network& net) {
 
 }  // namespace
 
+double solar_atap_cap_kw(const Customer& c) { return atap_cap_kw(c); }
+
+PvParams scenario_pv_params(const ScenarioPv& s, double kwp, double inverter_kva) { return pv_params(s, kwp, inverter_kva); }
+
 ScenarioGrid scenario_grid(const Scenario& s) {
     ScenarioGrid g;
     if (s.network.from_file) {
@@ -687,6 +693,11 @@ ScenarioGrid scenario_grid(const Scenario& s) {
     go.customers_per_transformer = s.network.customers_per_transformer;
     go.n_charging_sites = s.network.charging_sites;
     go.normally_open_ties = s.network.normally_open_ties;
+    go.lv_vmin_pu = s.network.lv_vmin_pu;
+    go.lv_vmax_pu = s.network.lv_vmax_pu;
+    go.mv_vmin_pu = s.network.mv_vmin_pu;
+    go.mv_vmax_pu = s.network.mv_vmax_pu;
+    go.distribution_tap_pos = s.network.distribution_tap_pos;
     MelakaGrid m = generate_melaka_grid(go);
     g.net = std::move(m.net);
     g.customers = std::move(m.customers);

@@ -151,8 +151,8 @@ struct Rng {
 // ---------------------------------------------------------------------------------------------
 // Design data (docs/melaka.md, "Design rules" and "Customers").
 // ---------------------------------------------------------------------------------------------
-constexpr double kLvMin = 0.94, kLvMax = 1.05;  // project band for 400/230 V (issue text)
-constexpr double kMvMin = 0.95, kMvMax = 1.05;  // ASSUMPTION: +-5 % at 11 and 33 kV
+// The voltage bands and the distribution transformers' tap are options (MelakaGridOptions; defaults
+// and sources in docs/melaka.md): LV 0.94-1.05, MV 0.95-1.05 (ASSUMPTION), tap +2.
 constexpr double kPlanningLoading = 0.8;        // ASSUMPTION: design current <= 80 % of the rating
 constexpr double kMvDropBudget = 0.025;         // ASSUMPTION: 11 kV busbar -> any distribution transformer
 constexpr double kLvDropBudget = 0.025;         // ASSUMPTION: LV board -> any customer's meter
@@ -252,6 +252,16 @@ Sizes resolve(const MelakaGridOptions& o) {
     s.n_tx = pick(o.transformers_per_feeder, d.n_tx, "transformers_per_feeder", 1);
     s.n_cust = pick(o.customers_per_transformer, d.n_cust, "customers_per_transformer", 1);
     s.n_ev = pick(o.n_charging_sites, d.n_ev, "n_charging_sites", 0);
+    auto band = [](double lo, double hi, const char* f_lo, const char* f_hi) {
+        if (!(lo >= 0.5 && lo <= 1.0)) throw ValidationError(std::string("melaka grid options: field '") + f_lo + "': must be in [0.5, 1], got " + std::to_string(lo));
+        if (!(hi >= 1.0 && hi <= 1.5)) throw ValidationError(std::string("melaka grid options: field '") + f_hi + "': must be in [1, 1.5], got " + std::to_string(hi));
+    };
+    band(o.lv_vmin_pu, o.lv_vmax_pu, "lv_vmin_pu", "lv_vmax_pu");
+    band(o.mv_vmin_pu, o.mv_vmax_pu, "mv_vmin_pu", "mv_vmax_pu");
+    const MelakaTransformerType& dt = kTrafoTable[DT_315];
+    if (o.distribution_tap_pos < dt.tap_min || o.distribution_tap_pos > dt.tap_max)
+        throw ValidationError("melaka grid options: field 'distribution_tap_pos': must be in [" + std::to_string(dt.tap_min) + ", " +
+                              std::to_string(dt.tap_max) + "], got " + std::to_string(o.distribution_tap_pos));
     const double est = double(s.n_sub) * s.n_feed * s.n_tx * (2.2 * s.n_cust + 12.0);
     if (est > 2.0e7)
         throw ValidationError("melaka grid options: field 'customers_per_transformer': the options ask for about " +
@@ -312,8 +322,8 @@ private:
         b.id = Id(net_.buses.size());
         b.name = std::move(name);
         b.vn_kv = vn_kv;
-        b.vmin_pu = lv ? kLvMin : kMvMin;
-        b.vmax_pu = lv ? kLvMax : kMvMax;
+        b.vmin_pu = lv ? opt_.lv_vmin_pu : opt_.mv_vmin_pu;
+        b.vmax_pu = lv ? opt_.lv_vmax_pu : opt_.mv_vmax_pu;
         // Start angle: each Dyn11 transformer (shift 330 = -30 degrees) advances the angle by 30
         // degrees. With angles in the case the solvers skip their DC angle initialisation.
         b.va_deg = vn_kv > 20.0 ? 0.0 : (lv ? 60.0 : 30.0);
@@ -587,9 +597,9 @@ private:
         tr.hv_bus = hv_bus;
         tr.lv_bus = lv;
         size_distribution(tr, load.s());
-        // ASSUMPTION: off-circuit tap at +2 x 2.5 % (HV 11.55 kV): the 433 V no-load secondary
-        // (1.0825 p.u. of 400 V) sits at 1.031 p.u., inside the 0.94-1.05 band.
-        tr.tap_pos = 2;
+        // ASSUMPTION (default): off-circuit tap at +2 x 2.5 % (HV 11.55 kV): the 433 V no-load
+        // secondary (1.0825 p.u. of 400 V) sits at 1.031 p.u., inside the 0.94-1.05 band.
+        tr.tap_pos = opt_.distribution_tap_pos;
         net_.transformers.push_back(std::move(tr));
         tx_index_.push_back(net_.transformers.size() - 1);
         tx_area_.push_back(area);

@@ -394,7 +394,8 @@ void time_value(const MapReader& m, const std::string& k, LocalTime& out) {
 
 const std::vector<std::string> kNetworkGeneratorKeys{"generator", "size", "seed", "substations", "feeders_per_substation",
                                                      "transformers_per_feeder", "customers_per_transformer", "charging_sites",
-                                                     "normally_open_ties"};
+                                                     "normally_open_ties", "lv_vmin_pu", "lv_vmax_pu", "mv_vmin_pu", "mv_vmax_pu",
+                                                     "distribution_tap_pos"};
 const std::vector<std::string> kNetworkFileKeys{"file", "customer_type", "load_factor", "roof_m2_per_kw"};
 const std::vector<std::string> kWeatherModelKeys{"model", "mean_daily_ghi_kwh_m2", "temp_min_c", "temp_max_c", "seed"};
 const std::vector<std::string> kWeatherFileKeys{"file"};
@@ -437,6 +438,11 @@ void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
     m.integer("customers_per_transformer", n.customers_per_transformer, 1, 1000);
     m.integer("charging_sites", n.charging_sites, 0, 10000);
     m.boolean("normally_open_ties", n.normally_open_ties);
+    m.number("lv_vmin_pu", n.lv_vmin_pu, closed(0.5, 1.0));
+    m.number("lv_vmax_pu", n.lv_vmax_pu, closed(1.0, 1.5));
+    m.number("mv_vmin_pu", n.mv_vmin_pu, closed(0.5, 1.0));
+    m.number("mv_vmax_pu", n.mv_vmax_pu, closed(1.0, 1.5));
+    m.integer("distribution_tap_pos", n.distribution_tap_pos, -2, 2);
 }
 
 void read_horizon(const MapReader& top, ScenarioHorizon& h, const Ctx& ctx) {
@@ -667,7 +673,7 @@ void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx) {
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits"});
     top.string("name", s.name);
     top.string("description", s.description);
     top.seed("seed", s.seed);
@@ -717,6 +723,11 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
                                            std::to_string(s.outputs.checkpoint_steps));
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
+    }
+    {
+        MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow"});
+        m.number("loading_percent", s.limits.loading_percent, left_open(0.0, 1000.0));
+        m.boolean("reverse_flow", s.limits.reverse_flow);
     }
     {
         MapReader m(ctx, top.get("solver"), "solver", {"method", "linear_solver", "tolerance", "max_iterations", "max_control_iterations"});
@@ -864,7 +875,8 @@ std::string special(double x, const char* word) { return x < 0 ? std::string(wor
 bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
-           emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads;
+           emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
+           limits == o.limits;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -912,6 +924,13 @@ void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
         if (n.customers_per_transformer >= 0) kv(e, "customers_per_transformer", std::int64_t(n.customers_per_transformer));
         if (n.charging_sites >= 0) kv(e, "charging_sites", std::int64_t(n.charging_sites));
         kv(e, "normally_open_ties", n.normally_open_ties);
+        // limits and taps only when not the defaults (older results' `scenario` text stays the same)
+        const ScenarioNetwork dflt;
+        if (n.lv_vmin_pu != dflt.lv_vmin_pu) kv(e, "lv_vmin_pu", n.lv_vmin_pu);
+        if (n.lv_vmax_pu != dflt.lv_vmax_pu) kv(e, "lv_vmax_pu", n.lv_vmax_pu);
+        if (n.mv_vmin_pu != dflt.mv_vmin_pu) kv(e, "mv_vmin_pu", n.mv_vmin_pu);
+        if (n.mv_vmax_pu != dflt.mv_vmax_pu) kv(e, "mv_vmax_pu", n.mv_vmax_pu);
+        if (n.distribution_tap_pos != dflt.distribution_tap_pos) kv(e, "distribution_tap_pos", std::int64_t(n.distribution_tap_pos));
     }
     e << YAML::EndMap;
 }
@@ -1085,6 +1104,12 @@ std::string scenario_to_yaml(const Scenario& s) {
     emit_horizon_weather_profiles(e, s);
     emit_devices(e, s.devices);
     emit_tariff_outputs_solver(e, s);
+    if (!(s.limits == ScenarioLimits{})) {  // only when not the defaults (older results' text stays the same)
+        e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+        kv(e, "loading_percent", s.limits.loading_percent);
+        kv(e, "reverse_flow", s.limits.reverse_flow);
+        e << YAML::EndMap;
+    }
     kv(e, "threads", std::int64_t(s.threads));
     e << YAML::EndMap;
     return std::string(e.c_str()) + "\n";

@@ -1,9 +1,11 @@
-// libgrid: hosting capacity by bisection over the number of equipped customers.
+// libgrid: hosting capacity in kW, by bisection on a scale factor of every customer's limit (PV)
+// or on the number of chargers (EV).
 #include <libgrid/core/errors.hpp>
 #include <libgrid/profiles/rng.hpp>
 #include <libgrid/simulation/hosting_capacity.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 namespace libgrid {
@@ -12,6 +14,11 @@ HostingKind parse_hosting_kind(const std::string& s) {
     if (s == "pv") return HostingKind::PV;
     if (s == "ev") return HostingKind::EV;
     throw ValidationError("hosting capacity: field 'kind': unknown '" + s + "' (pv, ev)");
+}
+
+std::string HostingCapacityResult::limit_name(HostingKind kind) const {
+    if (limited) return limit.kind;
+    return kind == HostingKind::PV ? "roof_limit" : "connection_limit";
 }
 
 namespace {
@@ -23,33 +30,8 @@ struct Prober {
     std::unordered_map<Id, Id> bus_of_load;
     Id next_id = 0;
 
-    /// Runs the period with units at the first n customers of `order`; returns the first violation.
-    Violation probe(const std::vector<Id>& order, std::size_t n) {
-        DeviceSet d = base;
-        for (std::size_t i = 0; i < n; ++i) {
-            const Id c = order[i];
-            const Id bus = bus_of_load.at(c);
-            if (opt.kind == HostingKind::PV) {
-                PvUnit u;
-                u.id = next_id + Id(i);
-                u.bus = bus;
-                u.customer = c;
-                u.params = opt.pv;
-                d.pv.push_back(u);
-            } else {
-                EvStationUnit u;
-                u.id = next_id + Id(i);
-                u.bus = bus;
-                u.customer = c;
-                u.station.params.id = u.id;
-                u.station.params.charger_kw = opt.ev_charger_kw;
-                u.station.params.strategy = opt.ev_strategy;
-                const LocalTime end = opt.sim.start + std::int64_t(opt.sim.n_steps) * opt.sim.step_s;
-                u.station.sessions = generate_sessions(ChargerKind::Home, opt.ev_charger_kw, opt.sim.start, end, opt.order_seed,
-                                                       std::uint64_t(c), opt.ev_sessions_per_day);
-                d.ev_stations.push_back(std::move(u));
-            }
-        }
+    /// Runs the period with `d`; returns the first violation (or non-convergence).
+    Violation run(DeviceSet d) const {
         SimulationOptions so = opt.sim;
         so.output_path.clear();
         so.stop_at_first_violation = true;
@@ -59,7 +41,144 @@ struct Prober {
         if (!v.found && s.non_converged_steps > 0) v = Violation{true, 0, "not_converged", -1, double(s.non_converged_steps)};
         return v;
     }
+
+    /// PV: customer i of the group gets scale * kw[i] kW (inverter AC; DC by the unit's ratio).
+    Violation probe_pv(const std::vector<Id>& customers, const std::vector<double>& kw, double scale) const {
+        DeviceSet d = base;
+        const double dc_ac = opt.pv.kwp_dc / opt.pv.inverter_kva;
+        for (std::size_t i = 0; i < customers.size(); ++i) {
+            const double k = scale * kw[i];
+            if (!(k > 0)) continue;
+            PvUnit u;
+            u.id = next_id + Id(i);
+            u.bus = bus_of_load.at(customers[i]);
+            u.customer = customers[i];
+            u.params = opt.pv;
+            u.params.inverter_kva = k;
+            u.params.kwp_dc = k * dc_ac;
+            d.pv.push_back(u);
+        }
+        return run(std::move(d));
+    }
+
+    /// EV: chargers at the first n customers of `order`.
+    Violation probe_ev(const std::vector<Id>& order, std::size_t n) const {
+        DeviceSet d = base;
+        const LocalTime end = opt.sim.start + std::int64_t(opt.sim.n_steps) * opt.sim.step_s;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Id c = order[i];
+            EvStationUnit u;
+            u.id = next_id + Id(i);
+            u.bus = bus_of_load.at(c);
+            u.customer = c;
+            u.station.params.id = u.id;
+            u.station.params.charger_kw = opt.ev_charger_kw;
+            u.station.params.strategy = opt.ev_strategy;
+            u.station.sessions = generate_sessions(ChargerKind::Home, opt.ev_charger_kw, opt.sim.start, end, opt.order_seed, std::uint64_t(c),
+                                                   opt.ev_sessions_per_day);
+            d.ev_stations.push_back(std::move(u));
+        }
+        return run(std::move(d));
+    }
 };
+
+/// Per-customer kW limits of a group (one unit each when not given).
+std::vector<double> group_max_kw(const HostingGroup& g, const HostingCapacityOptions& o) {
+    if (g.max_kw.empty()) return std::vector<double>(g.customers.size(), o.kind == HostingKind::PV ? o.pv.inverter_kva : o.ev_charger_kw);
+    if (g.max_kw.size() != g.customers.size())
+        throw ValidationError("hosting capacity: group " + std::to_string(g.id) + ": field 'max_kw': " + std::to_string(g.max_kw.size()) +
+                              " values for " + std::to_string(g.customers.size()) + " customers");
+    for (double k : g.max_kw)
+        if (!(k >= 0) || !std::isfinite(k))
+            throw ValidationError("hosting capacity: group " + std::to_string(g.id) + ": field 'max_kw': must be finite and >= 0");
+    return g.max_kw;
+}
+
+void pv_group(const Prober& p, const HostingGroup& g, const std::vector<double>& kw, HostingCapacityResult& r, const std::function<void()>& tick) {
+    double add_max = 0.0;  // kW the customers can add
+    for (double k : kw) add_max += k;
+    r.max_kw = r.installed_kw + add_max;
+    r.tolerance_kw = p.opt.tolerance_kw;
+    const Violation v0 = p.probe_pv(g.customers, kw, 0.0);
+    ++r.runs;
+    tick();
+    if (v0.found) {
+        r.violated_without = r.limited = true;
+        r.limit = v0;
+        return;
+    }
+    const std::size_t eligible = std::size_t(std::count_if(kw.begin(), kw.end(), [](double k) { return k > 0; }));
+    if (add_max <= 0) return;
+    Violation at_hi = p.probe_pv(g.customers, kw, 1.0);
+    ++r.runs;
+    tick();
+    if (!at_hi.found) {
+        r.added_kw = add_max;
+        r.hosted = eligible;
+        return;
+    }
+    double lo = 0.0, hi = 1.0;  // lo: no violation; hi: violation
+    while ((hi - lo) * add_max > p.opt.tolerance_kw) {
+        const double mid = 0.5 * (lo + hi);
+        const Violation v = p.probe_pv(g.customers, kw, mid);
+        ++r.runs;
+        tick();
+        if (v.found) {
+            hi = mid;
+            at_hi = v;
+        } else {
+            lo = mid;
+        }
+    }
+    r.added_kw = lo * add_max;
+    r.hosted = lo > 0 ? eligible : 0;
+    r.limited = true;
+    r.limit = at_hi;
+}
+
+void ev_group(const Prober& p, const HostingGroup& g, const std::vector<double>& kw, HostingCapacityResult& r, const std::function<void()>& tick) {
+    std::vector<Id> order;  // the eligible customers in a fixed seeded order
+    for (std::size_t i = 0; i < g.customers.size(); ++i)
+        if (kw[i] > 0) order.push_back(g.customers[i]);
+    Rng rng(p.opt.order_seed, stream_id({0x686f7374ULL, std::uint64_t(g.id)}));
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[std::size_t(rng.next() % i)]);
+    const double unit = p.opt.ev_charger_kw;
+    r.max_kw = r.installed_kw + double(order.size()) * unit;
+    r.tolerance_kw = unit;
+    const Violation v0 = p.probe_ev(order, 0);
+    ++r.runs;
+    tick();
+    if (v0.found) {
+        r.violated_without = r.limited = true;
+        r.limit = v0;
+        return;
+    }
+    if (order.empty()) return;
+    Violation at_hi = p.probe_ev(order, order.size());
+    ++r.runs;
+    tick();
+    if (!at_hi.found) {
+        r.hosted = order.size();
+    } else {
+        std::size_t lo = 0, hi = order.size();  // lo: no violation; hi: violation
+        while (hi - lo > 1) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            const Violation v = p.probe_ev(order, mid);
+            ++r.runs;
+            tick();
+            if (v.found) {
+                hi = mid;
+                at_hi = v;
+            } else {
+                lo = mid;
+            }
+        }
+        r.hosted = lo;
+        r.limited = true;
+        r.limit = at_hi;
+    }
+    r.added_kw = double(r.hosted) * unit;
+}
 
 }  // namespace
 
@@ -68,6 +187,8 @@ std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const De
     if (options.kind == HostingKind::PV) validate(options.pv, "hosting capacity pv");
     if (options.kind == HostingKind::EV && !(options.ev_charger_kw > 0))
         throw ValidationError("hosting capacity: field 'ev_charger_kw': must be > 0");
+    if (!(options.tolerance_kw > 0) || !std::isfinite(options.tolerance_kw))
+        throw ValidationError("hosting capacity: field 'tolerance_kw': must be finite and > 0");
     Prober p{net, base, options, {}, 0};
     for (const Load& l : net.loads) p.bus_of_load[l.id] = l.bus;
     // unit ids above every id in use
@@ -76,50 +197,26 @@ std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const De
     for (const EvStationUnit& u : base.ev_stations) max_id = std::max(max_id, u.id);
     p.next_id = max_id + 1000000;
     std::vector<HostingCapacityResult> out;
-    for (const HostingGroup& g : groups) {
+    out.reserve(groups.size());
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+        const HostingGroup& g = groups[gi];
         HostingCapacityResult r;
         r.group = g.id;
         r.group_kind = g.kind;
         r.customers = g.customers.size();
+        r.rating_kva = g.rating_kva;
+        r.installed_kw = g.installed_kw;
         for (Id c : g.customers)
             if (!p.bus_of_load.count(c)) throw IdError("hosting capacity: group " + std::to_string(g.id) + ": unknown customer (load) id " + std::to_string(c));
-        // a fixed seeded order: shuffle with the project's deterministic generator
-        std::vector<Id> order = g.customers;
-        Rng rng(options.order_seed, stream_id({0x686f7374ULL, std::uint64_t(g.id)}));
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[std::size_t(rng.next() % i)]);
-        Violation v0 = p.probe(order, 0);
-        ++r.runs;
-        if (v0.found) {
-            r.violated_without = true;
-            r.limited = true;
-            r.limit = v0;
-        } else {
-            Violation vmax = p.probe(order, order.size());
-            ++r.runs;
-            if (!vmax.found) {
-                r.hosted = order.size();
-            } else {
-                std::size_t lo = 0, hi = order.size();  // lo: no violation; hi: violation
-                Violation at_hi = vmax;
-                while (hi - lo > 1) {
-                    const std::size_t mid = lo + (hi - lo) / 2;
-                    Violation v = p.probe(order, mid);
-                    ++r.runs;
-                    if (v.found) {
-                        hi = mid;
-                        at_hi = v;
-                    } else {
-                        lo = mid;
-                    }
-                }
-                r.hosted = lo;
-                r.limited = true;
-                r.limit = at_hi;
-            }
-        }
-        r.share = r.customers ? double(r.hosted) / double(r.customers) : 0.0;
-        r.hosted_kw = double(r.hosted) * (options.kind == HostingKind::PV ? options.pv.kwp_dc : options.ev_charger_kw);
-        out.push_back(r);
+        const std::vector<double> kw = group_max_kw(g, options);
+        const std::function<void()> tick = [&] {
+            if (options.progress) options.progress(gi, groups.size(), r.runs);
+        };
+        if (options.kind == HostingKind::PV) pv_group(p, g, kw, r, tick);
+        else ev_group(p, g, kw, r, tick);
+        r.hosting_kw = r.installed_kw + r.added_kw;
+        r.share = r.max_kw > 0 ? r.hosting_kw / r.max_kw : 1.0;
+        out.push_back(std::move(r));
     }
     return out;
 }

@@ -91,6 +91,11 @@ struct MelakaGridOptions {
     int customers_per_transformer = -1;  ///< houses on a residential transformer (other kinds scale from it); -1: by size (38, 90, 125)
     int n_charging_sites = -1;           ///< public EV charging sites (>= 0); -1: by size (2, 6, 40)
     bool normally_open_ties = true;      ///< tie cables with an open line switch between feeder ends
+    // Limits and taps (docs/melaka.md, "Design rules"): every bus's band, and the off-circuit tap of
+    // every 11/0.433 kV transformer (-2..+2 steps of 2.5 % on the HV side).
+    double lv_vmin_pu = 0.94, lv_vmax_pu = 1.05;  ///< 400/230 V buses
+    double mv_vmin_pu = 0.95, mv_vmax_pu = 1.05;  ///< 11 and 33 kV buses
+    int distribution_tap_pos = 2;                 ///< tap of the distribution transformers
 };
 
 /// Builds the grid. Throws ValidationError naming the option when a count is out of range.

@@ -57,6 +57,9 @@ struct ScenarioNetwork {
     int customers_per_transformer = -1;
     int charging_sites = -1;
     bool normally_open_ties = true;
+    double lv_vmin_pu = 0.94, lv_vmax_pu = 1.05;  ///< voltage band of 400/230 V buses (docs/scenarios.md, "network")
+    double mv_vmin_pu = 0.95, mv_vmax_pu = 1.05;  ///< voltage band of 11 and 33 kV buses (ASSUMPTION)
+    int distribution_tap_pos = 2;                 ///< off-circuit tap of every 11/0.433 kV transformer, -2..2 (ASSUMPTION)
     // file
     std::string file_path;             ///< absolute; a relative `file` resolves against the scenario's directory
     CustomerType customer_type = CustomerType::TerraceHouse;  ///< type of every load of a file network
@@ -217,6 +220,13 @@ struct ScenarioSolver {
     bool operator==(const ScenarioSolver&) const = default;
 };
 
+/// Limits a run counts as violations (first violation, hosting capacity).
+struct ScenarioLimits {
+    double loading_percent = 100.0;       ///< line / transformer loading counted as an overload above this
+    bool reverse_flow = false;            ///< power flowing LV -> HV through a transformer counts as a violation
+    bool operator==(const ScenarioLimits&) const = default;
+};
+
 /// A parsed, validated scenario. `text` is the file as read; overrides are kept and re-applied.
 struct Scenario {
     std::string path;        ///< file name ("<string>" for parse_scenario without one)
@@ -235,6 +245,7 @@ struct Scenario {
     double emission_factor_t_per_mwh = 0.78;  ///< melaka.md
     ScenarioOutputs outputs;
     ScenarioSolver solver;
+    ScenarioLimits limits;
     int threads = 1;
 
     /// The settings (not path, text or overrides) are equal.
@@ -275,6 +286,13 @@ struct BuiltScenario {
 /// (e.g. more public sites than the grid has, an unknown bus id).
 /// = build_scenario(scenario, scenario_grid(scenario)).
 BuiltScenario build_scenario(const Scenario& scenario);
+
+/// Solar ATAP cap on a customer's inverter, kW AC (melaka.md): domestic 5 kW single-phase / 15 kW
+/// three-phase; non-domestic 100 % of maximum demand (peak_kw), at most 1 MW.
+double solar_atap_cap_kw(const Customer& customer);
+
+/// The PV parameters the scenario gives a system of `kwp` DC and `inverter_kva` (control, tilt, azimuth).
+PvParams scenario_pv_params(const ScenarioPv& pv, double kwp, double inverter_kva);
 
 /// The network and customers a scenario's devices are placed on: the Melaka generator's, or one
 /// customer per load of a file network (ids 0..n-1). Customer ids need not be 0..n-1 or in order
