@@ -1,0 +1,75 @@
+"""Bills that say what they bill (issue 12): a one-week run flagged as partial in /bill and in
+Results.bills(); Results.rebill() under the run's tariffs gives the run's bills, and under another
+tariff changes them; the non-domestic LV ToU selectable from a scenario; `libgrid bill` on the CLI."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import libgrid
+from conftest import BUILD, ROOT
+
+
+def week(**kw):
+    sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml"))
+    sc.set("horizon.start", "2025-07-07").override(steps=672, size="small")
+    for k, v in kw.items():
+        sc.set(k, v)
+    return sc
+
+
+def test_week_is_flagged_partial_and_rebill_equals_run(tmp_path):
+    res = week().run(output=str(tmp_path / "week.h5"))
+    bills = res.bills()
+    assert set(bills.month) == {"2025-07"}
+    assert not bills.full_month.any()
+    assert np.all(bills.days_covered == 7.0)
+    assert set(bills.tariff) <= {"domestic_general", "domestic_tou", "non_domestic_lv", "non_domestic_lv_tou"}
+    # the lines add up; bills_rm is their sum, KWTBB and SST included
+    np.testing.assert_allclose(bills.subtotal_rm + bills.re_fund_rm + bills.service_tax_rm, bills.total_rm, atol=0.02)
+    np.testing.assert_allclose(bills.total_rm.sum(), res.summary["bills_rm"], rtol=1e-6)
+    assert bills.re_fund_rm.sum() > 0
+    # re-billing under the run's own tariffs gives the run's bills (float32 in the file: to 1 sen)
+    again = res.rebill()
+    assert list(again.customer) == list(bills.customer)
+    np.testing.assert_allclose(again.total_rm, bills.total_rm, atol=0.01)
+    assert not again.full_month.any()
+    # prorated: the same kWh, dearer per kWh (thresholds scaled by 7/31)
+    pro = res.rebill(partial_months="prorate")
+    np.testing.assert_array_equal(pro.import_kwh, again.import_kwh)
+    assert pro.total_rm.sum() > again.total_rm.sum()
+    # another tariff for everyone
+    tou = res.rebill(tariff="domestic_tou")
+    assert set(tou.tariff) == {"domestic_tou"}
+    assert not np.allclose(tou.total_rm, again.total_rm)
+    with pytest.raises(libgrid.ValidationError, match="commercial"):
+        res.rebill(tariff="commercial")
+
+
+def test_non_domestic_tou_from_a_scenario(tmp_path):
+    res = week(**{"tariff.non_domestic_tou_adoption": 1.0, "tariff.partial_months": "prorate"}).override(steps=8) \
+        .run(output=str(tmp_path / "nd.h5"))
+    bills = res.bills()
+    assert "non_domestic_lv_tou" in set(bills.tariff)
+    assert "non_domestic_lv" not in set(bills.tariff)
+    assert (bills[bills.tariff == "non_domestic_lv_tou"].service_tax_rm == 0).all()
+
+
+def test_cli_bill(tmp_path):
+    cli = BUILD / "libgrid"
+    if not cli.exists():
+        pytest.skip("the libgrid CLI is not built")
+    out = tmp_path / "w.h5"
+    week().override(steps=96).run(output=str(out))
+    csv = tmp_path / "b.csv"
+    r = subprocess.run([str(cli), "bill", str(out), "--tariff", "domestic_tou", "-o", str(csv)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "PARTIAL 1.00 of 31 d" in r.stdout
+    import pandas as pd
+    df = pd.read_csv(csv)
+    assert set(df.tariff) == {"domestic_tou"}
+    np.testing.assert_allclose(df.total_rm, df.subtotal_rm + df.re_fund_rm + df.service_tax_rm, atol=0.015)
+    r = subprocess.run([str(cli), "bill", str(out), "--tariff", "nope"], capture_output=True, text=True)
+    assert r.returncode == 1 and "unknown tariff 'nope'" in r.stderr
