@@ -75,9 +75,11 @@ py::dict summary_to_dict(const SimulationSummary& s) {
 
 /// rebill(): the bills as columns (one row per customer and month), for results.py's DataFrame.
 py::dict rebill_columns(const std::string& path, const std::string& tariff, const std::string& scheme,
-                        const std::string& partial, double fuel_sen, const std::vector<Id>& customers) {
+                        const std::string& partial, double fuel_sen, const std::vector<Id>& customers,
+                        const std::string& replace) {
     RebillOptions o;
     o.tariff = tariff;
+    o.replace = replace;
     o.export_scheme = scheme;
     if (!partial.empty()) o.partial_months = partial_months_from_name(partial, "partial_months");
     o.fuel_adjustment_sen_per_kwh = fuel_sen;
@@ -123,7 +125,7 @@ py::dict rebill_columns(const std::string& path, const std::string& tariff, cons
 void bind_simulation(py::module_& m) {
     m.def("rebill", &rebill_columns, py::arg("path"), py::arg("tariff") = "", py::arg("export_scheme") = "",
           py::arg("partial_months") = "", py::arg("fuel_adjustment_sen_per_kwh") = 0.0,
-          py::arg("customers") = std::vector<Id>{},
+          py::arg("customers") = std::vector<Id>{}, py::arg("replace") = "",
           "Bills of a results file's /meter series under a tariff (docs/tariffs.md, 'Re-billing'): columns "
           "customer, month, tariff, export_scheme, full_month, days_covered, kWh and RM lines.");
     m.def(

@@ -15,7 +15,7 @@ namespace libgrid::cli {
 namespace {
 
 struct BillArgs {
-    std::string path, tariff, scheme, partial, csv;
+    std::string path, tariff, replace, scheme, partial, csv;
     double fuel_sen = 0.0;
 };
 
@@ -85,12 +85,15 @@ void run_bill(const BillArgs& a) {
     check_results_file(a.path);  // a damaged file: an error here, not a crash or a hang
     RebillOptions o;
     o.tariff = a.tariff;
+    o.replace = a.replace;
     o.export_scheme = a.scheme;
     if (!a.partial.empty()) o.partial_months = partial_months_from_name(a.partial, "--partial-months");
     o.fuel_adjustment_sen_per_kwh = a.fuel_sen;
     const Rebill r = rebill(a.path, o);
-    std::printf("%s: %zu customers billed under %s, export %s\n", a.path.c_str(), r.customers.size(),
-                a.tariff.empty() ? "the run's tariffs" : a.tariff.c_str(),
+    const std::string under = a.tariff.empty()     ? std::string("the run's tariffs")
+                              : a.replace.empty() ? a.tariff
+                                                  : a.tariff + " (customers on " + a.replace + " in the run; others as in the run)";
+    std::printf("%s: %zu customers billed under %s, export %s\n", a.path.c_str(), r.customers.size(), under.c_str(),
                 a.scheme.empty() ? "as in the run" : a.scheme.c_str());
     print_months(r);
     if (!a.csv.empty()) {
@@ -108,6 +111,9 @@ void add_bill(CLI::App& app) {
     cmd->add_option("--tariff", a.tariff,
                     "domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou (every customer); "
                     "default: each customer's tariff in the run");
+    cmd->add_option("--replace", a.replace,
+                    "with --tariff: only the customers billed under this tariff in the run get it (e.g. --tariff "
+                    "domestic_tou --replace domestic_general)");
     cmd->add_option("--export-scheme", a.scheme, "none | nem | atap (every customer); default: as in the run");
     cmd->add_option("--partial-months", a.partial, "flag | prorate; default: as the run billed them");
     cmd->add_option("--fuel-adjustment", a.fuel_sen, "AFA, sen/kWh (default 0)");

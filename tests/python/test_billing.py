@@ -45,6 +45,14 @@ def test_week_is_flagged_partial_and_rebill_equals_run(tmp_path):
     assert not np.allclose(tou.total_rm, again.total_rm)
     with pytest.raises(libgrid.ValidationError, match="commercial"):
         res.rebill(tariff="commercial")
+    # only the homes on the general tariff move to ToU; the other customers keep their bills
+    homes = res.rebill(tariff="domestic_tou", replace="domestic_general")
+    was_general = (bills.tariff == "domestic_general").values
+    assert was_general.any() and (~was_general).any()
+    assert set(homes.tariff[was_general]) == {"domestic_tou"}
+    np.testing.assert_array_equal(homes.tariff[~was_general], bills.tariff[~was_general])
+    np.testing.assert_allclose(homes.total_rm[~was_general], bills.total_rm[~was_general], atol=0.01)
+    np.testing.assert_allclose(homes.total_rm[was_general], tou.total_rm[was_general], atol=1e-9)
 
 
 def test_non_domestic_tou_from_a_scenario(tmp_path):

@@ -237,16 +237,19 @@ class Results:
 
     def rebill(self, tariff: Optional[str] = None, export: Optional[str] = None,
                partial_months: Optional[str] = None, fuel_adjustment_sen_per_kwh: float = 0.0,
-               customers: Optional[List[int]] = None) -> pd.DataFrame:
+               customers: Optional[List[int]] = None, replace: Optional[str] = None) -> pd.DataFrame:
         """Bills of this run's smart-meter series (/meter) under another tariff, without re-running:
         one row per customer and month, with the columns of `bills()` and every line of the bill
         (energy_rm, capacity_rm, network_rm, fuel_rm, retail_rm, eei_rebate_rm, ...).
         tariff: domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou, or None for
         each customer's tariff in the run; export: none | nem | atap, or None for the run's;
-        partial_months: flag | prorate, or None for the run's. Needs the compiled module."""
+        partial_months: flag | prorate, or None for the run's; replace: with `tariff`, give it only to
+        the customers billed under this tariff in the run (e.g. tariff="domestic_tou",
+        replace="domestic_general": every general home on ToU, the shops unchanged).
+        Needs the compiled module."""
         from . import _libgrid
         cols = _libgrid.rebill(self.path, tariff or "", export or "", partial_months or "",
-                               float(fuel_adjustment_sen_per_kwh), list(customers or []))
+                               float(fuel_adjustment_sen_per_kwh), list(customers or []), replace or "")
         df = pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
         return df.sort_values(["customer", "month"], kind="stable").reset_index(drop=True)
 

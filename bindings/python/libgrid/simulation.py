@@ -77,7 +77,7 @@ class Devices:
         return self
 
     def set_tariff(self, customer: int, tariff: str = "domestic_general", export: str = "none"):
-        """tariff: domestic_general | domestic_tou | non_domestic_lv; export: none | nem | atap."""
+        """tariff: domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou; export: none | nem | atap."""
         self._core.set_tariff(customer, tariff, export)
         return self
 

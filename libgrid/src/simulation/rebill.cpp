@@ -76,8 +76,16 @@ Rebill rebill(const std::string& results_path, const RebillOptions& options) {
     const std::vector<std::size_t> cols = chosen(meter_ids, options.customers);
 
     Rebill out;
-    const std::vector<std::string> tariffs =
-        options.tariff.empty() ? run_names(r, meter_ids, "tariff") : std::vector<std::string>(nc_all, options.tariff);
+    std::vector<std::string> tariffs(nc_all, options.tariff);
+    if (options.tariff.empty() || !options.replace.empty()) {
+        if (!options.replace.empty()) {
+            Tariff::by_name(options.replace, "rebill: field 'replace'");  // a known name
+            if (options.tariff.empty()) throw ValidationError("rebill: field 'replace': needs a 'tariff' to replace it with");
+        }
+        const std::vector<std::string> in_run = run_names(r, meter_ids, "tariff");
+        for (std::size_t c = 0; c < nc_all; ++c)
+            if (options.tariff.empty() || in_run[c] != options.replace) tariffs[c] = in_run[c];
+    }
     const std::vector<std::string> schemes = options.export_scheme.empty()
                                                  ? run_names(r, meter_ids, "export_scheme")
                                                  : std::vector<std::string>(nc_all, options.export_scheme);

@@ -16,6 +16,9 @@ struct RebillOptions {
     /// Tariff of every billed customer (Tariff::by_name); "" = each customer's tariff in the run
     /// (/bill/tariff).
     std::string tariff;
+    /// With `tariff`: give it only to the customers billed under this tariff in the run (e.g. every
+    /// "domestic_general" home to "domestic_tou"); the others keep theirs. "" = every customer.
+    std::string replace;
     /// "none" | "nem" | "atap" for every billed customer; "" = each customer's scheme in the run
     /// (/bill/export_scheme).
     std::string export_scheme;
