@@ -62,6 +62,13 @@ def test_non_domestic_tou_from_a_scenario(tmp_path):
     assert "non_domestic_lv_tou" in set(bills.tariff)
     assert "non_domestic_lv" not in set(bills.tariff)
     assert (bills[bills.tariff == "non_domestic_lv_tou"].service_tax_rm == 0).all()
+    import h5py
+    with h5py.File(res.path, "r") as f:
+        assert f["/bill"].attrs["partial_months"] in (b"prorate", "prorate")
+    # the run prorated its partial month: re-billing it flagged instead bills the same kWh differently
+    flagged = res.rebill(partial_months="flag")
+    np.testing.assert_allclose(res.rebill().total_rm, bills.total_rm, atol=0.01)
+    assert not np.allclose(flagged.total_rm, bills.total_rm)
 
 
 def test_cli_bill(tmp_path):
@@ -81,3 +88,9 @@ def test_cli_bill(tmp_path):
     np.testing.assert_allclose(df.total_rm, df.subtotal_rm + df.re_fund_rm + df.service_tax_rm, atol=0.015)
     r = subprocess.run([str(cli), "bill", str(out), "--tariff", "nope"], capture_output=True, text=True)
     assert r.returncode == 1 and "unknown tariff 'nope'" in r.stderr
+    # `libgrid run` says which months it billed and that this one is partial
+    r = subprocess.run([str(cli), "run", str(ROOT / "scenarios" / "melaka_baseline.yaml"), "-o", str(tmp_path / "r.h5"),
+                        "--size", "small", "--steps", "96", "--set", "horizon.start=2025-07-07", "-q"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "2025-07 PARTIAL (1.00 of 31 days, billed as is)" in r.stdout
