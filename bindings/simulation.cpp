@@ -267,8 +267,9 @@ void bind_simulation(py::module_& m) {
         "run_simulation",
         [](const Network& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
-           bool float32, const std::string& scenario_text, py::object progress, bool resume) {
+           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months) {
             SimulationOptions opt;
+            opt.bill_partial_months = partial_months_from_name(partial_months, "partial_months");
             opt.start = parse_iso8601(start);
             opt.step_s = step_s;
             opt.n_steps = n_steps;
@@ -288,5 +289,5 @@ void bind_simulation(py::module_& m) {
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
-        py::arg("resume") = false);
+        py::arg("resume") = false, py::arg("partial_months") = "flag");
 }

@@ -94,3 +94,18 @@ def test_cli_bill(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "2025-07 PARTIAL (1.00 of 31 days, billed as is)" in r.stdout
+
+
+def test_simulation_partial_months_from_python(tmp_path):
+    net = libgrid.Network.from_json(ROOT / "tests" / "data" / "cigre" / "cigre_lv.input.json")
+    runs = {}
+    for mode in ("flag", "prorate"):
+        sim = libgrid.Simulation(net, start="2025-07-07", step="30min", horizon="7d", meter_interval="30min",
+                                 partial_months=mode)
+        runs[mode] = sim.run(output=str(tmp_path / f"{mode}.h5")).bills()
+    a, b = runs["flag"], runs["prorate"]
+    assert not a.full_month.any() and not b.full_month.any()
+    np.testing.assert_array_equal(a.import_kwh, b.import_kwh)
+    assert b.total_rm.sum() > a.total_rm.sum()  # thresholds scaled by 7/31: less rebate, more tax
+    with pytest.raises(libgrid.ValidationError, match="partial_months"):
+        libgrid.Simulation(net, partial_months="weekly").run(output=str(tmp_path / "bad.h5"))
