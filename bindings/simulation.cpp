@@ -6,6 +6,7 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/kpis.hpp>
+#include <libgrid/simulation/rebill.hpp>
 
 #include "run_guard.hpp"
 #include <pybind11/functional.h>
@@ -45,12 +46,7 @@ BatteryStrategy parse_strategy(const std::string& s) {
     throw ValidationError("battery: field 'strategy': unknown '" + s + "' (idle, self_consumption, peak_shaving, tou_arbitrage, pv_smoothing, schedule)");
 }
 
-Tariff parse_tariff(const std::string& s) {
-    if (s == "domestic_general") return Tariff::tnb_domestic_general();
-    if (s == "domestic_tou") return Tariff::tnb_domestic_tou();
-    if (s == "non_domestic_lv") return Tariff::tnb_non_domestic_lv();
-    throw ValidationError("tariff: unknown '" + s + "' (domestic_general, domestic_tou, non_domestic_lv)");
-}
+Tariff parse_tariff(const std::string& s) { return Tariff::by_name(s, "tariff"); }
 
 ExportScheme parse_export(const std::string& s) {
     if (s == "none") return ExportScheme::None;
@@ -77,7 +73,61 @@ py::dict summary_to_dict(const SimulationSummary& s) {
     return d;
 }
 
+/// rebill(): the bills as columns (one row per customer and month), for results.py's DataFrame.
+py::dict rebill_columns(const std::string& path, const std::string& tariff, const std::string& scheme,
+                        const std::string& partial, double fuel_sen, const std::vector<Id>& customers,
+                        const std::string& replace) {
+    RebillOptions o;
+    o.tariff = tariff;
+    o.replace = replace;
+    o.export_scheme = scheme;
+    if (!partial.empty()) o.partial_months = partial_months_from_name(partial, "partial_months");
+    o.fuel_adjustment_sen_per_kwh = fuel_sen;
+    o.customers = customers;
+    Rebill r;
+    {
+        py::gil_scoped_release release;
+        r = rebill(path, o);
+    }
+    std::vector<Id> cust;
+    std::vector<std::string> month, tariffs, schemes;
+    std::vector<bool> full;
+    std::vector<double> days;
+    const std::vector<std::pair<const char*, double Bill::*>> fields{
+        {"import_kwh", &Bill::import_kwh},   {"export_kwh", &Bill::export_kwh},     {"peak_kwh", &Bill::peak_kwh},
+        {"offpeak_kwh", &Bill::offpeak_kwh}, {"billed_kwh", &Bill::billed_kwh},     {"energy_rm", &Bill::energy_rm},
+        {"capacity_rm", &Bill::capacity_rm}, {"network_rm", &Bill::network_rm},     {"fuel_rm", &Bill::fuel_rm},
+        {"retail_rm", &Bill::retail_rm},     {"eei_rebate_rm", &Bill::eei_rebate_rm},
+        {"export_credit_rm", &Bill::export_credit_rm}, {"subtotal_rm", &Bill::subtotal_rm},
+        {"re_fund_rm", &Bill::re_fund_rm},   {"service_tax_rm", &Bill::service_tax_rm}, {"total_rm", &Bill::total_rm}};
+    std::vector<std::vector<double>> values(fields.size());
+    for (std::size_t c = 0; c < r.customers.size(); ++c)
+        for (const Bill& b : r.bills[c]) {
+            cust.push_back(r.customers[c]);
+            tariffs.push_back(r.tariffs[c]);
+            schemes.push_back(r.export_schemes[c]);
+            month.push_back(std::to_string(b.year) + "-" + (b.month < 10 ? "0" : "") + std::to_string(b.month));
+            full.push_back(b.full_month);
+            days.push_back(b.days_covered);
+            for (std::size_t f = 0; f < fields.size(); ++f) values[f].push_back(b.*(fields[f].second));
+        }
+    py::dict d;
+    d["customer"] = cust;
+    d["month"] = month;
+    d["tariff"] = tariffs;
+    d["export_scheme"] = schemes;
+    d["full_month"] = full;
+    d["days_covered"] = days;
+    for (std::size_t f = 0; f < fields.size(); ++f) d[fields[f].first] = values[f];
+    return d;
+}
+
 void bind_simulation(py::module_& m) {
+    m.def("rebill", &rebill_columns, py::arg("path"), py::arg("tariff") = "", py::arg("export_scheme") = "",
+          py::arg("partial_months") = "", py::arg("fuel_adjustment_sen_per_kwh") = 0.0,
+          py::arg("customers") = std::vector<Id>{}, py::arg("replace") = "",
+          "Bills of a results file's /meter series under a tariff (docs/tariffs.md, 'Re-billing'): columns "
+          "customer, month, tariff, export_scheme, full_month, days_covered, kWh and RM lines.");
     m.def(
         "summary_kpis",
         [] {
@@ -219,8 +269,9 @@ void bind_simulation(py::module_& m) {
         "run_simulation",
         [](const Network& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
-           bool float32, const std::string& scenario_text, py::object progress, bool resume) {
+           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months) {
             SimulationOptions opt;
+            opt.bill_partial_months = partial_months_from_name(partial_months, "partial_months");
             opt.start = parse_iso8601(start);
             opt.step_s = step_s;
             opt.n_steps = n_steps;
@@ -240,5 +291,5 @@ void bind_simulation(py::module_& m) {
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
-        py::arg("resume") = false);
+        py::arg("resume") = false, py::arg("partial_months") = "flag");
 }

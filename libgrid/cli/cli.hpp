@@ -50,6 +50,7 @@ struct ExitStatus {
 extern std::atomic<int> g_stop;
 void install_stop_handlers();
 
+void add_bill(CLI::App& app);
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);

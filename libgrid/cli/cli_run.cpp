@@ -89,6 +89,21 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     print_kpis_by_boundary(s);
 }
 
+/// Which months the bills cover, and which of them only in part (docs/tariffs.md, "Partial months").
+void print_bill_periods(const Simulation& sim) {
+    if (sim.bills().empty() || sim.bills()[0].empty()) return;
+    std::string months;
+    for (const Bill& b : sim.bills()[0]) {
+        char buf[96];
+        if (b.full_month) std::snprintf(buf, sizeof buf, "%s%04d-%02d", months.empty() ? "" : ", ", b.year, b.month);
+        else
+            std::snprintf(buf, sizeof buf, "%s%04d-%02d PARTIAL (%.2f of %d days, %s)", months.empty() ? "" : ", ", b.year,
+                          b.month, b.days_covered, b.days_in_month, b.prorated ? "prorated" : "billed as is");
+        months += buf;
+    }
+    std::printf("  %-36s %s\n", "billed months", months.c_str());
+}
+
 }  // namespace
 
 void add_run(CLI::App& app) {
@@ -140,6 +155,7 @@ void add_run(CLI::App& app) {
         Simulation sim(std::move(b.net), std::move(b.devices), b.options);
         const SimulationSummary s = sim.run(progress_bar(!quiet && isatty(2)));
         print_kpis(b.name, s, out);
+        print_bill_periods(sim);
         if (!s.completed) {
             const int sig = g_stop.load();
             throw ExitStatus{sig > 0 ? 128 + sig : 1,

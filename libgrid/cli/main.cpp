@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     libgrid::cli::add_pf(app);
     libgrid::cli::add_run(app);
     libgrid::cli::add_results_commands(app);
+    libgrid::cli::add_bill(app);
     libgrid::cli::add_study_commands(app);
     libgrid::cli::add_sweep(app, argv[0]);
     try {

@@ -214,6 +214,54 @@ class Results:
         s.attrs["unit"] = unit
         return s
 
+    # ---- bills (docs/tariffs.md) --------------------------------------------------------------
+    def bills(self) -> pd.DataFrame:
+        """The run's monthly bills from /bill, one row per customer and month: customer, month
+        ("2025-07"), full_month, days_covered, tariff and export_scheme (when recorded), then every
+        kWh / RM column of /bill (import_kwh, export_kwh, export_credit_rm, subtotal_rm, re_fund_rm,
+        service_tax_rm, total_rm). A month the run covers only in part has full_month False."""
+        with h5py.File(self.path, "r") as f:
+            if "/bill/id" not in f:
+                raise KeyError(f"results file '{self.path}': no '/bill' (the run billed no customer)")
+            g = f["/bill"]
+            ids = np.asarray(g["id"][()])
+            months = [_decode(m) for m in g["month"][()]]
+            nm, nc = len(months), len(ids)
+            cols: Dict[str, Any] = {
+                "customer": np.tile(ids, nm),
+                "month": np.repeat(months, nc),
+            }
+            if "full_month" in g:
+                cols["full_month"] = np.repeat(np.asarray(g["full_month"][()]).astype(bool), nc)
+                cols["days_covered"] = np.repeat(np.asarray(g["days_covered"][()], dtype=float), nc)
+            for name in ("tariff", "export_scheme"):
+                if name in g:
+                    cols[name] = np.tile(np.array([_decode(v) for v in g[name][()]], dtype=object), nm)
+            for name in sorted(g.keys()):
+                ds = g[name]
+                if isinstance(ds, h5py.Dataset) and ds.ndim == 2 and ds.shape == (nm, nc):
+                    cols[name] = np.asarray(ds[()], dtype=float).reshape(-1)
+        df = pd.DataFrame(cols)
+        return df.sort_values(["customer", "month"], kind="stable").reset_index(drop=True)
+
+    def rebill(self, tariff: Optional[str] = None, export: Optional[str] = None,
+               partial_months: Optional[str] = None, fuel_adjustment_sen_per_kwh: float = 0.0,
+               customers: Optional[List[int]] = None, replace: Optional[str] = None) -> pd.DataFrame:
+        """Bills of this run's smart-meter series (/meter) under another tariff, without re-running:
+        one row per customer and month, with the columns of `bills()` and every line of the bill
+        (energy_rm, capacity_rm, network_rm, fuel_rm, retail_rm, eei_rebate_rm, ...).
+        tariff: domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou, or None for
+        each customer's tariff in the run; export: none | nem | atap, or None for the run's;
+        partial_months: flag | prorate, or None for the run's; replace: with `tariff`, give it only to
+        the customers billed under this tariff in the run (e.g. tariff="domestic_tou",
+        replace="domestic_general": every general home on ToU, the shops unchanged).
+        Needs the compiled module."""
+        from . import _libgrid
+        cols = _libgrid.rebill(self.path, tariff or "", export or "", partial_months or "",
+                               float(fuel_adjustment_sen_per_kwh), list(customers or []), replace or "")
+        df = pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
+        return df.sort_values(["customer", "month"], kind="stable").reset_index(drop=True)
+
     # ---- helpers ----------------------------------------------------------------------------
     def _group(self, f: h5py.File, group: str) -> h5py.Group:
         p = "/" + group.strip("/")

@@ -77,7 +77,7 @@ class Devices:
         return self
 
     def set_tariff(self, customer: int, tariff: str = "domestic_general", export: str = "none"):
-        """tariff: domestic_general | domestic_tou | non_domestic_lv; export: none | nem | atap."""
+        """tariff: domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou; export: none | nem | atap."""
         self._core.set_tariff(customer, tariff, export)
         return self
 
@@ -127,12 +127,14 @@ class Simulation:
 
     profiles: optional {load id: kW values per step} or a DataFrame whose columns are load ids
     (kW, one row per step); loads without one keep their nominal power unless `devices` gives them
-    a class profile."""
+    a class profile. partial_months: "flag" (default) or "prorate", the bills of a month the run
+    covers only in part (docs/tariffs.md)."""
 
     def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
                  start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
                  method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: float = 0.78,
-                 meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = ""):
+                 meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = "",
+                 partial_months: str = "flag"):
         self.net = net
         self.devices = devices if devices is not None else Devices()
         self.start = str(pd.Timestamp(start).strftime("%Y-%m-%dT%H:%M:%S"))
@@ -148,6 +150,7 @@ class Simulation:
         self.meter_interval_s = parse_duration(meter_interval)
         self.float32 = bool(float32)
         self.scenario_text = scenario_text
+        self.partial_months = partial_months
         self.summary: dict = {}
         if profiles is not None:
             items = profiles.items() if isinstance(profiles, Mapping) else profiles.items()
@@ -167,7 +170,7 @@ class Simulation:
         self.summary = _libgrid.run_simulation(
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
-            _progress_bar() if progress else None, bool(resume))
+            _progress_bar() if progress else None, bool(resume), str(self.partial_months))
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings

@@ -29,7 +29,7 @@ namespace {
 
 
 constexpr std::uint64_t kScenarioStream = 0x5343454E4152494FULL;  // "SCENARIO"
-enum class Pick : std::uint64_t { Pv = 1, Battery = 2, Ev = 3, Bems = 4, Hems = 5, Tou = 6 };
+enum class Pick : std::uint64_t { Pv = 1, Battery = 2, Ev = 3, Bems = 4, Hems = 5, Tou = 6, NonDomesticTou = 7 };
 
 /// Per-customer uniform number of a selection: the smallest ones are chosen.
 double pick_key(std::uint64_t seed, Pick what, Id customer) {
@@ -581,12 +581,16 @@ void build_tariffs(BuildContext& x) {
     for (const PvUnit& u : x.b.devices.pv) exports[x.position_of(u.id)] = 1;
     for (const HomeUnit& u : x.b.devices.homes)
         if (u.pv.kwp_dc > 0) exports[x.position_of(u.id)] = 1;
+    std::vector<std::size_t> non_domestic;  // candidates for the non-domestic LV ToU tariff
+    for (std::size_t i = 0; i < cs.size(); ++i)
+        if (cs[i].type != CustomerType::TerraceHouse) non_domestic.push_back(i);
+    const std::vector<char> nd_tou = choose(cs, non_domestic, s.tariff.non_domestic_tou_adoption, s.seed, Pick::NonDomesticTou);
     for (std::size_t i = 0; i < cs.size(); ++i) {
         const Customer& c = cs[i];
         CustomerTariff t;
         t.customer = c.load_id;
         if (c.type == CustomerType::TerraceHouse) t.tariff = x.has_tou[i] ? Tariff::tnb_domestic_tou() : Tariff::tnb_domestic_general();
-        else t.tariff = Tariff::tnb_non_domestic_lv();
+        else t.tariff = nd_tou[i] ? Tariff::tnb_non_domestic_lv_tou() : Tariff::tnb_non_domestic_lv();
         t.tariff.fuel_adjustment_sen_per_kwh = s.tariff.fuel_adjustment_sen_per_kwh;
         t.scheme = exports[i] ? s.tariff.export_scheme : ExportScheme::None;
         x.b.devices.tariffs.push_back(std::move(t));
@@ -618,6 +622,7 @@ void build_options(BuildContext& x) {
     o.weather_series = b.weather.get();
     o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
     o.meter_interval_s = s.outputs.meter_interval_s;
+    o.bill_partial_months = s.tariff.partial_months;
     o.h5.compression_level = s.outputs.compression;
     o.h5.compression_threads = s.outputs.compression_threads;
     o.h5.float32 = s.outputs.float32;

@@ -130,6 +130,7 @@ const std::vector<Word<BemsMode>> kBemsModes{{"fixed", BemsMode::Fixed},
 const std::vector<Word<SolarThermalUse>> kSolarThermal{
     {"none", SolarThermalUse::None}, {"cooling", SolarThermalUse::Cooling}, {"water_heating", SolarThermalUse::WaterHeating}};
 const std::vector<Word<ExportScheme>> kExportSchemes{{"none", ExportScheme::None}, {"nem", ExportScheme::NEM}, {"atap", ExportScheme::SolarATAP}};
+const std::vector<Word<PartialMonths>> kPartialMonths{{"flag", PartialMonths::Flag}, {"prorate", PartialMonths::Prorate}};
 const std::vector<Word<Method>> kMethods{{"auto", Method::Auto}, {"nr", Method::NewtonRaphson}, {"sweep", Method::Sweep}};
 const std::vector<Word<LinearSolverKind>> kLinearSolvers{
     {"default", LinearSolverKind::Default}, {"klu", LinearSolverKind::KLU}, {"sparselu", LinearSolverKind::SparseLU}};
@@ -690,10 +691,13 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
         read_homes(dev, s.devices.homes, ctx);
     }
     {
-        MapReader m(ctx, top.get("tariff"), "tariff", {"tou_adoption", "export", "fuel_adjustment_sen_per_kwh"});
+        MapReader m(ctx, top.get("tariff"), "tariff",
+                    {"tou_adoption", "export", "fuel_adjustment_sen_per_kwh", "non_domestic_tou_adoption", "partial_months"});
         m.number("tou_adoption", s.tariff.tou_adoption, kShare);
         m.word("export", s.tariff.export_scheme, kExportSchemes);
         m.number("fuel_adjustment_sen_per_kwh", s.tariff.fuel_adjustment_sen_per_kwh, closed(-100.0, 100.0));
+        m.number("non_domestic_tou_adoption", s.tariff.non_domestic_tou_adoption, kShare);
+        m.word("partial_months", s.tariff.partial_months, kPartialMonths);
     }
     top.number("emission_factor_t_per_mwh", s.emission_factor_t_per_mwh, closed(0.0, 2.0));
     {
@@ -1064,6 +1068,9 @@ void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
     kv(e, "tou_adoption", s.tariff.tou_adoption);
     kv(e, "export", word_of(kExportSchemes, s.tariff.export_scheme));
     kv(e, "fuel_adjustment_sen_per_kwh", s.tariff.fuel_adjustment_sen_per_kwh);
+    // written only when set, so that the scenario text of older runs stays as it was
+    if (s.tariff.non_domestic_tou_adoption != 0.0) kv(e, "non_domestic_tou_adoption", s.tariff.non_domestic_tou_adoption);
+    if (s.tariff.partial_months != PartialMonths::Flag) kv(e, "partial_months", word_of(kPartialMonths, s.tariff.partial_months));
     e << YAML::EndMap;
     kv(e, "emission_factor_t_per_mwh", s.emission_factor_t_per_mwh);
 

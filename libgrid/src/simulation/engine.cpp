@@ -1002,6 +1002,7 @@ struct Simulation::Impl {
             bo.scheme = ti >= 0 ? dev.tariffs[ti].scheme : ExportScheme::None;
             bo.is_holiday = holiday;
             bo.nem_rollover_months = 0;  // month by month: credits do not carry over (see docs)
+            bo.partial_months = opt.bill_partial_months;
             const Tariff& tf = ti >= 0 ? dev.tariffs[ti].tariff : default_tariff;
             std::vector<Bill> b = monthly_bills(tf, bo, month_start, opt.meter_interval_s, &month_imp[c * month_cap], &month_exp[c * month_cap], month_len);
             for (const Bill& x : b) {
@@ -1243,9 +1244,26 @@ struct Simulation::Impl {
         if (!bills.empty() && !bills[0].empty()) {
             const std::size_t nm = bills[0].size(), nc = bills.size();
             std::vector<std::string> months;
-            for (const Bill& b : bills[0]) months.push_back(std::to_string(b.year) + "-" + (b.month < 10 ? "0" : "") + std::to_string(b.month));
+            std::vector<std::int64_t> full;
+            std::vector<double> days;
+            for (const Bill& b : bills[0]) {
+                months.push_back(std::to_string(b.year) + "-" + (b.month < 10 ? "0" : "") + std::to_string(b.month));
+                full.push_back(b.full_month ? 1 : 0);
+                days.push_back(b.days_covered);
+            }
             w->write_ids("bill", bill_customers);
             w->write_strings("bill/month", months);
+            w->write_int_vector("bill/full_month", full);
+            w->write_vector("bill/days_covered", days, "d");
+            w->set_attribute("/bill", "partial_months", partial_months_name(opt.bill_partial_months));
+            std::vector<std::string> tariff_names, scheme_names;  // per customer, what it was billed under
+            for (std::size_t c = 0; c < nc; ++c) {
+                const int ti = cust_tariff[c];
+                tariff_names.push_back(tariff_name(ti >= 0 ? dev.tariffs[ti].tariff.kind : default_tariff.kind));
+                scheme_names.push_back(export_scheme_name(ti >= 0 ? dev.tariffs[ti].scheme : ExportScheme::None));
+            }
+            w->write_strings("bill/tariff", tariff_names);
+            w->write_strings("bill/export_scheme", scheme_names);
             auto table = [&](const char* name, double Bill::*field, const char* unit) {
                 const int h = w->add_series(SeriesSpec{"bill", name, unit, nc, 1, false});
                 std::vector<double> row(nc);
@@ -1258,6 +1276,10 @@ struct Simulation::Impl {
             table("import_kwh", &Bill::import_kwh, "kWh");
             table("export_kwh", &Bill::export_kwh, "kWh");
             table("export_credit_rm", &Bill::export_credit_rm, "RM");
+            // the lines of the bill (docs/tariffs.md): total = subtotal + re_fund + service_tax
+            table("subtotal_rm", &Bill::subtotal_rm, "RM");
+            table("re_fund_rm", &Bill::re_fund_rm, "RM");
+            table("service_tax_rm", &Bill::service_tax_rm, "RM");
         }
     }
     // ---- a run ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "libgrid/core/errors.hpp"
@@ -110,8 +111,6 @@ void check_holidays(const std::string& component, const std::vector<std::int64_t
 // ---------------------------------------------------------------------------------------------
 // Charges of a month as functions of its kWh
 
-bool is_domestic(const Tariff& tariff) { return tariff.kind != TariffKind::NonDomesticLV; }
-
 struct Charges {
     double energy_rm = 0.0;
     double capacity_rm = 0.0;
@@ -124,7 +123,7 @@ struct Charges {
 Charges charges_for(const Tariff& tariff, double e, double e_peak, double e_offpeak) {
     Charges c;
     const bool above = e > tariff.block_kwh;
-    if (tariff.kind == TariffKind::DomesticToU) {
+    if (is_tou(tariff.kind)) {
         if (tariff.block_rule == BlockRule::WholeMonth || !above) {
             const double r_peak = above ? tariff.peak_above_sen_per_kwh : tariff.peak_sen_per_kwh;
             const double r_off = above ? tariff.offpeak_above_sen_per_kwh : tariff.offpeak_sen_per_kwh;
@@ -162,6 +161,13 @@ double eei_rebate_for(const Tariff& tariff, double e) {
     return 0.0;
 }
 
+/// Nearest whole kWh, half up (a meter register read in whole kWh; docs/tariffs.md).
+double whole_kwh(double kwh) { return std::floor(kwh + 0.5); }
+
+/// RM to the sen, half up. The 1e-7 sen guard lets a product meant to end in exactly half a sen
+/// (e.g. 0.125 RM held as 0.12499999999999999) round up as on paper.
+double to_sen(double rm) { return std::floor(rm * 100.0 + 0.5 + 1e-7) / 100.0; }
+
 /// Sums of one calendar month's intervals.
 struct MonthTotals {
     int year = 0;
@@ -171,6 +177,37 @@ struct MonthTotals {
     double import_kwh = 0.0, export_kwh = 0.0;
     double import_peak_kwh = 0.0, export_peak_kwh = 0.0;
 };
+
+/// The month's registers in whole kWh: a ToU meter reads peak and off-peak registers (each rounded,
+/// the total their sum); any other meter reads the total (rounded), the peak share is informational.
+void round_registers(const Tariff& tariff, MonthTotals& m) {
+    const auto round_pair = [&](double& total, double& peak) {
+        if (is_tou(tariff.kind)) {
+            const double p = whole_kwh(peak), o = whole_kwh(total - peak);
+            peak = p;
+            total = p + o;
+        } else {
+            total = whole_kwh(total);
+            peak = std::min(whole_kwh(peak), total);
+        }
+    };
+    round_pair(m.import_kwh, m.import_peak_kwh);
+    round_pair(m.export_kwh, m.export_peak_kwh);
+}
+
+/// The tariff of a partial month under PartialMonths::Prorate: every monthly threshold and the
+/// retail charge scaled by the covered fraction f of the month.
+Tariff prorated(const Tariff& tariff, double f) {
+    Tariff s = tariff;
+    if (std::isfinite(s.block_kwh)) s.block_kwh *= f;
+    for (EeiBand& band : s.eei_bands) band.up_to_kwh *= f;
+    if (s.retail_waiver_kwh >= 0.0) s.retail_waiver_kwh *= f;
+    if (s.fuel_waiver_kwh >= 0.0) s.fuel_waiver_kwh *= f;
+    if (s.re_fund_exempt_kwh >= 0.0) s.re_fund_exempt_kwh *= f;
+    s.service_tax_free_kwh *= f;
+    s.retail_rm_per_month *= f;
+    return s;
+}
 
 /// NEM surplus credits, oldest first: (month index year*12 + month-1, kWh).
 struct NemBank {
@@ -182,92 +219,121 @@ struct NemBank {
     }
 };
 
-Bill bill_month(const Tariff& tariff, const BillOptions& options, const MonthTotals& m, NemBank& bank) {
+/// NEM: 1:1 kWh offset within the month, then from earlier surplus (oldest first).
+void nem_offset(const BillOptions& options, const MonthTotals& m, NemBank& bank, Bill& b) {
+    const std::int64_t j = static_cast<std::int64_t>(m.year) * 12 + (m.month - 1);
+    const std::int64_t n_roll = options.nem_rollover_months;
+    while (!bank.credits.empty() && bank.credits.front().first + n_roll < j) {
+        b.nem_lapsed_kwh += bank.credits.front().second;
+        bank.credits.pop_front();
+    }
+    const double offset_now = std::min(m.import_kwh, m.export_kwh);
+    double remaining = m.import_kwh - offset_now;
+    const double surplus = m.export_kwh - offset_now;
+    while (remaining > 0.0 && !bank.credits.empty()) {
+        double& credit = bank.credits.front().second;
+        const double used = std::min(credit, remaining);
+        credit -= used;
+        remaining -= used;
+        b.nem_carried_in_kwh += used;
+        if (credit <= 0.0) bank.credits.pop_front();
+    }
+    if (surplus > 0.0) {
+        if (n_roll > 0)
+            bank.credits.emplace_back(j, surplus);
+        else
+            b.nem_lapsed_kwh += surplus;
+    }
+    b.offset_kwh = offset_now + b.nem_carried_in_kwh;
+    b.nem_bank_kwh = bank.total();
+}
+
+/// Solar ATAP credit before the cap: domestic at the energy charge an imported kWh of the same month
+/// and period pays; non-domestic at the system marginal price.
+double atap_raw_credit(const Tariff& tariff, const BillOptions& options, const MonthTotals& m, const Bill& b) {
+    if (!is_domestic(tariff.kind)) return m.export_kwh * options.smp_sen_per_kwh / 100.0;
+    const bool above = b.import_kwh > tariff.block_kwh;
+    if (is_tou(tariff.kind)) {
+        const double r_peak = above ? tariff.peak_above_sen_per_kwh : tariff.peak_sen_per_kwh;
+        const double r_off = above ? tariff.offpeak_above_sen_per_kwh : tariff.offpeak_sen_per_kwh;
+        return (m.export_peak_kwh * r_peak + (m.export_kwh - m.export_peak_kwh) * r_off) / 100.0;
+    }
+    return m.export_kwh * (above ? tariff.energy_above_sen_per_kwh : tariff.energy_sen_per_kwh) / 100.0;
+}
+
+/// Charges, EEI, retail and export credit of the bill (lines rounded to the sen if asked).
+void charge_lines(const Tariff& tariff, const BillOptions& options, const MonthTotals& m, Bill& b) {
+    const auto money = [&](double rm) { return options.round_to_sen ? to_sen(rm) : rm; };
+    const Charges gross = charges_for(tariff, b.import_kwh, b.peak_kwh, b.offpeak_kwh);
+    b.energy_rm = money(gross.energy_rm);
+    b.capacity_rm = money(gross.capacity_rm);
+    b.network_rm = money(gross.network_rm);
+    b.fuel_rm = money(gross.fuel_rm);
+    b.retail_rm = money(retail_for(tariff, b.billed_kwh));
+    b.eei_rebate_rm = money(eei_rebate_for(tariff, b.billed_kwh));
+    if (options.scheme == ExportScheme::NEM) {
+        // The offset kWh are taken pro rata from peak and off-peak import.
+        const double f = b.import_kwh > 0.0 ? b.billed_kwh / b.import_kwh : 0.0;
+        const Charges net = charges_for(tariff, b.billed_kwh, b.peak_kwh * f, b.offpeak_kwh * f);
+        b.export_credit_rm = money(gross.sum() - net.sum());
+    } else if (options.scheme == ExportScheme::SolarATAP) {
+        // The credit cannot make the energy charge (net of the EEI rebate) negative; the rest is lost.
+        const double credit = money(atap_raw_credit(tariff, options, m, b));
+        const double cap = std::max(b.energy_rm - b.eei_rebate_rm, 0.0);
+        b.export_credit_rm = std::min(credit, cap);
+        b.export_credit_lost_rm = money(credit - b.export_credit_rm);
+    }
+}
+
+/// KWTBB and service tax on the month's electricity charges (docs/tariffs.md, "KWTBB and service tax").
+void tax_lines(const Tariff& tariff, const BillOptions& options, Bill& b) {
+    const double charges =
+        std::max(b.energy_rm + b.capacity_rm + b.network_rm + b.fuel_rm - b.eei_rebate_rm - b.export_credit_rm, 0.0);
+    const double e = b.billed_kwh;
+    const bool exempt = tariff.re_fund_exempt_kwh >= 0.0 && e <= tariff.re_fund_exempt_kwh;
+    b.re_fund_rm = exempt ? 0.0 : tariff.re_fund_rate * charges;
+    b.service_tax_rm = 0.0;
+    if (tariff.service_tax_rate > 0.0 && e > tariff.service_tax_free_kwh)
+        b.service_tax_rm = tariff.service_tax_rate * ((e - tariff.service_tax_free_kwh) / e * charges + b.retail_rm);
+    if (options.round_to_sen) {
+        b.re_fund_rm = to_sen(b.re_fund_rm);
+        b.service_tax_rm = to_sen(b.service_tax_rm);
+    }
+}
+
+Bill bill_month(const Tariff& base, const BillOptions& options, MonthTotals m, NemBank& bank) {
     Bill b;
     b.year = m.year;
     b.month = m.month;
     b.period_start = m.period_start;
     b.period_end = m.period_end;
     b.full_month = m.period_start == m.month_start && m.period_end == m.month_end;
+    b.days_in_month = static_cast<int>((m.month_end - m.month_start) / kSecondsPerDay);
+    b.days_covered = static_cast<double>(m.period_end - m.period_start) / kSecondsPerDay;
+    b.prorated = options.partial_months == PartialMonths::Prorate && !b.full_month;
+    std::optional<Tariff> scaled;
+    if (b.prorated)
+        scaled = prorated(base, static_cast<double>(m.period_end - m.period_start) /
+                                    static_cast<double>(m.month_end - m.month_start));
+    const Tariff& tariff = scaled ? *scaled : base;
+
+    if (options.whole_kwh) round_registers(tariff, m);
     b.import_kwh = m.import_kwh;
     b.export_kwh = m.export_kwh;
     b.peak_kwh = m.import_peak_kwh;
     b.offpeak_kwh = m.import_kwh - m.import_peak_kwh;
-
-    // NEM: 1:1 kWh offset within the month, then from earlier surplus (oldest first).
-    if (options.scheme == ExportScheme::NEM) {
-        const std::int64_t j = static_cast<std::int64_t>(m.year) * 12 + (m.month - 1);
-        const std::int64_t n_roll = options.nem_rollover_months;
-        while (!bank.credits.empty() && bank.credits.front().first + n_roll < j) {
-            b.nem_lapsed_kwh += bank.credits.front().second;
-            bank.credits.pop_front();
-        }
-        const double offset_now = std::min(m.import_kwh, m.export_kwh);
-        double remaining = m.import_kwh - offset_now;
-        const double surplus = m.export_kwh - offset_now;
-        while (remaining > 0.0 && !bank.credits.empty()) {
-            double& credit = bank.credits.front().second;
-            const double used = std::min(credit, remaining);
-            credit -= used;
-            remaining -= used;
-            b.nem_carried_in_kwh += used;
-            if (credit <= 0.0) bank.credits.pop_front();
-        }
-        if (surplus > 0.0) {
-            if (n_roll > 0)
-                bank.credits.emplace_back(j, surplus);
-            else
-                b.nem_lapsed_kwh += surplus;
-        }
-        b.offset_kwh = offset_now + b.nem_carried_in_kwh;
-        b.nem_bank_kwh = bank.total();
-    }
+    if (options.scheme == ExportScheme::NEM) nem_offset(options, m, bank, b);
     b.billed_kwh = b.import_kwh - b.offset_kwh;
 
-    // Charges on the metered import.
-    const Charges gross = charges_for(tariff, b.import_kwh, b.peak_kwh, b.offpeak_kwh);
-    b.energy_rm = gross.energy_rm;
-    b.capacity_rm = gross.capacity_rm;
-    b.network_rm = gross.network_rm;
-    b.fuel_rm = gross.fuel_rm;
-    b.retail_rm = retail_for(tariff, b.billed_kwh);
-    b.eei_rebate_rm = eei_rebate_for(tariff, b.billed_kwh);
-
-    switch (options.scheme) {
-    case ExportScheme::None:
-        break;
-    case ExportScheme::NEM: {
-        // The offset kWh are taken pro rata from peak and off-peak import.
-        const double f = b.import_kwh > 0.0 ? b.billed_kwh / b.import_kwh : 0.0;
-        const Charges net = charges_for(tariff, b.billed_kwh, b.peak_kwh * f, b.offpeak_kwh * f);
-        b.export_credit_rm = gross.sum() - net.sum();
-        break;
+    charge_lines(tariff, options, m, b);
+    b.subtotal_rm = b.energy_rm + b.capacity_rm + b.network_rm + b.fuel_rm + b.retail_rm - b.eei_rebate_rm -
+                    b.export_credit_rm;
+    tax_lines(tariff, options, b);
+    b.total_rm = b.subtotal_rm + b.re_fund_rm + b.service_tax_rm;
+    if (options.round_to_sen) {  // sums of whole sen, without binary noise
+        b.subtotal_rm = to_sen(b.subtotal_rm);
+        b.total_rm = to_sen(b.total_rm);
     }
-    case ExportScheme::SolarATAP: {
-        double credit = 0.0;
-        if (is_domestic(tariff)) {
-            // Credited at the energy charge an imported kWh of the same month and period pays.
-            const bool above = b.import_kwh > tariff.block_kwh;
-            if (tariff.kind == TariffKind::DomesticToU) {
-                const double r_peak = above ? tariff.peak_above_sen_per_kwh : tariff.peak_sen_per_kwh;
-                const double r_off = above ? tariff.offpeak_above_sen_per_kwh : tariff.offpeak_sen_per_kwh;
-                credit = (m.export_peak_kwh * r_peak + (m.export_kwh - m.export_peak_kwh) * r_off) / 100.0;
-            } else {
-                credit = m.export_kwh * (above ? tariff.energy_above_sen_per_kwh : tariff.energy_sen_per_kwh) / 100.0;
-            }
-        } else {
-            credit = m.export_kwh * options.smp_sen_per_kwh / 100.0;
-        }
-        // The credit cannot make the energy charge (net of the EEI rebate) negative; the rest is lost.
-        const double cap = std::max(b.energy_rm - b.eei_rebate_rm, 0.0);
-        b.export_credit_rm = std::min(credit, cap);
-        b.export_credit_lost_rm = credit - b.export_credit_rm;
-        break;
-    }
-    }
-
-    b.total_rm = b.energy_rm + b.capacity_rm + b.network_rm + b.fuel_rm + b.retail_rm - b.eei_rebate_rm -
-                 b.export_credit_rm;
     return b;
 }
 
@@ -282,6 +348,9 @@ std::vector<EeiBand> tnb_eei_bands() {
             {500.0, 12.00}, {550.0, 10.50}, {600.0, 9.00},  {650.0, 7.50},  {700.0, 5.50},  {750.0, 4.50},
             {800.0, 4.00},  {850.0, 2.50},  {900.0, 1.00},  {1000.0, 0.50}};
 }
+
+bool is_tou(TariffKind kind) { return kind == TariffKind::DomesticToU || kind == TariffKind::NonDomesticLVToU; }
+bool is_domestic(TariffKind kind) { return kind == TariffKind::DomesticGeneral || kind == TariffKind::DomesticToU; }
 
 Tariff Tariff::tnb_domestic_general() {
     Tariff t;  // the struct's defaults are this tariff (melaka.md)
@@ -311,7 +380,64 @@ Tariff Tariff::tnb_non_domestic_lv() {
     t.retail_waiver_kwh = -1.0;                              // ASSUMPTION: no waiver
     t.fuel_waiver_kwh = -1.0;                                // ASSUMPTION: no AFA waiver
     t.eei_bands.clear();                                     // no EEI rates in melaka.md
+    t.re_fund_exempt_kwh = -1.0;  // KWTBB on every non-domestic bill (sunview.com.my, 2025)
+    t.service_tax_rate = 0.0;     // no service tax on non-domestic supply (tnb.com.my/sst)
     return t;
+}
+
+Tariff Tariff::tnb_non_domestic_lv_tou() {
+    Tariff t = tnb_non_domestic_lv();  // capacity, network, retail, KWTBB, no SST
+    t.kind = TariffKind::NonDomesticLVToU;
+    t.name = "TNB non-domestic low voltage ToU (July 2025)";
+    // ToU open to non-domestic LV smart-meter customers, peak 14:00-22:00 Monday-Friday (theSun,
+    // 3 July 2025). ASSUMPTION: the energy rates of the domestic ToU (28.52 / 24.43 sen/kWh), since
+    // the non-domestic LV general energy rate equals the domestic one (27.03, melaka.md); no block.
+    t.peak_sen_per_kwh = t.peak_above_sen_per_kwh = 28.52;
+    t.offpeak_sen_per_kwh = t.offpeak_above_sen_per_kwh = 24.43;
+    return t;
+}
+
+Tariff Tariff::by_name(const std::string& name, const std::string& field) {
+    if (name == "domestic_general") return tnb_domestic_general();
+    if (name == "domestic_tou") return tnb_domestic_tou();
+    if (name == "non_domestic_lv") return tnb_non_domestic_lv();
+    if (name == "non_domestic_lv_tou") return tnb_non_domestic_lv_tou();
+    throw ValidationError(field + ": unknown tariff '" + name +
+                          "' (domestic_general, domestic_tou, non_domestic_lv, non_domestic_lv_tou)");
+}
+
+const char* tariff_name(TariffKind kind) {
+    switch (kind) {
+    case TariffKind::DomesticGeneral: return "domestic_general";
+    case TariffKind::DomesticToU: return "domestic_tou";
+    case TariffKind::NonDomesticLV: return "non_domestic_lv";
+    case TariffKind::NonDomesticLVToU: return "non_domestic_lv_tou";
+    }
+    return "domestic_general";
+}
+
+const char* export_scheme_name(ExportScheme scheme) {
+    switch (scheme) {
+    case ExportScheme::None: return "none";
+    case ExportScheme::NEM: return "nem";
+    case ExportScheme::SolarATAP: return "atap";
+    }
+    return "none";
+}
+
+PartialMonths partial_months_from_name(const std::string& name, const std::string& field) {
+    if (name == "flag") return PartialMonths::Flag;
+    if (name == "prorate") return PartialMonths::Prorate;
+    throw ValidationError(field + ": unknown '" + name + "' (flag, prorate)");
+}
+
+const char* partial_months_name(PartialMonths p) { return p == PartialMonths::Prorate ? "prorate" : "flag"; }
+
+ExportScheme export_scheme_from_name(const std::string& name, const std::string& field) {
+    if (name == "none") return ExportScheme::None;
+    if (name == "nem") return ExportScheme::NEM;
+    if (name == "atap") return ExportScheme::SolarATAP;
+    throw ValidationError(field + ": unknown export scheme '" + name + "' (none, nem, atap)");
 }
 
 void validate(const Tariff& tariff) {
@@ -328,6 +454,11 @@ void validate(const Tariff& tariff) {
     non_negative("capacity_sen_per_kwh", tariff.capacity_sen_per_kwh);
     non_negative("network_sen_per_kwh", tariff.network_sen_per_kwh);
     non_negative("retail_rm_per_month", tariff.retail_rm_per_month);
+    non_negative("re_fund_rate", tariff.re_fund_rate);
+    non_negative("service_tax_rate", tariff.service_tax_rate);
+    non_negative("service_tax_free_kwh", tariff.service_tax_free_kwh);
+    if (std::isnan(tariff.re_fund_exempt_kwh))
+        fail(who, "re_fund_exempt_kwh", "is NaN (use a negative value for no exemption)");
     if (std::isnan(tariff.block_kwh) || tariff.block_kwh <= 0.0)
         fail(who, "block_kwh", "must be > 0 (+inf for no block), got " + num(tariff.block_kwh));
     if (std::isnan(tariff.retail_waiver_kwh))

@@ -48,6 +48,27 @@ std::string validation_error_of(F&& f) {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// These tests check the tariff's formula on exact kWh and unrounded RM (the docs' worked example):
+// whole_kwh and round_to_sen off, and the bill before the KWTBB and SST lines (subtotal_rm, which
+// was total_rm before issue 12). TNB's whole-kWh and sen conventions, KWTBB and SST are checked
+// against hand-worked bills in test_billing.cpp.
+std::vector<Bill> formula_bills(const Tariff& tariff, BillOptions options, std::int64_t start, std::int64_t interval_s,
+                                const double* import_kwh, const double* export_kwh, std::size_t n) {
+    options.whole_kwh = false;
+    options.round_to_sen = false;
+    return monthly_bills(tariff, options, start, interval_s, import_kwh, export_kwh, n);
+}
+
+std::vector<Bill> formula_bills(const Tariff& tariff, ExportScheme scheme, std::int64_t start, std::int64_t interval_s,
+                                const double* import_kwh, const double* export_kwh, std::size_t n,
+                                const std::vector<std::int64_t>& holidays = {}, double smp_sen_per_kwh = kDefaultSmpSenPerKwh) {
+    BillOptions options;
+    options.scheme = scheme;
+    options.holidays = holidays;
+    options.smp_sen_per_kwh = smp_sen_per_kwh;
+    return formula_bills(tariff, options, start, interval_s, import_kwh, export_kwh, n);
+}
+
 /// One month of hourly data with all kWh of the month in interval 0 except `spread` kWh at 1 kWh per
 /// interval (sums stay exact in binary floating point when the figures are multiples of 0.5).
 std::vector<double> month_hourly(std::int64_t month_start, std::int64_t month_end, double first) {
@@ -108,7 +129,7 @@ TEST_CASE("tariff: hand-worked domestic ToU bill for July 2025, Solar ATAP vs NE
     const Tariff tou = Tariff::tnb_domestic_tou();
     const std::vector<std::int64_t> holidays{JUL15_2025};
 
-    const auto atap = monthly_bills(tou, ExportScheme::SolarATAP, JUL1_2025, interval, imp.data(), exp.data(), n, holidays);
+    const auto atap = formula_bills(tou, ExportScheme::SolarATAP, JUL1_2025, interval, imp.data(), exp.data(), n, holidays);
     REQUIRE(atap.size() == 1);
     const Bill& a = atap[0];
     CHECK(a.year == 2025);
@@ -125,12 +146,12 @@ TEST_CASE("tariff: hand-worked domestic ToU bill for July 2025, Solar ATAP vs NE
     CHECK(std::abs(a.eei_rebate_rm - 59.52) < kTolRm);
     CHECK(std::abs(a.export_credit_rm - 12.83712) < kTolRm);
     CHECK(a.export_credit_lost_rm == 0.0);
-    CHECK(std::abs(a.total_rm - 142.31808) < kTolRm);
+    CHECK(std::abs(a.subtotal_rm - 142.31808) < kTolRm);
 
     BillOptions nem_options;
     nem_options.scheme = ExportScheme::NEM;
     nem_options.holidays = holidays;
-    const auto nem = monthly_bills(tou, nem_options, JUL1_2025, interval, imp.data(), exp.data(), n);
+    const auto nem = formula_bills(tou, nem_options, JUL1_2025, interval, imp.data(), exp.data(), n);
     REQUIRE(nem.size() == 1);
     const Bill& b = nem[0];
     CHECK(std::abs(b.offset_kwh - 49.6) < 1e-9);
@@ -138,12 +159,12 @@ TEST_CASE("tariff: hand-worked domestic ToU bill for July 2025, Solar ATAP vs NE
     CHECK(std::abs(b.energy_rm - 128.3712) < kTolRm);  // shown on the metered import
     CHECK(std::abs(b.eei_rebate_rm - 64.728) < kTolRm);
     CHECK(std::abs(b.export_credit_rm - 21.46752) < kTolRm);
-    CHECK(std::abs(b.total_rm - 128.47968) < kTolRm);
+    CHECK(std::abs(b.subtotal_rm - 128.47968) < kTolRm);
     CHECK(b.nem_bank_kwh == 0.0);
-    CHECK(std::abs((a.total_rm - b.total_rm) - 13.8384) < kTolRm);
+    CHECK(std::abs((a.subtotal_rm - b.subtotal_rm) - 13.8384) < kTolRm);
 
     // Without the holiday, 15 July's 8 peak kWh are billed at peak instead of off-peak.
-    const auto no_holiday = monthly_bills(tou, ExportScheme::None, JUL1_2025, interval, imp.data(), exp.data(), n);
+    const auto no_holiday = formula_bills(tou, ExportScheme::None, JUL1_2025, interval, imp.data(), exp.data(), n);
     CHECK(no_holiday[0].peak_kwh == doctest::Approx(184.0).epsilon(1e-14));
     CHECK(std::abs(no_holiday[0].energy_rm - (184 * 28.52 + 312 * 24.43) / 100.0) < kTolRm);
     CHECK(no_holiday[0].export_credit_rm == 0.0);
@@ -152,15 +173,15 @@ TEST_CASE("tariff: hand-worked domestic ToU bill for July 2025, Solar ATAP vs NE
     BillOptions pred_options;
     pred_options.scheme = ExportScheme::SolarATAP;
     pred_options.is_holiday = [](std::int64_t midnight) { return midnight == JUL15_2025; };
-    const auto by_predicate = monthly_bills(tou, pred_options, JUL1_2025, interval, imp.data(), exp.data(), n);
-    CHECK(by_predicate[0].total_rm == a.total_rm);
+    const auto by_predicate = formula_bills(tou, pred_options, JUL1_2025, interval, imp.data(), exp.data(), n);
+    CHECK(by_predicate[0].subtotal_rm == a.subtotal_rm);
 }
 
 TEST_CASE("tariff: energy block boundary at 1,500 kWh") {
     const Tariff general = Tariff::tnb_domestic_general();
     const auto bill_for = [](const Tariff& t, double total) {
         const auto e = july_halfhourly_total(total);
-        const auto bills = monthly_bills(t, ExportScheme::None, JUL1_2025, 1800, e.data(), nullptr, e.size());
+        const auto bills = formula_bills(t, ExportScheme::None, JUL1_2025, 1800, e.data(), nullptr, e.size());
         REQUIRE(bills.size() == 1);
         REQUIRE(bills[0].import_kwh == total);
         return bills[0];
@@ -190,14 +211,14 @@ TEST_CASE("tariff: retail charge waived at or below 600 kWh, EEI bands, fuel adj
     const Tariff general = Tariff::tnb_domestic_general();
     const auto bill_for = [](const Tariff& t, double total) {
         const auto e = july_halfhourly_total(total);
-        return monthly_bills(t, ExportScheme::None, JUL1_2025, 1800, e.data(), nullptr, e.size()).at(0);
+        return formula_bills(t, ExportScheme::None, JUL1_2025, 1800, e.data(), nullptr, e.size()).at(0);
     };
     const Bill b600 = bill_for(general, 600.0);
     const Bill b6005 = bill_for(general, 600.5);
     CHECK(b600.retail_rm == 0.0);
     CHECK(b6005.retail_rm == 10.0);
     for (const Bill& b : {b600, b6005})
-        CHECK(std::abs(b.total_rm - (b.energy_rm + b.capacity_rm + b.network_rm + b.fuel_rm + b.retail_rm -
+        CHECK(std::abs(b.subtotal_rm - (b.energy_rm + b.capacity_rm + b.network_rm + b.fuel_rm + b.retail_rm -
                                      b.eei_rebate_rm - b.export_credit_rm)) < kTolRm);
     // EEI: 551-600 -> 9.0 sen; 601-650 -> 7.5 sen, on all kWh.
     CHECK(std::abs(b600.eei_rebate_rm - 600 * 0.09) < kTolRm);
@@ -232,22 +253,22 @@ TEST_CASE("tariff: NEM roll-over and Solar ATAP cap and SMP") {
 
     BillOptions opt;
     opt.scheme = ExportScheme::NEM;  // default roll-over: 12 months
-    auto bills = monthly_bills(general, opt, JUN1_2025, H, imp.data(), exp.data(), imp.size());
+    auto bills = formula_bills(general, opt, JUN1_2025, H, imp.data(), exp.data(), imp.size());
     REQUIRE(bills.size() == 2);
     CHECK(bills[0].month == 6);
     CHECK(bills[0].billed_kwh == 0.0);
     CHECK(bills[0].nem_bank_kwh == 200.0);
     CHECK(bills[0].retail_rm == 0.0);
-    CHECK(bills[0].total_rm == 0.0);
+    CHECK(bills[0].subtotal_rm == 0.0);
     CHECK(bills[1].nem_carried_in_kwh == 200.0);
     CHECK(bills[1].offset_kwh == 300.0);
     CHECK(bills[1].billed_kwh == 200.0);
     CHECK(bills[1].nem_bank_kwh == 0.0);
     // 200 kWh billed: (27.03 + 4.55 + 12.85 - 25) sen * 200 = RM 38.86
-    CHECK(std::abs(bills[1].total_rm - 38.86) < kTolRm);
+    CHECK(std::abs(bills[1].subtotal_rm - 38.86) < kTolRm);
 
     opt.nem_rollover_months = 0;  // no carry-over
-    bills = monthly_bills(general, opt, JUN1_2025, H, imp.data(), exp.data(), imp.size());
+    bills = formula_bills(general, opt, JUN1_2025, H, imp.data(), exp.data(), imp.size());
     CHECK(bills[0].nem_lapsed_kwh == 200.0);
     CHECK(bills[0].nem_bank_kwh == 0.0);
     CHECK(bills[1].billed_kwh == 400.0);
@@ -264,7 +285,7 @@ TEST_CASE("tariff: NEM roll-over and Solar ATAP cap and SMP") {
         i3.insert(i3.end(), aug_imp.begin(), aug_imp.end());
         e3.insert(e3.end(), aug_exp.begin(), aug_exp.end());
         opt.nem_rollover_months = 1;
-        bills = monthly_bills(general, opt, JUN1_2025, H, i3.data(), e3.data(), i3.size());
+        bills = formula_bills(general, opt, JUN1_2025, H, i3.data(), e3.data(), i3.size());
         REQUIRE(bills.size() == 3);
         CHECK(bills[1].nem_bank_kwh == 200.0);
         CHECK(bills[1].nem_lapsed_kwh == 0.0);
@@ -276,11 +297,11 @@ TEST_CASE("tariff: NEM roll-over and Solar ATAP cap and SMP") {
     {
         const auto i1 = month_hourly(JUL1_2025, AUG1_2025, 100.0);
         const auto e1 = month_hourly(JUL1_2025, AUG1_2025, 1000.0);
-        const Bill a = monthly_bills(general, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
+        const Bill a = formula_bills(general, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
         // energy 27.03, EEI 25.00 -> cap 2.03; raw credit 1000*0.2703 = 270.30
         CHECK(std::abs(a.export_credit_rm - 2.03) < kTolRm);
         CHECK(std::abs(a.export_credit_lost_rm - 268.27) < kTolRm);
-        CHECK(std::abs(a.total_rm - (4.55 + 12.85)) < kTolRm);  // capacity + network remain
+        CHECK(std::abs(a.subtotal_rm - (4.55 + 12.85)) < kTolRm);  // capacity + network remain
         CHECK(a.nem_bank_kwh == 0.0);
     }
     // Non-domestic Solar ATAP: export at the system marginal price.
@@ -288,15 +309,15 @@ TEST_CASE("tariff: NEM roll-over and Solar ATAP cap and SMP") {
         const auto i1 = month_hourly(JUL1_2025, AUG1_2025, 1000.0);
         const auto e1 = month_hourly(JUL1_2025, AUG1_2025, 200.0);
         const Tariff nd = Tariff::tnb_non_domestic_lv();
-        const Bill smp20 = monthly_bills(nd, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size(), {}, 20.0).at(0);
+        const Bill smp20 = formula_bills(nd, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size(), {}, 20.0).at(0);
         CHECK(std::abs(smp20.export_credit_rm - 40.0) < kTolRm);
         // 1000*(27.03 + 8.83 + 14.82)/100 + 20 - 40
-        CHECK(std::abs(smp20.total_rm - 486.8) < kTolRm);
-        const Bill smp_default = monthly_bills(nd, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
+        CHECK(std::abs(smp20.subtotal_rm - 486.8) < kTolRm);
+        const Bill smp_default = formula_bills(nd, ExportScheme::SolarATAP, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
         CHECK(std::abs(smp_default.export_credit_rm - 200 * kDefaultSmpSenPerKwh / 100.0) < kTolRm);
-        const Bill none = monthly_bills(nd, ExportScheme::None, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
+        const Bill none = formula_bills(nd, ExportScheme::None, JUL1_2025, H, i1.data(), e1.data(), i1.size()).at(0);
         CHECK(none.export_credit_rm == 0.0);
-        CHECK(std::abs(none.total_rm - smp20.total_rm - 40.0) < kTolRm);
+        CHECK(std::abs(none.subtotal_rm - smp20.subtotal_rm - 40.0) < kTolRm);
     }
 }
 
@@ -325,7 +346,7 @@ TEST_CASE("tariff: bills split at calendar month boundaries in local time") {
     {
         // 31 July and 1 August 2025 at 15 minutes, 1 kWh per interval.
         const std::vector<double> e(static_cast<std::size_t>((AUG2_2025 - JUL31_2025) / 900), 1.0);
-        const auto bills = monthly_bills(general, ExportScheme::None, JUL31_2025, 900, e.data(), nullptr, e.size());
+        const auto bills = formula_bills(general, ExportScheme::None, JUL31_2025, 900, e.data(), nullptr, e.size());
         REQUIRE(bills.size() == 2);
         CHECK(bills[0].year == 2025);
         CHECK(bills[0].month == 7);
@@ -343,7 +364,7 @@ TEST_CASE("tariff: bills split at calendar month boundaries in local time") {
     {
         // Year boundary.
         const std::vector<double> e(static_cast<std::size_t>((JAN2_2026 - DEC31_2025) / 1800), 0.5);
-        const auto bills = monthly_bills(general, ExportScheme::None, DEC31_2025, 1800, e.data(), nullptr, e.size());
+        const auto bills = formula_bills(general, ExportScheme::None, DEC31_2025, 1800, e.data(), nullptr, e.size());
         REQUIRE(bills.size() == 2);
         CHECK((bills[0].year == 2025 && bills[0].month == 12));
         CHECK((bills[1].year == 2026 && bills[1].month == 1));
@@ -355,7 +376,7 @@ TEST_CASE("tariff: bills split at calendar month boundaries in local time") {
         // A whole month is flagged full; June 2025 has 30 days.
         const auto e = month_hourly(JUN1_2025, JUL1_2025, 10.0);
         CHECK(e.size() == 720);
-        const auto bills = monthly_bills(general, ExportScheme::None, JUN1_2025, H, e.data(), nullptr, e.size());
+        const auto bills = formula_bills(general, ExportScheme::None, JUN1_2025, H, e.data(), nullptr, e.size());
         REQUIRE(bills.size() == 1);
         CHECK(bills[0].full_month);
         CHECK(bills[0].month == 6);
@@ -367,7 +388,7 @@ TEST_CASE("tariff: bad inputs give ValidationError naming the field") {
     std::vector<double> e(96, 1.0);
     const auto run = [&](std::int64_t start, std::int64_t interval, const double* exp_kwh = nullptr) {
         return validation_error_of(
-            [&] { monthly_bills(general, ExportScheme::NEM, start, interval, e.data(), exp_kwh, e.size()); });
+            [&] { formula_bills(general, ExportScheme::NEM, start, interval, e.data(), exp_kwh, e.size()); });
     };
     e[2] = std::numeric_limits<double>::quiet_NaN();
     std::string msg = run(JUL1_2025, 900);
@@ -388,7 +409,7 @@ TEST_CASE("tariff: bad inputs give ValidationError naming the field") {
 
     Tariff broken = general;
     broken.capacity_sen_per_kwh = std::numeric_limits<double>::quiet_NaN();
-    msg = validation_error_of([&] { monthly_bills(broken, ExportScheme::None, JUL1_2025, 900, e.data(), nullptr, e.size()); });
+    msg = validation_error_of([&] { formula_bills(broken, ExportScheme::None, JUL1_2025, 900, e.data(), nullptr, e.size()); });
     CHECK(contains(msg, "capacity_sen_per_kwh"));
     broken = general;
     broken.peak_end_hour = 25;
@@ -398,11 +419,11 @@ TEST_CASE("tariff: bad inputs give ValidationError naming the field") {
     CHECK(contains(validation_error_of([&] { validate(broken); }), "eei_bands[3].up_to_kwh"));
     BillOptions o;
     o.holidays = {JUL1_2025 + 5};
-    CHECK(contains(validation_error_of([&] { monthly_bills(general, o, JUL1_2025, 900, e.data(), nullptr, e.size()); }),
+    CHECK(contains(validation_error_of([&] { formula_bills(general, o, JUL1_2025, 900, e.data(), nullptr, e.size()); }),
                    "holidays[0]"));
     o = BillOptions{};
     o.smp_sen_per_kwh = -1.0;
-    CHECK(contains(validation_error_of([&] { monthly_bills(general, o, JUL1_2025, 900, e.data(), nullptr, e.size()); }),
+    CHECK(contains(validation_error_of([&] { formula_bills(general, o, JUL1_2025, 900, e.data(), nullptr, e.size()); }),
                    "smp_sen_per_kwh"));
 }
 
@@ -515,7 +536,7 @@ TEST_CASE("meter -> bill -> CO2: a MeterTable row feeds monthly_bills and co2_to
     MeterTable table(1, JUL1_2025, 900, 1800, steps);
     const double p = 2.0;
     for (std::size_t s = 0; s < steps; ++s) table.add_step(&p, 1);
-    const auto bills = monthly_bills(Tariff::tnb_domestic_general(), ExportScheme::None, table.start(),
+    const auto bills = formula_bills(Tariff::tnb_domestic_general(), ExportScheme::None, table.start(),
                                      table.interval_s(), table.import_kwh(0), table.export_kwh(0), table.n_intervals());
     REQUIRE(bills.size() == 1);
     CHECK(bills[0].import_kwh == doctest::Approx(2.0 * 24 * 31).epsilon(1e-14));  // 1,488 kWh

@@ -195,6 +195,8 @@ struct ScenarioTariff {
     double tou_adoption = 0.0;            ///< of domestic customers on the domestic ToU tariff
     ExportScheme export_scheme = ExportScheme::None;
     double fuel_adjustment_sen_per_kwh = 0.0;
+    double non_domestic_tou_adoption = 0.0;  ///< of non-domestic customers on the non-domestic LV ToU tariff
+    PartialMonths partial_months = PartialMonths::Flag;  ///< bills of months the run covers in part
     bool operator==(const ScenarioTariff&) const = default;
 };
 

@@ -45,6 +45,8 @@ struct SimulationOptions {
     const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed))
     EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
     std::int64_t meter_interval_s = 900;   ///< smart-meter interval (900 or 1800)
+    /// Bills of a month the run covers only in part: flagged (default) or prorated (tariff.hpp).
+    PartialMonths bill_partial_months = PartialMonths::Flag;
     std::string output_path;               ///< HDF5 results; empty = none
     /// Results to this recorder instead (not owned; e.g. a MemoryRecorder); nullptr = output_path.
     /// Checkpoints and resume need output_path.

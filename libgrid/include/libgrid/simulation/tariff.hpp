@@ -17,7 +17,12 @@
 
 namespace libgrid {
 
-enum class TariffKind { DomesticGeneral, DomesticToU, NonDomesticLV };
+enum class TariffKind { DomesticGeneral, DomesticToU, NonDomesticLV, NonDomesticLVToU };
+
+/// Does the tariff price peak and off-peak kWh differently (DomesticToU, NonDomesticLVToU)?
+bool is_tou(TariffKind kind);
+/// Domestic tariffs (general or ToU): EEI, retail waiver, KWTBB exemption and service tax apply.
+bool is_domestic(TariffKind kind);
 
 /// How export is credited.
 ///  - None: exports earn nothing.
@@ -54,7 +59,7 @@ struct Tariff {
     double block_kwh = 1500.0;                ///< kWh/month; +inf = no block (melaka.md)
     BlockRule block_rule = BlockRule::WholeMonth;
 
-    // Energy charge (DomesticToU). Peak window: [peak_start_hour, peak_end_hour) local time, Monday to
+    // Energy charge (DomesticToU, NonDomesticLVToU). Peak window: [peak_start_hour, peak_end_hour) local time, Monday to
     // Friday except public holidays; every other hour, weekends and holidays off-peak (melaka.md).
     double peak_sen_per_kwh = 28.52;           ///< up to block_kwh (melaka.md)
     double offpeak_sen_per_kwh = 24.43;        ///< up to block_kwh (melaka.md)
@@ -79,9 +84,27 @@ struct Tariff {
     /// secondary source, newpages.asia; not in melaka.md).
     double fuel_waiver_kwh = 600.0;
 
+    /// Renewable Energy Fund (KWTBB) surcharge, a fraction of the month's electricity charges
+    /// (energy + capacity + network + AFA - EEI - export credit; not the retail charge); 1.6 %
+    /// (docs/tariffs.md, "KWTBB and service tax"). 0 = none.
+    double re_fund_rate = 0.016;
+    /// No KWTBB for a month at or below this many billed kWh (domestic: 300 kWh); < 0: never exempt.
+    double re_fund_exempt_kwh = 300.0;
+    /// Service tax (SST) on the month's kWh above service_tax_free_kwh: 8 % for domestic customers,
+    /// 0 for non-domestic (not taxed; tnb.com.my/sst). Taxed: the share (B - free)/B of the electricity
+    /// charges (as for KWTBB) plus the retail charge. docs/tariffs.md.
+    double service_tax_rate = 0.08;
+    double service_tax_free_kwh = 600.0;  ///< kWh/month not taxed (domestic: 600)
+
     static Tariff tnb_domestic_general();  ///< melaka.md, "Domestic general tariff (reform)"
     static Tariff tnb_domestic_tou();      ///< melaka.md, "Domestic ToU"
     static Tariff tnb_non_domestic_lv();   ///< melaka.md, "Non-domestic low voltage (July 2025)"
+    /// Non-domestic low voltage with ToU energy rates: capacity, network and retail as
+    /// tnb_non_domestic_lv(); ToU energy rates an ASSUMPTION (docs/tariffs.md).
+    static Tariff tnb_non_domestic_lv_tou();
+    /// By name: "domestic_general", "domestic_tou", "non_domestic_lv", "non_domestic_lv_tou"
+    /// (ValidationError naming `field` and the names otherwise).
+    static Tariff by_name(const std::string& name, const std::string& field = "tariff");
 };
 
 /// TNB's energy-efficiency incentive table (domestic, July 2025). ASSUMPTION: the endpoints (25.00
@@ -108,8 +131,33 @@ bool is_peak(const Tariff& tariff, std::int64_t t, const HolidayPredicate& is_ho
 /// 25 sen/kWh is the "~RM0.25/kWh in many projections" of a secondary source (newpages.com.my).
 inline constexpr double kDefaultSmpSenPerKwh = 25.0;
 
+/// A calendar month the data cover only in part (a run that starts or ends inside it).
+///  - Flag (default): billed as it is (thresholds and the retail charge of a whole month), with
+///    Bill::full_month false and the days covered.
+///  - Prorate: every monthly threshold (block, EEI bands, retail and AFA waivers, KWTBB exemption,
+///    service-tax threshold) and the retail charge scaled by the covered fraction of the month.
+enum class PartialMonths { Flag, Prorate };
+
+/// "flag" / "prorate" (ValidationError naming `field` otherwise).
+PartialMonths partial_months_from_name(const std::string& name, const std::string& field);
+const char* partial_months_name(PartialMonths p);
+/// Short name of a tariff kind, as in scenarios, the CLI, Python and /bill/tariff:
+/// "domestic_general", "domestic_tou", "non_domestic_lv", "non_domestic_lv_tou" (Tariff::by_name).
+const char* tariff_name(TariffKind kind);
+/// "none", "nem", "atap".
+const char* export_scheme_name(ExportScheme scheme);
+/// "none" / "nem" / "atap" (ValidationError naming `field` otherwise).
+ExportScheme export_scheme_from_name(const std::string& name, const std::string& field);
+
 struct BillOptions {
     ExportScheme scheme = ExportScheme::None;
+    PartialMonths partial_months = PartialMonths::Flag;
+    /// Bill whole kWh, as TNB does: each register of the month (import, export; peak and off-peak
+    /// for a ToU tariff) is rounded to the nearest whole kWh (half up) before any threshold, block or
+    /// charge. false: the exact sums (a formula check).
+    bool whole_kwh = true;
+    /// Each money line rounded to the sen (half up) as on TNB's bill; total = sum of the lines.
+    bool round_to_sen = true;
     std::vector<std::int64_t> holidays;  ///< local midnights (s) of public holidays (ToU off-peak)
     HolidayPredicate is_holiday;         ///< optional, used in addition to `holidays`
     double smp_sen_per_kwh = kDefaultSmpSenPerKwh;  ///< Solar ATAP non-domestic credit rate, sen/kWh
@@ -119,15 +167,17 @@ struct BillOptions {
     int nem_rollover_months = 12;
 };
 
-/// One calendar month's bill. Energy figures in kWh, money in RM. Partial months (the data do not
-/// cover the whole month, full_month == false) are billed as they are: thresholds are not pro-rated
-/// and the retail charge is the full monthly amount.
+/// One calendar month's bill. Energy figures in kWh, money in RM. A partial month (the data do not
+/// cover the whole month, full_month == false) is billed as BillOptions::partial_months says.
 struct Bill {
     int year = 0;
     int month = 0;                     ///< 1..12, local calendar
     std::int64_t period_start = 0;     ///< s, local: first interval start in this month
     std::int64_t period_end = 0;       ///< s, local: end of the last interval in this month
     bool full_month = false;           ///< data cover the whole calendar month
+    bool prorated = false;             ///< partial month billed with thresholds scaled (PartialMonths::Prorate)
+    int days_in_month = 0;             ///< days of the calendar month
+    double days_covered = 0.0;         ///< d: (period_end - period_start) / 86400
     double import_kwh = 0.0;           ///< metered import
     double export_kwh = 0.0;           ///< metered export
     double peak_kwh = 0.0;             ///< import in the tariff's peak window
@@ -145,7 +195,10 @@ struct Bill {
     double eei_rebate_rm = 0.0;        ///< energy-efficiency incentive, >= 0, subtracted (on billed_kwh)
     double export_credit_rm = 0.0;     ///< NEM: charges saved by the offset; ATAP: credit after the cap
     double export_credit_lost_rm = 0.0;///< ATAP: credit above the cap, forfeited (no carry-over)
-    double total_rm = 0.0;             ///< energy + capacity + network + fuel + retail - eei - export credit
+    double subtotal_rm = 0.0;          ///< energy + capacity + network + fuel + retail - eei - export credit
+    double re_fund_rm = 0.0;           ///< Renewable Energy Fund (KWTBB), 1.6 %
+    double service_tax_rm = 0.0;       ///< service tax (SST), 8 % on the kWh above 600 (domestic)
+    double total_rm = 0.0;             ///< subtotal + re_fund + service_tax: the amount payable
 };
 
 /// Monthly bills of one customer from interval energy.
