@@ -83,7 +83,8 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     std::printf("  %-36s %14.1f %%\n", "max transformer loading", s.max_trafo_loading_percent);
     std::printf("  %-36s %14.1f %%\n", "max line loading", s.max_line_loading_percent);
     std::printf("  %-36s %14.3f MWh\n", "battery throughput (discharged)", s.battery_discharged_mwh);
-    std::printf("  %-36s %14.3f MWh (%.3f not delivered)\n", "EV energy delivered", s.ev_delivered_mwh, s.ev_not_delivered_mwh);
+    std::printf("  %-36s %14.3f MWh (%.3f not delivered to cars that left, %.3f blocked, %.3f pending at the end)\n", "EV energy delivered",
+                s.ev_delivered_mwh, s.ev_not_delivered_mwh, s.ev_blocked_mwh, s.ev_pending_mwh);
     std::printf("  %-36s %14.4f MW\n", "EV peak", s.ev_peak_mw);
     std::printf("  %-36s %14.1f K h (homes %.1f K h)\n", "building discomfort (BEMS)", s.building_comfort_degree_hours, s.home_comfort_degree_hours);
     std::printf("  %-36s %14.2f t\n", "CO2 of grid imports", s.co2_t);

@@ -138,6 +138,8 @@ public:
     /// stations: every station of the group (only grid_aware ones are aggregated), buses: their buses.
     /// Throws ValidationError "<who> <id>: strategy grid_aware: ..." for a station with no transformer.
     void prepare(const RunSetup& s, const std::vector<EvStation*>& stations, const std::vector<Id>& buses, const char* who);
+    /// After each (re)build of the math model: the node of every aggregated transformer's LV bus.
+    void bind(const NetworkIndex& ix);
     bool active() const { return !trafo_.empty(); }
     bool aggregated(std::size_t station) const { return station_trafo_[station] >= 0; }
     /// After begin_step of every aggregated station: each one's share of its transformer's headroom, kW.
@@ -148,9 +150,11 @@ public:
 
 private:
     void other_load(const StepContext& c);
-    void share_one(std::size_t a, const std::vector<EvStation*>& stations, LocalTime t);
+    void share_one(std::size_t a, const std::vector<EvStation*>& stations, const StepContext& c);
 
     std::vector<int> trafo_;                       ///< aggregator -> transformer index
+    std::vector<Id> lv_bus_;                       ///< aggregator -> its transformer's LV bus
+    std::vector<int> lv_node_;                     ///< and that bus's node (-1: none)
     std::vector<double> s_limit_kva_;              ///< grid_limit * rating, kVA
     std::vector<int> parent_, order_;              ///< nearest aggregated ancestor; processing order (deepest first)
     std::vector<int> load_first_, load_list_;      ///< CSR: load index -> aggregators above its bus

@@ -64,7 +64,10 @@ public:
         agg_.prepare(s, st, buses, "ev station");
         stations_ = std::move(st);
     }
-    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+    void bind(const NetworkIndex& ix) override {
+        bind_nodes(ix, u_, node_);
+        agg_.bind(ix);
+    }
 
     void step(const StepContext& c) override {
         // grid_aware stations: begin here, share their transformers' headroom, end below

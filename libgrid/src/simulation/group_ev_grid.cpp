@@ -73,8 +73,11 @@ void EvAggregator::prepare(const RunSetup& s, const std::vector<EvStation*>& sta
     }
     const std::size_t na = trafo_.size();
     s_limit_kva_.assign(na, 0.0);
+    lv_bus_.assign(na, 0);
+    lv_node_.clear();
     for (std::size_t a = 0; a < na; ++a) {
         const Transformer& t = net.transformers[std::size_t(trafo_[a])];
+        lv_bus_[a] = t.lv_bus;
         s_limit_kva_[a] = limit[a] * t.sn_mva * 1000.0 * t.df * t.parallel;
     }
     // buses and loads -> the aggregators above them; each aggregator's nearest aggregated ancestor
@@ -137,7 +140,13 @@ void EvAggregator::other_load(const StepContext& c) {
         }
 }
 
-void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stations, LocalTime t) {
+void EvAggregator::bind(const NetworkIndex& ix) {
+    lv_node_.assign(trafo_.size(), -1);
+    for (std::size_t a = 0; a < trafo_.size(); ++a) lv_node_[a] = ix.node(lv_bus_[a]);
+}
+
+void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stations, const StepContext& c) {
+    const LocalTime t = c.t;
     // the vehicles of its stations (those begun this step: out-of-service ones are not)
     int n = 0;
     for (int j = st_first_[a]; j < st_first_[a + 1]; ++j) {
@@ -151,8 +160,11 @@ void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stati
             vstation_[std::size_t(n)] = st_list_[std::size_t(j)];
         }
     }
-    // headroom: the largest P under the transformer at the other load's Q, minus the other load's P
-    const double s2 = s_limit_kva_[a] * s_limit_kva_[a] - q_[a] * q_[a];
+    // headroom: the largest P under the transformer at the other load's Q, minus the other load's P; the
+    // recorded loading is a current, S / |V|: the limit in kVA scales with the LV voltage of the last step
+    const double vm = lv_node_.empty() ? 1.0 : std::min(1.0, c.node_vm(lv_node_[a]));
+    const double s_lim = s_limit_kva_[a] * (std::isfinite(vm) && vm > 0.0 ? vm : 1.0);
+    const double s2 = s_lim * s_lim - q_[a] * q_[a];
     const double headroom = std::max(0.0, (s2 > 0.0 ? std::sqrt(s2) : 0.0) - p_[a]);
     EvShare sh;
     sh.floor = flo_.data();
@@ -184,7 +196,7 @@ void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stati
 
 void EvAggregator::share(const StepContext& c, const std::vector<EvStation*>& stations) {
     other_load(c);
-    for (int a : order_) share_one(std::size_t(a), stations, c.t);
+    for (int a : order_) share_one(std::size_t(a), stations, c);
 }
 
 }  // namespace libgrid::groups

@@ -34,7 +34,10 @@ public:
         agg_.prepare(s, st, buses, "charging site");
         stations_ = std::move(st);
     }
-    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+    void bind(const NetworkIndex& ix) override {
+        bind_nodes(ix, u_, node_);
+        agg_.bind(ix);
+    }
 
     void step(const StepContext& c) override {
         c.pool->for_each(u_.size(), [&](std::size_t u) {
