@@ -187,7 +187,7 @@ void bind_simulation(py::module_& m) {
             py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("n_chargers") = 1, py::arg("charger_kw") = 7.0,
             py::arg("strategy") = "uncontrolled", py::arg("connection_limit_kw") = kInf, py::arg("kind") = "home",
             py::arg("sessions_per_day") = 1.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1,
-            py::arg("start_delay_max_h") = 0.0, py::arg("grid_limit") = 0.95, py::arg("grid_order") = "edf")
+            py::arg("start_delay_max_h") = 0.0, py::arg("grid_limit") = 0.9, py::arg("grid_order") = "edf")
         .def(
             "add_building",
             [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, const std::string& mode) {

@@ -90,7 +90,7 @@ class Devices:
                        strategy: str = "uncontrolled", connection_limit_kw: float = float("inf"),
                        kind: str = "home", sessions_per_day: float = 1.0, start: str = "2025-01-01",
                        end: str = "2026-01-01", seed: int = 1, start_delay_max_h: float = 0.0,
-                       grid_limit: float = 0.95, grid_order: str = "edf"):
+                       grid_limit: float = 0.9, grid_order: str = "edf"):
         """EV chargers with seeded sessions. strategy: uncontrolled | delayed_off_peak | pv_following |
         edf | llf | round_robin | spread | grid_aware; kind: home | workplace | public_ac | dc_fast.
         start_delay_max_h: delayed_off_peak's random start delay after the peak, uniform in [0, this] h.

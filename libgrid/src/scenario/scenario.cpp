@@ -1017,7 +1017,7 @@ void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
     kv(e, "strategy", word_of(kEvStrategies, ev.strategy));
     if (!std::isinf(ev.limit_kw)) kv(e, "limit_kw", ev.limit_kw);  // new keys only when set: older files read back alike
     if (ev.start_delay_max_h != 0.0) kv(e, "start_delay_max_h", ev.start_delay_max_h);
-    if (ev.grid_limit != 0.95) kv(e, "grid_limit", ev.grid_limit);
+    if (ev.grid_limit != 0.9) kv(e, "grid_limit", ev.grid_limit);
     if (ev.grid_order != EvStrategy::PowerLimitedEDF) kv(e, "grid_order", word_of(kEvGridOrders, ev.grid_order));
     emit_public_sites(e, ev.public_sites);
     e << YAML::EndMap;

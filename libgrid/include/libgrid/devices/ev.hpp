@@ -91,7 +91,7 @@ struct EvStationParams {
     EvStrategy grid_order = EvStrategy::PowerLimitedEDF;
     /// grid_aware: the aggregator keeps the transformer feeding the charger at most this fraction of its
     /// rating (sn_mva * df * parallel, in kVA at the other load's power factor), (0, 2].
-    double grid_limit = 0.95;
+    double grid_limit = 0.9;
 };
 
 /// Per-step input of a station. The station needs only these; the caller's clock gives is_peak.
