@@ -53,7 +53,7 @@ TEST_CASE("ev spread: a car's energy at one constant power over its dwell, all d
     st.params.strategy = EvStrategy::Spread;
     st.params.efficiency = 0.9;
     st.sessions = {car(kMon + 18 * 3600, 12.0, 18.0)};  // 18:00 -> 06:00
-    const std::vector<double> p = run(st, kMon, kMon + 86400);
+    const std::vector<double> p = run(st, kMon, kMon + 2 * 86400);
     const double expect_kw = 18.0 / 0.9 / 12.0;  // 1.667 kW, far below the 7 kW charger
     for (std::size_t k = 0; k < p.size(); ++k) {
         const std::int64_t t = kMon + std::int64_t(k) * 900;
