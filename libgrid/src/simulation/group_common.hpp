@@ -130,7 +130,8 @@ void add_ev_kpi(SimulationSummary& sum, const EvKpi& k);
 /// grid_aware station (the first transformer on the path from the station's bus to the source). Each
 /// step it computes the headroom = grid_limit * rating - the other load under that transformer (the
 /// customers' nominal load and behind-the-meter PV of this step, plus the power of the EV stations
-/// stepped before, in bus_flex_kw), and shares it among the vehicles of its stations with the EDF or
+/// stepped before, in bus_flex_kw; the kVA limit scaled by the LV bus's |V| of the last step when below
+/// 1 p.u.), and shares it among the vehicles of its stations with the EDF or
 /// LLF rule of share_limit (floors first when they fit). Deepest transformers first: an aggregator's
 /// EVs count in the other load of the aggregators above it. Allocates nothing per step.
 class EvAggregator {
@@ -145,7 +146,7 @@ public:
     /// After begin_step of every aggregated station: each one's share of its transformer's headroom, kW.
     void share(const StepContext& c, const std::vector<EvStation*>& stations);
     double limit_kw(std::size_t station) const { return station_limit_kw_[station]; }
-    /// Transformer index (in net.transformers) of aggregator a, and its headroom in the last step, kW.
+    /// Number of aggregators (transformers feeding grid_aware stations).
     std::size_t size() const { return trafo_.size(); }
 
 private:
