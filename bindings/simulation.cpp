@@ -218,7 +218,7 @@ void bind_simulation(py::module_& m) {
             "add_ev_station",
             [](DeviceSet& d, Id id, Id bus, Id customer, int n_chargers, double charger_kw, const std::string& strategy,
                double connection_limit_kw, const std::string& kind, double sessions_per_day, const std::string& start,
-               const std::string& end, std::uint64_t seed) {
+               const std::string& end, std::uint64_t seed, double start_delay_max_h, double grid_limit, const std::string& grid_order) {
                 EvStationUnit u;
                 u.id = id;
                 u.bus = bus;
@@ -228,13 +228,18 @@ void bind_simulation(py::module_& m) {
                 u.station.params.charger_kw = charger_kw;
                 u.station.params.strategy = parse_ev_strategy(strategy);
                 u.station.params.connection_limit_kw = connection_limit_kw;
+                u.station.params.start_delay_max_s = start_delay_max_h * 3600.0;
+                u.station.params.delay_seed = seed;
+                u.station.params.grid_limit = grid_limit;
+                u.station.params.grid_order = parse_ev_strategy(grid_order);
                 u.station.sessions = generate_sessions(parse_charger_kind(kind), charger_kw, parse_iso8601(start), parse_iso8601(end), seed,
                                                        std::uint64_t(id), sessions_per_day);
                 d.ev_stations.push_back(std::move(u));
             },
             py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("n_chargers") = 1, py::arg("charger_kw") = 7.0,
             py::arg("strategy") = "uncontrolled", py::arg("connection_limit_kw") = kInf, py::arg("kind") = "home",
-            py::arg("sessions_per_day") = 1.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1)
+            py::arg("sessions_per_day") = 1.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1,
+            py::arg("start_delay_max_h") = 0.0, py::arg("grid_limit") = 0.9, py::arg("grid_order") = "edf")
         .def(
             "add_building",
             [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, const std::string& mode) {

@@ -198,6 +198,35 @@ class Results:
         """Bus voltage magnitudes, p.u.: time x bus id."""
         return self.series("bus", "vm_pu")
 
+    #: the codes of /summary/ev_sessions/status (libgrid::EvOutcome), in order
+    EV_SESSION_STATUS = ("served", "partly_served", "blocked", "pending", "not_arrived")
+
+    def ev_sessions(self) -> pd.DataFrame:
+        """One row per EV session (home chargers, stations, public sites, HEMS homes), from
+        /summary/ev_sessions: station, arrival, departure (time stamps), energy_kwh (wanted),
+        delivered_kwh, unmet_kwh (not delivered by departure, or all of it when blocked), pending_kwh
+        (still wanted at the end of the run) and status (served, partly_served, blocked, pending,
+        not_arrived; docs/devices_ev_building.md). Empty when the run had no EVs."""
+        cols = {}
+        with h5py.File(self.path, "r") as f:
+            if "summary/ev_sessions" not in f:
+                return pd.DataFrame(columns=["station", "arrival", "departure", "energy_kwh", "delivered_kwh",
+                                             "unmet_kwh", "pending_kwh", "status"])
+            g = f["summary/ev_sessions"]
+            for name, ds in g.items():
+                cols[name] = np.asarray(ds[()])
+            units = _decode(g["arrival"].attrs.get("unit", DEFAULT_TIME_UNITS)) if "arrival" in g else DEFAULT_TIME_UNITS
+        order = ["station", "arrival", "departure", "energy_kwh", "delivered_kwh", "unmet_kwh", "pending_kwh", "status"]
+        df = pd.DataFrame(cols)
+        df = df[[c for c in order if c in df] + [c for c in df if c not in order]]
+        for c in ("arrival", "departure"):
+            if c in df:
+                df[c] = time_index(df[c].to_numpy(), units)
+        if "status" in df:
+            df["status"] = pd.Categorical([self.EV_SESSION_STATUS[int(k)] for k in df["status"]],
+                                          categories=list(self.EV_SESSION_STATUS))
+        return df
+
     def vector(self, group: str, name: str) -> pd.Series:
         """A 1-D dataset (e.g. `/bus/vn_kv`), indexed by `<group>/id` when the lengths agree."""
         path = _path(group, name)

@@ -89,11 +89,15 @@ class Devices:
     def add_ev_station(self, id: int, bus: int, customer: int = -1, n_chargers: int = 1, charger_kw: float = 7.0,
                        strategy: str = "uncontrolled", connection_limit_kw: float = float("inf"),
                        kind: str = "home", sessions_per_day: float = 1.0, start: str = "2025-01-01",
-                       end: str = "2026-01-01", seed: int = 1):
+                       end: str = "2026-01-01", seed: int = 1, start_delay_max_h: float = 0.0,
+                       grid_limit: float = 0.9, grid_order: str = "edf"):
         """EV chargers with seeded sessions. strategy: uncontrolled | delayed_off_peak | pv_following |
-        edf | llf | round_robin; kind: home | workplace | public_ac | dc_fast."""
+        edf | llf | round_robin | spread | grid_aware; kind: home | workplace | public_ac | dc_fast.
+        start_delay_max_h: delayed_off_peak's random start delay after the peak, uniform in [0, this] h.
+        grid_limit, grid_order: grid_aware's share of the feeding transformer's rating and its rule (edf | llf).
+        See docs/devices_ev_building.md."""
         self._core.add_ev_station(id, bus, customer, n_chargers, charger_kw, strategy, connection_limit_kw, kind,
-                                  sessions_per_day, start, end, seed)
+                                  sessions_per_day, start, end, seed, start_delay_max_h, grid_limit, grid_order)
         return self
 
     def add_building(self, id: int, bus: int, customer: int = -1, type: str = "office", floor_area_m2: float = 0.0,

@@ -194,8 +194,34 @@ std::string to_string(EvStrategy s) {
         case EvStrategy::PowerLimitedEDF: return "edf";
         case EvStrategy::PowerLimitedLLF: return "llf";
         case EvStrategy::PowerLimitedRoundRobin: return "round_robin";
+        case EvStrategy::Spread: return "spread";
+        case EvStrategy::GridAware: return "grid_aware";
     }
     return "?";
+}
+
+bool shares_a_limit(EvStrategy s) {
+    return s == EvStrategy::PowerLimitedEDF || s == EvStrategy::PowerLimitedLLF || s == EvStrategy::PowerLimitedRoundRobin;
+}
+
+std::string to_string(EvOutcome o) {
+    switch (o) {
+        case EvOutcome::Served: return "served";
+        case EvOutcome::PartlyServed: return "partly_served";
+        case EvOutcome::Blocked: return "blocked";
+        case EvOutcome::Pending: return "pending";
+        case EvOutcome::NotArrived: return "not_arrived";
+    }
+    return "?";
+}
+
+EvOutcome outcome(const EvSessionRecord& r) {
+    switch (r.status) {
+        case EvSessionStatus::Finished: return r.unmet_kwh > 1e-6 ? EvOutcome::PartlyServed : EvOutcome::Served;
+        case EvSessionStatus::Blocked: return EvOutcome::Blocked;
+        case EvSessionStatus::Active: return EvOutcome::Pending;
+        default: return EvOutcome::NotArrived;
+    }
 }
 
 EvStrategy parse_ev_strategy(const std::string& s) {
@@ -205,8 +231,10 @@ EvStrategy parse_ev_strategy(const std::string& s) {
     if (s == "edf") return EvStrategy::PowerLimitedEDF;
     if (s == "llf") return EvStrategy::PowerLimitedLLF;
     if (s == "round_robin") return EvStrategy::PowerLimitedRoundRobin;
+    if (s == "spread") return EvStrategy::Spread;
+    if (s == "grid_aware") return EvStrategy::GridAware;
     throw ValidationError("EV strategy: unknown '" + s +
-                          "' (expected uncontrolled, delayed_off_peak, pv_following, edf, llf, round_robin)");
+                          "' (expected uncontrolled, delayed_off_peak, pv_following, edf, llf, round_robin, spread, grid_aware)");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -393,6 +421,9 @@ double greedy(double amount, const double* h, double* out, const int* order, int
 
 }  // namespace
 
+double ev_waterfill(double amount, const double* h, double* out, int* order, int n) { return waterfill(amount, h, out, order, n); }
+double ev_greedy(double amount, const double* h, double* out, const int* order, int n) { return greedy(amount, h, out, order, n); }
+
 void EvStation::prepare(double max_dt_s) {
     const std::string who = "EvStation " + std::to_string(params.id);
     if (params.n_chargers < 1) fail(who, "n_chargers", "must be >= 1 (got " + std::to_string(params.n_chargers) + ")");
@@ -402,8 +433,13 @@ void EvStation::prepare(double max_dt_s) {
         fail(who, "efficiency", "must be in (0, 1] (got " + num(params.efficiency) + ")");
     require_unit(who, "v2g_min_soc", params.v2g_min_soc);
     require_nonneg(who, "v2g_reserve_h", params.v2g_reserve_h);
-    if (static_cast<int>(params.strategy) < 0 || static_cast<int>(params.strategy) > 5)
+    if (static_cast<int>(params.strategy) < 0 || static_cast<int>(params.strategy) > 7)
         fail(who, "strategy", "unknown strategy");
+    if (params.grid_order != EvStrategy::PowerLimitedEDF && params.grid_order != EvStrategy::PowerLimitedLLF)
+        fail(who, "grid_order", "must be edf or llf (got " + to_string(params.grid_order) + ")");
+    require_nonneg(who, "start_delay_max_s", params.start_delay_max_s);
+    if (!(params.grid_limit > 0.0 && params.grid_limit <= 2.0))
+        fail(who, "grid_limit", "must be in (0, 2] (a fraction of the transformer's rating; got " + num(params.grid_limit) + ")");
     if (!(max_dt_s >= 1.0) || !std::isfinite(max_dt_s)) fail(who, "max_dt_s", "must be >= 1 s and finite (got " + num(max_dt_s) + ")");
 
     for (std::size_t i = 0; i < sessions.size(); ++i) {
@@ -452,6 +488,8 @@ void EvStation::prepare(double max_dt_s) {
     last_connected_ = 0;
     peak_import_kw_ = 0.0;
     peak_export_kw_ = 0.0;
+    was_peak_ = false;
+    last_peak_end_ = std::numeric_limits<std::int64_t>::min();
     prepared_ = true;
 }
 
@@ -579,6 +617,31 @@ struct Wants {
     double sum_want = 0.0;
 };
 
+/// delayed_off_peak with start delays: vehicle k still waits at t (off-peak) until max(arrival, the
+/// last peak's end) + its own delay, uniform in [0, start_delay_max_s] from (delay_seed, id, arrival).
+bool still_delayed(const EvStation& st, int k, std::int64_t t) {
+    const EvStationParams& P = st.params;
+    if (!(P.start_delay_max_s > 0.0)) return false;
+    const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+    std::uint64_t x = P.delay_seed ^ (static_cast<std::uint64_t>(P.id) * 0x9E3779B97F4A7C15ull) ^
+                      (static_cast<std::uint64_t>(s.arrival) * 0xD1B54A32D192ED03ull);
+    const double u = static_cast<double>(splitmix64(x) >> 11) * 0x1.0p-53;
+    const double release = static_cast<double>(std::max(s.arrival, st.last_peak_end_)) + u * P.start_delay_max_s;
+    return static_cast<double>(t) < release;
+}
+
+/// spread: the energy still wanted at a constant power over the time left to departure (step average).
+double spread_kw(const EvStation& st, int k, std::int64_t t0) {
+    const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+    const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
+    const std::int64_t from = std::max(s.arrival, t0);
+    const double left_h = static_cast<double>(s.departure - from) / 3600.0;
+    const double need_grid = std::max(0.0, s.energy_kwh - r.delivered_kwh) / st.params.efficiency;
+    const std::int64_t t1 = st.pending_t1_;
+    const double f = static_cast<double>(std::min(s.departure, t1) - from) / static_cast<double>(t1 - t0);
+    return left_h > 0.0 ? f * need_grid / left_h : 0.0;
+}
+
 /// What the strategy would like (floor <= want <= cap).
 Wants strategy_wants(EvStation& st, const EvStepInput& in, int n) {
     const EvStationParams& P = st.params;
@@ -592,13 +655,28 @@ Wants strategy_wants(EvStation& st, const EvStepInput& in, int n) {
         case EvStrategy::PvFollowing: {
             for (int k = 0; k < n; ++k) w.sum_floor += flo[k];
             const bool pv_only = P.strategy == EvStrategy::PvFollowing || in.is_peak;
+            bool any_held = pv_only;
             for (int k = 0; k < n; ++k) {
-                want[k] = pv_only ? flo[k] : cap[k];
-                h[k] = cap[k] - flo[k];
+                const bool held = pv_only || still_delayed(st, k, in.t);
+                any_held = any_held || held;
+                want[k] = held ? flo[k] : cap[k];
+                h[k] = held ? cap[k] - flo[k] : 0.0;
             }
-            if (pv_only) waterfill(std::max(0.0, in.pv_available_kw - w.sum_floor), h, want, st.order_.data(), n);
+            if (any_held) waterfill(std::max(0.0, in.pv_available_kw - w.sum_floor), h, want, st.order_.data(), n);
             break;
         }
+        case EvStrategy::Spread:
+            for (int k = 0; k < n; ++k) {
+                w.sum_floor += flo[k];
+                want[k] = std::clamp(spread_kw(st, k, in.t), flo[k], cap[k]);
+            }
+            break;
+        case EvStrategy::GridAware:
+            for (int k = 0; k < n; ++k) {
+                w.sum_floor += flo[k];
+                want[k] = cap[k];
+            }
+            break;
         default:
             for (int k = 0; k < n; ++k) {
                 want[k] = cap[k];
@@ -610,23 +688,26 @@ Wants strategy_wants(EvStation& st, const EvStepInput& in, int n) {
     return w;
 }
 
+/// EDF: departure, s; LLF: laxity at t0 (time left minus time needed at full rate), h.
+double urgency(const EvStation& st, int k, bool llf, std::int64_t t0, double eta) {
+    const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
+    if (!llf) return static_cast<double>(s.departure);
+    const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
+    const double rate = std::min(s.max_kw, st.params.charger_kw);
+    const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
+    return static_cast<double>(s.departure - std::max(s.arrival, t0)) / 3600.0 - e_rem / (eta * rate);
+}
+
 /// Priority order into order_: by departure (EDF) for floors and for EDF; by laxity for LLF.
 void priority_order(EvStation& st, std::int64_t t0, int n) {
     const EvStationParams& P = st.params;
     const double eta = P.efficiency;
     double* key = st.key_.data();
     int* order = st.order_.data();
-    const bool llf = P.strategy == EvStrategy::PowerLimitedLLF;
+    const bool llf = P.strategy == EvStrategy::PowerLimitedLLF ||
+                     (P.strategy == EvStrategy::GridAware && P.grid_order == EvStrategy::PowerLimitedLLF);
     for (int k = 0; k < n; ++k) {
-        const EvSession& s = st.sessions[static_cast<std::size_t>(st.active_[k])];
-        if (llf) {
-            const EvSessionRecord& r = st.records[static_cast<std::size_t>(st.active_[k])];
-            const double rate = std::min(s.max_kw, P.charger_kw);
-            const double e_rem = std::max(0.0, s.energy_kwh - r.delivered_kwh);
-            key[k] = static_cast<double>(s.departure - std::max(s.arrival, t0)) / 3600.0 - e_rem / (eta * rate);
-        } else {
-            key[k] = static_cast<double>(s.departure);
-        }
+        key[k] = urgency(st, k, llf, t0, eta);
         order[k] = k;
     }
     const int* act = st.active_.data();
@@ -638,29 +719,19 @@ void priority_order(EvStation& st, std::int64_t t0, int n) {
 /// The connection limit L on the net import (charging - discharging): the charging powers p_.
 void limit_charging(EvStation& st, double L, const Wants& w, std::int64_t t0, int n) {
     const EvStationParams& P = st.params;
-    double* flo = st.floor_.data();
-    double* want = st.want_.data();
-    double* p = st.p_.data();
-    double* h = st.h_.data();
-    int* order = st.order_.data();
-    if (w.sum_want <= L) {
-        for (int k = 0; k < n; ++k) p[k] = want[k];
-        return;
-    }
-    priority_order(st, t0, n);
-    if (w.sum_floor >= L) {
-        greedy(L, flo, p, order, n);  // not even the floors fit: most urgent first
-        return;
-    }
-    for (int k = 0; k < n; ++k) {
-        p[k] = flo[k];
-        h[k] = want[k] - flo[k];
-    }
-    const double extra = L - w.sum_floor;
-    if (P.strategy == EvStrategy::PowerLimitedEDF || P.strategy == EvStrategy::PowerLimitedLLF)
-        greedy(extra, h, p, order, n);
-    else
-        waterfill(extra, h, p, order, n);  // round-robin, uncontrolled, delayed, PV: equal shares
+    EvShare sh;
+    sh.floor = st.floor_.data();
+    sh.want = st.want_.data();
+    sh.p = st.p_.data();
+    sh.h = st.h_.data();
+    sh.order = st.order_.data();
+    sh.n = n;
+    sh.sum_floor = w.sum_floor;
+    sh.sum_want = w.sum_want;
+    // EDF, LLF and grid_aware: greedy by urgency; round-robin, uncontrolled, delayed, PV, spread: equal shares
+    const bool greedy_rule = P.strategy == EvStrategy::PowerLimitedEDF || P.strategy == EvStrategy::PowerLimitedLLF ||
+                             P.strategy == EvStrategy::GridAware;
+    share_limit(L, sh, greedy_rule, [&] { priority_order(st, t0, n); });
 }
 
 /// Apply the powers to the vehicles' records; returns the station's net power (charging < 0).
@@ -701,24 +772,49 @@ void depart(EvStation& st, std::int64_t t1, int n) {
 }  // namespace
 
 double EvStation::step(const EvStepInput& in, double dt_h) {
+    begin_step(in, dt_h);
+    return end_step(kInf);
+}
+
+void EvStation::begin_step(const EvStepInput& in, double dt_h) {
     const std::int64_t dt_s = checked_step_seconds(*this, in, dt_h);
     const StepWindow w{in.t, in.t + dt_s, dt_h, static_cast<double>(dt_s)};
+    if (in.is_peak) was_peak_ = true;
+    else if (was_peak_) {
+        was_peak_ = false;
+        last_peak_end_ = w.t0;
+    }
+    pending_t0_ = w.t0;
+    pending_t1_ = w.t1;
+    pending_dt_h_ = dt_h;
     admit_arrivals(*this, w.t0, w.t1);
     const int n = static_cast<int>(n_active_);
     charge_bounds(*this, w, n);
-    const double sum_d = v2g_discharge(*this, in, w, n);
+    pending_sum_d_ = v2g_discharge(*this, in, w, n);
     const Wants wants = strategy_wants(*this, in, n);
-    const double L = std::min(params.connection_limit_kw, in.import_limit_kw) + sum_d;
-    limit_charging(*this, L, wants, w.t0, n);
+    pending_sum_floor_ = wants.sum_floor;
+    pending_sum_want_ = wants.sum_want;
+    pending_limit_kw_ = in.import_limit_kw;
+}
 
-    const double p_station = apply_powers(*this, dt_h, n);
+double EvStation::end_step(double extra_limit_kw) {
+    const int n = static_cast<int>(n_active_);
+    Wants wants;
+    wants.sum_floor = pending_sum_floor_;
+    wants.sum_want = pending_sum_want_;
+    const double L = std::min(std::min(params.connection_limit_kw, pending_limit_kw_), extra_limit_kw) + pending_sum_d_;
+    limit_charging(*this, L, wants, pending_t0_, n);
+
+    const double p_station = apply_powers(*this, pending_dt_h_, n);
     peak_import_kw_ = std::max(peak_import_kw_, -p_station);
     peak_export_kw_ = std::max(peak_export_kw_, p_station);
     last_connected_ = n;
-    depart(*this, w.t1, n);
-    t_next_ = w.t1;
+    depart(*this, pending_t1_, n);
+    t_next_ = pending_t1_;
     return p_station;
 }
+
+double EvStation::priority_key(int k, bool llf) const { return urgency(*this, k, llf, pending_t0_, params.efficiency); }
 
 EvKpi EvStation::kpi() const {
     EvKpi k;
@@ -738,6 +834,7 @@ EvKpi EvStation::kpi() const {
             case EvSessionStatus::Blocked:
                 ++k.n_blocked;
                 k.unmet_kwh += r.unmet_kwh;
+                k.blocked_kwh += r.unmet_kwh;
                 break;
             case EvSessionStatus::Active:
                 k.pending_kwh += std::max(0.0, sessions[i].energy_kwh - r.delivered_kwh);
@@ -806,23 +903,38 @@ void ChargingSite::prepare(double max_dt_s) {
 }
 
 SiteStepOutput ChargingSite::step(const SiteStepInput& in, double dt_h) {
+    begin_step(in, dt_h);
+    return end_step(kInf);
+}
+
+void ChargingSite::begin_step(const SiteStepInput& in, double dt_h) {
     const ChargingSiteParams& S = params;
     if (std::isnan(in.pv_available_kw) || in.pv_available_kw < 0.0 || std::isinf(in.pv_available_kw))
         throw ValidationError("ChargingSite " + std::to_string(S.id) + ": step input field 'pv_available_kw': must be >= 0 and finite (got " +
                               num(in.pv_available_kw) + ")");
-    const double pv = in.pv_available_kw;
-    const double L = S.connection_limit_kw;
-    const double b_dis = battery.max_discharge_kw(dt_h);
-    const double b_ch = battery.max_charge_kw(dt_h);
-
+    pending_in_ = in;
+    pending_dt_h_ = dt_h;
+    pending_b_dis_ = battery.max_discharge_kw(dt_h);
+    pending_b_ch_ = battery.max_charge_kw(dt_h);
     // (1) the EVs may draw what the connection, the PV and the battery can supply together
     EvStepInput ev_in;
     ev_in.t = in.t;
     ev_in.is_peak = in.is_peak;
-    ev_in.pv_available_kw = pv;
-    ev_in.import_limit_kw = L + pv + b_dis;
+    ev_in.pv_available_kw = in.pv_available_kw;
+    ev_in.import_limit_kw = S.connection_limit_kw + in.pv_available_kw + pending_b_dis_;
     ev_in.v2g_request_kw = in.v2g_request_kw;
-    const double p_ev = evs.step(ev_in, dt_h);
+    evs.begin_step(ev_in, dt_h);
+}
+
+SiteStepOutput ChargingSite::end_step(double import_share_kw) {
+    const ChargingSiteParams& S = params;
+    const SiteStepInput& in = pending_in_;
+    const double dt_h = pending_dt_h_;
+    const double pv = in.pv_available_kw;
+    const double L = std::min(S.connection_limit_kw, import_share_kw);
+    const double b_dis = pending_b_dis_;
+    const double b_ch = pending_b_ch_;
+    const double p_ev = evs.end_step(import_share_kw + pv + b_dis);
     const double ev_draw = std::max(0.0, -p_ev);
     const double ev_give = std::max(0.0, p_ev);  // V2G
 

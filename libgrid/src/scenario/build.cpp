@@ -236,6 +236,15 @@ struct BuildContext {
     double battery_kw(std::size_t i) const { return battery_kwh(i) * s.devices.battery.kw_per_kwh; }
 };
 
+/// The smart-charging parameters every station of the scenario shares (delays, grid_aware).
+void ev_control_params(const Scenario& s, EvStationParams& p) {
+    const ScenarioEv& d = s.devices.ev;
+    p.start_delay_max_s = d.start_delay_max_h * 3600.0;
+    p.delay_seed = s.seed;
+    p.grid_limit = d.grid_limit;
+    p.grid_order = d.grid_order;
+}
+
 /// A customer's home charger and its sessions over the horizon.
 EvStation home_ev(const BuildContext& x, const Customer& c) {
     const ScenarioEv& d = x.s.devices.ev;
@@ -244,6 +253,8 @@ EvStation home_ev(const BuildContext& x, const Customer& c) {
     ev.params.n_chargers = 1;
     ev.params.charger_kw = d.charger_kw;
     ev.params.strategy = d.strategy;
+    ev.params.connection_limit_kw = d.limit_kw;
+    ev_control_params(x.s, ev.params);
     ev.sessions = generate_sessions(ChargerKind::Home, d.charger_kw, x.t0, x.t1, x.s.seed, std::uint64_t(c.id), d.sessions_per_day);
     return ev;
 }
@@ -366,6 +377,9 @@ void build_homes(BuildContext& x) {
             h.home.battery = sb;
         }
         if (x.has_ev[i]) {
+            if (d.ev.strategy == EvStrategy::GridAware)
+                build_fail(x.s, "devices.ev.strategy", "grid_aware is not available at HEMS homes (devices.homes.share > 0 and the home has an EV): "
+                                                     "the HEMS decides its car's charging (devices.homes.ev_offpeak)");
             h.home.ev = home_ev(x, c);
         } else {
             h.home.ev.params.id = c.id;
@@ -557,6 +571,7 @@ void build_ev_public_sites(BuildContext& x) {
             u.site.evs.params.n_chargers = n;
             u.site.evs.params.charger_kw = g.kw;
             u.site.evs.params.strategy = ps.strategy;
+            ev_control_params(x.s, u.site.evs.params);
             u.site.evs.sessions = generate_sessions(g.kind, g.kw, x.t0, x.t1, x.s.seed, std::uint64_t(u.id), g.sessions_per_day * n);
             if (site.bat_kwh > 0 && site.bat_kw > 0) {
                 u.site.battery.capacity_kwh = f * site.bat_kwh;

@@ -120,7 +120,10 @@ const std::vector<Word<EvStrategy>> kEvStrategies{{"uncontrolled", EvStrategy::U
                                                   {"pv_following", EvStrategy::PvFollowing},
                                                   {"edf", EvStrategy::PowerLimitedEDF},
                                                   {"llf", EvStrategy::PowerLimitedLLF},
-                                                  {"round_robin", EvStrategy::PowerLimitedRoundRobin}};
+                                                  {"round_robin", EvStrategy::PowerLimitedRoundRobin},
+                                                  {"spread", EvStrategy::Spread},
+                                                  {"grid_aware", EvStrategy::GridAware}};
+const std::vector<Word<EvStrategy>> kEvGridOrders{{"edf", EvStrategy::PowerLimitedEDF}, {"llf", EvStrategy::PowerLimitedLLF}};
 const std::vector<Word<ChargerKind>> kSiteChargerKinds{
     {"workplace", ChargerKind::Workplace}, {"public_ac", ChargerKind::PublicAC}, {"dc_fast", ChargerKind::DCFast}};
 const std::vector<Word<BemsMode>> kBemsModes{{"fixed", BemsMode::Fixed},
@@ -620,12 +623,23 @@ void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& c
 }
 
 void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network) {
-    MapReader m(ctx, dev.get("ev"), dev.key("ev"), {"share", "types", "charger_kw", "sessions_per_day", "strategy", "public_sites"});
+    MapReader m(ctx, dev.get("ev"), dev.key("ev"),
+                {"share", "types", "charger_kw", "sessions_per_day", "strategy", "public_sites", "limit_kw", "start_delay_max_h",
+                 "grid_limit", "grid_order"});
     m.number("share", ev.share, kShare);
     customer_types(m, "types", ev.types, {CustomerType::ChargingSite}, "public chargers are set in devices.ev.public_sites");
     m.number("charger_kw", ev.charger_kw, left_open(0.0, 22.0));
     m.number("sessions_per_day", ev.sessions_per_day, left_open(0.0, 4.0));
     m.word("strategy", ev.strategy, kEvStrategies);
+    number_or_word(m, "limit_kw", ev.limit_kw, left_open(0.0, 22.0), "none", kInf);
+    m.number("start_delay_max_h", ev.start_delay_max_h, closed(0.0, 24.0));
+    m.number("grid_limit", ev.grid_limit, left_open(0.0, 2.0));
+    m.word("grid_order", ev.grid_order, kEvGridOrders);
+    if (shares_a_limit(ev.strategy))
+        m.fail("strategy", "'" + word_of(kEvStrategies, ev.strategy) +
+                               "' shares a connection limit among a site's chargers; a home charger has one car and no such limit "
+                               "(it would equal uncontrolled): use grid_aware (EDF/LLF under the transformer's headroom, devices.ev.grid_order), "
+                               "spread, delayed_off_peak or uncontrolled");
     read_public_sites(m, ev.public_sites, ctx, file_network);
 }
 
@@ -1024,6 +1038,10 @@ void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
     kv(e, "charger_kw", ev.charger_kw);
     kv(e, "sessions_per_day", ev.sessions_per_day);
     kv(e, "strategy", word_of(kEvStrategies, ev.strategy));
+    if (!std::isinf(ev.limit_kw)) kv(e, "limit_kw", ev.limit_kw);  // new keys only when set: older files read back alike
+    if (ev.start_delay_max_h != 0.0) kv(e, "start_delay_max_h", ev.start_delay_max_h);
+    if (ev.grid_limit != 0.9) kv(e, "grid_limit", ev.grid_limit);
+    if (ev.grid_order != EvStrategy::PowerLimitedEDF) kv(e, "grid_order", word_of(kEvGridOrders, ev.grid_order));
     emit_public_sites(e, ev.public_sites);
     e << YAML::EndMap;
 }

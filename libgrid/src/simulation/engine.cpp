@@ -61,7 +61,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 560, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 576, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -102,6 +102,8 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.co2_t", s.co2_t);
     ar.pod("sum.bills_rm", s.bills_rm);
     ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
+    ar.pod("sum.ev_blocked_mwh", s.ev_blocked_mwh);
+    ar.pod("sum.ev_pending_mwh", s.ev_pending_mwh);
     ar.pod("sum.energy_balance_max_error_mw", s.energy_balance_max_error_mw);
     ar.pod("sum.powerflow_iterations", s.powerflow_iterations);
     ar.pod("sum.deenergized_buses", s.deenergized_buses);
@@ -165,6 +167,7 @@ struct Simulation::Impl {
     std::vector<double> block_q_kvar;
     std::size_t block_start = 0, block_len = 0;
     std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
+    std::vector<double> bus_flex_kw;             // this step, EV stations stepped so far, per bus (grid_aware)
 
     WeatherSeries weather;
     StepContext ctx;                    // this step's context for the device groups
@@ -633,6 +636,9 @@ struct Simulation::Impl {
         ctx.customer_pv_kw = &cust_pv_kw;
         ctx.opt = &opt;
         std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
+        ctx.customer_load_kvar = &load_q_kvar;
+        ctx.bus_flex_kw = &bus_flex_kw;
+        std::fill(bus_flex_kw.begin(), bus_flex_kw.end(), 0.0);
     }
 
     void step(std::size_t k) {
@@ -1312,6 +1318,8 @@ struct Simulation::Impl {
         setup.opt = &opt;
         setup.index = &ix;
         setup.customer_replaced = &cust_replaced;
+        setup.net = &net;
+        bus_flex_kw.assign(net.buses.size(), 0.0);
         for (auto& g : groups) g->prepare(setup);
         next_event = 0;
         rebuild();

@@ -23,6 +23,8 @@ public:
     void prepare(const RunSetup& s) override {
         state_.clear();
         state_.assign(u_.size(), BuildingState{});
+        for (std::size_t k = 0; k < u_.size(); ++k)  // at its setpoint, inside its comfort band (as homes)
+            state_[k].T_air_c = state_[k].T_mass_c = u_[k].params.setpoint_c;
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), BuildingOutput{});
         link_customers(s, u_, customer_, true);

@@ -52,6 +52,8 @@ void state(Ar& ar, EvStation& e) {
     ar.pod("ev.last_connected", e.last_connected_);
     ar.pod("ev.peak_import_kw", e.peak_import_kw_);
     ar.pod("ev.peak_export_kw", e.peak_export_kw_);
+    state_bool(ar, "ev.was_peak", e.was_peak_);
+    ar.pod("ev.last_peak_end", e.last_peak_end_);
     ar.fixed("ev.charger_free_at", e.charger_free_at_);
     ar.fixed("ev.active", e.active_);
     ar.pod("ev.n_active", e.n_active_);
@@ -123,6 +125,50 @@ void link_customers(const RunSetup& s, const Units& units, std::vector<int>& cus
 void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st);
 /// Adds an EV station's delivered / not delivered energy to the summary.
 void add_ev_kpi(SimulationSummary& sum, const EvKpi& k);
+
+/// grid_aware charging (docs/devices_ev_building.md): one aggregator per transformer feeding a
+/// grid_aware station (the first transformer on the path from the station's bus to the source). Each
+/// step it computes the headroom = grid_limit * rating - the other load under that transformer (the
+/// customers' nominal load and behind-the-meter PV of this step, plus the power of the EV stations
+/// stepped before, in bus_flex_kw; the kVA limit scaled by the LV bus's |V| of the last step when below
+/// 1 p.u.), and shares it among the vehicles of its stations with the EDF or
+/// LLF rule of share_limit (floors first when they fit). Deepest transformers first: an aggregator's
+/// EVs count in the other load of the aggregators above it. Allocates nothing per step.
+class EvAggregator {
+public:
+    /// stations: every station of the group (only grid_aware ones are aggregated), buses: their buses.
+    /// Throws ValidationError "<who> <id>: strategy grid_aware: ..." for a station with no transformer.
+    void prepare(const RunSetup& s, const std::vector<EvStation*>& stations, const std::vector<Id>& buses, const char* who);
+    /// After each (re)build of the math model: the node of every aggregated transformer's LV bus.
+    void bind(const NetworkIndex& ix);
+    bool active() const { return !trafo_.empty(); }
+    bool aggregated(std::size_t station) const { return station_trafo_[station] >= 0; }
+    /// After begin_step of every aggregated station: each one's share of its transformer's headroom, kW.
+    void share(const StepContext& c, const std::vector<EvStation*>& stations);
+    double limit_kw(std::size_t station) const { return station_limit_kw_[station]; }
+    /// Number of aggregators (transformers feeding grid_aware stations).
+    std::size_t size() const { return trafo_.size(); }
+
+private:
+    void other_load(const StepContext& c);
+    void share_one(std::size_t a, const std::vector<EvStation*>& stations, const StepContext& c);
+
+    std::vector<int> trafo_;                       ///< aggregator -> transformer index
+    std::vector<Id> lv_bus_;                       ///< aggregator -> its transformer's LV bus
+    std::vector<int> lv_node_;                     ///< and that bus's node (-1: none)
+    std::vector<double> s_limit_kva_;              ///< grid_limit * rating, kVA
+    std::vector<int> parent_, order_;              ///< nearest aggregated ancestor; processing order (deepest first)
+    std::vector<int> load_first_, load_list_;      ///< CSR: load index -> aggregators above its bus
+    std::vector<int> bus_first_, bus_list_;        ///< CSR: bus index -> aggregators above it
+    std::vector<int> st_first_, st_list_;          ///< CSR: aggregator -> its stations
+    std::vector<int> station_trafo_;               ///< station -> aggregator or -1
+    std::vector<double> station_limit_kw_;
+    std::vector<char> llf_;
+    std::vector<double> p_, q_;                    ///< per aggregator: other load this step, kW / kvar
+    std::vector<double> flo_, want_, key_, pv_, h_;  ///< per vehicle of one aggregator
+    std::vector<std::int64_t> tie_;
+    std::vector<int> vorder_, vstation_;
+};
 
 std::unique_ptr<DeviceGroup> make_pv_group(DeviceSet& d);
 std::unique_ptr<DeviceGroup> make_battery_group(DeviceSet& d);

@@ -10,7 +10,9 @@ void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st) {
                                                                 {"departure", kResultsTimeUnits, true, {}, {}},
                                                                 {"energy_kwh", "kWh", false, {}, {}},
                                                                 {"delivered_kwh", "kWh", false, {}, {}},
-                                                                {"unmet_kwh", "kWh", false, {}, {}}});
+                                                                {"unmet_kwh", "kWh", false, {}, {}},
+                                                                {"status", "", true, {}, {}},
+                                                                {"pending_kwh", "kWh", false, {}, {}}});
     for (std::size_t i = 0; i < st.sessions.size() && i < st.records.size(); ++i) {
         tab.columns[0].ints.push_back(station_id);
         tab.columns[1].ints.push_back(st.sessions[i].arrival);
@@ -18,12 +20,17 @@ void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st) {
         tab.columns[3].reals.push_back(st.sessions[i].energy_kwh);
         tab.columns[4].reals.push_back(st.records[i].delivered_kwh);
         tab.columns[5].reals.push_back(st.records[i].unmet_kwh);
+        const EvOutcome o = outcome(st.records[i]);
+        tab.columns[6].ints.push_back(static_cast<std::int64_t>(o));
+        tab.columns[7].reals.push_back(o == EvOutcome::Pending ? std::max(0.0, st.sessions[i].energy_kwh - st.records[i].delivered_kwh) : 0.0);
     }
 }
 
 void add_ev_kpi(SimulationSummary& sum, const EvKpi& k) {
     sum.ev_delivered_mwh += k.delivered_kwh / 1000.0;
-    sum.ev_not_delivered_mwh += k.unmet_kwh / 1000.0;
+    sum.ev_not_delivered_mwh += (k.unmet_kwh - k.blocked_kwh) / 1000.0;
+    sum.ev_blocked_mwh += k.blocked_kwh / 1000.0;
+    sum.ev_pending_mwh += k.pending_kwh / 1000.0;
 }
 
 namespace {
@@ -43,13 +50,27 @@ public:
         }
     }
     void prepare(const RunSetup& s) override {
-        for (EvStationUnit& u : u_) u.station.prepare(double(s.opt->step_s));
+        std::vector<EvStation*> st;
+        std::vector<Id> buses;
+        bus_.clear();
+        for (EvStationUnit& u : u_) {
+            u.station.prepare(double(s.opt->step_s));
+            st.push_back(&u.station);
+            buses.push_back(u.bus);
+            bus_.push_back(int(s.index->bus_at->at(u.bus)));
+        }
         link_customers(s, u_, customer_, false);
         p_kw_.assign(u_.size(), 0.0);
+        agg_.prepare(s, st, buses, "ev station");
+        stations_ = std::move(st);
     }
-    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+    void bind(const NetworkIndex& ix) override {
+        bind_nodes(ix, u_, node_);
+        agg_.bind(ix);
+    }
 
     void step(const StepContext& c) override {
+        // grid_aware stations: begin here, share their transformers' headroom, end below
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             EvStationUnit& e = u_[u];
             if (!e.in_service || node_[u] < 0) {
@@ -61,8 +82,21 @@ public:
             in.is_peak = c.peak;
             const int cu = customer_[u];
             in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
-            p_kw_[u] = e.station.step(in, c.dt_h);
+            if (agg_.aggregated(u)) e.station.begin_step(in, c.dt_h);
+            else p_kw_[u] = e.station.step(in, c.dt_h);
         }, 64);
+        if (agg_.active()) {
+            for (std::size_t u = 0; u < u_.size(); ++u)
+                if (!agg_.aggregated(u) && c.bus_flex_kw) (*c.bus_flex_kw)[std::size_t(bus_[u])] -= p_kw_[u];
+            agg_.share(c, stations_);
+            c.pool->for_each(u_.size(), [&](std::size_t u) {
+                if (agg_.aggregated(u) && u_[u].in_service && node_[u] >= 0) p_kw_[u] = u_[u].station.end_step(agg_.limit_kw(u));
+            }, 64);
+            for (std::size_t u = 0; u < u_.size(); ++u)
+                if (agg_.aggregated(u) && c.bus_flex_kw) (*c.bus_flex_kw)[std::size_t(bus_[u])] -= p_kw_[u];
+        } else if (c.bus_flex_kw) {
+            for (std::size_t u = 0; u < u_.size(); ++u) (*c.bus_flex_kw)[std::size_t(bus_[u])] -= p_kw_[u];
+        }
     }
     void add_injections(const Injections& inj) override {
         for (std::size_t k = 0; k < u_.size(); ++k)
@@ -105,8 +139,10 @@ private:
     }
 
     std::vector<EvStationUnit> u_;
-    std::vector<int> node_, customer_;
+    std::vector<int> node_, customer_, bus_;
     std::vector<double> p_kw_, p_;
+    EvAggregator agg_;
+    std::vector<EvStation*> stations_;
 };
 
 }  // namespace

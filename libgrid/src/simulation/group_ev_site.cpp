@@ -20,11 +20,24 @@ public:
         }
     }
     void prepare(const RunSetup& s) override {
-        for (ChargingSiteUnit& u : u_) u.site.prepare(double(s.opt->step_s));
+        std::vector<EvStation*> st;
+        std::vector<Id> buses;
+        bus_.clear();
+        for (ChargingSiteUnit& u : u_) {
+            u.site.prepare(double(s.opt->step_s));
+            st.push_back(&u.site.evs);
+            buses.push_back(u.bus);
+            bus_.push_back(int(s.index->bus_at->at(u.bus)));
+        }
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), SiteStepOutput{});
+        agg_.prepare(s, st, buses, "charging site");
+        stations_ = std::move(st);
     }
-    void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
+    void bind(const NetworkIndex& ix) override {
+        bind_nodes(ix, u_, node_);
+        agg_.bind(ix);
+    }
 
     void step(const StepContext& c) override {
         c.pool->for_each(u_.size(), [&](std::size_t u) {
@@ -38,9 +51,23 @@ public:
             in.t = c.t;
             in.is_peak = c.peak;
             in.pv_available_kw = cs.canopy.kwp_dc > 0 ? pv_step(cs.canopy, c.weather, c.node_vm(node_[u])).p_kw : 0.0;
+            if (agg_.aggregated(u)) {
+                cs.site.begin_step(in, c.dt_h);
+                return;
+            }
             out_[u] = cs.site.step(in, c.dt_h);
             p_kw_[u] = out_[u].p_kw;
         }, 64);
+        if (agg_.active()) {  // grid_aware sites: their transformers' headroom, shared (group_ev_grid.cpp)
+            for (std::size_t u = 0; u < u_.size(); ++u)
+                if (!agg_.aggregated(u) && c.bus_flex_kw) (*c.bus_flex_kw)[std::size_t(bus_[u])] -= p_kw_[u];
+            agg_.share(c, stations_);
+            c.pool->for_each(u_.size(), [&](std::size_t u) {
+                if (!agg_.aggregated(u) || !u_[u].in_service || node_[u] < 0) return;
+                out_[u] = u_[u].site.end_step(agg_.limit_kw(u));
+                p_kw_[u] = out_[u].p_kw;
+            }, 64);
+        }
     }
     void add_injections(const Injections& inj) override {
         for (std::size_t k = 0; k < u_.size(); ++k)
@@ -95,7 +122,9 @@ private:
     }
 
     std::vector<ChargingSiteUnit> u_;
-    std::vector<int> node_;
+    std::vector<int> node_, bus_;
+    EvAggregator agg_;
+    std::vector<EvStation*> stations_;
     std::vector<double> p_kw_;
     std::vector<SiteStepOutput> out_;
     std::vector<double> p_, ev_, pv_, bat_;

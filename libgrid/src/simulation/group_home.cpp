@@ -21,7 +21,12 @@ public:
         }
     }
     void prepare(const RunSetup& s) override {
-        for (HomeUnit& u : u_) u.home.prepare(double(s.opt->step_s));
+        for (HomeUnit& u : u_) {
+            // a run starts every house at its setpoint (inside its comfort band): not at a hot 27 C that
+            // the first hours would count as discomfort (docs/devices_ev_building.md)
+            u.home.building_state.T_air_c = u.home.building_state.T_mass_c = u.home.building.setpoint_c;
+            u.home.prepare(double(s.opt->step_s));
+        }
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), HomeOutput{});
         link_customers(s, u_, customer_, true);

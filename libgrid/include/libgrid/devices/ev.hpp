@@ -60,11 +60,17 @@ enum class EvStrategy : int {
     PvFollowing = 2,            ///< PV only, plus the minimum to still meet departure
     PowerLimitedEDF = 3,        ///< full rate; under the limit, earliest departure first
     PowerLimitedLLF = 4,        ///< full rate; under the limit, least laxity first
-    PowerLimitedRoundRobin = 5  ///< full rate; under the limit, equal shares (fluid round-robin, max-min fair)
+    PowerLimitedRoundRobin = 5,  ///< full rate; under the limit, equal shares (fluid round-robin, max-min fair)
+    Spread = 6,                  ///< valley filling: the energy still wanted spread evenly over the time to departure
+    GridAware = 7                ///< full rate under the headroom of the transformer feeding the charger, shared by
+                                 ///< an aggregator with the EDF or LLF rule (grid_order); floors first when they fit
 };
 std::string to_string(EvStrategy s);
 EvStrategy parse_ev_strategy(const std::string& s);  ///< "uncontrolled", "delayed_off_peak", "pv_following",
-                                                     ///< "edf", "llf", "round_robin"
+                                                     ///< "edf", "llf", "round_robin", "spread", "grid_aware"
+/// Strategies whose rule shares a limit among several vehicles (edf, llf, round_robin): meaningless at a
+/// single charger with no connection limit (they would equal uncontrolled).
+bool shares_a_limit(EvStrategy s);
 
 struct EvStationParams {
     Id id = 0;
@@ -76,6 +82,16 @@ struct EvStationParams {
     bool v2g = false;                     ///< vehicles may discharge when the caller asks (v2g_request_kw)
     double v2g_min_soc = 0.3;             ///< a vehicle never discharges below this state of charge, 0..1
     double v2g_reserve_h = 1.0;           ///< laxity (spare time at full rate) a vehicle keeps after discharging, h >= 0
+    /// delayed_off_peak: each session waits a random delay, uniform in [0, start_delay_max_s], after the
+    /// peak ends (or after arriving off-peak) before it charges beyond its floor. Seeded by (delay_seed,
+    /// id, arrival): the same at any thread count. 0 = no delay (every car starts when the peak ends).
+    double start_delay_max_s = 0.0;
+    std::uint64_t delay_seed = 0;
+    /// grid_aware: the rule its aggregator (and the station within its share) uses: PowerLimitedEDF or LLF.
+    EvStrategy grid_order = EvStrategy::PowerLimitedEDF;
+    /// grid_aware: the aggregator keeps the transformer feeding the charger at most this fraction of its
+    /// rating (sn_mva * df * parallel, in kVA at the other load's power factor), (0, 2].
+    double grid_limit = 0.9;
 };
 
 /// Per-step input of a station. The station needs only these; the caller's clock gives is_peak.
@@ -95,6 +111,16 @@ enum class EvSessionStatus : int {
     Outside = 4    ///< departed before the first simulated step: ignored by the KPIs
 };
 
+/// A session's outcome as written in the sessions table (`status` column, codes in this order).
+enum class EvOutcome : int {
+    Served = 0,        ///< left with all its energy
+    PartlyServed = 1,  ///< left with energy not delivered (unmet_kwh > 1e-6)
+    Blocked = 2,       ///< arrived while every charger was taken (public sites): never charged
+    Pending = 3,       ///< still plugged in at the end of the run (pending_kwh still wanted)
+    NotArrived = 4     ///< arrives after the run or left before it: not counted
+};
+std::string to_string(EvOutcome o);  ///< "served", "partly_served", "blocked", "pending", "not_arrived"
+
 /// What happened to one session (same index as EvStation::sessions after prepare()).
 struct EvSessionRecord {
     EvSessionStatus status = EvSessionStatus::Pending;
@@ -105,10 +131,14 @@ struct EvSessionRecord {
     double unmet_kwh = 0.0;      ///< wanted but not delivered by departure (Finished, Blocked), kWh
 };
 
+/// The outcome of a session from its record (and what it wanted).
+EvOutcome outcome(const EvSessionRecord& r);
+
 /// Station key performance indicators (from the records and the per-step trace).
 struct EvKpi {
     double delivered_kwh = 0.0;    ///< net energy into batteries, all sessions, kWh
     double unmet_kwh = 0.0;        ///< energy not delivered by departure (finished + blocked sessions), kWh
+    double blocked_kwh = 0.0;      ///< part of unmet_kwh: wanted by arrivals that found every charger taken, kWh
     double pending_kwh = 0.0;      ///< still wanted by vehicles plugged in at the end of the run, kWh
     double grid_in_kwh = 0.0;      ///< drawn from the grid, kWh
     double grid_out_kwh = 0.0;     ///< returned to the grid, kWh
@@ -136,6 +166,20 @@ struct EvStation {
     /// limit, non-contiguous time, dt above the prepared one, not prepared).
     double step(const EvStepInput& in, double dt_h);
 
+    /// step() in two halves, for an aggregator that shares a limit among stations: begin_step admits the
+    /// arrivals and computes every plugged-in vehicle's floor (minimum to still meet departure) and want
+    /// (what its strategy would draw), readable with vehicles()/floor_kw()/want_kw()/priority_key();
+    /// end_step applies min(connection limit, in.import_limit_kw, extra_limit_kw) and returns the net power.
+    /// step(in, dt) == begin_step(in, dt); end_step(inf).
+    void begin_step(const EvStepInput& in, double dt_h);
+    double end_step(double extra_limit_kw);
+    int vehicles() const { return static_cast<int>(n_active_); }
+    double floor_kw(int k) const { return floor_[static_cast<std::size_t>(k)]; }
+    double want_kw(int k) const { return want_[static_cast<std::size_t>(k)]; }
+    /// EDF: departure (s); LLF: laxity at the step start (h); smaller = more urgent. Ties: session index.
+    double priority_key(int k, bool llf) const;
+    int session_of(int k) const { return active_[static_cast<std::size_t>(k)]; }
+
     EvKpi kpi() const;
 
     /// Vehicles plugged in during the last step.
@@ -152,13 +196,62 @@ struct EvStation {
     int last_connected_ = 0;
     double peak_import_kw_ = 0.0;
     double peak_export_kw_ = 0.0;
+    bool was_peak_ = false;                        ///< the last step was in the ToU peak
+    std::int64_t last_peak_end_ = 0;               ///< start of the first off-peak step after the last peak
     std::vector<std::int64_t> charger_free_at_;  ///< per charger: departure of its last vehicle
     std::vector<int> active_;                     ///< plugged-in session indices, first n_active_ used
     std::size_t n_active_ = 0;
     // per-active scratch, same length as active_'s capacity
     std::vector<double> cap_, floor_, want_, p_, d_, key_, h_;
     std::vector<int> order_;
+    // between begin_step and end_step
+    double pending_sum_d_ = 0.0, pending_sum_floor_ = 0.0, pending_sum_want_ = 0.0, pending_dt_h_ = 0.0;
+    double pending_limit_kw_ = kInf;
+    std::int64_t pending_t0_ = 0, pending_t1_ = 0;
 };
+
+/// How a limit is shared among n vehicles (the one rule of stations and aggregators): all wants when
+/// they fit; else the floors first (most urgent first, in `order`, when not even they fit), then the
+/// rest in `order` (greedy = EDF/LLF) or as equal shares (max-min fair). floor <= want per vehicle.
+/// `order` must hold the vehicles sorted by urgency when greedy or when the floors do not fit (the
+/// callback sorts it only when needed); p, h scratch of length n; p receives the powers.
+struct EvShare {
+    const double* floor = nullptr;
+    const double* want = nullptr;
+    double* p = nullptr;
+    double* h = nullptr;
+    int* order = nullptr;
+    int n = 0;
+    double sum_floor = 0.0, sum_want = 0.0;
+};
+template <class SortFn>
+void share_limit(double limit_kw, const EvShare& s, bool greedy_rule, SortFn&& sort_by_urgency);
+/// The two allocation primitives share_limit uses (exposed for the aggregator).
+double ev_waterfill(double amount, const double* h, double* out, int* order, int n);
+double ev_greedy(double amount, const double* h, double* out, const int* order, int n);
+
+template <class SortFn>
+void share_limit(double L, const EvShare& s, bool greedy_rule, SortFn&& sort_by_urgency) {
+    if (s.sum_want <= L) {
+        for (int k = 0; k < s.n; ++k) s.p[k] = s.want[k];
+        return;
+    }
+    sort_by_urgency();
+    if (s.sum_floor >= L) {
+        for (int k = 0; k < s.n; ++k) s.p[k] = 0.0;
+        ev_greedy(L, s.floor, s.p, s.order, s.n);  // not even the floors fit: most urgent first
+        return;
+    }
+    for (int k = 0; k < s.n; ++k) {
+        s.p[k] = s.floor[k];
+        s.h[k] = s.want[k] - s.floor[k];
+    }
+    const double extra = L - s.sum_floor;
+    if (greedy_rule)
+        ev_greedy(extra, s.h, s.p, s.order, s.n);
+    else
+        ev_waterfill(extra, s.h, s.p, s.order, s.n);
+}
 
 // ------------------------------------------------------------------------------------------------
 // A minimal battery (SoC, efficiencies, limits). The full model is devices/battery.hpp (another
@@ -225,9 +318,15 @@ struct ChargingSite {
 
     void prepare(double max_dt_s);  ///< validates, prepares evs, resets peaks
     SiteStepOutput step(const SiteStepInput& in, double dt_h);
+    /// step() in two halves around a grid_aware aggregator (EvStation::begin_step): end_step holds the
+    /// site's net import at min(connection_limit_kw, import_share_kw) this step. step == begin; end(inf).
+    void begin_step(const SiteStepInput& in, double dt_h);
+    SiteStepOutput end_step(double import_share_kw);
 
     double peak_import_kw_ = 0.0;  ///< largest step-average import at the connection, kW
     double peak_export_kw_ = 0.0;
+    SiteStepInput pending_in_;     ///< between begin_step and end_step
+    double pending_dt_h_ = 0.0, pending_b_dis_ = 0.0, pending_b_ch_ = 0.0;
 };
 
 }  // namespace libgrid

@@ -151,6 +151,10 @@ struct ScenarioEv {
     double sessions_per_day = 0.8;        ///< per car, weekly mean (ASSUMPTION)
     EvStrategy strategy = EvStrategy::Uncontrolled;
     ScenarioPublicSites public_sites;
+    double limit_kw = kInf;               ///< home chargers: a power limit below charger_kw (inf = none)
+    double start_delay_max_h = 0.0;       ///< delayed_off_peak: random start delay, uniform in [0, this], h
+    double grid_limit = 0.9;              ///< grid_aware: fraction of the transformer's rating kept (homes and sites)
+    EvStrategy grid_order = EvStrategy::PowerLimitedEDF;  ///< grid_aware: edf or llf
     bool operator==(const ScenarioEv&) const = default;
 };
 

@@ -65,6 +65,8 @@ struct RunSetup {
     const NetworkIndex* index = nullptr;
     /// Per customer: 1 when a device replaces that customer's load profile (buildings, homes).
     std::vector<char>* customer_replaced = nullptr;
+    /// The network being simulated (topology for grid_aware charging).
+    const Network* net = nullptr;
 };
 
 /// Everything a device may use to decide its set point for a step. One shape for every kind.
@@ -85,6 +87,11 @@ struct StepContext {
     /// later ones read it (batteries, EV PV-following).
     std::vector<double>* customer_pv_kw = nullptr;
     const SimulationOptions* opt = nullptr;
+    /// Per customer: its load profile's reactive power this step, kvar (0 where replaced or out of service).
+    const std::vector<double>* customer_load_kvar = nullptr;
+    /// Per bus index: power drawn (kW, > 0 consuming) by EV stations and sites stepped earlier in this
+    /// step; zeroed by the engine each step (grid_aware aggregators count it as other load).
+    std::vector<double>* bus_flex_kw = nullptr;
 
     /// |V| at a node, 1.0 for none (-1).
     double node_vm(int node) const { return node >= 0 ? std::abs((*V)[std::size_t(node)]) : 1.0; }

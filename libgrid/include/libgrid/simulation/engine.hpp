@@ -132,6 +132,8 @@ struct SimulationSummary {
     double co2_t = 0.0;                           ///< of grid imports
     double bills_rm = 0.0;                        ///< sum of all customers' bills
     double ev_delivered_mwh = 0.0, ev_not_delivered_mwh = 0.0, ev_peak_mw = 0.0;
+    double ev_blocked_mwh = 0.0;                  ///< wanted by public-site arrivals that found every bay taken
+    double ev_pending_mwh = 0.0;                  ///< still wanted by vehicles plugged in at the end of the run
     double building_comfort_degree_hours = 0.0;   ///< BEMS buildings: K h outside the band while occupied
     double home_comfort_degree_hours = 0.0;       ///< HEMS homes, likewise
     double energy_balance_max_error_mw = 0.0;     ///< max over converged steps
