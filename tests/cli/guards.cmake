@@ -112,7 +112,7 @@ elseif(CASE STREQUAL "pf_island")
   run(EXIT 0 NOMATCH "warning" ARGS pf "${CASE9}")
   run(EXIT 0 MATCH "\"deenergized_buses\": \\[[ \n]*10,[ \n]*11[ \n]*\\]" ARGS pf "${GUARDS}/case9_island.m" --json -)
 elseif(CASE STREQUAL "run_island")
-  run(EXIT 0 MATCH "warning: 2 buses de-energised" "e.g. bus 10, 11" "de-energised buses +2"
+  run(EXIT 0 MATCH "warning: 2 buses de-energised" "e.g. bus 10, 11" "deenergized_buses +2 "
       ARGS run "${GUARDS}/island.yaml" -o "${W}/island.h5" -q)
 
 elseif(CASE STREQUAL "run_too_big")  # a year refused up front, with the estimate, nothing written
