@@ -99,7 +99,11 @@ def recompute(f):
     k["ev_peak_mw"] = max(0.0, (-ev).max())
     table = lambda p: f[p][()] if p in f else np.zeros(0)  # noqa: E731  (a /summary table's column; none: empty)
     k["ev_delivered_mwh"] = table("summary/ev_sessions/delivered_kwh").sum() / 1000
-    k["ev_not_delivered_mwh"] = table("summary/ev_sessions/unmet_kwh").sum() / 1000
+    # session status (docs/devices_ev_building.md): 0 served, 1 partly served, 2 blocked, 3 pending, 4 not arrived
+    status, unmet = table("summary/ev_sessions/status"), table("summary/ev_sessions/unmet_kwh")
+    k["ev_not_delivered_mwh"] = unmet[(status == 0) | (status == 1)].sum() / 1000
+    k["ev_blocked_mwh"] = unmet[status == 2].sum() / 1000
+    k["ev_pending_mwh"] = table("summary/ev_sessions/pending_kwh")[status == 3].sum() / 1000
     k["building_comfort_degree_hours"] = table("summary/building/comfort_degree_hours").sum()
     # network
     vm = S("bus/vm_pu")[conv]
