@@ -24,8 +24,10 @@ struct Kpi {
 const std::vector<Kpi>& compare_kpis() {
     static const std::vector<Kpi> k = {
         {"peak_import_mw", "peak import"},
-        {"import_mwh", "energy imported"},
-        {"export_mwh", "energy exported"},
+        {"import_mwh", "imported at the substation"},
+        {"export_mwh", "exported at the substation"},
+        {"meter_import_mwh", "imported through meters"},
+        {"meter_export_mwh", "exported through meters"},
         {"losses_mwh", "losses"},
         {"voltage_violation_bus_steps", "voltage violations (bus-steps)"},
         {"voltage_violation_hours", "hours with a violation"},
@@ -41,6 +43,7 @@ const std::vector<Kpi>& compare_kpis() {
         {"bills_rm", "customers' bills"},
         {"ev_delivered_mwh", "EV energy delivered"},
         {"ev_not_delivered_mwh", "EV energy not delivered"},
+        {"ev_blocked_mwh", "EV arrivals blocked (energy)"},
         {"building_comfort_degree_hours", "building discomfort (BEMS)"},
         {"home_comfort_degree_hours", "home discomfort (HEMS)"},
         {"non_converged_steps", "non-converged steps"},
