@@ -139,6 +139,7 @@ def test_bills_by_class(res):
     assert ax.get_yscale() in ("log", "symlog")
     big = ids[np.argmax(total)]
     assert f"customer {big} " in ax.get_xlabel()  # the largest bill is named
+    assert "2025-06 a partial month (1 days)" in ax.get_title()  # a one-day run bills a part of June
     plt.close(ax.figure)
 
 

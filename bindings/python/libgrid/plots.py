@@ -786,6 +786,22 @@ def customer_classes(res) -> pd.Series:
     return cls.reindex(ids).fillna("unknown").rename("class")
 
 
+def _partial_months(runs) -> str:
+    """'partial month (N d of M), billed as is' when a run's bills cover a month only in part, else ""."""
+    notes = []
+    for _, r in runs:
+        try:
+            b = r.bills()
+        except (KeyError, AttributeError):
+            continue
+        if "full_month" not in b:
+            continue
+        part = b.loc[~b.full_month, ["month", "days_covered"]].drop_duplicates("month")
+        for _, row in part.iterrows():
+            notes.append(f"{row.month} a partial month ({row.days_covered:g} days)")
+    return "; ".join(dict.fromkeys(notes))
+
+
 def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale: str = "auto", top: int = 3):
     """Customers' bills over the run (RM, /bill/total_rm summed over the months) by customer class, as
     box plots (box: 25 %..75 %, whiskers 5 %..95 %, dots beyond), one box per class and run.
@@ -842,7 +858,11 @@ def bills_by_class(results, ax=None, classes: Optional[pd.Series] = None, scale:
     ax.set_ylabel(f"bill over the run (RM, {scale} scale)")
     if n_runs > 1:
         ax.legend(loc="lower right", fontsize="small")
-    _title(ax, "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)", [r for _, r in runs])
+    what = "Electricity bills by customer class (box 25-75 %, whiskers 5-95 %)"
+    partial = _partial_months(runs)
+    if partial:
+        what += f"; {partial}"
+    _title(ax, what, [r for _, r in runs])
     ax.bills = df
     return ax
 
