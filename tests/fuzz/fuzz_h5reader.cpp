@@ -2,7 +2,9 @@
 // bytes. libFuzzer passes bytes and the reader takes a path, so the input is written to a temp file,
 // opened with ResultsReader and read the way `libgrid info` reads it (root attributes, /time, each
 // group's /id, /summary scalars and units), then walked further: every dataset's shape, unit and
-// attributes, its first rows, whole datasets up to 1 Mi elements, integer ids and strings.
+// attributes, its first rows, whole datasets up to 1 Mi elements, integer ids and strings; and
+// re-billed the way `libgrid bill` reads it (simulation/rebill.hpp: /meter, /bill), as run and
+// under ToU with prorated partial months.
 //
 // By default each input first goes through check_results_file (a forked child reads everything; a
 // crash or hang of libhdf5 there is a clean Error), as `libgrid info` and `compare` read a file from
@@ -15,6 +17,7 @@
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/results/hdf5_results.hpp>
+#include <libgrid/simulation/rebill.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -161,6 +164,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         read_like_info(r);
         std::size_t budget = kMaxObjects;
         walk(r, "/", 0, budget);
+        guarded([&] { (void)libgrid::rebill(path); });
+        guarded([&] {
+            libgrid::RebillOptions o;
+            o.tariff = "domestic_tou";
+            o.partial_months = libgrid::PartialMonths::Prorate;
+            (void)libgrid::rebill(path, o);
+        });
     } catch (const libgrid::Error&) {
     }
     return 0;
