@@ -4,7 +4,6 @@
 
 #include <libgrid/topology/topology.hpp>
 
-#include <cstdint>
 #include <numeric>
 
 namespace libgrid::groups {
@@ -13,21 +12,10 @@ namespace {
 /// Per bus index: the transformers on its path to the source, nearest first (network indices).
 std::vector<std::vector<int>> transformers_above(const Network& net) {
     const SourceDistance sd = source_distance(net, /*by_km=*/false);
-    const std::size_t nb = net.buses.size();
-    std::unordered_map<std::uint64_t, int> trafo_of_pair;
-    for (const Connection& c : closed_connections(net))
-        if (c.kind == Connection::Transformer) {
-            const auto lo = std::uint64_t(std::min(c.a, c.b)), hi = std::uint64_t(std::max(c.a, c.b));
-            trafo_of_pair.emplace(lo * nb + hi, c.index);
-        }
-    std::vector<std::vector<int>> above(nb);
-    for (std::size_t b = 0; b < nb; ++b)
-        for (int cur = int(b); cur >= 0 && sd.parent[std::size_t(cur)] >= 0; cur = sd.parent[std::size_t(cur)]) {
-            const int par = sd.parent[std::size_t(cur)];
-            const auto lo = std::uint64_t(std::min(cur, par)), hi = std::uint64_t(std::max(cur, par));
-            const auto it = trafo_of_pair.find(lo * nb + hi);
-            if (it != trafo_of_pair.end()) above[b].push_back(it->second);
-        }
+    std::vector<std::vector<int>> above(net.buses.size());
+    for (std::size_t b = 0; b < above.size(); ++b)
+        for (int cur = int(b); cur >= 0 && sd.parent[std::size_t(cur)] >= 0; cur = sd.parent[std::size_t(cur)])
+            if (const Connection& c = sd.via[std::size_t(cur)]; c.kind == Connection::Transformer) above[b].push_back(c.index);
     return above;
 }
 

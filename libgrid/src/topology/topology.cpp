@@ -233,16 +233,19 @@ std::vector<int> source_buses(const Network& net) {
 SourceDistance source_distance(const Network& net, bool by_km) {
     const int nb = int(net.buses.size());
     constexpr double inf = std::numeric_limits<double>::infinity();
-    std::vector<std::vector<std::pair<int, double>>> adj(nb);
-    for (const Connection& c : closed_connections(net)) {
+    const std::vector<Connection> conns = closed_connections(net);
+    std::vector<std::vector<std::tuple<int, double, int>>> adj(nb);  // (other bus, weight, connection)
+    for (std::size_t k = 0; k < conns.size(); ++k) {
+        const Connection& c = conns[k];
         const double w = by_km ? c.km : 1.0;
-        adj[c.a].emplace_back(c.b, w);
-        adj[c.b].emplace_back(c.a, w);
+        adj[c.a].emplace_back(c.b, w, int(k));
+        adj[c.b].emplace_back(c.a, w, int(k));
     }
     SourceDistance r;
     std::vector<double> dist(nb, inf);
     r.hops.assign(nb, -1);
     r.parent.assign(nb, -1);
+    r.via.assign(nb, Connection{});
     // (distance, hops, bus id, bus index): ties in distance go to fewer hops, then to the smaller id
     using Item = std::tuple<double, int, Id, int>;
     std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
@@ -255,13 +258,14 @@ SourceDistance source_distance(const Network& net, bool by_km) {
         const auto [d, h, id, u] = heap.top();
         heap.pop();
         if (d > dist[u] || (d == dist[u] && h > r.hops[u])) continue;
-        for (const auto& [v, w] : adj[u]) {
+        for (const auto& [v, w, k] : adj[u]) {
             const double nd = d + w;
             const int nh = h + 1;
             if (nd < dist[v] || (nd == dist[v] && nh < r.hops[v])) {
                 dist[v] = nd;
                 r.hops[v] = nh;
                 r.parent[v] = u;
+                r.via[v] = conns[std::size_t(k)];
                 heap.emplace(nd, nh, net.buses[v].id, v);
             }
         }

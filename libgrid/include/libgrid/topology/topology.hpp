@@ -90,6 +90,7 @@ struct SourceDistance {
     std::vector<double> distance;  ///< per bus index; NaN where unreachable
     std::vector<int> hops;         ///< per bus index; -1 where unreachable
     std::vector<int> parent;       ///< per bus index: previous bus on the path, -1 at sources / unreachable
+    std::vector<Connection> via;   ///< per bus index: the connection to `parent` (index -1 where parent is -1)
 };
 SourceDistance source_distance(const Network& net, bool by_km);
 
