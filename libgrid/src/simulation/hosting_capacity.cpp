@@ -94,42 +94,56 @@ std::vector<double> group_max_kw(const HostingGroup& g, const HostingCapacityOpt
     return g.max_kw;
 }
 
+/// Bisection between lo (no violation) and hi (a violation, at_hi) until done(lo, hi): returns lo,
+/// and at_hi becomes the violation of the last hi. probe(x) runs the grid with x added.
+template <class T, class Probe, class Mid, class Done>
+T bisect(T lo, T hi, Violation& at_hi, Probe&& probe, Mid&& mid, Done&& done) {
+    while (!done(lo, hi)) {
+        const T m = mid(lo, hi);
+        const Violation v = probe(m);
+        if (v.found) {
+            hi = m;
+            at_hi = v;
+        } else {
+            lo = m;
+        }
+    }
+    return lo;
+}
+
+/// The probe with nothing added: a limit broken already ends the group's search.
+template <class Probe>
+bool violated_without(Probe&& probe, HostingCapacityResult& r) {
+    const Violation v0 = probe(0);
+    if (!v0.found) return false;
+    r.violated_without = r.limited = true;
+    r.limit = v0;
+    return true;
+}
+
 void pv_group(const Prober& p, const HostingGroup& g, const std::vector<double>& kw, HostingCapacityResult& r, const std::function<void()>& tick) {
     double add_max = 0.0;  // kW the customers can add
     for (double k : kw) add_max += k;
     r.max_kw = r.installed_kw + add_max;
     r.tolerance_kw = p.opt.tolerance_kw;
-    const Violation v0 = p.probe_pv(g.customers, kw, 0.0);
-    ++r.runs;
-    tick();
-    if (v0.found) {
-        r.violated_without = r.limited = true;
-        r.limit = v0;
-        return;
-    }
+    const auto probe = [&](double scale) {  // every customer at scale x its limit
+        ++r.runs;
+        const Violation v = p.probe_pv(g.customers, kw, scale);
+        tick();
+        return v;
+    };
+    if (violated_without(probe, r)) return;
     const std::size_t eligible = std::size_t(std::count_if(kw.begin(), kw.end(), [](double k) { return k > 0; }));
     if (add_max <= 0) return;
-    Violation at_hi = p.probe_pv(g.customers, kw, 1.0);
-    ++r.runs;
-    tick();
+    Violation at_hi = probe(1.0);
     if (!at_hi.found) {
         r.added_kw = add_max;
         r.hosted = eligible;
         return;
     }
-    double lo = 0.0, hi = 1.0;  // lo: no violation; hi: violation
-    while ((hi - lo) * add_max > p.opt.tolerance_kw) {
-        const double mid = 0.5 * (lo + hi);
-        const Violation v = p.probe_pv(g.customers, kw, mid);
-        ++r.runs;
-        tick();
-        if (v.found) {
-            hi = mid;
-            at_hi = v;
-        } else {
-            lo = mid;
-        }
-    }
+    const double lo = bisect(
+        0.0, 1.0, at_hi, probe, [](double a, double b) { return 0.5 * (a + b); },
+        [&](double a, double b) { return (b - a) * add_max <= p.opt.tolerance_kw; });
     r.added_kw = lo * add_max;
     r.hosted = lo > 0 ? eligible : 0;
     r.limited = true;
@@ -145,35 +159,21 @@ void ev_group(const Prober& p, const HostingGroup& g, const std::vector<double>&
     const double unit = p.opt.ev_charger_kw;
     r.max_kw = r.installed_kw + double(order.size()) * unit;
     r.tolerance_kw = unit;
-    const Violation v0 = p.probe_ev(order, 0);
-    ++r.runs;
-    tick();
-    if (v0.found) {
-        r.violated_without = r.limited = true;
-        r.limit = v0;
-        return;
-    }
+    const auto probe = [&](std::size_t n) {  // chargers at the first n customers of the order
+        ++r.runs;
+        const Violation v = p.probe_ev(order, n);
+        tick();
+        return v;
+    };
+    if (violated_without(probe, r)) return;
     if (order.empty()) return;
-    Violation at_hi = p.probe_ev(order, order.size());
-    ++r.runs;
-    tick();
+    Violation at_hi = probe(order.size());
     if (!at_hi.found) {
         r.hosted = order.size();
     } else {
-        std::size_t lo = 0, hi = order.size();  // lo: no violation; hi: violation
-        while (hi - lo > 1) {
-            const std::size_t mid = lo + (hi - lo) / 2;
-            const Violation v = p.probe_ev(order, mid);
-            ++r.runs;
-            tick();
-            if (v.found) {
-                hi = mid;
-                at_hi = v;
-            } else {
-                lo = mid;
-            }
-        }
-        r.hosted = lo;
+        r.hosted = bisect(
+            std::size_t{0}, order.size(), at_hi, probe, [](std::size_t a, std::size_t b) { return a + (b - a) / 2; },
+            [](std::size_t a, std::size_t b) { return b - a <= 1; });
         r.limited = true;
         r.limit = at_hi;
     }
