@@ -137,3 +137,26 @@ TEST_CASE("source impedance: sk_mva and rx_ratio survive the network JSON round 
     const Network inf = parse_case_json(to_case_json(two_bus(ExtGrid{}.sk_mva, 0.1)));
     CHECK(std::isinf(inf.ext_grids[0].sk_mva));
 }
+
+TEST_CASE("source impedance: a gen on the source's bus injects its p_mw/q_mvar (the bus is PQ), power balances") {
+    Network net = two_bus(50.0, 0.3);
+    Gen g;
+    g.id = 1;
+    g.bus = 0;
+    g.p_mw = 1.0;
+    g.q_mvar = 0.5;
+    g.vm_pu = 1.0;
+    net.gens = {g};
+    for (Method m : {Method::NewtonRaphson, Method::Sweep}) {
+        CAPTURE(to_string(m));
+        const PowerFlowResult r = solve(net, m);
+        CHECK(r.gen_p_mw[0] == doctest::Approx(1.0));
+        CHECK(r.gen_q_mvar[0] == doctest::Approx(0.5));
+        // source + gen = load + line losses (losses_mw: lines and transformers only) + source-impedance losses
+        const C Zs = source_z_ohm(20.0, 50.0, 0.3);
+        const C V1 = bus_v(r, 0) * 20.0, E = std::polar(1.03 * 20.0, 5.0 * kDeg);
+        const C I = (E - V1) / Zs;
+        CHECK(r.ext_grid_p_mw[0] == doctest::Approx((E * std::conj(I)).real()).epsilon(1e-9));
+        CHECK(r.ext_grid_p_mw[0] + 1.0 == doctest::Approx(3.0 + r.losses_mw + (Zs * std::norm(I)).real()).epsilon(1e-9));
+    }
+}
