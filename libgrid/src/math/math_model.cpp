@@ -117,9 +117,39 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
         }
         m.bus_node[i] = group_node[gi];
     }
+    m.n_bus_nodes = m.n;
+    // Ext grids with a finite short-circuit power (power-grid-model's source): the ideal voltage
+    // vm_pu/va_degree is a hidden slack node behind the source impedance; the bus's node turns PQ.
+    std::vector<int> group_source(t.n_groups, -1);
+    for (int gi = 0; gi < t.n_groups; ++gi) {
+        const int k = t.group_ext_grid[gi];
+        if (k < 0 || group_node[gi] < 0 || !std::isfinite(net.ext_grids[k].sk_mva)) continue;
+        const int b = group_node[gi];
+        const int h = m.n++;
+        group_source[gi] = h;
+        m.hidden_ext_grid.push_back(k);
+        m.node_bus.push_back(m.node_bus[b]);
+        m.node_island.push_back(m.node_island[b]);
+        m.node_type.push_back(BusType::Slack);
+        m.node_base_kv.push_back(m.node_base_kv[b]);
+        m.v_set.push_back(m.v_set[b]);
+        m.node_type[b] = BusType::PQ;
+        m.v_set[b] = cplx(net.buses[m.node_bus[b]].vm_pu, 0.0);
+    }
     m.island_slack.assign(m.n_islands, -1);
     for (int is = 0; is < t.n_islands; ++is)
-        if (island_number[is] >= 0) m.island_slack[island_number[is]] = group_node[t.island_source[is]];
+        if (island_number[is] >= 0) {
+            const int g = t.island_source[is];
+            m.island_slack[island_number[is]] = group_source[g] >= 0 ? group_source[g] : group_node[g];
+        }
+}
+
+/// Per-unit series admittance of an ext grid's source impedance, as power-grid-model's
+/// Source::math_param: |z| = sn_mva / sk_mva, x = |z| / sqrt(1 + rx^2), r = x rx.
+cplx source_admittance(const Network& net, const ExtGrid& e) {
+    const double z_abs = net.sn_mva / e.sk_mva;
+    const double x = z_abs / std::sqrt(e.rx_ratio * e.rx_ratio + 1.0);
+    return 1.0 / cplx(x * e.rx_ratio, x);
 }
 
 /// Appends one branch between nodes f and t (-1 or an open end: Kron-reduced into a shunt).
@@ -183,6 +213,12 @@ void add_branches(const Network& net, const Topology& topo, MathModel& m) {
         if (of && ot) continue;
         add_branch(m, transformer_admittance(net, tr, net.buses[hv].vn_kv, net.buses[lv].vn_kv), f, t, of, ot,
                    m.trafo_slot, k, BranchKind::Transformer);
+    }    m.source_slot.assign(net.ext_grids.size(), -1);
+    for (int h = m.n_bus_nodes; h < m.n; ++h) {
+        const int k = m.hidden_ext_grid[h - m.n_bus_nodes];
+        const ExtGrid& e = net.ext_grids[k];
+        add_branch(m, pi_block(source_admittance(net, e), 0.0, 0.0, 1.0), h, node_of(e.bus), false, false, m.source_slot,
+                   k, BranchKind::Source);
     }
 }
 
@@ -216,6 +252,7 @@ void place_elements(const Network& net, const Topology& topo, MathModel& m) {
     m.ext_grid_node.assign(net.ext_grids.size(), -1);
     for (std::size_t k = 0; k < net.ext_grids.size(); ++k)
         if (net.ext_grids[k].in_service) m.ext_grid_node[k] = node_of(net.ext_grids[k].bus);
+    for (int h = m.n_bus_nodes; h < m.n; ++h) m.ext_grid_node[m.hidden_ext_grid[h - m.n_bus_nodes]] = h;
 }
 
 }  // namespace

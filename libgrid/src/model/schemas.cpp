@@ -70,9 +70,11 @@ const Schema<ExtGrid>& ExtGrid::schema() {
         field("va_degree", &E::va_degree, "deg").model(Check::Finite).about("voltage angle"),
         file_field<E>("slack_weight", FieldKind::Double).about("discarded; written as null"),
         field("in_service", &E::in_service),
-        file_field<E>("sk_mva", FieldKind::Double, "MVA").not_written()
-            .about("discarded: the source impedance is lost, the ext_grid is an ideal slack"),
-        file_field<E>("rx_ratio", FieldKind::Double).not_written().about("discarded, as sk_mva"),
+        field("sk_mva", &E::sk_mva, "MVA").in(Range{0.0, kInf, true, false, true}).model(Check::PositiveOrInf)
+            .about("short-circuit power of the source; null = infinite (ideal slack at the bus). Finite: the "
+                   "ideal voltage vm_pu/va_degree sits behind z = sn_mva/sk_mva p.u. (power-grid-model's source)"),
+        field("rx_ratio", &E::rx_ratio).in(ge(0)).model(Check::NonNegative)
+            .about("R/X of the source impedance (used when sk_mva is finite)"),
     }};
     return s;
 }

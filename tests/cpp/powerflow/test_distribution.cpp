@@ -682,9 +682,14 @@ Network generated_radial(std::uint64_t seed, int n_mv, TrafoModel model) {
 
 /// pgm_bench's radial grid with its source impedance modelled as the README says: the ext_grid
 /// moves to an auxiliary 150 kV bus joined to bus 0 by r + jx from sk_mva = 2000, rx_ratio = 0.1.
-Network pgm_radial_with_source_impedance() {
-    Network net = load_json("pgm_bench/radial_1804.input.json");
+/// The README's recipe for a solver without source impedance: an auxiliary slack bus joined to
+/// the source's bus by the source impedance as a line; the ext grid there is ideal (sk_mva infinite).
+Network pgm_with_aux_source_bus(const std::string& file) {
+    Network net = load_json(file);
     REQUIRE(net.ext_grids.size() == 1);
+    REQUIRE(net.ext_grids[0].sk_mva == 2000.0);
+    REQUIRE(net.ext_grids[0].rx_ratio == 0.1);
+    net.ext_grids[0].sk_mva = ExtGrid{}.sk_mva;
     Id aux = 0;
     for (const Bus& b : net.buses) aux = std::max(aux, b.id + 1);
     const Id source = net.ext_grids[0].bus;
@@ -698,6 +703,7 @@ Network pgm_radial_with_source_impedance() {
     net.ext_grids[0].bus = aux;
     return net;
 }
+Network pgm_radial_with_source_impedance() { return pgm_with_aux_source_bus("pgm_bench/radial_1804.input.json"); }
 
 }  // namespace
 
@@ -745,6 +751,26 @@ TEST_CASE("distribution: pgm_bench radial grid with its source impedance matches
     CHECK(vmin < 0.82);
     CHECK(r.bus_va_deg[net.bus_index(2)] < -150.0);
     CHECK(r.bus_va_deg[net.bus_index(2)] > -165.0);
+}
+
+TEST_CASE("distribution: pgm_bench grids as shipped (ext_grid sk_mva/rx_ratio) equal the README's auxiliary-bus recipe") {
+    for (const char* f : {"pgm_bench/radial_1804.input.json", "pgm_bench/meshed_2605.input.json"}) {
+        CAPTURE(f);
+        const Network shipped = load_json(f), aux = pgm_with_aux_source_bus(f);
+        for (Method m : {Method::NewtonRaphson, Method::Auto}) {
+            const PowerFlowResult a = solve(shipped, m, 1e-12), b = solve(aux, m, 1e-12);
+            REQUIRE(a.bus_vm_pu.size() == shipped.buses.size());  // no hidden bus in the results
+            double d = 0.0;
+            for (std::size_t k = 0; k < shipped.buses.size(); ++k)
+                d = std::max(d, std::abs(std::polar(a.bus_vm_pu[k], a.bus_va_deg[k] * kDeg) -
+                                         std::polar(b.bus_vm_pu[k], b.bus_va_deg[k] * kDeg)));
+            CHECK(d < 1e-10);
+            // /ext_grid/p_mw: what leaves the ideal source (PGM's source p), = the auxiliary slack's
+            CHECK(a.ext_grid_p_mw[0] == doctest::Approx(b.ext_grid_p_mw[0]).epsilon(1e-9));
+            CHECK(a.ext_grid_q_mvar[0] == doctest::Approx(b.ext_grid_q_mvar[0]).epsilon(1e-9));
+            MESSAGE(std::string(f) << " " << to_string(m) << ": max |dV| vs the recipe " << d << " p.u.; bus 0 " << a.bus_vm_pu[0]);
+        }
+    }
 }
 
 TEST_CASE("distribution: the sweep reports the exact power mismatch of the voltages it returns") {

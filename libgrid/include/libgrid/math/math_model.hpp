@@ -19,7 +19,9 @@
 
 namespace libgrid {
 
-enum class BranchKind : std::uint8_t { Branch = 0, Line = 1, Transformer = 2 };
+/// Source: the impedance of an ext grid with a finite sk_mva, from its hidden source node (f) to
+/// its bus's node (t); index = the ext grid's index.
+enum class BranchKind : std::uint8_t { Branch = 0, Line = 1, Transformer = 2, Source = 3 };
 
 /// One branch as a 2x2 admittance block between nodes f and t (per unit, system base).
 /// t == -1: open at the far end (Kron-reduced into a shunt yff at f); f == -1 likewise at the near end.
@@ -32,6 +34,11 @@ struct BranchY : BranchAdmittance<symmetric_t> {
 
 struct MathModel {
     int n = 0;                          ///< number of energised nodes
+    /// Nodes 0..n_bus_nodes-1 are bus groups; n_bus_nodes..n-1 are hidden source nodes: the ideal
+    /// voltage of an ext grid with a finite sk_mva (a slack), behind its impedance (a Source
+    /// branch) to the bus's node, which is then PQ. No bus maps to a hidden node.
+    int n_bus_nodes = 0;
+    std::vector<int> hidden_ext_grid;   ///< per hidden node (i - n_bus_nodes): its ext grid's index
     std::vector<int> bus_node;          ///< network bus index -> node, -1 if de-energised
     std::vector<int> node_bus;          ///< node -> a representative network bus index
     std::vector<int> node_island;       ///< node -> island number (0..n_islands-1)
@@ -45,7 +52,8 @@ struct MathModel {
     std::vector<int> branch_slot, line_slot, trafo_slot;  ///< network index -> branches[] or -1
     Eigen::SparseMatrix<cplx> Ybus;     ///< column-major, sorted indices
     std::vector<int> gen_node;          ///< per network gen: node or -1 (out of service / de-energised)
-    std::vector<int> ext_grid_node;
+    std::vector<int> ext_grid_node;     ///< per ext grid: its node (the hidden source node if any) or -1
+    std::vector<int> source_slot;       ///< per ext grid: branches[] index of its Source branch or -1
     std::vector<int> load_node, sgen_node, storage_node, shunt_node;  ///< per element: node or -1
     // Specified injections (generator convention, p.u.): S(|V|) = s_p + s_i |V| + s_z |V|^2.
     std::vector<cplx> s_p, s_i, s_z;
