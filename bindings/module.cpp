@@ -207,6 +207,14 @@ py::array_t<T> arr(const std::vector<T>& v) {
     return py::array_t<T>(v.size(), v.data());
 }
 
+/// A numpy bool array from 0/1 chars (one copy, no Python objects).
+py::array_t<bool> bool_arr(const std::vector<char>& v) {
+    py::array_t<bool> a(py::ssize_t(v.size()));
+    bool* out = a.mutable_data();
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = v[i] != 0;
+    return a;
+}
+
 py::dict result_tables(const Network& n, const PowerFlowResult& r) {
     py::dict d;
     std::vector<Id> ids;
@@ -217,9 +225,8 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
     bus["va_deg"] = arr(r.bus_va_deg);
     bus["p_mw"] = arr(r.bus_p_mw);
     bus["q_mvar"] = arr(r.bus_q_mvar);
-    std::vector<bool> en(r.bus_energized.begin(), r.bus_energized.end()), vio(r.bus_voltage_violation.begin(), r.bus_voltage_violation.end());
-    bus["energized"] = py::cast(en);
-    bus["voltage_violation"] = py::cast(vio);
+    bus["energized"] = bool_arr(r.bus_energized);
+    bus["voltage_violation"] = bool_arr(r.bus_voltage_violation);
     d["bus"] = bus;
     std::vector<Id> gid, gbus;
     for (const Gen& g : n.gens) { gid.push_back(g.id); gbus.push_back(g.bus); }

@@ -1,6 +1,7 @@
 """Network and power-flow results as pandas tables."""
 from __future__ import annotations
 
+import functools
 import warnings
 
 import pandas as pd
@@ -26,10 +27,11 @@ def _warn_deenergized(ids, where: str, stacklevel: int = 3) -> None:
 
 
 def _frame(columns: dict, index: str = "id") -> pd.DataFrame:
-    df = pd.DataFrame({k: v for k, v in columns.items()})
-    if index in df.columns:
-        df = df.set_index(index)
-    return df
+    """A DataFrame over the column arrays as they are (no copy), indexed by `index` when present."""
+    if index in columns:
+        data = {k: v for k, v in columns.items() if k != index}
+        return pd.DataFrame(data, index=pd.Index(columns[index], name=index), copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def schema(kind: str) -> list[dict]:
@@ -55,12 +57,33 @@ class PowerFlowResult:
         self.method: str = core.method
         #: ids of the in-service buses no source feeds (de-energised, NaN voltages); empty normally
         self.deenergized_buses: list = list(core.deenergized_buses)
-        self.bus = _frame(tables["bus"])
-        self.gen = _frame(tables["gen"])
-        self.branch = _frame(tables["branch"])
-        self.line = _frame(tables["line"])
-        self.trafo = _frame(tables["trafo"])
-        self.ext_grid = _frame(tables["ext_grid"])
+        self._tables = tables
+
+    # The tables become DataFrames when first read (over the result arrays, without copies): a
+    # power flow whose caller reads only `converged` or one table pays for no other.
+    @functools.cached_property
+    def bus(self) -> pd.DataFrame:
+        return _frame(self._tables["bus"])
+
+    @functools.cached_property
+    def gen(self) -> pd.DataFrame:
+        return _frame(self._tables["gen"])
+
+    @functools.cached_property
+    def branch(self) -> pd.DataFrame:
+        return _frame(self._tables["branch"])
+
+    @functools.cached_property
+    def line(self) -> pd.DataFrame:
+        return _frame(self._tables["line"])
+
+    @functools.cached_property
+    def trafo(self) -> pd.DataFrame:
+        return _frame(self._tables["trafo"])
+
+    @functools.cached_property
+    def ext_grid(self) -> pd.DataFrame:
+        return _frame(self._tables["ext_grid"])
 
     def __repr__(self) -> str:
         state = "converged" if self.converged else "NOT converged"

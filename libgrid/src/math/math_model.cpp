@@ -11,6 +11,77 @@
 namespace libgrid {
 
 template BranchAdmittance<symmetric_t> pi_section<symmetric_t>(const cplx&, const cplx&, const cplx&, cplx);
+
+namespace {
+
+/// Position of row i in the sorted rows [begin, end) of one compressed column (present by construction).
+int find_row(const int* rows, int begin, int end, int i) {
+    return int(std::lower_bound(rows + begin, rows + end, i) - rows);
+}
+
+/// Ybus's pattern straight in compressed column form: per column the diagonal and the other end of
+/// every branch there, sorted, parallel branches merged into one entry. Reuses m.Ybus's storage.
+void ybus_pattern(MathModel& m) {
+    const int n = m.n;
+    std::vector<int> start(std::size_t(n) + 1, 0);
+    for (int j = 0; j < n; ++j) start[j + 1] = 1;  // the diagonal
+    for (const BranchY& b : m.branches)
+        if (b.f >= 0 && b.t >= 0 && b.f != b.t) {
+            ++start[b.f + 1];  // (t, f) in column f
+            ++start[b.t + 1];  // (f, t) in column t
+        }
+    for (int j = 0; j < n; ++j) start[j + 1] += start[j];
+    std::vector<int> rows(start[n]), fill(start.begin(), start.end() - 1);
+    for (int j = 0; j < n; ++j) rows[fill[j]++] = j;
+    for (const BranchY& b : m.branches)
+        if (b.f >= 0 && b.t >= 0 && b.f != b.t) {
+            rows[fill[b.f]++] = b.t;
+            rows[fill[b.t]++] = b.f;
+        }
+    // Sort each column and drop duplicates (parallel branches), compacting in place.
+    int nnz = 0;
+    for (int j = 0; j < n; ++j) {
+        int* first = rows.data() + start[j];
+        int* last = rows.data() + start[j + 1];
+        std::sort(first, last);
+        last = std::unique(first, last);
+        start[j] = nnz;
+        nnz = int(std::copy(first, last, rows.data() + nnz) - rows.data());
+    }
+    start[n] = nnz;
+    m.Ybus.resize(n, n);
+    m.Ybus.resizeNonZeros(nnz);
+    std::copy(start.begin(), start.end(), m.Ybus.outerIndexPtr());
+    std::copy(rows.begin(), rows.begin() + nnz, m.Ybus.innerIndexPtr());
+}
+
+}  // namespace
+
+/// Ybus in compressed column form without triplets: the pattern (ybus_pattern), then the blocks
+/// summed in the order of m.branches (each entry: its contributions in branch order, the
+/// diagonal's from 0), which is the order Eigen's setFromTriplets summed them in.
+template <symmetry_tag Sym>
+void assemble_ybus(MathModel& m) {
+    static_assert(is_symmetric_v<Sym>, "assemble_ybus: only symmetric_t is implemented yet");
+    ybus_pattern(m);
+    const int* yo = m.Ybus.outerIndexPtr();
+    const int* yi = m.Ybus.innerIndexPtr();
+    cplx* yv = m.Ybus.valuePtr();
+    std::fill(yv, yv + m.Ybus.nonZeros(), cplx(0.0, 0.0));
+    auto at = [&](int i, int j) -> cplx& { return yv[find_row(yi, yo[j], yo[j + 1], i)]; };
+    for (const BranchY& b : m.branches) {
+        if (b.f >= 0 && b.t >= 0) {
+            at(b.f, b.f) += b.yff;
+            at(b.f, b.t) += b.yft;
+            at(b.t, b.f) += b.ytf;
+            at(b.t, b.t) += b.ytt;
+        } else if (b.f >= 0) {
+            at(b.f, b.f) += b.yff;
+        } else {
+            at(b.t, b.t) += b.ytt;
+        }
+    }
+}
 template void assemble_ybus<symmetric_t>(MathModel&);
 
 namespace {

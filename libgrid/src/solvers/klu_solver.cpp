@@ -4,8 +4,11 @@
 #include <libgrid/solvers/linear_solver.hpp>
 
 #if LIBGRID_HAVE_KLU
+#include <amd.h>
 #include <klu.h>
 #endif
+
+#include <string>
 
 namespace libgrid {
 
@@ -22,10 +25,29 @@ struct KluSolver::Impl {
 };
 bool KluSolver::available() { return true; }
 KluSolver::KluSolver() : impl_(std::make_unique<Impl>()) {}
-void KluSolver::analyze(const SpMat& A) {
+std::vector<int> amd_ordering(int n, const int* outer, const int* inner) {
+    std::vector<int> order(std::size_t(n > 0 ? n : 0));
+    if (n == 0) return order;
+    const int status = amd_order(n, outer, inner, order.data(), nullptr, nullptr);
+    if (status != AMD_OK && status != AMD_OK_BUT_JUMBLED) throw SolverError("AMD ordering failed (status " + std::to_string(status) + ")");
+    return order;
+}
+void KluSolver::analyze(const SpMat& A) { analyze(A, {}); }
+void KluSolver::analyze(const SpMat& A, const std::vector<int>& order) {
     if (impl_->numeric) klu_free_numeric(&impl_->numeric, &impl_->common);
     if (impl_->symbolic) klu_free_symbolic(&impl_->symbolic, &impl_->common);
-    impl_->symbolic = klu_analyze(int(A.rows()), const_cast<int*>(A.outerIndexPtr()), const_cast<int*>(A.innerIndexPtr()), &impl_->common);
+    int* Ap = const_cast<int*>(A.outerIndexPtr());
+    int* Ai = const_cast<int*>(A.innerIndexPtr());
+    if (order.empty()) {
+        impl_->common.btf = 1;  // KLU's own: block triangular form, then AMD on each block
+        impl_->symbolic = klu_analyze(int(A.rows()), Ap, Ai, &impl_->common);
+    } else {
+        // The ordering covers the whole matrix: a block triangular form first would only cost time
+        // (a connected grid's Jacobian is one block).
+        impl_->common.btf = 0;
+        std::vector<int> p = order;  // KLU takes non-const arrays (and does not change them)
+        impl_->symbolic = klu_analyze_given(int(A.rows()), Ap, Ai, p.data(), p.data(), &impl_->common);
+    }
     if (!impl_->symbolic) throw SolverError("KLU: symbolic analysis failed (status " + std::to_string(impl_->common.status) + ")");
 }
 bool KluSolver::factorize(const SpMat& A) {
@@ -47,9 +69,11 @@ void KluSolver::solve(double* b, int n) {
 }
 #else
 struct KluSolver::Impl {};
+std::vector<int> amd_ordering(int, const int*, const int*) { return {}; }
 bool KluSolver::available() { return false; }
 KluSolver::KluSolver() { throw SolverError("libgrid was built without SuiteSparse KLU; use the 'sparselu' linear solver"); }
 void KluSolver::analyze(const SpMat&) {}
+void KluSolver::analyze(const SpMat&, const std::vector<int>&) {}
 bool KluSolver::factorize(const SpMat&) { return false; }
 void KluSolver::solve(double*, int) {}
 #endif

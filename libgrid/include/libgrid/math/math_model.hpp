@@ -83,27 +83,4 @@ inline cplx specified_injection(const MathModel& m, int i, double vm) {
 /// assemble_ybus<symmetric_t>(m).
 void rebuild_ybus_values(MathModel& m);
 
-template <symmetry_tag Sym>
-void assemble_ybus(MathModel& m) {
-    static_assert(is_symmetric_v<Sym>, "assemble_ybus: only symmetric_t is implemented yet");
-    std::vector<Eigen::Triplet<cplx>> trip;
-    trip.reserve(m.branches.size() * 4 + m.n);
-    for (int i = 0; i < m.n; ++i) trip.emplace_back(i, i, cplx(0.0, 0.0));  // every diagonal present
-    for (const BranchY& b : m.branches) {
-        if (b.f >= 0 && b.t >= 0) {
-            trip.emplace_back(b.f, b.f, b.yff);
-            trip.emplace_back(b.f, b.t, b.yft);
-            trip.emplace_back(b.t, b.f, b.ytf);
-            trip.emplace_back(b.t, b.t, b.ytt);
-        } else if (b.f >= 0) {
-            trip.emplace_back(b.f, b.f, b.yff);
-        } else {
-            trip.emplace_back(b.t, b.t, b.ytt);
-        }
-    }
-    m.Ybus.resize(m.n, m.n);
-    m.Ybus.setFromTriplets(trip.begin(), trip.end());
-    m.Ybus.makeCompressed();
-}
-
 }  // namespace libgrid

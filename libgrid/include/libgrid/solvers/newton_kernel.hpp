@@ -46,6 +46,9 @@ public:
 
 private:
     void build_jacobian_pattern(const MathModel& m);
+    /// J's fill-reducing ordering: AMD on the n x n bus graph (Ybus's pattern), each node's angle
+    /// then magnitude unknown in that order; empty when AMD is not available.
+    std::vector<int> block_ordering(const MathModel& m) const;
     /// Ibus = Ybus V and the mismatch vector; returns max |F|.
     double mismatch(const MathModel& m, const std::vector<cplx>& V);
     void jacobian(const MathModel& m, const std::vector<cplx>& V);
@@ -89,7 +92,7 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::analyze(const MathModel& m) {
     Va.assign(n, 0.0);
     I.assign(n, 0.0);
     Vn.assign(n, 0.0);
-    if (dim > 0) ls.analyze(J);
+    if (dim > 0) ls.analyze(J, block_ordering(m));
     analyzed = true;
 }
 
@@ -112,32 +115,50 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::build_jacobian_pattern(const MathMo
         if (pos_a[i] >= 0) col_of[pos_a[i]] = i;
         if (pos_m[i] >= 0) col_of[pos_m[i]] = i;
     }
-    std::vector<int> outer(dim + 1, 0), inner;
-    inner.reserve(std::size_t(nnzY) * 4);
+    // Counts per column first, then the rows straight into J's own arrays (no staging copies).
+    J.resize(dim, dim);
+    int* outer = J.outerIndexPtr();
+    outer[0] = 0;
+    for (int c = 0; c < dim; ++c) {
+        const int j = col_of[c];
+        int cnt = 0;
+        for (int k = yo[j]; k < yo[j + 1]; ++k) cnt += (pos_a[yi[k]] >= 0) + (pos_m[yi[k]] >= 0);
+        outer[c + 1] = outer[c] + cnt;
+    }
+    J.resizeNonZeros(outer[dim]);
+    int* inner = J.innerIndexPtr();
     for (int c = 0; c < dim; ++c) {
         const int j = col_of[c];
         const bool angle_col = c < npvpq;
+        int off = outer[c];
         for (int pass = 0; pass < 2; ++pass)
             for (int k = yo[j]; k < yo[j + 1]; ++k) {
-                const int i = yi[k];
-                const int r = pass == 0 ? pos_a[i] : pos_m[i];
+                const int r = pass == 0 ? pos_a[yi[k]] : pos_m[yi[k]];
                 if (r < 0) continue;
-                const int off = int(inner.size());
-                inner.push_back(r);
+                inner[off] = r;
                 if (angle_col) (pass == 0 ? k11 : k21)[k] = off;
                 else (pass == 0 ? k12 : k22)[k] = off;
+                ++off;
             }
-        outer[c + 1] = int(inner.size());
     }
-    J = SpMat(dim, dim);
-    J.resizeNonZeros(Eigen::Index(inner.size()));
-    std::copy(outer.begin(), outer.end(), J.outerIndexPtr());
-    std::copy(inner.begin(), inner.end(), J.innerIndexPtr());
-    std::fill(J.valuePtr(), J.valuePtr() + inner.size(), 1.0);
+    std::fill(J.valuePtr(), J.valuePtr() + outer[dim], 1.0);
     // A well-conditioned stand-in for the symbolic step: the pattern is all that is used.
     for (int c = 0; c < dim; ++c)
         for (int k = outer[c]; k < outer[c + 1]; ++k)
             if (inner[k] == c) J.valuePtr()[k] = 4.0 * (outer[c + 1] - outer[c]);
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+std::vector<int> NewtonRaphsonKernel<Sym, LinearSolver>::block_ordering(const MathModel& m) const {
+    std::vector<int> order = amd_ordering(n, m.Ybus.outerIndexPtr(), m.Ybus.innerIndexPtr());
+    if (order.empty()) return order;
+    int r = 0;
+    std::vector<int> out(dim);
+    for (int i : order) {
+        if (pos_a[i] >= 0) out[r++] = pos_a[i];
+        if (pos_m[i] >= 0) out[r++] = pos_m[i];
+    }
+    return out;
 }
 
 template <symmetry_tag Sym, class LinearSolver>
