@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
     return 0;
 }
 namespace {
+/// NR's analysis alone (index sets, Jacobian pattern, ordering, KLU symbolic) on a built model.
 void BM_AnalyzeOnly(benchmark::State& state) {
     const Network& net = case_network("case2869pegase");
     MathModel m = build_math_model(net);
@@ -161,5 +162,5 @@ void BM_AnalyzeOnly(benchmark::State& state) {
         nr.analyze(m);
     }
 }
-BENCHMARK(BM_AnalyzeOnly)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AnalyzeOnly)->Name("NRAnalyze/case2869pegase")->Unit(benchmark::kMicrosecond);
 }
