@@ -7,6 +7,7 @@
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/solvers/linear_solver.hpp>
 #include <libgrid/powerflow/results.hpp>
+#include <libgrid/solvers/newton_kernel.hpp>
 #include <libgrid/solvers/solvers.hpp>
 
 #include <chrono>
@@ -153,14 +154,17 @@ int main(int argc, char** argv) {
     return 0;
 }
 namespace {
-/// NR's analysis alone (index sets, Jacobian pattern, ordering, KLU symbolic) on a built model.
-void BM_AnalyzeOnly(benchmark::State& state) {
+/// NR's analysis alone (index sets, Jacobian pattern, ordering, KLU symbolic) on a built model:
+/// KLU's own ordering (BTF + AMD on the 2n x 2n Jacobian, the default) or AMD on the bus graph.
+void BM_AnalyzeOnly(benchmark::State& state, bool bus_graph) {
     const Network& net = case_network("case2869pegase");
     MathModel m = build_math_model(net);
     for (auto _ : state) {
-        NewtonRaphsonSolver nr;
+        NewtonRaphsonKernel<symmetric_t, KluSolver> nr;
+        nr.use_bus_graph_ordering(bus_graph);
         nr.analyze(m);
     }
 }
-BENCHMARK(BM_AnalyzeOnly)->Name("NRAnalyze/case2869pegase")->Unit(benchmark::kMicrosecond);
-}
+BENCHMARK_CAPTURE(BM_AnalyzeOnly, klu_own, false)->Name("NRAnalyze/case2869pegase/klu_own")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_AnalyzeOnly, bus_graph, true)->Name("NRAnalyze/case2869pegase/bus_graph")->Unit(benchmark::kMicrosecond);
+}  // namespace
