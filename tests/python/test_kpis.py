@@ -23,6 +23,8 @@ REL = 1e-9
 # KPI -> why the recorded series cannot give it (each is checked otherwise where possible)
 NOT_RECOMPUTABLE = {
     "wall_time_s": "wall-clock time of the process: not a result of the inputs",
+    "losses_source_mwh": "the ext grids' sk_mva / rx_ratio are not in the file (0 with the ideal slacks here); checked "
+                         "from /ext_grid/p_mw, q_mvar in tests/cpp/simulation/test_source_impedance_sim.cpp",
     "controls_unsettled_steps": "the control rounds of a step are not recorded (0 here; asserted)",
     "battery_losses_mwh": "conversion and self-discharge losses inside the battery model; checked as "
                           "battery_charged_mwh - battery_discharged_mwh - battery_storage_change_mwh",

@@ -190,22 +190,32 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
     }
     m.n_bus_nodes = m.n;
     // Ext grids with a finite short-circuit power (power-grid-model's source): the ideal voltage
-    // vm_pu/va_degree is a hidden slack node behind the source impedance; the bus's node turns PQ.
+    // vm_pu/va_degree is a hidden slack node behind the source impedance.
+    // Every such ext grid gets its own hidden node; the bus stays the slack only if an ideal ext grid
+    // is there too, else it is PV under the group's first gen (its vm_pu), else PQ.
     std::vector<int> group_source(t.n_groups, -1);
-    for (int gi = 0; gi < t.n_groups; ++gi) {
-        const int k = t.group_ext_grid[gi];
-        if (k < 0 || group_node[gi] < 0 || !std::isfinite(net.ext_grids[k].sk_mva)) continue;
-        const int b = group_node[gi];
+    std::vector<int> group_ideal(t.n_groups, -1);  // the group's first in-service ideal ext grid
+    for (int k = int(net.ext_grids.size()) - 1; k >= 0; --k)
+        if (net.ext_grids[k].in_service && !std::isfinite(net.ext_grids[k].sk_mva)) group_ideal[t.bus_group[t.bus(net.ext_grids[k].bus)]] = k;
+    for (int k = 0; k < int(net.ext_grids.size()); ++k) {
+        const ExtGrid& e = net.ext_grids[k];
+        const int gi = t.bus_group[t.bus(e.bus)], b = group_node[gi];
+        if (!e.in_service || b < 0 || !std::isfinite(e.sk_mva)) continue;
         const int h = m.n++;
-        group_source[gi] = h;
+        if (group_source[gi] < 0 && group_ideal[gi] < 0) group_source[gi] = h;
         m.hidden_ext_grid.push_back(k);
         m.node_bus.push_back(m.node_bus[b]);
         m.node_island.push_back(m.node_island[b]);
         m.node_type.push_back(BusType::Slack);
         m.node_base_kv.push_back(m.node_base_kv[b]);
-        m.v_set.push_back(m.v_set[b]);
-        m.node_type[b] = BusType::PQ;
-        m.v_set[b] = cplx(net.buses[m.node_bus[b]].vm_pu, 0.0);
+        m.v_set.push_back(std::polar(e.vm_pu, e.va_degree * kDeg));
+        if (const int i = group_ideal[gi]; i >= 0) {
+            m.v_set[b] = std::polar(net.ext_grids[i].vm_pu, net.ext_grids[i].va_degree * kDeg);
+            continue;
+        }
+        const int g = t.group_gen[gi];
+        m.node_type[b] = g >= 0 ? BusType::PV : BusType::PQ;
+        m.v_set[b] = cplx(g >= 0 ? net.gens[g].vm_pu : net.buses[m.node_bus[b]].vm_pu, 0.0);
     }
     m.island_slack.assign(m.n_islands, -1);
     for (int is = 0; is < t.n_islands; ++is)

@@ -727,10 +727,19 @@ ScenarioGrid scenario_grid(const Scenario& s) {
     return g;
 }
 
+/// network.ext_grid_sk_mva / ext_grid_rx_ratio: the source impedance of every ext grid.
+static void apply_ext_grid_keys(const ScenarioNetwork& n, Network& net) {
+    for (ExtGrid& e : net.ext_grids) {
+        if (n.has_ext_grid_sk_mva) e.sk_mva = n.ext_grid_sk_mva;
+        if (n.has_ext_grid_rx_ratio) e.rx_ratio = n.ext_grid_rx_ratio;
+    }
+}
+
 BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
     BuiltScenario b;
     b.name = s.name;
     b.net = std::move(grid.net);
+    apply_ext_grid_keys(s.network, b.net);
     b.customers = std::move(grid.customers);
     BuildContext x(s, b, grid);
     for (std::size_t i = 0; i < b.customers.size(); ++i)

@@ -401,6 +401,7 @@ const std::vector<std::string> kNetworkGeneratorKeys{"generator", "size", "seed"
                                                      "normally_open_ties", "lv_vmin_pu", "lv_vmax_pu", "mv_vmin_pu", "mv_vmax_pu",
                                                      "distribution_tap_pos"};
 const std::vector<std::string> kNetworkFileKeys{"file", "customer_type", "load_factor", "roof_m2_per_kw"};
+const std::vector<std::string> kNetworkCommonKeys{"ext_grid_sk_mva", "ext_grid_rx_ratio"};
 const std::vector<std::string> kWeatherModelKeys{"model", "mean_daily_ghi_kwh_m2", "temp_min_c", "temp_max_c", "seed"};
 const std::vector<std::string> kWeatherFileKeys{"file"};
 
@@ -409,8 +410,21 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
     return a;
 }
 
+/// network.ext_grid_sk_mva (a number > 0, or inf) and ext_grid_rx_ratio: every ext grid's source impedance.
+void read_ext_grid_keys(const MapReader& m, ScenarioNetwork& n) {
+    if (m.has("ext_grid_sk_mva")) {
+        const std::string s = m.scalar("ext_grid_sk_mva", "a number > 0 or inf");
+        n.has_ext_grid_sk_mva = true;
+        if (s == "inf" || s == ".inf") n.ext_grid_sk_mva = kInf;
+        else m.number("ext_grid_sk_mva", n.ext_grid_sk_mva, Range{0.0, kInf, true, false});
+    }
+    n.has_ext_grid_rx_ratio = m.has("ext_grid_rx_ratio");
+    m.number("ext_grid_rx_ratio", n.ext_grid_rx_ratio, closed(0.0, 100.0));
+}
+
 void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
-    MapReader m(ctx, top.get("network"), "network", concat(kNetworkGeneratorKeys, kNetworkFileKeys));
+    MapReader m(ctx, top.get("network"), "network", concat(concat(kNetworkGeneratorKeys, kNetworkFileKeys), kNetworkCommonKeys));
+    read_ext_grid_keys(m, n);
     n.from_file = m.has("file");
     if (n.from_file) {
         for (const auto& k : kNetworkGeneratorKeys)
@@ -950,6 +964,11 @@ void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
         if (n.mv_vmax_pu != dflt.mv_vmax_pu) kv(e, "mv_vmax_pu", n.mv_vmax_pu);
         if (n.distribution_tap_pos != dflt.distribution_tap_pos) kv(e, "distribution_tap_pos", std::int64_t(n.distribution_tap_pos));
     }
+    if (n.has_ext_grid_sk_mva) {
+        if (std::isinf(n.ext_grid_sk_mva)) kv(e, "ext_grid_sk_mva", std::string("inf"));
+        else kv(e, "ext_grid_sk_mva", n.ext_grid_sk_mva);
+    }
+    if (n.has_ext_grid_rx_ratio) kv(e, "ext_grid_rx_ratio", n.ext_grid_rx_ratio);
     e << YAML::EndMap;
 }
 

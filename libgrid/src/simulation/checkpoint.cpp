@@ -19,7 +19,7 @@ namespace libgrid::detail {
 namespace {
 
 constexpr char kMagic[12] = {'L', 'I', 'B', 'G', 'R', 'I', 'D', '-', 'C', 'K', 'P', 'T'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: summary losses_source_mwh (issue 13)
 constexpr std::uint32_t kByteOrder = 0x01020304u;
 constexpr std::size_t kHeader = 48;
 /// A checkpoint larger than this is refused on reading (the city grid's is ~0.1 GiB).

@@ -61,7 +61,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 576, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 584, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -99,6 +99,7 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.losses_trafo_load_mwh", s.losses_trafo_load_mwh);
     ar.pod("sum.losses_trafo_noload_mwh", s.losses_trafo_noload_mwh);
     ar.pod("sum.losses_branch_mwh", s.losses_branch_mwh);
+    ar.pod("sum.losses_source_mwh", s.losses_source_mwh);
     ar.pod("sum.co2_t", s.co2_t);
     ar.pod("sum.bills_rm", s.bills_rm);
     ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
@@ -719,12 +720,13 @@ struct Simulation::Impl {
         record_network_elements();
         double ext_p_sum = 0.0, gen_total = 0.0;
         record_sources(ext_p_sum, gen_total);
-        const double balance = ext_p_sum + gen_total + totals.elements_mw - losses;
+        const double balance = ext_p_sum + gen_total + totals.elements_mw - losses - source_losses_mw;
         if (converged) sum.energy_balance_max_error_mw = std::max(sum.energy_balance_max_error_mw, std::abs(balance));
 
         // KPIs
         if (converged) {
             sum.losses_mwh += losses * dt_h;
+            sum.losses_source_mwh += source_losses_mw * dt_h;
             sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
             sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
             sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
@@ -824,8 +826,25 @@ struct Simulation::Impl {
             }
         }
         if (converged) add_losses_by_kind(dt_h);
+        source_losses_mw = record_source_branches();
         return losses;
     }
+
+    /// Ext grids with a finite sk_mva: the flow through their source impedance (hidden Source branches,
+    /// math_model.hpp) into node_flow, so /ext_grid/p_mw is what leaves the ideal source. Returns the
+    /// losses in the source impedances, MW (not in losses_mwh: summary losses_source_mwh).
+    double record_source_branches() {
+        double loss = 0.0;
+        for (int slot : m.source_slot) {
+            if (slot < 0) continue;
+            const BranchY& br = m.branches[slot];
+            const BranchPower s = branch_power(br, V);
+            add_branch_end_powers(br, s, node_flow);
+            loss += branch_loss(s, net.sn_mva).real();
+        }
+        return loss;
+    }
+    double source_losses_mw = 0.0;  ///< this step's losses in the ext grids' source impedances
 
     /// The step's losses by element kind and voltage level (summary: losses_*_mwh, losses_by_level).
     void add_losses_by_kind(double dt_h) {

@@ -149,6 +149,11 @@ constexpr KpiInfo kKpis[] = {
         "every transformer", false, true, false),
     KPI(losses_branch_mwh, "MWh", B::Network, "losses of the MATPOWER branch table's branches (not split)",
         "sum over k in C of dt sum of /branch/p_loss_mw where /branch/kind = branch", "every MATPOWER branch", false, true, false),
+    KPI(losses_source_mwh, "MWh", B::Substation,
+        "losses in the external grids' source impedances (ext_grid sk_mva finite; 0 for an ideal slack), not in losses_mwh",
+        "sum over k in C of dt sum over ext grids of Re(S_source - S_bus): what leaves the ideal source (/ext_grid/p_mw) "
+        "minus what enters its bus", "the ext grids' source impedances (docs/distribution.md, \"External grid\")", false, true,
+        false),
 };
 #undef LIBGRID_KPI
 #undef KPI

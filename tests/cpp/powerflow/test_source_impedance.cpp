@@ -138,25 +138,62 @@ TEST_CASE("source impedance: sk_mva and rx_ratio survive the network JSON round 
     CHECK(std::isinf(inf.ext_grids[0].sk_mva));
 }
 
-TEST_CASE("source impedance: a gen on the source's bus injects its p_mw/q_mvar (the bus is PQ), power balances") {
+TEST_CASE("source impedance: a gen on the source's bus holds its vm_pu (the bus is PV), power balances") {
+    // Before issue 13's follow-up the bus turned PQ and the gen injected its q_mvar (0.5) whatever the
+    // voltage: a gen's set point was ignored at the one bus where nothing else holds the voltage.
     Network net = two_bus(50.0, 0.3);
     Gen g;
     g.id = 1;
     g.bus = 0;
     g.p_mw = 1.0;
     g.q_mvar = 0.5;
-    g.vm_pu = 1.0;
+    g.vm_pu = 1.01;
     net.gens = {g};
-    for (Method m : {Method::NewtonRaphson, Method::Sweep}) {
+    for (Method m : {Method::NewtonRaphson, Method::Auto}) {
         CAPTURE(to_string(m));
         const PowerFlowResult r = solve(net, m);
+        CHECK(r.method_used == Method::NewtonRaphson);  // a PV bus: the sweep does not apply
+        CHECK(r.bus_vm_pu[0] == doctest::Approx(1.01).epsilon(1e-10));
         CHECK(r.gen_p_mw[0] == doctest::Approx(1.0));
-        CHECK(r.gen_q_mvar[0] == doctest::Approx(0.5));
         // source + gen = load + line losses (losses_mw: lines and transformers only) + source-impedance losses
         const C Zs = source_z_ohm(20.0, 50.0, 0.3);
         const C V1 = bus_v(r, 0) * 20.0, E = std::polar(1.03 * 20.0, 5.0 * kDeg);
         const C I = (E - V1) / Zs;
         CHECK(r.ext_grid_p_mw[0] == doctest::Approx((E * std::conj(I)).real()).epsilon(1e-9));
+        CHECK(r.ext_grid_q_mvar[0] == doctest::Approx((E * std::conj(I)).imag()).epsilon(1e-9));
         CHECK(r.ext_grid_p_mw[0] + 1.0 == doctest::Approx(3.0 + r.losses_mw + (Zs * std::norm(I)).real()).epsilon(1e-9));
+        // the gen's q is what holds 1.01 p.u.: the reactive balance with the source's own
+        CHECK(r.ext_grid_q_mvar[0] + r.gen_q_mvar[0] == doctest::Approx(1.2 + r.losses_mvar + (Zs * std::norm(I)).imag()).epsilon(1e-9));
+        CHECK(std::abs(r.gen_q_mvar[0] - 0.5) > 1e-3);
     }
+}
+
+TEST_CASE("source impedance: two ext grids on one bus are two sources in parallel; an ideal one keeps the bus the slack") {
+    // Two equal sources behind 2 z each = one source behind z (the same E).
+    Network one = two_bus(50.0, 0.3), two = two_bus(25.0, 0.3);
+    ExtGrid e2 = two.ext_grids[0];
+    e2.id = 8;
+    two.ext_grids.push_back(e2);
+    for (Method m : {Method::NewtonRaphson, Method::Auto}) {
+        CAPTURE(to_string(m));
+        const PowerFlowResult a = solve(one, m), b = solve(two, m);
+        CHECK(b.method_used == Method::NewtonRaphson);  // two slacks in one island
+        CHECK(std::abs(bus_v(a, 0) - bus_v(b, 0)) < 1e-10);
+        CHECK(std::abs(bus_v(a, 1) - bus_v(b, 1)) < 1e-10);
+        CHECK(b.ext_grid_p_mw[0] == doctest::Approx(a.ext_grid_p_mw[0] / 2.0).epsilon(1e-9));
+        CHECK(b.ext_grid_p_mw[1] == doctest::Approx(a.ext_grid_p_mw[0] / 2.0).epsilon(1e-9));
+    }
+    // an ideal ext grid there too: the bus stays at its set point, the finite one feeds through its impedance
+    Network mixed = two_bus(50.0, 0.3);
+    ExtGrid ideal = mixed.ext_grids[0];
+    ideal.id = 9;
+    ideal.vm_pu = 1.0;
+    ideal.va_degree = 0.0;
+    ideal.sk_mva = ExtGrid{}.sk_mva;
+    mixed.ext_grids.push_back(ideal);
+    const PowerFlowResult r = solve(mixed, Method::NewtonRaphson);
+    CHECK(r.bus_vm_pu[0] == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(r.bus_va_deg[0] == doctest::Approx(0.0));
+    const C I = (std::polar(1.03 * 20.0, 5.0 * kDeg) - C(20.0, 0.0)) / source_z_ohm(20.0, 50.0, 0.3);
+    CHECK(r.ext_grid_p_mw[0] == doctest::Approx((std::polar(1.03 * 20.0, 5.0 * kDeg) * std::conj(I)).real()).epsilon(1e-9));
 }

@@ -65,6 +65,11 @@ struct ScenarioNetwork {
     CustomerType customer_type = CustomerType::TerraceHouse;  ///< type of every load of a file network
     double load_factor = 0.45;         ///< file networks: daily kWh = load p (kW) * 24 h * load_factor
     double roof_m2_per_kw = 20.0;      ///< file networks: roof area = load p (kW) * this, m2/kW
+    // both kinds: every ext grid's source impedance (docs/distribution.md, "External grid"), if given
+    bool has_ext_grid_sk_mva = false;   ///< network.ext_grid_sk_mva given (else the network's own)
+    double ext_grid_sk_mva = 0.0;       ///< MVA, > 0; infinite ("inf") = an ideal slack
+    bool has_ext_grid_rx_ratio = false; ///< network.ext_grid_rx_ratio given
+    double ext_grid_rx_ratio = 0.1;     ///< R/X of the source impedance, [0, 100]
     bool operator==(const ScenarioNetwork&) const = default;
 };
 

@@ -127,6 +127,7 @@ struct SimulationSummary {
     double network_gen_mwh = 0.0;                 ///< gens, sgens, shunts of the network table
     // losses by element kind (losses_mwh is their sum; by voltage level in /summary/losses_by_level)
     double losses_line_mwh = 0.0, losses_trafo_load_mwh = 0.0, losses_trafo_noload_mwh = 0.0, losses_branch_mwh = 0.0;
+    double losses_source_mwh = 0.0;               ///< in the ext grids' source impedances (sk_mva finite); not in losses_mwh
     double battery_charged_mwh = 0.0, battery_discharged_mwh = 0.0, battery_losses_mwh = 0.0;
     double battery_storage_change_mwh = 0.0;
     double co2_t = 0.0;                           ///< of grid imports
