@@ -2,6 +2,7 @@
 #include <libgrid/simulation/batch.hpp>
 #include <libgrid/simulation/kpis.hpp>
 #include <libgrid/core/thread_pool.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -77,6 +78,40 @@ std::vector<SummaryKpi> summary_kpis(const SimulationSummary& s) {
         if (info.in_file) k.push_back({info.name, info.get(s), info.unit});
     std::sort(k.begin(), k.end(), [](const SummaryKpi& a, const SummaryKpi& b) { return a.name < b.name; });
     return k;
+}
+
+void write_pf_batch_h5(const std::string& path, const Network& net, const PfBatchResult& r, H5WriterOptions options) {
+    const std::size_t n = r.n_scenarios;
+    options.chunk_rows = std::max<std::size_t>(1, std::min(options.chunk_rows, n));  // one chunk for a small batch
+    ResultsWriter w(path, options);
+    w.set_attribute("/", "kind", "pf_batch");
+    w.set_attribute("/", "method", to_string(r.method_used));
+    std::vector<std::int64_t> scen(n);
+    for (std::size_t s = 0; s < n; ++s) scen[s] = std::int64_t(s);
+    w.write_int_vector("/scenario", scen);
+    std::vector<double> vn;
+    for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
+    w.write_vector("/bus/vn_kv", vn, "kV");
+    for (const auto& [group, ids] : r.ids)
+        if (!ids.empty()) w.write_ids(group, std::vector<std::int64_t>(ids.begin(), ids.end()));
+    for (const PfBatchArray& a : r.arrays) {
+        const std::size_t width = r.group_ids(a.group).size();
+        if (width == 0) continue;
+        const int h = w.add_series(a.group, a.name, width, a.unit);
+        for (std::size_t s = 0; s < n; ++s) w.append(h, a.values.data() + s * width);
+    }
+    const int hc = w.add_int_series("solver", "converged", 1);
+    const int hi = w.add_int_series("solver", "iterations", 1);
+    const int hm = w.add_series("solver", "max_mismatch_pu", 1, "p.u.");
+    const int hl = w.add_series("solver", "losses_mw", 1, "MW");
+    for (std::size_t s = 0; s < n; ++s) {
+        const std::int64_t c = r.converged[s], it = r.iterations[s];
+        w.append(hc, &c);
+        w.append(hi, &it);
+        w.append(hm, &r.max_mismatch[s]);
+        w.append(hl, &r.losses_mw[s]);
+    }
+    w.close();
 }
 
 }  // namespace libgrid

@@ -5,6 +5,8 @@
 // Python `libgrid.sweep` uses Dask.
 #pragma once
 
+#include <libgrid/powerflow/batch_pf.hpp>
+#include <libgrid/results/results_options.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <atomic>
@@ -54,5 +56,13 @@ struct SummaryKpi {
 /// The scalar KPIs of a summary with the names and units of the /summary datasets of its results
 /// file, in the order a reader lists them (by name): what a sweep tabulates without reading files.
 std::vector<SummaryKpi> summary_kpis(const SimulationSummary& summary);
+
+/// Writes a batch of power flows (run_pf_batch) to one HDF5 file in one go: `/scenario` (0..n-1,
+/// the row axis instead of `/time`), `<group>/id` and `<group>/<name>` (scenarios x elements) for
+/// every group that has elements, `/solver/{converged,iterations,max_mismatch_pu}` and
+/// `/solver/losses_mw`, root attribute `kind` = "pf_batch" (docs/results_hdf5.md). Float64 by
+/// default: the values read back equal the arrays.
+void write_pf_batch_h5(const std::string& path, const Network& net, const PfBatchResult& result,
+                       H5WriterOptions options = {});
 
 }  // namespace libgrid
