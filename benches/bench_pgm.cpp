@@ -13,6 +13,7 @@
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/powerflow/batch_pf.hpp>
 #include <libgrid/profiles/calendar.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/results/recorder.hpp>
 #include <libgrid/simulation/batch.hpp>
 #include <libgrid/simulation/engine.hpp>
@@ -143,6 +144,54 @@ void BM_PgmBatch(benchmark::State& state) {
                    (h5 ? "arrays + HDF5 /tmp" : "arrays") + ", " + std::to_string(state.range(3)) + " thread(s)");
 }
 
+/// The file alone: the series a 200-step run records (taken from an in-memory run of the same
+/// grid, NR), written to a results file in /tmp (create, append 200 rows, close): what recording
+/// to a file costs a run beyond computing what it records. range(0): grid; range(1): 1 = float32.
+void BM_PgmFileOnly(benchmark::State& state) {
+    const PgmCase& c = pgm_case(int(state.range(0)));
+    DeviceSet dev;
+    const std::size_t nl = c.load_ids.size();
+    for (std::size_t l = 0; l < nl; ++l) {
+        LoadProfileSpec sp;
+        sp.load = c.load_ids[l];
+        for (std::size_t s = 0; s < c.n_scenarios; ++s) sp.p_kw.push_back(c.p_mw[s * nl + l] * 1000.0);
+        dev.load_profiles.push_back(std::move(sp));
+    }
+    SimulationOptions opt;
+    opt.start = from_civil(2025, 1, 1);
+    opt.n_steps = c.n_scenarios;
+    MemoryRecorder mem;
+    opt.recorder = &mem;
+    Simulation(c.net, dev, opt).run();
+    const std::string path = tmp_h5("file");
+    H5WriterOptions h5 = opt.h5;
+    h5.float32 = state.range(1) != 0;
+    std::size_t values = 0;
+    for (auto _ : state) {
+        ResultsWriter w(path, h5);
+        w.add_time();
+        for (std::int64_t t : mem.time()) w.append_time(t);
+        for (const auto& [gpath, ids] : mem.int_vectors())
+            if (gpath.size() > 3 && gpath.compare(gpath.size() - 3, 3, "/id") == 0) w.write_ids(gpath.substr(0, gpath.size() - 3), ids);
+        values = 0;
+        for (const auto& [spath, rows] : mem.series_rows()) {
+            const MemoryRecorder::Series& s = mem.series(spath[0] == '/' ? spath.substr(1) : spath);
+            if (s.spec.group == "meter" || (s.spec.columns == 1 && s.spec.name == "time")) continue;
+            const int h = s.spec.integer ? w.add_int_series(s.spec.group, s.spec.name, s.width(), s.spec.unit)
+                                         : w.add_series(s.spec.group, s.spec.name, s.width(), s.spec.unit);
+            for (std::size_t r = 0; r < rows; ++r) {
+                if (s.spec.integer) w.append(h, s.int_values.data() + r * s.width());
+                else w.append(h, s.values.data() + r * s.width());
+            }
+            values += rows * s.width();
+        }
+        w.close();
+    }
+    std::filesystem::remove(path);
+    state.counters["values"] = double(values);
+    state.SetLabel(std::string(state.range(0) ? "meshed_2605" : "radial_1804") + ", 200 rows, gzip 1 + shuffle, " + (state.range(1) ? "float32" : "float64"));
+}
+
 void ts_args(benchmark::internal::Benchmark* b) {
     for (int rec : {0, 1, 2}) {
         b->Args({0, 0, rec});
@@ -164,5 +213,6 @@ void batch_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_PgmTimeSeries)->Apply(ts_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
+BENCHMARK(BM_PgmFileOnly)->Args({0, 1})->Args({1, 1})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_PgmBatch)->Apply(batch_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();
