@@ -119,7 +119,9 @@ void BM_PgmTimeSeries(benchmark::State& state) {
     state.SetLabel(std::string(state.range(0) ? "meshed_2605 " : "radial_1804 ") + (state.range(1) ? "sweep, " : "NR, ") + kRecordNames[record]);
 }
 
-/// The scenarios as one batch call. range(2): 0 arrays only, 1 arrays and the batch written to HDF5.
+/// The scenarios as one batch call. range(2): 0 arrays only, 1 arrays and the batch written to HDF5
+/// (the default arrays, float64, gzip 1 + shuffle); range(3): threads; range(4): 1 = warm start and (NR)
+/// one solver per thread (reuse_solver).
 void BM_PgmBatch(benchmark::State& state) {
     const PgmCase& c = pgm_case(int(state.range(0)));
     PfBatchUpdate up;
@@ -130,6 +132,8 @@ void BM_PgmBatch(benchmark::State& state) {
     PfBatchOptions opt;
     opt.pf.method = state.range(1) ? Method::Sweep : Method::NewtonRaphson;
     opt.threads = int(state.range(3));
+    opt.warm_start = state.range(4) != 0;
+    opt.reuse_solver = state.range(4) != 0;
     const bool h5 = state.range(2) != 0;
     const std::string path = tmp_h5("batch");
     for (auto _ : state) {
@@ -141,7 +145,8 @@ void BM_PgmBatch(benchmark::State& state) {
     state.counters["s_per_scenario"] =
         benchmark::Counter(double(c.n_scenarios) * double(state.iterations()), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
     state.SetLabel(std::string(state.range(0) ? "meshed_2605 " : "radial_1804 ") + (state.range(1) ? "sweep, " : "NR, ") +
-                   (h5 ? "arrays + HDF5 /tmp" : "arrays") + ", " + std::to_string(state.range(3)) + " thread(s)");
+                   (h5 ? "arrays + HDF5 /tmp" : "arrays") + ", " + std::to_string(state.range(3)) + " thread(s)" +
+                   (opt.warm_start ? ", warm start, reused solver" : ""));
 }
 
 /// The file alone: the series a 200-step run records (taken from an in-memory run of the same
@@ -201,13 +206,14 @@ void ts_args(benchmark::internal::Benchmark* b) {
 }
 
 void batch_args(benchmark::internal::Benchmark* b) {
-    for (int h5 : {0, 1}) {
-        b->Args({0, 0, h5, 1});
-        b->Args({0, 1, h5, 1});
-        b->Args({1, 0, h5, 1});
-    }
-    b->Args({0, 0, 0, 2});
-    b->Args({1, 0, 0, 2});
+    for (int warm : {0, 1})
+        for (int h5 : {0, 1}) {
+            b->Args({0, 0, h5, 1, warm});
+            b->Args({0, 1, h5, 1, warm});
+            b->Args({1, 0, h5, 1, warm});
+        }
+    b->Args({0, 0, 0, 2, 1});
+    b->Args({1, 0, 0, 2, 1});
 }
 
 }  // namespace

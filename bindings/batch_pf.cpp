@@ -2,7 +2,7 @@
 //
 //   _libgrid.run_pf_batch(net, p_mw, q_mvar, load_ids, method, linear_solver, tolerance,
 //                         max_iterations, flat_start, enforce_q_limits, run_controls, threads,
-//                         warm_start, output)
+//                         warm_start, reuse_solver, output)
 //       -> {"converged", "iterations", "max_mismatch", "losses_mw", "losses_mvar" (1-D arrays),
 //           "messages" (list), "method", "solve_time_s", "ids" {group: array},
 //           "arrays" {group: {name: 2-D array (scenarios x ids)}}}
@@ -50,7 +50,8 @@ std::size_t rows_of(const InArray& a, const char* what, std::size_t n_loads) {
 
 py::dict run(const Network& net, std::optional<InArray> p, std::optional<InArray> q, std::optional<std::vector<Id>> load_ids,
              const std::string& method, const std::string& linear_solver, double tolerance, int max_iterations, bool flat_start,
-             bool enforce_q_limits, bool run_controls, int threads, bool warm_start, std::optional<std::string> output) {
+             bool enforce_q_limits, bool run_controls, int threads, bool warm_start, bool reuse_solver,
+             std::optional<std::string> output) {
     PfBatchUpdate up;
     if (load_ids) up.load_ids = *load_ids;
     const std::size_t n_loads = load_ids ? load_ids->size() : net.loads.size();
@@ -71,6 +72,7 @@ py::dict run(const Network& net, std::optional<InArray> p, std::optional<InArray
     opt.pf.run_controls = run_controls;
     opt.threads = threads;
     opt.warm_start = warm_start;
+    opt.reuse_solver = reuse_solver;
     PfBatchResult r;
     {
         py::gil_scoped_release release;
@@ -109,6 +111,6 @@ void bind_batch_pf(py::module_& m) {
           py::arg("load_ids") = py::none(), py::arg("method") = "nr", py::arg("linear_solver") = "default",
           py::arg("tolerance") = 1e-8, py::arg("max_iterations") = 30, py::arg("flat_start") = false,
           py::arg("enforce_q_limits") = false, py::arg("run_controls") = true, py::arg("threads") = 1,
-          py::arg("warm_start") = false, py::arg("output") = py::none(),
+          py::arg("warm_start") = false, py::arg("reuse_solver") = false, py::arg("output") = py::none(),
           "A batch of power flows: p_mw / q_mvar (scenarios x loads) in, arrays (scenarios x elements) out.");
 }

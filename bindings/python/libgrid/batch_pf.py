@@ -85,7 +85,8 @@ def _matrix(x, what: str):
 
 
 def run_pf_batch(core, p_mw=None, q_mvar=None, load_ids=None, method: str = "nr", threads: int = 1,
-                 warm_start: bool = False, output: str | None = None, linear_solver: str = "default",
+                 warm_start: bool = False, reuse_solver: bool = False, output: str | None = None,
+                 linear_solver: str = "default",
                  tolerance: float = 1e-8, max_iterations: int = 30, flat_start: bool = False,
                  enforce_q_limits: bool = False, run_controls: bool = True) -> PfBatchResult:
     p, p_cols = _matrix(p_mw, "p_mw")
@@ -97,6 +98,6 @@ def run_pf_batch(core, p_mw=None, q_mvar=None, load_ids=None, method: str = "nr"
     if load_ids is not None:
         load_ids = [int(i) for i in load_ids]
     d = _libgrid.run_pf_batch(core, p, q, load_ids, method, linear_solver, tolerance, max_iterations, flat_start,
-                              enforce_q_limits, run_controls, threads, warm_start,
+                              enforce_q_limits, run_controls, threads, warm_start, reuse_solver,
                               None if output is None else str(output))
     return PfBatchResult(d)

@@ -133,6 +133,7 @@ struct Worker {
     Network net;
     MathModel m;
     std::optional<SweepSolver> sweep;
+    std::optional<NewtonRaphsonSolver> nr;  ///< reuse_solver: one solver for all the thread's scenarios
     std::vector<cplx> V;
 };
 
@@ -157,6 +158,7 @@ SolveStatus solve(Worker& w, const Batch& b) {
             return fd.solve(w.m, w.V, o.tolerance, std::max(o.max_iterations, 100));
         }
         default: {
+            if (w.nr) return w.nr->solve(w.m, w.V, o.tolerance, o.max_iterations);
             // A fresh solver per scenario: KLU then factorises from scratch (no pivots carried over
             // from another scenario), so the answer is run_power_flow's whatever ran before.
             NewtonRaphsonSolver nr(o.linear_solver);
@@ -221,10 +223,17 @@ void run_all(const Network& net, const MathModel& m, const Batch& b, int threads
     std::atomic<std::size_t> next{0};
     std::vector<std::exception_ptr> errors(n);
     auto work = [&] {
-        Worker w{net, m, std::nullopt, {}};
+        Worker w{net, m, std::nullopt, std::nullopt, {}};
         if (b.method == Method::Sweep && !b.controls) {
             w.sweep.emplace();
             w.sweep->analyze(w.m);
+        }
+        if (b.method == Method::NewtonRaphson && !b.controls && b.opt.reuse_solver) {
+            // first solve: the base case, the same in every thread (it fixes KLU's pivot order)
+            w.nr.emplace(b.opt.pf.linear_solver);
+            w.nr->analyze(w.m);
+            w.V = initial_voltages(w.net, w.m, b.opt.pf.flat_start);
+            w.nr->solve(w.m, w.V, b.opt.pf.tolerance, b.opt.pf.max_iterations);
         }
         for (std::size_t s = next.fetch_add(1); s < n; s = next.fetch_add(1)) {
             try {

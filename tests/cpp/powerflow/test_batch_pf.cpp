@@ -129,6 +129,31 @@ TEST_CASE("run_pf_batch: identical at any thread count; warm start converges to 
     CHECK(worst < 1e-8);
 }
 
+TEST_CASE("run_pf_batch: reuse_solver equals run_power_flow to rounding and is identical at any thread count") {
+    const Network net = radial();
+    const Scenarios sc = make_scenarios(net, 6, 13);
+    const PfBatchUpdate up = update_of(sc);
+    PfBatchOptions opt;
+    const PfBatchResult exact = run_pf_batch(net, up, opt);
+    opt.reuse_solver = true;
+    const PfBatchResult one = run_pf_batch(net, up, opt);
+    opt.threads = 4;
+    const PfBatchResult four = run_pf_batch(net, up, opt);
+    CHECK(one.n_converged() == 6);
+    for (std::size_t f = 0; f < one.arrays.size(); ++f) {
+        std::size_t differ = 0;
+        double worst = 0.0;
+        const std::vector<double>& a = one.arrays[f].values;
+        for (std::size_t k = 0; k < a.size(); ++k) {
+            differ += !(a[k] == four.arrays[f].values[k] || (std::isnan(a[k]) && std::isnan(four.arrays[f].values[k])));
+            if (std::isfinite(a[k])) worst = std::max(worst, std::abs(a[k] - exact.arrays[f].values[k]) / std::max(1.0, std::abs(a[k])));
+        }
+        INFO(one.arrays[f].group << "/" << one.arrays[f].name);
+        CHECK(differ == 0);
+        CHECK(worst < 1e-10);
+    }
+}
+
 TEST_CASE("run_pf_batch: a subset of loads, p only; the others keep the network's values") {
     const Network net = radial();
     PfBatchUpdate up;

@@ -36,6 +36,12 @@ struct PfBatchOptions {
     /// Start every scenario from the base case's solution (the network's loads, solved once) instead
     /// of the case voltages: fewer iterations when the scenarios are near the base case.
     bool warm_start = false;
+    /// Newton-Raphson: each thread keeps one solver for all its scenarios (no KLU symbolic analysis
+    /// and no Jacobian pattern per scenario), its pivot order fixed by a first solve of the base
+    /// case in every thread, so that results still do not depend on the thread count (KLU re-pivots
+    /// only if a pivot degrades, rcond < 1e-14). They then equal run_power_flow's to rounding
+    /// (about 1e-13 p.u.), not bit for bit. false: a fresh solver per scenario (bit for bit).
+    bool reuse_solver = false;
 };
 
 /// One result quantity of every scenario: `<group>/<name>` (the names of run_pf's tables and of the
