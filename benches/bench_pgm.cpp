@@ -151,7 +151,8 @@ void BM_PgmBatch(benchmark::State& state) {
 
 /// The file alone: the series a 200-step run records (taken from an in-memory run of the same
 /// grid, NR), written to a results file in /tmp (create, append 200 rows, close): what recording
-/// to a file costs a run beyond computing what it records. range(0): grid; range(1): 1 = float32.
+/// to a file costs a run beyond computing what it records. range(0): grid; range(1): 1 = float32;
+/// range(2): rows appended (1: the fixed cost of a file, creation and close).
 void BM_PgmFileOnly(benchmark::State& state) {
     const PgmCase& c = pgm_case(int(state.range(0)));
     DeviceSet dev;
@@ -175,7 +176,7 @@ void BM_PgmFileOnly(benchmark::State& state) {
     for (auto _ : state) {
         ResultsWriter w(path, h5);
         w.add_time();
-        for (std::int64_t t : mem.time()) w.append_time(t);
+        for (std::size_t k = 0; k < std::min<std::size_t>(mem.time().size(), std::size_t(state.range(2))); ++k) w.append_time(mem.time()[k]);
         for (const auto& [gpath, ids] : mem.int_vectors())
             if (gpath.size() > 3 && gpath.compare(gpath.size() - 3, 3, "/id") == 0) w.write_ids(gpath.substr(0, gpath.size() - 3), ids);
         values = 0;
@@ -184,17 +185,18 @@ void BM_PgmFileOnly(benchmark::State& state) {
             if (s.spec.group == "meter" || (s.spec.columns == 1 && s.spec.name == "time")) continue;
             const int h = s.spec.integer ? w.add_int_series(s.spec.group, s.spec.name, s.width(), s.spec.unit)
                                          : w.add_series(s.spec.group, s.spec.name, s.width(), s.spec.unit);
-            for (std::size_t r = 0; r < rows; ++r) {
+            const std::size_t n_rows = std::min<std::size_t>(rows, std::size_t(state.range(2)));
+            for (std::size_t r = 0; r < n_rows; ++r) {
                 if (s.spec.integer) w.append(h, s.int_values.data() + r * s.width());
                 else w.append(h, s.values.data() + r * s.width());
             }
-            values += rows * s.width();
+            values += n_rows * s.width();
         }
         w.close();
     }
     std::filesystem::remove(path);
     state.counters["values"] = double(values);
-    state.SetLabel(std::string(state.range(0) ? "meshed_2605" : "radial_1804") + ", 200 rows, gzip 1 + shuffle, " + (state.range(1) ? "float32" : "float64"));
+    state.SetLabel(std::string(state.range(0) ? "meshed_2605" : "radial_1804") + ", " + std::to_string(state.range(2)) + " rows, gzip 1 + shuffle, " + (state.range(1) ? "float32" : "float64"));
 }
 
 void ts_args(benchmark::internal::Benchmark* b) {
@@ -219,6 +221,6 @@ void batch_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_PgmTimeSeries)->Apply(ts_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
-BENCHMARK(BM_PgmFileOnly)->Args({0, 1})->Args({1, 1})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_PgmFileOnly)->Args({0, 1, 200})->Args({1, 1, 200})->Args({0, 1, 1})->Args({1, 1, 1})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_PgmBatch)->Apply(batch_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();
