@@ -152,7 +152,8 @@ void BM_PgmBatch(benchmark::State& state) {
 /// The file alone: the series a 200-step run records (taken from an in-memory run of the same
 /// grid, NR), written to a results file in /tmp (create, append 200 rows, close): what recording
 /// to a file costs a run beyond computing what it records. range(0): grid; range(1): 1 = float32;
-/// range(2): rows appended (1: the fixed cost of a file, creation and close).
+/// range(2): rows appended (1: the fixed cost of a file, creation and close); range(3): 1 = chunk rows
+/// cut to the rows, as the engine does for a run shorter than a chunk.
 void BM_PgmFileOnly(benchmark::State& state) {
     const PgmCase& c = pgm_case(int(state.range(0)));
     DeviceSet dev;
@@ -172,6 +173,7 @@ void BM_PgmFileOnly(benchmark::State& state) {
     const std::string path = tmp_h5("file");
     H5WriterOptions h5 = opt.h5;
     h5.float32 = state.range(1) != 0;
+    if (state.range(3)) h5.chunk_rows = std::min<std::size_t>(h5.chunk_rows, std::size_t(state.range(2)));  // as the engine does
     std::size_t values = 0;
     for (auto _ : state) {
         ResultsWriter w(path, h5);
@@ -196,7 +198,8 @@ void BM_PgmFileOnly(benchmark::State& state) {
     }
     std::filesystem::remove(path);
     state.counters["values"] = double(values);
-    state.SetLabel(std::string(state.range(0) ? "meshed_2605" : "radial_1804") + ", " + std::to_string(state.range(2)) + " rows, gzip 1 + shuffle, " + (state.range(1) ? "float32" : "float64"));
+    state.SetLabel(std::string(state.range(0) ? "meshed_2605" : "radial_1804") + ", " + std::to_string(state.range(2)) + " rows, gzip 1 + shuffle, " + (state.range(1) ? "float32" : "float64") +
+                   (state.range(3) ? ", chunk rows = min(256, rows) (the engine)" : ", 256-row chunks"));
 }
 
 void ts_args(benchmark::internal::Benchmark* b) {
@@ -221,6 +224,6 @@ void batch_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_PgmTimeSeries)->Apply(ts_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
-BENCHMARK(BM_PgmFileOnly)->Args({0, 1, 200})->Args({1, 1, 200})->Args({0, 1, 1})->Args({1, 1, 1})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_PgmFileOnly)->Args({0, 1, 200, 0})->Args({1, 1, 200, 0})->Args({0, 1, 1, 0})->Args({1, 1, 1, 0})->Args({0, 1, 200, 1})->Args({1, 1, 200, 1})->Args({0, 1, 1, 1})->Args({1, 1, 1, 1})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_PgmBatch)->Apply(batch_args)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();
