@@ -415,5 +415,6 @@ PYBIND11_MODULE(_libgrid, m) {
     bind_simulation(m);
     bind_scenario(m);
     { void bind_batch(py::module_&); bind_batch(m); }  // bindings/batch.cpp: run_batch, run_sweep, load_sweep_file
+    { void bind_batch_pf(py::module_&); bind_batch_pf(m); }  // bindings/batch_pf.cpp: run_pf_batch
     bind_topology(m);
 }

@@ -23,8 +23,10 @@ from .results import Results, read_results
 from .simulation import Devices, Simulation, parse_duration
 from .scenario import Scenario, hosting_capacity
 from . import plots  # matplotlib is imported inside its functions
+from .batch_pf import PfBatchResult
 
 __all__ += ["schema"]
+__all__ += ["PfBatchResult"]
 __all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario", "hosting_capacity", "plots"]
 
 

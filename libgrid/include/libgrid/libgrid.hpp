@@ -6,6 +6,7 @@
 #include <libgrid/model/network.hpp>
 #include <libgrid/math/math_model.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
+#include <libgrid/powerflow/batch_pf.hpp>
 #include <libgrid/powerflow/results.hpp>
 #include <libgrid/solvers/solvers.hpp>
 #include <libgrid/io/matpower.hpp>

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -232,6 +233,28 @@ static_assert(std::endian::native == std::endian::little, "chunks are encoded as
 /// Columns per HDF5 chunk of a series (chunk = rows x min(columns, kChunkCols)).
 constexpr std::size_t kChunkCols = 1024;
 
+/// A buffer whose memory is not initialised (make_unique_for_overwrite): a large one costs no
+/// page until it is written, so a short run (a few rows of a 256-row chunk) touches only the rows
+/// it appends, and a buffer that is never needed (the compression side of a run shorter than one
+/// chunk) costs nothing at all.
+template <class T>
+class RawBuffer {
+public:
+    void allocate(std::size_t n) {
+        p_ = std::make_unique_for_overwrite<T[]>(n);
+        n_ = n;
+    }
+    T* data() { return p_.get(); }
+    const T* data() const { return p_.get(); }
+    std::size_t size() const { return n_; }
+    T& operator[](std::size_t i) { return p_[i]; }
+    const T& operator[](std::size_t i) const { return p_[i]; }
+
+private:
+    std::unique_ptr<T[]> p_;
+    std::size_t n_ = 0;
+};
+
 /// One full chunk of rows of one series, compressed off the appending thread into the bytes that
 /// HDF5's filter pipeline (shuffle, then deflate) would store, one piece per column-chunk.
 /// Each series owns one job: the rows in flight while the series fills its other buffer.
@@ -249,10 +272,10 @@ struct ChunkJob {
     std::size_t bound = 0;  ///< compressBound of one column-chunk, bytes
 
     // Per use (owned by the appending thread unless `queued`):
-    std::vector<double> data_d;        ///< rows x n_cols, row-major (float series)
-    std::vector<std::int64_t> data_i;  ///< the same for int series
+    RawBuffer<double> data_d;          ///< rows x n_cols, row-major (float series)
+    RawBuffer<std::int64_t> data_i;    ///< the same for int series
     std::size_t chunk_start = 0;       ///< first row of the chunk
-    std::vector<unsigned char> out;    ///< n_pieces x bound: compressed column-chunks
+    RawBuffer<unsigned char> out;      ///< n_pieces x bound: compressed column-chunks
     std::vector<std::size_t> out_size; ///< compressed bytes of each column-chunk
     bool pending = false;              ///< handed off and not yet written to the file
     bool done = false;                 ///< compression finished (guarded by the pool mutex)
@@ -310,14 +333,15 @@ public:
 
     bool running() const { return !threads_.empty(); }
 
-    /// Starts the workers (once) and makes each scratch buffer hold at least `bytes`.
+    /// Starts the workers (once) and makes each scratch buffer hold at least `bytes` (memory that
+    /// costs nothing until used). Started here, not at the first chunk: append never allocates.
     void reserve(std::size_t bytes) {
         if (running()) {
             std::unique_lock lock(m_);
             idle_.wait(lock, [&] { return head_ == nullptr && busy_ == 0; });
         }
         for (auto& s : scratch_)
-            if (s.size() < bytes) s.assign(bytes, 0);
+            if (s.size() < bytes) s.allocate(bytes);
         if (!running())
             for (std::size_t w = 0; w < kWorkers; ++w) threads_.emplace_back([this, w] { work(w); });
     }
@@ -382,7 +406,7 @@ private:
     ChunkJob* tail_ = nullptr;
     std::size_t busy_ = 0;
     bool stopping_ = false;
-    std::vector<unsigned char> scratch_[kWorkers];
+    RawBuffer<unsigned char> scratch_[kWorkers];
     std::vector<std::thread> threads_;
 };
 
@@ -402,8 +426,8 @@ struct ResultsWriter::Impl {
         int rank = 2;  ///< 1 for /time, else 2
         std::size_t n_cols = 0;
         std::size_t chunk_rows = 0;        ///< rows per chunk for this series
-        std::vector<double> buf_d;         ///< chunk_rows x n_cols, row-major (float series)
-        std::vector<std::int64_t> buf_i;   ///< the same for int series
+        RawBuffer<double> buf_d;           ///< chunk_rows x n_cols, row-major (float series)
+        RawBuffer<std::int64_t> buf_i;     ///< the same for int series
         std::size_t chunk_start = 0;       ///< rows already written as whole chunks
         std::size_t buffered = 0;          ///< rows in the buffer
         std::size_t buffered_in_file = 0;  ///< buffered rows already written by flush()
@@ -597,9 +621,9 @@ struct ResultsWriter::Impl {
         if (units_attr) write_string_attr(s.dset.get(), "units", units_attr);
 
         if (is_int)
-            s.buf_i.assign(s.chunk_rows * n_cols, 0);
+            s.buf_i.allocate(s.chunk_rows * n_cols);
         else
-            s.buf_d.assign(s.chunk_rows * n_cols, 0.0);
+            s.buf_d.allocate(s.chunk_rows * n_cols);
         attach_job(s);
         series.push_back(std::move(s));
         return static_cast<int>(series.size() - 1);
@@ -622,10 +646,10 @@ struct ResultsWriter::Impl {
         job->level = opt.compression_level;
         job->bound = compressBound(static_cast<uLong>(job->piece_bytes()));
         if (is_int)
-            job->data_i.assign(s.chunk_rows * n_cols, 0);
+            job->data_i.allocate(s.chunk_rows * n_cols);
         else
-            job->data_d.assign(s.chunk_rows * n_cols, 0.0);
-        job->out.assign(job->n_pieces * job->bound, 0);
+            job->data_d.allocate(s.chunk_rows * n_cols);
+        job->out.allocate(job->n_pieces * job->bound);
         job->out_size.assign(job->n_pieces, 0);
         pool.reserve(job->piece_bytes());
         s.job = std::move(job);
@@ -672,9 +696,9 @@ struct ResultsWriter::Impl {
         s.buffered_in_file = s.buffered;
         s.written_rows = s.durable_rows = keep;
         if (s.is_int)
-            s.buf_i.assign(s.chunk_rows * s.n_cols, 0);
+            s.buf_i.allocate(s.chunk_rows * s.n_cols);
         else
-            s.buf_d.assign(s.chunk_rows * s.n_cols, 0.0);
+            s.buf_d.allocate(s.chunk_rows * s.n_cols);
         if (s.buffered > 0) {
             Hid fspace(H5Dget_space(s.dset.get()), H5Sclose);
             const hsize_t start[2] = {s.chunk_start, 0};
@@ -797,7 +821,7 @@ struct ResultsWriter::Impl {
     }
 
     template <class T>
-    void append_row(Series& s, std::vector<T>& buf, const T* row) {
+    void append_row(Series& s, RawBuffer<T>& buf, const T* row) {
         if (s.buffered == s.chunk_rows) write_chunk(s);  // only after an earlier write failed
         std::copy(row, row + s.n_cols, buf.data() + s.buffered * s.n_cols);
         ++s.buffered;

@@ -1049,14 +1049,18 @@ struct Simulation::Impl {
         if (opt.recorder) {
             w = opt.recorder;
         } else if (!opt.output_path.empty()) {
+            // a run shorter than a chunk: chunks of its length (a chunk is compressed whole, so 256-row
+            // chunks of a 200-step run would deflate and write fill values; same values read back)
+            H5WriterOptions h5 = opt.h5;
+            h5.chunk_rows = std::min(h5.chunk_rows, std::max<std::size_t>(opt.n_steps, 1));
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
                 r.remove = {"/summary", "/bill"};  // written at the end of a run
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
-                own_w = make_hdf5_recorder(opt.output_path, opt.h5, &r);
+                own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {
-                own_w = make_hdf5_recorder(opt.output_path, opt.h5);
+                own_w = make_hdf5_recorder(opt.output_path, h5);
             }
             w = own_w.get();
         }

@@ -5,6 +5,8 @@
 // Python `libgrid.sweep` uses Dask.
 #pragma once
 
+#include <libgrid/powerflow/batch_pf.hpp>
+#include <libgrid/results/results_options.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <atomic>
@@ -54,5 +56,27 @@ struct SummaryKpi {
 /// The scalar KPIs of a summary with the names and units of the /summary datasets of its results
 /// file, in the order a reader lists them (by name): what a sweep tabulates without reading files.
 std::vector<SummaryKpi> summary_kpis(const SimulationSummary& summary);
+
+/// What write_pf_batch_h5 writes: the arrays `group/name` (empty = kPfBatchDefaultArrays; {"all"} =
+/// every array of the result) and how (float64 by default: the values read back equal the arrays).
+struct PfBatchH5Options {
+    std::vector<std::string> arrays;
+    H5WriterOptions h5;
+};
+
+/// The arrays a batch file holds by default: what a time-series results file records of a power
+/// flow (voltages, loadings, flows at the sending end, the source's power).
+inline const std::vector<std::string> kPfBatchDefaultArrays = {
+    "bus/vm_pu", "bus/va_deg", "line/loading_percent", "line/p_from_mw", "line/q_from_mvar", "line/pl_mw",
+    "trafo/loading_percent", "trafo/p_hv_mw", "trafo/q_hv_mvar", "trafo/pl_mw", "branch/loading_percent",
+    "branch/p_from_mw", "branch/q_from_mvar", "ext_grid/p_mw", "ext_grid/q_mvar", "gen/p_mw", "gen/q_mvar"};
+
+/// Writes a batch of power flows (run_pf_batch) to one HDF5 file in one go: `/scenario` (0..n-1,
+/// the row axis instead of `/time`), `<group>/id` and `<group>/<name>` (scenarios x elements) for
+/// the chosen arrays of the groups that have elements, `/solver/{converged,iterations,
+/// max_mismatch_pu,losses_mw}`, root attributes `kind` = "pf_batch" and `method`
+/// (docs/results_hdf5.md). An unknown array name is an Error naming it.
+void write_pf_batch_h5(const std::string& path, const Network& net, const PfBatchResult& result,
+                       const PfBatchH5Options& options = {});
 
 }  // namespace libgrid
