@@ -165,6 +165,7 @@ struct Simulation::Impl {
     std::vector<int> load_spec;         // per load: index into dev.load_profiles or -1
     std::vector<double> block_p_kw;     // [step_in_block * n_loads + l]
     std::vector<double> block_q_kvar;
+    std::vector<double> block_temp_excess;  // the block's temperatures minus the reference cycle (AC response)
     std::size_t block_start = 0, block_len = 0;
     std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
     std::vector<double> bus_flex_kw;             // this step, EV stations stepped so far, per bus (grid_aware)
@@ -513,16 +514,30 @@ struct Simulation::Impl {
         }
     }
     // ---- load profiles, generated a block of steps at a time (bounded memory) ----
+    /// The block length at step k0: at most ~8 M values per block array, whatever the number of loads.
+    std::size_t block_len_at(std::size_t k0) const {
+        const std::size_t nl = net.loads.size();
+        const std::size_t budget = std::max<std::size_t>(8, (std::size_t(1) << 23) / std::max<std::size_t>(nl, 1));
+        return std::min({opt.profile_block_steps, opt.n_steps - k0, budget});
+    }
+
+    /// Sizes the block arrays once (fill_block then never allocates).
+    void size_blocks() {
+        const std::size_t len = block_len_at(0), nl = net.loads.size();
+        block_p_kw.assign(len * nl, 0.0);
+        block_q_kvar.assign(len * nl, 0.0);
+        block_temp_excess.assign(len, 0.0);
+    }
+
     void fill_block(std::size_t k0) {
         const std::size_t nl = net.loads.size();
         block_start = k0;
-        // bounded memory: at most ~8 M values per block array, whatever the number of loads
-        const std::size_t budget = std::max<std::size_t>(8, (std::size_t(1) << 23) / std::max<std::size_t>(nl, 1));
-        block_len = std::min({opt.profile_block_steps, opt.n_steps - k0, budget});
-        block_p_kw.assign(block_len * nl, 0.0);
-        block_q_kvar.assign(block_len * nl, 0.0);
-        std::vector<double> temp(weather.temp_c.begin() + long(k0), weather.temp_c.begin() + long(k0 + block_len));
+        block_len = block_len_at(k0);
         const LocalTime t0 = opt.start + std::int64_t(k0) * opt.step_s;
+        for (std::size_t j = 0; j < block_len; ++j)
+            if (!std::isfinite(weather.temp_c[k0 + j]))
+                throw ValidationError("load profiles: field 'temp_c' of the weather: value " + std::to_string(k0 + j) + " is not finite");
+        temperature_excess(t0, opt.step_s, block_len, weather.temp_c.data() + k0, block_temp_excess.data());
         auto work = [&](std::size_t l) {
             const Load& ld = net.loads[l];
             const int s = load_spec[l];
@@ -543,11 +558,10 @@ struct Simulation::Impl {
                 }
                 return;
             }
-            std::vector<double> p = load_profile(sp.cls, t0, opt.step_s, block_len, opt.seed, std::uint64_t(ld.id), sp.daily_kwh, &temp);
-            for (std::size_t j = 0; j < block_len; ++j) {
-                block_p_kw[j * nl + l] = p[j];
-                block_q_kvar[j * nl + l] = p[j] * tanphi;
-            }
+            // straight into the block (column l, stride nl): no allocation
+            load_profile_into(default_load_tables(sp.cls), sp.cls, t0, opt.step_s, block_len, opt.seed, std::uint64_t(ld.id), sp.daily_kwh,
+                              block_temp_excess.data(), block_p_kw.data() + l, nullptr, nl);
+            for (std::size_t j = 0; j < block_len; ++j) block_q_kvar[j * nl + l] = block_p_kw[j * nl + l] * tanphi;
         };
         pool->for_each(nl, work);
     }
@@ -1325,6 +1339,7 @@ struct Simulation::Impl {
         rebuild();
         block_start = 0;
         block_len = 0;
+        size_blocks();
         size_rows();
         if (opt.checkpoint_steps % kCheckpointQuantum != 0)
             throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
