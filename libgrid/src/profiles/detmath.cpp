@@ -11,6 +11,12 @@
 
 #include "fp.hpp"  // last: no FMA contraction below (determinism)
 
+#if defined(__GNUC__) || defined(__clang__)
+#define LIBGRID_DM_INLINE inline __attribute__((always_inline))  // the kernels inline into the AVX2 block forms
+#else
+#define LIBGRID_DM_INLINE inline
+#endif
+
 // The block forms' vector helpers are internal (anonymous namespace): no ABI crosses a boundary.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -46,7 +52,7 @@ double round_half_away(double x) { return x >= 0.0 ? std::floor(x + 0.5) : -std:
 // sin(r) and cos(r) for |r| <= pi/4 (+ a little). Templates: the scalar functions and the block forms
 // (on vector types) evaluate the very same expressions.
 template <class T>
-T sin_kernel(T r) {
+LIBGRID_DM_INLINE T sin_kernel(T r) {
     const T r2 = r * r;
     // r - r^3/3! + ... - r^19/19!
     T p = T{} - 1.0 / 121645100408832000.0;  // -1/19! (0 - c is exact)
@@ -63,7 +69,7 @@ T sin_kernel(T r) {
 }
 
 template <class T>
-T cos_kernel(T r) {
+LIBGRID_DM_INLINE T cos_kernel(T r) {
     const T r2 = r * r;
     // 1 - r^2/2! + ... + r^20/20!
     T p = T{} + 1.0 / 2432902008176640000.0;  // 1/20!
@@ -83,7 +89,7 @@ T cos_kernel(T r) {
 
 // log(m 2^e) for m in [sqrt(1/2), sqrt(2)), e as a double.
 template <class T>
-T log_kernel(T m, T de) {
+LIBGRID_DM_INLINE T log_kernel(T m, T de) {
     // log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716
     const T f = m - 1.0;
     const T s = f / (m + 1.0);
@@ -264,86 +270,119 @@ double asin(double x) {
 }
 
 // ---- block forms ------------------------------------------------------------------------------------
-// Four lanes at a time on GCC/Clang vector types (two SSE2 operations, or one AVX one); the remainder
-// and values outside the block domain go through the scalar functions. The lane arithmetic is the
-// scalar code's: log's frexp becomes exponent-field arithmetic (exact for normal numbers), the
-// rounding of round_half_away(y) = floor(y + 0.5) for y >= 0 becomes the 2^52 trick (exact below 2^52).
+// A few lanes at a time on GCC/Clang vector types: 4 with AVX2 where the processor has it (chosen at run
+// time), else 2 (SSE2, every x86-64); the remainder and values outside the block domain go through
+// the scalar functions. The lane arithmetic is the scalar code's, the same IEEE operations in the same
+// order whatever the lane count (no FMA: fp.hpp): log's frexp becomes exponent-field arithmetic (exact
+// for normal numbers), the rounding of round_half_away(y) = floor(y + 0.5) for y >= 0 the 2^52 trick
+// (exact below 2^52).
 #if defined(__GNUC__) || defined(__clang__)
 namespace {
-using VD = double __attribute__((vector_size(32)));
-using VI = std::int64_t __attribute__((vector_size(32)));
-constexpr std::size_t kLanes = 4;
+#define LIBGRID_INLINE inline __attribute__((always_inline))
 constexpr double kTwo52 = 4503599627370496.0;  // 2^52
 
-VD load(const double* p) {
-    VD v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-void store(double* p, VD v) { std::memcpy(p, &v, sizeof v); }
+template <class VD, class VI>
+struct Lanes {
+    static constexpr std::size_t n = sizeof(VD) / sizeof(double);
 
-/// floor(y) for 0 <= y < 2^52, exactly.
-VD floor_nonneg(VD y) {
-    const VD t = (y + kTwo52) - kTwo52;  // y rounded to nearest
-    return t > y ? t - 1.0 : t;
-}
+    static LIBGRID_INLINE VD load(const double* p) {
+        VD v;
+        std::memcpy(&v, p, sizeof v);
+        return v;
+    }
+    static LIBGRID_INLINE void store(double* p, VD v) { std::memcpy(p, &v, sizeof v); }
 
-bool log_lanes_ok(const double* x) {
-    for (std::size_t j = 0; j < kLanes; ++j)
-        if (!(x[j] >= 0x1.0p-1022 && x[j] < kInf)) return false;
-    return true;
-}
+    /// floor(y) for 0 <= y < 2^52, exactly.
+    static LIBGRID_INLINE VD floor_nonneg(VD y) {
+        const VD t = (y + kTwo52) - kTwo52;  // y rounded to nearest
+        return t > y ? t - 1.0 : t;
+    }
 
-bool sincos_lanes_ok(const double* x) {
-    for (std::size_t j = 0; j < kLanes; ++j)
-        if (!(x[j] >= 0.0 && x[j] <= 1.0e6)) return false;  // the scalar reduction, without its fmod
-    return true;
-}
+    static LIBGRID_INLINE void log(const double* x, double* y) {
+        const VI bits = __builtin_bit_cast(VI, load(x));
+        // frexp: x = m 2^e, m in [0.5, 1); the biased exponent field as a double (exact)
+        VD m = __builtin_bit_cast(VD, (bits & 0x000FFFFFFFFFFFFFLL) | 0x3FE0000000000000LL);
+        VD e = __builtin_bit_cast(VD, ((bits >> 52) & 0x7FF) | 0x4330000000000000LL) - (kTwo52 + 1022.0);
+        const VI small = m < kSqrtHalf;
+        m = small ? m * 2.0 : m;
+        e = small ? e - 1.0 : e;
+        store(y, log_kernel(m, e));
+    }
 
-void log_lanes(const double* x, double* y) {
-    const VI bits = __builtin_bit_cast(VI, load(x));
-    // frexp: x = m 2^e, m in [0.5, 1); the biased exponent field as a double (exact)
-    VD m = __builtin_bit_cast(VD, (bits & 0x000FFFFFFFFFFFFFLL) | 0x3FE0000000000000LL);
-    VD e = __builtin_bit_cast(VD, ((bits >> 52) & 0x7FF) | 0x4330000000000000LL) - (kTwo52 + 1022.0);
-    const VI small = m < kSqrtHalf;
-    m = small ? m * 2.0 : m;
-    e = small ? e - 1.0 : e;
-    store(y, log_kernel(m, e));
-}
+    static LIBGRID_INLINE void sincos(const double* xp, double* sp, double* cp) {
+        const VD x = load(xp);
+        const VD k = floor_nonneg(x * kTwoOverPi + 0.5);
+        VD r = x - k * kPio2_1;
+        r -= k * kPio2_2;
+        r -= k * kPio2_3;
+        r -= k * kPio2_3t;
+        const VD sr = sin_kernel(r);
+        const VD cr = cos_kernel(r);
+        const VI q = __builtin_bit_cast(VI, k + kTwo52) & 3;  // k mod 4 (k an integer below 2^52)
+        store(sp, q == 0 ? sr : q == 1 ? cr : q == 2 ? -sr : -cr);
+        store(cp, q == 0 ? cr : q == 1 ? -sr : q == 2 ? -cr : sr);
+    }
+};
 
-void sincos_lanes(const double* xp, double* sp, double* cp) {
-    const VD x = load(xp);
-    const VD k = floor_nonneg(x * kTwoOverPi + 0.5);
-    VD r = x - k * kPio2_1;
-    r -= k * kPio2_2;
-    r -= k * kPio2_3;
-    r -= k * kPio2_3t;
-    const VD sr = sin_kernel(r);
-    const VD cr = cos_kernel(r);
-    const VI q = __builtin_bit_cast(VI, k + kTwo52) & 3;  // k mod 4 (k an integer below 2^52)
-    store(sp, q == 0 ? sr : q == 1 ? cr : q == 2 ? -sr : -cr);
-    store(cp, q == 0 ? cr : q == 1 ? -sr : q == 2 ? -cr : sr);
-}
-}  // namespace
+LIBGRID_INLINE bool log_ok(double x) { return x >= 0x1.0p-1022 && x < kInf; }
+LIBGRID_INLINE bool sincos_ok(double x) { return x >= 0.0 && x <= 1.0e6; }  // the scalar reduction, without its fmod
 
-void log_block(const double* x, double* y, std::size_t n) {
+template <class L>
+LIBGRID_INLINE void log_block_lanes(const double* x, double* y, std::size_t n) {
     std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-        if (log_lanes_ok(x + i)) log_lanes(x + i, y + i);
+    for (; i + L::n <= n; i += L::n) {
+        bool ok = true;
+        for (std::size_t j = 0; j < L::n; ++j) ok = ok && log_ok(x[i + j]);
+        if (ok) L::log(x + i, y + i);
         else
-            for (std::size_t j = i; j < i + kLanes; ++j) y[j] = log(x[j]);
+            for (std::size_t j = i; j < i + L::n; ++j) y[j] = log(x[j]);
     }
     for (; i < n; ++i) y[i] = log(x[i]);
 }
 
-void sincos_block(const double* x, double* s, double* c, std::size_t n) {
+template <class L>
+LIBGRID_INLINE void sincos_block_lanes(const double* x, double* s, double* c, std::size_t n) {
     std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-        if (sincos_lanes_ok(x + i)) sincos_lanes(x + i, s + i, c + i);
+    for (; i + L::n <= n; i += L::n) {
+        bool ok = true;
+        for (std::size_t j = 0; j < L::n; ++j) ok = ok && sincos_ok(x[i + j]);
+        if (ok) L::sincos(x + i, s + i, c + i);
         else
-            for (std::size_t j = i; j < i + kLanes; ++j) sincos(x[j], s[j], c[j]);
+            for (std::size_t j = i; j < i + L::n; ++j) sincos(x[j], s[j], c[j]);
     }
     for (; i < n; ++i) sincos(x[i], s[i], c[i]);
+}
+
+using L2 = Lanes<double __attribute__((vector_size(16))), std::int64_t __attribute__((vector_size(16)))>;
+void log_block_2(const double* x, double* y, std::size_t n) { log_block_lanes<L2>(x, y, n); }
+void sincos_block_2(const double* x, double* s, double* c, std::size_t n) { sincos_block_lanes<L2>(x, s, c, n); }
+
+#if defined(__x86_64__)
+using L4 = Lanes<double __attribute__((vector_size(32))), std::int64_t __attribute__((vector_size(32)))>;
+__attribute__((target("avx2"))) void log_block_4(const double* x, double* y, std::size_t n) { log_block_lanes<L4>(x, y, n); }
+__attribute__((target("avx2"))) void sincos_block_4(const double* x, double* s, double* c, std::size_t n) {
+    sincos_block_lanes<L4>(x, s, c, n);
+}
+bool have_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+#undef LIBGRID_INLINE
+}  // namespace
+
+void log_block(const double* x, double* y, std::size_t n) {
+#if defined(__x86_64__)
+    if (have_avx2()) return log_block_4(x, y, n);
+#endif
+    log_block_2(x, y, n);
+}
+
+void sincos_block(const double* x, double* s, double* c, std::size_t n) {
+#if defined(__x86_64__)
+    if (have_avx2()) return sincos_block_4(x, s, c, n);
+#endif
+    sincos_block_2(x, s, c, n);
 }
 #else
 void log_block(const double* x, double* y, std::size_t n) {
