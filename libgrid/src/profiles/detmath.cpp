@@ -354,8 +354,6 @@ LIBGRID_INLINE void sincos_block_lanes(const double* x, double* s, double* c, st
 }
 
 using L2 = Lanes<double __attribute__((vector_size(16))), std::int64_t __attribute__((vector_size(16)))>;
-void log_block_2(const double* x, double* y, std::size_t n) { log_block_lanes<L2>(x, y, n); }
-void sincos_block_2(const double* x, double* s, double* c, std::size_t n) { sincos_block_lanes<L2>(x, s, c, n); }
 
 #if defined(__x86_64__)
 using L4 = Lanes<double __attribute__((vector_size(32))), std::int64_t __attribute__((vector_size(32)))>;
@@ -370,6 +368,9 @@ bool have_avx2() {
 #endif
 #undef LIBGRID_INLINE
 }  // namespace
+
+void log_block_2(const double* x, double* y, std::size_t n) { log_block_lanes<L2>(x, y, n); }
+void sincos_block_2(const double* x, double* s, double* c, std::size_t n) { sincos_block_lanes<L2>(x, s, c, n); }
 
 void log_block(const double* x, double* y, std::size_t n) {
 #if defined(__x86_64__)
@@ -391,6 +392,8 @@ void log_block(const double* x, double* y, std::size_t n) {
 void sincos_block(const double* x, double* s, double* c, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) sincos(x[i], s[i], c[i]);
 }
+void log_block_2(const double* x, double* y, std::size_t n) { log_block(x, y, n); }
+void sincos_block_2(const double* x, double* s, double* c, std::size_t n) { sincos_block(x, s, c, n); }
 #endif
 
 }  // namespace libgrid::detmath

@@ -39,5 +39,9 @@ double asin(double x);  ///< argument clamped to [-1, 1]
 void log_block(const double* x, double* y, std::size_t n);
 /// sincos(x[i], s[i], c[i]); the block path covers 0 <= x <= 1e6.
 void sincos_block(const double* x, double* s, double* c, std::size_t n);
+/// The 2-lane (SSE2) forms whatever the processor has, for the tests (log_block and sincos_block
+/// take the 4-lane AVX2 ones where the processor has AVX2).
+void log_block_2(const double* x, double* y, std::size_t n);
+void sincos_block_2(const double* x, double* s, double* c, std::size_t n);
 
 }  // namespace libgrid::detmath
