@@ -2,12 +2,15 @@
 // deviates (Rng::normals) give the scalar functions' values bit for bit.
 #include <doctest/doctest.h>
 
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/profiles/load_profiles.hpp>
 #include <libgrid/profiles/rng.hpp>
 
 #include "../../../libgrid/src/profiles/detmath.hpp"
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -75,4 +78,25 @@ TEST_CASE("rng: normals() gives the numbers of as many normal() calls") {
         CHECK(differ == 0);
         CHECK(bits(a.normal()) == bits(b.normal()));  // and the same state after
     }
+}
+
+TEST_CASE("load profiles: load_profile_into in strided blocks = load_profile_components, bit for bit") {
+    // the engine's pattern: a steps x customers block, 17 steps at a time, temperatures as an excess
+    const LocalTime start = from_civil(2025, 1, 1) + 3600;
+    const std::size_t n = 3 * 96, block = 17, customers = 5;
+    std::vector<double> temp(n);
+    for (std::size_t k = 0; k < n; ++k) temp[k] = 27.0 + 4.0 * std::sin(double(k) / 15.0);
+    std::vector<double> excess(n), kw(n * customers), ac(n * customers);
+    temperature_excess(start, 900, n, temp.data(), excess.data());
+    std::size_t differ = 0;
+    for (std::size_t c = 0; c < customers; ++c) {
+        const CustomerClass cls = CustomerClass(c % 3);
+        for (std::size_t k0 = 0; k0 < n; k0 += block)
+            load_profile_into(default_load_tables(cls), cls, start + std::int64_t(k0) * 900, 900, std::min(block, n - k0), 9, 100 + c, 12.0,
+                              excess.data() + k0, kw.data() + k0 * customers + c, ac.data() + k0 * customers + c, customers);
+        const LoadProfile ref = load_profile_components(cls, start, 900, n, 9, 100 + c, 12.0, &temp);
+        for (std::size_t k = 0; k < n; ++k)
+            differ += bits(ref.total_kw[k]) != bits(kw[k * customers + c]) || bits(ref.ac_kw[k]) != bits(ac[k * customers + c]);
+    }
+    CHECK(differ == 0);
 }
