@@ -8,6 +8,7 @@
 
 #include "detmath.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fp.hpp"  // last: no FMA contraction below (determinism)
@@ -118,40 +119,55 @@ void bad(const std::string& field, const std::string& what) {
     throw ValidationError("LoadShapeParams: field '" + field + "': " + what);
 }
 
-// Hourly kW at hour midpoints of one (shifted) day, and its noise multipliers.
+// Hourly kW at hour midpoints of one (shifted) day, and its noise multipliers. The hourly values need
+// the day's first normal deviate only; the noise (an AR(1) chain: point i needs every deviate before
+// it) is drawn on demand up to the last point a sample reads, so a block of steps never draws the
+// noise of a neighbour day it reads one hourly value of, nor the noise past its end.
 struct DayLoad {
     std::int64_t day = 0;
     bool valid = false;
     Hours base{}, ac{};                          // kW at h + 0.5
     std::array<double, kNoisePoints> noise{};    // multiplicative factor 1 + sd x, on the 15-minute grid
+    int noise_len = 0;                           // noise[0 .. noise_len) drawn
+    Rng rng{0};                                  // the day's stream, after the deviates drawn so far
+    double x = 0.0;                              // the AR(1) state at noise_len - 1
 };
 
 struct Customer {
-    const LoadShapeParams& p;
-    std::array<Hours, 4> base_frac{}, ac_frac{};  // normalised shapes (sum 1) per day type
+    const LoadShapeTables& t;
     std::array<double, 4> e_base{}, e_ac{};       // kWh per day type before the daily noise
     double shift_s = 0.0;
     std::uint64_t seed = 0;
     std::uint64_t key_class = 0, key_customer = 0;
-    double phi = 0.0, q = 0.0;
 
     void build_day(DayLoad& d, std::int64_t day) const {
         d.day = day;
         d.valid = true;
+        d.noise_len = 0;
         const int dt = static_cast<int>(day_type(day * kSecondsPerDay));
-        Rng rng(seed, stream_id({kLoadStreamTag, key_class, key_customer, static_cast<std::uint64_t>(day)}));
-        double factor = 1.0 + p.day_sd * rng.normal();
+        d.rng = Rng(seed, stream_id({kLoadStreamTag, key_class, key_customer, static_cast<std::uint64_t>(day)}));
+        double factor = 1.0 + t.p.day_sd * d.rng.normal();
         if (factor < 0.0) factor = 0.0;
         for (int h = 0; h < 24; ++h) {
-            d.base[h] = e_base[dt] * factor * base_frac[dt][h];  // kWh in that hour = mean kW
-            d.ac[h] = e_ac[dt] * factor * ac_frac[dt][h];
+            d.base[h] = e_base[dt] * factor * t.base_frac[dt][h];  // kWh in that hour = mean kW
+            d.ac[h] = e_ac[dt] * factor * t.ac_frac[dt][h];
         }
-        double x = rng.normal();
-        for (int i = 0; i < kNoisePoints; ++i) {
-            if (i > 0) x = phi * x + q * rng.normal();
-            const double m = 1.0 + p.step_sd * x;
+    }
+
+    /// Draws the day's noise up to point `last` (inclusive), in blocks of 16 points.
+    void extend_noise(DayLoad& d, int last) const {
+        if (last < d.noise_len) return;
+        const int end = std::min(kNoisePoints, ((last + 1 + 15) / 16) * 16);
+        double z[kNoisePoints];
+        const int n = end - d.noise_len;
+        d.rng.normals(z, static_cast<std::size_t>(n));  // the deviates of n normal() calls
+        for (int j = 0; j < n; ++j) {
+            const int i = d.noise_len + j;
+            d.x = i > 0 ? t.phi * d.x + t.q * z[j] : z[j];
+            const double m = 1.0 + t.p.step_sd * d.x;
             d.noise[i] = m > 0.0 ? m : 0.0;
         }
+        d.noise_len = end;
     }
 };
 
@@ -236,51 +252,38 @@ double reference_temperature_c(double local_time_s) {
 
 namespace {
 
-void check_profile_args(const std::string& who, std::int64_t step_s, std::size_t n, double daily_kwh,
+void check_profile_args(CustomerClass cls, std::uint64_t customer_id, std::int64_t step_s, std::size_t n, double daily_kwh,
                         const std::vector<double>* temp_c) {
+    auto who = [&] { return std::string("load_profile(") + to_string(cls) + ", customer " + std::to_string(customer_id) + "): "; };
     if (step_s < 1 || step_s > kSecondsPerDay)
-        throw ValidationError(who + "field 'step_s': must be in [1, 86400] s, got " + std::to_string(step_s));
+        throw ValidationError(who() + "field 'step_s': must be in [1, 86400] s, got " + std::to_string(step_s));
     if (!(std::isfinite(daily_kwh) && daily_kwh >= 0.0))
-        throw ValidationError(who + "field 'daily_kwh': must be finite and >= 0, got " + std::to_string(daily_kwh));
+        throw ValidationError(who() + "field 'daily_kwh': must be finite and >= 0, got " + std::to_string(daily_kwh));
     if (temp_c) {
         if (temp_c->size() != n)
-            throw ValidationError(who + "field 'temp_c': has " + std::to_string(temp_c->size()) + " values, expected " +
+            throw ValidationError(who() + "field 'temp_c': has " + std::to_string(temp_c->size()) + " values, expected " +
                                   std::to_string(n));
         for (std::size_t k = 0; k < n; ++k)
             if (!std::isfinite((*temp_c)[k]))
-                throw ValidationError(who + "field 'temp_c': value " + std::to_string(k) + " is not finite");
+                throw ValidationError(who() + "field 'temp_c': value " + std::to_string(k) + " is not finite");
     }
 }
 
 /// The customer's own draws (time shift, AC share) and its energy per day type, split into base and AC.
 void init_customer(Customer& c, CustomerClass cls, std::uint64_t seed, std::uint64_t customer_id, double daily_kwh) {
-    const LoadShapeParams& p = c.p;
+    const LoadShapeParams& p = c.t.p;
     c.seed = seed;
     c.key_class = static_cast<std::uint64_t>(cls);
     c.key_customer = customer_id;
-    c.phi = dm::exp(-kNoiseGridS / 60.0 / p.noise_tau_min);
-    c.q = std::sqrt(1.0 - c.phi * c.phi);
     Rng rc(seed, stream_id({kLoadStreamTag, c.key_class, customer_id, kCustomerTag}));
     c.shift_s = (2.0 * rc.uniform() - 1.0) * p.time_shift_max_min * 60.0;
     const double ac_mult = 1.0 + p.ac_fraction_spread * (2.0 * rc.uniform() - 1.0);
-    const auto& freq = day_type_frequencies();
-    double norm = 0.0;
-    for (int d = 0; d < 4; ++d) norm += freq[d] * p.day_energy_factor[d];
-    const double e_weekday = daily_kwh / norm;
+    const double e_weekday = daily_kwh / c.t.norm;
     for (int d = 0; d < 4; ++d) {
         const double e_day = e_weekday * p.day_energy_factor[d];
         const double f_ac = clip01(p.ac_fraction[d] * ac_mult);
         c.e_ac[d] = e_day * f_ac;
         c.e_base[d] = e_day - c.e_ac[d];
-        double sb = 0.0, sa = 0.0;
-        for (int h = 0; h < 24; ++h) {
-            sb += p.base_shape[d][h];
-            sa += p.ac_shape[d][h];
-        }
-        for (int h = 0; h < 24; ++h) {
-            c.base_frac[d][h] = p.base_shape[d][h] / sb;
-            c.ac_frac[d][h] = p.ac_shape[d][h] / sa;
-        }
     }
 }
 
@@ -288,7 +291,7 @@ void init_customer(Customer& c, CustomerClass cls, std::uint64_t seed, std::uint
 struct DayCache {
     const Customer& c;
     std::array<DayLoad, 4> slots{};
-    const DayLoad& get(std::int64_t day) {
+    DayLoad& get(std::int64_t day) {
         DayLoad& slot = slots[static_cast<std::size_t>(((day % 4) + 4) % 4)];
         if (!slot.valid || slot.day != day) c.build_day(slot, day);
         return slot;
@@ -302,7 +305,7 @@ void add_sub_sample(DayCache& cache, double ts, double& sum_base, double& sum_ac
     const std::int64_t day = static_cast<std::int64_t>(dayf);
     const double sod = ts - dayf * 86400.0;
     const double x = sod / 3600.0 - 0.5;
-    const DayLoad& d = cache.get(day);
+    DayLoad& d = cache.get(day);
     double b0, b1, a0, a1, w;
     if (x < 0.0) {
         const DayLoad& prev = cache.get(day - 1);
@@ -330,46 +333,104 @@ void add_sub_sample(DayCache& cache, double ts, double& sum_base, double& sum_ac
     const double g = sod / kNoiseGridS;
     int i = static_cast<int>(g);
     if (i > kNoisePoints - 2) i = kNoisePoints - 2;
+    cache.c.extend_noise(d, i + 1);
     const double noise = d.noise[i] + (g - i) * (d.noise[i + 1] - d.noise[i]);
     sum_base += (b0 + w * (b1 - b0)) * noise;
     sum_ac += (a0 + w * (a1 - a0)) * noise;
 }
 
+double day_type_norm(const LoadShapeParams& p) {
+    const auto& freq = day_type_frequencies();
+    double norm = 0.0;
+    for (int d = 0; d < 4; ++d) norm += freq[d] * p.day_energy_factor[d];
+    return norm;
+}
+
 }  // namespace
 
-LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
-                                    std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,
-                                    const std::vector<double>* temp_c, const LoadShapeParams* params) {
-    const std::string who = std::string("load_profile(") + to_string(cls) + ", customer " + std::to_string(customer_id) + "): ";
-    const LoadShapeParams& p = params ? *params : default_load_params(cls);
+LoadShapeTables prepare_load_shape(const LoadShapeParams& p) {
     validate(p);
-    check_profile_args(who, step_s, n, daily_kwh, temp_c);
+    LoadShapeTables t;
+    t.p = p;
+    t.phi = dm::exp(-kNoiseGridS / 60.0 / p.noise_tau_min);
+    t.q = std::sqrt(1.0 - t.phi * t.phi);
+    t.norm = day_type_norm(p);
+    for (int d = 0; d < 4; ++d) {
+        double sb = 0.0, sa = 0.0;
+        for (int h = 0; h < 24; ++h) {
+            sb += p.base_shape[d][h];
+            sa += p.ac_shape[d][h];
+        }
+        for (int h = 0; h < 24; ++h) {
+            t.base_frac[d][h] = p.base_shape[d][h] / sb;
+            t.ac_frac[d][h] = p.ac_shape[d][h] / sa;
+        }
+    }
+    return t;
+}
 
-    Customer c{p};
+const LoadShapeTables& default_load_tables(CustomerClass c) {
+    static const LoadShapeTables res = prepare_load_shape(default_load_params(CustomerClass::Residential));
+    static const LoadShapeTables com = prepare_load_shape(default_load_params(CustomerClass::Commercial));
+    static const LoadShapeTables ind = prepare_load_shape(default_load_params(CustomerClass::Industrial));
+    switch (c) {
+        case CustomerClass::Residential: return res;
+        case CustomerClass::Commercial: return com;
+        case CustomerClass::Industrial: return ind;
+    }
+    throw ValidationError("customer class " + std::to_string(static_cast<int>(c)) + ": unknown");
+}
+
+void temperature_excess(LocalTime start, std::int64_t step_s, std::size_t n, const double* temp_c, double* excess_c) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const LocalTime t0 = start + static_cast<std::int64_t>(k) * step_s;
+        const double mid = static_cast<double>(t0) + 0.5 * static_cast<double>(step_s);
+        excess_c[k] = temp_c[k] - reference_temperature_c(mid);
+    }
+}
+
+void load_profile_into(const LoadShapeTables& t, CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
+                       std::uint64_t seed, std::uint64_t customer_id, double daily_kwh, const double* temp_excess_c,
+                       double* total_kw, double* ac_kw, std::size_t stride) {
+    check_profile_args(cls, customer_id, step_s, n, daily_kwh, nullptr);
+    Customer c{t};
     init_customer(c, cls, seed, customer_id, daily_kwh);
-
-    LoadProfile out;
-    out.total_kw.resize(n);
-    out.ac_kw.resize(n);
     DayCache cache{c};
-
     const int n_sub = static_cast<int>((step_s + static_cast<std::int64_t>(kSubStepS) - 1) / static_cast<std::int64_t>(kSubStepS));
     const double dt_sub = static_cast<double>(step_s) / n_sub;
     for (std::size_t k = 0; k < n; ++k) {
         const LocalTime t0 = start + static_cast<std::int64_t>(k) * step_s;
         double m_t = 1.0;
-        if (temp_c) {
-            const double mid = static_cast<double>(t0) + 0.5 * static_cast<double>(step_s);
-            m_t = 1.0 + p.ac_temp_coeff_per_k * ((*temp_c)[k] - reference_temperature_c(mid));
+        if (temp_excess_c) {
+            m_t = 1.0 + t.p.ac_temp_coeff_per_k * temp_excess_c[k];
             if (m_t < 0.0) m_t = 0.0;
         }
         double sum_base = 0.0, sum_ac = 0.0;
         for (int j = 0; j < n_sub; ++j)
             add_sub_sample(cache, static_cast<double>(t0) + (j + 0.5) * dt_sub - c.shift_s, sum_base, sum_ac);  // customer's schedule time
         const double inv = 1.0 / n_sub;
-        out.ac_kw[k] = sum_ac * inv * m_t;
-        out.total_kw[k] = sum_base * inv + out.ac_kw[k];
+        const double ac = sum_ac * inv * m_t;
+        if (ac_kw) ac_kw[k * stride] = ac;
+        total_kw[k * stride] = sum_base * inv + ac;
     }
+}
+
+LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
+                                    std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,
+                                    const std::vector<double>* temp_c, const LoadShapeParams* params) {
+    const LoadShapeTables own = params ? prepare_load_shape(*params) : LoadShapeTables{};
+    const LoadShapeTables& t = params ? own : default_load_tables(cls);
+    check_profile_args(cls, customer_id, step_s, n, daily_kwh, temp_c);
+    std::vector<double> excess;
+    if (temp_c) {
+        excess.resize(n);
+        temperature_excess(start, step_s, n, temp_c->data(), excess.data());
+    }
+    LoadProfile out;
+    out.total_kw.resize(n);
+    out.ac_kw.resize(n);
+    load_profile_into(t, cls, start, step_s, n, seed, customer_id, daily_kwh, temp_c ? excess.data() : nullptr, out.total_kw.data(),
+                      out.ac_kw.data());
     return out;
 }
 

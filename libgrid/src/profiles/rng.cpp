@@ -3,6 +3,7 @@
 
 #include "detmath.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fp.hpp"  // last: no FMA contraction below (determinism)
@@ -71,6 +72,35 @@ double Rng::normal() {
     spare = r * sn;
     has_spare = true;
     return r * cs;
+}
+
+void Rng::normals(double* out, std::size_t n) {
+    std::size_t i = 0;
+    if (n > 0 && has_spare) {
+        out[i++] = spare;
+        has_spare = false;
+    }
+    constexpr std::size_t kPairs = 64;
+    double u1[kPairs], arg[kPairs], lg[kPairs], sn[kPairs], cs[kPairs];
+    while (i < n) {
+        const std::size_t pairs = std::min(kPairs, (n - i + 1) / 2);
+        for (std::size_t p = 0; p < pairs; ++p) {  // the draws in normal()'s order
+            u1[p] = 1.0 - uniform();
+            arg[p] = 2.0 * detmath::kPi * uniform();
+        }
+        detmath::log_block(u1, lg, pairs);
+        detmath::sincos_block(arg, sn, cs, pairs);
+        for (std::size_t p = 0; p < pairs; ++p) {
+            const double r = std::sqrt(-2.0 * lg[p]);
+            out[i++] = r * cs[p];
+            if (i < n) {
+                out[i++] = r * sn[p];
+            } else {
+                spare = r * sn[p];
+                has_spare = true;
+            }
+        }
+    }
 }
 
 }  // namespace libgrid

@@ -166,6 +166,7 @@ struct Simulation::Impl {
     std::vector<int> load_spec;         // per load: index into dev.load_profiles or -1
     std::vector<double> block_p_kw;     // [step_in_block * n_loads + l]
     std::vector<double> block_q_kvar;
+    std::vector<double> block_temp_excess;  // the block's temperatures minus the reference cycle (AC response)
     std::size_t block_start = 0, block_len = 0;
     std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
     std::vector<double> bus_flex_kw;             // this step, EV stations stepped so far, per bus (grid_aware)
@@ -514,16 +515,30 @@ struct Simulation::Impl {
         }
     }
     // ---- load profiles, generated a block of steps at a time (bounded memory) ----
+    /// The block length at step k0: at most ~8 M values per block array, whatever the number of loads.
+    std::size_t block_len_at(std::size_t k0) const {
+        const std::size_t nl = net.loads.size();
+        const std::size_t budget = std::max<std::size_t>(8, (std::size_t(1) << 23) / std::max<std::size_t>(nl, 1));
+        return std::min({opt.profile_block_steps, opt.n_steps - k0, budget});
+    }
+
+    /// Sizes the block arrays once (fill_block then never allocates).
+    void size_blocks() {
+        const std::size_t len = block_len_at(0), nl = net.loads.size();
+        block_p_kw.assign(len * nl, 0.0);
+        block_q_kvar.assign(len * nl, 0.0);
+        block_temp_excess.assign(len, 0.0);
+    }
+
     void fill_block(std::size_t k0) {
         const std::size_t nl = net.loads.size();
         block_start = k0;
-        // bounded memory: at most ~8 M values per block array, whatever the number of loads
-        const std::size_t budget = std::max<std::size_t>(8, (std::size_t(1) << 23) / std::max<std::size_t>(nl, 1));
-        block_len = std::min({opt.profile_block_steps, opt.n_steps - k0, budget});
-        block_p_kw.assign(block_len * nl, 0.0);
-        block_q_kvar.assign(block_len * nl, 0.0);
-        std::vector<double> temp(weather.temp_c.begin() + long(k0), weather.temp_c.begin() + long(k0 + block_len));
+        block_len = block_len_at(k0);
         const LocalTime t0 = opt.start + std::int64_t(k0) * opt.step_s;
+        for (std::size_t j = 0; j < block_len; ++j)
+            if (!std::isfinite(weather.temp_c[k0 + j]))
+                throw ValidationError("load profiles: field 'temp_c' of the weather: value " + std::to_string(k0 + j) + " is not finite");
+        temperature_excess(t0, opt.step_s, block_len, weather.temp_c.data() + k0, block_temp_excess.data());
         auto work = [&](std::size_t l) {
             const Load& ld = net.loads[l];
             const int s = load_spec[l];
@@ -544,11 +559,10 @@ struct Simulation::Impl {
                 }
                 return;
             }
-            std::vector<double> p = load_profile(sp.cls, t0, opt.step_s, block_len, opt.seed, std::uint64_t(ld.id), sp.daily_kwh, &temp);
-            for (std::size_t j = 0; j < block_len; ++j) {
-                block_p_kw[j * nl + l] = p[j];
-                block_q_kvar[j * nl + l] = p[j] * tanphi;
-            }
+            // straight into the block (column l, stride nl): no allocation
+            load_profile_into(default_load_tables(sp.cls), sp.cls, t0, opt.step_s, block_len, opt.seed, std::uint64_t(ld.id), sp.daily_kwh,
+                              block_temp_excess.data(), block_p_kw.data() + l, nullptr, nl);
+            for (std::size_t j = 0; j < block_len; ++j) block_q_kvar[j * nl + l] = block_p_kw[j * nl + l] * tanphi;
         };
         pool->for_each(nl, work);
     }
@@ -753,80 +767,132 @@ struct Simulation::Impl {
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
     }
 
+    // ---- per-element results on the thread pool: each element's values are computed alone (in any
+    // order, by any thread) into the rows; what sums or picks across elements runs afterwards in
+    // element order, so every result is the same bit for bit at any thread count.
+    static constexpr std::size_t kRecordChunks = 64;
+    static constexpr std::size_t kRecordParallelMin = 4096;  ///< fewer elements: one chunk, no hand-off
+
+    static std::size_t record_chunks(std::size_t n) { return n >= kRecordParallelMin ? kRecordChunks : 1; }
+
+    /// fn(chunk, lo, hi) over [0, n) in record_chunks(n) fixed chunks (bounds depend on n only), on the pool.
+    template <class F>
+    void for_chunks(std::size_t n, F&& fn) {
+        const std::size_t chunks = record_chunks(n);
+        if (chunks == 1) {
+            fn(std::size_t(0), std::size_t(0), n);
+            return;
+        }
+        pool->for_each(chunks, [&](std::size_t c) { fn(c, n * c / chunks, n * (c + 1) / chunks); }, 1);
+    }
+
+    /// A chunk of buses: lowest and highest voltage, violations, the first violating bus.
+    struct BusChunk {
+        double vmin = kInf, vmax = -kInf;
+        std::size_t violations = 0, first = kNone;
+    };
+    static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+    std::vector<BusChunk> bus_chunks = std::vector<BusChunk>(kRecordChunks);
+
     void record_buses(LocalTime t, double dt_h, bool converged) {
+        const std::size_t nb = net.buses.size(), chunks = record_chunks(nb);
+        for_chunks(nb, [&](std::size_t chunk, std::size_t lo, std::size_t hi) {
+            BusChunk& c = bus_chunks[chunk];
+            c = BusChunk{};
+            for (std::size_t b = lo; b < hi; ++b) {
+                const int i = m.bus_node[b];
+                if (i < 0) {
+                    row_bus[b] = kNaN;
+                    if (record_va) row_va[b] = kNaN;
+                    continue;
+                }
+                const double vm = std::abs(V[i]);
+                row_bus[b] = vm;
+                if (record_va) row_va[b] = std::arg(V[i]) * kRad2Deg;
+                if (converged) {
+                    const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
+                    if (v && c.first == kNone) c.first = b;
+                    c.violations += v;
+                    c.vmin = std::min(c.vmin, vm);
+                    c.vmax = std::max(c.vmax, vm);
+                }
+            }
+        });
+        if (!converged) return;
         bool any_violation = false;
-        for (std::size_t b = 0; b < net.buses.size(); ++b) {
-            const int i = m.bus_node[b];
-            if (i < 0) {
-                row_bus[b] = kNaN;
-                if (record_va) row_va[b] = kNaN;
-                continue;
+        for (std::size_t k = 0; k < chunks; ++k) {  // in bus order
+            const BusChunk& c = bus_chunks[k];
+            if (c.first != kNone) {
+                const double vm = row_bus[c.first];
+                note_violation(t, vm > net.buses[c.first].vmax_pu ? "voltage_high" : "voltage_low", net.buses[c.first].id, vm);
             }
-            const double vm = std::abs(V[i]);
-            row_bus[b] = vm;
-            if (record_va) row_va[b] = std::arg(V[i]) * kRad2Deg;
-            if (converged) {
-                const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
-                if (v) note_violation(t, vm > net.buses[b].vmax_pu ? "voltage_high" : "voltage_low", net.buses[b].id, vm);
-                sum.voltage_violation_bus_steps += v;
-                any_violation = any_violation || v;
-                sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
-                sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
-            }
+            sum.voltage_violation_bus_steps += c.violations;
+            any_violation = any_violation || c.violations > 0;
+            sum.min_vm_pu = std::min(sum.min_vm_pu, c.vmin);
+            sum.max_vm_pu = std::max(sum.max_vm_pu, c.vmax);
         }
         if (any_violation) sum.voltage_violation_hours += dt_h;
     }
 
-    /// One branch's loading, loss and p_from into column `col` of the rows; adds its flows to node_flow.
-    /// A transformer's no-load loss goes to row_trafo_noload[idx].
-    double branch_row(int slot, double rating_loading_scale, bool is_line, std::size_t idx, std::size_t col, double& losses) {
+    /// One branch's loading, loss and p_from into column `col` of the rows, its end powers into
+    /// br_power[col] (a transformer's no-load loss into row_trafo_noload[idx]). Reads only: any thread.
+    void branch_row(int slot, bool trafo, bool is_line, std::size_t idx, std::size_t col) {
         const double base = net.sn_mva;
         double loading = 0.0, loss = 0.0, pf = 0.0, noload = 0.0;
+        BranchPower s{0.0, 0.0};
         if (slot >= 0) {
             const BranchY& br = m.branches[slot];
-            const BranchPower s = branch_power(br, V);  // per-element outputs: math/output.hpp
-            add_branch_end_powers(br, s, node_flow);
+            s = branch_power(br, V);  // per-element outputs: math/output.hpp
             loss = branch_loss(s, base).real();
             pf = s.from.real() * base;
             if (is_line) loading = line_loading_percent(net.lines[idx], branch_current(m, br, s, V, base));
-            else if (rating_loading_scale > 0) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
+            else if (trafo) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
             else loading = branch_loading_percent(net.branches[idx], s, base);
-            if (!is_line && rating_loading_scale > 0) noload = trafo_noload_loss(br, V, s, base, net.trafo_model == TrafoModel::T);
+            if (trafo) noload = trafo_noload_loss(br, V, s, base, net.trafo_model == TrafoModel::T);
         }
-        if (!is_line && rating_loading_scale > 0) row_trafo_noload[idx] = noload;
-        losses += loss;
+        if (trafo) row_trafo_noload[idx] = noload;
+        br_power[col] = s;
         row_br_loading[col] = loading;
         row_br_loss[col] = loss;
         row_br_p[col] = pf;
-        return loading;
     }
+    std::vector<BranchPower> br_power;  ///< per column of the branch rows, this step
 
     /// Branches: MATPOWER branches, lines, transformers. Returns the losses, MW.
     double record_branches(LocalTime t, double dt_h, bool converged) {
+        const std::size_t nbr = net.branches.size(), nln = net.lines.size(), ncol = nbr + nln + net.transformers.size();
+        for_chunks(ncol, [&](std::size_t, std::size_t lo, std::size_t hi) {
+            for (std::size_t col = lo; col < hi; ++col) {
+                if (col < nbr) branch_row(m.branch_slot[col], false, false, col, col);
+                else if (col < nbr + nln) branch_row(m.line_slot[col - nbr], false, true, col - nbr, col);
+                else branch_row(m.trafo_slot[col - nbr - nln], true, false, col - nbr - nln, col);
+            }
+        });
+        // in column order: the flows at the nodes (the sources' powers) and the losses
         std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
         double losses = 0.0;
-        std::size_t col = 0;
-        for (std::size_t i = 0; i < net.branches.size(); ++i) branch_row(m.branch_slot[i], 0.0, false, i, col++, losses);
-        for (std::size_t i = 0; i < net.lines.size(); ++i) {
-            const double l = branch_row(m.line_slot[i], 0.0, true, i, col++, losses);
-            if (converged) {
-                sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
-                sum.overloaded_branch_steps += l > opt.loading_limit_percent;
-                if (l > opt.loading_limit_percent) note_violation(t, "line_overload", net.lines[i].id, l);
-            }
+        for (std::size_t col = 0; col < ncol; ++col) {
+            const int slot = col < nbr ? m.branch_slot[col] : col < nbr + nln ? m.line_slot[col - nbr] : m.trafo_slot[col - nbr - nln];
+            if (slot >= 0) add_branch_end_powers(m.branches[slot], br_power[col], node_flow);
+            losses += row_br_loss[col];
+        }
+        source_losses_mw = record_source_branches();
+        if (!converged) return losses;
+        for (std::size_t i = 0; i < nln; ++i) {
+            const double l = row_br_loading[nbr + i];
+            sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
+            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+            if (l > opt.loading_limit_percent) note_violation(t, "line_overload", net.lines[i].id, l);
         }
         for (std::size_t i = 0; i < net.transformers.size(); ++i) {
-            const std::size_t col_here = col;
-            const double l = branch_row(m.trafo_slot[i], 1.0, false, i, col++, losses);
-            if (converged) {
-                sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
-                sum.overloaded_branch_steps += l > opt.loading_limit_percent;
-                if (l > opt.loading_limit_percent) note_violation(t, "trafo_overload", net.transformers[i].id, l);
-                if (opt.reverse_flow_is_violation && row_br_p[col_here] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col_here]);
-            }
+            const std::size_t col = nbr + nln + i;
+            const double l = row_br_loading[col];
+            sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
+            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+            if (l > opt.loading_limit_percent) note_violation(t, "trafo_overload", net.transformers[i].id, l);
+            if (opt.reverse_flow_is_violation && row_br_p[col] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col]);
         }
-        if (converged) add_losses_by_kind(dt_h);
-        source_losses_mw = record_source_branches();
+        add_losses_by_kind(dt_h);
         return losses;
     }
 
@@ -894,19 +960,23 @@ struct Simulation::Impl {
     }
 
     void record_loads() {
-        for (std::size_t l = 0; l < net.loads.size(); ++l) {
-            const Load& ld = net.loads[l];
-            const int i = load_node[l];
-            double p = 0.0, q = 0.0;
-            if (i >= 0 && ld.in_service) {
-                const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
-                p = -s.real();
-                q = -s.imag();
+        for_chunks(net.loads.size(), [&](std::size_t, std::size_t lo, std::size_t hi) {
+            for (std::size_t l = lo; l < hi; ++l) {
+                const Load& ld = net.loads[l];
+                const int i = load_node[l];
+                double p = 0.0, q = 0.0;
+                if (i >= 0 && ld.in_service) {
+                    const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
+                    p = -s.real();
+                    q = -s.imag();
+                }
+                row_load_p[l] = p;
+                row_load_q[l] = q;
             }
-            row_load_p[l] = p;
-            row_load_q[l] = q;
-            totals.elements_mw += p;
-            totals.load_mw -= p;
+        });
+        for (std::size_t l = 0; l < net.loads.size(); ++l) {  // in load order
+            totals.elements_mw += row_load_p[l];
+            totals.load_mw -= row_load_p[l];
         }
     }
 
@@ -1348,6 +1418,7 @@ struct Simulation::Impl {
         rebuild();
         block_start = 0;
         block_len = 0;
+        size_blocks();
         size_rows();
         if (opt.checkpoint_steps % kCheckpointQuantum != 0)
             throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
@@ -1361,6 +1432,7 @@ struct Simulation::Impl {
         row_br_loading.assign(nbr, 0.0);
         row_br_loss.assign(nbr, 0.0);
         row_br_p.assign(nbr, 0.0);
+        br_power.assign(nbr, BranchPower{0.0, 0.0});
         row_load_p.assign(net.loads.size(), 0.0);
         row_load_q.assign(net.loads.size(), 0.0);
         row_ext_p.assign(net.ext_grids.size(), 0.0);

@@ -73,6 +73,29 @@ LoadProfile load_profile_components(CustomerClass cls, LocalTime start, std::int
                                     std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,
                                     const std::vector<double>* temp_c = nullptr, const LoadShapeParams* params = nullptr);
 
+/// A class's parameters prepared for many customers: validated once, shapes normalised once.
+struct LoadShapeTables {
+    LoadShapeParams p;
+    std::array<std::array<double, 24>, 4> base_frac{}, ac_frac{};  ///< shapes normalised to sum 1
+    double phi = 0.0, q = 0.0;  ///< AR(1) coefficient of the 15-minute noise and sqrt(1 - phi^2)
+    double norm = 0.0;          ///< sum over day types of frequency x day_energy_factor
+};
+/// Validates p (ValidationError as validate()) and prepares its tables.
+LoadShapeTables prepare_load_shape(const LoadShapeParams& p);
+/// The class defaults' tables (prepared once).
+const LoadShapeTables& default_load_tables(CustomerClass c);
+
+/// The AC temperature response's input, shared by every customer of a window: temp_c[k] minus the
+/// reference cycle at step k's midpoint, for n steps of step_s from start (n values into excess_c).
+void temperature_excess(LocalTime start, std::int64_t step_s, std::size_t n, const double* temp_c, double* excess_c);
+
+/// load_profile_components into caller memory, without allocating: total_kw[k * stride] (and ac_kw[k *
+/// stride] unless null) for k < n. temp_excess_c: n values from temperature_excess(), or null (no
+/// temperature response). The same numbers as load_profile_components, bit for bit.
+void load_profile_into(const LoadShapeTables& t, CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
+                       std::uint64_t seed, std::uint64_t customer_id, double daily_kwh, const double* temp_excess_c,
+                       double* total_kw, double* ac_kw, std::size_t stride = 1);
+
 /// Total power only (see load_profile_components).
 std::vector<double> load_profile(CustomerClass cls, LocalTime start, std::int64_t step_s, std::size_t n,
                                  std::uint64_t seed, std::uint64_t customer_id, double daily_kwh,

@@ -12,6 +12,7 @@
 // so adding a customer or moving a window never changes another series' numbers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 
@@ -32,6 +33,9 @@ struct Rng {
     double uniform(double a, double b);  ///< uniform on [a, b)
     double normal();       ///< standard normal N(0, 1), Box-Muller (pairs; the second one is kept)
     double normal(double mean, double sd);  ///< mean + sd * N(0, 1)
+    /// n standard normals into out: the numbers of n calls of normal(), bit for bit, with the
+    /// logarithms and sines of a block of pairs computed a few at a time (no allocation).
+    void normals(double* out, std::size_t n);
 
     std::uint64_t s[4] = {};  ///< xoshiro256** state (never all zero once constructed)
     double spare = 0.0;       ///< second Box-Muller variate
