@@ -106,10 +106,9 @@ public:
     /// (sized for L2) once and again against the same upper voltages until it meets tol itself,
     /// while its data sit in cache. Converged in an outer iteration whose first pass (one plain
     /// sweep of the whole network) has its largest power mismatch and voltage change <= tol and
-    /// leaves the hook's set points unchanged. tol in p.u.; max_iter bounds the outer iterations
-    /// and, per outer iteration, a block's extra sweeps. SolveStatus::iterations: sweeps on the
+    /// leaves the hook's set points unchanged. tol in p.u. SolveStatus::iterations: sweeps on the
     /// longest path, each outer iteration counting 1 + the most extra sweeps of any block (on a
-    /// network that is one block, the plain sweep's count).
+    /// network that is one block, the plain sweep's count); at most max_iter.
     /// After every forward pass `hook->at_node` sees each hooked node's voltage, so a
     /// voltage-dependent device converges inside the sweep's own iterations.
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, SweepNodeHook* hook);

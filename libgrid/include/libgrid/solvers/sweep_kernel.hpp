@@ -539,14 +539,14 @@ SolveStatus SweepKernel<Sym>::solve(const MathModel& m, std::vector<cplx>& Vout,
     // voltage change of its first pass are below tol everywhere and the hook changed nothing:
     // then that pass was exactly one plain backward/forward sweep of the whole network.
     const double tol2 = tol * tol;
-    const int max_inner = std::max(max_iter, 1);
     bool finite = true;
     if (n == s.n_roots) {
         st.converged = true;
     } else {
         run_tasks([&](int t) { s.backward(s.task_lo[t], s.task_lo[t + 1]); });
-        for (int it = 1; it <= max_iter; ++it) {
+        for (int it = 1; st.iterations < max_iter; ++it) {
             s.outer_iterations = it;
+            const int max_inner = max_iter - st.iterations - 1;  // max_iter bounds the longest path
             double mis2 = 0.0, dv2 = 0.0;
             bool changed = false;
             finite = const_i ? s.outer_iteration<true>(m, tol2, max_inner, mis2, dv2, changed)
