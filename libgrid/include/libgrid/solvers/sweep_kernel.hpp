@@ -185,7 +185,7 @@ private:
     /// upper voltages until the task itself meets the tolerance, then the backward that feeds the
     /// next outer iteration.
     template <bool kConstI>
-    void run_task(const MathModel& m, int t, double tol2, int max_inner) {
+    void run_task(const MathModel& m, int t, double inner2, int max_inner) {
         const int lo = task_lo[t], hi = task_lo[t + 1];
         double m2 = 0.0, x2 = 0.0, sum = 0.0;
         forward<kConstI>(lo, hi, m2, x2, sum);
@@ -194,7 +194,7 @@ private:
         task_x2[t] = x2;
         task_changed[t] = changed;
         int inner = 0;
-        while ((changed || m2 > tol2 || x2 > tol2) && inner < max_inner && std::isfinite(sum)) {
+        while ((changed || m2 > inner2 || x2 > inner2) && inner < max_inner && std::isfinite(sum)) {
             backward(lo, hi);
             double im2 = 0.0, ix2 = 0.0;
             forward<kConstI>(lo, hi, im2, ix2, sum);
@@ -235,7 +235,10 @@ private:
         double m2 = 0.0, x2 = 0.0, sum = 0.0;
         forward<kConstI>(n_roots, upper_end, m2, x2, sum);
         changed = hook && run_hook<kConstI>(m, 0);
-        run_tasks([&](int t) { run_task<kConstI>(m, t, tol2, max_inner); });
+        // While the upper voltages still move, a block is solved only to a tenth of their change
+        // (no sooner in cache than its boundary moves again); at the end, to tol.
+        const double inner2 = std::max(tol2, 1e-2 * x2);
+        run_tasks([&](int t) { run_task<kConstI>(m, t, inner2, max_inner); });
         const int nt = int(task_lo.size()) - 1;
         longest_inner = 0;
         for (int t = 0; t < nt; ++t) {
