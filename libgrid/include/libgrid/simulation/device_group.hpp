@@ -101,7 +101,7 @@ struct StepContext {
 struct Injections {
     std::vector<std::complex<double>>* s_p = nullptr;
     double base_mva = 1.0;
-    /// The sweep solver re-evaluates voltage-dependent groups between its iterations (solver_hook).
+    /// The sweep solver re-evaluates voltage-dependent groups inside its iterations (solver_hook_node).
     bool solver_hook = false;
     /// Adds p_kw (+ j q_kvar) at a node, in the one way every group does: cplx(p, q) / 1000 / base.
     void add(int node, double p_kw, double q_kvar = 0.0) const {
