@@ -21,7 +21,7 @@ SolveStatus SweepSolver::solve(const MathModel& m, std::vector<cplx>& Vout, doub
     return impl_->kernel.solve(m, Vout, tol, max_iter, hook);
 }
 void SweepSolver::set_block_nodes(int nodes) {
-    if (nodes < 1) throw SolverError("sweep: block_nodes must be >= 1 (got " + std::to_string(nodes) + ")");
+    if (nodes < 0) throw SolverError("sweep: block_nodes must be >= 0, 0 for automatic (got " + std::to_string(nodes) + ")");
     impl_->kernel.task_nodes = nodes;
 }
 double SweepSolver::last_inner_sweeps() const { return impl_->kernel.last_inner_sweeps; }

@@ -113,8 +113,10 @@ public:
     /// voltage-dependent device converges inside the sweep's own iterations.
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, SweepNodeHook* hook);
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter);
-    /// Nodes per feeder block task (default 4096, sized for a 1 MiB L2 cache); takes effect at the
-    /// next analyze. Results depend on it (not on the thread count).
+    /// Nodes per feeder block task (4096 fits a 1 MiB L2 cache); takes effect at the next analyze.
+    /// 0 (the default): automatic, blocks of 4096 on a network of at least 100,000 nodes, the plain
+    /// sweep of the whole network below that (where it fits in cache and blocks cost more than they
+    /// save). Results depend on it (not on the thread count).
     void set_block_nodes(int nodes);
     /// Of the last solve: the blocks' extra sweeps, in whole-network sweeps (node sweeps / nodes).
     double last_inner_sweeps() const;

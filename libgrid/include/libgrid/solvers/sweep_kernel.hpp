@@ -266,7 +266,13 @@ private:
     SweepNodeHook* hook = nullptr;
 public:
     /// Nodes per task (set before analyze): a task's data, about 200 bytes a node, fit a 1 MiB L2.
-    int task_nodes = 4096;
+    /// 0 (the default): automatic, blocks of kAutoTaskNodes on a network of at least
+    /// kAutoBlockMinNodes nodes (too large for the caches: the blocked sweep saves memory traffic),
+    /// else the plain sweep of the whole network (every node "upper", no blocks): on a network that
+    /// fits in cache the blocks' convergence pass would cost more than it saves (docs/performance.md).
+    int task_nodes = 0;
+    static constexpr int kAutoTaskNodes = 4096;
+    static constexpr int kAutoBlockMinNodes = 100000;
 
 private:
     std::vector<int> task_lo;                    // tasks: runs of consecutive blocks, each <= task_nodes
@@ -352,7 +358,7 @@ void SweepKernel<Sym>::make_blocks(std::vector<int>& order) {
     SweepKernel& s = *this;
     std::vector<int> size(n, 1);
     for (int k = n - 1; k >= s.n_roots; --k) size[parent_node[order[k]]] += size[order[k]];
-    const int target = task_nodes;
+    const int target = task_nodes > 0 ? task_nodes : (n >= kAutoBlockMinNodes ? kAutoTaskNodes : 0);
     std::vector<int> block_of(n, -1);  // -1: root or upper
     std::vector<int> upper, block_root;
     for (int k = s.n_roots; k < n; ++k) {
@@ -386,7 +392,7 @@ void SweepKernel<Sym>::make_blocks(std::vector<int>& order) {
     // tasks: runs of consecutive blocks of at most task_nodes nodes together
     s.task_lo.assign(1, s.upper_end);
     for (std::size_t b = 0; b < block_root.size(); ++b)
-        if (s.block_lo[b + 1] - s.task_lo.back() > task_nodes && s.block_lo[b] > s.task_lo.back()) s.task_lo.push_back(s.block_lo[b]);
+        if (s.block_lo[b + 1] - s.task_lo.back() > target && s.block_lo[b] > s.task_lo.back()) s.task_lo.push_back(s.block_lo[b]);
     if (s.task_lo.back() < n) s.task_lo.push_back(n);
     const std::size_t nt = s.task_lo.size() - 1;
     s.task_m2.assign(nt, 0.0);
