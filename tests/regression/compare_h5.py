@@ -2,10 +2,16 @@
 """Compare two libgrid results files dataset by dataset, bit for bit, except the run timings.
 
     /usr/bin/python3 tests/regression/compare_h5.py A.h5 B.h5
+    /usr/bin/python3 tests/regression/compare_h5.py --atol 1e-6 A.h5 B.h5
 
 Exit 0 when every group, dataset (name, shape, dtype, values: NaN equal to NaN, +0 != -0 is a
 difference) and attribute is identical; 1 with the differences listed otherwise.
+
+--atol X: floating-point datasets whose values differ by at most X (absolute; NaN where the other
+has NaN) count as equal; every dataset that is not bit-identical is listed with its largest
+difference ("within atol" or "DIFF"), so the report gives the largest difference per dataset.
 """
+import argparse
 import sys
 
 import h5py
@@ -35,7 +41,7 @@ def attrs_equal(x, y):
     return None
 
 
-def compare(pa, pb):
+def compare(pa, pb, atol=None, notes=None):
     errors = []
     with h5py.File(pa, "r") as a, h5py.File(pb, "r") as b:
         d = attrs_equal(a, b)
@@ -67,21 +73,43 @@ def compare(pa, pb):
                         errors.append(f"{name}: values differ")
                 elif u.tobytes() != v.tobytes():
                     if u.dtype.kind in "fc":
-                        diff = np.nanmax(np.abs(u.astype(float) - v.astype(float))) if u.size else 0
-                        errors.append(f"{name}: values differ (max |a-b| = {diff:.3g})")
+                        diff = max_difference(u, v)
+                        if atol is not None and diff <= atol:
+                            if notes is not None:
+                                notes.append(f"{name}: within atol (max |a-b| = {diff:.3g})")
+                        else:
+                            errors.append(f"{name}: values differ (max |a-b| = {diff:.3g})")
                     else:
                         errors.append(f"{name}: values differ")
     return n, errors
 
 
+def max_difference(u, v):
+    """Largest |u - v|; inf where one is NaN and the other not (NaN against NaN is equal)."""
+    if not u.size:
+        return 0.0
+    a, b = u.astype(complex if u.dtype.kind == "c" else float), v.astype(complex if v.dtype.kind == "c" else float)
+    na, nb = np.isnan(a), np.isnan(b)
+    if np.any(na != nb):
+        return float("inf")
+    d = np.abs(np.where(na, 0, a) - np.where(nb, 0, b))
+    return float(np.max(d)) if d.size else 0.0
+
+
 def main(argv):
-    if len(argv) != 3:
-        print(__doc__)
-        return 2
-    n, errors = compare(argv[1], argv[2])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--atol", type=float, default=None, help="float datasets within this absolute difference count as equal")
+    ap.add_argument("a")
+    ap.add_argument("b")
+    args = ap.parse_args(argv[1:])
+    notes = []
+    n, errors = compare(args.a, args.b, args.atol, notes)
+    for e in notes:
+        print(f"NEAR {e}")
     for e in errors:
         print(f"DIFF {e}")
-    print(f"{argv[1]} vs {argv[2]}: {n} datasets compared, {len(errors)} differences")
+    print(f"{args.a} vs {args.b}: {n} datasets compared, {len(errors)} differences"
+          + (f", {len(notes)} within atol {args.atol:g}" if args.atol is not None else ""))
     return 1 if errors else 0
 
 

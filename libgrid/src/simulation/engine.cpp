@@ -459,6 +459,7 @@ struct Simulation::Impl {
         sweep.reset();
         if (method == Method::Sweep) {
             sweep.emplace();
+            sweep_hook.ready = false;
             sweep->analyze(m);
             sweep->set_thread_pool(pool.get());
         } else {
@@ -596,21 +597,37 @@ struct Simulation::Impl {
     }
 
     SolveStatus solve() {
-        if (method == Method::Sweep && !vdep.empty())
-            return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100),
-                                [this](const std::function<cplx(int)>& v, std::vector<int>& changed) { return solver_hook(v, changed); });
+        if (method == Method::Sweep && !vdep.empty()) {
+            if (!sweep_hook.ready) sweep_hook.collect(this);
+            return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100), &sweep_hook);
+        }
         if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
         return nr->solve(m, V, opt.tolerance, opt.max_iterations);
     }
 
-    /// The sweep's hook: re-evaluate voltage-dependent devices between sweep iterations.
-    bool solver_hook(const std::function<cplx(int)>& voltage, std::vector<int>& changed) {
-        const Injections inj = injections();
-        bool any = false;
-        changed.clear();
-        for (DeviceGroup* g : vdep) any = g->solver_hook(voltage, changed, inj, ctx, opt.control_tolerance_pu) || any;
-        return any;
-    }
+    /// The sweep's hook: voltage-dependent devices re-evaluated node by node inside the sweep.
+    struct SweepHook final : SweepNodeHook {
+        Impl* s = nullptr;
+        bool ready = false;  // nodes collected for the present model (rebuild clears it)
+        std::vector<int> hooked;
+        void collect(Impl* impl) {
+            s = impl;
+            hooked.clear();
+            for (DeviceGroup* g : s->vdep) g->solver_hook_nodes(hooked);
+            std::sort(hooked.begin(), hooked.end());
+            hooked.erase(std::unique(hooked.begin(), hooked.end()), hooked.end());
+            ready = true;
+        }
+        const std::vector<int>& nodes() const override { return hooked; }
+        bool at_node(int node, cplx v) override {
+            const Injections inj = s->injections();
+            const double vm = std::abs(v);
+            bool any = false;
+            for (DeviceGroup* g : s->vdep) any = g->solver_hook_node(node, vm, inj, s->ctx, s->opt.control_tolerance_pu) || any;
+            return any;
+        }
+    };
+    SweepHook sweep_hook;
 
     PvWeather pv_weather(std::size_t k) const {
         PvWeather w;

@@ -41,6 +41,15 @@ public:
         std::sort(nodes_.begin(), nodes_.end());
         nodes_.erase(std::unique(nodes_.begin(), nodes_.end()), nodes_.end());
         s_p_without_.assign(std::size_t(ix.n_nodes), 0.0);
+        // the units at each node (CSR), for the sweep's per-node hook
+        unit_lo_.assign(std::size_t(ix.n_nodes) + 1, 0);
+        for (int node : node_)
+            if (node >= 0) unit_lo_[std::size_t(node) + 1]++;
+        for (std::size_t i = 0; i + 1 < unit_lo_.size(); ++i) unit_lo_[i + 1] += unit_lo_[i];
+        unit_at_.assign(unit_lo_.back(), 0);
+        std::vector<int> fill(unit_lo_.begin(), unit_lo_.end() - 1);
+        for (std::size_t k = 0; k < u_.size(); ++k)
+            if (node_[k] >= 0) unit_at_[std::size_t(fill[std::size_t(node_[k])]++)] = int(k);
     }
 
     void step(const StepContext& c) override {
@@ -74,20 +83,24 @@ public:
             out_[k] = pv_step(u_[k].params, c.weather, vm_eval_[k]);
         });
     }
-    bool solver_hook(const std::function<cplx(int)>& voltage, std::vector<int>& changed, const Injections& inj, const StepContext& c,
-                     double tol) override {
+    void solver_hook_nodes(std::vector<int>& nodes) const override { nodes.insert(nodes.end(), nodes_.begin(), nodes_.end()); }
+    bool solver_hook_node(int node, double vm, const Injections& inj, const StepContext& c, double tol) override {
+        if (!(vm > 0.0) || !std::isfinite(vm)) return false;  // a diverging sweep stops on its own
+        const int a = unit_lo_[std::size_t(node)], b = unit_lo_[std::size_t(node) + 1];
         double dv = 0.0;
-        for (std::size_t k = 0; k < u_.size(); ++k)
-            if (on_[k] && node_[k] >= 0) dv = std::max(dv, std::abs(std::abs(voltage(node_[k])) - vm_eval_[k]));
-        if (dv <= tol) return false;
-        for (int node : nodes_) (*inj.s_p)[std::size_t(node)] = s_p_without_[std::size_t(node)];
-        for (std::size_t k = 0; k < u_.size(); ++k) {
-            if (!on_[k] || node_[k] < 0) continue;
-            vm_eval_[k] = std::abs(voltage(node_[k]));
-            out_[k] = pv_step(u_[k].params, c.weather, vm_eval_[k]);
-            inj.add(node_[k], out_[k].p_kw, out_[k].q_kvar);
+        for (int j = a; j < b; ++j) {
+            const std::size_t k = std::size_t(unit_at_[std::size_t(j)]);
+            if (on_[k]) dv = std::max(dv, std::abs(vm - vm_eval_[k]));
         }
-        changed.insert(changed.end(), nodes_.begin(), nodes_.end());
+        if (dv <= tol) return false;
+        (*inj.s_p)[std::size_t(node)] = s_p_without_[std::size_t(node)];
+        for (int j = a; j < b; ++j) {
+            const std::size_t k = std::size_t(unit_at_[std::size_t(j)]);
+            if (!on_[k]) continue;
+            vm_eval_[k] = vm;
+            out_[k] = pv_step(u_[k].params, c.weather, vm);
+            inj.add(node, out_[k].p_kw, out_[k].q_kvar);
+        }
         return true;
     }
 
@@ -146,6 +159,7 @@ private:
     std::vector<double> vm_eval_;       // |V| each inverter was last evaluated at
     std::vector<int> nodes_;            // distinct nodes with PV
     std::vector<cplx> s_p_without_;     // per node, this round's injection before PV
+    std::vector<int> unit_lo_, unit_at_;  // per node, its units: unit_at_[unit_lo_[node] .. unit_lo_[node + 1])
     std::vector<double> p_, q_, curt_, avail_;
 };
 

@@ -796,7 +796,9 @@ TEST_CASE("distribution: the sweep reports the exact power mismatch of the volta
         REQUIRE(st.converged);
         const double mis = true_mismatch(W);
         CHECK(mis <= tol);
-        CHECK(std::abs(mis - st.max_mismatch) <= 1e-3 * mis + 1e-12);  // equal up to rounding
+        // equal up to rounding: the feeder-blocked sweep ends below 1e-12 at tol 1e-10, where
+        // both figures are rounding noise (|A_sum| ulp(V) at a stiff node, a few 1e-12)
+        CHECK(std::abs(mis - st.max_mismatch) <= 1e-3 * mis + 1e-11);
         if (tol == 1e-10) flat_iterations = st.iterations;
     }
     // warm start: a solved point takes one sweep; a small load change takes a few

@@ -101,7 +101,7 @@ struct StepContext {
 struct Injections {
     std::vector<std::complex<double>>* s_p = nullptr;
     double base_mva = 1.0;
-    /// The sweep solver re-evaluates voltage-dependent groups between its iterations (solver_hook).
+    /// The sweep solver re-evaluates voltage-dependent groups inside its iterations (solver_hook_node).
     bool solver_hook = false;
     /// Adds p_kw (+ j q_kvar) at a node, in the one way every group does: cplx(p, q) / 1000 / base.
     void add(int node, double p_kw, double q_kvar = 0.0) const {
@@ -217,10 +217,12 @@ public:
     virtual double voltage_change(const std::vector<std::complex<double>>& /*V*/) const { return 0.0; }
     /// New set points from the present voltages (between control rounds).
     virtual void reevaluate(const StepContext& /*ctx*/) {}
-    /// Inside the sweep: re-evaluates when |V| moved more than tol, rewrites its nodes' injections in
-    /// s_p (from what they were before it injected), appends those nodes to `changed`; false = no change.
-    virtual bool solver_hook(const std::function<std::complex<double>(int)>& /*voltage*/, std::vector<int>& /*changed*/,
-                             const Injections& /*inj*/, const StepContext& /*ctx*/, double /*tol*/) {
+    /// Inside the sweep (solvers.hpp SweepNodeHook): appends the nodes solver_hook_node may rewrite.
+    virtual void solver_hook_nodes(std::vector<int>& /*nodes*/) const {}
+    /// Inside the sweep, at one of those nodes, concurrently for distinct nodes: when |V| there
+    /// (vm, p.u.) moved more than tol from where its devices were evaluated, re-evaluates them and
+    /// rewrites the node's s_p (from what it was before the group injected); false = no change.
+    virtual bool solver_hook_node(int /*node*/, double /*vm*/, const Injections& /*inj*/, const StepContext& /*ctx*/, double /*tol*/) {
         return false;
     }
 

@@ -32,8 +32,8 @@
 #include <libgrid/topology/topology.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,12 +45,11 @@ class SweepKernel {
     static_assert(is_symmetric_v<Sym>, "SweepKernel: only symmetric_t is implemented yet");
 
 public:
-    using Hook = SweepSolver::Hook;
     /// BFS order from each island's slack. Throws SolverError if an island is meshed or has PV nodes.
     void analyze(const MathModel& m);
     /// A branch's admittances changed (a tap moved), same ends: updates that tree edge only.
     void update_branch(const BranchY& before, const BranchY& after);
-    SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, const Hook& hook);
+    SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, SweepNodeHook* hook);
     ThreadPool* pool = nullptr;
 
 private:
@@ -62,7 +61,6 @@ private:
     void set_coefficients(const MathModel& m, const std::vector<int>& order, const std::vector<cplx>& y_node);
     /// Injections and start voltages into breadth-first order; whether any constant-current part.
     bool gather(const MathModel& m, const std::vector<cplx>& Vout);
-    void reread_injections(const MathModel& m, bool& const_i);
 
     int n = 0;        // nodes
     int n_roots = 0;  // positions [0, n_roots) are the islands' slacks
@@ -84,9 +82,7 @@ private:
     // operations (and results) do not depend on it.
     int upper_end = 0;
     std::vector<int> block_lo;
-    std::vector<cplx> block_out;            // per block: its root's contribution to its parent
-    std::vector<double> block_m2, block_x2, block_sum;
-    std::vector<int> changed;  // scratch for the hook
+    std::vector<cplx> R;  // per block root position: its contribution to its (upper) parent
 
     /// Coefficients of the tree edge into child position k from its summed blocks.
     void edge_coefficients(int k) {
@@ -112,12 +108,13 @@ private:
         return mul(y, v);
     }
 
-    /// Backward over positions [lo, hi) (a block, or the upper part): leaves to roots. In a block,
-    /// the block root's contribution to its parent (outside the block) goes to *out.
-    void backward(int lo, int hi, cplx* out) {
+    /// Backward over positions [lo, hi) (the upper part, or a task's blocks): leaves to roots. A
+    /// node whose parent lies before lo (a block root) leaves its contribution to that parent in R.
+    void backward(int lo, int hi) {
         cplx* __restrict v = V.data();
         cplx* __restrict d = D.data();
         cplx* __restrict l = L.data();
+        cplx* __restrict r = R.data();
         const int* __restrict pp = par.data();
         const cplx* __restrict a = A.data();
         const cplx* __restrict b = B.data();
@@ -126,7 +123,7 @@ private:
             d[k] = dk;
             const int p = pp[k];
             const cplx c = mul(a[k], v[p]) + mul(b[k], dk);
-            if (out && p < lo) *out = c;
+            if (p < lo) r[k] = c;
             else d[p] += c;
         }
     }
@@ -160,39 +157,131 @@ private:
         }
     }
 
-    /// One backward and one forward sweep; returns false on a non-finite voltage. mis2 / dv2: the
-    /// largest squared power mismatch / voltage change over the non-root positions.
+    /// Reads the hook's new injection at position k (the hook rewrites s_p only).
     template <bool kConstI>
-    bool iterate(double& mis2, double& dv2) {
+    void reread(const MathModel& m, int k) {
+        const int node = node_at[k];
+        c_p[k] = -std::conj(m.s_p[node]);
+        L[k] = own_current<kConstI>(V[k], c_p[k], c_i[k], y_z[k]);
+    }
+    /// The hook at the hooked positions [hook_lo[g], hook_lo[g + 1]) (group g: 0 the upper part,
+    /// 1 + t task t); true if it changed an injection.
+    template <bool kConstI>
+    bool run_hook(const MathModel& m, int g) {
+        bool any = false;
+        for (int j = hook_lo[g]; j < hook_lo[g + 1]; ++j) {
+            const int k = hook_pos[j];
+            if (hook->at_node(node_at[k], V[k])) {
+                reread<kConstI>(m, k);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /// One task (consecutive blocks, sized for L2) in an outer iteration: a forward pass against
+    /// the upper voltages just computed (its mismatch and voltage change are the outer
+    /// iteration's), then, while its data sit in cache, backward/forward pairs against the same
+    /// upper voltages until the task itself meets the tolerance, then the backward that feeds the
+    /// next outer iteration.
+    template <bool kConstI>
+    void run_task(const MathModel& m, int t, double inner2, int max_inner) {
+        const int lo = task_lo[t], hi = task_lo[t + 1];
+        double m2 = 0.0, x2 = 0.0, sum = 0.0;
+        forward<kConstI>(lo, hi, m2, x2, sum);
+        bool changed = hook && run_hook<kConstI>(m, 1 + t);
+        task_m2[t] = m2;
+        task_x2[t] = x2;
+        task_changed[t] = changed;
+        int inner = 0;
+        while ((changed || m2 > inner2 || x2 > inner2) && inner < max_inner && std::isfinite(sum)) {
+            backward(lo, hi);
+            double im2 = 0.0, ix2 = 0.0;
+            forward<kConstI>(lo, hi, im2, ix2, sum);
+            changed = hook && run_hook<kConstI>(m, 1 + t);
+            m2 = im2;
+            x2 = ix2;
+            ++inner;
+        }
+        backward(lo, hi);
+        task_sum[t] = sum;
+        task_inner[t] = inner;
+    }
+
+    /// Runs fn(t) for every task on the pool, tasks handed out one by one (their costs differ);
+    /// each task writes only its own slots, so the result does not depend on the thread count.
+    template <class F>
+    void run_tasks(F&& fn) {
+        const int nt = int(task_lo.size()) - 1;
+        if (!pool || pool->size() <= 1 || nt <= 1) {
+            for (int t = 0; t < nt; ++t) fn(t);
+            return;
+        }
+        std::atomic<int> next{0};
+        pool->for_each(std::size_t(pool->size()), [&](std::size_t) {
+            for (int t = next.fetch_add(1, std::memory_order_relaxed); t < nt; t = next.fetch_add(1, std::memory_order_relaxed)) fn(t);
+        }, 1);
+    }
+
+    /// One outer iteration: the upper part backward (with the blocks' contributions) and forward,
+    /// then every task (run_task). Returns false on a non-finite voltage. mis2 / dv2: the largest
+    /// squared power mismatch / voltage change of the first pass over every non-root position.
+    template <bool kConstI>
+    bool outer_iteration(const MathModel& m, double tol2, int max_inner, double& mis2, double& dv2, bool& changed) {
         const int nb = int(block_lo.size()) - 1;
-        auto run_blocks = [&](auto&& fn) {
-            if (pool && pool->size() > 1 && nb > 1) pool->for_each(std::size_t(nb), fn, 2);
-            else for (int b = 0; b < nb; ++b) fn(std::size_t(b));
-        };
-        // backward: blocks (in parallel), their roots' contributions in block order, then the upper part
-        run_blocks([&](std::size_t b) { backward(block_lo[b], block_lo[b + 1], &block_out[b]); });
-        for (int b = 0; b < nb; ++b) D[par[block_lo[b]]] += block_out[b];
-        backward(n_roots, upper_end, nullptr);
+        for (int b = 0; b < nb; ++b) D[par[block_lo[b]]] += R[block_lo[b]];
+        backward(n_roots, upper_end);
         for (int k = 0; k < n_roots; ++k) D[k] = 0.0;
-        // forward: the upper part, then the blocks (in parallel)
         double m2 = 0.0, x2 = 0.0, sum = 0.0;
         forward<kConstI>(n_roots, upper_end, m2, x2, sum);
-        run_blocks([&](std::size_t b) {
-            double bm = 0.0, bx = 0.0, bs = 0.0;
-            forward<kConstI>(block_lo[b], block_lo[b + 1], bm, bx, bs);
-            block_m2[b] = bm;
-            block_x2[b] = bx;
-            block_sum[b] = bs;
-        });
-        for (int b = 0; b < nb; ++b) {
-            m2 = std::max(m2, block_m2[b]);
-            x2 = std::max(x2, block_x2[b]);
-            sum += block_sum[b];
+        changed = hook && run_hook<kConstI>(m, 0);
+        // While the upper voltages still move, a block is solved only to a tenth of their change
+        // (no sooner in cache than its boundary moves again); at the end, to tol.
+        const double inner2 = std::max(tol2, 1e-2 * x2);
+        run_tasks([&](int t) { run_task<kConstI>(m, t, inner2, max_inner); });
+        const int nt = int(task_lo.size()) - 1;
+        longest_inner = 0;
+        for (int t = 0; t < nt; ++t) {
+            m2 = std::max(m2, task_m2[t]);
+            x2 = std::max(x2, task_x2[t]);
+            sum += task_sum[t];
+            changed = changed || task_changed[t];
+            inner_sweeps += (long long)task_inner[t] * (task_lo[t + 1] - task_lo[t]);
+            longest_inner = std::max(longest_inner, task_inner[t]);
         }
         mis2 = m2;
         dv2 = x2;
         return std::isfinite(sum);
     }
+    void map_hook(SweepNodeHook* h);
+
+public:
+    /// Node sweeps of the last solve beyond its outer iterations, in whole-network sweeps.
+    double last_inner_sweeps = 0.0;
+    int outer_iterations = 0;  ///< of the last solve
+
+private:
+    long long inner_sweeps = 0;
+    int longest_inner = 0;  // of the last outer iteration: the most extra sweeps a task made
+    SweepNodeHook* hook = nullptr;
+public:
+    /// Nodes per task (set before analyze): a task's data, about 200 bytes a node, fit a 1 MiB L2.
+    /// 0 (the default): automatic, blocks of kAutoTaskNodes on a network of at least
+    /// kAutoBlockMinNodes nodes (too large for the caches: the blocked sweep saves memory traffic),
+    /// else the plain sweep of the whole network (every node "upper", no blocks): on a network that
+    /// fits in cache the blocks' convergence pass would cost more than it saves (docs/performance.md).
+    int task_nodes = 0;
+    static constexpr int kAutoTaskNodes = 4096;
+    static constexpr int kAutoBlockMinNodes = 100000;
+
+private:
+    std::vector<int> task_lo;                    // tasks: runs of consecutive blocks, each <= task_nodes
+    std::vector<double> task_m2, task_x2, task_sum;
+    std::vector<char> task_changed;
+    std::vector<int> task_inner;
+    std::vector<int> hook_pos, hook_lo;          // hooked positions, sorted; per group (upper, tasks)
+    const std::vector<int>* hook_nodes_seen = nullptr;
+    std::size_t hook_nodes_size = 0;
 };
 
 template <symmetry_tag Sym>
@@ -260,15 +349,16 @@ std::vector<int> SweepKernel<Sym>::breadth_first_order(const MathModel& m) {
     return std::move(tree.order);
 }
 
-/// Blocks for the parallel sweep: a node whose subtree holds more than `target` nodes is "upper";
-/// every other node whose parent is upper (or a root) starts a block (its whole subtree). Reorders
-/// `order` (roots, upper nodes, blocks) and pos.
+/// Blocks: a node whose subtree holds more than task_nodes nodes is "upper"; every other node whose
+/// parent is upper (or a root) starts a block (its whole subtree: a feeder below a distribution
+/// transformer or a lateral). Reorders `order` (roots, upper nodes, blocks) and pos; groups
+/// consecutive blocks into tasks of at most task_nodes nodes.
 template <symmetry_tag Sym>
 void SweepKernel<Sym>::make_blocks(std::vector<int>& order) {
     SweepKernel& s = *this;
     std::vector<int> size(n, 1);
     for (int k = n - 1; k >= s.n_roots; --k) size[parent_node[order[k]]] += size[order[k]];
-    const int target = std::max(512, n / 64);
+    const int target = task_nodes > 0 ? task_nodes : (n >= kAutoBlockMinNodes ? kAutoTaskNodes : 0);
     std::vector<int> block_of(n, -1);  // -1: root or upper
     std::vector<int> upper, block_root;
     for (int k = s.n_roots; k < n; ++k) {
@@ -299,11 +389,18 @@ void SweepKernel<Sym>::make_blocks(std::vector<int>& order) {
     }
     order = std::move(new_order);
     for (int k = 0; k < n; ++k) pos[order[k]] = k;
-    const std::size_t nb = block_root.size();
-    s.block_out.assign(nb, 0.0);
-    s.block_m2.assign(nb, 0.0);
-    s.block_x2.assign(nb, 0.0);
-    s.block_sum.assign(nb, 0.0);
+    // tasks: runs of consecutive blocks of at most task_nodes nodes together
+    s.task_lo.assign(1, s.upper_end);
+    for (std::size_t b = 0; b < block_root.size(); ++b)
+        if (s.block_lo[b + 1] - s.task_lo.back() > target && s.block_lo[b] > s.task_lo.back()) s.task_lo.push_back(s.block_lo[b]);
+    if (s.task_lo.back() < n) s.task_lo.push_back(n);
+    const std::size_t nt = s.task_lo.size() - 1;
+    s.task_m2.assign(nt, 0.0);
+    s.task_x2.assign(nt, 0.0);
+    s.task_sum.assign(nt, 0.0);
+    s.task_changed.assign(nt, 0);
+    s.task_inner.assign(nt, 0);
+    s.hook_nodes_seen = nullptr;
 }
 
 template <symmetry_tag Sym>
@@ -353,6 +450,7 @@ void SweepKernel<Sym>::set_coefficients(const MathModel& m, const std::vector<in
         s.A_sum[p] += s.A[k];
     }
     s.V.assign(n, 0.0);
+    s.R.assign(n, 0.0);
     s.D.assign(n, 0.0);
     s.L.assign(n, 0.0);
     s.c_p.assign(n, 0.0);
@@ -416,51 +514,62 @@ bool SweepKernel<Sym>::gather(const MathModel& m, const std::vector<cplx>& Vout)
 }
 
 template <symmetry_tag Sym>
-void SweepKernel<Sym>::reread_injections(const MathModel& m, bool& const_i) {
+void SweepKernel<Sym>::map_hook(SweepNodeHook* h) {
     SweepKernel& s = *this;
-    for (int node : s.changed) {  // re-read those nodes' injections
-        const int k = s.pos[node];
-        s.c_p[k] = -std::conj(m.s_p[node]);
-        s.c_i[k] = -std::conj(m.s_i[node]);
-        s.y_z[k] = s.y_sh[k] - std::conj(m.s_z[node]);
-        const_i = const_i || m.s_i[node] != cplx(0.0, 0.0);
-        s.L[k] = const_i ? own_current<true>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k])
-                         : own_current<false>(s.V[k], s.c_p[k], s.c_i[k], s.y_z[k]);
+    s.hook = h;
+    if (!h) return;
+    const std::vector<int>& nodes = h->nodes();
+    if (s.hook_nodes_seen == &nodes && s.hook_nodes_size == nodes.size()) return;  // the same nodes as last time
+    s.hook_nodes_seen = &nodes;
+    s.hook_nodes_size = nodes.size();
+    s.hook_pos.clear();
+    for (int node : nodes) {
+        if (node < 0 || node >= n) throw SolverError("sweep: the hook names node " + std::to_string(node) + ", outside the model");
+        s.hook_pos.push_back(s.pos[node]);
     }
+    std::sort(s.hook_pos.begin(), s.hook_pos.end());
+    // groups: 0 the roots and the upper part, 1 + t task t
+    const int nt = int(s.task_lo.size()) - 1;
+    s.hook_lo.assign(std::size_t(nt) + 2, 0);
+    for (int g = 0; g <= nt; ++g)
+        s.hook_lo[g + 1] = int(std::lower_bound(s.hook_pos.begin(), s.hook_pos.end(), s.task_lo[g]) - s.hook_pos.begin());
 }
 
 template <symmetry_tag Sym>
-SolveStatus SweepKernel<Sym>::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter, const Hook& hook) {
+SolveStatus SweepKernel<Sym>::solve(const MathModel& m, std::vector<cplx>& Vout, double tol, int max_iter, SweepNodeHook* h) {
     SweepKernel& s = *this;
     SolveStatus st;
     if (n != m.n || int(Vout.size()) < n) throw SolverError("sweep: solve called with a model or voltage vector that does not match analyze");
-    bool const_i = gather(m, Vout);
-    // Converged when the power mismatch at the new voltages and the last voltage change are both
-    // below tol.
+    const bool const_i = gather(m, Vout);
+    map_hook(h);
+    s.inner_sweeps = 0;
+    s.outer_iterations = 0;
+    // Converged when, in one outer iteration, the power mismatch at the new voltages and the
+    // voltage change of its first pass are below tol everywhere and the hook changed nothing:
+    // then that pass was exactly one plain backward/forward sweep of the whole network.
     const double tol2 = tol * tol;
     bool finite = true;
     if (n == s.n_roots) {
         st.converged = true;
     } else {
-        const std::function<cplx(int)> voltage_of = [&s](int node) { return s.V[s.pos[node]]; };
-        for (int it = 1; it <= max_iter; ++it) {
+        run_tasks([&](int t) { s.backward(s.task_lo[t], s.task_lo[t + 1]); });
+        for (int it = 1; st.iterations < max_iter; ++it) {
+            s.outer_iterations = it;
+            const int max_inner = max_iter - st.iterations - 1;  // max_iter bounds the longest path
             double mis2 = 0.0, dv2 = 0.0;
-            finite = const_i ? s.iterate<true>(mis2, dv2) : s.iterate<false>(mis2, dv2);
-            st.iterations = it;
+            bool changed = false;
+            finite = const_i ? s.outer_iteration<true>(m, tol2, max_inner, mis2, dv2, changed)
+                             : s.outer_iteration<false>(m, tol2, max_inner, mis2, dv2, changed);
+            st.iterations += 1 + s.longest_inner;  // sweeps on the longest path
             st.max_mismatch = std::sqrt(mis2);
             if (!finite) break;
-            bool changed = false;
-            if (hook) {
-                s.changed.clear();
-                changed = hook(voltage_of, s.changed);
-                reread_injections(m, const_i);
-            }
             if (!changed && mis2 <= tol2 && dv2 <= tol2) {
                 st.converged = true;
                 break;
             }
         }
     }
+    s.last_inner_sweeps = double(s.inner_sweeps) / double(std::max(n, 1));
     for (int k = 0; k < n; ++k) Vout[s.node_at[k]] = s.V[k];
     if (!finite) st.max_mismatch = kInf;
     return st;
