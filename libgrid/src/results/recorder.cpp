@@ -79,6 +79,8 @@ int MemoryRecorder::add_series(const SeriesSpec& spec) {
     if (by_path_.count(path)) throw IdError("results: series '" + path + "' declared twice");
     Series s;
     s.spec = spec;
+    if (spec.integer) s.int_values.reserve(planned_rows_ * s.width());
+    else s.values.reserve(planned_rows_ * s.width());
     series_.push_back(std::move(s));
     by_path_[path] = series_.size() - 1;
     return int(series_.size() - 1);

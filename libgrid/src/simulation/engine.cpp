@@ -1159,6 +1159,7 @@ struct Simulation::Impl {
                                net.storage.size() + net.gens.size() + 2 * net.shunts.size() + 2 * net.transformers.size() + 8;
             for (const auto& g : groups) cols += g->planned_columns();
             w->plan(cols);
+            w->plan_rows(opt.n_steps);
         }
         write_run_attributes();
         declare_network_series();

@@ -40,6 +40,8 @@ public:
     virtual void write_run_info(const std::string& scenario_text, std::uint64_t seed) = 0;
     /// Hint: about this many columns will be appended per step in all (memory plan of a buffer).
     virtual void plan(std::size_t total_columns) = 0;
+    /// Hint: at most this many rows (steps) will be appended to a series (memory plan; no-op by default).
+    virtual void plan_rows(std::size_t /*rows*/) {}
     virtual void write_ids(const std::string& group, const std::vector<std::int64_t>& ids) = 0;
     virtual void write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit = "") = 0;
     virtual void write_int_vector(const std::string& path, const std::vector<std::int64_t>& v, const std::string& unit = "") = 0;
@@ -98,6 +100,11 @@ public:
 
     void write_run_info(const std::string& scenario_text, std::uint64_t seed) override;
     void plan(std::size_t) override {}
+    /// Series declared afterwards reserve this many rows: appending then never reallocates.
+    void plan_rows(std::size_t rows) override {
+        planned_rows_ = rows;
+        time_.reserve(rows);
+    }
     void write_ids(const std::string& group, const std::vector<std::int64_t>& ids) override;
     void write_vector(const std::string& path, const std::vector<double>& v, const std::string& unit = "") override;
     void write_int_vector(const std::string& path, const std::vector<std::int64_t>& v, const std::string& unit = "") override;
@@ -132,6 +139,7 @@ public:
     const std::map<std::string, std::string>& attributes() const { return attributes_; }  ///< "object@name"
 
 private:
+    std::size_t planned_rows_ = 0;
     std::vector<Series> series_;
     std::map<std::string, std::size_t> by_path_;
     std::vector<std::int64_t> time_;
