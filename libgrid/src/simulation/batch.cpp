@@ -103,9 +103,12 @@ void write_pf_batch_h5(const std::string& path, const Network& net, const PfBatc
     std::vector<double> vn;
     for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
     w.write_vector("/bus/vn_kv", vn, "kV");
-    for (const auto& [group, ids] : r.ids)
+    for (const auto& entry : r.ids) {
+        const std::string& group = entry.first;  // a named reference: clang < 16 cannot capture a structured binding
+        const auto& ids = entry.second;
         if (!ids.empty() && std::any_of(chosen.begin(), chosen.end(), [&](const PfBatchArray* a) { return a->group == group; }))
             w.write_ids(group, std::vector<std::int64_t>(ids.begin(), ids.end()));
+    }
     for (const PfBatchArray* ap : chosen) {
         const PfBatchArray& a = *ap;
         const std::size_t width = r.group_ids(a.group).size();
