@@ -82,12 +82,8 @@ std::string tmp_h5(const char* what) {
     return (std::filesystem::temp_directory_path() / ("libgrid_bench_pgm_" + std::string(what) + "_" + std::to_string(::getpid()) + ".h5")).string();
 }
 
-const char* kRecordNames[] = {"no recording", "in-memory", "HDF5 /tmp"};
-
-/// The scenarios as a time series: one step per scenario, each load's p and q given per step.
-/// range(0): grid (0 radial, 1 meshed); range(1): 0 NR, 1 sweep; range(2): 0 none, 1 memory, 2 HDF5.
-void BM_PgmTimeSeries(benchmark::State& state) {
-    const PgmCase& c = pgm_case(int(state.range(0)));
+/// The scenarios as load profiles, one step per scenario (p, and q when `with_q`).
+DeviceSet scenario_profiles(const PgmCase& c, bool with_q) {
     DeviceSet dev;
     const std::size_t nl = c.load_ids.size();
     for (std::size_t l = 0; l < nl; ++l) {
@@ -95,10 +91,20 @@ void BM_PgmTimeSeries(benchmark::State& state) {
         sp.load = c.load_ids[l];
         for (std::size_t s = 0; s < c.n_scenarios; ++s) {
             sp.p_kw.push_back(c.p_mw[s * nl + l] * 1000.0);
-            sp.q_kvar.push_back(c.q_mvar[s * nl + l] * 1000.0);
+            if (with_q) sp.q_kvar.push_back(c.q_mvar[s * nl + l] * 1000.0);
         }
         dev.load_profiles.push_back(std::move(sp));
     }
+    return dev;
+}
+
+const char* kRecordNames[] = {"no recording", "in-memory", "HDF5 /tmp"};
+
+/// The scenarios as a time series: one step per scenario, each load's p and q given per step.
+/// range(0): grid (0 radial, 1 meshed); range(1): 0 NR, 1 sweep; range(2): 0 none, 1 memory, 2 HDF5.
+void BM_PgmTimeSeries(benchmark::State& state) {
+    const PgmCase& c = pgm_case(int(state.range(0)));
+    const DeviceSet dev = scenario_profiles(c, true);
     const int record = int(state.range(2));
     const std::string path = tmp_h5("ts");
     for (auto _ : state) {
@@ -156,14 +162,7 @@ void BM_PgmBatch(benchmark::State& state) {
 /// cut to the rows, as the engine does for a run shorter than a chunk.
 void BM_PgmFileOnly(benchmark::State& state) {
     const PgmCase& c = pgm_case(int(state.range(0)));
-    DeviceSet dev;
-    const std::size_t nl = c.load_ids.size();
-    for (std::size_t l = 0; l < nl; ++l) {
-        LoadProfileSpec sp;
-        sp.load = c.load_ids[l];
-        for (std::size_t s = 0; s < c.n_scenarios; ++s) sp.p_kw.push_back(c.p_mw[s * nl + l] * 1000.0);
-        dev.load_profiles.push_back(std::move(sp));
-    }
+    const DeviceSet dev = scenario_profiles(c, false);
     SimulationOptions opt;
     opt.start = from_civil(2025, 1, 1);
     opt.n_steps = c.n_scenarios;

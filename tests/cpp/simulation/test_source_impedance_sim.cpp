@@ -4,48 +4,20 @@
 #include <doctest/doctest.h>
 
 #include "scratch_dir.hpp"
+#include "../../regression/cigre_lv_devices.hpp"
 
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 using namespace libgrid;
 
 namespace {
-
-/// PV and a self-consumption battery behind every load's meter, residential load profiles.
-DeviceSet pv_and_battery_everywhere(const Network& net) {
-    DeviceSet d;
-    Id id = 1;
-    for (const Load& l : net.loads) {
-        PvUnit pv;
-        pv.id = id;
-        pv.bus = l.bus;
-        pv.customer = l.id;
-        pv.params.kwp_dc = std::max(1.0, l.p_mw * 1000.0 * 0.8);
-        pv.params.inverter_kva = pv.params.kwp_dc;
-        d.pv.push_back(pv);
-        BatteryUnit b;
-        b.id = id;
-        b.bus = l.bus;
-        b.customer = l.id;
-        b.params.e_kwh = std::max(2.0, l.p_mw * 1000.0 * 2.0);
-        b.params.p_charge_kw = b.params.p_discharge_kw = b.params.e_kwh / 2.0;
-        b.params.strategy = BatteryStrategy::SelfConsumption;
-        d.batteries.push_back(b);
-        LoadProfileSpec sp;
-        sp.load = l.id;
-        sp.cls = CustomerClass::Residential;
-        sp.daily_kwh = l.p_mw * 1000.0 * 24.0 * 0.45;
-        d.load_profiles.push_back(sp);
-        ++id;
-    }
-    return d;
-}
 
 double row_sum(const std::vector<double>& v, std::size_t row, std::size_t n) {
     double s = 0;
@@ -65,7 +37,7 @@ TEST_CASE("source impedance in a time series: the energy balance closes with the
     opt.start = from_civil(2025, 3, 3);
     opt.n_steps = 96;
     opt.output_path = libgrid_test::scratch_path("source_impedance_sim.h5");
-    const DeviceSet devices = pv_and_battery_everywhere(net);
+    const DeviceSet devices = libgrid_cigre::cigre_lv_devices(net);  // the CIGRE LV year's devices (PV + battery per load)
     const SimulationSummary s = Simulation(net, devices, opt).run();
     CHECK(s.non_converged_steps == 0);
     CHECK(s.energy_balance_max_error_mw < 1e-6);
