@@ -1,0 +1,99 @@
+// libgrid power flow: the unbalanced (multi-phase) power flow, one call, results per node,
+// per element terminal and per three-phase bus, and the static control loop (regulators,
+// capacitors) as OpenDSS's static control mode runs it.
+#pragma once
+
+#include <libgrid/model/unetwork.hpp>
+#include <libgrid/solvers/usolvers.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+enum class UControlMode : std::uint8_t { off, static_ };
+
+struct UPfOptions {
+    UMethod method = UMethod::automatic;
+    UControlMode controls = UControlMode::static_;
+    double tolerance = 1e-9;        ///< max |dV| in p.u. between iterations
+    int max_iterations = 100;
+    int max_control_iterations = 30;
+};
+
+/// Node voltages, one row per node (column vectors, in the model's node order: buses in
+/// UNetwork order, nodes of a bus ascending).
+struct UNodeResults {
+    std::vector<int> bus;             ///< UNetwork bus index
+    std::vector<int> phase;           ///< 1, 2, 3 (a, b, c), 4 neutral
+    std::vector<cplx> v_volts;        ///< phasor, line to ground
+    std::vector<double> vm_volts, vm_pu, va_deg;  ///< vm_pu: of the bus's line-to-neutral base
+};
+
+struct UTerminalResult {
+    int bus = -1;
+    std::vector<int> nodes;           ///< node number per conductor (0 ground)
+    std::vector<cplx> current_a;      ///< into the element, per conductor
+    std::vector<cplx> power_kva;      ///< into the element, per conductor: V conj(I) / 1000
+};
+
+struct UElementResult {
+    std::string name;                 ///< "line.650632", "transformer.sub", "load.671", ...
+    UElementKind kind = UElementKind::line;
+    int index = -1;                   ///< into its UNetwork table
+    std::vector<UTerminalResult> terminals;
+    cplx losses_kva{0.0, 0.0};        ///< sum of the power into all terminals (lines, transformers)
+};
+
+/// Voltage unbalance of a bus with phases 1, 2, 3: symmetrical components of the phase-to-ground
+/// voltages; vuf_pct = |V2| / |V1| * 100 (IEC 61000-4-30's definition on the phase voltages).
+struct UUnbalance {
+    int bus = -1;
+    double vuf_pct = 0.0;
+    double v0_volts = 0.0, v1_volts = 0.0, v2_volts = 0.0;
+    double v_neutral_volts = std::numeric_limits<double>::quiet_NaN();  ///< node 4 to ground, when modelled
+};
+
+struct UTapResult {
+    std::string regcontrol, transformer;
+    int winding = 2;
+    double tap_pu = 1.0;
+    int position = 0;                 ///< steps from 1.0: round((tap - 1) / step)
+};
+
+struct UPfResult {
+    bool converged = false;
+    int iterations = 0;               ///< of the last solve
+    int total_iterations = 0;         ///< over the control loop
+    int control_iterations = 0;
+    UMethod method_used = UMethod::fixed_point;
+    std::string message;              ///< why it failed, when it did
+    cplx source_kva{0.0, 0.0};        ///< total power out of the sources, kW + j kvar
+    std::vector<std::array<cplx, 3>> source_kva_phase;  ///< per Vsource, per phase
+    cplx losses_kva{0.0, 0.0};        ///< lines + transformers (+ source impedance not included)
+    UNodeResults node;
+    std::vector<UElementResult> element;  ///< lines, transformers, loads, capacitors, vsources
+    std::vector<UUnbalance> unbalance;    ///< per bus with phases 1, 2, 3
+    std::vector<UTapResult> taps;         ///< per RegControl
+};
+
+/// Solve. With controls static, regulators and capacitor controls act between solves until
+/// none moves (or max_control_iterations); the settled taps are written back into `net`.
+/// Bus voltage bases missing where settings.voltage_bases_kv is set are computed first
+/// (`calc_voltage_bases`). Throws ValidationError on a network that cannot be modelled; a
+/// solve that does not converge returns converged = false with the message.
+UPfResult run_unbalanced_pf(UNetwork& net, const UPfOptions& opt = {});
+
+/// OpenDSS's CalcVoltageBases: a no-load solve, then each bus gets the base of
+/// settings.voltage_bases_kv nearest to its voltage.
+void calc_voltage_bases(UNetwork& net);
+
+/// One iteration of the static control mode on a solved state: every enabled RegControl reads
+/// its PT voltage (winding `winding`, conductor `ptphase`, divided by ptratio), compensates the
+/// line drop with R, X and the CT current (ctprim), and when outside vreg +- band/2 moves its
+/// tap by the steps that bring it back to vreg (at most maxtapchange, within min/max tap).
+/// Returns how many regulators moved. `m` and `v` are the model and solution the state came from.
+int step_regcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v);
+
+}  // namespace libgrid

@@ -1,0 +1,51 @@
+// libgrid solvers: the unbalanced power-flow solvers on the nodal model (math/umath.hpp).
+//
+// All three solve the same equations, Y V = i_source + I_comp(V), to the same tolerance (the
+// largest change of a node voltage between iterations, in p.u. of its line-to-neutral base), so
+// they agree to that tolerance:
+//  - fixed point ("normal" mode of OpenDSS): V <- Y^-1 (i_source + I_comp(V)); Y factorised once
+//    (KLU, complex), one solve per iteration;
+//  - Newton-Raphson on the current mismatch in rectangular coordinates (real 2n system, KLU with
+//    the symbolic analysis once);
+//  - backward/forward sweep on a radial model (m.radial), branch by branch with each element's
+//    yprim blocks.
+#pragma once
+
+#include <libgrid/math/umath.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+enum class UMethod : std::uint8_t { automatic, fixed_point, newton, sweep };
+const char* to_string(UMethod m);
+UMethod parse_umethod(const std::string& s);  ///< "auto", "fixed_point", "nr", "sweep"; throws ValidationError
+
+struct USolveOptions {
+    double tolerance = 1e-9;   ///< max |dV| / vbase between iterations
+    int max_iterations = 100;
+};
+
+struct USolveStats {
+    bool converged = false;
+    int iterations = 0;
+    double max_dv_pu = 0.0;
+};
+
+/// A solver keeps its factorisation between calls with the same model (a tap move changes Y's
+/// values: call `refactor()`). v is the start on entry and the solution on exit.
+class USolver {
+public:
+    virtual ~USolver() = default;
+    virtual USolveStats solve(std::vector<cplx>& v, const USolveOptions& opt) = 0;
+    virtual void refactor() = 0;  ///< Y's values changed, pattern not
+    virtual UMethod method() const = 0;
+};
+
+/// `automatic`: the sweep when the model is radial, else Newton-Raphson. The model must outlive
+/// the solver.
+std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
+
+}  // namespace libgrid
