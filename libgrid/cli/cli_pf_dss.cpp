@@ -14,6 +14,7 @@
 #include <iostream>
 #include <cctype>
 #include <map>
+#include <sstream>
 
 namespace libgrid::cli {
 namespace {
@@ -102,17 +103,39 @@ nlohmann::json result_json(const UNetwork& net, const UPfResult& r, const std::v
     return j;
 }
 
-/// "12 ignored commands: Plot x3, Show x2, ..." from notes "FILE:LINE: ignored: Plot ...".
+/// What a note is about, without its "FILE:LINE: " prefix: "Plot", "New energymeter",
+/// "line.x: property 'foo'", "Set demand".
+std::string note_key(const std::string& note) {
+    std::string s = note;
+    for (std::size_t i = 0; i + 1 < s.size(); ++i)  // the first ":<digits>: "
+        if (s[i] == ':' && std::isdigit((unsigned char)s[i + 1])) {
+            std::size_t j = i + 1;
+            while (j < s.size() && std::isdigit((unsigned char)s[j])) ++j;
+            if (s.compare(j, 2, ": ") == 0) {
+                s = s.substr(j + 2);
+                break;
+            }
+        }
+    if (s.rfind("ignored: ", 0) == 0) {
+        std::istringstream words(s.substr(9));
+        std::string cmd, spec;
+        words >> cmd >> spec;
+        std::string low = cmd;
+        std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (low == "new" || low == "edit" || low == "batchedit") return cmd + " " + spec.substr(0, spec.find('.'));
+        return cmd;
+    }
+    const std::size_t prop = s.find(": property '");
+    const std::size_t close = prop == std::string::npos ? prop : s.find('\'', prop + 12);
+    return close == std::string::npos ? s : s.substr(0, close + 1);
+}
+
+/// "Plot x3, Show x2, New energymeter, ..." from the notes.
 std::string notes_counted(const std::vector<std::string>& notes) {
     std::map<std::string, int> by_what;
-    for (const std::string& n : notes) {
-        const std::size_t at = n.find("ignored: ");
-        std::string what = at == std::string::npos ? n : n.substr(at + 9);
-        what = what.substr(0, what.find_first_of(" \t"));
-        ++by_what[what];
-    }
+    for (const std::string& n : notes) ++by_what[note_key(n)];
     std::string s;
-    for (const auto& [what, count] : by_what) s += (s.empty() ? "" : ", ") + what + (count > 1 ? " x" + std::to_string(count) : "");
+    for (const auto& [what, count] : by_what) s += (s.empty() ? "" : "; ") + what + (count > 1 ? " x" + std::to_string(count) : "");
     return s;
 }
 
