@@ -19,13 +19,15 @@
 namespace libgrid::cli {
 namespace {
 
+using ojson = nlohmann::ordered_json;
+
 constexpr double kRad2Deg = 57.29577951308232;
 
-nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+ojson number(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
 
-nlohmann::json node_json(const UNetwork& net, const UNodeResults& n) {
-    nlohmann::json bus = nlohmann::json::array(), v = nlohmann::json::array(), pu = nlohmann::json::array(),
-                   deg = nlohmann::json::array();
+ojson node_json(const UNetwork& net, const UNodeResults& n) {
+    ojson bus = ojson::array(), v = ojson::array(), pu = ojson::array(),
+                   deg = ojson::array();
     for (std::size_t k = 0; k < n.bus.size(); ++k) {
         bus.push_back(net.buses[std::size_t(n.bus[k])].name);
         v.push_back(number(n.vm_volts[k]));
@@ -36,10 +38,10 @@ nlohmann::json node_json(const UNetwork& net, const UNodeResults& n) {
 }
 
 /// One terminal: totals over its conductors, then per conductor (node, p, q, |I|, angle of I).
-nlohmann::json terminal_json(const UNetwork& net, const UTerminalResult& t) {
+ojson terminal_json(const UNetwork& net, const UTerminalResult& t) {
     double p = 0, q = 0;
-    nlohmann::json pc = nlohmann::json::array(), qc = nlohmann::json::array(), ia = nlohmann::json::array(),
-                   ideg = nlohmann::json::array();
+    ojson pc = ojson::array(), qc = ojson::array(), ia = ojson::array(),
+                   ideg = ojson::array();
     for (std::size_t c = 0; c < t.power_kva.size(); ++c) {
         p += t.power_kva[c].real();
         q += t.power_kva[c].imag();
@@ -54,8 +56,8 @@ nlohmann::json terminal_json(const UNetwork& net, const UTerminalResult& t) {
             {"p_kw_conductor", pc}, {"q_kvar_conductor", qc}, {"i_a", ia}, {"i_deg", ideg}};
 }
 
-nlohmann::json result_json(const UNetwork& net, const UPfResult& r, const std::vector<std::string>& notes) {
-    nlohmann::json j;
+ojson result_json(const UNetwork& net, const UPfResult& r, const std::vector<std::string>& notes) {
+    ojson j;
     j["converged"] = r.converged;
     j["iterations"] = r.iterations;
     j["total_iterations"] = r.total_iterations;
@@ -63,7 +65,7 @@ nlohmann::json result_json(const UNetwork& net, const UPfResult& r, const std::v
     j["method"] = to_string(r.method_used);
     j["source_kw"] = number(r.source_kva.real());
     j["source_kvar"] = number(r.source_kva.imag());
-    nlohmann::json pp = nlohmann::json::array(), qp = nlohmann::json::array();
+    ojson pp = ojson::array(), qp = ojson::array();
     for (int ph = 0; ph < 3; ++ph) {
         double p = 0, q = 0;
         for (const auto& s : r.source_kva_phase) {
@@ -78,21 +80,21 @@ nlohmann::json result_json(const UNetwork& net, const UPfResult& r, const std::v
     j["losses_kw"] = number(r.losses_kva.real());
     j["losses_kvar"] = number(r.losses_kva.imag());
     j["node"] = node_json(net, r.node);
-    nlohmann::json el = nlohmann::json::array();
+    ojson el = ojson::array();
     for (const UElementResult& e : r.element) {
-        nlohmann::json terms = nlohmann::json::array();
+        ojson terms = ojson::array();
         for (const UTerminalResult& t : e.terminals) terms.push_back(terminal_json(net, t));
         el.push_back({{"name", e.name}, {"terminals", terms}, {"losses_kw", number(e.losses_kva.real())},
                       {"losses_kvar", number(e.losses_kva.imag())}});
     }
     j["element"] = el;
-    nlohmann::json taps = nlohmann::json::object();
+    ojson taps = ojson::object();
     for (const UTapResult& t : r.taps) taps[t.regcontrol] = t.position;
     j["taps"] = taps;
-    nlohmann::json tap_pu = nlohmann::json::object();
+    ojson tap_pu = ojson::object();
     for (const UTapResult& t : r.taps) tap_pu[t.regcontrol] = number(t.tap_pu);
     j["tap_pu"] = tap_pu;
-    nlohmann::json unb = nlohmann::json::array();
+    ojson unb = ojson::array();
     for (const UUnbalance& u : r.unbalance)
         unb.push_back({{"bus", net.buses[std::size_t(u.bus)].name}, {"vuf_pct", number(u.vuf_pct)}, {"v0_volts", number(u.v0_volts)},
                        {"v1_volts", number(u.v1_volts)}, {"v2_volts", number(u.v2_volts)},
