@@ -13,9 +13,8 @@ import subprocess
 import numpy as np
 import pytest
 
+import libgrid
 from conftest import BUILD, DATA
-
-libgrid = pytest.importorskip("libgrid")
 
 FEEDERS = DATA / "opendss"
 CLI = BUILD / "libgrid"
