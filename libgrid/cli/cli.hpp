@@ -61,6 +61,8 @@ void add_sweep(CLI::App& app, const char* argv0);
 /// Empty `controls` / `method` take the script's `Set controlmode` / "auto"; `at` is "HH:MM".
 struct DssPfArgs {
     std::string path, controls, method, json_out, at;
+    double tolerance_pu = 0.0;  ///< > 0: UPfOptions::tolerance
+    int max_iterations = 0;     ///< > 0: UPfOptions::max_iterations
 };
 bool is_dss_path(const std::string& path);  ///< ends in .dss, any case
 void run_pf_dss(const DssPfArgs& args);

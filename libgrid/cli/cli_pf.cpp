@@ -159,7 +159,7 @@ void add_pf(CLI::App& app) {
     cmd->add_option("--linear-solver", linear, "sparselu | klu")->capture_default_str();
     cmd->add_flag("--enforce-q-limits", qlim, "switch PV buses to PQ at violated reactive limits");
     cmd->add_flag("--flat-start", flat, "start from 1 p.u., 0 degrees");
-    cmd->add_option("--tolerance", tol, "mismatch tolerance, p.u.")->capture_default_str();
+    cmd->add_option("--tolerance", tol, "mismatch tolerance, p.u. (.dss: largest voltage change between iterations, p.u.; default 1e-9)")->capture_default_str();
     cmd->add_option("--max-iterations", max_it, "iteration limit")->capture_default_str();
     cmd->add_option("--json", json_out, "write the results as JSON to PATH, or - for stdout");
     cmd->add_option("--controls", controls, ".dss only: static | off (regulator and capacitor controls; default: the script's controlmode)");
@@ -168,7 +168,12 @@ void add_pf(CLI::App& app) {
         if (is_dss_path(path)) {
             if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
                 throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
-            run_pf_dss({path, controls, cmd->count("--method") ? method : std::string(), json_out, at});
+            for (const char* o : {"--linear-solver", "--enforce-q-limits", "--flat-start"})
+                if (cmd->count(o)) throw ValidationError(std::string(o) + " applies to balanced networks, not to OpenDSS scripts (.dss)");
+            DssPfArgs a{path, controls, cmd->count("--method") ? method : std::string(), json_out, at};
+            if (cmd->count("--tolerance")) a.tolerance_pu = tol;
+            if (cmd->count("--max-iterations")) a.max_iterations = max_it;
+            run_pf_dss(a);
             return;
         }
         if (cmd->count("--controls") || cmd->count("--at"))

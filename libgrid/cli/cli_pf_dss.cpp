@@ -205,6 +205,8 @@ void run_pf_dss(const DssPfArgs& a) {
     UNetwork& net = in.net;
     UPfOptions opt;
     opt.method = parse_umethod(a.method.empty() ? "auto" : a.method);
+    if (a.tolerance_pu > 0) opt.tolerance = a.tolerance_pu;
+    if (a.max_iterations > 0) opt.max_iterations = a.max_iterations;
     const std::string controls = a.controls.empty() ? (net.settings.control_mode == "off" ? "off" : "static") : a.controls;
     if (controls != "static" && controls != "off") throw ValidationError("--controls: expected static or off, got '" + controls + "'");
     opt.controls = controls == "off" ? UControlMode::off : UControlMode::static_;

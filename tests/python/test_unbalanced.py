@@ -249,6 +249,19 @@ def test_cli_errors(tmp_path):
 
 
 @needs_cli
+def test_cli_options_that_do_not_apply(ieee13_path):
+    r = cli("pf", ieee13_path, "--flat-start")
+    assert r.returncode == 1 and "--flat-start" in r.stderr
+    r = cli("pf", ieee13_path, "--method", "fdxb")
+    assert r.returncode == 1 and "fdxb" in r.stderr
+    r = cli("pf", DATA / "matpower" / "case9.m", "--at", "09:26")
+    assert r.returncode == 1 and "--at" in r.stderr
+    # the balanced path is as before
+    r = cli("pf", DATA / "matpower" / "case9.m", "--json", "-")
+    assert r.returncode == 0 and "bus" in json.loads(r.stdout)
+
+
+@needs_cli
 def test_cli_at_equals_python_at():
     master = find("eulv", "Master.dss")
     r = cli("pf", master, "--at", "09:26", "--json", "-")
