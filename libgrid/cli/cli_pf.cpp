@@ -165,6 +165,8 @@ void add_pf(CLI::App& app) {
     cmd->add_option("--controls", controls, ".dss only: static | off (regulator and capacitor controls; default: the script's controlmode)");
     cmd->add_option("--at", at, ".dss only: HH:MM, set the loads from their load shapes at this time of day before solving");
     cmd->callback([cmd] {
+        require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
+        require_at_least(cmd, "--max-iterations", max_it, 1);
         if (is_dss_path(path)) {
             if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
                 throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
@@ -178,8 +180,6 @@ void add_pf(CLI::App& app) {
         }
         if (cmd->count("--controls") || cmd->count("--at"))
             throw ValidationError("--controls and --at apply to OpenDSS scripts (.dss) only; " + path + " is not one");
-        require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
-        require_at_least(cmd, "--max-iterations", max_it, 1);
         if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
             throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
         const Network net = read_network(path);
