@@ -88,7 +88,7 @@ void BM_UnbalancedSolve_body(benchmark::State& state) {
         st = solver->solve(v, opt);
         benchmark::DoNotOptimize(v.data());
     }
-    state.counters["iterations"] = st.iterations;
+    state.counters["solver_iterations"] = st.iterations;
     if (!st.converged) state.SkipWithError("did not converge");
 }
 
@@ -107,7 +107,7 @@ void BM_UnbalancedIterate_body(benchmark::State& state) {
         st = solver->solve(v, opt);
         benchmark::DoNotOptimize(v.data());
     }
-    state.counters["iterations"] = st.iterations;
+    state.counters["solver_iterations"] = st.iterations;
     if (!st.converged) state.SkipWithError("did not converge");
 }
 
@@ -127,7 +127,7 @@ void BM_UnbalancedPf_body(benchmark::State& state) {
         r = run_unbalanced_pf(net, opt);
         benchmark::DoNotOptimize(r.node.vm_pu.data());
     }
-    state.counters["iterations"] = r.total_iterations;
+    state.counters["solver_iterations"] = r.total_iterations;
     state.counters["control_iterations"] = r.control_iterations;
     state.counters["source_kw"] = r.source_kva.real();
     if (!r.converged) state.SkipWithError(("did not converge: " + r.message).c_str());
@@ -147,7 +147,7 @@ void feeders_methods(benchmark::internal::Benchmark* b) {
 void pf_args(benchmark::internal::Benchmark* b) {
     for (int f : {kIeee123, kEuLv, kEuLvPq})
         for (int m = 0; m < 4; ++m) b->Args({f, m, 0});
-    b->Args({kIeee123, 0, 1})->Args({kEuLv, 0, 1});
+    b->Args({kIeee123, 0, 1})->Args({kIeee123, 1, 1})->Args({kEuLv, 0, 1});
 }
 
 }  // namespace
