@@ -56,9 +56,8 @@ UMathLoad umath_detail::make_math_load(const ULoad& l, int load_index, int eleme
     if (!(l.kv > 0.0)) throw ValidationError(who + ": field 'kv': must be positive");
     if (l.nphases < 1 || l.nphases > 3) throw ValidationError(who + ": field 'phases': 1, 2 or 3 supported");
     const int m = l.model;
-    if (m != 1 && m != 2 && m != 3 && m != 5 && m != 6 && m != 7 && m != 8)
-        throw ValidationError(who + ": field 'model': model " + std::to_string(m) +
-                              " is not supported (1, 2, 3, 5, 6, 7, 8)");
+    if (m < 1 || m > 8)
+        throw ValidationError(who + ": field 'model': model " + std::to_string(m) + " is not an OpenDSS load model (1 to 8)");
     if (m == 8 && l.zipv.size() != 7) throw ValidationError(who + ": field 'zipv': model 8 needs 7 values");
     UMathLoad ld;
     ld.element = element_index;
@@ -142,6 +141,17 @@ cplx zipv_current(const UMathLoad& ld, const LoadYs& s, cplx v, double vmag) {
     return curr;
 }
 
+/// DoCVRModel inside the band: P = p_w (|V|/vbase)^cvrwatt, Q = q_var (|V|/vbase)^cvrvar.
+cplx cvr_current(const UMathLoad& ld, const LoadYs& s, cplx v, double vmag) {
+    const double ratio = vmag / ld.vbase_v;
+    const double wf = ld.cvrwatt != 1.0 ? std::pow(ratio, ld.cvrwatt) : ratio;
+    cplx curr = wf > 0.0 ? std::conj(cplx(ld.p_w * wf, 0.0) / v) : cplx(0.0, 0.0);
+    if (vmag == 0.0) return curr;
+    if (ld.cvrvar == 2.0) return curr + cplx(0.0, s.yeq.imag()) * v;
+    const double vf = ld.cvrvar == 3.0 ? ratio * ratio * ratio : std::pow(ratio, ld.cvrvar);
+    return curr + std::conj(cplx(0.0, ld.q_var * vf) / v);
+}
+
 }  // namespace
 
 cplx load_phase_current(const UMathLoad& ld, cplx v) {
@@ -167,6 +177,7 @@ cplx load_phase_current(const UMathLoad& ld, cplx v) {
     if (vmag <= s.v95) return interp_y95(s, vmag) * v;  // models 1 and 3
     if (vmag > s.v105) return s.yeq105 * v;
     if (ld.model == 3) return std::conj(cplx(ld.p_w, 0.0) / v) + cplx(0.0, s.yeq.imag()) * v;  // DoMotorTypeLoad
+    if (ld.model == 4) return cvr_current(ld, s, v, vmag);
     return std::conj(cplx(ld.p_w, ld.q_var) / v);                                               // DoConstantPQLoad
 }
 

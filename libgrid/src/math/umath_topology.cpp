@@ -51,16 +51,24 @@ void nominal_start(UMathModel& m, double angle_deg) {
 }
 
 /// The element's other terminals from the terminal at `from_bus` (its voltages known): a line
-/// copies them conductor by conductor; anything else solves its own yprim with no load.
-void spread(const UMathElement& e, int from_term, std::vector<cplx>& v) {
+/// copies them conductor by conductor; anything else solves its own yprim with no load. Only the
+/// nodes not set yet are written (`set`), so parallel branches (1-phase regulators between the
+/// same buses) each fill their own phase.
+void spread(const UMathElement& e, int from_term, std::vector<cplx>& v, std::vector<char>& set) {
     const auto nc = static_cast<std::size_t>(e.n_cond);
     const auto total = e.node.size();
-    auto known = [&](std::size_t k) { return k / nc == static_cast<std::size_t>(from_term) || e.node[k] < 0; };
+    auto known = [&](std::size_t k) {
+        return k / nc == static_cast<std::size_t>(from_term) || e.node[k] < 0 || set[static_cast<std::size_t>(e.node[k])];
+    };
     auto value = [&](std::size_t k) { return e.node[k] < 0 ? cplx(0.0, 0.0) : v[static_cast<std::size_t>(e.node[k])]; };
     if (e.kind == UElementKind::line) {
         for (std::size_t k = 0; k < nc; ++k) {
             const std::size_t to = (from_term == 0 ? nc : 0) + k;
-            if (e.node[to] >= 0) v[static_cast<std::size_t>(e.node[to])] = value(static_cast<std::size_t>(from_term) * nc + k);
+            const int n = e.node[to];
+            if (n >= 0 && !set[static_cast<std::size_t>(n)]) {
+                v[static_cast<std::size_t>(n)] = value(static_cast<std::size_t>(from_term) * nc + k);
+                set[static_cast<std::size_t>(n)] = 1;
+            }
         }
         return;
     }
@@ -88,17 +96,24 @@ void spread(const UMathElement& e, int from_term, std::vector<cplx>& v) {
     const Eigen::FullPivLU<Eigen::MatrixXcd> lu(a);
     if (!lu.isInvertible()) return;
     const Eigen::VectorXcd x = lu.solve(rhs);
-    for (Eigen::Index i = 0; i < nu; ++i)
-        if (std::isfinite(x(i).real()) && std::isfinite(x(i).imag())) v[static_cast<std::size_t>(nodes[static_cast<std::size_t>(i)])] = x(i);
+    for (Eigen::Index i = 0; i < nu; ++i) {
+        const auto n = static_cast<std::size_t>(nodes[static_cast<std::size_t>(i)]);
+        if (!set[n] && std::isfinite(x(i).real()) && std::isfinite(x(i).imag())) {
+            v[n] = x(i);
+            set[n] = 1;
+        }
+    }
 }
 
-void set_source_voltages(const UNetwork& net, UMathModel& m) {
+void set_source_voltages(const UNetwork& net, UMathModel& m, std::vector<char>& set) {
     for (const UMathElement& e : m.elements) {
         if (e.kind != UElementKind::vsource) continue;
         const Eigen::VectorXcd ev = vsource_voltages(net.vsources[static_cast<std::size_t>(e.index)]);
         for (Eigen::Index k = 0; k < ev.size(); ++k) {
             const int node = e.node[static_cast<std::size_t>(k)];
-            if (node >= 0) m.v_start[static_cast<std::size_t>(node)] = ev(k);
+            if (node < 0) continue;
+            m.v_start[static_cast<std::size_t>(node)] = ev(k);
+            set[static_cast<std::size_t>(node)] = 1;
         }
         const int b = net.vsources[static_cast<std::size_t>(e.index)].bus1.bus;
         if (std::find(m.source_buses.begin(), m.source_buses.end(), b) == m.source_buses.end()) m.source_buses.push_back(b);
@@ -110,7 +125,8 @@ void set_source_voltages(const UNetwork& net, UMathModel& m) {
 void umath_detail::orient_and_start(const UNetwork& net, UMathModel& m) {
     const double angle = net.vsources.empty() ? 0.0 : net.vsources.front().angle_deg;
     nominal_start(m, angle);
-    set_source_voltages(net, m);
+    std::vector<char> set(static_cast<std::size_t>(m.n_nodes), 0);
+    set_source_voltages(net, m, set);
     const std::vector<Edge> edges = collect_edges(net, m);
     const std::size_t nb = net.buses.size();
     std::vector<std::vector<int>> adj(nb);
@@ -133,7 +149,6 @@ void umath_detail::orient_and_start(const UNetwork& net, UMathModel& m) {
             const Edge& ed = edges[static_cast<std::size_t>(ei)];
             const UMathElement& e = m.elements[static_cast<std::size_t>(ed.element)];
             const int from_term = static_cast<int>(std::find(ed.buses.begin(), ed.buses.end(), b) - ed.buses.begin());
-            bool new_bus = false;
             for (int ob : ed.buses) {
                 if (ob == b) continue;
                 if (depth[static_cast<std::size_t>(ob)] >= 0) {
@@ -142,9 +157,8 @@ void umath_detail::orient_and_start(const UNetwork& net, UMathModel& m) {
                 }
                 depth[static_cast<std::size_t>(ob)] = depth[static_cast<std::size_t>(b)] + 1;
                 queue.push_back(ob);
-                new_bus = true;
             }
-            if (new_bus) spread(e, from_term, m.v_start);
+            spread(e, from_term, m.v_start, set);
             if (ed.buses.size() != 2) {
                 tree = false;  // 3-winding transformers are not sweep branches
                 continue;

@@ -146,6 +146,20 @@ TEST_CASE("umath: load current laws (Load.pas)") {
     CHECK(std::abs(i5) == doctest::Approx(1.0).epsilon(1e-12));
     CHECK(arg_deg(i5) == doctest::Approx(-30.0).epsilon(1e-9));
     CHECK(load_phase_current(ld, 1100.0).real() == doctest::Approx(1.1 / 1.05).epsilon(1e-12));
+    // CVR (model 4, OpenDSS's default exponents 1 and 2) at 0.98 p.u. with S0 = 1000 + 500j:
+    // P = 1000 * 0.98 = 980 W, Q = 500 * 0.98^2 = 480.2 var.
+    ld.model = 4;
+    ld.q_var = 500.0;
+    ld.y_nom = cplx(1e-3, -0.5e-3);
+    const cplx v4 = polar_deg(980.0, 5.0);
+    const cplx s4 = v4 * std::conj(load_phase_current(ld, v4));
+    CHECK(s4.real() == doctest::Approx(980.0).epsilon(1e-12));
+    CHECK(s4.imag() == doctest::Approx(480.2).epsilon(1e-12));
+    // Constant P, quadratic Q (model 3) at 0.98: P = 1000, Q = 480.2.
+    ld.model = 3;
+    const cplx s3 = v4 * std::conj(load_phase_current(ld, v4));
+    CHECK(s3.real() == doctest::Approx(1000.0).epsilon(1e-12));
+    CHECK(s3.imag() == doctest::Approx(480.2).epsilon(1e-12));
     // ZIP, zipv = [0.5 0.3 0.2, 0.5 0.3 0.2, 0] at 1.02 p.u. (in the band), S0 = 1000 + 500j:
     // P = 1000 (0.5 * 1.02^2 + 0.3 * 1.02 + 0.2) = 1026.2 W, Q = 500 * (same) = 513.1 var.
     ld.model = 8;
@@ -298,7 +312,7 @@ TEST_CASE("umath: errors name the element and field") {
     UNetwork net;
     const int b = add_bus(net, "b", 0.4);
     net.vsources.push_back(stiff_source(b, 0.4));
-    net.loads.push_back(load("odd", term(b, {1}), 1, false, 0.23, 1.0, 0.0, 4));
+    net.loads.push_back(load("odd", term(b, {1}), 1, false, 0.23, 1.0, 0.0, 9));
     CHECK_THROWS_WITH_AS(build_umath_model(net), doctest::Contains("load.odd: field 'model'"), ValidationError);
     net.loads.back().model = 1;
     ULine l;

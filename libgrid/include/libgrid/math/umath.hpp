@@ -53,6 +53,8 @@ struct UMathElement {
 ///                   magnitude linear in |V| between ILow = Yeq Vlow and I95 = Yeq95 V95);
 ///                   |V| > V105 -> I = Yeq105 V; else I = conj(S0 / V).
 ///   3 constant P, quadratic Q: as 1 but I = conj(p_w / V) + j Im(Yeq) V in the band.
+///   4 CVR:          as 1 but in the band P = p_w (|V|/vbase)^cvrwatt (cvrwatt 1: linear),
+///                   Q = q_var (|V|/vbase)^cvrvar (cvrvar 2: j Im(Yeq) V).
 ///   5 constant |I|: below V95 the same interpolation towards IBase = Yeq vbase_v; above V105
 ///                   I = Yeq105I V; else I = conj(S0 / (V / |V| * vbase_v)).
 ///   6, 7 constant P with fixed Q / fixed Z for Q (q_fixed_var): see DoFixedQ / DoFixedQZ.
@@ -75,6 +77,7 @@ struct UMathLoad {
     double vlowpu = 0.50;        ///< added (h2): OpenDSS Vlowpu, below it I = y_nom V
     double q_fixed_var = 0.0;    ///< added (h2): models 6/7, the base kvar per phase (var)
     bool delta = false;          ///< added (h2): b_k is conductor (k+1) mod n_cond, else the last (neutral)
+    double cvrwatt = 1.0, cvrvar = 2.0;  ///< added (h2): model 4's exponents (OpenDSS defaults; ULoad has none)
 };
 
 /// A two-terminal series element seen by the radial sweep: terminal 1 toward the source.
