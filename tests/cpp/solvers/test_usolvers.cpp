@@ -180,6 +180,21 @@ TEST_CASE("usolvers: single-phase constant PQ load, the quadratic formula") {
     }
 }
 
+TEST_CASE("usolvers: the answer does not depend on the admittance a load puts into Y") {
+    // I_comp = yprim_load V - I(V) takes the load's yprim out again, whatever it is (OpenDSS's
+    // loads bump a floating neutral's diagonal, for one)
+    const cplx e = polar_deg(7200.0, 10.0), zs = {0.5, 2.0}, zl = {1.2, 2.5}, s = {300e3, 120e3};
+    Builder b = single_phase(e, zs, zl, s, 1);
+    b.m.elements[2].yprim *= 1.7;
+    b.m.elements[2].yprim(1, 1) *= 1.000001;
+    b.finish();
+    const cplx v1 = pq_closed_form(e, zs + zl, s);
+    for (UMethod meth : kMethods) {
+        INFO(std::string(to_string(meth)));
+        CHECK(std::abs(solve_with(b.m, meth)[1] - v1) / 7200.0 < 1e-9);
+    }
+}
+
 TEST_CASE("usolvers: constant |I| load and a PQ load below vminpu (constant Z)") {
     const cplx e = polar_deg(7200.0, -5.0), zs = {0.3, 1.5}, zl = {2.0, 4.0}, s = {400e3, 200e3};
     SUBCASE("constant |I|: |I| = |S|/vbase at the angle of V minus the power factor angle") {
