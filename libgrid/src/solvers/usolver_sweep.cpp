@@ -87,7 +87,9 @@ void SweepUSolver::analyse_tree() {
     }
     for (int n = 0; n < m.n_nodes; ++n)
         if (m.i_source[std::size_t(n)] != cplx(0.0) && !fed[std::size_t(n)]) fail("a source current at " + node_name(m, n) + ", not on the source");
-    // Branches in the order from the source: breadth first over the buses, from_bus -> to_bus.
+    // Branches in the order from the source: breadth first over the buses, from_bus -> to_bus. A bus
+    // may be reached by several branches (three single-phase regulators side by side); the node
+    // check below refuses a node fed twice or fed from a node not yet fed.
     int n_bus = 0;
     for (int b : m.node_bus) n_bus = std::max(n_bus, b + 1);
     for (const UMathBranch& b : m.branches) n_bus = std::max({n_bus, b.from_bus + 1, b.to_bus + 1});
@@ -105,7 +107,8 @@ void SweepUSolver::analyse_tree() {
         for (int k : out[std::size_t(queue[q])]) {
             order.push_back(k);
             const int to = m.branches[std::size_t(k)].to_bus;
-            if (to < 0 || seen[std::size_t(to)]) fail("bus " + std::to_string(to) + " is reached twice (the model is not radial)");
+            if (to < 0) fail("element " + std::to_string(m.branches[std::size_t(k)].element) + " has no to_bus");
+            if (seen[std::size_t(to)]) continue;
             seen[std::size_t(to)] = 1;
             queue.push_back(to);
         }
