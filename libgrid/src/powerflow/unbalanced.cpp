@@ -60,53 +60,15 @@ int terminal_bus(const UNetwork& net, const UMathElement& e, int t) {
     return -1;
 }
 
-/// Currents into a load's conductors from its law (Load.pas), not from its nominal yprim alone.
-Eigen::VectorXcd load_currents(const UMathModel& m, const UMathLoad& ld, const std::vector<cplx>& v) {
-    const UMathElement& e = m.elements[ld.element];
-    Eigen::VectorXcd out = Eigen::VectorXcd::Zero(static_cast<Eigen::Index>(e.node.size()));
-    auto conductor_of = [&e](int node) {
-        const auto it = std::find(e.node.begin(), e.node.end(), node);
-        return it == e.node.end() ? -1 : static_cast<int>(it - e.node.begin());
-    };
-    for (int k = 0; k < ld.nphases; ++k) {
-        const cplx i = load_phase_current(ld, node_voltage(v, ld.a[k]) - node_voltage(v, ld.b[k]));
-        const int ca = conductor_of(ld.a[k]);
-        const int cb = conductor_of(ld.b[k]);
-        if (ca >= 0) out[ca] += i;
-        if (cb >= 0) out[cb] -= i;
-    }
-    return out;
-}
-
-/// Currents into a Vsource's conductors: yprim V minus its Norton current (the source is a
-/// current injection beside its impedance; m.i_source holds it on terminal 1's nodes).
-Eigen::VectorXcd vsource_currents(const UMathModel& m, int element, const std::vector<cplx>& v) {
-    const UMathElement& e = m.elements[element];
-    const auto n = static_cast<Eigen::Index>(e.node.size());
-    Eigen::VectorXcd vt(n);
-    for (Eigen::Index j = 0; j < n; ++j) vt[j] = node_voltage(v, e.node[j]);
-    Eigen::VectorXcd i = e.yprim * vt;
-    for (int j = 0; j < e.n_cond; ++j) {
-        if (e.node[j] >= 0) i[j] -= m.i_source[e.node[j]];
-    }
-    return i;
-}
-
-UElementResult element_result(const UNetwork& net, const UMathModel& m, int element, const std::vector<cplx>& v,
-                              const std::vector<int>& load_of_element) {
+/// Currents and powers per conductor of one element. element_currents gives a load's currents from
+/// its law (Load.pas), not its nominal yprim alone, and a Vsource's net of its Norton current.
+UElementResult element_result(const UNetwork& net, const UMathModel& m, int element, const std::vector<cplx>& v) {
     const UMathElement& e = m.elements[element];
     UElementResult r;
     r.name = element_name(net, e);
     r.kind = e.kind;
     r.index = e.index;
-    Eigen::VectorXcd i;
-    if (e.kind == UElementKind::load && load_of_element[element] >= 0) {
-        i = load_currents(m, m.loads[load_of_element[element]], v);
-    } else if (e.kind == UElementKind::vsource) {
-        i = vsource_currents(m, element, v);
-    } else {
-        i = element_currents(m, element, v);
-    }
+    const Eigen::VectorXcd i = element_currents(m, element, v);
     for (int t = 0; t < e.n_terminals; ++t) {
         UTerminalResult tr;
         tr.bus = terminal_bus(net, e, t);
@@ -180,10 +142,8 @@ std::vector<UTapResult> tap_results(const UNetwork& net) {
 
 void fill_results(UPfResult& res, const UNetwork& net, const UMathModel& m, const std::vector<cplx>& v) {
     res.node = node_results(m, v);
-    std::vector<int> load_of_element(m.elements.size(), -1);
-    for (std::size_t k = 0; k < m.loads.size(); ++k) load_of_element[m.loads[k].element] = static_cast<int>(k);
     for (int e = 0; e < static_cast<int>(m.elements.size()); ++e) {
-        res.element.push_back(element_result(net, m, e, v, load_of_element));
+        res.element.push_back(element_result(net, m, e, v));
         const UElementResult& r = res.element.back();
         res.losses_kva += r.losses_kva;
         if (r.kind != UElementKind::vsource) continue;
