@@ -28,6 +28,20 @@ DssReadResult read_dss(const std::string& path);
 DssReadResult read_dss_string(std::string_view text, const std::string& name = "<string>",
                               const std::string& base_dir = ".");
 
+/// Added: what the reader may do beyond the script text itself.
+struct DssReadOptions {
+    /// Compile/Redirect/Buscoords and `mult=(file=...)` open files (relative to the including file).
+    /// false: each is an error naming the command (a fuzzer reads no file).
+    bool allow_files = true;
+    /// A Redirect/Compile of a file that does not exist: an error (OpenDSS's behaviour, default), or
+    /// false: one note and the script goes on (Run_IEEE123Bus.DSS redirects a plotting script that
+    /// EPRI does not ship).
+    bool missing_redirect_is_error = true;
+};
+DssReadResult read_dss(const std::string& path, const DssReadOptions& options);
+DssReadResult read_dss_string(std::string_view text, const std::string& name, const std::string& base_dir,
+                              const DssReadOptions& options);
+
 /// Write what the model holds as one script (LineCodes inline as line matrices, taps as set,
 /// voltage bases, Buscoords omitted). read_dss(write_dss(net)) gives back an equal network.
 void write_dss(const UNetwork& net, const std::string& path);

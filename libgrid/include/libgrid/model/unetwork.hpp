@@ -31,7 +31,8 @@ struct UBus {
     double kv_base_ll = std::numeric_limits<double>::quiet_NaN();
     double x = 0.0, y = 0.0;  ///< Buscoords (informational)
     bool has_coords = false;
-    bool operator==(const UBus&) const = default;
+    /// Field by field, with two NaN bases equal (an unknown base compares equal to an unknown base).
+    bool operator==(const UBus&) const;
 };
 
 /// Series impedance and shunt capacitance matrices of a line, per km, full (n x n, row-major,
@@ -174,6 +175,7 @@ struct USettings {
     int number = 1;
     double stepsize_s = 3600.0;
     int solve_count = 0;  ///< `Solve` commands met (informational)
+    bool calc_voltage_bases = false;  ///< added: `CalcVoltageBases` met (the power flow computes the bases)
     bool operator==(const USettings&) const = default;
 };
 

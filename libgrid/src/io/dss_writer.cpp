@@ -1,0 +1,208 @@
+// libgrid io: the OpenDSS script writer (io/dss.hpp, docs/opendss.md). Writes what a UNetwork holds
+// as one script that the reader reads back to an equal network: impedances per km (`units=km`),
+// line codes re-made from the lines that name them, every terminal's nodes spelled out, doubles
+// with 17 significant digits, bus bases and coordinates as SetkVBase / SetBusXY.
+#include <libgrid/io/dss.hpp>
+
+#include <libgrid/core/errors.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+namespace {
+
+std::string num(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+std::string vec(const std::vector<double>& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) s.push_back(' ');
+        s.append(num(v[i]));
+    }
+    return s + "]";
+}
+
+/// Lower triangle, rows separated by '|' (the reader mirrors it).
+std::string sym(const std::vector<double>& m, int n) {
+    std::string s = "[";
+    const std::size_t un = static_cast<std::size_t>(n);
+    for (std::size_t i = 0; i < un; ++i) {
+        if (i) s += " |";
+        for (std::size_t j = 0; j <= i; ++j) {
+            s.push_back(' ');
+            s.append(num(i * un + j < m.size() ? m[i * un + j] : 0.0));
+        }
+    }
+    return s + "]";
+}
+
+std::string bus(const UNetwork& net, const UTerminal& t) {
+    if (t.bus < 0 || t.bus >= static_cast<int>(net.buses.size()))
+        throw ValidationError("write_dss: a terminal's bus index " + std::to_string(t.bus) + " is out of range");
+    std::string s = net.buses[static_cast<std::size_t>(t.bus)].name;
+    for (int n : t.nodes) {
+        s.push_back('.');
+        s.append(std::to_string(n));
+    }
+    return s;
+}
+
+std::string yn(bool b) { return b ? "yes" : "no"; }
+
+void write_head(std::ostream& o, const UNetwork& net) {
+    o << "! written by libgrid (io/dss.hpp): impedances per km, every node spelled out\n";
+    o << "Clear\n";
+    o << "Set DefaultBaseFrequency=" << num(net.settings.base_frequency_hz) << "\n";
+    for (std::size_t i = 0; i < net.vsources.size(); ++i) {
+        const UVsource& v = net.vsources[i];
+        o << (i == 0 ? "New Circuit." + net.name : "New Vsource." + v.name) << " phases=" << v.nphases
+          << " bus1=" << bus(net, v.bus1) << " basekv=" << num(v.basekv) << " pu=" << num(v.pu)
+          << " angle=" << num(v.angle_deg) << " r1=" << num(v.z1_ohm.real()) << " x1=" << num(v.z1_ohm.imag())
+          << " r0=" << num(v.z0_ohm.real()) << " x0=" << num(v.z0_ohm.imag());
+        if (!v.enabled) o << " enabled=no";
+        o << "\n";
+    }
+}
+
+void write_transformers(std::ostream& o, const UNetwork& net) {
+    for (const UTransformer& t : net.transformers) {
+        o << "New Transformer." << t.name << " phases=" << t.nphases << " windings=" << t.windings.size()
+          << " xhl=" << num(t.xhl_pct) << " xht=" << num(t.xht_pct) << " xlt=" << num(t.xlt_pct)
+          << " %noloadloss=" << num(t.noload_loss_pct) << " %imag=" << num(t.imag_pct)
+          << " ppm_antifloat=" << num(t.ppm_antifloat) << " sub=" << yn(t.sub);
+        if (!t.bank.empty()) o << " bank=" << t.bank;
+        if (!t.enabled) o << " enabled=no";
+        o << "\n";
+        for (std::size_t w = 0; w < t.windings.size(); ++w) {
+            const UWinding& wd = t.windings[w];
+            o << "~ wdg=" << w + 1 << " bus=" << bus(net, wd.bus) << " conn=" << (wd.delta ? "delta" : "wye")
+              << " kv=" << num(wd.kv) << " kva=" << num(wd.kva) << " %r=" << num(wd.r_pct) << " tap=" << num(wd.tap)
+              << " maxtap=" << num(wd.max_tap) << " mintap=" << num(wd.min_tap) << " numtaps=" << wd.num_taps
+              << " rneut=" << num(wd.rneut_ohm) << " xneut=" << num(wd.xneut_ohm) << "\n";
+        }
+    }
+    for (const URegControl& r : net.regcontrols) {
+        if (r.transformer < 0 || r.transformer >= static_cast<int>(net.transformers.size()))
+            throw ValidationError("write_dss: regcontrol." + r.name + ": field 'transformer': index out of range");
+        o << "New RegControl." << r.name << " transformer=" << net.transformers[static_cast<std::size_t>(r.transformer)].name
+          << " winding=" << r.winding << " vreg=" << num(r.vreg) << " band=" << num(r.band)
+          << " ptratio=" << num(r.ptratio) << " ctprim=" << num(r.ctprim) << " r=" << num(r.r) << " x=" << num(r.x)
+          << " delay=" << num(r.delay_s) << " tapdelay=" << num(r.tapdelay_s) << " maxtapchange=" << r.maxtapchange
+          << " ptphase=" << (r.ptphase == -1 ? std::string("max") : r.ptphase == -2 ? std::string("min") : std::to_string(r.ptphase))
+          << " reversible=" << yn(r.reversible) << " vlimit=" << num(r.vlimit);
+        if (!r.enabled) o << " enabled=no";
+        o << "\n";
+    }
+}
+
+bool same_data(const ULine& a, const ULine& b) {
+    return a.nphases == b.nphases && a.r_ohm_per_km == b.r_ohm_per_km && a.x_ohm_per_km == b.x_ohm_per_km &&
+           a.c_nf_per_km == b.c_nf_per_km;
+}
+
+void write_lines(std::ostream& o, const UNetwork& net) {
+    std::map<std::string, const ULine*> codes;  // a line code per name, from the first line naming it
+    for (const ULine& l : net.lines) {
+        if (l.linecode.empty() || l.is_switch || codes.count(l.linecode)) continue;
+        codes[l.linecode] = &l;
+        o << "New LineCode." << l.linecode << " nphases=" << l.nphases << " units=km rmatrix=" << sym(l.r_ohm_per_km, l.nphases)
+          << " xmatrix=" << sym(l.x_ohm_per_km, l.nphases) << " cmatrix=" << sym(l.c_nf_per_km, l.nphases)
+          << " normamps=" << num(l.norm_amps) << " emergamps=" << num(l.emerg_amps) << "\n";
+    }
+    for (const ULine& l : net.lines) {
+        o << "New Line." << l.name << " phases=" << l.nphases << " bus1=" << bus(net, l.bus1) << " bus2=" << bus(net, l.bus2);
+        const auto code = l.linecode.empty() || l.is_switch ? codes.end() : codes.find(l.linecode);
+        if (code != codes.end() && same_data(*code->second, l)) {
+            o << " linecode=" << l.linecode;
+        } else {
+            if (l.is_switch) o << " switch=yes";
+            o << " rmatrix=" << sym(l.r_ohm_per_km, l.nphases) << " xmatrix=" << sym(l.x_ohm_per_km, l.nphases)
+              << " cmatrix=" << sym(l.c_nf_per_km, l.nphases);
+        }
+        o << " length=" << num(l.length_km) << " units=km normamps=" << num(l.norm_amps)
+          << " emergamps=" << num(l.emerg_amps);
+        if (!l.enabled) o << " enabled=no";
+        o << "\n";
+    }
+}
+
+void write_shunts(std::ostream& o, const UNetwork& net) {
+    for (const ULoadShape& s : net.loadshapes) {
+        o << "New LoadShape." << s.name << " npts=" << s.npts;
+        if (!s.hour.empty() || s.interval_h == 0.0) o << " hour=" << vec(s.hour);
+        if (s.interval_h != 0.0) o << " interval=" << num(s.interval_h);
+        o << " mult=" << vec(s.mult);
+        if (!s.qmult.empty()) o << " qmult=" << vec(s.qmult);
+        o << " useactual=" << yn(s.useactual) << "\n";
+    }
+    for (const ULoad& l : net.loads) {
+        o << "New Load." << l.name << " phases=" << l.nphases << " bus1=" << bus(net, l.bus1)
+          << " conn=" << (l.delta ? "delta" : "wye") << " kv=" << num(l.kv) << " kw=" << num(l.base_kw)
+          << " kvar=" << num(l.base_kvar) << " model=" << l.model << " vminpu=" << num(l.vminpu)
+          << " vmaxpu=" << num(l.vmaxpu) << " vlowpu=" << num(l.vlowpu);
+        if (!l.zipv.empty()) o << " zipv=" << vec(l.zipv);
+        if (!l.daily.empty()) o << " daily=" << l.daily;
+        if (!l.yearly.empty()) o << " yearly=" << l.yearly;
+        if (!l.duty.empty()) o << " duty=" << l.duty;
+        if (!l.enabled) o << " enabled=no";
+        o << "\n";
+        if (l.kw != l.base_kw || l.kvar != l.base_kvar)
+            o << "! load." << l.name << " is at kw=" << num(l.kw) << " kvar=" << num(l.kvar) << " (its shape applied)\n";
+    }
+    for (const UCapacitor& c : net.capacitors) {
+        std::vector<double> states(c.states.begin(), c.states.end());
+        o << "New Capacitor." << c.name << " phases=" << c.nphases << " bus1=" << bus(net, c.bus1);
+        if (c.bus2.bus >= 0) o << " bus2=" << bus(net, c.bus2);
+        o << " conn=" << (c.delta ? "delta" : "wye") << " kv=" << num(c.kv) << " kvar=" << vec(c.kvar)
+          << " states=" << vec(states);
+        if (!c.enabled) o << " enabled=no";
+        o << "\n";
+    }
+}
+
+void write_settings(std::ostream& o, const UNetwork& net) {
+    const USettings& s = net.settings;
+    o << "Set voltagebases=" << vec(s.voltage_bases_kv) << "\n";
+    o << "Set controlmode=" << s.control_mode << " tolerance=" << num(s.tolerance) << " maxiterations="
+      << s.max_iterations << " maxcontroliter=" << s.max_control_iterations << "\n";
+    o << "Set mode=" << s.mode << " number=" << s.number << " stepsize=" << num(s.stepsize_s) << "s\n";
+    if (s.calc_voltage_bases) o << "CalcVoltageBases\n";
+    for (const UBus& b : net.buses) {
+        if (!std::isnan(b.kv_base_ll)) o << "SetkVBase bus=" << b.name << " kVLL=" << num(b.kv_base_ll) << "\n";
+        if (b.has_coords) o << "SetBusXY bus=" << b.name << " X=" << num(b.x) << " Y=" << num(b.y) << "\n";
+    }
+    for (int i = 0; i < s.solve_count; ++i) o << "Solve\n";
+}
+
+}  // namespace
+
+std::string to_dss_string(const UNetwork& net) {
+    if (net.vsources.empty()) throw ValidationError("write_dss: circuit " + net.name + ": field 'vsources': no source");
+    std::ostringstream o;
+    write_head(o, net);
+    write_transformers(o, net);
+    write_lines(o, net);
+    write_shunts(o, net);
+    write_settings(o, net);
+    return o.str();
+}
+
+void write_dss(const UNetwork& net, const std::string& path) {
+    const std::string text = to_dss_string(net);
+    std::ofstream f(path, std::ios::binary);
+    if (!f) throw Error("write_dss: cannot open '" + path + "' for writing");
+    f << text;
+    if (!f) throw Error("write_dss: cannot write '" + path + "'");
+}
+
+}  // namespace libgrid
