@@ -32,6 +32,10 @@ struct USolveStats {
     bool converged = false;
     int iterations = 0;
     double max_dv_pu = 0.0;
+    /// Added by the solvers: seconds spent in numeric factorisations during this solve (Newton-
+    /// Raphson refactors its Jacobian every iteration; the fixed point and the sweep factor in their
+    /// constructor and refactor(), so 0 here). The rest of a solve is the iterations proper.
+    double factor_seconds = 0.0;
 };
 
 /// A solver keeps its factorisation between calls with the same model (a tap move changes Y's
@@ -47,5 +51,20 @@ public:
 /// `automatic`: the sweep when the model is radial, else Newton-Raphson. The model must outlive
 /// the solver.
 std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
+
+}  // namespace libgrid
+
+namespace libgrid {
+
+/// Added by the solvers (issue 14): the current of one load phase element and its derivatives with
+/// respect to the real and the imaginary part of the element voltage v (not holomorphic: a constant
+/// PQ load's current depends on conj(v)). The rules are UMathLoad's (the same current as
+/// load_phase_current); the Newton-Raphson Jacobian is made of these derivatives.
+struct ULoadCurrentJac {
+    cplx i{0.0, 0.0};       ///< current through the element from a to b (A)
+    cplx di_dvr{0.0, 0.0};  ///< dI / d Re(v) (S)
+    cplx di_dvi{0.0, 0.0};  ///< dI / d Im(v) (S)
+};
+ULoadCurrentJac load_phase_current_jac(const UMathLoad& ld, cplx v);
 
 }  // namespace libgrid
