@@ -14,9 +14,12 @@ namespace libgrid::udetail {
 /// uses its start voltage's magnitude, or 1 V.
 std::vector<double> inverse_vbase(const UMathModel& m);
 
-/// out[n] += I_comp(v) of every load, as add_load_compensation (UMathLoad's rules): y_nom v - I(v)
-/// at the a side of each phase element, the negative at the b side.
+/// out[n] += I_comp(v) of every load, as add_load_compensation: the load element's yprim v (what
+/// it put into Y) minus its current I(v) (UMathLoad's rules: from a to b of each phase element).
 void add_compensation(const UMathModel& m, const cplx* v, cplx* out);
+
+/// out[n] += the current the loads draw at node n (I(v) at a, -I(v) at b of each phase element).
+void add_load_currents(const UMathModel& m, const cplx* v, cplx* out);
 
 /// max_n |a[n] - b[n]| * inv_vbase[n]
 double max_dv_pu(const std::vector<double>& inv_vbase, const cplx* a, const cplx* b, int n);
@@ -83,7 +86,8 @@ private:
     SpMat J_;                      ///< 2n x 2n, node i -> rows/columns 2i (real), 2i+1 (imaginary)
     std::vector<double> jy_;       ///< J's values from Y alone (copied in before the loads' blocks)
     std::vector<int> y_pos_;       ///< per nonzero k of Y: the position of its 2x2 block's (0,0) in J
-    std::vector<int> load_pos_;    ///< per load phase element: 4 blocks (aa, ab, ba, bb) x 4 values
+    std::vector<int> load_pos_;    ///< per load phase element: 4 blocks (aa, ab, ba, bb) x 2 positions
+    std::vector<int> lyp_pos_;     ///< per entry of each load's yprim (non-ground): 2 positions, or -1
     RealLU lu_;
     std::vector<double> inv_vbase_;
     std::vector<double> f_;        ///< residual, then the Newton step

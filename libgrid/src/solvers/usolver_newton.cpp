@@ -1,8 +1,9 @@
 // libgrid solvers: unbalanced Newton-Raphson on the current mismatch in rectangular coordinates,
 //   F(V) = Y V - i_source - I_comp(V) = 0,
 // as a real 2n system (node i: row/column 2i the real part, 2i+1 the imaginary part), so Y's pattern
-// in 2x2 blocks. Y's blocks are constant; each load phase element adds the derivative of
-// I_load(v) - y_nom v at the four blocks of its two nodes. Symbolic analysis once, a numeric
+// in 2x2 blocks. I_comp(V) = yprim_load V - I_load(V), so the Jacobian is Y less the loads' yprims
+// (constant, as Y's blocks) plus the derivatives of I_load(v) at the four blocks of each phase
+// element's two nodes. Symbolic analysis once, a numeric
 // (re)factorisation per iteration (KLU).
 #include "usolver_detail.hpp"
 
@@ -17,7 +18,6 @@ namespace libgrid::udetail {
 
 namespace {
 const char* const kWhat = "unbalanced Newton-Raphson";
-constexpr cplx kJ{0.0, 1.0};
 
 /// Position of (row, col) in a compressed column-major matrix with sorted rows; -1 when absent.
 int find_pos(const SpMat& A, int row, int col) {
@@ -86,21 +86,43 @@ void NewtonUSolver::build_pattern() {
                     load_pos_.push_back(ok ? find_pos(J_, 2 * nodes[r], 2 * nodes[c] + 1) : -1);
                 }
         }
+    lyp_pos_.clear();
+    for (const UMathLoad& ld : m_.loads) {
+        const UMathElement& e = m_.elements[std::size_t(ld.element)];
+        for (int c : e.node)
+            for (int r : e.node) {
+                const bool ok = r >= 0 && c >= 0;
+                lyp_pos_.push_back(ok ? find_pos(J_, 2 * r, 2 * c) : -1);
+                lyp_pos_.push_back(ok ? find_pos(J_, 2 * r, 2 * c + 1) : -1);
+            }
+    }
     jy_.assign(std::size_t(J_.nonZeros()), 0.0);
 }
+
+namespace {
+/// J[p0..] += s * (the real form of y): d(y v)/d vr = y, d(y v)/d vi = j y -> [[g, -b], [b, g]]
+void add_real_form(double* J, int p0, int p1, cplx y, double s) {
+    J[p0] += s * y.real();
+    J[p0 + 1] += s * y.imag();
+    J[p1] -= s * y.imag();
+    J[p1 + 1] += s * y.real();
+}
+}  // namespace
 
 void NewtonUSolver::fill_y_values() {
     std::fill(jy_.begin(), jy_.end(), 0.0);
     const cplx* y = m_.Y.valuePtr();
     const int nnz = int(y_pos_.size() / 2);
     if (nnz != int(m_.Y.nonZeros())) throw SolverError(std::string(kWhat) + ": Y's sparsity pattern changed (refactor() needs the same pattern)");
-    for (int k = 0; k < nnz; ++k) {
-        const int p0 = y_pos_[std::size_t(2 * k)], p1 = y_pos_[std::size_t(2 * k + 1)];
-        // d(Y v)/d vr = y, d(Y v)/d vi = j y: [[g, -b], [b, g]]
-        jy_[std::size_t(p0)] += y[k].real();
-        jy_[std::size_t(p0 + 1)] += y[k].imag();
-        jy_[std::size_t(p1)] -= y[k].imag();
-        jy_[std::size_t(p1 + 1)] += y[k].real();
+    for (int k = 0; k < nnz; ++k) add_real_form(jy_.data(), y_pos_[std::size_t(2 * k)], y_pos_[std::size_t(2 * k + 1)], y[k], 1.0);
+    // less the loads' yprims: their part of Y is taken out again by the compensation currents
+    const int* pos = lyp_pos_.data();
+    for (const UMathLoad& ld : m_.loads) {
+        const UMathElement& e = m_.elements[std::size_t(ld.element)];
+        const int nc = int(e.node.size());
+        for (int c = 0; c < nc; ++c)
+            for (int r = 0; r < nc; ++r, pos += 2)
+                if (pos[0] >= 0) add_real_form(jy_.data(), pos[0], pos[1], e.yprim(r, c), -1.0);
     }
 }
 
@@ -129,8 +151,8 @@ void NewtonUSolver::jacobian(const std::vector<cplx>& v) {
             const int a = ld.a[k], b = ld.b[k];
             const cplx vk = (a >= 0 ? v[std::size_t(a)] : cplx(0.0)) - (b >= 0 ? v[std::size_t(b)] : cplx(0.0));
             const ULoadCurrentJac d = load_phase_current_jac(ld, vk);
-            // F_a gains I(v) - y_nom v, F_b its negative; v = V_a - V_b
-            const cplx p = d.di_dvr - ld.y_nom, q = d.di_dvi - kJ * ld.y_nom;
+            // F_a gains I(v), F_b its negative; v = V_a - V_b
+            const cplx p = d.di_dvr, q = d.di_dvi;
             for (int blk = 0; blk < 4; ++blk) {
                 const int p0 = pos[2 * blk], p1 = pos[2 * blk + 1];
                 if (p0 < 0) continue;

@@ -7,8 +7,9 @@
 // step carries the current up exactly: I1 = A V1 + B I2, B = Y12 Y22^-1, A = Y11 - B Y21 (A is a
 // line's charging or a transformer's magnetising branch; 0 for a plain series impedance). For a line
 // without charging that is V2 = V1 - Z I and I1 = -I2. The source is the first branch: its EMF
-// behind its Norton impedance, V_s = Ysrc^-1 (i_source - drawn_s). Shunts (loads, capacitors) are
-// currents at their nodes from the last voltages, loads with their compensation (UMathLoad's rules).
+// behind its Norton impedance, V_s = Ysrc^-1 (i_source - drawn_s). Shunts are currents at their nodes
+// from the last voltages: yprim v (capacitors, ...), and the loads' own currents I(v) (UMathLoad's
+// rules; the same as yprim v - I_comp(v)).
 #include "usolver_detail.hpp"
 
 #include <libgrid/core/errors.hpp>
@@ -86,7 +87,9 @@ void SweepUSolver::analyse_tree() {
     }
     for (int n = 0; n < m.n_nodes; ++n)
         if (m.i_source[std::size_t(n)] != cplx(0.0) && !fed[std::size_t(n)]) fail("a source current at " + node_name(m, n) + ", not on the source");
-    // Branches in the order from the source: breadth first over the buses, from_bus -> to_bus.
+    // Branches in the order from the source: breadth first over the buses, from_bus -> to_bus. A bus
+    // may be reached by several branches (three single-phase regulators side by side); the node
+    // check below refuses a node fed twice or fed from a node not yet fed.
     int n_bus = 0;
     for (int b : m.node_bus) n_bus = std::max(n_bus, b + 1);
     for (const UMathBranch& b : m.branches) n_bus = std::max({n_bus, b.from_bus + 1, b.to_bus + 1});
@@ -104,7 +107,8 @@ void SweepUSolver::analyse_tree() {
         for (int k : out[std::size_t(queue[q])]) {
             order.push_back(k);
             const int to = m.branches[std::size_t(k)].to_bus;
-            if (to < 0 || seen[std::size_t(to)]) fail("bus " + std::to_string(to) + " is reached twice (the model is not radial)");
+            if (to < 0) fail("element " + std::to_string(m.branches[std::size_t(k)].element) + " has no to_bus");
+            if (seen[std::size_t(to)]) continue;
             seen[std::size_t(to)] = 1;
             queue.push_back(to);
         }
@@ -144,6 +148,7 @@ void SweepUSolver::analyse_tree() {
     }
     for (int n = 0; n < m.n_nodes; ++n)
         if (!fed[std::size_t(n)]) fail(node_name(m, n) + " is not fed through a branch from the source");
+    for (const UMathLoad& ld : m.loads) is_branch[std::size_t(ld.element)] = 2;  // a load: its current I(v)
     for (std::size_t e = 0; e < m.elements.size(); ++e) {
         if (is_branch[e] || int(e) == source_element_) continue;
         const UMathElement& el = m.elements[e];
@@ -215,9 +220,7 @@ void SweepUSolver::shunt_currents(const std::vector<cplx>& v) {
                 if (nd[i] >= 0) drawn_[std::size_t(nd[i])] += y(i, j) * vj;
         }
     }
-    std::fill(tmp_.begin(), tmp_.end(), cplx(0.0));
-    add_compensation(m_, v.data(), tmp_.data());
-    for (std::size_t n = 0; n < drawn_.size(); ++n) drawn_[n] -= tmp_[n];
+    add_load_currents(m_, v.data(), drawn_.data());
 }
 
 void SweepUSolver::backward(const std::vector<cplx>& v) {

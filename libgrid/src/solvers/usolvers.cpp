@@ -159,16 +159,34 @@ std::vector<double> inverse_vbase(const UMathModel& m) {
     return inv;
 }
 
-void add_compensation(const UMathModel& m, const cplx* v, cplx* out) {
+void add_load_currents(const UMathModel& m, const cplx* v, cplx* out) {
     for (const UMathLoad& ld : m.loads) {
         for (int k = 0; k < ld.nphases; ++k) {
             const int a = ld.a[k], b = ld.b[k];
             const cplx vk = (a >= 0 ? v[a] : cplx(0.0)) - (b >= 0 ? v[b] : cplx(0.0));
-            const cplx c = ld.y_nom * vk - load_phase_current_jac(ld, vk).i;
-            if (a >= 0) out[a] += c;
-            if (b >= 0) out[b] -= c;
+            const cplx i = load_phase_current_jac(ld, vk).i;
+            if (a >= 0) out[a] += i;
+            if (b >= 0) out[b] -= i;
         }
     }
+}
+
+void add_compensation(const UMathModel& m, const cplx* v, cplx* out) {
+    for (const UMathLoad& ld : m.loads) {
+        const UMathElement& e = m.elements[std::size_t(ld.element)];
+        const int nc = int(e.node.size());
+        for (int c = 0; c < nc; ++c) {
+            const int nj = e.node[std::size_t(c)];
+            if (nj < 0) continue;
+            for (int r = 0; r < nc; ++r) {
+                const int ni = e.node[std::size_t(r)];
+                if (ni >= 0) out[ni] += e.yprim(r, c) * v[nj];
+            }
+        }
+    }
+    for (std::size_t n = 0; n < std::size_t(m.n_nodes); ++n) out[n] = -out[n];
+    add_load_currents(m, v, out);
+    for (std::size_t n = 0; n < std::size_t(m.n_nodes); ++n) out[n] = -out[n];
 }
 
 double max_dv_pu(const std::vector<double>& inv_vbase, const cplx* a, const cplx* b, int n) {

@@ -180,6 +180,21 @@ TEST_CASE("usolvers: single-phase constant PQ load, the quadratic formula") {
     }
 }
 
+TEST_CASE("usolvers: the answer does not depend on the admittance a load puts into Y") {
+    // I_comp = yprim_load V - I(V) takes the load's yprim out again, whatever it is (OpenDSS's
+    // loads bump a floating neutral's diagonal, for one)
+    const cplx e = polar_deg(7200.0, 10.0), zs = {0.5, 2.0}, zl = {1.2, 2.5}, s = {300e3, 120e3};
+    Builder b = single_phase(e, zs, zl, s, 1);
+    b.m.elements[2].yprim *= 1.7;
+    b.m.elements[2].yprim(1, 1) *= 1.000001;
+    b.finish();
+    const cplx v1 = pq_closed_form(e, zs + zl, s);
+    for (UMethod meth : kMethods) {
+        INFO(std::string(to_string(meth)));
+        CHECK(std::abs(solve_with(b.m, meth)[1] - v1) / 7200.0 < 1e-9);
+    }
+}
+
 TEST_CASE("usolvers: constant |I| load and a PQ load below vminpu (constant Z)") {
     const cplx e = polar_deg(7200.0, -5.0), zs = {0.3, 1.5}, zl = {2.0, 4.0}, s = {400e3, 200e3};
     SUBCASE("constant |I|: |I| = |S|/vbase at the angle of V minus the power factor angle") {
@@ -253,6 +268,29 @@ TEST_CASE("usolvers: balanced three-phase with mutual coupling, wye and delta PQ
             const std::vector<cplx> v = solve_with(b.m, meth);
             for (int k = 0; k < 3; ++k) CHECK(std::abs(v[std::size_t(3 + k)] - va * polar_deg(1.0, -120.0 * k)) / vln < 1e-9);
         }
+    }
+}
+
+TEST_CASE("usolvers: three single-phase elements side by side between two buses (as regulators)") {
+    const double vll = 12470.0, vln = vll / std::sqrt(3.0);
+    const cplx s = {700e3, 300e3};
+    Builder b = three_phase(false, s, vll);
+    // replace the coupled line by three uncoupled single-phase ones, one per phase
+    b.m.branches.clear();
+    const cplx zl = {1.3, 3.0};
+    b.m.elements[1] = b.m.elements[0];  // placeholder, overwritten below
+    b.m.elements[1].kind = UElementKind::line;
+    b.m.elements[1].n_cond = 1;
+    b.m.elements[1].node = {0, 3};
+    b.m.elements[1].yprim = series_yprim(Eigen::MatrixXcd::Constant(1, 1, 1.0 / zl));
+    b.branch(1, 0, 1);
+    for (int k = 1; k < 3; ++k) b.branch(b.add(UElementKind::line, 2, 1, {k, 3 + k}, b.m.elements[1].yprim), 0, 1);
+    b.finish();
+    const cplx va = pq_closed_form(polar_deg(vln * 1.02, 5.0), cplx(0.4 - 0.1, 2.0 - 0.6) + zl, s);
+    for (UMethod meth : kMethods) {
+        INFO(std::string(to_string(meth)));
+        const std::vector<cplx> v = solve_with(b.m, meth);
+        for (int k = 0; k < 3; ++k) CHECK(std::abs(v[std::size_t(3 + k)] - va * polar_deg(1.0, -120.0 * k)) / vln < 1e-9);
     }
 }
 

@@ -33,19 +33,35 @@ struct UMathElement {
     int n_cond = 3;           ///< conductors per terminal
     std::vector<int> node;    ///< n_terminals * n_cond system node indices, -1 = ground
     Eigen::MatrixXcd yprim;   ///< (n_terminals * n_cond)^2, siemens
+    /// added (h2): a Vsource's Norton current into each conductor (yprim * [E; 0]); empty for
+    /// the other kinds. element_currents subtracts it.
+    Eigen::VectorXcd i_norton;
 };
 
 /// A load's non-linear behaviour, per phase element ("phase" = one branch of the wye or delta).
 /// For phase k the element voltage is V[a_k] - V[b_k] (b_k = -1: ground, V = 0), nominal
 /// vbase_v; current I_k flows from a_k through the element to b_k. Power per phase at nominal
-/// voltage: p_w + j q_var (= total / nphases). Models (OpenDSS Load.pas, with V = |V_k| / vbase_v):
-///   1 constant PQ:  I = conj(S0 / V_k)
-///   2 constant Z:   I = y_nom V_k, y_nom = conj(S0) / vbase_v^2
-///   5 constant |I|: I = conj(S0 / (V_k / |V_k| * vbase_v))
-///   8 ZIP:          the zipv mix of the three
-/// and, for every model but 2: V < vminpu -> I = y_nom / vminpu^2 * V_k (constant Z that is
-/// continuous at vminpu; model 5: y_nom / vminpu), V > vmaxpu likewise with vmaxpu.
-/// (Exactly as OpenDSS: see Load.pas DoConstantPQLoad / DoConstantILoad / DoZIPVModel.)
+/// voltage: S0 = p_w + j q_var (= total / nphases). Exactly as OpenDSS's Load.pas
+/// (SetNominalLoad, DoConstantPQLoad, DoConstantZLoad, DoMotorTypeLoad, DoConstantILoad,
+/// DoFixedQ, DoFixedQZ, DoZIPVModel), with |V| the element voltage's magnitude in volts,
+/// Vlow = vlowpu vbase_v, V95 = vminpu vbase_v, V105 = vmaxpu vbase_v,
+/// Yeq = y_nom = conj(S0)/vbase_v^2, Yeq95 = Yeq/vminpu^2, Yeq105 = Yeq/vmaxpu^2,
+/// Yeq105I = Yeq/vmaxpu:
+///   2 constant Z:   I = Yeq V, always.
+///   every other model: |V| <= Vlow -> I = Yeq V.
+///   1 constant PQ:  Vlow < |V| <= V95 -> I = (ILow + M95 (|V| - Vlow)) / |V| * V (a current
+///                   magnitude linear in |V| between ILow = Yeq Vlow and I95 = Yeq95 V95);
+///                   |V| > V105 -> I = Yeq105 V; else I = conj(S0 / V).
+///   3 constant P, quadratic Q: as 1 but I = conj(p_w / V) + j Im(Yeq) V in the band.
+///   4 CVR:          as 1 but in the band P = p_w (|V|/vbase)^cvrwatt (cvrwatt 1: linear),
+///                   Q = q_var (|V|/vbase)^cvrvar (cvrvar 2: j Im(Yeq) V).
+///   5 constant |I|: below V95 the same interpolation towards IBase = Yeq vbase_v; above V105
+///                   I = Yeq105I V; else I = conj(S0 / (V / |V| * vbase_v)).
+///   6, 7 constant P with fixed Q / fixed Z for Q (q_fixed_var): see DoFixedQ / DoFixedQZ.
+///   8 ZIP:          the zipv mix of Z, I and P (P part fractions zipv[0..2], Q part zipv[3..5])
+///                   with the same bands, times the drop-out factor of zipv[6].
+/// (The first draft of this comment said "constant Z that is continuous at vminpu" below
+/// vminpu: OpenDSS interpolates between Vlowpu and vminpu instead.)
 struct UMathLoad {
     int element = -1;            ///< index into UMathModel::elements (its yprim is y_nom's)
     int load = -1;               ///< index into UNetwork::loads
@@ -58,6 +74,10 @@ struct UMathLoad {
     double zipv[7] = {0, 0, 0, 0, 0, 0, 0};
     double vminpu = 0.95, vmaxpu = 1.05;
     cplx y_nom{0.0, 0.0};        ///< conj(S0)/vbase_v^2, per phase element
+    double vlowpu = 0.50;        ///< added (h2): OpenDSS Vlowpu, below it I = y_nom V
+    double q_fixed_var = 0.0;    ///< added (h2): models 6/7, the base kvar per phase (var)
+    bool delta = false;          ///< added (h2): b_k is conductor (k+1) mod n_cond, else the last (neutral)
+    double cvrwatt = 1.0, cvrvar = 2.0;  ///< added (h2): model 4's exponents (OpenDSS defaults; ULoad has none)
 };
 
 /// A two-terminal series element seen by the radial sweep: terminal 1 toward the source.
