@@ -416,5 +416,6 @@ PYBIND11_MODULE(_libgrid, m) {
     bind_scenario(m);
     { void bind_batch(py::module_&); bind_batch(m); }  // bindings/batch.cpp: run_batch, run_sweep, load_sweep_file
     { void bind_batch_pf(py::module_&); bind_batch_pf(m); }  // bindings/batch_pf.cpp: run_pf_batch
+    { void bind_unbalanced(py::module_&); bind_unbalanced(m); }  // bindings/unbalanced.cpp: UNetwork, read_dss, run_unbalanced_pf
     bind_topology(m);
 }

@@ -57,4 +57,14 @@ void add_run(CLI::App& app);
 void add_study_commands(CLI::App& app);
 void add_sweep(CLI::App& app, const char* argv0);
 
+/// `libgrid pf FEEDER.dss` (cli_pf_dss.cpp): the unbalanced power flow on an OpenDSS script.
+/// Empty `controls` / `method` take the script's `Set controlmode` / "auto"; `at` is "HH:MM".
+struct DssPfArgs {
+    std::string path, controls, method, json_out, at;
+    double tolerance_pu = 0.0;  ///< > 0: UPfOptions::tolerance
+    int max_iterations = 0;     ///< > 0: UPfOptions::max_iterations
+};
+bool is_dss_path(const std::string& path);  ///< ends in .dss, any case
+void run_pf_dss(const DssPfArgs& args);
+
 }  // namespace libgrid::cli

@@ -149,22 +149,37 @@ void warn_deenergized(const std::vector<std::int64_t>& ids) {
 }
 
 void add_pf(CLI::App& app) {
-    auto* cmd = app.add_subcommand("pf", "Run one power flow on a MATPOWER case (.m) or a libgrid network (.json)");
-    static std::string path, method = "nr", linear = "default", json_out;
+    auto* cmd = app.add_subcommand("pf", "Run one power flow on a MATPOWER case (.m), a libgrid network (.json) or, unbalanced, an OpenDSS script (.dss)");
+    static std::string path, method = "nr", linear = "default", json_out, controls, at;
     static bool qlim = false, flat = false;
     static double tol = 1e-8;
     static int max_it = 30;
     cmd->add_option("CASE", path, "network file")->required();
-    cmd->add_option("--method", method, "nr | fdxb | dc | sweep | auto")->capture_default_str();
+    cmd->add_option("--method", method, "nr | fdxb | dc | sweep | auto; .dss: auto (default) | fixed_point | nr | sweep")->capture_default_str();
     cmd->add_option("--linear-solver", linear, "sparselu | klu")->capture_default_str();
     cmd->add_flag("--enforce-q-limits", qlim, "switch PV buses to PQ at violated reactive limits");
     cmd->add_flag("--flat-start", flat, "start from 1 p.u., 0 degrees");
-    cmd->add_option("--tolerance", tol, "mismatch tolerance, p.u.")->capture_default_str();
+    cmd->add_option("--tolerance", tol, "mismatch tolerance, p.u. (.dss: largest voltage change between iterations, p.u.; default 1e-9)")->capture_default_str();
     cmd->add_option("--max-iterations", max_it, "iteration limit")->capture_default_str();
     cmd->add_option("--json", json_out, "write the results as JSON to PATH, or - for stdout");
+    cmd->add_option("--controls", controls, ".dss only: static | off (regulator and capacitor controls; default: the script's controlmode)");
+    cmd->add_option("--at", at, ".dss only: HH:MM, set the loads from their load shapes at this time of day before solving");
     cmd->callback([cmd] {
         require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
         require_at_least(cmd, "--max-iterations", max_it, 1);
+        if (is_dss_path(path)) {
+            if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
+                throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
+            for (const char* o : {"--linear-solver", "--enforce-q-limits", "--flat-start"})
+                if (cmd->count(o)) throw ValidationError(std::string(o) + " applies to balanced networks, not to OpenDSS scripts (.dss)");
+            DssPfArgs a{path, controls, cmd->count("--method") ? method : std::string(), json_out, at};
+            if (cmd->count("--tolerance")) a.tolerance_pu = tol;
+            if (cmd->count("--max-iterations")) a.max_iterations = max_it;
+            run_pf_dss(a);
+            return;
+        }
+        if (cmd->count("--controls") || cmd->count("--at"))
+            throw ValidationError("--controls and --at apply to OpenDSS scripts (.dss) only; " + path + " is not one");
         if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
             throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
         const Network net = read_network(path);

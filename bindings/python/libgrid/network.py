@@ -114,6 +114,15 @@ class Network:
     def from_file(cls, path: str) -> "Network":
         return cls(_libgrid.Network.from_file(str(path)))
 
+    @classmethod
+    def from_dss(cls, path: str):
+        """Read an OpenDSS script (.dss) into an `UnbalancedNetwork` (libgrid.unbalanced), NOT a
+        `Network`: the balanced Network holds no phases, neutrals or per-phase loads, so a multi-phase
+        feeder has its own model, with its own tables and `run_pf` (docs/unbalanced.md). The same as
+        `libgrid.read_dss(path)`."""
+        from .unbalanced import UnbalancedNetwork
+        return UnbalancedNetwork.from_dss(path)
+
     def write(self, path: str) -> None:
         self._core.write(str(path))
 

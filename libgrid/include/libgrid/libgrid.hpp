@@ -11,4 +11,6 @@
 #include <libgrid/solvers/solvers.hpp>
 #include <libgrid/io/matpower.hpp>
 #include <libgrid/io/case_json.hpp>
+#include <libgrid/io/dss.hpp>
+#include <libgrid/powerflow/unbalanced.hpp>
 #include <libgrid/core/input_file.hpp>

@@ -1,0 +1,187 @@
+"""The unbalanced (multi-phase) network and power flow, read from OpenDSS scripts (docs/unbalanced.md).
+
+    >>> import libgrid
+    >>> net = libgrid.read_dss("IEEE13Nodeckt.dss")      # or libgrid.Network.from_dss(...)
+    >>> net.loads.head()                                  # DataFrames, units in the column names
+    >>> res = net.run_pf(controls="static")
+    >>> res.node.query("phase == 1").vm_pu.min(), res.source_kw, res.losses_kw
+    >>> res.unbalance.vuf_pct.max()
+
+Buses, phases and elements are named as OpenDSS names them (lower case); node `phase` is OpenDSS's
+node number: 1, 2, 3 the phases a, b, c and 4 the neutral.
+"""
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from . import _libgrid
+
+_TABLES = ("buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources")
+
+
+def _hour(at) -> float | None:
+    """`at` as hours after midnight: a number of hours, "HH:MM", or a datetime.time / Timestamp."""
+    if at is None:
+        return None
+    if isinstance(at, (int, float)):
+        return float(at)
+    if isinstance(at, str):
+        try:
+            h, m = at.split(":")
+            h, m = int(h), int(m)
+        except ValueError:
+            raise _libgrid.ValidationError(f"at: expected HH:MM or hours, got '{at}'") from None
+        if not (0 <= h <= 23 and 0 <= m <= 59):
+            raise _libgrid.ValidationError(f"at: expected HH:MM (00:00 to 23:59), got '{at}'")
+        return h + m / 60.0
+    if hasattr(at, "hour") and hasattr(at, "minute"):
+        return at.hour + at.minute / 60.0 + getattr(at, "second", 0) / 3600.0
+    raise _libgrid.ValidationError(f"at: expected HH:MM, hours or a time, got {at!r}")
+
+
+class UnbalancedPfResult:
+    """One unbalanced power flow's results.
+
+    Scalars: `converged`, `iterations` (of the last solve), `total_iterations`, `control_iterations`,
+    `method`, `message`, `source_kw`, `source_kvar` (out of the sources), `losses_kw`, `losses_kvar`
+    (lines and transformers), `source_kw_phase` / `source_kvar_phase` (phases 1, 2, 3).
+    DataFrames:
+    - `node`: bus, phase (1, 2, 3; 4 neutral), v_volts (magnitude, to ground), vm_pu (of the bus's
+      line-to-neutral base), va_deg;
+    - `element`: one row per element terminal conductor: element ("line.650632"), terminal (1, 2),
+      bus, node, p_kw, q_kvar (into the element), i_a (magnitude), i_deg;
+    - `losses`: element, losses_kw, losses_kvar (sum of the power into all its terminals);
+    - `unbalance`: per bus with phases 1, 2, 3: vuf_pct = |V2| / |V1| x 100 (IEC 61000-4-30),
+      v0_volts, v1_volts, v2_volts, v_neutral_volts (NaN where no neutral is modelled);
+    - `taps`: per RegControl (index): transformer, winding, tap_pu, position (steps of 0.00625 from 1).
+    """
+
+    def __init__(self, d: dict):
+        self._d = d
+        self.converged: bool = d["converged"]
+        self.iterations: int = d["iterations"]
+        self.total_iterations: int = d["total_iterations"]
+        self.control_iterations: int = d["control_iterations"]
+        self.method: str = d["method"]
+        self.message: str = d["message"]
+        self.source_kw: float = d["source_kw"]
+        self.source_kvar: float = d["source_kvar"]
+        self.losses_kw: float = d["losses_kw"]
+        self.losses_kvar: float = d["losses_kvar"]
+        self.source_kw_phase: list = list(d["source_kw_phase"])
+        self.source_kvar_phase: list = list(d["source_kvar_phase"])
+
+    @functools.cached_property
+    def node(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["node"])
+
+    @functools.cached_property
+    def element(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["element"])
+
+    @functools.cached_property
+    def losses(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["losses"]).set_index("element")
+
+    @functools.cached_property
+    def unbalance(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["unbalance"])
+
+    @functools.cached_property
+    def taps(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["taps"]).set_index("regcontrol")
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        return (f"<libgrid.UnbalancedPfResult {state} in {self.iterations} iterations ({self.control_iterations} control), "
+                f"source {self.source_kw:.3f} kW {self.source_kvar:.3f} kvar, losses {self.losses_kw:.3f} kW>")
+
+
+class UnbalancedNetwork:
+    """An unbalanced (multi-phase) network as an OpenDSS script describes it (C++ `UNetwork`).
+
+    Tables as DataFrames indexed by name, units in the column names: `buses` (nodes, kv_base_ll),
+    `lines` (bus1/nodes1, bus2/nodes2, length_km, r_ohm_per_km / x_ohm_per_km / c_nf_per_km as the
+    full phase matrices, row-major), `transformers` (per winding: bus, nodes, conn, kv, kva, r_pct,
+    tap_pu; xhl_pct ...), `loads` (conn, kv, kw, kvar, model, vminpu, vmaxpu, shapes), `capacitors`,
+    `regcontrols` (vreg_volts, band_volts, ptratio, ctprim_a, r_volts, x_volts, tap_pu), `vsources`.
+    `notes`: one per script command that was accepted and ignored ("FILE:LINE: ignored: Plot").
+    """
+
+    def __init__(self, core: _libgrid.UNetwork | None = None, notes=None):
+        self._core = core if core is not None else _libgrid.UNetwork()
+        self.notes: list[str] = list(notes or [])
+
+    @classmethod
+    def from_dss(cls, path) -> "UnbalancedNetwork":
+        """Read and run an OpenDSS script (Redirect/Compile followed, file names matched without regard
+        to case). Raises ParseError "FILE:LINE: ..." naming the element and property."""
+        core, notes = _libgrid.read_dss(str(path))
+        return cls(core, notes)
+
+    @classmethod
+    def from_dss_string(cls, text: str, name: str = "<string>", base_dir: str = ".") -> "UnbalancedNetwork":
+        core, notes = _libgrid.read_dss_string(text, name, str(base_dir))
+        return cls(core, notes)
+
+    def to_dss(self, path) -> None:
+        """Write what the model holds as one OpenDSS script (read back, it gives an equal network)."""
+        self._core.to_dss(str(path))
+
+    def to_dss_string(self) -> str:
+        return self._core.to_dss_string()
+
+    @property
+    def name(self) -> str:
+        return self._core.name
+
+    @property
+    def base_frequency_hz(self) -> float:
+        return self._core.base_frequency_hz
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """One of "buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources"."""
+        return pd.DataFrame(self._core.table(kind)).set_index("name")
+
+    def __getattr__(self, name: str):
+        if name in _TABLES:
+            return self.table(name)
+        raise AttributeError(f"'UnbalancedNetwork' object has no attribute '{name}'")
+
+    def copy(self) -> "UnbalancedNetwork":
+        return UnbalancedNetwork(self._core.copy(), self.notes)
+
+    def validate(self) -> None:
+        self._core.validate()
+
+    def apply_loadshapes_at(self, at) -> None:
+        """Set every load's kw/kvar from its yearly (else daily) shape at `at` ("HH:MM" or hours)."""
+        self._core.apply_loadshapes_at(_hour(at))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, UnbalancedNetwork) and self._core == other._core
+
+    def __repr__(self) -> str:
+        return repr(self._core).replace("libgrid.UNetwork", "libgrid.UnbalancedNetwork")
+
+    def run_pf(self, controls: str = "static", method: str = "auto", at=None, tolerance: float = 1e-9,
+               max_iterations: int = 100) -> UnbalancedPfResult:
+        """Solve the unbalanced power flow. `controls`: "static" (regulators and capacitor controls act
+        between solves until none moves, as OpenDSS's static control mode) or "off"; `method`: "auto"
+        (the sweep on a radial feeder, else Newton-Raphson), "fixed_point", "nr" or "sweep"; `at`:
+        "HH:MM" (or hours): set the loads from their load shapes at that time first.
+        As in OpenDSS, the network keeps its solved state: the settled taps stay in the transformers
+        and `at` leaves the loads at that time's power (use `copy()` to keep the original).
+        Never raises on non-convergence (check `.converged`); raises ValidationError on a network
+        that cannot be modelled."""
+        hour = _hour(at)
+        if hour is not None:
+            self._core.apply_loadshapes_at(hour)
+        return UnbalancedPfResult(_libgrid.run_unbalanced_pf(self._core, controls, method, tolerance, max_iterations))
+
+
+def read_dss(path) -> UnbalancedNetwork:
+    """Read an OpenDSS script into an `UnbalancedNetwork` (the same as `Network.from_dss`)."""
+    return UnbalancedNetwork.from_dss(path)
