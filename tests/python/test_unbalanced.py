@@ -256,7 +256,22 @@ def test_cli_options_that_do_not_apply(ieee13_path):
     assert r.returncode == 1 and "fdxb" in r.stderr
     r = cli("pf", DATA / "matpower" / "case9.m", "--at", "09:26")
     assert r.returncode == 1 and "--at" in r.stderr
-    # the balanced path is as before
+    r = cli("pf", ieee13_path, "--tolerance", "0")
+    assert r.returncode == 1 and "--tolerance" in r.stderr
+
+
+@needs_cli
+def test_cli_never_overwrites_the_script(tmp_path):
+    script = tmp_path / "net.dss"
+    script.write_text("clear\nnew circuit.x basekv=11\n")
+    before = script.read_text()
+    r = cli("pf", script, "--json", script)
+    assert r.returncode == 1 and "refusing to overwrite" in r.stderr
+    assert script.read_text() == before
+
+
+@needs_cli
+def test_cli_balanced_path_unchanged():
     r = cli("pf", DATA / "matpower" / "case9.m", "--json", "-")
     assert r.returncode == 0 and "bus" in json.loads(r.stdout)
 
