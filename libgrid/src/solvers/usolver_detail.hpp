@@ -91,6 +91,7 @@ private:
     RealLU lu_;
     std::vector<double> inv_vbase_;
     std::vector<double> f_;        ///< residual, then the Newton step
+    std::vector<cplx> row_sum_;    ///< sum of each row of Y (the residual's Y v uses differences)
 };
 
 class SweepUSolver final : public USolver {

@@ -64,6 +64,12 @@ constexpr cplx kJ{0.0, 1.0};
 /// I = y v
 ULoadCurrentJac constant_y(cplx y, cplx v) { return {y * v, y, kJ * y}; }
 
+/// I = y(|v|) v with dy/d|v| = dy: an admittance that moves with the voltage's magnitude
+ULoadCurrentJac varying_y(cplx y, cplx dy, cplx v, double mag) {
+    const cplx k = dy * v / mag;  // d|v|/dvr = vr/|v|, d|v|/dvi = vi/|v|
+    return {y * v, y + k * v.real(), kJ * y + k * v.imag()};
+}
+
 /// I = c / conj(v), c = conj(S): constant power
 ULoadCurrentJac constant_pq(cplx c, cplx v) {
     const cplx cv = std::conj(v);
@@ -78,12 +84,38 @@ ULoadCurrentJac constant_imag(cplx k, cplx v) {
     const cplx cv = std::conj(v);
     const cplx i = k * mag / cv;
     const cplx d = -i / cv;
-    const cplx km = k / (cv * mag);  // d|v|/dvr = vr/|v|, d|v|/dvi = vi/|v|
+    const cplx km = k / (cv * mag);
     return {i, km * v.real() + d, km * v.imag() - kJ * d};
 }
 
-/// (y.re * fr, y.im * fi): OpenDSS's ZIP weighting of an admittance's real and imaginary parts
-cplx weigh(cplx y, double fr, double fi) { return {y.real() * fr, y.imag() * fi}; }
+/// I = c(|v|) / conj(v), dc/d|v| = dc: a power that moves with the voltage's magnitude (CVR)
+ULoadCurrentJac scaled_pq(cplx c, cplx dc, cplx v, double mag) {
+    const cplx cv = std::conj(v);
+    const cplx i = c / cv;
+    const cplx k = dc / (cv * mag);
+    return {i, k * v.real() - i / cv, k * v.imag() + kJ * i / cv};
+}
+
+/// OpenDSS DoCVRModel in the band: P = p_w (|v|/vbase)^cvrwatt, Q = q_var (|v|/vbase)^cvrvar
+/// (cvrvar 2: the constant susceptance Im(Yeq)).
+ULoadCurrentJac cvr_current(const UMathLoad& ld, cplx yeq, cplx v, double mag) {
+    const double ratio = mag / ld.vbase_v;
+    ULoadCurrentJac r;
+    const double wf = ld.cvrwatt != 1.0 ? std::pow(ratio, ld.cvrwatt) : ratio;
+    if (wf > 0.0) r = scaled_pq(cplx(ld.p_w * wf), cplx(ld.p_w * ld.cvrwatt * wf / mag), v, mag);
+    if (ld.cvrvar == 2.0) {
+        r.i += cplx(0.0, yeq.imag()) * v;
+        r.di_dvr += cplx(0.0, yeq.imag());
+        r.di_dvi += kJ * cplx(0.0, yeq.imag());
+        return r;
+    }
+    const double vf = ld.cvrvar == 3.0 ? ratio * ratio * ratio : std::pow(ratio, ld.cvrvar);
+    const ULoadCurrentJac q = scaled_pq(cplx(0.0, -ld.q_var * vf), cplx(0.0, -ld.q_var * ld.cvrvar * vf / mag), v, mag);
+    r.i += q.i;
+    r.di_dvr += q.di_dvr;
+    r.di_dvi += q.di_dvi;
+    return r;
+}
 
 void add_to(ULoadCurrentJac& acc, const ULoadCurrentJac& x) {
     acc.i += x.i;
@@ -91,27 +123,53 @@ void add_to(ULoadCurrentJac& acc, const ULoadCurrentJac& x) {
     acc.di_dvi += x.di_dvi;
 }
 
-ULoadCurrentJac zip_current(const UMathLoad& ld, cplx v, double mag, int region, cplx ylo_z, cplx ylo_i, cplx yhi_z, cplx yhi_i) {
+/// (y.re * fr, y.im * fi): OpenDSS's ZIP weighting of an admittance's real and imaginary parts
+cplx weigh(cplx y, double fr, double fi) { return {y.real() * fr, y.imag() * fi}; }
+
+/// The admittances of Load.pas SetNominalLoad, and the interpolation below vminpu:
+/// y(|v|) = (ILow + M (|v| - Vlow)) / |v|, dy/d|v| = -(ILow - M Vlow) / |v|^2.
+struct LoadYs {
+    cplx yeq, yeq95, yeq105, yeq105i, ilow, m95, m95i;
+    double vlow, v95, v105;
+    explicit LoadYs(const UMathLoad& ld) {
+        const double vb = ld.vbase_v;
+        yeq = ld.y_nom;
+        yeq95 = ld.vminpu != 0.0 ? yeq / (ld.vminpu * ld.vminpu) : cplx(0.0);
+        yeq105 = ld.vmaxpu != 0.0 ? yeq / (ld.vmaxpu * ld.vmaxpu) : yeq;
+        yeq105i = ld.vmaxpu != 0.0 ? yeq / ld.vmaxpu : yeq;
+        vlow = ld.vlowpu * vb;
+        v95 = ld.vminpu * vb;
+        v105 = ld.vmaxpu * vb;
+        ilow = yeq * vlow;
+        m95 = (yeq95 * v95 - ilow) / (v95 - vlow);
+        m95i = (yeq * vb - ilow) / (v95 - vlow);
+    }
+    cplx interp(cplx m, double mag) const { return (ilow + m * (mag - vlow)) / mag; }
+    cplx dinterp(cplx m, double mag) const { return -(ilow - m * vlow) / (mag * mag); }
+};
+
+ULoadCurrentJac zip_current(const UMathLoad& ld, const LoadYs& s, cplx v, double mag) {
     const double* z = ld.zipv;
-    const cplx y = ld.y_nom;
-    const cplx yz = weigh(y, z[0], z[3]);
+    const cplx cz = weigh(s.yeq, z[0], z[3]);
     ULoadCurrentJac r;
-    if (region < 0) {
-        r = constant_y(yz + weigh(ylo_z, z[2], z[5]) + weigh(ylo_i, z[1], z[4]), v);
-    } else if (region > 0) {
-        r = constant_y(yz + weigh(yhi_z, z[2], z[5]) + weigh(yhi_i, z[1], z[4]), v);
+    if (mag <= s.v95) {
+        const cplx y = cz + weigh(s.interp(s.m95, mag), z[2], z[5]) + weigh(s.interp(s.m95i, mag), z[1], z[4]);
+        const cplx dy = weigh(s.dinterp(s.m95, mag), z[2], z[5]) + weigh(s.dinterp(s.m95i, mag), z[1], z[4]);
+        r = varying_y(y, dy, v, mag);
+    } else if (mag > s.v105) {
+        r = constant_y(cz + weigh(s.yeq105, z[2], z[5]) + weigh(s.yeq105i, z[1], z[4]), v);
     } else {
-        r = constant_y(yz, v);
+        r = constant_y(cz, v);
         add_to(r, constant_imag(std::conj(cplx(ld.p_w * z[1], ld.q_var * z[4])) / ld.vbase_v, v));
         add_to(r, constant_pq(std::conj(cplx(ld.p_w * z[2], ld.q_var * z[5])), v));
     }
-    if (z[6] > 0.0) {  // low-voltage drop-out: a smooth step at zipv[6] p.u. (Load.pas)
+    if (z[6] > 0.0) {  // low-voltage drop-out: a smooth step at zipv[6] p.u.
         const double vx = 500.0 * (mag / ld.vbase_v - z[6]);
         if (vx < 20.0) {
             const double evx = std::exp(2.0 * vx);
             const double th = (evx - 1.0) / (evx + 1.0);
             const double yv = 0.5 * (1.0 + th);
-            const double dyv = mag > 0.0 ? 0.5 * (1.0 - th * th) * 500.0 / ld.vbase_v / mag : 0.0;  // d yv/d|v| / |v|
+            const double dyv = 0.5 * (1.0 - th * th) * 500.0 / ld.vbase_v / mag;  // d yv/d|v| / |v|
             r.di_dvr = yv * r.di_dvr + r.i * (dyv * v.real());
             r.di_dvi = yv * r.di_dvi + r.i * (dyv * v.imag());
             r.i *= yv;
@@ -123,27 +181,40 @@ ULoadCurrentJac zip_current(const UMathLoad& ld, cplx v, double mag, int region,
 }  // namespace
 
 ULoadCurrentJac load_phase_current_jac(const UMathLoad& ld, cplx v) {
-    const cplx y = ld.y_nom;
-    if (ld.model == 2) return constant_y(y, v);
+    if (ld.model == 2) return constant_y(ld.y_nom, v);
+    const LoadYs s(ld);
     const double mag = std::abs(v);
-    // OpenDSS's tests: |v| <= vminpu*vbase (so also v = 0) is low, |v| > vmaxpu*vbase is high
-    const int region = mag <= ld.vminpu * ld.vbase_v ? -1 : (mag > ld.vmaxpu * ld.vbase_v ? 1 : 0);
-    const cplx ylo_z = ld.vminpu != 0.0 ? y / (ld.vminpu * ld.vminpu) : cplx(0.0);
-    const cplx yhi_z = ld.vmaxpu != 0.0 ? y / (ld.vmaxpu * ld.vmaxpu) : y;
-    const cplx ylo_i = ld.vminpu != 0.0 ? y / ld.vminpu : cplx(0.0);
-    const cplx yhi_i = ld.vmaxpu != 0.0 ? y / ld.vmaxpu : y;
+    if (mag <= s.vlow) return constant_y(s.yeq, v);  // every other model: linear below Vlowpu
+    if (ld.model == 8) return zip_current(ld, s, v, mag);
+    const double yq_fixed = -ld.q_fixed_var / (ld.vbase_v * ld.vbase_v);
+    ULoadCurrentJac r;
     switch (ld.model) {
-        case 1:
-            if (region != 0) return constant_y(region < 0 ? ylo_z : yhi_z, v);
-            return constant_pq(cplx(ld.p_w, -ld.q_var), v);
-        case 5:
-            if (region != 0) return constant_y(region < 0 ? ylo_i : yhi_i, v);
-            return constant_imag(cplx(ld.p_w, -ld.q_var) / ld.vbase_v, v);
-        case 8: return zip_current(ld, v, mag, region, ylo_z, ylo_i, yhi_z, yhi_i);
+        case 5:  // DoConstantILoad
+            if (mag <= s.v95) return varying_y(s.interp(s.m95i, mag), s.dinterp(s.m95i, mag), v, mag);
+            if (mag > s.v105) return constant_y(s.yeq105i, v);
+            return constant_imag(std::conj(cplx(ld.p_w, ld.q_var)) / ld.vbase_v, v);
+        case 6:  // DoFixedQ
+        case 7:  // DoFixedQZ
+            if (mag <= s.v95) return constant_y(cplx(s.yeq95.real(), yq_fixed), v);
+            if (mag > s.v105) return constant_y(cplx(s.yeq105.real(), yq_fixed), v);
+            if (ld.model == 6) return constant_pq(std::conj(cplx(ld.p_w, ld.q_fixed_var)), v);
+            r = constant_pq(cplx(ld.p_w, 0.0), v);
+            add_to(r, constant_y(cplx(0.0, yq_fixed), v));
+            return r;
+        case 1:  // DoConstantPQLoad
+        case 3:  // DoMotorTypeLoad
+        case 4:  // DoCVRModel
+            if (mag <= s.v95) return varying_y(s.interp(s.m95, mag), s.dinterp(s.m95, mag), v, mag);
+            if (mag > s.v105) return constant_y(s.yeq105, v);
+            if (ld.model == 1) return constant_pq(std::conj(cplx(ld.p_w, ld.q_var)), v);
+            if (ld.model == 4) return cvr_current(ld, s.yeq, v, mag);
+            r = constant_pq(cplx(ld.p_w, 0.0), v);
+            add_to(r, constant_y(cplx(0.0, s.yeq.imag()), v));
+            return r;
         default: break;
     }
     throw ValidationError("load " + std::to_string(ld.load) + ": field 'model': " + std::to_string(ld.model) +
-                          " is not supported by the unbalanced solvers (1, 2, 5 or 8)");
+                          " is not supported by the unbalanced solvers (1 to 8)");
 }
 
 namespace udetail {

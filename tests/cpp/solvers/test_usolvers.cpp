@@ -211,12 +211,20 @@ TEST_CASE("usolvers: constant |I| load and a PQ load below vminpu (constant Z)")
             CHECK(std::abs(solve_with(b.m, meth)[1] - v1) / 7200.0 < 1e-9);
         }
     }
-    SUBCASE("PQ with vminpu 0.99: below it the load is y_nom / vminpu^2") {
+    SUBCASE("PQ with vminpu 0.99: between vlowpu and vminpu, |I| linear in |V| (OpenDSS)") {
         Builder b = single_phase(e, zs, zl, s, 1);
         b.m.loads[0].vminpu = 0.99;
-        const cplx y = b.m.loads[0].y_nom / (0.99 * 0.99);
-        const cplx v1 = e / (1.0 + (zs + zl) * y);
-        REQUIRE(std::abs(v1) / 7200.0 < 0.99);
+        // I = (ILow + M (|V| - Vlow)) / |V| V = (M + A/|V|) V, ILow = Yeq Vlow, M = (Yeq95 V95 - ILow) / (V95 - Vlow)
+        const cplx yeq = b.m.loads[0].y_nom, z = zs + zl;
+        const double vlow = 0.5 * 7200.0, v95 = 0.99 * 7200.0;
+        const cplx ilow = yeq * vlow, mm = (yeq / (0.99 * 0.99) * v95 - ilow) / (v95 - vlow), a = ilow - mm * vlow;
+        // V (1 + Z M) + Z A V/|V| = E: |p r + q| = |E| with r = |V|
+        const cplx p = 1.0 + z * mm, q = z * a;
+        const double qa = std::norm(p), qb = 2.0 * (p * std::conj(q)).real(), qc = std::norm(q) - std::norm(e);
+        const double r = (-qb + std::sqrt(qb * qb - 4.0 * qa * qc)) / (2.0 * qa);
+        const cplx v1 = std::polar(r, std::arg(e) - std::arg(p * r + q));
+        REQUIRE(r / 7200.0 < 0.99);
+        REQUIRE(r / 7200.0 > 0.5);
         for (UMethod meth : kMethods) {
             INFO(std::string(to_string(meth)));
             CHECK(std::abs(solve_with(b.m, meth)[1] - v1) / 7200.0 < 1e-9);
@@ -359,11 +367,14 @@ TEST_CASE("usolvers: the loads' current derivatives agree with finite difference
     ld.y_nom = cplx(ld.p_w, -ld.q_var) / (240.0 * 240.0);
     const double zipv[7] = {0.3, 0.3, 0.4, 0.2, 0.3, 0.5, 0.0};
     const double h = 1e-5;
-    for (int model : {1, 2, 5, 8, 80}) {
-        ld.model = model == 80 ? 8 : model;
+    ld.q_fixed_var = 1000.0;
+    for (int model : {1, 2, 3, 4, 40, 5, 6, 7, 8, 80}) {
+        ld.model = model == 80 ? 8 : model == 40 ? 4 : model;
+        ld.cvrwatt = model == 40 ? 0.8 : 1.0;  // 40: model 4 with other exponents
+        ld.cvrvar = model == 40 ? 3.0 : 2.0;
         std::copy(zipv, zipv + 7, ld.zipv);
         if (model == 80) ld.zipv[6] = 0.9;  // the drop-out step near 0.9 p.u.
-        for (double vpu : {0.5, 0.9, 0.93, 1.0, 1.04, 1.1}) {
+        for (double vpu : {0.3, 0.6, 0.9, 0.93, 1.0, 1.04, 1.1}) {
             const cplx v = polar_deg(vpu * 240.0, -37.0);
             INFO("model " << model << " at " << vpu << " p.u.");
             const ULoadCurrentJac d = load_phase_current_jac(ld, v);
@@ -375,10 +386,14 @@ TEST_CASE("usolvers: the loads' current derivatives agree with finite difference
             // and the currents themselves, by the rules
             const double vm = std::abs(v);
             cplx expect;
-            if (model == 1) expect = vpu <= 0.95 ? ld.y_nom / (0.95 * 0.95) * v : vpu > 1.05 ? ld.y_nom / (1.05 * 1.05) * v : std::conj(cplx(3000, 1200) / v);
+            // in the band, below vlowpu and above vmaxpu (between vlowpu and vminpu: the feeders' test
+            // compares with load_phase_current)
+            const bool band = vpu > 0.95 && vpu <= 1.05;
+            if (model == 1) expect = vpu <= 0.5 ? ld.y_nom * v : vpu > 1.05 ? ld.y_nom / (1.05 * 1.05) * v : std::conj(cplx(3000, 1200) / v);
             if (model == 2) expect = ld.y_nom * v;
-            if (model == 5) expect = vpu <= 0.95 ? ld.y_nom / 0.95 * v : vpu > 1.05 ? ld.y_nom / 1.05 * v : std::conj(cplx(3000, 1200) / (v / vm * 240.0));
-            if (model == 1 || model == 2 || model == 5) CHECK(std::abs(d.i - expect) < 1e-12 * std::abs(expect));
+            if (model == 5) expect = vpu <= 0.5 ? ld.y_nom * v : vpu > 1.05 ? ld.y_nom / 1.05 * v : std::conj(cplx(3000, 1200) / (v / vm * 240.0));
+            if ((model == 1 || model == 5) && (band || vpu <= 0.5 || vpu > 1.05)) CHECK(std::abs(d.i - expect) < 1e-12 * std::abs(expect));
+            if (model == 2) CHECK(std::abs(d.i - expect) < 1e-12 * std::abs(expect));
             if (model == 8 && vpu == 1.0) {
                 expect = cplx(ld.y_nom.real() * 0.3, ld.y_nom.imag() * 0.2) * v + std::conj(cplx(900, 360) / (v / vm * 240.0)) +
                          std::conj(cplx(1200, 600) / v);
@@ -406,6 +421,7 @@ TEST_CASE("usolvers: non-convergence is reported, not thrown") {
     SUBCASE("voltage collapse: a constant-PQ load beyond the maximum power (vminpu = 0)") {
         Builder b = single_phase(e, zs, zl, {8e6, 4e6}, 1);
         b.m.loads[0].vminpu = 0.0;
+        b.m.loads[0].vlowpu = 0.0;
         for (UMethod meth : kMethods) {
             INFO(std::string(to_string(meth)));
             auto s = make_usolver(b.m, meth);
