@@ -256,7 +256,22 @@ def test_cli_options_that_do_not_apply(ieee13_path):
     assert r.returncode == 1 and "fdxb" in r.stderr
     r = cli("pf", DATA / "matpower" / "case9.m", "--at", "09:26")
     assert r.returncode == 1 and "--at" in r.stderr
-    # the balanced path is as before
+    r = cli("pf", ieee13_path, "--tolerance", "0")
+    assert r.returncode == 1 and "--tolerance" in r.stderr
+
+
+@needs_cli
+def test_cli_never_overwrites_the_script(tmp_path):
+    script = tmp_path / "net.dss"
+    script.write_text("clear\nnew circuit.x basekv=11\n")
+    before = script.read_text()
+    r = cli("pf", script, "--json", script)
+    assert r.returncode == 1 and "refusing to overwrite" in r.stderr
+    assert script.read_text() == before
+
+
+@needs_cli
+def test_cli_balanced_path_unchanged():
     r = cli("pf", DATA / "matpower" / "case9.m", "--json", "-")
     assert r.returncode == 0 and "bus" in json.loads(r.stdout)
 
@@ -274,3 +289,20 @@ def test_cli_at_equals_python_at():
     loads_kw = res.element[res.element.element.str.startswith("load.")].p_kw.sum()
     assert loads_kw > 0
     assert res.source_kw == pytest.approx(loads_kw + res.losses_kw, rel=1e-6)
+    # OpenDSS itself at 09:26 (benches/opendss/opendss_solve_time.cpp, its yearly mode stepped to
+    # 09:26, tolerance 1e-4): total power 60.919 kW, 19.861 kvar
+    assert res.source_kw == pytest.approx(60.919, abs=0.002)
+    assert res.source_kvar == pytest.approx(19.861, abs=0.002)
+
+
+def test_eulv_tables_have_the_scripts_rows():
+    master = find("eulv", "Master.dss")
+    net = libgrid.read_dss(master)
+    text = "\n".join(p.read_text(errors="replace") for p in master.parent.iterdir() if p.suffix.lower() in (".txt", ".dss"))
+    assert set(net.lines.index) == count_new(text, "line")
+    assert set(net.loads.index) == count_new(text, "load")
+    assert set(net.transformers.index) == count_new(text, "transformer")
+    assert len(net.buses) == 907  # the README: 906 LV buses + the 11 kV source bus
+    assert (net.loads.nphases == 1).all() and (net.loads.yearly.str.startswith("shape_")).all()
+    assert net.base_frequency_hz == 50
+    assert [n.strip() for n in net.notes] and all("ignored" in n for n in net.notes)

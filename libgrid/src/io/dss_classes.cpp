@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -305,10 +304,8 @@ void set_line(const Ctx& c, LineDef& d, ULine& l, const std::string& prop) {
         } else {
             z.z = with_real(z.z, c.sym(z.nphases), prop == "xmatrix");
         }
-        const bool sym_before = z.sym;
         line_sequence_input(d, l);
         z.sym = false;
-        (void)sym_before;
     } else if (prop == "switch") {
         if (c.yes()) set_line_switch(d, l);
         else l.is_switch = false;
@@ -340,9 +337,8 @@ void resize_windings(UTransformer& t, XfDef& d, int n) {
 }
 
 template <class T, class F>
-void per_winding(const Ctx& c, UTransformer& t, const std::vector<T>& vals, F set) {
-    for (std::size_t i = 0; i < vals.size() && i < t.windings.size(); ++i) set(t.windings[i], vals[i], i);
-    (void)c;
+void per_winding(UTransformer& t, const std::vector<T>& vals, F set) {
+    for (std::size_t i = 0; i < vals.size() && i < t.windings.size(); ++i) set(t.windings[i], vals[i]);
 }
 
 bool set_winding_prop(const Ctx& c, UTransformer& t, XfDef& d, const std::string& prop) {
@@ -382,9 +378,8 @@ bool set_winding_arrays(const Ctx& c, UTransformer& t, XfDef& d, const std::stri
         for (const std::string& s : b) check_bus_spec(c, s);
         for (std::size_t i = 0; i < b.size() && i < d.buses.size(); ++i) d.buses[i] = b[i];
     } else if (prop == "conns") {
-        for (std::size_t i = 0; i < t.windings.size(); ++i) {
-            const std::vector<std::string> v = c.strings();
-            if (i >= v.size()) break;
+        const std::vector<std::string> v = c.strings();
+        for (std::size_t i = 0; i < t.windings.size() && i < v.size(); ++i) {
             const Param one{"", v[i], false};
             const Ctx ci{c.st, c.element, c.prop, one};
             t.windings[i].delta = ci.delta();
@@ -393,7 +388,7 @@ bool set_winding_arrays(const Ctx& c, UTransformer& t, XfDef& d, const std::stri
         const std::vector<double> v = c.vec();
         for (double x : v)
             if (!std::isfinite(x) || (prop != "%rs" && x <= 0.0)) c.fail("values must be > 0");
-        per_winding(c, t, v, [&](UWinding& w, double x, std::size_t) {
+        per_winding(t, v, [&](UWinding& w, double x) {
             if (prop == "kvs") w.kv = x;
             if (prop == "kvas") w.kva = x;
             if (prop == "taps") w.tap = x;
@@ -663,11 +658,6 @@ void copy_like(State& st, V& vec, int index, const std::string& other_name, cons
     (void)st;
 }
 
-int find_in(const std::vector<ULine>& v, const std::string& n) {
-    for (std::size_t i = 0; i < v.size(); ++i) if (v[i].name == n) return static_cast<int>(i);
-    return -1;
-}
-
 void do_like(State& st, Cls cls, int i, const Ctx& c) {
     const std::string o = c.lower();
     UNetwork& net = st.net();
@@ -687,7 +677,6 @@ void do_like(State& st, Cls cls, int i, const Ctx& c) {
         case Cls::LoadShape: copy_like(st, net.loadshapes, i, o, c); break;
         default: break;
     }
-    (void)find_in;
 }
 
 std::string element_name(State& st, Cls c, int i) {

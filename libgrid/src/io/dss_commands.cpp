@@ -319,7 +319,8 @@ void cmd_batchedit(State& st, const std::vector<Param>& ps) {
         default: collect(n.loadshapes); break;
     }
     for (std::size_t i = 0; i < names.size(); ++i)
-        if (std::regex_search(names[i], re)) edit_element(st, c, static_cast<int>(i), ps, 2);
+        // (a name longer than any real one is not searched: std::regex recurses per character)
+        if (names[i].size() <= 256 && std::regex_search(names[i], re)) edit_element(st, c, static_cast<int>(i), ps, 2);
 }
 
 void cmd_setbusxy_kvbase(State& st, const std::vector<Param>& ps, bool xy) {
@@ -385,12 +386,6 @@ void run_command(State& st, const std::vector<Param>& ps) {
 void run_line(State& st, std::string_view line) {
     const std::vector<Param> ps = split_params(line);
     if (ps.empty()) return;
-    // `~` glued to its first property ("~basekv=1") is not OpenDSS syntax, but "~ x" is
-    const bool continuing = ps[0].name.empty() && (ps[0].value == "~" || to_lower(ps[0].value) == "more" ||
-                                                   to_lower(ps[0].value) == "m");
-    if (!continuing && ps[0].name.empty() && to_lower(ps[0].value) != "new" && to_lower(ps[0].value) != "edit") {
-        // a command that is not New/Edit/More ends the active object's continuation only for ignored ones
-    }
     run_command(st, ps);
     if (st.active == Cls::None && !ps.empty() && ps[0].name.empty()) {
         const std::string w = to_lower(ps[0].value);

@@ -8,14 +8,11 @@
 #include <libgrid/io/dss.hpp>
 
 #include <cmath>
-#include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
 namespace libgrid {
 namespace dss {
-namespace fs = std::filesystem;
 
 // ---- state --------------------------------------------------------------------------------------------
 

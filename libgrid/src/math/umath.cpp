@@ -144,6 +144,9 @@ void number_nodes(const UNetwork& net, std::vector<Pending>& pend, UMathModel& m
 
 void assemble_y(UMathModel& m) {
     std::vector<Eigen::Triplet<cplx>> trip;
+    std::size_t count = 0;
+    for (const UMathElement& e : m.elements) count += e.node.size() * e.node.size();
+    trip.reserve(count);
     for (const UMathElement& e : m.elements) {
         const auto n = e.node.size();
         for (std::size_t c = 0; c < n; ++c)

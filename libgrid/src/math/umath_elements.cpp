@@ -14,9 +14,9 @@ namespace {
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 const double kSqrt3 = std::sqrt(3.0);
 
-void require_size(const std::vector<double>& v, int n, const std::string& who, const char* field) {
+void require_size(const std::vector<double>& v, int n, const std::string& name, const char* field) {
     if (static_cast<int>(v.size()) != n * n)
-        throw ValidationError(who + ": field '" + field + "': expected " + std::to_string(n * n) +
+        throw ValidationError(umath_detail::quoted_name("line", name) + ": field '" + field + "': expected " + std::to_string(n * n) +
                               " values (nphases^2), got " + std::to_string(v.size()));
 }
 
@@ -41,10 +41,9 @@ std::string umath_detail::quoted_name(const char* kind, const std::string& name)
 // Yc = j 2 pi f C * length, half at each end.
 Eigen::MatrixXcd line_yprim(const ULine& line, double frequency_hz) {
     const int n = line.nphases;
-    const std::string who = umath_detail::quoted_name("line", line.name);
-    require_size(line.r_ohm_per_km, n, who, "rmatrix");
-    require_size(line.x_ohm_per_km, n, who, "xmatrix");
-    require_size(line.c_nf_per_km, n, who, "cmatrix");
+    require_size(line.r_ohm_per_km, n, line.name, "rmatrix");
+    require_size(line.x_ohm_per_km, n, line.name, "xmatrix");
+    require_size(line.c_nf_per_km, n, line.name, "cmatrix");
     Eigen::MatrixXcd z(n, n), yc(n, n);
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < n; ++j) {
@@ -54,7 +53,8 @@ Eigen::MatrixXcd line_yprim(const ULine& line, double frequency_hz) {
         }
     Eigen::FullPivLU<Eigen::MatrixXcd> lu(z);
     if (!lu.isInvertible())
-        throw ValidationError(who + ": field 'rmatrix/xmatrix': the series impedance matrix is singular");
+        throw ValidationError(umath_detail::quoted_name("line", line.name) +
+                              ": field 'rmatrix/xmatrix': the series impedance matrix is singular");
     return two_terminal(lu.inverse(), yc * 0.5);
 }
 

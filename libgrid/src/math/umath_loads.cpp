@@ -181,6 +181,107 @@ cplx load_phase_current(const UMathLoad& ld, cplx v) {
     return std::conj(cplx(ld.p_w, ld.q_var) / v);                                               // DoConstantPQLoad
 }
 
+namespace {
+
+/// A load law as a sum of terms a |V|^p V (every Load.pas law is one, band by band).
+struct Terms {
+    cplx a[6];
+    double p[6] = {0, 0, 0, 0, 0, 0};
+    int n = 0;
+    void add(cplx coef, double power) {
+        a[n] = coef;
+        p[n] = power;
+        ++n;
+    }
+};
+
+/// (Re y zr, Im y zi): OpenDSS's ZIP weighting of an admittance.
+cplx weigh(cplx y, double zr, double zi) { return {y.real() * zr, y.imag() * zi}; }
+
+void zipv_terms(const UMathLoad& ld, const LoadYs& s, double vmag, Terms& t) {
+    const double* z = ld.zipv;
+    const bool zz = z[0] != 0.0 || z[3] != 0.0, zi = z[1] != 0.0 || z[4] != 0.0, zp = z[2] != 0.0 || z[5] != 0.0;
+    if (zz) t.add(weigh(s.yeq, z[0], z[3]), 0.0);
+    if (vmag <= s.v95) {  // interpolated admittances M + C / |V|
+        const cplx c95 = s.ilow - s.m95 * s.vlow, c95i = s.ilow - s.m95i * s.vlow;
+        if (zp) {
+            t.add(weigh(s.m95, z[2], z[5]), 0.0);
+            t.add(weigh(c95, z[2], z[5]), -1.0);
+        }
+        if (zi) {
+            t.add(weigh(s.m95i, z[1], z[4]), 0.0);
+            t.add(weigh(c95i, z[1], z[4]), -1.0);
+        }
+    } else if (vmag > s.v105) {
+        if (zp) t.add(weigh(s.yeq105, z[2], z[5]), 0.0);
+        if (zi) t.add(weigh(s.yeq105i, z[1], z[4]), 0.0);
+    } else {
+        if (zi) t.add(std::conj(cplx(ld.p_w * z[1], ld.q_var * z[4])) / ld.vbase_v, -1.0);
+        if (zp) t.add(std::conj(cplx(ld.p_w * z[2], ld.q_var * z[5])), -2.0);
+    }
+}
+
+/// Models 1, 3, 4, 5, 6, 7 above Vlow.
+void band_terms(const UMathLoad& ld, const LoadYs& s, double vmag, Terms& t) {
+    const bool cur = ld.model == 5;
+    const double yq = -ld.q_fixed_var / (ld.vbase_v * ld.vbase_v);
+    if (vmag <= s.v95) {
+        if (ld.model == 6 || ld.model == 7) return t.add(cplx(s.yeq95.real(), yq), 0.0);
+        const cplx m = cur ? s.m95i : s.m95;
+        t.add(m, 0.0);
+        return t.add(s.ilow - m * s.vlow, -1.0);
+    }
+    if (vmag > s.v105) {
+        if (ld.model == 6 || ld.model == 7) return t.add(cplx(s.yeq105.real(), yq), 0.0);
+        return t.add(cur ? s.yeq105i : s.yeq105, 0.0);
+    }
+    switch (ld.model) {
+    case 3: t.add(ld.p_w, -2.0); return t.add(cplx(0.0, s.yeq.imag()), 0.0);
+    case 4:
+        t.add(ld.p_w / std::pow(ld.vbase_v, ld.cvrwatt), ld.cvrwatt - 2.0);
+        if (ld.cvrvar == 2.0) return t.add(cplx(0.0, s.yeq.imag()), 0.0);
+        return t.add(cplx(0.0, -ld.q_var / std::pow(ld.vbase_v, ld.cvrvar)), ld.cvrvar - 2.0);
+    case 5: return t.add(std::conj(cplx(ld.p_w, ld.q_var)) / ld.vbase_v, -1.0);
+    case 6: return t.add(cplx(ld.p_w, -ld.q_fixed_var), -2.0);
+    case 7: t.add(ld.p_w, -2.0); return t.add(cplx(0.0, yq), 0.0);
+    default: return t.add(std::conj(cplx(ld.p_w, ld.q_var)), -2.0);
+    }
+}
+
+}  // namespace
+
+UMathLoadCurrentD load_phase_current_d(const UMathLoad& ld, cplx v) {
+    const double vmag = std::abs(v);
+    Terms t;
+    const LoadYs s = load_ys(ld);
+    if (ld.model == 2 || vmag <= s.vlow)
+        t.add(ld.model == 2 ? ld.y_nom : s.yeq, 0.0);
+    else if (ld.model == 8)
+        zipv_terms(ld, s, vmag, t);
+    else
+        band_terms(ld, s, vmag, t);
+    UMathLoadCurrentD r;
+    const cplx j(0.0, 1.0);
+    for (int k = 0; k < t.n; ++k) {  // a |V|^p V: d/dVr = a |V|^p + a p |V|^(p-2) Vr V, d/dVi likewise with j
+        const double vp = t.p[k] == 0.0 ? 1.0 : std::pow(vmag, t.p[k]);
+        const cplx g = t.p[k] == 0.0 ? cplx(0.0, 0.0) : t.a[k] * t.p[k] * std::pow(vmag, t.p[k] - 2.0) * v;
+        r.i += t.a[k] * vp * v;
+        r.di_dvr += t.a[k] * vp + g * v.real();
+        r.di_dvi += j * t.a[k] * vp + g * v.imag();
+    }
+    if (ld.model == 8 && vmag > s.vlow && ld.zipv[6] > 0.0) {  // the drop-out factor yv(|V|)
+        const double vx = 500.0 * (vmag / ld.vbase_v - ld.zipv[6]);
+        if (vx < 20.0) {
+            const double th = std::tanh(vx);
+            const double yv = 0.5 * (1.0 + th), dyv = 0.5 * (1.0 - th * th) * 500.0 / ld.vbase_v / vmag;
+            r.di_dvr = yv * r.di_dvr + r.i * (dyv * v.real());
+            r.di_dvi = yv * r.di_dvi + r.i * (dyv * v.imag());
+            r.i *= yv;
+        }
+    }
+    return r;
+}
+
 void add_load_compensation(const UMathModel& m, const std::vector<cplx>& v, std::vector<cplx>& out) {
     auto node_v = [&v](int n) { return n < 0 ? cplx(0.0, 0.0) : v[static_cast<std::size_t>(n)]; };
     for (const UMathLoad& ld : m.loads) {

@@ -231,11 +231,12 @@ void shape_at(const ULoadShape& s, double hour, double& p, double& q, bool& has_
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(s.npts), s.mult.size());
     std::size_t idx = 0;  // 0-based
     if (s.interval_h > 0.0) {
-        long long i = std::llround(hour / s.interval_h);
-        const long long nn = static_cast<long long>(n);
-        i %= nn;
-        if (i < 0) i += nn;
-        idx = static_cast<std::size_t>(i == 0 ? nn - 1 : i - 1);
+        const double nn = static_cast<double>(n);
+        double k = std::fmod(std::round(hour / s.interval_h), nn);  // wraps past npts
+        if (!std::isfinite(k)) throw ValidationError("loadshape." + s.name + ": field 'interval_h': no point at this hour");
+        if (k < 0.0) k += nn;
+        const std::size_t i = static_cast<std::size_t>(k);
+        idx = i == 0 ? n - 1 : i - 1;
     } else {
         // hour vector: the last point at or before `hour` within the shape's period
         const double period = s.hour.empty() ? 24.0 : s.hour[std::min(n, s.hour.size()) - 1];

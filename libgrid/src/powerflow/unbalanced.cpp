@@ -169,8 +169,24 @@ struct TapSnapshot {
     }
 };
 
+/// One solve. With `auto`, when the sweep or Newton-Raphson does not get there (NR stalls above
+/// tight tolerances on feeders with near-zero impedances: IEEE 123 at 1e-9), again from the
+/// model's start with OpenDSS's own method, the fixed point, which then stays the solver.
+USolveStats solve_auto(std::unique_ptr<USolver>& solver, const UMathModel& m, std::vector<cplx>& v,
+                       const USolveOptions& so, const UPfOptions& opt, UPfResult& res) {
+    USolveStats st = solver->solve(v, so);
+    if (st.converged || opt.method != UMethod::automatic || solver->method() == UMethod::fixed_point) return st;
+    solver = make_usolver(m, UMethod::fixed_point);
+    res.method_used = UMethod::fixed_point;
+    v = m.v_start;
+    const int failed = st.iterations;
+    st = solver->solve(v, so);
+    st.iterations += failed;
+    return st;
+}
+
 /// The static control loop: returns false when a solve failed (res.message says why).
-bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, USolver& solver, std::vector<cplx>& v,
+bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, std::unique_ptr<USolver>& solver, std::vector<cplx>& v,
                   const UPfOptions& opt, const USolveOptions& so) {
     while (res.control_iterations < opt.max_control_iterations) {
         const TapSnapshot before(net);
@@ -184,8 +200,8 @@ bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, USolver& solver,
                 break;
             }
         }
-        if (changed) solver.refactor();
-        const USolveStats st = solver.solve(v, so);
+        if (changed) solver->refactor();
+        const USolveStats st = solve_auto(solver, m, v, so, opt, res);
         ++res.control_iterations;
         res.iterations = st.iterations;
         res.total_iterations += st.iterations;
@@ -223,7 +239,7 @@ UPfResult run_unbalanced_pf(UNetwork& net, const UPfOptions& opt) {
     res.method_used = solver->method();
     std::vector<cplx> v = m.v_start;
     const USolveOptions so{opt.tolerance, opt.max_iterations};
-    const USolveStats st = solver->solve(v, so);
+    const USolveStats st = solve_auto(solver, m, v, so, opt, res);
     res.iterations = st.iterations;
     res.total_iterations = st.iterations;
     res.control_iterations = 1;
@@ -232,7 +248,7 @@ UPfResult run_unbalanced_pf(UNetwork& net, const UPfOptions& opt) {
         res.message = "did not converge in " + std::to_string(st.iterations) + " iterations (max |dV| " +
                       std::to_string(st.max_dv_pu) + " p.u.)";
     } else if (controls_active(net, opt)) {
-        res.converged = control_loop(res, net, m, *solver, v, opt, so);
+        res.converged = control_loop(res, net, m, solver, v, opt, so);
     }
     fill_results(res, net, m, v);
     return res;
@@ -254,11 +270,13 @@ void calc_voltage_bases(UNetwork& net) {
     if (lu.info() != Eigen::Success) throw SolverError("calc_voltage_bases: the no-load admittance matrix is singular");
     const Eigen::Map<const Eigen::VectorXcd> rhs(m.i_source.data(), static_cast<Eigen::Index>(m.i_source.size()));
     const Eigen::VectorXcd v = lu.solve(rhs);
+    std::vector<int> first_node(net.buses.size(), -1);  // OpenDSS: the bus's RefNo[1]; here its lowest node number
+    for (int i = 0; i < m.n_nodes; ++i) {
+        int& f = first_node[m.node_bus[i]];
+        if (f < 0 || m.node_phase[i] < m.node_phase[f]) f = i;
+    }
     for (int b = 0; b < static_cast<int>(net.buses.size()); ++b) {
-        int first = -1;  // the bus's first node (OpenDSS: RefNo[1]); here its lowest node number
-        for (int i = 0; i < m.n_nodes; ++i) {
-            if (m.node_bus[i] == b && (first < 0 || m.node_phase[i] < m.node_phase[first])) first = i;
-        }
+        const int first = first_node[b];
         if (first < 0) continue;
         const double kv_ll = std::abs(v[first]) * 0.001732;  // OpenDSS's own constant
         double best = 0.0, best_diff = 1e50;

@@ -192,6 +192,12 @@ TEST_CASE("umath: a delta load's line currents from its three phase elements") {
     for (int k = 0; k < 3; ++k) v[static_cast<std::size_t>(k)] = polar_deg(400.0 / std::sqrt(3.0), -120.0 * k);
     const Eigen::VectorXcd i = element_currents(m, ld.element, v);
     for (int k = 0; k < 3; ++k) CHECK(near(i(k), polar_deg(25.0 * std::sqrt(3.0), -120.0 * k), 1e-9));
+    // Solved (constant Z is linear): by KCL the source's terminal currents (yprim V less its Norton
+    // current) are the load's, reversed.
+    const std::vector<cplx> vs = solve_linear(m);
+    const Eigen::VectorXcd il = element_currents(m, ld.element, vs);
+    const Eigen::VectorXcd is = element_currents(m, element_of(m, UElementKind::vsource, 0), vs);
+    for (int k = 0; k < 3; ++k) CHECK(std::abs(is(k) + il(k)) < 1e-9 * std::abs(il(k)));
     // Constant Z: no compensation. Constant PQ at nominal voltage: none either.
     std::vector<cplx> comp(3, cplx(0.0, 0.0));
     add_load_compensation(m, v, comp);
@@ -327,4 +333,38 @@ TEST_CASE("umath: errors name the element and field") {
     net.lines.back().bus2 = term(b, {});
     net.lines.back().r_ohm_per_km.assign(3, 0.1);
     CHECK_THROWS_WITH_AS(build_umath_model(net), doctest::Contains("line.short: field 'rmatrix'"), ValidationError);
+}
+
+TEST_CASE("umath: load currents' derivatives (load_phase_current_d)") {
+    // For every model, at a voltage in each band (below Vlow, between Vlow and vminpu, in the band,
+    // above vmaxpu) and at odd angles: the current equals load_phase_current's, and the derivatives
+    // with respect to Re(v) and Im(v) equal central finite differences of it.
+    for (int model = 1; model <= 8; ++model) {
+        UMathLoad ld;
+        ld.vbase_v = 1000.0;
+        ld.p_w = 1000.0;
+        ld.q_var = 400.0;
+        ld.q_fixed_var = 350.0;
+        ld.y_nom = std::conj(cplx(1000.0, 400.0)) / 1e6;
+        ld.model = model;
+        const double z[7] = {0.3, 0.3, 0.4, 0.2, 0.2, 0.6, 0.7};  // drop-out at 0.7 p.u.
+        std::copy(z, z + 7, ld.zipv);
+        if (model == 4) ld.cvrwatt = 0.8, ld.cvrvar = 2.5;
+        for (const double pu : {0.3, 0.45, 0.7, 0.7005, 0.97, 1.1}) {
+            for (const double deg : {-37.0, 10.0, 150.0}) {
+                CAPTURE(model);
+                CAPTURE(pu);
+                const cplx v = polar_deg(pu * 1000.0, deg);
+                const UMathLoadCurrentD d = load_phase_current_d(ld, v);
+                const cplx i = load_phase_current(ld, v);
+                CHECK(std::abs(d.i - i) <= 1e-12 * std::abs(i));
+                const double h = 1e-4;
+                const cplx fr = (load_phase_current(ld, v + h) - load_phase_current(ld, v - h)) / (2.0 * h);
+                const cplx fi = (load_phase_current(ld, v + cplx(0.0, h)) - load_phase_current(ld, v - cplx(0.0, h))) / (2.0 * h);
+                const double scale = std::abs(ld.y_nom) * 10.0;
+                CHECK(std::abs(d.di_dvr - fr) <= 1e-6 * scale);
+                CHECK(std::abs(d.di_dvi - fi) <= 1e-6 * scale);
+            }
+        }
+    }
 }

@@ -52,7 +52,7 @@ Feeder load_feeder(const std::string& script, const std::string& ref) {
     DssReadOptions opt;
     opt.missing_redirect_is_error = false;
     Feeder f;
-    f.net = read_dss(std::string(LIBGRID_TEST_DATA) + "/opendss/" + script, opt).net;
+    f.net = read_dss(std::string(LIBGRID_TEST_DATA) + "/" + script, opt).net;
     const std::string dir = std::string(LIBGRID_TEST_DATA) + "/umath/";
     std::ifstream taps(dir + ref + "_taps.csv");
     if (taps.good())
@@ -109,21 +109,27 @@ void check_feeder(const std::string& script, const std::string& ref, int n_nodes
 }  // namespace
 
 TEST_CASE("umath feeders: IEEE 13 (regulator taps as OpenDSS set them)") {
-    check_feeder("ieee13/IEEE13Nodeckt.dss", "ieee13", 41);
+    check_feeder("opendss/ieee13/IEEE13Nodeckt.dss", "ieee13", 41);
 }
 
 TEST_CASE("umath feeders: IEEE 34 (Mod1: CVR loads; Mod2)") {
-    check_feeder("ieee34/ieee34Mod1.dss", "ieee34mod1", 95);
-    check_feeder("ieee34/ieee34Mod2.dss", "ieee34mod2", 138);
+    check_feeder("opendss/ieee34/ieee34Mod1.dss", "ieee34mod1", 95);
+    check_feeder("opendss/ieee34/ieee34Mod2.dss", "ieee34mod2", 138);
 }
 
-TEST_CASE("umath feeders: IEEE 123") { check_feeder("ieee123/IEEE123Master.dss", "ieee123", 278); }
+TEST_CASE("umath feeders: IEEE 123") { check_feeder("opendss/ieee123/IEEE123Master.dss", "ieee123", 278); }
 
 TEST_CASE("umath feeders: European LV (radial: the model says so)") {
-    check_feeder("eulv/Master.dss", "eulv", 2721);
-    Feeder f = load_feeder("eulv/Master.dss", "eulv");
+    check_feeder("opendss/eulv/Master.dss", "eulv", 2721);
+    Feeder f = load_feeder("opendss/eulv/Master.dss", "eulv");
     const UMathModel m = build_umath_model(f.net);
     CHECK(m.radial);
     CHECK(m.branches.size() == 906);  // 905 lines and the transformer
     CHECK(m.source_buses.size() == 1);
+}
+
+TEST_CASE("umath feeders: every element kind and connection (tests/data/umath/zoo.dss)") {
+    // 3-winding, Dyn11 by node order, open delta, neutral impedance, 2-phase wye-delta, load
+    // models 1 and 3 to 8, capacitor steps: OpenDSS's solution to 1e-6 p.u.
+    check_feeder("umath/zoo.dss", "zoo", 25);
 }

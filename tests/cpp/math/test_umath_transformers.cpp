@@ -200,3 +200,30 @@ TEST_CASE("umath: a regulator's tap, updated in place") {
     CHECK(std::abs(node_v(m0, v0, b, 1) / node_v(m0, v0, a, 1)) == doctest::Approx(1.05).epsilon(1e-9));
     CHECK(std::abs(node_v(m0, m0.v_start, b, 1) / node_v(m0, m0.v_start, a, 1)) == doctest::Approx(1.05).epsilon(1e-9));
 }
+
+TEST_CASE("umath: a 3-winding transformer's short-circuit impedances") {
+    // 1-phase, 7.2 / 2.4 / 0.24 kV, 1000 kVA each, no resistance, XHL 10 %, XHT 20 %, XLT 15 % (on
+    // 1000 kVA), no ppm. The impedance seen from H with L shorted and T open is XHL on H's base:
+    // 0.10 * 7200^2 / 1e6 = j 5.184 ohm; with T shorted and L open, XHT: j 10.368 ohm; seen from L
+    // with T shorted and H open, XLT on L's base: 0.15 * 2400^2 / 1e6 = j 0.864 ohm.
+    UTransformer t;
+    t.name = "t3";
+    t.nphases = 1;
+    t.xhl_pct = 10.0;
+    t.xht_pct = 20.0;
+    t.xlt_pct = 15.0;
+    t.ppm_antifloat = 0.0;
+    t.windings = {winding(0, {1, 0}, false, 7.2, 1000.0), winding(1, {1, 0}, false, 2.4, 1000.0),
+                  winding(2, {1, 0}, false, 0.24, 1000.0)};
+    for (UWinding& w : t.windings) w.r_pct = 0.0;
+    const Eigen::MatrixXcd y = transformer_yprim(t);
+    REQUIRE(y.rows() == 6);
+    // Live conductors H = 0, L = 2, T = 4 (the neutrals 1, 3, 5 grounded).
+    auto z_in = [&y](int from, int open) {  // the third winding shorted
+        const cplx yff = y(from, from), yfo = y(from, open), yof = y(open, from), yoo = y(open, open);
+        return 1.0 / (yff - yfo * yof / yoo);
+    };
+    CHECK(std::abs(z_in(0, 4) - cplx(0.0, 5.184)) < 1e-9);
+    CHECK(std::abs(z_in(0, 2) - cplx(0.0, 10.368)) < 1e-9);
+    CHECK(std::abs(z_in(2, 0) - cplx(0.0, 0.864)) < 1e-9);
+}

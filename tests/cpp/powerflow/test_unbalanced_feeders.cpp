@@ -209,20 +209,28 @@ void check_totals(const UPfResult& res, const Reference& ref) {
     }
 }
 
-}  // namespace
-
-TEST_CASE("unbalanced feeders: libgrid equals OpenDSS on every node, element, total and tap") {
+void check_all_configs(UMethod method) {
     for (const Config& c : configs()) {
         CAPTURE(c.name);
-        MESSAGE("config " << c.name);
+        MESSAGE("config " << c.name << ", method " << to_string(method));
         UNetwork net = load_config(c);
-        const UPfResult res = solve(net);
+        const UPfResult res = solve(net, method);
         REQUIRE_MESSAGE(res.converged, res.message);
         const Reference ref = read_reference(c.name);
         check_nodes(net, res, ref);
         check_elements(res, ref);
         check_totals(res, ref);
     }
+}
+
+}  // namespace
+
+TEST_CASE("unbalanced feeders: libgrid equals OpenDSS on every node, element, total and tap") {
+    check_all_configs(UMethod::fixed_point);
+}
+
+TEST_CASE("unbalanced feeders: the same with the automatic method (sweep / Newton-Raphson)") {
+    check_all_configs(UMethod::automatic);
 }
 
 namespace {

@@ -1,7 +1,8 @@
-// Build: g++ -std=c++20 -O2 -I<repo>/libgrid/include -I<build>/include -I/usr/include/eigen3 -I/work/opendss/dss_capi/include make_refs.cpp <build>/libgrid.a -L/work/opendss/dss_capi/lib/linux_x64 -ldss_capi -lklu -lbtf -lamd -lcolamd -lsuitesparseconfig -lhdf5 -lz -lyaml-cpp -lpthread
-// Run:   [REFS=<prefix>] ./make_refs FEEDER.dss [pq]   (prints the yprim, node, residual and solve comparisons)
-// compare libgrid's unbalanced nodal model with OpenDSS's on a feeder: yprims element by element,
-// node sets, and the model equation's residual at OpenDSS's solution; plus a NR solve.
+// make_refs: compare libgrid's unbalanced nodal model with OpenDSS's on a feeder (yprims element by
+// element, node sets, the model equation's residual at OpenDSS's solution, a fixed point on the model,
+// the solvers), and with REFS=<prefix> write OpenDSS's taps and node voltages (<prefix>_taps.csv, _v.csv).
+// Build: g++ -std=c++20 -O2 -I<repo>/libgrid/include -I<build>/include -I/usr/include/eigen3 -I/work/opendss/dss_capi/include make_refs.cpp <build>/libgrid.a -L/work/opendss/dss_capi/lib/linux_x64 -ldss_capi -lklu -lbtf -lamd -lcolamd -lsuitesparseconfig -lhdf5 -lz -lyaml-cpp -lpthread -Wl,-rpath,/work/opendss/dss_capi/lib/linux_x64
+// Run:   [REFS=<prefix>] [TOL=1e-12] [DUMP=1] ./make_refs FEEDER.dss [pq]
 #include <dss_capi.h>
 #include <libgrid/io/dss.hpp>
 #include <libgrid/math/umath.hpp>
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
     }
     for (auto& b : net.buses) if (Circuit_SetActiveBus(b.name.c_str()) >= 0 && Bus_Get_kVBase() > 0) b.kv_base_ll = Bus_Get_kVBase() * std::sqrt(3.0);
     Text_Set_Command("set controlmode=off");
-    Text_Set_Command("set tolerance=1e-12");
+    Text_Set_Command(("set tolerance=" + std::string(getenv("TOL") ? getenv("TOL") : "1e-12")).c_str());
     Text_Set_Command("set maxiterations=200");
     Text_Set_Command("solve");
     std::printf("opendss converged %d\n", Solution_Get_Converged());

@@ -121,6 +121,16 @@ Eigen::MatrixXcd vsource_yprim(const UVsource& s);
 /// Current drawn by one load phase element at element voltage v (amperes, the model's rules).
 cplx load_phase_current(const UMathLoad& ld, cplx v);
 
+/// Added (h2): the current of one load phase element and its derivatives with respect to Re(v)
+/// and Im(v) (a constant-PQ current depends on conj(v): not holomorphic), by exactly the law of
+/// load_phase_current (the same current, to rounding), for a Newton-Raphson Jacobian.
+struct UMathLoadCurrentD {
+    cplx i{0.0, 0.0};       ///< current through the element from a to b (A)
+    cplx di_dvr{0.0, 0.0};  ///< dI / d Re(v) (S)
+    cplx di_dvi{0.0, 0.0};  ///< dI / d Im(v) (S)
+};
+UMathLoadCurrentD load_phase_current_d(const UMathLoad& ld, cplx v);
+
 /// out[n] += I_comp of every load at node voltages v (size n_nodes): y_nom*V - I_load(V) on the
 /// a side, the negative on the b side.
 void add_load_compensation(const UMathModel& m, const std::vector<cplx>& v, std::vector<cplx>& out);
