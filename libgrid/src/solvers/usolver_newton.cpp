@@ -178,7 +178,7 @@ void NewtonUSolver::jacobian(const std::vector<cplx>& v) {
         for (int k = 0; k < ld.nphases; ++k, pos += 8) {
             const int a = ld.a[k], b = ld.b[k];
             const cplx vk = (a >= 0 ? v[std::size_t(a)] : cplx(0.0)) - (b >= 0 ? v[std::size_t(b)] : cplx(0.0));
-            const ULoadCurrentJac d = load_phase_current_jac(ld, vk);
+            const UMathLoadCurrentD d = load_phase_current_d(ld, vk);
             // F_a gains I(v), F_b its negative; v = V_a - V_b
             const cplx p = d.di_dvr, q = d.di_dvi;
             for (int blk = 0; blk < 4; ++blk)

@@ -1,7 +1,7 @@
 // The three unbalanced solvers on the four test feeders' nodal models (IEEE 13, 34, 123, European
 // LV at 09:26): each converges and they agree with each other to 1e-8 p.u.; the answer satisfies
 // the model's own equations (Y V = i_source + add_load_compensation(V)); the loads' current with
-// derivatives (load_phase_current_jac) gives load_phase_current's current for every model and band.
+// derivatives (load_phase_current_d) gives load_phase_current's current for every model and band.
 #include <doctest/doctest.h>
 
 #include <libgrid/io/dss.hpp>
@@ -102,7 +102,7 @@ TEST_CASE("usolvers on the feeders: fixed point, Newton-Raphson and sweep agree 
     }
 }
 
-TEST_CASE("usolvers: load_phase_current_jac's current is load_phase_current's, every model and band") {
+TEST_CASE("usolvers: load_phase_current_d's current is load_phase_current's, every model and band") {
     UMathLoad ld;
     ld.p_w = 3000.0;
     ld.q_var = 1200.0;
@@ -119,7 +119,7 @@ TEST_CASE("usolvers: load_phase_current_jac's current is load_phase_current's, e
                 ld.cvrvar = deg < 0.0 ? 3.0 : 2.0;
                 const cplx v = std::polar(vpu * 240.0, deg * 3.14159265358979 / 180.0);
                 INFO("model " << model << " at " << vpu << " p.u., " << deg << " deg");
-                const cplx a = load_phase_current(ld, v), b = load_phase_current_jac(ld, v).i;
+                const cplx a = load_phase_current(ld, v), b = load_phase_current_d(ld, v).i;
                 CHECK(std::abs(a - b) <= 1e-13 * (std::abs(a) + 1e-9));
             }
 }

@@ -59,15 +59,4 @@ std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
 
 namespace libgrid {
 
-/// Added by the solvers (issue 14): the current of one load phase element and its derivatives with
-/// respect to the real and the imaginary part of the element voltage v (not holomorphic: a constant
-/// PQ load's current depends on conj(v)). The rules are UMathLoad's (the same current as
-/// load_phase_current); the Newton-Raphson Jacobian is made of these derivatives.
-struct ULoadCurrentJac {
-    cplx i{0.0, 0.0};       ///< current through the element from a to b (A)
-    cplx di_dvr{0.0, 0.0};  ///< dI / d Re(v) (S)
-    cplx di_dvi{0.0, 0.0};  ///< dI / d Im(v) (S)
-};
-ULoadCurrentJac load_phase_current_jac(const UMathLoad& ld, cplx v);
-
 }  // namespace libgrid
