@@ -165,7 +165,7 @@ public:
 private:
     void precompute();
     void compensation(const cplx* vl, cplx* c) const;  ///< c = I_comp at L (local order)
-    void recover(std::vector<cplx>& v);                ///< all nodes from V0 and c_
+    void recover(std::vector<cplx>& v);                ///< all nodes: Y^-1 (i_source + c_)
 
     struct Entry {  ///< one entry of a load's yprim between two load nodes (local indices)
         int row = 0, col = 0;
@@ -181,7 +181,7 @@ private:
     std::vector<Phase> phases_;
     std::vector<double> inv_vbase_;  ///< over L
     std::vector<cplx> v0_;         ///< V0 = Y^-1 i_source, all nodes
-    std::vector<cplx> z_;          ///< Z[:, L], n x |L| column-major (Z_LL is its rows L)
+    std::vector<cplx> col_;        ///< one column of Z (set-up only)
     std::vector<cplx> zll_;        ///< Z_LL, |L| x |L| column-major
     std::vector<cplx> vl_, vnew_, c_;  ///< work over L
 };
