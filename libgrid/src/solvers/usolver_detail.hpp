@@ -179,7 +179,7 @@ private:
     std::vector<int> nodes_;       ///< L: the load nodes (global, ascending)
     std::vector<Entry> entries_;   ///< the loads' yprims restricted to L
     std::vector<Phase> phases_;
-    std::vector<double> inv_vbase_;  ///< over L
+    std::vector<double> inv_vbase_;  ///< over L, squared: 1 / vbase^2
     std::vector<cplx> v0_;         ///< V0 = Y^-1 i_source, all nodes
     std::vector<cplx> col_;        ///< one column of Z (set-up only)
     std::vector<cplx> zll_;        ///< Z_LL, |L| x |L| column-major

@@ -23,8 +23,18 @@ namespace udetail {
 namespace {
 const char* const kWhat = "unbalanced reduced fixed point";
 
-/// The load law the full fixed point uses (add_load_currents), so both have the same iterates.
-cplx load_current(const UMathLoad& ld, cplx v) { return load_phase_current_jac(ld, v).i; }
+/// The load law (math's load_phase_current: the current alone, no derivatives).
+cplx load_current(const UMathLoad& ld, cplx v) { return load_phase_current(ld, v); }
+
+/// max_k |a_k - b_k| inv_k, with squared magnitudes (no hypot per node); NaN wins.
+double max_dv(const std::vector<double>& inv2, const cplx* a, const cplx* b, std::size_t n) {
+    double worst = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = std::norm(a[i] - b[i]) * inv2[i];
+        if (!(d <= worst)) worst = d;
+    }
+    return std::sqrt(worst);
+}
 
 std::vector<int> load_nodes(const UMathModel& m) {
     std::vector<int> nodes;
@@ -60,7 +70,7 @@ ReducedFixedPointUSolver::ReducedFixedPointUSolver(const UMathModel& m) : m_(m),
         for (int k = 0; k < ld.nphases; ++k) phases_.push_back({int(l), loc(ld.a[k]), loc(ld.b[k])});
     }
     const std::vector<double> inv = inverse_vbase(m);
-    for (int n : nodes_) inv_vbase_.push_back(inv[std::size_t(n)]);
+    for (int n : nodes_) inv_vbase_.push_back(inv[std::size_t(n)] * inv[std::size_t(n)]);
     const std::size_t nl = nodes_.size();
     v0_.resize(std::size_t(m.n_nodes));
     col_.resize(std::size_t(m.n_nodes));
@@ -124,7 +134,7 @@ USolveStats ReducedFixedPointUSolver::solve(std::vector<cplx>& v, const USolveOp
         compensation(vl_.data(), c_.data());
         for (std::size_t i = 0; i < nl; ++i) vnew_[i] = v0_[std::size_t(nodes_[i])];
         Eigen::Map<Eigen::VectorXcd>(vnew_.data(), el).noalias() += zll * Eigen::Map<const Eigen::VectorXcd>(c_.data(), el);
-        st.max_dv_pu = max_dv_pu(inv_vbase_, vnew_.data(), vl_.data(), int(nl));
+        st.max_dv_pu = max_dv(inv_vbase_, vnew_.data(), vl_.data(), nl);
         vl_.swap(vnew_);
         st.iterations = it;
         if (st.max_dv_pu < opt.tolerance) {
