@@ -270,11 +270,13 @@ void calc_voltage_bases(UNetwork& net) {
     if (lu.info() != Eigen::Success) throw SolverError("calc_voltage_bases: the no-load admittance matrix is singular");
     const Eigen::Map<const Eigen::VectorXcd> rhs(m.i_source.data(), static_cast<Eigen::Index>(m.i_source.size()));
     const Eigen::VectorXcd v = lu.solve(rhs);
+    std::vector<int> first_node(net.buses.size(), -1);  // OpenDSS: the bus's RefNo[1]; here its lowest node number
+    for (int i = 0; i < m.n_nodes; ++i) {
+        int& f = first_node[m.node_bus[i]];
+        if (f < 0 || m.node_phase[i] < m.node_phase[f]) f = i;
+    }
     for (int b = 0; b < static_cast<int>(net.buses.size()); ++b) {
-        int first = -1;  // the bus's first node (OpenDSS: RefNo[1]); here its lowest node number
-        for (int i = 0; i < m.n_nodes; ++i) {
-            if (m.node_bus[i] == b && (first < 0 || m.node_phase[i] < m.node_phase[first])) first = i;
-        }
+        const int first = first_node[b];
         if (first < 0) continue;
         const double kv_ll = std::abs(v[first]) * 0.001732;  // OpenDSS's own constant
         double best = 0.0, best_diff = 1e50;

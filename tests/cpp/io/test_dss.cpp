@@ -9,6 +9,7 @@
 #include <libgrid/io/dss.hpp>
 #include <libgrid/model/unetwork.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -224,6 +225,35 @@ TEST_CASE("dss: IEEE 34 Mod2 feeder and its run script's forced taps") {
     CHECK(meter);
     CHECK(plot);
     CHECK(mark);
+}
+
+TEST_CASE("dss: IEEE 34 Mod1 (distributed loads at both ends of the sections)") {
+    const UNetwork n = read("ieee34/Run_IEEE34Mod1.dss").net;
+    CHECK(n.name == "ieee34-1");
+    CHECK(n.buses.size() == 37);  // the README's count, 69 kV source bus included
+    CHECK(n.lines.size() == 32);
+    CHECK(n.transformers.size() == 8);
+    CHECK(n.regcontrols.size() == 6);
+    CHECK(n.loads.size() == 68);
+    CHECK(n.capacitors.size() == 2);
+    std::size_t nodes = 0;  // distinct (bus, node > 0) pairs any element uses: the README's 95
+    std::vector<std::vector<int>> seen(n.buses.size());
+    auto add = [&](const UTerminal& t) {
+        for (int k : t.nodes) {
+            auto& s = seen[static_cast<std::size_t>(t.bus)];
+            if (k > 0 && std::find(s.begin(), s.end(), k) == s.end()) {
+                s.push_back(k);
+                ++nodes;
+            }
+        }
+    };
+    for (const ULine& l : n.lines) add(l.bus1), add(l.bus2);
+    for (const UTransformer& t : n.transformers)
+        for (const UWinding& w : t.windings) add(w.bus);
+    for (const ULoad& l : n.loads) add(l.bus1);
+    for (const UCapacitor& c : n.capacitors) add(c.bus1);
+    add(n.vsources[0].bus1);
+    CHECK(nodes == 95);
 }
 
 TEST_CASE("dss: IEEE 123 node feeder and Kersting's forced taps") {

@@ -192,6 +192,12 @@ TEST_CASE("umath: a delta load's line currents from its three phase elements") {
     for (int k = 0; k < 3; ++k) v[static_cast<std::size_t>(k)] = polar_deg(400.0 / std::sqrt(3.0), -120.0 * k);
     const Eigen::VectorXcd i = element_currents(m, ld.element, v);
     for (int k = 0; k < 3; ++k) CHECK(near(i(k), polar_deg(25.0 * std::sqrt(3.0), -120.0 * k), 1e-9));
+    // Solved (constant Z is linear): by KCL the source's terminal currents (yprim V less its Norton
+    // current) are the load's, reversed.
+    const std::vector<cplx> vs = solve_linear(m);
+    const Eigen::VectorXcd il = element_currents(m, ld.element, vs);
+    const Eigen::VectorXcd is = element_currents(m, element_of(m, UElementKind::vsource, 0), vs);
+    for (int k = 0; k < 3; ++k) CHECK(std::abs(is(k) + il(k)) < 1e-9 * std::abs(il(k)));
     // Constant Z: no compensation. Constant PQ at nominal voltage: none either.
     std::vector<cplx> comp(3, cplx(0.0, 0.0));
     add_load_compensation(m, v, comp);
