@@ -219,7 +219,8 @@ UPowerFlow::UPowerFlow(UNetwork& net, const UPfOptions& opt) : net_(net), opt_(o
 UPowerFlow::~UPowerFlow() = default;
 
 void UPowerFlow::make_solver(UMethod method) {
-    reduced_ = (method == UMethod::fixed_point || method == UMethod::automatic) && reduced_fixed_point_fits(m_);
+    reduced_ = opt_.reduced_fixed_point && (method == UMethod::fixed_point || method == UMethod::automatic) &&
+               reduced_fixed_point_fits(m_);
     solver_ = reduced_ ? make_reduced_usolver(m_) : make_usolver(m_, method);
     status_.method_used = solver_->method();
 }

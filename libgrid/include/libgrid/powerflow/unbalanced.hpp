@@ -20,6 +20,10 @@ struct UPfOptions {
     double tolerance = 1e-9;        ///< max |dV| in p.u. between iterations
     int max_iterations = 100;
     int max_control_iterations = 30;
+    /// Added (h6): UPowerFlow may use the reduced fixed point (fixed_point or automatic, when
+    /// reduced_fixed_point_fits). run_unbalanced_pf, one solve, never does: its set-up (one sparse
+    /// solve per load node) pays back over several solves only.
+    bool reduced_fixed_point = true;
 };
 
 /// Node voltages, one row per node (column vectors, in the model's node order: buses in
