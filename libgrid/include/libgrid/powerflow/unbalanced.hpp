@@ -137,6 +137,7 @@ public:
     UMethod method() const;
     bool reduced() const { return reduced_; }   ///< the reduced fixed point is in use
     const UPfResult& status() const { return status_; }  ///< the counters of result(), no tables
+    const UNetwork& network() const { return net_; }
 
 private:
     void make_solver(UMethod method);
