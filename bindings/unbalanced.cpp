@@ -342,4 +342,26 @@ void bind_unbalanced(py::module_& m) {
             return result_dict(net, r);
         },
         py::arg("net"), py::arg("controls") = "static", py::arg("method") = "auto", py::arg("tolerance") = 1e-9, py::arg("max_iterations") = 100);
+    // Added (h6): the compiled re-solve (UPowerFlow); it keeps the network alive.
+    py::class_<UPowerFlow>(m, "UPowerFlow")
+        .def(py::init([](UNetwork& net, const std::string& controls, const std::string& method, double tolerance, int max_iterations) {
+                 if (controls != "static" && controls != "off") throw ValidationError("controls: expected 'static' or 'off', got '" + controls + "'");
+                 UPfOptions opt;
+                 opt.controls = controls == "off" ? UControlMode::off : UControlMode::static_;
+                 opt.method = parse_umethod(method);
+                 opt.tolerance = tolerance;
+                 opt.max_iterations = max_iterations;
+                 return std::make_unique<UPowerFlow>(net, opt);
+             }),
+             py::arg("net"), py::arg("controls") = "static", py::arg("method") = "auto", py::arg("tolerance") = 1e-9,
+             py::arg("max_iterations") = 100, py::keep_alive<1, 2>())
+        .def("update_loads", &UPowerFlow::update_loads)
+        .def("reset_start", &UPowerFlow::reset_start)
+        .def("solve", [](UPowerFlow& pf) {
+            py::gil_scoped_release release;
+            const USolveStats st = pf.solve();
+            return std::make_pair(st.converged, st.iterations);
+        })
+        .def("result", [](const UPowerFlow& pf) { return result_dict(pf.network(), pf.result()); })
+        .def_property_readonly("reduced", &UPowerFlow::reduced);
 }

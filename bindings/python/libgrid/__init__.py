@@ -24,11 +24,11 @@ from .simulation import Devices, Simulation, parse_duration
 from .scenario import Scenario, hosting_capacity
 from . import plots  # matplotlib is imported inside its functions
 from .batch_pf import PfBatchResult
-from .unbalanced import UnbalancedNetwork, UnbalancedPfResult, read_dss
+from .unbalanced import UnbalancedNetwork, UnbalancedPfResult, UnbalancedPowerFlow, read_dss
 
 __all__ += ["schema"]
 __all__ += ["PfBatchResult"]
-__all__ += ["UnbalancedNetwork", "UnbalancedPfResult", "read_dss"]
+__all__ += ["UnbalancedNetwork", "UnbalancedPfResult", "UnbalancedPowerFlow", "read_dss"]
 __all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario", "hosting_capacity", "plots"]
 
 

@@ -181,6 +181,41 @@ class UnbalancedNetwork:
             self._core.apply_loadshapes_at(hour)
         return UnbalancedPfResult(_libgrid.run_unbalanced_pf(self._core, controls, method, tolerance, max_iterations))
 
+    def compile(self, controls: str = "static", method: str = "auto", tolerance: float = 1e-9,
+                max_iterations: int = 100) -> "UnbalancedPowerFlow":
+        """The power flow built once and solved again (UPowerFlow, docs/performance.md "Re-solve and
+        the reduced fixed point"): change the loads (`apply_loadshapes_at`), then `pf.update_loads()`,
+        `pf.solve()`, `pf.result()`. Options as `run_pf`."""
+        return UnbalancedPowerFlow(self, controls, method, tolerance, max_iterations)
+
+
+class UnbalancedPowerFlow:
+    """A compiled unbalanced power flow (C++ UPowerFlow) over an `UnbalancedNetwork`: the model, Y and
+    the solver are built once; `update_loads()` re-reads the loads' kW / kvar (Y kept), `solve()`
+    starts from the last answer and returns (converged, iterations), `result()` gives an
+    `UnbalancedPfResult`, `reduced` says whether the reduced fixed point (on the load nodes) is used."""
+
+    def __init__(self, net: UnbalancedNetwork, controls: str = "static", method: str = "auto",
+                 tolerance: float = 1e-9, max_iterations: int = 100):
+        self.net = net
+        self._pf = _libgrid.UPowerFlow(net._core, controls, method, tolerance, max_iterations)
+
+    def update_loads(self) -> None:
+        self._pf.update_loads()
+
+    def reset_start(self) -> None:
+        self._pf.reset_start()
+
+    def solve(self):
+        return self._pf.solve()
+
+    def result(self) -> UnbalancedPfResult:
+        return UnbalancedPfResult(self._pf.result())
+
+    @property
+    def reduced(self) -> bool:
+        return self._pf.reduced
+
 
 def read_dss(path) -> UnbalancedNetwork:
     """Read an OpenDSS script into an `UnbalancedNetwork` (the same as `Network.from_dss`)."""

@@ -145,3 +145,45 @@ private:
 };
 
 }  // namespace libgrid::udetail
+
+namespace libgrid::udetail {
+
+/// Added (h6, issue 14): the fixed point restricted to the nodes the loads' compensation touches
+/// ("Z-bus Gauss"). With Y fixed, every iterate of the full fixed point is V = V0 + Z[:,L] c(V_L)
+/// with V0 = Y^-1 i_source, Z = Y^-1 and c the compensation currents, which are non-zero at the
+/// load nodes L only. So the iteration runs on V_L alone with the dense block Z_LL (|L|^2 a step
+/// instead of a sparse solve) and all nodes are recovered once at the end from the last c. The
+/// iterates are exactly the full fixed point's; the convergence test reads the load nodes.
+class ReducedFixedPointUSolver final : public USolver {
+public:
+    explicit ReducedFixedPointUSolver(const UMathModel& m);
+    USolveStats solve(std::vector<cplx>& v, const USolveOptions& opt) override;
+    void refactor() override;  ///< Y changed (tap move): factorise again, recompute V0 and Z
+    UMethod method() const override { return UMethod::fixed_point; }
+    int reduced_nodes() const { return int(nodes_.size()); }
+
+private:
+    void precompute();
+    void compensation(const cplx* vl, cplx* c) const;  ///< c = I_comp at L (local order)
+    void recover(std::vector<cplx>& v);                ///< all nodes: Y^-1 (i_source + c_)
+
+    struct Entry {  ///< one entry of a load's yprim between two load nodes (local indices)
+        int row = 0, col = 0;
+        cplx y{0.0, 0.0};
+    };
+    struct Phase {  ///< one load phase element: its load and local nodes (-1 ground)
+        int load = 0, a = -1, b = -1;
+    };
+    const UMathModel& m_;
+    ComplexLU lu_;
+    std::vector<int> nodes_;       ///< L: the load nodes (global, ascending)
+    std::vector<Entry> entries_;   ///< the loads' yprims restricted to L
+    std::vector<Phase> phases_;
+    std::vector<double> inv_vbase_;  ///< over L, squared: 1 / vbase^2
+    std::vector<cplx> v0_;         ///< V0 = Y^-1 i_source, all nodes
+    std::vector<cplx> col_;        ///< one column of Z (set-up only)
+    std::vector<cplx> zll_;        ///< Z_LL, |L| x |L| column-major
+    std::vector<cplx> vl_, vnew_, c_;  ///< work over L
+};
+
+}  // namespace libgrid::udetail

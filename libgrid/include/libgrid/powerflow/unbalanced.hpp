@@ -20,6 +20,10 @@ struct UPfOptions {
     double tolerance = 1e-9;        ///< max |dV| in p.u. between iterations
     int max_iterations = 100;
     int max_control_iterations = 30;
+    /// Added (h6): UPowerFlow may use the reduced fixed point (fixed_point or automatic, when
+    /// reduced_fixed_point_fits). run_unbalanced_pf, one solve, never does: its set-up (one sparse
+    /// solve per load node) pays back over several solves only.
+    bool reduced_fixed_point = true;
 };
 
 /// Node voltages, one row per node (column vectors, in the model's node order: buses in
@@ -95,5 +99,58 @@ void calc_voltage_bases(UNetwork& net);
 /// tap by the steps that bring it back to vreg (at most maxtapchange, within min/max tap).
 /// Returns how many regulators moved. `m` and `v` are the model and solution the state came from.
 int step_regcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v);
+
+}  // namespace libgrid
+
+#include <memory>
+
+namespace libgrid {
+
+/// Added (h6, issue 14): a compiled power flow that is solved again and again (what OpenDSS's
+/// `solve` on a compiled circuit is, and what a time series needs): the model (topology, Y) and the
+/// solver (analysis, factorisation, and for the reduced fixed point V0 and Z_LL) are built once.
+/// Between solves the loads may change (`update_loads` after e.g. apply_loadshapes_at) without
+/// touching Y: each load keeps the yprim it put into Y and its compensation current carries the new
+/// kW / kvar, as in OpenDSS. The network must outlive the object; taps moved by the controls are
+/// written back into it (as run_unbalanced_pf does). With method fixed_point or automatic, the
+/// reduced fixed point (make_reduced_usolver) is used when reduced_fixed_point_fits; automatic
+/// otherwise picks as make_usolver.
+class UPowerFlow {
+public:
+    UPowerFlow(UNetwork& net, const UPfOptions& opt = {});
+    ~UPowerFlow();
+    UPowerFlow(const UPowerFlow&) = delete;
+    UPowerFlow& operator=(const UPowerFlow&) = delete;
+
+    /// Re-read every load's kw / kvar from the network into the model (p_w, q_var, y_nom), Y kept.
+    void update_loads();
+    /// Solve from the last solution (the model's start the first time), then the static controls
+    /// when the options ask for them. Returns the last solve's statistics; converged is false when
+    /// any solve or the control loop failed (status() says why).
+    USolveStats solve();
+    /// Start the next solve from the model's start (a cold start) instead of the last answer.
+    void reset_start();
+    /// The tables of the last solve (nodes, element terminals, unbalance, taps), computed now.
+    UPfResult result() const;
+    const std::vector<cplx>& v() const { return v_; }
+    const UMathModel& model() const { return m_; }
+    UMethod method() const;
+    bool reduced() const { return reduced_; }   ///< the reduced fixed point is in use
+    const UPfResult& status() const { return status_; }  ///< the counters of result(), no tables
+    const UNetwork& network() const { return net_; }
+
+private:
+    void make_solver(UMethod method);
+    USolveStats solve_once();
+    bool control_loop();
+
+    UNetwork& net_;
+    UPfOptions opt_;
+    UMathModel m_;
+    std::unique_ptr<USolver> solver_;
+    bool reduced_ = false;
+    std::vector<cplx> v_;
+    UPfResult status_;
+};
 
 }  // namespace libgrid

@@ -60,3 +60,21 @@ std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
 namespace libgrid {
 
 }  // namespace libgrid
+
+namespace libgrid {
+
+/// Added (h6, issue 14): the fixed point restricted to the load nodes (solvers/usolver_reduced.cpp):
+/// the same iterates as UMethod::fixed_point (so the same answer to the tolerance), |L|^2 work an
+/// iteration instead of a sparse solve, after |L| sparse solves at construction and on refactor()
+/// (L = the nodes the loads' compensation currents touch). method() says fixed_point.
+std::unique_ptr<USolver> make_reduced_usolver(const UMathModel& m);
+
+/// |L|: how many distinct (non-ground) nodes the loads' elements connect to.
+int load_node_count(const UMathModel& m);
+
+/// The rule for using the reduced fixed point (docs/performance.md, "Re-solve and the reduced fixed
+/// point"): worth it when the model will be solved more than once (the |L| solves of its set-up pay
+/// back) and L is small: |L| <= 512 and 8 |L| <= n_nodes.
+bool reduced_fixed_point_fits(const UMathModel& m);
+
+}  // namespace libgrid
