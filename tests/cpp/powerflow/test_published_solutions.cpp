@@ -37,7 +37,7 @@ const std::string kVariants = kData + "/opendss/published_variants/";
 
 constexpr double kHalfMag = 0.5e-4;   // 4 decimals printed
 constexpr double kHalfAng = 0.5e-2;   // 2 decimals printed
-constexpr double kRound = 1e-9;       // the printed RG60.C 1.0687 is 1.06875 rounded half-down: exactly half a digit
+constexpr double kRound = 1e-9;       // RG60.C, 1.06875 (tap 11), is printed 1.0687: exactly half a digit away
 
 double angle_diff_deg(double a, double b) { return std::remainder(a - b, 360.0); }
 
