@@ -182,27 +182,30 @@ TEST_CASE("published solutions: the published-conditions variants solve as OpenD
     }
 }
 
-// IEEE 13 with changes (1)-(6) of published_variants/README.md: the source bus, the regulator output and
-// two more pairs reproduce; the rest are 0.3 to 2.4 units of the 4th decimal away (docs/unbalanced.md).
+// IEEE 13 with changes (1)-(7) of published_variants/README.md: 20 of the 35 pairs reproduce; the rest
+// are up to 3.6 units of the 4th decimal and 2.7 units of the 2nd (angle) away (docs/unbalanced.md).
 TEST_CASE("published solutions: IEEE 13 under the published conditions") {
     const Solved s = solve_variant("ieee13_published.dss");
     const Compared c = compare_voltages("ieee13", s,
-                                        {"650.A", "650.B", "650.C", "RG60.A", "RG60.B", "RG60.C", "632.A", "634.A"});
+                                        {"650.A", "650.B", "650.C", "RG60.A", "RG60.B", "RG60.C", "632.A", "632.B",
+                                         "633.B", "634.A", "634.B", "645.C", "646.B", "671.A", "671.B", "680.A",
+                                         "680.B", "684.A", "692.B", "675.B"});
     CHECK(c.values == 35);
     report_totals("ieee13", s);
 }
 
-// The same with the inferred 2400 V base (change (7)): 14 pairs reproduce.
+// The same with the inferred 2400 V base (change (8)): 16 pairs reproduce, the worst of the rest is
+// closer (2.6 units of the 4th decimal, 1.5 of the 2nd).
 TEST_CASE("published solutions: IEEE 13 under the published conditions, 2400 V base") {
     const Solved s = solve_variant("ieee13_published_2400v.dss");
     const Compared c = compare_voltages("ieee13", s,
-                                        {"650.A", "650.B", "650.C", "RG60.A", "RG60.B", "RG60.C", "632.A", "632.C",
-                                         "633.C", "634.C", "646.C", "671.C", "680.C", "684.C"});
+                                        {"650.A", "650.B", "650.C", "RG60.A", "RG60.B", "RG60.C", "632.A", "632.B",
+                                         "632.C", "633.B", "633.C", "646.B", "646.C", "692.C", "675.B", "675.C"});
     CHECK(c.values == 35);
     report_totals("ieee13", s);
 }
 
-// IEEE 34 (Mod 2) with changes (1)-(3): 16 pairs reproduce, the rest are up to 1.8 units of the 4th
+// IEEE 34 (Mod 2) with changes (1)-(4): 16 pairs reproduce, the rest are up to 1.8 units of the 4th
 // decimal and 7 units of the 2nd (angle) away.
 TEST_CASE("published solutions: IEEE 34 under the published conditions") {
     const Solved s = solve_variant("ieee34_published.dss");
