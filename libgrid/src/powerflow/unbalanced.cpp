@@ -156,11 +156,18 @@ void fill_results(UPfResult& res, const UNetwork& net, const UMathModel& m, cons
     }
     res.unbalance = unbalance_results(net, m, v);
     res.taps = tap_results(net);
+    for (const UCapControl& cc : net.capcontrols) {  // added (h8)
+        if (cc.capacitor < 0 || cc.capacitor >= static_cast<int>(net.capacitors.size())) continue;
+        const UCapacitor& c = net.capacitors[static_cast<std::size_t>(cc.capacitor)];
+        res.capacitors.push_back(UCapState{cc.name, c.name, c.states});
+    }
 }
 
 struct TapSnapshot {
     std::vector<std::vector<double>> tap;
+    std::vector<std::vector<int>> cap_states;  ///< added (h8)
     explicit TapSnapshot(const UNetwork& net) {
+        for (const UCapacitor& c : net.capacitors) cap_states.push_back(c.states);
         for (const UTransformer& t : net.transformers) {
             std::vector<double> w;
             for (const UWinding& x : t.windings) w.push_back(x.tap);
@@ -168,6 +175,17 @@ struct TapSnapshot {
         }
     }
 };
+
+/// Added (h8): the capacitors whose steps a control switched get their yprim (and Y) again.
+bool update_switched_capacitors(UMathModel& m, const UNetwork& net, const TapSnapshot& before) {
+    bool changed = false;
+    for (std::size_t c = 0; c < net.capacitors.size(); ++c) {
+        if (net.capacitors[c].states == before.cap_states[c] || !net.capacitors[c].enabled) continue;
+        update_capacitor_yprim(m, net, static_cast<int>(c));
+        changed = true;
+    }
+    return changed;
+}
 
 /// One solve. With `auto`, when the sweep or Newton-Raphson does not get there (NR stalls above
 /// tight tolerances on feeders with near-zero impedances: IEEE 123 at 1e-9), again from the
@@ -188,10 +206,11 @@ USolveStats solve_auto(std::unique_ptr<USolver>& solver, const UMathModel& m, st
 /// The static control loop: returns false when a solve failed (res.message says why).
 bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, std::unique_ptr<USolver>& solver, std::vector<cplx>& v,
                   const UPfOptions& opt, const USolveOptions& so) {
+    std::vector<UCapControlRun> runs;  // capacitor controls' state between iterations (h8)
     while (res.control_iterations < opt.max_control_iterations) {
         const TapSnapshot before(net);
-        if (step_regcontrols(net, m, v) == 0) return true;
-        bool changed = false;
+        if (step_static_controls(net, m, v, runs) == 0) return true;
+        bool changed = update_switched_capacitors(m, net, before);
         for (std::size_t t = 0; t < net.transformers.size(); ++t) {
             for (std::size_t w = 0; w < net.transformers[t].windings.size(); ++w) {
                 if (net.transformers[t].windings[w].tap == before.tap[t][w]) continue;
@@ -212,7 +231,8 @@ bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, std::unique_ptr<
         }
     }
     UNetwork probe = net;  // would a regulator still move? (then the control loop did not settle)
-    if (step_regcontrols(probe, m, v) > 0) {
+    std::vector<UCapControlRun> probe_runs = runs;
+    if (step_static_controls(probe, m, v, probe_runs) > 0) {
         res.message = "regulator controls did not settle in " + std::to_string(opt.max_control_iterations) +
                       " control iterations";
         return false;
@@ -223,7 +243,8 @@ bool control_loop(UPfResult& res, UNetwork& net, UMathModel& m, std::unique_ptr<
 bool controls_active(const UNetwork& net, const UPfOptions& opt) {
     std::string mode = net.settings.control_mode;
     std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });
-    return opt.controls == UControlMode::static_ && mode != "off" && !net.regcontrols.empty();
+    return opt.controls == UControlMode::static_ && mode != "off" &&
+           (!net.regcontrols.empty() || !net.capcontrols.empty());
 }
 
 }  // namespace
