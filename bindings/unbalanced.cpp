@@ -296,6 +296,12 @@ py::dict result_dict(const UNetwork& net, const UPfResult& r) {
     py::dict taps;
     taps["regcontrol"] = tr; taps["transformer"] = tt; taps["winding"] = tw; taps["tap_pu"] = tp; taps["position"] = tpos;
     d["taps"] = taps;
+    py::list cc, cn, cs, cstates;  // added (h8): one row per step of a controlled capacitor
+    for (const UCapState& c : r.capacitors)
+        for (std::size_t k = 0; k < c.states.size(); ++k) { cc.append(c.capcontrol); cn.append(c.capacitor); cs.append(k + 1); cstates.append(c.states[k]); }
+    py::dict caps;
+    caps["capacitor"] = cn; caps["capcontrol"] = cc; caps["step"] = cs; caps["state"] = cstates;
+    d["capacitors"] = caps;
     return d;
 }
 

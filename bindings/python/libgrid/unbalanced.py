@@ -56,6 +56,8 @@ class UnbalancedPfResult:
     - `unbalance`: per bus with phases 1, 2, 3: vuf_pct = |V2| / |V1| x 100 (IEC 61000-4-30),
       v0_volts, v1_volts, v2_volts, v_neutral_volts (NaN where no neutral is modelled);
     - `taps`: per RegControl (index): transformer, winding, tap_pu, position (steps of 0.00625 from 1).
+    - `capacitors`: per step of a capacitor under a CapControl: capacitor, capcontrol, step (1-based),
+      state (1 in, 0 out) after the static control loop.
     """
 
     def __init__(self, d: dict):
@@ -92,6 +94,10 @@ class UnbalancedPfResult:
     @functools.cached_property
     def taps(self) -> pd.DataFrame:
         return pd.DataFrame(self._d["taps"]).set_index("regcontrol")
+
+    @functools.cached_property
+    def capacitors(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["capacitors"])
 
     def __repr__(self) -> str:
         state = "converged" if self.converged else "NOT converged"
