@@ -41,3 +41,14 @@ def test_cli_json_capacitors_equal_opendss():
     d = json.loads(p.stdout)
     assert d["capacitors"] == {"cap1": ref["cap1"], "cap2": ref["cap2"]}
     assert d["control_iterations"] == ref["_iterations"]
+
+
+def test_capcontrols_table():
+    net = libgrid.Network.from_dss(str(CAPS / "ieee13_pf_override.dss"))
+    t = net.capcontrols
+    assert list(t.index) == ["cpf", "covr"]
+    assert t.loc["cpf", "type"] == "pf"
+    assert t.loc["cpf", "element"] == "line.650632"
+    assert t.loc["covr", "capacitor"] == "cap2"
+    assert bool(t.loc["covr", "voltoverride"])
+    assert t.loc["covr", "vmax_volts"] == 114.0

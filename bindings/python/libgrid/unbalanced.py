@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _libgrid
 
-_TABLES = ("buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources")
+_TABLES = ("buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources", "capcontrols")
 
 
 def _hour(at) -> float | None:
@@ -112,7 +112,8 @@ class UnbalancedNetwork:
     `lines` (bus1/nodes1, bus2/nodes2, length_km, r_ohm_per_km / x_ohm_per_km / c_nf_per_km as the
     full phase matrices, row-major), `transformers` (per winding: bus, nodes, conn, kv, kva, r_pct,
     tap_pu; xhl_pct ...), `loads` (conn, kv, kw, kvar, model, vminpu, vmaxpu, shapes), `capacitors`,
-    `regcontrols` (vreg_volts, band_volts, ptratio, ctprim_a, r_volts, x_volts, tap_pu), `vsources`.
+    `regcontrols` (vreg_volts, band_volts, ptratio, ctprim_a, r_volts, x_volts, tap_pu), `vsources`,
+    `capcontrols` (element, terminal, capacitor, type, onsetting, offsetting, ratios, delays, override).
     `notes`: one per script command that was accepted and ignored ("FILE:LINE: ignored: Plot").
     """
 
@@ -148,7 +149,8 @@ class UnbalancedNetwork:
         return self._core.base_frequency_hz
 
     def table(self, kind: str) -> pd.DataFrame:
-        """One of "buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources"."""
+        """One of "buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources",
+        "capcontrols"."""
         return pd.DataFrame(self._core.table(kind)).set_index("name")
 
     def __getattr__(self, name: str):
