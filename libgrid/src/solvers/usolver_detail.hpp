@@ -46,7 +46,7 @@ private:
 /// A real sparse LU (KLU when available, else Eigen's SparseLU), same verbs as the balanced solvers'.
 class RealLU {
 public:
-    void analyze(const SpMat& A);
+    void analyze(const SpMat& A, const std::vector<int>& order);  ///< order: as KluSolver's (empty: its own)
     bool factorize(const SpMat& A);
     void solve(double* b, int n);
 

@@ -38,7 +38,15 @@ NewtonUSolver::NewtonUSolver(const UMathModel& m) : m_(m), inv_vbase_(inverse_vb
     if (!m.Y.isCompressed()) throw SolverError(std::string(kWhat) + ": Y must be in compressed form (makeCompressed)");
     build_pattern();
     fill_y_values();
-    lu_.analyze(J_);
+    // AMD on Y's pattern (n nodes), each node's two unknowns kept together: a fill-reducing order
+    // of the 2x2 block structure, cheaper to find and better than one on the 2n pattern.
+    std::vector<int> order;
+    const std::vector<int> node_order = amd_ordering(n, m.Y.outerIndexPtr(), m.Y.innerIndexPtr());
+    for (int k : node_order) {
+        order.push_back(2 * k);
+        order.push_back(2 * k + 1);
+    }
+    lu_.analyze(J_, order);
     std::copy(jy_.begin(), jy_.end(), J_.valuePtr());
     // The loads' blocks aside, J is Y in real form: singular exactly when Y is.
     if (!lu_.factorize(J_))

@@ -34,9 +34,13 @@ std::string node_name(const UMathModel& m, int n) {
     return s;
 }
 
+/// A branch's blocks: at most kMaxCond conductors a side, on the stack (no allocation per branch).
+constexpr int kMaxCond = 8;
+using Small = Eigen::Matrix<cplx, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMaxCond, kMaxCond>;
+
 /// y (rows r, columns c) -> dense block
-Eigen::MatrixXcd block(const Eigen::MatrixXcd& y, const std::vector<int>& r, const std::vector<int>& c) {
-    Eigen::MatrixXcd b(Eigen::Index(r.size()), Eigen::Index(c.size()));
+Small block(const Eigen::MatrixXcd& y, const std::vector<int>& r, const std::vector<int>& c) {
+    Small b(Eigen::Index(r.size()), Eigen::Index(c.size()));
     for (std::size_t i = 0; i < r.size(); ++i)
         for (std::size_t j = 0; j < c.size(); ++j) b(Eigen::Index(i), Eigen::Index(j)) = y(r[i], c[j]);
     return b;
@@ -137,6 +141,7 @@ void SweepUSolver::analyse_tree() {
             nodes_.push_back(n);
         }
         br.nd = int(nodes_.size()) - br.down;
+        if (br.nu > kMaxCond || br.nd > kMaxCond) fail("element " + std::to_string(ub.element) + " has more than " + std::to_string(kMaxCond) + " conductors a side");
         br.a = int(mat_.size());
         br.b = br.a + br.nu * br.nu;
         br.zd = br.b + br.nu * br.nd;
@@ -167,9 +172,9 @@ void SweepUSolver::branch_matrices(Branch& br) {
         if (el.node[std::size_t(tu * el.n_cond + c)] >= 0) iu.push_back(tu * el.n_cond + c);
         if (el.node[std::size_t((1 - tu) * el.n_cond + c)] >= 0) id.push_back((1 - tu) * el.n_cond + c);
     }
-    const Eigen::MatrixXcd y11 = block(el.yprim, iu, iu), y12 = block(el.yprim, iu, id), y21 = block(el.yprim, id, iu);
-    Eigen::MatrixXcd y22 = block(el.yprim, id, id);
-    Eigen::FullPivLU<Eigen::MatrixXcd> lu(y22);
+    const Small y11 = block(el.yprim, iu, iu), y12 = block(el.yprim, iu, id), y21 = block(el.yprim, id, iu);
+    Small y22 = block(el.yprim, id, id);
+    Eigen::FullPivLU<Small> lu(y22);
     br.regularised = false;
     if (br.nd > 0 && (!lu.isInvertible() || !(lu.rcond() > 1e-12))) {
         // A floating down side (a delta winding with nothing to ground): OpenDSS's ppm_antifloat,
@@ -180,10 +185,10 @@ void SweepUSolver::branch_matrices(Branch& br) {
         br.regularised = true;
         if (!lu.isInvertible() || !(g > 0.0)) fail("element " + std::to_string(br.element) + ": its down-side admittance block is singular");
     }
-    const Eigen::MatrixXcd zd = br.nd > 0 ? Eigen::MatrixXcd(lu.inverse()) : Eigen::MatrixXcd(0, 0);
-    const Eigen::MatrixXcd t = -zd * y21;
-    const Eigen::MatrixXcd b = y12 * zd;
-    const Eigen::MatrixXcd a = y11 - b * y21;
+    const Small zd = br.nd > 0 ? Small(lu.inverse()) : Small(0, 0);
+    const Small t = -zd * y21;
+    const Small b = y12 * zd;
+    const Small a = y11 - b * y21;
     std::copy(a.data(), a.data() + a.size(), mat_.begin() + br.a);
     std::copy(b.data(), b.data() + b.size(), mat_.begin() + br.b);
     std::copy(zd.data(), zd.data() + zd.size(), mat_.begin() + br.zd);

@@ -12,6 +12,7 @@
 #endif
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -37,6 +38,39 @@ UMethod parse_umethod(const std::string& s) {
     throw ValidationError("unbalanced solver method '" + s + "': expected auto, fixed_point, nr or sweep");
 }
 
+namespace {
+/// automatic: the sweep, and Newton-Raphson from the same start when the sweep does not converge
+/// (Newton is built then, once). method() names the solver of the last solve.
+class AutoUSolver final : public USolver {
+public:
+    AutoUSolver(const UMathModel& m, std::unique_ptr<USolver> first)
+        : m_(m), first_(std::move(first)), start_(std::size_t(m.n_nodes)), last_(first_->method()) {}
+    USolveStats solve(std::vector<cplx>& v, const USolveOptions& opt) override {
+        if (v.size() == start_.size()) std::copy(v.begin(), v.end(), start_.begin());
+        last_ = first_->method();
+        const USolveStats st = first_->solve(v, opt);
+        if (st.converged) return st;
+        if (!newton_) newton_ = std::make_unique<udetail::NewtonUSolver>(m_);
+        std::copy(start_.begin(), start_.end(), v.begin());
+        last_ = UMethod::newton;
+        USolveStats nr = newton_->solve(v, opt);
+        nr.iterations += st.iterations;
+        return nr;
+    }
+    void refactor() override {
+        first_->refactor();
+        if (newton_) newton_->refactor();
+    }
+    UMethod method() const override { return last_; }
+
+private:
+    const UMathModel& m_;
+    std::unique_ptr<USolver> first_, newton_;
+    std::vector<cplx> start_;
+    UMethod last_;
+};
+}  // namespace
+
 std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method) {
     switch (method) {
         case UMethod::fixed_point: return std::make_unique<udetail::FixedPointUSolver>(m);
@@ -44,16 +78,18 @@ std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method) {
         case UMethod::sweep: return std::make_unique<udetail::SweepUSolver>(m);
         case UMethod::automatic: break;
     }
-    // automatic (docs/unbalanced.md, "Solvers"): the sweep on a radial model whose every node it can
-    // reach branch by branch; Newton-Raphson otherwise (meshed, several sources, a node fed only
-    // through a shunt).
-    if (m.radial) {
-        try {
-            return std::make_unique<udetail::SweepUSolver>(m);
-        } catch (const SolverError&) {
-        }
+    // automatic (docs/unbalanced.md, "Solvers"): the sweep on a model it can walk branch by branch
+    // (radial at the nodes, one source: the four test feeders), with Newton-Raphson behind it when
+    // it does not converge; Newton-Raphson otherwise (meshed, several sources, a node fed only
+    // through a shunt). m.radial (one path per bus) is not required: three single-phase
+    // regulators side by side make IEEE 13 "not radial" by buses, radial by nodes.
+    std::unique_ptr<USolver> sweep;
+    try {
+        sweep = std::make_unique<udetail::SweepUSolver>(m);
+    } catch (const SolverError&) {
+        return std::make_unique<udetail::NewtonUSolver>(m);
     }
-    return std::make_unique<udetail::NewtonUSolver>(m);
+    return std::make_unique<AutoUSolver>(m, std::move(sweep));
 }
 
 // ---- the loads ---------------------------------------------------------------------------------
@@ -345,10 +381,10 @@ void ComplexLU::solve(cplx* b, int n) {
 #endif
 ComplexLU::~ComplexLU() = default;
 
-void RealLU::analyze(const SpMat& A) {
+void RealLU::analyze(const SpMat& A, const std::vector<int>& order) {
     if (KluSolver::available()) {
         klu_ = std::make_unique<KluSolver>();
-        klu_->analyze(A);
+        klu_->analyze(A, order);
     } else {
         slu_ = std::make_unique<SparseLUSolver>();
         slu_->analyze(A);

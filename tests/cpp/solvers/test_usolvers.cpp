@@ -458,9 +458,22 @@ TEST_CASE("usolvers: automatic and refactor") {
     const cplx e = 7200.0, zs = {0.5, 2.0}, zl = {1.2, 2.5}, s = {300e3, 120e3};
     Builder b = single_phase(e, zs, zl, s, 1);
     CHECK(make_usolver(b.m, UMethod::automatic)->method() == UMethod::sweep);
-    b.m.radial = false;
-    CHECK(make_usolver(b.m, UMethod::automatic)->method() == UMethod::newton);
-    b.m.radial = true;
+    {
+        // a second source: the sweep cannot walk it, Newton-Raphson
+        Builder c = b;
+        c.source({1}, Eigen::MatrixXcd::Constant(1, 1, zs), {e});
+        c.finish();
+        CHECK(make_usolver(c.m, UMethod::automatic)->method() == UMethod::newton);
+    }
+    {
+        // the sweep does not converge in 5 iterations, Newton-Raphson takes over from the start
+        auto a = make_usolver(b.m, UMethod::automatic);
+        std::vector<cplx> v = b.m.v_start;
+        const USolveStats st = a->solve(v, {1e-12, 5});
+        CHECK(st.converged);
+        CHECK(a->method() == UMethod::newton);
+        CHECK(std::abs(v[1] - pq_closed_form(e, zs + zl, s)) / 7200.0 < 1e-9);
+    }
     for (UMethod meth : kMethods) {
         INFO(std::string(to_string(meth)));
         Builder c = b;

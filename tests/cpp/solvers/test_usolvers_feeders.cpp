@@ -8,6 +8,8 @@
 #include <libgrid/math/umath.hpp>
 #include <libgrid/solvers/usolvers.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <memory>
 #include <string>

@@ -48,8 +48,11 @@ public:
     virtual UMethod method() const = 0;
 };
 
-/// `automatic`: the sweep when the model is radial, else Newton-Raphson. The model must outlive
-/// the solver.
+/// `automatic`: the sweep when it can walk the model (radial at the nodes, one source; this needs
+/// no m.radial: three single-phase regulators side by side are radial by nodes), with Newton-
+/// Raphson run from the same start when the sweep does not converge (method() then says newton);
+/// Newton-Raphson on anything else. docs/unbalanced.md, "Solvers", has the measurements behind
+/// it. The model must outlive the solver.
 std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
 
 }  // namespace libgrid
