@@ -1,7 +1,7 @@
 // Capacitor controls (OpenDSS CapControl) in the static control loop.
 //
 // 1. Against OpenDSS itself: the scripts of tests/data/opendss/capcontrol/ (IEEE 13 and 123 as
-//    shipped plus capacitor controls of every modelled type) solved by OpenDSS at tolerance 1e-10
+//    shipped plus capacitor controls of every modelled type; every solver method) solved by OpenDSS at tolerance 1e-10
 //    (benches/opendss/capcontrol_reference.cpp, README there): every capacitor's states, the
 //    control iterations, the settled taps equal OpenDSS's; every node voltage to 1e-6 p.u.
 // 2. Hand-worked: a stiff 12.47 kV source, a short line to bus "b", a 3-phase wye bank at b. The
@@ -64,12 +64,14 @@ Ref read_ref(const std::string& stem) {
     return r;
 }
 
-void check_against_opendss(const std::string& stem) {
+void check_against_opendss(const std::string& stem, UMethod method) {
     CAPTURE(stem);
+    CAPTURE(static_cast<int>(method));
     const Ref ref = read_ref(stem);
     UNetwork net = read_dss(kDir + stem + ".dss").net;
     REQUIRE(!net.capcontrols.empty());
     UPfOptions opt;
+    opt.method = method;
     opt.tolerance = 1e-10;
     opt.max_iterations = 1000;
     opt.max_control_iterations = net.settings.max_control_iterations;
@@ -142,8 +144,9 @@ UCapControl voltage_control(double on, double off) {
 }  // namespace
 
 TEST_CASE("capcontrol: IEEE 13 and 123 with capacitor controls equal OpenDSS (states, control iterations, taps, voltages)") {
-    for (const char* stem : {"ieee13_voltage_off", "ieee13_voltage_steps", "ieee13_kvar", "ieee13_pf_override", "ieee123_voltage"})
-        check_against_opendss(stem);
+    for (const UMethod method : {UMethod::automatic, UMethod::fixed_point, UMethod::newton, UMethod::sweep})
+        for (const char* stem : {"ieee13_voltage_off", "ieee13_voltage_steps", "ieee13_kvar", "ieee13_pf_override", "ieee123_voltage"})
+            check_against_opendss(stem, method);
 }
 
 TEST_CASE("capcontrol: hand-worked voltage control opens a bank above offsetting") {
