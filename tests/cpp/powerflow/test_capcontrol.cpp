@@ -145,7 +145,7 @@ UCapControl voltage_control(double on, double off) {
 
 TEST_CASE("capcontrol: IEEE 13 and 123 with capacitor controls equal OpenDSS (states, control iterations, taps, voltages)") {
     for (const UMethod method : {UMethod::automatic, UMethod::fixed_point, UMethod::newton, UMethod::sweep})
-        for (const char* stem : {"ieee13_voltage_off", "ieee13_voltage_steps", "ieee13_kvar", "ieee13_pf_override", "ieee123_voltage"})
+        for (const char* stem : {"ieee13_voltage_off", "ieee13_voltage_steps", "ieee13_kvar", "ieee13_pf_override", "ieee13_open_at_start", "ieee123_voltage"})
             check_against_opendss(stem, method);
 }
 
