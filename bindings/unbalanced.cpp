@@ -187,6 +187,25 @@ py::dict regcontrols_table(const UNetwork& net) {
                      c<R>("enabled", [](const R& r) { return r.enabled; })});
 }
 
+/// Added (h8): the capacitor controls (OpenDSS CapControl).
+py::dict capcontrols_table(const UNetwork& net) {
+    using K = UCapControl;
+    static const char* kTypes[] = {"current", "voltage", "kvar", "time", "pf"};
+    return table<K>(net.capcontrols,
+                    {c<K>("name", [](const K& k) { return k.name; }), c<K>("element", [](const K& k) { return k.element; }),
+                     c<K>("terminal", [](const K& k) { return k.terminal; }),
+                     c<K>("capacitor", [&net](const K& k) {
+                         return k.capacitor >= 0 && k.capacitor < int(net.capacitors.size()) ? net.capacitors[std::size_t(k.capacitor)].name : "";
+                     }),
+                     c<K>("type", [](const K& k) { return std::string(kTypes[int(k.type)]); }),
+                     c<K>("onsetting", [](const K& k) { return k.onsetting; }), c<K>("offsetting", [](const K& k) { return k.offsetting; }),
+                     c<K>("ptratio", [](const K& k) { return k.ptratio; }), c<K>("ctratio", [](const K& k) { return k.ctratio; }),
+                     c<K>("delay_s", [](const K& k) { return k.delay_s; }), c<K>("delayoff_s", [](const K& k) { return k.delayoff_s; }),
+                     c<K>("voltoverride", [](const K& k) { return k.voltoverride; }),
+                     c<K>("vmax_volts", [](const K& k) { return k.vmax; }), c<K>("vmin_volts", [](const K& k) { return k.vmin; }),
+                     c<K>("enabled", [](const K& k) { return k.enabled; })});
+}
+
 py::dict vsources_table(const UNetwork& net) {
     using S = UVsource;
     return table<S>(net.vsources, {c<S>("name", [](const S& s) { return s.name; }),
@@ -210,8 +229,9 @@ py::dict unetwork_table(const UNetwork& net, const std::string& kind) {
     if (kind == "capacitors") return capacitors_table(net);
     if (kind == "regcontrols") return regcontrols_table(net);
     if (kind == "vsources") return vsources_table(net);
+    if (kind == "capcontrols") return capcontrols_table(net);  // added (h8)
     throw ValidationError("unbalanced network: no table '" + kind +
-                          "' (there are buses, lines, transformers, loads, capacitors, regcontrols, vsources)");
+                          "' (there are buses, lines, transformers, loads, capacitors, regcontrols, vsources, capcontrols)");
 }
 
 template <class T>
@@ -296,6 +316,12 @@ py::dict result_dict(const UNetwork& net, const UPfResult& r) {
     py::dict taps;
     taps["regcontrol"] = tr; taps["transformer"] = tt; taps["winding"] = tw; taps["tap_pu"] = tp; taps["position"] = tpos;
     d["taps"] = taps;
+    py::list cc, cn, cs, cstates;  // added (h8): one row per step of a controlled capacitor
+    for (const UCapState& c : r.capacitors)
+        for (std::size_t k = 0; k < c.states.size(); ++k) { cc.append(c.capcontrol); cn.append(c.capacitor); cs.append(k + 1); cstates.append(c.states[k]); }
+    py::dict caps;
+    caps["capacitor"] = cn; caps["capcontrol"] = cc; caps["step"] = cs; caps["state"] = cstates;
+    d["capacitors"] = caps;
     return d;
 }
 

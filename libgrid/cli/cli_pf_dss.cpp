@@ -94,6 +94,9 @@ ojson result_json(const UNetwork& net, const UPfResult& r, const std::vector<std
     ojson tap_pu = ojson::object();
     for (const UTapResult& t : r.taps) tap_pu[t.regcontrol] = number(t.tap_pu);
     j["tap_pu"] = tap_pu;
+    ojson caps = ojson::object();  // added (h8): controlled capacitors' states per step
+    for (const UCapState& c : r.capacitors) caps[c.capacitor] = c.states;
+    j["capacitors"] = caps;
     ojson unb = ojson::array();
     for (const UUnbalance& u : r.unbalance)
         unb.push_back({{"bus", net.buses[std::size_t(u.bus)].name}, {"vuf_pct", number(u.vuf_pct)}, {"v0_volts", number(u.v0_volts)},
@@ -178,6 +181,14 @@ void print_summary(const std::string& path, const UNetwork& net, const UPfResult
     for (const UTapResult& t : r.taps)
         std::printf("  tap %-13s %+d steps (%.5f p.u., transformer.%s winding %d)\n", t.regcontrol.c_str(), t.position, t.tap_pu,
                     t.transformer.c_str(), t.winding);
+    for (const UCapState& c : r.capacitors) {  // added (h8)
+        std::string st;
+        for (int x : c.states) {
+            if (!st.empty()) st += ' ';
+            st += std::to_string(x);
+        }
+        std::printf("  capacitor %-7s steps [%s] (capcontrol.%s)\n", c.capacitor.c_str(), st.c_str(), c.capcontrol.c_str());
+    }
     if (!notes.empty()) std::printf("  notes             %zu ignored: %s\n", notes.size(), notes_counted(notes).c_str());
     if (!r.message.empty()) std::printf("  message           %s\n", r.message.c_str());
 }

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _libgrid
 
-_TABLES = ("buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources")
+_TABLES = ("buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources", "capcontrols")
 
 
 def _hour(at) -> float | None:
@@ -56,6 +56,8 @@ class UnbalancedPfResult:
     - `unbalance`: per bus with phases 1, 2, 3: vuf_pct = |V2| / |V1| x 100 (IEC 61000-4-30),
       v0_volts, v1_volts, v2_volts, v_neutral_volts (NaN where no neutral is modelled);
     - `taps`: per RegControl (index): transformer, winding, tap_pu, position (steps of 0.00625 from 1).
+    - `capacitors`: per step of a capacitor under a CapControl: capacitor, capcontrol, step (1-based),
+      state (1 in, 0 out) after the static control loop.
     """
 
     def __init__(self, d: dict):
@@ -93,6 +95,10 @@ class UnbalancedPfResult:
     def taps(self) -> pd.DataFrame:
         return pd.DataFrame(self._d["taps"]).set_index("regcontrol")
 
+    @functools.cached_property
+    def capacitors(self) -> pd.DataFrame:
+        return pd.DataFrame(self._d["capacitors"])
+
     def __repr__(self) -> str:
         state = "converged" if self.converged else "NOT converged"
         return (f"<libgrid.UnbalancedPfResult {state} in {self.iterations} iterations ({self.control_iterations} control), "
@@ -106,7 +112,8 @@ class UnbalancedNetwork:
     `lines` (bus1/nodes1, bus2/nodes2, length_km, r_ohm_per_km / x_ohm_per_km / c_nf_per_km as the
     full phase matrices, row-major), `transformers` (per winding: bus, nodes, conn, kv, kva, r_pct,
     tap_pu; xhl_pct ...), `loads` (conn, kv, kw, kvar, model, vminpu, vmaxpu, shapes), `capacitors`,
-    `regcontrols` (vreg_volts, band_volts, ptratio, ctprim_a, r_volts, x_volts, tap_pu), `vsources`.
+    `regcontrols` (vreg_volts, band_volts, ptratio, ctprim_a, r_volts, x_volts, tap_pu), `vsources`,
+    `capcontrols` (element, terminal, capacitor, type, onsetting, offsetting, ratios, delays, override).
     `notes`: one per script command that was accepted and ignored ("FILE:LINE: ignored: Plot").
     """
 
@@ -142,7 +149,8 @@ class UnbalancedNetwork:
         return self._core.base_frequency_hz
 
     def table(self, kind: str) -> pd.DataFrame:
-        """One of "buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources"."""
+        """One of "buses", "lines", "transformers", "loads", "capacitors", "regcontrols", "vsources",
+        "capcontrols"."""
         return pd.DataFrame(self._core.table(kind)).set_index("name")
 
     def __getattr__(self, name: str):

@@ -47,6 +47,10 @@ const Props kRegProps = {"transformer", "winding", "vreg", "band", "ptratio", "c
 const Props kCapProps = {"bus1", "bus2", "phases", "kvar", "kv", "conn", "cmatrix", "cuf", "r", "xl", "harm",
                          "numsteps", "states", "normamps", "emergamps", "faultrate", "pctperm", "repair",
                          "basefreq", "enabled", "like"};
+const Props kCapCtlProps = {"element", "terminal", "capacitor", "type", "ptratio", "ctratio", "onsetting",
+                            "offsetting", "delay", "voltoverride", "vmax", "vmin", "delayoff", "deadtime",
+                            "ctphase", "ptphase", "vbus", "eventlog", "usermodel", "userdata", "pctminkvar",
+                            "reset", "controlsignal", "basefreq", "enabled", "like"};
 const Props kVsrcProps = {"bus1", "basekv", "pu", "angle", "frequency", "phases", "mvasc3", "mvasc1", "x1r1",
                           "x0r0", "isc3", "isc1", "r1", "x1", "r0", "x0", "scantype", "sequence", "bus2", "z1",
                           "z0", "z2", "puz1", "puz0", "puz2", "basemva", "yearly", "daily", "duty", "model",
@@ -64,6 +68,7 @@ const Props& props_of(Cls c) {
         case Cls::RegControl: return kRegProps;
         case Cls::Capacitor: return kCapProps;
         case Cls::Vsource: return kVsrcProps;
+        case Cls::CapControl: return kCapCtlProps;
         default: return kShapeProps;
     }
 }
@@ -468,6 +473,66 @@ void set_regcontrol(const Ctx& c, URegControl& r, RegDef& d, const std::string& 
     else c.st.note(c.element + ": property '" + prop + "' ignored");
 }
 
+/// Added (h8): CapControl's `ptphase` / `ctphase`: 1.. or AVG, MAX, MIN (OpenDSS MonPhaseEnum).
+int monitored_phase(const Ctx& c) {
+    const std::string v = c.lower();
+    if (v == "avg") return UCapControl::kAvg;
+    if (v == "max") return UCapControl::kMax;
+    if (v == "min") return UCapControl::kMin;
+    return c.count(1, 100);
+}
+
+/// Added (h8): `type` by OpenDSS's names (any prefix): Current, Voltage, kvar, Time, PowerFactor.
+UCapControlType capcontrol_type(const Ctx& c) {
+    const std::string v = c.lower();
+    const std::pair<const char*, UCapControlType> names[] = {
+        {"current", UCapControlType::current}, {"voltage", UCapControlType::voltage},
+        {"kvar", UCapControlType::kvar},       {"time", UCapControlType::time},
+        {"powerfactor", UCapControlType::pf},  {"pf", UCapControlType::pf}};
+    for (const auto& [name, t] : names)
+        if (!v.empty() && std::string(name).compare(0, v.size(), v) == 0) return t;
+    c.fail("'" + c.p.value + "' is not Current, Voltage, kvar, Time or PowerFactor (Follow and user models are not read)");
+}
+
+/// Added (h8): a PF setting in [-1, 1] on OpenDSS's 0..2 scale (PropertySideEffects).
+double pf_setting(const Ctx& c, double v) {
+    if (v < -1.0 || v > 1.0) c.fail("a power factor setting must be in [-1, 1]");
+    return v < 0.0 ? 2.0 + v : v;
+}
+
+/// Added (h8): CapControl properties, with OpenDSS's side effects for type pf.
+void set_capcontrol(const Ctx& c, UCapControl& k, CapCtlDef& d, const std::string& prop) {
+    if (prop == "element") k.element = c.lower();
+    else if (prop == "terminal") k.terminal = c.count(1, 3);
+    else if (prop == "capacitor") {
+        d.capacitor = c.lower();
+        d.file = c.st.where.file;
+        d.line = c.st.where.line;
+    } else if (prop == "type") {
+        k.type = capcontrol_type(c);
+        if (k.type == UCapControlType::pf) { k.pf_on = 0.95; k.pf_off = 1.05; }
+        if (k.type == UCapControlType::time) c.st.note(c.element + ": type time is read; the static control loop does not switch it");
+    } else if (prop == "ptratio") k.ptratio = c.positive();
+    else if (prop == "ctratio") k.ctratio = c.positive();
+    else if (prop == "onsetting") {
+        k.onsetting = c.num();
+        if (k.type == UCapControlType::pf) k.pf_on = pf_setting(c, k.onsetting);
+    } else if (prop == "offsetting") {
+        k.offsetting = c.num();
+        if (k.type == UCapControlType::pf) k.pf_off = pf_setting(c, k.offsetting);
+    } else if (prop == "delay") k.delay_s = c.num();
+    else if (prop == "delayoff") k.delayoff_s = c.num();
+    else if (prop == "deadtime") k.deadtime_s = c.num();
+    else if (prop == "voltoverride") k.voltoverride = c.yes();
+    else if (prop == "vmax") k.vmax = c.num();
+    else if (prop == "vmin") k.vmin = c.num();
+    else if (prop == "ctphase") k.ctphase = monitored_phase(c);
+    else if (prop == "ptphase") k.ptphase = monitored_phase(c);
+    else if (prop == "pctminkvar") k.pct_minkvar = c.num();
+    else if (prop == "enabled") k.enabled = c.yes();
+    else c.st.note(c.element + ": property '" + prop + "' ignored");
+}
+
 void set_load(const Ctx& c, ULoad& l, LoadDef& d, const std::string& prop) {
     if (prop == "phases") l.nphases = c.count(1, 100);
     else if (prop == "bus1") {
@@ -675,6 +740,7 @@ void do_like(State& st, Cls cls, int i, const Ctx& c) {
         case Cls::Vsource: { const std::size_t k = idx_of(net.vsources); copy_like(st, net.vsources, i, o, c); st.vsrc_defs[u] = st.vsrc_defs[k]; break; }
         case Cls::LineCode: { const std::size_t k = idx_of(st.linecodes); const std::string keep = st.linecodes[u].name; st.linecodes[u] = st.linecodes[k]; st.linecodes[u].name = keep; break; }
         case Cls::LoadShape: copy_like(st, net.loadshapes, i, o, c); break;
+        case Cls::CapControl: { const std::size_t k = idx_of(net.capcontrols); copy_like(st, net.capcontrols, i, o, c); st.capctl_defs[u] = st.capctl_defs[k]; break; }
         default: break;
     }
 }
@@ -690,6 +756,7 @@ std::string element_name(State& st, Cls c, int i) {
         case Cls::RegControl: return n.regcontrols[u].name;
         case Cls::Capacitor: return n.capacitors[u].name;
         case Cls::Vsource: return n.vsources[u].name;
+        case Cls::CapControl: return n.capcontrols[u].name;
         default: return n.loadshapes[u].name;
     }
 }
@@ -706,6 +773,7 @@ void set_one(State& st, Cls cls, int i, const Ctx& c, const std::string& prop) {
         case Cls::RegControl: return set_regcontrol(c, n.regcontrols[u], st.reg_defs[u], prop);
         case Cls::Capacitor: return set_capacitor(c, n.capacitors[u], st.cap_defs[u], prop);
         case Cls::Vsource: return set_vsource(c, n.vsources[u], st.vsrc_defs[u], prop);
+        case Cls::CapControl: return set_capcontrol(c, n.capcontrols[u], st.capctl_defs[u], prop);
         default: return set_loadshape(c, n.loadshapes[u], prop);
     }
 }

@@ -38,7 +38,7 @@ const std::vector<std::string> kCommands = {
 /// Classes that OpenDSS knows and this reader ignores (New/Edit of them: one note).
 const std::vector<std::string> kIgnoredClasses = {
     "energymeter", "monitor", "generator", "pvsystem", "storage", "spectrum", "growthshape", "tcc_curve",
-    "xycurve", "linegeometry", "wiredata", "linespacing", "cndata", "tsdata", "capcontrol", "fuse", "recloser",
+    "xycurve", "linegeometry", "wiredata", "linespacing", "cndata", "tsdata", "fuse", "recloser",
     "relay", "swtcontrol", "fault", "isource", "reactor", "xfmrcode", "pricesheet", "tshape", "invcontrol",
     "expcontrol", "storagecontroller", "gencontrol", "upfc", "indmach012", "vccs", "sensor", "gicline",
     "gictransformer", "autotrans", "priceshape", "dynamicexp", "esppvcontrol", "gicsource", "upfccontrol",
@@ -316,6 +316,7 @@ void cmd_batchedit(State& st, const std::vector<Param>& ps) {
         case Cls::RegControl: collect(n.regcontrols); break;
         case Cls::Capacitor: collect(n.capacitors); break;
         case Cls::Vsource: collect(n.vsources); break;
+        case Cls::CapControl: collect(n.capcontrols); break;
         default: collect(n.loadshapes); break;
     }
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -417,6 +418,7 @@ void run_text(State& st, std::string_view text) {
 DssReadResult finish(State& st) {
     resolve_buses(st);
     resolve_regcontrols(st);
+    resolve_capcontrols(st);
     if (!st.have_circuit) st.fail("no circuit defined (New Circuit.NAME)");
     try {
         st.net().validate();

@@ -45,6 +45,7 @@ Cls class_of(const std::string& c) {
     if (c == "capacitor") return Cls::Capacitor;
     if (c == "vsource") return Cls::Vsource;
     if (c == "loadshape") return Cls::LoadShape;
+    if (c == "capcontrol") return Cls::CapControl;
     return Cls::None;
 }
 
@@ -58,6 +59,7 @@ const char* class_name(Cls c) {
         case Cls::Capacitor: return "capacitor";
         case Cls::Vsource: return "vsource";
         case Cls::LoadShape: return "loadshape";
+        case Cls::CapControl: return "capcontrol";
         default: return "?";
     }
 }
@@ -82,6 +84,7 @@ int find_element(State& st, Cls c, const std::string& name) {
         case Cls::Capacitor: return index_by_name(n.capacitors, name);
         case Cls::Vsource: return index_by_name(n.vsources, name);
         case Cls::LoadShape: return index_by_name(n.loadshapes, name);
+        case Cls::CapControl: return index_by_name(n.capcontrols, name);
         default: return -1;
     }
 }
@@ -120,6 +123,7 @@ int new_element(State& st, Cls c, const std::string& name) {
         case Cls::RegControl: st.reg_defs.emplace_back(); return add(n.regcontrols);
         case Cls::Capacitor: st.cap_defs.emplace_back(); return add(n.capacitors);
         case Cls::Vsource: st.vsrc_defs.emplace_back(); return add(n.vsources);
+        case Cls::CapControl: st.capctl_defs.emplace_back(); return add(n.capcontrols);
         default: return add(n.loadshapes);
     }
 }
@@ -299,6 +303,33 @@ void resolve_regcontrols(State& st) {
             throw ParseError(d.line > 0 ? d.file : st.where.file, d.line > 0 ? d.line : st.where.line, msg);
         }
         n.regcontrols[i].transformer = t;
+    }
+}
+
+void resolve_capcontrols(State& st) {
+    UNetwork& n = st.net();
+    for (std::size_t i = 0; i < n.capcontrols.size(); ++i) {
+        const CapCtlDef& d = st.capctl_defs[i];
+        UCapControl& cc = n.capcontrols[i];
+        const std::string who = "capcontrol." + cc.name;
+        const std::string file = d.line > 0 ? d.file : st.where.file;
+        const long line = d.line > 0 ? d.line : st.where.line;
+        cc.capacitor = index_by_name(n.capacitors, d.capacitor);
+        if (cc.capacitor < 0)
+            throw ParseError(file, line, who + ": property 'capacitor': " +
+                                             (d.capacitor.empty() ? std::string("no capacitor given")
+                                                                  : "capacitor '" + d.capacitor + "' not found"));
+        if (cc.type == UCapControlType::time) continue;
+        const std::size_t dot = cc.element.find('.');
+        const std::string cls = dot == std::string::npos ? "" : cc.element.substr(0, dot);
+        const std::string name = dot == std::string::npos ? "" : cc.element.substr(dot + 1);
+        const bool found = (cls == "line" && index_by_name(n.lines, name) >= 0) ||
+                           (cls == "transformer" && index_by_name(n.transformers, name) >= 0) ||
+                           (cls == "capacitor" && index_by_name(n.capacitors, name) >= 0);
+        if (!found)
+            throw ParseError(file, line, who + ": property 'element': " +
+                                             (cc.element.empty() ? std::string("no element given")
+                                                                 : "'" + cc.element + "' is not a line, transformer or capacitor"));
     }
 }
 

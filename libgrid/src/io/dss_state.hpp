@@ -13,7 +13,7 @@
 
 namespace libgrid::dss {
 
-enum class Cls { Line, LineCode, Load, Transformer, RegControl, Capacitor, Vsource, LoadShape, None };
+enum class Cls { Line, LineCode, Load, Transformer, RegControl, Capacitor, Vsource, LoadShape, CapControl, None };
 
 /// Sequence or matrix impedance data per unit length, as OpenDSS's LineCode and Line hold it.
 struct ZData {
@@ -76,6 +76,13 @@ struct RegDef {
     long line = 0;
 };
 
+/// Added (h8): a CapControl's capacitor by name until the end of the script.
+struct CapCtlDef {
+    std::string capacitor;
+    std::string file;
+    long line = 0;
+};
+
 /// Where a command came from.
 struct Where {
     std::string file;
@@ -95,6 +102,7 @@ struct State {
     std::vector<CapDef> cap_defs;
     std::vector<VsrcDef> vsrc_defs;
     std::vector<RegDef> reg_defs;
+    std::vector<CapCtlDef> capctl_defs;  ///< added (h8)
     Cls active = Cls::None;
     int active_index = -1;
     int depth = 0;  ///< Redirect nesting
@@ -123,5 +131,7 @@ void finish_element(State& st, Cls c, int index);
 void resolve_buses(State& st);
 /// Resolve RegControl -> transformer names.
 void resolve_regcontrols(State& st);
+/// Added (h8): resolve CapControl -> capacitor names; check the monitored elements exist.
+void resolve_capcontrols(State& st);
 
 }  // namespace libgrid::dss

@@ -184,6 +184,52 @@ void write_settings(std::ostream& o, const UNetwork& net) {
     for (int i = 0; i < s.solve_count; ++i) o << "Solve\n";
 }
 
+/// Added (h8): OpenDSS's names of a CapControl's type and monitored phase.
+const char* capcontrol_type_name(UCapControlType t) {
+    switch (t) {
+        case UCapControlType::current: return "current";
+        case UCapControlType::voltage: return "voltage";
+        case UCapControlType::kvar: return "kvar";
+        case UCapControlType::time: return "time";
+        case UCapControlType::pf: return "pf";
+    }
+    return "current";
+}
+
+std::string monitored_phase(int p) {
+    if (p == UCapControl::kAvg) return "avg";
+    if (p == UCapControl::kMax) return "max";
+    if (p == UCapControl::kMin) return "min";
+    return std::to_string(p);
+}
+
+/// Added (h8): a pf setting back from OpenDSS's 0..2 scale to [-1, 1].
+double pf_back(double v) { return v > 1.0 ? v - 2.0 : v; }
+
+void write_capcontrols(std::ostream& o, const UNetwork& net) {
+    for (const UCapControl& c : net.capcontrols) {
+        if (c.capacitor < 0 || c.capacitor >= static_cast<int>(net.capacitors.size()))
+            throw ValidationError("write_dss: capcontrol." + c.name + ": field 'capacitor': index out of range");
+        o << "New CapControl." << c.name;
+        if (!c.element.empty()) o << " element=" << c.element;
+        o << " terminal=" << c.terminal << " capacitor=" << net.capacitors[static_cast<std::size_t>(c.capacitor)].name;
+        if (c.type == UCapControlType::pf) {  // pf settings after the type (OpenDSS's side effect)
+            o << " onsetting=" << num(c.onsetting) << " offsetting=" << num(c.offsetting) << " type=pf";
+            if (c.pf_on != 0.95 || c.pf_off != 1.05)
+                o << " onsetting=" << num(pf_back(c.pf_on)) << " offsetting=" << num(pf_back(c.pf_off));
+        } else {
+            o << " type=" << capcontrol_type_name(c.type) << " onsetting=" << num(c.onsetting)
+              << " offsetting=" << num(c.offsetting);
+        }
+        o << " ptratio=" << num(c.ptratio) << " ctratio=" << num(c.ctratio) << " ptphase=" << monitored_phase(c.ptphase)
+          << " ctphase=" << monitored_phase(c.ctphase) << " delay=" << num(c.delay_s) << " delayoff=" << num(c.delayoff_s)
+          << " deadtime=" << num(c.deadtime_s) << " voltoverride=" << yn(c.voltoverride) << " vmax=" << num(c.vmax)
+          << " vmin=" << num(c.vmin) << " pctminkvar=" << num(c.pct_minkvar);
+        if (!c.enabled) o << " enabled=no";
+        o << "\n";
+    }
+}
+
 }  // namespace
 
 std::string to_dss_string(const UNetwork& net) {
@@ -193,6 +239,7 @@ std::string to_dss_string(const UNetwork& net) {
     write_transformers(o, net);
     write_lines(o, net);
     write_shunts(o, net);
+    write_capcontrols(o, net);
     write_settings(o, net);
     return o.str();
 }

@@ -209,6 +209,22 @@ void update_transformer_yprim(UMathModel& m, const UNetwork& net, int transforme
     throw ValidationError("transformer index " + std::to_string(transformer) + ": not in the model (disabled or out of range)");
 }
 
+void update_capacitor_yprim(UMathModel& m, const UNetwork& net, int capacitor) {
+    for (UMathElement& e : m.elements) {
+        if (e.kind != UElementKind::capacitor || e.index != capacitor) continue;
+        Eigen::MatrixXcd y = capacitor_yprim(net.capacitors[static_cast<std::size_t>(capacitor)], net.settings.base_frequency_hz);
+        const Eigen::MatrixXcd d = y - e.yprim;
+        const auto n = e.node.size();
+        for (std::size_t c = 0; c < n; ++c)
+            for (std::size_t r = 0; r < n; ++r)
+                if (e.node[r] >= 0 && e.node[c] >= 0)
+                    m.Y.coeffRef(e.node[r], e.node[c]) += d(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+        e.yprim = std::move(y);
+        return;
+    }
+    throw ValidationError("capacitor index " + std::to_string(capacitor) + ": not in the model (disabled or out of range)");
+}
+
 Eigen::VectorXcd element_currents(const UMathModel& m, int element, const std::vector<cplx>& v) {
     const UMathElement& e = m.elements[static_cast<std::size_t>(element)];
     const auto n = static_cast<Eigen::Index>(e.node.size());

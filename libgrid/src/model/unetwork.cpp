@@ -133,6 +133,39 @@ void validate_shunts(const UNetwork& net) {
     }
 }
 
+/// Added (h8): a CapControl's capacitor, monitored element ("line.x", "transformer.x",
+/// "capacitor.x") and terminal, ratios and phases.
+void validate_capcontrols(const UNetwork& net) {
+    for (const UCapControl& c : net.capcontrols) {
+        const std::string e = "capcontrol." + c.name;
+        if (c.capacitor < 0 || c.capacitor >= static_cast<int>(net.capacitors.size()))
+            invalid(e, "capacitor", "index out of range");
+        const std::size_t dot = c.element.find('.');
+        const std::string cls = dot == std::string::npos ? "" : c.element.substr(0, dot);
+        const std::string nm = dot == std::string::npos ? "" : c.element.substr(dot + 1);
+        int terminals = 0;
+        auto has = [&nm](const auto& v) {
+            return std::any_of(v.begin(), v.end(), [&nm](const auto& x) { return x.name == nm; });
+        };
+        if (cls == "line" && has(net.lines)) terminals = 2;
+        else if (cls == "capacitor" && has(net.capacitors)) terminals = 1;
+        else if (cls == "transformer") {
+            for (const UTransformer& t : net.transformers)
+                if (t.name == nm) terminals = static_cast<int>(t.windings.size());
+        }
+        if (terminals == 0 && c.type != UCapControlType::time)
+            invalid(e, "element", "'" + c.element + "' is not a line, transformer or capacitor of the network");
+        if (c.type != UCapControlType::time && (c.terminal < 1 || c.terminal > terminals))
+            invalid(e, "terminal", "no terminal " + std::to_string(c.terminal));
+        check_positive(e, "ptratio", c.ptratio);
+        check_positive(e, "ctratio", c.ctratio);
+        if (c.ptphase == 0 || c.ptphase < UCapControl::kMin) invalid(e, "ptphase", "must be 1.. or AVG, MAX, MIN");
+        if (c.ctphase == 0 || c.ctphase < UCapControl::kMin) invalid(e, "ctphase", "must be 1.. or AVG, MAX, MIN");
+        for (double x : {c.onsetting, c.offsetting, c.delay_s, c.delayoff_s, c.deadtime_s, c.vmax, c.vmin})
+            check_finite(e, "settings", x);
+    }
+}
+
 }  // namespace
 
 bool UBus::operator==(const UBus& o) const {
@@ -161,6 +194,7 @@ void UNetwork::validate() const {
     validate_lines(*this);
     validate_transformers(*this);
     validate_shunts(*this);
+    validate_capcontrols(*this);
     if (!(settings.base_frequency_hz > 0.0))
         throw ValidationError("settings: field 'base_frequency_hz': must be > 0");
 }

@@ -18,7 +18,11 @@
 // reversible mode, cogen mode, inverse time delay, a remote regulated bus (`bus=`), LDC_Z.
 #include <libgrid/powerflow/unbalanced.hpp>
 
+#include "ucontrols_detail.hpp"
+
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace libgrid {
@@ -94,23 +98,38 @@ void act(UNetwork& net, const URegControl& rc, double pending_pu) {
 
 }  // namespace
 
-int step_regcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v) {
+ucontrols_detail::RegQueue ucontrols_detail::sample_regcontrols(const UNetwork& net, const UMathModel& m,
+                                                                const std::vector<cplx>& v) {
     std::vector<int> element_of(net.transformers.size(), -1);
     for (std::size_t e = 0; e < m.elements.size(); ++e) {
         if (m.elements[e].kind == UElementKind::transformer) element_of[m.elements[e].index] = static_cast<int>(e);
     }
-    std::vector<Sample> samples(net.regcontrols.size());
-    double nearest_s = std::numeric_limits<double>::infinity();
+    RegQueue q;
+    q.armed.assign(net.regcontrols.size(), 0);
+    q.pending_pu.assign(net.regcontrols.size(), 0.0);
     for (std::size_t r = 0; r < net.regcontrols.size(); ++r) {
         const URegControl& rc = net.regcontrols[r];
         if (rc.transformer < 0 || rc.transformer >= static_cast<int>(net.transformers.size())) continue;
-        samples[r] = sample_regcontrol(net, rc, element_of[rc.transformer], m, v);
-        if (samples[r].armed) nearest_s = std::min(nearest_s, rc.delay_s);
+        const Sample s = sample_regcontrol(net, rc, element_of[rc.transformer], m, v);
+        q.armed[r] = s.armed ? 1 : 0;
+        q.pending_pu[r] = s.pending_pu;
     }
+    return q;
+}
+
+void ucontrols_detail::act_regcontrol(UNetwork& net, int r, double pending_pu) {
+    act(net, net.regcontrols[static_cast<std::size_t>(r)], pending_pu);
+}
+
+int step_regcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v) {
+    const ucontrols_detail::RegQueue q = ucontrols_detail::sample_regcontrols(net, m, v);
+    double nearest_s = std::numeric_limits<double>::infinity();
+    for (std::size_t r = 0; r < net.regcontrols.size(); ++r)
+        if (q.armed[r]) nearest_s = std::min(nearest_s, net.regcontrols[r].delay_s);
     int moved = 0;
     for (std::size_t r = 0; r < net.regcontrols.size(); ++r) {
-        if (!samples[r].armed || net.regcontrols[r].delay_s > nearest_s) continue;
-        act(net, net.regcontrols[r], samples[r].pending_pu);
+        if (!q.armed[r] || net.regcontrols[r].delay_s > nearest_s) continue;
+        act(net, net.regcontrols[r], q.pending_pu[r]);
         ++moved;
     }
     return moved;

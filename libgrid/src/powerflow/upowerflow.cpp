@@ -193,12 +193,18 @@ void fill_tables(UPfResult& res, const UNetwork& net, const UMathModel& m, const
     }
     res.unbalance = unbalance_results(net, m, v);
     res.taps = tap_results(net);
+    for (const UCapControl& cc : net.capcontrols) {
+        if (cc.capacitor < 0 || cc.capacitor >= static_cast<int>(net.capacitors.size())) continue;
+        const UCapacitor& c = net.capacitors[static_cast<std::size_t>(cc.capacitor)];
+        res.capacitors.push_back(UCapState{cc.name, c.name, c.states});
+    }
 }
 
 bool controls_active(const UNetwork& net, const UPfOptions& opt) {
     std::string mode = net.settings.control_mode;
     std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return opt.controls == UControlMode::static_ && mode != "off" && !net.regcontrols.empty();
+    return opt.controls == UControlMode::static_ && mode != "off" &&
+           (!net.regcontrols.empty() || !net.capcontrols.empty());
 }
 
 UMathModel prepared_model(UNetwork& net) {
@@ -257,12 +263,22 @@ USolveStats UPowerFlow::solve_once() {
 /// OpenDSS's static control loop (run_unbalanced_pf's): false when a solve failed or it did not settle.
 bool UPowerFlow::control_loop() {
     UPfResult& res = status_;
+    std::vector<UCapControlRun> runs;  // the capacitor controls' state between control iterations
+    std::vector<double> before;
+    std::vector<std::vector<int>> cap_before;
     while (res.control_iterations < opt_.max_control_iterations) {
-        std::vector<double> before;
+        before.clear();
         for (const UTransformer& t : net_.transformers)
             for (const UWinding& w : t.windings) before.push_back(w.tap);
-        if (step_regcontrols(net_, m_, v_) == 0) return true;
+        cap_before.clear();
+        for (const UCapacitor& c : net_.capacitors) cap_before.push_back(c.states);
+        if (step_static_controls(net_, m_, v_, runs) == 0) return true;
         bool changed = false;
+        for (std::size_t c = 0; c < net_.capacitors.size(); ++c) {  // switched steps: the bank's yprim again
+            if (net_.capacitors[c].states == cap_before[c] || !net_.capacitors[c].enabled) continue;
+            update_capacitor_yprim(m_, net_, int(c));
+            changed = true;
+        }
         std::size_t k = 0;
         for (std::size_t t = 0; t < net_.transformers.size(); ++t) {
             bool moved = false;
@@ -282,10 +298,11 @@ bool UPowerFlow::control_loop() {
             return false;
         }
     }
-    UNetwork probe = net_;  // would a regulator still move? (then the control loop did not settle)
-    if (step_regcontrols(probe, m_, v_) > 0) {
-        res.message = "regulator controls did not settle in " + std::to_string(opt_.max_control_iterations) +
-                      " control iterations";
+    UNetwork probe = net_;  // would a control still act? (then the control loop did not settle)
+    std::vector<UCapControlRun> probe_runs = runs;
+    if (step_static_controls(probe, m_, v_, probe_runs) > 0) {
+        res.message = "regulator or capacitor controls did not settle in " +
+                      std::to_string(opt_.max_control_iterations) + " control iterations";
         return false;
     }
     return true;

@@ -112,6 +112,11 @@ UMathModel build_umath_model(const UNetwork& net);
 /// (the sparsity pattern does not change).
 void update_transformer_yprim(UMathModel& m, const UNetwork& net, int transformer);
 
+/// Added (h8): recompute one capacitor's yprim (after a capacitor control switched a step) and
+/// update Y's values in place (a capacitor with every step out keeps its zero entries: the
+/// pattern does not change). Throws ValidationError when the capacitor is not in the model.
+void update_capacitor_yprim(UMathModel& m, const UNetwork& net, int capacitor);
+
 /// Primitive admittance matrices, one per element kind (also used by the unit tests).
 Eigen::MatrixXcd line_yprim(const ULine& line, double frequency_hz);
 Eigen::MatrixXcd transformer_yprim(const UTransformer& t);

@@ -179,6 +179,31 @@ struct USettings {
     bool operator==(const USettings&) const = default;
 };
 
+/// Added (h8): what a CapControl measures (OpenDSS's `type`; Follow and user models are not read).
+enum class UCapControlType : std::uint8_t { current, voltage, kvar, time, pf };
+
+/// Added (h8): capacitor control (OpenDSS CapControl): switches the steps of one capacitor by a
+/// quantity measured at one terminal of a line or transformer (`element`, `terminal`). Defaults
+/// are OpenDSS's. `ptphase`/`ctphase`: 1.. the conductor, or kAvg, kMax, kMin.
+struct UCapControl {
+    static constexpr int kAvg = -1, kMax = -2, kMin = -3;  ///< OpenDSS's codes (AVG, MAX, MIN)
+    std::string name;
+    std::string element;        ///< monitored element, "line.650632" (lower case)
+    int terminal = 1;           ///< of the monitored element, 1-based
+    int capacitor = -1;         ///< index into UNetwork::capacitors
+    UCapControlType type = UCapControlType::current;
+    double ctratio = 60.0, ptratio = 60.0;
+    int ctphase = 1, ptphase = 1;
+    double onsetting = 300.0, offsetting = 200.0;  ///< amps / volts (PT secondary) / kvar / hours
+    double pf_on = 0.95, pf_off = 1.05;  ///< type pf: OpenDSS's 0..2 scale (leading = 2 - pf)
+    double delay_s = 15.0, delayoff_s = 15.0, deadtime_s = 300.0;
+    bool voltoverride = false;
+    double vmax = 126.0, vmin = 115.0;  ///< volts on the PT secondary
+    double pct_minkvar = 50.0;
+    bool enabled = true;
+    bool operator==(const UCapControl&) const = default;
+};
+
 /// The unbalanced network. Element names are unique within their class (OpenDSS's rule).
 struct UNetwork {
     std::string name;  ///< the circuit's name
@@ -191,6 +216,7 @@ struct UNetwork {
     std::vector<UVsource> vsources;  ///< the first one is the circuit's source
     std::vector<ULoadShape> loadshapes;
     USettings settings;
+    std::vector<UCapControl> capcontrols;  ///< added (h8)
 
     /// Bus index by name (case-insensitive); -1 when absent.
     int find_bus(const std::string& name) const;

@@ -66,6 +66,12 @@ struct UTapResult {
     int position = 0;                 ///< steps from 1.0: round((tap - 1) / step)
 };
 
+/// Added (h8): a controlled capacitor's steps after the control loop (1 in, 0 out).
+struct UCapState {
+    std::string capcontrol, capacitor;
+    std::vector<int> states;
+};
+
 struct UPfResult {
     bool converged = false;
     int iterations = 0;               ///< of the last solve
@@ -80,6 +86,7 @@ struct UPfResult {
     std::vector<UElementResult> element;  ///< lines, transformers, loads, capacitors, vsources
     std::vector<UUnbalance> unbalance;    ///< per bus with phases 1, 2, 3
     std::vector<UTapResult> taps;         ///< per RegControl
+    std::vector<UCapState> capacitors;  ///< added (h8): per Capacitor under a CapControl
 };
 
 /// Solve. With controls static, regulators and capacitor controls act between solves until
@@ -99,6 +106,33 @@ void calc_voltage_bases(UNetwork& net);
 /// tap by the steps that bring it back to vreg (at most maxtapchange, within min/max tap).
 /// Returns how many regulators moved. `m` and `v` are the model and solution the state came from.
 int step_regcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v);
+
+/// Added (h8): what one CapControl keeps between control iterations of one solve (OpenDSS's
+/// TCapControlVars: PresentState, Armed, PendingChange, the queued action's time, LastOpenTime).
+struct UCapControlRun {
+    bool closed = true;          ///< PresentState: the capacitor's terminal closed (OpenDSS starts closed)
+    bool armed = false;          ///< an action is in the control queue
+    int pending = 0;             ///< PendingChange: +1 close (add a step), -1 open (take one out), 0 none
+    double action_time_s = 0.0;  ///< the queued action's time (the static mode's clock stays at 0)
+    double last_open_time_s = -1e300;  ///< set to -deadtime at the start
+    bool started = false;
+};
+
+/// Added (h8): one iteration of OpenDSS's static control mode over regulators AND capacitor
+/// controls: every RegControl and CapControl samples the solved state (CapControl.Sample: the
+/// voltage override, then current / voltage / kvar / pf against onsetting and offsetting) and
+/// queues its action at its delay (a capacitor: delay to close, delayoff to open; a close after
+/// the same single-step bank opened waits deadtime + delay); then the actions with the nearest
+/// time run (ControlQueue.DoNearestActions), the others stay queued. `runs` (one per
+/// net.capcontrols, filled on first use) carries the capacitor controls' state from one
+/// iteration to the next. Returns the number of actions run (0: the queue is empty, the loop is
+/// done).
+int step_static_controls(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v,
+                         std::vector<UCapControlRun>& runs);
+
+/// Added (h8): one control iteration of the capacitor controls alone, each from a fresh state
+/// whose PresentState is "closed" when a step is in. Returns how many acted.
+int step_capcontrols(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v);
 
 }  // namespace libgrid
 
