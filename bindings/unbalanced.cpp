@@ -347,7 +347,14 @@ void bind_unbalanced(py::module_& m) {
             return "<libgrid.UNetwork '" + n.name + "': " + std::to_string(n.buses.size()) + " buses, " + std::to_string(n.lines.size()) +
                    " lines, " + std::to_string(n.transformers.size()) + " transformers, " + std::to_string(n.loads.size()) + " loads>";
         });
-    m.def("read_dss", [](const std::string& path) { return read_result(read_dss(path)); }, py::arg("path"));
+    m.def(
+        "read_dss",
+        [](const std::string& path, bool skip_missing_redirect) {
+            DssReadOptions ro;
+            ro.missing_redirect_is_error = !skip_missing_redirect;
+            return read_result(read_dss(path, ro));
+        },
+        py::arg("path"), py::arg("skip_missing_redirect") = false);
     m.def("read_dss_string",
           [](const std::string& text, const std::string& name, const std::string& base_dir) { return read_result(read_dss_string(text, name, base_dir)); },
           py::arg("text"), py::arg("name") = "<string>", py::arg("base_dir") = ".");

@@ -63,6 +63,7 @@ struct DssPfArgs {
     std::string path, controls, method, json_out, at;
     double tolerance_pu = 0.0;  ///< > 0: UPfOptions::tolerance
     int max_iterations = 0;     ///< > 0: UPfOptions::max_iterations
+    bool skip_missing_redirect = false;  ///< DssReadOptions::missing_redirect_is_error = false
 };
 bool is_dss_path(const std::string& path);  ///< ends in .dss, any case
 void run_pf_dss(const DssPfArgs& args);

@@ -151,7 +151,7 @@ void warn_deenergized(const std::vector<std::int64_t>& ids) {
 void add_pf(CLI::App& app) {
     auto* cmd = app.add_subcommand("pf", "Run one power flow on a MATPOWER case (.m), a libgrid network (.json) or, unbalanced, an OpenDSS script (.dss)");
     static std::string path, method = "nr", linear = "default", json_out, controls, at;
-    static bool qlim = false, flat = false;
+    static bool qlim = false, flat = false, skip_missing = false;
     static double tol = 1e-8;
     static int max_it = 30;
     cmd->add_option("CASE", path, "network file")->required();
@@ -163,6 +163,7 @@ void add_pf(CLI::App& app) {
     cmd->add_option("--max-iterations", max_it, "iteration limit")->capture_default_str();
     cmd->add_option("--json", json_out, "write the results as JSON to PATH, or - for stdout");
     cmd->add_option("--controls", controls, ".dss only: static | off (regulator and capacitor controls; default: the script's controlmode)");
+    cmd->add_flag("--skip-missing-redirect", skip_missing, ".dss only: a Redirect/Compile of a file that does not exist is a note, not an error (EPRI's Run_IEEE123Bus.DSS redirects a plotting script it does not ship)");
     cmd->add_option("--at", at, ".dss only: HH:MM, set the loads from their load shapes at this time of day before solving");
     cmd->callback([cmd] {
         require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
@@ -175,11 +176,12 @@ void add_pf(CLI::App& app) {
             DssPfArgs a{path, controls, cmd->count("--method") ? method : std::string(), json_out, at};
             if (cmd->count("--tolerance")) a.tolerance_pu = tol;
             if (cmd->count("--max-iterations")) a.max_iterations = max_it;
+            a.skip_missing_redirect = skip_missing;
             run_pf_dss(a);
             return;
         }
-        if (cmd->count("--controls") || cmd->count("--at"))
-            throw ValidationError("--controls and --at apply to OpenDSS scripts (.dss) only; " + path + " is not one");
+        if (cmd->count("--controls") || cmd->count("--at") || skip_missing)
+            throw ValidationError("--controls, --at and --skip-missing-redirect apply to OpenDSS scripts (.dss) only; " + path + " is not one");
         if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
             throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
         const Network net = read_network(path);

@@ -212,7 +212,9 @@ bool is_dss_path(const std::string& path) {
 }
 
 void run_pf_dss(const DssPfArgs& a) {
-    DssReadResult in = read_dss(a.path);
+    DssReadOptions ro;
+    ro.missing_redirect_is_error = !a.skip_missing_redirect;
+    DssReadResult in = read_dss(a.path, ro);
     UNetwork& net = in.net;
     UPfOptions opt;
     opt.method = parse_umethod(a.method.empty() ? "auto" : a.method);

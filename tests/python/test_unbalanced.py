@@ -184,6 +184,15 @@ def test_parse_error_names_file_and_line(tmp_path):
         libgrid.read_dss(bad)
 
 
+def test_missing_redirect_is_an_error_unless_skipped():
+    run123 = FEEDERS / "ieee123" / "Run_IEEE123Bus.DSS"  # redirects CircuitplottingScripts.DSS (not shipped)
+    with pytest.raises(Exception, match="CircuitplottingScripts"):
+        libgrid.read_dss(run123)
+    net = libgrid.read_dss(run123, skip_missing_redirect=True)
+    assert any("CircuitplottingScripts" in n for n in net.notes)
+    assert net.run_pf().converged
+
+
 # ---- the CLI -------------------------------------------------------------------------------------
 
 needs_cli = pytest.mark.skipif(not CLI.is_file(), reason=f"no CLI at {CLI}")

@@ -122,10 +122,12 @@ class UnbalancedNetwork:
         self.notes: list[str] = list(notes or [])
 
     @classmethod
-    def from_dss(cls, path) -> "UnbalancedNetwork":
+    def from_dss(cls, path, skip_missing_redirect: bool = False) -> "UnbalancedNetwork":
         """Read and run an OpenDSS script (Redirect/Compile followed, file names matched without regard
-        to case). Raises ParseError "FILE:LINE: ..." naming the element and property."""
-        core, notes = _libgrid.read_dss(str(path))
+        to case). Raises ParseError "FILE:LINE: ..." naming the element and property.
+        skip_missing_redirect=True: a Redirect/Compile of a file that does not exist is a note in
+        `notes`, not an error (EPRI's Run_IEEE123Bus.DSS redirects a plotting script it does not ship)."""
+        core, notes = _libgrid.read_dss(str(path), skip_missing_redirect)
         return cls(core, notes)
 
     @classmethod
@@ -225,6 +227,6 @@ class UnbalancedPowerFlow:
         return self._pf.reduced
 
 
-def read_dss(path) -> UnbalancedNetwork:
+def read_dss(path, skip_missing_redirect: bool = False) -> UnbalancedNetwork:
     """Read an OpenDSS script into an `UnbalancedNetwork` (the same as `Network.from_dss`)."""
-    return UnbalancedNetwork.from_dss(path)
+    return UnbalancedNetwork.from_dss(path, skip_missing_redirect)

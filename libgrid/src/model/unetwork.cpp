@@ -283,6 +283,15 @@ void shape_at(const ULoadShape& s, double hour, double& p, double& q, bool& has_
     q = has_q && idx < s.qmult.size() ? s.qmult[idx] : p;
 }
 
+/// OpenDSS's built-in loadshape.default (Executive.pas: made with every circuit; 24 hourly points).
+const ULoadShape& builtin_default_shape() {
+    static const ULoadShape s{"default", 24, 1.0,
+                              {.677, .6256, .6087, .5833, .58028, .6025, .657, .7477, .832, .88, .94, .989, .985, .98,
+                               .9898, .999, 1, .958, .936, .913, .876, .876, .828, .756},
+                              {}, {}, false};
+    return s;
+}
+
 }  // namespace
 
 void apply_loadshapes_at(UNetwork& net, double hour) {
@@ -292,6 +301,7 @@ void apply_loadshapes_at(UNetwork& net, double hour) {
         const ULoadShape* shape = nullptr;
         for (const ULoadShape& s : net.loadshapes)
             if (s.name == lower(name)) shape = &s;
+        if (shape == nullptr && lower(name) == "default") shape = &builtin_default_shape();
         if (shape == nullptr) throw IdError("load." + l.name + ": unknown loadshape '" + name + "'");
         double p = 1.0, q = 1.0;
         bool has_q = false;

@@ -165,4 +165,15 @@ TEST_CASE("unetwork: apply_loadshapes_at, OpenDSS's fixed-interval rule") {
     n.loads[0].yearly = "";
     n.loads[0].daily = "nope";
     CHECK_THROWS_AS(apply_loadshapes_at(n, 1.0), IdError);
+    n.loads[0].daily = "Default";  // OpenDSS's built-in loadshape.default (IEEE 34's daily=default)
+    apply_loadshapes_at(n, 12.0);  // point 12 of 24: 0.989
+    CHECK(n.loads[0].kw == doctest::Approx(10.0 * 0.989));
+    apply_loadshapes_at(n, 0.0);  // 0 -> point 24: 0.756
+    CHECK(n.loads[0].kw == doctest::Approx(10.0 * 0.756));
+    ULoadShape own = s;  // a shape the script names "default" wins over the built-in
+    own.name = "default";
+    own.useactual = false;
+    n.loadshapes.push_back(own);
+    apply_loadshapes_at(n, 0.5);
+    CHECK(n.loads[0].kw == doctest::Approx(2.0));
 }

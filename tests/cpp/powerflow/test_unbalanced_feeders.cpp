@@ -301,7 +301,7 @@ PubStats compare_published(const std::string& feeder, const std::string& config,
 // to the digits printed (docs/unbalanced.md, "The published solutions"): on IEEE 13 OpenDSS itself
 // is 0.0013 p.u. / 0.057 deg away at worst (bus 650 is 0.9999 p.u. behind the stiff source and the
 // substation transformer, not 1.0; the distributed load 632-671 is lumped at bus 670), on IEEE 34
-// 0.00016 p.u. / 0.040 deg (the distributed loads split to the two ends of their sections). libgrid
+// 0.00016 p.u. / 0.040 deg (ieee34Mod2: each distributed load at a bus in the middle of its section). libgrid
 // equals OpenDSS to 1e-6 p.u. (test above), so here it must stay inside OpenDSS's own envelope.
 TEST_CASE("unbalanced feeders: IEEE 13 and 34 against the published solutions (taps forced, controls off)") {
     const PubStats s13 = compare_published("ieee13", "ieee13_taps", {{"RG60", "rg60"}});

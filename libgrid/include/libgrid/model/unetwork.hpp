@@ -244,7 +244,8 @@ std::vector<std::complex<double>> kron_reduce(const std::vector<std::complex<dou
 /// as OpenDSS's yearly/daily mode evaluates a fixed-interval shape: point i (1-based) lies at
 /// i x interval, the value used at t is point round(t / interval) (0 -> npts, wrapping past
 /// npts); useactual=no multiplies the load's base kw/kvar (`base_kw`/`base_kvar`), useactual=yes
-/// sets kw (and kvar from qmult or the base power factor). Throws IdError on an unknown shape name.
+/// sets kw (and kvar from qmult or the base power factor). `daily=default` without a shape of that
+/// name is OpenDSS's built-in 24-hour loadshape.default. Throws IdError on an unknown shape name.
 void apply_loadshapes_at(UNetwork& net, double hour);
 
 /// Length unit factor to km: "none" (1), "mi", "kft", "km", "m", "ft", "in", "cm", "mm".
