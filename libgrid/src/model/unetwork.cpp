@@ -170,7 +170,7 @@ void validate_capcontrols(const UNetwork& net) {
 
 bool UBus::operator==(const UBus& o) const {
     const bool same_base = (std::isnan(kv_base_ll) && std::isnan(o.kv_base_ll)) || kv_base_ll == o.kv_base_ll;
-    return name == o.name && same_base && x == o.x && y == o.y && has_coords == o.has_coords;
+    return name == o.name && same_base && x == o.x && y == o.y && has_coords == o.has_coords && id == o.id;
 }
 
 int UNetwork::find_bus(const std::string& name) const {
@@ -294,15 +294,22 @@ const ULoadShape& builtin_default_shape() {
 
 }  // namespace
 
+void loadshape_at(const ULoadShape& shape, double hour, double& p, double& q, bool& has_q) { shape_at(shape, hour, p, q, has_q); }
+
+const ULoadShape* load_shape_of(const UNetwork& net, const ULoad& l) {
+    const std::string& name = !l.yearly.empty() ? l.yearly : l.daily;
+    if (name.empty()) return nullptr;
+    const std::string key = lower(name);
+    for (const ULoadShape& s : net.loadshapes)
+        if (s.name == key) return &s;
+    if (key == "default") return &builtin_default_shape();
+    throw IdError("load." + l.name + ": unknown loadshape '" + name + "'");
+}
+
 void apply_loadshapes_at(UNetwork& net, double hour) {
     for (ULoad& l : net.loads) {
-        const std::string& name = !l.yearly.empty() ? l.yearly : l.daily;
-        if (name.empty()) continue;
-        const ULoadShape* shape = nullptr;
-        for (const ULoadShape& s : net.loadshapes)
-            if (s.name == lower(name)) shape = &s;
-        if (shape == nullptr && lower(name) == "default") shape = &builtin_default_shape();
-        if (shape == nullptr) throw IdError("load." + l.name + ": unknown loadshape '" + name + "'");
+        const ULoadShape* shape = load_shape_of(net, l);
+        if (shape == nullptr) continue;
         double p = 1.0, q = 1.0;
         bool has_q = false;
         shape_at(*shape, hour, p, q, has_q);

@@ -32,6 +32,9 @@ struct UBus {
     double x = 0.0, y = 0.0;  ///< Buscoords (informational)
     bool has_coords = false;
     /// Field by field, with two NaN bases equal (an unknown base compares equal to an unknown base).
+    /// Issue 15: the id of the balanced element this came from (to_unetwork) or given by the user;
+    /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
+    std::int64_t id = -1;
     bool operator==(const UBus&) const;
 };
 
@@ -50,6 +53,9 @@ struct ULine {
     std::string linecode;       ///< informational (the writer re-uses it when set)
     bool is_switch = false;     ///< `Switch=y`
     bool enabled = true;        ///< false: open (removed from the circuit, as OpenDSS `enabled=no` / open switch)
+    /// Issue 15: the id of the balanced element this came from (to_unetwork) or given by the user;
+    /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
+    std::int64_t id = -1;
     bool operator==(const ULine&) const = default;
 };
 
@@ -80,6 +86,9 @@ struct UTransformer {
     std::string bank;              ///< informational
     bool sub = false;
     bool enabled = true;
+    /// Issue 15: the id of the balanced element this came from (to_unetwork) or given by the user;
+    /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
+    std::int64_t id = -1;
     bool operator==(const UTransformer&) const = default;
 };
 
@@ -121,6 +130,9 @@ struct ULoad {
     std::string daily, yearly, duty;  ///< LoadShape names (used by the time series, next issue)
     double base_kw = 10.0, base_kvar = 5.0;  ///< kw, kvar as the script gave them (shapes multiply these)
     bool enabled = true;
+    /// Issue 15: the id of the balanced element this came from (to_unetwork) or given by the user;
+    /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
+    std::int64_t id = -1;
     bool operator==(const ULoad&) const = default;
 };
 
@@ -150,6 +162,9 @@ struct UVsource {
     double angle_deg = 0.0;  ///< of phase a
     std::complex<double> z1_ohm{0.0, 0.0}, z0_ohm{0.0, 0.0};
     bool enabled = true;
+    /// Issue 15: the id of the balanced element this came from (to_unetwork) or given by the user;
+    /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
+    std::int64_t id = -1;
     bool operator==(const UVsource&) const = default;
 };
 
@@ -247,6 +262,13 @@ std::vector<std::complex<double>> kron_reduce(const std::vector<std::complex<dou
 /// sets kw (and kvar from qmult or the base power factor). `daily=default` without a shape of that
 /// name is OpenDSS's built-in 24-hour loadshape.default. Throws IdError on an unknown shape name.
 void apply_loadshapes_at(UNetwork& net, double hour);
+
+/// Issue 15: one shape's multipliers at `hour` (OpenDSS LoadShape.GetMult, the rule of
+/// apply_loadshapes_at): p, and q (= p when the shape has no qmult; has_q says which).
+void loadshape_at(const ULoadShape& shape, double hour, double& p, double& q, bool& has_q);
+/// The shape a load follows (yearly, else daily; the built-in `default`), nullptr for none. Throws
+/// IdError on an unknown name.
+const ULoadShape* load_shape_of(const UNetwork& net, const ULoad& load);
 
 /// Length unit factor to km: "none" (1), "mi", "kft", "km", "m", "ft", "in", "cm", "mm".
 /// Throws ValidationError on an unknown unit.

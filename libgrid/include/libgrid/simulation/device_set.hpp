@@ -26,6 +26,10 @@ struct PvUnit {
     Id customer = -1;
     PvParams params;
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 /// A battery at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
@@ -36,6 +40,10 @@ struct BatteryUnit {
     Id customer = -1;
     BatteryParams params;
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 /// How a network load varies in time: a seeded class profile scaled to daily_kwh, or given values.
@@ -63,6 +71,10 @@ struct EvStationUnit {
     Id customer = -1;
     EvStation station;
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 /// A public charging site: chargers, a PV canopy and a battery behind one connection with a limit,
@@ -74,6 +86,10 @@ struct ChargingSiteUnit {
     ChargingSite site;
     PvParams canopy;
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 /// A building run by a BEMS. Behind a customer's meter it REPLACES that customer's load profile
@@ -85,6 +101,10 @@ struct BuildingUnit {
     Id customer = -1;
     BuildingParams params;
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 /// A home with HEMS (house, rooftop PV, battery, EV) behind a customer's meter; like a building it
@@ -96,6 +116,10 @@ struct HomeUnit {
     Home home;
     PvParams pv;  ///< kwp_dc = 0: no PV
     bool in_service = true;
+    /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
+    /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
+    /// phases, or every phase of its bus without a customer. Ignored by balanced grids.
+    std::string phases;
 };
 
 enum class EventKind : int { OpenSwitch, CloseSwitch, OutOfService, InService };

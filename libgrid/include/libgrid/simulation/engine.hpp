@@ -13,6 +13,7 @@
 #pragma once
 
 #include <libgrid/model/network.hpp>
+#include <libgrid/model/unetwork.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/weather.hpp>
@@ -166,6 +167,11 @@ std::string checkpoint_path(const std::string& output);
 class Simulation {
 public:
     Simulation(Network net, DeviceSet devices, SimulationOptions options);
+    /// Issue 15: a time series on an unbalanced network (docs/unbalanced.md; PLAN: the engine's
+    /// grid seam). Customers are net.loads (id: ULoad::id, else index + 1); buses are numbered
+    /// UBus::id, else index + 1; a load without a LoadProfileSpec follows its OpenDSS load shape
+    /// (yearly, else daily: the value at each step's start time as OpenDSS evaluates it).
+    Simulation(UNetwork net, DeviceSet devices, SimulationOptions options);
     ~Simulation();
     Simulation(Simulation&&) noexcept;
     Simulation& operator=(Simulation&&) noexcept;

@@ -1,0 +1,99 @@
+// libgrid power flow: the unbalanced power flow of a time series, one step after another (issue 15).
+//
+// UTimeStepper is what the time-series engine drives on an unbalanced grid: a UPowerFlow (model,
+// analysis and factorisation once) plus the connections where devices inject, with every per-step
+// quantity the engine records computed into rows sized once. Each step: set_load / set_connection_power
+// -> solve -> the rows. Nothing allocates after the constructor.
+#pragma once
+
+#include <libgrid/powerflow/unbalanced.hpp>
+
+#include <complex>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+/// Where devices meet an unbalanced grid: a bus and the phases they use. Each phase is connected
+/// phase to neutral where the bus has a neutral node (conductor 4), else phase to ground.
+struct UConnection {
+    int bus = -1;             ///< index into UNetwork::buses
+    std::vector<int> phases;  ///< conductor numbers 1..3 (a, b, c), each once, ascending
+    bool operator==(const UConnection&) const = default;
+};
+
+/// Parses "a", "b", "c", "ab", "bc", "ca", "abc" (any case, any order of the letters) into conductor
+/// numbers, ascending. Throws ValidationError "<who>: field 'phases': ..." on anything else.
+std::vector<int> parse_phases(const std::string& phases, const std::string& who);
+
+class UTimeStepper {
+public:
+    /// `connections`: the points devices inject at; each becomes a constant-power element (at every
+    /// voltage) split equally over its phases. The network must outlive the object; loads keep their
+    /// own models (kw / kvar at their kV, OpenDSS's voltage-dependence).
+    UTimeStepper(UNetwork& net, std::vector<UConnection> connections, const UPfOptions& opt = {});
+    ~UTimeStepper();
+    UTimeStepper(const UTimeStepper&) = delete;
+    UTimeStepper& operator=(const UTimeStepper&) = delete;
+
+    // ---- what is where (fixed for the object's life) ------------------------------------------------
+    int n_nodes() const;                      ///< the model's nodes (bus, conductor), model order
+    int node_bus(int node) const;             ///< bus index
+    int node_conductor(int node) const;       ///< 1..3 phases, 4 neutral (or higher: OpenDSS's number)
+    double node_vbase_volts(int node) const;  ///< phase-to-ground base: kv_base_ll / sqrt(3) x 1000
+    int n_connections() const;
+    const UConnection& connection(int c) const;
+    /// Branches: every line, then every transformer, in network order (disabled ones too: rows NaN).
+    int n_branches() const;
+    bool branch_is_transformer(int b) const;
+    int branch_element(int b) const;          ///< index into net.lines or net.transformers
+    /// A line's normamps, a transformer's rated winding-1 phase current (kVA / phases / kV_phase), A.
+    double branch_rated_amps(int b) const;
+    int n_sources() const;                    ///< net.vsources
+
+    // ---- each step (no allocation) --------------------------------------------------------------
+    /// A load's nominal consumption at its kV (what apply_loadshapes_at sets), kW / kvar.
+    void set_load(int load, double kw, double kvar);
+    /// A connection's power, generator convention (+ = into the grid), total over its phases.
+    void set_connection_power(int c, double p_kw, double q_kvar);
+    /// Solve from the last answer (the model's start the first time); the static controls when the
+    /// options ask for them. converged = false with status().message when it did not.
+    USolveStats solve();
+    const UPfResult& status() const;
+    /// A connection's voltage, p.u. of the phase-to-neutral base: one phase, its phase-to-neutral
+    /// voltage; two, their mean; three, the positive-sequence component of the three.
+    std::complex<double> connection_voltage_pu(int c) const;
+
+    // ---- the rows of the last solve (caller's arrays, the sizes above) ------------------------------
+    /// Per node: |V| to ground in volts, |V| / base, angle in degrees.
+    void node_rows(double* v_volts, double* vm_pu, double* va_deg) const;
+    /// Per branch b: the current of conductors a, b, c, n at terminal 1 (line: bus1; transformer:
+    /// winding 1) into i_amps[4 b + k], NaN for a conductor the element does not have; loading:
+    /// the largest phase current over both terminals / branch_rated_amps, percent; p_loss_kw: the
+    /// element's losses (sum of the power into it over all terminals and conductors).
+    void branch_rows(double* i_amps, double* loading_percent, double* p_loss_kw) const;
+    /// Per transformer t: power into it per phase a, b, c at winding 1 then winding 2:
+    /// p_kw[6 t + 3 w + k], likewise q_kvar.
+    void transformer_rows(double* p_kw, double* q_kvar) const;
+    /// Per source s: power it delivers into the network per phase a, b, c: p_kw[3 s + k], q_kvar.
+    void source_rows(double* p_kw, double* q_kvar) const;
+    /// Per load: the power it draws at the solved voltage (> 0 consuming), kW / kvar.
+    void load_rows(double* p_kw, double* q_kvar) const;
+    /// Per bus: voltage unbalance factor |V2| / |V1| x 100 of its phase-to-neutral (else to ground)
+    /// voltages, NaN where the bus has not three phases.
+    void vuf_rows(double* vuf_percent) const;
+    /// Per bus: the neutral's voltage to ground (V) where the bus has a neutral node, else NaN.
+    void neutral_rows(double* v_neutral_volts) const;
+    /// The energy balance of the step: sources + connections - loads - losses (kW; 0 up to the
+    /// tolerance), and by conductor a, b, c, n (residual_kw[4]): the power into every element on
+    /// that conductor, summed over all elements (KCL: 0 for a solved state).
+    double balance_kw(double* residual_by_conductor_kw) const;
+    double losses_kw() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace libgrid
