@@ -50,7 +50,7 @@ const UElementResult& element_of(const UPfResult& r, UElementKind kind, int inde
 }
 
 /// The stepper's branch rows against the element terminals of a table.
-void check_branches(const UTimeStepper& st, const UNetwork& net, const UPfResult& res) {
+void check_branches(const UTimeStepper& st, const UNetwork& net, const UPfResult& res, double rel = 1e-9) {
     const int nb = st.n_branches();
     REQUIRE(nb == int(net.lines.size() + net.transformers.size()));
     const std::size_t nbs = std::size_t(nb);
@@ -78,8 +78,8 @@ void check_branches(const UTimeStepper& st, const UNetwork& net, const UPfResult
                 if (e.terminals[t].nodes[c] >= 1 && e.terminals[t].nodes[c] <= 3)
                     worst = std::max(worst, std::abs(e.terminals[t].current_a[c]) / rating);
         }
-        bool ok = same(loss[std::size_t(b)], e.losses_kva.real()) && same(load[std::size_t(b)], 100.0 * worst);
-        for (int k = 0; k < 4; ++k) ok = ok && same(i[4 * std::size_t(b) + std::size_t(k)], want[k]);
+        bool ok = same(loss[std::size_t(b)], e.losses_kva.real(), rel) && same(load[std::size_t(b)], 100.0 * worst, rel);
+        for (int k = 0; k < 4; ++k) ok = ok && same(i[4 * std::size_t(b) + std::size_t(k)], want[k], rel);
         if (!ok) ++bad;
     }
     CHECK(bad == 0);
@@ -213,7 +213,7 @@ TEST_CASE("UTimeStepper: rows equal run_unbalanced_pf's tables (IEEE 13 under st
         REQUIRE(st.solve().converged);
         const UPfResult res = run_unbalanced_pf(b, opt);
         check_nodes_buses(st, b, res);
-        check_branches(st, b, res);
+        check_branches(st, b, res, 1e-6);  // two solvers: currents through short lines differ by Y dV
         check_transformers_sources_loads(st, b, res);
         check_balance(st, res.source_kva.real());
     }
