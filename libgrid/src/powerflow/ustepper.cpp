@@ -120,6 +120,23 @@ cplx node_v(const std::vector<cplx>& v, int node) { return node >= 0 ? v[std::si
 /// |z| as sqrt(re^2 + im^2): no overflow care needed for volts and amperes, a third of hypot's time.
 double mag(cplx z) { return std::sqrt(std::norm(z)); }
 
+/// A two-terminal element whose yprim is exactly [Ys -Ys; -Ys Ys]: its current is Ys (V1 - V2).
+bool is_series_only(const UMathElement& e) {
+    if (e.n_terminals != 2 || e.i_norton.size() != 0) return false;
+    const Eigen::Index n = e.n_cond;
+    for (Eigen::Index c = 0; c < n; ++c)
+        for (Eigen::Index r = 0; r < n; ++r) {
+            const cplx y = e.yprim(r, c);
+            if (e.yprim(r, c + n) != -y || e.yprim(r + n, c) != -y || e.yprim(r + n, c + n) != y) return false;
+        }
+    return true;
+}
+
+/// c[r] += y * v in real arithmetic (no NaN / infinity recovery of complex *).
+inline void mul_add(cplx& c, cplx y, double vr, double vi) {
+    c += cplx(y.real() * vr - y.imag() * vi, y.real() * vi + y.imag() * vr);
+}
+
 }  // namespace
 
 std::vector<int> parse_phases(const std::string& phases, const std::string& who) {
@@ -151,6 +168,7 @@ struct UTimeStepper::Impl {
     std::vector<int> load_math;        ///< math load per caller's load (+ connections at the end), -1 none
     std::vector<int> load_of_elem;     ///< math load of an element, -1
     std::vector<int> offset;           ///< per element: its first entry in cur
+    std::vector<char> series_only;     ///< per element: yprim = [Ys -Ys; -Ys Ys] (a line without capacitance)
     std::vector<std::array<int, 4>> bus_node;  ///< per bus: node of conductors 1..4, -1
     std::vector<double> rated;         ///< per branch, terminal 1 (A)
     std::vector<double> rated2;        ///< per branch, terminal 2 (A)
@@ -210,6 +228,8 @@ void UTimeStepper::Impl::index_elements() {
         load_of_elem[std::size_t(m.loads[l].element)] = int(l);
     }
     cur.assign(std::size_t(total), cplx(0.0, 0.0));
+    series_only.assign(m.elements.size(), 0);
+    for (std::size_t e = 0; e < m.elements.size(); ++e) series_only[e] = is_series_only(m.elements[e]) ? 1 : 0;
     bus_node.assign(own.buses.size(), std::array<int, 4>{-1, -1, -1, -1});
     for (int n = 0; n < m.n_nodes; ++n) {
         const int p = m.node_phase[std::size_t(n)];
@@ -251,13 +271,21 @@ void UTimeStepper::Impl::fill_currents() const {
             continue;
         }
         const cplx* y = e.yprim.data();  // column-major n x n
+        if (series_only[el]) {  // I1 = Ys (V1 - V2), I2 = -I1: a quarter of the work
+            const int h = e.n_cond;
+            for (int col = 0; col < h; ++col) {
+                const cplx dv = node_v(v, e.node[std::size_t(col)]) - node_v(v, e.node[std::size_t(col + h)]);
+                const cplx* yc = y + std::size_t(col) * std::size_t(n);
+                for (int r = 0; r < h; ++r) mul_add(c[r], yc[r], dv.real(), dv.imag());
+            }
+            for (int r = 0; r < h; ++r) c[r + h] = -c[r];
+            continue;
+        }
         for (int col = 0; col < n; ++col) {
             const cplx vc = node_v(v, e.node[std::size_t(col)]);
             if (vc == cplx(0.0, 0.0)) continue;
-            const double vr = vc.real(), vi = vc.imag();
             const cplx* yc = y + std::size_t(col) * std::size_t(n);
-            for (int r = 0; r < n; ++r)  // real arithmetic: no NaN / infinity recovery of complex *
-                c[r] += cplx(yc[r].real() * vr - yc[r].imag() * vi, yc[r].real() * vi + yc[r].imag() * vr);
+            for (int r = 0; r < n; ++r) mul_add(c[r], yc[r], vc.real(), vc.imag());
         }
         if (e.i_norton.size() == n)
             for (int r = 0; r < n; ++r) c[r] -= e.i_norton(r);
