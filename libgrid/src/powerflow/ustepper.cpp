@@ -330,6 +330,7 @@ int UTimeStepper::branch_element(int b) const {
 }
 double UTimeStepper::branch_rated_amps(int b) const { return impl_->rated.at(std::size_t(b)); }
 int UTimeStepper::n_sources() const { return int(impl_->source_elem.size()); }
+bool UTimeStepper::reduced() const { return impl_->pf.reduced(); }
 
 void UTimeStepper::set_load(int load, double kw, double kvar) {
     Impl& s = *impl_;

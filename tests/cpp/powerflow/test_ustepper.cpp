@@ -277,6 +277,7 @@ TEST_CASE("UTimeStepper: a connection injecting P, Q equals a negative constant-
     opt.tolerance = 1e-12;
     UTimeStepper st(net, conns, opt);
     CHECK(st.n_connections() == 3);
+    CHECK(st.reduced());  // the reduced fixed point, its load nodes with the connections' (57 of 2,721)
     for (int c = 0; c < 3; ++c) st.set_connection_power(c, cs[std::size_t(c)].p, cs[std::size_t(c)].q);
     REQUIRE(st.solve().converged);
     const UPfResult res = run_unbalanced_pf(ref, opt);
@@ -344,6 +345,7 @@ TEST_CASE("UTimeStepper: bad connections are refused naming the connection and t
 TEST_CASE("UTimeStepper: EU LV's day, 1,440 minutes of set_load from the load shapes") {
     UNetwork net = feeder("eulv", "Compile Master.dss\n");
     UTimeStepper st(net, {});
+    CHECK(st.reduced());
     std::vector<const ULoadShape*> shape(net.loads.size());
     for (std::size_t l = 0; l < net.loads.size(); ++l) shape[l] = load_shape_of(net, net.loads[l]);
     std::vector<double> sp(3 * std::size_t(st.n_sources())), sq(sp.size());
