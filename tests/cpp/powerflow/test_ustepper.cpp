@@ -378,3 +378,32 @@ TEST_CASE("UTimeStepper: EU LV's day, 1,440 minutes of set_load from the load sh
     CHECK(failed == 0);
     CHECK(max_balance < 1e-6);
 }
+
+TEST_CASE("UTimeStepper: a disabled load draws nothing, its set_load is kept aside, the others follow") {
+    UNetwork a = eulv(18.0);
+    a.loads[4].enabled = false;  // LOAD5
+    a.loads[7].vmaxpu = 1.2;     // LOAD8 constant PQ (the feeder runs above 1.05 p.u.)
+    UNetwork b = a;
+    b.loads[7].kw = 3.5;  // the reference: LOAD8 at 3.5 kW, 1.1 kvar
+    b.loads[7].kvar = 1.1;
+    UPfOptions opt;
+    opt.tolerance = 1e-12;
+    UTimeStepper st(a, {}, opt);
+    st.set_load(4, 10.0, 2.0);  // no effect: not in the model
+    st.set_load(7, 3.5, 1.1);
+    REQUIRE(st.solve().converged);
+    CHECK_THROWS_AS(st.set_load(int(a.loads.size()), 1.0, 0.0), ValidationError);
+    CHECK_THROWS_AS(st.set_connection_power(0, 1.0, 0.0), ValidationError);
+    const UPfResult res = run_unbalanced_pf(b, opt);
+    REQUIRE(res.converged);
+    std::vector<double> lp(a.loads.size()), lq(a.loads.size());
+    st.load_rows(lp.data(), lq.data());
+    CHECK(lp[4] == 0.0);
+    CHECK(lq[4] == 0.0);
+    cplx s(0.0, 0.0);
+    for (const cplx& x : element_of(res, UElementKind::load, 7).terminals[0].power_kva) s += x;
+    CHECK(std::abs(lp[7] - s.real()) < 1e-9);
+    CHECK(std::abs(lq[7] - s.imag()) < 1e-9);
+    CHECK(std::abs(lp[7] - 3.5) < 1e-9);  // constant PQ inside [vminpu, vmaxpu]: the nominal power
+    check_balance(st, res.source_kva.real());
+}
