@@ -25,9 +25,21 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string who(const char* table, Id id) { return std::string(table) + " id " + std::to_string(id); }
+std::string who(const char* table, Id id) {
+    std::string s(table);
+    s += " id ";
+    s += std::to_string(id);
+    return s;
+}
 
-std::string bus_name(Id id) { return "b" + std::to_string(id); }
+/// prefix + id (appended: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string).
+std::string tagged(const char* prefix, Id id) {
+    std::string s(prefix);
+    s += std::to_string(id);
+    return s;
+}
+
+std::string bus_name(Id id) { return tagged("b", id); }
 
 /// "a", "b", "c", "ab", "bc", "ca" (or "ac", "ba", "cb"), "abc": the phase nodes, ascending.
 std::vector<int> parse_phase_nodes(const std::string& text, const std::string& element) {
@@ -170,7 +182,7 @@ void add_lines(Ctx& c) {
         const std::string w = who("line", l.id);
         if (l.g_us_per_km != 0.0) throw ValidationError(w + ": field 'g_us_per_km': shunt conductance is not modelled in the unbalanced line");
         ULine ul;
-        ul.name = "l" + std::to_string(l.id);
+        ul.name = tagged("l", l.id);
         ul.id = l.id;
         ul.length_km = l.length_km;
         const double par = double(l.parallel);
@@ -213,7 +225,7 @@ void add_switches(Ctx& c) {
     for (const Switch& s : c.net.switches) {
         if (s.et != SwitchElement::Bus) continue;
         ULine ul;
-        ul.name = "sw" + std::to_string(s.id);
+        ul.name = tagged("sw", s.id);
         ul.is_switch = true;
         ul.enabled = s.closed;
         ul.length_km = 1.0;
@@ -257,7 +269,7 @@ void add_transformers(Ctx& c) {
         std::array<int, 3> hv{}, lv{};
         wiring(g, hv, lv);
         UTransformer ut;
-        ut.name = "t" + std::to_string(t.id);
+        ut.name = tagged("t", t.id);
         ut.id = t.id;
         ut.nphases = 3;
         const double kva = t.sn_mva * 1000.0 * double(t.parallel);
@@ -302,7 +314,7 @@ void add_loads(Ctx& c) {
         std::vector<int> nodes = parse_phase_nodes(lp != c.opt.load_phases.end() ? lp->second : c.opt.default_load_phases, w);
         const Bus& b = c.net.buses[c.net.bus_index(l.bus)];
         ULoad ul;
-        ul.name = "ld" + std::to_string(l.id);
+        ul.name = tagged("ld", l.id);
         ul.id = l.id;
         ul.nphases = int(nodes.size());
         ul.kv = ul.nphases == 1 ? b.vn_kv / kSqrt3 : b.vn_kv;
@@ -339,7 +351,7 @@ void add_sources(Ctx& c) {
     for (const ExtGrid& e : c.net.ext_grids) {
         const Bus& b = c.net.buses[c.net.bus_index(e.bus)];
         UVsource s;
-        s.name = c.u.vsources.empty() ? "source" : "source" + std::to_string(e.id);
+        s.name = c.u.vsources.empty() ? "source" : tagged("source", e.id);
         s.id = e.id;
         s.bus1 = UTerminal{c.bus(e.bus), {1, 2, 3}};
         s.nphases = 3;
@@ -364,7 +376,7 @@ void add_others(Ctx& c) {
         if (s.p_mw != 0.0 || !(s.q_mvar < 0.0))
             throw ValidationError(who("shunt", s.id) + ": field 'p_mw/q_mvar': only capacitors (p = 0, q < 0) are converted");
         UCapacitor cap;
-        cap.name = "sh" + std::to_string(s.id);
+        cap.name = tagged("sh", s.id);
         cap.bus1 = UTerminal{c.bus(s.bus), {1, 2, 3}};
         cap.kv = c.net.buses[c.net.bus_index(s.bus)].vn_kv;
         cap.kvar = {-s.q_mvar * 1000.0 * double(s.step)};

@@ -50,7 +50,7 @@ struct ToUnbalancedOptions {
     std::map<Id, std::string> vector_groups;
     /// A closed bus-bus switch becomes a switch line of this resistance and reactance (ohm; the
     /// balanced model fuses the buses).
-    double switch_ohm = 1e-4;
+    double switch_ohm = 1e-6;
     /// Load voltage band (OpenDSS vminpu / vmaxpu, vlowpu = vminpu - 0.1) outside which a
     /// constant-power load turns constant impedance. Wide by default: the balanced model's loads
     /// keep their law at any voltage.
