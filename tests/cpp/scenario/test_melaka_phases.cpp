@@ -132,7 +132,7 @@ TEST_CASE("melaka as built: re-phasing moves a customer's load to the phase aske
     REQUIRE(pick != nullptr);
     const MelakaUGrid u0 = melaka_unetwork(g);
     MelakaPhaseOptions o;
-    o.rephase[pick->id] = "c";
+    o.rephase[pick->id].assign(1, 'c');  // (assign: GCC 12 -Wrestrict misfires on = "c")
     const MelakaUGrid u1 = melaka_unetwork(g, o);
     CHECK(u1.customer_phases[std::size_t(pick->id)] == "c");
     const double kw = u0.net.loads[std::size_t(pick->load_id)].kw;
@@ -149,7 +149,7 @@ TEST_CASE("melaka as built: re-phasing moves a customer's load to the phase aske
     MelakaPhaseOptions bad;
     for (const Customer& c : g.customers)
         if (c.phases == 3) {
-            bad.rephase[c.id] = "a";
+            bad.rephase[c.id].assign(1, 'a');
             break;
         }
     CHECK_THROWS_WITH_AS(melaka_unetwork(g, bad), doctest::Contains("three-phase customer"), ValidationError);
