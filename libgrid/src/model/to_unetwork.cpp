@@ -215,7 +215,6 @@ void add_lines(Ctx& c) {
             ul.norm_amps = l.max_i_ka * 1000.0 * par * l.df;
             ul.emerg_amps = ul.norm_amps * 1.5;
         }
-        ul.linecode = l.name;
         ul.enabled = l.in_service && !open.count(l.id);
         c.u.lines.push_back(std::move(ul));
     }

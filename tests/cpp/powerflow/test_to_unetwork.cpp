@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <string>
 
 using namespace libgrid;
@@ -140,4 +141,40 @@ TEST_CASE("to_unetwork: the options' vector group overrides shift_degree; bad in
     o.load_phases.clear();
     net.lines[2].g_us_per_km = 1.0;
     CHECK_THROWS_WITH_AS(to_unetwork(net, o), doctest::Contains("line id 2: field 'g_us_per_km'"), ValidationError);
+}
+
+TEST_CASE("to_unetwork: OpenDSS gives the same node voltages on CIGRE LV with single-phase loads and earthed neutrals") {
+    const Network net = cigre_lv();
+    ToUnbalancedOptions o;
+    int k = 0;
+    for (const Load& l : net.loads)
+        if (net.buses[net.bus_index(l.bus)].vn_kv < 1.0 && l.p_mw < 0.02) o.load_phases[l.id].assign(1, k++ % 2 ? 'b' : 'a');
+    UNetwork u = to_unetwork(net, o);
+    UPfOptions uo;
+    uo.tolerance = 1e-10;
+    const UPfResult r = run_unbalanced_pf(u, uo);
+    REQUIRE(r.converged);
+    std::ifstream in(std::string(LIBGRID_TEST_DATA) + "/opendss_refs/cigre_lv_1ph.csv");
+    REQUIRE(in.good());
+    std::string line;
+    std::getline(in, line);
+    std::size_t rows = 0;
+    double worst = 0.0;
+    while (std::getline(in, line)) {
+        const auto a = line.find(','), b = line.find(',', a + 1);
+        const std::string name = line.substr(0, a);
+        const auto dot = name.find('.');
+        const int bus = u.find_bus(name.substr(0, dot)), node = std::stoi(name.substr(dot + 1));
+        REQUIRE(bus >= 0);
+        bool found = false;
+        for (std::size_t i = 0; i < r.node.bus.size(); ++i)
+            if (r.node.bus[i] == bus && r.node.phase[i] == node) {
+                worst = std::max(worst, std::abs(r.node.v_volts[i] - cplx(std::stod(line.substr(a + 1, b - a - 1)), std::stod(line.substr(b + 1)))));
+                found = true;
+            }
+        CHECK(found);
+        ++rows;
+    }
+    CHECK(rows == r.node.bus.size());
+    CHECK(worst < 1e-4);
 }
