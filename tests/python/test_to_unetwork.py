@@ -52,3 +52,25 @@ def test_melaka_as_built():
     first = phases.index("a")
     _, moved = libgrid.melaka_unetwork("small", seed=1, imbalance=0.3, phase_seed=2, rephase={first: "b"})
     assert moved[first] == "b"
+
+
+def test_cli_pf_unbalanced():
+    import json
+    import subprocess
+    from conftest import BUILD
+    case = os.path.join(DATA, "cigre", "cigre_lv.input.json")
+    p = subprocess.run([str(BUILD / "libgrid"), "pf", case, "--unbalanced", "--no-neutral", "--json", "-"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["converged"]
+    bal = _cigre().run_pf(tolerance=1e-10)
+    node = d["node"]
+    va = {b: v for b, ph, v in zip(node["bus"], node["phase"], node["vm_pu"]) if ph == 1}
+    assert abs(va["b16"] - bal.bus["vm_pu"][16]) < 1e-6  # bus names are b<id>
+    p = subprocess.run([str(BUILD / "libgrid"), "pf", case, "--unbalanced", "--load-phases", "1=a,12=b,14=c"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "worst VUF" in p.stdout
+    p = subprocess.run([str(BUILD / "libgrid"), "pf", case, "--load-phases", "1=a"], capture_output=True, text=True)
+    assert p.returncode != 0 and "--unbalanced" in p.stderr
