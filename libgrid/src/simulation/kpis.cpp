@@ -154,6 +154,16 @@ constexpr KpiInfo kKpis[] = {
         "sum over k in C of dt sum over ext grids of Re(S_source - S_bus): what leaves the ideal source (/ext_grid/p_mw) "
         "minus what enters its bus", "the ext grids' source impedances (docs/distribution.md, \"External grid\")", false, true,
         false),
+    // ---- unbalanced networks (issue 15; NaN and not written on a balanced network) ----
+    KPI(max_vuf_percent, "percent", B::Network, "worst voltage unbalance factor of a three-phase bus (unbalanced networks)",
+        "max over k in C and three-phase buses of /bus/vuf_percent = |V2| / |V1| x 100 of the bus's phase-to-neutral voltages "
+        "(to ground where it has no neutral)", "every three-phase bus: /bus/vuf_percent", false, true, false),
+    KPI(vuf_p95_percent, "percent", B::Network, "95th percentile of the voltage unbalance factor over three-phase bus-steps",
+        "the smallest multiple v of 0.001 % with at least 95 % of the values of /bus/vuf_percent (k in C, three-phase buses) <= v",
+        "every three-phase bus: /bus/vuf_percent", false, true, false),
+    KPI(max_neutral_current_a, "A", B::Network, "largest neutral current of a line or transformer (unbalanced networks)",
+        "max over k in C and branches with a neutral conductor of 1000 x /branch/i_n_ka (terminal 1); NaN when no branch has one",
+        "every branch with a neutral: /branch/i_n_ka", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
