@@ -262,7 +262,7 @@ struct UnbalancedGrid final : GridModel {
             g.ext_p_mw += p;
         }
         double by_cond_kw[4] = {0, 0, 0, 0};
-        st->balance_kw(by_cond_kw);
+        if (s.w) st->balance_kw(by_cond_kw);  // recorded only (the engine closes the total from the rows)
         for (std::size_t k = 0; k < 4; ++k) row_balance_cond[k] = by_cond_kw[k] / 1000.0;
     }
     const std::vector<double>& load_p_mw() const override { return row_load_p; }
@@ -312,11 +312,14 @@ void UnbalancedGrid::size_rows() {
     for (auto* r : {&row_load_p_kw, &row_load_q_kvar, &row_load_p, &row_load_q}) r->assign(nl, 0.0);
     row_balance_cond.assign(4, 0.0);
     neutral_of.assign(nn, -1);
-    for (std::size_t i = 0; i < nn; ++i) {
-        const int c = st->node_conductor(int(i));
-        if (c < 1 || c > 3) continue;
-        for (std::size_t j = 0; j < nn; ++j)
-            if (st->node_bus(int(j)) == st->node_bus(int(i)) && st->node_conductor(int(j)) == 4) neutral_of[i] = int(j);
+    for (std::size_t i = 0; i < nn;) {  // the nodes of a bus are contiguous (model order)
+        std::size_t j = i;
+        int neutral = -1;
+        for (; j < nn && st->node_bus(int(j)) == st->node_bus(int(i)); ++j)
+            if (st->node_conductor(int(j)) == 4) neutral = int(j);
+        for (std::size_t k = i; k < j; ++k)
+            if (st->node_conductor(int(k)) >= 1 && st->node_conductor(int(k)) <= 3) neutral_of[k] = neutral;
+        i = j;
     }
     vuf_hist.assign(kVufBins, 0);
     vuf_count = 0;
@@ -343,7 +346,7 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
 void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
     st->node_rows(row_node_v.data(), row_node_vm.data(), row_node_va.data());
     st->vuf_rows(row_vuf.data());
-    st->neutral_rows(row_vn.data());
+    if (s.w) st->neutral_rows(row_vn.data());  // recorded only
     if (!converged) return;
     SimulationSummary& sum = s.sum;
     std::size_t violations = 0;
@@ -358,9 +361,12 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
             last_bus = bus;
         }
         if (i == nn || st->node_conductor(int(i)) < 1 || st->node_conductor(int(i)) > 3) continue;
-        std::complex<double> v = std::polar(row_node_v[i], row_node_va[i] * kDeg2Rad);
-        if (neutral_of[i] >= 0) v -= std::polar(row_node_v[std::size_t(neutral_of[i])], row_node_va[std::size_t(neutral_of[i])] * kDeg2Rad);
-        const double vm = std::abs(v) / st->node_vbase_volts(int(i));
+        double vm = row_node_vm[i];  // to ground where the bus has no neutral node
+        if (neutral_of[i] >= 0) {
+            const std::size_t n = std::size_t(neutral_of[i]);
+            const std::complex<double> v = std::polar(row_node_v[i], row_node_va[i] * kDeg2Rad) - std::polar(row_node_v[n], row_node_va[n] * kDeg2Rad);
+            vm = std::abs(v) / st->node_vbase_volts(int(i));
+        }
         if (!std::isfinite(vm)) continue;
         sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
         sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
@@ -376,8 +382,8 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
 
 void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, GridStep& g) {
     st->branch_rows(row_i_amps.data(), row_br_loading.data(), row_br_loss_kw.data());
-    st->transformer_rows(row_tr_p_kw.data(), row_tr_q_kvar.data());
-    for (std::size_t k = 0; k < row_tr_p_kw.size(); ++k) {
+    if (s.w) st->transformer_rows(row_tr_p_kw.data(), row_tr_q_kvar.data());  // recorded only
+    for (std::size_t k = 0; s.w && k < row_tr_p_kw.size(); ++k) {
         row_tr[k % 6][k / 6] = row_tr_p_kw[k] / 1000.0;
         row_tr[6 + k % 6][k / 6] = row_tr_q_kvar[k] / 1000.0;
     }

@@ -8,9 +8,13 @@
 //  - the unbalance KPIs are filled; devices and resume are refused with a clear error.
 #include <doctest/doctest.h>
 
+#include "alloc_counter.hpp"
+#include "scratch_dir.hpp"
+
 #include <libgrid/core/errors.hpp>
 #include <libgrid/io/dss.hpp>
 #include <libgrid/powerflow/unbalanced.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/results/recorder.hpp>
 #include <libgrid/simulation/engine.hpp>
 
@@ -94,6 +98,8 @@ TEST_CASE("unbalanced engine: the EU LV day closes its balance every step and ma
     CHECK(std::isnan(sum.max_neutral_current_a));  // no branch of EU LV has a neutral conductor
     CHECK(std::isnan(rec.series("bus/v_neutral_volts").at(565, 0)));
     CHECK(rec.scalars().count("summary/max_vuf_percent") == 1);
+    MESSAGE("EU LV day through the engine: " << sum.wall_time_s << " s wall, " << sum.time_powerflow_s << " s power flow, "
+                                              << sum.time_record_s << " s recording (MemoryRecorder)");
 }
 
 TEST_CASE("unbalanced engine: resume is refused with a clear error") {
@@ -155,4 +161,57 @@ TEST_CASE("unbalanced engine: a PV unit on LOAD1's customer at noon lowers LOAD1
     bad.pv[0].phases.assign(2, 'x');
     double b = 0.0, p = 0.0;
     CHECK_THROWS_WITH_AS(load1_phase_a_pu(bad, b, p), doctest::Contains("'phases'"), ValidationError);
+}
+
+TEST_CASE("unbalanced engine: the HDF5 file has PLAN15's layout and passes the structure check") {
+    SimulationOptions opt;
+    opt.start = from_civil(2026, 1, 1, 0, 1);
+    opt.step_s = 60;
+    opt.n_steps = 30;
+    opt.meter_interval_s = 60;
+    opt.output_path = libgrid_test::scratch_path("eulv_30min.h5");
+    const SimulationSummary s = Simulation(eulv(), DeviceSet{}, opt).run();
+    CHECK(s.non_converged_steps == 0);
+    check_results_file(opt.output_path);
+    ResultsReader r(opt.output_path);
+    const std::vector<std::string> phase = r.read_strings("/node/phase");
+    const std::vector<double> vm = r.read_vector("/node/vm_pu");
+    REQUIRE(!phase.empty());
+    CHECK(vm.size() == 30 * phase.size());
+    CHECK(r.read_vector("/branch/i_a_ka").size() == 30 * r.read_strings("/branch/name").size());
+    CHECK(r.read_vector("/trafo/p_a_lv_mw").size() == 30);
+    CHECK(r.read_vector("/solver/energy_balance_by_conductor_mw").size() == 30 * 4);
+    CHECK(r.read_strings("/load/phases").size() == 55);
+    CHECK(r.read_scalar("/summary/max_vuf_percent") == doctest::Approx(s.max_vuf_percent));
+}
+
+TEST_CASE("unbalanced engine: the step loop allocates nothing (EU LV with a PV unit, shapes refilled in blocks)") {
+    const UNetwork net = eulv();
+    DeviceSet dev;
+    PvUnit u;
+    u.id = 1;
+    u.bus = net.find_bus("34") + 1;
+    u.customer = 1;
+    u.params.kwp_dc = 5.0;
+    u.params.inverter_kva = 5.0;
+    dev.pv.push_back(u);
+    SimulationOptions opt;
+    opt.start = from_civil(2026, 1, 1, 0, 1);
+    opt.step_s = 60;
+    opt.n_steps = 200;
+    opt.meter_interval_s = 60;
+    opt.profile_block_steps = 32;  // blocks refilled inside the counted window
+    const bool counting = alloc_counter_active();
+    WARN_MESSAGE(counting, "the counting operator new is not active in this binary");
+    long at_first = -1, at_last = -1;
+    Simulation sim(net, dev, opt);
+    const SimulationSummary s = sim.run([&](std::size_t done, std::size_t) {
+        if (done == 4) at_first = g_operator_new_calls.load();
+        if (done == 200) at_last = g_operator_new_calls.load();
+    });
+    CHECK(s.non_converged_steps == 0);
+    MESSAGE("operator new calls in steps 4..199: " << at_last - at_first << "; no recorder: " << s.wall_time_s << " s wall, "
+                                                   << s.time_powerflow_s << " s power flow, " << s.time_record_s << " s recording, "
+                                                   << s.time_profiles_s << " s shapes, 200 steps");
+    if (counting) CHECK(at_last - at_first == 0);
 }
