@@ -378,6 +378,8 @@ struct Simulation::Impl : detail::EngineState {
             return false;
         };
         bool known = false;
+        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen"))
+            throw ValidationError(who + ": field 'element': events on a " + e.element + " are not supported on an unbalanced network yet");
         if (e.element == "switch") known = row(net.switches, T::Switch);
         else if (e.element == "line") known = row(net.lines, T::Line);
         else if (e.element == "trafo") known = row(net.transformers, T::Trafo);

@@ -102,6 +102,21 @@ TEST_CASE("unbalanced engine: the EU LV day closes its balance every step and ma
                                               << sum.time_record_s << " s recording (MemoryRecorder)");
 }
 
+TEST_CASE("unbalanced engine: a load switched off by an event draws nothing; events on lines are refused") {
+    MemoryRecorder rec;
+    SimulationOptions opt = day_options(rec, 3);
+    DeviceSet dev;
+    dev.events.push_back(Event{opt.start + 60, EventKind::OutOfService, "load", 1});  // LOAD1 from the second step
+    Simulation(eulv(), dev, opt).run();
+    const auto& p = rec.series("load/p_mw");
+    CHECK(p.at(0, 0) < 0.0);
+    CHECK(p.at(1, 0) == 0.0);
+    CHECK(std::abs(rec.series("solver/energy_balance_mw").at(1, 0)) < 1e-6);
+    DeviceSet bad;
+    bad.events.push_back(Event{opt.start + 60, EventKind::OutOfService, "line", 1});
+    CHECK_THROWS_WITH_AS(Simulation(eulv(), bad, opt), doctest::Contains("not supported on an unbalanced network"), ValidationError);
+}
+
 TEST_CASE("unbalanced engine: resume is refused with a clear error") {
     SimulationOptions opt;
     opt.start = from_civil(2026, 1, 1, 0, 1);
