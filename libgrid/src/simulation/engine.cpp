@@ -62,7 +62,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 608, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 616, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -132,15 +132,6 @@ void state(Ar& ar, Network& net) {
 }  // namespace
 
 std::string checkpoint_path(const std::string& output) { return output + ".ckpt"; }
-
-namespace {
-/// KPIs of unbalanced networks only (not written to a balanced run's file).
-bool unbalanced_only_kpi(const char* name) {
-    for (const char* k : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a"})
-        if (std::strcmp(name, k) == 0) return true;
-    return false;
-}
-}  // namespace
 
 /// A timed event, resolved once at construction: which table (or device group) and which row.
 struct ResolvedEvent {
@@ -756,7 +747,7 @@ struct Simulation::Impl : detail::EngineState {
     void write_summary() {
         if (!w) return;
         for (const KpiInfo& k : summary_kpis())  // the KPI table (simulation/kpis.hpp, docs/kpis.md)
-            if (k.in_file && (grid->is_unbalanced() || !unbalanced_only_kpi(k.name))) {
+            if (kpi_written(k, sum)) {
                 w->write_scalar(std::string("summary/") + k.name, k.get(sum), k.unit);
                 const std::string path = std::string("/summary/") + k.name;
                 w->set_attribute(path, "boundary", kpi_boundary_name(k.boundary));

@@ -326,6 +326,7 @@ void UnbalancedGrid::size_rows() {
     s.sum.max_vuf_percent = 0.0;
     s.sum.vuf_p95_percent = kNaN;
     s.sum.max_neutral_current_a = kNaN;  // stays NaN where no branch has a neutral conductor
+    s.sum.unbalanced = true;
 }
 
 void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, GridStep& g) {

@@ -5,6 +5,8 @@
 // (/solver/converged = 1), P_ext[k] = sum of /ext_grid/p_mw at step k (generator convention: > 0 =
 // import from the external grid), N_c[k] = customer c's net import at its meter, kW.
 #include <libgrid/simulation/kpis.hpp>
+
+#include <cstring>
 #include <libgrid/simulation/engine.hpp>
 
 namespace libgrid {
@@ -183,5 +185,13 @@ const char* kpi_boundary_name(KpiBoundary b) {
 }
 
 std::span<const KpiInfo> summary_kpis() { return kKpis; }
+
+bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
+    if (!k.in_file) return false;
+    if (s.unbalanced) return true;
+    for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a"})
+        if (std::strcmp(k.name, u) == 0) return false;
+    return true;
+}
 
 }  // namespace libgrid

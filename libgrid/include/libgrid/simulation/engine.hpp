@@ -160,6 +160,7 @@ struct SimulationSummary {
     double max_vuf_percent = std::numeric_limits<double>::quiet_NaN();  ///< worst VUF over three-phase bus-steps
     double vuf_p95_percent = std::numeric_limits<double>::quiet_NaN();  ///< its 95th percentile (0.001 % bins)
     double max_neutral_current_a = std::numeric_limits<double>::quiet_NaN();  ///< largest neutral current of a branch
+    bool unbalanced = false;  ///< the run was on an unbalanced network (its /summary has the three above)
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
