@@ -66,7 +66,7 @@ void print_kpis_by_boundary(const SimulationSummary& s) {
                           KpiBoundary::Unassigned}) {
         bool header = false;
         for (const KpiInfo& k : summary_kpis()) {
-            if (k.boundary != b || !k.in_file || std::string(k.name) == "steps" || std::string(k.name) == "wall_time_s") continue;
+            if (k.boundary != b || !kpi_written(k, s) || std::string(k.name) == "steps" || std::string(k.name) == "wall_time_s") continue;
             if (!header) std::printf("  %s\n", kpi_boundary_name(b));
             header = true;
             const double v = k.get(s);

@@ -21,6 +21,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 REL = 1e-9
 
 # KPI -> why the recorded series cannot give it (each is checked otherwise where possible)
+#: KPIs of unbalanced networks only (issue 15): not written to a balanced run's /summary (docs/kpis.md).
+UNBALANCED_ONLY = ("max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a")
+
 NOT_RECOMPUTABLE = {
     "wall_time_s": "wall-clock time of the process: not a result of the inputs",
     "losses_source_mwh": "the ext grids' sk_mva / rx_ratio are not in the file (0 with the ideal slacks here); checked "
@@ -161,7 +164,7 @@ def test_every_kpi_recomputed_from_the_series(case, request):
     assert f["meter"].attrs["interval_s"] == f.attrs["step_s"], "the recomputation takes one meter interval per step"
     assert f["summary/controls_unsettled_steps"][()] == 0
     rec = recompute(f)
-    in_file = [k["name"] for k in _libgrid.summary_kpis() if k["in_file"]]
+    in_file = [k["name"] for k in _libgrid.summary_kpis() if k["in_file"] and k["name"] not in UNBALANCED_ONLY]
     missing = [n for n in in_file if n not in rec and n not in NOT_RECOMPUTABLE]
     assert not missing, f"KPIs neither recomputed nor listed: {missing}"
     # the smart city exercises every boundary and device class; CIGRE the limits and reverse flow
@@ -207,7 +210,7 @@ def test_summary_attributes_and_the_python_table_agree(results):
     for n, k in table.items():
         assert k["boundary"] in ("substation", "customer_meters", "city", "network", "run"), n
         assert k["formula"] and k["where"], n
-        if not k["in_file"]:
+        if not k["in_file"] or n in UNBALANCED_ONLY:
             continue
         attrs = results[f"summary/{n}"].attrs
         dec = {a: (v.decode() if isinstance(v, bytes) else str(v)) for a, v in attrs.items()}

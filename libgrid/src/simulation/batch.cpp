@@ -76,7 +76,7 @@ std::vector<BatchResult> run_batch(std::size_t n, const std::function<BatchItem(
 std::vector<SummaryKpi> summary_kpis(const SimulationSummary& s) {
     std::vector<SummaryKpi> k;
     for (const KpiInfo& info : summary_kpis())  // the KPI table (simulation/kpis.hpp), /summary's part
-        if (info.in_file) k.push_back({info.name, info.get(s), info.unit});
+        if (kpi_written(info, s)) k.push_back({info.name, info.get(s), info.unit});
     std::sort(k.begin(), k.end(), [](const SummaryKpi& a, const SummaryKpi& b) { return a.name < b.name; });
     return k;
 }

@@ -19,6 +19,11 @@ int NetworkIndex::customer(Id c) const { return c >= 0 ? int(load_at->at(c)) : -
 
 int NetworkIndex::node(Id bus) const { return (*bus_node)[bus_at->at(bus)]; }
 
+int NetworkIndex::node_at(Id bus, Id cust, const std::string& phases, const std::string& who) const {
+    if (!connections) return node(bus);
+    return connections->connection(bus_at->at(bus), customer(cust), phases, who);
+}
+
 void SeriesDeclarer::ids(const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& bus, const std::vector<std::int64_t>* customer) {
     r_->write_ids(group_, ids);
     r_->write_int_vector(group_ + "/bus", bus);

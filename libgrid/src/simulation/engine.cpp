@@ -11,6 +11,7 @@
 #include <libgrid/core/thread_pool.hpp>
 
 #include "checkpoint.hpp"
+#include "grid_model.hpp"
 #include "group_common.hpp"
 #include <libgrid/simulation/state_archive.hpp>
 
@@ -61,7 +62,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 584, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 616, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -108,6 +109,9 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.energy_balance_max_error_mw", s.energy_balance_max_error_mw);
     ar.pod("sum.powerflow_iterations", s.powerflow_iterations);
     ar.pod("sum.deenergized_buses", s.deenergized_buses);
+    ar.pod("sum.max_vuf_percent", s.max_vuf_percent);
+    ar.pod("sum.vuf_p95_percent", s.vuf_p95_percent);
+    ar.pod("sum.max_neutral_current_a", s.max_neutral_current_a);
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions
@@ -139,28 +143,9 @@ struct ResolvedEvent {
     std::size_t group = 0;  ///< device group (Target::Device)
 };
 
-struct Simulation::Impl {
-    Network net;
-    DeviceSet dev;
-    SimulationOptions opt;
-    std::vector<std::unique_ptr<DeviceGroup>> groups;  ///< registry order
-    std::vector<DeviceGroup*> inject_order;           ///< early groups, then late ones
-    std::vector<DeviceGroup*> vdep;                   ///< voltage-dependent groups
+struct Simulation::Impl : detail::EngineState {
     std::vector<ResolvedEvent> events;
-
-    // ---- model and solver (rebuilt on events) ----
-    MathModel m;
-    Method method = Method::NewtonRaphson;
-    std::optional<NewtonRaphsonSolver> nr;
-    std::optional<SweepSolver> sweep;
-    std::vector<cplx> V;
-    std::vector<cplx> static_p, static_i, static_z;  // injections of gens, sgens, storage, shunts
-    bool has_discrete_controls = false;
-
-    // ---- index maps ----
-    std::unordered_map<Id, std::size_t> bus_at, load_at;
-    NetworkIndex ix;
-    std::vector<int> load_node;
+    std::unique_ptr<detail::GridModel> grid;  ///< the grid behind the seam (grid_model.hpp)
 
     // ---- loads (not a device group: their profiles are generated here in blocks) ----
     std::vector<int> load_spec;         // per load: index into dev.load_profiles or -1
@@ -168,11 +153,9 @@ struct Simulation::Impl {
     std::vector<double> block_q_kvar;
     std::vector<double> block_temp_excess;  // the block's temperatures minus the reference cycle (AC response)
     std::size_t block_start = 0, block_len = 0;
-    std::vector<double> load_p_kw, load_q_kvar;  // this step, nominal (at 1 p.u.)
     std::vector<double> bus_flex_kw;             // this step, EV stations stepped so far, per bus (grid_aware)
 
     WeatherSeries weather;
-    StepContext ctx;                    // this step's context for the device groups
     std::vector<char> cust_replaced;    // load replaced by a building or home model
     std::vector<double> cust_extra_kw;  // behind-the-meter device consumption per customer
 
@@ -193,28 +176,8 @@ struct Simulation::Impl {
 
     // ---- recording ----
     std::unique_ptr<Recorder> own_w;  // the HDF5 recorder of output_path
-    Recorder* w = nullptr;            // where results go (own_w or opt.recorder), or none
-    int h_tap = -1, h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_conv = -1, h_iter = -1, h_balance = -1;
-    std::vector<double> row_bus, row_va, row_br_loading, row_br_loss, row_br_p, row_load_p, row_load_q;
-    std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
-    std::vector<std::int64_t> row_tap;
-    std::vector<double> row_trafo_noload;  // /trafo/p_loss_noload_mw
-    bool record_va = false;
-    /// Every per-step series with the row it is appended from (rows are sized before the recorder opens).
-    std::vector<SeriesDeclarer::Declared> recorded;
-    StepTotals totals;
-    double step_network_gen_mw = 0.0;  // sgens and shunts of this step (gens: record_sources)
+    int h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_conv = -1, h_iter = -1, h_balance = -1;
 
-    // ---- losses by voltage level (summary/losses_by_level): the element's nominal level ----
-    std::vector<double> level_kv;                     // descending
-    std::vector<std::size_t> level_of_branch, level_of_line, level_of_trafo;
-    std::vector<double> level_line_mwh, level_trafo_load_mwh, level_trafo_noload_mwh, level_branch_mwh;
-
-    // scratch for the source computation
-    std::vector<cplx> node_flow;
-
-    std::unique_ptr<ThreadPool> pool;
-    SimulationSummary sum;
     std::size_t next_event = 0;
 
     // ---- checkpoints (docs/reliability.md) ----------------------------------------------------
@@ -222,8 +185,8 @@ struct Simulation::Impl {
     /// Not here: what every step recomputes before it reads it (load powers, customer sums, rows).
     template <class Ar>
     void archive_state(Ar& ar) {
-        state(ar, net);
-        ar.fixed("V", V);
+        if constexpr (Ar::saving) grid->save_state(ar);
+        else grid->restore_state(ar);
         ar.pod("next_event", next_event);
         for (auto& g : groups) {
             if constexpr (Ar::saving) g->save_state(ar);
@@ -239,10 +202,6 @@ struct Simulation::Impl {
         archive_months(ar);
         for (std::vector<Bill>& b : bills) ar.vec("bills", b);
         state(ar, sum);
-        ar.fixed("losses.level_line", level_line_mwh);
-        ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
-        ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
-        ar.fixed("losses.level_branch", level_branch_mwh);
         ar.pod("block_start", block_start);
         ar.pod("block_len", block_len);
     }
@@ -284,11 +243,7 @@ struct Simulation::Impl {
 
     /// Re-derives the model and the solver's factorisation from the network (keeping the voltages):
     /// the state at a checkpoint boundary then depends only on what the checkpoint holds.
-    void resync() {
-        std::vector<cplx> keep = V;
-        rebuild();
-        if (keep.size() == V.size()) V = std::move(keep);
-    }
+    void resync() { grid->resync(); }
 
     /// The state at a checkpoint boundary, waiting until the results rows before it are in the file.
     struct Snapshot {
@@ -348,7 +303,7 @@ struct Simulation::Impl {
 
     // ---- validation --------------------------------------------------------------------------
     void validate_options() const {
-        net.validate();
+        grid->validate();
         if (opt.step_s < 1 || opt.step_s > 86400) throw ValidationError("simulation: field 'step_s': must be in 1 .. 86400 s, got " + std::to_string(opt.step_s));
         if (opt.n_steps == 0) throw ValidationError("simulation: field 'n_steps': must be >= 1");
         if (opt.meter_interval_s < opt.step_s || opt.meter_interval_s % opt.step_s != 0)
@@ -414,6 +369,8 @@ struct Simulation::Impl {
             return false;
         };
         bool known = false;
+        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen"))
+            throw ValidationError(who + ": field 'element': events on a " + e.element + " are not supported on an unbalanced network yet");
         if (e.element == "switch") known = row(net.switches, T::Switch);
         else if (e.element == "line") known = row(net.lines, T::Line);
         else if (e.element == "trafo") known = row(net.transformers, T::Trafo);
@@ -442,57 +399,6 @@ struct Simulation::Impl {
         return false;
     }
 
-    // ---- model ----------------------------------------------------------------------------------
-    // Static injections (everything but loads and devices) and device node maps.
-    void rebuild() {
-        m = build_math_model(net);
-        // islands without a source are de-energised (docs/distribution.md): counted, never silent
-        // (as deenergized_bus_ids, without allocating)
-        std::size_t dead = 0;
-        for (std::size_t b = 0; b < net.buses.size(); ++b)
-            dead += m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated;
-        sum.deenergized_buses = std::max(sum.deenergized_buses, dead);
-        method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
-        if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
-        if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
-        nr.reset();
-        sweep.reset();
-        if (method == Method::Sweep) {
-            sweep.emplace();
-            sweep_hook.ready = false;
-            sweep->analyze(m);
-            sweep->set_thread_pool(pool.get());
-        } else {
-            nr.emplace(opt.linear_solver);
-            nr->analyze(m);
-        }
-        static_injections();
-        load_node = m.load_node;
-        ix.bus_node = &m.bus_node;
-        ix.n_nodes = m.n;
-        for (auto& g : groups) g->bind(ix);
-        // keep the last voltages where the node survives
-        std::vector<cplx> V0 = initial_voltages(net, m, false, method != Method::Sweep);
-        if (!V.empty() && !prev_bus_v.empty())
-            for (std::size_t b = 0; b < net.buses.size(); ++b) {
-                const int i = m.bus_node[b];
-                if (i >= 0 && std::isfinite(prev_bus_v[b].real()) && m.node_type[i] == BusType::PQ) V0[i] = prev_bus_v[b];
-            }
-        V = std::move(V0);
-        node_flow.assign(m.n, 0.0);
-        has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
-                                std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
-    }
-    std::vector<cplx> prev_bus_v;
-
-    /// The static part of the injections (gens, sgens, storage, shunts; loads come per step).
-    void static_injections() {
-        update_injections(net, m, /*include_loads=*/false);
-        static_p = m.s_p;
-        static_i = m.s_i;
-        static_z = m.s_z;
-    }
-
     void apply_events(LocalTime t) {
         using T = ResolvedEvent::Target;
         bool changed = false;
@@ -508,12 +414,7 @@ struct Simulation::Impl {
             }
             changed = changed || e.target == T::Switch || e.target == T::Line || e.target == T::Trafo || e.target == T::SGen;
         }
-        if (changed) {
-            prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
-            for (std::size_t b = 0; b < net.buses.size(); ++b)
-                if (m.bus_node[b] >= 0) prev_bus_v[b] = V[m.bus_node[b]];
-            rebuild();
-        }
+        if (changed) grid->topology_changed();
     }
     // ---- load profiles, generated a block of steps at a time (bounded memory) ----
     /// The block length at step k0: at most ~8 M values per block array, whatever the number of loads.
@@ -544,6 +445,7 @@ struct Simulation::Impl {
             const Load& ld = net.loads[l];
             const int s = load_spec[l];
             if (s < 0) {
+                if (grid->shape_block(l, t0, block_len, block_p_kw.data() + l, block_q_kvar.data() + l, nl)) return;
                 for (std::size_t j = 0; j < block_len; ++j) {
                     block_p_kw[j * nl + l] = ld.p_mw * ld.scaling * 1000.0;
                     block_q_kvar[j * nl + l] = ld.q_mvar * ld.scaling * 1000.0;
@@ -567,67 +469,6 @@ struct Simulation::Impl {
         };
         pool->for_each(nl, work);
     }
-
-    // ---- one step ----
-    void assemble_injections() {
-        const double base = net.sn_mva;
-        std::copy(static_p.begin(), static_p.end(), m.s_p.begin());
-        std::copy(static_i.begin(), static_i.end(), m.s_i.begin());
-        std::copy(static_z.begin(), static_z.end(), m.s_z.begin());
-        for (std::size_t l = 0; l < net.loads.size(); ++l) {
-            const int i = load_node[l];
-            const Load& ld = net.loads[l];
-            if (i < 0 || !ld.in_service) continue;
-            const ZipParts zip = load_zip_parts(ld, load_p_kw[l] / 1000.0 / base, load_q_kvar[l] / 1000.0 / base);
-            m.s_p[i] -= zip.p;
-            m.s_i[i] -= zip.i;
-            m.s_z[i] -= zip.z;
-        }
-        // device groups in order, the late ones (PV) last, so that the sweep's hook can rebuild their nodes' injections
-        const Injections inj = injections();
-        for (DeviceGroup* g : inject_order) g->add_injections(inj);
-    }
-
-    Injections injections() {
-        Injections inj;
-        inj.s_p = &m.s_p;
-        inj.base_mva = net.sn_mva;
-        inj.solver_hook = sweep.has_value() && !vdep.empty();
-        return inj;
-    }
-
-    SolveStatus solve() {
-        if (method == Method::Sweep && !vdep.empty()) {
-            if (!sweep_hook.ready) sweep_hook.collect(this);
-            return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100), &sweep_hook);
-        }
-        if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
-        return nr->solve(m, V, opt.tolerance, opt.max_iterations);
-    }
-
-    /// The sweep's hook: voltage-dependent devices re-evaluated node by node inside the sweep.
-    struct SweepHook final : SweepNodeHook {
-        Impl* s = nullptr;
-        bool ready = false;  // nodes collected for the present model (rebuild clears it)
-        std::vector<int> hooked;
-        void collect(Impl* impl) {
-            s = impl;
-            hooked.clear();
-            for (DeviceGroup* g : s->vdep) g->solver_hook_nodes(hooked);
-            std::sort(hooked.begin(), hooked.end());
-            hooked.erase(std::unique(hooked.begin(), hooked.end()), hooked.end());
-            ready = true;
-        }
-        const std::vector<int>& nodes() const override { return hooked; }
-        bool at_node(int node, cplx v) override {
-            const Injections inj = s->injections();
-            const double vm = std::abs(v);
-            bool any = false;
-            for (DeviceGroup* g : s->vdep) any = g->solver_hook_node(node, vm, inj, s->ctx, s->opt.control_tolerance_pu) || any;
-            return any;
-        }
-    };
-    SweepHook sweep_hook;
 
     PvWeather pv_weather(std::size_t k) const {
         PvWeather w;
@@ -662,7 +503,7 @@ struct Simulation::Impl {
         const CivilTime ct = to_civil(t);
         ctx.hour_of_day = ct.hour + ct.minute / 60.0 + ct.second / 3600.0;
         ctx.weekday = day_type(t) == DayType::Weekday;
-        ctx.V = &V;
+        ctx.V = &grid->voltages();
         ctx.pool = pool.get();
         ctx.customer_load_kw = &load_p_kw;
         ctx.customer_pv_kw = &cust_pv_kw;
@@ -687,7 +528,7 @@ struct Simulation::Impl {
         t0 = Clock::now();
         int iters = 0;
         bool settled = true;
-        const SolveStatus st = solve_with_controls(iters, settled);
+        const SolveStatus st = grid->solve_with_controls(iters, settled);
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;
         sum.powerflow_iterations += iters;
@@ -697,49 +538,17 @@ struct Simulation::Impl {
         sum.time_record_s += since(t0);
     }
 
-    /// Power flow with the voltage-dependent controls iterated to a fixed point.
-    SolveStatus solve_with_controls(int& iters, bool& settled) {
-        SolveStatus st;
-        for (int round = 0;; ++round) {
-            assemble_injections();
-            st = solve();
-            iters += st.iterations;
-            if (!st.converged) break;
-            // The last allowed round only checks: nothing may change after the final solve, so
-            // the recorded step is always consistent with the recorded set points.
-            const bool last = round + 1 >= opt.max_control_iterations;
-            bool again = false;
-            for (DeviceGroup* g : vdep) {
-                if (g->voltage_change(V) <= opt.control_tolerance_pu) continue;
-                if (last) {
-                    settled = false;
-                } else {
-                    g->reevaluate(ctx);
-                    again = true;
-                }
-            }
-            changed_branches.clear();
-            if (has_discrete_controls && !last && apply_discrete_controls(net, m, V, &changed_branches)) {
-                static_injections();  // switched shunt steps change the static part
-                if (sweep)
-                    for (const auto& [slot, before] : changed_branches) sweep->update_branch(before, m.branches[slot]);
-                again = true;
-            }
-            if (!again) break;
-        }
-        return st;
-    }
-    std::vector<std::pair<int, BranchY>> changed_branches;
     // ---- results of a step ----
     void record(std::size_t k, LocalTime t, double dt_h, bool converged, int iters) {
-        record_buses(t, dt_h, converged);
-        const double losses = record_branches(t, dt_h, converged);
+        detail::GridStep g;
+        grid->record_network(t, dt_h, converged, g);
+        const double losses = g.losses_mw, source_losses_mw = g.source_losses_mw;
         // elements (generator convention), and the sources that close the balance
         totals = StepTotals{};
-        record_loads();
+        grid->record_loads();
         const double load_profiles_mw = totals.load_mw;  // the loads come first
         RecordContext rc;
-        rc.V = &V;
+        rc.V = &grid->voltages();
         rc.opt = &opt;
         rc.t = t;
         rc.dt_h = dt_h;
@@ -748,9 +557,8 @@ struct Simulation::Impl {
         for (auto& g : groups) g->record(rc);
         sum.ev_peak_mw = std::max(sum.ev_peak_mw, -totals.ev_mw);
         totals.load_mw -= totals.ev_mw;  // EV charging is consumption (V2G discharge counts against it)
-        record_network_elements();
-        double ext_p_sum = 0.0, gen_total = 0.0;
-        record_sources(ext_p_sum, gen_total);
+        grid->record_sources(g);
+        const double ext_p_sum = g.ext_p_mw, gen_total = g.gen_mw;
         const double balance = ext_p_sum + gen_total + totals.elements_mw - losses - source_losses_mw;
         if (converged) sum.energy_balance_max_error_mw = std::max(sum.energy_balance_max_error_mw, std::abs(balance));
 
@@ -773,7 +581,7 @@ struct Simulation::Impl {
         sum.building_mwh += totals.building_mw * dt_h;
         sum.home_mwh += totals.home_mw * dt_h;
         sum.battery_net_charge_mwh -= totals.battery_mw * dt_h;
-        sum.network_gen_mwh += (step_network_gen_mw + gen_total) * dt_h;
+        sum.network_gen_mwh += (g.network_gen_mw + gen_total) * dt_h;
 
         meter_customers(dt_h);
         if (w) write_step(t, converged, iters, balance);
@@ -784,265 +592,11 @@ struct Simulation::Impl {
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
     }
 
-    // ---- per-element results on the thread pool: each element's values are computed alone (in any
-    // order, by any thread) into the rows; what sums or picks across elements runs afterwards in
-    // element order, so every result is the same bit for bit at any thread count.
-    static constexpr std::size_t kRecordChunks = 64;
-    static constexpr std::size_t kRecordParallelMin = 4096;  ///< fewer elements: one chunk, no hand-off
-
-    static std::size_t record_chunks(std::size_t n) { return n >= kRecordParallelMin ? kRecordChunks : 1; }
-
-    /// fn(chunk, lo, hi) over [0, n) in record_chunks(n) fixed chunks (bounds depend on n only), on the pool.
-    template <class F>
-    void for_chunks(std::size_t n, F&& fn) {
-        const std::size_t chunks = record_chunks(n);
-        if (chunks == 1) {
-            fn(std::size_t(0), std::size_t(0), n);
-            return;
-        }
-        pool->for_each(chunks, [&](std::size_t c) { fn(c, n * c / chunks, n * (c + 1) / chunks); }, 1);
-    }
-
-    /// A chunk of buses: lowest and highest voltage, violations, the first violating bus.
-    struct BusChunk {
-        double vmin = kInf, vmax = -kInf;
-        std::size_t violations = 0, first = kNone;
-    };
-    static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
-    std::vector<BusChunk> bus_chunks = std::vector<BusChunk>(kRecordChunks);
-
-    void record_buses(LocalTime t, double dt_h, bool converged) {
-        const std::size_t nb = net.buses.size(), chunks = record_chunks(nb);
-        for_chunks(nb, [&](std::size_t chunk, std::size_t lo, std::size_t hi) {
-            BusChunk& c = bus_chunks[chunk];
-            c = BusChunk{};
-            for (std::size_t b = lo; b < hi; ++b) {
-                const int i = m.bus_node[b];
-                if (i < 0) {
-                    row_bus[b] = kNaN;
-                    if (record_va) row_va[b] = kNaN;
-                    continue;
-                }
-                const double vm = std::abs(V[i]);
-                row_bus[b] = vm;
-                if (record_va) row_va[b] = std::arg(V[i]) * kRad2Deg;
-                if (converged) {
-                    const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
-                    if (v && c.first == kNone) c.first = b;
-                    c.violations += v;
-                    c.vmin = std::min(c.vmin, vm);
-                    c.vmax = std::max(c.vmax, vm);
-                }
-            }
-        });
-        if (!converged) return;
-        bool any_violation = false;
-        for (std::size_t k = 0; k < chunks; ++k) {  // in bus order
-            const BusChunk& c = bus_chunks[k];
-            if (c.first != kNone) {
-                const double vm = row_bus[c.first];
-                note_violation(t, vm > net.buses[c.first].vmax_pu ? "voltage_high" : "voltage_low", net.buses[c.first].id, vm);
-            }
-            sum.voltage_violation_bus_steps += c.violations;
-            any_violation = any_violation || c.violations > 0;
-            sum.min_vm_pu = std::min(sum.min_vm_pu, c.vmin);
-            sum.max_vm_pu = std::max(sum.max_vm_pu, c.vmax);
-        }
-        if (any_violation) sum.voltage_violation_hours += dt_h;
-    }
-
-    /// One branch's loading, loss and p_from into column `col` of the rows, its end powers into
-    /// br_power[col] (a transformer's no-load loss into row_trafo_noload[idx]). Reads only: any thread.
-    void branch_row(int slot, bool trafo, bool is_line, std::size_t idx, std::size_t col) {
-        const double base = net.sn_mva;
-        double loading = 0.0, loss = 0.0, pf = 0.0, noload = 0.0;
-        BranchPower s{0.0, 0.0};
-        if (slot >= 0) {
-            const BranchY& br = m.branches[slot];
-            s = branch_power(br, V);  // per-element outputs: math/output.hpp
-            loss = branch_loss(s, base).real();
-            pf = s.from.real() * base;
-            if (is_line) loading = line_loading_percent(net.lines[idx], branch_current(m, br, s, V, base));
-            else if (trafo) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
-            else loading = branch_loading_percent(net.branches[idx], s, base);
-            if (trafo) noload = trafo_noload_loss(br, V, s, base, net.trafo_model == TrafoModel::T);
-        }
-        if (trafo) row_trafo_noload[idx] = noload;
-        br_power[col] = s;
-        row_br_loading[col] = loading;
-        row_br_loss[col] = loss;
-        row_br_p[col] = pf;
-    }
-    std::vector<BranchPower> br_power;  ///< per column of the branch rows, this step
-
-    /// Branches: MATPOWER branches, lines, transformers. Returns the losses, MW.
-    double record_branches(LocalTime t, double dt_h, bool converged) {
-        const std::size_t nbr = net.branches.size(), nln = net.lines.size(), ncol = nbr + nln + net.transformers.size();
-        for_chunks(ncol, [&](std::size_t, std::size_t lo, std::size_t hi) {
-            for (std::size_t col = lo; col < hi; ++col) {
-                if (col < nbr) branch_row(m.branch_slot[col], false, false, col, col);
-                else if (col < nbr + nln) branch_row(m.line_slot[col - nbr], false, true, col - nbr, col);
-                else branch_row(m.trafo_slot[col - nbr - nln], true, false, col - nbr - nln, col);
-            }
-        });
-        // in column order: the flows at the nodes (the sources' powers) and the losses
-        std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
-        double losses = 0.0;
-        for (std::size_t col = 0; col < ncol; ++col) {
-            const int slot = col < nbr ? m.branch_slot[col] : col < nbr + nln ? m.line_slot[col - nbr] : m.trafo_slot[col - nbr - nln];
-            if (slot >= 0) add_branch_end_powers(m.branches[slot], br_power[col], node_flow);
-            losses += row_br_loss[col];
-        }
-        source_losses_mw = record_source_branches();
-        if (!converged) return losses;
-        for (std::size_t i = 0; i < nln; ++i) {
-            const double l = row_br_loading[nbr + i];
-            sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
-            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
-            if (l > opt.loading_limit_percent) note_violation(t, "line_overload", net.lines[i].id, l);
-        }
-        for (std::size_t i = 0; i < net.transformers.size(); ++i) {
-            const std::size_t col = nbr + nln + i;
-            const double l = row_br_loading[col];
-            sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
-            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
-            if (l > opt.loading_limit_percent) note_violation(t, "trafo_overload", net.transformers[i].id, l);
-            if (opt.reverse_flow_is_violation && row_br_p[col] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col]);
-        }
-        add_losses_by_kind(dt_h);
-        return losses;
-    }
-
-    /// Ext grids with a finite sk_mva: the flow through their source impedance (hidden Source branches,
-    /// math_model.hpp) into node_flow, so /ext_grid/p_mw is what leaves the ideal source. Returns the
-    /// losses in the source impedances, MW (not in losses_mwh: summary losses_source_mwh).
-    double record_source_branches() {
-        double loss = 0.0;
-        for (int slot : m.source_slot) {
-            if (slot < 0) continue;
-            const BranchY& br = m.branches[slot];
-            const BranchPower s = branch_power(br, V);
-            add_branch_end_powers(br, s, node_flow);
-            loss += branch_loss(s, net.sn_mva).real();
-        }
-        return loss;
-    }
-    double source_losses_mw = 0.0;  ///< this step's losses in the ext grids' source impedances
-
-    /// The step's losses by element kind and voltage level (summary: losses_*_mwh, losses_by_level).
-    void add_losses_by_kind(double dt_h) {
-        std::size_t col = 0;
-        double branch = 0.0, line = 0.0, load = 0.0, noload = 0.0;
-        for (std::size_t i = 0; i < net.branches.size(); ++i, ++col) {
-            branch += row_br_loss[col];
-            level_branch_mwh[level_of_branch[i]] += row_br_loss[col] * dt_h;
-        }
-        for (std::size_t i = 0; i < net.lines.size(); ++i, ++col) {
-            line += row_br_loss[col];
-            level_line_mwh[level_of_line[i]] += row_br_loss[col] * dt_h;
-        }
-        for (std::size_t i = 0; i < net.transformers.size(); ++i, ++col) {
-            const double nl = row_trafo_noload[i], ld = row_br_loss[col] - nl;
-            load += ld;
-            noload += nl;
-            level_trafo_load_mwh[level_of_trafo[i]] += ld * dt_h;
-            level_trafo_noload_mwh[level_of_trafo[i]] += nl * dt_h;
-        }
-        sum.losses_branch_mwh += branch * dt_h;
-        sum.losses_line_mwh += line * dt_h;
-        sum.losses_trafo_load_mwh += load * dt_h;
-        sum.losses_trafo_noload_mwh += noload * dt_h;
-    }
-
-    /// The nominal voltage level of every branch (lines and MATPOWER branches: from bus;
-    /// transformers: HV bus), levels in descending kV; the per-level sums zeroed.
-    void size_loss_levels() {
-        auto vn = [&](Id bus) { return net.buses[bus_at.at(bus)].vn_kv; };
-        level_kv.clear();
-        for (const Branch& b : net.branches) level_kv.push_back(vn(b.from_bus));
-        for (const Line& l : net.lines) level_kv.push_back(vn(l.from_bus));
-        for (const Transformer& t : net.transformers) level_kv.push_back(vn(t.hv_bus));
-        std::sort(level_kv.begin(), level_kv.end(), std::greater<>());
-        level_kv.erase(std::unique(level_kv.begin(), level_kv.end()), level_kv.end());
-        auto level = [&](Id bus) {
-            return std::size_t(std::find(level_kv.begin(), level_kv.end(), vn(bus)) - level_kv.begin());
-        };
-        level_of_branch.clear();
-        level_of_line.clear();
-        level_of_trafo.clear();
-        for (const Branch& b : net.branches) level_of_branch.push_back(level(b.from_bus));
-        for (const Line& l : net.lines) level_of_line.push_back(level(l.from_bus));
-        for (const Transformer& t : net.transformers) level_of_trafo.push_back(level(t.hv_bus));
-        for (auto* v : {&level_line_mwh, &level_trafo_load_mwh, &level_trafo_noload_mwh, &level_branch_mwh}) v->assign(level_kv.size(), 0.0);
-    }
-
-    void record_loads() {
-        for_chunks(net.loads.size(), [&](std::size_t, std::size_t lo, std::size_t hi) {
-            for (std::size_t l = lo; l < hi; ++l) {
-                const Load& ld = net.loads[l];
-                const int i = load_node[l];
-                double p = 0.0, q = 0.0;
-                if (i >= 0 && ld.in_service) {
-                    const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
-                    p = -s.real();
-                    q = -s.imag();
-                }
-                row_load_p[l] = p;
-                row_load_q[l] = q;
-            }
-        });
-        for (std::size_t l = 0; l < net.loads.size(); ++l) {  // in load order
-            totals.elements_mw += row_load_p[l];
-            totals.load_mw -= row_load_p[l];
-        }
-    }
-
-    /// sgens, storage, shunts (after the device groups in the balance).
-    void record_network_elements() {
-        step_network_gen_mw = 0.0;
-        for (std::size_t s = 0; s < net.sgens.size(); ++s) {
-            const SGen& g = net.sgens[s];
-            row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
-            totals.elements_mw += row_sgen_p[s];
-            step_network_gen_mw += row_sgen_p[s];
-        }
-        for (std::size_t s = 0; s < net.storage.size(); ++s) {
-            const Storage& g = net.storage[s];
-            row_sto_p[s] = (g.in_service && m.storage_node[s] >= 0) ? -g.p_mw * g.scaling : 0.0;
-            totals.elements_mw += row_sto_p[s];
-            totals.battery_mw += row_sto_p[s];
-        }
-        for (std::size_t s = 0; s < net.shunts.size(); ++s) {
-            const Shunt& sh = net.shunts[s];
-            const int i = m.shunt_node[s];
-            double p = 0.0, q = 0.0;
-            if (sh.in_service && i >= 0) {
-                const cplx s = shunt_power_at(sh, V[i]);
-                p = -s.real();
-                q = -s.imag();
-            }
-            row_shunt_p[s] = p;
-            row_shunt_q[s] = q;
-            totals.elements_mw += p;
-            step_network_gen_mw += p;
-        }
-    }
-
-    /// Sources: at each slack node, what the branches take out beyond the specified injections.
-    void record_sources(double& ext_p_sum, double& gen_total) {
-        const double base = net.sn_mva;
-        std::fill(row_ext_p.begin(), row_ext_p.end(), 0.0);
-        std::fill(row_ext_q.begin(), row_ext_q.end(), 0.0);
-        for (std::size_t g = 0; g < net.gens.size(); ++g) row_gen_p[g] = m.gen_node[g] >= 0 ? net.gens[g].p_mw : 0.0;
-        place_slack_power(m, node_flow, V, base, row_ext_p, row_ext_q, row_gen_p);
-        for (double x : row_gen_p) gen_total += x;
-        for (double x : row_ext_p) ext_p_sum += x;
-    }
-
     /// Customers: net import behind each meter, PV used on site, the meter interval's energy.
     void meter_customers(double dt_h) {
         std::fill(cust_net_kw.begin(), cust_net_kw.end(), 0.0);
-        for (std::size_t l = 0; l < net.loads.size(); ++l) cust_net_kw[l] = -row_load_p[l] * 1000.0;
+        const std::vector<double>& load_p_mw = grid->load_p_mw();
+        for (std::size_t l = 0; l < net.loads.size(); ++l) cust_net_kw[l] = -load_p_mw[l] * 1000.0;
         std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
         std::fill(cust_extra_kw.begin(), cust_extra_kw.end(), 0.0);  // building / home consumption (load)
         const CustomerFlows flows{&cust_net_kw, &cust_pv_kw, &cust_extra_kw};
@@ -1066,20 +620,13 @@ struct Simulation::Impl {
             if (r.row) w->append(r.handle, r.row->data());
             else w->append(r.handle, r.int_row->data());
         }
-        if (h_tap >= 0) {
-            for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
-            w->append(h_tap, row_tap.data());
-        }
+        grid->write_step();
         const std::int64_t conv = converged ? 1 : 0, it = iters;
         w->append(h_conv, &conv);
         w->append(h_iter, &it);
         w->append(h_balance, &balance);
     }
 
-    void note_violation(LocalTime t, const char* kind, Id element, double value) {
-        if (sum.first_violation.found) return;
-        sum.first_violation = Violation{true, t, kind, element, value};
-    }
     void close_interval(LocalTime interval_start) {
         const std::size_t nc = net.loads.size();
         if (w && h_meter_imp >= 0) {
@@ -1128,7 +675,6 @@ struct Simulation::Impl {
     // ---- the recorder ----------------------------------------------------------------------------
     void open_writer(const detail::Checkpoint* resume_from = nullptr) {
         recorded.clear();
-        record_va = false;
         for (auto& g : groups) {  // rows are filled with or without a recorder
             SeriesDeclarer none(nullptr, g->kind());
             g->declare(none, opt);
@@ -1154,21 +700,20 @@ struct Simulation::Impl {
         if (!w) return;
         {
             // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
-            const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
-            std::size_t cols = 2 * net.buses.size() + 3 * nbr + 4 * net.loads.size() + 2 * net.ext_grids.size() + net.sgens.size() +
-                               net.storage.size() + net.gens.size() + 2 * net.shunts.size() + 2 * net.transformers.size() + 8;
+            std::size_t cols = grid->planned_columns();
             for (const auto& g : groups) cols += g->planned_columns();
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }
         write_run_attributes();
-        declare_network_series();
+        grid->declare_series();
         for (auto& g : groups) {
             SeriesDeclarer d(w, g->kind());
             g->declare(d, opt);
             recorded.insert(recorded.end(), d.declared.begin(), d.declared.end());
         }
-        declare_network_elements();
+        grid->declare_elements();
+        declare_solver_and_meters();
     }
 
     void write_run_attributes() {
@@ -1183,117 +728,8 @@ struct Simulation::Impl {
         w->add_time();
     }
 
-    int record_series(const std::string& group, const std::string& name, const std::string& unit, const std::vector<double>& row) {
-        const int h = w->add_series(SeriesSpec{group, name, unit, row.size(), 1, false});
-        recorded.push_back({h, &row, nullptr});
-        return h;
-    }
-
-    template <class Table>
-    std::size_t group_ids(const char* g, const Table& table) {
-        std::vector<std::int64_t> v;
-        for (const auto& x : table) v.push_back(x.id);
-        w->write_ids(g, v);
-        return v.size();
-    }
-
-    /// Each /branch row's rating in kVA, in /branch order (branches, lines, transformers): MATPOWER
-    /// rate_a, a line's sqrt(3) x vn_kv (from bus) x max_i_ka x parallel, a transformer's sn_mva;
-    /// inf where there is none (rate_a 0, max_i_ka inf).
-    std::vector<double> branch_ratings_kva() const {
-        constexpr double inf = std::numeric_limits<double>::infinity();
-        std::vector<double> r;
-        for (const Branch& b : net.branches) r.push_back(b.rate_a_mva > 0 ? b.rate_a_mva * 1000.0 : inf);
-        for (const Line& b : net.lines)
-            r.push_back(std::sqrt(3.0) * net.buses[net.bus_index(b.from_bus)].vn_kv * b.max_i_ka * b.parallel * 1000.0);
-        for (const Transformer& b : net.transformers) r.push_back(b.sn_mva * 1000.0);
-        return r;
-    }
-
-    /// Buses, branches, loads.
-    void declare_network_series() {
-        std::vector<std::int64_t> ids;
-        for (const Bus& b : net.buses) ids.push_back(b.id);
-        w->write_ids("bus", ids);
-        std::vector<double> vn;
-        for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
-        w->write_vector("bus/vn_kv", vn, "kV");
-        std::vector<double> band;
-        for (const Bus& b : net.buses) band.push_back(b.vmin_pu);
-        w->write_vector("bus/vmin_pu", band, "p.u.");
-        band.clear();
-        for (const Bus& b : net.buses) band.push_back(b.vmax_pu);
-        w->write_vector("bus/vmax_pu", band, "p.u.");
-        record_series("bus", "vm_pu", "p.u.", row_bus);
-        record_va = opt.record_bus_angles;
-        if (record_va) record_series("bus", "va_deg", "degree", row_va);
-        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
-        if (nbr) {
-            std::vector<std::int64_t> bid(nbr);
-            std::vector<std::string> kind;
-            std::vector<std::int64_t> elem, from, to;
-            for (const Branch& b : net.branches) { kind.push_back("branch"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
-            for (const Line& b : net.lines) { kind.push_back("line"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
-            for (const Transformer& b : net.transformers) { kind.push_back("trafo"); elem.push_back(b.id); from.push_back(b.hv_bus); to.push_back(b.lv_bus); }
-            for (std::size_t i = 0; i < nbr; ++i) bid[i] = std::int64_t(i);
-            w->write_ids("branch", bid);
-            w->write_strings("branch/kind", kind);
-            w->write_int_vector("branch/element_id", elem);
-            w->write_int_vector("branch/from_bus", from);
-            w->write_int_vector("branch/to_bus", to);
-            char limit[32];
-            std::snprintf(limit, sizeof limit, "%.17g", opt.loading_limit_percent);
-            w->set_attribute("/branch", "loading_limit_percent", limit);  // overloaded_branch_steps counts above it
-            w->write_vector("branch/rated_kva", branch_ratings_kva(), "kVA");
-            record_series("branch", "loading_percent", "percent", row_br_loading);
-            record_series("branch", "p_loss_mw", "MW", row_br_loss);
-            if (opt.record_branch_p_from) record_series("branch", "p_from_mw", "MW", row_br_p);
-        }
-        if (!net.loads.empty()) {
-            group_ids("load", net.loads);
-            std::vector<std::int64_t> bus;
-            for (const Load& l : net.loads) bus.push_back(l.bus);
-            w->write_int_vector("load/bus", bus);
-            std::vector<std::string> type;  // the customer class (e.g. terrace_house), "" when not given
-            for (const Load& l : net.loads) type.push_back(l.type);
-            w->write_strings("load/type", type);
-            record_series("load", "p_mw", "MW", row_load_p);
-            if (opt.record_reactive) record_series("load", "q_mvar", "MVAr", row_load_q);
-        }
-    }
-
-    /// External grids, sgens, storage, gens, shunts, taps, solver, meters.
-    void declare_network_elements() {
-        if (!net.ext_grids.empty()) {
-            group_ids("ext_grid", net.ext_grids);
-            record_series("ext_grid", "p_mw", "MW", row_ext_p);
-            record_series("ext_grid", "q_mvar", "MVAr", row_ext_q);
-        }
-        if (!net.sgens.empty()) {
-            group_ids("sgen", net.sgens);
-            record_series("sgen", "p_mw", "MW", row_sgen_p);
-        }
-        if (!net.storage.empty()) {
-            group_ids("storage", net.storage);
-            record_series("storage", "p_mw", "MW", row_sto_p);
-        }
-        if (!net.gens.empty()) {
-            group_ids("gen", net.gens);
-            record_series("gen", "p_mw", "MW", row_gen_p);
-        }
-        if (!net.shunts.empty()) {
-            group_ids("shunt", net.shunts);
-            record_series("shunt", "p_mw", "MW", row_shunt_p);
-            record_series("shunt", "q_mvar", "MVAr", row_shunt_q);
-        }
-        if (!net.transformers.empty()) {
-            group_ids("trafo", net.transformers);
-            record_series("trafo", "p_loss_noload_mw", "MW", row_trafo_noload);
-        }
-        h_tap = -1;
-        if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
-            h_tap = w->add_series(SeriesSpec{"trafo", "tap_pos", "", net.transformers.size(), 1, true});
-        }
+    /// Solver and meters (after the grid's elements).
+    void declare_solver_and_meters() {
         h_conv = w->add_series(SeriesSpec{"solver", "converged", "", 1, 1, true});
         h_iter = w->add_series(SeriesSpec{"solver", "iterations", "", 1, 1, true});
         h_balance = w->add_series(SeriesSpec{"solver", "energy_balance_mw", "MW", 1, 1, false});
@@ -1311,7 +747,7 @@ struct Simulation::Impl {
     void write_summary() {
         if (!w) return;
         for (const KpiInfo& k : summary_kpis())  // the KPI table (simulation/kpis.hpp, docs/kpis.md)
-            if (k.in_file) {
+            if (kpi_written(k, sum)) {
                 w->write_scalar(std::string("summary/") + k.name, k.get(sum), k.unit);
                 const std::string path = std::string("/summary/") + k.name;
                 w->set_attribute(path, "boundary", kpi_boundary_name(k.boundary));
@@ -1319,7 +755,7 @@ struct Simulation::Impl {
                 w->set_attribute(path, "formula", k.formula);
                 w->set_attribute(path, "where", k.where);
             }
-        write_losses_by_level();
+        grid->write_summary();
         if (!sum.completed) {
             // the steps done, not the horizon asked for (status, steps_planned: root attributes)
             w->set_attribute("/summary", "incomplete", std::int64_t(1));
@@ -1342,18 +778,6 @@ struct Simulation::Impl {
         }
         write_bills();
         w->flush();
-    }
-
-    /// summary/losses_by_level: one row per nominal voltage level (descending kV).
-    void write_losses_by_level() {
-        if (level_kv.empty()) return;
-        w->write_vector("summary/losses_by_level/kv", level_kv, "kV");
-        w->write_vector("summary/losses_by_level/lines_mwh", level_line_mwh, "MWh");
-        w->write_vector("summary/losses_by_level/trafo_load_mwh", level_trafo_load_mwh, "MWh");
-        w->write_vector("summary/losses_by_level/trafo_noload_mwh", level_trafo_noload_mwh, "MWh");
-        w->write_vector("summary/losses_by_level/branches_mwh", level_branch_mwh, "MWh");
-        w->set_attribute("/summary/losses_by_level", "definition",
-                         "losses by the element's nominal voltage level (lines and MATPOWER branches: from bus; transformers: HV bus), converged steps");
     }
 
     void write_bills() {
@@ -1399,6 +823,21 @@ struct Simulation::Impl {
             table("service_tax_rm", &Bill::service_tax_rm, "RM");
         }
     }
+    /// After the constructor filled net, dev, opt and grid: the device groups, checks, events.
+    void init() {
+        groups = make_device_groups(dev);
+        for (auto& g : groups)
+            if (!g->inject_late()) inject_order.push_back(g.get());
+        for (auto& g : groups)
+            if (g->inject_late()) inject_order.push_back(g.get());
+        for (auto& g : groups)
+            if (g->voltage_dependent()) vdep.push_back(g.get());
+        validate_inputs();
+        std::stable_sort(dev.events.begin(), dev.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+        for (const Event& e : dev.events) events.push_back(resolve_event(e));
+        pool = std::make_unique<ThreadPool>(opt.threads);
+    }
+
     // ---- a run ------------------------------------------------------------------------------------
     /// Sizes everything a run fills and prepares the device groups.
     void init_run() {
@@ -1433,36 +872,14 @@ struct Simulation::Impl {
         bus_flex_kw.assign(net.buses.size(), 0.0);
         for (auto& g : groups) g->prepare(setup);
         next_event = 0;
-        rebuild();
+        grid->rebuild();
         block_start = 0;
         block_len = 0;
         size_blocks();
-        size_rows();
+        grid->size_rows();
         if (opt.checkpoint_steps % kCheckpointQuantum != 0)
             throw ValidationError("simulation: field 'checkpoint_steps': must be a multiple of " + std::to_string(kCheckpointQuantum) +
                                   " (or 0), got " + std::to_string(opt.checkpoint_steps));
-    }
-
-    void size_rows() {
-        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
-        row_bus.assign(net.buses.size(), 0.0);
-        row_va.assign(net.buses.size(), 0.0);
-        row_br_loading.assign(nbr, 0.0);
-        row_br_loss.assign(nbr, 0.0);
-        row_br_p.assign(nbr, 0.0);
-        br_power.assign(nbr, BranchPower{0.0, 0.0});
-        row_load_p.assign(net.loads.size(), 0.0);
-        row_load_q.assign(net.loads.size(), 0.0);
-        row_ext_p.assign(net.ext_grids.size(), 0.0);
-        row_ext_q.assign(net.ext_grids.size(), 0.0);
-        row_sgen_p.assign(net.sgens.size(), 0.0);
-        row_sto_p.assign(net.storage.size(), 0.0);
-        row_gen_p.assign(net.gens.size(), 0.0);
-        row_shunt_p.assign(net.shunts.size(), 0.0);
-        row_shunt_q.assign(net.shunts.size(), 0.0);
-        row_tap.assign(net.transformers.size(), 0);
-        row_trafo_noload.assign(net.transformers.size(), 0.0);
-        size_loss_levels();
     }
 
     /// Resume: the state at the checkpoint's step, then the file cut back to what it had then.
@@ -1511,7 +928,7 @@ struct Simulation::Impl {
 
     /// The steps from k0; returns why the run stopped early ("" = it did not).
     std::string run_steps(std::size_t k0, const ProgressFn& progress) {
-        const bool checkpoints = own_w && opt.checkpoint_steps > 0;
+        const bool checkpoints = own_w && opt.checkpoint_steps > 0 && !grid->is_unbalanced();  // docs/reliability.md
         for (std::size_t k = k0; k < opt.n_steps; ++k) {
             if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
                 const auto tc = Clock::now();
@@ -1546,6 +963,7 @@ struct Simulation::Impl {
     /// The KPIs known at the end: the groups', and the ratios.
     void finish_kpis() {
         for (const auto& g : groups) g->finish(sum);
+        grid->finish();
         // the customer-meter boundary (docs/kpis.md)
         sum.self_consumption = sum.pv_behind_meter_mwh > 0 ? sum.pv_self_consumed_mwh / sum.pv_behind_meter_mwh : 0.0;
         const double gross = sum.pv_self_consumed_mwh + sum.meter_import_mwh;
@@ -1576,17 +994,17 @@ Simulation::Simulation(Network net, DeviceSet devices, SimulationOptions options
     s.net = std::move(net);
     s.dev = std::move(devices);
     s.opt = std::move(options);
-    s.groups = make_device_groups(s.dev);
-    for (auto& g : s.groups)
-        if (!g->inject_late()) s.inject_order.push_back(g.get());
-    for (auto& g : s.groups)
-        if (g->inject_late()) s.inject_order.push_back(g.get());
-    for (auto& g : s.groups)
-        if (g->voltage_dependent()) s.vdep.push_back(g.get());
-    s.validate_inputs();
-    std::stable_sort(s.dev.events.begin(), s.dev.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
-    for (const Event& e : s.dev.events) s.events.push_back(s.resolve_event(e));
-    s.pool = std::make_unique<ThreadPool>(s.opt.threads);
+    s.grid = detail::make_balanced_grid(s);
+    s.init();
+}
+
+Simulation::Simulation(UNetwork net, DeviceSet devices, SimulationOptions options) : impl_(std::make_unique<Impl>()) {
+    Impl& s = *impl_;
+    s.net = detail::customers_of(net);
+    s.dev = std::move(devices);
+    s.opt = std::move(options);
+    s.grid = detail::make_unbalanced_grid(s, std::move(net));
+    s.init();
 }
 
 Simulation::~Simulation() = default;

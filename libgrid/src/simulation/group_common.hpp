@@ -107,7 +107,16 @@ void declare_units(SeriesDeclarer& d, const Units& units) {
 template <class Units>
 void bind_nodes(const NetworkIndex& ix, const Units& units, std::vector<int>& node) {
     node.assign(units.size(), -1);
-    for (std::size_t k = 0; k < units.size(); ++k) node[k] = ix.node(units[k].bus);
+    for (std::size_t k = 0; k < units.size(); ++k) {
+        if (!ix.connections) {
+            node[k] = ix.node(units[k].bus);
+            continue;
+        }
+        // an unbalanced grid: the device's connection (its customer's phases, or those it names)
+        const std::string who = "device " + std::to_string(units[k].id);
+        if constexpr (requires { units[k].customer; }) node[k] = ix.node_at(units[k].bus, units[k].customer, units[k].phases, who);
+        else node[k] = ix.node_at(units[k].bus, -1, units[k].phases, who);
+    }
 }
 
 /// Customer index of every unit (-1 for none); marks replaced customers when `replaces`.

@@ -5,6 +5,8 @@
 // (/solver/converged = 1), P_ext[k] = sum of /ext_grid/p_mw at step k (generator convention: > 0 =
 // import from the external grid), N_c[k] = customer c's net import at its meter, kW.
 #include <libgrid/simulation/kpis.hpp>
+
+#include <cstring>
 #include <libgrid/simulation/engine.hpp>
 
 namespace libgrid {
@@ -154,6 +156,16 @@ constexpr KpiInfo kKpis[] = {
         "sum over k in C of dt sum over ext grids of Re(S_source - S_bus): what leaves the ideal source (/ext_grid/p_mw) "
         "minus what enters its bus", "the ext grids' source impedances (docs/distribution.md, \"External grid\")", false, true,
         false),
+    // ---- unbalanced networks (issue 15; NaN and not written on a balanced network) ----
+    KPI(max_vuf_percent, "percent", B::Network, "worst voltage unbalance factor of a three-phase bus (unbalanced networks)",
+        "max over k in C and three-phase buses of /bus/vuf_percent = |V2| / |V1| x 100 of the bus's phase-to-neutral voltages "
+        "(to ground where it has no neutral)", "every three-phase bus: /bus/vuf_percent", false, true, false),
+    KPI(vuf_p95_percent, "percent", B::Network, "95th percentile of the voltage unbalance factor over three-phase bus-steps",
+        "the smallest multiple v of 0.001 % with at least 95 % of the values of /bus/vuf_percent (k in C, three-phase buses) <= v",
+        "every three-phase bus: /bus/vuf_percent", false, true, false),
+    KPI(max_neutral_current_a, "A", B::Network, "largest neutral current of a line or transformer (unbalanced networks)",
+        "max over k in C and branches with a neutral conductor of 1000 x /branch/i_n_ka (terminal 1); NaN when no branch has one",
+        "every branch with a neutral: /branch/i_n_ka", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -173,5 +185,13 @@ const char* kpi_boundary_name(KpiBoundary b) {
 }
 
 std::span<const KpiInfo> summary_kpis() { return kKpis; }
+
+bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
+    if (!k.in_file) return false;
+    if (s.unbalanced) return true;
+    for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a"})
+        if (std::strcmp(k.name, u) == 0) return false;
+    return true;
+}
 
 }  // namespace libgrid

@@ -57,6 +57,21 @@ struct NetworkIndex {
     int customer(Id customer) const;
     /// Node of a bus in the current math model, -1 when de-energised.
     int node(Id bus) const;
+
+    /// Issue 15: where devices meet an unbalanced grid; set by it (nullptr on a balanced grid).
+    struct Connections {
+        virtual ~Connections() = default;
+        /// The connection of a device at bus index `bus`, customer index `customer` (-1: none), on
+        /// `phases` ("" = the customer's, else every phase of the bus); -1 while none is numbered
+        /// yet. Throws ValidationError naming `who` for phases the bus has not.
+        virtual int connection(std::size_t bus, int customer, const std::string& phases, const std::string& who) const = 0;
+    };
+    const Connections* connections = nullptr;
+    /// Issue 15: the node a device at (bus, customer, phases) injects at and reads its voltage from
+    /// (StepContext::V, Injections::add): on a balanced grid the bus's node (phases ignored); on an
+    /// unbalanced one a connection index (the customer's ULoad phases when `phases` is "" and there
+    /// is a customer, else parse_phases(phases), else every phase of the bus).
+    int node_at(Id bus, Id customer, const std::string& phases, const std::string& who) const;
 };
 
 /// Once per run, before the first step.

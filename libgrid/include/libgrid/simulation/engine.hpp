@@ -17,6 +17,8 @@
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/weather.hpp>
+
+#include <limits>
 #include <libgrid/results/recorder.hpp>
 #include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/emissions.hpp>
@@ -154,6 +156,11 @@ struct SimulationSummary {
     std::size_t planned_steps = 0;                ///< n_steps asked for
     std::string stop_reason;                      ///< "" when completed; "SIGINT", "SIGTERM", "disk nearly full: ..."
     std::size_t resumed_from_step = 0;            ///< > 0 when the run continued a checkpoint
+    // ---- issue 15, unbalanced networks only (NaN on a balanced one; docs/kpis.md) ----
+    double max_vuf_percent = std::numeric_limits<double>::quiet_NaN();  ///< worst VUF over three-phase bus-steps
+    double vuf_p95_percent = std::numeric_limits<double>::quiet_NaN();  ///< its 95th percentile (0.001 % bins)
+    double max_neutral_current_a = std::numeric_limits<double>::quiet_NaN();  ///< largest neutral current of a branch
+    bool unbalanced = false;  ///< the run was on an unbalanced network (its /summary has the three above)
 };
 
 /// Per-step hook for progress bars: (step done, total steps).

@@ -40,4 +40,8 @@ struct KpiInfo {
 /// Every KPI of SimulationSummary, the compared ones first in KPI_ORDER's order.
 std::span<const KpiInfo> summary_kpis();
 
+/// Issue 15: whether a run's /summary holds the KPI: in_file, and not one of an unbalanced
+/// network's own (max_vuf_percent, vuf_p95_percent, max_neutral_current_a) on a balanced run.
+bool kpi_written(const KpiInfo& k, const SimulationSummary& s);
+
 }  // namespace libgrid

@@ -1,0 +1,691 @@
+// libgrid layer 7: the balanced grid of the time-series engine (grid_model.hpp): the positive-sequence
+// network (Network -> MathModel), solved by Newton-Raphson or the sweep, with its per-step rows.
+#include "grid_model.hpp"
+
+#include <libgrid/core/errors.hpp>
+#include <libgrid/core/thread_pool.hpp>
+#include <libgrid/math/math_model.hpp>
+#include <libgrid/math/output.hpp>
+#include <libgrid/powerflow/results.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numbers>
+#include <optional>
+
+namespace libgrid::detail {
+namespace {
+
+constexpr double kRad2Deg = 180.0 / std::numbers::pi;
+
+template <class Ar, class S>
+void state_bool(Ar& ar, const char* f, S& x) {
+    bool b = x;
+    ar.pod(f, b);
+    x = b;
+}
+
+/// What steps change in the network: switch positions and service states (events), tap positions
+/// and shunt steps (controls).
+template <class Ar>
+void state(Ar& ar, Network& net) {
+    for (Switch& x : net.switches) state_bool(ar, "switch.closed", x.closed);
+    for (Line& x : net.lines) state_bool(ar, "line.in_service", x.in_service);
+    for (Transformer& x : net.transformers) {
+        state_bool(ar, "trafo.in_service", x.in_service);
+        ar.pod("trafo.tap_pos", x.tap_pos);
+    }
+    for (Load& x : net.loads) state_bool(ar, "load.in_service", x.in_service);
+    for (SGen& x : net.sgens) state_bool(ar, "sgen.in_service", x.in_service);
+    for (Shunt& x : net.shunts) ar.pod("shunt.step", x.step);
+}
+
+struct BalancedGrid final : GridModel {
+    explicit BalancedGrid(EngineState& st) : s(st) {}
+
+    EngineState& s;
+    Network& net = s.net;
+    const SimulationOptions& opt = s.opt;
+    SimulationSummary& sum = s.sum;
+    NetworkIndex& ix = s.ix;
+    StepContext& ctx = s.ctx;
+    StepTotals& totals = s.totals;
+    std::vector<std::unique_ptr<DeviceGroup>>& groups = s.groups;
+    std::vector<DeviceGroup*>& inject_order = s.inject_order;
+    std::vector<DeviceGroup*>& vdep = s.vdep;
+    const std::vector<double>& load_p_kw = s.load_p_kw;
+    const std::vector<double>& load_q_kvar = s.load_q_kvar;
+    std::unordered_map<Id, std::size_t>& bus_at = s.bus_at;
+    std::unique_ptr<ThreadPool>& pool = s.pool;
+    Recorder*& w = s.w;
+
+    // ---- model and solver (rebuilt on events) ----
+    MathModel m;
+    Method method = Method::NewtonRaphson;
+    std::optional<NewtonRaphsonSolver> nr;
+    std::optional<SweepSolver> sweep;
+    std::vector<cplx> V;
+    std::vector<cplx> static_p, static_i, static_z;  // injections of gens, sgens, storage, shunts
+    bool has_discrete_controls = false;
+    std::vector<int> load_node;
+
+    // ---- rows ----
+    int h_tap = -1;
+    std::vector<double> row_bus, row_va, row_br_loading, row_br_loss, row_br_p, row_load_p, row_load_q;
+    std::vector<double> row_ext_p, row_ext_q, row_sgen_p, row_sto_p, row_gen_p, row_shunt_p, row_shunt_q;
+    std::vector<std::int64_t> row_tap;
+    std::vector<double> row_trafo_noload;  // /trafo/p_loss_noload_mw
+    bool record_va = false;
+    double step_network_gen_mw = 0.0;  // sgens and shunts of this step (gens: record_sources)
+
+    // ---- losses by voltage level (summary/losses_by_level): the element's nominal level ----
+    std::vector<double> level_kv;                     // descending
+    std::vector<std::size_t> level_of_branch, level_of_line, level_of_trafo;
+    std::vector<double> level_line_mwh, level_trafo_load_mwh, level_trafo_noload_mwh, level_branch_mwh;
+
+    // scratch for the source computation
+    std::vector<cplx> node_flow;
+
+    void note_violation(LocalTime t, const char* kind, Id element, double value) { s.note_violation(t, kind, element, value); }
+    int record_series(const std::string& group, const std::string& name, const std::string& unit, const std::vector<double>& row) {
+        return s.record_series(group, name, unit, row);
+    }
+    template <class Table>
+    std::size_t group_ids(const char* g, const Table& table) {
+        return s.group_ids(g, table);
+    }
+
+    // ---- the seam ----
+    void validate() const override { net.validate(); }
+    const std::vector<cplx>& voltages() const override { return V; }
+    void topology_changed() override {
+        prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
+        for (std::size_t b = 0; b < net.buses.size(); ++b)
+            if (m.bus_node[b] >= 0) prev_bus_v[b] = V[m.bus_node[b]];
+        rebuild();
+    }
+    void resync() override {
+        std::vector<cplx> keep = V;
+        rebuild();
+        if (keep.size() == V.size()) V = std::move(keep);
+    }
+    std::size_t planned_columns() const override {
+        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+        return 2 * net.buses.size() + 3 * nbr + 4 * net.loads.size() + 2 * net.ext_grids.size() + net.sgens.size() + net.storage.size() +
+               net.gens.size() + 2 * net.shunts.size() + 2 * net.transformers.size() + 8;
+    }
+    void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) override {
+        record_buses(t, dt_h, converged);
+        g.losses_mw = record_branches(t, dt_h, converged);
+        g.source_losses_mw = source_losses_mw;
+    }
+    void record_sources(GridStep& g) override {
+        record_network_elements();
+        double ext_p_sum = 0.0, gen_total = 0.0;
+        sources_into(ext_p_sum, gen_total);
+        g.ext_p_mw = ext_p_sum;
+        g.gen_mw = gen_total;
+        g.network_gen_mw = step_network_gen_mw;
+    }
+    const std::vector<double>& load_p_mw() const override { return row_load_p; }
+    void write_step() override {
+        if (h_tap >= 0) {
+            for (std::size_t i = 0; i < net.transformers.size(); ++i) row_tap[i] = net.transformers[i].tap_pos;
+            w->append(h_tap, row_tap.data());
+        }
+    }
+    void write_summary() override { write_losses_by_level(); }
+    void save_state(StateOut& out) override { archive(out); }
+    void restore_state(StateIn& in) override { archive(in); }
+    template <class Ar>
+    void archive(Ar& ar) {
+        state(ar, net);
+        ar.fixed("V", V);
+        ar.fixed("losses.level_line", level_line_mwh);
+        ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
+        ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
+        ar.fixed("losses.level_branch", level_branch_mwh);
+    }
+
+    // ---- model ----------------------------------------------------------------------------------
+    // Static injections (everything but loads and devices) and device node maps.
+    void rebuild() override {
+        m = build_math_model(net);
+        // islands without a source are de-energised (docs/distribution.md): counted, never silent
+        // (as deenergized_bus_ids, without allocating)
+        std::size_t dead = 0;
+        for (std::size_t b = 0; b < net.buses.size(); ++b)
+            dead += m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated;
+        sum.deenergized_buses = std::max(sum.deenergized_buses, dead);
+        method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
+        if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
+        if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
+        nr.reset();
+        sweep.reset();
+        if (method == Method::Sweep) {
+            sweep.emplace();
+            sweep_hook.ready = false;
+            sweep->analyze(m);
+            sweep->set_thread_pool(pool.get());
+        } else {
+            nr.emplace(opt.linear_solver);
+            nr->analyze(m);
+        }
+        static_injections();
+        load_node = m.load_node;
+        ix.bus_node = &m.bus_node;
+        ix.n_nodes = m.n;
+        for (auto& g : groups) g->bind(ix);
+        // keep the last voltages where the node survives
+        std::vector<cplx> V0 = initial_voltages(net, m, false, method != Method::Sweep);
+        if (!V.empty() && !prev_bus_v.empty())
+            for (std::size_t b = 0; b < net.buses.size(); ++b) {
+                const int i = m.bus_node[b];
+                if (i >= 0 && std::isfinite(prev_bus_v[b].real()) && m.node_type[i] == BusType::PQ) V0[i] = prev_bus_v[b];
+            }
+        V = std::move(V0);
+        node_flow.assign(m.n, 0.0);
+        has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
+                                std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
+    }
+    std::vector<cplx> prev_bus_v;
+
+    /// The static part of the injections (gens, sgens, storage, shunts; loads come per step).
+    void static_injections() {
+        update_injections(net, m, /*include_loads=*/false);
+        static_p = m.s_p;
+        static_i = m.s_i;
+        static_z = m.s_z;
+    }
+
+    // ---- one step ----
+    void assemble_injections() {
+        const double base = net.sn_mva;
+        std::copy(static_p.begin(), static_p.end(), m.s_p.begin());
+        std::copy(static_i.begin(), static_i.end(), m.s_i.begin());
+        std::copy(static_z.begin(), static_z.end(), m.s_z.begin());
+        for (std::size_t l = 0; l < net.loads.size(); ++l) {
+            const int i = load_node[l];
+            const Load& ld = net.loads[l];
+            if (i < 0 || !ld.in_service) continue;
+            const ZipParts zip = load_zip_parts(ld, load_p_kw[l] / 1000.0 / base, load_q_kvar[l] / 1000.0 / base);
+            m.s_p[i] -= zip.p;
+            m.s_i[i] -= zip.i;
+            m.s_z[i] -= zip.z;
+        }
+        // device groups in order, the late ones (PV) last, so that the sweep's hook can rebuild their nodes' injections
+        const Injections inj = injections();
+        for (DeviceGroup* g : inject_order) g->add_injections(inj);
+    }
+
+    Injections injections() {
+        Injections inj;
+        inj.s_p = &m.s_p;
+        inj.base_mva = net.sn_mva;
+        inj.solver_hook = sweep.has_value() && !vdep.empty();
+        return inj;
+    }
+
+    SolveStatus solve() {
+        if (method == Method::Sweep && !vdep.empty()) {
+            if (!sweep_hook.ready) sweep_hook.collect(this);
+            return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100), &sweep_hook);
+        }
+        if (method == Method::Sweep) return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100));
+        return nr->solve(m, V, opt.tolerance, opt.max_iterations);
+    }
+
+    /// The sweep's hook: voltage-dependent devices re-evaluated node by node inside the sweep.
+    struct SweepHook final : SweepNodeHook {
+        BalancedGrid* s = nullptr;
+        bool ready = false;  // nodes collected for the present model (rebuild clears it)
+        std::vector<int> hooked;
+        void collect(BalancedGrid* impl) {
+            s = impl;
+            hooked.clear();
+            for (DeviceGroup* g : s->vdep) g->solver_hook_nodes(hooked);
+            std::sort(hooked.begin(), hooked.end());
+            hooked.erase(std::unique(hooked.begin(), hooked.end()), hooked.end());
+            ready = true;
+        }
+        const std::vector<int>& nodes() const override { return hooked; }
+        bool at_node(int node, cplx v) override {
+            const Injections inj = s->injections();
+            const double vm = std::abs(v);
+            bool any = false;
+            for (DeviceGroup* g : s->vdep) any = g->solver_hook_node(node, vm, inj, s->ctx, s->opt.control_tolerance_pu) || any;
+            return any;
+        }
+    };
+    SweepHook sweep_hook;
+
+    /// Power flow with the voltage-dependent controls iterated to a fixed point.
+    SolveStatus solve_with_controls(int& iters, bool& settled) override {
+        SolveStatus st;
+        for (int round = 0;; ++round) {
+            assemble_injections();
+            st = solve();
+            iters += st.iterations;
+            if (!st.converged) break;
+            // The last allowed round only checks: nothing may change after the final solve, so
+            // the recorded step is always consistent with the recorded set points.
+            const bool last = round + 1 >= opt.max_control_iterations;
+            bool again = false;
+            for (DeviceGroup* g : vdep) {
+                if (g->voltage_change(V) <= opt.control_tolerance_pu) continue;
+                if (last) {
+                    settled = false;
+                } else {
+                    g->reevaluate(ctx);
+                    again = true;
+                }
+            }
+            changed_branches.clear();
+            if (has_discrete_controls && !last && apply_discrete_controls(net, m, V, &changed_branches)) {
+                static_injections();  // switched shunt steps change the static part
+                if (sweep)
+                    for (const auto& [slot, before] : changed_branches) sweep->update_branch(before, m.branches[slot]);
+                again = true;
+            }
+            if (!again) break;
+        }
+        return st;
+    }
+    std::vector<std::pair<int, BranchY>> changed_branches;
+
+    // ---- per-element results on the thread pool: each element's values are computed alone (in any
+    // order, by any thread) into the rows; what sums or picks across elements runs afterwards in
+    // element order, so every result is the same bit for bit at any thread count.
+    static constexpr std::size_t kRecordChunks = 64;
+    static constexpr std::size_t kRecordParallelMin = 4096;  ///< fewer elements: one chunk, no hand-off
+
+    static std::size_t record_chunks(std::size_t n) { return n >= kRecordParallelMin ? kRecordChunks : 1; }
+
+    /// fn(chunk, lo, hi) over [0, n) in record_chunks(n) fixed chunks (bounds depend on n only), on the pool.
+    template <class F>
+    void for_chunks(std::size_t n, F&& fn) {
+        const std::size_t chunks = record_chunks(n);
+        if (chunks == 1) {
+            fn(std::size_t(0), std::size_t(0), n);
+            return;
+        }
+        pool->for_each(chunks, [&](std::size_t c) { fn(c, n * c / chunks, n * (c + 1) / chunks); }, 1);
+    }
+
+    /// A chunk of buses: lowest and highest voltage, violations, the first violating bus.
+    struct BusChunk {
+        double vmin = kInf, vmax = -kInf;
+        std::size_t violations = 0, first = kNone;
+    };
+    static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+    std::vector<BusChunk> bus_chunks = std::vector<BusChunk>(kRecordChunks);
+
+    void record_buses(LocalTime t, double dt_h, bool converged) {
+        const std::size_t nb = net.buses.size(), chunks = record_chunks(nb);
+        for_chunks(nb, [&](std::size_t chunk, std::size_t lo, std::size_t hi) {
+            BusChunk& c = bus_chunks[chunk];
+            c = BusChunk{};
+            for (std::size_t b = lo; b < hi; ++b) {
+                const int i = m.bus_node[b];
+                if (i < 0) {
+                    row_bus[b] = kNaN;
+                    if (record_va) row_va[b] = kNaN;
+                    continue;
+                }
+                const double vm = std::abs(V[i]);
+                row_bus[b] = vm;
+                if (record_va) row_va[b] = std::arg(V[i]) * kRad2Deg;
+                if (converged) {
+                    const bool v = vm < net.buses[b].vmin_pu || vm > net.buses[b].vmax_pu;
+                    if (v && c.first == kNone) c.first = b;
+                    c.violations += v;
+                    c.vmin = std::min(c.vmin, vm);
+                    c.vmax = std::max(c.vmax, vm);
+                }
+            }
+        });
+        if (!converged) return;
+        bool any_violation = false;
+        for (std::size_t k = 0; k < chunks; ++k) {  // in bus order
+            const BusChunk& c = bus_chunks[k];
+            if (c.first != kNone) {
+                const double vm = row_bus[c.first];
+                note_violation(t, vm > net.buses[c.first].vmax_pu ? "voltage_high" : "voltage_low", net.buses[c.first].id, vm);
+            }
+            sum.voltage_violation_bus_steps += c.violations;
+            any_violation = any_violation || c.violations > 0;
+            sum.min_vm_pu = std::min(sum.min_vm_pu, c.vmin);
+            sum.max_vm_pu = std::max(sum.max_vm_pu, c.vmax);
+        }
+        if (any_violation) sum.voltage_violation_hours += dt_h;
+    }
+
+    /// One branch's loading, loss and p_from into column `col` of the rows, its end powers into
+    /// br_power[col] (a transformer's no-load loss into row_trafo_noload[idx]). Reads only: any thread.
+    void branch_row(int slot, bool trafo, bool is_line, std::size_t idx, std::size_t col) {
+        const double base = net.sn_mva;
+        double loading = 0.0, loss = 0.0, pf = 0.0, noload = 0.0;
+        BranchPower s{0.0, 0.0};
+        if (slot >= 0) {
+            const BranchY& br = m.branches[slot];
+            s = branch_power(br, V);  // per-element outputs: math/output.hpp
+            loss = branch_loss(s, base).real();
+            pf = s.from.real() * base;
+            if (is_line) loading = line_loading_percent(net.lines[idx], branch_current(m, br, s, V, base));
+            else if (trafo) loading = trafo_loading_percent(net.transformers[idx], branch_current(m, br, s, V, base));
+            else loading = branch_loading_percent(net.branches[idx], s, base);
+            if (trafo) noload = trafo_noload_loss(br, V, s, base, net.trafo_model == TrafoModel::T);
+        }
+        if (trafo) row_trafo_noload[idx] = noload;
+        br_power[col] = s;
+        row_br_loading[col] = loading;
+        row_br_loss[col] = loss;
+        row_br_p[col] = pf;
+    }
+    std::vector<BranchPower> br_power;  ///< per column of the branch rows, this step
+
+    /// Branches: MATPOWER branches, lines, transformers. Returns the losses, MW.
+    double record_branches(LocalTime t, double dt_h, bool converged) {
+        const std::size_t nbr = net.branches.size(), nln = net.lines.size(), ncol = nbr + nln + net.transformers.size();
+        for_chunks(ncol, [&](std::size_t, std::size_t lo, std::size_t hi) {
+            for (std::size_t col = lo; col < hi; ++col) {
+                if (col < nbr) branch_row(m.branch_slot[col], false, false, col, col);
+                else if (col < nbr + nln) branch_row(m.line_slot[col - nbr], false, true, col - nbr, col);
+                else branch_row(m.trafo_slot[col - nbr - nln], true, false, col - nbr - nln, col);
+            }
+        });
+        // in column order: the flows at the nodes (the sources' powers) and the losses
+        std::fill(node_flow.begin(), node_flow.end(), cplx(0.0, 0.0));
+        double losses = 0.0;
+        for (std::size_t col = 0; col < ncol; ++col) {
+            const int slot = col < nbr ? m.branch_slot[col] : col < nbr + nln ? m.line_slot[col - nbr] : m.trafo_slot[col - nbr - nln];
+            if (slot >= 0) add_branch_end_powers(m.branches[slot], br_power[col], node_flow);
+            losses += row_br_loss[col];
+        }
+        source_losses_mw = record_source_branches();
+        if (!converged) return losses;
+        for (std::size_t i = 0; i < nln; ++i) {
+            const double l = row_br_loading[nbr + i];
+            sum.max_line_loading_percent = std::max(sum.max_line_loading_percent, l);
+            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+            if (l > opt.loading_limit_percent) note_violation(t, "line_overload", net.lines[i].id, l);
+        }
+        for (std::size_t i = 0; i < net.transformers.size(); ++i) {
+            const std::size_t col = nbr + nln + i;
+            const double l = row_br_loading[col];
+            sum.max_trafo_loading_percent = std::max(sum.max_trafo_loading_percent, l);
+            sum.overloaded_branch_steps += l > opt.loading_limit_percent;
+            if (l > opt.loading_limit_percent) note_violation(t, "trafo_overload", net.transformers[i].id, l);
+            if (opt.reverse_flow_is_violation && row_br_p[col] < -1e-9) note_violation(t, "reverse_flow", net.transformers[i].id, row_br_p[col]);
+        }
+        add_losses_by_kind(dt_h);
+        return losses;
+    }
+
+    /// Ext grids with a finite sk_mva: the flow through their source impedance (hidden Source branches,
+    /// math_model.hpp) into node_flow, so /ext_grid/p_mw is what leaves the ideal source. Returns the
+    /// losses in the source impedances, MW (not in losses_mwh: summary losses_source_mwh).
+    double record_source_branches() {
+        double loss = 0.0;
+        for (int slot : m.source_slot) {
+            if (slot < 0) continue;
+            const BranchY& br = m.branches[slot];
+            const BranchPower s = branch_power(br, V);
+            add_branch_end_powers(br, s, node_flow);
+            loss += branch_loss(s, net.sn_mva).real();
+        }
+        return loss;
+    }
+    double source_losses_mw = 0.0;  ///< this step's losses in the ext grids' source impedances
+
+    /// The step's losses by element kind and voltage level (summary: losses_*_mwh, losses_by_level).
+    void add_losses_by_kind(double dt_h) {
+        std::size_t col = 0;
+        double branch = 0.0, line = 0.0, load = 0.0, noload = 0.0;
+        for (std::size_t i = 0; i < net.branches.size(); ++i, ++col) {
+            branch += row_br_loss[col];
+            level_branch_mwh[level_of_branch[i]] += row_br_loss[col] * dt_h;
+        }
+        for (std::size_t i = 0; i < net.lines.size(); ++i, ++col) {
+            line += row_br_loss[col];
+            level_line_mwh[level_of_line[i]] += row_br_loss[col] * dt_h;
+        }
+        for (std::size_t i = 0; i < net.transformers.size(); ++i, ++col) {
+            const double nl = row_trafo_noload[i], ld = row_br_loss[col] - nl;
+            load += ld;
+            noload += nl;
+            level_trafo_load_mwh[level_of_trafo[i]] += ld * dt_h;
+            level_trafo_noload_mwh[level_of_trafo[i]] += nl * dt_h;
+        }
+        sum.losses_branch_mwh += branch * dt_h;
+        sum.losses_line_mwh += line * dt_h;
+        sum.losses_trafo_load_mwh += load * dt_h;
+        sum.losses_trafo_noload_mwh += noload * dt_h;
+    }
+
+    /// The nominal voltage level of every branch (lines and MATPOWER branches: from bus;
+    /// transformers: HV bus), levels in descending kV; the per-level sums zeroed.
+    void size_loss_levels() {
+        auto vn = [&](Id bus) { return net.buses[bus_at.at(bus)].vn_kv; };
+        level_kv.clear();
+        for (const Branch& b : net.branches) level_kv.push_back(vn(b.from_bus));
+        for (const Line& l : net.lines) level_kv.push_back(vn(l.from_bus));
+        for (const Transformer& t : net.transformers) level_kv.push_back(vn(t.hv_bus));
+        std::sort(level_kv.begin(), level_kv.end(), std::greater<>());
+        level_kv.erase(std::unique(level_kv.begin(), level_kv.end()), level_kv.end());
+        auto level = [&](Id bus) {
+            return std::size_t(std::find(level_kv.begin(), level_kv.end(), vn(bus)) - level_kv.begin());
+        };
+        level_of_branch.clear();
+        level_of_line.clear();
+        level_of_trafo.clear();
+        for (const Branch& b : net.branches) level_of_branch.push_back(level(b.from_bus));
+        for (const Line& l : net.lines) level_of_line.push_back(level(l.from_bus));
+        for (const Transformer& t : net.transformers) level_of_trafo.push_back(level(t.hv_bus));
+        for (auto* v : {&level_line_mwh, &level_trafo_load_mwh, &level_trafo_noload_mwh, &level_branch_mwh}) v->assign(level_kv.size(), 0.0);
+    }
+
+    void record_loads() override {
+        for_chunks(net.loads.size(), [&](std::size_t, std::size_t lo, std::size_t hi) {
+            for (std::size_t l = lo; l < hi; ++l) {
+                const Load& ld = net.loads[l];
+                const int i = load_node[l];
+                double p = 0.0, q = 0.0;
+                if (i >= 0 && ld.in_service) {
+                    const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
+                    p = -s.real();
+                    q = -s.imag();
+                }
+                row_load_p[l] = p;
+                row_load_q[l] = q;
+            }
+        });
+        for (std::size_t l = 0; l < net.loads.size(); ++l) {  // in load order
+            totals.elements_mw += row_load_p[l];
+            totals.load_mw -= row_load_p[l];
+        }
+    }
+
+    /// sgens, storage, shunts (after the device groups in the balance).
+    void record_network_elements() {
+        step_network_gen_mw = 0.0;
+        for (std::size_t s = 0; s < net.sgens.size(); ++s) {
+            const SGen& g = net.sgens[s];
+            row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
+            totals.elements_mw += row_sgen_p[s];
+            step_network_gen_mw += row_sgen_p[s];
+        }
+        for (std::size_t s = 0; s < net.storage.size(); ++s) {
+            const Storage& g = net.storage[s];
+            row_sto_p[s] = (g.in_service && m.storage_node[s] >= 0) ? -g.p_mw * g.scaling : 0.0;
+            totals.elements_mw += row_sto_p[s];
+            totals.battery_mw += row_sto_p[s];
+        }
+        for (std::size_t s = 0; s < net.shunts.size(); ++s) {
+            const Shunt& sh = net.shunts[s];
+            const int i = m.shunt_node[s];
+            double p = 0.0, q = 0.0;
+            if (sh.in_service && i >= 0) {
+                const cplx s = shunt_power_at(sh, V[i]);
+                p = -s.real();
+                q = -s.imag();
+            }
+            row_shunt_p[s] = p;
+            row_shunt_q[s] = q;
+            totals.elements_mw += p;
+            step_network_gen_mw += p;
+        }
+    }
+
+    /// Sources: at each slack node, what the branches take out beyond the specified injections.
+    void sources_into(double& ext_p_sum, double& gen_total) {
+        const double base = net.sn_mva;
+        std::fill(row_ext_p.begin(), row_ext_p.end(), 0.0);
+        std::fill(row_ext_q.begin(), row_ext_q.end(), 0.0);
+        for (std::size_t g = 0; g < net.gens.size(); ++g) row_gen_p[g] = m.gen_node[g] >= 0 ? net.gens[g].p_mw : 0.0;
+        place_slack_power(m, node_flow, V, base, row_ext_p, row_ext_q, row_gen_p);
+        for (double x : row_gen_p) gen_total += x;
+        for (double x : row_ext_p) ext_p_sum += x;
+    }
+
+    /// Each /branch row's rating in kVA, in /branch order (branches, lines, transformers): MATPOWER
+    /// rate_a, a line's sqrt(3) x vn_kv (from bus) x max_i_ka x parallel, a transformer's sn_mva;
+    /// inf where there is none (rate_a 0, max_i_ka inf).
+    std::vector<double> branch_ratings_kva() const {
+        constexpr double inf = std::numeric_limits<double>::infinity();
+        std::vector<double> r;
+        for (const Branch& b : net.branches) r.push_back(b.rate_a_mva > 0 ? b.rate_a_mva * 1000.0 : inf);
+        for (const Line& b : net.lines)
+            r.push_back(std::sqrt(3.0) * net.buses[net.bus_index(b.from_bus)].vn_kv * b.max_i_ka * b.parallel * 1000.0);
+        for (const Transformer& b : net.transformers) r.push_back(b.sn_mva * 1000.0);
+        return r;
+    }
+
+    /// Buses, branches, loads.
+    void declare_series() override {
+        std::vector<std::int64_t> ids;
+        for (const Bus& b : net.buses) ids.push_back(b.id);
+        w->write_ids("bus", ids);
+        std::vector<double> vn;
+        for (const Bus& b : net.buses) vn.push_back(b.vn_kv);
+        w->write_vector("bus/vn_kv", vn, "kV");
+        std::vector<double> band;
+        for (const Bus& b : net.buses) band.push_back(b.vmin_pu);
+        w->write_vector("bus/vmin_pu", band, "p.u.");
+        band.clear();
+        for (const Bus& b : net.buses) band.push_back(b.vmax_pu);
+        w->write_vector("bus/vmax_pu", band, "p.u.");
+        record_series("bus", "vm_pu", "p.u.", row_bus);
+        record_va = opt.record_bus_angles;
+        if (record_va) record_series("bus", "va_deg", "degree", row_va);
+        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+        if (nbr) {
+            std::vector<std::int64_t> bid(nbr);
+            std::vector<std::string> kind;
+            std::vector<std::int64_t> elem, from, to;
+            for (const Branch& b : net.branches) { kind.push_back("branch"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
+            for (const Line& b : net.lines) { kind.push_back("line"); elem.push_back(b.id); from.push_back(b.from_bus); to.push_back(b.to_bus); }
+            for (const Transformer& b : net.transformers) { kind.push_back("trafo"); elem.push_back(b.id); from.push_back(b.hv_bus); to.push_back(b.lv_bus); }
+            for (std::size_t i = 0; i < nbr; ++i) bid[i] = std::int64_t(i);
+            w->write_ids("branch", bid);
+            w->write_strings("branch/kind", kind);
+            w->write_int_vector("branch/element_id", elem);
+            w->write_int_vector("branch/from_bus", from);
+            w->write_int_vector("branch/to_bus", to);
+            char limit[32];
+            std::snprintf(limit, sizeof limit, "%.17g", opt.loading_limit_percent);
+            w->set_attribute("/branch", "loading_limit_percent", limit);  // overloaded_branch_steps counts above it
+            w->write_vector("branch/rated_kva", branch_ratings_kva(), "kVA");
+            record_series("branch", "loading_percent", "percent", row_br_loading);
+            record_series("branch", "p_loss_mw", "MW", row_br_loss);
+            if (opt.record_branch_p_from) record_series("branch", "p_from_mw", "MW", row_br_p);
+        }
+        if (!net.loads.empty()) {
+            group_ids("load", net.loads);
+            std::vector<std::int64_t> bus;
+            for (const Load& l : net.loads) bus.push_back(l.bus);
+            w->write_int_vector("load/bus", bus);
+            std::vector<std::string> type;  // the customer class (e.g. terrace_house), "" when not given
+            for (const Load& l : net.loads) type.push_back(l.type);
+            w->write_strings("load/type", type);
+            record_series("load", "p_mw", "MW", row_load_p);
+            if (opt.record_reactive) record_series("load", "q_mvar", "MVAr", row_load_q);
+        }
+    }
+
+    /// External grids, sgens, storage, gens, shunts, taps, solver, meters.
+    void declare_elements() override {
+        if (!net.ext_grids.empty()) {
+            group_ids("ext_grid", net.ext_grids);
+            record_series("ext_grid", "p_mw", "MW", row_ext_p);
+            record_series("ext_grid", "q_mvar", "MVAr", row_ext_q);
+        }
+        if (!net.sgens.empty()) {
+            group_ids("sgen", net.sgens);
+            record_series("sgen", "p_mw", "MW", row_sgen_p);
+        }
+        if (!net.storage.empty()) {
+            group_ids("storage", net.storage);
+            record_series("storage", "p_mw", "MW", row_sto_p);
+        }
+        if (!net.gens.empty()) {
+            group_ids("gen", net.gens);
+            record_series("gen", "p_mw", "MW", row_gen_p);
+        }
+        if (!net.shunts.empty()) {
+            group_ids("shunt", net.shunts);
+            record_series("shunt", "p_mw", "MW", row_shunt_p);
+            record_series("shunt", "q_mvar", "MVAr", row_shunt_q);
+        }
+        if (!net.transformers.empty()) {
+            group_ids("trafo", net.transformers);
+            record_series("trafo", "p_loss_noload_mw", "MW", row_trafo_noload);
+        }
+        h_tap = -1;
+        if (std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc; })) {
+            h_tap = w->add_series(SeriesSpec{"trafo", "tap_pos", "", net.transformers.size(), 1, true});
+        }
+    }
+
+    /// summary/losses_by_level: one row per nominal voltage level (descending kV).
+    void write_losses_by_level() {
+        if (level_kv.empty()) return;
+        w->write_vector("summary/losses_by_level/kv", level_kv, "kV");
+        w->write_vector("summary/losses_by_level/lines_mwh", level_line_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/trafo_load_mwh", level_trafo_load_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/trafo_noload_mwh", level_trafo_noload_mwh, "MWh");
+        w->write_vector("summary/losses_by_level/branches_mwh", level_branch_mwh, "MWh");
+        w->set_attribute("/summary/losses_by_level", "definition",
+                         "losses by the element's nominal voltage level (lines and MATPOWER branches: from bus; transformers: HV bus), converged steps");
+    }
+
+    void size_rows() override {
+        const std::size_t nbr = net.branches.size() + net.lines.size() + net.transformers.size();
+        row_bus.assign(net.buses.size(), 0.0);
+        row_va.assign(net.buses.size(), 0.0);
+        row_br_loading.assign(nbr, 0.0);
+        row_br_loss.assign(nbr, 0.0);
+        row_br_p.assign(nbr, 0.0);
+        br_power.assign(nbr, BranchPower{0.0, 0.0});
+        row_load_p.assign(net.loads.size(), 0.0);
+        row_load_q.assign(net.loads.size(), 0.0);
+        row_ext_p.assign(net.ext_grids.size(), 0.0);
+        row_ext_q.assign(net.ext_grids.size(), 0.0);
+        row_sgen_p.assign(net.sgens.size(), 0.0);
+        row_sto_p.assign(net.storage.size(), 0.0);
+        row_gen_p.assign(net.gens.size(), 0.0);
+        row_shunt_p.assign(net.shunts.size(), 0.0);
+        row_shunt_q.assign(net.shunts.size(), 0.0);
+        row_tap.assign(net.transformers.size(), 0);
+        row_trafo_noload.assign(net.transformers.size(), 0.0);
+        size_loss_levels();
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<GridModel> make_balanced_grid(EngineState& s) { return std::make_unique<BalancedGrid>(s); }
+
+}  // namespace libgrid::detail

@@ -1,0 +1,134 @@
+// libgrid internal: the time-series engine's grid seam (docs/architecture.md "The per-step data flow").
+//
+// Simulation::Impl (engine.cpp) steps time, the load profiles, the device groups, the customers'
+// meters and bills, the recorder and the checkpoints; a GridModel owns everything that depends on
+// what the grid is: the power-flow model and solver, where loads and devices inject, the solve with
+// the control rounds, the grid's per-step rows (buses, branches, loads, sources) and its summary
+// KPIs. BalancedGrid (grid_balanced.cpp) is the positive-sequence network (Network, MathModel, NR /
+// sweep); UnbalancedGrid (grid_unbalanced.cpp) the three-phase one (UNetwork, UTimeStepper).
+#pragma once
+
+#include <libgrid/model/unetwork.hpp>
+#include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/device_group.hpp>
+#include <libgrid/simulation/engine.hpp>
+#include <libgrid/solvers/solvers.hpp>
+#include <libgrid/simulation/state_archive.hpp>
+
+#include <complex>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace libgrid {
+class ThreadPool;
+}
+
+namespace libgrid::detail {
+
+/// What the engine shares with its grid (Simulation::Impl derives from it).
+struct EngineState {
+    /// The balanced network; on an unbalanced grid, the customers' table (buses and loads only,
+    /// made from the UNetwork: ids, names, nominal powers) that meters, bills and events use.
+    Network net;
+    DeviceSet dev;
+    SimulationOptions opt;
+    std::vector<std::unique_ptr<DeviceGroup>> groups;  ///< registry order
+    std::vector<DeviceGroup*> inject_order;           ///< early groups, then late ones
+    std::vector<DeviceGroup*> vdep;                   ///< voltage-dependent groups
+    std::unordered_map<Id, std::size_t> bus_at, load_at;
+    NetworkIndex ix;
+    std::vector<double> load_p_kw, load_q_kvar;  ///< per customer, this step, nominal (at 1 p.u.)
+    StepContext ctx;                              ///< this step's context for the device groups
+    Recorder* w = nullptr;                        ///< where results go, or none
+    /// Every per-step series with the row it is appended from (rows are sized before the recorder opens).
+    std::vector<SeriesDeclarer::Declared> recorded;
+    StepTotals totals;
+    std::unique_ptr<ThreadPool> pool;
+    SimulationSummary sum;
+
+    void note_violation(LocalTime t, const char* kind, Id element, double value) {
+        if (sum.first_violation.found) return;
+        sum.first_violation = Violation{true, t, kind, element, value};
+    }
+    int record_series(const std::string& group, const std::string& name, const std::string& unit, const std::vector<double>& row) {
+        const int h = w->add_series(SeriesSpec{group, name, unit, row.size(), 1, false});
+        recorded.push_back({h, &row, nullptr});
+        return h;
+    }
+    template <class Table>
+    std::size_t group_ids(const char* g, const Table& table) {
+        std::vector<std::int64_t> v;
+        for (const auto& x : table) v.push_back(x.id);
+        w->write_ids(g, v);
+        return v.size();
+    }
+};
+
+/// The grid side of a step's results (MW, generator convention for the sources).
+struct GridStep {
+    double losses_mw = 0.0;         ///< branches (lines, transformers, MATPOWER branches)
+    double source_losses_mw = 0.0;  ///< in the sources' impedances (not in losses_mw)
+    double ext_p_mw = 0.0;          ///< the sources' total power into the network
+    double gen_mw = 0.0;            ///< generators (PV buses)
+    double network_gen_mw = 0.0;    ///< the network's own sgens and shunts (not device groups)
+};
+
+class GridModel {
+public:
+    virtual ~GridModel() = default;
+    /// Before anything: the network's own checks.
+    virtual void validate() const = 0;
+    virtual bool is_unbalanced() const { return false; }
+    /// Builds the model and solver (start of a run, after a checkpoint resume), binds the groups.
+    virtual void rebuild() = 0;
+    /// After events switched network elements: rebuild keeping the voltages where nodes survive.
+    virtual void topology_changed() = 0;
+    /// Re-derives the model from the network keeping the voltages (checkpoint boundaries).
+    virtual void resync() = 0;
+    /// The voltages device groups see (ctx.V, RecordContext::V), indexed by what bind gave them.
+    virtual const std::vector<std::complex<double>>& voltages() const = 0;
+    /// Fills a load's nominal powers for `len` steps from `t0` when the grid has its own rule for
+    /// loads without a LoadProfileSpec (OpenDSS load shapes); false = the engine's constant rule.
+    virtual bool shape_block(std::size_t /*load*/, LocalTime /*t0*/, std::size_t /*len*/, double* /*p_kw*/, double* /*q_kvar*/,
+                             std::size_t /*stride*/) const {
+        return false;
+    }
+    /// The step's power flow with the devices' voltage controls and the grid's discrete controls.
+    virtual SolveStatus solve_with_controls(int& iters, bool& settled) = 0;
+
+    // ---- results ----
+    virtual void size_rows() = 0;
+    virtual std::size_t planned_columns() const = 0;
+    /// Rows and KPIs of buses and branches; losses into g.
+    virtual void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) = 0;
+    /// Loads (customers) at the solved voltages, into the totals (first in the balance).
+    virtual void record_loads() = 0;
+    /// After the device groups: the network's own elements and the sources.
+    virtual void record_sources(GridStep& g) = 0;
+    /// Per customer: the load's power this step, MW, generator convention (< 0 consuming).
+    virtual const std::vector<double>& load_p_mw() const = 0;
+    /// Root attributes and series before the device groups' (buses, branches, loads).
+    virtual void declare_series() = 0;
+    /// Series after the device groups' (sources, network elements).
+    virtual void declare_elements() = 0;
+    /// Appends what is not a plain row (taps, per-conductor balance) after the rows.
+    virtual void write_step() = 0;
+    /// At the end: /summary tables of the grid.
+    virtual void write_summary() = 0;
+    /// At the end (with or without a recorder): KPIs known only then.
+    virtual void finish() {}
+
+    // ---- checkpoints ----
+    virtual void save_state(StateOut& out) = 0;
+    virtual void restore_state(StateIn& in) = 0;
+};
+
+std::unique_ptr<GridModel> make_balanced_grid(EngineState& s);
+/// The engine's customers' table (EngineState::net) of an unbalanced network.
+Network customers_of(const UNetwork& net);
+std::unique_ptr<GridModel> make_unbalanced_grid(EngineState& s, UNetwork net);
+
+}  // namespace libgrid::detail
