@@ -187,7 +187,8 @@ struct UTimeStepper::Impl {
     std::vector<cplx> ys;              ///< the series-only elements' Ys blocks, packed
     mutable std::vector<cplx> vx;      ///< V of the last solve plus a 0 for ground (n_nodes + 1)
     mutable std::vector<cplx> cur;     ///< element currents of the last solve (into each conductor)
-    mutable std::vector<cplx> pw;      ///< V conj(I) / 1000 per element conductor (kVA into it)
+    mutable std::vector<cplx> pw;      ///< V conj(I) / 1000 per element conductor (kVA into it); not
+                                       ///< kept for lines (elem_p has their sum)
     mutable std::vector<double> elem_p;  ///< per element: the power into it, kW (ground conductors skipped)
     mutable double bal_total = 0.0;    ///< the balance of the last solve (balance_kw)
     mutable double bal_by[4] = {0.0, 0.0, 0.0, 0.0};
@@ -342,21 +343,23 @@ void UTimeStepper::Impl::element_currents(std::size_t el) const {
 void UTimeStepper::Impl::fill_currents() const {
     const std::vector<cplx>& v = pf.v();
     std::copy(v.begin(), v.end(), vx.begin());
-    std::fill(bal_by, bal_by + 4, 0.0);
+    double by[4] = {0.0, 0.0, 0.0, 0.0};  // local: the compiler keeps them apart from pw's stores
     double sources = 0.0, conns = 0.0, loads = 0.0, shunts = 0.0, losses = 0.0;
     for (std::size_t el = 0; el < m.elements.size(); ++el) {
         element_currents(el);
         const UMathElement& e = m.elements[el];
         const std::size_t off = std::size_t(offset[el]), end = off + e.node.size();
         double p = 0.0;
+        const bool keep = e.kind != UElementKind::line;  // a line's pw is read by no row: not stored
         for (std::size_t k = off; k < end; ++k) {  // V conj(I) / 1000 in real arithmetic
             const cplx vk = vx[std::size_t(cnode_x[k])];
             const double ir = cur[k].real(), ii = -cur[k].imag();
-            pw[k] = cplx(vk.real() * ir - vk.imag() * ii, vk.real() * ii + vk.imag() * ir) / 1000.0;
+            const double pk = (vk.real() * ir - vk.imag() * ii) / 1000.0;
+            if (keep) pw[k] = cplx(pk, (vk.real() * ii + vk.imag() * ir) / 1000.0);
             const int ph = cphase[k];
             if (ph == 0) continue;  // ground: no power
-            p += pw[k].real();
-            bal_by[std::min(ph, 4) - 1] += pw[k].real();
+            p += pk;
+            by[std::min(ph, 4) - 1] += pk;
         }
         elem_p[el] = p;
         switch (e.kind) {
@@ -372,6 +375,7 @@ void UTimeStepper::Impl::fill_currents() const {
                 break;
         }
     }
+    std::copy(by, by + 4, bal_by);
     bal_total = sources + conns - loads - losses - shunts;
     cur_valid = true;
 }
