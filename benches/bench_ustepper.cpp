@@ -5,7 +5,7 @@
 // docs/performance.md, "The time series' stepper".
 //   taskset -c 0 build/benches/bench_ustepper --benchmark_min_time=2
 // Argument: 1 EU LV as published, 2 EU LV with every load constant PQ (vmaxpu 1.2).
-//  - UStepperDay: the day (time per iteration = one day; counters: us per step, iterations per step,
+//  - UStepperDay: the day (arguments below; time per iteration = one day; counters: us per step, iterations per step,
 //    heap allocations per step counted by the replaced operator new);
 //  - UStepperSolve: one step without the rows (set_load + solve), minutes alternating;
 //  - UStepperRows: the rows alone after a solve;
@@ -16,6 +16,7 @@
 #include <libgrid/powerflow/ustepper.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -54,10 +55,10 @@ UNetwork eulv(int variant) {
     return net;
 }
 
-UPfOptions options() {
+UPfOptions options(int tol_exp = 10) {
     UPfOptions opt;
     opt.controls = UControlMode::off;
-    opt.tolerance = 1e-10;  // as bench_uresolve (OpenDSS's reference timing)
+    opt.tolerance = std::pow(10.0, -tol_exp);  // 1e-10 as bench_uresolve (OpenDSS's reference timing)
     return opt;
 }
 
@@ -68,7 +69,7 @@ struct Day {
     std::vector<const ULoadShape*> shape;
     std::vector<double> nv, npu, ndeg, bi, bload, bloss, tp, tq, sp, sq, lp, lq, vuf, vn;
     double by[4] = {0, 0, 0, 0};
-    explicit Day(int variant) : net(eulv(variant)), st(net, {}, options()) {
+    explicit Day(int variant, int tol_exp = 10) : net(eulv(variant)), st(net, {}, options(tol_exp)) {
         for (const ULoad& l : net.loads) shape.push_back(load_shape_of(net, l));
         const std::size_t n = std::size_t(st.n_nodes()), nb = std::size_t(st.n_branches());
         const std::size_t nt = net.transformers.size(), ns = std::size_t(st.n_sources());
@@ -87,8 +88,11 @@ struct Day {
             st.set_load(int(l), net.loads[l].base_kw * p, net.loads[l].base_kvar * q);
         }
     }
-    double rows() {
-        st.node_rows(nv.data(), npu.data(), ndeg.data());
+    double rows(bool angles = true) {
+        if (angles)
+            st.node_rows(nv.data(), npu.data(), ndeg.data());
+        else
+            st.node_rows(nv.data(), npu.data());
         st.branch_rows(bi.data(), bload.data(), bloss.data());
         st.transformer_rows(tp.data(), tq.data());
         st.source_rows(sp.data(), sq.data());
@@ -112,7 +116,8 @@ void guarded(benchmark::State& state, void (*body)(benchmark::State&)) {
 }
 
 void BM_UStepperDay_body(benchmark::State& state) {
-    Day d(int(state.range(0)));
+    Day d(int(state.range(0)), int(state.range(2)));
+    const int rows = int(state.range(1));  // 0 none, 1 every row, 2 every row but the node angles
     long iterations = 0, steps = 0, allocations = 0, failed = 0;
     double worst_balance = 0.0;
     for (auto _ : state) {
@@ -122,7 +127,7 @@ void BM_UStepperDay_body(benchmark::State& state) {
             const USolveStats s = d.st.solve();
             iterations += s.iterations;
             failed += s.converged ? 0 : 1;
-            worst_balance = std::max(worst_balance, std::abs(d.rows()));
+            if (rows > 0) worst_balance = std::max(worst_balance, std::abs(d.rows(rows == 1)));
             ++steps;
         }
         allocations += g_allocations.load() - before;
@@ -188,7 +193,12 @@ void BM_UStepperRows(benchmark::State& state) { guarded(state, BM_UStepperRows_b
 
 }  // namespace
 
-BENCHMARK(BM_UStepperDay)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+// Arguments: variant (1 as published, 2 constant PQ), rows (0 none, 1 all, 2 all but the angles),
+// tolerance 10^-k (10: as OpenDSS's reference timing; 8: the engine's default; 4: OpenDSS's default).
+BENCHMARK(BM_UStepperDay)
+    ->Args({1, 1, 10})->Args({2, 1, 10})->Args({1, 2, 10})->Args({2, 2, 10})->Args({1, 0, 10})->Args({2, 0, 10})
+    ->Args({1, 1, 8})->Args({1, 2, 8})->Args({1, 0, 8})->Args({1, 1, 4})->Args({1, 2, 4})->Args({1, 0, 4})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_UStepperSolve)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_UStepperRows)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_UStepperControls)->Unit(benchmark::kMicrosecond);

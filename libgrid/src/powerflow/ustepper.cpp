@@ -132,6 +132,11 @@ bool is_series_only(const UMathElement& e) {
     return true;
 }
 
+/// x y in real arithmetic (no NaN / infinity recovery of complex *: no __muldc3 call).
+inline cplx mul(cplx x, cplx y) {
+    return cplx(x.real() * y.real() - x.imag() * y.imag(), x.real() * y.imag() + x.imag() * y.real());
+}
+
 /// c[r] += y * v in real arithmetic (no NaN / infinity recovery of complex *).
 inline void mul_add(cplx& c, cplx y, double vr, double vi) {
     c += cplx(y.real() * vr - y.imag() * vi, y.real() * vi + y.imag() * vr);
@@ -174,8 +179,19 @@ struct UTimeStepper::Impl {
     std::vector<std::array<int, 4>> bus_node;  ///< per bus: node of conductors 1..4, -1
     std::vector<double> rated;         ///< per branch, terminal 1 (A)
     std::vector<double> rated2;        ///< per branch, terminal 2 (A)
+    /// per branch: terminal 2's currents add nothing to the loading (a series-only element, I2 = -I1,
+    /// equal ratings, and every phase conductor of terminal 2 faces a phase conductor of terminal 1)
+    std::vector<char> t1_only;
+    std::vector<int> cnode_x;          ///< cnode with ground as node n_nodes (vx[n_nodes] = 0)
+    std::vector<int> ys_off;           ///< per series-only element: its Ys (h x h, column-major) in ys
+    std::vector<cplx> ys;              ///< the series-only elements' Ys blocks, packed
+    mutable std::vector<cplx> vx;      ///< V of the last solve plus a 0 for ground (n_nodes + 1)
     mutable std::vector<cplx> cur;     ///< element currents of the last solve (into each conductor)
-    mutable std::vector<cplx> pw;      ///< V conj(I) / 1000 per element conductor (kVA into it)
+    mutable std::vector<cplx> pw;      ///< V conj(I) / 1000 per element conductor (kVA into it); not
+                                       ///< kept for lines (elem_p has their sum)
+    mutable std::vector<double> elem_p;  ///< per element: the power into it, kW (ground conductors skipped)
+    mutable double bal_total = 0.0;    ///< the balance of the last solve (balance_kw)
+    mutable double bal_by[4] = {0.0, 0.0, 0.0, 0.0};
     mutable bool cur_valid = false;
 
     Impl(UNetwork& net, std::vector<UConnection> c, const UPfOptions& opt)
@@ -189,17 +205,14 @@ struct UTimeStepper::Impl {
     void ratings();
     const std::vector<cplx>& currents() const;
     void fill_currents() const;
+    void element_currents(std::size_t el) const;
     int math_element_of_branch(int b) const {
         return b < int(line_elem.size()) ? line_elem[std::size_t(b)] : trafo_elem[std::size_t(b) - line_elem.size()];
     }
     cplx power_kva(int el, int j) const {  ///< into conductor j of element el (currents() first)
         return pw[std::size_t(offset[std::size_t(el)] + j)];
     }
-    double element_p_kw(int el) const {
-        double p = 0.0;
-        for (int j = 0; j < int(m.elements[std::size_t(el)].node.size()); ++j) p += power_kva(el, j).real();
-        return p;
-    }
+    double element_p_kw(int el) const { return elem_p[std::size_t(el)]; }
     void sync_back();
 };
 
@@ -239,7 +252,19 @@ void UTimeStepper::Impl::index_elements() {
             cphase.push_back(node >= 0 ? m.node_phase[std::size_t(node)] : 0);
         }
     series_only.assign(m.elements.size(), 0);
-    for (std::size_t e = 0; e < m.elements.size(); ++e) series_only[e] = is_series_only(m.elements[e]) ? 1 : 0;
+    ys_off.assign(m.elements.size(), -1);
+    for (std::size_t e = 0; e < m.elements.size(); ++e) {
+        if (!is_series_only(m.elements[e])) continue;
+        series_only[e] = 1;
+        ys_off[e] = int(ys.size());
+        const int h = m.elements[e].n_cond;
+        for (int col = 0; col < h; ++col)
+            for (int r = 0; r < h; ++r) ys.push_back(m.elements[e].yprim(r, col));
+    }
+    cnode_x.reserve(cnode.size());
+    for (int node : cnode) cnode_x.push_back(node >= 0 ? node : m.n_nodes);
+    vx.assign(std::size_t(m.n_nodes) + 1, cplx(0.0, 0.0));
+    elem_p.assign(m.elements.size(), 0.0);
     bus_node.assign(own.buses.size(), std::array<int, 4>{-1, -1, -1, -1});
     for (int n = 0; n < m.n_nodes; ++n) {
         const int p = m.node_phase[std::size_t(n)];
@@ -260,51 +285,98 @@ void UTimeStepper::Impl::ratings() {
         rated.push_back(t.windings.empty() ? kNaN : winding_amps(t, t.windings[0]));
         rated2.push_back(t.windings.size() < 2 ? kNaN : winding_amps(t, t.windings[1]));
     }
+    t1_only.assign(rated.size(), 0);
+    for (std::size_t b = 0; b < rated.size(); ++b) {
+        const int el = math_element_of_branch(int(b));
+        if (el < 0 || !series_only[std::size_t(el)] || !(rated[b] == rated2[b])) continue;
+        const int h = m.elements[std::size_t(el)].n_cond, off = offset[std::size_t(el)];
+        bool ok = true;
+        for (int c = 0; c < h; ++c) {
+            const int p1 = cphase[std::size_t(off + c)], p2 = cphase[std::size_t(off + h + c)];
+            if (p2 >= 1 && p2 <= 3 && !(p1 >= 1 && p1 <= 3)) ok = false;
+        }
+        t1_only[b] = ok ? 1 : 0;
+    }
 }
 
+/// The currents into element el's conductors from vx (the last solve's V, ground 0).
+void UTimeStepper::Impl::element_currents(std::size_t el) const {
+    const UMathElement& e = m.elements[el];
+    const int n = int(e.node.size());
+    cplx* c = cur.data() + offset[el];
+    const int* nd = cnode_x.data() + offset[el];
+    std::fill(c, c + n, cplx(0.0, 0.0));
+    if (series_only[el]) {  // I1 = Ys (V1 - V2), I2 = -I1: a quarter of the work, Ys packed
+        const int h = e.n_cond;
+        const cplx* y = ys.data() + ys_off[el];
+        for (int col = 0; col < h; ++col) {
+            const cplx dv = vx[std::size_t(nd[col])] - vx[std::size_t(nd[col + h])];
+            const cplx* yc = y + std::size_t(col) * std::size_t(h);
+            for (int r = 0; r < h; ++r) mul_add(c[r], yc[r], dv.real(), dv.imag());
+        }
+        for (int r = 0; r < h; ++r) c[r + h] = -c[r];
+        return;
+    }
+    const int li = load_of_elem[el];
+    if (li >= 0) {  // a load's own law (not its nominal admittance)
+        const UMathLoad& ld = m.loads[std::size_t(li)];
+        for (int k = 0; k < ld.nphases; ++k) {
+            const int b = ld.delta ? (k + 1) % n : n - 1;
+            const cplx ik = load_phase_current(ld, vx[std::size_t(nd[k])] - vx[std::size_t(nd[b])]);
+            c[k] += ik;
+            c[b] -= ik;
+        }
+        return;
+    }
+    const cplx* y = e.yprim.data();  // column-major n x n
+    for (int col = 0; col < n; ++col) {
+        const cplx vc = vx[std::size_t(nd[col])];
+        if (vc == cplx(0.0, 0.0)) continue;
+        const cplx* yc = y + std::size_t(col) * std::size_t(n);
+        for (int r = 0; r < n; ++r) mul_add(c[r], yc[r], vc.real(), vc.imag());
+    }
+    if (e.i_norton.size() == n)
+        for (int r = 0; r < n; ++r) c[r] -= e.i_norton(r);
+}
+
+/// Every element's currents, the power into each conductor, and the balance, in one pass.
 void UTimeStepper::Impl::fill_currents() const {
     const std::vector<cplx>& v = pf.v();
+    std::copy(v.begin(), v.end(), vx.begin());
+    double by[4] = {0.0, 0.0, 0.0, 0.0};  // local: the compiler keeps them apart from pw's stores
+    double sources = 0.0, conns = 0.0, loads = 0.0, shunts = 0.0, losses = 0.0;
     for (std::size_t el = 0; el < m.elements.size(); ++el) {
+        element_currents(el);
         const UMathElement& e = m.elements[el];
-        const int n = int(e.node.size());
-        cplx* c = cur.data() + offset[el];
-        std::fill(c, c + n, cplx(0.0, 0.0));
-        const int li = load_of_elem[el];
-        if (li >= 0) {  // a load's own law (not its nominal admittance)
-            const UMathLoad& ld = m.loads[std::size_t(li)];
-            for (int k = 0; k < ld.nphases; ++k) {
-                const int b = ld.delta ? (k + 1) % n : n - 1;
-                const cplx ik = load_phase_current(ld, node_v(v, e.node[std::size_t(k)]) - node_v(v, e.node[std::size_t(b)]));
-                c[k] += ik;
-                c[b] -= ik;
-            }
-            continue;
+        const std::size_t off = std::size_t(offset[el]), end = off + e.node.size();
+        double p = 0.0;
+        const bool keep = e.kind != UElementKind::line;  // a line's pw is read by no row: not stored
+        for (std::size_t k = off; k < end; ++k) {  // V conj(I) / 1000 in real arithmetic
+            const cplx vk = vx[std::size_t(cnode_x[k])];
+            const double ir = cur[k].real(), ii = -cur[k].imag();
+            const double pk = (vk.real() * ir - vk.imag() * ii) / 1000.0;
+            if (keep) pw[k] = cplx(pk, (vk.real() * ii + vk.imag() * ir) / 1000.0);
+            const int ph = cphase[k];
+            if (ph == 0) continue;  // ground: no power
+            p += pk;
+            by[std::min(ph, 4) - 1] += pk;
         }
-        const cplx* y = e.yprim.data();  // column-major n x n
-        if (series_only[el]) {  // I1 = Ys (V1 - V2), I2 = -I1: a quarter of the work
-            const int h = e.n_cond;
-            for (int col = 0; col < h; ++col) {
-                const cplx dv = node_v(v, e.node[std::size_t(col)]) - node_v(v, e.node[std::size_t(col + h)]);
-                const cplx* yc = y + std::size_t(col) * std::size_t(n);
-                for (int r = 0; r < h; ++r) mul_add(c[r], yc[r], dv.real(), dv.imag());
-            }
-            for (int r = 0; r < h; ++r) c[r + h] = -c[r];
-            continue;
+        elem_p[el] = p;
+        switch (e.kind) {
+            case UElementKind::line:
+            case UElementKind::transformer: losses += p; break;
+            case UElementKind::vsource: sources -= p; break;
+            case UElementKind::capacitor: shunts += p; break;
+            case UElementKind::load:
+                if (e.index >= n_loads)
+                    conns -= p;  // a connection: power out of it into the grid
+                else
+                    loads += p;
+                break;
         }
-        for (int col = 0; col < n; ++col) {
-            const cplx vc = node_v(v, e.node[std::size_t(col)]);
-            if (vc == cplx(0.0, 0.0)) continue;
-            const cplx* yc = y + std::size_t(col) * std::size_t(n);
-            for (int r = 0; r < n; ++r) mul_add(c[r], yc[r], vc.real(), vc.imag());
-        }
-        if (e.i_norton.size() == n)
-            for (int r = 0; r < n; ++r) c[r] -= e.i_norton(r);
     }
-    for (std::size_t k = 0; k < cur.size(); ++k) {  // the power into every conductor, real arithmetic
-        const cplx vk = node_v(v, cnode[k]);
-        const double ir = cur[k].real(), ii = -cur[k].imag();
-        pw[k] = cplx(vk.real() * ir - vk.imag() * ii, vk.real() * ii + vk.imag() * ir) / 1000.0;
-    }
+    std::copy(by, by + 4, bal_by);
+    bal_total = sources + conns - loads - losses - shunts;
     cur_valid = true;
 }
 
@@ -407,6 +479,22 @@ void UTimeStepper::node_rows(double* v_volts, double* vm_pu, double* va_deg) con
     }
 }
 
+void UTimeStepper::node_rows(double* v_volts, double* vm_pu) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& v = s.pf.v();
+    for (int n = 0; n < s.m.n_nodes; ++n) {
+        const double vm = mag(v[std::size_t(n)]);
+        v_volts[n] = vm;
+        vm_pu[n] = vm / s.m.node_vbase_v[std::size_t(n)];
+    }
+}
+
+void UTimeStepper::node_angles(double* va_deg) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& v = s.pf.v();
+    for (int n = 0; n < s.m.n_nodes; ++n) va_deg[n] = std::arg(v[std::size_t(n)]) * kRadToDeg;
+}
+
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {
     const Impl& s = *impl_;
     s.currents();
@@ -452,12 +540,12 @@ void UTimeStepper::branch_rows(double* i_amps, double* loading_percent, double* 
         if (el < 0) continue;
         const UMathElement& e = s.m.elements[std::size_t(el)];
         const int off = s.offset[std::size_t(el)];
-        double worst = 0.0, loss = 0.0;
-        for (int t = 0; t < e.n_terminals; ++t) {
+        double worst = 0.0;
+        const int nt = s.t1_only[std::size_t(b)] ? 1 : e.n_terminals;  // |I2| = |I1|: one sqrt
+        for (int t = 0; t < nt; ++t) {
             const double r = t == 0 ? s.rated[std::size_t(b)] : s.rated2[std::size_t(b)];
             for (int c = 0; c < e.n_cond; ++c) {
                 const std::size_t k = std::size_t(off + t * e.n_cond + c);
-                loss += s.pw[k].real();
                 const int p = s.cphase[k];
                 if (p == 0) continue;
                 const double a = mag(cur[k]);
@@ -466,7 +554,7 @@ void UTimeStepper::branch_rows(double* i_amps, double* loading_percent, double* 
             }
         }
         loading_percent[b] = 100.0 * worst;
-        p_loss_kw[b] = loss;
+        p_loss_kw[b] = s.elem_p[std::size_t(el)];
     }
 }
 
@@ -500,6 +588,7 @@ void UTimeStepper::vuf_rows(double* vuf_percent) const {
     const Impl& s = *impl_;
     const std::vector<cplx>& v = s.pf.v();
     const cplx a = std::polar(1.0, 2.0 * std::numbers::pi / 3.0);
+    const cplx a2 = mul(a, a);
     for (std::size_t b = 0; b < s.bus_node.size(); ++b) {
         const std::array<int, 4>& bn = s.bus_node[b];
         if (bn[0] < 0 || bn[1] < 0 || bn[2] < 0) {
@@ -508,7 +597,7 @@ void UTimeStepper::vuf_rows(double* vuf_percent) const {
         }
         const cplx vn = node_v(v, bn[3]);
         const cplx va = v[std::size_t(bn[0])] - vn, vb = v[std::size_t(bn[1])] - vn, vc = v[std::size_t(bn[2])] - vn;
-        const double v1 = mag(va + a * vb + a * a * vc), v2 = mag(va + a * a * vb + a * vc);
+        const double v1 = mag(va + mul(a, vb) + mul(a2, vc)), v2 = mag(va + mul(a2, vb) + mul(a, vc));
         vuf_percent[b] = v1 > 0.0 ? 100.0 * v2 / v1 : 0.0;
     }
 }
@@ -534,34 +623,9 @@ double UTimeStepper::losses_kw() const {
 
 double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     const Impl& s = *impl_;
-    s.currents();
-    std::fill(residual_by_conductor_kw, residual_by_conductor_kw + 4, 0.0);
-    double sources = 0.0, conns = 0.0, loads = 0.0, shunts = 0.0, losses = 0.0;
-    for (std::size_t el = 0; el < s.m.elements.size(); ++el) {
-        const UMathElement& e = s.m.elements[el];
-        double p = 0.0;
-        const std::size_t off = std::size_t(s.offset[el]);
-        for (std::size_t k = off; k < off + e.node.size(); ++k) {
-            const int ph = s.cphase[k];
-            if (ph == 0) continue;  // ground: no power
-            const double pj = s.pw[k].real();
-            p += pj;
-            residual_by_conductor_kw[std::min(ph, 4) - 1] += pj;
-        }
-        switch (e.kind) {
-            case UElementKind::line:
-            case UElementKind::transformer: losses += p; break;
-            case UElementKind::vsource: sources -= p; break;
-            case UElementKind::capacitor: shunts += p; break;
-            case UElementKind::load:
-                if (e.index >= s.n_loads)
-                    conns -= p;  // a connection: power out of it into the grid
-                else
-                    loads += p;
-                break;
-        }
-    }
-    return sources + conns - loads - losses - shunts;
+    s.currents();  // the balance is summed with the currents, in the same pass
+    std::copy(s.bal_by, s.bal_by + 4, residual_by_conductor_kw);
+    return s.bal_total;
 }
 
 }  // namespace libgrid
