@@ -87,6 +87,7 @@ public:
             REQUIRE(it != net_.loads.end());
             const int node = pf_.model().bus_node(it->bus1.bus, it->bus1.nodes.at(0));
             REQUIRE(node >= 0);
+            REQUIRE(pf_.model().node_vbase_v[static_cast<std::size_t>(node)] > 200.0);  // 230 V (0.416 kV / sqrt 3)
             load_node_.push_back(node);
             load_phase_.push_back(it->bus1.nodes[0]);
         }

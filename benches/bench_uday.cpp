@@ -1,0 +1,96 @@
+// The European LV feeder's day (issue 15): 1,440 one-minute steps, side by side with OpenDSS's yearly
+// mode on the same day (benches/opendss/dss_daily_reference timing; docs/performance.md, "Issue 15: the
+// European LV day"). One thread, no output.
+//   taskset -c 0 build/benches/bench_uday --benchmark_min_time=1
+// Arguments: variant (0 the scripts as published, 1 every load constant PQ), tolerance (10: 1e-10 p.u.,
+// OpenDSS's reference runs'; 4: 1e-4, OpenDSS's default).
+//  - UPowerFlowDay: the power-flow level, UPowerFlow compiled once (outside the timing), then each minute
+//    apply_loadshapes_at(minute / 60) + update_loads + solve (no tables), from the last answer;
+//  - UPowerFlowDayCompile: the same with read_dss and the UPowerFlow set-up inside the timing (OpenDSS's
+//    "compile + day").
+#include <benchmark/benchmark.h>
+
+#include <libgrid/io/dss.hpp>
+#include <libgrid/powerflow/unbalanced.hpp>
+
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <string>
+
+using namespace libgrid;
+
+namespace {
+
+const std::string kMaster = std::string(LIBGRID_DATA) + "/opendss/eulv/Master.dss";
+
+UNetwork eulv(bool pq) {
+    UNetwork net = read_dss(kMaster).net;
+    if (pq)
+        for (ULoad& l : net.loads) l.vmaxpu = 1.2;
+    return net;
+}
+
+UPfOptions options(int tolerance_exp) {
+    UPfOptions opt;
+    opt.method = UMethod::fixed_point;
+    opt.controls = UControlMode::off;
+    opt.tolerance = std::pow(10.0, -tolerance_exp);
+    return opt;
+}
+
+/// 1,440 minutes; returns the iterations.
+int day(UNetwork& net, UPowerFlow& pf) {
+    int iterations = 0;
+    for (int minute = 1; minute <= 1440; ++minute) {
+        apply_loadshapes_at(net, minute / 60.0);
+        pf.update_loads();
+        const USolveStats st = pf.solve();
+        if (!st.converged) throw std::runtime_error("minute " + std::to_string(minute) + " did not converge");
+        iterations += st.iterations;
+    }
+    return iterations;
+}
+
+void guarded(benchmark::State& state, void (*body)(benchmark::State&)) {
+    try {
+        if (!std::filesystem::exists(kMaster)) {
+            state.SkipWithError("missing feeder");
+            return;
+        }
+        body(state);
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+    }
+}
+
+void BM_UPowerFlowDay(benchmark::State& state) {
+    guarded(state, [](benchmark::State& s) {
+        UNetwork net = eulv(s.range(0) == 1);
+        apply_loadshapes_at(net, 0.0);
+        UPowerFlow pf(net, options(static_cast<int>(s.range(1))));
+        pf.solve();
+        int iterations = 0;
+        for (auto _ : s) iterations = day(net, pf);
+        s.counters["iterations"] = iterations;
+        s.counters["per_step_us"] = benchmark::Counter(1440.0 * static_cast<double>(s.iterations()),
+                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    });
+}
+BENCHMARK(BM_UPowerFlowDay)->ArgsProduct({{0, 1}, {10, 4}})->Unit(benchmark::kMillisecond);
+
+void BM_UPowerFlowDayCompile(benchmark::State& state) {
+    guarded(state, [](benchmark::State& s) {
+        for (auto _ : s) {
+            UNetwork net = eulv(s.range(0) == 1);
+            apply_loadshapes_at(net, 0.0);
+            UPowerFlow pf(net, options(static_cast<int>(s.range(1))));
+            benchmark::DoNotOptimize(day(net, pf));
+        }
+    });
+}
+BENCHMARK(BM_UPowerFlowDayCompile)->ArgsProduct({{0, 1}, {10, 4}})->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
