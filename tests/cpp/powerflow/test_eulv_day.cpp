@@ -6,11 +6,14 @@
 //      (b) to 1e-6 p.u., the transformer's per-phase power into the LV network to 1e-3 kW, the source's
 //      total power, the LV network's extreme voltages per phase; both variants (as published: loads
 //      above vmaxpu are constant Z; every load constant PQ);
-//  (2) against the IEEE document's printed numbers (constant PQ; minutes 1, 566, 1440).
+//  (2) the same day through UTimeStepper (what the engine drives: set_load from loadshape_at, solve, the
+//      rows), against the same files, and its energy balance closed every minute, per conductor;
+//  (3) against the IEEE document's printed numbers (constant PQ; minutes 1, 566, 1440).
 #include <doctest/doctest.h>
 
 #include <libgrid/io/dss.hpp>
 #include <libgrid/powerflow/unbalanced.hpp>
+#include <libgrid/powerflow/ustepper.hpp>
 
 #include <algorithm>
 #include <array>
@@ -234,4 +237,71 @@ TEST_CASE("EU LV day: the IEEE document's printed numbers (constant PQ; minutes 
         }
     }
     CHECK(next == printed.size());
+}
+
+// The engine's path (issue 15's PLAN: UTimeStepper): the shapes resolved once (load_shape_of), each
+// minute loadshape_at x the load's base kW / kvar (useactual=no: Master.dss's `batchedit loadshape..*
+// useactual=no`) into set_load, solve, then the rows the engine records.
+TEST_CASE("EU LV day: UTimeStepper minute by minute equals OpenDSS's yearly mode, the balance closes") {
+    for (bool pq : {false, true}) {
+        CAPTURE(pq);
+        const std::vector<RefMinute> ref = read_day(pq ? "eulv_daily_pq.csv" : "eulv_daily_published.csv");
+        UNetwork net = eulv(pq);
+        std::vector<const ULoadShape*> shape;
+        for (const ULoad& l : net.loads) {
+            shape.push_back(load_shape_of(net, l));
+            REQUIRE(shape.back() != nullptr);
+            REQUIRE_FALSE(shape.back()->useactual);
+        }
+        UTimeStepper st(net, {}, Day::options());
+        int load_node[3] = {-1, -1, -1};
+        const char* names[3] = {"load1", "load32", "load53"};
+        for (int k = 0; k < 3; ++k) {
+            for (std::size_t i = 0; i < net.loads.size(); ++i) {
+                if (net.loads[i].name != names[k]) continue;
+                for (int n = 0; n < st.n_nodes(); ++n) {
+                    if (st.node_bus(n) == net.loads[i].bus1.bus && st.node_conductor(n) == net.loads[i].bus1.nodes[0]) {
+                        load_node[k] = n;
+                    }
+                }
+            }
+            REQUIRE(load_node[k] >= 0);
+        }
+        REQUIRE(net.transformers.size() == 1);
+        REQUIRE(st.n_sources() == 1);
+        std::vector<double> v(static_cast<std::size_t>(st.n_nodes())), vm(v.size()), va(v.size());
+        double tp[6], tq[6], sp[3], sq[3], by_conductor[4];
+        double worst_v = 0.0, worst_p = 0.0, worst_q = 0.0, worst_src = 0.0, worst_balance = 0.0;
+        for (const RefMinute& r : ref) {
+            for (std::size_t i = 0; i < net.loads.size(); ++i) {
+                double p = 1.0, q = 1.0;
+                bool has_q = false;
+                loadshape_at(*shape[i], r.minute / 60.0, p, q, has_q);
+                st.set_load(static_cast<int>(i), net.loads[i].base_kw * p, net.loads[i].base_kvar * q);
+            }
+            REQUIRE_MESSAGE(st.solve().converged, "minute " << r.minute);
+            st.node_rows(v.data(), vm.data(), va.data());
+            for (int k = 0; k < 3; ++k) {
+                const auto n = static_cast<std::size_t>(load_node[k]);
+                worst_v = std::max(worst_v, std::abs(v[n] - r.v_load[k]) / st.node_vbase_volts(load_node[k]));
+            }
+            st.transformer_rows(tp, tq);
+            for (int k = 0; k < 3; ++k) {  // winding 2 = LV: power into the transformer = minus into the LV network
+                worst_p = std::max(worst_p, std::abs(-tp[3 + k] - r.p_lv[k]));
+                worst_q = std::max(worst_q, std::abs(-tq[3 + k] - r.q_lv[k]));
+            }
+            st.source_rows(sp, sq);
+            worst_src = std::max({worst_src, std::abs(sp[0] + sp[1] + sp[2] - r.p_source),
+                                  std::abs(sq[0] + sq[1] + sq[2] - r.q_source)});
+            worst_balance = std::max(worst_balance, std::abs(st.balance_kw(by_conductor)));
+            for (double b : by_conductor) worst_balance = std::max(worst_balance, std::abs(b));
+        }
+        MESSAGE(std::string(pq ? "constant PQ" : "as published") << ": worst |dV| " << worst_v << " p.u., dP " << worst_p
+                << " kW, dQ " << worst_q << " kvar, source " << worst_src << " kW/kvar, balance " << worst_balance << " kW");
+        CHECK(worst_v < 1e-8);
+        CHECK(worst_p < 5e-7);
+        CHECK(worst_q < 5e-7);
+        CHECK(worst_src < 5e-7);
+        CHECK(worst_balance < 1e-6);  // kW; the day's load is 3 to 60 kW
+    }
 }
