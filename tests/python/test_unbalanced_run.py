@@ -283,3 +283,13 @@ def test_eulv_cli_run_and_info(tmp_path):
     info = subprocess.run([str(cli), "info", str(out)], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
     assert "model            unbalanced" in info.stdout
+
+
+def test_simulation_on_an_unbalanced_network(tmp_path):
+    """libgrid.Simulation takes an UnbalancedNetwork as it takes a Network (Simulation(UNetwork, ...))."""
+    net = libgrid.UnbalancedNetwork.from_dss(ROOT / "tests" / "data" / "opendss" / "eulv" / "Master.dss")
+    sim = libgrid.Simulation(net, start="2025-01-01T09:00", step="1min", horizon="5min")
+    res = sim.run(output=str(tmp_path / "sim.h5"))
+    assert res.model == "unbalanced"
+    assert len(res.time) == 5
+    assert res.node_vm(phase="b").shape[0] == 5
