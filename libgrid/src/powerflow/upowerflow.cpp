@@ -245,6 +245,16 @@ void UPowerFlow::update_loads() {
     }
 }
 
+void UPowerFlow::set_load_kw(int math_load, double kw, double kvar) {
+    UMathLoad& ld = m_.loads[std::size_t(math_load)];
+    ULoad& l = net_.loads[std::size_t(ld.load)];
+    l.kw = kw;
+    l.kvar = kvar;
+    ld.p_w = kw * 1000.0 / l.nphases;
+    ld.q_var = kvar * 1000.0 / l.nphases;
+    ld.y_nom = cplx(ld.p_w, -ld.q_var) / (ld.vbase_v * ld.vbase_v);
+}
+
 /// One solve; with `auto`, when the sweep or Newton-Raphson does not converge, again from the
 /// model's start with the fixed point, which then stays the solver (as run_unbalanced_pf).
 USolveStats UPowerFlow::solve_once() {

@@ -172,6 +172,10 @@ public:
     bool reduced() const { return reduced_; }   ///< the reduced fixed point is in use
     const UPfResult& status() const { return status_; }  ///< the counters of result(), no tables
     const UNetwork& network() const { return net_; }
+    /// Added (issue 15, h2): one load's kw / kvar into the network (net.loads[model().loads[math_load].load])
+    /// and into its model entry (p_w, q_var, y_nom), as update_loads does for all of them; no allocation.
+    /// `math_load` indexes model().loads. Y is kept (the load's yprim stays what it put into Y).
+    void set_load_kw(int math_load, double kw, double kvar);
 
 private:
     void make_solver(UMethod method);
