@@ -134,6 +134,23 @@ def test_format_phase_to_neutral(unbalanced_file):
 
 
 @pytest.mark.format
+def test_format_phase_to_neutral_without_angles(tmp_path):
+    """Without /node/va_deg (angles not recorded): a neutral node makes phase to neutral unknowable
+    (an error naming outputs.bus_angles); without one it is the magnitude to ground."""
+    p = tmp_path / "noangles.h5"
+    _write_unbalanced(p)
+    with h5py.File(p, "a") as f:
+        del f["node/va_deg"]
+    with pytest.raises(KeyError, match="outputs.bus_angles"):
+        libgrid.read_results(p).node_vln_pu()
+    with h5py.File(p, "a") as f:  # b2's neutral becomes a fourth wire of nothing: call it phase c of a bus of its own
+        del f["node/phase"]
+        f.create_dataset("node/phase", data=NODE_PHASE[:-1] + ["c"], dtype=h5py.string_dtype())
+    vln = libgrid.read_results(p).node_vln_pu()
+    assert vln["b2.a"].iloc[0] == pytest.approx(230.0 / VBASE, rel=1e-12)
+
+
+@pytest.mark.format
 def test_format_vuf_and_trafo_phase_power(unbalanced_file):
     vuf = unbalanced_file.vuf()
     assert list(vuf.columns) == ["src", "b1"]  # b2's NaN column (not three-phase here) is left out

@@ -311,10 +311,15 @@ class Results:
         nodes are left out. Computed from /node/v_volts and /node/va_deg."""
         nodes = self.nodes()
         v = self._node_series("v_volts", None).to_numpy(dtype=float)
-        a = np.deg2rad(self._node_series("va_deg", None).to_numpy(dtype=float))
-        z = v * np.exp(1j * a)
-        index = self.series("node", "v_volts").index
         neutral = {b: i for i, (b, p) in enumerate(zip(nodes["bus"], nodes["phase"])) if p == "n"}
+        if "va_deg" in self.names("node"):
+            z = v * np.exp(1j * np.deg2rad(self._node_series("va_deg", None).to_numpy(dtype=float)))
+        elif neutral:
+            raise KeyError(f"results file '{self.path}': phase-to-neutral voltages need /node/va_deg (record it with the "
+                           "scenario key outputs.bus_angles: true); node_vm() gives the voltages to ground")
+        else:  # no neutral node anywhere: phase to neutral is phase to ground, the magnitudes suffice
+            z = v.astype(complex)
+        index = self.series("node", "v_volts").index
         cols, data = [], []
         wanted = None if phase is None else ([phase] if isinstance(phase, str) else list(phase))
         for i, (b, p, base) in enumerate(zip(nodes["bus"], nodes["phase"], nodes["vbase_volts"])):

@@ -66,6 +66,9 @@ TEST_CASE("scenario dss: keys that do not fit are refused with file:line and key
         return std::string();
     }();
     CHECK(m.find("s.yaml:3: key 'network.load_factor': does not apply to a .dss network") != std::string::npos);
+    m = parse_message("outputs: {checkpoint_steps: 256}\n");
+    CHECK(m.find("key 'outputs.checkpoint_steps': checkpoints are not supported on an unbalanced (.dss) network yet") != std::string::npos);
+    CHECK(dss_scenario("").outputs.checkpoint_steps == 0);  // the default on a .dss network
     m = parse_message("profiles: {residential_daily_kwh: 10}\n");
     CHECK(m.find("key 'profiles.residential_daily_kwh': does not apply to a .dss network") != std::string::npos);
     m = parse_message("devices:\n  battery:\n    share: 0.1\n    phases: ad\n");
