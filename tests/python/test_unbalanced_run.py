@@ -270,15 +270,20 @@ def test_eulv_hour_runs_unbalanced(eulv_hour):
 
 
 def test_eulv_hour_loads_follow_their_shapes(eulv_hour):
-    """LOAD1 (kW=1, yearly=Shape_1, constant PQ inside its voltage band) draws its shape's value at each
-    minute: OpenDSS's point i lies at i minutes after midnight, so 09:00 + k min is point 540 + k
-    (line 540 + k of load_profile_1.txt, 1-based)."""
+    """LOAD1 (Bus1=34.1, kV=0.23, kW=1, yearly=Shape_1, OpenDSS's model 1) draws its shape's value at
+    each minute: OpenDSS's point i lies at i minutes after midnight, so 09:00 + k min is point 540 + k
+    (line 540 + k of load_profile_1.txt, 1-based). Model 1 is constant PQ inside [vminpu, vmaxpu] =
+    [0.95, 1.05] of 230 V and a constant impedance outside (Load.pas: the power at the limit, then as V^2),
+    so P = P_shape x (V / (1.05 x 230 V))^2 above 241.5 V."""
     mult = np.loadtxt(SHAPES / "load_profile_1.txt")
     p = eulv_hour.series("load", "p_mw")
-    names = eulv_hour.vector("load", "name")
-    col = p.columns[list(names).index("load1")] if "load1" in list(names) else p.columns[0]
-    expected_kw = mult[539:599]
-    assert (-p[col].to_numpy() * 1000.0) == pytest.approx(expected_kw, rel=2e-6, abs=1e-6)
+    names = list(eulv_hour.vector("load", "name"))
+    col = p.columns[names.index("load1")]
+    v = eulv_hour.node_v_volts(phase="a")["34.a"].to_numpy(dtype=float)
+    vmax, vmin = 1.05 * 230.0, 0.95 * 230.0
+    factor = np.where(v > vmax, (v / vmax) ** 2, np.where(v < vmin, (v / vmin) ** 2, 1.0))
+    expected_kw = mult[539:599] * factor
+    assert (-p[col].to_numpy() * 1000.0) == pytest.approx(expected_kw, rel=2e-5, abs=1e-6)
 
 
 def test_eulv_hour_energy_balance(eulv_hour):

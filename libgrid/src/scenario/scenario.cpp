@@ -815,18 +815,20 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     {
         MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows", "max_file_gb", "checkpoint_steps", "min_free_mb"});
         s.outputs.meter_interval_s = std::max<std::int64_t>(900, s.horizon.step_s);
+        // issue 15: on a .dss network the meters read every step by default (its runs start where OpenDSS's
+        // yearly mode solves first, 00:01, which lies on no 15-minute clock; bills need the clock)
+        if (s.network.dss) s.outputs.meter_interval_s = s.horizon.step_s;
         if (m.has("meter_interval")) {
             const std::string v = m.scalar("meter_interval", "an interval (15min, 30min or 1h)");
             std::int64_t sec = 0;
-            if (!parse_step(v, sec) || (sec != 900 && sec != 1800 && sec != 3600))
-                m.fail("meter_interval", "expected 15min, 30min or 1h, got '" + v + "'");
+            const bool step = s.network.dss && parse_step(v, sec) && sec == s.horizon.step_s;
+            if (!step && (!parse_step(v, sec) || (sec != 900 && sec != 1800 && sec != 3600)))
+                m.fail("meter_interval", std::string("expected 15min, 30min or 1h") + (s.network.dss ? " or the step" : "") + ", got '" + v + "'");
             s.outputs.meter_interval_s = sec;
         }
         if (s.outputs.meter_interval_s % s.horizon.step_s != 0)
             m.fail("meter_interval", "the meter interval (" + step_text(s.outputs.meter_interval_s) + ") must be a multiple of the step (" + step_text(s.horizon.step_s) + ")");
-        // a .dss network may start off a meter boundary (OpenDSS's yearly mode solves first at 00:01): its
-        // meter intervals then run from the start
-        if (s.horizon.start % s.outputs.meter_interval_s != 0 && !s.network.dss) {
+        if (s.horizon.start % s.outputs.meter_interval_s != 0) {
             MapReader h(ctx, top.get("horizon"), "horizon", {"start", "step", "duration", "steps"});
             h.fail("start", "the start " + format_iso8601(s.horizon.start) + " is not on a meter interval boundary (" + step_text(s.outputs.meter_interval_s) + ")");
         }

@@ -53,7 +53,8 @@ TEST_CASE("scenario dss: the shipped EU LV day builds an unbalanced network whos
     // LOAD1: kW=1 x Shape_1 (one value a minute): its peak is the file's largest value, 0.036 at midnight or more
     CHECK(b.customers[0].peak_kw >= 0.036);
     CHECK(b.options.n_steps == 1440);
-    CHECK(b.options.start % 900 == 60);  // 00:01: allowed off the meter interval on a .dss network
+    CHECK(b.options.start % 900 == 60);  // 00:01, as OpenDSS's yearly mode
+    CHECK(b.options.meter_interval_s == 60);  // the meters read every step on a .dss network (00:01 is on that clock)
 }
 
 TEST_CASE("scenario dss: keys that do not fit are refused with file:line and key") {
@@ -66,6 +67,10 @@ TEST_CASE("scenario dss: keys that do not fit are refused with file:line and key
         return std::string();
     }();
     CHECK(m.find("s.yaml:3: key 'network.load_factor': does not apply to a .dss network") != std::string::npos);
+    m = parse_message("outputs: {meter_interval: 15min}\n");  // the start, 00:01, lies on no 15-minute clock
+    CHECK(m.find("key 'horizon.start': the start 2025-01-01T00:01:00 is not on a meter interval boundary (15min)") != std::string::npos);
+    m = parse_message("outputs: {meter_interval: 2min}\n");
+    CHECK(m.find("key 'outputs.meter_interval': expected 15min, 30min or 1h or the step, got '2min'") != std::string::npos);
     m = parse_message("outputs: {checkpoint_steps: 256}\n");
     CHECK(m.find("key 'outputs.checkpoint_steps': checkpoints are not supported on an unbalanced (.dss) network yet") != std::string::npos);
     CHECK(dss_scenario("").outputs.checkpoint_steps == 0);  // the default on a .dss network
