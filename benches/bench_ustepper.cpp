@@ -8,7 +8,8 @@
 //  - UStepperDay: the day (time per iteration = one day; counters: us per step, iterations per step,
 //    heap allocations per step counted by the replaced operator new);
 //  - UStepperSolve: one step without the rows (set_load + solve), minutes alternating;
-//  - UStepperRows: the rows alone after a solve.
+//  - UStepperRows: the rows alone after a solve;
+//  - UStepperControls: IEEE 13 under static control, a step (counts the control loop's allocations).
 #include <benchmark/benchmark.h>
 
 #include <libgrid/io/dss.hpp>
@@ -156,7 +157,32 @@ void BM_UStepperRows_body(benchmark::State& state) {
     }
 }
 
+/// IEEE 13 under static control (regulators, capacitors): a step with the loads alternating between
+/// 100 % and 102 %; counts the heap allocations of the control loop.
+void BM_UStepperControls_body(benchmark::State& state) {
+    UNetwork net = read_dss(std::string(LIBGRID_DATA) + "/opendss/ieee13/IEEE13Nodeckt.dss").net;
+    UPfOptions opt;
+    opt.tolerance = 1e-10;
+    UTimeStepper st(net, {}, opt);
+    st.solve();
+    long steps = 0, allocations = 0, control_iterations = 0;
+    double scale = 1.0;
+    for (auto _ : state) {
+        scale = scale == 1.0 ? 1.02 : 1.0;
+        const long before = g_allocations.load();
+        for (std::size_t l = 0; l < net.loads.size(); ++l)
+            st.set_load(int(l), net.loads[l].kw * scale, net.loads[l].kvar * scale);
+        benchmark::DoNotOptimize(st.solve().iterations);
+        allocations += g_allocations.load() - before;
+        control_iterations += st.status().control_iterations;
+        ++steps;
+    }
+    state.counters["allocs_per_step"] = double(allocations) / double(std::max(steps, 1L));
+    state.counters["control_iterations"] = double(control_iterations) / double(std::max(steps, 1L));
+}
+
 void BM_UStepperDay(benchmark::State& state) { guarded(state, BM_UStepperDay_body); }
+void BM_UStepperControls(benchmark::State& state) { guarded(state, BM_UStepperControls_body); }
 void BM_UStepperSolve(benchmark::State& state) { guarded(state, BM_UStepperSolve_body); }
 void BM_UStepperRows(benchmark::State& state) { guarded(state, BM_UStepperRows_body); }
 
@@ -165,4 +191,5 @@ void BM_UStepperRows(benchmark::State& state) { guarded(state, BM_UStepperRows_b
 BENCHMARK(BM_UStepperDay)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_UStepperSolve)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_UStepperRows)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_UStepperControls)->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

@@ -9,6 +9,8 @@
 //       scalars and column tables (see `result_dict`); the taps settled by the controls stay in `net`.
 #include <libgrid/core/errors.hpp>
 #include <libgrid/io/dss.hpp>
+#include <libgrid/model/to_unetwork.hpp>
+#include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/powerflow/unbalanced.hpp>
 
 #include <pybind11/complex.h>
@@ -74,9 +76,10 @@ py::dict buses_table(const UNetwork& net) {
     for (const ULoad& l : net.loads) add(l.bus1);
     for (const UCapacitor& k : net.capacitors) { add(k.bus1); add(k.bus2); }
     for (const UVsource& s : net.vsources) add(s.bus1);
-    py::list name, kv, x, y, nd;
+    py::list name, kv, x, y, nd, ids;
     for (std::size_t b = 0; b < net.buses.size(); ++b) {
         name.append(net.buses[b].name);
+        ids.append(net.buses[b].id);
         kv.append(net.buses[b].kv_base_ll);
         x.append(net.buses[b].has_coords ? net.buses[b].x : NAN);
         y.append(net.buses[b].has_coords ? net.buses[b].y : NAN);
@@ -84,6 +87,7 @@ py::dict buses_table(const UNetwork& net) {
     }
     py::dict d;
     d["name"] = name; d["nodes"] = nd; d["kv_base_ll"] = kv; d["x"] = x; d["y"] = y;
+    d["id"] = ids;  // issue 15
     return d;
 }
 
@@ -103,7 +107,8 @@ py::dict lines_table(const UNetwork& net) {
                                 c<L>("norm_amps", [](const L& l) { return l.norm_amps; }),
                                 c<L>("emerg_amps", [](const L& l) { return l.emerg_amps; }),
                                 c<L>("is_switch", [](const L& l) { return l.is_switch; }),
-                                c<L>("enabled", [](const L& l) { return l.enabled; })});
+                                c<L>("enabled", [](const L& l) { return l.enabled; }),
+                                c<L>("id", [](const L& l) { return l.id; })});  // issue 15
 }
 
 py::dict transformers_table(const UNetwork& net) {
@@ -130,6 +135,7 @@ py::dict transformers_table(const UNetwork& net) {
     cols.push_back(c<T>("noload_loss_pct", [](const T& t) { return t.noload_loss_pct; }));
     cols.push_back(c<T>("imag_pct", [](const T& t) { return t.imag_pct; }));
     cols.push_back(c<T>("enabled", [](const T& t) { return t.enabled; }));
+    cols.push_back(c<T>("id", [](const T& t) { return t.id; }));  // issue 15
     return table<T>(net.transformers, cols);
 }
 
@@ -146,7 +152,8 @@ py::dict loads_table(const UNetwork& net) {
                                 c<L>("daily", [](const L& l) { return l.daily; }), c<L>("yearly", [](const L& l) { return l.yearly; }),
                                 c<L>("base_kw", [](const L& l) { return l.base_kw; }),
                                 c<L>("base_kvar", [](const L& l) { return l.base_kvar; }),
-                                c<L>("enabled", [](const L& l) { return l.enabled; })});
+                                c<L>("enabled", [](const L& l) { return l.enabled; }),
+                                c<L>("id", [](const L& l) { return l.id; })});  // issue 15
 }
 
 py::dict capacitors_table(const UNetwork& net) {
@@ -218,7 +225,8 @@ py::dict vsources_table(const UNetwork& net) {
                                    c<S>("x1_ohm", [](const S& s) { return s.z1_ohm.imag(); }),
                                    c<S>("r0_ohm", [](const S& s) { return s.z0_ohm.real(); }),
                                    c<S>("x0_ohm", [](const S& s) { return s.z0_ohm.imag(); }),
-                                   c<S>("enabled", [](const S& s) { return s.enabled; })});
+                                   c<S>("enabled", [](const S& s) { return s.enabled; }),
+                                   c<S>("id", [](const S& s) { return s.id; })});  // issue 15
 }
 
 py::dict unetwork_table(const UNetwork& net, const std::string& kind) {
@@ -329,6 +337,46 @@ py::tuple read_result(DssReadResult&& r) { return py::make_tuple(std::move(r.net
 
 }  // namespace
 
+namespace {
+
+/// Added (issue 15, h5): to_unetwork and the Melaka grid as built.
+void bind_to_unetwork(py::module_& m) {
+    using O = ToUnbalancedOptions;
+    py::class_<O>(m, "ToUnbalancedOptions")
+        .def(py::init<>())
+        .def_readwrite("r0_r1", &O::r0_r1).def_readwrite("x0_x1", &O::x0_x1).def_readwrite("c0_c1", &O::c0_c1)
+        .def_readwrite("lv_kv_max", &O::lv_kv_max).def_readwrite("model_neutral", &O::model_neutral)
+        .def_readwrite("neutral_r_ratio", &O::neutral_r_ratio).def_readwrite("customer_earth_ohm", &O::customer_earth_ohm)
+        .def_readwrite("substation_earth_ohm", &O::substation_earth_ohm).def_readwrite("load_phases", &O::load_phases)
+        .def_readwrite("default_load_phases", &O::default_load_phases).def_readwrite("line_phases", &O::line_phases)
+        .def_readwrite("vector_groups", &O::vector_groups).def_readwrite("switch_ohm", &O::switch_ohm)
+        .def_readwrite("load_vminpu", &O::load_vminpu).def_readwrite("load_vmaxpu", &O::load_vmaxpu);
+    m.def("to_unetwork", &to_unetwork, py::arg("net"), py::arg("options") = O{});
+    m.def(
+        "melaka_unetwork",
+        [](const std::string& size, std::uint64_t seed, std::uint64_t phase_seed, double imbalance,
+           const std::map<Id, std::string>& rephase, double load_scale, const O& convert) {
+            MelakaGridOptions go;
+            go.size = parse_grid_size(size);
+            go.seed = seed;
+            MelakaPhaseOptions po;
+            po.seed = phase_seed;
+            po.imbalance = imbalance;
+            po.rephase = rephase;
+            po.load_scale = load_scale;
+            po.convert = convert;
+            MelakaUGrid u;
+            {
+                py::gil_scoped_release release;
+                u = melaka_unetwork(generate_melaka_grid(go), po);
+            }
+            return py::make_tuple(std::move(u.net), u.customer_phases);
+        },
+        py::arg("size") = "small", py::arg("seed") = 1, py::arg("phase_seed") = 1, py::arg("imbalance") = 0.0,
+        py::arg("rephase") = std::map<Id, std::string>{}, py::arg("load_scale") = 1.0, py::arg("convert") = O{});
+}
+}  // namespace
+
 void bind_unbalanced(py::module_& m) {
     py::class_<UNetwork>(m, "UNetwork")
         .def(py::init<>())
@@ -397,4 +445,5 @@ void bind_unbalanced(py::module_& m) {
         })
         .def("result", [](const UPowerFlow& pf) { return result_dict(pf.network(), pf.result()); })
         .def_property_readonly("reduced", &UPowerFlow::reduced);
+    bind_to_unetwork(m);
 }

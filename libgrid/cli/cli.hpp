@@ -2,6 +2,7 @@
 #pragma once
 
 #include <libgrid/core/errors.hpp>
+#include <libgrid/model/to_unetwork.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -67,5 +68,8 @@ struct DssPfArgs {
 };
 bool is_dss_path(const std::string& path);  ///< ends in .dss, any case
 void run_pf_dss(const DssPfArgs& args);
+/// Added (issue 15, h5): the balanced network as a three-phase one (model/to_unetwork.hpp), solved
+/// and reported as run_pf_dss does.
+void run_pf_converted(const Network& net, const DssPfArgs& args, const ToUnbalancedOptions& conv);
 
 }  // namespace libgrid::cli

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace libgrid::cli {
 namespace {
@@ -148,10 +149,38 @@ void warn_deenergized(const std::vector<std::int64_t>& ids) {
                  first.c_str());
 }
 
+namespace {
+
+/// Added (issue 15, h5): `libgrid pf NETWORK --unbalanced`.
+void run_pf_unbalanced_cli(const std::string& path, const std::string& method, const std::string& json_out, const std::string& controls,
+                           double tol, int max_it, bool no_neutral, const std::string& load_phases) {
+    if (!json_out.empty() && json_out != "-" && same_file(json_out, path))
+        throw ValidationError("--json '" + json_out + "' is the network file itself: refusing to overwrite an input; choose another file");
+    ToUnbalancedOptions conv;
+    conv.model_neutral = !no_neutral;
+    std::stringstream ss(load_phases);
+    for (std::string item; std::getline(ss, item, ',');) {
+        const auto eq = item.find('=');
+        char* end = nullptr;
+        const long long id = eq == std::string::npos ? 0 : std::strtoll(item.c_str(), &end, 10);
+        if (eq == std::string::npos || end != item.c_str() + eq)
+            throw ValidationError("--load-phases: expected ID=PHASES, got '" + item + "'");
+        conv.load_phases[Id(id)] = item.substr(eq + 1);
+    }
+    DssPfArgs a{path, controls, method, json_out, ""};
+    a.tolerance_pu = tol;
+    a.max_iterations = max_it;
+    run_pf_converted(read_network(path), a, conv);
+}
+
+}  // namespace
+
 void add_pf(CLI::App& app) {
     auto* cmd = app.add_subcommand("pf", "Run one power flow on a MATPOWER case (.m), a libgrid network (.json) or, unbalanced, an OpenDSS script (.dss)");
     static std::string path, method = "nr", linear = "default", json_out, controls, at;
     static bool qlim = false, flat = false, skip_missing = false;
+    static bool unbalanced = false, no_neutral = false;  // added (issue 15, h5)
+    static std::string load_phases;
     static double tol = 1e-8;
     static int max_it = 30;
     cmd->add_option("CASE", path, "network file")->required();
@@ -165,8 +194,17 @@ void add_pf(CLI::App& app) {
     cmd->add_option("--controls", controls, ".dss only: static | off (regulator and capacitor controls; default: the script's controlmode)");
     cmd->add_flag("--skip-missing-redirect", skip_missing, ".dss only: a Redirect/Compile of a file that does not exist is a note, not an error (EPRI's Run_IEEE123Bus.DSS redirects a plotting script it does not ship)");
     cmd->add_option("--at", at, ".dss only: HH:MM, set the loads from their load shapes at this time of day before solving");
+    cmd->add_flag("--unbalanced", unbalanced, ".json/.m: solve the network as a three-phase four-wire one (to_unetwork, docs/unbalanced.md)");
+    cmd->add_flag("--no-neutral", no_neutral, "with --unbalanced: LV lines three-wire, the neutral not modelled");
+    cmd->add_option("--load-phases", load_phases, "with --unbalanced: ID=PHASES,... (a, b, c, ab, bc, ca, abc; default abc), e.g. 3=a,4=b");
     cmd->callback([cmd] {
         require_at_least(cmd, "--tolerance", tol, 0.0, /*strict=*/true);
+        if (unbalanced && !is_dss_path(path)) {
+            run_pf_unbalanced_cli(path, cmd->count("--method") ? method : std::string(), json_out, controls,
+                                  cmd->count("--tolerance") ? tol : 0.0, cmd->count("--max-iterations") ? max_it : 0, no_neutral, load_phases);
+            return;
+        }
+        if (no_neutral || !load_phases.empty()) throw ValidationError("--no-neutral and --load-phases apply with --unbalanced only");
         require_at_least(cmd, "--max-iterations", max_it, 1);
         if (is_dss_path(path)) {
             if (!json_out.empty() && json_out != "-" && same_file(json_out, path))

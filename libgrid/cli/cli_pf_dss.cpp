@@ -3,6 +3,7 @@
 #include "cli.hpp"
 
 #include <libgrid/io/dss.hpp>
+#include <libgrid/model/to_unetwork.hpp>
 #include <libgrid/powerflow/unbalanced.hpp>
 
 #include <nlohmann/json.hpp>
@@ -211,11 +212,10 @@ bool is_dss_path(const std::string& path) {
     return ext == ".dss";
 }
 
-void run_pf_dss(const DssPfArgs& a) {
-    DssReadOptions ro;
-    ro.missing_redirect_is_error = !a.skip_missing_redirect;
-    DssReadResult in = read_dss(a.path, ro);
-    UNetwork& net = in.net;
+namespace {
+
+/// Solve `net` with the arguments' options and report (summary or JSON); throws when it did not converge.
+void solve_and_report(UNetwork& net, const DssPfArgs& a, const std::vector<std::string>& notes) {
     UPfOptions opt;
     opt.method = parse_umethod(a.method.empty() ? "auto" : a.method);
     if (a.tolerance_pu > 0) opt.tolerance = a.tolerance_pu;
@@ -226,9 +226,9 @@ void run_pf_dss(const DssPfArgs& a) {
     if (!a.at.empty()) apply_loadshapes_at(net, parse_hhmm(a.at));
     const UPfResult r = run_unbalanced_pf(net, opt);
     if (a.json_out.empty()) {
-        print_summary(a.path, net, r, in.notes);
+        print_summary(a.path, net, r, notes);
     } else {
-        const std::string text = result_json(net, r, in.notes).dump(1);
+        const std::string text = result_json(net, r, notes).dump(1);
         if (a.json_out == "-") {
             std::cout << text << "\n";
         } else {
@@ -238,6 +238,21 @@ void run_pf_dss(const DssPfArgs& a) {
         }
     }
     if (!r.converged) throw Error(a.path + ": unbalanced power flow did not converge: " + r.message);
+}
+
+}  // namespace
+
+void run_pf_dss(const DssPfArgs& a) {
+    DssReadOptions ro;
+    ro.missing_redirect_is_error = !a.skip_missing_redirect;
+    DssReadResult in = read_dss(a.path, ro);
+    solve_and_report(in.net, a, in.notes);
+}
+
+// Added (issue 15, h5): `libgrid pf NETWORK --unbalanced`: the balanced network through to_unetwork.
+void run_pf_converted(const Network& balanced, const DssPfArgs& a, const ToUnbalancedOptions& conv) {
+    UNetwork net = to_unetwork(balanced, conv);
+    solve_and_report(net, a, {});
 }
 
 }  // namespace libgrid::cli

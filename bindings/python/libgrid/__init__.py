@@ -25,10 +25,12 @@ from .scenario import Scenario, hosting_capacity
 from . import plots  # matplotlib is imported inside its functions
 from .batch_pf import PfBatchResult
 from .unbalanced import UnbalancedNetwork, UnbalancedPfResult, UnbalancedPowerFlow, read_dss
+from .unbalanced import melaka_unetwork, to_unetwork  # issue 15 (h5)
 
 __all__ += ["schema"]
 __all__ += ["PfBatchResult"]
 __all__ += ["UnbalancedNetwork", "UnbalancedPfResult", "UnbalancedPowerFlow", "read_dss"]
+__all__ += ["melaka_unetwork", "to_unetwork"]  # issue 15 (h5)
 __all__ += ["Results", "read_results", "Devices", "Simulation", "parse_duration", "Scenario", "hosting_capacity", "plots"]
 
 

@@ -230,3 +230,45 @@ class UnbalancedPowerFlow:
 def read_dss(path, skip_missing_redirect: bool = False) -> UnbalancedNetwork:
     """Read an OpenDSS script into an `UnbalancedNetwork` (the same as `Network.from_dss`)."""
     return UnbalancedNetwork.from_dss(path, skip_missing_redirect)
+
+
+def _to_unbalanced_options(options: dict) -> "_libgrid.ToUnbalancedOptions":
+    o = _libgrid.ToUnbalancedOptions()
+    for key, value in options.items():
+        if key.startswith("_") or not hasattr(o, key):
+            raise TypeError(f"to_unetwork: unknown option '{key}'")
+        if key in ("load_phases", "line_phases", "vector_groups"):
+            value = {int(k): str(v) for k, v in dict(value).items()}
+        setattr(o, key, value)
+    return o
+
+
+def to_unetwork(net, **options) -> UnbalancedNetwork:
+    """The balanced `Network` as a three-phase `UnbalancedNetwork` (C++ `to_unetwork`, docs/unbalanced.md,
+    "From a balanced Network"): every id kept (the tables' `id` column), LV lines four-wire with the
+    neutral earthed at each load, transformers by vector group, loads on the phases asked.
+
+    Options (keyword, all optional): ``load_phases={load_id: "a" | "b" | "c" | "ab" | ... | "abc"}``,
+    ``default_load_phases="abc"``, ``line_phases={line_id: "a"}`` (a two-wire LV service),
+    ``vector_groups={trafo_id: "Dyn11"}``, ``model_neutral=True``, ``neutral_r_ratio=1.0``,
+    ``customer_earth_ohm=10.0``, ``substation_earth_ohm=1.0``, ``lv_kv_max=1.0``, ``r0_r1``, ``x0_x1``,
+    ``c0_c1`` (three-wire lines' zero sequence), ``switch_ohm=1e-6``, ``load_vminpu=0.6``, ``load_vmaxpu=1.4``.
+
+    >>> u = libgrid.to_unetwork(net, load_phases={3: "a", 4: "b"})
+    >>> u.run_pf().unbalance.vuf_pct.max()
+    """
+    core = net._core if hasattr(net, "_core") else net
+    return UnbalancedNetwork(_libgrid.to_unetwork(core, _to_unbalanced_options(options)))
+
+
+def melaka_unetwork(size: str = "small", seed: int = 1, phase_seed: int = 1, imbalance: float = 0.0,
+                    rephase: dict | None = None, load_scale: float = 1.0, **options):
+    """The Melaka grid as built (docs/melaka.md, "As built: phases"): `generate_melaka_grid(size, seed)`
+    with every single-phase customer on its phase (a, b, c, a, ... along each transformer's customers;
+    `imbalance` = probability of repeating the previous phase, seeded by `phase_seed`), `rephase`
+    ({customer id: "a" | "b" | "c"}) applied, real two-wire services. Returns
+    (UnbalancedNetwork, list of each customer's phases). `options` as for `to_unetwork`."""
+    conv = _to_unbalanced_options(options)
+    core, phases = _libgrid.melaka_unetwork(size, seed, phase_seed, imbalance,
+                                            {int(k): str(v) for k, v in (rephase or {}).items()}, load_scale, conv)
+    return UnbalancedNetwork(core), list(phases)

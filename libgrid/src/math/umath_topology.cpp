@@ -28,6 +28,9 @@ std::vector<Edge> collect_edges(const UNetwork& net, const UMathModel& m) {
         ed.element = static_cast<int>(i);
         if (e.kind == UElementKind::line) {
             const ULine& l = net.lines[static_cast<std::size_t>(e.index)];
+            // Issue 15: a line with both ends at one bus (an earth electrode, bus.4 to bus.0) is a
+            // shunt there, not a branch of the tree.
+            if (l.bus1.bus == l.bus2.bus) continue;
             ed.buses = {l.bus1.bus, l.bus2.bus};
         } else if (e.kind == UElementKind::transformer) {
             for (const UWinding& w : net.transformers[static_cast<std::size_t>(e.index)].windings) ed.buses.push_back(w.bus.bus);

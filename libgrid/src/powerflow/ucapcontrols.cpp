@@ -271,7 +271,9 @@ void sample_all(const UNetwork& net, const UMathModel& m, const std::vector<cplx
 int step_static_controls(UNetwork& net, const UMathModel& m, const std::vector<cplx>& v,
                          std::vector<UCapControlRun>& runs) {
     start_runs(net, runs);
-    const ucontrols_detail::RegQueue q = ucontrols_detail::sample_regcontrols(net, m, v);
+    // scratch kept between calls (issue 15, h2): a time series' control loop allocates nothing once sized
+    static thread_local ucontrols_detail::RegQueue q;
+    ucontrols_detail::sample_regcontrols(net, m, v, q);
     sample_all(net, m, v, runs);
     double nearest_s = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < net.regcontrols.size(); ++r)

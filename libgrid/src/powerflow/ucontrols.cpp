@@ -68,9 +68,10 @@ Sample sample_regcontrol(const UNetwork& net, const URegControl& rc, int element
     const cplx v_winding = node_v(v, e.node[k + ph]) - v_other;
     cplx v_control = v_winding / rc.ptratio;
     const double v_local = std::abs(v_control);
-    if (rc.r != 0.0 || rc.x != 0.0) {
-        const Eigen::VectorXcd i = element_currents(m, element, v);
-        v_control += cplx{rc.r, rc.x} * (i[k + ph] / rc.ctprim);  // current into the terminal
+    if (rc.r != 0.0 || rc.x != 0.0) {  // the current into the terminal: row k + ph of yprim V (no allocation)
+        cplx i(0.0, 0.0);
+        for (int c = 0; c < static_cast<int>(e.node.size()); ++c) i += e.yprim(k + ph, c) * node_v(v, e.node[c]);
+        v_control += cplx{rc.r, rc.x} * (i / rc.ctprim);
     }
     const double v_actual = std::abs(v_control);
     const bool vlimit_hit = rc.vlimit > 0.0 && v_local > rc.vlimit;
@@ -100,11 +101,18 @@ void act(UNetwork& net, const URegControl& rc, double pending_pu) {
 
 ucontrols_detail::RegQueue ucontrols_detail::sample_regcontrols(const UNetwork& net, const UMathModel& m,
                                                                 const std::vector<cplx>& v) {
-    std::vector<int> element_of(net.transformers.size(), -1);
+    RegQueue q;
+    sample_regcontrols(net, m, v, q);
+    return q;
+}
+
+void ucontrols_detail::sample_regcontrols(const UNetwork& net, const UMathModel& m, const std::vector<cplx>& v,
+                                          RegQueue& q) {
+    std::vector<int>& element_of = q.element_of;
+    element_of.assign(net.transformers.size(), -1);
     for (std::size_t e = 0; e < m.elements.size(); ++e) {
         if (m.elements[e].kind == UElementKind::transformer) element_of[m.elements[e].index] = static_cast<int>(e);
     }
-    RegQueue q;
     q.armed.assign(net.regcontrols.size(), 0);
     q.pending_pu.assign(net.regcontrols.size(), 0.0);
     for (std::size_t r = 0; r < net.regcontrols.size(); ++r) {
@@ -114,7 +122,6 @@ ucontrols_detail::RegQueue ucontrols_detail::sample_regcontrols(const UNetwork& 
         q.armed[r] = s.armed ? 1 : 0;
         q.pending_pu[r] = s.pending_pu;
     }
-    return q;
 }
 
 void ucontrols_detail::act_regcontrol(UNetwork& net, int r, double pending_pu) {

@@ -273,15 +273,17 @@ USolveStats UPowerFlow::solve_once() {
 /// OpenDSS's static control loop (run_unbalanced_pf's): false when a solve failed or it did not settle.
 bool UPowerFlow::control_loop() {
     UPfResult& res = status_;
-    std::vector<UCapControlRun> runs;  // the capacitor controls' state between control iterations
-    std::vector<double> before;
-    std::vector<std::vector<int>> cap_before;
+    std::vector<UCapControlRun>& runs = runs_;  // the capacitor controls' state between control iterations
+    runs.clear();                               // a fresh start each solve (capacity kept)
+    std::vector<double>& before = taps_before_;
+    std::vector<std::vector<int>>& cap_before = caps_before_;
+    cap_before.resize(net_.capacitors.size());
     while (res.control_iterations < opt_.max_control_iterations) {
         before.clear();
         for (const UTransformer& t : net_.transformers)
             for (const UWinding& w : t.windings) before.push_back(w.tap);
-        cap_before.clear();
-        for (const UCapacitor& c : net_.capacitors) cap_before.push_back(c.states);
+        for (std::size_t c = 0; c < net_.capacitors.size(); ++c)
+            cap_before[c].assign(net_.capacitors[c].states.begin(), net_.capacitors[c].states.end());
         if (step_static_controls(net_, m_, v_, runs) == 0) return true;
         bool changed = false;
         for (std::size_t c = 0; c < net_.capacitors.size(); ++c) {  // switched steps: the bank's yprim again

@@ -120,6 +120,23 @@ cplx node_v(const std::vector<cplx>& v, int node) { return node >= 0 ? v[std::si
 /// |z| as sqrt(re^2 + im^2): no overflow care needed for volts and amperes, a third of hypot's time.
 double mag(cplx z) { return std::sqrt(std::norm(z)); }
 
+/// A two-terminal element whose yprim is exactly [Ys -Ys; -Ys Ys]: its current is Ys (V1 - V2).
+bool is_series_only(const UMathElement& e) {
+    if (e.n_terminals != 2 || e.i_norton.size() != 0) return false;
+    const Eigen::Index n = e.n_cond;
+    for (Eigen::Index c = 0; c < n; ++c)
+        for (Eigen::Index r = 0; r < n; ++r) {
+            const cplx y = e.yprim(r, c);
+            if (e.yprim(r, c + n) != -y || e.yprim(r + n, c) != -y || e.yprim(r + n, c + n) != y) return false;
+        }
+    return true;
+}
+
+/// c[r] += y * v in real arithmetic (no NaN / infinity recovery of complex *).
+inline void mul_add(cplx& c, cplx y, double vr, double vi) {
+    c += cplx(y.real() * vr - y.imag() * vi, y.real() * vi + y.imag() * vr);
+}
+
 }  // namespace
 
 std::vector<int> parse_phases(const std::string& phases, const std::string& who) {
@@ -151,10 +168,14 @@ struct UTimeStepper::Impl {
     std::vector<int> load_math;        ///< math load per caller's load (+ connections at the end), -1 none
     std::vector<int> load_of_elem;     ///< math load of an element, -1
     std::vector<int> offset;           ///< per element: its first entry in cur
+    std::vector<char> series_only;     ///< per element: yprim = [Ys -Ys; -Ys Ys] (a line without capacitance)
+    std::vector<int> cnode;            ///< per element conductor (flat, as cur): its node, -1 ground
+    std::vector<int> cphase;           ///< per element conductor: its node's number (1..3, 4 neutral), 0 ground
     std::vector<std::array<int, 4>> bus_node;  ///< per bus: node of conductors 1..4, -1
     std::vector<double> rated;         ///< per branch, terminal 1 (A)
     std::vector<double> rated2;        ///< per branch, terminal 2 (A)
     mutable std::vector<cplx> cur;     ///< element currents of the last solve (into each conductor)
+    mutable std::vector<cplx> pw;      ///< V conj(I) / 1000 per element conductor (kVA into it)
     mutable bool cur_valid = false;
 
     Impl(UNetwork& net, std::vector<UConnection> c, const UPfOptions& opt)
@@ -171,9 +192,8 @@ struct UTimeStepper::Impl {
     int math_element_of_branch(int b) const {
         return b < int(line_elem.size()) ? line_elem[std::size_t(b)] : trafo_elem[std::size_t(b) - line_elem.size()];
     }
-    cplx power_kva(int el, int j) const {  ///< into conductor j of element el
-        const UMathElement& e = m.elements[std::size_t(el)];
-        return node_v(pf.v(), e.node[std::size_t(j)]) * std::conj(cur[std::size_t(offset[std::size_t(el)] + j)]) / 1000.0;
+    cplx power_kva(int el, int j) const {  ///< into conductor j of element el (currents() first)
+        return pw[std::size_t(offset[std::size_t(el)] + j)];
     }
     double element_p_kw(int el) const {
         double p = 0.0;
@@ -210,6 +230,16 @@ void UTimeStepper::Impl::index_elements() {
         load_of_elem[std::size_t(m.loads[l].element)] = int(l);
     }
     cur.assign(std::size_t(total), cplx(0.0, 0.0));
+    pw.assign(std::size_t(total), cplx(0.0, 0.0));
+    cnode.reserve(std::size_t(total));
+    cphase.reserve(std::size_t(total));
+    for (const UMathElement& el : m.elements)
+        for (int node : el.node) {
+            cnode.push_back(node);
+            cphase.push_back(node >= 0 ? m.node_phase[std::size_t(node)] : 0);
+        }
+    series_only.assign(m.elements.size(), 0);
+    for (std::size_t e = 0; e < m.elements.size(); ++e) series_only[e] = is_series_only(m.elements[e]) ? 1 : 0;
     bus_node.assign(own.buses.size(), std::array<int, 4>{-1, -1, -1, -1});
     for (int n = 0; n < m.n_nodes; ++n) {
         const int p = m.node_phase[std::size_t(n)];
@@ -251,16 +281,29 @@ void UTimeStepper::Impl::fill_currents() const {
             continue;
         }
         const cplx* y = e.yprim.data();  // column-major n x n
+        if (series_only[el]) {  // I1 = Ys (V1 - V2), I2 = -I1: a quarter of the work
+            const int h = e.n_cond;
+            for (int col = 0; col < h; ++col) {
+                const cplx dv = node_v(v, e.node[std::size_t(col)]) - node_v(v, e.node[std::size_t(col + h)]);
+                const cplx* yc = y + std::size_t(col) * std::size_t(n);
+                for (int r = 0; r < h; ++r) mul_add(c[r], yc[r], dv.real(), dv.imag());
+            }
+            for (int r = 0; r < h; ++r) c[r + h] = -c[r];
+            continue;
+        }
         for (int col = 0; col < n; ++col) {
             const cplx vc = node_v(v, e.node[std::size_t(col)]);
             if (vc == cplx(0.0, 0.0)) continue;
-            const double vr = vc.real(), vi = vc.imag();
             const cplx* yc = y + std::size_t(col) * std::size_t(n);
-            for (int r = 0; r < n; ++r)  // real arithmetic: no NaN / infinity recovery of complex *
-                c[r] += cplx(yc[r].real() * vr - yc[r].imag() * vi, yc[r].real() * vi + yc[r].imag() * vr);
+            for (int r = 0; r < n; ++r) mul_add(c[r], yc[r], vc.real(), vc.imag());
         }
         if (e.i_norton.size() == n)
             for (int r = 0; r < n; ++r) c[r] -= e.i_norton(r);
+    }
+    for (std::size_t k = 0; k < cur.size(); ++k) {  // the power into every conductor, real arithmetic
+        const cplx vk = node_v(v, cnode[k]);
+        const double ir = cur[k].real(), ii = -cur[k].imag();
+        pw[k] = cplx(vk.real() * ir - vk.imag() * ii, vk.real() * ii + vk.imag() * ir) / 1000.0;
     }
     cur_valid = true;
 }
@@ -302,6 +345,7 @@ int UTimeStepper::branch_element(int b) const {
 }
 double UTimeStepper::branch_rated_amps(int b) const { return impl_->rated.at(std::size_t(b)); }
 int UTimeStepper::n_sources() const { return int(impl_->source_elem.size()); }
+bool UTimeStepper::reduced() const { return impl_->pf.reduced(); }
 
 void UTimeStepper::set_load(int load, double kw, double kvar) {
     Impl& s = *impl_;
@@ -412,12 +456,11 @@ void UTimeStepper::branch_rows(double* i_amps, double* loading_percent, double* 
         for (int t = 0; t < e.n_terminals; ++t) {
             const double r = t == 0 ? s.rated[std::size_t(b)] : s.rated2[std::size_t(b)];
             for (int c = 0; c < e.n_cond; ++c) {
-                const int j = t * e.n_cond + c;
-                const int node = e.node[std::size_t(j)];
-                loss += s.power_kva(el, j).real();
-                if (node < 0) continue;
-                const int p = s.m.node_phase[std::size_t(node)];
-                const double a = mag(cur[std::size_t(off + j)]);
+                const std::size_t k = std::size_t(off + t * e.n_cond + c);
+                loss += s.pw[k].real();
+                const int p = s.cphase[k];
+                if (p == 0) continue;
+                const double a = mag(cur[k]);
                 if (t == 0 && p >= 1 && p <= 4) ib[p - 1] = a;
                 if (p >= 1 && p <= 3 && t < 2 && r > 0.0) worst = std::max(worst, a / r);
             }
@@ -497,13 +540,13 @@ double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     for (std::size_t el = 0; el < s.m.elements.size(); ++el) {
         const UMathElement& e = s.m.elements[el];
         double p = 0.0;
-        for (int j = 0; j < int(e.node.size()); ++j) {
-            const int node = e.node[std::size_t(j)];
-            if (node < 0) continue;
-            const double pj = s.power_kva(int(el), j).real();
+        const std::size_t off = std::size_t(s.offset[el]);
+        for (std::size_t k = off; k < off + e.node.size(); ++k) {
+            const int ph = s.cphase[k];
+            if (ph == 0) continue;  // ground: no power
+            const double pj = s.pw[k].real();
             p += pj;
-            const int ph = s.m.node_phase[std::size_t(node)];
-            residual_by_conductor_kw[std::min(std::max(ph, 1), 4) - 1] += pj;
+            residual_by_conductor_kw[std::min(ph, 4) - 1] += pj;
         }
         switch (e.kind) {
             case UElementKind::line:

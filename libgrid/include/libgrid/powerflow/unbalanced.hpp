@@ -189,6 +189,10 @@ private:
     bool reduced_ = false;
     std::vector<cplx> v_;
     UPfResult status_;
+    // added (issue 15, h2): the control loop's scratch, kept between solves (no allocation once sized)
+    std::vector<UCapControlRun> runs_;
+    std::vector<double> taps_before_;
+    std::vector<std::vector<int>> caps_before_;
 };
 
 }  // namespace libgrid

@@ -91,6 +91,10 @@ public:
     double balance_kw(double* residual_by_conductor_kw) const;
     double losses_kw() const;
 
+    /// Added (h2): the reduced fixed point is in use (UPowerFlow::reduced; its load nodes include
+    /// the connections' nodes).
+    bool reduced() const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

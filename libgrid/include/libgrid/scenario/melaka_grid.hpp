@@ -25,6 +25,10 @@
 #pragma once
 
 #include <libgrid/model/network.hpp>
+#include <libgrid/model/to_unetwork.hpp>
+#include <libgrid/model/unetwork.hpp>
+
+#include <map>
 
 #include <cstdint>
 #include <string>
@@ -120,5 +124,39 @@ struct MelakaTransformerType {
 };
 const std::vector<MelakaLineType>& melaka_line_types();
 const std::vector<MelakaTransformerType>& melaka_transformer_types();
+
+
+// ---- Issue 15: the Melaka grid as built (three-phase four-wire LV, customers on their phases) ----
+
+/// How customers are put on phases (docs/melaka.md, "As built: phases"). Along each distribution
+/// transformer's customers in connection order (Customer id order), single-phase customers take
+/// a, b, c, a, ...; with probability `imbalance` a customer takes the previous single-phase
+/// customer's phase instead (the cycle then resumes where it was). Three-phase customers
+/// (Customer::phases == 3) take abc. Seeded: the same seed gives the same phases.
+struct MelakaPhaseOptions {
+    std::uint64_t seed = 1;
+    double imbalance = 0.0;              ///< in [0, 1]
+    /// Re-phasing what-if: customer id -> its new phase ("a", "b" or "c"); single-phase customers only.
+    std::map<Id, std::string> rephase;
+    double load_scale = 1.0;             ///< multiplies every load (1: the design, evening-peak demand)
+    /// The conversion (neutral, earthing resistances, ...); load_phases and line_phases are set
+    /// by the rule (entries given here for other ids are kept).
+    ToUnbalancedOptions convert;
+};
+
+struct MelakaUGrid {
+    UNetwork net;                             ///< ids kept: net.loads[i].id == the Load id, ...
+    std::vector<std::string> customer_phases; ///< per Customer id: "a", "b", "c" or "abc"
+};
+
+/// The phase of every customer by the rule above (the re-phasing applied). Throws
+/// ValidationError naming the option: imbalance outside [0, 1], an unknown customer id, a
+/// three-phase customer re-phased, a phase that is not a, b or c.
+std::vector<std::string> melaka_customer_phases(const MelakaGrid& g, const MelakaPhaseOptions& opt = {});
+
+/// The grid as built: to_unetwork of g.net with the customers on their phases and each
+/// single-phase customer's "balanced equivalent" service (`SVC 2x16 1ph-eq`) replaced by the real
+/// two-wire service, phase and neutral of 16 mm2 Al (`SVC 4x16 Al`'s r and x per conductor).
+MelakaUGrid melaka_unetwork(const MelakaGrid& g, const MelakaPhaseOptions& opt = {});
 
 }  // namespace libgrid
