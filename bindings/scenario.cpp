@@ -52,10 +52,10 @@ void bind_scenario(py::module_& m) {
             [](const Scenario& s) {
                 BuiltScenario b = build_scenario(s);
                 py::dict d;
-                d["buses"] = b.net.buses.size();
-                d["lines"] = b.net.lines.size();
-                d["transformers"] = b.net.transformers.size();
-                d["loads"] = b.net.loads.size();
+                d["buses"] = b.unbalanced ? b.unet.buses.size() : b.net.buses.size();
+                d["lines"] = b.unbalanced ? b.unet.lines.size() : b.net.lines.size();
+                d["transformers"] = b.unbalanced ? b.unet.transformers.size() : b.net.transformers.size();
+                d["loads"] = b.unbalanced ? b.unet.loads.size() : b.net.loads.size();
                 d["pv"] = b.devices.pv.size();
                 d["batteries"] = b.devices.batteries.size();
                 d["ev_stations"] = b.devices.ev_stations.size();
@@ -66,6 +66,11 @@ void bind_scenario(py::module_& m) {
                 return d;
             })
         .def("network", [](const Scenario& s) { return build_scenario(s).net; }, "the scenario's network (built)")
+        .def_property_readonly("unbalanced", [](const Scenario& s) { return s.network.dss; },
+                               "issue 15: the network is an OpenDSS script (.dss): an unbalanced run")
+        .def(
+            "unbalanced_network", [](const Scenario& s) { return build_scenario(s).unet; },
+            "issue 15: the scenario's .dss network (UNetwork; empty for a balanced scenario)")
         .def(
             "customers",
             [](const Scenario& s) {
@@ -141,7 +146,7 @@ void bind_scenario(py::module_& m) {
                 b.options.output_path = output;
                 b.options.resume = resume;
                 py_detail::RunGuard guard(b.options, progress);
-                Simulation sim(std::move(b.net), std::move(b.devices), b.options);
+                Simulation sim = make_simulation(b);  // issue 15: Simulation(UNetwork, ...) for a .dss network
                 return summary_to_dict(guard.run(sim));
             },
             py::arg("output"), py::arg("progress") = py::none(), py::arg("resume") = false);

@@ -122,6 +122,38 @@ py::dict rebill_columns(const std::string& path, const std::string& tariff, cons
     return d;
 }
 
+/// run_simulation on a balanced Network or (issue 15) an unbalanced UNetwork: one body for both.
+template <class NetT>
+void def_run_simulation(py::module_& m) {
+    m.def(
+        "run_simulation",
+        [](const NetT& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
+           const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
+           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months) {
+            SimulationOptions opt;
+            opt.bill_partial_months = partial_months_from_name(partial_months, "partial_months");
+            opt.start = parse_iso8601(start);
+            opt.step_s = step_s;
+            opt.n_steps = n_steps;
+            opt.seed = seed;
+            opt.output_path = output;
+            opt.method = parse_method(method);
+            opt.threads = threads;
+            opt.emission.t_per_mwh = emission_t_per_mwh;
+            opt.meter_interval_s = meter_interval_s;
+            opt.h5.float32 = float32;
+            opt.scenario_text = scenario_text;
+            opt.resume = resume;
+            py_detail::RunGuard guard(opt, progress);
+            Simulation sim(net, dev, opt);
+            return summary_to_dict(guard.run(sim));
+        },
+        py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
+        py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
+        py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
+        py::arg("resume") = false, py::arg("partial_months") = "flag");
+}
+
 void bind_simulation(py::module_& m) {
     m.def("rebill", &rebill_columns, py::arg("path"), py::arg("tariff") = "", py::arg("export_scheme") = "",
           py::arg("partial_months") = "", py::arg("fuel_adjustment_sen_per_kwh") = 0.0,
@@ -270,31 +302,6 @@ void bind_simulation(py::module_& m) {
     m.def("parse_time", [](const std::string& s) { return parse_iso8601(s); }, "ISO 8601 local Melaka time -> seconds");
     m.def("format_time", [](LocalTime t) { return format_iso8601(t); });
 
-    m.def(
-        "run_simulation",
-        [](const Network& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
-           const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
-           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months) {
-            SimulationOptions opt;
-            opt.bill_partial_months = partial_months_from_name(partial_months, "partial_months");
-            opt.start = parse_iso8601(start);
-            opt.step_s = step_s;
-            opt.n_steps = n_steps;
-            opt.seed = seed;
-            opt.output_path = output;
-            opt.method = parse_method(method);
-            opt.threads = threads;
-            opt.emission.t_per_mwh = emission_t_per_mwh;
-            opt.meter_interval_s = meter_interval_s;
-            opt.h5.float32 = float32;
-            opt.scenario_text = scenario_text;
-            opt.resume = resume;
-            py_detail::RunGuard guard(opt, progress);
-            Simulation sim(net, dev, opt);
-            return summary_to_dict(guard.run(sim));
-        },
-        py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
-        py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
-        py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
-        py::arg("resume") = false, py::arg("partial_months") = "flag");
+    def_run_simulation<Network>(m);
+    def_run_simulation<UNetwork>(m);  // issue 15: Simulation(UNetwork, ...)
 }

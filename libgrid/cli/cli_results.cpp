@@ -123,6 +123,7 @@ void print_info(const std::string& path) {
     std::printf("  status           %s\n", incomplete.empty() ? "complete" : incomplete.c_str());
     std::printf("  libgrid version  %s (layout %s)\n", attr_or(r, "libgrid_version", "?").c_str(), attr_or(r, "layout_version", "?").c_str());
     std::printf("  network          %s\n", attr_or(r, "network", "?").c_str());
+    std::printf("  model            %s\n", attr_or(r, "model", "balanced").c_str());  // issue 15: "unbalanced" for a .dss network's run
     std::printf("  start            %s, step %s s\n", attr_or(r, "start", "?").c_str(), attr_or(r, "step_s", "?").c_str());
     std::printf("  seed             %s\n", attr_or(r, "seed", "?").c_str());
     if (r.is_dataset("/time")) std::printf("  steps            %zu\n", r.shape("/time")[0]);

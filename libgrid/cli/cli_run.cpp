@@ -2,12 +2,15 @@
 // the KPI table.
 #include "cli.hpp"
 
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/kpis.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -104,6 +107,56 @@ void print_bill_periods(const Simulation& sim) {
     std::printf("  %-36s %s\n", "billed months", months.c_str());
 }
 
+/// Where an extreme of a time x column series lies.
+struct Extreme {
+    double value = std::nan("");
+    std::size_t row = 0, col = 0;
+};
+
+/// Issue 15, unbalanced runs: per phase, the lowest and highest node voltage (to ground, p.u., as
+/// OpenDSS's node voltages: /node/vm_pu) and the worst VUF (/bus/vuf_percent), read back from the
+/// results file 256 rows at a time.
+void print_phase_summary(const std::string& out) {
+    ResultsReader r(out);
+    if (!r.is_dataset("/node/vm_pu") || !r.is_dataset("/node/phase")) return;
+    const std::vector<std::string> phase = r.read_strings("/node/phase");
+    const std::vector<std::string> node_bus = r.read_strings("/node/bus_name");
+    const std::vector<std::int64_t> time = r.read_int_vector("/time");
+    const std::size_t rows = r.shape("/node/vm_pu")[0], nn = phase.size();
+    const char* names[3] = {"a", "b", "c"};
+    Extreme lo[3], hi[3], vuf;
+    const bool has_vuf = r.is_dataset("/bus/vuf_percent") && r.is_dataset("/bus/name");
+    const std::vector<std::string> bus_name = has_vuf ? r.read_strings("/bus/name") : std::vector<std::string>{};
+    for (std::size_t r0 = 0; r0 < rows; r0 += 256) {
+        const std::size_t n = std::min<std::size_t>(256, rows - r0);
+        const std::vector<double> vm = r.read_rows("/node/vm_pu", r0, n);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < nn; ++j) {
+                const double v = vm[i * nn + j];
+                for (int k = 0; k < 3; ++k) {
+                    if (phase[j] != names[k] || !std::isfinite(v)) continue;
+                    if (!(v >= lo[k].value)) lo[k] = {v, r0 + i, j};
+                    if (!(v <= hi[k].value)) hi[k] = {v, r0 + i, j};
+                }
+            }
+        if (!has_vuf) continue;
+        const std::vector<double> u = r.read_rows("/bus/vuf_percent", r0, n);
+        const std::size_t nb = bus_name.size();
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < nb; ++j)
+                if (std::isfinite(u[i * nb + j]) && !(u[i * nb + j] <= vuf.value)) vuf = {u[i * nb + j], r0 + i, j};
+    }
+    auto when = [&](std::size_t row) { return row < time.size() ? format_iso8601(time[row]) : std::string("?"); };
+    std::printf("  per phase (node voltages to ground, /node/vm_pu)\n");
+    for (int k = 0; k < 3; ++k) {
+        if (!std::isfinite(lo[k].value)) continue;
+        std::printf("    phase %s  min %.4f p.u. at bus %s (%s)   max %.4f p.u. at bus %s (%s)\n", names[k], lo[k].value,
+                    node_bus[lo[k].col].c_str(), when(lo[k].row).c_str(), hi[k].value, node_bus[hi[k].col].c_str(), when(hi[k].row).c_str());
+    }
+    if (std::isfinite(vuf.value))
+        std::printf("    worst VUF %.3f %% at bus %s (%s)\n", vuf.value, bus_name[vuf.col].c_str(), when(vuf.row).c_str());
+}
+
 }  // namespace
 
 void add_run(CLI::App& app) {
@@ -142,19 +195,23 @@ void add_run(CLI::App& app) {
         BuiltScenario b = build_scenario(sc);
         const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
         const RunEstimate estimate = check_run_resources(sc, b, out);  // refuse what cannot finish
-        warn_deenergized(deenergized_buses(b.net));
+        if (!b.unbalanced) warn_deenergized(deenergized_buses(b.net));
         b.options.output_path = out;
+        const std::size_t n_buses = b.unbalanced ? b.unet.buses.size() : b.net.buses.size();
+        const std::size_t n_loads = b.unbalanced ? b.unet.loads.size() : b.net.loads.size();
         if (!quiet)
-            std::fprintf(stderr, "%s: %zu buses, %zu loads, %zu PV, %zu batteries, %zu EV stations, %zu charging sites, %zu buildings, %zu homes (built in %.2f s)\n",
-                         b.name.c_str(), b.net.buses.size(), b.net.loads.size(), b.devices.pv.size(), b.devices.batteries.size(),
+            std::fprintf(stderr, "%s: %s%zu buses, %zu loads, %zu PV, %zu batteries, %zu EV stations, %zu charging sites, %zu buildings, %zu homes (built in %.2f s)\n",
+                         b.name.c_str(), b.unbalanced ? "unbalanced (.dss), " : "", n_buses, n_loads, b.devices.pv.size(), b.devices.batteries.size(),
                          b.devices.ev_stations.size(), b.devices.charging_sites.size(), b.devices.buildings.size(), b.devices.homes.size(), build_s);
         if (!quiet) std::fprintf(stderr, "estimate: %s\n", estimate.text().c_str());
         b.options.resume = resume;
         b.options.stop_requested = &g_stop;
         install_stop_handlers();
-        Simulation sim(std::move(b.net), std::move(b.devices), b.options);
+        const bool unbalanced = b.unbalanced;
+        Simulation sim = make_simulation(b);
         const SimulationSummary s = sim.run(progress_bar(!quiet && isatty(2)));
         print_kpis(b.name, s, out);
+        if (unbalanced) print_phase_summary(out);
         print_bill_periods(sim);
         if (!s.completed) {
             const int sig = g_stop.load();

@@ -61,6 +61,9 @@ void run_hosting(const CLI::App* hc, const HostingArgs& a) {
         override_key(sc, kv.substr(0, eq), kv.substr(eq + 1));
     }
     if (!a.csv.empty()) check_output_is_not_input(sc, a.csv);
+    if (sc.network.dss)  // issue 15: before anything is built
+        throw ValidationError("scenario " + sc.path + ": key 'network.file': hosting capacity on a .dss (unbalanced) network is not available yet; "
+                              "use libgrid run for its time series");
     HostingStudy study;
     study.kind = a.kind;
     study.group = a.group;

@@ -23,6 +23,11 @@ if INSTALLED:
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    # issue 15: tests of a results file written by hand after the documented layout (no engine)
+    config.addinivalue_line("markers", "format: reads a results file written by the test itself after docs/results_hdf5.md")
+
+
 @pytest.fixture
 def ctrl_c():
     """Ctrl-C as in a terminal or notebook: Python's default SIGINT handler (KeyboardInterrupt) for the

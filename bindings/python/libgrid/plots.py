@@ -27,7 +27,8 @@ from ._libgrid import summary_kpis as _summary_kpis
 __all__ = ["voltage_heatmap", "voltage_profile", "feeder_path", "bus_distance", "load_duration_curve",
            "transformer_loading", "battery_soc", "ev_charging", "ev_charging_by_hour", "energy_balance",
            "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER", "voltage_percentiles",
-           "bus_groups", "run_title", "bills_by_class", "customer_classes", "hosting_map"]
+           "bus_groups", "run_title", "bills_by_class", "customer_classes", "hosting_map",
+           "phase_voltage_profile", "unbalanced_bus_distance"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -449,6 +450,120 @@ def voltage_profile(res, net, feeder_buses: Optional[Sequence[int]] = None, ax=N
     ax.set_ylabel("|V| (p.u.)")
     _title(ax, f"Voltage along the feeder to bus {buses[-1]} ({len(buses)} buses)", res)
     ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+# ---- unbalanced runs (issue 15) -----------------------------------------------------------------
+
+#: OpenDSS's "plot profile" colours: phase 1 black, 2 red, 3 blue
+PHASE_COLORS = {"a": "black", "b": "tab:red", "c": "tab:blue"}
+
+
+def _dss_network_of(res):
+    """The UnbalancedNetwork a run was made from: network.file of its scenario attribute."""
+    import yaml
+    from .unbalanced import UnbalancedNetwork
+    text = res.attrs.get("scenario") or ""
+    try:
+        path = ((yaml.safe_load(text) or {}).get("network") or {}).get("file")
+    except yaml.YAMLError:
+        path = None
+    if not path or not str(path).lower().endswith(".dss"):
+        raise ValueError("phase_voltage_profile: the results do not name a .dss network (scenario attribute "
+                         "network.file); pass net=UnbalancedNetwork.from_dss(...)")
+    return UnbalancedNetwork.from_dss(path)
+
+
+def unbalanced_bus_distance(net) -> pd.Series:
+    """Distance of every bus of an UnbalancedNetwork from its source (the first Vsource's bus) along
+    enabled lines (their length, km; transformers 0 km), by bus name (Dijkstra). NaN where unreachable."""
+    import heapq
+    lines, trafos, src = net.table("lines"), net.table("transformers"), net.table("vsources")
+    names = list(net.table("buses").index)
+    adj: Dict[str, list] = {b: [] for b in names}
+    for b1, b2, km, on in zip(lines["bus1"], lines["bus2"], lines["length_km"], lines["enabled"]):
+        if on:
+            adj[b1].append((b2, float(km)))
+            adj[b2].append((b1, float(km)))
+    if len(trafos):
+        wcols = [c for c in trafos.columns if c.startswith("bus") and c[3:].isdigit()]
+        for _, t in trafos.iterrows():
+            buses = [t[c] for c in wcols if t[c]]
+            if t["enabled"]:
+                for a in buses:
+                    adj[a].extend((b, 0.0) for b in buses if b != a)
+    dist = {b: np.inf for b in names}
+    if len(src):
+        root = src["bus"].iloc[0]
+        dist[root] = 0.0
+        heap = [(0.0, root)]
+        while heap:
+            d, b = heapq.heappop(heap)
+            if d > dist[b]:
+                continue
+            for nb, km in adj[b]:
+                if d + km < dist[nb]:
+                    dist[nb] = d + km
+                    heapq.heappush(heap, (d + km, nb))
+    s = pd.Series(dist, name="distance_km", dtype=float).replace(np.inf, np.nan)
+    s.index.name = "bus"
+    return s
+
+
+def phase_voltage_profile(res, net=None, time=None, ax=None, limits: Optional[Sequence[float]] = None):
+    """The three phase voltages along a feeder at one time, as OpenDSS's "plot profile": every line
+    drawn from (distance of bus1, |V| at bus1) to (distance of bus2, |V| at bus2) for each phase it
+    carries, phase a black, b red, c blue. x: distance from the source along the lines, km; y: |V|
+    phase to neutral (to ground where the bus has no neutral node), p.u. (Results.node_vln_pu).
+
+    res: an unbalanced run's Results. net: its UnbalancedNetwork (None: read from the scenario's
+    network.file). time: a row number, a time stamp, or None = the step with the lowest phase voltage
+    of the run. limits: e.g. (0.94, 1.10) drawn as dotted lines. Returns the Axes; `ax.profile` holds
+    the plotted points (DataFrame: bus, phase, distance_km, v_pu) and `ax.profile_time` the time."""
+    from matplotlib.collections import LineCollection
+    if res.model != "unbalanced":
+        raise ValueError(f"phase_voltage_profile: '{res.path}' is a {res.model} run; use voltage_profile")
+    net = _dss_network_of(res) if net is None else net
+    vln = res.node_vln_pu()
+    if isinstance(time, (int, np.integer)):
+        row = int(time)
+    elif time is None:
+        row = int(np.nanargmin(vln.min(axis=1).to_numpy(dtype=float)))
+    else:
+        stamp = pd.Timestamp(time)
+        if vln.index.tz is not None and stamp.tz is None:
+            stamp = stamp.tz_localize(vln.index.tz)
+        row = int(vln.index.get_indexer([stamp], method="nearest")[0])
+    v = vln.iloc[row]
+    dist = unbalanced_bus_distance(net)
+    lines = net.table("lines")
+    ax = _axes(ax)
+    points = []
+    for ph, color in PHASE_COLORS.items():
+        segs = []
+        for b1, b2, on in zip(lines["bus1"], lines["bus2"], lines["enabled"]):
+            k1, k2 = f"{b1}.{ph}", f"{b2}.{ph}"
+            if on and k1 in v.index and k2 in v.index and np.isfinite(dist.get(b1, np.nan)) and np.isfinite(dist.get(b2, np.nan)):
+                segs.append([(dist[b1], v[k1]), (dist[b2], v[k2])])
+        if not segs:
+            continue
+        ax.add_collection(LineCollection(segs, colors=color, linewidths=1.2, label=f"phase {ph}"))
+        xy = np.unique(np.array(segs).reshape(-1, 2), axis=0)
+        ax.plot(xy[:, 0], xy[:, 1], ".", color=color, ms=3)
+        for lab in v.index:
+            bus, p = lab.rsplit(".", 1)
+            if p == ph and np.isfinite(dist.get(bus, np.nan)):
+                points.append((bus, ph, float(dist[bus]), float(v[lab])))
+    ax.autoscale_view()
+    for lim in limits or ():
+        ax.axhline(float(lim), color="0.4", ls=":", lw=1.2)
+    ax.set_xlabel("distance from the source along the lines (km)")
+    ax.set_ylabel("|V| phase to neutral (p.u.)")
+    when = _wall_clock(vln.index)[row]
+    _title(ax, f"Phase voltages along the feeder at {when}", res)
+    ax.legend(loc="best", fontsize="small")
+    ax.profile = pd.DataFrame(points, columns=["bus", "phase", "distance_km", "v_pu"])
+    ax.profile_time = vln.index[row]
     return ax
 
 

@@ -6,6 +6,9 @@ docs/results_hdf5.md. Example::
     from libgrid.results import read_results
     res = read_results("out.h5")
     vm = res.bus_vm()                 # DataFrame: time x bus id, p.u.
+    res.model                         # "balanced", or "unbalanced" (a .dss network's run)
+    va = res.node_vm(phase="a")       # unbalanced: time x node ("bus.phase"), p.u. to ground
+    res.vuf()                         # unbalanced: time x three-phase bus, percent
     pv = res.series("pv", "p_mw")     # DataFrame: time x PV id, MW, generator convention
     res.summary["import_mwh"], res.summary_units["import_mwh"]   # KPIs: docs/kpis.md
     res.summary_boundaries["self_sufficiency"]                   # 'customer_meters'
@@ -242,6 +245,131 @@ class Results:
         s = pd.Series(data, index=index, name=name)
         s.attrs["unit"] = unit
         return s
+
+    # ---- unbalanced runs (docs/results_hdf5.md, "Unbalanced runs") --------------------------------
+    @property
+    def model(self) -> str:
+        """"balanced" or "unbalanced" (root attribute `model`; files without it are balanced)."""
+        return str(self.attrs.get("model", "balanced"))
+
+    def _require_unbalanced(self, what: str) -> None:
+        if self.model != "unbalanced":
+            raise KeyError(f"results file '{self.path}': {what} needs an unbalanced run's /node (this file's model is "
+                           f"'{self.model}'; use bus_vm())")
+
+    def nodes(self) -> pd.DataFrame:
+        """The nodes of an unbalanced run, one row per node (index: node id 0..n-1): bus (id),
+        bus_name, phase ("a", "b", "c", "n") and vbase_volts (phase-to-ground base, V); the column
+        label of the node accessors is "bus_name.phase"."""
+        self._require_unbalanced("nodes()")
+        out = {}
+        with h5py.File(self.path, "r") as f:
+            g = self._group(f, "node")
+            for name in ("id", "bus", "bus_name", "phase", "vbase_volts"):
+                if name in g:
+                    v = np.asarray(g[name][()])
+                    out[name] = np.array([_decode(x) for x in v], dtype=object) if v.dtype.kind in "SO" else v
+        ids = out.pop("id", None)
+        n = len(next(iter(out.values()))) if out else 0
+        df = pd.DataFrame(out, index=pd.Index(ids if ids is not None else np.arange(n), name="node"))
+        df["label"] = [f"{b}.{p}" for b, p in zip(df["bus_name"], df["phase"])]
+        return df
+
+    def _node_series(self, name: str, phase) -> pd.DataFrame:
+        self._require_unbalanced(f"node {name}")
+        nodes = self.nodes()
+        df = self.series("node", name)
+        df.columns = pd.Index(nodes["label"].reindex(df.columns).to_numpy(), name="node")
+        if phase is not None:
+            wanted = [phase] if isinstance(phase, str) else list(phase)
+            bad = [p for p in wanted if p not in ("a", "b", "c", "n")]
+            if bad:
+                raise ValueError(f"phase={phase!r}: expected 'a', 'b', 'c', 'n' or a list of them")
+            keep = nodes["phase"].isin(wanted).to_numpy()
+            unit = df.attrs.get("unit", "")
+            df = df.loc[:, keep]
+            df.attrs["unit"] = unit
+        return df
+
+    def node_vm(self, phase=None) -> pd.DataFrame:
+        """Node voltage magnitudes to ground, p.u. of each node's phase-to-ground base (as OpenDSS's
+        node voltages): time x node, columns "bus.phase" (e.g. "34.a"). phase: None (every node), "a",
+        "b", "c", "n" or a list of them."""
+        return self._node_series("vm_pu", phase)
+
+    def node_v_volts(self, phase=None) -> pd.DataFrame:
+        """Node voltage magnitudes to ground, V: time x node ("bus.phase"); see node_vm."""
+        return self._node_series("v_volts", phase)
+
+    def node_va_deg(self, phase=None) -> pd.DataFrame:
+        """Node voltage angles, degrees: time x node ("bus.phase"); see node_vm."""
+        return self._node_series("va_deg", phase)
+
+    def node_vln_pu(self, phase=None) -> pd.DataFrame:
+        """Phase-to-neutral voltage magnitudes, p.u. of the phase-to-ground base: |V_phase - V_n| where
+        the bus has a neutral node, else |V_phase| to ground. time x phase node ("bus.phase"); neutral
+        nodes are left out. Computed from /node/v_volts and /node/va_deg."""
+        nodes = self.nodes()
+        v = self._node_series("v_volts", None).to_numpy(dtype=float)
+        neutral = {b: i for i, (b, p) in enumerate(zip(nodes["bus"], nodes["phase"])) if p == "n"}
+        if "va_deg" in self.names("node"):
+            z = v * np.exp(1j * np.deg2rad(self._node_series("va_deg", None).to_numpy(dtype=float)))
+        elif neutral:
+            raise KeyError(f"results file '{self.path}': phase-to-neutral voltages need /node/va_deg (record it with the "
+                           "scenario key outputs.bus_angles: true); node_vm() gives the voltages to ground")
+        else:  # no neutral node anywhere: phase to neutral is phase to ground, the magnitudes suffice
+            z = v.astype(complex)
+        index = self.series("node", "v_volts").index
+        cols, data = [], []
+        wanted = None if phase is None else ([phase] if isinstance(phase, str) else list(phase))
+        for i, (b, p, base) in enumerate(zip(nodes["bus"], nodes["phase"], nodes["vbase_volts"])):
+            if p == "n" or (wanted is not None and p not in wanted):
+                continue
+            vp = z[:, i] - z[:, neutral[b]] if b in neutral else z[:, i]
+            data.append(np.abs(vp) / float(base))
+            cols.append(nodes["label"].iloc[i])
+        df = pd.DataFrame(np.column_stack(data) if data else np.empty((len(index), 0)), index=index,
+                          columns=pd.Index(cols, name="node"))
+        df.attrs["unit"] = "pu"
+        return df
+
+    def vuf(self) -> pd.DataFrame:
+        """Voltage unbalance factor |V2| / |V1| x 100 of every three-phase bus (/bus/vuf_percent):
+        time x bus name, percent. Buses without three phases (all NaN) are left out."""
+        self._require_unbalanced("vuf()")
+        df = self.series("bus", "vuf_percent")
+        names = self.vector("bus", "name")
+        if len(names) == df.shape[1]:  # /bus/name in the order of /bus/id, as the series' columns
+            df.columns = pd.Index(names.to_numpy(), name="bus")
+        unit = df.attrs.get("unit", "%")
+        df = df.loc[:, df.notna().any(axis=0).to_numpy()]
+        df.attrs["unit"] = unit
+        return df
+
+    def trafo_phase_power(self) -> pd.DataFrame:
+        """Power into every transformer per phase at each winding (/trafo/p_a_hv_mw, ..., q_c_lv_mvar):
+        time x columns (trafo, side, quantity, phase): trafo = its name (else id), side "hv" (winding 1)
+        or "lv" (winding 2), quantity "p_mw" or "q_mvar", phase "a", "b", "c". Power into the
+        transformer at that winding, so the lv side of a loaded transformer is negative."""
+        self._require_unbalanced("trafo_phase_power()")
+        names = None
+        with h5py.File(self.path, "r") as f:  # /trafo/name, else the names of /branch's transformers (in order)
+            if "trafo/name" in f:
+                names = [_decode(x) for x in f["trafo/name"][()]]
+            elif "branch/name" in f and "branch/kind" in f:
+                kinds = [_decode(x) for x in f["branch/kind"][()]]
+                names = [_decode(x) for x, k in zip(f["branch/name"][()], kinds) if k == "trafo"]
+        parts = {}
+        for side in ("hv", "lv"):
+            for q, unit in (("p", "mw"), ("q", "mvar")):
+                for ph in ("a", "b", "c"):
+                    df = self.series("trafo", f"{q}_{ph}_{side}_{unit}")
+                    labels = names if names is not None and len(names) == df.shape[1] else list(df.columns)
+                    for col, label in zip(df.columns, labels):
+                        parts[(label, side, f"{q}_{unit}", ph)] = df[col]
+        out = pd.DataFrame(parts)
+        out.columns = pd.MultiIndex.from_tuples(out.columns, names=["trafo", "side", "quantity", "phase"])
+        return out
 
     # ---- bills (docs/tariffs.md) --------------------------------------------------------------
     def bills(self) -> pd.DataFrame:

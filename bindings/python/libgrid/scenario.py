@@ -4,6 +4,9 @@
     >>> sc.set("devices.ev.share", 0.4)          # any dotted key of the scenario file
     >>> sc.override(steps=96 * 7, seed=3)         # shortcuts: steps, seed, size, threads
     >>> res = sc.run(progress=True)               # libgrid.Results; res.summary holds the KPIs
+
+A scenario whose network.file is an OpenDSS script (.dss) runs unbalanced (res.model == "unbalanced";
+res.node_vm(phase="a"), res.vuf(); docs/unbalanced.md, "Run a .dss feeder's day").
 """
 from __future__ import annotations
 
@@ -78,7 +81,17 @@ class Scenario:
         """What the scenario builds: buses, loads, PV, batteries, EV stations, ... and steps."""
         return dict(self._core.build_counts())
 
-    def network(self) -> Network:
+    @property
+    def unbalanced(self) -> bool:
+        """The network is an OpenDSS script (network.file ends in .dss): `run` is an unbalanced time
+        series (docs/unbalanced.md, "Run a .dss feeder's day")."""
+        return bool(self._core.unbalanced)
+
+    def network(self):
+        """The scenario's network: a Network, or an UnbalancedNetwork for a .dss network."""
+        if self.unbalanced:
+            from .unbalanced import UnbalancedNetwork
+            return UnbalancedNetwork(self._core.unbalanced_network())
         return Network(self._core.network())
 
     def customers(self) -> pd.DataFrame:

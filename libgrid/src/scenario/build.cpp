@@ -11,6 +11,7 @@
 #include "scenario_text.hpp"
 
 #include "libgrid/core/errors.hpp"
+#include "libgrid/io/dss.hpp"
 #include "libgrid/io/network_io.hpp"
 #include "libgrid/profiles/rng.hpp"
 #include "libgrid/profiles/solar.hpp"
@@ -266,6 +267,11 @@ void build_load_profiles(BuildContext& x) {
     const std::size_t nc = cs.size();
     std::map<Id, std::size_t> load_index;
     for (std::size_t i = 0; i < x.b.net.loads.size(); ++i) load_index[x.b.net.loads[i].id] = i;
+    if (s.network.dss) {  // a .dss network's loads follow their own LoadShapes: no LoadProfileSpec
+        x.daily.assign(nc, 0.0);
+        for (std::size_t i = 0; i < nc; ++i) x.daily[i] = cs[i].daily_kwh;
+        return;
+    }
     double house_kwh_sum = 0.0;
     std::size_t n_houses = 0;
     for (const Customer& c : cs)
@@ -309,7 +315,10 @@ void check_session_memory(const BuildContext& x) {
     const double days = double(x.t1 - x.t0) / 86400.0;
     double sessions = double(std::count(x.has_ev.begin(), x.has_ev.end(), char(1))) * s.devices.ev.sessions_per_day * days;
     const ScenarioPublicSites& ps = s.devices.ev.public_sites;
-    const double n_sites = !ps.buses.empty() ? double(ps.buses.size()) : ps.sites < 0 ? double(x.site_customers.size()) : double(ps.sites);
+    const double n_sites = !ps.bus_names.empty() ? double(ps.bus_names.size())
+                           : !ps.buses.empty()   ? double(ps.buses.size())
+                           : ps.sites < 0        ? double(x.site_customers.size())
+                                                 : double(ps.sites);
     for (const ScenarioChargerGroup& g : ps.chargers) sessions += n_sites * g.sessions_per_day * double(g.n < 0 ? 8 : g.n) * days;
     const double bytes = sessions * double(sizeof(EvSession) + sizeof(EvSessionRecord) + 6 * 8);
     const double limit = memory_limit_bytes();
@@ -319,6 +328,38 @@ void check_session_memory(const BuildContext& x) {
                        scenario_text::gb_text(bytes) + " of memory (" + scenario_text::count_text(sessions) +
                        " sessions), more than the limit of " + scenario_text::gb_text(limit) +
                        " (physical memory, or $LIBGRID_MEMORY_LIMIT_GB): shorten the horizon or lower devices.ev.share");
+}
+
+/// Issue 15, .dss networks: `devices.<kind>.customers` (load names) replace the share's selection.
+void name_customers(BuildContext& x) {
+    const ScenarioDevices& d = x.s.devices;
+    if (!x.s.network.dss) return;
+    std::unordered_map<std::string, std::size_t> by_name;  // lower-case load name -> customer position
+    const UNetwork& net = x.b.unet;
+    for (std::size_t i = 0; i < net.loads.size(); ++i) {
+        std::string n = net.loads[i].name;
+        for (char& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        by_name.emplace(n, x.position_of(unbalanced_load_id(net, i)));
+    }
+    auto named = [&](const std::vector<std::string>& names, const char* key, std::vector<char>& has) {
+        if (names.empty()) return;
+        has.assign(x.b.customers.size(), 0);
+        for (std::size_t k = 0; k < names.size(); ++k) {
+            const auto it = by_name.find(names[k]);
+            if (it == by_name.end())
+                build_fail(x.s, std::string(key) + "." + std::to_string(k), "no load '" + names[k] + "' in " + x.s.network.file_path);
+            has[it->second] = 1;
+        }
+    };
+    named(d.pv.customers, "devices.pv.customers", x.has_pv);
+    named(d.battery.customers, "devices.battery.customers", x.has_battery);
+    named(d.ev.customers, "devices.ev.customers", x.has_ev);
+    named(d.buildings.customers, "devices.buildings.customers", x.has_bems);
+    named(d.homes.customers, "devices.homes.customers", x.has_hems);
+    for (std::size_t k = 0; k < d.battery.customers.size(); ++k)
+        if (!x.has_pv[by_name.at(d.battery.customers[k])])
+            build_fail(x.s, "devices.battery.customers." + std::to_string(k),
+                       "load '" + d.battery.customers[k] + "' has no PV: a battery goes with a customer's PV (devices.pv.customers)");
 }
 
 /// Which customers get which device (nested, per-kind streams; see scenario.hpp), and each PV's size.
@@ -340,6 +381,7 @@ void build_selections(BuildContext& x) {
     x.has_ev = choose(cs, candidates([&](std::size_t i) { return contains(d.ev.types, cs[i].type); }), d.ev.share, seed, Pick::Ev);
     x.has_bems = choose(cs, candidates([&](std::size_t i) { return contains(d.buildings.types, cs[i].type); }), d.buildings.share, seed, Pick::Bems);
     x.has_hems = choose(cs, candidates(is_house), d.homes.share, seed, Pick::Hems);
+    name_customers(x);
     x.has_tou = choose(cs, candidates(is_house), x.s.tariff.tou_adoption, seed, Pick::Tou, &x.has_hems);
     check_session_memory(x);
     x.pv_here.assign(nc, 0);
@@ -370,6 +412,7 @@ void build_homes(BuildContext& x) {
                                                                           preset_daily_kwh(BuildingType::TerraceHouse));
         h.home.building.id = c.id;
         h.home.rules = d.homes.rules;
+        h.phases = d.homes.phases;
         if (x.battery_here(i)) {
             SimpleBattery sb;
             sb.capacity_kwh = x.battery_kwh(i);
@@ -402,6 +445,7 @@ void build_pv(BuildContext& x) {
         u.bus = c.bus;
         u.customer = c.load_id;
         u.params = x.pv[i];
+        u.phases = x.s.devices.pv.phases;
         x.b.devices.pv.push_back(u);
     }
 }
@@ -419,6 +463,7 @@ void build_battery(BuildContext& x) {
         u.params.e_kwh = x.battery_kwh(i);
         u.params.p_charge_kw = u.params.p_discharge_kw = x.battery_kw(i);
         u.params.strategy = d.strategy;
+        u.phases = d.phases;
         if (d.strategy == BatteryStrategy::PeakShaving) {
             u.params.peak_limit_kw = d.peak_limit_fraction * c.peak_kw;
             u.params.peak_charge_margin_kw = 0.1 * u.params.peak_limit_kw;
@@ -437,6 +482,7 @@ void build_ev_home(BuildContext& x) {
         u.bus = c.bus;
         u.customer = c.load_id;
         u.station = home_ev(x, c);
+        u.phases = x.s.devices.ev.phases;
         x.b.devices.ev_stations.push_back(std::move(u));
     }
 }
@@ -452,6 +498,7 @@ BuildingUnit bems_building(const BuildContext& x, const Customer& c, double area
     u.params.id = c.id;
     u.params.name = to_string(c.type) + " " + std::to_string(c.id);
     u.params.mode = d.mode;
+    u.phases = d.phases;
     for (const auto& e : d.dr_events) {
         DrEvent de;
         de.start = e.start;
@@ -486,17 +533,35 @@ struct Site {
     double peak_kw;    // the generator's design peak of the site (0 for buses)
 };
 
+/// The buses of explicit sites: `buses` (ids, checked) or, on a .dss network, `bus_names` (the engine's bus ids).
+std::vector<Id> site_bus_ids(const BuildContext& x) {
+    const Scenario& s = x.s;
+    const ScenarioPublicSites& ps = s.devices.ev.public_sites;
+    std::vector<Id> ids;
+    for (std::size_t k = 0; k < ps.bus_names.size(); ++k) {
+        const int b = x.b.unet.find_bus(ps.bus_names[k]);
+        if (b < 0) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus '" + ps.bus_names[k] + "' in " + s.network.file_path);
+        ids.push_back(unbalanced_bus_id(x.b.unet, std::size_t(b)));
+    }
+    for (std::size_t k = 0; k < ps.buses.size(); ++k) {
+        const Id bus = ps.buses[k];
+        bool found = false;
+        for (const Bus& bb : x.b.net.buses) found = found || bb.id == bus;
+        if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
+        ids.push_back(bus);
+    }
+    return ids;
+}
+
 /// The sites: explicit buses, or the first `sites` of the generator's charging sites.
 std::vector<Site> public_sites(const BuildContext& x) {
     const Scenario& s = x.s;
     const ScenarioPublicSites& ps = s.devices.ev.public_sites;
     std::vector<Site> sites;
-    if (!ps.buses.empty()) {
-        for (std::size_t k = 0; k < ps.buses.size(); ++k) {
-            const Id bus = ps.buses[k];
-            bool found = false;
-            for (const Bus& bb : x.b.net.buses) found = found || bb.id == bus;
-            if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
+    if (!ps.buses.empty() || !ps.bus_names.empty()) {
+        const std::vector<Id> bus_ids = site_bus_ids(x);
+        for (std::size_t k = 0; k < bus_ids.size(); ++k) {
+            const Id bus = bus_ids[k];
             if (ps.pv_kwp < 0 || ps.battery_kwh < 0)
                 build_fail(s, ps.pv_kwp < 0 ? "devices.ev.public_sites.pv_kwp" : "devices.ev.public_sites.battery_kwh",
                            "'generator' needs the generator's charging sites, not buses");
@@ -563,6 +628,7 @@ void build_ev_public_sites(BuildContext& x) {
             ChargingSiteUnit u;
             u.id = site.key * 10 + Id(gi);
             u.bus = site.bus;
+            u.phases = ps.phases;
             u.site.params.id = u.id;
             u.site.params.connection_limit_kw = std::isinf(ps.connection_limit_kw) ? kInf : f * ps.connection_limit_kw;
             u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
@@ -691,14 +757,70 @@ std::vector<Customer> file_customers(const Scenario& s, const Network& net) {
     return out;
 }
 
+/// A .dss load's shape over the day the horizon starts in (one-minute points, loadshape_at): its
+/// peak kW and its kWh that day (base kW x the shape's multipliers).
+void shape_day(const UNetwork& net, const ULoad& l, LocalTime start, double& peak_kw, double& daily_kwh) {
+    peak_kw = daily_kwh = 0.0;
+    const ULoadShape* shape = load_shape_of(net, l);
+    const LocalTime day0 = start - ((start % 86400) + 86400) % 86400;
+    const CivilTime c = to_civil(day0);
+    const LocalTime year0 = from_civil(c.year, 1, 1, 0, 0, 0);
+    const bool yearly = !l.yearly.empty();  // the yearly shape runs on hours since 1 January (PLAN15 time rule)
+    for (int k = 0; k < 1440; ++k) {
+        double p = 1.0, q = 1.0;
+        bool has_q = false;
+        const LocalTime t = day0 + 60 * k;
+        if (shape) loadshape_at(*shape, double(t - (yearly ? year0 : day0)) / 3600.0, p, q, has_q);
+        peak_kw = std::max(peak_kw, l.base_kw * p);
+        daily_kwh += l.base_kw * p / 60.0;
+    }
+    peak_kw = std::max(0.0, peak_kw);
+    daily_kwh = std::max(0.0, daily_kwh);
+}
+
+/// One customer per load of a .dss network: ids, buses and phases as the engine numbers them; peak
+/// and daily energy from the load's shape; typed and roofed by the network settings.
+std::vector<Customer> dss_customers(const Scenario& s, const UNetwork& net) {
+    std::vector<Customer> out;
+    for (std::size_t i = 0; i < net.loads.size(); ++i) {
+        const ULoad& l = net.loads[i];
+        Customer c;
+        c.id = unbalanced_load_id(net, i);
+        c.bus = unbalanced_bus_id(net, std::size_t(l.bus1.bus));
+        c.load_id = c.id;
+        c.type = s.network.customer_type;
+        shape_day(net, l, s.horizon.start, c.peak_kw, c.daily_kwh);
+        c.roof_area_m2 = c.peak_kw * s.network.roof_m2_per_kw;
+        c.phases = l.nphases;
+        c.feeder = -1;
+        c.transformer = -1;
+        out.push_back(c);
+    }
+    return out;
+}
+
 }  // namespace
 
 double solar_atap_cap_kw(const Customer& c) { return atap_cap_kw(c); }
 
 PvParams scenario_pv_params(const ScenarioPv& s, double kwp, double inverter_kva) { return pv_params(s, kwp, inverter_kva); }
 
+Id unbalanced_bus_id(const UNetwork& net, std::size_t i) { return net.buses[i].id >= 0 ? Id(net.buses[i].id) : Id(i) + 1; }
+Id unbalanced_load_id(const UNetwork& net, std::size_t i) { return net.loads[i].id >= 0 ? Id(net.loads[i].id) : Id(i) + 1; }
+
+Simulation make_simulation(BuiltScenario& b) {
+    if (b.unbalanced) return Simulation(std::move(b.unet), std::move(b.devices), b.options);
+    return Simulation(std::move(b.net), std::move(b.devices), b.options);
+}
+
 ScenarioGrid scenario_grid(const Scenario& s) {
     ScenarioGrid g;
+    if (s.network.dss) {
+        g.unbalanced = true;
+        g.unet = read_dss(s.network.file_path).net;
+        g.customers = dss_customers(s, g.unet);
+        return g;
+    }
     if (s.network.from_file) {
         g.net = read_network(s.network.file_path);
         g.customers = file_customers(s, g.net);
@@ -740,6 +862,8 @@ BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
     b.name = s.name;
     b.net = std::move(grid.net);
     apply_ext_grid_keys(s.network, b.net);
+    b.unbalanced = grid.unbalanced;
+    b.unet = std::move(grid.unet);
     b.customers = std::move(grid.customers);
     BuildContext x(s, b, grid);
     for (std::size_t i = 0; i < b.customers.size(); ++i)

@@ -106,6 +106,9 @@ void hosting_window(const Scenario& s, const HostingStudy& st, LocalTime& start,
 }
 
 HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, const HostingProgress& progress) {
+    if (s.network.dss)  // issue 15: hosting capacity per phase is a later slice
+        throw ValidationError("scenario " + s.path + ": key 'network.file': hosting capacity on a .dss (unbalanced) network is not available yet; "
+                              "use libgrid run for its time series");
     HostingStudyResult res;
     res.kind = parse_hosting_kind(st.kind);
     if (st.kw_per_customer < 0 || !(st.charger_kw > 0)) throw ValidationError("hosting capacity: fields 'kw_per_customer' >= 0 and 'charger_kw' > 0");

@@ -13,6 +13,7 @@
 #include "libgrid/core/errors.hpp"
 #include "libgrid/core/input_file.hpp"
 #include "libgrid/io/network_io.hpp"
+#include "libgrid/powerflow/ustepper.hpp"
 #include "libgrid/profiles/rng.hpp"
 #include "libgrid/profiles/solar.hpp"
 #include "libgrid/profiles/time_series.hpp"
@@ -422,9 +423,23 @@ void read_ext_grid_keys(const MapReader& m, ScenarioNetwork& n) {
     m.number("ext_grid_rx_ratio", n.ext_grid_rx_ratio, closed(0.0, 100.0));
 }
 
+std::string lower(std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// Issue 15: keys that do not fit an OpenDSS network (its loads follow their own LoadShapes, its
+/// source impedance is the script's Vsource).
+void refuse_dss_keys(const MapReader& m) {
+    if (m.has("load_factor"))
+        m.fail("load_factor", "does not apply to a .dss network: its loads follow their own LoadShapes (daily=/yearly= in the script)");
+    for (const char* k : {"ext_grid_sk_mva", "ext_grid_rx_ratio"})
+        if (m.has(k))
+            m.fail(k, "does not apply to a .dss network: its source impedance is the script's Vsource (MVAsc3/MVAsc1, Isc3/Isc1 or Z1/Z0)");
+}
+
 void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
     MapReader m(ctx, top.get("network"), "network", concat(concat(kNetworkGeneratorKeys, kNetworkFileKeys), kNetworkCommonKeys));
-    read_ext_grid_keys(m, n);
     n.from_file = m.has("file");
     if (n.from_file) {
         for (const auto& k : kNetworkGeneratorKeys)
@@ -435,13 +450,18 @@ void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
         n.file_path = ctx.resolve(f);
         if (const std::string why = input_file_problem(n.file_path); !why.empty()) m.fail("file", why + ": " + n.file_path);
         const std::string ext = std::filesystem::path(n.file_path).extension().string();
-        if (ext != ".m" && ext != ".json") m.fail("file", "expected a .m (MATPOWER) or .json (libgrid) network, got '" + f + "'");
+        n.dss = lower(ext) == ".dss";
+        if (ext != ".m" && ext != ".json" && !n.dss)
+            m.fail("file", "expected a .m (MATPOWER), .json (libgrid) or .dss (OpenDSS) network, got '" + f + "'");
+        if (n.dss) refuse_dss_keys(m);
+        read_ext_grid_keys(m, n);
         m.word("customer_type", n.customer_type, kCustomerTypes);
         if (n.customer_type == CustomerType::ChargingSite) m.fail("customer_type", "charging_site is not a load type; use devices.ev.public_sites.buses");
         m.number("load_factor", n.load_factor, left_open(0.0, 1.0));
         m.number("roof_m2_per_kw", n.roof_m2_per_kw, closed(0.0, 1000.0));
         return;
     }
+    read_ext_grid_keys(m, n);
     for (const auto& k : kNetworkFileKeys)
         if (m.has(k)) m.fail(k, "belongs to a network from a file; this network is generated (give 'file' or 'generator')");
     if (m.has("generator")) {
@@ -528,16 +548,52 @@ void read_weather(const MapReader& top, ScenarioWeather& w, const Ctx& ctx) {
     m.seed("seed", w.seed, &w.has_seed);
 }
 
-void read_profiles(const MapReader& top, ScenarioProfiles& p, const Ctx& ctx) {
+void read_profiles(const MapReader& top, ScenarioProfiles& p, const Ctx& ctx, bool dss) {
     MapReader m(ctx, top.get("profiles"), "profiles", {"residential_daily_kwh", "commercial_scale", "industrial_scale", "power_factor"});
+    if (dss)
+        for (const char* k : {"residential_daily_kwh", "commercial_scale", "industrial_scale", "power_factor"})
+            if (m.has(k)) m.fail(k, "does not apply to a .dss network: its loads follow their own LoadShapes (daily=/yearly= in the script)");
     m.number("residential_daily_kwh", p.residential_daily_kwh, closed(0.0, 1000.0));
     m.number("commercial_scale", p.commercial_scale, closed(0.0, 100.0));
     m.number("industrial_scale", p.industrial_scale, closed(0.0, 100.0));
     m.number("power_factor", p.power_factor, left_open(0.0, 1.0));
 }
 
-void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx) {
-    MapReader m(ctx, dev.get("pv"), dev.key("pv"), {"share", "types", "kwp_per_m2", "dc_ac_ratio", "cap", "tilt_deg", "azimuth_deg", "control", "pf"});
+/// Issue 15: a device kind's `phases` (unbalanced networks only), checked with parse_phases.
+void read_phases(const MapReader& m, std::string& out, bool dss) {
+    if (!m.has("phases")) return;
+    const std::string v = m.scalar("phases", "phases: a, b, c, ab, bc, ca or abc");
+    if (!dss) m.fail("phases", "applies to unbalanced networks (network.file: an OpenDSS .dss script); this network is balanced");
+    try {
+        (void)parse_phases(v, m.key("phases"));
+    } catch (const ValidationError&) {
+        m.fail("phases", "expected a, b, c, ab, bc, ca or abc (each phase to neutral; empty = the customer's phases), got '" + v + "'");
+    }
+    out = lower(v);
+}
+
+/// Issue 15: a device kind's `customers` (load names of a .dss network) instead of its `share`.
+void read_customers(const MapReader& m, std::vector<std::string>& out, bool dss) {
+    if (!m.has("customers")) return;
+    if (!dss) m.fail("customers", "names loads of a .dss network; on this network devices go to a 'share' of the customers");
+    if (m.has("share")) m.fail("customers", "give either 'share' or 'customers', not both");
+    const YAML::Node n = m.get("customers");
+    if (!n.IsSequence()) m.fail("customers", "expected a list of load names (the script's Load.<name>), got " + got(n));
+    out.clear();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::string ek = m.key("customers") + "." + std::to_string(i);
+        if (!n[i].IsScalar() || n[i].Scalar().empty()) m.ctx().fail(n[i], ek, "expected a load name, got " + got(n[i]));
+        const std::string name = lower(n[i].Scalar());
+        if (std::find(out.begin(), out.end(), name) != out.end()) m.ctx().fail(n[i], ek, "load '" + name + "' appears twice");
+        out.push_back(name);
+    }
+}
+
+void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx, bool dss) {
+    MapReader m(ctx, dev.get("pv"), dev.key("pv"),
+                {"share", "types", "kwp_per_m2", "dc_ac_ratio", "cap", "tilt_deg", "azimuth_deg", "control", "pf", "phases", "customers"});
+    read_phases(m, pv.phases, dss);
+    read_customers(m, pv.customers, dss);
     m.number("share", pv.share, kShare);
     customer_types(m, "types", pv.types, {CustomerType::ChargingSite}, "charging sites get their canopy from devices.ev.public_sites.pv_kwp");
     m.number("kwp_per_m2", pv.kwp_per_m2, left_open(0.0, 0.25));
@@ -559,8 +615,11 @@ void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx) {
     }
 }
 
-void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx) {
-    MapReader m(ctx, dev.get("battery"), dev.key("battery"), {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction"});
+void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx, bool dss) {
+    MapReader m(ctx, dev.get("battery"), dev.key("battery"),
+                {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction", "phases", "customers"});
+    read_phases(m, b.phases, dss);
+    read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
     m.number("kwh_per_kwp", b.kwh_per_kwp, left_open(0.0, 20.0));
     m.number("kw_per_kwh", b.kw_per_kwh, left_open(0.0, 4.0));
@@ -568,10 +627,26 @@ void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx) {
     m.number("peak_limit_fraction", b.peak_limit_fraction, left_open(0.0, 1.0));
 }
 
-void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network) {
+/// Issue 15: public_sites.buses of a .dss network: bus names (lower case).
+void read_bus_names(const MapReader& m, std::vector<std::string>& out) {
+    const YAML::Node n = m.get("buses");
+    if (!n.IsSequence()) m.fail("buses", "expected a list of bus names (of the .dss script), got " + got(n));
+    out.clear();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::string ek = m.key("buses") + "." + std::to_string(i);
+        if (!n[i].IsScalar() || n[i].Scalar().empty()) m.ctx().fail(n[i], ek, "expected a bus name, got " + got(n[i]));
+        const std::string name = lower(n[i].Scalar());
+        if (std::find(out.begin(), out.end(), name) != out.end()) m.ctx().fail(n[i], ek, "bus '" + name + "' appears twice");
+        out.push_back(name);
+    }
+}
+
+void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network, bool dss) {
     MapReader m(ctx, ev.get("public_sites"), ev.key("public_sites"),
                 {"sites", "buses", "chargers", "strategy", "pv_kwp", "battery_kwh", "battery_kw", "connection_limit_kw",
-                 "battery_discharge_in_peak", "battery_grid_charge_offpeak"});
+                 "battery_discharge_in_peak", "battery_grid_charge_offpeak", "phases"});
+    read_phases(m, s.phases, dss);
+    if (dss && m.has("buses")) read_bus_names(m, s.bus_names);
     if (m.has("sites")) {
         const std::string v = m.scalar("sites", "'all' or an integer >= 0");
         std::int64_t n = 0;
@@ -581,7 +656,7 @@ void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& c
         if (file_network && s.sites != 0 && !m.has("buses"))
             m.fail("sites", "a network from a file has no charging sites of its own: give their buses in 'buses'");
     }
-    if (m.has("buses")) {
+    if (m.has("buses") && !dss) {
         YAML::Node n = m.get("buses");
         if (!n.IsSequence()) m.fail("buses", "expected a list of bus ids, got " + got(n));
         s.buses.clear();
@@ -636,10 +711,12 @@ void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& c
     m.boolean("battery_grid_charge_offpeak", s.battery_grid_charge_offpeak);
 }
 
-void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network) {
+void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network, bool dss) {
     MapReader m(ctx, dev.get("ev"), dev.key("ev"),
                 {"share", "types", "charger_kw", "sessions_per_day", "strategy", "public_sites", "limit_kw", "start_delay_max_h",
-                 "grid_limit", "grid_order"});
+                 "grid_limit", "grid_order", "phases", "customers"});
+    read_phases(m, ev.phases, dss);
+    read_customers(m, ev.customers, dss);
     m.number("share", ev.share, kShare);
     customer_types(m, "types", ev.types, {CustomerType::ChargingSite}, "public chargers are set in devices.ev.public_sites");
     m.number("charger_kw", ev.charger_kw, left_open(0.0, 22.0));
@@ -654,11 +731,14 @@ void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_net
                                "' shares a connection limit among a site's chargers; a home charger has one car and no such limit "
                                "(it would equal uncontrolled): use grid_aware (EDF/LLF under the transformer's headroom, devices.ev.grid_order), "
                                "spread, delayed_off_peak or uncontrolled");
-    read_public_sites(m, ev.public_sites, ctx, file_network);
+    read_public_sites(m, ev.public_sites, ctx, file_network, dss);
 }
 
-void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx) {
-    MapReader m(ctx, dev.get("buildings"), dev.key("buildings"), {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction"});
+void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx, bool dss) {
+    MapReader m(ctx, dev.get("buildings"), dev.key("buildings"),
+                {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction", "phases", "customers"});
+    read_phases(m, b.phases, dss);
+    read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
     customer_types(m, "types", b.types, {CustomerType::TerraceHouse, CustomerType::Industry, CustomerType::ChargingSite},
                    "BEMS presets exist for shophouse, office, mall and hotel (terrace houses: devices.homes)");
@@ -689,8 +769,11 @@ void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx) 
     m.number("solar_thermal_roof_fraction", b.solar_thermal_roof_fraction, closed(0.0, 1.0));
 }
 
-void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx) {
-    MapReader m(ctx, dev.get("homes"), dev.key("homes"), {"share", "precool", "ev_offpeak", "battery_from_pv", "battery_discharge_in_peak"});
+void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx, bool dss) {
+    MapReader m(ctx, dev.get("homes"), dev.key("homes"),
+                {"share", "precool", "ev_offpeak", "battery_from_pv", "battery_discharge_in_peak", "phases", "customers"});
+    read_phases(m, h.phases, dss);
+    read_customers(m, h.customers, dss);
     m.number("share", h.share, kShare);
     m.boolean("precool", h.rules.precool);
     m.boolean("ev_offpeak", h.rules.ev_offpeak);
@@ -709,14 +792,15 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     read_network(top, s.network, ctx);
     read_horizon(top, s.horizon, ctx);
     read_weather(top, s.weather, ctx);
-    read_profiles(top, s.profiles, ctx);
+    read_profiles(top, s.profiles, ctx, s.network.dss);
     {
         MapReader dev(ctx, top.get("devices"), "devices", {"pv", "battery", "ev", "buildings", "homes"});
-        read_pv(dev, s.devices.pv, ctx);
-        read_battery(dev, s.devices.battery, ctx);
-        read_ev(dev, s.devices.ev, ctx, s.network.from_file);
-        read_buildings(dev, s.devices.buildings, ctx);
-        read_homes(dev, s.devices.homes, ctx);
+        const bool dss = s.network.dss;
+        read_pv(dev, s.devices.pv, ctx, dss);
+        read_battery(dev, s.devices.battery, ctx, dss);
+        read_ev(dev, s.devices.ev, ctx, s.network.from_file, dss);
+        read_buildings(dev, s.devices.buildings, ctx, dss);
+        read_homes(dev, s.devices.homes, ctx, dss);
     }
     {
         MapReader m(ctx, top.get("tariff"), "tariff",
@@ -731,11 +815,15 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     {
         MapReader m(ctx, top.get("outputs"), "outputs", {"meter_interval", "compression", "compression_threads", "float32", "bus_angles", "chunk_rows", "max_file_gb", "checkpoint_steps", "min_free_mb"});
         s.outputs.meter_interval_s = std::max<std::int64_t>(900, s.horizon.step_s);
+        // issue 15: on a .dss network the meters read every step by default (its runs start where OpenDSS's
+        // yearly mode solves first, 00:01, which lies on no 15-minute clock; bills need the clock)
+        if (s.network.dss) s.outputs.meter_interval_s = s.horizon.step_s;
         if (m.has("meter_interval")) {
             const std::string v = m.scalar("meter_interval", "an interval (15min, 30min or 1h)");
             std::int64_t sec = 0;
-            if (!parse_step(v, sec) || (sec != 900 && sec != 1800 && sec != 3600))
-                m.fail("meter_interval", "expected 15min, 30min or 1h, got '" + v + "'");
+            const bool step = s.network.dss && parse_step(v, sec) && sec == s.horizon.step_s;
+            if (!step && (!parse_step(v, sec) || (sec != 900 && sec != 1800 && sec != 3600)))
+                m.fail("meter_interval", std::string("expected 15min, 30min or 1h") + (s.network.dss ? " or the step" : "") + ", got '" + v + "'");
             s.outputs.meter_interval_s = sec;
         }
         if (s.outputs.meter_interval_s % s.horizon.step_s != 0)
@@ -755,6 +843,11 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
                                            std::to_string(s.outputs.checkpoint_steps));
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
+        if (s.network.dss) {  // issue 15: the unbalanced engine keeps no checkpoints yet (docs/reliability.md)
+            if (s.outputs.checkpoint_steps != 0 && m.has("checkpoint_steps"))
+                m.fail("checkpoint_steps", "checkpoints are not supported on an unbalanced (.dss) network yet: give 0 or leave it out");
+            s.outputs.checkpoint_steps = 0;
+        }
     }
     {
         MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow"});
@@ -807,6 +900,8 @@ std::vector<std::string> exclusive_partners(const std::string& parent, const std
     if (parent == "horizon") return other({"duration"}, {"steps"});
     if (parent == "network") return other(kNetworkGeneratorKeys, kNetworkFileKeys);
     if (parent == "weather") return other(kWeatherModelKeys, kWeatherFileKeys);
+    for (const char* kind : {"devices.pv", "devices.battery", "devices.ev", "devices.buildings", "devices.homes"})
+        if (parent == kind) return other({"share"}, {"customers"});  // issue 15: a .dss network's named customers
     return {};
 }
 
@@ -944,7 +1039,7 @@ void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
     if (n.from_file) {
         kv_quoted(e, "file", n.file_path);
         kv(e, "customer_type", word_of(kCustomerTypes, n.customer_type));
-        kv(e, "load_factor", n.load_factor);
+        if (!n.dss) kv(e, "load_factor", n.load_factor);  // a .dss network's loads follow their own shapes
         kv(e, "roof_m2_per_kw", n.roof_m2_per_kw);
     } else {
         kv(e, "generator", std::string("melaka"));
@@ -993,16 +1088,28 @@ void emit_horizon_weather_profiles(YAML::Emitter& e, const Scenario& s) {
     e << YAML::EndMap;
 
     e << YAML::Key << "profiles" << YAML::Value << YAML::BeginMap;
-    kv(e, "residential_daily_kwh", s.profiles.residential_daily_kwh);
-    kv(e, "commercial_scale", s.profiles.commercial_scale);
-    kv(e, "industrial_scale", s.profiles.industrial_scale);
-    kv(e, "power_factor", s.profiles.power_factor);
+    if (!s.network.dss) {  // a .dss network's loads follow their own shapes: no profile keys
+        kv(e, "residential_daily_kwh", s.profiles.residential_daily_kwh);
+        kv(e, "commercial_scale", s.profiles.commercial_scale);
+        kv(e, "industrial_scale", s.profiles.industrial_scale);
+        kv(e, "power_factor", s.profiles.power_factor);
+    }
     e << YAML::EndMap;
+}
+
+/// Issue 15: a device kind's `phases` and `customers`, only when set (older files read back alike).
+void emit_phases_customers(YAML::Emitter& e, const std::string& phases, const std::vector<std::string>* customers) {
+    if (!phases.empty()) kv_quoted(e, "phases", phases);
+    if (customers && !customers->empty()) {
+        e << YAML::Key << "customers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& c : *customers) e << YAML::DoubleQuoted << c;
+        e << YAML::EndSeq;
+    }
 }
 
 void emit_pv_battery(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "pv" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.pv.share);
+    if (d.pv.customers.empty()) kv(e, "share", d.pv.share);
     kv_types(e, "types", d.pv.types);
     kv(e, "kwp_per_m2", d.pv.kwp_per_m2);
     kv(e, "dc_ac_ratio", d.pv.dc_ac_ratio);
@@ -1011,19 +1118,25 @@ void emit_pv_battery(YAML::Emitter& e, const ScenarioDevices& d) {
     kv(e, "azimuth_deg", d.pv.azimuth_deg);
     kv(e, "control", word_of(kPvControls, d.pv.control));
     kv(e, "pf", d.pv.pf);
+    emit_phases_customers(e, d.pv.phases, &d.pv.customers);
     e << YAML::EndMap;
     e << YAML::Key << "battery" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.battery.share);
+    if (d.battery.customers.empty()) kv(e, "share", d.battery.share);
     kv(e, "kwh_per_kwp", d.battery.kwh_per_kwp);
     kv(e, "kw_per_kwh", d.battery.kw_per_kwh);
     kv(e, "strategy", word_of(kBatteryStrategies, d.battery.strategy));
     kv(e, "peak_limit_fraction", d.battery.peak_limit_fraction);
+    emit_phases_customers(e, d.battery.phases, &d.battery.customers);
     e << YAML::EndMap;
 }
 
 void emit_public_sites(YAML::Emitter& e, const ScenarioPublicSites& p) {
     e << YAML::Key << "public_sites" << YAML::Value << YAML::BeginMap;
-    if (!p.buses.empty()) {
+    if (!p.bus_names.empty()) {
+        e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& b : p.bus_names) e << YAML::DoubleQuoted << b;
+        e << YAML::EndSeq;
+    } else if (!p.buses.empty()) {
         e << YAML::Key << "buses" << YAML::Value << YAML::Flow << YAML::BeginSeq;
         for (Id b : p.buses) e << std::to_string(b);
         e << YAML::EndSeq;
@@ -1047,12 +1160,13 @@ void emit_public_sites(YAML::Emitter& e, const ScenarioPublicSites& p) {
     kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
     kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
     kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
+    emit_phases_customers(e, p.phases, nullptr);
     e << YAML::EndMap;
 }
 
 void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
     e << YAML::Key << "ev" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", ev.share);
+    if (ev.customers.empty()) kv(e, "share", ev.share);
     kv_types(e, "types", ev.types);
     kv(e, "charger_kw", ev.charger_kw);
     kv(e, "sessions_per_day", ev.sessions_per_day);
@@ -1061,13 +1175,14 @@ void emit_ev(YAML::Emitter& e, const ScenarioEv& ev) {
     if (ev.start_delay_max_h != 0.0) kv(e, "start_delay_max_h", ev.start_delay_max_h);
     if (ev.grid_limit != 0.9) kv(e, "grid_limit", ev.grid_limit);
     if (ev.grid_order != EvStrategy::PowerLimitedEDF) kv(e, "grid_order", word_of(kEvGridOrders, ev.grid_order));
+    emit_phases_customers(e, ev.phases, &ev.customers);
     emit_public_sites(e, ev.public_sites);
     e << YAML::EndMap;
 }
 
 void emit_buildings_homes(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::Key << "buildings" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.buildings.share);
+    if (d.buildings.customers.empty()) kv(e, "share", d.buildings.share);
     kv_types(e, "types", d.buildings.types);
     kv(e, "mode", word_of(kBemsModes, d.buildings.mode));
     e << YAML::Key << "dr_events" << YAML::Value << YAML::BeginSeq;
@@ -1082,13 +1197,15 @@ void emit_buildings_homes(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::EndSeq;
     kv(e, "solar_thermal", word_of(kSolarThermal, d.buildings.solar_thermal));
     kv(e, "solar_thermal_roof_fraction", d.buildings.solar_thermal_roof_fraction);
+    emit_phases_customers(e, d.buildings.phases, &d.buildings.customers);
     e << YAML::EndMap;
     e << YAML::Key << "homes" << YAML::Value << YAML::BeginMap;
-    kv(e, "share", d.homes.share);
+    if (d.homes.customers.empty()) kv(e, "share", d.homes.share);
     kv(e, "precool", d.homes.rules.precool);
     kv(e, "ev_offpeak", d.homes.rules.ev_offpeak);
     kv(e, "battery_from_pv", d.homes.rules.battery_from_pv);
     kv(e, "battery_discharge_in_peak", d.homes.rules.battery_discharge_in_peak);
+    emit_phases_customers(e, d.homes.phases, &d.homes.customers);
     e << YAML::EndMap;
 }
 
@@ -1197,6 +1314,20 @@ struct SeriesWidth {
     bool is_float;
 };
 
+/// Issue 15: the network series of an unbalanced run (docs/results_hdf5.md, "Unbalanced runs"); at
+/// most 4 nodes a bus (three phases and a neutral).
+template <class F>
+void unbalanced_series(const BuiltScenario& b, F&& f) {
+    const UNetwork& u = b.unet;
+    f(4 * u.buses.size(), 3);                                // node v_volts, vm_pu, va_deg
+    f(u.buses.size(), 2);                                    // bus vuf_percent, v_neutral_volts
+    f(u.lines.size() + u.transformers.size(), 6);            // branch loading, p_loss, i_a..i_n
+    f(u.transformers.size(), 12);                            // trafo p/q per phase, hv and lv
+    f(u.vsources.size(), 8);                                 // ext_grid p, q, p_a..c, q_a..c
+    f(u.loads.size(), b.options.record_reactive ? 2 : 1);
+    f(4, 1);                                                 // solver energy balance by conductor
+}
+
 std::vector<SeriesWidth> recorded_series(const BuiltScenario& b) {
     const Network& net = b.net;
     const DeviceSet& d = b.devices;
@@ -1207,9 +1338,13 @@ std::vector<SeriesWidth> recorded_series(const BuiltScenario& b) {
             for (int k = 0; k < times; ++k) v.push_back({n, true});
     };
     v.push_back({1, false});  // /time
-    f(net.buses.size(), o.record_bus_angles ? 2 : 1);
-    f(net.branches.size() + net.lines.size() + net.transformers.size(), o.record_branch_p_from ? 3 : 2);
-    f(net.loads.size(), o.record_reactive ? 2 : 1);
+    if (b.unbalanced) {
+        unbalanced_series(b, f);
+    } else {
+        f(net.buses.size(), o.record_bus_angles ? 2 : 1);
+        f(net.branches.size() + net.lines.size() + net.transformers.size(), o.record_branch_p_from ? 3 : 2);
+        f(net.loads.size(), o.record_reactive ? 2 : 1);
+    }
     const bool pv_q = o.record_reactive || std::any_of(d.pv.begin(), d.pv.end(), [](const PvUnit& u) {
                           return u.params.qmode != QControl::None || u.params.volt_watt;
                       });
@@ -1278,7 +1413,7 @@ RunEstimate estimate_run(const BuiltScenario& b) {
         row_bytes += double(sw.cols) * (sw.is_float ? double(e.bytes_per_value) : 8.0);
         writer_bytes += buffers(sw.cols);
     }
-    const std::size_t nl = net.loads.size();
+    const std::size_t nl = b.unbalanced ? b.unet.loads.size() : net.loads.size();
     if (nl) {
         const std::int64_t span = std::int64_t(o.n_steps) * o.step_s;
         const std::int64_t mi = std::max<std::int64_t>(o.meter_interval_s, 1);
@@ -1302,7 +1437,8 @@ RunEstimate estimate_run(const BuiltScenario& b) {
     const double interval = double(std::max<std::int64_t>(o.meter_interval_s, 1));
     const double month = 2.0 * 8.0 * double(nl) * std::min(31.0 * 86400.0 / interval + 1.0, double(e.meter_rows) + 1.0);
     const double elements = double(net.buses.size() + net.lines.size() + net.transformers.size() + net.branches.size() + nl +
-                                   net.sgens.size() + net.storage.size() + net.shunts.size() + net.gens.size());
+                                   net.sgens.size() + net.storage.size() + net.shunts.size() + net.gens.size()) +
+                            double(b.unet.buses.size() + b.unet.lines.size() + b.unet.transformers.size());
     const double devices = double(d.pv.size() + d.batteries.size() + d.ev_stations.size() + d.charging_sites.size() +
                                   d.buildings.size() + d.homes.size() + d.load_profiles.size());
     e.memory_bytes = weather + ev + profiles + month + writer_bytes + 4096.0 * elements + 2048.0 * devices + 64e6;

@@ -273,6 +273,9 @@ std::vector<BatchResult> run_sweep(const Scenario& base, const std::vector<Sweep
     auto make = [&](std::size_t i) {
         const Scenario sc = variant_scenario(base, variants[i]);
         BuiltScenario b = build_scenario(sc);
+        if (b.unbalanced)  // issue 15: a BatchItem holds a balanced Network
+            throw ValidationError("scenario " + sc.path + ": key 'network.file': sweeps of a .dss (unbalanced) network are not available yet; "
+                                  "run each variant with libgrid run");
         std::string out;
         if (!output_dir.empty()) {
             out = sweep_output(output_dir, i);

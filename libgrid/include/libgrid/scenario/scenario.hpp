@@ -28,6 +28,7 @@
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
 #include <libgrid/model/network.hpp>
+#include <libgrid/model/unetwork.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/weather.hpp>
@@ -70,6 +71,11 @@ struct ScenarioNetwork {
     double ext_grid_sk_mva = 0.0;       ///< MVA, > 0; infinite ("inf") = an ideal slack
     bool has_ext_grid_rx_ratio = false; ///< network.ext_grid_rx_ratio given
     double ext_grid_rx_ratio = 0.1;     ///< R/X of the source impedance, [0, 100]
+    /// Issue 15: `file` is an OpenDSS script (.dss, any case): an unbalanced network (read_dss). Its
+    /// customers are its loads, which follow their own LoadShapes; devices name buses and customers
+    /// by the script's bus and load names. Keys that do not fit (load_factor, ext_grid_*, profiles.*)
+    /// are refused (docs/scenarios.md, "A .dss network").
+    bool dss = false;
     bool operator==(const ScenarioNetwork&) const = default;
 };
 
@@ -114,6 +120,12 @@ struct ScenarioPv {
     double azimuth_deg = 180.0;
     PvControl control = PvControl::Unity;
     double pf = -0.95;                    ///< fixed_pf only; < 0 absorbs Q
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: these customers (load names, lower case) get the device instead of
+    /// a `share` of the eligible ones; empty = by share.
+    std::vector<std::string> customers;
     bool operator==(const ScenarioPv&) const = default;
 };
 
@@ -123,6 +135,12 @@ struct ScenarioBattery {
     double kw_per_kwh = 0.5;              ///< charge/discharge kW per kWh
     BatteryStrategy strategy = BatteryStrategy::SelfConsumption;
     double peak_limit_fraction = 0.7;     ///< peak_shaving: limit = fraction * customer peak kW
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: these customers (load names, lower case) get the device instead of
+    /// a `share` of the eligible ones; empty = by share.
+    std::vector<std::string> customers;
     bool operator==(const ScenarioBattery&) const = default;
 };
 
@@ -146,6 +164,11 @@ struct ScenarioPublicSites {
     double connection_limit_kw = kInf;    ///< per site
     bool battery_discharge_in_peak = true;
     bool battery_grid_charge_offpeak = false;
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: the sites' buses by name (lower case), instead of `buses` (ids).
+    std::vector<std::string> bus_names;
     bool operator==(const ScenarioPublicSites&) const = default;
 };
 
@@ -160,6 +183,12 @@ struct ScenarioEv {
     double start_delay_max_h = 0.0;       ///< delayed_off_peak: random start delay, uniform in [0, this], h
     double grid_limit = 0.9;              ///< grid_aware: fraction of the transformer's rating kept (homes and sites)
     EvStrategy grid_order = EvStrategy::PowerLimitedEDF;  ///< grid_aware: edf or llf
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: these customers (load names, lower case) get the device instead of
+    /// a `share` of the eligible ones; empty = by share.
+    std::vector<std::string> customers;
     bool operator==(const ScenarioEv&) const = default;
 };
 
@@ -177,17 +206,29 @@ struct ScenarioBuildings {
     std::vector<ScenarioDrEvent> dr_events;
     SolarThermalUse solar_thermal = SolarThermalUse::None;
     double solar_thermal_roof_fraction = 0.1;  ///< collector area = fraction * roof area
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: these customers (load names, lower case) get the device instead of
+    /// a `share` of the eligible ones; empty = by share.
+    std::vector<std::string> customers;
     bool operator==(const ScenarioBuildings&) const = default;
 };
 
 struct ScenarioHomes {
     double share = 0.0;                   ///< of terrace houses run by a HEMS
     HemsRules rules;
+    /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
+    /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
+    std::string phases;
+    /// Issue 15, .dss networks: these customers (load names, lower case) get the device instead of
+    /// a `share` of the eligible ones; empty = by share.
+    std::vector<std::string> customers;
     bool operator==(const ScenarioHomes& o) const {
         return share == o.share && rules.precool == o.rules.precool && rules.ev_offpeak == o.rules.ev_offpeak &&
                rules.battery_from_pv == o.rules.battery_from_pv &&
                rules.battery_discharge_in_peak == o.rules.battery_discharge_in_peak &&
-               rules.ev_v2h_in_peak == o.rules.ev_v2h_in_peak;
+               rules.ev_v2h_in_peak == o.rules.ev_v2h_in_peak && phases == o.phases && customers == o.customers;
     }
 };
 
@@ -290,6 +331,11 @@ struct BuiltScenario {
     std::vector<Customer> customers;    ///< from the generator, or one per load of a file network
     std::string name;
     std::shared_ptr<const WeatherSeries> weather;
+    /// Issue 15: a .dss network (network.file ends in .dss): the run is Simulation(unet, devices,
+    /// options) and `net` is empty. Customer ids and bus ids are the engine's (ULoad::id / UBus::id,
+    /// else index + 1).
+    bool unbalanced = false;
+    UNetwork unet;
 };
 
 /// Builds network, devices and options. Deterministic: a function of the effective scenario.
@@ -314,7 +360,17 @@ struct ScenarioGrid {
     std::vector<Id> charging_sites;         ///< Customer::id of each public charging site (generator)
     std::vector<Id> charging_site_pv;       ///< SGen id of each site's canopy
     std::vector<Id> charging_site_battery;  ///< Storage id of each site's battery
+    bool unbalanced = false;                ///< issue 15: a .dss network, in `unet` (`net` empty)
+    UNetwork unet;
 };
+
+/// Issue 15: the engine's ids of an unbalanced network's elements (UBus::id / ULoad::id, else index + 1).
+Id unbalanced_bus_id(const UNetwork& net, std::size_t bus_index);
+Id unbalanced_load_id(const UNetwork& net, std::size_t load_index);
+
+/// Issue 15: runs a built scenario: Simulation(net, ...) or, for a .dss network, Simulation(unet, ...).
+/// Moves the network and devices out of `built`.
+Simulation make_simulation(BuiltScenario& built);
 
 /// The scenario's network and customers (the first builder, "grid").
 ScenarioGrid scenario_grid(const Scenario& scenario);
