@@ -16,6 +16,8 @@
 #include <libgrid/io/dss.hpp>
 #include <libgrid/powerflow/unbalanced.hpp>
 #include <libgrid/powerflow/ustepper.hpp>
+#include <libgrid/profiles/calendar.hpp>
+#include <libgrid/simulation/engine.hpp>
 
 #include <cmath>
 #include <exception>
@@ -140,5 +142,32 @@ void BM_UTimeStepperDay(benchmark::State& state) {
 BENCHMARK(BM_UTimeStepperDay)->ArgsProduct({{0, 1}, {10, 4}, {1, 0}})->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The engine's day: Simulation(UNetwork) with no recorder (profiles, devices none, solve, KPIs).
+void BM_SimulationDay(benchmark::State& state) {
+    guarded(state, [](benchmark::State& s) {
+        const UNetwork net = eulv(s.range(0) == 1);
+        SimulationOptions opt;
+        opt.start = from_civil(2026, 1, 1, 0, 1);  // 00:01: OpenDSS's first yearly-mode solution
+        opt.step_s = 60;
+        opt.n_steps = 1440;
+        opt.tolerance = std::pow(10.0, -static_cast<double>(s.range(1)));
+        opt.threads = 1;
+        opt.meter_interval_s = 60;
+        opt.checkpoint_steps = 0;
+        SimulationSummary sum;
+        for (auto _ : s) {
+            Simulation sim(net, DeviceSet{}, opt);
+            sum = sim.run();
+            if (sum.non_converged_steps != 0) throw std::runtime_error("steps did not converge");
+        }
+        s.counters["iterations"] = sum.powerflow_iterations;
+        s.counters["setup_ms"] = 1e3 * sum.time_setup_s;
+        s.counters["pf_ms"] = 1e3 * sum.time_powerflow_s;
+        s.counters["record_ms"] = 1e3 * sum.time_record_s;
+        s.counters["profiles_ms"] = 1e3 * sum.time_profiles_s;
+    });
+}
+BENCHMARK(BM_SimulationDay)->ArgsProduct({{0, 1}, {10, 4}})->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
