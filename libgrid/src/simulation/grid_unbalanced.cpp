@@ -169,9 +169,6 @@ struct UnbalancedGrid final : GridModel {
 
     void validate() const override {
         unet.validate();
-        for (const EvStationUnit& u : s.dev.ev_stations)
-            if (u.station.params.strategy == EvStrategy::GridAware)
-                throw ValidationError("ev " + std::to_string(u.id) + ": field 'strategy': grid_aware is not supported on an unbalanced network yet");
     }
     bool is_unbalanced() const override { return true; }
 
@@ -391,7 +388,10 @@ std::size_t UnbalancedGrid::mark_islands(std::vector<char>& live) {
             }
     }
     auto dead = [&](const UTerminal& t) { return t.bus >= 0 && !live[std::size_t(t.bus)]; };
+    std::vector<ULoadShape> kept;  // the stepper needs no shapes (this grid evaluates them): not copied
+    std::swap(unet.loadshapes, kept);
     work = unet;
+    std::swap(unet.loadshapes, kept);  // the same buffer again: `shapes` still points into it
     for (ULine& l : work.lines) l.enabled = l.enabled && !dead(l.bus1) && !dead(l.bus2);
     for (UTransformer& x : work.transformers)
         for (const UWinding& w : x.windings) x.enabled = x.enabled && !dead(w.bus);
@@ -799,6 +799,38 @@ Network customers_of(const UNetwork& u) {
         x.q_mvar = ld.kvar / 1000.0;
         x.in_service = ld.enabled;
         net.loads.push_back(x);
+    }
+    // issue 15b: the topology grid_aware charging needs (the transformers above a bus, their kVA):
+    // sources, lines and transformers with the same ids as the results' (no impedances: not solved)
+    auto bus_id = [&](int b) { return net.buses[std::size_t(b)].id; };
+    for (std::size_t v = 0; v < u.vsources.size(); ++v) {
+        if (u.vsources[v].bus1.bus < 0) continue;
+        ExtGrid g;
+        g.id = id_of(u.vsources[v], v);
+        g.bus = bus_id(u.vsources[v].bus1.bus);
+        g.in_service = u.vsources[v].enabled;
+        net.ext_grids.push_back(g);
+    }
+    for (std::size_t i = 0; i < u.lines.size(); ++i) {
+        const ULine& l = u.lines[i];
+        if (l.bus1.bus < 0 || l.bus2.bus < 0 || l.bus1.bus == l.bus2.bus) continue;
+        Line x;
+        x.id = id_of(l, i);
+        x.from_bus = bus_id(l.bus1.bus);
+        x.to_bus = bus_id(l.bus2.bus);
+        x.in_service = l.enabled;
+        net.lines.push_back(x);
+    }
+    for (std::size_t i = 0; i < u.transformers.size(); ++i) {
+        const UTransformer& t = u.transformers[i];
+        if (t.windings.size() < 2 || t.windings[0].bus.bus < 0 || t.windings[1].bus.bus < 0) continue;
+        Transformer x;
+        x.id = id_of(t, i);
+        x.hv_bus = bus_id(t.windings[0].bus.bus);
+        x.lv_bus = bus_id(t.windings[1].bus.bus);
+        x.sn_mva = t.windings[0].kva / 1000.0;
+        x.in_service = t.enabled;
+        net.transformers.push_back(x);
     }
     return net;
 }

@@ -284,3 +284,67 @@ TEST_CASE("unbalanced resume: stopped twice and resumed twice, the file equals t
     CHECK(s.resumed_from_step == 768);
     check_same_contents(whole, parts);
 }
+
+namespace {
+
+/// EU LV from 18:00 with six 11 kW chargers on the customers of LOAD1..LOAD6 (their phases), all
+/// plugging in at 18:00: the transformer's total kVA (HV side, every step) at its largest.
+double eulv_chargers_peak_kva(EvStrategy strategy, double grid_limit, SimulationSummary& sum) {
+    const UNetwork net = eulv();
+    DeviceSet d;
+    SimulationOptions opt = minute_options(120);
+    opt.start = from_civil(2026, 1, 1, 18, 0);
+    for (int i = 0; i < 6; ++i) {
+        const ULoad& ld = net.loads[std::size_t(i)];
+        EvStationUnit u;
+        u.id = 100 + i;
+        u.bus = ld.bus1.bus + 1;  // bus ids: index + 1
+        u.customer = i + 1;       // its phase: the load's
+        u.station.params.id = u.id;
+        u.station.params.charger_kw = 11.0;
+        u.station.params.strategy = strategy;
+        u.station.params.grid_limit = grid_limit;
+        EvSession s;
+        s.arrival = opt.start;
+        s.departure = opt.start + 10 * 3600;
+        s.energy_kwh = 30.0;
+        s.max_kw = 11.0;
+        s.battery_kwh = 80.0;
+        s.soc_arrival = 0.2;
+        u.station.sessions.push_back(s);
+        d.ev_stations.push_back(u);
+    }
+    MemoryRecorder rec;
+    opt.recorder = &rec;
+    sum = Simulation(net, d, opt).run();
+    double peak = 0.0;
+    for (std::size_t k = 0; k < opt.n_steps; ++k) {
+        double p = 0.0, q = 0.0;
+        for (const char* ph : {"a", "b", "c"}) {
+            p += rec.series(std::string("trafo/p_") + ph + "_hv_mw").at(k, 0);
+            q += rec.series(std::string("trafo/q_") + ph + "_hv_mvar").at(k, 0);
+        }
+        peak = std::max(peak, std::hypot(p, q) * 1000.0);
+    }
+    return peak;
+}
+
+}  // namespace
+
+TEST_CASE("unbalanced grid_aware: single-phase chargers are held under the transformer's limit") {
+    // TR1 is 800 kVA; a limit of 10 % (80 kVA) binds: the evening load is about 52 kVA, the chargers 66 kW
+    SimulationSummary unc_sum, ga_sum;
+    const double limit = 0.10;
+    const double unc = eulv_chargers_peak_kva(EvStrategy::Uncontrolled, limit, unc_sum);
+    const double ga = eulv_chargers_peak_kva(EvStrategy::GridAware, limit, ga_sum);
+    MESSAGE("EU LV, 6 x 11 kW chargers at 18:00: transformer peak " << unc << " kVA uncontrolled, " << ga << " kVA grid_aware (limit "
+                                                                     << 800.0 * limit << " kVA)");
+    CHECK(unc > 800.0 * limit + 10.0);
+    // the aggregator shares the customers' kVA at 1 p.u. without the feeder's losses, measured here at the
+    // HV side: up to 8 % above, as balanced (docs/devices_ev_building.md 1.5); here 4.8 %
+    CHECK(ga <= 800.0 * limit * 1.08);
+    CHECK(ga > 800.0 * limit * 0.9);    // the headroom is used
+    CHECK(unc_sum.non_converged_steps == 0);
+    CHECK(ga_sum.non_converged_steps == 0);
+    CHECK(ga_sum.energy_balance_max_error_mw < 1e-6);
+}
