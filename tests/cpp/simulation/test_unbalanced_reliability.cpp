@@ -348,3 +348,129 @@ TEST_CASE("unbalanced grid_aware: single-phase chargers are held under the trans
     CHECK(ga_sum.non_converged_steps == 0);
     CHECK(ga_sum.energy_balance_max_error_mw < 1e-6);
 }
+
+// ---- the Melaka small grid as built (melaka_unetwork: four-wire LV, multi-earthed neutral, Dyn11) ----
+
+#include <libgrid/scenario/melaka_grid.hpp>
+
+namespace {
+
+MelakaGrid melaka_small() {
+    MelakaGridOptions o;
+    o.size = GridSize::Small;
+    o.seed = 1;
+    return generate_melaka_grid(o);
+}
+
+}  // namespace
+
+TEST_CASE("unbalanced events on the Melaka grid as built: a transformer out, then a feeder breaker open") {
+    const MelakaGrid g = melaka_small();
+    MelakaPhaseOptions po;
+    po.imbalance = 0.3;
+    const MelakaUGrid ug = melaka_unetwork(g, po);
+    REQUIRE(!g.net.switches.empty());
+    const Id trafo = g.customers.front().transformer;
+    // the feeder breaker: the switch at the head bus of the first customer's feeder
+    const Id head = g.feeder_head_bus.at(std::size_t(g.customers.front().feeder));
+    Id breaker = -1;
+    for (const Switch& s : g.net.switches)
+        if (s.bus == head || s.element == head) breaker = s.id;
+    REQUIRE(breaker >= 0);
+    MemoryRecorder rec;
+    SimulationOptions opt;
+    opt.start = from_civil(2026, 3, 2, 19, 0);
+    opt.step_s = 900;
+    opt.n_steps = 5;
+    opt.recorder = &rec;
+    DeviceSet d;
+    d.events.push_back(Event{opt.start + 1 * 900, EventKind::OutOfService, "trafo", trafo});
+    d.events.push_back(Event{opt.start + 2 * 900, EventKind::InService, "trafo", trafo});
+    d.events.push_back(Event{opt.start + 3 * 900, EventKind::OpenSwitch, "switch", breaker});
+    d.events.push_back(Event{opt.start + 4 * 900, EventKind::CloseSwitch, "switch", breaker});
+    const SimulationSummary sum = Simulation(ug.net, d, opt).run();
+    CHECK(sum.non_converged_steps == 0);
+    CHECK(sum.deenergized_buses > 10);
+    const auto& load = rec.series("load/p_mw");
+    const auto& src = rec.series("ext_grid/p_mw");
+    const auto& bal = rec.series("solver/energy_balance_mw");
+    std::size_t under = 0, feeder_dead = 0;
+    for (const Customer& c : g.customers) {
+        std::size_t l = 0;  // the column: the load's index in the UNetwork (ids kept)
+        while (l < ug.net.loads.size() && ug.net.loads[l].id != c.load_id) ++l;
+        REQUIRE(l < ug.net.loads.size());
+        CHECK(load.at(0, l) < 0.0);
+        if (c.transformer == trafo) {
+            ++under;
+            CHECK(load.at(1, l) == 0.0);  // dead under the transformer out
+        } else {
+            CHECK(load.at(1, l) < 0.0);
+        }
+        if (c.feeder == g.customers.front().feeder) {
+            ++feeder_dead;
+            CHECK(load.at(3, l) == 0.0);
+        }
+    }
+    CHECK(under > 5);
+    CHECK(feeder_dead > under);
+    for (std::size_t k = 0; k < 5; ++k) CHECK(std::abs(bal.at(k, 0)) < 1e-6);
+    CHECK(src.at(1, 0) < src.at(0, 0));
+    CHECK(src.at(3, 0) < src.at(1, 0));
+    // back in: the constant loads draw what they drew before (the same state again, to the tolerance)
+    CHECK(src.at(2, 0) == doctest::Approx(src.at(0, 0)).epsilon(1e-7));
+    CHECK(src.at(4, 0) == doctest::Approx(src.at(0, 0)).epsilon(1e-7));
+}
+
+TEST_CASE("unbalanced resume on the Melaka grid as built: stopped, resumed, the same file as the whole run") {
+    // 560 15-minute steps (almost six days): PV with volt-var on every 4th customer (their phase), a
+    // transformer out from step 200 to 540 (the checkpoint at 512 holds the dead LV network), stopped
+    // at 530 and resumed from 512
+    const MelakaGrid g = melaka_small();
+    MelakaPhaseOptions po;
+    po.imbalance = 0.3;
+    const MelakaUGrid ug = melaka_unetwork(g, po);
+    DeviceSet d;
+    for (std::size_t i = 0; i < g.customers.size(); i += 4) {
+        const Customer& c = g.customers[i];
+        PvUnit u;
+        u.id = Id(i) + 1;
+        u.bus = c.bus;
+        u.customer = c.load_id;
+        u.params.kwp_dc = 5.0;
+        u.params.inverter_kva = 5.0;
+        u.params.qmode = QControl::VoltVar;
+        d.pv.push_back(u);
+    }
+    SimulationOptions opt;
+    opt.start = from_civil(2026, 3, 2);
+    opt.step_s = 900;
+    opt.n_steps = 560;
+    opt.checkpoint_steps = 256;
+    const Id trafo = g.customers.front().transformer;
+    d.events.push_back(Event{opt.start + 200 * 900, EventKind::OutOfService, "trafo", trafo});
+    d.events.push_back(Event{opt.start + 540 * 900, EventKind::InService, "trafo", trafo});
+    const std::string whole = libgrid_test::scratch_path("melaka_u_whole.h5"), parts = libgrid_test::scratch_path("melaka_u_parts.h5");
+    {
+        SimulationOptions o = opt;
+        o.output_path = whole;
+        const SimulationSummary s = Simulation(ug.net, d, o).run();
+        CHECK(s.completed);
+        CHECK(s.non_converged_steps == 0);
+        CHECK(s.deenergized_buses > 5);
+        CHECK(s.max_neutral_current_a > 0.0);
+    }
+    std::atomic<int> stop{0};
+    SimulationOptions o = opt;
+    o.output_path = parts;
+    o.stop_requested = &stop;
+    SimulationSummary s = Simulation(ug.net, d, o).run([&](std::size_t done, std::size_t) {
+        if (done == 530) stop.store(SIGTERM);
+    });
+    CHECK(s.steps == 530);
+    stop.store(0);
+    o.resume = true;
+    s = Simulation(ug.net, d, o).run();
+    CHECK(s.completed);
+    CHECK(s.resumed_from_step == 512);
+    check_same_contents(whole, parts);
+}
