@@ -102,6 +102,12 @@ public:
     /// that records them.
     void node_angles(double* va_deg) const;
 
+    /// Added (issue 15b, H2): the node voltages of the last solve (phasors to ground, volts, model
+    /// order): what the next solve starts from, and what a checkpoint keeps.
+    const std::vector<std::complex<double>>& voltages() const;
+    /// Added (issue 15b, H2): the next solve starts from `v` (n_nodes() values, else ValidationError).
+    void set_voltages(const std::vector<std::complex<double>>& v);
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
