@@ -159,6 +159,7 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_i_amps, row_br_loading, row_br_loss_kw;
     std::vector<double> row_br_loading_out, row_br_loss, row_i[4];
     std::vector<double> row_tr_p_kw, row_tr_q_kvar, row_tr[12];
+    std::vector<double> row_nl_kw, row_nl_kvar, row_nl;  ///< per transformer: no-load loss (kW, kvar; MW recorded)
     std::vector<double> row_src_p_kw, row_src_q_kvar, row_ext_p, row_ext_q, row_ext_ph[6];
     std::vector<double> row_load_p_kw, row_load_q_kvar, row_load_p, row_load_q;
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
@@ -263,7 +264,7 @@ struct UnbalancedGrid final : GridModel {
     void size_rows() override;
     std::size_t planned_columns() const override {
         const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches());
-        return 3 * nn + 2 * unet.buses.size() + 6 * nb + 12 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
+        return 3 * nn + 2 * unet.buses.size() + 6 * nb + 13 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
                16;
     }
     void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) override;
@@ -518,6 +519,7 @@ void UnbalancedGrid::size_rows() {
     row_tr_p_kw.assign(6 * nt, 0.0);
     row_tr_q_kvar.assign(6 * nt, 0.0);
     for (auto& r : row_tr) r.assign(nt, 0.0);
+    for (auto* r : {&row_nl_kw, &row_nl_kvar, &row_nl}) r->assign(nt, 0.0);
     row_src_p_kw.assign(3 * nv, 0.0);
     row_src_q_kvar.assign(3 * nv, 0.0);
     row_ext_p.assign(nv, 0.0);
@@ -641,9 +643,17 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
     }
     g.losses_mw = line + trafo;
     g.source_losses_mw = 0.0;
+    // the transformers' no-load (core) loss, as OpenDSS's GetLosses: the rest of their loss is load loss
+    st->transformer_noload_rows(row_nl_kw.data(), row_nl_kvar.data());
+    double noload = 0.0;
+    for (std::size_t t = 0; t < row_nl.size(); ++t) {
+        row_nl[t] = row_nl_kw[t] / 1000.0;
+        if (std::isfinite(row_nl[t])) noload += row_nl[t];
+    }
     if (!converged) return;
     sum.losses_line_mwh += line * dt_h;
-    sum.losses_trafo_load_mwh += trafo * dt_h;  // whole transformer losses (not split on an unbalanced grid)
+    sum.losses_trafo_load_mwh += (trafo - noload) * dt_h;
+    sum.losses_trafo_noload_mwh += noload * dt_h;
 }
 
 void UnbalancedGrid::declare_series() {
@@ -759,6 +769,7 @@ void UnbalancedGrid::declare_elements() {
                 s.record_series("trafo", std::string("p_") + ph[k] + "_" + side[w2] + "_mw", "MW", row_tr[3 * w2 + k]);
                 s.record_series("trafo", std::string("q_") + ph[k] + "_" + side[w2] + "_mvar", "MVAr", row_tr[6 + 3 * w2 + k]);
             }
+        s.record_series("trafo", "p_loss_noload_mw", "MW", row_nl);
     }
     if (!unet.vsources.empty()) {
         std::vector<std::int64_t> ids;

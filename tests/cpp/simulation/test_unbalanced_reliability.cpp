@@ -474,3 +474,37 @@ TEST_CASE("unbalanced resume on the Melaka grid as built: stopped, resumed, the 
     CHECK(s.resumed_from_step == 512);
     check_same_contents(whole, parts);
 }
+
+TEST_CASE("unbalanced transformer no-load loss: %noloadloss on winding 2, as OpenDSS, split from the load loss") {
+    // 500 kVA, %noloadloss 0.5 (2.5 kW at rated voltage), %imag 1, nothing on the LV side: the core
+    // loss is 0.005 x 500 / 3 kW x (|V_lv| / V_rated)^2 per phase (Y_1Volt_NL on winding 2, the
+    // conductance at the winding's voltage), and the source delivers it (plus the magnetising
+    // current's tiny copper loss)
+    const std::string dss = "Clear\nNew Circuit.nl basekv=11 pu=1.0 bus1=src\n"
+                            "New Transformer.t1 phases=3 windings=2 buses=[src lv] conns=[delta wye] kvs=[11 0.416] kvas=[500 500] "
+                            "xhl=4 %r=0.5 %noloadloss=0.5 %imag=1\n"
+                            "New Load.ld bus1=lv phases=3 kv=0.416 kw=0 kvar=0\n"
+                            "Set voltagebases=[11 0.416]\nCalcvoltagebases\n";
+    const UNetwork net = read_dss_string(dss, "nl.dss", ".").net;
+    MemoryRecorder rec;
+    SimulationOptions opt = minute_options(2);
+    opt.recorder = &rec;
+    const SimulationSummary sum = Simulation(net, DeviceSet{}, opt).run();
+    REQUIRE(sum.non_converged_steps == 0);
+    double ref_kw = 0.0;
+    const auto& vm = rec.series("node/vm_pu");
+    for (const char* ph : {"a", "b", "c"}) {
+        const double v = vm.at(0, column_of(rec, "lv", ph));
+        CHECK(v == doctest::Approx(1.0).epsilon(1e-3));
+        ref_kw += 0.005 * 500.0 / 3.0 * v * v;
+    }
+    const double nl_kw = rec.series("trafo/p_loss_noload_mw").at(0, 0) * 1000.0;
+    CHECK(nl_kw == doctest::Approx(ref_kw).epsilon(1e-9));
+    CHECK(nl_kw == doctest::Approx(2.5).epsilon(2e-3));
+    CHECK(rec.series("ext_grid/p_mw").at(0, 0) * 1000.0 == doctest::Approx(nl_kw).epsilon(1e-3));
+    // the KPIs: no-load 2 minutes of it; the load loss the rest of the transformer's loss
+    CHECK(sum.losses_trafo_noload_mwh == doctest::Approx(2.0 * nl_kw / 1000.0 / 60.0).epsilon(1e-9));
+    const double branch_mw = rec.series("branch/p_loss_mw").at(0, 0);
+    CHECK(sum.losses_trafo_load_mwh == doctest::Approx(2.0 * (branch_mw - nl_kw / 1000.0) / 60.0).epsilon(1e-6));
+    CHECK(sum.losses_trafo_load_mwh >= 0.0);
+}

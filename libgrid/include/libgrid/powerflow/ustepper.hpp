@@ -107,6 +107,11 @@ public:
     const std::vector<std::complex<double>>& voltages() const;
     /// Added (issue 15b, H2): the next solve starts from `v` (n_nodes() values, else ValidationError).
     void set_voltages(const std::vector<std::complex<double>>& v);
+    /// Added (issue 15b, H2): per transformer, its no-load (core) loss, kW and kvar: the power into
+    /// the no-load part of its yprim (%noloadloss, %imag on winding 2), sum V conj(Y_shunt V) over
+    /// its terminals, as OpenDSS's TTransfObj.GetLosses NoLoadLosses; 0 where the transformer has
+    /// neither, NaN where it is disabled.
+    void transformer_noload_rows(double* p_kw, double* q_kvar) const;
 
 private:
     struct Impl;
