@@ -892,9 +892,10 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
     }
     {
-        MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow"});
+        MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow", "vuf_percent"});
         m.number("loading_percent", s.limits.loading_percent, left_open(0.0, 1000.0));
         m.boolean("reverse_flow", s.limits.reverse_flow);
+        m.number("vuf_percent", s.limits.vuf_percent, left_open(0.0, 100.0));  // added (issue 15, H3)
     }
     {
         MapReader m(ctx, top.get("solver"), "solver", {"method", "linear_solver", "tolerance", "max_iterations", "max_control_iterations"});
@@ -1332,6 +1333,7 @@ std::string scenario_to_yaml(const Scenario& s) {
         e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
         kv(e, "loading_percent", s.limits.loading_percent);
         kv(e, "reverse_flow", s.limits.reverse_flow);
+        if (s.limits.vuf_percent != ScenarioLimits{}.vuf_percent) kv(e, "vuf_percent", s.limits.vuf_percent);  // added (issue 15, H3)
         e << YAML::EndMap;
     }
     kv(e, "threads", std::int64_t(s.threads));

@@ -62,7 +62,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 616, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 720, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -112,6 +112,20 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.max_vuf_percent", s.max_vuf_percent);
     ar.pod("sum.vuf_p95_percent", s.vuf_p95_percent);
     ar.pod("sum.max_neutral_current_a", s.max_neutral_current_a);
+    // added (issue 15, H3): the rest of the unbalance KPIs
+    ar.pod("sum.vuf_limit_percent", s.vuf_limit_percent);
+    ar.pod("sum.vuf_bus_steps", s.vuf_bus_steps);
+    ar.pod("sum.vuf_bus_steps_over_limit", s.vuf_bus_steps_over_limit);
+    ar.pod("sum.vuf_bus_steps_over_limit_percent", s.vuf_bus_steps_over_limit_percent);
+    ar.pod("sum.undervoltage_node_steps_a", s.undervoltage_node_steps_a);
+    ar.pod("sum.undervoltage_node_steps_b", s.undervoltage_node_steps_b);
+    ar.pod("sum.undervoltage_node_steps_c", s.undervoltage_node_steps_c);
+    ar.pod("sum.overvoltage_node_steps_a", s.overvoltage_node_steps_a);
+    ar.pod("sum.overvoltage_node_steps_b", s.overvoltage_node_steps_b);
+    ar.pod("sum.overvoltage_node_steps_c", s.overvoltage_node_steps_c);
+    ar.pod("sum.neutral_losses_mwh", s.neutral_losses_mwh);
+    ar.pod("sum.max_trafo_phase_loading_percent", s.max_trafo_phase_loading_percent);
+    ar.pod("sum.max_line_conductor_loading_percent", s.max_line_conductor_loading_percent);
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions

@@ -164,6 +164,9 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_load_p_kw, row_load_q_kvar, row_load_p, row_load_q;
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
     std::vector<int> neutral_of;           ///< per recorded node: the neutral node of its bus for a phase node, else -1
+    // the unbalance KPIs' rows (H3): per branch and conductor a, b, c, n; neutral losses; trafo LV phases
+    std::vector<double> row_cond_loading, row_nloss_kw, row_tr_phase, row_cl[4], row_nloss, row_trl[3];
+    bool has_neutral_conductor = false;  ///< some branch has a conductor on a neutral node
     std::vector<std::size_t> vuf_hist;
     std::size_t vuf_count = 0;
     bool record_angles = false;            ///< /node/va_deg is recorded (else the rows skip the angles)
@@ -264,7 +267,7 @@ struct UnbalancedGrid final : GridModel {
     void size_rows() override;
     std::size_t planned_columns() const override {
         const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches());
-        return 3 * nn + 2 * unet.buses.size() + 6 * nb + 13 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
+        return 3 * nn + 2 * unet.buses.size() + 11 * nb + 16 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
                16;
     }
     void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) override;
@@ -341,6 +344,8 @@ struct UnbalancedGrid final : GridModel {
         }
     }
     void finish() override {
+        SimulationSummary& sum = s.sum;
+        if (sum.vuf_bus_steps > 0) sum.vuf_bus_steps_over_limit_percent = 100.0 * double(sum.vuf_bus_steps_over_limit) / double(sum.vuf_bus_steps);
         if (vuf_count == 0) return;
         // vuf_p95_percent: the upper edge of the smallest bin with >= 95 % of the bus-steps at or below it
         const std::size_t want = (vuf_count * 95 + 99) / 100;
@@ -351,6 +356,15 @@ struct UnbalancedGrid final : GridModel {
 
     void node_rows();
     void record_nodes(LocalTime t, double dt_h, bool converged);
+    /// undervoltage_node_steps_{a,b,c} / overvoltage_node_steps_{a,b,c}: one phase node's step
+    void count_phase_violation(int phase, double vm, const Bus& b) {
+        SimulationSummary& sum = s.sum;
+        std::size_t* under[3] = {&sum.undervoltage_node_steps_a, &sum.undervoltage_node_steps_b, &sum.undervoltage_node_steps_c};
+        std::size_t* over[3] = {&sum.overvoltage_node_steps_a, &sum.overvoltage_node_steps_b, &sum.overvoltage_node_steps_c};
+        if (vm < b.vmin_pu) ++*under[phase - 1];
+        if (vm > b.vmax_pu) ++*over[phase - 1];
+    }
+    void record_conductors(double dt_h, bool converged);
     void record_branches(LocalTime t, double dt_h, bool converged, GridStep& g);
     void declare_nodes();
     void declare_branches();
@@ -527,6 +541,14 @@ void UnbalancedGrid::size_rows() {
     for (auto& r : row_ext_ph) r.assign(nv, 0.0);
     for (auto* r : {&row_load_p_kw, &row_load_q_kvar, &row_load_p, &row_load_q}) r->assign(nl, 0.0);
     row_balance_cond.assign(4, 0.0);
+    row_cond_loading.assign(4 * nb, kNaN);
+    row_nloss_kw.assign(nb, kNaN);
+    row_tr_phase.assign(3 * nt, kNaN);
+    for (auto& r : row_cl) r.assign(nb, kNaN);
+    row_nloss.assign(nb, kNaN);
+    for (auto& r : row_trl) r.assign(nt, kNaN);
+    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data());  // before any solve: which are NaN
+    has_neutral_conductor = std::any_of(row_nloss_kw.begin(), row_nloss_kw.end(), [](double x) { return !std::isnan(x); });
     neutral_of.assign(nn, -1);
     for (std::size_t i = 0; i < nn;) {  // the nodes of a bus are contiguous (model order)
         std::size_t j = i;
@@ -544,6 +566,11 @@ void UnbalancedGrid::size_rows() {
     s.sum.vuf_p95_percent = kNaN;
     s.sum.max_neutral_current_a = kNaN;  // stays NaN where no branch has a neutral conductor
     s.sum.unbalanced = true;
+    s.sum.vuf_limit_percent = s.opt.vuf_limit_percent;
+    s.sum.vuf_bus_steps = s.sum.vuf_bus_steps_over_limit = 0;
+    s.sum.neutral_losses_mwh = has_neutral_conductor ? 0.0 : kNaN;  // NaN where no branch has a neutral conductor
+    s.sum.max_trafo_phase_loading_percent = 0.0;
+    s.sum.max_line_conductor_loading_percent = 0.0;
 }
 
 void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, GridStep& g) {
@@ -557,6 +584,8 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
         sum.max_vuf_percent = std::max(sum.max_vuf_percent, v);
         ++vuf_hist[std::min(kVufBins - 1, std::size_t(std::max(v, 0.0) / kVufBinPercent))];
         ++vuf_count;
+        ++sum.vuf_bus_steps;
+        sum.vuf_bus_steps_over_limit += v > s.opt.vuf_limit_percent;
     }
 }
 
@@ -602,6 +631,7 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
             vm = std::sqrt(std::norm(d)) / rec_vbase[i];
         }
         if (!std::isfinite(vm)) continue;
+        count_phase_violation(rec_cond[i], vm, s.net.buses[std::size_t(bus)]);
         sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
         sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
         const Bus& b = s.net.buses[std::size_t(bus)];
@@ -650,10 +680,36 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
         row_nl[t] = row_nl_kw[t] / 1000.0;
         if (std::isfinite(row_nl[t])) noload += row_nl[t];
     }
+    record_conductors(dt_h, converged);
     if (!converged) return;
     sum.losses_line_mwh += line * dt_h;
     sum.losses_trafo_load_mwh += (trafo - noload) * dt_h;
     sum.losses_trafo_noload_mwh += noload * dt_h;
+}
+
+/// Per conductor loading, neutral losses, the transformers' LV phases (H3): rows and KPIs.
+void UnbalancedGrid::record_conductors(double dt_h, bool converged) {
+    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data());
+    const std::size_t nb = row_nloss.size(), nt = row_trl[0].size(), nl = unet.lines.size();
+    for (std::size_t b = 0; b < nb; ++b) {
+        for (std::size_t k = 0; k < 4; ++k) row_cl[k][b] = row_cond_loading[4 * b + k];
+        row_nloss[b] = row_nloss_kw[b] / 1000.0;
+    }
+    for (std::size_t t = 0; t < nt; ++t)
+        for (std::size_t k = 0; k < 3; ++k) row_trl[k][t] = row_tr_phase[3 * t + k];
+    if (!converged) return;
+    SimulationSummary& sum = s.sum;
+    double nloss = 0.0;
+    for (std::size_t b = 0; b < nb; ++b) {
+        if (std::isfinite(row_nloss_kw[b])) nloss += row_nloss_kw[b] / 1000.0;
+        if (b >= nl) continue;  // the lines' conductors
+        for (std::size_t k = 0; k < 4; ++k)
+            if (std::isfinite(row_cond_loading[4 * b + k]))
+                sum.max_line_conductor_loading_percent = std::max(sum.max_line_conductor_loading_percent, row_cond_loading[4 * b + k]);
+    }
+    for (double x : row_tr_phase)
+        if (std::isfinite(x)) sum.max_trafo_phase_loading_percent = std::max(sum.max_trafo_phase_loading_percent, x);
+    if (has_neutral_conductor) sum.neutral_losses_mwh += nloss * dt_h;
 }
 
 void UnbalancedGrid::declare_series() {
@@ -754,6 +810,9 @@ void UnbalancedGrid::declare_branches() {
     s.record_series("branch", "p_loss_mw", "MW", row_br_loss);
     const char* cur[4] = {"i_a_ka", "i_b_ka", "i_c_ka", "i_n_ka"};
     for (std::size_t k = 0; k < 4; ++k) s.record_series("branch", cur[k], "kA", row_i[k]);
+    const char* cl[4] = {"loading_a_percent", "loading_b_percent", "loading_c_percent", "loading_n_percent"};
+    for (std::size_t k = 0; k < 4; ++k) s.record_series("branch", cl[k], "percent", row_cl[k]);
+    s.record_series("branch", "p_loss_neutral_mw", "MW", row_nloss);
 }
 
 void UnbalancedGrid::declare_elements() {
@@ -770,6 +829,7 @@ void UnbalancedGrid::declare_elements() {
                 s.record_series("trafo", std::string("q_") + ph[k] + "_" + side[w2] + "_mvar", "MVAr", row_tr[6 + 3 * w2 + k]);
             }
         s.record_series("trafo", "p_loss_noload_mw", "MW", row_nl);
+        for (std::size_t k = 0; k < 3; ++k) s.record_series("trafo", std::string("loading_") + ph[k] + "_percent", "percent", row_trl[k]);
     }
     if (!unet.vsources.empty()) {
         std::vector<std::int64_t> ids;
