@@ -76,3 +76,16 @@ def test_hosting_needs_the_balanced_model():
         libgrid.hosting_capacity(sc, steps=2)
     df = libgrid.hosting_capacity(sc, steps=2, model="balanced", kw_per_customer=1.0)
     assert len(df) > 0
+
+
+def test_run_batch_and_sweep_run_unbalanced_items(tmp_path):
+    from libgrid import _libgrid
+    sc = libgrid.Scenario.parse(HEAD + "devices:\n  pv: {share: 0.5}\n")
+    rows = _libgrid.run_batch([(sc._core, str(tmp_path / "a.h5")), sc.copy().set("seed", 5)._core], threads=2)
+    assert [r["ok"] for r in rows] == [True, True], rows
+    one = sc.run(tmp_path / "one.h5")
+    assert one.model == "unbalanced"
+    a = libgrid.read_results(tmp_path / "a.h5")
+    assert a.model == "unbalanced"
+    assert a.summary["pv_mwh"] == one.summary["pv_mwh"]  # the batch item equals the single run, bit for bit
+    assert a.summary["max_vuf_percent"] == one.summary["max_vuf_percent"]

@@ -853,6 +853,7 @@ ScenarioGrid unbalanced_melaka_grid(const Scenario& s, MelakaGrid m) {
     }
     g.unbalanced = true;
     g.unet = std::move(u.net);
+    g.unet.name = m.net.name;  // "melaka-small-seed1": the results name the grid as the balanced model's do
     g.customer_phases = std::move(u.customer_phases);
     for (std::size_t k = 0; k < m.charging_sites.size(); ++k) {
         double kwp = 0, kwh = 0, kw = 0;
