@@ -89,3 +89,18 @@ def test_run_batch_and_sweep_run_unbalanced_items(tmp_path):
     assert a.model == "unbalanced"
     assert a.summary["pv_mwh"] == one.summary["pv_mwh"]  # the batch item equals the single run, bit for bit
     assert a.summary["max_vuf_percent"] == one.summary["max_vuf_percent"]
+
+
+def test_cli_sweep_table_of_unbalanced_variants_by_name(tmp_path):
+    """An unbalanced run writes KPIs a balanced one does not (max_vuf_percent, ...): the sweep's CSV
+    takes every KPI by name (it once took them by position, shifting the columns after them)."""
+    import h5py
+    import pandas as pd
+    (tmp_path / "base.yaml").write_text(HEAD + "devices:\n  pv: {share: 0.5}\n")
+    (tmp_path / "s.yaml").write_text("base: base.yaml\ngrid:\n  seed: [4, 5]\noutput_dir: out\n")
+    subprocess.run([str(BUILD / "libgrid"), "sweep", str(tmp_path / "s.yaml"), "-q"], check=True, capture_output=True)
+    csv = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    for i in range(2):
+        with h5py.File(tmp_path / "out" / f"variant_{i}.h5", "r") as f:
+            for k in ("import_mwh", "min_vm_pu", "max_vm_pu", "max_trafo_loading_percent", "max_vuf_percent", "pv_mwh"):
+                assert csv.loc[i, k] == pytest.approx(float(f["summary"][k][()]), rel=1e-12), k

@@ -844,6 +844,13 @@ ScenarioGrid unbalanced_melaka_grid(const Scenario& s, MelakaGrid m) {
     apply_ext_grid_keys(s.network, m.net);
     MelakaPhaseOptions po = s.network.phases;
     if (!s.network.has_phases_seed) po.seed = s.seed;
+    if (!po.convert.model_neutral) {
+        const auto single = std::count_if(m.customers.begin(), m.customers.end(), [](const Customer& c) { return c.phases == 1; });
+        if (single > 0)
+            build_fail(s, "network.phases.neutral",
+                       "false (three-wire LV) needs every customer three-phase; this grid has " + std::to_string(single) +
+                           " single-phase customers, whose two-wire services are phase and neutral");
+    }
     ScenarioGrid g;
     MelakaUGrid u;
     try {

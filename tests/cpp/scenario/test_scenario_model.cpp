@@ -228,6 +228,12 @@ TEST_CASE("scenario model: a re-phasing names the key when it does not fit the g
     } catch (const ValidationError& e) {
         CHECK(has(e.what(), "key 'network.phases': melaka phases: field 'rephase': customer id 99999: no such customer"));
     }
+    try {
+        build_scenario(parse_scenario(kHead + "network: {phases: {neutral: false}}\n", "m.yaml"));
+        FAIL("no error");
+    } catch (const ValidationError& e) {
+        CHECK(has(e.what(), "key 'network.phases.neutral': false (three-wire LV) needs every customer three-phase"));
+    }
     // a real single-phase customer moves
     const BuiltScenario b0 = build_scenario(parse_scenario(kHead, "m.yaml"));
     std::size_t k = 0;
