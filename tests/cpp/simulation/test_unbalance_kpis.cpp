@@ -15,6 +15,7 @@
 #include <libgrid/io/dss.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <cmath>
@@ -226,4 +227,14 @@ TEST_CASE("unbalance KPIs: the EU LV day's transformer phase loading is OpenDSS'
     CHECK(s.max_line_conductor_loading_percent >= line_max);
     CHECK(s.max_line_conductor_loading_percent == doctest::Approx(s.max_line_loading_percent).epsilon(1e-12));  // EU LV: no neutral conductor
     CHECK(std::isnan(s.neutral_losses_mwh));
+}
+
+TEST_CASE("unbalance KPIs: limits.vuf_percent is read, checked and written back (the run's options: tests/python/test_unbalance_kpis.py)") {
+    const Scenario sc = parse_scenario("limits: {vuf_percent: 1.5}\n", "v.yaml");
+    CHECK(sc.limits.vuf_percent == 1.5);
+    CHECK(parse_scenario(scenario_to_yaml(sc)).limits.vuf_percent == 1.5);
+    CHECK(parse_scenario("name: x\n").limits.vuf_percent == 2.0);  // IEC 61000-2-2
+    CHECK(scenario_to_yaml(parse_scenario("name: x\n")).find("vuf_percent") == std::string::npos);  // default: not written
+    CHECK_THROWS_WITH(parse_scenario("limits: {vuf_percent: 0}\n", "v.yaml"), doctest::Contains("v.yaml:1: key 'limits.vuf_percent'"));
+    CHECK_THROWS_WITH(parse_scenario("limits: {vuf_percent: abc}\n", "v.yaml"), doctest::Contains("expected a number in (0, 100]"));
 }
