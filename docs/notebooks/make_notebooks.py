@@ -598,8 +598,8 @@ def unbalanced_week():
         neutral_peak = {}
         for label, color in (("unbalanced (as built)", "tab:blue"), ("unbalanced, skewed (imbalance 0.3)", "tab:red")):
             r = runs[label]
-            i_n = r.series("branch", "i_n_ka") * 1000.0
-            lines = (r.vector("branch", "kind") == "line").to_numpy() & ~r.vector("branch", "name").str.startswith("earth_").to_numpy()
+            i_n = r.series("branch", "i_n_max_ka") * 1000.0
+            lines = (r.vector("branch", "kind") == "line").to_numpy()  # earth electrodes have none
             m = i_n.loc[:, lines].max(axis=1)
             neutral_peak[label] = float(m.max())
             ax.plot(m.index.tz_localize(None), m.to_numpy(), color=color, lw=0.9,

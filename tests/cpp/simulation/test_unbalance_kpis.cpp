@@ -100,7 +100,8 @@ TEST_CASE("unbalance KPIs: a single-phase load on a four-wire line, worked by ha
     CHECK(s.overvoltage_node_steps_a == 0);
     CHECK(s.overvoltage_node_steps_b == 3);
     CHECK(s.overvoltage_node_steps_c == 3);
-    // (max_neutral_current_a reads /branch/i_n_ka at terminal 1, which is on ground here: NaN, as documented)
+    // the neutral's current, at its far end (terminal 1's neutral is on ground: /branch/i_n_ka is NaN there)
+    CHECK(s.max_neutral_current_a == doctest::Approx(std::abs(i)).epsilon(1e-7));
     CHECK(s.max_trafo_phase_loading_percent == 0.0);  // no transformer
 
     // the rows: per conductor loading of the line, its neutral losses
@@ -148,6 +149,9 @@ TEST_CASE("unbalance KPIs: a Dyn11 transformer's LV phase loading against its ra
     CHECK(s.max_trafo_phase_loading_percent == doctest::Approx(100.0 * i_load / rated).epsilon(1e-6));
     // 30 kW on one phase of a 100 kVA unit: 90 % of the phase's third, 30 % of the whole (what a balanced model reports)
     CHECK(s.max_trafo_phase_loading_percent > 80.0);
+    // the LV star point carries the load's return current (the delta side has no neutral, the earth
+    // electrode almost nothing: ground has no other path)
+    CHECK(s.max_neutral_current_a == doctest::Approx(i_load).epsilon(1e-4));
     // the earth electrode is no cable: no conductor loading; its loss |V_n|^2 / R is a neutral loss
     const std::size_t earth = column(rec, "branch/name", "earth");
     CHECK(std::isnan(rec.series("branch/loading_n_percent").at(1, earth)));
