@@ -622,8 +622,9 @@ def unbalanced_week():
         0.1 %, the same overloaded three-phase commercial transformer and line (their customers are
         three-phase in both models). What it cannot see is everything that happens on one phase:
 
-        * **the neutral**: up to about 17 A in an LV neutral as built and 25 A on the skewed street,
-          and the neutral's and earth electrodes' losses (about 4.5 kWh in the week: small next to the
+        * **the neutral**: up to about 17 A in an LV line's neutral as built and 25 A on the skewed
+          street, 18 A and 33 A at a transformer's star point (`max_neutral_current_a`), and the
+          neutral's and earth electrodes' losses (about 4.5 kWh in the week: small next to the
           grid's 10.9 MWh, most of which is the transformers' iron loss). In the balanced model there
           is no neutral at all;
         * **the worst phase of a transformer**: on the skewed street transformer t4's phase c peaks at
@@ -648,6 +649,7 @@ def unbalanced_week():
         assert abs(S[as_built]["losses_mwh"] / S["balanced"]["losses_mwh"] - 1) < 1e-3
         # the neutral: current and losses the balanced model has none of
         assert 10.0 < neutral_peak[as_built] < neutral_peak[skewed] < 40.0
+        assert neutral_peak[skewed] < S[skewed]["max_neutral_current_a"] < 40.0  # the star point carries more
         assert 0.0 < S[as_built]["neutral_losses_mwh"] < 1e-3 * S[as_built]["losses_mwh"]
         # the worst phase of the transformer shown: about a quarter above the balanced model's loading
         bal_peak = float(bal_loading[bal_trafo[trafo_id(shown)]].max())
