@@ -495,6 +495,13 @@ void UTimeStepper::node_angles(double* va_deg) const {
     for (int n = 0; n < s.m.n_nodes; ++n) va_deg[n] = std::arg(v[std::size_t(n)]) * kRadToDeg;
 }
 
+const std::vector<std::complex<double>>& UTimeStepper::voltages() const { return impl_->pf.v(); }
+
+void UTimeStepper::set_voltages(const std::vector<std::complex<double>>& v) {
+    impl_->pf.set_v(v);
+    impl_->cur_valid = false;
+}
+
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {
     const Impl& s = *impl_;
     s.currents();

@@ -890,12 +890,6 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
                                            std::to_string(s.outputs.checkpoint_steps));
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
-        if (s.network.unbalanced()) {  // issue 15: the unbalanced engine keeps no checkpoints yet (docs/reliability.md)
-            if (s.outputs.checkpoint_steps != 0 && m.has("checkpoint_steps"))
-                m.fail("checkpoint_steps", std::string("checkpoints are not supported on an unbalanced ") +
-                                               (s.network.dss ? "(.dss) network" : "network (network.model: unbalanced)") + " yet: give 0 or leave it out");
-            s.outputs.checkpoint_steps = 0;
-        }
     }
     {
         MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow", "vuf_percent"});

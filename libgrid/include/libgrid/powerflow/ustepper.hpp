@@ -102,6 +102,11 @@ public:
     /// that records them.
     void node_angles(double* va_deg) const;
 
+    /// Added (issue 15b, H2): the node voltages of the last solve (phasors to ground, volts, model
+    /// order): what the next solve starts from, and what a checkpoint keeps.
+    const std::vector<std::complex<double>>& voltages() const;
+    /// Added (issue 15b, H2): the next solve starts from `v` (n_nodes() values, else ValidationError).
+    void set_voltages(const std::vector<std::complex<double>>& v);
     /// Added (issue 15, H3): the rows of the unbalance KPIs (docs/kpis.md). Per branch b:
     /// loading_percent[4 b + k] for conductor k = a, b, c, n: the larger of its two terminals'
     /// currents / the terminal's rated amps (a line's normamps; a transformer winding's rated phase
