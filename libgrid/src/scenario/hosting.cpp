@@ -109,6 +109,9 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
     if (s.network.dss)  // issue 15: hosting capacity per phase is a later slice
         throw ValidationError("scenario " + s.path + ": key 'network.file': hosting capacity on a .dss (unbalanced) network is not available yet; "
                               "use libgrid run for its time series");
+    if (s.network.unbalanced())  // issue 15 (H1): until hosting per phase lands
+        throw ValidationError("scenario " + s.path + ": key 'network.model': hosting capacity on the unbalanced model is not available yet; "
+                              "set network.model: balanced (CLI --model balanced, Python model=\"balanced\")");
     HostingStudyResult res;
     res.kind = parse_hosting_kind(st.kind);
     if (st.kw_per_customer < 0 || !(st.charger_kw > 0)) throw ValidationError("hosting capacity: fields 'kw_per_customer' >= 0 and 'charger_kw' > 0");

@@ -121,6 +121,11 @@ public:
     /// terminals (a Dyn transformer's LV star point included), A; NaN where it has none and for a line
     /// from a bus to the same bus (an earth electrode).
     void conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent, double* neutral_amps) const;
+    /// Added (issue 15b, H2): per transformer, its no-load (core) loss, kW and kvar: the power into
+    /// the no-load part of its yprim (%noloadloss, %imag on winding 2), sum V conj(Y_shunt V) over
+    /// its terminals, as OpenDSS's TTransfObj.GetLosses NoLoadLosses; 0 where the transformer has
+    /// neither, NaN where it is disabled.
+    void transformer_noload_rows(double* p_kw, double* q_kvar) const;
 
 private:
     struct Impl;
