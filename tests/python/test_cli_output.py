@@ -38,12 +38,14 @@ def kpi(path, name):
 
 
 def rows(out):
-    """KPI name -> (unit, A, B, B - A, change) of the compare table (fixed-width columns: 30, 8, 3 x 12, 9)."""
+    """KPI name -> (unit, A, B, B - A, change) of the compare table (fixed-width columns: w, 8, 3 x 12, 9;
+    the KPI column w is 30, wider when an unbalanced run's longer KPI names are shown)."""
     table = {}
     lines = out.splitlines()
     start = next(i for i, l in enumerate(lines) if l.startswith("KPI "))
+    w = lines[start].index(" unit ")
     for line in lines[start + 1:]:
-        cells = [line[0:30], line[31:39], line[40:52], line[53:65], line[66:78], line[79:88]]
+        cells = [line[0:w], line[w + 1:w + 9], line[w + 10:w + 22], line[w + 23:w + 35], line[w + 36:w + 48], line[w + 49:w + 58]]
         table[cells[0].strip()] = tuple(c.strip() for c in cells[1:])
     return table
 

@@ -72,7 +72,7 @@ def recompute(path, limit):
         lines = kind == "line"
         cond = np.column_stack([f[f"branch/loading_{c}_percent"][()][conv][:, lines] for c in "abcn"])
         k["max_line_conductor_loading_percent"] = np.nanmax(cond)
-        i_n = f["branch/i_n_ka"][()][conv] * 1000.0
+        i_n = f["branch/i_n_max_ka"][()][conv] * 1000.0
         k["max_neutral_current_a"] = np.nanmax(i_n) if np.isfinite(i_n).any() else math.nan
         return k, {n: float(f[f"summary/{n}"][()]) for n in UNBALANCE_KPIS}
 

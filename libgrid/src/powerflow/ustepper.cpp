@@ -699,7 +699,7 @@ double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     return s.bal_total;
 }
 
-void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const {
+void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent, double* neutral_amps) const {
     const Impl& s = *impl_;
     const std::vector<cplx>& cur = s.currents();  // fills vx with the last solve's V as well
     const int nb = n_branches();
@@ -709,6 +709,7 @@ void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_
         double* lb = loading_percent + 4 * b;
         std::fill(lb, lb + 4, kNaN);
         neutral_loss_kw[b] = kNaN;
+        neutral_amps[b] = kNaN;
         const int el = s.math_element_of_branch(b);
         if (el < 0) continue;
         const UMathElement& e = s.m.elements[std::size_t(el)];
@@ -728,6 +729,7 @@ void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_
                     neutral_loss_kw[b] = std::isnan(neutral_loss_kw[b]) ? pk : neutral_loss_kw[b] + pk;
                 }
                 const double a = mag(cur[k]);
+                if (p == 4 && (cable || !line) && (std::isnan(neutral_amps[b]) || a > neutral_amps[b])) neutral_amps[b] = a;
                 if (!line && t == 1 && p <= 3 && r > 0.0) trafo_phase_percent[3 * (b - nl) + p - 1] = 100.0 * a / r;
                 if ((line && !cable) || t >= 2 || !(r > 0.0)) continue;
                 const double pct = 100.0 * a / r;

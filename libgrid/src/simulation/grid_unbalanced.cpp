@@ -165,7 +165,7 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
     std::vector<int> neutral_of;           ///< per recorded node: the neutral node of its bus for a phase node, else -1
     // the unbalance KPIs' rows (H3): per branch and conductor a, b, c, n; neutral losses; trafo LV phases
-    std::vector<double> row_cond_loading, row_nloss_kw, row_tr_phase, row_cl[4], row_nloss, row_trl[3];
+    std::vector<double> row_cond_loading, row_nloss_kw, row_tr_phase, row_cl[4], row_nloss, row_trl[3], row_in_amps, row_in_max;
     bool has_neutral_conductor = false;  ///< some branch has a conductor on a neutral node
     std::vector<std::size_t> vuf_hist;
     std::size_t vuf_count = 0;
@@ -267,7 +267,7 @@ struct UnbalancedGrid final : GridModel {
     void size_rows() override;
     std::size_t planned_columns() const override {
         const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches());
-        return 3 * nn + 2 * unet.buses.size() + 11 * nb + 16 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
+        return 3 * nn + 2 * unet.buses.size() + 12 * nb + 16 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
                16;
     }
     void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) override;
@@ -547,7 +547,9 @@ void UnbalancedGrid::size_rows() {
     for (auto& r : row_cl) r.assign(nb, kNaN);
     row_nloss.assign(nb, kNaN);
     for (auto& r : row_trl) r.assign(nt, kNaN);
-    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data());  // before any solve: which are NaN
+    row_in_amps.assign(nb, kNaN);
+    row_in_max.assign(nb, kNaN);
+    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data(), row_in_amps.data());  // before any solve: which are NaN
     has_neutral_conductor = std::any_of(row_nloss_kw.begin(), row_nloss_kw.end(), [](double x) { return !std::isnan(x); });
     neutral_of.assign(nn, -1);
     for (std::size_t i = 0; i < nn;) {  // the nodes of a bus are contiguous (model order)
@@ -668,8 +670,6 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
         const std::size_t e = std::size_t(st->branch_element(int(b)));
         if (l > s.opt.loading_limit_percent)
             s.note_violation(t, tr ? "trafo_overload" : "line_overload", tr ? id_of(unet.transformers[e], e) : id_of(unet.lines[e], e), l);
-        const double i_n = row_i_amps[4 * b + 3];
-        if (std::isfinite(i_n)) sum.max_neutral_current_a = std::isnan(sum.max_neutral_current_a) ? i_n : std::max(sum.max_neutral_current_a, i_n);
     }
     g.losses_mw = line + trafo;
     g.source_losses_mw = 0.0;
@@ -689,11 +689,12 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
 
 /// Per conductor loading, neutral losses, the transformers' LV phases (H3): rows and KPIs.
 void UnbalancedGrid::record_conductors(double dt_h, bool converged) {
-    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data());
+    st->conductor_rows(row_cond_loading.data(), row_nloss_kw.data(), row_tr_phase.data(), row_in_amps.data());
     const std::size_t nb = row_nloss.size(), nt = row_trl[0].size(), nl = unet.lines.size();
     for (std::size_t b = 0; b < nb; ++b) {
         for (std::size_t k = 0; k < 4; ++k) row_cl[k][b] = row_cond_loading[4 * b + k];
         row_nloss[b] = row_nloss_kw[b] / 1000.0;
+        row_in_max[b] = row_in_amps[b] / 1000.0;
     }
     for (std::size_t t = 0; t < nt; ++t)
         for (std::size_t k = 0; k < 3; ++k) row_trl[k][t] = row_tr_phase[3 * t + k];
@@ -702,6 +703,8 @@ void UnbalancedGrid::record_conductors(double dt_h, bool converged) {
     double nloss = 0.0;
     for (std::size_t b = 0; b < nb; ++b) {
         if (std::isfinite(row_nloss_kw[b])) nloss += row_nloss_kw[b] / 1000.0;
+        if (std::isfinite(row_in_amps[b]))
+            sum.max_neutral_current_a = std::isnan(sum.max_neutral_current_a) ? row_in_amps[b] : std::max(sum.max_neutral_current_a, row_in_amps[b]);
         if (b >= nl) continue;  // the lines' conductors
         for (std::size_t k = 0; k < 4; ++k)
             if (std::isfinite(row_cond_loading[4 * b + k]))
@@ -813,6 +816,7 @@ void UnbalancedGrid::declare_branches() {
     const char* cl[4] = {"loading_a_percent", "loading_b_percent", "loading_c_percent", "loading_n_percent"};
     for (std::size_t k = 0; k < 4; ++k) s.record_series("branch", cl[k], "percent", row_cl[k]);
     s.record_series("branch", "p_loss_neutral_mw", "MW", row_nloss);
+    s.record_series("branch", "i_n_max_ka", "kA", row_in_max);
 }
 
 void UnbalancedGrid::declare_elements() {

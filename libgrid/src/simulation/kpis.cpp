@@ -164,8 +164,9 @@ constexpr KpiInfo kKpis[] = {
         "the smallest multiple v of 0.001 % with at least 95 % of the values of /bus/vuf_percent (k in C, three-phase buses) <= v",
         "every three-phase bus: /bus/vuf_percent", false, true, false),
     KPI(max_neutral_current_a, "A", B::Network, "largest neutral current of a line or transformer (unbalanced networks)",
-        "max over k in C and branches with a neutral conductor of 1000 x /branch/i_n_ka (terminal 1); NaN when no branch has one",
-        "every branch with a neutral: /branch/i_n_ka", false, true, false),
+        "max over k in C and branches with a neutral conductor of 1000 x /branch/i_n_max_ka (the larger of its terminals: a Dyn "
+        "transformer's LV star point counts; an earth electrode does not); NaN when no branch has one",
+        "every line and transformer with a neutral: /branch/i_n_max_ka", false, true, false),
     // ---- the rest of the unbalance KPIs (issue 15, H3; unbalanced networks only, like the three above) ----
     KPI(vuf_limit_percent, "percent", B::Network, "the voltage unbalance factor limit the unbalance KPIs compare with",
         "the scenario's limits.vuf_percent (default 2: IEC 61000-2-2, 95 % of the 10-minute values; SimulationOptions::vuf_limit_percent)",

@@ -15,6 +15,7 @@
 #include <libgrid/io/dss.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <cmath>
@@ -99,7 +100,8 @@ TEST_CASE("unbalance KPIs: a single-phase load on a four-wire line, worked by ha
     CHECK(s.overvoltage_node_steps_a == 0);
     CHECK(s.overvoltage_node_steps_b == 3);
     CHECK(s.overvoltage_node_steps_c == 3);
-    // (max_neutral_current_a reads /branch/i_n_ka at terminal 1, which is on ground here: NaN, as documented)
+    // the neutral's current, at its far end (terminal 1's neutral is on ground: /branch/i_n_ka is NaN there)
+    CHECK(s.max_neutral_current_a == doctest::Approx(std::abs(i)).epsilon(1e-7));
     CHECK(s.max_trafo_phase_loading_percent == 0.0);  // no transformer
 
     // the rows: per conductor loading of the line, its neutral losses
@@ -147,6 +149,9 @@ TEST_CASE("unbalance KPIs: a Dyn11 transformer's LV phase loading against its ra
     CHECK(s.max_trafo_phase_loading_percent == doctest::Approx(100.0 * i_load / rated).epsilon(1e-6));
     // 30 kW on one phase of a 100 kVA unit: 90 % of the phase's third, 30 % of the whole (what a balanced model reports)
     CHECK(s.max_trafo_phase_loading_percent > 80.0);
+    // the LV star point carries the load's return current (the delta side has no neutral, the earth
+    // electrode almost nothing: ground has no other path)
+    CHECK(s.max_neutral_current_a == doctest::Approx(i_load).epsilon(1e-4));
     // the earth electrode is no cable: no conductor loading; its loss |V_n|^2 / R is a neutral loss
     const std::size_t earth = column(rec, "branch/name", "earth");
     CHECK(std::isnan(rec.series("branch/loading_n_percent").at(1, earth)));
@@ -226,4 +231,14 @@ TEST_CASE("unbalance KPIs: the EU LV day's transformer phase loading is OpenDSS'
     CHECK(s.max_line_conductor_loading_percent >= line_max);
     CHECK(s.max_line_conductor_loading_percent == doctest::Approx(s.max_line_loading_percent).epsilon(1e-12));  // EU LV: no neutral conductor
     CHECK(std::isnan(s.neutral_losses_mwh));
+}
+
+TEST_CASE("unbalance KPIs: limits.vuf_percent is read, checked and written back (the run's options: tests/python/test_unbalance_kpis.py)") {
+    const Scenario sc = parse_scenario("limits: {vuf_percent: 1.5}\n", "v.yaml");
+    CHECK(sc.limits.vuf_percent == 1.5);
+    CHECK(parse_scenario(scenario_to_yaml(sc)).limits.vuf_percent == 1.5);
+    CHECK(parse_scenario("name: x\n").limits.vuf_percent == 2.0);  // IEC 61000-2-2
+    CHECK(scenario_to_yaml(parse_scenario("name: x\n")).find("vuf_percent") == std::string::npos);  // default: not written
+    CHECK_THROWS_WITH(parse_scenario("limits: {vuf_percent: 0}\n", "v.yaml"), doctest::Contains("v.yaml:1: key 'limits.vuf_percent'"));
+    CHECK_THROWS_WITH(parse_scenario("limits: {vuf_percent: abc}\n", "v.yaml"), doctest::Contains("expected a number in (0, 100]"));
 }

@@ -117,7 +117,10 @@ public:
     /// neutral, R_n |I_n|^2; for an earth electrode, |V_n|^2 / R); NaN where it has none.
     /// trafo_phase_percent[3 t + k]: transformer t's winding-2 (LV) current of phase k over the
     /// winding's rated phase current (its rating / phases per phase), NaN where it has no phase k.
-    void conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const;
+    /// neutral_amps[b]: the largest current of the branch's conductors on neutral nodes over all its
+    /// terminals (a Dyn transformer's LV star point included), A; NaN where it has none and for a line
+    /// from a bus to the same bus (an earth electrode).
+    void conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent, double* neutral_amps) const;
     /// Added (issue 15b, H2): per transformer, its no-load (core) loss, kW and kvar: the power into
     /// the no-load part of its yprim (%noloadloss, %imag on winding 2), sum V conj(Y_shunt V) over
     /// its terminals, as OpenDSS's TTransfObj.GetLosses NoLoadLosses; 0 where the transformer has
