@@ -140,6 +140,8 @@ struct UnbalancedGrid final : GridModel {
 
     void validate() const override {
         unet.validate();
+        if (!(s.opt.vuf_limit_percent > 0.0))  // H4
+            throw ValidationError("simulation: field 'vuf_limit_percent': must be > 0 (infinity: VUF never a violation)");
         for (const EvStationUnit& u : s.dev.ev_stations)
             if (u.station.params.strategy == EvStrategy::GridAware)
                 throw ValidationError("ev " + std::to_string(u.id) + ": field 'strategy': grid_aware is not supported on an unbalanced network yet");
@@ -335,8 +337,10 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
     if (!converged) return;
     SimulationSummary& sum = s.sum;
     // the VUF's distribution over three-phase bus-steps (vuf_p95_percent at the end)
-    for (double v : row_vuf) {
+    for (std::size_t b = 0; b < row_vuf.size(); ++b) {
+        const double v = row_vuf[b];
         if (!std::isfinite(v)) continue;
+        if (v > s.opt.vuf_limit_percent) s.note_violation(t, "unbalance", s.net.buses[b].id, v);  // H4: the hosting limit kind
         sum.max_vuf_percent = std::max(sum.max_vuf_percent, v);
         ++vuf_hist[std::min(kVufBins - 1, std::size_t(std::max(v, 0.0) / kVufBinPercent))];
         ++vuf_count;
@@ -373,7 +377,7 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
         sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
         const Bus& b = s.net.buses[std::size_t(bus)];
         if (vm < b.vmin_pu || vm > b.vmax_pu) {
-            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm);
+            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm, phase_name(st->node_conductor(int(i))));
             bus_violates = true;
         }
     }
@@ -403,8 +407,9 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
         mx = std::max(mx, l);
         sum.overloaded_branch_steps += l > s.opt.loading_limit_percent;
         const std::size_t e = std::size_t(st->branch_element(int(b)));
-        if (l > s.opt.loading_limit_percent)
-            s.note_violation(t, tr ? "trafo_overload" : "line_overload", tr ? id_of(unet.transformers[e], e) : id_of(unet.lines[e], e), l);
+        if (l > s.opt.loading_limit_percent && !sum.first_violation.found)
+            s.note_violation(t, tr ? "trafo_overload" : "line_overload", tr ? id_of(unet.transformers[e], e) : id_of(unet.lines[e], e), l,
+                             phase_name(st->branch_worst_phase(int(b))));
         const double i_n = row_i_amps[4 * b + 3];
         if (std::isfinite(i_n)) sum.max_neutral_current_a = std::isnan(sum.max_neutral_current_a) ? i_n : std::max(sum.max_neutral_current_a, i_n);
     }

@@ -86,6 +86,11 @@ struct SimulationOptions {
     /// Stop at a step boundary (status "stopped", like a stop request) when the output's file system
     /// has less than this many bytes free; the file stays readable and gets its /summary. 0 = off.
     std::size_t min_free_bytes = std::size_t{16} << 20;
+    /// Added (issue 15, H4): unbalanced networks only: a three-phase bus whose voltage unbalance
+    /// factor (|V2| / |V1| of its phase-to-neutral voltages) exceeds this, percent, breaks the
+    /// "unbalance" limit (first_violation; the scenario key limits.vuf_percent, IEC 61000-2-2 2 %).
+    /// Infinity: VUF is never a violation.
+    double vuf_limit_percent = 2.0;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -97,9 +102,13 @@ inline constexpr std::size_t kCheckpointQuantum = 256;
 struct Violation {
     bool found = false;
     LocalTime time = 0;
-    std::string kind;   ///< "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow"
+    std::string kind;   ///< "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow", "unbalance" (unbalanced networks)
     Id element = -1;    ///< bus, line or transformer id
     double value = 0.0; ///< p.u. or percent or MW
+    /// Added (issue 15, H4): unbalanced networks: the phase that broke it, "a", "b" or "c"
+    /// (voltage: the phase-to-neutral voltage; loading: the conductor with the largest current
+    /// for its rating); "" for "unbalance" (kind; value: the VUF, percent) and on balanced networks.
+    std::string phase;
 };
 
 /// Key results of a run (also written to /summary).
