@@ -8,7 +8,8 @@ import libgrid
 from conftest import BUILD, ROOT
 
 COLUMNS = ["group_kind", "customers", "rating_kva", "installed_kw", "max_kw", "added_kw", "hosting_kw", "share", "tolerance_kw",
-           "hosted", "limited", "violated_without", "limit", "limit_time", "limit_element", "limit_value", "runs"]
+           "hosted", "limited", "violated_without", "limit", "limit_time", "limit_element", "limit_value", "runs",
+           "limit_phase", "added_kw_a", "added_kw_b", "added_kw_c"]
 
 
 def test_hosting_capacity_in_kw_per_transformer_and_map(tmp_path):

@@ -123,7 +123,7 @@ void hosting_window(const Scenario& s, const HostingStudy& st, LocalTime& start,
     } else {
         LocalTime d = day_start(start);
         while (d < t1 && day_type(d) != DayType::Weekday) d += kSecondsPerDay;
-        if (d < t1) {
+        if (d + 16 * 3600 < t1) {  // the weekday's evening starts inside the horizon
             t0 = std::max(start, d + 16 * 3600);
             t1 = std::min(t1, d + kSecondsPerDay);
             text = "critical: first weekday of the horizon, 16:00-24:00";

@@ -562,6 +562,8 @@ Network customers_of(const UNetwork& u) {
         x.id = id_of(u.buses[b], b);
         x.name = u.buses[b].name;
         x.vn_kv = u.buses[b].kv_base_ll;
+        x.vmin_pu = u.buses[b].vmin_pu;  // H4: the band of per-phase voltage violations
+        x.vmax_pu = u.buses[b].vmax_pu;
         net.buses.push_back(x);
     }
     for (std::size_t l = 0; l < u.loads.size(); ++l) {

@@ -177,6 +177,16 @@ TEST_CASE("hosting capacity per phase: single-phase PV stops at the phase-to-neu
     CHECK(r.added_kw_phase[1] == 0.0);
     CHECK(r.added_kw_phase[2] == 0.0);
 
+    // the band is the bus's (UBus::vmax_pu): at 1.08 p.u. the answer moves to that reference
+    UNetwork wide = net;
+    wide.buses[std::size_t(wide.find_bus("far"))].vmax_pu = 1.08;
+    const double p_wide = solve_p([&](double p) { return van_pu(1.0, za, zn, p); }, 1.08);
+    REQUIRE(vuf_percent(1.0, za, zn, p_wide) < 2.0);
+    const auto w8 = hosting_capacity(wide, {}, {all_customers(n)}, opt);
+    CHECK(w8[0].limit.kind == "voltage_high");
+    CHECK(w8[0].hosting_kw <= p_wide / unit + 1e-6);
+    CHECK(w8[0].hosting_kw >= p_wide / unit - opt.tolerance_kw);
+
     // the balanced model: the same cable, positive sequence (its own analytic limit: 3 phases, no neutral)
     HostingGroup big = all_customers(n);
     big.max_kw.assign(std::size_t(n), 3.0);  // room for the balanced answer
