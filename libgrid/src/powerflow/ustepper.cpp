@@ -495,6 +495,13 @@ void UTimeStepper::node_angles(double* va_deg) const {
     for (int n = 0; n < s.m.n_nodes; ++n) va_deg[n] = std::arg(v[std::size_t(n)]) * kRadToDeg;
 }
 
+const std::vector<std::complex<double>>& UTimeStepper::voltages() const { return impl_->pf.v(); }
+
+void UTimeStepper::set_voltages(const std::vector<std::complex<double>>& v) {
+    impl_->pf.set_v(v);
+    impl_->cur_valid = false;
+}
+
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {
     const Impl& s = *impl_;
     s.currents();
@@ -650,6 +657,44 @@ double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     s.currents();  // the balance is summed with the currents, in the same pass
     std::copy(s.bal_by, s.bal_by + 4, residual_by_conductor_kw);
     return s.bal_total;
+}
+
+void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& cur = s.currents();  // fills vx with the last solve's V as well
+    const int nb = n_branches();
+    const int nl = int(s.line_elem.size());
+    for (int t = 0; t < nb - nl; ++t) std::fill(trafo_phase_percent + 3 * t, trafo_phase_percent + 3 * t + 3, kNaN);
+    for (int b = 0; b < nb; ++b) {
+        double* lb = loading_percent + 4 * b;
+        std::fill(lb, lb + 4, kNaN);
+        neutral_loss_kw[b] = kNaN;
+        const int el = s.math_element_of_branch(b);
+        if (el < 0) continue;
+        const UMathElement& e = s.m.elements[std::size_t(el)];
+        const int off = s.offset[std::size_t(el)];
+        const bool line = b < nl;
+        // a line from a bus to the same bus (an earth electrode, a neutral-to-ground link) is no cable
+        const bool cable = line && s.own.lines[std::size_t(b)].bus1.bus != s.own.lines[std::size_t(b)].bus2.bus;
+        for (int t = 0; t < e.n_terminals; ++t) {
+            const double r = t == 0 ? s.rated[std::size_t(b)] : s.rated2[std::size_t(b)];
+            for (int c = 0; c < e.n_cond; ++c) {
+                const std::size_t k = std::size_t(off + t * e.n_cond + c);
+                const int p = s.cphase[k];
+                if (p < 1 || p > 4) continue;  // ground (or a node beyond the neutral)
+                if (p == 4) {
+                    const cplx v = s.vx[std::size_t(s.cnode_x[k])];
+                    const double pk = (v.real() * cur[k].real() + v.imag() * cur[k].imag()) / 1000.0;  // Re(V conj(I))
+                    neutral_loss_kw[b] = std::isnan(neutral_loss_kw[b]) ? pk : neutral_loss_kw[b] + pk;
+                }
+                const double a = mag(cur[k]);
+                if (!line && t == 1 && p <= 3 && r > 0.0) trafo_phase_percent[3 * (b - nl) + p - 1] = 100.0 * a / r;
+                if ((line && !cable) || t >= 2 || !(r > 0.0)) continue;
+                const double pct = 100.0 * a / r;
+                if (std::isnan(lb[p - 1]) || pct > lb[p - 1]) lb[p - 1] = pct;
+            }
+        }
+    }
 }
 
 }  // namespace libgrid
