@@ -145,12 +145,9 @@ BatchItem make_item(const PyItem& p) {
     if (!p.scenario) return p.item;
     if (!p.output.empty()) check_output_is_not_input(*p.scenario, p.output);
     BuiltScenario b = build_scenario(*p.scenario);
-    if (b.unbalanced)  // issue 15: a BatchItem holds a balanced Network
-        throw libgrid::ValidationError("scenario " + p.scenario->path + ": key 'network.file': run_batch on a .dss (unbalanced) network is not available yet; "
-                              "use Scenario.run");
     check_run_resources(*p.scenario, b, p.output);
     b.options.output_path = p.output;
-    return BatchItem{std::move(b.net), std::move(b.devices), std::move(b.options), std::move(b.weather)};
+    return BatchItem{std::move(b.net), std::move(b.devices), std::move(b.options), std::move(b.weather), b.unbalanced, std::move(b.unet)};  // issue 15 (H1)
 }
 
 }  // namespace

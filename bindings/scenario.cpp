@@ -66,11 +66,13 @@ void bind_scenario(py::module_& m) {
                 return d;
             })
         .def("network", [](const Scenario& s) { return build_scenario(s).net; }, "the scenario's network (built)")
-        .def_property_readonly("unbalanced", [](const Scenario& s) { return s.network.dss; },
-                               "issue 15: the network is an OpenDSS script (.dss): an unbalanced run")
+        .def_property_readonly("unbalanced", [](const Scenario& s) { return s.network.unbalanced(); },
+                               "issue 15: the run is unbalanced (network.model: unbalanced, or an OpenDSS .dss network)")
+        .def_property_readonly("model", [](const Scenario& s) { return s.network.model; },
+                               "issue 15: network.model as resolved: balanced or unbalanced")
         .def(
             "unbalanced_network", [](const Scenario& s) { return build_scenario(s).unet; },
-            "issue 15: the scenario's .dss network (UNetwork; empty for a balanced scenario)")
+            "issue 15: the scenario's unbalanced network (UNetwork: a .dss script or the Melaka grid as built; empty for a balanced scenario)")
         .def(
             "customers",
             [](const Scenario& s) {
@@ -79,7 +81,10 @@ void bind_scenario(py::module_& m) {
                 std::vector<Id> id, bus, load, feeder, trafo;
                 std::vector<std::string> type;
                 std::vector<double> peak, daily, roof;
-                for (const Customer& c : b.customers) {
+                std::vector<std::string> phases;  // issue 15 (H1): the unbalanced Melaka's phase of each customer
+                for (std::size_t i = 0; i < b.customers.size(); ++i) {
+                    const Customer& c = b.customers[i];
+                    phases.push_back(i < b.customer_phases.size() ? b.customer_phases[i] : std::string());
                     id.push_back(c.id);
                     bus.push_back(c.bus);
                     load.push_back(c.load_id);
@@ -92,6 +97,7 @@ void bind_scenario(py::module_& m) {
                 }
                 d["id"] = id; d["bus"] = bus; d["load_id"] = load; d["type"] = type; d["peak_kw"] = peak;
                 d["daily_kwh"] = daily; d["roof_area_m2"] = roof; d["feeder"] = feeder; d["transformer"] = trafo;
+                d["phases"] = phases;
                 return d;
             })
         .def(

@@ -161,7 +161,7 @@ void print_phase_summary(const std::string& out) {
 
 void add_run(CLI::App& app) {
     auto* cmd = app.add_subcommand("run", "Run a scenario (YAML) and write its results (HDF5)");
-    static std::string path, out, size;
+    static std::string path, out, size, model;
     static int threads = 0;
     static long long seed = -1, steps = -1;
     static std::vector<std::string> sets;
@@ -169,6 +169,7 @@ void add_run(CLI::App& app) {
     cmd->add_option("SCENARIO", path, "scenario file (YAML)")->required();
     cmd->add_option("-o,--output", out, "results file (HDF5)")->required();
     cmd->add_option("--size", size, "Melaka grid size: small | district | city");
+    cmd->add_option("--model", model, "balanced | unbalanced (= --set network.model=...; the Melaka default: unbalanced, docs/scenarios.md)");
     cmd->add_option("--threads", threads, "threads for the device updates");
     cmd->add_option("--seed", seed, "random seed");
     cmd->add_option("--steps", steps, "number of steps (overrides the horizon)");
@@ -182,6 +183,7 @@ void add_run(CLI::App& app) {
         require_at_least(cmd, "--steps", steps, 1LL);
         Scenario sc = load_scenario(path);
         if (cmd->count("--size")) override_key(sc, "network.size", size);
+        if (cmd->count("--model")) override_key(sc, "network.model", model);
         if (cmd->count("--threads")) override_key(sc, "threads", std::to_string(threads));
         if (cmd->count("--seed")) override_key(sc, "seed", std::to_string(seed));
         if (cmd->count("--steps")) override_key(sc, "horizon.steps", std::to_string(steps));
@@ -201,7 +203,7 @@ void add_run(CLI::App& app) {
         const std::size_t n_loads = b.unbalanced ? b.unet.loads.size() : b.net.loads.size();
         if (!quiet)
             std::fprintf(stderr, "%s: %s%zu buses, %zu loads, %zu PV, %zu batteries, %zu EV stations, %zu charging sites, %zu buildings, %zu homes (built in %.2f s)\n",
-                         b.name.c_str(), b.unbalanced ? "unbalanced (.dss), " : "", n_buses, n_loads, b.devices.pv.size(), b.devices.batteries.size(),
+                         b.name.c_str(), b.unbalanced ? (sc.network.dss ? "unbalanced (.dss), " : "unbalanced, ") : "", n_buses, n_loads, b.devices.pv.size(), b.devices.batteries.size(),
                          b.devices.ev_stations.size(), b.devices.charging_sites.size(), b.devices.buildings.size(), b.devices.homes.size(), build_s);
         if (!quiet) std::fprintf(stderr, "estimate: %s\n", estimate.text().c_str());
         b.options.resume = resume;

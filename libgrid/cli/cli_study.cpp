@@ -23,6 +23,7 @@ struct HostingArgs {
     double kwp = 0.0, charger_kw = 7.0, limit = 100.0, tolerance_kw = 1.0;
     bool reverse_flow = false, quiet = false;
     std::vector<std::string> sets;
+    std::string model;  ///< issue 15 (H1): --model
 };
 
 void print_table(const HostingStudyResult& res, const std::string& group) {
@@ -57,6 +58,7 @@ void run_hosting(const CLI::App* hc, const HostingArgs& a) {
     require_at_least(hc, "--tolerance-kw", a.tolerance_kw, 0.0, /*strict=*/true);
     Scenario sc = load_scenario(a.path);
     if (hc->count("--size")) override_key(sc, "network.size", a.size);
+    if (hc->count("--model")) override_key(sc, "network.model", a.model);  // issue 15 (H1)
     if (hc->count("--steps")) override_key(sc, "horizon.steps", std::to_string(a.steps));
     if (hc->count("--start")) override_key(sc, "horizon.start", a.start);
     if (hc->count("--loading-limit")) override_key(sc, "limits.loading_percent", std::to_string(a.limit));
@@ -118,6 +120,7 @@ void add_study_commands(CLI::App& app) {
                    "the default when --start or --steps is given)")
         ->capture_default_str();
     hc->add_option("--size", a.size, "Melaka grid size: small | district | city");
+    hc->add_option("--model", a.model, "balanced | unbalanced (= --set network.model=...)");
     hc->add_option("--set", a.sets, "override any scenario key: --set network.lv_vmax_pu=1.1 (repeatable)");
     hc->add_option("--steps", a.steps, "steps of the study period (default: the critical window)");
     hc->add_option("--start", a.start, "start of the study period (ISO date)");

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -142,12 +143,18 @@ std::vector<Column> sweep_table(const std::vector<SweepVariant>& variants, const
             if (std::find(keys.begin(), keys.end(), sweep_key(kv.first)) == keys.end()) keys.push_back(sweep_key(kv.first));
     std::vector<Column> cols;
     for (const std::string& k : keys) cols.push_back(key_column(k, variants));
-    const std::vector<SummaryKpi> names = summary_kpis(SimulationSummary{});
-    for (std::size_t j = 0; j < names.size(); ++j) {
-        const std::string& n = names[j].name;
+    // by name: an unbalanced run writes KPIs a balanced one does not (max_vuf_percent, ...; issue 15)
+    std::vector<std::map<std::string, double>> by_name(rows.size());
+    std::set<std::string> name_set;
+    for (const SummaryKpi& k : summary_kpis(SimulationSummary{})) name_set.insert(k.name);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (rows[i].ok)
+            for (const SummaryKpi& k : summary_kpis(rows[i].summary)) by_name[i][k.name] = k.value, name_set.insert(k.name);
+    for (const std::string& n : name_set) {
         Column c{std::find(keys.begin(), keys.end(), n) != keys.end() ? "summary." + n : n, {}, {}};
-        for (const BatchResult& r : rows) {
-            const double x = r.ok ? summary_kpis(r.summary)[j].value : std::nan("");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto it = by_name[i].find(n);
+            const double x = it != by_name[i].end() ? it->second : std::nan("");
             c.shown.push_back(g6(x));
             c.csv.push_back(std::isnan(x) ? "" : py_repr(x));
         }

@@ -19,7 +19,7 @@ BUILD_PYTHON = pathlib.Path(libgrid.__file__).resolve().parents[1]
 BASE_YAML = """
 name: batch_test
 seed: 1
-network: {generator: melaka, size: small}
+network: {generator: melaka, size: small, model: balanced}  # issue 15: bus tables, checkpoints (unbalanced sweeps: test_scenario_model.py)
 horizon: {start: "2025-03-03", step: 15min, steps: 16}
 devices:
   pv: {share: 0.2}

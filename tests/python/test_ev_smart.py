@@ -11,7 +11,7 @@ BASELINE = os.path.join(ROOT, "scenarios", "melaka_baseline.yaml")
 
 
 def _scenario(strategy, **keys):
-    sc = libgrid.Scenario.load(BASELINE).override(steps=96 * 2)
+    sc = libgrid.Scenario.load(BASELINE).override(steps=96 * 2, model="balanced")  # issue 15: grid_aware: balanced engine for now
     sc.set("horizon.start", "2025-07-07")
     sc.set("devices.ev.share", 0.4)
     sc.set("devices.ev.strategy", strategy)

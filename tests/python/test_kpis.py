@@ -48,7 +48,7 @@ def read(f, path, steps):
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml")
+    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml").set("network.model", "balanced")  # issue 15: bus-table KPIs
     sc.set("horizon.start", "2025-07-07")
     sc.override(steps=672)
     sc.set("outputs.float32", False)

@@ -23,6 +23,7 @@ UNIT = re.compile(r"\((?:[^()]*?)(?:p\.u\.|MW|MWh|%|h|RM|kW|km|kVA)[^()]*\)")
 @pytest.fixture(scope="module")
 def scenario():
     sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml")
+    sc.set("network.model", "balanced")  # issue 15: the bus-table plots (the per-phase ones: test_unbalanced_run.py)
     sc.set("horizon.start", "2025-06-11")
     sc.override(steps=96)
     return sc
@@ -54,7 +55,7 @@ def test_run_title(res, tmp_path):
     t = plots.run_title(res)
     assert t == "melaka_smart_city · melaka-small-seed1, 296 buses · 2025-06-11, 96 x 15 min"
     assert plots.run_title([res, res]) == t  # shared parts once
-    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml")
+    sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml").set("network.model", "balanced")
     sc.set("horizon.start", "2025-06-11")
     base = sc.override(steps=4).run(output=str(tmp_path / "b.h5"))
     assert plots.run_title([base, res]) == ("melaka_baseline vs melaka_smart_city · melaka-small-seed1, 296 buses · "

@@ -15,7 +15,9 @@ import libgrid
 
 
 def _scenario(steps):
-    return libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml").set("horizon.steps", steps).set("threads", 1)
+    # issue 15: checkpoints and resume: the balanced engine (the unbalanced one keeps none yet)
+    return libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml").set("horizon.steps", steps).set("threads", 1).set(
+        "network.model", "balanced")
 
 
 def _contents(path):

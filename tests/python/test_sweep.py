@@ -20,7 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BASE_YAML = """
 name: sweep_test
 seed: 1
-network: {generator: melaka, size: small}
+network: {generator: melaka, size: small, model: balanced}  # issue 15: bus tables, checkpoints (unbalanced sweeps: test_scenario_model.py)
 horizon: {start: "2025-03-03", step: 15min, steps: 96}
 devices:
   pv: {share: 0.2}

@@ -223,8 +223,8 @@ def test_dss_scenario_refuses(tmp_path, body, key, words):
 
 def test_phases_refused_on_a_balanced_network(tmp_path):
     p = tmp_path / "b.yaml"
-    p.write_text("devices:\n  ev:\n    share: 0.1\n    phases: a\n")
-    with pytest.raises(libgrid.ParseError, match=r"b.yaml:4: key 'devices.ev.phases': applies to unbalanced networks"):
+    p.write_text("network: {model: balanced}\ndevices:\n  ev:\n    share: 0.1\n    phases: a\n")
+    with pytest.raises(libgrid.ParseError, match=r"b.yaml:5: key 'devices.ev.phases': applies to unbalanced networks"):
         libgrid.Scenario.load(p)
 
 

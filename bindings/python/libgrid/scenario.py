@@ -22,7 +22,7 @@ from . import _libgrid
 from .network import Network
 from .results import Results, read_results
 
-_SHORTCUTS = {"steps": "horizon.steps", "seed": "seed", "size": "network.size", "threads": "threads"}
+_SHORTCUTS = {"steps": "horizon.steps", "seed": "seed", "size": "network.size", "threads": "threads", "model": "network.model"}
 
 
 def _yaml_value(value: Any) -> str:
@@ -57,7 +57,7 @@ class Scenario:
         self.set(key, value)
 
     def override(self, **kwargs) -> "Scenario":
-        """Shortcuts: steps=, seed=, size=, threads=; other names are taken as top-level keys."""
+        """Shortcuts: steps=, seed=, size=, threads=, model=; other names are taken as top-level keys."""
         for k, v in kwargs.items():
             self.set(_SHORTCUTS.get(k, k), v)
         return self
@@ -83,9 +83,15 @@ class Scenario:
 
     @property
     def unbalanced(self) -> bool:
-        """The network is an OpenDSS script (network.file ends in .dss): `run` is an unbalanced time
-        series (docs/unbalanced.md, "Run a .dss feeder's day")."""
+        """`run` is an unbalanced (three-phase) time series: the Melaka grid as built (network.model:
+        unbalanced, the generator's default) or an OpenDSS script (network.file ends in .dss);
+        docs/scenarios.md "network", docs/unbalanced.md."""
         return bool(self._core.unbalanced)
+
+    @property
+    def model(self) -> str:
+        """network.model as resolved: "balanced" or "unbalanced"."""
+        return str(self._core.model)
 
     def network(self):
         """The scenario's network: a Network, or an UnbalancedNetwork for a .dss network."""
@@ -104,7 +110,8 @@ class Scenario:
         `outputs.max_file_gb`, or whose memory exceeds the machine's (docs/scenarios.md)."""
         return dict(self._core.estimate())
 
-    def run(self, output: Optional[str] = None, progress: bool = False, resume: bool = False) -> Results:
+    def run(self, output: Optional[str] = None, progress: bool = False, resume: bool = False,
+            model: Optional[str] = None) -> Results:
         """Build and run; results go to `output` (a temporary file if None). The KPIs are in
         `.summary` of the returned Results (read from the file) and `.run_summary` (from the run).
         Raises ValidationError, before anything is written, when `output` is one of the scenario's
@@ -112,7 +119,11 @@ class Scenario:
         Warns (DeenergizedWarning) when part of the grid has no source.
         `resume=True` continues a killed or stopped run of this scenario from `<output>.ckpt`;
         Ctrl-C stops a run at a step boundary (file closed with the summary of the steps done,
-        status "stopped") and raises KeyboardInterrupt (docs/reliability.md)."""
+        status "stopped") and raises KeyboardInterrupt (docs/reliability.md).
+        `model="balanced"` or `"unbalanced"` runs with network.model set so (this Scenario unchanged),
+        as the CLI's `libgrid run --model`."""
+        if model is not None:
+            return self.copy().set("network.model", str(model)).run(output, progress, resume)
         if resume and output is None:
             raise ValueError("resume=True needs the output file of the run to continue")
         if output is None:
@@ -137,7 +148,7 @@ class Scenario:
 def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transformer", steps: Optional[int] = None,
                      start: Optional[str] = None, window: Optional[str] = None, kw_per_customer: float = 0.0,
                      charger_kw: float = 7.0, tolerance_kw: float = 1.0, cap: str = "atap", size: Optional[str] = None,
-                     overrides: Optional[dict] = None) -> pd.DataFrame:
+                     overrides: Optional[dict] = None, model: Optional[str] = None) -> pd.DataFrame:
     """Hosting capacity in kW of PV or EV charging per feeder or transformer, as `libgrid hosting`:
     one row per group (index `group`) with the columns of the CLI's CSV: group_kind, customers,
     rating_kva, installed_kw (before), max_kw (installed + every customer's roof / connection limit),
@@ -157,6 +168,8 @@ def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transfo
     or "horizon"; the default is "critical" unless `steps` or `start` is given. The probed period is
     in `df.attrs` (start, step_s, n_steps, window). See docs/hosting_capacity.md."""
     sc = scenario.copy()
+    if model is not None:  # issue 15: network.model, as the CLI's --model
+        sc.set("network.model", str(model))
     if size is not None:
         sc.set("network.size", str(size))
     for k, v in (overrides or {}).items():

@@ -193,6 +193,13 @@ struct UTimeStepper::Impl {
     mutable double bal_total = 0.0;    ///< the balance of the last solve (balance_kw)
     mutable double bal_by[4] = {0.0, 0.0, 0.0, 0.0};
     mutable bool cur_valid = false;
+    /// added (issue 15b, H2): per transformer, the no-load part of its yprim packed in nl_y
+    /// (column-major, n x n, n = its conductors), -1 where it has none or is disabled
+    std::vector<int> nl_off;
+    mutable std::vector<cplx> nl_y;
+    mutable std::vector<double> nl_taps;  ///< per transformer, its windings' taps when nl_y was computed (flat)
+    std::vector<int> nl_tap_off;          ///< per transformer, its first entry in nl_taps
+    void noload_of(std::size_t t) const;
 
     Impl(UNetwork& net, std::vector<UConnection> c, const UPfOptions& opt)
         : user(net), own(with_connections(net, c)), conns(std::move(c)), n_loads(int(net.loads.size())),
@@ -200,9 +207,11 @@ struct UTimeStepper::Impl {
         for (std::size_t b = 0; b < user.buses.size(); ++b) user.buses[b].kv_base_ll = own.buses[b].kv_base_ll;
         index_elements();
         ratings();
+        noload_admittances();
     }
     void index_elements();
     void ratings();
+    void noload_admittances();
     const std::vector<cplx>& currents() const;
     void fill_currents() const;
     void element_currents(std::size_t el) const;
@@ -297,6 +306,36 @@ void UTimeStepper::Impl::ratings() {
         }
         t1_only[b] = ok ? 1 : 0;
     }
+}
+
+/// The no-load (shunt) part of each transformer's yprim: its yprim less the yprim without
+/// %noloadloss and %imag (transformer_yprim is linear in the no-load admittance: OpenDSS's Yprim_Shunt).
+void UTimeStepper::Impl::noload_admittances() {
+    nl_off.assign(own.transformers.size(), -1);
+    nl_tap_off.assign(own.transformers.size(), 0);
+    for (std::size_t t = 0; t < own.transformers.size(); ++t) {
+        const UTransformer& x = own.transformers[t];
+        nl_tap_off[t] = int(nl_taps.size());
+        for (const UWinding& w : x.windings) nl_taps.push_back(w.tap);
+        const int el = trafo_elem[t];
+        if (el < 0 || (x.noload_loss_pct == 0.0 && x.imag_pct == 0.0)) continue;
+        const std::size_t n = m.elements[std::size_t(el)].node.size();
+        nl_off[t] = int(nl_y.size());
+        nl_y.resize(nl_y.size() + n * n);
+        noload_of(t);
+    }
+}
+
+/// Transformer t's no-load yprim into its slot of nl_y at its present taps (a tap moved by a
+/// regulator scales it: the only time this runs after the constructor, and the only allocation).
+void UTimeStepper::Impl::noload_of(std::size_t t) const {
+    const UTransformer& x = own.transformers[t];
+    UTransformer bare = x;
+    bare.noload_loss_pct = 0.0;
+    bare.imag_pct = 0.0;
+    const Eigen::MatrixXcd y = transformer_yprim(x) - transformer_yprim(bare);
+    std::copy(y.data(), y.data() + y.size(), nl_y.begin() + nl_off[t]);
+    for (std::size_t w = 0; w < x.windings.size(); ++w) nl_taps[std::size_t(nl_tap_off[t]) + w] = x.windings[w].tap;
 }
 
 /// The currents into element el's conductors from vx (the last solve's V, ground 0).
@@ -500,6 +539,31 @@ const std::vector<std::complex<double>>& UTimeStepper::voltages() const { return
 void UTimeStepper::set_voltages(const std::vector<std::complex<double>>& v) {
     impl_->pf.set_v(v);
     impl_->cur_valid = false;
+}
+
+void UTimeStepper::transformer_noload_rows(double* p_kw, double* q_kvar) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& v = s.pf.v();
+    for (std::size_t t = 0; t < s.nl_off.size(); ++t) {
+        const int el = s.trafo_elem[t];
+        p_kw[t] = q_kvar[t] = el < 0 ? kNaN : 0.0;
+        if (s.nl_off[t] < 0) continue;
+        bool moved = false;
+        for (std::size_t w = 0; w < s.own.transformers[t].windings.size(); ++w)
+            moved = moved || s.own.transformers[t].windings[w].tap != s.nl_taps[std::size_t(s.nl_tap_off[t]) + w];
+        if (moved) s.noload_of(t);
+        const std::vector<int>& nd = s.m.elements[std::size_t(el)].node;
+        const std::size_t n = nd.size();
+        const cplx* y = s.nl_y.data() + s.nl_off[t];
+        cplx sum(0.0, 0.0);
+        for (std::size_t r = 0; r < n; ++r) {
+            cplx i(0.0, 0.0);
+            for (std::size_t c = 0; c < n; ++c) i += mul(y[c * n + r], node_v(v, nd[c]));
+            sum += mul(node_v(v, nd[r]), std::conj(i));
+        }
+        p_kw[t] = sum.real() / 1000.0;
+        q_kvar[t] = sum.imag() / 1000.0;
+    }
 }
 
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {

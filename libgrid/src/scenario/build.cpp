@@ -215,11 +215,15 @@ struct BuildContext {
           b(built),
           site_customers(std::move(grid.charging_sites)),
           site_pv(std::move(grid.charging_site_pv)),
-          site_battery(std::move(grid.charging_site_battery)) {}
+          site_battery(std::move(grid.charging_site_battery)),
+          site_pv_kwp(std::move(grid.charging_site_pv_kwp)),
+          site_battery_kwh(std::move(grid.charging_site_battery_kwh)),
+          site_battery_kw(std::move(grid.charging_site_battery_kw)) {}
 
     const Scenario& s;
     BuiltScenario& b;
     std::vector<Id> site_customers, site_pv, site_battery;  ///< ScenarioGrid's charging sites
+    std::vector<double> site_pv_kwp, site_battery_kwh, site_battery_kw;  ///< unbalanced Melaka: their sizes
     std::unordered_map<Id, std::size_t> position;           ///< customer id -> position
     std::vector<double> daily;                              ///< daily kWh of each customer's load profile
     std::vector<char> has_pv, has_battery, has_ev, has_bems, has_hems, has_tou;  ///< selections
@@ -267,6 +271,8 @@ void build_load_profiles(BuildContext& x) {
     const std::size_t nc = cs.size();
     std::map<Id, std::size_t> load_index;
     for (std::size_t i = 0; i < x.b.net.loads.size(); ++i) load_index[x.b.net.loads[i].id] = i;
+    std::map<Id, std::size_t> uload_index;  // the unbalanced Melaka: its loads keep the generator's ids
+    for (std::size_t i = 0; i < x.b.unet.loads.size(); ++i) uload_index[x.b.unet.loads[i].id] = i;
     if (s.network.dss) {  // a .dss network's loads follow their own LoadShapes: no LoadProfileSpec
         x.daily.assign(nc, 0.0);
         for (std::size_t i = 0; i < nc; ++i) x.daily[i] = cs[i].daily_kwh;
@@ -285,6 +291,11 @@ void build_load_profiles(BuildContext& x) {
         if (c.type == CustomerType::ChargingSite) {
             // The generator's load of a charging site is the design demand of its chargers; the chargers
             // are the ChargingSiteUnits below (or absent), so the load itself draws nothing.
+            if (x.b.unbalanced) {
+                ULoad& u = x.b.unet.loads[uload_index.at(c.load_id)];
+                u.kw = u.base_kw = u.kvar = u.base_kvar = 0.0;
+                continue;
+            }
             Load& l = x.b.net.loads[load_index.at(c.load_id)];
             l.p_mw = 0.0;
             l.q_mvar = 0.0;
@@ -547,6 +558,7 @@ std::vector<Id> site_bus_ids(const BuildContext& x) {
         const Id bus = ps.buses[k];
         bool found = false;
         for (const Bus& bb : x.b.net.buses) found = found || bb.id == bus;
+        for (std::size_t i = 0; i < x.b.unet.buses.size(); ++i) found = found || unbalanced_bus_id(x.b.unet, i) == bus;
         if (!found) build_fail(s, "devices.ev.public_sites.buses." + std::to_string(k), "no bus with id " + std::to_string(bus) + " in the network");
         ids.push_back(bus);
     }
@@ -576,6 +588,8 @@ std::vector<Site> public_sites(const BuildContext& x) {
         for (std::size_t k = 0; k < want; ++k) {
             const Customer& c = x.b.customers[x.position_of(x.site_customers[k])];
             double pv_kwp = ps.pv_kwp, bat_kwh = ps.battery_kwh, bat_kw = ps.battery_kw;
+            if (pv_kwp < 0 && k < x.site_pv_kwp.size()) pv_kwp = x.site_pv_kwp[k];  // the unbalanced Melaka
+            if (bat_kwh < 0 && k < x.site_battery_kwh.size()) bat_kwh = x.site_battery_kwh[k], bat_kw = x.site_battery_kw[k];
             if (pv_kwp < 0) {
                 pv_kwp = 0;
                 for (const SGen& g : x.b.net.sgens)
@@ -814,6 +828,60 @@ Simulation make_simulation(BuiltScenario& b) {
     return Simulation(std::move(b.net), std::move(b.devices), b.options);
 }
 
+namespace {
+
+/// network.ext_grid_sk_mva / ext_grid_rx_ratio: the source impedance of every ext grid.
+void apply_ext_grid_keys(const ScenarioNetwork& n, Network& net) {
+    for (ExtGrid& e : net.ext_grids) {
+        if (n.has_ext_grid_sk_mva) e.sk_mva = n.ext_grid_sk_mva;
+        if (n.has_ext_grid_rx_ratio) e.rx_ratio = n.ext_grid_rx_ratio;
+    }
+}
+
+/// Issue 15: the Melaka grid as built (network.model: unbalanced): melaka_unetwork of the generated
+/// grid with network.phases (its seed: the scenario's unless given), the source impedance keys
+/// applied first; the charging sites' canopy and battery sizes kept from the generator's tables.
+ScenarioGrid unbalanced_melaka_grid(const Scenario& s, MelakaGrid m) {
+    apply_ext_grid_keys(s.network, m.net);
+    MelakaPhaseOptions po = s.network.phases;
+    if (!s.network.has_phases_seed) po.seed = s.seed;
+    if (!po.convert.model_neutral) {
+        const auto single = std::count_if(m.customers.begin(), m.customers.end(), [](const Customer& c) { return c.phases == 1; });
+        if (single > 0)
+            build_fail(s, "network.phases.neutral",
+                       "false (three-wire LV) needs every customer three-phase; this grid has " + std::to_string(single) +
+                           " single-phase customers, whose two-wire services are phase and neutral");
+    }
+    ScenarioGrid g;
+    MelakaUGrid u;
+    try {
+        u = melaka_unetwork(m, po);
+    } catch (const ValidationError& e) {
+        build_fail(s, "network.phases", e.what());
+    }
+    g.unbalanced = true;
+    g.unet = std::move(u.net);
+    g.unet.name = m.net.name;  // "melaka-small-seed1": the results name the grid as the balanced model's do
+    g.customer_phases = std::move(u.customer_phases);
+    for (std::size_t k = 0; k < m.charging_sites.size(); ++k) {
+        double kwp = 0, kwh = 0, kw = 0;
+        for (const SGen& sg : m.net.sgens)
+            if (sg.id == m.charging_site_pv[k]) kwp = sg.sn_mva * 1000.0;
+        for (const Storage& st : m.net.storage)
+            if (st.id == m.charging_site_battery[k]) kwh = st.max_e_mwh * 1000.0, kw = st.sn_mva * 1000.0;
+        g.charging_site_pv_kwp.push_back(kwp);
+        g.charging_site_battery_kwh.push_back(kwh);
+        g.charging_site_battery_kw.push_back(kw);
+    }
+    g.customers = std::move(m.customers);
+    g.charging_sites = std::move(m.charging_sites);
+    g.charging_site_pv = std::move(m.charging_site_pv);
+    g.charging_site_battery = std::move(m.charging_site_battery);
+    return g;
+}
+
+}  // namespace
+
 ScenarioGrid scenario_grid(const Scenario& s) {
     ScenarioGrid g;
     if (s.network.dss) {
@@ -842,6 +910,7 @@ ScenarioGrid scenario_grid(const Scenario& s) {
     go.mv_vmax_pu = s.network.mv_vmax_pu;
     go.distribution_tap_pos = s.network.distribution_tap_pos;
     MelakaGrid m = generate_melaka_grid(go);
+    if (s.network.unbalanced()) return unbalanced_melaka_grid(s, std::move(m));
     g.net = std::move(m.net);
     g.customers = std::move(m.customers);
     g.charging_sites = std::move(m.charging_sites);
@@ -850,13 +919,6 @@ ScenarioGrid scenario_grid(const Scenario& s) {
     return g;
 }
 
-/// network.ext_grid_sk_mva / ext_grid_rx_ratio: the source impedance of every ext grid.
-static void apply_ext_grid_keys(const ScenarioNetwork& n, Network& net) {
-    for (ExtGrid& e : net.ext_grids) {
-        if (n.has_ext_grid_sk_mva) e.sk_mva = n.ext_grid_sk_mva;
-        if (n.has_ext_grid_rx_ratio) e.rx_ratio = n.ext_grid_rx_ratio;
-    }
-}
 
 BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
     BuiltScenario b;
@@ -866,6 +928,7 @@ BuiltScenario build_scenario(const Scenario& s, ScenarioGrid grid) {
     b.unbalanced = grid.unbalanced;
     b.unet = std::move(grid.unet);
     b.customers = std::move(grid.customers);
+    b.customer_phases = grid.customer_phases;
     BuildContext x(s, b, grid);
     for (std::size_t i = 0; i < b.customers.size(); ++i)
         if (!x.position.emplace(b.customers[i].id, i).second)

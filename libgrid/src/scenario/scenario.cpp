@@ -1042,7 +1042,7 @@ std::string special(double x, const char* word) { return x < 0 ? std::string(wor
 // Public: parse, override, emit
 // ---------------------------------------------------------------------------------------------
 
-std::string scenario_default_model() { return "balanced"; }
+std::string scenario_default_model() { return "unbalanced"; }  // issue 15: the grid as built
 
 bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&

@@ -273,9 +273,6 @@ std::vector<BatchResult> run_sweep(const Scenario& base, const std::vector<Sweep
     auto make = [&](std::size_t i) {
         const Scenario sc = variant_scenario(base, variants[i]);
         BuiltScenario b = build_scenario(sc);
-        if (b.unbalanced)  // issue 15: a BatchItem holds a balanced Network
-            throw ValidationError("scenario " + sc.path + ": key 'network.file': sweeps of a .dss (unbalanced) network are not available yet; "
-                                  "run each variant with libgrid run");
         std::string out;
         if (!output_dir.empty()) {
             out = sweep_output(output_dir, i);
@@ -284,7 +281,7 @@ std::vector<BatchResult> run_sweep(const Scenario& base, const std::vector<Sweep
         }
         check_run_resources(sc, b, out);
         b.options.output_path = out;
-        return BatchItem{std::move(b.net), std::move(b.devices), std::move(b.options), std::move(b.weather)};
+        return BatchItem{std::move(b.net), std::move(b.devices), std::move(b.options), std::move(b.weather), b.unbalanced, std::move(b.unet)};
     };
     return run_batch(variants.size(), make, threads, stop, done);
 }

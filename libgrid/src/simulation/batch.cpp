@@ -21,8 +21,13 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items, int thre
             try {
                 SimulationOptions opt = items[i].options;
                 opt.threads = 1;
-                Simulation sim(items[i].net, items[i].devices, opt);
-                out[i].summary = sim.run();
+                if (items[i].unbalanced) {
+                    Simulation sim(items[i].unet, items[i].devices, opt);
+                    out[i].summary = sim.run();
+                } else {
+                    Simulation sim(items[i].net, items[i].devices, opt);
+                    out[i].summary = sim.run();
+                }
                 out[i].ok = true;
             } catch (const std::exception& e) {
                 out[i].error = e.what();
@@ -40,8 +45,13 @@ void run_made_item(std::size_t i, const std::function<BatchItem(std::size_t)>& m
         BatchItem item = make(i);
         item.options.threads = 1;
         if (stop) item.options.stop_requested = stop;
-        Simulation sim(std::move(item.net), std::move(item.devices), item.options);
-        out.summary = sim.run();
+        if (item.unbalanced) {
+            Simulation sim(std::move(item.unet), std::move(item.devices), item.options);
+            out.summary = sim.run();
+        } else {
+            Simulation sim(std::move(item.net), std::move(item.devices), item.options);
+            out.summary = sim.run();
+        }
         out.ok = true;
     } catch (const std::exception& e) {
         out.error = e.what();

@@ -159,6 +159,7 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_i_amps, row_br_loading, row_br_loss_kw;
     std::vector<double> row_br_loading_out, row_br_loss, row_i[4];
     std::vector<double> row_tr_p_kw, row_tr_q_kvar, row_tr[12];
+    std::vector<double> row_nl_kw, row_nl_kvar, row_nl;  ///< per transformer: no-load loss (kW, kvar; MW recorded)
     std::vector<double> row_src_p_kw, row_src_q_kvar, row_ext_p, row_ext_q, row_ext_ph[6];
     std::vector<double> row_load_p_kw, row_load_q_kvar, row_load_p, row_load_q;
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
@@ -174,9 +175,6 @@ struct UnbalancedGrid final : GridModel {
         unet.validate();
         if (!(s.opt.vuf_limit_percent > 0.0))  // H4
             throw ValidationError("simulation: field 'vuf_limit_percent': must be > 0 (infinity: VUF never a violation)");
-        for (const EvStationUnit& u : s.dev.ev_stations)
-            if (u.station.params.strategy == EvStrategy::GridAware)
-                throw ValidationError("ev " + std::to_string(u.id) + ": field 'strategy': grid_aware is not supported on an unbalanced network yet");
     }
     bool is_unbalanced() const override { return true; }
 
@@ -271,7 +269,7 @@ struct UnbalancedGrid final : GridModel {
     void size_rows() override;
     std::size_t planned_columns() const override {
         const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches());
-        return 3 * nn + 2 * unet.buses.size() + 11 * nb + 15 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
+        return 3 * nn + 2 * unet.buses.size() + 11 * nb + 16 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
                16;
     }
     void record_network(LocalTime t, double dt_h, bool converged, GridStep& g) override;
@@ -407,7 +405,10 @@ std::size_t UnbalancedGrid::mark_islands(std::vector<char>& live) {
             }
     }
     auto dead = [&](const UTerminal& t) { return t.bus >= 0 && !live[std::size_t(t.bus)]; };
+    std::vector<ULoadShape> kept;  // the stepper needs no shapes (this grid evaluates them): not copied
+    std::swap(unet.loadshapes, kept);
     work = unet;
+    std::swap(unet.loadshapes, kept);  // the same buffer again: `shapes` still points into it
     for (ULine& l : work.lines) l.enabled = l.enabled && !dead(l.bus1) && !dead(l.bus2);
     for (UTransformer& x : work.transformers)
         for (const UWinding& w : x.windings) x.enabled = x.enabled && !dead(w.bus);
@@ -534,6 +535,7 @@ void UnbalancedGrid::size_rows() {
     row_tr_p_kw.assign(6 * nt, 0.0);
     row_tr_q_kvar.assign(6 * nt, 0.0);
     for (auto& r : row_tr) r.assign(nt, 0.0);
+    for (auto* r : {&row_nl_kw, &row_nl_kvar, &row_nl}) r->assign(nt, 0.0);
     row_src_p_kw.assign(3 * nv, 0.0);
     row_src_q_kvar.assign(3 * nv, 0.0);
     row_ext_p.assign(nv, 0.0);
@@ -676,10 +678,18 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
     }
     g.losses_mw = line + trafo;
     g.source_losses_mw = 0.0;
+    // the transformers' no-load (core) loss, as OpenDSS's GetLosses: the rest of their loss is load loss
+    st->transformer_noload_rows(row_nl_kw.data(), row_nl_kvar.data());
+    double noload = 0.0;
+    for (std::size_t t = 0; t < row_nl.size(); ++t) {
+        row_nl[t] = row_nl_kw[t] / 1000.0;
+        if (std::isfinite(row_nl[t])) noload += row_nl[t];
+    }
     record_conductors(dt_h, converged);
     if (!converged) return;
     sum.losses_line_mwh += line * dt_h;
-    sum.losses_trafo_load_mwh += trafo * dt_h;  // whole transformer losses (not split on an unbalanced grid)
+    sum.losses_trafo_load_mwh += (trafo - noload) * dt_h;
+    sum.losses_trafo_noload_mwh += noload * dt_h;
 }
 
 /// Per conductor loading, neutral losses, the transformers' LV phases (H3): rows and KPIs.
@@ -823,6 +833,7 @@ void UnbalancedGrid::declare_elements() {
                 s.record_series("trafo", std::string("p_") + ph[k] + "_" + side[w2] + "_mw", "MW", row_tr[3 * w2 + k]);
                 s.record_series("trafo", std::string("q_") + ph[k] + "_" + side[w2] + "_mvar", "MVAr", row_tr[6 + 3 * w2 + k]);
             }
+        s.record_series("trafo", "p_loss_noload_mw", "MW", row_nl);
         for (std::size_t k = 0; k < 3; ++k) s.record_series("trafo", std::string("loading_") + ph[k] + "_percent", "percent", row_trl[k]);
     }
     if (!unet.vsources.empty()) {
@@ -866,6 +877,38 @@ Network customers_of(const UNetwork& u) {
         x.q_mvar = ld.kvar / 1000.0;
         x.in_service = ld.enabled;
         net.loads.push_back(x);
+    }
+    // issue 15b: the topology grid_aware charging needs (the transformers above a bus, their kVA):
+    // sources, lines and transformers with the same ids as the results' (no impedances: not solved)
+    auto bus_id = [&](int b) { return net.buses[std::size_t(b)].id; };
+    for (std::size_t v = 0; v < u.vsources.size(); ++v) {
+        if (u.vsources[v].bus1.bus < 0) continue;
+        ExtGrid g;
+        g.id = id_of(u.vsources[v], v);
+        g.bus = bus_id(u.vsources[v].bus1.bus);
+        g.in_service = u.vsources[v].enabled;
+        net.ext_grids.push_back(g);
+    }
+    for (std::size_t i = 0; i < u.lines.size(); ++i) {
+        const ULine& l = u.lines[i];
+        if (l.bus1.bus < 0 || l.bus2.bus < 0 || l.bus1.bus == l.bus2.bus) continue;
+        Line x;
+        x.id = id_of(l, i);
+        x.from_bus = bus_id(l.bus1.bus);
+        x.to_bus = bus_id(l.bus2.bus);
+        x.in_service = l.enabled;
+        net.lines.push_back(x);
+    }
+    for (std::size_t i = 0; i < u.transformers.size(); ++i) {
+        const UTransformer& t = u.transformers[i];
+        if (t.windings.size() < 2 || t.windings[0].bus.bus < 0 || t.windings[1].bus.bus < 0) continue;
+        Transformer x;
+        x.id = id_of(t, i);
+        x.hv_bus = bus_id(t.windings[0].bus.bus);
+        x.lv_bus = bus_id(t.windings[1].bus.bus);
+        x.sn_mva = t.windings[0].kva / 1000.0;
+        x.in_service = t.enabled;
+        net.transformers.push_back(x);
     }
     return net;
 }

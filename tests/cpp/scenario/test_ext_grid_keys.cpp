@@ -15,13 +15,13 @@ const std::string kHead = "name: t\nseed: 5\nhorizon: {start: \"2025-03-03\", st
 }  // namespace
 
 TEST_CASE("scenario: network.ext_grid_sk_mva and ext_grid_rx_ratio set every ext grid's source impedance") {
-    const Scenario plain = parse_scenario(kHead + "network: {generator: melaka, size: small}\n", "s.yaml");
+    const Scenario plain = parse_scenario(kHead + "network: {generator: melaka, size: small, model: balanced}\n", "s.yaml");
     CHECK_FALSE(plain.network.has_ext_grid_sk_mva);
     const BuiltScenario b0 = build_scenario(plain);
     REQUIRE_FALSE(b0.net.ext_grids.empty());
     for (const ExtGrid& e : b0.net.ext_grids) CHECK(std::isinf(e.sk_mva));  // the generator's: ideal
 
-    Scenario s = parse_scenario(kHead + "network: {generator: melaka, size: small, ext_grid_sk_mva: 250, ext_grid_rx_ratio: 0.2}\n",
+    Scenario s = parse_scenario(kHead + "network: {generator: melaka, size: small, model: balanced, ext_grid_sk_mva: 250, ext_grid_rx_ratio: 0.2}\n",
                                 "s.yaml");
     CHECK(s.network.ext_grid_sk_mva == 250.0);
     const BuiltScenario b = build_scenario(s);

@@ -84,7 +84,7 @@ struct ScopedEnv {
 
 const char* kSmall = R"(name: guard
 seed: 3
-network: {generator: melaka, size: small}
+network: {generator: melaka, size: small, model: balanced}
 horizon: {start: "2025-03-03", step: 15min, steps: 96}
 devices:
   pv: {share: 0.3}

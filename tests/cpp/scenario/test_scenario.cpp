@@ -105,8 +105,9 @@ TEST_CASE("scenario: the shipped scenarios parse and build on the small grid") {
         CHECK(!b.devices.ev_stations.empty());
         // every device sits at a real bus, behind a real load
         std::set<Id> buses, loads;
-        for (const auto& x : b.net.buses) buses.insert(x.id);
-        for (const auto& x : b.net.loads) loads.insert(x.id);
+        CHECK(b.unbalanced);  // issue 15: a Melaka study is the grid as built unless `model: balanced`
+        for (std::size_t i = 0; i < b.unet.buses.size(); ++i) buses.insert(unbalanced_bus_id(b.unet, i));
+        for (std::size_t i = 0; i < b.unet.loads.size(); ++i) loads.insert(unbalanced_load_id(b.unet, i));
         for (const auto& u : b.devices.pv) CHECK((buses.count(u.bus) && loads.count(u.customer)));
         for (const auto& u : b.devices.ev_stations) CHECK((buses.count(u.bus) && loads.count(u.customer)));
         for (const auto& u : b.devices.charging_sites) CHECK(buses.count(u.bus));
@@ -150,7 +151,8 @@ TEST_CASE("scenario: 96 steps of melaka_smart_city converge with a closed energy
     override_key(s, "horizon.start", "\"2025-03-03\"");  // a Monday: ToU peak, EVs, buildings at work
     BuiltScenario b = build_scenario(s);
     REQUIRE(b.options.n_steps == 96);
-    Simulation sim(b.net, b.devices, b.options);
+    REQUIRE(b.unbalanced);  // issue 15: the default model
+    Simulation sim = make_simulation(b);
     const SimulationSummary r = sim.run();
     CHECK(r.steps == 96);
     CHECK(r.non_converged_steps == 0);
@@ -381,7 +383,9 @@ TEST_CASE("scenario: builds are deterministic in the seed") {
     const Scenario s = parse_scenario(text, "s.yaml");
     const BuiltScenario a = build_scenario(s);
     const BuiltScenario b = build_scenario(s);
-    CHECK(a.net == b.net);
+    CHECK(a.unbalanced);  // issue 15: the default model: the grid as built, its phases seeded too
+    CHECK(a.unet == b.unet);
+    CHECK(a.customer_phases == b.customer_phases);
     CHECK(a.customers == b.customers);
     CHECK(fingerprint(a) == fingerprint(b));
     CHECK(!a.devices.pv.empty());
@@ -391,7 +395,7 @@ TEST_CASE("scenario: builds are deterministic in the seed") {
     override_key(s2, "seed", "6");
     const BuiltScenario c = build_scenario(s2);
     CHECK(fingerprint(c) != fingerprint(a));
-    CHECK(a.net != c.net);  // the network follows the scenario seed unless network.seed is given
+    CHECK(a.unet != c.unet);  // the network follows the scenario seed unless network.seed is given
     // same counts per kind (shares), different customers
     CHECK(a.devices.ev_stations.size() + a.devices.homes.size() >= 1);
     std::set<Id> pa, pc;
@@ -405,7 +409,8 @@ TEST_CASE("scenario: builds are deterministic in the seed") {
     override_key(s4, "network.seed", "11");
     override_key(s4, "seed", "12");
     const BuiltScenario d3 = build_scenario(s3), d4 = build_scenario(s4);
-    CHECK(d3.net == d4.net);
+    CHECK(d3.unet.buses == d4.unet.buses);  // the phases (network.phases.seed: the scenario seed) may move
+    CHECK(d3.unet.transformers == d4.unet.transformers);
     CHECK(fingerprint(d3) != fingerprint(d4));
 }
 

@@ -84,10 +84,10 @@ TEST_CASE("scenario dss: keys that do not fit are refused with file:line and key
 
 TEST_CASE("scenario dss: phases are refused on a balanced network") {
     try {
-        parse_scenario("devices:\n  pv:\n    share: 0.1\n    phases: a\n", "b.yaml");
+        parse_scenario("network: {model: balanced}\ndevices:\n  pv:\n    share: 0.1\n    phases: a\n", "b.yaml");
         FAIL("no error");
     } catch (const ParseError& e) {
-        CHECK(std::string(e.what()).find("b.yaml:4: key 'devices.pv.phases': applies to unbalanced networks") != std::string::npos);
+        CHECK(std::string(e.what()).find("b.yaml:5: key 'devices.pv.phases': applies to unbalanced networks") != std::string::npos);
     }
 }
 

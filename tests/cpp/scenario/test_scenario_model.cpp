@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <libgrid/core/errors.hpp>
+#include <libgrid/scenario/hosting.hpp>
 #include <libgrid/scenario/scenario.hpp>
+
+#include <cmath>
 
 #include <string>
 
@@ -133,4 +136,147 @@ TEST_CASE("scenario model: an override sets the model; a bad one names the overr
         CHECK(has(e.what(), "override 'network.model'"));
     }
     CHECK(s.network.unbalanced());  // unchanged
+}
+
+// ---- the build: the Melaka grid as built ---------------------------------------------------------
+
+namespace {
+
+const std::string kHead = "name: m\nseed: 4\nhorizon: {start: \"2025-03-03T11:00\", step: 15min, steps: 4}\n";
+
+MelakaGrid small_grid(std::uint64_t seed) {
+    MelakaGridOptions go;
+    go.seed = seed;
+    return generate_melaka_grid(go);
+}
+
+}  // namespace
+
+TEST_CASE("scenario model: a Melaka scenario builds the grid as built, customers on the phase rule's phases") {
+    const Scenario s = parse_scenario(kHead + "network: {generator: melaka, phases: {imbalance: 0.3}}\n"
+                                              "devices:\n  pv: {share: 1.0}\n  ev: {share: 0.5}\n",
+                                      "m.yaml");
+    REQUIRE(s.network.unbalanced());
+    const BuiltScenario b = build_scenario(s);
+    REQUIRE(b.unbalanced);
+    CHECK(b.net.buses.empty());
+    // the phases are melaka_customer_phases of the same grid with the scenario seed (4) as the rule's seed
+    MelakaPhaseOptions po;
+    po.seed = 4;
+    po.imbalance = 0.3;
+    const std::vector<std::string> want = melaka_customer_phases(small_grid(4), po);
+    REQUIRE(b.customer_phases == want);
+    std::size_t single = 0;
+    for (std::size_t i = 0; i < b.customers.size(); ++i) {
+        const Customer& c = b.customers[i];
+        CAPTURE(c.id);
+        CHECK((c.phases == 1) == (want[i] != "abc"));
+        // its load in the UNetwork: one phase to the neutral (node 4) on the customer's phase, or abc
+        const ULoad* ld = nullptr;
+        for (const ULoad& l : b.unet.loads)
+            if (l.id == c.load_id) ld = &l;
+        REQUIRE(ld != nullptr);
+        if (c.phases == 1) {
+            ++single;
+            REQUIRE(ld->bus1.nodes.size() == 2);
+            CHECK(ld->bus1.nodes[0] == 1 + (want[i][0] - 'a'));
+            CHECK(ld->bus1.nodes[1] == 4);
+        } else {
+            CHECK(ld->nphases == 3);
+        }
+    }
+    CHECK(single > 50);  // 60 % of the small grid's 120 houses (docs/melaka.md)
+    // devices take the customer's phases ("" = the customer's load's), on the customer's bus and load
+    REQUIRE(!b.devices.pv.empty());
+    for (const PvUnit& u : b.devices.pv) CHECK(u.phases.empty());
+    for (const EvStationUnit& u : b.devices.ev_stations) CHECK(u.phases.empty());
+    // the generator's charging-site canopies and batteries reach the sites
+    const Scenario s2 = parse_scenario(kHead + "devices:\n  ev: {public_sites: {sites: all, pv_kwp: generator, battery_kwh: generator, battery_kw: generator}}\n",
+                                       "m.yaml");
+    const BuiltScenario b2 = build_scenario(s2);
+    REQUIRE(!b2.devices.charging_sites.empty());
+    for (const ChargingSiteUnit& u : b2.devices.charging_sites) CHECK((u.canopy.kwp_dc > 0 && u.site.battery.capacity_kwh > 0));
+}
+
+TEST_CASE("scenario model: network.phases options reach the UNetwork; a device kind's phases override the customer's") {
+    const Scenario a = parse_scenario(kHead + "network: {phases: {seed: 9, neutral: true, customer_earth_ohm: 0, substation_earth_ohm: 5}}\n"
+                                              "devices:\n  pv: {share: 0.5, phases: b}\n",
+                                      "m.yaml");
+    const BuiltScenario b = build_scenario(a);
+    MelakaPhaseOptions po;
+    po.seed = 9;
+    CHECK(b.customer_phases == melaka_customer_phases(small_grid(4), po));
+    std::size_t earths = 0;
+    for (const ULine& l : b.unet.lines) earths += l.name.rfind("earth_", 0) == 0 ? 1 : 0;
+    CHECK(earths == 0);  // customer_earth_ohm 0: no electrodes
+    for (const UTransformer& t : b.unet.transformers)
+        if (t.windings[1].bus.nodes.back() == 4) CHECK(t.windings[1].rneut_ohm == 5.0);
+    REQUIRE(!b.devices.pv.empty());
+    for (const PvUnit& u : b.devices.pv) CHECK(u.phases == "b");
+    // the default: an electrode at every customer's bus
+    const BuiltScenario d = build_scenario(parse_scenario(kHead, "m.yaml"));
+    std::size_t d_earths = 0;
+    for (const ULine& l : d.unet.lines) d_earths += l.name.rfind("earth_", 0) == 0 ? 1 : 0;
+    CHECK(d_earths > 100);
+}
+
+TEST_CASE("scenario model: a re-phasing names the key when it does not fit the grid") {
+    Scenario s = parse_scenario(kHead + "network: {phases: {rephase: {99999: a}}}\n", "m.yaml");
+    try {
+        build_scenario(s);
+        FAIL("no error");
+    } catch (const ValidationError& e) {
+        CHECK(has(e.what(), "key 'network.phases': melaka phases: field 'rephase': customer id 99999: no such customer"));
+    }
+    try {
+        build_scenario(parse_scenario(kHead + "network: {phases: {neutral: false}}\n", "m.yaml"));
+        FAIL("no error");
+    } catch (const ValidationError& e) {
+        CHECK(has(e.what(), "key 'network.phases.neutral': false (three-wire LV) needs every customer three-phase"));
+    }
+    // a real single-phase customer moves
+    const BuiltScenario b0 = build_scenario(parse_scenario(kHead, "m.yaml"));
+    std::size_t k = 0;
+    while (b0.customers[k].phases != 1) ++k;
+    const std::string to = b0.customer_phases[k] == "a" ? "b" : "a";
+    std::string value = std::to_string(b0.customers[k].id);  // "{id: phase}" (built in steps: GCC 12's -Wrestrict)
+    value.append(": ").append(to);
+    value.insert(0, 1, '{').push_back('}');
+    override_key(s, "network.phases.rephase", value);
+    const BuiltScenario b1 = build_scenario(s);
+    CHECK(b1.customer_phases[k] == to);
+    for (std::size_t i = 0; i < b0.customers.size(); ++i)
+        if (i != k) CHECK(b1.customer_phases[i] == b0.customer_phases[i]);
+}
+
+TEST_CASE("scenario model: a short unbalanced run converges and closes its balance; balanced still runs balanced") {
+    Scenario s = parse_scenario(kHead + "devices:\n  pv: {share: 0.5}\n  ev: {share: 0.3}\n  battery: {share: 0.5}\n  homes: {share: 0.2}\n",
+                                "m.yaml");
+    BuiltScenario b = build_scenario(s);
+    const SimulationSummary r = make_simulation(b).run();
+    CHECK(r.steps == 4);
+    CHECK(r.non_converged_steps == 0);
+    CHECK(r.energy_balance_max_error_mw < 1e-6);
+    CHECK(r.pv_mwh > 0);
+    CHECK(std::isfinite(r.max_vuf_percent));
+    CHECK(r.max_vuf_percent > 0.0);  // single-phase customers: some unbalance
+    override_key(s, "network.model", "balanced");
+    BuiltScenario bb = build_scenario(s);
+    CHECK_FALSE(bb.unbalanced);
+    const SimulationSummary rb = make_simulation(bb).run();
+    CHECK(rb.non_converged_steps == 0);
+    CHECK(rb.pv_mwh == doctest::Approx(r.pv_mwh).epsilon(0.02));  // the same devices and weather
+}
+
+TEST_CASE("scenario model: hosting capacity on the unbalanced model is studied per phase (H4)") {
+    const Scenario s = parse_scenario(kHead, "m.yaml");
+    HostingStudy st;
+    st.window = "horizon";
+    st.kw_per_customer = 1.0;
+    const HostingStudyResult r = hosting_capacity(s, st);
+    REQUIRE(!r.groups.empty());
+    for (const HostingCapacityResult& g : r.groups) {
+        CHECK(std::isfinite(g.added_kw_phase[0]));  // the unbalanced model's answer has phases
+        CHECK(g.added_kw_phase[0] + g.added_kw_phase[1] + g.added_kw_phase[2] == doctest::Approx(g.added_kw));
+    }
 }

@@ -10,6 +10,7 @@ TEST_CASE("batch: independent scenario runs in parallel equal the serial runs, f
     std::vector<BatchItem> items;
     for (int seed : {1, 2, 3}) {
         Scenario sc = load_scenario(std::string(LIBGRID_SCENARIOS) + "/melaka_smart_city.yaml");
+        override_key(sc, "network.model", "balanced");  // issue 15: items on the balanced Network
         override_key(sc, "seed", std::to_string(seed));
         override_key(sc, "horizon.steps", "96");
         BuiltScenario b = build_scenario(sc);

@@ -89,6 +89,7 @@ void check_same_contents(const std::string& a, const std::string& b) {
 
 BuiltScenario smart_city(std::size_t steps) {
     Scenario sc = load_scenario(std::string(LIBGRID_SCENARIOS) + "/melaka_smart_city.yaml");
+    override_key(sc, "network.model", "balanced");  // issue 15: checkpoints and events: the balanced engine
     if (steps) override_key(sc, "horizon.steps", std::to_string(steps));
     override_key(sc, "threads", "1");
     return build_scenario(sc);

@@ -17,6 +17,7 @@ using namespace libgrid;
 TEST_CASE("simulation: the city scenario's step loop allocates nothing (district grid, 2 threads)") {
     Scenario sc = load_scenario(std::string(LIBGRID_SCENARIOS) + "/melaka_smart_city.yaml");
     override_key(sc, "network.size", "district");
+    override_key(sc, "network.model", "balanced");  // issue 15: the balanced engine (the unbalanced one: bench/H5)
     override_key(sc, "horizon.steps", "96");
     const BuiltScenario b = build_scenario(sc);
     SimulationOptions opt = b.options;

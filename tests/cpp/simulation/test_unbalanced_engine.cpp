@@ -99,7 +99,8 @@ TEST_CASE("unbalanced engine: the EU LV day closes its balance every step and ma
     CHECK(std::isnan(rec.series("bus/v_neutral_volts").at(565, 0)));
     CHECK(rec.scalars().count("summary/max_vuf_percent") == 1);
     MESSAGE("EU LV day through the engine: " << sum.wall_time_s << " s wall, " << sum.time_powerflow_s << " s power flow, "
-                                              << sum.time_record_s << " s recording (MemoryRecorder)");
+                                              << sum.time_record_s << " s recording (MemoryRecorder), " << sum.time_checkpoint_s
+                                              << " s re-deriving the model every 256 steps (resync)");
 }
 
 TEST_CASE("unbalanced engine: a load switched off by an event draws nothing") {

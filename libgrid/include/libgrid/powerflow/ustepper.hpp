@@ -118,6 +118,11 @@ public:
     /// trafo_phase_percent[3 t + k]: transformer t's winding-2 (LV) current of phase k over the
     /// winding's rated phase current (its rating / phases per phase), NaN where it has no phase k.
     void conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const;
+    /// Added (issue 15b, H2): per transformer, its no-load (core) loss, kW and kvar: the power into
+    /// the no-load part of its yprim (%noloadloss, %imag on winding 2), sum V conj(Y_shunt V) over
+    /// its terminals, as OpenDSS's TTransfObj.GetLosses NoLoadLosses; 0 where the transformer has
+    /// neither, NaN where it is disabled.
+    void transformer_noload_rows(double* p_kw, double* q_kvar) const;
 
     /// Added (issue 15, H4): the phase conductor (1..3) whose current for its terminal's rating
     /// sets branch_rows' loading_percent of branch b in the last solve (terminal 2 when it is the

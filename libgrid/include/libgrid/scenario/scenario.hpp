@@ -353,6 +353,8 @@ struct BuiltScenario {
     /// else index + 1).
     bool unbalanced = false;
     UNetwork unet;
+    /// Issue 15 (H1): the unbalanced Melaka: each customer's phases (ScenarioGrid::customer_phases).
+    std::vector<std::string> customer_phases;
 };
 
 /// Builds network, devices and options. Deterministic: a function of the effective scenario.
@@ -379,6 +381,12 @@ struct ScenarioGrid {
     std::vector<Id> charging_site_battery;  ///< Storage id of each site's battery
     bool unbalanced = false;                ///< issue 15: a .dss network, in `unet` (`net` empty)
     UNetwork unet;
+    /// Issue 15 (H1): the unbalanced Melaka (network.model: unbalanced): `unet` is melaka_unetwork of
+    /// the generated grid (`net` empty), the customers on these phases ("a", "b", "c" or "abc", per
+    /// position in `customers`), and each charging site's canopy kWp and battery kWh / kW (the
+    /// generator's SGen and Storage, which the UNetwork does not carry).
+    std::vector<std::string> customer_phases;
+    std::vector<double> charging_site_pv_kwp, charging_site_battery_kwh, charging_site_battery_kw;
 };
 
 /// Issue 15: the engine's ids of an unbalanced network's elements (UBus::id / ULoad::id, else index + 1).

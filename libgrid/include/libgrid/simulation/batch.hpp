@@ -7,6 +7,7 @@
 
 #include <libgrid/powerflow/batch_pf.hpp>
 #include <libgrid/results/results_options.hpp>
+#include <libgrid/model/unetwork.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <atomic>
@@ -24,6 +25,9 @@ struct BatchItem {
     SimulationOptions options;  ///< options.threads is ignored (1 per item)
     /// Keeps options.weather_series alive while the item runs (a built scenario's own weather).
     std::shared_ptr<const WeatherSeries> weather = nullptr;
+    /// Issue 15 (H1): run on `unet` (Simulation(UNetwork, ...)) instead of `net`.
+    bool unbalanced = false;
+    UNetwork unet{};
 };
 
 struct BatchResult {
