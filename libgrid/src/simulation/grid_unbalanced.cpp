@@ -640,7 +640,7 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
         sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
         const Bus& b = s.net.buses[std::size_t(bus)];
         if (vm < b.vmin_pu || vm > b.vmax_pu) {
-            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm, phase_name(st->node_conductor(int(i))));
+            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm, phase_name(rec_cond[i]));
             bus_violates = true;
         }
     }
