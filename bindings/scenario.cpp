@@ -136,6 +136,15 @@ void bind_scenario(py::module_& m) {
                 d["max_kw"] = mx; d["added_kw"] = add; d["hosting_kw"] = kw; d["share"] = share; d["tolerance_kw"] = tol; d["hosted"] = hosted;
                 d["limited"] = limited; d["violated_without"] = without; d["limit"] = lk; d["limit_time"] = t;
                 d["limit_element"] = el; d["limit_value"] = val; d["runs"] = runs;
+                {  // issue 15 (H4): unbalanced networks: the binding phase and the kW added per phase (NaN when balanced)
+                    std::vector<std::string> ph;
+                    std::vector<double> pa, pb, pc;
+                    for (const auto& x : r.groups) {
+                        ph.push_back(x.limited ? x.limit.phase : std::string());
+                        pa.push_back(x.added_kw_phase[0]); pb.push_back(x.added_kw_phase[1]); pc.push_back(x.added_kw_phase[2]);
+                    }
+                    d["limit_phase"] = ph; d["added_kw_a"] = pa; d["added_kw_b"] = pb; d["added_kw_c"] = pc;
+                }
                 py::dict meta;
                 meta["columns"] = hosting_columns(); meta["start"] = r.start; meta["step_s"] = r.step_s; meta["n_steps"] = r.n_steps;
                 meta["window"] = r.window;

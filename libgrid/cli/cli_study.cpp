@@ -6,6 +6,7 @@
 #include <libgrid/scenario/scenario.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <unistd.h>
@@ -26,16 +27,21 @@ struct HostingArgs {
 };
 
 void print_table(const HostingStudyResult& res, const std::string& group) {
-    std::printf("%11s %5s %8s %9s %9s %10s  %-16s %-16s %8s %8s %4s\n", group.c_str(), "cust", "kVA", "before_kW", "max_kW", "hosting_kW",
+    // issue 15 (H4): an unbalanced network's study adds the kW added per phase; `where` names the phase
+    const bool per_phase = !res.groups.empty() && std::isfinite(res.groups.front().added_kw_phase[0]);
+    std::printf("%11s %5s %8s %9s %9s %10s  %-16s %-16s %8s %8s %4s", group.c_str(), "cust", "kVA", "before_kW", "max_kW", "hosting_kW",
                 "limit", "when", "where", "value", "runs");
+    std::printf(per_phase ? " %8s %8s %8s\n" : "\n", "add_a_kW", "add_b_kW", "add_c_kW");
     for (const HostingCapacityResult& r : res.groups) {
         const std::string lim = r.limit_name(res.kind);
         const std::string when = r.limited ? format_iso8601(r.limit.time) : "-";
-        const std::string where = r.limited ? std::to_string(r.limit.element) : "-";
+        const std::string where = r.limited ? std::to_string(r.limit.element) + (r.limit.phase.empty() ? "" : "." + r.limit.phase) : "-";
         char value[32] = "-";
         if (r.limited) std::snprintf(value, sizeof value, "%.5g", r.limit.value);
-        std::printf("%11lld %5zu %8.0f %9.1f %9.1f %10.1f  %-16s %-16s %8s %8s %4d\n", (long long)r.group, r.customers, r.rating_kva, r.installed_kw,
+        std::printf("%11lld %5zu %8.0f %9.1f %9.1f %10.1f  %-16s %-16s %8s %8s %4d", (long long)r.group, r.customers, r.rating_kva, r.installed_kw,
                     r.max_kw, r.hosting_kw, lim.c_str(), when.c_str(), where.c_str(), value, r.runs);
+        if (per_phase) std::printf(" %8.1f %8.1f %8.1f", r.added_kw_phase[0], r.added_kw_phase[1], r.added_kw_phase[2]);
+        std::printf("\n");
     }
     std::size_t grid = 0;
     for (const HostingCapacityResult& r : res.groups) grid += r.limited ? 1 : 0;
@@ -63,12 +69,6 @@ void run_hosting(const CLI::App* hc, const HostingArgs& a) {
         override_key(sc, kv.substr(0, eq), kv.substr(eq + 1));
     }
     if (!a.csv.empty()) check_output_is_not_input(sc, a.csv);
-    if (sc.network.dss)  // issue 15: before anything is built
-        throw ValidationError("scenario " + sc.path + ": key 'network.file': hosting capacity on a .dss (unbalanced) network is not available yet; "
-                              "use libgrid run for its time series");
-    if (sc.network.unbalanced())  // issue 15 (H1): until hosting per phase lands (H4)
-        throw ValidationError("scenario " + sc.path + ": key 'network.model': hosting capacity on the unbalanced model is not available yet; "
-                              "give --model balanced (the positive-sequence model)");
     HostingStudy study;
     study.kind = a.kind;
     study.group = a.group;
@@ -83,7 +83,7 @@ void run_hosting(const CLI::App* hc, const HostingArgs& a) {
         override_key(one, "horizon.steps", "1");
         const BuiltScenario b = build_scenario(one);
         check_run_resources(one, b, "");
-        warn_deenergized(deenergized_buses(b.net));
+        if (!b.unbalanced) warn_deenergized(deenergized_buses(b.net));  // as libgrid run
     }
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };

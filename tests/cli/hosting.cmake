@@ -6,7 +6,7 @@ set(W "${WORK}/hosting")
 file(REMOVE_RECURSE "${W}")
 file(MAKE_DIRECTORY "${W}")
 set(BASELINE "${SRC}/scenarios/melaka_baseline.yaml")
-set(HEADER "group,group_kind,customers,rating_kva,installed_kw,max_kw,added_kw,hosting_kw,share,tolerance_kw,hosted,limited,violated_without,limit,limit_time,limit_element,limit_value,runs")
+set(HEADER "group,group_kind,customers,rating_kva,installed_kw,max_kw,added_kw,hosting_kw,share,tolerance_kw,hosted,limited,violated_without,limit,limit_time,limit_element,limit_value,runs,limit_phase,added_kw_a,added_kw_b,added_kw_c")
 
 function(hosting csv)
   execute_process(COMMAND "${CLI}" hosting "${BASELINE}" --csv "${W}/${csv}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)

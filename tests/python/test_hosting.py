@@ -8,7 +8,8 @@ import libgrid
 from conftest import BUILD, ROOT
 
 COLUMNS = ["group_kind", "customers", "rating_kva", "installed_kw", "max_kw", "added_kw", "hosting_kw", "share", "tolerance_kw",
-           "hosted", "limited", "violated_without", "limit", "limit_time", "limit_element", "limit_value", "runs"]
+           "hosted", "limited", "violated_without", "limit", "limit_time", "limit_element", "limit_value", "runs",
+           "limit_phase", "added_kw_a", "added_kw_b", "added_kw_c"]
 
 
 def test_hosting_capacity_in_kw_per_transformer_and_map(tmp_path):
@@ -61,3 +62,19 @@ def test_hosting_capacity_keys_change_the_answer_and_match_the_cli_csv(tmp_path)
     assert list(got.columns) == ["group"] + COLUMNS
     assert np.allclose(got["hosting_kw"].to_numpy(), wide["hosting_kw"].to_numpy(), rtol=1e-9)
     assert list(got["limit"]) == list(wide["limit"])
+
+
+def test_hosting_capacity_per_phase_on_a_dss_network():
+    # issue 15 (H4): a .dss network is studied per phase, its 55 customers one group (id -1); EU LV's
+    # source sits at 1.05 p.u., so at night one phase is above the band before anything is added
+    sc = libgrid.Scenario.load(ROOT / "scenarios" / "eulv_day.yaml")
+    hc = libgrid.hosting_capacity(sc, kind="ev", steps=30, start="2025-01-02T00:01")
+    assert list(hc.columns) == COLUMNS
+    assert list(hc.index) == [-1] and hc.loc[-1, "customers"] == 55 and hc.loc[-1, "rating_kva"] == 800
+    assert bool(hc.loc[-1, "violated_without"]) and hc.loc[-1, "limit"] == "voltage_high"
+    assert hc.loc[-1, "limit_phase"] in {"a", "b", "c"}
+    assert hc.loc[-1, "added_kw_a"] == 0.0
+    # a balanced network has no phases
+    bal = libgrid.hosting_capacity(libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml"), steps=2,
+                                   overrides={"network.model": "balanced"})
+    assert (bal["limit_phase"] == "").all() and bal["added_kw_a"].isna().all()

@@ -7,6 +7,7 @@ devices' phases against the customers'.
 """
 import subprocess
 
+import numpy as np
 import pytest
 
 import libgrid
@@ -70,12 +71,14 @@ def test_cli_model_flag(tmp_path):
     assert "unbalanced" in info
 
 
-def test_hosting_needs_the_balanced_model():
+def test_hosting_on_both_models():
+    # issue 15 (H4): the unbalanced model (the default) is studied per phase; the balanced one has no phases
     sc = libgrid.Scenario.load(ROOT / "scenarios" / "melaka_baseline.yaml")
-    with pytest.raises(libgrid.ValidationError, match="network.model"):
-        libgrid.hosting_capacity(sc, steps=2)
-    df = libgrid.hosting_capacity(sc, steps=2, model="balanced", kw_per_customer=1.0)
-    assert len(df) > 0
+    df = libgrid.hosting_capacity(sc, steps=2, kw_per_customer=1.0)
+    assert len(df) > 0 and df["added_kw_a"].notna().all()
+    assert np.allclose(df["added_kw_a"] + df["added_kw_b"] + df["added_kw_c"], df["added_kw"])
+    bal = libgrid.hosting_capacity(sc, steps=2, model="balanced", kw_per_customer=1.0)
+    assert len(bal) == len(df) and bal["added_kw_a"].isna().all()
 
 
 def test_run_batch_and_sweep_run_unbalanced_items(tmp_path):

@@ -155,7 +155,10 @@ def hosting_capacity(scenario: Scenario, kind: str = "pv", group: str = "transfo
     added_kw, hosting_kw (= installed_kw + added_kw), share (= hosting_kw / max_kw), tolerance_kw, hosted, limited (a grid limit
     binds), violated_without, limit (voltage_high, voltage_low, line_overload, trafo_overload,
     reverse_flow, not_converged; roof_limit / connection_limit when nothing in the grid binds),
-    limit_time, limit_element, limit_value, runs.
+    limit_time, limit_element, limit_value, runs; then (issue 15, unbalanced networks: the Melaka
+    grid as built, a .dss file) limit_phase ("a", "b", "c"; "" for the limit "unbalance", VUF above
+    limits.vuf_percent) and added_kw_a, added_kw_b, added_kw_c (the kW added per phase; NaN on a
+    balanced network). Units go on their customers' phases (docs/hosting_capacity.md, "Per phase").
 
     PV customers get up to their roof (devices.pv.kwp_per_m2, dc_ac_ratio) and, with cap="atap",
     their Solar ATAP cap (cap="none": the roof only), or `kw_per_customer` each when > 0. The limits are the scenario's keys

@@ -160,6 +160,8 @@ void add_buses(Ctx& c) {
         const int k = c.u.add_bus(bus_name(b.id));
         c.u.buses[std::size_t(k)].kv_base_ll = b.vn_kv;
         c.u.buses[std::size_t(k)].id = b.id;
+        c.u.buses[std::size_t(k)].vmin_pu = b.vmin_pu;  // issue 15 (H4): the band of violations
+        c.u.buses[std::size_t(k)].vmax_pu = b.vmax_pu;
         c.ubus[b.id] = k;
         bases.insert(b.vn_kv);
     }

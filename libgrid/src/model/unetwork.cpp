@@ -170,7 +170,8 @@ void validate_capcontrols(const UNetwork& net) {
 
 bool UBus::operator==(const UBus& o) const {
     const bool same_base = (std::isnan(kv_base_ll) && std::isnan(o.kv_base_ll)) || kv_base_ll == o.kv_base_ll;
-    return name == o.name && same_base && x == o.x && y == o.y && has_coords == o.has_coords && id == o.id;
+    return name == o.name && same_base && x == o.x && y == o.y && has_coords == o.has_coords && id == o.id && vmin_pu == o.vmin_pu &&
+           vmax_pu == o.vmax_pu;
 }
 
 int UNetwork::find_bus(const std::string& name) const {

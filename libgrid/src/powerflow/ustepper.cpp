@@ -692,6 +692,30 @@ double UTimeStepper::losses_kw() const {
     return loss;
 }
 
+int UTimeStepper::branch_worst_phase(int b) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& cur = s.currents();
+    const int el = s.math_element_of_branch(b);
+    if (el < 0) return 0;
+    const UMathElement& e = s.m.elements[std::size_t(el)];
+    const int off = s.offset[std::size_t(el)];
+    double worst = 0.0;
+    int phase = 0;
+    for (int t = 0; t < e.n_terminals && t < 2; ++t) {  // as branch_rows
+        const double r = t == 0 ? s.rated[std::size_t(b)] : s.rated2[std::size_t(b)];
+        for (int c = 0; c < e.n_cond; ++c) {
+            const int p = s.cphase[std::size_t(off + t * e.n_cond + c)];
+            if (p < 1 || p > 3 || !(r > 0.0)) continue;
+            const double a = mag(cur[std::size_t(off + t * e.n_cond + c)]) / r;
+            if (a > worst) {
+                worst = a;
+                phase = p;
+            }
+        }
+    }
+    return phase;
+}
+
 double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     const Impl& s = *impl_;
     s.currents();  // the balance is summed with the currents, in the same pass

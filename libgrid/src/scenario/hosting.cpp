@@ -5,6 +5,7 @@
 #include <libgrid/scenario/hosting.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 #include <unordered_map>
@@ -73,6 +74,35 @@ void pv_window(const WeatherSeries& w, std::size_t& k0, std::size_t& k1) {
     if (k0 > k1) k0 = k1 = 0;
 }
 
+/// Issue 15, unbalanced networks: a group's rating from the UNetwork's transformers (winding 1's kVA,
+/// ids kept from the balanced grid); a group of customers without a transformer (a .dss network's
+/// one group, id -1): every transformer of the network.
+void unbalanced_ratings(const BuiltScenario& b, std::vector<HostingGroup>& groups) {
+    std::unordered_map<Id, double> kva;
+    double all = 0.0;
+    for (std::size_t i = 0; i < b.unet.transformers.size(); ++i) {
+        const UTransformer& t = b.unet.transformers[i];
+        if (!t.enabled || t.windings.empty()) continue;
+        kva[t.id >= 0 ? Id(t.id) : Id(i) + 1] += t.windings[0].kva;
+        all += t.windings[0].kva;
+    }
+    std::unordered_map<Id, const Customer*> by_load;
+    for (const Customer& c : b.customers) by_load[c.load_id] = &c;
+    for (HostingGroup& g : groups) {
+        if (g.id < 0) {
+            g.rating_kva = all;
+            continue;
+        }
+        std::map<Id, double> of;  // the group's transformers
+        for (Id l : g.customers) {
+            const Id t = by_load.at(l)->transformer;
+            if (const auto it = kva.find(t); it != kva.end()) of[t] = it->second;
+        }
+        g.rating_kva = 0.0;
+        for (const auto& [t, k] : of) g.rating_kva += k;
+    }
+}
+
 }  // namespace
 
 void hosting_window(const Scenario& s, const HostingStudy& st, LocalTime& start, std::size_t& n_steps, std::string& text) {
@@ -93,7 +123,7 @@ void hosting_window(const Scenario& s, const HostingStudy& st, LocalTime& start,
     } else {
         LocalTime d = day_start(start);
         while (d < t1 && day_type(d) != DayType::Weekday) d += kSecondsPerDay;
-        if (d < t1) {
+        if (d + 16 * 3600 < t1) {  // the weekday's evening starts inside the horizon
             t0 = std::max(start, d + 16 * 3600);
             t1 = std::min(t1, d + kSecondsPerDay);
             text = "critical: first weekday of the horizon, 16:00-24:00";
@@ -106,12 +136,6 @@ void hosting_window(const Scenario& s, const HostingStudy& st, LocalTime& start,
 }
 
 HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, const HostingProgress& progress) {
-    if (s.network.dss)  // issue 15: hosting capacity per phase is a later slice
-        throw ValidationError("scenario " + s.path + ": key 'network.file': hosting capacity on a .dss (unbalanced) network is not available yet; "
-                              "use libgrid run for its time series");
-    if (s.network.unbalanced())  // issue 15 (H1): until hosting per phase lands
-        throw ValidationError("scenario " + s.path + ": key 'network.model': hosting capacity on the unbalanced model is not available yet; "
-                              "set network.model: balanced (CLI --model balanced, Python model=\"balanced\")");
     HostingStudyResult res;
     res.kind = parse_hosting_kind(st.kind);
     if (st.kw_per_customer < 0 || !(st.charger_kw > 0)) throw ValidationError("hosting capacity: fields 'kw_per_customer' >= 0 and 'charger_kw' > 0");
@@ -125,6 +149,7 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
     res.step_s = sw.horizon.step_s;
     const BuiltScenario b = build_scenario(sw);
     std::vector<HostingGroup> groups = hosting_groups(b.customers, st.group, b.net);
+    if (b.unbalanced) unbalanced_ratings(b, groups);
     // what each customer has before (PV inverter kW, charger kW), by load id
     std::unordered_map<Id, double> has;
     const bool pv = res.kind == HostingKind::PV;
@@ -163,14 +188,16 @@ HostingStudyResult hosting_capacity(const Scenario& s, const HostingStudy& st, c
     opt.sim = b.options;
     opt.order_seed = b.options.seed;
     opt.progress = progress;
-    res.groups = hosting_capacity(b.net, b.devices, groups, opt);
+    res.groups = b.unbalanced ? hosting_capacity(b.unet, b.devices, groups, opt) : hosting_capacity(b.net, b.devices, groups, opt);
     return res;
 }
 
 const std::vector<std::string>& hosting_columns() {
     static const std::vector<std::string> c{"group",        "group_kind", "customers", "rating_kva", "installed_kw",     "max_kw",
                                             "added_kw",     "hosting_kw", "share",       "tolerance_kw", "hosted",  "limited",          "violated_without",
-                                            "limit",        "limit_time", "limit_element", "limit_value", "runs"};
+                                            "limit",        "limit_time", "limit_element", "limit_value", "runs",
+                                            // issue 15 (H4): unbalanced networks (empty / NaN on a balanced one)
+                                            "limit_phase", "added_kw_a", "added_kw_b", "added_kw_c"};
     return c;
 }
 
@@ -186,7 +213,12 @@ std::string hosting_csv(const HostingStudyResult& res) {
           << (r.violated_without ? "true" : "false") << ',' << r.limit_name(res.kind) << ',' << (r.limited ? format_iso8601(r.limit.time) : "") << ','
           << (r.limited ? r.limit.element : Id(-1)) << ',';
         if (r.limited) o << r.limit.value;
-        o << ',' << r.runs << '\n';
+        o << ',' << r.runs << ',' << r.limit.phase;
+        for (double k : r.added_kw_phase) {
+            o << ',';
+            if (std::isfinite(k)) o << k;
+        }
+        o << '\n';
     }
     return o.str();
 }

@@ -58,11 +58,12 @@ void state(Ar& ar, Violation& v) {
     ar.str("violation.kind", v.kind);
     ar.pod("violation.element", v.element);
     ar.pod("violation.value", v.value);
+    ar.str("violation.phase", v.phase);  // issue 15 (H4)
 }
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 720, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 752, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -788,6 +789,7 @@ struct Simulation::Impl : detail::EngineState {
             w->write_scalar("summary/first_violation/element", double(sum.first_violation.element), "");
             w->write_scalar("summary/first_violation/value", sum.first_violation.value, "");
             w->set_attribute("/summary/first_violation", "kind", sum.first_violation.kind);
+            if (!sum.first_violation.phase.empty()) w->set_attribute("/summary/first_violation", "phase", sum.first_violation.phase);  // issue 15 (H4)
         }
         SummaryTables tables;
         for (const auto& g : groups) g->summary_tables(tables);

@@ -49,9 +49,9 @@ struct EngineState {
     std::unique_ptr<ThreadPool> pool;
     SimulationSummary sum;
 
-    void note_violation(LocalTime t, const char* kind, Id element, double value) {
+    void note_violation(LocalTime t, const char* kind, Id element, double value, const char* phase = "") {
         if (sum.first_violation.found) return;
-        sum.first_violation = Violation{true, t, kind, element, value};
+        sum.first_violation = Violation{true, t, kind, element, value, phase};
     }
     int record_series(const std::string& group, const std::string& name, const std::string& unit, const std::vector<double>& row) {
         const int h = w->add_series(SeriesSpec{group, name, unit, row.size(), 1, false});

@@ -173,6 +173,8 @@ struct UnbalancedGrid final : GridModel {
 
     void validate() const override {
         unet.validate();
+        if (!(s.opt.vuf_limit_percent > 0.0))  // H4
+            throw ValidationError("simulation: field 'vuf_limit_percent': must be > 0 (infinity: VUF never a violation)");
     }
     bool is_unbalanced() const override { return true; }
 
@@ -581,8 +583,10 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
     if (!converged) return;
     SimulationSummary& sum = s.sum;
     // the VUF's distribution over three-phase bus-steps (vuf_p95_percent at the end)
-    for (double v : row_vuf) {
+    for (std::size_t b = 0; b < row_vuf.size(); ++b) {
+        const double v = row_vuf[b];
         if (!std::isfinite(v)) continue;
+        if (v > s.opt.vuf_limit_percent) s.note_violation(t, "unbalance", s.net.buses[b].id, v);  // H4: the hosting limit kind
         sum.max_vuf_percent = std::max(sum.max_vuf_percent, v);
         ++vuf_hist[std::min(kVufBins - 1, std::size_t(std::max(v, 0.0) / kVufBinPercent))];
         ++vuf_count;
@@ -638,7 +642,7 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
         sum.max_vm_pu = std::max(sum.max_vm_pu, vm);
         const Bus& b = s.net.buses[std::size_t(bus)];
         if (vm < b.vmin_pu || vm > b.vmax_pu) {
-            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm);
+            if (!bus_violates) s.note_violation(t, vm > b.vmax_pu ? "voltage_high" : "voltage_low", b.id, vm, phase_name(rec_cond[i]));
             bus_violates = true;
         }
     }
@@ -668,8 +672,9 @@ void UnbalancedGrid::record_branches(LocalTime t, double dt_h, bool converged, G
         mx = std::max(mx, l);
         sum.overloaded_branch_steps += l > s.opt.loading_limit_percent;
         const std::size_t e = std::size_t(st->branch_element(int(b)));
-        if (l > s.opt.loading_limit_percent)
-            s.note_violation(t, tr ? "trafo_overload" : "line_overload", tr ? id_of(unet.transformers[e], e) : id_of(unet.lines[e], e), l);
+        if (l > s.opt.loading_limit_percent && !sum.first_violation.found)
+            s.note_violation(t, tr ? "trafo_overload" : "line_overload", tr ? id_of(unet.transformers[e], e) : id_of(unet.lines[e], e), l,
+                             phase_name(st->branch_worst_phase(int(b))));
     }
     g.losses_mw = line + trafo;
     g.source_losses_mw = 0.0;
@@ -862,6 +867,8 @@ Network customers_of(const UNetwork& u) {
         x.id = id_of(u.buses[b], b);
         x.name = u.buses[b].name;
         x.vn_kv = u.buses[b].kv_base_ll;
+        x.vmin_pu = u.buses[b].vmin_pu;  // H4: the band of per-phase voltage violations
+        x.vmax_pu = u.buses[b].vmax_pu;
         net.buses.push_back(x);
     }
     for (std::size_t l = 0; l < u.loads.size(); ++l) {

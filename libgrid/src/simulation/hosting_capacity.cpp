@@ -5,6 +5,7 @@
 #include <libgrid/simulation/hosting_capacity.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_map>
 
@@ -24,21 +25,25 @@ std::string HostingCapacityResult::limit_name(HostingKind kind) const {
 namespace {
 
 struct Prober {
-    const Network& net;
+    const Network* net;    ///< the balanced network, or
+    const UNetwork* unet;  ///< the unbalanced one
     const DeviceSet& base;
     const HostingCapacityOptions& opt;
     std::unordered_map<Id, Id> bus_of_load;
+    /// Unbalanced: per customer, the share of its units on phases a, b, c (1/n on each of its n).
+    std::unordered_map<Id, std::array<double, 3>> phase_share;
     Id next_id = 0;
 
     /// Runs the period with `d`; returns the first violation (or non-convergence).
     Violation run(DeviceSet d) const {
         SimulationOptions so = opt.sim;
         so.output_path.clear();
+        so.recorder = nullptr;
         so.stop_at_first_violation = true;
-        Simulation sim(net, std::move(d), so);
+        Simulation sim = unet ? Simulation(*unet, std::move(d), so) : Simulation(*net, std::move(d), so);
         const SimulationSummary s = sim.run();
         Violation v = s.first_violation;
-        if (!v.found && s.non_converged_steps > 0) v = Violation{true, 0, "not_converged", -1, double(s.non_converged_steps)};
+        if (!v.found && s.non_converged_steps > 0) v = Violation{true, 0, "not_converged", -1, double(s.non_converged_steps), ""};
         return v;
     }
 
@@ -81,6 +86,33 @@ struct Prober {
         return run(std::move(d));
     }
 };
+
+/// Unbalanced networks: a customer's phases (its load's terminal: the first nphases conductors, a
+/// one-phase delta load two) as shares of a, b, c.
+std::array<double, 3> load_phase_share(const ULoad& l) {
+    std::array<double, 3> f{0.0, 0.0, 0.0};
+    const std::size_t n = std::size_t(l.delta && l.nphases == 1 ? 2 : l.nphases);
+    int count = 0;
+    for (std::size_t k = 0; k < n && k < l.bus1.nodes.size(); ++k)
+        if (l.bus1.nodes[k] >= 1 && l.bus1.nodes[k] <= 3 && f[std::size_t(l.bus1.nodes[k] - 1)] == 0.0) {
+            f[std::size_t(l.bus1.nodes[k] - 1)] = 1.0;
+            ++count;
+        }
+    for (double& x : f) x = count > 0 ? x / count : 1.0 / 3.0;
+    return f;
+}
+
+/// Unbalanced networks: the kW added per phase when customer i gets kw_of(i) (i = 0 .. n-1).
+template <class KwOf>
+void added_by_phase(const Prober& p, const std::vector<Id>& customers, KwOf&& kw_of, HostingCapacityResult& r) {
+    if (!p.unet) return;
+    for (double& x : r.added_kw_phase) x = 0.0;
+    for (std::size_t i = 0; i < customers.size(); ++i) {
+        const double k = kw_of(i);
+        const std::array<double, 3>& f = p.phase_share.at(customers[i]);
+        for (std::size_t ph = 0; ph < 3; ++ph) r.added_kw_phase[ph] += k * f[ph];
+    }
+}
 
 /// Per-customer kW limits of a group (one unit each when not given).
 std::vector<double> group_max_kw(const HostingGroup& g, const HostingCapacityOptions& o) {
@@ -139,6 +171,7 @@ void pv_group(const Prober& p, const HostingGroup& g, const std::vector<double>&
     if (!at_hi.found) {
         r.added_kw = add_max;
         r.hosted = eligible;
+        added_by_phase(p, g.customers, [&](std::size_t i) { return kw[i]; }, r);
         return;
     }
     const double lo = bisect(
@@ -148,6 +181,7 @@ void pv_group(const Prober& p, const HostingGroup& g, const std::vector<double>&
     r.hosted = lo > 0 ? eligible : 0;
     r.limited = true;
     r.limit = at_hi;
+    added_by_phase(p, g.customers, [&](std::size_t i) { return lo * kw[i]; }, r);
 }
 
 void ev_group(const Prober& p, const HostingGroup& g, const std::vector<double>& kw, HostingCapacityResult& r, const std::function<void()>& tick) {
@@ -178,19 +212,17 @@ void ev_group(const Prober& p, const HostingGroup& g, const std::vector<double>&
         r.limit = at_hi;
     }
     r.added_kw = double(r.hosted) * unit;
+    added_by_phase(p, order, [&](std::size_t i) { return i < r.hosted ? unit : 0.0; }, r);
 }
 
-}  // namespace
-
-std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const DeviceSet& base, const std::vector<HostingGroup>& groups,
-                                                    const HostingCapacityOptions& options) {
+/// The study once the prober knows where every customer is.
+std::vector<HostingCapacityResult> run_groups(Prober& p, const std::vector<HostingGroup>& groups, const HostingCapacityOptions& options) {
+    const DeviceSet& base = p.base;
     if (options.kind == HostingKind::PV) validate(options.pv, "hosting capacity pv");
     if (options.kind == HostingKind::EV && !(options.ev_charger_kw > 0))
         throw ValidationError("hosting capacity: field 'ev_charger_kw': must be > 0");
     if (!(options.tolerance_kw > 0) || !std::isfinite(options.tolerance_kw))
         throw ValidationError("hosting capacity: field 'tolerance_kw': must be finite and > 0");
-    Prober p{net, base, options, {}, 0};
-    for (const Load& l : net.loads) p.bus_of_load[l.id] = l.bus;
     // unit ids above every id in use
     Id max_id = 0;
     for (const PvUnit& u : base.pv) max_id = std::max(max_id, u.id);
@@ -212,6 +244,7 @@ std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const De
         const std::function<void()> tick = [&] {
             if (options.progress) options.progress(gi, groups.size(), r.runs);
         };
+        if (p.unet) added_by_phase(p, {}, [](std::size_t) { return 0.0; }, r);  // zeros until an answer
         if (options.kind == HostingKind::PV) pv_group(p, g, kw, r, tick);
         else ev_group(p, g, kw, r, tick);
         r.hosting_kw = r.installed_kw + r.added_kw;
@@ -219,6 +252,29 @@ std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const De
         out.push_back(std::move(r));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const DeviceSet& base, const std::vector<HostingGroup>& groups,
+                                                    const HostingCapacityOptions& options) {
+    Prober p{&net, nullptr, base, options, {}, {}, 0};
+    for (const Load& l : net.loads) p.bus_of_load[l.id] = l.bus;
+    return run_groups(p, groups, options);
+}
+
+std::vector<HostingCapacityResult> hosting_capacity(const UNetwork& net, const DeviceSet& base, const std::vector<HostingGroup>& groups,
+                                                    const HostingCapacityOptions& options) {
+    Prober p{nullptr, &net, base, options, {}, {}, 0};
+    for (std::size_t i = 0; i < net.loads.size(); ++i) {  // the engine's ids: ULoad::id / UBus::id, else index + 1
+        const ULoad& l = net.loads[i];
+        const Id id = l.id >= 0 ? Id(l.id) : Id(i) + 1;
+        const std::size_t b = std::size_t(l.bus1.bus);
+        if (l.bus1.bus < 0 || b >= net.buses.size()) continue;  // unet.validate() names it in the first run
+        p.bus_of_load[id] = net.buses[b].id >= 0 ? Id(net.buses[b].id) : Id(b) + 1;
+        p.phase_share[id] = load_phase_share(l);
+    }
+    return run_groups(p, groups, options);
 }
 
 }  // namespace libgrid

@@ -184,5 +184,5 @@ TEST_CASE("hosting study: EV chargers in kW, one per customer without one, on th
     std::string header;
     std::getline(csv, header);
     CHECK(header == "group,group_kind,customers,rating_kva,installed_kw,max_kw,added_kw,hosting_kw,share,tolerance_kw,hosted,limited,"
-                    "violated_without,limit,limit_time,limit_element,limit_value,runs");
+                    "violated_without,limit,limit_time,limit_element,limit_value,runs,limit_phase,added_kw_a,added_kw_b,added_kw_c");
 }

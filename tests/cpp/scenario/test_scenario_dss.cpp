@@ -1,6 +1,6 @@
 // Issue 15: a scenario whose network is an OpenDSS script: read into a UNetwork, customers = its loads
 // (the engine's ids), names instead of ids, `phases` on every device kind, keys that do not fit refused
-// with file:line and key; the effective YAML reads back alike; hosting refuses it.
+// with file:line and key; the effective YAML reads back alike; hosting per phase on it.
 #include <doctest/doctest.h>
 
 #include <libgrid/core/errors.hpp>
@@ -127,7 +127,27 @@ TEST_CASE("scenario dss: unknown names and a battery without PV fail at build, n
     CHECK(build_message("devices:\n  battery: {customers: [load2]}\n").find("load 'load2' has no PV") != std::string::npos);
 }
 
-TEST_CASE("scenario dss: hosting capacity refuses a .dss network") {
-    const Scenario s = dss_scenario("");
-    CHECK_THROWS_WITH_AS(hosting_capacity(s, HostingStudy{}), doctest::Contains("hosting capacity on a .dss (unbalanced) network"), ValidationError);
+TEST_CASE("scenario dss: hosting capacity on a .dss network (issue 15, H4): one group, per phase") {
+    // EU LV's source is at 1.05 p.u. (its Master.dss): at night, with little load, phase voltages
+    // at the far end sit above the 1.05 p.u. band: the base case already breaks it, on one phase.
+    Scenario s = dss_scenario("");
+    override_key(s, "horizon.start", "2025-01-02T00:01");
+    override_key(s, "horizon.steps", "30");
+    HostingStudy st;
+    st.kind = "ev";
+    st.window = "horizon";
+    const HostingStudyResult r = hosting_capacity(s, st);
+    REQUIRE(r.groups.size() == 1);
+    const HostingCapacityResult& g = r.groups[0];
+    CHECK(g.group == -1);
+    CHECK(g.customers == 55);
+    CHECK(g.rating_kva == 800.0);  // EU LV's one 800 kVA transformer
+    CHECK(g.violated_without);
+    CHECK(g.limit.kind == "voltage_high");
+    CHECK((g.limit.phase == "a" || g.limit.phase == "b" || g.limit.phase == "c"));
+    CHECK(g.added_kw_phase[0] == 0.0);
+    // the CSV names the phase
+    const std::string csv = hosting_csv(r);
+    CHECK(csv.find(",limit_phase,added_kw_a,added_kw_b,added_kw_c\n") != std::string::npos);
+    CHECK(csv.find(",voltage_high,") != std::string::npos);
 }

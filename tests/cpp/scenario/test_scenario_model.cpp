@@ -267,12 +267,15 @@ TEST_CASE("scenario model: a short unbalanced run converges and closes its balan
     CHECK(rb.pv_mwh == doctest::Approx(r.pv_mwh).epsilon(0.02));  // the same devices and weather
 }
 
-TEST_CASE("scenario model: hosting capacity on the unbalanced model is refused, naming the key") {
+TEST_CASE("scenario model: hosting capacity on the unbalanced model is studied per phase (H4)") {
     const Scenario s = parse_scenario(kHead, "m.yaml");
-    try {
-        hosting_capacity(s, HostingStudy{});
-        FAIL("no error");
-    } catch (const ValidationError& e) {
-        CHECK(has(e.what(), "key 'network.model': hosting capacity on the unbalanced model is not available yet"));
+    HostingStudy st;
+    st.window = "horizon";
+    st.kw_per_customer = 1.0;
+    const HostingStudyResult r = hosting_capacity(s, st);
+    REQUIRE(!r.groups.empty());
+    for (const HostingCapacityResult& g : r.groups) {
+        CHECK(std::isfinite(g.added_kw_phase[0]));  // the unbalanced model's answer has phases
+        CHECK(g.added_kw_phase[0] + g.added_kw_phase[1] + g.added_kw_phase[2] == doctest::Approx(g.added_kw));
     }
 }

@@ -36,6 +36,10 @@ struct UBus {
     /// -1 = none (the time series then numbers the element index + 1). Not an OpenDSS property.
     std::int64_t id = -1;
     bool operator==(const UBus&) const;
+    /// Added (issue 15, H4): the band the time series counts phase-to-neutral voltages outside of
+    /// as violations (Bus::vmin_pu / vmax_pu; to_unetwork copies the balanced bus's). Not an
+    /// OpenDSS property.
+    double vmin_pu = 0.94, vmax_pu = 1.05;
 };
 
 /// Series impedance and shunt capacitance matrices of a line, per km, full (n x n, row-major,

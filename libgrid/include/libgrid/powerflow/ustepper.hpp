@@ -127,6 +127,11 @@ public:
     /// neither, NaN where it is disabled.
     void transformer_noload_rows(double* p_kw, double* q_kvar) const;
 
+    /// Added (issue 15, H4): the phase conductor (1..3) whose current for its terminal's rating
+    /// sets branch_rows' loading_percent of branch b in the last solve (terminal 2 when it is the
+    /// worse: a transformer's LV side); 0 when the branch is out or carries nothing.
+    int branch_worst_phase(int b) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

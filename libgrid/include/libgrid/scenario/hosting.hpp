@@ -47,7 +47,8 @@ struct HostingStudyResult {
 /// The columns of a study's table, in order: the CSV header of `libgrid hosting --csv` and the
 /// columns of Python's libgrid.hosting_capacity() (its index `group`, then the rest):
 /// group, group_kind, customers, rating_kva, installed_kw, max_kw, added_kw, hosting_kw, share,
-/// tolerance_kw, hosted, limited, violated_without, limit, limit_time, limit_element, limit_value, runs.
+/// tolerance_kw, hosted, limited, violated_without, limit, limit_time, limit_element, limit_value, runs,
+/// limit_phase, added_kw_a, added_kw_b, added_kw_c (issue 15: unbalanced networks; empty on a balanced one).
 const std::vector<std::string>& hosting_columns();
 
 /// The table as CSV (header hosting_columns()); limit_time ISO 8601, limit_time and limit_value
@@ -57,7 +58,10 @@ std::string hosting_csv(const HostingStudyResult& result);
 /// The period a study probes (the scenario's horizon for window "horizon").
 void hosting_window(const Scenario& scenario, const HostingStudy& study, LocalTime& start, std::size_t& n_steps, std::string& text);
 
-/// Hosting capacity of every group of the scenario's network, on top of its devices.
+/// Hosting capacity of every group of the scenario's network, on top of its devices. An unbalanced
+/// network (a .dss file; the Melaka grid as built) is studied per phase (simulation/hosting_capacity.hpp):
+/// units on their customers' phases, the limit "unbalance" at the scenario's limits.vuf_percent
+/// (SimulationOptions::vuf_limit_percent). A .dss network's customers form one group (id -1).
 HostingStudyResult hosting_capacity(const Scenario& scenario, const HostingStudy& study, const HostingProgress& progress = {});
 
 }  // namespace libgrid

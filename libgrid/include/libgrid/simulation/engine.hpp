@@ -88,6 +88,8 @@ struct SimulationOptions {
     std::size_t min_free_bytes = std::size_t{16} << 20;
     /// Added (issue 15, H3): the voltage unbalance factor limit, percent (scenario key
     /// limits.vuf_percent; IEC 61000-2-2's 2 %): the unbalance KPIs count three-phase bus-steps above it.
+    /// (H4) On an unbalanced network a three-phase bus whose VUF exceeds it breaks the limit
+    /// "unbalance" (first_violation: hosting capacity's limit kind); infinity: never.
     double vuf_limit_percent = 2.0;
 };
 
@@ -100,9 +102,13 @@ inline constexpr std::size_t kCheckpointQuantum = 256;
 struct Violation {
     bool found = false;
     LocalTime time = 0;
-    std::string kind;   ///< "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow"
+    std::string kind;   ///< "voltage_high", "voltage_low", "line_overload", "trafo_overload", "reverse_flow", "unbalance" (unbalanced networks)
     Id element = -1;    ///< bus, line or transformer id
     double value = 0.0; ///< p.u. or percent or MW
+    /// Added (issue 15, H4): unbalanced networks: the phase that broke it, "a", "b" or "c"
+    /// (voltage: the phase-to-neutral voltage; loading: the conductor with the largest current
+    /// for its rating); "" for "unbalance" (kind; value: the VUF, percent) and on balanced networks.
+    std::string phase;
 };
 
 /// Key results of a run (also written to /summary).

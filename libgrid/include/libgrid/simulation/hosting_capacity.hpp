@@ -13,11 +13,21 @@
 //
 // The result names the limiting constraint, its time and its place: the first violation of the
 // smallest probe found to break a limit (within the tolerance above the answer).
+//
+// Issue 15, unbalanced networks (the UNetwork overload): every unit connects to its customer's
+// phases (a single-phase customer's PV and charger on its one phase, line to neutral; a
+// three-phase customer's on abc), the voltage limits are per phase (phase to neutral), loading is
+// per conductor (lines) and per transformer phase, and a three-phase bus whose voltage unbalance
+// factor exceeds `sim.vuf_limit_percent` (default 2 %, IEC 61000-2-2) breaks the limit "unbalance".
+// The result names the binding limit's phase (Violation::phase) and the kW added per phase.
 #pragma once
+
+#include <libgrid/model/unetwork.hpp>
 
 #include <libgrid/simulation/engine.hpp>
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -77,11 +87,22 @@ struct HostingCapacityResult {
     int runs = 0;                     ///< time-series runs made
     /// limit.kind when limited, else "roof_limit" (PV) or "connection_limit" (EV): nothing in the grid binds.
     std::string limit_name(HostingKind kind) const;
+    /// Added (issue 15, H4): unbalanced networks: added_kw by the phase it sits on, a, b, c (a
+    /// three-phase customer's kW split equally over its phases); NaN on a balanced network.
+    double added_kw_phase[3] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN(),
+                                std::numeric_limits<double>::quiet_NaN()};
 };
 
 /// One result per group, in the order given. `base` devices stay in place (the study adds on top).
 /// Deterministic.
 std::vector<HostingCapacityResult> hosting_capacity(const Network& net, const DeviceSet& base,
+                                                    const std::vector<HostingGroup>& groups,
+                                                    const HostingCapacityOptions& options);
+
+/// Issue 15: the same study on an unbalanced network (the header's comment): customers are its
+/// loads (ULoad::id, else index + 1), units on their customers' phases, the limits per phase and
+/// "unbalance" (VUF above options.sim.vuf_limit_percent at a three-phase bus).
+std::vector<HostingCapacityResult> hosting_capacity(const UNetwork& net, const DeviceSet& base,
                                                     const std::vector<HostingGroup>& groups,
                                                     const HostingCapacityOptions& options);
 
