@@ -47,6 +47,20 @@ const std::vector<Kpi>& compare_kpis() {
         {"building_comfort_degree_hours", "building discomfort (BEMS)"},
         {"home_comfort_degree_hours", "home discomfort (HEMS)"},
         {"non_converged_steps", "non-converged steps"},
+        // issue 15 (H3): an unbalanced run's own (a balanced run has none: its column prints "-")
+        {"max_vuf_percent", "worst voltage unbalance (VUF)"},
+        {"vuf_p95_percent", "VUF, 95th percentile"},
+        {"vuf_bus_steps_over_limit_percent", "bus-steps above the VUF limit"},
+        {"undervoltage_node_steps_a", "undervoltage, phase a (node-steps)"},
+        {"undervoltage_node_steps_b", "undervoltage, phase b (node-steps)"},
+        {"undervoltage_node_steps_c", "undervoltage, phase c (node-steps)"},
+        {"overvoltage_node_steps_a", "overvoltage, phase a (node-steps)"},
+        {"overvoltage_node_steps_b", "overvoltage, phase b (node-steps)"},
+        {"overvoltage_node_steps_c", "overvoltage, phase c (node-steps)"},
+        {"max_neutral_current_a", "max neutral current"},
+        {"neutral_losses_mwh", "losses in the neutral"},
+        {"max_trafo_phase_loading_percent", "max transformer phase loading"},
+        {"max_line_conductor_loading_percent", "max line conductor loading"},
     };
     return k;
 }
@@ -196,7 +210,6 @@ void print_compare(const CompareArgs& args) {
         if (!inc.empty()) std::fprintf(stderr, "libgrid: warning: '%s': %s\n", r->path().c_str(), inc.c_str());
     }
     std::printf("A = %s\nB = %s\n\n", run_label(ra).c_str(), run_label(rb).c_str());
-    std::printf("%-30s %-8s %12s %12s %12s %9s  %s\n", "KPI", "unit", "A", "B", "B - A", "change", "meaning");
     std::vector<std::pair<std::string, std::string>> rows;  // key, meaning
     for (const Kpi& k : compare_kpis()) rows.emplace_back(k.key, k.label);
     if (args.all)  // the other /summary datasets of either file
@@ -204,6 +217,10 @@ void print_compare(const CompareArgs& args) {
             if (r->exists("/summary"))
                 for (const std::string& k : r->list("/summary"))
                     if (std::none_of(rows.begin(), rows.end(), [&](const auto& x) { return k == x.first; })) rows.emplace_back(k, "");
+    int width = 30;  // the KPI column: 30, wider for an unbalanced run's longer names
+    for (const auto& row : rows)
+        if (!(std::isnan(kpi_or_nan(ra, row.first)) && std::isnan(kpi_or_nan(rb, row.first)))) width = std::max(width, int(row.first.size()));
+    std::printf("%-*s %-8s %12s %12s %12s %9s  %s\n", width, "KPI", "unit", "A", "B", "B - A", "change", "meaning");
     for (const auto& [key, label] : rows) {
         const double x = kpi_or_nan(ra, key), y = kpi_or_nan(rb, key);
         if (std::isnan(x) && std::isnan(y)) continue;
@@ -219,7 +236,7 @@ void print_compare(const CompareArgs& args) {
             else if (std::abs(x) > tol) std::snprintf(buf, sizeof buf, "%+.1f %%", d / std::abs(x) * 100.0), pct = buf;
             else pct = "new";
         }
-        std::printf("%-30s %-8s %12s %12s %12s %9s  %s\n", key.c_str(), unit.c_str(), fmt_number(x, count, tol).c_str(),
+        std::printf("%-*s %-8s %12s %12s %12s %9s  %s\n", width, key.c_str(), unit.c_str(), fmt_number(x, count, tol).c_str(),
                     fmt_number(y, count, tol).c_str(), fmt_number(d, count, tol).c_str(), pct.c_str(), label.c_str());
     }
 }

@@ -22,7 +22,11 @@ REL = 1e-9
 
 # KPI -> why the recorded series cannot give it (each is checked otherwise where possible)
 #: KPIs of unbalanced networks only (issue 15): not written to a balanced run's /summary (docs/kpis.md).
-UNBALANCED_ONLY = ("max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a")
+UNBALANCED_ONLY = ("max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a", "vuf_limit_percent",
+                   "vuf_bus_steps_over_limit_percent", "undervoltage_node_steps_a", "undervoltage_node_steps_b",
+                   "undervoltage_node_steps_c", "overvoltage_node_steps_a", "overvoltage_node_steps_b",
+                   "overvoltage_node_steps_c", "neutral_losses_mwh", "max_trafo_phase_loading_percent",
+                   "max_line_conductor_loading_percent")  # recomputed in test_unbalance_kpis.py
 
 NOT_RECOMPUTABLE = {
     "wall_time_s": "wall-clock time of the process: not a result of the inputs",

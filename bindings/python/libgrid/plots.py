@@ -28,7 +28,7 @@ __all__ = ["voltage_heatmap", "voltage_profile", "feeder_path", "bus_distance", 
            "transformer_loading", "battery_soc", "ev_charging", "ev_charging_by_hour", "energy_balance",
            "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER", "voltage_percentiles",
            "bus_groups", "run_title", "bills_by_class", "customer_classes", "hosting_map",
-           "phase_voltage_profile", "unbalanced_bus_distance"]
+           "phase_voltage_profile", "unbalanced_bus_distance", "phase_loading"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -644,6 +644,78 @@ def transformer_loading(res, ax=None, max_lines: int = 8):
     ax.set_ylim(bottom=0.0, top=max(105.0, float(np.nanmax(tl.to_numpy(float))) * 1.05))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
     return ax
+
+
+def phase_loading(res, trafo=None, axes=None, vuf_limit_percent: Optional[float] = None):
+    """An unbalanced run's three phases over time (issue 15): on top, one transformer's loading per
+    phase (Results.trafo_phase_loading: the LV winding's phase current over the rating / 3), phase a
+    black, b red, c blue, the mean of the three dotted (about what a balanced model shows) and the
+    100 % line; below, the voltage unbalance factor (Results.vuf): the worst three-phase bus at each
+    step, that transformer's LV bus, and the limit (vuf_limit_percent, else the run's
+    /summary/vuf_limit_percent, else 2 %) dashed.
+
+    trafo: a transformer name (column of trafo_phase_loading) or None = the one with the highest phase
+    loading of the run. axes: two Axes (top, bottom) or None for a new figure. Returns the two Axes;
+    `axes[0].trafo` names the transformer drawn."""
+    if res.model != "unbalanced":
+        raise ValueError(f"phase_loading: '{res.path}' is a {res.model} run; use transformer_loading")
+    tl = res.trafo_phase_loading()
+    names = list(dict.fromkeys(tl.columns.get_level_values("trafo")))
+    if not names:
+        raise ValueError(f"phase_loading: results file '{res.path}' has no transformer")
+    if trafo is None:
+        trafo = max(names, key=lambda n: float(np.nanmax(tl[n].to_numpy(float))))
+    elif trafo not in names:
+        raise KeyError(f"phase_loading: no transformer {trafo!r} (have {names[:5]}{' ...' if len(names) > 5 else ''})")
+    if axes is None:
+        _, axes = _pyplot().subplots(2, 1, figsize=(10, 6.5), sharex=True, layout="constrained",
+                                     gridspec_kw={"height_ratios": [3, 2]})
+    top, bottom = axes[0], axes[1]
+    t = _wall_clock(tl.index)
+    one = tl[trafo]
+    for ph, color in PHASE_COLORS.items():
+        if ph in one.columns:
+            top.plot(t, one[ph].to_numpy(float), lw=1, color=color, label=f"phase {ph}, peak {np.nanmax(one[ph].to_numpy(float)):.0f} %")
+    top.plot(t, one.mean(axis=1).to_numpy(float), lw=1.2, ls=":", color="0.3", label="mean of the phases")
+    peak = float(np.nanmax(one.to_numpy(float)))
+    if peak > 60.0:  # the rating in view; a lightly loaded unit keeps its detail
+        top.axhline(100.0, color="tab:orange", ls="--", lw=1.2, label="100 % (rating / 3 per phase)")
+    top.set_ylabel("loading per phase (% of kVA / 3)")
+    top.set_ylim(bottom=0.0, top=max(105.0, peak * 1.05) if peak > 60.0 else max(1.0, peak * 1.15))
+    top.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    _title(top, f"Transformer {trafo}: loading per phase (LV side) and voltage unbalance", res)
+    vuf = res.vuf()
+    limit = vuf_limit_percent if vuf_limit_percent is not None else float(res.summary.get("vuf_limit_percent", 2.0))
+    if not np.isfinite(limit):
+        limit = 2.0
+    if vuf.shape[1]:
+        bottom.plot(t, vuf.max(axis=1).to_numpy(float), lw=1, color="tab:purple", label="worst three-phase bus")
+    lv = _trafo_lv_bus(res, trafo)
+    if lv is not None and lv in vuf.columns:
+        bottom.plot(t, vuf[lv].to_numpy(float), lw=1, color="0.4", label=f"transformer's LV bus ({lv})")
+    bottom.axhline(limit, color="tab:orange", ls="--", lw=1.2, label=f"limit {limit:g} %")
+    bottom.set_ylabel("VUF |V2| / |V1| (%)")
+    bottom.set_xlabel("time (Melaka)")
+    bottom.set_ylim(bottom=0.0)
+    bottom.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    _time_axis(bottom)
+    top.trafo = trafo
+    return axes
+
+
+def _trafo_lv_bus(res, trafo) -> Optional[str]:
+    """The name of a transformer's winding-2 bus (from /branch/to_bus and /bus/name), or None."""
+    try:
+        kind = res.vector("branch", "kind").astype(str).to_numpy()
+        name = res.vector("branch", "name").astype(str).to_numpy()
+        to_bus = res.vector("branch", "to_bus").to_numpy()
+        bus_name = res.vector("bus", "name")
+    except KeyError:
+        return None
+    for k, n, b in zip(kind, name, to_bus):
+        if k == "trafo" and n == str(trafo) and b in bus_name.index:
+            return str(bus_name[b])
+    return None
 
 
 def battery_soc(res, ax=None, max_lines: int = 10):

@@ -9,6 +9,8 @@ docs/results_hdf5.md. Example::
     res.model                         # "balanced", or "unbalanced" (a .dss network's run)
     va = res.node_vm(phase="a")       # unbalanced: time x node ("bus.phase"), p.u. to ground
     res.vuf()                         # unbalanced: time x three-phase bus, percent
+    res.trafo_phase_loading()         # unbalanced: time x (trafo, phase), percent of the rating / 3
+    res.branch_conductor_loading()    # unbalanced: time x (branch, conductor a/b/c/n), percent
     pv = res.series("pv", "p_mw")     # DataFrame: time x PV id, MW, generator convention
     res.summary["import_mwh"], res.summary_units["import_mwh"]   # KPIs: docs/kpis.md
     res.summary_boundaries["self_sufficiency"]                   # 'customer_meters'
@@ -370,6 +372,72 @@ class Results:
         out = pd.DataFrame(parts)
         out.columns = pd.MultiIndex.from_tuples(out.columns, names=["trafo", "side", "quantity", "phase"])
         return out
+
+    # ---- unbalance (issue 15, H3; docs/kpis.md "Unbalanced networks") ---------------------------
+    def _names(self, group: str, n: int) -> Optional[List[str]]:
+        """The element names of a group's columns (/<group>/name; a transformer's from /branch), or None."""
+        with h5py.File(self.path, "r") as f:
+            if f"{group}/name" in f:
+                names = [_decode(x) for x in f[f"{group}/name"][()]]
+            elif group == "trafo" and "branch/name" in f and "branch/kind" in f:
+                kinds = [_decode(x) for x in f["branch/kind"][()]]
+                names = [_decode(x) for x, k in zip(f["branch/name"][()], kinds) if k == "trafo"]
+            else:
+                return None
+        return names if len(names) == n else None
+
+    def trafo_phase_loading(self) -> pd.DataFrame:
+        """Every transformer's loading per phase (/trafo/loading_{a,b,c}_percent): the LV winding's
+        (winding 2's) phase current over its rated phase current (kVA / phases / kV_phase, i.e. the
+        rating / 3 per phase). time x columns (trafo, phase): trafo = its name (else id), phase "a",
+        "b", "c"; percent. A balanced model's loading is their mean, roughly; the worst phase is what
+        overheats."""
+        self._require_unbalanced("trafo_phase_loading()")
+        parts = {}
+        for ph in ("a", "b", "c"):
+            df = self.series("trafo", f"loading_{ph}_percent")
+            labels = self._names("trafo", df.shape[1]) or list(df.columns)
+            for col, label in zip(df.columns, labels):
+                parts[(label, ph)] = df[col]
+        out = pd.DataFrame(parts)
+        out.columns = pd.MultiIndex.from_tuples(out.columns, names=["trafo", "phase"])
+        out.attrs["unit"] = "%"
+        return out
+
+    def branch_conductor_loading(self, kind: Optional[str] = None) -> pd.DataFrame:
+        """Every branch's loading per conductor (/branch/loading_{a,b,c,n}_percent): the larger end
+        current over the rated current (a line's normamps, a transformer winding's rated phase
+        current), percent. time x columns (branch, conductor): branch = its name, conductor "a", "b",
+        "c", "n"; conductors a branch does not have (and earth electrodes) are left out. kind: None,
+        "line" or "trafo". The neutral's column shows what a balanced model cannot: its current."""
+        self._require_unbalanced("branch_conductor_loading()")
+        kinds = self.vector("branch", "kind").to_numpy()
+        parts = {}
+        for c in ("a", "b", "c", "n"):
+            df = self.series("branch", f"loading_{c}_percent")
+            labels = self._names("branch", df.shape[1]) or list(df.columns)
+            for j, (col, label) in enumerate(zip(df.columns, labels)):
+                if (kind is None or kinds[j] == kind) and df[col].notna().any():
+                    parts[(label, c)] = df[col]
+        out = pd.DataFrame(parts)
+        if parts:
+            out.columns = pd.MultiIndex.from_tuples(out.columns, names=["branch", "conductor"])
+        out.attrs["unit"] = "%"
+        return out
+
+    def neutral_loss_mw(self) -> pd.DataFrame:
+        """Losses in each branch's neutral (/branch/p_loss_neutral_mw: the power into it through its
+        conductors on neutral nodes; an earth electrode's |V_n|^2 / R): time x branch name, MW.
+        Branches without a neutral conductor are left out; the sum over branches and steps x dt is
+        the KPI neutral_losses_mwh."""
+        self._require_unbalanced("neutral_loss_mw()")
+        df = self.series("branch", "p_loss_neutral_mw")
+        labels = self._names("branch", df.shape[1])
+        if labels is not None:
+            df.columns = pd.Index(labels, name="branch")
+        df = df.loc[:, df.notna().any(axis=0).to_numpy()]
+        df.attrs["unit"] = "MW"
+        return df
 
     # ---- bills (docs/tariffs.md) --------------------------------------------------------------
     def bills(self) -> pd.DataFrame:

@@ -225,6 +225,7 @@ void add_switches(Ctx& c) {
         if (s.et != SwitchElement::Bus) continue;
         ULine ul;
         ul.name = tagged("sw", s.id);
+        ul.id = s.id;  // issue 15b: events name the switch by its id
         ul.is_switch = true;
         ul.enabled = s.closed;
         ul.length_km = 1.0;

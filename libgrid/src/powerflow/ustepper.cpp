@@ -193,6 +193,13 @@ struct UTimeStepper::Impl {
     mutable double bal_total = 0.0;    ///< the balance of the last solve (balance_kw)
     mutable double bal_by[4] = {0.0, 0.0, 0.0, 0.0};
     mutable bool cur_valid = false;
+    /// added (issue 15b, H2): per transformer, the no-load part of its yprim packed in nl_y
+    /// (column-major, n x n, n = its conductors), -1 where it has none or is disabled
+    std::vector<int> nl_off;
+    mutable std::vector<cplx> nl_y;
+    mutable std::vector<double> nl_taps;  ///< per transformer, its windings' taps when nl_y was computed (flat)
+    std::vector<int> nl_tap_off;          ///< per transformer, its first entry in nl_taps
+    void noload_of(std::size_t t) const;
 
     Impl(UNetwork& net, std::vector<UConnection> c, const UPfOptions& opt)
         : user(net), own(with_connections(net, c)), conns(std::move(c)), n_loads(int(net.loads.size())),
@@ -200,9 +207,11 @@ struct UTimeStepper::Impl {
         for (std::size_t b = 0; b < user.buses.size(); ++b) user.buses[b].kv_base_ll = own.buses[b].kv_base_ll;
         index_elements();
         ratings();
+        noload_admittances();
     }
     void index_elements();
     void ratings();
+    void noload_admittances();
     const std::vector<cplx>& currents() const;
     void fill_currents() const;
     void element_currents(std::size_t el) const;
@@ -297,6 +306,36 @@ void UTimeStepper::Impl::ratings() {
         }
         t1_only[b] = ok ? 1 : 0;
     }
+}
+
+/// The no-load (shunt) part of each transformer's yprim: its yprim less the yprim without
+/// %noloadloss and %imag (transformer_yprim is linear in the no-load admittance: OpenDSS's Yprim_Shunt).
+void UTimeStepper::Impl::noload_admittances() {
+    nl_off.assign(own.transformers.size(), -1);
+    nl_tap_off.assign(own.transformers.size(), 0);
+    for (std::size_t t = 0; t < own.transformers.size(); ++t) {
+        const UTransformer& x = own.transformers[t];
+        nl_tap_off[t] = int(nl_taps.size());
+        for (const UWinding& w : x.windings) nl_taps.push_back(w.tap);
+        const int el = trafo_elem[t];
+        if (el < 0 || (x.noload_loss_pct == 0.0 && x.imag_pct == 0.0)) continue;
+        const std::size_t n = m.elements[std::size_t(el)].node.size();
+        nl_off[t] = int(nl_y.size());
+        nl_y.resize(nl_y.size() + n * n);
+        noload_of(t);
+    }
+}
+
+/// Transformer t's no-load yprim into its slot of nl_y at its present taps (a tap moved by a
+/// regulator scales it: the only time this runs after the constructor, and the only allocation).
+void UTimeStepper::Impl::noload_of(std::size_t t) const {
+    const UTransformer& x = own.transformers[t];
+    UTransformer bare = x;
+    bare.noload_loss_pct = 0.0;
+    bare.imag_pct = 0.0;
+    const Eigen::MatrixXcd y = transformer_yprim(x) - transformer_yprim(bare);
+    std::copy(y.data(), y.data() + y.size(), nl_y.begin() + nl_off[t]);
+    for (std::size_t w = 0; w < x.windings.size(); ++w) nl_taps[std::size_t(nl_tap_off[t]) + w] = x.windings[w].tap;
 }
 
 /// The currents into element el's conductors from vx (the last solve's V, ground 0).
@@ -495,6 +534,38 @@ void UTimeStepper::node_angles(double* va_deg) const {
     for (int n = 0; n < s.m.n_nodes; ++n) va_deg[n] = std::arg(v[std::size_t(n)]) * kRadToDeg;
 }
 
+const std::vector<std::complex<double>>& UTimeStepper::voltages() const { return impl_->pf.v(); }
+
+void UTimeStepper::set_voltages(const std::vector<std::complex<double>>& v) {
+    impl_->pf.set_v(v);
+    impl_->cur_valid = false;
+}
+
+void UTimeStepper::transformer_noload_rows(double* p_kw, double* q_kvar) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& v = s.pf.v();
+    for (std::size_t t = 0; t < s.nl_off.size(); ++t) {
+        const int el = s.trafo_elem[t];
+        p_kw[t] = q_kvar[t] = el < 0 ? kNaN : 0.0;
+        if (s.nl_off[t] < 0) continue;
+        bool moved = false;
+        for (std::size_t w = 0; w < s.own.transformers[t].windings.size(); ++w)
+            moved = moved || s.own.transformers[t].windings[w].tap != s.nl_taps[std::size_t(s.nl_tap_off[t]) + w];
+        if (moved) s.noload_of(t);
+        const std::vector<int>& nd = s.m.elements[std::size_t(el)].node;
+        const std::size_t n = nd.size();
+        const cplx* y = s.nl_y.data() + s.nl_off[t];
+        cplx sum(0.0, 0.0);
+        for (std::size_t r = 0; r < n; ++r) {
+            cplx i(0.0, 0.0);
+            for (std::size_t c = 0; c < n; ++c) i += mul(y[c * n + r], node_v(v, nd[c]));
+            sum += mul(node_v(v, nd[r]), std::conj(i));
+        }
+        p_kw[t] = sum.real() / 1000.0;
+        q_kvar[t] = sum.imag() / 1000.0;
+    }
+}
+
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {
     const Impl& s = *impl_;
     s.currents();
@@ -626,6 +697,44 @@ double UTimeStepper::balance_kw(double* residual_by_conductor_kw) const {
     s.currents();  // the balance is summed with the currents, in the same pass
     std::copy(s.bal_by, s.bal_by + 4, residual_by_conductor_kw);
     return s.bal_total;
+}
+
+void UTimeStepper::conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const {
+    const Impl& s = *impl_;
+    const std::vector<cplx>& cur = s.currents();  // fills vx with the last solve's V as well
+    const int nb = n_branches();
+    const int nl = int(s.line_elem.size());
+    for (int t = 0; t < nb - nl; ++t) std::fill(trafo_phase_percent + 3 * t, trafo_phase_percent + 3 * t + 3, kNaN);
+    for (int b = 0; b < nb; ++b) {
+        double* lb = loading_percent + 4 * b;
+        std::fill(lb, lb + 4, kNaN);
+        neutral_loss_kw[b] = kNaN;
+        const int el = s.math_element_of_branch(b);
+        if (el < 0) continue;
+        const UMathElement& e = s.m.elements[std::size_t(el)];
+        const int off = s.offset[std::size_t(el)];
+        const bool line = b < nl;
+        // a line from a bus to the same bus (an earth electrode, a neutral-to-ground link) is no cable
+        const bool cable = line && s.own.lines[std::size_t(b)].bus1.bus != s.own.lines[std::size_t(b)].bus2.bus;
+        for (int t = 0; t < e.n_terminals; ++t) {
+            const double r = t == 0 ? s.rated[std::size_t(b)] : s.rated2[std::size_t(b)];
+            for (int c = 0; c < e.n_cond; ++c) {
+                const std::size_t k = std::size_t(off + t * e.n_cond + c);
+                const int p = s.cphase[k];
+                if (p < 1 || p > 4) continue;  // ground (or a node beyond the neutral)
+                if (p == 4) {
+                    const cplx v = s.vx[std::size_t(s.cnode_x[k])];
+                    const double pk = (v.real() * cur[k].real() + v.imag() * cur[k].imag()) / 1000.0;  // Re(V conj(I))
+                    neutral_loss_kw[b] = std::isnan(neutral_loss_kw[b]) ? pk : neutral_loss_kw[b] + pk;
+                }
+                const double a = mag(cur[k]);
+                if (!line && t == 1 && p <= 3 && r > 0.0) trafo_phase_percent[3 * (b - nl) + p - 1] = 100.0 * a / r;
+                if ((line && !cable) || t >= 2 || !(r > 0.0)) continue;
+                const double pct = 100.0 * a / r;
+                if (std::isnan(lb[p - 1]) || pct > lb[p - 1]) lb[p - 1] = pct;
+            }
+        }
+    }
 }
 
 }  // namespace libgrid

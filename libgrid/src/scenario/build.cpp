@@ -729,6 +729,7 @@ void build_options(BuildContext& x) {
     o.threads = s.threads;
     o.loading_limit_percent = s.limits.loading_percent;
     o.reverse_flow_is_violation = s.limits.reverse_flow;
+    o.vuf_limit_percent = s.limits.vuf_percent;  // added (issue 15, H3)
     o.output_path.clear();
 }
 

@@ -890,17 +890,12 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
                                            std::to_string(s.outputs.checkpoint_steps));
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
-        if (s.network.unbalanced()) {  // issue 15: the unbalanced engine keeps no checkpoints yet (docs/reliability.md)
-            if (s.outputs.checkpoint_steps != 0 && m.has("checkpoint_steps"))
-                m.fail("checkpoint_steps", std::string("checkpoints are not supported on an unbalanced ") +
-                                               (s.network.dss ? "(.dss) network" : "network (network.model: unbalanced)") + " yet: give 0 or leave it out");
-            s.outputs.checkpoint_steps = 0;
-        }
     }
     {
-        MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow"});
+        MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow", "vuf_percent"});
         m.number("loading_percent", s.limits.loading_percent, left_open(0.0, 1000.0));
         m.boolean("reverse_flow", s.limits.reverse_flow);
+        m.number("vuf_percent", s.limits.vuf_percent, left_open(0.0, 100.0));  // added (issue 15, H3)
     }
     {
         MapReader m(ctx, top.get("solver"), "solver", {"method", "linear_solver", "tolerance", "max_iterations", "max_control_iterations"});
@@ -1338,6 +1333,7 @@ std::string scenario_to_yaml(const Scenario& s) {
         e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
         kv(e, "loading_percent", s.limits.loading_percent);
         kv(e, "reverse_flow", s.limits.reverse_flow);
+        if (s.limits.vuf_percent != ScenarioLimits{}.vuf_percent) kv(e, "vuf_percent", s.limits.vuf_percent);  // added (issue 15, H3)
         e << YAML::EndMap;
     }
     kv(e, "threads", std::int64_t(s.threads));

@@ -130,7 +130,9 @@ void EvAggregator::other_load(const StepContext& c) {
 
 void EvAggregator::bind(const NetworkIndex& ix) {
     lv_node_.assign(trafo_.size(), -1);
-    for (std::size_t a = 0; a < trafo_.size(); ++a) lv_node_[a] = ix.node(lv_bus_[a]);
+    // an unbalanced grid (issue 15b): the LV bus's phases together (their positive-sequence voltage)
+    for (std::size_t a = 0; a < trafo_.size(); ++a)
+        lv_node_[a] = ix.connections ? ix.node_at(lv_bus_[a], -1, "", "ev grid_aware: transformer LV bus") : ix.node(lv_bus_[a]);
 }
 
 void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stations, const StepContext& c) {

@@ -166,6 +166,40 @@ constexpr KpiInfo kKpis[] = {
     KPI(max_neutral_current_a, "A", B::Network, "largest neutral current of a line or transformer (unbalanced networks)",
         "max over k in C and branches with a neutral conductor of 1000 x /branch/i_n_ka (terminal 1); NaN when no branch has one",
         "every branch with a neutral: /branch/i_n_ka", false, true, false),
+    // ---- the rest of the unbalance KPIs (issue 15, H3; unbalanced networks only, like the three above) ----
+    KPI(vuf_limit_percent, "percent", B::Network, "the voltage unbalance factor limit the unbalance KPIs compare with",
+        "the scenario's limits.vuf_percent (default 2: IEC 61000-2-2, 95 % of the 10-minute values; SimulationOptions::vuf_limit_percent)",
+        "the setting (root attribute scenario)", false, true, false),
+    KPI(vuf_bus_steps_over_limit_percent, "percent", B::Network, "share of the three-phase bus-steps whose VUF is above the limit",
+        "100 x number of (k in C, three-phase bus) with /bus/vuf_percent > vuf_limit_percent / number of (k in C, three-phase bus) "
+        "(NaN when there is none); IEC 61000-2-2 asks for 95 % of the 10-minute values at or below the limit: > 5 fails it",
+        "every three-phase bus: /bus/vuf_percent", false, true, false),
+    KPI(undervoltage_node_steps_a, "", B::Network, "phase-a node-steps below the bus's band (phase to neutral)",
+        "number of (k in C, phase-a node) with |V_a - V_n| / (kV_LL / sqrt 3) < /bus/vmin_pu (to ground where the bus has no neutral)",
+        "every phase-a node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(undervoltage_node_steps_b, "", B::Network, "phase-b node-steps below the bus's band (phase to neutral)",
+        "as undervoltage_node_steps_a for the phase-b nodes", "every phase-b node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(undervoltage_node_steps_c, "", B::Network, "phase-c node-steps below the bus's band (phase to neutral)",
+        "as undervoltage_node_steps_a for the phase-c nodes", "every phase-c node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(overvoltage_node_steps_a, "", B::Network, "phase-a node-steps above the bus's band (phase to neutral)",
+        "number of (k in C, phase-a node) with |V_a - V_n| / (kV_LL / sqrt 3) > /bus/vmax_pu (to ground where the bus has no neutral)",
+        "every phase-a node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(overvoltage_node_steps_b, "", B::Network, "phase-b node-steps above the bus's band (phase to neutral)",
+        "as overvoltage_node_steps_a for the phase-b nodes", "every phase-b node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(overvoltage_node_steps_c, "", B::Network, "phase-c node-steps above the bus's band (phase to neutral)",
+        "as overvoltage_node_steps_a for the phase-c nodes", "every phase-c node: /node/v_volts, /node/va_deg", true, true, false),
+    KPI(neutral_losses_mwh, "MWh", B::Network, "losses in the neutral: neutral conductors, earth electrodes, transformer star-point earths",
+        "sum over k in C of dt sum_b /branch/p_loss_neutral_mw = the power into lines and transformers through their conductors on "
+        "neutral nodes, sum Re(V_n conj(I_n)) over terminals (R_n |I_n|^2 for a line without mutual impedance to its neutral); "
+        "part of losses_mwh; NaN when no branch has a neutral conductor",
+        "every branch with a neutral: /branch/p_loss_neutral_mw", false, true, false),
+    KPI(max_trafo_phase_loading_percent, "percent", B::Network, "highest per-phase transformer loading (LV winding, against the rating / 3)",
+        "max over k in C, transformers and phases of /trafo/loading_{a,b,c}_percent = |I_phase| at winding 2 / (kVA / phases / kV_phase) "
+        "(0 without transformers)", "every transformer's winding 2: /trafo/loading_a_percent, ..._b_, ..._c_", false, true, false),
+    KPI(max_line_conductor_loading_percent, "percent", B::Network, "highest loading of any line conductor, the neutral included",
+        "max over k in C, lines and conductors a, b, c, n of /branch/loading_{a,b,c,n}_percent = the larger end current / normamps "
+        "(0 without lines; a line to ground, an earth electrode, has none)",
+        "every line conductor: /branch/loading_a_percent, ..., /branch/loading_n_percent", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -189,7 +223,10 @@ std::span<const KpiInfo> summary_kpis() { return kKpis; }
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
     if (!k.in_file) return false;
     if (s.unbalanced) return true;
-    for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a"})
+    for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a", "vuf_limit_percent", "vuf_bus_steps_over_limit_percent",
+                          "undervoltage_node_steps_a", "undervoltage_node_steps_b", "undervoltage_node_steps_c", "overvoltage_node_steps_a",
+                          "overvoltage_node_steps_b", "overvoltage_node_steps_c", "neutral_losses_mwh", "max_trafo_phase_loading_percent",
+                          "max_line_conductor_loading_percent"})
         if (std::strcmp(k.name, u) == 0) return false;
     return true;
 }

@@ -176,6 +176,9 @@ public:
     /// and into its model entry (p_w, q_var, y_nom), as update_loads does for all of them; no allocation.
     /// `math_load` indexes model().loads. Y is kept (the load's yprim stays what it put into Y).
     void set_load_kw(int math_load, double kw, double kvar);
+    /// Added (issue 15b, H2): the voltages the next solve starts from (a checkpoint's, or the last
+    /// run's after a rebuild); `v` has model().n_nodes values. Throws ValidationError otherwise.
+    void set_v(const std::vector<cplx>& v);
 
 private:
     void make_solver(UMethod method);

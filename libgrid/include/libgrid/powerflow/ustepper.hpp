@@ -102,6 +102,28 @@ public:
     /// that records them.
     void node_angles(double* va_deg) const;
 
+    /// Added (issue 15b, H2): the node voltages of the last solve (phasors to ground, volts, model
+    /// order): what the next solve starts from, and what a checkpoint keeps.
+    const std::vector<std::complex<double>>& voltages() const;
+    /// Added (issue 15b, H2): the next solve starts from `v` (n_nodes() values, else ValidationError).
+    void set_voltages(const std::vector<std::complex<double>>& v);
+    /// Added (issue 15, H3): the rows of the unbalance KPIs (docs/kpis.md). Per branch b:
+    /// loading_percent[4 b + k] for conductor k = a, b, c, n: the larger of its two terminals'
+    /// currents / the terminal's rated amps (a line's normamps; a transformer winding's rated phase
+    /// current, kVA / phases / kV_phase), percent, NaN where the element has no conductor on that
+    /// node (a terminal on ground counts no current; a line from a bus to the same bus, an earth
+    /// electrode, is no cable: all NaN); so max over a, b, c is branch_rows' loading. neutral_loss_kw[b]: the power into the branch through its conductors on neutral nodes
+    /// (node 4) at every terminal, sum Re(V_n conj(I_n)) (for a line without mutual impedance to its
+    /// neutral, R_n |I_n|^2; for an earth electrode, |V_n|^2 / R); NaN where it has none.
+    /// trafo_phase_percent[3 t + k]: transformer t's winding-2 (LV) current of phase k over the
+    /// winding's rated phase current (its rating / phases per phase), NaN where it has no phase k.
+    void conductor_rows(double* loading_percent, double* neutral_loss_kw, double* trafo_phase_percent) const;
+    /// Added (issue 15b, H2): per transformer, its no-load (core) loss, kW and kvar: the power into
+    /// the no-load part of its yprim (%noloadloss, %imag on winding 2), sum V conj(Y_shunt V) over
+    /// its terminals, as OpenDSS's TTransfObj.GetLosses NoLoadLosses; 0 where the transformer has
+    /// neither, NaN where it is disabled.
+    void transformer_noload_rows(double* p_kw, double* q_kvar) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

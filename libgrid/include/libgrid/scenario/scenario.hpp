@@ -290,6 +290,9 @@ struct ScenarioSolver {
 struct ScenarioLimits {
     double loading_percent = 100.0;       ///< line / transformer loading counted as an overload above this
     bool reverse_flow = false;            ///< power flowing LV -> HV through a transformer counts as a violation
+    /// Added (issue 15, H3): the voltage unbalance factor limit, percent (IEC 61000-2-2: 2 %); the
+    /// unbalance KPIs (docs/kpis.md) and the hosting limit kind "unbalance" compare VUF with it.
+    double vuf_percent = 2.0;
     bool operator==(const ScenarioLimits&) const = default;
 };
 

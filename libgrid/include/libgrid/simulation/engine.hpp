@@ -86,6 +86,9 @@ struct SimulationOptions {
     /// Stop at a step boundary (status "stopped", like a stop request) when the output's file system
     /// has less than this many bytes free; the file stays readable and gets its /summary. 0 = off.
     std::size_t min_free_bytes = std::size_t{16} << 20;
+    /// Added (issue 15, H3): the voltage unbalance factor limit, percent (scenario key
+    /// limits.vuf_percent; IEC 61000-2-2's 2 %): the unbalance KPIs count three-phase bus-steps above it.
+    double vuf_limit_percent = 2.0;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -161,6 +164,17 @@ struct SimulationSummary {
     double vuf_p95_percent = std::numeric_limits<double>::quiet_NaN();  ///< its 95th percentile (0.001 % bins)
     double max_neutral_current_a = std::numeric_limits<double>::quiet_NaN();  ///< largest neutral current of a branch
     bool unbalanced = false;  ///< the run was on an unbalanced network (its /summary has the three above)
+    // ---- added (issue 15, H3): the rest of the unbalance KPIs (unbalanced networks only; docs/kpis.md) ----
+    double vuf_limit_percent = std::numeric_limits<double>::quiet_NaN();  ///< SimulationOptions::vuf_limit_percent
+    /// share of the three-phase bus-steps (converged) whose VUF is above vuf_limit_percent, percent
+    double vuf_bus_steps_over_limit_percent = std::numeric_limits<double>::quiet_NaN();
+    /// phase nodes' steps below the bus's vmin_pu / above its vmax_pu (phase to neutral), per phase a, b, c
+    std::size_t undervoltage_node_steps_a = 0, undervoltage_node_steps_b = 0, undervoltage_node_steps_c = 0;
+    std::size_t overvoltage_node_steps_a = 0, overvoltage_node_steps_b = 0, overvoltage_node_steps_c = 0;
+    double neutral_losses_mwh = std::numeric_limits<double>::quiet_NaN();  ///< lines' and transformers' neutral conductors
+    double max_trafo_phase_loading_percent = std::numeric_limits<double>::quiet_NaN();  ///< LV winding, per phase, of kVA / 3
+    double max_line_conductor_loading_percent = std::numeric_limits<double>::quiet_NaN();  ///< phases and neutral
+    std::size_t vuf_bus_steps = 0, vuf_bus_steps_over_limit = 0;  ///< the counts behind the share (not KPIs)
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
