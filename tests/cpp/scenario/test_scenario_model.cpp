@@ -79,8 +79,8 @@ TEST_CASE("scenario model: the defaults by kind") {
     CHECK(u.network.phases.convert.customer_earth_ohm == 10.0);  // ToUnbalancedOptions' defaults
     CHECK(u.network.phases.convert.substation_earth_ohm == 1.0);
     CHECK(u.network.phases.convert.model_neutral);
-    // an unbalanced network refuses checkpoints until the engine keeps them; by default none are asked for
-    CHECK(u.outputs.checkpoint_steps == 0);
+    // checkpoints on both models (the unbalanced engine keeps them since H2 of issue 15)
+    CHECK(u.outputs.checkpoint_steps == 256);
     CHECK(b.outputs.checkpoint_steps == 256);
 }
 
@@ -103,8 +103,6 @@ TEST_CASE("scenario model: bad values name the file, line and key") {
               "key 'network.phases.customer_earth_ohm': expected a number in [0, "));
     CHECK(has(parse_message("network:\n  model: unbalanced\n  phases:\n    neutral: maybe\n"),
               "key 'network.phases.neutral': expected true or false, got 'maybe'"));
-    CHECK(has(parse_message("network:\n  model: unbalanced\noutputs: {checkpoint_steps: 256}\n"),
-              "key 'outputs.checkpoint_steps': checkpoints are not supported on an unbalanced network"));
     CHECK(has(parse_message("network:\n  model: balanced\ndevices:\n  pv: {phases: a}\n"),
               "key 'devices.pv.phases': applies to unbalanced networks"));
 }
