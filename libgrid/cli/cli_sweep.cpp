@@ -5,6 +5,7 @@
 #include "cli.hpp"
 
 #include <libgrid/scenario/sweep.hpp>
+#include <libgrid/simulation/kpis.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -205,15 +206,16 @@ const std::vector<std::string>& default_table_kpis() {
 
 /// The unit of a /summary KPI ("" for counts and names that are not KPIs).
 std::string unit_of_kpi(const std::string& name) {
-    for (const SummaryKpi& k : summary_kpis(SimulationSummary{}))
-        if (k.name == name || "summary." + k.name == name) return k.unit;
+    for (const KpiInfo& k : summary_kpis())  // the catalogue: the unbalanced runs' KPIs too (issue 15)
+        if (k.name == name || "summary." + std::string(k.name) == name) return k.unit;
     return "";
 }
 
 /// --columns: every name a KPI of /summary (checked before the sweep runs).
 void check_columns(const std::string& wanted) {
     if (wanted.empty() || wanted == "all") return;
-    const std::vector<SummaryKpi> kpis = summary_kpis(SimulationSummary{});
+    std::vector<SummaryKpi> kpis;  // the catalogue: the unbalanced runs' KPIs too (issue 15)
+    for (const KpiInfo& k : summary_kpis()) kpis.push_back({k.name, 0.0, k.unit});
     for (std::size_t p = 0; p <= wanted.size();) {
         const std::size_t q = std::min(wanted.find(',', p), wanted.size());
         const std::string nm = wanted.substr(p, q - p);

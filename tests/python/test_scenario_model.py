@@ -107,3 +107,7 @@ def test_cli_sweep_table_of_unbalanced_variants_by_name(tmp_path):
         with h5py.File(tmp_path / "out" / f"variant_{i}.h5", "r") as f:
             for k in ("import_mwh", "min_vm_pu", "max_vm_pu", "max_trafo_loading_percent", "max_vuf_percent", "pv_mwh"):
                 assert csv.loc[i, k] == pytest.approx(float(f["summary"][k][()]), rel=1e-12), k
+    # --columns knows the unbalanced KPIs, with their units
+    out = subprocess.run([str(BUILD / "libgrid"), "sweep", str(tmp_path / "s.yaml"), "-q", "-o", str(tmp_path / "o2"),
+                          "-c", "max_vuf_percent,max_neutral_current_a"], check=True, capture_output=True, text=True).stdout
+    assert "max_vuf_percent" in out and "[percent]" in out and "[A]" in out

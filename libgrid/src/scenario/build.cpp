@@ -839,12 +839,13 @@ void apply_ext_grid_keys(const ScenarioNetwork& n, Network& net) {
 }
 
 /// Issue 15: the Melaka grid as built (network.model: unbalanced): melaka_unetwork of the generated
-/// grid with network.phases (its seed: the scenario's unless given), the source impedance keys
+/// grid with network.phases (its seed: network.phases.seed, else the network's seed: the phases are
+/// part of the grid, so a fixed network.seed keeps them), the source impedance keys
 /// applied first; the charging sites' canopy and battery sizes kept from the generator's tables.
 ScenarioGrid unbalanced_melaka_grid(const Scenario& s, MelakaGrid m) {
     apply_ext_grid_keys(s.network, m.net);
     MelakaPhaseOptions po = s.network.phases;
-    if (!s.network.has_phases_seed) po.seed = s.seed;
+    if (!s.network.has_phases_seed) po.seed = s.network.has_seed ? s.network.seed : s.seed;
     if (!po.convert.model_neutral) {
         const auto single = std::count_if(m.customers.begin(), m.customers.end(), [](const Customer& c) { return c.phases == 1; });
         if (single > 0)

@@ -212,6 +212,14 @@ TEST_CASE("scenario model: network.phases options reach the UNetwork; a device k
         if (t.windings[1].bus.nodes.back() == 4) CHECK(t.windings[1].rneut_ohm == 5.0);
     REQUIRE(!b.devices.pv.empty());
     for (const PvUnit& u : b.devices.pv) CHECK(u.phases == "b");
+    // without network.phases.seed the phases follow the network's seed (the grid's), not the scenario's
+    const BuiltScenario n7 = build_scenario(parse_scenario(kHead + "network: {seed: 7, phases: {imbalance: 0.5}}\n", "m.yaml"));
+    MelakaPhaseOptions p7;
+    p7.seed = 7;
+    p7.imbalance = 0.5;
+    CHECK(n7.customer_phases == melaka_customer_phases(small_grid(7), p7));
+    p7.seed = 4;
+    CHECK(n7.customer_phases != melaka_customer_phases(small_grid(7), p7));
     // the default: an electrode at every customer's bus
     const BuiltScenario d = build_scenario(parse_scenario(kHead, "m.yaml"));
     std::size_t d_earths = 0;

@@ -84,7 +84,7 @@ struct ScenarioNetwork {
     /// Issue 15: the unbalanced Melaka's phases (network.phases; MelakaPhaseOptions): seed, imbalance,
     /// rephase, convert.customer_earth_ohm, convert.substation_earth_ohm, convert.model_neutral.
     MelakaPhaseOptions phases;
-    bool has_phases_seed = false;      ///< network.phases.seed given (else the scenario seed)
+    bool has_phases_seed = false;      ///< network.phases.seed given (else network.seed, else the scenario seed)
     /// True when the run is on a UNetwork (model "unbalanced").
     bool unbalanced() const { return model == "unbalanced"; }
     bool operator==(const ScenarioNetwork&) const = default;
