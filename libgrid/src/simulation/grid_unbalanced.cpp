@@ -14,7 +14,6 @@
 namespace libgrid::detail {
 namespace {
 
-constexpr double kDeg2Rad = std::numbers::pi / 180.0;
 constexpr double kVufBinPercent = 1e-3;  ///< resolution of vuf_p95_percent
 constexpr std::size_t kVufBins = 100000;  ///< 0 .. 100 %; above: the last bin
 
@@ -122,6 +121,7 @@ struct UnbalancedGrid final : GridModel {
     UNetwork unet;
     std::vector<const ULoadShape*> shapes;  ///< per load, nullptr: its kw / kvar at every step
     std::optional<UTimeStepper> st;
+    bool loads_rebased = false;  ///< Y's loads set to the first solved step's (UTimeStepper::rebase_loads)
     std::vector<std::complex<double>> conn_v;  ///< per connection, p.u. (what device groups see)
     std::vector<std::complex<double>> conn_s;  ///< per connection, this step's injection (kW + j kvar via Injections)
     ConnectionList conns;
@@ -135,6 +135,7 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_load_p_kw, row_load_q_kvar, row_load_p, row_load_q;
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
     std::vector<int> neutral_of;           ///< per node: the neutral node of its bus for a phase node, else -1
+    std::vector<int> node_bus, node_cond;  ///< per node: st->node_bus / node_conductor (read every step)
     std::vector<std::size_t> vuf_hist;
     std::size_t vuf_count = 0;
 
@@ -203,6 +204,10 @@ struct UnbalancedGrid final : GridModel {
     /// As the balanced grid: solve, then re-evaluate voltage-dependent devices until they settle.
     SolveStatus solve_with_controls(int& iters, bool& settled) override {
         for (std::size_t l = 0; l < unet.loads.size(); ++l) st->set_load(int(l), s.load_p_kw[l], s.load_q_kvar[l]);
+        if (!loads_rebased) {  // Y with the loads at the first step's kW, not the network's: fewer iterations
+            st->rebase_loads();
+            loads_rebased = true;
+        }
         SolveStatus out;
         for (int round = 0;; ++round) {
             assemble_injections();
@@ -312,6 +317,12 @@ void UnbalancedGrid::size_rows() {
     for (auto* r : {&row_load_p_kw, &row_load_q_kvar, &row_load_p, &row_load_q}) r->assign(nl, 0.0);
     row_balance_cond.assign(4, 0.0);
     neutral_of.assign(nn, -1);
+    node_bus.assign(nn, -1);
+    node_cond.assign(nn, 0);
+    for (std::size_t i = 0; i < nn; ++i) {
+        node_bus[i] = st->node_bus(int(i));
+        node_cond[i] = st->node_conductor(int(i));
+    }
     for (std::size_t i = 0; i < nn;) {  // the nodes of a bus are contiguous (model order)
         std::size_t j = i;
         int neutral = -1;
@@ -345,7 +356,11 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
 
 /// Node rows; min / max and violations on phase-to-neutral voltages (to ground where no neutral).
 void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
-    st->node_rows(row_node_v.data(), row_node_vm.data(), row_node_va.data());
+    if (s.w)
+        st->node_rows(row_node_v.data(), row_node_vm.data(), row_node_va.data());
+    else
+        st->node_rows(row_node_v.data(), row_node_vm.data());  // no recorder: no angles (atan2 was ~13 % of a step)
+    const std::vector<std::complex<double>>& vc = st->node_voltages();
     st->vuf_rows(row_vuf.data());
     if (s.w) st->neutral_rows(row_vn.data());  // recorded only
     if (!converged) return;
@@ -355,18 +370,17 @@ void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
     bool bus_violates = false;
     const std::size_t nn = row_node_v.size();
     for (std::size_t i = 0; i <= nn; ++i) {
-        const int bus = i < nn ? st->node_bus(int(i)) : -2;
+        const int bus = i < nn ? node_bus[i] : -2;
         if (bus != last_bus) {  // nodes of a bus are contiguous
             violations += bus_violates;
             bus_violates = false;
             last_bus = bus;
         }
-        if (i == nn || st->node_conductor(int(i)) < 1 || st->node_conductor(int(i)) > 3) continue;
+        if (i == nn || node_cond[i] < 1 || node_cond[i] > 3) continue;
         double vm = row_node_vm[i];  // to ground where the bus has no neutral node
         if (neutral_of[i] >= 0) {
-            const std::size_t n = std::size_t(neutral_of[i]);
-            const std::complex<double> v = std::polar(row_node_v[i], row_node_va[i] * kDeg2Rad) - std::polar(row_node_v[n], row_node_va[n] * kDeg2Rad);
-            vm = std::abs(v) / st->node_vbase_volts(int(i));
+            const std::complex<double> v = vc[i] - vc[std::size_t(neutral_of[i])];
+            vm = std::sqrt(std::norm(v)) / st->node_vbase_volts(int(i));
         }
         if (!std::isfinite(vm)) continue;
         sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
