@@ -235,6 +235,12 @@ UMethod UPowerFlow::method() const { return solver_->method(); }
 
 void UPowerFlow::reset_start() { v_ = m_.v_start; }
 
+void UPowerFlow::set_v(const std::vector<cplx>& v) {
+    if (v.size() != v_.size())
+        throw ValidationError("UPowerFlow::set_v: " + std::to_string(v.size()) + " voltages for " + std::to_string(v_.size()) + " nodes");
+    std::copy(v.begin(), v.end(), v_.begin());
+}
+
 void UPowerFlow::update_loads() {
     for (UMathLoad& ld : m_.loads) {
         const ULoad& l = net_.loads.at(std::size_t(ld.load));

@@ -422,8 +422,6 @@ void UTimeStepper::rebase_loads() {
     impl_->cur_valid = false;
 }
 
-const std::vector<std::complex<double>>& UTimeStepper::node_voltages() const { return impl_->pf.v(); }
-
 bool UTimeStepper::reduced() const { return impl_->pf.reduced(); }
 
 void UTimeStepper::set_load(int load, double kw, double kvar) {
@@ -500,6 +498,13 @@ void UTimeStepper::node_angles(double* va_deg) const {
     const Impl& s = *impl_;
     const std::vector<cplx>& v = s.pf.v();
     for (int n = 0; n < s.m.n_nodes; ++n) va_deg[n] = std::arg(v[std::size_t(n)]) * kRadToDeg;
+}
+
+const std::vector<std::complex<double>>& UTimeStepper::voltages() const { return impl_->pf.v(); }
+
+void UTimeStepper::set_voltages(const std::vector<std::complex<double>>& v) {
+    impl_->pf.set_v(v);
+    impl_->cur_valid = false;
 }
 
 void UTimeStepper::source_rows(double* p_kw, double* q_kvar) const {

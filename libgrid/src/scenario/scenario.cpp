@@ -400,9 +400,9 @@ void time_value(const MapReader& m, const std::string& k, LocalTime& out) {
 const std::vector<std::string> kNetworkGeneratorKeys{"generator", "size", "seed", "substations", "feeders_per_substation",
                                                      "transformers_per_feeder", "customers_per_transformer", "charging_sites",
                                                      "normally_open_ties", "lv_vmin_pu", "lv_vmax_pu", "mv_vmin_pu", "mv_vmax_pu",
-                                                     "distribution_tap_pos"};
+                                                     "distribution_tap_pos", "phases"};
 const std::vector<std::string> kNetworkFileKeys{"file", "customer_type", "load_factor", "roof_m2_per_kw"};
-const std::vector<std::string> kNetworkCommonKeys{"ext_grid_sk_mva", "ext_grid_rx_ratio"};
+const std::vector<std::string> kNetworkCommonKeys{"ext_grid_sk_mva", "ext_grid_rx_ratio", "model"};
 const std::vector<std::string> kWeatherModelKeys{"model", "mean_daily_ghi_kwh_m2", "temp_min_c", "temp_max_c", "seed"};
 const std::vector<std::string> kWeatherFileKeys{"file"};
 
@@ -438,6 +438,49 @@ void refuse_dss_keys(const MapReader& m) {
             m.fail(k, "does not apply to a .dss network: its source impedance is the script's Vsource (MVAsc3/MVAsc1, Isc3/Isc1 or Z1/Z0)");
 }
 
+/// Issue 15: network.model: "balanced" or "unbalanced"; a file's kind fixes it (.dss unbalanced, .m/.json balanced).
+void read_model(const MapReader& m, ScenarioNetwork& n) {
+    const std::vector<std::string> allowed{"balanced", "unbalanced"};
+    n.model = n.from_file ? (n.dss ? "unbalanced" : "balanced") : scenario_default_model();
+    if (!m.has("model")) return;
+    const std::string v = m.scalar("model", "balanced or unbalanced");
+    if (v != "balanced" && v != "unbalanced")
+        m.fail("model", "unknown value '" + v + "'" + did_you_mean(v, allowed) + "; allowed: balanced, unbalanced");
+    if (n.from_file && v != n.model)
+        m.fail("model", n.dss ? "an OpenDSS (.dss) network is unbalanced only; give 'unbalanced' or leave it out"
+                              : "a MATPOWER (.m) or libgrid (.json) network is balanced only; give 'balanced' or leave it out");
+    n.model = v;
+}
+
+/// Issue 15: network.phases (the unbalanced Melaka's MelakaPhaseOptions; docs/scenarios.md, "network").
+void read_network_phases(const MapReader& net, ScenarioNetwork& n, const Ctx& ctx) {
+    if (!net.has("phases")) return;
+    if (!n.unbalanced())
+        net.fail("phases", "applies to the unbalanced model (network.model: unbalanced); this network's model is '" + n.model + "'");
+    MapReader m(ctx, net.get("phases"), "network.phases", {"seed", "imbalance", "rephase", "customer_earth_ohm", "substation_earth_ohm", "neutral"});
+    MelakaPhaseOptions& p = n.phases;
+    m.seed("seed", p.seed, &n.has_phases_seed);
+    m.number("imbalance", p.imbalance, kShare);
+    m.number("customer_earth_ohm", p.convert.customer_earth_ohm, closed(0.0, 1e6));
+    m.number("substation_earth_ohm", p.convert.substation_earth_ohm, closed(0.0, 1e6));
+    m.boolean("neutral", p.convert.model_neutral);
+    if (!m.has("rephase")) return;
+    const YAML::Node r = m.get("rephase");
+    if (!r.IsMap()) m.fail("rephase", "expected a map of customer id -> phase (a, b or c), e.g. {12: b}, got " + got(r));
+    p.rephase.clear();
+    for (auto it = r.begin(); it != r.end(); ++it) {
+        const YAML::Node k = it->first, v = it->second;
+        std::int64_t id = 0;
+        const std::string ks = k.IsScalar() ? k.Scalar() : "";
+        if (!k.IsScalar() || !parse_int64(ks, id) || id < 0)
+            ctx.fail(k, m.key("rephase"), "expected a customer id (an integer >= 0) as the key, got " + got(k));
+        const std::string ek = m.key("rephase") + "." + ks;
+        const std::string ph = v.IsScalar() ? lower(v.Scalar()) : "";
+        if (ph != "a" && ph != "b" && ph != "c") ctx.fail(v, ek, "expected the phase a, b or c, got " + got(v));
+        if (!p.rephase.emplace(Id(id), ph).second) ctx.fail(k, ek, "customer " + ks + " appears twice");
+    }
+}
+
 void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
     MapReader m(ctx, top.get("network"), "network", concat(concat(kNetworkGeneratorKeys, kNetworkFileKeys), kNetworkCommonKeys));
     n.from_file = m.has("file");
@@ -454,6 +497,7 @@ void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
         if (ext != ".m" && ext != ".json" && !n.dss)
             m.fail("file", "expected a .m (MATPOWER), .json (libgrid) or .dss (OpenDSS) network, got '" + f + "'");
         if (n.dss) refuse_dss_keys(m);
+        read_model(m, n);
         read_ext_grid_keys(m, n);
         m.word("customer_type", n.customer_type, kCustomerTypes);
         if (n.customer_type == CustomerType::ChargingSite) m.fail("customer_type", "charging_site is not a load type; use devices.ev.public_sites.buses");
@@ -481,6 +525,8 @@ void read_network(const MapReader& top, ScenarioNetwork& n, const Ctx& ctx) {
     m.number("mv_vmin_pu", n.mv_vmin_pu, closed(0.5, 1.0));
     m.number("mv_vmax_pu", n.mv_vmax_pu, closed(1.0, 1.5));
     m.integer("distribution_tap_pos", n.distribution_tap_pos, -2, 2);
+    read_model(m, n);
+    read_network_phases(m, n, ctx);
 }
 
 void read_horizon(const MapReader& top, ScenarioHorizon& h, const Ctx& ctx) {
@@ -560,10 +606,11 @@ void read_profiles(const MapReader& top, ScenarioProfiles& p, const Ctx& ctx, bo
 }
 
 /// Issue 15: a device kind's `phases` (unbalanced networks only), checked with parse_phases.
-void read_phases(const MapReader& m, std::string& out, bool dss) {
+void read_phases(const MapReader& m, std::string& out, bool unbalanced) {
     if (!m.has("phases")) return;
     const std::string v = m.scalar("phases", "phases: a, b, c, ab, bc, ca or abc");
-    if (!dss) m.fail("phases", "applies to unbalanced networks (network.file: an OpenDSS .dss script); this network is balanced");
+    if (!unbalanced)
+        m.fail("phases", "applies to unbalanced networks (network.model: unbalanced, or a .dss network.file); this network is balanced");
     try {
         (void)parse_phases(v, m.key("phases"));
     } catch (const ValidationError&) {
@@ -589,10 +636,10 @@ void read_customers(const MapReader& m, std::vector<std::string>& out, bool dss)
     }
 }
 
-void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx, bool dss) {
+void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("pv"), dev.key("pv"),
                 {"share", "types", "kwp_per_m2", "dc_ac_ratio", "cap", "tilt_deg", "azimuth_deg", "control", "pf", "phases", "customers"});
-    read_phases(m, pv.phases, dss);
+    read_phases(m, pv.phases, unb);
     read_customers(m, pv.customers, dss);
     m.number("share", pv.share, kShare);
     customer_types(m, "types", pv.types, {CustomerType::ChargingSite}, "charging sites get their canopy from devices.ev.public_sites.pv_kwp");
@@ -615,10 +662,10 @@ void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx, bool dss) {
     }
 }
 
-void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx, bool dss) {
+void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("battery"), dev.key("battery"),
                 {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction", "phases", "customers"});
-    read_phases(m, b.phases, dss);
+    read_phases(m, b.phases, unb);
     read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
     m.number("kwh_per_kwp", b.kwh_per_kwp, left_open(0.0, 20.0));
@@ -641,11 +688,11 @@ void read_bus_names(const MapReader& m, std::vector<std::string>& out) {
     }
 }
 
-void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network, bool dss) {
+void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network, bool dss, bool unb) {
     MapReader m(ctx, ev.get("public_sites"), ev.key("public_sites"),
                 {"sites", "buses", "chargers", "strategy", "pv_kwp", "battery_kwh", "battery_kw", "connection_limit_kw",
                  "battery_discharge_in_peak", "battery_grid_charge_offpeak", "phases"});
-    read_phases(m, s.phases, dss);
+    read_phases(m, s.phases, unb);
     if (dss && m.has("buses")) read_bus_names(m, s.bus_names);
     if (m.has("sites")) {
         const std::string v = m.scalar("sites", "'all' or an integer >= 0");
@@ -711,11 +758,11 @@ void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& c
     m.boolean("battery_grid_charge_offpeak", s.battery_grid_charge_offpeak);
 }
 
-void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network, bool dss) {
+void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_network, bool dss, bool unb) {
     MapReader m(ctx, dev.get("ev"), dev.key("ev"),
                 {"share", "types", "charger_kw", "sessions_per_day", "strategy", "public_sites", "limit_kw", "start_delay_max_h",
                  "grid_limit", "grid_order", "phases", "customers"});
-    read_phases(m, ev.phases, dss);
+    read_phases(m, ev.phases, unb);
     read_customers(m, ev.customers, dss);
     m.number("share", ev.share, kShare);
     customer_types(m, "types", ev.types, {CustomerType::ChargingSite}, "public chargers are set in devices.ev.public_sites");
@@ -731,13 +778,13 @@ void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_net
                                "' shares a connection limit among a site's chargers; a home charger has one car and no such limit "
                                "(it would equal uncontrolled): use grid_aware (EDF/LLF under the transformer's headroom, devices.ev.grid_order), "
                                "spread, delayed_off_peak or uncontrolled");
-    read_public_sites(m, ev.public_sites, ctx, file_network, dss);
+    read_public_sites(m, ev.public_sites, ctx, file_network, dss, unb);
 }
 
-void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx, bool dss) {
+void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("buildings"), dev.key("buildings"),
                 {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction", "phases", "customers"});
-    read_phases(m, b.phases, dss);
+    read_phases(m, b.phases, unb);
     read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
     customer_types(m, "types", b.types, {CustomerType::TerraceHouse, CustomerType::Industry, CustomerType::ChargingSite},
@@ -769,10 +816,10 @@ void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx, 
     m.number("solar_thermal_roof_fraction", b.solar_thermal_roof_fraction, closed(0.0, 1.0));
 }
 
-void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx, bool dss) {
+void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("homes"), dev.key("homes"),
                 {"share", "precool", "ev_offpeak", "battery_from_pv", "battery_discharge_in_peak", "phases", "customers"});
-    read_phases(m, h.phases, dss);
+    read_phases(m, h.phases, unb);
     read_customers(m, h.customers, dss);
     m.number("share", h.share, kShare);
     m.boolean("precool", h.rules.precool);
@@ -795,12 +842,12 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     read_profiles(top, s.profiles, ctx, s.network.dss);
     {
         MapReader dev(ctx, top.get("devices"), "devices", {"pv", "battery", "ev", "buildings", "homes"});
-        const bool dss = s.network.dss;
-        read_pv(dev, s.devices.pv, ctx, dss);
-        read_battery(dev, s.devices.battery, ctx, dss);
-        read_ev(dev, s.devices.ev, ctx, s.network.from_file, dss);
-        read_buildings(dev, s.devices.buildings, ctx, dss);
-        read_homes(dev, s.devices.homes, ctx, dss);
+        const bool dss = s.network.dss, unb = s.network.unbalanced();
+        read_pv(dev, s.devices.pv, ctx, dss, unb);
+        read_battery(dev, s.devices.battery, ctx, dss, unb);
+        read_ev(dev, s.devices.ev, ctx, s.network.from_file, dss, unb);
+        read_buildings(dev, s.devices.buildings, ctx, dss, unb);
+        read_homes(dev, s.devices.homes, ctx, dss, unb);
     }
     {
         MapReader m(ctx, top.get("tariff"), "tariff",
@@ -843,11 +890,6 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
             m.fail("checkpoint_steps", "must be 0 (no checkpoints) or a multiple of " + std::to_string(kCheckpointQuantum) + ", got " +
                                            std::to_string(s.outputs.checkpoint_steps));
         m.number("min_free_mb", s.outputs.min_free_mb, closed(0.0, 1e9));
-        if (s.network.dss) {  // issue 15: the unbalanced engine keeps no checkpoints yet (docs/reliability.md)
-            if (s.outputs.checkpoint_steps != 0 && m.has("checkpoint_steps"))
-                m.fail("checkpoint_steps", "checkpoints are not supported on an unbalanced (.dss) network yet: give 0 or leave it out");
-            s.outputs.checkpoint_steps = 0;
-        }
     }
     {
         MapReader m(ctx, top.get("limits"), "limits", {"loading_percent", "reverse_flow"});
@@ -999,6 +1041,8 @@ std::string special(double x, const char* word) { return x < 0 ? std::string(wor
 // Public: parse, override, emit
 // ---------------------------------------------------------------------------------------------
 
+std::string scenario_default_model() { return "balanced"; }
+
 bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
@@ -1034,6 +1078,23 @@ namespace {
 
 // ---- writing: one emitter per block of the file, in the order of docs/scenarios.md -------------
 
+/// Issue 15: network.phases of the unbalanced Melaka, every key explicit (seed only when given).
+void emit_network_phases(YAML::Emitter& e, const ScenarioNetwork& n) {
+    const MelakaPhaseOptions& p = n.phases;
+    e << YAML::Key << "phases" << YAML::Value << YAML::BeginMap;
+    if (n.has_phases_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(p.seed);
+    kv(e, "imbalance", p.imbalance);
+    if (!p.rephase.empty()) {
+        e << YAML::Key << "rephase" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        for (const auto& [id, ph] : p.rephase) e << YAML::Key << std::to_string(id) << YAML::Value << ph;
+        e << YAML::EndMap;
+    }
+    kv(e, "customer_earth_ohm", p.convert.customer_earth_ohm);
+    kv(e, "substation_earth_ohm", p.convert.substation_earth_ohm);
+    kv(e, "neutral", p.convert.model_neutral);
+    e << YAML::EndMap;
+}
+
 void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
     e << YAML::Key << "network" << YAML::Value << YAML::BeginMap;
     if (n.from_file) {
@@ -1058,6 +1119,8 @@ void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
         if (n.mv_vmin_pu != dflt.mv_vmin_pu) kv(e, "mv_vmin_pu", n.mv_vmin_pu);
         if (n.mv_vmax_pu != dflt.mv_vmax_pu) kv(e, "mv_vmax_pu", n.mv_vmax_pu);
         if (n.distribution_tap_pos != dflt.distribution_tap_pos) kv(e, "distribution_tap_pos", std::int64_t(n.distribution_tap_pos));
+        kv(e, "model", n.model);
+        if (n.unbalanced()) emit_network_phases(e, n);
     }
     if (n.has_ext_grid_sk_mva) {
         if (std::isinf(n.ext_grid_sk_mva)) kv(e, "ext_grid_sk_mva", std::string("inf"));

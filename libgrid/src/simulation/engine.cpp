@@ -369,9 +369,15 @@ struct Simulation::Impl : detail::EngineState {
             return false;
         };
         bool known = false;
-        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen"))
-            throw ValidationError(who + ": field 'element': events on a " + e.element + " are not supported on an unbalanced network yet");
-        if (e.element == "switch") known = row(net.switches, T::Switch);
+        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen")) {
+            // issue 15b: the UNetwork's lines, switches (lines with switch=yes) and transformers
+            r.target = e.element == "switch" ? T::Switch : e.element == "line" ? T::Line : T::Trafo;
+            try {
+                known = grid->find_element(e.element, e.id, r.index);
+            } catch (const ValidationError& x) {
+                throw ValidationError(who + ": " + x.what());
+            }
+        } else if (e.element == "switch") known = row(net.switches, T::Switch);
         else if (e.element == "line") known = row(net.lines, T::Line);
         else if (e.element == "trafo") known = row(net.transformers, T::Trafo);
         else if (e.element == "load") known = row(net.loads, T::Load);
@@ -404,7 +410,9 @@ struct Simulation::Impl : detail::EngineState {
         bool changed = false;
         while (next_event < events.size() && events[next_event].time <= t) {
             const ResolvedEvent& e = events[next_event++];
-            switch (e.target) {
+            const bool in_grid = grid->is_unbalanced() && (e.target == T::Switch || e.target == T::Line || e.target == T::Trafo);
+            if (in_grid) grid->set_element(e.target == T::Switch ? "switch" : e.target == T::Line ? "line" : "trafo", e.index, e.on);
+            else switch (e.target) {
             case T::Switch: net.switches[e.index].closed = e.on; break;
             case T::Line: net.lines[e.index].in_service = e.on; break;
             case T::Trafo: net.transformers[e.index].in_service = e.on; break;
@@ -928,7 +936,7 @@ struct Simulation::Impl : detail::EngineState {
 
     /// The steps from k0; returns why the run stopped early ("" = it did not).
     std::string run_steps(std::size_t k0, const ProgressFn& progress) {
-        const bool checkpoints = own_w && opt.checkpoint_steps > 0 && !grid->is_unbalanced();  // docs/reliability.md
+        const bool checkpoints = own_w && opt.checkpoint_steps > 0;  // docs/reliability.md
         for (std::size_t k = k0; k < opt.n_steps; ++k) {
             if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
                 const auto tc = Clock::now();

@@ -121,6 +121,13 @@ public:
     /// At the end (with or without a recorder): KPIs known only then.
     virtual void finish() {}
 
+    /// Added (issue 15b, H2): events on network elements the customers' table does not hold (an
+    /// unbalanced grid's "line", "switch", "trafo"): the element's index by its id (false: no such
+    /// id; ValidationError for a kind the grid has not), and switching it in or out of service (the
+    /// engine then calls topology_changed).
+    virtual bool find_element(const std::string& /*kind*/, Id /*id*/, std::size_t& /*index*/) const { return false; }
+    virtual void set_element(const std::string& /*kind*/, std::size_t /*index*/, bool /*on*/) {}
+
     // ---- checkpoints ----
     virtual void save_state(StateOut& out) = 0;
     virtual void restore_state(StateIn& in) = 0;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numbers>
 #include <optional>
+#include <unordered_map>
 
 namespace libgrid::detail {
 namespace {
@@ -66,6 +67,7 @@ struct ConnectionList final : NetworkIndex::Connections {
     const UNetwork* net = nullptr;
     std::vector<std::vector<int>> bus_phases;  ///< per bus: the phase conductors some element uses
     mutable std::vector<UConnection> list;
+    std::vector<char> dead;  ///< per connection: on an island without a source (bound as -1, as a dead bus)
     bool collecting = true;
 
     void init(const UNetwork& n) {
@@ -89,6 +91,7 @@ struct ConnectionList final : NetworkIndex::Connections {
             p.erase(std::unique(p.begin(), p.end()), p.end());
         }
         list.clear();
+        dead.clear();
         collecting = true;
     }
 
@@ -104,12 +107,20 @@ struct ConnectionList final : NetworkIndex::Connections {
                 throw ValidationError(who + ": field 'phases': bus '" + net->buses[bus].name + "' has no phase " + phase_name(p));
         if (c.phases.empty()) throw ValidationError(who + ": field 'phases': bus '" + net->buses[bus].name + "' has no phase conductor");
         for (std::size_t i = 0; i < list.size(); ++i)
-            if (list[i] == c) return collecting ? -1 : int(i);
+            if (list[i] == c) return collecting || (i < dead.size() && dead[i]) ? -1 : int(i);
         if (!collecting) throw ValidationError(who + ": a connection appeared after the grid was built");
         list.push_back(std::move(c));
         return -1;
     }
 };
+
+/// The key of a node: (bus, conductor) in one number (a node's place across rebuilds).
+std::int64_t node_key(int bus, int conductor) { return std::int64_t(bus) * (std::int64_t(1) << 20) + conductor; }
+
+template <class Ar>
+void state_bool(Ar& ar, const char* f, bool& x) {
+    ar.pod(f, x);
+}
 
 struct UnbalancedGrid final : GridModel {
     UnbalancedGrid(EngineState& st, UNetwork n) : s(st), unet(std::move(n)) {
@@ -118,13 +129,30 @@ struct UnbalancedGrid final : GridModel {
     }
 
     EngineState& s;
+    /// The network as the run has it: events switch its lines and transformers, the controls' taps
+    /// and capacitor steps are copied into it after every solve (what a checkpoint keeps).
     UNetwork unet;
+    /// What the stepper solves: unet with every element of an island without a source disabled.
+    UNetwork work;
     std::vector<const ULoadShape*> shapes;  ///< per load, nullptr: its kw / kvar at every step
     std::optional<UTimeStepper> st;
     bool loads_rebased = false;  ///< Y's loads set to the first solved step's (UTimeStepper::rebase_loads)
     std::vector<std::complex<double>> conn_v;  ///< per connection, p.u. (what device groups see)
     std::vector<std::complex<double>> conn_s;  ///< per connection, this step's injection (kW + j kvar via Injections)
     ConnectionList conns;
+    std::vector<int> conn_live;  ///< per connection: its index in the stepper, -1 on a dead island
+    bool has_controls = false;   ///< regulators or capacitor controls (taps to copy back after a solve)
+
+    // ---- recorded nodes: the first build's, in its order; where each is in the present stepper ----
+    std::vector<int> rec_bus, rec_cond;
+    std::vector<double> rec_vbase;
+    std::vector<int> rec_at;    ///< per recorded node: the stepper's node, -1 (dead: NaN rows)
+    bool rec_identity = true;   ///< rec_at[i] == i for all (rows straight from the stepper)
+    std::vector<double> scr_v, scr_vm, scr_va;  ///< the stepper's node rows when not rec_identity
+    /// Voltages to start the next stepper from, by node key (a rebuild's, or a checkpoint's).
+    std::vector<std::int64_t> keep_key;
+    std::vector<std::complex<double>> keep_v;
+    bool keep_pending = false;  ///< keep_* came from a checkpoint (the present stepper is not the run's)
 
     // ---- rows (sized once) ----
     std::vector<double> row_node_v, row_node_vm, row_node_va, row_vuf, row_vn;
@@ -134,41 +162,42 @@ struct UnbalancedGrid final : GridModel {
     std::vector<double> row_src_p_kw, row_src_q_kvar, row_ext_p, row_ext_q, row_ext_ph[6];
     std::vector<double> row_load_p_kw, row_load_q_kvar, row_load_p, row_load_q;
     std::vector<double> row_balance_cond;  ///< 4 columns, MW
-    std::vector<int> neutral_of;           ///< per node: the neutral node of its bus for a phase node, else -1
-    std::vector<int> node_bus, node_cond;  ///< per node: st->node_bus / node_conductor (read every step)
+    std::vector<int> neutral_of;           ///< per recorded node: the neutral node of its bus for a phase node, else -1
     std::vector<std::size_t> vuf_hist;
     std::size_t vuf_count = 0;
+    bool record_angles = false;            ///< /node/va_deg is recorded (else the rows skip the angles)
 
     void validate() const override {
         unet.validate();
         for (const EvStationUnit& u : s.dev.ev_stations)
             if (u.station.params.strategy == EvStrategy::GridAware)
                 throw ValidationError("ev " + std::to_string(u.id) + ": field 'strategy': grid_aware is not supported on an unbalanced network yet");
-        if (s.opt.resume)
-            throw ValidationError("simulation: field 'resume': checkpoints and resume are not supported on an unbalanced network yet "
-                                  "(docs/reliability.md)");
     }
     bool is_unbalanced() const override { return true; }
 
     void rebuild() override {
-        if (st) return;  // no event changes an unbalanced network's topology (only loads switch)
-        UPfOptions po;
-        po.tolerance = std::min(1e-9, s.opt.tolerance);
-        po.max_iterations = std::max(s.opt.max_iterations, 100);
+        if (st) return;  // later builds: topology_changed and resync
         // the groups bind twice: once to list the connections, then to the connections' numbers
         conns.init(unet);
         s.ix.connections = &conns;
         s.ix.n_nodes = 0;
         for (auto& g : s.groups) g->bind(s.ix);
         conns.collecting = false;
-        st.emplace(unet, conns.list, po);
-        conn_v.assign(std::size_t(st->n_connections()), std::complex<double>(1.0, 0.0));
-        conn_s.assign(std::size_t(st->n_connections()), 0.0);
-        s.ix.n_nodes = st->n_connections();
-        for (auto& g : s.groups) g->bind(s.ix);
+        has_controls = !unet.regcontrols.empty() || !unet.capcontrols.empty();
+        build_stepper();
     }
-    void topology_changed() override {}
-    void resync() override {}
+    void topology_changed() override { build_stepper(); }
+    void resync() override { build_stepper(); }
+
+    std::size_t mark_islands(std::vector<char>& live);
+    void build_stepper();
+    void map_recorded_nodes();
+    void copy_controls_back();
+    bool find_element(const std::string& kind, Id id, std::size_t& index) const override;
+    void set_element(const std::string& kind, std::size_t index, bool on) override {
+        if (kind == "trafo") unet.transformers[index].enabled = on;
+        else unet.lines[index].enabled = on;
+    }
     const std::vector<std::complex<double>>& voltages() const override { return conn_v; }
 
     bool shape_block(std::size_t l, LocalTime t0, std::size_t len, double* p_kw, double* q_kvar, std::size_t stride) const override {
@@ -198,21 +227,27 @@ struct UnbalancedGrid final : GridModel {
         inj.s_p = &conn_s;
         inj.base_mva = 1e-3;
         for (DeviceGroup* g : s.inject_order) g->add_injections(inj);
-        for (std::size_t c = 0; c < conn_s.size(); ++c) st->set_connection_power(int(c), conn_s[c].real(), conn_s[c].imag());
+        for (std::size_t c = 0; c < conn_s.size(); ++c)
+            if (conn_live[c] >= 0) st->set_connection_power(conn_live[c], conn_s[c].real(), conn_s[c].imag());
     }
 
     /// As the balanced grid: solve, then re-evaluate voltage-dependent devices until they settle.
     SolveStatus solve_with_controls(int& iters, bool& settled) override {
         for (std::size_t l = 0; l < unet.loads.size(); ++l) st->set_load(int(l), s.load_p_kw[l], s.load_q_kvar[l]);
-        if (!loads_rebased) {  // Y with the loads at the first step's kW, not the network's: fewer iterations
-            st->rebase_loads();
+        if (!loads_rebased) {
+            // Y with the loads at this step's kW, not the network's: the full fixed point then needs
+            // fewer iterations (each a sparse solve). Not with the reduced fixed point: its rebase
+            // costs |L| sparse solves, more than the iterations it saves (European LV day, one
+            // rebase per 256-step resync: 7,083 instead of 8,726 iterations, CPU 315 vs 302 ms).
+            if (!st->reduced()) st->rebase_loads();
             loads_rebased = true;
         }
         SolveStatus out;
         for (int round = 0;; ++round) {
             assemble_injections();
             const USolveStats r = st->solve();
-            for (std::size_t c = 0; c < conn_v.size(); ++c) conn_v[c] = st->connection_voltage_pu(int(c));
+            for (std::size_t c = 0; c < conn_v.size(); ++c)
+                conn_v[c] = conn_live[c] >= 0 ? st->connection_voltage_pu(conn_live[c]) : std::complex<double>(0.0, 0.0);
             iters += r.iterations;
             out.converged = r.converged;
             out.iterations = r.iterations;
@@ -231,13 +266,14 @@ struct UnbalancedGrid final : GridModel {
             }
             if (!again) break;
         }
+        if (has_controls) copy_controls_back();
         return out;
     }
 
     // ---- results ----
     void size_rows() override;
     std::size_t planned_columns() const override {
-        const std::size_t nn = std::size_t(st->n_nodes()), nb = std::size_t(st->n_branches());
+        const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches());
         return 3 * nn + 2 * unet.buses.size() + 6 * nb + 12 * unet.transformers.size() + 8 * unet.vsources.size() + 2 * unet.loads.size() +
                16;
     }
@@ -277,8 +313,43 @@ struct UnbalancedGrid final : GridModel {
     void write_summary() override {
         s.w->set_attribute("/summary", "model", "unbalanced");
     }
-    void save_state(StateOut&) override { throw ValidationError("simulation: checkpoints are not supported on an unbalanced network yet"); }
-    void restore_state(StateIn&) override { throw ValidationError("simulation: checkpoints are not supported on an unbalanced network yet"); }
+    void save_state(StateOut& out) override { archive(out); }
+    void restore_state(StateIn& in) override { archive(in); }
+    /// What steps change (docs/reliability.md): service states (events), taps and capacitor steps
+    /// (controls), the voltages the next solve starts from, the VUF distribution so far.
+    template <class Ar>
+    void archive(Ar& ar) {
+        for (ULine& x : unet.lines) state_bool(ar, "uline.enabled", x.enabled);
+        for (UTransformer& x : unet.transformers) {
+            state_bool(ar, "utrafo.enabled", x.enabled);
+            for (UWinding& w : x.windings) ar.pod("utrafo.tap", w.tap);
+        }
+        for (UCapacitor& c : unet.capacitors) ar.vec("ucap.states", c.states);
+        for (Load& x : s.net.loads) state_bool(ar, "load.in_service", x.in_service);
+        if constexpr (Ar::saving) {
+            keep_key.clear();
+            for (int n = 0; n < st->n_nodes(); ++n) keep_key.push_back(node_key(st->node_bus(n), st->node_conductor(n)));
+            keep_v = st->voltages();
+        }
+        ar.vec("V.key", keep_key);
+        ar.vec("V", keep_v);
+        if constexpr (!Ar::saving)
+            if (keep_key.size() != keep_v.size()) ar.bad("V", "not one voltage per node key");
+        keep_pending = !Ar::saving;
+        std::vector<std::uint64_t> bins;  // the VUF histogram's non-empty bins: (bin, count) pairs
+        if constexpr (Ar::saving)
+            for (std::size_t b = 0; b < vuf_hist.size(); ++b)
+                if (vuf_hist[b] != 0) bins.insert(bins.end(), {std::uint64_t(b), std::uint64_t(vuf_hist[b])});
+        ar.vec("vuf_hist", bins);
+        ar.pod("vuf_count", vuf_count);
+        if constexpr (!Ar::saving) {
+            std::fill(vuf_hist.begin(), vuf_hist.end(), 0);
+            for (std::size_t i = 0; i + 1 < bins.size(); i += 2) {
+                if (bins[i] >= vuf_hist.size()) ar.bad("vuf_hist", "bin out of range");
+                vuf_hist[std::size_t(bins[i])] = std::size_t(bins[i + 1]);
+            }
+        }
+    }
     void finish() override {
         if (vuf_count == 0) return;
         // vuf_p95_percent: the upper edge of the smallest bin with >= 95 % of the bus-steps at or below it
@@ -288,14 +359,161 @@ struct UnbalancedGrid final : GridModel {
         s.sum.vuf_p95_percent = double(b + 1) * kVufBinPercent;
     }
 
+    void node_rows();
     void record_nodes(LocalTime t, double dt_h, bool converged);
     void record_branches(LocalTime t, double dt_h, bool converged, GridStep& g);
     void declare_nodes();
     void declare_branches();
 };
 
+/// The buses a source reaches through enabled lines and transformers (live[b] = 1); every element
+/// of the other buses is disabled in `work` (as OpenDSS, an island without a source is dead: the
+/// balanced engine's de-energised buses). Returns how many buses are dead.
+std::size_t UnbalancedGrid::mark_islands(std::vector<char>& live) {
+    const std::size_t nb = unet.buses.size();
+    std::vector<std::vector<int>> adj(nb);
+    auto join = [&](int a, int b) {
+        if (a < 0 || b < 0 || a == b) return;
+        adj[std::size_t(a)].push_back(b);
+        adj[std::size_t(b)].push_back(a);
+    };
+    for (const ULine& l : unet.lines)
+        if (l.enabled) join(l.bus1.bus, l.bus2.bus);
+    for (const UTransformer& x : unet.transformers)
+        if (x.enabled)
+            for (std::size_t w = 1; w < x.windings.size(); ++w) join(x.windings[0].bus.bus, x.windings[w].bus.bus);
+    live.assign(nb, 0);
+    std::vector<int> todo;
+    for (const UVsource& v : unet.vsources)
+        if (v.enabled && v.bus1.bus >= 0 && !live[std::size_t(v.bus1.bus)]) {
+            live[std::size_t(v.bus1.bus)] = 1;
+            todo.push_back(v.bus1.bus);
+        }
+    while (!todo.empty()) {
+        const int b = todo.back();
+        todo.pop_back();
+        for (int n : adj[std::size_t(b)])
+            if (!live[std::size_t(n)]) {
+                live[std::size_t(n)] = 1;
+                todo.push_back(n);
+            }
+    }
+    auto dead = [&](const UTerminal& t) { return t.bus >= 0 && !live[std::size_t(t.bus)]; };
+    work = unet;
+    for (ULine& l : work.lines) l.enabled = l.enabled && !dead(l.bus1) && !dead(l.bus2);
+    for (UTransformer& x : work.transformers)
+        for (const UWinding& w : x.windings) x.enabled = x.enabled && !dead(w.bus);
+    for (ULoad& l : work.loads) l.enabled = l.enabled && !dead(l.bus1);
+    for (UCapacitor& c : work.capacitors) c.enabled = c.enabled && !dead(c.bus1) && !dead(c.bus2);
+    for (URegControl& r : work.regcontrols)
+        r.enabled = r.enabled && (r.transformer < 0 || work.transformers[std::size_t(r.transformer)].enabled);
+    for (UCapControl& c : work.capcontrols)
+        c.enabled = c.enabled && (c.capacitor < 0 || work.capacitors[std::size_t(c.capacitor)].enabled);
+    return std::size_t(std::count(live.begin(), live.end(), 0));
+}
+
+/// (Re)builds the stepper from the network as it is now (events, taps), starting from the last
+/// voltages where their nodes survive (or a checkpoint's), and binds the devices: those on a dead
+/// island get node -1 (no injection, as on a de-energised balanced bus).
+void UnbalancedGrid::build_stepper() {
+    if (st && !keep_pending) {
+        keep_key.clear();
+        for (int n = 0; n < st->n_nodes(); ++n) keep_key.push_back(node_key(st->node_bus(n), st->node_conductor(n)));
+        keep_v = st->voltages();
+    }
+    const bool first = !st;
+    st.reset();
+    loads_rebased = false;  // a fresh stepper: Y at the network's kW until the next solve rebases it
+    std::vector<char> live;
+    const std::size_t dead = mark_islands(live);
+    s.sum.deenergized_buses = std::max(s.sum.deenergized_buses, dead);
+    std::vector<UConnection> list;
+    conns.dead.assign(conns.list.size(), 0);
+    conn_live.assign(conns.list.size(), -1);
+    for (std::size_t c = 0; c < conns.list.size(); ++c) {
+        conns.dead[c] = !live[std::size_t(conns.list[c].bus)];
+        if (conns.dead[c]) continue;
+        conn_live[c] = int(list.size());
+        list.push_back(conns.list[c]);
+    }
+    UPfOptions po;
+    po.tolerance = std::min(1e-9, s.opt.tolerance);
+    po.max_iterations = std::max(s.opt.max_iterations, 100);
+    st.emplace(work, std::move(list), po);
+    for (std::size_t b = 0; b < unet.buses.size(); ++b) unet.buses[b].kv_base_ll = work.buses[b].kv_base_ll;  // bases once
+    if (!keep_key.empty()) {  // the last voltages where the node survives; the model's start elsewhere
+        std::unordered_map<std::int64_t, std::size_t> at;
+        for (std::size_t i = 0; i < keep_key.size(); ++i) at.emplace(keep_key[i], i);
+        std::vector<std::complex<double>> v = st->voltages();
+        for (int n = 0; n < st->n_nodes(); ++n)
+            if (const auto it = at.find(node_key(st->node_bus(n), st->node_conductor(n))); it != at.end()) v[std::size_t(n)] = keep_v[it->second];
+        st->set_voltages(v);
+    }
+    keep_pending = false;
+    if (first) {
+        for (int n = 0; n < st->n_nodes(); ++n) {
+            rec_bus.push_back(st->node_bus(n));
+            rec_cond.push_back(st->node_conductor(n));
+            rec_vbase.push_back(st->node_vbase_volts(n));
+        }
+    }
+    map_recorded_nodes();
+    conn_v.assign(conns.list.size(), std::complex<double>(1.0, 0.0));
+    conn_s.assign(conns.list.size(), 0.0);
+    s.ix.n_nodes = int(conns.list.size());
+    for (auto& g : s.groups) g->bind(s.ix);
+}
+
+/// rec_at: where each recorded node is in the present stepper (-1: not there, dead).
+void UnbalancedGrid::map_recorded_nodes() {
+    std::unordered_map<std::int64_t, int> at;
+    for (int n = 0; n < st->n_nodes(); ++n) at.emplace(node_key(st->node_bus(n), st->node_conductor(n)), n);
+    rec_at.assign(rec_bus.size(), -1);
+    rec_identity = rec_bus.size() == std::size_t(st->n_nodes());
+    for (std::size_t i = 0; i < rec_bus.size(); ++i) {
+        if (const auto it = at.find(node_key(rec_bus[i], rec_cond[i])); it != at.end()) rec_at[i] = it->second;
+        rec_identity = rec_identity && rec_at[i] == int(i);
+    }
+    const std::size_t nn = std::size_t(st->n_nodes());
+    for (auto* r : {&scr_v, &scr_vm, &scr_va}) r->assign(rec_identity ? 0 : nn, 0.0);
+}
+
+/// The taps and capacitor steps the controls left in `work` into unet (no allocation: same sizes).
+void UnbalancedGrid::copy_controls_back() {
+    for (std::size_t t = 0; t < unet.transformers.size(); ++t)
+        for (std::size_t w = 0; w < unet.transformers[t].windings.size(); ++w)
+            unet.transformers[t].windings[w].tap = work.transformers[t].windings[w].tap;
+    for (std::size_t c = 0; c < unet.capacitors.size(); ++c) {
+        const std::vector<int>& from = work.capacitors[c].states;
+        std::vector<int>& to = unet.capacitors[c].states;
+        if (from.size() == to.size()) std::copy(from.begin(), from.end(), to.begin());
+    }
+}
+
+/// Events on an unbalanced network: "line" (a line that is not a switch), "switch" (a line with
+/// switch=yes: open = out), "trafo"; ids as the results' (the element's id, else its index + 1).
+bool UnbalancedGrid::find_element(const std::string& kind, Id id, std::size_t& index) const {
+    if (kind == "trafo") {
+        for (std::size_t i = 0; i < unet.transformers.size(); ++i)
+            if (id_of(unet.transformers[i], i) == id) {
+                index = i;
+                return true;
+            }
+        return false;
+    }
+    if (kind != "line" && kind != "switch")
+        throw ValidationError("field 'element': an unbalanced network has no " + kind +
+                              " elements (lines, switches, transformers and loads take events; PV and batteries are devices: 'pv', 'battery')");
+    for (std::size_t i = 0; i < unet.lines.size(); ++i)
+        if (id_of(unet.lines[i], i) == id && unet.lines[i].is_switch == (kind == "switch")) {
+            index = i;
+            return true;
+        }
+    return false;
+}
+
 void UnbalancedGrid::size_rows() {
-    const std::size_t nn = std::size_t(st->n_nodes()), nb = std::size_t(st->n_branches()), nt = unet.transformers.size(),
+    const std::size_t nn = rec_bus.size(), nb = std::size_t(st->n_branches()), nt = unet.transformers.size(),
                       nv = unet.vsources.size(), nl = unet.loads.size(), nbus = unet.buses.size();
     for (auto* r : {&row_node_v, &row_node_vm, &row_node_va}) r->assign(nn, 0.0);
     row_vuf.assign(nbus, kNaN);
@@ -317,23 +535,18 @@ void UnbalancedGrid::size_rows() {
     for (auto* r : {&row_load_p_kw, &row_load_q_kvar, &row_load_p, &row_load_q}) r->assign(nl, 0.0);
     row_balance_cond.assign(4, 0.0);
     neutral_of.assign(nn, -1);
-    node_bus.assign(nn, -1);
-    node_cond.assign(nn, 0);
-    for (std::size_t i = 0; i < nn; ++i) {
-        node_bus[i] = st->node_bus(int(i));
-        node_cond[i] = st->node_conductor(int(i));
-    }
     for (std::size_t i = 0; i < nn;) {  // the nodes of a bus are contiguous (model order)
         std::size_t j = i;
         int neutral = -1;
-        for (; j < nn && st->node_bus(int(j)) == st->node_bus(int(i)); ++j)
-            if (st->node_conductor(int(j)) == 4) neutral = int(j);
+        for (; j < nn && rec_bus[j] == rec_bus[i]; ++j)
+            if (rec_cond[j] == 4) neutral = int(j);
         for (std::size_t k = i; k < j; ++k)
-            if (st->node_conductor(int(k)) >= 1 && st->node_conductor(int(k)) <= 3) neutral_of[k] = neutral;
+            if (rec_cond[k] >= 1 && rec_cond[k] <= 3) neutral_of[k] = neutral;
         i = j;
     }
     vuf_hist.assign(kVufBins, 0);
     vuf_count = 0;
+    record_angles = false;  // declare_nodes turns it on when there is a file
     s.sum.max_vuf_percent = 0.0;
     s.sum.vuf_p95_percent = kNaN;
     s.sum.max_neutral_current_a = kNaN;  // stays NaN where no branch has a neutral conductor
@@ -354,33 +567,46 @@ void UnbalancedGrid::record_network(LocalTime t, double dt_h, bool converged, Gr
     }
 }
 
+/// The node rows of the recorded nodes (NaN where a node is dead); the angles only when recorded.
+void UnbalancedGrid::node_rows() {
+    const bool direct = rec_identity;
+    double* v = direct ? row_node_v.data() : scr_v.data();
+    double* vm = direct ? row_node_vm.data() : scr_vm.data();
+    if (record_angles) st->node_rows(v, vm, direct ? row_node_va.data() : scr_va.data());
+    else st->node_rows(v, vm);
+    if (direct) return;
+    for (std::size_t i = 0; i < rec_at.size(); ++i) {
+        const int n = rec_at[i];
+        row_node_v[i] = n >= 0 ? scr_v[std::size_t(n)] : kNaN;
+        row_node_vm[i] = n >= 0 ? scr_vm[std::size_t(n)] : kNaN;
+        if (record_angles) row_node_va[i] = n >= 0 ? scr_va[std::size_t(n)] : kNaN;
+    }
+}
+
 /// Node rows; min / max and violations on phase-to-neutral voltages (to ground where no neutral).
 void UnbalancedGrid::record_nodes(LocalTime t, double dt_h, bool converged) {
-    if (s.w)
-        st->node_rows(row_node_v.data(), row_node_vm.data(), row_node_va.data());
-    else
-        st->node_rows(row_node_v.data(), row_node_vm.data());  // no recorder: no angles (atan2 was ~13 % of a step)
-    const std::vector<std::complex<double>>& vc = st->node_voltages();
+    node_rows();
     st->vuf_rows(row_vuf.data());
     if (s.w) st->neutral_rows(row_vn.data());  // recorded only
     if (!converged) return;
     SimulationSummary& sum = s.sum;
+    const std::vector<std::complex<double>>& V = st->voltages();
     std::size_t violations = 0;
     int last_bus = -1;
     bool bus_violates = false;
-    const std::size_t nn = row_node_v.size();
+    const std::size_t nn = rec_bus.size();
     for (std::size_t i = 0; i <= nn; ++i) {
-        const int bus = i < nn ? node_bus[i] : -2;
+        const int bus = i < nn ? rec_bus[i] : -2;
         if (bus != last_bus) {  // nodes of a bus are contiguous
             violations += bus_violates;
             bus_violates = false;
             last_bus = bus;
         }
-        if (i == nn || node_cond[i] < 1 || node_cond[i] > 3) continue;
+        if (i == nn || rec_cond[i] < 1 || rec_cond[i] > 3 || rec_at[i] < 0) continue;
         double vm = row_node_vm[i];  // to ground where the bus has no neutral node
-        if (neutral_of[i] >= 0) {
-            const std::complex<double> v = vc[i] - vc[std::size_t(neutral_of[i])];
-            vm = std::sqrt(std::norm(v)) / st->node_vbase_volts(int(i));
+        if (neutral_of[i] >= 0 && rec_at[std::size_t(neutral_of[i])] >= 0) {
+            const std::complex<double> d = V[std::size_t(rec_at[i])] - V[std::size_t(rec_at[std::size_t(neutral_of[i])])];
+            vm = std::sqrt(std::norm(d)) / rec_vbase[i];
         }
         if (!std::isfinite(vm)) continue;
         sum.min_vm_pu = std::min(sum.min_vm_pu, vm);
@@ -469,26 +695,25 @@ void UnbalancedGrid::declare_series() {
 
 void UnbalancedGrid::declare_nodes() {
     Recorder* w = s.w;
-    const std::size_t nn = std::size_t(st->n_nodes());
+    const std::size_t nn = rec_bus.size();
     std::vector<std::int64_t> ids, bus;
     std::vector<std::string> bus_name, phase;
-    std::vector<double> vbase;
     for (std::size_t i = 0; i < nn; ++i) {
-        const std::size_t b = std::size_t(st->node_bus(int(i)));
-        const int c = st->node_conductor(int(i));
+        const std::size_t b = std::size_t(rec_bus[i]);
+        const int c = rec_cond[i];
         ids.push_back(std::int64_t(i));
         bus.push_back(id_of(unet.buses[b], b));
         bus_name.push_back(unet.buses[b].name);
         phase.push_back(c >= 1 && c <= 4 ? phase_name(c) : std::to_string(c));
-        vbase.push_back(st->node_vbase_volts(int(i)));
     }
     w->write_ids("node", ids);
     w->write_int_vector("node/bus", bus);
     w->write_strings("node/bus_name", bus_name);
     w->write_strings("node/phase", phase);
-    w->write_vector("node/vbase_volts", vbase, "V");
+    w->write_vector("node/vbase_volts", rec_vbase, "V");
     s.record_series("node", "v_volts", "V", row_node_v);
     s.record_series("node", "vm_pu", "p.u.", row_node_vm);
+    record_angles = true;  // the file has the angles (runs without a file skip them: node_rows)
     s.record_series("node", "va_deg", "degree", row_node_va);
 }
 

@@ -56,7 +56,7 @@ TEST_CASE("rebase_loads: the European LV feeder's morning, the same voltages in 
         REQUIRE(sb.converged);
         ia += sa.iterations;
         ib += sb.iterations;
-        worst = std::max(worst, max_dv_pu(a.node_voltages(), b.node_voltages()));
+        worst = std::max(worst, max_dv_pu(a.voltages(), b.voltages()));
     }
     CHECK(worst < 1e-9);  // both within 1e-10 p.u. steps of the same fixed point
     CHECK(ib < ia);       // Y nearer what the loads draw: the fixed point contracts faster

@@ -71,9 +71,7 @@ TEST_CASE("scenario dss: keys that do not fit are refused with file:line and key
     CHECK(m.find("key 'horizon.start': the start 2025-01-01T00:01:00 is not on a meter interval boundary (15min)") != std::string::npos);
     m = parse_message("outputs: {meter_interval: 2min}\n");
     CHECK(m.find("key 'outputs.meter_interval': expected 15min, 30min or 1h or the step, got '2min'") != std::string::npos);
-    m = parse_message("outputs: {checkpoint_steps: 256}\n");
-    CHECK(m.find("key 'outputs.checkpoint_steps': checkpoints are not supported on an unbalanced (.dss) network yet") != std::string::npos);
-    CHECK(dss_scenario("").outputs.checkpoint_steps == 0);  // the default on a .dss network
+    CHECK(dss_scenario("outputs: {checkpoint_steps: 512}\n").outputs.checkpoint_steps == 512);  // issue 15b: checkpoints on .dss networks
     m = parse_message("profiles: {residential_daily_kwh: 10}\n");
     CHECK(m.find("key 'profiles.residential_daily_kwh': does not apply to a .dss network") != std::string::npos);
     m = parse_message("devices:\n  battery:\n    share: 0.1\n    phases: ad\n");

@@ -5,7 +5,7 @@
 //  - at minute 566 the source power equals a fresh run_unbalanced_pf after apply_loadshapes_at(566/60)
 //    (OpenDSS's yearly mode evaluates the shapes that way: the reference is independent of the engine);
 //  - the results carry PLAN15's layout (/node, per-phase branch currents, /trafo and /ext_grid per phase);
-//  - the unbalance KPIs are filled; devices and resume are refused with a clear error.
+//  - the unbalance KPIs are filled; resume without a checkpoint is refused with a clear error.
 #include <doctest/doctest.h>
 
 #include "alloc_counter.hpp"
@@ -102,7 +102,7 @@ TEST_CASE("unbalanced engine: the EU LV day closes its balance every step and ma
                                               << sum.time_record_s << " s recording (MemoryRecorder)");
 }
 
-TEST_CASE("unbalanced engine: a load switched off by an event draws nothing; events on lines are refused") {
+TEST_CASE("unbalanced engine: a load switched off by an event draws nothing") {
     MemoryRecorder rec;
     SimulationOptions opt = day_options(rec, 3);
     DeviceSet dev;
@@ -112,19 +112,17 @@ TEST_CASE("unbalanced engine: a load switched off by an event draws nothing; eve
     CHECK(p.at(0, 0) < 0.0);
     CHECK(p.at(1, 0) == 0.0);
     CHECK(std::abs(rec.series("solver/energy_balance_mw").at(1, 0)) < 1e-6);
-    DeviceSet bad;
-    bad.events.push_back(Event{opt.start + 60, EventKind::OutOfService, "line", 1});
-    CHECK_THROWS_WITH_AS(Simulation(eulv(), bad, opt), doctest::Contains("not supported on an unbalanced network"), ValidationError);
+    // events on lines, switches and transformers: tests/cpp/simulation/test_unbalanced_reliability.cpp
 }
 
-TEST_CASE("unbalanced engine: resume is refused with a clear error") {
+TEST_CASE("unbalanced engine: resume without a checkpoint says so") {
     SimulationOptions opt;
     opt.start = from_civil(2026, 1, 1, 0, 1);
     opt.step_s = 60;
     opt.n_steps = 10;
     opt.resume = true;
-    opt.output_path = "/tmp/never_written_unbalanced.h5";
-    CHECK_THROWS_WITH_AS(Simulation(eulv(), DeviceSet{}, opt), doctest::Contains("not supported on an unbalanced network"), ValidationError);
+    opt.output_path = libgrid_test::scratch_path("never_written_unbalanced.h5");
+    CHECK_THROWS_WITH_AS(Simulation(eulv(), DeviceSet{}, opt).run(), doctest::Contains("no checkpoint"), Error);
 }
 
 namespace {

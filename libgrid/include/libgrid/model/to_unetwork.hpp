@@ -55,6 +55,7 @@ struct ToUnbalancedOptions {
     /// constant-power load turns constant impedance. Wide by default: the balanced model's loads
     /// keep their law at any voltage.
     double load_vminpu = 0.6, load_vmaxpu = 1.4;
+    bool operator==(const ToUnbalancedOptions&) const = default;  ///< issue 15 (H1): scenarios compare settings
 };
 
 /// The balanced network as a three-phase one. Names: buses "b<id>", lines "l<id>", switches

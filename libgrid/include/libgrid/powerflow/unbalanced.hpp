@@ -183,6 +183,9 @@ public:
     /// Y holds loads near what they draw (the European LV day: Y built at the scripts' kW = 1, 8,726
     /// iterations; at the first minute's kW, 7,207). Allocates (once per call): not per step.
     void rebase_loads(int n_loads = -1);
+    /// Added (issue 15b, H2): the voltages the next solve starts from (a checkpoint's, or the last
+    /// run's after a rebuild); `v` has model().n_nodes values. Throws ValidationError otherwise.
+    void set_v(const std::vector<cplx>& v);
 
 private:
     void make_solver(UMethod method);

@@ -108,8 +108,11 @@ public:
     /// day: 6.06 -> 5.0 fixed-point iterations a step at 1e-10), the answers the same to the
     /// tolerance. Allocates: not per step.
     void rebase_loads();
-    /// Added (issue 15, H5): the last solve's node voltages to ground, volts, model order (n_nodes()).
-    const std::vector<std::complex<double>>& node_voltages() const;
+    /// Added (issue 15b, H2): the node voltages of the last solve (phasors to ground, volts, model
+    /// order): what the next solve starts from, and what a checkpoint keeps.
+    const std::vector<std::complex<double>>& voltages() const;
+    /// Added (issue 15b, H2): the next solve starts from `v` (n_nodes() values, else ValidationError).
+    void set_voltages(const std::vector<std::complex<double>>& v);
 
 private:
     struct Impl;

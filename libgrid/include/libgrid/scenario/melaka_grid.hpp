@@ -142,6 +142,7 @@ struct MelakaPhaseOptions {
     /// The conversion (neutral, earthing resistances, ...); load_phases and line_phases are set
     /// by the rule (entries given here for other ids are kept).
     ToUnbalancedOptions convert;
+    bool operator==(const MelakaPhaseOptions&) const = default;  ///< issue 15 (H1): scenarios compare settings
 };
 
 struct MelakaUGrid {

@@ -76,8 +76,22 @@ struct ScenarioNetwork {
     /// by the script's bus and load names. Keys that do not fit (load_factor, ext_grid_*, profiles.*)
     /// are refused (docs/scenarios.md, "A .dss network").
     bool dss = false;
+    /// Issue 15: "balanced" (issues 1-13's positive-sequence model) or "unbalanced" (three-phase,
+    /// the grid as built). "" before parsing = the default by kind; after parsing always resolved:
+    /// the generator's default is scenario_default_model(); a .dss file is "unbalanced" only, a
+    /// .m / .json file "balanced" only (docs/scenarios.md, "network").
+    std::string model;
+    /// Issue 15: the unbalanced Melaka's phases (network.phases; MelakaPhaseOptions): seed, imbalance,
+    /// rephase, convert.customer_earth_ohm, convert.substation_earth_ohm, convert.model_neutral.
+    MelakaPhaseOptions phases;
+    bool has_phases_seed = false;      ///< network.phases.seed given (else the scenario seed)
+    /// True when the run is on a UNetwork (model "unbalanced").
+    bool unbalanced() const { return model == "unbalanced"; }
     bool operator==(const ScenarioNetwork&) const = default;
 };
+
+/// Issue 15: the model a generated (Melaka) network gets when `network.model` is not given.
+std::string scenario_default_model();
 
 struct ScenarioHorizon {
     LocalTime start = 20089 * kSecondsPerDay;  ///< local Melaka time; default 2025-01-01T00:00
