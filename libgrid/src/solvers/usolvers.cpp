@@ -174,12 +174,15 @@ void add_compensation(const UMathModel& m, const cplx* v, cplx* out) {
 }
 
 double max_dv_pu(const std::vector<double>& inv_vbase, const cplx* a, const cplx* b, int n) {
+    // squared, one square root at the end (std::abs is hypot: ~10 % of a full fixed-point step on
+    // the Melaka district as built)
     double worst = 0.0;
     for (int i = 0; i < n; ++i) {
-        const double d = std::abs(a[i] - b[i]) * inv_vbase[std::size_t(i)];
+        const double s = inv_vbase[std::size_t(i)];
+        const double d = std::norm(a[i] - b[i]) * (s * s);
         if (!(d <= worst)) worst = d;  // a NaN wins, so a diverged solve never reports convergence
     }
-    return worst;
+    return std::sqrt(worst);
 }
 
 // ---- sparse LUs --------------------------------------------------------------------------------
