@@ -105,6 +105,52 @@ void write_transformers(std::ostream& o, const UNetwork& net) {
     }
 }
 
+/// (v1, v0) with sequence_to_phase(v1, v0, n) == m bit for bit (m: n x n, row-major), searched a few
+/// units in the last place around v1 = s - mu, v0 = s + 2 mu (s the diagonal, mu the off-diagonal);
+/// for one phase v0 = v1 (OpenDSS's RecalcElementData sets R0 := R1 there). False when m has not
+/// that form or no such pair is found.
+bool sequence_pair(const std::vector<double>& m, int n, double& v1, double& v0) {
+    const std::size_t un = static_cast<std::size_t>(n);
+    if (n < 1 || m.size() != un * un) return false;
+    const double s = m[0], mu = n > 1 ? m[1] : 0.0;
+    for (std::size_t i = 0; i < un; ++i)
+        for (std::size_t j = 0; j < un; ++j)
+            if (m[i * un + j] != (i == j ? s : mu)) return false;
+    constexpr int kOffsets[] = {0, -1, 1, -2, 2, -3, 3, -4, 4};  // the exact candidates first
+    auto ulps = [](double x, int k) {
+        for (; k < 0; ++k) x = std::nextafter(x, -HUGE_VAL);
+        for (; k > 0; --k) x = std::nextafter(x, HUGE_VAL);
+        return x;
+    };
+    for (int i : kOffsets)
+        for (int j : kOffsets) {
+            if (n == 1 && j != 0) continue;
+            const double a = ulps(s - mu, i), b = n == 1 ? a : ulps(s + 2.0 * mu, j);
+            if (sequence_to_phase(a, b, n) == m) {
+                v1 = a;
+                v0 = b;
+                return true;
+            }
+        }
+    return false;
+}
+
+/// A switch as OpenDSS reads it back: `switch=yes` makes Line.pas set r1 = x1 = r0 = x0 = 1 and mark
+/// the sequence data changed, so that its y-primitive is rebuilt from r1 ... c0 even when rmatrix /
+/// xmatrix / cmatrix follow (written that way, a switch of 1e-6 ohm became about 1.4 ohm). So the
+/// switch's own impedance is written as r1, x1, r0, x0, c1, c0 after it, which OpenDSS and the reader
+/// both turn into the same matrices. False (nothing written) when the matrices are not of the
+/// sequence form (equal diagonal, equal off-diagonal): the caller writes a plain line.
+bool write_switch_sequence(std::ostream& o, const ULine& l) {
+    double r1 = 0, r0 = 0, x1 = 0, x0 = 0, c1 = 0, c0 = 0;
+    if (!sequence_pair(l.r_ohm_per_km, l.nphases, r1, r0) || !sequence_pair(l.x_ohm_per_km, l.nphases, x1, x0) ||
+        !sequence_pair(l.c_nf_per_km, l.nphases, c1, c0))
+        return false;
+    o << " switch=yes r1=" << num(r1) << " x1=" << num(x1) << " r0=" << num(r0) << " x0=" << num(x0) << " c1=" << num(c1)
+      << " c0=" << num(c0);
+    return true;
+}
+
 bool same_data(const ULine& a, const ULine& b) {
     return a.nphases == b.nphases && a.r_ohm_per_km == b.r_ohm_per_km && a.x_ohm_per_km == b.x_ohm_per_km &&
            a.c_nf_per_km == b.c_nf_per_km;
@@ -124,8 +170,9 @@ void write_lines(std::ostream& o, const UNetwork& net) {
         const auto code = l.linecode.empty() || l.is_switch ? codes.end() : codes.find(l.linecode);
         if (code != codes.end() && same_data(*code->second, l)) {
             o << " linecode=" << l.linecode;
-        } else {
-            if (l.is_switch) o << " switch=yes";
+        } else if (!l.is_switch || !write_switch_sequence(o, l)) {
+            // a switch whose matrices have no sequence form is written as the plain line it is (see
+            // write_switch_sequence: `switch=yes` would replace its impedance in OpenDSS)
             o << " rmatrix=" << sym(l.r_ohm_per_km, l.nphases) << " xmatrix=" << sym(l.x_ohm_per_km, l.nphases)
               << " cmatrix=" << sym(l.c_nf_per_km, l.nphases);
         }

@@ -225,6 +225,23 @@ void update_capacitor_yprim(UMathModel& m, const UNetwork& net, int capacitor) {
     throw ValidationError("capacitor index " + std::to_string(capacitor) + ": not in the model (disabled or out of range)");
 }
 
+void update_load_yprim(UMathModel& m, const UNetwork& net, int load) {
+    for (UMathElement& e : m.elements) {
+        if (e.kind != UElementKind::load || e.index != load) continue;
+        Eigen::MatrixXcd y = load_yprim(net.loads[static_cast<std::size_t>(load)]);
+        const auto n = e.node.size();
+        if (static_cast<std::size_t>(y.rows()) != n) throw ValidationError("load index " + std::to_string(load) + ": its conductors changed");
+        for (std::size_t c = 0; c < n; ++c)
+            for (std::size_t r = 0; r < n; ++r)
+                if (e.node[r] >= 0 && e.node[c] >= 0)
+                    m.Y.coeffRef(e.node[r], e.node[c]) += y(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) -
+                                                          e.yprim(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+        e.yprim = std::move(y);
+        return;
+    }
+    throw ValidationError("load index " + std::to_string(load) + ": not in the model (disabled or out of range)");
+}
+
 Eigen::VectorXcd element_currents(const UMathModel& m, int element, const std::vector<cplx>& v) {
     const UMathElement& e = m.elements[static_cast<std::size_t>(element)];
     const auto n = static_cast<Eigen::Index>(e.node.size());

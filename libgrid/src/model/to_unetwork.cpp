@@ -154,10 +154,22 @@ std::vector<double> diagonal(const std::vector<double>& d) {
 
 void add_buses(Ctx& c) {
     std::set<double> bases;
+    // names -> index (UNetwork::add_bus searches linearly: quadratic on the city's ~1M buses, H5)
+    std::unordered_map<std::string, int> index;
+    for (std::size_t i = 0; i < c.u.buses.size(); ++i) index.emplace(c.u.buses[i].name, int(i));
     for (const Bus& b : c.net.buses) {
         if (!b.in_service)
             throw ValidationError(who("bus", b.id) + ": field 'in_service': out-of-service buses are not converted (remove the bus)");
-        const int k = c.u.add_bus(bus_name(b.id));
+        const std::string name = bus_name(b.id);
+        const auto found = index.find(name);
+        int k = found != index.end() ? found->second : -1;
+        if (k < 0) {  // as add_bus (bus_name is lower case already)
+            UBus nb;
+            nb.name = name;
+            c.u.buses.push_back(nb);
+            k = int(c.u.buses.size()) - 1;
+            index.emplace(name, k);
+        }
         c.u.buses[std::size_t(k)].kv_base_ll = b.vn_kv;
         c.u.buses[std::size_t(k)].id = b.id;
         c.u.buses[std::size_t(k)].vmin_pu = b.vmin_pu;  // issue 15 (H4): the band of violations

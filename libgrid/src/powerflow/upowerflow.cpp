@@ -261,6 +261,12 @@ void UPowerFlow::set_load_kw(int math_load, double kw, double kvar) {
     ld.y_nom = cplx(ld.p_w, -ld.q_var) / (ld.vbase_v * ld.vbase_v);
 }
 
+void UPowerFlow::rebase_loads(int n_loads) {
+    for (const UMathLoad& ld : m_.loads)
+        if (n_loads < 0 || ld.load < n_loads) update_load_yprim(m_, net_, ld.load);
+    solver_->refactor();
+}
+
 /// One solve; with `auto`, when the sweep or Newton-Raphson does not converge, again from the
 /// model's start with the fixed point, which then stays the solver (as run_unbalanced_pf).
 USolveStats UPowerFlow::solve_once() {

@@ -456,6 +456,11 @@ int UTimeStepper::branch_element(int b) const {
 }
 double UTimeStepper::branch_rated_amps(int b) const { return impl_->rated.at(std::size_t(b)); }
 int UTimeStepper::n_sources() const { return int(impl_->source_elem.size()); }
+void UTimeStepper::rebase_loads() {
+    impl_->pf.rebase_loads(impl_->n_loads);
+    impl_->cur_valid = false;
+}
+
 bool UTimeStepper::reduced() const { return impl_->pf.reduced(); }
 
 void UTimeStepper::set_load(int load, double kw, double kvar) {

@@ -170,6 +170,7 @@ private:
     struct Entry {  ///< one entry of a load's yprim between two load nodes (local indices)
         int row = 0, col = 0;
         cplx y{0.0, 0.0};
+        int element = 0, yr = 0, yc = 0;  ///< added (issue 15, H5): where y comes from (refactor re-reads it)
     };
     struct Phase {  ///< one load phase element: its load and local nodes (-1 ground)
         int load = 0, a = -1, b = -1;

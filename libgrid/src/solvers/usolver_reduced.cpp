@@ -64,7 +64,9 @@ ReducedFixedPointUSolver::ReducedFixedPointUSolver(const UMathModel& m) : m_(m),
         for (int c = 0; c < nc; ++c) {
             for (int r = 0; r < nc; ++r) {
                 const int lr = loc(e.node[std::size_t(r)]), lc = loc(e.node[std::size_t(c)]);
-                if (lr >= 0 && lc >= 0 && e.yprim(r, c) != cplx(0.0, 0.0)) entries_.push_back({lr, lc, e.yprim(r, c)});
+                // zeros too (a load at 0 kW when Y was built): refactor() re-reads the values, e.g. after
+                // UPowerFlow::rebase_loads; adding an exact 0 changes no sum
+                if (lr >= 0 && lc >= 0) entries_.push_back({lr, lc, e.yprim(r, c), ld.element, r, c});
             }
         }
         for (int k = 0; k < ld.nphases; ++k) phases_.push_back({int(l), loc(ld.a[k]), loc(ld.b[k])});
@@ -96,6 +98,7 @@ void ReducedFixedPointUSolver::precompute() {
 }
 
 void ReducedFixedPointUSolver::refactor() {
+    for (Entry& en : entries_) en.y = m_.elements[std::size_t(en.element)].yprim(en.yr, en.yc);  // a load's yprim may have changed
     lu_.refactor(m_.Y, kWhat);
     precompute();
 }

@@ -39,18 +39,26 @@ UMethod parse_umethod(const std::string& s) {
 }
 
 namespace {
-/// automatic: the sweep, and Newton-Raphson from the same start when the sweep does not converge
-/// (Newton is built then, once). method() names the solver of the last solve.
+/// automatic: the first method (the sweep, or the fixed point on a multi-earthed model), and
+/// Newton-Raphson from the same start when it does not converge (Newton is built then, once).
+/// A method that failed is not tried again: every later solve goes straight to Newton-Raphson
+/// (issue 15: on the Melaka grid as built the sweep diverged, 100 iterations, at every step of a
+/// time series before Newton-Raphson solved it). method() names the solver of the last solve.
 class AutoUSolver final : public USolver {
 public:
     AutoUSolver(const UMathModel& m, std::unique_ptr<USolver> first)
         : m_(m), first_(std::move(first)), start_(std::size_t(m.n_nodes)), last_(first_->method()) {}
     USolveStats solve(std::vector<cplx>& v, const USolveOptions& opt) override {
+        if (first_failed_) {
+            last_ = UMethod::newton;
+            return newton_->solve(v, opt);
+        }
         if (v.size() == start_.size()) std::copy(v.begin(), v.end(), start_.begin());
         last_ = first_->method();
         const USolveStats st = first_->solve(v, opt);
         if (st.converged) return st;
         if (!newton_) newton_ = std::make_unique<udetail::NewtonUSolver>(m_);
+        first_failed_ = true;
         std::copy(start_.begin(), start_.end(), v.begin());
         last_ = UMethod::newton;
         USolveStats nr = newton_->solve(v, opt);
@@ -58,7 +66,7 @@ public:
         return nr;
     }
     void refactor() override {
-        first_->refactor();
+        if (!first_failed_) first_->refactor();
         if (newton_) newton_->refactor();
     }
     UMethod method() const override { return last_; }
@@ -68,8 +76,32 @@ private:
     std::unique_ptr<USolver> first_, newton_;
     std::vector<cplx> start_;
     UMethod last_;
+    bool first_failed_ = false;
 };
 }  // namespace
+
+bool multi_earthed(const UMathModel& m) {
+    // the branches (series elements of the tree) and the loads are not shunts here
+    std::vector<char> skip(m.elements.size(), 0);
+    for (const UMathBranch& b : m.branches)
+        if (b.element >= 0 && b.element < int(m.elements.size())) skip[std::size_t(b.element)] = 1;
+    for (const UMathLoad& ld : m.loads)
+        if (ld.element >= 0 && ld.element < int(m.elements.size())) skip[std::size_t(ld.element)] = 1;
+    int first_bus = -1;
+    for (std::size_t e = 0; e < m.elements.size(); ++e) {
+        const UMathElement& el = m.elements[e];
+        if (skip[e] || el.kind == UElementKind::vsource) continue;
+        const bool grounded = std::any_of(el.node.begin(), el.node.end(), [](int n) { return n < 0; });
+        if (!grounded) continue;
+        for (int n : el.node) {
+            if (n < 0 || n >= int(m.node_phase.size()) || m.node_phase[std::size_t(n)] <= 3) continue;
+            const int bus = m.node_bus[std::size_t(n)];
+            if (first_bus < 0) first_bus = bus;
+            else if (bus != first_bus) return true;
+        }
+    }
+    return false;
+}
 
 std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method) {
     switch (method) {
@@ -83,6 +115,11 @@ std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method) {
     // it does not converge; Newton-Raphson otherwise (meshed, several sources, a node fed only
     // through a shunt). m.radial (one path per bus) is not required: three single-phase
     // regulators side by side make IEEE 13 "not radial" by buses, radial by nodes.
+    // A neutral earthed at several buses (a multi-earthed neutral, the Melaka grid as built): the
+    // sweep carries shunts as currents from the last voltages, and the customers' earths in parallel
+    // (10 ohm each) against the common star-point earth (1 ohm) make it diverge; the fixed point
+    // has them in Y (10 iterations there, at a sparse solve each).
+    if (multi_earthed(m)) return std::make_unique<AutoUSolver>(m, std::make_unique<udetail::FixedPointUSolver>(m));
     std::unique_ptr<USolver> sweep;
     try {
         sweep = std::make_unique<udetail::SweepUSolver>(m);
@@ -137,12 +174,15 @@ void add_compensation(const UMathModel& m, const cplx* v, cplx* out) {
 }
 
 double max_dv_pu(const std::vector<double>& inv_vbase, const cplx* a, const cplx* b, int n) {
+    // squared, one square root at the end (std::abs is hypot: ~10 % of a full fixed-point step on
+    // the Melaka district as built)
     double worst = 0.0;
     for (int i = 0; i < n; ++i) {
-        const double d = std::abs(a[i] - b[i]) * inv_vbase[std::size_t(i)];
+        const double s = inv_vbase[std::size_t(i)];
+        const double d = std::norm(a[i] - b[i]) * (s * s);
         if (!(d <= worst)) worst = d;  // a NaN wins, so a diverged solve never reports convergence
     }
-    return worst;
+    return std::sqrt(worst);
 }
 
 // ---- sparse LUs --------------------------------------------------------------------------------

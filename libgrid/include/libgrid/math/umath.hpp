@@ -117,6 +117,12 @@ void update_transformer_yprim(UMathModel& m, const UNetwork& net, int transforme
 /// pattern does not change). Throws ValidationError when the capacitor is not in the model.
 void update_capacitor_yprim(UMathModel& m, const UNetwork& net, int capacitor);
 
+/// Added (issue 15, H5): recompute one load's yprim (its nominal admittance, OpenDSS's Yeq, at the
+/// load's present kw / kvar) and update Y's values in place (the pattern does not change). Only
+/// Y changes: the load's law (UMathLoad) is set by whoever sets its kw. Throws ValidationError when
+/// the load is not in the model.
+void update_load_yprim(UMathModel& m, const UNetwork& net, int load);
+
 /// Primitive admittance matrices, one per element kind (also used by the unit tests).
 Eigen::MatrixXcd line_yprim(const ULine& line, double frequency_hz);
 Eigen::MatrixXcd transformer_yprim(const UTransformer& t);

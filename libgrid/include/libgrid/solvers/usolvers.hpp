@@ -51,8 +51,10 @@ public:
 /// `automatic`: the sweep when it can walk the model (radial at the nodes, one source; this needs
 /// no m.radial: three single-phase regulators side by side are radial by nodes), with Newton-
 /// Raphson run from the same start when the sweep does not converge (method() then says newton);
-/// Newton-Raphson on anything else. docs/unbalanced.md, "Solvers", has the measurements behind
-/// it. The model must outlive the solver.
+/// Newton-Raphson on anything else. On a multi-earthed model (multi_earthed below) the fixed point
+/// instead of the sweep, Newton-Raphson behind it. A method that failed once is not tried again by
+/// the same solver: later solves go straight to Newton-Raphson. docs/unbalanced.md, "Solvers",
+/// has the measurements behind it. The model must outlive the solver.
 std::unique_ptr<USolver> make_usolver(const UMathModel& m, UMethod method);
 
 }  // namespace libgrid
@@ -76,5 +78,15 @@ int load_node_count(const UMathModel& m);
 /// point"): worth it when the model will be solved more than once (the |L| solves of its set-up pay
 /// back) and L is small: |L| <= 512 and 8 |L| <= n_nodes.
 bool reduced_fixed_point_fits(const UMathModel& m);
+
+}  // namespace libgrid
+
+namespace libgrid {
+
+/// Added (issue 15, H5): a neutral (a node of conductor 4 or above) is earthed at more than one
+/// bus: some shunt element (not a branch of the tree, not a load, not the source) connects such a
+/// node to ground at two buses or more (to_unetwork's customer earth electrodes). `automatic` then
+/// uses the fixed point, not the sweep (which diverges there), with Newton-Raphson behind it.
+bool multi_earthed(const UMathModel& m);
 
 }  // namespace libgrid
