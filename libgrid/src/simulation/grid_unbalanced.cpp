@@ -117,6 +117,19 @@ struct ConnectionList final : NetworkIndex::Connections {
 /// The key of a node: (bus, conductor) in one number (a node's place across rebuilds).
 std::int64_t node_key(int bus, int conductor) { return std::int64_t(bus) * (std::int64_t(1) << 20) + conductor; }
 
+/// SimulationOptions::method on an unbalanced network: auto (the sweep where it can walk, else the
+/// fixed point; docs/unbalanced.md), nr, sweep; the balanced-only methods are refused.
+UMethod umethod_of(Method m) {
+    switch (m) {
+        case Method::Auto: return UMethod::automatic;
+        case Method::NewtonRaphson: return UMethod::newton;
+        case Method::Sweep: return UMethod::sweep;
+        default:
+            throw ValidationError("simulation: field 'method': " + to_string(m) +
+                                  " is not available on an unbalanced network (auto, nr or sweep)");
+    }
+}
+
 template <class Ar>
 void state_bool(Ar& ar, const char* f, bool& x) {
     ar.pod(f, x);
@@ -173,6 +186,7 @@ struct UnbalancedGrid final : GridModel {
 
     void validate() const override {
         unet.validate();
+        (void)umethod_of(s.opt.method);
         if (!(s.opt.vuf_limit_percent > 0.0))  // H4
             throw ValidationError("simulation: field 'vuf_limit_percent': must be > 0 (infinity: VUF never a violation)");
     }
@@ -454,6 +468,7 @@ void UnbalancedGrid::build_stepper() {
         list.push_back(conns.list[c]);
     }
     UPfOptions po;
+    po.method = umethod_of(s.opt.method);
     po.tolerance = std::min(1e-9, s.opt.tolerance);
     po.max_iterations = std::max(s.opt.max_iterations, 100);
     st.emplace(work, std::move(list), po);

@@ -229,3 +229,24 @@ TEST_CASE("unbalanced engine: the step loop allocates nothing (EU LV with a PV u
                                                    << s.time_profiles_s << " s shapes, 200 steps");
     if (counting) CHECK(at_last - at_first == 0);
 }
+
+TEST_CASE("unbalanced engine: solver.method is honoured (nr = auto's answer, other iterations; dc refused)") {
+    MemoryRecorder ra, rn;
+    SimulationOptions oa = day_options(ra, 60), on = day_options(rn, 60);
+    on.method = Method::NewtonRaphson;
+    const SimulationSummary sa = Simulation(eulv(), DeviceSet{}, oa).run();
+    const SimulationSummary sn = Simulation(eulv(), DeviceSet{}, on).run();
+    CHECK(sa.non_converged_steps == 0);
+    CHECK(sn.non_converged_steps == 0);
+    CHECK(sn.powerflow_iterations != sa.powerflow_iterations);  // the reduced fixed point vs Newton-Raphson
+    const auto& va = ra.series("node/vm_pu");
+    const auto& vn = rn.series("node/vm_pu");
+    REQUIRE(va.spec.columns == vn.spec.columns);
+    double worst = 0.0;
+    for (std::size_t k = 0; k < 60; ++k)
+        for (std::size_t j = 0; j < va.spec.columns; ++j) worst = std::max(worst, std::abs(va.at(k, j) - vn.at(k, j)));
+    CHECK(worst < 1e-8);
+    SimulationOptions od = day_options(ra, 1);
+    od.method = Method::DC;
+    CHECK_THROWS_WITH_AS(Simulation(eulv(), DeviceSet{}, od).run(), doctest::Contains("field 'method': dc is not available on an unbalanced network"), Error);
+}
