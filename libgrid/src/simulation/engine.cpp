@@ -44,12 +44,7 @@ std::unordered_map<Id, std::size_t> index_by_id(const std::vector<T>& v) {
 using detail::StateIn;
 using detail::StateOut;
 
-template <class Ar, class S>
-void state_bool(Ar& ar, const char* f, S& x) {
-    bool b = x;
-    ar.pod(f, b);
-    x = b;
-}
+using detail::state_bool;
 
 template <class Ar>
 void state(Ar& ar, Violation& v) {

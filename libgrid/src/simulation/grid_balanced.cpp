@@ -20,12 +20,6 @@ namespace {
 
 constexpr double kRad2Deg = 180.0 / std::numbers::pi;
 
-template <class Ar, class S>
-void state_bool(Ar& ar, const char* f, S& x) {
-    bool b = x;
-    ar.pod(f, b);
-    x = b;
-}
 
 /// What steps change in the network: switch positions and service states (events), tap positions
 /// and shunt steps (controls).

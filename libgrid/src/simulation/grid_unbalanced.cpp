@@ -130,10 +130,6 @@ UMethod umethod_of(Method m) {
     }
 }
 
-template <class Ar>
-void state_bool(Ar& ar, const char* f, bool& x) {
-    ar.pod(f, x);
-}
 
 struct UnbalancedGrid final : GridModel {
     UnbalancedGrid(EngineState& st, UNetwork n) : s(st), unet(std::move(n)) {

@@ -20,12 +20,7 @@ namespace libgrid::groups {
 
 using cplx = std::complex<double>;
 
-template <class Ar, class S>
-void state_bool(Ar& ar, const char* f, S& x) {
-    bool b = x;
-    ar.pod(f, b);
-    x = b;
-}
+using detail::state_bool;
 
 template <class Ar>
 void state(Ar& ar, BuildingState& b) {

@@ -113,4 +113,13 @@ private:
     std::string where_;
 };
 
+/// A bool-like field (a bool, a char flag) through the archive as a bool: the one helper every
+/// group's and grid's `state()` uses.
+template <class Ar, class S>
+void state_bool(Ar& ar, const char* f, S& x) {
+    bool b = x;
+    ar.pod(f, b);
+    x = b;
+}
+
 }  // namespace libgrid::detail
