@@ -173,7 +173,7 @@ TEST_CASE("reliability: a year killed with SIGKILL at a random step and resumed 
         // the killed file is readable to its last flushed rows and says it is incomplete
         ResultsReader r(killed);
         CHECK(r.attribute("/", "status") == "running");
-        CHECK(r.shape("/time")[0] >= boundary - 256);
+        CHECK(r.shape("/time")[0] >= boundary - 3 * 256);
         CHECK_FALSE(r.exists("/summary"));
     }
     SimulationOptions o = b.options;
@@ -182,7 +182,13 @@ TEST_CASE("reliability: a year killed with SIGKILL at a random step and resumed 
     Simulation sim(b.net, b.devices, o);
     const SimulationSummary s = sim.run();
     CHECK(s.completed);
-    CHECK((s.resumed_from_step == boundary || s.resumed_from_step == boundary - 256));
+    // The checkpoint on disk is the newest whose rows the writer thread had flushed: it lags the
+    // run by up to three boundaries when the writer is slow (a loaded machine, sanitizers), never
+    // more (snapshot_checkpoint flushes when a fourth would wait; docs/reliability.md).
+    MESSAGE("resumed from step " << s.resumed_from_step);
+    CHECK(s.resumed_from_step % 256 == 0);
+    CHECK(s.resumed_from_step <= boundary);
+    CHECK(s.resumed_from_step + 3 * 256 >= boundary);
     CHECK(s.steps == n);
     CHECK_FALSE(std::filesystem::exists(checkpoint_path(killed)));
     check_same_contents(whole, killed);
