@@ -5,6 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include <libgrid/io/case_json.hpp>
+#include <libgrid/io/dss.hpp>
+#include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/core/input_file.hpp>
 #include <libgrid/io/matpower.hpp>
@@ -112,6 +114,26 @@ void BM_Hdf5WriteYear1000(benchmark::State& state) {
 
 }  // namespace
 
+/// An OpenDSS script of the Melaka grid as built (write_dss of melaka_unetwork), read back: the
+/// reader's name look-ups are hashed, so time grows with the elements, not their square.
+/// state.range(0): 0 small, 1 district.
+void BM_DssReadMelaka(benchmark::State& state) {
+    MelakaGridOptions go;
+    go.size = state.range(0) == 0 ? GridSize::Small : GridSize::District;
+    const UNetwork net = melaka_unetwork(generate_melaka_grid(go)).net;
+    const std::string path = (std::filesystem::temp_directory_path() / ("bench_dss_" + std::to_string(::getpid()) + ".dss")).string();
+    write_dss(net, path);
+    std::size_t buses = 0;
+    for (auto _ : state) {
+        const DssReadResult r = read_dss(path);
+        buses = r.net.buses.size();
+        benchmark::DoNotOptimize(buses);
+    }
+    std::filesystem::remove(path);
+    state.counters["buses"] = double(buses);
+    state.counters["lines"] = double(net.lines.size());
+}
+
 BENCHMARK(BM_ProfilesWeatherYear)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ProfilesLoadYear)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ProfilesCityBlocks)->Unit(benchmark::kMillisecond);
@@ -119,4 +141,5 @@ BENCHMARK(BM_MatpowerParseACTIVSg2000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CaseJsonParse2869pegase)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CaseJsonWrite2869pegase)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hdf5WriteYear1000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();  // compression threads, disk
+BENCHMARK(BM_DssReadMelaka)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_MAIN();

@@ -781,6 +781,7 @@ void set_one(State& st, Cls cls, int i, const Ctx& c, const std::string& prop) {
 }  // namespace
 
 void edit_element(State& st, Cls cls, int index, const std::vector<Param>& params, std::size_t first) {
+    ++st.edits;  // resolve_buses runs again
     const Props& props = props_of(cls);
     const std::string element = std::string(class_name(cls)) + "." + element_name(st, cls, index);
     int last = -1;

@@ -114,7 +114,7 @@ void buscoords(State& st, const std::string& name) {
         start = end + 1;
         ++line;
         if (f.size() < 3) continue;
-        const int b = st.net().find_bus(to_lower(f[0].value));
+        const int b = st.find_bus(to_lower(f[0].value));
         if (b < 0) continue;  // OpenDSS skips coordinates of buses it does not have
         UBus& bus = st.net().buses[static_cast<std::size_t>(b)];
         try {
@@ -330,7 +330,7 @@ void cmd_setbusxy_kvbase(State& st, const std::vector<Param>& ps, bool xy) {
     for (std::size_t k = 1; k < ps.size(); ++k) {
         const std::string n = to_lower(ps[k].name);
         if (n == "bus" || (n.empty() && k == 1)) {
-            bus = st.net().find_bus(to_lower(ps[k].value));
+            bus = st.find_bus(to_lower(ps[k].value));
             if (bus < 0) st.fail(std::string(xy ? "SetBusXY" : "SetkVBase") + ": bus '" + ps[k].value + "' not found");
             continue;
         }

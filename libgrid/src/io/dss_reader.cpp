@@ -74,22 +74,14 @@ int index_by_name(const V& v, const std::string& name) {
 }  // namespace
 
 int find_element(State& st, Cls c, const std::string& name) {
-    UNetwork& n = st.net();
-    switch (c) {
-        case Cls::Line: return index_by_name(n.lines, name);
-        case Cls::LineCode: return index_by_name(st.linecodes, name);
-        case Cls::Load: return index_by_name(n.loads, name);
-        case Cls::Transformer: return index_by_name(n.transformers, name);
-        case Cls::RegControl: return index_by_name(n.regcontrols, name);
-        case Cls::Capacitor: return index_by_name(n.capacitors, name);
-        case Cls::Vsource: return index_by_name(n.vsources, name);
-        case Cls::LoadShape: return index_by_name(n.loadshapes, name);
-        case Cls::CapControl: return index_by_name(n.capcontrols, name);
-        default: return -1;
-    }
+    if (c == Cls::None) return -1;
+    const auto& index = st.element_index[static_cast<int>(c)];
+    const auto it = index.find(name);
+    return it == index.end() ? -1 : it->second;
 }
 
 int new_element(State& st, Cls c, const std::string& name) {
+    ++st.edits;
     const int found = find_element(st, c, name);
     if (found >= 0) return found;  // OpenDSS: New on an existing name edits it (with a warning)
     UNetwork& n = st.net();
@@ -97,7 +89,9 @@ int new_element(State& st, Cls c, const std::string& name) {
     auto add = [&](auto& vec) {
         vec.emplace_back();
         vec.back().name = name;
-        return static_cast<int>(vec.size()) - 1;
+        const int i = static_cast<int>(vec.size()) - 1;
+        st.element_index[static_cast<int>(c == Cls::None ? Cls::LoadShape : c)].emplace(name, i);
+        return i;
     };
     switch (c) {
         case Cls::Line: {
@@ -230,7 +224,16 @@ UTerminal terminal(State& st, const std::string& spec, int nphases, int nconds) 
         parse_bus_spec(spec, name, given);
     } catch (const ValueError& e) { st.fail(e.message); }
     UTerminal t;
-    t.bus = st.net().add_bus(name);
+    {
+        UNetwork& n = st.net();
+        const auto [it, added] = st.bus_index.try_emplace(to_lower(name), static_cast<int>(n.buses.size()));
+        if (added) {  // as UNetwork::add_bus, with a hash look-up
+            UBus b;
+            b.name = it->first;
+            n.buses.push_back(std::move(b));
+        }
+        t.bus = it->second;
+    }
     t.nodes.assign(static_cast<std::size_t>(nconds), 0);
     for (int k = 0; k < nconds; ++k) t.nodes[static_cast<std::size_t>(k)] = k < nphases ? k + 1 : 0;
     for (std::size_t k = 0; k < given.size() && k < t.nodes.size(); ++k) t.nodes[k] = given[k];
@@ -244,9 +247,12 @@ void need_bus(State& st, const std::string& element, const std::string& spec, co
 }  // namespace
 
 void resolve_buses(State& st) {
+    if (st.resolved_edits == st.edits) return;  // nothing changed since the last time
+    st.resolved_edits = st.edits;
     UNetwork& n = st.net();
     const std::vector<UBus> old = std::move(n.buses);
     n.buses.clear();
+    st.bus_index.clear();
     for (std::size_t i = 0; i < n.vsources.size(); ++i) {
         UVsource& v = n.vsources[i];
         v.bus1 = terminal(st, st.vsrc_defs[i].bus1, v.nphases, v.nphases);
@@ -281,7 +287,7 @@ void resolve_buses(State& st) {
         c.bus2 = st.cap_defs[i].bus2.empty() ? UTerminal{} : terminal(st, st.cap_defs[i].bus2, c.nphases, nc);
     }
     for (const UBus& b : old) {
-        const int k = n.find_bus(b.name);
+        const int k = st.find_bus(b.name);
         if (k < 0) continue;
         UBus& nb = n.buses[static_cast<std::size_t>(k)];
         nb.kv_base_ll = b.kv_base_ll;

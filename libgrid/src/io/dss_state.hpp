@@ -8,7 +8,9 @@
 #include <libgrid/model/unetwork.hpp>
 
 #include <complex>
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace libgrid::dss {
@@ -107,6 +109,18 @@ struct State {
     int active_index = -1;
     int depth = 0;  ///< Redirect nesting
     Where where;
+    /// Name (lower case) -> index, per class (find_element/new_element) and for the buses
+    /// (resolve_buses, find_bus): hash look-ups, so a feeder of N elements reads in O(N), not O(N^2).
+    std::unordered_map<std::string, int> element_index[static_cast<int>(Cls::None)];
+    std::unordered_map<std::string, int> bus_index;
+    /// New/Edit count, and its value at the last resolve_buses: the buses are resolved again only
+    /// when an element changed since (a script of N SetkVBase lines stays O(N)).
+    std::uint64_t edits = 1, resolved_edits = 0;
+    /// Index of bus `lower_name` after resolve_buses, -1 when absent.
+    int find_bus(const std::string& lower_name) const {
+        const auto it = bus_index.find(lower_name);
+        return it == bus_index.end() ? -1 : it->second;
+    }
 
     UNetwork& net() { return out.net; }
     void clear();

@@ -1043,7 +1043,17 @@ std::size_t ResultsWriter::rows(int handle) const {
     return s.chunk_start + s.buffered;
 }
 
-void ResultsWriter::plan(std::size_t total_columns) { impl().planned_columns = total_columns; }
+void ResultsWriter::plan(std::size_t total_columns) {
+    Impl& m = impl();
+    m.planned_columns = total_columns;
+    // A step appends one row to every series, so the writer holds at least one row of each (and,
+    // with compression threads, the chunk in flight and its compressed copy): a plan wider than
+    // the budget raises it to that floor rather than refusing a network that only needs the memory
+    // (the Melaka city as built: 3.3 million nodes, ~80 MB a row per node series).
+    const std::size_t copies = m.opt.compression_level > 0 && m.opt.compression_threads > 0 ? 3 : 1;
+    const std::size_t floor = total_columns * 8 * copies;
+    if (floor > m.opt.max_total_buffer_bytes) m.opt.max_total_buffer_bytes = floor + floor / 16;
+}
 
 std::size_t ResultsWriter::durable_rows(int handle) const {
     if (handle < 0 || static_cast<std::size_t>(handle) >= impl().series.size())

@@ -1486,7 +1486,8 @@ RunEstimate estimate_run(const BuiltScenario& b) {
         e.meter_columns = 2 * nl;
         writer_bytes += 2.0 * buffers(nl) + buffers(1);
     }
-    writer_bytes = std::min(writer_bytes, double(o.h5.max_total_buffer_bytes));  // the writer's own cap
+    // the writer's own cap, never below one row of every series (ResultsWriter::plan)
+    writer_bytes = std::min(writer_bytes, std::max(double(o.h5.max_total_buffer_bytes), 3.0 * 8.0 * double(e.columns + e.meter_columns)));
     const double sessions = double(ev_sessions(d));
     e.output_bytes = steps * row_bytes + double(e.meter_rows) * (double(e.meter_columns) * double(e.bytes_per_value) + 8.0) +
                      sessions * 6.0 * 8.0;

@@ -7,6 +7,7 @@
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/io/dss.hpp>
+#include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/model/unetwork.hpp>
 
 #include <algorithm>
@@ -723,6 +724,36 @@ TEST_CASE("dss: round trip on the four feeders, read(write(net)) == net") {
     const std::string path = libgrid_test::scratch_path("ieee13_written.dss");
     write_dss(a, path);
     CHECK(read_dss(path).net == a);
+}
+
+TEST_CASE("dss: the Melaka grid as built round-trips, SetkVBase for every bus (the reader's look-ups are hashed)") {
+    // write_dss gives one SetkVBase per bus: each resolved the buses again before (quadratic: the
+    // district's script took 28 s to read, benches/bench_io BM_DssReadMelaka); now only after edits.
+    // A script does not carry the generator's bus ids and voltage bands: the first read is the
+    // fixed point, the second equals it.
+    MelakaGridOptions go;
+    const UNetwork a = melaka_unetwork(generate_melaka_grid(go)).net;
+    const UNetwork b = read_dss_string(to_dss_string(a), "melaka.dss").net;
+    REQUIRE(b.buses.size() == a.buses.size());
+    for (const UBus& x : a.buses) {  // in the reader's order (as the elements name them), each once
+        const int k = b.find_bus(x.name);
+        REQUIRE(k >= 0);
+        CHECK(b.buses[std::size_t(k)].kv_base_ll == x.kv_base_ll);
+    }
+    CHECK(b.lines.size() == a.lines.size());
+    CHECK(b.loads.size() == a.loads.size());
+    CHECK(b.transformers.size() == a.transformers.size());
+    const std::string text = to_dss_string(b);
+    const UNetwork c = read_dss_string(text, "melaka2.dss").net;
+    CHECK(c == b);
+    CHECK(to_dss_string(c) == text);
+    // a bus named again after a SetkVBase (an edit in between) keeps its base and gets no twin
+    const UNetwork d = read_dss_string("New Circuit.t bus1=src basekv=11\nNew Line.l1 bus1=src bus2=A phases=3\n"
+                                       "SetkVBase bus=a kVLL=11\nNew Line.l2 bus1=a bus2=B phases=3\nSetkVBase bus=b kVLL=0.4\nSolve\n",
+                                       "t.dss").net;
+    REQUIRE(d.buses.size() == 3);
+    CHECK(d.buses[std::size_t(d.find_bus("a"))].kv_base_ll == 11.0);
+    CHECK(d.buses[std::size_t(d.find_bus("b"))].kv_base_ll == 0.4);
 }
 
 TEST_CASE("dss: the writer keeps what a hand-made network holds") {

@@ -380,6 +380,21 @@ TEST_CASE("reliability: the writer's memory is bounded in bytes whatever chunk_r
     tiny.max_total_buffer_bytes = 1000;
     ResultsWriter w2(tmp_path("tiny.h5"), tiny);
     CHECK_THROWS_WITH_AS(w2.add_series("bus", "vm_pu", 1000), doctest::Contains("/bus/vm_pu"), ValidationError);
+    // ... unless the plan says the rows are that wide: the budget rises to one row of every series
+    // (x3 with compression threads), so a wide network runs, one row per chunk
+    const std::string wide = tmp_path("wide.h5");
+    {
+        ResultsWriter w3(wide, tiny);
+        w3.plan(3 * 1000);
+        std::vector<int> handles;
+        for (const char* n : {"a", "b", "c"}) handles.push_back(w3.add_series("node", n, 1000));
+        const std::vector<double> row(1000, 1.0);
+        for (int h : handles) w3.append(h, row.data());
+        w3.close();
+    }
+    ResultsReader r3(wide);
+    CHECK(r3.shape("/node/a")[0] == 1);
+    CHECK(r3.shape("/node/c")[1] == 1000);
 }
 
 TEST_CASE("reliability: a run stops before its file system is full and keeps a readable file") {

@@ -77,7 +77,9 @@ public:
     void append(int handle, const std::int64_t* row);
     /// Hint before the series are added: they have about this many columns in all. The chunk rows
     /// of every series are then cut alike so that all buffers fit max_total_buffer_bytes (without a
-    /// plan the first series added take what they need and the later ones what is left).
+    /// plan the first series added take what they need and the later ones what is left). A plan
+    /// whose single row (x 3 with compression threads) passes max_total_buffer_bytes raises the
+    /// budget to that floor: one row of every series is the least a step needs.
     void plan(std::size_t total_columns);
     /// Rows appended to the series so far (written or still buffered).
     std::size_t rows(int handle) const;
