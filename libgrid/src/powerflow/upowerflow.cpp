@@ -262,8 +262,7 @@ void UPowerFlow::set_load_kw(int math_load, double kw, double kvar) {
 }
 
 void UPowerFlow::rebase_loads(int n_loads) {
-    for (const UMathLoad& ld : m_.loads)
-        if (n_loads < 0 || ld.load < n_loads) update_load_yprim(m_, net_, ld.load);
+    update_loads_yprim(m_, net_, n_loads);
     solver_->refactor();
 }
 

@@ -720,6 +720,7 @@ struct Simulation::Impl : detail::EngineState {
             // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
             std::size_t cols = grid->planned_columns();
             for (const auto& g : groups) cols += g->planned_columns();
+            cols += 7 * bill_customers.size();  // the bill tables written at the end (write_bills), while the step series still hold their buffers
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }

@@ -122,6 +122,8 @@ void update_capacitor_yprim(UMathModel& m, const UNetwork& net, int capacitor);
 /// Y changes: the load's law (UMathLoad) is set by whoever sets its kw. Throws ValidationError when
 /// the load is not in the model.
 void update_load_yprim(UMathModel& m, const UNetwork& net, int load);
+/// The same for every model load with index < n_loads (all when n_loads < 0), in model order.
+void update_loads_yprim(UMathModel& m, const UNetwork& net, int n_loads = -1);
 
 /// Primitive admittance matrices, one per element kind (also used by the unit tests).
 Eigen::MatrixXcd line_yprim(const ULine& line, double frequency_hz);
