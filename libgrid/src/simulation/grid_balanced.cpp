@@ -34,6 +34,7 @@ void state(Ar& ar, Network& net) {
     for (Load& x : net.loads) state_bool(ar, "load.in_service", x.in_service);
     for (SGen& x : net.sgens) state_bool(ar, "sgen.in_service", x.in_service);
     for (Shunt& x : net.shunts) ar.pod("shunt.step", x.step);
+    for (ExtGrid& x : net.ext_grids) state_bool(ar, "ext_grid.in_service", x.in_service);  // issue 16: supply outages
 }
 
 struct BalancedGrid final : GridModel {
@@ -94,6 +95,7 @@ struct BalancedGrid final : GridModel {
     // ---- the seam ----
     void validate() const override { net.validate(); }
     const std::vector<cplx>& voltages() const override { return V; }
+    bool load_energised(std::size_t l) const override { return l < load_node.size() && load_node[l] >= 0; }
     void topology_changed() override {
         prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
         for (std::size_t b = 0; b < net.buses.size(); ++b)

@@ -128,6 +128,10 @@ public:
     virtual bool find_element(const std::string& /*kind*/, Id /*id*/, std::size_t& /*index*/) const { return false; }
     virtual void set_element(const std::string& /*kind*/, std::size_t /*index*/, bool /*on*/) {}
 
+    /// Added (issue 16, H2): whether customer (load) l's bus is energised in the present topology
+    /// (an island with a source); the resilience KPIs count the customers that are not.
+    virtual bool load_energised(std::size_t /*l*/) const { return true; }
+
     // ---- checkpoints ----
     virtual void save_state(StateOut& out) = 0;
     virtual void restore_state(StateIn& in) = 0;
