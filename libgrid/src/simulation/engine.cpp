@@ -451,6 +451,23 @@ struct Simulation::Impl : detail::EngineState {
         return r;
     }
 
+    /// Issue 16: an unbalanced grid cannot yet run with every source out of service (the stepper
+    /// needs a node): refuse, before the run, the event that would take the last one out.
+    void refuse_source_outage(std::size_t n) const {
+        std::vector<char> on(n, 1);  // the sources' service states through the events (all in service as built)
+        std::size_t live = n;
+        for (const ResolvedEvent& e : events) {
+            if (e.target != ResolvedEvent::Target::ExtGrid || e.index >= n) continue;
+            if (on[e.index] && !e.on) --live;
+            else if (!on[e.index] && e.on) ++live;
+            on[e.index] = e.on;
+            if (live == 0)
+                throw ValidationError("event at " + format_iso8601(e.time) +
+                                      ": field 'element': takes the last ext grid out of service; the unbalanced engine cannot yet run a "
+                                      "step with every island dead (run the balanced model: network.model: balanced)");
+        }
+    }
+
     /// false when no device group taking events is of the event's kind.
     bool resolve_device_event(const Event& e, ResolvedEvent& r, bool& known) const {
         for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -988,6 +1005,7 @@ struct Simulation::Impl : detail::EngineState {
             events.push_back(resolve_event(timeline[i]));
             events.back().source = i;
         }
+        if (grid->sources_needed() > 0) refuse_source_outage(grid->sources_needed());
         load_in_service0.assign(net.loads.size(), 0);
         for (std::size_t l = 0; l < net.loads.size(); ++l) load_in_service0[l] = net.loads[l].in_service;
         cust_class.assign(net.loads.size(), -1);

@@ -7,6 +7,7 @@
 #include <libgrid/math/math_model.hpp>
 #include <libgrid/math/output.hpp>
 #include <libgrid/powerflow/results.hpp>
+#include <libgrid/topology/topology.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -138,7 +139,9 @@ struct BalancedGrid final : GridModel {
     template <class Ar>
     void archive(Ar& ar) {
         state(ar, net);
-        ar.fixed("V", V);
+        // issue 16: as many values as the model at the checkpoint has nodes (events change the count:
+        // an open bus-bus switch splits a node, a dead island has none); resync keeps them
+        ar.vec("V", V);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
         ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
@@ -148,7 +151,9 @@ struct BalancedGrid final : GridModel {
     // ---- model ----------------------------------------------------------------------------------
     // Static injections (everything but loads and devices) and device node maps.
     void rebuild() override {
-        m = build_math_model(net);
+        // validated at construction; issue 16: events may leave no source in service (an outage of
+        // the supply), which Network::validate refuses: every island is then dead, no node to solve
+        m = build_math_model(net, analyze_topology(net));
         // islands without a source are de-energised (docs/distribution.md): counted, never silent
         // (as deenergized_bus_ids, without allocating)
         std::size_t dead = 0;
@@ -160,7 +165,8 @@ struct BalancedGrid final : GridModel {
         if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
         nr.reset();
         sweep.reset();
-        if (method == Method::Sweep) {
+        if (m.n == 0) {  // issue 16: nothing energised (every source out)
+        } else if (method == Method::Sweep) {
             sweep.emplace();
             sweep_hook.ready = false;
             sweep->analyze(m);
@@ -185,6 +191,7 @@ struct BalancedGrid final : GridModel {
         node_flow.assign(m.n, 0.0);
         has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
                                 std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
+        if (m.n == 0) has_discrete_controls = false;  // issue 16: nothing energised
     }
     std::vector<cplx> prev_bus_v;
 
@@ -225,6 +232,11 @@ struct BalancedGrid final : GridModel {
     }
 
     SolveStatus solve() {
+        if (m.n == 0) {  // issue 16: nothing energised: nothing to solve
+            SolveStatus st;
+            st.converged = true;
+            return st;
+        }
         if (method == Method::Sweep && !vdep.empty()) {
             if (!sweep_hook.ready) sweep_hook.collect(this);
             return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100), &sweep_hook);

@@ -215,6 +215,7 @@ struct UnbalancedGrid final : GridModel {
     /// Issue 16: per load, its bus lies on an island with a source (mark_islands at the last build).
     std::vector<char> load_live;
     bool load_energised(std::size_t l) const override { return l < load_live.size() && load_live[l]; }
+    std::size_t sources_needed() const override { return unet.vsources.size(); }
     const std::vector<std::complex<double>>& voltages() const override { return conn_v; }
 
     bool shape_block(std::size_t l, LocalTime t0, std::size_t len, double* p_kw, double* q_kvar, std::size_t stride) const override {
