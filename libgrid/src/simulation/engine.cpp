@@ -824,6 +824,7 @@ struct Simulation::Impl : detail::EngineState {
             // every column a step or a meter interval appends (an upper bound), for the writer's memory plan
             std::size_t cols = grid->planned_columns();
             for (const auto& g : groups) cols += g->planned_columns();
+            if (!timeline.empty()) cols += net.loads.size();  // issue 16: /load/not_served_kw
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }
