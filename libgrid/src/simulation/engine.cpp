@@ -712,6 +712,7 @@ struct Simulation::Impl : detail::EngineState {
             cust_ever[l] = 1.0;
         }
         if (any) sum.interrupted_steps++;
+        if (grid->islanded()) sum.islanded_steps++;
     }
 
     /// Customers: net import behind each meter, PV used on site, the meter interval's energy.

@@ -97,6 +97,8 @@ struct BalancedGrid final : GridModel {
     void validate() const override { net.validate(); }
     const std::vector<cplx>& voltages() const override { return V; }
     bool load_energised(std::size_t l) const override { return l < load_node.size() && load_node[l] >= 0; }
+    bool islanded() const override { return islanded_now; }
+    bool islanded_now = false;  ///< issue 16: an energised island without an ext grid (rebuild)
     void topology_changed() override {
         prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
         for (std::size_t b = 0; b < net.buses.size(); ++b)
@@ -160,6 +162,13 @@ struct BalancedGrid final : GridModel {
         for (std::size_t b = 0; b < net.buses.size(); ++b)
             dead += m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated;
         sum.deenergized_buses = std::max(sum.deenergized_buses, dead);
+        // issue 16: islands energised by a source other than an ext grid (islanded_steps)
+        {
+            std::vector<char> fed(std::size_t(std::max(m.n_islands, 0)), 0);
+            for (int node : m.ext_grid_node)
+                if (node >= 0 && std::size_t(node) < m.node_island.size()) fed[std::size_t(m.node_island[std::size_t(node)])] = 1;
+            islanded_now = std::find(fed.begin(), fed.end(), char(0)) != fed.end();
+        }
         method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
         if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
         if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");

@@ -135,6 +135,9 @@ public:
     /// island dead); else its number of sources: the unbalanced stepper cannot yet run without one,
     /// so the engine refuses the event that would take the last one out.
     virtual std::size_t sources_needed() const { return 0; }
+    /// Added (issue 16, H2): some energised island holds no ext grid in the present topology (a
+    /// generator, or a grid-forming source once the islanded power flow lands, keeps it alive).
+    virtual bool islanded() const { return false; }
 
     // ---- checkpoints ----
     virtual void save_state(StateOut& out) = 0;

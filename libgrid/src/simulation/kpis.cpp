@@ -232,8 +232,9 @@ constexpr KpiInfo kKpis[] = {
     KPI(interrupted_steps, "", B::CustomerMeters, "steps in which at least one customer was interrupted",
         "number of k with some customer interrupted at k", "the customers (loads) of the run", true, true, false),
     KPI(islanded_steps, "", B::Network, "steps in which an island without an ext grid was energised (by grid-forming sources)",
-        "number of k with an energised island holding no ext grid; 0 until the islanded power flow (issue 16) lands: such "
-        "islands are de-energised", "every island of the topology", true, true, false),
+        "number of k whose topology has an energised island without an in-service ext grid: held by a voltage-controlled "
+        "generator today (balanced networks), by grid-forming sources once the islanded power flow (issue 16) lands; an island "
+        "without a source is de-energised and does not count", "every island of the topology", true, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI

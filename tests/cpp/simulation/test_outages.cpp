@@ -230,6 +230,25 @@ TEST_CASE("outages: the unbalanced model of the same network counts the same int
     CHECK(s.unbalanced);
 }
 
+TEST_CASE("outages: an island a generator holds is energised: counted in islanded_steps, its customers served") {
+    const SimulationOptions o = options("");
+    Network net = small_feeder();
+    Gen g;
+    g.id = 1;
+    g.bus = 5;
+    g.p_mw = 0.012;  // about the feeder's load: the island's slack takes the rest
+    g.vm_pu = 1.0;
+    net.gens.push_back(g);
+    DeviceSet d = profiles();
+    d.events.push_back(ev(o.start + 2 * 900, EventKind::OpenSwitch, "switch", 7, 3 * 900));
+    const SimulationSummary s = Simulation(net, d, o).run();
+    CHECK(s.islanded_steps == 3);
+    CHECK(s.energy_not_served_mwh == 0.0);
+    CHECK(s.customers_interrupted == 0);
+    CHECK(s.non_converged_steps == 0);
+    CHECK(s.energy_balance_max_error_mw < 1e-9);
+}
+
 TEST_CASE("outages: an outage of the supply (ext grid) interrupts every customer") {
     const SimulationOptions o = options("");
     DeviceSet d = profiles();
