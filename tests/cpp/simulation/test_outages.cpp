@@ -289,57 +289,65 @@ TEST_CASE("outages: an outage of the supply (ext grid) interrupts every customer
     }
 }
 
-TEST_CASE("outages: a run stopped and resumed across an outage equals the whole run") {
+TEST_CASE("outages: a run stopped and resumed across an outage equals the whole run, balanced and unbalanced") {
     const std::size_t n = 700;
-    SimulationOptions o = options("");
-    o.n_steps = n;
-    o.checkpoint_steps = 256;
-    DeviceSet d = profiles();
-    for (LoadProfileSpec& p : d.load_profiles) {
-        p.p_kw.clear();
-        for (std::size_t k = 0; k < n; ++k) p.p_kw.push_back(profile_kw(p.load, k % 96));
-    }
-    // out from step 200 to 300 (across the first checkpoint at 256), and from 600 for 10 steps
-    d.events.push_back(ev(o.start + 200 * 900, EventKind::OpenSwitch, "switch", 7, 100 * 900));
-    d.events.push_back(ev(o.start + 600 * 900, EventKind::OutOfService, "load", 2, 10 * 900));
-    const std::string whole = libgrid_test::scratch_path("outage_whole.h5"), parts = libgrid_test::scratch_path("outage_parts.h5");
-    SimulationOptions ow = o;
-    ow.output_path = whole;
-    const SimulationSummary sw = Simulation(small_feeder(), d, ow).run();
-    std::atomic<int> stop{0};
-    SimulationOptions op = o;
-    op.output_path = parts;
-    op.stop_requested = &stop;
-    SimulationSummary sp = Simulation(small_feeder(), d, op).run([&](std::size_t done, std::size_t) {
-        if (done == 280) stop.store(SIGINT);
-    });
-    CHECK_FALSE(sp.completed);
-    stop.store(0);
-    op.resume = true;
-    sp = Simulation(small_feeder(), d, op).run();
-    CHECK(sp.completed);
-    CHECK(sp.resumed_from_step == 256);
-    CHECK(sp.energy_not_served_mwh == sw.energy_not_served_mwh);
-    CHECK(sp.customer_hours_interrupted == sw.customer_hours_interrupted);
-    CHECK(sp.interruptions == sw.interruptions);
-    CHECK(sp.customers_interrupted == sw.customers_interrupted);
-    CHECK(sp.saidi_h == sw.saidi_h);
-    CHECK(sp.saifi == sw.saifi);
-    CHECK(sw.interruptions == 3);
-    CHECK(sw.customer_hours_interrupted == doctest::Approx((2 * 100 + 10) * kDtH));
-    ResultsReader a(whole), b(parts);
-    CHECK(a.read_vector("/load/not_served_kw") == b.read_vector("/load/not_served_kw"));
-    {
-        const std::vector<double> va = a.read_vector("/bus/vm_pu"), vb = b.read_vector("/bus/vm_pu");
+    for (bool unbalanced : {false, true}) {
+        CAPTURE(unbalanced);
+        SimulationOptions o = options("");
+        o.n_steps = n;
+        o.checkpoint_steps = 256;
+        if (unbalanced) o.method = Method::Auto;
+        DeviceSet d = profiles();
+        for (LoadProfileSpec& p : d.load_profiles) {
+            p.p_kw.clear();
+            for (std::size_t k = 0; k < n; ++k) p.p_kw.push_back(profile_kw(p.load, k % 96));
+        }
+        // out from step 200 to 300 (across the first checkpoint at 256), and from 600 for 10 steps
+        d.events.push_back(ev(o.start + 200 * 900, EventKind::OpenSwitch, "switch", 7, 100 * 900));
+        d.events.push_back(ev(o.start + 600 * 900, EventKind::OutOfService, "load", 2, 10 * 900));
+        auto sim = [&](const SimulationOptions& so) {
+            return unbalanced ? Simulation(to_unetwork(small_feeder(), ToUnbalancedOptions{}), d, so) : Simulation(small_feeder(), d, so);
+        };
+        const std::string tag = unbalanced ? "u" : "b";
+        const std::string whole = libgrid_test::scratch_path("outage_whole_" + tag + ".h5"),
+                          parts = libgrid_test::scratch_path("outage_parts_" + tag + ".h5");
+        SimulationOptions ow = o;
+        ow.output_path = whole;
+        const SimulationSummary sw = sim(ow).run();
+        std::atomic<int> stop{0};
+        SimulationOptions op = o;
+        op.output_path = parts;
+        op.stop_requested = &stop;
+        SimulationSummary sp = sim(op).run([&](std::size_t done, std::size_t) {
+            if (done == 280) stop.store(SIGINT);
+        });
+        CHECK_FALSE(sp.completed);
+        stop.store(0);
+        op.resume = true;
+        sp = sim(op).run();
+        CHECK(sp.completed);
+        CHECK(sp.resumed_from_step == 256);
+        CHECK(sp.energy_not_served_mwh == sw.energy_not_served_mwh);
+        CHECK(sp.customer_hours_interrupted == sw.customer_hours_interrupted);
+        CHECK(sp.interruptions == sw.interruptions);
+        CHECK(sp.customers_interrupted == sw.customers_interrupted);
+        CHECK(sp.saidi_h == sw.saidi_h);
+        CHECK(sp.saifi == sw.saifi);
+        CHECK(sw.interruptions == 3);
+        CHECK(sw.customer_hours_interrupted == doctest::Approx((2 * 100 + 10) * kDtH));
+        ResultsReader a(whole), b(parts);
+        CHECK(a.read_vector("/load/not_served_kw") == b.read_vector("/load/not_served_kw"));
+        const std::string vpath = unbalanced ? "/node/v_volts" : "/bus/vm_pu";
+        const std::vector<double> va = a.read_vector(vpath), vb = b.read_vector(vpath);
         REQUIRE(va.size() == vb.size());
         std::size_t first = va.size();
         for (std::size_t i = 0; i < va.size() && first == va.size(); ++i)
             if (!(va[i] == vb[i] || (std::isnan(va[i]) && std::isnan(vb[i])))) first = i;
-        CHECK_MESSAGE(first == va.size(), "first differing value: step " << first / 6 << ", bus " << first % 6);
+        CHECK_MESSAGE(first == va.size(), "first differing value at " << first);
+        CHECK(a.read_strings("/events/action") == b.read_strings("/events/action"));
+        CHECK(a.read_vector("/events/time") == b.read_vector("/events/time"));
+        CHECK(a.read_scalar("/summary/saidi_h") == b.read_scalar("/summary/saidi_h"));
     }
-    CHECK(a.read_strings("/events/action") == b.read_strings("/events/action"));
-    CHECK(a.read_vector("/events/time") == b.read_vector("/events/time"));
-    CHECK(a.read_scalar("/summary/saidi_h") == b.read_scalar("/summary/saidi_h"));
 }
 
 // ---- scenarios ------------------------------------------------------------------------------------
