@@ -236,16 +236,19 @@ void bind_simulation(py::module_& m) {
             py::arg("customer"), py::arg("tariff") = "domestic_general", py::arg("export") = "none")
         .def(
             "add_event",
-            [](DeviceSet& d, const std::string& time, const std::string& kind, const std::string& element, Id id) {
+            [](DeviceSet& d, const std::string& time, const std::string& kind, const std::string& element, Id id, std::int64_t duration_s) {
                 EventKind k;
                 if (kind == "open") k = EventKind::OpenSwitch;
                 else if (kind == "close") k = EventKind::CloseSwitch;
                 else if (kind == "out_of_service") k = EventKind::OutOfService;
                 else if (kind == "in_service") k = EventKind::InService;
                 else throw ValidationError("event: field 'kind': unknown '" + kind + "' (open, close, out_of_service, in_service)");
-                d.events.push_back(Event{parse_iso8601(time), k, element, id});
+                if (duration_s < 0) throw ValidationError("event: field 'duration_s': must be >= 0, got " + std::to_string(duration_s));
+                Event e{parse_iso8601(time), k, element, id};
+                e.duration_s = duration_s;  // issue 16: undone at its end
+                d.events.push_back(std::move(e));
             },
-            py::arg("time"), py::arg("kind"), py::arg("element"), py::arg("id"))
+            py::arg("time"), py::arg("kind"), py::arg("element"), py::arg("id"), py::arg("duration_s") = 0)
         .def(
             "add_ev_station",
             [](DeviceSet& d, Id id, Id bus, Id customer, int n_chargers, double charger_kw, const std::string& strategy,

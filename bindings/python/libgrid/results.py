@@ -232,6 +232,27 @@ class Results:
                                           categories=list(self.EV_SESSION_STATUS))
         return df
 
+    def events(self) -> pd.DataFrame:
+        """The events the run applied (issue 16, docs/resilience.md), from /events, one row each in
+        the order they applied: time (time stamp), element (switch, line, trafo, ext_grid, load, ...),
+        id, action (open, close, out_of_service, in_service) and cause (scheduled, restoration,
+        random, repair). A feeder named in a scenario appears as its breaker (element switch). Empty
+        when the run had none."""
+        cols = ["time", "element", "id", "action", "cause"]
+        with h5py.File(self.path, "r") as f:
+            if "events" not in f or "events/time" not in f:
+                return pd.DataFrame(columns=cols)
+            g = f["events"]
+            t = g["time"]
+            data = {
+                "time": time_index(np.asarray(t[()]), _decode(t.attrs.get("unit", t.attrs.get("units", DEFAULT_TIME_UNITS)))),
+                "element": [_decode(v) for v in g["element"][()]],
+                "id": np.asarray(g["id"][()], dtype=np.int64),
+                "action": [_decode(v) for v in g["action"][()]],
+                "cause": [_decode(v) for v in g["cause"][()]],
+            }
+        return pd.DataFrame(data, columns=cols)
+
     def vector(self, group: str, name: str) -> pd.Series:
         """A 1-D dataset (e.g. `/bus/vn_kv`), indexed by `<group>/id` when the lengths agree."""
         path = _path(group, name)

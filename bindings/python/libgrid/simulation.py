@@ -81,9 +81,20 @@ class Devices:
         self._core.set_tariff(customer, tariff, export)
         return self
 
-    def add_event(self, time: str, kind: str, element: str, id: int):
-        """kind: open | close | out_of_service | in_service; element: switch | line | trafo | load | sgen | pv | battery."""
-        self._core.add_event(str(pd.Timestamp(time).strftime("%Y-%m-%dT%H:%M:%S")), kind, element, id)
+    def add_event(self, time: str, kind: str, element: str, id: int, duration=None):
+        """kind: open | close | out_of_service | in_service; element: switch | line | trafo | ext_grid |
+        load | sgen | pv | battery. duration (a pandas Timedelta, a string such as "4h", or seconds):
+        the event is undone at its end (close after open, in service after out of service);
+        None: it lasts (docs/resilience.md)."""
+        if duration is None:
+            seconds = 0
+        elif isinstance(duration, (int, float)):
+            seconds = int(duration)
+        else:
+            seconds = int(pd.Timedelta(duration).total_seconds())
+        if seconds < 0:
+            raise ValueError(f"add_event: duration must be >= 0, got {duration!r}")
+        self._core.add_event(str(pd.Timestamp(time).strftime("%Y-%m-%dT%H:%M:%S")), kind, element, id, seconds)
         return self
 
     def add_ev_station(self, id: int, bus: int, customer: int = -1, n_chargers: int = 1, charger_kw: float = 7.0,

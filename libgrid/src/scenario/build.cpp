@@ -218,12 +218,18 @@ struct BuildContext {
           site_battery(std::move(grid.charging_site_battery)),
           site_pv_kwp(std::move(grid.charging_site_pv_kwp)),
           site_battery_kwh(std::move(grid.charging_site_battery_kwh)),
-          site_battery_kw(std::move(grid.charging_site_battery_kw)) {}
+          site_battery_kw(std::move(grid.charging_site_battery_kw)),
+          feeder_names(std::move(grid.feeder_names)),
+          feeder_breakers(std::move(grid.feeder_breakers)),
+          feeder_km(std::move(grid.feeder_km)) {}
 
     const Scenario& s;
     BuiltScenario& b;
     std::vector<Id> site_customers, site_pv, site_battery;  ///< ScenarioGrid's charging sites
     std::vector<double> site_pv_kwp, site_battery_kwh, site_battery_kw;  ///< unbalanced Melaka: their sizes
+    std::vector<std::string> feeder_names;  ///< issue 16: ScenarioGrid's 11 kV feeders
+    std::vector<Id> feeder_breakers;
+    std::vector<double> feeder_km;
     std::unordered_map<Id, std::size_t> position;           ///< customer id -> position
     std::vector<double> daily;                              ///< daily kWh of each customer's load profile
     std::vector<char> has_pv, has_battery, has_ev, has_bems, has_hems, has_tou;  ///< selections
@@ -733,12 +739,191 @@ void build_options(BuildContext& x) {
     o.output_path.clear();
 }
 
+// ---- issue 16 (H2): events and random outages (docs/resilience.md) ------------------------------
+
+/// An element the events can name, found by kind and id or name in the network being built.
+struct EventTarget {
+    std::string element;  ///< the engine's kind ("switch", "line", "trafo", "ext_grid", "load")
+    Id id = 0;
+};
+
+EventKind event_kind(const std::string& action) {
+    if (action == "open") return EventKind::OpenSwitch;
+    if (action == "close") return EventKind::CloseSwitch;
+    if (action == "out_of_service") return EventKind::OutOfService;
+    return EventKind::InService;
+}
+
+/// The element of events.<i> (by id or name) in the built network; build_fail naming the key.
+EventTarget resolve_event_target(const BuildContext& x, const ScenarioEvent& ev, std::size_t i) {
+    const Scenario& s = x.s;
+    const BuiltScenario& b = x.b;
+    const std::string key = "events." + std::to_string(i) + "." + (ev.has_id ? "id" : "name");
+    const std::string what = ev.has_id ? "id " + std::to_string(ev.id) : "name '" + ev.name + "'";
+    if (ev.element == "feeder") {
+        if (x.feeder_names.empty())
+            build_fail(s, "events." + std::to_string(i) + ".element",
+                       "'feeder' needs the Melaka generator's 11 kV feeders; this network has none (name the feeder's breaker: element: switch)");
+        for (std::size_t f = 0; f < x.feeder_names.size(); ++f)
+            if ((ev.has_id && Id(f) == ev.id) || (!ev.has_id && x.feeder_names[f] == ev.name)) return {"switch", x.feeder_breakers[f]};
+        std::string names;
+        for (std::size_t f = 0; f < x.feeder_names.size() && f < 12; ++f) names += (f ? ", " : "") + x.feeder_names[f];
+        if (x.feeder_names.size() > 12) names += ", ...";
+        build_fail(s, key, "no feeder with " + what + " (feeders: " + names + "; ids 0.." + std::to_string(x.feeder_names.size() - 1) + ")");
+    }
+    // by id or by name, unique, in a table of (id, name, kind filter)
+    auto find = [&](std::size_t n, auto id_of, auto name_of, auto keep) -> EventTarget {
+        bool found = false;
+        Id got = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            if (!keep(k)) continue;
+            if (ev.has_id ? id_of(k) == ev.id : name_of(k) == ev.name) {
+                if (found && !ev.has_id) build_fail(s, key, "two " + ev.element + "s are named '" + ev.name + "': give the id");
+                found = true;
+                got = id_of(k);
+                if (ev.has_id) break;
+            }
+        }
+        if (!found) build_fail(s, key, "no " + ev.element + " with " + what + " in the network");
+        return {ev.element, got};
+    };
+    auto all = [](std::size_t) { return true; };
+    if (b.unbalanced) {
+        const UNetwork& u = b.unet;
+        auto uid = [](const auto& t, std::size_t k) { return t[k].id >= 0 ? Id(t[k].id) : Id(k) + 1; };
+        if (ev.element == "switch" || ev.element == "line")
+            return find(u.lines.size(), [&](std::size_t k) { return uid(u.lines, k); }, [&](std::size_t k) { return u.lines[k].name; },
+                        [&](std::size_t k) { return u.lines[k].is_switch == (ev.element == "switch"); });
+        if (ev.element == "trafo")
+            return find(u.transformers.size(), [&](std::size_t k) { return uid(u.transformers, k); },
+                        [&](std::size_t k) { return u.transformers[k].name; }, all);
+        if (ev.element == "ext_grid")
+            return find(u.vsources.size(), [&](std::size_t k) { return uid(u.vsources, k); }, [&](std::size_t k) { return u.vsources[k].name; }, all);
+        return find(u.loads.size(), [&](std::size_t k) { return unbalanced_load_id(u, k); }, [&](std::size_t k) { return u.loads[k].name; }, all);
+    }
+    const Network& n = b.net;
+    auto table = [&](const auto& t) {
+        return find(t.size(), [&](std::size_t k) { return t[k].id; }, [&](std::size_t k) { return t[k].name; }, all);
+    };
+    if (ev.element == "switch") return table(n.switches);
+    if (ev.element == "line") return table(n.lines);
+    if (ev.element == "trafo") return table(n.transformers);
+    if (ev.element == "ext_grid") {
+        auto nm = [&](std::size_t k) { return "ext_grid " + std::to_string(n.ext_grids[k].id); };  // ext grids have no name
+        return find(n.ext_grids.size(), [&](std::size_t k) { return n.ext_grids[k].id; }, nm, all);
+    }
+    return table(n.loads);
+}
+
+constexpr std::uint64_t kOutageStream = 0x4F55544147455321ULL;  // "OUTAGES!"
+
+/// A repair time, h: exponential with mean m, or lognormal with mean m and sigma of ln.
+double repair_h(const ScenarioOutages& o, Rng& r) {
+    if (o.repair == "lognormal") {
+        const double mu = std::log(o.mean_repair_h) - 0.5 * o.repair_sigma * o.repair_sigma;
+        return std::exp(mu + o.repair_sigma * r.normal());
+    }
+    return -std::log(1.0 - r.uniform()) * o.mean_repair_h;
+}
+
+void build_events(BuildContext& x) {
+    const Scenario& s = x.s;
+    std::vector<Event>& out = x.b.devices.events;
+    std::vector<std::pair<EventTarget, std::size_t>> resolved;  // (element, events index)
+    for (std::size_t i = 0; i < s.events.size(); ++i) {
+        const ScenarioEvent& ev = s.events[i];
+        const EventTarget t = resolve_event_target(x, ev, i);
+        resolved.emplace_back(t, i);
+    }
+    // two events on one element must not overlap: the next starts at or after the end of the last
+    auto same = [](const EventTarget& a, const EventTarget& b) { return a.element == b.element && a.id == b.id; };
+    std::vector<std::size_t> order(resolved.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.events[a].at < s.events[b].at; });
+    for (std::size_t a = 0; a < order.size(); ++a)
+        for (std::size_t c = a + 1; c < order.size(); ++c) {
+            const ScenarioEvent& p = s.events[order[a]];
+            const ScenarioEvent& q = s.events[order[c]];
+            if (!same(resolved[order[a]].first, resolved[order[c]].first)) continue;
+            if (q.at == p.at || q.at < p.at + p.duration_s)
+                build_fail(s, "events." + std::to_string(order[c]) + ".at",
+                           format_iso8601(q.at) + " overlaps events." + std::to_string(order[a]) + " (" + p.action + " " + resolved[order[a]].first.element +
+                               " " + std::to_string(resolved[order[a]].first.id) + " at " + format_iso8601(p.at) +
+                               (p.duration_s > 0 ? " for " + std::to_string(p.duration_s) + " s" : "") + ") on the same element");
+            break;  // the next event on this element is checked against its own successor
+        }
+    for (const auto& [t, i] : resolved) {
+        const ScenarioEvent& ev = s.events[i];
+        Event e;
+        e.time = ev.at;
+        e.kind = event_kind(ev.action);
+        e.element = t.element;
+        e.id = t.id;
+        e.duration_s = ev.duration_s;
+        e.cause = "scheduled";
+        out.push_back(e);
+    }
+    if (!s.outages.enabled) return;
+    // ---- random outages: a Poisson process of failures per element, each repaired after a random time ----
+    const ScenarioOutages& o = s.outages;
+    std::vector<EventTarget> elems;
+    std::vector<double> rate;  // failures per year
+    if (o.elements == "feeders") {
+        if (x.feeder_names.empty())
+            build_fail(s, "outages.elements", "'feeders' needs the Melaka generator's 11 kV feeders; this network has none (elements: lines)");
+        for (std::size_t f = 0; f < x.feeder_names.size(); ++f) {
+            elems.push_back({"switch", x.feeder_breakers[f]});
+            rate.push_back(o.failure_rate_per_feeder_year >= 0 ? o.failure_rate_per_feeder_year : o.failure_rate_per_km_year * x.feeder_km[f]);
+        }
+    } else if (x.b.unbalanced) {
+        const UNetwork& u = x.b.unet;
+        for (std::size_t k = 0; k < u.lines.size(); ++k)
+            if (!u.lines[k].is_switch && u.lines[k].enabled) {
+                elems.push_back({"line", u.lines[k].id >= 0 ? Id(u.lines[k].id) : Id(k) + 1});
+                rate.push_back(o.failure_rate_per_km_year * u.lines[k].length_km);
+            }
+    } else {
+        for (const Line& l : x.b.net.lines)
+            if (l.in_service) {
+                elems.push_back({"line", l.id});
+                rate.push_back(o.failure_rate_per_km_year * l.length_km);
+            }
+    }
+    const std::uint64_t seed = o.has_seed ? o.seed : s.seed;
+    const double year_s = 8760.0 * 3600.0;
+    for (std::size_t k = 0; k < elems.size(); ++k) {
+        if (!(rate[k] > 0)) continue;
+        Rng r(seed, stream_id({kOutageStream, std::uint64_t(k)}));
+        double t = double(x.t0);
+        for (;;) {
+            t += -std::log(1.0 - r.uniform()) / rate[k] * year_s;
+            if (!(t < double(x.t1))) break;
+            const std::int64_t dur = std::max<std::int64_t>(1, std::llround(repair_h(o, r) * 3600.0));
+            Event e;
+            e.time = LocalTime(std::llround(t));
+            e.kind = elems[k].element == "switch" ? EventKind::OpenSwitch : EventKind::OutOfService;
+            e.element = elems[k].element;
+            e.id = elems[k].id;
+            e.duration_s = dur;
+            e.cause = "random";
+            // a failure during a scheduled event on the same element is dropped (docs/resilience.md)
+            bool clash = false;
+            for (std::size_t j = 0; j < resolved.size() && !clash; ++j) {
+                const ScenarioEvent& ev = s.events[resolved[j].second];
+                clash = same(resolved[j].first, elems[k]) && e.time < ev.at + std::max<std::int64_t>(ev.duration_s, 1) && ev.at < e.time + dur;
+            }
+            if (!clash) out.push_back(e);
+            t = double(e.time + dur);
+        }
+    }
+}
+
 /// The builders, registered by kind, in the order they run.
 struct Builder {
     const char* kind;
     void (*build)(BuildContext&);
 };
-constexpr std::array<Builder, 10> kBuilders{{
+constexpr std::array<Builder, 11> kBuilders{{
     {"load_profiles", build_load_profiles},
     {"selections", build_selections},
     {"homes", build_homes},
@@ -749,6 +934,7 @@ constexpr std::array<Builder, 10> kBuilders{{
     {"ev_public_sites", build_ev_public_sites},
     {"tariffs", build_tariffs},
     {"options", build_options},
+    {"events", build_events},  // issue 16 (H2)
 }};
 
 /// One customer per load of a file network (ids 0..n-1), typed and sized by the network settings.
@@ -881,6 +1067,51 @@ ScenarioGrid unbalanced_melaka_grid(const Scenario& s, MelakaGrid m) {
     return g;
 }
 
+/// Issue 16: the generator's 11 kV feeders: name (its head bus's, "P0F1"), breaker (the bus-bus
+/// switch to that bus) and circuit km (11 kV lines reached from the head bus, open ties excluded).
+void melaka_feeders(const MelakaGrid& m, std::vector<std::string>& names, std::vector<Id>& breakers, std::vector<double>& km) {
+    const Network& n = m.net;
+    std::unordered_map<Id, std::size_t> bus_at;
+    for (std::size_t i = 0; i < n.buses.size(); ++i) bus_at[n.buses[i].id] = i;
+    std::unordered_map<Id, char> open_line;  // lines with an open line switch (the normally-open ties)
+    for (const Switch& sw : n.switches)
+        if (sw.et == SwitchElement::Line && !sw.closed) open_line[sw.element] = 1;
+    std::vector<std::vector<std::size_t>> at_bus(n.buses.size());  // 11 kV lines at each bus
+    for (std::size_t k = 0; k < n.lines.size(); ++k) {
+        const Line& l = n.lines[k];
+        if (!l.in_service || open_line.count(l.id)) continue;
+        at_bus[bus_at.at(l.from_bus)].push_back(k);
+        at_bus[bus_at.at(l.to_bus)].push_back(k);
+    }
+    for (std::size_t f = 0; f < m.feeder_head_bus.size(); ++f) {
+        const Id head = m.feeder_head_bus[f];
+        names.push_back(n.buses[bus_at.at(head)].name);
+        Id cb = -1;
+        for (const Switch& sw : n.switches)
+            if (sw.et == SwitchElement::Bus && (sw.element == head || sw.bus == head)) cb = sw.id;
+        breakers.push_back(cb);
+        double total = 0.0;
+        std::vector<char> seen_line(n.lines.size(), 0), seen_bus(n.buses.size(), 0);
+        std::vector<std::size_t> todo{bus_at.at(head)};
+        seen_bus[todo[0]] = 1;
+        while (!todo.empty()) {
+            const std::size_t b = todo.back();
+            todo.pop_back();
+            for (std::size_t k : at_bus[b]) {
+                const Line& l = n.lines[k];
+                if (seen_line[k] || n.buses[bus_at.at(l.from_bus)].vn_kv < 1.0 || n.buses[bus_at.at(l.to_bus)].vn_kv < 1.0) continue;
+                seen_line[k] = 1;
+                total += l.length_km;
+                for (Id nb : {l.from_bus, l.to_bus}) {
+                    const std::size_t i = bus_at.at(nb);
+                    if (!seen_bus[i]) seen_bus[i] = 1, todo.push_back(i);
+                }
+            }
+        }
+        km.push_back(total);
+    }
+}
+
 }  // namespace
 
 ScenarioGrid scenario_grid(const Scenario& s) {
@@ -911,7 +1142,20 @@ ScenarioGrid scenario_grid(const Scenario& s) {
     go.mv_vmax_pu = s.network.mv_vmax_pu;
     go.distribution_tap_pos = s.network.distribution_tap_pos;
     MelakaGrid m = generate_melaka_grid(go);
-    if (s.network.unbalanced()) return unbalanced_melaka_grid(s, std::move(m));
+    std::vector<std::string> fnames;
+    std::vector<Id> fbreakers;
+    std::vector<double> fkm;
+    melaka_feeders(m, fnames, fbreakers, fkm);  // issue 16
+    if (s.network.unbalanced()) {
+        ScenarioGrid u = unbalanced_melaka_grid(s, std::move(m));
+        u.feeder_names = std::move(fnames);
+        u.feeder_breakers = std::move(fbreakers);
+        u.feeder_km = std::move(fkm);
+        return u;
+    }
+    g.feeder_names = std::move(fnames);
+    g.feeder_breakers = std::move(fbreakers);
+    g.feeder_km = std::move(fkm);
     g.net = std::move(m.net);
     g.customers = std::move(m.customers);
     g.charging_sites = std::move(m.charging_sites);

@@ -828,11 +828,112 @@ void read_homes(const MapReader& dev, ScenarioHomes& h, const Ctx& ctx, bool dss
     m.boolean("battery_discharge_in_peak", h.rules.battery_discharge_in_peak);
 }
 
+// ---- issue 16 (H2): events and random outages (docs/resilience.md) ------------------------------
+
+const std::vector<std::string> kEventActions{"open", "close", "out_of_service", "in_service"};
+const std::vector<std::string> kEventElements{"switch", "line", "trafo", "ext_grid", "load", "feeder"};
+
+/// "4h", "90min", "30s", "2d", "900" (seconds) -> seconds (> 0); false when not of that form.
+bool parse_event_duration(const std::string& text, std::int64_t& seconds) {
+    std::string t = text;
+    std::int64_t mult = 1;
+    if (!t.empty() && t.back() == 'd') {
+        t.pop_back();
+        mult = 86400;
+    }
+    std::int64_t x = 0;
+    if (!parse_step(t, x) || x <= 0 || x > std::numeric_limits<std::int64_t>::max() / mult) return false;
+    seconds = x * mult;
+    return true;
+}
+
+/// seconds -> "2d", "4h", "90min", "45s" (parse_event_duration reads it back).
+std::string event_duration_text(std::int64_t s) {
+    if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
+    return step_text(s);
+}
+
+void read_events(const MapReader& top, std::vector<ScenarioEvent>& out, const Ctx& ctx) {
+    if (!top.has("events")) return;
+    const YAML::Node n = top.get("events");
+    const char* form = "{at, duration or until, action, element, id or name}";
+    if (n.IsNull()) return;
+    if (!n.IsSequence()) top.fail("events", std::string("expected a list of events ") + form + ", got " + got(n));
+    out.clear();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::string ek = "events." + std::to_string(i);
+        if (!n[i].IsMap()) ctx.fail(n[i], ek, std::string("expected an event ") + form + ", got " + got(n[i]));
+        MapReader e(ctx, n[i], ek, {"at", "duration", "until", "action", "element", "id", "name"});
+        ScenarioEvent d;
+        for (const char* k : {"at", "action", "element"})
+            if (!e.has(k)) e.fail(k, std::string("missing: ") + (std::string(k) == "at" ? "the event's time" : std::string(k) == "action" ? "what happens (" + join(kEventActions) + ")" : "the kind of element (" + join(kEventElements) + ")"));
+        time_value(e, "at", d.at);
+        d.action = e.scalar("action", "one of " + join(kEventActions));
+        if (std::find(kEventActions.begin(), kEventActions.end(), d.action) == kEventActions.end())
+            e.fail("action", "unknown value '" + d.action + "'" + did_you_mean(d.action, kEventActions) + "; allowed: " + join(kEventActions));
+        d.element = e.scalar("element", "one of " + join(kEventElements));
+        if (std::find(kEventElements.begin(), kEventElements.end(), d.element) == kEventElements.end())
+            e.fail("element", "unknown value '" + d.element + "'" + did_you_mean(d.element, kEventElements) + "; allowed: " + join(kEventElements));
+        const bool switching = d.action == "open" || d.action == "close";
+        if ((d.element == "switch" || d.element == "feeder") && !switching)
+            e.fail("action", "a " + d.element + " opens or closes, got '" + d.action + "'");
+        if (d.element != "switch" && d.element != "feeder" && switching)
+            e.fail("action", "a " + d.element + " goes out_of_service or in_service (open and close are for switches and feeders), got '" + d.action + "'");
+        if (e.has("duration") && e.has("until")) e.fail("until", "give either duration or until, not both");
+        if (e.has("duration")) {
+            const std::string v = e.scalar("duration", "a duration (e.g. 4h, 90min, 2d)");
+            if (!parse_event_duration(v, d.duration_s)) e.fail("duration", "expected a duration > 0 (e.g. 4h, 90min, 2d), got '" + v + "'");
+        }
+        if (e.has("until")) {
+            LocalTime u = 0;
+            time_value(e, "until", u);
+            if (u <= d.at) e.fail("until", "the end " + format_iso8601(u) + " is not after the event's time " + format_iso8601(d.at));
+            d.duration_s = u - d.at;
+        }
+        if (e.has("id") == e.has("name")) e.fail(e.has("id") ? "name" : "id", "give the element's id or its name (one of them)");
+        if (e.has("id")) {
+            e.integer("id", d.id, std::numeric_limits<std::int64_t>::min() / 2, std::numeric_limits<std::int64_t>::max() / 2);
+            d.has_id = true;
+        } else {
+            d.name = e.scalar("name", "the element's name");
+            if (d.name.empty()) e.fail("name", "expected the element's name, got ''");
+        }
+        out.push_back(d);
+    }
+}
+
+void read_outages(const MapReader& top, ScenarioOutages& o, const Ctx& ctx) {
+    if (!top.has("outages") || top.get("outages").IsNull()) return;
+    MapReader m(ctx, top.get("outages"), "outages",
+                {"seed", "elements", "failure_rate_per_km_year", "failure_rate_per_feeder_year", "mean_repair_h", "repair", "repair_sigma"});
+    o.enabled = true;
+    m.seed("seed", o.seed, &o.has_seed);
+    if (m.has("elements")) {
+        o.elements = m.scalar("elements", "feeders or lines");
+        if (o.elements != "feeders" && o.elements != "lines")
+            m.fail("elements", "unknown value '" + o.elements + "'" + did_you_mean(o.elements, {"feeders", "lines"}) + "; allowed: feeders, lines");
+    }
+    m.number("failure_rate_per_km_year", o.failure_rate_per_km_year, closed(0.0, 1000.0));
+    m.number("failure_rate_per_feeder_year", o.failure_rate_per_feeder_year, closed(0.0, 10000.0));
+    if (m.has("failure_rate_per_km_year") == m.has("failure_rate_per_feeder_year"))
+        m.fail(m.has("failure_rate_per_km_year") ? "failure_rate_per_feeder_year" : "failure_rate_per_km_year",
+               "give one failure rate: failure_rate_per_km_year or failure_rate_per_feeder_year");
+    if (o.elements == "lines" && m.has("failure_rate_per_feeder_year"))
+        m.fail("failure_rate_per_feeder_year", "lines fail per km: give failure_rate_per_km_year");
+    m.number("mean_repair_h", o.mean_repair_h, Range{0.0, 8760.0, true, false});
+    if (m.has("repair")) {
+        o.repair = m.scalar("repair", "exponential or lognormal");
+        if (o.repair != "exponential" && o.repair != "lognormal")
+            m.fail("repair", "unknown value '" + o.repair + "'" + did_you_mean(o.repair, {"exponential", "lognormal"}) + "; allowed: exponential, lognormal");
+    }
+    m.number("repair_sigma", o.repair_sigma, closed(0.0, 5.0));
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages"});
     top.string("name", s.name);
     top.string("description", s.description);
     top.seed("seed", s.seed);
@@ -906,6 +1007,8 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
         m.integer("max_control_iterations", s.solver.max_control_iterations, 1, 100);
     }
     top.integer("threads", s.threads, 1, 256);
+    read_events(top, s.events, ctx);  // issue 16 (H2)
+    read_outages(top, s.outages, ctx);
 }
 
 YAML::Node load_yaml(const std::string& text, const std::string& file) {
@@ -945,6 +1048,11 @@ std::vector<std::string> exclusive_partners(const std::string& parent, const std
     if (parent == "weather") return other(kWeatherModelKeys, kWeatherFileKeys);
     for (const char* kind : {"devices.pv", "devices.battery", "devices.ev", "devices.buildings", "devices.homes"})
         if (parent == kind) return other({"share"}, {"customers"});  // issue 15: a .dss network's named customers
+    if (parent.rfind("events.", 0) == 0) {  // issue 16: an event's end and its element
+        std::vector<std::string> o = other({"duration"}, {"until"});
+        return o.empty() ? other({"id"}, {"name"}) : o;
+    }
+    if (parent == "outages") return other({"failure_rate_per_km_year"}, {"failure_rate_per_feeder_year"});
     return {};
 }
 
@@ -1048,7 +1156,7 @@ bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
-           limits == o.limits;
+           limits == o.limits && events == o.events && outages == o.outages;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1337,6 +1445,33 @@ std::string scenario_to_yaml(const Scenario& s) {
         e << YAML::EndMap;
     }
     kv(e, "threads", std::int64_t(s.threads));
+    // issue 16 (H2): only when given (older results' text stays the same)
+    if (!s.events.empty()) {
+        e << YAML::Key << "events" << YAML::Value << YAML::BeginSeq;
+        for (const ScenarioEvent& ev : s.events) {
+            e << YAML::Flow << YAML::BeginMap;
+            kv_quoted(e, "at", format_iso8601(ev.at));
+            if (ev.duration_s > 0) kv(e, "duration", event_duration_text(ev.duration_s));
+            kv(e, "action", ev.action);
+            kv(e, "element", ev.element);
+            if (ev.has_id) kv(e, "id", std::int64_t(ev.id));
+            else kv_quoted(e, "name", ev.name);
+            e << YAML::EndMap;
+        }
+        e << YAML::EndSeq;
+    }
+    if (s.outages.enabled) {
+        const ScenarioOutages& o = s.outages;
+        e << YAML::Key << "outages" << YAML::Value << YAML::BeginMap;
+        if (o.has_seed) e << YAML::Key << "seed" << YAML::Value << std::to_string(o.seed);
+        kv(e, "elements", o.elements);
+        if (o.failure_rate_per_km_year >= 0) kv(e, "failure_rate_per_km_year", o.failure_rate_per_km_year);
+        if (o.failure_rate_per_feeder_year >= 0) kv(e, "failure_rate_per_feeder_year", o.failure_rate_per_feeder_year);
+        kv(e, "mean_repair_h", o.mean_repair_h);
+        kv(e, "repair", o.repair);
+        kv(e, "repair_sigma", o.repair_sigma);
+        e << YAML::EndMap;
+    }
     e << YAML::EndMap;
     return std::string(e.c_str()) + "\n";
 }

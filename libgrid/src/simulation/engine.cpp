@@ -58,7 +58,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 752, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 856, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -122,6 +122,15 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.neutral_losses_mwh", s.neutral_losses_mwh);
     ar.pod("sum.max_trafo_phase_loading_percent", s.max_trafo_phase_loading_percent);
     ar.pod("sum.max_line_conductor_loading_percent", s.max_line_conductor_loading_percent);
+    // issue 16 (H2): the resilience KPIs' accumulators
+    ar.pod("sum.energy_not_served_mwh", s.energy_not_served_mwh);
+    ar.pod("sum.energy_not_served_residential_mwh", s.energy_not_served_residential_mwh);
+    ar.pod("sum.energy_not_served_commercial_mwh", s.energy_not_served_commercial_mwh);
+    ar.pod("sum.energy_not_served_industrial_mwh", s.energy_not_served_industrial_mwh);
+    ar.pod("sum.customer_hours_interrupted", s.customer_hours_interrupted);
+    ar.pod("sum.interruptions", s.interruptions);
+    ar.pod("sum.islanded_steps", s.islanded_steps);
+    ar.pod("sum.interrupted_steps", s.interrupted_steps);
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions
@@ -145,16 +154,53 @@ std::string checkpoint_path(const std::string& output) { return output + ".ckpt"
 
 /// A timed event, resolved once at construction: which table (or device group) and which row.
 struct ResolvedEvent {
-    enum class Target : int { Switch, Line, Trafo, Load, SGen, Device };
+    enum class Target : int { Switch, Line, Trafo, Load, SGen, Device, ExtGrid };
     LocalTime time = 0;
     Target target = Target::Switch;
     bool on = false;
     std::size_t index = 0;  ///< row of the network table, or device index in the group
     std::size_t group = 0;  ///< device group (Target::Device)
+    std::size_t source = 0; ///< issue 16: the event in Impl::timeline (the /events table's row)
 };
+
+/// Issue 16: an event with a duration, undone at its end (docs/resilience.md).
+Event undoing(const Event& e) {
+    Event r = e;
+    r.time = e.time + e.duration_s;
+    r.duration_s = 0;
+    switch (e.kind) {
+    case EventKind::OpenSwitch: r.kind = EventKind::CloseSwitch; break;
+    case EventKind::CloseSwitch: r.kind = EventKind::OpenSwitch; break;
+    case EventKind::OutOfService: r.kind = EventKind::InService; break;
+    case EventKind::InService: r.kind = EventKind::OutOfService; break;
+    }
+    r.cause = e.cause == "random" ? "repair" : "restoration";
+    return r;
+}
+
+const char* event_action(EventKind k) {
+    switch (k) {
+    case EventKind::OpenSwitch: return "open";
+    case EventKind::CloseSwitch: return "close";
+    case EventKind::OutOfService: return "out_of_service";
+    case EventKind::InService: return "in_service";
+    }
+    return "?";
+}
 
 struct Simulation::Impl : detail::EngineState {
     std::vector<ResolvedEvent> events;
+    /// Issue 16: the events in the order they apply (dev.events and the undoing of those with a
+    /// duration), as the /events table lists them.
+    std::vector<Event> timeline;
+
+    // ---- issue 16: the resilience KPIs (docs/resilience.md) ----
+    std::vector<char> cust_counted;  ///< per customer: in service and energised as given (the run's customers)
+    std::vector<char> load_in_service0;  ///< per load: in service as constructed (before any event)
+    std::vector<double> cust_out;    ///< per customer: 1 while interrupted (last step), else 0
+    std::vector<double> cust_ever;   ///< per customer: 1 once interrupted in the run
+    std::vector<int> cust_class;     ///< per customer: its profile's class (CustomerClass), -1 without a profile
+    std::vector<double> row_not_served_kw;  ///< /load/not_served_kw (runs with events)
     std::unique_ptr<detail::GridModel> grid;  ///< the grid behind the seam (grid_model.hpp)
 
     // ---- loads (not a device group: their profiles are generated here in blocks) ----
@@ -214,6 +260,8 @@ struct Simulation::Impl : detail::EngineState {
         state(ar, sum);
         ar.pod("block_start", block_start);
         ar.pod("block_len", block_len);
+        ar.fixed("cust_out", cust_out);  // issue 16
+        ar.fixed("cust_ever", cust_ever);
     }
     template <class Ar>
     void archive_months(Ar& ar) {
@@ -379,9 +427,10 @@ struct Simulation::Impl : detail::EngineState {
             return false;
         };
         bool known = false;
-        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen")) {
-            // issue 15b: the UNetwork's lines, switches (lines with switch=yes) and transformers
-            r.target = e.element == "switch" ? T::Switch : e.element == "line" ? T::Line : T::Trafo;
+        if (!(e.duration_s >= 0)) throw ValidationError(who + ": field 'duration_s': must be >= 0, got " + std::to_string(e.duration_s));
+        if (grid->is_unbalanced() && (e.element == "switch" || e.element == "line" || e.element == "trafo" || e.element == "sgen" || e.element == "ext_grid")) {
+            // issue 15b: the UNetwork's lines, switches (lines with switch=yes) and transformers; issue 16: its sources
+            r.target = e.element == "switch" ? T::Switch : e.element == "line" ? T::Line : e.element == "ext_grid" ? T::ExtGrid : T::Trafo;
             try {
                 known = grid->find_element(e.element, e.id, r.index);
             } catch (const ValidationError& x) {
@@ -392,11 +441,31 @@ struct Simulation::Impl : detail::EngineState {
         else if (e.element == "trafo") known = row(net.transformers, T::Trafo);
         else if (e.element == "load") known = row(net.loads, T::Load);
         else if (e.element == "sgen") known = row(net.sgens, T::SGen);
+        else if (e.element == "ext_grid") known = row(net.ext_grids, T::ExtGrid);  // issue 16: a supply outage
         else if (!resolve_device_event(e, r, known)) throw ValidationError(who + ": field 'element': unknown element kind '" + e.element + "'");
         if (!known) throw IdError(who + ": field 'id': unknown " + e.element + " id " + std::to_string(e.id));
         if (e.element == "switch" && e.kind != EventKind::OpenSwitch && e.kind != EventKind::CloseSwitch)
             throw ValidationError(who + ": field 'kind': a switch opens or closes");
+        if (e.element == "ext_grid" && e.kind != EventKind::OutOfService && e.kind != EventKind::InService)
+            throw ValidationError(who + ": field 'kind': an ext grid goes out of service or into service");
         return r;
+    }
+
+    /// Issue 16: an unbalanced grid cannot yet run with every source out of service (the stepper
+    /// needs a node): refuse, before the run, the event that would take the last one out.
+    void refuse_source_outage(std::size_t n) const {
+        std::vector<char> on(n, 1);  // the sources' service states through the events (all in service as built)
+        std::size_t live = n;
+        for (const ResolvedEvent& e : events) {
+            if (e.target != ResolvedEvent::Target::ExtGrid || e.index >= n) continue;
+            if (on[e.index] && !e.on) --live;
+            else if (!on[e.index] && e.on) ++live;
+            on[e.index] = e.on;
+            if (live == 0)
+                throw ValidationError("event at " + format_iso8601(e.time) +
+                                      ": field 'element': takes the last ext grid out of service; the unbalanced engine cannot yet run a "
+                                      "step with every island dead (run the balanced model: network.model: balanced)");
+        }
     }
 
     /// false when no device group taking events is of the event's kind.
@@ -420,8 +489,9 @@ struct Simulation::Impl : detail::EngineState {
         bool changed = false;
         while (next_event < events.size() && events[next_event].time <= t) {
             const ResolvedEvent& e = events[next_event++];
-            const bool in_grid = grid->is_unbalanced() && (e.target == T::Switch || e.target == T::Line || e.target == T::Trafo);
-            if (in_grid) grid->set_element(e.target == T::Switch ? "switch" : e.target == T::Line ? "line" : "trafo", e.index, e.on);
+            const bool in_grid = grid->is_unbalanced() && (e.target == T::Switch || e.target == T::Line || e.target == T::Trafo || e.target == T::ExtGrid);
+            if (in_grid)
+                grid->set_element(e.target == T::Switch ? "switch" : e.target == T::Line ? "line" : e.target == T::ExtGrid ? "ext_grid" : "trafo", e.index, e.on);
             else switch (e.target) {
             case T::Switch: net.switches[e.index].closed = e.on; break;
             case T::Line: net.lines[e.index].in_service = e.on; break;
@@ -429,8 +499,9 @@ struct Simulation::Impl : detail::EngineState {
             case T::Load: net.loads[e.index].in_service = e.on; break;
             case T::SGen: net.sgens[e.index].in_service = e.on; break;
             case T::Device: groups[e.group]->set_in_service(e.index, e.on); break;
+            case T::ExtGrid: net.ext_grids[e.index].in_service = e.on; break;
             }
-            changed = changed || e.target == T::Switch || e.target == T::Line || e.target == T::Trafo || e.target == T::SGen;
+            changed = changed || e.target == T::Switch || e.target == T::Line || e.target == T::Trafo || e.target == T::SGen || e.target == T::ExtGrid;
         }
         if (changed) grid->topology_changed();
     }
@@ -602,12 +673,46 @@ struct Simulation::Impl : detail::EngineState {
         sum.network_gen_mwh += (g.network_gen_mw + gen_total) * dt_h;
 
         meter_customers(dt_h);
+        count_interruptions(k, dt_h);
         if (w) write_step(t, converged, iters, balance);
 
         // meter interval complete?
         const std::int64_t t_end = t + opt.step_s;
         if ((t_end - opt.start) % opt.meter_interval_s == 0 || k + 1 == opt.n_steps)
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
+    }
+
+    /// Issue 16: the customers interrupted this step (de-energised, or switched out by an event) and
+    /// what their profiles would have drawn (docs/resilience.md). No allocation.
+    void count_interruptions(std::size_t k, double dt_h) {
+        const std::size_t nl = net.loads.size(), j = k - block_start;
+        bool any = false;
+        for (std::size_t l = 0; l < nl; ++l) {
+            row_not_served_kw[l] = 0.0;
+            if (!cust_counted[l]) continue;
+            const bool out = !net.loads[l].in_service || !grid->load_energised(l);
+            if (!out) {
+                cust_out[l] = 0.0;
+                continue;
+            }
+            any = true;
+            const double p_kw = std::max(block_p_kw[j * nl + l], 0.0);
+            row_not_served_kw[l] = p_kw;
+            const double e = p_kw / 1000.0 * dt_h;
+            sum.energy_not_served_mwh += e;
+            switch (cust_class[l]) {
+            case 0: sum.energy_not_served_residential_mwh += e; break;
+            case 1: sum.energy_not_served_commercial_mwh += e; break;
+            case 2: sum.energy_not_served_industrial_mwh += e; break;
+            default: break;
+            }
+            sum.customer_hours_interrupted += dt_h;
+            if (cust_out[l] == 0.0) sum.interruptions++;
+            cust_out[l] = 1.0;
+            cust_ever[l] = 1.0;
+        }
+        if (any) sum.interrupted_steps++;
+        if (grid->islanded()) sum.islanded_steps++;
     }
 
     /// Customers: net import behind each meter, PV used on site, the meter interval's energy.
@@ -707,7 +812,7 @@ struct Simulation::Impl : detail::EngineState {
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill"};  // written at the end of a run
+                r.remove = {"/summary", "/bill", "/events"};  // written at the end of a run
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
                 own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {
@@ -721,11 +826,13 @@ struct Simulation::Impl : detail::EngineState {
             std::size_t cols = grid->planned_columns();
             for (const auto& g : groups) cols += g->planned_columns();
             cols += 7 * bill_customers.size();  // the bill tables written at the end (write_bills), while the step series still hold their buffers
+            if (!timeline.empty()) cols += net.loads.size();  // issue 16: /load/not_served_kw
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }
         write_run_attributes();
         grid->declare_series();
+        if (!timeline.empty() && !net.loads.empty()) record_series("load", "not_served_kw", "kW", row_not_served_kw);  // issue 16
         for (auto& g : groups) {
             SeriesDeclarer d(w, g->kind());
             g->declare(d, opt);
@@ -797,7 +904,28 @@ struct Simulation::Impl : detail::EngineState {
             }
         }
         write_bills();
+        write_events();
         w->flush();
+    }
+
+    /// Issue 16: /events, the events applied in the run, in the order they applied.
+    void write_events() {
+        if (timeline.empty() || next_event == 0) return;
+        std::vector<std::int64_t> time, id;
+        std::vector<std::string> element, action, cause;
+        for (std::size_t i = 0; i < next_event && i < events.size(); ++i) {
+            const Event& e = timeline[events[i].source];
+            time.push_back(e.time);
+            id.push_back(e.id);
+            element.push_back(e.element);
+            action.push_back(event_action(e.kind));
+            cause.push_back(e.cause);
+        }
+        w->write_int_vector("events/time", time, kResultsTimeUnits);
+        w->write_strings("events/element", element);
+        w->write_int_vector("events/id", id);
+        w->write_strings("events/action", action);
+        w->write_strings("events/cause", cause);
     }
 
     void write_bills() {
@@ -854,7 +982,40 @@ struct Simulation::Impl : detail::EngineState {
             if (g->voltage_dependent()) vdep.push_back(g.get());
         validate_inputs();
         std::stable_sort(dev.events.begin(), dev.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
-        for (const Event& e : dev.events) events.push_back(resolve_event(e));
+        // issue 16: an event with a duration is undone at its end; at one time the undoing events
+        // go first (a feeder restored at 22:00 and opened again at 22:00 ends open)
+        timeline.clear();
+        std::vector<char> undo;
+        for (const Event& e : dev.events) {
+            timeline.push_back(e);
+            undo.push_back(0);
+        }
+        for (const Event& e : dev.events)
+            if (e.duration_s > 0) {
+                timeline.push_back(undoing(e));
+                undo.push_back(1);
+            }
+        std::vector<std::size_t> order(timeline.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            if (timeline[a].time != timeline[b].time) return timeline[a].time < timeline[b].time;
+            return undo[a] > undo[b];
+        });
+        std::vector<Event> sorted;
+        for (std::size_t i : order) sorted.push_back(timeline[i]);
+        timeline = std::move(sorted);
+        for (std::size_t i = 0; i < timeline.size(); ++i) {
+            events.push_back(resolve_event(timeline[i]));
+            events.back().source = i;
+        }
+        if (grid->sources_needed() > 0) refuse_source_outage(grid->sources_needed());
+        load_in_service0.assign(net.loads.size(), 0);
+        for (std::size_t l = 0; l < net.loads.size(); ++l) load_in_service0[l] = net.loads[l].in_service;
+        cust_class.assign(net.loads.size(), -1);
+        for (const LoadProfileSpec& p : dev.load_profiles) {
+            const auto it = load_at.find(p.load);
+            if (it != load_at.end()) cust_class[it->second] = int(p.cls);
+        }
         pool = std::make_unique<ThreadPool>(opt.threads);
     }
 
@@ -893,6 +1054,12 @@ struct Simulation::Impl : detail::EngineState {
         for (auto& g : groups) g->prepare(setup);
         next_event = 0;
         grid->rebuild();
+        // issue 16: the run's customers: in service and energised in the network as given
+        cust_counted.assign(nl, 0);
+        for (std::size_t l = 0; l < nl; ++l) cust_counted[l] = load_in_service0[l] && grid->load_energised(l);
+        cust_out.assign(nl, 0.0);
+        cust_ever.assign(nl, 0.0);
+        row_not_served_kw.assign(nl, 0.0);
         block_start = 0;
         block_len = 0;
         size_blocks();
@@ -990,6 +1157,12 @@ struct Simulation::Impl : detail::EngineState {
         sum.self_sufficiency = gross > 0 ? sum.pv_self_consumed_mwh / gross : 0.0;
         if (!std::isfinite(sum.min_vm_pu)) sum.min_vm_pu = kNaN;
         if (!std::isfinite(sum.max_vm_pu)) sum.max_vm_pu = kNaN;
+        // issue 16: IEEE 1366 over the run's customers
+        sum.resilience = !timeline.empty();
+        sum.customers = std::size_t(std::count(cust_counted.begin(), cust_counted.end(), char(1)));
+        sum.customers_interrupted = std::size_t(std::count(cust_ever.begin(), cust_ever.end(), 1.0));
+        sum.saidi_h = sum.customers > 0 ? sum.customer_hours_interrupted / double(sum.customers) : 0.0;
+        sum.saifi = sum.customers > 0 ? double(sum.interruptions) / double(sum.customers) : 0.0;
     }
 
     void close_run() {

@@ -7,6 +7,7 @@
 #include <libgrid/math/math_model.hpp>
 #include <libgrid/math/output.hpp>
 #include <libgrid/powerflow/results.hpp>
+#include <libgrid/topology/topology.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +35,7 @@ void state(Ar& ar, Network& net) {
     for (Load& x : net.loads) state_bool(ar, "load.in_service", x.in_service);
     for (SGen& x : net.sgens) state_bool(ar, "sgen.in_service", x.in_service);
     for (Shunt& x : net.shunts) ar.pod("shunt.step", x.step);
+    for (ExtGrid& x : net.ext_grids) state_bool(ar, "ext_grid.in_service", x.in_service);  // issue 16: supply outages
 }
 
 struct BalancedGrid final : GridModel {
@@ -94,6 +96,9 @@ struct BalancedGrid final : GridModel {
     // ---- the seam ----
     void validate() const override { net.validate(); }
     const std::vector<cplx>& voltages() const override { return V; }
+    bool load_energised(std::size_t l) const override { return l < load_node.size() && load_node[l] >= 0; }
+    bool islanded() const override { return islanded_now; }
+    bool islanded_now = false;  ///< issue 16: an energised island without an ext grid (rebuild)
     void topology_changed() override {
         prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
         for (std::size_t b = 0; b < net.buses.size(); ++b)
@@ -136,7 +141,9 @@ struct BalancedGrid final : GridModel {
     template <class Ar>
     void archive(Ar& ar) {
         state(ar, net);
-        ar.fixed("V", V);
+        // issue 16: as many values as the model at the checkpoint has nodes (events change the count:
+        // an open bus-bus switch splits a node, a dead island has none); resync keeps them
+        ar.vec("V", V);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
         ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
@@ -146,19 +153,29 @@ struct BalancedGrid final : GridModel {
     // ---- model ----------------------------------------------------------------------------------
     // Static injections (everything but loads and devices) and device node maps.
     void rebuild() override {
-        m = build_math_model(net);
+        // validated at construction; issue 16: events may leave no source in service (an outage of
+        // the supply), which Network::validate refuses: every island is then dead, no node to solve
+        m = build_math_model(net, analyze_topology(net));
         // islands without a source are de-energised (docs/distribution.md): counted, never silent
         // (as deenergized_bus_ids, without allocating)
         std::size_t dead = 0;
         for (std::size_t b = 0; b < net.buses.size(); ++b)
             dead += m.bus_node[b] < 0 && net.buses[b].in_service && net.buses[b].type != BusType::Isolated;
         sum.deenergized_buses = std::max(sum.deenergized_buses, dead);
+        // issue 16: islands energised by a source other than an ext grid (islanded_steps)
+        {
+            std::vector<char> fed(std::size_t(std::max(m.n_islands, 0)), 0);
+            for (int node : m.ext_grid_node)
+                if (node >= 0 && std::size_t(node) < m.node_island.size()) fed[std::size_t(m.node_island[std::size_t(node)])] = 1;
+            islanded_now = std::find(fed.begin(), fed.end(), char(0)) != fed.end();
+        }
         method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
         if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
         if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
         nr.reset();
         sweep.reset();
-        if (method == Method::Sweep) {
+        if (m.n == 0) {  // issue 16: nothing energised (every source out)
+        } else if (method == Method::Sweep) {
             sweep.emplace();
             sweep_hook.ready = false;
             sweep->analyze(m);
@@ -183,6 +200,7 @@ struct BalancedGrid final : GridModel {
         node_flow.assign(m.n, 0.0);
         has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
                                 std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
+        if (m.n == 0) has_discrete_controls = false;  // issue 16: nothing energised
     }
     std::vector<cplx> prev_bus_v;
 
@@ -223,6 +241,11 @@ struct BalancedGrid final : GridModel {
     }
 
     SolveStatus solve() {
+        if (m.n == 0) {  // issue 16: nothing energised: nothing to solve
+            SolveStatus st;
+            st.converged = true;
+            return st;
+        }
         if (method == Method::Sweep && !vdep.empty()) {
             if (!sweep_hook.ready) sweep_hook.collect(this);
             return sweep->solve(m, V, opt.tolerance, std::max(opt.max_iterations, 100), &sweep_hook);

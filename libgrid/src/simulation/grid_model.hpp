@@ -128,6 +128,17 @@ public:
     virtual bool find_element(const std::string& /*kind*/, Id /*id*/, std::size_t& /*index*/) const { return false; }
     virtual void set_element(const std::string& /*kind*/, std::size_t /*index*/, bool /*on*/) {}
 
+    /// Added (issue 16, H2): whether customer (load) l's bus is energised in the present topology
+    /// (an island with a source); the resilience KPIs count the customers that are not.
+    virtual bool load_energised(std::size_t /*l*/) const { return true; }
+    /// Added (issue 16, H2): 0 when the grid can run a step with every source out of service (every
+    /// island dead); else its number of sources: the unbalanced stepper cannot yet run without one,
+    /// so the engine refuses the event that would take the last one out.
+    virtual std::size_t sources_needed() const { return 0; }
+    /// Added (issue 16, H2): some energised island holds no ext grid in the present topology (a
+    /// generator, or a grid-forming source once the islanded power flow lands, keeps it alive).
+    virtual bool islanded() const { return false; }
+
     // ---- checkpoints ----
     virtual void save_state(StateOut& out) = 0;
     virtual void restore_state(StateIn& in) = 0;

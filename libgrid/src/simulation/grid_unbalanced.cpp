@@ -209,8 +209,13 @@ struct UnbalancedGrid final : GridModel {
     bool find_element(const std::string& kind, Id id, std::size_t& index) const override;
     void set_element(const std::string& kind, std::size_t index, bool on) override {
         if (kind == "trafo") unet.transformers[index].enabled = on;
+        else if (kind == "ext_grid") unet.vsources[index].enabled = on;  // issue 16: a supply outage
         else unet.lines[index].enabled = on;
     }
+    /// Issue 16: per load, its bus lies on an island with a source (mark_islands at the last build).
+    std::vector<char> load_live;
+    bool load_energised(std::size_t l) const override { return l < load_live.size() && load_live[l]; }
+    std::size_t sources_needed() const override { return unet.vsources.size(); }
     const std::vector<std::complex<double>>& voltages() const override { return conn_v; }
 
     bool shape_block(std::size_t l, LocalTime t0, std::size_t len, double* p_kw, double* q_kvar, std::size_t stride) const override {
@@ -339,6 +344,7 @@ struct UnbalancedGrid final : GridModel {
         }
         for (UCapacitor& c : unet.capacitors) ar.vec("ucap.states", c.states);
         for (Load& x : s.net.loads) state_bool(ar, "load.in_service", x.in_service);
+        for (UVsource& x : unet.vsources) state_bool(ar, "usource.enabled", x.enabled);  // issue 16: supply outages
         if constexpr (Ar::saving) {
             keep_key.clear();
             for (int n = 0; n < st->n_nodes(); ++n) keep_key.push_back(node_key(st->node_bus(n), st->node_conductor(n)));
@@ -454,6 +460,11 @@ void UnbalancedGrid::build_stepper() {
     std::vector<char> live;
     const std::size_t dead = mark_islands(live);
     s.sum.deenergized_buses = std::max(s.sum.deenergized_buses, dead);
+    load_live.assign(unet.loads.size(), 0);  // issue 16: the resilience KPIs' energised customers
+    for (std::size_t l = 0; l < unet.loads.size(); ++l) {
+        const int b = unet.loads[l].bus1.bus;
+        load_live[l] = b >= 0 && live[std::size_t(b)];
+    }
     std::vector<UConnection> list;
     conns.dead.assign(conns.list.size(), 0);
     conn_live.assign(conns.list.size(), -1);
@@ -524,6 +535,14 @@ bool UnbalancedGrid::find_element(const std::string& kind, Id id, std::size_t& i
     if (kind == "trafo") {
         for (std::size_t i = 0; i < unet.transformers.size(); ++i)
             if (id_of(unet.transformers[i], i) == id) {
+                index = i;
+                return true;
+            }
+        return false;
+    }
+    if (kind == "ext_grid") {  // issue 16: the sources (to_unetwork keeps the ext grid's id)
+        for (std::size_t i = 0; i < unet.vsources.size(); ++i)
+            if (id_of(unet.vsources[i], i) == id) {
                 index = i;
                 return true;
             }

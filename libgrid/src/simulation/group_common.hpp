@@ -98,6 +98,15 @@ void declare_units(SeriesDeclarer& d, const Units& units) {
     d.ids(id, bus, cust.empty() ? nullptr : &cust);
 }
 
+/// Issue 16: an EV station's input in a step its bus is de-energised: no import, no PV.
+inline EvStepInput dead_input(const StepContext& c) {
+    EvStepInput in;
+    in.t = c.t;
+    in.is_peak = c.peak;
+    in.import_limit_kw = 0.0;
+    return in;
+}
+
 /// Bus -> node of every unit.
 template <class Units>
 void bind_nodes(const NetworkIndex& ix, const Units& units, std::vector<int>& node) {

@@ -75,6 +75,9 @@ public:
             EvStationUnit& e = u_[u];
             if (!e.in_service || node_[u] < 0) {
                 p_kw_[u] = 0.0;
+                // issue 16: a de-energised station's vehicles keep arriving and leaving, charging nothing
+                // (its time goes on: the station's steps stay contiguous when the bus is energised again)
+                if (e.in_service && e.station.started_) (void)e.station.step(dead_input(c), c.dt_h);
                 return;
             }
             EvStepInput in;

@@ -45,6 +45,9 @@ public:
             if (!cs.in_service || node_[u] < 0) {
                 p_kw_[u] = 0.0;
                 out_[u] = SiteStepOutput{};
+                // issue 16: de-energised (no islanded power flow yet): the chargers deliver nothing, the
+                // battery and canopy idle; the sessions go on (contiguous steps when energised again)
+                if (cs.in_service && cs.site.evs.started_) (void)cs.site.evs.step(dead_input(c), c.dt_h);
                 return;
             }
             SiteStepInput in;

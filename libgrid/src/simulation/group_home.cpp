@@ -38,6 +38,12 @@ public:
             HomeUnit& h = u_[u];
             if (!h.in_service || node_[u] < 0) {
                 p_kw_[u] = 0.0;
+                if (h.in_service) {
+                    // issue 16: a de-energised home draws nothing (no islanded power flow yet); its EV's
+                    // sessions go on without charging (contiguous steps when energised again)
+                    out_[u] = HomeOutput{};
+                    if (h.home.ev.started_) (void)h.home.ev.step(dead_input(c), c.dt_h);
+                }
                 return;
             }
             HomeInput in = climate_input<HomeInput>(c);

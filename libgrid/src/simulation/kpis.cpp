@@ -201,6 +201,40 @@ constexpr KpiInfo kKpis[] = {
         "max over k in C, lines and conductors a, b, c, n of /branch/loading_{a,b,c,n}_percent = the larger end current / normamps "
         "(0 without lines; a line to ground, an earth electrode, has none)",
         "every line conductor: /branch/loading_a_percent, ..., /branch/loading_n_percent", false, true, false),
+    // ---- resilience (issue 16, H2; written to /summary when the run had events; docs/resilience.md) ----
+    KPI(energy_not_served_mwh, "MWh", B::CustomerMeters, "energy the interrupted customers' loads would have drawn",
+        "sum_k dt sum over customers c interrupted at k of max(P_c[k], 0) / 1000, P_c[k] = the load's profile value (kW, at "
+        "1 p.u., before a building or home model replaces it) = sum of /load/not_served_kw x dt / 1000; a customer is interrupted "
+        "when its bus is de-energised (no source in its island) or an event switched its load out of service",
+        "the customers (loads) of the run: /load/not_served_kw", false, true, false),
+    KPI(energy_not_served_residential_mwh, "MWh", B::CustomerMeters, "energy not served, residential customers",
+        "energy_not_served_mwh over the customers whose load profile has class residential", "/load/not_served_kw", false, true, false),
+    KPI(energy_not_served_commercial_mwh, "MWh", B::CustomerMeters, "energy not served, commercial customers",
+        "energy_not_served_mwh over the customers whose load profile has class commercial (shophouses, offices, malls, hotels)",
+        "/load/not_served_kw", false, true, false),
+    KPI(energy_not_served_industrial_mwh, "MWh", B::CustomerMeters, "energy not served, industrial customers",
+        "energy_not_served_mwh over the customers whose load profile has class industrial", "/load/not_served_kw", false, true, false),
+    KPI(customer_hours_interrupted, "h", B::CustomerMeters, "customer-hours of interruption",
+        "sum over (k, customer c interrupted at k) of dt", "the customers (loads) of the run", false, true, false),
+    KPI(customers_interrupted, "", B::CustomerMeters, "customers interrupted at least once in the run",
+        "number of customers c interrupted at some step k", "the customers (loads) of the run", true, true, false),
+    KPI(interruptions, "", B::CustomerMeters, "customer interruptions: the starts of an interruption, over all customers",
+        "number of (k, c) with c interrupted at k and not at k - 1 (or k the first step)", "the customers (loads) of the run", true,
+        true, false),
+    KPI(customers, "", B::CustomerMeters, "the run's customers: loads in service and energised in the network as given (N_T)",
+        "number of loads in service before any event whose bus an ext grid (or another source) feeds at the start",
+        "the customers (loads) of the run", true, true, false),
+    KPI(saidi_h, "h", B::CustomerMeters, "SAIDI of the run (IEEE 1366): customer-hours interrupted per customer",
+        "customer_hours_interrupted / customers (0 without customers); every interruption counts (a step is at least a minute: "
+        "sustained in IEEE 1366's sense only when dt > 5 min)", "the customers (loads) of the run", false, true, false),
+    KPI(saifi, "", B::CustomerMeters, "SAIFI of the run (IEEE 1366): customer interruptions per customer",
+        "interruptions / customers (0 without customers)", "the customers (loads) of the run", false, true, false),
+    KPI(interrupted_steps, "", B::CustomerMeters, "steps in which at least one customer was interrupted",
+        "number of k with some customer interrupted at k", "the customers (loads) of the run", true, true, false),
+    KPI(islanded_steps, "", B::Network, "steps in which an island without an ext grid was energised (by grid-forming sources)",
+        "number of k whose topology has an energised island without an in-service ext grid: held by a voltage-controlled "
+        "generator today (balanced networks), by grid-forming sources once the islanded power flow (issue 16) lands; an island "
+        "without a source is de-energised and does not count", "every island of the topology", true, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -221,8 +255,17 @@ const char* kpi_boundary_name(KpiBoundary b) {
 
 std::span<const KpiInfo> summary_kpis() { return kKpis; }
 
+bool kpi_is_resilience(const char* name) {
+    for (const char* r : {"energy_not_served_mwh", "energy_not_served_residential_mwh", "energy_not_served_commercial_mwh",
+                          "energy_not_served_industrial_mwh", "customer_hours_interrupted", "customers_interrupted", "interruptions",
+                          "customers", "saidi_h", "saifi", "interrupted_steps", "islanded_steps"})
+        if (std::strcmp(name, r) == 0) return true;
+    return false;
+}
+
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
     if (!k.in_file) return false;
+    if (kpi_is_resilience(k.name) && !s.resilience) return false;  // issue 16: runs with events only
     if (s.unbalanced) return true;
     for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a", "vuf_limit_percent", "vuf_bus_steps_over_limit_percent",
                           "undervoltage_node_steps_a", "undervoltage_node_steps_b", "undervoltage_node_steps_c", "overvoltage_node_steps_a",

@@ -24,7 +24,7 @@ Scenario smart_city(int steps) {
 TEST_CASE("scenario builders: registered by kind, run in a fixed order") {
     const std::vector<std::string> kinds = scenario_builder_kinds();
     CHECK(kinds == std::vector<std::string>{"load_profiles", "selections", "homes", "pv", "battery", "ev_home", "buildings",
-                                            "ev_public_sites", "tariffs", "options"});
+                                            "ev_public_sites", "tariffs", "options", "events"});
 }
 
 TEST_CASE("scenario builders: build_scenario(s) = build_scenario(s, scenario_grid(s))") {

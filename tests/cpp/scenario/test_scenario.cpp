@@ -338,7 +338,7 @@ TEST_CASE("scenario: overrides") {
 }
 
 TEST_CASE("scenario: the effective YAML round-trips") {
-    for (const char* f : {"melaka_baseline.yaml", "melaka_smart_city.yaml", "melaka_2030.yaml"}) {
+    for (const char* f : {"melaka_baseline.yaml", "melaka_smart_city.yaml", "melaka_2030.yaml", "melaka_outage.yaml"}) {
         CAPTURE(f);
         Scenario s = load_scenario(kScenarios + "/" + f);
         override_key(s, "devices.ev.share", "0.25");

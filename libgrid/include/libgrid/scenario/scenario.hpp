@@ -296,6 +296,33 @@ struct ScenarioLimits {
     bool operator==(const ScenarioLimits&) const = default;
 };
 
+/// Issue 16 (H2): one timed event of `events:` (docs/resilience.md): at `at`, `action` on the
+/// element named by id or name; with a duration (given as `duration:` or `until:`) undone at its end.
+struct ScenarioEvent {
+    LocalTime at = 0;                     ///< local Melaka time
+    std::int64_t duration_s = 0;          ///< 0: the event lasts
+    std::string action = "open";          ///< open, close, out_of_service, in_service
+    std::string element = "switch";       ///< switch, line, trafo, ext_grid, load, feeder
+    bool has_id = false;                  ///< `id` given (else `name`)
+    Id id = 0;
+    std::string name;
+    bool operator==(const ScenarioEvent&) const = default;
+};
+
+/// Issue 16 (H2): seeded random outages (`outages:`), drawn once at build time into the events.
+struct ScenarioOutages {
+    bool enabled = false;                 ///< `outages:` given
+    bool has_seed = false;                ///< outages.seed given (else the scenario seed)
+    std::uint64_t seed = 0;
+    std::string elements = "feeders";     ///< feeders (the generator's 11 kV feeders) or lines
+    double failure_rate_per_km_year = -1.0;      ///< failures per km of circuit and year; < 0: not given
+    double failure_rate_per_feeder_year = -1.0;  ///< feeders only: failures per feeder and year; < 0: not given
+    double mean_repair_h = 4.0;           ///< mean time to repair, h
+    std::string repair = "exponential";   ///< repair-time distribution: exponential or lognormal
+    double repair_sigma = 0.5;            ///< lognormal: standard deviation of ln(repair time)
+    bool operator==(const ScenarioOutages&) const = default;
+};
+
 /// A parsed, validated scenario. `text` is the file as read; overrides are kept and re-applied.
 struct Scenario {
     std::string path;        ///< file name ("<string>" for parse_scenario without one)
@@ -316,6 +343,8 @@ struct Scenario {
     ScenarioSolver solver;
     ScenarioLimits limits;
     int threads = 1;
+    std::vector<ScenarioEvent> events;    ///< issue 16: `events:`
+    ScenarioOutages outages;              ///< issue 16: `outages:`
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;
@@ -387,6 +416,12 @@ struct ScenarioGrid {
     /// generator's SGen and Storage, which the UNetwork does not carry).
     std::vector<std::string> customer_phases;
     std::vector<double> charging_site_pv_kwp, charging_site_battery_kwh, charging_site_battery_kw;
+    /// Issue 16 (H2): the Melaka generator's 11 kV feeders: name ("P0F1": primary substation 0,
+    /// feeder 1), the id of its circuit breaker (the bus-bus switch "CB P0F1" from the 11 kV busbar),
+    /// and its 11 kV circuit length, km (the lines its breaker feeds, up to the open ties).
+    std::vector<std::string> feeder_names;
+    std::vector<Id> feeder_breakers;
+    std::vector<double> feeder_km;
 };
 
 /// Issue 15: the engine's ids of an unbalanced network's elements (UBus::id / ULoad::id, else index + 1).

@@ -13,6 +13,7 @@
 #include <libgrid/simulation/tariff.hpp>
 
 #include <any>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -124,13 +125,21 @@ struct HomeUnit {
 
 enum class EventKind : int { OpenSwitch, CloseSwitch, OutOfService, InService };
 
-/// A timed event. element: "switch", "line", "trafo", "load", "sgen", or a device kind whose group
-/// takes events ("pv", "battery"); resolved once, when the Simulation is constructed.
+/// A timed event. element: "switch", "line", "trafo", "load", "sgen", "ext_grid" (issue 16: an
+/// outage of the supply: out_of_service / in_service), or a device kind whose group takes events
+/// ("pv", "battery"); resolved once, when the Simulation is constructed.
 struct Event {
     LocalTime time = 0;
     EventKind kind = EventKind::OpenSwitch;
     std::string element = "switch";
     Id id = 0;
+    /// Issue 16: > 0: the engine undoes the event this many seconds later (close after open, in
+    /// service after out of service); 0: it lasts (docs/resilience.md).
+    std::int64_t duration_s = 0;
+    /// Issue 16: why, as the results' /events table says: "scheduled" (a scenario's `events:` or
+    /// add_event), "random" (a scenario's `outages:`); the undoing event of a duration is
+    /// "restoration" ("repair" after a random outage).
+    std::string cause = "scheduled";
 };
 
 /// Everything that acts on the grid over time.

@@ -181,6 +181,24 @@ struct SimulationSummary {
     double max_trafo_phase_loading_percent = std::numeric_limits<double>::quiet_NaN();  ///< LV winding, per phase, of kVA / 3
     double max_line_conductor_loading_percent = std::numeric_limits<double>::quiet_NaN();  ///< phases and neutral
     std::size_t vuf_bus_steps = 0, vuf_bus_steps_over_limit = 0;  ///< the counts behind the share (not KPIs)
+    // ---- added (issue 16, H2): the resilience KPIs (docs/resilience.md, docs/kpis.md) ----
+    /// The run had events (timed or random outages): its /summary holds the KPIs below.
+    bool resilience = false;
+    /// The run's customers: loads in service and energised in the network as given (IEEE 1366 N_T).
+    std::size_t customers = 0;
+    /// What the interrupted customers' profiles would have drawn (a customer is interrupted in a
+    /// step when its bus is de-energised or an event switched it out of service), MWh; by class.
+    double energy_not_served_mwh = 0.0;
+    double energy_not_served_residential_mwh = 0.0, energy_not_served_commercial_mwh = 0.0, energy_not_served_industrial_mwh = 0.0;
+    double customer_hours_interrupted = 0.0;  ///< sum over interrupted customer-steps of dt, h
+    std::size_t customers_interrupted = 0;    ///< customers interrupted at least once
+    std::size_t interruptions = 0;            ///< customer interruptions (starts of an interruption)
+    double saidi_h = 0.0;                     ///< customer_hours_interrupted / customers
+    double saifi = 0.0;                       ///< interruptions / customers
+    std::size_t interrupted_steps = 0;        ///< steps with at least one customer interrupted
+    /// Steps in which an island without an ext grid was energised (by grid-forming sources; 0 until
+    /// the islanded power flow lands: such islands are de-energised).
+    std::size_t islanded_steps = 0;
 };
 
 /// Per-step hook for progress bars: (step done, total steps).

@@ -44,4 +44,8 @@ std::span<const KpiInfo> summary_kpis();
 /// network's own (max_vuf_percent, vuf_p95_percent, max_neutral_current_a) on a balanced run.
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s);
 
+/// Issue 16: one of the resilience KPIs (energy not served, SAIDI, ...; docs/resilience.md),
+/// written to /summary only when the run had events (SimulationSummary::resilience).
+bool kpi_is_resilience(const char* name);
+
 }  // namespace libgrid
