@@ -257,6 +257,13 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
     fo["p_limit"] = arr(r.forming_p_limit);
     fo["q_limit"] = arr(r.forming_q_limit);
     d["forming"] = fo;
+    std::vector<Id> sid, sbus;
+    for (const SGen& g : n.sgens) { sid.push_back(g.id); sbus.push_back(g.bus); }
+    py::dict sg;
+    sg["id"] = arr(sid);
+    sg["bus"] = arr(sbus);
+    sg["p_mw"] = arr(r.sgen_p_mw);
+    d["sgen"] = sg;
     bus["frequency_hz"] = arr(r.bus_frequency_hz);
     {
         std::vector<Id> ib;

@@ -93,6 +93,11 @@ class PowerFlowResult:
         return _frame(self._tables["forming"])
 
     @functools.cached_property
+    def sgen(self) -> pd.DataFrame:
+        """Static generators' p_mw: p_mw * scaling, less frequency-watt curtailment in a droop island."""
+        return _frame(self._tables["sgen"])
+
+    @functools.cached_property
     def island(self) -> pd.DataFrame:
         """One row per island: its first `bus`, `n_buses`, `droop` (held by grid-forming sources),
         `collapsed` (could not be held; `cause`), `frequency_hz`, `forming_p_mw`."""

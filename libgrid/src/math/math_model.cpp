@@ -342,6 +342,12 @@ void place_elements(const Network& net, const Topology& topo, MathModel& m) {
     for (std::size_t k = 0; k < net.forming.size(); ++k)
         if (net.forming[k].in_service) m.forming_node[k] = node_of(net.forming[k].bus);
     m.forming_pu.assign(net.forming.size(), MathModel::FormingPu{});
+    m.sgen_fw_node.assign(net.sgens.size(), -1);
+    for (std::size_t k = 0; k < net.sgens.size(); ++k) {
+        const int i = m.sgen_node[k];
+        if (net.sgens[k].fw_enabled && i >= 0 && m.island_droop[m.node_island[i]]) m.sgen_fw_node[k] = i;
+    }
+    m.sgen_fw.assign(net.sgens.size(), MathModel::FwPu{});
 }
 
 }  // namespace
@@ -386,8 +392,14 @@ void update_injections(const Network& net, MathModel& m, bool include_loads) {
     for (std::size_t k = 0; k < net.sgens.size(); ++k) {
         const SGen& g = net.sgens[k];
         int i = m.sgen_node[k];
+        if (k < m.sgen_fw.size()) m.sgen_fw[k] = MathModel::FwPu{};
         if (!g.in_service) continue;
         if (i >= 0) m.s_p[i] += cplx(g.p_mw, g.q_mvar) * g.scaling / base;
+        if (k < m.sgen_fw_node.size() && m.sgen_fw_node[k] >= 0) {
+            const double p_avail = g.p_mw * g.scaling;
+            const double p_rated = g.sn_mva > 0 ? g.sn_mva : p_avail;
+            m.sgen_fw[k] = {p_avail / base, p_rated / (g.fw_droop_percent / 100.0 * m.f_nom_hz) / base, g.fw_deadband_hz};
+        }
     }
     for (std::size_t k = 0; k < net.storage.size(); ++k) {
         const Storage& s = net.storage[k];

@@ -93,8 +93,8 @@ const Schema<FormingSource>& FormingSource::schema() {
         field("v_set_pu", &F::v_set_pu, "p.u.").ext().in(gt(0)).model(Check::Positive).about("voltage at which Q = Q0"),
         field("kp_mw_per_hz", &F::kp_mw_per_hz, "MW/Hz").ext().in(gt(0)).model(Check::Positive)
             .about("P-f droop: P = p_set_mw - kp_mw_per_hz (f - f_hz)"),
-        field("kq_mvar_per_pu", &F::kq_mvar_per_pu, "Mvar/p.u.").ext().in(ge(0)).model(Check::NonNegative)
-            .about("Q-V droop: Q = q_set_mvar - kq_mvar_per_pu (|V| - v_set_pu); 0 = constant Q"),
+        field("kq_mvar_per_pu", &F::kq_mvar_per_pu, "Mvar/p.u.").ext().in(gt(0)).model(Check::Positive)
+            .about("Q-V droop: Q = q_set_mvar - kq_mvar_per_pu (|V| - v_set_pu); it holds the island's voltage level"),
         field("p_min_mw", &F::p_min_mw, "MW").ext().in(any).model(Check::NotNan).about("lower P limit (a battery: minus its charging power); null = unlimited"),
         field("p_max_mw", &F::p_max_mw, "MW").ext().in(any).model(Check::NotNan).about(">= p_min_mw; null = unlimited"),
         field("q_min_mvar", &F::q_min_mvar, "Mvar").ext().in(any).model(Check::NotNan).about("null = unlimited"),
@@ -191,6 +191,12 @@ const Schema<SGen>& SGen::schema() {
         field("scaling", &G::scaling).in(ge(0)).model(Check::NonNegative).about("the injection is p_mw*scaling"),
         field("type", &G::type),
         field("in_service", &G::in_service),
+        field("fw_enabled", &G::fw_enabled).ext()
+            .about("frequency-watt (IEEE 1547-2018) in a droop island: P falls above f_hz + fw_deadband_hz"),
+        field("fw_deadband_hz", &G::fw_deadband_hz, "Hz").ext().in(ge(0)).model(Check::NonNegative)
+            .about("frequency-watt deadband"),
+        field("fw_droop_percent", &G::fw_droop_percent, "%").ext().in(gt(0)).model(Check::Positive)
+            .about("frequency-watt droop: sn_mva (else p_mw*scaling) per fw_droop_percent of f_hz"),
     }};
     return s;
 }

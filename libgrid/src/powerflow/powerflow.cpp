@@ -497,7 +497,7 @@ void element_injections(const Network& net, const MathModel& m, const std::vecto
     for (std::size_t k = 0; k < net.sgens.size(); ++k)
         if (net.sgens[k].in_service && m.sgen_node[k] >= 0) {
             const std::size_t b = bus_of(net.sgens[k].bus);
-            r.bus_p_mw[b] += net.sgens[k].p_mw * net.sgens[k].scaling;
+            r.bus_p_mw[b] += r.sgen_p_mw[k];
             r.bus_q_mvar[b] += net.sgens[k].q_mvar * net.sgens[k].scaling;
         }
     for (std::size_t k = 0; k < net.storage.size(); ++k)
@@ -647,6 +647,19 @@ void forming_results(const Network& net, const MathModel& m, const std::vector<c
         r.bus_p_mw[b] += r.forming_p_mw[k];
         r.bus_q_mvar[b] += r.forming_q_mvar[k];
         island_p[is] += r.forming_p_mw[k];
+    }
+    // Static generators: their P, less frequency-watt curtailment in droop islands.
+    r.sgen_p_mw.assign(net.sgens.size(), 0.0);
+    for (std::size_t k = 0; k < net.sgens.size(); ++k) {
+        const SGen& g = net.sgens[k];
+        if (!g.in_service || m.sgen_node[k] < 0) continue;
+        r.sgen_p_mw[k] = g.p_mw * g.scaling;
+        const int i = k < m.sgen_fw_node.size() ? m.sgen_fw_node[k] : -1;
+        if (i < 0) continue;
+        const MathModel::FwPu& u = m.sgen_fw[k];
+        if (!(u.p_avail > 0)) continue;
+        const double p = std::clamp(u.p_avail - u.slope * (m.island_df_hz[m.node_island[i]] - u.db), 0.0, u.p_avail);
+        r.sgen_p_mw[k] = p * net.sn_mva;
     }
     r.bus_frequency_hz.assign(net.buses.size(), kNaN);
     r.islands.assign(m.n_islands, IslandResult{});

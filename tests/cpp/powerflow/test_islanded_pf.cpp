@@ -82,6 +82,7 @@ double load_p(const Network& n, const PowerFlowResult& r) {
 TEST_CASE("islanded power flow: two forming sources with kp 1:2 share a resistive island's load 1:2") {
     const Network n = island();
     const PowerFlowResult r = run_power_flow(n, tight());
+    INFO(r.message, " it=", r.iterations, " mis=", r.max_mismatch);
     REQUIRE(r.converged);
     REQUIRE(r.islands.size() == 1);
     CHECK(r.islands[0].droop);
@@ -309,4 +310,49 @@ TEST_CASE("islanded power flow: the forming table round-trips through the case J
     CHECK(r.converged);
     CHECK(r.forming_p_mw[0] == 0.0);
     CHECK(std::abs(r.forming_p_mw[1] - (0.1 + r.losses_mw)) < 1e-9);
+}
+
+TEST_CASE("islanded power flow: frequency-watt curtails a PV surplus the battery cannot absorb") {
+    // One battery (kp 1 MW/Hz) that can charge at 0.05 MW at most, a light load and a PV of
+    // 0.2 MW available (sn 0.25 MVA) with IEEE 1547-2018 frequency-watt (deadband 0.036 Hz, 5 %).
+    Network n;
+    n.sn_mva = 1.0;
+    for (Id i : {1, 2}) n.buses.push_back(bus(i));
+    n.lines.push_back(line(1, 1, 2, 0.2, 0.05));
+    n.loads.push_back(load(1, 2, 0.02));
+    FormingSource b = forming(10, 1, 1.0);
+    b.p_min_mw = -0.05;
+    n.forming.push_back(b);
+    SGen pv;
+    pv.id = 5;
+    pv.bus = 2;
+    pv.p_mw = 0.2;
+    pv.sn_mva = 0.25;
+    pv.fw_enabled = true;
+    n.sgens.push_back(pv);
+    const PowerFlowResult r = run_power_flow(n, tight());
+    REQUIRE(r.converged);
+    CHECK(r.forming_p_mw[0] == -0.05);  // charging at its limit
+    CHECK(r.forming_p_limit[0] == -1);
+    const double p_pv = r.sgen_p_mw[0];
+    CHECK(std::abs(p_pv - (0.02 + r.losses_mw + 0.05)) < 1e-9);  // the PV covers load, losses and charging
+    // P = P_avail - P_rated (df - db) / (droop f_nom)  =>  df = db + (P_avail - P) droop f_nom / P_rated
+    const double df = r.islands[0].frequency_hz - 50.0;
+    CHECK(std::abs(df - (0.036 + (0.2 - p_pv) * 0.05 * 50.0 / 0.25)) < 1e-9);
+    CHECK(r.bus_p_mw[1] == doctest::Approx(p_pv - 0.02).epsilon(1e-12));
+    // without frequency-watt the island cannot be held
+    n.sgens[0].fw_enabled = false;
+    const PowerFlowResult off = run_power_flow(n, tight());
+    REQUIRE(off.islands.size() == 1);
+    CHECK(off.islands[0].collapsed);
+    CHECK(off.islands[0].cause.find("generation exceeds the 0.05 MW they can absorb") != std::string::npos);
+    // grid-connected, frequency-watt does nothing (nominal frequency)
+    n.sgens[0].fw_enabled = true;
+    ExtGrid e;
+    e.id = 1;
+    e.bus = 1;
+    n.ext_grids.push_back(e);
+    const PowerFlowResult con = run_power_flow(n, tight());
+    REQUIRE(con.converged);
+    CHECK(con.sgen_p_mw[0] == 0.2);
 }

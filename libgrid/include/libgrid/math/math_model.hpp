@@ -73,6 +73,14 @@ struct MathModel {
         double p_min = 0, p_max = 0, q_min = 0, q_max = 0;
     };
     std::vector<FormingPu> forming_pu;
+    /// Frequency-watt of sgens (SGen::fw_enabled) in droop islands: per sgen its node, else -1, and
+    /// P(df) = clamp(p_avail - slope (df - db), 0, p_avail) in p.u. (slope in p.u. per Hz); s_p
+    /// holds p_avail, the solver adds P(df) - p_avail.
+    std::vector<int> sgen_fw_node;
+    struct FwPu {
+        double p_avail = 0, slope = 0, db = 0;
+    };
+    std::vector<FwPu> sgen_fw;
     /// Per island: frequency deviation f - f_nom_hz (Hz) of the last solve (0 in grid-connected
     /// islands); the solver's warm start when it analyses the model.
     std::vector<double> island_df_hz;

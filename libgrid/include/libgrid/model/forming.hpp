@@ -27,7 +27,9 @@ struct FormingSource {
     double q_set_mvar = 0.0;      ///< Q0: output at |V| = v_set_pu
     double v_set_pu = 1.0;        ///< voltage at which Q = Q0
     double kp_mw_per_hz = 1.0;    ///< P-f droop gain: P rises by this much per Hz of frequency drop; > 0
-    double kq_mvar_per_pu = 0.0;  ///< Q-V droop gain: Q falls by this much per p.u. of voltage rise; >= 0
+    /// Q-V droop gain: Q falls by this much per p.u. of voltage rise; > 0. It is what holds the
+    /// island's voltage level (a stiff voltage source: a large kq); 0 would leave it undetermined.
+    double kq_mvar_per_pu = 1.0;
     double p_min_mw = -std::numeric_limits<double>::infinity();  ///< a battery: -(charging power)
     double p_max_mw = std::numeric_limits<double>::infinity();
     double q_min_mvar = -std::numeric_limits<double>::infinity();

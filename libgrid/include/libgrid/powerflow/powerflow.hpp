@@ -59,6 +59,9 @@ struct PowerFlowResult {
     // grid-forming sources (Network::forming order), generator convention; 0 where de-energised
     std::vector<double> forming_p_mw, forming_q_mvar;
     std::vector<int> forming_p_limit, forming_q_limit;  ///< +1 held at the max, -1 at the min, 0 on the droop
+    /// Static generators' P (Network::sgens order, MW, generator convention): p_mw * scaling, less
+    /// what frequency-watt curtails in a droop island; 0 where out of service or de-energised.
+    std::vector<double> sgen_p_mw;
     /// Per bus: the frequency of its island (Hz): f_hz where grid-connected, f_hz + df in a droop
     /// island, NaN where de-energised.
     std::vector<double> bus_frequency_hz;

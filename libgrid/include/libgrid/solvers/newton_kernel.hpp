@@ -93,12 +93,15 @@ private:
     std::vector<int> droop_ref;          // per island: its reference node (the df column), -1 if not droop
     std::vector<int> fk_node;            // per forming source: its node if in a droop island, else -1
     std::vector<int> kdf, kqq;           // per forming source: J offsets of (P row, df column), (Q row, |V| column)
+    std::vector<int> fw_node, kfw;       // per sgen: its node if under frequency-watt, else -1; J offset (P row, df column)
     std::vector<double> df_, ref_va;     // per island: df (Hz), reference angle
     std::vector<char> collapsed_;
     std::vector<signed char> p_lim_, q_lim_;
     bool droop = false;
     double forming_p(const MathModel& m, int k) const;
     double forming_q(const MathModel& m, int k) const;
+    /// Frequency-watt of sgen k at the island's df: its P (p.u.) and dP/d df (<= 0).
+    double fw_p(const MathModel& m, int k, double* dp_ddf) const;
     /// After a converged solve: fix violators at their limits, release those the droop brings back
     /// inside. Returns true if anything changed; marks islands whose sources are all P-fixed.
     bool forming_limits(const MathModel& m);
@@ -127,7 +130,9 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::analyze(const MathModel& m) {
     droop = m.has_droop();
     droop_ref.assign(m.n_islands, -1);
     fk_node.assign(m.forming_node.size(), -1);
+    fw_node.assign(m.sgen_fw_node.size(), -1);
     if (droop) {
+        fw_node = m.sgen_fw_node;
         for (int is = 0; is < m.n_islands; ++is)
             if (m.island_droop[is]) droop_ref[is] = m.island_slack[is];
         for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
@@ -186,6 +191,8 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::build_jacobian_pattern(const MathMo
             if (droop_ref[is] >= 0) df_island[pos_a[droop_ref[is]]] = is;
         for (int i : fk_node)
             if (i >= 0) df_rows[m.node_island[i]].push_back(i);
+        for (int i : fw_node)
+            if (i >= 0) df_rows[m.node_island[i]].push_back(i);
         for (auto& r : df_rows) {
             std::sort(r.begin(), r.end());
             r.erase(std::unique(r.begin(), r.end()), r.end());
@@ -234,6 +241,14 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::build_jacobian_pattern(const MathMo
                 if (inner[k] == pos_a[i]) kdf[f] = k;
             for (int k = yo[i]; k < yo[i + 1]; ++k)
                 if (yi[k] == i) kqq[f] = k22[k];
+        }
+        kfw.assign(fw_node.size(), -1);
+        for (std::size_t g = 0; g < fw_node.size(); ++g) {
+            const int i = fw_node[g];
+            if (i < 0) continue;
+            const int c = pos_a[droop_ref[m.node_island[i]]];
+            for (int k = outer[c]; k < outer[c + 1]; ++k)
+                if (inner[k] == pos_a[i]) kfw[g] = k;
         }
     }
     std::fill(J.valuePtr(), J.valuePtr() + outer[dim], 1.0);
@@ -286,6 +301,10 @@ double NewtonRaphsonKernel<Sym, LinearSolver>::mismatch(const MathModel& m, cons
             F[pos_a[i]] -= forming_p(m, int(k));
             F[pos_m[i]] -= forming_q(m, int(k));
         }
+        for (std::size_t g = 0; g < fw_node.size(); ++g) {
+            const int i = fw_node[g];
+            if (i >= 0) F[pos_a[i]] -= fw_p(m, int(g), nullptr) - m.sgen_fw[g].p_avail;  // s_p holds p_avail
+        }
         norm = 0.0;
         for (int r = 0; r < dim; ++r) norm = std::max(norm, std::abs(F[r]));
     }
@@ -306,6 +325,18 @@ double NewtonRaphsonKernel<Sym, LinearSolver>::forming_q(const MathModel& m, int
     if (q_lim_[k] > 0) return u.q_max;
     if (q_lim_[k] < 0) return u.q_min;
     return u.q0 - u.kq * (Vm[fk_node[k]] - u.v_set);
+}
+
+template <symmetry_tag Sym, class LinearSolver>
+double NewtonRaphsonKernel<Sym, LinearSolver>::fw_p(const MathModel& m, int k, double* dp_ddf) const {
+    const MathModel::FwPu& u = m.sgen_fw[k];
+    if (dp_ddf) *dp_ddf = 0.0;
+    if (!(u.p_avail > 0)) return u.p_avail;
+    const double p = u.p_avail - u.slope * (df_[m.node_island[fw_node[k]]] - u.db);
+    if (p >= u.p_avail) return u.p_avail;
+    if (p <= 0.0) return 0.0;
+    if (dp_ddf) *dp_ddf = -u.slope;
+    return p;
 }
 
 template <symmetry_tag Sym, class LinearSolver>
@@ -335,6 +366,16 @@ bool NewtonRaphsonKernel<Sym, LinearSolver>::forming_limits(const MathModel& m) 
     std::fill(free_p.begin(), free_p.end(), 0);
     for (std::size_t k = 0; k < fk_node.size(); ++k)
         if (fk_node[k] >= 0 && p_lim_[k] == 0) free_p[m.node_island[fk_node[k]]] = 1;
+    // Frequency-watt PV can balance a surplus when every source is held at its lower (charging)
+    // limit; not a deficit (it is at its available power then).
+    for (std::size_t g = 0; g < fw_node.size(); ++g) {
+        const int i = fw_node[g];
+        if (i < 0 || !(m.sgen_fw[g].p_avail > 0)) continue;
+        bool deficit = false;
+        for (std::size_t k = 0; k < fk_node.size(); ++k)
+            deficit = deficit || (fk_node[k] >= 0 && m.node_island[fk_node[k]] == m.node_island[i] && p_lim_[k] > 0);
+        if (!deficit) free_p[m.node_island[i]] = 1;
+    }
     for (int is = 0; is < m.n_islands; ++is) collapsed_[is] = droop_ref[is] >= 0 && !free_p[is];
     return changed;
 }
@@ -372,6 +413,12 @@ void NewtonRaphsonKernel<Sym, LinearSolver>::jacobian(const MathModel& m, const 
             const MathModel::FormingPu& u = m.forming_pu[k];
             if (p_lim_[k] == 0) jv[kdf[k]] += u.kp;  // mis_P = ... - (p0 - kp df)
             if (q_lim_[k] == 0) jv[kqq[k]] += u.kq;  // mis_Q = ... - (q0 - kq (|V| - v_set))
+        }
+        for (std::size_t g = 0; g < fw_node.size(); ++g) {
+            if (fw_node[g] < 0) continue;
+            double dp = 0.0;
+            fw_p(m, int(g), &dp);
+            jv[kfw[g]] -= dp;  // mis_P = ... - P_fw(df)
         }
     }
 }
