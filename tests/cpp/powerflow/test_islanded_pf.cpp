@@ -6,6 +6,7 @@
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
+#include <libgrid/model/to_unetwork.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
 
 #include <cmath>
@@ -287,6 +288,10 @@ TEST_CASE("islanded power flow: bad input names the forming source and the field
         Network n = island();
         n.forming.push_back(n.forming[0]);
         CHECK_THROWS_AS(n.validate(), IdError);
+    }
+    {
+        const Network n = island();  // the unbalanced model has no forming sources yet: refused, not dropped
+        CHECK_THROWS_WITH_AS(to_unetwork(n), doctest::Contains("forming id 10"), ValidationError);
     }
 }
 
