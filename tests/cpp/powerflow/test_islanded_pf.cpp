@@ -8,6 +8,8 @@
 #include <libgrid/io/case_json.hpp>
 #include <libgrid/model/to_unetwork.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
+#include <libgrid/powerflow/results.hpp>
+#include <libgrid/solvers/solvers.hpp>
 
 #include <cmath>
 #include <string>
@@ -360,4 +362,43 @@ TEST_CASE("islanded power flow: frequency-watt curtails a PV surplus the battery
     const PowerFlowResult con = run_power_flow(n, tight());
     REQUIRE(con.converged);
     CHECK(con.sgen_p_mw[0] == 0.2);
+}
+
+TEST_CASE("islanded power flow: per step, one analysis, new set points and limits each solve (the engine's use)") {
+    Network n = island(0.1, 0.02, 0.05);
+    MathModel m = build_math_model(n);
+    NewtonRaphsonSolver nr;
+    nr.analyze(m);  // once: the pattern holds whatever the limit states
+    std::vector<cplx> V = initial_voltages(n, m, false);
+    const double loads[] = {0.1, 0.25, 0.05, 0.3};
+    const double pmax[] = {kInf, 0.12, kInf, 0.2};
+    for (int step = 0; step < 4; ++step) {
+        n.loads[0].p_mw = loads[step];
+        n.forming[1].p_max_mw = pmax[step];
+        n.forming[0].p_set_mw = 0.01 * step;
+        update_injections(n, m);
+        const SolveStatus st = nr.solve(m, V, 1e-12, 30);
+        INFO("step ", step, " it ", st.iterations, " mis ", st.max_mismatch, " collapsed ", int(nr.island_collapsed()[0]),
+             " plim ", int(nr.forming_p_limit()[0]), int(nr.forming_p_limit()[1]));
+        REQUIRE(st.converged);
+        const PowerFlowResult ref = run_power_flow(n, tight());
+        REQUIRE(ref.converged);
+        CHECK(std::abs(50.0 + nr.island_df_hz()[0] - ref.islands[0].frequency_hz) < 1e-9);
+        CHECK(nr.forming_p_limit()[1] == ref.forming_p_limit[1]);
+        for (int b = 0; b < 3; ++b) CHECK(std::abs(std::abs(V[b]) - ref.bus_vm_pu[b]) < 1e-9);
+    }
+    // a step beyond both sources: the solver reports the island collapsed instead of diverging
+    n.loads[0].p_mw = 1.0;
+    n.forming[0].p_max_mw = 0.1;
+    update_injections(n, m);
+    const SolveStatus st = nr.solve(m, V, 1e-12, 30);
+    CHECK_FALSE(st.converged);
+    CHECK(nr.island_collapsed()[0] == 1);
+    // and the next step, back within the sources' reach, solves again from the same solver
+    n.loads[0].p_mw = 0.1;
+    update_injections(n, m);
+    V = initial_voltages(n, m, false);
+    CHECK(nr.solve(m, V, 1e-12, 30).converged);
+    CHECK(nr.island_collapsed()[0] == 0);
+    CHECK(std::abs(50.0 + nr.island_df_hz()[0] - run_power_flow(n, tight()).islands[0].frequency_hz) < 1e-9);
 }

@@ -435,6 +435,20 @@ SolveStatus NewtonRaphsonKernel<Sym, LinearSolver>::solve(const MathModel& m, st
         for (int is = 0; is < m.n_islands; ++is)
             if (droop_ref[is] >= 0) ref_va[is] = Va[droop_ref[is]];
         std::fill(collapsed_.begin(), collapsed_.end(), 0);
+        // Limit states carry over from the last solve (warm start), except at a limit that is no
+        // longer finite (the caller lifted it).
+        for (std::size_t k = 0; k < fk_node.size(); ++k) {
+            if (fk_node[k] < 0) continue;
+            const MathModel::FormingPu& u = m.forming_pu[k];
+            if (!std::isfinite(p_lim_[k] > 0 ? u.p_max : u.p_min)) p_lim_[k] = 0;
+            if (!std::isfinite(q_lim_[k] > 0 ? u.q_max : u.q_min)) q_lim_[k] = 0;
+        }
+        // An island left with every source held (it collapsed last time) starts from the droop again.
+        for (std::size_t k = 0; k < fk_node.size(); ++k)
+            if (fk_node[k] >= 0 && p_lim_[k] == 0) collapsed_[m.node_island[fk_node[k]]] = 1;  // 1 = has a free source
+        for (std::size_t k = 0; k < fk_node.size(); ++k)
+            if (fk_node[k] >= 0 && !collapsed_[m.node_island[fk_node[k]]]) p_lim_[k] = 0;
+        std::fill(collapsed_.begin(), collapsed_.end(), 0);
     }
     // Limit rounds of the forming sources (each a converged solve); every change is a switch
     // between two of three states, so a few rounds per source bound it.
