@@ -169,6 +169,7 @@ py::list component_schema(const std::string& kind) {
     if (kind == "sgen") return schema_list<SGen>();
     if (kind == "storage") return schema_list<Storage>();
     if (kind == "ext_grid") return schema_list<ExtGrid>();
+    if (kind == "forming") return schema_list<FormingSource>();
     throw ValidationError("unknown component kind '" + kind + "'");
 }
 
@@ -184,6 +185,7 @@ py::dict network_table(const Network& n, const std::string& kind) {
     if (kind == "sgen") return table(n.sgens, cols<SGen>());
     if (kind == "storage") return table(n.storage, cols<Storage>());
     if (kind == "ext_grid") return table(n.ext_grids, cols<ExtGrid>());
+    if (kind == "forming") return table(n.forming, cols<FormingSource>());
     throw ValidationError("unknown table '" + kind + "'");
 }
 
@@ -199,6 +201,7 @@ void network_set(Network& n, const std::string& kind, const std::string& name, p
     if (kind == "sgen") return set_column(n.sgens, cols<SGen>(), kind, name, v);
     if (kind == "storage") return set_column(n.storage, cols<Storage>(), kind, name, v);
     if (kind == "ext_grid") return set_column(n.ext_grids, cols<ExtGrid>(), kind, name, v);
+    if (kind == "forming") return set_column(n.forming, cols<FormingSource>(), kind, name, v);
     throw ValidationError("unknown table '" + kind + "'");
 }
 
@@ -244,6 +247,49 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
     ext["p_mw"] = arr(r.ext_grid_p_mw);
     ext["q_mvar"] = arr(r.ext_grid_q_mvar);
     d["ext_grid"] = ext;
+    std::vector<Id> fid, fbus;
+    for (const FormingSource& f : n.forming) { fid.push_back(f.id); fbus.push_back(f.bus); }
+    py::dict fo;
+    fo["id"] = arr(fid);
+    fo["bus"] = arr(fbus);
+    fo["p_mw"] = arr(r.forming_p_mw);
+    fo["q_mvar"] = arr(r.forming_q_mvar);
+    fo["p_limit"] = arr(r.forming_p_limit);
+    fo["q_limit"] = arr(r.forming_q_limit);
+    d["forming"] = fo;
+    std::vector<Id> sid, sbus;
+    for (const SGen& g : n.sgens) { sid.push_back(g.id); sbus.push_back(g.bus); }
+    py::dict sg;
+    sg["id"] = arr(sid);
+    sg["bus"] = arr(sbus);
+    sg["p_mw"] = arr(r.sgen_p_mw);
+    d["sgen"] = sg;
+    bus["frequency_hz"] = arr(r.bus_frequency_hz);
+    {
+        std::vector<Id> ib;
+        std::vector<int> inb;
+        std::vector<char> idr, ico;
+        std::vector<double> ifr, ip;
+        py::list cause;
+        for (const IslandResult& is : r.islands) {
+            ib.push_back(is.bus);
+            inb.push_back(is.n_buses);
+            idr.push_back(is.droop);
+            ico.push_back(is.collapsed);
+            ifr.push_back(is.frequency_hz);
+            ip.push_back(is.forming_p_mw);
+            cause.append(is.cause);
+        }
+        py::dict isl;
+        isl["bus"] = arr(ib);
+        isl["n_buses"] = arr(inb);
+        isl["droop"] = bool_arr(idr);
+        isl["collapsed"] = bool_arr(ico);
+        isl["frequency_hz"] = arr(ifr);
+        isl["forming_p_mw"] = arr(ip);
+        isl["cause"] = cause;
+        d["island"] = isl;
+    }
     std::vector<Id> bid, bf, bt;
     for (const Branch& b : n.branches) { bid.push_back(b.id); bf.push_back(b.from_bus); bt.push_back(b.to_bus); }
     py::dict br;

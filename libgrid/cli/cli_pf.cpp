@@ -100,6 +100,21 @@ nlohmann::json result_json(const Network& net, const PowerFlowResult& r) {
                       {"pl_mw", column(r.trafo_pl_mw)}, {"ql_mvar", column(r.trafo_ql_mvar)},
                       {"loading_percent", column(r.trafo_loading_percent)}, {"tap_pos", r.trafo_tap_pos}};
     }
+    if (!net.forming.empty()) {  // grid-forming sources and the islands' frequency (docs/microgrid.md)
+        std::vector<Id> fid, fbus;
+        for (const FormingSource& f : net.forming) {
+            fid.push_back(f.id);
+            fbus.push_back(f.bus);
+        }
+        j["forming"] = {{"id", fid}, {"bus", fbus}, {"p_mw", column(r.forming_p_mw)}, {"q_mvar", column(r.forming_q_mvar)},
+                        {"p_limit", r.forming_p_limit}, {"q_limit", r.forming_q_limit}};
+        nlohmann::json isl = nlohmann::json::array();
+        for (const IslandResult& is : r.islands)
+            isl.push_back({{"bus", is.bus}, {"n_buses", is.n_buses}, {"droop", is.droop}, {"collapsed", is.collapsed},
+                           {"frequency_hz", std::isfinite(is.frequency_hz) ? nlohmann::json(is.frequency_hz) : nlohmann::json()},
+                           {"forming_p_mw", is.forming_p_mw}, {"cause", is.cause}});
+        j["island"] = isl;
+    }
     if (!r.message.empty()) j["message"] = r.message;
     j["deenergized_buses"] = r.deenergized_buses;  // in-service buses no source feeds (NaN voltages)
     return j;
@@ -132,6 +147,10 @@ void print_summary(const std::string& path, const Network& net, const PowerFlowR
     std::printf("  voltage           min %.6f p.u. (bus %lld), max %.6f p.u. (bus %lld)\n", vmin, (long long)at_min, vmax, (long long)at_max);
     std::printf("  band violations   %d buses\n", violations);
     std::printf("  max loading       %.2f %%\n", max_loading);
+    for (const IslandResult& is : r.islands)
+        if (is.droop && !is.collapsed)
+            std::printf("  droop island      bus %lld (%d buses): %.6f Hz, forming sources %.6f MW\n", (long long)is.bus, is.n_buses,
+                        is.frequency_hz, is.forming_p_mw);
     if (!r.message.empty()) std::printf("  note              %s\n", r.message.c_str());
 }
 

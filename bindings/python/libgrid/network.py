@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import _libgrid
 
-_TABLES = ("bus", "branch", "line", "trafo", "switch", "shunt", "load", "gen", "sgen", "storage", "ext_grid")
+_TABLES = ("bus", "branch", "line", "trafo", "switch", "shunt", "load", "gen", "sgen", "storage", "ext_grid", "forming")
 
 
 class DeenergizedWarning(UserWarning):
@@ -44,7 +44,8 @@ def schema(kind: str) -> list[dict]:
 
 class PowerFlowResult:
     """One power flow's results: `converged`, `iterations`, `losses_mw` and DataFrames `bus`,
-    `gen`, `branch` (MATPOWER branches), `line`, `trafo`, `ext_grid`, indexed by id."""
+    `gen`, `branch` (MATPOWER branches), `line`, `trafo`, `ext_grid`, `forming` (grid-forming
+    sources), indexed by id, and `island` (frequency per island; docs/microgrid.md)."""
 
     def __init__(self, core, tables: dict):
         self._core = core
@@ -84,6 +85,23 @@ class PowerFlowResult:
     @functools.cached_property
     def ext_grid(self) -> pd.DataFrame:
         return _frame(self._tables["ext_grid"])
+
+    @functools.cached_property
+    def forming(self) -> pd.DataFrame:
+        """Grid-forming sources (docs/microgrid.md): p_mw, q_mvar (generator convention), p_limit /
+        q_limit (+1 held at the max, -1 at the min, 0 on the droop), indexed by id."""
+        return _frame(self._tables["forming"])
+
+    @functools.cached_property
+    def sgen(self) -> pd.DataFrame:
+        """Static generators' p_mw: p_mw * scaling, less frequency-watt curtailment in a droop island."""
+        return _frame(self._tables["sgen"])
+
+    @functools.cached_property
+    def island(self) -> pd.DataFrame:
+        """One row per island: its first `bus`, `n_buses`, `droop` (held by grid-forming sources),
+        `collapsed` (could not be held; `cause`), `frequency_hz`, `forming_p_mw`."""
+        return _frame(self._tables["island"], index="bus")
 
     def __repr__(self) -> str:
         state = "converged" if self.converged else "NOT converged"

@@ -218,11 +218,15 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
         m.v_set[b] = cplx(g >= 0 ? net.gens[g].vm_pu : net.buses[m.node_bus[b]].vm_pu, 0.0);
     }
     m.island_slack.assign(m.n_islands, -1);
+    m.island_droop.assign(m.n_islands, 0);
     for (int is = 0; is < t.n_islands; ++is)
         if (island_number[is] >= 0) {
             const int g = t.island_source[is];
             m.island_slack[island_number[is]] = group_source[g] >= 0 ? group_source[g] : group_node[g];
+            m.island_droop[island_number[is]] = t.island_droop[is];
         }
+    m.island_df_hz.assign(m.n_islands, 0.0);
+    m.f_nom_hz = net.f_hz;
 }
 
 /// Per-unit series admittance of an ext grid's source impedance, as power-grid-model's
@@ -334,6 +338,16 @@ void place_elements(const Network& net, const Topology& topo, MathModel& m) {
     for (std::size_t k = 0; k < net.ext_grids.size(); ++k)
         if (net.ext_grids[k].in_service) m.ext_grid_node[k] = node_of(net.ext_grids[k].bus);
     for (int h = m.n_bus_nodes; h < m.n; ++h) m.ext_grid_node[m.hidden_ext_grid[h - m.n_bus_nodes]] = h;
+    m.forming_node.assign(net.forming.size(), -1);
+    for (std::size_t k = 0; k < net.forming.size(); ++k)
+        if (net.forming[k].in_service) m.forming_node[k] = node_of(net.forming[k].bus);
+    m.forming_pu.assign(net.forming.size(), MathModel::FormingPu{});
+    m.sgen_fw_node.assign(net.sgens.size(), -1);
+    for (std::size_t k = 0; k < net.sgens.size(); ++k) {
+        const int i = m.sgen_node[k];
+        if (net.sgens[k].fw_enabled && i >= 0 && m.island_droop[m.node_island[i]]) m.sgen_fw_node[k] = i;
+    }
+    m.sgen_fw.assign(net.sgens.size(), MathModel::FwPu{});
 }
 
 }  // namespace
@@ -378,8 +392,14 @@ void update_injections(const Network& net, MathModel& m, bool include_loads) {
     for (std::size_t k = 0; k < net.sgens.size(); ++k) {
         const SGen& g = net.sgens[k];
         int i = m.sgen_node[k];
+        if (k < m.sgen_fw.size()) m.sgen_fw[k] = MathModel::FwPu{};
         if (!g.in_service) continue;
         if (i >= 0) m.s_p[i] += cplx(g.p_mw, g.q_mvar) * g.scaling / base;
+        if (k < m.sgen_fw_node.size() && m.sgen_fw_node[k] >= 0) {
+            const double p_avail = g.p_mw * g.scaling;
+            const double p_rated = g.sn_mva > 0 ? g.sn_mva : p_avail;
+            m.sgen_fw[k] = {p_avail / base, p_rated / (g.fw_droop_percent / 100.0 * m.f_nom_hz) / base, g.fw_deadband_hz};
+        }
     }
     for (std::size_t k = 0; k < net.storage.size(); ++k) {
         const Storage& s = net.storage[k];
@@ -400,6 +420,23 @@ void update_injections(const Network& net, MathModel& m, bool include_loads) {
         // Q counts only where the node does not control its voltage (PQ, or PV held at a Q limit).
         const bool q_free = m.node_type[i] == BusType::PQ;
         m.s_p[i] += cplx(g.p_mw, q_free ? g.q_mvar : 0.0) / base;
+    }
+    for (std::size_t k = 0; k < net.forming.size() && k < m.forming_node.size(); ++k) {
+        const FormingSource& f = net.forming[k];
+        MathModel::FormingPu& u = m.forming_pu[k];
+        u.p0 = f.p_set_mw / base;
+        u.q0 = f.q_set_mvar / base;
+        u.kp = f.kp_mw_per_hz / base;
+        u.kq = f.kq_mvar_per_pu / base;
+        u.v_set = f.v_set_pu;
+        u.p_min = f.p_min_mw / base;
+        u.p_max = f.p_max_mw / base;
+        u.q_min = f.q_min_mvar / base;
+        u.q_max = f.q_max_mvar / base;
+        const int i = m.forming_node[k];
+        // Grid-connected: grid-following at its set point (inside its limits).
+        if (i >= 0 && !m.island_droop[m.node_island[i]])
+            m.s_p[i] += cplx(std::clamp(u.p0, u.p_min, u.p_max), std::clamp(u.q0, u.q_min, u.q_max));
     }
 }
 

@@ -92,6 +92,11 @@ void check_rules(const SGen&, const Context&) {}
 void check_rules(const Storage&, const Context&) {}
 void check_rules(const ExtGrid&, const Context&) {}
 
+void check_rules(const FormingSource& f, const Context&) {
+    if (f.p_min_mw > f.p_max_mw) fail("forming", f.id, "p_max_mw", "must be >= p_min_mw");
+    if (f.q_min_mvar > f.q_max_mvar) fail("forming", f.id, "q_max_mvar", "must be >= q_min_mvar");
+}
+
 void check_rules(const Branch& br, const Context&) {
     if (br.in_service && br.r_pu == 0 && br.x_pu == 0)
         fail("branch", br.id, "x_pu", "r and x are both zero: use a bus-bus switch for a zero-impedance connection");
@@ -187,7 +192,10 @@ void Network::validate() const {
     bool any_slack = false;
     for (const ExtGrid& e : ext_grids) any_slack = any_slack || e.in_service;
     for (const Bus& b : buses) any_slack = any_slack || (b.type == BusType::Slack && b.in_service);
-    if (!any_slack) throw ValidationError("network: no slack: add an ext_grid, or give one bus type 3 (slack) with a generator");
+    for (const FormingSource& f : forming) any_slack = any_slack || f.in_service;
+    if (!any_slack)
+        throw ValidationError("network: no slack: add an ext_grid, give one bus type 3 (slack) with a generator, or add a "
+                              "grid-forming source (forming)");
 }
 
 }  // namespace libgrid

@@ -5,6 +5,7 @@
 #include <libgrid/model/branch.hpp>
 #include <libgrid/model/bus.hpp>
 #include <libgrid/model/ext_grid.hpp>
+#include <libgrid/model/forming.hpp>
 #include <libgrid/model/gen.hpp>
 #include <libgrid/model/line.hpp>
 #include <libgrid/model/load.hpp>
@@ -75,6 +76,31 @@ const Schema<ExtGrid>& ExtGrid::schema() {
                    "ideal voltage vm_pu/va_degree sits behind z = sn_mva/sk_mva p.u. (power-grid-model's source)"),
         field("rx_ratio", &E::rx_ratio).in(ge(0)).model(Check::NonNegative)
             .about("R/X of the source impedance (used when sk_mva is finite)"),
+    }};
+    return s;
+}
+
+const Schema<FormingSource>& FormingSource::schema() {
+    using F = FormingSource;
+    const Range any{-kInf, kInf, false, false, true};
+    static const Schema<FormingSource> s{"forming", "forming", {
+        field("id", &F::id).req().ext().about("unique forming source id"),
+        field("name", &F::name).ext(),
+        field("bus", &F::bus).req().ext().refers("bus").about("bus id"),
+        field("p_set_mw", &F::p_set_mw, "MW").ext().model(Check::Finite)
+            .about("P0, active power at nominal frequency, generator convention (< 0: charging)"),
+        field("q_set_mvar", &F::q_set_mvar, "Mvar").ext().model(Check::Finite).about("Q0, reactive power at |V| = v_set_pu"),
+        field("v_set_pu", &F::v_set_pu, "p.u.").ext().in(gt(0)).model(Check::Positive).about("voltage at which Q = Q0"),
+        field("kp_mw_per_hz", &F::kp_mw_per_hz, "MW/Hz").ext().in(gt(0)).model(Check::Positive)
+            .about("P-f droop: P = p_set_mw - kp_mw_per_hz (f - f_hz)"),
+        field("kq_mvar_per_pu", &F::kq_mvar_per_pu, "Mvar/p.u.").ext().in(gt(0)).model(Check::Positive)
+            .about("Q-V droop: Q = q_set_mvar - kq_mvar_per_pu (|V| - v_set_pu); it holds the island's voltage level"),
+        field("p_min_mw", &F::p_min_mw, "MW").ext().in(any).model(Check::NotNan).about("lower P limit (a battery: minus its charging power); null = unlimited"),
+        field("p_max_mw", &F::p_max_mw, "MW").ext().in(any).model(Check::NotNan).about(">= p_min_mw; null = unlimited"),
+        field("q_min_mvar", &F::q_min_mvar, "Mvar").ext().in(any).model(Check::NotNan).about("null = unlimited"),
+        field("q_max_mvar", &F::q_max_mvar, "Mvar").ext().in(any).model(Check::NotNan).about(">= q_min_mvar; null = unlimited"),
+        field("sn_mva", &F::sn_mva, "MVA").ext().in(ge(0)).model(Check::NonNegative).about("rating; 0 = not given"),
+        field("in_service", &F::in_service).ext(),
     }};
     return s;
 }
@@ -165,6 +191,12 @@ const Schema<SGen>& SGen::schema() {
         field("scaling", &G::scaling).in(ge(0)).model(Check::NonNegative).about("the injection is p_mw*scaling"),
         field("type", &G::type),
         field("in_service", &G::in_service),
+        field("fw_enabled", &G::fw_enabled).ext()
+            .about("frequency-watt (IEEE 1547-2018) in a droop island: P falls above f_hz + fw_deadband_hz"),
+        field("fw_deadband_hz", &G::fw_deadband_hz, "Hz").ext().in(ge(0)).model(Check::NonNegative)
+            .about("frequency-watt deadband"),
+        field("fw_droop_percent", &G::fw_droop_percent, "%").ext().in(gt(0)).model(Check::Positive)
+            .about("frequency-watt droop: sn_mva (else p_mw*scaling) per fw_droop_percent of f_hz"),
     }};
     return s;
 }

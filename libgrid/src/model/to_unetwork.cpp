@@ -411,6 +411,10 @@ void add_others(Ctx& c) {
 }  // namespace
 
 UNetwork to_unetwork(const Network& net, const ToUnbalancedOptions& opt) {
+    for (const FormingSource& f : net.forming)
+        if (f.in_service)
+            throw ValidationError(who("forming", f.id) + ": field 'in_service': grid-forming sources are not in the unbalanced model yet "
+                                  "(docs/microgrid.md); solve the balanced network");
     UNetwork u;
     u.name = net.name.empty() ? "network" : lower(net.name);
     u.settings.base_frequency_hz = net.f_hz;

@@ -293,6 +293,9 @@ PfBatchResult run_pf_batch(const Network& net, const PfBatchUpdate& update, cons
     PfBatchResult out = empty_result(net, update.n_scenarios);
     Batch b{update, options, load_columns(net, update), options.pf.method, has_controls(net, options.pf), {}, out};
     const MathModel m = build_math_model(net);
+    if (m.has_droop())
+        throw ValidationError("run_pf_batch: droop islands (held by grid-forming sources) are not supported yet; use run_power_flow "
+                              "per scenario (docs/microgrid.md)");
     if (b.method == Method::Auto) b.method = sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson;
     if (b.method == Method::Sweep && !sweep_applicable(m))
         throw ValidationError("run_pf_batch: method 'sweep' needs radial islands with one slack and no PV buses; use 'nr' or 'auto'");

@@ -20,6 +20,7 @@ void gen_q_sharing(const Network& net, const MathModel& m, const std::vector<cpl
 }  // namespace
 
 bool sweep_applicable(const MathModel& m) {
+    if (m.has_droop()) return false;  // the frequency is an unknown: Newton-Raphson
     std::vector<int> slacks(m.n_islands, 0);
     for (int i = 0; i < m.n; ++i) {
         if (m.node_type[i] == BusType::PV) return false;
@@ -58,13 +59,21 @@ std::vector<cplx> initial_voltages(const Network& net, const MathModel& m, bool 
     return V;
 }
 
-/// One solve of the math model by the chosen method (no controls, no Q limits).
-SolveStatus solve_once(const MathModel& m, std::vector<cplx>& V, const PowerFlowOptions& opt, Method method) {
+/// One solve of the math model by the chosen method (no controls, no Q limits). Droop islands:
+/// the frequency deviations go to m.island_df_hz, the islands that collapsed to `collapsed`.
+SolveStatus solve_once(MathModel& m, std::vector<cplx>& V, const PowerFlowOptions& opt, Method method,
+                       std::vector<char>* collapsed = nullptr) {
+    if (collapsed) collapsed->clear();
     switch (method) {
         case Method::NewtonRaphson: {
             NewtonRaphsonSolver nr(opt.linear_solver);
             nr.analyze(m);
-            return nr.solve(m, V, opt.tolerance, opt.max_iterations);
+            const SolveStatus st = nr.solve(m, V, opt.tolerance, opt.max_iterations);
+            if (m.has_droop()) {
+                m.island_df_hz = nr.island_df_hz();
+                if (collapsed) *collapsed = nr.island_collapsed();
+            }
+            return st;
         }
         case Method::FastDecoupledXB: {
             FastDecoupledSolver fd;
@@ -199,11 +208,61 @@ std::string controls_out_of_band(const Network& net, const MathModel& m, const s
 }
 }  // namespace
 
+namespace {
+/// Droop islands the solver found collapsed (every forming source at a P limit): records each with
+/// its cause and takes its forming sources out of service in the working copy, so that the island
+/// is de-energised when the model is built again. Returns false when none collapsed.
+bool collapse_islands(Network& net, const MathModel& m, const std::vector<char>& collapsed, std::vector<IslandResult>& out) {
+    bool any = false;
+    for (int is = 0; is < int(collapsed.size()); ++is) {
+        if (!collapsed[is]) continue;
+        any = true;
+        IslandResult c;
+        c.droop = true;
+        c.collapsed = true;
+        c.frequency_hz = kNaN;
+        for (int b = 0; b < int(net.buses.size()); ++b)
+            if (m.bus_node[b] >= 0 && m.node_island[m.bus_node[b]] == is) {
+                if (c.n_buses++ == 0) c.bus = net.buses[b].id;
+            }
+        double p_max = 0.0, p_min = 0.0;
+        const double df = m.island_df_hz[is];
+        bool high = false;
+        for (std::size_t k = 0; k < net.forming.size(); ++k) {
+            const int i = m.forming_node[k];
+            if (i < 0 || m.node_island[i] != is) continue;
+            const FormingSource& f = net.forming[k];
+            p_max += f.p_max_mw;
+            p_min += f.p_min_mw;
+            high = high || f.p_set_mw - f.kp_mw_per_hz * df > f.p_max_mw;
+            net.forming[k].in_service = false;
+        }
+        char buf[256];
+        if (high)
+            std::snprintf(buf, sizeof buf, "sources at their P limit: load exceeds %.6g MW (the sum of their p_max_mw)", p_max);
+        else
+            std::snprintf(buf, sizeof buf, "sources at their P limit: generation exceeds the %.6g MW they can absorb (the sum of their p_min_mw)",
+                          -p_min);
+        c.cause = buf;
+        out.push_back(std::move(c));
+    }
+    return any;
+}
+}  // namespace
+
 PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     Network net = input;  // controls and Q limits act on a working copy
     MathModel m = build_math_model(net);
     Method method = opt.method;
+    if (m.has_droop() && method != Method::NewtonRaphson && method != Method::Auto) {
+        int node = 0;
+        while (!m.island_droop[m.node_island[node]]) ++node;
+        throw ValidationError("method '" + to_string(method) + "' cannot solve a droop island (the island of bus " +
+                              std::to_string(net.buses[m.node_bus[node]].id) +
+                              " has no ext grid, slack or generator and is held by grid-forming sources, whose "
+                              "frequency is an unknown); use 'nr' or 'auto' (docs/microgrid.md)");
+    }
     if (method == Method::Auto) method = sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson;
     if (method == Method::Sweep && !sweep_applicable(m))
         throw ValidationError("method 'sweep' needs radial islands with one slack and no PV buses; use 'nr' or 'auto'");
@@ -223,9 +282,19 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
     // Actions wanted after the last solve are not applied (the message says so).
     Network net_solved;
     MathModel m_solved;
+    std::vector<char> collapsed;
+    std::vector<IslandResult> collapsed_islands;
     for (int outer = 0; outer < outer_max; ++outer) {
-        st = solve_once(m, V, opt, method);
+        st = solve_once(m, V, opt, method, &collapsed);
         total_iterations += st.iterations;
+        if (!st.converged && collapse_islands(net, m, collapsed, collapsed_islands)) {
+            // A droop island could not be held: its forming sources leave, it is de-energised and
+            // the rest is solved again (from the top: the model changed).
+            m = build_math_model(net, analyze_topology(net));  // validated; may now have no source at all
+            V = initial_voltages(net, m, opt.flat_start);
+            --outer;
+            continue;
+        }
         if (!st.converged) break;
         const bool last = outer + 1 == outer_max;
         if (last && outer_max > 1) {
@@ -277,6 +346,10 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
         message = "did not converge in " + std::to_string(st.iterations) + " iterations (largest mismatch " + std::to_string(st.max_mismatch) + " p.u.)";
 
     PowerFlowResult r = make_results(net, m, V, method);
+    for (IslandResult& c : collapsed_islands) {
+        message += (message.empty() ? "" : "; ") + std::string("island of bus ") + std::to_string(c.bus) + " collapsed: " + c.cause;
+        r.islands.push_back(std::move(c));
+    }
     r.converged = st.converged;
     r.iterations = total_iterations;
     r.max_mismatch = st.max_mismatch;
@@ -424,7 +497,7 @@ void element_injections(const Network& net, const MathModel& m, const std::vecto
     for (std::size_t k = 0; k < net.sgens.size(); ++k)
         if (net.sgens[k].in_service && m.sgen_node[k] >= 0) {
             const std::size_t b = bus_of(net.sgens[k].bus);
-            r.bus_p_mw[b] += net.sgens[k].p_mw * net.sgens[k].scaling;
+            r.bus_p_mw[b] += r.sgen_p_mw[k];
             r.bus_q_mvar[b] += net.sgens[k].q_mvar * net.sgens[k].scaling;
         }
     for (std::size_t k = 0; k < net.storage.size(); ++k)
@@ -548,6 +621,63 @@ void trafo_results(const Network& net, const MathModel& m, const std::vector<cpl
     }
 }
 
+/// Grid-forming sources' P and Q (their droop at the solved frequency and |V|, held at their
+/// limits), per-bus frequency and the islands (docs/microgrid.md).
+void forming_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, PowerFlowResult& r) {
+    constexpr double eps = 1e-9;  // p.u., as the solver's limit test
+    const std::size_t nf = net.forming.size();
+    r.forming_p_mw.assign(nf, 0.0);
+    r.forming_q_mvar.assign(nf, 0.0);
+    r.forming_p_limit.assign(nf, 0);
+    r.forming_q_limit.assign(nf, 0);
+    std::vector<double> island_p(m.n_islands, 0.0);
+    for (std::size_t k = 0; k < nf && k < m.forming_node.size(); ++k) {
+        const int i = m.forming_node[k];
+        if (i < 0) continue;
+        const MathModel::FormingPu& u = m.forming_pu[k];
+        const int is = m.node_island[i];
+        const bool droop = m.island_droop[is] != 0;
+        const double p = droop ? u.p0 - u.kp * m.island_df_hz[is] : u.p0;
+        const double q = droop ? u.q0 - u.kq * (std::abs(V[i]) - u.v_set) : u.q0;
+        r.forming_p_limit[k] = p > u.p_max + eps ? 1 : p < u.p_min - eps ? -1 : 0;
+        r.forming_q_limit[k] = q > u.q_max + eps ? 1 : q < u.q_min - eps ? -1 : 0;
+        r.forming_p_mw[k] = std::clamp(p, u.p_min, u.p_max) * net.sn_mva;
+        r.forming_q_mvar[k] = std::clamp(q, u.q_min, u.q_max) * net.sn_mva;
+        const std::size_t b = net.bus_index(net.forming[k].bus);
+        r.bus_p_mw[b] += r.forming_p_mw[k];
+        r.bus_q_mvar[b] += r.forming_q_mvar[k];
+        island_p[is] += r.forming_p_mw[k];
+    }
+    // Static generators: their P, less frequency-watt curtailment in droop islands.
+    r.sgen_p_mw.assign(net.sgens.size(), 0.0);
+    for (std::size_t k = 0; k < net.sgens.size(); ++k) {
+        const SGen& g = net.sgens[k];
+        if (!g.in_service || m.sgen_node[k] < 0) continue;
+        r.sgen_p_mw[k] = g.p_mw * g.scaling;
+        const int i = k < m.sgen_fw_node.size() ? m.sgen_fw_node[k] : -1;
+        if (i < 0) continue;
+        const MathModel::FwPu& u = m.sgen_fw[k];
+        if (!(u.p_avail > 0)) continue;
+        const double p = std::clamp(u.p_avail - u.slope * (m.island_df_hz[m.node_island[i]] - u.db), 0.0, u.p_avail);
+        r.sgen_p_mw[k] = p * net.sn_mva;
+    }
+    r.bus_frequency_hz.assign(net.buses.size(), kNaN);
+    r.islands.assign(m.n_islands, IslandResult{});
+    for (int is = 0; is < m.n_islands; ++is) {
+        IslandResult& isr = r.islands[is];
+        isr.droop = m.island_droop[is] != 0;
+        isr.frequency_hz = net.f_hz + (isr.droop ? m.island_df_hz[is] : 0.0);
+        isr.forming_p_mw = island_p[is];
+    }
+    for (std::size_t b = 0; b < net.buses.size(); ++b) {
+        const int i = m.bus_node[b];
+        if (i < 0) continue;
+        IslandResult& isr = r.islands[m.node_island[i]];
+        if (isr.n_buses++ == 0) isr.bus = net.buses[b].id;
+        r.bus_frequency_hz[b] = isr.frequency_hz;
+    }
+}
+
 }  // namespace
 
 PowerFlowResult make_results(const Network& net, const MathModel& m, const std::vector<cplx>& V, Method method) {
@@ -560,6 +690,7 @@ PowerFlowResult make_results(const Network& net, const MathModel& m, const std::
         std::fill(r.gen_q_mvar.begin(), r.gen_q_mvar.end(), 0.0);
         std::fill(r.ext_grid_q_mvar.begin(), r.ext_grid_q_mvar.end(), 0.0);
     }
+    forming_results(net, m, V, r);
     element_injections(net, m, V, method, r);
     branch_results(net, m, V, method, r);
     line_results(net, m, V, method, r);

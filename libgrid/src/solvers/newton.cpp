@@ -16,6 +16,11 @@ struct NRBase {
     virtual void analyze(const MathModel& m) = 0;
     virtual SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, NRTimings* t) = 0;
     virtual LinearSolverKind kind() const = 0;
+    virtual const std::vector<double>& df() const = 0;
+    virtual void set_df(const std::vector<double>& d) = 0;
+    virtual const std::vector<char>& collapsed() const = 0;
+    virtual const std::vector<signed char>& p_lim() const = 0;
+    virtual const std::vector<signed char>& q_lim() const = 0;
 };
 
 template <class LinearSolver>
@@ -28,6 +33,11 @@ struct NR final : NRBase {
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, NRTimings* t) override {
         return kernel.solve(m, V, tol, max_iter, t);
     }
+    const std::vector<double>& df() const override { return kernel.island_df_hz(); }
+    void set_df(const std::vector<double>& d) override { kernel.set_island_df_hz(d); }
+    const std::vector<char>& collapsed() const override { return kernel.island_collapsed(); }
+    const std::vector<signed char>& p_lim() const override { return kernel.forming_p_limit(); }
+    const std::vector<signed char>& q_lim() const override { return kernel.forming_q_limit(); }
 };
 
 }  // namespace
@@ -53,6 +63,11 @@ SolveStatus NewtonRaphsonSolver::solve(const MathModel& m, std::vector<cplx>& V,
     return impl_->nr->solve(m, V, tol, max_iter, t);
 }
 LinearSolverKind NewtonRaphsonSolver::linear_solver() const { return impl_->nr->kind(); }
+const std::vector<double>& NewtonRaphsonSolver::island_df_hz() const { return impl_->nr->df(); }
+void NewtonRaphsonSolver::set_island_df_hz(const std::vector<double>& d) { impl_->nr->set_df(d); }
+const std::vector<char>& NewtonRaphsonSolver::island_collapsed() const { return impl_->nr->collapsed(); }
+const std::vector<signed char>& NewtonRaphsonSolver::forming_p_limit() const { return impl_->nr->p_lim(); }
+const std::vector<signed char>& NewtonRaphsonSolver::forming_q_limit() const { return impl_->nr->q_lim(); }
 
 void network_injection(const MathModel& m, const std::vector<cplx>& V, std::vector<cplx>& S) {
     S.assign(m.n, cplx(0.0, 0.0));

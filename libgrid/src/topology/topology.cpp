@@ -101,6 +101,29 @@ void find_sources(const Network& net, Topology& t) {
             t.island_source[is] = island_first_pv[is];
             t.group_type[island_first_pv[is]] = BusType::Slack;
         }
+    // Grid-forming sources hold an island that has no other source (a droop island); the one with
+    // the largest droop gain is its angle reference.
+    t.group_forming.assign(ng, -1);
+    t.island_droop.assign(ni, 0);
+    for (int k = 0; k < int(net.forming.size()); ++k) {
+        const FormingSource& f = net.forming[k];
+        const int bus = t.bus(f.bus);
+        if (!f.in_service || !t.bus_usable[bus]) continue;
+        int& g = t.group_forming[t.bus_group[bus]];
+        if (g < 0 || f.kp_mw_per_hz > net.forming[g].kp_mw_per_hz) g = k;
+    }
+    std::vector<int> island_ref(ni, -1);  // group of the largest kp per island
+    for (int gi = 0; gi < ng; ++gi) {
+        const int k = t.group_forming[gi];
+        if (k < 0) continue;
+        int& r = island_ref[t.group_island[gi]];
+        if (r < 0 || net.forming[k].kp_mw_per_hz > net.forming[t.group_forming[r]].kp_mw_per_hz) r = gi;
+    }
+    for (int is = 0; is < ni; ++is)
+        if (t.island_source[is] < 0 && island_ref[is] >= 0) {
+            t.island_source[is] = island_ref[is];
+            t.island_droop[is] = 1;
+        }
 }
 
 }  // namespace

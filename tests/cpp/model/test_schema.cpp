@@ -118,6 +118,7 @@ TEST_CASE("schema: every member of every component struct is in its schema") {
     CHECK(member_count<SGen>() == stored_fields<SGen>());
     CHECK(member_count<Storage>() == stored_fields<Storage>());
     CHECK(member_count<ExtGrid>() == stored_fields<ExtGrid>());
+    CHECK(member_count<FormingSource>() == stored_fields<FormingSource>());
     CHECK(member_count<Transformer>() == 26);  // the counter counts
 }
 
@@ -134,6 +135,7 @@ TEST_CASE("schema: the component tables of docs/network_json.md agree with the s
     check_docs<Gen>(page);
     check_docs<ExtGrid>(page);
     check_docs<Branch>(page);
+    check_docs<FormingSource>(page);
 }
 
 TEST_CASE("schema: every stored field reaches its member and has a unique name and key") {

@@ -58,6 +58,37 @@ struct MathModel {
     // Specified injections (generator convention, p.u.): S(|V|) = s_p + s_i |V| + s_z |V|^2.
     std::vector<cplx> s_p, s_i, s_z;
     std::vector<char> q_fixed_pv;       ///< PV nodes switched to PQ by Q-limit enforcement
+
+    // Grid-forming droop sources (Network::forming, docs/microgrid.md). In a droop island (no ext
+    // grid, slack or generator) every node is PQ, island_slack is the angle reference (the source
+    // with the largest kp) and the island's frequency deviation is an unknown of Newton-Raphson.
+    // In a grid-connected island a forming source is a constant injection in s_p instead.
+    double f_nom_hz = 50.0;
+    std::vector<char> island_droop;     ///< per island: held by forming sources alone
+    std::vector<int> forming_node;      ///< per forming source: node, -1 if out of service / de-energised
+    /// Per forming source, per unit on the system base (update_injections): P = p0 - kp df,
+    /// Q = q0 - kq (|V| - v_set), clipped to [p_min, p_max], [q_min, q_max]. kp in p.u. per Hz.
+    struct FormingPu {
+        double p0 = 0, q0 = 0, kp = 0, kq = 0, v_set = 1;
+        double p_min = 0, p_max = 0, q_min = 0, q_max = 0;
+    };
+    std::vector<FormingPu> forming_pu;
+    /// Frequency-watt of sgens (SGen::fw_enabled) in droop islands: per sgen its node, else -1, and
+    /// P(df) = clamp(p_avail - slope (df - db), 0, p_avail) in p.u. (slope in p.u. per Hz); s_p
+    /// holds p_avail, the solver adds P(df) - p_avail.
+    std::vector<int> sgen_fw_node;
+    struct FwPu {
+        double p_avail = 0, slope = 0, db = 0;
+    };
+    std::vector<FwPu> sgen_fw;
+    /// Per island: frequency deviation f - f_nom_hz (Hz) of the last solve (0 in grid-connected
+    /// islands); the solver's warm start when it analyses the model.
+    std::vector<double> island_df_hz;
+    bool has_droop() const {
+        for (char d : island_droop)
+            if (d) return true;
+        return false;
+    }
 };
 
 /// Topology + per-unit conversion + Ybus. Validates the network first.
@@ -69,7 +100,8 @@ MathModel build_math_model(const Network& net, const Topology& topo);
 BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv);
 BranchY transformer_admittance(const Network& net, const Transformer& t, double vn_hv_kv, double vn_lv_kv);
 
-/// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation).
+/// Fill m.s_p, s_i, s_z from the network's loads, sgens, storage, shunts and gens (no allocation),
+/// and the forming sources: m.forming_pu, and their (p_set, q_set) in s_p where grid-connected.
 /// include_loads = false: the static part only (gens, sgens, storage, shunts), what a time-series
 /// step adds its loads and devices to.
 void update_injections(const Network& net, MathModel& m, bool include_loads = true);

@@ -19,6 +19,7 @@
 #include "libgrid/model/branch.hpp"
 #include "libgrid/model/bus.hpp"
 #include "libgrid/model/ext_grid.hpp"
+#include "libgrid/model/forming.hpp"
 #include "libgrid/model/gen.hpp"
 #include "libgrid/model/line.hpp"
 #include "libgrid/model/load.hpp"
@@ -53,11 +54,13 @@ struct Network {
     std::vector<SGen> sgens;
     std::vector<Storage> storage;
     std::vector<ExtGrid> ext_grids;
+    std::vector<FormingSource> forming;  ///< grid-forming droop sources (docs/microgrid.md)
 
     bool operator==(const Network&) const = default;
 
     /// Throws ValidationError / IdError naming the component, id and field on the first problem:
-    /// duplicate ids, unknown bus ids, NaN or negative where impossible, no slack at all.
+    /// duplicate ids, unknown bus ids, NaN or negative where impossible, no source at all (ext grid,
+    /// slack bus or in-service grid-forming source).
     void validate() const;
 
     /// Index of the bus with this id in `buses`; throws IdError if unknown.
@@ -67,12 +70,12 @@ struct Network {
     template <class F>
     void for_each_table(F&& f) const {
         f(buses), f(lines), f(transformers), f(loads), f(sgens), f(storage), f(gens), f(shunts), f(ext_grids),
-            f(switches), f(branches);
+            f(switches), f(branches), f(forming);
     }
     template <class F>
     void for_each_table(F&& f) {
         f(buses), f(lines), f(transformers), f(loads), f(sgens), f(storage), f(gens), f(shunts), f(ext_grids),
-            f(switches), f(branches);
+            f(switches), f(branches), f(forming);
     }
 };
 

@@ -21,6 +21,12 @@ struct SGen {
     double scaling = 1.0;
     std::string type;
     bool in_service = true;
+    /// Frequency-watt (IEEE 1547-2018, over-frequency), applied in a droop island
+    /// (docs/microgrid.md): P = min(P_avail, P_avail - P_rated (f - f_nom - db) / (droop f_nom)),
+    /// not below 0; P_avail = p_mw * scaling, P_rated = sn_mva if given, else P_avail.
+    bool fw_enabled = false;
+    double fw_deadband_hz = 0.036;  ///< IEEE 1547-2018 default for 50/60 Hz: 0.036 Hz
+    double fw_droop_percent = 5.0;  ///< per unit frequency change per unit power, in percent
     bool operator==(const SGen&) const = default;
 
     static const Schema<SGen>& schema();  ///< fields, units, ranges, docs: src/model/schemas.cpp

@@ -20,6 +20,18 @@ struct PowerFlowOptions {
     int max_control_iterations = 20;
 };
 
+/// One island of a power flow (docs/microgrid.md): every energised island, then every island that
+/// collapsed (a droop island whose forming sources could not hold it; its buses are de-energised).
+struct IslandResult {
+    Id bus = 0;                ///< the island's first bus (lowest index in Network::buses)
+    int n_buses = 0;           ///< its buses
+    bool droop = false;        ///< held by grid-forming sources alone (no ext grid, slack or gen)
+    bool collapsed = false;    ///< could not be held: de-energised, `cause` says why
+    double frequency_hz = 0;   ///< f_hz where grid-connected, f_hz + df in a droop island, NaN collapsed
+    double forming_p_mw = 0;   ///< sum of its forming sources' P (generator convention)
+    std::string cause;         ///< why it collapsed ("sources at their P limit: load exceeds 1.5 MW ...")
+};
+
 /// Results, arrays in the network's own table order. Energy quantities in MW / MVAr.
 /// A bus that is de-energised (in an island without a source, or out of service) has NaN voltage.
 struct PowerFlowResult {
@@ -44,6 +56,16 @@ struct PowerFlowResult {
     std::vector<double> gen_p_mw, gen_q_mvar;
     // external grids (slack injections)
     std::vector<double> ext_grid_p_mw, ext_grid_q_mvar;
+    // grid-forming sources (Network::forming order), generator convention; 0 where de-energised
+    std::vector<double> forming_p_mw, forming_q_mvar;
+    std::vector<int> forming_p_limit, forming_q_limit;  ///< +1 held at the max, -1 at the min, 0 on the droop
+    /// Static generators' P (Network::sgens order, MW, generator convention): p_mw * scaling, less
+    /// what frequency-watt curtails in a droop island; 0 where out of service or de-energised.
+    std::vector<double> sgen_p_mw;
+    /// Per bus: the frequency of its island (Hz): f_hz where grid-connected, f_hz + df in a droop
+    /// island, NaN where de-energised.
+    std::vector<double> bus_frequency_hz;
+    std::vector<IslandResult> islands;
 
     // MATPOWER branches (Network::branches order)
     std::vector<double> branch_p_from_mw, branch_q_from_mvar, branch_p_to_mw, branch_q_to_mvar;

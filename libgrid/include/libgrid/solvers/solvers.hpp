@@ -39,6 +39,15 @@ public:
     /// V: node voltages, in/out (warm start). Never throws on non-convergence.
     SolveStatus solve(const MathModel& m, std::vector<cplx>& V, double tol, int max_iter, NRTimings* timings = nullptr);
     LinearSolverKind linear_solver() const;
+    /// Droop islands (docs/microgrid.md). Per island: the frequency deviation f - f_nom (Hz) of the
+    /// last solve, the solver's warm start (from m.island_df_hz at analyze, settable per step).
+    const std::vector<double>& island_df_hz() const;
+    void set_island_df_hz(const std::vector<double>& df_hz);
+    /// Per island: 1 when the last solve found every forming source at a P limit (not converged).
+    const std::vector<char>& island_collapsed() const;
+    /// Per forming source: +1 held at its max, -1 at its min, 0 on its droop curve (last solve).
+    const std::vector<signed char>& forming_p_limit() const;
+    const std::vector<signed char>& forming_q_limit() const;
 
 private:
     struct Impl;

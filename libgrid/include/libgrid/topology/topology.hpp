@@ -4,7 +4,8 @@
 //
 //   switch fusing   closed bus-bus switches join buses into groups (one node of the math model each)
 //   islands         groups joined by closed, in-service lines, transformers and branches
-//   sources         ext grids / declared slack buses / generators per group; an island's source
+//   sources         ext grids / declared slack buses / generators per group; an island's source;
+//                   else grid-forming droop sources (a droop island)
 //   energised part  the buses of islands that have a source
 //   radial check    is_forest_per_component: (distinct node pairs) == (nodes - 1) per component
 //   BFS order       bfs_order: breadth-first from given roots over an edge list
@@ -37,6 +38,13 @@ struct Topology {
     std::vector<BusType> group_type;  ///< Slack, PV or PQ (MATPOWER: an island without a reference
                                       ///< takes its first PV group as slack)
     std::vector<int> island_source;   ///< per island: its slack group; -1: no source, de-energised
+    /// Grid-forming sources (Network::forming): per group, the in-service one with the largest
+    /// kp_mw_per_hz at a usable bus of the group (ties: the first), else -1.
+    std::vector<int> group_forming;
+    /// Per island: a droop island, held by grid-forming sources alone (no ext grid, slack bus or
+    /// generator); its island_source is the group of the source with the largest kp (the angle
+    /// reference) and every group in it stays PQ (docs/microgrid.md).
+    std::vector<char> island_droop;
 
     int bus(Id id) const { return bus_at.at(id); }
     /// Usable and in an island with a source.
