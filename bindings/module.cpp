@@ -231,39 +231,27 @@ py::dict result_tables(const Network& n, const PowerFlowResult& r) {
     bus["energized"] = bool_arr(r.bus_energized);
     bus["voltage_violation"] = bool_arr(r.bus_voltage_violation);
     d["bus"] = bus;
-    std::vector<Id> gid, gbus;
-    for (const Gen& g : n.gens) { gid.push_back(g.id); gbus.push_back(g.bus); }
-    py::dict gen;
-    gen["id"] = arr(gid);
-    gen["bus"] = arr(gbus);
-    gen["p_mw"] = arr(r.gen_p_mw);
-    gen["q_mvar"] = arr(r.gen_q_mvar);
-    d["gen"] = gen;
-    std::vector<Id> eid, ebus;
-    for (const ExtGrid& e : n.ext_grids) { eid.push_back(e.id); ebus.push_back(e.bus); }
-    py::dict ext;
-    ext["id"] = arr(eid);
-    ext["bus"] = arr(ebus);
-    ext["p_mw"] = arr(r.ext_grid_p_mw);
-    ext["q_mvar"] = arr(r.ext_grid_q_mvar);
-    d["ext_grid"] = ext;
-    std::vector<Id> fid, fbus;
-    for (const FormingSource& f : n.forming) { fid.push_back(f.id); fbus.push_back(f.bus); }
-    py::dict fo;
-    fo["id"] = arr(fid);
-    fo["bus"] = arr(fbus);
-    fo["p_mw"] = arr(r.forming_p_mw);
-    fo["q_mvar"] = arr(r.forming_q_mvar);
+    // a source table: id, bus, P (and Q where given), in the network's row order
+    auto sources = [&](const auto& rows, const std::vector<double>& p, const std::vector<double>* q) {
+        std::vector<Id> id, at;
+        for (const auto& x : rows) {
+            id.push_back(x.id);
+            at.push_back(x.bus);
+        }
+        py::dict t;
+        t["id"] = arr(id);
+        t["bus"] = arr(at);
+        t["p_mw"] = arr(p);
+        if (q) t["q_mvar"] = arr(*q);
+        return t;
+    };
+    d["gen"] = sources(n.gens, r.gen_p_mw, &r.gen_q_mvar);
+    d["ext_grid"] = sources(n.ext_grids, r.ext_grid_p_mw, &r.ext_grid_q_mvar);
+    py::dict fo = sources(n.forming, r.forming_p_mw, &r.forming_q_mvar);
     fo["p_limit"] = arr(r.forming_p_limit);
     fo["q_limit"] = arr(r.forming_q_limit);
     d["forming"] = fo;
-    std::vector<Id> sid, sbus;
-    for (const SGen& g : n.sgens) { sid.push_back(g.id); sbus.push_back(g.bus); }
-    py::dict sg;
-    sg["id"] = arr(sid);
-    sg["bus"] = arr(sbus);
-    sg["p_mw"] = arr(r.sgen_p_mw);
-    d["sgen"] = sg;
+    d["sgen"] = sources(n.sgens, r.sgen_p_mw, nullptr);
     bus["frequency_hz"] = arr(r.bus_frequency_hz);
     {
         std::vector<Id> ib;
