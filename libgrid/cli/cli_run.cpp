@@ -2,6 +2,7 @@
 // the KPI table.
 #include "cli.hpp"
 
+#include <algorithm>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/scenario/scenario.hpp>
@@ -127,8 +128,10 @@ void print_phase_summary(const std::string& out) {
     Extreme lo[3], hi[3], vuf;
     const bool has_vuf = r.is_dataset("/bus/vuf_percent") && r.is_dataset("/bus/name");
     const std::vector<std::string> bus_name = has_vuf ? r.read_strings("/bus/name") : std::vector<std::string>{};
-    for (std::size_t r0 = 0; r0 < rows; r0 += 256) {
-        const std::size_t n = std::min<std::size_t>(256, rows - r0);
+    // blocks of rows of at most 2^24 values (128 MB): the city as built has 3.3 M nodes a row
+    const std::size_t block = std::clamp<std::size_t>((std::size_t{1} << 24) / std::max<std::size_t>({nn, bus_name.size(), 1}), 1, 256);
+    for (std::size_t r0 = 0; r0 < rows; r0 += block) {
+        const std::size_t n = std::min<std::size_t>(block, rows - r0);
         const std::vector<double> vm = r.read_rows("/node/vm_pu", r0, n);
         for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < nn; ++j) {

@@ -248,13 +248,8 @@ bool collapse_islands(Network& net, const MathModel& m, const std::vector<char>&
     }
     return any;
 }
-}  // namespace
-
-PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt) {
-    const auto t0 = std::chrono::steady_clock::now();
-    Network net = input;  // controls and Q limits act on a working copy
-    MathModel m = build_math_model(net);
-    Method method = opt.method;
+/// The method run_power_flow uses: auto picks the sweep where it applies; a droop island needs NR.
+Method choose_method(const Network& net, const MathModel& m, Method method) {
     if (m.has_droop() && method != Method::NewtonRaphson && method != Method::Auto) {
         int node = 0;
         while (!m.island_droop[m.node_island[node]]) ++node;
@@ -266,7 +261,38 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
     if (method == Method::Auto) method = sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson;
     if (method == Method::Sweep && !sweep_applicable(m))
         throw ValidationError("method 'sweep' needs radial islands with one slack and no PV buses; use 'nr' or 'auto'");
+    return method;
+}
 
+/// Q limits: PV buses whose generators leave their range become PQ at the limit (MATPOWER's
+/// enforce_q_lims = 1, all violations at once; slack generators are not limited). True if any did.
+bool enforce_gen_q_limits(Network& net, MathModel& m, const std::vector<cplx>& V, std::vector<double>& gen_q) {
+    bool changed = false;
+    compute_gen_q(net, m, V, gen_q);
+    for (std::size_t k = 0; k < net.gens.size(); ++k) {
+        const int i = m.gen_node[k];
+        if (i < 0 || m.node_type[i] != BusType::PV) continue;
+        const Gen& g = net.gens[k];
+        if (gen_q[k] > g.max_q_mvar + 1e-6 || gen_q[k] < g.min_q_mvar - 1e-6) {
+            m.node_type[i] = BusType::PQ;
+            m.q_fixed_pv[i] = 1;
+            changed = true;
+        }
+    }
+    if (changed)
+        for (std::size_t k = 0; k < net.gens.size(); ++k) {
+            const int i = m.gen_node[k];
+            if (i >= 0 && m.q_fixed_pv[i]) net.gens[k].q_mvar = std::clamp(gen_q[k], net.gens[k].min_q_mvar, net.gens[k].max_q_mvar);
+        }
+    return changed;
+}
+}  // namespace
+
+PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Network net = input;  // controls and Q limits act on a working copy
+    MathModel m = build_math_model(net);
+    const Method method = choose_method(net, m, opt.method);
     std::vector<cplx> V = initial_voltages(net, m, opt.flat_start);
     SolveStatus st;
     int total_iterations = 0;
@@ -304,24 +330,7 @@ PowerFlowResult run_power_flow(const Network& input, const PowerFlowOptions& opt
         bool changed = false;
         // Q limits: PV buses whose generators leave their range become PQ at the limit (MATPOWER's
         // enforce_q_lims = 1, all violations at once; slack generators are not limited).
-        if (opt.enforce_q_limits && method != Method::DC) {
-            compute_gen_q(net, m, V, gen_q);
-            for (std::size_t k = 0; k < net.gens.size(); ++k) {
-                const int i = m.gen_node[k];
-                if (i < 0 || m.node_type[i] != BusType::PV) continue;
-                const Gen& g = net.gens[k];
-                if (gen_q[k] > g.max_q_mvar + 1e-6 || gen_q[k] < g.min_q_mvar - 1e-6) {
-                    m.node_type[i] = BusType::PQ;
-                    m.q_fixed_pv[i] = 1;
-                    changed = true;
-                }
-            }
-            if (changed)
-                for (std::size_t k = 0; k < net.gens.size(); ++k) {
-                    const int i = m.gen_node[k];
-                    if (i >= 0 && m.q_fixed_pv[i]) net.gens[k].q_mvar = std::clamp(gen_q[k], net.gens[k].min_q_mvar, net.gens[k].max_q_mvar);
-                }
-        }
+        if (opt.enforce_q_limits && method != Method::DC && enforce_gen_q_limits(net, m, V, gen_q)) changed = true;
         if (has_controls && apply_discrete_controls(net, m, V)) changed = true;
         if (!changed) {
             settled = true;
