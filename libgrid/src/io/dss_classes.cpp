@@ -453,6 +453,7 @@ void set_regcontrol(const Ctx& c, URegControl& r, RegDef& d, const std::string& 
         d.file = c.st.where.file;
         d.line = c.st.where.line;
     } else if (prop == "winding") r.winding = c.count(1, 3);
+    else if (prop == "tapwinding") r.tap_winding = c.count(1, 3);
     else if (prop == "vreg") r.vreg = c.positive();
     else if (prop == "band") r.band = c.num();
     else if (prop == "ptratio") r.ptratio = c.positive();

@@ -100,6 +100,7 @@ void write_transformers(std::ostream& o, const UNetwork& net) {
           << " delay=" << num(r.delay_s) << " tapdelay=" << num(r.tapdelay_s) << " maxtapchange=" << r.maxtapchange
           << " ptphase=" << (r.ptphase == -1 ? std::string("max") : r.ptphase == -2 ? std::string("min") : std::to_string(r.ptphase))
           << " reversible=" << yn(r.reversible) << " vlimit=" << num(r.vlimit);
+        if (r.tap_winding > 0) o << " tapwinding=" << r.tap_winding;
         if (!r.enabled) o << " enabled=no";
         o << "\n";
     }

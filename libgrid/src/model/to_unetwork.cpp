@@ -272,6 +272,31 @@ UWinding winding(const Ctx& c, Id bus, bool delta, const std::array<int, 3>& per
     return w;
 }
 
+/// The OLTC (Transformer::oltc: hold the LV bus at oltc_vm_pu +- oltc_band_pu / 2, one tap step at a
+/// time) as OpenDSS's RegControl: regulated winding 2 (the LV side, phase a: phase to neutral on a
+/// wye winding, phase to phase on a delta one, as RegControl samples it), on a 120 V PT, the taps on
+/// the tap side's winding (TapWinding: an HV tap moves the other way), at most one tap per control
+/// iteration. A remote controlled bus (oltc_bus) has no RegControl equivalent here: refused.
+void add_oltc(Ctx& c, const Transformer& t, int index) {
+    const std::string w = who("transformer", t.id);
+    if (t.oltc_bus >= 0 && t.oltc_bus != t.lv_bus)
+        throw ValidationError(w + ": field 'oltc_bus': an OLTC holding another bus than its LV bus is not converted to the unbalanced model");
+    const UTransformer& ut = c.u.transformers[std::size_t(index)];
+    const UWinding& lv = ut.windings[1];
+    const double vbase = lv.delta ? lv.kv * 1000.0 : lv.kv * 1000.0 / kSqrt3;  // RegControl's BaseVoltage
+    URegControl rc;
+    rc.name = tagged("oltc", t.id);
+    rc.transformer = index;
+    rc.winding = 2;
+    rc.tap_winding = t.tap_side == TapSide::HV ? 1 : 2;
+    rc.ptratio = vbase / 120.0;
+    rc.vreg = 120.0 * t.oltc_vm_pu;
+    rc.band = 120.0 * t.oltc_band_pu;
+    rc.ptphase = 1;
+    rc.maxtapchange = 1;
+    c.u.regcontrols.push_back(rc);
+}
+
 void add_transformers(Ctx& c) {
     const std::set<Id> open = open_elements(c.net, SwitchElement::Transformer);
     for (const Transformer& t : c.net.transformers) {
@@ -302,6 +327,7 @@ void add_transformers(Ctx& c) {
         }
         ut.enabled = t.in_service && !open.count(t.id);
         c.u.transformers.push_back(std::move(ut));
+        if (t.oltc && t.tap_side != TapSide::None) add_oltc(c, t, int(c.u.transformers.size()) - 1);
     }
 }
 

@@ -92,6 +92,8 @@ void validate_transformers(const UNetwork& net) {
         const UTransformer& t = net.transformers[static_cast<std::size_t>(r.transformer)];
         if (r.winding < 1 || r.winding > static_cast<int>(t.windings.size()))
             invalid(e, "winding", "no winding " + std::to_string(r.winding));
+        if (r.tap_winding < 0 || r.tap_winding > static_cast<int>(t.windings.size()))
+            invalid(e, "tap_winding", "no winding " + std::to_string(r.tap_winding));
         check_positive(e, "vreg", r.vreg);
         check_positive(e, "ptratio", r.ptratio);
         check_positive(e, "ctprim", r.ctprim);

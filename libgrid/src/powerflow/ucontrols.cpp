@@ -40,6 +40,12 @@ double tap_increment(const UWinding& w) {
     return w.num_taps > 0 ? (w.max_tap - w.min_tap) / w.num_taps : 0.0;
 }
 
+/// 0-based index of the winding whose tap the regulator moves (OpenDSS TapWinding; default its winding).
+int tap_winding_index(const URegControl& rc, const UTransformer& t) {
+    const int ti = rc.tap_winding > 0 ? rc.tap_winding - 1 : rc.winding - 1;
+    return ti < static_cast<int>(t.windings.size()) ? ti : rc.winding - 1;
+}
+
 /// Pascal's Round: to nearest, ties to even (banker's rounding), as OpenDSS rounds the boost.
 double pascal_round(double x) { return std::nearbyint(x); }
 
@@ -78,17 +84,21 @@ Sample sample_regcontrol(const UNetwork& net, const URegControl& rc, int element
     if (std::abs(rc.vreg - v_actual) <= rc.band / 2.0 && !vlimit_hit) return s;
     const double v_boost = vlimit_hit ? rc.vlimit - v_local : rc.vreg - v_actual;
     const double boost_pu = v_boost * rc.ptratio / winding_vbase_v(t, w);
-    const double inc = tap_increment(w);
+    const int ti = tap_winding_index(rc, t);
+    const UWinding& tw = t.windings[ti];
+    const double inc = tap_increment(tw);
     if (inc <= 0.0) return s;
     s.pending_pu = pascal_round(boost_pu / inc) * inc;
-    if (s.pending_pu > 0.0) s.armed = w.tap < w.max_tap;
-    if (s.pending_pu < 0.0) s.armed = w.tap > w.min_tap;
+    if (ti != wi) s.pending_pu = -s.pending_pu;  // a tap on another winding moves the other way
+    if (s.pending_pu > 0.0) s.armed = tw.tap < tw.max_tap;
+    if (s.pending_pu < 0.0) s.armed = tw.tap > tw.min_tap;
     return s;
 }
 
 /// TRegControlObj.DoPendingAction in CTRLSTATIC: AtLeastOneTap, then Set_PresentTap's clamp.
 void act(UNetwork& net, const URegControl& rc, double pending_pu) {
-    UWinding& w = net.transformers[rc.transformer].windings[rc.winding - 1];
+    UTransformer& t = net.transformers[rc.transformer];
+    UWinding& w = t.windings[tap_winding_index(rc, t)];
     const double inc = tap_increment(w);
     int taps = static_cast<int>(std::trunc(0.7 * std::abs(pending_pu) / inc));
     if (taps == 0) taps = 1;

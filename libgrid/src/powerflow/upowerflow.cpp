@@ -162,11 +162,12 @@ std::vector<UTapResult> tap_results(const UNetwork& net) {
         if (rc.transformer < 0 || rc.transformer >= int(net.transformers.size())) continue;
         const UTransformer& t = net.transformers[std::size_t(rc.transformer)];
         if (rc.winding < 1 || rc.winding > int(t.windings.size())) continue;
-        const UWinding& w = t.windings[std::size_t(rc.winding - 1)];
+        const int ti = rc.tap_winding > 0 && rc.tap_winding <= int(t.windings.size()) ? rc.tap_winding : rc.winding;
+        const UWinding& w = t.windings[std::size_t(ti - 1)];  // the winding whose tap moves
         UTapResult r;
         r.regcontrol = rc.name;
         r.transformer = t.name;
-        r.winding = rc.winding;
+        r.winding = ti;
         r.tap_pu = w.tap;
         const double step = w.num_taps > 0 ? (w.max_tap - w.min_tap) / w.num_taps : 0.00625;
         r.position = int(std::lround((w.tap - 1.0) / step));

@@ -230,3 +230,51 @@ TEST_CASE("melaka as built: OpenDSS gives the same node voltages (four-wire, ear
     CHECK(r.source_kva.real() == doctest::Approx(2411.063066).epsilon(1e-6));  // OpenDSS's total power
     CHECK(r.source_kva.imag() == doctest::Approx(1084.730066).epsilon(1e-6));
 }
+
+TEST_CASE("melaka_unetwork: the primaries' OLTC holds the 11 kV busbar as the balanced model's does (RegControl, taps on the 33 kV side)") {
+    // At 5 % of the design load, the OLTC 3 taps off its preset: the balanced OLTC taps the 11 kV back into 1.00 +- 0.01 p.u.
+    // The as-built model converts each OLTC to a RegControl on the 11 kV winding with its taps on the
+    // 33 kV winding (TapWinding): the same band, the same tap. Without it (the city day of issue 15
+    // ran 2.6 % high at 11 kV: 25.6 M bus-steps above the band) the busbar leaves the band.
+    MelakaGrid g = small_grid();
+    for (Load& l : g.net.loads) {
+        l.p_mw *= 0.05;
+        l.q_mvar *= 0.05;
+    }
+    std::vector<std::size_t> oltc;
+    for (std::size_t t = 0; t < g.net.transformers.size(); ++t)
+        if (g.net.transformers[t].oltc) {
+            oltc.push_back(t);
+            g.net.transformers[t].tap_pos -= 3;  // 3 x 1.25 % off where the generator preset it: the 11 kV ~3.8 % high
+        }
+    REQUIRE_FALSE(oltc.empty());
+    const PowerFlowResult bal = run_power_flow(g.net);
+    REQUIRE(bal.converged);
+    MelakaUGrid ug = melaka_unetwork(g);
+    REQUIRE(ug.net.regcontrols.size() == oltc.size());
+    UNetwork fixed = ug.net;  // the same network with its OLTCs left out
+    fixed.regcontrols.clear();
+    const UPfResult unb = run_unbalanced_pf(ug.net);
+    const UPfResult unb_fixed = run_unbalanced_pf(fixed);
+    REQUIRE(unb.converged);
+    REQUIRE(unb_fixed.converged);
+    auto phase_a_pu = [](const UNetwork& u, const UPfResult& r, Id bus_id) {
+        for (std::size_t i = 0; i < r.node.bus.size(); ++i)
+            if (u.buses[std::size_t(r.node.bus[i])].id == bus_id && r.node.phase[i] == 1) return r.node.vm_pu[i];
+        return std::nan("");
+    };
+    for (std::size_t k = 0; k < oltc.size(); ++k) {
+        const Transformer& t = g.net.transformers[oltc[k]];
+        CAPTURE(t.id);
+        const double vb = bal.bus_vm_pu[g.net.bus_index(t.lv_bus)];
+        const double vu = phase_a_pu(ug.net, unb, t.lv_bus), vf = phase_a_pu(ug.net, unb_fixed, t.lv_bus);
+        CHECK(std::abs(vb - t.oltc_vm_pu) <= t.oltc_band_pu / 2 + 1e-9);
+        CHECK(std::abs(vu - t.oltc_vm_pu) <= t.oltc_band_pu / 2 + 1e-9);
+        CHECK(std::abs(vf - t.oltc_vm_pu) > t.oltc_band_pu / 2);  // the check above could fail
+        // the same tap as the balanced model's (HV side: tap = 1 + (pos - neutral) step)
+        const UWinding& hv = ug.net.transformers[oltc[k]].windings[0];
+        const double tap_bal = 1.0 + double(bal.trafo_tap_pos[oltc[k]] - t.tap_neutral) * t.tap_step_percent / 100.0;
+        CHECK(hv.tap == doctest::Approx(tap_bal).epsilon(1e-12));
+        CHECK(std::abs(vu - vb) < 2e-3);
+    }
+}

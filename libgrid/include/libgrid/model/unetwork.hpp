@@ -101,6 +101,10 @@ struct URegControl {
     std::string name;
     int transformer = -1;  ///< index into UNetwork::transformers
     int winding = 1;       ///< 1-based, as in OpenDSS
+    /// OpenDSS TapWinding: the 1-based winding whose tap moves when it is not `winding` (0 = `winding`);
+    /// a tap on the other winding moves the other way (RegControl.pas Sample). Added (issue 15: the
+    /// Melaka primaries' OLTC taps the 33 kV side and holds the 11 kV side).
+    int tap_winding = 0;
     double vreg = 120.0;   ///< volts on the PT secondary
     double band = 3.0;     ///< volts, whole band (vreg +- band/2)
     double ptratio = 60.0;
