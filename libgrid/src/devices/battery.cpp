@@ -69,6 +69,13 @@ void validate(const BatteryParams& p, const std::string& who) {
                                  num(p.soc_max) + ")");
     require_range(p.soc_init, p.soc_min, p.soc_max, who, "soc_init");
     require_range(p.self_discharge_per_day, 0.0, 1.0, who, "self_discharge_per_day");
+    require_range(p.outage_reserve_soc, 0.0, 1.0, who, "outage_reserve_soc");
+    if (p.outage_reserve_soc >= 1.0)
+        fail(who, "outage_reserve_soc", "must be < 1 (got " + num(p.outage_reserve_soc) + ")");
+    require_positive(p.droop_percent, who, "droop_percent");
+    require_positive(p.droop_q_percent, who, "droop_q_percent");
+    if (p.grid_forming && !(std::max(p.p_charge_kw, p.p_discharge_kw) > 0))
+        fail(who, "grid_forming", "a grid-forming battery needs p_charge_kw or p_discharge_kw > 0");
     if (p.self_discharge_per_day >= 1.0)
         fail(who, "self_discharge_per_day", "must be < 1 (got " + num(p.self_discharge_per_day) + ")");
 
@@ -179,15 +186,16 @@ BatteryRequest battery_dispatch(const BatteryParams& params, const BatteryState&
     return r;
 }
 
-double battery_apply(const BatteryParams& params, BatteryState& state, const BatteryRequest& request,
-                     double dt_h) {
+namespace {
+double apply_with_floor(const BatteryParams& params, BatteryState& state, const BatteryRequest& request,
+                        double dt_h, double soc_floor) {
     check_dt(dt_h, "battery_apply");
     const double p_req = request.p_kw;
     if (!std::isfinite(p_req))
         fail("battery_apply", "p_request_kw", "must be finite (got " + num(p_req) + ")");
 
     const double capacity = capacity_kwh(params, state);
-    const double E_min = params.soc_min * capacity;
+    const double E_min = soc_floor * capacity;
     const double E_max = params.soc_max * capacity;
 
     // 1. self-discharge over the step: E <- E (1 - r)^(dt / 24 h)
@@ -235,6 +243,30 @@ double battery_apply(const BatteryParams& params, BatteryState& state, const Bat
     if (params.strategy == BatteryStrategy::PvSmoothing && std::isfinite(request.site_pv_kw))
         state.pv_smoothed_kw = request.site_pv_kw + p;
     return p;
+}
+}  // namespace
+
+double battery_apply(const BatteryParams& params, BatteryState& state, const BatteryRequest& request,
+                     double dt_h) {
+    // the outage reserve is kept while grid-connected (issue 16)
+    return apply_with_floor(params, state, request, dt_h, std::max(params.soc_min, params.outage_reserve_soc));
+}
+
+void battery_island_limits(const BatteryParams& params, const BatteryState& state, double dt_h,
+                           double& p_min_kw, double& p_max_kw) {
+    check_dt(dt_h, "battery_island_limits");
+    const double capacity = capacity_kwh(params, state);
+    const double E = state.soc * capacity * std::pow(1.0 - params.self_discharge_per_day, dt_h / 24.0);
+    p_max_kw = std::min(params.p_discharge_kw, std::max(0.0, E - params.soc_min * capacity) * params.eta_discharge / dt_h);
+    p_min_kw = -std::min(params.p_charge_kw, std::max(0.0, params.soc_max * capacity - E) / (params.eta_charge * dt_h));
+}
+
+double battery_apply_islanded(const BatteryParams& params, BatteryState& state, double p_kw,
+                              double dt_h) {
+    if (!std::isfinite(p_kw)) fail("battery_apply_islanded", "p_kw", "must be finite (got " + num(p_kw) + ")");
+    BatteryRequest r;
+    r.p_kw = p_kw;
+    return apply_with_floor(params, state, r, dt_h, params.soc_min);
 }
 
 double battery_apply(const BatteryParams& params, BatteryState& state, double p_request_kw,

@@ -58,7 +58,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 856, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 944, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -131,6 +131,18 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.interruptions", s.interruptions);
     ar.pod("sum.islanded_steps", s.islanded_steps);
     ar.pod("sum.interrupted_steps", s.interrupted_steps);
+    // issue 16: islanded operation
+    ar.pod("sum.energy_shed_deferrable_mwh", s.energy_shed_deferrable_mwh);
+    ar.pod("sum.energy_shed_essential_mwh", s.energy_shed_essential_mwh);
+    ar.pod("sum.shed_steps", s.shed_steps);
+    ar.pod("sum.critical_customer_hours_interrupted", s.critical_customer_hours_interrupted);
+    ar.pod("sum.critical_load_served_hours", s.critical_load_served_hours);
+    ar.pod("sum.island_collapses", s.island_collapses);
+    ar.pod("sum.time_to_collapse_h", s.time_to_collapse_h);
+    ar.pod("sum.island_frequency_min_hz", s.island_frequency_min_hz);
+    ar.pod("sum.island_frequency_max_hz", s.island_frequency_max_hz);
+    ar.pod("sum.forming_soc_outage_start", s.forming_soc_outage_start);
+    ar.pod("sum.forming_soc_outage_end", s.forming_soc_outage_end);
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions
@@ -201,6 +213,11 @@ struct Simulation::Impl : detail::EngineState {
     std::vector<double> cust_ever;   ///< per customer: 1 once interrupted in the run
     std::vector<int> cust_class;     ///< per customer: its profile's class (CustomerClass), -1 without a profile
     std::vector<double> row_not_served_kw;  ///< /load/not_served_kw (runs with events)
+    // ---- issue 16: islanded operation (docs/microgrid.md "Time series") ----
+    detail::StateOut island_snap;              ///< the device groups before an islanded step (retries)
+    std::vector<double> row_island;            ///< /island: frequency min, max (Hz), shed level
+    int h_island[3] = {-1, -1, -1};
+    LocalTime first_island_t = -1;             ///< start of the first islanded step (-1: none yet)
     std::unique_ptr<detail::GridModel> grid;  ///< the grid behind the seam (grid_model.hpp)
 
     // ---- loads (not a device group: their profiles are generated here in blocks) ----
@@ -258,6 +275,19 @@ struct Simulation::Impl : detail::EngineState {
         archive_months(ar);
         for (std::vector<Bill>& b : bills) ar.vec("bills", b);
         state(ar, sum);
+        // issue 16: islanded operation
+        ar.pod("first_island_t", first_island_t);
+        std::uint64_t nc = collapses.size();
+        ar.pod("collapses", nc);
+        if constexpr (!Ar::saving) {
+            if (nc > (std::uint64_t(1) << 32)) ar.bad("collapses", "implausible count");
+            collapses.resize(std::size_t(nc));
+        }
+        for (Collapse& c : collapses) {
+            ar.pod("collapse.t", c.t);
+            ar.pod("collapse.bus", c.bus);
+            ar.str("collapse.cause", c.cause);
+        }
         ar.pod("block_start", block_start);
         ar.pod("block_len", block_len);
         ar.fixed("cust_out", cust_out);  // issue 16
@@ -612,12 +642,33 @@ struct Simulation::Impl : detail::EngineState {
         sum.time_profiles_s += since(t0);
         t0 = Clock::now();
         begin_step(k, t, dt_h);
+        // issue 16: a step with droop islands may be run again with more load shed (or an island
+        // collapsed): the device groups are kept as they were before it (docs/microgrid.md)
+        const bool island = grid->droop_islands();
+        ctx.node_shed = island ? grid->begin_island_step(true) : nullptr;
+        if (island) {
+            island_snap.bytes.clear();  // keeps its capacity: no allocation after the first islanded step
+            for (auto& g : groups) g->save_state(island_snap);
+        }
         for (auto& g : groups) g->step(ctx);
+        if (island && first_island_t < 0) {
+            first_island_t = t;
+            sum.forming_soc_outage_start = forming_soc();
+        }
         sum.time_devices_s += since(t0);
         t0 = Clock::now();
         int iters = 0;
         bool settled = true;
-        const SolveStatus st = grid->solve_with_controls(iters, settled);
+        SolveStatus st = grid->solve_with_controls(iters, settled);
+        for (int attempt = 0; island && !st.converged && attempt < 16 && grid->shed_or_collapse(t); ++attempt) {
+            detail::StateIn in(island_snap.bytes.data(), island_snap.bytes.size(), "islanded step retry");
+            for (auto& g : groups) g->restore_state(in);
+            begin_step(k, t, dt_h);
+            ctx.node_shed = grid->droop_islands() ? grid->begin_island_step(false) : nullptr;
+            for (auto& g : groups) g->step(ctx);
+            st = grid->solve_with_controls(iters, settled);
+        }
+        if (sum.island_collapses > 0 && std::isnan(sum.time_to_collapse_h)) sum.time_to_collapse_h = double(t - first_island_t) / 3600.0;
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;
         sum.powerflow_iterations += iters;
@@ -682,15 +733,41 @@ struct Simulation::Impl : detail::EngineState {
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
     }
 
+    /// Issue 16: the grid-forming batteries' stored energy over their capacity (all together).
+    double forming_soc() const {
+        double e = 0.0, c = 0.0;
+        for (std::size_t k = 0; k < forming.sources.size(); ++k) {
+            e += forming.stored_kwh[k];
+            c += forming.capacity_kwh[k];
+        }
+        return c > 0 ? e / c : kNaN;
+    }
+
+    /// Issue 16: this step's droop islands: frequency range, shedding, the forming batteries' SoC.
+    void island_kpis(double dt_h) {
+        int level = 0;
+        grid->island_stats(row_island[0], row_island[1], level);
+        row_island[2] = level;
+        if (std::isnan(row_island[0])) return;
+        sum.island_frequency_min_hz = std::isnan(sum.island_frequency_min_hz) ? row_island[0] : std::min(sum.island_frequency_min_hz, row_island[0]);
+        sum.island_frequency_max_hz = std::isnan(sum.island_frequency_max_hz) ? row_island[1] : std::max(sum.island_frequency_max_hz, row_island[1]);
+        if (level > 0) sum.shed_steps++;
+        sum.forming_soc_outage_end = forming_soc();
+        (void)dt_h;
+    }
+
     /// Issue 16: the customers interrupted this step (de-energised, or switched out by an event) and
     /// what their profiles would have drawn (docs/resilience.md). No allocation.
     void count_interruptions(std::size_t k, double dt_h) {
         const std::size_t nl = net.loads.size(), j = k - block_start;
-        bool any = false;
+        bool any = false, critical_off_grid = false, critical_out = false;
         for (std::size_t l = 0; l < nl; ++l) {
             row_not_served_kw[l] = 0.0;
             if (!cust_counted[l]) continue;
-            const bool out = !net.loads[l].in_service || !grid->load_energised(l);
+            const bool shed = grid->load_shed(l);  // issue 16: shed in a droop island
+            const bool out = !net.loads[l].in_service || !grid->load_energised(l) || shed;
+            const bool critical = cust_priority[l] == static_cast<signed char>(LoadPriority::Critical);
+            if (critical && (out || grid->load_islanded(l))) critical_off_grid = true;
             if (!out) {
                 cust_out[l] = 0.0;
                 continue;
@@ -700,6 +777,14 @@ struct Simulation::Impl : detail::EngineState {
             row_not_served_kw[l] = p_kw;
             const double e = p_kw / 1000.0 * dt_h;
             sum.energy_not_served_mwh += e;
+            if (shed) {
+                if (cust_priority[l] == static_cast<signed char>(LoadPriority::Deferrable)) sum.energy_shed_deferrable_mwh += e;
+                else sum.energy_shed_essential_mwh += e;
+            }
+            if (critical) {
+                critical_out = true;
+                sum.critical_customer_hours_interrupted += dt_h;
+            }
             switch (cust_class[l]) {
             case 0: sum.energy_not_served_residential_mwh += e; break;
             case 1: sum.energy_not_served_commercial_mwh += e; break;
@@ -713,6 +798,10 @@ struct Simulation::Impl : detail::EngineState {
         }
         if (any) sum.interrupted_steps++;
         if (grid->islanded()) sum.islanded_steps++;
+        if (critical_off_grid && !critical_out) sum.critical_load_served_hours += dt_h;
+        row_island[0] = row_island[1] = kNaN;
+        row_island[2] = 0.0;
+        if (grid->droop_islands()) island_kpis(dt_h);
     }
 
     /// Customers: net import behind each meter, PV used on site, the meter interval's energy.
@@ -744,6 +833,8 @@ struct Simulation::Impl : detail::EngineState {
             else w->append(r.handle, r.int_row->data());
         }
         grid->write_step();
+        if (h_island[0] >= 0)
+            for (int i = 0; i < 3; ++i) w->append(h_island[i], &row_island[std::size_t(i)]);
         const std::int64_t conv = converged ? 1 : 0, it = iters;
         w->append(h_conv, &conv);
         w->append(h_iter, &it);
@@ -827,12 +918,19 @@ struct Simulation::Impl : detail::EngineState {
             for (const auto& g : groups) cols += g->planned_columns();
             cols += 7 * bill_customers.size();  // the bill tables written at the end (write_bills), while the step series still hold their buffers
             if (!timeline.empty()) cols += net.loads.size();  // issue 16: /load/not_served_kw
+            cols += 3;  // issue 16: /island
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }
         write_run_attributes();
         grid->declare_series();
         if (!timeline.empty() && !net.loads.empty()) record_series("load", "not_served_kw", "kW", row_not_served_kw);  // issue 16
+        h_island[0] = -1;
+        if (grid->has_forming()) {  // issue 16: the droop islands, per step (NaN: none)
+            h_island[0] = w->add_series(SeriesSpec{"island", "frequency_min_hz", "Hz", 1, 1, false});
+            h_island[1] = w->add_series(SeriesSpec{"island", "frequency_max_hz", "Hz", 1, 1, false});
+            h_island[2] = w->add_series(SeriesSpec{"island", "shed_level", "", 1, 1, false});
+        }
         for (auto& g : groups) {
             SeriesDeclarer d(w, g->kind());
             g->declare(d, opt);
@@ -905,7 +1003,23 @@ struct Simulation::Impl : detail::EngineState {
         }
         write_bills();
         write_events();
+        write_collapses();
         w->flush();
+    }
+
+    /// Issue 16: /island_collapse, the droop islands that could not be held: when, where, why.
+    void write_collapses() {
+        if (collapses.empty()) return;
+        std::vector<std::int64_t> time, bus;
+        std::vector<std::string> cause;
+        for (const Collapse& c : collapses) {
+            time.push_back(c.t);
+            bus.push_back(c.bus);
+            cause.push_back(c.cause);
+        }
+        w->write_int_vector("island_collapse/time", time, kResultsTimeUnits);
+        w->write_int_vector("island_collapse/bus", bus);
+        w->write_strings("island_collapse/cause", cause);
     }
 
     /// Issue 16: /events, the events applied in the run, in the order they applied.
@@ -1051,6 +1165,18 @@ struct Simulation::Impl : detail::EngineState {
         setup.customer_replaced = &cust_replaced;
         setup.net = &net;
         bus_flex_kw.assign(net.buses.size(), 0.0);
+        // issue 16: priorities by load type; grid-forming devices register on balanced grids
+        cust_priority.assign(nl, static_cast<signed char>(opt.default_priority));
+        for (std::size_t l = 0; l < nl; ++l) {
+            const auto it = opt.load_priority.find(net.loads[l].type);
+            if (it != opt.load_priority.end()) cust_priority[l] = static_cast<signed char>(it->second);
+        }
+        setup.customer_priority = &cust_priority;
+        forming.clear();
+        setup.forming = grid->is_unbalanced() ? nullptr : &forming;
+        collapses.clear();
+        first_island_t = -1;
+        row_island.assign(3, 0.0);
         for (auto& g : groups) g->prepare(setup);
         next_event = 0;
         grid->rebuild();

@@ -98,8 +98,128 @@ struct BalancedGrid final : GridModel {
     const std::vector<cplx>& voltages() const override { return V; }
     bool load_energised(std::size_t l) const override { return l < load_node.size() && load_node[l] >= 0; }
     bool islanded() const override { return islanded_now; }
+    bool droop_islands() const override { return droop_any; }
+    bool has_forming() const override { return !own_forming.empty() || !s.forming.sources.empty(); }
+    bool load_shed(std::size_t l) const override {
+        if (!droop_any || l >= load_node.size()) return false;
+        const int i = load_node[l];
+        return i >= 0 && node_shed[std::size_t(i)] + int(s.cust_priority[l]) >= 3;
+    }
+    bool load_islanded(std::size_t l) const override {
+        if (!droop_any || l >= load_node.size()) return false;
+        const int i = load_node[l];
+        return i >= 0 && m.island_droop[std::size_t(m.node_island[std::size_t(i)])];
+    }
+    void island_stats(double& fmin_hz, double& fmax_hz, int& level) const override {
+        fmin_hz = fmax_hz = kNaN;
+        level = 0;
+        if (!droop_any || !nr) return;
+        const std::vector<double>& df = nr->island_df_hz();
+        for (int is = 0; is < m.n_islands; ++is) {
+            if (!m.island_droop[std::size_t(is)]) continue;
+            const double f = net.f_hz + df[std::size_t(is)];
+            fmin_hz = std::isnan(fmin_hz) ? f : std::min(fmin_hz, f);
+            fmax_hz = std::isnan(fmax_hz) ? f : std::max(fmax_hz, f);
+            level = std::max(level, int(island_level[std::size_t(is)]));
+        }
+    }
+    const std::vector<signed char>* begin_island_step(bool restore) override {
+        if (!droop_any) return nullptr;
+        if (restore)
+            for (signed char& l : island_level) l = static_cast<signed char>(std::max(0, l - 1));  // try one level of restoration
+        fill_node_shed();
+        return &node_shed;
+    }
+    void fill_node_shed() {
+        for (int i = 0; i < m.n; ++i) node_shed[std::size_t(i)] = island_level[std::size_t(m.node_island[std::size_t(i)])];
+    }
+    bool shed_or_collapse(LocalTime t) override {
+        if (!droop_any || !nr) return false;
+        const std::vector<char>& col = nr->island_collapsed();
+        const std::vector<signed char>& plim = nr->forming_p_limit();
+        const std::vector<signed char>& qlim = nr->forming_q_limit();
+        bool again = false, rebuild_needed = false;
+        const std::size_t nown = own_forming.size();
+        // Which islands failed: those the solver found at their P limits; else (no solution at all)
+        // those whose sources are all at a Q limit (their voltage is held by nothing), else every
+        // droop island (the solver cannot say which).
+        std::vector<char>& failed = island_failed;
+        std::vector<char>& q_held = island_q_held;
+        failed.assign(std::size_t(m.n_islands), 0);
+        q_held.assign(std::size_t(m.n_islands), 1);
+        bool any_p = false, any_q = false;
+        for (int is = 0; is < m.n_islands; ++is) any_p = any_p || col[std::size_t(is)];
+        for (std::size_t k = 0; k < m.forming_node.size(); ++k)
+            if (m.forming_node[k] >= 0 && qlim[k] == 0) q_held[std::size_t(m.node_island[std::size_t(m.forming_node[k])])] = 0;
+        for (int is = 0; is < m.n_islands; ++is) any_q = any_q || (m.island_droop[std::size_t(is)] && q_held[std::size_t(is)]);
+        for (int is = 0; is < m.n_islands; ++is)
+            failed[std::size_t(is)] = m.island_droop[std::size_t(is)] &&
+                                      (any_p ? col[std::size_t(is)] != 0 : any_q ? q_held[std::size_t(is)] != 0 : true);
+        for (int is = 0; is < m.n_islands; ++is) {
+            if (!failed[std::size_t(is)]) continue;
+            // a deficit (sources at p_max) or no solution sheds load; a surplus (at p_min) has nothing to shed
+            bool deficit = !any_p, surplus = false;
+            double limit_mw = 0.0;
+            for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
+                const int i = m.forming_node[k];
+                if (i < 0 || m.node_island[std::size_t(i)] != is) continue;
+                deficit = deficit || plim[k] > 0;
+                surplus = surplus || plim[k] < 0;
+                limit_mw += (plim[k] < 0 ? m.forming_pu[k].p_min : m.forming_pu[k].p_max) * net.sn_mva;
+            }
+            deficit = deficit && !(any_p && surplus);
+            if (deficit && island_level[std::size_t(is)] < 2) {
+                island_level[std::size_t(is)]++;
+                again = true;
+                continue;
+            }
+            // collapse: the island's sources leave until the topology changes again (no black start)
+            Id first_bus = 0;
+            for (std::size_t b = 0; b < net.buses.size(); ++b)
+                if (m.bus_node[b] >= 0 && m.node_island[std::size_t(m.bus_node[b])] == is) {
+                    first_bus = net.buses[b].id;
+                    break;
+                }
+            for (std::size_t k = nown; k < m.forming_node.size(); ++k) {
+                const int i = m.forming_node[k];
+                if (i >= 0 && m.node_island[std::size_t(i)] == is) forming_off[k - nown] = 1;
+            }
+            for (std::size_t k = 0; k < nown; ++k) {
+                const int i = m.forming_node[k];
+                if (i >= 0 && m.node_island[std::size_t(i)] == is) own_off[k] = 1;
+            }
+            char cause[200];
+            if (!any_p)
+                std::snprintf(cause, sizeof cause, "no power-flow solution with every deferrable and essential load shed (%s)",
+                              any_q ? "its grid-forming sources at their reactive-power limits" : "the solver did not converge");
+            else if (deficit)
+                std::snprintf(cause, sizeof cause, "load exceeds the %.6g MW of its grid-forming sources with every deferrable and essential load shed", limit_mw);
+            else
+                std::snprintf(cause, sizeof cause, "generation exceeds the %.6g MW its grid-forming sources can absorb", -limit_mw);
+            s.collapses.push_back({t, first_bus, cause});
+            sum.island_collapses++;
+            rebuild_needed = again = true;
+        }
+        if (rebuild_needed) rebuild_keeping_voltages();
+        else if (again) fill_node_shed();
+        return again;
+    }
     bool islanded_now = false;  ///< issue 16: an energised island without an ext grid (rebuild)
+    // ---- issue 16: droop islands in time ----
+    bool droop_any = false;                  ///< some island is a droop island (rebuild)
+    bool own_saved = false;
+    std::vector<FormingSource> own_forming;  ///< the network's own forming sources (before the devices')
+    std::vector<char> own_off, forming_off;  ///< per source: collapsed, out until the topology changes
+    std::vector<signed char> island_level;   ///< per island of the model: its shedding level
+    std::vector<signed char> node_shed;      ///< per node: its island's level
+    std::vector<char> island_failed, island_q_held;  ///< shed_or_collapse's scratch (per island)
     void topology_changed() override {
+        // a topology change (an outage ending, a switch) lets collapsed islands' sources try again
+        std::fill(own_off.begin(), own_off.end(), 0);
+        std::fill(forming_off.begin(), forming_off.end(), 0);
+        rebuild_keeping_voltages();
+    }
+    void rebuild_keeping_voltages() {
         prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
         for (std::size_t b = 0; b < net.buses.size(); ++b)
             if (m.bus_node[b] >= 0) prev_bus_v[b] = V[m.bus_node[b]];
@@ -144,6 +264,8 @@ struct BalancedGrid final : GridModel {
         // issue 16: as many values as the model at the checkpoint has nodes (events change the count:
         // an open bus-bus switch splits a node, a dead island has none); resync keeps them
         ar.vec("V", V);
+        ar.vec("forming_off", forming_off);  // issue 16: collapsed islands' sources
+        ar.vec("own_forming_off", own_off);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
         ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
@@ -155,7 +277,31 @@ struct BalancedGrid final : GridModel {
     void rebuild() override {
         // validated at construction; issue 16: events may leave no source in service (an outage of
         // the supply), which Network::validate refuses: every island is then dead, no node to solve
+        // issue 16: the grid-forming devices' sources after the network's own (collapsed ones out)
+        if (!own_saved) {
+            own_forming = net.forming;
+            own_off.assign(own_forming.size(), 0);
+            own_saved = true;
+        }
+        forming_off.resize(s.forming.sources.size(), 0);
+        if (!s.forming.sources.empty() || !own_forming.empty()) {
+            net.forming = own_forming;
+            for (std::size_t k = 0; k < own_forming.size(); ++k) net.forming[k].in_service = own_forming[k].in_service && !own_off[k];
+            for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
+                FormingSource f = s.forming.sources[k];
+                f.p_set_mw = f.q_set_mvar = 0.0;  // grid-following: the device injects its own set point
+                f.in_service = !forming_off[k];
+                net.forming.push_back(f);
+            }
+        }
         m = build_math_model(net, analyze_topology(net));
+        droop_any = m.has_droop();
+        island_level.assign(std::size_t(std::max(m.n_islands, 0)), 0);
+        node_shed.assign(std::size_t(m.n), 0);
+        for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
+            const int i = m.forming_node[own_forming.size() + k];
+            s.forming.droop[k] = i >= 0 && m.island_droop[std::size_t(m.node_island[std::size_t(i)])];
+        }
         // islands without a source are de-energised (docs/distribution.md): counted, never silent
         // (as deenergized_bus_ids, without allocating)
         std::size_t dead = 0;
@@ -170,6 +316,7 @@ struct BalancedGrid final : GridModel {
             islanded_now = std::find(fed.begin(), fed.end(), char(0)) != fed.end();
         }
         method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
+        if (droop_any) method = Method::NewtonRaphson;  // droop islands: Newton-Raphson (docs/microgrid.md)
         if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
         if (method != Method::Sweep && method != Method::NewtonRaphson) throw ValidationError("simulation: time series support the methods nr, sweep and auto");
         nr.reset();
@@ -222,6 +369,7 @@ struct BalancedGrid final : GridModel {
             const int i = load_node[l];
             const Load& ld = net.loads[l];
             if (i < 0 || !ld.in_service) continue;
+            if (droop_any && node_shed[std::size_t(i)] + int(s.cust_priority[l]) >= 3) continue;  // shed (issue 16)
             const ZipParts zip = load_zip_parts(ld, load_p_kw[l] / 1000.0 / base, load_q_kvar[l] / 1000.0 / base);
             m.s_p[i] -= zip.p;
             m.s_i[i] -= zip.i;
@@ -230,6 +378,43 @@ struct BalancedGrid final : GridModel {
         // device groups in order, the late ones (PV) last, so that the sweep's hook can rebuild their nodes' injections
         const Injections inj = injections();
         for (DeviceGroup* g : inject_order) g->add_injections(inj);
+        // issue 16: grid-forming devices in droop islands: their limits this step, P0 = 0
+        if (droop_any) {
+            const std::size_t nown = own_forming.size();
+            for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
+                if (!s.forming.droop[k]) continue;
+                MathModel::FormingPu& u = m.forming_pu[nown + k];
+                u.p0 = 0.0;
+                u.p_min = s.forming.p_min_kw[k] / 1000.0 / base;
+                u.p_max = s.forming.p_max_kw[k] / 1000.0 / base;
+            }
+        }
+    }
+
+    /// Issue 16: the forming sources' output of the last solve (generator convention), kW / kvar.
+    double forming_p_pu(std::size_t k) const {
+        const int i = m.forming_node[k];
+        if (i < 0) return 0.0;
+        const MathModel::FormingPu& u = m.forming_pu[k];
+        const int is = m.node_island[std::size_t(i)];
+        const double p = m.island_droop[std::size_t(is)] && nr ? u.p0 - u.kp * nr->island_df_hz()[std::size_t(is)] : u.p0;
+        return std::clamp(p, u.p_min, u.p_max);
+    }
+    double forming_q_pu(std::size_t k) const {
+        const int i = m.forming_node[k];
+        if (i < 0) return 0.0;
+        const MathModel::FormingPu& u = m.forming_pu[k];
+        const int is = m.node_island[std::size_t(i)];
+        const double q = m.island_droop[std::size_t(is)] ? u.q0 - u.kq * (std::abs(V[std::size_t(i)]) - u.v_set) : u.q0;
+        return std::clamp(q, u.q_min, u.q_max);
+    }
+    void read_forming() {
+        const std::size_t nown = own_forming.size();
+        for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
+            const bool d = droop_any && s.forming.droop[k];
+            s.forming.p_kw[k] = d ? forming_p_pu(nown + k) * net.sn_mva * 1000.0 : 0.0;
+            s.forming.q_kvar[k] = d ? forming_q_pu(nown + k) * net.sn_mva * 1000.0 : 0.0;
+        }
     }
 
     Injections injections() {
@@ -308,6 +493,7 @@ struct BalancedGrid final : GridModel {
             }
             if (!again) break;
         }
+        read_forming();
         return st;
     }
     std::vector<std::pair<int, BranchY>> changed_branches;
@@ -510,7 +696,8 @@ struct BalancedGrid final : GridModel {
                 const Load& ld = net.loads[l];
                 const int i = load_node[l];
                 double p = 0.0, q = 0.0;
-                if (i >= 0 && ld.in_service) {
+                const bool shed = droop_any && i >= 0 && node_shed[std::size_t(i)] + int(this->s.cust_priority[l]) >= 3;
+                if (i >= 0 && ld.in_service && !shed) {
                     const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
                     p = -s.real();
                     q = -s.imag();
@@ -533,6 +720,11 @@ struct BalancedGrid final : GridModel {
             row_sgen_p[s] = (g.in_service && m.sgen_node[s] >= 0) ? g.p_mw * g.scaling : 0.0;
             totals.elements_mw += row_sgen_p[s];
             step_network_gen_mw += row_sgen_p[s];
+        }
+        for (std::size_t k = 0; k < own_forming.size(); ++k) {  // issue 16: the network's own forming sources
+            const double p = forming_p_pu(k) * net.sn_mva;
+            totals.elements_mw += p;
+            step_network_gen_mw += p;
         }
         for (std::size_t s = 0; s < net.storage.size(); ++s) {
             const Storage& g = net.storage[s];

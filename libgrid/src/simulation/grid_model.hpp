@@ -17,6 +17,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,16 @@ struct EngineState {
     StepTotals totals;
     std::unique_ptr<ThreadPool> pool;
     SimulationSummary sum;
+    /// Issue 16: the grid-forming devices (registered at prepare), the customers' priorities.
+    FormingLink forming;
+    std::vector<signed char> cust_priority;  ///< per customer: LoadPriority
+    /// Issue 16: droop islands that collapsed: when, the island's first bus, why.
+    struct Collapse {
+        LocalTime t = 0;
+        Id bus = 0;
+        std::string cause;
+    };
+    std::vector<Collapse> collapses;
 
     void note_violation(LocalTime t, const char* kind, Id element, double value, const char* phase = "") {
         if (sum.first_violation.found) return;
@@ -138,6 +149,29 @@ public:
     /// Added (issue 16, H2): some energised island holds no ext grid in the present topology (a
     /// generator, or a grid-forming source once the islanded power flow lands, keeps it alive).
     virtual bool islanded() const { return false; }
+
+    // ---- issue 16: droop islands in time (docs/microgrid.md "Time series") ----
+    /// Some energised island is held by grid-forming sources in the present model.
+    virtual bool droop_islands() const { return false; }
+    /// Start of a step with droop islands (restore: each island's shedding level one below the last
+    /// step's, a level of restoration tried each step; else as they are, after shed_or_collapse);
+    /// returns the per-node levels for StepContext.
+    virtual const std::vector<signed char>* begin_island_step(bool /*restore*/) { return nullptr; }
+    /// After a solve that did not converge: an island that collapsed sheds the next level of load,
+    /// or (nothing left to shed, or a surplus) is de-energised with its cause (s.collapses; the
+    /// model is rebuilt). True = the step is to be run again; false = nothing to do.
+    virtual bool shed_or_collapse(LocalTime /*t*/) { return false; }
+    /// Customer l's load was shed this step (energised, in a droop island at its level).
+    virtual bool load_shed(std::size_t /*l*/) const { return false; }
+    /// Customer l is in a droop island this step.
+    virtual bool load_islanded(std::size_t /*l*/) const { return false; }
+    /// This step's droop islands: lowest and highest frequency (NaN without any), highest level.
+    virtual void island_stats(double& fmin_hz, double& fmax_hz, int& level) const {
+        fmin_hz = fmax_hz = std::numeric_limits<double>::quiet_NaN();
+        level = 0;
+    }
+    /// The grid has grid-forming sources (its own or devices'): /island is recorded.
+    virtual bool has_forming() const { return false; }
 
     // ---- checkpoints ----
     virtual void save_state(StateOut& out) = 0;

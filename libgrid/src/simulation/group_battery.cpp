@@ -38,14 +38,51 @@ public:
         p_kw_.assign(u_.size(), 0.0);
         e0_.clear();
         for (std::size_t b = 0; b < u_.size(); ++b) e0_.push_back(stored_energy_kwh(u_[b].params, state_[b]));
+        // issue 16: grid-forming batteries register their droop source (docs/microgrid.md "Time series")
+        link_ = s.forming;
+        slot_.assign(u_.size(), -1);
+        islanded_.assign(u_.size(), 0);
+        if (!link_) return;
+        const double f_hz = s.net ? s.net->f_hz : 50.0;
+        for (std::size_t b = 0; b < u_.size(); ++b) {
+            const BatteryParams& p = u_[b].params;
+            if (!p.grid_forming) continue;
+            const double sn = std::max(p.p_charge_kw, p.p_discharge_kw) / 1000.0;  // MVA
+            FormingSource f;
+            f.id = u_[b].id;
+            f.name = "battery " + std::to_string(u_[b].id);
+            f.bus = u_[b].bus;
+            f.kp_mw_per_hz = sn / (p.droop_percent / 100.0 * f_hz);
+            f.kq_mvar_per_pu = sn / (p.droop_q_percent / 100.0);
+            f.p_min_mw = -p.p_charge_kw / 1000.0;
+            f.p_max_mw = p.p_discharge_kw / 1000.0;
+            f.q_min_mvar = -sn;
+            f.q_max_mvar = sn;
+            f.sn_mva = sn;
+            slot_[b] = int(link_->add(f));
+        }
     }
     void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
 
     // Batteries decide once per step from the site's load and PV (no voltage dependence).
     void step(const StepContext& c) override {
         c.pool->for_each(u_.size(), [&](std::size_t b) {
+            islanded_[b] = 0;
+            if (slot_[b] >= 0) {
+                link_->stored_kwh[std::size_t(slot_[b])] = stored_energy_kwh(u_[b].params, state_[b]);
+                link_->capacity_kwh[std::size_t(slot_[b])] = capacity_kwh(u_[b].params, state_[b]);
+            }
             if (!on_[b] || node_[b] < 0) {
                 p_kw_[b] = 0.0;
+                if (slot_[b] >= 0) link_->p_min_kw[std::size_t(slot_[b])] = link_->p_max_kw[std::size_t(slot_[b])] = 0.0;
+                return;
+            }
+            if (slot_[b] >= 0 && link_->droop[std::size_t(slot_[b])]) {
+                // forming an island: the power flow gives its power within what its energy allows
+                const std::size_t s = std::size_t(slot_[b]);
+                battery_island_limits(u_[b].params, state_[b], c.dt_h, link_->p_min_kw[s], link_->p_max_kw[s]);
+                p_kw_[b] = 0.0;
+                islanded_[b] = 1;
                 return;
             }
             const int cu = customer_[b];
@@ -61,7 +98,7 @@ public:
     }
     void add_injections(const Injections& inj) override {
         for (std::size_t k = 0; k < u_.size(); ++k)
-            if (node_[k] >= 0 && on_[k]) inj.add(node_[k], p_kw_[k]);
+            if (node_[k] >= 0 && on_[k] && !islanded_[k]) inj.add(node_[k], p_kw_[k]);
     }
 
     std::size_t planned_columns() const override { return 3 * u_.size(); }
@@ -78,8 +115,15 @@ public:
     }
     void record(const RecordContext& c) override {
         for (std::size_t b = 0; b < u_.size(); ++b) {
-            p_[b] = node_[b] >= 0 ? p_kw_[b] / 1000.0 : 0.0;
             q_[b] = 0.0;
+            if (islanded_[b]) {  // issue 16: the island's power flow gave it its power: book it
+                const std::size_t s = std::size_t(slot_[b]);
+                p_kw_[b] = link_->p_kw[s];
+                (void)battery_apply_islanded(u_[b].params, state_[b], p_kw_[b], c.dt_h);
+                q_[b] = link_->q_kvar[s] / 1000.0;
+            }
+            if (slot_[b] >= 0) link_->stored_kwh[std::size_t(slot_[b])] = stored_energy_kwh(u_[b].params, state_[b]);
+            p_[b] = node_[b] >= 0 ? p_kw_[b] / 1000.0 : 0.0;
             soc_[b] = state_[b].soc;
             c.totals->elements_mw += p_[b];
             c.totals->battery_mw += p_[b];
@@ -116,6 +160,9 @@ private:
     std::vector<BatteryState> state_;
     std::vector<double> p_kw_, e0_;
     std::vector<double> p_, q_, soc_;
+    FormingLink* link_ = nullptr;
+    std::vector<int> slot_;        ///< per battery: its FormingLink source, -1 = grid-following
+    std::vector<char> islanded_;   ///< per battery: forming a droop island this step
 };
 
 }  // namespace

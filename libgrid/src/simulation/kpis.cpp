@@ -232,9 +232,36 @@ constexpr KpiInfo kKpis[] = {
     KPI(interrupted_steps, "", B::CustomerMeters, "steps in which at least one customer was interrupted",
         "number of k with some customer interrupted at k", "the customers (loads) of the run", true, true, false),
     KPI(islanded_steps, "", B::Network, "steps in which an island without an ext grid was energised (by grid-forming sources)",
-        "number of k whose topology has an energised island without an in-service ext grid: held by a voltage-controlled "
-        "generator today (balanced networks), by grid-forming sources once the islanded power flow (issue 16) lands; an island "
-        "without a source is de-energised and does not count", "every island of the topology", true, true, false),
+        "number of k whose topology has an energised island without an in-service ext grid: held by grid-forming sources "
+        "(droop islands, balanced networks) or by a voltage-controlled generator; an island without a source is de-energised and "
+        "does not count", "every island of the topology", true, true, false),
+    // ---- islanded operation (issue 16; docs/microgrid.md "Time series"; runs with events) ----
+    KPI(energy_shed_deferrable_mwh, "MWh", B::CustomerMeters, "energy of deferrable customers' loads shed in droop islands (in energy_not_served_mwh)",
+        "sum over k, customers c of priority deferrable shed at k of max(p_c,k, 0) dt", "/load/not_served_kw, /island/shed_level", false, true, false),
+    KPI(energy_shed_essential_mwh, "MWh", B::CustomerMeters, "energy of essential customers' loads shed in droop islands (in energy_not_served_mwh)",
+        "sum over k, customers c of priority essential shed at k of max(p_c,k, 0) dt", "/load/not_served_kw, /island/shed_level", false, true, false),
+    KPI(shed_steps, "", B::Network, "steps in which some droop island shed load (level 1 or 2)", "number of k with a shedding level > 0",
+        "/island/shed_level", true, true, false),
+    KPI(critical_customer_hours_interrupted, "h", B::CustomerMeters, "customer-hours of interruption of the critical customers",
+        "sum over k, critical customers c interrupted at k (de-energised, out of service or shed) of dt",
+        "customers whose load type has priority critical (SimulationOptions::load_priority)", false, true, false),
+    KPI(critical_load_served_hours, "h", B::CustomerMeters,
+        "hours in which some critical customer was off the main grid and every such customer was supplied by an island",
+        "sum over k of dt where some critical customer is in a droop island or interrupted at k, and none is interrupted",
+        "customers whose load type has priority critical", false, true, false),
+    KPI(island_collapses, "", B::Network, "droop islands that could not be held and were de-energised (cause in /island_collapse)",
+        "number of collapses: every forming source at a P limit with the deferrable and essential loads shed (deficit) or at its "
+        "charging limit (surplus)", "/island_collapse", true, true, false),
+    KPI(time_to_collapse_h, "h", B::Network, "time from the start of the first islanded step to the first collapse (NaN: none)",
+        "t(first collapse) - t(first islanded step)", "/island_collapse/time", false, true, false),
+    KPI(island_frequency_min_hz, "Hz", B::Network, "lowest frequency of a droop island over the run (NaN: none)",
+        "min over islanded k and droop islands of f_nom + df", "/island/frequency_min_hz", false, true, false),
+    KPI(island_frequency_max_hz, "Hz", B::Network, "highest frequency of a droop island over the run (NaN: none)",
+        "max over islanded k and droop islands of f_nom + df", "/island/frequency_max_hz", false, true, false),
+    KPI(forming_soc_outage_start, "fraction", B::Network, "state of charge of the grid-forming batteries at the start of the first islanded step",
+        "sum of stored energy / sum of capacity over every grid-forming battery", "/battery/soc", false, true, false),
+    KPI(forming_soc_outage_end, "fraction", B::Network, "state of charge of the grid-forming batteries at the end of the last islanded step",
+        "sum of stored energy / sum of capacity over every grid-forming battery", "/battery/soc", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -258,7 +285,10 @@ std::span<const KpiInfo> summary_kpis() { return kKpis; }
 bool kpi_is_resilience(const char* name) {
     for (const char* r : {"energy_not_served_mwh", "energy_not_served_residential_mwh", "energy_not_served_commercial_mwh",
                           "energy_not_served_industrial_mwh", "customer_hours_interrupted", "customers_interrupted", "interruptions",
-                          "customers", "saidi_h", "saifi", "interrupted_steps", "islanded_steps"})
+                          "customers", "saidi_h", "saifi", "interrupted_steps", "islanded_steps", "energy_shed_deferrable_mwh",
+                          "energy_shed_essential_mwh", "shed_steps", "critical_customer_hours_interrupted", "critical_load_served_hours",
+                          "island_collapses", "time_to_collapse_h", "island_frequency_min_hz", "island_frequency_max_hz",
+                          "forming_soc_outage_start", "forming_soc_outage_end"})
         if (std::strcmp(name, r) == 0) return true;
     return false;
 }

@@ -56,6 +56,15 @@ struct BatteryParams {
     // Degradation (estimate: capacity fade linear in equivalent full cycles)
     double cycle_life_efc = 6000.0;      ///< EFC to reach end_of_life_capacity; > 0 (inf: no fade)
     double end_of_life_capacity = 0.8;   ///< capacity at cycle_life_efc, fraction of e_kwh, (0, 1]
+    // Islanded operation (issue 16, docs/microgrid.md "Time series")
+    /// SoC kept for outages, [0, 1): grid-connected dispatch does not discharge below
+    /// max(soc_min, outage_reserve_soc); in an island the battery may go down to soc_min.
+    double outage_reserve_soc = 0.0;
+    /// The inverter forms the grid in an island without an ext grid (P-f / Q-V droop); false =
+    /// grid-following (its island is de-energised with the grid, as before).
+    bool grid_forming = false;
+    double droop_percent = 2.0;     ///< P-f droop, % of f_nom from no load to max(p_charge, p_discharge); > 0
+    double droop_q_percent = 5.0;   ///< Q-V droop, % of 1 p.u. from no load to that rating; > 0
 };
 
 /// State carried across steps. Start from make_battery_state(params).
@@ -112,5 +121,15 @@ double battery_apply(const BatteryParams& params, BatteryState& state, const Bat
 /// Same, for a plain power request (external control).
 double battery_apply(const BatteryParams& params, BatteryState& state, double p_request_kw,
                      double dt_h);
+
+/// Issue 16: the AC power a battery can deliver (p_max_kw >= 0) and absorb (p_min_kw <= 0) over a
+/// step of dt_h from this state in an island (down to soc_min, the outage reserve usable), after
+/// the step's self-discharge: what battery_apply_islanded then delivers without clamping.
+void battery_island_limits(const BatteryParams& params, const BatteryState& state, double dt_h,
+                           double& p_min_kw, double& p_max_kw);
+/// battery_apply for a battery forming an island: the power the island's power flow gave it
+/// (clamped to battery_island_limits, which the power flow respects), soc_min as the floor.
+double battery_apply_islanded(const BatteryParams& params, BatteryState& state, double p_kw,
+                              double dt_h);
 
 }  // namespace libgrid

@@ -22,9 +22,11 @@
 #pragma once
 
 #include <libgrid/devices/pv.hpp>
+#include <libgrid/model/forming.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/state_archive.hpp>
 
 #include <complex>
@@ -74,6 +76,43 @@ struct NetworkIndex {
     int node_at(Id bus, Id customer, const std::string& phases, const std::string& who) const;
 };
 
+/// Issue 16 (docs/microgrid.md "Time series"): the grid-forming devices of a run and the grid. A
+/// device group registers a FormingSource per grid-forming device at prepare (add); the grid puts
+/// them in its network and, after each (re)build, says which stand in a droop island now (droop).
+/// There the device does not inject: each step it gives its limits (p_min_kw, p_max_kw, from its
+/// energy) and the grid's power flow gives it its power (p_kw, q_kvar, generator convention),
+/// which it then books (its state of charge). Elsewhere it injects its own set point, as before.
+struct FormingLink {
+    std::vector<FormingSource> sources;  ///< bus = the device's bus id; kp, kq, limits in MW / Mvar
+    std::vector<double> p_min_kw, p_max_kw;  ///< per source, this step (set by the device)
+    std::vector<char> droop;                  ///< per source: in a droop island now (set by the grid)
+    std::vector<double> p_kw, q_kvar;         ///< per source, this step's solved output (set by the grid)
+    /// per source: stored energy (at the start of the step after step(), at its end after record())
+    /// and capacity, kWh (set by the device; the resilience KPIs' state of charge)
+    std::vector<double> stored_kwh, capacity_kwh;
+    void clear() {
+        stored_kwh.clear();
+        capacity_kwh.clear();
+        sources.clear();
+        p_min_kw.clear();
+        p_max_kw.clear();
+        droop.clear();
+        p_kw.clear();
+        q_kvar.clear();
+    }
+    std::size_t add(const FormingSource& f) {
+        sources.push_back(f);
+        p_min_kw.push_back(0.0);
+        p_max_kw.push_back(0.0);
+        droop.push_back(0);
+        p_kw.push_back(0.0);
+        q_kvar.push_back(0.0);
+        stored_kwh.push_back(0.0);
+        capacity_kwh.push_back(0.0);
+        return sources.size() - 1;
+    }
+};
+
 /// Once per run, before the first step.
 struct RunSetup {
     const SimulationOptions* opt = nullptr;
@@ -82,6 +121,10 @@ struct RunSetup {
     std::vector<char>* customer_replaced = nullptr;
     /// The network being simulated (topology for grid_aware charging).
     const Network* net = nullptr;
+    /// Issue 16: where grid-forming devices register (nullptr: the grid has no islanded operation).
+    FormingLink* forming = nullptr;
+    /// Issue 16: per customer, its LoadPriority (as int).
+    const std::vector<signed char>* customer_priority = nullptr;
 };
 
 /// Everything a device may use to decide its set point for a step. One shape for every kind.
@@ -108,8 +151,16 @@ struct StepContext {
     /// step; zeroed by the engine each step (grid_aware aggregators count it as other load).
     std::vector<double>* bus_flex_kw = nullptr;
 
+    /// Issue 16: per node, the load-shedding level of its island this step (0 none, 1 deferrable
+    /// loads and EV charging, 2 essential loads too); nullptr when no island sheds.
+    const std::vector<signed char>* node_shed = nullptr;
+
     /// |V| at a node, 1.0 for none (-1).
     double node_vm(int node) const { return node >= 0 ? std::abs((*V)[std::size_t(node)]) : 1.0; }
+    /// Issue 16: a load of this priority at this node is shed this step.
+    bool shed(int node, LoadPriority p) const {
+        return node_shed && node >= 0 && (*node_shed)[std::size_t(node)] + int(p) >= 3;
+    }
 };
 
 /// Per-node injections of a step, generator convention, p.u. on base_mva: S(|V|) = s_p + s_i|V| + s_z|V|^2.

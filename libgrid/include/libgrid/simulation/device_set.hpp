@@ -20,6 +20,11 @@
 
 namespace libgrid {
 
+/// Issue 16: load priorities for shedding in islands (docs/microgrid.md "Time series"): shed
+/// level 1 drops the deferrable loads and EV charging, level 2 the essential loads too; critical
+/// loads stay until the island collapses.
+enum class LoadPriority : int { Critical = 0, Essential = 1, Deferrable = 2 };
+
 /// A PV system at a bus; behind the meter of `customer` (a load id) or on its own connection (-1).
 struct PvUnit {
     Id id = 0;
@@ -102,6 +107,9 @@ struct BuildingUnit {
     Id customer = -1;
     BuildingParams params;
     bool in_service = true;
+    /// Issue 16: the share of its load on the critical-load panel, [0, 1]: what it keeps drawing
+    /// when an island sheds its customer's priority (docs/microgrid.md "Time series").
+    double critical_share = 0.0;
     /// Issue 15, unbalanced grids: the phases it connects to, "a", "b", "c", "ab", "bc", "ca" or
     /// "abc" (each phase to neutral, or to ground where the bus has no neutral); "" = its customer's
     /// phases, or every phase of its bus without a customer. Ignored by balanced grids.

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,6 +92,12 @@ struct SimulationOptions {
     /// (H4) On an unbalanced network a three-phase bus whose VUF exceeds it breaks the limit
     /// "unbalance" (first_violation: hosting capacity's limit kind); infinity: never.
     double vuf_limit_percent = 2.0;
+    /// Issue 16: load priorities for shedding in droop islands (docs/microgrid.md "Time series"),
+    /// by the load's `type` (the customer class, e.g. "hotel"); loads of other types (and of none)
+    /// get default_priority. Level 1 sheds the deferrable loads and EV charging, level 2 the
+    /// essential loads too; critical loads stay until the island collapses.
+    std::map<std::string, LoadPriority> load_priority;
+    LoadPriority default_priority = LoadPriority::Essential;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -196,9 +203,27 @@ struct SimulationSummary {
     double saidi_h = 0.0;                     ///< customer_hours_interrupted / customers
     double saifi = 0.0;                       ///< interruptions / customers
     std::size_t interrupted_steps = 0;        ///< steps with at least one customer interrupted
-    /// Steps in which an island without an ext grid was energised (by grid-forming sources; 0 until
-    /// the islanded power flow lands: such islands are de-energised).
+    /// Steps in which an island without an ext grid was energised (held by grid-forming sources).
     std::size_t islanded_steps = 0;
+    // ---- issue 16: islanded operation (docs/microgrid.md "Time series", docs/kpis.md) ----
+    /// Energy shed in droop islands (also in energy_not_served_mwh), by priority of the load, MWh
+    double energy_shed_deferrable_mwh = 0.0, energy_shed_essential_mwh = 0.0;
+    std::size_t shed_steps = 0;                ///< steps in which some island shed load
+    /// Critical customers (LoadPriority::Critical) interrupted: customer-hours; and the hours in
+    /// which some critical customer was off the main grid (islanded or de-energised) and every such
+    /// customer was supplied (by an island)
+    double critical_customer_hours_interrupted = 0.0;
+    double critical_load_served_hours = 0.0;
+    std::size_t island_collapses = 0;          ///< droop islands that could not be held (collapsed)
+    /// Hours from the first islanded step to the first collapse; NaN without a collapse
+    double time_to_collapse_h = std::numeric_limits<double>::quiet_NaN();
+    /// Frequency range of the droop islands over islanded steps, Hz (NaN without any)
+    double island_frequency_min_hz = std::numeric_limits<double>::quiet_NaN();
+    double island_frequency_max_hz = std::numeric_limits<double>::quiet_NaN();
+    /// Grid-forming batteries: stored energy / capacity (all of them together) at the start of the
+    /// first islanded step and at the end of the last one (NaN without islanded steps)
+    double forming_soc_outage_start = std::numeric_limits<double>::quiet_NaN();
+    double forming_soc_outage_end = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
