@@ -30,7 +30,11 @@ UNBALANCED_ONLY = ("max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a"
 # issue 16: written only by runs with events (these runs have none); recomputed in test_outages.py
 RESILIENCE = ("energy_not_served_mwh", "energy_not_served_residential_mwh", "energy_not_served_commercial_mwh",
               "energy_not_served_industrial_mwh", "customer_hours_interrupted", "customers_interrupted", "interruptions",
-              "customers", "saidi_h", "saifi", "interrupted_steps", "islanded_steps")
+              "customers", "saidi_h", "saifi", "interrupted_steps", "islanded_steps",
+              # issue 16: islanded operation (runs with events only; tests/cpp/simulation/test_islanded_time.cpp)
+              "energy_shed_deferrable_mwh", "energy_shed_essential_mwh", "shed_steps", "critical_customer_hours_interrupted",
+              "critical_load_served_hours", "island_collapses", "time_to_collapse_h", "island_frequency_min_hz",
+              "island_frequency_max_hz", "forming_soc_outage_start", "forming_soc_outage_end")
 
 NOT_RECOMPUTABLE = {
     "wall_time_s": "wall-clock time of the process: not a result of the inputs",

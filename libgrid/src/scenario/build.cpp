@@ -480,6 +480,9 @@ void build_battery(BuildContext& x) {
         u.params.e_kwh = x.battery_kwh(i);
         u.params.p_charge_kw = u.params.p_discharge_kw = x.battery_kw(i);
         u.params.strategy = d.strategy;
+        u.params.grid_forming = d.grid_forming;  // issue 16
+        u.params.droop_percent = d.droop_percent;
+        u.params.outage_reserve_soc = d.outage_reserve_soc;
         u.phases = d.phases;
         if (d.strategy == BatteryStrategy::PeakShaving) {
             u.params.peak_limit_kw = d.peak_limit_fraction * c.peak_kw;
@@ -516,6 +519,7 @@ BuildingUnit bems_building(const BuildContext& x, const Customer& c, double area
     u.params.name = to_string(c.type) + " " + std::to_string(c.id);
     u.params.mode = d.mode;
     u.phases = d.phases;
+    u.critical_share = d.critical_share;  // issue 16
     for (const auto& e : d.dr_events) {
         DrEvent de;
         de.start = e.start;
@@ -736,6 +740,8 @@ void build_options(BuildContext& x) {
     o.loading_limit_percent = s.limits.loading_percent;
     o.reverse_flow_is_violation = s.limits.reverse_flow;
     o.vuf_limit_percent = s.limits.vuf_percent;  // added (issue 15, H3)
+    o.load_priority = s.load_priority;           // issue 16
+    o.default_priority = s.default_priority;
     o.output_path.clear();
 }
 

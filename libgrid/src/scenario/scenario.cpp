@@ -664,7 +664,8 @@ void read_pv(const MapReader& dev, ScenarioPv& pv, const Ctx& ctx, bool dss, boo
 
 void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("battery"), dev.key("battery"),
-                {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction", "phases", "customers"});
+                {"share", "kwh_per_kwp", "kw_per_kwh", "strategy", "peak_limit_fraction", "phases", "customers", "grid_forming", "droop_percent",
+                 "outage_reserve_soc"});
     read_phases(m, b.phases, unb);
     read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
@@ -672,6 +673,9 @@ void read_battery(const MapReader& dev, ScenarioBattery& b, const Ctx& ctx, bool
     m.number("kw_per_kwh", b.kw_per_kwh, left_open(0.0, 4.0));
     m.word("strategy", b.strategy, kBatteryStrategies);
     m.number("peak_limit_fraction", b.peak_limit_fraction, left_open(0.0, 1.0));
+    m.boolean("grid_forming", b.grid_forming);                      // issue 16
+    m.number("droop_percent", b.droop_percent, left_open(0.0, 20.0));
+    m.number("outage_reserve_soc", b.outage_reserve_soc, right_open(0.0, 1.0));
 }
 
 /// Issue 15: public_sites.buses of a .dss network: bus names (lower case).
@@ -783,7 +787,8 @@ void read_ev(const MapReader& dev, ScenarioEv& ev, const Ctx& ctx, bool file_net
 
 void read_buildings(const MapReader& dev, ScenarioBuildings& b, const Ctx& ctx, bool dss, bool unb) {
     MapReader m(ctx, dev.get("buildings"), dev.key("buildings"),
-                {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction", "phases", "customers"});
+                {"share", "types", "mode", "dr_events", "solar_thermal", "solar_thermal_roof_fraction", "phases", "customers", "critical_share"});
+    m.number("critical_share", b.critical_share, closed(0.0, 1.0));  // issue 16
     read_phases(m, b.phases, unb);
     read_customers(m, b.customers, dss);
     m.number("share", b.share, kShare);
@@ -929,11 +934,33 @@ void read_outages(const MapReader& top, ScenarioOutages& o, const Ctx& ctx) {
     m.number("repair_sigma", o.repair_sigma, closed(0.0, 5.0));
 }
 
+const std::vector<Word<LoadPriority>> kPriorities = {
+    {"critical", LoadPriority::Critical}, {"essential", LoadPriority::Essential}, {"deferrable", LoadPriority::Deferrable}};
+
+/// Issue 16: `resilience: {priority: {<customer type>: critical|essential|deferrable}, default_priority}`.
+void read_resilience(const MapReader& top, Scenario& s, const Ctx& ctx) {
+    if (!top.has("resilience") || top.get("resilience").IsNull()) return;
+    MapReader m(ctx, top.get("resilience"), "resilience", {"priority", "default_priority"});
+    m.word("default_priority", s.default_priority, kPriorities);
+    if (!m.has("priority")) return;
+    const YAML::Node n = m.get("priority");
+    if (!n.IsMap()) m.fail("priority", "expected a map of customer type to priority (critical, essential, deferrable), got " + got(n));
+    std::vector<std::string> types;
+    for (const auto& kv : n) types.push_back(kv.first.Scalar());
+    MapReader p(ctx, n, m.key("priority"), types);
+    for (const std::string& t : types) {
+        LoadPriority v = LoadPriority::Essential;
+        p.word(t, v, kPriorities);
+        s.load_priority[t] = v;
+    }
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience"});
+    read_resilience(top, s, ctx);
     top.string("name", s.name);
     top.string("description", s.description);
     top.seed("seed", s.seed);
@@ -1156,7 +1183,8 @@ bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
-           limits == o.limits && events == o.events && outages == o.outages;
+           limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
+           default_priority == o.default_priority;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1298,6 +1326,9 @@ void emit_pv_battery(YAML::Emitter& e, const ScenarioDevices& d) {
     kv(e, "kw_per_kwh", d.battery.kw_per_kwh);
     kv(e, "strategy", word_of(kBatteryStrategies, d.battery.strategy));
     kv(e, "peak_limit_fraction", d.battery.peak_limit_fraction);
+    if (d.battery.grid_forming) kv(e, "grid_forming", true);  // issue 16: only when given
+    if (d.battery.droop_percent != ScenarioBattery{}.droop_percent) kv(e, "droop_percent", d.battery.droop_percent);
+    if (d.battery.outage_reserve_soc != 0.0) kv(e, "outage_reserve_soc", d.battery.outage_reserve_soc);
     emit_phases_customers(e, d.battery.phases, &d.battery.customers);
     e << YAML::EndMap;
 }
@@ -1369,6 +1400,7 @@ void emit_buildings_homes(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::EndSeq;
     kv(e, "solar_thermal", word_of(kSolarThermal, d.buildings.solar_thermal));
     kv(e, "solar_thermal_roof_fraction", d.buildings.solar_thermal_roof_fraction);
+    if (d.buildings.critical_share != 0.0) kv(e, "critical_share", d.buildings.critical_share);  // issue 16
     emit_phases_customers(e, d.buildings.phases, &d.buildings.customers);
     e << YAML::EndMap;
     e << YAML::Key << "homes" << YAML::Value << YAML::BeginMap;
@@ -1459,6 +1491,16 @@ std::string scenario_to_yaml(const Scenario& s) {
             e << YAML::EndMap;
         }
         e << YAML::EndSeq;
+    }
+    if (!s.load_priority.empty() || s.default_priority != LoadPriority::Essential) {  // issue 16
+        e << YAML::Key << "resilience" << YAML::Value << YAML::BeginMap;
+        if (s.default_priority != LoadPriority::Essential) kv(e, "default_priority", word_of(kPriorities, s.default_priority));
+        if (!s.load_priority.empty()) {
+            e << YAML::Key << "priority" << YAML::Value << YAML::BeginMap;
+            for (const auto& [t, p] : s.load_priority) kv(e, t.c_str(), word_of(kPriorities, p));
+            e << YAML::EndMap;
+        }
+        e << YAML::EndMap;
     }
     if (s.outages.enabled) {
         const ScenarioOutages& o = s.outages;

@@ -37,6 +37,7 @@
 #include <libgrid/simulation/tariff.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -149,6 +150,11 @@ struct ScenarioBattery {
     double kw_per_kwh = 0.5;              ///< charge/discharge kW per kWh
     BatteryStrategy strategy = BatteryStrategy::SelfConsumption;
     double peak_limit_fraction = 0.7;     ///< peak_shaving: limit = fraction * customer peak kW
+    /// Issue 16: grid-forming inverters (hold islands by droop), their P-f droop (% of f_nom at the
+    /// rated power) and the SoC kept for outages while grid-connected (BatteryParams)
+    bool grid_forming = false;
+    double droop_percent = 2.0;
+    double outage_reserve_soc = 0.0;
     /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
     /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
     std::string phases;
@@ -220,6 +226,8 @@ struct ScenarioBuildings {
     std::vector<ScenarioDrEvent> dr_events;
     SolarThermalUse solar_thermal = SolarThermalUse::None;
     double solar_thermal_roof_fraction = 0.1;  ///< collector area = fraction * roof area
+    /// Issue 16: the share of a building's load on its critical-load panel (kept when it is shed)
+    double critical_share = 0.0;
     /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
     /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
     std::string phases;
@@ -345,6 +353,10 @@ struct Scenario {
     int threads = 1;
     std::vector<ScenarioEvent> events;    ///< issue 16: `events:`
     ScenarioOutages outages;              ///< issue 16: `outages:`
+    /// Issue 16: `resilience:` load priorities for shedding in islands, by customer type
+    /// ("terrace_house", "hotel", ...; SimulationOptions::load_priority), and the default.
+    std::map<std::string, LoadPriority> load_priority;
+    LoadPriority default_priority = LoadPriority::Essential;
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;
