@@ -645,7 +645,8 @@ struct Simulation::Impl : detail::EngineState {
         // issue 16: a step with droop islands may be run again with more load shed (or an island
         // collapsed): the device groups are kept as they were before it (docs/microgrid.md)
         const bool island = grid->droop_islands();
-        ctx.node_shed = island ? grid->begin_island_step(true) : nullptr;
+        grid->begin_island_step(true, ctx);
+        ctx.outage_left_h = island ? outage_left_h(t) : kNaN;
         if (island) {
             island_snap.bytes.clear();  // keeps its capacity: no allocation after the first islanded step
             for (auto& g : groups) g->save_state(island_snap);
@@ -660,11 +661,11 @@ struct Simulation::Impl : detail::EngineState {
         int iters = 0;
         bool settled = true;
         SolveStatus st = grid->solve_with_controls(iters, settled);
-        for (int attempt = 0; island && !st.converged && attempt < 16 && grid->shed_or_collapse(t); ++attempt) {
+        for (int attempt = 0; island && !st.converged && attempt < 64 && grid->shed_or_collapse(t); ++attempt) {
             detail::StateIn in(island_snap.bytes.data(), island_snap.bytes.size(), "islanded step retry");
             for (auto& g : groups) g->restore_state(in);
             begin_step(k, t, dt_h);
-            ctx.node_shed = grid->droop_islands() ? grid->begin_island_step(false) : nullptr;
+            grid->begin_island_step(false, ctx);
             for (auto& g : groups) g->step(ctx);
             st = grid->solve_with_controls(iters, settled);
         }
@@ -731,6 +732,17 @@ struct Simulation::Impl : detail::EngineState {
         const std::int64_t t_end = t + opt.step_s;
         if ((t_end - opt.start) % opt.meter_interval_s == 0 || k + 1 == opt.n_steps)
             close_interval(opt.start + ((t - opt.start) / opt.meter_interval_s) * opt.meter_interval_s);
+    }
+
+    /// Issue 16: hours from t to the next restoration event (the undoing of an event with a
+    /// duration), NaN when none is scheduled.
+    double outage_left_h(LocalTime t) const {
+        for (std::size_t i = next_event; i < events.size(); ++i) {
+            const Event& e = timeline[events[i].source];
+            // a scheduled outage's end is announced; a random outage's repair time is not
+            if (e.time > t && e.cause == "restoration") return double(e.time - t) / 3600.0;
+        }
+        return kNaN;
     }
 
     /// Issue 16: the grid-forming batteries' stored energy over their capacity (all together).
@@ -1171,7 +1183,6 @@ struct Simulation::Impl : detail::EngineState {
             const auto it = opt.load_priority.find(net.loads[l].type);
             if (it != opt.load_priority.end()) cust_priority[l] = static_cast<signed char>(it->second);
         }
-        setup.customer_priority = &cust_priority;
         forming.clear();
         setup.forming = grid->is_unbalanced() ? nullptr : &forming;
         collapses.clear();

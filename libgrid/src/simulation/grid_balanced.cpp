@@ -100,11 +100,7 @@ struct BalancedGrid final : GridModel {
     bool islanded() const override { return islanded_now; }
     bool droop_islands() const override { return droop_any; }
     bool has_forming() const override { return !own_forming.empty() || !s.forming.sources.empty(); }
-    bool load_shed(std::size_t l) const override {
-        if (!droop_any || l >= load_node.size()) return false;
-        const int i = load_node[l];
-        return i >= 0 && node_shed[std::size_t(i)] + int(s.cust_priority[l]) >= 3;
-    }
+    bool load_shed(std::size_t l) const override { return droop_any && l < cust_shed.size() && cust_shed[l]; }
     bool load_islanded(std::size_t l) const override {
         if (!droop_any || l >= load_node.size()) return false;
         const int i = load_node[l];
@@ -120,18 +116,85 @@ struct BalancedGrid final : GridModel {
             const double f = net.f_hz + df[std::size_t(is)];
             fmin_hz = std::isnan(fmin_hz) ? f : std::min(fmin_hz, f);
             fmax_hz = std::isnan(fmax_hz) ? f : std::max(fmax_hz, f);
-            level = std::max(level, int(island_level[std::size_t(is)]));
+            if (island_ev[std::size_t(is)]) level = std::max(level, 1);
         }
+        // 1: EV charging or deferrable customers shed; 2: essential customers too
+        for (std::size_t l = 0; l < cust_shed.size(); ++l)
+            if (cust_shed[l]) level = std::max(level, s.cust_priority[l] == static_cast<signed char>(LoadPriority::Deferrable) ? 1 : 2);
     }
-    const std::vector<signed char>* begin_island_step(bool restore) override {
-        if (!droop_any) return nullptr;
-        if (restore)
-            for (signed char& l : island_level) l = static_cast<signed char>(std::max(0, l - 1));  // try one level of restoration
-        fill_node_shed();
-        return &node_shed;
+
+    // Shedding (docs/microgrid.md "Time series"): per island, EV charging first (one flag), then
+    // customers one by one in shed_order (deferrable, then essential; by index), as many as the
+    // island's deficit needs; critical customers never. A step starts from the last step's set and
+    // gives back what the forming sources' headroom of the last step carries (restoration).
+    std::vector<char> cust_shed;             ///< per customer: shed now
+    std::vector<cplx> V_start;               ///< the voltages an islanded step started from (retries)
+    std::vector<double> island_v_set;        ///< per device source: its voltage reference in an island
+    std::vector<double> df_start;
+    std::vector<char> island_ev;             ///< per island: EV charging shed
+    std::vector<signed char> node_ev;        ///< per node: its island's EV flag (StepContext::node_ev_shed)
+    std::vector<std::size_t> shed_order;     ///< non-critical customers, deferrable first, then essential
+
+    /// A customer's load now at 1 p.u., kW: its profile, else (a building or home) its node's demand.
+    double customer_demand_kw(std::size_t l) const {
+        if (load_p_kw[l] > 0) return load_p_kw[l];
+        const int i = load_node[l];
+        return i >= 0 ? std::max(-(m.s_p[std::size_t(i)] + m.s_i[std::size_t(i)] + m.s_z[std::size_t(i)]).real() * net.sn_mva * 1000.0, 0.0) : 0.0;
     }
-    void fill_node_shed() {
-        for (int i = 0; i < m.n; ++i) node_shed[std::size_t(i)] = island_level[std::size_t(m.node_island[std::size_t(i)])];
+    bool in_island(std::size_t l, int is) const {
+        const int i = load_node[l];
+        return i >= 0 && m.node_island[std::size_t(i)] == is;
+    }
+    void fill_node_ev() {
+        for (int i = 0; i < m.n; ++i) node_ev[std::size_t(i)] = island_ev[std::size_t(m.node_island[std::size_t(i)])];
+    }
+    void begin_island_step(bool restore, StepContext& c) override {
+        c.node_ev_shed = nullptr;
+        c.customer_shed = nullptr;
+        if (!droop_any) return;
+        // a retry starts from the voltages and frequencies the step started from, not from a
+        // solve that failed (no allocation: same sizes after the first islanded step)
+        if (restore) {
+            V_start = V;
+            df_start = nr->island_df_hz();
+        } else if (V_start.size() == V.size() && df_start.size() == nr->island_df_hz().size()) {
+            V = V_start;
+            nr->set_island_df_hz(df_start);
+            nr->reset_forming_limits();
+        }
+        if (restore) give_back();
+        fill_node_ev();
+        c.node_ev_shed = &node_ev;
+        c.customer_shed = &cust_shed;
+    }
+    /// Restoration: per droop island, the last step's headroom of its forming sources (p_max - p)
+    /// gives back shed customers (the last shed first) whose load now fits in 80 % of it; EV
+    /// charging once no customer is shed and half the sources' power is free.
+    void give_back() {
+        for (int is = 0; is < m.n_islands; ++is) {
+            if (!m.island_droop[std::size_t(is)]) continue;
+            double head = 0.0, pmax = 0.0;
+            for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
+                const int i = m.forming_node[k];
+                if (i < 0 || m.node_island[std::size_t(i)] != is) continue;
+                head += (m.forming_pu[k].p_max - forming_p_pu(k)) * net.sn_mva * 1000.0;
+                pmax += m.forming_pu[k].p_max * net.sn_mva * 1000.0;
+            }
+            double room = 0.8 * head;
+            bool any_left = false;
+            for (std::size_t r = shed_order.size(); r-- > 0;) {
+                const std::size_t l = shed_order[r];
+                if (!cust_shed[l] || !in_island(l, is)) continue;
+                const double d = customer_demand_kw(l);
+                if (d <= room) {
+                    cust_shed[l] = 0;
+                    room -= d;
+                } else {
+                    any_left = true;
+                }
+            }
+            if (!any_left && island_ev[std::size_t(is)] && room > 0.5 * pmax) island_ev[std::size_t(is)] = 0;
+        }
     }
     bool shed_or_collapse(LocalTime t) override {
         if (!droop_any || !nr) return false;
@@ -168,8 +231,7 @@ struct BalancedGrid final : GridModel {
                 limit_mw += (plim[k] < 0 ? m.forming_pu[k].p_min : m.forming_pu[k].p_max) * net.sn_mva;
             }
             deficit = deficit && !(any_p && surplus);
-            if (deficit && island_level[std::size_t(is)] < 2) {
-                island_level[std::size_t(is)]++;
+            if (deficit && shed_more(is)) {
                 again = true;
                 continue;
             }
@@ -189,7 +251,12 @@ struct BalancedGrid final : GridModel {
                 if (i >= 0 && m.node_island[std::size_t(i)] == is) own_off[k] = 1;
             }
             char cause[200];
-            if (!any_p)
+            double pmax_mw = 0.0;
+            for (std::size_t k = 0; k < m.forming_node.size(); ++k)
+                if (m.forming_node[k] >= 0 && m.node_island[std::size_t(m.forming_node[k])] == is) pmax_mw += m.forming_pu[k].p_max * net.sn_mva;
+            if (deficit && pmax_mw <= 1e-9)
+                std::snprintf(cause, sizeof cause, "its grid-forming sources have no energy left (state of charge at soc_min)");
+            else if (!any_p)
                 std::snprintf(cause, sizeof cause, "no power-flow solution with every deferrable and essential load shed (%s)",
                               any_q ? "its grid-forming sources at their reactive-power limits" : "the solver did not converge");
             else if (deficit)
@@ -201,8 +268,47 @@ struct BalancedGrid final : GridModel {
             rebuild_needed = again = true;
         }
         if (rebuild_needed) rebuild_keeping_voltages();
-        else if (again) fill_node_shed();
+        else if (again) fill_node_ev();
         return again;
+    }
+    /// One more round of shedding in island `is`: EV charging first; then customers in shed_order
+    /// until what they drew covers the island's deficit (its demand at 1 p.u. less its sources'
+    /// p_max, with 3 % for the losses). False = nothing left to shed.
+    bool shed_more(int is) {
+        if (!island_ev[std::size_t(is)]) {
+            island_ev[std::size_t(is)] = 1;
+            return true;
+        }
+        // the island's demand at 1 p.u. (P, Q) and its sources' limits, kW / kvar
+        double demand = 0.0, supply = 0.0, qdemand = 0.0, qsupply = 0.0;
+        for (int i = 0; i < m.n; ++i)
+            if (m.node_island[std::size_t(i)] == is) {
+                const cplx d = -(m.s_p[std::size_t(i)] + m.s_i[std::size_t(i)] + m.s_z[std::size_t(i)]);
+                demand += d.real();
+                qdemand += d.imag();
+            }
+        for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
+            const int i = m.forming_node[k];
+            if (i >= 0 && m.node_island[std::size_t(i)] == is) {
+                supply += m.forming_pu[k].p_max;
+                qsupply += m.forming_pu[k].q_max;
+            }
+        }
+        const double kw = net.sn_mva * 1000.0;
+        // 3 % of the demand for the losses (and at least one customer more each round)
+        const double need = (demand - supply + 0.03 * std::abs(demand)) * kw + 1e-3;
+        const double need_q = (qdemand - qsupply + 0.03 * std::abs(qdemand)) * kw;
+        double got = 0.0, got_q = 0.0;
+        bool any = false;
+        for (std::size_t l : shed_order) {
+            if (cust_shed[l] || !in_island(l, is)) continue;
+            cust_shed[l] = 1;
+            any = true;
+            got += customer_demand_kw(l);
+            got_q += load_q_kvar[l];
+            if (got >= need && got_q >= need_q) break;
+        }
+        return any;
     }
     bool islanded_now = false;  ///< issue 16: an energised island without an ext grid (rebuild)
     // ---- issue 16: droop islands in time ----
@@ -210,8 +316,6 @@ struct BalancedGrid final : GridModel {
     bool own_saved = false;
     std::vector<FormingSource> own_forming;  ///< the network's own forming sources (before the devices')
     std::vector<char> own_off, forming_off;  ///< per source: collapsed, out until the topology changes
-    std::vector<signed char> island_level;   ///< per island of the model: its shedding level
-    std::vector<signed char> node_shed;      ///< per node: its island's level
     std::vector<char> island_failed, island_q_held;  ///< shed_or_collapse's scratch (per island)
     void topology_changed() override {
         // a topology change (an outage ending, a switch) lets collapsed islands' sources try again
@@ -266,6 +370,7 @@ struct BalancedGrid final : GridModel {
         ar.vec("V", V);
         ar.vec("forming_off", forming_off);  // issue 16: collapsed islands' sources
         ar.vec("own_forming_off", own_off);
+        ar.vec("cust_shed", cust_shed);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
         ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
@@ -296,8 +401,19 @@ struct BalancedGrid final : GridModel {
         }
         m = build_math_model(net, analyze_topology(net));
         droop_any = m.has_droop();
-        island_level.assign(std::size_t(std::max(m.n_islands, 0)), 0);
-        node_shed.assign(std::size_t(m.n), 0);
+        island_ev.assign(std::size_t(std::max(m.n_islands, 0)), 0);
+        node_ev.assign(std::size_t(m.n), 0);
+        // a customer stays shed while it is in a droop island (restoration gives it back), not after
+        cust_shed.resize(net.loads.size(), 0);
+        for (std::size_t l = 0; l < cust_shed.size(); ++l) {
+            const int i = m.load_node[l];
+            if (i < 0 || !m.island_droop[std::size_t(m.node_island[std::size_t(i)])]) cust_shed[l] = 0;
+        }
+        if (shed_order.empty()) {  // non-critical customers, deferrable first, then essential, by index
+            for (int p : {int(LoadPriority::Deferrable), int(LoadPriority::Essential)})
+                for (std::size_t l = 0; l < net.loads.size() && l < s.cust_priority.size(); ++l)
+                    if (s.cust_priority[l] == p) shed_order.push_back(l);
+        }
         for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
             const int i = m.forming_node[own_forming.size() + k];
             s.forming.droop[k] = i >= 0 && m.island_droop[std::size_t(m.node_island[std::size_t(i)])];
@@ -344,6 +460,15 @@ struct BalancedGrid final : GridModel {
                 if (i >= 0 && std::isfinite(prev_bus_v[b].real()) && m.node_type[i] == BusType::PQ) V0[i] = prev_bus_v[b];
             }
         V = std::move(V0);
+        // issue 16: a forming device's voltage reference is its bus's voltage when its island forms
+        // (where the grid held it), so that the island starts without a jump in reactive power
+        island_v_set.assign(s.forming.sources.size(), 1.0);
+        for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
+            const auto it = bus_at.find(s.forming.sources[k].bus);
+            if (it == bus_at.end() || it->second >= prev_bus_v.size()) continue;
+            const double vm = std::abs(prev_bus_v[it->second]);
+            if (std::isfinite(vm) && vm > 0.8 && vm < 1.2) island_v_set[k] = vm;
+        }
         node_flow.assign(m.n, 0.0);
         has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
                                 std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
@@ -369,7 +494,7 @@ struct BalancedGrid final : GridModel {
             const int i = load_node[l];
             const Load& ld = net.loads[l];
             if (i < 0 || !ld.in_service) continue;
-            if (droop_any && node_shed[std::size_t(i)] + int(s.cust_priority[l]) >= 3) continue;  // shed (issue 16)
+            if (droop_any && cust_shed[l]) continue;  // shed (issue 16)
             const ZipParts zip = load_zip_parts(ld, load_p_kw[l] / 1000.0 / base, load_q_kvar[l] / 1000.0 / base);
             m.s_p[i] -= zip.p;
             m.s_i[i] -= zip.i;
@@ -387,6 +512,8 @@ struct BalancedGrid final : GridModel {
                 u.p0 = 0.0;
                 u.p_min = s.forming.p_min_kw[k] / 1000.0 / base;
                 u.p_max = s.forming.p_max_kw[k] / 1000.0 / base;
+                u.kp = s.forming.kp_mw_per_hz[k] / base;
+                u.v_set = island_v_set[k];
             }
         }
     }
@@ -696,7 +823,7 @@ struct BalancedGrid final : GridModel {
                 const Load& ld = net.loads[l];
                 const int i = load_node[l];
                 double p = 0.0, q = 0.0;
-                const bool shed = droop_any && i >= 0 && node_shed[std::size_t(i)] + int(this->s.cust_priority[l]) >= 3;
+                const bool shed = droop_any && cust_shed[l];
                 if (i >= 0 && ld.in_service && !shed) {
                     const cplx s = load_power_at(ld, load_p_kw[l] / 1000.0, load_q_kvar[l] / 1000.0, std::abs(V[i]));
                     p = -s.real();

@@ -153,13 +153,17 @@ public:
     // ---- issue 16: droop islands in time (docs/microgrid.md "Time series") ----
     /// Some energised island is held by grid-forming sources in the present model.
     virtual bool droop_islands() const { return false; }
-    /// Start of a step with droop islands (restore: each island's shedding level one below the last
-    /// step's, a level of restoration tried each step; else as they are, after shed_or_collapse);
-    /// returns the per-node levels for StepContext.
-    virtual const std::vector<signed char>* begin_island_step(bool /*restore*/) { return nullptr; }
-    /// After a solve that did not converge: an island that collapsed sheds the next level of load,
-    /// or (nothing left to shed, or a surplus) is de-energised with its cause (s.collapses; the
-    /// model is rebuilt). True = the step is to be run again; false = nothing to do.
+    /// Start of a step with droop islands (restore: the last step's shed customers given back as
+    /// far as the forming sources' headroom carries them; else as shed_or_collapse left them): the
+    /// shedding into StepContext (node_ev_shed, customer_shed; nullptr without droop islands).
+    virtual void begin_island_step(bool /*restore*/, StepContext& c) {
+        c.node_ev_shed = nullptr;
+        c.customer_shed = nullptr;
+    }
+    /// After a solve that did not converge: an island that could not be held sheds more (EV
+    /// charging, then customers by priority as its deficit needs), or (nothing left to shed, or a
+    /// surplus) is de-energised with its cause (s.collapses; the model is rebuilt). True = the step
+    /// is to be run again; false = nothing to do.
     virtual bool shed_or_collapse(LocalTime /*t*/) { return false; }
     /// Customer l's load was shed this step (energised, in a droop island at its level).
     virtual bool load_shed(std::size_t /*l*/) const { return false; }

@@ -44,6 +44,7 @@ public:
         islanded_.assign(u_.size(), 0);
         if (!link_) return;
         const double f_hz = s.net ? s.net->f_hz : 50.0;
+        f_hz_ = f_hz;
         for (std::size_t b = 0; b < u_.size(); ++b) {
             const BatteryParams& p = u_[b].params;
             if (!p.grid_forming) continue;
@@ -56,7 +57,7 @@ public:
             f.kq_mvar_per_pu = sn / (p.droop_q_percent / 100.0);
             f.p_min_mw = -p.p_charge_kw / 1000.0;
             f.p_max_mw = p.p_discharge_kw / 1000.0;
-            f.q_min_mvar = -sn;
+            f.q_min_mvar = -sn;  // an S-limited inverter: all of its rating for Q at P = 0
             f.q_max_mvar = sn;
             f.sn_mva = sn;
             slot_[b] = int(link_->add(f));
@@ -81,6 +82,17 @@ public:
                 // forming an island: the power flow gives its power within what its energy allows
                 const std::size_t s = std::size_t(slot_[b]);
                 battery_island_limits(u_[b].params, state_[b], c.dt_h, link_->p_min_kw[s], link_->p_max_kw[s]);
+                // a scheduled outage's end is announced: spread the energy left over the time to it
+                if (u_[b].params.ration_to_restoration && c.outage_left_h > c.dt_h) {
+                    double pmin_r = 0, pmax_r = 0;  // the same limits over the time left
+                    battery_island_limits(u_[b].params, state_[b], c.outage_left_h, pmin_r, pmax_r);
+                    link_->p_max_kw[s] = std::min(link_->p_max_kw[s], pmax_r);
+                }
+                // SoC-adaptive droop: the gain follows the power available this step (at most the
+                // rating), so the island's batteries reach their limits together (docs/microgrid.md)
+                const BatteryParams& pp = u_[b].params;
+                const double rated_kw = std::max(pp.p_charge_kw, pp.p_discharge_kw);
+                link_->kp_mw_per_hz[s] = std::max(link_->p_max_kw[s], 1e-3 * rated_kw) / 1000.0 / (pp.droop_percent / 100.0 * f_hz_);
                 p_kw_[b] = 0.0;
                 islanded_[b] = 1;
                 return;
@@ -161,6 +173,7 @@ private:
     std::vector<double> p_kw_, e0_;
     std::vector<double> p_, q_, soc_;
     FormingLink* link_ = nullptr;
+    double f_hz_ = 50.0;
     std::vector<int> slot_;        ///< per battery: its FormingLink source, -1 = grid-following
     std::vector<char> islanded_;   ///< per battery: forming a droop island this step
 };

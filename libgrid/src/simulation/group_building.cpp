@@ -31,9 +31,6 @@ public:
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), BuildingOutput{});
         link_customers(s, u_, customer_, true);
-        prio_.assign(u_.size(), LoadPriority::Essential);
-        for (std::size_t k = 0; k < u_.size(); ++k)
-            if (customer_[k] >= 0 && s.customer_priority) prio_[k] = LoadPriority((*s.customer_priority)[std::size_t(customer_[k])]);
     }
     void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
 
@@ -49,7 +46,7 @@ public:
             p_kw_[u] = out_[u].p_kw;
             // issue 16: shed in an island: only the critical-load panel stays on (the thermal state
             // goes on as computed: the model does not follow the indoor temperature while shed)
-            if (c.shed(node_[u], prio_[u])) p_kw_[u] *= b.critical_share;
+            if (c.customer_is_shed(customer_[u])) p_kw_[u] *= b.critical_share;
         }, 64);
     }
     void add_injections(const Injections& inj) override {
@@ -114,7 +111,6 @@ private:
 
     std::vector<BuildingUnit> u_;
     std::vector<int> node_, customer_;
-    std::vector<LoadPriority> prio_;  ///< per building: its customer's priority (issue 16)
     std::vector<double> p_kw_;
     std::vector<BuildingOutput> out_;
     std::vector<BuildingState> state_;

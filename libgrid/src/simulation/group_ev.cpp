@@ -74,7 +74,7 @@ public:
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             EvStationUnit& e = u_[u];
             // issue 16: EV charging is shed first in an island (docs/microgrid.md "Time series")
-            if (!e.in_service || node_[u] < 0 || c.shed(node_[u], LoadPriority::Deferrable)) {
+            if (!e.in_service || node_[u] < 0 || c.ev_shed(node_[u])) {
                 p_kw_[u] = 0.0;
                 // issue 16: a de-energised station's vehicles keep arriving and leaving, charging nothing
                 // (its time goes on: the station's steps stay contiguous when the bus is energised again)
@@ -94,7 +94,7 @@ public:
                 if (!agg_.aggregated(u) && c.bus_flex_kw) (*c.bus_flex_kw)[std::size_t(bus_[u])] -= p_kw_[u];
             agg_.share(c, stations_);
             c.pool->for_each(u_.size(), [&](std::size_t u) {
-                if (agg_.aggregated(u) && u_[u].in_service && node_[u] >= 0 && !c.shed(node_[u], LoadPriority::Deferrable))
+                if (agg_.aggregated(u) && u_[u].in_service && node_[u] >= 0 && !c.ev_shed(node_[u]))
                     p_kw_[u] = u_[u].station.end_step(agg_.limit_kw(u));
             }, 64);
             for (std::size_t u = 0; u < u_.size(); ++u)

@@ -58,7 +58,7 @@ public:
                 cs.site.begin_step(in, c.dt_h);
                 return;
             }
-            if (c.shed(node_[u], LoadPriority::Deferrable)) {
+            if (c.ev_shed(node_[u])) {
                 // issue 16: EV charging shed in an island: the site controller charges the cars from its
                 // canopy and battery only, importing nothing from the island (docs/microgrid.md)
                 cs.site.begin_step(in, c.dt_h);
@@ -75,7 +75,7 @@ public:
             agg_.share(c, stations_);
             c.pool->for_each(u_.size(), [&](std::size_t u) {
                 if (!agg_.aggregated(u) || !u_[u].in_service || node_[u] < 0) return;
-                out_[u] = u_[u].site.end_step(c.shed(node_[u], LoadPriority::Deferrable) ? 0.0 : agg_.limit_kw(u));
+                out_[u] = u_[u].site.end_step(c.ev_shed(node_[u]) ? 0.0 : agg_.limit_kw(u));
                 p_kw_[u] = out_[u].p_kw;
             }, 64);
         }

@@ -30,9 +30,6 @@ public:
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), HomeOutput{});
         link_customers(s, u_, customer_, true);
-        prio_.assign(u_.size(), LoadPriority::Essential);
-        for (std::size_t k = 0; k < u_.size(); ++k)
-            if (customer_[k] >= 0 && s.customer_priority) prio_[k] = LoadPriority((*s.customer_priority)[std::size_t(customer_[k])]);
     }
     void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
 
@@ -40,7 +37,7 @@ public:
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             HomeUnit& h = u_[u];
             // issue 16: a home shed in an island is off as a whole (house, PV, battery, EV)
-            if (!h.in_service || node_[u] < 0 || c.shed(node_[u], prio_[u])) {
+            if (!h.in_service || node_[u] < 0 || c.customer_is_shed(customer_[u])) {
                 p_kw_[u] = 0.0;
                 if (h.in_service) {
                     // issue 16: a de-energised home draws nothing (no islanded power flow yet); its EV's
@@ -123,7 +120,6 @@ private:
 
     std::vector<HomeUnit> u_;
     std::vector<int> node_, customer_;
-    std::vector<LoadPriority> prio_;  ///< per home: its customer's priority (issue 16)
     std::vector<double> p_kw_;
     std::vector<HomeOutput> out_;
     std::vector<double> p_, ev_, pv_, bat_, bld_;

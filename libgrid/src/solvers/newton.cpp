@@ -21,6 +21,7 @@ struct NRBase {
     virtual const std::vector<char>& collapsed() const = 0;
     virtual const std::vector<signed char>& p_lim() const = 0;
     virtual const std::vector<signed char>& q_lim() const = 0;
+    virtual void reset_limits() = 0;
 };
 
 template <class LinearSolver>
@@ -38,6 +39,7 @@ struct NR final : NRBase {
     const std::vector<char>& collapsed() const override { return kernel.island_collapsed(); }
     const std::vector<signed char>& p_lim() const override { return kernel.forming_p_limit(); }
     const std::vector<signed char>& q_lim() const override { return kernel.forming_q_limit(); }
+    void reset_limits() override { kernel.reset_forming_limits(); }
 };
 
 }  // namespace
@@ -68,6 +70,7 @@ void NewtonRaphsonSolver::set_island_df_hz(const std::vector<double>& d) { impl_
 const std::vector<char>& NewtonRaphsonSolver::island_collapsed() const { return impl_->nr->collapsed(); }
 const std::vector<signed char>& NewtonRaphsonSolver::forming_p_limit() const { return impl_->nr->p_lim(); }
 const std::vector<signed char>& NewtonRaphsonSolver::forming_q_limit() const { return impl_->nr->q_lim(); }
+void NewtonRaphsonSolver::reset_forming_limits() { impl_->nr->reset_limits(); }
 
 void network_injection(const MathModel& m, const std::vector<cplx>& V, std::vector<cplx>& S) {
     S.assign(m.n, cplx(0.0, 0.0));

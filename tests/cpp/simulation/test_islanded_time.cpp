@@ -283,3 +283,24 @@ TEST_CASE("battery: the outage reserve is kept grid-connected and usable in an i
     p.outage_reserve_soc = 1.0;
     CHECK_THROWS_WITH_AS(validate(p, "battery 3"), doctest::Contains("outage_reserve_soc"), ValidationError);
 }
+
+TEST_CASE("islanded time series: batteries short of energy spread it over the announced outage and end it at soc_min") {
+    // 20 + 40 kWh at SoC 0.5 (soc_min 0.1): 24 kWh x 0.95 for one hour: they carry ~23 kW, not the
+    // 24.x kW of the three loads: the office is shed, the rest is held through all four steps
+    const std::string out = libgrid_test::scratch_path("island_ration.h5");
+    const SimulationOptions o = options(out);
+    const SimulationSummary s = Simulation(feeder(), devices(o, 30.0, 20.0), o).run();
+    CHECK(s.non_converged_steps == 0);
+    CHECK(s.islanded_steps == kOutTo - kOutFrom);
+    CHECK(s.island_collapses == 0);
+    CHECK(s.energy_shed_deferrable_mwh > 0.0);
+    CHECK(s.energy_shed_essential_mwh == 0.0);
+    CHECK(s.critical_customer_hours_interrupted == 0.0);
+    CHECK(s.energy_balance_max_error_mw < kBalanceMw);
+    CHECK(s.forming_soc_outage_start == doctest::Approx(0.5).epsilon(1e-3));
+    CHECK(s.forming_soc_outage_end > 0.1);   // the energy lasted: never below soc_min
+    CHECK(s.forming_soc_outage_end < 0.25);  // and most of it was used
+    ResultsReader r(out);
+    const std::vector<double> pb = r.read_vector("/battery/p_mw");
+    for (std::size_t k = kOutFrom; k < kOutTo; ++k) CHECK(pb[2 * k] + pb[2 * k + 1] > 0.010);  // served every step
+}

@@ -65,6 +65,9 @@ struct BatteryParams {
     bool grid_forming = false;
     double droop_percent = 2.0;     ///< P-f droop, % of f_nom from no load to max(p_charge, p_discharge); > 0
     double droop_q_percent = 5.0;   ///< Q-V droop, % of 1 p.u. from no load to that rating; > 0
+    /// In an island with an announced end (a scheduled outage's restoration), deliver at most the
+    /// energy left (down to soc_min) spread over the time to that end, so that it lasts the outage.
+    bool ration_to_restoration = true;
 };
 
 /// State carried across steps. Start from make_battery_state(params).

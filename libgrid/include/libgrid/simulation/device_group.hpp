@@ -32,6 +32,7 @@
 #include <complex>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -85,6 +86,7 @@ struct NetworkIndex {
 struct FormingLink {
     std::vector<FormingSource> sources;  ///< bus = the device's bus id; kp, kq, limits in MW / Mvar
     std::vector<double> p_min_kw, p_max_kw;  ///< per source, this step (set by the device)
+    std::vector<double> kp_mw_per_hz;         ///< per source, this step's P-f gain (set by the device)
     std::vector<char> droop;                  ///< per source: in a droop island now (set by the grid)
     std::vector<double> p_kw, q_kvar;         ///< per source, this step's solved output (set by the grid)
     /// per source: stored energy (at the start of the step after step(), at its end after record())
@@ -96,6 +98,7 @@ struct FormingLink {
         sources.clear();
         p_min_kw.clear();
         p_max_kw.clear();
+        kp_mw_per_hz.clear();
         droop.clear();
         p_kw.clear();
         q_kvar.clear();
@@ -104,6 +107,7 @@ struct FormingLink {
         sources.push_back(f);
         p_min_kw.push_back(0.0);
         p_max_kw.push_back(0.0);
+        kp_mw_per_hz.push_back(f.kp_mw_per_hz);
         droop.push_back(0);
         p_kw.push_back(0.0);
         q_kvar.push_back(0.0);
@@ -123,8 +127,6 @@ struct RunSetup {
     const Network* net = nullptr;
     /// Issue 16: where grid-forming devices register (nullptr: the grid has no islanded operation).
     FormingLink* forming = nullptr;
-    /// Issue 16: per customer, its LoadPriority (as int).
-    const std::vector<signed char>* customer_priority = nullptr;
 };
 
 /// Everything a device may use to decide its set point for a step. One shape for every kind.
@@ -151,16 +153,20 @@ struct StepContext {
     /// step; zeroed by the engine each step (grid_aware aggregators count it as other load).
     std::vector<double>* bus_flex_kw = nullptr;
 
-    /// Issue 16: per node, the load-shedding level of its island this step (0 none, 1 deferrable
-    /// loads and EV charging, 2 essential loads too); nullptr when no island sheds.
-    const std::vector<signed char>* node_shed = nullptr;
+    /// Issue 16 (docs/microgrid.md "Time series"): per node, 1 where its droop island sheds EV
+    /// charging this step; per customer, 1 when it is shed (nullptr: no droop island).
+    const std::vector<signed char>* node_ev_shed = nullptr;
+    const std::vector<char>* customer_shed = nullptr;
+    /// Issue 16: hours from the start of this step to the next scheduled restoration (the end of
+    /// an event with a duration), NaN when none is announced.
+    double outage_left_h = std::numeric_limits<double>::quiet_NaN();
 
     /// |V| at a node, 1.0 for none (-1).
     double node_vm(int node) const { return node >= 0 ? std::abs((*V)[std::size_t(node)]) : 1.0; }
-    /// Issue 16: a load of this priority at this node is shed this step.
-    bool shed(int node, LoadPriority p) const {
-        return node_shed && node >= 0 && (*node_shed)[std::size_t(node)] + int(p) >= 3;
-    }
+    /// Issue 16: EV charging at this node is shed this step.
+    bool ev_shed(int node) const { return node_ev_shed && node >= 0 && (*node_ev_shed)[std::size_t(node)] != 0; }
+    /// Issue 16: customer (index) cu is shed this step (-1: none).
+    bool customer_is_shed(int cu) const { return customer_shed && cu >= 0 && (*customer_shed)[std::size_t(cu)] != 0; }
 };
 
 /// Per-node injections of a step, generator convention, p.u. on base_mva: S(|V|) = s_p + s_i|V| + s_z|V|^2.

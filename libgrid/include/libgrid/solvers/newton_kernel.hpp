@@ -68,6 +68,10 @@ public:
     /// Per forming source: +1 held at p_max, -1 at p_min, 0 on its droop (last solve); likewise for Q.
     const std::vector<signed char>& forming_p_limit() const { return p_lim_; }
     const std::vector<signed char>& forming_q_limit() const { return q_lim_; }
+    void reset_forming_limits() {
+        std::fill(p_lim_.begin(), p_lim_.end(), static_cast<signed char>(0));
+        std::fill(q_lim_.begin(), q_lim_.end(), static_cast<signed char>(0));
+    }
 
 private:
     void build_jacobian_pattern(const MathModel& m);

@@ -48,6 +48,9 @@ public:
     /// Per forming source: +1 held at its max, -1 at its min, 0 on its droop curve (last solve).
     const std::vector<signed char>& forming_p_limit() const;
     const std::vector<signed char>& forming_q_limit() const;
+    /// Forgets the forming sources' limit states (the next solve starts every source on its droop
+    /// curves instead of warm-starting them from the last solve).
+    void reset_forming_limits();
 
 private:
     struct Impl;
