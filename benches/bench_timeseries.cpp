@@ -1,5 +1,8 @@
 // Time-series throughput: a year at 15 minutes (35,040 steps) on the CIGRE LV network with PV and
-// a self-consumption battery behind every load's meter, with and without HDF5 recording.
+// a self-consumption battery behind every load's meter, with and without HDF5 recording; and
+// (issue 16) a month of the same network held as an island by its grid-forming batteries (the
+// supply out from the first step) against the same month grid-connected: the cost of a droop
+// island's step (target: at most 3x a grid-connected step).
 //   build/benches/bench_timeseries --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -9,6 +12,7 @@
 
 #include "../tests/regression/cigre_lv_devices.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -45,7 +49,43 @@ void BM_CigreLvYear(benchmark::State& state) {
     state.SetLabel(record ? ("HDF5 gzip " + std::to_string(level) + (f32 ? " float32" : " float64")) : "no recording");
 }
 
+/// Issue 16: a month (2,976 steps), no recording; islanded = the ext grid out of service for it all.
+void BM_CigreLvIsland(benchmark::State& state) {
+    const Network net = read_case_json(std::string(LIBGRID_DATA) + "/cigre/cigre_lv.input.json");
+    DeviceSet dev = cigre_devices(net);
+    for (BatteryUnit& b : dev.batteries) {  // backup-sized: they carry the month without collapsing
+        b.params.e_kwh *= 40.0;
+        b.params.p_charge_kw = b.params.p_discharge_kw = b.params.e_kwh / 40.0;
+        b.params.grid_forming = true;
+        b.params.ration_to_restoration = false;  // (a month's outage: rationing would shed nearly all)
+    }
+    const bool islanded = state.range(0) != 0;
+    SimulationOptions opt;
+    opt.start = from_civil(2025, 6, 1);
+    opt.n_steps = 2976;
+    if (islanded) {
+        Event e{opt.start, EventKind::OutOfService, "ext_grid", 0};
+        e.duration_s = std::int64_t(opt.n_steps) * opt.step_s + opt.step_s;  // restored after the horizon
+        dev.events.push_back(e);
+    }
+    SimulationSummary s;
+    for (auto _ : state) {
+        Simulation sim(net, dev, opt);
+        s = sim.run();
+    }
+    if (islanded && (s.islanded_steps != s.steps || s.island_collapses != 0)) {
+        std::fprintf(stderr, "islanded %zu of %zu steps, %zu collapses, non-converged %zu\n", s.islanded_steps, s.steps, s.island_collapses, s.non_converged_steps);
+        state.SkipWithError("the island was not held every step");
+    }
+    state.counters["steps_per_s"] = benchmark::Counter(double(s.steps) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["us_per_step"] = benchmark::Counter(double(s.steps) * state.iterations(), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["nr_iter_per_step"] = double(s.powerflow_iterations) / double(std::max<std::size_t>(s.steps, 1));
+    state.counters["shed_steps"] = double(s.shed_steps);
+    state.SetLabel(islanded ? "islanded (grid-forming batteries)" : "grid-connected");
+}
+
 }  // namespace
 
+BENCHMARK(BM_CigreLvIsland)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK(BM_CigreLvYear)->Args({1, 1, 0})->Args({1, 1, 1})->Args({1, 0, 0})->Args({0, 0, 0})->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

@@ -1,6 +1,8 @@
-"""Issue 16 (H2): outages in scenarios and the resilience KPIs from Python: the shipped
-melaka_outage.yaml (a 4-hour outage of feeder P0F1 on a weekday evening) on the small grid, its
-KPIs recomputed from the per-step series, and Results.events()."""
+"""Issue 16: outages in scenarios and the resilience KPIs from Python: the shipped
+melaka_outage.yaml (a 4-hour outage of the residential feeder P0F0 on a weekday evening) on the
+small grid, without its batteries (the feeder is dead: KPIs recomputed from the per-step series)
+and with them (grid-forming: the feeder is held as an island, Results.island()), and
+Results.events()."""
 import os
 import warnings
 
@@ -16,10 +18,48 @@ OUTAGE = os.path.join(ROOT, "scenarios", "melaka_outage.yaml")
 
 @pytest.fixture(scope="module")
 def outage_run(tmp_path_factory):
-    sc = libgrid.Scenario.load(OUTAGE).override(steps=96)  # the outage day: 18:00-22:00 inside it
+    """Without the batteries: the feeder is de-energised for the 4 hours."""
+    sc = libgrid.Scenario.load(OUTAGE).override(steps=96).set("devices.battery.share", 0)  # the outage day
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DeenergizedWarning: the feeder is dead for 4 h (that is the point)
         return sc.run(str(tmp_path_factory.mktemp("outage") / "outage.h5"))
+
+
+@pytest.fixture(scope="module")
+def island_run(tmp_path_factory):
+    """As shipped: grid-forming batteries hold the feeder."""
+    sc = libgrid.Scenario.load(OUTAGE).override(steps=96)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sc.run(str(tmp_path_factory.mktemp("island") / "island.h5"))
+
+
+def test_batteries_hold_the_feeder(island_run, outage_run):
+    s, s0 = island_run.summary, outage_run.summary
+    assert s["islanded_steps"] == 16  # 18:00-22:00 held
+    assert s["island_collapses"] == 0
+    assert s["energy_not_served_mwh"] < s0["energy_not_served_mwh"]  # what the batteries are for
+    assert s["customer_hours_interrupted"] < s0["customer_hours_interrupted"]
+    assert s["critical_customer_hours_interrupted"] == 0  # the shophouses (critical) stay on
+    assert s["critical_load_served_hours"] == pytest.approx(4.0)
+    assert s0["critical_customer_hours_interrupted"] == pytest.approx(4.0 * 6)  # without: 6 shophouses x 4 h
+    assert s["energy_balance_max_error_mw"] < 1e-6
+    assert s["non_converged_steps"] == 0
+    assert s["forming_soc_outage_end"] < s["forming_soc_outage_start"]
+    isl = island_run.island()
+    assert list(isl.columns) == ["frequency_min_hz", "frequency_max_hz", "shed_level"]
+    held = isl["frequency_min_hz"].notna()
+    assert held.sum() == 16
+    assert set(isl.index[held.to_numpy()].hour) == {18, 19, 20, 21}
+    f = isl.loc[held, "frequency_min_hz"]
+    assert ((f > 48.5) & (f < 50.0)).all()  # primary droop: below 50 Hz while the batteries deliver
+    assert (isl.loc[held, "shed_level"] >= 1).all()
+    assert island_run.island_collapses().empty
+    # the batteries deliver in the island: /battery/p_mw sums to what the island drew
+    pb = island_run.series("battery", "p_mw")
+    assert (pb[held.to_numpy()].sum(axis=1) > 0).all()
+    # and a run without grid-forming sources has no /island
+    assert outage_run.island().empty
 
 
 def test_outage_kpis(outage_run):
@@ -29,7 +69,7 @@ def test_outage_kpis(outage_run):
         assert k in s.index, k
     assert s["energy_not_served_mwh"] > 0
     assert s["customers_interrupted"] > 0
-    assert s["islanded_steps"] == 0  # no islanded power flow yet: the feeder is de-energised
+    assert s["islanded_steps"] == 0  # no batteries: the feeder is de-energised
     assert s["energy_balance_max_error_mw"] < 1e-6
     # 4 h of 15-min steps: every interrupted customer is out 16 steps, once
     assert s["interruptions"] == s["customers_interrupted"]

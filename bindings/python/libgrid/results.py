@@ -253,6 +253,36 @@ class Results:
             }
         return pd.DataFrame(data, columns=cols)
 
+    def island(self) -> pd.DataFrame:
+        """Droop islands per step (issue 16, docs/microgrid.md "Time series"), from /island:
+        frequency_min_hz, frequency_max_hz (NaN in steps without a held island) and shed_level
+        (0 none, 1 EV charging or deferrable customers shed, 2 essential customers too), indexed by
+        time. Empty when the run had no grid-forming source."""
+        cols = ["frequency_min_hz", "frequency_max_hz", "shed_level"]
+        with h5py.File(self.path, "r") as f:
+            if "island" not in f:
+                return pd.DataFrame(columns=cols)
+        df = pd.concat([self.series("island", c) for c in cols], axis=1)
+        df.columns = cols
+        df["shed_level"] = df["shed_level"].astype(np.int64)
+        return df
+
+    def island_collapses(self) -> pd.DataFrame:
+        """Droop islands that could not be held (issue 16), from /island_collapse: time, bus (the
+        island's first bus id) and cause. Empty when none collapsed."""
+        cols = ["time", "bus", "cause"]
+        with h5py.File(self.path, "r") as f:
+            if "island_collapse" not in f:
+                return pd.DataFrame(columns=cols)
+            g = f["island_collapse"]
+            t = g["time"]
+            data = {
+                "time": time_index(np.asarray(t[()]), _decode(t.attrs.get("unit", t.attrs.get("units", DEFAULT_TIME_UNITS)))),
+                "bus": np.asarray(g["bus"][()], dtype=np.int64),
+                "cause": [_decode(v) for v in g["cause"][()]],
+            }
+        return pd.DataFrame(data, columns=cols)
+
     def vector(self, group: str, name: str) -> pd.Series:
         """A 1-D dataset (e.g. `/bus/vn_kv`), indexed by `<group>/id` when the lengths agree."""
         path = _path(group, name)

@@ -327,6 +327,16 @@ struct BalancedGrid final : GridModel {
         prev_bus_v.assign(net.buses.size(), cplx(kNaN, kNaN));
         for (std::size_t b = 0; b < net.buses.size(); ++b)
             if (m.bus_node[b] >= 0) prev_bus_v[b] = V[m.bus_node[b]];
+        // issue 16: a forming device's voltage reference is its bus's voltage when its island forms
+        // (where the grid held it, after a solve), so that the island starts without a jump in
+        // reactive power; kept until the topology changes again (a checkpoint keeps it)
+        island_v_set.assign(s.forming.sources.size(), 1.0);
+        for (std::size_t k = 0; k < s.forming.sources.size() && solved_once; ++k) {
+            const auto it = bus_at.find(s.forming.sources[k].bus);
+            if (it == bus_at.end()) continue;
+            const double vm = std::abs(prev_bus_v[it->second]);
+            if (std::isfinite(vm) && vm > 0.8 && vm < 1.2) island_v_set[k] = vm;
+        }
         rebuild();
     }
     void resync() override {
@@ -371,6 +381,8 @@ struct BalancedGrid final : GridModel {
         ar.vec("forming_off", forming_off);  // issue 16: collapsed islands' sources
         ar.vec("own_forming_off", own_off);
         ar.vec("cust_shed", cust_shed);
+        ar.vec("island_v_set", island_v_set);
+        ar.pod("solved_once", solved_once);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
         ar.fixed("losses.level_trafo_noload", level_trafo_noload_mwh);
@@ -454,21 +466,14 @@ struct BalancedGrid final : GridModel {
         for (auto& g : groups) g->bind(ix);
         // keep the last voltages where the node survives
         std::vector<cplx> V0 = initial_voltages(net, m, false, method != Method::Sweep);
-        if (!V.empty() && !prev_bus_v.empty())
+        // (only voltages a solve gave: an event before the first step keeps the initial guess)
+        if (!V.empty() && !prev_bus_v.empty() && solved_once)
             for (std::size_t b = 0; b < net.buses.size(); ++b) {
                 const int i = m.bus_node[b];
                 if (i >= 0 && std::isfinite(prev_bus_v[b].real()) && m.node_type[i] == BusType::PQ) V0[i] = prev_bus_v[b];
             }
         V = std::move(V0);
-        // issue 16: a forming device's voltage reference is its bus's voltage when its island forms
-        // (where the grid held it), so that the island starts without a jump in reactive power
-        island_v_set.assign(s.forming.sources.size(), 1.0);
-        for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
-            const auto it = bus_at.find(s.forming.sources[k].bus);
-            if (it == bus_at.end() || it->second >= prev_bus_v.size()) continue;
-            const double vm = std::abs(prev_bus_v[it->second]);
-            if (std::isfinite(vm) && vm > 0.8 && vm < 1.2) island_v_set[k] = vm;
-        }
+        island_v_set.resize(s.forming.sources.size(), 1.0);
         node_flow.assign(m.n, 0.0);
         has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
                                 std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
@@ -552,7 +557,9 @@ struct BalancedGrid final : GridModel {
         return inj;
     }
 
+    bool solved_once = false;  ///< V holds a solution (not the initial guess)
     SolveStatus solve() {
+        solved_once = true;
         if (m.n == 0) {  // issue 16: nothing energised: nothing to solve
             SolveStatus st;
             st.converged = true;
