@@ -28,7 +28,7 @@ __all__ = ["voltage_heatmap", "voltage_profile", "feeder_path", "bus_distance", 
            "transformer_loading", "battery_soc", "ev_charging", "ev_charging_by_hour", "energy_balance",
            "energy_balance_day", "bills", "customer_bills", "compare_kpis", "KPI_ORDER", "voltage_percentiles",
            "bus_groups", "run_title", "bills_by_class", "customer_classes", "hosting_map",
-           "phase_voltage_profile", "unbalanced_bus_distance", "phase_loading"]
+           "phase_voltage_profile", "unbalanced_bus_distance", "phase_loading", "outage"]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -742,6 +742,64 @@ def battery_soc(res, ax=None, max_lines: int = 10):
     ax.set_xlabel("time (Melaka)")
     ax.legend(loc="best", fontsize="small", ncol=2)
     return ax
+
+
+def outage(res, axes=None, margin_h: float = 2.0):
+    """An outage through time (issue 16, docs/microgrid.md "Time series"), three panels sharing the
+    time axis, from `margin_h` hours before the run's first event to `margin_h` after its last (the
+    whole run without events): the droop islands' frequency (`/island`, min..max; nominal dashed),
+    the batteries' state of charge (all of /battery together: stored / capacity, %) and the
+    customers' load served and not served (`/load/p_mw`, `/load/not_served_kw`: shed or
+    de-energised), kW. Returns the three Axes."""
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(3, 1, figsize=(9, 7.5), sharex=True, layout="constrained")
+    ax_f, ax_s, ax_l = axes
+    ev = res.events()
+    index = res.time
+    lo, hi = index[0], index[-1]
+    if not ev.empty:
+        lo = max(lo, ev["time"].min() - pd.Timedelta(hours=margin_h))
+        hi = min(hi, ev["time"].max() + pd.Timedelta(hours=margin_h))
+    win = (index >= lo) & (index <= hi)
+    t = _wall_clock(index[win])
+    isl = res.island()
+    if not isl.empty:
+        f0 = float(res.attrs.get("f_hz", 50.0)) if hasattr(res, "attrs") else 50.0
+        ax_f.fill_between(t, isl["frequency_min_hz"].to_numpy(float)[win], isl["frequency_max_hz"].to_numpy(float)[win],
+                          color="tab:purple", alpha=0.3, step="post")
+        ax_f.step(t, isl["frequency_min_hz"].to_numpy(float)[win], where="post", color="tab:purple", lw=1.2, label="island frequency")
+        ax_f.axhline(f0, color="0.4", ls="--", lw=0.8, label=f"nominal {f0:g} Hz")
+        ax_f.legend(loc="lower right", fontsize="small")
+    else:
+        ax_f.text(0.5, 0.5, "no grid-forming source: no island is held", ha="center", va="center", transform=ax_f.transAxes)
+    ax_f.set_ylabel("frequency (Hz)")
+    if _has(res, "battery", "soc"):
+        soc = res.series("battery", "soc")
+        e = res.vector("battery", "e_kwh").reindex(soc.columns).to_numpy(float)
+        agg = (soc.to_numpy(float) * e).sum(axis=1) / e.sum() * 100.0
+        ax_s.step(t, agg[win], where="post", color="tab:green", lw=1.5, label=f"{soc.shape[1]} batteries together")
+        ax_s.set_ylim(0, 100)
+        ax_s.legend(loc="best", fontsize="small")
+    else:
+        ax_s.text(0.5, 0.5, "no batteries", ha="center", va="center", transform=ax_s.transAxes)
+    ax_s.set_ylabel("state of charge (%)")
+    served = -res.series("load", "p_mw").sum(axis=1).to_numpy(float) * 1000.0
+    if _has(res, "load", "not_served_kw"):
+        ns = res.series("load", "not_served_kw").sum(axis=1).to_numpy(float)
+    else:
+        ns = np.zeros_like(served)
+    ax_l.stackplot(t, served[win], ns[win], labels=["served", "not served (shed or de-energised)"],
+                   colors=["tab:blue", "tab:red"], alpha=0.8, step="post")
+    ax_l.set_ylabel("customers' load (kW)")
+    ax_l.set_xlabel("time (Melaka)")
+    ax_l.legend(loc="upper left", fontsize="small")
+    for ax in axes:
+        for when in ev["time"] if not ev.empty else []:
+            ax.axvline(_wall_clock(pd.DatetimeIndex([when]))[0], color="0.5", lw=0.8, ls=":")
+    _time_axis(ax_l)
+    _title(ax_f, "Outage: island frequency, batteries, load served", res)
+    return axes
 
 
 #: EV charging power series: (group, dataset, legend label)

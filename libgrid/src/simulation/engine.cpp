@@ -661,7 +661,7 @@ struct Simulation::Impl : detail::EngineState {
         int iters = 0;
         bool settled = true;
         SolveStatus st = grid->solve_with_controls(iters, settled);
-        for (int attempt = 0; island && !st.converged && attempt < 64 && grid->shed_or_collapse(t); ++attempt) {
+        for (int attempt = 0; island && !st.converged && attempt <= detail::GridModel::kMaxShedRounds + 4 && grid->shed_or_collapse(t, attempt); ++attempt) {
             detail::StateIn in(island_snap.bytes.data(), island_snap.bytes.size(), "islanded step retry");
             for (auto& g : groups) g->restore_state(in);
             begin_step(k, t, dt_h);

@@ -196,7 +196,8 @@ struct BalancedGrid final : GridModel {
             if (!any_left && island_ev[std::size_t(is)] && room > 0.5 * pmax) island_ev[std::size_t(is)] = 0;
         }
     }
-    bool shed_or_collapse(LocalTime t) override {
+    bool shed_or_collapse(LocalTime t, int attempt) override {
+        const bool may_shed = attempt < kMaxShedRounds;
         if (!droop_any || !nr) return false;
         const std::vector<char>& col = nr->island_collapsed();
         const std::vector<signed char>& plim = nr->forming_p_limit();
@@ -231,7 +232,11 @@ struct BalancedGrid final : GridModel {
                 limit_mw += (plim[k] < 0 ? m.forming_pu[k].p_min : m.forming_pu[k].p_max) * net.sn_mva;
             }
             deficit = deficit && !(any_p && surplus);
-            if (deficit && shed_more(is)) {
+            if (may_shed && deficit && shed_more(is)) {
+                again = true;
+                continue;
+            }
+            if (may_shed && !deficit && any_p && give_back_for_surplus(is)) {  // shed too much: take load back
                 again = true;
                 continue;
             }
@@ -254,7 +259,9 @@ struct BalancedGrid final : GridModel {
             double pmax_mw = 0.0;
             for (std::size_t k = 0; k < m.forming_node.size(); ++k)
                 if (m.forming_node[k] >= 0 && m.node_island[std::size_t(m.forming_node[k])] == is) pmax_mw += m.forming_pu[k].p_max * net.sn_mva;
-            if (deficit && pmax_mw <= 1e-9)
+            if (!may_shed)
+                std::snprintf(cause, sizeof cause, "not balanced after %d rounds of shedding (whole customers cannot balance it)", attempt);
+            else if (deficit && pmax_mw <= 1e-9)
                 std::snprintf(cause, sizeof cause, "its grid-forming sources have no energy left (state of charge at soc_min)");
             else if (!any_p)
                 std::snprintf(cause, sizeof cause, "no power-flow solution with every deferrable and essential load shed (%s)",
@@ -271,6 +278,32 @@ struct BalancedGrid final : GridModel {
         else if (again) fill_node_ev();
         return again;
     }
+    /// A surplus in island `is` (every source at its charging limit) with customers shed: gives
+    /// back (the last shed first) what the surplus needs, its generation at 1 p.u. beyond what the
+    /// sources absorb (with 3 %). False = no customer is shed there (nothing to give back).
+    bool give_back_for_surplus(int is) {
+        double demand = 0.0, absorb = 0.0;
+        for (int i = 0; i < m.n; ++i)
+            if (m.node_island[std::size_t(i)] == is) demand -= (m.s_p[std::size_t(i)] + m.s_i[std::size_t(i)] + m.s_z[std::size_t(i)]).real();
+        for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
+            const int i = m.forming_node[k];
+            if (i >= 0 && m.node_island[std::size_t(i)] == is) absorb -= m.forming_pu[k].p_min;
+        }
+        const double excess = (-demand - absorb) * net.sn_mva * 1000.0;
+        const double need = excess + 0.03 * std::abs(excess) + 1e-3;
+        double got = 0.0;
+        bool any = false;
+        for (std::size_t r = shed_order.size(); r-- > 0;) {
+            const std::size_t l = shed_order[r];
+            if (!cust_shed[l] || !in_island(l, is)) continue;
+            cust_shed[l] = 0;
+            any = true;
+            got += customer_demand_kw(l);
+            if (got >= need) break;
+        }
+        return any;
+    }
+
     /// One more round of shedding in island `is`: EV charging first; then customers in shed_order
     /// until what they drew covers the island's deficit (its demand at 1 p.u. less its sources'
     /// p_max, with 3 % for the losses). False = nothing left to shed.

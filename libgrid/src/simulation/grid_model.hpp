@@ -164,7 +164,10 @@ public:
     /// charging, then customers by priority as its deficit needs), or (nothing left to shed, or a
     /// surplus) is de-energised with its cause (s.collapses; the model is rebuilt). True = the step
     /// is to be run again; false = nothing to do.
-    virtual bool shed_or_collapse(LocalTime /*t*/) { return false; }
+    /// `attempt` counts the step's retries: from kMaxShedRounds on, a failing island collapses (an
+    /// island that whole customers cannot balance would shed and give back for ever).
+    virtual bool shed_or_collapse(LocalTime /*t*/, int /*attempt*/) { return false; }
+    static constexpr int kMaxShedRounds = 24;
     /// Customer l's load was shed this step (energised, in a droop island at its level).
     virtual bool load_shed(std::size_t /*l*/) const { return false; }
     /// Customer l is in a droop island this step.
