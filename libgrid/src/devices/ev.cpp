@@ -858,14 +858,14 @@ double SimpleBattery::max_charge_kw(double dt_h) const {
 
 double SimpleBattery::max_discharge_kw(double dt_h) const {
     if (!(capacity_kwh > 0.0)) return 0.0;
-    return std::max(0.0, std::min(p_discharge_max_kw, (soc - soc_min) * capacity_kwh * eta_discharge / dt_h));
+    return std::max(0.0, std::min(p_discharge_max_kw, (soc - floor_soc()) * capacity_kwh * eta_discharge / dt_h));
 }
 
 double SimpleBattery::apply(double p_kw, double dt_h) {
     if (!(capacity_kwh > 0.0) || p_kw == 0.0) return 0.0;
     if (p_kw > 0.0) {
         const double g = std::min(p_kw, max_discharge_kw(dt_h));
-        soc = std::max(soc_min, soc - g * dt_h / (eta_discharge * capacity_kwh));
+        soc = std::max(std::min(soc, floor_soc()), soc - g * dt_h / (eta_discharge * capacity_kwh));
         return g;
     }
     const double c = std::min(-p_kw, max_charge_kw(dt_h));
@@ -884,6 +884,7 @@ void SimpleBattery::validate(const char* owner, Id id) const {
     require_unit(who, "soc_min", soc_min);
     require_unit(who, "soc_max", soc_max);
     if (soc_min > soc_max) fail(who, "soc_min", "must be <= soc_max (" + num(soc_max) + ")");
+    require_unit(who, "outage_reserve_soc", outage_reserve_soc);
     if (!(soc >= soc_min && soc <= soc_max))
         fail(who, "soc", "must be within [soc_min, soc_max] (got " + num(soc) + ")");
 }

@@ -657,6 +657,7 @@ void build_ev_public_sites(BuildContext& x) {
             u.site.params.connection_limit_kw = std::isinf(ps.connection_limit_kw) ? kInf : f * ps.connection_limit_kw;
             u.site.params.battery_discharge_in_peak = ps.battery_discharge_in_peak;
             u.site.params.battery_grid_charge_offpeak = ps.battery_grid_charge_offpeak;
+            u.site.battery.outage_reserve_soc = ps.battery_outage_reserve_soc;  // issue 16
             u.site.evs.params.id = u.id;
             u.site.evs.params.n_chargers = n;
             u.site.evs.params.charger_kw = g.kw;

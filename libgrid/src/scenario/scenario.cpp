@@ -695,7 +695,8 @@ void read_bus_names(const MapReader& m, std::vector<std::string>& out) {
 void read_public_sites(const MapReader& ev, ScenarioPublicSites& s, const Ctx& ctx, bool file_network, bool dss, bool unb) {
     MapReader m(ctx, ev.get("public_sites"), ev.key("public_sites"),
                 {"sites", "buses", "chargers", "strategy", "pv_kwp", "battery_kwh", "battery_kw", "connection_limit_kw",
-                 "battery_discharge_in_peak", "battery_grid_charge_offpeak", "phases"});
+                 "battery_discharge_in_peak", "battery_grid_charge_offpeak", "phases", "battery_outage_reserve_soc"});
+    m.number("battery_outage_reserve_soc", s.battery_outage_reserve_soc, closed(0.0, 1.0));  // issue 16
     read_phases(m, s.phases, unb);
     if (dss && m.has("buses")) read_bus_names(m, s.bus_names);
     if (m.has("sites")) {
@@ -1363,6 +1364,7 @@ void emit_public_sites(YAML::Emitter& e, const ScenarioPublicSites& p) {
     kv(e, "connection_limit_kw", std::isinf(p.connection_limit_kw) ? std::string("none") : num(p.connection_limit_kw));
     kv(e, "battery_discharge_in_peak", p.battery_discharge_in_peak);
     kv(e, "battery_grid_charge_offpeak", p.battery_grid_charge_offpeak);
+    if (p.battery_outage_reserve_soc != 0.0) kv(e, "battery_outage_reserve_soc", p.battery_outage_reserve_soc);  // issue 16
     emit_phases_customers(e, p.phases, nullptr);
     e << YAML::EndMap;
 }

@@ -42,11 +42,14 @@ public:
     void step(const StepContext& c) override {
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             ChargingSiteUnit& cs = u_[u];
+            // issue 16: EV charging shed in an island: the site controller charges the cars from its
+            // canopy and battery only (its outage reserve usable), importing nothing from the island
+            cs.site.battery.outage = cs.in_service && node_[u] >= 0 && c.ev_shed(node_[u]);
             if (!cs.in_service || node_[u] < 0) {
                 p_kw_[u] = 0.0;
                 out_[u] = SiteStepOutput{};
-                // issue 16: de-energised (no islanded power flow yet): the chargers deliver nothing, the
-                // battery and canopy idle; the sessions go on (contiguous steps when energised again)
+                // issue 16: de-energised: the chargers deliver nothing, the battery and canopy idle;
+                // the sessions go on (contiguous steps when energised again)
                 if (cs.in_service && cs.site.evs.started_) (void)cs.site.evs.step(dead_input(c), c.dt_h);
                 return;
             }
@@ -58,9 +61,7 @@ public:
                 cs.site.begin_step(in, c.dt_h);
                 return;
             }
-            if (c.ev_shed(node_[u])) {
-                // issue 16: EV charging shed in an island: the site controller charges the cars from its
-                // canopy and battery only, importing nothing from the island (docs/microgrid.md)
+            if (cs.site.battery.outage) {
                 cs.site.begin_step(in, c.dt_h);
                 out_[u] = cs.site.end_step(0.0);
                 p_kw_[u] = out_[u].p_kw;

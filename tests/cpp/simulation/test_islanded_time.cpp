@@ -10,6 +10,7 @@
 #include <libgrid/core/errors.hpp>
 #include <libgrid/devices/battery.hpp>
 #include <libgrid/results/hdf5_results.hpp>
+#include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <cmath>
@@ -303,4 +304,43 @@ TEST_CASE("islanded time series: batteries short of energy spread it over the an
     ResultsReader r(out);
     const std::vector<double> pb = r.read_vector("/battery/p_mw");
     for (std::size_t k = kOutFrom; k < kOutTo; ++k) CHECK(pb[2 * k] + pb[2 * k + 1] > 0.010);  // served every step
+}
+
+TEST_CASE("charging-site battery: the outage reserve is kept grid-connected and usable in an outage") {
+    SimpleBattery b;
+    b.capacity_kwh = 10;
+    b.p_charge_max_kw = b.p_discharge_max_kw = 100;
+    b.eta_discharge = 1.0;
+    b.soc = 0.6;
+    b.outage_reserve_soc = 0.5;
+    CHECK(b.max_discharge_kw(1.0) == doctest::Approx(1.0).epsilon(1e-12));  // 0.6 -> 0.5 of 10 kWh
+    CHECK(b.apply(100.0, 1.0) == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(b.soc == doctest::Approx(0.5).epsilon(1e-12));
+    b.outage = true;  // the site controller in an island that sheds EV charging
+    CHECK(b.max_discharge_kw(1.0) == doctest::Approx(4.0).epsilon(1e-12));  // down to soc_min 0.1
+    CHECK(b.apply(100.0, 1.0) == doctest::Approx(4.0).epsilon(1e-12));
+    CHECK(b.soc == doctest::Approx(0.1).epsilon(1e-12));
+    b.outage_reserve_soc = 1.5;
+    CHECK_THROWS_WITH_AS(b.validate("charging site", 3), doctest::Contains("outage_reserve_soc"), ValidationError);
+}
+
+TEST_CASE("scenario: the islanding keys are read, written back and refused with their key") {
+    const std::string base = "name: t\nnetwork: {generator: melaka, size: small, model: balanced}\nhorizon: {start: '2025-06-11', steps: 4}\n";
+    const Scenario s = parse_scenario(base +
+                                      "devices:\n  battery: {share: 0.3, grid_forming: true, droop_percent: 3, outage_reserve_soc: 0.25}\n"
+                                      "  buildings: {share: 1.0, critical_share: 0.2}\n"
+                                      "resilience: {default_priority: deferrable, priority: {hotel: critical, terrace_house: essential}}\n");
+    CHECK(s.devices.battery.grid_forming);
+    CHECK(s.devices.battery.droop_percent == 3.0);
+    CHECK(s.devices.battery.outage_reserve_soc == 0.25);
+    CHECK(s.devices.buildings.critical_share == 0.2);
+    CHECK(s.default_priority == LoadPriority::Deferrable);
+    CHECK(s.load_priority.at("hotel") == LoadPriority::Critical);
+    CHECK(s.load_priority.at("terrace_house") == LoadPriority::Essential);
+    const Scenario back = parse_scenario(scenario_to_yaml(s));
+    CHECK(back.same_settings(s));
+    CHECK_THROWS_WITH_AS(parse_scenario(base + "resilience: {priority: {hotel: vital}}\n"), doctest::Contains("resilience.priority.hotel"), ParseError);
+    CHECK_THROWS_WITH_AS(parse_scenario(base + "devices:\n  battery: {outage_reserve_soc: 1.0}\n"), doctest::Contains("devices.battery.outage_reserve_soc"),
+                         ParseError);
+    CHECK_THROWS_WITH_AS(parse_scenario(base + "resilience: {priorities: {}}\n"), doctest::Contains("resilience.priorities"), ParseError);
 }

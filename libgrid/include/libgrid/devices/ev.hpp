@@ -13,6 +13,7 @@
 
 #include <libgrid/model/network.hpp>  // Id, kInf
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -267,6 +268,11 @@ struct SimpleBattery {
     double soc_min = 0.1;             ///< 0 <= soc_min <= soc_max <= 1
     double soc_max = 0.9;
     double soc = 0.5;                 ///< state of charge now, within [soc_min, soc_max]
+    /// Issue 16: SoC kept for outages, [0, 1]: the floor is max(soc_min, outage_reserve_soc) except
+    /// while `outage` (set by the site's controller in an island that sheds EV charging).
+    double outage_reserve_soc = 0.0;
+    bool outage = false;
+    double floor_soc() const { return outage ? soc_min : std::max(soc_min, outage_reserve_soc); }
 
     /// Largest grid-side charge (>= 0) the battery can take over dt_h hours, kW.
     double max_charge_kw(double dt_h) const;

@@ -184,6 +184,7 @@ struct ScenarioPublicSites {
     double connection_limit_kw = kInf;    ///< per site
     bool battery_discharge_in_peak = true;
     bool battery_grid_charge_offpeak = false;
+    double battery_outage_reserve_soc = 0.0;  ///< issue 16: the site battery's SoC kept for outages
     /// Issue 15, unbalanced networks: the phases of every unit of this kind ("a", "b", "c", "ab",
     /// "bc", "ca", "abc"; validated with parse_phases); "" = the customer's phases (DeviceSet units' `phases`).
     std::string phases;
