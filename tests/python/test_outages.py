@@ -113,3 +113,22 @@ def test_add_event_with_duration():
     d.add_event("2025-06-11T18:00", "out_of_service", "ext_grid", 0, duration="4h")
     with pytest.raises(ValueError):
         d.add_event("2025-06-11T18:00", "open", "switch", 1, duration=-5)
+
+
+def test_outage_plot(island_run, outage_run):
+    import matplotlib
+    matplotlib.use("Agg")
+    from libgrid import plots
+    axes = plots.outage(island_run)
+    assert len(axes) == 3
+    f_line = axes[0].get_lines()[0].get_ydata()
+    assert np.nanmin(np.asarray(f_line, dtype=float)) < 50.0  # the island's frequency is drawn
+    assert len(axes[2].collections) == 2  # served and not served
+    # the window: 2 h either side of the outage
+    lo, hi = axes[2].get_xlim()
+    assert hi - lo < 9.0 / 24.0
+    # without a grid-forming source the frequency panel says so
+    axes0 = plots.outage(outage_run)
+    assert any("no grid-forming source" in t.get_text() for t in axes0[0].texts)
+    import matplotlib.pyplot as plt
+    plt.close("all")
