@@ -130,6 +130,13 @@ struct BalancedGrid final : GridModel {
     std::vector<char> cust_shed;             ///< per customer: shed now
     std::vector<cplx> V_start;               ///< the voltages an islanded step started from (retries)
     std::vector<double> island_v_set;        ///< per device source: its voltage reference in an island
+    // device PV's frequency-watt in droop islands (m.sgen_fw entries from pv_fw_first on, per node)
+    std::size_t pv_fw_first = 0;
+    std::vector<int> pv_fw_of;               ///< per PV unit of the link: its entry, -1 none
+    std::vector<double> pv_fw_rated_kw;      ///< per entry: the rating of its units, kW
+    std::vector<double> pv_fw_avail_kw;      ///< per entry, this round: what its units inject, kW
+    std::vector<int> pv_fw_scratch;
+    static constexpr double kFwDeadbandHz = 0.036, kFwDroop = 0.05;  ///< IEEE 1547-2018 defaults
     std::vector<double> df_start;
     std::vector<char> island_ev;             ///< per island: EV charging shed
     std::vector<signed char> node_ev;        ///< per node: its island's EV flag (StepContext::node_ev_shed)
@@ -463,6 +470,30 @@ struct BalancedGrid final : GridModel {
             const int i = m.forming_node[own_forming.size() + k];
             s.forming.droop[k] = i >= 0 && m.island_droop[std::size_t(m.node_island[std::size_t(i)])];
         }
+        // grid-following PV in droop islands: one frequency-watt entry per node after the network's
+        // sgens' (m.sgen_fw), its rating the sum of its units'; the pattern is fixed at analyze
+        pv_fw_first = m.sgen_fw_node.size();
+        pv_fw_of.assign(s.forming.pv_bus.size(), -1);
+        pv_fw_rated_kw.clear();
+        std::fill(s.forming.pv_ratio.begin(), s.forming.pv_ratio.end(), 1.0);
+        if (droop_any) {
+            std::vector<int>& entry_at_node = pv_fw_scratch;
+            entry_at_node.assign(std::size_t(m.n), -1);
+            for (std::size_t k = 0; k < s.forming.pv_bus.size(); ++k) {
+                const auto it = bus_at.find(s.forming.pv_bus[k]);
+                if (it == bus_at.end()) continue;
+                const int i = m.bus_node[it->second];
+                if (i < 0 || !m.island_droop[std::size_t(m.node_island[std::size_t(i)])]) continue;
+                if (entry_at_node[std::size_t(i)] < 0) {
+                    entry_at_node[std::size_t(i)] = int(pv_fw_rated_kw.size());
+                    pv_fw_rated_kw.push_back(0.0);
+                    m.sgen_fw_node.push_back(i);
+                    m.sgen_fw.push_back(MathModel::FwPu{});
+                }
+                pv_fw_of[k] = entry_at_node[std::size_t(i)];
+                pv_fw_rated_kw[std::size_t(pv_fw_of[k])] += s.forming.pv_rated_kw[k];
+            }
+        }
         // islands without a source are de-energised (docs/distribution.md): counted, never silent
         // (as deenergized_bus_ids, without allocating)
         std::size_t dead = 0;
@@ -542,6 +573,14 @@ struct BalancedGrid final : GridModel {
         const Injections inj = injections();
         for (DeviceGroup* g : inject_order) g->add_injections(inj);
         // issue 16: grid-forming devices in droop islands: their limits this step, P0 = 0
+        if (droop_any && !pv_fw_rated_kw.empty()) {  // and the PV's frequency-watt (what it injects)
+            pv_fw_avail_kw.assign(pv_fw_rated_kw.size(), 0.0);
+            for (std::size_t k = 0; k < pv_fw_of.size(); ++k)
+                if (pv_fw_of[k] >= 0) pv_fw_avail_kw[std::size_t(pv_fw_of[k])] += s.forming.pv_p_kw[k];
+            for (std::size_t j = 0; j < pv_fw_rated_kw.size(); ++j)
+                m.sgen_fw[pv_fw_first + j] = {std::max(pv_fw_avail_kw[j], 0.0) / 1000.0 / base,
+                                              pv_fw_rated_kw[j] / 1000.0 / (kFwDroop * m.f_nom_hz) / base, kFwDeadbandHz};
+        }
         if (droop_any) {
             const std::size_t nown = own_forming.size();
             for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
@@ -574,6 +613,17 @@ struct BalancedGrid final : GridModel {
         return std::clamp(q, u.q_min, u.q_max);
     }
     void read_forming() {
+        // device PV: the share frequency-watt leaves it (the kernel's P(df) over what it injects)
+        for (std::size_t k = 0; k < pv_fw_of.size(); ++k) {
+            double r = 1.0;
+            if (droop_any && nr && pv_fw_of[k] >= 0) {
+                const MathModel::FwPu& u = m.sgen_fw[pv_fw_first + std::size_t(pv_fw_of[k])];
+                const int i = m.sgen_fw_node[pv_fw_first + std::size_t(pv_fw_of[k])];
+                const double df = nr->island_df_hz()[std::size_t(m.node_island[std::size_t(i)])];
+                if (u.p_avail > 0) r = std::clamp(u.p_avail - u.slope * (df - u.db), 0.0, u.p_avail) / u.p_avail;
+            }
+            s.forming.pv_ratio[k] = r;
+        }
         const std::size_t nown = own_forming.size();
         for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
             const bool d = droop_any && s.forming.droop[k];

@@ -32,7 +32,15 @@ public:
         link_customers(s, u_, customer_, false);
         out_.assign(u_.size(), PvOutput{});
         vm_eval_.assign(u_.size(), 1.0);
+        // issue 16: frequency-watt in droop islands (the grid applies it; docs/microgrid.md)
+        link_ = s.forming;
+        slot_.assign(u_.size(), -1);
+        if (link_)
+            for (std::size_t k = 0; k < u_.size(); ++k)
+                slot_[k] = int(link_->add_pv(u_[k].bus, u_[k].params.inverter_kva > 0 ? u_[k].params.inverter_kva : u_[k].params.kwp_dc));
     }
+    /// The share of its power unit k keeps after the island's frequency-watt (1 grid-connected).
+    double fw_ratio(std::size_t k) const { return slot_[k] >= 0 ? link_->pv_ratio[std::size_t(slot_[k])] : 1.0; }
     void bind(const NetworkIndex& ix) override {
         bind_nodes(ix, u_, node_);
         nodes_.clear();
@@ -62,8 +70,11 @@ public:
     void add_injections(const Injections& inj) override {
         if (vdep_ && inj.solver_hook)
             for (int node : nodes_) s_p_without_[std::size_t(node)] = (*inj.s_p)[std::size_t(node)];
-        for (std::size_t k = 0; k < u_.size(); ++k)
-            if (node_[k] >= 0 && on_[k]) inj.add(node_[k], out_[k].p_kw, out_[k].q_kvar);
+        for (std::size_t k = 0; k < u_.size(); ++k) {
+            const bool on = node_[k] >= 0 && on_[k];
+            if (on) inj.add(node_[k], out_[k].p_kw, out_[k].q_kvar);
+            if (slot_[k] >= 0) link_->pv_p_kw[std::size_t(slot_[k])] = on ? out_[k].p_kw : 0.0;
+        }
     }
     bool voltage_dependent() const override { return vdep_; }
     double voltage_change(const std::vector<cplx>& V) const override {
@@ -122,10 +133,11 @@ public:
         StepTotals& tot = *c.totals;
         for (std::size_t u = 0; u < u_.size(); ++u) {
             const bool on = on_[u] && node_[u] >= 0;
-            p_[u] = on ? out_[u].p_kw / 1000.0 : 0.0;
+            const double r = on ? fw_ratio(u) : 1.0;  // issue 16: frequency-watt in a droop island
+            p_[u] = on ? out_[u].p_kw * r / 1000.0 : 0.0;
             q_[u] = on ? out_[u].q_kvar / 1000.0 : 0.0;
             avail_[u] = on ? out_[u].available_kw / 1000.0 : 0.0;
-            curt_[u] = on ? out_[u].curtailed_kw / 1000.0 : 0.0;
+            curt_[u] = on ? (out_[u].curtailed_kw + out_[u].p_kw * (1.0 - r)) / 1000.0 : 0.0;
             tot.elements_mw += p_[u];
             tot.pv_mw += p_[u];
             tot.pv_available_mw += avail_[u];
@@ -161,6 +173,8 @@ private:
     std::vector<cplx> s_p_without_;     // per node, this round's injection before PV
     std::vector<int> unit_lo_, unit_at_;  // per node, its units: unit_at_[unit_lo_[node] .. unit_lo_[node + 1])
     std::vector<double> p_, q_, curt_, avail_;
+    FormingLink* link_ = nullptr;
+    std::vector<int> slot_;  ///< per unit: its FormingLink PV entry (frequency-watt), -1 none
 };
 
 }  // namespace

@@ -344,3 +344,35 @@ TEST_CASE("scenario: the islanding keys are read, written back and refused with 
                          ParseError);
     CHECK_THROWS_WITH_AS(parse_scenario(base + "resilience: {priorities: {}}\n"), doctest::Contains("resilience.priorities"), ParseError);
 }
+
+TEST_CASE("islanded time series: a PV surplus the full batteries cannot absorb is curtailed by frequency-watt, not a collapse") {
+    const std::string out = libgrid_test::scratch_path("island_fw.h5");
+    SimulationOptions o = options(out);
+    o.start = from_civil(2025, 6, 11, 11, 30);  // the outage 12:00-13:00, the sun high
+    DeviceSet d = devices(o, 30.0);
+    for (BatteryUnit& b : d.batteries) b.params.soc_init = b.params.soc_max;  // full: nothing to absorb
+    PvUnit pv;
+    pv.id = 21;
+    pv.bus = 4;
+    pv.params = PvParams::ieee1547_cat_b(150.0, 150.0);  // far more than the 24 kW of load
+    d.pv.push_back(pv);
+    const SimulationSummary s = Simulation(feeder(), d, o).run();
+    CHECK(s.non_converged_steps == 0);
+    CHECK(s.islanded_steps == kOutTo - kOutFrom);
+    CHECK(s.island_collapses == 0);
+    CHECK(s.energy_not_served_mwh == 0.0);
+    CHECK(s.energy_balance_max_error_mw < kBalanceMw);
+    CHECK(s.island_frequency_max_hz > 50.036);  // above the deadband: frequency-watt acts
+    ResultsReader r(out);
+    const std::vector<double> curt = r.read_vector("/pv/curtailed_mw"), p = r.read_vector("/pv/p_mw"), avail = r.read_vector("/pv/available_mw");
+    const std::vector<double> pb = r.read_vector("/battery/p_mw");
+    for (std::size_t k = 0; k < kSteps; ++k) {
+        CAPTURE(k);
+        if (!out_step(k)) continue;
+        CHECK(curt[k] > 0.01);          // curtailed: more than 10 kW of surplus
+        CHECK(p[k] < avail[k]);
+        const double load = (profile_kw(1, k) + profile_kw(2, k) + profile_kw(3, k)) / 1000.0;
+        CHECK(p[k] + pb[2 * k] + pb[2 * k + 1] > load);  // PV (+ batteries, <= 0) = load + losses
+        CHECK(pb[2 * k] <= 1e-12);      // full batteries do not discharge into a surplus
+    }
+}

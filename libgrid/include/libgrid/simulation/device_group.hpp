@@ -92,7 +92,25 @@ struct FormingLink {
     /// per source: stored energy (at the start of the step after step(), at its end after record())
     /// and capacity, kWh (set by the device; the resilience KPIs' state of charge)
     std::vector<double> stored_kwh, capacity_kwh;
+
+    /// Grid-following PV in droop islands: frequency-watt (IEEE 1547-2018 defaults, 0.036 Hz
+    /// deadband, 5 % droop on the inverter's rating). The PV group registers its units at prepare
+    /// (add_pv) and gives each round what it injects (pv_p_kw); the grid gives back after the solve
+    /// the share it keeps (pv_ratio, 1 outside droop islands).
+    std::vector<Id> pv_bus;
+    std::vector<double> pv_rated_kw, pv_p_kw, pv_ratio;
+    std::size_t add_pv(Id bus, double rated_kw) {
+        pv_bus.push_back(bus);
+        pv_rated_kw.push_back(rated_kw);
+        pv_p_kw.push_back(0.0);
+        pv_ratio.push_back(1.0);
+        return pv_bus.size() - 1;
+    }
     void clear() {
+        pv_bus.clear();
+        pv_rated_kw.clear();
+        pv_p_kw.clear();
+        pv_ratio.clear();
         stored_kwh.clear();
         capacity_kwh.clear();
         sources.clear();
