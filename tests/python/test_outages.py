@@ -52,7 +52,7 @@ def test_batteries_hold_the_feeder(island_run, outage_run):
     assert held.sum() == 16
     assert set(isl.index[held.to_numpy()].hour) == {18, 19, 20, 21}
     f = isl.loc[held, "frequency_min_hz"]
-    assert ((f > 48.5) & (f < 50.0)).all()  # primary droop: below 50 Hz while the batteries deliver
+    assert (abs(f - 50.0) < 1e-6).all()  # secondary control (the default) holds the nominal frequency
     assert (isl.loc[held, "shed_level"] >= 1).all()
     assert island_run.island_collapses().empty
     # the batteries deliver in the island: /battery/p_mw sums to what the island drew
@@ -121,8 +121,8 @@ def test_outage_plot(island_run, outage_run):
     from libgrid import plots
     axes = plots.outage(island_run)
     assert len(axes) == 3
-    f_line = axes[0].get_lines()[0].get_ydata()
-    assert np.nanmin(np.asarray(f_line, dtype=float)) < 50.0  # the island's frequency is drawn
+    f_line = np.asarray(axes[0].get_lines()[0].get_ydata(), dtype=float)
+    assert np.isfinite(f_line).sum() == 16  # the island's frequency is drawn in its 16 steps
     assert len(axes[2].collections) == 2  # served and not served
     # the window: 2 h either side of the outage
     lo, hi = axes[2].get_xlim()

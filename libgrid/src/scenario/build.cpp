@@ -743,6 +743,7 @@ void build_options(BuildContext& x) {
     o.vuf_limit_percent = s.limits.vuf_percent;  // added (issue 15, H3)
     o.load_priority = s.load_priority;           // issue 16
     o.default_priority = s.default_priority;
+    o.island_secondary_control = s.island_secondary_control;
     o.output_path.clear();
 }
 

@@ -941,8 +941,9 @@ const std::vector<Word<LoadPriority>> kPriorities = {
 /// Issue 16: `resilience: {priority: {<customer type>: critical|essential|deferrable}, default_priority}`.
 void read_resilience(const MapReader& top, Scenario& s, const Ctx& ctx) {
     if (!top.has("resilience") || top.get("resilience").IsNull()) return;
-    MapReader m(ctx, top.get("resilience"), "resilience", {"priority", "default_priority"});
+    MapReader m(ctx, top.get("resilience"), "resilience", {"priority", "default_priority", "secondary_control"});
     m.word("default_priority", s.default_priority, kPriorities);
+    m.boolean("secondary_control", s.island_secondary_control);
     if (!m.has("priority")) return;
     const YAML::Node n = m.get("priority");
     if (!n.IsMap()) m.fail("priority", "expected a map of customer type to priority (critical, essential, deferrable), got " + got(n));
@@ -1185,7 +1186,7 @@ bool Scenario::same_settings(const Scenario& o) const {
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
-           default_priority == o.default_priority;
+           default_priority == o.default_priority && island_secondary_control == o.island_secondary_control;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1494,8 +1495,9 @@ std::string scenario_to_yaml(const Scenario& s) {
         }
         e << YAML::EndSeq;
     }
-    if (!s.load_priority.empty() || s.default_priority != LoadPriority::Essential) {  // issue 16
+    if (!s.load_priority.empty() || s.default_priority != LoadPriority::Essential || !s.island_secondary_control) {  // issue 16
         e << YAML::Key << "resilience" << YAML::Value << YAML::BeginMap;
+        if (!s.island_secondary_control) kv(e, "secondary_control", false);
         if (s.default_priority != LoadPriority::Essential) kv(e, "default_priority", word_of(kPriorities, s.default_priority));
         if (!s.load_priority.empty()) {
             e << YAML::Key << "priority" << YAML::Value << YAML::BeginMap;

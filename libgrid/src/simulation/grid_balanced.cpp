@@ -431,10 +431,8 @@ struct BalancedGrid final : GridModel {
 
     // ---- model ----------------------------------------------------------------------------------
     // Static injections (everything but loads and devices) and device node maps.
-    void rebuild() override {
-        // validated at construction; issue 16: events may leave no source in service (an outage of
-        // the supply), which Network::validate refuses: every island is then dead, no node to solve
-        // issue 16: the grid-forming devices' sources after the network's own (collapsed ones out)
+    /// Issue 16: the grid-forming devices' sources after the network's own (collapsed ones out).
+    void forming_into_network() {
         if (!own_saved) {
             own_forming = net.forming;
             own_off.assign(own_forming.size(), 0);
@@ -451,7 +449,10 @@ struct BalancedGrid final : GridModel {
                 net.forming.push_back(f);
             }
         }
-        m = build_math_model(net, analyze_topology(net));
+    }
+    /// Issue 16: after a build: which sources and customers stand in droop islands, the PV's
+    /// frequency-watt entries (before the solver's analysis: they are in its pattern).
+    void islands_of_model() {
         droop_any = m.has_droop();
         island_ev.assign(std::size_t(std::max(m.n_islands, 0)), 0);
         node_ev.assign(std::size_t(m.n), 0);
@@ -507,6 +508,14 @@ struct BalancedGrid final : GridModel {
                 if (node >= 0 && std::size_t(node) < m.node_island.size()) fed[std::size_t(m.node_island[std::size_t(node)])] = 1;
             islanded_now = std::find(fed.begin(), fed.end(), char(0)) != fed.end();
         }
+    }
+
+    void rebuild() override {
+        // validated at construction; issue 16: events may leave no source in service (an outage of
+        // the supply), which Network::validate refuses: every island is then dead, no node to solve
+        forming_into_network();
+        m = build_math_model(net, analyze_topology(net));
+        islands_of_model();
         method = opt.method == Method::Auto ? (sweep_applicable(m) ? Method::Sweep : Method::NewtonRaphson) : opt.method;
         if (droop_any) method = Method::NewtonRaphson;  // droop islands: Newton-Raphson (docs/microgrid.md)
         if (method == Method::Sweep && !sweep_applicable(m)) throw ValidationError("simulation: method 'sweep' needs radial islands without PV buses");
@@ -710,9 +719,38 @@ struct BalancedGrid final : GridModel {
             }
             if (!again) break;
         }
+        if (st.converged && droop_any && opt.island_secondary_control) secondary_control(st, iters);
         read_forming();
         return st;
     }
+
+    /// Issue 16: secondary frequency control, as its steady state: every forming source's set point
+    /// P0 becomes its present output (P0 - kp df, within its limits) and the island is solved again
+    /// from nominal frequency, until the frequency is nominal or the sources are at their limits
+    /// (then frequency-watt PV or the limits hold it). The sharing stays by kp.
+    void secondary_control(SolveStatus& st, int& iters) {
+        for (int round = 0; round < 4; ++round) {
+            const std::vector<double>& df = nr->island_df_hz();
+            bool any = false;
+            for (int is = 0; is < m.n_islands; ++is) any = any || (m.island_droop[std::size_t(is)] && std::abs(df[std::size_t(is)]) > 1e-9);
+            if (!any) return;
+            for (std::size_t k = 0; k < m.forming_node.size(); ++k) {
+                const int i = m.forming_node[k];
+                if (i < 0 || !m.island_droop[std::size_t(m.node_island[std::size_t(i)])]) continue;
+                MathModel::FormingPu& u = m.forming_pu[k];
+                u.p0 = std::clamp(u.p0 - u.kp * df[std::size_t(m.node_island[std::size_t(i)])], u.p_min, u.p_max);
+            }
+            df_zero.assign(df.size(), 0.0);
+            nr->set_island_df_hz(df_zero);
+            const SolveStatus s2 = solve();
+            iters += s2.iterations;
+            if (!s2.converged) {  // (not expected: the same island nearer its limits) keep what it says
+                st = s2;
+                return;
+            }
+        }
+    }
+    std::vector<double> df_zero;
     std::vector<std::pair<int, BranchY>> changed_branches;
 
     // ---- per-element results on the thread pool: each element's values are computed alone (in any

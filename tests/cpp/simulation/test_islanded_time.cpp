@@ -136,7 +136,8 @@ double shed_kwh(Id load) {
 
 TEST_CASE("islanded time series: two grid-forming batteries hold a feeder, share 1:2, frequency = load / total gain, reconnect") {
     const std::string out = libgrid_test::scratch_path("island_held.h5");
-    const SimulationOptions o = options(out);
+    SimulationOptions o = options(out);
+    o.island_secondary_control = false;  // primary droop: the frequency shows the load
     const SimulationSummary s = Simulation(feeder(), devices(o, 30.0), o).run();
     CHECK(s.non_converged_steps == 0);
     CHECK(s.islanded_steps == kOutTo - kOutFrom);
@@ -374,5 +375,24 @@ TEST_CASE("islanded time series: a PV surplus the full batteries cannot absorb i
         const double load = (profile_kw(1, k) + profile_kw(2, k) + profile_kw(3, k)) / 1000.0;
         CHECK(p[k] + pb[2 * k] + pb[2 * k + 1] > load);  // PV (+ batteries, <= 0) = load + losses
         CHECK(pb[2 * k] <= 1e-12);      // full batteries do not discharge into a surplus
+    }
+}
+
+TEST_CASE("islanded time series: secondary control brings the frequency back to nominal, the sharing stays 1:2") {
+    const std::string a = libgrid_test::scratch_path("island_secondary.h5"), b = libgrid_test::scratch_path("island_primary.h5");
+    SimulationOptions o = options(a), p = options(b);
+    p.island_secondary_control = false;
+    const SimulationSummary s = Simulation(feeder(), devices(o, 30.0), o).run();
+    const SimulationSummary s0 = Simulation(feeder(), devices(p, 30.0), p).run();
+    CHECK(s.islanded_steps == kOutTo - kOutFrom);
+    CHECK(std::abs(s.island_frequency_min_hz - 50.0) < 1e-9);
+    CHECK(std::abs(s.island_frequency_max_hz - 50.0) < 1e-9);
+    CHECK(s0.island_frequency_min_hz < 49.9);
+    CHECK(s.energy_balance_max_error_mw < kBalanceMw);
+    ResultsReader r(a), r0(b);
+    const std::vector<double> pb = r.read_vector("/battery/p_mw"), pb0 = r0.read_vector("/battery/p_mw");
+    for (std::size_t k = kOutFrom; k < kOutTo; ++k) {
+        CHECK(std::abs(pb[2 * k + 1] - 2 * pb[2 * k]) < 1e-9);                       // still 1:2
+        CHECK(std::abs(pb[2 * k] + pb[2 * k + 1] - pb0[2 * k] - pb0[2 * k + 1]) < 1e-6);  // the same power
     }
 }

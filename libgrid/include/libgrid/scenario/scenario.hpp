@@ -358,6 +358,7 @@ struct Scenario {
     /// ("terrace_house", "hotel", ...; SimulationOptions::load_priority), and the default.
     std::map<std::string, LoadPriority> load_priority;
     LoadPriority default_priority = LoadPriority::Essential;
+    bool island_secondary_control = true;  ///< `resilience.secondary_control`
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;

@@ -98,6 +98,10 @@ struct SimulationOptions {
     /// essential loads too; critical loads stay until the island collapses.
     std::map<std::string, LoadPriority> load_priority;
     LoadPriority default_priority = LoadPriority::Essential;
+    /// Issue 16: droop islands run under secondary frequency control (each step's steady state:
+    /// the sources' set points shifted until the frequency is nominal again, within their limits;
+    /// docs/microgrid.md); false = primary droop only (the frequency stays where the droop puts it).
+    bool island_secondary_control = true;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
