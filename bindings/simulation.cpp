@@ -14,6 +14,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <map>
+
 #include <string>
 
 namespace py = pybind11;
@@ -129,8 +131,19 @@ void def_run_simulation(py::module_& m) {
         "run_simulation",
         [](const NetT& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
-           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months) {
+           bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months,
+           const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control) {
             SimulationOptions opt;
+            // issue 16: shedding priorities by load type, secondary control of droop islands
+            auto priority = [](const std::string& v, const std::string& who) {
+                if (v == "critical") return LoadPriority::Critical;
+                if (v == "essential") return LoadPriority::Essential;
+                if (v == "deferrable") return LoadPriority::Deferrable;
+                throw ValidationError("simulation: " + who + ": unknown priority '" + v + "'; allowed: critical, essential, deferrable");
+            };
+            for (const auto& [type, v] : load_priority) opt.load_priority[type] = priority(v, "field 'load_priority', type '" + type + "'");
+            opt.default_priority = priority(default_priority, "field 'default_priority'");
+            opt.island_secondary_control = secondary_control;
             opt.bill_partial_months = partial_months_from_name(partial_months, "partial_months");
             opt.start = parse_iso8601(start);
             opt.step_s = step_s;
@@ -151,7 +164,8 @@ void def_run_simulation(py::module_& m) {
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
-        py::arg("resume") = false, py::arg("partial_months") = "flag");
+        py::arg("resume") = false, py::arg("partial_months") = "flag", py::arg("load_priority") = std::map<std::string, std::string>{},
+        py::arg("default_priority") = "essential", py::arg("secondary_control") = true);
 }
 
 void bind_simulation(py::module_& m) {
@@ -196,7 +210,7 @@ void bind_simulation(py::module_& m) {
         .def(
             "add_battery",
             [](DeviceSet& d, Id id, Id bus, double kwh, double kw, Id customer, const std::string& strategy, double peak_limit_kw,
-               double soc_init, std::vector<double> schedule_kw) {
+               double soc_init, std::vector<double> schedule_kw, bool grid_forming, double droop_percent, double outage_reserve_soc) {
                 BatteryUnit u;
                 u.id = id;
                 u.bus = bus;
@@ -208,11 +222,15 @@ void bind_simulation(py::module_& m) {
                 u.params.peak_limit_kw = peak_limit_kw;
                 u.params.soc_init = soc_init;
                 u.params.schedule_kw = std::move(schedule_kw);
+                u.params.grid_forming = grid_forming;  // issue 16
+                u.params.droop_percent = droop_percent;
+                u.params.outage_reserve_soc = outage_reserve_soc;
                 d.batteries.push_back(u);
             },
             py::arg("id"), py::arg("bus"), py::arg("kwh"), py::arg("kw"), py::arg("customer") = -1,
             py::arg("strategy") = "self_consumption", py::arg("peak_limit_kw") = kNaN, py::arg("soc_init") = 0.5,
-            py::arg("schedule_kw") = std::vector<double>{})
+            py::arg("schedule_kw") = std::vector<double>{}, py::arg("grid_forming") = false, py::arg("droop_percent") = 2.0,
+            py::arg("outage_reserve_soc") = 0.0)
         .def(
             "add_load_profile",
             [](DeviceSet& d, Id load, const std::string& cls, double daily_kwh, double power_factor, std::vector<double> p_kw,

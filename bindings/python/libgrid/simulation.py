@@ -63,9 +63,13 @@ class Devices:
 
     def add_battery(self, id: int, bus: int, kwh: float, kw: float, customer: int = -1,
                     strategy: str = "self_consumption", peak_limit_kw: float = float("nan"),
-                    soc_init: float = 0.5, schedule_kw=()):
-        """Battery. strategy: idle | self_consumption | peak_shaving | tou_arbitrage | pv_smoothing | schedule."""
-        self._core.add_battery(id, bus, kwh, kw, customer, strategy, peak_limit_kw, soc_init, list(schedule_kw))
+                    soc_init: float = 0.5, schedule_kw=(), grid_forming: bool = False, droop_percent: float = 2.0,
+                    outage_reserve_soc: float = 0.0):
+        """Battery. strategy: idle | self_consumption | peak_shaving | tou_arbitrage | pv_smoothing | schedule.
+        grid_forming: holds its island by droop when an outage cuts it off the grid (droop_percent: P-f
+        droop; outage_reserve_soc: kept for outages while grid-connected; docs/microgrid.md)."""
+        self._core.add_battery(id, bus, kwh, kw, customer, strategy, peak_limit_kw, soc_init, list(schedule_kw),
+                               bool(grid_forming), float(droop_percent), float(outage_reserve_soc))
         return self
 
     def add_load_profile(self, load: int, cls: str = "residential", daily_kwh: float = 14.5,
@@ -143,14 +147,19 @@ class Simulation:
     profiles: optional {load id: kW values per step} or a DataFrame whose columns are load ids
     (kW, one row per step); loads without one keep their nominal power unless `devices` gives them
     a class profile. partial_months: "flag" (default) or "prorate", the bills of a month the run
-    covers only in part (docs/tariffs.md)."""
+    covers only in part (docs/tariffs.md). load_priority ({load type: critical | essential |
+    deferrable}), default_priority and secondary_control: islanded operation (docs/microgrid.md)."""
 
     def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
                  start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
                  method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: float = 0.78,
                  meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = "",
-                 partial_months: str = "flag"):
+                 partial_months: str = "flag", load_priority: Optional[Mapping[str, str]] = None,
+                 default_priority: str = "essential", secondary_control: bool = True):
         self.net = net
+        self.load_priority = {str(k): str(v) for k, v in (load_priority or {}).items()}
+        self.default_priority = str(default_priority)
+        self.secondary_control = bool(secondary_control)
         self.devices = devices if devices is not None else Devices()
         self.start = str(pd.Timestamp(start).strftime("%Y-%m-%dT%H:%M:%S"))
         self.step_s = parse_duration(step)
@@ -185,7 +194,8 @@ class Simulation:
         self.summary = _libgrid.run_simulation(
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
-            _progress_bar() if progress else None, bool(resume), str(self.partial_months))
+            _progress_bar() if progress else None, bool(resume), str(self.partial_months), self.load_priority,
+            self.default_priority, self.secondary_control)
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings
