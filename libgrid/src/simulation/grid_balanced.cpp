@@ -371,6 +371,7 @@ struct BalancedGrid final : GridModel {
         // (where the grid held it, after a solve), so that the island starts without a jump in
         // reactive power; kept until the topology changes again (a checkpoint keeps it)
         island_v_set.assign(s.forming.sources.size(), 1.0);
+        secondary_p0_kw.assign(s.forming.sources.size(), 0.0);  // a new island: its controller starts from 0
         for (std::size_t k = 0; k < s.forming.sources.size() && solved_once; ++k) {
             const auto it = bus_at.find(s.forming.sources[k].bus);
             if (it == bus_at.end()) continue;
@@ -422,6 +423,7 @@ struct BalancedGrid final : GridModel {
         ar.vec("own_forming_off", own_off);
         ar.vec("cust_shed", cust_shed);
         ar.vec("island_v_set", island_v_set);
+        ar.vec("secondary_p0_kw", secondary_p0_kw);
         ar.pod("solved_once", solved_once);
         ar.fixed("losses.level_line", level_line_mwh);
         ar.fixed("losses.level_trafo_load", level_trafo_load_mwh);
@@ -547,6 +549,7 @@ struct BalancedGrid final : GridModel {
             }
         V = std::move(V0);
         island_v_set.resize(s.forming.sources.size(), 1.0);
+        secondary_p0_kw.resize(s.forming.sources.size(), 0.0);
         node_flow.assign(m.n, 0.0);
         has_discrete_controls = std::any_of(net.transformers.begin(), net.transformers.end(), [](const Transformer& t) { return t.oltc && t.in_service; }) ||
                                 std::any_of(net.shunts.begin(), net.shunts.end(), [](const Shunt& s) { return s.switched && s.in_service; });
@@ -595,9 +598,11 @@ struct BalancedGrid final : GridModel {
             for (std::size_t k = 0; k < s.forming.sources.size(); ++k) {
                 if (!s.forming.droop[k]) continue;
                 MathModel::FormingPu& u = m.forming_pu[nown + k];
-                u.p0 = 0.0;
                 u.p_min = s.forming.p_min_kw[k] / 1000.0 / base;
                 u.p_max = s.forming.p_max_kw[k] / 1000.0 / base;
+                // P0: 0 under primary droop; under secondary control where the controller left it
+                // last step (within this step's limits): the solve starts near its operating point
+                u.p0 = opt.island_secondary_control ? std::clamp(secondary_p0_kw[k] / 1000.0 / base, u.p_min, u.p_max) : 0.0;
                 u.kp = s.forming.kp_mw_per_hz[k] / base;
                 u.v_set = island_v_set[k];
             }
@@ -742,6 +747,9 @@ struct BalancedGrid final : GridModel {
             }
             df_zero.assign(df.size(), 0.0);
             nr->set_island_df_hz(df_zero);
+            const std::size_t nown = own_forming.size();
+            for (std::size_t k = 0; k < s.forming.sources.size(); ++k)
+                if (s.forming.droop[k]) secondary_p0_kw[k] = m.forming_pu[nown + k].p0 * net.sn_mva * 1000.0;
             const SolveStatus s2 = solve();
             iters += s2.iterations;
             if (!s2.converged) {  // (not expected: the same island nearer its limits) keep what it says
@@ -751,6 +759,7 @@ struct BalancedGrid final : GridModel {
         }
     }
     std::vector<double> df_zero;
+    std::vector<double> secondary_p0_kw;  ///< per device source: its set point under secondary control (kept step to step)
     std::vector<std::pair<int, BranchY>> changed_branches;
 
     // ---- per-element results on the thread pool: each element's values are computed alone (in any
