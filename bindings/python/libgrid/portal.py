@@ -785,7 +785,6 @@ def create_app(path: "str | os.PathLike[str]"):
     data = PortalData(path)
     app = Flask("libgrid.portal")
     app.config["LIBGRID_PORTAL_DATA"] = data
-    app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
 
     def wants_json() -> bool:
