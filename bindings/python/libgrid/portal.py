@@ -469,6 +469,12 @@ class PortalData:
             with self._lock:
                 p = -self.res.series("building", "p_mw").sum(axis=1).to_numpy() * 1000.0  # kW drawn
             p = pd.Series(p, index=self.step_index[: len(p)])
+        event_days = set()
+        for ev in events:
+            try:
+                event_days.add(pd.Timestamp(str(ev.get("start", ""))).normalize())
+            except (ValueError, AttributeError):
+                pass
         for ev in events:
             if not isinstance(ev, dict):
                 continue
@@ -485,7 +491,7 @@ class PortalData:
                 row["in_file"] = True
                 inside = p[(p.index >= s) & (p.index < e)]
                 t0, t1 = s.time(), e.time()
-                same = p[(p.index.weekday < 5) & (p.index.normalize() != s.normalize()) &
+                same = p[(p.index.weekday < 5) & ~p.index.normalize().isin(list(event_days)) &
                          (p.index.time >= t0) & (p.index.time < t1)]
                 row["event_kw"] = float(inside.mean()) if len(inside) else None
                 row["baseline_kw"] = float(same.mean()) if len(same) else None
@@ -503,7 +509,7 @@ def _svg(fig, salt: str) -> str:
     return s[s.find("<svg"):]
 
 
-def _figure(w: float = 9.0, h: float = 3.0):
+def _figure(w: float = 11.0, h: float = 3.4):
     from matplotlib.figure import Figure
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot()
@@ -526,14 +532,14 @@ def chart_consumption(c: Dict[str, Any]) -> str:
         ax.set_xticks(x[::step])
         ax.set_xticklabels([t.strftime(fmt) for t in bars.index[::step]], fontsize=8, rotation=0 if c["view"] != "week" else 30)
         ax.set_xlim(-0.6, len(bars) - 0.4)
-        ax.legend(frameon=False, fontsize=8, loc="upper right")
+        ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     ax.set_ylabel(f"kWh per {c['per'].split('-minute')[0] + ' min' if 'minute' in c['per'] else c['per']}", fontsize=9)
     ax.tick_params(labelsize=8)
     return _svg(fig, "consumption")
 
 
 def chart_alternatives(rows: List[Tuple[str, float, bool]]) -> str:
-    fig, ax = _figure(9.0, 0.42 * len(rows) + 0.8)
+    fig, ax = _figure(11.0, 0.42 * len(rows) + 0.8)
     y = np.arange(len(rows))[::-1]
     vals = [r[1] for r in rows]
     ax.barh(y, vals, color=["#2f6db5" if r[2] else "#9bb8dc" for r in rows], height=0.65)
@@ -555,7 +561,7 @@ def chart_city(data: "PortalData") -> str:
         exp = np.nansum(np.asarray(f["/meter/export_kwh"][()], dtype=float), axis=1)
     n = min(len(imp), len(data.meter_index))
     df = pd.DataFrame({"imp": imp[:n], "exp": exp[:n]}, index=data.meter_index[:n]).resample("1D").sum()
-    fig, ax = _figure(9.0, 2.6)
+    fig, ax = _figure(11.0, 2.8)
     x = np.arange(len(df))
     ax.bar(x, df["imp"] / 1000, color="#2f6db5", label="metered import")
     ax.bar(x, -df["exp"] / 1000, color="#e0a526", label="metered export")
@@ -564,7 +570,7 @@ def chart_city(data: "PortalData") -> str:
     ax.set_xticks(x[::step])
     ax.set_xticklabels([t.strftime("%d %b") for t in df.index[::step]], fontsize=8)
     ax.set_ylabel("MWh per day", fontsize=9)
-    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     ax.tick_params(labelsize=8)
     return _svg(fig, "city")
 
@@ -592,7 +598,7 @@ border-radius:14px;background:#e6edf5;color:#1f4e79;text-decoration:none;font-si
 form input[type=text]{font-size:15px;padding:6px 10px;width:120px} form button{font-size:15px;padding:6px 14px}
 .ids a{display:inline-block;min-width:44px;margin:2px;padding:3px 6px;background:#e6edf5;border-radius:4px;
 text-align:center;color:#1f4e79;text-decoration:none;font-size:13px}
-svg{max-width:100%;height:auto}
+svg{width:100%;height:auto;display:block}
 """
 
 e = html.escape
@@ -601,13 +607,18 @@ e = html.escape
 def _page(title: str, body: str, data: Optional[PortalData] = None) -> str:
     src = f"<span style='margin-left:auto;font-size:12px;color:#b9cce0'>{e(os.path.basename(data.path))}</span>" if data else ""
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)} - libgrid portal</title>"
-            f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{CSS}</style></head><body>"
+            f"<meta name='viewport' content='width=device-width,initial-scale=1'><link rel='icon' href='data:,'><style>{CSS}</style></head><body>"
             f"<header><span class='brand'>Melaka energy portal</span><a href='/'>Meters</a>"
             f"<a href='/utility'>Utility view</a>{src}</header><main>{body}</main></body></html>")
 
 
 def _rm(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:,.2f}"
+
+
+def _num(x: float) -> str:
+    """A KPI for a tile: whole thousands with separators, else 3 significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def _kwh(x: float) -> str:
@@ -715,7 +726,8 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
         parts.append(f"<div class='card' id='whatif'><h2>What if</h2><table id='whatif-table'><tr><th>case</th>{th}<th style='text-align:left'>"
                      f"assumes</th></tr>{wrows}</table><p class='note'>Each case changes this meter's readings as stated and bills them "
                      f"with libgrid's billing (export scheme: {e(SCHEME_LABEL.get(w['export_scheme'], w['export_scheme']))}), against "
-                     "the same readings unchanged. Savings are over all the months of the file.</p></div>")
+                     "the same readings unchanged. Savings are over all the months of the file; a negative saving means the change "
+                     "costs more (e.g. EV charging your own PV covered in the afternoon is bought from the grid at night).</p></div>")
     mrows = "".join(f"<tr><td>{e(r['month'])}</td><td>{r['import_kwh']:,.1f}</td><td>{r['co2_kg']:,.1f}</td></tr>" for r in co2["months"])
     parts.append(f"<div class='card' id='co2'><h2>Your CO2</h2><table><tr><th>month</th><th>import kWh</th><th>CO2 kg</th></tr>{mrows}</table>"
                  f"<p class='note'>Metered import x {co2['emission_factor_t_per_mwh']:g} tCO2/MWh ({e(co2['factor_source'])}): the grid's "
@@ -732,11 +744,11 @@ def page_utility(data: PortalData) -> str:
              f"{data.interval_s // 60}-minute intervals.</p><div class='kpis'>"
              f"<div class='kpi'><div class='v' id='completeness'>{overall:.3f}</div><div class='l'>meter data completeness "
              f"(share of intervals read)</div></div>"
-             + "".join(f"<div class='kpi'><div class='v'>{data.res.summary[k]:,.3g} {e(data.res.summary_units.get(k, ''))}</div>"
+             + "".join(f"<div class='kpi'><div class='v'>{_num(data.res.summary[k])} {e(data.res.summary_units.get(k, ''))}</div>"
                        f"<div class='l'>{e(k)}</div></div>" for k in ("import_mwh", "peak_import_mw", "co2_t", "bills_rm")
                        if k in data.res.summary) + "</div>"]
     parts.append(f"<div class='card'><h2>Metered energy, whole network</h2>{chart_city(data)}</div>")
-    worst = per_meter.sort_values().head(10)
+    worst = per_meter.sort_index().sort_values(kind="stable").head(10)  # the least complete; ties by meter id
     days = comp.columns.tolist()
     show_days = days[:7]
     head = "".join(f"<th>{e(d[5:])}</th>" for d in show_days)
@@ -762,7 +774,7 @@ def page_utility(data: PortalData) -> str:
         parts.append("<div class='card' id='dr'><h2>Demand-response events</h2><table><tr><th>start</th><th>end</th><th>setpoint raise</th>"
                      "<th>AC cap</th><th>buildings</th><th>mean kW in event</th><th>baseline kW</th><th>reduction kW</th></tr>"
                      f"{erows}</table><p class='note'>The buildings' (BEMS) events of the run's scenario (devices.buildings.dr_events, mode "
-                     f"{e(str(ev[0]['mode']))}). Baseline: the buildings' mean import in the same clock hours of the file's other weekdays. "
+                     f"{e(str(ev[0]['mode']))}). Baseline: the buildings' mean import in the same clock hours of the file's weekdays without an event. "
                      "Every event reaches every building at once (no communication delay is modelled yet); '-' where the event is "
                      "outside the file.</p></div>")
     else:
