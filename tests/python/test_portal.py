@@ -280,6 +280,20 @@ def test_completeness_counts_missing_readings(city, tmp_path):
     assert "id='no-dr'" in c.get("/utility").get_data(as_text=True)
 
 
+def test_an_unbalanced_run_is_served_too(tmp_path):
+    """The Melaka grid as built runs unbalanced (docs/unbalanced.md): same /meter and /bill, same portal."""
+    path = tmp_path / "unbal.h5"
+    libgrid.Scenario.load(ROOT / "scenarios" / "melaka_smart_city.yaml").override(steps=96).run(str(path))
+    assert libgrid.read_results(path).model == "unbalanced"
+    c = portal.create_app(path).test_client()
+    months, ids, cols, _, _ = _bill(path)
+    for j in (0, len(ids) - 1):
+        rows = c.get(f"/api/customer/{int(ids[j])}/bills").get_json()
+        assert [r["total_rm"] for r in rows] == [round(float(x), 2) for x in cols["total_rm"][:, j]]
+        assert c.get(f"/customer/{int(ids[j])}?view=day").status_code == 200
+    assert c.get("/utility").status_code == 200
+
+
 # ---- the command --------------------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:
