@@ -438,23 +438,38 @@ class PortalData:
 
     # ---- utility ------------------------------------------------------------------------------
     @functools.lru_cache(maxsize=1)
-    def completeness(self) -> pd.DataFrame:
-        """Share of each day's meter intervals with a reading (import and export both finite), meter x
-        day, from the file's /meter series. The results file holds every reading today: 1.0."""
+    def daily(self) -> Tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+        """Per local day: readings present (meter x day), import and export summed over meters (kWh);
+        read in blocks of rows, so a year of many meters never sits in memory at once."""
+        n = len(self.meter_index)
+        days = self.meter_index.normalize()
+        uniq, day_of = np.unique(days.asi8, return_inverse=True)
+        present = np.zeros((len(uniq), len(self.meter_ids)))
+        imp_day, exp_day = np.zeros(len(uniq)), np.zeros(len(uniq))
+        block = max(1, 4_000_000 // max(1, len(self.meter_ids)))
         with self._lock, h5py.File(self.path, "r") as f:
-            imp = np.asarray(f["/meter/import_kwh"][()], dtype=float)
-            exp = np.asarray(f["/meter/export_kwh"][()], dtype=float)
-        n = min(len(imp), len(self.meter_index))
-        ok = np.isfinite(imp[:n]) & np.isfinite(exp[:n])
-        days = self.meter_index[:n].normalize()
-        per_day = int(round(86400 / self.interval_s))
-        df = pd.DataFrame(ok.astype(float), index=days, columns=self.meter_ids).groupby(level=0).sum() / per_day
-        # a day the data cover only in part (the run's first or last): share of the intervals it has
-        counts = pd.Series(1, index=days).groupby(level=0).sum()
-        df = df.mul(per_day / counts.clip(upper=per_day), axis=0).clip(upper=1.0)
-        df.index = df.index.strftime("%Y-%m-%d")
-        df.index.name, df.columns.name = "day", "meter"
-        return df.T
+            di, de = f["/meter/import_kwh"], f["/meter/export_kwh"]
+            n = min(n, di.shape[0], de.shape[0])
+            for k0 in range(0, n, block):
+                k1 = min(n, k0 + block)
+                imp = np.asarray(di[k0:k1], dtype=float)
+                exp = np.asarray(de[k0:k1], dtype=float)
+                d = day_of[k0:k1]
+                np.add.at(present, d, (np.isfinite(imp) & np.isfinite(exp)).astype(float))
+                np.add.at(imp_day, d, np.nansum(imp, axis=1))
+                np.add.at(exp_day, d, np.nansum(exp, axis=1))
+        return pd.to_datetime(uniq), present, imp_day, exp_day
+
+    def completeness(self) -> pd.DataFrame:
+        """Share of each day's meter intervals with a reading (import and export both numbers), meter x
+        day, from the file's /meter series. The results file holds every reading today: 1.0. A day the
+        data cover only in part (the run's first or last) counts the intervals it has."""
+        days, present, _, _ = self.daily()
+        counts = pd.Series(1, index=self.meter_index.normalize()).groupby(level=0).sum().to_numpy(dtype=float)
+        share = np.clip(present / counts[:, None], 0.0, 1.0)
+        df = pd.DataFrame(share.T, index=pd.Index(self.meter_ids, name="meter"),
+                          columns=pd.Index(days.strftime("%Y-%m-%d"), name="day"))
+        return df
 
     def dr_events(self) -> List[Dict[str, Any]]:
         """Buildings' demand-response events of the run's scenario (devices.buildings.dr_events), with
@@ -556,15 +571,17 @@ def chart_alternatives(rows: List[Tuple[str, float, bool]]) -> str:
 
 
 def chart_city(data: "PortalData") -> str:
-    with data._lock, h5py.File(data.path, "r") as f:
-        imp = np.nansum(np.asarray(f["/meter/import_kwh"][()], dtype=float), axis=1)
-        exp = np.nansum(np.asarray(f["/meter/export_kwh"][()], dtype=float), axis=1)
-    n = min(len(imp), len(data.meter_index))
-    df = pd.DataFrame({"imp": imp[:n], "exp": exp[:n]}, index=data.meter_index[:n]).resample("1D").sum()
+    days, _, imp, exp = data.daily()
+    df = pd.DataFrame({"imp": imp, "exp": exp}, index=days)
     fig, ax = _figure(11.0, 2.8)
     x = np.arange(len(df))
-    ax.bar(x, df["imp"] / 1000, color="#2f6db5", label="metered import")
-    ax.bar(x, -df["exp"] / 1000, color="#e0a526", label="metered export")
+    if len(df) > 62:  # a long run: filled steps, not hundreds of thin bars
+        ax.fill_between(x, df["imp"] / 1000, step="mid", color="#2f6db5", linewidth=0, label="metered import")
+        ax.fill_between(x, -df["exp"] / 1000, step="mid", color="#e0a526", linewidth=0, label="metered export")
+        ax.set_xlim(-0.5, len(df) - 0.5)
+    else:
+        ax.bar(x, df["imp"] / 1000, color="#2f6db5", label="metered import")
+        ax.bar(x, -df["exp"] / 1000, color="#e0a526", label="metered export")
     ax.axhline(0, color="#555", linewidth=0.8)
     step = max(1, len(df) // 12)
     ax.set_xticks(x[::step])
@@ -587,7 +604,7 @@ h1{font-size:24px;margin:10px 0 4px} h2{font-size:18px;margin:0 0 10px;color:#1f
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:16px 20px;margin:14px 0}
 .kpis{display:flex;gap:14px;flex-wrap:wrap}
 .kpi{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:12px 18px;min-width:150px;flex:1}
-.kpi .v{font-size:22px;font-weight:600;color:#1f4e79} .kpi .l{font-size:12px;color:#5a6673}
+.kpi .v{font-size:21px;font-weight:600;color:#1f4e79;white-space:nowrap} .kpi .l{font-size:12px;color:#5a6673}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:6px 8px;border-bottom:1px solid #e8ebef;text-align:right} th{background:#f0f3f7;font-weight:600}
 th:first-child,td:first-child{text-align:left} tr.current td{background:#eef5ff;font-weight:600}
@@ -599,6 +616,8 @@ form input[type=text]{font-size:15px;padding:6px 10px;width:120px} form button{f
 .ids a{display:inline-block;min-width:44px;margin:2px;padding:3px 6px;background:#e6edf5;border-radius:4px;
 text-align:center;color:#1f4e79;text-decoration:none;font-size:13px}
 svg{width:100%;height:auto;display:block}
+.wide{overflow-x:auto} .wide th{white-space:nowrap} .wide td:first-child{white-space:nowrap}
+#alt-table{font-size:12px}
 """
 
 e = html.escape
@@ -696,9 +715,8 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
         head = "".join(f"<th>{e(mm)}</th>" for mm in months)
         arows = "".join(
             f"<tr class='{'current' if a['current'] else ''}' data-tariff='{e(a['tariff'])}' data-export='{e(a['export_scheme'])}'>"
-            f"<td>{e(a['label'])}{' (yours)' if a['current'] else ''}</td>"
-            + "".join(f"<td>{mm['total_rm']:,.2f}</td>" for mm in a["months"])
-            + f"<td class='alt-total'><b>{a['total_rm']:,.2f}</b></td></tr>" for a in alts)
+            f"<td>{e(a['label'])}{' (yours)' if a['current'] else ''}</td><td class='alt-total'><b>{a['total_rm']:,.2f}</b></td>"
+            + "".join(f"<td>{mm['total_rm']:,.2f}</td>" for mm in a["months"]) + "</tr>" for a in alts)
         best = min(alts, key=lambda a: a["total_rm"]) if alts else None
         own = next((a for a in alts if a["current"]), None)
         verdict = ""
@@ -709,7 +727,7 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
             verdict = "<p class='good'>Your current tariff is already the cheapest on these kWh.</p>"
         chart = chart_alternatives([(a["label"], a["total_rm"], a["current"]) for a in alts])
         parts.append(f"<div class='card' id='alternatives'><h2>Your bills under each tariff</h2>{verdict}{chart}"
-                     f"<table id='alt-table'><tr><th>tariff, export scheme</th>{head}<th>total RM</th></tr>{arows}</table>"
+                     f"<div class='wide'><table id='alt-table'><tr><th>tariff, export scheme</th><th>total RM</th>{head}</tr>{arows}</table></div>"
                      "<p class='note'>Re-billed by libgrid's billing from the same meter readings (Results.rebill, docs/tariffs.md "
                      "\"Re-billing\"): the same kWh at each tariff. Devices that react to prices (EV delayed charging, HEMS) would "
                      "draw other kWh under another tariff; the what-ifs below move some of them.</p></div>")
@@ -892,6 +910,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     a = parse_args(argv)
+    try:
+        import flask  # noqa: F401
+    except ImportError:
+        print("libgrid portal: error: needs Flask (Debian: apt-get install python3-flask; docs/portal.md)", file=sys.stderr)
+        return 1
     try:
         app = create_app(a.results)
     except (OSError, ValueError, KeyError) as err:
