@@ -5,7 +5,6 @@ event; the `libgrid portal` command; a real headless browser (chromium + chromed
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import socket

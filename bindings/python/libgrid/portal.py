@@ -391,7 +391,6 @@ class PortalData:
         own_t, own_s = self.tariff_of.get(cid, "domestic_general"), self.scheme_of.get(cid, "none")
         tou = TARIFF_CHOICES[self.tariff_class(cid)][1]
         tariffs = list(dict.fromkeys((own_t, tou)))
-        base_imp, base_exp = m["import_kwh"].to_numpy(float), m["export_kwh"].to_numpy(float)
         cases: List[Dict[str, Any]] = []
 
         def billed(name, imp, exp):
@@ -733,7 +732,7 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
                      "draw other kWh under another tariff; the what-ifs below move some of them.</p></div>")
         w = data.whatif(cid)
         th = "".join(f"<th>{e(TARIFF_LABEL.get(t, t))}: bill RM</th><th>saving RM</th>" for t in w["tariffs"])
-        wrows = f"<tr><td>As metered</td>" + "".join(f"<td>{w['baseline_rm'][t]:,.2f}</td><td>-</td>" for t in w["tariffs"]) + "<td></td></tr>"
+        wrows = "<tr><td>As metered</td>" + "".join(f"<td>{w['baseline_rm'][t]:,.2f}</td><td>-</td>" for t in w["tariffs"]) + "<td></td></tr>"
         for case in w["cases"]:
             if case["bills_rm"] is None:
                 cells = "".join("<td>-</td><td>-</td>" for _ in w["tariffs"])
