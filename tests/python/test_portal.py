@@ -277,6 +277,12 @@ def test_completeness_counts_missing_readings(city, tmp_path):
     comp = {m["id"]: m["completeness"] for m in c.get("/api/utility/completeness").get_json()["meters"]}
     assert comp[10][2] == pytest.approx(0.75) and comp[10][1] == 1.0 and comp[11][2] == 1.0
     assert "id='no-dr'" in c.get("/utility").get_data(as_text=True)
+    # the engine bills no gap (an estimation rule is the communication slice's): the page says so, the API is 422
+    r = c.get("/api/customer/10/alternatives")
+    assert r.status_code == 422 and "meter 10 cannot be re-billed" in r.get_json()["error"] and "not finite" in r.get_json()["error"]
+    page = c.get("/customer/10")
+    assert page.status_code == 200 and "id='rebill-error'" in page.get_data(as_text=True)
+    assert c.get("/api/customer/10/bills").status_code == 200 and c.get("/api/customer/11/whatif").status_code == 200
 
 
 def test_an_unbalanced_run_is_served_too(tmp_path):

@@ -249,8 +249,8 @@ class PortalData:
                 if name in cols:
                     v = cols[name][i]
                     # money to the sen, kWh to the Wh: /bill may be stored as float32 (outputs.float32)
-                    row[name] = (bool(v) if name == "full_month" else round(float(v), 2) if name.endswith("_rm")
-                                 else round(float(v), 3))
+                    row[name] = (bool(v) if name == "full_month" else None if not np.isfinite(v)  # JSON has no NaN
+                                 else round(float(v), 2) if name.endswith("_rm") else round(float(v), 3))
                 elif name == "tariff" and cid in self.tariff_of:
                     row[name] = self.tariff_of[cid]
                 elif name == "export_scheme" and cid in self.scheme_of:
@@ -261,8 +261,12 @@ class PortalData:
     @functools.lru_cache(maxsize=1024)
     def rebill(self, cid: int, tariff: str, scheme: str) -> pd.DataFrame:
         """`Results.rebill(tariff, export, customers=[cid])` of the file: the engine's bills of the same kWh."""
+        from . import _libgrid
         with self._lock:
-            return self.res.rebill(tariff=tariff, export=scheme, customers=[cid])
+            try:
+                return self.res.rebill(tariff=tariff, export=scheme, customers=[cid])
+            except _libgrid.Error as err:  # e.g. a gap (NaN) in the meter's readings: the engine bills none
+                raise PortalError(422, f"meter {cid} cannot be re-billed under {tariff}/{scheme}: {err}") from None
 
     def alternatives(self, cid: int) -> List[Dict[str, Any]]:
         """The customer's bills re-billed under each tariff of its class and each export scheme (only
@@ -305,6 +309,7 @@ class PortalData:
     def _rebill_series(self, cid: int, name: str, imp: np.ndarray, exp: np.ndarray, tariff: str, scheme: str) -> pd.DataFrame:
         """Bills of modified meter series (this customer only) by the engine's re-billing: the series go
         into a one-customer copy of the file's /meter and /bill records in the portal's temp dir."""
+        from . import _libgrid
         path = os.path.join(self.tmpdir(), f"whatif_{cid}_{name}.h5")
         with self._lock:
             with h5py.File(self.path, "r") as src, h5py.File(path, "w") as dst:
@@ -324,7 +329,10 @@ class PortalData:
                 st = h5py.string_dtype("utf-8")
                 b.create_dataset("tariff", data=np.array([self.tariff_of.get(cid, tariff)], dtype=object), dtype=st)
                 b.create_dataset("export_scheme", data=np.array([self.scheme_of.get(cid, scheme)], dtype=object), dtype=st)
-            return Results(path).rebill(tariff=tariff, export=scheme)
+            try:
+                return Results(path).rebill(tariff=tariff, export=scheme)
+            except _libgrid.Error as err:
+                raise PortalError(422, f"meter {cid} cannot be re-billed under {tariff}/{scheme}: {err}") from None
 
     def _battery(self, cid: int, m: pd.DataFrame) -> Tuple[np.ndarray, np.ndarray, Dict[str, Any]]:
         imp = m["import_kwh"].to_numpy(dtype=float).copy()
@@ -656,7 +664,7 @@ def page_index(data: PortalData) -> str:
 
 
 def page_error(status: int, message: str, data: Optional[PortalData] = None) -> str:
-    titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 500: "Internal error"}
+    titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 422: "Cannot re-bill", 500: "Internal error"}
     body = (f"<div class='card err' id='error'><h1>{status} {titles.get(status, 'Error')}</h1>"
             f"<p id='error-message'>{e(message)}</p><p><a href='/'>Pick a meter</a></p></div>")
     return _page(titles.get(status, "Error"), body, data)
@@ -674,6 +682,7 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
              f"<b>{e(TARIFF_LABEL.get(own_t, own_t) or '-')}</b>, export {e(SCHEME_LABEL.get(own_s, own_s) or '-')}; "
              f"devices behind the meter: {e(dev_txt)}.</p>"]
     bills = data.bills(cid) if data.has_bill else []
+    alts = w = None
     total = sum(b["total_rm"] for b in bills)
     parts.append("<div class='kpis'>"
                  f"<div class='kpi'><div class='v'>{_kwh(m['import_kwh'].sum())} kWh</div><div class='l'>imported from the grid</div></div>"
@@ -709,7 +718,14 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
                      "(docs/tariffs.md)."
                      + (" A month the file covers only in part is billed as the run billed it (" + e(data.partial_months) +
                         "): read it as what those days' kWh would cost, not as a monthly bill." if partial else "") + "</p></div>")
-        alts = data.alternatives(cid)
+        try:
+            alts = data.alternatives(cid)
+            w = data.whatif(cid)
+        except PortalError as err:  # e.g. gaps in the readings: the page shows what it can
+            parts.append(f"<div class='card err' id='alternatives'><h2>Your bills under each tariff, what if</h2>"
+                         f"<p id='rebill-error'>{e(err.message)}</p></div>")
+            alts, w = None, None
+    if bills and alts is not None:
         months = [mm["month"] for mm in alts[0]["months"]] if alts else []
         head = "".join(f"<th>{e(mm)}</th>" for mm in months)
         arows = "".join(
@@ -730,7 +746,6 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
                      "<p class='note'>Re-billed by libgrid's billing from the same meter readings (Results.rebill, docs/tariffs.md "
                      "\"Re-billing\"): the same kWh at each tariff. Devices that react to prices (EV delayed charging, HEMS) would "
                      "draw other kWh under another tariff; the what-ifs below move some of them.</p></div>")
-        w = data.whatif(cid)
         th = "".join(f"<th>{e(TARIFF_LABEL.get(t, t))}: bill RM</th><th>saving RM</th>" for t in w["tariffs"])
         wrows = "<tr><td>As metered</td>" + "".join(f"<td>{w['baseline_rm'][t]:,.2f}</td><td>-</td>" for t in w["tariffs"]) + "<td></td></tr>"
         for case in w["cases"]:
