@@ -137,6 +137,8 @@ def test_whatif_rebills_through_the_engine(city, app):
         np.testing.assert_allclose(same["total_rm"].to_numpy(), want["total_rm"].to_numpy(), atol=0.005)
     w = data.whatif(cid)
     assert w["tariffs"] == ["domestic_general", "domestic_tou"]
+    tou = libgrid.read_results(city).rebill(tariff="domestic_tou", export=data.scheme_of[cid], customers=[cid])
+    assert abs(w["baseline_rm"]["domestic_tou"] - tou["total_rm"].sum()) < 0.005  # the ToU what-if's baseline = re-billing
     ev_case = next(c for c in w["cases"] if c["name"] == "ev_offpeak")
     ev = data.ev_kwh(cid)
     assert ev is not None and ev.sum() > 0
