@@ -652,7 +652,8 @@ def _kwh(x: float) -> str:
 
 
 def page_index(data: PortalData) -> str:
-    ids = "".join(f"<a href='/customer/{int(i)}'>{int(i)}</a>" for i in data.meter_ids)
+    ids = "".join(f"<a href='/customer/{int(i)}' title='{e(data.load_type.get(int(i), '').replace('_', ' '))}'>{int(i)}</a>"
+                  for i in data.meter_ids)
     t0, t1 = data.meter_index[0], data.meter_index[-1]
     body = (f"<h1>Your smart meter</h1><p class='sub'>Results file {e(data.path)}: {len(data.meter_ids)} meters, "
             f"{t0:%d %b %Y} to {t1:%d %b %Y %H:%M}, {data.interval_s // 60}-minute readings.</p>"
@@ -679,7 +680,7 @@ def page_customer(data: PortalData, cid: int, view: str, date: Optional[str]) ->
     dev_txt = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in devs.items()) or "none"
     co2 = data.co2(cid)
     parts = [f"<h1>Meter {cid}</h1><p class='sub'>{e(kind.replace('_', ' ') or 'customer')}; billed under "
-             f"<b>{e(TARIFF_LABEL.get(own_t, own_t) or '-')}</b>, export {e(SCHEME_LABEL.get(own_s, own_s) or '-')}; "
+             f"<b>{e(TARIFF_LABEL.get(own_t, own_t) or '-')}</b>, export scheme: {e(SCHEME_LABEL.get(own_s, own_s) or '-')}; "
              f"devices behind the meter: {e(dev_txt)}.</p>"]
     bills = data.bills(cid) if data.has_bill else []
     alts = w = None
