@@ -301,6 +301,22 @@ def test_an_unbalanced_run_is_served_too(tmp_path):
     assert c.get("/utility").status_code == 200
 
 
+def test_completeness_reads_the_head_end_view_when_there_is_one(city, tmp_path):
+    """docs/design_comms.md: the communication slice writes /headend/import_kwh (NaN = missing)."""
+    path = tmp_path / "headend.h5"
+    shutil.copy(city, path)
+    with h5py.File(path, "a") as f:
+        imp = np.asarray(f["/meter/import_kwh"][()], dtype=float)
+        imp[:48, 0] = np.nan  # meter 0 lost the first half day
+        f["/headend/import_kwh"] = imp
+    c = portal.create_app(path).test_client()
+    comp = {m["id"]: m["completeness"] for m in c.get("/api/utility/completeness").get_json()["meters"]}
+    assert comp[0][0] == pytest.approx(0.5) and comp[0][1] == 1.0 and comp[1][0] == 1.0
+    assert "/headend/import_kwh" in c.get("/utility").get_data(as_text=True)
+    # the customer's own page and bills still use the true meter series
+    assert c.get("/api/customer/0/alternatives").status_code == 200
+
+
 # ---- the command --------------------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:

@@ -444,6 +444,18 @@ class PortalData:
                 "months": [{"month": k, "import_kwh": float(v), "co2_kg": float(v) * ef} for k, v in by_month.items()]}
 
     # ---- utility ------------------------------------------------------------------------------
+    def completeness_paths(self, f: h5py.File) -> List[str]:
+        """The series whose readings count as received: /headend/{import,export}_kwh when the file has
+        them in /meter's shape, else /meter/{import,export}_kwh."""
+        shape = f["/meter/import_kwh"].shape
+        head = [p for p in ("/headend/import_kwh", "/headend/export_kwh") if p in f and f[p].shape == shape]
+        return head or ["/meter/import_kwh", "/meter/export_kwh"]
+
+    @functools.lru_cache(maxsize=1)
+    def completeness_source(self) -> str:
+        with self._lock, h5py.File(self.path, "r") as f:
+            return ", ".join(self.completeness_paths(f))
+
     @functools.lru_cache(maxsize=1)
     def daily(self) -> Tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
         """Per local day: readings present (meter x day), import and export summed over meters (kWh);
@@ -457,12 +469,18 @@ class PortalData:
         with self._lock, h5py.File(self.path, "r") as f:
             di, de = f["/meter/import_kwh"], f["/meter/export_kwh"]
             n = min(n, di.shape[0], de.shape[0])
+            # what the utility received: the head-end's view when the file has one (issue 17's
+            # communication slice, docs/design_comms.md: /headend/import_kwh, NaN = missing), else /meter
+            src = [f[p] for p in self.completeness_paths(f)]
             for k0 in range(0, n, block):
                 k1 = min(n, k0 + block)
                 imp = np.asarray(di[k0:k1], dtype=float)
                 exp = np.asarray(de[k0:k1], dtype=float)
                 d = day_of[k0:k1]
-                np.add.at(present, d, (np.isfinite(imp) & np.isfinite(exp)).astype(float))
+                ok = np.ones_like(imp, dtype=bool)
+                for ds in src:
+                    ok &= np.isfinite(np.asarray(ds[k0:k1], dtype=float))
+                np.add.at(present, d, ok.astype(float))
                 np.add.at(imp_day, d, np.nansum(imp, axis=1))
                 np.add.at(exp_day, d, np.nansum(exp, axis=1))
         return pd.to_datetime(uniq), present, imp_day, exp_day
@@ -787,10 +805,12 @@ def page_utility(data: PortalData) -> str:
     head = "".join(f"<th>{e(d[5:])}</th>" for d in show_days)
     rows = "".join(f"<tr><td>{int(mid)}</td>" + "".join(f"<td>{comp.loc[mid, d]:.2f}</td>" for d in show_days)
                    + f"<td><b>{per_meter[mid]:.3f}</b></td></tr>" for mid in worst.index)
-    src = ("the KPI meter_data_completeness of /summary is " + f"{kpi:.3f}. " if kpi is not None else "") + (
-        "Computed from the file's meter series (/meter): a reading is there when import and export are numbers. "
-        "The results file holds every reading the meters took (libgrid has no communication model yet), so "
-        "every meter is complete; a head-end view with gaps will fill this table.")
+    source = data.completeness_source()
+    src = ("The KPI meter_data_completeness of /summary is " + f"{kpi:.3f}. " if kpi is not None else "") + (
+        f"Computed from {source}: a reading is there when it is a number. " + (
+            "These are the head-end's data: what reached the utility." if source.startswith("/headend") else
+            "The results file holds every reading the meters took (libgrid has no communication model yet), so "
+            "every meter is complete; a head-end view with gaps (/headend) will fill this table."))
     parts.append(f"<div class='card' id='completeness-card'><h2>Meter data completeness</h2><table id='completeness-table'>"
                  f"<tr><th>meter</th>{head}<th>mean, all {len(days)} days</th></tr>{rows}</table>"
                  f"<p class='note'>The {len(worst)} least complete meters and the first {len(show_days)} days; every meter and day: "
