@@ -57,6 +57,12 @@ void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);
 void add_study_commands(CLI::App& app);
 void add_sweep(CLI::App& app, const char* argv0);
+void add_portal(CLI::App& app, const char* argv0);
+
+/// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
+/// (build tree: <build>/python), else where `cmake --install` put it; "" when none (the interpreter's
+/// own path must have it). Used by `sweep --scheduler` and `portal` (cli_sweep.cpp).
+std::string python_package_dir(const char* argv0);
 
 /// `libgrid pf FEEDER.dss` (cli_pf_dss.cpp): the unbalanced power flow on an OpenDSS script.
 /// Empty `controls` / `method` take the script's `Set controlmode` / "auto"; `at` is "HH:MM".

@@ -22,7 +22,6 @@
 #include <vector>
 
 namespace libgrid::cli {
-namespace {
 
 /// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
 /// (build tree: <build>/python), else where `cmake --install` put it (<prefix>/<python dir>, see
@@ -41,6 +40,8 @@ std::string python_package_dir(const char* argv0) {
         if (std::filesystem::exists(cand / "libgrid" / "__init__.py")) return cand.string();
     return "";
 }
+
+namespace {
 
 /// A Dask sweep: `/usr/bin/python3 -m libgrid.sweep ARGS` replaces this process.
 [[noreturn]] void exec_python_sweep(const char* argv0, const std::vector<std::string>& argv) {
