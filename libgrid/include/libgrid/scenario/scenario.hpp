@@ -25,6 +25,7 @@
 #pragma once
 
 #include <libgrid/devices/battery.hpp>
+#include <libgrid/simulation/comms.hpp>
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
 #include <libgrid/model/network.hpp>
@@ -359,6 +360,9 @@ struct Scenario {
     std::map<std::string, LoadPriority> load_priority;
     LoadPriority default_priority = LoadPriority::Essential;
     bool island_secondary_control = true;  ///< `resilience.secondary_control`
+    /// Issue 17: `comms: {plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s},
+    /// deadline_s}` (docs/comms.md); enabled when the key is given.
+    CommsOptions comms;
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;
