@@ -103,6 +103,14 @@ Case cigre(std::size_t steps = 288) {
     return c;
 }
 
+/// Equal value for value, NaN where the other has NaN.
+bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+    return true;
+}
+
 std::size_t count_nan(const std::vector<double>& v) {
     return std::size_t(std::count_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }));
 }
@@ -281,7 +289,7 @@ TEST_CASE("comms: a lossy channel: completeness falls as expected, bills are est
     const std::vector<double> bt = rb.read_vector("/bill/total_rm"), bh = rb.read_vector("/bill_headend/total_rm");
     REQUIRE(bt.size() == bh.size());
     for (std::size_t i = 0; i < bt.size(); ++i) err += std::abs(bh[i] - bt[i]);
-    CHECK(err == doctest::Approx(sb.bill_estimation_error_rm).epsilon(1e-6));
+    CHECK(err == doctest::Approx(sb.bill_estimation_error_rm).epsilon(1e-4));  // the file's float32
     CHECK(rb.read_vector("/summary/meter_data_completeness")[0] == doctest::Approx(sb.meter_data_completeness));
     // more retries: more complete
     o.comms.plc.retries = 2;
@@ -294,7 +302,8 @@ TEST_CASE("comms: a lossy channel: completeness falls as expected, bills are est
     o.threads = 2;
     o.output_path = b2;
     Simulation(c.net, c.dev, o).run();
-    CHECK(ResultsReader(b2).read_vector("/headend/import_kwh") == ResultsReader(b).read_vector("/headend/import_kwh") );
+    CHECK(same_values(ResultsReader(b2).read_vector("/headend/import_kwh"), ResultsReader(b).read_vector("/headend/import_kwh")));
+    CHECK(same_values(ResultsReader(b2).read_vector("/bill_headend/total_rm"), ResultsReader(b).read_vector("/bill_headend/total_rm")));
 }
 
 TEST_CASE("comms: a run stopped and resumed from its checkpoint has the same head-end and estimated bills") {
