@@ -49,3 +49,50 @@ def test_no_comms_no_headend_and_bad_key_is_named(tmp_path):
         assert "meter_data_completeness" not in f["/summary"]
     with pytest.raises(libgrid.ValidationError, match="comms.plc.packet_loss"):
         two_days().set("comms.plc.packet_loss", 1.5).run(output=str(tmp_path / "bad.h5"))
+
+
+def test_portal_completeness_reads_the_head_end_of_a_real_run(tmp_path):
+    """The portal's utility view (docs/portal.md) on a run with comms: per meter and day, the mean of
+    which (two whole days) is the KPI."""
+    pytest.importorskip("flask")
+    from libgrid import portal
+    out = tmp_path / "lossy.h5"
+    res = two_days().set("comms.plc.packet_loss", 0.3).set("comms.plc.retries", 0).run(output=str(out))
+    c = portal.create_app(out).test_client()
+    meters = c.get("/api/utility/completeness").get_json()["meters"]
+    days = np.array([m["completeness"] for m in meters], dtype=float)
+    assert days.shape[1] == 2
+    assert days.mean() == pytest.approx(res.run_summary["meter_data_completeness"], abs=1e-9)
+    assert days.min() < 1.0
+
+
+def _datasets(path, skip=("/headend", "/bill_headend", "/summary/meter_data_completeness", "/summary/bill_estimation_error_rm")):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            p = "/" + name
+            if any(p == s or p.startswith(s + "/") for s in skip) or p.startswith("/summary/time_") or \
+                    p in ("/summary/wall_time_s", "/summary/steps_per_second"):
+                return
+            if isinstance(obj, h5py.Dataset):
+                out[p] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def test_perfect_channel_unbalanced_engine_is_bit_for_bit(tmp_path):
+    """The default (unbalanced) engine: a perfect channel changes nothing but /headend, /bill_headend."""
+    def sc():
+        s = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml"))
+        return s.set("horizon.start", "2025-01-31").override(steps=192, size="small")
+    a, b = tmp_path / "off.h5", tmp_path / "perfect.h5"
+    sc().run(output=str(a))
+    sc().set("comms.plc.packet_loss", 0).set("comms.plc.latency_median_s", 0).run(output=str(b))
+    da, db = _datasets(a), _datasets(b)
+    assert da.keys() == db.keys() and len(da) > 20
+    for k in da:
+        assert np.array_equal(da[k], db[k], equal_nan=da[k].dtype.kind == "f"), k
+    with h5py.File(b, "r") as f:
+        np.testing.assert_array_equal(f["/headend/import_kwh"][...], f["/meter/import_kwh"][...])
+        assert f["/summary/meter_data_completeness"][()] == 1.0
+        assert f["/summary/bill_estimation_error_rm"][()] == 0.0
