@@ -285,7 +285,7 @@ struct Simulation::Impl : detail::EngineState {
         ar.pod("month_key", month_key);
         if constexpr (!Ar::saving)
             if (month_len > month_cap) ar.bad("month_len", "more intervals than a month holds");
-        archive_months(ar);
+        archive_months(ar, month_imp, month_exp, "month");
         for (std::vector<Bill>& b : bills) ar.vec("bills", b);
         if (opt.comms.enabled) archive_headend(ar);  // issue 17
         state(ar, sum);
@@ -310,33 +310,22 @@ struct Simulation::Impl : detail::EngineState {
     /// Issue 17: the head-end's month so far and its bills (runs with comms only).
     template <class Ar>
     void archive_headend(Ar& ar) {
-        std::vector<double> part;
-        for (std::size_t c = 0; c < net.loads.size(); ++c)
-            for (std::vector<double>* mv : {&month_hd_imp, &month_hd_exp}) {
-                double* first = mv->data() + c * month_cap;
-                if constexpr (Ar::saving) {
-                    part.assign(first, first + month_len);
-                    ar.vec("month_headend", part);
-                } else {
-                    ar.vec("month_headend", part);
-                    if (part.size() != month_len) ar.bad("month_headend", "length differs from month_len");
-                    std::copy(part.begin(), part.end(), first);
-                }
-            }
+        archive_months(ar, month_hd_imp, month_hd_exp, "month_headend");
         for (std::vector<Bill>& b : bills_hd) ar.vec("bills_headend", b);
     }
+    /// The month so far of every customer: the first month_len values of imp and exp ([c * month_cap + k]).
     template <class Ar>
-    void archive_months(Ar& ar) {
+    void archive_months(Ar& ar, std::vector<double>& imp, std::vector<double>& exp, const char* name) {
         std::vector<double> part;
         for (std::size_t c = 0; c < net.loads.size(); ++c)
-            for (std::vector<double>* mv : {&month_imp, &month_exp}) {
+            for (std::vector<double>* mv : {&imp, &exp}) {
                 double* first = mv->data() + c * month_cap;
                 if constexpr (Ar::saving) {
                     part.assign(first, first + month_len);
-                    ar.vec("month", part);
+                    ar.vec(name, part);
                 } else {
-                    ar.vec("month", part);
-                    if (part.size() != month_len) ar.bad("month", "length differs from month_len");
+                    ar.vec(name, part);
+                    if (part.size() != month_len) ar.bad(name, "length differs from month_len");
                     std::copy(part.begin(), part.end(), first);
                 }
             }
