@@ -96,3 +96,23 @@ def test_perfect_channel_unbalanced_engine_is_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(f["/headend/import_kwh"][...], f["/meter/import_kwh"][...])
         assert f["/summary/meter_data_completeness"][()] == 1.0
         assert f["/summary/bill_estimation_error_rm"][()] == 0.0
+
+
+def test_simulation_comms_from_python(tmp_path):
+    """libgrid.Simulation(..., comms={...}): the same channel without a scenario; bad keys named."""
+    net = libgrid.Network.from_json(ROOT / "tests" / "data" / "cigre" / "cigre_lv.input.json")
+    sim = libgrid.Simulation(net, start="2025-07-07", step="15min", horizon="7d",
+                             comms={"packet_loss": 0.2, "retries": 0, "latency_median_s": 120, "latency_sigma": 0.5})
+    sim.run(output=str(tmp_path / "c.h5"))
+    s = sim.summary
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        hd = f["/headend/import_kwh"][...]
+        assert s["meter_data_completeness"] == pytest.approx((~np.isnan(hd)).mean(), abs=1e-12)
+        assert abs(s["meter_data_completeness"] - 0.8) <= 5 * np.sqrt(0.16 / hd.size)
+    plain = libgrid.Simulation(net, start="2025-07-07", step="15min", horizon="1d")
+    plain.run(output=str(tmp_path / "p.h5"))
+    assert np.isnan(plain.summary["meter_data_completeness"])
+    with pytest.raises(libgrid.ValidationError, match="packet_los"):
+        libgrid.Simulation(net, comms={"packet_los": 0.1}).run(output=str(tmp_path / "bad.h5"))
+    with pytest.raises(libgrid.ValidationError, match="comms.plc.packet_loss"):
+        libgrid.Simulation(net, comms={"packet_loss": 1.5}).run(output=str(tmp_path / "bad2.h5"))
