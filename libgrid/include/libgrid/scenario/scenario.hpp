@@ -25,7 +25,6 @@
 #pragma once
 
 #include <libgrid/devices/battery.hpp>
-#include <libgrid/simulation/comms.hpp>
 #include <libgrid/devices/building.hpp>
 #include <libgrid/devices/ev.hpp>
 #include <libgrid/model/network.hpp>
@@ -34,6 +33,7 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/weather.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
+#include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/tariff.hpp>
 
