@@ -1,6 +1,7 @@
 // libgrid Python module: the time-series engine. Devices are added with keyword arguments in
 // physical units (kW, kWh, kWp); the run is one C++ call with the GIL released; results go to an
 // HDF5 file that the Python side reads into pandas (libgrid.read_results).
+#include <cmath>
 #include <libgrid/core/errors.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
@@ -132,8 +133,25 @@ void def_run_simulation(py::module_& m) {
         [](const NetT& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
            bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months,
-           const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control) {
+           const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control,
+           const std::map<std::string, double>& comms) {
             SimulationOptions opt;
+            // issue 17: the PLC channel of the meter readings (docs/comms.md); empty = no comms
+            for (const auto& [k, v] : comms) {
+                CommsOptions& c = opt.comms;
+                c.enabled = true;
+                if (k == "packet_loss") c.plc.packet_loss = v;
+                else if (k == "latency_median_s") c.plc.latency_median_s = v;
+                else if (k == "latency_sigma") c.plc.latency_sigma = v;
+                else if (k == "retries") {
+                    if (v != std::floor(v) || !(v >= 0 && v <= 20)) throw ValidationError("simulation: field 'comms.retries': must be an integer in 0 .. 20");
+                    c.plc.retries = int(v);
+                } else if (k == "retry_s") c.plc.retry_s = v;
+                else if (k == "deadline_s") c.deadline_s = v;
+                else
+                    throw ValidationError("simulation: field 'comms': unknown key '" + k +
+                                          "'; allowed: packet_loss, latency_median_s, latency_sigma, retries, retry_s, deadline_s");
+            }
             // issue 16: shedding priorities by load type, secondary control of droop islands
             auto priority = [](const std::string& v, const std::string& who) {
                 if (v == "critical") return LoadPriority::Critical;
@@ -165,7 +183,8 @@ void def_run_simulation(py::module_& m) {
         py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
         py::arg("resume") = false, py::arg("partial_months") = "flag", py::arg("load_priority") = std::map<std::string, std::string>{},
-        py::arg("default_priority") = "essential", py::arg("secondary_control") = true);
+        py::arg("default_priority") = "essential", py::arg("secondary_control") = true,
+        py::arg("comms") = std::map<std::string, double>{});
 }
 
 void bind_simulation(py::module_& m) {

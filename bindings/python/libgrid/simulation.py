@@ -148,15 +148,20 @@ class Simulation:
     (kW, one row per step); loads without one keep their nominal power unless `devices` gives them
     a class profile. partial_months: "flag" (default) or "prorate", the bills of a month the run
     covers only in part (docs/tariffs.md). load_priority ({load type: critical | essential |
-    deferrable}), default_priority and secondary_control: islanded operation (docs/microgrid.md)."""
+    deferrable}), default_priority and secondary_control: islanded operation (docs/microgrid.md).
+    comms: the meter readings through a PLC channel to the head-end, e.g. {"packet_loss": 0.1,
+    "latency_median_s": 120, "latency_sigma": 0.5, "retries": 0, "retry_s": 300, "deadline_s": 86400}
+    (docs/comms.md; the keys not given keep their defaults; None or {} = no comms)."""
 
     def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
                  start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
                  method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: float = 0.78,
                  meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = "",
                  partial_months: str = "flag", load_priority: Optional[Mapping[str, str]] = None,
-                 default_priority: str = "essential", secondary_control: bool = True):
+                 default_priority: str = "essential", secondary_control: bool = True,
+                 comms: Optional[Mapping[str, float]] = None):
         self.net = net
+        self.comms = {str(k): float(v) for k, v in (comms or {}).items()}
         self.load_priority = {str(k): str(v) for k, v in (load_priority or {}).items()}
         self.default_priority = str(default_priority)
         self.secondary_control = bool(secondary_control)
@@ -195,7 +200,7 @@ class Simulation:
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             _progress_bar() if progress else None, bool(resume), str(self.partial_months), self.load_priority,
-            self.default_priority, self.secondary_control)
+            self.default_priority, self.secondary_control, self.comms)
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings

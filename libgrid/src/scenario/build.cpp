@@ -744,6 +744,7 @@ void build_options(BuildContext& x) {
     o.load_priority = s.load_priority;           // issue 16
     o.default_priority = s.default_priority;
     o.island_secondary_control = s.island_secondary_control;
+    o.comms = s.comms;  // issue 17
     o.output_path.clear();
 }
 

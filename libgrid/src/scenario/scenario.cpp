@@ -957,12 +957,30 @@ void read_resilience(const MapReader& top, Scenario& s, const Ctx& ctx) {
     }
 }
 
+/// Issue 17: `comms: {enabled, plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s},
+/// deadline_s}` (docs/comms.md): the PLC channel of the meter readings; given = enabled.
+void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
+    if (!top.has("comms") || top.get("comms").IsNull()) return;
+    MapReader m(ctx, top.get("comms"), "comms", {"enabled", "plc", "deadline_s"});
+    CommsOptions& c = s.comms;
+    c.enabled = true;
+    m.boolean("enabled", c.enabled);
+    number_or_word(m, "deadline_s", c.deadline_s, at_least(0.0), "none", kInf);
+    MapReader p(ctx, m.get("plc"), "comms.plc", {"packet_loss", "latency_median_s", "latency_sigma", "retries", "retry_s"});
+    p.number("packet_loss", c.plc.packet_loss, kShare);
+    p.number("latency_median_s", c.plc.latency_median_s, closed(0.0, 86400.0));
+    p.number("latency_sigma", c.plc.latency_sigma, closed(0.0, 5.0));
+    p.integer("retries", c.plc.retries, 0, 20);
+    p.number("retry_s", c.plc.retry_s, closed(0.0, 86400.0));
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms"});
     read_resilience(top, s, ctx);
+    read_comms(top, s, ctx);  // issue 17
     top.string("name", s.name);
     top.string("description", s.description);
     top.seed("seed", s.seed);
@@ -1186,7 +1204,7 @@ bool Scenario::same_settings(const Scenario& o) const {
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
-           default_priority == o.default_priority && island_secondary_control == o.island_secondary_control;
+           default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1505,6 +1523,19 @@ std::string scenario_to_yaml(const Scenario& s) {
             e << YAML::EndMap;
         }
         e << YAML::EndMap;
+    }
+    if (s.comms.enabled || !(s.comms == CommsOptions{})) {  // issue 17: only when given
+        const CommsOptions& c = s.comms;
+        e << YAML::Key << "comms" << YAML::Value << YAML::BeginMap;
+        if (!c.enabled) kv(e, "enabled", false);
+        kv(e, "deadline_s", std::isinf(c.deadline_s) ? std::string("none") : num(c.deadline_s));
+        e << YAML::Key << "plc" << YAML::Value << YAML::BeginMap;
+        kv(e, "packet_loss", c.plc.packet_loss);
+        kv(e, "latency_median_s", c.plc.latency_median_s);
+        kv(e, "latency_sigma", c.plc.latency_sigma);
+        kv(e, "retries", std::int64_t(c.plc.retries));
+        kv(e, "retry_s", c.plc.retry_s);
+        e << YAML::EndMap << YAML::EndMap;
     }
     if (s.outages.enabled) {
         const ScenarioOutages& o = s.outages;

@@ -58,7 +58,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 944, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 984, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -143,6 +143,12 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.island_frequency_max_hz", s.island_frequency_max_hz);
     ar.pod("sum.forming_soc_outage_start", s.forming_soc_outage_start);
     ar.pod("sum.forming_soc_outage_end", s.forming_soc_outage_end);
+    // issue 17: the communication layer (only with comms: the state of other runs stays as it was)
+    if (s.comms) {
+        ar.pod("sum.meter_readings", s.meter_readings);
+        ar.pod("sum.headend_readings", s.headend_readings);
+        ar.pod("sum.bill_estimation_error_rm", s.bill_estimation_error_rm);
+    }
 }
 
 /// What steps change in the network: switch positions and service states (events), tap positions
@@ -251,6 +257,13 @@ struct Simulation::Impl : detail::EngineState {
     std::unique_ptr<Recorder> own_w;  // the HDF5 recorder of output_path
     int h_meter_t = -1, h_meter_imp = -1, h_meter_exp = -1, h_conv = -1, h_iter = -1, h_balance = -1;
 
+    // ---- issue 17: the head-end's view of the meters through the PLC channel (docs/comms.md) ----
+    std::vector<double> hd_imp, hd_exp;              ///< per customer, the closing interval (NaN = missing)
+    std::vector<double> month_hd_imp, month_hd_exp;  ///< [c * month_cap + k], like month_imp (NaN = missing)
+    std::vector<double> est_imp, est_exp;            ///< scratch: one customer's month, estimated
+    std::vector<std::vector<Bill>> bills_hd;         ///< per customer, bills from the head-end's data
+    int h_hd_t = -1, h_hd_imp = -1, h_hd_exp = -1;
+
     std::size_t next_event = 0;
 
     // ---- checkpoints (docs/reliability.md) ----------------------------------------------------
@@ -272,8 +285,9 @@ struct Simulation::Impl : detail::EngineState {
         ar.pod("month_key", month_key);
         if constexpr (!Ar::saving)
             if (month_len > month_cap) ar.bad("month_len", "more intervals than a month holds");
-        archive_months(ar);
+        archive_months(ar, month_imp, month_exp, "month");
         for (std::vector<Bill>& b : bills) ar.vec("bills", b);
+        if (opt.comms.enabled) archive_headend(ar);  // issue 17
         state(ar, sum);
         // issue 16: islanded operation
         ar.pod("first_island_t", first_island_t);
@@ -293,18 +307,25 @@ struct Simulation::Impl : detail::EngineState {
         ar.fixed("cust_out", cust_out);  // issue 16
         ar.fixed("cust_ever", cust_ever);
     }
+    /// Issue 17: the head-end's month so far and its bills (runs with comms only).
     template <class Ar>
-    void archive_months(Ar& ar) {
+    void archive_headend(Ar& ar) {
+        archive_months(ar, month_hd_imp, month_hd_exp, "month_headend");
+        for (std::vector<Bill>& b : bills_hd) ar.vec("bills_headend", b);
+    }
+    /// The month so far of every customer: the first month_len values of imp and exp ([c * month_cap + k]).
+    template <class Ar>
+    void archive_months(Ar& ar, std::vector<double>& imp, std::vector<double>& exp, const char* name) {
         std::vector<double> part;
         for (std::size_t c = 0; c < net.loads.size(); ++c)
-            for (std::vector<double>* mv : {&month_imp, &month_exp}) {
+            for (std::vector<double>* mv : {&imp, &exp}) {
                 double* first = mv->data() + c * month_cap;
                 if constexpr (Ar::saving) {
                     part.assign(first, first + month_len);
-                    ar.vec("month", part);
+                    ar.vec(name, part);
                 } else {
-                    ar.vec("month", part);
-                    if (part.size() != month_len) ar.bad("month", "length differs from month_len");
+                    ar.vec(name, part);
+                    if (part.size() != month_len) ar.bad(name, "length differs from month_len");
                     std::copy(part.begin(), part.end(), first);
                 }
             }
@@ -326,7 +347,13 @@ struct Simulation::Impl : detail::EngineState {
         }
         for (const Bus& b : net.buses) h = fnv1a(&b.id, sizeof b.id, h);
         const double reals[] = {opt.tolerance, opt.control_tolerance_pu, opt.loading_limit_percent};
-        return fnv1a(reals, sizeof reals, h);
+        h = fnv1a(reals, sizeof reals, h);
+        if (opt.comms.enabled) {  // issue 17 (other runs' digests stay as they were)
+            const PlcOptions& p = opt.comms.plc;
+            const double c[] = {p.packet_loss, p.latency_median_s, p.latency_sigma, double(p.retries), p.retry_s, opt.comms.deadline_s};
+            h = fnv1a(c, sizeof c, h);
+        }
+        return h;
     }
 
     /// Re-derives the model and the solver's factorisation from the network (keeping the voltages):
@@ -417,6 +444,7 @@ struct Simulation::Impl : detail::EngineState {
         }
         for (const Event& e : dev.events) resolve_event(e);
         validate(opt.emission);
+        if (opt.comms.enabled) validate(opt.comms);  // issue 17
     }
 
     void validate_load_profiles() {
@@ -855,10 +883,16 @@ struct Simulation::Impl : detail::EngineState {
 
     void close_interval(LocalTime interval_start) {
         const std::size_t nc = net.loads.size();
+        if (opt.comms.enabled) headend_interval(interval_start);  // issue 17
         if (w && h_meter_imp >= 0) {
             w->append(h_meter_t, &interval_start);
             w->append(h_meter_imp, interval_imp.data());
             w->append(h_meter_exp, interval_exp.data());
+            if (h_hd_imp >= 0) {
+                w->append(h_hd_t, &interval_start);
+                w->append(h_hd_imp, hd_imp.data());
+                w->append(h_hd_exp, hd_exp.data());
+            }
         }
         // monthly buffer for bills
         const CivilTime ct = to_civil(interval_start);
@@ -873,6 +907,11 @@ struct Simulation::Impl : detail::EngineState {
             month_imp[c * month_cap + month_len] = interval_imp[c];
             month_exp[c * month_cap + month_len] = interval_exp[c];
         }
+        if (opt.comms.enabled)
+            for (std::size_t c = 0; c < nc; ++c) {
+                month_hd_imp[c * month_cap + month_len] = hd_imp[c];
+                month_hd_exp[c * month_cap + month_len] = hd_exp[c];
+            }
         ++month_len;
         std::fill(interval_imp.begin(), interval_imp.end(), 0.0);
         std::fill(interval_exp.begin(), interval_exp.end(), 0.0);
@@ -894,8 +933,70 @@ struct Simulation::Impl : detail::EngineState {
                 bills[c].push_back(x);
                 sum.bills_rm += x.total_rm;
             }
+            if (opt.comms.enabled) bill_headend(c, tf, bo, b);  // issue 17
         }
         month_len = 0;
+    }
+
+    // ---- issue 17: the head-end (docs/comms.md) ---------------------------------------------------
+    void init_headend() {
+        if (!opt.comms.enabled) return;
+        const std::size_t nl = net.loads.size();
+        sum.comms = true;
+        sum.bill_estimation_error_rm = 0.0;
+        hd_imp.assign(nl, kNaN);
+        hd_exp.assign(nl, kNaN);
+        month_hd_imp.assign(nl * month_cap, kNaN);
+        month_hd_exp.assign(nl * month_cap, kNaN);
+        est_imp.assign(month_cap, 0.0);
+        est_exp.assign(month_cap, 0.0);
+        bills_hd.assign(nl, {});
+    }
+
+    /// The closing interval's readings through the channel: the head-end's row (NaN = missing).
+    /// A pure function of (seed, meter id, interval index): no state, no order, any thread count.
+    void headend_interval(LocalTime interval_start) {
+        const std::int64_t index = interval_start / opt.meter_interval_s;  // absolute: the same interval in any run
+        for (std::size_t c = 0; c < net.loads.size(); ++c) {
+            const Delivery d = deliver_reading(opt.comms, opt.seed, net.loads[c].id, index);
+            hd_imp[c] = d.arrived ? interval_imp[c] : kNaN;
+            hd_exp[c] = d.arrived ? interval_exp[c] : kNaN;
+            sum.meter_readings++;
+            if (d.arrived) sum.headend_readings++;
+        }
+    }
+
+    /// Customer c's month billed from the head-end's data, missing intervals estimated
+    /// (estimate_missing, comms.hpp), with the same tariff code as the true bills `truth`.
+    void bill_headend(std::size_t c, const Tariff& tf, const BillOptions& bo, const std::vector<Bill>& truth) {
+        const std::size_t per_day = std::size_t(std::max<std::int64_t>(86400 / opt.meter_interval_s, 1));
+        const CivilTime ct = to_civil(month_start);
+        const std::int64_t into_day = (ct.hour * 3600 + ct.minute * 60 + std::int64_t(ct.second)) / opt.meter_interval_s;
+        estimate_missing(&month_hd_imp[c * month_cap], month_len, per_day, -into_day, est_imp.data());
+        estimate_missing(&month_hd_exp[c * month_cap], month_len, per_day, -into_day, est_exp.data());
+        std::vector<Bill> b = monthly_bills(tf, bo, month_start, opt.meter_interval_s, est_imp.data(), est_exp.data(), month_len);
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            if (i < truth.size()) sum.bill_estimation_error_rm += std::abs(b[i].total_rm - truth[i].total_rm);
+            bills_hd[c].push_back(b[i]);
+        }
+    }
+
+    /// /bill_headend: the head-end's bills, months x customers (as /bill; docs/comms.md).
+    void write_bills_headend() {
+        if (!opt.comms.enabled || bills_hd.empty() || bills_hd[0].empty()) return;
+        const std::size_t nm = bills_hd[0].size(), nc = bills_hd.size();
+        w->write_ids("bill_headend", bill_customers);
+        auto table = [&](const char* name, double Bill::*field, const char* unit) {
+            const int h = w->add_series(SeriesSpec{"bill_headend", name, unit, nc, 1, false});
+            std::vector<double> row(nc);
+            for (std::size_t mth = 0; mth < nm; ++mth) {
+                for (std::size_t c = 0; c < nc; ++c) row[c] = mth < bills_hd[c].size() ? bills_hd[c][mth].*field : kNaN;
+                w->append(h, row.data());
+            }
+        };
+        table("total_rm", &Bill::total_rm, "RM");
+        table("import_kwh", &Bill::import_kwh, "kWh");
+        table("export_kwh", &Bill::export_kwh, "kWh");
     }
 
     // ---- the recorder ----------------------------------------------------------------------------
@@ -915,7 +1016,7 @@ struct Simulation::Impl : detail::EngineState {
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill", "/events"};  // written at the end of a run
+                r.remove = {"/summary", "/bill", "/events", "/bill_headend"};  // written at the end of a run
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
                 own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {
@@ -931,6 +1032,7 @@ struct Simulation::Impl : detail::EngineState {
             cols += 7 * bill_customers.size();  // the bill tables written at the end (write_bills), while the step series still hold their buffers
             if (!timeline.empty()) cols += net.loads.size();  // issue 16: /load/not_served_kw
             cols += 3;  // issue 16: /island
+            if (opt.comms.enabled) cols += 2 * net.loads.size() + 3 * bill_customers.size();  // issue 17: /headend, /bill_headend
             w->plan(cols);
             w->plan_rows(opt.n_steps);
         }
@@ -976,6 +1078,14 @@ struct Simulation::Impl : detail::EngineState {
             h_meter_imp = w->add_series(SeriesSpec{"meter", "import_kwh", "kWh", net.loads.size(), 1, false});
             h_meter_exp = w->add_series(SeriesSpec{"meter", "export_kwh", "kWh", net.loads.size(), 1, false});
             w->set_attribute("/meter", "interval_s", std::int64_t(opt.meter_interval_s));
+            h_hd_imp = -1;
+            if (opt.comms.enabled) {  // issue 17: the head-end's view, on the meters' time axis
+                group_ids("headend", net.loads);
+                h_hd_t = w->add_group_time("headend");
+                h_hd_imp = w->add_series(SeriesSpec{"headend", "import_kwh", "kWh", net.loads.size(), 1, false});
+                h_hd_exp = w->add_series(SeriesSpec{"headend", "export_kwh", "kWh", net.loads.size(), 1, false});
+                w->set_attribute("/headend", "interval_s", std::int64_t(opt.meter_interval_s));
+            }
         }
     }
 
@@ -1014,6 +1124,7 @@ struct Simulation::Impl : detail::EngineState {
             }
         }
         write_bills();
+        write_bills_headend();  // issue 17
         write_events();
         write_collapses();
         w->flush();
@@ -1167,6 +1278,7 @@ struct Simulation::Impl : detail::EngineState {
         month_exp.assign(nl * month_cap, 0.0);
         month_key = -1;
         bills.assign(nl, {});
+        init_headend();  // issue 17
         bill_customers.clear();
         for (const Load& l : net.loads) bill_customers.push_back(l.id);
         cust_replaced.assign(nl, 0);
@@ -1300,6 +1412,8 @@ struct Simulation::Impl : detail::EngineState {
         sum.customers_interrupted = std::size_t(std::count(cust_ever.begin(), cust_ever.end(), 1.0));
         sum.saidi_h = sum.customers > 0 ? sum.customer_hours_interrupted / double(sum.customers) : 0.0;
         sum.saifi = sum.customers > 0 ? double(sum.interruptions) / double(sum.customers) : 0.0;
+        // issue 17: the head-end's share of the meter-intervals
+        if (sum.comms) sum.meter_data_completeness = sum.meter_readings > 0 ? double(sum.headend_readings) / double(sum.meter_readings) : kNaN;
     }
 
     void close_run() {

@@ -262,6 +262,15 @@ constexpr KpiInfo kKpis[] = {
         "sum of stored energy / sum of capacity over every grid-forming battery", "/battery/soc", false, true, false),
     KPI(forming_soc_outage_end, "fraction", B::Network, "state of charge of the grid-forming batteries at the end of the last islanded step",
         "sum of stored energy / sum of capacity over every grid-forming battery", "/battery/soc", false, true, false),
+    // ---- the communication layer (issue 17; written to /summary when comms are enabled; docs/comms.md) ----
+    KPI(meter_data_completeness, "fraction", B::CustomerMeters, "share of the meter-intervals whose reading the head-end has (0..1)",
+        "number of finite values of /headend/import_kwh / number of values of /meter/import_kwh (a reading counts when some attempt "
+        "through the PLC channel got through within comms.deadline_s of its interval's end)",
+        "the head-end: /headend/import_kwh against the meters' /meter/import_kwh", false, true, false),
+    KPI(bill_estimation_error_rm, "RM", B::CustomerMeters, "error of the bills computed from the head-end's data against the true bills",
+        "sum over customers and months of |/bill_headend/total_rm - /bill/total_rm|; the head-end's bills fill a missing interval by "
+        "the same interval of the day before, else the mean of that day's received intervals, else 0 (docs/comms.md)",
+        "the head-end's billing: /bill_headend/total_rm against /bill/total_rm", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -293,9 +302,14 @@ bool kpi_is_resilience(const char* name) {
     return false;
 }
 
+bool kpi_is_comms(const char* name) {
+    return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0;
+}
+
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
     if (!k.in_file) return false;
     if (kpi_is_resilience(k.name) && !s.resilience) return false;  // issue 16: runs with events only
+    if (kpi_is_comms(k.name) && !s.comms) return false;  // issue 17: runs with comms only
     if (s.unbalanced) return true;
     for (const char* u : {"max_vuf_percent", "vuf_p95_percent", "max_neutral_current_a", "vuf_limit_percent", "vuf_bus_steps_over_limit_percent",
                           "undervoltage_node_steps_a", "undervoltage_node_steps_b", "undervoltage_node_steps_c", "overvoltage_node_steps_a",

@@ -33,6 +33,7 @@
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/profiles/weather.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
+#include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/tariff.hpp>
 
@@ -359,6 +360,9 @@ struct Scenario {
     std::map<std::string, LoadPriority> load_priority;
     LoadPriority default_priority = LoadPriority::Essential;
     bool island_secondary_control = true;  ///< `resilience.secondary_control`
+    /// Issue 17: `comms: {plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s},
+    /// deadline_s}` (docs/comms.md); enabled when the key is given.
+    CommsOptions comms;
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;

@@ -20,6 +20,7 @@
 
 #include <limits>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/emissions.hpp>
 #include <libgrid/simulation/tariff.hpp>
@@ -102,6 +103,9 @@ struct SimulationOptions {
     /// the sources' set points shifted until the frequency is nominal again, within their limits;
     /// docs/microgrid.md); false = primary droop only (the frequency stays where the droop puts it).
     bool island_secondary_control = true;
+    /// Issue 17: meter readings through a PLC channel to the head-end (docs/comms.md); disabled by
+    /// default (then the run is as without it, bit for bit).
+    CommsOptions comms;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -228,6 +232,12 @@ struct SimulationSummary {
     /// first islanded step and at the end of the last one (NaN without islanded steps)
     double forming_soc_outage_start = std::numeric_limits<double>::quiet_NaN();
     double forming_soc_outage_end = std::numeric_limits<double>::quiet_NaN();
+    // ---- issue 17: the communication layer (runs with comms enabled; docs/comms.md) ----
+    bool comms = false;                       ///< the run had comms: its /summary holds the two KPIs below
+    std::size_t meter_readings = 0;           ///< meter-intervals closed (customers x intervals)
+    std::size_t headend_readings = 0;         ///< of them, the ones the head-end has (in time)
+    double meter_data_completeness = std::numeric_limits<double>::quiet_NaN();  ///< headend / meter readings
+    double bill_estimation_error_rm = std::numeric_limits<double>::quiet_NaN(); ///< sum |head-end bill - true bill|
 };
 
 /// Per-step hook for progress bars: (step done, total steps).

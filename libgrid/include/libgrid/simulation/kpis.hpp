@@ -48,4 +48,8 @@ bool kpi_written(const KpiInfo& k, const SimulationSummary& s);
 /// written to /summary only when the run had events (SimulationSummary::resilience).
 bool kpi_is_resilience(const char* name);
 
+/// Issue 17: one of the communication KPIs (meter_data_completeness, bill_estimation_error_rm;
+/// docs/comms.md), written to /summary only when the run had comms (SimulationSummary::comms).
+bool kpi_is_comms(const char* name);
+
 }  // namespace libgrid
