@@ -302,7 +302,7 @@ def test_an_unbalanced_run_is_served_too(tmp_path):
 
 
 def test_completeness_reads_the_head_end_view_when_there_is_one(city, tmp_path):
-    """docs/design_comms.md: the communication slice writes /headend/import_kwh (NaN = missing)."""
+    """docs/comms.md: the communication slice writes /headend/import_kwh (NaN = missing)."""
     path = tmp_path / "headend.h5"
     shutil.copy(city, path)
     with h5py.File(path, "a") as f:

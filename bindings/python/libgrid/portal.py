@@ -470,7 +470,7 @@ class PortalData:
             di, de = f["/meter/import_kwh"], f["/meter/export_kwh"]
             n = min(n, di.shape[0], de.shape[0])
             # what the utility received: the head-end's view when the file has one (issue 17's
-            # communication slice, docs/design_comms.md: /headend/import_kwh, NaN = missing), else /meter
+            # communication slice, docs/comms.md: /headend/import_kwh, NaN = missing), else /meter
             src = [f[p] for p in self.completeness_paths(f)]
             for k0 in range(0, n, block):
                 k1 = min(n, k0 + block)
