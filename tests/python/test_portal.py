@@ -399,7 +399,10 @@ def make_browser(width=1280, height=900):
               f"--window-size={width},{height}", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
               "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"):
         opts.add_argument(a)
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    # the browser is not ours to sanitize: under .ci/sanitize.sh pytest runs with the ASan runtime in
+    # LD_PRELOAD, which chromedriver and chromium inherit and cannot start with
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=env), options=opts)
 
 
 @pytest.fixture(scope="module")
