@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "scratch_dir.hpp"
+#include "test_feeders.hpp"
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/devices/battery.hpp>
@@ -13,6 +14,7 @@
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -45,27 +47,8 @@ Network feeder() {
     e.id = 0;
     e.bus = 0;
     net.ext_grids.push_back(e);
-    auto line = [&](Id id, Id a, Id b) {
-        Line l;
-        l.id = id;
-        l.from_bus = a;
-        l.to_bus = b;
-        l.length_km = 0.1;
-        l.r_ohm_per_km = 0.2;
-        l.x_ohm_per_km = 0.08;
-        l.max_i_ka = 0.3;
-        net.lines.push_back(l);
-    };
-    line(0, 0, 1);
-    line(1, 2, 3);
-    line(2, 3, 4);
-    Switch sw;
-    sw.id = 9;
-    sw.name = "CB feeder";
-    sw.bus = 1;
-    sw.element = 2;
-    sw.et = SwitchElement::Bus;
-    net.switches.push_back(sw);
+    for (const auto& [id, from, to] : {std::array<Id, 3>{0, 0, 1}, {1, 2, 3}, {2, 3, 4}}) net.lines.push_back(libgrid_test::feeder_line(id, from, to));
+    net.switches.push_back(libgrid_test::feeder_breaker(9, 1, 2));
     auto load = [&](Id id, Id bus, const char* type) {
         Load l;
         l.id = id;

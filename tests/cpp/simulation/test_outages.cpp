@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "scratch_dir.hpp"
+#include "test_feeders.hpp"
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/model/to_unetwork.hpp>
@@ -49,29 +50,16 @@ Network small_feeder() {
     e.bus = 0;
     net.ext_grids.push_back(e);
     auto line = [&](Id id, Id a, Id b) {
-        Line l;
-        l.id = id;
+        Line l = libgrid_test::feeder_line(id, a, b);
         l.name = "L";
         l.name += std::to_string(id);
-        l.from_bus = a;
-        l.to_bus = b;
-        l.length_km = 0.1;
-        l.r_ohm_per_km = 0.2;
-        l.x_ohm_per_km = 0.08;
-        l.max_i_ka = 0.3;
         net.lines.push_back(l);
     };
     line(0, 0, 1);
     line(1, 1, 2);
     line(2, 2, 3);
     line(3, 4, 5);
-    Switch sw;
-    sw.id = 7;
-    sw.name = "CB feeder";
-    sw.bus = 1;
-    sw.element = 4;
-    sw.et = SwitchElement::Bus;
-    net.switches.push_back(sw);
+    net.switches.push_back(libgrid_test::feeder_breaker(7, 1, 4));
     auto load = [&](Id id, Id bus) {
         Load l;
         l.id = id;
