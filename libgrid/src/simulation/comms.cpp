@@ -18,6 +18,8 @@ void validate(const CommsOptions& o) {
     if (!(p.latency_sigma >= 0.0 && p.latency_sigma <= 5.0)) bad("comms.plc.latency_sigma", "must be in 0 .. 5");
     if (p.retries < 0 || p.retries > 20) bad("comms.plc.retries", "must be in 0 .. 20, got " + std::to_string(p.retries));
     if (!(p.retry_s >= 0.0) || !std::isfinite(p.retry_s)) bad("comms.plc.retry_s", "must be a finite number >= 0");
+    if (!(p.hop_length_m >= 0.0) || !std::isfinite(p.hop_length_m)) bad("comms.plc.hop_length_m", "must be a finite number >= 0 (0 = one hop)");
+    if (!(p.concentrator_rate_per_s > 0.0)) bad("comms.plc.concentrator_rate_per_s", "must be > 0 (or infinite)");
     if (!(o.deadline_s >= 0.0)) bad("comms.deadline_s", "must be >= 0 (or infinite)");
 }
 
@@ -35,26 +37,56 @@ namespace {
 double unit(std::uint64_t h) { return (double(h >> 11) + 0.5) * 0x1.0p-53; }
 }  // namespace
 
-Attempt deliver(const PlcOptions& plc, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt) {
+int plc_hops(const PlcOptions& plc, double distance_m) {
+    if (!(plc.hop_length_m > 0.0) || !(distance_m > 0.0)) return 1;
+    const double h = std::floor(distance_m / plc.hop_length_m);
+    return h >= 1000.0 ? 1001 : 1 + int(h);
+}
+
+Attempt deliver(const PlcOptions& plc, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt, int hops,
+                std::uint64_t stream_base) {
     Attempt a;
-    if (plc.packet_loss > 0.0 && unit(comms_hash(seed, meter, interval, attempt, 0)) < plc.packet_loss) return a;
+    if (hops < 1) hops = 1;
+    // one hop: lost with packet_loss (the draw compared as before issue 17's hops, bit for bit)
+    const double loss = hops == 1 ? plc.packet_loss : 1.0 - std::pow(1.0 - plc.packet_loss, double(hops));
+    if (loss > 0.0 && unit(comms_hash(seed, meter, interval, attempt, stream_base + 0)) < loss) return a;
     a.ok = true;
-    if (plc.latency_sigma == 0.0 || plc.latency_median_s == 0.0) {
-        a.latency_s = plc.latency_median_s;
+    const double median = plc.latency_median_s * double(hops);
+    if (plc.latency_sigma == 0.0 || median == 0.0) {
+        a.latency_s = median;
         return a;
     }
     // lognormal: median exp(sigma z), z standard normal (Box-Muller from two hashes)
-    const double u1 = unit(comms_hash(seed, meter, interval, attempt, 1)), u2 = unit(comms_hash(seed, meter, interval, attempt, 2));
+    const double u1 = unit(comms_hash(seed, meter, interval, attempt, stream_base + 1)),
+                 u2 = unit(comms_hash(seed, meter, interval, attempt, stream_base + 2));
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
-    a.latency_s = plc.latency_median_s * std::exp(plc.latency_sigma * z);
+    a.latency_s = median * std::exp(plc.latency_sigma * z);
     return a;
 }
 
-Delivery deliver_reading(const CommsOptions& o, std::uint64_t seed, std::int64_t meter, std::int64_t interval) {
+std::uint64_t message_stream(MessageKind kind) { return 16ULL * std::uint64_t(int(kind)); }
+
+Delivery deliver_message(const CommsOptions& o, std::uint64_t seed, Receiver receiver, std::int64_t id, MessageKind kind,
+                         std::int64_t index, int hops) {
+    // the receiver's key: (class, id) folded into one 64-bit value (unsigned: wraps, never UB)
+    const std::int64_t key = std::int64_t(mix64(std::uint64_t(id) + 0x9E3779B97F4A7C15ULL * (std::uint64_t(int(receiver)) + 1)));
     Delivery d;
     for (int k = 0; k <= o.plc.retries; ++k) {
         d.attempts = k + 1;
-        const Attempt a = deliver(o.plc, seed, meter, interval, k);
+        const Attempt a = deliver(o.plc, seed, key, index, k, hops, message_stream(kind));
+        if (!a.ok) continue;
+        d.delay_s = double(k) * o.plc.retry_s + a.latency_s;
+        d.arrived = true;
+        return d;
+    }
+    return d;
+}
+
+Delivery deliver_reading(const CommsOptions& o, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int hops) {
+    Delivery d;
+    for (int k = 0; k <= o.plc.retries; ++k) {
+        d.attempts = k + 1;
+        const Attempt a = deliver(o.plc, seed, meter, interval, k, hops);
         if (!a.ok) continue;
         const double delay = double(k) * o.plc.retry_s + a.latency_s;
         d.delay_s = delay;

@@ -259,6 +259,8 @@ struct Simulation::Impl : detail::EngineState {
 
     // ---- issue 17: the head-end's view of the meters through the PLC channel (docs/comms.md) ----
     std::vector<double> hd_imp, hd_exp;              ///< per customer, the closing interval (NaN = missing)
+    CommsTopology comms_topo;                        ///< the PLC networks (hops, concentrators)
+    CommsContext comms_ctx;                          ///< what device groups read messages through (ctx.comms)
     std::vector<double> month_hd_imp, month_hd_exp;  ///< [c * month_cap + k], like month_imp (NaN = missing)
     std::vector<double> est_imp, est_exp;            ///< scratch: one customer's month, estimated
     std::vector<std::vector<Bill>> bills_hd;         ///< per customer, bills from the head-end's data
@@ -658,6 +660,7 @@ struct Simulation::Impl : detail::EngineState {
         std::fill(cust_pv_kw.begin(), cust_pv_kw.end(), 0.0);
         ctx.customer_load_kvar = &load_q_kvar;
         ctx.bus_flex_kw = &bus_flex_kw;
+        ctx.comms = opt.comms.enabled ? &comms_ctx : nullptr;  // issue 17
         std::fill(bus_flex_kw.begin(), bus_flex_kw.end(), 0.0);
     }
 
@@ -944,6 +947,9 @@ struct Simulation::Impl : detail::EngineState {
         const std::size_t nl = net.loads.size();
         sum.comms = true;
         sum.bill_estimation_error_rm = 0.0;
+        comms_ctx.options = &opt.comms;
+        comms_ctx.seed = opt.seed;
+        comms_ctx.topology = &comms_topo;
         hd_imp.assign(nl, kNaN);
         hd_exp.assign(nl, kNaN);
         month_hd_imp.assign(nl * month_cap, kNaN);

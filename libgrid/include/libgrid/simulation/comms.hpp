@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace libgrid {
 
@@ -21,6 +22,14 @@ struct PlcOptions {
     double latency_sigma = 1.0;       ///< lognormal sigma of the latency (>= 0; 0 = always the median)
     int retries = 2;                  ///< attempts after the first (0..20)
     double retry_s = 300.0;           ///< a retry starts this long after the attempt before it, s (>= 0)
+    /// The reach of one PLC hop along the LV feeder, m: a node `d` metres of line from its
+    /// concentrator (the LV side of its distribution transformer) is plc_hops() = 1 + floor(d /
+    /// hop_length_m) hops away. 0 = every node one hop (packet_loss is then end to end).
+    /// packet_loss and latency_median_s are per hop (`comms.plc.hop_length_m`).
+    double hop_length_m = 0.0;
+    /// Bandwidth: messages a data concentrator passes per second (`comms.plc.concentrator_rate_per_s`);
+    /// readings beyond it queue (FIFO by arrival, then meter id). Infinity = no queue.
+    double concentrator_rate_per_s = std::numeric_limits<double>::infinity();
     bool operator==(const PlcOptions&) const = default;
 };
 
@@ -39,12 +48,19 @@ void validate(const CommsOptions& o);
 /// The channel's hash: a SplitMix64 chain of the keys, as 64 bits.
 std::uint64_t comms_hash(std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt, std::uint64_t stream);
 
+/// Hops from a node `distance_m` metres of line from its concentrator (>= 1; see hop_length_m).
+int plc_hops(const PlcOptions& plc, double distance_m);
+
 /// One attempt of a reading: got through or not, and its latency (s; NaN when lost).
+/// Over `hops` hops: lost with probability 1 - (1 - packet_loss)^hops, latency hops x the one-hop
+/// lognormal draw. `stream_base` separates the channel's uses (0: meter readings; messages to
+/// devices use message_stream()).
 struct Attempt {
     bool ok = false;
     double latency_s = std::numeric_limits<double>::quiet_NaN();
 };
-Attempt deliver(const PlcOptions& plc, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt);
+Attempt deliver(const PlcOptions& plc, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt, int hops = 1,
+                std::uint64_t stream_base = 0);
 
 /// A reading through the channel with its retries: whether the head-end has it in time, its delay
 /// after the interval's end (s, NaN when never delivered) and the attempts made.
@@ -53,7 +69,52 @@ struct Delivery {
     double delay_s = std::numeric_limits<double>::quiet_NaN();
     int attempts = 0;
 };
-Delivery deliver_reading(const CommsOptions& o, std::uint64_t seed, std::int64_t meter, std::int64_t interval);
+Delivery deliver_reading(const CommsOptions& o, std::uint64_t seed, std::int64_t meter, std::int64_t interval, int hops = 1);
+
+/// Messages from the head-end to devices (downlink, docs/comms.md "Messages to devices"). Each kind
+/// has its own random streams, so a DR event and a price update to the same device are independent.
+enum class MessageKind : int {
+    DemandResponse = 1,   ///< a DR event (index: the event's start, s local)
+    PriceSchedule = 2,    ///< the day's ToU price schedule, sent day-ahead (index: the day, t / 86400)
+    EvLimit = 3,          ///< a grid_aware aggregator's charging limit (index: the step's start / step_s)
+    BatterySetpoint = 4,  ///< a scheduled battery's set point (index: the step's start / step_s)
+};
+/// Receiver classes: a device's key is (class, id), so equal ids in different groups differ.
+enum class Receiver : int { Meter = 0, Building = 1, Home = 2, EvStation = 3, EvSite = 4, Battery = 5 };
+
+/// The stream base of a message kind (distinct from the readings' 0..2).
+std::uint64_t message_stream(MessageKind kind);
+
+/// A message sent at some time to one device through the channel with its retries: arrived (some
+/// attempt got through; no deadline: a device acts on a message whenever it comes) and its delay
+/// after sending (s, NaN when never). Pure in (seed, receiver, id, kind, index): no state.
+Delivery deliver_message(const CommsOptions& o, std::uint64_t seed, Receiver receiver, std::int64_t id, MessageKind kind,
+                         std::int64_t index, int hops = 1);
+
+/// Where the PLC networks are: one concentrator per distribution transformer (its LV bus), every
+/// bus fed through it belongs to it, at plc_hops() of its line distance. Buses not below a
+/// distribution transformer (MV, the slack's own LV network) get the concentrator of the feeder's
+/// source (index 0 when none) and 1 hop.
+struct CommsTopology {
+    std::vector<int> bus_hops;             ///< per bus index, >= 1
+    std::vector<int> bus_concentrator;     ///< per bus index, index into concentrator_id
+    std::vector<std::int64_t> concentrator_id;  ///< the transformer's id (or -1 for the source's)
+};
+
+/// The context device groups read messages through (StepContext::comms; nullptr = no comms: every
+/// message arrives at once, as before issue 17).
+struct CommsContext {
+    const CommsOptions* options = nullptr;
+    std::uint64_t seed = 0;
+    const CommsTopology* topology = nullptr;
+    /// Hops of bus index `bus` (1 when unknown).
+    int hops(int bus) const {
+        return topology && bus >= 0 && std::size_t(bus) < topology->bus_hops.size() ? topology->bus_hops[std::size_t(bus)] : 1;
+    }
+    Delivery message(Receiver r, std::int64_t id, int bus, MessageKind kind, std::int64_t index) const {
+        return deliver_message(*options, seed, r, id, kind, index, hops(bus));
+    }
+};
 
 /// A perfect channel (no loss, zero latency): the head-end has every reading at once.
 bool perfect_channel(const CommsOptions& o);

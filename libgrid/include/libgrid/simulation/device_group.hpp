@@ -26,6 +26,7 @@
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/state_archive.hpp>
 
@@ -178,6 +179,9 @@ struct StepContext {
     /// Issue 16: hours from the start of this step to the next scheduled restoration (the end of
     /// an event with a duration), NaN when none is announced.
     double outage_left_h = std::numeric_limits<double>::quiet_NaN();
+    /// Issue 17 (docs/comms.md "Messages to devices"): the channel messages to devices travel
+    /// through; nullptr = no comms (every message arrives when sent, as before).
+    const CommsContext* comms = nullptr;
 
     /// |V| at a node, 1.0 for none (-1).
     double node_vm(int node) const { return node >= 0 ? std::abs((*V)[std::size_t(node)]) : 1.0; }
