@@ -974,7 +974,7 @@ void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
     p.integer("retries", c.plc.retries, 0, 20);
     p.number("retry_s", c.plc.retry_s, closed(0.0, 86400.0));
     p.number("hop_length_m", c.plc.hop_length_m, closed(0.0, 100000.0));  // issue 17 (H1): 0 = one hop
-    number_or_word(p, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s, at_least(1e-9), "none", kInf);
+    number_or_word(p, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s, left_open(0.0, kInf), "none", kInf);
 }
 
 /// Every setting from the YAML tree (throws on the first problem).
