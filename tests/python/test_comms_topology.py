@@ -75,3 +75,14 @@ def test_rebill_refuses_nan_readings_naming_customer_and_interval(hops_run, tmp_
         libgrid.Results(bad).rebill(tariff="domestic_tou")
     # a customer without the gap still bills
     assert len(libgrid.Results(bad).rebill(tariff="domestic_tou", customers=[int(ids[0])])) > 0
+
+
+def test_unbalanced_run_counts_the_same_metres_of_line(tmp_path):
+    """The unbalanced engine's network view carries the lines' lengths: the same hops as balanced."""
+    got = {}
+    for model in ("balanced", "unbalanced"):
+        sc = two_days().override(steps=8, model=model).set("comms.plc.hop_length_m", 60)
+        sc.run(output=str(tmp_path / f"{model}.h5"))
+        got[model] = libgrid.Results(tmp_path / f"{model}.h5").concentrators()[["meters", "max_hops"]]
+    assert got["balanced"]["max_hops"].max() > 1
+    assert got["balanced"].equals(got["unbalanced"])
