@@ -20,8 +20,8 @@ public:
     void init(const Network& net, const std::unordered_map<Id, std::size_t>& bus_at, const CommsTopology& topo);
 
     /// One meter interval's readings (interval index `index`, its end `end_s` seconds after the run's
-    /// start): arrived[c] = the head-end has customer c's reading within the deadline.
-    void interval(const CommsOptions& o, std::uint64_t seed, std::int64_t index, double end_s);
+    /// start, its length interval_s): arrived[c] = the head-end has customer c's reading in time.
+    void interval(const CommsOptions& o, std::uint64_t seed, std::int64_t index, double end_s, double interval_s);
     const std::vector<char>& arrived() const { return arrived_; }
 
     /// /comms/concentrator: id, meters, max_hops, readings, delivered_share, mean_delay_s,

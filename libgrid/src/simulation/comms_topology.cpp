@@ -62,7 +62,7 @@ void ConcentratorQueue::init(std::size_t concentrators, std::size_t meters) {
 }
 
 void ConcentratorQueue::serve(double rate, const int* concentrator, const double* arrival, const std::int64_t* meter, std::size_t n,
-                              double* wait) {
+                              double* wait, double carry_before) {
     order.clear();  // capacity kept: no allocation while n <= the meters init() reserved for
     for (std::size_t i = 0; i < n; ++i) {
         wait[i] = std::numeric_limits<double>::quiet_NaN();
@@ -80,11 +80,19 @@ void ConcentratorQueue::serve(double rate, const int* concentrator, const double
         return a < b;
     });
     const double slot = 1.0 / rate;
-    for (std::size_t i : order) {
-        double& f = free_at[std::size_t(concentrator[i])];
-        const double start = std::max(arrival[i], f);
-        wait[i] = start - arrival[i];
-        f = start + slot;
+    // per concentrator (a run of `order`): serve in turn; the backlog carried is the time after the
+    // last reading that arrived before carry_before (sorted by arrival: a prefix of the run)
+    for (std::size_t j = 0; j < order.size();) {
+        const int k = concentrator[order[j]];
+        double f = free_at[std::size_t(k)], carried = f;
+        for (; j < order.size() && concentrator[order[j]] == k; ++j) {
+            const std::size_t i = order[j];
+            const double start = std::max(arrival[i], f);
+            wait[i] = start - arrival[i];
+            f = start + slot;
+            if (arrival[i] < carry_before) carried = f;
+        }
+        free_at[std::size_t(k)] = carried;
     }
 }
 
@@ -122,14 +130,14 @@ void MeterComms::init(const Network& net, const std::unordered_map<Id, std::size
     wait_max_.assign(nk, 0.0);
 }
 
-void MeterComms::interval(const CommsOptions& o, std::uint64_t seed, std::int64_t index, double end_s) {
+void MeterComms::interval(const CommsOptions& o, std::uint64_t seed, std::int64_t index, double end_s, double interval_s) {
     const std::size_t nl = conc_.size();
     for (std::size_t c = 0; c < nl; ++c) {
         const Delivery d = deliver_reading(o, seed, meter_[c], index, hops_[c]);
         delay_[c] = d.delay_s;  // NaN: no attempt got through (finite: through, maybe past the deadline)
         arrival_[c] = end_s + d.delay_s;
     }
-    queue_.serve(o.plc.concentrator_rate_per_s, conc_.data(), arrival_.data(), meter_.data(), nl, wait_.data());
+    queue_.serve(o.plc.concentrator_rate_per_s, conc_.data(), arrival_.data(), meter_.data(), nl, wait_.data(), end_s + interval_s);
     for (std::size_t c = 0; c < nl; ++c) {
         const std::size_t k = std::size_t(conc_[c]);
         readings_[k]++;

@@ -971,7 +971,7 @@ struct Simulation::Impl : detail::EngineState {
     /// concentrator rate, of the concentrator's queue (in meter order: no thread order enters).
     void headend_interval(LocalTime interval_start) {
         const std::int64_t index = interval_start / opt.meter_interval_s;  // absolute: the same interval in any run
-        meter_comms.interval(opt.comms, opt.seed, index, double(interval_start + opt.meter_interval_s - opt.start));
+        meter_comms.interval(opt.comms, opt.seed, index, double(interval_start + opt.meter_interval_s - opt.start), double(opt.meter_interval_s));
         for (std::size_t c = 0; c < net.loads.size(); ++c) {
             const bool arrived = meter_comms.arrived()[c] != 0;
             hd_imp[c] = arrived ? interval_imp[c] : kNaN;

@@ -162,6 +162,17 @@ TEST_CASE("comms topology: the concentrator's queue is FIFO by arrival, then met
     CHECK(wait[0] == 5.0);
     CHECK(wait[4] == 6.0);
     CHECK(q.order.capacity() == cap);  // nothing allocated
+    // a straggler (arriving after the next batch can start) is served in its batch's order but does
+    // not hold up the next batch: the backlog carried ends with the last reading before carry_before
+    std::vector<double> arr3 = {100.0, 5000.0, N, N, N, N};
+    q.serve(0.1, conc.data(), arr3.data(), meter.data(), 6, wait.data(), 900.0);
+    CHECK(wait[0] == 0.0);  // free since 65
+    CHECK(wait[1] == 0.0);
+    CHECK(q.free_at[0] == 110.0);  // not 5010
+    arr3 = {100.0, 101.0, N, N, N, N};
+    q.serve(0.1, conc.data(), arr3.data(), meter.data(), 6, wait.data(), 900.0);
+    CHECK(wait[1] == 19.0);  // behind the one at 100, itself behind the backlog to 110
+    CHECK(q.free_at[0] == 130.0);
     // infinite rate: no wait
     q.serve(std::numeric_limits<double>::infinity(), conc.data(), arr.data(), meter.data(), 6, wait.data());
     for (std::size_t i = 0; i < 5; ++i) CHECK(wait[i] == 0.0);
@@ -310,7 +321,7 @@ TEST_CASE("comms topology: a run with hops and a busy concentrator resumes from 
     o.checkpoint_steps = 256;
     o.comms.plc.packet_loss = 0.05;
     o.comms.plc.hop_length_m = 40.0;
-    o.comms.plc.concentrator_rate_per_s = 0.01;  // 100 s a reading: the queue spills over intervals
+    o.comms.plc.concentrator_rate_per_s = 0.005;  // 200 s a reading: the busiest queue spills over intervals
     o.comms.deadline_s = 3600.0;
     const std::string whole = libgrid_test::scratch_path("comms_topo_whole.h5"), parts = libgrid_test::scratch_path("comms_topo_parts.h5");
     o.output_path = whole;

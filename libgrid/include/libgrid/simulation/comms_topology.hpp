@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace libgrid {
@@ -24,9 +25,13 @@ namespace libgrid {
 CommsTopology comms_topology(const Network& net, const PlcOptions& plc);
 
 /// The bandwidth of the concentrators: readings that reached their concentrator wait for it in FIFO
-/// order (arrival time, then meter id), one every 1 / rate s. free_at (per concentrator, the time it
-/// can pass the next reading; -infinity at first) carries over from one batch to the next.
-/// Sized once (reserve); serve() allocates nothing.
+/// order (arrival time, then meter id), one every 1 / rate s. A batch is one meter interval's
+/// readings. free_at (per concentrator, the time it can pass the next reading; -infinity at first)
+/// carries the backlog over to the next batch: the time the concentrator has passed this batch's
+/// readings that arrived before `carry_before` (the next batch's first possible arrival). A late
+/// reading (a retry, a long latency) arriving after that is served in its own batch's order and
+/// does not hold up the next batch (an approximation: the two batches then overlap without
+/// interference; docs/comms.md "Hops and bandwidth"). Sized once (reserve); serve() allocates nothing.
 struct ConcentratorQueue {
     std::vector<double> free_at;      ///< per concentrator
     std::vector<std::size_t> order;   ///< scratch: the batch's queue order
@@ -34,7 +39,8 @@ struct ConcentratorQueue {
     /// One batch of n readings: concentrator[i], arrival[i] (a time, s; NaN = never reached the
     /// concentrator: not queued) and meter[i] (the tie-break). wait[i] = its waiting time (s, >= 0;
     /// NaN when not queued). rate: readings per second (infinity: every wait 0).
-    void serve(double rate, const int* concentrator, const double* arrival, const std::int64_t* meter, std::size_t n, double* wait);
+    void serve(double rate, const int* concentrator, const double* arrival, const std::int64_t* meter, std::size_t n, double* wait,
+               double carry_before = std::numeric_limits<double>::infinity());
 };
 
 }  // namespace libgrid
