@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.hpp"
 #include "scratch_dir.hpp"
 
 using namespace libgrid;
@@ -349,4 +350,55 @@ TEST_CASE("comms topology: a run with hops and a busy concentrator resumes from 
     }
     const std::vector<double> w = a.read_vector("/comms/concentrator/max_queue_wait_s");
     CHECK(*std::max_element(w.begin(), w.end(), [](double u, double v) { return std::isnan(u) || (!std::isnan(v) && u < v); }) > 900.0);
+}
+
+TEST_CASE("comms topology: hops and a queue change the head-end only; the step loop allocates nothing") {
+    // the grid does not read the channel: every non-comms dataset as without comms, bit for bit
+    const Network net = cigre_lv();
+    SimulationOptions o = short_run(96);
+    o.comms.enabled = false;
+    o.output_path = libgrid_test::scratch_path("comms_topo_off.h5");
+    Simulation(net, DeviceSet{}, o).run();
+    o.comms.enabled = true;
+    o.comms.plc.packet_loss = 0.1;
+    o.comms.plc.hop_length_m = 50.0;
+    o.comms.plc.concentrator_rate_per_s = 0.05;
+    o.comms.deadline_s = 600.0;
+    o.output_path = libgrid_test::scratch_path("comms_topo_on.h5");
+    const SimulationSummary on = Simulation(net, DeviceSet{}, o).run();
+    CHECK(on.headend_readings < on.meter_readings);
+    ResultsReader a(libgrid_test::scratch_path("comms_topo_off.h5")), b(o.output_path);
+    std::size_t compared = 0;
+    for (const std::string& g : a.list("/")) {
+        if (g == "summary" || a.is_dataset("/" + g)) continue;
+        for (const std::string& n : a.list("/" + g)) {
+            const std::string p = "/" + g + "/" + n;
+            if (!a.is_dataset(p)) continue;
+            std::vector<double> x, y;
+            try {
+                x = a.read_vector(p);
+                y = b.read_vector(p);
+            } catch (const Error&) {
+                continue;  // strings
+            }
+            INFO(p);
+            REQUIRE(x.size() == y.size());
+            for (std::size_t i = 0; i < x.size(); ++i) CHECK((x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i]))));
+            ++compared;
+        }
+    }
+    CHECK(compared > 20);
+    CHECK_FALSE(a.exists("/comms"));
+    // allocation-free: the head-end's intervals (hops, queue) inside the counted steps
+    o.output_path.clear();
+    o.start = from_civil(2025, 1, 10);  // no month end (the bills allocate) in the window
+    const bool counting = alloc_counter_active();
+    long at_first = -1, at_last = -1;
+    Simulation sim(net, DeviceSet{}, o);
+    sim.run([&](std::size_t done, std::size_t) {
+        if (done == 8) at_first = g_operator_new_calls.load();
+        if (done == 96) at_last = g_operator_new_calls.load();
+    });
+    MESSAGE("operator new calls in steps 8..95 with comms (hops, queue): " << at_last - at_first);
+    if (counting) CHECK(at_last - at_first == 0);
 }
