@@ -71,7 +71,7 @@ def test_rebill_refuses_nan_readings_naming_customer_and_interval(hops_run, tmp_
         row[2] = np.nan
         imp[5] = row
     assert len(libgrid.Results(out).rebill(tariff="domestic_tou")) > 0  # the file before: fine
-    with pytest.raises(libgrid.ValidationError, match=rf"customer {int(ids[2])} is NaN at interval 5 \(2025-01-31T01:15"):
+    with pytest.raises(libgrid.ValidationError, match=rf"customer {int(ids[2])} is not finite \(NaN\) at interval 5 \(2025-01-31T01:15"):
         libgrid.Results(bad).rebill(tariff="domestic_tou")
     # a customer without the gap still bills
     assert len(libgrid.Results(bad).rebill(tariff="domestic_tou", customers=[int(ids[0])])) > 0
