@@ -317,6 +317,34 @@ def test_completeness_reads_the_head_end_view_when_there_is_one(city, tmp_path):
     assert c.get("/api/customer/0/alternatives").status_code == 200
 
 
+def test_utility_concentrator_table_reads_comms_concentrator(city, client, tmp_path):
+    """docs/comms.md "Hops and bandwidth": the utility view's table of data concentrators
+    (/comms/concentrator), only the ones with meters, least delivered first; none without comms."""
+    assert client.get("/api/utility/concentrators").get_json() == []
+    assert "id='concentrators'" not in client.get("/utility").get_data(as_text=True)
+    path = tmp_path / "conc.h5"
+    shutil.copy(city, path)
+    with h5py.File(path, "a") as f:
+        g = f.create_group("/comms/concentrator")
+        g["id"] = np.array([-1, 10, 11, 12], dtype=np.int64)
+        g["meters"] = np.array([0, 5, 7, 3], dtype=np.int64)
+        g["max_hops"] = np.array([0, 2, 4, 1], dtype=np.int64)
+        g["readings"] = np.array([0, 500, 700, 300], dtype=np.int64)
+        g["delivered_share"] = np.array([np.nan, 0.99, 0.8, 0.99])
+        g["mean_delay_s"] = np.array([np.nan, 61.0, 240.5, 30.0])
+        g["max_delay_s"] = np.array([np.nan, 900.0, 3600.0, 80.0])
+        g["max_queue_wait_s"] = np.array([np.nan, 0.0, 120.0, 0.0])
+    c = portal.create_app(path).test_client()
+    rows = c.get("/api/utility/concentrators").get_json()
+    assert [r["id"] for r in rows] == [11, 10, 12]  # least delivered first, ties by id; the source (no meters) left out
+    assert rows[0]["max_hops"] == 4 and rows[0]["mean_delay_s"] == 240.5 and rows[0]["meters"] == 7
+    page = c.get("/utility").get_data(as_text=True)
+    table = page[page.index("id='concentrator-table'"):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == 4  # the header and 3 concentrators
+    assert "<td>11</td><td>7</td><td>4</td><td>0.800</td><td>240</td><td>3,600</td><td>120</td>" in table
+
+
 # ---- the command --------------------------------------------------------------------------------------
 def _free_port():
     with socket.socket() as s:

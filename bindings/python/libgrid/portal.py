@@ -496,6 +496,15 @@ class PortalData:
                           columns=pd.Index(days.strftime("%Y-%m-%d"), name="day"))
         return df
 
+    @functools.lru_cache(maxsize=1)
+    def concentrators(self) -> pd.DataFrame:
+        """The PLC data concentrators of a run with comms (Results.concentrators, /comms/concentrator;
+        docs/comms.md "Hops and bandwidth"), the ones with meters, least delivered first (ties by id).
+        Empty without comms."""
+        df = self.res.concentrators()
+        df = df[df["meters"] > 0] if len(df) else df
+        return df.sort_index().sort_values("delivered_share", kind="stable")
+
     def dr_events(self) -> List[Dict[str, Any]]:
         """Buildings' demand-response events of the run's scenario (devices.buildings.dr_events), with
         the buildings' mean import in the event against the same hours of the other weekdays."""
@@ -665,6 +674,11 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
+def _num_or_dash(x: float) -> str:
+    """_num, or "-" for NaN (e.g. no reading delivered)."""
+    return _num(float(x)) if np.isfinite(float(x)) else "-"
+
+
 def _kwh(x: float) -> str:
     return f"{x:,.1f}"
 
@@ -815,6 +829,19 @@ def page_utility(data: PortalData) -> str:
                  f"<tr><th>meter</th>{head}<th>mean, all {len(days)} days</th></tr>{rows}</table>"
                  f"<p class='note'>The {len(worst)} least complete meters and the first {len(show_days)} days; every meter and day: "
                  f"<a href='/api/utility/completeness'>/api/utility/completeness</a> (JSON). {e(src)}</p></div>")
+    conc = data.concentrators()
+    if len(conc):  # issue 17 (H1): the PLC networks, one data concentrator per distribution transformer
+        crows = "".join(
+            f"<tr><td>{'source' if cid < 0 else int(cid)}</td><td>{int(r.meters)}</td><td>{int(r.max_hops)}</td>"
+            f"<td>{r.delivered_share:.3f}</td><td>{_num_or_dash(r.mean_delay_s)}</td><td>{_num_or_dash(r.max_delay_s)}</td>"
+            f"<td>{_num_or_dash(r.max_queue_wait_s)}</td></tr>" for cid, r in conc.iterrows())
+        parts.append("<div class='card' id='concentrators'><h2>Data concentrators</h2><table id='concentrator-table'><tr>"
+                     "<th>transformer</th><th>meters</th><th>max hops</th><th>delivered share</th><th>mean delay s</th>"
+                     f"<th>max delay s</th><th>max queue wait s</th></tr>{crows}</table><p class='note'>One PLC network per "
+                     "distribution transformer, least delivered first: the share of its meters' readings the head-end has within the "
+                     "deadline, their delay after the interval's end (hops, retries, the concentrator's queue) and the longest wait "
+                     "in its queue (/comms/concentrator, docs/comms.md \"Hops and bandwidth\"). JSON: "
+                     "<a href='/api/utility/concentrators'>/api/utility/concentrators</a>.</p></div>")
     ev = data.dr_events()
     if ev:
         erows = "".join(
@@ -923,6 +950,12 @@ def create_app(path: "str | os.PathLike[str]"):
         comp = data.completeness()
         return jsonify({"days": comp.columns.tolist(),
                         "meters": [{"id": int(mid), "completeness": [float(x) for x in comp.loc[mid]]} for mid in comp.index]})
+
+    @app.get("/api/utility/concentrators")
+    def api_concentrators():
+        conc = data.concentrators()
+        return jsonify([{"id": int(cid), **{c: (None if not np.isfinite(float(r[c])) else float(r[c])) for c in conc.columns}}
+                        for cid, r in conc.iterrows()])
 
     @app.get("/api/utility/dr_events")
     def api_dr():

@@ -283,6 +283,23 @@ class Results:
             }
         return pd.DataFrame(data, columns=cols)
 
+    CONCENTRATOR_COLUMNS = ["meters", "max_hops", "readings", "delivered_share", "mean_delay_s", "max_delay_s", "max_queue_wait_s"]
+
+    def concentrators(self) -> pd.DataFrame:
+        """The PLC data concentrators of a run with comms (issue 17, docs/comms.md "Hops and
+        bandwidth"), from /comms/concentrator: one row per concentrator, indexed by its transformer's
+        id (-1: the source's, for meters not below a distribution transformer), with meters,
+        max_hops, readings, delivered_share, mean_delay_s, max_delay_s (of the readings the head-end
+        has) and max_queue_wait_s. Empty when the run had no comms."""
+        cols = self.CONCENTRATOR_COLUMNS
+        with h5py.File(self.path, "r") as f:
+            if "/comms/concentrator/id" not in f:
+                return pd.DataFrame(columns=cols, index=pd.Index([], name="concentrator", dtype=np.int64))
+            g = f["/comms/concentrator"]
+            data = {c: np.asarray(g[c][()]) for c in cols}
+            ids = np.asarray(g["id"][()], dtype=np.int64)
+        return pd.DataFrame(data, columns=cols, index=pd.Index(ids, name="concentrator"))
+
     def vector(self, group: str, name: str) -> pd.Series:
         """A 1-D dataset (e.g. `/bus/vn_kv`), indexed by `<group>/id` when the lengths agree."""
         path = _path(group, name)

@@ -957,8 +957,8 @@ void read_resilience(const MapReader& top, Scenario& s, const Ctx& ctx) {
     }
 }
 
-/// Issue 17: `comms: {enabled, plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s},
-/// deadline_s}` (docs/comms.md): the PLC channel of the meter readings; given = enabled.
+/// Issue 17: `comms: {enabled, plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s,
+/// hop_length_m, concentrator_rate_per_s}, deadline_s}` (docs/comms.md): the PLC channel of the meter readings; given = enabled.
 void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
     if (!top.has("comms") || top.get("comms").IsNull()) return;
     MapReader m(ctx, top.get("comms"), "comms", {"enabled", "plc", "deadline_s"});
@@ -966,12 +966,15 @@ void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
     c.enabled = true;
     m.boolean("enabled", c.enabled);
     number_or_word(m, "deadline_s", c.deadline_s, at_least(0.0), "none", kInf);
-    MapReader p(ctx, m.get("plc"), "comms.plc", {"packet_loss", "latency_median_s", "latency_sigma", "retries", "retry_s"});
+    MapReader p(ctx, m.get("plc"), "comms.plc",
+                {"packet_loss", "latency_median_s", "latency_sigma", "retries", "retry_s", "hop_length_m", "concentrator_rate_per_s"});
     p.number("packet_loss", c.plc.packet_loss, kShare);
     p.number("latency_median_s", c.plc.latency_median_s, closed(0.0, 86400.0));
     p.number("latency_sigma", c.plc.latency_sigma, closed(0.0, 5.0));
     p.integer("retries", c.plc.retries, 0, 20);
     p.number("retry_s", c.plc.retry_s, closed(0.0, 86400.0));
+    p.number("hop_length_m", c.plc.hop_length_m, closed(0.0, 100000.0));  // issue 17 (H1): 0 = one hop
+    number_or_word(p, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s, left_open(0.0, kInf), "none", kInf);
 }
 
 /// Every setting from the YAML tree (throws on the first problem).
@@ -1535,6 +1538,8 @@ std::string scenario_to_yaml(const Scenario& s) {
         kv(e, "latency_sigma", c.plc.latency_sigma);
         kv(e, "retries", std::int64_t(c.plc.retries));
         kv(e, "retry_s", c.plc.retry_s);
+        if (c.plc.hop_length_m != 0.0) kv(e, "hop_length_m", c.plc.hop_length_m);  // issue 17 (H1)
+        if (std::isfinite(c.plc.concentrator_rate_per_s)) kv(e, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s);
         e << YAML::EndMap << YAML::EndMap;
     }
     if (s.outages.enabled) {

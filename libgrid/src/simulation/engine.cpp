@@ -11,6 +11,7 @@
 #include <libgrid/core/thread_pool.hpp>
 
 #include "checkpoint.hpp"
+#include "comms_headend.hpp"
 #include "grid_model.hpp"
 #include "group_common.hpp"
 #include <libgrid/simulation/state_archive.hpp>
@@ -261,6 +262,7 @@ struct Simulation::Impl : detail::EngineState {
     std::vector<double> hd_imp, hd_exp;              ///< per customer, the closing interval (NaN = missing)
     CommsTopology comms_topo;                        ///< the PLC networks (hops, concentrators)
     CommsContext comms_ctx;                          ///< what device groups read messages through (ctx.comms)
+    detail::MeterComms meter_comms;                  ///< the readings' hops and concentrator queues (H1)
     std::vector<double> month_hd_imp, month_hd_exp;  ///< [c * month_cap + k], like month_imp (NaN = missing)
     std::vector<double> est_imp, est_exp;            ///< scratch: one customer's month, estimated
     std::vector<std::vector<Bill>> bills_hd;         ///< per customer, bills from the head-end's data
@@ -314,6 +316,7 @@ struct Simulation::Impl : detail::EngineState {
     void archive_headend(Ar& ar) {
         archive_months(ar, month_hd_imp, month_hd_exp, "month_headend");
         for (std::vector<Bill>& b : bills_hd) ar.vec("bills_headend", b);
+        meter_comms.archive(ar);  // issue 17 (H1): the concentrators' queues and statistics
     }
     /// The month so far of every customer: the first month_len values of imp and exp ([c * month_cap + k]).
     template <class Ar>
@@ -354,6 +357,8 @@ struct Simulation::Impl : detail::EngineState {
             const PlcOptions& p = opt.comms.plc;
             const double c[] = {p.packet_loss, p.latency_median_s, p.latency_sigma, double(p.retries), p.retry_s, opt.comms.deadline_s};
             h = fnv1a(c, sizeof c, h);
+            const double topo[] = {p.hop_length_m, p.concentrator_rate_per_s};  // issue 17 (H1)
+            h = fnv1a(topo, sizeof topo, h);
         }
         return h;
     }
@@ -950,6 +955,8 @@ struct Simulation::Impl : detail::EngineState {
         comms_ctx.options = &opt.comms;
         comms_ctx.seed = opt.seed;
         comms_ctx.topology = &comms_topo;
+        comms_topo = comms_topology(net, opt.comms.plc);  // H1: one concentrator per distribution transformer
+        meter_comms.init(net, bus_at, comms_topo);
         hd_imp.assign(nl, kNaN);
         hd_exp.assign(nl, kNaN);
         month_hd_imp.assign(nl * month_cap, kNaN);
@@ -960,15 +967,17 @@ struct Simulation::Impl : detail::EngineState {
     }
 
     /// The closing interval's readings through the channel: the head-end's row (NaN = missing).
-    /// A pure function of (seed, meter id, interval index): no state, no order, any thread count.
+    /// A pure function of (seed, meter id, interval index, the meter's hops) and, with a finite
+    /// concentrator rate, of the concentrator's queue (in meter order: no thread order enters).
     void headend_interval(LocalTime interval_start) {
         const std::int64_t index = interval_start / opt.meter_interval_s;  // absolute: the same interval in any run
+        meter_comms.interval(opt.comms, opt.seed, index, double(interval_start + opt.meter_interval_s - opt.start), double(opt.meter_interval_s));
         for (std::size_t c = 0; c < net.loads.size(); ++c) {
-            const Delivery d = deliver_reading(opt.comms, opt.seed, net.loads[c].id, index);
-            hd_imp[c] = d.arrived ? interval_imp[c] : kNaN;
-            hd_exp[c] = d.arrived ? interval_exp[c] : kNaN;
+            const bool arrived = meter_comms.arrived()[c] != 0;
+            hd_imp[c] = arrived ? interval_imp[c] : kNaN;
+            hd_exp[c] = arrived ? interval_exp[c] : kNaN;
             sum.meter_readings++;
-            if (d.arrived) sum.headend_readings++;
+            if (arrived) sum.headend_readings++;
         }
     }
 
@@ -1022,7 +1031,7 @@ struct Simulation::Impl : detail::EngineState {
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill", "/events", "/bill_headend"};  // written at the end of a run
+                r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/comms"};  // written at the end of a run
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
                 own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {
@@ -1131,6 +1140,7 @@ struct Simulation::Impl : detail::EngineState {
         }
         write_bills();
         write_bills_headend();  // issue 17
+        if (opt.comms.enabled) meter_comms.write(*w);  // issue 17 (H1): /comms/concentrator
         write_events();
         write_collapses();
         w->flush();

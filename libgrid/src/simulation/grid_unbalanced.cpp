@@ -939,6 +939,7 @@ Network customers_of(const UNetwork& u) {
         x.id = id_of(l, i);
         x.from_bus = bus_id(l.bus1.bus);
         x.to_bus = bus_id(l.bus2.bus);
+        x.length_km = l.length_km;  // issue 17 (H1): the PLC hops count metres of line (comms_topology)
         x.in_service = l.enabled;
         net.lines.push_back(x);
     }

@@ -2,6 +2,7 @@
 #include "libgrid/simulation/rebill.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 
@@ -129,6 +130,14 @@ Rebill rebill(const std::string& results_path, const RebillOptions& options) {
             for (std::size_t k = 0; k < n; ++k) {
                 imp[k] = rows_imp[k * nc_all + cols[i]];
                 exp[k] = rows_exp[k * nc_all + cols[i]];
+                // a NaN (a gap: e.g. a /headend series copied in): monthly_bills refuses it too, but without
+                // naming the customer; say which customer and which row of the file
+                for (const auto& [v, name] : {std::pair<double, const char*>{imp[k], "import_kwh"}, {exp[k], "export_kwh"}})
+                    if (!std::isfinite(v))
+                        throw ValidationError("rebill: results file '" + results_path + "': '/meter/" + name + "' of customer " +
+                                              std::to_string(meter_ids[cols[i]]) + " is not finite (" + (std::isnan(v) ? "NaN" : std::to_string(v)) + ")" +
+                                              " at interval " + std::to_string(k0 + k) + " (" + format_iso8601(t[k0 + k]) +
+                                              "): fill the gap first (docs/comms.md, the estimation rule)");
             }
             bo.scheme = scheme_of[i];
             for (Bill& b : monthly_bills(tariff_of[i], bo, t[k0], interval_s, imp.data(), exp.data(), n))

@@ -54,7 +54,7 @@ void collect(const ResultsReader& r, const std::string& group, bool (*skip)(cons
 }
 
 bool skip_comms(const std::string& p) {
-    return p == "/headend" || p == "/bill_headend" || p == "/summary/meter_data_completeness" || p == "/summary/bill_estimation_error_rm";
+    return p == "/headend" || p == "/bill_headend" || p == "/comms" || p == "/summary/meter_data_completeness" || p == "/summary/bill_estimation_error_rm";
 }
 bool skip_none(const std::string&) { return false; }
 
