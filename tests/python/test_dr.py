@@ -42,14 +42,16 @@ def test_dr_perfect_and_lossy_channel(tmp_path):
     # the portal's utility view reads /dr (docs/portal.md)
     pytest.importorskip("flask")
     from libgrid import portal
-    c = portal.create_app(tmp_path / "lossy.h5").test_client()
+    app = portal.create_app(tmp_path / "lossy.h5")
+    c = app.test_client()
     rows = c.get("/api/utility/dr_channel").get_json()
     assert len(rows) == 1 and rows[0]["start"] == "2025-01-13T14:00" and rows[0]["end"] == "2025-01-13T16:00"
     assert rows[0]["reached_in_time"] == 0 and rows[0]["never"] == dr["never"][0]
     assert rows[0]["delivered_kw"] == pytest.approx(q["dr_delivered_kw"])
     page = c.get("/utility").get_data(as_text=True)
     assert "id='dr-channel-table'" in page and "2025-01-13T14:00" in page
-    assert portal.create_app(tmp_path / "perfect.h5").test_client().get("/api/utility/dr_channel").get_json()[0]["never"] == 0
+    app = portal.create_app(tmp_path / "perfect.h5")
+    assert app.test_client().get("/api/utility/dr_channel").get_json()[0]["never"] == 0
 
 
 def test_no_events_no_dr_and_bad_input_named(tmp_path):

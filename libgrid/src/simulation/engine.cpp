@@ -357,6 +357,10 @@ struct Simulation::Impl : detail::EngineState {
             const double c[] = {p.packet_loss, p.latency_median_s, p.latency_sigma, double(p.retries), p.retry_s, opt.comms.deadline_s};
             h = fnv1a(c, sizeof c, h);
         }
+        for (const DemandResponseEvent& e : opt.demand_response) {  // issue 17 (H2; none: digest as before)
+            const double d[] = {double(e.start), double(e.end), e.reduction, e.notice_s, e.buildings ? 1.0 : 0.0};
+            h = fnv1a(d, sizeof d, h);
+        }
         return h;
     }
 
@@ -1025,7 +1029,7 @@ struct Simulation::Impl : detail::EngineState {
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill", "/events", "/bill_headend"};  // written at the end of a run
+                r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/dr"};  // written at the end of a run (/dr: issue 17 H2)
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
                 own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {

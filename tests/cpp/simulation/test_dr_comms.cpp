@@ -10,7 +10,9 @@
 #include <libgrid/simulation/dr.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -240,6 +242,41 @@ TEST_CASE("comms dr: a lossy, slow channel with no notice: fewer reached, less d
         after_n -= cn[k0 + 2] + cn[k0 + 3];
     }
     CHECK(after_l < after_n);
+}
+
+TEST_CASE("comms dr: a run stopped after the event and resumed from its checkpoint measures the same") {
+    Case c = offices(0.5, 0.0);
+    c.opt.checkpoint_steps = 256;
+    c.opt.comms.enabled = true;
+    c.opt.comms.plc.packet_loss = 0.1;
+    c.opt.comms.plc.retries = 0;
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("dr_whole.h5");
+    const SimulationSummary sw = Simulation(c.net, c.dev, o).run();
+    std::atomic<int> stop{0};
+    o.output_path = libgrid_test::scratch_path("dr_parts.h5");
+    o.stop_requested = &stop;
+    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
+        if (done == 740) stop.store(SIGINT);  // after the event (steps 728..735), resumed from step 512
+    });
+    CHECK_FALSE(s.completed);
+    {
+        ResultsReader rs(o.output_path);  // a stopped run writes /dr too (the event so far); resume replaces it
+        CHECK(rs.exists("/dr/delivered_kw"));
+    }
+    stop.store(0);
+    o.resume = true;
+    s = Simulation(c.net, c.dev, o).run();
+    CHECK(s.completed);
+    CHECK(s.resumed_from_step == 512);
+    CHECK(s.dr_requested_kw == sw.dr_requested_kw);
+    CHECK(s.dr_delivered_kw == sw.dr_delivered_kw);
+    CHECK(s.dr_devices_reached_share == sw.dr_devices_reached_share);
+    ResultsReader rw(libgrid_test::scratch_path("dr_whole.h5")), rp(o.output_path);
+    CHECK(rw.read_vector("/dr/delivered_kw") == rp.read_vector("/dr/delivered_kw"));
+    CHECK(rw.read_vector("/dr/never") == rp.read_vector("/dr/never"));
+    CHECK(rw.read_vector("/dr/actual_kw") == rp.read_vector("/dr/actual_kw"));
+    CHECK(rw.read_vector("/building/p_mw") == rp.read_vector("/building/p_mw"));
 }
 
 TEST_CASE("comms dr: the scenario key demand_response") {
