@@ -39,6 +39,16 @@ def test_dr_perfect_and_lossy_channel(tmp_path):
         assert dr["baseline_days"][0] == 4  # Tue..Fri before the Monday
         assert dr["delivered_kw"][0] == pytest.approx(q["dr_delivered_kw"])
         assert float(f["/summary/dr_devices_reached_share"][()]) == 0.0
+        # recomputed from the series: the buildings' total power, the event's 8 steps on day 6, the
+        # same steps of days 0..3 (Tue..Fri; days 4, 5 are the weekend) as the baseline
+        p = -f["/building/p_mw"][...].sum(axis=1) * 1000.0
+        k0 = 6 * 96 + 56
+        actual = p[k0:k0 + 8].mean()
+        base = np.mean([p[k0 - d * 96:k0 - d * 96 + 8].mean() for d in (3, 4, 5, 6)])
+        assert actual == pytest.approx(dr["actual_kw"][0], rel=1e-6)  # /building/p_mw is float32
+        assert base == pytest.approx(dr["baseline_kw"][0], rel=1e-6)  # /building/p_mw is float32
+        assert q["dr_delivered_kw"] == pytest.approx(base - actual, rel=1e-6)  # /building/p_mw is float32
+        assert q["dr_requested_kw"] == pytest.approx(0.3 * base, rel=1e-6)  # /building/p_mw is float32
     # the portal's utility view reads /dr (docs/portal.md)
     pytest.importorskip("flask")
     from libgrid import portal
