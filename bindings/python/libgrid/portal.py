@@ -504,6 +504,26 @@ class PortalData:
         df = self.res.concentrators()
         df = df[df["meters"] > 0] if len(df) else df
         return df.sort_index().sort_values("delivered_share", kind="stable")
+    def dr_channel(self) -> List[Dict[str, Any]]:
+        """Issue 17 (docs/comms.md "Demand response through the channel"): the run's demand_response
+        events as the results file's /dr has them (one row per event: start, end as ISO local time,
+        reduction, baseline/actual/requested/delivered kW, devices reached in time, late, never); []
+        when the file has no /dr."""
+        with self._lock, h5py.File(self.path, "r") as f:
+            if "dr" not in f or "start" not in f["dr"]:
+                return []
+            cols = {k: f["dr"][k][...] for k in f["dr"] if isinstance(f["dr"][k], h5py.Dataset)}
+        out = []
+        epoch = pd.Timestamp("1970-01-01")
+        for i in range(len(cols["start"])):
+            row: Dict[str, Any] = {}
+            for k, v in cols.items():
+                x = v[i].item() if hasattr(v[i], "item") else v[i]
+                row[k] = None if isinstance(x, float) and not np.isfinite(x) else x
+            for k in ("start", "end"):
+                row[k] = (epoch + pd.Timedelta(seconds=int(row[k]))).strftime("%Y-%m-%dT%H:%M")
+            out.append(row)
+        return out
 
     def dr_events(self) -> List[Dict[str, Any]]:
         """Buildings' demand-response events of the run's scenario (devices.buildings.dr_events), with
@@ -842,6 +862,21 @@ def page_utility(data: PortalData) -> str:
                      "deadline, their delay after the interval's end (hops, retries, the concentrator's queue) and the longest wait "
                      "in its queue (/comms/concentrator, docs/comms.md \"Hops and bandwidth\"). JSON: "
                      "<a href='/api/utility/concentrators'>/api/utility/concentrators</a>.</p></div>")
+    dc = data.dr_channel()  # issue 17 (H2): the demand_response events through the channel, from /dr
+    if dc:
+        fmt = lambda v, f=",.1f": "-" if v is None else format(v, f)  # noqa: E731
+        crows = "".join(
+            f"<tr><td>{e(r['start'])}</td><td>{e(r['end'])}</td><td>{fmt(r.get('reduction'), '.0%')}</td>"
+            f"<td>{fmt(r.get('baseline_kw'))}</td><td>{fmt(r.get('requested_kw'))}</td><td>{fmt(r.get('delivered_kw'))}</td>"
+            f"<td>{r.get('devices')}</td><td>{r.get('reached_in_time')}</td><td>{r.get('reached_late')}</td><td>{r.get('never')}</td></tr>"
+            for r in dc)
+        parts.append("<div class='card' id='dr-channel'><h2>Demand response through the channel</h2><table id='dr-channel-table'>"
+                     "<tr><th>start</th><th>end</th><th>reduction</th><th>baseline kW</th><th>requested kW</th><th>delivered kW</th>"
+                     "<th>buildings</th><th>reached in time</th><th>late</th><th>never</th></tr>"
+                     f"{crows}</table><p class='note'>The run's demand_response events as the head-end sent them (the results "
+                     "file's /dr): a building takes part from its message's arrival; requested = reduction x baseline (the same "
+                     "intervals of up to 5 earlier days of the same day type without an event), delivered = baseline - actual. "
+                     "'-': no baseline day in the run (docs/comms.md).</p></div>")
     ev = data.dr_events()
     if ev:
         erows = "".join(
@@ -956,6 +991,9 @@ def create_app(path: "str | os.PathLike[str]"):
         conc = data.concentrators()
         return jsonify([{"id": int(cid), **{c: (None if not np.isfinite(float(r[c])) else float(r[c])) for c in conc.columns}}
                         for cid, r in conc.iterrows()])
+    @app.get("/api/utility/dr_channel")
+    def api_dr_channel():
+        return jsonify(data.dr_channel())
 
     @app.get("/api/utility/dr_events")
     def api_dr():

@@ -745,6 +745,7 @@ void build_options(BuildContext& x) {
     o.default_priority = s.default_priority;
     o.island_secondary_control = s.island_secondary_control;
     o.comms = s.comms;  // issue 17
+    o.demand_response = s.demand_response;  // issue 17 (H2)
     o.output_path.clear();
 }
 

@@ -977,13 +977,61 @@ void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
     number_or_word(p, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s, left_open(0.0, kInf), "none", kInf);
 }
 
+/// Issue 17 (H2): `demand_response: {events: [{start, end, reduction, notice, targets}]}` (docs/comms.md
+/// "Demand response through the channel"). notice: a duration (1h, 30min, 0) before the start, default 1h;
+/// targets: a list of buildings, homes, chargers (default all; only buildings are built in this slice).
+void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
+    if (!top.has("demand_response") || top.get("demand_response").IsNull()) return;
+    MapReader m(ctx, top.get("demand_response"), "demand_response", {"events"});
+    s.demand_response.clear();
+    if (!m.has("events")) return;
+    const YAML::Node n = m.get("events");
+    const char* form = "{start, end, reduction, notice, targets}";
+    if (n.IsNull()) return;
+    if (!n.IsSequence()) m.fail("events", std::string("expected a list of events ") + form + ", got " + got(n));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::string ek = "demand_response.events." + std::to_string(i);
+        if (!n[i].IsMap()) ctx.fail(n[i], ek, std::string("expected an event ") + form + ", got " + got(n[i]));
+        MapReader e(ctx, n[i], ek, {"start", "end", "reduction", "notice", "targets"});
+        DemandResponseEvent d;
+        if (!e.has("start")) e.fail("start", "missing: the event's start time");
+        if (!e.has("end")) e.fail("end", "missing: the event's end time");
+        time_value(e, "start", d.start);
+        time_value(e, "end", d.end);
+        if (d.end <= d.start) e.fail("end", "the end " + format_iso8601(d.end) + " is not after the start " + format_iso8601(d.start));
+        e.number("reduction", d.reduction, kShare);
+        if (e.has("notice")) {
+            const std::string v = e.scalar("notice", "a duration (e.g. 1h, 30min, 0)");
+            std::int64_t sec = 0;
+            if (v != "0" && !parse_event_duration(v, sec)) e.fail("notice", "expected a duration >= 0 (e.g. 1h, 30min, 0), got '" + v + "'");
+            d.notice_s = double(sec);
+        }
+        if (e.has("targets")) {
+            const YAML::Node t = e.get("targets");
+            if (!t.IsSequence()) e.fail("targets", "expected a list of buildings, homes, chargers, got " + got(t));
+            d.buildings = false;
+            for (std::size_t j = 0; j < t.size(); ++j) {
+                const std::string w = t[j].IsScalar() ? t[j].as<std::string>() : std::string();
+                if (w == "buildings") d.buildings = true;
+                else if (w == "homes" || w == "chargers")
+                    e.fail("targets", "'" + w + "' is not built yet (issue 17, second part: only buildings take part in demand_response events)");
+                else e.fail("targets", "unknown target '" + w + "'; allowed: buildings, homes, chargers");
+            }
+        }
+        if (!s.demand_response.empty() && d.start < s.demand_response.back().end)
+            e.fail("start", "events must be in time order and not overlap (the previous one ends " + format_iso8601(s.demand_response.back().end) + ")");
+        s.demand_response.push_back(d);
+    }
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response"});
     read_resilience(top, s, ctx);
     read_comms(top, s, ctx);  // issue 17
+    read_demand_response(top, s, ctx);  // issue 17 (H2)
     top.string("name", s.name);
     top.string("description", s.description);
     top.seed("seed", s.seed);
@@ -1207,7 +1255,8 @@ bool Scenario::same_settings(const Scenario& o) const {
            weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
-           default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms;
+           default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms &&
+           demand_response == o.demand_response;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1541,6 +1590,20 @@ std::string scenario_to_yaml(const Scenario& s) {
         if (c.plc.hop_length_m != 0.0) kv(e, "hop_length_m", c.plc.hop_length_m);  // issue 17 (H1)
         if (std::isfinite(c.plc.concentrator_rate_per_s)) kv(e, "concentrator_rate_per_s", c.plc.concentrator_rate_per_s);
         e << YAML::EndMap << YAML::EndMap;
+    }
+    if (!s.demand_response.empty()) {  // issue 17 (H2)
+        e << YAML::Key << "demand_response" << YAML::Value << YAML::BeginMap << YAML::Key << "events" << YAML::Value << YAML::BeginSeq;
+        for (const DemandResponseEvent& ev : s.demand_response) {
+            e << YAML::Flow << YAML::BeginMap;
+            kv_quoted(e, "start", format_iso8601(ev.start));
+            kv_quoted(e, "end", format_iso8601(ev.end));
+            kv(e, "reduction", ev.reduction);
+            kv(e, "notice", ev.notice_s > 0 ? event_duration_text(std::int64_t(ev.notice_s)) : std::string("0"));
+            e << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            if (ev.buildings) e << "buildings";
+            e << YAML::EndSeq << YAML::EndMap;
+        }
+        e << YAML::EndSeq << YAML::EndMap;
     }
     if (s.outages.enabled) {
         const ScenarioOutages& o = s.outages;

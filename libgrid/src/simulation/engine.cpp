@@ -59,7 +59,9 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 984, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+// (issue 17 H2: dr, dr_requested_kw, dr_delivered_kw, dr_devices_reached_share are set at finish by
+// the building group from its own archived state: not accumulators, not listed.)
+static_assert(sizeof(SimulationSummary) == 1016, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -360,6 +362,10 @@ struct Simulation::Impl : detail::EngineState {
             const double topo[] = {p.hop_length_m, p.concentrator_rate_per_s};  // issue 17 (H1)
             h = fnv1a(topo, sizeof topo, h);
         }
+        for (const DemandResponseEvent& e : opt.demand_response) {  // issue 17 (H2; none: digest as before)
+            const double d[] = {double(e.start), double(e.end), e.reduction, e.notice_s, e.buildings ? 1.0 : 0.0};
+            h = fnv1a(d, sizeof d, h);
+        }
         return h;
     }
 
@@ -452,6 +458,7 @@ struct Simulation::Impl : detail::EngineState {
         for (const Event& e : dev.events) resolve_event(e);
         validate(opt.emission);
         if (opt.comms.enabled) validate(opt.comms);  // issue 17
+        validate(opt.demand_response);                // issue 17 (H2): demand_response events
     }
 
     void validate_load_profiles() {
@@ -1031,7 +1038,7 @@ struct Simulation::Impl : detail::EngineState {
             if (resume_from) {
                 ResultsResume r;
                 for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/comms"};  // written at the end of a run
+                r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/comms", "/dr"};  // written at the end of a run (/comms, /dr: issue 17)
                 r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
                 own_w = make_hdf5_recorder(opt.output_path, h5, &r);
             } else {

@@ -2,6 +2,10 @@
 // Behind a customer's meter a building replaces that customer's load profile. Recorded in /building.
 #include "group_common.hpp"
 
+#include <libgrid/simulation/dr.hpp>
+
+#include <array>
+
 namespace libgrid::groups {
 namespace {
 
@@ -31,10 +35,15 @@ public:
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), BuildingOutput{});
         link_customers(s, u_, customer_, true);
+        prepare_dr(s);  // issue 17 (H2): demand_response events through the channel
     }
     void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
 
     void step(const StepContext& c) override {
+        if (!dr_.empty()) {
+            if (!dr_ready_) participate(c.comms);
+            wd_[std::min(c.k, wd_.size() - 1)] = c.weekday ? 1 : 0;
+        }
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             const BuildingUnit& b = u_[u];
             if (!b.in_service || node_[u] < 0) {
@@ -42,7 +51,7 @@ public:
                 return;
             }
             const BuildingInput in = climate_input<BuildingInput>(c);
-            out_[u] = building_step(b.params, state_[u], in, c.dt_s);
+            out_[u] = building_step(dr_params_.empty() ? b.params : dr_params_[u], state_[u], in, c.dt_s);
             p_kw_[u] = out_[u].p_kw;
             // issue 16: shed in an island: only the critical-load panel stays on (the thermal state
             // goes on as computed: the model does not follow the indoor temperature while shed)
@@ -73,6 +82,14 @@ public:
             c.totals->load_mw -= p_[u];
             c.totals->building_mw -= p_[u];
         }
+        if (!dr_.empty()) {  // the class's aggregate (kW, > 0 consuming): the DR baseline's series
+            const double k = std::round(double(c.t - t0_) / step_s_);
+            if (k >= 0.0 && k < double(agg_.size())) {
+                double a = 0.0;
+                for (double p : p_) a -= p * 1000.0;
+                agg_[std::size_t(k)] = a;
+            }
+        }
     }
     void meter(const CustomerFlows& f) const override {
         for (std::size_t u = 0; u < u_.size(); ++u)
@@ -83,8 +100,56 @@ public:
     }
     void finish(SimulationSummary& sum) const override {
         for (const BuildingState& b : state_) sum.building_comfort_degree_hours += b.comfort_degree_hours;
+        if (dr_.empty()) return;
+        // issue 17 (H2): the DR KPIs (docs/kpis.md): event-time means over events with a baseline
+        sum.dr = true;
+        const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, dr_);
+        double req = 0.0, del = 0.0, steps = 0.0;
+        std::size_t reached = 0, targeted = 0;
+        for (std::size_t e = 0; e < dr_.size(); ++e) {
+            reached += reach_[e][0];
+            targeted += reach_[e][0] + reach_[e][1] + reach_[e][2];
+            if (m[e].baseline_days == 0 || m[e].steps == 0) continue;
+            req += m[e].requested_kw * double(m[e].steps);
+            del += m[e].delivered_kw * double(m[e].steps);
+            steps += double(m[e].steps);
+        }
+        sum.dr_requested_kw = steps > 0 ? req / steps : std::numeric_limits<double>::quiet_NaN();
+        sum.dr_delivered_kw = steps > 0 ? del / steps : std::numeric_limits<double>::quiet_NaN();
+        sum.dr_devices_reached_share = targeted > 0 ? double(reached) / double(targeted) : std::numeric_limits<double>::quiet_NaN();
     }
     void summary_tables(SummaryTables& t) const override {
+        if (!dr_.empty()) {  // issue 17 (H2): /dr, one row per event
+            const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, dr_);
+            SummaryTables::Table& d = t.table("dr", {{"start", "s", true, {}, {}},
+                                                     {"end", "s", true, {}, {}},
+                                                     {"reduction", "fraction", false, {}, {}},
+                                                     {"notice_s", "s", false, {}, {}},
+                                                     {"baseline_kw", "kW", false, {}, {}},
+                                                     {"actual_kw", "kW", false, {}, {}},
+                                                     {"requested_kw", "kW", false, {}, {}},
+                                                     {"delivered_kw", "kW", false, {}, {}},
+                                                     {"baseline_days", "", true, {}, {}},
+                                                     {"devices", "", true, {}, {}},
+                                                     {"reached_in_time", "", true, {}, {}},
+                                                     {"reached_late", "", true, {}, {}},
+                                                     {"never", "", true, {}, {}}});
+            for (std::size_t e = 0; e < dr_.size(); ++e) {
+                d.columns[0].ints.push_back(dr_[e].start);
+                d.columns[1].ints.push_back(dr_[e].end);
+                d.columns[2].reals.push_back(dr_[e].reduction);
+                d.columns[3].reals.push_back(dr_[e].notice_s);
+                d.columns[4].reals.push_back(m[e].baseline_kw);
+                d.columns[5].reals.push_back(m[e].actual_kw);
+                d.columns[6].reals.push_back(m[e].requested_kw);
+                d.columns[7].reals.push_back(m[e].delivered_kw);
+                d.columns[8].ints.push_back(m[e].baseline_days);
+                d.columns[9].ints.push_back(std::int64_t(reach_[e][0] + reach_[e][1] + reach_[e][2]));
+                d.columns[10].ints.push_back(std::int64_t(reach_[e][0]));
+                d.columns[11].ints.push_back(std::int64_t(reach_[e][1]));
+                d.columns[12].ints.push_back(std::int64_t(reach_[e][2]));
+            }
+        }
         if (u_.empty()) return;
         SummaryTables::Table& tab = t.table("summary/building", {{"id", "", true, {}, {}},
                                                                  {"comfort_degree_hours", "K h", false, {}, {}},
@@ -107,7 +172,69 @@ private:
         ar.fixed("bld_p_kw", p_kw_);
         ar.fixed("bld_out", out_);
         for (BuildingState& b : state_) state(ar, b);
+        if (!dr_.empty()) {  // issue 17 (H2): only with demand_response events (other runs' state as before)
+            ar.fixed("bld_dr_agg", agg_);
+            ar.flag("bld_dr_wd", wd_);
+        }
     }
+
+    // ---- issue 17 (H2): demand_response events through the channel (docs/comms.md) ----
+    void prepare_dr(const RunSetup& s) {
+        dr_ = s.opt->demand_response;
+        dr_params_.clear();
+        dr_ready_ = false;
+        reach_.assign(dr_.size(), {0, 0, 0});
+        agg_.clear();
+        wd_.clear();
+        if (dr_.empty()) return;
+        t0_ = s.opt->start;
+        step_s_ = double(s.opt->step_s);
+        agg_.assign(s.opt->n_steps, 0.0);
+        wd_.assign(s.opt->n_steps, 0);
+        bus_ix_.assign(u_.size(), -1);
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            const auto it = s.index->bus_at->find(u_[u].bus);
+            if (it != s.index->bus_at->end()) bus_ix_[u] = int(it->second);
+            // the scenario's own BEMS events (devices.buildings.dr_events) must not overlap a channel event
+            const BuildingParams& p = u_[u].params;
+            if (p.mode != BemsMode::DemandResponse && p.mode != BemsMode::PreCoolAndDemandResponse) continue;
+            for (std::size_t e = 0; e < dr_.size(); ++e)
+                for (std::size_t j = 0; j < p.dr_events.size(); ++j)
+                    if (dr_[e].buildings && p.dr_events[j].start < dr_[e].end && dr_[e].start < p.dr_events[j].end)
+                        throw ValidationError("building " + std::to_string(u_[u].id) + ": demand_response.events[" + std::to_string(e) +
+                                              "] overlaps devices.buildings.dr_events[" + std::to_string(j) + "]");
+        }
+    }
+    /// Each building's participation from its message's arrival: a copy of its parameters with the
+    /// events it takes part in added as DrEvents [from, end) (2 K setpoint raise, AC electric power
+    /// capped at (1 - reduction) x its rating), in a DR mode. Pure in the channel: recomputed after a resume.
+    void participate(const CommsContext* comms) {
+        dr_params_.resize(u_.size());
+        reach_.assign(dr_.size(), {0, 0, 0});
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            BuildingParams p = u_[u].params;
+            const bool had_dr = p.mode == BemsMode::DemandResponse || p.mode == BemsMode::PreCoolAndDemandResponse;
+            if (!had_dr) p.dr_events.clear();  // inactive in its mode: kept inactive
+            p.mode = p.mode == BemsMode::PreCool || p.mode == BemsMode::PreCoolAndDemandResponse ? BemsMode::PreCoolAndDemandResponse
+                                                                                               : BemsMode::DemandResponse;
+            for (std::size_t e = 0; e < dr_.size(); ++e) {
+                if (!dr_[e].buildings || !u_[u].in_service) continue;
+                const DrParticipation q = dr_participation(dr_[e], comms, Receiver::Building, u_[u].id, bus_ix_[u]);
+                ++reach_[e][std::size_t(q.reach)];
+                if (q.reach == DrReach::Never) continue;
+                DrEvent de;
+                de.start = q.from;
+                de.end = dr_[e].end;
+                de.setpoint_raise_k = kDrRaiseK;
+                de.power_cap_kw = (1.0 - dr_[e].reduction) * p.ac_capacity_kw_th / p.cop_nom;
+                p.dr_events.push_back(de);
+            }
+            std::sort(p.dr_events.begin(), p.dr_events.end(), [](const DrEvent& a, const DrEvent& b) { return a.start < b.start; });
+            dr_params_[u] = std::move(p);
+        }
+        dr_ready_ = true;
+    }
+    static constexpr double kDrRaiseK = 2.0;  ///< ASSUMPTION: as devices.buildings.dr_events' default
 
     std::vector<BuildingUnit> u_;
     std::vector<int> node_, customer_;
@@ -115,6 +242,16 @@ private:
     std::vector<BuildingOutput> out_;
     std::vector<BuildingState> state_;
     std::vector<double> p_, ac_, t_;
+    // issue 17 (H2)
+    std::vector<DemandResponseEvent> dr_;
+    std::vector<BuildingParams> dr_params_;
+    bool dr_ready_ = false;
+    std::vector<std::array<std::size_t, 3>> reach_;  ///< per event: in time, late, never
+    std::vector<int> bus_ix_;
+    std::vector<double> agg_;   ///< per step: the buildings' power, kW (> 0 consuming)
+    std::vector<char> wd_;      ///< per step: weekday (day type)
+    LocalTime t0_ = 0;
+    double step_s_ = 900.0;
 };
 
 }  // namespace

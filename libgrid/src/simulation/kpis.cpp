@@ -271,6 +271,19 @@ constexpr KpiInfo kKpis[] = {
         "sum over customers and months of |/bill_headend/total_rm - /bill/total_rm|; the head-end's bills fill a missing interval by "
         "the same interval of the day before, else the mean of that day's received intervals, else 0 (docs/comms.md)",
         "the head-end's billing: /bill_headend/total_rm against /bill/total_rm", false, true, false),
+    // ---- demand response through the channel (issue 17 H2; written when demand_response has events; docs/comms.md) ----
+    KPI(dr_requested_kw, "kW", B::CustomerMeters, "mean reduction asked of the targeted buildings over the events' steps",
+        "sum over events e with a baseline of reduction_e x baseline_e x steps_e / sum of steps_e; baseline_e = mean over the "
+        "event's steps of the mean of the buildings' power at the same time on the up-to-5 latest earlier days of the same day "
+        "type without an event (10 days back at most; a 5-of-5 style baseline, ASSUMPTION)",
+        "BEMS buildings' consumption (/building/p_mw summed), /dr/requested_kw", false, true, false),
+    KPI(dr_delivered_kw, "kW", B::CustomerMeters, "mean reduction the targeted buildings delivered over the events' steps",
+        "sum over events e with a baseline of (baseline_e - actual_e) x steps_e / sum of steps_e; actual_e = the buildings' "
+        "mean power over the event's steps", "BEMS buildings' consumption, /dr/delivered_kw", false, true, false),
+    KPI(dr_devices_reached_share, "fraction", B::CustomerMeters,
+        "share of the targeted devices whose event message arrived before the event's start",
+        "sum over events of devices reached in time / sum over events of devices targeted (in service)",
+        "the head-end's DR messages: /dr/reached_in_time, /dr/devices", false, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -308,6 +321,7 @@ bool kpi_is_comms(const char* name) {
 
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
     if (!k.in_file) return false;
+    if (std::strncmp(k.name, "dr_", 3) == 0 && !s.dr) return false;  // issue 17 (H2): runs with demand_response events only
     if (kpi_is_resilience(k.name) && !s.resilience) return false;  // issue 16: runs with events only
     if (kpi_is_comms(k.name) && !s.comms) return false;  // issue 17: runs with comms only
     if (s.unbalanced) return true;

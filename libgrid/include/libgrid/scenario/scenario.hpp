@@ -34,6 +34,7 @@
 #include <libgrid/profiles/weather.hpp>
 #include <libgrid/scenario/melaka_grid.hpp>
 #include <libgrid/simulation/comms.hpp>
+#include <libgrid/simulation/dr.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/tariff.hpp>
 
@@ -363,6 +364,9 @@ struct Scenario {
     /// Issue 17: `comms: {plc: {packet_loss, latency_median_s, latency_sigma, retries, retry_s},
     /// deadline_s}` (docs/comms.md); enabled when the key is given.
     CommsOptions comms;
+    /// Issue 17 (H2): `demand_response: {events: [{start, end, reduction, notice, targets}]}`
+    /// (docs/comms.md "Demand response through the channel").
+    std::vector<DemandResponseEvent> demand_response;
 
     /// The settings (not path, text or overrides) are equal.
     bool same_settings(const Scenario& o) const;

@@ -21,6 +21,7 @@
 #include <limits>
 #include <libgrid/results/recorder.hpp>
 #include <libgrid/simulation/comms.hpp>
+#include <libgrid/simulation/dr.hpp>
 #include <libgrid/simulation/device_set.hpp>
 #include <libgrid/simulation/emissions.hpp>
 #include <libgrid/simulation/tariff.hpp>
@@ -106,6 +107,9 @@ struct SimulationOptions {
     /// Issue 17: meter readings through a PLC channel to the head-end (docs/comms.md); disabled by
     /// default (then the run is as without it, bit for bit).
     CommsOptions comms;
+    /// Issue 17, second part: demand-response events sent through the channel (docs/comms.md
+    /// "Demand response through the channel"; scenario key `demand_response`). Empty = none.
+    std::vector<DemandResponseEvent> demand_response;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -238,6 +242,11 @@ struct SimulationSummary {
     std::size_t headend_readings = 0;         ///< of them, the ones the head-end has (in time)
     double meter_data_completeness = std::numeric_limits<double>::quiet_NaN();  ///< headend / meter readings
     double bill_estimation_error_rm = std::numeric_limits<double>::quiet_NaN(); ///< sum |head-end bill - true bill|
+    // ---- issue 17, second part: demand response through the channel (runs with demand_response events) ----
+    bool dr = false;                          ///< the run had demand_response events: /summary holds the DR KPIs
+    double dr_requested_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of reduction x baseline
+    double dr_delivered_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of baseline - actual
+    double dr_devices_reached_share = std::numeric_limits<double>::quiet_NaN();  ///< reached before the start / targeted
 };
 
 /// Per-step hook for progress bars: (step done, total steps).

@@ -1,0 +1,62 @@
+// libgrid layer 7: demand-response events through the communication channel (issue 17, second
+// part; docs/comms.md "Demand response through the channel").
+//
+// The head-end sends each event to every targeted device `notice_s` before its start (a
+// MessageKind::DemandResponse message, index = the event's start). A device takes part from
+// max(start, arrival) to the end; a message that does not arrive before the end is ignored. Without
+// comms every device gets it when it is sent. Measurement: a "5-of-5"-style baseline per target
+// class from the same intervals of up to 5 previous days of the same day type without an event.
+#pragma once
+
+#include <libgrid/simulation/comms.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace libgrid {
+
+/// One event of the top-level scenario key `demand_response.events` (SimulationOptions::demand_response).
+struct DemandResponseEvent {
+    std::int64_t start = 0;         ///< s local
+    std::int64_t end = 0;           ///< s local, > start
+    double reduction = 0.2;         ///< share of the baseline to shed, 0..1
+    double notice_s = 3600.0;       ///< the head-end sends it this long before the start, s >= 0
+    bool buildings = true;          ///< targets BEMS buildings (the only class built in this slice)
+    bool operator==(const DemandResponseEvent&) const = default;
+};
+
+/// Throws ValidationError naming "demand_response.events[i].<field>": end > start, reduction in
+/// [0, 1], notice_s >= 0 and finite, in time order and not overlapping.
+void validate(const std::vector<DemandResponseEvent>& events);
+
+/// When a device takes part in an event.
+enum class DrReach : int { InTime = 0, Late = 1, Never = 2 };
+struct DrParticipation {
+    DrReach reach = DrReach::Never;
+    std::int64_t from = 0;       ///< takes part in [from, end) (from = end when never)
+    double arrival_s = std::numeric_limits<double>::quiet_NaN();  ///< s local, NaN when never
+};
+/// The message of event `e` to device (r, id) at bus index `bus`, through `comms` (nullptr = no comms:
+/// arrives when sent).
+DrParticipation dr_participation(const DemandResponseEvent& e, const CommsContext* comms, Receiver r, std::int64_t id, int bus);
+
+/// Per event: the measurement (docs/kpis.md "dr_requested_kw").
+struct DrMeasurement {
+    double baseline_kw = std::numeric_limits<double>::quiet_NaN();   ///< mean over the event's steps of the baseline
+    double actual_kw = std::numeric_limits<double>::quiet_NaN();     ///< mean over the event's steps of the class's power
+    double requested_kw = std::numeric_limits<double>::quiet_NaN();  ///< reduction x baseline_kw
+    double delivered_kw = std::numeric_limits<double>::quiet_NaN();  ///< baseline_kw - actual_kw
+    int baseline_days = 0;       ///< days in the baseline (0: none found, the values are NaN)
+    std::size_t steps = 0;       ///< steps of the event inside the run
+};
+/// The baseline rule on an aggregate series: power_kw[k] the class's power of step k (start t0 + k
+/// step_s, local), weekday[k] the step's day type. For each event step k: the mean of power_kw at
+/// the same time of day on the up-to-5 most recent earlier days (looking back at most 10 days) with
+/// the same day type as the event's day, no event on them and inside the run. step_s must divide a day.
+std::vector<DrMeasurement> dr_measure(const std::vector<double>& power_kw, const std::vector<char>& weekday, std::int64_t t0,
+                                      double step_s, const std::vector<DemandResponseEvent>& events);
+
+}  // namespace libgrid

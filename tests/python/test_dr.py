@@ -1,0 +1,77 @@
+"""Issue 17 (H2): demand-response events through the channel (docs/comms.md "Demand response through
+the channel"): the scenario key demand_response from Python, /dr, the DR KPIs, the portal's DR view.
+Run: PYTHONPATH=build/python /usr/bin/python3 -m pytest -q tests/python/test_dr.py"""
+import h5py
+import numpy as np
+import pytest
+
+import libgrid
+from conftest import ROOT
+
+EVENT = {"start": "2025-01-13T14:00", "end": "2025-01-13T16:00", "reduction": 0.3, "notice": "0", "targets": ["buildings"]}
+
+
+def week(**kw):
+    """Tuesday 2025-01-07 00:00 to Monday 2025-01-13 24:00 (7 days, 15 min), one event on the Monday."""
+    sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml"))
+    sc.set("horizon.start", "2025-01-07").override(steps=7 * 96, size="small", model="balanced")
+    sc.set("devices.buildings.share", 1.0)
+    sc.set("demand_response", {"events": [EVENT]})
+    for k, v in kw.items():
+        sc.set(k, v)
+    return sc
+
+
+def test_dr_perfect_and_lossy_channel(tmp_path):
+    perfect = week().run(output=str(tmp_path / "perfect.h5"))
+    lossy = week().set("comms.plc.packet_loss", 0.1).set("comms.plc.retries", 0).set("comms.plc.latency_median_s", 120)
+    lossy = lossy.run(output=str(tmp_path / "lossy.h5"))
+    p, q = perfect.run_summary, lossy.run_summary
+    assert p["dr_devices_reached_share"] == 1.0
+    assert q["dr_devices_reached_share"] == 0.0  # no notice and a latency: every message is late (or lost)
+    assert p["dr_requested_kw"] > 0
+    assert 0 < q["dr_delivered_kw"] < p["dr_delivered_kw"]
+    with h5py.File(tmp_path / "lossy.h5", "r") as f:
+        dr = {k: f["/dr/" + k][...] for k in f["/dr"]}
+        assert len(dr["start"]) == 1
+        assert dr["devices"][0] == dr["reached_in_time"][0] + dr["reached_late"][0] + dr["never"][0]
+        assert dr["never"][0] > 0 and dr["reached_late"][0] > dr["never"][0]  # ~10 % lost
+        assert dr["baseline_days"][0] == 4  # Tue..Fri before the Monday
+        assert dr["delivered_kw"][0] == pytest.approx(q["dr_delivered_kw"])
+        assert float(f["/summary/dr_devices_reached_share"][()]) == 0.0
+        # recomputed from the series: the buildings' total power, the event's 8 steps on day 6, the
+        # same steps of days 0..3 (Tue..Fri; days 4, 5 are the weekend) as the baseline
+        p = -f["/building/p_mw"][...].sum(axis=1) * 1000.0
+        k0 = 6 * 96 + 56
+        actual = p[k0:k0 + 8].mean()
+        base = np.mean([p[k0 - d * 96:k0 - d * 96 + 8].mean() for d in (3, 4, 5, 6)])
+        assert actual == pytest.approx(dr["actual_kw"][0], rel=1e-6)  # /building/p_mw is float32
+        assert base == pytest.approx(dr["baseline_kw"][0], rel=1e-6)  # /building/p_mw is float32
+        assert q["dr_delivered_kw"] == pytest.approx(base - actual, rel=1e-6)  # /building/p_mw is float32
+        assert q["dr_requested_kw"] == pytest.approx(0.3 * base, rel=1e-6)  # /building/p_mw is float32
+    # the portal's utility view reads /dr (docs/portal.md)
+    pytest.importorskip("flask")
+    from libgrid import portal
+    app = portal.create_app(tmp_path / "lossy.h5")
+    c = app.test_client()
+    rows = c.get("/api/utility/dr_channel").get_json()
+    assert len(rows) == 1 and rows[0]["start"] == "2025-01-13T14:00" and rows[0]["end"] == "2025-01-13T16:00"
+    assert rows[0]["reached_in_time"] == 0 and rows[0]["never"] == dr["never"][0]
+    assert rows[0]["delivered_kw"] == pytest.approx(q["dr_delivered_kw"])
+    page = c.get("/utility").get_data(as_text=True)
+    assert "id='dr-channel-table'" in page and "2025-01-13T14:00" in page
+    app = portal.create_app(tmp_path / "perfect.h5")
+    assert app.test_client().get("/api/utility/dr_channel").get_json()[0]["never"] == 0
+
+
+def test_no_events_no_dr_and_bad_input_named(tmp_path):
+    sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml")).override(steps=4, size="small")
+    res = sc.run(output=str(tmp_path / "plain.h5"))
+    assert np.isnan(res.run_summary["dr_delivered_kw"])
+    with h5py.File(tmp_path / "plain.h5", "r") as f:
+        assert "dr" not in f
+        assert "dr_delivered_kw" not in f["/summary"]
+    with pytest.raises(libgrid.ValidationError, match="reduction"):
+        week().set("demand_response", {"events": [dict(EVENT, reduction=2)]}).run(output=str(tmp_path / "bad.h5"))
+    with pytest.raises(libgrid.ValidationError, match="not built yet"):
+        week().set("demand_response", {"events": [dict(EVENT, targets=["chargers"])]}).run(output=str(tmp_path / "bad2.h5"))
