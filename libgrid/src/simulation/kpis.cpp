@@ -271,6 +271,19 @@ constexpr KpiInfo kKpis[] = {
         "sum over customers and months of |/bill_headend/total_rm - /bill/total_rm|; the head-end's bills fill a missing interval by "
         "the same interval of the day before, else the mean of that day's received intervals, else 0 (docs/comms.md)",
         "the head-end's billing: /bill_headend/total_rm against /bill/total_rm", false, true, false),
+    KPI(stale_price_steps, "", B::CustomerMeters, "device-steps acting on an older day's ToU price schedule than the day in force",
+        "sum over price-responsive devices (batteries, EV stations, EV charging sites) and steps of 1 when the newest day's schedule "
+        "the device has received (sent at comms.price_send_hour of the day before, through the PLC channel) is not the step's day "
+        "(also when it has none of the last 8 days); 0 with a perfect channel (docs/comms.md)",
+        "the devices' view of the price: the head-end's day-ahead broadcast against the tariff in force", true, true, false),
+    KPI(stale_price_wrong_steps, "", B::CustomerMeters, "of stale_price_steps, the ones whose peak flag differs from the true one",
+        "sum over the stale device-steps of 1 when is_peak of the schedule's day type at the step's time of day (false with no "
+        "schedule) differs from the tariff's is_peak of the step (docs/comms.md)",
+        "the devices' view of the price against the tariff in force", true, true, false),
+    KPI(battery_setpoint_stale_steps, "", B::CustomerMeters, "battery-steps (Schedule strategy) acting on an older step's set point",
+        "sum over batteries on the Schedule strategy and steps of 1 when the newest set point arrived by the step's end is an earlier "
+        "step's (or none within a day: the battery idles); 0 with a perfect channel (docs/comms.md)",
+        "the batteries' view of the head-end's schedule_kw", true, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -303,7 +316,9 @@ bool kpi_is_resilience(const char* name) {
 }
 
 bool kpi_is_comms(const char* name) {
-    return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0;
+    return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0 ||
+           std::strcmp(name, "stale_price_steps") == 0 || std::strcmp(name, "stale_price_wrong_steps") == 0 ||
+           std::strcmp(name, "battery_setpoint_stale_steps") == 0;
 }
 
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {

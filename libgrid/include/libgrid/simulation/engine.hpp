@@ -238,6 +238,12 @@ struct SimulationSummary {
     std::size_t headend_readings = 0;         ///< of them, the ones the head-end has (in time)
     double meter_data_completeness = std::numeric_limits<double>::quiet_NaN();  ///< headend / meter readings
     double bill_estimation_error_rm = std::numeric_limits<double>::quiet_NaN(); ///< sum |head-end bill - true bill|
+    /// Issue 17, messages to devices (docs/comms.md): device-steps acting on an older day's price
+    /// schedule than the day in force; of them, the ones whose peak flag differs from the true one;
+    /// battery-steps (Schedule strategy) acting on an older step's set point (or none).
+    std::size_t stale_price_steps = 0;
+    std::size_t stale_price_wrong_steps = 0;
+    std::size_t battery_setpoint_stale_steps = 0;
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
