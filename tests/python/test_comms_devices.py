@@ -12,7 +12,7 @@ from conftest import ROOT
 def two_days(**kw):
     """Monday and Tuesday (TNB peak 14:00-22:00), home chargers on delayed_off_peak."""
     sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml"))
-    sc.set("horizon.start", "2025-06-02").override(steps=192, size="small", model="balanced")
+    sc.set("horizon.start", "2025-06-09").override(steps=192, size="small", model="balanced")
     sc.set("devices.ev.share", 0.3).set("devices.ev.strategy", "delayed_off_peak")
     for k, v in kw.items():
         sc.set(k, v)
@@ -50,4 +50,4 @@ def test_price_send_hour_bad_value_is_named(tmp_path):
         two_days().set("comms.price_send_hour", 30).override(steps=4).run(output=str(tmp_path / "bad.h5"))
     net = libgrid.Network.from_json(str(ROOT / "tests" / "data" / "cigre" / "cigre_lv.input.json"))
     with pytest.raises(libgrid.ValidationError, match="comms.price_send_hour"):
-        libgrid.Simulation(net, start="2025-06-02", horizon="1h", comms={"price_send_hour": -1}).run()
+        libgrid.Simulation(net, start="2025-06-09", horizon="1h", comms={"price_send_hour": -1}).run()

@@ -22,7 +22,7 @@ using namespace libgrid;
 
 namespace {
 
-const std::int64_t kMon = from_civil(2025, 6, 2);  // a Monday, local; TNB peak 14:00-22:00 Mon-Fri
+const std::int64_t kMon = from_civil(2025, 6, 9);  // a Monday (not a holiday; 2 June is the Agong's birthday), local; TNB peak 14:00-22:00 Mon-Fri
 constexpr std::size_t kSteps = 192;                // two days of 15 min
 
 bool peak_step(std::size_t k) {
@@ -155,7 +155,7 @@ TEST_CASE("comms devices: a 7 h latency: the day's schedule arrives at 01:00, se
     for (std::size_t k = 0; k < kSteps; ++k) {
         INFO("step " << k);
         if (k < 28) CHECK(r.batt_p[2 * k] == 0.0);
-        else CHECK(r.batt_p[2 * k] * 1000.0 == doctest::Approx(sched[k - 28]).epsilon(1e-9));
+        else CHECK(r.batt_p[2 * k] * 1000.0 == doctest::Approx(sched[k - 28]).epsilon(1e-5)  /* float32 results */);
     }
 }
 
