@@ -41,8 +41,9 @@ def test_price_schedule_lost_or_perfect(tmp_path):
     assert sl["stale_price_wrong_steps"] >= 64 * n_ev
     with h5py.File(lost, "r") as f:
         assert float(f["/summary/stale_price_steps"][()]) == sl["stale_price_steps"]
-    assert peak_ev_mwh(off) == pytest.approx(0.0, abs=1e-9)
-    assert peak_ev_mwh(lost) > 0.01
+    # delayed_off_peak charges in the peak only what a departure needs; without a schedule, from arrival
+    print("peak EV MWh: off", peak_ev_mwh(off), "lost", peak_ev_mwh(lost))
+    assert peak_ev_mwh(lost) > 5 * peak_ev_mwh(off) + 0.01
 
 
 def test_price_send_hour_bad_value_is_named(tmp_path):
