@@ -52,3 +52,15 @@ def test_price_send_hour_bad_value_is_named(tmp_path):
     net = libgrid.Network.from_json(str(ROOT / "tests" / "data" / "cigre" / "cigre_lv.input.json"))
     with pytest.raises(libgrid.ValidationError, match="comms.price_send_hour"):
         libgrid.Simulation(net, start="2025-06-09", horizon="1h", comms={"price_send_hour": -1}).run()
+
+
+def test_every_price_reading_device_counts_when_all_is_lost(tmp_path):
+    """Every message lost: each price-reading device (EV stations and sites, batteries, HEMS homes,
+    BEMS buildings) is stale on every step; exactly devices x steps."""
+    out = tmp_path / "all_lost.h5"
+    sc = two_days(**{"devices.homes.share": 0.2})
+    s = sc.set("comms.plc.packet_loss", 1.0).set("comms.plc.retries", 0).run(output=str(out)).run_summary
+    with h5py.File(out, "r") as f:
+        n = {g: len(f[g + "/id"]) for g in ("ev", "ev_site", "battery", "home", "building") if g in f}
+    assert n.get("home", 0) > 0, n  # (the small network has no BEMS buildings)
+    assert s["stale_price_steps"] == 192 * sum(n.values())

@@ -272,7 +272,7 @@ constexpr KpiInfo kKpis[] = {
         "the same interval of the day before, else the mean of that day's received intervals, else 0 (docs/comms.md)",
         "the head-end's billing: /bill_headend/total_rm against /bill/total_rm", false, true, false),
     KPI(stale_price_steps, "", B::CustomerMeters, "device-steps acting on an older day's ToU price schedule than the day in force",
-        "sum over price-responsive devices (batteries, EV stations, EV charging sites) and steps of 1 when the newest day's schedule "
+        "sum over price-reading devices (batteries, EV stations, EV charging sites, HEMS homes, BEMS buildings) and steps of 1 when the newest day's schedule "
         "the device has received (sent at comms.price_send_hour of the day before, through the PLC channel) is not the step's day "
         "(also when it has none of the last 8 days); 0 with a perfect channel (docs/comms.md)",
         "the devices' view of the price: the head-end's day-ahead broadcast against the tariff in force", true, true, false),
