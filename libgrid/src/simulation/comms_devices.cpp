@@ -53,4 +53,17 @@ std::int64_t CommsContext::setpoint_step(Receiver r, std::int64_t id, int bus, s
     return -1;
 }
 
+std::int64_t ev_limit_step(const CommsContext& c, Receiver r, std::int64_t id, int bus, std::int64_t k) {
+    CommsDevices* d = c.devices;
+    if (!d || d->perfect) return k;
+    for (std::int64_t j = k; j >= 0 && k - j < kEvLimitRing; --j) {
+        const Delivery m = c.message(r, id, bus, MessageKind::EvLimit, floor_div(d->start + j * d->step_s, d->step_s));
+        if (!m.arrived || !(double(j * d->step_s) + m.delay_s < double((k + 1) * d->step_s))) continue;
+        if (j < k) d->ev_limit_stale.fetch_add(1, std::memory_order_relaxed);
+        return j;
+    }
+    d->ev_limit_stale.fetch_add(1, std::memory_order_relaxed);
+    return -1;
+}
+
 }  // namespace libgrid

@@ -59,7 +59,7 @@ void state(Ar& ar, Violation& v) {
 
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
-static_assert(sizeof(SimulationSummary) == 1008, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 1016, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -152,6 +152,7 @@ void state(Ar& ar, SimulationSummary& s) {
         ar.pod("sum.stale_price_steps", s.stale_price_steps);
         ar.pod("sum.stale_price_wrong_steps", s.stale_price_wrong_steps);
         ar.pod("sum.battery_setpoint_stale_steps", s.battery_setpoint_stale_steps);
+        ar.pod("sum.ev_limit_stale_steps", s.ev_limit_stale_steps);
     }
 }
 
@@ -706,7 +707,7 @@ struct Simulation::Impl : detail::EngineState {
             for (auto& g : groups) g->step(ctx);
             st = grid->solve_with_controls(iters, settled);
         }
-        if (opt.comms.enabled) comms_dev.drain(sum.stale_price_steps, sum.stale_price_wrong_steps, sum.battery_setpoint_stale_steps);
+        if (opt.comms.enabled) comms_dev.drain(sum.stale_price_steps, sum.stale_price_wrong_steps, sum.battery_setpoint_stale_steps, sum.ev_limit_stale_steps);
         if (sum.island_collapses > 0 && std::isnan(sum.time_to_collapse_h)) sum.time_to_collapse_h = double(t - first_island_t) / 3600.0;
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;

@@ -284,6 +284,10 @@ constexpr KpiInfo kKpis[] = {
         "sum over batteries on the Schedule strategy and steps of 1 when the newest set point arrived by the step's end is an earlier "
         "step's (or none within a day: the battery idles); 0 with a perfect channel (docs/comms.md)",
         "the batteries' view of the head-end's schedule_kw", true, true, false),
+    KPI(ev_limit_stale_steps, "", B::CustomerMeters, "station-steps of grid_aware EV stations and sites acting on an older step's limit",
+        "sum over grid_aware stations and sites and steps of 1 when the newest limit of their aggregator arrived by the step's end "
+        "(sent at each step's start, kept 16 steps) is an earlier step's, or none (then the one kept); 0 with a perfect channel",
+        "the stations' view of their transformer aggregator's limit", true, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -318,7 +322,7 @@ bool kpi_is_resilience(const char* name) {
 bool kpi_is_comms(const char* name) {
     return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0 ||
            std::strcmp(name, "stale_price_steps") == 0 || std::strcmp(name, "stale_price_wrong_steps") == 0 ||
-           std::strcmp(name, "battery_setpoint_stale_steps") == 0;
+           std::strcmp(name, "battery_setpoint_stale_steps") == 0 || std::strcmp(name, "ev_limit_stale_steps") == 0;
 }
 
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {

@@ -244,6 +244,8 @@ struct SimulationSummary {
     std::size_t stale_price_steps = 0;
     std::size_t stale_price_wrong_steps = 0;
     std::size_t battery_setpoint_stale_steps = 0;
+    /// Issue 17: station-steps of grid_aware EV stations and sites acting on an older step's limit.
+    std::size_t ev_limit_stale_steps = 0;
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
