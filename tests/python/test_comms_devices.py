@@ -64,3 +64,21 @@ def test_every_price_reading_device_counts_when_all_is_lost(tmp_path):
         n = {g: len(f[g + "/id"]) for g in ("ev", "ev_site", "battery", "home", "building") if g in f}
     assert n.get("home", 0) > 0, n  # (the small network has no BEMS buildings)
     assert s["stale_price_steps"] == 192 * sum(n.values())
+
+
+def test_grid_aware_limits_a_step_late(tmp_path):
+    """A 20 min latency (> the 15 min step, no spread): every grid_aware station-step acts on an older
+    limit; a 5 min one: none, and the EV power is as without comms."""
+    def sc():
+        return two_days(**{"devices.ev.strategy": "grid_aware"}).set("comms.plc.packet_loss", 0.0) \
+            .set("comms.plc.latency_sigma", 0.0).set("comms.plc.retries", 0)
+    off, fast, late = tmp_path / "off.h5", tmp_path / "fast.h5", tmp_path / "late.h5"
+    two_days(**{"devices.ev.strategy": "grid_aware"}).run(output=str(off))
+    sf = sc().set("comms.plc.latency_median_s", 300).run(output=str(fast)).run_summary
+    sl = sc().set("comms.plc.latency_median_s", 1200).run(output=str(late)).run_summary
+    with h5py.File(off, "r") as a, h5py.File(fast, "r") as b:
+        np.testing.assert_array_equal(a["/ev/p_mw"][...], b["/ev/p_mw"][...])
+        n_ev = a["/ev/p_mw"].shape[1]
+    assert n_ev > 0
+    assert sf["ev_limit_stale_steps"] == 0
+    assert sl["ev_limit_stale_steps"] == 192 * n_ev
