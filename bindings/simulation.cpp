@@ -148,9 +148,10 @@ void def_run_simulation(py::module_& m) {
                     c.plc.retries = int(v);
                 } else if (k == "retry_s") c.plc.retry_s = v;
                 else if (k == "deadline_s") c.deadline_s = v;
+                else if (k == "price_send_hour") c.price_send_hour = v;  // issue 17 H3
                 else
                     throw ValidationError("simulation: field 'comms': unknown key '" + k +
-                                          "'; allowed: packet_loss, latency_median_s, latency_sigma, retries, retry_s, deadline_s");
+                                          "'; allowed: packet_loss, latency_median_s, latency_sigma, retries, retry_s, deadline_s, price_send_hour");
             }
             // issue 16: shedding priorities by load type, secondary control of droop islands
             auto priority = [](const std::string& v, const std::string& who) {

@@ -66,7 +66,9 @@ def test_portal_completeness_reads_the_head_end_of_a_real_run(tmp_path):
     assert days.min() < 1.0
 
 
-def _datasets(path, skip=("/headend", "/bill_headend", "/comms", "/summary/meter_data_completeness", "/summary/bill_estimation_error_rm")):
+def _datasets(path, skip=("/headend", "/bill_headend", "/comms", "/summary/meter_data_completeness", "/summary/bill_estimation_error_rm",
+                          "/summary/stale_price_steps", "/summary/stale_price_wrong_steps", "/summary/battery_setpoint_stale_steps",
+                          "/summary/ev_limit_stale_steps")):
     out = {}
     with h5py.File(path, "r") as f:
         def visit(name, obj):

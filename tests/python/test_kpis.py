@@ -38,7 +38,9 @@ RESILIENCE = ("energy_not_served_mwh", "energy_not_served_residential_mwh", "ene
 # issue 17: written only by runs with comms (these runs have none); recomputed in test_comms.py
 COMMS = ("meter_data_completeness", "bill_estimation_error_rm",
          # issue 17 (H2): runs with demand_response events only; recomputed in test_dr.py
-         "dr_requested_kw", "dr_delivered_kw", "dr_devices_reached_share")
+         "dr_requested_kw", "dr_delivered_kw", "dr_devices_reached_share",
+         # issue 17 H3: messages to devices (tests/cpp/simulation/test_comms_devices.cpp, test_comms_devices.py)
+         "stale_price_steps", "stale_price_wrong_steps", "battery_setpoint_stale_steps", "ev_limit_stale_steps")
 
 NOT_RECOMPUTABLE = {
     "wall_time_s": "wall-clock time of the process: not a result of the inputs",

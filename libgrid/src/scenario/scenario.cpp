@@ -961,11 +961,12 @@ void read_resilience(const MapReader& top, Scenario& s, const Ctx& ctx) {
 /// hop_length_m, concentrator_rate_per_s}, deadline_s}` (docs/comms.md): the PLC channel of the meter readings; given = enabled.
 void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
     if (!top.has("comms") || top.get("comms").IsNull()) return;
-    MapReader m(ctx, top.get("comms"), "comms", {"enabled", "plc", "deadline_s"});
+    MapReader m(ctx, top.get("comms"), "comms", {"enabled", "plc", "deadline_s", "price_send_hour"});
     CommsOptions& c = s.comms;
     c.enabled = true;
     m.boolean("enabled", c.enabled);
     number_or_word(m, "deadline_s", c.deadline_s, at_least(0.0), "none", kInf);
+    m.number("price_send_hour", c.price_send_hour, closed(0.0, 24.0));  // issue 17 H3: day-ahead ToU broadcast
     MapReader p(ctx, m.get("plc"), "comms.plc",
                 {"packet_loss", "latency_median_s", "latency_sigma", "retries", "retry_s", "hop_length_m", "concentrator_rate_per_s"});
     p.number("packet_loss", c.plc.packet_loss, kShare);
@@ -1581,6 +1582,7 @@ std::string scenario_to_yaml(const Scenario& s) {
         e << YAML::Key << "comms" << YAML::Value << YAML::BeginMap;
         if (!c.enabled) kv(e, "enabled", false);
         kv(e, "deadline_s", std::isinf(c.deadline_s) ? std::string("none") : num(c.deadline_s));
+        kv(e, "price_send_hour", c.price_send_hour);
         e << YAML::Key << "plc" << YAML::Value << YAML::BeginMap;
         kv(e, "packet_loss", c.plc.packet_loss);
         kv(e, "latency_median_s", c.plc.latency_median_s);

@@ -21,6 +21,7 @@ void validate(const CommsOptions& o) {
     if (!(p.hop_length_m >= 0.0) || !std::isfinite(p.hop_length_m)) bad("comms.plc.hop_length_m", "must be a finite number >= 0 (0 = one hop)");
     if (!(p.concentrator_rate_per_s > 0.0)) bad("comms.plc.concentrator_rate_per_s", "must be > 0 (or infinite)");
     if (!(o.deadline_s >= 0.0)) bad("comms.deadline_s", "must be >= 0 (or infinite)");
+    if (!(o.price_send_hour >= 0.0 && o.price_send_hour <= 24.0)) bad("comms.price_send_hour", "must be in 0 .. 24 (the hour of the day before)");
 }
 
 std::uint64_t comms_hash(std::uint64_t seed, std::int64_t meter, std::int64_t interval, int attempt, std::uint64_t stream) {

@@ -12,6 +12,7 @@
 
 #include "checkpoint.hpp"
 #include "comms_headend.hpp"
+#include "comms_devices.hpp"
 #include "grid_model.hpp"
 #include "group_common.hpp"
 #include <libgrid/simulation/state_archive.hpp>
@@ -61,7 +62,7 @@ void state(Ar& ar, Violation& v) {
 // restores only what is listed); then update this size.
 // (issue 17 H2: dr, dr_requested_kw, dr_delivered_kw, dr_devices_reached_share are set at finish by
 // the building group from its own archived state: not accumulators, not listed.)
-static_assert(sizeof(SimulationSummary) == 1016, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 1048, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -151,6 +152,10 @@ void state(Ar& ar, SimulationSummary& s) {
         ar.pod("sum.meter_readings", s.meter_readings);
         ar.pod("sum.headend_readings", s.headend_readings);
         ar.pod("sum.bill_estimation_error_rm", s.bill_estimation_error_rm);
+        ar.pod("sum.stale_price_steps", s.stale_price_steps);
+        ar.pod("sum.stale_price_wrong_steps", s.stale_price_wrong_steps);
+        ar.pod("sum.battery_setpoint_stale_steps", s.battery_setpoint_stale_steps);
+        ar.pod("sum.ev_limit_stale_steps", s.ev_limit_stale_steps);
     }
 }
 
@@ -265,6 +270,7 @@ struct Simulation::Impl : detail::EngineState {
     CommsTopology comms_topo;                        ///< the PLC networks (hops, concentrators)
     CommsContext comms_ctx;                          ///< what device groups read messages through (ctx.comms)
     detail::MeterComms meter_comms;                  ///< the readings' hops and concentrator queues (H1)
+    CommsDevices comms_dev;                          ///< issue 17 H3: price schedules and set points to devices
     std::vector<double> month_hd_imp, month_hd_exp;  ///< [c * month_cap + k], like month_imp (NaN = missing)
     std::vector<double> est_imp, est_exp;            ///< scratch: one customer's month, estimated
     std::vector<std::vector<Bill>> bills_hd;         ///< per customer, bills from the head-end's data
@@ -707,11 +713,13 @@ struct Simulation::Impl : detail::EngineState {
         for (int attempt = 0; island && !st.converged && attempt <= detail::GridModel::kMaxShedRounds + 4 && grid->shed_or_collapse(t, attempt); ++attempt) {
             detail::StateIn in(island_snap.bytes.data(), island_snap.bytes.size(), "islanded step retry");
             for (auto& g : groups) g->restore_state(in);
+            comms_dev.reset();  // issue 17: the step's stale counts start again
             begin_step(k, t, dt_h);
             grid->begin_island_step(false, ctx);
             for (auto& g : groups) g->step(ctx);
             st = grid->solve_with_controls(iters, settled);
         }
+        if (opt.comms.enabled) comms_dev.drain(sum.stale_price_steps, sum.stale_price_wrong_steps, sum.battery_setpoint_stale_steps, sum.ev_limit_stale_steps);
         if (sum.island_collapses > 0 && std::isnan(sum.time_to_collapse_h)) sum.time_to_collapse_h = double(t - first_island_t) / 3600.0;
         if (!st.converged) sum.non_converged_steps++;
         if (!settled) sum.controls_unsettled_steps++;
@@ -964,6 +972,11 @@ struct Simulation::Impl : detail::EngineState {
         comms_ctx.topology = &comms_topo;
         comms_topo = comms_topology(net, opt.comms.plc);  // H1: one concentrator per distribution transformer
         meter_comms.init(net, bus_at, comms_topo);
+        comms_dev.perfect = perfect_channel(opt.comms);  // issue 17 H3: messages to devices
+        comms_dev.true_peak = [this](std::int64_t tt) { return is_peak(tou_tariff, tt, holiday); };
+        comms_dev.start = opt.start;
+        comms_dev.step_s = opt.step_s;
+        comms_ctx.devices = &comms_dev;
         hd_imp.assign(nl, kNaN);
         hd_exp.assign(nl, kNaN);
         month_hd_imp.assign(nl * month_cap, kNaN);

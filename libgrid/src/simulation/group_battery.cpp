@@ -33,6 +33,8 @@ public:
     void set_in_service(std::size_t k, bool on) override { on_[k] = on; }
     void prepare(const RunSetup& s) override {
         link_customers(s, u_, customer_, false);
+        bus_.clear();  // issue 17: bus indices (hops of messages to the battery)
+        for (const BatteryUnit& b : u_) bus_.push_back(int(s.index->bus_at->at(b.bus)));
         state_.clear();
         for (const BatteryUnit& b : u_) state_.push_back(make_battery_state(b.params));
         p_kw_.assign(u_.size(), 0.0);
@@ -101,10 +103,14 @@ public:
             DispatchInput in;
             in.site_load_kw = cu >= 0 ? std::max((*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
             in.site_pv_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)], 0.0) : 0.0;
-            in.is_peak = c.peak;
+            // issue 17 (docs/comms.md): the price schedule and the set point as they came through the channel
+            in.is_peak = c.comms ? c.comms->peak(Receiver::Battery, u_[b].id, bus_[b], c.t, c.peak) : c.peak;
             in.step_index = std::int64_t(c.k);
+            if (c.comms && u_[b].params.strategy == BatteryStrategy::Schedule)
+                in.step_index = c.comms->setpoint_step(Receiver::Battery, u_[b].id, bus_[b], std::int64_t(c.k));
             in.hour_of_day = c.hour_of_day;
-            const BatteryRequest req = battery_dispatch(u_[b].params, state_[b], in, c.dt_h);
+            // no set point within a day: the battery idles
+            const BatteryRequest req = in.step_index >= 0 ? battery_dispatch(u_[b].params, state_[b], in, c.dt_h) : BatteryRequest{0.0};
             p_kw_[b] = battery_apply(u_[b].params, state_[b], req, c.dt_h);
         });
     }
@@ -168,7 +174,7 @@ private:
 
     std::vector<BatteryUnit> u_;
     std::vector<char> on_;
-    std::vector<int> node_, customer_;
+    std::vector<int> node_, customer_, bus_;
     std::vector<BatteryState> state_;
     std::vector<double> p_kw_, e0_;
     std::vector<double> p_, q_, soc_;

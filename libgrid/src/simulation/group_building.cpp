@@ -50,7 +50,8 @@ public:
                 p_kw_[u] = 0.0;
                 return;
             }
-            const BuildingInput in = climate_input<BuildingInput>(c);
+            BuildingInput in = climate_input<BuildingInput>(c);
+            if (c.comms) in.is_peak = c.comms->peak(Receiver::Building, b.id, -1, c.t, c.peak);  // issue 17: the schedule it has
             out_[u] = building_step(dr_params_.empty() ? b.params : dr_params_[u], state_[u], in, c.dt_s);
             p_kw_[u] = out_[u].p_kw;
             // issue 16: shed in an island: only the critical-load panel stays on (the thermal state

@@ -181,6 +181,12 @@ private:
     std::vector<double> flo_, want_, key_, pv_, h_;  ///< per vehicle of one aggregator
     std::vector<std::int64_t> tie_;
     std::vector<int> vorder_, vstation_;
+    // issue 17 (docs/comms.md): the limits through the PLC channel (comms_devices.hpp)
+    void limits_through_channel(const StepContext& c, const std::vector<EvStation*>& stations);
+    int receiver_ = 3;                             ///< Receiver::EvStation or ::EvSite
+    std::vector<int> station_bus_;                 ///< station -> bus index
+    std::vector<double> hist_kw_;                  ///< [station * kEvLimitRing + step % ring]: the limits sent
+    std::vector<double> kept_kw_;                  ///< station -> the limit it has (NaN: none yet)
 };
 
 std::unique_ptr<DeviceGroup> make_pv_group(DeviceSet& d);

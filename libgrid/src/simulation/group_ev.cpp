@@ -83,7 +83,7 @@ public:
             }
             EvStepInput in;
             in.t = c.t;
-            in.is_peak = c.peak;
+            in.is_peak = c.comms ? c.comms->peak(Receiver::EvStation, e.id, bus_[u], c.t, c.peak) : c.peak;  // issue 17: the schedule it has
             const int cu = customer_[u];
             in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
             if (agg_.aggregated(u)) e.station.begin_step(in, c.dt_h);

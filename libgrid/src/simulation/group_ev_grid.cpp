@@ -1,6 +1,7 @@
 // libgrid layer 7: the grid_aware EV aggregator (group_common.hpp, docs/devices_ev_building.md): one
 // per transformer feeding grid_aware stations, sharing that transformer's headroom among their vehicles.
 #include "group_common.hpp"
+#include "comms_devices.hpp"
 
 #include <libgrid/topology/topology.hpp>
 
@@ -35,6 +36,12 @@ void EvAggregator::prepare(const RunSetup& s, const std::vector<EvStation*>& sta
     trafo_.clear();
     station_trafo_.assign(stations.size(), -1);
     station_limit_kw_.assign(stations.size(), kInf);
+    // issue 17: the messages' keys and the limits kept (docs/comms.md)
+    receiver_ = int(std::string(who) == "charging site" ? Receiver::EvSite : Receiver::EvStation);
+    station_bus_.clear();
+    for (Id b : buses) station_bus_.push_back(int(s.index->bus_at->at(b)));
+    hist_kw_.assign(stations.size() * std::size_t(kEvLimitRing), std::numeric_limits<double>::quiet_NaN());
+    kept_kw_.assign(stations.size(), std::numeric_limits<double>::quiet_NaN());
     bool any = false;
     for (const EvStation* st : stations) any = any || st->params.strategy == EvStrategy::GridAware;
     if (!any) return;
@@ -187,6 +194,24 @@ void EvAggregator::share_one(std::size_t a, const std::vector<EvStation*>& stati
 void EvAggregator::share(const StepContext& c, const std::vector<EvStation*>& stations) {
     other_load(c);
     for (int a : order_) share_one(std::size_t(a), stations, c);
+    if (c.comms && c.comms->devices) limits_through_channel(c, stations);
+}
+
+/// Issue 17 (docs/comms.md "Price schedules, EV limits and battery set points through the channel"):
+/// each station's limit of this step is sent to it; it uses the newest one that has arrived, else
+/// keeps the one it had; before any has arrived, the share of the run's first step.
+void EvAggregator::limits_through_channel(const StepContext& c, const std::vector<EvStation*>& stations) {
+    const std::int64_t k = std::int64_t(c.k);
+    const std::size_t R = std::size_t(kEvLimitRing);
+    for (std::size_t s = 0; s < station_trafo_.size(); ++s) {
+        if (station_trafo_[s] < 0) continue;
+        hist_kw_[s * R + std::size_t(k) % R] = station_limit_kw_[s];
+        if (std::isnan(kept_kw_[s])) kept_kw_[s] = station_limit_kw_[s];  // the run's first step
+        const std::int64_t j = ev_limit_step(*c.comms, Receiver(receiver_), stations[s]->params.id, station_bus_[s], k);
+        // (NaN: sent before this run's first step, e.g. before a checkpoint resume: not known here)
+        if (j >= 0 && !std::isnan(hist_kw_[s * R + std::size_t(j) % R])) kept_kw_[s] = hist_kw_[s * R + std::size_t(j) % R];
+        station_limit_kw_[s] = kept_kw_[s];
+    }
 }
 
 }  // namespace libgrid::groups

@@ -55,7 +55,7 @@ public:
             }
             SiteStepInput in;
             in.t = c.t;
-            in.is_peak = c.peak;
+            in.is_peak = c.comms ? c.comms->peak(Receiver::EvSite, cs.id, bus_[u], c.t, c.peak) : c.peak;  // issue 17: the schedule it has
             in.pv_available_kw = cs.canopy.kwp_dc > 0 ? pv_step(cs.canopy, c.weather, c.node_vm(node_[u])).p_kw : 0.0;
             if (agg_.aggregated(u)) {
                 cs.site.begin_step(in, c.dt_h);

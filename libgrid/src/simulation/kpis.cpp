@@ -284,6 +284,23 @@ constexpr KpiInfo kKpis[] = {
         "share of the targeted devices whose event message arrived before the event's start",
         "sum over events of devices reached in time / sum over events of devices targeted (in service)",
         "the head-end's DR messages: /dr/reached_in_time, /dr/devices", false, true, false),
+    KPI(stale_price_steps, "", B::CustomerMeters, "device-steps acting on an older day's ToU price schedule than the day in force",
+        "sum over price-reading devices (batteries, EV stations, EV charging sites, HEMS homes, BEMS buildings) and steps of 1 when the newest day's schedule "
+        "the device has received (sent at comms.price_send_hour of the day before, through the PLC channel) is not the step's day "
+        "(also when it has none of the last 8 days); 0 with a perfect channel (docs/comms.md)",
+        "the devices' view of the price: the head-end's day-ahead broadcast against the tariff in force", true, true, false),
+    KPI(stale_price_wrong_steps, "", B::CustomerMeters, "of stale_price_steps, the ones whose peak flag differs from the true one",
+        "sum over the stale device-steps of 1 when is_peak of the schedule's day type at the step's time of day (false with no "
+        "schedule) differs from the tariff's is_peak of the step (docs/comms.md)",
+        "the devices' view of the price against the tariff in force", true, true, false),
+    KPI(battery_setpoint_stale_steps, "", B::CustomerMeters, "battery-steps (Schedule strategy) acting on an older step's set point",
+        "sum over batteries on the Schedule strategy and steps of 1 when the newest set point arrived by the step's end is an earlier "
+        "step's (or none within a day: the battery idles); 0 with a perfect channel (docs/comms.md)",
+        "the batteries' view of the head-end's schedule_kw", true, true, false),
+    KPI(ev_limit_stale_steps, "", B::CustomerMeters, "station-steps of grid_aware EV stations and sites acting on an older step's limit",
+        "sum over grid_aware stations and sites and steps of 1 when the newest limit of their aggregator arrived by the step's end "
+        "(sent at each step's start, kept 16 steps) is an earlier step's, or none (then the one kept); 0 with a perfect channel",
+        "the stations' view of their transformer aggregator's limit", true, true, false),
 };
 #undef LIBGRID_KPI
 #undef KPI
@@ -316,7 +333,9 @@ bool kpi_is_resilience(const char* name) {
 }
 
 bool kpi_is_comms(const char* name) {
-    return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0;
+    return std::strcmp(name, "meter_data_completeness") == 0 || std::strcmp(name, "bill_estimation_error_rm") == 0 ||
+           std::strcmp(name, "stale_price_steps") == 0 || std::strcmp(name, "stale_price_wrong_steps") == 0 ||
+           std::strcmp(name, "battery_setpoint_stale_steps") == 0 || std::strcmp(name, "ev_limit_stale_steps") == 0;
 }
 
 bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {

@@ -54,7 +54,9 @@ void collect(const ResultsReader& r, const std::string& group, bool (*skip)(cons
 }
 
 bool skip_comms(const std::string& p) {
-    return p == "/headend" || p == "/bill_headend" || p == "/comms" || p == "/summary/meter_data_completeness" || p == "/summary/bill_estimation_error_rm";
+    return p == "/headend" || p == "/bill_headend" || p == "/comms" || p == "/summary/meter_data_completeness" || p == "/summary/bill_estimation_error_rm" ||
+           p == "/summary/stale_price_steps" || p == "/summary/stale_price_wrong_steps" || p == "/summary/battery_setpoint_stale_steps" ||
+           p == "/summary/ev_limit_stale_steps";
 }
 bool skip_none(const std::string&) { return false; }
 

@@ -39,6 +39,9 @@ struct CommsOptions {
     /// A reading that arrives more than this after its interval's end counts as missing (the
     /// head-end's billing cut-off); infinity = a reading counts whenever it arrives.
     double deadline_s = 86400.0;
+    /// The head-end broadcasts day d's ToU price schedule at this local hour of day d - 1 (0..24;
+    /// `comms.price_send_hour`; docs/comms.md "Price schedules, EV limits and battery set points").
+    double price_send_hour = 18.0;
     bool operator==(const CommsOptions&) const = default;
 };
 
@@ -101,6 +104,10 @@ struct CommsTopology {
     std::vector<std::int64_t> concentrator_id;  ///< the transformer's id (or -1 for the source's)
 };
 
+/// The engine's side of the messages to devices (src/simulation/comms_devices.hpp): the true ToU
+/// rule, the run's clock and the stale-step counters.
+struct CommsDevices;
+
 /// The context device groups read messages through (StepContext::comms; nullptr = no comms: every
 /// message arrives at once, as before issue 17).
 struct CommsContext {
@@ -114,6 +121,15 @@ struct CommsContext {
     Delivery message(Receiver r, std::int64_t id, int bus, MessageKind kind, std::int64_t index) const {
         return deliver_message(*options, seed, r, id, kind, index, hops(bus));
     }
+    CommsDevices* devices = nullptr;  ///< set by the engine (nullptr: price and set points as sent)
+    /// The ToU peak flag device (r, id) at bus index `bus` acts on in the step starting at local
+    /// time t: the true flag `true_peak` when it has day t's schedule, else the flag of the newest
+    /// day's schedule it has (that day's day type at t's time of day), false when it has none
+    /// (comms_devices.cpp; counts stale_price_steps).
+    bool peak(Receiver r, std::int64_t id, int bus, std::int64_t t, bool true_peak) const;
+    /// The run step (0-based) whose set point a scheduled battery uses in step k: the newest one
+    /// that has arrived (-1: none within a day: the battery idles; counts battery_setpoint_stale_steps).
+    std::int64_t setpoint_step(Receiver r, std::int64_t id, int bus, std::int64_t k) const;
 };
 
 /// A perfect channel (no loss, zero latency): the head-end has every reading at once.

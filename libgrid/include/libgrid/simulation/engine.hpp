@@ -247,6 +247,14 @@ struct SimulationSummary {
     double dr_requested_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of reduction x baseline
     double dr_delivered_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of baseline - actual
     double dr_devices_reached_share = std::numeric_limits<double>::quiet_NaN();  ///< reached before the start / targeted
+    /// Issue 17, messages to devices (docs/comms.md): device-steps acting on an older day's price
+    /// schedule than the day in force; of them, the ones whose peak flag differs from the true one;
+    /// battery-steps (Schedule strategy) acting on an older step's set point (or none).
+    std::size_t stale_price_steps = 0;
+    std::size_t stale_price_wrong_steps = 0;
+    std::size_t battery_setpoint_stale_steps = 0;
+    /// Issue 17: station-steps of grid_aware EV stations and sites acting on an older step's limit.
+    std::size_t ev_limit_stale_steps = 0;
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
