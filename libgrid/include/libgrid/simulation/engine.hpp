@@ -247,6 +247,8 @@ struct SimulationSummary {
     double dr_requested_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of reduction x baseline
     double dr_delivered_kw = std::numeric_limits<double>::quiet_NaN();   ///< event-time mean of baseline - actual
     double dr_devices_reached_share = std::numeric_limits<double>::quiet_NaN();  ///< reached before the start / targeted
+    std::size_t dr_reached_devices = 0;       ///< issue 17 (H5): over all classes and events, reached before the start
+    std::size_t dr_targeted_devices = 0;      ///< issue 17 (H5): over all classes and events, targeted (in service)
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
