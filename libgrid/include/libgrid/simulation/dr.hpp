@@ -10,6 +10,7 @@
 
 #include <libgrid/simulation/comms.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
