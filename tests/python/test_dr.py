@@ -93,12 +93,20 @@ def test_dr_chargers_perfect_lost_and_off(tmp_path):
     assert lost["dr_devices_reached_share"] == 0.0
     assert off["dr_delivered_kw"] == perfect["dr_delivered_kw"]
     assert off["dr_requested_kw"] > 0 and off["dr_delivered_kw"] > 0
-    assert abs(lost["dr_delivered_kw"]) < off["dr_delivered_kw"]
+    # the same baseline days in every run (before the event): a lost message delivers less; with random
+    # home sessions the Monday's uncut charging may exceed the 4-day baseline (delivered < 0 then)
+    assert lost["dr_requested_kw"] == off["dr_requested_kw"]
+    assert lost["dr_delivered_kw"] < off["dr_delivered_kw"]
     with h5py.File(tmp_path / "off.h5", "r") as f, h5py.File(tmp_path / "perfect.h5", "r") as g, h5py.File(tmp_path / "lost.h5", "r") as h:
         assert np.array_equal(f["/ev/p_mw"][...], g["/ev/p_mw"][...])
         n = f["/ev/p_mw"].shape[1]
         assert f["/dr_ev/devices"][0] == n and f["/dr_ev/reached_in_time"][0] == n and h["/dr_ev/never"][0] == n
-        assert f["/dr_ev/delivered_kw"][0] == pytest.approx(off["dr_delivered_kw"])
+        # the KPI adds the classes: EV stations (/dr_ev) and charging sites (/dr_ev_site)
+        assert f["/dr_ev/delivered_kw"][0] + f["/dr_ev_site/delivered_kw"][0] == pytest.approx(off["dr_delivered_kw"])
+        assert f["/dr_ev/requested_kw"][0] + f["/dr_ev_site/requested_kw"][0] == pytest.approx(off["dr_requested_kw"])
+        m = f["/ev_site/p_mw"].shape[1]
+        assert f["/dr_ev_site/devices"][0] == m and h["/dr_ev_site/never"][0] == m
+        assert f["/dr/devices"][0] == 0  # the buildings' class: not targeted
         # every station's import during the event is at most (1 - 0.3) x its rating (7 kW chargers)
         k0 = 6 * 96 + 72
         assert (-f["/ev/p_mw"][k0:k0 + 8, :] * 1000.0 <= 0.7 * 7.0 + 1e-6).all()
