@@ -1014,8 +1014,7 @@ void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
                 const std::string w = t[j].IsScalar() ? t[j].as<std::string>() : std::string();
                 if (w == "buildings") d.buildings = true;
                 else if (w == "chargers") d.chargers = true;  // issue 17 (H5): EV stations and charging sites
-                else if (w == "homes")
-                    e.fail("targets", "'homes' is not built yet (issue 17, second part: buildings and chargers take part in demand_response events)");
+                else if (w == "homes") d.homes = true;  // issue 17 (H5): HEMS homes
                 else e.fail("targets", "unknown target '" + w + "'; allowed: buildings, homes, chargers");
             }
         }
@@ -1602,6 +1601,7 @@ std::string scenario_to_yaml(const Scenario& s) {
             kv(e, "notice", ev.notice_s > 0 ? event_duration_text(std::int64_t(ev.notice_s)) : std::string("0"));
             e << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq;
             if (ev.buildings) e << "buildings";
+            if (ev.homes) e << "homes";        // issue 17 (H5)
             if (ev.chargers) e << "chargers";  // issue 17 (H5)
             e << YAML::EndSeq << YAML::EndMap;
         }

@@ -367,6 +367,7 @@ struct Simulation::Impl : detail::EngineState {
             const double d[] = {double(e.start), double(e.end), e.reduction, e.notice_s, e.buildings ? 1.0 : 0.0};
             h = fnv1a(d, sizeof d, h);
             if (e.chargers) h = fnv1a("chargers", 8, h);  // issue 17 (H5; buildings-only: digest as before)
+            if (e.homes) h = fnv1a("homes", 5, h);
         }
         return h;
     }

@@ -301,7 +301,9 @@ TEST_CASE("comms dr: the scenario key demand_response") {
     const std::string ev = "demand_response: {events: [{start: 2025-01-13T14:00, end: 2025-01-13T16:00, ";
     CHECK_THROWS_WITH(parse_scenario(base + ev + "reduction: 1.5}]}\n"), doctest::Contains("reduction"));
     CHECK_THROWS_WITH(parse_scenario(base + ev + "notice: soon}]}\n"), doctest::Contains("notice"));
-    CHECK_THROWS_WITH(parse_scenario(base + ev + "targets: [homes]}]}\n"), doctest::Contains("not built yet"));
+    const Scenario hm = parse_scenario(base + ev + "targets: [homes, chargers, buildings]}]}\n");  // issue 17 (H5)
+    CHECK((hm.demand_response[0].homes && hm.demand_response[0].chargers && hm.demand_response[0].buildings));
+    CHECK(parse_scenario(scenario_to_yaml(hm)).same_settings(hm));
     const Scenario ch = parse_scenario(base + ev + "targets: [chargers]}]}\n");  // issue 17 (H5)
     CHECK(ch.demand_response[0].chargers);
     CHECK_FALSE(ch.demand_response[0].buildings);
@@ -421,4 +423,102 @@ TEST_CASE("comms dr: buildings and chargers together: the KPIs add the classes")
     CHECK(both.dr_targeted_devices == c.dev.ev_stations.size() + c.dev.buildings.size());
     CHECK(both.dr_devices_reached_share == 1.0);
     CHECK(both.energy_balance_max_error_mw < 1e-6);
+}
+
+// ---- issue 17 (H5): HEMS homes through the channel ----
+namespace {
+
+/// CIGRE LV, every customer a HEMS home (terrace house, 10 kWh / 5 kW battery, a 7 kW charger that
+/// charges at once (ev_offpeak off), battery not used in the peak on its own (so the event's battery
+/// cover shows)); a car 13:00-23:00 wanting 40 kWh each day; the event targets homes only.
+Case homes(double reduction = 0.5, double notice_s = 3600.0) {
+    Case c = offices(reduction, notice_s);
+    c.dev.buildings.clear();
+    Id id = 2000;
+    for (const Load& l : c.net.loads) {
+        HomeUnit h;
+        h.id = id++;
+        h.bus = l.bus;
+        h.customer = l.id;
+        h.home.id = h.id;
+        h.home.building = building_preset(BuildingType::TerraceHouse);
+        h.home.rules.ev_offpeak = false;
+        h.home.rules.battery_discharge_in_peak = false;
+        h.home.battery.capacity_kwh = 10;
+        h.home.battery.p_charge_max_kw = 5;
+        h.home.battery.p_discharge_max_kw = 5;
+        h.home.ev.params.id = h.id;
+        h.home.ev.params.charger_kw = 7.0;
+        for (int d = 0; d < 8; ++d) {
+            EvSession s;
+            s.arrival = c.opt.start + d * 86400 + 13 * 3600;
+            s.departure = c.opt.start + d * 86400 + 23 * 3600;
+            s.energy_kwh = 40.0;
+            s.max_kw = 7.0;
+            s.battery_kwh = 60.0;
+            s.soc_arrival = 0.2;
+            h.home.ev.sessions.push_back(s);
+        }
+        c.dev.homes.push_back(h);
+    }
+    c.opt.demand_response[0].buildings = false;
+    c.opt.demand_response[0].homes = true;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("comms dr: homes (HEMS) cut during the event: battery covers the import, EV capped; perfect = off; a lost message: no cut") {
+    Case c = homes();
+    const std::size_t steps = c.opt.n_steps, nh = c.dev.homes.size();
+    const std::size_t k0 = std::size_t(kEvStart / 900), k1 = std::size_t(kEvEnd / 900);
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("drh_off.h5");
+    const SimulationSummary off = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drh_perfect.h5");
+    o.comms.enabled = true;
+    o.comms.plc.packet_loss = 0.0;
+    o.comms.plc.latency_median_s = 0.0;
+    o.threads = 2;
+    const SimulationSummary perfect = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drh_lost.h5");
+    o.comms.plc.packet_loss = 1.0;
+    o.threads = 1;
+    const SimulationSummary lost = Simulation(c.net, c.dev, o).run();
+    o = c.opt;
+    o.demand_response.clear();
+    o.output_path = libgrid_test::scratch_path("drh_none.h5");
+    Simulation(c.net, c.dev, o).run();
+    MESSAGE("homes: requested " << off.dr_requested_kw << " kW, delivered " << off.dr_delivered_kw << " kW; lost: delivered "
+                                << lost.dr_delivered_kw << " kW");
+    CHECK(off.dr_requested_kw == perfect.dr_requested_kw);
+    CHECK(off.dr_delivered_kw == perfect.dr_delivered_kw);
+    CHECK(off.load_mwh == perfect.load_mwh);
+    CHECK(off.dr_devices_reached_share == 1.0);
+    CHECK(lost.dr_devices_reached_share == 0.0);
+    for (const SimulationSummary* s : {&off, &perfect, &lost}) CHECK(s->energy_balance_max_error_mw < 1e-6);
+    CHECK(off.dr_requested_kw > 0.0);
+    CHECK(off.dr_delivered_kw > 0.5 * off.dr_requested_kw);
+    CHECK(lost.dr_delivered_kw < off.dr_delivered_kw);
+    ResultsReader ra(libgrid_test::scratch_path("drh_off.h5")), rb(libgrid_test::scratch_path("drh_perfect.h5")),
+        rl(libgrid_test::scratch_path("drh_lost.h5")), rn(libgrid_test::scratch_path("drh_none.h5"));
+    CHECK(ra.read_vector("/home/p_mw") == rb.read_vector("/home/p_mw"));
+    CHECK(rl.read_vector("/home/p_mw") == rn.read_vector("/home/p_mw"));
+    CHECK(ra.read_vector("/dr_home/devices")[0] == double(nh));
+    CHECK(ra.read_vector("/dr_home/reached_in_time")[0] == double(nh));
+    CHECK(rl.read_vector("/dr_home/never")[0] == double(nh));
+    const std::vector<double> pa = ra.read_vector("/home/p_mw"), pn = rn.read_vector("/home/p_mw"), ea = ra.read_vector("/home/ev_mw"),
+                              ba = ra.read_vector("/home/battery_mw");
+    for (std::size_t u = 0; u < nh; ++u) {
+        const std::vector<double> ca = column(pa, steps, u), cn = column(pn, steps, u), ce = column(ea, steps, u), cb = column(ba, steps, u);
+        for (std::size_t k = 0; k < k0; ++k) CHECK(ca[k] == cn[k]);
+        CHECK(cb[k0] > 0.0);  // the battery covers the import at the event's start
+        double imp_a = 0.0, imp_n = 0.0;
+        for (std::size_t k = k0; k < k1; ++k) {
+            CHECK(-ce[k] <= 0.0035 + 1e-9);  // EV capped at (1 - 0.5) x 7 kW
+            imp_a -= ca[k];
+            imp_n -= cn[k];
+        }
+        CHECK(imp_a < imp_n);
+    }
 }

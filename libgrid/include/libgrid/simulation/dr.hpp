@@ -28,6 +28,7 @@ struct DemandResponseEvent {
     double notice_s = 3600.0;       ///< the head-end sends it this long before the start, s >= 0
     bool buildings = true;          ///< targets BEMS buildings
     bool chargers = false;          ///< targets EV chargers: EV stations and charging sites (issue 17 H5)
+    bool homes = false;             ///< targets HEMS homes (issue 17 H5)
     bool operator==(const DemandResponseEvent&) const = default;
 };
 
