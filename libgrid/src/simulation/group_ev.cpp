@@ -95,9 +95,9 @@ public:
             EvStepInput in;
             in.t = c.t;
             in.is_peak = c.peak;
-            if (dr_.active()) in.import_limit_kw = dr_cap_kw(u, c.t);  // issue 17 (H5): DR power cap, else inf
             const int cu = customer_[u];
             in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
+            if (dr_.active()) in.import_limit_kw = dr_cap_kw(u, c.t);  // issue 17 (H5): DR power cap, else inf
             if (agg_.aggregated(u)) e.station.begin_step(in, c.dt_h);
             else p_kw_[u] = e.station.step(in, c.dt_h);
         }, 64);

@@ -522,3 +522,36 @@ TEST_CASE("comms dr: homes (HEMS) cut during the event: battery covers the impor
         CHECK(imp_a < imp_n);
     }
 }
+
+TEST_CASE("comms dr: homes and chargers: a run stopped after the event and resumed from its checkpoint measures the same") {
+    Case c = homes(0.5, 0.0);
+    const Case ch = chargers(0.5, 0.0);
+    c.dev.ev_stations = ch.dev.ev_stations;
+    c.opt.demand_response[0].chargers = true;
+    c.opt.checkpoint_steps = 256;
+    c.opt.comms.enabled = true;
+    c.opt.comms.plc.packet_loss = 0.1;
+    c.opt.comms.plc.retries = 0;
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("drhc_whole.h5");
+    const SimulationSummary sw = Simulation(c.net, c.dev, o).run();
+    std::atomic<int> stop{0};
+    o.output_path = libgrid_test::scratch_path("drhc_parts.h5");
+    o.stop_requested = &stop;
+    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
+        if (done == 740) stop.store(SIGINT);
+    });
+    CHECK_FALSE(s.completed);
+    stop.store(0);
+    o.resume = true;
+    s = Simulation(c.net, c.dev, o).run();
+    CHECK(s.completed);
+    CHECK(s.resumed_from_step == 512);
+    CHECK(sw.dr_devices_reached_share < 1.0);
+    CHECK(s.dr_requested_kw == sw.dr_requested_kw);
+    CHECK(s.dr_delivered_kw == sw.dr_delivered_kw);
+    CHECK(s.dr_devices_reached_share == sw.dr_devices_reached_share);
+    ResultsReader rw(libgrid_test::scratch_path("drhc_whole.h5")), rp(o.output_path);
+    for (const char* d : {"/dr_home/delivered_kw", "/dr_ev/delivered_kw", "/dr_home/never", "/dr_ev/never", "/home/p_mw", "/ev/p_mw"})
+        CHECK(rw.read_vector(d) == rp.read_vector(d));
+}
