@@ -979,7 +979,7 @@ void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
 
 /// Issue 17 (H2): `demand_response: {events: [{start, end, reduction, notice, targets}]}` (docs/comms.md
 /// "Demand response through the channel"). notice: a duration (1h, 30min, 0) before the start, default 1h;
-/// targets: a list of buildings, homes, chargers (default all; only buildings are built in this slice).
+/// targets: a list of buildings, homes, chargers (default [buildings]: buildings-only results unchanged; issue 17 H5).
 void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
     if (!top.has("demand_response") || top.get("demand_response").IsNull()) return;
     MapReader m(ctx, top.get("demand_response"), "demand_response", {"events"});
