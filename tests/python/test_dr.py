@@ -73,5 +73,65 @@ def test_no_events_no_dr_and_bad_input_named(tmp_path):
         assert "dr_delivered_kw" not in f["/summary"]
     with pytest.raises(libgrid.ValidationError, match="reduction"):
         week().set("demand_response", {"events": [dict(EVENT, reduction=2)]}).run(output=str(tmp_path / "bad.h5"))
-    with pytest.raises(libgrid.ValidationError, match="not built yet"):
-        week().set("demand_response", {"events": [dict(EVENT, targets=["chargers"])]}).run(output=str(tmp_path / "bad2.h5"))
+    with pytest.raises(libgrid.ValidationError, match="unknown target 'boats'"):
+        week().set("demand_response", {"events": [dict(EVENT, targets=["boats"])]}).run(output=str(tmp_path / "bad2.h5"))
+
+
+def test_dr_chargers_perfect_lost_and_off(tmp_path):
+    """Issue 17 (H5): targets [chargers]: every EV station's import capped at (1 - reduction) x its
+    rated power while it takes part; a perfect channel = comms off; every message lost = no cut."""
+    ev = dict(EVENT, start="2025-01-13T18:00", end="2025-01-13T20:00", targets=["chargers"], notice="1h")  # home arrivals
+
+    def run(name, **kw):
+        sc = week(**kw).set("devices.buildings.share", 0.0).set("devices.ev.share", 1.0).set("devices.ev.strategy", "uncontrolled")
+        return sc.set("demand_response", {"events": [ev]}).run(output=str(tmp_path / name))
+
+    off = run("off.h5").run_summary
+    perfect = run("perfect.h5", **{"comms.plc.packet_loss": 0.0, "comms.plc.latency_median_s": 0}).run_summary
+    lost = run("lost.h5", **{"comms.plc.packet_loss": 1.0}).run_summary
+    assert off["dr_devices_reached_share"] == perfect["dr_devices_reached_share"] == 1.0
+    assert lost["dr_devices_reached_share"] == 0.0
+    assert off["dr_delivered_kw"] == perfect["dr_delivered_kw"]
+    assert off["dr_requested_kw"] > 0 and off["dr_delivered_kw"] > 0
+    # the same baseline days in every run (before the event): a lost message delivers less; with random
+    # home sessions the Monday's uncut charging may exceed the 4-day baseline (delivered < 0 then)
+    assert lost["dr_requested_kw"] == off["dr_requested_kw"]
+    assert lost["dr_delivered_kw"] < off["dr_delivered_kw"]
+    with h5py.File(tmp_path / "off.h5", "r") as f, h5py.File(tmp_path / "perfect.h5", "r") as g, h5py.File(tmp_path / "lost.h5", "r") as h:
+        assert np.array_equal(f["/ev/p_mw"][...], g["/ev/p_mw"][...])
+        n = f["/ev/p_mw"].shape[1]
+        assert f["/dr_ev/devices"][0] == n and f["/dr_ev/reached_in_time"][0] == n and h["/dr_ev/never"][0] == n
+        # the KPI adds the classes: EV stations (/dr_ev) and charging sites (/dr_ev_site)
+        assert f["/dr_ev/delivered_kw"][0] + f["/dr_ev_site/delivered_kw"][0] == pytest.approx(off["dr_delivered_kw"])
+        assert f["/dr_ev/requested_kw"][0] + f["/dr_ev_site/requested_kw"][0] == pytest.approx(off["dr_requested_kw"])
+        m = f["/ev_site/p_mw"].shape[1]
+        assert f["/dr_ev_site/devices"][0] == m and h["/dr_ev_site/never"][0] == m
+        assert f["/dr/devices"][0] == 0  # the buildings' class: not targeted
+        # every station's import during the event is at most (1 - 0.3) x its rating (7 kW chargers)
+        k0 = 6 * 96 + 72
+        assert (-f["/ev/p_mw"][k0:k0 + 8, :] * 1000.0 <= 0.7 * 7.0 + 1e-6).all()
+        assert (-h["/ev/p_mw"][k0:k0 + 8, :] * 1000.0).max() > 0.7 * 7.0  # the lost messages: uncapped
+        assert -h["/ev/p_mw"][k0:k0 + 8, :].sum() > -f["/ev/p_mw"][k0:k0 + 8, :].sum()
+
+
+def test_dr_homes_perfect_lost_and_off(tmp_path):
+    """Issue 17 (H5): targets [homes]: HEMS homes raise their house's setpoint, cap its AC, cover their
+    import from their battery and cap their EV; a perfect channel = comms off; every message lost = no cut."""
+    ev = dict(EVENT, start="2025-01-13T18:00", end="2025-01-13T20:00", targets=["homes"], notice="1h")
+
+    def run(name, events=(ev,), **kw):
+        sc = week(**kw).set("devices.buildings.share", 0.0).set("devices.homes.share", 1.0)
+        return sc.set("demand_response", {"events": list(events)}).run(output=str(tmp_path / name))
+
+    off = run("off.h5").run_summary
+    perfect = run("perfect.h5", **{"comms.plc.packet_loss": 0.0, "comms.plc.latency_median_s": 0}).run_summary
+    lost = run("lost.h5", **{"comms.plc.packet_loss": 1.0}).run_summary
+    assert off["dr_devices_reached_share"] == perfect["dr_devices_reached_share"] == 1.0
+    assert lost["dr_devices_reached_share"] == 0.0
+    assert off["dr_delivered_kw"] == perfect["dr_delivered_kw"]
+    assert lost["dr_delivered_kw"] < off["dr_delivered_kw"]
+    with h5py.File(tmp_path / "off.h5", "r") as f, h5py.File(tmp_path / "perfect.h5", "r") as g:
+        assert np.array_equal(f["/home/p_mw"][...], g["/home/p_mw"][...])
+        n = f["/home/p_mw"].shape[1]
+        assert f["/dr_home/devices"][0] == n and f["/dr_home/reached_in_time"][0] == n
+        assert "dr_ev" not in f  # chargers not targeted

@@ -696,6 +696,7 @@ HomeOutput Home::step(const HomeInput& in, double dt_s) {
     ei.t = in.t;
     ei.is_peak = in.is_peak;
     ei.pv_available_kw = std::max(0.0, pv - house);
+    if (in.dr) ei.import_limit_kw = in.dr_ev_cap_kw;  // issue 17 (H5): a utility DR event
     if (rules.ev_v2h_in_peak && ev.params.v2g && in.is_peak)
         ei.v2g_request_kw = std::max(0.0, house - pv - (rules.battery_discharge_in_peak ? b_dis : 0.0));
     o.p_ev_kw = ev.step(ei, dt_h);
@@ -705,6 +706,7 @@ HomeOutput Home::step(const HomeInput& in, double dt_s) {
     double p_bat = 0.0;
     if (net > 0.0 && rules.battery_from_pv) p_bat = battery.apply(-net, dt_h);
     else if (net < 0.0 && in.is_peak && rules.battery_discharge_in_peak) p_bat = battery.apply(-net, dt_h);
+    else if (net < 0.0 && in.dr) p_bat = battery.apply(-net, dt_h);  // issue 17 (H5): a DR event, as in the peak
 
     o.p_pv_kw = pv;
     o.p_building_kw = o.building.p_kw;

@@ -980,7 +980,7 @@ void read_comms(const MapReader& top, Scenario& s, const Ctx& ctx) {
 
 /// Issue 17 (H2): `demand_response: {events: [{start, end, reduction, notice, targets}]}` (docs/comms.md
 /// "Demand response through the channel"). notice: a duration (1h, 30min, 0) before the start, default 1h;
-/// targets: a list of buildings, homes, chargers (default all; only buildings are built in this slice).
+/// targets: a list of buildings, homes, chargers (default [buildings]: buildings-only results unchanged; issue 17 H5).
 void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
     if (!top.has("demand_response") || top.get("demand_response").IsNull()) return;
     MapReader m(ctx, top.get("demand_response"), "demand_response", {"events"});
@@ -1014,8 +1014,8 @@ void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
             for (std::size_t j = 0; j < t.size(); ++j) {
                 const std::string w = t[j].IsScalar() ? t[j].as<std::string>() : std::string();
                 if (w == "buildings") d.buildings = true;
-                else if (w == "homes" || w == "chargers")
-                    e.fail("targets", "'" + w + "' is not built yet (issue 17, second part: only buildings take part in demand_response events)");
+                else if (w == "chargers") d.chargers = true;  // issue 17 (H5): EV stations and charging sites
+                else if (w == "homes") d.homes = true;  // issue 17 (H5): HEMS homes
                 else e.fail("targets", "unknown target '" + w + "'; allowed: buildings, homes, chargers");
             }
         }
@@ -1603,6 +1603,8 @@ std::string scenario_to_yaml(const Scenario& s) {
             kv(e, "notice", ev.notice_s > 0 ? event_duration_text(std::int64_t(ev.notice_s)) : std::string("0"));
             e << YAML::Key << "targets" << YAML::Value << YAML::Flow << YAML::BeginSeq;
             if (ev.buildings) e << "buildings";
+            if (ev.homes) e << "homes";        // issue 17 (H5)
+            if (ev.chargers) e << "chargers";  // issue 17 (H5)
             e << YAML::EndSeq << YAML::EndMap;
         }
         e << YAML::EndSeq << YAML::EndMap;

@@ -1,7 +1,9 @@
 // libgrid layer 7: demand-response events through the communication channel (simulation/dr.hpp,
 // docs/comms.md "Demand response through the channel").
 #include <libgrid/core/errors.hpp>
+#include <libgrid/simulation/device_group.hpp>
 #include <libgrid/simulation/dr.hpp>
+#include <libgrid/simulation/engine.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -93,6 +95,90 @@ std::vector<DrMeasurement> dr_measure(const std::vector<double>& power_kw, const
         m.delivered_kw = m.baseline_kw - m.actual_kw;
     }
     return out;
+}
+
+// ---- issue 17 (H5): a target class other than buildings ----
+void DrClass::prepare(const std::vector<DemandResponseEvent>& events, bool (*targeted)(const DemandResponseEvent&), std::int64_t t0,
+                      double step_s, std::size_t n_steps) {
+    ev_ = events;
+    on_.assign(ev_.size(), 0);
+    active_ = false;
+    for (std::size_t e = 0; e < ev_.size(); ++e)
+        if (targeted(ev_[e])) on_[e] = 1, active_ = true;
+    reach_.assign(ev_.size(), {0, 0, 0});
+    agg_.clear();
+    wd_.clear();
+    if (!active_) return;
+    t0_ = t0;
+    step_s_ = step_s;
+    agg_.assign(n_steps, 0.0);
+    wd_.assign(n_steps, 0);
+}
+
+void DrClass::clear_counts() { reach_.assign(ev_.size(), {0, 0, 0}); }
+
+void DrClass::record(std::int64_t t, double kw) {
+    if (!active_) return;
+    const double k = std::round(double(t - t0_) / step_s_);
+    if (k >= 0.0 && k < double(agg_.size())) agg_[std::size_t(k)] = kw;
+}
+
+void DrClass::finish(SimulationSummary& sum) const {
+    if (!active_) return;
+    sum.dr = true;
+    const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, ev_);
+    double req = 0.0, del = 0.0, steps = 0.0;
+    std::size_t reached = 0, targeted = 0;
+    for (std::size_t e = 0; e < ev_.size(); ++e) {
+        reached += reach_[e][0];
+        targeted += reach_[e][0] + reach_[e][1] + reach_[e][2];
+        if (m[e].baseline_days == 0 || m[e].steps == 0) continue;
+        steps += double(m[e].steps);
+        if (!on_[e]) continue;
+        req += m[e].requested_kw * double(m[e].steps);
+        del += m[e].delivered_kw * double(m[e].steps);
+    }
+    sum.dr_reached_devices += reached;
+    sum.dr_targeted_devices += targeted;
+    if (steps > 0) {
+        sum.dr_requested_kw = (std::isnan(sum.dr_requested_kw) ? 0.0 : sum.dr_requested_kw) + req / steps;
+        sum.dr_delivered_kw = (std::isnan(sum.dr_delivered_kw) ? 0.0 : sum.dr_delivered_kw) + del / steps;
+    }
+    if (sum.dr_targeted_devices > 0) sum.dr_devices_reached_share = double(sum.dr_reached_devices) / double(sum.dr_targeted_devices);
+}
+
+void DrClass::table(SummaryTables& t, const std::string& path) const {
+    if (!active_) return;
+    const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, ev_);
+    SummaryTables::Table& d = t.table(path, {{"start", "s", true, {}, {}},
+                                             {"end", "s", true, {}, {}},
+                                             {"reduction", "fraction", false, {}, {}},
+                                             {"notice_s", "s", false, {}, {}},
+                                             {"baseline_kw", "kW", false, {}, {}},
+                                             {"actual_kw", "kW", false, {}, {}},
+                                             {"requested_kw", "kW", false, {}, {}},
+                                             {"delivered_kw", "kW", false, {}, {}},
+                                             {"baseline_days", "", true, {}, {}},
+                                             {"devices", "", true, {}, {}},
+                                             {"reached_in_time", "", true, {}, {}},
+                                             {"reached_late", "", true, {}, {}},
+                                             {"never", "", true, {}, {}}});
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t e = 0; e < ev_.size(); ++e) {
+        d.columns[0].ints.push_back(ev_[e].start);
+        d.columns[1].ints.push_back(ev_[e].end);
+        d.columns[2].reals.push_back(ev_[e].reduction);
+        d.columns[3].reals.push_back(ev_[e].notice_s);
+        d.columns[4].reals.push_back(m[e].baseline_kw);
+        d.columns[5].reals.push_back(m[e].actual_kw);
+        d.columns[6].reals.push_back(on_[e] ? m[e].requested_kw : nan);
+        d.columns[7].reals.push_back(on_[e] ? m[e].delivered_kw : nan);
+        d.columns[8].ints.push_back(m[e].baseline_days);
+        d.columns[9].ints.push_back(std::int64_t(reach_[e][0] + reach_[e][1] + reach_[e][2]));
+        d.columns[10].ints.push_back(std::int64_t(reach_[e][0]));
+        d.columns[11].ints.push_back(std::int64_t(reach_[e][1]));
+        d.columns[12].ints.push_back(std::int64_t(reach_[e][2]));
+    }
 }
 
 }  // namespace libgrid

@@ -61,8 +61,9 @@ void state(Ar& ar, Violation& v) {
 // A field added to SimulationSummary that accumulates over steps must be listed below (resume
 // restores only what is listed); then update this size.
 // (issue 17 H2: dr, dr_requested_kw, dr_delivered_kw, dr_devices_reached_share are set at finish by
-// the building group from its own archived state: not accumulators, not listed.)
-static_assert(sizeof(SimulationSummary) == 1048, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+// the building group from its own archived state: not accumulators, not listed; issue 17 H5: so are
+// dr_reached_devices, dr_targeted_devices, summed at finish by the building, EV station and EV site groups.)
+static_assert(sizeof(SimulationSummary) == 1064, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -371,6 +372,8 @@ struct Simulation::Impl : detail::EngineState {
         for (const DemandResponseEvent& e : opt.demand_response) {  // issue 17 (H2; none: digest as before)
             const double d[] = {double(e.start), double(e.end), e.reduction, e.notice_s, e.buildings ? 1.0 : 0.0};
             h = fnv1a(d, sizeof d, h);
+            if (e.chargers) h = fnv1a("chargers", 8, h);  // issue 17 (H5; buildings-only: digest as before)
+            if (e.homes) h = fnv1a("homes", 5, h);
         }
         return h;
     }

@@ -111,13 +111,19 @@ public:
             reached += reach_[e][0];
             targeted += reach_[e][0] + reach_[e][1] + reach_[e][2];
             if (m[e].baseline_days == 0 || m[e].steps == 0) continue;
+            steps += double(m[e].steps);
+            if (!dr_[e].buildings) continue;  // issue 17 (H5): an event for other classes only
             req += m[e].requested_kw * double(m[e].steps);
             del += m[e].delivered_kw * double(m[e].steps);
-            steps += double(m[e].steps);
         }
-        sum.dr_requested_kw = steps > 0 ? req / steps : std::numeric_limits<double>::quiet_NaN();
-        sum.dr_delivered_kw = steps > 0 ? del / steps : std::numeric_limits<double>::quiet_NaN();
-        sum.dr_devices_reached_share = targeted > 0 ? double(reached) / double(targeted) : std::numeric_limits<double>::quiet_NaN();
+        // issue 17 (H5): the EV station and site groups (DrClass::finish) add their classes' parts
+        sum.dr_reached_devices += reached;
+        sum.dr_targeted_devices += targeted;
+        if (steps > 0) {
+            sum.dr_requested_kw = (std::isnan(sum.dr_requested_kw) ? 0.0 : sum.dr_requested_kw) + req / steps;
+            sum.dr_delivered_kw = (std::isnan(sum.dr_delivered_kw) ? 0.0 : sum.dr_delivered_kw) + del / steps;
+        }
+        if (sum.dr_targeted_devices > 0) sum.dr_devices_reached_share = double(sum.dr_reached_devices) / double(sum.dr_targeted_devices);
     }
     void summary_tables(SummaryTables& t) const override {
         if (!dr_.empty()) {  // issue 17 (H2): /dr, one row per event

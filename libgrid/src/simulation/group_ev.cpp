@@ -2,6 +2,8 @@
 // behind a customer's meter (whose PV surplus PV-following uses) or on their own. Recorded in /ev.
 #include "group_common.hpp"
 
+#include <libgrid/simulation/dr.hpp>
+
 namespace libgrid::groups {
 
 void add_ev_sessions(SummaryTables& t, Id station_id, const EvStation& st) {
@@ -63,6 +65,11 @@ public:
         p_kw_.assign(u_.size(), 0.0);
         agg_.prepare(s, st, buses, "ev station");
         stations_ = std::move(st);
+        // issue 17 (H5): demand_response events that target chargers (docs/comms.md)
+        dr_.prepare(s.opt->demand_response, [](const DemandResponseEvent& e) { return e.chargers; }, s.opt->start, double(s.opt->step_s),
+                    s.opt->n_steps);
+        dr_ready_ = false;
+        dr_win_.assign(u_.size(), {});
     }
     void bind(const NetworkIndex& ix) override {
         bind_nodes(ix, u_, node_);
@@ -70,6 +77,10 @@ public:
     }
 
     void step(const StepContext& c) override {
+        if (dr_.active()) {  // issue 17 (H5)
+            if (!dr_ready_) participate(c.comms);
+            dr_.weekday(c.k, c.weekday);
+        }
         // grid_aware stations: begin here, share their transformers' headroom, end below
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             EvStationUnit& e = u_[u];
@@ -86,6 +97,7 @@ public:
             in.is_peak = c.comms ? c.comms->peak(Receiver::EvStation, e.id, bus_[u], c.t, c.peak) : c.peak;  // issue 17: the schedule it has
             const int cu = customer_[u];
             in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
+            if (dr_.active()) in.import_limit_kw = dr_cap_kw(u, c.t);  // issue 17 (H5): DR power cap, else inf
             if (agg_.aggregated(u)) e.station.begin_step(in, c.dt_h);
             else p_kw_[u] = e.station.step(in, c.dt_h);
         }, 64);
@@ -121,6 +133,11 @@ public:
             c.totals->elements_mw += p_[u];
             c.totals->ev_mw += p_[u];
         }
+        if (dr_.active()) {  // issue 17 (H5): the class's aggregate (kW, > 0 consuming): the DR baseline's series
+            double a = 0.0;
+            for (double p : p_) a -= p * 1000.0;
+            dr_.record(c.t, a);
+        }
     }
     void meter(const CustomerFlows& f) const override {
         for (std::size_t u = 0; u < u_.size(); ++u)
@@ -128,9 +145,11 @@ public:
     }
     void finish(SimulationSummary& sum) const override {
         for (const EvStationUnit& u : u_) add_ev_kpi(sum, u.station.kpi());
+        dr_.finish(sum);  // issue 17 (H5)
     }
     void summary_tables(SummaryTables& t) const override {
         for (const EvStationUnit& u : u_) add_ev_sessions(t, u.id, u.station);
+        dr_.table(t, "dr_ev");  // issue 17 (H5): /dr_ev when an event targets chargers
     }
 
     void save_state(detail::StateOut& ar) override { archive(ar); }
@@ -141,6 +160,41 @@ private:
     void archive(Ar& ar) {
         ar.fixed("ev_p_kw", p_kw_);
         for (EvStationUnit& u : u_) state(ar, u.station);
+        if (dr_.active()) {  // issue 17 (H5): only with events for chargers (other runs' state as before)
+            ar.fixed("ev_dr_agg", dr_.agg());
+            ar.flag("ev_dr_wd", dr_.wd());
+        }
+    }
+
+    // ---- issue 17 (H5): demand_response events through the channel (docs/comms.md) ----
+    struct DrWindow {
+        std::int64_t from = 0, end = 0;
+        double cap_kw = 0.0;
+    };
+    /// Each station's participation from its message's arrival: in [from, end) its net import is
+    /// capped at (1 - reduction) x its rated power (chargers x charger_kw). Pure in the channel:
+    /// recomputed after a resume.
+    void participate(const CommsContext* comms) {
+        dr_.clear_counts();
+        dr_win_.assign(u_.size(), {});
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            if (!u_[u].in_service) continue;
+            const EvStationParams& p = u_[u].station.params;
+            for (std::size_t e = 0; e < dr_.events().size(); ++e) {
+                if (!dr_.targets(e)) continue;
+                const DemandResponseEvent& ev = dr_.events()[e];
+                const DrParticipation q = dr_participation(ev, comms, Receiver::EvStation, u_[u].id, bus_[u]);
+                dr_.count(e, q.reach);
+                if (q.reach == DrReach::Never) continue;
+                dr_win_[u].push_back({q.from, ev.end, (1.0 - ev.reduction) * double(p.n_chargers) * p.charger_kw});
+            }
+        }
+        dr_ready_ = true;
+    }
+    double dr_cap_kw(std::size_t u, std::int64_t t) const {
+        for (const DrWindow& w : dr_win_[u])
+            if (w.from <= t && t < w.end) return w.cap_kw;
+        return kInf;
     }
 
     std::vector<EvStationUnit> u_;
@@ -148,6 +202,10 @@ private:
     std::vector<double> p_kw_, p_;
     EvAggregator agg_;
     std::vector<EvStation*> stations_;
+    // issue 17 (H5)
+    DrClass dr_;
+    bool dr_ready_ = false;
+    std::vector<std::vector<DrWindow>> dr_win_;
 };
 
 }  // namespace

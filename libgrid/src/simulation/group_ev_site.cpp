@@ -2,6 +2,8 @@
 // canopy and a battery behind one connection under one site controller. Recorded in /ev_site.
 #include "group_common.hpp"
 
+#include <libgrid/simulation/dr.hpp>
+
 namespace libgrid::groups {
 namespace {
 
@@ -33,6 +35,11 @@ public:
         out_.assign(u_.size(), SiteStepOutput{});
         agg_.prepare(s, st, buses, "charging site");
         stations_ = std::move(st);
+        // issue 17 (H5): demand_response events that target chargers (docs/comms.md)
+        dr_.prepare(s.opt->demand_response, [](const DemandResponseEvent& e) { return e.chargers; }, s.opt->start, double(s.opt->step_s),
+                    s.opt->n_steps);
+        dr_ready_ = false;
+        dr_win_.assign(u_.size(), {});
     }
     void bind(const NetworkIndex& ix) override {
         bind_nodes(ix, u_, node_);
@@ -40,6 +47,10 @@ public:
     }
 
     void step(const StepContext& c) override {
+        if (dr_.active()) {  // issue 17 (H5)
+            if (!dr_ready_) participate(c.comms);
+            dr_.weekday(c.k, c.weekday);
+        }
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             ChargingSiteUnit& cs = u_[u];
             // issue 16: EV charging shed in an island: the site controller charges the cars from its
@@ -67,7 +78,13 @@ public:
                 p_kw_[u] = out_[u].p_kw;
                 return;
             }
-            out_[u] = cs.site.step(in, c.dt_h);
+            const double cap = dr_.active() ? dr_cap_kw(u, c.t) : kInf;  // issue 17 (H5): DR import cap, else inf
+            if (cap < kInf) {
+                cs.site.begin_step(in, c.dt_h);
+                out_[u] = cs.site.end_step(cap);
+            } else {
+                out_[u] = cs.site.step(in, c.dt_h);
+            }
             p_kw_[u] = out_[u].p_kw;
         }, 64);
         if (agg_.active()) {  // grid_aware sites: their transformers' headroom, shared (group_ev_grid.cpp)
@@ -76,7 +93,9 @@ public:
             agg_.share(c, stations_);
             c.pool->for_each(u_.size(), [&](std::size_t u) {
                 if (!agg_.aggregated(u) || !u_[u].in_service || node_[u] < 0) return;
-                out_[u] = u_[u].site.end_step(c.ev_shed(node_[u]) ? 0.0 : agg_.limit_kw(u));
+                double lim = c.ev_shed(node_[u]) ? 0.0 : agg_.limit_kw(u);
+                if (dr_.active()) lim = std::min(lim, dr_cap_kw(u, c.t));  // issue 17 (H5)
+                out_[u] = u_[u].site.end_step(lim);
                 p_kw_[u] = out_[u].p_kw;
             }, 64);
         }
@@ -109,12 +128,19 @@ public:
             tot.pv_mw += pv_[u];
             tot.battery_mw += bat_[u];
         }
+        if (dr_.active()) {  // issue 17 (H5): the class's aggregate (sites' net import, kW, > 0 consuming): the DR series
+            double a = 0.0;
+            for (double p : p_) a -= p * 1000.0;
+            dr_.record(c.t, a);
+        }
     }
     void finish(SimulationSummary& sum) const override {
         for (const ChargingSiteUnit& u : u_) add_ev_kpi(sum, u.site.evs.kpi());
+        dr_.finish(sum);  // issue 17 (H5)
     }
     void summary_tables(SummaryTables& t) const override {
         for (const ChargingSiteUnit& u : u_) add_ev_sessions(t, u.id, u.site.evs);
+        dr_.table(t, "dr_ev_site");  // issue 17 (H5): /dr_ev_site when an event targets chargers
     }
 
     void save_state(detail::StateOut& ar) override { archive(ar); }
@@ -131,6 +157,41 @@ private:
             ar.pod("site.peak_import_kw", u.site.peak_import_kw_);
             ar.pod("site.peak_export_kw", u.site.peak_export_kw_);
         }
+        if (dr_.active()) {  // issue 17 (H5): only with events for chargers (other runs' state as before)
+            ar.fixed("site_dr_agg", dr_.agg());
+            ar.flag("site_dr_wd", dr_.wd());
+        }
+    }
+
+    // ---- issue 17 (H5): demand_response events through the channel (docs/comms.md) ----
+    struct DrWindow {
+        std::int64_t from = 0, end = 0;
+        double cap_kw = 0.0;
+    };
+    /// Each site's participation from its message's arrival: in [from, end) its net import is capped
+    /// at (1 - reduction) x its chargers' rated power (chargers x charger_kw); its canopy and battery
+    /// may still feed the cars beyond it. Pure in the channel: recomputed after a resume.
+    void participate(const CommsContext* comms) {
+        dr_.clear_counts();
+        dr_win_.assign(u_.size(), {});
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            if (!u_[u].in_service) continue;
+            const EvStationParams& p = u_[u].site.evs.params;
+            for (std::size_t e = 0; e < dr_.events().size(); ++e) {
+                if (!dr_.targets(e)) continue;
+                const DemandResponseEvent& ev = dr_.events()[e];
+                const DrParticipation q = dr_participation(ev, comms, Receiver::EvSite, u_[u].id, bus_[u]);
+                dr_.count(e, q.reach);
+                if (q.reach == DrReach::Never) continue;
+                dr_win_[u].push_back({q.from, ev.end, (1.0 - ev.reduction) * double(p.n_chargers) * p.charger_kw});
+            }
+        }
+        dr_ready_ = true;
+    }
+    double dr_cap_kw(std::size_t u, std::int64_t t) const {
+        for (const DrWindow& w : dr_win_[u])
+            if (w.from <= t && t < w.end) return w.cap_kw;
+        return kInf;
     }
 
     std::vector<ChargingSiteUnit> u_;
@@ -140,6 +201,10 @@ private:
     std::vector<double> p_kw_;
     std::vector<SiteStepOutput> out_;
     std::vector<double> p_, ev_, pv_, bat_;
+    // issue 17 (H5)
+    DrClass dr_;
+    bool dr_ready_ = false;
+    std::vector<std::vector<DrWindow>> dr_win_;
 };
 
 }  // namespace

@@ -2,6 +2,10 @@
 // rooftop PV, battery, EV) behind a customer's meter, replacing its load profile. Recorded in /home.
 #include "group_common.hpp"
 
+#include <libgrid/simulation/dr.hpp>
+
+#include <algorithm>
+
 namespace libgrid::groups {
 namespace {
 
@@ -27,6 +31,16 @@ public:
             u.home.building_state.T_air_c = u.home.building_state.T_mass_c = u.home.building.setpoint_c;
             u.home.prepare(double(s.opt->step_s));
         }
+        // issue 17 (H5): demand_response events that target homes (docs/comms.md)
+        bus_ix_.assign(u_.size(), -1);
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            const auto it = s.index->bus_at->find(u_[u].bus);
+            if (it != s.index->bus_at->end()) bus_ix_[u] = int(it->second);
+        }
+        dr_.prepare(s.opt->demand_response, [](const DemandResponseEvent& e) { return e.homes; }, s.opt->start, double(s.opt->step_s),
+                    s.opt->n_steps);
+        dr_ready_ = false;
+        dr_win_.assign(u_.size(), {});
         p_kw_.assign(u_.size(), 0.0);
         out_.assign(u_.size(), HomeOutput{});
         link_customers(s, u_, customer_, true);
@@ -34,6 +48,10 @@ public:
     void bind(const NetworkIndex& ix) override { bind_nodes(ix, u_, node_); }
 
     void step(const StepContext& c) override {
+        if (dr_.active()) {  // issue 17 (H5)
+            if (!dr_ready_) participate(c.comms);
+            dr_.weekday(c.k, c.weekday);
+        }
         c.pool->for_each(u_.size(), [&](std::size_t u) {
             HomeUnit& h = u_[u];
             // issue 16: a home shed in an island is off as a whole (house, PV, battery, EV)
@@ -50,6 +68,7 @@ public:
             HomeInput in = climate_input<HomeInput>(c);
             if (c.comms) in.is_peak = c.comms->peak(Receiver::Home, h.id, -1, c.t, c.peak);  // issue 17: the schedule it has
             in.pv_available_kw = h.pv.kwp_dc > 0 ? pv_step(h.pv, c.weather, c.node_vm(node_[u])).p_kw : 0.0;
+            if (dr_.active()) dr_input(u, c.t, in);  // issue 17 (H5)
             out_[u] = h.home.step(in, c.dt_s);
             p_kw_[u] = out_[u].p_kw;
         }, 64);
@@ -86,6 +105,11 @@ public:
             tot.home_mw -= bld_[u];
             tot.battery_mw += bat_[u];
         }
+        if (dr_.active()) {  // issue 17 (H5): the homes' net import (kW, > 0 consuming): the DR baseline's series
+            double a = 0.0;
+            for (double p : p_) a -= p * 1000.0;
+            dr_.record(c.t, a);
+        }
     }
     void meter(const CustomerFlows& f) const override {
         for (std::size_t u = 0; u < u_.size(); ++u)
@@ -99,9 +123,11 @@ public:
     void finish(SimulationSummary& sum) const override {
         for (const HomeUnit& u : u_) add_ev_kpi(sum, u.home.ev.kpi());
         for (const HomeUnit& u : u_) sum.home_comfort_degree_hours += u.home.building_state.comfort_degree_hours;
+        dr_.finish(sum);  // issue 17 (H5)
     }
     void summary_tables(SummaryTables& t) const override {
         for (const HomeUnit& u : u_) add_ev_sessions(t, u.id, u.home.ev);
+        dr_.table(t, "dr_home");  // issue 17 (H5): /dr_home when an event targets homes
     }
 
     void save_state(detail::StateOut& ar) override { archive(ar); }
@@ -117,6 +143,64 @@ private:
             state(ar, u.home.battery);
             state(ar, u.home.ev);
         }
+        if (dr_.active()) {  // issue 17 (H5): only with events for homes (other runs' state as before)
+            ar.fixed("home_dr_agg", dr_.agg());
+            ar.flag("home_dr_wd", dr_.wd());
+        }
+    }
+
+    // ---- issue 17 (H5): demand_response events through the channel (docs/comms.md) ----
+    struct DrWindow {
+        std::int64_t from = 0, end = 0;
+        double ev_cap_kw = 0.0;
+    };
+    /// Each home's participation from its message's arrival: its house gets a DrEvent [from, end)
+    /// (+2 K, AC electric power capped at (1 - reduction) x its rating, as a building; the house in a
+    /// DR mode), its battery covers its import and its EV charger is capped at (1 - reduction) x rated.
+    /// Pure in the channel (the house's parameters are the scenario's plus these): recomputed after a resume.
+    void participate(const CommsContext* comms) {
+        dr_.clear_counts();
+        dr_win_.assign(u_.size(), {});
+        for (std::size_t u = 0; u < u_.size(); ++u) {
+            if (!u_[u].in_service) continue;
+            BuildingParams b = u_[u].home.building;
+            const bool had_dr = b.mode == BemsMode::DemandResponse || b.mode == BemsMode::PreCoolAndDemandResponse;
+            if (!had_dr) b.dr_events.clear();  // inactive in its mode: kept inactive
+            const EvStationParams& ep = u_[u].home.ev.params;
+            bool any = false;
+            for (std::size_t e = 0; e < dr_.events().size(); ++e) {
+                if (!dr_.targets(e)) continue;
+                const DemandResponseEvent& ev = dr_.events()[e];
+                const DrParticipation q = dr_participation(ev, comms, Receiver::Home, u_[u].id, bus_ix_[u]);
+                dr_.count(e, q.reach);
+                if (q.reach == DrReach::Never) continue;
+                dr_win_[u].push_back({q.from, ev.end, (1.0 - ev.reduction) * double(ep.n_chargers) * ep.charger_kw});
+                bool overlaps = false;  // the house's own DR events (if any) win
+                for (const DrEvent& o : b.dr_events) overlaps = overlaps || (o.start < ev.end && q.from < o.end);
+                if (overlaps) continue;
+                DrEvent de;
+                de.start = q.from;
+                de.end = ev.end;
+                de.setpoint_raise_k = 2.0;  // ASSUMPTION: as the buildings (devices.buildings.dr_events' default)
+                de.power_cap_kw = (1.0 - ev.reduction) * b.ac_capacity_kw_th / b.cop_nom;
+                b.dr_events.push_back(de);
+                any = true;
+            }
+            if (!any) continue;  // the house as it was
+            b.mode = b.mode == BemsMode::PreCool || b.mode == BemsMode::PreCoolAndDemandResponse ? BemsMode::PreCoolAndDemandResponse
+                                                                                               : BemsMode::DemandResponse;
+            std::sort(b.dr_events.begin(), b.dr_events.end(), [](const DrEvent& x, const DrEvent& y) { return x.start < y.start; });
+            u_[u].home.building = std::move(b);
+        }
+        dr_ready_ = true;
+    }
+    void dr_input(std::size_t u, std::int64_t t, HomeInput& in) const {
+        for (const DrWindow& w : dr_win_[u])
+            if (w.from <= t && t < w.end) {
+                in.dr = true;
+                in.dr_ev_cap_kw = w.ev_cap_kw;
+                return;
+            }
     }
 
     std::vector<HomeUnit> u_;
@@ -124,6 +208,11 @@ private:
     std::vector<double> p_kw_;
     std::vector<HomeOutput> out_;
     std::vector<double> p_, ev_, pv_, bat_, bld_;
+    // issue 17 (H5)
+    std::vector<int> bus_ix_;
+    DrClass dr_;
+    bool dr_ready_ = false;
+    std::vector<std::vector<DrWindow>> dr_win_;
 };
 
 }  // namespace

@@ -272,18 +272,21 @@ constexpr KpiInfo kKpis[] = {
         "the same interval of the day before, else the mean of that day's received intervals, else 0 (docs/comms.md)",
         "the head-end's billing: /bill_headend/total_rm against /bill/total_rm", false, true, false),
     // ---- demand response through the channel (issue 17 H2; written when demand_response has events; docs/comms.md) ----
-    KPI(dr_requested_kw, "kW", B::CustomerMeters, "mean reduction asked of the targeted buildings over the events' steps",
-        "sum over events e with a baseline of reduction_e x baseline_e x steps_e / sum of steps_e; baseline_e = mean over the "
-        "event's steps of the mean of the buildings' power at the same time on the up-to-5 latest earlier days of the same day "
-        "type without an event (10 days back at most; a 5-of-5 style baseline, ASSUMPTION)",
-        "BEMS buildings' consumption (/building/p_mw summed), /dr/requested_kw", false, true, false),
-    KPI(dr_delivered_kw, "kW", B::CustomerMeters, "mean reduction the targeted buildings delivered over the events' steps",
-        "sum over events e with a baseline of (baseline_e - actual_e) x steps_e / sum of steps_e; actual_e = the buildings' "
-        "mean power over the event's steps", "BEMS buildings' consumption, /dr/delivered_kw", false, true, false),
+    KPI(dr_requested_kw, "kW", B::CustomerMeters, "mean reduction asked of the targeted devices over the events' steps",
+        "sum over events e with a baseline and over the classes c it targets (buildings, HEMS homes, EV stations, charging sites) of "
+        "reduction_e x baseline_e,c x steps_e / sum of steps_e; baseline_e,c = mean over the event's steps of the mean of the "
+        "class's power at the same time on the up-to-5 latest earlier days of the same day type without an event (10 days back "
+        "at most; a 5-of-5 style baseline, ASSUMPTION)",
+        "the targeted classes' consumption: BEMS buildings (/building/p_mw summed, /dr), homes' net import (/home/p_mw, /dr_home), EV stations (/ev/p_mw, /dr_ev), "
+        "charging sites' net import (/ev_site/p_mw, /dr_ev_site): requested_kw", false, true, false),
+    KPI(dr_delivered_kw, "kW", B::CustomerMeters, "mean reduction the targeted devices delivered over the events' steps",
+        "sum over events e with a baseline and over the classes c it targets of (baseline_e,c - actual_e,c) x steps_e / sum of "
+        "steps_e; actual_e,c = the class's mean power over the event's steps",
+        "the targeted classes' consumption, /dr, /dr_home, /dr_ev, /dr_ev_site: delivered_kw", false, true, false),
     KPI(dr_devices_reached_share, "fraction", B::CustomerMeters,
         "share of the targeted devices whose event message arrived before the event's start",
-        "sum over events of devices reached in time / sum over events of devices targeted (in service)",
-        "the head-end's DR messages: /dr/reached_in_time, /dr/devices", false, true, false),
+        "sum over events and targeted classes of devices reached in time / of devices targeted (in service)",
+        "the head-end's DR messages: reached_in_time and devices of /dr, /dr_home, /dr_ev, /dr_ev_site", false, true, false),
     KPI(stale_price_steps, "", B::CustomerMeters, "device-steps acting on an older day's ToU price schedule than the day in force",
         "sum over price-reading devices (batteries, EV stations, EV charging sites, HEMS homes, BEMS buildings) and steps of 1 when the newest day's schedule "
         "the device has received (sent at comms.price_send_hour of the day before, through the PLC channel) is not the step's day "

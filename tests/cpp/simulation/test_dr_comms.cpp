@@ -301,9 +301,257 @@ TEST_CASE("comms dr: the scenario key demand_response") {
     const std::string ev = "demand_response: {events: [{start: 2025-01-13T14:00, end: 2025-01-13T16:00, ";
     CHECK_THROWS_WITH(parse_scenario(base + ev + "reduction: 1.5}]}\n"), doctest::Contains("reduction"));
     CHECK_THROWS_WITH(parse_scenario(base + ev + "notice: soon}]}\n"), doctest::Contains("notice"));
-    CHECK_THROWS_WITH(parse_scenario(base + ev + "targets: [homes]}]}\n"), doctest::Contains("not built yet"));
+    const Scenario hm = parse_scenario(base + ev + "targets: [homes, chargers, buildings]}]}\n");  // issue 17 (H5)
+    CHECK((hm.demand_response[0].homes && hm.demand_response[0].chargers && hm.demand_response[0].buildings));
+    CHECK(parse_scenario(scenario_to_yaml(hm)).same_settings(hm));
+    const Scenario ch = parse_scenario(base + ev + "targets: [chargers]}]}\n");  // issue 17 (H5)
+    CHECK(ch.demand_response[0].chargers);
+    CHECK_FALSE(ch.demand_response[0].buildings);
+    CHECK(parse_scenario(scenario_to_yaml(ch)).same_settings(ch));
+    CHECK(parse_scenario(base + ev + "reduction: 0.3}]}\n").demand_response[0].buildings);  // default: buildings only
+    CHECK_FALSE(parse_scenario(base + ev + "reduction: 0.3}]}\n").demand_response[0].chargers);
     CHECK_THROWS_WITH(parse_scenario(base + ev + "targets: [boats]}]}\n"), doctest::Contains("unknown target 'boats'"));
     CHECK_THROWS_WITH(parse_scenario(base + ev + "reduktion: 0.3}]}\n"), doctest::Contains("reduction"));
     CHECK_THROWS_WITH(parse_scenario(base + "demand_response: {events: [{start: 2025-01-13T14:00, end: 2025-01-13T12:00}]}\n"),
                       doctest::Contains("end"));
+}
+
+// ---- issue 17 (H5): chargers (EV stations) through the channel ----
+namespace {
+
+/// The offices case plus one 7 kW EV station (uncontrolled) at every customer: every day a car
+/// arrives 13:00, leaves 23:00, wants 40 kWh: it charges at the full 7 kW from 13:00 to about 19:00,
+/// so over the event (14:00-16:00) the baseline is 7 kW per station. The event targets chargers only.
+Case chargers(double reduction = 0.5, double notice_s = 3600.0) {
+    Case c = offices(reduction, notice_s);
+    Id id = 1000;
+    for (const Load& l : c.net.loads) {
+        EvStationUnit u;
+        u.id = id++;
+        u.bus = l.bus;
+        u.customer = l.id;
+        u.station.params.id = u.id;
+        u.station.params.n_chargers = 1;
+        u.station.params.charger_kw = 7.0;
+        u.station.params.strategy = EvStrategy::Uncontrolled;
+        for (int d = 0; d < 8; ++d) {
+            EvSession s;
+            s.arrival = c.opt.start + d * 86400 + 13 * 3600;
+            s.departure = c.opt.start + d * 86400 + 23 * 3600;
+            s.energy_kwh = 40.0;
+            s.max_kw = 7.0;
+            s.battery_kwh = 60.0;
+            s.soc_arrival = 0.2;
+            u.station.sessions.push_back(s);
+        }
+        c.dev.ev_stations.push_back(u);
+    }
+    c.opt.demand_response[0].buildings = false;
+    c.opt.demand_response[0].chargers = true;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("comms dr: chargers (EV stations) capped at (1 - reduction) x rated during the event; perfect = off; a lost message: no cut") {
+    Case c = chargers();
+    const std::size_t steps = c.opt.n_steps, ns = c.dev.ev_stations.size();
+    const std::size_t k0 = std::size_t(kEvStart / 900), k1 = std::size_t(kEvEnd / 900);
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("drc_off.h5");
+    const SimulationSummary off = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drc_perfect.h5");
+    o.comms.enabled = true;
+    o.comms.plc.packet_loss = 0.0;
+    o.comms.plc.latency_median_s = 0.0;
+    o.threads = 2;
+    const SimulationSummary perfect = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drc_lost.h5");
+    o.comms.plc.packet_loss = 1.0;  // every message lost
+    o.threads = 1;
+    const SimulationSummary lost = Simulation(c.net, c.dev, o).run();
+    o = c.opt;
+    o.demand_response.clear();
+    o.output_path = libgrid_test::scratch_path("drc_none.h5");
+    Simulation(c.net, c.dev, o).run();
+    MESSAGE("chargers: requested " << off.dr_requested_kw << " kW, delivered " << off.dr_delivered_kw << " kW; lost: delivered "
+                                   << lost.dr_delivered_kw << " kW");
+    // perfect channel (2 threads) = comms off (1 thread), bit for bit
+    CHECK(off.dr_requested_kw == perfect.dr_requested_kw);
+    CHECK(off.dr_delivered_kw == perfect.dr_delivered_kw);
+    CHECK(off.load_mwh == perfect.load_mwh);
+    CHECK(off.dr_devices_reached_share == 1.0);
+    CHECK(lost.dr_devices_reached_share == 0.0);
+    for (const SimulationSummary* s : {&off, &perfect, &lost}) CHECK(s->energy_balance_max_error_mw < 1e-6);
+    // requested: half of 7 kW per station; delivered: the cap holds the stations at 3.5 kW
+    CHECK(off.dr_requested_kw == doctest::Approx(0.5 * 7.0 * double(ns)).epsilon(1e-6));
+    CHECK(off.dr_delivered_kw == doctest::Approx(0.5 * 7.0 * double(ns)).epsilon(1e-6));
+    CHECK(std::abs(lost.dr_delivered_kw) < 1e-6);
+    ResultsReader ra(libgrid_test::scratch_path("drc_off.h5")), rb(libgrid_test::scratch_path("drc_perfect.h5")),
+        rl(libgrid_test::scratch_path("drc_lost.h5")), rn(libgrid_test::scratch_path("drc_none.h5"));
+    CHECK(ra.read_vector("/ev/p_mw") == rb.read_vector("/ev/p_mw"));
+    CHECK(ra.read_vector("/building/p_mw") == rb.read_vector("/building/p_mw"));
+    // the buildings are not targeted: they run as without the event; a station that lost its message too
+    CHECK(ra.read_vector("/building/p_mw") == rn.read_vector("/building/p_mw"));
+    CHECK(rl.read_vector("/ev/p_mw") == rn.read_vector("/ev/p_mw"));
+    CHECK(ra.read_vector("/dr_ev/devices")[0] == double(ns));
+    CHECK(ra.read_vector("/dr_ev/reached_in_time")[0] == double(ns));
+    CHECK(rl.read_vector("/dr_ev/never")[0] == double(ns));
+    CHECK(ra.read_vector("/dr/devices")[0] == 0.0);  // /dr: the buildings' class, not targeted
+    const std::vector<double> pa = ra.read_vector("/ev/p_mw"), pn = rn.read_vector("/ev/p_mw");
+    for (std::size_t u = 0; u < ns; ++u) {
+        const std::vector<double> ca = column(pa, steps, u), cn = column(pn, steps, u);
+        for (std::size_t k = 0; k < k0; ++k) CHECK(ca[k] == cn[k]);
+        for (std::size_t k = k0; k < k1; ++k) {
+            CHECK(cn[k] == doctest::Approx(-0.007));
+            CHECK(ca[k] == doctest::Approx(-0.0035));
+        }
+    }
+}
+
+TEST_CASE("comms dr: buildings and chargers together: the KPIs add the classes") {
+    Case c = chargers();
+    SimulationOptions o = c.opt;
+    const SimulationSummary ch = Simulation(c.net, c.dev, o).run();
+    o.demand_response[0].buildings = true;
+    o.demand_response[0].chargers = false;
+    const SimulationSummary bl = Simulation(c.net, c.dev, o).run();
+    o.demand_response[0].chargers = true;
+    const SimulationSummary both = Simulation(c.net, c.dev, o).run();
+    CHECK(both.dr_requested_kw == doctest::Approx(ch.dr_requested_kw + bl.dr_requested_kw));
+    CHECK(both.dr_delivered_kw == doctest::Approx(ch.dr_delivered_kw + bl.dr_delivered_kw));
+    CHECK(both.dr_targeted_devices == c.dev.ev_stations.size() + c.dev.buildings.size());
+    CHECK(both.dr_devices_reached_share == 1.0);
+    CHECK(both.energy_balance_max_error_mw < 1e-6);
+}
+
+// ---- issue 17 (H5): HEMS homes through the channel ----
+namespace {
+
+/// CIGRE LV, every customer a HEMS home (terrace house, 10 kWh / 5 kW battery, a 7 kW charger that
+/// charges at once (ev_offpeak off), battery not used in the peak on its own (so the event's battery
+/// cover shows)); a car 13:00-23:00 wanting 40 kWh each day; the event targets homes only.
+Case homes(double reduction = 0.5, double notice_s = 3600.0) {
+    Case c = offices(reduction, notice_s);
+    c.dev.buildings.clear();
+    Id id = 2000;
+    for (const Load& l : c.net.loads) {
+        HomeUnit h;
+        h.id = id++;
+        h.bus = l.bus;
+        h.customer = l.id;
+        h.home.id = h.id;
+        h.home.building = building_preset(BuildingType::TerraceHouse);
+        h.home.rules.ev_offpeak = false;
+        h.home.rules.battery_discharge_in_peak = false;
+        h.home.battery.capacity_kwh = 10;
+        h.home.battery.p_charge_max_kw = 5;
+        h.home.battery.p_discharge_max_kw = 5;
+        h.home.ev.params.id = h.id;
+        h.home.ev.params.charger_kw = 7.0;
+        for (int d = 0; d < 8; ++d) {
+            EvSession s;
+            s.arrival = c.opt.start + d * 86400 + 13 * 3600;
+            s.departure = c.opt.start + d * 86400 + 23 * 3600;
+            s.energy_kwh = 40.0;
+            s.max_kw = 7.0;
+            s.battery_kwh = 60.0;
+            s.soc_arrival = 0.2;
+            h.home.ev.sessions.push_back(s);
+        }
+        c.dev.homes.push_back(h);
+    }
+    c.opt.demand_response[0].buildings = false;
+    c.opt.demand_response[0].homes = true;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("comms dr: homes (HEMS) cut during the event: battery covers the import, EV capped; perfect = off; a lost message: no cut") {
+    Case c = homes();
+    const std::size_t steps = c.opt.n_steps, nh = c.dev.homes.size();
+    const std::size_t k0 = std::size_t(kEvStart / 900), k1 = std::size_t(kEvEnd / 900);
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("drh_off.h5");
+    const SimulationSummary off = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drh_perfect.h5");
+    o.comms.enabled = true;
+    o.comms.plc.packet_loss = 0.0;
+    o.comms.plc.latency_median_s = 0.0;
+    o.threads = 2;
+    const SimulationSummary perfect = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path("drh_lost.h5");
+    o.comms.plc.packet_loss = 1.0;
+    o.threads = 1;
+    const SimulationSummary lost = Simulation(c.net, c.dev, o).run();
+    o = c.opt;
+    o.demand_response.clear();
+    o.output_path = libgrid_test::scratch_path("drh_none.h5");
+    Simulation(c.net, c.dev, o).run();
+    MESSAGE("homes: requested " << off.dr_requested_kw << " kW, delivered " << off.dr_delivered_kw << " kW; lost: delivered "
+                                << lost.dr_delivered_kw << " kW");
+    CHECK(off.dr_requested_kw == perfect.dr_requested_kw);
+    CHECK(off.dr_delivered_kw == perfect.dr_delivered_kw);
+    CHECK(off.load_mwh == perfect.load_mwh);
+    CHECK(off.dr_devices_reached_share == 1.0);
+    CHECK(lost.dr_devices_reached_share == 0.0);
+    for (const SimulationSummary* s : {&off, &perfect, &lost}) CHECK(s->energy_balance_max_error_mw < 1e-6);
+    CHECK(off.dr_requested_kw > 0.0);
+    CHECK(off.dr_delivered_kw > 0.5 * off.dr_requested_kw);
+    CHECK(lost.dr_delivered_kw < off.dr_delivered_kw);
+    ResultsReader ra(libgrid_test::scratch_path("drh_off.h5")), rb(libgrid_test::scratch_path("drh_perfect.h5")),
+        rl(libgrid_test::scratch_path("drh_lost.h5")), rn(libgrid_test::scratch_path("drh_none.h5"));
+    CHECK(ra.read_vector("/home/p_mw") == rb.read_vector("/home/p_mw"));
+    CHECK(rl.read_vector("/home/p_mw") == rn.read_vector("/home/p_mw"));
+    CHECK(ra.read_vector("/dr_home/devices")[0] == double(nh));
+    CHECK(ra.read_vector("/dr_home/reached_in_time")[0] == double(nh));
+    CHECK(rl.read_vector("/dr_home/never")[0] == double(nh));
+    const std::vector<double> pa = ra.read_vector("/home/p_mw"), pn = rn.read_vector("/home/p_mw"), ea = ra.read_vector("/home/ev_mw"),
+                              ba = ra.read_vector("/home/battery_mw");
+    for (std::size_t u = 0; u < nh; ++u) {
+        const std::vector<double> ca = column(pa, steps, u), cn = column(pn, steps, u), ce = column(ea, steps, u), cb = column(ba, steps, u);
+        for (std::size_t k = 0; k < k0; ++k) CHECK(ca[k] == cn[k]);
+        CHECK(cb[k0] > 0.0);  // the battery covers the import at the event's start
+        double imp_a = 0.0, imp_n = 0.0;
+        for (std::size_t k = k0; k < k1; ++k) {
+            CHECK(-ce[k] <= 0.0035 + 1e-9);  // EV capped at (1 - 0.5) x 7 kW
+            imp_a -= ca[k];
+            imp_n -= cn[k];
+        }
+        CHECK(imp_a < imp_n);
+    }
+}
+
+TEST_CASE("comms dr: homes and chargers: a run stopped after the event and resumed from its checkpoint measures the same") {
+    Case c = homes(0.5, 0.0);
+    const Case ch = chargers(0.5, 0.0);
+    c.dev.ev_stations = ch.dev.ev_stations;
+    c.opt.demand_response[0].chargers = true;
+    c.opt.checkpoint_steps = 256;
+    c.opt.comms.enabled = true;
+    c.opt.comms.plc.packet_loss = 0.1;
+    c.opt.comms.plc.retries = 0;
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path("drhc_whole.h5");
+    const SimulationSummary sw = Simulation(c.net, c.dev, o).run();
+    std::atomic<int> stop{0};
+    o.output_path = libgrid_test::scratch_path("drhc_parts.h5");
+    o.stop_requested = &stop;
+    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
+        if (done == 740) stop.store(SIGINT);
+    });
+    CHECK_FALSE(s.completed);
+    stop.store(0);
+    o.resume = true;
+    s = Simulation(c.net, c.dev, o).run();
+    CHECK(s.completed);
+    CHECK(s.resumed_from_step == 512);
+    CHECK(sw.dr_devices_reached_share < 1.0);
+    CHECK(s.dr_requested_kw == sw.dr_requested_kw);
+    CHECK(s.dr_delivered_kw == sw.dr_delivered_kw);
+    CHECK(s.dr_devices_reached_share == sw.dr_devices_reached_share);
+    ResultsReader rw(libgrid_test::scratch_path("drhc_whole.h5")), rp(o.output_path);
+    for (const char* d : {"/dr_home/delivered_kw", "/dr_ev/delivered_kw", "/dr_home/never", "/dr_ev/never", "/home/p_mw", "/ev/p_mw"})
+        CHECK(rw.read_vector(d) == rp.read_vector(d));
 }

@@ -17,6 +17,7 @@
 #include <libgrid/model/network.hpp>
 
 #include <array>
+#include <limits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -203,6 +204,10 @@ struct HomeInput {
     double t_out_c = 30.0;         ///< degC
     double ghi_w_m2 = 0.0;         ///< W/m2
     double pv_available_kw = 0.0;  ///< AC power the rooftop PV can give this step, kW >= 0
+    /// Issue 17 (H5): the home takes part in a utility DR event this step: its battery covers its
+    /// import (as in the peak) and its EV charger's import is capped at ev_cap_kw (inf = none).
+    bool dr = false;
+    double dr_ev_cap_kw = std::numeric_limits<double>::infinity();
 };
 
 struct HomeOutput {

@@ -10,6 +10,8 @@
 
 #include <libgrid/simulation/comms.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -24,7 +26,9 @@ struct DemandResponseEvent {
     std::int64_t end = 0;           ///< s local, > start
     double reduction = 0.2;         ///< share of the baseline to shed, 0..1
     double notice_s = 3600.0;       ///< the head-end sends it this long before the start, s >= 0
-    bool buildings = true;          ///< targets BEMS buildings (the only class built in this slice)
+    bool buildings = true;          ///< targets BEMS buildings
+    bool chargers = false;          ///< targets EV chargers: EV stations and charging sites (issue 17 H5)
+    bool homes = false;             ///< targets HEMS homes (issue 17 H5)
     bool operator==(const DemandResponseEvent&) const = default;
 };
 
@@ -58,5 +62,44 @@ struct DrMeasurement {
 /// the same day type as the event's day, no event on them and inside the run. step_s must divide a day.
 std::vector<DrMeasurement> dr_measure(const std::vector<double>& power_kw, const std::vector<char>& weekday, std::int64_t t0,
                                       double step_s, const std::vector<DemandResponseEvent>& events);
+
+struct SimulationSummary;
+class SummaryTables;
+
+/// Issue 17 (H5): the DR bookkeeping of one target class other than buildings (EV stations, EV
+/// sites): its aggregate power series (kW > 0 consuming, one number per step), the day type per step
+/// and per event the reach counts; at the end its share of the KPIs and its own table (/dr_<kind>).
+/// `active()` is false when no event targets the class (nothing is kept or written then).
+class DrClass {
+public:
+    /// Keep the events that `targeted` of; start t0 (s local), n steps of step_s.
+    void prepare(const std::vector<DemandResponseEvent>& events, bool (*targeted)(const DemandResponseEvent&), std::int64_t t0,
+                 double step_s, std::size_t n_steps);
+    bool active() const { return active_; }
+    const std::vector<DemandResponseEvent>& events() const { return ev_; }
+    bool targets(std::size_t e) const { return on_[e] != 0; }
+    /// Counts one device's participation in event e.
+    void count(std::size_t e, DrReach r) { ++reach_[e][std::size_t(r)]; }
+    void clear_counts();
+    void weekday(std::size_t k, bool wd) { wd_[std::min(k, wd_.size() - 1)] = wd ? 1 : 0; }
+    void record(std::int64_t t, double kw);
+    /// Adds this class's part to the DR KPIs (requested and delivered: over the events that target
+    /// the class, divided by the steps of all events with a baseline, as the buildings' part).
+    void finish(SimulationSummary& sum) const;
+    /// /<path>: the /dr columns, one row per event (devices 0 for events that do not target the class).
+    void table(SummaryTables& t, const std::string& path) const;
+    std::vector<double>& agg() { return agg_; }
+    std::vector<char>& wd() { return wd_; }
+
+private:
+    bool active_ = false;
+    std::vector<DemandResponseEvent> ev_;
+    std::vector<char> on_;
+    std::vector<std::array<std::size_t, 3>> reach_;
+    std::vector<double> agg_;
+    std::vector<char> wd_;
+    std::int64_t t0_ = 0;
+    double step_s_ = 900.0;
+};
 
 }  // namespace libgrid

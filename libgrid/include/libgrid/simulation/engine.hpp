@@ -255,6 +255,8 @@ struct SimulationSummary {
     std::size_t battery_setpoint_stale_steps = 0;
     /// Issue 17: station-steps of grid_aware EV stations and sites acting on an older step's limit.
     std::size_t ev_limit_stale_steps = 0;
+    std::size_t dr_reached_devices = 0;       ///< issue 17 (H5): over all classes and events, reached before the start
+    std::size_t dr_targeted_devices = 0;      ///< issue 17 (H5): over all classes and events, targeted (in service)
 };
 
 /// Per-step hook for progress bars: (step done, total steps).
