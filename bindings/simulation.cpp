@@ -5,6 +5,7 @@
 #include <libgrid/core/errors.hpp>
 #include <libgrid/model/network.hpp>
 #include <libgrid/profiles/calendar.hpp>
+#include <libgrid/simulation/dr.hpp>
 #include <libgrid/simulation/engine.hpp>
 #include <libgrid/simulation/kpis.hpp>
 #include <libgrid/simulation/rebill.hpp>
@@ -134,8 +135,33 @@ void def_run_simulation(py::module_& m) {
            const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
            bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months,
            const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control,
-           const std::map<std::string, double>& comms) {
+           const std::map<std::string, double>& comms, const std::vector<py::dict>& dr_events) {
             SimulationOptions opt;
+            // issue 17: demand-response events (docs/comms.md "Demand response through the channel")
+            for (std::size_t i = 0; i < dr_events.size(); ++i) {
+                const py::dict& d = dr_events[i];
+                const std::string who = "simulation: field 'dr_events[" + std::to_string(i) + "]";
+                DemandResponseEvent e;
+                for (const auto& [kk, vv] : d) {
+                    const std::string k = py::cast<std::string>(kk);
+                    if (k == "start") e.start = parse_iso8601(py::cast<std::string>(vv));
+                    else if (k == "end") e.end = parse_iso8601(py::cast<std::string>(vv));
+                    else if (k == "reduction") e.reduction = py::cast<double>(vv);
+                    else if (k == "notice_s") e.notice_s = py::cast<double>(vv);
+                    else if (k == "targets") {
+                        e.buildings = e.chargers = e.homes = false;
+                        for (const auto& t : py::cast<std::vector<std::string>>(vv)) {
+                            if (t == "buildings") e.buildings = true;
+                            else if (t == "chargers") e.chargers = true;
+                            else if (t == "homes") e.homes = true;
+                            else throw ValidationError(who + ".targets': unknown target '" + t + "'; allowed: buildings, homes, chargers");
+                        }
+                    } else
+                        throw ValidationError(who + "': unknown key '" + k + "'; allowed: start, end, reduction, notice_s, targets");
+                }
+                if (!d.contains("start") || !d.contains("end")) throw ValidationError(who + "': needs 'start' and 'end'");
+                opt.demand_response.push_back(e);
+            }
             // issue 17: the PLC channel of the meter readings (docs/comms.md); empty = no comms
             for (const auto& [k, v] : comms) {
                 CommsOptions& c = opt.comms;
@@ -149,9 +175,11 @@ void def_run_simulation(py::module_& m) {
                 } else if (k == "retry_s") c.plc.retry_s = v;
                 else if (k == "deadline_s") c.deadline_s = v;
                 else if (k == "price_send_hour") c.price_send_hour = v;  // issue 17 H3
+                else if (k == "hop_length_m") c.plc.hop_length_m = v;
+                else if (k == "concentrator_rate_per_s") c.plc.concentrator_rate_per_s = v;
                 else
                     throw ValidationError("simulation: field 'comms': unknown key '" + k +
-                                          "'; allowed: packet_loss, latency_median_s, latency_sigma, retries, retry_s, deadline_s, price_send_hour");
+                                          "'; allowed: packet_loss, latency_median_s, latency_sigma, retries, retry_s, deadline_s, price_send_hour, hop_length_m, concentrator_rate_per_s");
             }
             // issue 16: shedding priorities by load type, secondary control of droop islands
             auto priority = [](const std::string& v, const std::string& who) {
@@ -185,7 +213,7 @@ void def_run_simulation(py::module_& m) {
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
         py::arg("resume") = false, py::arg("partial_months") = "flag", py::arg("load_priority") = std::map<std::string, std::string>{},
         py::arg("default_priority") = "essential", py::arg("secondary_control") = true,
-        py::arg("comms") = std::map<std::string, double>{});
+        py::arg("comms") = std::map<std::string, double>{}, py::arg("dr_events") = std::vector<py::dict>{});
 }
 
 void bind_simulation(py::module_& m) {

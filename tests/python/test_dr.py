@@ -135,3 +135,28 @@ def test_dr_homes_perfect_lost_and_off(tmp_path):
         n = f["/home/p_mw"].shape[1]
         assert f["/dr_home/devices"][0] == n and f["/dr_home/reached_in_time"][0] == n
         assert "dr_ev" not in f  # chargers not targeted
+
+
+def test_simulation_dr_events_argument_matches_the_scenario_key(tmp_path):
+    """libgrid.Simulation(dr_events=...) gives the run the scenario key demand_response gives:
+    the same /dr and the same DR KPIs; a bad target is an error naming the field."""
+    net = libgrid.Network.from_json(ROOT / "tests" / "data" / "cigre" / "cigre_lv.input.json")
+    loads = net.load
+
+    def run(events, comms=None, name="a.h5"):
+        dev = libgrid.Devices()
+        for lid, row in loads.iterrows():
+            dev.add_building(int(lid), int(row["bus"]), customer=int(lid), type="office", floor_area_m2=400.0)
+        sim = libgrid.Simulation(net, dev, start="2025-01-06", horizon="8d", comms=comms, dr_events=events)
+        sim.run(output=str(tmp_path / name))
+        return sim.summary
+
+    ev = [{"start": "2025-01-13T14:00", "end": "2025-01-13T16:00", "reduction": 0.5, "notice": "0", "targets": ["buildings"]}]
+    s = run(ev)
+    assert s["dr_devices_reached_share"] == 1.0
+    assert s["dr_requested_kw"] > 0 and s["dr_delivered_kw"] > 0
+    lossy = run(ev, comms={"packet_loss": 0.5, "retries": 0, "hop_length_m": 100}, name="b.h5")
+    assert lossy["dr_devices_reached_share"] < 1.0
+    assert lossy["dr_delivered_kw"] < s["dr_delivered_kw"]
+    with pytest.raises(Exception, match=r"dr_events\[0\].targets"):
+        run([{**ev[0], "targets": ["trams"]}], name="c.h5")

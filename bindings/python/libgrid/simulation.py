@@ -18,7 +18,7 @@ import re
 import sys
 import tempfile
 import time as _time
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -141,6 +141,23 @@ def _progress_bar(width: int = 30):
     return show
 
 
+def _dr_event(e: Mapping, i: int) -> dict:
+    """A demand-response event as run_simulation takes it: times as ISO text, notice in seconds."""
+    if not isinstance(e, Mapping):
+        raise ValueError(f"simulation: field 'dr_events[{i}]': expected a mapping {{start, end, reduction, notice, targets}}, got {e!r}")
+    out = {}
+    for k, v in e.items():
+        if k in ("start", "end"):
+            out[k] = pd.Timestamp(v).strftime("%Y-%m-%dT%H:%M:%S")
+        elif k == "notice":
+            out["notice_s"] = float(parse_duration(v)) if isinstance(v, str) and not v.strip().isdigit() else float(v)
+        elif k == "targets":
+            out[k] = [str(t) for t in ([v] if isinstance(v, str) else v)]
+        else:
+            out[str(k)] = v
+    return out
+
+
 class Simulation:
     """A quasi-static time-series run of `net` with `devices` from `start` for `horizon` in steps of `step`.
 
@@ -151,7 +168,11 @@ class Simulation:
     deferrable}), default_priority and secondary_control: islanded operation (docs/microgrid.md).
     comms: the meter readings through a PLC channel to the head-end, e.g. {"packet_loss": 0.1,
     "latency_median_s": 120, "latency_sigma": 0.5, "retries": 0, "retry_s": 300, "deadline_s": 86400}
-    (docs/comms.md; the keys not given keep their defaults; None or {} = no comms)."""
+    (docs/comms.md; also "hop_length_m", "concentrator_rate_per_s", "price_send_hour"; the keys not
+    given keep their defaults; None or {} = no comms). dr_events: demand-response events, e.g.
+    [{"start": "2025-01-13T14:00", "end": "2025-01-13T16:00", "reduction": 0.3, "notice": "1h",
+    "targets": ["buildings", "homes", "chargers"]}] (docs/comms.md "Demand response through the
+    channel"; as the scenario key demand_response.events)."""
 
     def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
                  start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
@@ -159,8 +180,9 @@ class Simulation:
                  meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = "",
                  partial_months: str = "flag", load_priority: Optional[Mapping[str, str]] = None,
                  default_priority: str = "essential", secondary_control: bool = True,
-                 comms: Optional[Mapping[str, float]] = None):
+                 comms: Optional[Mapping[str, float]] = None, dr_events: Optional[Sequence[Mapping]] = None):
         self.net = net
+        self.dr_events = [_dr_event(e, i) for i, e in enumerate(dr_events or [])]
         self.comms = {str(k): float(v) for k, v in (comms or {}).items()}
         self.load_priority = {str(k): str(v) for k, v in (load_priority or {}).items()}
         self.default_priority = str(default_priority)
@@ -200,7 +222,7 @@ class Simulation:
             core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             _progress_bar() if progress else None, bool(resume), str(self.partial_months), self.load_priority,
-            self.default_priority, self.secondary_control, self.comms)
+            self.default_priority, self.secondary_control, self.comms, self.dr_events)
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings
