@@ -366,7 +366,7 @@ struct Simulation::Impl : detail::EngineState {
             const PlcOptions& p = opt.comms.plc;
             const double c[] = {p.packet_loss, p.latency_median_s, p.latency_sigma, double(p.retries), p.retry_s, opt.comms.deadline_s};
             h = fnv1a(c, sizeof c, h);
-            const double topo[] = {p.hop_length_m, p.concentrator_rate_per_s};  // issue 17 (H1)
+            const double topo[] = {p.hop_length_m, p.concentrator_rate_per_s, opt.comms.price_send_hour};  // issue 17 (H1, H3)
             h = fnv1a(topo, sizeof topo, h);
         }
         for (const DemandResponseEvent& e : opt.demand_response) {  // issue 17 (H2; none: digest as before)

@@ -187,6 +187,17 @@ private:
     std::vector<int> station_bus_;                 ///< station -> bus index
     std::vector<double> hist_kw_;                  ///< [station * kEvLimitRing + step % ring]: the limits sent
     std::vector<double> kept_kw_;                  ///< station -> the limit it has (NaN: none yet)
+    bool comms_ = false;                           ///< the run has comms (the limits go through the channel)
+
+public:
+    /// Issue 17: the limits sent and kept, in the checkpoint (runs with comms and grid_aware stations
+    /// only: other runs' state as before), so a resumed run keeps the limits it had.
+    template <class Ar>
+    void archive_limits(Ar& ar, const char* prefix) {
+        if (!active() || !comms_) return;
+        ar.fixed((std::string(prefix) + "_limit_hist_kw").c_str(), hist_kw_);
+        ar.fixed((std::string(prefix) + "_limit_kept_kw").c_str(), kept_kw_);
+    }
 };
 
 std::unique_ptr<DeviceGroup> make_pv_group(DeviceSet& d);

@@ -160,6 +160,7 @@ private:
     void archive(Ar& ar) {
         ar.fixed("ev_p_kw", p_kw_);
         for (EvStationUnit& u : u_) state(ar, u.station);
+        agg_.archive_limits(ar, "ev");  // issue 17: the grid_aware limits through the channel
         if (dr_.active()) {  // issue 17 (H5): only with events for chargers (other runs' state as before)
             ar.fixed("ev_dr_agg", dr_.agg());
             ar.flag("ev_dr_wd", dr_.wd());

@@ -42,6 +42,7 @@ void EvAggregator::prepare(const RunSetup& s, const std::vector<EvStation*>& sta
     for (Id b : buses) station_bus_.push_back(int(s.index->bus_at->at(b)));
     hist_kw_.assign(stations.size() * std::size_t(kEvLimitRing), std::numeric_limits<double>::quiet_NaN());
     kept_kw_.assign(stations.size(), std::numeric_limits<double>::quiet_NaN());
+    comms_ = s.opt && s.opt->comms.enabled;
     bool any = false;
     for (const EvStation* st : stations) any = any || st->params.strategy == EvStrategy::GridAware;
     if (!any) return;

@@ -157,6 +157,7 @@ private:
             ar.pod("site.peak_import_kw", u.site.peak_import_kw_);
             ar.pod("site.peak_export_kw", u.site.peak_export_kw_);
         }
+        agg_.archive_limits(ar, "site");  // issue 17: the grid_aware limits through the channel
         if (dr_.active()) {  // issue 17 (H5): only with events for chargers (other runs' state as before)
             ar.fixed("site_dr_agg", dr_.agg());
             ar.flag("site_dr_wd", dr_.wd());

@@ -12,7 +12,9 @@
 #include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -252,4 +254,36 @@ TEST_CASE("comms devices: grid_aware limits: within the step as sent, 20 min lat
         e_late += -late.ev_p[k];
     }
     MESSAGE("EV energy MWh x4: off " << e_off << ", 20 min late limits " << e_late);
+}
+
+TEST_CASE("comms devices: grid_aware limits through a lossy channel: a run stopped and resumed has the limits it kept") {
+    // the limits sent and kept are in the checkpoint: the resumed run is the uninterrupted one
+    Case c = grid_aware_case();
+    EvStation& st = c.dev.ev_stations[0].station;
+    const std::size_t n0 = st.sessions.size();
+    for (std::size_t i = 0; i < n0; ++i) {  // two more days of arrivals, from 14:00: charging at the checkpoint
+        EvSession s2 = st.sessions[i];
+        s2.arrival += 2 * 86400 - 3 * 3600;
+        s2.departure += 2 * 86400 - 3 * 3600;
+        st.sessions.push_back(s2);
+    }
+    c.opt.n_steps = 2 * kSteps;
+    SimulationOptions o = with_channel(c.opt, 0.8, 1200.0);  // most limits lost: a station keeps one for long
+    o.checkpoint_steps = 256;  // day 3, 16:00
+    const Run whole = run(c, o, "cd_ga_whole.h5");
+    o.output_path = libgrid_test::scratch_path("cd_ga_parts.h5");
+    std::atomic<int> stop{0};
+    o.stop_requested = &stop;
+    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
+        if (done == 300) stop.store(SIGINT);
+    });
+    CHECK_FALSE(s.completed);
+    stop.store(0);
+    o.resume = true;
+    s = Simulation(c.net, c.dev, o).run();
+    REQUIRE(s.completed);
+    CHECK(s.resumed_from_step == 256);
+    CHECK(whole.sum.ev_limit_stale_steps > 0);
+    CHECK(s.ev_limit_stale_steps == whole.sum.ev_limit_stale_steps);
+    CHECK(ResultsReader(o.output_path).read_vector("/ev/p_mw") == whole.ev_p);
 }
