@@ -112,6 +112,17 @@ def test_dr_chargers_perfect_lost_and_off(tmp_path):
         assert (-f["/ev/p_mw"][k0:k0 + 8, :] * 1000.0 <= 0.7 * 7.0 + 1e-6).all()
         assert (-h["/ev/p_mw"][k0:k0 + 8, :] * 1000.0).max() > 0.7 * 7.0  # the lost messages: uncapped
         assert -h["/ev/p_mw"][k0:k0 + 8, :].sum() > -f["/ev/p_mw"][k0:k0 + 8, :].sum()
+        lost_ev = int(h["/dr_ev/never"][0])
+    # the portal's utility view: one row per targeted class (EV stations, charging sites), not the buildings
+    pytest.importorskip("flask")
+    from libgrid import portal
+    app = portal.create_app(tmp_path / "lost.h5")
+    rows = app.test_client().get("/api/utility/dr_channel").get_json()
+    assert [r["class"] for r in rows] == ["EV stations", "charging sites"]
+    assert rows[0]["never"] == lost_ev and rows[0]["reached_in_time"] == 0
+    app = portal.create_app(tmp_path / "off.h5")
+    page = app.test_client().get("/utility").get_data(as_text=True)
+    assert "<td>EV stations</td>" in page and "<td>charging sites</td>" in page and "<td>buildings</td>" not in page
 
 
 def test_dr_homes_perfect_lost_and_off(tmp_path):
@@ -160,3 +171,18 @@ def test_simulation_dr_events_argument_matches_the_scenario_key(tmp_path):
     assert lossy["dr_delivered_kw"] < s["dr_delivered_kw"]
     with pytest.raises(Exception, match=r"dr_events\[0\].targets"):
         run([{**ev[0], "targets": ["trams"]}], name="c.h5")
+
+
+def test_dr_requested_is_never_negative(tmp_path):
+    """A class that exports on net over its baseline (the smart city's HEMS homes with PV at 14:00) is
+    asked for nothing: requested = reduction x max(baseline, 0) (docs/comms.md); delivered stays
+    baseline - actual."""
+    sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_smart_city.yaml")).set("horizon.start", "2025-01-06")
+    sc.override(steps=8 * 96, size="small")
+    sc.set("demand_response", {"events": [dict(EVENT, targets=["homes"], notice="1h")]})
+    s = sc.run(output=str(tmp_path / "noon.h5")).run_summary
+    with h5py.File(tmp_path / "noon.h5", "r") as f:
+        base, req = float(f["/dr_home/baseline_kw"][0]), float(f["/dr_home/requested_kw"][0])
+        assert base < 0.0  # the homes export on net at 14:00 on the baseline days
+        assert req == 0.0 and s["dr_requested_kw"] == 0.0
+        assert float(f["/dr_home/delivered_kw"][0]) == pytest.approx(base - float(f["/dr_home/actual_kw"][0]))

@@ -504,25 +504,34 @@ class PortalData:
         df = self.res.concentrators()
         df = df[df["meters"] > 0] if len(df) else df
         return df.sort_index().sort_values("delivered_share", kind="stable")
+    _DR_CLASSES = (("dr", "buildings"), ("dr_home", "homes"), ("dr_ev", "EV stations"), ("dr_ev_site", "charging sites"))
+
     def dr_channel(self) -> List[Dict[str, Any]]:
         """Issue 17 (docs/comms.md "Demand response through the channel"): the run's demand_response
-        events as the results file's /dr has them (one row per event: start, end as ISO local time,
-        reduction, baseline/actual/requested/delivered kW, devices reached in time, late, never); []
-        when the file has no /dr."""
+        events as the results file has them, one row per event and targeted class (`class`:
+        buildings from /dr, homes from /dr_home, EV stations from /dr_ev, charging sites from
+        /dr_ev_site; a class the event did not target, 0 devices, is left out): start, end as ISO
+        local time, reduction, baseline/actual/requested/delivered kW, devices reached in time,
+        late, never; [] when the file has no /dr."""
+        tables = []
         with self._lock, h5py.File(self.path, "r") as f:
-            if "dr" not in f or "start" not in f["dr"]:
-                return []
-            cols = {k: f["dr"][k][...] for k in f["dr"] if isinstance(f["dr"][k], h5py.Dataset)}
+            for group, label in self._DR_CLASSES:
+                if group in f and "start" in f[group]:
+                    tables.append((label, {k: f[group][k][...] for k in f[group] if isinstance(f[group][k], h5py.Dataset)}))
         out = []
         epoch = pd.Timestamp("1970-01-01")
-        for i in range(len(cols["start"])):
-            row: Dict[str, Any] = {}
-            for k, v in cols.items():
-                x = v[i].item() if hasattr(v[i], "item") else v[i]
-                row[k] = None if isinstance(x, float) and not np.isfinite(x) else x
-            for k in ("start", "end"):
-                row[k] = (epoch + pd.Timedelta(seconds=int(row[k]))).strftime("%Y-%m-%dT%H:%M")
-            out.append(row)
+        for label, cols in tables:
+            for i in range(len(cols["start"])):
+                row: Dict[str, Any] = {"class": label}
+                for k, v in cols.items():
+                    x = v[i].item() if hasattr(v[i], "item") else v[i]
+                    row[k] = None if isinstance(x, float) and not np.isfinite(x) else x
+                if not row.get("devices"):
+                    continue
+                for k in ("start", "end"):
+                    row[k] = (epoch + pd.Timedelta(seconds=int(row[k]))).strftime("%Y-%m-%dT%H:%M")
+                out.append(row)
+        out.sort(key=lambda r: r["start"])  # stable: the classes in the order above within an event
         return out
 
     def dr_events(self) -> List[Dict[str, Any]]:
@@ -866,15 +875,15 @@ def page_utility(data: PortalData) -> str:
     if dc:
         fmt = lambda v, f=",.1f": "-" if v is None else format(v, f)  # noqa: E731
         crows = "".join(
-            f"<tr><td>{e(r['start'])}</td><td>{e(r['end'])}</td><td>{fmt(r.get('reduction'), '.0%')}</td>"
+            f"<tr><td>{e(r['start'])}</td><td>{e(r['end'])}</td><td>{e(r['class'])}</td><td>{fmt(r.get('reduction'), '.0%')}</td>"
             f"<td>{fmt(r.get('baseline_kw'))}</td><td>{fmt(r.get('requested_kw'))}</td><td>{fmt(r.get('delivered_kw'))}</td>"
             f"<td>{r.get('devices')}</td><td>{r.get('reached_in_time')}</td><td>{r.get('reached_late')}</td><td>{r.get('never')}</td></tr>"
             for r in dc)
         parts.append("<div class='card' id='dr-channel'><h2>Demand response through the channel</h2><table id='dr-channel-table'>"
-                     "<tr><th>start</th><th>end</th><th>reduction</th><th>baseline kW</th><th>requested kW</th><th>delivered kW</th>"
-                     "<th>buildings</th><th>reached in time</th><th>late</th><th>never</th></tr>"
+                     "<tr><th>start</th><th>end</th><th>class</th><th>reduction</th><th>baseline kW</th><th>requested kW</th>"
+                     "<th>delivered kW</th><th>devices</th><th>reached in time</th><th>late</th><th>never</th></tr>"
                      f"{crows}</table><p class='note'>The run's demand_response events as the head-end sent them (the results "
-                     "file's /dr): a building takes part from its message's arrival; requested = reduction x baseline (the same "
+                     "file's /dr, /dr_home, /dr_ev, /dr_ev_site), one row per targeted class: a device takes part from its message's arrival; requested = reduction x max(baseline, 0) (the same "
                      "intervals of up to 5 earlier days of the same day type without an event), delivered = baseline - actual. "
                      "'-': no baseline day in the run (docs/comms.md).</p></div>")
     ev = data.dr_events()

@@ -91,7 +91,8 @@ std::vector<DrMeasurement> dr_measure(const std::vector<double>& power_kw, const
         m.actual_kw = act / double(m.steps);
         if (back.empty()) continue;
         m.baseline_kw = base / double(m.steps);
-        m.requested_kw = e.reduction * m.baseline_kw;
+        // a class that exports on net over the baseline (homes with PV at noon) has no import to reduce
+        m.requested_kw = e.reduction * std::max(m.baseline_kw, 0.0);
         m.delivered_kw = m.baseline_kw - m.actual_kw;
     }
     return out;

@@ -274,7 +274,7 @@ constexpr KpiInfo kKpis[] = {
     // ---- demand response through the channel (issue 17 H2; written when demand_response has events; docs/comms.md) ----
     KPI(dr_requested_kw, "kW", B::CustomerMeters, "mean reduction asked of the targeted devices over the events' steps",
         "sum over events e with a baseline and over the classes c it targets (buildings, HEMS homes, EV stations, charging sites) of "
-        "reduction_e x baseline_e,c x steps_e / sum of steps_e; baseline_e,c = mean over the event's steps of the mean of the "
+        "reduction_e x max(baseline_e,c, 0) x steps_e / sum of steps_e; baseline_e,c = mean over the event's steps of the mean of the "
         "class's power at the same time on the up-to-5 latest earlier days of the same day type without an event (10 days back "
         "at most; a 5-of-5 style baseline, ASSUMPTION)",
         "the targeted classes' consumption: BEMS buildings (/building/p_mw summed, /dr), homes' net import (/home/p_mw, /dr_home), EV stations (/ev/p_mw, /dr_ev), "
