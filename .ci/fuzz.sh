@@ -21,7 +21,7 @@ SECONDS_EACH="${FUZZ_SECONDS:-60}"
 PARALLEL="${FUZZ_PARALLEL:-2}"       # harnesses fuzzed at the same time
 JOBS="${FUZZ_JOBS:-1}"               # libFuzzer workers per harness (-fork)
 RSS_MB="${FUZZ_RSS_MB:-2048}"
-HARNESSES="${FUZZ_HARNESSES:-matpower case_json scenario h5reader csv checkpoint sweep dss}"
+HARNESSES="${FUZZ_HARNESSES:-matpower case_json scenario h5reader csv checkpoint sweep dss cost_catalogue}"
 MODE=campaign
 case "${1:-}" in
   --regress) MODE=regress ;;
