@@ -8,6 +8,7 @@
 // the builders' order does not change a draw. Customers are found by id through a lookup, never by
 // using the id as a position. Defaults and assumptions are documented in docs/scenarios.md.
 #include "libgrid/scenario/scenario.hpp"
+#include "libgrid/scenario/cost_catalogue.hpp"
 #include "scenario_text.hpp"
 
 #include "libgrid/core/errors.hpp"
@@ -727,6 +728,19 @@ void build_options(BuildContext& x) {
     }
     o.weather_series = b.weather.get();
     o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
+    if (!s.emissions.file.empty()) {  // issue 18: hourly profiles from the emission catalogue
+        const CostCatalogue c = load_cost_catalogue(s.emissions.file);
+        auto profile = [&](const std::string& name, EmissionFactor& f) {
+            f.hourly_weekday = c.values("hourly." + name + "_weekday");
+            f.hourly_weekend = c.values("hourly." + name + "_weekend");
+            f.name = "hourly '" + name + "' (" + s.emissions.file + ")";
+        };
+        if (!s.emissions.average.empty()) profile(s.emissions.average, o.emission);
+        if (!s.emissions.marginal.empty()) {
+            profile(s.emissions.marginal, o.emission_marginal);
+            o.emission_marginal_given = true;
+        }
+    }
     o.meter_interval_s = s.outputs.meter_interval_s;
     o.bill_partial_months = s.tariff.partial_months;
     o.h5.compression_level = s.outputs.compression;

@@ -8,6 +8,7 @@
 // per-customer uniform numbers from the scenario seed (Rng streams keyed by device kind and customer
 // id); defaults and assumptions are documented in docs/scenarios.md.
 #include "libgrid/scenario/scenario.hpp"
+#include "libgrid/scenario/cost_catalogue.hpp"
 #include "scenario_text.hpp"
 
 #include "libgrid/core/errors.hpp"
@@ -1025,12 +1026,44 @@ void read_demand_response(const MapReader& top, Scenario& s, const Ctx& ctx) {
     }
 }
 
+/// Issue 18: `emissions: {file, average, marginal}` (docs/economics.md "Emissions"): the hourly
+/// profiles are checked here (the file reads, each named profile has 24 weekday and 24 weekend values).
+void read_emissions(const MapReader& top, Scenario& s, const Ctx& ctx) {
+    if (!top.has("emissions") || top.get("emissions").IsNull()) return;
+    MapReader m(ctx, top.get("emissions"), "emissions", {"file", "average", "marginal"});
+    Scenario::Emissions& e = s.emissions;
+    std::string f;
+    m.string("file", f);
+    m.string("average", e.average);
+    m.string("marginal", e.marginal);
+    if (f.empty()) m.fail("file", "expected the emission catalogue's file (e.g. ../data/emissions/peninsular_malaysia.yaml)");
+    if (e.average.empty() && e.marginal.empty()) m.fail("average", "give 'average' (the profile of co2_t) and/or 'marginal'");
+    e.file = ctx.resolve(f);
+    if (const std::string why = input_file_problem(e.file); !why.empty()) m.fail("file", why + ": " + e.file);
+    CostCatalogue c;
+    try {
+        c = load_cost_catalogue(e.file);
+    } catch (const Error& x) {
+        m.fail("file", std::string("the emission catalogue does not read: ") + x.what());
+    }
+    for (const char* k : {"average", "marginal"}) {
+        const std::string& name = std::string(k) == "average" ? e.average : e.marginal;
+        if (name.empty()) continue;
+        for (const char* day : {"_weekday", "_weekend"}) {
+            const auto it = c.series.find("hourly." + name + day);
+            if (it == c.series.end() || it->second.size() != 24)
+                m.fail(k, "the catalogue " + e.file + " has no 24-value profile 'hourly." + name + day + "'");
+        }
+    }
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response", "emissions"});
     read_resilience(top, s, ctx);
+    read_emissions(top, s, ctx);  // issue 18
     read_comms(top, s, ctx);  // issue 17
     read_demand_response(top, s, ctx);  // issue 17 (H2)
     top.string("name", s.name);
@@ -1257,7 +1290,7 @@ bool Scenario::same_settings(const Scenario& o) const {
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
            default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms &&
-           demand_response == o.demand_response;
+           demand_response == o.demand_response && emissions == o.emissions;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
@@ -1505,6 +1538,13 @@ void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
     if (s.tariff.partial_months != PartialMonths::Flag) kv(e, "partial_months", word_of(kPartialMonths, s.tariff.partial_months));
     e << YAML::EndMap;
     kv(e, "emission_factor_t_per_mwh", s.emission_factor_t_per_mwh);
+    if (!s.emissions.file.empty()) {  // issue 18: only when given
+        e << YAML::Key << "emissions" << YAML::Value << YAML::BeginMap;
+        kv_quoted(e, "file", s.emissions.file);
+        if (!s.emissions.average.empty()) e << YAML::Key << "average" << YAML::Value << s.emissions.average;
+        if (!s.emissions.marginal.empty()) e << YAML::Key << "marginal" << YAML::Value << s.emissions.marginal;
+        e << YAML::EndMap;
+    }
 
     e << YAML::Key << "outputs" << YAML::Value << YAML::BeginMap;
     kv(e, "meter_interval", step_text(s.outputs.meter_interval_s));
@@ -1640,6 +1680,7 @@ std::vector<std::pair<std::string, std::string>> scenario_input_files(const Scen
     if (!s.path.empty() && s.path != "<string>") v.emplace_back("scenario file", s.path);
     if (s.network.from_file) v.emplace_back("network.file", s.network.file_path);
     if (s.weather.from_file) v.emplace_back("weather.file", s.weather.file_path);
+    if (!s.emissions.file.empty()) v.emplace_back("emissions.file", s.emissions.file);  // issue 18
     return v;
 }
 

@@ -66,13 +66,33 @@ double co2_sum(const char* who, const char* field, const EmissionFactor& factor,
 void validate(const EmissionFactor& factor) {
     if (!std::isfinite(factor.t_per_mwh) || factor.t_per_mwh < 0.0)
         fail("EmissionFactor", "t_per_mwh", "must be finite and >= 0 tCO2/MWh, got " + num(factor.t_per_mwh));
+    const bool wd = !factor.hourly_weekday.empty(), we = !factor.hourly_weekend.empty();
+    if (wd || we) {
+        if (factor.hourly_weekday.size() != 24 || factor.hourly_weekend.size() != 24)
+            fail("EmissionFactor", "hourly_weekday", "an hourly profile needs 24 values for weekdays and 24 for weekends, got " +
+                                                         std::to_string(factor.hourly_weekday.size()) + " and " +
+                                                         std::to_string(factor.hourly_weekend.size()));
+        for (std::size_t h = 0; h < 24; ++h) {
+            for (const auto* v : {&factor.hourly_weekday, &factor.hourly_weekend})
+                if (!std::isfinite((*v)[h]) || (*v)[h] < 0.0)
+                    fail("EmissionFactor", std::string(v == &factor.hourly_weekday ? "hourly_weekday[" : "hourly_weekend[") +
+                                               std::to_string(h) + "]",
+                         "must be finite and >= 0 tCO2/MWh, got " + num((*v)[h]));
+        }
+    }
     if (factor.series.empty()) return;
     if (factor.step_s <= 0)
         fail("EmissionFactor", "step_s", "must be > 0 s when a series is given, got " + std::to_string(factor.step_s));
     for (std::size_t i = 0; i < factor.series.size(); ++i) checked_value(factor.series[i], i);
 }
 
-double EmissionFactor::at(std::int64_t t) const {
+double EmissionFactor::at(std::int64_t t, bool weekday) const {
+    if (series.empty() && hourly_weekday.size() == 24 && hourly_weekend.size() == 24) {
+        const std::int64_t sod = ((t % 86400) + 86400) % 86400;
+        const double v = (weekday ? hourly_weekday : hourly_weekend)[std::size_t(sod / 3600)];
+        if (!std::isfinite(v) || v < 0.0) fail("EmissionFactor", "hourly", "must be finite and >= 0 tCO2/MWh, got " + num(v));
+        return v;
+    }
     if (series.empty()) {
         if (!std::isfinite(t_per_mwh) || t_per_mwh < 0.0)
             fail("EmissionFactor", "t_per_mwh", "must be finite and >= 0 tCO2/MWh, got " + num(t_per_mwh));
@@ -84,6 +104,13 @@ double EmissionFactor::at(std::int64_t t) const {
         fail("EmissionFactor", "series",
              "time " + std::to_string(t) + " s lies outside the series " + series_span(*this));
     return checked_value(series[static_cast<std::size_t>(i)], static_cast<std::size_t>(i));
+}
+
+std::string EmissionFactor::describe() const {
+    if (!name.empty()) return name;
+    if (!series.empty()) return "a series of " + std::to_string(series.size()) + " values, " + std::to_string(step_s) + " s each";
+    if (hourly_weekday.size() == 24) return "an hourly profile (weekday / weekend)";
+    return "constant " + num(t_per_mwh) + " t/MWh";
 }
 
 double EmissionFactor::mean(std::int64_t t0, std::int64_t t1) const {

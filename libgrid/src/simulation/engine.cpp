@@ -63,7 +63,7 @@ void state(Ar& ar, Violation& v) {
 // (issue 17 H2: dr, dr_requested_kw, dr_delivered_kw, dr_devices_reached_share are set at finish by
 // the building group from its own archived state: not accumulators, not listed; issue 17 H5: so are
 // dr_reached_devices, dr_targeted_devices, summed at finish by the building, EV station and EV site groups.)
-static_assert(sizeof(SimulationSummary) == 1064, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
+static_assert(sizeof(SimulationSummary) == 1072, "SimulationSummary changed: list new accumulators in state(SimulationSummary)");
 
 /// The summary's accumulators (not its wall-clock timings: a resumed run adds its own).
 template <class Ar>
@@ -103,6 +103,7 @@ void state(Ar& ar, SimulationSummary& s) {
     ar.pod("sum.losses_branch_mwh", s.losses_branch_mwh);
     ar.pod("sum.losses_source_mwh", s.losses_source_mwh);
     ar.pod("sum.co2_t", s.co2_t);
+    ar.pod("sum.co2_avoided_export_t", s.co2_avoided_export_t);
     ar.pod("sum.bills_rm", s.bills_rm);
     ar.pod("sum.ev_peak_mw", s.ev_peak_mw);
     ar.pod("sum.ev_blocked_mwh", s.ev_blocked_mwh);
@@ -466,6 +467,7 @@ struct Simulation::Impl : detail::EngineState {
         }
         for (const Event& e : dev.events) resolve_event(e);
         validate(opt.emission);
+        if (opt.emission_marginal_given) validate(opt.emission_marginal);
         if (opt.comms.enabled) validate(opt.comms);  // issue 17
         validate(opt.demand_response);                // issue 17 (H2): demand_response events
     }
@@ -764,7 +766,10 @@ struct Simulation::Impl : detail::EngineState {
             sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
             sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
             sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
-            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t);
+            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t, ctx.weekday);
+            // issue 18: what the exports avoid, at the marginal factor when given (docs/economics.md)
+            const EmissionFactor& em = opt.emission_marginal_given ? opt.emission_marginal : opt.emission;
+            sum.co2_avoided_export_t += std::max(-ext_p_sum, 0.0) * dt_h * em.at(t, ctx.weekday);
         }
         sum.load_mwh += totals.load_mw * dt_h;
         sum.pv_mwh += totals.pv_mw * dt_h;
@@ -1138,6 +1143,10 @@ struct Simulation::Impl : detail::EngineState {
                 w->set_attribute(path, "definition", k.definition);
                 w->set_attribute(path, "formula", k.formula);
                 w->set_attribute(path, "where", k.where);
+                if (k.name == std::string("co2_t"))  // issue 18: which factor the CO2 KPIs use
+                    w->set_attribute(path, "factor", opt.emission.describe());
+                if (k.name == std::string("co2_avoided_export_t"))
+                    w->set_attribute(path, "factor", (opt.emission_marginal_given ? opt.emission_marginal : opt.emission).describe());
             }
         grid->write_summary();
         if (!sum.completed) {

@@ -40,7 +40,12 @@ constexpr KpiInfo kKpis[] = {
         "losses_trafo_noload_mwh + losses_branch_mwh; by voltage level in /summary/losses_by_level",
         "every branch: /branch/p_loss_mw", false, true, true),
     KPI(co2_t, "t", B::Substation, "CO2 of the energy imported from the external grid(s)",
-        "sum over k in C of dt max(P_ext[k], 0) EF(t_k), EF = the emission factor in t/MWh (0.78 or a series)",
+        "sum over k in C of dt max(P_ext[k], 0) EF(t_k), EF = the emission factor in t/MWh (0.78, an hourly profile or a "
+        "series; the one used is the attribute 'factor' of /summary/co2_t)",
+        "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
+    KPI(co2_avoided_export_t, "t", B::Substation, "CO2 the energy exported to the external grid(s) avoids elsewhere",
+        "sum over k in C of dt max(-P_ext[k], 0) EF_m(t_k), EF_m = the marginal emission factor when given (scenario "
+        "emissions.marginal), else the average one of co2_t; the factor used is the attribute 'factor' (docs/economics.md)",
         "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
     KPI(bills_rm, "RM", B::CustomerMeters, "sum of all customers' bills", "sum of /bill/total_rm over customers and months",
         "the customers' meters (/meter), billed by month", false, true, true),

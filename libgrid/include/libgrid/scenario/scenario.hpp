@@ -350,6 +350,16 @@ struct Scenario {
     ScenarioDevices devices;
     ScenarioTariff tariff;
     double emission_factor_t_per_mwh = 0.78;  ///< melaka.md
+    /// Issue 18 (docs/economics.md "Emissions"): hourly emission factors from an emission catalogue
+    /// (`emissions: {file, average, marginal}`): `average` names the profile of co2_t (the catalogue's
+    /// series hourly.<average>_weekday / _weekend), `marginal` the one of co2_avoided_export_t; empty =
+    /// not given (the constant emission_factor_t_per_mwh).
+    struct Emissions {
+        std::string file;       ///< resolved path ("" = none)
+        std::string average;    ///< profile name, e.g. "average" or "average_scaled_to_0_78"
+        std::string marginal;   ///< profile name, e.g. "marginal"
+        bool operator==(const Emissions&) const = default;
+    } emissions;
     ScenarioOutputs outputs;
     ScenarioSolver solver;
     ScenarioLimits limits;

@@ -12,20 +12,31 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace libgrid {
 
-/// Grid emission factor, constant or piecewise constant in time.
+/// Grid emission factor: constant, a daily profile by hour (weekday / weekend), or piecewise constant
+/// in time (a series). Precedence: series, then the hourly profile, then the constant.
 struct EmissionFactor {
     double t_per_mwh = 0.78;      ///< constant factor, tCO2/MWh (= kg/kWh), used when `series` is empty (melaka.md)
     std::vector<double> series;   ///< optional, tCO2/MWh; series[i] holds on [start + i*step_s, start + (i+1)*step_s)
     std::int64_t start = 0;       ///< s, local: start of series[0]
     std::int64_t step_s = 3600;   ///< s, > 0: length of one series value
+    /// Issue 18: optional 24 values each, tCO2/MWh, hour h of the local day ([h, h+1) h); weekend is
+    /// used on weekends and public holidays (the caller says which: at(t, weekday)).
+    std::vector<double> hourly_weekday, hourly_weekend;
+    /// What the factor is, for the results (/summary/co2_t's attribute `factor`): e.g. "constant 0.78
+    /// t/MWh" (the default when empty), "hourly average (data/emissions/peninsular_malaysia.yaml)".
+    std::string name;
 
     /// Factor at local time t, tCO2/MWh. Throws ValidationError (field 'series') if the series is set
-    /// and t lies outside it, or if a value is not finite and >= 0.
-    double at(std::int64_t t) const;
+    /// and t lies outside it, or if a value is not finite and >= 0. With an hourly profile, `weekday`
+    /// picks its day (t's hour of day); without one it is ignored.
+    double at(std::int64_t t, bool weekday = true) const;
+    /// name, or a description of the constant / series when name is empty.
+    std::string describe() const;
     /// Time-weighted mean factor over [t0, t1), tCO2/MWh (t1 > t0); the whole span must lie in the series.
     double mean(std::int64_t t0, std::int64_t t1) const;
 };

@@ -50,6 +50,10 @@ struct SimulationOptions {
     WeatherParams weather;
     const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed))
     EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
+    /// Issue 18: the factor of the emissions that exports avoid (the marginal factor, the plant the
+    /// exported energy displaces); not given (false) = `emission`. docs/economics.md "Emissions".
+    bool emission_marginal_given = false;
+    EmissionFactor emission_marginal;
     std::int64_t meter_interval_s = 900;   ///< smart-meter interval (900 or 1800)
     /// Bills of a month the run covers only in part: flagged (default) or prorated (tariff.hpp).
     PartialMonths bill_partial_months = PartialMonths::Flag;
@@ -162,6 +166,7 @@ struct SimulationSummary {
     double battery_charged_mwh = 0.0, battery_discharged_mwh = 0.0, battery_losses_mwh = 0.0;
     double battery_storage_change_mwh = 0.0;
     double co2_t = 0.0;                           ///< of grid imports
+    double co2_avoided_export_t = 0.0;            ///< issue 18: of exports, at the marginal (or the average) factor
     double bills_rm = 0.0;                        ///< sum of all customers' bills
     double ev_delivered_mwh = 0.0, ev_not_delivered_mwh = 0.0, ev_peak_mw = 0.0;
     double ev_blocked_mwh = 0.0;                  ///< wanted by public-site arrivals that found every bay taken
