@@ -87,6 +87,7 @@ def recompute(f):
     k["export_mwh"] = (np.maximum(-ext, 0) * dt)[conv].sum()
     k["peak_import_mw"] = max(0.0, ext[conv].max())
     k["co2_t"] = (np.maximum(ext, 0) * dt * ef)[conv].sum()
+    k["co2_avoided_export_t"] = (np.maximum(-ext, 0) * dt * ef)[conv].sum()  # no marginal profile: the average
     # customer meters: per step = per meter interval here (asserted below)
     imp, exp = S("meter/import_kwh"), S("meter/export_kwh")
     k["meter_import_mwh"] = imp.sum() / 1000
