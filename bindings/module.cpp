@@ -452,4 +452,5 @@ PYBIND11_MODULE(_libgrid, m) {
     { void bind_batch_pf(py::module_&); bind_batch_pf(m); }  // bindings/batch_pf.cpp: run_pf_batch
     { void bind_unbalanced(py::module_&); bind_unbalanced(m); }  // bindings/unbalanced.cpp: UNetwork, read_dss, run_unbalanced_pf
     bind_topology(m);
+    { void bind_economics(py::module_&); bind_economics(m); }  // bindings/economics.cpp: issue 18
 }
