@@ -37,3 +37,26 @@ def test_catalogue_table():
     assert len(em.attrs["series"]["hourly.marginal_weekday"]) == 24
     with pytest.raises(Exception, match="nowhere"):
         ec.catalogue(ROOT / "nowhere.yaml")
+
+
+def test_results_carry_the_sizes_that_price_the_assets(tmp_path):
+    """Issue 18: a results file alone prices its assets: each device group writes its sizes."""
+    import h5py
+    import numpy as np
+    import libgrid
+    sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_smart_city.yaml")).override(steps=4, size="small")
+    sc.run(output=str(tmp_path / "s.h5"))
+    want = {"pv": ["kwp_dc"], "battery": ["e_kwh", "p_charge_kw", "p_discharge_kw"], "ev": ["n_chargers", "charger_kw"],
+            "ev_site": ["n_chargers", "charger_kw", "pv_kwp", "battery_kwh", "battery_kw"], "building": ["floor_area_m2"],
+            "home": ["pv_kwp", "battery_kwh", "battery_kw", "ev_charger_kw"]}
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        for g, names in want.items():
+            assert g in f, g
+            n = len(f[g]["id"])
+            for k in names:
+                v = f[g][k][...]
+                assert v.shape == (n,), (g, k)
+                assert np.isfinite(v).all() and (v >= 0).all(), (g, k)
+        assert (f["ev"]["n_chargers"][...] >= 1).all() and (f["ev"]["charger_kw"][...] > 0).all()
+        assert (f["building"]["floor_area_m2"][...] > 0).all()
+        assert f["ev_site"]["pv_kwp"][...].sum() > 0 and f["pv"]["kwp_dc"][...].sum() > 0

@@ -127,6 +127,13 @@ public:
         std::vector<double> e;
         for (const BatteryUnit& u : u_) e.push_back(u.params.e_kwh);
         d.vector("e_kwh", e, "kWh");
+        std::vector<double> pc, pd;  // issue 18: the sizes a results file prices (docs/economics.md)
+        for (const BatteryUnit& u : u_) {
+            pc.push_back(u.params.p_charge_kw);
+            pd.push_back(u.params.p_discharge_kw);
+        }
+        d.vector("p_charge_kw", pc, "kW");
+        d.vector("p_discharge_kw", pd, "kW");
         d.series("p_mw", "MW", p_);
         d.series("q_mvar", "MVAr", q_);
         d.series("soc", "fraction", soc_);

@@ -69,6 +69,9 @@ public:
         for (auto* v : {&p_, &ac_, &t_}) v->assign(u_.size(), 0.0);
         if (u_.empty() || !d.recorder()) return;
         declare_units(d, u_);
+        std::vector<double> area;  // issue 18: the size a results file prices (BEMS per m2, docs/economics.md)
+        for (const BuildingUnit& u : u_) area.push_back(u.params.floor_area_m2);
+        d.vector("floor_area_m2", area, "m2");
         d.series("p_mw", "MW", p_);
         d.series("ac_mw", "MW", ac_);
         d.series("t_air_c", "degC", t_);

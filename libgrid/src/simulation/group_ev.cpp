@@ -125,6 +125,13 @@ public:
         p_.assign(u_.size(), 0.0);
         if (u_.empty() || !d.recorder()) return;
         declare_units(d, u_);
+        std::vector<double> n, kw;  // issue 18: the sizes a results file prices (docs/economics.md)
+        for (const EvStationUnit& u : u_) {
+            n.push_back(double(u.station.params.n_chargers));
+            kw.push_back(u.station.params.charger_kw);
+        }
+        d.vector("n_chargers", n, "");
+        d.vector("charger_kw", kw, "kW");
         d.series("p_mw", "MW", p_);
     }
     void record(const RecordContext& c) override {

@@ -110,6 +110,19 @@ public:
         for (auto* v : {&p_, &ev_, &pv_, &bat_}) v->assign(u_.size(), 0.0);
         if (u_.empty() || !d.recorder()) return;
         declare_units(d, u_);
+        std::vector<double> n, kw, pv, e, pb;  // issue 18: the sizes a results file prices (docs/economics.md)
+        for (const ChargingSiteUnit& u : u_) {
+            n.push_back(double(u.site.evs.params.n_chargers));
+            kw.push_back(u.site.evs.params.charger_kw);
+            pv.push_back(u.canopy.kwp_dc);
+            e.push_back(u.site.battery.capacity_kwh);
+            pb.push_back(std::max(u.site.battery.p_charge_max_kw, u.site.battery.p_discharge_max_kw));
+        }
+        d.vector("n_chargers", n, "");
+        d.vector("charger_kw", kw, "kW");
+        d.vector("pv_kwp", pv, "kW");
+        d.vector("battery_kwh", e, "kWh");
+        d.vector("battery_kw", pb, "kW");
         d.series("p_mw", "MW", p_);
         d.series("ev_mw", "MW", ev_);
         d.series("pv_mw", "MW", pv_);

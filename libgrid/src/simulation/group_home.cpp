@@ -83,6 +83,17 @@ public:
         for (auto* v : {&p_, &ev_, &pv_, &bat_, &bld_}) v->assign(u_.size(), 0.0);
         if (u_.empty() || !d.recorder()) return;
         declare_units(d, u_);
+        std::vector<double> pv, e, pb, ev;  // issue 18: the sizes a results file prices (docs/economics.md)
+        for (const HomeUnit& u : u_) {
+            pv.push_back(u.pv.kwp_dc);
+            e.push_back(u.home.battery.capacity_kwh);
+            pb.push_back(std::max(u.home.battery.p_charge_max_kw, u.home.battery.p_discharge_max_kw));
+            ev.push_back(u.home.ev.params.n_chargers > 0 && !u.home.ev.sessions.empty() ? u.home.ev.params.charger_kw : 0.0);
+        }
+        d.vector("pv_kwp", pv, "kW");
+        d.vector("battery_kwh", e, "kWh");
+        d.vector("battery_kw", pb, "kW");
+        d.vector("ev_charger_kw", ev, "kW");
         d.series("p_mw", "MW", p_);
         d.series("ev_mw", "MW", ev_);
         d.series("pv_mw", "MW", pv_);
