@@ -82,3 +82,23 @@ def test_grid_aware_limits_a_step_late(tmp_path):
     assert n_ev > 0
     assert sf["ev_limit_stale_steps"] == 0
     assert sl["ev_limit_stale_steps"] == 192 * n_ev
+
+
+def test_homes_price_messages_travel_their_bus_hops(tmp_path):
+    """Homes get their price schedules over the hops of their bus (comms.plc.hop_length_m): with
+    short hops more of them miss a day's schedule than over one hop."""
+    def stale(hop_m, name):
+        sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_smart_city.yaml")).set("horizon.start", "2025-06-09")
+        sc.override(steps=4 * 96, size="small", model="balanced")
+        for k in ("devices.pv.share", "devices.battery.share", "devices.ev.share", "devices.buildings.share"):
+            sc.set(k, 0.0)
+        sc.set("devices.homes.share", 1.0).set("comms.plc.packet_loss", 0.1).set("comms.plc.retries", 0)
+        sc.set("comms.plc.hop_length_m", hop_m)
+        s = sc.run(output=str(tmp_path / name)).run_summary
+        with h5py.File(tmp_path / name, "r") as f:
+            assert len(f["home/id"]) > 0
+        return s["stale_price_steps"]
+
+    one, many = stale(0, "one.h5"), stale(20, "many.h5")
+    assert one > 0
+    assert many > 1.5 * one

@@ -51,7 +51,7 @@ public:
                 return;
             }
             BuildingInput in = climate_input<BuildingInput>(c);
-            if (c.comms) in.is_peak = c.comms->peak(Receiver::Building, b.id, -1, c.t, c.peak);  // issue 17: the schedule it has
+            if (c.comms) in.is_peak = c.comms->peak(Receiver::Building, b.id, bus_ix_[u], c.t, c.peak);  // issue 17: the schedule it has
             out_[u] = building_step(dr_params_.empty() ? b.params : dr_params_[u], state_[u], in, c.dt_s);
             p_kw_[u] = out_[u].p_kw;
             // issue 16: shed in an island: only the critical-load panel stays on (the thermal state
@@ -196,6 +196,9 @@ private:
         reach_.assign(dr_.size(), {0, 0, 0});
         agg_.clear();
         wd_.clear();
+        bus_ix_.assign(u_.size(), -1);  // issue 17: the bus index, for the hops of its messages
+        for (std::size_t u = 0; u < u_.size(); ++u)
+            if (const auto it = s.index->bus_at->find(u_[u].bus); it != s.index->bus_at->end()) bus_ix_[u] = int(it->second);
         if (dr_.empty()) return;
         t0_ = s.opt->start;
         step_s_ = double(s.opt->step_s);

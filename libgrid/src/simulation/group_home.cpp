@@ -66,7 +66,7 @@ public:
                 return;
             }
             HomeInput in = climate_input<HomeInput>(c);
-            if (c.comms) in.is_peak = c.comms->peak(Receiver::Home, h.id, -1, c.t, c.peak);  // issue 17: the schedule it has
+            if (c.comms) in.is_peak = c.comms->peak(Receiver::Home, h.id, bus_ix_[u], c.t, c.peak);  // issue 17: the schedule it has
             in.pv_available_kw = h.pv.kwp_dc > 0 ? pv_step(h.pv, c.weather, c.node_vm(node_[u])).p_kw : 0.0;
             if (dr_.active()) dr_input(u, c.t, in);  // issue 17 (H5)
             out_[u] = h.home.step(in, c.dt_s);
