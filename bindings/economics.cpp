@@ -18,6 +18,9 @@ void bind_economics(py::module_& m) {
     m.def("levelised_cost", [](const std::vector<double>& cost, const std::vector<double>& energy, double rate) {
         return levelised_cost(cost, energy, rate);
     }, py::arg("cost"), py::arg("energy"), py::arg("rate"));
+    m.def("abatement_cost", [](const std::vector<double>& cf, const std::vector<double>& co2, double rate) {
+        return abatement_cost(cf, co2, rate);
+    }, py::arg("cf"), py::arg("co2_avoided_t"), py::arg("rate"));
     m.def("annuity_factor", &annuity_factor, py::arg("rate"), py::arg("years"));
     m.def("battery_life_years", &battery_life_years, py::arg("capacity_kwh"), py::arg("annual_discharge_kwh"), py::arg("cycle_life_efc"),
           py::arg("calendar_life_years"));

@@ -22,9 +22,10 @@ simple_payback_years = _libgrid.simple_payback_years
 discounted_payback_years = _libgrid.discounted_payback_years
 levelised_cost = _libgrid.levelised_cost
 annuity_factor = _libgrid.annuity_factor
+abatement_cost = _libgrid.abatement_cost
 battery_life_years = _libgrid.battery_life_years
 
-__all__ = ["npv", "irr", "simple_payback_years", "discounted_payback_years", "levelised_cost", "annuity_factor",
+__all__ = ["npv", "irr", "simple_payback_years", "discounted_payback_years", "levelised_cost", "annuity_factor", "abatement_cost",
            "battery_life_years", "asset_costs", "catalogue"]
 
 

@@ -96,6 +96,14 @@ double levelised_cost(std::span<const double> cost, std::span<const double> ener
     return e == 0.0 ? kNaN : npv(cost, rate) / e;
 }
 
+double abatement_cost(std::span<const double> cf, std::span<const double> co2, double rate) {
+    check_rate(rate, "abatement_cost");
+    if (cf.size() != co2.size())
+        throw ValidationError("abatement_cost: 'cf' has " + std::to_string(cf.size()) + " years, 'co2_avoided_t' " + std::to_string(co2.size()));
+    const double t = npv(co2, rate);
+    return t == 0.0 ? kNaN : -npv(cf, rate) / t;
+}
+
 double annuity_factor(double rate, int years) {
     check_rate(rate, "annuity_factor");
     if (years <= 0) return 0.0;

@@ -114,3 +114,18 @@ TEST_CASE("finance: bad inputs are named") {
     CHECK(std::isnan(simple_payback_years(std::vector<double>{-100.0, 10.0, 10.0})));
     CHECK(simple_payback_years(std::vector<double>{5.0, -1.0}) == 0.0);
 }
+
+TEST_CASE("finance: cost of CO2 abated, worked by hand") {
+    // 10 000 RM now, saves 1 000 RM/yr and avoids 2 t/yr for 10 years, 5 %
+    std::vector<double> cf(11, 1000.0), t(11, 2.0);
+    cf[0] = -10000.0;
+    t[0] = 0.0;
+    const double a = A(0.05, 10);
+    CHECK(std::abs(abatement_cost(cf, t, 0.05) - (10000.0 - 1000.0 * a) / (2.0 * a)) < 1e-9);
+    CHECK(abatement_cost(cf, t, 0.05) > 0.0);  // 1 000 RM/yr does not repay 10 000 at 5 % in 10 years
+    cf.assign(11, 2000.0);
+    cf[0] = -10000.0;
+    CHECK(abatement_cost(cf, t, 0.05) < 0.0);  // pays for itself
+    CHECK(std::isnan(abatement_cost(cf, std::vector<double>(11, 0.0), 0.05)));
+    CHECK_THROWS_WITH_AS(abatement_cost(cf, std::vector<double>(3, 1.0), 0.05), doctest::Contains("co2_avoided_t"), ValidationError);
+}

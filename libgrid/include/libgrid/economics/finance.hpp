@@ -33,6 +33,12 @@ double discounted_payback_years(std::span<const double> cf, double rate);
 /// discounted energy is 0.
 double levelised_cost(std::span<const double> cost, std::span<const double> energy, double rate);
 
+/// Cost of CO2 abated, money per tonne: the investment's net cost over its discounted abatement,
+/// -npv(cf, rate) / npv(co2_avoided_t, rate) (cf the net cash flow: savings - costs, year 0..n;
+/// co2_avoided_t the tonnes avoided each year, same length). Negative = abatement that pays for itself.
+/// NaN when nothing is avoided. The levelised form, as LCOE (docs/economics.md).
+double abatement_cost(std::span<const double> cf, std::span<const double> co2_avoided_t, double rate);
+
 /// Present value of an annuity of 1 per year for years 1..n: (1 - (1 + r)^-n) / r (n for r = 0).
 double annuity_factor(double rate, int years);
 
