@@ -109,6 +109,8 @@ void DrClass::prepare(const std::vector<DemandResponseEvent>& events, bool (*tar
     reach_.assign(ev_.size(), {0, 0, 0});
     agg_.clear();
     wd_.clear();
+    win_.clear();
+    ready_ = false;
     if (!active_) return;
     t0_ = t0;
     step_s_ = step_s;
@@ -124,18 +126,17 @@ void DrClass::record(std::int64_t t, double kw) {
     if (k >= 0.0 && k < double(agg_.size())) agg_[std::size_t(k)] = kw;
 }
 
-void DrClass::finish(SimulationSummary& sum) const {
-    if (!active_) return;
+void dr_add_kpis(SimulationSummary& sum, const std::vector<DemandResponseEvent>& ev, const std::vector<DrMeasurement>& m,
+                 const std::vector<std::array<std::size_t, 3>>& reach, const std::vector<char>& on) {
     sum.dr = true;
-    const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, ev_);
     double req = 0.0, del = 0.0, steps = 0.0;
     std::size_t reached = 0, targeted = 0;
-    for (std::size_t e = 0; e < ev_.size(); ++e) {
-        reached += reach_[e][0];
-        targeted += reach_[e][0] + reach_[e][1] + reach_[e][2];
+    for (std::size_t e = 0; e < ev.size(); ++e) {
+        reached += reach[e][0];
+        targeted += reach[e][0] + reach[e][1] + reach[e][2];
         if (m[e].baseline_days == 0 || m[e].steps == 0) continue;
         steps += double(m[e].steps);
-        if (!on_[e]) continue;
+        if (!on[e]) continue;
         req += m[e].requested_kw * double(m[e].steps);
         del += m[e].delivered_kw * double(m[e].steps);
     }
@@ -148,9 +149,9 @@ void DrClass::finish(SimulationSummary& sum) const {
     if (sum.dr_targeted_devices > 0) sum.dr_devices_reached_share = double(sum.dr_reached_devices) / double(sum.dr_targeted_devices);
 }
 
-void DrClass::table(SummaryTables& t, const std::string& path) const {
-    if (!active_) return;
-    const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, ev_);
+void dr_write_table(SummaryTables& t, const std::string& path, const std::vector<DemandResponseEvent>& ev,
+                    const std::vector<DrMeasurement>& m, const std::vector<std::array<std::size_t, 3>>& reach,
+                    const std::vector<char>* on) {
     SummaryTables::Table& d = t.table(path, {{"start", "s", true, {}, {}},
                                              {"end", "s", true, {}, {}},
                                              {"reduction", "fraction", false, {}, {}},
@@ -165,21 +166,32 @@ void DrClass::table(SummaryTables& t, const std::string& path) const {
                                              {"reached_late", "", true, {}, {}},
                                              {"never", "", true, {}, {}}});
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (std::size_t e = 0; e < ev_.size(); ++e) {
-        d.columns[0].ints.push_back(ev_[e].start);
-        d.columns[1].ints.push_back(ev_[e].end);
-        d.columns[2].reals.push_back(ev_[e].reduction);
-        d.columns[3].reals.push_back(ev_[e].notice_s);
+    for (std::size_t e = 0; e < ev.size(); ++e) {
+        const bool measured = on == nullptr || (*on)[e] != 0;
+        d.columns[0].ints.push_back(ev[e].start);
+        d.columns[1].ints.push_back(ev[e].end);
+        d.columns[2].reals.push_back(ev[e].reduction);
+        d.columns[3].reals.push_back(ev[e].notice_s);
         d.columns[4].reals.push_back(m[e].baseline_kw);
         d.columns[5].reals.push_back(m[e].actual_kw);
-        d.columns[6].reals.push_back(on_[e] ? m[e].requested_kw : nan);
-        d.columns[7].reals.push_back(on_[e] ? m[e].delivered_kw : nan);
+        d.columns[6].reals.push_back(measured ? m[e].requested_kw : nan);
+        d.columns[7].reals.push_back(measured ? m[e].delivered_kw : nan);
         d.columns[8].ints.push_back(m[e].baseline_days);
-        d.columns[9].ints.push_back(std::int64_t(reach_[e][0] + reach_[e][1] + reach_[e][2]));
-        d.columns[10].ints.push_back(std::int64_t(reach_[e][0]));
-        d.columns[11].ints.push_back(std::int64_t(reach_[e][1]));
-        d.columns[12].ints.push_back(std::int64_t(reach_[e][2]));
+        d.columns[9].ints.push_back(std::int64_t(reach[e][0] + reach[e][1] + reach[e][2]));
+        d.columns[10].ints.push_back(std::int64_t(reach[e][0]));
+        d.columns[11].ints.push_back(std::int64_t(reach[e][1]));
+        d.columns[12].ints.push_back(std::int64_t(reach[e][2]));
     }
+}
+
+void DrClass::finish(SimulationSummary& sum) const {
+    if (!active_) return;
+    dr_add_kpis(sum, ev_, dr_measure(agg_, wd_, t0_, step_s_, ev_), reach_, on_);
+}
+
+void DrClass::table(SummaryTables& t, const std::string& path) const {
+    if (!active_) return;
+    dr_write_table(t, path, ev_, dr_measure(agg_, wd_, t0_, step_s_, ev_), reach_, &on_);
 }
 
 }  // namespace libgrid

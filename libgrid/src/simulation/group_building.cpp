@@ -105,61 +105,15 @@ public:
     void finish(SimulationSummary& sum) const override {
         for (const BuildingState& b : state_) sum.building_comfort_degree_hours += b.comfort_degree_hours;
         if (dr_.empty()) return;
-        // issue 17 (H2): the DR KPIs (docs/kpis.md): event-time means over events with a baseline
-        sum.dr = true;
-        const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, dr_);
-        double req = 0.0, del = 0.0, steps = 0.0;
-        std::size_t reached = 0, targeted = 0;
-        for (std::size_t e = 0; e < dr_.size(); ++e) {
-            reached += reach_[e][0];
-            targeted += reach_[e][0] + reach_[e][1] + reach_[e][2];
-            if (m[e].baseline_days == 0 || m[e].steps == 0) continue;
-            steps += double(m[e].steps);
-            if (!dr_[e].buildings) continue;  // issue 17 (H5): an event for other classes only
-            req += m[e].requested_kw * double(m[e].steps);
-            del += m[e].delivered_kw * double(m[e].steps);
-        }
-        // issue 17 (H5): the EV station and site groups (DrClass::finish) add their classes' parts
-        sum.dr_reached_devices += reached;
-        sum.dr_targeted_devices += targeted;
-        if (steps > 0) {
-            sum.dr_requested_kw = (std::isnan(sum.dr_requested_kw) ? 0.0 : sum.dr_requested_kw) + req / steps;
-            sum.dr_delivered_kw = (std::isnan(sum.dr_delivered_kw) ? 0.0 : sum.dr_delivered_kw) + del / steps;
-        }
-        if (sum.dr_targeted_devices > 0) sum.dr_devices_reached_share = double(sum.dr_reached_devices) / double(sum.dr_targeted_devices);
+        // issue 17 (H2): the DR KPIs (docs/kpis.md): event-time means over events with a baseline;
+        // requested and delivered over the events for buildings (H5: the EV classes add theirs)
+        std::vector<char> on(dr_.size());
+        for (std::size_t e = 0; e < dr_.size(); ++e) on[e] = dr_[e].buildings ? 1 : 0;
+        dr_add_kpis(sum, dr_, dr_measure(agg_, wd_, t0_, step_s_, dr_), reach_, on);
     }
     void summary_tables(SummaryTables& t) const override {
-        if (!dr_.empty()) {  // issue 17 (H2): /dr, one row per event
-            const std::vector<DrMeasurement> m = dr_measure(agg_, wd_, t0_, step_s_, dr_);
-            SummaryTables::Table& d = t.table("dr", {{"start", "s", true, {}, {}},
-                                                     {"end", "s", true, {}, {}},
-                                                     {"reduction", "fraction", false, {}, {}},
-                                                     {"notice_s", "s", false, {}, {}},
-                                                     {"baseline_kw", "kW", false, {}, {}},
-                                                     {"actual_kw", "kW", false, {}, {}},
-                                                     {"requested_kw", "kW", false, {}, {}},
-                                                     {"delivered_kw", "kW", false, {}, {}},
-                                                     {"baseline_days", "", true, {}, {}},
-                                                     {"devices", "", true, {}, {}},
-                                                     {"reached_in_time", "", true, {}, {}},
-                                                     {"reached_late", "", true, {}, {}},
-                                                     {"never", "", true, {}, {}}});
-            for (std::size_t e = 0; e < dr_.size(); ++e) {
-                d.columns[0].ints.push_back(dr_[e].start);
-                d.columns[1].ints.push_back(dr_[e].end);
-                d.columns[2].reals.push_back(dr_[e].reduction);
-                d.columns[3].reals.push_back(dr_[e].notice_s);
-                d.columns[4].reals.push_back(m[e].baseline_kw);
-                d.columns[5].reals.push_back(m[e].actual_kw);
-                d.columns[6].reals.push_back(m[e].requested_kw);
-                d.columns[7].reals.push_back(m[e].delivered_kw);
-                d.columns[8].ints.push_back(m[e].baseline_days);
-                d.columns[9].ints.push_back(std::int64_t(reach_[e][0] + reach_[e][1] + reach_[e][2]));
-                d.columns[10].ints.push_back(std::int64_t(reach_[e][0]));
-                d.columns[11].ints.push_back(std::int64_t(reach_[e][1]));
-                d.columns[12].ints.push_back(std::int64_t(reach_[e][2]));
-            }
-        }
+        // issue 17 (H2): /dr, one row per event (every event's measurement of the buildings)
+        if (!dr_.empty()) dr_write_table(t, "dr", dr_, dr_measure(agg_, wd_, t0_, step_s_, dr_), reach_, nullptr);
         if (u_.empty()) return;
         SummaryTables::Table& tab = t.table("summary/building", {{"id", "", true, {}, {}},
                                                                  {"comfort_degree_hours", "K h", false, {}, {}},

@@ -68,8 +68,6 @@ public:
         // issue 17 (H5): demand_response events that target chargers (docs/comms.md)
         dr_.prepare(s.opt->demand_response, [](const DemandResponseEvent& e) { return e.chargers; }, s.opt->start, double(s.opt->step_s),
                     s.opt->n_steps);
-        dr_ready_ = false;
-        dr_win_.assign(u_.size(), {});
     }
     void bind(const NetworkIndex& ix) override {
         bind_nodes(ix, u_, node_);
@@ -78,7 +76,7 @@ public:
 
     void step(const StepContext& c) override {
         if (dr_.active()) {  // issue 17 (H5)
-            if (!dr_ready_) participate(c.comms);
+            if (!dr_.ready()) participate(c.comms);
             dr_.weekday(c.k, c.weekday);
         }
         // grid_aware stations: begin here, share their transformers' headroom, end below
@@ -97,7 +95,7 @@ public:
             in.is_peak = c.comms ? c.comms->peak(Receiver::EvStation, e.id, bus_[u], c.t, c.peak) : c.peak;  // issue 17: the schedule it has
             const int cu = customer_[u];
             in.pv_available_kw = cu >= 0 ? std::max((*c.customer_pv_kw)[std::size_t(cu)] - (*c.customer_load_kw)[std::size_t(cu)], 0.0) : 0.0;
-            if (dr_.active()) in.import_limit_kw = dr_cap_kw(u, c.t);  // issue 17 (H5): DR power cap, else inf
+            if (dr_.active()) in.import_limit_kw = dr_.cap_kw(u, c.t);  // issue 17 (H5): DR power cap, else inf
             if (agg_.aggregated(u)) e.station.begin_step(in, c.dt_h);
             else p_kw_[u] = e.station.step(in, c.dt_h);
         }, 64);
@@ -175,34 +173,14 @@ private:
     }
 
     // ---- issue 17 (H5): demand_response events through the channel (docs/comms.md) ----
-    struct DrWindow {
-        std::int64_t from = 0, end = 0;
-        double cap_kw = 0.0;
-    };
     /// Each station's participation from its message's arrival: in [from, end) its net import is
     /// capped at (1 - reduction) x its rated power (chargers x charger_kw). Pure in the channel:
     /// recomputed after a resume.
     void participate(const CommsContext* comms) {
-        dr_.clear_counts();
-        dr_win_.assign(u_.size(), {});
-        for (std::size_t u = 0; u < u_.size(); ++u) {
-            if (!u_[u].in_service) continue;
+        dr_.participate(comms, Receiver::EvStation, u_.size(), [&](std::size_t u) {
             const EvStationParams& p = u_[u].station.params;
-            for (std::size_t e = 0; e < dr_.events().size(); ++e) {
-                if (!dr_.targets(e)) continue;
-                const DemandResponseEvent& ev = dr_.events()[e];
-                const DrParticipation q = dr_participation(ev, comms, Receiver::EvStation, u_[u].id, bus_[u]);
-                dr_.count(e, q.reach);
-                if (q.reach == DrReach::Never) continue;
-                dr_win_[u].push_back({q.from, ev.end, (1.0 - ev.reduction) * double(p.n_chargers) * p.charger_kw});
-            }
-        }
-        dr_ready_ = true;
-    }
-    double dr_cap_kw(std::size_t u, std::int64_t t) const {
-        for (const DrWindow& w : dr_win_[u])
-            if (w.from <= t && t < w.end) return w.cap_kw;
-        return kInf;
+            return DrClass::Device{u_[u].in_service, std::int64_t(u_[u].id), bus_[u], double(p.n_chargers) * p.charger_kw};
+        });
     }
 
     std::vector<EvStationUnit> u_;
@@ -212,8 +190,6 @@ private:
     std::vector<EvStation*> stations_;
     // issue 17 (H5)
     DrClass dr_;
-    bool dr_ready_ = false;
-    std::vector<std::vector<DrWindow>> dr_win_;
 };
 
 }  // namespace

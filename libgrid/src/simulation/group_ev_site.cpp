@@ -38,8 +38,6 @@ public:
         // issue 17 (H5): demand_response events that target chargers (docs/comms.md)
         dr_.prepare(s.opt->demand_response, [](const DemandResponseEvent& e) { return e.chargers; }, s.opt->start, double(s.opt->step_s),
                     s.opt->n_steps);
-        dr_ready_ = false;
-        dr_win_.assign(u_.size(), {});
     }
     void bind(const NetworkIndex& ix) override {
         bind_nodes(ix, u_, node_);
@@ -48,7 +46,7 @@ public:
 
     void step(const StepContext& c) override {
         if (dr_.active()) {  // issue 17 (H5)
-            if (!dr_ready_) participate(c.comms);
+            if (!dr_.ready()) participate(c.comms);
             dr_.weekday(c.k, c.weekday);
         }
         c.pool->for_each(u_.size(), [&](std::size_t u) {
@@ -78,7 +76,7 @@ public:
                 p_kw_[u] = out_[u].p_kw;
                 return;
             }
-            const double cap = dr_.active() ? dr_cap_kw(u, c.t) : kInf;  // issue 17 (H5): DR import cap, else inf
+            const double cap = dr_.active() ? dr_.cap_kw(u, c.t) : kInf;  // issue 17 (H5): DR import cap, else inf
             if (cap < kInf) {
                 cs.site.begin_step(in, c.dt_h);
                 out_[u] = cs.site.end_step(cap);
@@ -94,7 +92,7 @@ public:
             c.pool->for_each(u_.size(), [&](std::size_t u) {
                 if (!agg_.aggregated(u) || !u_[u].in_service || node_[u] < 0) return;
                 double lim = c.ev_shed(node_[u]) ? 0.0 : agg_.limit_kw(u);
-                if (dr_.active()) lim = std::min(lim, dr_cap_kw(u, c.t));  // issue 17 (H5)
+                if (dr_.active()) lim = std::min(lim, dr_.cap_kw(u, c.t));  // issue 17 (H5)
                 out_[u] = u_[u].site.end_step(lim);
                 p_kw_[u] = out_[u].p_kw;
             }, 64);
@@ -178,34 +176,14 @@ private:
     }
 
     // ---- issue 17 (H5): demand_response events through the channel (docs/comms.md) ----
-    struct DrWindow {
-        std::int64_t from = 0, end = 0;
-        double cap_kw = 0.0;
-    };
     /// Each site's participation from its message's arrival: in [from, end) its net import is capped
     /// at (1 - reduction) x its chargers' rated power (chargers x charger_kw); its canopy and battery
     /// may still feed the cars beyond it. Pure in the channel: recomputed after a resume.
     void participate(const CommsContext* comms) {
-        dr_.clear_counts();
-        dr_win_.assign(u_.size(), {});
-        for (std::size_t u = 0; u < u_.size(); ++u) {
-            if (!u_[u].in_service) continue;
+        dr_.participate(comms, Receiver::EvSite, u_.size(), [&](std::size_t u) {
             const EvStationParams& p = u_[u].site.evs.params;
-            for (std::size_t e = 0; e < dr_.events().size(); ++e) {
-                if (!dr_.targets(e)) continue;
-                const DemandResponseEvent& ev = dr_.events()[e];
-                const DrParticipation q = dr_participation(ev, comms, Receiver::EvSite, u_[u].id, bus_[u]);
-                dr_.count(e, q.reach);
-                if (q.reach == DrReach::Never) continue;
-                dr_win_[u].push_back({q.from, ev.end, (1.0 - ev.reduction) * double(p.n_chargers) * p.charger_kw});
-            }
-        }
-        dr_ready_ = true;
-    }
-    double dr_cap_kw(std::size_t u, std::int64_t t) const {
-        for (const DrWindow& w : dr_win_[u])
-            if (w.from <= t && t < w.end) return w.cap_kw;
-        return kInf;
+            return DrClass::Device{u_[u].in_service, std::int64_t(u_[u].id), bus_[u], double(p.n_chargers) * p.charger_kw};
+        });
     }
 
     std::vector<ChargingSiteUnit> u_;
@@ -217,8 +195,6 @@ private:
     std::vector<double> p_, ev_, pv_, bat_;
     // issue 17 (H5)
     DrClass dr_;
-    bool dr_ready_ = false;
-    std::vector<std::vector<DrWindow>> dr_win_;
 };
 
 }  // namespace

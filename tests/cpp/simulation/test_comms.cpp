@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "scratch_dir.hpp"
+#include "test_feeders.hpp"
 
 using namespace libgrid;
 
@@ -317,17 +318,8 @@ TEST_CASE("comms: a run stopped and resumed from its checkpoint has the same hea
     SimulationOptions o = c.opt;
     o.output_path = whole;
     const SimulationSummary sw = Simulation(c.net, c.dev, o).run();
-    std::atomic<int> stop{0};
     o.output_path = parts;
-    o.stop_requested = &stop;
-    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
-        if (done == 300) stop.store(SIGINT);
-    });
-    CHECK_FALSE(s.completed);
-    stop.store(0);
-    o.resume = true;
-    s = Simulation(c.net, c.dev, o).run();
-    CHECK(s.completed);
+    const SimulationSummary s = libgrid_test::run_stopped_and_resumed(c.net, c.dev, o, 300);
     CHECK(s.resumed_from_step == 256);
     CHECK(s.meter_data_completeness == sw.meter_data_completeness);
     CHECK(s.bill_estimation_error_rm == sw.bill_estimation_error_rm);

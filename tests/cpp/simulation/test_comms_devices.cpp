@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "scratch_dir.hpp"
+#include "test_feeders.hpp"
 
 using namespace libgrid;
 
@@ -272,15 +273,7 @@ TEST_CASE("comms devices: grid_aware limits through a lossy channel: a run stopp
     o.checkpoint_steps = 256;  // day 3, 16:00
     const Run whole = run(c, o, "cd_ga_whole.h5");
     o.output_path = libgrid_test::scratch_path("cd_ga_parts.h5");
-    std::atomic<int> stop{0};
-    o.stop_requested = &stop;
-    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
-        if (done == 300) stop.store(SIGINT);
-    });
-    CHECK_FALSE(s.completed);
-    stop.store(0);
-    o.resume = true;
-    s = Simulation(c.net, c.dev, o).run();
+    const SimulationSummary s = libgrid_test::run_stopped_and_resumed(c.net, c.dev, o, 300);
     REQUIRE(s.completed);
     CHECK(s.resumed_from_step == 256);
     CHECK(whole.sum.ev_limit_stale_steps > 0);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "scratch_dir.hpp"
+#include "test_feeders.hpp"
 
 using namespace libgrid;
 
@@ -30,6 +31,33 @@ struct Case {
     SimulationOptions opt;
 };
 constexpr std::int64_t kEvStart = 7 * 86400 + 14 * 3600, kEvEnd = 7 * 86400 + 16 * 3600;
+
+/// The four runs of a DR case: comms off ("<prefix>_off.h5"), a perfect channel at 2 threads
+/// ("_perfect"), every message lost ("_lost"), and no event at all ("_none"); the first three's summaries.
+struct ChannelRuns {
+    SimulationSummary off, perfect, lost;
+};
+ChannelRuns channel_runs(const Case& c, const std::string& prefix) {
+    ChannelRuns r;
+    SimulationOptions o = c.opt;
+    o.output_path = libgrid_test::scratch_path(prefix + "_off.h5");
+    r.off = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path(prefix + "_perfect.h5");
+    o.comms.enabled = true;
+    o.comms.plc.packet_loss = 0.0;
+    o.comms.plc.latency_median_s = 0.0;
+    o.threads = 2;
+    r.perfect = Simulation(c.net, c.dev, o).run();
+    o.output_path = libgrid_test::scratch_path(prefix + "_lost.h5");
+    o.comms.plc.packet_loss = 1.0;  // every message lost
+    o.threads = 1;
+    r.lost = Simulation(c.net, c.dev, o).run();
+    o = c.opt;
+    o.demand_response.clear();
+    o.output_path = libgrid_test::scratch_path(prefix + "_none.h5");
+    Simulation(c.net, c.dev, o).run();
+    return r;
+}
 Case offices(double reduction = 0.5, double notice_s = 3600.0) {
     Case c;
     c.net = read_case_json(std::string(LIBGRID_TEST_DATA) + "/cigre/cigre_lv.input.json");
@@ -334,16 +362,7 @@ Case chargers(double reduction = 0.5, double notice_s = 3600.0) {
         u.station.params.n_chargers = 1;
         u.station.params.charger_kw = 7.0;
         u.station.params.strategy = EvStrategy::Uncontrolled;
-        for (int d = 0; d < 8; ++d) {
-            EvSession s;
-            s.arrival = c.opt.start + d * 86400 + 13 * 3600;
-            s.departure = c.opt.start + d * 86400 + 23 * 3600;
-            s.energy_kwh = 40.0;
-            s.max_kw = 7.0;
-            s.battery_kwh = 60.0;
-            s.soc_arrival = 0.2;
-            u.station.sessions.push_back(s);
-        }
+        u.station.sessions = libgrid_test::daily_afternoon_sessions(c.opt.start, 8);
         c.dev.ev_stations.push_back(u);
     }
     c.opt.demand_response[0].buildings = false;
@@ -357,23 +376,7 @@ TEST_CASE("comms dr: chargers (EV stations) capped at (1 - reduction) x rated du
     Case c = chargers();
     const std::size_t steps = c.opt.n_steps, ns = c.dev.ev_stations.size();
     const std::size_t k0 = std::size_t(kEvStart / 900), k1 = std::size_t(kEvEnd / 900);
-    SimulationOptions o = c.opt;
-    o.output_path = libgrid_test::scratch_path("drc_off.h5");
-    const SimulationSummary off = Simulation(c.net, c.dev, o).run();
-    o.output_path = libgrid_test::scratch_path("drc_perfect.h5");
-    o.comms.enabled = true;
-    o.comms.plc.packet_loss = 0.0;
-    o.comms.plc.latency_median_s = 0.0;
-    o.threads = 2;
-    const SimulationSummary perfect = Simulation(c.net, c.dev, o).run();
-    o.output_path = libgrid_test::scratch_path("drc_lost.h5");
-    o.comms.plc.packet_loss = 1.0;  // every message lost
-    o.threads = 1;
-    const SimulationSummary lost = Simulation(c.net, c.dev, o).run();
-    o = c.opt;
-    o.demand_response.clear();
-    o.output_path = libgrid_test::scratch_path("drc_none.h5");
-    Simulation(c.net, c.dev, o).run();
+    const auto [off, perfect, lost] = channel_runs(c, "drc");
     MESSAGE("chargers: requested " << off.dr_requested_kw << " kW, delivered " << off.dr_delivered_kw << " kW; lost: delivered "
                                    << lost.dr_delivered_kw << " kW");
     // perfect channel (2 threads) = comms off (1 thread), bit for bit
@@ -449,16 +452,7 @@ Case homes(double reduction = 0.5, double notice_s = 3600.0) {
         h.home.battery.p_discharge_max_kw = 5;
         h.home.ev.params.id = h.id;
         h.home.ev.params.charger_kw = 7.0;
-        for (int d = 0; d < 8; ++d) {
-            EvSession s;
-            s.arrival = c.opt.start + d * 86400 + 13 * 3600;
-            s.departure = c.opt.start + d * 86400 + 23 * 3600;
-            s.energy_kwh = 40.0;
-            s.max_kw = 7.0;
-            s.battery_kwh = 60.0;
-            s.soc_arrival = 0.2;
-            h.home.ev.sessions.push_back(s);
-        }
+        h.home.ev.sessions = libgrid_test::daily_afternoon_sessions(c.opt.start, 8);
         c.dev.homes.push_back(h);
     }
     c.opt.demand_response[0].buildings = false;
@@ -472,23 +466,7 @@ TEST_CASE("comms dr: homes (HEMS) cut during the event: battery covers the impor
     Case c = homes();
     const std::size_t steps = c.opt.n_steps, nh = c.dev.homes.size();
     const std::size_t k0 = std::size_t(kEvStart / 900), k1 = std::size_t(kEvEnd / 900);
-    SimulationOptions o = c.opt;
-    o.output_path = libgrid_test::scratch_path("drh_off.h5");
-    const SimulationSummary off = Simulation(c.net, c.dev, o).run();
-    o.output_path = libgrid_test::scratch_path("drh_perfect.h5");
-    o.comms.enabled = true;
-    o.comms.plc.packet_loss = 0.0;
-    o.comms.plc.latency_median_s = 0.0;
-    o.threads = 2;
-    const SimulationSummary perfect = Simulation(c.net, c.dev, o).run();
-    o.output_path = libgrid_test::scratch_path("drh_lost.h5");
-    o.comms.plc.packet_loss = 1.0;
-    o.threads = 1;
-    const SimulationSummary lost = Simulation(c.net, c.dev, o).run();
-    o = c.opt;
-    o.demand_response.clear();
-    o.output_path = libgrid_test::scratch_path("drh_none.h5");
-    Simulation(c.net, c.dev, o).run();
+    const auto [off, perfect, lost] = channel_runs(c, "drh");
     MESSAGE("homes: requested " << off.dr_requested_kw << " kW, delivered " << off.dr_delivered_kw << " kW; lost: delivered "
                                 << lost.dr_delivered_kw << " kW");
     CHECK(off.dr_requested_kw == perfect.dr_requested_kw);
@@ -535,17 +513,8 @@ TEST_CASE("comms dr: homes and chargers: a run stopped after the event and resum
     SimulationOptions o = c.opt;
     o.output_path = libgrid_test::scratch_path("drhc_whole.h5");
     const SimulationSummary sw = Simulation(c.net, c.dev, o).run();
-    std::atomic<int> stop{0};
     o.output_path = libgrid_test::scratch_path("drhc_parts.h5");
-    o.stop_requested = &stop;
-    SimulationSummary s = Simulation(c.net, c.dev, o).run([&](std::size_t done, std::size_t) {
-        if (done == 740) stop.store(SIGINT);
-    });
-    CHECK_FALSE(s.completed);
-    stop.store(0);
-    o.resume = true;
-    s = Simulation(c.net, c.dev, o).run();
-    CHECK(s.completed);
+    const SimulationSummary s = libgrid_test::run_stopped_and_resumed(c.net, c.dev, o, 740);
     CHECK(s.resumed_from_step == 512);
     CHECK(sw.dr_devices_reached_share < 1.0);
     CHECK(s.dr_requested_kw == sw.dr_requested_kw);

@@ -66,6 +66,17 @@ std::vector<DrMeasurement> dr_measure(const std::vector<double>& power_kw, const
 struct SimulationSummary;
 class SummaryTables;
 
+/// Adds a class's part to the DR KPIs (docs/kpis.md "dr_requested_kw"): reach counts over all its
+/// events; requested and delivered over the events with on[e] (event-time means, divided by the
+/// steps of all events with a baseline). reach[e] = {in time, late, never}.
+void dr_add_kpis(SimulationSummary& sum, const std::vector<DemandResponseEvent>& ev, const std::vector<DrMeasurement>& m,
+                 const std::vector<std::array<std::size_t, 3>>& reach, const std::vector<char>& on);
+/// /<path>: one row per event (docs/results_hdf5.md "/dr"); requested and delivered NaN for an event
+/// with !(*on)[e] (on == nullptr: every event measured).
+void dr_write_table(SummaryTables& t, const std::string& path, const std::vector<DemandResponseEvent>& ev,
+                    const std::vector<DrMeasurement>& m, const std::vector<std::array<std::size_t, 3>>& reach,
+                    const std::vector<char>* on);
+
 /// Issue 17 (H5): the DR bookkeeping of one target class other than buildings (EV stations, EV
 /// sites): its aggregate power series (kW > 0 consuming, one number per step), the day type per step
 /// and per event the reach counts; at the end its share of the KPIs and its own table (/dr_<kind>).
@@ -91,7 +102,50 @@ public:
     std::vector<double>& agg() { return agg_; }
     std::vector<char>& wd() { return wd_; }
 
+    /// One device of the class as participate() sees it.
+    struct Device {
+        bool in_service = true;
+        std::int64_t id = 0;
+        int bus = 0;           ///< bus index (the channel's hops)
+        double rated_kw = 0.0; ///< what the cap scales: (1 - reduction) x rated_kw
+    };
+    /// Each device's participation from its message's arrival (EV stations, charging sites): in
+    /// [from, end) of every event that reaches it, its import is capped at (1 - reduction) x
+    /// rated_kw. Counts the reach per event. Pure in the channel: recomputed after a resume.
+    /// `device(u)` gives device u of n as a Device.
+    template <class DeviceOf>
+    void participate(const CommsContext* comms, Receiver who, std::size_t n, DeviceOf&& device) {
+        clear_counts();
+        win_.assign(n, {});
+        for (std::size_t u = 0; u < n; ++u) {
+            const Device d = device(u);
+            if (!d.in_service) continue;
+            for (std::size_t e = 0; e < ev_.size(); ++e) {
+                if (!targets(e)) continue;
+                const DrParticipation q = dr_participation(ev_[e], comms, who, d.id, d.bus);
+                count(e, q.reach);
+                if (q.reach == DrReach::Never) continue;
+                win_[u].push_back({q.from, ev_[e].end, (1.0 - ev_[e].reduction) * d.rated_kw});
+            }
+        }
+        ready_ = true;
+    }
+    /// participate() has run since prepare().
+    bool ready() const { return ready_; }
+    /// Device u's import cap at time t (s local): its window's, else infinity.
+    double cap_kw(std::size_t u, std::int64_t t) const {
+        for (const Window& w : win_[u])
+            if (w.from <= t && t < w.end) return w.cap_kw;
+        return std::numeric_limits<double>::infinity();
+    }
+
 private:
+    struct Window {
+        std::int64_t from = 0, end = 0;
+        double cap_kw = 0.0;
+    };
+    std::vector<std::vector<Window>> win_;
+    bool ready_ = false;
     bool active_ = false;
     std::vector<DemandResponseEvent> ev_;
     std::vector<char> on_;
