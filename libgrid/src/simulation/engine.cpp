@@ -442,7 +442,10 @@ struct Simulation::Impl : detail::EngineState {
     // ---- validation --------------------------------------------------------------------------
     void validate_options() const {
         grid->validate();
-        if (opt.step_s < 1 || opt.step_s > 86400) throw ValidationError("simulation: field 'step_s': must be in 1 .. 86400 s, got " + std::to_string(opt.step_s));
+        // issue 19: the step under its own name, before anything derived from it (meter interval)
+        if (opt.step_s < 60 || opt.step_s > 3600 || 3600 % opt.step_s != 0)
+            throw ValidationError("simulation: field 'step_s': must be 60 .. 3600 s and divide an hour (60, 300, 900, 1800, 3600, ...), got " +
+                                  std::to_string(opt.step_s));
         if (opt.n_steps == 0) throw ValidationError("simulation: field 'n_steps': must be >= 1");
         if (opt.meter_interval_s < opt.step_s || opt.meter_interval_s % opt.step_s != 0)
             throw ValidationError("simulation: field 'meter_interval_s': must be a multiple of step_s (" + std::to_string(opt.step_s) + " s), got " + std::to_string(opt.meter_interval_s));
@@ -1452,6 +1455,12 @@ struct Simulation::Impl : detail::EngineState {
         sum.self_consumption = sum.pv_behind_meter_mwh > 0 ? sum.pv_self_consumed_mwh / sum.pv_behind_meter_mwh : 0.0;
         const double gross = sum.pv_self_consumed_mwh + sum.meter_import_mwh;
         sum.self_sufficiency = gross > 0 ? sum.pv_self_consumed_mwh / gross : 0.0;
+        // issue 19: a run in which no step converged has no energies at the substation or in the
+        // network: NaN, not the zeros of an empty sum
+        if (sum.steps > 0 && sum.non_converged_steps >= sum.steps)
+            for (double* x : {&sum.losses_mwh, &sum.losses_source_mwh, &sum.import_mwh, &sum.export_mwh, &sum.peak_import_mw, &sum.co2_t,
+                              &sum.co2_avoided_export_t, &sum.energy_balance_max_error_mw})
+                *x = kNaN;
         if (!std::isfinite(sum.min_vm_pu)) sum.min_vm_pu = kNaN;
         if (!std::isfinite(sum.max_vm_pu)) sum.max_vm_pu = kNaN;
         // issue 16: IEEE 1366 over the run's customers

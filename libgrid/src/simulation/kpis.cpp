@@ -95,7 +95,7 @@ constexpr KpiInfo kKpis[] = {
     KPI(building_comfort_degree_hours, "K h", B::City, "BEMS buildings: K h outside the comfort band while occupied",
         "sum over buildings of /summary/building/comfort_degree_hours", "the buildings' indoor air temperature", false, true, true),
     KPI(non_converged_steps, "", B::Run, "steps whose power flow did not converge",
-        "number of k with /solver/converged = 0 (their energies are left out of the substation and network KPIs)",
+        "number of k with /solver/converged = 0 (their energies are left out of the substation and network KPIs; when no step converged, those KPIs are NaN)",
         "/solver/converged", true, true, true),
     KPI(energy_balance_max_error_mw, "MW", B::Run, "energy balance, worst step: the largest error of a converged step",
         "max over k in C of |/solver/energy_balance_mw| (P_ext + sum of all elements' p - losses)", "/solver/energy_balance_mw",
