@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -33,6 +34,16 @@ void require_at_least(const CLI::App* cmd, const std::string& option, T value, T
     msg << option << ": expected " << (std::is_floating_point_v<T> ? "a finite number " : "a whole number ") << (strict ? "> " : ">= ")
         << min << ", got " << value;
     throw ValidationError(msg.str());
+}
+
+/// Writes `text` to `path` (replacing it); an Error naming the option and the file when it cannot be
+/// opened or written (a full disk).
+inline void write_text_file(const std::string& path, const std::string& text, const std::string& option) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw Error(option + ": cannot open '" + path + "' for writing");
+    f << text;
+    f.flush();
+    if (!f) throw Error(option + ": cannot write '" + path + "' (disk full?)");
 }
 
 /// "libgrid: warning: 3 buses are de-energised ..." on stderr when `ids` (in-service buses without a

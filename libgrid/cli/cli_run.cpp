@@ -14,6 +14,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <signal.h>
 #include <unistd.h>
@@ -64,23 +65,6 @@ ProgressFn progress_bar(bool enabled) {
     };
 }
 
-/// The KPI table (simulation/kpis.hpp) grouped by boundary: name, value, unit, definition (docs/kpis.md).
-void print_kpis_by_boundary(const SimulationSummary& s) {
-    for (KpiBoundary b : {KpiBoundary::Substation, KpiBoundary::CustomerMeters, KpiBoundary::City, KpiBoundary::Network, KpiBoundary::Run,
-                          KpiBoundary::Unassigned}) {
-        bool header = false;
-        for (const KpiInfo& k : summary_kpis()) {
-            if (k.boundary != b || !kpi_written(k, s) || std::string(k.name) == "steps" || std::string(k.name) == "wall_time_s") continue;
-            if (!header) std::printf("  %s\n", kpi_boundary_name(b));
-            header = true;
-            const double v = k.get(s);
-            if (k.count) std::printf("    %-32s %14.0f %-8s %s\n", k.name, v, k.unit, k.definition);
-            else std::printf("    %-32s %14.6g %-8s %s\n", k.name, v, k.unit, k.definition);
-        }
-    }
-    std::printf("  (definitions: docs/kpis.md)\n");
-}
-
 void print_kpis(const std::string& name, const SimulationSummary& s, const std::string& out) {
     std::printf("\nlibgrid run: %s -> %s\n", name.c_str(), out.c_str());
     std::printf("  %-36s %14zu", "steps", s.steps);
@@ -90,7 +74,9 @@ void print_kpis(const std::string& name, const SimulationSummary& s, const std::
     std::printf("  %-36s %14.3f s (%.0f steps/s)\n", "wall time", s.wall_time_s, s.steps_per_second);
     std::printf("  %-36s %14s setup %.2f, profiles %.2f, devices %.2f, power flow %.2f (%d iterations), recording %.2f, checkpoints %.2f s\n", "time split", "",
                 s.time_setup_s, s.time_profiles_s, s.time_devices_s, s.time_powerflow_s, s.powerflow_iterations, s.time_record_s, s.time_checkpoint_s);
-    print_kpis_by_boundary(s);
+    std::fflush(stdout);
+    print_summary_table(std::cout, s);  // the library's printer (simulation/kpis.hpp)
+    std::cout.flush();
 }
 
 /// Which months the bills cover, and which of them only in part (docs/tariffs.md, "Partial months").
@@ -178,6 +164,8 @@ void add_run(CLI::App& app) {
     cmd->add_option("--steps", steps, "number of steps (overrides the horizon)");
     cmd->add_option("--set", sets, "override any key: --set devices.ev.share=0.3");
     cmd->add_flag("-q,--quiet", quiet, "no progress bar");
+    static std::string summary_json;
+    cmd->add_option("--summary-json", summary_json, "also write the run's summary as JSON to this file (simulation/kpis.hpp summary_to_json)");
     static bool resume = false;
     cmd->add_flag("--resume", resume, "continue a run that was killed or stopped, from its checkpoint (OUT.h5.ckpt); same scenario and options");
     cmd->callback([cmd] {
@@ -218,6 +206,7 @@ void add_run(CLI::App& app) {
         print_kpis(b.name, s, out);
         if (unbalanced) print_phase_summary(out);
         print_bill_periods(sim);
+        if (!summary_json.empty()) write_text_file(summary_json, summary_to_json(s) + "\n", "--summary-json");
         if (!s.completed) {
             const int sig = g_stop.load();
             throw ExitStatus{sig > 0 ? 128 + sig : 1,

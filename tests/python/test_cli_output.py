@@ -141,3 +141,34 @@ def test_python_sweep_prints_the_same_columns(tmp_path):
     bad = subprocess.run(cmd + ["-o", str(tmp_path / "b"), "--columns", "nonsense"], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ, **env))
     assert bad.returncode == 2 and "no KPI 'nonsense'" in bad.stderr and not (tmp_path / "b").exists()
+
+
+def test_run_summary_json_matches_the_results_file(tmp_path):
+    """Issue 19: `libgrid run --summary-json F` writes the library's summary_to_json: every KPI of
+    /summary with its value (null for NaN), unit and boundary; the printed table is the library's."""
+    import json
+    import math
+    out, js = tmp_path / "day.h5", tmp_path / "day.json"
+    r = cli("run", ROOT / "scenarios" / "melaka_baseline.yaml", "-o", out, "--steps", 8, "-q", "--summary-json", js)
+    doc = json.loads(js.read_text())
+    assert doc["steps"] == 8 and doc["completed"] is True and doc["stop_reason"] == ""
+    with h5py.File(out, "r") as f:
+        names = [n for n in f["summary"] if isinstance(f["summary"][n], h5py.Dataset) and f["summary"][n].shape == ()]
+        checked = 0
+        for n in names:
+            if n not in doc["kpis"]:
+                continue
+            v = float(f["summary"][n][()])
+            got = doc["kpis"][n]["value"]
+            if math.isnan(v):
+                assert got is None, n
+            elif n not in ("wall_time_s", "steps_per_second") and not n.startswith("time_"):
+                assert got == pytest.approx(v, rel=1e-12, abs=0), n
+            assert doc["kpis"][n]["unit"] == f["summary"][n].attrs.get("unit", ""), n
+            checked += 1
+    assert checked > 30
+    assert doc["kpis"]["import_mwh"]["boundary"] == "substation"
+    assert "  substation\n" in r.stdout and "(definitions: docs/kpis.md)" in r.stdout
+    bad = cli("run", ROOT / "scenarios" / "melaka_baseline.yaml", "-o", tmp_path / "x.h5", "--steps", 2, "-q",
+              "--summary-json", tmp_path / "no" / "such" / "dir.json", check=False)
+    assert bad.returncode != 0 and "--summary-json" in bad.stderr and "dir.json" in bad.stderr

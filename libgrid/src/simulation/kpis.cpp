@@ -6,7 +6,12 @@
 // import from the external grid), N_c[k] = customer c's net import at its meter, kW.
 #include <libgrid/simulation/kpis.hpp>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 namespace libgrid {
@@ -358,6 +363,45 @@ bool kpi_written(const KpiInfo& k, const SimulationSummary& s) {
                           "max_line_conductor_loading_percent"})
         if (std::strcmp(k.name, u) == 0) return false;
     return true;
+}
+
+std::string summary_to_json(const SimulationSummary& s, int indent) {
+    nlohmann::ordered_json j;
+    j["steps"] = s.steps;
+    j["planned_steps"] = s.planned_steps;
+    j["completed"] = s.completed;
+    j["stop_reason"] = s.stop_reason;
+    j["resumed_from_step"] = s.resumed_from_step;
+    nlohmann::ordered_json kpis = nlohmann::ordered_json::object();
+    for (const KpiInfo& k : summary_kpis()) {
+        if (!kpi_written(k, s)) continue;
+        const double v = k.get(s);
+        nlohmann::ordered_json e;
+        if (std::isfinite(v)) e["value"] = v;
+        else e["value"] = nullptr;
+        e["unit"] = k.unit;
+        e["boundary"] = kpi_boundary_name(k.boundary);
+        kpis[k.name] = std::move(e);
+    }
+    j["kpis"] = std::move(kpis);
+    return j.dump(indent < 0 ? -1 : indent);
+}
+
+void print_summary_table(std::ostream& os, const SimulationSummary& s) {
+    char line[512];
+    for (KpiBoundary b : {KpiBoundary::Substation, KpiBoundary::CustomerMeters, KpiBoundary::City, KpiBoundary::Network, KpiBoundary::Run,
+                          KpiBoundary::Unassigned}) {
+        bool header = false;
+        for (const KpiInfo& k : summary_kpis()) {
+            if (k.boundary != b || !kpi_written(k, s) || std::strcmp(k.name, "steps") == 0 || std::strcmp(k.name, "wall_time_s") == 0) continue;
+            if (!header) os << "  " << kpi_boundary_name(b) << "\n";
+            header = true;
+            const double v = k.get(s);
+            std::snprintf(line, sizeof line, k.count ? "    %-32s %14.0f %-8s %s\n" : "    %-32s %14.6g %-8s %s\n", k.name, v, k.unit, k.definition);
+            os << line;
+        }
+    }
+    os << "  (definitions: docs/kpis.md)\n";
 }
 
 }  // namespace libgrid

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <span>
+#include <string>
 
 namespace libgrid {
 
@@ -51,5 +53,14 @@ bool kpi_is_resilience(const char* name);
 /// Issue 17: one of the communication KPIs (meter_data_completeness, bill_estimation_error_rm;
 /// docs/comms.md), written to /summary only when the run had comms (SimulationSummary::comms).
 bool kpi_is_comms(const char* name);
+
+/// Issue 19: the summary as JSON, for applications and scripts: {"steps", "planned_steps",
+/// "completed", "stop_reason", "resumed_from_step", "kpis": {name: {"value", "unit", "boundary"}}}
+/// over the KPIs the run wrote (kpi_written); NaN and infinity as null. `indent` < 0: one line.
+std::string summary_to_json(const SimulationSummary& s, int indent = 2);
+
+/// Issue 19: the KPI table grouped by boundary (name, value, unit, definition), as `libgrid run`
+/// prints it (the CLI calls this).
+void print_summary_table(std::ostream& os, const SimulationSummary& s);
 
 }  // namespace libgrid
