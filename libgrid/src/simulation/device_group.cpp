@@ -11,8 +11,13 @@ void NetworkIndex::check_bus(const std::string& who, Id bus) const {
     if (!bus_at->count(bus)) throw IdError(who + ": field 'bus': unknown bus id " + std::to_string(bus));
 }
 
-void NetworkIndex::check_customer(const std::string& who, Id c) const {
-    if (c >= 0 && !load_at->count(c)) throw IdError(who + ": field 'customer': unknown load id " + std::to_string(c));
+void NetworkIndex::check_customer(const std::string& who, Id c, Id bus) const {
+    if (c < 0) return;
+    const auto it = load_at->find(c);
+    if (it == load_at->end()) throw IdError(who + ": field 'customer': unknown load id " + std::to_string(c));
+    if (load_bus != nullptr && (*load_bus)[it->second] != bus)
+        throw ValidationError(who + ": field 'bus': bus " + std::to_string(bus) + " is not the bus of its customer (load " + std::to_string(c) +
+                              " at bus " + std::to_string((*load_bus)[it->second]) + "); a device behind a customer's meter sits at the customer's bus");
 }
 
 int NetworkIndex::customer(Id c) const { return c >= 0 ? int(load_at->at(c)) : -1; }

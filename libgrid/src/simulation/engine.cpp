@@ -459,6 +459,9 @@ struct Simulation::Impl : detail::EngineState {
         load_at = index_by_id(net.loads);
         ix.bus_at = &bus_at;
         ix.load_at = &load_at;
+        load_bus.clear();
+        for (const Load& l : net.loads) load_bus.push_back(l.bus);
+        ix.load_bus = &load_bus;
         for (const auto& g : groups) g->validate(ix, opt);
         validate_load_profiles();
         cust_tariff.assign(net.loads.size(), -1);

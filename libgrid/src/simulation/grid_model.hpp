@@ -40,6 +40,7 @@ struct EngineState {
     std::vector<DeviceGroup*> inject_order;           ///< early groups, then late ones
     std::vector<DeviceGroup*> vdep;                   ///< voltage-dependent groups
     std::unordered_map<Id, std::size_t> bus_at, load_at;
+    std::vector<Id> load_bus;  ///< load index -> its bus id (NetworkIndex::check_customer)
     NetworkIndex ix;
     std::vector<double> load_p_kw, load_q_kvar;  ///< per customer, this step, nominal (at 1 p.u.)
     StepContext ctx;                              ///< this step's context for the device groups

@@ -22,7 +22,7 @@ public:
             const std::string who = "battery " + std::to_string(u.id);
             if (seen[u.id]++) throw IdError("battery id " + std::to_string(u.id) + " appears twice");
             ix.check_bus(who, u.bus);
-            ix.check_customer(who, u.customer);
+            ix.check_customer(who, u.customer, u.bus);
             libgrid::validate(u.params, who);
             if (u.params.strategy == BatteryStrategy::Schedule && u.params.schedule_kw.size() < opt.n_steps)
                 throw ValidationError(who + ": field 'schedule_kw': " + std::to_string(u.params.schedule_kw.size()) + " values for " +

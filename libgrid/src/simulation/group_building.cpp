@@ -20,7 +20,7 @@ public:
         unique_ids(u_, "building");
         for (const BuildingUnit& u : u_) {
             ix.check_bus("building " + std::to_string(u.id), u.bus);
-            ix.check_customer("building " + std::to_string(u.id), u.customer);
+            ix.check_customer("building " + std::to_string(u.id), u.customer, u.bus);
             libgrid::validate(u.params);
             if (!(u.critical_share >= 0.0 && u.critical_share <= 1.0))
                 throw ValidationError("building " + std::to_string(u.id) + ": field 'critical_share': must be in [0, 1], got " +

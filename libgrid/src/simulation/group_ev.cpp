@@ -48,7 +48,7 @@ public:
         unique_ids(u_, "ev station");
         for (const EvStationUnit& u : u_) {
             ix.check_bus("ev station " + std::to_string(u.id), u.bus);
-            ix.check_customer("ev station " + std::to_string(u.id), u.customer);
+            ix.check_customer("ev station " + std::to_string(u.id), u.customer, u.bus);
         }
     }
     void prepare(const RunSetup& s) override {

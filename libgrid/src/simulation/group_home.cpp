@@ -20,7 +20,7 @@ public:
         unique_ids(u_, "home");
         for (const HomeUnit& u : u_) {
             ix.check_bus("home " + std::to_string(u.id), u.bus);
-            ix.check_customer("home " + std::to_string(u.id), u.customer);
+            ix.check_customer("home " + std::to_string(u.id), u.customer, u.bus);
             if (u.pv.kwp_dc > 0) libgrid::validate(u.pv, "home " + std::to_string(u.id) + " pv");
         }
     }

@@ -22,7 +22,7 @@ public:
             const std::string who = "pv " + std::to_string(u.id);
             if (seen[u.id]++) throw IdError("pv id " + std::to_string(u.id) + " appears twice");
             ix.check_bus(who, u.bus);
-            ix.check_customer(who, u.customer);
+            ix.check_customer(who, u.customer, u.bus);
             libgrid::validate(u.params, who);
         }
     }

@@ -48,7 +48,7 @@ public:
         for (const HeatPumpUnit& u : u_) {
             const std::string who = "heat_pump " + std::to_string(u.id);
             ix.check_bus(who, u.bus);
-            ix.check_customer(who, u.customer);
+            ix.check_customer(who, u.customer, u.bus);
             if (!(u.p_kw >= 0)) throw ValidationError(who + ": field 'p_kw': must be >= 0");
         }
     }

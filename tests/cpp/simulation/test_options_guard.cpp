@@ -66,3 +66,33 @@ TEST_CASE("options: a run in which no step converges reports NaN energies, not z
     CHECK(ok.non_converged_steps == 0);
     CHECK(ok.import_mwh > 0.0);
 }
+
+TEST_CASE("options: a device behind a customer's meter must sit at that customer's bus") {
+    const Network net = cigre();
+    REQUIRE(net.loads.size() >= 2);
+    const Load& l = net.loads[0];
+    Id other = -1;
+    for (const Bus& b : net.buses)
+        if (b.id != l.bus) other = b.id;
+    SimulationOptions o;
+    o.start = from_civil(2025, 3, 3);
+    o.n_steps = 2;
+    DeviceSet dev;
+    PvUnit pv;
+    pv.id = 7;
+    pv.bus = other;  // the docs' old example: PV at one bus behind a customer at another
+    pv.customer = l.id;
+    pv.params.kwp_dc = 5;
+    pv.params.inverter_kva = 5;
+    dev.pv.push_back(pv);
+    std::string msg;
+    try {
+        Simulation(net, dev, o).run();
+    } catch (const ValidationError& e) {
+        msg = e.what();
+    }
+    CHECK(msg.find("field 'bus'") != std::string::npos);
+    CHECK(msg.find("load " + std::to_string(l.id)) != std::string::npos);
+    dev.pv[0].bus = l.bus;  // at its customer's bus: accepted
+    CHECK(Simulation(net, dev, o).run().completed);
+}

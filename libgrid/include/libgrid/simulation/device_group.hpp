@@ -55,8 +55,11 @@ struct NetworkIndex {
 
     /// Throws IdError "<who>: field 'bus': unknown bus id <bus>".
     void check_bus(const std::string& who, Id bus) const;
-    /// A customer is a load id, or -1 for none; throws IdError for an unknown one.
-    void check_customer(const std::string& who, Id customer) const;
+    const std::vector<Id>* load_bus = nullptr;                     ///< load index -> its bus id
+    /// A customer is a load id, or -1 for none; throws IdError for an unknown one. Issue 19: a device
+    /// behind a customer's meter sits at that customer's bus (ValidationError naming the device's
+    /// 'bus', the customer and its bus otherwise).
+    void check_customer(const std::string& who, Id customer, Id bus) const;
     /// Customer index (load index) or -1.
     int customer(Id customer) const;
     /// Node of a bus in the current math model, -1 when de-energised.
