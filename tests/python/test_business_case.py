@@ -60,7 +60,7 @@ assets:
 """
 
 
-def write_run(path, loads=(1, 2, 3), bills=(1000, 1200, 50000), import_mwh=100.0, co2_t=78.0, trafo_max=120.0,
+def write_run(path, loads=(1, 2, 3), bills=(4000, 1200, 50000), import_mwh=100.0, co2_t=78.0, trafo_max=120.0,
               added=False, scenario="name: t\n"):
     """Two steps of 4380 h (a year); 3 customers of 2 classes; a transformer; with `added`, a 5 kWp PV at
     customer 1 (0.001 MW: 8760 kWh/yr) and a 100 kWh / 50 kW battery at customer 3 (65 700 kWh/yr out)."""
@@ -113,8 +113,8 @@ def hand_flows(n=12):
         bat = 235000.0 if t == 0 else 2350 * g(0.03, t) + (modules if t == 10 else 0) - (modules * (10 + life - 12) / life if t == 12 else 0)
         pv_cost.append(pv)
         pv_kwh.append(0.0 if t == 0 else 8760 * 0.995 ** (t - 1))
-        th.append((400 * g(0.02, t) if t else 0.0) - pv)
-        util.append((-5400 + 3000) * g(0.02, t) if t else 80000.0)
+        th.append((3400 * g(0.02, t) if t else 0.0) - pv)
+        util.append((-8400 + 3000) * g(0.02, t) if t else 80000.0)
         city.append((3000 * g(0.02, t) if t else 80000.0) - pv - bat)
     return th, util, city, pv_cost, pv_kwh
 
@@ -138,6 +138,8 @@ def test_business_case_matches_hand_worked_figures(pair):
     assert st.loc["city", "discount_rate"] == 0.05
     assert math.isnan(st.loc["office", "simple_payback_years"])
     assert st.loc["terrace_house", "irr"] == pytest.approx(ec.irr(th), abs=1e-9)
+    assert 5 < st.loc["terrace_house", "simple_payback_years"] < 7
+    assert st.loc["terrace_house", "simple_payback_years"] == pytest.approx(ec.simple_payback_years(th), abs=1e-9)
     assert bc.lcoe_pv_rm_per_kwh == pytest.approx(pv_(pv_cost, 0.05) / pv_(pv_kwh, 0.05), abs=1e-9)
     assert bc.co2_avoided_t_per_year == pytest.approx(7.8, abs=1e-9)
     assert bc.abatement_cost_rm_per_t == pytest.approx(-pv_(city, 0.05) / pv_([0] + [7.8] * 12, 0.05), rel=1e-9)
@@ -174,6 +176,10 @@ def test_options_and_scenario_key(pair, tmp_path):
     assert b.project_years == 5 and list(b.cash_flows.columns) == list(range(6))
     assert (b.stakeholders["discount_rate"] == 0.03).all()
     assert b.stakeholders.loc["terrace_house", "capex_rm"] == 10000.0
+    assert b.figures["assets.pv_residential.capex_rm_per_kwp"] == 2000.0 and b.figures["market.wholesale_energy_cost_rm_per_kwh"] == 0.30
+    c = ec.business_case(base, scen2, project_years=5, tariff_scale=0.5)
+    assert c.cash_flows.loc[("terrace_house", "bill_savings"), 1] == pytest.approx(0.5 * 3400, abs=1e-9)
+    assert c.cash_flows.loc[("utility", "revenue_change"), 1] == pytest.approx(0.5 * -8400, abs=1e-9)
 
 
 def test_errors_name_the_file_and_the_figure(pair, tmp_path):
