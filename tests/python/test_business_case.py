@@ -198,6 +198,29 @@ def test_errors_name_the_file_and_the_figure(pair, tmp_path):
         ec.business_case(base, scen, catalogue=cat, discount_rate={"bank": 0.1})
 
 
+def test_needed_upgrade_on_an_unbalanced_style_file(pair, tmp_path):
+    """A transformer over 100 % in the scenario only is a cost; on a file without /branch/rated_kva (an
+    unbalanced run) its kVA is the rated phase current x sqrt(3) x the HV bus's kV."""
+    base, scen, cat = pair
+    files = []
+    for name, peak in (("b.h5", 95.0), ("s.h5", 130.0)):
+        write_run(tmp_path / name, trafo_max=peak)
+        with h5py.File(tmp_path / name, "a") as f:
+            del f["branch/rated_kva"], f["branch/element_id"]
+            f["branch/rated_amps"] = np.array([400.0, 315.0 / (math.sqrt(3) * 11.0)])
+            f["branch/from_bus"] = np.array([1, 2], dtype=np.int64)
+            f.create_dataset("branch/name", data=["l1", "t0"], dtype=h5py.string_dtype())
+            f["bus/id"] = np.array([1, 2], dtype=np.int64)
+            f["bus/vn_kv"] = np.array([0.4, 11.0])
+        files.append(tmp_path / name)
+    bc = ec.business_case(*files, catalogue=cat, project_years=12)
+    up = bc.upgrades.iloc[0]
+    assert up["transformer"] == "t0" and up["status"] == "needed" and up["next_rating"] == "500"
+    assert up["rated_kva"] == pytest.approx(315.0)
+    assert bc.cash_flows.loc[("utility", "needed_upgrades"), 0] == -80000.0
+    assert bc.stakeholders.loc["city", "capex_rm"] == 0.0  # an upgrade is not an asset purchase
+
+
 def test_cli_economics(pair, tmp_path):
     base, scen, cat = pair
     out = tmp_path / "case.json"

@@ -317,7 +317,7 @@ std::vector<UpgradeLine> price_upgrades(Book& b, const bc::RunData& base, const 
         const bool over_b = lb > 100.0, over_s = ls > 100.0;
         if (over_b == over_s) continue;
         UpgradeLine u{t.key, t.rated_kva, lb, ls, over_b ? "avoided" : "needed", kNaN, ""};
-        const auto r = ratings.upper_bound(t.rated_kva * (1.0 + 1e-6));
+        const auto r = ratings.upper_bound(t.rated_kva * 1.01);  // a rating within 1 % is the same (kVA from amps x kV)
         if (r != ratings.end()) {
             u.cost_rm = b.v(r->second);
             u.next_rating = fmt(r->first, "%g");
