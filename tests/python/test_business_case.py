@@ -176,6 +176,8 @@ def test_options_and_scenario_key(pair, tmp_path):
     assert b.project_years == 5 and list(b.cash_flows.columns) == list(range(6))
     assert (b.stakeholders["discount_rate"] == 0.03).all()
     assert b.stakeholders.loc["terrace_house", "capex_rm"] == 10000.0
+    assert "override (option): assets.pv_residential.capex_rm_per_kwp = 2000" in b.notes
+    assert "override (the scenario's economics key): assets.pv_residential.capex_rm_per_kwp = 3000" in b.notes
     assert b.figures["assets.pv_residential.capex_rm_per_kwp"] == 2000.0 and b.figures["market.wholesale_energy_cost_rm_per_kwh"] == 0.30
     c = ec.business_case(base, scen2, project_years=5, tariff_scale=0.5)
     assert c.cash_flows.loc[("terrace_house", "bill_savings"), 1] == pytest.approx(0.5 * 3400, abs=1e-9)

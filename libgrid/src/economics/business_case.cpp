@@ -404,6 +404,8 @@ CostCatalogue resolve_options(const EconomicsOptions& o, const bc::RunData& scen
             throw IdError("override '" + k + "': " + e.what());
         }
     }
+    for (const auto& [k, v] : sc.overrides) notes.push_back("override (the scenario's economics key): " + k + " = " + fmt(v));
+    for (const auto& [k, v] : o.overrides) notes.push_back("override (option): " + k + " = " + fmt(v));
     out.catalogue_file = path;
     out.project_years = o.project_years ? *o.project_years : sc.project_years ? *sc.project_years : 20;
     if (out.project_years < 1 || out.project_years > 100)
