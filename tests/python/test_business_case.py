@@ -57,6 +57,10 @@ assets:
     capex_rm_per_unit:
       "315": 60000
       "500": 80000
+  ev_charger_ac_home:
+    capex_rm_per_unit: 3000
+    fixed_om_rm_per_unit_year: 50
+    lifetime_years: 10
 """
 
 
@@ -221,6 +225,30 @@ def test_needed_upgrade_on_an_unbalanced_style_file(pair, tmp_path):
     assert up["rated_kva"] == pytest.approx(315.0)
     assert bc.cash_flows.loc[("utility", "needed_upgrades"), 0] == -80000.0
     assert bc.stakeholders.loc["city", "capex_rm"] == 0.0  # an upgrade is not an asset purchase
+
+
+def test_ev_fuel_savings_only_when_given(pair, tmp_path):
+    """A home charger added at customer 2 (charging 0.001 MW in both steps: 8760 kWh/yr): priced as an
+    asset; petrol saved only with ev.fuel_savings_rm_per_kwh_charged set (else a note)."""
+    import libgrid  # the plain import reaches libgrid.economics
+    base, _, cat = pair
+    scen = tmp_path / "ev.h5"
+    write_run(scen)
+    with h5py.File(scen, "a") as f:
+        f["ev/id"] = np.array([30], dtype=np.int64)
+        f["ev/customer"] = np.array([2], dtype=np.int64)
+        f["ev/n_chargers"] = np.array([1.0])
+        f["ev/charger_kw"] = np.array([7.0])
+        f["ev/p_mw"] = np.array([[-0.001], [-0.001]])
+    a = libgrid.economics.business_case(base, scen, catalogue=cat, project_years=12)
+    assert ("terrace_house", "ev_fuel_savings") not in a.cash_flows.index
+    assert any("EV ownership is outside the boundary" in n for n in a.notes)
+    assert a.stakeholders.loc["terrace_house", "capex_rm"] == 3000.0
+    assert a.cash_flows.loc[("terrace_house", "replacements"), 10] == -3000.0  # bought again after its 10-year life
+    b = libgrid.economics.business_case(base, scen, catalogue=cat, project_years=12, overrides={"ev.fuel_savings_rm_per_kwh_charged": 0.9})
+    assert b.cash_flows.loc[("terrace_house", "ev_fuel_savings"), 1] == pytest.approx(8760 * 0.9, abs=1e-9)
+    assert b.cash_flows.loc[("terrace_house", "ev_fuel_savings"), 2] == pytest.approx(8760 * 0.9 * 1.02, abs=1e-9)
+    assert b.cash_flows.loc[("city", "ev_fuel_savings"), 1] == pytest.approx(8760 * 0.9, abs=1e-9)
 
 
 def test_cli_economics(pair, tmp_path):
