@@ -524,6 +524,8 @@ void general_notes(std::vector<std::string>& notes, const bc::RunData& base, con
     notes.push_back("city = society: the sum of every stakeholder's asset flows, avoided energy purchases, upgrades and fuel savings; bills, revenue changes "
                     "and charging sales are transfers and cancel; plus CO2 avoided x " + cite(cat, "finance.co2_price_rm_per_t") +
                     "; discounted at the social rate (a real rate applied to nominal flows unless discount_rate.city is set)");
+    notes.push_back("the simulated year repeats: bill savings and avoided purchases do not follow the PV's degradation or the batteries' fade "
+                    "(only the LCOE's energy degrades); no tax, financing or rebate (the SuRIA rebate is not applied)");
     notes.push_back("LCOE of PV: the added PV's costs over its output (/pv/p_mw, /home/pv_mw, /ev_site/pv_mw, annualised, degraded each year by its class's "
                     "degradation_per_year); LCOS: the added batteries' costs over their discharge; both at the city's rate");
     notes.push_back("CO2 avoided = base /summary/co2_t - scenario /summary/co2_t, annualised; abatement cost = -NPV(city flows without CO2 value) / "
