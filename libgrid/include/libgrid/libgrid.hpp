@@ -68,4 +68,5 @@
 #include <libgrid/scenario/sweep.hpp>
 
 // economics
+#include <libgrid/economics/business_case.hpp>
 #include <libgrid/economics/finance.hpp>
