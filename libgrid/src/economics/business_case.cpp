@@ -353,9 +353,13 @@ void price_metering(Book& b, const bc::RunData& base, const bc::RunData& scen) {
 
 std::string default_cost_catalogue() {
     if (const char* e = std::getenv("LIBGRID_COST_CATALOGUE"); e && *e) return e;
-#ifdef LIBGRID_SOURCE_COST_CATALOGUE
     std::error_code ec;
+#ifdef LIBGRID_SOURCE_COST_CATALOGUE
     if (std::filesystem::is_regular_file(LIBGRID_SOURCE_COST_CATALOGUE, ec)) return LIBGRID_SOURCE_COST_CATALOGUE;
+#endif
+#ifdef LIBGRID_INSTALLED_COST_CATALOGUE
+    // an installed package whose source tree is gone: <prefix>/share/libgrid/costs/ (CMake install)
+    if (std::filesystem::is_regular_file(LIBGRID_INSTALLED_COST_CATALOGUE, ec)) return LIBGRID_INSTALLED_COST_CATALOGUE;
 #endif
     return "";
 }

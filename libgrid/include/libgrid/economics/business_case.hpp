@@ -109,7 +109,8 @@ struct BusinessCase {
 BusinessCase business_case(const std::string& base_h5, const std::string& scenario_h5, const EconomicsOptions& options = {});
 
 /// The catalogue used when neither the options nor the scenario name one: $LIBGRID_COST_CATALOGUE, else
-/// the source tree's data/costs/malaysia_2024.yaml (compiled in), else "" (then an error asks for one).
+/// the source tree's data/costs/malaysia_2024.yaml (compiled in), else the installed copy
+/// (<prefix>/share/libgrid/costs/malaysia_2024.yaml), else "" (then an error asks for one).
 std::string default_cost_catalogue();
 
 }  // namespace libgrid
