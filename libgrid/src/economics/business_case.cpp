@@ -440,21 +440,12 @@ const std::vector<std::string> kItems = {"bill_savings", "site_energy_savings", 
 const std::set<std::string> kSocial = {"avoided_energy_purchases", "ev_fuel_savings", "avoided_upgrades", "needed_upgrades", "capex", "om", "replacements",
                                        "residual_value"};
 
-/// Paybacks as finance.hpp defines them, except for a stakeholder that invests nothing at year 0 (cf[0] >= 0,
-/// where they are 0) but whose cumulative flow turns negative later: it never recovers, NaN (a planner
-/// reading "0 years" would take a loss for an instant payback).
+/// Paybacks as finance.hpp defines them, except for a stakeholder that invests nothing at year 0
+/// (cf[0] >= 0, where finance.hpp says 0): there is no investment to pay back, NaN (a planner reading
+/// "0 years" would take a class with no change, or a loss later, for an instant payback).
 StakeholderCase figures_of(const std::string& who, const Flow& cf, double capex, double rate) {
     StakeholderCase s{who, capex, npv(cf, rate), irr(cf), simple_payback_years(cf), discounted_payback_years(cf, rate), rate};
-    double cum = 0.0, dcum = 0.0;
-    bool neg = false, dneg = false;
-    for (std::size_t t = 0; t < cf.size(); ++t) {
-        cum += cf[t];
-        dcum += cf[t] / std::pow(1.0 + rate, double(t));
-        neg |= cum < 0.0;
-        dneg |= dcum < 0.0;
-    }
-    if (!cf.empty() && cf[0] >= 0.0 && neg) s.simple_payback_years = kNaN;
-    if (!cf.empty() && cf[0] >= 0.0 && dneg) s.discounted_payback_years = kNaN;
+    if (cf.empty() || cf[0] >= 0.0) s.simple_payback_years = s.discounted_payback_years = kNaN;
     return s;
 }
 

@@ -230,7 +230,7 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
     for (int t = 0; t <= n; ++t) by_hand += util[t] / std::pow(1.07, t);
     CHECK(std::fabs(U.npv_rm - by_hand) < 1e-9);
     CHECK(U.capex_rm == 0.0);
-    CHECK(U.simple_payback_years == 0.0);  // no investment; the avoided upgrade covers 12 years of lost revenue (cum > 0)
+    CHECK(std::isnan(U.simple_payback_years));  // no investment at year 0 (the avoided upgrade is money in): no payback
     const auto& C = bc.stakeholder("city");
     by_hand = 0;
     for (int t = 0; t <= n; ++t) by_hand += city[t] / std::pow(1.05, t);
@@ -239,7 +239,7 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
     CHECK(std::isnan(C.discounted_payback_years));  // 3000 a year never repays 175 000
     // charging operator: nothing changes
     CHECK(bc.stakeholder("charging_operator").npv_rm == 0.0);
-    CHECK(bc.stakeholder("charging_operator").simple_payback_years == 0.0);  // nothing invested, nothing lost
+    CHECK(std::isnan(bc.stakeholder("charging_operator").simple_payback_years));  // nothing invested: no payback (not "0 years")
     // LCOE / LCOS at the city's rate, by hand
     double c_pv = 0, e_pv = 0, c_b = 0, e_b = 0;
     for (int t = 0; t <= n; ++t) {
