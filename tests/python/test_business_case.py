@@ -24,6 +24,7 @@ finance:
   discount_rate_cpo_nominal: 0.09
   discount_rate_utility_nominal: 0.07
   discount_rate_social_real: 0.05
+  general_inflation_per_year: 0.0   # the social rate stays 0.05 nominal (Fisher with no inflation)
   tariff_escalation_nominal_per_year: 0.02
   om_escalation_nominal_per_year: 0.03
   co2_price_rm_per_t: 0.0
@@ -284,3 +285,16 @@ def test_shipped_pair_short_runs(tmp_path):
     assert bc.lcoe_pv_rm_per_kwh > 0 and bc.lcos_rm_per_kwh > 0
     assert bc.hours_scenario == 48.0
     assert any("covers a month in part" in n for n in bc.notes)  # 2 days of January
+
+
+def test_city_rate_real_made_nominal_with_inflation(pair):
+    """The catalogue's social rate is real and the flows nominal: the city's rate is (1 + r)(1 + i) - 1
+    with the catalogue's general inflation; a rate given for the city is used as given."""
+    base, scen, cat = pair
+    bc = ec.business_case(base, scen, catalogue=cat, project_years=12,
+                          overrides={"finance.general_inflation_per_year": 0.02})
+    assert bc.stakeholders.loc["city", "discount_rate"] == pytest.approx(1.05 * 1.02 - 1.0, abs=1e-15)
+    assert any("made nominal" in n for n in bc.notes)
+    given = ec.business_case(base, scen, catalogue=cat, project_years=12, discount_rate={"city": 0.05},
+                             overrides={"finance.general_inflation_per_year": 0.02})
+    assert given.stakeholders.loc["city", "discount_rate"] == 0.05

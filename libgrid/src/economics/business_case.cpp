@@ -422,6 +422,13 @@ CostCatalogue resolve_options(const EconomicsOptions& o, const bc::RunData& scen
     for (int i = 0; i < 4; ++i) {
         rates[figs[i].first] = pick(given[i][0], given[i][1], cat, figs[i].second, from);
         if (!(rates[figs[i].first] > -1.0)) throw ValidationError("business case: discount rate of " + std::string(figs[i].first) + " must be > -1");
+        if (i == 3 && !given[i][0] && !given[i][1]) {
+            // the catalogue's social rate is real and every flow here is nominal (escalated): make it
+            // nominal with the catalogue's general inflation, (1 + r)(1 + i) - 1 (Fisher)
+            const double r = rates["city"], infl = cat.value("finance.general_inflation_per_year");
+            rates["city"] = r + infl + r * infl;  // = (1 + r)(1 + i) - 1, exact for i = 0
+            from += ", real " + fmt(r) + " made nominal with finance.general_inflation_per_year " + fmt(infl) + ": (1 + r)(1 + i) - 1, as the flows are nominal";
+        }
         notes.push_back(std::string("discount rate ") + figs[i].first + " = " + fmt(rates[figs[i].first]) + " (" + from + ")");
     }
     out.tariff_escalation = pick(o.tariff_escalation, sc.tariff_escalation, cat, "finance.tariff_escalation_nominal_per_year", from);
@@ -518,7 +525,7 @@ void general_notes(std::vector<std::string>& notes, const bc::RunData& base, con
     notes.push_back("O&M escalates by " + cite(cat, "finance.om_escalation_nominal_per_year") + "; residual values straight line at the project's end (HOMER, SAM)");
     notes.push_back("city = society: the sum of every stakeholder's asset flows, avoided energy purchases, upgrades and fuel savings; bills, revenue changes "
                     "and charging sales are transfers and cancel; plus CO2 avoided x " + cite(cat, "finance.co2_price_rm_per_t") +
-                    "; discounted at the social rate (a real rate applied to nominal flows unless discount_rate.city is set)");
+                    "; discounted at the social rate (the catalogue's real rate made nominal, unless discount_rate.city is set: then as given)");
     notes.push_back("the simulated year repeats: bill savings and avoided purchases do not follow the PV's degradation or the batteries' fade "
                     "(only the LCOE's energy degrades); no tax, financing or rebate (the SuRIA rebate is not applied)");
     notes.push_back("LCOE of PV: the added PV's costs over its output (/pv/p_mw, /home/pv_mw, /ev_site/pv_mw, annualised, degraded each year by its class's "

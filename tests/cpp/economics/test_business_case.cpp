@@ -39,6 +39,7 @@ finance:
   discount_rate_cpo_nominal: 0.09
   discount_rate_utility_nominal: 0.07
   discount_rate_social_real: 0.05
+  general_inflation_per_year: 0.0   # the social rate stays 0.05 nominal (Fisher with no inflation)
   tariff_escalation_nominal_per_year: 0.02
   om_escalation_nominal_per_year: 0.03
   co2_price_rm_per_t: 0.0
