@@ -213,7 +213,6 @@ def tornado(base: Union[str, os.PathLike], scenario: Union[str, os.PathLike], in
     high_value (the input's values, unit in `unit`), npv_low_rm, npv_high_rm, swing_rm
     (|npv_high - npv_low|), unit, base_value. attrs: stakeholder, npv_base_rm, low, high,
     labels (input -> plot label), notes (what each variant changed)."""
-    bc = business_case or _default_case()
     base, scenario = os.fspath(base), os.fspath(scenario)
     for what, p in (("base", base), ("scenario", scenario)):
         if not os.path.isfile(p):
@@ -228,6 +227,7 @@ def tornado(base: Union[str, os.PathLike], scenario: Union[str, os.PathLike], in
     if not names or len(set(names)) != len(names):
         raise TornadoError(f"inputs: expected distinct names from {', '.join(INPUTS)}, got {names}")
 
+    bc = business_case or _default_case()
     user = dict(overrides or {})
     options = {"catalogue": catalogue, "project_years": project_years, "discount_rate": discount_rate,
                "tariff_escalation": tariff_escalation}
