@@ -346,8 +346,15 @@ def plot_tornado(df: pd.DataFrame, ax=None, title: Optional[str] = None, scale: 
     y = np.arange(len(d))
     c_low, c_high = "tab:blue", "tab:orange"
     for i, (_, r) in enumerate(d.iterrows()):
-        for v, c in ((r.npv_low_rm, c_low), (r.npv_high_rm, c_high)):
+        ends = sorted(((r.npv_low_rm, c_low), (r.npv_high_rm, c_high)), key=lambda e: -abs(e[0] - centre))
+        for v, c in ends:  # the longer first: both ends stay visible when they lie on one side of the base
             ax.barh(i, (v - centre) / div, left=centre / div, color=c, height=0.6, edgecolor="white")
+        # the NPV at each end of the bar, outside it
+        lo_v, hi_v = sorted((r.npv_low_rm, r.npv_high_rm))
+        for v, ha, pad in ((lo_v, "right", -1), (hi_v, "left", 1)):
+            ax.annotate(f"{v / div:,.3g}", (v / div, i), xytext=(3 * pad, 0), textcoords="offset points",
+                        ha=ha, va="center", fontsize="small", color="0.25")
+    ax.margins(x=0.15)
     unit = d["unit"] if "unit" in d.columns else pd.Series([""] * len(d), index=d.index)
     names = [f"{labels.get(r.input, r.input)}\n{_fmt(r.low_value, u)} / {_fmt(r.high_value, u)}"
              + ("" if u.startswith("x ") or u in ("years", "per year") else f" {u}")
@@ -359,7 +366,7 @@ def plot_tornado(df: pd.DataFrame, ax=None, title: Optional[str] = None, scale: 
     lo, hi = df.attrs.get("low"), df.attrs.get("high")
     ax.legend(handles=[Patch(color=c_low, label=f"low value (x{lo:g})" if lo else "low value"),
                        Patch(color=c_high, label=f"high value (x{hi:g})" if hi else "high value")],
-              loc="lower right", fontsize="small")
+              loc="best", fontsize="small")
     who = df.attrs.get("stakeholder", "")
     ax.set_title(title or f"NPV of '{who}': sensitivity (base {centre / div:,.3g} {unit_label})")
     ax.tornado = d
