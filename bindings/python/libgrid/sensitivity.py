@@ -58,7 +58,7 @@ LABELS: Dict[str, str] = {
 }
 
 #: The catalogue figure of the utility's wholesale energy cost (an override path of business_case).
-WHOLESALE_FIGURE = "utility.wholesale_energy_cost_rm_per_kwh"
+WHOLESALE_FIGURE = "market.wholesale_energy_cost_rm_per_kwh"
 
 #: Which discount rate (business_case's discount_rate keys) a stakeholder's flows use.
 _RATE_KEY = {"charging_operator": "cpo", "utility": "utility", "city": "city"}
