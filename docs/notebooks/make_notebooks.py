@@ -910,6 +910,9 @@ def business_case():
         ax = ec.plot_tornado(tor_u)
         ax.figure.set_size_inches(10, 4.8)
         save_figure(ax.figure, "tornado_utility.png")
+        swing = lambda t, name: float(t.set_index("input").loc[name, "swing_rm"])
+        assert swing(tor, "tariff") <= 1e-6 * abs(tor.attrs["npv_base_rm"])   # the city: bills are transfers
+        assert swing(tor_u, "tariff") > 0                                      # the utility: its revenue
         tor_u
         """),
         md("""
