@@ -956,6 +956,19 @@ def business_case():
               f"The input that moves the city's NPV most is {tor.attrs['labels'][top.input]} "
               f"({top.npv_low_rm / 1e6:,.2f} to {top.npv_high_rm / 1e6:,.2f} M RM).")
         """),
+        md("""
+        The two results files are in a temporary folder (`OUT`), removed by the cell below: set `KEEP = True`
+        to keep them and redo the business case later (other options, other overrides) without simulating
+        again (a year of each: about 0.8 GB).
+        """),
+        code("""
+        import shutil
+
+        KEEP = False
+        if not KEEP:
+            shutil.rmtree(OUT, ignore_errors=True)
+        print("results files", "kept in" if KEEP else "removed from", OUT)
+        """),
     ]
 
 
