@@ -375,6 +375,8 @@ class _Report:
     def section(self, sid: str, title: str, fn) -> str:
         try:
             body = fn()
+        except ReportError:  # the caller's input (a tornado table, an option): an error, not a gap in the page
+            raise
         except (KeyError, ValueError, OSError) as err:
             body = _missing(title, str(err).strip("'\""))
         return f"<section id='{sid}'><h2>{e(title)}</h2>{body}</section>"
