@@ -52,6 +52,7 @@ extern std::atomic<int> g_stop;
 void install_stop_handlers();
 
 void add_bill(CLI::App& app);
+void add_economics(CLI::App& app);  // issue 18 (cli_economics.cpp)
 void add_pf(CLI::App& app);
 void add_results_commands(CLI::App& app);
 void add_run(CLI::App& app);

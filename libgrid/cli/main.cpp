@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     libgrid::cli::add_run(app);
     libgrid::cli::add_results_commands(app);
     libgrid::cli::add_bill(app);
+    libgrid::cli::add_economics(app);
     libgrid::cli::add_study_commands(app);
     libgrid::cli::add_sweep(app, argv[0]);
     libgrid::cli::add_portal(app, argv[0]);

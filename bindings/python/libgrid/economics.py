@@ -26,7 +26,7 @@ abatement_cost = _libgrid.abatement_cost
 battery_life_years = _libgrid.battery_life_years
 
 __all__ = ["npv", "irr", "simple_payback_years", "discounted_payback_years", "levelised_cost", "annuity_factor", "abatement_cost",
-           "battery_life_years", "asset_costs", "catalogue"]
+           "battery_life_years", "asset_costs", "catalogue", "business_case", "BusinessCase"]
 
 
 def asset_costs(name: str, capex: float, om_per_year: float = 0.0, lifetime_years: int = 25, project_years: int = 25,
@@ -49,3 +49,79 @@ def catalogue(path: str) -> pd.DataFrame:
     for k in ("file", "currency", "price_year", "region", "series", "undocumented"):
         df.attrs[k] = c[k]
     return df
+
+
+# ---- the business case (docs/economics.md "The business case") ------------------------------------
+
+class BusinessCase:
+    """The business case of a scenario against a base run (``business_case(base, scenario)``).
+
+    DataFrames: ``stakeholders`` (index ``stakeholder``: capex_rm, npv_rm, irr, simple_payback_years,
+    discounted_payback_years, discount_rate), ``cash_flows`` (MultiIndex (stakeholder, item); columns
+    0..n = year, RM, + = money in), ``assets`` (stakeholder, asset_class, quantity, unit, units, capex_rm,
+    om_rm_per_year, lifetime_years, figures), ``upgrades`` (transformer, rated_kva,
+    max_loading_base_percent, max_loading_scenario_percent, status, cost_rm, next_rating). Floats
+    ``lcoe_pv_rm_per_kwh``, ``lcos_rm_per_kwh``, ``co2_avoided_t_per_year``, ``abatement_cost_rm_per_t``
+    (NaN when undefined); ``project_years``; ``notes`` (every assumption made); ``to_json()``.
+    """
+
+    def __init__(self, d: dict):
+        self._d = d
+        n = int(d["project_years"])
+        self.project_years = n
+        self.base_file = d["base_file"]
+        self.scenario_file = d["scenario_file"]
+        self.catalogue_file = d["catalogue_file"]
+        self.hours_base = d["hours_base"]
+        self.hours_scenario = d["hours_scenario"]
+        self.tariff_escalation = d["tariff_escalation"]
+        self.lcoe_pv_rm_per_kwh = float(d["lcoe_pv_rm_per_kwh"])
+        self.lcos_rm_per_kwh = float(d["lcos_rm_per_kwh"])
+        self.co2_avoided_t_per_year = float(d["co2_avoided_t_per_year"])
+        self.abatement_cost_rm_per_t = float(d["abatement_cost_rm_per_t"])
+        self.notes = list(d["notes"])
+        cols = ["capex_rm", "npv_rm", "irr", "simple_payback_years", "discounted_payback_years", "discount_rate"]
+        self.stakeholders = pd.DataFrame(d["stakeholders"], columns=["stakeholder"] + cols).set_index("stakeholder")
+        rows = d["cash_flows"]
+        idx = pd.MultiIndex.from_tuples([(r["stakeholder"], r["item"]) for r in rows], names=["stakeholder", "item"])
+        self.cash_flows = pd.DataFrame([r["rm"] for r in rows], index=idx, columns=list(range(n + 1)), dtype=float)
+        self.cash_flows.columns.name = "year"
+        self.assets = pd.DataFrame(d["assets"], columns=["stakeholder", "asset_class", "quantity", "unit", "units", "capex_rm",
+                                                         "om_rm_per_year", "lifetime_years", "figures"])
+        self.upgrades = pd.DataFrame(d["upgrades"], columns=["transformer", "rated_kva", "max_loading_base_percent",
+                                                             "max_loading_scenario_percent", "status", "cost_rm", "next_rating"])
+
+    def net_cash_flow(self, stakeholder: str) -> pd.Series:
+        """The stakeholder's net cash flow by year (the sum of its items), RM."""
+        if stakeholder not in self.stakeholders.index:
+            raise KeyError(f"no stakeholder '{stakeholder}'; the case has: {', '.join(self.stakeholders.index)}")
+        return self.cash_flows.xs(stakeholder, level="stakeholder").sum(axis=0)
+
+    def to_json(self) -> str:
+        """The whole case as JSON (the C++ BusinessCase::to_json; NaN as null)."""
+        return self._d["json"]
+
+    def __repr__(self) -> str:
+        return (f"BusinessCase({self.scenario_file!r} vs {self.base_file!r}, {self.project_years} years)\n"
+                f"{self.stakeholders.to_string()}")
+
+
+def business_case(base, scenario, catalogue=None, overrides=None, project_years=None, discount_rate=None,
+                  tariff_escalation=None) -> BusinessCase:
+    """The business case of results file ``scenario`` against ``base`` (two runs of the same network).
+
+    catalogue: a cost catalogue file (default: the scenario's ``economics.catalogue``, else the shipped
+    data/costs/malaysia_2024.yaml). overrides: {dotted.figure: value} set in the catalogue (after the
+    scenario's). project_years: default the scenario's, else 20. discount_rate: a number (every
+    stakeholder) or {customer, cpo, utility, city}: fractions. tariff_escalation: a fraction a year.
+    Explicit arguments win over the scenario's ``economics:`` key, which wins over the catalogue.
+    Errors (libgrid.ValidationError / IdError / ParseError) name the file and the dataset or figure.
+    """
+    if isinstance(discount_rate, (int, float)):
+        discount_rate = {k: float(discount_rate) for k in ("customer", "cpo", "utility", "city")}
+    ov = [(str(k), float(v)) for k, v in dict(overrides or {}).items()]
+    d = _libgrid.business_case(str(base), str(scenario), "" if catalogue is None else str(catalogue), ov,
+                               None if project_years is None else int(project_years),
+                               {str(k): float(v) for k, v in dict(discount_rate or {}).items()},
+                               None if tariff_escalation is None else float(tariff_escalation))
+    return BusinessCase(d)

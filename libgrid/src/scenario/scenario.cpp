@@ -1057,13 +1057,69 @@ void read_emissions(const MapReader& top, Scenario& s, const Ctx& ctx) {
     }
 }
 
+/// Issue 18: `economics: {catalogue, project_years, discount_rate: {customer, cpo, utility, city},
+/// tariff_escalation, overrides: {dotted.path: value}}` (docs/economics.md "The business case").
+void read_economics(const YAML::Node& node, ScenarioEconomics& e, const Ctx& ctx, bool check_catalogue) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    MapReader m(ctx, node, "economics", {"catalogue", "project_years", "discount_rate", "tariff_escalation", "overrides"});
+    std::string f;
+    m.string("catalogue", f);
+    if (!f.empty()) e.catalogue = ctx.resolve(f);
+    if (m.has("project_years")) {
+        int n = 0;
+        m.integer("project_years", n, 1, 100);
+        e.project_years = n;
+    }
+    const Range rate = closed(-0.5, 1.0);
+    auto opt = [](const MapReader& r, const char* k, std::optional<double>& out, const Range& range) {
+        if (!r.has(k)) return;
+        double x = 0;
+        r.number(k, x, range);
+        out = x;
+    };
+    {
+        MapReader d(ctx, m.get("discount_rate"), "economics.discount_rate", {"customer", "cpo", "utility", "city"});
+        opt(d, "customer", e.discount_customer, rate);
+        opt(d, "cpo", e.discount_cpo, rate);
+        opt(d, "utility", e.discount_utility, rate);
+        opt(d, "city", e.discount_city, rate);
+    }
+    opt(m, "tariff_escalation", e.tariff_escalation, rate);
+    const YAML::Node ov = m.get("overrides");
+    if (ov.IsDefined() && !ov.IsNull()) {
+        if (!ov.IsMap()) m.fail("overrides", "expected a map of catalogue figures to numbers (e.g. assets.hems.capex_rm_per_home: 1200), got " + got(ov));
+        for (auto it = ov.begin(); it != ov.end(); ++it) {
+            const YAML::Node k = it->first, v = it->second;
+            const std::string name = k.IsScalar() ? k.Scalar() : std::string();
+            double x = 0;
+            if (name.empty()) ctx.fail(k, "economics.overrides", "keys must be dotted figure names");
+            if (!v.IsScalar() || !parse_double(v.Scalar(), x) || !std::isfinite(x))
+                ctx.fail(v, "economics.overrides." + name, "expected a finite number, got " + got(v));
+            e.overrides.emplace_back(name, x);
+        }
+    }
+    if (!check_catalogue || e.catalogue.empty()) return;
+    if (const std::string why = input_file_problem(e.catalogue); !why.empty()) m.fail("catalogue", why + ": " + e.catalogue);
+    CostCatalogue c;
+    try {
+        c = load_cost_catalogue(e.catalogue);
+    } catch (const Error& x) {
+        m.fail("catalogue", std::string("the cost catalogue does not read: ") + x.what());
+    }
+    for (auto it = ov.begin(); ov.IsMap() && it != ov.end(); ++it)
+        if (!c.has(it->first.Scalar()))
+            ctx.fail(it->first, "economics.overrides." + it->first.Scalar(),
+                     "the catalogue " + e.catalogue + " has no figure '" + it->first.Scalar() + "'");
+}
+
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
-                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response", "emissions"});
+                   "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response", "emissions", "economics"});
     read_resilience(top, s, ctx);
     read_emissions(top, s, ctx);  // issue 18
+    read_economics(top.get("economics"), s.economics, ctx, true);  // issue 18
     read_comms(top, s, ctx);  // issue 17
     read_demand_response(top, s, ctx);  // issue 17 (H2)
     top.string("name", s.name);
@@ -1290,10 +1346,20 @@ bool Scenario::same_settings(const Scenario& o) const {
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
            default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms &&
-           demand_response == o.demand_response && emissions == o.emissions;
+           demand_response == o.demand_response && emissions == o.emissions && economics == o.economics;
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& filename) { return parse_with_overrides(text, filename, {}); }
+
+ScenarioEconomics parse_scenario_economics(const std::string& text, const std::string& filename, bool check_catalogue) {
+    Ctx ctx;
+    ctx.file = filename;
+    if (filename != "<string>") ctx.base_dir = std::filesystem::path(filename).parent_path();
+    const YAML::Node root = load_yaml(text, filename);
+    ScenarioEconomics e;
+    if (root.IsMap()) read_economics(root["economics"], e, ctx, check_catalogue);
+    return e;
+}
 
 Scenario load_scenario(const std::string& path) {
     // Regular files only, at most kMaxInputFileBytes (io/input_file.hpp).
@@ -1528,6 +1594,28 @@ void emit_devices(YAML::Emitter& e, const ScenarioDevices& d) {
     e << YAML::EndMap;
 }
 
+void emit_economics(YAML::Emitter& e, const ScenarioEconomics& x) {
+    if (!x.given()) return;
+    e << YAML::Key << "economics" << YAML::Value << YAML::BeginMap;
+    if (!x.catalogue.empty()) kv_quoted(e, "catalogue", x.catalogue);
+    if (x.project_years) kv(e, "project_years", std::int64_t(*x.project_years));
+    if (x.discount_customer || x.discount_cpo || x.discount_utility || x.discount_city) {
+        e << YAML::Key << "discount_rate" << YAML::Value << YAML::BeginMap;
+        if (x.discount_customer) kv(e, "customer", *x.discount_customer);
+        if (x.discount_cpo) kv(e, "cpo", *x.discount_cpo);
+        if (x.discount_utility) kv(e, "utility", *x.discount_utility);
+        if (x.discount_city) kv(e, "city", *x.discount_city);
+        e << YAML::EndMap;
+    }
+    if (x.tariff_escalation) kv(e, "tariff_escalation", *x.tariff_escalation);
+    if (!x.overrides.empty()) {
+        e << YAML::Key << "overrides" << YAML::Value << YAML::BeginMap;
+        for (const auto& [k, v] : x.overrides) e << YAML::Key << YAML::DoubleQuoted << k << YAML::Value << num(v);
+        e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+}
+
 void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
     e << YAML::Key << "tariff" << YAML::Value << YAML::BeginMap;
     kv(e, "tou_adoption", s.tariff.tou_adoption);
@@ -1546,6 +1634,7 @@ void emit_tariff_outputs_solver(YAML::Emitter& e, const Scenario& s) {
         e << YAML::EndMap;
     }
 
+    emit_economics(e, s.economics);  // issue 18: only when given
     e << YAML::Key << "outputs" << YAML::Value << YAML::BeginMap;
     kv(e, "meter_interval", step_text(s.outputs.meter_interval_s));
     kv(e, "compression", std::int64_t(s.outputs.compression));

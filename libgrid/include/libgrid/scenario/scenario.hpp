@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -334,6 +335,23 @@ struct ScenarioOutages {
     bool operator==(const ScenarioOutages&) const = default;
 };
 
+/// Issue 18 (docs/economics.md "The business case"): the scenario's `economics:` key, the defaults of
+/// business_case() for a results file of this scenario: `economics: {catalogue: FILE, project_years: N,
+/// discount_rate: {customer, cpo, utility, city}, tariff_escalation: x, overrides: {dotted.path: value}}`.
+/// Unset fields fall back to the catalogue's figures (finance.*); explicit EconomicsOptions win.
+struct ScenarioEconomics {
+    std::string catalogue;                    ///< resolved path ("" = not given)
+    std::optional<int> project_years;         ///< 1..100
+    std::optional<double> discount_customer, discount_cpo, discount_utility, discount_city;  ///< fractions
+    std::optional<double> tariff_escalation;  ///< fraction a year
+    std::vector<std::pair<std::string, double>> overrides;  ///< catalogue figure -> value, in order
+    bool given() const {
+        return !catalogue.empty() || project_years || discount_customer || discount_cpo || discount_utility || discount_city ||
+               tariff_escalation || !overrides.empty();
+    }
+    bool operator==(const ScenarioEconomics&) const = default;
+};
+
 /// A parsed, validated scenario. `text` is the file as read; overrides are kept and re-applied.
 struct Scenario {
     std::string path;        ///< file name ("<string>" for parse_scenario without one)
@@ -360,6 +378,7 @@ struct Scenario {
         std::string marginal;   ///< profile name, e.g. "marginal"
         bool operator==(const Emissions&) const = default;
     } emissions;
+    ScenarioEconomics economics;          ///< issue 18: `economics:` (business_case's defaults)
     ScenarioOutputs outputs;
     ScenarioSolver solver;
     ScenarioLimits limits;
@@ -388,6 +407,11 @@ Scenario load_scenario(const std::string& path);
 /// Parses scenario text; relative file names (network.file, weather.file) resolve against the
 /// directory of `filename` (the current directory for "<string>").
 Scenario parse_scenario(const std::string& text, const std::string& filename = "<string>");
+
+/// Issue 18: only the `economics:` key of a scenario's text (the `scenario` attribute of a results
+/// file); relative paths resolve against `filename`'s folder. With `check_catalogue`, a given catalogue
+/// must read and every override name one of its figures (ParseError file:line naming the key).
+ScenarioEconomics parse_scenario_economics(const std::string& text, const std::string& filename, bool check_catalogue = true);
 
 /// Sets one key (dotted path, "devices.ev.share"; a sequence element by its index,
 /// "devices.ev.public_sites.chargers.0.n") to a YAML value and re-validates. Setting one of two
