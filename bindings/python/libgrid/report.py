@@ -841,7 +841,11 @@ class _Report:
         for r in self.scen:
             try:
                 self.cases[r.label] = economics.business_case(self.base.path, r.path, **kw)
+            except TypeError as err:  # an economics= key business_case does not take
+                raise ReportError(f"economics: {err}") from None
             except (ValueError, KeyError, OSError, RuntimeError) as err:
+                if kw:  # the caller's catalogue / overrides / years: their error is the report's
+                    raise ReportError(f"economics {kw}: {r.label} vs {self.base.label}: {err}") from None
                 self.case_errors[r.label] = str(err)
 
     def s_investment(self) -> str:
@@ -889,10 +893,12 @@ class _Report:
         for attr, title in (("assets", "Assets added"), ("upgrades", "Network upgrades (transformers)")):
             df = getattr(bc, attr, None)
             if isinstance(df, pd.DataFrame):
+                if "figures" in df:
+                    df = df.assign(figures=[_figures_text(x) for x in df["figures"]])
                 out += f"<h4>{title}</h4>"
                 out += _df_table(df, tid=f"{attr}-{_slug(r.label)}") if len(df) else _note("None.")
         cf = getattr(bc, "cash_flows", None)
-        if isinstance(cf, pd.DataFrame) and len(cf):
+        if self.with_plots and isinstance(cf, pd.DataFrame) and len(cf):
             out += self.chart_cash_flows(r, bc)
         notes = getattr(bc, "notes", None)
         if notes:
@@ -1239,6 +1245,15 @@ def _df_table(df: pd.DataFrame, tid: str = "", index: bool = True) -> str:
                 cells.append(e(str(v)))
         rows.append(cells)
     return _table(head, rows, tid=tid)
+
+
+def _figures_text(x: Any) -> str:
+    """The catalogue figures an asset row used, as short text."""
+    if isinstance(x, Mapping):
+        return "; ".join(f"{k} = {_scalar(v)}" for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return "; ".join(_figures_text(v) if isinstance(v, Mapping) else str(v) for v in x)
+    return "" if x is None else str(x)
 
 
 def _irr(x) -> str:
