@@ -893,10 +893,14 @@ class _Report:
         for attr, title in (("assets", "Assets added"), ("upgrades", "Network upgrades (transformers)")):
             df = getattr(bc, attr, None)
             if isinstance(df, pd.DataFrame):
-                if "figures" in df:
-                    df = df.assign(figures=[_figures_text(x) for x in df["figures"]])
+                figs = ""
+                if "figures" in df:  # the catalogue figures each row used: folded, the table stays readable
+                    figs = ("<details><summary>The catalogue figures each asset row used</summary><ul class='notes'>" +
+                            "".join(f"<li>{e(str(row.get('stakeholder', '')))}, {e(str(row.get('asset_class', '')))}: "
+                                    f"{e(_figures_text(row['figures']))}</li>" for _, row in df.iterrows()) + "</ul></details>")
+                    df = df.drop(columns="figures")
                 out += f"<h4>{title}</h4>"
-                out += _df_table(df, tid=f"{attr}-{_slug(r.label)}") if len(df) else _note("None.")
+                out += (_df_table(df, tid=f"{attr}-{_slug(r.label)}", index=False) + figs) if len(df) else _note("None.")
         cf = getattr(bc, "cash_flows", None)
         if self.with_plots and isinstance(cf, pd.DataFrame) and len(cf):
             out += self.chart_cash_flows(r, bc)
@@ -922,7 +926,7 @@ class _Report:
         ax.set_ylabel("cumulative cash flow (million RM, undiscounted)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(color="#e5e5e5", lw=0.6)
-        ax.legend(fontsize=7, ncol=4, frameon=False)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         ax.set_title(f"Cumulative cash flow per stakeholder: {r.label} vs {self.base.label}", fontsize=9)
         return _svg(fig, f"cash-flows-{_slug(r.label)}")
 
