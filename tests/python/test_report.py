@@ -197,6 +197,25 @@ def test_tornado_given_as_a_dataframe(runs, tmp_path):
         rep.report(base, city, out=tmp_path / "bad.html", tornado=df.drop(columns="npv_low_rm"), economics=False, plots=False)
 
 
+@pytest.mark.skipif(not HAVE_CASE, reason="this libgrid has no libgrid.economics.business_case yet")
+def test_tornado_computed_through_the_hook(runs, tmp_path, monkeypatch):
+    """tornado=None calls libgrid.economics.tornado(base, scenario) when it exists (helper H3's); a stand-in here."""
+    base, city, _ = runs
+    calls = []
+
+    def fake(b, s, inputs=None, low=0.8, high=1.2, stakeholder="city", client=None):
+        calls.append((b, s))
+        return pd.DataFrame({"input": ["capex", "pv_yield"], "low_value": [0.8, 0.8], "high_value": [1.2, 1.2],
+                             "npv_low_rm": [1.0e5, -2.0e5], "npv_high_rm": [-1.0e5, 3.0e5], "swing_rm": [2.0e5, 5.0e5]})
+    monkeypatch.setattr(_economics(), "tornado", fake, raising=False)
+    out = rep.report(base, city, out=tmp_path / "t.html", plots=False)
+    page = open(out, encoding="utf-8").read()
+    assert calls == [(str(base), str(city))]
+    table = page[page.index("id='tornado-table'"):]
+    assert re.findall(r"<tr><td>([a-z_]+)</td>", table[:table.index("</table>")]) == ["pv_yield", "capex"]
+    assert "computed by libgrid.economics.tornado" in page
+
+
 def test_bad_input_is_a_clear_error(runs, tmp_path):
     base, city, _ = runs
     with pytest.raises(rep.ReportError, match="nope.h5.*no such file"):

@@ -942,17 +942,29 @@ class _Report:
                 return pd.read_csv(t), f"read from {os.fspath(t)}"
             except (OSError, ValueError) as err:
                 raise ReportError(f"tornado: cannot read '{os.fspath(t)}' as CSV ({err})") from None
-        from . import economics
-        if not hasattr(economics, "tornado"):
+        fn = _tornado_function()
+        if fn is None:
             return None, ("this libgrid has no libgrid.economics.tornado (the sensitivity of issue 18); "
                           "pass tornado=DataFrame to report(...) to show one")
         if not self.scen or self.scen[0].label not in self.cases:
             return None, "no business case to vary"
-        kw = {k: v for k, v in dict(self.economics_kw or {}).items() if k in ("catalogue", "overrides")}
+        import inspect
         try:
-            df = economics.tornado(self.base.path, self.scen[0].path, **kw)
+            accepted = set(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            accepted = set()
+        kw = {k: v for k, v in dict(self.economics_kw or {}).items() if k in accepted and k in ("catalogue", "overrides")}
+        print(f"libgrid report: computing the tornado of {self.scen[0].label} vs {self.base.label} "
+              "(re-runs both with the PV yield changed; --no-tornado leaves it out)", file=sys.stderr, flush=True)
+        try:
+            df = fn(self.base.path, self.scen[0].path, **kw)
         except (ValueError, KeyError, OSError, RuntimeError) as err:
             return None, f"libgrid.economics.tornado failed: {err}"
+        if "base_npv_rm" not in df.attrs:
+            st = self.cases[self.scen[0].label].stakeholders
+            who = str(df.attrs.get("stakeholder", "city"))
+            if who in st.index:
+                df.attrs["base_npv_rm"] = float(st.loc[who, "npv_rm"])
         return df, f"computed by libgrid.economics.tornado ({self.scen[0].label} vs {self.base.label})"
 
     def s_tornado(self) -> str:
@@ -1249,6 +1261,19 @@ def _df_table(df: pd.DataFrame, tid: str = "", index: bool = True) -> str:
                 cells.append(e(str(v)))
         rows.append(cells)
     return _table(head, rows, tid=tid)
+
+
+def _tornado_function():
+    """libgrid.economics.tornado, else libgrid.sensitivity.tornado (helper H3's), else None."""
+    from . import economics
+    fn = getattr(economics, "tornado", None)
+    if fn is None:
+        try:
+            from . import sensitivity  # type: ignore[attr-defined]
+            fn = getattr(sensitivity, "tornado", None)
+        except ImportError:
+            fn = None
+    return fn
 
 
 def _figures_text(x: Any) -> str:
