@@ -25,7 +25,7 @@ DAYS = "14d"
 def _run(tmp, fname, scenario, **sets):
     path = tmp / f"{fname}.h5"
     sc = libgrid.Scenario.load(ROOT / "scenarios" / scenario)
-    sc.set("horizon.duration", DAYS)
+    sc.set("horizon.duration", sets.pop("horizon__duration", DAYS))
     for k, v in sets.items():
         sc.set(k.replace("__", "."), v)
     sc.run(str(path))
@@ -177,6 +177,25 @@ def test_more_scenarios_are_more_columns(runs, tmp_path):
     page2 = open(out2, encoding="utf-8").read()
     assert "<title>A, B vs today: study report</title>" in page2
     assert "data-run='B'" in page2
+
+
+def test_a_balanced_pair(tmp_path):
+    """The positive-sequence model's files (/bus/vm_pu, /load/type, /branch/element_id and rated_kva): 3 days."""
+    base = _run(tmp_path, "bb", "melaka_baseline.yaml", network__model="balanced", horizon__duration="3d")
+    city = _run(tmp_path, "bc", "melaka_smart_city.yaml", network__model="balanced", horizon__duration="3d")
+    out = rep.report(base, city, out=tmp_path / "b.html", tornado=False)
+    page = open(out, encoding="utf-8").read()
+    body = page.split("<section id='investment'>")[0] + page.split("<section id='plots'>")[1]
+    assert "class='missing'" not in body, re.findall(r"class='missing'>([^<]*)", body)
+    assert "bus voltage magnitude (positive sequence)" in page
+    assert "Class source" not in page  # /load/type, no note
+    res = libgrid.read_results(city)
+    buses = page[page.index("id='worst-buses-melaka-smart-city'"):]
+    buses = buses[:buses.index("</table>")]
+    lows = [float(x) for x in re.findall(r"<td>([0-9.]+)</td><td>\d{4}-", buses)]
+    assert min(lows) == pytest.approx(res.summary["min_vm_pu"], abs=6e-5)
+    assert re.search(r"<td>trafo \d+ \([0-9,]+ kVA\)</td>", page)
+    assert page.count("<figure class='chart'") >= 6
 
 
 def test_tornado_given_as_a_dataframe(runs, tmp_path):
