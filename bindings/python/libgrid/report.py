@@ -1360,7 +1360,7 @@ footer{font-size:12px;color:#5a6673;margin:18px 4px}
 code{font-size:12px}
 @media print{body{background:#fff;font-size:11px} section{box-shadow:none;border:1px solid #ddd;break-inside:auto}
 figure.chart,table{break-inside:avoid} nav.toc{display:none} header{background:#fff;color:#000}
-header .sub{color:#333} .wide{overflow:visible} pre{max-height:none}}
+header .sub{color:#333} .wide{overflow:visible} pre{max-height:none} h2,h3,h4{break-after:avoid}}
 """
 
 
