@@ -26,6 +26,8 @@ py::dict business_case_dict(const BusinessCase& bc) {
     d["hours_base"] = bc.hours_base;
     d["hours_scenario"] = bc.hours_scenario;
     d["tariff_escalation"] = bc.tariff_escalation;
+    d["tariff_scale"] = bc.tariff_scale;
+    d["figures"] = bc.figures;
     d["lcoe_pv_rm_per_kwh"] = bc.lcoe_pv_rm_per_kwh;
     d["lcos_rm_per_kwh"] = bc.lcos_rm_per_kwh;
     d["co2_avoided_t_per_year"] = bc.co2_avoided_t_per_year;
@@ -108,12 +110,14 @@ void bind_economics(py::module_& m) {
     }, py::arg("path"));
     m.def("business_case",
           [](const std::string& base, const std::string& scenario, const std::string& catalogue, const std::vector<std::pair<std::string, double>>& overrides,
-             std::optional<int> project_years, const std::map<std::string, double>& discount_rate, std::optional<double> tariff_escalation) {
+             std::optional<int> project_years, const std::map<std::string, double>& discount_rate, std::optional<double> tariff_escalation,
+             double tariff_scale) {
               EconomicsOptions o;
               o.catalogue = catalogue;
               o.overrides = overrides;
               o.project_years = project_years;
               o.tariff_escalation = tariff_escalation;
+              o.tariff_scale = tariff_scale;
               for (const auto& [k, v] : discount_rate) {
                   if (k == "customer") o.discount_customer = v;
                   else if (k == "cpo" || k == "charging_operator") o.discount_cpo = v;
@@ -129,6 +133,7 @@ void bind_economics(py::module_& m) {
               return business_case_dict(bc);
           },
           py::arg("base"), py::arg("scenario"), py::arg("catalogue") = "", py::arg("overrides") = std::vector<std::pair<std::string, double>>{},
-          py::arg("project_years") = py::none(), py::arg("discount_rate") = std::map<std::string, double>{}, py::arg("tariff_escalation") = py::none());
+          py::arg("project_years") = py::none(), py::arg("discount_rate") = std::map<std::string, double>{}, py::arg("tariff_escalation") = py::none(),
+          py::arg("tariff_scale") = 1.0);
     m.def("default_cost_catalogue", &default_cost_catalogue);
 }

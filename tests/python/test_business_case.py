@@ -57,10 +57,14 @@ assets:
     capex_rm_per_unit:
       "315": 60000
       "500": 80000
+  ev_charger_ac_home:
+    capex_rm_per_unit: 3000
+    fixed_om_rm_per_unit_year: 50
+    lifetime_years: 10
 """
 
 
-def write_run(path, loads=(1, 2, 3), bills=(1000, 1200, 50000), import_mwh=100.0, co2_t=78.0, trafo_max=120.0,
+def write_run(path, loads=(1, 2, 3), bills=(4000, 1200, 50000), import_mwh=100.0, co2_t=78.0, trafo_max=120.0,
               added=False, scenario="name: t\n"):
     """Two steps of 4380 h (a year); 3 customers of 2 classes; a transformer; with `added`, a 5 kWp PV at
     customer 1 (0.001 MW: 8760 kWh/yr) and a 100 kWh / 50 kW battery at customer 3 (65 700 kWh/yr out)."""
@@ -113,8 +117,8 @@ def hand_flows(n=12):
         bat = 235000.0 if t == 0 else 2350 * g(0.03, t) + (modules if t == 10 else 0) - (modules * (10 + life - 12) / life if t == 12 else 0)
         pv_cost.append(pv)
         pv_kwh.append(0.0 if t == 0 else 8760 * 0.995 ** (t - 1))
-        th.append((400 * g(0.02, t) if t else 0.0) - pv)
-        util.append((-5400 + 3000) * g(0.02, t) if t else 80000.0)
+        th.append((3400 * g(0.02, t) if t else 0.0) - pv)
+        util.append((-8400 + 3000) * g(0.02, t) if t else 80000.0)
         city.append((3000 * g(0.02, t) if t else 80000.0) - pv - bat)
     return th, util, city, pv_cost, pv_kwh
 
@@ -138,6 +142,8 @@ def test_business_case_matches_hand_worked_figures(pair):
     assert st.loc["city", "discount_rate"] == 0.05
     assert math.isnan(st.loc["office", "simple_payback_years"])
     assert st.loc["terrace_house", "irr"] == pytest.approx(ec.irr(th), abs=1e-9)
+    assert 5 < st.loc["terrace_house", "simple_payback_years"] < 7
+    assert st.loc["terrace_house", "simple_payback_years"] == pytest.approx(ec.simple_payback_years(th), abs=1e-9)
     assert bc.lcoe_pv_rm_per_kwh == pytest.approx(pv_(pv_cost, 0.05) / pv_(pv_kwh, 0.05), abs=1e-9)
     assert bc.co2_avoided_t_per_year == pytest.approx(7.8, abs=1e-9)
     assert bc.abatement_cost_rm_per_t == pytest.approx(-pv_(city, 0.05) / pv_([0] + [7.8] * 12, 0.05), rel=1e-9)
@@ -174,6 +180,12 @@ def test_options_and_scenario_key(pair, tmp_path):
     assert b.project_years == 5 and list(b.cash_flows.columns) == list(range(6))
     assert (b.stakeholders["discount_rate"] == 0.03).all()
     assert b.stakeholders.loc["terrace_house", "capex_rm"] == 10000.0
+    assert "override (option): assets.pv_residential.capex_rm_per_kwp = 2000" in b.notes
+    assert "override (the scenario's economics key): assets.pv_residential.capex_rm_per_kwp = 3000" in b.notes
+    assert b.figures["assets.pv_residential.capex_rm_per_kwp"] == 2000.0 and b.figures["market.wholesale_energy_cost_rm_per_kwh"] == 0.30
+    c = ec.business_case(base, scen2, project_years=5, tariff_scale=0.5)
+    assert c.cash_flows.loc[("terrace_house", "bill_savings"), 1] == pytest.approx(0.5 * 3400, abs=1e-9)
+    assert c.cash_flows.loc[("utility", "revenue_change"), 1] == pytest.approx(0.5 * -8400, abs=1e-9)
 
 
 def test_errors_name_the_file_and_the_figure(pair, tmp_path):
@@ -190,6 +202,53 @@ def test_errors_name_the_file_and_the_figure(pair, tmp_path):
         ec.business_case(nobill, scen, catalogue=cat)
     with pytest.raises(Exception, match="discount_rate: unknown stakeholder 'bank'"):
         ec.business_case(base, scen, catalogue=cat, discount_rate={"bank": 0.1})
+
+
+def test_needed_upgrade_on_an_unbalanced_style_file(pair, tmp_path):
+    """A transformer over 100 % in the scenario only is a cost; on a file without /branch/rated_kva (an
+    unbalanced run) its kVA is the rated phase current x sqrt(3) x the HV bus's kV."""
+    base, scen, cat = pair
+    files = []
+    for name, peak in (("b.h5", 95.0), ("s.h5", 130.0)):
+        write_run(tmp_path / name, trafo_max=peak)
+        with h5py.File(tmp_path / name, "a") as f:
+            del f["branch/rated_kva"], f["branch/element_id"]
+            f["branch/rated_amps"] = np.array([400.0, 315.0 / (math.sqrt(3) * 11.0)])
+            f["branch/from_bus"] = np.array([1, 2], dtype=np.int64)
+            f.create_dataset("branch/name", data=["l1", "t0"], dtype=h5py.string_dtype())
+            f["bus/id"] = np.array([1, 2], dtype=np.int64)
+            f["bus/vn_kv"] = np.array([0.4, 11.0])
+        files.append(tmp_path / name)
+    bc = ec.business_case(*files, catalogue=cat, project_years=12)
+    up = bc.upgrades.iloc[0]
+    assert up["transformer"] == "t0" and up["status"] == "needed" and up["next_rating"] == "500"
+    assert up["rated_kva"] == pytest.approx(315.0)
+    assert bc.cash_flows.loc[("utility", "needed_upgrades"), 0] == -80000.0
+    assert bc.stakeholders.loc["city", "capex_rm"] == 0.0  # an upgrade is not an asset purchase
+
+
+def test_ev_fuel_savings_only_when_given(pair, tmp_path):
+    """A home charger added at customer 2 (charging 0.001 MW in both steps: 8760 kWh/yr): priced as an
+    asset; petrol saved only with ev.fuel_savings_rm_per_kwh_charged set (else a note)."""
+    import libgrid  # the plain import reaches libgrid.economics
+    base, _, cat = pair
+    scen = tmp_path / "ev.h5"
+    write_run(scen)
+    with h5py.File(scen, "a") as f:
+        f["ev/id"] = np.array([30], dtype=np.int64)
+        f["ev/customer"] = np.array([2], dtype=np.int64)
+        f["ev/n_chargers"] = np.array([1.0])
+        f["ev/charger_kw"] = np.array([7.0])
+        f["ev/p_mw"] = np.array([[-0.001], [-0.001]])
+    a = libgrid.economics.business_case(base, scen, catalogue=cat, project_years=12)
+    assert ("terrace_house", "ev_fuel_savings") not in a.cash_flows.index
+    assert any("EV ownership is outside the boundary" in n for n in a.notes)
+    assert a.stakeholders.loc["terrace_house", "capex_rm"] == 3000.0
+    assert a.cash_flows.loc[("terrace_house", "replacements"), 10] == -3000.0  # bought again after its 10-year life
+    b = libgrid.economics.business_case(base, scen, catalogue=cat, project_years=12, overrides={"ev.fuel_savings_rm_per_kwh_charged": 0.9})
+    assert b.cash_flows.loc[("terrace_house", "ev_fuel_savings"), 1] == pytest.approx(8760 * 0.9, abs=1e-9)
+    assert b.cash_flows.loc[("terrace_house", "ev_fuel_savings"), 2] == pytest.approx(8760 * 0.9 * 1.02, abs=1e-9)
+    assert b.cash_flows.loc[("city", "ev_fuel_savings"), 1] == pytest.approx(8760 * 0.9, abs=1e-9)
 
 
 def test_cli_economics(pair, tmp_path):

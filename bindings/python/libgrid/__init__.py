@@ -26,6 +26,7 @@ from . import plots  # matplotlib is imported inside its functions
 from .batch_pf import PfBatchResult
 from .unbalanced import UnbalancedNetwork, UnbalancedPfResult, UnbalancedPowerFlow, read_dss
 from .unbalanced import melaka_unetwork, to_unetwork  # issue 15 (h5)
+from . import economics  # issue 18 (H1): libgrid.economics.business_case(...) after a plain `import libgrid`
 
 __all__ += ["schema"]
 __all__ += ["PfBatchResult"]

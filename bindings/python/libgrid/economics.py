@@ -62,7 +62,8 @@ class BusinessCase:
     om_rm_per_year, lifetime_years, figures), ``upgrades`` (transformer, rated_kva,
     max_loading_base_percent, max_loading_scenario_percent, status, cost_rm, next_rating). Floats
     ``lcoe_pv_rm_per_kwh``, ``lcos_rm_per_kwh``, ``co2_avoided_t_per_year``, ``abatement_cost_rm_per_t``
-    (NaN when undefined); ``project_years``; ``notes`` (every assumption made); ``to_json()``.
+    (NaN when undefined); ``project_years``; ``notes`` (every assumption made); ``figures`` (the catalogue's
+    figures as used, after every override: dotted path -> value); ``catalogue_file``; ``tariff_scale``; ``to_json()``.
     """
 
     def __init__(self, d: dict):
@@ -75,6 +76,9 @@ class BusinessCase:
         self.hours_base = d["hours_base"]
         self.hours_scenario = d["hours_scenario"]
         self.tariff_escalation = d["tariff_escalation"]
+        self.tariff_scale = d["tariff_scale"]
+        #: the catalogue's figures as used (after every override): dotted path -> value
+        self.figures = dict(d["figures"])
         self.lcoe_pv_rm_per_kwh = float(d["lcoe_pv_rm_per_kwh"])
         self.lcos_rm_per_kwh = float(d["lcos_rm_per_kwh"])
         self.co2_avoided_t_per_year = float(d["co2_avoided_t_per_year"])
@@ -107,13 +111,14 @@ class BusinessCase:
 
 
 def business_case(base, scenario, catalogue=None, overrides=None, project_years=None, discount_rate=None,
-                  tariff_escalation=None) -> BusinessCase:
+                  tariff_escalation=None, tariff_scale=1.0) -> BusinessCase:
     """The business case of results file ``scenario`` against ``base`` (two runs of the same network).
 
     catalogue: a cost catalogue file (default: the scenario's ``economics.catalogue``, else the shipped
     data/costs/malaysia_2024.yaml). overrides: {dotted.figure: value} set in the catalogue (after the
     scenario's). project_years: default the scenario's, else 20. discount_rate: a number (every
     stakeholder) or {customer, cpo, utility, city}: fractions. tariff_escalation: a fraction a year.
+    tariff_scale: multiplies every bill of both files (the tornado's tariff input; default 1).
     Explicit arguments win over the scenario's ``economics:`` key, which wins over the catalogue.
     Errors (libgrid.ValidationError / IdError / ParseError) name the file and the dataset or figure.
     """
@@ -123,5 +128,5 @@ def business_case(base, scenario, catalogue=None, overrides=None, project_years=
     d = _libgrid.business_case(str(base), str(scenario), "" if catalogue is None else str(catalogue), ov,
                                None if project_years is None else int(project_years),
                                {str(k): float(v) for k, v in dict(discount_rate or {}).items()},
-                               None if tariff_escalation is None else float(tariff_escalation))
+                               None if tariff_escalation is None else float(tariff_escalation), float(tariff_scale))
     return BusinessCase(d)

@@ -44,7 +44,7 @@ std::string cite(const CostCatalogue& c, const std::string& name) {
 struct Book {
     const CostCatalogue& cat;
     int n = 20;
-    double esc = 0.0, om_esc = 0.0;
+    double esc = 0.0, om_esc = 0.0, tariff_scale = 1.0;
     std::vector<std::string> notes;
     std::map<std::string, std::map<std::string, Flow>> flows;  ///< stakeholder -> item -> RM by year
     std::map<std::pair<std::string, std::string>, AssetLine> assets;
@@ -253,8 +253,8 @@ void price_bills(Book& b, const bc::RunData& base, const bc::RunData& scen) {
     double revenue = 0.0;
     for (const auto id : scen.load_ids) {
         const auto ib = base.bill_rm.find(id), is = scen.bill_rm.find(id);
-        const double before = ib == base.bill_rm.end() ? 0.0 : ib->second * base.annualise();
-        const double after = is == scen.bill_rm.end() ? 0.0 : is->second * scen.annualise();
+        const double before = ib == base.bill_rm.end() ? 0.0 : ib->second * base.annualise() * b.tariff_scale;
+        const double after = is == scen.bill_rm.end() ? 0.0 : is->second * scen.annualise() * b.tariff_scale;
         saving[stakeholder_of(scen, "c", id)] += before - after;
         revenue += after - before;
     }
@@ -274,6 +274,16 @@ void price_energy(Book& b, const bc::RunData& base, const bc::RunData& scen) {
     b.yearly("charging_operator", "charging_revenue", (site_ev(scen) - site_ev(base)) * price, b.esc);
     b.notes.push_back("charging operator: revenue = change in the energy its public chargers deliver x " + b.cite("market.charging_price_rm_per_kwh") +
                       ", escalated with the tariff; its bills are its charging sites' bills");
+    // the charging sites' own connections are not in /bill: their import is priced at a figure (a transfer
+    // from the utility: the city does not count it)
+    const double site_kwh = base.site_import_kwh * base.annualise() - scen.site_import_kwh * scen.annualise();
+    if (base.site_import_kwh > 0 || scen.site_import_kwh > 0) {
+        const double site_price = b.v("market.charging_site_energy_price_rm_per_kwh") * b.tariff_scale;
+        b.yearly("charging_operator", "site_energy_savings", site_kwh * site_price, b.esc);
+        b.yearly("utility", "site_revenue_change", -site_kwh * site_price, b.esc);
+        b.notes.push_back("charging sites: their own connections (/ev_site/p_mw) are not billed in /bill; the change in what they import is priced at " +
+                          b.cite("market.charging_site_energy_price_rm_per_kwh") + " (site_energy_savings; the utility's site_revenue_change)");
+    }
     const double wholesale = b.v("market.wholesale_energy_cost_rm_per_kwh");
     const double avoided_kwh = (base.import_mwh * base.annualise() - scen.import_mwh * scen.annualise()) * 1000.0;
     b.yearly("utility", "avoided_energy_purchases", avoided_kwh * wholesale, b.esc);
@@ -307,7 +317,7 @@ std::vector<UpgradeLine> price_upgrades(Book& b, const bc::RunData& base, const 
         const bool over_b = lb > 100.0, over_s = ls > 100.0;
         if (over_b == over_s) continue;
         UpgradeLine u{t.key, t.rated_kva, lb, ls, over_b ? "avoided" : "needed", kNaN, ""};
-        const auto r = ratings.upper_bound(t.rated_kva * (1.0 + 1e-6));
+        const auto r = ratings.upper_bound(t.rated_kva * 1.01);  // a rating within 1 % is the same (kVA from amps x kV)
         if (r != ratings.end()) {
             u.cost_rm = b.v(r->second);
             u.next_rating = fmt(r->first, "%g");
@@ -394,6 +404,8 @@ CostCatalogue resolve_options(const EconomicsOptions& o, const bc::RunData& scen
             throw IdError("override '" + k + "': " + e.what());
         }
     }
+    for (const auto& [k, v] : sc.overrides) notes.push_back("override (the scenario's economics key): " + k + " = " + fmt(v));
+    for (const auto& [k, v] : o.overrides) notes.push_back("override (option): " + k + " = " + fmt(v));
     out.catalogue_file = path;
     out.project_years = o.project_years ? *o.project_years : sc.project_years ? *sc.project_years : 20;
     if (out.project_years < 1 || out.project_years > 100)
@@ -417,14 +429,29 @@ CostCatalogue resolve_options(const EconomicsOptions& o, const bc::RunData& scen
 }
 
 
-const std::vector<std::string> kItems = {"bill_savings", "charging_revenue", "revenue_change", "avoided_energy_purchases", "ev_fuel_savings",
+const std::vector<std::string> kItems = {"bill_savings", "site_energy_savings", "charging_revenue", "revenue_change", "site_revenue_change",
+                                         "avoided_energy_purchases", "ev_fuel_savings",
                                          "avoided_upgrades", "needed_upgrades", "capex", "om", "replacements", "residual_value", "co2_value"};
 /// Items the city (society) sums: bills, charging sales and revenue changes are transfers between its members.
 const std::set<std::string> kSocial = {"avoided_energy_purchases", "ev_fuel_savings", "avoided_upgrades", "needed_upgrades", "capex", "om", "replacements",
                                        "residual_value"};
 
+/// Paybacks as finance.hpp defines them, except for a stakeholder that invests nothing at year 0 (cf[0] >= 0,
+/// where they are 0) but whose cumulative flow turns negative later: it never recovers, NaN (a planner
+/// reading "0 years" would take a loss for an instant payback).
 StakeholderCase figures_of(const std::string& who, const Flow& cf, double capex, double rate) {
-    return {who, capex, npv(cf, rate), irr(cf), simple_payback_years(cf), discounted_payback_years(cf, rate), rate};
+    StakeholderCase s{who, capex, npv(cf, rate), irr(cf), simple_payback_years(cf), discounted_payback_years(cf, rate), rate};
+    double cum = 0.0, dcum = 0.0;
+    bool neg = false, dneg = false;
+    for (std::size_t t = 0; t < cf.size(); ++t) {
+        cum += cf[t];
+        dcum += cf[t] / std::pow(1.0 + rate, double(t));
+        neg |= cum < 0.0;
+        dneg |= dcum < 0.0;
+    }
+    if (!cf.empty() && cf[0] >= 0.0 && neg) s.simple_payback_years = kNaN;
+    if (!cf.empty() && cf[0] >= 0.0 && dneg) s.discounted_payback_years = kNaN;
+    return s;
 }
 
 /// The city's flows, the stakeholders' figures and the system-wide ones.
@@ -513,6 +540,10 @@ BusinessCase business_case(const std::string& base_h5, const std::string& scenar
     Book b(cat, head.project_years);
     b.esc = head.tariff_escalation;
     b.om_esc = cat.value("finance.om_escalation_nominal_per_year");
+    if (!(options.tariff_scale >= 0.0) || !std::isfinite(options.tariff_scale))
+        throw ValidationError("business case: tariff_scale must be a finite number >= 0, got " + fmt(options.tariff_scale));
+    b.tariff_scale = options.tariff_scale;
+    if (b.tariff_scale != 1.0) b.notes.push_back("every bill of both files x " + fmt(b.tariff_scale) + " (tariff_scale)");
     b.notes = notes;
     price_bills(b, base, scen);
     price_energy(b, base, scen);
@@ -526,6 +557,8 @@ BusinessCase business_case(const std::string& base_h5, const std::string& scenar
     out.project_years = head.project_years;
     out.tariff_escalation = head.tariff_escalation;
     out.upgrades = head.upgrades;
+    out.tariff_scale = b.tariff_scale;
+    for (const auto& [name, f] : cat.figures) out.figures[name] = f.value;
     return out;
 }
 

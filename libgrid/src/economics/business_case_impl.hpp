@@ -33,6 +33,7 @@ struct RunData {
     std::string type_source;                  ///< where the classes came from (for the notes)
     std::map<std::int64_t, double> bill_rm;   ///< customer -> sum of /bill/total_rm over the run
     double import_mwh = 0.0, co2_t = 0.0;
+    double site_import_kwh = 0.0;             ///< the charging sites' own connections (/ev_site/p_mw < 0), not billed in /bill
     std::vector<Device> devices;
     std::vector<Trafo> trafos;
     std::size_t meters = 0, concentrators = 0;

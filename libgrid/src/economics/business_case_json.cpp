@@ -43,7 +43,7 @@ std::string BusinessCase::to_json() const {
     std::ostringstream o;
     o << "{\"base_file\": " << jstr(base_file) << ", \"scenario_file\": " << jstr(scenario_file) << ", \"catalogue_file\": " << jstr(catalogue_file)
       << ",\n \"project_years\": " << project_years << ", \"hours_base\": " << jnum(hours_base) << ", \"hours_scenario\": " << jnum(hours_scenario)
-      << ", \"tariff_escalation\": " << jnum(tariff_escalation) << ",\n \"lcoe_pv_rm_per_kwh\": " << jnum(lcoe_pv_rm_per_kwh)
+      << ", \"tariff_escalation\": " << jnum(tariff_escalation) << ", \"tariff_scale\": " << jnum(tariff_scale) << ",\n \"lcoe_pv_rm_per_kwh\": " << jnum(lcoe_pv_rm_per_kwh)
       << ", \"lcos_rm_per_kwh\": " << jnum(lcos_rm_per_kwh) << ", \"co2_avoided_t_per_year\": " << jnum(co2_avoided_t_per_year)
       << ", \"abatement_cost_rm_per_t\": " << jnum(abatement_cost_rm_per_t) << ",\n \"stakeholders\": [";
     for (std::size_t i = 0; i < stakeholders.size(); ++i) {
@@ -70,7 +70,10 @@ std::string BusinessCase::to_json() const {
           << ", \"max_loading_base_percent\": " << jnum(u.max_loading_base_percent) << ", \"max_loading_scenario_percent\": " << jnum(u.max_loading_scenario_percent)
           << ", \"status\": " << jstr(u.status) << ", \"cost_rm\": " << jnum(u.cost_rm) << ", \"next_rating\": " << jstr(u.next_rating) << "}";
     }
-    o << "],\n \"notes\": [";
+    o << "],\n \"figures\": {";
+    bool first = true;
+    for (const auto& [k, v] : figures) o << (first ? "" : ", ") << jstr(k) << ": " << jnum(v), first = false;
+    o << "},\n \"notes\": [";
     for (std::size_t i = 0; i < notes.size(); ++i) o << (i ? ",\n  " : "\n  ") << jstr(notes[i]);
     o << "]}\n";
     return o.str();

@@ -135,6 +135,7 @@ void read_composite_devices(const ResultsReader& r, RunData& d, double kwh) {
         const auto bw = vec(r, "/ev_site/battery_kw", id.size());
         const auto epv = column_sums(r, "/ev_site/pv_mw", id.size(), kwh), ebat = column_sums(r, "/ev_site/battery_mw", id.size(), kwh, +1);
         const auto eev = column_sums(r, "/ev_site/ev_mw", id.size(), kwh, -1);
+        for (const double x : column_sums(r, "/ev_site/p_mw", id.size(), kwh, -1)) d.site_import_kwh += x;
         for (std::size_t i = 0; i < id.size(); ++i) {
             std::string o = "site";
             o += std::to_string(id[i]);

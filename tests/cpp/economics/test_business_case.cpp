@@ -14,6 +14,7 @@
 #include <libgrid/economics/business_case.hpp>
 #include <libgrid/economics/finance.hpp>
 #include <libgrid/results/hdf5_results.hpp>
+#include <libgrid/scenario/scenario.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -93,7 +94,7 @@ struct Dir {
 
 struct Run {
     std::vector<std::int64_t> loads{1, 2, 3};
-    std::vector<double> bills{1000, 1200, 50000};
+    std::vector<double> bills{4000, 1200, 50000};
     double import_mwh = 100, co2_t = 78;
     double trafo_max = 120;
     bool pv = false, battery = false, bill = true;
@@ -177,7 +178,7 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
     o.project_years = 12;
     const BusinessCase bc = business_case(p.base, p.scen, o);
     const int n = 12;
-    // terrace_house: bill savings 1000 - 600 = 400 a year (escalated 2 %); PV 5 kWp: capex 20 000, O&M 200
+    // terrace_house: bill savings 4000 - 600 = 3400 a year (escalated 2 %); PV 5 kWp: capex 20 000, O&M 200
     // (escalated 3 %), inverter 5 x 600 = 3000 at year 8, residual 20 000 x (25 - 12) / 25 = 10 400 at year 12
     std::vector<double> th(n + 1), office(n + 1), util(n + 1), city(n + 1), pv_cost(n + 1), pv_kwh(n + 1), bat_cost(n + 1), bat_kwh(n + 1);
     const double life = 6000.0 / (65700.0 / 100.0);  // 9.1324 years < 15 calendar
@@ -188,10 +189,10 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
         pv_kwh[t] = t == 0 ? 0.0 : 8760.0 * std::pow(0.995, t - 1);
         bat_cost[t] = t == 0 ? bat_capex : 2350.0 * g(0.03, t) + (t == 10 ? modules : 0.0) - (t == 12 ? modules * (10 + life - 12) / life : 0.0);
         bat_kwh[t] = t == 0 ? 0.0 : 65700.0;
-        th[t] = (t ? 400.0 * g(0.02, t) : 0.0) - pv_cost[t];
+        th[t] = (t ? 3400.0 * g(0.02, t) : 0.0) - pv_cost[t];
         office[t] = (t ? 5000.0 * g(0.02, t) : 0.0) - bat_cost[t];
-        // utility: revenue -5400 a year, avoided purchases 10 MWh x 0.30 = 3000 a year, both escalated; upgrade 80 000 avoided
-        util[t] = t ? (-5400.0 + 3000.0) * g(0.02, t) : 80000.0;
+        // utility: revenue -8400 a year, avoided purchases 10 MWh x 0.30 = 3000 a year, both escalated; upgrade 80 000 avoided
+        util[t] = t ? (-8400.0 + 3000.0) * g(0.02, t) : 80000.0;
         city[t] = (t ? 3000.0 * g(0.02, t) : 80000.0) - pv_cost[t] - bat_cost[t];
     }
     const auto& T = bc.stakeholder("terrace_house");
@@ -202,7 +203,17 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
     CHECK(T.capex_rm == 20000.0);
     CHECK(T.discount_rate == 0.06);
     CHECK(std::fabs(T.irr - irr(th)) < 1e-9);
-    CHECK(std::fabs(T.simple_payback_years - simple_payback_years(th)) < 1e-9);
+    // payback by hand: the cumulative flow turns positive in year T, linear within it
+    double cum = 0, pb = std::nan("");
+    for (int t = 0; t <= n && std::isnan(pb); ++t) {
+        if (cum + th[t] >= 0 && t > 0) pb = t - 1 + (-cum) / th[t];
+        cum += th[t];
+    }
+    REQUIRE(pb > 5.0);
+    REQUIRE(pb < 7.0);
+    CHECK(std::fabs(T.simple_payback_years - pb) < 1e-9);
+    CHECK(std::fabs(T.discounted_payback_years - discounted_payback_years(th, 0.06)) < 1e-9);
+    CHECK(T.discounted_payback_years > T.simple_payback_years);
     const auto& O = bc.stakeholder("office");
     by_hand = 0;
     for (int t = 0; t <= n; ++t) by_hand += office[t] / std::pow(1.06, t);
@@ -219,14 +230,16 @@ TEST_CASE("business case: a hand-worked pair (NPV, IRR, payback, LCOE, LCOS, avo
     for (int t = 0; t <= n; ++t) by_hand += util[t] / std::pow(1.07, t);
     CHECK(std::fabs(U.npv_rm - by_hand) < 1e-9);
     CHECK(U.capex_rm == 0.0);
+    CHECK(U.simple_payback_years == 0.0);  // no investment; the avoided upgrade covers 12 years of lost revenue (cum > 0)
     const auto& C = bc.stakeholder("city");
     by_hand = 0;
     for (int t = 0; t <= n; ++t) by_hand += city[t] / std::pow(1.05, t);
     CHECK(std::fabs(C.npv_rm - by_hand) < 1e-9);
     CHECK(C.capex_rm == 255000.0);
-    CHECK(std::fabs(C.discounted_payback_years - discounted_payback_years(city, 0.05)) < 1e-9);
+    CHECK(std::isnan(C.discounted_payback_years));  // 3000 a year never repays 175 000
     // charging operator: nothing changes
     CHECK(bc.stakeholder("charging_operator").npv_rm == 0.0);
+    CHECK(bc.stakeholder("charging_operator").simple_payback_years == 0.0);  // nothing invested, nothing lost
     // LCOE / LCOS at the city's rate, by hand
     double c_pv = 0, e_pv = 0, c_b = 0, e_b = 0;
     for (int t = 0; t <= n; ++t) {
@@ -283,6 +296,18 @@ TEST_CASE("business case: options come from the scenario's economics key, explic
     CHECK(b.stakeholder("terrace_house").discount_rate == 0.04);
     CHECK(b.stakeholder("terrace_house").capex_rm == 10000.0);
     CHECK(b.cash_flows.front().rm.size() == 16);
+    CHECK(b.figures.at("assets.pv_residential.capex_rm_per_kwp") == 2000.0);  // the figures as used
+    // over 15 years the utility's lost revenue outgrows the avoided upgrade (80 000 - 5400 x 17.29 < 0):
+    // it invests nothing at year 0 and never recovers: payback NaN, not 0
+    CHECK(std::isnan(b.stakeholder("utility").simple_payback_years));
+    // tariff_scale multiplies every bill of both files: savings and the utility's revenue change scale with it
+    o.tariff_scale = 1.5;
+    const BusinessCase c = business_case(p.base, p.scen, o);
+    CHECK(std::fabs(c.flow("terrace_house", "bill_savings")[1] - 1.5 * 3400.0) < 1e-9);
+    CHECK(std::fabs(c.flow("utility", "revenue_change")[1] - 1.5 * -8400.0) < 1e-9);
+    CHECK(c.flow("utility", "avoided_energy_purchases")[1] == b.flow("utility", "avoided_energy_purchases")[1]);
+    o.tariff_scale = -1;
+    CHECK_THROWS_WITH_AS(business_case(p.base, p.scen, o), doctest::Contains("tariff_scale"), ValidationError);
 }
 
 TEST_CASE("business case: a shorter run is annualised by 8760 h / hours simulated") {
@@ -309,7 +334,7 @@ TEST_CASE("business case: a shorter run is annualised by 8760 h / hours simulate
     o.project_years = 3;
     const BusinessCase bc = business_case(d / "a.h5", d / "b.h5", o);
     const auto s = bc.flow("shophouse", "bill_savings");
-    CHECK(std::fabs(s[1] - 10.0 * 8760.0 / 48.0) < 1e-9);
+    CHECK(std::fabs(s[1] - 10.0 * 8760.0 / 48.0) < 1e-9);  // x 182.5
     CHECK(std::fabs(s[2] - 10.0 * 182.5 * 1.02) < 1e-9);
     CHECK(bc.hours_scenario == 48.0);
     CHECK(std::isnan(bc.lcoe_pv_rm_per_kwh));
@@ -326,19 +351,19 @@ TEST_CASE("business case: errors name the file and the figure") {
         const std::string f = p.dir / "other.h5";
         write_run(f, other);
         CHECK_THROWS_WITH_AS(business_case(p.base, f, o), doctest::Contains("not runs of the same network"), ValidationError);
-        CHECK_THROWS_WITH_AS(business_case(p.base, f, o), doctest::Contains("load 4 in '" + f + "'"), ValidationError);
+        CHECK_THROWS_WITH_AS(business_case(p.base, f, o), doctest::Contains(("load 4 in '" + f + "'").c_str()), ValidationError);
     }
     SUBCASE("no bills") {
         Run nb;
         nb.bill = false;
         const std::string f = p.dir / "nobill.h5";
         write_run(f, nb);
-        CHECK_THROWS_WITH_AS(business_case(f, p.scen, o), doctest::Contains("results file '" + f + "': no dataset '/bill/id'"), ValidationError);
+        CHECK_THROWS_WITH_AS(business_case(f, p.scen, o), doctest::Contains(("results file '" + f + "': no dataset '/bill/id'").c_str()), ValidationError);
     }
     SUBCASE("unknown override") {
         o.overrides = {{"assets.pv_residential.capex_per_kwp", 1.0}};
         CHECK_THROWS_WITH_AS(business_case(p.base, p.scen, o), doctest::Contains("override 'assets.pv_residential.capex_per_kwp'"), IdError);
-        CHECK_THROWS_WITH_AS(business_case(p.base, p.scen, o), doctest::Contains(p.cat), IdError);
+        CHECK_THROWS_WITH_AS(business_case(p.base, p.scen, o), doctest::Contains(p.cat.c_str()), IdError);
     }
     SUBCASE("a missing figure names the catalogue and the figure") {
         const std::string cat = p.dir / "short.yaml";
@@ -351,4 +376,31 @@ TEST_CASE("business case: errors name the file and the figure") {
     SUBCASE("not a results file") {
         CHECK_THROWS_AS(business_case(p.cat, p.scen, o), Error);
     }
+}
+
+TEST_CASE("business case: the scenario key economics: parses, round-trips and names bad keys") {
+    Dir d;
+    const std::string cat = d / "cat.yaml";
+    std::ofstream(cat) << kCatalogue;
+    const std::string head = "network: {size: small}\nhorizon: {start: 2025-01-01, steps: 4}\n";
+    const std::string eco = "economics:\n  catalogue: cat.yaml\n  project_years: 25\n  discount_rate: {customer: 0.05, city: 0.03}\n"
+                            "  tariff_escalation: 0.01\n  overrides: {assets.pv_residential.capex_rm_per_kwp: 3500}\n";
+    const Scenario s = parse_scenario(head + eco, d / "s.yaml");
+    CHECK(s.economics.catalogue == fs::path(cat).lexically_normal().string());
+    CHECK(s.economics.project_years == 25);
+    CHECK(s.economics.discount_customer == 0.05);
+    CHECK(!s.economics.discount_utility);
+    CHECK(s.economics.tariff_escalation == 0.01);
+    REQUIRE(s.economics.overrides.size() == 1);
+    CHECK(s.economics.overrides[0].second == 3500.0);
+    const Scenario back = parse_scenario(scenario_to_yaml(s), d / "s.yaml");
+    CHECK(back.economics == s.economics);
+    CHECK(parse_scenario_economics(scenario_to_yaml(s), "x.h5", false) == s.economics);
+    CHECK(!parse_scenario(head, d / "s.yaml").economics.given());
+    CHECK_THROWS_WITH_AS(parse_scenario(head + "economics: {project_year: 3}\n", d / "s.yaml"), doctest::Contains("did you mean 'project_years'"), ParseError);
+    CHECK_THROWS_WITH_AS(parse_scenario(head + "economics: {project_years: 0}\n", d / "s.yaml"), doctest::Contains("economics.project_years"), ParseError);
+    CHECK_THROWS_WITH_AS(parse_scenario(head + "economics: {catalogue: cat.yaml, overrides: {assets.nope: 1}}\n", d / "s.yaml"),
+                         doctest::Contains("economics.overrides.assets.nope"), ParseError);
+    CHECK_THROWS_WITH_AS(parse_scenario(head + "economics: {overrides: {assets.hems.capex_rm_per_home: abc}}\n", d / "s.yaml"),
+                         doctest::Contains("expected a finite number"), ParseError);
 }

@@ -10,6 +10,7 @@
 // is written to BusinessCase::notes.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,9 @@ struct EconomicsOptions {
     std::optional<double> discount_utility;
     std::optional<double> discount_city;     ///< the social rate (finance.discount_rate_social_real)
     std::optional<double> tariff_escalation; ///< bills, revenues and energy prices grow by it a year
+    /// Multiplies every RM amount read from /bill of both files (customers' bill savings, the charging
+    /// operator's, the utility's revenue change): the tornado's tariff input. >= 0.
+    double tariff_scale = 1.0;
     /// Catalogue figures set by dotted path, applied after the scenario's overrides (an unknown name is
     /// an IdError naming the catalogue and the figure).
     std::vector<std::pair<std::string, double>> overrides;
@@ -78,6 +82,7 @@ struct BusinessCase {
     int project_years = 0;
     double hours_base = 0.0, hours_scenario = 0.0;   ///< hours simulated in each file
     double tariff_escalation = 0.0;
+    double tariff_scale = 1.0;
     std::vector<StakeholderCase> stakeholders;       ///< customer classes (sorted), charging_operator, utility, city
     std::vector<CashFlowLine> cash_flows;
     std::vector<AssetLine> assets;
@@ -87,6 +92,8 @@ struct BusinessCase {
     double co2_avoided_t_per_year = 0.0;
     double abatement_cost_rm_per_t = 0.0;   ///< NaN when nothing is avoided
     std::vector<std::string> notes;         ///< every assumption made
+    /// The catalogue's figures as used (after the scenario's and the caller's overrides), by dotted path.
+    std::map<std::string, double> figures;
 
     /// The whole case as JSON (NaN as null).
     std::string to_json() const;
