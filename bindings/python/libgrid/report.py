@@ -892,6 +892,9 @@ class _Report:
             if v is not None:
                 sysrows.append([e(lab), f"<td class='num' data-figure='{attr}' data-value='{float(v)!r}'>{_num(v, 3 if 'kwh' in attr else None)}</td>",
                                 e(unit)])
+        cat = getattr(bc, "catalogue_file", None)
+        if cat:
+            sysrows.append(["cost catalogue", f"<td class='num' title='{e(str(cat))}'>{e(os.path.basename(str(cat)))}</td>", "file"])
         if sysrows:
             out += "<h4>System figures</h4>" + _table(["figure", "value", "unit"], sysrows, tid=f"system-{_slug(r.label)}")
         for attr, title in (("assets", "Assets added"), ("upgrades", "Network upgrades (transformers)")):
