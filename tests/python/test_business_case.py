@@ -283,3 +283,4 @@ def test_shipped_pair_short_runs(tmp_path):
     assert st.loc["charging_operator", "capex_rm"] > 0  # the sites' canopy PV and batteries
     assert bc.lcoe_pv_rm_per_kwh > 0 and bc.lcos_rm_per_kwh > 0
     assert bc.hours_scenario == 48.0
+    assert any("covers a month in part" in n for n in bc.notes)  # 2 days of January

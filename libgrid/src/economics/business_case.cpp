@@ -507,6 +507,10 @@ BusinessCase assemble(Book& b, const bc::RunData& base, const bc::RunData& scen,
 void general_notes(std::vector<std::string>& notes, const bc::RunData& base, const bc::RunData& scen, const CostCatalogue& cat) {
     notes.push_back("annualised: each file's flows x 8760 h / hours simulated (base " + fmt(base.hours) + " h: x " + fmt(base.annualise()) + "; scenario " +
                     fmt(scen.hours) + " h: x " + fmt(scen.annualise()) + "); every year of the project repeats that year");
+    if (base.partial_months || scen.partial_months)
+        notes.push_back("a run covers a month in part (/bill/full_month = 0): its bills are annualised as the run billed them (bill.partial_months: "
+                        "flag = whole-month fixed charges, prorate = in proportion), so a short run's fixed charges weigh as much as its energy; "
+                        "use a full year for figures you report");
     notes.push_back("customer classes from " + scen.type_source + "; a class's customers pay its assets and keep its bill savings; charging sites' "
                     "customers are the charging operator; devices without a customer (own connection) are the utility's");
     notes.push_back("assets added: per customer (or charging site) and kind, the scenario's size minus the base's; PV priced by the size class of the "
@@ -520,6 +524,8 @@ void general_notes(std::vector<std::string>& notes, const bc::RunData& base, con
     notes.push_back("city = society: the sum of every stakeholder's asset flows, avoided energy purchases, upgrades and fuel savings; bills, revenue changes "
                     "and charging sales are transfers and cancel; plus CO2 avoided x " + cite(cat, "finance.co2_price_rm_per_t") +
                     "; discounted at the social rate (a real rate applied to nominal flows unless discount_rate.city is set)");
+    notes.push_back("the simulated year repeats: bill savings and avoided purchases do not follow the PV's degradation or the batteries' fade "
+                    "(only the LCOE's energy degrades); no tax, financing or rebate (the SuRIA rebate is not applied)");
     notes.push_back("LCOE of PV: the added PV's costs over its output (/pv/p_mw, /home/pv_mw, /ev_site/pv_mw, annualised, degraded each year by its class's "
                     "degradation_per_year); LCOS: the added batteries' costs over their discharge; both at the city's rate");
     notes.push_back("CO2 avoided = base /summary/co2_t - scenario /summary/co2_t, annualised; abatement cost = -NPV(city flows without CO2 value) / "

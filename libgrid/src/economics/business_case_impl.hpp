@@ -32,6 +32,7 @@ struct RunData {
     std::map<std::int64_t, std::string> load_type;  ///< load id -> class ("" -> "unclassified")
     std::string type_source;                  ///< where the classes came from (for the notes)
     std::map<std::int64_t, double> bill_rm;   ///< customer -> sum of /bill/total_rm over the run
+    bool partial_months = false;              ///< /bill/full_month has a 0: a month the run covers in part
     double import_mwh = 0.0, co2_t = 0.0;
     double site_import_kwh = 0.0;             ///< the charging sites' own connections (/ev_site/p_mw < 0), not billed in /bill
     std::vector<Device> devices;

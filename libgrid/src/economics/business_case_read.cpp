@@ -221,6 +221,8 @@ RunData read_run(const std::string& path) {
     const auto bid = r.read_int_vector("/bill/id");
     const auto total = column_sums(r, "/bill/total_rm", bid.size(), 1.0);
     for (std::size_t i = 0; i < bid.size(); ++i) d.bill_rm[bid[i]] = total[i];
+    if (r.is_dataset("/bill/full_month"))
+        for (const double f : r.read_vector("/bill/full_month")) d.partial_months |= f == 0.0;
     for (const char* k : {"/summary/import_mwh", "/summary/co2_t"})
         if (!r.is_dataset(k)) throw ValidationError(where(r) + ": no dataset '" + std::string(k) + "' (the run did not finish?)");
     d.import_mwh = r.read_scalar("/summary/import_mwh");
