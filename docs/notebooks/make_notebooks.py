@@ -670,8 +670,298 @@ def unbalanced_week():
     ]
 
 
+
+# issue 18 (H3): the business case of the smart city. The horizon: the files' own year, or what
+# LIBGRID_NOTEBOOK_HORIZON says (tests/python/test_notebooks.py sets "7d": the money is annualised).
+def business_case():
+    return [
+        md("""
+        # Melaka smart city: the business case
+
+        The smart-city programme puts rooftop PV, batteries, smart EV charging, public charging sites
+        with PV canopies and storage, building and home energy management and time-of-use tariffs on
+        today's Melaka grid. The simulations say what that does to the grid (voltages, loading, energy,
+        CO2). A planner also has to say **who pays, who gains and whether it is worth it**. This
+        notebook walks through that question with libgrid's business case (docs/economics.md):
+
+        1. simulate today's grid (`scenarios/melaka_baseline.yaml`) and the smart city
+           (`scenarios/melaka_smart_city.yaml`): the same network, the same seed, the same weather;
+        2. turn the two results files into cash flows per **stakeholder**: each customer class (what
+           its members save on their bills, less what they invest in PV, batteries, HEMS, ...), the
+           **charging operator** (public charging sites), the **utility** (its revenue and avoided
+           energy purchases and transformer upgrades) and the **city** (society as a whole: the money
+           that only changes hands between them cancels, and the CO2 avoided is valued);
+        3. read NPV, IRR and payback per stakeholder, LCOE of the PV, LCOS of the batteries and the cost
+           of each tonne of CO2 avoided;
+        4. ask how robust the answer is: a **tornado** of the NPV over capex, tariff, discount rate,
+           project life, wholesale energy cost and PV yield (the last one needs new simulations: they
+           run on a local Dask cluster);
+        5. hand the result on: the study report (one HTML file).
+
+        Every cost figure comes from the shipped catalogue `data/costs/malaysia_2024.yaml`, each with
+        its source or marked as an assumption with a reason (docs/sources/costs_malaysia.md).
+        """),
+        code(SETUP),
+        md("""
+        ## 1. Simulate today and the smart city
+
+        The scenario files run a year at 15 minutes. A year is what a business case needs (seasons,
+        holidays, monsoon clouds); the business case also accepts a shorter run and annualises it
+        (8 760 h / hours simulated, stated in its notes), which is what the tests do to stay fast
+        (`LIBGRID_NOTEBOOK_HORIZON=7d`). Each run writes an HDF5 results file: the business case reads
+        only those files, so it can be redone later, or by someone else, without simulating again.
+        """),
+        code("""
+        import tempfile, time
+        from libgrid import economics as ec
+
+        HORIZON = os.environ.get("LIBGRID_NOTEBOOK_HORIZON")   # None: the scenario files' own year
+        OUT = Path(tempfile.mkdtemp(prefix="melaka_business_case_"))
+
+        files, results = {}, {}
+        for label, name in (("baseline", "melaka_baseline"), ("smart city", "melaka_smart_city")):
+            sc = libgrid.Scenario.load(SCENARIOS / f"{name}.yaml")
+            if HORIZON:
+                sc.set("horizon.duration", HORIZON)
+            t0 = time.perf_counter()
+            files[label] = str(OUT / f"{name}.h5")
+            results[label] = sc.run(files[label])
+            print(f"{label}: {results[label].summary['steps']:.0f} steps in {time.perf_counter() - t0:.0f} s -> {files[label]}")
+        BASE, SMART = files["baseline"], files["smart city"]
+        """),
+        md("""
+        What changed on the grid, in the KPIs the business case turns into money: energy bought from
+        the grid (`import_mwh`), the bills (`bills_rm`), PV energy, CO2 and the loading of the most
+        loaded transformer (a transformer above 100 % in the baseline that is not in the smart city is
+        an upgrade the utility no longer needs).
+        """),
+        code("""
+        kpis = plots.compare_kpis(results, kpis=["import_mwh", "export_mwh", "peak_import_mw", "pv_mwh", "bills_rm",
+                                                 "co2_t", "max_trafo_loading_percent", "battery_discharged_mwh"])
+        kpis["change"] = kpis["smart city"] - kpis["baseline"]
+        assert kpis.loc["pv_mwh", "change"] > 0 and kpis.loc["import_mwh", "change"] < 0
+        kpis
+        """),
+        md("""
+        ## 2. The business case
+
+        `ec.business_case(BASE, SMART)` compares the two files customer by customer. What it counts
+        (docs/economics.md has every formula):
+
+        * **customers**, by class (terrace houses, shophouses, offices, malls, hotels, ...): the bill
+          savings (baseline bill - smart-city bill, escalated with the tariff) against the
+          behind-the-meter assets the smart city added for them (PV by size class, batteries, HEMS,
+          BEMS, home chargers): their capex at year 0, O&M every year, replacements (a battery from its
+          simulated throughput), and the unused value at the end of the project;
+        * the **charging operator**: its sites' bills, its revenue from the energy it sells, its PV
+          canopies, batteries and chargers;
+        * the **utility**: the revenue it loses (the customers' savings), the energy it no longer
+          buys, transformer upgrades avoided (or made necessary), smart meters and concentrators;
+        * the **city**: all of the above together (bills and revenue cancel) plus the CO2 avoided,
+          valued at the catalogue's carbon price, discounted at the social rate.
+
+        Options (project life, discount rates, tariff escalation, a different catalogue, any figure
+        overridden by its dotted name) default from the catalogue and the scenario's `economics:` key.
+        """),
+        code("""
+        case = ec.business_case(BASE, SMART)
+        stake = case.stakeholders
+        assert {"utility", "city", "charging_operator"} <= set(stake.index)
+        assert np.isfinite(stake.npv_rm).all() and (stake.capex_rm >= 0).all()
+        stake.style.format({"capex_rm": "{:,.0f}", "npv_rm": "{:,.0f}", "irr": "{:.1%}",
+                            "simple_payback_years": "{:.1f}", "discounted_payback_years": "{:.1f}",
+                            "discount_rate": "{:.1%}"}, na_rep="-")
+        """),
+        md("""
+        How to read it: **NPV** (RM, today's money) is what the stakeholder gains over the project
+        after paying for its assets, discounted at its own rate: positive means the investment pays
+        for itself at that rate. **IRR** is the discount rate at which NPV would be zero (blank when
+        the cash flows never change sign, e.g. a stakeholder who only gains or only pays). **Payback**
+        is the year in which the cumulative cash flow turns positive (simple) or the discounted one
+        does; blank when it never does within the project.
+
+        The system-wide figures:
+        """),
+        code("""
+        system = pd.Series({
+            "project life (years)": case.project_years,
+            "LCOE of the added PV (RM/kWh)": case.lcoe_pv_rm_per_kwh,
+            "LCOS of the added batteries (RM/kWh)": case.lcos_rm_per_kwh,
+            "CO2 avoided (t/year)": case.co2_avoided_t_per_year,
+            "cost of CO2 abated (RM/t; negative: it pays for itself)": case.abatement_cost_rm_per_t,
+        })
+        assert case.co2_avoided_t_per_year > 0 and np.isfinite(case.lcoe_pv_rm_per_kwh)
+        system.round(3).to_frame("value")
+        """),
+        md("""
+        ## Cash flows
+
+        Year 0 is the investment, years 1..n the savings and costs at the end of each year (RM, money
+        in positive). The city's flows item by item, then each stakeholder's cumulative discounted cash
+        flow: where it crosses zero is its discounted payback.
+        """),
+        code("""
+        flows = case.cash_flows
+        city = flows.loc["city"]
+        assert np.allclose(ec.npv(city.sum().to_numpy(), stake.loc["city", "discount_rate"]), stake.loc["city", "npv_rm"],
+                           rtol=1e-9, atol=1e-6)
+        city.loc[:, [0, 1, 2, case.project_years]].round(0)
+        """),
+        code("""
+        fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+        years = np.array(flows.columns, dtype=float)
+        for who in stake.sort_values("capex_rm", ascending=False).index:
+            cf = flows.loc[who].sum().to_numpy()
+            disc = cf / (1 + stake.loc[who, "discount_rate"]) ** years
+            ax.plot(years, np.cumsum(disc) / 1e6, marker=".", label=f"{who} (NPV {stake.loc[who, 'npv_rm'] / 1e6:,.2f} M RM)")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel("year of the project")
+        ax.set_ylabel("cumulative discounted cash flow (million RM)")
+        ax.set_title("Melaka smart city vs today: who gains, and when")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        assert len(ax.lines) == len(stake) + 1
+        save_figure(fig, "business_case_cumulative.png")
+        """),
+        md("""
+        ## What was bought, and the transformers
+
+        The asset table lists what the smart city added, per stakeholder and asset class, with the
+        catalogue figures used and where they come from. The upgrade table lists the transformers
+        above 100 % in either run: an upgrade **avoided** (over 100 % today, not in the smart city:
+        its next rating's cost is saved at year 0) or **needed** (the other way round).
+        """),
+        code("""
+        case.assets
+        """),
+        code("""
+        case.upgrades
+        """),
+        md("""
+        Every assumption the business case made (annualisation, figures taken as assumptions, what is
+        outside its boundary) is in its notes: read them before quoting a number.
+        """),
+        code("""
+        for note in case.notes:
+            print("-", note)
+        assert case.notes
+        """),
+        md("""
+        ## 3. What if? Change one assumption
+
+        Any catalogue figure can be overridden by its dotted name, and the finance options directly.
+        Here: PV costs 25 % less than the catalogue says, and the city discounts at 5 % instead of the
+        catalogue's social rate. Nothing is simulated again: only the cash flows change.
+        """),
+        code("""
+        cat = ec.catalogue(ROOT / "data" / "costs" / "malaysia_2024.yaml")
+        pv_capex = [n for n in cat.index if n.startswith("assets.pv_") and n.endswith("capex_rm_per_kwp")]
+        cheap_pv = ec.business_case(BASE, SMART, overrides={n: 0.75 * cat.loc[n, "value"] for n in pv_capex})
+        what_if = pd.DataFrame({"catalogue": stake.npv_rm, "PV capex -25 %": cheap_pv.stakeholders.npv_rm})
+        what_if["change"] = what_if["PV capex -25 %"] - what_if["catalogue"]
+        assert what_if.loc["city", "change"] > 0     # cheaper PV: society gains
+        what_if.round(0)
+        """),
+        md("""
+        ## 4. How robust is it? The tornado
+
+        `ec.tornado` sets each main input to 80 % and 120 % of its value and recomputes the NPV of one
+        stakeholder (here the city). Capex, tariff, discount rate, project life and the wholesale cost
+        of energy only change the cash flows. **PV yield** changes what the grid does, so both
+        scenarios are simulated again with the weather's irradiance scaled (the scenario text stored
+        in each results file, with only `weather.mean_daily_ghi_kwh_m2` changed). Those four runs go
+        to a local Dask cluster of two worker processes (`libgrid.sweep.start_local_cluster`; any
+        `distributed.Client` would do, e.g. a cluster of several machines).
+
+        The bars are sorted by swing: the inputs at the top are the ones worth pinning down before a
+        decision.
+        """),
+        code("""
+        from libgrid.sweep import start_local_cluster
+
+        cluster, client = start_local_cluster(2)
+        try:
+            t0 = time.perf_counter()
+            tor = ec.tornado(BASE, SMART, stakeholder="city", client=client)
+            print(f"tornado in {time.perf_counter() - t0:.0f} s")
+        finally:
+            client.close()
+            cluster.close()
+        assert (np.diff(tor.swing_rm.to_numpy()) <= 0).all()
+        pv = tor.set_index("input").loc["pv_yield"]
+        assert pv.npv_high_rm > pv.npv_low_rm          # more sun, more value from the PV
+        tor
+        """),
+        code("""
+        ax = ec.plot_tornado(tor)
+        ax.figure.set_size_inches(10, 5.5)
+        assert len(ax.patches) == 2 * len(tor)
+        save_figure(ax.figure, "tornado_city.png")
+        for name, note in tor.attrs["notes"].items():
+            print(f"{name}: {note}")
+        """),
+        md("""
+        The same for the utility (no PV-yield re-run this time: `inputs=` picks the inputs). Its NPV
+        is driven by the revenue it no longer collects, so the tariff matters more to it than to the
+        city, where bills cancel out.
+        """),
+        code("""
+        tor_u = ec.tornado(BASE, SMART, stakeholder="utility",
+                           inputs=["capex", "tariff", "discount_rate", "project_years", "wholesale_cost"])
+        ax = ec.plot_tornado(tor_u)
+        ax.figure.set_size_inches(10, 4.8)
+        save_figure(ax.figure, "tornado_utility.png")
+        swing = lambda t, name: float(t.set_index("input").loc[name, "swing_rm"])
+        assert swing(tor, "tariff") <= 1e-6 * abs(tor.attrs["npv_base_rm"])   # the city: bills are transfers
+        assert swing(tor_u, "tariff") > 0                                      # the utility: its revenue
+        tor_u
+        """),
+        md("""
+        ## 5. Hand it on: the study report
+
+        `libgrid.report` writes one self-contained HTML file (no network needed to open it) with the
+        scenarios' assumptions, the KPI table with definitions, the feasibility checks, energy and
+        CO2, bills by class, the investment table and tornado, and the key plots
+        (docs/report.md; on the command line `libgrid report BASE.h5 SCENARIO.h5 -o study.html`).
+        """),
+        code("""
+        try:
+            from libgrid.report import report as study_report   # libgrid.report(...) is the same function
+        except ImportError:
+            study_report = None
+            print("libgrid.report is not in this build (docs/report.md)")
+        if study_report:
+            # the tornado computed above goes in as it is (else the report computes it again: four more runs)
+            path = Path(study_report(BASE, SMART, out=OUT / "study.html", title="Melaka smart city: business case",
+                                     tornado=tor))
+            assert path.is_file() and path.stat().st_size > 10_000
+            print(f"study report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        """),
+        md("""
+        ## What a planner takes away
+
+        The cell below states the result in one paragraph, from the numbers above. Before quoting it:
+        the smart city's penetrations and many cost figures are ASSUMPTIONS (the scenario file and
+        the catalogue say which), and with `LIBGRID_NOTEBOOK_HORIZON` set the year was extrapolated
+        from a short run.
+        """),
+        code("""
+        c = stake.loc["city"]
+        top = tor.iloc[0]
+        print(f"Over {case.project_years} years the smart city is worth {c.npv_rm / 1e6:,.2f} million RM to Melaka as a whole "
+              f"(NPV at {c.discount_rate:.1%}), avoiding {case.co2_avoided_t_per_year:,.0f} t of CO2 a year at "
+              f"{case.abatement_cost_rm_per_t:,.0f} RM/t. "
+              f"Customers: {', '.join(f'{k} {v / 1e6:,.2f} M RM' for k, v in stake.npv_rm.drop(['utility', 'city', 'charging_operator']).items())}; "
+              f"utility {stake.loc['utility', 'npv_rm'] / 1e6:,.2f} M RM; charging operator "
+              f"{stake.loc['charging_operator', 'npv_rm'] / 1e6:,.2f} M RM. "
+              f"The input that moves the city's NPV most is {tor.attrs['labels'][top.input]} "
+              f"({top.npv_low_rm / 1e6:,.2f} to {top.npv_high_rm / 1e6:,.2f} M RM).")
+        """),
+    ]
+
+
 NOTEBOOKS = {"quickstart.ipynb": quickstart, "melaka_smart_city.ipynb": smart_city, "ev_growth.ipynb": ev_growth,
-             "melaka_unbalanced_week.ipynb": unbalanced_week}  # issue 15
+             "melaka_unbalanced_week.ipynb": unbalanced_week,  # issue 15
+             "melaka_business_case.ipynb": business_case}  # issue 18
 
 
 def build(name: str):

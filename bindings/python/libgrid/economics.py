@@ -130,3 +130,9 @@ def business_case(base, scenario, catalogue=None, overrides=None, project_years=
                                {str(k): float(v) for k, v in dict(discount_rate or {}).items()},
                                None if tariff_escalation is None else float(tariff_escalation), float(tariff_scale))
     return BusinessCase(d)
+
+
+# issue 18 (H3): sensitivity of a business case (docs/economics.md "Sensitivity")
+from .sensitivity import plot_tornado, tornado  # noqa: E402
+
+__all__ += ["tornado", "plot_tornado"]
