@@ -235,6 +235,24 @@ def test_tornado_computed_through_the_hook(runs, tmp_path, monkeypatch):
     assert "computed by libgrid.economics.tornado" in page
 
 
+@pytest.mark.skipif(not hasattr(_economics(), "tornado"), reason="this libgrid has no libgrid.economics.tornado yet")
+def test_tornado_computed_by_the_sensitivity(runs, tmp_path):
+    """helper H3's libgrid.economics.tornado through the report (the inputs that need no re-run)."""
+    base, city, _ = runs
+    want = _economics().tornado(str(base), str(city), inputs=["capex", "discount_rate"])
+    out = rep.report(base, city, out=tmp_path / "t.html", tornado={"inputs": ["capex", "discount_rate"]})
+    page = open(out, encoding="utf-8").read()
+    table = page[page.index("id='tornado-table'"):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr><td>([a-z_]+)</td>(.*?)</tr>", table)
+    assert [r[0] for r in rows] == list(want["input"])
+    for (name, cells), (_, w) in zip(rows, want.iterrows()):
+        assert f"<td>{rep._num(w['npv_low_rm'])}</td>" in cells and f"<td>{rep._num(w['npv_high_rm'])}</td>" in cells
+    assert "data-chart='tornado'" in page
+    with pytest.raises(rep.ReportError, match="tornado"):
+        rep.report(base, city, out=tmp_path / "u.html", tornado={"inputs": ["no_such_input"]}, plots=False)
+
+
 def test_bad_input_is_a_clear_error(runs, tmp_path):
     base, city, _ = runs
     with pytest.raises(rep.ReportError, match="nope.h5.*no such file"):

@@ -960,18 +960,25 @@ class _Report:
             accepted = set(inspect.signature(fn).parameters)
         except (TypeError, ValueError):
             accepted = set()
-        kw = {k: v for k, v in dict(self.economics_kw or {}).items() if k in accepted and k in ("catalogue", "overrides")}
+        kw = {k: v for k, v in dict(self.economics_kw or {}).items()
+              if k in accepted and k in ("catalogue", "overrides", "project_years", "discount_rate", "tariff_escalation")}
+        if isinstance(t, Mapping):  # the caller's arguments for the tornado (inputs=, low=, high=, client=, ...)
+            kw.update(t)
         print(f"libgrid report: computing the tornado of {self.scen[0].label} vs {self.base.label} "
               "(re-runs both with the PV yield changed; --no-tornado leaves it out)", file=sys.stderr, flush=True)
         try:
             df = fn(self.base.path, self.scen[0].path, **kw)
+        except TypeError as err:
+            raise ReportError(f"tornado: {err}") from None
         except (ValueError, KeyError, OSError, RuntimeError) as err:
+            if isinstance(t, Mapping):
+                raise ReportError(f"tornado {dict(t)}: {err}") from None
             return None, f"libgrid.economics.tornado failed: {err}"
-        if "base_npv_rm" not in df.attrs:
+        if "npv_base_rm" not in df.attrs:
             st = self.cases[self.scen[0].label].stakeholders
             who = str(df.attrs.get("stakeholder", "city"))
             if who in st.index:
-                df.attrs["base_npv_rm"] = float(st.loc[who, "npv_rm"])
+                df.attrs["npv_base_rm"] = float(st.loc[who, "npv_rm"])
         return df, f"computed by libgrid.economics.tornado ({self.scen[0].label} vs {self.base.label})"
 
     def s_tornado(self) -> str:
@@ -981,22 +988,43 @@ class _Report:
         need = {"input", "npv_low_rm", "npv_high_rm"}
         if not need <= set(df.columns):
             raise ReportError(f"tornado: the DataFrame needs the columns {sorted(need)}, it has {list(df.columns)}")
+        attrs = dict(df.attrs)
         df = df.copy()
         if "swing_rm" not in df:
             df["swing_rm"] = (df["npv_high_rm"] - df["npv_low_rm"]).abs()
-        df = df.sort_values("swing_rm", ascending=False)
-        who = str(df.attrs.get("stakeholder", "city"))
-        base_npv = df.attrs.get("base_npv_rm")
+        df = df.sort_values("swing_rm", ascending=False, kind="stable")
+        df.attrs.update(attrs)
+        who = str(attrs.get("stakeholder", "city"))
+        base_npv = attrs.get("npv_base_rm", attrs.get("base_npv_rm"))
         out = (f"<p>How the NPV ({e(who)}) moves when one input at a time goes to its low and high value "
-               f"({e(how)}). Sorted by swing: the inputs at the top matter most.</p>")
-        cols = [c for c in ("input", "low_value", "high_value", "npv_low_rm", "npv_high_rm", "swing_rm") if c in df]
+               f"({e(how)}). Sorted by swing: the inputs at the top matter most."
+               + (f" The case's NPV: RM {_rm(base_npv)}." if base_npv is not None else "") + "</p>")
+        cols = [c for c in ("input", "unit", "base_value", "low_value", "high_value", "npv_low_rm", "npv_high_rm", "swing_rm")
+                if c in df]
         out += _df_table(df[cols], tid="tornado-table", index=False)
+        notes = attrs.get("notes")
+        if notes:
+            items = notes.items() if isinstance(notes, Mapping) else enumerate(notes)
+            out += ("<details><summary>What each variant changed</summary><ul class='notes'>" +
+                    "".join(f"<li>{e(str(v)) if isinstance(k, int) else e(f'{k}: {v}')}</li>" for k, v in items) +
+                    "</ul></details>")
         if self.with_plots:
             out += self.chart_tornado(df, who, base_npv)
         return out
 
     def chart_tornado(self, df: pd.DataFrame, who: str, base_npv) -> str:
         fig, ax = _figure(10.5, 0.45 * len(df) + 1.4)
+        plot = getattr(_tornado_module(), "plot_tornado", None)
+        if plot is not None and {"low_value", "high_value"} <= set(df.columns) and base_npv is not None:
+            d = df.copy()
+            d.attrs.update(df.attrs)
+            d.attrs.setdefault("npv_base_rm", base_npv)
+            try:
+                plot(d, ax=ax)  # helper H3's chart (libgrid.economics.plot_tornado)
+                _shrink(ax)
+                return _svg(fig, "tornado")
+            except (ValueError, KeyError, TypeError):
+                fig, ax = _figure(10.5, 0.45 * len(df) + 1.4)
         y = np.arange(len(df))[::-1]
         lo = df["npv_low_rm"].to_numpy(float) / 1e6
         hi = df["npv_high_rm"].to_numpy(float) / 1e6
@@ -1270,6 +1298,18 @@ def _df_table(df: pd.DataFrame, tid: str = "", index: bool = True) -> str:
     return _table(head, rows, tid=tid)
 
 
+def _tornado_module():
+    """The module with the tornado (libgrid.economics, else libgrid.sensitivity), or None."""
+    from . import economics
+    if hasattr(economics, "tornado"):
+        return economics
+    try:
+        from . import sensitivity  # type: ignore[attr-defined]
+        return sensitivity
+    except ImportError:
+        return None
+
+
 def _tornado_function():
     """libgrid.economics.tornado, else libgrid.sensitivity.tornado (helper H3's), else None."""
     from . import economics
@@ -1428,7 +1468,8 @@ def report(base, scenario, *more, out: "str | os.PathLike[str]" = "study.html", 
     (catalogue=, overrides=, project_years=, discount_rate=, tariff_escalation=), or False to leave the
     investment section out; tornado: a DataFrame (input, npv_low_rm, npv_high_rm[, low_value,
     high_value, swing_rm]) or a CSV path to show, None to compute it with `libgrid.economics.tornado`
-    when this libgrid has it (re-runs for the PV yield: minutes for a year), False to leave it out;
+    when this libgrid has it (re-runs for the PV yield: minutes for a year), a dict to compute it with
+    these arguments (e.g. {"inputs": ["capex", "tariff"], "client": "threads"}), False to leave it out;
     plots: False leaves the charts out. Returns the HTML file's path. Bad input raises ReportError
     (a ValueError) naming the file or option."""
     scenarios = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario]
@@ -1448,8 +1489,9 @@ def report(base, scenario, *more, out: "str | os.PathLike[str]" = "study.html", 
         raise ReportError(f"out: '{out}' is a directory")
     if economics not in (None, False) and not isinstance(economics, Mapping):
         raise ReportError(f"economics: expected a dict of business_case keyword arguments or False, got {type(economics).__name__}")
-    if tornado is not None and tornado is not False and not isinstance(tornado, (pd.DataFrame, str, os.PathLike)):
-        raise ReportError(f"tornado: expected a DataFrame, a CSV path, None or False, got {type(tornado).__name__}")
+    if tornado is not None and tornado is not False and not isinstance(tornado, (pd.DataFrame, str, os.PathLike, Mapping)):
+        raise ReportError(f"tornado: expected a DataFrame, a CSV path, a dict of tornado() arguments, None or False, "
+                          f"got {type(tornado).__name__}")
     labs = _labels(paths, labels)
     runs = [_Run(p, lab) for p, lab in zip(paths, labs)]
     title = title or f"{', '.join(r.label for r in runs[1:])} vs {runs[0].label}: study report"
