@@ -979,7 +979,7 @@ class _Report:
             who = str(df.attrs.get("stakeholder", "city"))
             if who in st.index:
                 df.attrs["npv_base_rm"] = float(st.loc[who, "npv_rm"])
-        return df, f"computed by libgrid.economics.tornado ({self.scen[0].label} vs {self.base.label})"
+        return df, f"computed by libgrid.economics.tornado for {self.scen[0].label} vs {self.base.label}"
 
     def s_tornado(self) -> str:
         df, how = self.tornado_df()
