@@ -70,6 +70,7 @@ void add_run(CLI::App& app);
 void add_study_commands(CLI::App& app);
 void add_sweep(CLI::App& app, const char* argv0);
 void add_portal(CLI::App& app, const char* argv0);
+void add_report(CLI::App& app, const char* argv0);  ///< issue 18: `libgrid report` (cli_report.cpp, docs/report.md)
 
 /// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program
 /// (build tree: <build>/python), else where `cmake --install` put it; "" when none (the interpreter's

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     libgrid::cli::add_study_commands(app);
     libgrid::cli::add_sweep(app, argv[0]);
     libgrid::cli::add_portal(app, argv[0]);
+    libgrid::cli::add_report(app, argv[0]);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

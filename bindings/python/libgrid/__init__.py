@@ -42,7 +42,10 @@ def __getattr__(name):
         import importlib
         module = importlib.import_module(".sweep", __name__)
         return module if name == "sweep" else module.variant_grid
+    if name == "report":  # issue 18: libgrid.report(base, scenario, out=...) (callable module, docs/report.md)
+        import importlib
+        return importlib.import_module(".report", __name__)
     raise AttributeError(f"module 'libgrid' has no attribute '{name}'")
 
 
-__all__ += ["sweep", "variant_grid"]
+__all__ += ["sweep", "variant_grid", "report"]
