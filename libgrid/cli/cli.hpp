@@ -70,6 +70,11 @@ void add_run(CLI::App& app);
 void add_study_commands(CLI::App& app);
 void add_sweep(CLI::App& app, const char* argv0);
 void add_portal(CLI::App& app, const char* argv0);
+
+/// The Python the commands written in Python exec: $LIBGRID_PYTHON, else /usr/bin/python3 (cli_python.cpp).
+std::string python_interpreter();
+/// Runs `python -c code` and returns its exit status (-1 when it could not run or was killed).
+int python_probe(const std::string& python, const char* code);
 void add_report(CLI::App& app, const char* argv0);  ///< issue 18: `libgrid report` (cli_report.cpp, docs/report.md)
 
 /// Directory holding the `libgrid` Python package: $LIBGRID_PYTHONPATH, else next to this program

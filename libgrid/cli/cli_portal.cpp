@@ -25,37 +25,12 @@ struct PortalArgs {
     int port = 5000;
 };
 
-std::string portal_python() {
-    const char* e = std::getenv("LIBGRID_PYTHON");
-    return e && *e ? std::string(e) : std::string("/usr/bin/python3");
-}
-
 /// PYTHONPATH with the package directory first (when one was found).
 void set_pythonpath(const std::string& pkg) {
     if (pkg.empty()) return;
     const char* old = std::getenv("PYTHONPATH");
     const std::string pp = pkg + (old && *old ? std::string(":") + old : std::string());
     setenv("PYTHONPATH", pp.c_str(), 1);
-}
-
-/// Runs `python -c CODE` and returns its exit status (-1 when it could not run or was killed).
-int run_probe(const std::string& python, const char* code) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        std::vector<std::string> args = {python, "-c", code};
-        std::vector<char*> cargs;
-        for (std::string& a : args) cargs.push_back(a.data());
-        cargs.push_back(nullptr);
-        execv(cargs[0], cargs.data());
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // exit 3: no Flask; 4: no libgrid package (or not one with the portal); 5: libgrid fails to import
@@ -69,7 +44,7 @@ constexpr const char* kProbe =
     "sys.exit(0 if u.find_spec('libgrid.portal') is not None else 4)\n";
 
 [[noreturn]] void exec_portal(const char* argv0, const PortalArgs& a) {
-    const std::string python = portal_python();
+    const std::string python = python_interpreter();
     if (access(python.c_str(), X_OK) != 0)
         throw Error("portal: cannot run Python '" + python + "' (" + std::strerror(errno) +
                     "): install python3 or set LIBGRID_PYTHON to a Python 3 that has Flask and the libgrid package");
@@ -78,7 +53,7 @@ constexpr const char* kProbe =
     const std::string where = pkg.empty() ? std::string("on its own path (no package next to this program; set "
                                                         "LIBGRID_PYTHONPATH)")
                                           : "in " + pkg;
-    switch (run_probe(python, kProbe)) {
+    switch (python_probe(python, kProbe)) {
         case 0: break;
         case 3:
             throw Error("portal: " + python + " has no Flask: install it (Debian: apt-get install python3-flask; docs/portal.md)");

@@ -26,31 +26,6 @@ struct ReportArgs {
     bool no_economics = false, no_tornado = false, no_plots = false;
 };
 
-std::string report_python() {
-    const char* e = std::getenv("LIBGRID_PYTHON");
-    return e && *e ? std::string(e) : std::string("/usr/bin/python3");
-}
-
-/// Runs `python -c CODE` and returns its exit status (-1 when it could not run or was killed).
-int probe(const std::string& python, const char* code) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        std::vector<std::string> args = {python, "-c", code};
-        std::vector<char*> cargs;
-        for (std::string& a : args) cargs.push_back(a.data());
-        cargs.push_back(nullptr);
-        execv(cargs[0], cargs.data());
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // exit 3: no matplotlib; 6: no h5py; 7: no PyYAML; 4: no libgrid package (or one without the report);
 // 5: libgrid fails to import
 constexpr const char* kReportProbe =
@@ -79,7 +54,7 @@ void check_out_dir(const std::string& path, const char* option) {
 }
 
 [[noreturn]] void exec_report(const char* argv0, const ReportArgs& a) {
-    const std::string python = report_python();
+    const std::string python = python_interpreter();
     if (access(python.c_str(), X_OK) != 0)
         throw Error("report: cannot run Python '" + python + "' (" + std::strerror(errno) +
                     "): install python3 or set LIBGRID_PYTHON to a Python 3 that has matplotlib and the libgrid package");
@@ -92,7 +67,7 @@ void check_out_dir(const std::string& path, const char* option) {
     const std::string where = pkg.empty() ? std::string("on its own path (no package next to this program; set "
                                                         "LIBGRID_PYTHONPATH)")
                                           : "in " + pkg;
-    switch (probe(python, kReportProbe)) {
+    switch (python_probe(python, kReportProbe)) {
         case 0: break;
         case 3:
             throw Error("report: " + python + " has no matplotlib: install it (Debian: apt-get install python3-matplotlib; docs/report.md)");
