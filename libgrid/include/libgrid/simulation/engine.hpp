@@ -20,6 +20,7 @@
 
 #include <limits>
 #include <libgrid/results/recorder.hpp>
+#include <libgrid/results/results.hpp>
 #include <libgrid/simulation/comms.hpp>
 #include <libgrid/simulation/dr.hpp>
 #include <libgrid/simulation/device_set.hpp>
@@ -114,6 +115,9 @@ struct SimulationOptions {
     /// Issue 17, second part: demand-response events sent through the channel (docs/comms.md
     /// "Demand response through the channel"; scenario key `demand_response`). Empty = none.
     std::vector<DemandResponseEvent> demand_response;
+    /// Issue 19: keep every recorded series in memory too (Simulation::results(), by element id and
+    /// time); with output_path also given, the same values go to both. Ignored with `recorder`.
+    bool results_in_memory = false;
 };
 
 /// The engine re-derives its model (admittances, solver factorisation) from the network every this
@@ -267,11 +271,30 @@ struct SimulationSummary {
 /// Per-step hook for progress bars: (step done, total steps).
 using ProgressFn = std::function<void(std::size_t, std::size_t)>;
 
+/// Issue 19: what one step did (Simulation::step(), the StepFn callback).
+struct StepInfo {
+    std::size_t step = 0;          ///< index of the step (0-based)
+    std::size_t total = 0;         ///< steps planned (SimulationOptions::n_steps)
+    LocalTime time = 0;            ///< its start, local time (s since 1970-01-01 local)
+    bool converged = true;         ///< the power flow converged
+    bool controls_settled = true;  ///< voltage-dependent controls reached their fixed point
+    int iterations = 0;            ///< power-flow iterations, all control rounds
+};
+/// Per-step hook with the step's time and status.
+using StepFn = std::function<void(const StepInfo&)>;
+
 /// Where a run with results file `output` keeps its checkpoint: `<output>.ckpt`.
 std::string checkpoint_path(const std::string& output);
 
-/// A time-series run. Construct, then run(). Throws ValidationError / IdError on bad input
-/// (unknown bus or load ids, bad device parameters) before the first step.
+/// A time-series run. Construct, then run() (the whole horizon) or step it: start(), step() /
+/// run_until(t) with set points changed between steps, finish(). Throws ValidationError / IdError
+/// on bad input (unknown bus or load ids, bad device parameters) before the first step.
+///
+/// Thread safety: a Simulation is used from one thread at a time, except cancel(), which any
+/// thread may call while it runs. Independent Simulations (each with its own inputs and output
+/// file) may run on separate threads at once: they share no mutable state, and the HDF5 library
+/// is its thread-safe build (its calls serialised; CMake refuses one without H5_HAVE_THREADSAFE).
+/// Results are identical whatever SimulationOptions::threads.
 class Simulation {
 public:
     Simulation(Network net, DeviceSet devices, SimulationOptions options);
@@ -284,7 +307,45 @@ public:
     Simulation(Simulation&&) noexcept;
     Simulation& operator=(Simulation&&) noexcept;
 
+    /// The whole run (what start(), step() to the end and finish() do), with a progress callback.
     SimulationSummary run(const ProgressFn& progress = {});
+    /// The same with a callback given each step's time and status.
+    SimulationSummary run(const StepFn& on_step);
+
+    // ---- stepped runs (co-simulation, DERMS; docs/cpp_api.md "Stepping") ----
+    /// Prepares the run: profiles, devices, the results file. Once; step() calls it when not done yet.
+    void start();
+    /// Runs the next step. Throws Error when every step is done, the run was finished or cancelled.
+    StepInfo step();
+    /// Steps while the next step starts before `t` (local time); returns the steps run by this call.
+    std::size_t run_until(LocalTime t);
+    /// Steps run so far; the local start time of the next step; every step done (or the run cancelled).
+    std::size_t steps_done() const;
+    LocalTime next_time() const;
+    bool done() const;
+    /// Ends the run (bills, KPIs, /summary, the results file closed) and returns its summary; a run
+    /// ended before its last step is "stopped" (completed = false, stop_reason "finished early").
+    SimulationSummary finish();
+    /// From any thread: the run stops at the next step boundary (the step in progress ends first);
+    /// run() returns a summary with completed = false and stop_reason "cancelled".
+    void cancel() noexcept;
+
+    // ---- set points between steps (they act from the next step on) ----
+    /// A battery's AC power, kW, generator convention (+ discharge, - charge), held until changed;
+    /// the battery's power and energy limits still apply. NaN: back to its own strategy.
+    /// IdError for an unknown battery id; ValidationError for an infinite value.
+    void set_battery_power(Id battery, double p_kw);
+    /// A PV unit's AC output cap, kW (curtailment; >= 0); infinity: no cap (the default).
+    void set_pv_limit(Id pv, double p_max_kw);
+    /// Opens or closes a switch (element "switch") or takes an element in or out of service
+    /// ("line", "trafo", "load", "sgen", "ext_grid", "pv", "battery"): an event at the next step,
+    /// listed in /events with cause "set_point". IdError for an unknown element or id.
+    void set_switch(Id sw, bool closed);
+    void set_in_service(const std::string& element, Id id, bool in_service);
+
+    /// Issue 19: the results kept in memory (SimulationOptions::results_in_memory); the steps done
+    /// so far while stepping. Throws Error when the run does not keep them.
+    const Results& results() const;
 
     /// After run(): per-customer monthly bills (customer ids in bill_customers()).
     const std::vector<std::vector<Bill>>& bills() const;
