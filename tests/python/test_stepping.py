@@ -51,6 +51,11 @@ def test_stepped_day_equals_the_whole_run_and_the_file(tmp_path):
     assert np.allclose(mem.values, res.bus_vm().values, rtol=1e-6)
     lines = sim.results.line_loading()
     assert list(lines.columns) == list(net.line.index)
+    # the file gives the same per-kind tables by element id (issue 19: not /branch's running index)
+    from_file = libgrid.read_results(tmp_path / "stepped.h5")
+    assert np.array_equal(from_file.line_loading().values, lines.values)
+    assert list(from_file.trafo_loading().columns) == list(net.trafo.index)
+    assert np.array_equal(from_file.series("trafo", "p_loss_mw").values, sim.results.series("trafo", "p_loss_mw").values)
     assert sim.results.summary()["losses_mwh"] == summary["losses_mwh"]
 
 
