@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
     expect_error<libgrid::ParseError>("scenario with a misspelt key", "ParseError", "my.yaml:3", [] {
         libgrid::parse_scenario("name: x\nhorizon:\n  stpe: 15min\n", "my.yaml");
     });
-    // A file that is not there.
-    expect_error<libgrid::Error>("a missing case file", "Error", "nonexistent", [] {
+    // A file that is not there: ParseError "FILE:0: ..." (line 0: the file as a whole).
+    expect_error<libgrid::ParseError>("a missing case file", "ParseError", "/nonexistent/case.m:0", [] {
         libgrid::read_network("/nonexistent/case.m");
     });
     std::printf("%s\n", failures == 0 ? "every error raised as expected" : "some errors were not as expected");

@@ -30,10 +30,11 @@ int main(int argc, char** argv) {
         const libgrid::SimulationSummary s = sim.run();
         libgrid::print_summary_table(std::cout, s);
 
-        const libgrid::ResultsReader file(output);
-        const std::vector<std::size_t> shape = file.shape("/bus/vm_pu");
-        std::printf("%s: /bus/vm_pu %zu steps x %zu buses, import %.3f MWh (/summary/import_mwh)\n", output.c_str(),
-                    shape.at(0), shape.at(1), file.read_scalar("/summary/import_mwh"));
+        const libgrid::ResultsReader file(output);  // groups per element kind (docs/results_hdf5.md)
+        std::printf("%s: %zu steps (/time), import %.3f MWh (/summary/import_mwh), groups:", output.c_str(),
+                    file.shape("/time").at(0), file.read_scalar("/summary/import_mwh"));
+        for (const std::string& group : file.list("/")) std::printf(" %s", group.c_str());
+        std::printf("\n%s network\n", built.unbalanced ? "unbalanced" : "balanced");  // unbalanced: /node/* per phase
         return s.completed ? 0 : 1;
     } catch (const libgrid::Error& e) {  // "melaka.yaml:14: key 'devices.pv.share': ..."
         std::fprintf(stderr, "error: %s\n", e.what());
