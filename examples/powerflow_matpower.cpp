@@ -5,7 +5,7 @@
 //
 //   ex/powerflow_matpower tests/data/matpower/case9.m
 #include <libgrid/core/errors.hpp>
-#include <libgrid/io/network_io.hpp>        // read_network (.m, .json, .dss by the file's extension)
+#include <libgrid/io/network_io.hpp>        // read_network (.m or .json, by the file's extension)
 #include <libgrid/math/math_model.hpp>      // build_math_model, update_injections (the kernel level)
 #include <libgrid/powerflow/powerflow.hpp>  // run_power_flow, PowerFlowOptions, PowerFlowResult
 #include <libgrid/powerflow/results.hpp>    // initial_voltages
