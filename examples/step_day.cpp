@@ -1,6 +1,6 @@
 // Steps a day of the LV feeder (lv_feeder.hpp) as a DERMS or a co-simulation would: at noon it sets
-// the prosumer's battery to discharge at a fixed power and caps its PV, at 14:00 it hands the battery
-// back to its own strategy. The voltages are read in memory (SimulationOptions::results_in_memory);
+// the prosumer's battery to charge at a fixed power (from the grid as well as the PV) and caps its PV,
+// at 14:00 it hands the battery back to its own strategy. The voltages are read in memory (SimulationOptions::results_in_memory);
 // the same day is then run again to an HDF5 file written in float64, and the program checks that the
 // file holds the in-memory values bit for bit, and that the battery followed its set point.
 // Exit code 0 when every check holds, 1 otherwise.
@@ -23,8 +23,8 @@
 
 namespace {
 
-constexpr double kSetPointKw = 1.5;  // discharge from 12:00 to 14:00
-constexpr double kPvCapKw = 2.0;     // PV output cap from 12:00 on
+constexpr double kSetPointKw = -2.0;  // kW, generator convention: charge at 2 kW from 12:00 to 14:00
+constexpr double kPvCapKw = 2.0;      // kW, PV output cap from 12:00 on
 
 const libgrid::LocalTime kDay = libgrid::from_civil(2025, 6, 2);
 const libgrid::LocalTime kNoon = kDay + 12 * 3600, kTwo = kDay + 14 * 3600;
@@ -33,7 +33,7 @@ const libgrid::LocalTime kNoon = kDay + 12 * 3600, kTwo = kDay + 14 * 3600;
 libgrid::SimulationSummary step_the_day(libgrid::Simulation& sim) {
     sim.start();                       // profiles, devices, the results file
     sim.run_until(kNoon);              // every step that starts before 12:00
-    sim.set_battery_power(example::kBatteryId, kSetPointKw);  // kW, + discharge, from the next step on
+    sim.set_battery_power(example::kBatteryId, kSetPointKw);  // from the next step on
     sim.set_pv_limit(example::kPvId, kPvCapKw);
     sim.run_until(kTwo);
     sim.set_battery_power(example::kBatteryId, std::numeric_limits<double>::quiet_NaN());  // own strategy again
@@ -64,8 +64,8 @@ bool same_bits(const libgrid::Results& mem, const libgrid::ResultsReader& file, 
     return differ == 0;
 }
 
-/// The battery followed the set point from 12:00 to 14:00, unless its energy ran out (SoC at soc_min);
-/// the PV stayed under its cap from 12:00 on.
+/// The battery followed the set point from 12:00 to 14:00, unless it was full (SoC at soc_max: then it
+/// charges less, never more); the PV stayed under its cap from 12:00 on.
 bool followed_set_points(const libgrid::Results& mem, const libgrid::BatteryParams& bp) {
     const libgrid::ResultTable p = mem.table("battery", "p_mw"), soc = mem.table("battery", "soc");
     const libgrid::ResultTable pv = mem.table("pv", "p_mw");
@@ -75,10 +75,10 @@ bool followed_set_points(const libgrid::Results& mem, const libgrid::BatteryPara
         const double kw = p.at(row, example::kBatteryId) * 1e3, s = soc.at(row, example::kBatteryId);
         if (p.time[row] >= kNoon && p.time[row] < kTwo) {
             const bool at_set_point = std::abs(kw - kSetPointKw) <= 1e-9;
-            const bool empty = s <= bp.soc_min + 1e-9 && kw >= 0 && kw < kSetPointKw;
+            const bool full = s >= bp.soc_max - 1e-6 && kw <= 0 && kw > kSetPointKw;
             exact += at_set_point;
-            if (!at_set_point && !empty) {
-                std::printf("%s: battery %.6f kW (SoC %.4f), set point %.1f kW\n", libgrid::format_iso8601(p.time[row]).c_str(), kw, s,
+            if (!at_set_point && !full) {
+                std::printf("%s: battery %.6f kW (SoC %.12f), set point %.1f kW\n", libgrid::format_iso8601(p.time[row]).c_str(), kw, s,
                             kSetPointKw);
                 ok = false;
             }
