@@ -127,6 +127,16 @@ int main(int argc, char** argv) {
         ok = same_bits(mem, file, "bus", "vm_pu") && ok;
         ok = same_bits(mem, file, "battery", "p_mw") && ok;
         ok = followed_set_points(mem, devices.batteries.front().params) && ok;
+
+        // 3. A whole run() with a per-step callback that cancels it at 06:00 (a stop button would call
+        // cancel() from another thread): the run ends at the next step boundary, completed = false.
+        opt.output_path.clear();
+        libgrid::Simulation sim3(example::lv_feeder(), devices, opt);
+        const libgrid::SimulationSummary s3 = sim3.run([&sim3](const libgrid::StepInfo& st) {
+            if (st.time == kDay + 6 * 3600) sim3.cancel();
+        });
+        std::printf("cancelled run: %zu of %zu steps, stop_reason \"%s\"\n", s3.steps, s3.planned_steps, s3.stop_reason.c_str());
+        ok = !s3.completed && s3.steps < s3.planned_steps && s3.stop_reason == "cancelled" && ok;
         std::printf("%s\n", ok ? "step_day: every check holds" : "step_day: FAILED");
         return ok ? 0 : 1;
     } catch (const libgrid::Error& e) {
