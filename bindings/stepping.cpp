@@ -28,6 +28,7 @@ py::dict step_dict(const StepInfo& i) {
     d["step"] = i.step;
     d["total"] = i.total;
     d["time"] = format_iso8601(i.time);
+    d["time_s"] = i.time;
     d["converged"] = i.converged;
     d["controls_settled"] = i.controls_settled;
     d["iterations"] = i.iterations;
@@ -84,6 +85,7 @@ void bind_stepping(py::module_& m) {
             "Steps while the next step starts before `time` (ISO 8601, local); returns the steps run.")
         .def_property_readonly("steps_done", &Simulation::steps_done)
         .def_property_readonly("next_time", [](const Simulation& s) { return format_iso8601(s.next_time()); })
+        .def_property_readonly("next_time_s", &Simulation::next_time)
         .def_property_readonly("done", &Simulation::done)
         .def(
             "finish", [](Simulation& s) { SimulationSummary r;

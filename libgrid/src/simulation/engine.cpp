@@ -1446,7 +1446,8 @@ struct Simulation::Impl : detail::EngineState {
 
     /// Every step done, or the run stopped (a stop request, cancel, the first violation).
     bool all_done() const {
-        return k_next >= opt.n_steps || !stopped.empty() || (opt.stop_at_first_violation && sum.first_violation.found);
+        return k_next >= opt.n_steps || !stopped.empty() || cancel_flag.load(std::memory_order_relaxed) != 0 ||
+               (opt.stop_at_first_violation && sum.first_violation.found);
     }
 
     /// The step k_next (with the boundary work before it); false when the run stops there instead
@@ -1617,9 +1618,11 @@ StepInfo Simulation::step() {
     Impl& s = *impl_;
     if (s.run_phase == Impl::RunPhase::Constructed) start();
     if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: step(): the run is finished");
-    if (s.all_done())
+    if (s.all_done()) {
+        const std::string why = !s.stopped.empty() ? s.stopped : s.cancel_flag.load() != 0 && s.k_next < s.opt.n_steps ? "cancelled" : "";
         throw Error("simulation: step(): no step left (" + std::to_string(s.k_next) + " of " + std::to_string(s.opt.n_steps) + " done" +
-                    (s.stopped.empty() ? std::string() : ", stopped: " + s.stopped) + ")");
+                    (why.empty() ? std::string() : ", stopped: " + why) + ")");
+    }
     if (!s.advance()) throw Error("simulation: step(): the run stopped: " + s.stopped);
     return s.last;
 }
@@ -1643,6 +1646,7 @@ SimulationSummary Simulation::finish() {
     if (s.run_phase == Impl::RunPhase::Constructed) throw Error("simulation: finish(): the run has not started (start() or step() first)");
     if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: finish(): the run is already finished");
     const bool violation_stop = s.opt.stop_at_first_violation && s.sum.first_violation.found;
+    if (s.stopped.empty() && s.k_next < s.opt.n_steps && s.cancel_flag.load(std::memory_order_relaxed) != 0) s.stopped = "cancelled";
     if (!s.stopped.empty() || (s.k_next < s.opt.n_steps && !violation_stop)) {
         s.sum.completed = false;
         s.sum.stop_reason = s.stopped.empty() ? "finished early" : s.stopped;
