@@ -32,15 +32,15 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 
 echo "== sanitize: ctest (C++ doctest + CLI end to end)"
-# install_and_consume (and examples_build_and_run, on its installation) build out-of-tree projects
-# against the installed static library: with ASan objects in it they would need the sanitizer flags
-# too; they test packaging, which the normal run of .ci/test.sh covers.
-EXCLUDE='^(install_and_consume|examples_build_and_run)$'
+# install_and_consume builds an out-of-tree consumer against the installed static library: with
+# ASan objects in it the consumer would need the sanitizer flags too; it tests packaging, which the
+# normal run of .ci/test.sh covers.
+EXCLUDE='^install_and_consume$'
 if "$CXX_BIN" --version 2>/dev/null | grep -qi clang; then
   # clang links ASan statically into executables: a CLI that starts /usr/bin/python3 (libgrid sweep),
   # and Python itself, would need the shared runtime (-shared-libasan) instead. Supported with g++.
   echo "== sanitize: $CXX_BIN: the Python parts (pytest, cli_guard_sweep_steps_shortcut) need g++; not run"
-  EXCLUDE='^(install_and_consume|examples_build_and_run|cli_guard_sweep_steps_shortcut)$'
+  EXCLUDE='^(install_and_consume|cli_guard_sweep_steps_shortcut)$'
   SAN_PYTHON=0
 fi
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -E "$EXCLUDE"
