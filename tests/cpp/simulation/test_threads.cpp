@@ -7,6 +7,7 @@
 
 #include "scratch_dir.hpp"
 
+#include <libgrid/core/errors.hpp>
 #include <libgrid/io/dss.hpp>
 #include <libgrid/io/network_io.hpp>
 #include <libgrid/powerflow/powerflow.hpp>
