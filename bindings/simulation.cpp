@@ -110,6 +110,19 @@ void apply_routes(const py::dict& params, const std::vector<Route>& routes, cons
 
 std::string dev_who(const char* kind, Id id) { return std::string(kind) + " " + std::to_string(id); }
 
+/// The unit's own flag `in_service` (false: the device starts out of service, as after an
+/// out_of_service event) taken out of `params`; the rest goes to the device's struct.
+template <class U>
+py::dict unit_flags(U& u, const py::dict& params, const std::string& who) {
+    py::dict rest;
+    for (const auto& [k, v] : params) {
+        const std::string n = py::cast<std::string>(py::str(k));
+        if (n == "in_service") u.in_service = py_devices::cast_field<bool>(v, who, n, "True or False");
+        else rest[k] = v;
+    }
+    return rest;
+}
+
 void bind_device_adds(py::class_<DeviceSet>& c) {
     using namespace py_devices;
     c.def(
@@ -127,7 +140,7 @@ void bind_device_adds(py::class_<DeviceSet>& c) {
             u.params.azimuth_deg = azimuth_deg;
             u.params.qmode = parse_qcontrol(control, u.params);
             u.params.pf = pf;
-            apply_fields(u.params, params, pv_fields(), dev_who("pv", id));
+            apply_fields(u.params, unit_flags(u, params, dev_who("pv", id)), pv_fields(), dev_who("pv", id));
             d.pv.push_back(u);
         },
         py::arg("id"), py::arg("bus"), py::arg("kwp"), py::arg("customer") = -1, py::arg("inverter_kva") = 0.0, py::arg("tilt_deg") = 10.0,
@@ -152,7 +165,7 @@ void bind_device_adds(py::class_<DeviceSet>& c) {
             u.params.grid_forming = grid_forming;  // issue 16
             u.params.droop_percent = droop_percent;
             u.params.outage_reserve_soc = outage_reserve_soc;
-            apply_fields(u.params, params, battery_fields(), dev_who("battery", id));
+            apply_fields(u.params, unit_flags(u, params, dev_who("battery", id)), battery_fields(), dev_who("battery", id));
             d.batteries.push_back(u);
         },
         py::arg("id"), py::arg("bus"), py::arg("kwh"), py::arg("kw"), py::arg("customer") = -1, py::arg("strategy") = "self_consumption",
@@ -180,7 +193,7 @@ void bind_device_adds(py::class_<DeviceSet>& c) {
             p.delay_seed = seed;
             p.grid_limit = grid_limit;
             p.grid_order = parse_ev_strategy(grid_order);
-            apply_fields(p, params, ev_station_fields(), who);
+            apply_fields(p, unit_flags(u, params, who), ev_station_fields(), who);
             u.station.sessions = station_sessions(sessions, parse_charger_kind(kind), p.charger_kw, start, end, seed, id, sessions_per_day, who);
             d.ev_stations.push_back(std::move(u));
         },
@@ -216,7 +229,7 @@ void bind_site_and_home(py::class_<DeviceSet>& c) {
             u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = battery_kw;
             // site first (its connection_limit_kw is the site's; the station's stays inf), then the station,
             // battery_<SimpleBattery field>, pv_<PvParams field>
-            apply_routes(params,
+            apply_routes(unit_flags(u, params, who),
                          {route("", u.site.params, site_fields(), who), route("", p, ev_station_fields(), who),
                           route("battery_", u.site.battery, simple_battery_fields(), who), route("pv_", u.canopy, pv_fields(), who)},
                          who);
@@ -252,7 +265,7 @@ void bind_site_and_home(py::class_<DeviceSet>& c) {
             p.delay_seed = seed;
             // HEMS rules first, then ev_<EvStationParams field>, battery_<SimpleBattery field>, pv_<PvParams field>,
             // and the house's BuildingParams fields unprefixed
-            apply_routes(params,
+            apply_routes(unit_flags(u, params, who),
                          {route("", u.home.rules, hems_fields(), who), route("ev_", p, ev_station_fields(), who),
                           route("battery_", u.home.battery, simple_battery_fields(), who), route("pv_", u.pv, pv_fields(), who),
                           route("", u.home.building, building_fields(), who)},
@@ -331,7 +344,7 @@ void bind_device_set(py::module_& m) {
                 else if (mode == "demand_response") u.params.mode = BemsMode::DemandResponse;
                 else if (mode == "precool_and_demand_response") u.params.mode = BemsMode::PreCoolAndDemandResponse;
                 else throw ValidationError("building: field 'mode': unknown '" + mode + "' (fixed, precool, demand_response, precool_and_demand_response)");
-                apply_fields(u.params, params, building_fields(), dev_who("building", id));
+                apply_fields(u.params, unit_flags(u, params, dev_who("building", id)), building_fields(), dev_who("building", id));
                 d.buildings.push_back(std::move(u));
             },
             py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("type") = "office", py::arg("floor_area_m2") = 0.0,

@@ -119,11 +119,12 @@ def test_pv_battery_building_fields_by_their_cpp_names(tmp_path):
     same = libgrid.Devices().add_pv(id=1, bus=bus, kwp=5, customer=lid, dc_losses=0.14, albedo=0.2, sky="isotropic",
                                     vv_v1_pu=0.92, priority="var")
     lossy = libgrid.Devices().add_pv(id=1, bus=bus, kwp=5, customer=lid, dc_losses=0.30)
+    off = libgrid.Devices().add_pv(id=1, bus=bus, kwp=5, customer=lid, in_service=False)  # PvUnit::in_service
     e = {}
-    for name, dev in (("base", base), ("same", same), ("lossy", lossy)):
+    for name, dev in (("base", base), ("same", same), ("lossy", lossy), ("off", off)):
         res, _ = run(net, dev, tmp_path / f"{name}.h5")
         e[name] = res.series("pv", "p_mw").values.sum()
-    assert e["base"] == e["same"] and e["lossy"] < 0.85 * e["base"]
+    assert e["base"] == e["same"] and e["lossy"] < 0.85 * e["base"] and e["off"] == 0 < e["base"]
     # a battery's efficiencies and SoC window
     b = libgrid.Devices().add_battery(id=1, bus=bus, kwh=10, kw=5, strategy="schedule", schedule_kw=[-5.0] * 96,
                                       soc_init=0.2, soc_max=0.6, eta_charge=0.8, self_discharge_per_day=0.0)
