@@ -164,6 +164,12 @@ def test_bad_fields_raise_errors_naming_them():
         d.add_building(id=5, bus=bus, plug_kw={"weekday": [1.0] * 23})
     with pytest.raises(libgrid.ValidationError, match=r"field 'peak_start_hour'"):
         d.set_tariff(lid, "domestic_tou", peak_start_hour=25)
+    with pytest.raises(ValueError, match=r"ev station 6: field 'n_chargers': expected an integer, got 2.5"):
+        d.add_ev_station(id=6, bus=bus, n_chargers=2.5)
+    with pytest.raises(ValueError, match=r"battery 2: field 'kwh': expected a number, got '10'"):
+        d.add_battery(id=2, bus=bus, kwh="10", kw=2)
+    with pytest.raises(ValueError, match=r"ev station 6: field 'sessions': not a time: None"):
+        d.add_ev_station(id=6, bus=bus, sessions=[dict(arrival=None, departure=3600, energy_kwh=1, max_kw=7, battery_kwh=40, soc_arrival=0.1)])
     with pytest.raises(ValueError, match=r"ev station 6: field 'sessions': column 'max_kw' missing"):
         d.add_ev_station(id=6, bus=bus, sessions=[dict(arrival=0, departure=3600, energy_kwh=1, battery_kwh=40, soc_arrival=0.1)])
     with pytest.raises(ValueError, match=r"ev station 6: field 'sessions': unknown column 'kwh'"):

@@ -61,6 +61,8 @@ def _local_seconds(values, who: str) -> list:
                 t = pd.Timestamp(v)
             except (ValueError, TypeError) as e:
                 raise ValueError(f"{who}: field 'sessions': not a time: {v!r}") from e
+            if pd.isna(t):
+                raise ValueError(f"{who}: field 'sessions': not a time: {v!r}")
             if t.tzinfo is not None:
                 raise ValueError(f"{who}: field 'sessions': {v!r}: give local times without a time zone")
             out.append(int((t - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)))
@@ -72,6 +74,9 @@ def _sessions_columns(sessions, who: str):
     battery_kwh, soc_arrival) as the columns the core takes; None: generated."""
     if sessions is None:
         return None
+    if not isinstance(sessions, (pd.DataFrame, list, tuple)):
+        raise ValueError(f"{who}: field 'sessions': expected a DataFrame or a list of mappings "
+                         f"({', '.join(_SESSION_COLUMNS)}), got {type(sessions).__name__}")
     df = sessions if isinstance(sessions, pd.DataFrame) else pd.DataFrame(list(sessions))
     missing = [c for c in _SESSION_COLUMNS if c not in df.columns]
     if missing and len(df):
@@ -88,6 +93,54 @@ def _sessions_columns(sessions, who: str):
         except (ValueError, TypeError) as e:
             raise ValueError(f"{who}: field 'sessions': column '{c}': {e}") from e
     return cols
+
+
+def _checked(kind: str):
+    """Checks the annotated arguments (int, float, str, bool) of a Devices.add_* before the core sees
+    them: a wrong type is a ValueError naming the device and the field (not pybind11's TypeError)."""
+    import functools
+    import inspect
+
+    def wrap(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def call(self, *args, **kwargs):
+            bound = sig.bind(self, *args, **kwargs)
+            ident = bound.arguments.get("id", bound.arguments.get("customer", bound.arguments.get("load", "")))
+            who = f"{kind} {ident}".strip()
+            for name, value in list(bound.arguments.items()):
+                ann = sig.parameters[name].annotation
+                bound.arguments[name] = _typed(who, name, value, ann)
+            return fn(*bound.args, **bound.kwargs)
+        return call
+    return wrap
+
+
+def _typed(who: str, name: str, value, ann):
+    def bad(expected):
+        return ValueError(f"{who}: field '{name}': expected {expected}, got {value!r}")
+    if ann in (int, "int"):
+        if isinstance(value, (bool, np.bool_)):
+            raise bad("an integer")
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return int(value)
+        raise bad("an integer")
+    if ann in (float, "float"):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise bad("a number")
+        return float(value)
+    if ann in (str, "str") and name not in ("time", "start", "end"):  # times: text or pandas Timestamps
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    if ann in (bool, "bool"):
+        if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+            return bool(value)
+        raise bad("True or False")
+    return value
 
 
 def ev_sessions(kind: str = "home", charger_kw: float = 7.0, start: str = "2025-01-01", end: str = "2026-01-01",
@@ -120,6 +173,7 @@ class Devices:
     def __init__(self):
         self._core = _libgrid.DeviceSet()
 
+    @_checked("pv")
     def add_pv(self, id: int, bus: int, kwp: float, customer: int = -1, inverter_kva: float = 0.0,
                tilt_deg: float = 10.0, azimuth_deg: float = 180.0, control: str = "none", pf: float = 1.0,
                phases: str = "", **params):
@@ -130,6 +184,7 @@ class Devices:
         self._core.add_pv(id, bus, kwp, customer, inverter_kva, tilt_deg, azimuth_deg, control, pf, phases, params)
         return self
 
+    @_checked("battery")
     def add_battery(self, id: int, bus: int, kwh: float, kw: float, customer: int = -1,
                     strategy: str = "self_consumption", peak_limit_kw: float = float("nan"),
                     soc_init: float = 0.5, schedule_kw=(), grid_forming: bool = False, droop_percent: float = 2.0,
@@ -145,6 +200,7 @@ class Devices:
                                bool(grid_forming), float(droop_percent), float(outage_reserve_soc), phases, params)
         return self
 
+    @_checked("load profile of load")
     def add_load_profile(self, load: int, cls: str = "residential", daily_kwh: float = 14.5,
                          power_factor: float = 0.95, p_kw=(), q_kvar=()):
         """A load's profile: seeded class profile (residential | commercial | industrial) scaled to
@@ -153,6 +209,7 @@ class Devices:
                                     [float(x) for x in q_kvar])
         return self
 
+    @_checked("tariff of customer")
     def set_tariff(self, customer: int, tariff: str = "domestic_general", export: str = "none", **params):
         """tariff: domestic_general | domestic_tou | non_domestic_lv | non_domestic_lv_tou; export: none | nem | atap.
         params: any Tariff field (simulation/tariff.hpp) changed from the named tariff, e.g.
@@ -162,6 +219,7 @@ class Devices:
         self._core.set_tariff(customer, tariff, export, params)
         return self
 
+    @_checked("event on")
     def add_event(self, time: str, kind: str, element: str, id: int, duration=None, cause: str = "scheduled"):
         """kind: open | close | out_of_service | in_service; element: switch | line | trafo | ext_grid |
         load | sgen | pv | battery. duration (a pandas Timedelta, a string such as "4h", or seconds):
@@ -178,6 +236,7 @@ class Devices:
         self._core.add_event(_iso(time), kind, element, id, seconds, cause)
         return self
 
+    @_checked("ev station")
     def add_ev_station(self, id: int, bus: int, customer: int = -1, n_chargers: int = 1, charger_kw: float = 7.0,
                        strategy: str = "uncontrolled", connection_limit_kw: float = float("inf"),
                        kind: str = "home", sessions_per_day: float = 1.0, start: str = "2025-01-01",
@@ -200,6 +259,7 @@ class Devices:
                                   _sessions_columns(sessions, who), phases, dict(params, efficiency=efficiency))
         return self
 
+    @_checked("charging site")
     def add_charging_site(self, id: int, bus: int, n_chargers: int = 1, charger_kw: float = 22.0,
                           strategy: str = "uncontrolled", connection_limit_kw: float = float("inf"),
                           kind: str = "public_ac", sessions_per_day: float = 2.0, start: str = "2025-01-01",
@@ -221,6 +281,7 @@ class Devices:
                                      seed, _sessions_columns(sessions, who), pv_kwp, battery_kwh, battery_kw, phases, params)
         return self
 
+    @_checked("building")
     def add_building(self, id: int, bus: int, customer: int = -1, type: str = "office", floor_area_m2: float = 0.0,
                      mode: str = "fixed", critical_share: float = 0.0, phases: str = "", **params):
         """A BEMS building (2R2C thermal model, AC) from its type's preset (terrace_house | shophouse |
@@ -234,6 +295,7 @@ class Devices:
         self._core.add_building(id, bus, customer, type, floor_area_m2, mode, critical_share, phases, params)
         return self
 
+    @_checked("home")
     def add_home(self, id: int, bus: int, customer: int, type: str = "terrace_house", floor_area_m2: float = 0.0,
                  pv_kwp: float = 0.0, battery_kwh: float = 0.0, battery_kw: float = 0.0, ev_charger_kw: float = 0.0,
                  ev_kind: str = "home", sessions_per_day: float = 0.8, start: str = "2025-01-01", end: str = "2026-01-01",
