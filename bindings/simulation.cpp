@@ -10,6 +10,7 @@
 #include <libgrid/simulation/kpis.hpp>
 #include <libgrid/simulation/rebill.hpp>
 
+#include "device_fields.hpp"
 #include "run_guard.hpp"
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -60,6 +61,325 @@ ExportScheme parse_export(const std::string& s) {
 }
 
 CustomerClass parse_class(const std::string& s) { return parse_customer_class(s); }
+
+// ---- issue 19: the devices from Python, every parameter by its C++ name (bindings/device_fields.hpp) ----
+
+/// Sessions from Python's {column: values} (libgrid.Devices converts DataFrames and times), or generated.
+std::vector<EvSession> station_sessions(const py::object& sessions, ChargerKind kind, double charger_kw, const std::string& start,
+                                        const std::string& end, std::uint64_t seed, Id id, double sessions_per_day, const std::string& who) {
+    if (sessions.is_none())
+        return generate_sessions(kind, charger_kw, parse_iso8601(start), parse_iso8601(end), seed, std::uint64_t(id), sessions_per_day);
+    if (!py::isinstance<py::dict>(sessions)) throw ValidationError(who + ": field 'sessions': expected columns {arrival, departure, energy_kwh, max_kw, battery_kwh, soc_arrival}");
+    const py::dict d = py::reinterpret_borrow<py::dict>(sessions);
+    for (const char* c : {"arrival", "departure", "energy_kwh", "max_kw", "battery_kwh", "soc_arrival"})
+        if (!d.contains(c)) throw ValidationError(who + ": field 'sessions': column '" + std::string(c) + "' missing");
+    using py_devices::cast_field;
+    const std::string w = who + ": field 'sessions'";
+    return py_devices::sessions_from_columns(
+        cast_field<std::vector<std::int64_t>>(d["arrival"], w, "", "integer seconds"), cast_field<std::vector<std::int64_t>>(d["departure"], w, "", "integer seconds"),
+        cast_field<std::vector<double>>(d["energy_kwh"], w, "", "numbers"), cast_field<std::vector<double>>(d["max_kw"], w, "", "numbers"),
+        cast_field<std::vector<double>>(d["battery_kwh"], w, "", "numbers"), cast_field<std::vector<double>>(d["soc_arrival"], w, "", "numbers"), who);
+}
+
+/// Routes each key of `params` to the first (prefix, table) that has it; unknown keys name all allowed.
+struct Route {
+    std::string prefix;
+    std::function<bool(const std::string&, py::handle)> set;
+    std::vector<std::string> names;
+};
+template <class T>
+Route route(const std::string& prefix, T& obj, const py_devices::Fields<T>& table, const std::string& who) {
+    return Route{prefix, [&obj, &table, who](const std::string& n, py::handle v) { return py_devices::set_field(obj, table, n, v, who); },
+                 py_devices::names_of(table, prefix)};
+}
+void apply_routes(const py::dict& params, const std::vector<Route>& routes, const std::string& who) {
+    for (const auto& [k, v] : params) {
+        const std::string key = py::cast<std::string>(py::str(k));
+        bool done = false;
+        for (const Route& r : routes)
+            if (key.compare(0, r.prefix.size(), r.prefix) == 0 && r.set(key.substr(r.prefix.size()), v)) {
+                done = true;
+                break;
+            }
+        if (done) continue;
+        std::vector<std::string> all;
+        for (const Route& r : routes) all.insert(all.end(), r.names.begin(), r.names.end());
+        throw ValidationError(who + ": field '" + key + "': unknown; allowed: " + py_devices::allowed_names(all));
+    }
+}
+
+std::string dev_who(const char* kind, Id id) { return std::string(kind) + " " + std::to_string(id); }
+
+/// The unit's own flag `in_service` (false: the device starts out of service, as after an
+/// out_of_service event) taken out of `params`; the rest goes to the device's struct.
+template <class U>
+py::dict unit_flags(U& u, const py::dict& params, const std::string& who) {
+    py::dict rest;
+    for (const auto& [k, v] : params) {
+        const std::string n = py::cast<std::string>(py::str(k));
+        if (n == "in_service") u.in_service = py_devices::cast_field<bool>(v, who, n, "True or False");
+        else rest[k] = v;
+    }
+    return rest;
+}
+
+void bind_device_adds(py::class_<DeviceSet>& c) {
+    using namespace py_devices;
+    c.def(
+        "add_pv",
+        [](DeviceSet& d, Id id, Id bus, double kwp, Id customer, double inverter_kva, double tilt_deg, double azimuth_deg,
+           const std::string& control, double pf, const std::string& phases, const py::dict& params) {
+            PvUnit u;
+            u.id = id;
+            u.bus = bus;
+            u.customer = customer;
+            u.phases = phases;
+            u.params.kwp_dc = kwp;
+            u.params.inverter_kva = inverter_kva > 0 ? inverter_kva : kwp;
+            u.params.tilt_deg = tilt_deg;
+            u.params.azimuth_deg = azimuth_deg;
+            u.params.qmode = parse_qcontrol(control, u.params);
+            u.params.pf = pf;
+            apply_fields(u.params, unit_flags(u, params, dev_who("pv", id)), pv_fields(), dev_who("pv", id));
+            d.pv.push_back(u);
+        },
+        py::arg("id"), py::arg("bus"), py::arg("kwp"), py::arg("customer") = -1, py::arg("inverter_kva") = 0.0, py::arg("tilt_deg") = 10.0,
+        py::arg("azimuth_deg") = 180.0, py::arg("control") = "none", py::arg("pf") = 1.0, py::arg("phases") = "", py::arg("params") = py::dict());
+    c.def(
+        "add_battery",
+        [](DeviceSet& d, Id id, Id bus, double kwh, double kw, Id customer, const std::string& strategy, double peak_limit_kw, double soc_init,
+           std::vector<double> schedule_kw, bool grid_forming, double droop_percent, double outage_reserve_soc, const std::string& phases,
+           const py::dict& params) {
+            BatteryUnit u;
+            u.id = id;
+            u.bus = bus;
+            u.customer = customer;
+            u.phases = phases;
+            u.params.e_kwh = kwh;
+            u.params.p_charge_kw = kw;
+            u.params.p_discharge_kw = kw;
+            u.params.strategy = parse_strategy(strategy);
+            u.params.peak_limit_kw = peak_limit_kw;
+            u.params.soc_init = soc_init;
+            u.params.schedule_kw = std::move(schedule_kw);
+            u.params.grid_forming = grid_forming;  // issue 16
+            u.params.droop_percent = droop_percent;
+            u.params.outage_reserve_soc = outage_reserve_soc;
+            apply_fields(u.params, unit_flags(u, params, dev_who("battery", id)), battery_fields(), dev_who("battery", id));
+            d.batteries.push_back(u);
+        },
+        py::arg("id"), py::arg("bus"), py::arg("kwh"), py::arg("kw"), py::arg("customer") = -1, py::arg("strategy") = "self_consumption",
+        py::arg("peak_limit_kw") = kNaN, py::arg("soc_init") = 0.5, py::arg("schedule_kw") = std::vector<double>{}, py::arg("grid_forming") = false,
+        py::arg("droop_percent") = 2.0, py::arg("outage_reserve_soc") = 0.0, py::arg("phases") = "", py::arg("params") = py::dict());
+    c.def(
+        "add_ev_station",
+        [](DeviceSet& d, Id id, Id bus, Id customer, int n_chargers, double charger_kw, const std::string& strategy, double connection_limit_kw,
+           const std::string& kind, double sessions_per_day, const std::string& start, const std::string& end, std::uint64_t seed,
+           double start_delay_max_h, double grid_limit, const std::string& grid_order, const py::object& sessions, const std::string& phases,
+           const py::dict& params) {
+            const std::string who = dev_who("ev station", id);
+            EvStationUnit u;
+            u.id = id;
+            u.bus = bus;
+            u.customer = customer;
+            u.phases = phases;
+            EvStationParams& p = u.station.params;
+            p.id = id;
+            p.n_chargers = n_chargers;
+            p.charger_kw = charger_kw;
+            p.strategy = parse_ev_strategy(strategy);
+            p.connection_limit_kw = connection_limit_kw;
+            p.start_delay_max_s = start_delay_max_h * 3600.0;
+            p.delay_seed = seed;
+            p.grid_limit = grid_limit;
+            p.grid_order = parse_ev_strategy(grid_order);
+            apply_fields(p, unit_flags(u, params, who), ev_station_fields(), who);
+            u.station.sessions = station_sessions(sessions, parse_charger_kind(kind), p.charger_kw, start, end, seed, id, sessions_per_day, who);
+            d.ev_stations.push_back(std::move(u));
+        },
+        py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("n_chargers") = 1, py::arg("charger_kw") = 7.0,
+        py::arg("strategy") = "uncontrolled", py::arg("connection_limit_kw") = kInf, py::arg("kind") = "home", py::arg("sessions_per_day") = 1.0,
+        py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1, py::arg("start_delay_max_h") = 0.0,
+        py::arg("grid_limit") = 0.9, py::arg("grid_order") = "edf", py::arg("sessions") = py::none(), py::arg("phases") = "",
+        py::arg("params") = py::dict());
+}
+
+void bind_site_and_home(py::class_<DeviceSet>& c) {
+    using namespace py_devices;
+    c.def(
+        "add_charging_site",
+        [](DeviceSet& d, Id id, Id bus, int n_chargers, double charger_kw, const std::string& strategy, const std::string& kind,
+           double sessions_per_day, const std::string& start, const std::string& end, std::uint64_t seed, const py::object& sessions,
+           double pv_kwp, double battery_kwh, double battery_kw, const std::string& phases, const py::dict& params) {
+            const std::string who = dev_who("charging site", id);
+            ChargingSiteUnit u;
+            u.id = id;
+            u.bus = bus;
+            u.phases = phases;
+            u.site.params.id = id;
+            EvStationParams& p = u.site.evs.params;
+            p.id = id;
+            p.n_chargers = n_chargers;
+            p.charger_kw = charger_kw;
+            p.strategy = parse_ev_strategy(strategy);
+            p.delay_seed = seed;
+            u.canopy.kwp_dc = pv_kwp;
+            u.canopy.inverter_kva = pv_kwp;
+            u.site.battery.capacity_kwh = battery_kwh;
+            u.site.battery.p_charge_max_kw = u.site.battery.p_discharge_max_kw = battery_kw;
+            // site first (its connection_limit_kw is the site's; the station's stays inf), then the station,
+            // battery_<SimpleBattery field>, pv_<PvParams field>
+            apply_routes(unit_flags(u, params, who),
+                         {route("", u.site.params, site_fields(), who), route("", p, ev_station_fields(), who),
+                          route("battery_", u.site.battery, simple_battery_fields(), who), route("pv_", u.canopy, pv_fields(), who)},
+                         who);
+            u.site.evs.sessions = station_sessions(sessions, parse_charger_kind(kind), p.charger_kw, start, end, seed, id, sessions_per_day, who);
+            d.charging_sites.push_back(std::move(u));
+        },
+        py::arg("id"), py::arg("bus"), py::arg("n_chargers") = 1, py::arg("charger_kw") = 22.0, py::arg("strategy") = "uncontrolled",
+        py::arg("kind") = "public_ac", py::arg("sessions_per_day") = 2.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01",
+        py::arg("seed") = 1, py::arg("sessions") = py::none(), py::arg("pv_kwp") = 0.0, py::arg("battery_kwh") = 0.0, py::arg("battery_kw") = 0.0,
+        py::arg("phases") = "", py::arg("params") = py::dict());
+    c.def(
+        "add_home",
+        [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, double pv_kwp, double battery_kwh,
+           double battery_kw, double ev_charger_kw, const std::string& ev_kind, double sessions_per_day, const std::string& start,
+           const std::string& end, std::uint64_t seed, const py::object& sessions, const std::string& phases, const py::dict& params) {
+            const std::string who = dev_who("home", id);
+            HomeUnit u;
+            u.id = id;
+            u.bus = bus;
+            u.customer = customer;
+            u.phases = phases;
+            u.home.id = id;
+            u.home.building = building_preset(parse_building_type(type), floor_area_m2);
+            u.home.building.id = id;
+            u.pv.kwp_dc = pv_kwp;
+            u.pv.inverter_kva = pv_kwp;
+            u.home.battery.capacity_kwh = battery_kwh;
+            u.home.battery.p_charge_max_kw = u.home.battery.p_discharge_max_kw = battery_kw;
+            EvStationParams& p = u.home.ev.params;
+            p.id = id;
+            p.n_chargers = 1;
+            p.charger_kw = ev_charger_kw > 0 ? ev_charger_kw : 7.0;
+            p.delay_seed = seed;
+            // HEMS rules first, then ev_<EvStationParams field>, battery_<SimpleBattery field>, pv_<PvParams field>,
+            // and the house's BuildingParams fields unprefixed
+            apply_routes(unit_flags(u, params, who),
+                         {route("", u.home.rules, hems_fields(), who), route("ev_", p, ev_station_fields(), who),
+                          route("battery_", u.home.battery, simple_battery_fields(), who), route("pv_", u.pv, pv_fields(), who),
+                          route("", u.home.building, building_fields(), who)},
+                         who);
+            if (ev_charger_kw > 0 || !sessions.is_none())
+                u.home.ev.sessions = station_sessions(sessions, parse_charger_kind(ev_kind), p.charger_kw, start, end, seed, id, sessions_per_day, who);
+            d.homes.push_back(std::move(u));
+        },
+        py::arg("id"), py::arg("bus"), py::arg("customer"), py::arg("type") = "terrace_house", py::arg("floor_area_m2") = 0.0,
+        py::arg("pv_kwp") = 0.0, py::arg("battery_kwh") = 0.0, py::arg("battery_kw") = 0.0, py::arg("ev_charger_kw") = 0.0,
+        py::arg("ev_kind") = "home", py::arg("sessions_per_day") = 0.8, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01",
+        py::arg("seed") = 1, py::arg("sessions") = py::none(), py::arg("phases") = "", py::arg("params") = py::dict());
+}
+
+void bind_device_set(py::module_& m) {
+    using namespace py_devices;
+    py::class_<DeviceSet> c(m, "DeviceSet");
+    c.def(py::init<>());
+    bind_device_adds(c);
+    bind_site_and_home(c);
+    c.def(
+         "add_load_profile",
+         [](DeviceSet& d, Id load, const std::string& cls, double daily_kwh, double power_factor, std::vector<double> p_kw,
+            std::vector<double> q_kvar) {
+             LoadProfileSpec s;
+             s.load = load;
+             s.cls = parse_class(cls);
+             s.daily_kwh = daily_kwh;
+             s.power_factor = power_factor;
+             s.p_kw = std::move(p_kw);
+             s.q_kvar = std::move(q_kvar);
+             d.load_profiles.push_back(std::move(s));
+         },
+         py::arg("load"), py::arg("cls") = "residential", py::arg("daily_kwh") = 14.5, py::arg("power_factor") = 0.95,
+         py::arg("p_kw") = std::vector<double>{}, py::arg("q_kvar") = std::vector<double>{})
+        .def(
+            "set_tariff",
+            [](DeviceSet& d, Id customer, const std::string& tariff, const std::string& exp, const py::dict& params) {
+                CustomerTariff t{customer, parse_tariff(tariff), parse_export(exp)};
+                apply_fields(t.tariff, params, tariff_fields(), "tariff of customer " + std::to_string(customer));
+                validate(t.tariff);
+                d.tariffs.push_back(std::move(t));
+            },
+            py::arg("customer"), py::arg("tariff") = "domestic_general", py::arg("export") = "none", py::arg("params") = py::dict())
+        .def(
+            "add_event",
+            [](DeviceSet& d, const std::string& time, const std::string& kind, const std::string& element, Id id, std::int64_t duration_s,
+               const std::string& cause) {
+                EventKind k;
+                if (kind == "open") k = EventKind::OpenSwitch;
+                else if (kind == "close") k = EventKind::CloseSwitch;
+                else if (kind == "out_of_service") k = EventKind::OutOfService;
+                else if (kind == "in_service") k = EventKind::InService;
+                else throw ValidationError("event: field 'kind': unknown '" + kind + "' (open, close, out_of_service, in_service)");
+                if (duration_s < 0) throw ValidationError("event: field 'duration_s': must be >= 0, got " + std::to_string(duration_s));
+                Event e{parse_iso8601(time), k, element, id};
+                e.duration_s = duration_s;  // issue 16: undone at its end
+                e.cause = cause;
+                d.events.push_back(std::move(e));
+            },
+            py::arg("time"), py::arg("kind"), py::arg("element"), py::arg("id"), py::arg("duration_s") = 0, py::arg("cause") = "scheduled")
+        .def(
+            "add_building",
+            [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, const std::string& mode,
+               double critical_share, const std::string& phases, const py::dict& params) {
+                BuildingUnit u;
+                u.id = id;
+                u.bus = bus;
+                u.customer = customer;
+                u.phases = phases;
+                u.critical_share = critical_share;
+                u.params = building_preset(parse_building_type(type), floor_area_m2);
+                u.params.id = id;
+                if (mode == "fixed") u.params.mode = BemsMode::Fixed;
+                else if (mode == "precool") u.params.mode = BemsMode::PreCool;
+                else if (mode == "demand_response") u.params.mode = BemsMode::DemandResponse;
+                else if (mode == "precool_and_demand_response") u.params.mode = BemsMode::PreCoolAndDemandResponse;
+                else throw ValidationError("building: field 'mode': unknown '" + mode + "' (fixed, precool, demand_response, precool_and_demand_response)");
+                apply_fields(u.params, unit_flags(u, params, dev_who("building", id)), building_fields(), dev_who("building", id));
+                d.buildings.push_back(std::move(u));
+            },
+            py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("type") = "office", py::arg("floor_area_m2") = 0.0,
+            py::arg("mode") = "fixed", py::arg("critical_share") = 0.0, py::arg("phases") = "", py::arg("params") = py::dict())
+        .def_property_readonly("n_pv", [](const DeviceSet& d) { return d.pv.size(); })
+        .def_property_readonly("n_batteries", [](const DeviceSet& d) { return d.batteries.size(); })
+        .def_property_readonly("n_ev_stations", [](const DeviceSet& d) { return d.ev_stations.size(); })
+        .def_property_readonly("n_charging_sites", [](const DeviceSet& d) { return d.charging_sites.size(); })
+        .def_property_readonly("n_buildings", [](const DeviceSet& d) { return d.buildings.size(); })
+        .def_property_readonly("n_homes", [](const DeviceSet& d) { return d.homes.size(); })
+        .def("__repr__", [](const DeviceSet& d) {
+            return "<libgrid.DeviceSet: " + std::to_string(d.pv.size()) + " PV, " + std::to_string(d.batteries.size()) + " batteries, " +
+                   std::to_string(d.ev_stations.size()) + " EV stations, " + std::to_string(d.charging_sites.size()) + " charging sites, " +
+                   std::to_string(d.buildings.size()) + " buildings, " + std::to_string(d.homes.size()) + " homes, " +
+                   std::to_string(d.load_profiles.size()) + " load profiles>";
+        });
+    m.def(
+        "generate_ev_sessions",
+        [](const std::string& kind, double charger_kw, const std::string& start, const std::string& end, std::uint64_t seed, Id station_id,
+           double sessions_per_day) {
+            const auto s = generate_sessions(parse_charger_kind(kind), charger_kw, parse_iso8601(start), parse_iso8601(end), seed,
+                                             std::uint64_t(station_id), sessions_per_day);
+            std::vector<std::int64_t> a, dep;
+            std::vector<double> e, mx, b, soc;
+            for (const EvSession& x : s) {
+                a.push_back(x.arrival), dep.push_back(x.departure), e.push_back(x.energy_kwh);
+                mx.push_back(x.max_kw), b.push_back(x.battery_kwh), soc.push_back(x.soc_arrival);
+            }
+            return py::dict(py::arg("arrival") = a, py::arg("departure") = dep, py::arg("energy_kwh") = e, py::arg("max_kw") = mx,
+                            py::arg("battery_kwh") = b, py::arg("soc_arrival") = soc);
+        },
+        py::arg("kind"), py::arg("charger_kw"), py::arg("start"), py::arg("end"), py::arg("seed"), py::arg("station_id"),
+        py::arg("sessions_per_day"),
+        "The seeded sessions add_ev_station generates (devices/ev.hpp generate_sessions), as columns; times in s since 1970-01-01 local.");
+}
 
 }  // namespace
 
@@ -238,138 +558,7 @@ void bind_simulation(py::module_& m) {
         "The run summary's KPIs (simulation/kpis.hpp, docs/kpis.md): name, unit, boundary (substation, customer_meters, city, "
         "network, run), definition, formula, where (measured), count, in_file (in /summary), compared (in plots.KPI_ORDER, in "
         "that order).");
-    py::class_<DeviceSet>(m, "DeviceSet")
-        .def(py::init<>())
-        .def(
-            "add_pv",
-            [](DeviceSet& d, Id id, Id bus, double kwp, Id customer, double inverter_kva, double tilt_deg, double azimuth_deg,
-               const std::string& control, double pf) {
-                PvUnit u;
-                u.id = id;
-                u.bus = bus;
-                u.customer = customer;
-                u.params.kwp_dc = kwp;
-                u.params.inverter_kva = inverter_kva > 0 ? inverter_kva : kwp;
-                u.params.tilt_deg = tilt_deg;
-                u.params.azimuth_deg = azimuth_deg;
-                u.params.qmode = parse_qcontrol(control, u.params);
-                u.params.pf = pf;
-                d.pv.push_back(u);
-            },
-            py::arg("id"), py::arg("bus"), py::arg("kwp"), py::arg("customer") = -1, py::arg("inverter_kva") = 0.0,
-            py::arg("tilt_deg") = 10.0, py::arg("azimuth_deg") = 180.0, py::arg("control") = "none", py::arg("pf") = 1.0)
-        .def(
-            "add_battery",
-            [](DeviceSet& d, Id id, Id bus, double kwh, double kw, Id customer, const std::string& strategy, double peak_limit_kw,
-               double soc_init, std::vector<double> schedule_kw, bool grid_forming, double droop_percent, double outage_reserve_soc) {
-                BatteryUnit u;
-                u.id = id;
-                u.bus = bus;
-                u.customer = customer;
-                u.params.e_kwh = kwh;
-                u.params.p_charge_kw = kw;
-                u.params.p_discharge_kw = kw;
-                u.params.strategy = parse_strategy(strategy);
-                u.params.peak_limit_kw = peak_limit_kw;
-                u.params.soc_init = soc_init;
-                u.params.schedule_kw = std::move(schedule_kw);
-                u.params.grid_forming = grid_forming;  // issue 16
-                u.params.droop_percent = droop_percent;
-                u.params.outage_reserve_soc = outage_reserve_soc;
-                d.batteries.push_back(u);
-            },
-            py::arg("id"), py::arg("bus"), py::arg("kwh"), py::arg("kw"), py::arg("customer") = -1,
-            py::arg("strategy") = "self_consumption", py::arg("peak_limit_kw") = kNaN, py::arg("soc_init") = 0.5,
-            py::arg("schedule_kw") = std::vector<double>{}, py::arg("grid_forming") = false, py::arg("droop_percent") = 2.0,
-            py::arg("outage_reserve_soc") = 0.0)
-        .def(
-            "add_load_profile",
-            [](DeviceSet& d, Id load, const std::string& cls, double daily_kwh, double power_factor, std::vector<double> p_kw,
-               std::vector<double> q_kvar) {
-                LoadProfileSpec s;
-                s.load = load;
-                s.cls = parse_class(cls);
-                s.daily_kwh = daily_kwh;
-                s.power_factor = power_factor;
-                s.p_kw = std::move(p_kw);
-                s.q_kvar = std::move(q_kvar);
-                d.load_profiles.push_back(std::move(s));
-            },
-            py::arg("load"), py::arg("cls") = "residential", py::arg("daily_kwh") = 14.5, py::arg("power_factor") = 0.95,
-            py::arg("p_kw") = std::vector<double>{}, py::arg("q_kvar") = std::vector<double>{})
-        .def(
-            "set_tariff",
-            [](DeviceSet& d, Id customer, const std::string& tariff, const std::string& exp) {
-                d.tariffs.push_back(CustomerTariff{customer, parse_tariff(tariff), parse_export(exp)});
-            },
-            py::arg("customer"), py::arg("tariff") = "domestic_general", py::arg("export") = "none")
-        .def(
-            "add_event",
-            [](DeviceSet& d, const std::string& time, const std::string& kind, const std::string& element, Id id, std::int64_t duration_s) {
-                EventKind k;
-                if (kind == "open") k = EventKind::OpenSwitch;
-                else if (kind == "close") k = EventKind::CloseSwitch;
-                else if (kind == "out_of_service") k = EventKind::OutOfService;
-                else if (kind == "in_service") k = EventKind::InService;
-                else throw ValidationError("event: field 'kind': unknown '" + kind + "' (open, close, out_of_service, in_service)");
-                if (duration_s < 0) throw ValidationError("event: field 'duration_s': must be >= 0, got " + std::to_string(duration_s));
-                Event e{parse_iso8601(time), k, element, id};
-                e.duration_s = duration_s;  // issue 16: undone at its end
-                d.events.push_back(std::move(e));
-            },
-            py::arg("time"), py::arg("kind"), py::arg("element"), py::arg("id"), py::arg("duration_s") = 0)
-        .def(
-            "add_ev_station",
-            [](DeviceSet& d, Id id, Id bus, Id customer, int n_chargers, double charger_kw, const std::string& strategy,
-               double connection_limit_kw, const std::string& kind, double sessions_per_day, const std::string& start,
-               const std::string& end, std::uint64_t seed, double start_delay_max_h, double grid_limit, const std::string& grid_order) {
-                EvStationUnit u;
-                u.id = id;
-                u.bus = bus;
-                u.customer = customer;
-                u.station.params.id = id;
-                u.station.params.n_chargers = n_chargers;
-                u.station.params.charger_kw = charger_kw;
-                u.station.params.strategy = parse_ev_strategy(strategy);
-                u.station.params.connection_limit_kw = connection_limit_kw;
-                u.station.params.start_delay_max_s = start_delay_max_h * 3600.0;
-                u.station.params.delay_seed = seed;
-                u.station.params.grid_limit = grid_limit;
-                u.station.params.grid_order = parse_ev_strategy(grid_order);
-                u.station.sessions = generate_sessions(parse_charger_kind(kind), charger_kw, parse_iso8601(start), parse_iso8601(end), seed,
-                                                       std::uint64_t(id), sessions_per_day);
-                d.ev_stations.push_back(std::move(u));
-            },
-            py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("n_chargers") = 1, py::arg("charger_kw") = 7.0,
-            py::arg("strategy") = "uncontrolled", py::arg("connection_limit_kw") = kInf, py::arg("kind") = "home",
-            py::arg("sessions_per_day") = 1.0, py::arg("start") = "2025-01-01", py::arg("end") = "2026-01-01", py::arg("seed") = 1,
-            py::arg("start_delay_max_h") = 0.0, py::arg("grid_limit") = 0.9, py::arg("grid_order") = "edf")
-        .def(
-            "add_building",
-            [](DeviceSet& d, Id id, Id bus, Id customer, const std::string& type, double floor_area_m2, const std::string& mode) {
-                BuildingUnit u;
-                u.id = id;
-                u.bus = bus;
-                u.customer = customer;
-                u.params = building_preset(parse_building_type(type), floor_area_m2);
-                if (mode == "fixed") u.params.mode = BemsMode::Fixed;
-                else if (mode == "precool") u.params.mode = BemsMode::PreCool;
-                else if (mode == "demand_response") u.params.mode = BemsMode::DemandResponse;
-                else throw ValidationError("building: field 'mode': unknown '" + mode + "' (fixed, precool, demand_response)");
-                d.buildings.push_back(std::move(u));
-            },
-            py::arg("id"), py::arg("bus"), py::arg("customer") = -1, py::arg("type") = "office", py::arg("floor_area_m2") = 0.0,
-            py::arg("mode") = "fixed")
-        .def_property_readonly("n_pv", [](const DeviceSet& d) { return d.pv.size(); })
-        .def_property_readonly("n_batteries", [](const DeviceSet& d) { return d.batteries.size(); })
-        .def_property_readonly("n_ev_stations", [](const DeviceSet& d) { return d.ev_stations.size(); })
-        .def_property_readonly("n_buildings", [](const DeviceSet& d) { return d.buildings.size(); })
-        .def("__repr__", [](const DeviceSet& d) {
-            return "<libgrid.DeviceSet: " + std::to_string(d.pv.size()) + " PV, " + std::to_string(d.batteries.size()) + " batteries, " +
-                   std::to_string(d.ev_stations.size()) + " EV stations, " + std::to_string(d.charging_sites.size()) + " charging sites, " +
-                   std::to_string(d.buildings.size()) + " buildings, " + std::to_string(d.homes.size()) + " homes, " +
-                   std::to_string(d.load_profiles.size()) + " load profiles>";
-        });
+    bind_device_set(m);  // issue 19: the devices (bind_device_set above)
 
     m.def("parse_time", [](const std::string& s) { return parse_iso8601(s); }, "ISO 8601 local Melaka time -> seconds");
     m.def("format_time", [](LocalTime t) { return format_iso8601(t); });

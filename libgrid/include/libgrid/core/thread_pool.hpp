@@ -12,6 +12,9 @@
 
 namespace libgrid {
 
+/// Thread safety (docs/threads.md): for_each is called by one thread at a time (the pool's owner,
+/// e.g. one Simulation); its workers run fn concurrently on disjoint ranges. Several pools (several
+/// simulations) may run at once.
 class ThreadPool {
 public:
     explicit ThreadPool(int threads);

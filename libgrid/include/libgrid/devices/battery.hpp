@@ -11,6 +11,8 @@
 // Energy balance closed by every step:  dE_stored = -p_kw * dt_h - state.step_loss_kwh.
 //
 // Plain values: no allocation and no virtual call per step.
+// Thread safety (docs/threads.md): battery_dispatch is pure; battery_apply changes only the state it
+// is given: different batteries may be stepped on different threads at once.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,8 @@
 // Conventions: times int64 s since 1970-01-01T00:00 local (UTC+8); powers kW, generator convention at
 // the meter (a consuming building is negative); temperatures degC; irradiance W/m2; R in K/kW, C in kWh/K
 // (so R*C is in hours). The per-step functions allocate nothing and call nothing virtual.
+// Thread safety (docs/threads.md): parameters and states are values; a BuildingState or a Home is
+// stepped by one thread at a time, different ones at once (the engine's pool does).
 #pragma once
 
 #include <libgrid/devices/ev.hpp>

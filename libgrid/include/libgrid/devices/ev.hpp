@@ -9,6 +9,8 @@
 //    a charging vehicle is negative; energies in kWh;
 //  * the per-step functions allocate nothing (everything is sized by prepare()), call nothing virtual,
 //    and are deterministic (same inputs, same bits).
+//  * thread safety (docs/threads.md): stations, sites and their sessions are values; one thread at a
+//    time steps a given station or site, different ones may be stepped at once (the engine's pool does).
 #pragma once
 
 #include <libgrid/model/network.hpp>  // Id, kInf

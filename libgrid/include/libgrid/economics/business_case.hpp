@@ -8,6 +8,9 @@
 // Options come, in this order, from the explicit EconomicsOptions, the SCENARIO file's `economics:`
 // key (its root attribute `scenario`), then the catalogue's `finance.*` figures. Every assumption made
 // is written to BusinessCase::notes.
+//
+// Thread safety (docs/threads.md): business_case only reads its two files (its own ResultsReaders)
+// and the cost catalogue: several business cases may be computed at once on different threads.
 #pragma once
 
 #include <map>

@@ -7,6 +7,9 @@
 //  * `Branch`: a MATPOWER branch, already in per unit on the system base (r, x, b, ratio, shift);
 //  * `Line` and `Transformer`: distribution components as a data sheet gives them.
 // Per-unit conversion happens once, in powerflow/math_model (never here).
+// Thread safety (docs/threads.md): a Network is a plain value. Several threads may read one at
+// once (run_power_flow, Simulation and the writers take it by const & or by copy); changing it
+// (add_*, set_*, validate's fixes) needs that no other thread reads it meanwhile.
 #pragma once
 
 #include <cmath>

@@ -6,6 +6,9 @@
 // (io/dss.hpp). Conductors of a bus are numbered as OpenDSS numbers nodes: 1, 2, 3 the phases
 // a, b, c, 4 the neutral (any further number is allowed, as in OpenDSS), 0 the ground (reference,
 // not an unknown). Names are stored lower case (OpenDSS names are case-insensitive).
+// Thread safety (docs/threads.md): a UNetwork is a plain value: read from several threads at once,
+// changed by one with nobody reading. run_unbalanced_pf(UNetwork&) writes its results into it:
+// give each thread its own copy.
 #pragma once
 
 #include <complex>

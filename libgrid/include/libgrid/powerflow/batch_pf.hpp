@@ -9,6 +9,9 @@
 // scenario's loads, bit for bit. Networks with active controls (on-load tap changers, switched
 // shunts) or enforce_q_limits run each scenario through run_power_flow (same answers, no
 // shared setup).
+//
+// Thread safety (docs/threads.md): run_pf_batch uses its own pool of options.threads and reads its
+// const Network only; several batches may run at once on different threads.
 #pragma once
 
 #include <libgrid/powerflow/powerflow.hpp>

@@ -1,4 +1,8 @@
 // libgrid: power-flow options, results and the one-call entry point.
+//
+// Thread safety (docs/threads.md): run_power_flow keeps no state between calls and changes nothing
+// in its const Network: any number of threads may call it at once, on different networks or on one
+// shared network (tests/cpp/simulation/test_threads.cpp). A PowerFlowResult is a plain value.
 #pragma once
 
 #include <libgrid/model/network.hpp>

@@ -149,6 +149,8 @@ namespace libgrid {
 /// written back into it (as run_unbalanced_pf does). With method fixed_point or automatic, the
 /// reduced fixed point (make_reduced_usolver) is used when reduced_fixed_point_fits; automatic
 /// otherwise picks as make_usolver.
+/// Thread safety (docs/threads.md): one thread at a time per UPowerFlow (it writes taps into its
+/// network and keeps the solver's state); different objects on different networks may solve at once.
 class UPowerFlow {
 public:
     UPowerFlow(UNetwork& net, const UPfOptions& opt = {});

@@ -4,6 +4,10 @@
 // analysis and factorisation once) plus the connections where devices inject, with every per-step
 // quantity the engine records computed into rows sized once. Each step: set_load / set_connection_power
 // -> solve -> the rows. Nothing allocates after the constructor.
+//
+// Thread safety (docs/threads.md): a UTimeStepper (like a UPowerFlow, powerflow/unbalanced.hpp) is
+// used by one thread at a time (its solves keep state, some of it cached in const methods);
+// different steppers may run on different threads at once.
 #pragma once
 
 #include <libgrid/powerflow/unbalanced.hpp>

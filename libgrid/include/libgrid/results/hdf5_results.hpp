@@ -34,6 +34,9 @@ namespace libgrid {
 /// file locking) until the writer is closed or destroyed.
 /// Every error is a libgrid::Error (ValidationError for bad options or widths, IdError for duplicate
 /// ids) whose what() names the file and the object path.
+/// Thread safety (docs/threads.md): one thread at a time per writer (its compression threads are
+/// internal and never call HDF5); writers of different files may run on different threads at once,
+/// which relies on HDF5's thread-safe build (checked by CMake, H5_HAVE_THREADSAFE).
 class ResultsWriter {
 public:
     /// Creates (or truncates) `path`. Writes root attributes `libgrid_version` and `layout_version`.
@@ -156,6 +159,8 @@ void check_results_file(const std::string& path, double timeout_s = 30.0, Result
 
 /// Reads a results file (for `libgrid info`, `libgrid compare`, tests). Read-only.
 /// Every error is a libgrid::Error naming the file and the missing or wrong object.
+/// Thread safety (docs/threads.md): one thread at a time per reader; several readers, of different
+/// files or of the same file, may read at once on different threads (HDF5's thread-safe build).
 class ResultsReader {
 public:
     explicit ResultsReader(const std::string& path);

@@ -22,6 +22,11 @@
 // keyed by the device kind and the customer id): the customers with the smallest numbers get it. So the
 // selections are nested (a larger share keeps every customer of a smaller one) and independent across
 // device kinds.
+//
+// Thread safety (docs/threads.md): load_scenario, build_scenario, make_simulation and the Melaka
+// generator keep no global state (every random stream is seeded from the scenario's seed): threads
+// may build and run different scenarios at once. A Scenario is a value: read from several threads
+// at once, changed (override_key) by one with nobody reading.
 #pragma once
 
 #include <libgrid/devices/battery.hpp>

@@ -9,6 +9,9 @@
 // (simulation/batch.hpp) on its own thread. `libgrid sweep` and Python's libgrid.sweep (in-process
 // variants) use this; Python's Dask path runs the same variants on other processes or machines.
 // Schema of sweep files: docs/sweeps.md.
+//
+// Thread safety (docs/threads.md): run_sweep runs through run_batch (simulation/batch.hpp): variants
+// on its own threads, each with its own output file; several sweeps may run at once.
 #pragma once
 
 #include <libgrid/scenario/scenario.hpp>

@@ -3,6 +3,10 @@
 // batches do). Results do not depend on the thread count. Sweeps of scenario variants build on it
 // (scenario/sweep.hpp, `libgrid sweep`, Python `libgrid.sweep`); across processes and machines the
 // Python `libgrid.sweep` uses Dask.
+//
+// Thread safety (docs/threads.md): run_batch may itself be called from several threads at once (each
+// call has its own workers). Its `make` and `done` callbacks run on its worker threads: `make` for
+// several items at once, `done` one call at a time.
 #pragma once
 
 #include <libgrid/powerflow/batch_pf.hpp>

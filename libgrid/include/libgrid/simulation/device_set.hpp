@@ -150,6 +150,8 @@ struct Event {
     std::string cause = "scheduled";
 };
 
+/// Thread safety (docs/threads.md): a DeviceSet is a plain value. Read from several threads at once;
+/// each Simulation takes its own copy, so one DeviceSet may start several simulations on several threads.
 /// Everything that acts on the grid over time.
 struct DeviceSet {
     std::vector<PvUnit> pv;
