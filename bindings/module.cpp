@@ -333,9 +333,11 @@ PYBIND11_MODULE(_libgrid, m) {
     m.attr("__version__") = LIBGRID_VERSION;
     m.attr("have_klu") = bool(LIBGRID_HAVE_KLU);
     static py::exception<Error> base_error(m, "Error", PyExc_RuntimeError);
-    static py::exception<ParseError> parse_error(m, "ParseError", base_error.ptr());
-    static py::exception<ValidationError> validation_error(m, "ValidationError", base_error.ptr());
-    static py::exception<IdError> id_error(m, "IdError", base_error.ptr());
+    // issue 19: the Python exceptions users catch anyway: bad values are ValueErrors, unknown ids
+    // LookupErrors (not KeyError: its str() quotes the message), and all are libgrid.Error
+    static py::exception<ParseError> parse_error(m, "ParseError", py::make_tuple(base_error, py::handle(PyExc_ValueError)));
+    static py::exception<ValidationError> validation_error(m, "ValidationError", py::make_tuple(base_error, py::handle(PyExc_ValueError)));
+    static py::exception<IdError> id_error(m, "IdError", py::make_tuple(base_error, py::handle(PyExc_LookupError)));
     static py::exception<SolverError> solver_error(m, "SolverError", base_error.ptr());
     py::register_exception_translator([](std::exception_ptr p) {
         try {
