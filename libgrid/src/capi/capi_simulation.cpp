@@ -161,6 +161,7 @@ extern "C" lg_status lg_simulation_create(const lg_scenario* sc, const char* out
         *out = nullptr;
         if (output_path) check_output_is_not_input(sc->sc, output_path);
         auto b = std::make_unique<BuiltScenario>(build_scenario(sc->sc));
+        check_run_resources(sc->sc, *b, output_path ? output_path : "");  // refuses what cannot finish
         *out = make(std::move(b), output_path, flags);
         return LG_OK;
     });
