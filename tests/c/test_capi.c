@@ -7,6 +7,7 @@
 #include <libgrid/libgrid_c.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,60 @@ static void test_stepped_day(const char* cdir) {
     lg_simulation_free(sim);
 }
 
+/* Independent handles on separate threads: each thread reads case14, runs power flows and provokes
+ * an error of its own; the results equal the serial run's bit for bit, the messages are per thread. */
+typedef struct {
+    const char* path;
+    int64_t bad_id;
+    double vm[14];
+    int ok;
+} thread_job;
+
+static void* thread_main(void* arg) {
+    thread_job* job = (thread_job*)arg;
+    lg_network* net = NULL;
+    lg_powerflow_result* res = NULL;
+    double x = 0;
+    int round, own_message = 1;
+    char expect[32];
+    job->ok = 0;
+    if (lg_network_read(job->path, &net) != LG_OK) return NULL;
+    snprintf(expect, sizeof expect, "id %lld", (long long)job->bad_id);
+    for (round = 0; round < 20; ++round) {
+        lg_powerflow_free(res);
+        res = NULL;
+        if (lg_powerflow_run(net, "nr", 1e-10, 0, 0, &res) != LG_OK) break;
+        if (lg_powerflow_value(res, "bus_vm_pu", job->bad_id, &x) != LG_ERR_ID) own_message = 0;
+        if (!strstr(lg_last_error(), expect)) own_message = 0;
+    }
+    if (res && lg_powerflow_bus_vm_pu(res, job->vm, 14) == LG_OK && round == 20) job->ok = own_message;
+    lg_powerflow_free(res);
+    lg_network_free(net);
+    return NULL;
+}
+
+static void test_threads(const char* data) {
+    thread_job jobs[3];
+    pthread_t th[3];
+    int i, k, started[3];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/matpower/case14.m", data);
+    for (i = 0; i < 3; ++i) {
+        jobs[i].path = path;
+        jobs[i].bad_id = 1000 + i;
+    }
+    thread_main(&jobs[0]);  /* serial reference */
+    CHECK(jobs[0].ok);
+    for (i = 1; i < 3; ++i) started[i] = pthread_create(&th[i], NULL, thread_main, &jobs[i]) == 0;
+    for (i = 1; i < 3; ++i) {
+        CHECK(started[i]);
+        if (!started[i]) continue;
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].ok);
+        for (k = 0; k < 14; ++k) CHECK(memcmp(&jobs[i].vm[k], &jobs[0].vm[k], sizeof(double)) == 0);
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: test_capi DATA_DIR C_DIR TMP_DIR\n");
@@ -332,6 +387,7 @@ int main(int argc, char** argv) {
     test_powerflow_case9(argv[1]);
     test_powerflow_case14(argv[1]);
     test_errors(argv[1], argv[3]);
+    test_threads(argv[1]);
     test_scenario_run(argv[2], argv[3]);
     if (argc < 5 || strcmp(argv[4], "--no-stepping") != 0) test_stepped_day(argv[2]);
     printf("test_capi: %d checks, %d failed\n", checks, failures);
