@@ -149,6 +149,42 @@ static void test_powerflow_case14(const char* data) {
     lg_network_free(net);
 }
 
+/* libgrid's network JSON (CIGRE LV: lines, a transformer, an ext grid) through the same calls. */
+static void test_json_network(const char* data) {
+    lg_network* net = NULL;
+    lg_powerflow_result* res = NULL;
+    size_t nl = 0, nt = 0, ne = 0, nb = 0;
+    double ext = 0, losses = 0, *loading;
+    int64_t* line_ids;
+    CHECK_OK(lg_network_read(path_in(data, "cigre/cigre_lv.input.json"), &net));
+    if (!net) return;
+    CHECK_OK(lg_network_bus_count(net, &nb));
+    CHECK_OK(lg_network_count(net, LG_LINE, &nl));
+    CHECK_OK(lg_network_count(net, LG_TRAFO, &nt));
+    CHECK_OK(lg_network_count(net, LG_EXT_GRID, &ne));
+    CHECK(nb > 10 && nl > 10 && nt >= 1 && ne == 1);
+    CHECK_OK(lg_powerflow_run(net, "auto", 0, 0, 0, &res));
+    if (res) {
+        loading = (double*)malloc(nl * sizeof(double));
+        line_ids = (int64_t*)malloc(nl * sizeof(int64_t));
+        if (loading && line_ids) {
+            double x = 0;
+            CHECK_OK(lg_powerflow_get(res, "line_loading_percent", loading, nl));
+            CHECK_OK(lg_network_ids(net, LG_LINE, line_ids, nl));
+            CHECK_OK(lg_powerflow_value(res, "line_loading_percent", line_ids[nl - 1], &x));
+            CHECK(x == loading[nl - 1] && x >= 0);
+        }
+        free(loading);
+        free(line_ids);
+        /* the slack supplies the losses and the loads: more than the losses */
+        CHECK_OK(lg_powerflow_total(res, "ext_grid_p_mw", &ext));
+        CHECK_OK(lg_powerflow_total(res, "losses_mw", &losses));
+        CHECK(losses > 0 && ext > losses);
+    }
+    lg_powerflow_free(res);
+    lg_network_free(net);
+}
+
 static void test_errors(const char* data, const char* tmp) {
     lg_network* net = (lg_network*)&failures;  /* set to NULL by a failing call */
     lg_scenario* sc = NULL;
@@ -386,6 +422,7 @@ int main(int argc, char** argv) {
     test_version();
     test_powerflow_case9(argv[1]);
     test_powerflow_case14(argv[1]);
+    test_json_network(argv[1]);
     test_errors(argv[1], argv[3]);
     test_threads(argv[1]);
     test_scenario_run(argv[2], argv[3]);
