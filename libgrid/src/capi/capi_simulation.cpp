@@ -372,17 +372,33 @@ extern "C" lg_status lg_simulation_set_in_service(lg_simulation* sim, const char
 
 // ---- results in memory -----------------------------------------------------------------------
 
+namespace {
+/// The series as "group/name" (Results::names() may give the file's "/group/name"), without the
+/// fixed vectors and the meter's time axis: what lg_results_shape accepts.
+std::vector<std::string> series_names(const Results& r) {
+    std::vector<std::string> out;
+    for (std::string n : r.names()) {
+        if (!n.empty() && n[0] == '/') n.erase(0, 1);
+        const auto slash = n.find('/');
+        if (slash == std::string::npos || slash == 0 || slash + 1 == n.size()) continue;
+        if (!r.has(n.substr(0, slash), n.substr(slash + 1))) continue;
+        if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    }
+    return out;
+}
+}  // namespace
+
 extern "C" lg_status lg_results_series_count(const lg_simulation* sim, size_t* count) {
     return guard("lg_results_series_count", [&] {
         need(count, "count");
-        *count = results_of(sim_of(sim)).names().size();
+        *count = series_names(results_of(sim_of(sim))).size();
         return LG_OK;
     }, LG_ERR_STATE);
 }
 
 extern "C" lg_status lg_results_series_name(const lg_simulation* sim, size_t i, char* buf, size_t buf_size) {
     return guard("lg_results_series_name", [&] {
-        const std::vector<std::string> names = results_of(sim_of(sim)).names();
+        const std::vector<std::string> names = series_names(results_of(sim_of(sim)));
         if (i >= names.size())
             throw CapiError{LG_ERR_ARGUMENT, "series " + std::to_string(i) + ": there are " + std::to_string(names.size())};
         need(buf, "buf");
