@@ -360,11 +360,40 @@ static void test_stepped_day(const char* cdir) {
     CHECK_OK(lg_simulation_step(sim));
     CHECK_OK(lg_results_value(sim, "battery", "p_mw", bat, LG_LAST_ROW, 0, &p_free));
     CHECK(p_free == 0.0);
+    {   /* a PV cap of 0 and a load out of service for one step; unknown ids are LG_ERR_ID */
+        int64_t pv_id = 0, load_ids[3];
+        size_t npv = 0, nload = 0;
+        double pv_p = -1, load_p = -1, pv_before = 0;
+        CHECK_OK(lg_simulation_count(sim, "pv", &npv));
+        CHECK_OK(lg_simulation_count(sim, "load", &nload));
+        CHECK(npv == 3 && nload == 3);
+        CHECK_OK(lg_simulation_ids(sim, "load", load_ids, 3));
+        CHECK_OK(lg_simulation_ids(sim, "pv", bats, 16));
+        pv_id = bats[0];
+        CHECK_OK(lg_results_value(sim, "pv", "p_mw", pv_id, LG_LAST_ROW, 0, &pv_before));
+        CHECK(pv_before > 0);
+        CHECK_OK(lg_simulation_set_pv_limit(sim, pv_id, 0.0));
+        CHECK_OK(lg_simulation_set_in_service(sim, "load", load_ids[1], 0));
+        CHECK(lg_simulation_set_switch(sim, 4242, 0) == LG_ERR_ID);
+        CHECK(lg_simulation_set_in_service(sim, "line", 4242, 0) == LG_ERR_ID);
+        CHECK(lg_simulation_set_in_service(sim, NULL, 1, 0) == LG_ERR_ARGUMENT);
+        CHECK_OK(lg_simulation_step(sim));
+        CHECK_OK(lg_results_value(sim, "pv", "p_mw", pv_id, LG_LAST_ROW, 0, &pv_p));
+        CHECK_OK(lg_results_value(sim, "load", "p_mw", load_ids[1], LG_LAST_ROW, 0, &load_p));
+        CHECK(pv_p == 0.0);
+        CHECK(load_p == 0.0);
+        CHECK_OK(lg_simulation_set_pv_limit(sim, pv_id, INFINITY));
+        CHECK_OK(lg_simulation_set_in_service(sim, "load", load_ids[1], 1));
+        CHECK_OK(lg_simulation_step(sim));
+        CHECK_OK(lg_results_value(sim, "pv", "p_mw", pv_id, LG_LAST_ROW, 0, &pv_p));
+        CHECK_OK(lg_results_value(sim, "load", "p_mw", load_ids[1], LG_LAST_ROW, 0, &load_p));
+        CHECK(pv_p > 0 && load_p < 0);
+    }
 
     /* to the end, then the summary */
     CHECK_OK(lg_local_time(2025, 3, 4, 0, 0, &t));
     CHECK_OK(lg_simulation_run_until(sim, t, &n));
-    CHECK(n == 46);
+    CHECK(n == 44);
     CHECK_OK(lg_simulation_done(sim, &done));
     CHECK(done == 1);
     CHECK(lg_simulation_step(sim) == LG_ERR_STATE);
