@@ -462,6 +462,39 @@ static void test_threads(const char* data) {
     }
 }
 
+/* An unbalanced scenario (an OpenDSS network, scenarios/eulv_day.yaml): the same calls; the per-phase
+ * series by node (node/vm_pu) and the buses' unbalance factor by bus id. */
+static void test_unbalanced(const char* cdir) {
+    lg_scenario* sc = NULL;
+    lg_simulation* sim = NULL;
+    size_t nb = 0, rows = 0, cols = 0;
+    int64_t* ids;
+    double vuf = -1;
+    CHECK_OK(lg_scenario_load(path_in(cdir, "../../scenarios/eulv_day.yaml"), &sc));
+    if (!sc) return;
+    CHECK_OK(lg_scenario_set(sc, "horizon.steps", "2"));
+    CHECK_OK(lg_simulation_create(sc, NULL, LG_SIM_RESULTS_IN_MEMORY, &sim));
+    lg_scenario_free(sc);
+    if (!sim) return;
+    CHECK_OK(lg_simulation_count(sim, "bus", &nb));
+    CHECK(nb == 907);
+    CHECK_OK(lg_simulation_step(sim));
+    CHECK_OK(lg_simulation_step(sim));
+    CHECK_OK(lg_results_shape(sim, "node", "vm_pu", &rows, &cols, NULL));
+    CHECK(rows == 2 && cols > 2 * nb);
+    CHECK_OK(lg_results_shape(sim, "bus", "vuf_percent", &rows, &cols, NULL));
+    CHECK(rows == 2 && cols == nb);
+    ids = (int64_t*)malloc(nb * sizeof(int64_t));
+    if (ids) {
+        CHECK_OK(lg_simulation_ids(sim, "bus", ids, nb));
+        CHECK_OK(lg_results_value(sim, "bus", "vuf_percent", ids[nb - 1], LG_LAST_ROW, 0, &vuf));
+        CHECK(vuf >= 0 && vuf < 5);
+        free(ids);
+    }
+    CHECK_OK(lg_simulation_finish(sim));
+    lg_simulation_free(sim);
+}
+
 /* Cancelled after three steps: no more steps, a summary with completed = 0. */
 static void test_cancel(const char* cdir) {
     lg_scenario* sc = NULL;
@@ -505,6 +538,7 @@ int main(int argc, char** argv) {
     test_scenario_run(argv[2], argv[3]);
     test_stepped_day(argv[2]);
     test_cancel(argv[2]);
+    test_unbalanced(argv[2]);
     printf("test_capi: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
