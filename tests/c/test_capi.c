@@ -174,6 +174,25 @@ static void test_json_network(const char* data) {
             CHECK_OK(lg_powerflow_value(res, "line_loading_percent", line_ids[nl - 1], &x));
             CHECK(x == loading[nl - 1] && x >= 0);
         }
+        if (loading && line_ids) {
+            /* a simulation of the network alone (loads at nominal): its step equals the power flow */
+            lg_simulation* sim = NULL;
+            int64_t start = 0;
+            double x = -1;
+            size_t k, worst = 0;
+            CHECK_OK(lg_local_time(2025, 1, 6, 0, 0, &start));
+            CHECK(lg_simulation_create_from_network(net, start, 7, 2, NULL, 0, &sim) == LG_ERR_VALIDATION);
+            CHECK(strstr(lg_last_error(), "step_s") != NULL);
+            CHECK_OK(lg_simulation_create_from_network(net, start, 900, 2, NULL, LG_SIM_RESULTS_IN_MEMORY, &sim));
+            if (sim) {
+                CHECK_OK(lg_simulation_step(sim));
+                for (k = 1; k < nl; ++k)
+                    if (loading[k] > loading[worst]) worst = k;
+                CHECK_OK(lg_results_value(sim, "line", "loading_percent", line_ids[worst], 0, 0, &x));
+                CHECK_NEAR(x, loading[worst], 1e-6);
+                lg_simulation_free(sim);  /* freed unfinished: allowed */
+            }
+        }
         free(loading);
         free(line_ids);
         /* the slack supplies the losses and the loads: more than the losses */
