@@ -49,6 +49,7 @@ def test_stepped_day_equals_the_whole_run_and_the_file(tmp_path):
     assert np.array_equal(mem.values, f64.values)
     assert (mem.index == f64.index).all()
     assert np.allclose(mem.values, res.bus_vm().values, rtol=1e-6)
+    assert {"bus/vm_pu", "line/loading_percent", "trafo/p_loss_mw"} <= set(sim.results.names())
     lines = sim.results.line_loading()
     assert list(lines.columns) == list(net.line.index)
     # the file gives the same per-kind tables by element id (issue 19: not /branch's running index)

@@ -8,7 +8,8 @@ file), by element id and time, read while the run goes on.
 
 Series names are those of the HDF5 layout (docs/results_hdf5.md); the lines and transformers of a
 balanced run also have their own tables with their own ids: `series("line", "loading_percent")`,
-`series("trafo", "p_loss_mw")`.
+`series("trafo", "p_loss_mw")`; the phase nodes of an unbalanced run per bus and phase:
+`series("bus_phases", "vm_pu")` (columns (bus id, phase a/b/c/n)).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ class MemoryResults:
         time, ids, values, unit = self._core.result_table(group, name)
         index = time_index(time, DEFAULT_TIME_UNITS)
         if values.ndim == 3:
-            columns = pd.MultiIndex.from_product([ids, ["a", "b", "c"][: values.shape[2]]], names=[group, "phase"])
+            columns = pd.MultiIndex.from_product([ids, ["a", "b", "c", "n"][: values.shape[2]]], names=[group, "phase"])
             values = values.reshape(values.shape[0], -1)
         else:
             columns = pd.Index(ids, name=group)

@@ -3,7 +3,7 @@
     >>> import libgrid
     >>> net = libgrid.Network.from_json("cigre_lv.input.json")
     >>> dev = libgrid.Devices()
-    >>> dev.add_pv(id=1, bus=12, kwp=5.0, customer=0)
+    >>> dev.add_pv(id=1, bus=12, kwp=5.0, customer=1)   # load 1 sits at bus 12: behind its meter
     >>> sim = libgrid.Simulation(net, dev, start="2025-06-02", step="15min", horizon="7d")
     >>> res = sim.run(progress=True)           # libgrid.Results: pandas accessors
     >>> res.bus_vm().min(axis=1).plot()

@@ -4,6 +4,7 @@
 #include <libgrid/core/errors.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace libgrid {
@@ -38,6 +39,32 @@ const char* branch_kind(const std::string& group) {
     return nullptr;
 }
 
+/// Issue 19: an unbalanced run's node series (`/node/<name>`, one column per phase node) as a
+/// table per bus with 4 phases (a, b, c, n; NaN where the bus has no such node).
+bool node_phase_table(const MemoryRecorder& r, const std::string& name, ResultTable& t) {
+    const auto bus = r.int_vectors().find("node/bus");
+    const auto phase = r.strings().find("node/phase");
+    if (!r.has_series("node/" + name) || bus == r.int_vectors().end() || phase == r.strings().end()) return false;
+    const MemoryRecorder::Series& s = r.series("node/" + name);
+    std::vector<std::size_t> col_bus(s.spec.columns), col_phase(s.spec.columns, 4);
+    for (std::size_t i = 0; i < s.spec.columns && i < bus->second.size(); ++i) {
+        const Id b = Id(bus->second[i]);
+        auto it = std::find(t.ids.begin(), t.ids.end(), b);
+        if (it == t.ids.end()) it = t.ids.insert(t.ids.end(), b);
+        col_bus[i] = std::size_t(it - t.ids.begin());
+        const std::string& ph = phase->second[i];
+        col_phase[i] = ph == "a" ? 0 : ph == "b" ? 1 : ph == "c" ? 2 : ph == "n" ? 3 : 4;
+    }
+    t.unit = s.spec.unit;
+    t.phases = 4;
+    t.time.assign(r.time().begin(), r.time().begin() + long(std::min(r.time().size(), s.rows)));
+    t.values.assign(t.time.size() * t.ids.size() * 4, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t row = 0; row < t.time.size(); ++row)
+        for (std::size_t i = 0; i < s.spec.columns; ++i)
+            if (col_phase[i] < 4) t.values[(row * t.ids.size() + col_bus[i]) * 4 + col_phase[i]] = s.at(row, i);
+    return true;
+}
+
 }  // namespace
 
 Results::Results(std::shared_ptr<const MemoryRecorder> recorder) : rec_(std::move(recorder)) {
@@ -54,13 +81,17 @@ const std::vector<std::int64_t>& Results::time() const { return recorder().time(
 
 std::vector<std::string> Results::names() const {
     const MemoryRecorder& r = recorder();
-    std::vector<std::string> out;
-    for (const auto& [path, rows] : r.series_rows()) out.push_back(path);
+    std::vector<std::string> series, out;
+    for (const auto& [path, rows] : r.series_rows()) series.push_back(path.substr(path[0] == '/' ? 1 : 0));  // "/bus/vm_pu" -> "bus/vm_pu"
+    out = series;
+    if (r.strings().count("node/phase"))
+        for (const std::string& path : series)
+            if (path.rfind("node/", 0) == 0) out.push_back("bus_phases" + path.substr(4));
     const auto kinds = r.strings().find("branch/kind");
     if (kinds != r.strings().end())
         for (const std::string g : {"line", "trafo", "branch_matpower"}) {
             if (std::find(kinds->second.begin(), kinds->second.end(), branch_kind(g)) == kinds->second.end()) continue;
-            for (const auto& [path, rows] : r.series_rows())
+            for (const std::string& path : series)
                 if (path.rfind("branch/", 0) == 0) out.push_back(g + path.substr(6));
         }
     return out;
@@ -69,6 +100,7 @@ std::vector<std::string> Results::names() const {
 bool Results::has(const std::string& group, const std::string& name) const {
     const MemoryRecorder& r = recorder();
     if (r.has_series(group + "/" + name)) return true;
+    if (group == "bus_phases") return r.has_series("node/" + name) && r.strings().count("node/phase") > 0;
     const char* kind = branch_kind(group);
     if (!kind || !r.has_series("branch/" + name)) return false;
     const auto kinds = r.strings().find("branch/kind");
@@ -98,6 +130,10 @@ ResultTable Results::table(const std::string& group, const std::string& name) co
     ResultTable t;
     t.group = group;
     t.name = name;
+    if (group == "bus_phases" && !r.has_series(group + "/" + name)) {
+        node_phase_table(r, name, t);
+        return t;
+    }
     const bool derived = !r.has_series(group + "/" + name);
     const MemoryRecorder::Series& s = r.series((derived ? std::string("branch") : group) + "/" + name);
     t.unit = s.spec.unit;

@@ -6,10 +6,12 @@
 
 #include <libgrid/core/errors.hpp>
 #include <libgrid/io/case_json.hpp>
+#include <libgrid/io/dss.hpp>
 #include <libgrid/profiles/calendar.hpp>
 #include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/simulation/engine.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -98,6 +100,9 @@ TEST_CASE("stepping: a stepped day equals the whole run bit for bit, in memory b
     REQUIRE(trafos.columns() == net.transformers.size());
     CHECK(trafos.ids[0] == net.transformers[0].id);
     CHECK(whole.results().summary("losses_mwh") == sw.losses_mwh);
+    const std::vector<std::string> names = whole.results().names();
+    for (const char* n : {"bus/vm_pu", "line/loading_percent", "trafo/loading_percent", "battery/soc"})
+        CHECK(std::find(names.begin(), names.end(), std::string(n)) != names.end());
     CHECK_THROWS_AS(a.at(0, 999999), IdError);
     CHECK_THROWS_AS(whole.results().table("bus", "no_such_series"), Error);
 }
@@ -204,4 +209,42 @@ TEST_CASE("stepping: cancel stops the run at a step boundary; misuse is an error
     Simulation sim4(net, devices(net), o);
     CHECK_THROWS_AS(sim4.results(), Error);
     CHECK_THROWS_AS(sim4.finish(), Error);  // not started
+}
+
+TEST_CASE("stepping: an unbalanced run's results in memory per bus and phase") {
+    const std::string dir = std::string(LIBGRID_TEST_DATA) + "/opendss/eulv";
+    SimulationOptions o;
+    o.start = from_civil(2026, 1, 1, 0, 1);
+    o.step_s = 60;
+    o.n_steps = 30;
+    o.meter_interval_s = 60;
+    o.results_in_memory = true;
+    Simulation sim(read_dss_string("Compile Master.dss\n", "eulv", dir).net, DeviceSet{}, o);
+    sim.run_until(from_civil(2026, 1, 1, 0, 11));
+    CHECK(sim.results().steps() == 10);
+    sim.run();
+    const Results& r = sim.results();
+    const ResultTable node = r.table("node", "vm_pu");
+    const ResultTable bp = r.table("bus_phases", "vm_pu");
+    REQUIRE(bp.phases == 4);
+    CHECK(bp.rows() == 30);
+    // every node's value sits at its bus and phase; a phase a bus lacks is NaN
+    const MemoryRecorder& rec = r.recorder();
+    const auto& bus = rec.int_vectors().at("node/bus");
+    const auto& phase = rec.strings().at("node/phase");
+    std::size_t checked = 0;
+    for (std::size_t i = 0; i < node.columns(); ++i) {
+        const std::size_t p = phase[i] == "a" ? 0 : phase[i] == "b" ? 1 : phase[i] == "c" ? 2 : 3;
+        for (std::size_t k : {std::size_t(0), std::size_t(29)}) {
+            CHECK(bp.at(k, Id(bus[i]), p) == node.at(k, node.ids[i]));
+            ++checked;
+        }
+    }
+    CHECK(checked == 2 * node.columns());
+    std::size_t nan = 0;
+    for (double v : bp.values) nan += std::isnan(v) ? 1 : 0;
+    CHECK(nan == bp.values.size() - 30 * node.columns());
+    bool listed = false;
+    for (const std::string& n : r.names()) listed = listed || n == "bus_phases/vm_pu";
+    CHECK(listed);
 }

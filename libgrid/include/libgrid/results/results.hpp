@@ -8,6 +8,9 @@
 // MATPOWER branch, line and transformer) are also given per kind with the element's id:
 // `table("line", "loading_percent")`, `table("trafo", "p_loss_mw")`, `table("branch_matpower", ...)`.
 //
+// An unbalanced run's phase nodes (`/node/<name>`, one column per node) are also given per bus with
+// 4 phases (a, b, c, n; NaN where the bus has no such node): `table("bus_phases", "vm_pu")`.
+//
 // Values are the doubles the engine computed (an HDF5 file written with float32 = false holds the
 // same values bit for bit). Results read during a stepped run hold the steps done so far.
 //
@@ -33,7 +36,7 @@ struct ResultTable {
     std::string unit;                   ///< "p.u.", "%", "MW", ... ("" for a dimensionless series)
     std::vector<std::int64_t> time;     ///< per row: start of the step, s since 1970-01-01 local time
     std::vector<Id> ids;                ///< per column: the element's id
-    std::size_t phases = 1;             ///< values per column and row (1 on balanced series)
+    std::size_t phases = 1;             ///< values per column and row: 1, or 4 (a, b, c, n) for "bus_phases"
     std::vector<double> values;         ///< row-major: rows x ids.size() x phases
 
     std::size_t rows() const { return time.size(); }
@@ -61,7 +64,7 @@ public:
     /// A series as a table by element id; throws Error naming "group/name" when the run has no such series.
     ResultTable table(const std::string& group, const std::string& name) const;
     /// The element ids of a group ("bus", "line", "trafo", "load", ...), in column order.
-    std::vector<Id> ids(const std::string& group) const;
+    std::vector<Id> ids(const std::string& group) const;  ///< (not for "bus_phases": its table's ids)
     /// A /summary scalar by name ("losses_mwh"); written when the run finishes. Throws Error when absent.
     double summary(const std::string& name) const;
     /// Fixed per-element vectors by path ("battery/e_kwh", "bus/vn_kv"); throws Error when absent.
