@@ -221,6 +221,9 @@ static void test_errors(const char* data, const char* tmp) {
         CHECK(lg_network_read(path_in(tmp, "broken.m"), &net) == LG_ERR_IO);
         CHECK(strstr(lg_last_error(), "broken.m") != NULL);
     }
+    /* an OpenDSS script is an unbalanced network: through a scenario, says the message */
+    CHECK(lg_network_read(path_in(data, "opendss/ieee13/IEEE13Nodeckt.dss"), &net) == LG_ERR_ARGUMENT);
+    CHECK(strstr(lg_last_error(), "lg_scenario_load") != NULL);
     /* NULL arguments */
     CHECK(lg_network_read(NULL, &net) == LG_ERR_ARGUMENT);
     CHECK(strstr(lg_last_error(), "path") != NULL);
