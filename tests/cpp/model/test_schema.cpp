@@ -228,7 +228,7 @@ TEST_CASE("schema: the JSON reader checks each field against its schema range") 
                          "t.json: transformers[id=7]: field 'tap_step_degree': must be a number, got string \"x\"", ValidationError);
     const Network n = parse_case_json(trafo(R"(, "tap_side": "hv", "tap_step_degree": 1.5, "oltc": true, "oltc_bus": 1)"), "t.json");
     REQUIRE(n.transformers.size() == 1);
-    CHECK(n.transformers[0].tap_step_degree == 1.5);
+    CHECK(n.transformers[0].tap_step_deg == 1.5);
     CHECK(n.transformers[0].oltc_bus == 1);
     CHECK(parse_case_json(to_case_json(n), "again.json") == n);
 }

@@ -45,7 +45,7 @@ struct ToUnbalancedOptions {
     /// service, the phase and the neutral (the neutral must be modelled). Absent: every phase.
     std::map<Id, std::string> line_phases;
     /// Vector group per transformer id: "Dyn1", "Dyn5", "Dyn11", ... (any odd clock), "YNyn0",
-    /// "YNyn4", "YNyn8", "Dd0", ... (clock 0, 4, 8). Absent: from shift_degree (clock =
+    /// "YNyn4", "YNyn8", "Dd0", ... (clock 0, 4, 8). Absent: from shift_deg (clock =
     /// shift / 30, pandapower's convention: LV lags HV by shift): odd clock Dyn, else YNyn.
     std::map<Id, std::string> vector_groups;
     /// A closed bus-bus switch becomes a switch line of this resistance and reactance (ohm; the
