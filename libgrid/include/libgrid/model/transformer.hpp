@@ -34,7 +34,7 @@ struct Transformer {
     double tap_step_deg = 0.0;
     int tap_pos = 0;
     int parallel = 1;
-    double df = 1.0;
+    double df = 1.0;  ///< derating factor, dimensionless (rating = sn_mva * df * parallel)
     bool in_service = true;
     // On-load tap changer control (libgrid extension): hold |V| at ctrl_bus within
     // [vm_set_pu - band/2, vm_set_pu + band/2] by moving tap_pos one step at a time.
