@@ -88,9 +88,9 @@ struct PowerFlowResult {
     double losses_mw = 0.0;   ///< MW: sum over branches (MATPOWER branches, lines, transformers) of P_from + P_to, >= 0
     /// MVAr: sum over the same branches of Q_from + Q_to, i.e. the reactive power the series
     /// reactances absorb (I^2 X, > 0) MINUS what the lines' shunt capacitance (charging, b / c_nf_per_km)
-    /// generates. It is negative when charging exceeds the series absorption: case118 gives about
-    /// -558 MVAr at its light-load solution (long EHV lines). Not a loss to pay for: the network's
-    /// net reactive balance (docs/units.md "losses_mvar").
+    /// generates. It is negative when the charging exceeds the series absorption: case118 gives
+    /// -557.9 MVAr (its many high-voltage lines). Not a loss to pay for: the branches' net reactive
+    /// balance (docs/units.md "losses_mw and losses_mvar").
     double losses_mvar = 0.0;
 };
 
