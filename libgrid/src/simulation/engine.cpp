@@ -474,9 +474,17 @@ struct Simulation::Impl : detail::EngineState {
             cust_tariff[it->second] = int(s);
         }
         for (const Event& e : dev.events) resolve_event(e);
-        if (opt.emission) validate(*opt.emission);
-        if (opt.default_tariff) validate(*opt.default_tariff);
-        validate(opt.peak_tariff);
+        // issue 19: the place's inputs, named as options
+        const auto named = [](const char* field, const auto& check) {
+            try {
+                check();
+            } catch (const ValidationError& e) {
+                throw ValidationError(std::string("simulation: field '") + field + "': " + e.what());
+            }
+        };
+        if (opt.emission) named("emission", [&] { validate(*opt.emission); });
+        if (opt.default_tariff) named("default_tariff", [&] { validate(*opt.default_tariff); });
+        named("peak_tariff", [&] { validate(opt.peak_tariff); });
         if (opt.emission_marginal_given) validate(opt.emission_marginal);
         if (opt.comms.enabled) validate(opt.comms);  // issue 17
         validate(opt.demand_response);                // issue 17 (H2): demand_response events
