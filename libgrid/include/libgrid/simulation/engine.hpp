@@ -39,7 +39,7 @@
 namespace libgrid {
 
 struct SimulationOptions {
-    LocalTime start = 0;             ///< local Melaka time (profiles/calendar.hpp)
+    LocalTime start = 0;             ///< s, local time of the site (profiles/calendar.hpp)
     std::int64_t step_s = 900;       ///< s, 60 .. 3600 and a divisor of an hour (ValidationError naming 'step_s' otherwise)
     std::size_t n_steps = 96;
     std::uint64_t seed = 1;
