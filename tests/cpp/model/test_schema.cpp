@@ -159,7 +159,9 @@ TEST_CASE("schema: every stored field reaches its member and has a unique name a
         CHECK(T::schema().find("id") != nullptr);
     });
     CHECK(Transformer::schema().find("df") != nullptr);
-    CHECK(Transformer::schema().find("tap_step_degree") != nullptr);
+    CHECK(Transformer::schema().find("tap_step_deg")->key == "tap_step_degree");  // issue 19: one spelling, pandapower's key
+    CHECK(Transformer::schema().find("shift_deg")->key == "shift_degree");
+    CHECK(ExtGrid::schema().find("va_deg")->key == "va_degree");
     CHECK(Transformer::schema().find("oltc_bus") != nullptr);
     CHECK(Bus::schema().find("type")->key == "bus_type");
     CHECK(Gen::schema().find("mbase_mva")->key == "sn_mva");
