@@ -52,12 +52,12 @@ def test_day_run_with_profiles_pv_and_batteries(tmp_path):
 def test_place_is_an_input_not_an_assumption(tmp_path):
     """Issue 19 (docs/units.md "Place"): no tariff, CO2 factor or holidays unless asked for."""
     net = cigre()
-    res = libgrid.Simulation(net, start="2025-05-01", step="1h", horizon="1d").run(output=tmp_path / "none.h5")
+    res = libgrid.Simulation(net, start="2025-05-01", step="15min", horizon="1d").run(output=tmp_path / "none.h5")
     assert np.isnan(res.summary["bills_rm"]) and np.isnan(res.summary["co2_t"])
     with h5py.File(tmp_path / "none.h5", "r") as f:
         assert "bill" not in f and "meter" in f
     # the same day placed in Melaka: Labour Day is a public holiday, so ToU bills have no peak kWh
-    kw = dict(start="2025-05-01", step="1h", horizon="1d", default_tariff="domestic_tou", emission_factor_t_per_mwh=0.78)
+    kw = dict(start="2025-05-01", step="15min", horizon="1d", default_tariff="domestic_tou", emission_factor_t_per_mwh=0.78)
     plain = libgrid.Simulation(net, **kw).run(output=tmp_path / "plain.h5")
     melaka = libgrid.Simulation(net, holidays="melaka", **kw).run(output=tmp_path / "melaka.h5")
     assert plain.summary["co2_t"] == pytest.approx(0.78 * plain.summary["import_mwh"], rel=1e-12)
