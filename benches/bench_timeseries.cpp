@@ -3,6 +3,7 @@
 // (issue 16) a month of the same network, six times the PV, held as an island by its
 // grid-forming batteries (the supply out from the first step) against the same month
 // grid-connected: the cost of a droop island's step (target: at most 3x a grid-connected step).
+// Issue 19: the year stepped by an application (step() loop, results in memory, set points).
 //   build/benches/bench_timeseries --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -91,8 +92,41 @@ void BM_CigreLvIsland(benchmark::State& state) {
                              : opt.island_secondary_control ? "islanded (grid-forming batteries)" : "islanded, primary droop only");
 }
 
+/// Issue 19: the same year driven by an application: 0 = run(), no recording; 1 = step() in a loop
+/// (what a co-simulation does), no recording; 2 = step() with the results kept in memory; 3 = step()
+/// with a battery set point changed every hour (the DERMS case) and results in memory.
+void BM_CigreLvStepped(benchmark::State& state) {
+    const Network net = read_case_json(std::string(LIBGRID_DATA) + "/cigre/cigre_lv.input.json");
+    const DeviceSet dev = cigre_devices(net);
+    const int mode = int(state.range(0));
+    SimulationSummary s;
+    for (auto _ : state) {
+        SimulationOptions opt;
+        opt.start = from_civil(2025, 1, 1);
+        opt.n_steps = 35040;
+        opt.results_in_memory = mode >= 2;
+        Simulation sim(net, dev, opt);
+        if (mode == 0) {
+            s = sim.run();
+            continue;
+        }
+        sim.start();
+        while (!sim.done()) {
+            if (mode == 3 && sim.steps_done() % 4 == 0 && !dev.batteries.empty())
+                sim.set_battery_power(dev.batteries.front().id, (sim.steps_done() / 4) % 24 < 12 ? -2.0 : 2.0);
+            sim.step();
+        }
+        s = sim.finish();
+    }
+    state.counters["steps_per_s"] = benchmark::Counter(double(s.steps) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["us_per_step"] = benchmark::Counter(double(s.steps) * state.iterations(), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    const char* labels[] = {"run(), no recording", "step() loop, no recording", "step() loop, results in memory", "step() + hourly battery set point, in memory"};
+    state.SetLabel(labels[mode]);
+}
+
 }  // namespace
 
+BENCHMARK(BM_CigreLvStepped)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK(BM_CigreLvIsland)->Arg(0)->Arg(3)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK(BM_CigreLvYear)->Args({1, 1, 0})->Args({1, 1, 1})->Args({1, 0, 0})->Args({0, 0, 0})->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

@@ -446,6 +446,7 @@ PYBIND11_MODULE(_libgrid, m) {
         },
         py::arg("net"), py::arg("linear_solver") = "klu", py::arg("repeats") = 50, py::arg("tolerance") = 1e-8);
 
+    { void bind_stepping(py::module_&); bind_stepping(m); }  // bindings/stepping.cpp: issue 19, SteppedSimulation
     bind_simulation(m);
     bind_scenario(m);
     { void bind_batch(py::module_&); bind_batch(m); }  // bindings/batch.cpp: run_batch, run_sweep, load_sweep_file

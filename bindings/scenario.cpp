@@ -164,5 +164,17 @@ void bind_scenario(py::module_& m) {
                 Simulation sim = make_simulation(b);  // issue 15: Simulation(UNetwork, ...) for a .dss network
                 return summary_to_dict(guard.run(sim));
             },
-            py::arg("output"), py::arg("progress") = py::none(), py::arg("resume") = false);
+            py::arg("output"), py::arg("progress") = py::none(), py::arg("resume") = false)
+        .def(
+            "stepped",
+            [](const Scenario& s, const std::string& output, bool in_memory) {
+                // issue 19: the scenario's run, stepped from Python (bindings/stepping.cpp)
+                if (!output.empty()) check_output_is_not_input(s, output);
+                BuiltScenario b = build_scenario(s);
+                if (!output.empty()) check_run_resources(s, b, output);
+                b.options.output_path = output;
+                b.options.results_in_memory = in_memory;
+                return make_simulation(b);
+            },
+            py::arg("output") = "", py::arg("in_memory") = true);
 }

@@ -135,8 +135,9 @@ void def_run_simulation(py::module_& m) {
            const std::string& output, const std::string& method, int threads, std::optional<double> emission_t_per_mwh, std::int64_t meter_interval_s,
            bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months,
            const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control,
-           const std::map<std::string, double>& comms, const std::vector<py::dict>& dr_events, const std::string& default_tariff,
-           const std::string& holidays, std::optional<double> latitude_deg, std::optional<double> longitude_deg, std::optional<double> utc_offset_h) {
+           const std::map<std::string, double>& comms, const std::vector<py::dict>& dr_events, bool stepped, bool in_memory,
+           const std::string& default_tariff, const std::string& holidays, std::optional<double> latitude_deg,
+           std::optional<double> longitude_deg, std::optional<double> utc_offset_h) -> py::object {
             SimulationOptions opt;
             // issue 19: no place assumed: tariff, CO2 factor, holidays and the site only when asked
             if (!default_tariff.empty()) opt.default_tariff = Tariff::by_name(default_tariff, "default_tariff");
@@ -215,6 +216,8 @@ void def_run_simulation(py::module_& m) {
             opt.h5.float32 = float32;
             opt.scenario_text = scenario_text;
             opt.resume = resume;
+            opt.results_in_memory = in_memory;  // issue 19
+            if (stepped) return py::cast(Simulation(net, dev, opt));  // issue 19: _libgrid.SteppedSimulation (bindings/stepping.cpp)
             py_detail::RunGuard guard(opt, progress);
             Simulation sim(net, dev, opt);
             return summary_to_dict(guard.run(sim));
@@ -224,8 +227,8 @@ void def_run_simulation(py::module_& m) {
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
         py::arg("resume") = false, py::arg("partial_months") = "flag", py::arg("load_priority") = std::map<std::string, std::string>{},
         py::arg("default_priority") = "essential", py::arg("secondary_control") = true,
-        py::arg("comms") = std::map<std::string, double>{}, py::arg("dr_events") = std::vector<py::dict>{},
-        py::arg("default_tariff") = "", py::arg("holidays") = "none", py::arg("latitude_deg") = py::none(),
+        py::arg("comms") = std::map<std::string, double>{}, py::arg("dr_events") = std::vector<py::dict>{}, py::arg("stepped") = false,
+        py::arg("in_memory") = false, py::arg("default_tariff") = "", py::arg("holidays") = "none", py::arg("latitude_deg") = py::none(),
         py::arg("longitude_deg") = py::none(), py::arg("utc_offset_h") = py::none());
 }
 

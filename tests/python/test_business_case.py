@@ -14,55 +14,7 @@ from libgrid import economics as ec
 
 CLI = BUILD / "libgrid"
 
-CATALOGUE = """schema: libgrid.cost_catalogue/1
-region: test
-currency: RM
-price_year: 2024
-sources: {}
-finance:
-  discount_rate_customer_nominal: 0.06
-  discount_rate_cpo_nominal: 0.09
-  discount_rate_utility_nominal: 0.07
-  discount_rate_social_real: 0.05
-  general_inflation_per_year: 0.0   # the social rate stays 0.05 nominal (Fisher with no inflation)
-  tariff_escalation_nominal_per_year: 0.02
-  om_escalation_nominal_per_year: 0.03
-  co2_price_rm_per_t: 0.0
-market:
-  wholesale_energy_cost_rm_per_kwh: 0.30
-  charging_price_rm_per_kwh: 1.0
-ev:
-  fuel_savings_rm_per_kwh_charged: 0.0
-assets:
-  pv_residential:
-    size_kwp: {min: 0.0, max: 12.0}
-    capex_rm_per_kwp: 4000
-    fixed_om_rm_per_kwp_year: 40
-    lifetime_years: 25
-    degradation_per_year: 0.005
-    replacements:
-      - part: inverter
-        year: 8
-        cost_rm_per_kwp: 600
-  battery:
-    behind_the_meter:
-      capex_rm_per_kwh: 2000
-      capex_rm_per_kw: 700
-      fixed_om_fraction_of_capex_year: 0.01
-    cycle_life_efc: 6000
-    calendar_life_years: 15
-    replacements:
-      - part: battery_modules
-        cost_fraction_of_energy_capex: 0.6
-  transformer_11kv:
-    capex_rm_per_unit:
-      "315": 60000
-      "500": 80000
-  ev_charger_ac_home:
-    capex_rm_per_unit: 3000
-    fixed_om_rm_per_unit_year: 50
-    lifetime_years: 10
-"""
+CATALOGUE = (ROOT / "tests" / "data" / "economics" / "hand_worked_catalogue.yaml").read_text()  # shared with the C++ test
 
 
 def write_run(path, loads=(1, 2, 3), bills=(4000, 1200, 50000), import_mwh=100.0, co2_t=78.0, trafo_max=120.0,

@@ -21,6 +21,8 @@ __all__ = ["Network", "PowerFlowResult", "DeenergizedWarning", "Error", "ParseEr
 
 from .results import Results, read_results
 from .simulation import Devices, Simulation, parse_duration
+from .stepping import SteppedRun  # issue 19
+from .memory_results import MemoryResults  # issue 19
 from .scenario import Scenario, hosting_capacity
 from . import plots  # matplotlib is imported inside its functions
 from .batch_pf import PfBatchResult
@@ -29,6 +31,7 @@ from .unbalanced import melaka_unetwork, to_unetwork  # issue 15 (h5)
 from . import economics  # issue 18 (H1): libgrid.economics.business_case(...) after a plain `import libgrid`
 
 __all__ += ["schema"]
+__all__ += ["SteppedRun", "MemoryResults"]
 __all__ += ["PfBatchResult"]
 __all__ += ["UnbalancedNetwork", "UnbalancedPfResult", "UnbalancedPowerFlow", "read_dss"]
 __all__ += ["melaka_unetwork", "to_unetwork"]  # issue 15 (h5)

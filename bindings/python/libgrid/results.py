@@ -162,6 +162,9 @@ class Results:
         After a crashed run a series can be shorter than /time (by up to one chunk): it then gets the
         first time stamps."""
         path = _path(group, name)
+        derived = self._branch_kind_table(group, name)
+        if derived is not None:
+            return derived
         with h5py.File(self.path, "r") as f:
             ds = self._dataset(f, path)
             data = np.asarray(ds[()])
@@ -202,6 +205,36 @@ class Results:
     def bus_vm(self) -> pd.DataFrame:
         """Bus voltage magnitudes, p.u.: time x bus id."""
         return self.series("bus", "vm_pu")
+
+    #: issue 19: the per-kind tables of /branch (balanced runs): group -> the /branch/kind it selects
+    BRANCH_KIND_GROUPS = {"line": "line", "trafo": "trafo", "branch_matpower": "branch"}
+
+    def _branch_kind_table(self, group: str, name: str) -> Optional[pd.DataFrame]:
+        """Issue 19: `series("line", n)` / `("trafo", n)` / `("branch_matpower", n)` of a balanced run
+        whose file has no such dataset: the /branch/<n> columns of that kind, labelled with the
+        elements' own ids (/branch/element_id), not /branch's running index."""
+        kind = self.BRANCH_KIND_GROUPS.get(group.strip("/"))
+        if kind is None:
+            return None
+        with h5py.File(self.path, "r") as f:
+            if _path(group, name) in f or _path("branch", name) not in f or "branch/element_id" not in f or "branch/kind" not in f:
+                return None
+            kinds = np.array([_decode(k) for k in f["branch/kind"][()]])
+            element_id = np.asarray(f["branch/element_id"][()])
+        df = self.series("branch", name)
+        keep = kinds == kind
+        out = df.loc[:, keep]
+        out.columns = pd.Index(element_id[keep], name=group.strip("/"))
+        out.attrs.update(df.attrs)
+        return out
+
+    def line_loading(self) -> pd.DataFrame:
+        """Issue 19: line loading, percent of the rating: time x line id (balanced runs)."""
+        return self.series("line", "loading_percent")
+
+    def trafo_loading(self) -> pd.DataFrame:
+        """Issue 19: transformer loading, percent of the rating: time x transformer id (balanced runs)."""
+        return self.series("trafo", "loading_percent")
 
     #: the codes of /summary/ev_sessions/status (libgrid::EvOutcome), in order
     EV_SESSION_STATUS = ("served", "partly_served", "blocked", "pending", "not_arrived")

@@ -140,6 +140,12 @@ class Scenario:
                           "NaN voltages; the results' /summary/deenergized_buses)", DeenergizedWarning, stacklevel=2)
         return res
 
+    def stepped(self, output: Optional[str] = None, in_memory: bool = True) -> "SteppedRun":
+        """Issue 19: this scenario's run, stepped from Python: a SteppedRun (step, run_until, set
+        points between steps, results in memory, finish). `output`: also write the HDF5 file."""
+        from .stepping import SteppedRun
+        return SteppedRun(self._core.stepped(os.fspath(output) if output else "", bool(in_memory)))
+
     def __repr__(self) -> str:
         o = ", ".join(f"{k}={v}" for k, v in self.overrides)
         return f"<libgrid.Scenario '{self.name}'{' with ' + o if o else ''}>"

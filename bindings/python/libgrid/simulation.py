@@ -197,7 +197,7 @@ class Simulation:
         self.default_priority = str(default_priority)
         self.secondary_control = bool(secondary_control)
         self.devices = devices if devices is not None else Devices()
-        self.start = str(pd.Timestamp(start).strftime("%Y-%m-%dT%H:%M:%S"))
+        self.start_time = str(pd.Timestamp(start).strftime("%Y-%m-%dT%H:%M:%S"))
         self.step_s = parse_duration(step)
         horizon_s = parse_duration(horizon)
         if self.step_s <= 0 or horizon_s < self.step_s:
@@ -219,6 +219,19 @@ class Simulation:
             for load, values in items:
                 self.devices.add_load_profile(int(load), p_kw=np.asarray(values, dtype=float)[: self.n_steps])
 
+    def start(self, output: Optional[str] = None, in_memory: bool = True) -> "SteppedRun":
+        """Issue 19: begin a stepped run of this simulation (co-simulation, notebooks; docs/python.md
+        "Stepping"): returns a SteppedRun with step(), run_until(time), set points between steps,
+        results in memory (`.results`) and finish(). `output`: also write the HDF5 file."""
+        from .stepping import SteppedRun
+        core_net = getattr(self.net, "_core", self.net)
+        core = _libgrid.run_simulation(
+            core_net, self.devices._core, self.start_time, self.step_s, self.n_steps, self.seed, str(output or ""),
+            self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
+            None, False, str(self.partial_months), self.load_priority, self.default_priority, self.secondary_control,
+            self.comms, self.dr_events, stepped=True, in_memory=bool(in_memory), **self.place)
+        return SteppedRun(core)
+
     def run(self, progress: bool = False, output: Optional[str] = None, resume: bool = False) -> Results:
         """Run the whole horizon; returns the results (pandas accessors). `output`: HDF5 path to keep.
         `resume=True` continues a run of the same inputs that was killed or stopped, from its
@@ -230,7 +243,7 @@ class Simulation:
             output = os.path.join(tempfile.mkdtemp(prefix="libgrid_"), "results.h5")
         core_net = getattr(self.net, "_core", self.net)
         self.summary = _libgrid.run_simulation(
-            core_net, self.devices._core, self.start, self.step_s, self.n_steps, self.seed, str(output),
+            core_net, self.devices._core, self.start_time, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             _progress_bar() if progress else None, bool(resume), str(self.partial_months), self.load_priority,
             self.default_priority, self.secondary_control, self.comms, self.dr_events, **self.place)

@@ -48,7 +48,55 @@ private:
     std::optional<ResultsWriter> w_;
 };
 
+/// Issue 19: both recorders get every call; handles are the primary's (a map to the secondary's).
+class TeeRecorder final : public Recorder {
+public:
+    TeeRecorder(Recorder* a, Recorder* b) : a_(a), b_(b) {}
+    void write_run_info(const std::string& t, std::uint64_t seed) override { a_->write_run_info(t, seed), b_->write_run_info(t, seed); }
+    void plan(std::size_t n) override { a_->plan(n), b_->plan(n); }
+    void plan_rows(std::size_t n) override { a_->plan_rows(n), b_->plan_rows(n); }
+    void write_ids(const std::string& g, const std::vector<std::int64_t>& ids) override { a_->write_ids(g, ids), b_->write_ids(g, ids); }
+    void write_vector(const std::string& p, const std::vector<double>& v, const std::string& u) override { a_->write_vector(p, v, u), b_->write_vector(p, v, u); }
+    void write_int_vector(const std::string& p, const std::vector<std::int64_t>& v, const std::string& u) override {
+        a_->write_int_vector(p, v, u), b_->write_int_vector(p, v, u);
+    }
+    void write_strings(const std::string& p, const std::vector<std::string>& v) override { a_->write_strings(p, v), b_->write_strings(p, v); }
+    void write_scalar(const std::string& p, double v, const std::string& u) override { a_->write_scalar(p, v, u), b_->write_scalar(p, v, u); }
+    using Recorder::set_attribute;
+    void set_attribute(const std::string& o, const std::string& n, const std::string& v) override { a_->set_attribute(o, n, v), b_->set_attribute(o, n, v); }
+    void set_attribute(const std::string& o, const std::string& n, std::int64_t v) override { a_->set_attribute(o, n, v), b_->set_attribute(o, n, v); }
+    int add_time() override { return link(a_->add_time(), b_->add_time()); }
+    void append_time(std::int64_t t) override { a_->append_time(t), b_->append_time(t); }
+    int add_group_time(const std::string& g) override { return link(a_->add_group_time(g), b_->add_group_time(g)); }
+    int add_series(const SeriesSpec& s) override { return link(a_->add_series(s), b_->add_series(s)); }
+    void append(int h, const double* row) override { a_->append(h, row), b_->append(second(h), row); }
+    void append(int h, const std::int64_t* row) override { a_->append(h, row), b_->append(second(h), row); }
+    std::vector<std::pair<std::string, std::size_t>> series_rows() const override { return a_->series_rows(); }
+    std::size_t durable_rows(int h) const override { return a_->durable_rows(h); }
+    std::size_t free_bytes() const override { return a_->free_bytes(); }
+    void flush() override { a_->flush(), b_->flush(); }
+    void close() override { a_->close(), b_->close(); }
+
+private:
+    int link(int ha, int hb) {
+        if (ha >= 0) {
+            if (std::size_t(ha) >= second_.size()) second_.resize(std::size_t(ha) + 1, -1);
+            second_[std::size_t(ha)] = hb;
+        }
+        return ha;
+    }
+    int second(int h) const { return h >= 0 && std::size_t(h) < second_.size() ? second_[std::size_t(h)] : -1; }
+    Recorder* a_;
+    Recorder* b_;
+    std::vector<int> second_;  ///< per primary handle, the secondary's
+};
+
 }  // namespace
+
+std::unique_ptr<Recorder> make_tee_recorder(Recorder* primary, Recorder* secondary) {
+    if (!primary || !secondary) throw Error("make_tee_recorder: both recorders must be given");
+    return std::make_unique<TeeRecorder>(primary, secondary);
+}
 
 std::unique_ptr<Recorder> make_hdf5_recorder(const std::string& path, const H5WriterOptions& options, const ResultsResume* resume) {
     return std::make_unique<Hdf5Recorder>(path, options, resume);

@@ -282,6 +282,19 @@ struct Simulation::Impl : detail::EngineState {
 
     std::size_t next_event = 0;
 
+    // ---- issue 19: stepped runs, results in memory, the application's changes ----
+    enum class RunPhase { Constructed, Started, Finished };
+    RunPhase run_phase = RunPhase::Constructed;
+    std::size_t k_next = 0, k_first = 0;       ///< the next step; the first of this run (a resumed run's checkpoint)
+    std::string stopped;                       ///< why the run stopped before its end ("" = it did not)
+    std::atomic<int> cancel_flag{0};           ///< Simulation::cancel()
+    std::chrono::steady_clock::time_point t_run0;
+    std::shared_ptr<MemoryRecorder> mem;       ///< results_in_memory
+    std::unique_ptr<Recorder> tee;             ///< the file and memory together
+    Results mem_results;
+    bool app_changes = false;                  ///< set points or events from the application: no checkpoints
+    StepInfo last;                             ///< the last step's status
+
     // ---- checkpoints (docs/reliability.md) ----------------------------------------------------
     /// Everything a step changes that the next steps read, in one list for saving and restoring.
     /// Not here: what every step recomputes before it reads it (load powers, customer sums, rows).
@@ -453,6 +466,8 @@ struct Simulation::Impl : detail::EngineState {
             throw ValidationError("simulation: field 'meter_interval_s': must be a multiple of step_s (" + std::to_string(opt.step_s) + " s), got " + std::to_string(opt.meter_interval_s));
         if (opt.threads < 1) throw ValidationError("simulation: field 'threads': must be >= 1");
         if (opt.recorder && !opt.output_path.empty()) throw ValidationError("simulation: give either 'output_path' or 'recorder', not both");
+        if (opt.resume && opt.results_in_memory)
+            throw ValidationError("simulation: field 'results_in_memory': not with 'resume' (the steps before the checkpoint are only in the file)");
     }
 
     void validate_inputs() {
@@ -751,6 +766,7 @@ struct Simulation::Impl : detail::EngineState {
         t0 = Clock::now();
         record(k, t, dt_h, st.converged, iters);
         sum.time_record_s += since(t0);
+        last = StepInfo{k, opt.n_steps, t, st.converged, settled, iters};
     }
 
     // ---- results of a step ----
@@ -1066,6 +1082,23 @@ struct Simulation::Impl : detail::EngineState {
     }
 
     // ---- the recorder ----------------------------------------------------------------------------
+    /// The HDF5 recorder of output_path (own_w), new or reopened to resume.
+    void open_file(const detail::Checkpoint* resume_from) {
+        // a run shorter than a chunk: chunks of its length (a chunk is compressed whole, so 256-row
+        // chunks of a 200-step run would deflate and write fill values; same values read back)
+        H5WriterOptions h5 = opt.h5;
+        h5.chunk_rows = std::min(h5.chunk_rows, std::max<std::size_t>(opt.n_steps, 1));
+        if (!resume_from) {
+            own_w = make_hdf5_recorder(opt.output_path, h5);
+            return;
+        }
+        ResultsResume r;
+        for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
+        r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/comms", "/dr"};  // written at the end of a run (/comms, /dr: issue 17)
+        r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
+        own_w = make_hdf5_recorder(opt.output_path, h5, &r);
+    }
+
     void open_writer(const detail::Checkpoint* resume_from = nullptr) {
         recorded.clear();
         for (auto& g : groups) {  // rows are filled with or without a recorder
@@ -1074,21 +1107,15 @@ struct Simulation::Impl : detail::EngineState {
         }
         if (opt.recorder) {
             w = opt.recorder;
-        } else if (!opt.output_path.empty()) {
-            // a run shorter than a chunk: chunks of its length (a chunk is compressed whole, so 256-row
-            // chunks of a 200-step run would deflate and write fill values; same values read back)
-            H5WriterOptions h5 = opt.h5;
-            h5.chunk_rows = std::min(h5.chunk_rows, std::max<std::size_t>(opt.n_steps, 1));
-            if (resume_from) {
-                ResultsResume r;
-                for (const auto& [path, rows] : resume_from->series_rows) r.rows[path] = rows;
-                r.remove = {"/summary", "/bill", "/events", "/bill_headend", "/comms", "/dr"};  // written at the end of a run (/comms, /dr: issue 17)
-                r.remove_root_attributes = {"stop_reason", "steps_done", "failed_at_step"};
-                own_w = make_hdf5_recorder(opt.output_path, h5, &r);
-            } else {
-                own_w = make_hdf5_recorder(opt.output_path, h5);
-            }
+        } else {
+            if (!opt.output_path.empty()) open_file(resume_from);
             w = own_w.get();
+            if (opt.results_in_memory) {  // issue 19: in memory (too)
+                mem = std::make_shared<MemoryRecorder>();
+                mem_results = Results(mem);
+                if (own_w) tee = make_tee_recorder(own_w.get(), mem.get());
+                w = own_w ? tee.get() : mem.get();
+            }
         }
         if (!w) return;
         {
@@ -1430,6 +1457,7 @@ struct Simulation::Impl : detail::EngineState {
 
     /// Why the run stops before step k ("" = it goes on): a stop request or a nearly full disk.
     std::string stop_reason(std::size_t k, std::size_t k0) const {
+        if (cancel_flag.load(std::memory_order_relaxed) != 0) return "cancelled";
         if (opt.stop_requested) {
             const int v = opt.stop_requested->load(std::memory_order_relaxed);
             if (v != 0) return v == SIGINT ? "SIGINT" : v == SIGTERM ? "SIGTERM" : v == SIGHUP ? "SIGHUP" : "stop requested";
@@ -1443,24 +1471,79 @@ struct Simulation::Impl : detail::EngineState {
         return "";
     }
 
-    /// The steps from k0; returns why the run stopped early ("" = it did not).
-    std::string run_steps(std::size_t k0, const ProgressFn& progress) {
-        const bool checkpoints = own_w && opt.checkpoint_steps > 0;  // docs/reliability.md
-        for (std::size_t k = k0; k < opt.n_steps; ++k) {
-            if (k > 0 && k % kCheckpointQuantum == 0 && k != k0) {
+    /// Every step done, or the run stopped (a stop request, cancel, the first violation).
+    bool all_done() const {
+        return k_next >= opt.n_steps || !stopped.empty() || cancel_flag.load(std::memory_order_relaxed) != 0 ||
+               (opt.stop_at_first_violation && sum.first_violation.found);
+    }
+
+    /// The step k_next (with the boundary work before it); false when the run stops there instead
+    /// (`stopped` says why). A step that throws closes the results file (what it has stays) first.
+    bool advance() {
+        const std::size_t k = k_next;
+        try {
+            if (k > 0 && k % kCheckpointQuantum == 0 && k != k_first) {
                 const auto tc = Clock::now();
                 resync();
-                if (checkpoints && k % opt.checkpoint_steps == 0) snapshot_checkpoint(k);
+                // docs/reliability.md; not once the application changed the run (a resume could not repeat it)
+                if (own_w && opt.checkpoint_steps > 0 && !app_changes && k % opt.checkpoint_steps == 0) snapshot_checkpoint(k);
                 sum.time_checkpoint_s += since(tc);
             }
-            std::string stop = stop_reason(k, k0);
-            if (!stop.empty()) return stop;
+            stopped = stop_reason(k, k_first);
+            if (!stopped.empty()) return false;
             step(k);
-            sum.steps = k + 1;
-            if (progress) progress(k + 1, opt.n_steps);
-            if (opt.stop_at_first_violation && sum.first_violation.found) break;
+        } catch (...) {
+            close_failed();
+            run_phase = RunPhase::Finished;
+            throw;
         }
-        return "";
+        sum.steps = k + 1;
+        k_next = k + 1;
+        return true;
+    }
+
+    /// Issue 19: a switch or service change from the application, applied at the next step after
+    /// the events already due then (it wins over them); /events lists it with cause "set_point".
+    void inject_event(Event e) {
+        e.time = opt.start + std::int64_t(k_next) * opt.step_s;
+        e.cause = "set_point";
+        ResolvedEvent r = resolve_event(e);
+        std::size_t at = next_event;
+        while (at < events.size() && events[at].time <= e.time) ++at;
+        timeline.insert(timeline.begin() + long(at), e);
+        events.insert(events.begin() + long(at), r);
+        for (std::size_t i = 0; i < events.size(); ++i) events[i].source = i;
+        application_changed();
+    }
+
+    void check_changeable(const char* who) const {
+        if (run_phase == RunPhase::Finished) throw Error(std::string("simulation: ") + who + "(): the run is finished");
+    }
+
+    /// Issue 19: a set point of a device group's device, by kind and id (IdError when unknown).
+    void set_point(const char* kind, Id id, double value, const char* who) {
+        check_changeable(who);
+        for (auto& g : groups) {
+            if (g->kind() != kind) continue;
+            for (std::size_t k = 0; k < g->size(); ++k)
+                if (g->id(k) == id) {
+                    if (!g->set_point(k, value)) throw ValidationError(std::string("simulation: ") + who + ": " + kind + " devices take no set point");
+                    application_changed();
+                    return;
+                }
+        }
+        throw IdError(std::string("simulation: ") + who + ": unknown " + kind + " id " + std::to_string(id));
+    }
+
+    /// The run now differs from its inputs: no checkpoint (a resume would not repeat the changes).
+    void application_changed() {
+        if (app_changes) return;
+        app_changes = true;
+        pending.clear();
+        if (own_w) {
+            std::error_code ec;
+            std::filesystem::remove(checkpoint_path(opt.output_path), ec);
+        }
     }
 
     /// A run that fails part way keeps what it had written: every completed step, then the file is
@@ -1473,6 +1556,7 @@ struct Simulation::Impl : detail::EngineState {
             w->close();
         } catch (...) {
         }
+        tee.reset();
         own_w.reset();
         w = nullptr;
     }
@@ -1509,12 +1593,13 @@ struct Simulation::Impl : detail::EngineState {
         if (!sum.completed) w->set_attribute("/", "stop_reason", sum.stop_reason);
         w->set_attribute("/", "status", sum.completed ? "complete" : "stopped");
         w->close();
-        if (own_w && !sum.completed && opt.checkpoint_steps > 0) commit_checkpoints(true);  // every row is in the file now
+        if (own_w && !sum.completed && opt.checkpoint_steps > 0 && !app_changes) commit_checkpoints(true);  // every row is in the file now
         // a finished run needs no checkpoint; a stopped one keeps its last (resume goes on from there)
         if (own_w && sum.completed) {
             std::error_code ec;
             std::filesystem::remove(checkpoint_path(opt.output_path), ec);
         }
+        tee.reset();
         own_w.reset();
         w = nullptr;
     }
@@ -1542,33 +1627,116 @@ Simulation::~Simulation() = default;
 Simulation::Simulation(Simulation&&) noexcept = default;
 Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 
-SimulationSummary Simulation::run(const ProgressFn& progress) {
+void Simulation::start() {
     Impl& s = *impl_;
-    const auto t0 = std::chrono::steady_clock::now();
+    if (s.run_phase != Impl::RunPhase::Constructed) throw Error("simulation: start(): the run has already started");
+    s.t_run0 = std::chrono::steady_clock::now();
     s.init_run();
     std::optional<detail::Checkpoint> ckpt = s.load_resume();
     s.open_writer(ckpt ? &*ckpt : nullptr);
     s.sum.planned_steps = s.opt.n_steps;
-    s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const std::size_t k0 = ckpt ? std::size_t(ckpt->next_step) : 0;
-    std::string stop;
-    try {
-        stop = s.run_steps(k0, progress);
-    } catch (...) {
-        s.close_failed();
-        throw;
+    s.sum.time_setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t_run0).count();
+    s.k_first = s.k_next = ckpt ? std::size_t(ckpt->next_step) : 0;
+    s.stopped.clear();
+    s.run_phase = Impl::RunPhase::Started;
+}
+
+StepInfo Simulation::step() {
+    Impl& s = *impl_;
+    if (s.run_phase == Impl::RunPhase::Constructed) start();
+    if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: step(): the run is finished");
+    if (s.all_done()) {
+        const std::string why = !s.stopped.empty() ? s.stopped : s.cancel_flag.load() != 0 && s.k_next < s.opt.n_steps ? "cancelled" : "";
+        throw Error("simulation: step(): no step left (" + std::to_string(s.k_next) + " of " + std::to_string(s.opt.n_steps) + " done" +
+                    (why.empty() ? std::string() : ", stopped: " + why) + ")");
     }
-    if (!stop.empty()) {
+    if (!s.advance()) throw Error("simulation: step(): the run stopped: " + s.stopped);
+    return s.last;
+}
+
+std::size_t Simulation::run_until(LocalTime t) {
+    Impl& s = *impl_;
+    if (s.run_phase == Impl::RunPhase::Constructed) start();
+    if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: run_until(): the run is finished");
+    std::size_t n = 0;
+    while (!s.all_done() && next_time() < t && s.advance()) ++n;
+    return n;
+}
+
+std::size_t Simulation::steps_done() const { return impl_->k_next; }
+LocalTime Simulation::next_time() const { return impl_->opt.start + std::int64_t(impl_->k_next) * impl_->opt.step_s; }
+bool Simulation::done() const { return impl_->run_phase == Impl::RunPhase::Finished || impl_->all_done(); }
+void Simulation::cancel() noexcept { impl_->cancel_flag.store(1, std::memory_order_relaxed); }
+
+SimulationSummary Simulation::finish() {
+    Impl& s = *impl_;
+    if (s.run_phase == Impl::RunPhase::Constructed) throw Error("simulation: finish(): the run has not started (start() or step() first)");
+    if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: finish(): the run is already finished");
+    const bool violation_stop = s.opt.stop_at_first_violation && s.sum.first_violation.found;
+    if (s.stopped.empty() && s.k_next < s.opt.n_steps && s.cancel_flag.load(std::memory_order_relaxed) != 0) s.stopped = "cancelled";
+    if (!s.stopped.empty() || (s.k_next < s.opt.n_steps && !violation_stop)) {
         s.sum.completed = false;
-        s.sum.stop_reason = stop;
+        s.sum.stop_reason = s.stopped.empty() ? "finished early" : s.stopped;
     }
     s.close_month();
     s.finish_kpis();
-    s.sum.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    s.sum.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t_run0).count();
     s.sum.steps_per_second = s.sum.wall_time_s > 0 ? double(s.sum.steps) / s.sum.wall_time_s : 0.0;
     s.write_summary();
     s.close_run();
+    s.run_phase = Impl::RunPhase::Finished;
     return s.sum;
+}
+
+SimulationSummary Simulation::run(const ProgressFn& progress) {
+    if (!progress) return run(StepFn{});
+    return run(StepFn([&](const StepInfo& i) { progress(i.step + 1, i.total); }));
+}
+
+SimulationSummary Simulation::run(const StepFn& on_step) {
+    Impl& s = *impl_;
+    if (s.run_phase == Impl::RunPhase::Constructed) start();
+    if (s.run_phase == Impl::RunPhase::Finished) throw Error("simulation: run(): the run is finished");
+    while (!s.all_done() && s.advance())
+        if (on_step) on_step(s.last);
+    return finish();
+}
+
+void Simulation::set_battery_power(Id battery, double p_kw) {
+    if (std::isinf(p_kw)) throw ValidationError("simulation: set_battery_power: battery " + std::to_string(battery) + ": field 'p_kw': not finite");
+    impl_->set_point("battery", battery, p_kw, "set_battery_power");
+}
+
+void Simulation::set_pv_limit(Id pv, double p_max_kw) {
+    if (std::isnan(p_max_kw) || p_max_kw < 0)
+        throw ValidationError("simulation: set_pv_limit: pv " + std::to_string(pv) + ": field 'p_max_kw': must be >= 0 (inf: no cap)");
+    impl_->set_point("pv", pv, p_max_kw, "set_pv_limit");
+}
+
+void Simulation::set_switch(Id sw, bool closed) {
+    Event e;
+    e.element = "switch";
+    e.id = sw;
+    e.kind = closed ? EventKind::CloseSwitch : EventKind::OpenSwitch;
+    impl_->check_changeable("set_switch");
+    impl_->inject_event(e);
+}
+
+void Simulation::set_in_service(const std::string& element, Id id, bool in_service) {
+    if (element == "switch") throw ValidationError("simulation: set_in_service: field 'element': a switch opens and closes (set_switch)");
+    Event e;
+    e.element = element;
+    e.id = id;
+    e.kind = in_service ? EventKind::InService : EventKind::OutOfService;
+    impl_->check_changeable("set_in_service");
+    impl_->inject_event(e);
+}
+
+const Results& Simulation::results() const {
+    if (!impl_->mem)
+        throw Error(impl_->opt.results_in_memory ? "simulation: results(): the run has not started (start() or step() first)"
+                                                 : "simulation: results(): the run keeps no results in memory (SimulationOptions::results_in_memory)");
+    return impl_->mem_results;
 }
 
 const std::vector<std::vector<Bill>>& Simulation::bills() const { return impl_->bills; }

@@ -31,6 +31,11 @@ public:
     }
     bool accepts_events() const override { return true; }
     void set_in_service(std::size_t k, bool on) override { on_[k] = on; }
+    bool set_point(std::size_t k, double p_kw) override {
+        if (setpoint_kw_.size() != u_.size()) setpoint_kw_.assign(u_.size(), std::numeric_limits<double>::quiet_NaN());
+        setpoint_kw_[k] = p_kw;
+        return true;
+    }
     void prepare(const RunSetup& s) override {
         link_customers(s, u_, customer_, false);
         bus_.clear();  // issue 17: bus indices (hops of messages to the battery)
@@ -109,8 +114,10 @@ public:
             if (c.comms && u_[b].params.strategy == BatteryStrategy::Schedule)
                 in.step_index = c.comms->setpoint_step(Receiver::Battery, u_[b].id, bus_[b], std::int64_t(c.k));
             in.hour_of_day = c.hour_of_day;
-            // no set point within a day: the battery idles
-            const BatteryRequest req = in.step_index >= 0 ? battery_dispatch(u_[b].params, state_[b], in, c.dt_h) : BatteryRequest{0.0};
+            // no set point within a day: the battery idles; issue 19: the application's set point
+            // replaces the strategy (battery_apply still holds the power and energy limits)
+            BatteryRequest req = in.step_index >= 0 ? battery_dispatch(u_[b].params, state_[b], in, c.dt_h) : BatteryRequest{0.0};
+            if (b < setpoint_kw_.size() && !std::isnan(setpoint_kw_[b])) req = BatteryRequest{setpoint_kw_[b]};
             p_kw_[b] = battery_apply(u_[b].params, state_[b], req, c.dt_h);
         });
     }
@@ -184,6 +191,7 @@ private:
     std::vector<int> node_, customer_, bus_;
     std::vector<BatteryState> state_;
     std::vector<double> p_kw_, e0_;
+    std::vector<double> setpoint_kw_;  ///< issue 19: the application's set points (NaN: none)
     std::vector<double> p_, q_, soc_;
     FormingLink* link_ = nullptr;
     double f_hz_ = 50.0;

@@ -60,6 +60,18 @@ public:
             if (node_[k] >= 0) unit_at_[std::size_t(fill[std::size_t(node_[k])]++)] = int(k);
     }
 
+    /// Issue 19: the application's output cap (Simulation::set_pv_limit), kW; inf = none.
+    bool set_point(std::size_t k, double p_max_kw) override {
+        if (cap_kw_.size() != u_.size()) cap_kw_.assign(u_.size(), std::numeric_limits<double>::infinity());
+        cap_kw_[k] = p_max_kw;
+        return true;
+    }
+    void cap(std::size_t k) {
+        if (k >= cap_kw_.size() || !(out_[k].p_kw > cap_kw_[k])) return;
+        out_[k].curtailed_kw += out_[k].p_kw - cap_kw_[k];
+        out_[k].p_kw = cap_kw_[k];
+    }
+
     void step(const StepContext& c) override {
         reevaluate(c);
         std::vector<double>& cust_pv = *c.customer_pv_kw;
@@ -92,6 +104,7 @@ public:
             }
             vm_eval_[k] = c.node_vm(node_[k]);
             out_[k] = pv_step(u_[k].params, c.weather, vm_eval_[k]);
+            cap(k);
         });
     }
     void solver_hook_nodes(std::vector<int>& nodes) const override { nodes.insert(nodes.end(), nodes_.begin(), nodes_.end()); }
@@ -110,6 +123,7 @@ public:
             if (!on_[k]) continue;
             vm_eval_[k] = vm;
             out_[k] = pv_step(u_[k].params, c.weather, vm);
+            cap(k);
             inj.add(node, out_[k].p_kw, out_[k].q_kvar);
         }
         return true;
@@ -169,6 +183,7 @@ private:
     std::vector<int> node_, customer_;
     std::vector<PvOutput> out_;
     std::vector<double> vm_eval_;       // |V| each inverter was last evaluated at
+    std::vector<double> cap_kw_;        // issue 19: the application's output caps, kW (inf: none)
     std::vector<int> nodes_;            // distinct nodes with PV
     std::vector<cplx> s_p_without_;     // per node, this round's injection before PV
     std::vector<int> unit_lo_, unit_at_;  // per node, its units: unit_at_[unit_lo_[node] .. unit_lo_[node + 1])

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,57 +30,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kCatalogue = R"(schema: libgrid.cost_catalogue/1
-region: test
-currency: RM
-price_year: 2024
-sources: {}
-finance:
-  discount_rate_customer_nominal: 0.06
-  discount_rate_cpo_nominal: 0.09
-  discount_rate_utility_nominal: 0.07
-  discount_rate_social_real: 0.05
-  general_inflation_per_year: 0.0   # the social rate stays 0.05 nominal (Fisher with no inflation)
-  tariff_escalation_nominal_per_year: 0.02
-  om_escalation_nominal_per_year: 0.03
-  co2_price_rm_per_t: 0.0
-market:
-  wholesale_energy_cost_rm_per_kwh: 0.30
-  charging_price_rm_per_kwh: 1.0
-ev:
-  fuel_savings_rm_per_kwh_charged: 0.0
-assets:
-  pv_residential:
-    size_kwp: {min: 0.0, max: 12.0}
-    capex_rm_per_kwp: 4000
-    fixed_om_rm_per_kwp_year: 40
-    lifetime_years: 25
-    degradation_per_year: 0.005
-    replacements:
-      - part: inverter
-        year: 8
-        cost_rm_per_kwp: 600
-  pv_commercial:
-    size_kwp: {min: 12.0, max: 1000.0}
-    capex_rm_per_kwp: 3300
-    fixed_om_rm_per_kwp_year: 35
-    lifetime_years: 25
-    degradation_per_year: 0.005
-  battery:
-    behind_the_meter:
-      capex_rm_per_kwh: 2000
-      capex_rm_per_kw: 700
-      fixed_om_fraction_of_capex_year: 0.01
-    cycle_life_efc: 6000
-    calendar_life_years: 15
-    replacements:
-      - part: battery_modules
-        cost_fraction_of_energy_capex: 0.6
-  transformer_11kv:
-    capex_rm_per_unit:
-      "315": 60000
-      "500": 80000
-)";
+/// The hand-worked catalogue (tests/data/economics/hand_worked_catalogue.yaml, shared with the Python test).
+const std::string kCatalogue = [] {
+    std::ifstream in(std::string(LIBGRID_TEST_DATA) + "/economics/hand_worked_catalogue.yaml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}();
 
 struct Dir {
     fs::path p;

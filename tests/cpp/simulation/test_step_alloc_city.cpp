@@ -38,3 +38,36 @@ TEST_CASE("simulation: the city scenario's step loop allocates nothing (district
     MESSAGE("operator new calls in steps 4..95: " << at_last - at_first);
     if (counting) CHECK(at_last - at_first == 0);
 }
+
+TEST_CASE("simulation: a stepped city run with results in memory and set points allocates nothing per step") {
+    Scenario sc = load_scenario(std::string(LIBGRID_SCENARIOS) + "/melaka_smart_city.yaml");
+    override_key(sc, "network.size", "district");
+    override_key(sc, "network.model", "balanced");
+    override_key(sc, "horizon.steps", "96");
+    const BuiltScenario b = build_scenario(sc);
+    REQUIRE(!b.devices.batteries.empty());
+    REQUIRE(!b.devices.pv.empty());
+    SimulationOptions opt = b.options;
+    opt.output_path.clear();
+    opt.results_in_memory = true;  // issue 19: the MemoryRecorder reserves every row up front
+    opt.profile_block_steps = 16;
+    const bool counting = alloc_counter_active();
+    Simulation sim(b.net, b.devices, opt);
+    const Id battery = b.devices.batteries.front().id, pv = b.devices.pv.front().id;
+    sim.set_battery_power(battery, 1.0);  // sizes the set-point tables
+    sim.set_pv_limit(pv, 1e9);
+    long at_first = -1;
+    while (!sim.done()) {
+        if (sim.steps_done() == 4) at_first = g_operator_new_calls.load();
+        if (sim.steps_done() == 48) {
+            sim.set_battery_power(battery, -1.0);
+            sim.set_pv_limit(pv, 2.0);
+        }
+        sim.step();
+    }
+    const long at_last = g_operator_new_calls.load();
+    MESSAGE("operator new calls in stepped steps 4..95: " << at_last - at_first);
+    if (counting) CHECK(at_last - at_first == 0);
+    CHECK(sim.results().steps() == 96);
+    CHECK(sim.finish().steps == 96);
+}

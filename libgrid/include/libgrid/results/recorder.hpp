@@ -83,6 +83,11 @@ public:
 std::unique_ptr<Recorder> make_hdf5_recorder(const std::string& path, const H5WriterOptions& options,
                                              const ResultsResume* resume = nullptr);
 
+/// Issue 19: writes everything to `primary` and `secondary` (not owned; both outlive it), e.g. an
+/// HDF5 file and a MemoryRecorder. Durability questions (series_rows, durable_rows, free_bytes)
+/// are the primary's; handles are the primary's.
+std::unique_ptr<Recorder> make_tee_recorder(Recorder* primary, Recorder* secondary);
+
 /// Keeps everything in memory: series as row-major vectors (rows x columns x phases).
 class MemoryRecorder final : public Recorder {
 public:

@@ -299,6 +299,10 @@ public:
     /// Timed events may switch this kind's devices in and out of service.
     virtual bool accepts_events() const { return false; }
     virtual void set_in_service(std::size_t /*k*/, bool /*on*/) {}
+    /// Issue 19: a set point from the application between steps (Simulation::set_battery_power,
+    /// set_pv_limit): the group's meaning of `value` (battery: AC power, kW; PV: output cap, kW);
+    /// false when the group takes none. Held until changed; NaN (battery) / inf (PV) clears it.
+    virtual bool set_point(std::size_t /*k*/, double /*value*/) { return false; }
     virtual void prepare(const RunSetup& setup) = 0;
     /// After each (re)build of the math model.
     virtual void bind(const NetworkIndex& ix) = 0;
