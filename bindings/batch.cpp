@@ -131,7 +131,11 @@ PyItem to_item(const py::handle& h) {
         if (d.contains("seed")) o.seed = d["seed"].cast<std::uint64_t>();
         if (d.contains("output")) o.output_path = d["output"].cast<std::string>();
         if (d.contains("method")) o.method = parse_method(d["method"].cast<std::string>());
-        if (d.contains("emission_t_per_mwh")) o.emission.t_per_mwh = d["emission_t_per_mwh"].cast<double>();
+        if (d.contains("emission_t_per_mwh") && !d["emission_t_per_mwh"].is_none()) {  // issue 19: no factor, no CO2
+            o.emission = EmissionFactor{};
+            o.emission->t_per_mwh = d["emission_t_per_mwh"].cast<double>();
+        }
+        if (d.contains("default_tariff")) o.default_tariff = Tariff::by_name(d["default_tariff"].cast<std::string>(), "default_tariff");
         if (d.contains("meter_interval_s")) o.meter_interval_s = d["meter_interval_s"].cast<std::int64_t>();
         if (d.contains("float32")) o.h5.float32 = d["float32"].cast<bool>();
         if (d.contains("scenario_text")) o.scenario_text = d["scenario_text"].cast<std::string>();

@@ -18,7 +18,7 @@
 #include <pybind11/stl.h>
 
 #include <map>
-
+#include <optional>
 #include <string>
 
 namespace py = pybind11;
@@ -452,11 +452,20 @@ void def_run_simulation(py::module_& m) {
     m.def(
         "run_simulation",
         [](const NetT& net, const DeviceSet& dev, const std::string& start, std::int64_t step_s, std::size_t n_steps, std::uint64_t seed,
-           const std::string& output, const std::string& method, int threads, double emission_t_per_mwh, std::int64_t meter_interval_s,
+           const std::string& output, const std::string& method, int threads, std::optional<double> emission_t_per_mwh, std::int64_t meter_interval_s,
            bool float32, const std::string& scenario_text, py::object progress, bool resume, const std::string& partial_months,
            const std::map<std::string, std::string>& load_priority, const std::string& default_priority, bool secondary_control,
-           const std::map<std::string, double>& comms, const std::vector<py::dict>& dr_events, bool stepped, bool in_memory) -> py::object {
+           const std::map<std::string, double>& comms, const std::vector<py::dict>& dr_events, bool stepped, bool in_memory,
+           const std::string& default_tariff, const std::string& holidays, std::optional<double> latitude_deg,
+           std::optional<double> longitude_deg, std::optional<double> utc_offset_h) -> py::object {
             SimulationOptions opt;
+            // issue 19: no place assumed: tariff, CO2 factor, holidays and the site only when asked
+            if (!default_tariff.empty()) opt.default_tariff = Tariff::by_name(default_tariff, "default_tariff");
+            if (holidays == "melaka") opt.holidays = [](std::int64_t t) { return is_public_holiday(t); };
+            else if (holidays != "none") throw ValidationError("simulation: field 'holidays': unknown '" + holidays + "'; allowed: none, melaka");
+            if (latitude_deg) opt.weather.latitude_deg = *latitude_deg;
+            if (longitude_deg) opt.weather.longitude_deg = *longitude_deg;
+            if (utc_offset_h) opt.weather.utc_offset_h = *utc_offset_h;
             // issue 17: demand-response events (docs/comms.md "Demand response through the channel")
             for (std::size_t i = 0; i < dr_events.size(); ++i) {
                 const py::dict& d = dr_events[i];
@@ -519,7 +528,10 @@ void def_run_simulation(py::module_& m) {
             opt.output_path = output;
             opt.method = parse_method(method);
             opt.threads = threads;
-            opt.emission.t_per_mwh = emission_t_per_mwh;
+            if (emission_t_per_mwh) {
+                opt.emission = EmissionFactor{};
+                opt.emission->t_per_mwh = *emission_t_per_mwh;
+            }
             opt.meter_interval_s = meter_interval_s;
             opt.h5.float32 = float32;
             opt.scenario_text = scenario_text;
@@ -531,12 +543,13 @@ void def_run_simulation(py::module_& m) {
             return summary_to_dict(guard.run(sim));
         },
         py::arg("net"), py::arg("devices"), py::arg("start"), py::arg("step_s"), py::arg("n_steps"), py::arg("seed") = 1,
-        py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = 0.78,
+        py::arg("output") = "", py::arg("method") = "auto", py::arg("threads") = 1, py::arg("emission_t_per_mwh") = py::none(),
         py::arg("meter_interval_s") = 900, py::arg("float32") = true, py::arg("scenario_text") = "", py::arg("progress") = py::none(),
         py::arg("resume") = false, py::arg("partial_months") = "flag", py::arg("load_priority") = std::map<std::string, std::string>{},
         py::arg("default_priority") = "essential", py::arg("secondary_control") = true,
         py::arg("comms") = std::map<std::string, double>{}, py::arg("dr_events") = std::vector<py::dict>{}, py::arg("stepped") = false,
-        py::arg("in_memory") = false);
+        py::arg("in_memory") = false, py::arg("default_tariff") = "", py::arg("holidays") = "none", py::arg("latitude_deg") = py::none(),
+        py::arg("longitude_deg") = py::none(), py::arg("utc_offset_h") = py::none());
 }
 
 void bind_simulation(py::module_& m) {

@@ -101,7 +101,7 @@ def test_simulation_partial_months_from_python(tmp_path):
     runs = {}
     for mode in ("flag", "prorate"):
         sim = libgrid.Simulation(net, start="2025-07-07", step="30min", horizon="7d", meter_interval="30min",
-                                 partial_months=mode)
+                                 partial_months=mode, default_tariff="domestic_general")
         runs[mode] = sim.run(output=str(tmp_path / f"{mode}.h5")).bills()
     a, b = runs["flag"], runs["prorate"]
     assert not a.full_month.any() and not b.full_month.any()

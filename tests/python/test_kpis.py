@@ -80,7 +80,7 @@ def recompute(f):
     conv = S("solver/converged")[:, 0] == 1
     ext = S("ext_grid/p_mw").sum(axis=1)
     found = re.search(r"emission_factor_t_per_mwh:\s*([0-9.]+)", f.attrs.get("scenario", ""))
-    ef = float(found.group(1)) if found else 0.78  # the scenario's, else the default of libgrid.Simulation
+    ef = float(found.group(1)) if found else 0.78  # the scenario's, else the one cigre_limits gives
     k = {"steps": steps, "non_converged_steps": int((~conv).sum())}
     # substation
     k["import_mwh"] = (np.maximum(ext, 0) * dt)[conv].sum()
@@ -168,7 +168,8 @@ def cigre_limits(tmp_path_factory):
         dev.add_pv(id=i + 1, bus=int(bus), kwp=max(1.0, net.load.p_mw[lid] * 3000), customer=int(lid))
         dev.add_battery(id=i + 1, bus=int(bus), kwh=10, kw=5, customer=int(lid), strategy="self_consumption")
     out = tmp_path_factory.mktemp("kpis_cigre") / "day.h5"
-    libgrid.Simulation(net, dev, start="2025-06-02", step="15min", horizon="1d", float32=False).run(output=out)
+    libgrid.Simulation(net, dev, start="2025-06-02", step="15min", horizon="1d", float32=False,
+                       emission_factor_t_per_mwh=0.78, default_tariff="domestic_general").run(output=out)
     with h5py.File(out, "r") as f:
         yield f
 

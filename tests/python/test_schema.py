@@ -30,7 +30,7 @@ def test_every_stored_field_is_a_column(kind):
 def test_trafo_columns_once_missing_are_there_and_writable():
     net = libgrid.Network.from_json(os.path.join(DATA, "cigre", "cigre_lv.input.json"))
     t = net.trafo
-    for col in ("df", "tap_step_degree", "oltc_bus"):
+    for col in ("df", "tap_step_deg", "oltc_bus"):
         assert col in t.columns
     net.set("trafo", "df", [0.5] * len(t))
     assert (net.trafo["df"] == 0.5).all()

@@ -1,3 +1,4 @@
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +25,8 @@ def test_day_run_with_profiles_pv_and_batteries(tmp_path):
     for i, (lid, bus) in enumerate(zip(net.load.index, net.load.bus)):
         dev.add_pv(id=i + 1, bus=int(bus), kwp=max(1.0, net.load.p_mw[lid] * 800), customer=int(lid))
         dev.add_battery(id=i + 1, bus=int(bus), kwh=10, kw=5, customer=int(lid), strategy="self_consumption")
-    sim = libgrid.Simulation(net, dev, profiles=loads, start="2025-06-02", step="15min", horizon="1d")
+    sim = libgrid.Simulation(net, dev, profiles=loads, start="2025-06-02", step="15min", horizon="1d",
+                             emission_factor_t_per_mwh=0.78)
     res = sim.run(output=tmp_path / "day.h5")
     assert sim.summary["non_converged_steps"] == 0
     assert sim.summary["energy_balance_max_error_mw"] < 1e-6
@@ -44,7 +46,27 @@ def test_day_run_with_profiles_pv_and_batteries(tmp_path):
     total = (res.series("ext_grid", "p_mw").sum(axis=1) + load.sum(axis=1) + pv.sum(axis=1)
              + res.series("battery", "p_mw").sum(axis=1) - res.series("branch", "p_loss_mw").sum(axis=1))
     assert total.abs().max() < 1e-5
-    assert res.summary["co2_t"] > 0
+    assert res.summary["co2_t"] == pytest.approx(0.78 * res.summary["import_mwh"], rel=1e-12)
+
+
+def test_place_is_an_input_not_an_assumption(tmp_path):
+    """Issue 19 (docs/units.md "Place"): no tariff, CO2 factor or holidays unless asked for."""
+    net = cigre()
+    res = libgrid.Simulation(net, start="2025-05-01", step="15min", horizon="1d").run(output=tmp_path / "none.h5")
+    assert np.isnan(res.summary["bills_rm"]) and np.isnan(res.summary["co2_t"])
+    with h5py.File(tmp_path / "none.h5", "r") as f:
+        assert "bill" not in f and "meter" in f
+    # the same day placed in Melaka: Labour Day is a public holiday, so ToU bills have no peak kWh
+    kw = dict(start="2025-05-01", step="15min", horizon="1d", default_tariff="domestic_tou", emission_factor_t_per_mwh=0.78)
+    plain = libgrid.Simulation(net, **kw).run(output=tmp_path / "plain.h5")
+    melaka = libgrid.Simulation(net, holidays="melaka", **kw).run(output=tmp_path / "melaka.h5")
+    assert plain.summary["co2_t"] == pytest.approx(0.78 * plain.summary["import_mwh"], rel=1e-12)
+    assert (plain.bills().tariff == "domestic_tou").all()
+    assert melaka.summary["bills_rm"] < plain.summary["bills_rm"]
+    with pytest.raises(libgrid.ValidationError, match="field 'holidays': unknown 'malaysia'"):
+        libgrid.Simulation(net, horizon="1h", holidays="malaysia").run()
+    with pytest.raises(libgrid.ValidationError, match="default_tariff: unknown tariff 'tnb'"):
+        libgrid.Simulation(net, horizon="1h", default_tariff="tnb").run()
 
 
 def test_bad_device_input_raises_named_errors():

@@ -548,7 +548,7 @@ class Results:
         service_tax_rm, total_rm). A month the run covers only in part has full_month False."""
         with h5py.File(self.path, "r") as f:
             if "/bill/id" not in f:
-                raise KeyError(f"results file '{self.path}': no '/bill' (the run billed no customer)")
+                raise KeyError(f"results file '{self.path}': no '/bill' (the run billed no customer: no tariff given, docs/units.md 'Place')")
             g = f["/bill"]
             ids = np.asarray(g["id"][()])
             months = [_decode(m) for m in g["month"][()]]

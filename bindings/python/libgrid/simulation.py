@@ -364,15 +364,24 @@ class Simulation:
     given keep their defaults; None or {} = no comms). dr_events: demand-response events, e.g.
     [{"start": "2025-01-13T14:00", "end": "2025-01-13T16:00", "reduction": 0.3, "notice": "1h",
     "targets": ["buildings", "homes", "chargers"]}] (docs/comms.md "Demand response through the
-    channel"; as the scenario key demand_response.events)."""
+    channel"; as the scenario key demand_response.events).
+
+    Place (issue 19; docs/units.md "Place"): the library assumes none. emission_factor_t_per_mwh:
+    the grid's CO2 factor (None = no CO2 KPIs, co2_t NaN); default_tariff: the tariff of customers
+    without their own (devices.set_tariff), e.g. "domestic_general" (None = they are not billed;
+    nobody billed = no /bill and bills_rm NaN); holidays: "none" or "melaka" (public holidays of the
+    peak window, bills and the emission profile); latitude_deg, longitude_deg, utc_offset_h: the
+    site of the synthetic weather and the UTC offset of the local times (None = Melaka's)."""
 
     def __init__(self, net, devices: Optional[Devices] = None, profiles: Optional[Union[Mapping, pd.DataFrame]] = None,
                  start: str = "2025-01-01", step: Duration = "15min", horizon: Duration = "1d", seed: int = 1,
-                 method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: float = 0.78,
+                 method: str = "auto", threads: int = 1, emission_factor_t_per_mwh: Optional[float] = None,
                  meter_interval: Duration = "15min", float32: bool = True, scenario_text: str = "",
                  partial_months: str = "flag", load_priority: Optional[Mapping[str, str]] = None,
                  default_priority: str = "essential", secondary_control: bool = True,
-                 comms: Optional[Mapping[str, float]] = None, dr_events: Optional[Sequence[Mapping]] = None):
+                 comms: Optional[Mapping[str, float]] = None, dr_events: Optional[Sequence[Mapping]] = None,
+                 default_tariff: Optional[str] = None, holidays: str = "none", latitude_deg: Optional[float] = None,
+                 longitude_deg: Optional[float] = None, utc_offset_h: Optional[float] = None):
         self.net = net
         self.dr_events = [_dr_event(e, i) for i, e in enumerate(dr_events or [])]
         self.comms = {str(k): float(v) for k, v in (comms or {}).items()}
@@ -389,7 +398,9 @@ class Simulation:
         self.seed = int(seed)
         self.method = method
         self.threads = int(threads)
-        self.emission = float(emission_factor_t_per_mwh)
+        self.emission = None if emission_factor_t_per_mwh is None else float(emission_factor_t_per_mwh)
+        self.place = dict(default_tariff=str(default_tariff or ""), holidays=str(holidays), latitude_deg=latitude_deg,
+                          longitude_deg=longitude_deg, utc_offset_h=utc_offset_h)
         self.meter_interval_s = parse_duration(meter_interval)
         self.float32 = bool(float32)
         self.scenario_text = scenario_text
@@ -410,7 +421,7 @@ class Simulation:
             core_net, self.devices._core, self.start_time, self.step_s, self.n_steps, self.seed, str(output or ""),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             None, False, str(self.partial_months), self.load_priority, self.default_priority, self.secondary_control,
-            self.comms, self.dr_events, stepped=True, in_memory=bool(in_memory))
+            self.comms, self.dr_events, stepped=True, in_memory=bool(in_memory), **self.place)
         return SteppedRun(core)
 
     def run(self, progress: bool = False, output: Optional[str] = None, resume: bool = False) -> Results:
@@ -427,7 +438,7 @@ class Simulation:
             core_net, self.devices._core, self.start_time, self.step_s, self.n_steps, self.seed, str(output),
             self.method, self.threads, self.emission, self.meter_interval_s, self.float32, self.scenario_text,
             _progress_bar() if progress else None, bool(resume), str(self.partial_months), self.load_priority,
-            self.default_priority, self.secondary_control, self.comms, self.dr_events)
+            self.default_priority, self.secondary_control, self.comms, self.dr_events, **self.place)
         n = int(self.summary.get("deenergized_buses", 0))
         if n:
             import warnings

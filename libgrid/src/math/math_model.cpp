@@ -112,14 +112,14 @@ BranchY line_admittance(const Network& net, const Line& l, double vn_from_kv) {
 
 BranchY transformer_admittance(const Network& net, const Transformer& t, double vn_hv_bus_kv, double vn_lv_bus_kv) {
     // Rated voltages with the tap applied on its side (cigre README, pandapower's convention).
-    double vn_hv = t.vn_hv_kv, vn_lv = t.vn_lv_kv, shift = t.shift_degree;
+    double vn_hv = t.vn_hv_kv, vn_lv = t.vn_lv_kv, shift = t.shift_deg;
     const double steps = double(t.tap_pos - t.tap_neutral);
     if (t.tap_side == TapSide::HV) {
         vn_hv *= 1.0 + steps * t.tap_step_percent / 100.0;
-        shift += steps * t.tap_step_degree;
+        shift += steps * t.tap_step_deg;
     } else if (t.tap_side == TapSide::LV) {
         vn_lv *= 1.0 + steps * t.tap_step_percent / 100.0;
-        shift -= steps * t.tap_step_degree;
+        shift -= steps * t.tap_step_deg;
     }
     const double ratio = (vn_hv / vn_hv_bus_kv) / (vn_lv / vn_lv_bus_kv);
     // Short-circuit impedance in p.u. of the rated power at the (tapped) LV rated voltage, then on
@@ -176,7 +176,7 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
             cplx vs(net.buses[i].vm_pu, 0.0);
             if (t.group_ext_grid[gi] >= 0) {
                 const ExtGrid& e = net.ext_grids[t.group_ext_grid[gi]];
-                vs = std::polar(e.vm_pu, e.va_degree * kDeg);
+                vs = std::polar(e.vm_pu, e.va_deg * kDeg);
             } else if (t.group_type[gi] == BusType::Slack) {
                 int b0 = t.group_slack_bus[gi] >= 0 ? t.group_slack_bus[gi] : i;
                 double vm = t.group_gen[gi] >= 0 ? net.gens[t.group_gen[gi]].vm_pu : net.buses[b0].vm_pu;
@@ -190,7 +190,7 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
     }
     m.n_bus_nodes = m.n;
     // Ext grids with a finite short-circuit power (power-grid-model's source): the ideal voltage
-    // vm_pu/va_degree is a hidden slack node behind the source impedance.
+    // vm_pu/va_deg is a hidden slack node behind the source impedance.
     // Every such ext grid gets its own hidden node; the bus stays the slack only if an ideal ext grid
     // is there too, else it is PV under the group's first gen (its vm_pu), else PQ.
     std::vector<int> group_source(t.n_groups, -1);
@@ -208,9 +208,9 @@ void number_nodes(const Network& net, const Topology& t, MathModel& m) {
         m.node_island.push_back(m.node_island[b]);
         m.node_type.push_back(BusType::Slack);
         m.node_base_kv.push_back(m.node_base_kv[b]);
-        m.v_set.push_back(std::polar(e.vm_pu, e.va_degree * kDeg));
+        m.v_set.push_back(std::polar(e.vm_pu, e.va_deg * kDeg));
         if (const int i = group_ideal[gi]; i >= 0) {
-            m.v_set[b] = std::polar(net.ext_grids[i].vm_pu, net.ext_grids[i].va_degree * kDeg);
+            m.v_set[b] = std::polar(net.ext_grids[i].vm_pu, net.ext_grids[i].va_deg * kDeg);
             continue;
         }
         const int g = t.group_gen[gi];

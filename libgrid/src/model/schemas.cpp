@@ -68,7 +68,7 @@ const Schema<ExtGrid>& ExtGrid::schema() {
         file_field<E>("name", FieldKind::String).about("discarded; written as null"),
         field("bus", &E::bus).req().refers("bus").about("bus id"),
         field("vm_pu", &E::vm_pu, "p.u.").in(gt(0)).model(Check::Positive).about("voltage set point"),
-        field("va_degree", &E::va_degree, "deg").model(Check::Finite).about("voltage angle"),
+        field("va_deg", &E::va_deg, "deg").json("va_degree").model(Check::Finite).about("voltage angle"),
         file_field<E>("slack_weight", FieldKind::Double).about("discarded; written as null"),
         field("in_service", &E::in_service),
         field("sk_mva", &E::sk_mva, "MVA").in(Range{0.0, kInf, true, false, true}).model(Check::PositiveOrInf)
@@ -272,14 +272,14 @@ const Schema<Transformer>& Transformer::schema() {
         field("pfe_kw", &T::pfe_kw, "kW").in(ge(0)).model(Check::NonNegative).about("iron losses"),
         field("i0_percent", &T::i0_percent, "%").model(Check::Finite)
             .about("no-load current; may be negative (case118 has capacitive MATPOWER branches)"),
-        field("shift_degree", &T::shift_degree, "deg").model(Check::Finite).about("LV lags HV by this angle"),
+        field("shift_deg", &T::shift_deg, "deg").json("shift_degree").model(Check::Finite).about("LV lags HV by this angle"),
         field("tap_side", &T::tap_side, {{0, ""}, {1, "hv"}, {2, "lv"}}).about("tap changer side; null = none"),
         field("tap_neutral", &T::tap_neutral, "step").about("tap position of the rated ratio"),
         field("tap_min", &T::tap_min, "step").about("lowest tap position"),
         field("tap_max", &T::tap_max, "step").about(">= tap_min; highest tap position"),
         field("tap_step_percent", &T::tap_step_percent, "%").model(Check::Finite)
             .about("voltage change per step; may be negative (PGM MV/LV units)"),
-        field("tap_step_degree", &T::tap_step_degree, "deg").model(Check::Finite).about("angle change per step"),
+        field("tap_step_deg", &T::tap_step_deg, "deg").json("tap_step_degree").model(Check::Finite).about("angle change per step"),
         field("tap_pos", &T::tap_pos, "step").shown_default("tap_neutral")
             .about("tap position; not range checked (case118 has -1 with no range)"),
         file_field<T>("tap_changer_type", FieldKind::String)

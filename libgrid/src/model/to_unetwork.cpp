@@ -301,10 +301,10 @@ void add_transformers(Ctx& c) {
     const std::set<Id> open = open_elements(c.net, SwitchElement::Transformer);
     for (const Transformer& t : c.net.transformers) {
         const std::string w = who("transformer", t.id);
-        if (t.tap_step_degree != 0.0 && t.tap_pos != t.tap_neutral && t.tap_side != TapSide::None)
+        if (t.tap_step_deg != 0.0 && t.tap_pos != t.tap_neutral && t.tap_side != TapSide::None)
             throw ValidationError(w + ": field 'tap_step_degree': phase-shifting taps are not converted");
         const auto vg = c.opt.vector_groups.find(t.id);
-        const VectorGroup g = vg != c.opt.vector_groups.end() ? parse_vector_group(vg->second, w) : group_from_shift(t.shift_degree, w);
+        const VectorGroup g = vg != c.opt.vector_groups.end() ? parse_vector_group(vg->second, w) : group_from_shift(t.shift_deg, w);
         std::array<int, 3> hv{}, lv{};
         wiring(g, hv, lv);
         UTransformer ut;
@@ -397,7 +397,7 @@ void add_sources(Ctx& c) {
         s.nphases = 3;
         s.basekv = b.vn_kv;
         s.pu = e.vm_pu;
-        s.angle_deg = e.va_degree;
+        s.angle_deg = e.va_deg;
         const double sk = std::isfinite(e.sk_mva) ? e.sk_mva : kIdealSourceMva;
         const double z = b.vn_kv * b.vn_kv / sk;
         const double x = z / std::sqrt(1.0 + e.rx_ratio * e.rx_ratio);

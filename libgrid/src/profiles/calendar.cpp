@@ -6,6 +6,7 @@
 #include <libgrid/core/errors.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "fp.hpp"  // last: no FMA contraction below (determinism)
@@ -116,7 +117,7 @@ LocalTime from_civil(int year, int month, int day, int hour, int minute, int sec
     return day_of(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second;
 }
 
-bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why) {
+bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why, double utc_offset_h) {
     // trim
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
@@ -126,7 +127,9 @@ bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why) 
     if (!c.expect('-') || !c.digits(2, mo) || !c.expect('-') || !c.digits(2, d)) return fail(why, "expected YYYY-MM-DD");
     if (mo < 1 || mo > 12) return fail(why, "month out of range");
     if (d < 1 || d > days_in_month(y, mo)) return fail(why, "day out of range for the month");
-    std::int64_t offset_s = 8 * 3600;  // default: already Melaka local time
+    if (!std::isfinite(utc_offset_h) || utc_offset_h < -14.0 || utc_offset_h > 14.0) return fail(why, "utc_offset_h must be in -14 .. 14 h");
+    const std::int64_t site_s = std::llround(utc_offset_h * 3600.0);
+    std::int64_t offset_s = site_s;  // default: already the site's local time
     bool has_zone = false;
     if (!c.at_end()) {
         if (c.peek() != 'T' && c.peek() != 't' && c.peek() != ' ') return fail(why, "expected 'T' after the date");
@@ -168,15 +171,15 @@ bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why) 
     }
     if (!c.at_end()) return fail(why, "unexpected characters after the time");
     LocalTime t = day_of(y, mo, d) * kSecondsPerDay + h * 3600 + mi * 60 + se;
-    if (has_zone) t += 8 * 3600 - offset_s;  // to UTC, then to Melaka time
+    if (has_zone) t += site_s - offset_s;  // to UTC, then to the site's local time
     out = t;
     return true;
 }
 
-LocalTime parse_iso8601(std::string_view text) {
+LocalTime parse_iso8601(std::string_view text, double utc_offset_h) {
     LocalTime t = 0;
     std::string why;
-    if (!try_parse_iso8601(text, t, &why))
+    if (!try_parse_iso8601(text, t, &why, utc_offset_h))
         throw ValidationError("time '" + std::string(text) + "': " + why);
     return t;
 }

@@ -727,7 +727,13 @@ void build_options(BuildContext& x) {
         b.weather = std::make_shared<WeatherSeries>(melaka_weather(x.t0, s.horizon.step_s, s.horizon.n_steps, s.weather.seed, o.weather));
     }
     o.weather_series = b.weather.get();
-    o.emission.t_per_mwh = s.emission_factor_t_per_mwh;
+    // issue 19: the library assumes no place; a scenario (the Melaka generator) gives its own:
+    // the emission factor, TNB's domestic general tariff for loads without a customer tariff, and
+    // Melaka's public holidays (peak window, bills, the emission profile's weekday)
+    o.emission = EmissionFactor{};
+    o.emission->t_per_mwh = s.emission_factor_t_per_mwh;
+    o.default_tariff = Tariff::tnb_domestic_general();
+    o.holidays = [](std::int64_t t) { return is_public_holiday(t); };
     if (!s.emissions.file.empty()) {  // issue 18: hourly profiles from the emission catalogue
         const CostCatalogue c = load_cost_catalogue(s.emissions.file);
         auto profile = [&](const std::string& name, EmissionFactor& f) {
@@ -735,7 +741,7 @@ void build_options(BuildContext& x) {
             f.hourly_weekend = c.values("hourly." + name + "_weekend");
             f.name = "hourly '" + name + "' (" + s.emissions.file + ")";
         };
-        if (!s.emissions.average.empty()) profile(s.emissions.average, o.emission);
+        if (!s.emissions.average.empty()) profile(s.emissions.average, *o.emission);
         if (!s.emissions.marginal.empty()) {
             profile(s.emissions.marginal, o.emission_marginal);
             o.emission_marginal_given = true;

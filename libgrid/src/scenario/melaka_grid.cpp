@@ -51,7 +51,7 @@ const std::vector<MelakaLineType> kLineTypes(std::begin(kLineTable), std::end(kL
 enum TrafoIdx : int { PT_30 = 0, DT_315, DT_500, DT_630, DT_1000, kNumTrafoTypes };
 
 // Dyn11: the LV side leads the HV side by 30 degrees, i.e. lags by 330 (pandapower's convention:
-// shift_degree = 30 x clock number, Dyn5 -> 150).
+// shift_deg = 30 x clock number, Dyn5 -> 150).
 constexpr MelakaTransformerType kTrafoTable[] = {
     {"PT 33/11 30MVA", 30.0, 33.0, 11.0, 10.0, 0.41, 14.0, 0.07, 330.0, -8, 8, 1.25,
      "ASSUMPTION: vk per IEC 60076-5 minimum for 25-40 MVA; vkr, pfe, i0 of pandapower's 25 MVA 110/10 kV type"},
@@ -368,7 +368,7 @@ private:
         tr.vkr_percent = t.vkr_percent;
         tr.pfe_kw = t.pfe_kw;
         tr.i0_percent = t.i0_percent;
-        tr.shift_degree = t.shift_degree;
+        tr.shift_deg = t.shift_deg;
         tr.tap_side = TapSide::HV;
         tr.tap_neutral = 0;
         tr.tap_min = t.tap_min;

@@ -259,9 +259,11 @@ struct Simulation::Impl : detail::EngineState {
     std::vector<int> cust_tariff;          // per customer: index into dev.tariffs or -1
     std::vector<std::vector<Bill>> bills;
     std::vector<Id> bill_customers;
-    HolidayPredicate holiday = [](std::int64_t t) { return is_public_holiday(t); };
+    // issue 19: from SimulationOptions (holidays, peak_tariff, default_tariff); none by default
+    HolidayPredicate holiday = [](std::int64_t) { return false; };
     Tariff tou_tariff = Tariff::tnb_domestic_tou();
-    Tariff default_tariff = Tariff::tnb_domestic_general();
+    bool billing = false;                  // some customer has a tariff (own or opt.default_tariff)
+    const Tariff& tariff_of(int ti) const { return ti >= 0 ? dev.tariffs[ti].tariff : *opt.default_tariff; }
 
     // ---- recording ----
     std::unique_ptr<Recorder> own_w;  // the HDF5 recorder of output_path
@@ -487,7 +489,17 @@ struct Simulation::Impl : detail::EngineState {
             cust_tariff[it->second] = int(s);
         }
         for (const Event& e : dev.events) resolve_event(e);
-        validate(opt.emission);
+        // issue 19: the place's inputs, named as options
+        const auto named = [](const char* field, const auto& check) {
+            try {
+                check();
+            } catch (const ValidationError& e) {
+                throw ValidationError(std::string("simulation: field '") + field + "': " + e.what());
+            }
+        };
+        if (opt.emission) named("emission", [&] { validate(*opt.emission); });
+        if (opt.default_tariff) named("default_tariff", [&] { validate(*opt.default_tariff); });
+        named("peak_tariff", [&] { validate(opt.peak_tariff); });
         if (opt.emission_marginal_given) validate(opt.emission_marginal);
         if (opt.comms.enabled) validate(opt.comms);  // issue 17
         validate(opt.demand_response);                // issue 17 (H2): demand_response events
@@ -695,7 +707,7 @@ struct Simulation::Impl : detail::EngineState {
         ctx.peak = is_peak(tou_tariff, t, holiday);
         const CivilTime ct = to_civil(t);
         ctx.hour_of_day = ct.hour + ct.minute / 60.0 + ct.second / 3600.0;
-        ctx.weekday = day_type(t) == DayType::Weekday;
+        ctx.weekday = ct.weekday < 5 && !holiday(day_start(t));  // issue 19: the run's holidays
         ctx.V = &grid->voltages();
         ctx.pool = pool.get();
         ctx.customer_load_kw = &load_p_kw;
@@ -788,10 +800,12 @@ struct Simulation::Impl : detail::EngineState {
             sum.import_mwh += std::max(ext_p_sum, 0.0) * dt_h;
             sum.export_mwh += std::max(-ext_p_sum, 0.0) * dt_h;
             sum.peak_import_mw = std::max(sum.peak_import_mw, ext_p_sum);
-            sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission.at(t, ctx.weekday);
-            // issue 18: what the exports avoid, at the marginal factor when given (docs/economics.md)
-            const EmissionFactor& em = opt.emission_marginal_given ? opt.emission_marginal : opt.emission;
-            sum.co2_avoided_export_t += std::max(-ext_p_sum, 0.0) * dt_h * em.at(t, ctx.weekday);
+            if (opt.emission) {  // issue 19: no factor given, no CO2 (NaN)
+                sum.co2_t += std::max(ext_p_sum, 0.0) * dt_h * opt.emission->at(t, ctx.weekday);
+                // issue 18: what the exports avoid, at the marginal factor when given (docs/economics.md)
+                const EmissionFactor& em = opt.emission_marginal_given ? opt.emission_marginal : *opt.emission;
+                sum.co2_avoided_export_t += std::max(-ext_p_sum, 0.0) * dt_h * em.at(t, ctx.weekday);
+            }
         }
         sum.load_mwh += totals.load_mw * dt_h;
         sum.pv_mwh += totals.pv_mw * dt_h;
@@ -973,14 +987,15 @@ struct Simulation::Impl : detail::EngineState {
     void close_month() {
         if (month_len == 0) return;
         const std::size_t nc = net.loads.size();
-        for (std::size_t c = 0; c < nc; ++c) {
+        for (std::size_t c = 0; c < nc && billing; ++c) {
             const int ti = cust_tariff[c];
+            if (ti < 0 && !opt.default_tariff) continue;  // issue 19: not billed
             BillOptions bo;
             bo.scheme = ti >= 0 ? dev.tariffs[ti].scheme : ExportScheme::None;
             bo.is_holiday = holiday;
             bo.nem_rollover_months = 0;  // month by month: credits do not carry over (see docs)
             bo.partial_months = opt.bill_partial_months;
-            const Tariff& tf = ti >= 0 ? dev.tariffs[ti].tariff : default_tariff;
+            const Tariff& tf = tariff_of(ti);
             std::vector<Bill> b = monthly_bills(tf, bo, month_start, opt.meter_interval_s, &month_imp[c * month_cap], &month_exp[c * month_cap], month_len);
             for (const Bill& x : b) {
                 bills[c].push_back(x);
@@ -1048,8 +1063,10 @@ struct Simulation::Impl : detail::EngineState {
 
     /// /bill_headend: the head-end's bills, months x customers (as /bill; docs/comms.md).
     void write_bills_headend() {
-        if (!opt.comms.enabled || bills_hd.empty() || bills_hd[0].empty()) return;
-        const std::size_t nm = bills_hd[0].size(), nc = bills_hd.size();
+        std::size_t first = 0;  // issue 19: customers without a tariff have no bills
+        while (first < bills_hd.size() && bills_hd[first].empty()) ++first;
+        if (!opt.comms.enabled || !billing || first == bills_hd.size()) return;
+        const std::size_t nm = bills_hd[first].size(), nc = bills_hd.size();
         w->write_ids("bill_headend", bill_customers);
         auto table = [&](const char* name, double Bill::*field, const char* unit) {
             const int h = w->add_series(SeriesSpec{"bill_headend", name, unit, nc, 1, false});
@@ -1177,9 +1194,10 @@ struct Simulation::Impl : detail::EngineState {
                 w->set_attribute(path, "formula", k.formula);
                 w->set_attribute(path, "where", k.where);
                 if (k.name == std::string("co2_t"))  // issue 18: which factor the CO2 KPIs use
-                    w->set_attribute(path, "factor", opt.emission.describe());
+                    w->set_attribute(path, "factor", opt.emission ? opt.emission->describe() : std::string("none (not computed)"));
                 if (k.name == std::string("co2_avoided_export_t"))
-                    w->set_attribute(path, "factor", (opt.emission_marginal_given ? opt.emission_marginal : opt.emission).describe());
+                    w->set_attribute(path, "factor", !opt.emission ? std::string("none (not computed)")
+                                                     : (opt.emission_marginal_given ? opt.emission_marginal : *opt.emission).describe());
             }
         grid->write_summary();
         if (!sum.completed) {
@@ -1248,12 +1266,14 @@ struct Simulation::Impl : detail::EngineState {
 
     void write_bills() {
         // bills: months x customers
-        if (!bills.empty() && !bills[0].empty()) {
-            const std::size_t nm = bills[0].size(), nc = bills.size();
+        std::size_t first = 0;  // issue 19: a customer without a tariff has no bills (NaN row)
+        while (first < bills.size() && bills[first].empty()) ++first;
+        if (first < bills.size()) {
+            const std::size_t nm = bills[first].size(), nc = bills.size();
             std::vector<std::string> months;
             std::vector<std::int64_t> full;
             std::vector<double> days;
-            for (const Bill& b : bills[0]) {
+            for (const Bill& b : bills[first]) {
                 months.push_back(std::to_string(b.year) + "-" + (b.month < 10 ? "0" : "") + std::to_string(b.month));
                 full.push_back(b.full_month ? 1 : 0);
                 days.push_back(b.days_covered);
@@ -1266,7 +1286,7 @@ struct Simulation::Impl : detail::EngineState {
             std::vector<std::string> tariff_names, scheme_names;  // per customer, what it was billed under
             for (std::size_t c = 0; c < nc; ++c) {
                 const int ti = cust_tariff[c];
-                tariff_names.push_back(tariff_name(ti >= 0 ? dev.tariffs[ti].tariff.kind : default_tariff.kind));
+                tariff_names.push_back(ti < 0 && !opt.default_tariff ? "none" : tariff_name(tariff_of(ti).kind));
                 scheme_names.push_back(export_scheme_name(ti >= 0 ? dev.tariffs[ti].scheme : ExportScheme::None));
             }
             w->write_strings("bill/tariff", tariff_names);
@@ -1343,6 +1363,12 @@ struct Simulation::Impl : detail::EngineState {
         sum = SimulationSummary{};
         sum.min_vm_pu = kInf;
         sum.max_vm_pu = -kInf;
+        // issue 19: the run's holidays and peak window; no tariff, no bills; no factor, no CO2
+        holiday = opt.holidays ? opt.holidays : HolidayPredicate([](std::int64_t) { return false; });
+        tou_tariff = opt.peak_tariff;
+        billing = opt.default_tariff.has_value() || !dev.tariffs.empty();
+        if (!billing) sum.bills_rm = kNaN;
+        if (!opt.emission) sum.co2_t = sum.co2_avoided_export_t = kNaN;
         weather = opt.weather_series ? *opt.weather_series : melaka_weather(opt.start, opt.step_s, opt.n_steps, opt.seed, opt.weather);
         if (weather.size() < opt.n_steps) throw ValidationError("simulation: the weather series has fewer values than n_steps");
         const std::size_t nl = net.loads.size();
@@ -1358,10 +1384,11 @@ struct Simulation::Impl : detail::EngineState {
         month_imp.assign(nl * month_cap, 0.0);
         month_exp.assign(nl * month_cap, 0.0);
         month_key = -1;
-        bills.assign(nl, {});
+        bills.assign(billing ? nl : 0, {});
         init_headend();  // issue 17
         bill_customers.clear();
-        for (const Load& l : net.loads) bill_customers.push_back(l.id);
+        if (billing)
+            for (const Load& l : net.loads) bill_customers.push_back(l.id);
         cust_replaced.assign(nl, 0);
         cust_extra_kw.assign(nl, 0.0);
         RunSetup setup;

@@ -45,14 +45,16 @@ constexpr KpiInfo kKpis[] = {
         "losses_trafo_noload_mwh + losses_branch_mwh; by voltage level in /summary/losses_by_level",
         "every branch: /branch/p_loss_mw", false, true, true),
     KPI(co2_t, "t", B::Substation, "CO2 of the energy imported from the external grid(s)",
-        "sum over k in C of dt max(P_ext[k], 0) EF(t_k), EF = the emission factor in t/MWh (0.78, an hourly profile or a "
-        "series; the one used is the attribute 'factor' of /summary/co2_t)",
+        "sum over k in C of dt max(P_ext[k], 0) EF(t_k), EF = the emission factor in t/MWh (a constant, an hourly profile or a "
+        "series; the one used is the attribute 'factor' of /summary/co2_t); NaN when no factor is given (SimulationOptions::emission; "
+        "scenarios give 0.78)",
         "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
     KPI(co2_avoided_export_t, "t", B::Substation, "CO2 the energy exported to the external grid(s) avoids elsewhere",
         "sum over k in C of dt max(-P_ext[k], 0) EF_m(t_k), EF_m = the marginal emission factor when given (scenario "
-        "emissions.marginal), else the average one of co2_t; the factor used is the attribute 'factor' (docs/economics.md)",
+        "emissions.marginal), else the average one of co2_t; the factor used is the attribute 'factor' (docs/economics.md); NaN when no factor is given",
         "the external grid(s) at the slack: /ext_grid/p_mw", false, true, true),
-    KPI(bills_rm, "RM", B::CustomerMeters, "sum of all customers' bills", "sum of /bill/total_rm over customers and months",
+    KPI(bills_rm, "RM", B::CustomerMeters, "sum of all customers' bills", "sum of /bill/total_rm over customers and months; NaN when no customer has a tariff (SimulationOptions::default_tariff "
+        "and DeviceSet::tariffs not given: no /bill)",
         "the customers' meters (/meter), billed by month", false, true, true),
     KPI(self_consumption, "fraction", B::CustomerMeters, "share of the behind-the-meter PV the customers use themselves",
         "pv_self_consumed_mwh / pv_behind_meter_mwh (0 without behind-the-meter PV)", "the customers' meters and their PV",

@@ -171,7 +171,7 @@ TEST_CASE("case_json: spot values, cigre_lv") {
     CHECK(t.vn_lv_kv == 0.4);
     CHECK(t.vk_percent == 4.123106);
     CHECK(t.vkr_percent == 1.0);
-    CHECK(t.shift_degree == 30.0);
+    CHECK(t.shift_deg == 30.0);
     CHECK(t.tap_side == TapSide::None);  // tap_side null
     CHECK(t.tap_pos == 0);
     CHECK(t.tap_step_percent == 0.0);     // null -> default
@@ -285,14 +285,14 @@ TEST_CASE("case_json: spot values, pgm_bench radial_1804") {
     CHECK(hv.tap_min == -10);
     CHECK(hv.tap_max == 10);
     CHECK(hv.tap_step_percent == 1.6666666666666667);
-    CHECK(hv.shift_degree == 150.0);
+    CHECK(hv.shift_deg == 150.0);
     const Transformer& lv = by_id(net.transformers, 2228);
     CHECK(lv.tap_neutral == 3);
     CHECK(lv.tap_pos == 3);
     CHECK(lv.tap_min == 1);
     CHECK(lv.tap_max == 5);
     CHECK(lv.tap_step_percent == -2.380952380952381);
-    CHECK(lv.shift_degree == 330.0);
+    CHECK(lv.shift_deg == 330.0);
     CHECK(lv.vn_lv_kv == 0.42);
     const Load& z = by_id(net.loads, 13);
     CHECK(z.const_z_p_percent == 100.0);
@@ -363,7 +363,7 @@ TEST_CASE("case_json: libgrid extensions and non-default values survive a round 
     Transformer t;
     t.id = 3; t.hv_bus = 10; t.lv_bus = 11; t.sn_mva = 0.63; t.vn_hv_kv = 11; t.vn_lv_kv = 0.415; t.vk_percent = 4;
     t.vkr_percent = 1.1; t.tap_side = TapSide::LV; t.tap_min = -4; t.tap_max = 4; t.tap_pos = -3;
-    t.tap_step_percent = 2.5; t.tap_step_degree = 0.5; t.oltc = true; t.oltc_bus = -5; t.oltc_vm_pu = 1.01;
+    t.tap_step_percent = 2.5; t.tap_step_deg = 0.5; t.oltc = true; t.oltc_bus = -5; t.oltc_vm_pu = 1.01;
     t.oltc_band_pu = 0.03;
     net.transformers = {t};
     Switch s1; s1.id = 0; s1.bus = 10; s1.element = 11; s1.et = SwitchElement::Bus; s1.closed = false; s1.type = "CB";
@@ -385,7 +385,7 @@ TEST_CASE("case_json: libgrid extensions and non-default values survive a round 
     Storage sto; sto.id = 9; sto.bus = 11; sto.p_mw = -0.02; sto.sn_mva = 0.05; sto.soc_percent = 80;
     sto.min_e_mwh = 0.01; sto.max_e_mwh = 0.1; sto.type = "Battery";
     net.storage = {sto};
-    ExtGrid eg; eg.id = 0; eg.bus = 10; eg.vm_pu = 1.03; eg.va_degree = 5;
+    ExtGrid eg; eg.id = 0; eg.bus = 10; eg.vm_pu = 1.03; eg.va_deg = 5;
     net.ext_grids = {eg};
 
     const std::string text = to_case_json(net);

@@ -159,7 +159,9 @@ TEST_CASE("schema: every stored field reaches its member and has a unique name a
         CHECK(T::schema().find("id") != nullptr);
     });
     CHECK(Transformer::schema().find("df") != nullptr);
-    CHECK(Transformer::schema().find("tap_step_degree") != nullptr);
+    CHECK(Transformer::schema().find("tap_step_deg")->key == "tap_step_degree");  // issue 19: one spelling, pandapower's key
+    CHECK(Transformer::schema().find("shift_deg")->key == "shift_degree");
+    CHECK(ExtGrid::schema().find("va_deg")->key == "va_degree");
     CHECK(Transformer::schema().find("oltc_bus") != nullptr);
     CHECK(Bus::schema().find("type")->key == "bus_type");
     CHECK(Gen::schema().find("mbase_mva")->key == "sn_mva");
@@ -228,7 +230,7 @@ TEST_CASE("schema: the JSON reader checks each field against its schema range") 
                          "t.json: transformers[id=7]: field 'tap_step_degree': must be a number, got string \"x\"", ValidationError);
     const Network n = parse_case_json(trafo(R"(, "tap_side": "hv", "tap_step_degree": 1.5, "oltc": true, "oltc_bus": 1)"), "t.json");
     REQUIRE(n.transformers.size() == 1);
-    CHECK(n.transformers[0].tap_step_degree == 1.5);
+    CHECK(n.transformers[0].tap_step_deg == 1.5);
     CHECK(n.transformers[0].oltc_bus == 1);
     CHECK(parse_case_json(to_case_json(n), "again.json") == n);
 }

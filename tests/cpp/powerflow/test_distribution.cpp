@@ -72,7 +72,7 @@ TrafoCircuit trafo_circuit(const Transformer& t, bool t_model) {
     const double rk = t.vkr_percent / 100.0 * vn_lv * vn_lv / t.sn_mva;
     const double pfe_mw = t.pfe_kw / 1000.0, s0 = t.i0_percent / 100.0 * t.sn_mva;
     TrafoCircuit c;
-    c.N = std::polar(vn_hv / vn_lv, t.shift_degree * kDeg);
+    c.N = std::polar(vn_hv / vn_lv, t.shift_deg * kDeg);
     c.z = C(rk, std::sqrt(zk * zk - rk * rk)) / double(t.parallel);
     c.y_m = C(pfe_mw, -std::sqrt(s0 * s0 - pfe_mw * pfe_mw)) / (vn_lv * vn_lv) * double(t.parallel);
     c.t_model = t_model;
@@ -255,7 +255,7 @@ TEST_CASE("distribution: transformer with off-nominal taps and a 30 degree shift
         t.vkr_percent = 1.2;
         t.pfe_kw = 1.5;
         t.i0_percent = 1.0;
-        t.shift_degree = 30.0;
+        t.shift_deg = 30.0;
         t.tap_side = v.side;
         t.tap_pos = v.tap_pos;
         t.tap_neutral = v.tap_neutral;
@@ -585,7 +585,7 @@ Network generated_radial(std::uint64_t seed, int n_mv, TrafoModel model) {
         t.vkr_percent = 0.3;
         t.pfe_kw = 20.0;
         t.i0_percent = 0.05;
-        t.shift_degree = 150.0;
+        t.shift_deg = 150.0;
         t.tap_side = TapSide::HV;
         t.tap_min = -9;
         t.tap_max = 9;
@@ -635,7 +635,7 @@ Network generated_radial(std::uint64_t seed, int n_mv, TrafoModel model) {
             t.vkr_percent = 1.2;
             t.pfe_kw = 0.8;
             t.i0_percent = 0.3;
-            t.shift_degree = 30.0;
+            t.shift_deg = 30.0;
             net.transformers.push_back(t);
             std::vector<Id> lv = {lv0};
             const int n_lv = 5 + rng.below(10);

@@ -1,4 +1,4 @@
-// Source impedance of an ext grid (issue 13): an ideal voltage vm_pu/va_degree behind
+// Source impedance of an ext grid (issue 13): an ideal voltage vm_pu/va_deg behind
 // z = sn_mva/sk_mva p.u. with R/X = rx_ratio, as power-grid-model's Source (component/source.hpp:
 // |z| = base/sk, x = |z|/sqrt(1 + rx^2), r = x rx). Expected values from first principles in
 // physical units (kV line-to-line, ohm, MVA three-phase), closed-form two-bus solutions.
@@ -71,7 +71,7 @@ Network two_bus(double sk_mva, double rx) {
     e.id = 7;
     e.bus = 0;
     e.vm_pu = 1.03;
-    e.va_degree = 5.0;
+    e.va_deg = 5.0;
     e.sk_mva = sk_mva;
     e.rx_ratio = rx;
     net.ext_grids = {e};
@@ -188,7 +188,7 @@ TEST_CASE("source impedance: two ext grids on one bus are two sources in paralle
     ExtGrid ideal = mixed.ext_grids[0];
     ideal.id = 9;
     ideal.vm_pu = 1.0;
-    ideal.va_degree = 0.0;
+    ideal.va_deg = 0.0;
     ideal.sk_mva = ExtGrid{}.sk_mva;
     mixed.ext_grids.push_back(ideal);
     const PowerFlowResult r = solve(mixed, Method::NewtonRaphson);

@@ -117,7 +117,7 @@ TEST_CASE("to_unetwork: vector groups keep the balanced angles (Dyn1 from shift 
     for (double shift : {30.0, 330.0, 0.0, 150.0, 210.0, 120.0}) {
         CAPTURE(shift);
         Network net = cigre_lv();
-        for (Transformer& t : net.transformers) t.shift_degree = shift;
+        for (Transformer& t : net.transformers) t.shift_deg = shift;
         UNetwork u = to_unetwork(net, {});
         double dvm = 1.0, dva = 1.0;
         compare_phase_a(net, u, dvm, dva);
@@ -126,7 +126,7 @@ TEST_CASE("to_unetwork: vector groups keep the balanced angles (Dyn1 from shift 
     }
 }
 
-TEST_CASE("to_unetwork: the options' vector group overrides shift_degree; bad input is named") {
+TEST_CASE("to_unetwork: the options' vector group overrides shift_deg; bad input is named") {
     Network net = cigre_lv();
     ToUnbalancedOptions o;
     o.vector_groups[0] = "Dyn11";  // balanced says 30 (Dyn1): the LV of trafo 0 then leads by 60 more

@@ -156,6 +156,17 @@ TEST_CASE("profiles calendar: ISO 8601 parsing") {
     CHECK_THROWS_AS(parse_iso8601("2025-02-30"), ValidationError);
 }
 
+TEST_CASE("profiles calendar: a zone is converted to the site's UTC offset (issue 19)") {
+    const LocalTime t = from_civil(2025, 1, 1, 0, 15);
+    CHECK(parse_iso8601("2025-01-01T00:15", 1.0) == t);             // no zone: the site's clock, as is
+    CHECK(parse_iso8601("2024-12-31T23:15:00Z", 1.0) == t);          // UTC -> a UTC+1 site
+    CHECK(parse_iso8601("2024-12-31T19:15:00-05:00", 0.0) == t);  // New York -> a UTC site
+    CHECK(parse_iso8601("2025-01-01T05:45:00+05:30", 5.5) == from_civil(2025, 1, 1, 5, 45));  // India, same zone
+    CHECK(parse_iso8601("2025-01-01T00:15:00Z", -3.0) == from_civil(2024, 12, 31, 21, 15));
+    const std::string msg = error_of([&] { parse_iso8601("2025-01-01", 15.0); });
+    CHECK_MESSAGE(contains(msg, "utc_offset_h must be in -14 .. 14 h"), msg);
+}
+
 TEST_CASE("profiles calendar: Melaka public holidays and day types") {
     // fixed dates and rules
     CHECK(is_public_holiday(from_civil(2025, 1, 1, 12)));

@@ -223,7 +223,7 @@ TEST_CASE("melaka grid: catalogue types") {
         CHECK(t.sn_mva == y.sn_mva);
         CHECK(t.vk_percent == y.vk_percent);
         CHECK(t.vkr_percent == y.vkr_percent);
-        CHECK(t.shift_degree == 330.0);  // Dyn11
+        CHECK(t.shift_deg == 330.0);  // Dyn11
         CHECK(t.tap_side == TapSide::HV);
         CHECK(t.tap_pos >= t.tap_min);
         CHECK(t.tap_pos <= t.tap_max);

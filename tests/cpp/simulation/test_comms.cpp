@@ -8,6 +8,7 @@
 #include <libgrid/results/hdf5_results.hpp>
 #include <libgrid/scenario/scenario.hpp>
 #include <libgrid/simulation/comms.hpp>
+#include <libgrid/profiles/calendar.hpp>
 #include <libgrid/simulation/engine.hpp>
 
 #include <algorithm>
@@ -101,6 +102,8 @@ Case cigre(std::size_t steps = 288) {
         c.dev.pv.push_back(pv);
     }
     c.opt.start = from_civil(2025, 1, 30);
+    c.opt.default_tariff = Tariff::tnb_domestic_general();  // issue 19: billed only when asked
+    c.opt.holidays = [](std::int64_t t) { return is_public_holiday(t); };
     c.opt.n_steps = steps;
     c.opt.checkpoint_steps = 0;
     return c;

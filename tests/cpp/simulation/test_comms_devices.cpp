@@ -81,6 +81,8 @@ Case make_case() {
     c.opt.start = kMon;
     c.opt.n_steps = kSteps;
     c.opt.checkpoint_steps = 0;
+    c.opt.default_tariff = Tariff::tnb_domestic_general();  // issue 19: billed only when asked
+    c.opt.holidays = [](std::int64_t t) { return is_public_holiday(t); };
     return c;
 }
 
@@ -223,6 +225,8 @@ Case grid_aware_case() {
     c.opt.start = kMon;
     c.opt.n_steps = kSteps;
     c.opt.checkpoint_steps = 0;
+    c.opt.default_tariff = Tariff::tnb_domestic_general();  // issue 19: billed only when asked
+    c.opt.holidays = [](std::int64_t t) { return is_public_holiday(t); };
     return c;
 }
 }  // namespace

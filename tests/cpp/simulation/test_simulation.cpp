@@ -73,6 +73,7 @@ TEST_CASE("simulation: energy balance closes at every step on CIGRE LV with PV a
     opt.start = from_civil(2025, 3, 3);
     opt.n_steps = 96 * 2;
     opt.output_path = tmp_file("balance.h5");
+    opt.emission = EmissionFactor{};  // issue 19: CO2 only when a factor is given
     Simulation sim(net, pv_and_battery_everywhere(net), opt);
     const SimulationSummary s = sim.run();
     CHECK(s.non_converged_steps == 0);
@@ -269,6 +270,7 @@ TEST_CASE("simulation: a year at 15 minutes on CIGRE LV with PV and a battery at
     opt.start = from_civil(2025, 1, 1);
     opt.n_steps = 35040;
     opt.output_path = tmp_file("year.h5");
+    opt.default_tariff = Tariff::tnb_domestic_general();  // issue 19: billed only when asked
     Simulation sim(net, pv_and_battery_everywhere(net), opt);
     const SimulationSummary s = sim.run();
     MESSAGE("CIGRE LV year: " << s.wall_time_s << " s, " << s.steps_per_second << " steps/s");

@@ -61,7 +61,7 @@ struct BatteryParams {
     // Islanded operation (issue 16, docs/microgrid.md "Time series")
     /// SoC kept for outages, [0, 1): grid-connected dispatch does not discharge below
     /// max(soc_min, outage_reserve_soc); in an island the battery may go down to soc_min.
-    double outage_reserve_soc = 0.0;
+    double outage_reserve_soc = 0.0;  ///< fraction of capacity, 0..1
     /// The inverter forms the grid in an island without an ext grid (P-f / Q-V droop); false =
     /// grid-following (its island is de-energised with the grid, as before).
     bool grid_forming = false;

@@ -79,8 +79,8 @@ struct BuildingParams {
     double sensible_heat_ratio = 0.8;       ///< sensible share of the AC's cooling (humid tropics), (0, 1]
     double cop_nom = 3.2;                   ///< COP at 35 degC outdoor (rating point)
     double cop_slope_per_k = 0.08;          ///< COP(T_out) = cop_nom - slope * (T_out - 35), clamped
-    double cop_min = 1.5;
-    double cop_max = 6.0;
+    double cop_min = 1.5;                   ///< dimensionless (kW heat / kW electric)
+    double cop_max = 6.0;                   ///< dimensionless
     AcControl ac_control = AcControl::Proportional;
 
     // thermostat and BEMS

@@ -94,7 +94,7 @@ struct EvStationParams {
     EvStrategy grid_order = EvStrategy::PowerLimitedEDF;
     /// grid_aware: the aggregator keeps the transformer feeding the charger at most this fraction of its
     /// rating (sn_mva * df * parallel, in kVA at the other load's power factor), (0, 2].
-    double grid_limit = 0.9;
+    double grid_limit = 0.9;  ///< fraction of the transformer rating, dimensionless
 };
 
 /// Per-step input of a station. The station needs only these; the caller's clock gives is_peak.
@@ -268,11 +268,11 @@ struct SimpleBattery {
     double eta_charge = 0.95;         ///< grid->cell efficiency, (0, 1]
     double eta_discharge = 0.95;      ///< cell->grid efficiency, (0, 1]
     double soc_min = 0.1;             ///< 0 <= soc_min <= soc_max <= 1
-    double soc_max = 0.9;
+    double soc_max = 0.9;             ///< fraction of capacity, 0..1
     double soc = 0.5;                 ///< state of charge now, within [soc_min, soc_max]
     /// Issue 16: SoC kept for outages, [0, 1]: the floor is max(soc_min, outage_reserve_soc) except
     /// while `outage` (set by the site's controller in an island that sheds EV charging).
-    double outage_reserve_soc = 0.0;
+    double outage_reserve_soc = 0.0;  ///< fraction of capacity, 0..1
     bool outage = false;
     double floor_soc() const { return outage ? soc_min : std::max(soc_min, outage_reserve_soc); }
 

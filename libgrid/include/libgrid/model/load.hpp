@@ -21,7 +21,7 @@ struct Load {
     double const_i_p_percent = 0.0;
     double const_z_q_percent = 0.0;
     double const_i_q_percent = 0.0;
-    double scaling = 1.0;
+    double scaling = 1.0;  ///< dimensionless multiplier of p_mw and q_mvar
     std::string type;
     bool in_service = true;
     bool operator==(const Load&) const = default;

@@ -18,7 +18,7 @@ struct SGen {
     double p_mw = 0.0;
     double q_mvar = 0.0;
     double sn_mva = 0.0;  ///< rating; 0 = not given
-    double scaling = 1.0;
+    double scaling = 1.0;  ///< dimensionless multiplier of p_mw and q_mvar
     std::string type;
     bool in_service = true;
     /// Frequency-watt (IEEE 1547-2018, over-frequency), applied in a droop island

@@ -21,7 +21,7 @@ struct Storage {
     double soc_percent = 50.0;
     double min_e_mwh = 0.0;
     double max_e_mwh = 0.0;
-    double scaling = 1.0;
+    double scaling = 1.0;  ///< dimensionless multiplier of p_mw
     std::string type;
     bool in_service = true;
     bool operator==(const Storage&) const = default;

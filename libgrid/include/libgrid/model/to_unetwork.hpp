@@ -22,16 +22,16 @@ struct ToUnbalancedOptions {
     /// Zero- over positive-sequence ratios of a three-wire line (the Network has no r0/x0/c0):
     /// OpenDSS's default line (PDElements/Line.pas: R1 0.058, X1 0.1206, R0 0.1784, X0 0.4047
     /// ohm/kft, C1 3.4, C0 1.6 nF/kft).
-    double r0_r1 = 0.1784 / 0.0580, x0_x1 = 0.4047 / 0.1206, c0_c1 = 1.6 / 3.4;
+    double r0_r1 = 0.1784 / 0.0580, x0_x1 = 0.4047 / 0.1206, c0_c1 = 1.6 / 3.4;  ///< ratios, dimensionless
     /// Lines whose buses are at or below this voltage (kV, line to line) are LV: four-wire when
     /// `model_neutral` (phases 1, 2, 3 and the neutral 4), else three-wire as above.
-    double lv_kv_max = 1.0;
+    double lv_kv_max = 1.0;  ///< kV, line to line
     bool model_neutral = true;
     /// The neutral's resistance over a phase conductor's (1: a 4-core cable of equal cores); its
     /// reactance is the phase's. A four-wire line's matrix has no mutual terms: the phases see
     /// r + jx (the balanced line's positive sequence, exactly), a phase-neutral loop 2 (r + jx)
     /// for equal cores (docs/melaka.md's single-phase service rule).
-    double neutral_r_ratio = 1.0;
+    double neutral_r_ratio = 1.0;  ///< dimensionless
     /// Earth electrode (ohm) from the neutral to ground at every LV bus with a load (the
     /// customer's installation earth of a multi-grounded neutral); <= 0: none.
     double customer_earth_ohm = 10.0;
@@ -45,7 +45,7 @@ struct ToUnbalancedOptions {
     /// service, the phase and the neutral (the neutral must be modelled). Absent: every phase.
     std::map<Id, std::string> line_phases;
     /// Vector group per transformer id: "Dyn1", "Dyn5", "Dyn11", ... (any odd clock), "YNyn0",
-    /// "YNyn4", "YNyn8", "Dd0", ... (clock 0, 4, 8). Absent: from shift_degree (clock =
+    /// "YNyn4", "YNyn8", "Dd0", ... (clock 0, 4, 8). Absent: from shift_deg (clock =
     /// shift / 30, pandapower's convention: LV lags HV by shift): odd clock Dyn, else YNyn.
     std::map<Id, std::string> vector_groups;
     /// A closed bus-bus switch becomes a switch line of this resistance and reactance (ohm; the
@@ -54,7 +54,7 @@ struct ToUnbalancedOptions {
     /// Load voltage band (OpenDSS vminpu / vmaxpu, vlowpu = vminpu - 0.1) outside which a
     /// constant-power load turns constant impedance. Wide by default: the balanced model's loads
     /// keep their law at any voltage.
-    double load_vminpu = 0.6, load_vmaxpu = 1.4;
+    double load_vminpu = 0.6, load_vmaxpu = 1.4;  ///< p.u. (OpenDSS vminpu / vmaxpu)
     bool operator==(const ToUnbalancedOptions&) const = default;  ///< issue 15 (H1): scenarios compare settings
 };
 

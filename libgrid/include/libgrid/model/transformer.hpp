@@ -25,16 +25,16 @@ struct Transformer {
     double vkr_percent = 0.0;
     double pfe_kw = 0.0;
     double i0_percent = 0.0;
-    double shift_degree = 0.0;  ///< LV angle lags HV by this much
+    double shift_deg = 0.0;  ///< LV angle lags HV by this much
     TapSide tap_side = TapSide::None;
     int tap_neutral = 0;
     int tap_min = 0;
     int tap_max = 0;
     double tap_step_percent = 0.0;
-    double tap_step_degree = 0.0;
+    double tap_step_deg = 0.0;
     int tap_pos = 0;
     int parallel = 1;
-    double df = 1.0;
+    double df = 1.0;  ///< derating factor, dimensionless (rating = sn_mva * df * parallel)
     bool in_service = true;
     // On-load tap changer control (libgrid extension): hold |V| at ctrl_bus within
     // [vm_set_pu - band/2, vm_set_pu + band/2] by moving tap_pos one step at a time.

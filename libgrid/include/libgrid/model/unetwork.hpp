@@ -31,7 +31,7 @@ struct UBus {
     std::string name;  ///< lower case
     /// Line-to-line voltage base in kV, from `Set voltagebases` + `CalcVoltageBases` (the base
     /// nearest to the bus's no-load voltage), or set by hand. NaN: not known yet.
-    double kv_base_ll = std::numeric_limits<double>::quiet_NaN();
+    double kv_base_ll = std::numeric_limits<double>::quiet_NaN();  ///< kV
     double x = 0.0, y = 0.0;  ///< Buscoords (informational)
     bool has_coords = false;
     /// Field by field, with two NaN bases equal (an unknown base compares equal to an unknown base).
@@ -56,7 +56,7 @@ struct ULine {
     std::vector<double> r_ohm_per_km, x_ohm_per_km, c_nf_per_km;  ///< nphases^2 each
     double length_km = 1.0;
     double norm_amps = 400.0;   ///< ampacity per conductor (OpenDSS normamps)
-    double emerg_amps = 600.0;
+    double emerg_amps = 600.0;  ///< A, emergency ampacity per conductor (OpenDSS emergamps)
     std::string linecode;       ///< informational (the writer re-uses it when set)
     bool is_switch = false;     ///< `Switch=y`
     bool enabled = true;        ///< false: open (removed from the circuit, as OpenDSS `enabled=no` / open switch)
@@ -72,10 +72,10 @@ struct UWinding {
     UTerminal bus;
     bool delta = false;
     double kv = 12.47;        ///< line-to-line for 2- and 3-phase units, the winding's own voltage for 1-phase
-    double kva = 1000.0;
+    double kva = 1000.0;      ///< kVA, the winding's rating
     double r_pct = 0.2;       ///< %r on the winding's kVA
     double tap = 1.0;         ///< per unit of kv
-    double min_tap = 0.9, max_tap = 1.1;
+    double min_tap = 0.9, max_tap = 1.1;  ///< per unit of kv
     int num_taps = 32;        ///< steps between min_tap and max_tap (0.00625 p.u. by default)
     double rneut_ohm = -1.0;  ///< wye neutral to ground resistance; < 0: neutral connected as the node says
     double xneut_ohm = 0.0;
@@ -110,7 +110,7 @@ struct URegControl {
     int tap_winding = 0;
     double vreg = 120.0;   ///< volts on the PT secondary
     double band = 3.0;     ///< volts, whole band (vreg +- band/2)
-    double ptratio = 60.0;
+    double ptratio = 60.0; ///< PT ratio, dimensionless
     double ctprim = 300.0;  ///< amps, CT primary rating
     double r = 0.0, x = 0.0;  ///< line-drop compensator, volts at ctprim
     int ptphase = 1;        ///< conductor of the winding that is measured (1-based)
@@ -136,7 +136,7 @@ struct ULoad {
     /// 8 ZIP (zipv). Outside [vminpu, vmaxpu] every model but 2 becomes a constant impedance.
     int model = 1;
     std::vector<double> zipv;  ///< 7 values for model 8 (Z, I, P fractions of P then of Q, cutoff)
-    double vminpu = 0.95, vmaxpu = 1.05;
+    double vminpu = 0.95, vmaxpu = 1.05;  ///< p.u.: outside, the load law turns constant impedance
     double vlowpu = 0.50;      ///< OpenDSS Vlowpu (below it: constant Z at its own Yeq)
     std::string daily, yearly, duty;  ///< LoadShape names (used by the time series, next issue)
     double base_kw = 10.0, base_kvar = 5.0;  ///< kw, kvar as the script gave them (shapes multiply these)
@@ -169,7 +169,7 @@ struct UVsource {
     UTerminal bus1;     ///< nphases conductors; bus2 (the other side) is ground
     int nphases = 3;
     double basekv = 115.0;  ///< line-to-line
-    double pu = 1.0;
+    double pu = 1.0;        ///< p.u. of basekv
     double angle_deg = 0.0;  ///< of phase a
     std::complex<double> z1_ohm{0.0, 0.0}, z0_ohm{0.0, 0.0};
     bool enabled = true;
@@ -218,14 +218,14 @@ struct UCapControl {
     int terminal = 1;           ///< of the monitored element, 1-based
     int capacitor = -1;         ///< index into UNetwork::capacitors
     UCapControlType type = UCapControlType::current;
-    double ctratio = 60.0, ptratio = 60.0;
+    double ctratio = 60.0, ptratio = 60.0;  ///< CT and PT ratios, dimensionless
     int ctphase = 1, ptphase = 1;
     double onsetting = 300.0, offsetting = 200.0;  ///< amps / volts (PT secondary) / kvar / hours
     double pf_on = 0.95, pf_off = 1.05;  ///< type pf: OpenDSS's 0..2 scale (leading = 2 - pf)
     double delay_s = 15.0, delayoff_s = 15.0, deadtime_s = 300.0;
     bool voltoverride = false;
     double vmax = 126.0, vmin = 115.0;  ///< volts on the PT secondary
-    double pct_minkvar = 50.0;
+    double pct_minkvar = 50.0;  ///< percent of the capacitor's kvar (OpenDSS PCTMinkvar)
     bool enabled = true;
     bool operator==(const UCapControl&) const = default;
 };

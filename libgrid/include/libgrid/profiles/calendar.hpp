@@ -1,7 +1,10 @@
 // libgrid profiles: civil time and the Melaka public-holiday calendar.
 //
-// Times in libgrid are `LocalTime`: int64 seconds since 1970-01-01T00:00 LOCAL Melaka time
-// (Malaysia Time, UTC+8, no daylight saving). LocalTime t corresponds to Unix time t - 8 h.
+// Times in libgrid are `LocalTime`: int64 seconds since 1970-01-01T00:00 on the LOCAL clock of the
+// site simulated, without daylight saving. The calendar arithmetic below (to_civil, from_civil,
+// day_number, day_type's weekday) needs no time zone. The site's UTC offset is an input where local
+// time must become solar time or UTC (WeatherParams::utc_offset_h; docs/units.md "Place"); the
+// shipped scenarios are in Melaka (Malaysia Time, UTC+8: LocalTime t is Unix time t - 8 h there).
 // Calendar arithmetic is the proleptic Gregorian calendar, exact integer math, any year.
 #pragma once
 
@@ -12,10 +15,10 @@
 
 namespace libgrid {
 
-using LocalTime = std::int64_t;  ///< seconds since 1970-01-01T00:00 local Melaka time (UTC+8)
+using LocalTime = std::int64_t;  ///< s since 1970-01-01T00:00 on the site's local clock (Melaka: UTC+8)
 
 inline constexpr std::int64_t kSecondsPerDay = 86400;
-inline constexpr double kMelakaUtcOffsetH = 8.0;  ///< Malaysia Time, UTC+8, no DST
+inline constexpr double kMelakaUtcOffsetH = 8.0;  ///< h: Malaysia Time, UTC+8, no DST (Melaka's site, WeatherParams)
 
 struct CivilTime {
     int year = 1970;
@@ -40,12 +43,13 @@ bool is_leap_year(int year);
 int days_in_month(int year, int month);
 
 /// Parses "2025-01-01", "2025-01-01T00:15", "2025-01-01T00:15:00" (a space may replace the 'T';
-/// a fraction of a second is accepted only if it is zero). Without a zone the time is Melaka local
-/// time; with "Z" or "+HH:MM" / "+HHMM" / "-HH:MM" it is converted to Melaka local time.
-/// Throws ValidationError("time '<text>': <reason>") on bad input.
-LocalTime parse_iso8601(std::string_view text);
+/// a fraction of a second is accepted only if it is zero). Without a zone the time is local time
+/// (of any site: nothing is converted); with "Z" or "+HH:MM" / "+HHMM" / "-HH:MM" it is converted to
+/// the local time of a site `utc_offset_h` hours east of UTC (Melaka's UTC+8 by default: the
+/// scenarios' site). Throws ValidationError("time '<text>': <reason>") on bad input.
+LocalTime parse_iso8601(std::string_view text, double utc_offset_h = kMelakaUtcOffsetH);
 /// As parse_iso8601 but returns false (and a reason) instead of throwing.
-bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why = nullptr);
+bool try_parse_iso8601(std::string_view text, LocalTime& out, std::string* why = nullptr, double utc_offset_h = kMelakaUtcOffsetH);
 /// "YYYY-MM-DDTHH:MM:SS", local time, no zone suffix.
 std::string format_iso8601(LocalTime t);
 
@@ -71,7 +75,9 @@ struct PublicHoliday {
 std::vector<PublicHoliday> public_holidays(int year);
 bool is_public_holiday(LocalTime t);
 
-/// Melaka's weekend is Saturday-Sunday. Holiday wins over Saturday/Sunday.
+/// Melaka's weekend is Saturday-Sunday. Holiday (Melaka's, is_public_holiday) wins over Saturday/Sunday.
+/// The synthetic load profiles use it; the engine's tariffs, bills and emission profile use
+/// SimulationOptions::holidays instead (none unless given).
 enum class DayType : int { Weekday = 0, Saturday = 1, Sunday = 2, Holiday = 3 };
 DayType day_type(LocalTime t);
 const char* to_string(DayType d);

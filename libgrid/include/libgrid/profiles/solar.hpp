@@ -31,7 +31,7 @@ struct SunPosition {
     double zenith_deg = 90.0;     ///< geometric zenith angle, 0..180
     double azimuth_deg = 0.0;     ///< clockwise from north, [0, 360)
     double elevation_deg = 0.0;   ///< 90 - zenith
-    double cos_zenith = 0.0;
+    double cos_zenith = 0.0;  ///< dimensionless
     double hour_angle_deg = 0.0;  ///< 0 at solar noon, negative in the morning
 };
 

@@ -117,7 +117,7 @@ struct MelakaLineType {
 };
 struct MelakaTransformerType {
     const char* name;         ///< also Transformer::name prefix
-    double sn_mva, vn_hv_kv, vn_lv_kv, vk_percent, vkr_percent, pfe_kw, i0_percent, shift_degree;
+    double sn_mva, vn_hv_kv, vn_lv_kv, vk_percent, vkr_percent, pfe_kw, i0_percent, shift_deg;
     int tap_min, tap_max;
     double tap_step_percent;  ///< on the HV side
     const char* source;

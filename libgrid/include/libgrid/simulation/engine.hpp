@@ -32,13 +32,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace libgrid {
 
 struct SimulationOptions {
-    LocalTime start = 0;             ///< local Melaka time (profiles/calendar.hpp)
+    LocalTime start = 0;             ///< s, local time of the site (profiles/calendar.hpp)
     std::int64_t step_s = 900;       ///< s, 60 .. 3600 and a divisor of an hour (ValidationError naming 'step_s' otherwise)
     std::size_t n_steps = 96;
     std::uint64_t seed = 1;
@@ -48,9 +49,28 @@ struct SimulationOptions {
     int max_iterations = 30;
     int max_control_iterations = 8;        ///< fixed-point rounds of voltage-dependent controls per step
     double control_tolerance_pu = 1e-5;    ///< on the voltage change between rounds (volt-var, volt-watt)
+    /// The site (latitude, longitude, altitude, the UTC offset of LocalTime used for the sun's
+    /// position) and its synthetic climate, used when weather_series is not given. The defaults are
+    /// Melaka's (WeatherParams); set them for another place (docs/units.md "Place").
     WeatherParams weather;
-    const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed))
-    EmissionFactor emission;               ///< 0.78 t/MWh by default (melaka.md)
+    const WeatherSeries* weather_series = nullptr;  ///< given weather (else melaka_weather(seed, weather))
+    /// Issue 19: the grid emission factor of imports. Not given (default) = no CO2 KPIs: co2_t and
+    /// co2_avoided_export_t are NaN ("not computed"). Scenarios give it (key emission_factor, Melaka's
+    /// 0.78 t/MWh by default there).
+    std::optional<EmissionFactor> emission;
+    /// Issue 19: the tariff of every customer (load) that has none in DeviceSet::tariffs. Not given
+    /// (default) = such customers are not billed; a run where no customer is billed writes no /bill
+    /// and bills_rm is NaN ("not billed"). Scenarios set TNB's domestic general tariff.
+    std::optional<Tariff> default_tariff;
+    /// Issue 19: the peak window devices see (DeviceContext::peak, e.g. a battery's peak shaving):
+    /// [peak_start_hour, peak_end_hour) local time, Monday to Friday except `holidays`. Default: TNB's
+    /// domestic ToU window, 14:00-22:00.
+    Tariff peak_tariff = Tariff::tnb_domestic_tou();
+    /// Issue 19: public holidays (given a local midnight, is that day a holiday?) for the tariffs'
+    /// peak window, bills and the emission factor's weekday/weekend profile. Empty (default) = no
+    /// public holidays; scenarios use Melaka's calendar (is_public_holiday, profiles/calendar.hpp).
+    /// The synthetic load profiles' day types always follow the Melaka calendar.
+    HolidayPredicate holidays;
     /// Issue 18: the factor of the emissions that exports avoid (the marginal factor, the plant the
     /// exported energy displaces); not given (false) = `emission`. docs/economics.md "Emissions".
     bool emission_marginal_given = false;
@@ -169,9 +189,9 @@ struct SimulationSummary {
     double losses_source_mwh = 0.0;               ///< in the ext grids' source impedances (sk_mva finite); not in losses_mwh
     double battery_charged_mwh = 0.0, battery_discharged_mwh = 0.0, battery_losses_mwh = 0.0;
     double battery_storage_change_mwh = 0.0;
-    double co2_t = 0.0;                           ///< of grid imports
-    double co2_avoided_export_t = 0.0;            ///< issue 18: of exports, at the marginal (or the average) factor
-    double bills_rm = 0.0;                        ///< sum of all customers' bills
+    double co2_t = 0.0;                           ///< of grid imports, t; NaN when SimulationOptions::emission is not given
+    double co2_avoided_export_t = 0.0;            ///< issue 18: of exports, at the marginal (or the average) factor, t; NaN likewise
+    double bills_rm = 0.0;                        ///< sum of all customers' bills, RM; NaN when no customer is billed (no tariff given)
     double ev_delivered_mwh = 0.0, ev_not_delivered_mwh = 0.0, ev_peak_mw = 0.0;
     double ev_blocked_mwh = 0.0;                  ///< wanted by public-site arrivals that found every bay taken
     double ev_pending_mwh = 0.0;                  ///< still wanted by vehicles plugged in at the end of the run
