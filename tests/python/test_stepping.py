@@ -119,3 +119,14 @@ def test_scenario_stepped_equals_its_whole_run(tmp_path):
     assert summary["losses_mwh"] == whole.run_summary["losses_mwh"]
     assert summary["bills_rm"] == whole.run_summary["bills_rm"]
     assert np.allclose(run.results.bus_vm().values, whole.bus_vm().values, rtol=1e-6, equal_nan=True)
+
+
+def test_library_errors_are_the_python_exceptions_users_catch():
+    assert issubclass(libgrid.ValidationError, ValueError) and issubclass(libgrid.ValidationError, libgrid.Error)
+    assert issubclass(libgrid.ParseError, ValueError)
+    assert issubclass(libgrid.IdError, LookupError) and issubclass(libgrid.IdError, libgrid.Error)
+    run = make(cigre()).start()
+    with pytest.raises(ValueError, match="p_max_kw"):
+        run.set_pv_limit(7, -1.0)
+    with pytest.raises(LookupError, match="battery id 99"):
+        run.set_battery_power(99, 1.0)
