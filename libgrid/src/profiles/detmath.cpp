@@ -18,7 +18,9 @@
 #endif
 
 // The block forms' vector helpers are internal (anonymous namespace): no ABI crosses a boundary.
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 

@@ -25,14 +25,11 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
-#include <numbers>
 #include <optional>
 #include <unordered_map>
 
 namespace libgrid {
 namespace {
-
-constexpr double kRad2Deg = 180.0 / std::numbers::pi;
 
 template <class T>
 std::unordered_map<Id, std::size_t> index_by_id(const std::vector<T>& v) {
