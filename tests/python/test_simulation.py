@@ -91,3 +91,30 @@ def test_same_seed_same_results(tmp_path):
     a, b, c = run(5, 1, "a.h5"), run(5, 2, "b.h5"), run(6, 1, "c.h5")
     assert a.equals(b)
     assert not a.equals(c)
+
+
+def test_scenario_site_is_an_input(tmp_path):
+    """Issue 19 (docs/scenarios.md "site"): the sun, the clock and the holidays of a scenario are keys."""
+    from conftest import ROOT
+
+    def day(**site):
+        sc = libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml")).override(steps=96, size="small")
+        sc.set("horizon.start", "2025-05-01").set("tariff.tou_adoption", 1.0).set("devices.pv.share", 0.5)
+        for k, v in site.items():
+            sc.set("site." + k, v)
+        name = "_".join(f"{k}{v}" for k, v in site.items()) or "melaka"
+        res = sc.run(output=str(tmp_path / f"{name}.h5"))
+        with h5py.File(tmp_path / f"{name}.h5", "r") as f:
+            pv = np.asarray(f["/pv/p_mw"]).sum(axis=1)
+        on = np.flatnonzero(pv > 1e-9)  # the steps with daylight (clouds never take all of it)
+        return res, (int(on[0]), int(on[-1]))
+
+    melaka, light = day()
+    # Labour Day is a holiday in Melaka's calendar: ToU bills without it count peak kWh and are higher
+    plain, _ = day(holidays="none")
+    assert plain.summary["bills_rm"] > melaka.summary["bills_rm"]
+    # a site 30 degrees further west on the same clock: PV starts and ends about two hours (8 steps) later
+    _, light_west = day(longitude_deg=72.25)
+    assert 7 <= light_west[0] - light[0] <= 9 and 7 <= light_west[1] - light[1] <= 9
+    with pytest.raises(libgrid.ValidationError, match="site.utc_offset_h"):
+        libgrid.Scenario.load(str(ROOT / "scenarios" / "melaka_baseline.yaml")).set("site.utc_offset_h", 20)

@@ -1,6 +1,7 @@
 // libgrid io: the OpenDSS reader's commands (Executive/ExecCommands.pas, ExecHelper.pas,
 // ExecOptions.pas): New, Edit, ~/More, property edits, Clear, Compile/Redirect, Set, BatchEdit,
 // CalcVoltageBases, Solve, Buscoords, SetBusXY, SetkVBase; the rest is noted and ignored.
+#include "dss_pattern.hpp"
 #include "dss_state.hpp"
 
 #include <libgrid/core/errors.hpp>
@@ -9,16 +10,8 @@
 
 #include <cmath>
 #include <filesystem>
-// GCC 12 at -O1 with the sanitizers warns "may be used uninitialized" inside libstdc++'s <regex>
-// (std::function moved in _NFA::_M_insert_subexpr_*): a false positive in the library's code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <regex>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -308,10 +301,10 @@ void cmd_batchedit(State& st, const std::vector<Param>& ps) {
         return;
     }
     if (pattern.size() > 200) st.fail("BatchEdit " + spec + ": pattern too long");
-    std::regex re;
+    std::optional<Pattern> re;
     try {
-        re = std::regex(pattern, std::regex::icase | std::regex::ECMAScript);
-    } catch (const std::regex_error&) { st.fail("BatchEdit " + spec + ": bad pattern '" + pattern + "'"); }
+        re.emplace(pattern);
+    } catch (const std::invalid_argument& e) { st.fail("BatchEdit " + spec + ": bad pattern '" + pattern + "': " + e.what()); }
     std::vector<std::string> names;
     UNetwork& n = st.net();
     auto collect = [&](const auto& vec) {
@@ -329,8 +322,7 @@ void cmd_batchedit(State& st, const std::vector<Param>& ps) {
         default: collect(n.loadshapes); break;
     }
     for (std::size_t i = 0; i < names.size(); ++i)
-        // (a name longer than any real one is not searched: std::regex recurses per character)
-        if (names[i].size() <= 256 && std::regex_search(names[i], re)) edit_element(st, c, static_cast<int>(i), ps, 2);
+        if (re->search(names[i])) edit_element(st, c, static_cast<int>(i), ps, 2);
 }
 
 void cmd_setbusxy_kvbase(State& st, const std::vector<Param>& ps, bool xy) {

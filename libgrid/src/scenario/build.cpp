@@ -187,7 +187,7 @@ std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
     if (!dni) w->dni_wm2.resize(n), w->dhi_wm2.resize(n);
     for (std::size_t k = 0; k < n; ++k) {
         const double t_mid = double(w->time(k)) + 0.5 * double(h.step_s);
-        const SunPosition sp = sun_position_at(t_mid);
+        const SunPosition sp = sun_position_at(t_mid, s.site.latitude_deg, s.site.longitude_deg, s.site.utc_offset_h);
         const int doy = to_civil(w->time(k)).day_of_year;
         w->zenith_deg[k] = sp.zenith_deg;
         w->azimuth_deg[k] = sp.azimuth_deg;
@@ -197,7 +197,7 @@ std::shared_ptr<const WeatherSeries> weather_from_csv(const Scenario& s) {
             w->dni_wm2[k] = ir.dni_wm2;
             w->dhi_wm2[k] = ir.dhi_wm2;
         }
-        const double clear = clear_sky(sp.zenith_deg, doy).ghi_wm2;
+        const double clear = clear_sky(sp.zenith_deg, doy, WeatherParams{}.linke_turbidity, s.site.altitude_m).ghi_wm2;
         w->ghi_clear_wm2[k] = clear;
         w->clear_sky_index[k] = clear > 1.0 ? w->ghi_wm2[k] / clear : 1.0;
         w->cloud_index[k] = std::max(0.0, 1.0 - w->clear_sky_index[k]);
@@ -718,6 +718,10 @@ void build_options(BuildContext& x) {
     o.tolerance = s.solver.tolerance;
     o.max_iterations = s.solver.max_iterations;
     o.max_control_iterations = s.solver.max_control_iterations;
+    o.weather.latitude_deg = s.site.latitude_deg;  // issue 19: the scenario's site (Melaka's by default)
+    o.weather.longitude_deg = s.site.longitude_deg;
+    o.weather.utc_offset_h = s.site.utc_offset_h;
+    o.weather.altitude_m = s.site.altitude_m;
     o.weather.mean_daily_ghi_kwh_m2 = s.weather.mean_daily_ghi_kwh_m2;
     o.weather.temp_min_c = s.weather.temp_min_c;
     o.weather.temp_max_c = s.weather.temp_max_c;
@@ -729,11 +733,12 @@ void build_options(BuildContext& x) {
     o.weather_series = b.weather.get();
     // issue 19: the library assumes no place; a scenario (the Melaka generator) gives its own:
     // the emission factor, TNB's domestic general tariff for loads without a customer tariff, and
-    // Melaka's public holidays (peak window, bills, the emission profile's weekday)
+    // the site's public holidays (peak window, bills, the emission profile's weekday): Melaka's
+    // calendar, or none (site.holidays)
     o.emission = EmissionFactor{};
     o.emission->t_per_mwh = s.emission_factor_t_per_mwh;
     o.default_tariff = Tariff::tnb_domestic_general();
-    o.holidays = [](std::int64_t t) { return is_public_holiday(t); };
+    if (s.site.holidays == SiteHolidays::Melaka) o.holidays = [](std::int64_t t) { return is_public_holiday(t); };
     if (!s.emissions.file.empty()) {  // issue 18: hourly profiles from the emission catalogue
         const CostCatalogue c = load_cost_catalogue(s.emissions.file);
         auto profile = [&](const std::string& name, EmissionFactor& f) {

@@ -136,6 +136,7 @@ const std::vector<Word<SolarThermalUse>> kSolarThermal{
     {"none", SolarThermalUse::None}, {"cooling", SolarThermalUse::Cooling}, {"water_heating", SolarThermalUse::WaterHeating}};
 const std::vector<Word<ExportScheme>> kExportSchemes{{"none", ExportScheme::None}, {"nem", ExportScheme::NEM}, {"atap", ExportScheme::SolarATAP}};
 const std::vector<Word<PartialMonths>> kPartialMonths{{"flag", PartialMonths::Flag}, {"prorate", PartialMonths::Prorate}};
+const std::vector<Word<SiteHolidays>> kSiteHolidays{{"melaka", SiteHolidays::Melaka}, {"none", SiteHolidays::None}};
 const std::vector<Word<Method>> kMethods{{"auto", Method::Auto}, {"nr", Method::NewtonRaphson}, {"sweep", Method::Sweep}};
 const std::vector<Word<LinearSolverKind>> kLinearSolvers{
     {"default", LinearSolverKind::Default}, {"klu", LinearSolverKind::KLU}, {"sparselu", LinearSolverKind::SparseLU}};
@@ -161,6 +162,9 @@ struct Ctx {
     std::string file;                        ///< for messages
     std::filesystem::path base_dir;          ///< relative file names resolve here
     std::vector<std::string> override_keys;  ///< dotted keys set by override_key
+    /// The site's clock (key site.utc_offset_h), set by read_site before any time is read: a time
+    /// written with a zone (`...Z`, `+01:00`) becomes this local clock.
+    mutable double utc_offset_h = kMelakaUtcOffsetH;
 
     /// Throws: a ValidationError naming the override when `key` lies on an override's path, else a
     /// ParseError with the node's line.
@@ -390,7 +394,7 @@ void time_value(const MapReader& m, const std::string& k, LocalTime& out) {
     const std::string s = m.scalar(k, "a date-time (ISO 8601, e.g. 2025-01-01 or 2025-03-03T14:00)");
     std::string why;
     LocalTime t = 0;
-    if (!try_parse_iso8601(s, t, &why)) m.fail(k, "expected a date-time (ISO 8601, e.g. 2025-01-01 or 2025-03-03T14:00), got '" + s + "': " + why);
+    if (!try_parse_iso8601(s, t, &why, m.ctx().utc_offset_h)) m.fail(k, "expected a date-time (ISO 8601, e.g. 2025-01-01 or 2025-03-03T14:00), got '" + s + "': " + why);
     out = t;
 }
 
@@ -568,6 +572,19 @@ void read_horizon(const MapReader& top, ScenarioHorizon& h, const Ctx& ctx) {
     }
     if (seconds % h.step_s != 0) m.fail("duration", "'" + h.duration + "' is not a whole number of steps of " + step_text(h.step_s));
     h.n_steps = std::size_t(seconds / h.step_s);
+}
+
+/// Issue 19: the place (docs/scenarios.md "Site"); before the horizon, whose times are on its clock.
+void read_site(const MapReader& top, ScenarioSite& site, const Ctx& ctx) {
+    MapReader m(ctx, top.get("site"), "site", {"latitude_deg", "longitude_deg", "utc_offset_h", "altitude_m", "holidays"});
+    m.number("latitude_deg", site.latitude_deg, closed(-90.0, 90.0));
+    m.number("longitude_deg", site.longitude_deg, closed(-180.0, 180.0));
+    m.number("utc_offset_h", site.utc_offset_h, closed(-14.0, 14.0));
+    if (m.has("utc_offset_h") && std::fmod(site.utc_offset_h * 4.0, 1.0) != 0.0)
+        m.fail("utc_offset_h", "expected whole quarter hours (e.g. 8, 5.5, -3.75), got " + num(site.utc_offset_h));
+    m.number("altitude_m", site.altitude_m, closed(-500.0, 9000.0));
+    m.word("holidays", site.holidays, kSiteHolidays);
+    ctx.utc_offset_h = site.utc_offset_h;
 }
 
 void read_weather(const MapReader& top, ScenarioWeather& w, const Ctx& ctx) {
@@ -1115,7 +1132,7 @@ void read_economics(const YAML::Node& node, ScenarioEconomics& e, const Ctx& ctx
 /// Every setting from the YAML tree (throws on the first problem).
 void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
-                  {"name", "description", "seed", "network", "horizon", "weather", "profiles", "devices", "tariff",
+                  {"name", "description", "seed", "network", "site", "horizon", "weather", "profiles", "devices", "tariff",
                    "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response", "emissions", "economics"});
     read_resilience(top, s, ctx);
     read_emissions(top, s, ctx);  // issue 18
@@ -1126,6 +1143,7 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     top.string("description", s.description);
     top.seed("seed", s.seed);
     read_network(top, s.network, ctx);
+    read_site(top, s.site, ctx);  // issue 19: before the horizon (its clock)
     read_horizon(top, s.horizon, ctx);
     read_weather(top, s.weather, ctx);
     read_profiles(top, s.profiles, ctx, s.network.dss);
@@ -1342,7 +1360,7 @@ std::string scenario_default_model() { return "unbalanced"; }  // issue 15: the 
 
 bool Scenario::same_settings(const Scenario& o) const {
     return name == o.name && description == o.description && seed == o.seed && network == o.network && horizon == o.horizon &&
-           weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
+           site == o.site && weather == o.weather && profiles == o.profiles && devices == o.devices && tariff == o.tariff &&
            emission_factor_t_per_mwh == o.emission_factor_t_per_mwh && outputs == o.outputs && solver == o.solver && threads == o.threads &&
            limits == o.limits && events == o.events && outages == o.outages && load_priority == o.load_priority &&
            default_priority == o.default_priority && island_secondary_control == o.island_secondary_control && comms == o.comms &&
@@ -1440,6 +1458,15 @@ void emit_network(YAML::Emitter& e, const ScenarioNetwork& n) {
 }
 
 void emit_horizon_weather_profiles(YAML::Emitter& e, const Scenario& s) {
+    if (s.site != ScenarioSite{}) {  // issue 19: only when not Melaka's, so older runs' text stays as it was
+        e << YAML::Key << "site" << YAML::Value << YAML::BeginMap;
+        kv(e, "latitude_deg", s.site.latitude_deg);
+        kv(e, "longitude_deg", s.site.longitude_deg);
+        kv(e, "utc_offset_h", s.site.utc_offset_h);
+        kv(e, "altitude_m", s.site.altitude_m);
+        kv(e, "holidays", word_of(kSiteHolidays, s.site.holidays));
+        e << YAML::EndMap;
+    }
     e << YAML::Key << "horizon" << YAML::Value << YAML::BeginMap;
     kv_quoted(e, "start", format_iso8601(s.horizon.start));
     kv(e, "step", step_text(s.horizon.step_s));

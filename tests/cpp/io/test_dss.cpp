@@ -584,6 +584,42 @@ TEST_CASE("dss trap: loads - kW with PF, kVA, defaults, BatchEdit with a regular
     CHECK(load(n, "pf").vminpu == 0.95);
 }
 
+TEST_CASE("dss: BatchEdit patterns - the regular expressions scripts use, in linear time") {
+    const std::string loads =
+        "New Load.house_1 bus1=a kw=1\nNew Load.house_22 bus1=a kw=1\nNew Load.shop_1 bus1=a kw=1\n"
+        "New Load.K9 bus1=a kw=1\nNew Load.a.b bus1=a kw=1\n";
+    const auto edited = [&](const std::string& pattern) {  // the loads whose kW the pattern set to 2
+        const UNetwork n = run(loads + "BatchEdit Load." + pattern + " kw=2\n");
+        std::string out;
+        for (const ULoad& l : n.loads)
+            if (l.kw == 2.0) out += (out.empty() ? "" : " ") + l.name;
+        return out;
+    };
+    CHECK(edited(".*") == "house_1 house_22 shop_1 k9 a.b");
+    CHECK(edited("house") == "house_1 house_22");                 // anywhere in the name
+    CHECK(edited("^h.*_1$") == "house_1");                        // anchors
+    CHECK(edited("_\\d\\d") == "house_22");                     // \d
+    CHECK(edited("^[^hk]") == "shop_1 a.b");                      // a negated class
+    CHECK(edited("^s|9$") == "shop_1 k9");                        // alternation
+    CHECK(edited("^k[0-9]+") == "k9");                            // OpenDSS lower-cases names; the match ignores case
+    CHECK(edited("a\\.b") == "a.b");                              // an escaped dot
+    CHECK(edited("^ho?use_2+$") == "house_22");                   // ? and +
+    CHECK(edited("e_.*?2") == "house_22");                        // a lazy quantifier matches the same
+    CHECK(edited("xyz").empty());
+    // a pattern that made std::regex backtrack for minutes (a fuzzer's timeout): now an error, at once
+    CHECK(error_of(kHead + loads + "batchedit load..************************************zipv**** kw=2\n")
+              .find("bad pattern '.************************************zipv****': nothing to repeat before '*'") !=
+          std::string::npos);
+    // and the same shape that is valid (every star on its own atom) runs in linear time
+    std::string many;
+    for (int k = 0; k < 60; ++k) many += ".*";
+    CHECK(edited(many + "zipv").empty());
+    CHECK(error_of(kHead + "BatchEdit Load.(a|b) kw=1\n").find("groups '(...)' are not supported") != std::string::npos);
+    CHECK(error_of(kHead + "BatchEdit Load.a{2} kw=1\n").find("counted repetition") != std::string::npos);
+    CHECK(error_of(kHead + "BatchEdit Load.a$b kw=1\n").find("'$' only at the end") != std::string::npos);
+    CHECK(error_of(kHead + "BatchEdit Load.[z-a] kw=1\n").find("backwards") != std::string::npos);
+}
+
 TEST_CASE("dss trap: the source - the impedance input given last wins, Edit Vsource.Source") {
     const UNetwork ohms = run("Edit Vsource.Source mvasc3=100 r1=1 x1=2 r0=3 x0=4\n");
     CHECK(ohms.vsources[0].z1_ohm == std::complex<double>(1, 2));

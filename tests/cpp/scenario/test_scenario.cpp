@@ -605,3 +605,49 @@ TEST_CASE("scenario: the example of docs/scenarios.md parses and builds") {
     CHECK(built.options.h5.float32);
     for (const auto& u : built.devices.buildings) CHECK(u.params.dr_events.size() == 1);
 }
+
+// Issue 19: the place is a scenario input (key `site`), Melaka's by default.
+TEST_CASE("scenario: site keys set the sun, the clock and the holidays; defaults are Melaka's") {
+    const auto noon_step = [](const BuiltScenario& b) {  // the step of the highest sun on the first day
+        REQUIRE(b.weather != nullptr);
+        std::size_t best = 0;
+        for (std::size_t k = 0; k < 96; ++k)
+            if (b.weather->zenith_deg[k] < b.weather->zenith_deg[best]) best = k;
+        return best;
+    };
+    const std::string base = std::string(kSmall) + "weather: {seed: 3}\n";
+    const BuiltScenario melaka = build_scenario(parse_scenario(base, "s.yaml"));
+    CHECK(melaka.options.weather.latitude_deg == kMelakaLatitudeDeg);
+    CHECK(melaka.options.weather.utc_offset_h == kMelakaUtcOffsetH);
+    CHECK(static_cast<bool>(melaka.options.holidays));
+    CHECK(melaka.options.holidays(from_civil(2025, 8, 31)));  // Merdeka day
+
+    SUBCASE("15 degrees further east on the same clock: the sun culminates an hour earlier") {
+        const Scenario s = parse_scenario(base + "site: {longitude_deg: 117.25, latitude_deg: 2.19}\n", "s.yaml");
+        const BuiltScenario east = build_scenario(s);
+        CHECK(east.options.weather.longitude_deg == 117.25);
+        const long shift = long(noon_step(melaka)) - long(noon_step(east));
+        CHECK(shift >= 3);  // 4 steps of 15 min, within one step
+        CHECK(shift <= 5);
+        // written back only when not Melaka's, and read back the same
+        const std::string y = scenario_to_yaml(s);
+        CHECK(has(y, "site:"));
+        CHECK(parse_scenario(y, "r.yaml").same_settings(s));
+        CHECK(!has(scenario_to_yaml(parse_scenario(base, "s.yaml")), "site:"));
+    }
+    SUBCASE("a time with a zone is converted to the site's clock") {
+        const std::string zoned = "name: t\nnetwork: {generator: melaka, size: small}\nhorizon: {start: \"2025-03-03T00:00Z\", steps: 4}\n";
+        CHECK(parse_scenario(zoned, "s.yaml").horizon.start == from_civil(2025, 3, 3, 8, 0, 0));
+        CHECK(parse_scenario(zoned + "site: {utc_offset_h: 0}\n", "s.yaml").horizon.start == from_civil(2025, 3, 3, 0, 0, 0));
+    }
+    SUBCASE("holidays: none") {
+        const BuiltScenario b = build_scenario(parse_scenario(base + "site: {holidays: none}\n", "s.yaml"));
+        CHECK(!static_cast<bool>(b.options.holidays));
+    }
+    SUBCASE("bad values name the key") {
+        CHECK(has(parse_error(base + "site: {latitude_deg: 91}\n").what(), "key 'site.latitude_deg': expected a number in [-90, 90], got '91'"));
+        CHECK(has(parse_error(base + "site: {utc_offset_h: 5.3}\n").what(), "key 'site.utc_offset_h': expected whole quarter hours"));
+        CHECK(has(parse_error(base + "site: {holidays: kl}\n").what(), "key 'site.holidays'"));
+        CHECK(has(parse_error(base + "site: {latitud_deg: 3}\n").what(), "key 'site.latitud_deg': unknown key (did you mean 'latitude_deg'?)"));
+    }
+}

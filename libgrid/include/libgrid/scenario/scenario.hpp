@@ -122,6 +122,20 @@ struct ScenarioWeather {
     bool operator==(const ScenarioWeather&) const = default;
 };
 
+/// The place simulated (key `site`, docs/scenarios.md "Site"): where the sun is, the local clock of
+/// every time in the scenario, and the public holidays of the tariffs' peak window, the bills and the
+/// emission profile. Melaka's by default (melaka.md); the synthetic load profiles' day types follow
+/// the Melaka calendar whatever `holidays` says.
+enum class SiteHolidays : int { Melaka = 0, None = 1 };
+struct ScenarioSite {
+    double latitude_deg = kMelakaLatitudeDeg;    ///< degrees north
+    double longitude_deg = kMelakaLongitudeDeg;  ///< degrees east
+    double utc_offset_h = kMelakaUtcOffsetH;     ///< h, of the local clock (no daylight saving)
+    double altitude_m = 10.0;                    ///< m above sea level (clear-sky model)
+    SiteHolidays holidays = SiteHolidays::Melaka;
+    bool operator==(const ScenarioSite&) const = default;
+};
+
 struct ScenarioProfiles {
     double residential_daily_kwh = 14.5;  ///< mean over terrace houses, kWh/day (melaka.md)
     double commercial_scale = 1.0;        ///< multiplies shophouses', offices', malls', hotels' daily kWh
@@ -368,6 +382,7 @@ struct Scenario {
     std::uint64_t seed = 1;
     ScenarioNetwork network;
     ScenarioHorizon horizon;
+    ScenarioSite site;  ///< issue 19: the place (Melaka by default)
     ScenarioWeather weather;
     ScenarioProfiles profiles;
     ScenarioDevices devices;
