@@ -162,7 +162,7 @@ struct Ctx {
     std::string file;                        ///< for messages
     std::filesystem::path base_dir;          ///< relative file names resolve here
     std::vector<std::string> override_keys;  ///< dotted keys set by override_key
-    /// The site's clock (key site.utc_offset_h), set by read_site before any time is read: a time
+    /// The site's clock (key site.utc_offset_h), set by read_site, the first reader: a time
     /// written with a zone (`...Z`, `+01:00`) becomes this local clock.
     mutable double utc_offset_h = kMelakaUtcOffsetH;
 
@@ -574,7 +574,7 @@ void read_horizon(const MapReader& top, ScenarioHorizon& h, const Ctx& ctx) {
     h.n_steps = std::size_t(seconds / h.step_s);
 }
 
-/// Issue 19: the place (docs/scenarios.md "Site"); before the horizon, whose times are on its clock.
+/// Issue 19: the place (docs/scenarios.md "site"); read before any time, which is on its clock.
 void read_site(const MapReader& top, ScenarioSite& site, const Ctx& ctx) {
     MapReader m(ctx, top.get("site"), "site", {"latitude_deg", "longitude_deg", "utc_offset_h", "altitude_m", "holidays"});
     m.number("latitude_deg", site.latitude_deg, closed(-90.0, 90.0));
@@ -1134,6 +1134,7 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     MapReader top(ctx, root, "",
                   {"name", "description", "seed", "network", "site", "horizon", "weather", "profiles", "devices", "tariff",
                    "emission_factor_t_per_mwh", "outputs", "solver", "threads", "limits", "events", "outages", "resilience", "comms", "demand_response", "emissions", "economics"});
+    read_site(top, s.site, ctx);  // issue 19: first, every time below is on its clock
     read_resilience(top, s, ctx);
     read_emissions(top, s, ctx);  // issue 18
     read_economics(top.get("economics"), s.economics, ctx, true);  // issue 18
@@ -1143,7 +1144,6 @@ void read_settings(const YAML::Node& root, const Ctx& ctx, Scenario& s) {
     top.string("description", s.description);
     top.seed("seed", s.seed);
     read_network(top, s.network, ctx);
-    read_site(top, s.site, ctx);  // issue 19: before the horizon (its clock)
     read_horizon(top, s.horizon, ctx);
     read_weather(top, s.weather, ctx);
     read_profiles(top, s.profiles, ctx, s.network.dss);

@@ -639,6 +639,11 @@ TEST_CASE("scenario: site keys set the sun, the clock and the holidays; defaults
         const std::string zoned = "name: t\nnetwork: {generator: melaka, size: small}\nhorizon: {start: \"2025-03-03T00:00Z\", steps: 4}\n";
         CHECK(parse_scenario(zoned, "s.yaml").horizon.start == from_civil(2025, 3, 3, 8, 0, 0));
         CHECK(parse_scenario(zoned + "site: {utc_offset_h: 0}\n", "s.yaml").horizon.start == from_civil(2025, 3, 3, 0, 0, 0));
+        // also the times read before the horizon's (demand-response events)
+        const Scenario dr = parse_scenario(zoned + "site: {utc_offset_h: 0}\ndemand_response:\n  events:\n"
+                                           "    - {start: \"2025-03-03T01:00Z\", end: \"2025-03-03T02:00Z\"}\n", "s.yaml");
+        REQUIRE(dr.demand_response.size() == 1);
+        CHECK(dr.demand_response[0].start == from_civil(2025, 3, 3, 1, 0, 0));
     }
     SUBCASE("holidays: none") {
         const BuiltScenario b = build_scenario(parse_scenario(base + "site: {holidays: none}\n", "s.yaml"));
