@@ -2,6 +2,7 @@
 #include "dss_pattern.hpp"
 
 #include <cctype>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -18,18 +19,18 @@ void add_char(Set& s, unsigned char c) {  // both cases: the match ignores ASCII
     s.set(byte(static_cast<char>(std::toupper(c))));
 }
 
-Set class_escape(char e, bool& known) {
+/// `\d`, `\w`, `\s` and their negations `\D`, `\W`, `\S`; nothing for any other escape (a literal).
+std::optional<Set> class_escape(char e) {
     Set s;
-    known = true;
     switch (std::tolower(byte(e))) {
         case 'd': for (int c = '0'; c <= '9'; ++c) s.set(std::size_t(c)); break;
         case 'w':
             for (int c = 0; c < 256; ++c) s.set(std::size_t(c), std::isalnum(c) != 0 || c == '_');
             break;
-        case 's': for (char c : std::string(" \t\r\n\f\v")) s.set(byte(c)); break;
-        default: known = false; return s;
+        case 's': for (int c = 0; c < 256; ++c) s.set(std::size_t(c), std::isspace(c) != 0); break;
+        default: return std::nullopt;
     }
-    if (std::isupper(byte(e))) s.flip();  // \D, \W, \S
+    if (std::isupper(byte(e))) s.flip();
     return s;
 }
 
@@ -47,9 +48,7 @@ Set parse_class(std::string_view t, std::size_t& i) {
         ++i;
         if (c == '\\') {
             if (i >= t.size()) throw std::invalid_argument("a '\\' at the end");
-            bool known = false;
-            const Set e = class_escape(t[i], known);
-            if (known) { s |= e; ++i; continue; }
+            if (const auto e = class_escape(t[i])) { s |= *e; ++i; continue; }
             c = t[i++];
         }
         if (i + 1 < t.size() && t[i] == '-' && t[i + 1] != ']') {  // a range a-z
@@ -114,7 +113,6 @@ Pattern::Pattern(std::string_view t) {
             }
             default: break;
         }
-        if (b.anchored_end) throw std::invalid_argument("'$' only at the end of the pattern or before '|'");
         Item it;
         if (c == '.') {
             it.set.set();
@@ -124,9 +122,8 @@ Pattern::Pattern(std::string_view t) {
             it.set = parse_class(t, i);
         } else if (c == '\\') {
             if (i + 1 >= t.size()) throw std::invalid_argument("a '\\' at the end");
-            bool known = false;
-            it.set = class_escape(t[i + 1], known);
-            if (!known) add_char(it.set, byte(t[i + 1]));
+            if (const auto e = class_escape(t[i + 1])) it.set = *e;
+            else add_char(it.set, byte(t[i + 1]));
             i += 2;
         } else {
             add_char(it.set, byte(c));
